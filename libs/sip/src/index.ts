@@ -1,0 +1,2 @@
+// Public surface of the Herald SIP stack. Pure library: no NestJS, no Herald imports.
+export const SIP_VERSION = 'SIP/2.0';
