@@ -1,0 +1,65 @@
+/**
+ * The event bus port. Two adapters implement it with the same semantics: Kafka (kafkajs,
+ * idempotent producer, acks=-1) for production and an in-process bus for the embedded default.
+ */
+
+/** One record as it travels: value is the JSON-encoded event, headers carry trace context. */
+export interface BusRecord {
+  topic: string;
+  /** Partition key: the AOR the event is about, so one user's events stay ordered. */
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Metadata of a consumed record, for logs and spans. */
+export interface ConsumedRecord extends BusRecord {
+  partition: number;
+  offset: string;
+}
+
+export interface PublishOptions {
+  headers?: Record<string, string>;
+}
+
+export interface EventBus {
+  /**
+   * Publishes records and resolves only when the broker has durably acknowledged all of them
+   * (Kafka: acks=-1 on the in-sync replicas). Rejects with BusUnavailableError otherwise.
+   */
+  publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void>;
+
+  /**
+   * Consumes `topics` in consumer group `groupId`. The handler is awaited before the record's
+   * offset is committed; a handler that throws is retried (the offset is not committed), so
+   * handlers must be idempotent.
+   */
+  subscribe(subscription: Subscription): Promise<SubscriptionHandle>;
+
+  /** Creates topics that do not exist yet (no-op where the adapter needs none). */
+  ensureTopics(topics: ReadonlyArray<string>): Promise<void>;
+
+  /** Flushes pending publishes, stops consumers after their current handler, disconnects. */
+  close(): Promise<void>;
+}
+
+export interface Subscription {
+  groupId: string;
+  topics: ReadonlyArray<string>;
+  handler: (record: ConsumedRecord) => Promise<void>;
+  /** Start from the earliest retained record when the group has no committed offset (default true). */
+  fromBeginning?: boolean;
+}
+
+export interface SubscriptionHandle {
+  stop(): Promise<void>;
+}
+
+/** The broker could not take or acknowledge a publish: the edge answers 503 with Retry-After. */
+export class BusUnavailableError extends Error {
+  readonly code = 'BUS_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BusUnavailableError';
+  }
+}
