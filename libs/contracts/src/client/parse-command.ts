@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { COMMAND_SCHEMAS, type Command, isCommandType } from './commands';
+import { type Envelope, EnvelopeSchema } from './envelope';
+
+/**
+ * Outcome of parsing a client body:
+ * - `command`: a valid command of a known type;
+ * - `bad-envelope`: not a valid envelope; the edge answers SIP 400 with `reason` as reason phrase;
+ * - `unknown-type`: valid envelope, unknown type; answered with `<type>.result` ok:false unknown-type;
+ * - `invalid-command`: known type with bad fields; answered with `<type>.result` ok:false and
+ *   `code` (`too-large` when a field is over its size limit, else `bad-request`).
+ */
+export type CommandParseResult =
+  | { kind: 'command'; command: Command }
+  | { kind: 'bad-envelope'; reason: string }
+  | { kind: 'unknown-type'; envelope: Envelope; message: string }
+  | { kind: 'invalid-command'; envelope: Envelope; code: 'bad-request' | 'too-large'; message: string };
+
+/** Parses a JSON body as received over SIP (protocol.md §3). */
+export function parseCommand(json: string): CommandParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    // The parser's own message names a character offset, not the problem a client can act on.
+    return { kind: 'bad-envelope', reason: 'body is not valid JSON' };
+  }
+  return parseCommandObject(value);
+}
+
+/** Parses an already decoded JSON value (e.g. the `envelope` of a sip.command-received event). */
+export function parseCommandObject(value: unknown): CommandParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'bad-envelope', reason: 'body is not a JSON object' };
+  }
+  const envelope = EnvelopeSchema.safeParse(value);
+  if (!envelope.success) {
+    return { kind: 'bad-envelope', reason: `bad envelope: ${describeIssues(envelope.error)}` };
+  }
+  const { type } = envelope.data;
+  if (!isCommandType(type)) {
+    return { kind: 'unknown-type', envelope: envelope.data, message: `unknown type ${JSON.stringify(type)}` };
+  }
+  const command = COMMAND_SCHEMAS[type].safeParse(value);
+  if (!command.success) {
+    return {
+      kind: 'invalid-command',
+      envelope: envelope.data,
+      code: command.error.issues.some(isSizeIssue) ? 'too-large' : 'bad-request',
+      message: describeIssues(command.error),
+    };
+  }
+  return { kind: 'command', command: command.data as Command };
+}
+
+function isSizeIssue(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'too_big' || (issue.code === 'custom' && issue.params?.['tooLarge'] === true);
+}
+
+/** `field.path: message; …` — short enough for a SIP reason phrase. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}

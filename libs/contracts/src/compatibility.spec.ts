@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ContractError } from './contract-error';
+import { TOPICS } from './topics';
+
+const FIXTURES_DIR = join(__dirname, '..', 'fixtures');
+
+/** `edge.{edgeId}.outbound.v1` keeps its fixtures under `edge.outbound.v1`. */
+function fixtureDirOf(topic: string): string {
+  return join(FIXTURES_DIR, topic.replace('.{edgeId}', ''));
+}
+
+function fixturesOf(topic: string): Array<{ name: string; json: string }> {
+  const dir = fixtureDirOf(topic);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ name: file, json: readFileSync(join(dir, file), 'utf8') }));
+}
+
+describe.each(TOPICS.map((description) => [description.topic, description] as const))(
+  '%s',
+  (_topic, description) => {
+    const fixtures = fixturesOf(description.topic);
+
+    it('has checked-in fixtures for every event type it carries', () => {
+      const types = new Set(fixtures.map(({ json }) => (JSON.parse(json) as { type: string }).type));
+      expect([...types].sort()).toEqual([...description.eventTypes].sort());
+    });
+
+    it.each(fixtures.map((fixture) => [fixture.name, fixture.json]))('still decodes %s', (_name, json) => {
+      expect(description.contract.decode(json)).toEqual(JSON.parse(json));
+    });
+
+    it.each(fixtures.map((fixture) => [fixture.name, fixture.json]))('round-trips %s', (_name, json) => {
+      const event = description.contract.decode(Buffer.from(json));
+      expect(description.contract.decode(description.contract.encode(event))).toEqual(event);
+    });
+
+    it.each(fixtures.map((fixture) => [fixture.name, fixture.json]))(
+      'tolerates unknown fields in %s (forward compatibility)',
+      (_name, json) => {
+        const newer = { ...JSON.parse(json), addedInALaterRelease: { nested: [1, 2] } };
+        expect(description.contract.decode(JSON.stringify(newer))).toEqual(JSON.parse(json));
+      },
+    );
+
+    it('rejects a payload missing a required field with CONTRACT_INVALID_PAYLOAD', () => {
+      const withoutTimestamp: Record<string, unknown> = JSON.parse(fixtures[0].json);
+      delete withoutTimestamp['at'];
+      expect(() => description.contract.decode(JSON.stringify(withoutTimestamp))).toThrow(
+        expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD', name: 'ContractError' }),
+      );
+    });
+
+    it('rejects malformed JSON with CONTRACT_MALFORMED_JSON', () => {
+      expect(() => description.contract.decode('{"v":1,')).toThrow(ContractError);
+      expect(() => description.contract.decode('{"v":1,')).toThrow(
+        expect.objectContaining({ code: 'CONTRACT_MALFORMED_JSON' }),
+      );
+    });
+
+    it('keys every fixture by an AOR', () => {
+      for (const { json } of fixtures) {
+        expect(description.contract.key(description.contract.decode(json))).toMatch(/^sips?:[^@]+@/);
+      }
+    });
+  },
+);

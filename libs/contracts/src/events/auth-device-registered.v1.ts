@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { TimestampSchema } from '../client/fields';
+import {
+  AorSchema,
+  ContactUriSchema,
+  DeviceIdSchema,
+  EdgeIdSchema,
+  FlowIdSchema,
+  TransportSchema,
+  defineTopicContract,
+} from './common';
+import { eventBase } from './event-contract';
+
+export const AUTH_DEVICE_REGISTERED_V1 = 'auth.device-registered.v1';
+
+export const DeviceRegisteredV1Schema = eventBase('auth.device-registered', 1).extend({
+  aor: AorSchema,
+  deviceId: DeviceIdSchema,
+  contact: ContactUriSchema,
+  edgeId: EdgeIdSchema,
+  flowId: FlowIdSchema,
+  transport: TransportSchema,
+  expiresAt: TimestampSchema,
+  /** false for a refresh of an existing binding. */
+  created: z.boolean(),
+});
+export type DeviceRegisteredV1 = z.infer<typeof DeviceRegisteredV1Schema>;
+
+export const deviceRegisteredV1 = defineTopicContract({
+  topic: AUTH_DEVICE_REGISTERED_V1,
+  schema: DeviceRegisteredV1Schema,
+  version: 1,
+  type: 'auth.device-registered',
+  key: (event) => event.aor,
+});

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import {
+  AorSchema,
+  ContactUriSchema,
+  DeviceIdSchema,
+  FlowIdSchema,
+  OriginSchema,
+  SessionCarrierSchema,
+} from './common';
+import { type EncodedRecord, defineEventContract, eventBase } from './event-contract';
+
+/** Each edge consumes its own outbound topic (group `herald-edge-<edgeId>`). */
+export function edgeOutboundTopic(edgeId: string): string {
+  return `edge.${edgeId}.outbound.v1`;
+}
+/** The topic pattern, for docs and the TOPICS registry. */
+export const EDGE_OUTBOUND_V1_PATTERN = 'edge.{edgeId}.outbound.v1';
+
+/** Send one request to a device over its flow, then report a sip.push-outcome. */
+export const PushRequestedV1Schema = eventBase('push.requested', 1).extend({
+  pushId: z.string().min(1),
+  origin: OriginSchema,
+  /** Target AOR (the request's To). */
+  aor: AorSchema,
+  deviceId: DeviceIdSchema,
+  flowId: FlowIdSchema,
+  /** Request-URI: the registered Contact. */
+  contact: ContactUriSchema,
+  method: SessionCarrierSchema,
+  contentType: z.string().min(1),
+  body: z.string(),
+  /** For a text/plain MESSAGE to a plain SIP device: the sender AOR as From. */
+  fromUri: AorSchema.optional(),
+});
+export type PushRequestedV1 = z.infer<typeof PushRequestedV1Schema>;
+
+/** The final response for a pending REGISTER server transaction. */
+export const RegisterDecidedV1Schema = eventBase('register.decided', 1).extend({
+  txKey: z.string().min(1),
+  aor: AorSchema,
+  status: z.union([
+    z.literal(200),
+    z.literal(401),
+    z.literal(403),
+    z.literal(423),
+    z.literal(500),
+    z.literal(503),
+  ]),
+  reason: z.string().optional(),
+  /** All current bindings of the AOR (200 OK lists them). */
+  contacts: z.array(z.object({ uri: ContactUriSchema, expires: z.number().int().min(0) })),
+  /** With 423 Interval Too Brief. */
+  minExpires: z.number().int().min(0).optional(),
+});
+export type RegisterDecidedV1 = z.infer<typeof RegisterDecidedV1Schema>;
+
+export const EdgeOutboundV1Schema = z.discriminatedUnion('type', [
+  PushRequestedV1Schema,
+  RegisterDecidedV1Schema,
+]);
+export type EdgeOutboundV1 = z.infer<typeof EdgeOutboundV1Schema>;
+
+export const edgeOutboundV1 = defineEventContract({
+  name: EDGE_OUTBOUND_V1_PATTERN,
+  schema: EdgeOutboundV1Schema,
+  version: 1,
+  key: (event) => event.aor,
+});
+
+/** Validates, encodes and keys an outbound event for the edge `edgeId`. */
+export function edgeOutboundRecord(edgeId: string, event: EdgeOutboundV1): EncodedRecord {
+  return {
+    topic: edgeOutboundTopic(edgeId),
+    key: edgeOutboundV1.key(event),
+    value: edgeOutboundV1.encode(event),
+  };
+}
+
+/** Each outbound event type on its own, for `build` (then `edgeOutboundRecord`). */
+export const pushRequestedV1 = defineEventContract({
+  name: 'push.requested',
+  schema: PushRequestedV1Schema,
+  version: 1,
+  type: 'push.requested',
+  key: (event) => event.aor,
+});
+export const registerDecidedV1 = defineEventContract({
+  name: 'register.decided',
+  schema: RegisterDecidedV1Schema,
+  version: 1,
+  type: 'register.decided',
+  key: (event) => event.aor,
+});

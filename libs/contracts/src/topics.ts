@@ -1,0 +1,127 @@
+import type { EventContract } from './events/event-contract';
+import { AUTH_DEVICE_REGISTERED_V1, deviceRegisteredV1 } from './events/auth-device-registered.v1';
+import { AUTH_DEVICE_UNREGISTERED_V1, deviceUnregisteredV1 } from './events/auth-device-unregistered.v1';
+import { AUTH_SESSION_ENDED_V1, sessionEndedV1 } from './events/auth-session-ended.v1';
+import { AUTH_SESSION_STARTED_V1, sessionStartedV1 } from './events/auth-session-started.v1';
+import { EDGE_OUTBOUND_V1_PATTERN, edgeOutboundV1 } from './events/edge-outbound.v1';
+import { IM_MESSAGE_ACCEPTED_V1, messageAcceptedV1 } from './events/im-message-accepted.v1';
+import { PRESENCE_STATUS_CHANGED_V1, statusChangedV1 } from './events/presence-status-changed.v1';
+import { commandReceivedV1, SIP_COMMAND_RECEIVED_V1 } from './events/sip-command-received.v1';
+import { pushOutcomeV1, SIP_PUSH_OUTCOME_V1 } from './events/sip-push-outcome.v1';
+import { registerRequestedV1, SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
+
+export type Service = 'sip-edge' | 'auth' | 'presence' | 'im-router';
+
+type AnyEventContract = EventContract<{ v: number; type: string; at: string }>;
+
+export interface TopicDescription {
+  /** The topic name, or for per-edge topics the pattern with `{edgeId}`. */
+  topic: string;
+  /** Validates, encodes and decodes the topic's events. */
+  contract: AnyEventContract;
+  /** The event `type` values carried. */
+  eventTypes: readonly string[];
+  key: string;
+  producer: Service | 'services';
+  /** Consumer services; `anyone` for events published for whoever cares. */
+  consumers: readonly (Service | 'anyone')[];
+  summary: string;
+}
+
+/** Every topic of architecture.md's table: the source of docs/asyncapi.yaml and its test. */
+export const TOPICS: readonly TopicDescription[] = [
+  {
+    topic: SIP_REGISTER_REQUESTED_V1,
+    contract: registerRequestedV1,
+    eventTypes: ['sip.register-requested'],
+    key: 'AOR',
+    producer: 'sip-edge',
+    consumers: ['auth'],
+    summary: 'A REGISTER with a well-formed, fresh, not-replayed digest Authorization.',
+  },
+  {
+    topic: SIP_COMMAND_RECEIVED_V1,
+    contract: commandReceivedV1,
+    eventTypes: ['sip.command-received'],
+    key: 'AOR (sender)',
+    producer: 'sip-edge',
+    consumers: ['auth', 'presence', 'im-router'],
+    summary:
+      'A decoded envelope command from a registered flow, or a text/plain MESSAGE turned into im.send.',
+  },
+  {
+    topic: EDGE_OUTBOUND_V1_PATTERN,
+    contract: edgeOutboundV1,
+    eventTypes: ['push.requested', 'register.decided'],
+    key: 'AOR (target)',
+    producer: 'services',
+    consumers: ['sip-edge'],
+    summary: 'Requests for one edge: send a push over a flow, or the final response to a pending REGISTER.',
+  },
+  {
+    topic: SIP_PUSH_OUTCOME_V1,
+    contract: pushOutcomeV1,
+    eventTypes: ['sip.push-outcome'],
+    key: 'AOR (target)',
+    producer: 'sip-edge',
+    consumers: ['auth', 'presence', 'im-router'],
+    summary: 'What became of a push: answered, failed, timed-out or no-flow.',
+  },
+  {
+    topic: AUTH_DEVICE_REGISTERED_V1,
+    contract: deviceRegisteredV1,
+    eventTypes: ['auth.device-registered'],
+    key: 'AOR',
+    producer: 'auth',
+    consumers: ['presence', 'im-router'],
+    summary: "A device's binding was created or refreshed.",
+  },
+  {
+    topic: AUTH_DEVICE_UNREGISTERED_V1,
+    contract: deviceUnregisteredV1,
+    eventTypes: ['auth.device-unregistered'],
+    key: 'AOR',
+    producer: 'auth',
+    consumers: ['presence', 'im-router'],
+    summary: 'A binding was removed: unregister, expired or edge-lost.',
+  },
+  {
+    topic: AUTH_SESSION_STARTED_V1,
+    contract: sessionStartedV1,
+    eventTypes: ['auth.session-started'],
+    key: 'AOR',
+    producer: 'auth',
+    consumers: ['presence', 'im-router'],
+    summary: 'A device logged in (status, note, carrier).',
+  },
+  {
+    topic: AUTH_SESSION_ENDED_V1,
+    contract: sessionEndedV1,
+    eventTypes: ['auth.session-ended'],
+    key: 'AOR',
+    producer: 'auth',
+    consumers: ['presence', 'im-router'],
+    summary: 'Logout, expiry or unregister of a logged-in device.',
+  },
+  {
+    topic: PRESENCE_STATUS_CHANGED_V1,
+    contract: statusChangedV1,
+    eventTypes: ['presence.status-changed'],
+    key: 'AOR',
+    producer: 'presence',
+    consumers: ['anyone'],
+    summary: 'The aggregate status of a user changed.',
+  },
+  {
+    topic: IM_MESSAGE_ACCEPTED_V1,
+    contract: messageAcceptedV1,
+    eventTypes: ['im.message-accepted'],
+    key: 'AOR (recipient)',
+    producer: 'im-router',
+    consumers: ['anyone'],
+    summary: 'An IM was stored.',
+  },
+];
+
+/** Topics with a fixed name (everything but the per-edge outbound topics), for `ensureTopics`. */
+export const FIXED_TOPICS: readonly string[] = TOPICS.map((t) => t.topic).filter((t) => !t.includes('{'));
