@@ -1,0 +1,55 @@
+// Helpers for this folder's loopback specs only; not exported from the library.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestCertificate {
+  key: string;
+  cert: string;
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1, generated with openssl into a temp dir. */
+export function generateTestCertificate(): TestCertificate {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sip-tls-'));
+  try {
+    const keyPath = join(dir, 'key.pem');
+    const certPath = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls until the predicate holds (loopback I/O completes within milliseconds). */
+export async function waitFor(predicate: () => boolean, what = 'condition'): Promise<void> {
+  const pollMs = 5;
+  const attempts = 400;
+  for (let attempt = 0; attempt < attempts && !predicate(); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  if (!predicate()) throw new Error(`${what} not reached`);
+}

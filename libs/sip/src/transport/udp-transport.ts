@@ -1,0 +1,107 @@
+import { createSocket, Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { TransportAddress } from './address';
+import { Flow, Transport, TransportHandlers } from './flow';
+import { TransportError } from './transport-error';
+
+export interface UdpTransportOptions {
+  host: string;
+  port: number;
+}
+
+/** UDP flows are socket + remote address: `udp:<local port>:<remote ip>:<remote port>`. */
+class UdpFlow implements Flow {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
+  readonly id: string;
+
+  constructor(
+    private readonly transport: UdpTransport,
+    readonly local: TransportAddress,
+    readonly remote: TransportAddress,
+  ) {
+    this.id = `udp:${local.port}:${remote.address}:${remote.port}`;
+  }
+
+  isOpen(): boolean {
+    return this.transport.isListening();
+  }
+
+  send(data: Buffer): Promise<void> {
+    return this.transport.sendTo(data, this.remote);
+  }
+}
+
+const UDP_FLOW_ID = /^udp:(\d+):(.+):(\d+)$/;
+
+export class UdpTransport implements Transport {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
+  private socket: Socket | undefined;
+  private local: TransportAddress | undefined;
+
+  constructor(private readonly options: UdpTransportOptions) {}
+
+  async start(handlers: TransportHandlers): Promise<TransportAddress> {
+    const socket = createSocket({ type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', (cause) =>
+        reject(
+          new TransportError('listen-failed', `udp bind ${this.options.host}:${this.options.port}`, {
+            cause,
+          }),
+        ),
+      );
+      socket.bind(this.options.port, this.options.host, () => resolve());
+    });
+    const bound = socket.address();
+    const local = { address: bound.address, port: bound.port };
+    socket.removeAllListeners('error');
+    socket.on('error', (cause) =>
+      handlers.error(new TransportError('socket-error', 'udp socket error', { cause })),
+    );
+    socket.on('message', (data, remote) =>
+      handlers.message(data, new UdpFlow(this, local, { address: remote.address, port: remote.port })),
+    );
+    this.socket = socket;
+    this.local = local;
+    return local;
+  }
+
+  async stop(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  isListening(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** A flow to any address from this socket: responses follow Via received/rport (RFC 3581 §4). */
+  flowTo(remote: TransportAddress): Flow {
+    if (this.local === undefined) throw new TransportError('flow-closed', 'udp transport is not listening');
+    return new UdpFlow(this, this.local, remote);
+  }
+
+  findFlow(flowId: string): Flow | undefined {
+    const match = UDP_FLOW_ID.exec(flowId);
+    if (match === null || this.local === undefined || Number(match[1]) !== this.local.port) return undefined;
+    return this.flowTo({ address: match[2], port: Number(match[3]) });
+  }
+
+  sendTo(data: Buffer, remote: TransportAddress): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined)
+      return Promise.reject(new TransportError('flow-closed', 'udp transport is closed'));
+    return new Promise((resolve, reject) => {
+      socket.send(data, remote.port, remote.address, (cause) =>
+        cause === null || cause === undefined
+          ? resolve()
+          : reject(
+              new TransportError('send-failed', `udp send to ${remote.address}:${remote.port}`, { cause }),
+            ),
+      );
+    });
+  }
+}
