@@ -1,0 +1,55 @@
+import type { Transaction, UnitOfWork } from './unit-of-work';
+
+/** Identifies one command: each service processes a command once per (AOR, command id). */
+export interface CommandKey {
+  /** The service recording it (`auth`, `presence`, `im-router`): each owns its own claim. */
+  service: string;
+  aor: string;
+  commandId: string;
+}
+
+/**
+ * A command's result as stored (JSON, e.g. the `<type>.result` push). It comes back as `unknown`:
+ * what was stored by an older release must be validated (e.g. with ResultPushSchema) before use.
+ */
+export type StoredResult = object | string | number | boolean | null;
+
+export type IdempotencyClaim =
+  | { kind: 'first' }
+  /** `result` is null when the first run stored none. */
+  | { kind: 'duplicate'; result: unknown };
+
+/** Records processed commands in the same transaction as their effect (architecture.md, Idempotency). */
+export interface IdempotencyStore {
+  /**
+   * Claims a command inside `tx`. A concurrent claim of the same key waits for this transaction
+   * and then sees a duplicate (or the first claim if this one rolls back).
+   */
+  claim(tx: Transaction, key: CommandKey): Promise<IdempotencyClaim>;
+  /** Stores the result of a claimed command (as JSON), for re-sending to a duplicate. */
+  storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void>;
+}
+
+export type OnceOutcome<R extends StoredResult> =
+  { duplicate: false; result: R } | { duplicate: true; storedResult: unknown };
+
+/**
+ * The idempotent command pattern in one place: claim, run the effect, store its result, all in
+ * one transaction. A duplicate runs nothing and returns the stored result.
+ */
+export async function processOnce<R extends StoredResult>(
+  unitOfWork: UnitOfWork,
+  store: IdempotencyStore,
+  key: CommandKey,
+  effect: (tx: Transaction) => Promise<R>,
+): Promise<OnceOutcome<R>> {
+  return unitOfWork.run(async (tx): Promise<OnceOutcome<R>> => {
+    const claim = await store.claim(tx, key);
+    if (claim.kind === 'duplicate') {
+      return { duplicate: true, storedResult: claim.result };
+    }
+    const result = await effect(tx);
+    await store.storeResult(tx, key, result);
+    return { duplicate: false, result };
+  });
+}

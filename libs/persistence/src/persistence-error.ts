@@ -1,0 +1,12 @@
+export type PersistenceErrorCode = 'PERSISTENCE_FOREIGN_TRANSACTION' | 'PERSISTENCE_MIGRATION_FAILED';
+
+export class PersistenceError extends Error {
+  constructor(
+    readonly code: PersistenceErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PersistenceError';
+  }
+}

@@ -1,0 +1,14 @@
+import type { MigrationInterface } from 'typeorm';
+import { ProcessedCommands1767225600000 } from './migrations/1767225600000-processed-commands';
+
+export type EntityClass = new () => object;
+export type MigrationClass = new () => MigrationInterface;
+
+/**
+ * Every entity and migration of Herald's single schema. Each vertical adds its own with ONE
+ * line per array (plus the import); migrations run in the order of the timestamp in their
+ * class name, not their position here.
+ */
+export const ALL_ENTITIES: EntityClass[] = [];
+
+export const ALL_MIGRATIONS: MigrationClass[] = [ProcessedCommands1767225600000];
