@@ -1,0 +1,12 @@
+export type TransactionErrorCode =
+  'transaction-terminated' | 'response-not-allowed' | 'duplicate-transaction' | 'missing-branch';
+
+export class TransactionError extends Error {
+  constructor(
+    readonly code: TransactionErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransactionError';
+  }
+}
