@@ -1,2 +1,5 @@
 // Public surface of the Herald SIP stack. Pure library: no NestJS, no Herald imports.
 export const SIP_VERSION = 'SIP/2.0';
+export * from './auth';
+export * from './transaction';
+export * from './transport';
