@@ -1,0 +1,184 @@
+import {
+  ENVELOPE_CONTENT_TYPE,
+  edgeOutboundRecord,
+  type Origin,
+  type PushBody,
+  pushRequestedV1,
+  serializePush,
+} from '#herald/contracts';
+import type { EventBus } from '#herald/bus';
+import { randomUUID } from 'node:crypto';
+import type { Device, DeviceDirectory } from './device-directory';
+
+/** Who receives a push. */
+export type PushTarget =
+  /** One device (e.g. the result of a command goes to the device that sent it). */
+  | { kind: 'device'; aor: string; deviceId: string }
+  /** Every logged-in device of one user. */
+  | { kind: 'aor'; aor: string }
+  /** Every logged-in device of many users (presence fan-out), resolved in one lookup. */
+  | { kind: 'aors'; aors: readonly string[] };
+
+/** A text/plain MESSAGE for plain SIP devices (protocol.md §7): `From` is the sender's AOR. */
+export interface PlainTextAlternative {
+  text: string;
+  fromUri: string;
+}
+
+export interface PushRequest {
+  origin: Origin;
+  target: PushTarget;
+  push: PushBody;
+  /**
+   * When set, plain SIP devices among the targets get this text/plain MESSAGE instead of the
+   * envelope; without it they are skipped (they speak no JSON).
+   */
+  plainText?: PlainTextAlternative;
+}
+
+/** One push handed to an edge: record `pushId` to match its sip.push-outcome. */
+export interface SentPush {
+  pushId: string;
+  aor: string;
+  deviceId: string;
+  edgeId: string;
+  carrier: Device['carrier'];
+  /** Index of the request in the `send` call this push came from. */
+  requestIndex: number;
+}
+
+export const PLAIN_TEXT_CONTENT_TYPE = 'text/plain;charset=utf-8';
+
+export interface PushGatewayDependencies {
+  directory: DeviceDirectory;
+  bus: EventBus;
+  /** Unique push ids (also the `id` of the pushed envelope); default random UUIDs. */
+  newPushId?: () => string;
+  now?: () => Date;
+}
+
+/**
+ * Turns pushes for users into one `push.requested` per device on the owning edge's outbound
+ * topic. All requests of one `send` call go out in ONE publish, in order, so a login's result,
+ * roster and presence pushes reach the device in the order given.
+ */
+export class PushGateway {
+  private readonly directory: DeviceDirectory;
+  private readonly bus: EventBus;
+  private readonly newPushId: () => string;
+  private readonly now: () => Date;
+
+  constructor(dependencies: PushGatewayDependencies) {
+    this.directory = dependencies.directory;
+    this.bus = dependencies.bus;
+    this.newPushId = dependencies.newPushId ?? randomUUID;
+    this.now = dependencies.now ?? (() => new Date());
+  }
+
+  /** Publishes the pushes; resolves once the bus acknowledged them all. Returns what was sent. */
+  async send(requests: readonly PushRequest[]): Promise<SentPush[]> {
+    const devicesByRequest = await this.resolveTargets(requests);
+    const at = this.now();
+    const sent: SentPush[] = [];
+    const records = requests.flatMap((request, requestIndex) =>
+      devicesByRequest[requestIndex].flatMap((device) => {
+        const pushId = this.newPushId();
+        const content = contentFor(request, device, pushId);
+        if (content === undefined) {
+          return [];
+        }
+        sent.push({
+          pushId,
+          aor: device.aor,
+          deviceId: device.deviceId,
+          edgeId: device.edgeId,
+          carrier: device.carrier,
+          requestIndex,
+        });
+        const event = pushRequestedV1.build(
+          {
+            pushId,
+            origin: request.origin,
+            aor: device.aor,
+            deviceId: device.deviceId,
+            flowId: device.flowId,
+            contact: device.contact,
+            ...content,
+          },
+          at,
+        );
+        return [edgeOutboundRecord(device.edgeId, event)];
+      }),
+    );
+    if (records.length > 0) {
+      await this.bus.publish(records);
+    }
+    return sent;
+  }
+
+  /** Resolves every request's devices with one batched lookup for all AOR targets. */
+  private async resolveTargets(requests: readonly PushRequest[]): Promise<(readonly Device[])[]> {
+    const aors = new Set<string>();
+    let includePlainSip = false;
+    for (const request of requests) {
+      const target = request.target;
+      if (target.kind === 'device') continue;
+      for (const aor of target.kind === 'aor' ? [target.aor] : target.aors) aors.add(aor);
+      includePlainSip ||= request.plainText !== undefined;
+    }
+    const byAor =
+      aors.size > 0
+        ? await this.directory.loggedInDevices([...aors], { includePlainSip })
+        : new Map<string, readonly Device[]>();
+    // A login sends several pushes to the same device: look each device up once per call.
+    const deviceLookups = new Map<string, Promise<Device | undefined>>();
+    const lookUpDevice = (aor: string, deviceId: string) => {
+      const lookupKey = JSON.stringify([aor, deviceId]);
+      let lookup = deviceLookups.get(lookupKey);
+      if (lookup === undefined) {
+        lookup = this.directory.device(aor, deviceId);
+        deviceLookups.set(lookupKey, lookup);
+      }
+      return lookup;
+    };
+    return Promise.all(
+      requests.map(async ({ target }): Promise<readonly Device[]> => {
+        switch (target.kind) {
+          case 'device': {
+            const device = await lookUpDevice(target.aor, target.deviceId);
+            return device === undefined ? [] : [device];
+          }
+          case 'aor':
+            return byAor.get(target.aor) ?? [];
+          case 'aors':
+            return [...new Set(target.aors)].flatMap((aor) => byAor.get(aor) ?? []);
+        }
+      }),
+    );
+  }
+}
+
+type PushContent = Pick<
+  ReturnType<typeof pushRequestedV1.build>,
+  'method' | 'contentType' | 'body' | 'fromUri'
+>;
+
+/** The SIP request content for one device, or undefined when the device cannot take this push. */
+function contentFor(request: PushRequest, device: Device, pushId: string): PushContent | undefined {
+  if (device.carrier !== 'PLAIN') {
+    return {
+      method: device.carrier,
+      contentType: ENVELOPE_CONTENT_TYPE,
+      body: serializePush(request.push, pushId),
+    };
+  }
+  if (request.plainText === undefined) {
+    return undefined;
+  }
+  return {
+    method: 'MESSAGE',
+    contentType: PLAIN_TEXT_CONTENT_TYPE,
+    body: request.plainText.text,
+    fromUri: request.plainText.fromUri,
+  };
+}
