@@ -5,3 +5,5 @@ export * from './flow';
 export * from './transport-error';
 export * from './udp-transport';
 export * from './ws-transport';
+export * from './response-address';
+export * from './transport-set';
