@@ -1,0 +1,13 @@
+export type ImErrorCode = 'IM_STORED_RESULT_INVALID';
+
+/** A failure of the IM domain, with a stable code for logs and metrics. */
+export class ImError extends Error {
+  constructor(
+    readonly code: ImErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ImError';
+  }
+}

@@ -1,0 +1,510 @@
+import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
+import {
+  edgeOutboundV1,
+  IM_MESSAGE_ACCEPTED_V1,
+  messageAcceptedV1,
+  type PushOutcomeV1,
+  pushOutcomeV1,
+  type PushRequestedV1,
+} from '#herald/contracts';
+import { type Device, type DeviceDirectory, type DeviceLookupOptions, PushGateway } from '../push';
+import {
+  type CommandKey,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  type StoredResult,
+  Transaction,
+  type UnitOfWork,
+} from '../shared';
+import { type CommandSource, ImRouter, type ImSendCommand } from './im-router';
+import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
+import type { AccountDirectory, DeliveryAttempt, MessageStore, PushOutcomeKind } from './ports';
+
+const DOMAIN = 'herald.example';
+const ALICE = `sip:alice@${DOMAIN}`;
+const BOB = `sip:bob@${DOMAIN}`;
+const CAROL = `sip:carol@${DOMAIN}`;
+const RECEIVED_AT = new Date('2026-01-02T03:04:05.000Z');
+const NOW = new Date('2026-01-02T03:04:06.000Z');
+
+/** The fakes write at once and register an undo, which the unit of work runs if the work throws. */
+class FakeTransaction extends Transaction {
+  readonly undo: Array<() => void> = [];
+}
+
+class FakeUnitOfWork implements UnitOfWork {
+  async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    const tx = new FakeTransaction();
+    try {
+      return await work(tx);
+    } catch (error) {
+      for (const undo of tx.undo.reverse()) undo();
+      throw error;
+    }
+  }
+}
+
+function write(tx: Transaction, apply: () => void, undo: () => void): void {
+  apply();
+  (tx as FakeTransaction).undo.push(undo);
+}
+
+class MapIdempotencyStore implements IdempotencyStore {
+  readonly rows = new Map<string, StoredResult | null>();
+  async claim(_tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+    const id = JSON.stringify(key);
+    if (this.rows.has(id)) return { kind: 'duplicate', result: this.rows.get(id) };
+    return { kind: 'first' };
+  }
+  async storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    const id = JSON.stringify(key);
+    write(
+      tx,
+      () => this.rows.set(id, result),
+      () => this.rows.delete(id),
+    );
+  }
+}
+
+interface FakeRow extends StoredMessage {
+  deliveredAt?: Date;
+  storedNotifiedAt?: Date;
+}
+
+class InMemoryMessageStore implements MessageStore {
+  readonly rows: FakeRow[] = [];
+  readonly attempts = new Map<string, DeliveryAttempt & { outcome?: PushOutcomeKind }>();
+  readonly locked: string[] = [];
+
+  async lockRecipient(_tx: Transaction, recipientAor: string): Promise<void> {
+    this.locked.push(recipientAor);
+  }
+  async insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage> {
+    const existing = this.rows.find(
+      (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
+    );
+    if (existing) return { created: false, message: existing };
+    const row = { ...message, key: `k-${this.rows.length + 1}` };
+    write(
+      tx,
+      () => this.rows.push(row),
+      () => this.rows.pop(),
+    );
+    return { created: true, message: row };
+  }
+  async pendingFor(_tx: Transaction, recipientAor: string): Promise<StoredMessage[]> {
+    return this.rows.filter((row) => row.recipientAor === recipientAor && row.deliveredAt === undefined);
+  }
+  async recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void> {
+    write(
+      tx,
+      () => attempts.forEach((attempt) => this.attempts.set(attempt.pushId, attempt)),
+      () => attempts.forEach((attempt) => this.attempts.delete(attempt.pushId)),
+    );
+  }
+  async recordOutcome(_tx: Transaction, pushId: string, outcome: PushOutcomeKind) {
+    const attempt = this.attempts.get(pushId);
+    if (attempt === undefined) return undefined;
+    attempt.outcome = outcome;
+    return this.row(attempt.messageKey);
+  }
+  async markDelivered(_tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
+    const row = this.row(messageKey);
+    if (row.deliveredAt !== undefined) return false;
+    row.deliveredAt = at;
+    return true;
+  }
+  async markStoredIfUnreachable(_tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
+    const row = this.row(messageKey);
+    const awaiting = [...this.attempts.values()].some(
+      (a) => a.messageKey === messageKey && (a.outcome === undefined || a.outcome === 'answered'),
+    );
+    if (row.deliveredAt !== undefined || row.storedNotifiedAt !== undefined || awaiting) return false;
+    row.storedNotifiedAt = at;
+    return true;
+  }
+  private row(key: string): FakeRow {
+    const row = this.rows.find((r) => r.key === key);
+    if (row === undefined) throw new Error(`no message ${key}`);
+    return row;
+  }
+}
+
+class InMemoryDeviceDirectory implements DeviceDirectory {
+  constructor(readonly devices: Device[]) {}
+  async loggedInDevices(aors: readonly string[], options?: DeviceLookupOptions) {
+    return new Map(
+      aors.map((aor) => [
+        aor,
+        this.devices.filter(
+          (d) => d.aor === aor && (d.carrier !== 'PLAIN' || options?.includePlainSip === true),
+        ),
+      ]),
+    );
+  }
+  async device(aor: string, deviceId: string) {
+    return this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
+  }
+}
+
+class RecordingBus implements EventBus {
+  readonly records: Array<Omit<BusRecord, 'headers'>> = [];
+  failNextPublish = false;
+  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>) {
+    if (this.failNextPublish) {
+      this.failNextPublish = false;
+      throw new Error('broker down');
+    }
+    this.records.push(...records);
+  }
+  subscribe(): never {
+    throw new Error('not used by the ImRouter');
+  }
+  ensureTopics(): never {
+    throw new Error('not used by the ImRouter');
+  }
+  close(): never {
+    throw new Error('not used by the ImRouter');
+  }
+}
+
+function device(aor: string, deviceId: string, carrier: Device['carrier'] = 'INFO'): Device {
+  return {
+    aor,
+    deviceId,
+    edgeId: 'edge-0',
+    flowId: `tcp:${deviceId}`,
+    contact: `sip:${deviceId}@127.0.0.1`,
+    carrier,
+  };
+}
+
+function setUp(
+  devices: Device[] = [
+    device(ALICE, 'alice-desk'),
+    device(BOB, 'bob-desk'),
+    device(BOB, 'bob-phone', 'MESSAGE'),
+  ],
+) {
+  const directory = new InMemoryDeviceDirectory(devices);
+  const bus = new RecordingBus();
+  const messages = new InMemoryMessageStore();
+  const idempotency = new MapIdempotencyStore();
+  const accounts: AccountDirectory = { exists: async (aor) => [ALICE, BOB, CAROL].includes(aor) };
+  let pushCounter = 0;
+  const pushes = new PushGateway({ directory, bus, newPushId: () => `p-${++pushCounter}`, now: () => NOW });
+  const router = new ImRouter({
+    unitOfWork: new FakeUnitOfWork(),
+    idempotency,
+    messages,
+    accounts,
+    pushes,
+    bus,
+    sipDomain: DOMAIN,
+    now: () => NOW,
+  });
+
+  /** Every push.requested published so far, with its parsed JSON body (undefined for text/plain). */
+  const pushed = () =>
+    bus.records
+      .filter((record) => record.topic.startsWith('edge.'))
+      .map((record) => edgeOutboundV1.decode(record.value) as PushRequestedV1)
+      .map((event) => ({
+        event,
+        body: event.contentType.startsWith('text/plain')
+          ? undefined
+          : (JSON.parse(event.body) as Record<string, unknown>),
+      }));
+  const pushedTo = (deviceId: string) => pushed().filter((p) => p.event.deviceId === deviceId);
+  const outcome = (pushId: string, kind: PushOutcomeKind, origin: PushOutcomeV1['origin'] = 'im-router') => {
+    const attempt = messages.attempts.get(pushId);
+    return pushOutcomeV1.build({
+      pushId,
+      origin,
+      aor: attempt?.recipientAor ?? BOB,
+      deviceId: attempt?.deviceId ?? 'bob-desk',
+      edgeId: 'edge-0',
+      outcome: kind,
+      ...(kind === 'answered' ? { status: 200 } : {}),
+    });
+  };
+  return { directory, bus, messages, idempotency, router, pushed, pushedTo, outcome };
+}
+
+const fromAlice = (commandId: string): CommandSource => ({
+  aor: ALICE,
+  deviceId: 'alice-desk',
+  commandId,
+  receivedAt: RECEIVED_AT,
+});
+const imSend = (commandId: string, fields: Partial<ImSendCommand> = {}): ImSendCommand => ({
+  v: 1,
+  id: commandId,
+  type: 'im.send',
+  to: BOB,
+  text: 'hello',
+  ...fields,
+});
+
+describe('ImRouter.send', () => {
+  it('stores the IM, answers the sender, and pushes it to every logged-in device of the recipient', async () => {
+    const { router, messages, pushedTo, bus } = setUp();
+
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+
+    expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
+      { v: 1, id: expect.any(String), type: 'im.send.result', re: 'c-1', ok: true, messageId: 'm-1' },
+    ]);
+    const im = {
+      type: 'im',
+      messageId: 'm-1',
+      from: ALICE,
+      text: 'hello',
+      sentAt: RECEIVED_AT.toISOString(),
+      offline: false,
+    };
+    expect(pushedTo('bob-desk').map((p) => p.body)).toEqual([{ v: 1, id: expect.any(String), ...im }]);
+    expect(pushedTo('bob-phone').map((p) => [p.event.method, p.body])).toEqual([
+      ['MESSAGE', { v: 1, id: expect.any(String), ...im }],
+    ]);
+    expect(messages.rows).toHaveLength(1);
+    expect([...messages.attempts.values()].map((a) => a.deviceId)).toEqual(['bob-desk', 'bob-phone']);
+    const accepted = bus.records.filter((r) => r.topic === IM_MESSAGE_ACCEPTED_V1);
+    expect(accepted.map((r) => [r.key, messageAcceptedV1.decode(r.value).messageId])).toEqual([[BOB, 'm-1']]);
+  });
+
+  it('sends plain SIP devices a text/plain MESSAGE from the sender', async () => {
+    const { router, pushedTo } = setUp([device(ALICE, 'alice-desk'), device(BOB, 'bob-softphone', 'PLAIN')]);
+
+    await router.send(fromAlice('c-1'), imSend('c-1', { text: 'plain hi' }));
+
+    expect(
+      pushedTo('bob-softphone').map((p) => [
+        p.event.method,
+        p.event.contentType,
+        p.event.body,
+        p.event.fromUri,
+      ]),
+    ).toEqual([['MESSAGE', 'text/plain;charset=utf-8', 'plain hi', ALICE]]);
+  });
+
+  it('assigns a messageId derived from the command when the client sent none', async () => {
+    const { router, pushedTo } = setUp();
+
+    await router.send(fromAlice('c-7'), imSend('c-7'));
+
+    const messageId = derivedMessageId(ALICE, 'c-7');
+    expect(messageId).not.toBe(derivedMessageId(ALICE, 'c-8'));
+    expect(pushedTo('alice-desk')[0].body).toMatchObject({ re: 'c-7', ok: true, messageId });
+    expect(pushedTo('bob-desk')[0].body).toMatchObject({ type: 'im', messageId });
+  });
+
+  it('tells the sender `stored` when the recipient has no device', async () => {
+    const { router, pushedTo, messages } = setUp([device(ALICE, 'alice-desk'), device(ALICE, 'alice-phone')]);
+
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+
+    expect(pushedTo('alice-desk').map((p) => p.body?.['type'])).toEqual(['im.send.result', 'im.status']);
+    expect(pushedTo('alice-desk')[1].body).toMatchObject({ messageId: 'm-1', state: 'stored' });
+    expect(pushedTo('alice-phone').map((p) => p.body)).toEqual([
+      expect.objectContaining({ type: 'im.status', messageId: 'm-1', state: 'stored' }),
+    ]);
+    expect(messages.rows).toHaveLength(1);
+  });
+
+  it('processes a redelivered command once and re-sends only its result', async () => {
+    const { router, pushed, pushedTo, messages } = setUp();
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    const before = pushed().length;
+
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+
+    expect(
+      pushed()
+        .slice(before)
+        .map((p) => [p.event.deviceId, p.body?.['type']]),
+    ).toEqual([['alice-desk', 'im.send.result']]);
+    expect(pushedTo('alice-desk').at(-1)?.body).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
+    expect(messages.rows).toHaveLength(1);
+  });
+
+  it('does not deliver a message again when it is resent under a new command id', async () => {
+    const { router, pushedTo, messages } = setUp();
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+
+    await router.send(fromAlice('c-2'), imSend('c-2', { messageId: 'm-1' }));
+    await router.send(fromAlice('c-3'), imSend('c-3', { messageId: 'm-1', text: 'something else' }));
+
+    expect(pushedTo('bob-desk')).toHaveLength(1);
+    expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
+      expect.objectContaining({ re: 'c-1', ok: true, messageId: 'm-1' }),
+      expect.objectContaining({ re: 'c-2', ok: true, messageId: 'm-1' }),
+      expect.objectContaining({
+        re: 'c-3',
+        ok: false,
+        messageId: 'm-1',
+        error: expect.objectContaining({ code: 'conflict' }),
+      }),
+    ]);
+    expect(messages.rows).toHaveLength(1);
+  });
+
+  it('keeps the same messageId when a command is retried after a failed publish', async () => {
+    const { router, bus, pushedTo, messages } = setUp();
+    bus.failNextPublish = true;
+    await expect(router.send(fromAlice('c-1'), imSend('c-1'))).rejects.toThrow('broker down');
+    expect(messages.rows).toEqual([]);
+
+    await router.send(fromAlice('c-1'), imSend('c-1'));
+
+    expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual([derivedMessageId(ALICE, 'c-1')]);
+  });
+
+  it.each([
+    [`sip:nobody@${DOMAIN}`, 'not-found'],
+    ['sip:bob@elsewhere.example', 'not-allowed'],
+  ])('accepts a message to %s, then reports it failed with %s', async (to, code) => {
+    const { router, pushed, messages } = setUp();
+
+    await router.send(fromAlice('c-1'), imSend('c-1', { to, messageId: 'm-1' }));
+
+    expect(pushed().map((p) => [p.event.deviceId, p.body])).toEqual([
+      [
+        'alice-desk',
+        expect.objectContaining({ type: 'im.send.result', re: 'c-1', ok: true, messageId: 'm-1' }),
+      ],
+      [
+        'alice-desk',
+        expect.objectContaining({
+          type: 'im.status',
+          messageId: 'm-1',
+          state: 'failed',
+          error: expect.objectContaining({ code }),
+        }),
+      ],
+    ]);
+    expect(messages.rows).toEqual([]);
+  });
+
+  it('matches recipients case-insensitively and as sip: for sips:', async () => {
+    const { router, pushedTo } = setUp();
+
+    await router.send(fromAlice('c-1'), imSend('c-1', { to: `sips:BOB@${DOMAIN.toUpperCase()}` }));
+
+    expect(pushedTo('bob-desk')).toHaveLength(1);
+  });
+});
+
+describe('ImRouter.reject', () => {
+  it('answers an invalid im.send with an error result, once', async () => {
+    const { router, pushedTo } = setUp();
+
+    await router.reject(fromAlice('c-1'), 'too-large', 'text: too big');
+    await router.reject(fromAlice('c-1'), 'too-large', 'text: too big');
+
+    expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
+      expect.objectContaining({
+        type: 'im.send.result',
+        re: 'c-1',
+        ok: false,
+        error: { code: 'too-large', message: 'text: too big' },
+      }),
+      expect.objectContaining({ type: 'im.send.result', re: 'c-1', ok: false }),
+    ]);
+  });
+});
+
+describe('ImRouter.settle', () => {
+  it('tells the sender `delivered` once, at the first answer from any recipient device', async () => {
+    const { router, messages, pushedTo, outcome } = setUp([
+      device(ALICE, 'alice-desk'),
+      device(ALICE, 'alice-phone'),
+      device(BOB, 'bob-desk'),
+      device(BOB, 'bob-phone'),
+    ]);
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    const [first, second] = [...messages.attempts.keys()];
+
+    await router.settle(outcome(first, 'answered'));
+    await router.settle(outcome(second, 'answered'));
+    await router.settle(outcome(first, 'answered'));
+
+    for (const aliceDevice of ['alice-desk', 'alice-phone']) {
+      expect(
+        pushedTo(aliceDevice)
+          .filter((p) => p.body?.['type'] === 'im.status')
+          .map((p) => p.body),
+      ).toEqual([expect.objectContaining({ messageId: 'm-1', state: 'delivered' })]);
+    }
+  });
+
+  it('tells the sender `stored` when every device failed, and delivers at the next login', async () => {
+    const { router, messages, pushedTo, outcome } = setUp();
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    const [desk, phone] = [...messages.attempts.keys()];
+
+    await router.settle(outcome(desk, 'timed-out'));
+    expect(pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status')).toEqual([]);
+    await router.settle(outcome(phone, 'no-flow'));
+    expect(
+      pushedTo('alice-desk')
+        .filter((p) => p.body?.['type'] === 'im.status')
+        .map((p) => p.body),
+    ).toEqual([expect.objectContaining({ messageId: 'm-1', state: 'stored' })]);
+
+    await router.deliverStored(BOB, 'bob-phone');
+    expect(pushedTo('bob-phone').map((p) => p.body)).toEqual([
+      expect.objectContaining({ type: 'im', messageId: 'm-1' }),
+      expect.objectContaining({ type: 'im', messageId: 'm-1', offline: true }),
+    ]);
+  });
+
+  it('ignores outcomes of other services and of pushes that carried no IM', async () => {
+    const { router, messages, pushed, outcome } = setUp();
+    await router.send(fromAlice('c-1'), imSend('c-1'));
+    const before = pushed().length;
+    const resultPushId = pushed()[0].event.pushId;
+
+    await router.settle(outcome([...messages.attempts.keys()][0], 'answered', 'presence'));
+    await router.settle(outcome(resultPushId, 'answered'));
+
+    expect(pushed()).toHaveLength(before);
+    expect(messages.rows[0].deliveredAt).toBeUndefined();
+  });
+});
+
+describe('ImRouter.deliverStored', () => {
+  it('pushes pending IMs in order, marked offline, to the device that logged in only', async () => {
+    const { router, directory, messages, pushedTo, outcome } = setUp([device(ALICE, 'alice-desk')]);
+    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1', text: 'one' }));
+    await router.send(fromAlice('c-2'), imSend('c-2', { messageId: 'm-2', text: 'two' }));
+    directory.devices.push(device(BOB, 'bob-desk'), device(BOB, 'bob-phone'));
+
+    await router.deliverStored(BOB, 'bob-desk');
+
+    expect(
+      pushedTo('bob-desk').map((p) => [p.body?.['messageId'], p.body?.['text'], p.body?.['offline']]),
+    ).toEqual([
+      ['m-1', 'one', true],
+      ['m-2', 'two', true],
+    ]);
+    expect(pushedTo('bob-phone')).toEqual([]);
+
+    const [firstPush] = [...messages.attempts.keys()];
+    await router.settle(outcome(firstPush, 'answered'));
+    expect(
+      pushedTo('alice-desk')
+        .filter((p) => p.body?.['state'] === 'delivered')
+        .map((p) => p.body?.['messageId']),
+    ).toEqual(['m-1']);
+
+    await router.deliverStored(BOB, 'bob-phone');
+    expect(pushedTo('bob-phone').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+  });
+
+  it('publishes nothing when nothing is pending', async () => {
+    const { router, bus } = setUp();
+    await router.deliverStored(BOB, 'bob-desk');
+    expect(bus.records).toEqual([]);
+  });
+});

@@ -1,0 +1,300 @@
+import {
+  type CommandOf,
+  type ErrorCode,
+  errorResult,
+  imPush,
+  imStatusPush,
+  type ImStatusPush,
+  messageAcceptedV1,
+  okResult,
+  type PushOutcomeV1,
+  type ResultPush,
+  ResultPushSchema,
+} from '#herald/contracts';
+import type { EventBus } from '#herald/bus';
+import type { PushGateway, PushRequest, SentPush } from '../push';
+import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
+import { ImError } from './im-error';
+import { aorDomain, canonicalAor, derivedMessageId, type StoredMessage } from './message';
+import type { AccountDirectory, MessageStore } from './ports';
+
+export const IM_ROUTER_ORIGIN = 'im-router';
+
+/** The device a command came from and the command's envelope id. */
+export interface CommandSource {
+  aor: string;
+  deviceId: string;
+  commandId: string;
+  /** When the edge received the command: the IM's `sentAt`, the same on every redelivery. */
+  receivedAt: Date;
+}
+
+export type ImSendCommand = CommandOf<'im.send'>;
+
+/** The push side of the PushGateway, all the router needs. */
+export type PushSender = Pick<PushGateway, 'send'>;
+
+export interface ImRouterDependencies {
+  unitOfWork: UnitOfWork;
+  idempotency: IdempotencyStore;
+  messages: MessageStore;
+  accounts: AccountDirectory;
+  pushes: PushSender;
+  /** Publishes im.message-accepted.v1. */
+  bus: EventBus;
+  /** The service's SIP domain: recipients elsewhere are not allowed. */
+  sipDomain: string;
+  now?: () => Date;
+}
+
+/** Why an im.send is refused after it was accepted (protocol.md §4: `failed`). */
+interface RecipientRefusal {
+  code: Extract<ErrorCode, 'not-found' | 'not-allowed'>;
+  message: string;
+}
+
+/**
+ * im.send, delivery to every device of the recipient, receipts and the offline store
+ * (protocol.md §4–5, §7).
+ *
+ * A message is pending for its recipient (user, not device) until any device answers a push of
+ * it with 200 OK; a pending message is pushed again, marked offline, to each device that logs in.
+ * Pushes are published inside the transaction that records them, under the recipient's lock
+ * (see MessageStore.lockRecipient), so every outcome finds its push.
+ */
+export class ImRouter {
+  private readonly deps: ImRouterDependencies;
+  private readonly now: () => Date;
+  private readonly sipDomain: string;
+
+  constructor(dependencies: ImRouterDependencies) {
+    this.deps = dependencies;
+    this.now = dependencies.now ?? (() => new Date());
+    this.sipDomain = dependencies.sipDomain.toLowerCase();
+  }
+
+  /**
+   * Relays an IM. The result is ok with the messageId whenever the command is well formed; an
+   * unknown or foreign recipient is reported after it by `im.status` `failed` (protocol.md §4).
+   * A second message under an existing (sender, messageId) with other content gets `conflict`.
+   */
+  async send(source: CommandSource, command: ImSendCommand): Promise<void> {
+    const outcome = await processOnce(
+      this.deps.unitOfWork,
+      this.deps.idempotency,
+      this.commandKey(source),
+      (tx) => this.accept(tx, source, command),
+    );
+    if (outcome.duplicate) {
+      await this.resendResult(source, outcome.storedResult);
+    }
+  }
+
+  /** Answers an im.send whose fields are invalid, once per (AOR, command id). */
+  async reject(source: CommandSource, code: ErrorCode, message: string): Promise<void> {
+    const outcome = await processOnce(
+      this.deps.unitOfWork,
+      this.deps.idempotency,
+      this.commandKey(source),
+      async () => {
+        const result = errorResult('im.send', source.commandId, code, message);
+        await this.deps.pushes.send([this.resultRequest(source, result)]);
+        return result;
+      },
+    );
+    if (outcome.duplicate) {
+      await this.resendResult(source, outcome.storedResult);
+    }
+  }
+
+  /** Settles an IM push: the first 200 OK of any device tells the sender `delivered`. */
+  async settle(outcome: PushOutcomeV1): Promise<void> {
+    if (outcome.origin !== IM_ROUTER_ORIGIN) {
+      return;
+    }
+    const at = new Date(outcome.at);
+    await this.deps.unitOfWork.run(async (tx) => {
+      const { messages } = this.deps;
+      await messages.lockRecipient(tx, outcome.aor);
+      const message = await messages.recordOutcome(tx, outcome.pushId, outcome.outcome, at);
+      if (message === undefined) {
+        return;
+      }
+      if (outcome.outcome === 'answered') {
+        if (await messages.markDelivered(tx, message.key, at)) {
+          await this.deps.pushes.send([this.statusRequest(message, { state: 'delivered' })]);
+        }
+      } else if (await messages.markStoredIfUnreachable(tx, message.key, at)) {
+        await this.deps.pushes.send([this.statusRequest(message, { state: 'stored' })]);
+      }
+    });
+  }
+
+  /** Pushes every pending IM of `aor`, oldest first and marked offline, to the device that logged in. */
+  async deliverStored(aor: string, deviceId: string): Promise<void> {
+    await this.deps.unitOfWork.run(async (tx) => {
+      const { messages } = this.deps;
+      await messages.lockRecipient(tx, aor);
+      const pending = await messages.pendingFor(tx, aor);
+      if (pending.length === 0) {
+        return;
+      }
+      const sent = await this.deps.pushes.send(
+        pending.map((message) => this.imRequest(message, { kind: 'device', aor, deviceId }, true)),
+      );
+      await this.recordAttempts(
+        tx,
+        sent.map((push) => ({ push, message: pending[push.requestIndex] })),
+      );
+    });
+  }
+
+  private async accept(tx: Transaction, source: CommandSource, command: ImSendCommand): Promise<ResultPush> {
+    const recipientAor = canonicalAor(command.to);
+    const messageId = command.messageId ?? derivedMessageId(source.aor, source.commandId);
+    const accepted = okResult('im.send', source.commandId, { messageId });
+    const refusal = await this.refusal(recipientAor);
+    if (refusal !== undefined) {
+      await this.deps.pushes.send([
+        this.resultRequest(source, accepted),
+        {
+          origin: IM_ROUTER_ORIGIN,
+          target: { kind: 'aor', aor: source.aor },
+          push: imStatusPush({ messageId, state: 'failed', error: refusal }),
+        },
+      ]);
+      return accepted;
+    }
+
+    const { messages } = this.deps;
+    await messages.lockRecipient(tx, recipientAor);
+    const { created, message } = await messages.insert(tx, {
+      senderAor: source.aor,
+      commandId: source.commandId,
+      messageId,
+      recipientAor,
+      text: command.text,
+      sentAt: source.receivedAt,
+    });
+    if (!created) {
+      // The same message sent again in a new transaction: its first delivery stands.
+      const result =
+        message.recipientAor === recipientAor && message.text === command.text
+          ? accepted
+          : errorResult(
+              'im.send',
+              source.commandId,
+              'conflict',
+              'messageId already used for another message',
+              {
+                messageId,
+              },
+            );
+      await this.deps.pushes.send([this.resultRequest(source, result)]);
+      return result;
+    }
+
+    const sent = await this.deps.pushes.send([
+      this.resultRequest(source, accepted),
+      this.imRequest(message, { kind: 'aor', aor: recipientAor }, false),
+    ]);
+    const deliveries = sent.filter((push) => push.requestIndex === 1);
+    await this.recordAttempts(
+      tx,
+      deliveries.map((push) => ({ push, message })),
+    );
+    if (deliveries.length === 0 && (await messages.markStoredIfUnreachable(tx, message.key, this.now()))) {
+      await this.deps.pushes.send([this.statusRequest(message, { state: 'stored' })]);
+    }
+    await this.deps.bus.publish([
+      messageAcceptedV1.record(
+        messageAcceptedV1.build({
+          messageId,
+          from: message.senderAor,
+          to: recipientAor,
+          text: message.text,
+          sentAt: message.sentAt.toISOString(),
+        }),
+      ),
+    ]);
+    return accepted;
+  }
+
+  private async refusal(recipientAor: string): Promise<RecipientRefusal | undefined> {
+    if (aorDomain(recipientAor) !== this.sipDomain) {
+      return { code: 'not-allowed', message: `${recipientAor} is not in domain ${this.sipDomain}` };
+    }
+    if (!(await this.deps.accounts.exists(recipientAor))) {
+      return { code: 'not-found', message: `unknown user ${recipientAor}` };
+    }
+    return undefined;
+  }
+
+  private async recordAttempts(
+    tx: Transaction,
+    deliveries: ReadonlyArray<{ push: SentPush; message: StoredMessage }>,
+  ): Promise<void> {
+    if (deliveries.length === 0) {
+      return;
+    }
+    const attemptedAt = this.now();
+    await this.deps.messages.recordAttempts(
+      tx,
+      deliveries.map(({ push, message }) => ({
+        pushId: push.pushId,
+        messageKey: message.key,
+        recipientAor: push.aor,
+        deviceId: push.deviceId,
+        attemptedAt,
+      })),
+    );
+  }
+
+  private async resendResult(source: CommandSource, storedResult: unknown): Promise<void> {
+    const parsed = ResultPushSchema.safeParse(storedResult);
+    if (!parsed.success) {
+      throw new ImError(
+        'IM_STORED_RESULT_INVALID',
+        `stored result of ${source.aor} ${source.commandId} is not a result push`,
+        { cause: parsed.error },
+      );
+    }
+    await this.deps.pushes.send([this.resultRequest(source, parsed.data)]);
+  }
+
+  private commandKey(source: CommandSource) {
+    return { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId };
+  }
+
+  private resultRequest(source: CommandSource, result: ResultPush): PushRequest {
+    return {
+      origin: IM_ROUTER_ORIGIN,
+      target: { kind: 'device', aor: source.aor, deviceId: source.deviceId },
+      push: result,
+    };
+  }
+
+  private imRequest(message: StoredMessage, target: PushRequest['target'], offline: boolean): PushRequest {
+    return {
+      origin: IM_ROUTER_ORIGIN,
+      target,
+      push: imPush({
+        messageId: message.messageId,
+        from: message.senderAor,
+        text: message.text,
+        sentAt: message.sentAt.toISOString(),
+        offline,
+      }),
+      // Plain SIP devices get the text as a text/plain MESSAGE from the sender (protocol.md §7).
+      plainText: { text: message.text, fromUri: message.senderAor },
+    };
+  }
+
+  private statusRequest(message: StoredMessage, status: Pick<ImStatusPush, 'state' | 'error'>): PushRequest {
+    return {
+      origin: IM_ROUTER_ORIGIN,
+      target: { kind: 'aor', aor: message.senderAor },
+      push: imStatusPush({ messageId: message.messageId, ...status }),
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import type { Transaction } from '../shared';
+import type { InsertedMessage, NewMessage, StoredMessage } from './message';
+
+/** What became of one push (sip.push-outcome.v1). */
+export type PushOutcomeKind = 'answered' | 'failed' | 'timed-out' | 'no-flow';
+
+/** One push of an IM to one device, recorded so its outcome can be matched. */
+export interface DeliveryAttempt {
+  pushId: string;
+  messageKey: string;
+  recipientAor: string;
+  deviceId: string;
+  attemptedAt: Date;
+}
+
+/** The messages table and its per-device delivery attempts. */
+export interface MessageStore {
+  /**
+   * Serializes, until `tx` ends, every transaction that pushes or settles IMs of one recipient.
+   * Pushes are published inside their transaction: holding this lock, an outcome handler cannot
+   * look a push up before the transaction that recorded it has committed.
+   */
+  lockRecipient(tx: Transaction, recipientAor: string): Promise<void>;
+  /** Stores a message, or returns the one already stored under (sender, messageId). */
+  insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage>;
+  /** The recipient's messages not yet answered by any device, oldest first (one query). */
+  pendingFor(tx: Transaction, recipientAor: string): Promise<StoredMessage[]>;
+  /** Records pushes of IMs to devices (one statement for all). */
+  recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void>;
+  /**
+   * Records a push's outcome. Returns the message it delivered, or undefined when the push was
+   * not an IM delivery (a result or status push).
+   */
+  recordOutcome(
+    tx: Transaction,
+    pushId: string,
+    outcome: PushOutcomeKind,
+    at: Date,
+  ): Promise<StoredMessage | undefined>;
+  /** Marks a message delivered; true only for the call that marked it (the first answer). */
+  markDelivered(tx: Transaction, messageKey: string, at: Date): Promise<boolean>;
+  /**
+   * Marks that the sender was told `stored`: only when the message is undelivered, no attempt is
+   * still awaiting its outcome, and the sender was not told before. True when this call marked it.
+   */
+  markStoredIfUnreachable(tx: Transaction, messageKey: string, at: Date): Promise<boolean>;
+}
+
+/** Accounts of the service domain (auth's accounts table, read only). */
+export interface AccountDirectory {
+  exists(aor: string): Promise<boolean>;
+}
