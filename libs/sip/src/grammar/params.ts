@@ -1,0 +1,60 @@
+import { isTokenChar, skipWhitespace } from './chars';
+import { GrammarError } from './grammar-error';
+import { readQuotedString } from './quoted-string';
+
+/** Parameter names lower-cased (RFC 3261 §7.3.1); values raw (quoted-strings keep their quotes), null when absent. */
+export type Params = Map<string, string | null>;
+
+export interface ParamsRead {
+  params: Params;
+  /** Index of the first character that is not part of the parameters (a comma, or the end). */
+  end: number;
+}
+
+function isGenValueChar(c: number): boolean {
+  // gen-value = token / host / quoted-string; host adds ":" "[" "]" for IPv6 (RFC 5118 §4.5).
+  return isTokenChar(c) || c === 0x3a || c === 0x5b || c === 0x5d;
+}
+
+/**
+ * Header parameters, RFC 3261 §25.1: *( SEMI generic-param ), generic-param = token [ EQUAL gen-value ],
+ * SEMI and EQUAL allowing whitespace around them. Starts at i (whitespace allowed) and stops at a comma or the end.
+ */
+export function readParams(s: string, i: number): ParamsRead {
+  const params: Params = new Map();
+  i = skipWhitespace(s, i);
+  while (i < s.length && s.charCodeAt(i) === 0x3b) {
+    i = skipWhitespace(s, i + 1);
+    const nameStart = i;
+    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+    if (i === nameStart) throw new GrammarError('empty parameter');
+    const name = s.slice(nameStart, i).toLowerCase();
+    i = skipWhitespace(s, i);
+    let value: string | null = null;
+    if (s.charCodeAt(i) === 0x3d) {
+      i = skipWhitespace(s, i + 1);
+      if (s.charCodeAt(i) === 0x22) {
+        const end = readQuotedString(s, i).end;
+        value = s.slice(i, end);
+        i = end;
+      } else {
+        const valueStart = i;
+        while (i < s.length && isGenValueChar(s.charCodeAt(i))) i++;
+        if (i === valueStart) throw new GrammarError(`empty value for parameter ${name}`);
+        value = s.slice(valueStart, i);
+      }
+      i = skipWhitespace(s, i);
+    }
+    if (params.has(name)) throw new GrammarError(`duplicate parameter ${name}`);
+    params.set(name, value);
+  }
+  if (i < s.length && s.charCodeAt(i) !== 0x2c) throw new GrammarError(`unexpected character at ${i}`);
+  return { params, end: i };
+}
+
+/** Serializes parameters back to `;name=value` form. */
+export function formatParams(params: ReadonlyMap<string, string | null>): string {
+  let out = '';
+  for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
+  return out;
+}

@@ -1,0 +1,104 @@
+import { headerDisplayName, headerKey } from './header-names';
+
+export interface HeaderField {
+  /** Name as it will be written (canonical spelling for known headers). */
+  readonly name: string;
+  /** Lookup key: lower-cased, compact form expanded. */
+  readonly key: string;
+  /** Value with folding replaced by one space and surrounding whitespace trimmed. */
+  readonly value: string;
+}
+
+/**
+ * The header fields of a message in order. Names are case-insensitive and compact forms are
+ * equivalent (RFC 3261 §7.3.1, §7.3.3). Typed values parsed from the fields are cached here and
+ * dropped on every change, so a parsed value never outlives the text it came from.
+ */
+export class SipHeaders implements Iterable<HeaderField> {
+  private fields: HeaderField[] = [];
+  private readonly typedCache = new Map<string, unknown>();
+
+  constructor(fields?: Iterable<readonly [string, string]>) {
+    if (fields !== undefined) for (const [name, value] of fields) this.add(name, value);
+  }
+
+  get size(): number {
+    return this.fields.length;
+  }
+
+  /** Value of the first field with this name. */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const field of this.fields) if (field.key === key) return field.value;
+    return undefined;
+  }
+
+  /** Values of every field with this name, one per header line (comma lists are not split here). */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const values: string[] = [];
+    for (const field of this.fields) if (field.key === key) values.push(field.value);
+    return values;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Appends a field. */
+  add(name: string, value: string): this {
+    const key = headerKey(name);
+    this.fields.push({ name: headerDisplayName(key, name), key, value });
+    this.typedCache.clear();
+    return this;
+  }
+
+  /** Inserts a field before the existing ones (a proxy's Via, a Record-Route …). */
+  prepend(name: string, value: string): this {
+    const key = headerKey(name);
+    this.fields.unshift({ name: headerDisplayName(key, name), key, value });
+    this.typedCache.clear();
+    return this;
+  }
+
+  /** Replaces every field with this name by one field, in the place of the first one. */
+  set(name: string, value: string): this {
+    const key = headerKey(name);
+    const at = this.fields.findIndex((f) => f.key === key);
+    if (at === -1) return this.add(name, value);
+    this.fields = this.fields.filter((f, i) => i === at || f.key !== key);
+    this.fields[at] = { name: headerDisplayName(key, name), key, value };
+    this.typedCache.clear();
+    return this;
+  }
+
+  delete(name: string): this {
+    const key = headerKey(name);
+    this.fields = this.fields.filter((f) => f.key !== key);
+    this.typedCache.clear();
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<HeaderField> {
+    return this.fields[Symbol.iterator]();
+  }
+
+  /** Parses a typed value once per content version; `parse` throws on malformed text. */
+  typed<T>(cacheKey: string, parse: () => T): T {
+    if (this.typedCache.has(cacheKey)) return this.typedCache.get(cacheKey) as T;
+    const value = parse();
+    this.typedCache.set(cacheKey, value);
+    return value;
+  }
+
+  clone(): SipHeaders {
+    const copy = new SipHeaders();
+    copy.fields = [...this.fields];
+    return copy;
+  }
+
+  /** Used by the parser: a field already keyed, without touching the cache. */
+  appendParsed(field: HeaderField): void {
+    this.fields.push(field);
+  }
+}

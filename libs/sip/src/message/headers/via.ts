@@ -1,0 +1,117 @@
+import {
+  formatParams,
+  GrammarError,
+  isHost,
+  readList,
+  isToken,
+  parsePort,
+  Params,
+  readParams,
+  skipWhitespace,
+  tokenEnd,
+} from '../../grammar';
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** One Via value (RFC 3261 §20.42, §25.1; rport of RFC 3581). */
+export interface Via {
+  /** Upper-cased transport: UDP, TCP, TLS, SCTP, WS, WSS or an extension token. */
+  readonly transport: string;
+  /** sent-by host as written; IPv6 keeps brackets. */
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly branch: string | undefined;
+  readonly received: string | undefined;
+  /** RFC 3581: true when present without a value (a request asking for it), the number when filled in. */
+  readonly rport: number | true | undefined;
+  readonly params: Params;
+}
+
+export interface ViaRead {
+  value: Via;
+  end: number;
+}
+
+/** SLASH = SWS "/" SWS */
+function expectSlash(s: string, i: number): number {
+  i = skipWhitespace(s, i);
+  if (s.charCodeAt(i) !== 0x2f) throw new GrammarError('expected "/" in sent-protocol');
+  return skipWhitespace(s, i + 1);
+}
+
+function readToken(s: string, i: number, what: string): { text: string; end: number } {
+  const end = tokenEnd(s, i);
+  if (end === i) throw new GrammarError(`missing ${what}`);
+  return { text: s.slice(i, end), end };
+}
+
+function checkParams(params: Params): void {
+  const branch = params.get('branch');
+  if (branch !== undefined && (branch === null || !isToken(branch))) throw new GrammarError('bad branch');
+  const received = params.get('received');
+  // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 §4.5 allows the bracketed form too.
+  if (received !== undefined) {
+    const bare = received?.startsWith('[') === true ? received.slice(1, -1) : received;
+    if (bare === null || (!isIPv4(bare) && !isIPv6(bare))) throw new GrammarError('bad received');
+  }
+  const rport = params.get('rport');
+  if (rport !== undefined && rport !== null) parsePort(rport);
+  const maddr = params.get('maddr');
+  if (maddr !== undefined && (maddr === null || !isHost(maddr))) throw new GrammarError('bad maddr');
+}
+
+/** via-parm = sent-protocol LWS sent-by *( SEMI via-params ) */
+export function readVia(s: string, i: number): ViaRead {
+  i = skipWhitespace(s, i);
+  const protocol = readToken(s, i, 'protocol name');
+  const version = readToken(s, expectSlash(s, protocol.end), 'protocol version');
+  const transport = readToken(s, expectSlash(s, version.end), 'transport');
+  if (protocol.text.toUpperCase() !== 'SIP' || version.text !== '2.0') {
+    throw new GrammarError(`unsupported protocol ${protocol.text}/${version.text}`);
+  }
+  i = skipWhitespace(s, transport.end);
+  if (i === transport.end) throw new GrammarError('missing sent-by');
+  // sent-by = host [ COLON port ], COLON = SWS ":" SWS
+  let hostEnd = i;
+  if (s.charCodeAt(i) === 0x5b) {
+    hostEnd = s.indexOf(']', i) + 1;
+    if (hostEnd === 0) throw new GrammarError('unterminated IPv6 reference');
+  } else {
+    while (hostEnd < s.length && /[A-Za-z0-9.-]/.test(s[hostEnd])) hostEnd++;
+  }
+  const host = s.slice(i, hostEnd);
+  if (!isHost(host)) throw new GrammarError(`bad sent-by host ${host}`);
+  let port: number | undefined;
+  i = skipWhitespace(s, hostEnd);
+  if (s.charCodeAt(i) === 0x3a) {
+    const portStart = skipWhitespace(s, i + 1);
+    let portEnd = portStart;
+    while (portEnd < s.length && s.charCodeAt(portEnd) >= 0x30 && s.charCodeAt(portEnd) <= 0x39) portEnd++;
+    port = parsePort(s.slice(portStart, portEnd));
+    i = portEnd;
+  }
+  const { params, end } = readParams(s, i);
+  checkParams(params);
+  const rport = params.get('rport');
+  return {
+    value: {
+      transport: transport.text.toUpperCase(),
+      host,
+      port,
+      branch: params.get('branch') ?? undefined,
+      received: params.get('received') ?? undefined,
+      rport: rport === undefined ? undefined : rport === null ? true : Number(rport),
+      params,
+    },
+    end,
+  };
+}
+
+/** Serializes a Via value (for building requests and the received/rport a server adds). */
+export function formatVia(via: Via): string {
+  return `SIP/2.0/${via.transport} ${via.host}${via.port === undefined ? '' : `:${via.port}`}${formatParams(via.params)}`;
+}
+
+/** Every Via value of the given header lines, in order. */
+export function readViaList(values: readonly string[]): Via[] {
+  return values.flatMap((v) => readList(v, readVia));
+}
