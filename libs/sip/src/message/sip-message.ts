@@ -3,7 +3,7 @@ import { parseHeaderValue, listHeader, singleHeader } from './header-access';
 import { SipHeaders } from './headers';
 import { SipParseError } from './parse-error';
 import { Address, ContactHeader, parseAddress, parseAddressList, parseContacts } from './headers/address';
-import { AuthParams, parseAuthParams } from './headers/auth';
+import { AuthParams, parseAuthHeader } from './headers/auth';
 import { CSeq, parseCSeq } from './headers/cseq';
 import { MAX_MAX_FORWARDS, parseBoundedInteger, parseDeltaSeconds } from './headers/numbers';
 import {
@@ -102,16 +102,16 @@ export abstract class SipMessageBase {
 
   /** Each Authorization header is one set of credentials (commas belong to its params). */
   get authorization(): AuthParams[] {
-    return listHeader(this.headers, 'Authorization', (values) => values.map(parseAuthParams)) ?? [];
+    return listHeader(this.headers, 'Authorization', (values) => values.map(parseAuthHeader)) ?? [];
   }
 
   get proxyAuthorization(): AuthParams[] {
-    return listHeader(this.headers, 'Proxy-Authorization', (values) => values.map(parseAuthParams)) ?? [];
+    return listHeader(this.headers, 'Proxy-Authorization', (values) => values.map(parseAuthHeader)) ?? [];
   }
 
   /** Each WWW-Authenticate header is one challenge (Herald sends SHA-256 then MD5). */
   get wwwAuthenticate(): AuthParams[] {
-    return listHeader(this.headers, 'WWW-Authenticate', (values) => values.map(parseAuthParams)) ?? [];
+    return listHeader(this.headers, 'WWW-Authenticate', (values) => values.map(parseAuthHeader)) ?? [];
   }
 
   get route(): NameAddr[] {

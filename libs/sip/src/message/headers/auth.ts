@@ -10,7 +10,7 @@ export interface AuthParams {
   readonly params: ReadonlyMap<string, string>;
 }
 
-export function parseAuthParams(text: string): AuthParams {
+export function parseAuthHeader(text: string): AuthParams {
   const schemeEnd = tokenEnd(text, 0);
   if (schemeEnd === 0) throw new GrammarError('missing auth scheme');
   const scheme = text.slice(0, schemeEnd);
