@@ -6,3 +6,4 @@ export * from './migration-runner';
 export * from './unit-of-work';
 export * from './idempotency';
 export * from './migrations/1767225600000-processed-commands';
+export * from './im';

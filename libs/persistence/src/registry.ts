@@ -1,5 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { ProcessedCommands1767225600000 } from './migrations/1767225600000-processed-commands';
+import { ImDeliveryEntity, ImMessageEntity } from './im/message.entity';
+import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
 
 export type EntityClass = new () => object;
 export type MigrationClass = new () => MigrationInterface;
@@ -9,6 +11,6 @@ export type MigrationClass = new () => MigrationInterface;
  * line per array (plus the import); migrations run in the order of the timestamp in their
  * class name, not their position here.
  */
-export const ALL_ENTITIES: EntityClass[] = [];
+export const ALL_ENTITIES: EntityClass[] = [ImMessageEntity, ImDeliveryEntity];
 
-export const ALL_MIGRATIONS: MigrationClass[] = [ProcessedCommands1767225600000];
+export const ALL_MIGRATIONS: MigrationClass[] = [ProcessedCommands1767225600000, ImMessages1795493069063];

@@ -1,0 +1,18 @@
+import type { AccountDirectory } from '#herald/domain';
+import type { DataSource } from 'typeorm';
+
+/**
+ * AccountDirectory over auth's `accounts` table (read only; auth owns and migrates it). Reads
+ * outside the command's transaction: an account is never created and used within one IM.
+ */
+export class SqlAccountDirectory implements AccountDirectory {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async exists(aor: string): Promise<boolean> {
+    const rows: Array<{ found: boolean }> = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM accounts WHERE aor = $1) AS found`,
+      [aor],
+    );
+    return rows[0]?.found === true;
+  }
+}

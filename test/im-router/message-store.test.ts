@@ -1,0 +1,152 @@
+import { Transaction } from '#herald/domain';
+import { runMigrations, TypeOrmMessageStore, TypeOrmUnitOfWork } from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+import { openTestDatabase, type TestDatabase } from './test-database';
+
+const ALICE = 'sip:alice@herald.example';
+const BOB = 'sip:bob@herald.example';
+const SENT_AT = new Date('2026-01-02T03:04:05.000Z');
+
+describe('TypeOrmMessageStore (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let unitOfWork: TypeOrmUnitOfWork;
+  const store = new TypeOrmMessageStore();
+
+  beforeAll(async () => {
+    database = await openTestDatabase('im_store');
+    dataSource = database.dataSource;
+    await runMigrations(dataSource);
+    unitOfWork = new TypeOrmUnitOfWork(dataSource);
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const newMessage = (messageId: string, text = 'hello') => ({
+    senderAor: ALICE,
+    commandId: `c-${messageId}`,
+    messageId,
+    recipientAor: BOB,
+    text,
+    sentAt: SENT_AT,
+  });
+
+  it('stores a message once per (sender, messageId) and returns the stored one to a second insert', async () => {
+    const first = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-1')));
+    const second = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-1', 'other text')));
+
+    expect(first.created).toBe(true);
+    expect(first.message).toEqual({ ...newMessage('m-1'), key: expect.any(String) });
+    expect(second).toEqual({ created: false, message: first.message });
+    const count: Array<{ n: string }> = await dataSource.query(
+      `SELECT count(*) AS n FROM messages WHERE message_id = 'm-1'`,
+    );
+    expect(count[0].n).toBe('1');
+  });
+
+  it('lists a recipient’s undelivered messages in insertion order and drops delivered ones', async () => {
+    const keys: string[] = [];
+    for (const id of ['m-10', 'm-12', 'm-11']) {
+      keys.push((await unitOfWork.run((tx) => store.insert(tx, newMessage(id)))).message.key);
+    }
+    await unitOfWork.run(async (tx) => {
+      await store.recordAttempts(tx, [
+        { pushId: 'p-10', messageKey: keys[0], recipientAor: BOB, deviceId: 'desk', attemptedAt: SENT_AT },
+      ]);
+      const settled = await store.recordOutcome(tx, 'p-10', 'answered', SENT_AT);
+      expect(settled?.messageId).toBe('m-10');
+      expect(await store.markDelivered(tx, keys[0], SENT_AT)).toBe(true);
+      expect(await store.markDelivered(tx, keys[0], SENT_AT)).toBe(false);
+    });
+
+    const pending = await unitOfWork.run((tx) => store.pendingFor(tx, BOB));
+
+    expect(pending.map((m) => m.messageId)).toEqual(['m-1', 'm-12', 'm-11']);
+    expect(await unitOfWork.run((tx) => store.pendingFor(tx, ALICE))).toEqual([]);
+  });
+
+  it('marks `stored` only when no attempt is in flight, and only once', async () => {
+    const { message } = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-20')));
+    await unitOfWork.run((tx) =>
+      store.recordAttempts(tx, [
+        {
+          pushId: 'p-20',
+          messageKey: message.key,
+          recipientAor: BOB,
+          deviceId: 'desk',
+          attemptedAt: SENT_AT,
+        },
+        {
+          pushId: 'p-21',
+          messageKey: message.key,
+          recipientAor: BOB,
+          deviceId: 'phone',
+          attemptedAt: SENT_AT,
+        },
+      ]),
+    );
+
+    const afterFirst = await unitOfWork.run(async (tx) => {
+      await store.recordOutcome(tx, 'p-20', 'timed-out', SENT_AT);
+      return store.markStoredIfUnreachable(tx, message.key, SENT_AT);
+    });
+    const afterSecond = await unitOfWork.run(async (tx) => {
+      await store.recordOutcome(tx, 'p-21', 'no-flow', SENT_AT);
+      return store.markStoredIfUnreachable(tx, message.key, SENT_AT);
+    });
+    const again = await unitOfWork.run((tx) => store.markStoredIfUnreachable(tx, message.key, SENT_AT));
+
+    expect([afterFirst, afterSecond, again]).toEqual([false, true, false]);
+  });
+
+  it('returns nothing for the outcome of a push it did not record', async () => {
+    expect(await unitOfWork.run((tx) => store.recordOutcome(tx, 'p-unknown', 'answered', SENT_AT))).toBe(
+      undefined,
+    );
+  });
+
+  it('makes a second transaction wait for a recipient lock until the first ends', async () => {
+    const events: string[] = [];
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstLocked!: () => void;
+    const firstHasLock = new Promise<void>((resolve) => (firstLocked = resolve));
+
+    const first = unitOfWork.run(async (tx: Transaction) => {
+      await store.lockRecipient(tx, BOB);
+      firstLocked();
+      await firstMayEnd;
+      events.push('first ends');
+    });
+    await firstHasLock;
+    const second = unitOfWork.run(async (tx: Transaction) => {
+      await store.lockRecipient(tx, BOB);
+      events.push('second locked');
+    });
+    const other = unitOfWork.run(async (tx: Transaction) => {
+      await store.lockRecipient(tx, ALICE);
+      events.push('other recipient locked');
+    });
+    await other;
+    // Give the second transaction time to reach the lock before the first ends.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    releaseFirst();
+    await Promise.all([first, second]);
+
+    expect(events).toEqual(['other recipient locked', 'first ends', 'second locked']);
+  });
+
+  it('uses the pending index for a recipient’s undelivered messages', async () => {
+    const plan: Array<{ 'QUERY PLAN': string }> = await dataSource.transaction(async (manager) => {
+      // The table is tiny: forbid the sequential scan the planner would rightly prefer.
+      await manager.query('SET LOCAL enable_seqscan = off');
+      return manager.query(
+        `EXPLAIN SELECT id FROM messages WHERE recipient_aor = $1 AND delivered_at IS NULL ORDER BY seq`,
+        [BOB],
+      );
+    });
+    expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('ix_messages_pending');
+  });
+});
