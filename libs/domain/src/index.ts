@@ -1,3 +1,4 @@
 export * from './shared';
 export * from './push';
 export * from './im';
+export * from './presence';

@@ -1,0 +1,45 @@
+import type { CommandReceivedV1 } from '#herald/contracts';
+import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
+
+/**
+ * A DeviceDirectory that also knows the device a command came from, so its result reaches it
+ * even without a session (a `not-logged-in` result): the directory lists such a device as
+ * PLAIN, which the PushGateway skips. Logged-in devices keep their session carrier.
+ */
+export class CommandSenderDirectory implements DeviceDirectory {
+  private readonly sender: Device | undefined;
+
+  constructor(
+    private readonly inner: DeviceDirectory,
+    command: CommandReceivedV1,
+  ) {
+    this.sender =
+      command.carrier === 'MESSAGE-PLAIN'
+        ? undefined
+        : {
+            aor: command.aor,
+            deviceId: command.deviceId,
+            edgeId: command.edgeId,
+            flowId: command.flowId,
+            contact: command.contact,
+            carrier: command.carrier,
+          };
+  }
+
+  loggedInDevices(
+    aors: readonly string[],
+    options?: DeviceLookupOptions,
+  ): Promise<ReadonlyMap<string, readonly Device[]>> {
+    return this.inner.loggedInDevices(aors, options);
+  }
+
+  async device(aor: string, deviceId: string): Promise<Device | undefined> {
+    const known = await this.inner.device(aor, deviceId);
+    const isSender =
+      this.sender !== undefined && this.sender.aor === aor && this.sender.deviceId === deviceId;
+    if (isSender && (known === undefined || known.carrier === 'PLAIN')) {
+      return this.sender;
+    }
+    return known;
+  }
+}

@@ -1,0 +1,44 @@
+import type { Transaction } from '../shared';
+import type { AggregatePresence, DevicePresence, RosterBuddyView, RosterEntry } from './presence-model';
+
+/** Both directions of one pair of users, read under a lock held until the transaction ends. */
+export interface RosterPair {
+  /** `a` holds `b`. */
+  forward?: RosterEntry;
+  /** `b` holds `a`. */
+  reverse?: RosterEntry;
+}
+
+export interface RosterRepository {
+  /**
+   * Locks the pair (a, b) for the transaction, whether or not entries exist yet, so two users
+   * adding each other at once are serialized, then reads both directions.
+   */
+  lockPair(tx: Transaction, a: string, b: string): Promise<RosterPair>;
+  /** Inserts or replaces entries (by owner and buddy). */
+  save(tx: Transaction, entries: readonly RosterEntry[]): Promise<void>;
+  remove(tx: Transaction, pairs: ReadonlyArray<{ ownerAor: string; buddyAor: string }>): Promise<void>;
+  /** The owner's whole roster with each accepted buddy's aggregate presence, in one query. */
+  rosterOf(tx: Transaction, ownerAor: string): Promise<RosterBuddyView[]>;
+  /** Every user holding `aor` as an accepted buddy (state both), in one query. */
+  watchersOf(tx: Transaction, aor: string): Promise<string[]>;
+}
+
+export interface PresenceRepository {
+  /**
+   * The user's aggregate (offline when never seen), locked for the transaction: every device
+   * change of one user is serialized on this lock, whatever topic it came from.
+   */
+  lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence>;
+  saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void>;
+  /** Aggregates of several users in one query; users never seen are absent. */
+  aggregatesOf(tx: Transaction, aors: readonly string[]): Promise<ReadonlyMap<string, AggregatePresence>>;
+  devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]>;
+  saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void>;
+  deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void>;
+}
+
+/** Whether an account exists (accounts belong to auth; presence only reads them). */
+export interface AccountDirectory {
+  exists(aor: string): Promise<boolean>;
+}

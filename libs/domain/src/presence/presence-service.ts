@@ -1,0 +1,250 @@
+import type { EventBus } from '#herald/bus';
+import {
+  type Command,
+  type CommandOf,
+  type CommandReceivedV1,
+  type DeviceRegisteredV1,
+  type DeviceUnregisteredV1,
+  errorResult,
+  okResult,
+  parseCommandObject,
+  type ResultPush,
+  ResultPushSchema,
+  type SessionEndedV1,
+  type SessionStartedV1,
+} from '#herald/contracts';
+import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
+import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
+import { CommandSenderDirectory } from './command-sender-directory';
+import type { AccountDirectory, PresenceRepository, RosterRepository } from './ports';
+import { PresenceError } from './presence-error';
+import { type DeviceEvent, normalizeAor } from './presence-model';
+import { loginSnapshotOf } from './presence-pushes';
+import { PresenceTracker } from './presence-tracker';
+import { RosterService } from './roster-service';
+
+/** The command types presence owns (architecture.md, Commands and where they go). */
+export const PRESENCE_COMMAND_TYPES = [
+  'roster.get',
+  'roster.add',
+  'roster.update',
+  'roster.remove',
+  'buddy.answer',
+  'presence.set',
+] as const;
+export type PresenceCommandType = (typeof PRESENCE_COMMAND_TYPES)[number];
+export type PresenceCommand = CommandOf<PresenceCommandType>;
+
+/** The idempotency-store name of this service. */
+export const PRESENCE_SERVICE = 'presence';
+
+export function isPresenceCommandType(type: string): type is PresenceCommandType {
+  return (PRESENCE_COMMAND_TYPES as readonly string[]).includes(type);
+}
+
+function isPresenceCommand(command: Command): command is PresenceCommand {
+  return isPresenceCommandType(command.type);
+}
+
+export interface PresenceServiceDependencies {
+  unitOfWork: UnitOfWork;
+  idempotency: IdempotencyStore;
+  rosters: RosterRepository;
+  presence: PresenceRepository;
+  accounts: AccountDirectory;
+  directory: DeviceDirectory;
+  bus: EventBus;
+  /** Push ids (default random UUIDs). */
+  newPushId?: () => string;
+}
+
+/** A command's result and the pushes it causes for others. */
+interface Executed {
+  result: ResultPush;
+  followUps: PushRequest[];
+}
+
+/** The error code raised when a stored result cannot be re-sent. */
+export class StoredResultError extends Error {
+  readonly code = 'PRESENCE_STORED_RESULT_INVALID';
+}
+
+/**
+ * The presence service: roster commands, per-device status, aggregate presence and its fan-out,
+ * and the login snapshot. Every entry point runs in one transaction and awaits its publishes.
+ */
+export class PresenceService {
+  private readonly pushes: PushGateway;
+  private readonly tracker: PresenceTracker;
+  private readonly roster: RosterService;
+
+  constructor(private readonly deps: PresenceServiceDependencies) {
+    this.pushes = this.gatewayFor(deps.directory);
+    this.tracker = new PresenceTracker({ ...deps, pushes: this.pushes });
+    this.roster = new RosterService(deps);
+  }
+
+  /** Handles a presence command (other types are ignored): exactly one result to its device. */
+  async handleCommand(event: CommandReceivedV1): Promise<void> {
+    const { envelope } = event;
+    if (!isPresenceCommandType(envelope.type)) {
+      return;
+    }
+    const aor = normalizeAor(event.aor);
+    const replies = this.gatewayFor(new CommandSenderDirectory(this.deps.directory, event));
+    const reply = (result: ResultPush, followUps: PushRequest[] = []) =>
+      replies.send([
+        {
+          origin: 'presence',
+          target: { kind: 'device', aor: event.aor, deviceId: event.deviceId },
+          push: result,
+        },
+        ...followUps,
+      ]);
+    const parsed = parseCommandObject(envelope);
+    if (parsed.kind !== 'command') {
+      const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
+      const message = parsed.kind === 'bad-envelope' ? parsed.reason : parsed.message;
+      await reply(errorResult(envelope.type, envelope.id, code, message));
+      return;
+    }
+    const command = parsed.command;
+    if (!isPresenceCommand(command)) {
+      return;
+    }
+    const device = await this.deps.directory.device(event.aor, event.deviceId);
+    if (device === undefined || device.carrier === 'PLAIN') {
+      await reply(errorResult(command.type, command.id, 'not-logged-in', 'log in first'));
+      return;
+    }
+    const outcome = await processOnce(
+      this.deps.unitOfWork,
+      this.deps.idempotency,
+      { service: PRESENCE_SERVICE, aor, commandId: command.id },
+      async (tx) => {
+        const { result, followUps } = await this.execute(tx, aor, command, event);
+        // Published before commit: a broker failure rolls the command back and it is retried.
+        await reply(result, followUps);
+        return result;
+      },
+    );
+    if (outcome.duplicate) {
+      const stored = ResultPushSchema.safeParse(outcome.storedResult);
+      if (!stored.success) {
+        throw new StoredResultError(`stored result of ${command.id} is not a result push`, {
+          cause: stored.error,
+        });
+      }
+      await reply(stored.data);
+    }
+  }
+
+  /** A device logged in: its status counts, and it gets roster, buddies' presence, requests. */
+  async sessionStarted(event: SessionStartedV1): Promise<void> {
+    const aor = normalizeAor(event.aor);
+    await this.deps.unitOfWork.run(async (tx) => {
+      await this.tracker.changeDevice(tx, aor, {
+        kind: 'status',
+        deviceId: event.deviceId,
+        status: event.status,
+        ...(event.note === undefined ? {} : { note: event.note }),
+        at: new Date(event.at),
+      });
+      const snapshot = loginSnapshotOf(await this.deps.rosters.rosterOf(tx, aor));
+      const target = { kind: 'device', aor: event.aor, deviceId: event.deviceId } as const;
+      await this.pushes.send(snapshot.map((push) => ({ origin: 'presence', target, push })));
+    });
+  }
+
+  sessionEnded(event: SessionEndedV1): Promise<void> {
+    return this.changeDevice(event.aor, {
+      kind: 'session-ended',
+      deviceId: event.deviceId,
+      at: new Date(event.at),
+    });
+  }
+
+  deviceRegistered(event: DeviceRegisteredV1): Promise<void> {
+    return this.changeDevice(event.aor, {
+      kind: 'registered',
+      created: event.created,
+      deviceId: event.deviceId,
+      at: new Date(event.at),
+    });
+  }
+
+  deviceUnregistered(event: DeviceUnregisteredV1): Promise<void> {
+    return this.changeDevice(event.aor, {
+      kind: 'unregistered',
+      deviceId: event.deviceId,
+      at: new Date(event.at),
+    });
+  }
+
+  private async changeDevice(aor: string, event: DeviceEvent): Promise<void> {
+    await this.deps.unitOfWork.run((tx) => this.tracker.changeDevice(tx, normalizeAor(aor), event));
+  }
+
+  private async execute(
+    tx: Transaction,
+    aor: string,
+    command: PresenceCommand,
+    event: CommandReceivedV1,
+  ): Promise<Executed> {
+    try {
+      const followUps = await this.effect(tx, aor, command, event);
+      return { result: okResult(command.type, command.id), followUps };
+    } catch (error) {
+      if (error instanceof PresenceError) {
+        return {
+          result: errorResult(command.type, command.id, error.resultCode, error.message),
+          followUps: [],
+        };
+      }
+      throw error;
+    }
+  }
+
+  private async effect(
+    tx: Transaction,
+    aor: string,
+    command: PresenceCommand,
+    event: CommandReceivedV1,
+  ): Promise<PushRequest[]> {
+    switch (command.type) {
+      case 'roster.get':
+        return [
+          {
+            origin: 'presence',
+            target: { kind: 'device', aor: event.aor, deviceId: event.deviceId },
+            push: await this.roster.rosterPush(tx, aor),
+          },
+        ];
+      case 'roster.add':
+        return this.roster.add(tx, aor, command.uri, { name: command.name, group: command.group });
+      case 'roster.update':
+        return this.roster.update(tx, aor, command.uri, { name: command.name, group: command.group });
+      case 'roster.remove':
+        return this.roster.remove(tx, aor, command.uri);
+      case 'buddy.answer':
+        return this.roster.answer(tx, aor, command.from, command.accept);
+      case 'presence.set':
+        await this.tracker.changeDevice(tx, aor, {
+          kind: 'status',
+          deviceId: event.deviceId,
+          status: command.status,
+          ...(command.note === undefined ? {} : { note: command.note }),
+          at: new Date(event.receivedAt),
+        });
+        return [];
+    }
+  }
+
+  private gatewayFor(directory: DeviceDirectory): PushGateway {
+    return new PushGateway({
+      directory,
+      bus: this.deps.bus,
+      ...(this.deps.newPushId === undefined ? {} : { newPushId: this.deps.newPushId }),
+    });
+  }
+}

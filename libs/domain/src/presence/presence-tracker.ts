@@ -1,0 +1,74 @@
+import type { EventBus } from '#herald/bus';
+import { statusChangedV1 } from '#herald/contracts';
+import type { PushGateway } from '../push';
+import type { Transaction } from '../shared';
+import type { PresenceRepository, RosterRepository } from './ports';
+import type { AggregatePresence, DeviceEvent } from './presence-model';
+import { presencePushOf } from './presence-pushes';
+import { aggregateOf, nextDeviceState, sameShownPresence } from './presence-rules';
+
+export interface PresenceTrackerDependencies {
+  presence: PresenceRepository;
+  rosters: RosterRepository;
+  pushes: PushGateway;
+  bus: EventBus;
+}
+
+/** Keeps per-device status and the aggregate of each user, and announces aggregate changes. */
+export class PresenceTracker {
+  constructor(private readonly deps: PresenceTrackerDependencies) {}
+
+  /**
+   * Applies one device event inside `tx`. When the aggregate changes it is saved, pushed to every
+   * logged-in device of every watcher (one watcher query, one publish) and published as
+   * presence.status-changed. Publishing happens before the transaction commits: if the broker
+   * fails the whole event is retried, rather than a committed change never being announced.
+   * Returns the new aggregate, or undefined when it did not change.
+   */
+  async changeDevice(
+    tx: Transaction,
+    aor: string,
+    event: DeviceEvent,
+  ): Promise<AggregatePresence | undefined> {
+    const { presence } = this.deps;
+    const previous = await presence.lockAggregate(tx, aor);
+    const devices = await presence.devicesOf(tx, aor);
+    const current = devices.find((d) => d.deviceId === event.deviceId);
+    const next = nextDeviceState(current, event);
+    if (next === current) {
+      return undefined;
+    }
+    if (next === undefined) {
+      await presence.deleteDevice(tx, aor, event.deviceId);
+    } else {
+      await presence.saveDevice(tx, aor, next);
+    }
+    const others = devices.filter((d) => d.deviceId !== event.deviceId);
+    const shown = aggregateOf(next === undefined ? others : [...others, next]);
+    if (sameShownPresence(previous, shown)) {
+      return undefined;
+    }
+    const aggregate: AggregatePresence = { ...shown, at: event.at };
+    await presence.saveAggregate(tx, aor, aggregate);
+    await this.announce(tx, aor, aggregate);
+    return aggregate;
+  }
+
+  private async announce(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
+    const watchers = await this.deps.rosters.watchersOf(tx, aor);
+    if (watchers.length > 0) {
+      await this.deps.pushes.send([
+        {
+          origin: 'presence',
+          target: { kind: 'aors', aors: watchers },
+          push: presencePushOf(aor, aggregate),
+        },
+      ]);
+    }
+    const event = statusChangedV1.build(
+      { aor, status: aggregate.status, ...(aggregate.note === undefined ? {} : { note: aggregate.note }) },
+      aggregate.at,
+    );
+    await this.deps.bus.publish([statusChangedV1.record(event)]);
+  }
+}
