@@ -37,8 +37,3 @@ export interface PresenceRepository {
   saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void>;
   deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void>;
 }
-
-/** Whether an account exists (accounts belong to auth; presence only reads them). */
-export interface AccountDirectory {
-  exists(aor: string): Promise<boolean>;
-}

@@ -16,7 +16,8 @@ import {
 import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
 import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
 import { CommandSenderDirectory } from './command-sender-directory';
-import type { AccountDirectory, PresenceRepository, RosterRepository } from './ports';
+import type { AccountDirectory } from '../im';
+import type { PresenceRepository, RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
 import { type DeviceEvent, normalizeAor } from './presence-model';
 import { loginSnapshotOf } from './presence-pushes';

@@ -1,7 +1,9 @@
 import { buddyRequestPush, type RosterPush } from '#herald/contracts';
 import type { PushRequest } from '../push';
 import type { Transaction } from '../shared';
-import type { AccountDirectory, RosterPair, RosterRepository } from './ports';
+// One accounts port for every context that must know whether a user exists.
+import type { AccountDirectory } from '../im';
+import type { RosterPair, RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
 import { normalizeAor, type RosterBuddyView, type RosterEntry } from './presence-model';
 import { presencePushOf, rosterPushOf } from './presence-pushes';
