@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# A single-node Apache Kafka 4 broker (KRaft, combined broker + controller) for the integration
+# tests, run with the machine's Java 17 from Maven Central jars (tools/kafka/pom.xml), on loopback.
+#
+#   scripts/kafka.sh fetch              copy the jars into .cache/kafka/libs (no-op when cached)
+#   scripts/kafka.sh start STATE_DIR    format storage in STATE_DIR, start the broker, wait until it
+#                                       serves, print its bootstrap address (127.0.0.1:PORT)
+#   scripts/kafka.sh stop STATE_DIR     stop that broker and delete STATE_DIR
+#
+# KAFKA_PORT picks the listener port (default: a free ephemeral one).
+set -euo pipefail
+HERALD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KAFKA_LIBS="$HERALD_ROOT/.cache/kafka/libs"
+KAFKA_POM="$HERALD_ROOT/tools/kafka/pom.xml"
+# Generous because a cold JVM on a busy 2-core machine takes a while; a warm start is ~5 s.
+KAFKA_START_TIMEOUT_SECONDS=120
+KAFKA_STOP_TIMEOUT_SECONDS=30
+
+log() { echo "kafka.sh: $*" >&2; }
+
+fetch() {
+  if [ -f "$KAFKA_LIBS/.complete" ] && [ "$KAFKA_LIBS/.complete" -nt "$KAFKA_POM" ]; then
+    return 0
+  fi
+  log "copying the Kafka broker jars from Maven Central into .cache/kafka/libs"
+  rm -rf "$KAFKA_LIBS"
+  mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$KAFKA_LIBS" </dev/null >&2
+  touch "$KAFKA_LIBS/.complete"
+}
+
+# A port nobody listens on right now, chosen by the kernel.
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+start() {
+  local state_dir="$1"
+  fetch
+  mkdir -p "$state_dir"
+  local port="${KAFKA_PORT:-$(free_port)}"
+  local controller_port
+  controller_port="$(free_port)"
+  cat >"$state_dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$state_dir/data
+num.partitions=4
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+delete.topic.enable=true
+EOF
+  cat >"$state_dir/log4j2.properties" <<EOF
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=$state_dir/server.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+EOF
+  local java_opts=(
+    -Xms128m -Xmx512m -XX:+UseSerialGC -Xshare:auto -XX:TieredStopAtLevel=1
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$state_dir/log4j2.properties"
+  )
+  local cluster_id
+  cluster_id="$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')"
+  java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+    -t "$cluster_id" -c "$state_dir/server.properties" >"$state_dir/format.log" 2>&1 ||
+    { cat "$state_dir/format.log" >&2; return 1; }
+  java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$state_dir/server.properties" \
+    >"$state_dir/stdout.log" 2>&1 </dev/null &
+  echo $! >"$state_dir/pid"
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT_SECONDS))
+  until grep -q 'Kafka Server started' "$state_dir/server.log" 2>/dev/null; do
+    if ! kill -0 "$(cat "$state_dir/pid")" 2>/dev/null; then
+      log "the broker exited during startup; its logs:"
+      tail -n 40 "$state_dir/stdout.log" "$state_dir/server.log" >&2 || true
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "the broker did not start within ${KAFKA_START_TIMEOUT_SECONDS}s; see $state_dir/server.log"
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "127.0.0.1:$port"
+}
+
+stop() {
+  local state_dir="$1"
+  if [ -f "$state_dir/pid" ]; then
+    local pid
+    pid="$(cat "$state_dir/pid")"
+    if kill "$pid" 2>/dev/null; then
+      local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT_SECONDS))
+      while kill -0 "$pid" 2>/dev/null; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+          log "the broker ignored SIGTERM for ${KAFKA_STOP_TIMEOUT_SECONDS}s; killing it"
+          kill -9 "$pid" 2>/dev/null || true
+          break
+        fi
+        sleep 0.2
+      done
+    fi
+  fi
+  rm -rf "$state_dir"
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) start "${2:?usage: kafka.sh start STATE_DIR}" ;;
+  stop) stop "${2:?usage: kafka.sh stop STATE_DIR}" ;;
+  *)
+    echo "usage: kafka.sh fetch | start STATE_DIR | stop STATE_DIR" >&2
+    exit 2
+    ;;
+esac
