@@ -1,0 +1,139 @@
+import type { UnitOfWork, Transaction } from '../shared';
+import {
+  type Account,
+  type AccountView,
+  accountView,
+  changedProfile,
+  DIGEST_ALGORITHMS,
+  type DigestAlgorithm,
+  type ProfileChange,
+  validatePassword,
+  validateUsername,
+} from './account';
+import { AuthError } from './auth-error';
+import type { AccountRepository, DigestFunctions } from './ports';
+
+export interface AccountServiceDependencies {
+  unitOfWork: UnitOfWork;
+  accounts: AccountRepository;
+  digest: DigestFunctions;
+  /** The SIP domain D: AORs are `sip:<username>@D` and D is the digest realm. */
+  sipDomain: string;
+  now?: () => Date;
+}
+
+export interface NewAccount {
+  username: string;
+  password: string;
+  displayName?: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface AccountChange extends ProfileChange {
+  disabled?: boolean;
+}
+
+export const DEFAULT_ACCOUNT_PAGE_SIZE = 100;
+
+/** Provisioning of accounts, shared by the admin HTTP API and the CLI. */
+export class AccountService {
+  private readonly deps: AccountServiceDependencies;
+  private readonly now: () => Date;
+  private readonly domain: string;
+
+  constructor(dependencies: AccountServiceDependencies) {
+    this.deps = dependencies;
+    this.now = dependencies.now ?? (() => new Date());
+    this.domain = dependencies.sipDomain.toLowerCase();
+  }
+
+  async create(request: NewAccount): Promise<AccountView> {
+    const username = validateUsername(request.username);
+    const at = this.now();
+    const account: Account = {
+      username,
+      aor: `sip:${username}@${this.domain}`,
+      realm: this.domain,
+      ha1: this.ha1s(username, validatePassword(request.password)),
+      disabled: false,
+      profile: changedProfile({ settings: {} }, request),
+      createdAt: at,
+      updatedAt: at,
+    };
+    const inserted = await this.deps.unitOfWork.run((tx) => this.deps.accounts.insert(tx, account));
+    if (!inserted) {
+      throw new AuthError('AUTH_ACCOUNT_EXISTS', `account "${username}" already exists`);
+    }
+    return accountView(account);
+  }
+
+  async get(username: string): Promise<AccountView> {
+    return this.deps.unitOfWork.run(async (tx) => accountView(await this.existing(tx, username, false)));
+  }
+
+  async list(page: { after?: string; limit?: number } = {}): Promise<AccountView[]> {
+    const limit = page.limit ?? DEFAULT_ACCOUNT_PAGE_SIZE;
+    const accounts = await this.deps.unitOfWork.run((tx) =>
+      this.deps.accounts.list(tx, { after: page.after, limit }),
+    );
+    return accounts.map(accountView);
+  }
+
+  /** Changes the profile and/or the disabled flag. */
+  async update(username: string, change: AccountChange): Promise<AccountView> {
+    return this.modify(username, (account) => ({
+      ...account,
+      disabled: change.disabled ?? account.disabled,
+      profile: changedProfile(account.profile, change),
+    }));
+  }
+
+  async resetPassword(username: string, password: string): Promise<AccountView> {
+    validatePassword(password);
+    return this.modify(username, (account) => ({
+      ...account,
+      realm: this.domain,
+      ha1: this.ha1s(account.username, password),
+    }));
+  }
+
+  async setDisabled(username: string, disabled: boolean): Promise<AccountView> {
+    return this.update(username, { disabled });
+  }
+
+  /** Deletes the account; its registrations and sessions go with it. */
+  async delete(username: string): Promise<void> {
+    const deleted = await this.deps.unitOfWork.run((tx) => this.deps.accounts.delete(tx, username));
+    if (!deleted) {
+      throw notFound(username);
+    }
+  }
+
+  private async modify(username: string, change: (account: Account) => Account): Promise<AccountView> {
+    return this.deps.unitOfWork.run(async (tx) => {
+      const changed = { ...change(await this.existing(tx, username, true)), updatedAt: this.now() };
+      await this.deps.accounts.update(tx, changed);
+      return accountView(changed);
+    });
+  }
+
+  private async existing(tx: Transaction, username: string, lock: boolean): Promise<Account> {
+    const account = await this.deps.accounts.findByUsername(tx, username, { lock });
+    if (account === undefined) {
+      throw notFound(username);
+    }
+    return account;
+  }
+
+  private ha1s(username: string, password: string): Record<DigestAlgorithm, string> {
+    const entries = DIGEST_ALGORITHMS.map((algorithm) => [
+      algorithm,
+      this.deps.digest.ha1(algorithm, username, this.domain, password),
+    ]);
+    return Object.fromEntries(entries) as Record<DigestAlgorithm, string>;
+  }
+}
+
+function notFound(username: string): AuthError {
+  return new AuthError('AUTH_ACCOUNT_NOT_FOUND', `account "${username}" not found`);
+}

@@ -1,0 +1,238 @@
+import type { EventBus } from '#herald/bus';
+import {
+  type Command,
+  type CommandOf,
+  type CommandReceivedV1,
+  type ErrorCode,
+  errorResult,
+  okResult,
+  parseCommandObject,
+  type Profile,
+  profilePush,
+  type ResultPush,
+  ResultPushSchema,
+  sessionEndedV1,
+  sessionStartedV1,
+} from '#herald/contracts';
+import { normalizeAor } from '../presence';
+import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
+import type { IdempotencyStore, Transaction, UnitOfWork } from '../shared';
+import { changedProfile } from './account';
+import { AuthError } from './auth-error';
+import { type CommandOutputs, runOnceThenPublish, serializeRecord } from './once-then-publish';
+import type { AccountRepository, RegistrationRepository, SessionRepository } from './ports';
+import { SenderAwareDirectory } from './sender-directory';
+
+/** Service name of auth's idempotency records and push origin. */
+export const AUTH_SERVICE = 'auth';
+
+/** The command types auth owns (architecture.md, Commands and where they go). */
+export const AUTH_COMMAND_TYPES = ['login', 'logout', 'profile.get', 'profile.set'] as const;
+export type AuthCommandType = (typeof AUTH_COMMAND_TYPES)[number];
+type AuthCommand = Extract<Command, { type: AuthCommandType }>;
+
+export function isAuthCommandType(type: string): type is AuthCommandType {
+  return (AUTH_COMMAND_TYPES as readonly string[]).includes(type);
+}
+
+export interface AuthCommandDependencies {
+  unitOfWork: UnitOfWork;
+  idempotency: IdempotencyStore;
+  bus: EventBus;
+  accounts: AccountRepository;
+  registrations: RegistrationRepository;
+  sessions: SessionRepository;
+  directory: DeviceDirectory;
+  newPushId?: () => string;
+  now?: () => Date;
+}
+
+/** The reply to one command: its result, and for profile commands the `profile` push before it. */
+interface CommandReply {
+  result: ResultPush;
+  profile?: { profile: Profile; to: 'sender' | 'all-devices' };
+}
+
+/**
+ * Device sessions and the user's profile: `login`, `logout`, `profile.get`, `profile.set`, and
+ * the `unknown-type` answer to every type no service owns. Each command runs once per
+ * (AOR, command id) and gets exactly one `<type>.result`.
+ */
+export class AuthCommandService {
+  private readonly deps: AuthCommandDependencies;
+  private readonly now: () => Date;
+
+  constructor(dependencies: AuthCommandDependencies) {
+    this.deps = dependencies;
+    this.now = dependencies.now ?? (() => new Date());
+  }
+
+  async handle(command: CommandReceivedV1): Promise<void> {
+    const parsed = parseCommandObject(command.envelope);
+    const { id, type } = command.envelope;
+    switch (parsed.kind) {
+      case 'command':
+        if (isAuthCommandType(parsed.command.type)) {
+          await this.run(command, (tx, at) => this.execute(tx, command, parsed.command as AuthCommand, at));
+        }
+        return;
+      case 'invalid-command':
+        if (isAuthCommandType(type)) {
+          await this.answer(command, errorResult(type, id, parsed.code, parsed.message));
+        }
+        return;
+      case 'unknown-type':
+        await this.answer(command, errorResult(type, id, 'unknown-type', parsed.message));
+        return;
+      case 'bad-envelope':
+        // The event contract already validated the envelope; answer rather than drop it if a
+        // newer envelope rule ever disagrees.
+        await this.answer(command, errorResult(type, id, 'bad-request', parsed.reason));
+        return;
+    }
+  }
+
+  private answer(command: CommandReceivedV1, result: ResultPush): Promise<void> {
+    return this.run(command, async () => ({ reply: { result }, events: [] }));
+  }
+
+  private async run(
+    command: CommandReceivedV1,
+    effect: (tx: Transaction, at: Date) => Promise<CommandOutputs<CommandReply>>,
+  ): Promise<void> {
+    const aor = normalizeAor(command.aor);
+    const gateway = new PushGateway({
+      directory: new SenderAwareDirectory(this.deps.directory, command),
+      bus: this.deps.bus,
+      newPushId: this.deps.newPushId,
+      now: this.now,
+    });
+    const sender = { kind: 'device', aor: command.aor, deviceId: command.deviceId } as const;
+    await runOnceThenPublish(this.deps, {
+      key: { service: AUTH_SERVICE, aor, commandId: command.envelope.id },
+      effect: (tx) => effect(tx, this.now()),
+      parseReply,
+      deliver: async (reply, duplicate) => {
+        const requests: PushRequest[] = [];
+        if (reply.profile !== undefined && !duplicate) {
+          const target = reply.profile.to === 'sender' ? sender : ({ kind: 'aor', aor } as const);
+          requests.push({ origin: AUTH_SERVICE, target, push: profilePush(reply.profile.profile) });
+        }
+        requests.push({ origin: AUTH_SERVICE, target: sender, push: reply.result });
+        await gateway.send(requests);
+      },
+    });
+  }
+
+  private async execute(
+    tx: Transaction,
+    command: CommandReceivedV1,
+    request: AuthCommand,
+    at: Date,
+  ): Promise<CommandOutputs<CommandReply>> {
+    const aor = normalizeAor(command.aor);
+    const { deviceId } = command;
+    if (request.type === 'login') {
+      return this.login(tx, command, request, at);
+    }
+    const session = await this.deps.sessions.find(tx, aor, deviceId);
+    if (session === undefined) {
+      return failure(request, 'not-logged-in', 'log in first');
+    }
+    switch (request.type) {
+      case 'logout': {
+        await this.deps.sessions.remove(tx, aor, deviceId);
+        const ended = sessionEndedV1.build({ aor, deviceId, carrier: session.carrier, reason: 'logout' }, at);
+        return {
+          reply: { result: okResult('logout', request.id) },
+          events: [serializeRecord(sessionEndedV1.record(ended))],
+        };
+      }
+      case 'profile.get': {
+        const account = await this.account(tx, aor, false);
+        return {
+          reply: {
+            result: okResult('profile.get', request.id),
+            profile: { profile: account.profile, to: 'sender' },
+          },
+          events: [],
+        };
+      }
+      case 'profile.set': {
+        const account = await this.account(tx, aor, true);
+        const profile = changedProfile(account.profile, {
+          displayName: request.displayName,
+          settings: request.settings,
+        });
+        await this.deps.accounts.update(tx, { ...account, profile, updatedAt: at });
+        // Every logged-in device of the user gets the new profile, so they stay in step.
+        return {
+          reply: { result: okResult('profile.set', request.id), profile: { profile, to: 'all-devices' } },
+          events: [],
+        };
+      }
+    }
+  }
+
+  private async login(
+    tx: Transaction,
+    command: CommandReceivedV1,
+    request: CommandOf<'login'>,
+    at: Date,
+  ): Promise<CommandOutputs<CommandReply>> {
+    const aor = normalizeAor(command.aor);
+    const { deviceId } = command;
+    const registration = await this.deps.registrations.find(tx, aor, deviceId);
+    if (registration === undefined || registration.expiresAt <= at) {
+      return failure(request, 'not-allowed', 'the device is not registered');
+    }
+    const account = await this.account(tx, aor, false);
+    if (account.disabled) {
+      return failure(request, 'not-allowed', 'the account is disabled');
+    }
+    const carrier = command.carrier === 'INFO' ? 'INFO' : 'MESSAGE';
+    await this.deps.sessions.save(tx, {
+      aor,
+      deviceId,
+      carrier,
+      status: request.status,
+      note: request.note,
+      device: request.device,
+      startedAt: at,
+    });
+    const started = sessionStartedV1.build(
+      { aor, deviceId, carrier, status: request.status, note: request.note },
+      at,
+    );
+    return {
+      reply: { result: okResult('login', request.id, { user: aor, profile: account.profile }) },
+      events: [serializeRecord(sessionStartedV1.record(started))],
+    };
+  }
+
+  private async account(tx: Transaction, aor: string, lock: boolean) {
+    const account = await this.deps.accounts.findByAor(tx, aor, { lock });
+    if (account === undefined) {
+      // A registered device whose account was deleted meanwhile: retried until the binding is gone.
+      throw new AuthError('AUTH_ACCOUNT_NOT_FOUND', `no account for ${aor}`);
+    }
+    return account;
+  }
+}
+
+function failure(request: AuthCommand, code: ErrorCode, message: string): CommandOutputs<CommandReply> {
+  return { reply: { result: errorResult(request.type, request.id, code, message) }, events: [] };
+}
+
+function parseReply(stored: unknown): CommandReply {
+  const parsed = ResultPushSchema.safeParse(
+    typeof stored === 'object' && stored !== null && 'result' in stored ? stored.result : undefined,
+  );
+  if (!parsed.success) {
+    throw new AuthError('AUTH_STORED_RESULT_INVALID', 'stored command result is malformed', {
+      cause: parsed.error,
+    });
+  }
+  // A duplicate re-sends the result only; the profile push is not stored for it.
+  return { result: parsed.data };
+}

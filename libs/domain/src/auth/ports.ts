@@ -1,0 +1,93 @@
+import type { DeviceStatus, SessionCarrier, Transport } from '#herald/contracts';
+import type { Transaction } from '../shared';
+import type { Account, DigestAlgorithm } from './account';
+
+export interface AccountRepository {
+  /** Inserts a new account; false when the username is taken. */
+  insert(tx: Transaction, account: Account): Promise<boolean>;
+  /** `lock` takes the row lock: REGISTERs of one AOR are serialized on it. */
+  findByUsername(
+    tx: Transaction,
+    username: string,
+    options?: { lock?: boolean },
+  ): Promise<Account | undefined>;
+  findByAor(tx: Transaction, aor: string, options?: { lock?: boolean }): Promise<Account | undefined>;
+  /** Accounts ordered by username, after `after` (keyset pagination). */
+  list(tx: Transaction, page: { after?: string; limit: number }): Promise<Account[]>;
+  update(tx: Transaction, account: Account): Promise<void>;
+  /** Deletes the account with its registrations and sessions; false when there was none. */
+  delete(tx: Transaction, username: string): Promise<boolean>;
+}
+
+/** One binding of an AOR to a device's contact, on the flow its REGISTER arrived on. */
+export interface Registration {
+  aor: string;
+  deviceId: string;
+  contact: string;
+  edgeId: string;
+  flowId: string;
+  transport: Transport;
+  source: { address: string; port: number };
+  callId: string;
+  cseq: number;
+  expiresAt: Date;
+}
+
+/** A removed binding, with the carrier of the session it ended (when the device was logged in). */
+export interface RemovedRegistration {
+  aor: string;
+  deviceId: string;
+  endedSessionCarrier?: SessionCarrier;
+}
+
+export interface RegistrationRepository {
+  listByAor(tx: Transaction, aor: string): Promise<Registration[]>;
+  find(tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined>;
+  /** Inserts or replaces the binding of (aor, deviceId). */
+  save(tx: Transaction, registration: Registration): Promise<void>;
+  /** Removes bindings and their sessions. */
+  remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]>;
+  /**
+   * Removes up to `limit` bindings expired at `now` with their sessions, skipping rows other
+   * replicas hold (FOR UPDATE SKIP LOCKED).
+   */
+  removeExpired(tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]>;
+}
+
+/** A logged-in device. */
+export interface Session {
+  aor: string;
+  deviceId: string;
+  carrier: SessionCarrier;
+  status: DeviceStatus;
+  note?: string;
+  device?: { name?: string; agent?: string };
+  startedAt: Date;
+}
+
+export interface SessionRepository {
+  find(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined>;
+  /** Inserts or replaces the session of (aor, deviceId). */
+  save(tx: Transaction, session: Session): Promise<void>;
+  /** Ends a session; returns it, or undefined when there was none. */
+  remove(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined>;
+}
+
+/** Inputs of the digest check for qop=auth (RFC 7616 §3.4.1). */
+export interface DigestResponseCheck {
+  ha1: string;
+  algorithm: DigestAlgorithm;
+  method: string;
+  uri: string;
+  nonce: string;
+  nc: string;
+  cnonce: string;
+  qop: string;
+  response: string;
+}
+
+/** The digest functions of libs/sip (ha1, verifyDigestResponse), injected by the app. */
+export interface DigestFunctions {
+  ha1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string;
+  verifyResponse(check: DigestResponseCheck): boolean;
+}
