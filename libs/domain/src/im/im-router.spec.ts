@@ -1,5 +1,7 @@
 import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
 import {
+  type CommandCarrier,
+  commandReceivedV1,
   edgeOutboundV1,
   IM_MESSAGE_ACCEPTED_V1,
   messageAcceptedV1,
@@ -7,7 +9,7 @@ import {
   pushOutcomeV1,
   type PushRequestedV1,
 } from '#herald/contracts';
-import { type Device, type DeviceDirectory, type DeviceLookupOptions, PushGateway } from '../push';
+import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 import {
   type CommandKey,
   type IdempotencyClaim,
@@ -16,7 +18,7 @@ import {
   Transaction,
   type UnitOfWork,
 } from '../shared';
-import { type CommandSource, ImRouter, type ImSendCommand } from './im-router';
+import { ImRouter } from './im-router';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
 import type { AccountDirectory, DeliveryAttempt, MessageStore, PushOutcomeKind } from './ports';
 
@@ -192,14 +194,14 @@ function setUp(
   const idempotency = new MapIdempotencyStore();
   const accounts: AccountDirectory = { exists: async (aor) => [ALICE, BOB, CAROL].includes(aor) };
   let pushCounter = 0;
-  const pushes = new PushGateway({ directory, bus, newPushId: () => `p-${++pushCounter}`, now: () => NOW });
   const router = new ImRouter({
     unitOfWork: new FakeUnitOfWork(),
     idempotency,
     messages,
     accounts,
-    pushes,
+    directory,
     bus,
+    newPushId: () => `p-${++pushCounter}`,
     sipDomain: DOMAIN,
     now: () => NOW,
   });
@@ -231,26 +233,37 @@ function setUp(
   return { directory, bus, messages, idempotency, router, pushed, pushedTo, outcome };
 }
 
-const fromAlice = (commandId: string): CommandSource => ({
-  aor: ALICE,
-  deviceId: 'alice-desk',
-  commandId,
-  receivedAt: RECEIVED_AT,
-});
-const imSend = (commandId: string, fields: Partial<ImSendCommand> = {}): ImSendCommand => ({
-  v: 1,
-  id: commandId,
-  type: 'im.send',
-  to: BOB,
-  text: 'hello',
-  ...fields,
-});
+/** A sip.command-received event carrying `envelope` from one of alice's devices. */
+function fromAlice(
+  envelope: Record<string, unknown>,
+  sender: { deviceId?: string; carrier?: CommandCarrier } = {},
+) {
+  const deviceId = sender.deviceId ?? 'alice-desk';
+  return commandReceivedV1.build({
+    edgeId: 'edge-0',
+    flowId: `tcp:${deviceId}`,
+    deviceId,
+    contact: `sip:${deviceId}@127.0.0.1`,
+    aor: ALICE,
+    carrier: sender.carrier ?? 'INFO',
+    callId: `call-${String(envelope['id'])}`,
+    receivedAt: RECEIVED_AT.toISOString(),
+    envelope: { v: 1, id: 'c-1', type: 'im.send', ...envelope },
+  });
+}
+
+const imSend = (
+  id: string,
+  fields: Record<string, unknown> = {},
+  deviceId?: string,
+  carrier?: CommandCarrier,
+) => fromAlice({ id, type: 'im.send', to: BOB, text: 'hello', ...fields }, { deviceId, carrier });
 
 describe('ImRouter.send', () => {
   it('stores the IM, answers the sender, and pushes it to every logged-in device of the recipient', async () => {
     const { router, messages, pushedTo, bus } = setUp();
 
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
 
     expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
       { v: 1, id: expect.any(String), type: 'im.send.result', re: 'c-1', ok: true, messageId: 'm-1' },
@@ -276,7 +289,7 @@ describe('ImRouter.send', () => {
   it('sends plain SIP devices a text/plain MESSAGE from the sender', async () => {
     const { router, pushedTo } = setUp([device(ALICE, 'alice-desk'), device(BOB, 'bob-softphone', 'PLAIN')]);
 
-    await router.send(fromAlice('c-1'), imSend('c-1', { text: 'plain hi' }));
+    await router.handleCommand(imSend('c-1', { text: 'plain hi' }));
 
     expect(
       pushedTo('bob-softphone').map((p) => [
@@ -291,7 +304,7 @@ describe('ImRouter.send', () => {
   it('assigns a messageId derived from the command when the client sent none', async () => {
     const { router, pushedTo } = setUp();
 
-    await router.send(fromAlice('c-7'), imSend('c-7'));
+    await router.handleCommand(imSend('c-7'));
 
     const messageId = derivedMessageId(ALICE, 'c-7');
     expect(messageId).not.toBe(derivedMessageId(ALICE, 'c-8'));
@@ -302,7 +315,7 @@ describe('ImRouter.send', () => {
   it('tells the sender `stored` when the recipient has no device', async () => {
     const { router, pushedTo, messages } = setUp([device(ALICE, 'alice-desk'), device(ALICE, 'alice-phone')]);
 
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
 
     expect(pushedTo('alice-desk').map((p) => p.body?.['type'])).toEqual(['im.send.result', 'im.status']);
     expect(pushedTo('alice-desk')[1].body).toMatchObject({ messageId: 'm-1', state: 'stored' });
@@ -314,10 +327,10 @@ describe('ImRouter.send', () => {
 
   it('processes a redelivered command once and re-sends only its result', async () => {
     const { router, pushed, pushedTo, messages } = setUp();
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
     const before = pushed().length;
 
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
 
     expect(
       pushed()
@@ -330,10 +343,10 @@ describe('ImRouter.send', () => {
 
   it('does not deliver a message again when it is resent under a new command id', async () => {
     const { router, pushedTo, messages } = setUp();
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
 
-    await router.send(fromAlice('c-2'), imSend('c-2', { messageId: 'm-1' }));
-    await router.send(fromAlice('c-3'), imSend('c-3', { messageId: 'm-1', text: 'something else' }));
+    await router.handleCommand(imSend('c-2', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-3', { messageId: 'm-1', text: 'something else' }));
 
     expect(pushedTo('bob-desk')).toHaveLength(1);
     expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
@@ -352,10 +365,10 @@ describe('ImRouter.send', () => {
   it('keeps the same messageId when a command is retried after a failed publish', async () => {
     const { router, bus, pushedTo, messages } = setUp();
     bus.failNextPublish = true;
-    await expect(router.send(fromAlice('c-1'), imSend('c-1'))).rejects.toThrow('broker down');
+    await expect(router.handleCommand(imSend('c-1'))).rejects.toThrow('broker down');
     expect(messages.rows).toEqual([]);
 
-    await router.send(fromAlice('c-1'), imSend('c-1'));
+    await router.handleCommand(imSend('c-1'));
 
     expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual([derivedMessageId(ALICE, 'c-1')]);
   });
@@ -366,7 +379,7 @@ describe('ImRouter.send', () => {
   ])('accepts a message to %s, then reports it failed with %s', async (to, code) => {
     const { router, pushed, messages } = setUp();
 
-    await router.send(fromAlice('c-1'), imSend('c-1', { to, messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { to, messageId: 'm-1' }));
 
     expect(pushed().map((p) => [p.event.deviceId, p.body])).toEqual([
       [
@@ -389,28 +402,65 @@ describe('ImRouter.send', () => {
   it('matches recipients case-insensitively and as sip: for sips:', async () => {
     const { router, pushedTo } = setUp();
 
-    await router.send(fromAlice('c-1'), imSend('c-1', { to: `sips:BOB@${DOMAIN.toUpperCase()}` }));
+    await router.handleCommand(imSend('c-1', { to: `sips:BOB@${DOMAIN.toUpperCase()}` }));
 
     expect(pushedTo('bob-desk')).toHaveLength(1);
   });
 });
 
-describe('ImRouter.reject', () => {
-  it('answers an invalid im.send with an error result, once', async () => {
-    const { router, pushedTo } = setUp();
+describe('ImRouter.handleCommand refusals', () => {
+  it('answers an invalid im.send with an error result and stores nothing', async () => {
+    const { router, pushedTo, messages } = setUp();
 
-    await router.reject(fromAlice('c-1'), 'too-large', 'text: too big');
-    await router.reject(fromAlice('c-1'), 'too-large', 'text: too big');
+    await router.handleCommand(imSend('c-1', { text: 'x'.repeat(4097) }));
+    await router.handleCommand(imSend('c-2', { to: 'bob' }));
 
     expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
       expect.objectContaining({
         type: 'im.send.result',
         re: 'c-1',
         ok: false,
-        error: { code: 'too-large', message: 'text: too big' },
+        error: expect.objectContaining({ code: 'too-large' }),
       }),
-      expect.objectContaining({ type: 'im.send.result', re: 'c-1', ok: false }),
+      expect.objectContaining({
+        type: 'im.send.result',
+        re: 'c-2',
+        ok: false,
+        error: expect.objectContaining({ code: 'bad-request' }),
+      }),
     ]);
+    expect(messages.rows).toEqual([]);
+  });
+
+  it('answers not-logged-in to a JSON device without a session, but relays for a plain SIP device', async () => {
+    const { router, pushed, pushedTo, messages } = setUp([
+      device(ALICE, 'alice-new', 'PLAIN'),
+      device(ALICE, 'alice-softphone', 'PLAIN'),
+      device(BOB, 'bob-desk'),
+    ]);
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }, 'alice-new', 'MESSAGE'));
+    await router.handleCommand(imSend('c-2', { messageId: 'm-2' }, 'alice-softphone', 'MESSAGE-PLAIN'));
+
+    expect(pushedTo('alice-new').map((p) => [p.event.method, p.body])).toEqual([
+      [
+        'MESSAGE',
+        expect.objectContaining({
+          re: 'c-1',
+          ok: false,
+          error: expect.objectContaining({ code: 'not-logged-in' }),
+        }),
+      ],
+    ]);
+    expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+    expect(pushed().filter((p) => p.event.deviceId === 'alice-softphone')).toEqual([]);
+    expect(messages.rows.map((m) => m.messageId)).toEqual(['m-2']);
+  });
+
+  it('ignores commands of other services', async () => {
+    const { router, bus } = setUp();
+    await router.handleCommand(fromAlice({ type: 'presence.set', status: 'away' }));
+    expect(bus.records).toEqual([]);
   });
 });
 
@@ -422,7 +472,7 @@ describe('ImRouter.settle', () => {
       device(BOB, 'bob-desk'),
       device(BOB, 'bob-phone'),
     ]);
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
     const [first, second] = [...messages.attempts.keys()];
 
     await router.settle(outcome(first, 'answered'));
@@ -440,7 +490,7 @@ describe('ImRouter.settle', () => {
 
   it('tells the sender `stored` when every device failed, and delivers at the next login', async () => {
     const { router, messages, pushedTo, outcome } = setUp();
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
     const [desk, phone] = [...messages.attempts.keys()];
 
     await router.settle(outcome(desk, 'timed-out'));
@@ -461,7 +511,7 @@ describe('ImRouter.settle', () => {
 
   it('ignores outcomes of other services and of pushes that carried no IM', async () => {
     const { router, messages, pushed, outcome } = setUp();
-    await router.send(fromAlice('c-1'), imSend('c-1'));
+    await router.handleCommand(imSend('c-1'));
     const before = pushed().length;
     const resultPushId = pushed()[0].event.pushId;
 
@@ -476,8 +526,8 @@ describe('ImRouter.settle', () => {
 describe('ImRouter.deliverStored', () => {
   it('pushes pending IMs in order, marked offline, to the device that logged in only', async () => {
     const { router, directory, messages, pushedTo, outcome } = setUp([device(ALICE, 'alice-desk')]);
-    await router.send(fromAlice('c-1'), imSend('c-1', { messageId: 'm-1', text: 'one' }));
-    await router.send(fromAlice('c-2'), imSend('c-2', { messageId: 'm-2', text: 'two' }));
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'one' }));
+    await router.handleCommand(imSend('c-2', { messageId: 'm-2', text: 'two' }));
     directory.devices.push(device(BOB, 'bob-desk'), device(BOB, 'bob-phone'));
 
     await router.deliverStored(BOB, 'bob-desk');

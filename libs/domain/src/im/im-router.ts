@@ -1,5 +1,6 @@
 import {
   type CommandOf,
+  type CommandReceivedV1,
   type ErrorCode,
   errorResult,
   imPush,
@@ -7,12 +8,14 @@ import {
   type ImStatusPush,
   messageAcceptedV1,
   okResult,
+  parseCommandObject,
   type PushOutcomeV1,
   type ResultPush,
   ResultPushSchema,
 } from '#herald/contracts';
 import type { EventBus } from '#herald/bus';
-import type { PushGateway, PushRequest, SentPush } from '../push';
+import { CommandSenderDirectory } from '../presence';
+import { type DeviceDirectory, PushGateway, type PushRequest, type SentPush } from '../push';
 import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
 import { ImError } from './im-error';
 import { aorDomain, canonicalAor, derivedMessageId, type StoredMessage } from './message';
@@ -20,8 +23,8 @@ import type { AccountDirectory, MessageStore } from './ports';
 
 export const IM_ROUTER_ORIGIN = 'im-router';
 
-/** The device a command came from and the command's envelope id. */
-export interface CommandSource {
+/** The device an im.send came from. */
+interface CommandSource {
   aor: string;
   deviceId: string;
   commandId: string;
@@ -29,21 +32,20 @@ export interface CommandSource {
   receivedAt: Date;
 }
 
-export type ImSendCommand = CommandOf<'im.send'>;
-
-/** The push side of the PushGateway, all the router needs. */
-export type PushSender = Pick<PushGateway, 'send'>;
+type ImSendCommand = CommandOf<'im.send'>;
 
 export interface ImRouterDependencies {
   unitOfWork: UnitOfWork;
   idempotency: IdempotencyStore;
   messages: MessageStore;
   accounts: AccountDirectory;
-  pushes: PushSender;
-  /** Publishes im.message-accepted.v1. */
+  /** Logged-in devices (auth's sessions joined with registrations). */
+  directory: DeviceDirectory;
+  /** Carries pushes to the edges and im.message-accepted.v1. */
   bus: EventBus;
   /** The service's SIP domain: recipients elsewhere are not allowed. */
   sipDomain: string;
+  newPushId?: () => string;
   now?: () => Date;
 }
 
@@ -66,44 +68,56 @@ export class ImRouter {
   private readonly deps: ImRouterDependencies;
   private readonly now: () => Date;
   private readonly sipDomain: string;
+  private readonly pushes: PushGateway;
 
   constructor(dependencies: ImRouterDependencies) {
     this.deps = dependencies;
     this.now = dependencies.now ?? (() => new Date());
     this.sipDomain = dependencies.sipDomain.toLowerCase();
+    this.pushes = this.gatewayFor(dependencies.directory);
   }
 
   /**
-   * Relays an IM. The result is ok with the messageId whenever the command is well formed; an
-   * unknown or foreign recipient is reported after it by `im.status` `failed` (protocol.md §4).
-   * A second message under an existing (sender, messageId) with other content gets `conflict`.
+   * Handles an `im.send` (other command types are ignored): exactly one result to its device.
+   * The result is ok with the messageId whenever the command is well formed and its device logged
+   * in (or plain SIP); an unknown or foreign recipient is reported after it by `im.status`
+   * `failed` (protocol.md §4). Reusing a messageId for other content gets `conflict`.
    */
-  async send(source: CommandSource, command: ImSendCommand): Promise<void> {
-    const outcome = await processOnce(
-      this.deps.unitOfWork,
-      this.deps.idempotency,
-      this.commandKey(source),
-      (tx) => this.accept(tx, source, command),
-    );
-    if (outcome.duplicate) {
-      await this.resendResult(source, outcome.storedResult);
+  async handleCommand(event: CommandReceivedV1): Promise<void> {
+    if (event.envelope.type !== 'im.send') {
+      return;
     }
-  }
-
-  /** Answers an im.send whose fields are invalid, once per (AOR, command id). */
-  async reject(source: CommandSource, code: ErrorCode, message: string): Promise<void> {
+    const source: CommandSource = {
+      aor: canonicalAor(event.aor),
+      deviceId: event.deviceId,
+      commandId: event.envelope.id,
+      receivedAt: new Date(event.receivedAt),
+    };
+    // The sender directory reaches the sending device even before it logged in (its error result).
+    const replies = this.gatewayFor(new CommandSenderDirectory(this.deps.directory, event));
+    const parsed = parseCommandObject(event.envelope);
+    if (parsed.kind !== 'command' || parsed.command.type !== 'im.send') {
+      const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
+      const message = parsed.kind === 'invalid-command' ? parsed.message : 'not an im.send command';
+      await replies.send([
+        this.resultRequest(source, errorResult('im.send', source.commandId, code, message)),
+      ]);
+      return;
+    }
+    if (event.carrier !== 'MESSAGE-PLAIN' && !(await this.isLoggedIn(source))) {
+      const result = errorResult('im.send', source.commandId, 'not-logged-in', 'log in first');
+      await replies.send([this.resultRequest(source, result)]);
+      return;
+    }
+    const command = parsed.command;
     const outcome = await processOnce(
       this.deps.unitOfWork,
       this.deps.idempotency,
-      this.commandKey(source),
-      async () => {
-        const result = errorResult('im.send', source.commandId, code, message);
-        await this.deps.pushes.send([this.resultRequest(source, result)]);
-        return result;
-      },
+      { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId },
+      (tx) => this.accept(tx, replies, source, command),
     );
     if (outcome.duplicate) {
-      await this.resendResult(source, outcome.storedResult);
+      await replies.send([this.resultRequest(source, storedResult(source, outcome.storedResult))]);
     }
   }
 
@@ -122,10 +136,10 @@ export class ImRouter {
       }
       if (outcome.outcome === 'answered') {
         if (await messages.markDelivered(tx, message.key, at)) {
-          await this.deps.pushes.send([this.statusRequest(message, { state: 'delivered' })]);
+          await this.pushes.send([this.statusRequest(message, { state: 'delivered' })]);
         }
       } else if (await messages.markStoredIfUnreachable(tx, message.key, at)) {
-        await this.deps.pushes.send([this.statusRequest(message, { state: 'stored' })]);
+        await this.pushes.send([this.statusRequest(message, { state: 'stored' })]);
       }
     });
   }
@@ -139,7 +153,7 @@ export class ImRouter {
       if (pending.length === 0) {
         return;
       }
-      const sent = await this.deps.pushes.send(
+      const sent = await this.pushes.send(
         pending.map((message) => this.imRequest(message, { kind: 'device', aor, deviceId }, true)),
       );
       await this.recordAttempts(
@@ -149,13 +163,18 @@ export class ImRouter {
     });
   }
 
-  private async accept(tx: Transaction, source: CommandSource, command: ImSendCommand): Promise<ResultPush> {
+  private async accept(
+    tx: Transaction,
+    replies: PushGateway,
+    source: CommandSource,
+    command: ImSendCommand,
+  ): Promise<ResultPush> {
     const recipientAor = canonicalAor(command.to);
     const messageId = command.messageId ?? derivedMessageId(source.aor, source.commandId);
     const accepted = okResult('im.send', source.commandId, { messageId });
     const refusal = await this.refusal(recipientAor);
     if (refusal !== undefined) {
-      await this.deps.pushes.send([
+      await replies.send([
         this.resultRequest(source, accepted),
         {
           origin: IM_ROUTER_ORIGIN,
@@ -190,11 +209,11 @@ export class ImRouter {
                 messageId,
               },
             );
-      await this.deps.pushes.send([this.resultRequest(source, result)]);
+      await replies.send([this.resultRequest(source, result)]);
       return result;
     }
 
-    const sent = await this.deps.pushes.send([
+    const sent = await replies.send([
       this.resultRequest(source, accepted),
       this.imRequest(message, { kind: 'aor', aor: recipientAor }, false),
     ]);
@@ -204,7 +223,7 @@ export class ImRouter {
       deliveries.map((push) => ({ push, message })),
     );
     if (deliveries.length === 0 && (await messages.markStoredIfUnreachable(tx, message.key, this.now()))) {
-      await this.deps.pushes.send([this.statusRequest(message, { state: 'stored' })]);
+      await this.pushes.send([this.statusRequest(message, { state: 'stored' })]);
     }
     await this.deps.bus.publish([
       messageAcceptedV1.record(
@@ -250,20 +269,14 @@ export class ImRouter {
     );
   }
 
-  private async resendResult(source: CommandSource, storedResult: unknown): Promise<void> {
-    const parsed = ResultPushSchema.safeParse(storedResult);
-    if (!parsed.success) {
-      throw new ImError(
-        'IM_STORED_RESULT_INVALID',
-        `stored result of ${source.aor} ${source.commandId} is not a result push`,
-        { cause: parsed.error },
-      );
-    }
-    await this.deps.pushes.send([this.resultRequest(source, parsed.data)]);
+  private async isLoggedIn(source: CommandSource): Promise<boolean> {
+    const device = await this.deps.directory.device(source.aor, source.deviceId);
+    return device !== undefined && device.carrier !== 'PLAIN';
   }
 
-  private commandKey(source: CommandSource) {
-    return { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId };
+  private gatewayFor(directory: DeviceDirectory): PushGateway {
+    const { bus, newPushId } = this.deps;
+    return new PushGateway({ directory, bus, newPushId, now: this.now });
   }
 
   private resultRequest(source: CommandSource, result: ResultPush): PushRequest {
@@ -297,4 +310,17 @@ export class ImRouter {
       push: imStatusPush({ messageId: message.messageId, ...status }),
     };
   }
+}
+
+/** The result stored by the first run of a command, validated before it is sent again. */
+function storedResult(source: CommandSource, stored: unknown): ResultPush {
+  const parsed = ResultPushSchema.safeParse(stored);
+  if (!parsed.success) {
+    throw new ImError(
+      'IM_STORED_RESULT_INVALID',
+      `stored result of ${source.aor} ${source.commandId} is not a result push`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
 }
