@@ -7,3 +7,4 @@ export * from './unit-of-work';
 export * from './idempotency';
 export * from './migrations/1767225600000-processed-commands';
 export * from './im';
+export * from './auth';

@@ -2,6 +2,8 @@ import type { MigrationInterface } from 'typeorm';
 import { ProcessedCommands1767225600000 } from './migrations/1767225600000-processed-commands';
 import { ImDeliveryEntity, ImMessageEntity } from './im/message.entity';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
+import { AccountEntity, RegistrationEntity, SessionEntity } from './auth/auth.entities';
+import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
 
 export type EntityClass = new () => object;
 export type MigrationClass = new () => MigrationInterface;
@@ -11,6 +13,16 @@ export type MigrationClass = new () => MigrationInterface;
  * line per array (plus the import); migrations run in the order of the timestamp in their
  * class name, not their position here.
  */
-export const ALL_ENTITIES: EntityClass[] = [ImMessageEntity, ImDeliveryEntity];
+export const ALL_ENTITIES: EntityClass[] = [
+  ImMessageEntity,
+  ImDeliveryEntity,
+  AccountEntity,
+  RegistrationEntity,
+  SessionEntity,
+];
 
-export const ALL_MIGRATIONS: MigrationClass[] = [ProcessedCommands1767225600000, ImMessages1795493069063];
+export const ALL_MIGRATIONS: MigrationClass[] = [
+  ProcessedCommands1767225600000,
+  ImMessages1795493069063,
+  AuthAccountsRegistrationsSessions1795493286458,
+];

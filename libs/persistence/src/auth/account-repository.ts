@@ -1,0 +1,112 @@
+import type { Account, AccountRepository, Transaction } from '#herald/domain';
+import { entityManagerOf } from '../unit-of-work';
+
+interface AccountRow {
+  username: string;
+  aor: string;
+  realm: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+  disabled: boolean;
+  display_name: string | null;
+  settings: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const ACCOUNT_COLUMNS =
+  'username, aor, realm, ha1_md5, ha1_sha256, disabled, display_name, settings, created_at, updated_at';
+
+/** AccountRepository on `accounts`, inside the caller's transaction. */
+export class TypeOrmAccountRepository implements AccountRepository {
+  async insert(tx: Transaction, account: Account): Promise<boolean> {
+    const inserted: unknown[] = await entityManagerOf(tx).query(
+      `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      accountValues(account),
+    );
+    return inserted.length > 0;
+  }
+
+  findByUsername(
+    tx: Transaction,
+    username: string,
+    options?: { lock?: boolean },
+  ): Promise<Account | undefined> {
+    return this.findOne(tx, 'username', username, options?.lock === true);
+  }
+
+  findByAor(tx: Transaction, aor: string, options?: { lock?: boolean }): Promise<Account | undefined> {
+    return this.findOne(tx, 'aor', aor, options?.lock === true);
+  }
+
+  async list(tx: Transaction, page: { after?: string; limit: number }): Promise<Account[]> {
+    const rows: AccountRow[] = await entityManagerOf(tx).query(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE $1::text IS NULL OR username > $1
+       ORDER BY username LIMIT $2`,
+      [page.after ?? null, page.limit],
+    );
+    return rows.map(toAccount);
+  }
+
+  async update(tx: Transaction, account: Account): Promise<void> {
+    await entityManagerOf(tx).query(
+      `UPDATE accounts SET aor = $2, realm = $3, ha1_md5 = $4, ha1_sha256 = $5, disabled = $6,
+         display_name = $7, settings = $8::jsonb, created_at = $9, updated_at = $10
+       WHERE username = $1`,
+      accountValues(account),
+    );
+  }
+
+  async delete(tx: Transaction, username: string): Promise<boolean> {
+    const deleted: unknown[] = await entityManagerOf(tx).query(
+      `DELETE FROM accounts WHERE username = $1 RETURNING 1`,
+      [username],
+    );
+    return deleted.length > 0;
+  }
+
+  private async findOne(
+    tx: Transaction,
+    column: 'username' | 'aor',
+    value: string,
+    lock: boolean,
+  ): Promise<Account | undefined> {
+    const rows: AccountRow[] = await entityManagerOf(tx).query(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE ${column} = $1${lock ? ' FOR UPDATE' : ''}`,
+      [value],
+    );
+    return rows.length > 0 ? toAccount(rows[0]) : undefined;
+  }
+}
+
+function accountValues(account: Account): unknown[] {
+  return [
+    account.username,
+    account.aor,
+    account.realm,
+    account.ha1.MD5,
+    account.ha1['SHA-256'],
+    account.disabled,
+    account.profile.displayName ?? null,
+    JSON.stringify(account.profile.settings),
+    account.createdAt,
+    account.updatedAt,
+  ];
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    username: row.username,
+    aor: row.aor,
+    realm: row.realm,
+    ha1: { MD5: row.ha1_md5, 'SHA-256': row.ha1_sha256 },
+    disabled: row.disabled,
+    profile:
+      row.display_name === null
+        ? { settings: row.settings }
+        : { displayName: row.display_name, settings: row.settings },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

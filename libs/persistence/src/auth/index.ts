@@ -1,0 +1,6 @@
+export * from './auth.entities';
+export * from './account-repository';
+export * from './registration-repository';
+export * from './session-repository';
+export * from './device-directory';
+export * from './migrations/1795493286458-auth-accounts-registrations-sessions';

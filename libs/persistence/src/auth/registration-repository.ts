@@ -1,0 +1,126 @@
+import type { SessionCarrier, Transport } from '#herald/contracts';
+import type { Registration, RegistrationRepository, RemovedRegistration, Transaction } from '#herald/domain';
+import { entityManagerOf } from '../unit-of-work';
+
+interface RegistrationRow {
+  aor: string;
+  device_id: string;
+  contact: string;
+  edge_id: string;
+  flow_id: string;
+  transport: Transport;
+  source: { address: string; port: number };
+  call_id: string;
+  cseq: string;
+  expires_at: Date;
+}
+
+interface RemovedRow {
+  aor: string;
+  device_id: string;
+  carrier: SessionCarrier | null;
+}
+
+const REGISTRATION_COLUMNS =
+  'aor, device_id, contact, edge_id, flow_id, transport, source, call_id, cseq, expires_at';
+
+/**
+ * Deletes the registrations selected by `$selection` (a query of (aor, device_id)) and returns
+ * them with the carrier of the session each had; the sessions go by ON DELETE CASCADE.
+ */
+function removing(selection: string): string {
+  return `
+    WITH target AS (${selection}),
+      ended AS (
+        SELECT s.aor, s.device_id, s.carrier FROM sessions s JOIN target t USING (aor, device_id)
+      ),
+      removed AS (
+        DELETE FROM registrations r USING target t
+        WHERE r.aor = t.aor AND r.device_id = t.device_id
+        RETURNING r.aor, r.device_id
+      )
+    SELECT removed.aor, removed.device_id, ended.carrier
+    FROM removed LEFT JOIN ended USING (aor, device_id)`;
+}
+
+/** RegistrationRepository on `registrations` (and the sessions that hang on them). */
+export class TypeOrmRegistrationRepository implements RegistrationRepository {
+  async listByAor(tx: Transaction, aor: string): Promise<Registration[]> {
+    const rows: RegistrationRow[] = await entityManagerOf(tx).query(
+      `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = $1 ORDER BY device_id`,
+      [aor],
+    );
+    return rows.map(toRegistration);
+  }
+
+  async find(tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined> {
+    const rows: RegistrationRow[] = await entityManagerOf(tx).query(
+      `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = $1 AND device_id = $2`,
+      [aor, deviceId],
+    );
+    return rows.length > 0 ? toRegistration(rows[0]) : undefined;
+  }
+
+  async save(tx: Transaction, registration: Registration): Promise<void> {
+    await entityManagerOf(tx).query(
+      `INSERT INTO registrations (${REGISTRATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+       ON CONFLICT (aor, device_id) DO UPDATE SET contact = EXCLUDED.contact, edge_id = EXCLUDED.edge_id,
+         flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport, source = EXCLUDED.source,
+         call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`,
+      [
+        registration.aor,
+        registration.deviceId,
+        registration.contact,
+        registration.edgeId,
+        registration.flowId,
+        registration.transport,
+        JSON.stringify(registration.source),
+        registration.callId,
+        registration.cseq,
+        registration.expiresAt,
+      ],
+    );
+  }
+
+  async remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
+    const rows: RemovedRow[] = await entityManagerOf(tx).query(
+      removing(
+        `SELECT aor, device_id FROM registrations WHERE aor = $1 AND device_id = ANY($2::text[]) FOR UPDATE`,
+      ),
+      [aor, deviceIds],
+    );
+    return rows.map(toRemoved);
+  }
+
+  async removeExpired(tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]> {
+    const rows: RemovedRow[] = await entityManagerOf(tx).query(
+      removing(
+        `SELECT aor, device_id FROM registrations WHERE expires_at <= $1
+         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      ),
+      [now, limit],
+    );
+    return rows.map(toRemoved);
+  }
+}
+
+function toRegistration(row: RegistrationRow): Registration {
+  return {
+    aor: row.aor,
+    deviceId: row.device_id,
+    contact: row.contact,
+    edgeId: row.edge_id,
+    flowId: row.flow_id,
+    transport: row.transport,
+    source: row.source,
+    callId: row.call_id,
+    cseq: Number(row.cseq),
+    expiresAt: row.expires_at,
+  };
+}
+
+function toRemoved(row: RemovedRow): RemovedRegistration {
+  return row.carrier === null
+    ? { aor: row.aor, deviceId: row.device_id }
+    : { aor: row.aor, deviceId: row.device_id, endedSessionCarrier: row.carrier };
+}

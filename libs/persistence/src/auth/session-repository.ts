@@ -1,0 +1,70 @@
+import type { DeviceStatus, SessionCarrier } from '#herald/contracts';
+import type { Session, SessionRepository, Transaction } from '#herald/domain';
+import { entityManagerOf } from '../unit-of-work';
+
+interface SessionRow {
+  aor: string;
+  device_id: string;
+  carrier: SessionCarrier;
+  status: DeviceStatus;
+  note: string | null;
+  device_name: string | null;
+  device_agent: string | null;
+  started_at: Date;
+}
+
+const SESSION_COLUMNS = 'aor, device_id, carrier, status, note, device_name, device_agent, started_at';
+
+/** SessionRepository on `sessions`, inside the caller's transaction. */
+export class TypeOrmSessionRepository implements SessionRepository {
+  async find(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined> {
+    const rows: SessionRow[] = await entityManagerOf(tx).query(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE aor = $1 AND device_id = $2`,
+      [aor, deviceId],
+    );
+    return rows.length > 0 ? toSession(rows[0]) : undefined;
+  }
+
+  async save(tx: Transaction, session: Session): Promise<void> {
+    await entityManagerOf(tx).query(
+      `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (aor, device_id) DO UPDATE SET carrier = EXCLUDED.carrier, status = EXCLUDED.status,
+         note = EXCLUDED.note, device_name = EXCLUDED.device_name, device_agent = EXCLUDED.device_agent,
+         started_at = EXCLUDED.started_at`,
+      [
+        session.aor,
+        session.deviceId,
+        session.carrier,
+        session.status,
+        session.note ?? null,
+        session.device?.name ?? null,
+        session.device?.agent ?? null,
+        session.startedAt,
+      ],
+    );
+  }
+
+  async remove(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined> {
+    const rows: SessionRow[] = await entityManagerOf(tx).query(
+      `DELETE FROM sessions WHERE aor = $1 AND device_id = $2 RETURNING ${SESSION_COLUMNS}`,
+      [aor, deviceId],
+    );
+    return rows.length > 0 ? toSession(rows[0]) : undefined;
+  }
+}
+
+function toSession(row: SessionRow): Session {
+  const device = {
+    ...(row.device_name === null ? {} : { name: row.device_name }),
+    ...(row.device_agent === null ? {} : { agent: row.device_agent }),
+  };
+  return {
+    aor: row.aor,
+    deviceId: row.device_id,
+    carrier: row.carrier,
+    status: row.status,
+    ...(row.note === null ? {} : { note: row.note }),
+    ...(Object.keys(device).length === 0 ? {} : { device }),
+    startedAt: row.started_at,
+  };
+}
