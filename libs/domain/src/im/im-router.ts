@@ -129,7 +129,7 @@ export class ImRouter {
     const at = new Date(outcome.at);
     await this.deps.unitOfWork.run(async (tx) => {
       const { messages } = this.deps;
-      await messages.lockRecipient(tx, outcome.aor);
+      await messages.lockRecipient(tx, canonicalAor(outcome.aor));
       const message = await messages.recordOutcome(tx, outcome.pushId, outcome.outcome, at);
       if (message === undefined) {
         return;
@@ -145,7 +145,8 @@ export class ImRouter {
   }
 
   /** Pushes every pending IM of `aor`, oldest first and marked offline, to the device that logged in. */
-  async deliverStored(aor: string, deviceId: string): Promise<void> {
+  async deliverStored(recipientAor: string, deviceId: string): Promise<void> {
+    const aor = canonicalAor(recipientAor);
     await this.deps.unitOfWork.run(async (tx) => {
       const { messages } = this.deps;
       await messages.lockRecipient(tx, aor);

@@ -2,15 +2,16 @@ import type { AccountDirectory } from '#herald/domain';
 import type { DataSource } from 'typeorm';
 
 /**
- * AccountDirectory over auth's `accounts` table (read only; auth owns and migrates it). Reads
- * outside the command's transaction: an account is never created and used within one IM.
+ * AccountDirectory over auth's `accounts` table (read only; auth owns and migrates it). A disabled
+ * account counts as absent: nobody can message it or add it. Reads outside the caller's
+ * transaction: an account is never created and used within one command.
  */
 export class SqlAccountDirectory implements AccountDirectory {
   constructor(private readonly dataSource: DataSource) {}
 
   async exists(aor: string): Promise<boolean> {
     const rows: Array<{ found: boolean }> = await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM accounts WHERE aor = $1) AS found`,
+      `SELECT EXISTS (SELECT 1 FROM accounts WHERE aor = $1 AND NOT disabled) AS found`,
       [aor],
     );
     return rows[0]?.found === true;

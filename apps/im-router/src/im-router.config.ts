@@ -1,0 +1,22 @@
+import type { EventBus } from '#herald/bus';
+import type { DataSource } from 'typeorm';
+
+/** What im-router needs of Herald's configuration, already validated. */
+export interface ImRouterConfig {
+  /** The SIP domain D: IMs to AORs of other domains are not allowed. */
+  domain: string;
+}
+
+/**
+ * Everything the module is given rather than builds: main.ts passes Kafka and its own DataSource,
+ * the embedded app the in-process bus and the DataSource it shares with the other services.
+ */
+export interface ImRouterServiceDeps {
+  bus: EventBus;
+  /** Initialized; migrations are run by the migration job, not by this module. */
+  dataSource: DataSource;
+  config: ImRouterConfig;
+}
+
+/** The consumer group of every im-router replica (architecture.md, Topics). */
+export const IM_ROUTER_CONSUMER_GROUP = 'herald-im-router';

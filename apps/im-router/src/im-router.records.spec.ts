@@ -1,0 +1,92 @@
+import type { ConsumedRecord } from '#herald/bus';
+import {
+  AUTH_SESSION_STARTED_V1,
+  commandReceivedV1,
+  pushOutcomeV1,
+  SIP_COMMAND_RECEIVED_V1,
+  SIP_PUSH_OUTCOME_V1,
+  sessionStartedV1,
+} from '#herald/contracts';
+import type { ImRouter } from '#herald/domain';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IM_ROUTER_TOPICS, ImRouterRecordHandler, UnexpectedTopicError } from './im-router.records';
+
+const FIXTURES = join(__dirname, '../../../libs/contracts/fixtures');
+const fixture = (topicDir: string, name: string) => readFileSync(join(FIXTURES, topicDir, `${name}.json`));
+
+function record(topic: string, value: Buffer): ConsumedRecord {
+  return { topic, key: 'sip:alice@herald.example', value, headers: {}, partition: 0, offset: '7' };
+}
+
+/** Records what the consumer asks of the router; `failure` makes every call reject. */
+class RouterSpy {
+  readonly calls: Array<[string, unknown[]]> = [];
+  failure: Error | undefined;
+  private call(name: string, args: unknown[]): Promise<void> {
+    this.calls.push([name, args]);
+    return this.failure ? Promise.reject(this.failure) : Promise.resolve();
+  }
+  handleCommand = (...args: unknown[]) => this.call('handleCommand', args);
+  settle = (...args: unknown[]) => this.call('settle', args);
+  deliverStored = (...args: unknown[]) => this.call('deliverStored', args);
+}
+
+function setUp() {
+  const router = new RouterSpy();
+  const logged: string[] = [];
+  const consumer = new ImRouterRecordHandler(router as unknown as ImRouter, { error: (m) => logged.push(m) });
+  return { router, consumer, logged };
+}
+
+describe('ImRouterRecordHandler', () => {
+  it('consumes commands, push outcomes and session starts', () => {
+    expect([...IM_ROUTER_TOPICS].sort()).toEqual(
+      [AUTH_SESSION_STARTED_V1, SIP_COMMAND_RECEIVED_V1, SIP_PUSH_OUTCOME_V1].sort(),
+    );
+  });
+
+  it('decodes each topic with its contract and awaits the matching domain call', async () => {
+    const { router, consumer } = setUp();
+    const command = fixture('sip.command-received.v1', 'plain-message');
+    const outcome = fixture('sip.push-outcome.v1', 'answered');
+    const session = fixture('auth.session-started.v1', 'login-away');
+
+    await consumer.handle(record(SIP_COMMAND_RECEIVED_V1, command));
+    await consumer.handle(record(SIP_PUSH_OUTCOME_V1, outcome));
+    await consumer.handle(record(AUTH_SESSION_STARTED_V1, session));
+
+    const started = sessionStartedV1.decode(session);
+    expect(router.calls).toEqual([
+      ['handleCommand', [commandReceivedV1.decode(command)]],
+      ['settle', [pushOutcomeV1.decode(outcome)]],
+      ['deliverStored', [started.aor, started.deviceId]],
+    ]);
+  });
+
+  it('skips a record that breaks its contract instead of blocking the partition', async () => {
+    const { router, consumer, logged } = setUp();
+    await expect(
+      consumer.handle(record(SIP_PUSH_OUTCOME_V1, Buffer.from('{"v":1}'))),
+    ).resolves.toBeUndefined();
+    await expect(
+      consumer.handle(record(SIP_COMMAND_RECEIVED_V1, Buffer.from('not json'))),
+    ).resolves.toBeUndefined();
+    expect(router.calls).toEqual([]);
+    expect(logged).toEqual([
+      expect.stringContaining('sip.push-outcome.v1[0]@7 (CONTRACT_INVALID_PAYLOAD)'),
+      expect.stringContaining('sip.command-received.v1[0]@7 (CONTRACT_MALFORMED_JSON)'),
+    ]);
+  });
+
+  it('lets domain failures and unknown topics throw, so the record is retried', async () => {
+    const { router, consumer } = setUp();
+    router.failure = new Error('database down');
+    await expect(
+      consumer.handle(record(SIP_PUSH_OUTCOME_V1, fixture('sip.push-outcome.v1', 'answered'))),
+    ).rejects.toBe(router.failure);
+    await expect(
+      consumer.handle(record('presence.status-changed.v1', Buffer.from('{}'))),
+    ).rejects.toBeInstanceOf(UnexpectedTopicError);
+  });
+});
