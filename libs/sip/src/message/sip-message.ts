@@ -1,27 +1,20 @@
 import { NameAddr, parseUri, Uri } from '../grammar';
-import { parseHeaderValue, listHeader, singleHeader } from './header-access';
+import { listHeader, parseHeaderValue, singleHeader } from './header-access';
 import { SipHeaders } from './headers';
+import { Address, ContactHeader } from './headers/address';
+import { AuthParams } from './headers/auth';
+import { CSeq } from './headers/cseq';
+import { MediaType, RetryAfter, TokenWithParams } from './headers/tokens';
+import { Via } from './headers/via';
 import { SipParseError } from './parse-error';
-import { Address, ContactHeader, parseAddress, parseAddressList, parseContacts } from './headers/address';
-import { AuthParams, parseAuthHeader } from './headers/auth';
-import { CSeq, parseCSeq } from './headers/cseq';
-import { MAX_MAX_FORWARDS, parseBoundedInteger, parseDeltaSeconds } from './headers/numbers';
 import {
-  checkCallId,
-  checkToken,
-  MediaType,
-  parseDate,
-  parseMediaType,
-  parseRetryAfter,
-  parseTokenList,
-  parseTokenWithParams,
-  RetryAfter,
-  TokenWithParams,
-} from './headers/tokens';
-import { readViaList, Via } from './headers/via';
-
-/** Largest Content-Length accepted by the accessor; the parser's maxMessageBytes bounds it further. */
-const MAX_CONTENT_LENGTH = 2 ** 31 - 1;
+  LIST_HEADERS,
+  ListHeaderKey,
+  ListHeaderValue,
+  SINGLE_HEADERS,
+  SingleHeaderKey,
+  SingleHeaderValue,
+} from './typed-headers';
 
 export type HeaderInit = SipHeaders | Iterable<readonly [string, string]>;
 
@@ -47,9 +40,23 @@ export abstract class SipMessageBase {
     this.body = toBody(body);
   }
 
+  /** Typed value of a header that may appear once (see SINGLE_HEADERS). */
+  single<K extends SingleHeaderKey>(key: K): SingleHeaderValue<K> | undefined {
+    return singleHeader(this.headers, key, SINGLE_HEADERS[key] as (value: string) => SingleHeaderValue<K>);
+  }
+
+  /** Typed value of a list header (see LIST_HEADERS). */
+  list<K extends ListHeaderKey>(key: K): ListHeaderValue<K> | undefined {
+    return listHeader(
+      this.headers,
+      key,
+      LIST_HEADERS[key] as (values: readonly string[]) => ListHeaderValue<K>,
+    );
+  }
+
   /** Every Via value, top first (RFC 3261 §20.42). */
   get via(): Via[] {
-    return listHeader(this.headers, 'Via', readViaList) ?? [];
+    return this.list('via') ?? [];
   }
 
   get topVia(): Via | undefined {
@@ -57,119 +64,115 @@ export abstract class SipMessageBase {
   }
 
   get from(): Address | undefined {
-    return singleHeader(this.headers, 'From', parseAddress);
+    return this.single('from');
   }
 
   get to(): Address | undefined {
-    return singleHeader(this.headers, 'To', parseAddress);
+    return this.single('to');
   }
 
   get callId(): string | undefined {
-    return singleHeader(this.headers, 'Call-ID', checkCallId);
+    return this.single('call-id');
   }
 
   get cseq(): CSeq | undefined {
-    return singleHeader(this.headers, 'CSeq', parseCSeq);
+    return this.single('cseq');
   }
 
   get contact(): ContactHeader | undefined {
-    return listHeader(this.headers, 'Contact', parseContacts);
+    return this.list('contact');
   }
 
   get expires(): number | undefined {
-    return singleHeader(this.headers, 'Expires', (v) => parseDeltaSeconds(v, 'Expires'));
+    return this.single('expires');
   }
 
   get minExpires(): number | undefined {
-    return singleHeader(this.headers, 'Min-Expires', (v) => parseDeltaSeconds(v, 'Min-Expires'));
+    return this.single('min-expires');
   }
 
   get maxForwards(): number | undefined {
-    return singleHeader(this.headers, 'Max-Forwards', (v) =>
-      parseBoundedInteger(v, MAX_MAX_FORWARDS, 'Max-Forwards'),
-    );
+    return this.single('max-forwards');
   }
 
   get contentType(): MediaType | undefined {
-    return singleHeader(this.headers, 'Content-Type', parseMediaType);
+    return this.single('content-type');
   }
 
   get contentLength(): number | undefined {
-    return singleHeader(this.headers, 'Content-Length', (v) =>
-      parseBoundedInteger(v, MAX_CONTENT_LENGTH, 'length'),
-    );
+    return this.single('content-length');
   }
 
   /** Each Authorization header is one set of credentials (commas belong to its params). */
   get authorization(): AuthParams[] {
-    return listHeader(this.headers, 'Authorization', (values) => values.map(parseAuthHeader)) ?? [];
+    return this.list('authorization') ?? [];
   }
 
   get proxyAuthorization(): AuthParams[] {
-    return listHeader(this.headers, 'Proxy-Authorization', (values) => values.map(parseAuthHeader)) ?? [];
+    return this.list('proxy-authorization') ?? [];
   }
 
   /** Each WWW-Authenticate header is one challenge (Herald sends SHA-256 then MD5). */
   get wwwAuthenticate(): AuthParams[] {
-    return listHeader(this.headers, 'WWW-Authenticate', (values) => values.map(parseAuthHeader)) ?? [];
+    return this.list('www-authenticate') ?? [];
   }
 
   get route(): NameAddr[] {
-    return listHeader(this.headers, 'Route', parseAddressList) ?? [];
+    return this.list('route') ?? [];
   }
 
   get recordRoute(): NameAddr[] {
-    return listHeader(this.headers, 'Record-Route', parseAddressList) ?? [];
+    return this.list('record-route') ?? [];
   }
 
   /** RFC 3327 Path. */
   get path(): NameAddr[] {
-    return listHeader(this.headers, 'Path', parseAddressList) ?? [];
+    return this.list('path') ?? [];
   }
 
   get supported(): string[] {
-    return listHeader(this.headers, 'Supported', parseTokenList) ?? [];
+    return this.list('supported') ?? [];
   }
 
   get require(): string[] {
-    return listHeader(this.headers, 'Require', parseTokenList) ?? [];
+    return this.list('require') ?? [];
   }
 
   get allow(): string[] {
-    return listHeader(this.headers, 'Allow', parseTokenList) ?? [];
+    return this.list('allow') ?? [];
   }
 
   /** RFC 6665 §8.2.1. */
   get event(): TokenWithParams | undefined {
-    return singleHeader(this.headers, 'Event', parseTokenWithParams);
+    return this.single('event');
   }
 
   /** RFC 6665 §8.2.3: state in `value` (active, pending, terminated), expires/reason in params. */
   get subscriptionState(): TokenWithParams | undefined {
-    return singleHeader(this.headers, 'Subscription-State', parseTokenWithParams);
+    return this.single('subscription-state');
   }
 
   /** RFC 3903 §11.3.1. */
   get sipETag(): string | undefined {
-    return singleHeader(this.headers, 'SIP-ETag', checkToken);
+    return this.single('sip-etag');
   }
 
   /** RFC 3903 §11.3.2. */
   get sipIfMatch(): string | undefined {
-    return singleHeader(this.headers, 'SIP-If-Match', checkToken);
+    return this.single('sip-if-match');
   }
 
   /** RFC 6086 §8.2. */
   get infoPackage(): TokenWithParams | undefined {
-    return singleHeader(this.headers, 'Info-Package', parseTokenWithParams);
+    return this.single('info-package');
   }
 
   get retryAfter(): RetryAfter | undefined {
-    return singleHeader(this.headers, 'Retry-After', parseRetryAfter);
+    return this.single('retry-after');
   }
 
   get date(): Date | undefined {
-    return singleHeader(this.headers, 'Date', parseDate);
+    return this.single('date');
   }
 
   /** The body decoded as UTF-8 (SIP bodies Herald reads are JSON, text/plain or PIDF XML). */

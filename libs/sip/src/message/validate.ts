@@ -1,0 +1,49 @@
+import { parseHeaderValue } from './header-access';
+import { headerDisplayName } from './header-names';
+import { SipParseError } from './parse-error';
+import { SipMessage } from './sip-message';
+import { isListHeaderKey, isSingleHeaderKey, SINGLE_HEADERS } from './typed-headers';
+
+/**
+ * Strict checks run by the parser: the Request-URI, every typed header present (each line of a
+ * repeated single-valued header on its own, since repetition is for the layer above to answer,
+ * RFC 4475 §3.3.8), and CSeq method = request method (RFC 4475 §3.1.2.17-18).
+ */
+export function validateMessage(message: SipMessage): void {
+  if (message.kind === 'request') void message.requestUri;
+  const counts = new Map<string, number>();
+  for (const field of message.headers) counts.set(field.key, (counts.get(field.key) ?? 0) + 1);
+  for (const [key, count] of counts) {
+    if (isListHeaderKey(key)) {
+      message.list(key);
+    } else if (isSingleHeaderKey(key)) {
+      if (count === 1) {
+        message.single(key);
+      } else {
+        const parse = SINGLE_HEADERS[key];
+        const display = headerDisplayName(key, key);
+        for (const value of message.headers.getAll(key)) parseHeaderValue(display, () => parse(value));
+      }
+    }
+  }
+  if (message.kind === 'request' && counts.get('cseq') === 1) {
+    const cseq = message.cseq;
+    if (cseq !== undefined && cseq.method !== message.method) {
+      throw new SipParseError('SIP_CSEQ_METHOD_MISMATCH', 'CSeq method does not match the request method');
+    }
+  }
+}
+
+/**
+ * What the layer above checks before processing a request (RFC 3261 §8.1.1, §8.2): a Via and exactly
+ * one From, To, Call-ID and CSeq, at most one Content-Length. Throws SIP_MISSING_HEADER / SIP_BAD_HEADER.
+ */
+export function assertCoreHeaders(message: SipMessage): void {
+  if (message.via.length === 0) throw new SipParseError('SIP_MISSING_HEADER', 'missing Via');
+  for (const key of ['from', 'to', 'call-id', 'cseq'] as const) {
+    if (message.single(key) === undefined) {
+      throw new SipParseError('SIP_MISSING_HEADER', `missing ${headerDisplayName(key, key)}`);
+    }
+  }
+  message.single('content-length');
+}
