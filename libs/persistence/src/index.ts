@@ -7,4 +7,5 @@ export * from './unit-of-work';
 export * from './idempotency';
 export * from './migrations/1767225600000-processed-commands';
 export * from './im';
+export * from './presence';
 export * from './auth';

@@ -4,6 +4,12 @@ import { ImDeliveryEntity, ImMessageEntity } from './im/message.entity';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
 import { AccountEntity, RegistrationEntity, SessionEntity } from './auth/auth.entities';
 import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
+import {
+  PresenceAggregateEntity,
+  PresenceDeviceEntity,
+  RosterEntryEntity,
+} from './presence/presence.entities';
+import { PresenceRostersAndStatus1795493295151 } from './presence/migrations/1795493295151-presence-rosters-and-status';
 
 export type EntityClass = new () => object;
 export type MigrationClass = new () => MigrationInterface;
@@ -16,6 +22,9 @@ export type MigrationClass = new () => MigrationInterface;
 export const ALL_ENTITIES: EntityClass[] = [
   ImMessageEntity,
   ImDeliveryEntity,
+  RosterEntryEntity,
+  PresenceDeviceEntity,
+  PresenceAggregateEntity,
   AccountEntity,
   RegistrationEntity,
   SessionEntity,
@@ -24,5 +33,6 @@ export const ALL_ENTITIES: EntityClass[] = [
 export const ALL_MIGRATIONS: MigrationClass[] = [
   ProcessedCommands1767225600000,
   ImMessages1795493069063,
+  PresenceRostersAndStatus1795493295151,
   AuthAccountsRegistrationsSessions1795493286458,
 ];

@@ -1,0 +1,92 @@
+import type { AggregatePresence, DevicePresence, PresenceRepository, Transaction } from '#herald/domain';
+import type { EntityManager } from 'typeorm';
+import { entityManagerOf } from '../unit-of-work';
+
+interface AggregateRow {
+  status: AggregatePresence['status'];
+  note: string | null;
+  changed_at: Date;
+}
+
+interface DeviceRow {
+  device_id: string;
+  mode: DevicePresence['mode'];
+  status: 'online' | 'away' | 'busy' | 'invisible' | null;
+  note: string | null;
+  changed_at: Date;
+}
+
+function deviceOf(row: DeviceRow): DevicePresence {
+  const base = { deviceId: row.device_id, changedAt: row.changed_at };
+  if (row.mode !== 'session') {
+    return { ...base, mode: row.mode };
+  }
+  // ck_presence_devices_session_status guarantees a status on every session row.
+  const status = row.status!;
+  return { ...base, mode: 'session', status, ...(row.note === null ? {} : { note: row.note }) };
+}
+
+function aggregateOf(row: AggregateRow): AggregatePresence {
+  return { status: row.status, ...(row.note === null ? {} : { note: row.note }), at: row.changed_at };
+}
+
+/** PresenceRepository on `presence_devices` and `presence_aggregates`, inside the caller's transaction. */
+export class TypeOrmPresenceRepository implements PresenceRepository {
+  async lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence> {
+    const manager = entityManagerOf(tx);
+    const existing = await this.selectForUpdate(manager, aor);
+    if (existing !== undefined) {
+      return existing;
+    }
+    // First event of this user: create the row; DO UPDATE (not NOTHING) so a racing creator's row
+    // is returned and locked too.
+    const created: AggregateRow[] = await manager.query(
+      `INSERT INTO presence_aggregates (aor, status, changed_at) VALUES ($1, 'offline', now())
+       ON CONFLICT (aor) DO UPDATE SET aor = EXCLUDED.aor
+       RETURNING status, note, changed_at`,
+      [aor],
+    );
+    return aggregateOf(created[0]);
+  }
+
+  async saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
+    await entityManagerOf(tx).query(
+      `UPDATE presence_aggregates SET status = $2, note = $3, changed_at = $4 WHERE aor = $1`,
+      [aor, aggregate.status, aggregate.note ?? null, aggregate.at],
+    );
+  }
+
+  async devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]> {
+    const rows: DeviceRow[] = await entityManagerOf(tx).query(
+      `SELECT device_id, mode, status, note, changed_at FROM presence_devices WHERE aor = $1`,
+      [aor],
+    );
+    return rows.map(deviceOf);
+  }
+
+  async saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void> {
+    const session = device.mode === 'session' ? device : undefined;
+    await entityManagerOf(tx).query(
+      `INSERT INTO presence_devices (aor, device_id, mode, status, note, changed_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (aor, device_id) DO UPDATE
+       SET mode = EXCLUDED.mode, status = EXCLUDED.status, note = EXCLUDED.note, changed_at = EXCLUDED.changed_at`,
+      [aor, device.deviceId, device.mode, session?.status ?? null, session?.note ?? null, device.changedAt],
+    );
+  }
+
+  async deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void> {
+    await entityManagerOf(tx).query(`DELETE FROM presence_devices WHERE aor = $1 AND device_id = $2`, [
+      aor,
+      deviceId,
+    ]);
+  }
+
+  private async selectForUpdate(manager: EntityManager, aor: string): Promise<AggregatePresence | undefined> {
+    const rows: AggregateRow[] = await manager.query(
+      `SELECT status, note, changed_at FROM presence_aggregates WHERE aor = $1 FOR UPDATE`,
+      [aor],
+    );
+    return rows[0] === undefined ? undefined : aggregateOf(rows[0]);
+  }
+}
