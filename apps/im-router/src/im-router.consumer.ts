@@ -7,8 +7,7 @@ import {
 } from '@nestjs/common';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import { ImRouter } from '#herald/domain';
-import { IM_ROUTER_CONSUMER_GROUP } from './im-router.config';
-import { IM_ROUTER_TOPICS, ImRouterRecordHandler } from './im-router.records';
+import { ImRouterRecordHandler, subscribeImRouter } from './im-router.records';
 
 /** Injection token of the EventBus given to ImRouterModule.register. */
 export const IM_ROUTER_BUS = Symbol('IM_ROUTER_BUS');
@@ -27,11 +26,7 @@ export class ImRouterConsumer implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe({
-      groupId: IM_ROUTER_CONSUMER_GROUP,
-      topics: IM_ROUTER_TOPICS,
-      handler: (record) => this.records.handle(record),
-    });
+    this.subscription = await subscribeImRouter(this.bus, this.records);
   }
 
   async onApplicationShutdown(): Promise<void> {

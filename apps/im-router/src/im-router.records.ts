@@ -1,4 +1,4 @@
-import type { ConsumedRecord } from '#herald/bus';
+import type { ConsumedRecord, EventBus, SubscriptionHandle } from '#herald/bus';
 import {
   AUTH_SESSION_STARTED_V1,
   commandReceivedV1,
@@ -10,6 +10,7 @@ import {
 } from '#herald/contracts';
 import type { ImRouter } from '#herald/domain';
 import { metrics } from '@opentelemetry/api';
+import { IM_ROUTER_CONSUMER_GROUP } from './im-router.config';
 
 /** A record of a topic the consumer did not subscribe to: a wiring bug, never skipped silently. */
 export class UnexpectedTopicError extends Error {
@@ -81,4 +82,16 @@ export class ImRouterRecordHandler {
     }
     await process();
   }
+}
+
+/** Consumes im-router's topics in its consumer group until the handle is stopped. */
+export function subscribeImRouter(
+  bus: EventBus,
+  records: ImRouterRecordHandler,
+): Promise<SubscriptionHandle> {
+  return bus.subscribe({
+    groupId: IM_ROUTER_CONSUMER_GROUP,
+    topics: IM_ROUTER_TOPICS,
+    handler: (record) => records.handle(record),
+  });
 }

@@ -1,0 +1,22 @@
+import { ImRouter } from '#herald/domain';
+import {
+  SqlAccountDirectory,
+  SqlDeviceDirectory,
+  TypeOrmIdempotencyStore,
+  TypeOrmMessageStore,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import type { ImRouterServiceDeps } from './im-router.config';
+
+/** The domain service wired to its PostgreSQL adapters and the given bus. */
+export function createImRouter({ bus, dataSource, config }: ImRouterServiceDeps): ImRouter {
+  return new ImRouter({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    idempotency: new TypeOrmIdempotencyStore(),
+    messages: new TypeOrmMessageStore(),
+    accounts: new SqlAccountDirectory(dataSource),
+    directory: new SqlDeviceDirectory(dataSource),
+    bus,
+    sipDomain: config.domain,
+  });
+}
