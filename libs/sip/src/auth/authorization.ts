@@ -1,3 +1,5 @@
+import { GrammarError } from '../grammar';
+import { AuthParams, parseAuthHeader } from '../message';
 import { DigestAlgorithm, parseDigestAlgorithm } from './algorithm';
 import { DigestError } from './digest-error';
 
@@ -15,55 +17,13 @@ export interface DigestCredentials {
   opaque?: string;
 }
 
-const TOKEN = /^[!%'*+\-.0-9A-Z^_`a-z|~]+/;
-const LWS = /^[ \t\r\n]*/;
-
-/** Parses `name=value` pairs separated by commas; values are tokens or quoted-strings. */
-export function parseAuthParams(text: string): Map<string, string> {
-  const params = new Map<string, string>();
-  let rest = text;
-  const skipSpace = (): void => {
-    rest = rest.replace(LWS, '');
-  };
-  const fail = (): never => {
-    throw new DigestError('digest-malformed-header', `malformed auth-param list: ${text}`);
-  };
-  skipSpace();
-  while (rest.length > 0) {
-    const name = TOKEN.exec(rest)?.[0] ?? fail();
-    rest = rest.slice(name.length);
-    skipSpace();
-    if (!rest.startsWith('=')) fail();
-    rest = rest.slice(1);
-    skipSpace();
-    let value: string;
-    if (rest.startsWith('"')) {
-      const quoted = /^"((?:[^"\\]|\\[\s\S])*)"/.exec(rest) ?? fail();
-      value = quoted[1].replace(/\\([\s\S])/g, '$1');
-      rest = rest.slice(quoted[0].length);
-    } else {
-      value = TOKEN.exec(rest)?.[0] ?? fail();
-      rest = rest.slice(value.length);
-    }
-    const key = name.toLowerCase();
-    if (params.has(key)) fail();
-    params.set(key, value);
-    skipSpace();
-    if (rest.length === 0) break;
-    if (!rest.startsWith(',')) fail();
-    rest = rest.slice(1);
-    skipSpace();
+/** Digest credentials from an already parsed Authorization header (`SipMessageBase.authorization`). */
+export function digestCredentials(auth: AuthParams): DigestCredentials {
+  if (auth.scheme.toLowerCase() !== 'digest') {
+    throw new DigestError('digest-malformed-header', `not a Digest authorization: ${auth.scheme}`);
   }
-  return params;
-}
-
-/** Parses an `Authorization` / `Proxy-Authorization` value with the Digest scheme. */
-export function parseDigestAuthorization(headerValue: string): DigestCredentials {
-  const scheme = /^\s*Digest\s+/i.exec(headerValue);
-  if (scheme === null) throw new DigestError('digest-malformed-header', 'not a Digest authorization');
-  const params = parseAuthParams(headerValue.slice(scheme[0].length));
   const required = (name: string): string => {
-    const value = params.get(name);
+    const value = auth.params.get(name);
     if (value === undefined)
       throw new DigestError('digest-malformed-header', `missing digest parameter ${name}`);
     return value;
@@ -74,11 +34,23 @@ export function parseDigestAuthorization(headerValue: string): DigestCredentials
     nonce: required('nonce'),
     uri: required('uri'),
     response: required('response'),
-    algorithm: parseDigestAlgorithm(params.get('algorithm')),
+    algorithm: parseDigestAlgorithm(auth.params.get('algorithm')),
   };
   for (const optional of ['qop', 'nc', 'cnonce', 'opaque'] as const) {
-    const value = params.get(optional);
+    const value = auth.params.get(optional);
     if (value !== undefined) credentials[optional] = value;
   }
   return credentials;
+}
+
+/** Parses an `Authorization` / `Proxy-Authorization` header value with the Digest scheme. */
+export function parseDigestAuthorization(headerValue: string): DigestCredentials {
+  let auth: AuthParams;
+  try {
+    auth = parseAuthHeader(headerValue.trim());
+  } catch (error) {
+    if (error instanceof GrammarError) throw new DigestError('digest-malformed-header', error.message);
+    throw error;
+  }
+  return digestCredentials(auth);
 }

@@ -1,3 +1,4 @@
+import { parseAuthHeader } from '../message';
 import {
   buildDigestChallenges,
   computeDigestResponse,
@@ -5,7 +6,6 @@ import {
   ha1,
   NonceCountTracker,
   NonceIssuer,
-  parseAuthParams,
   parseDigestAuthorization,
   verifyDigestResponse,
 } from '.';
@@ -124,8 +124,9 @@ describe('challenges', () => {
       'Digest realm="herald.example", nonce="n1", opaque="o\\"1", algorithm=SHA-256, qop="auth"',
     );
     expect(md5).toBe('Digest realm="herald.example", nonce="n1", opaque="o\\"1", algorithm=MD5, qop="auth"');
-    const parsed = parseAuthParams(sha.slice('Digest '.length));
-    expect(parsed.get('opaque')).toBe('o"1');
+    const parsed = parseAuthHeader(sha);
+    expect(parsed.params.get('opaque')).toBe('o"1');
+    expect(parsed.params.get('qop')).toBe('auth');
   });
 
   it('marks stale challenges', () => {
