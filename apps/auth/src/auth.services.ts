@@ -1,0 +1,69 @@
+import type { EventBus } from '#herald/bus';
+import {
+  AccountService,
+  AuthCommandService,
+  type DigestFunctions,
+  Registrar,
+  RegistrationExpiry,
+} from '#herald/domain';
+import {
+  SqlDeviceDirectory,
+  TypeOrmAccountRepository,
+  TypeOrmIdempotencyStore,
+  TypeOrmRegistrationRepository,
+  TypeOrmSessionRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import { ha1, verifyDigestResponse } from '#herald/sip';
+import type { DataSource } from 'typeorm';
+import type { AuthConfig } from './auth.config';
+
+/** libs/sip's digest functions, as the domain's port. */
+export const SIP_DIGEST: DigestFunctions = { ha1, verifyResponse: verifyDigestResponse };
+
+/** The provisioning service on a DataSource: what the admin API and the CLI share. */
+export function createAccountService(dataSource: DataSource, domain: string): AccountService {
+  return new AccountService({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    accounts: new TypeOrmAccountRepository(),
+    digest: SIP_DIGEST,
+    sipDomain: domain,
+  });
+}
+
+export interface AuthServices {
+  accounts: AccountService;
+  registrar: Registrar;
+  commands: AuthCommandService;
+  expiry: RegistrationExpiry;
+}
+
+/** Wires the domain services of auth to the persistence adapters and the bus. */
+export function createAuthServices(bus: EventBus, dataSource: DataSource, config: AuthConfig): AuthServices {
+  const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+  const idempotency = new TypeOrmIdempotencyStore();
+  const accounts = new TypeOrmAccountRepository();
+  const registrations = new TypeOrmRegistrationRepository();
+  return {
+    accounts: createAccountService(dataSource, config.domain),
+    registrar: new Registrar({
+      unitOfWork,
+      idempotency,
+      bus,
+      accounts,
+      registrations,
+      digest: SIP_DIGEST,
+      maxExpiresSeconds: config.maxExpiresSeconds,
+    }),
+    commands: new AuthCommandService({
+      unitOfWork,
+      idempotency,
+      bus,
+      accounts,
+      registrations,
+      sessions: new TypeOrmSessionRepository(),
+      directory: new SqlDeviceDirectory(dataSource),
+    }),
+    expiry: new RegistrationExpiry({ unitOfWork, bus, registrations, batchSize: config.sweepBatchSize }),
+  };
+}

@@ -1,0 +1,151 @@
+import { type AccountService, AuthError } from '#herald/domain';
+import { createDataSource } from '#herald/persistence';
+import { text } from 'node:stream/consumers';
+import { parseArgs } from 'node:util';
+import { AuthConfigError, authConfigFromEnv } from './auth.config';
+import { createAccountService } from './auth.services';
+
+export const CLI_USAGE = `usage: herald-auth accounts <command> [options]
+  create <username> (--password <p> | --password-stdin) [--display-name <name>]
+  show <username>
+  list [--after <username>] [--limit <n>]
+  disable <username> | enable <username> | delete <username>
+  reset-password <username> (--password <p> | --password-stdin)
+environment: DATABASE_URL (PostgreSQL), HERALD_DOMAIN (the SIP domain)`;
+
+/** Exit statuses: 0 done, 1 refused by the domain (e.g. unknown account), 2 bad usage. */
+export const EXIT_OK = 0;
+export const EXIT_REFUSED = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  /** The whole standard input (for --password-stdin). */
+  stdin: () => Promise<string>;
+}
+
+class UsageError extends Error {
+  readonly code = 'CLI_USAGE';
+}
+
+/** Runs one CLI command against the database in `env`; returns the exit status. */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    io.stderr(`${error instanceof Error ? error.message : String(error)}\n${CLI_USAGE}`);
+    return EXIT_USAGE;
+  }
+  const databaseUrl = env['DATABASE_URL'];
+  if (databaseUrl === undefined || databaseUrl === '') {
+    io.stderr('DATABASE_URL must point at Herald’s PostgreSQL');
+    return EXIT_USAGE;
+  }
+  let domain: string;
+  try {
+    domain = authConfigFromEnv(env).domain;
+  } catch (error) {
+    if (!(error instanceof AuthConfigError)) throw error;
+    io.stderr(`${error.code}: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  const dataSource = createDataSource({ url: databaseUrl, applicationName: 'herald-auth-cli' });
+  await dataSource.initialize();
+  try {
+    const accounts = createAccountService(dataSource, domain);
+    await execute(accounts, parsed, io);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof AuthError || error instanceof UsageError) {
+      io.stderr(`${error.code}: ${error.message}`);
+      return error instanceof UsageError ? EXIT_USAGE : EXIT_REFUSED;
+    }
+    throw error;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      password: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      'display-name': { type: 'string' },
+      after: { type: 'string' },
+      limit: { type: 'string' },
+    },
+  });
+  const [group, command, username, ...rest] = positionals;
+  if (group !== 'accounts' || command === undefined || rest.length > 0) {
+    throw new UsageError('expected: accounts <command> [username]');
+  }
+  return { command, username, values };
+}
+
+async function execute(
+  accounts: AccountService,
+  { command, username, values }: ReturnType<typeof parseCommandLine>,
+  io: CliIo,
+): Promise<void> {
+  const print = (value: unknown) => io.stdout(JSON.stringify(value));
+  if (command === 'list') {
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
+      throw new UsageError('--limit must be a positive integer');
+    }
+    (await accounts.list({ after: values.after, limit })).forEach(print);
+    return;
+  }
+  if (username === undefined) {
+    throw new UsageError(`accounts ${command} needs a username`);
+  }
+  const password = async () => {
+    if (values['password-stdin'] === true) return (await io.stdin()).replace(/\r?\n$/, '');
+    if (values.password !== undefined) return values.password;
+    throw new UsageError(`accounts ${command} needs --password or --password-stdin`);
+  };
+  switch (command) {
+    case 'create':
+      print(
+        await accounts.create({ username, password: await password(), displayName: values['display-name'] }),
+      );
+      return;
+    case 'show':
+      print(await accounts.get(username));
+      return;
+    case 'disable':
+    case 'enable':
+      print(await accounts.setDisabled(username, command === 'disable'));
+      return;
+    case 'delete':
+      await accounts.delete(username);
+      io.stdout(`deleted ${username}`);
+      return;
+    case 'reset-password':
+      print(await accounts.resetPassword(username, await password()));
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), process.env, {
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+    stdin: () => text(process.stdin),
+  }).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = EXIT_REFUSED;
+    },
+  );
+}
