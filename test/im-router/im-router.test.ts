@@ -1,0 +1,358 @@
+import { type EventBus, InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
+import {
+  commandReceivedV1,
+  edgeOutboundTopic,
+  edgeOutboundV1,
+  type PushOutcomeV1,
+  pushOutcomeV1,
+  type PushRequestedV1,
+  sessionStartedV1,
+} from '#herald/contracts';
+import { type ImRouter, Transaction } from '#herald/domain';
+import {
+  runMigrations,
+  TypeOrmAccountRepository,
+  TypeOrmRegistrationRepository,
+  TypeOrmSessionRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+import { createImRouter } from '../../apps/im-router/src/im-router.factory';
+import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
+import { openTestDatabase, type TestDatabase } from './test-database';
+
+const DOMAIN = 'herald.example';
+const EDGE_ID = 'edge-0';
+/** How long a test waits for im-router to react to an event before it fails. */
+const REACTION_TIMEOUT_MS = 10_000;
+const POLL_INTERVAL_MS = 20;
+/** How long a test waits to be sure something does NOT happen. */
+const QUIET_PERIOD_MS = 300;
+
+interface Pushed {
+  event: PushRequestedV1;
+  body: Record<string, unknown>;
+}
+
+/**
+ * im-router wired as in production (its factory over real PostgreSQL, its record handler on the
+ * bus) with the in-process bus; the test plays the edge (reads push.requested, reports outcomes)
+ * and auth (accounts, registrations, sessions, session-started).
+ */
+describe('im-router (real PostgreSQL, in-process bus)', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let bus: EventBus;
+  let router: ImRouter;
+  let subscriptions: SubscriptionHandle[];
+  const pushes: Pushed[] = [];
+  let users = 0;
+
+  beforeAll(async () => {
+    database = await openTestDatabase('im_router');
+    dataSource = database.dataSource;
+    await runMigrations(dataSource);
+    bus = new InProcessEventBus();
+    router = createImRouter({ bus, dataSource, config: { domain: DOMAIN } });
+    const logged: string[] = [];
+    subscriptions = [
+      await subscribeImRouter(bus, new ImRouterRecordHandler(router, { error: (m) => logged.push(m) })),
+      await bus.subscribe({
+        groupId: `herald-edge-${EDGE_ID}`,
+        topics: [edgeOutboundTopic(EDGE_ID)],
+        handler: async (record) => {
+          const event = edgeOutboundV1.decode(record.value);
+          if (event.type === 'push.requested') {
+            pushes.push({ event, body: parseBody(event) });
+          }
+        },
+      }),
+    ];
+  });
+
+  afterAll(async () => {
+    for (const subscription of subscriptions ?? []) await subscription.stop();
+    await bus?.close();
+    await database?.drop();
+  });
+
+  /** A fresh user with an account; its devices are added with `device`. */
+  async function user(name: string): Promise<string> {
+    const aor = `sip:${name}${++users}@${DOMAIN}`;
+    const now = new Date();
+    await new TypeOrmUnitOfWork(dataSource).run((tx) =>
+      new TypeOrmAccountRepository().insert(tx, {
+        username: aor.slice(4, aor.indexOf('@')),
+        aor,
+        realm: DOMAIN,
+        ha1: { 'SHA-256': 'x', MD5: 'x' },
+        disabled: false,
+        profile: { settings: {} },
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    return aor;
+  }
+
+  /** Registers a device and, unless it stays plain SIP, logs it in (rows only; see `login`). */
+  async function device(aor: string, deviceId: string, carrier: 'INFO' | 'MESSAGE' | 'PLAIN' = 'INFO') {
+    await new TypeOrmUnitOfWork(dataSource).run(async (tx: Transaction) => {
+      await new TypeOrmRegistrationRepository().save(tx, {
+        aor,
+        deviceId,
+        contact: `sip:${deviceId}@127.0.0.1:5070`,
+        edgeId: EDGE_ID,
+        flowId: `tcp:${deviceId}`,
+        transport: 'tcp',
+        source: { address: '127.0.0.1', port: 5070 },
+        callId: `reg-${deviceId}`,
+        cseq: 1,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      if (carrier !== 'PLAIN') {
+        await new TypeOrmSessionRepository().save(tx, {
+          aor,
+          deviceId,
+          carrier,
+          status: 'online',
+          startedAt: new Date(),
+        });
+      }
+    });
+  }
+
+  /** What auth publishes when a device logged in. */
+  async function login(aor: string, deviceId: string) {
+    await device(aor, deviceId);
+    await bus.publish([
+      sessionStartedV1.record(sessionStartedV1.build({ aor, deviceId, carrier: 'INFO', status: 'online' })),
+    ]);
+  }
+
+  async function logoutAll(aor: string) {
+    await dataSource.query(`DELETE FROM sessions WHERE aor = $1`, [aor]);
+  }
+
+  /** What the edge publishes for an im.send it received. */
+  async function imSend(from: string, deviceId: string, id: string, fields: Record<string, unknown>) {
+    await bus.publish([
+      commandReceivedV1.record(
+        commandReceivedV1.build({
+          edgeId: EDGE_ID,
+          flowId: `tcp:${deviceId}`,
+          deviceId,
+          contact: `sip:${deviceId}@127.0.0.1:5070`,
+          aor: from,
+          carrier: 'INFO',
+          callId: `call-${id}`,
+          receivedAt: new Date().toISOString(),
+          envelope: { v: 1, id, type: 'im.send', ...fields },
+        }),
+      ),
+    ]);
+  }
+
+  /** What the edge publishes when a push's transaction ended. */
+  async function outcome(push: Pushed, kind: PushOutcomeV1['outcome']) {
+    await bus.publish([
+      pushOutcomeV1.record(
+        pushOutcomeV1.build({
+          pushId: push.event.pushId,
+          origin: push.event.origin,
+          aor: push.event.aor,
+          deviceId: push.event.deviceId,
+          edgeId: EDGE_ID,
+          outcome: kind,
+          ...(kind === 'answered' ? { status: 200 } : kind === 'failed' ? { status: 480 } : {}),
+        }),
+      ),
+    ]);
+  }
+
+  const to = (aor: string, deviceId?: string) =>
+    pushes.filter((p) => p.event.aor === aor && (deviceId === undefined || p.event.deviceId === deviceId));
+  const ims = (aor: string, deviceId?: string) => to(aor, deviceId).filter((p) => p.body['type'] === 'im');
+  const statuses = (aor: string, deviceId?: string) =>
+    to(aor, deviceId).filter((p) => p.body['type'] === 'im.status');
+  const results = (aor: string, deviceId?: string) =>
+    to(aor, deviceId).filter((p) => p.body['type'] === 'im.send.result');
+
+  it('delivers online to every device of the recipient, and tells the sender `delivered` once', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+    await device(bob, 'bob-phone', 'MESSAGE');
+
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'hello bob', messageId: 'm-1' });
+
+    await waitFor(() => results(alice).length === 1 && ims(bob).length === 2);
+    expect(results(alice)[0].body).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
+    expect(ims(bob).map((p) => [p.event.deviceId, p.event.method])).toEqual([
+      ['bob-desk', 'INFO'],
+      ['bob-phone', 'MESSAGE'],
+    ]);
+    for (const push of ims(bob)) {
+      expect(push.body).toMatchObject({ messageId: 'm-1', from: alice, text: 'hello bob', offline: false });
+    }
+
+    await outcome(ims(bob, 'bob-phone')[0], 'answered');
+    await waitFor(() => statuses(alice).length === 1);
+    await outcome(ims(bob, 'bob-desk')[0], 'answered');
+    await quietly();
+
+    expect(statuses(alice).map((p) => p.body)).toEqual([
+      expect.objectContaining({ messageId: 'm-1', state: 'delivered' }),
+    ]);
+    const deliveries: Array<{ device_id: string; outcome: string }> = await dataSource.query(
+      `SELECT device_id, outcome FROM message_deliveries WHERE recipient_aor = $1 ORDER BY device_id`,
+      [bob],
+    );
+    expect(deliveries).toEqual([
+      { device_id: 'bob-desk', outcome: 'answered' },
+      { device_id: 'bob-phone', outcome: 'answered' },
+    ]);
+  });
+
+  it('stores IMs for a user with no device and delivers them in order, offline, at login', async () => {
+    const alice = await user('alice');
+    const carol = await user('carol');
+    await device(alice, 'alice-desk');
+
+    for (const n of [1, 2, 3]) {
+      await imSend(alice, 'alice-desk', `c-${n}`, { to: carol, text: `message ${n}`, messageId: `m-${n}` });
+    }
+    await waitFor(() => statuses(alice).length === 3);
+    expect(statuses(alice).map((p) => [p.body['messageId'], p.body['state']])).toEqual([
+      ['m-1', 'stored'],
+      ['m-2', 'stored'],
+      ['m-3', 'stored'],
+    ]);
+    expect(to(carol)).toEqual([]);
+
+    await login(carol, 'carol-laptop');
+
+    await waitFor(() => ims(carol).length === 3);
+    expect(ims(carol).map((p) => [p.event.deviceId, p.body['text'], p.body['offline']])).toEqual([
+      ['carol-laptop', 'message 1', true],
+      ['carol-laptop', 'message 2', true],
+      ['carol-laptop', 'message 3', true],
+    ]);
+    for (const push of ims(carol)) await outcome(push, 'answered');
+    await waitFor(() => statuses(alice).length === 6);
+    expect(
+      statuses(alice)
+        .slice(3)
+        .map((p) => [p.body['messageId'], p.body['state']]),
+    ).toEqual([
+      ['m-1', 'delivered'],
+      ['m-2', 'delivered'],
+      ['m-3', 'delivered'],
+    ]);
+
+    await login(carol, 'carol-phone');
+    await quietly();
+    expect(ims(carol, 'carol-phone')).toEqual([]);
+  });
+
+  it('processes a redelivered command and a resent messageId once', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'once' });
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'once' });
+    await waitFor(() => results(alice).length === 2);
+    await imSend(alice, 'alice-desk', 'c-2', { to: bob, text: 'again', messageId: 'm-2' });
+    await imSend(alice, 'alice-desk', 'c-3', { to: bob, text: 'again', messageId: 'm-2' });
+    await waitFor(() => results(alice).length === 4);
+    await quietly();
+
+    const [first, duplicate, second, resent] = results(alice).map((p) => p.body);
+    expect(duplicate).toEqual({ ...first, id: expect.any(String) });
+    expect(first).toMatchObject({ re: 'c-1', ok: true, messageId: expect.stringMatching(/^h-/) });
+    expect([second, resent]).toEqual([
+      expect.objectContaining({ re: 'c-2', ok: true, messageId: 'm-2' }),
+      expect.objectContaining({ re: 'c-3', ok: true, messageId: 'm-2' }),
+    ]);
+    expect(ims(bob).map((p) => p.body['messageId'])).toEqual([first['messageId'], 'm-2']);
+    const rows: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM messages WHERE sender_aor = $1`,
+      [alice],
+    );
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('reports an unknown recipient as failed after an ok result', async () => {
+    const alice = await user('alice');
+    await device(alice, 'alice-desk');
+
+    await imSend(alice, 'alice-desk', 'c-1', {
+      to: `sip:nobody@${DOMAIN}`,
+      text: 'anyone?',
+      messageId: 'm-1',
+    });
+
+    await waitFor(() => statuses(alice).length === 1);
+    expect(to(alice).map((p) => p.body)).toEqual([
+      expect.objectContaining({ type: 'im.send.result', re: 'c-1', ok: true, messageId: 'm-1' }),
+      expect.objectContaining({
+        type: 'im.status',
+        messageId: 'm-1',
+        state: 'failed',
+        error: expect.objectContaining({ code: 'not-found' }),
+      }),
+    ]);
+    const rows: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM messages WHERE sender_aor = $1`,
+      [alice],
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('keeps a timed-out IM for the next login', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'are you there?', messageId: 'm-1' });
+    await waitFor(() => ims(bob).length === 1);
+    await outcome(ims(bob)[0], 'timed-out');
+    await waitFor(() => statuses(alice).length === 1);
+    expect(statuses(alice)[0].body).toMatchObject({ messageId: 'm-1', state: 'stored' });
+
+    await logoutAll(bob);
+    await login(bob, 'bob-desk');
+
+    await waitFor(() => ims(bob).length === 2);
+    expect(ims(bob)[1].body).toMatchObject({ messageId: 'm-1', text: 'are you there?', offline: true });
+    await outcome(ims(bob)[1], 'answered');
+    await waitFor(() => statuses(alice).length === 2);
+    expect(statuses(alice)[1].body).toMatchObject({ messageId: 'm-1', state: 'delivered' });
+  });
+});
+
+function parseBody(event: PushRequestedV1): Record<string, unknown> {
+  if (event.contentType.startsWith('text/plain')) {
+    return { type: 'im', text: event.body, plainFrom: event.fromUri };
+  }
+  return JSON.parse(event.body) as Record<string, unknown>;
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + REACTION_TIMEOUT_MS;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${REACTION_TIMEOUT_MS} ms: ${condition.toString()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+/** Lets in-flight events settle before asserting that nothing more happened. */
+function quietly(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, QUIET_PERIOD_MS));
+}
