@@ -16,3 +16,4 @@ export * from './validate';
 export * from './reason-phrases';
 export * from './response';
 export * from './serialize';
+export * from './stream-reader';
