@@ -4,3 +4,5 @@ export * from './non-invite-client';
 export * from './non-invite-server';
 export * from './timers';
 export * from './transaction-error';
+export * from './transaction-layer';
+export * from './message-keys';

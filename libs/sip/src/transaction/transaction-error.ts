@@ -1,5 +1,9 @@
 export type TransactionErrorCode =
-  'transaction-terminated' | 'response-not-allowed' | 'duplicate-transaction' | 'missing-branch';
+  | 'transaction-terminated'
+  | 'response-not-allowed'
+  | 'duplicate-transaction'
+  | 'missing-branch'
+  | 'stray-response';
 
 export class TransactionError extends Error {
   constructor(

@@ -7,3 +7,4 @@ export * from './udp-transport';
 export * from './ws-transport';
 export * from './response-address';
 export * from './transport-set';
+export * from './received';

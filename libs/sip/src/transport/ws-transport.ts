@@ -86,7 +86,7 @@ export class WsTransport implements Transport {
 
   private accept(socket: WebSocket, request: IncomingMessage, handlers: TransportHandlers): void {
     const raw = request.socket;
-    const flow = new ConnectionFlow(
+    const flow: ConnectionFlow = new ConnectionFlow(
       this.protocol,
       socketAddress(raw.localAddress, raw.localPort),
       socketAddress(raw.remoteAddress, raw.remotePort),

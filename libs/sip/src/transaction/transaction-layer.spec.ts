@@ -1,0 +1,131 @@
+import { createSocket, Socket } from 'node:dgram';
+import { createResponse, parseMessage, serializeMessage, SipRequest, SipResponse } from '../message';
+import { TransportSet, UdpTransport } from '../transport';
+import { waitFor } from '../transport/test-support';
+import { FakeClock } from './clock';
+import { IncomingRequest, TransactionLayer } from './transaction-layer';
+
+function info(branch: string, port: number, viaParams = ';rport'): string {
+  const body = '{"v":1,"id":"c-1","type":"login"}';
+  return (
+    `INFO sip:herald.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:${port};branch=${branch}${viaParams}\r\n` +
+    'Max-Forwards: 70\r\nFrom: <sip:alice@herald.example>;tag=a7\r\nTo: <sip:herald.example>\r\n' +
+    'Call-ID: 8f2c1e@192.0.2.10\r\nCSeq: 2 INFO\r\nContent-Type: application/vnd.herald+json\r\n' +
+    `Content-Length: ${body.length}\r\n\r\n${body}`
+  );
+}
+
+describe('TransactionLayer over UDP (loopback)', () => {
+  const clock = new FakeClock();
+  const incoming: IncomingRequest[] = [];
+  const errors: Error[] = [];
+  const transports = new TransportSet([new UdpTransport({ host: '127.0.0.1', port: 0 })]);
+  const layer = new TransactionLayer({
+    transports,
+    clock,
+    onRequest: (request) => incoming.push(request),
+    onError: (error) => errors.push(error),
+  });
+  let client: Socket;
+  let clientPort: number;
+  let serverPort: number;
+  const datagrams: string[] = [];
+
+  beforeAll(async () => {
+    [{ port: serverPort }] = await layer.start();
+    client = createSocket('udp4');
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', () => resolve()));
+    clientPort = client.address().port;
+    client.on('message', (data) => datagrams.push(data.toString()));
+  });
+  afterAll(async () => {
+    client.close();
+    await layer.stop();
+  });
+  beforeEach(() => {
+    incoming.length = 0;
+    errors.length = 0;
+    datagrams.length = 0;
+  });
+
+  it('hands a request up once, answers to received/rport and resends the same final response', async () => {
+    // sent-by names an address the packet did not come from: only received/rport reach the client.
+    client.send(info('z9hG4bK-s1', 5070), serverPort, '127.0.0.1');
+    await waitFor(() => incoming.length === 1, 'request handed up');
+    const { request, flow } = incoming[0];
+    expect(flow.id).toBe(`udp:${serverPort}:127.0.0.1:${clientPort}`);
+    expect(request.topVia).toMatchObject({ received: '127.0.0.1', rport: clientPort });
+
+    incoming[0].respond(createResponse(request, 200, { toTag: 'h1' }));
+    await waitFor(() => datagrams.length === 1, 'response');
+    const response = parseMessage(datagrams[0]) as SipResponse;
+    expect(response.status).toBe(200);
+    expect(response.headers.get('via')).toBe(
+      `SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bK-s1;rport=${clientPort};received=127.0.0.1`,
+    );
+
+    client.send(info('z9hG4bK-s1', 5070), serverPort, '127.0.0.1');
+    await waitFor(() => datagrams.length === 2, 'resent response');
+    expect(datagrams[1]).toBe(datagrams[0]);
+    expect(incoming).toHaveLength(1);
+    expect(layer.size.servers).toBe(1);
+    clock.advance(32_000); // Timer J = 64*T1 over UDP
+    expect(layer.size.servers).toBe(0);
+  });
+
+  it('treats another branch as a new transaction', async () => {
+    client.send(info('z9hG4bK-s2', 5070), serverPort, '127.0.0.1');
+    client.send(info('z9hG4bK-s3', 5070), serverPort, '127.0.0.1');
+    await waitFor(() => incoming.length === 2, 'two requests');
+    expect(new Set(incoming.map((each) => each.transactionKey)).size).toBe(2);
+    for (const each of incoming) each.respond(createResponse(each.request, 200));
+    await waitFor(() => datagrams.length === 2, 'two responses');
+    clock.advance(32_000);
+  });
+
+  it('runs a client transaction: retransmits on Timer E until the response arrives', async () => {
+    const flow = transports.requireFlow(`udp:${serverPort}:127.0.0.1:${clientPort}`);
+    const request = new SipRequest({
+      method: 'INFO',
+      uri: `sip:alice@127.0.0.1:${clientPort}`,
+      headers: [
+        ['Via', `SIP/2.0/UDP 127.0.0.1:${serverPort};branch=z9hG4bK-c1`],
+        ['Max-Forwards', '70'],
+        ['From', '<sip:herald.example>;tag=h9'],
+        ['To', '<sip:alice@herald.example>'],
+        ['Call-ID', 'push-1'],
+        ['CSeq', '1 INFO'],
+      ],
+      body: '{}',
+    });
+    const outcome = layer.sendRequest(request, flow);
+    await waitFor(() => datagrams.length === 1, 'request');
+    clock.advance(500);
+    await waitFor(() => datagrams.length === 2, 'retransmission');
+    expect(datagrams[1]).toBe(datagrams[0]);
+
+    const received = parseMessage(datagrams[0]) as SipRequest;
+    client.send(serializeMessage(createResponse(received, 100)), serverPort, '127.0.0.1');
+    client.send(serializeMessage(createResponse(received, 200)), serverPort, '127.0.0.1');
+    expect(await outcome).toMatchObject({ kind: 'answered', statusCode: 200 });
+    expect(() => layer.sendRequest(request, flow)).toThrow(
+      expect.objectContaining({ code: 'duplicate-transaction' }),
+    );
+    clock.advance(5000); // Timer K = T4
+    expect(layer.size.clients).toBe(0);
+  });
+
+  it('reports stray responses and malformed messages without handing them up', async () => {
+    const stray =
+      'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-none\r\nFrom: <sip:a@b>;tag=1\r\n' +
+      'To: <sip:a@b>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INFO\r\nContent-Length: 0\r\n\r\n';
+    client.send(stray, serverPort, '127.0.0.1');
+    client.send('garbage\r\n\r\n', serverPort, '127.0.0.1');
+    await waitFor(() => errors.length === 2, 'two errors');
+    expect(errors.map((error) => (error as Error & { code: string }).code).sort()).toEqual([
+      'SIP_BAD_START_LINE',
+      'stray-response',
+    ]);
+    expect(incoming).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+import { SipRequest } from '../message';
+import { Flow } from './flow';
+import { stampReceived, udpResponseTarget } from './received';
+
+function flowFrom(address: string, port: number): Flow {
+  return {
+    id: `udp:5060:${address}:${port}`,
+    protocol: 'udp',
+    reliable: false,
+    local: { address: '127.0.0.1', port: 5060 },
+    remote: { address, port },
+    isOpen: () => true,
+    send: () => Promise.resolve(),
+  };
+}
+
+function requestWithVia(...vias: string[]): SipRequest {
+  return new SipRequest({
+    method: 'OPTIONS',
+    uri: 'sip:h',
+    headers: vias.map((via) => ['Via', via] as const),
+  });
+}
+
+describe('stampReceived (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
+  it('leaves Via alone when sent-by is the source and no rport is asked', () => {
+    const request = requestWithVia('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1');
+    stampReceived(request, flowFrom('127.0.0.1', 5070));
+    expect(request.headers.getAll('via')).toEqual(['SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1']);
+    expect(udpResponseTarget(request)).toEqual({ address: '127.0.0.1', port: 5070 });
+  });
+
+  it('adds received for a name or another address, keeping the other Via values as written', () => {
+    const request = requestWithVia(
+      'SIP/2.0/UDP client.example:5070;branch=z9hG4bK-1 , SIP/2.0/UDP proxy.example;branch=z9hG4bK-0',
+      'SIP/2.0/TCP edge.example;branch=z9hG4bK-x',
+    );
+    stampReceived(request, flowFrom('127.0.0.1', 40000));
+    expect(request.headers.getAll('via')).toEqual([
+      'SIP/2.0/UDP client.example:5070;branch=z9hG4bK-1;received=127.0.0.1, SIP/2.0/UDP proxy.example;branch=z9hG4bK-0',
+      'SIP/2.0/TCP edge.example;branch=z9hG4bK-x',
+    ]);
+    expect(udpResponseTarget(request)).toEqual({ address: '127.0.0.1', port: 5070 });
+  });
+
+  it('fills rport and received when asked, and answers there', () => {
+    const request = requestWithVia('SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bK-1');
+    stampReceived(request, flowFrom('127.0.0.1', 40000));
+    expect(request.topVia).toMatchObject({ rport: 40000, received: '127.0.0.1', branch: 'z9hG4bK-1' });
+    expect(udpResponseTarget(request)).toEqual({ address: '127.0.0.1', port: 40000 });
+  });
+
+  it('handles IPv6 sent-by', () => {
+    const request = requestWithVia('SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-1');
+    stampReceived(request, flowFrom('::1', 5070));
+    expect(request.headers.getAll('via')).toEqual(['SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-1']);
+    expect(udpResponseTarget(request)).toEqual({ address: '::1', port: 5070 });
+  });
+});

@@ -1,0 +1,44 @@
+import { isIP } from 'node:net';
+import { formatVia, readVia, SipRequest } from '../message';
+import { TransportAddress } from './address';
+import { Flow } from './flow';
+import { defaultSipPort, udpResponseAddress } from './response-address';
+
+function bareHost(host: string): string {
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+/**
+ * RFC 3261 §18.2.1: add `received` when sent-by is a name or another address than the packet's
+ * source; RFC 3581 §4: fill in an empty `rport` (and then always add `received`). Only the top Via
+ * changes, the rest of its header line is kept as written.
+ */
+export function stampReceived(request: SipRequest, flow: Flow): void {
+  const lines = request.headers.getAll('via');
+  if (lines.length === 0) return;
+  const top = readVia(lines[0], 0);
+  const via = top.value;
+  const source = flow.remote.address;
+  const asksForRport = via.rport === true;
+  const sentByIsSource = isIP(bareHost(via.host)) !== 0 && bareHost(via.host) === source;
+  if (sentByIsSource && !asksForRport) return;
+  const params = new Map(via.params);
+  params.set('received', source);
+  if (asksForRport) params.set('rport', String(flow.remote.port));
+  lines[0] = formatVia({ ...via, params }) + lines[0].slice(top.end);
+  request.headers.delete('via');
+  for (const line of [...lines].reverse()) request.headers.prepend('Via', line);
+}
+
+/** Where a UDP response to this request goes, from its (stamped) top Via (RFC 3261 §18.2.2). */
+export function udpResponseTarget(request: SipRequest): TransportAddress | undefined {
+  const via = request.topVia;
+  if (via === undefined) return undefined;
+  return udpResponseAddress({
+    sentByHost: bareHost(via.host),
+    sentByPort: via.port ?? defaultSipPort('udp'),
+    received: via.received === undefined ? undefined : bareHost(via.received),
+    rport: typeof via.rport === 'number' ? via.rport : undefined,
+    maddr: via.params.get('maddr') ?? undefined,
+  });
+}
