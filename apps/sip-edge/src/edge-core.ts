@@ -1,0 +1,54 @@
+import { EventBus } from '#herald/bus';
+import { Clock, DigestFreshnessChecker, NonceCountTracker, NonceIssuer } from '#herald/sip';
+import { SipEdgeConfig } from './edge-config';
+import { FlowRateLimiter } from './flows/flow-rate-limiter';
+import { FlowRegistry } from './flows/flow-registry';
+import { BusPublisher } from './inbound/bus-publisher';
+import { CommandIntake } from './inbound/command-intake';
+import { DigestChallenger } from './inbound/digest-challenger';
+import { InfoHandler } from './inbound/handlers/info.handler';
+import { MessageHandler } from './inbound/handlers/message.handler';
+import { OptionsHandler } from './inbound/handlers/options.handler';
+import { RegisterHandler } from './inbound/handlers/register.handler';
+import { InboundPipeline, StatelessSender } from './inbound/inbound-pipeline';
+import { MethodHandler } from './inbound/inbound-request';
+import { PendingRegistrations } from './inbound/pending-registrations';
+import { RequestRouter } from './inbound/request-router';
+
+/** The transport-independent part of the edge: what handles requests and holds registrations. */
+export interface EdgeCore {
+  registry: FlowRegistry;
+  pending: PendingRegistrations;
+  publisher: BusPublisher;
+  pipeline: InboundPipeline;
+}
+
+/** Wires the inbound side; `sendStateless` carries 400s for unparsable requests. */
+export function createEdgeCore(
+  bus: EventBus,
+  config: SipEdgeConfig,
+  clock: Clock,
+  sendStateless: StatelessSender,
+): EdgeCore {
+  const limiter = new FlowRateLimiter(config.rateLimit, clock);
+  const registry = new FlowRegistry(clock, (binding) => limiter.forget(binding.flowId));
+  const nonces = new NonceIssuer({
+    secret: config.nonceSecret,
+    lifetimeMs: config.nonceLifetimeMs,
+    now: () => clock.now(),
+  });
+  const challenger = new DigestChallenger(config.domain, nonces);
+  const freshness = new DigestFreshnessChecker(nonces, new NonceCountTracker());
+  const publisher = new BusPublisher(bus, config.retryAfterSeconds);
+  const pending = new PendingRegistrations(clock);
+  const intake = new CommandIntake(config, registry, challenger, publisher);
+  const handlers: MethodHandler[] = [
+    new RegisterHandler(config, challenger, freshness, publisher, pending, registry, () => clock.now()),
+    new InfoHandler(intake),
+    new MessageHandler(intake),
+    new OptionsHandler(() => router.allowedMethods),
+  ];
+  const router: RequestRouter = new RequestRouter(config.domain, handlers);
+  const pipeline = new InboundPipeline(router, limiter, sendStateless, () => new Date(clock.now()));
+  return { registry, pending, publisher, pipeline };
+}

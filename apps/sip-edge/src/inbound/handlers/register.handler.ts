@@ -1,0 +1,212 @@
+import { RegisterDecidedV1, registerRequestedV1, Transport } from '#herald/contracts';
+import {
+  ContactValue,
+  DigestCredentials,
+  DigestError,
+  DigestFreshnessChecker,
+  parseDigestAuthorization,
+  SipRequest,
+  SipResponse,
+} from '#herald/sip';
+import { SipEdgeConfig } from '../../edge-config';
+import { FlowRegistry } from '../../flows/flow-registry';
+import { aorOf } from '../../sip/aor';
+import { responseTo } from '../../sip/responses';
+import { BusPublisher } from '../bus-publisher';
+import { DigestChallenger } from '../digest-challenger';
+import { InboundRequest, MethodHandler } from '../inbound-request';
+import { PendingRegistrations } from '../pending-registrations';
+import { edgeLogger } from '../../edge-logger';
+
+interface RequestedContact {
+  uri: string;
+  expires: number;
+  instanceId?: string;
+}
+
+/**
+ * REGISTER (RFC 3261 §10.3). The edge checks what it can without the HA1 (form, nonce freshness,
+ * nonce-count replay, expiry), then asks auth over the bus and answers with auth's decision.
+ */
+export class RegisterHandler implements MethodHandler {
+  readonly method = 'REGISTER';
+  private readonly logger = edgeLogger('SipEdgeRegister');
+
+  constructor(
+    private readonly config: SipEdgeConfig,
+    private readonly challenger: DigestChallenger,
+    private readonly freshness: DigestFreshnessChecker,
+    private readonly publisher: BusPublisher,
+    private readonly pending: PendingRegistrations,
+    private readonly registry: FlowRegistry,
+    private readonly now: () => number,
+  ) {}
+
+  async handle(inbound: InboundRequest): Promise<SipResponse> {
+    const { request } = inbound;
+    // §10.3 step 5: the To URI is the AOR, valid for this domain only.
+    const aor = aorOf(request.to?.uri, this.config.domain);
+    if (aor === undefined) return responseTo(request, 404, 'Not Found (AOR not in this domain)');
+    // §10.2 / §10.3 step 4: Herald allows no third-party registration (From must equal To).
+    if (aorOf(request.from?.uri, this.config.domain) !== aor) {
+      return responseTo(request, 403, 'Forbidden (third-party registration)');
+    }
+    const credentials = this.credentialsOf(request);
+    if (credentials instanceof SipResponse) return credentials;
+    const contacts = this.contactsOf(request);
+    if (contacts instanceof SipResponse) return contacts;
+    // §10.3 step 7: an expiry above zero but below the minimum gets 423 with Min-Expires.
+    if (contacts.list.some((c) => c.expires > 0 && c.expires < this.config.minExpires)) {
+      return responseTo(request, 423, undefined, [['Min-Expires', String(this.config.minExpires)]]);
+    }
+    return this.askAuth(inbound, aor, credentials, contacts);
+  }
+
+  /** §22.1 and RFC 7616 §3.3: no credentials -> challenge; stale -> stale=true; invalid or replayed -> fresh challenge. */
+  private credentialsOf(
+    request: SipRequest,
+  ): (DigestCredentials & { qop: 'auth'; nc: string; cnonce: string }) | SipResponse {
+    const header = request.headers.get('Authorization');
+    if (header === undefined) return this.challenger.challenge(request);
+    let credentials: DigestCredentials;
+    try {
+      credentials = parseDigestAuthorization(header);
+    } catch (error) {
+      if (!(error instanceof DigestError)) throw error;
+      this.logger.info(`EDGE_DIGEST_REJECTED code=${error.code}: ${error.message}`);
+      // RFC 7616 §3.4: an unsupported algorithm is answered with a challenge the client can meet.
+      return error.code === 'digest-malformed-header'
+        ? responseTo(request, 400, 'Malformed Authorization')
+        : this.challenger.challenge(request);
+    }
+    const verdict = this.freshness.check(credentials, this.challenger.realm);
+    if (verdict.verdict === 'stale') return this.challenger.challenge(request, { stale: true });
+    if (verdict.verdict !== 'fresh') {
+      const why = verdict.verdict === 'invalid' ? verdict.reason : 'nonce-count replayed';
+      this.logger.info(`EDGE_DIGEST_REJECTED code=${verdict.verdict}: ${why}`);
+      return this.challenger.challenge(request);
+    }
+    // The checker guarantees these for a fresh verdict (qop=auth with nc and cnonce).
+    const { qop, nc, cnonce } = credentials;
+    if (qop !== 'auth' || nc === undefined || cnonce === undefined) return this.challenger.challenge(request);
+    return { ...credentials, qop, nc, cnonce };
+  }
+
+  /** §10.3 step 6-7: Contact `*` only with Expires 0; each contact's expiry from its param, else Expires, else default. */
+  private contactsOf(
+    request: SipRequest,
+  ): { star: boolean; expires: number; list: RequestedContact[] } | SipResponse {
+    const expires = request.expires ?? this.config.defaultExpires;
+    const contact = request.contact;
+    if (contact?.wildcard === true) {
+      if (request.expires !== 0) return responseTo(request, 400, 'Bad Request (Contact * needs Expires: 0)');
+      return { star: true, expires, list: [] };
+    }
+    const list = (contact?.contacts ?? []).map((value: ContactValue) => ({
+      uri: value.uri.raw,
+      expires: value.expires ?? expires,
+      ...(value.instance === undefined ? {} : { instanceId: value.instance }),
+    }));
+    return { star: false, expires, list };
+  }
+
+  private async askAuth(
+    inbound: InboundRequest,
+    aor: string,
+    digest: DigestCredentials & { qop: 'auth'; nc: string; cnonce: string },
+    contacts: { star: boolean; expires: number; list: RequestedContact[] },
+  ): Promise<SipResponse> {
+    const { request, flow, txKey } = inbound;
+    const event = registerRequestedV1.build({
+      edgeId: this.config.edgeId,
+      txKey,
+      flowId: flow.id,
+      transport: flow.protocol as Transport,
+      source: { address: flow.remote.address, port: flow.remote.port },
+      aor,
+      callId: request.callId ?? '',
+      cseq: request.cseq?.seq ?? 0,
+      method: 'REGISTER',
+      contacts: contacts.list,
+      star: contacts.star,
+      expires: contacts.expires,
+      digest: {
+        username: digest.username,
+        realm: digest.realm,
+        nonce: digest.nonce,
+        uri: digest.uri,
+        response: digest.response,
+        algorithm: digest.algorithm,
+        qop: digest.qop,
+        nc: digest.nc,
+        cnonce: digest.cnonce,
+        ...(digest.opaque === undefined ? {} : { opaque: digest.opaque }),
+      },
+    });
+    const waiting = this.pending.wait(txKey, this.config.registerDecisionTimeoutMs);
+    if (!(await this.publisher.publish(registerRequestedV1.record(event)))) {
+      waiting.cancel();
+      return this.publisher.unavailable(request);
+    }
+    const decision = await waiting.decision;
+    if (decision === undefined) {
+      this.logger.warn(`EDGE_REGISTER_DECISION_TIMEOUT aor=${aor} txKey=${txKey}`);
+      return this.publisher.unavailable(request, 'Service Unavailable (registrar did not answer)');
+    }
+    return this.answer(inbound, decision, contacts.list, contacts.star);
+  }
+
+  /** Turns auth's decision into the final response and keeps the flow table in step with it. */
+  private answer(
+    inbound: InboundRequest,
+    decision: RegisterDecidedV1,
+    requested: RequestedContact[],
+    star: boolean,
+  ): SipResponse {
+    const { request } = inbound;
+    switch (decision.status) {
+      case 200:
+        this.updateBindings(inbound, decision, requested, star);
+        // §10.3 step 8: the 200 lists every current binding with its expiry.
+        return responseTo(
+          request,
+          200,
+          decision.reason,
+          decision.contacts.map((c) => ['Contact', `<${c.uri}>;expires=${c.expires}`] as const),
+        );
+      case 401:
+        return this.challenger.challenge(request);
+      case 423:
+        return responseTo(request, 423, decision.reason, [
+          ['Min-Expires', String(decision.minExpires ?? this.config.minExpires)],
+        ]);
+      case 503:
+        return this.publisher.unavailable(request, decision.reason);
+      default:
+        return responseTo(request, decision.status, decision.reason);
+    }
+  }
+
+  private updateBindings(
+    inbound: InboundRequest,
+    decision: RegisterDecidedV1,
+    requested: RequestedContact[],
+    star: boolean,
+  ): void {
+    const listed = new Map(decision.contacts.map((c) => [c.uri, c.expires]));
+    // Bindings of this AOR on this edge that the registrar no longer lists are gone (expires 0, `*`).
+    for (const binding of this.registry.bindingsOf(decision.aor)) {
+      if (star || !listed.has(binding.contact)) this.registry.unbind(binding.flowId);
+    }
+    const bound = requested.find((c) => (listed.get(c.uri) ?? 0) > 0);
+    if (bound === undefined) return;
+    this.registry.bind({
+      flowId: inbound.flow.id,
+      aor: decision.aor,
+      // architecture.md: deviceId is the +sip.instance when present, otherwise the Contact URI.
+      deviceId: bound.instanceId ?? bound.uri,
+      contact: bound.uri,
+      expiresAt: this.now() + (listed.get(bound.uri) ?? 0) * 1000,
+    });
+  }
+}

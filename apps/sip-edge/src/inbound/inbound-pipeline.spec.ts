@@ -1,0 +1,541 @@
+import {
+  BusRecord,
+  BusUnavailableError,
+  EventBus,
+  PublishOptions,
+  Subscription,
+  SubscriptionHandle,
+} from '#herald/bus';
+import {
+  CommandReceivedV1,
+  commandReceivedV1,
+  RegisterRequestedV1,
+  registerRequestedV1,
+} from '#herald/contracts';
+import {
+  computeDigestResponse,
+  FakeClock,
+  Flow,
+  ha1,
+  parseMessage,
+  SipParseError,
+  SipRequest,
+  SipResponse,
+} from '#herald/sip';
+import { SipEdgeConfig } from '../edge-config';
+import { createEdgeCore, EdgeCore } from '../edge-core';
+
+const D = 'herald.test';
+const ALICE = `sip:alice@${D}`;
+const NONCE_LIFETIME_MS = 60_000;
+
+/** A fake of the bus port: records publishes, can be down, can hold acknowledgements. */
+class FakeBus implements EventBus {
+  readonly published: BusRecord[] = [];
+  down = false;
+  private held: (() => void)[] = [];
+  holdAcks = false;
+
+  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
+    if (this.down) throw new BusUnavailableError('broker down');
+    if (this.holdAcks) await new Promise<void>((resolve) => this.held.push(resolve));
+    for (const record of records) this.published.push({ ...record, headers: record.headers ?? {} });
+  }
+
+  releaseAcks(): void {
+    for (const release of this.held.splice(0)) release();
+  }
+
+  subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
+    throw new Error(`not used by the pipeline: ${subscription.groupId}`);
+  }
+
+  async ensureTopics(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
+
+function fakeFlow(id = 'udp:5060:127.0.0.1:5070'): Flow & { sent: Buffer[] } {
+  const sent: Buffer[] = [];
+  return {
+    id,
+    protocol: 'udp',
+    reliable: false,
+    local: { address: '127.0.0.1', port: 5060 },
+    remote: { address: '127.0.0.1', port: 5070 },
+    isOpen: () => true,
+    send: async (data: Buffer) => {
+      sent.push(data);
+    },
+    sent,
+  };
+}
+
+const config: SipEdgeConfig = {
+  domain: D,
+  edgeId: 'edge-unit',
+  bindHost: '127.0.0.1',
+  ports: {},
+  nonceSecret: 'unit-secret',
+  nonceLifetimeMs: NONCE_LIFETIME_MS,
+  minExpires: 60,
+  defaultExpires: 3600,
+  maxBodyBytes: 256,
+  timers: {},
+  registerDecisionTimeoutMs: 2_000,
+  rateLimit: { burst: 100, perSecond: 100 },
+  retryAfterSeconds: 7,
+};
+
+let branchCounter = 0;
+
+interface RequestSpec {
+  method?: string;
+  uri?: string;
+  from?: string;
+  to?: string;
+  headers?: string[];
+  body?: string;
+}
+
+function request(spec: RequestSpec = {}): SipRequest {
+  const method = spec.method ?? 'INFO';
+  const body = spec.body ?? '';
+  const text = [
+    `${method} ${spec.uri ?? `sip:${D}`} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-unit-${++branchCounter}`,
+    'Max-Forwards: 70',
+    `From: <${spec.from ?? ALICE}>;tag=a1`,
+    `To: <${spec.to ?? `sip:${D}`}>`,
+    `Call-ID: call-${branchCounter}@127.0.0.1`,
+    `CSeq: ${branchCounter} ${method}`,
+    ...(spec.headers ?? []),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+  const message = parseMessage(Buffer.from(text));
+  if (message.kind !== 'request') throw new Error('expected a request');
+  return message;
+}
+
+function envelopeInfo(body: string, headers: string[] = []): SipRequest {
+  return request({
+    body,
+    headers: ['Info-Package: herald', 'Content-Type: application/vnd.herald+json', ...headers],
+  });
+}
+
+describe('inbound pipeline (handlers behind the server transaction)', () => {
+  let clock: FakeClock;
+  let bus: FakeBus;
+  let core: EdgeCore;
+  let stateless: SipResponse[];
+  let flow: ReturnType<typeof fakeFlow>;
+
+  beforeEach(() => {
+    clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    bus = new FakeBus();
+    stateless = [];
+    core = createEdgeCore(bus, config, clock, (response) => stateless.push(response));
+    flow = fakeFlow();
+  });
+
+  /** Hands a request up as the transaction layer does; resolves with the final response. */
+  async function send(req: SipRequest, on: Flow = flow): Promise<SipResponse> {
+    const responses: SipResponse[] = [];
+    await core.pipeline.onRequest({
+      request: req,
+      flow: on,
+      transactionKey: `key-${req.topVia?.branch ?? ''}`,
+      respond: (response) => responses.push(response),
+    });
+    expect(responses).toHaveLength(1);
+    return responses[0];
+  }
+
+  function bindAlice(on: Flow = flow): void {
+    core.registry.bind({
+      flowId: on.id,
+      aor: ALICE,
+      deviceId: 'urn:uuid:dev-1',
+      contact: 'sip:alice@127.0.0.1:5070',
+      expiresAt: clock.now() + 60_000,
+    });
+  }
+
+  function challengeParams(response: SipResponse): Map<string, string>[] {
+    return response.wwwAuthenticate.map((challenge) => new Map(challenge.params));
+  }
+
+  function authorization(nonce: string, nc: string, overrides: Record<string, string> = {}): string {
+    const uri = `sip:${D}`;
+    const digestHa1 = ha1('SHA-256', 'alice', D, 'secret');
+    const response = computeDigestResponse({
+      ha1: digestHa1,
+      algorithm: 'SHA-256',
+      method: 'REGISTER',
+      uri,
+      nonce,
+      nc,
+      cnonce: 'c0ffee',
+      qop: 'auth',
+    });
+    const params = { username: 'alice', realm: D, nonce, uri, response, cnonce: 'c0ffee', ...overrides };
+    const quoted = Object.entries(params).map(([k, v]) => `${k}="${v}"`);
+    return `Authorization: Digest ${quoted.join(', ')}, algorithm=SHA-256, qop=auth, nc=${nc}`;
+  }
+
+  function register(headers: string[]): SipRequest {
+    return request({
+      method: 'REGISTER',
+      to: ALICE,
+      headers: ['Contact: <sip:alice@127.0.0.1:5070>', ...headers],
+    });
+  }
+
+  async function freshNonce(): Promise<string> {
+    const challenge = await send(register([]));
+    return challengeParams(challenge)[0].get('nonce') ?? '';
+  }
+
+  describe('REGISTER', () => {
+    it('challenges with SHA-256 then MD5, qop="auth", realm D (protocol.md §1)', async () => {
+      const response = await send(register([]));
+      expect(response.status).toBe(401);
+      const [sha, md5] = challengeParams(response);
+      expect(response.wwwAuthenticate.map((c) => c.scheme)).toEqual(['Digest', 'Digest']);
+      expect(sha.get('algorithm')).toBe('SHA-256');
+      expect(md5.get('algorithm')).toBe('MD5');
+      for (const params of [sha, md5]) {
+        expect(params.get('qop')).toBe('auth');
+        expect(params.get('realm')).toBe(D);
+        expect(params.has('stale')).toBe(false);
+      }
+      expect(response.to?.tag).toBeDefined();
+      expect(bus.published).toEqual([]);
+    });
+
+    it('publishes a fresh digest REGISTER and answers with the decision, binding the flow', async () => {
+      const nonce = await freshNonce();
+      const pending = send(register([authorization(nonce, '00000001'), 'Expires: 600']));
+      await clock.advance(0);
+      await Promise.resolve();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(bus.published).toHaveLength(1);
+      const event: RegisterRequestedV1 = registerRequestedV1.decode(bus.published[0].value);
+      expect(bus.published[0].key).toBe(ALICE);
+      expect(event).toMatchObject({
+        edgeId: 'edge-unit',
+        flowId: flow.id,
+        aor: ALICE,
+        transport: 'udp',
+        contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 600 }],
+        star: false,
+        digest: { username: 'alice', nonce, nc: '00000001', algorithm: 'SHA-256', qop: 'auth' },
+      });
+      expect(
+        core.pending.resolve({
+          v: 1,
+          type: 'register.decided',
+          at: new Date().toISOString(),
+          txKey: event.txKey,
+          aor: ALICE,
+          status: 200,
+          contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 600 }],
+        }),
+      ).toBe(true);
+      const response = await pending;
+      expect(response.status).toBe(200);
+      expect(response.headers.getAll('Contact')).toEqual(['<sip:alice@127.0.0.1:5070>;expires=600']);
+      expect(core.registry.lookup(flow.id)).toMatchObject({
+        aor: ALICE,
+        contact: 'sip:alice@127.0.0.1:5070',
+      });
+    });
+
+    it('answers 401 stale=true for an expired nonce (RFC 7616 §3.3)', async () => {
+      const nonce = await freshNonce();
+      clock.advance(NONCE_LIFETIME_MS + 1);
+      const response = await send(register([authorization(nonce, '00000001')]));
+      expect(response.status).toBe(401);
+      expect(challengeParams(response).map((p) => p.get('stale'))).toEqual(['true', 'true']);
+    });
+
+    it('answers a fresh 401 for a forged nonce, a wrong realm and a replayed nonce-count', async () => {
+      const forged = await send(
+        register([authorization('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '00000001')]),
+      );
+      expect(forged.status).toBe(401);
+      expect(challengeParams(forged)[0].has('stale')).toBe(false);
+      const nonce = await freshNonce();
+      const wrongRealm = await send(register([authorization(nonce, '00000001', { realm: 'other.test' })]));
+      expect(wrongRealm.status).toBe(401);
+      bus.down = true; // the first use of nc=2 reaches the bus; the replay must not
+      expect((await send(register([authorization(nonce, '00000002')]))).status).toBe(503);
+      const replayed = await send(register([authorization(nonce, '00000002')]));
+      expect(replayed.status).toBe(401);
+      expect(challengeParams(replayed)[0].get('nonce')).not.toBe(nonce);
+    });
+
+    it('answers 423 with Min-Expires below the minimum (RFC 3261 §10.3 step 7)', async () => {
+      const nonce = await freshNonce();
+      const response = await send(register([authorization(nonce, '00000001'), 'Expires: 30']));
+      expect(response.status).toBe(423);
+      expect(response.minExpires).toBe(60);
+      expect(bus.published).toEqual([]);
+    });
+
+    it('refuses a third-party registration with 403 and an AOR of another domain with 404', async () => {
+      const thirdParty = request({ method: 'REGISTER', to: ALICE, from: `sip:bob@${D}` });
+      expect((await send(thirdParty)).status).toBe(403);
+      const foreign = request({
+        method: 'REGISTER',
+        to: 'sip:alice@elsewhere.test',
+        from: 'sip:alice@elsewhere.test',
+      });
+      expect((await send(foreign)).status).toBe(404);
+    });
+
+    it('answers 503 with Retry-After when the bus is down or no decision comes', async () => {
+      bus.down = true;
+      const down = await send(register([authorization(await freshNonce(), '00000001')]));
+      expect(down.status).toBe(503);
+      expect(down.retryAfter?.seconds).toBe(7);
+      bus.down = false;
+      const pending = send(register([authorization(await freshNonce(), '00000001')]));
+      await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(config.registerDecisionTimeoutMs);
+      const timedOut = await pending;
+      expect(timedOut.status).toBe(503);
+      expect(timedOut.retryAfter?.seconds).toBe(7);
+      expect(core.pending.size).toBe(0);
+    });
+  });
+
+  describe('INFO and MESSAGE', () => {
+    const login = '{"v":1,"id":"c-1","type":"login","status":"online"}';
+
+    it('challenges a request from an unregistered flow with 401', async () => {
+      const response = await send(envelopeInfo(login));
+      expect(response.status).toBe(401);
+      expect(response.wwwAuthenticate).toHaveLength(2);
+    });
+
+    it('forbids a From that is not the AOR registered on the flow (403)', async () => {
+      bindAlice();
+      const spoofed = request({
+        from: `sip:bob@${D}`,
+        body: login,
+        headers: ['Info-Package: herald', 'Content-Type: application/vnd.herald+json'],
+      });
+      expect((await send(spoofed)).status).toBe(403);
+    });
+
+    it('answers 469 to INFO without Info-Package herald (RFC 6086 §4.2.2)', async () => {
+      bindAlice();
+      const response = await send(
+        request({ body: login, headers: ['Content-Type: application/vnd.herald+json'] }),
+      );
+      expect(response.status).toBe(469);
+      expect(response.headers.get('Recv-Info')).toBe('herald');
+    });
+
+    it('answers 415 with Accept to a wrong Content-Type', async () => {
+      bindAlice();
+      const info = await send(
+        request({ body: login, headers: ['Info-Package: herald', 'Content-Type: text/plain'] }),
+      );
+      expect(info.status).toBe(415);
+      expect(info.headers.get('Accept')).toBe('application/vnd.herald+json');
+      const message = await send(
+        request({ method: 'MESSAGE', body: '<x/>', headers: ['Content-Type: text/html'] }),
+      );
+      expect(message.status).toBe(415);
+      expect(message.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
+    });
+
+    it('answers 413 to a body over the limit', async () => {
+      bindAlice();
+      const big = JSON.stringify({
+        v: 1,
+        id: 'c-2',
+        type: 'presence.set',
+        note: 'x'.repeat(config.maxBodyBytes),
+      });
+      const response = await send(envelopeInfo(big));
+      expect(response.status).toBe(413);
+      expect(bus.published).toEqual([]);
+    });
+
+    it.each([
+      ['{not json', 'Invalid Envelope: body is not valid JSON'],
+      ['[1,2]', 'Invalid Envelope: body is not a JSON object'],
+      ['{"v":1,"type":"login"}', 'Invalid Envelope: id: id must be a string'],
+    ])('answers 400 naming the problem for %s', async (body, reason) => {
+      bindAlice();
+      const response = await send(envelopeInfo(body));
+      expect(response.status).toBe(400);
+      expect(response.reason).toBe(reason);
+      expect(bus.published).toEqual([]);
+    });
+
+    it('answers 200 only after the bus acknowledged the command', async () => {
+      bindAlice();
+      bus.holdAcks = true;
+      let answered = false;
+      const pending = send(envelopeInfo(login)).then((response) => {
+        answered = true;
+        return response;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(answered).toBe(false);
+      bus.releaseAcks();
+      expect((await pending).status).toBe(200);
+      expect(bus.published).toHaveLength(1);
+      expect(bus.published[0].key).toBe(ALICE);
+      const event: CommandReceivedV1 = commandReceivedV1.decode(bus.published[0].value);
+      expect(event).toMatchObject({
+        aor: ALICE,
+        flowId: flow.id,
+        deviceId: 'urn:uuid:dev-1',
+        carrier: 'INFO',
+        envelope: { v: 1, id: 'c-1', type: 'login', status: 'online' },
+      });
+    });
+
+    it('forwards unknown types for the services to answer (unknown-type result)', async () => {
+      bindAlice();
+      expect((await send(envelopeInfo('{"v":1,"id":"c-9","type":"teleport"}'))).status).toBe(200);
+      expect(commandReceivedV1.decode(bus.published[0].value).envelope.type).toBe('teleport');
+    });
+
+    it('answers 503 with Retry-After when the bus is down (never 200 for something not stored)', async () => {
+      bindAlice();
+      bus.down = true;
+      const response = await send(envelopeInfo(login));
+      expect(response.status).toBe(503);
+      expect(response.retryAfter?.seconds).toBe(7);
+    });
+
+    it('turns a text/plain MESSAGE to sip:bob@D into im.send with carrier MESSAGE-PLAIN', async () => {
+      bindAlice();
+      const plain = () =>
+        request({
+          method: 'MESSAGE',
+          uri: `sip:bob@${D}`,
+          body: 'hello bob',
+          headers: ['Content-Type: text/plain'],
+        });
+      expect((await send(plain())).status).toBe(200);
+      expect((await send(plain())).status).toBe(200);
+      const [first, second] = bus.published.map((record) => commandReceivedV1.decode(record.value));
+      expect(first).toMatchObject({
+        carrier: 'MESSAGE-PLAIN',
+        envelope: { v: 1, type: 'im.send', to: `sip:bob@${D}`, text: 'hello bob' },
+      });
+      // Two MESSAGEs (new Call-ID, new CSeq) are two commands with two ids.
+      expect(first.envelope.id).not.toBe(second.envelope.id);
+    });
+
+    it('accepts a JSON MESSAGE with carrier MESSAGE', async () => {
+      bindAlice();
+      const message = request({
+        method: 'MESSAGE',
+        body: login,
+        headers: ['Content-Type: application/vnd.herald+json'],
+      });
+      expect((await send(message)).status).toBe(200);
+      expect(commandReceivedV1.decode(bus.published[0].value).carrier).toBe('MESSAGE');
+    });
+
+    it('rate-limits a flow with 503, Retry-After and a reason saying so', async () => {
+      const limited = createEdgeCore(
+        bus,
+        { ...config, rateLimit: { burst: 2, perSecond: 1 } },
+        clock,
+        () => undefined,
+      );
+      core = limited;
+      bindAlice();
+      expect((await send(envelopeInfo(login))).status).toBe(200);
+      expect((await send(envelopeInfo(login))).status).toBe(200);
+      const response = await send(envelopeInfo(login));
+      expect(response.status).toBe(503);
+      expect(response.reason).toBe('Rate Limited');
+      expect(response.retryAfter?.seconds).toBe(1);
+      expect(bus.published).toHaveLength(2);
+    });
+  });
+
+  describe('other methods and Request-URIs', () => {
+    it('answers OPTIONS with Allow, Accept and Supported', async () => {
+      const response = await send(request({ method: 'OPTIONS' }));
+      expect(response.status).toBe(200);
+      expect(response.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS']);
+      expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
+      expect(response.headers.has('Supported')).toBe(true);
+    });
+
+    it('answers 405 with Allow to a known method it does not serve, 501 to an unknown one', async () => {
+      const subscribe = await send(request({ method: 'SUBSCRIBE' }));
+      expect(subscribe.status).toBe(405);
+      expect(subscribe.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS']);
+      expect((await send(request({ method: 'FROBNICATE' }))).status).toBe(501);
+    });
+
+    it('answers 416 to a non-SIP Request-URI and 404 to another domain', async () => {
+      expect((await send(request({ method: 'OPTIONS', uri: 'tel:+15551234' }))).status).toBe(416);
+      expect((await send(request({ method: 'OPTIONS', uri: 'sip:elsewhere.test' }))).status).toBe(404);
+    });
+
+    it('answers 420 with Unsupported to a required extension', async () => {
+      const response = await send(request({ method: 'OPTIONS', headers: ['Require: foo'] }));
+      expect(response.status).toBe(420);
+      expect(response.headers.get('Unsupported')).toBe('foo');
+    });
+
+    it('answers 400 with the reason when a header a handler reads is malformed', async () => {
+      // Built directly: the parser itself would already reject this Contact.
+      const valid = register([]);
+      const headers = valid.headers.clone().set('To', '<sip:alice@herald.test');
+      const malformed = new SipRequest({ method: 'REGISTER', uri: valid.uri, headers });
+      const response = await send(malformed);
+      expect(response.status).toBe(400);
+      expect(response.reason).toMatch(/^bad To/);
+    });
+  });
+
+  describe('unparsable input', () => {
+    it('answers 400 with the parser reason when a response can be formed', () => {
+      const error = new SipParseError('SIP_BAD_HEADER', 'bad Max-Forwards', {
+        method: 'INFO',
+        via: ['SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-x'],
+        from: `<${ALICE}>;tag=a`,
+        to: `<sip:${D}>`,
+        callId: 'c@h',
+        cseq: '1 INFO',
+      });
+      core.pipeline.onError(error, flow);
+      expect(stateless).toHaveLength(1);
+      expect(stateless[0].status).toBe(400);
+      expect(stateless[0].reason).toBe('bad Max-Forwards');
+      expect(stateless[0].callId).toBe('c@h');
+      expect(stateless[0].to?.tag).toBeDefined();
+    });
+
+    it('drops (with a log line) what cannot be answered', () => {
+      core.pipeline.onError(new SipParseError('SIP_BAD_START_LINE', 'garbage'), flow);
+      const partial = {
+        method: 'INFO',
+        via: [],
+        from: undefined,
+        to: undefined,
+        callId: 'c',
+        cseq: '1 INFO',
+      };
+      core.pipeline.onError(new SipParseError('SIP_MISSING_HEADER', 'no Via', partial), flow);
+      expect(stateless).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import { createResponseFrom, Flow, IncomingRequest, SipParseError, SipResponse } from '#herald/sip';
+import { FlowRateLimiter } from '../flows/flow-rate-limiter';
+import { responseTo, safeReasonPhrase } from '../sip/responses';
+import { InboundRequest } from './inbound-request';
+import { RequestRouter } from './request-router';
+import { edgeLogger } from '../edge-logger';
+
+/** Sends a response outside any transaction (a 400 to a request that could not be parsed) back to its source. */
+export type StatelessSender = (response: SipResponse, flow: Flow) => void;
+
+/**
+ * Inbound requests after their server transaction (retransmissions are absorbed below):
+ * per-flow rate limit, routing, and one final response; no input ever escapes as an exception.
+ */
+export class InboundPipeline {
+  private readonly logger = edgeLogger('SipEdgeInbound');
+
+  constructor(
+    private readonly router: RequestRouter,
+    private readonly limiter: FlowRateLimiter,
+    private readonly sendStateless: StatelessSender,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** A new request from the transaction layer; resolves once its final response is handed back. */
+  async onRequest(incoming: IncomingRequest): Promise<void> {
+    const { request, flow } = incoming;
+    let response: SipResponse;
+    try {
+      response = await this.respond({
+        request,
+        flow,
+        txKey: incoming.transactionKey,
+        receivedAt: this.now(),
+      });
+    } catch (error) {
+      if (error instanceof SipParseError) {
+        // A header the handler needed is malformed (typed headers are parsed lazily): 400 with its reason.
+        this.logger.info(`EDGE_BAD_REQUEST code=${error.code} flow=${flow.id}: ${error.reason}`);
+        response = responseTo(request, 400, error.reason);
+      } else {
+        this.logger.error(`EDGE_HANDLER_FAILED method=${request.method} flow=${flow.id}: ${String(error)}`);
+        response = responseTo(request, 500);
+      }
+    }
+    try {
+      incoming.respond(response);
+    } catch (error) {
+      // The transaction ended under us (its transport failed, RFC 3261 §17.2.4): nothing left to answer.
+      const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
+      this.logger.warn(`EDGE_RESPOND_FAILED code=${String(code)} flow=${flow.id}: ${String(error)}`);
+    }
+  }
+
+  private respond(inbound: InboundRequest): Promise<SipResponse> {
+    // protocol.md §2: over a rate limit, 503 with Retry-After and a reason phrase saying so.
+    if (!this.limiter.tryTake(inbound.flow.id)) {
+      return Promise.resolve(
+        responseTo(inbound.request, 503, 'Rate Limited', [
+          ['Retry-After', String(this.limiter.retryAfterSeconds())],
+        ]),
+      );
+    }
+    return this.router.route(inbound);
+  }
+
+  /**
+   * Malformed input and transport trouble reported by the transaction layer. A request that
+   * cannot be parsed gets 400 with the parser's reason when Via, From, To, Call-ID and CSeq could
+   * be read (RFC 3261 §8.2.6); otherwise it is dropped, with a log line naming the code.
+   */
+  onError(error: Error, flow?: Flow): void {
+    if (!(error instanceof SipParseError)) {
+      const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
+      this.logger.warn(`EDGE_TRANSPORT_ERROR code=${String(code)} flow=${flow?.id ?? '-'}: ${error.message}`);
+      return;
+    }
+    const badRequest = flow === undefined ? undefined : badRequestFor(error);
+    if (flow === undefined || badRequest === undefined) {
+      this.logger.warn(`EDGE_PARSE_DROPPED code=${error.code} flow=${flow?.id ?? '-'}: ${error.reason}`);
+      return;
+    }
+    this.logger.info(`EDGE_PARSE_REJECTED code=${error.code} flow=${flow.id}: ${error.reason}`);
+    this.sendStateless(badRequest, flow);
+  }
+}
+
+/** The 400 for an unparsable request (RFC 3261 §8.2.6), when Via, From, To, Call-ID and CSeq could be read. */
+export function badRequestFor(error: SipParseError): SipResponse | undefined {
+  const partial = error.partial;
+  if (partial === undefined || partial.method === undefined || partial.via.length === 0) return undefined;
+  const { from, to, callId, cseq } = partial;
+  if (from === undefined || to === undefined || callId === undefined || cseq === undefined) return undefined;
+  return createResponseFrom(partial, 400, { reason: safeReasonPhrase(error.reason) });
+}

@@ -1,0 +1,59 @@
+import { ConsumedRecord, EventBus, SubscriptionHandle } from '#herald/bus';
+import { ContractError, edgeOutboundTopic, edgeOutboundV1 } from '#herald/contracts';
+import { PendingRegistrations } from '../inbound/pending-registrations';
+import { PushSender } from './push-sender';
+import { edgeLogger } from '../edge-logger';
+
+/** The consumer group of one edge's outbound topic (architecture.md, Topics). */
+export function edgeConsumerGroup(edgeId: string): string {
+  return `herald-edge-${edgeId}`;
+}
+
+/** Consumes `edge.<edgeId>.outbound.v1`: pushes to send, REGISTER decisions to answer. */
+export class OutboundConsumer {
+  private readonly logger = edgeLogger('SipEdgeOutbound');
+  private subscription: SubscriptionHandle | undefined;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly edgeId: string,
+    private readonly pushSender: PushSender,
+    private readonly pending: PendingRegistrations,
+  ) {}
+
+  async start(): Promise<void> {
+    const topic = edgeOutboundTopic(this.edgeId);
+    await this.bus.ensureTopics([topic]);
+    this.subscription = await this.bus.subscribe({
+      groupId: edgeConsumerGroup(this.edgeId),
+      topics: [topic],
+      // A restarted edge has no flows and no pending REGISTERs: old records mean nothing to it.
+      fromBeginning: false,
+      handler: (record) => this.handle(record),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = undefined;
+  }
+
+  async handle(record: ConsumedRecord): Promise<void> {
+    let event;
+    try {
+      event = edgeOutboundV1.decode(record.value);
+    } catch (error) {
+      if (!(error instanceof ContractError)) throw error;
+      // Retrying a record that breaks its contract would block the partition forever.
+      this.logger.error(`EDGE_OUTBOUND_INVALID code=${error.code} offset=${record.offset}: ${error.message}`);
+      return;
+    }
+    if (event.type === 'push.requested') {
+      await this.pushSender.send(event);
+      return;
+    }
+    if (!this.pending.resolve(event)) {
+      this.logger.warn(`EDGE_DECISION_UNMATCHED txKey=${event.txKey} aor=${event.aor}`);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { PushRequestedV1 } from '#herald/contracts';
+import { BRANCH_MAGIC_COOKIE, Flow, formatAddress, newTag, SipRequest, viaTransportToken } from '#herald/sip';
+import { HERALD_INFO_PACKAGE } from '../inbound/handlers/info.handler';
+
+/** RFC 3261 §8.1.1.6: Max-Forwards of a request we originate. */
+export const INITIAL_MAX_FORWARDS = 70;
+
+function randomToken(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+/**
+ * The request of a push (protocol.md §2, RFC 3261 §8.1.1): Request-URI the registered Contact,
+ * From `sip:D` (or the sender AOR for a plain MESSAGE), To the AOR, a new Call-ID, a Via with this
+ * flow's local address as sent-by and a fresh z9hG4bK branch, sent outside any dialog.
+ */
+export function buildPushRequest(push: PushRequestedV1, flow: Flow, domain: string): SipRequest {
+  const from = push.fromUri ?? `sip:${domain}`;
+  const headers: [string, string][] = [
+    // RFC 3581 §3: rport asks the device to answer to the address the request came from.
+    [
+      'Via',
+      `SIP/2.0/${viaTransportToken(flow.protocol)} ${formatAddress(flow.local)};branch=${BRANCH_MAGIC_COOKIE}${randomToken(8)};rport`,
+    ],
+    ['Max-Forwards', String(INITIAL_MAX_FORWARDS)],
+    ['From', `<${from}>;tag=${newTag()}`],
+    ['To', `<${push.aor}>`],
+    ['Call-ID', `${randomToken(12)}@${domain}`],
+    ['CSeq', `1 ${push.method}`],
+    ['Content-Type', push.contentType],
+  ];
+  if (push.method === 'INFO') headers.push(['Info-Package', HERALD_INFO_PACKAGE]);
+  return new SipRequest({ method: push.method, uri: push.contact, headers, body: push.body });
+}
