@@ -1,0 +1,205 @@
+import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
+import { edgeOutboundV1, type PushRequestedV1 } from '#herald/contracts';
+import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
+import {
+  type CommandKey,
+  type IdempotencyClaim,
+  type IdempotencyStore,
+  type StoredResult,
+  Transaction,
+  type UnitOfWork,
+} from '../shared';
+import type { Account } from './account';
+import type {
+  AccountRepository,
+  Registration,
+  RegistrationRepository,
+  RemovedRegistration,
+  Session,
+  SessionRepository,
+} from './ports';
+
+/** In-memory adapters of auth's ports, for the domain's unit tests only. */
+
+class InMemoryTransaction extends Transaction {}
+
+export class InMemoryUnitOfWork implements UnitOfWork {
+  run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return work(new InMemoryTransaction());
+  }
+}
+
+export class InMemoryIdempotencyStore implements IdempotencyStore {
+  readonly results = new Map<string, StoredResult | null>();
+
+  async claim(_tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+    const id = keyOf(key);
+    if (this.results.has(id)) {
+      return { kind: 'duplicate', result: structuredClone(this.results.get(id)) };
+    }
+    this.results.set(id, null);
+    return { kind: 'first' };
+  }
+
+  async storeResult(_tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    this.results.set(keyOf(key), structuredClone(result));
+  }
+}
+
+function keyOf(key: CommandKey): string {
+  return JSON.stringify([key.service, key.aor, key.commandId]);
+}
+
+export class InMemoryAccounts implements AccountRepository {
+  readonly rows = new Map<string, Account>();
+
+  async insert(_tx: Transaction, account: Account): Promise<boolean> {
+    if (this.rows.has(account.username)) return false;
+    this.rows.set(account.username, structuredClone(account));
+    return true;
+  }
+  async findByUsername(_tx: Transaction, username: string): Promise<Account | undefined> {
+    const account = this.rows.get(username);
+    return account && structuredClone(account);
+  }
+  async findByAor(_tx: Transaction, aor: string): Promise<Account | undefined> {
+    const account = [...this.rows.values()].find((row) => row.aor === aor);
+    return account && structuredClone(account);
+  }
+  async list(_tx: Transaction, page: { after?: string; limit: number }): Promise<Account[]> {
+    return [...this.rows.values()]
+      .filter((account) => page.after === undefined || account.username > page.after)
+      .sort((a, b) => a.username.localeCompare(b.username))
+      .slice(0, page.limit);
+  }
+  async update(_tx: Transaction, account: Account): Promise<void> {
+    this.rows.set(account.username, structuredClone(account));
+  }
+  async delete(_tx: Transaction, username: string): Promise<boolean> {
+    return this.rows.delete(username);
+  }
+}
+
+/** Registrations and sessions together: removing a binding ends its session, as the FK does. */
+export class InMemoryBindings implements RegistrationRepository, DeviceDirectory {
+  readonly registrations = new Map<string, Registration>();
+  readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly now: () => Date) {}
+
+  async listByAor(_tx: Transaction, aor: string): Promise<Registration[]> {
+    return [...this.registrations.values()].filter((r) => r.aor === aor);
+  }
+  async find(_tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined> {
+    return this.registrations.get(pair(aor, deviceId));
+  }
+  async save(_tx: Transaction, registration: Registration): Promise<void> {
+    this.registrations.set(pair(registration.aor, registration.deviceId), { ...registration });
+  }
+  async remove(_tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
+    return this.removeAll(deviceIds.map((deviceId) => pair(aor, deviceId)));
+  }
+  async removeExpired(_tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]> {
+    const expired = [...this.registrations.entries()]
+      .filter(([, r]) => r.expiresAt <= now)
+      .slice(0, limit)
+      .map(([key]) => key);
+    return this.removeAll(expired);
+  }
+  private removeAll(keys: string[]): RemovedRegistration[] {
+    return keys.flatMap((key) => {
+      const registration = this.registrations.get(key);
+      if (registration === undefined) return [];
+      this.registrations.delete(key);
+      const session = this.sessions.get(key);
+      this.sessions.delete(key);
+      const removed = { aor: registration.aor, deviceId: registration.deviceId };
+      return [session === undefined ? removed : { ...removed, endedSessionCarrier: session.carrier }];
+    });
+  }
+
+  /** The sessions as a SessionRepository (its method names clash with the registrations). */
+  readonly sessionRepository: SessionRepository = {
+    find: async (_tx, aor, deviceId) => this.sessions.get(pair(aor, deviceId)),
+    save: async (_tx, session) => {
+      this.sessions.set(pair(session.aor, session.deviceId), { ...session });
+    },
+    remove: async (_tx, aor, deviceId) => {
+      const session = this.sessions.get(pair(aor, deviceId));
+      this.sessions.delete(pair(aor, deviceId));
+      return session;
+    },
+  };
+
+  async loggedInDevices(
+    aors: readonly string[],
+    options?: DeviceLookupOptions,
+  ): Promise<ReadonlyMap<string, readonly Device[]>> {
+    return new Map(
+      aors.map((aor) => [
+        aor,
+        [...this.registrations.values()]
+          .filter((r) => r.aor === aor)
+          .map((r) => this.deviceOf(r))
+          .filter((d) => d.carrier !== 'PLAIN' || options?.includePlainSip === true),
+      ]),
+    );
+  }
+  async device(aor: string, deviceId: string): Promise<Device | undefined> {
+    const registration = this.registrations.get(pair(aor, deviceId));
+    return registration && registration.expiresAt > this.now() ? this.deviceOf(registration) : undefined;
+  }
+  private deviceOf(r: Registration): Device {
+    const carrier = this.sessions.get(pair(r.aor, r.deviceId))?.carrier ?? 'PLAIN';
+    return {
+      aor: r.aor,
+      deviceId: r.deviceId,
+      edgeId: r.edgeId,
+      flowId: r.flowId,
+      contact: r.contact,
+      carrier,
+    };
+  }
+}
+
+function pair(aor: string, deviceId: string): string {
+  return JSON.stringify([aor, deviceId]);
+}
+
+export class RecordingBus implements EventBus {
+  readonly records: Array<Omit<BusRecord, 'headers'>> = [];
+  failNext: Error | undefined;
+
+  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
+    const failure = this.failNext;
+    if (failure !== undefined) {
+      this.failNext = undefined;
+      throw failure;
+    }
+    this.records.push(...records);
+  }
+  subscribe(): never {
+    throw new Error('not used by auth');
+  }
+  ensureTopics(): never {
+    throw new Error('not used by auth');
+  }
+  close(): never {
+    throw new Error('not used by auth');
+  }
+
+  /** Decoded events on `topic`. */
+  events(topic: string): Array<Record<string, unknown>> {
+    return this.records.filter((r) => r.topic === topic).map((r) => JSON.parse(r.value.toString('utf8')));
+  }
+
+  /** Bodies of the pushes sent to one device, in order. */
+  pushBodies(deviceId?: string): Array<Record<string, unknown>> {
+    return this.records
+      .filter((r) => r.topic.startsWith('edge.'))
+      .map((r) => edgeOutboundV1.decode(r.value))
+      .filter((e): e is PushRequestedV1 => e.type === 'push.requested')
+      .filter((e) => deviceId === undefined || e.deviceId === deviceId)
+      .map((e) => JSON.parse(e.body));
+  }
+}

@@ -1,0 +1,216 @@
+import { computeDigestResponse, ha1, verifyDigestResponse } from '#herald/sip';
+import type { DigestCredentials, RegisterRequestedV1 } from '#herald/contracts';
+import { AccountService } from './account-service';
+import {
+  InMemoryAccounts,
+  InMemoryBindings,
+  InMemoryIdempotencyStore,
+  InMemoryUnitOfWork,
+  RecordingBus,
+} from './auth-test-support';
+import { Registrar } from './registrar';
+
+const DOMAIN = 'herald.example';
+const ALICE = 'sip:alice@herald.example';
+const DIGEST = { ha1, verifyResponse: verifyDigestResponse };
+const MAX_EXPIRES = 7200;
+
+async function setUp() {
+  let now = new Date('2026-01-02T03:00:00.000Z');
+  const clock = () => now;
+  const unitOfWork = new InMemoryUnitOfWork();
+  const accounts = new InMemoryAccounts();
+  const bindings = new InMemoryBindings(clock);
+  const bus = new RecordingBus();
+  const provisioning = new AccountService({
+    unitOfWork,
+    accounts,
+    digest: DIGEST,
+    sipDomain: DOMAIN,
+    now: clock,
+  });
+  await provisioning.create({ username: 'alice', password: 'wonderland' });
+  const registrar = new Registrar({
+    unitOfWork,
+    idempotency: new InMemoryIdempotencyStore(),
+    bus,
+    accounts,
+    registrations: bindings,
+    digest: DIGEST,
+    maxExpiresSeconds: MAX_EXPIRES,
+    now: clock,
+  });
+  return {
+    registrar,
+    bus,
+    bindings,
+    provisioning,
+    advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)),
+  };
+}
+
+let txCounter = 0;
+function register(
+  fields: Partial<RegisterRequestedV1> & {
+    password?: string;
+    algorithm?: DigestCredentials['algorithm'];
+  } = {},
+): RegisterRequestedV1 {
+  const { password = 'wonderland', algorithm = 'SHA-256', ...rest } = fields;
+  const digestFields = {
+    nonce: 'n-1',
+    nc: '00000001',
+    cnonce: 'c-1',
+    qop: 'auth',
+    uri: 'sip:herald.example',
+  };
+  const response = computeDigestResponse({
+    ...digestFields,
+    ha1: ha1(algorithm, 'alice', DOMAIN, password),
+    algorithm,
+    method: 'REGISTER',
+  });
+  txCounter += 1;
+  return {
+    v: 1,
+    type: 'sip.register-requested',
+    at: '2026-01-02T03:00:00.000Z',
+    edgeId: 'edge-0',
+    txKey: `tx-${txCounter}`,
+    flowId: 'udp:5060:127.0.0.1:5070',
+    transport: 'udp',
+    source: { address: '127.0.0.1', port: 5070 },
+    aor: ALICE,
+    callId: 'call-1',
+    cseq: txCounter,
+    method: 'REGISTER',
+    contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 3600, instanceId: '<urn:uuid:a1>' }],
+    star: false,
+    expires: 3600,
+    digest: { ...digestFields, username: 'alice', realm: DOMAIN, response, algorithm, qop: 'auth' },
+    ...rest,
+  };
+}
+
+function decisions(bus: RecordingBus) {
+  return bus.events('edge.edge-0.outbound.v1');
+}
+
+describe('Registrar', () => {
+  it.each(['SHA-256', 'MD5'] as const)(
+    'binds a device on a correct %s digest and announces it',
+    async (algorithm) => {
+      const { registrar, bus, bindings } = await setUp();
+      await registrar.register(register({ algorithm }));
+      expect(decisions(bus)).toEqual([
+        expect.objectContaining({
+          type: 'register.decided',
+          txKey: expect.any(String),
+          status: 200,
+          contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 3600 }],
+        }),
+      ]);
+      expect(bus.events('auth.device-registered.v1')).toEqual([
+        expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', created: true, edgeId: 'edge-0' }),
+      ]);
+      expect([...bindings.registrations.values()].map((r) => r.deviceId)).toEqual(['<urn:uuid:a1>']);
+    },
+  );
+
+  it('answers 401 to a wrong password or an unknown user and binds nothing', async () => {
+    const { registrar, bus, bindings } = await setUp();
+    await registrar.register(register({ password: 'wrong-one' }));
+    const unknown = register();
+    await registrar.register({ ...unknown, digest: { ...unknown.digest, username: 'mallory' } });
+    expect(decisions(bus).map((d) => d['status'])).toEqual([401, 401]);
+    expect(bindings.registrations.size).toBe(0);
+    expect(bus.events('auth.device-registered.v1')).toEqual([]);
+  });
+
+  it('answers 403 to a disabled account with a correct digest', async () => {
+    const { registrar, bus, provisioning } = await setUp();
+    await provisioning.setDisabled('alice', true);
+    await registrar.register(register());
+    expect(decisions(bus)).toEqual([expect.objectContaining({ status: 403 })]);
+  });
+
+  it('refreshes a binding (created false) and clamps the expiry to the maximum', async () => {
+    const { registrar, bus } = await setUp();
+    await registrar.register(register());
+    await registrar.register(
+      register({
+        contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 99999, instanceId: '<urn:uuid:a1>' }],
+      }),
+    );
+    expect(decisions(bus)[1]).toMatchObject({ status: 200, contacts: [{ expires: MAX_EXPIRES }] });
+    expect(bus.events('auth.device-registered.v1').map((e) => e['created'])).toEqual([true, false]);
+  });
+
+  it('removes one binding with expires 0 and all with *, ending their sessions', async () => {
+    const { registrar, bus, bindings } = await setUp();
+    const tx = {} as never;
+    await registrar.register(register());
+    await registrar.register(
+      register({ contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }], flowId: 'tcp:1' }),
+    );
+    await bindings.sessionRepository.save(tx, {
+      aor: ALICE,
+      deviceId: '<urn:uuid:a1>',
+      carrier: 'INFO',
+      status: 'online',
+      startedAt: new Date(),
+    });
+    await registrar.register(
+      register({ contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 0 }], expires: 0 }),
+    );
+    expect(decisions(bus)[2]).toMatchObject({ status: 200, contacts: [{ uri: 'sip:alice@127.0.0.1:5070' }] });
+    await registrar.register(register({ contacts: [], star: true, expires: 0 }));
+    expect(decisions(bus)[3]).toMatchObject({ status: 200, contacts: [] });
+    expect(bus.events('auth.device-unregistered.v1').map((e) => [e['deviceId'], e['reason']])).toEqual([
+      ['sip:alice@127.0.0.1:5080', 'unregister'],
+      ['<urn:uuid:a1>', 'unregister'],
+    ]);
+    expect(bus.events('auth.session-ended.v1')).toEqual([
+      expect.objectContaining({ deviceId: '<urn:uuid:a1>', reason: 'unregistered', carrier: 'INFO' }),
+    ]);
+    expect(bindings.registrations.size).toBe(0);
+  });
+
+  it('refuses an out-of-order CSeq of the same Call-ID (RFC 3261 10.3 step 6)', async () => {
+    const { registrar, bus } = await setUp();
+    await registrar.register(register({ cseq: 10 }));
+    await registrar.register(register({ cseq: 9 }));
+    expect(decisions(bus).map((d) => d['status'])).toEqual([200, 500]);
+  });
+
+  it('treats a binding past its expiry as expired before applying a new REGISTER', async () => {
+    const { registrar, bus, advance } = await setUp();
+    await registrar.register(register());
+    advance(3601);
+    await registrar.register(register());
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([
+      expect.objectContaining({ deviceId: '<urn:uuid:a1>', reason: 'expired' }),
+    ]);
+    expect(bus.events('auth.device-registered.v1').map((e) => e['created'])).toEqual([true, true]);
+  });
+
+  it('processes a redelivered REGISTER once: same decision, events not announced again', async () => {
+    const { registrar, bus } = await setUp();
+    const request = register();
+    await registrar.register(request);
+    await registrar.register(request);
+    expect(decisions(bus)).toHaveLength(2);
+    expect(decisions(bus)[1]).toEqual(decisions(bus)[0]);
+    expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
+  });
+
+  it('publishes the events of a redelivery whose first run failed after its commit', async () => {
+    const { registrar, bus } = await setUp();
+    const request = register();
+    bus.failNext = new Error('broker down');
+    await expect(registrar.register(request)).rejects.toThrow('broker down');
+    await registrar.register(request);
+    expect(decisions(bus)).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
+  });
+});
