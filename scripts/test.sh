@@ -2,6 +2,11 @@
 # The whole test suite, from a fresh machine: installs Node 24 and dependencies if missing,
 # checks format, lint and types, then runs the unit tests and the integration tests against
 # real Kafka and PostgreSQL (started here unless KAFKA_BROKERS / DATABASE_URL name existing ones).
+#
+#   scripts/test.sh               everything
+#   scripts/test.sh --unit-only   checks and unit tests, no infrastructure
+#
+# The last line is the total over both jest projects: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh
@@ -9,4 +14,73 @@ source scripts/ensure-node.sh
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 npx eslint .
 npx tsc -p tsconfig.json --noEmit
-npx jest --selectProjects unit
+
+unit_only=false
+case "${1:-}" in
+  --unit-only) unit_only=true ;;
+  '') ;;
+  *)
+    echo "usage: scripts/test.sh [--unit-only]" >&2
+    exit 2
+    ;;
+esac
+
+results_dir="$(mktemp -d /tmp/herald-test-results-XXXXXX)"
+kafka_state=''
+postgres_state=''
+stop_infrastructure() {
+  if [ -n "$kafka_state" ]; then
+    bash scripts/kafka.sh stop "$kafka_state" || echo "test.sh: stopping Kafka failed" >&2
+    kafka_state=''
+  fi
+  if [ -n "$postgres_state" ]; then
+    bash scripts/postgres.sh stop "$postgres_state" || echo "test.sh: stopping PostgreSQL failed" >&2
+    postgres_state=''
+  fi
+}
+trap 'stop_infrastructure; rm -rf "$results_dir"' EXIT
+
+# Prints the totals of the jest runs so far as the closing line, and exits with $1.
+finish() {
+  node -e '
+    const fs = require("node:fs");
+    let passed = 0, failed = 0;
+    for (const file of process.argv.slice(1)) {
+      if (!fs.existsSync(file)) continue;
+      const run = JSON.parse(fs.readFileSync(file, "utf8"));
+      passed += run.numPassedTests;
+      // A suite that fails to load has no failed test; count it so the line never hides it.
+      failed += run.numFailedTests + run.numRuntimeErrorTestSuites;
+    }
+    console.log(`tests: ${passed} passed, ${failed} failed`);
+  ' "$results_dir/unit.json" "$results_dir/integration.json"
+  exit "$1"
+}
+
+jest_status=0
+npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json" || jest_status=$?
+if [ "$jest_status" -ne 0 ] || [ "$unit_only" = true ]; then
+  finish "$jest_status"
+fi
+
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  bash scripts/kafka.sh fetch
+  kafka_state="$(mktemp -d /tmp/herald-kafka-XXXXXX)"
+  KAFKA_BROKERS="$(bash scripts/kafka.sh start "$kafka_state")"
+  echo "test.sh: started Apache Kafka (KRaft, single node) at $KAFKA_BROKERS"
+else
+  echo "test.sh: using the Kafka at KAFKA_BROKERS=$KAFKA_BROKERS"
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  postgres_state="$(mktemp -d /tmp/herald-pg-XXXXXX)"
+  DATABASE_URL="$(bash scripts/postgres.sh start "$postgres_state")"
+  echo "test.sh: started PostgreSQL at $DATABASE_URL"
+else
+  echo "test.sh: using the PostgreSQL at DATABASE_URL"
+fi
+export KAFKA_BROKERS DATABASE_URL
+
+npx jest --selectProjects integration --runInBand --json --outputFile="$results_dir/integration.json" ||
+  jest_status=$?
+stop_infrastructure
+finish "$jest_status"

@@ -1,1 +1,5 @@
 export * from './event-bus';
+export * from './handler-retry';
+export * from './in-process-event-bus';
+export * from './kafka-event-bus';
+export * from './create-event-bus';

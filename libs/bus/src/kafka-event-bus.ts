@@ -1,0 +1,281 @@
+import {
+  CompressionTypes,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
+import {
+  BusUnavailableError,
+  type BusRecord,
+  type ConsumedRecord,
+  type EventBus,
+  type PublishOptions,
+  type Subscription,
+  type SubscriptionHandle,
+} from './event-bus';
+import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
+
+/** How long a publish may take before the edge gives up and answers 503. */
+export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
+/** How long subscribe waits for the consumer to join its group and get partitions. */
+export const KAFKA_JOIN_TIMEOUT_MS = 30_000;
+/** TCP connect timeout per broker: loopback or in-cluster, so a slow connect means trouble. */
+export const KAFKA_CONNECTION_TIMEOUT_MS = 1_000;
+/** Periodic commit of handled offsets (besides the commit at the end of each fetched batch). */
+export const KAFKA_AUTO_COMMIT_INTERVAL_MS = 1_000;
+
+export type BusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaEventBusOptions {
+  brokers: ReadonlyArray<string>;
+  clientId: string;
+  publishTimeoutMs?: number;
+  joinTimeoutMs?: number;
+  /** Partitions of one consumer handled at the same time (each partition stays in order). */
+  partitionsConsumedConcurrently?: number;
+  handlerRetry?: HandlerRetryOptions;
+  logLevel?: BusLogLevel;
+}
+
+const KAFKAJS_LOG_LEVELS: Record<BusLogLevel, KafkaLogLevel> = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
+
+interface ActiveConsumer {
+  consumer: Consumer;
+  abort: AbortController;
+}
+
+/**
+ * The production event bus on Apache Kafka (kafkajs): an idempotent producer with acks=-1 whose
+ * publish resolves only after the acknowledgement, and consumers that await the handler before
+ * resolving (and so committing) each offset, retrying a failing handler without skipping.
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly publishTimeoutMs: number;
+  private readonly joinTimeoutMs: number;
+  private readonly partitionsConsumedConcurrently: number;
+  private readonly handlerRetry: HandlerRetryOptions;
+  private readonly consumers = new Set<ActiveConsumer>();
+  private producerConnection: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: KafkaEventBusOptions) {
+    this.publishTimeoutMs = options.publishTimeoutMs ?? KAFKA_PUBLISH_TIMEOUT_MS;
+    this.joinTimeoutMs = options.joinTimeoutMs ?? KAFKA_JOIN_TIMEOUT_MS;
+    this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
+    this.handlerRetry = options.handlerRetry ?? {};
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
+      requestTimeout: this.publishTimeoutMs,
+      logLevel: KAFKAJS_LOG_LEVELS[options.logLevel ?? 'warn'],
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      // kafkajs keeps one produce request per broker in flight for an idempotent producer.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded so a send abandoned after publishTimeoutMs does not retry forever behind our back.
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: this.publishTimeoutMs },
+    });
+  }
+
+  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
+    if (this.closed) {
+      throw new BusUnavailableError('the Kafka bus is closed');
+    }
+    if (records.length === 0) {
+      return;
+    }
+    const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+    for (const record of records) {
+      const messages = byTopic.get(record.topic) ?? [];
+      messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
+      byTopic.set(record.topic, messages);
+    }
+    const send = async (): Promise<void> => {
+      await this.connectProducer();
+      await this.producer.sendBatch({
+        acks: -1,
+        timeout: this.publishTimeoutMs,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    };
+    await withTimeout(send(), this.publishTimeoutMs, 'publish');
+  }
+
+  async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
+    if (this.closed) {
+      throw new BusUnavailableError('the Kafka bus is closed');
+    }
+    const consumer = this.kafka.consumer({
+      groupId: subscription.groupId,
+      allowAutoTopicCreation: true,
+    });
+    const active: ActiveConsumer = { consumer, abort: new AbortController() };
+    this.consumers.add(active);
+    const joined = new Promise<void>((resolve) => {
+      const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
+        removeListener();
+        resolve();
+      });
+    });
+    try {
+      await withTimeout(
+        (async () => {
+          await consumer.connect();
+          await consumer.subscribe({
+            topics: [...subscription.topics],
+            fromBeginning: subscription.fromBeginning ?? true,
+          });
+          await consumer.run({
+            autoCommit: true,
+            autoCommitInterval: KAFKA_AUTO_COMMIT_INTERVAL_MS,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
+            eachBatch: (payload) => this.handleBatch(payload, subscription, active.abort.signal),
+          });
+          await joined;
+        })(),
+        this.joinTimeoutMs,
+        `joining consumer group ${subscription.groupId}`,
+      );
+    } catch (error) {
+      await this.stopConsumer(active);
+      throw error;
+    }
+    return { stop: () => this.stopConsumer(active) };
+  }
+
+  async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
+    const admin = this.kafka.admin();
+    await withTimeout(admin.connect(), this.joinTimeoutMs, 'connecting the admin client');
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        // Partitions and replication come from the broker's defaults (num.partitions etc.).
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.consumers].map((active) => this.stopConsumer(active)));
+    await this.producer.disconnect();
+  }
+
+  private connectProducer(): Promise<void> {
+    if (this.producerConnection === undefined) {
+      const connection = this.producer.connect();
+      this.producerConnection = connection;
+      // A failed connect is retried by the next publish instead of being remembered.
+      connection.catch(() => {
+        if (this.producerConnection === connection) {
+          this.producerConnection = undefined;
+        }
+      });
+    }
+    return this.producerConnection;
+  }
+
+  private async stopConsumer(active: ActiveConsumer): Promise<void> {
+    if (!this.consumers.delete(active)) {
+      return;
+    }
+    active.abort.abort();
+    // Waits for the batch in progress; only offsets whose handler finished were resolved.
+    await active.consumer.disconnect();
+  }
+
+  private async handleBatch(
+    { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
+    subscription: Subscription,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || signal.aborted) {
+        return;
+      }
+      const record = toConsumedRecord(batch.topic, batch.partition, message);
+      const handled = await handleWithRetry(
+        record,
+        subscription.handler,
+        signal,
+        this.handlerRetry,
+        heartbeat,
+      );
+      if (!handled) {
+        return;
+      }
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+}
+
+function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? '',
+    value: message.value ?? Buffer.alloc(0),
+    headers: decodeHeaders(message.headers),
+  };
+}
+
+/** Herald's headers are single strings; kafkajs hands them over as Buffers (or arrays of them). */
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) {
+      decoded[name] = last.toString();
+    }
+  }
+  return decoded;
+}
+
+/** Settles like `work`, or rejects with BusUnavailableError after `timeoutMs`; other errors map too. */
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BusUnavailableError(`Kafka: ${what} did not complete within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (error) {
+    if (error instanceof BusUnavailableError) {
+      throw error;
+    }
+    throw new BusUnavailableError(`Kafka: ${what} failed: ${describe(error)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import { Client } from 'pg';
+import { requireDatabaseUrl } from './env';
+
+/**
+ * A fresh database per test file, so suites never share tables. Importing this module registers
+ * an `afterAll` that drops every database the file created (forcibly, so a leaked pool cannot keep
+ * it alive).
+ */
+
+const createdDatabases: string[] = [];
+
+/** Creates an empty database on the test PostgreSQL and returns its URL. Call it in a hook or test. */
+export async function createTestDatabase(label: string = testFileLabel()): Promise<string> {
+  const adminUrl = requireDatabaseUrl();
+  const name = `herald_${label}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  // The name is built from [a-z0-9_] only, so quoting it is enough.
+  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  createdDatabases.push(name);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+afterAll(async () => {
+  if (createdDatabases.length === 0) {
+    return;
+  }
+  const adminUrl = requireDatabaseUrl();
+  const names = createdDatabases.splice(0);
+  await withAdminClient(adminUrl, async (client) => {
+    for (const name of names) {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
+  });
+});
+
+async function withAdminClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `message-store` for test/im-router/message-store.test.ts: tells whose database it is. */
+function testFileLabel(): string {
+  const testPath = expect.getState().testPath ?? 'test';
+  return basename(testPath)
+    .replace(/\.test\.ts$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30);
+}

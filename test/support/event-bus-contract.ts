@@ -1,0 +1,263 @@
+import {
+  BusUnavailableError,
+  type ConsumedRecord,
+  type EventBus,
+  type HandlerRetryOptions,
+  type SubscriptionHandle,
+} from '#herald/bus';
+import { uniqueGroupId, uniqueTopic } from './topics';
+import { waitFor } from './wait-for';
+
+/**
+ * The behaviour every EventBus adapter must have, written once and run against each adapter:
+ * the in-process bus in its unit spec, Kafka in test/bus against the real broker.
+ */
+export interface EventBusContractSubject {
+  /** The bus one test works with (Kafka: a new client of the test broker). */
+  createBus(options: { handlerRetry: HandlerRetryOptions }): EventBus;
+  /** A bus whose publish cannot be acknowledged (Kafka: nothing listens at its broker). */
+  createUnavailableBus(): Promise<EventBus>;
+  /** The longest a publish on the unavailable bus may take to reject. */
+  publishTimeoutMs: number;
+  /** How long to wait for records to arrive. */
+  deliveryTimeoutMs: number;
+}
+
+/** Long enough for a duplicate delivery to show up after the expected ones arrived. */
+const DUPLICATE_SETTLE_MS = 1_000;
+const RETRY_OPTIONS = { initialDelayMs: 20, maxDelayMs: 200 };
+
+interface Collector {
+  records: ConsumedRecord[];
+  values(): string[];
+}
+
+function collector(): Collector {
+  const records: ConsumedRecord[] = [];
+  return { records, values: () => records.map((record) => record.value.toString('utf8')) };
+}
+
+export function describeEventBusContract(adapter: string, subject: EventBusContractSubject): void {
+  describe(`EventBus contract: ${adapter}`, () => {
+    // Joining groups and delivering takes a few seconds on a real broker: each test may wait
+    // for delivery twice over, plus the settle time.
+    const testTimeoutMs = 3 * subject.deliveryTimeoutMs;
+    const handlerErrors: unknown[] = [];
+    const opened: EventBus[] = [];
+    const subscriptions: SubscriptionHandle[] = [];
+    let bus: EventBus;
+
+    const open = (): EventBus => {
+      const created = subject.createBus({
+        handlerRetry: { ...RETRY_OPTIONS, onHandlerError: (error) => handlerErrors.push(error) },
+      });
+      opened.push(created);
+      return created;
+    };
+    const subscribe = async (
+      groupId: string,
+      topic: string,
+      handler: (record: ConsumedRecord) => Promise<void>,
+    ): Promise<SubscriptionHandle> => {
+      const handle = await bus.subscribe({ groupId, topics: [topic], handler });
+      subscriptions.push(handle);
+      return handle;
+    };
+    const publishText = (topic: string, key: string, ...values: string[]): Promise<void> =>
+      bus.publish(values.map((value) => ({ topic, key, value: Buffer.from(value) })));
+    const waitForCount = (what: Collector, count: number): Promise<void> =>
+      waitFor(() => what.records.length >= count, subject.deliveryTimeoutMs, `${count} records`);
+
+    beforeEach(() => {
+      handlerErrors.length = 0;
+      bus = open();
+    });
+
+    afterEach(async () => {
+      await Promise.all(subscriptions.splice(0).map((handle) => handle.stop()));
+      await Promise.all(opened.splice(0).map((created) => created.close()));
+    }, testTimeoutMs);
+
+    it(
+      'delivers a published record with its key, value and headers',
+      async () => {
+        const topic = uniqueTopic('round-trip');
+        await bus.ensureTopics([topic]);
+        const received = collector();
+        await subscribe(uniqueGroupId('round-trip'), topic, async (record) => {
+          received.records.push(record);
+        });
+
+        await bus.publish([
+          {
+            topic,
+            key: 'sip:alice@herald.local',
+            value: Buffer.from('{"v":1}'),
+            headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+          },
+        ]);
+
+        await waitForCount(received, 1);
+        const [record] = received.records;
+        expect(record).toMatchObject({
+          topic,
+          key: 'sip:alice@herald.local',
+          headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+          offset: '0',
+        });
+        expect(record!.value.toString('utf8')).toBe('{"v":1}');
+        expect(record!.partition).toBeGreaterThanOrEqual(0);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'keeps the records of one key in order, on one partition',
+      async () => {
+        const topic = uniqueTopic('ordering');
+        await bus.ensureTopics([topic]);
+        const received = collector();
+        await subscribe(uniqueGroupId('ordering'), topic, async (record) => {
+          received.records.push(record);
+        });
+        const keys = ['sip:a@herald.local', 'sip:b@herald.local', 'sip:c@herald.local', 'sip:d@herald.local'];
+        const perKey = 15;
+        for (let sequence = 0; sequence < perKey; sequence += 1) {
+          await bus.publish(
+            keys.map((key) => ({ topic, key, value: Buffer.from(JSON.stringify({ key, sequence })) })),
+          );
+        }
+
+        await waitForCount(received, keys.length * perKey);
+        for (const key of keys) {
+          const ofKey = received.records.filter((record) => record.key === key);
+          const sequences = ofKey.map(
+            (record) => (JSON.parse(record.value.toString('utf8')) as { sequence: number }).sequence,
+          );
+          expect(sequences).toEqual([...Array(perKey).keys()]);
+          expect(new Set(ofKey.map((record) => record.partition)).size).toBe(1);
+        }
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'shares partitions between two consumers of one group and handles each record once',
+      async () => {
+        const topic = uniqueTopic('group');
+        await bus.ensureTopics([topic]);
+        const groupId = uniqueGroupId('group');
+        const first = collector();
+        const second = collector();
+        await subscribe(groupId, topic, async (record) => {
+          first.records.push(record);
+        });
+        await subscribe(groupId, topic, async (record) => {
+          second.records.push(record);
+        });
+        const count = 40;
+        await bus.publish(
+          [...Array(count).keys()].map((index) => ({
+            topic,
+            key: `sip:user${index}@herald.local`,
+            value: Buffer.from(String(index)),
+          })),
+        );
+
+        await waitFor(
+          () => first.records.length + second.records.length >= count,
+          subject.deliveryTimeoutMs,
+          `${count} records across the group`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        const handled = [...first.values(), ...second.values()].map(Number).sort((a, b) => a - b);
+        expect(handled).toEqual([...Array(count).keys()]);
+        expect(first.records.length).toBeGreaterThan(0);
+        expect(second.records.length).toBeGreaterThan(0);
+        const firstPartitions = new Set(first.records.map((record) => record.partition));
+        for (const record of second.records) {
+          expect(firstPartitions.has(record.partition)).toBe(false);
+        }
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'retries a failing handler without skipping or reordering the record',
+      async () => {
+        const topic = uniqueTopic('retry');
+        await bus.ensureTopics([topic]);
+        const attempts: string[] = [];
+        let failuresLeft = 2;
+        await subscribe(uniqueGroupId('retry'), topic, async (record) => {
+          const value = record.value.toString('utf8');
+          attempts.push(value);
+          if (value === 'flaky' && failuresLeft > 0) {
+            failuresLeft -= 1;
+            throw new Error('transient failure');
+          }
+        });
+
+        await publishText(topic, 'sip:alice@herald.local', 'flaky', 'next');
+
+        await waitFor(
+          () => attempts.includes('next'),
+          subject.deliveryTimeoutMs,
+          'the record after the flaky one',
+        );
+        expect(attempts).toEqual(['flaky', 'flaky', 'flaky', 'next']);
+        expect(handlerErrors).toHaveLength(2);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'redelivers an unhandled record to the next consumer of the group, not a handled one',
+      async () => {
+        const topic = uniqueTopic('redelivery');
+        await bus.ensureTopics([topic]);
+        const groupId = uniqueGroupId('redelivery');
+        const firstConsumer = collector();
+        const firstHandle = await subscribe(groupId, topic, async (record) => {
+          firstConsumer.records.push(record);
+          if (record.value.toString('utf8') === 'unhandled') {
+            throw new Error('this consumer cannot handle it');
+          }
+        });
+        await publishText(topic, 'sip:alice@herald.local', 'handled');
+        await waitForCount(firstConsumer, 1);
+        await publishText(topic, 'sip:alice@herald.local', 'unhandled');
+        await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
+
+        await firstHandle.stop();
+        const secondConsumer = collector();
+        await subscribe(groupId, topic, async (record) => {
+          secondConsumer.records.push(record);
+        });
+
+        await waitForCount(secondConsumer, 1);
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        expect(secondConsumer.values()).toEqual(['unhandled']);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'rejects a publish it cannot get acknowledged with BusUnavailableError, in time',
+      async () => {
+        const unavailable = await subject.createUnavailableBus();
+        opened.push(unavailable);
+        const started = Date.now();
+
+        const publishing = unavailable.publish([
+          { topic: uniqueTopic('unavailable'), key: 'sip:alice@herald.local', value: Buffer.from('x') },
+        ]);
+
+        await expect(publishing).rejects.toBeInstanceOf(BusUnavailableError);
+        await expect(publishing).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
+        expect(Date.now() - started).toBeLessThanOrEqual(subject.publishTimeoutMs + 500);
+      },
+      testTimeoutMs,
+    );
+  });
+}
