@@ -1,8 +1,9 @@
-import { type EventBus, InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
+import { type EventBus, InProcessEventBus, KafkaEventBus, type SubscriptionHandle } from '#herald/bus';
 import {
   commandReceivedV1,
   edgeOutboundTopic,
   edgeOutboundV1,
+  FIXED_TOPICS,
   type PushOutcomeV1,
   pushOutcomeV1,
   type PushRequestedV1,
@@ -10,6 +11,7 @@ import {
 } from '#herald/contracts';
 import { type ImRouter, Transaction } from '#herald/domain';
 import {
+  createDataSource,
   runMigrations,
   TypeOrmAccountRepository,
   TypeOrmRegistrationRepository,
@@ -19,28 +21,35 @@ import {
 import type { DataSource } from 'typeorm';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
-import { openTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase } from '../support/database';
+import { requireKafkaBrokers } from '../support/env';
+import { randomUUID } from 'node:crypto';
 
 const DOMAIN = 'herald.example';
-const EDGE_ID = 'edge-0';
+/** An edge of this run only: on a shared broker no other test consumes its outbound topic. */
+const EDGE_ID = `edge-im-${randomUUID().slice(0, 8)}`;
 /** How long a test waits for im-router to react to an event before it fails. */
 const REACTION_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 20;
 /** How long a test waits to be sure something does NOT happen. */
-const QUIET_PERIOD_MS = 300;
+const QUIET_PERIOD_MS = 500;
 
 interface Pushed {
   event: PushRequestedV1;
   body: Record<string, unknown>;
 }
 
+const BUSES: Array<[string, () => EventBus]> = [
+  ['in-process bus', () => new InProcessEventBus()],
+  ['Kafka', () => new KafkaEventBus({ brokers: requireKafkaBrokers(), clientId: 'test-im-router' })],
+];
+
 /**
  * im-router wired as in production (its factory over real PostgreSQL, its record handler on the
- * bus) with the in-process bus; the test plays the edge (reads push.requested, reports outcomes)
- * and auth (accounts, registrations, sessions, session-started).
+ * bus) on each bus; the test plays the edge (reads push.requested, reports outcomes) and auth
+ * (accounts, registrations, sessions, session-started).
  */
-describe('im-router (real PostgreSQL, in-process bus)', () => {
-  let database: TestDatabase;
+describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   let dataSource: DataSource;
   let bus: EventBus;
   let router: ImRouter;
@@ -49,10 +58,11 @@ describe('im-router (real PostgreSQL, in-process bus)', () => {
   let users = 0;
 
   beforeAll(async () => {
-    database = await openTestDatabase('im_router');
-    dataSource = database.dataSource;
+    dataSource = createDataSource({ url: await createTestDatabase() });
+    await dataSource.initialize();
     await runMigrations(dataSource);
-    bus = new InProcessEventBus();
+    bus = createBus();
+    await bus.ensureTopics([...FIXED_TOPICS, edgeOutboundTopic(EDGE_ID)]);
     router = createImRouter({ bus, dataSource, config: { domain: DOMAIN } });
     const logged: string[] = [];
     subscriptions = [
@@ -73,7 +83,7 @@ describe('im-router (real PostgreSQL, in-process bus)', () => {
   afterAll(async () => {
     for (const subscription of subscriptions ?? []) await subscription.stop();
     await bus?.close();
-    await database?.drop();
+    await dataSource?.destroy();
   });
 
   /** A fresh user with an account; its devices are added with `device`. */

@@ -1,27 +1,26 @@
 import { Transaction } from '#herald/domain';
-import { runMigrations, TypeOrmMessageStore, TypeOrmUnitOfWork } from '#herald/persistence';
+import { createDataSource, runMigrations, TypeOrmMessageStore, TypeOrmUnitOfWork } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { openTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase } from '../support/database';
 
 const ALICE = 'sip:alice@herald.example';
 const BOB = 'sip:bob@herald.example';
 const SENT_AT = new Date('2026-01-02T03:04:05.000Z');
 
 describe('TypeOrmMessageStore (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
   let unitOfWork: TypeOrmUnitOfWork;
   const store = new TypeOrmMessageStore();
 
   beforeAll(async () => {
-    database = await openTestDatabase('im_store');
-    dataSource = database.dataSource;
+    dataSource = createDataSource({ url: await createTestDatabase() });
+    await dataSource.initialize();
     await runMigrations(dataSource);
     unitOfWork = new TypeOrmUnitOfWork(dataSource);
   });
 
   afterAll(async () => {
-    await database?.drop();
+    await dataSource?.destroy();
   });
 
   const newMessage = (messageId: string, text = 'hello') => ({

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
+import { FIXED_TOPICS } from '#herald/contracts';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { ImRouterAppModule } from './im-router-app.module';
 import { imRouterConfigFromEnv } from './im-router.config';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
   }
   const bus = new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
+  // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
+  await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(
     ImRouterAppModule.register({ bus, dataSource, config: config.service }),
   );
