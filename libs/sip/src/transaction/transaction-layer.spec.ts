@@ -1,9 +1,26 @@
 import { createSocket, Socket } from 'node:dgram';
-import { createResponse, parseMessage, serializeMessage, SipRequest, SipResponse } from '../message';
+import {
+  createResponse,
+  createResponseFrom,
+  PartialMessage,
+  parseMessage,
+  serializeMessage,
+  SipRequest,
+  SipResponse,
+} from '../message';
 import { TransportSet, UdpTransport } from '../transport';
 import { waitFor } from '../transport/test-support';
 import { FakeClock } from './clock';
 import { IncomingRequest, TransactionLayer } from './transaction-layer';
+
+const EMPTY_PARTIAL: PartialMessage = {
+  method: undefined,
+  via: [],
+  from: undefined,
+  to: undefined,
+  callId: undefined,
+  cseq: undefined,
+};
 
 function info(branch: string, port: number, viaParams = ';rport'): string {
   const body = '{"v":1,"id":"c-1","type":"login"}';
@@ -19,11 +36,16 @@ describe('TransactionLayer over UDP (loopback)', () => {
   const clock = new FakeClock();
   const incoming: IncomingRequest[] = [];
   const errors: Error[] = [];
+  const invalid: string[] = [];
   const transports = new TransportSet([new UdpTransport({ host: '127.0.0.1', port: 0 })]);
   const layer = new TransactionLayer({
     transports,
     clock,
     onRequest: (request) => incoming.push(request),
+    onInvalidMessage: (error, flow) => {
+      invalid.push(error.code);
+      void layer.sendStatelessResponse(createResponseFrom(error.partial ?? EMPTY_PARTIAL, 400), flow);
+    },
     onError: (error) => errors.push(error),
   });
   let client: Socket;
@@ -45,6 +67,7 @@ describe('TransactionLayer over UDP (loopback)', () => {
   beforeEach(() => {
     incoming.length = 0;
     errors.length = 0;
+    invalid.length = 0;
     datagrams.length = 0;
   });
 
@@ -115,17 +138,29 @@ describe('TransactionLayer over UDP (loopback)', () => {
     expect(layer.size.clients).toBe(0);
   });
 
+  it('answers a malformed request with a stateless 400 to its source', async () => {
+    client.send(
+      info('z9hG4bK-bad', 5070).replace('CSeq: 2 INFO', 'CSeq: 2 MESSAGE'),
+      serverPort,
+      '127.0.0.1',
+    );
+    await waitFor(() => datagrams.length === 1, '400');
+    expect(invalid).toEqual(['SIP_CSEQ_METHOD_MISMATCH']);
+    const response = parseMessage(datagrams[0]) as SipResponse;
+    expect(response.status).toBe(400);
+    expect(response.topVia?.branch).toBe('z9hG4bK-bad');
+    expect(incoming).toEqual([]);
+  });
+
   it('reports stray responses and malformed messages without handing them up', async () => {
     const stray =
       'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-none\r\nFrom: <sip:a@b>;tag=1\r\n' +
       'To: <sip:a@b>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INFO\r\nContent-Length: 0\r\n\r\n';
     client.send(stray, serverPort, '127.0.0.1');
     client.send('garbage\r\n\r\n', serverPort, '127.0.0.1');
-    await waitFor(() => errors.length === 2, 'two errors');
-    expect(errors.map((error) => (error as Error & { code: string }).code).sort()).toEqual([
-      'SIP_BAD_START_LINE',
-      'stray-response',
-    ]);
+    await waitFor(() => errors.length === 1 && invalid.length === 1, 'two reports');
+    expect(errors[0]).toMatchObject({ code: 'stray-response' });
+    expect(invalid).toEqual(['SIP_BAD_START_LINE']);
     expect(incoming).toEqual([]);
   });
 });

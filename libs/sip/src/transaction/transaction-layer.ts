@@ -1,4 +1,4 @@
-import { parseMessage, serializeMessage, SipParseLimits, SipRequest, SipResponse } from '../message';
+import { serializeMessage, SipMessage, SipParseError, SipRequest, SipResponse } from '../message';
 import { Flow, stampReceived, TransportError, TransportSet, udpResponseTarget } from '../transport';
 import { Clock, SystemClock } from './clock';
 import { requestServerKey, responseClientKey, requestClientKey } from './message-keys';
@@ -19,9 +19,10 @@ export interface IncomingRequest {
 
 export interface TransactionLayerOptions {
   transports: TransportSet;
-  parseLimits?: Partial<SipParseLimits>;
   onRequest: (incoming: IncomingRequest) => void;
-  /** Malformed messages, stray responses, failed sends: reported, never thrown at the transport. */
+  /** A framed but invalid message; answer a request with `sendStatelessResponse` (400 from `error.partial`). */
+  onInvalidMessage: (error: SipParseError, flow: Flow) => void;
+  /** Stray responses, unroutable requests, failed sends, socket errors: reported, never thrown at the transport. */
   onError: (error: Error, flow?: Flow) => void;
   onFlowClosed?: (flow: Flow) => void;
   clock?: Clock;
@@ -49,7 +50,8 @@ export class TransactionLayer {
 
   start(): ReturnType<TransportSet['start']> {
     return this.options.transports.start({
-      message: (data, flow) => this.receive(data, flow),
+      message: (message, flow) => this.receive(message, flow),
+      invalidMessage: (error, flow) => this.options.onInvalidMessage(error, flow),
       flowClosed: (flow) => this.options.onFlowClosed?.(flow),
       error: (error, flow) => this.options.onError(error, flow),
     });
@@ -90,14 +92,20 @@ export class TransactionLayer {
     return transaction.outcome;
   }
 
-  /** Bytes from a transport: one SIP message. */
-  receive(data: Buffer, flow: Flow): void {
+  /**
+   * A response outside any transaction, for a request that could not be parsed (RFC 3261 §8.2.6,
+   * §18.2.2): back over the same connection, or for UDP to the packet's source address and port.
+   */
+  sendStatelessResponse(response: SipResponse, flow: Flow): Promise<void> {
+    return flow.send(serializeMessage(response));
+  }
+
+  /** A valid message from a transport. */
+  private receive(message: SipMessage, flow: Flow): void {
     try {
-      const message = parseMessage(data, this.options.parseLimits);
       if (message.kind === 'request') this.receiveRequest(message, flow);
       else this.receiveResponse(message, flow);
     } catch (error) {
-      // Malformed messages (SipParseError with the partial headers a 400 needs) go to the owner.
       this.options.onError(error instanceof Error ? error : new Error(String(error)), flow);
     }
   }

@@ -1,3 +1,4 @@
+import { SipMessage, SipParseError } from '../message';
 import { TransportAddress, TransportProtocol } from './address';
 
 /**
@@ -18,8 +19,10 @@ export interface Flow {
 
 /** What a transport reports upwards. */
 export interface TransportHandlers {
-  /** One complete SIP message (a datagram, a framed stream message, a WebSocket message). */
-  message(data: Buffer, flow: Flow): void;
+  /** One valid SIP message (from a datagram, a framed stream message, a WebSocket message). */
+  message(message: SipMessage, flow: Flow): void;
+  /** A message that was framed but is invalid: answer 400 from `error.partial` if it is a request. */
+  invalidMessage(error: SipParseError, flow: Flow): void;
   flowClosed(flow: Flow): void;
   error(error: Error, flow?: Flow): void;
 }

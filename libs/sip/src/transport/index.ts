@@ -8,3 +8,5 @@ export * from './ws-transport';
 export * from './response-address';
 export * from './transport-set';
 export * from './received';
+export * from './datagram';
+export * from './stream-transport';

@@ -53,3 +53,12 @@ export async function waitFor(predicate: () => boolean, what = 'condition'): Pro
   }
   if (!predicate()) throw new Error(`${what} not reached`);
 }
+
+/** A minimal valid request for the transport specs (RFC 3261 §8.1.1 mandatory headers). */
+export function optionsRequest(branch: string, transport = 'UDP', body = ''): string {
+  return (
+    `OPTIONS sip:herald.example SIP/2.0\r\nVia: SIP/2.0/${transport} 127.0.0.1:5070;branch=${branch}\r\n` +
+    'Max-Forwards: 70\r\nFrom: <sip:a@herald.example>;tag=1\r\nTo: <sip:herald.example>\r\nCall-ID: c1\r\n' +
+    `CSeq: 1 OPTIONS\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}

@@ -1,13 +1,16 @@
 import { createSocket, Socket } from 'node:dgram';
 import { Flow, TransportHandlers } from './flow';
-import { waitFor } from './test-support';
+import { optionsRequest, waitFor } from './test-support';
 import { TransportSet } from './transport-set';
 import { UdpTransport } from './udp-transport';
 
 describe('TransportSet (loopback)', () => {
   const flows: Flow[] = [];
   const handlers: TransportHandlers = {
-    message: (_data, flow) => flows.push(flow),
+    message: (_message, flow) => flows.push(flow),
+    invalidMessage: (error) => {
+      throw error;
+    },
     flowClosed: () => undefined,
     error: (error) => {
       throw error;
@@ -34,7 +37,7 @@ describe('TransportSet (loopback)', () => {
   });
 
   it('finds flows across transports and reports missing ones as no-flow', async () => {
-    clients[0].send('x', ports[1], '127.0.0.1');
+    clients[0].send(optionsRequest('z9hG4bK-t1'), ports[1], '127.0.0.1');
     await waitFor(() => flows.length === 1);
     expect(transports.requireFlow(flows[0].id)).toMatchObject({ id: flows[0].id });
     expect(() => transports.requireFlow('tcp:999999')).toThrow(expect.objectContaining({ code: 'no-flow' }));

@@ -1,16 +1,18 @@
 import { createSocket, Socket } from 'node:dgram';
+import { SipMessage, SipParseError, SipRequest } from '../message';
 import { Flow, TransportHandlers } from './flow';
-import { waitFor } from './test-support';
+import { optionsRequest, waitFor } from './test-support';
 import { UdpTransport } from './udp-transport';
 
-interface Received {
-  data: Buffer;
-  flow: Flow;
+interface Events {
+  messages: { message: SipMessage; flow: Flow }[];
+  invalid: SipParseError[];
 }
 
-function collectingHandlers(received: Received[]): TransportHandlers {
+function recording(events: Events): TransportHandlers {
   return {
-    message: (data, flow) => received.push({ data, flow }),
+    message: (message, flow) => events.messages.push({ message, flow }),
+    invalidMessage: (error) => events.invalid.push(error),
     flowClosed: () => undefined,
     error: (error) => {
       throw error;
@@ -23,13 +25,13 @@ function nextDatagram(socket: Socket): Promise<Buffer> {
 }
 
 describe('UdpTransport (loopback)', () => {
-  const transport = new UdpTransport({ host: '127.0.0.1', port: 0 });
-  const received: Received[] = [];
+  const transport = new UdpTransport({ host: '127.0.0.1', port: 0, parseLimits: { maxMessageBytes: 1000 } });
+  const events: Events = { messages: [], invalid: [] };
   let client: Socket;
   let port: number;
 
   beforeAll(async () => {
-    port = (await transport.start(collectingHandlers(received))).port;
+    port = (await transport.start(recording(events))).port;
     client = createSocket('udp4');
     await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', () => resolve()));
   });
@@ -39,17 +41,28 @@ describe('UdpTransport (loopback)', () => {
     await transport.stop();
   });
 
-  it('delivers datagrams with a stable flow id and answers over the same socket', async () => {
-    client.send(Buffer.from('OPTIONS one'), port, '127.0.0.1');
-    await waitFor(() => received.length === 1);
-    const { data, flow } = received[0];
-    expect(data.toString()).toBe('OPTIONS one');
+  it('parses datagrams, names the flow stably and answers over the same socket', async () => {
+    client.send(optionsRequest('z9hG4bK-u1', 'UDP', 'hello'), port, '127.0.0.1');
+    await waitFor(() => events.messages.length === 1);
+    const { message, flow } = events.messages[0];
+    expect((message as SipRequest).method).toBe('OPTIONS');
+    expect(message.bodyText).toBe('hello');
     expect(flow.id).toBe(`udp:${port}:127.0.0.1:${client.address().port}`);
     expect(flow.reliable).toBe(false);
 
     const reply = nextDatagram(client);
     await transport.findFlow(flow.id)?.send(Buffer.from('SIP/2.0 200 OK'));
     expect((await reply).toString()).toBe('SIP/2.0 200 OK');
+  });
+
+  it('reports malformed and oversized datagrams as invalid', async () => {
+    client.send('NOT SIP\r\n\r\n', port, '127.0.0.1');
+    client.send(optionsRequest('z9hG4bK-u2', 'UDP', 'x'.repeat(1000)), port, '127.0.0.1');
+    await waitFor(() => events.invalid.length === 2);
+    expect(events.invalid.map((error) => error.code).sort()).toEqual([
+      'SIP_BAD_START_LINE',
+      'SIP_MESSAGE_TOO_LARGE',
+    ]);
   });
 
   it('does not resolve flows of another socket', () => {
@@ -59,7 +72,7 @@ describe('UdpTransport (loopback)', () => {
 
   it('reports a closed socket on its flows', async () => {
     const other = new UdpTransport({ host: '127.0.0.1', port: 0 });
-    await other.start(collectingHandlers([]));
+    await other.start(recording({ messages: [], invalid: [] }));
     const flow = other.flowTo({ address: '127.0.0.1', port: client.address().port });
     expect(flow.isOpen()).toBe(true);
     await other.stop();

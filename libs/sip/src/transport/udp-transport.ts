@@ -1,12 +1,15 @@
 import { createSocket, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { SipParseLimits } from '../message';
 import { TransportAddress } from './address';
+import { deliverDatagram } from './datagram';
 import { Flow, Transport, TransportHandlers } from './flow';
 import { TransportError } from './transport-error';
 
 export interface UdpTransportOptions {
   host: string;
   port: number;
+  parseLimits?: Partial<SipParseLimits>;
 }
 
 /** UDP flows are socket + remote address: `udp:<local port>:<remote ip>:<remote port>`. */
@@ -60,9 +63,10 @@ export class UdpTransport implements Transport {
     socket.on('error', (cause) =>
       handlers.error(new TransportError('socket-error', 'udp socket error', { cause })),
     );
-    socket.on('message', (data, remote) =>
-      handlers.message(data, new UdpFlow(this, local, { address: remote.address, port: remote.port })),
-    );
+    socket.on('message', (data, remote) => {
+      const flow = new UdpFlow(this, local, { address: remote.address, port: remote.port });
+      deliverDatagram(data, flow, handlers, this.options.parseLimits);
+    });
     this.socket = socket;
     this.local = local;
     return local;

@@ -1,16 +1,18 @@
 import { WebSocket } from 'ws';
 import { Flow, TransportHandlers } from './flow';
-import { generateTestCertificate, waitFor } from './test-support';
+import { generateTestCertificate, optionsRequest, waitFor } from './test-support';
 import { WsTransport } from './ws-transport';
 
 interface Events {
   messages: { data: string; flow: Flow }[];
+  invalid: string[];
   closed: Flow[];
 }
 
 function recording(events: Events): TransportHandlers {
   return {
-    message: (data, flow) => events.messages.push({ data: data.toString(), flow }),
+    message: (message, flow) => events.messages.push({ data: message.bodyText, flow }),
+    invalidMessage: (error) => events.invalid.push(error.code),
     flowClosed: (flow) => events.closed.push(flow),
     error: (error) => {
       throw error;
@@ -36,7 +38,7 @@ describe.each([
   ['ws', undefined],
   ['wss', generateTestCertificate()],
 ] as const)('WsTransport %s (loopback)', (protocol, certificate) => {
-  const events: Events = { messages: [], closed: [] };
+  const events: Events = { messages: [], invalid: [], closed: [] };
   const transport = new WsTransport({
     protocol,
     host: '127.0.0.1',
@@ -54,13 +56,17 @@ describe.each([
   beforeEach(() => {
     events.messages.length = 0;
     events.closed.length = 0;
+    events.invalid.length = 0;
   });
 
   it('negotiates "sip", delivers messages and answers on the same connection as text frames', async () => {
     const client = await connect(url, ['sip'], certificate?.cert);
     expect(client.protocol).toBe('sip');
-    client.send('REGISTER sip:x SIP/2.0\r\n\r\n');
-    await waitFor(() => events.messages.length === 1);
+    client.send(optionsRequest('z9hG4bK-w1', 'WS', 'hi'));
+    client.send('garbage');
+    await waitFor(() => events.messages.length === 1 && events.invalid.length === 1);
+    expect(events.messages[0].data).toBe('hi');
+    expect(events.invalid).toEqual(['SIP_TRUNCATED']);
     const { flow } = events.messages[0];
     expect(flow.id).toMatch(new RegExp(`^${protocol}:\\d+$`));
     expect(flow.reliable).toBe(true);

@@ -3,7 +3,9 @@ import { createServer as createHttpServer, IncomingMessage, Server as HttpServer
 import { createServer as createHttpsServer } from 'node:https';
 import { SecureContextOptions } from 'node:tls';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
+import { resolveLimits, SipParseLimits } from '../message';
 import { TransportAddress } from './address';
+import { deliverDatagram } from './datagram';
 import { ConnectionFlow, ConnectionTable, socketAddress } from './connection-flow';
 import { applyMaxConnections, ConnectionLimits, watchIdle } from './connection-limits';
 import { Flow, Transport, TransportHandlers } from './flow';
@@ -12,8 +14,6 @@ import { TransportError } from './transport-error';
 
 /** The WebSocket subprotocol for SIP (RFC 7118 §4.1). */
 export const SIP_WS_SUBPROTOCOL = 'sip';
-/** Largest SIP message accepted in one WebSocket message. */
-export const DEFAULT_WS_MAX_MESSAGE_BYTES = 64 * 1024;
 
 export interface WsTransportOptions {
   protocol: 'ws' | 'wss';
@@ -22,7 +22,7 @@ export interface WsTransportOptions {
   /** Certificate and key; required for wss. */
   tls?: SecureContextOptions;
   limits?: ConnectionLimits;
-  maxMessageBytes?: number;
+  parseLimits?: Partial<SipParseLimits>;
 }
 
 function offersSipSubprotocol(request: IncomingMessage): boolean {
@@ -55,7 +55,7 @@ export class WsTransport implements Transport {
     applyMaxConnections(server, this.options.limits ?? {});
     const wss = new WebSocketServer({
       server,
-      maxPayload: this.options.maxMessageBytes ?? DEFAULT_WS_MAX_MESSAGE_BYTES,
+      maxPayload: resolveLimits(this.options.parseLimits).maxMessageBytes,
       // RFC 7118 §4.1: only connections that negotiate the "sip" subprotocol are SIP flows.
       verifyClient: (info: { req: IncomingMessage }) => offersSipSubprotocol(info.req),
       handleProtocols: (protocols: Set<string>) =>
@@ -102,7 +102,7 @@ export class WsTransport implements Transport {
     );
     this.connections.add(flow, () => socket.terminate());
     watchIdle(raw, this.options.limits ?? {}, () => socket.terminate());
-    socket.on('message', (data) => handlers.message(toBuffer(data), flow));
+    socket.on('message', (data) => deliverDatagram(toBuffer(data), flow, handlers, this.options.parseLimits));
     socket.on('error', (cause) =>
       handlers.error(new TransportError('socket-error', `websocket ${flow.id}`, { cause }), flow),
     );
