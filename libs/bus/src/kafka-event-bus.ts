@@ -28,6 +28,11 @@ export const KAFKA_JOIN_TIMEOUT_MS = 30_000;
 export const KAFKA_CONNECTION_TIMEOUT_MS = 1_000;
 /** Periodic commit of handled offsets (besides the commit at the end of each fetched batch). */
 export const KAFKA_AUTO_COMMIT_INTERVAL_MS = 1_000;
+/**
+ * Longest an idle fetch waits on the broker. Stopping a consumer waits for its fetch, so this
+ * bounds shutdown; records still arrive at once (the broker answers as soon as it has one).
+ */
+export const KAFKA_FETCH_MAX_WAIT_MS = 500;
 
 export type BusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -125,6 +130,7 @@ export class KafkaEventBus implements EventBus {
     const consumer = this.kafka.consumer({
       groupId: subscription.groupId,
       allowAutoTopicCreation: true,
+      maxWaitTimeInMs: KAFKA_FETCH_MAX_WAIT_MS,
     });
     const active: ActiveConsumer = { consumer, abort: new AbortController() };
     this.consumers.add(active);

@@ -1,0 +1,106 @@
+import { ALL_CONFIG_KEYS, ConfigError, loadConfig, variableOf } from './herald-config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults in embedded mode', () => {
+    const config = loadConfig(undefined, {});
+    expect(config).toMatchObject({
+      domain: 'herald.local',
+      mode: 'embedded',
+      kafkaClientId: 'herald',
+      sipBind: '127.0.0.1',
+      sipUdpPort: 5060,
+      sipTcpPort: 5060,
+      sipTlsPort: 5061,
+      sipWsPort: 8080,
+      sipWssPort: 8443,
+      minExpires: 60,
+      maxExpires: 3600,
+      maxBodyBytes: 8192,
+      httpPort: 8090,
+      logLevel: 'info',
+    });
+    expect(config.kafkaBrokers).toBeUndefined();
+    expect(config.nonceSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('parses variables into typed values', () => {
+    const config = loadConfig(['kafkaBrokers', 'sipUdpPort', 'databaseUrl'], {
+      HERALD_MODE: 'distributed',
+      KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
+      HERALD_SIP_UDP_PORT: '15060',
+      DATABASE_URL: 'postgres://herald@127.0.0.1:5432/herald',
+    });
+    expect(config).toEqual({
+      mode: 'distributed',
+      kafkaBrokers: ['127.0.0.1:9092', '127.0.0.1:9093'],
+      sipUdpPort: 15060,
+      databaseUrl: 'postgres://herald@127.0.0.1:5432/herald',
+    });
+  });
+
+  it('lists every bad variable in one error', () => {
+    const env = {
+      HERALD_MODE: 'clustered',
+      HERALD_SIP_UDP_PORT: '70000',
+      HERALD_MAX_BODY_BYTES: 'big',
+      KAFKA_BROKERS: 'no-port',
+    };
+    let thrown: unknown;
+    try {
+      loadConfig(undefined, env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const configError = thrown as ConfigError;
+    expect(configError.code).toBe('CONFIG_INVALID');
+    expect(configError.problems.map((problem) => problem.variable).sort()).toEqual([
+      'HERALD_MAX_BODY_BYTES',
+      'HERALD_MODE',
+      'HERALD_SIP_UDP_PORT',
+      'KAFKA_BROKERS',
+    ]);
+    expect(configError.message).toContain('HERALD_SIP_UDP_PORT');
+  });
+
+  it('requires Kafka, PostgreSQL and the nonce secret in distributed mode, only where picked', () => {
+    expect(() =>
+      loadConfig(['kafkaBrokers', 'databaseUrl', 'nonceSecret'], { HERALD_MODE: 'distributed' }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          { variable: 'KAFKA_BROKERS', message: 'required when HERALD_MODE=distributed' },
+          { variable: 'DATABASE_URL', message: 'required when HERALD_MODE=distributed' },
+          { variable: 'HERALD_NONCE_SECRET', message: 'required when HERALD_MODE=distributed' },
+        ],
+      }),
+    );
+    expect(loadConfig(['domain'], { HERALD_MODE: 'distributed' })).toEqual({
+      mode: 'distributed',
+      domain: 'herald.local',
+    });
+  });
+
+  it('ignores a bad variable the app did not pick', () => {
+    expect(loadConfig(['domain'], { HERALD_SIP_UDP_PORT: 'x' })).toEqual({
+      mode: 'embedded',
+      domain: 'herald.local',
+    });
+  });
+
+  it('rejects a minimum expiry above the maximum', () => {
+    expect(() =>
+      loadConfig(['minExpires', 'maxExpires'], { HERALD_MIN_EXPIRES: '600', HERALD_MAX_EXPIRES: '300' }),
+    ).toThrow(/HERALD_MIN_EXPIRES: must not exceed HERALD_MAX_EXPIRES/);
+  });
+
+  it('has every variable documented in docs/configuration.md', () => {
+    const docs = readFileSync(join(__dirname, '../../../docs/configuration.md'), 'utf8');
+    const undocumented = ALL_CONFIG_KEYS.map(variableOf).filter(
+      (variable) => !docs.includes(`\`${variable}\``),
+    );
+    expect(undocumented).toEqual([]);
+  });
+});

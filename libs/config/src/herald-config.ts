@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Herald's settings, one environment variable each (the table in docs/configuration.md).
+ * An app loads only the settings it uses (`loadConfig(['domain', 'sipPorts', ...])`), so a
+ * variable that app ignores can never stop it; every bad variable is reported at once.
+ */
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInteger = z.coerce.number().int().positive();
+const brokerList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter((broker) => broker !== ''),
+  )
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1));
+
+/** The embedded default runs everything in one process; distributed is the Kafka deployment. */
+export const HERALD_MODES = ['embedded', 'distributed'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
+const SETTINGS = {
+  domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
+  mode: { variable: 'HERALD_MODE', schema: z.enum(HERALD_MODES).default('embedded') },
+  edgeId: { variable: 'HERALD_EDGE_ID', schema: z.string().min(1).default(hostname()) },
+  kafkaBrokers: { variable: 'KAFKA_BROKERS', schema: brokerList.optional() },
+  kafkaClientId: { variable: 'KAFKA_CLIENT_ID', schema: z.string().min(1).default('herald') },
+  databaseUrl: {
+    variable: 'DATABASE_URL',
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional(),
+  },
+  databasePoolSize: { variable: 'DATABASE_POOL_SIZE', schema: positiveInteger.default(10) },
+  sipBind: { variable: 'HERALD_SIP_BIND', schema: z.string().min(1).default('127.0.0.1') },
+  sipUdpPort: { variable: 'HERALD_SIP_UDP_PORT', schema: port.default(5060) },
+  sipTcpPort: { variable: 'HERALD_SIP_TCP_PORT', schema: port.default(5060) },
+  sipTlsPort: { variable: 'HERALD_SIP_TLS_PORT', schema: port.default(5061) },
+  sipWsPort: { variable: 'HERALD_SIP_WS_PORT', schema: port.default(8080) },
+  sipWssPort: { variable: 'HERALD_SIP_WSS_PORT', schema: port.default(8443) },
+  nonceSecret: { variable: 'HERALD_NONCE_SECRET', schema: z.string().min(16).optional() },
+  adminToken: { variable: 'HERALD_ADMIN_TOKEN', schema: z.string().min(16).optional() },
+  minExpires: { variable: 'HERALD_MIN_EXPIRES', schema: positiveInteger.default(60) },
+  maxExpires: { variable: 'HERALD_MAX_EXPIRES', schema: positiveInteger.default(3600) },
+  maxBodyBytes: { variable: 'HERALD_MAX_BODY_BYTES', schema: positiveInteger.default(8192) },
+  httpPort: { variable: 'HERALD_HTTP_PORT', schema: port.default(8090) },
+  logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type ConfigKey = keyof Settings;
+
+/** Settings that distributed mode needs and the embedded default does without. */
+const REQUIRED_WHEN_DISTRIBUTED: ReadonlyArray<ConfigKey> = ['kafkaBrokers', 'databaseUrl', 'nonceSecret'];
+
+/** nonceSecret is always set in embedded mode (random per process when the variable is unset). */
+export type HeraldConfig = { [K in ConfigKey]: z.output<Settings[K]['schema']> };
+
+export const ALL_CONFIG_KEYS = Object.keys(SETTINGS) as ConfigKey[];
+
+/** The environment variable behind a setting, for messages and docs. */
+export function variableOf(key: ConfigKey): string {
+  return SETTINGS[key].variable;
+}
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: ReadonlyArray<ConfigProblem>) {
+    super(
+      `invalid configuration:\n${problems.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the settings `keys` (default: all) from `env`. Empty variables count as
+ * unset. Throws ConfigError listing every bad variable.
+ */
+export function loadConfig<K extends ConfigKey>(
+  keys: ReadonlyArray<K> = ALL_CONFIG_KEYS as K[],
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<HeraldConfig, K | 'mode'> {
+  const wanted = new Set<ConfigKey>([...keys, 'mode']);
+  const problems: ConfigProblem[] = [];
+  const values: Partial<Record<ConfigKey, unknown>> = {};
+  for (const key of wanted) {
+    const { variable, schema } = SETTINGS[key];
+    const raw = env[variable];
+    const result = (schema as z.ZodType).safeParse(raw === undefined || raw.trim() === '' ? undefined : raw);
+    if (result.success) {
+      values[key] = result.data;
+    } else {
+      problems.push({ variable, message: result.error.issues.map((issue) => issue.message).join('; ') });
+    }
+  }
+  if (values.mode === 'distributed') {
+    for (const key of REQUIRED_WHEN_DISTRIBUTED) {
+      if (
+        wanted.has(key) &&
+        values[key] === undefined &&
+        !problems.some((p) => p.variable === variableOf(key))
+      ) {
+        problems.push({ variable: variableOf(key), message: 'required when HERALD_MODE=distributed' });
+      }
+    }
+  }
+  if (wanted.has('nonceSecret') && values.mode === 'embedded' && values.nonceSecret === undefined) {
+    // One process verifies its own nonces, so a secret that dies with it is enough.
+    values.nonceSecret = randomBytes(32).toString('base64url');
+  }
+  if (
+    typeof values.minExpires === 'number' &&
+    typeof values.maxExpires === 'number' &&
+    values.minExpires > values.maxExpires
+  ) {
+    problems.push({ variable: 'HERALD_MIN_EXPIRES', message: 'must not exceed HERALD_MAX_EXPIRES' });
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return values as Pick<HeraldConfig, K | 'mode'>;
+}
