@@ -31,8 +31,6 @@ export interface PresenceRepository {
    */
   lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence>;
   saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void>;
-  /** Aggregates of several users in one query; users never seen are absent. */
-  aggregatesOf(tx: Transaction, aors: readonly string[]): Promise<ReadonlyMap<string, AggregatePresence>>;
   devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]>;
   saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void>;
   deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void>;

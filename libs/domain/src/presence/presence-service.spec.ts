@@ -74,11 +74,6 @@ class MemoryStore implements RosterRepository, PresenceRepository {
   async saveAggregate(_tx: Transaction, user: string, aggregate: AggregatePresence) {
     this.aggregates.set(user, aggregate);
   }
-  async aggregatesOf(_tx: Transaction, aors: readonly string[]) {
-    return new Map(
-      aors.flatMap((a) => (this.aggregates.has(a) ? [[a, this.aggregates.get(a)!] as const] : [])),
-    );
-  }
   async devicesOf(_tx: Transaction, user: string) {
     return [...(this.devices.get(user)?.values() ?? [])];
   }
@@ -210,10 +205,11 @@ describe('PresenceService roster commands', () => {
       buddyAor: ALICE,
       state: 'pending-in',
     });
+    // Pushes to others go out inside the transaction, the result after commit.
     expect(bus.pushes()).toEqual([
-      ['alice-1', expect.objectContaining({ type: 'roster.add.result', re: 'c-1', ok: true })],
       ['bob-1', expect.objectContaining({ type: 'buddy.request', from: ALICE })],
       ['bob-2', expect.objectContaining({ type: 'buddy.request', from: ALICE })],
+      ['alice-1', expect.objectContaining({ type: 'roster.add.result', re: 'c-1', ok: true })],
     ]);
   });
 
@@ -269,16 +265,16 @@ describe('PresenceService roster commands', () => {
     expect(store.entries.get(`${ALICE} ${BOB}`)?.state).toBe('both');
     expect(store.entries.get(`${BOB} ${ALICE}`)?.state).toBe('both');
     expect(types(bus.pushes())).toEqual([
-      ['bob-1', 'buddy.answer.result'],
       ['bob-1', 'roster'],
       ['bob-2', 'roster'],
       ['alice-1', 'roster'],
       ['bob-1', 'presence'],
       ['bob-2', 'presence'],
       ['alice-1', 'presence'],
+      ['bob-1', 'buddy.answer.result'],
     ]);
-    expect(bus.pushes()[4][1]).toMatchObject({ uri: ALICE, status: 'busy', note: 'call' });
-    expect(bus.pushes()[6][1]).toMatchObject({ uri: BOB, status: 'offline' });
+    expect(bus.pushes()[3][1]).toMatchObject({ uri: ALICE, status: 'busy', note: 'call' });
+    expect(bus.pushes()[5][1]).toMatchObject({ uri: BOB, status: 'offline' });
   });
 
   it('on refuse removes both entries', async () => {

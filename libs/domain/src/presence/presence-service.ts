@@ -65,9 +65,19 @@ interface Executed {
   followUps: PushRequest[];
 }
 
-/** The error code raised when a stored result cannot be re-sent. */
+/** A stored result that is not a result push cannot be re-sent. */
 export class StoredResultError extends Error {
   readonly code = 'PRESENCE_STORED_RESULT_INVALID';
+}
+
+function storedResultOf(commandId: string, stored: unknown): ResultPush {
+  const parsed = ResultPushSchema.safeParse(stored);
+  if (!parsed.success) {
+    throw new StoredResultError(`stored result of ${commandId} is not a result push`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
 }
 
 /**
@@ -93,14 +103,13 @@ export class PresenceService {
     }
     const aor = normalizeAor(event.aor);
     const replies = this.gatewayFor(new CommandSenderDirectory(this.deps.directory, event));
-    const reply = (result: ResultPush, followUps: PushRequest[] = []) =>
+    const reply = (result: ResultPush) =>
       replies.send([
         {
           origin: 'presence',
           target: { kind: 'device', aor: event.aor, deviceId: event.deviceId },
           push: result,
         },
-        ...followUps,
       ]);
     const parsed = parseCommandObject(envelope);
     if (parsed.kind !== 'command') {
@@ -124,20 +133,17 @@ export class PresenceService {
       { service: PRESENCE_SERVICE, aor, commandId: command.id },
       async (tx) => {
         const { result, followUps } = await this.execute(tx, aor, command, event);
-        // Published before commit: a broker failure rolls the command back and it is retried.
-        await reply(result, followUps);
+        // Pushes to others go out before commit: a broker failure rolls the command back and it
+        // is retried whole, instead of a committed change never reaching anyone.
+        if (followUps.length > 0) {
+          await this.pushes.send(followUps);
+        }
         return result;
       },
     );
-    if (outcome.duplicate) {
-      const stored = ResultPushSchema.safeParse(outcome.storedResult);
-      if (!stored.success) {
-        throw new StoredResultError(`stored result of ${command.id} is not a result push`, {
-          cause: stored.error,
-        });
-      }
-      await reply(stored.data);
-    }
+    // The result goes out after commit, so a client that reads after it sees the effect; if the
+    // publish fails the record is retried and the duplicate re-sends the stored result.
+    await reply(outcome.duplicate ? storedResultOf(command.id, outcome.storedResult) : outcome.result);
   }
 
   /** A device logged in: its status counts, and it gets roster, buddies' presence, requests. */

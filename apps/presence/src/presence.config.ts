@@ -1,0 +1,24 @@
+import type { EventBus } from '#herald/bus';
+import type { DataSource } from 'typeorm';
+
+/** The consumer group of every presence replica (architecture.md, Topics). */
+export const PRESENCE_CONSUMER_GROUP = 'herald-presence';
+
+/** What presence needs of Herald's configuration. */
+export interface PresenceConfig {
+  /** Kafka consumer group; tests on a shared broker give each run its own. */
+  consumerGroup: string;
+}
+
+export const DEFAULT_PRESENCE_CONFIG: PresenceConfig = { consumerGroup: PRESENCE_CONSUMER_GROUP };
+
+/**
+ * Everything the module is given rather than builds: main.ts passes Kafka and its own DataSource,
+ * the embedded app the in-process bus and the DataSource it shares with the other services.
+ */
+export interface PresenceServiceDeps {
+  bus: EventBus;
+  /** Initialized; migrations are run by the migration job, not by this module. */
+  dataSource: DataSource;
+  config: PresenceConfig;
+}

@@ -1,0 +1,22 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { PresenceServiceDeps } from './presence.config';
+import { PresenceConsumer } from './presence.consumer';
+import { createPresenceService } from './presence.services';
+import { PRESENCE_BUS, PRESENCE_CONFIG, PRESENCE_SERVICE_TOKEN } from './presence.tokens';
+
+/** The presence service: rosters, buddy requests, per-device status, aggregate presence, fan-out. */
+@Module({})
+export class PresenceModule {
+  static register(deps: PresenceServiceDeps): DynamicModule {
+    return {
+      module: PresenceModule,
+      providers: [
+        { provide: PRESENCE_BUS, useValue: deps.bus },
+        { provide: PRESENCE_CONFIG, useValue: deps.config },
+        { provide: PRESENCE_SERVICE_TOKEN, useValue: createPresenceService(deps.bus, deps.dataSource) },
+        PresenceConsumer,
+      ],
+      exports: [PRESENCE_SERVICE_TOKEN],
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import type { ConsumedRecord } from '#herald/bus';
+import { deviceUnregisteredV1, sessionStartedV1, SIP_COMMAND_RECEIVED_V1 } from '#herald/contracts';
+import { type PresenceEventHandlers, PresenceRecordHandler } from './presence.records';
+
+const ALICE = 'sip:alice@herald.example';
+
+function consumed(record: { topic: string; key: string; value: Buffer }): ConsumedRecord {
+  return { ...record, headers: {}, partition: 0, offset: '7' };
+}
+
+function setUp() {
+  const calls: Array<[string, unknown]> = [];
+  const record = (name: string) => async (event: unknown) => {
+    calls.push([name, event]);
+  };
+  const handlers: PresenceEventHandlers = {
+    handleCommand: record('handleCommand'),
+    sessionStarted: record('sessionStarted'),
+    sessionEnded: record('sessionEnded'),
+    deviceRegistered: record('deviceRegistered'),
+    deviceUnregistered: record('deviceUnregistered'),
+  };
+  const errors: string[] = [];
+  const logger = { error: (m: string) => errors.push(m), log: () => {}, warn: () => {} };
+  return { calls, errors, handler: new PresenceRecordHandler(handlers, logger) };
+}
+
+describe('PresenceRecordHandler', () => {
+  it('decodes each topic with its contract and awaits the matching domain call', async () => {
+    const { calls, handler } = setUp();
+    const started = sessionStartedV1.build({ aor: ALICE, deviceId: 'd1', carrier: 'INFO', status: 'away' });
+    const gone = deviceUnregisteredV1.build({ aor: ALICE, deviceId: 'd1', reason: 'expired' });
+
+    await handler.handle(consumed(sessionStartedV1.record(started)));
+    await handler.handle(consumed(deviceUnregisteredV1.record(gone)));
+
+    expect(calls).toEqual([
+      ['sessionStarted', started],
+      ['deviceUnregistered', gone],
+    ]);
+  });
+
+  it('logs and skips a record that breaks its contract (a retry could never fix it)', async () => {
+    const { calls, errors, handler } = setUp();
+    await handler.handle(
+      consumed({ topic: SIP_COMMAND_RECEIVED_V1, key: ALICE, value: Buffer.from('{"v":1}') }),
+    );
+    expect(calls).toEqual([]);
+    expect(errors).toEqual([expect.stringContaining('CONTRACT_INVALID_PAYLOAD')]);
+  });
+
+  it('propagates a domain failure so the record is retried', async () => {
+    const { handler } = setUp();
+    const failure = new Error('database down');
+    const failing = new PresenceRecordHandler(
+      {
+        handleCommand: () => Promise.reject(failure),
+        sessionStarted: () => Promise.reject(failure),
+        sessionEnded: () => Promise.reject(failure),
+        deviceRegistered: () => Promise.reject(failure),
+        deviceUnregistered: () => Promise.reject(failure),
+      },
+      { error: () => {}, log: () => {}, warn: () => {} },
+    );
+    const started = sessionStartedV1.build({ aor: ALICE, deviceId: 'd1', carrier: 'INFO', status: 'online' });
+    await expect(failing.handle(consumed(sessionStartedV1.record(started)))).rejects.toBe(failure);
+    await expect(
+      handler.handle(consumed({ topic: 'other.v1', key: ALICE, value: Buffer.from('{}') })),
+    ).rejects.toMatchObject({
+      code: 'PRESENCE_UNEXPECTED_TOPIC',
+    });
+  });
+});

@@ -1,0 +1,24 @@
+import type { EventBus } from '#herald/bus';
+import { PresenceService } from '#herald/domain';
+import {
+  SqlAccountDirectory,
+  SqlDeviceDirectory,
+  TypeOrmIdempotencyStore,
+  TypeOrmPresenceRepository,
+  TypeOrmRosterRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+
+/** Wires the presence domain service to the persistence adapters and the bus. */
+export function createPresenceService(bus: EventBus, dataSource: DataSource): PresenceService {
+  return new PresenceService({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    idempotency: new TypeOrmIdempotencyStore(),
+    rosters: new TypeOrmRosterRepository(),
+    presence: new TypeOrmPresenceRepository(),
+    accounts: new SqlAccountDirectory(dataSource),
+    directory: new SqlDeviceDirectory(dataSource),
+    bus,
+  });
+}

@@ -1,0 +1,4 @@
+/** Injection tokens of PresenceModule.register's dependencies. */
+export const PRESENCE_BUS = Symbol('PRESENCE_BUS');
+export const PRESENCE_CONFIG = Symbol('PRESENCE_CONFIG');
+export const PRESENCE_SERVICE_TOKEN = Symbol('PRESENCE_SERVICE');

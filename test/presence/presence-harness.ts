@@ -1,0 +1,218 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
+import {
+  commandReceivedV1,
+  edgeOutboundTopic,
+  edgeOutboundV1,
+  PRESENCE_STATUS_CHANGED_V1,
+  type DeviceStatus,
+  sessionStartedV1,
+  type StatusChangedV1,
+  statusChangedV1,
+} from '#herald/contracts';
+import type { Transaction } from '#herald/domain';
+import {
+  createDataSource,
+  runMigrations,
+  TypeOrmAccountRepository,
+  TypeOrmRegistrationRepository,
+  TypeOrmSessionRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+import { DEFAULT_PRESENCE_CONFIG } from '../../apps/presence/src/presence.config';
+import { PresenceModule } from '../../apps/presence/src/presence.module';
+import { createTestDatabase } from '../support/database';
+
+export const DOMAIN = 'herald.example';
+const EDGE_ID = 'edge-0';
+/** How long a test waits for presence to react before it fails. */
+const REACTION_TIMEOUT_MS = 10_000;
+const POLL_INTERVAL_MS = 20;
+/** How long a test waits to be sure that nothing more arrives. */
+export const QUIET_PERIOD_MS = 300;
+
+export interface Pushed {
+  aor: string;
+  deviceId: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * PresenceModule as in production (Nest, real PostgreSQL with the migrations) on the in-process
+ * bus. The test plays the edge (reads push.requested) and auth (accounts, registrations and
+ * sessions rows written with auth's repositories, session and device events).
+ */
+export class PresenceHarness {
+  private users = 0;
+  private commands = 0;
+
+  private constructor(
+    /** Every push.requested the edge got, in order. */
+    readonly pushes: Pushed[],
+    readonly statusChanges: StatusChangedV1[],
+    readonly dataSource: DataSource,
+    private readonly bus: InProcessEventBus,
+    private readonly app: INestApplicationContext,
+    private readonly observer: SubscriptionHandle,
+  ) {}
+
+  static async start(): Promise<PresenceHarness> {
+    const dataSource = createDataSource({ url: await createTestDatabase('presence') });
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    const bus = new InProcessEventBus();
+    const app = await NestFactory.createApplicationContext(
+      PresenceModule.register({ bus, dataSource, config: DEFAULT_PRESENCE_CONFIG }),
+      { logger: ['error', 'warn'] },
+    );
+    await app.init();
+    const pushes: Pushed[] = [];
+    const statusChanges: StatusChangedV1[] = [];
+    const observer = await bus.subscribe({
+      groupId: 'test-observer',
+      topics: [edgeOutboundTopic(EDGE_ID), PRESENCE_STATUS_CHANGED_V1],
+      handler: async (record) => {
+        if (record.topic === PRESENCE_STATUS_CHANGED_V1) {
+          statusChanges.push(statusChangedV1.decode(record.value));
+          return;
+        }
+        const event = edgeOutboundV1.decode(record.value);
+        if (event.type === 'push.requested') {
+          pushes.push({ aor: event.aor, deviceId: event.deviceId, body: JSON.parse(event.body) });
+        }
+      },
+    });
+    return new PresenceHarness(pushes, statusChanges, dataSource, bus, app, observer);
+  }
+
+  async stop(): Promise<void> {
+    await this.observer.stop();
+    await this.app.close();
+    await this.bus.close();
+    await this.dataSource.destroy();
+  }
+
+  /** A fresh user with an account (names are made unique per test). */
+  async user(name: string): Promise<string> {
+    const aor = `sip:${name}${++this.users}@${DOMAIN}`;
+    const now = new Date();
+    await new TypeOrmUnitOfWork(this.dataSource).run((tx) =>
+      new TypeOrmAccountRepository().insert(tx, {
+        username: aor.slice(4, aor.indexOf('@')),
+        aor,
+        realm: DOMAIN,
+        ha1: { 'SHA-256': 'x', MD5: 'x' },
+        disabled: false,
+        profile: { settings: {} },
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
+    return aor;
+  }
+
+  /** A registered device; with a status it is also logged in and auth's session-started is published. */
+  async device(aor: string, deviceId: string, status?: DeviceStatus, note?: string): Promise<void> {
+    await new TypeOrmUnitOfWork(this.dataSource).run(async (tx: Transaction) => {
+      await new TypeOrmRegistrationRepository().save(tx, {
+        aor,
+        deviceId,
+        contact: `sip:${deviceId}@127.0.0.1:5070`,
+        edgeId: EDGE_ID,
+        flowId: `tcp:${deviceId}`,
+        transport: 'tcp',
+        source: { address: '127.0.0.1', port: 5070 },
+        callId: `reg-${deviceId}`,
+        cseq: 1,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      if (status !== undefined) {
+        await new TypeOrmSessionRepository().save(tx, {
+          aor,
+          deviceId,
+          carrier: 'INFO',
+          status,
+          startedAt: new Date(),
+        });
+      }
+    });
+    if (status !== undefined) {
+      const before = this.pushesTo(deviceId).length;
+      await this.bus.publish([
+        sessionStartedV1.record(
+          sessionStartedV1.build({
+            aor,
+            deviceId,
+            carrier: 'INFO',
+            status,
+            ...(note === undefined ? {} : { note }),
+          }),
+        ),
+      ]);
+      // Topics are consumed concurrently: wait for the login snapshot so later commands come after it.
+      await this.waitFor(() =>
+        this.pushesTo(deviceId)
+          .slice(before)
+          .find((body) => body['type'] === 'roster'),
+      );
+    }
+  }
+
+  /** What the edge publishes for a command; returns the command id. */
+  async command(aor: string, deviceId: string, fields: Record<string, unknown>, id = `c-${++this.commands}`) {
+    const now = new Date().toISOString();
+    await this.bus.publish([
+      commandReceivedV1.record(
+        commandReceivedV1.build({
+          edgeId: EDGE_ID,
+          flowId: `tcp:${deviceId}`,
+          deviceId,
+          contact: `sip:${deviceId}@127.0.0.1:5070`,
+          aor,
+          carrier: 'INFO',
+          callId: `call-${id}`,
+          receivedAt: now,
+          envelope: { v: 1, id, type: String(fields['type']), ...fields },
+        }),
+      ),
+    ]);
+    return id;
+  }
+
+  /** Sends a command and waits for its result on the sending device. */
+  async commandResult(aor: string, deviceId: string, fields: Record<string, unknown>, id?: string) {
+    const sent = await this.command(aor, deviceId, fields, id);
+    const before = this.resultsFor(deviceId, sent).length;
+    return this.waitFor(() => {
+      const results = this.resultsFor(deviceId, sent);
+      return results.length > before ? results.at(-1) : undefined;
+    });
+  }
+
+  resultsFor(deviceId: string, commandId: string): Array<Record<string, unknown>> {
+    return this.pushesTo(deviceId).filter((body) => body['re'] === commandId);
+  }
+
+  pushesTo(deviceId: string): Array<Record<string, unknown>> {
+    return this.pushes.filter((p) => p.deviceId === deviceId).map((p) => p.body);
+  }
+
+  async waitFor<T>(probe: () => T | undefined): Promise<T> {
+    const deadline = Date.now() + REACTION_TIMEOUT_MS;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`condition not met within ${REACTION_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
+  async rosterRows(owner: string): Promise<Array<{ buddy_aor: string; state: string }>> {
+    return this.dataSource.query(
+      `SELECT buddy_aor, state FROM roster_entries WHERE owner_aor = $1 ORDER BY buddy_aor`,
+      [owner],
+    );
+  }
+}

@@ -1,0 +1,213 @@
+import { PresenceHarness, QUIET_PERIOD_MS } from './presence-harness';
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, QUIET_PERIOD_MS));
+const types = (bodies: Array<Record<string, unknown>>) => bodies.map((b) => b['type']);
+
+describe('presence service (Nest module, real PostgreSQL, in-process bus)', () => {
+  let h: PresenceHarness;
+
+  beforeAll(async () => {
+    h = await PresenceHarness.start();
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  /** Two users with logged-in devices who are accepted buddies. */
+  async function buddies(a: string, aDevice: string, b: string, bDevice: string) {
+    expect(await h.commandResult(a, aDevice, { type: 'roster.add', uri: b })).toMatchObject({ ok: true });
+    expect(await h.commandResult(b, bDevice, { type: 'buddy.answer', from: a, accept: true })).toMatchObject({
+      ok: true,
+    });
+  }
+
+  it('adds, requests and accepts: both entries both, rosters and presence pushed both ways', async () => {
+    const alice = await h.user('alice');
+    const bob = await h.user('bob');
+    await h.device(alice, 'alice-desk', 'busy', 'in a call');
+    await h.device(bob, 'bob-desk', 'online');
+    await h.device(bob, 'bob-phone', 'online');
+
+    const added = await h.commandResult(alice, 'alice-desk', { type: 'roster.add', uri: bob, name: 'Bob' });
+    expect(added).toMatchObject({ type: 'roster.add.result', ok: true });
+    for (const device of ['bob-desk', 'bob-phone']) {
+      await h.waitFor(() =>
+        h.pushesTo(device).find((b) => b['type'] === 'buddy.request' && b['from'] === alice),
+      );
+    }
+    expect(await h.rosterRows(alice)).toEqual([{ buddy_aor: bob, state: 'pending-out' }]);
+    expect(await h.rosterRows(bob)).toEqual([{ buddy_aor: alice, state: 'pending-in' }]);
+
+    const answered = await h.commandResult(bob, 'bob-phone', {
+      type: 'buddy.answer',
+      from: alice,
+      accept: true,
+    });
+    expect(answered).toMatchObject({ type: 'buddy.answer.result', ok: true });
+    const aliceSeesBob = await h.waitFor(() =>
+      h.pushesTo('alice-desk').find((b) => b['type'] === 'presence' && b['uri'] === bob),
+    );
+    expect(aliceSeesBob).toMatchObject({ status: 'online' });
+    const bobSeesAlice = await h.waitFor(() =>
+      h.pushesTo('bob-desk').find((b) => b['type'] === 'presence' && b['uri'] === alice),
+    );
+    expect(bobSeesAlice).toMatchObject({ status: 'busy', note: 'in a call' });
+    const rosters = (device: string) => h.pushesTo(device).filter((b) => b['type'] === 'roster');
+    expect(rosters('alice-desk').at(-1)).toEqual({
+      v: 1,
+      id: expect.any(String),
+      type: 'roster',
+      buddies: [{ uri: bob, name: 'Bob', state: 'both', status: 'online' }],
+    });
+    expect(rosters('bob-phone').at(-1)).toMatchObject({
+      buddies: [{ uri: alice, state: 'both', status: 'busy', note: 'in a call' }],
+    });
+    expect(await h.rosterRows(alice)).toEqual([{ buddy_aor: bob, state: 'both' }]);
+    expect(await h.rosterRows(bob)).toEqual([{ buddy_aor: alice, state: 'both' }]);
+  });
+
+  it('refuses a request: both entries are removed', async () => {
+    const carol = await h.user('carol');
+    const dave = await h.user('dave');
+    await h.device(carol, 'carol-1', 'online');
+    await h.device(dave, 'dave-1', 'online');
+    await h.commandResult(carol, 'carol-1', { type: 'roster.add', uri: dave });
+
+    expect(
+      await h.commandResult(dave, 'dave-1', { type: 'buddy.answer', from: carol, accept: false }),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect(await h.rosterRows(carol)).toEqual([]);
+    expect(await h.rosterRows(dave)).toEqual([]);
+  });
+
+  it('answers not-found, not-allowed and conflict', async () => {
+    const erin = await h.user('erin');
+    const frank = await h.user('frank');
+    await h.device(erin, 'erin-1', 'online');
+    const error = (code: string) => ({ ok: false, error: expect.objectContaining({ code }) });
+
+    expect(
+      await h.commandResult(erin, 'erin-1', { type: 'roster.add', uri: `sip:nobody@herald.example` }),
+    ).toMatchObject(error('not-found'));
+    expect(await h.commandResult(erin, 'erin-1', { type: 'roster.add', uri: erin })).toMatchObject(
+      error('not-allowed'),
+    );
+    await h.commandResult(erin, 'erin-1', { type: 'roster.add', uri: frank });
+    expect(await h.commandResult(erin, 'erin-1', { type: 'roster.add', uri: frank })).toMatchObject(
+      error('conflict'),
+    );
+    expect(
+      await h.commandResult(erin, 'erin-1', { type: 'roster.remove', uri: `sip:nobody@herald.example` }),
+    ).toMatchObject(error('not-found'));
+  });
+
+  it('removes both ways: neither sees the other any more', async () => {
+    const gina = await h.user('gina');
+    const hank = await h.user('hank');
+    await h.device(gina, 'gina-1', 'online');
+    await h.device(hank, 'hank-1', 'online');
+    await buddies(gina, 'gina-1', hank, 'hank-1');
+
+    expect(await h.commandResult(hank, 'hank-1', { type: 'roster.remove', uri: gina })).toMatchObject({
+      ok: true,
+    });
+    expect(await h.rosterRows(gina)).toEqual([]);
+    expect(await h.rosterRows(hank)).toEqual([]);
+    await h.waitFor(() =>
+      h.pushesTo('gina-1').find((b) => b['type'] === 'roster' && (b['buddies'] as []).length === 0),
+    );
+
+    const before = h.pushesTo('hank-1').length;
+    await h.commandResult(gina, 'gina-1', { type: 'presence.set', status: 'away' });
+    await settle();
+    expect(h.pushesTo('hank-1').slice(before)).toEqual([]);
+  });
+
+  it('fans a change out to every logged-in device of every watcher, and shows invisible as offline', async () => {
+    const star = await h.user('star');
+    await h.device(star, 'star-1', 'online');
+    const watchers = await Promise.all(['w', 'w', 'w'].map((n) => h.user(n)));
+    const watcherDevices: string[] = [];
+    for (const [i, watcher] of watchers.entries()) {
+      for (const n of [1, 2]) {
+        await h.device(watcher, `w${i}-${n}`, 'online');
+        watcherDevices.push(`w${i}-${n}`);
+      }
+      await buddies(watcher, `w${i}-1`, star, 'star-1');
+    }
+    const stranger = await h.user('stranger');
+    await h.device(stranger, 'stranger-1', 'online');
+    await h.commandResult(stranger, 'stranger-1', { type: 'roster.add', uri: star });
+
+    await h.commandResult(star, 'star-1', { type: 'presence.set', status: 'away', note: 'lunch' });
+    for (const device of watcherDevices) {
+      await h.waitFor(() =>
+        h.pushesTo(device).find((b) => b['type'] === 'presence' && b['status'] === 'away'),
+      );
+    }
+    await h.waitFor(() =>
+      h.statusChanges.find((e) => e.aor === star && e.status === 'away' && e.note === 'lunch'),
+    );
+
+    await h.commandResult(star, 'star-1', { type: 'presence.set', status: 'invisible' });
+    for (const device of watcherDevices) {
+      await h.waitFor(() => h.pushesTo(device).find((b) => b['uri'] === star && b['status'] === 'offline'));
+    }
+    expect(h.pushesTo('stranger-1').filter((b) => b['type'] === 'presence')).toEqual([]);
+  });
+
+  it('gives a device at login its roster, then buddies\u2019 presence, then pending requests', async () => {
+    const ivan = await h.user('ivan');
+    const judy = await h.user('judy');
+    const kim = await h.user('kim');
+    await h.device(ivan, 'ivan-1', 'online');
+    await h.device(judy, 'judy-1', 'busy', 'deadline');
+    await h.device(kim, 'kim-1', 'online');
+    await buddies(judy, 'judy-1', ivan, 'ivan-1');
+    await h.commandResult(kim, 'kim-1', { type: 'roster.add', uri: ivan });
+
+    await h.device(ivan, 'ivan-laptop', 'away');
+    await h.waitFor(() => (h.pushesTo('ivan-laptop').length >= 3 ? true : undefined));
+    await settle();
+    const snapshot = h.pushesTo('ivan-laptop');
+    expect(types(snapshot)).toEqual(['roster', 'presence', 'buddy.request']);
+    expect(snapshot[0]).toMatchObject({
+      buddies: expect.arrayContaining([
+        { uri: judy, state: 'both', status: 'busy', note: 'deadline' },
+        { uri: kim, state: 'pending-in', status: 'offline' },
+      ]),
+    });
+    expect(snapshot[1]).toMatchObject({ uri: judy, status: 'busy', note: 'deadline' });
+    expect(snapshot[2]).toMatchObject({ from: kim });
+  });
+
+  it('processes a command id once: a re-sent roster.add gets the stored result and sends nothing else', async () => {
+    const leo = await h.user('leo');
+    const mia = await h.user('mia');
+    await h.device(leo, 'leo-1', 'online');
+    await h.device(mia, 'mia-1', 'online');
+
+    const first = await h.commandResult(leo, 'leo-1', { type: 'roster.add', uri: mia }, 'same-id');
+    await h.waitFor(() => h.pushesTo('mia-1').find((b) => b['type'] === 'buddy.request'));
+    const again = await h.commandResult(leo, 'leo-1', { type: 'roster.add', uri: mia }, 'same-id');
+    await settle();
+
+    expect(again).toMatchObject({ type: 'roster.add.result', re: 'same-id', ok: true });
+    expect({ ...again, id: undefined }).toEqual({ ...first, id: undefined });
+    expect(h.resultsFor('leo-1', 'same-id')).toHaveLength(2);
+    expect(h.pushesTo('mia-1').filter((b) => b['type'] === 'buddy.request')).toHaveLength(1);
+    expect(await h.rosterRows(leo)).toEqual([{ buddy_aor: mia, state: 'pending-out' }]);
+  });
+
+  it('answers not-logged-in to a registered device without a session', async () => {
+    const ned = await h.user('ned');
+    await h.device(ned, 'ned-softphone');
+    expect(await h.commandResult(ned, 'ned-softphone', { type: 'roster.get' })).toMatchObject({
+      ok: false,
+      error: expect.objectContaining({ code: 'not-logged-in' }),
+    });
+  });
+});
