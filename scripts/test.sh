@@ -80,7 +80,7 @@ else
 fi
 export KAFKA_BROKERS DATABASE_URL
 
-npx jest --selectProjects integration --runInBand --json --outputFile="$results_dir/integration.json" ||
+npx jest --selectProjects integration --runInBand --testTimeout=120000 --json --outputFile="$results_dir/integration.json" ||
   jest_status=$?
 stop_infrastructure
 finish "$jest_status"
