@@ -59,8 +59,9 @@ export class TypeOrmAccountRepository implements AccountRepository {
   }
 
   async delete(tx: Transaction, username: string): Promise<boolean> {
+    // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare DELETE.
     const deleted: unknown[] = await entityManagerOf(tx).query(
-      `DELETE FROM accounts WHERE username = $1 RETURNING 1`,
+      `WITH deleted AS (DELETE FROM accounts WHERE username = $1 RETURNING 1) SELECT * FROM deleted`,
       [username],
     );
     return deleted.length > 0;

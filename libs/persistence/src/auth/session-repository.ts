@@ -46,7 +46,9 @@ export class TypeOrmSessionRepository implements SessionRepository {
 
   async remove(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined> {
     const rows: SessionRow[] = await entityManagerOf(tx).query(
-      `DELETE FROM sessions WHERE aor = $1 AND device_id = $2 RETURNING ${SESSION_COLUMNS}`,
+      // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare DELETE.
+      `WITH ended AS (DELETE FROM sessions WHERE aor = $1 AND device_id = $2 RETURNING ${SESSION_COLUMNS})
+       SELECT * FROM ended`,
       [aor, deviceId],
     );
     return rows.length > 0 ? toSession(rows[0]) : undefined;

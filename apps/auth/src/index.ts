@@ -1,0 +1,5 @@
+export * from './auth.config';
+export * from './auth.module';
+export * from './auth.services';
+export * from './auth.consumer';
+export * from './registration-sweeper';

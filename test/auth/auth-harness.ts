@@ -1,0 +1,217 @@
+import { AuthModule, type AuthConfig, RegistrationSweeper } from '../../apps/auth/src';
+import { InProcessEventBus } from '#herald/bus';
+import {
+  commandReceivedV1,
+  type CommandReceivedV1,
+  registerRequestedV1,
+  type RegisterRequestedV1,
+} from '#herald/contracts';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createTestDatabase } from '../support/database';
+
+export const DOMAIN = 'herald.example';
+export const ADMIN_TOKEN = 'test-admin-token';
+/** Long enough never to fire during a test: the tests sweep explicitly. */
+const MANUAL_SWEEP_INTERVAL_MS = 3_600_000;
+const WAIT_TIMEOUT_MS = 10_000;
+const WAIT_POLL_MS = 20;
+
+/** The auth module on a fresh database of the real PostgreSQL, with the in-process bus. */
+export class AuthHarness {
+  readonly records: Array<{ topic: string; event: Record<string, unknown> }> = [];
+
+  private constructor(
+    readonly app: INestApplication,
+    readonly bus: InProcessEventBus,
+    readonly dataSource: DataSource,
+    readonly databaseUrl: string,
+    readonly baseUrl: string,
+  ) {}
+
+  static async start(config: Partial<AuthConfig> = {}): Promise<AuthHarness> {
+    const databaseUrl = await createTestDatabase();
+    const dataSource = createDataSource({ url: databaseUrl });
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    const bus = new InProcessEventBus();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        AuthModule.register({
+          bus,
+          dataSource,
+          config: {
+            domain: DOMAIN,
+            maxExpiresSeconds: 7200,
+            sweepIntervalMs: MANUAL_SWEEP_INTERVAL_MS,
+            sweepBatchSize: 2,
+            adminToken: ADMIN_TOKEN,
+            ...config,
+          },
+        }),
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    const harness = new AuthHarness(app, bus, dataSource, databaseUrl, `http://127.0.0.1:${address.port}`);
+    await bus.subscribe({
+      groupId: 'test-observer',
+      topics: [
+        'edge.edge-0.outbound.v1',
+        'auth.device-registered.v1',
+        'auth.device-unregistered.v1',
+        'auth.session-started.v1',
+        'auth.session-ended.v1',
+      ],
+      handler: async (record) => {
+        harness.records.push({ topic: record.topic, event: JSON.parse(record.value.toString('utf8')) });
+      },
+    });
+    return harness;
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    await this.bus.close();
+    await this.dataSource.destroy();
+  }
+
+  sweeper(): RegistrationSweeper {
+    return this.app.get(RegistrationSweeper);
+  }
+
+  async send(event: RegisterRequestedV1 | CommandReceivedV1): Promise<void> {
+    const record =
+      event.type === 'sip.register-requested'
+        ? registerRequestedV1.record(event)
+        : commandReceivedV1.record(event);
+    await this.bus.publish([record]);
+  }
+
+  /** Events of `topic` (and, for the edge topic, of `type`) seen so far. */
+  events(topic: string, type?: string): Array<Record<string, unknown>> {
+    return this.records
+      .filter((r) => r.topic === topic && (type === undefined || r.event['type'] === type))
+      .map((r) => r.event);
+  }
+
+  decisions(): Array<Record<string, unknown>> {
+    return this.events('edge.edge-0.outbound.v1', 'register.decided');
+  }
+
+  /** Push bodies delivered to a device, parsed. */
+  pushes(deviceId: string): Array<Record<string, unknown>> {
+    return this.events('edge.edge-0.outbound.v1', 'push.requested')
+      .filter((e) => e['deviceId'] === deviceId)
+      .map((e) => JSON.parse(String(e['body'])));
+  }
+
+  /** Waits until `probe` returns a defined value. */
+  async until<T>(probe: () => T | undefined, what: string): Promise<T> {
+    const deadline = Date.now() + WAIT_TIMEOUT_MS;
+    for (;;) {
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  }
+
+  /** Waits for the `count`-th decision and returns it. */
+  decision(count: number): Promise<Record<string, unknown>> {
+    return this.until(() => this.decisions()[count - 1], `register decision #${count}`);
+  }
+
+  async admin(method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  }
+}
+
+/** H() of RFC 7616 §3.4.1, computed here independently of libs/sip. */
+function h(algorithm: 'MD5' | 'SHA-256', data: string): string {
+  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+    .update(data)
+    .digest('hex');
+}
+
+const FIXTURE: RegisterRequestedV1 = JSON.parse(
+  readFileSync(
+    join(__dirname, '../../libs/contracts/fixtures/sip.register-requested.v1/first-register.json'),
+    'utf8',
+  ),
+);
+let registerCounter = 0;
+
+export interface RegisterOptions {
+  username?: string;
+  password: string;
+  algorithm?: 'MD5' | 'SHA-256';
+  contacts?: RegisterRequestedV1['contacts'];
+  star?: boolean;
+  expires?: number;
+  callId?: string;
+}
+
+/** A REGISTER as the edge forwards it (the contract fixture), with a digest computed per RFC 7616. */
+export function registerRequest(options: RegisterOptions): RegisterRequestedV1 {
+  const { username = 'alice', password, algorithm = 'SHA-256' } = options;
+  registerCounter += 1;
+  const nonce = `nonce-${registerCounter}`;
+  const nc = '00000001';
+  const cnonce = `cnonce-${registerCounter}`;
+  const uri = `sip:${DOMAIN}`;
+  const ha1 = h(algorithm, `${username}:${DOMAIN}:${password}`);
+  const ha2 = h(algorithm, `REGISTER:${uri}`);
+  const response = h(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  return {
+    ...FIXTURE,
+    at: new Date().toISOString(),
+    txKey: `z9hG4bK-${registerCounter}`,
+    aor: `sip:${username}@${DOMAIN}`,
+    callId: options.callId ?? `call-${username}`,
+    cseq: registerCounter,
+    contacts: options.contacts ?? FIXTURE.contacts,
+    star: options.star ?? false,
+    expires: options.expires ?? FIXTURE.expires,
+    digest: { username, realm: DOMAIN, nonce, uri, response, algorithm, qop: 'auth', nc, cnonce },
+  };
+}
+
+let commandCounter = 0;
+
+/** A command from a registered device as the edge forwards it. */
+export function commandFrom(
+  deviceId: string,
+  envelope: { id: string; type: string } & Record<string, unknown>,
+  carrier: 'INFO' | 'MESSAGE' = 'INFO',
+  aor = `sip:alice@${DOMAIN}`,
+): CommandReceivedV1 {
+  commandCounter += 1;
+  const at = new Date().toISOString();
+  return {
+    v: 1,
+    type: 'sip.command-received',
+    at,
+    edgeId: 'edge-0',
+    flowId: 'udp:5060:127.0.0.1:5070',
+    deviceId,
+    contact: 'sip:alice@127.0.0.1:5070',
+    aor,
+    carrier,
+    callId: `cmd-${commandCounter}`,
+    receivedAt: at,
+    envelope: { v: 1, ...envelope },
+  };
+}
