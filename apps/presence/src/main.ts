@@ -1,0 +1,67 @@
+// OpenTelemetry starts here (issue 5)
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { KafkaEventBus } from '#herald/bus';
+import { loadConfig } from '#herald/config';
+import { FIXED_TOPICS } from '#herald/contracts';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import { DEFAULT_PRESENCE_CONFIG } from './presence.config';
+import { PresenceModule } from './presence.module';
+
+export class PresenceStartError extends Error {
+  readonly code = 'PRESENCE_START_FAILED';
+}
+
+/** The standalone presence service: Kafka and PostgreSQL from the environment (docs/configuration.md). */
+async function main(): Promise<void> {
+  const logger = new Logger('Presence');
+  const config = loadConfig(['kafkaBrokers', 'kafkaClientId', 'databaseUrl', 'databasePoolSize']);
+  if (config.kafkaBrokers === undefined || config.databaseUrl === undefined) {
+    throw new PresenceStartError('the presence service needs KAFKA_BROKERS and DATABASE_URL');
+  }
+  const dataSource = createDataSource({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    applicationName: 'herald-presence',
+  });
+  await dataSource.initialize();
+  // Development only: deployments run migrations as a separate job before the services start.
+  if (process.env['HERALD_MIGRATE_ON_START'] === 'true') {
+    logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
+  }
+  const bus = new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
+  // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
+  await bus.ensureTopics(FIXED_TOPICS);
+  const app = await NestFactory.createApplicationContext(
+    PresenceModule.register({ bus, dataSource, config: DEFAULT_PRESENCE_CONFIG }),
+  );
+  await app.init();
+  logger.log('presence up');
+
+  const shutdown = async () => {
+    // app.close() runs onApplicationShutdown: the consumer finishes its handler and stops.
+    await app.close();
+    await bus.close();
+    await dataSource.destroy();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: stopping the consumer, then the bus and the database`);
+      shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  new Logger('Presence').error(
+    `start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  process.exit(1);
+});
