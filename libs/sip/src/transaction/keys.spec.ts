@@ -1,4 +1,4 @@
-import { clientTransactionKey, ServerKeyInput, serverTransactionKey } from './keys';
+import { clientTransactionKey, newBranch, ServerKeyInput, serverTransactionKey } from './keys';
 
 const request: ServerKeyInput = {
   method: 'INFO',
@@ -43,5 +43,11 @@ describe('transaction keys (RFC 3261 §17.2.3, §17.1.3)', () => {
   it('keys client transactions on branch and CSeq method', () => {
     expect(clientTransactionKey('z9hG4bK-1', 'INFO')).not.toBe(clientTransactionKey('z9hG4bK-1', 'CANCEL'));
     expect(clientTransactionKey('z9hG4bK-1', 'INFO')).toBe(clientTransactionKey('z9hG4bK-1', 'INFO'));
+  });
+
+  it('makes unique magic-cookie branches that are tokens', () => {
+    const branches = new Set(Array.from({ length: 100 }, () => newBranch()));
+    expect(branches.size).toBe(100);
+    for (const branch of branches) expect(branch).toMatch(/^z9hG4bK[A-Za-z0-9_-]{16}$/);
   });
 });

@@ -1,5 +1,15 @@
+import { randomBytes } from 'node:crypto';
+
 /** RFC 3261 §8.1.1.7: branches starting with this were made by RFC 3261 elements and are unique. */
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
+
+/** Random bytes after the magic cookie: 96 bits make a branch unique in space and time (§8.1.1.7). */
+const BRANCH_RANDOM_BYTES = 12;
+
+/** A fresh branch for a new client transaction. */
+export function newBranch(): string {
+  return `${BRANCH_MAGIC_COOKIE}${randomBytes(BRANCH_RANDOM_BYTES).toString('base64url')}`;
+}
 
 /** What §17.2.3 matching needs from a request. */
 export interface ServerKeyInput {

@@ -7,16 +7,16 @@ function setup(reliable: boolean) {
   const clock = new FakeClock();
   const flow = new RecordingFlow(clock, reliable);
   const terminated: string[] = [];
-  const transportErrors: Error[] = [];
+  const failures: Error[] = [];
   const transaction = new NonInviteServerTransaction({
     key: 'k',
     responseFlow: flow,
     clock,
     timers: resolveTransactionTimers(),
     onTerminated: (key) => terminated.push(key),
-    onTransportError: (error) => transportErrors.push(error),
+    onFailure: (error) => failures.push(error),
   });
-  return { clock, flow, transaction, terminated, transportErrors };
+  return { clock, flow, transaction, terminated, failures };
 }
 
 describe('NonInviteServerTransaction (RFC 3261 §17.2.2, RFC 4320)', () => {
@@ -61,12 +61,22 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2, RFC 4320)', () => {
     expect(flow.sent).toEqual([]);
   });
 
+  it('gives up on a request its TU never answers after 64*T1', () => {
+    const { clock, transaction, failures, terminated } = setup(false);
+    clock.advance(31_999);
+    expect(transaction.state).toBe('trying');
+    clock.advance(1);
+    expect(transaction.state).toBe('terminated');
+    expect(failures).toEqual([expect.objectContaining({ code: 'unanswered' })]);
+    expect(terminated).toEqual(['k']);
+  });
+
   it('reports a failed send and terminates', async () => {
-    const { flow, transaction, transportErrors, terminated } = setup(true);
+    const { flow, transaction, failures, terminated } = setup(true);
     flow.failSends = true;
     transaction.respond(200, Buffer.from('200 OK'));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(transportErrors).toHaveLength(1);
+    expect(failures).toHaveLength(1);
     expect(terminated).toEqual(['k']);
   });
 });

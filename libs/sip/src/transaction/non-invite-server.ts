@@ -14,8 +14,8 @@ export interface NonInviteServerOptions {
   clock: Clock;
   timers: TransactionTimers;
   onTerminated?: (key: string) => void;
-  /** A response could not be sent (§17.2.4); the transaction is terminated. */
-  onTransportError?: (error: Error) => void;
+  /** A response could not be sent (§17.2.4), or the TU never answered; the transaction is terminated. */
+  onFailure?: (error: Error) => void;
 }
 
 /** RFC 4320 §4.1: a non-INVITE request is never answered with 408. */
@@ -31,9 +31,13 @@ export class NonInviteServerTransaction {
   private currentState: NonInviteServerState = 'trying';
   private lastResponse: Buffer | undefined;
   private timerJ: TimerHandle | undefined;
+  private readonly unansweredTimer: TimerHandle;
 
   constructor(private readonly options: NonInviteServerOptions) {
     this.key = options.key;
+    // RFC 3261 §17.1.2.2: the client gives up after Timer F (64*T1); a request the TU never answered
+    // by then is forgotten, so a silent TU cannot grow the transaction table without bound.
+    this.unansweredTimer = options.clock.setTimer(options.timers.timeoutMs, () => this.abandon());
   }
 
   get state(): NonInviteServerState {
@@ -71,6 +75,7 @@ export class NonInviteServerTransaction {
       );
     }
     this.lastResponse = response;
+    this.options.clock.clearTimer(this.unansweredTimer);
     if (statusCode < 200) {
       this.currentState = 'proceeding';
       this.send(response);
@@ -86,14 +91,23 @@ export class NonInviteServerTransaction {
   private send(response: Buffer): void {
     this.options.responseFlow.send(response).catch((error: Error) => {
       // §17.2.4: the transport failed; inform the TU and terminate.
-      this.options.onTransportError?.(error);
+      this.options.onFailure?.(error);
       this.terminate();
     });
+  }
+
+  private abandon(): void {
+    if (this.currentState !== 'trying' && this.currentState !== 'proceeding') return;
+    this.options.onFailure?.(
+      new TransactionError('unanswered', `transaction ${this.key} got no final response from its TU`),
+    );
+    this.terminate();
   }
 
   private terminate(): void {
     if (this.currentState === 'terminated') return;
     this.currentState = 'terminated';
+    this.options.clock.clearTimer(this.unansweredTimer);
     if (this.timerJ !== undefined) this.options.clock.clearTimer(this.timerJ);
     this.options.onTerminated?.(this.key);
   }

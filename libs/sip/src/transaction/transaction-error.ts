@@ -3,7 +3,8 @@ export type TransactionErrorCode =
   | 'response-not-allowed'
   | 'duplicate-transaction'
   | 'missing-branch'
-  | 'stray-response';
+  | 'stray-response'
+  | 'unanswered';
 
 export class TransactionError extends Error {
   constructor(

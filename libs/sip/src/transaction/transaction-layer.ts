@@ -127,7 +127,7 @@ export class TransactionLayer {
       clock: this.clock,
       timers: this.timers,
       onTerminated: (terminated) => this.servers.delete(terminated),
-      onTransportError: (error) => this.options.onError(error, flow),
+      onFailure: (error) => this.options.onError(error, flow),
     });
     this.servers.set(key, transaction);
     this.options.onRequest({

@@ -10,3 +10,4 @@ export * from './transport-set';
 export * from './received';
 export * from './datagram';
 export * from './stream-transport';
+export * from './local-via';
