@@ -3,10 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
 import {
   commandReceivedV1,
+  deviceRegisteredV1,
+  deviceUnregisteredV1,
   edgeOutboundTopic,
   edgeOutboundV1,
   PRESENCE_STATUS_CHANGED_V1,
   type DeviceStatus,
+  sessionEndedV1,
   sessionStartedV1,
   type StatusChangedV1,
   statusChangedV1,
@@ -158,6 +161,38 @@ export class PresenceHarness {
           .find((body) => body['type'] === 'roster'),
       );
     }
+  }
+
+  /** What auth publishes for a new binding of a device. */
+  async publishDeviceRegistered(aor: string, deviceId: string): Promise<void> {
+    await this.bus.publish([
+      deviceRegisteredV1.record(
+        deviceRegisteredV1.build({
+          aor,
+          deviceId,
+          contact: `sip:${deviceId}@127.0.0.1:5070`,
+          edgeId: EDGE_ID,
+          flowId: `tcp:${deviceId}`,
+          transport: 'tcp',
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          created: true,
+        }),
+      ),
+    ]);
+  }
+
+  /** What auth publishes at logout. */
+  async publishSessionEnded(aor: string, deviceId: string): Promise<void> {
+    await this.bus.publish([
+      sessionEndedV1.record(sessionEndedV1.build({ aor, deviceId, carrier: 'INFO', reason: 'logout' })),
+    ]);
+  }
+
+  /** What auth publishes when a binding expires. */
+  async publishDeviceUnregistered(aor: string, deviceId: string): Promise<void> {
+    await this.bus.publish([
+      deviceUnregisteredV1.record(deviceUnregisteredV1.build({ aor, deviceId, reason: 'expired' })),
+    ]);
   }
 
   /** What the edge publishes for a command; returns the command id. */

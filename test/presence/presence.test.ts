@@ -159,6 +159,29 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     expect(h.pushesTo('stranger-1').filter((b) => b['type'] === 'presence')).toEqual([]);
   });
 
+  it('follows devices: plain SIP registration counts online, logout and unregister take them away', async () => {
+    const olga = await h.user('olga');
+    const pete = await h.user('pete');
+    await h.device(olga, 'olga-1', 'online');
+    await h.device(pete, 'pete-desk', 'busy');
+    await buddies(olga, 'olga-1', pete, 'pete-desk');
+    const seen = (status: string) =>
+      h.waitFor(() => h.pushesTo('olga-1').find((b) => b['uri'] === pete && b['status'] === status));
+
+    await h.device(pete, 'pete-softphone');
+    await h.publishDeviceRegistered(pete, 'pete-softphone');
+    await seen('online');
+    await h.publishSessionEnded(pete, 'pete-desk');
+    await h.publishDeviceUnregistered(pete, 'pete-softphone');
+    await seen('offline');
+    await h.waitFor(() => h.statusChanges.find((e) => e.aor === pete && e.status === 'offline'));
+    expect(h.statusChanges.filter((e) => e.aor === pete).map((e) => e.status)).toEqual([
+      'busy',
+      'online',
+      'offline',
+    ]);
+  });
+
   it('gives a device at login its roster, then buddies\u2019 presence, then pending requests', async () => {
     const ivan = await h.user('ivan');
     const judy = await h.user('judy');

@@ -277,6 +277,38 @@ describe('PresenceService roster commands', () => {
     expect(bus.pushes()[5][1]).toMatchObject({ uri: BOB, status: 'offline' });
   });
 
+  it('treats adding someone who already asked as accepting their request', async () => {
+    const { store, bus, command } = setUp();
+    await command(ALICE, 'alice-1', { type: 'roster.add', uri: BOB });
+    bus.clear();
+    await command(BOB, 'bob-1', { type: 'roster.add', uri: ALICE, group: 'friends' });
+    expect(store.entries.get(`${BOB} ${ALICE}`)).toEqual({
+      ownerAor: BOB,
+      buddyAor: ALICE,
+      group: 'friends',
+      state: 'both',
+    });
+    expect(store.entries.get(`${ALICE} ${BOB}`)?.state).toBe('both');
+    expect(types(bus.pushes()).filter(([, type]) => type === 'presence')).toHaveLength(3);
+  });
+
+  it('pushes the roster to the asking device for roster.get, with pending entries offline', async () => {
+    const { bus, command } = setUp();
+    await command(ALICE, 'alice-1', { type: 'roster.add', uri: BOB, group: 'work' });
+    bus.clear();
+    await command(ALICE, 'alice-1', { type: 'roster.get' });
+    expect(bus.pushes()).toEqual([
+      [
+        'alice-1',
+        expect.objectContaining({
+          type: 'roster',
+          buddies: [{ uri: BOB, group: 'work', state: 'pending-out', status: 'offline' }],
+        }),
+      ],
+      ['alice-1', expect.objectContaining({ type: 'roster.get.result', ok: true })],
+    ]);
+  });
+
   it('on refuse removes both entries', async () => {
     const { store, command } = setUp();
     await command(ALICE, 'alice-1', { type: 'roster.add', uri: BOB });
