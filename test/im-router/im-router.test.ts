@@ -7,6 +7,7 @@ import {
   type PushOutcomeV1,
   pushOutcomeV1,
   type PushRequestedV1,
+  deviceRegisteredV1,
   sessionStartedV1,
 } from '#herald/contracts';
 import { type ImRouter, Transaction } from '#herald/domain';
@@ -33,6 +34,8 @@ const REACTION_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 20;
 /** How long a test waits to be sure something does NOT happen. */
 const QUIET_PERIOD_MS = 500;
+/** A short login grace period, so the plain SIP path can be tested without waiting seconds. */
+const PLAIN_DEVICE_LOGIN_GRACE_MS = 200;
 
 interface Pushed {
   event: PushRequestedV1;
@@ -63,7 +66,11 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await runMigrations(dataSource);
     bus = createBus();
     await bus.ensureTopics([...FIXED_TOPICS, edgeOutboundTopic(EDGE_ID)]);
-    router = createImRouter({ bus, dataSource, config: { domain: DOMAIN } });
+    router = createImRouter({
+      bus,
+      dataSource,
+      config: { domain: DOMAIN, plainDeviceLoginGraceMs: PLAIN_DEVICE_LOGIN_GRACE_MS },
+    });
     const logged: string[] = [];
     subscriptions = [
       await subscribeImRouter(bus, new ImRouterRecordHandler(router, { error: (m) => logged.push(m) })),
@@ -137,6 +144,25 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await device(aor, deviceId);
     await bus.publish([
       sessionStartedV1.record(sessionStartedV1.build({ aor, deviceId, carrier: 'INFO', status: 'online' })),
+    ]);
+  }
+
+  /** What auth publishes when a new binding was created. */
+  async function registered(aor: string, deviceId: string) {
+    await device(aor, deviceId, 'PLAIN');
+    await bus.publish([
+      deviceRegisteredV1.record(
+        deviceRegisteredV1.build({
+          aor,
+          deviceId,
+          contact: `sip:${deviceId}@127.0.0.1:5070`,
+          edgeId: EDGE_ID,
+          flowId: `tcp:${deviceId}`,
+          transport: 'tcp',
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+          created: true,
+        }),
+      ),
     ]);
   }
 
@@ -343,6 +369,44 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await waitFor(() => statuses(alice).length === 2);
     expect(statuses(alice)[1].body).toMatchObject({ messageId: 'm-1', state: 'delivered' });
   });
+
+  it('offers stored IMs as text/plain to a plain SIP device, and not to a device that logs in', async () => {
+    const alice = await user('alice');
+    const dave = await user('dave');
+    await device(alice, 'alice-desk');
+    await imSend(alice, 'alice-desk', 'c-1', { to: dave, text: 'for your softphone', messageId: 'm-1' });
+    await waitFor(() => statuses(alice).length === 1);
+
+    await registered(dave, 'dave-softphone');
+    await registered(dave, 'dave-json');
+    await waitFor(async () => (await queued(dave)) === 2);
+    await login(dave, 'dave-json');
+    await waitFor(async () => ims(dave, 'dave-json').length === 1 && (await queued(dave)) === 1);
+    await new Promise((resolve) => setTimeout(resolve, PLAIN_DEVICE_LOGIN_GRACE_MS));
+    // What the PlainDeviceSweeper does every second.
+    expect(await router.deliverToPlainDevices()).toBe(1);
+
+    await waitFor(() => ims(dave, 'dave-softphone').length === 1);
+    expect(ims(dave, 'dave-softphone')[0].event).toMatchObject({
+      method: 'MESSAGE',
+      contentType: 'text/plain;charset=utf-8',
+      body: 'for your softphone',
+      fromUri: alice,
+    });
+    expect(ims(dave, 'dave-json').map((p) => p.event.contentType)).toEqual(['application/vnd.herald+json']);
+    await outcome(ims(dave, 'dave-softphone')[0], 'answered');
+    await waitFor(() => statuses(alice).length === 2);
+    expect(statuses(alice)[1].body).toMatchObject({ messageId: 'm-1', state: 'delivered' });
+  });
+
+  /** Devices of `aor` waiting in the plain device queue. */
+  async function queued(aor: string): Promise<number> {
+    const rows: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM plain_device_queue WHERE aor = $1`,
+      [aor],
+    );
+    return rows[0].n;
+  }
 });
 
 function parseBody(event: PushRequestedV1): Record<string, unknown> {
@@ -352,9 +416,9 @@ function parseBody(event: PushRequestedV1): Record<string, unknown> {
   return JSON.parse(event.body) as Record<string, unknown>;
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + REACTION_TIMEOUT_MS;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) {
       throw new Error(`condition not met within ${REACTION_TIMEOUT_MS} ms: ${condition.toString()}`);
     }

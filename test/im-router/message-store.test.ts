@@ -1,5 +1,11 @@
 import { Transaction } from '#herald/domain';
-import { createDataSource, runMigrations, TypeOrmMessageStore, TypeOrmUnitOfWork } from '#herald/persistence';
+import {
+  createDataSource,
+  runMigrations,
+  TypeOrmMessageStore,
+  TypeOrmPlainDeviceQueue,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../support/database';
 
@@ -147,5 +153,57 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
       );
     });
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('ix_messages_pending');
+  });
+
+  it('queues plain device candidates: rescheduled, cancelled, taken once when due, oldest first', async () => {
+    const queue = new TypeOrmPlainDeviceQueue();
+    const at = (seconds: number) => new Date(SENT_AT.getTime() + seconds * 1000);
+    const desk = { aor: BOB, deviceId: 'desk' };
+    const phone = { aor: BOB, deviceId: 'phone' };
+    const laptop = { aor: ALICE, deviceId: 'laptop' };
+    await unitOfWork.run(async (tx) => {
+      await queue.schedule(tx, desk, at(30));
+      await queue.schedule(tx, desk, at(3));
+      await queue.schedule(tx, phone, at(1));
+      await queue.schedule(tx, laptop, at(2));
+      await queue.schedule(tx, { aor: ALICE, deviceId: 'gone' }, at(1));
+      await queue.cancel(tx, { aor: ALICE, deviceId: 'gone' });
+    });
+
+    const notYet = await unitOfWork.run((tx) => queue.takeDue(tx, at(0), 10));
+    const firstTwo = await unitOfWork.run((tx) => queue.takeDue(tx, at(5), 2));
+    const rest = await unitOfWork.run((tx) => queue.takeDue(tx, at(5), 10));
+    const none = await unitOfWork.run((tx) => queue.takeDue(tx, at(60), 10));
+
+    expect([notYet, firstTwo, rest, none]).toEqual([[], [phone, laptop], [desk], []]);
+  });
+
+  it('lets concurrent sweepers take different due devices', async () => {
+    const queue = new TypeOrmPlainDeviceQueue();
+    const devices = ['a', 'b', 'c', 'd'].map((deviceId) => ({
+      aor: `sip:sweep-${deviceId}@herald.example`,
+      deviceId,
+    }));
+    await unitOfWork.run(async (tx) => {
+      for (const device of devices) await queue.schedule(tx, device, SENT_AT);
+    });
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstTook!: () => void;
+    const firstHasTaken = new Promise<void>((resolve) => (firstTook = resolve));
+
+    const first = unitOfWork.run(async (tx) => {
+      const taken = await queue.takeDue(tx, SENT_AT, 2);
+      firstTook();
+      await firstMayCommit;
+      return taken;
+    });
+    await firstHasTaken;
+    const second = await unitOfWork.run((tx) => queue.takeDue(tx, SENT_AT, 10));
+    releaseFirst();
+
+    const all = [...(await first), ...second].map((d) => d.deviceId).sort();
+    expect(all).toEqual(['a', 'b', 'c', 'd']);
+    expect(second).toHaveLength(2);
   });
 });

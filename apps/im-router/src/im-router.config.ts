@@ -5,6 +5,8 @@ import type { DataSource } from 'typeorm';
 export interface ImRouterConfig {
   /** The SIP domain D: IMs to AORs of other domains are not allowed. */
   domain: string;
+  /** How long a new registration may take to log in before it is served as plain SIP (tests shorten it). */
+  plainDeviceLoginGraceMs?: number;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   SqlDeviceDirectory,
   TypeOrmIdempotencyStore,
   TypeOrmMessageStore,
+  TypeOrmPlainDeviceQueue,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { ImRouterServiceDeps } from './im-router.config';
@@ -14,9 +15,11 @@ export function createImRouter({ bus, dataSource, config }: ImRouterServiceDeps)
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
     idempotency: new TypeOrmIdempotencyStore(),
     messages: new TypeOrmMessageStore(),
+    plainDevices: new TypeOrmPlainDeviceQueue(),
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
     bus,
     sipDomain: config.domain,
+    plainDeviceLoginGraceMs: config.plainDeviceLoginGraceMs,
   });
 }

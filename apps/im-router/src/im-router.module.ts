@@ -3,6 +3,7 @@ import { ImRouter } from '#herald/domain';
 import type { ImRouterServiceDeps } from './im-router.config';
 import { IM_ROUTER_BUS, ImRouterConsumer } from './im-router.consumer';
 import { createImRouter } from './im-router.factory';
+import { PlainDeviceSweeper } from './plain-device-sweeper';
 
 /**
  * im-router as a Nest module: `ImRouterModule.register(deps)` in its own main.ts (Kafka) or in
@@ -17,6 +18,7 @@ export class ImRouterModule {
         { provide: IM_ROUTER_BUS, useValue: deps.bus },
         { provide: ImRouter, useFactory: () => createImRouter(deps) },
         ImRouterConsumer,
+        PlainDeviceSweeper,
       ],
       exports: [ImRouter],
     };

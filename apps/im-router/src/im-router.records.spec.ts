@@ -1,7 +1,9 @@
 import type { ConsumedRecord } from '#herald/bus';
 import {
+  AUTH_DEVICE_REGISTERED_V1,
   AUTH_SESSION_STARTED_V1,
   commandReceivedV1,
+  deviceRegisteredV1,
   pushOutcomeV1,
   SIP_COMMAND_RECEIVED_V1,
   SIP_PUSH_OUTCOME_V1,
@@ -30,6 +32,7 @@ class RouterSpy {
   handleCommand = (...args: unknown[]) => this.call('handleCommand', args);
   settle = (...args: unknown[]) => this.call('settle', args);
   deliverStored = (...args: unknown[]) => this.call('deliverStored', args);
+  deviceRegistered = (...args: unknown[]) => this.call('deviceRegistered', args);
 }
 
 function setUp() {
@@ -40,9 +43,14 @@ function setUp() {
 }
 
 describe('ImRouterRecordHandler', () => {
-  it('consumes commands, push outcomes and session starts', () => {
+  it('consumes commands, push outcomes, session starts and new registrations', () => {
     expect([...IM_ROUTER_TOPICS].sort()).toEqual(
-      [AUTH_SESSION_STARTED_V1, SIP_COMMAND_RECEIVED_V1, SIP_PUSH_OUTCOME_V1].sort(),
+      [
+        AUTH_DEVICE_REGISTERED_V1,
+        AUTH_SESSION_STARTED_V1,
+        SIP_COMMAND_RECEIVED_V1,
+        SIP_PUSH_OUTCOME_V1,
+      ].sort(),
     );
   });
 
@@ -51,16 +59,19 @@ describe('ImRouterRecordHandler', () => {
     const command = fixture('sip.command-received.v1', 'plain-message');
     const outcome = fixture('sip.push-outcome.v1', 'answered');
     const session = fixture('auth.session-started.v1', 'login-away');
+    const registered = fixture('auth.device-registered.v1', 'created');
 
     await consumer.handle(record(SIP_COMMAND_RECEIVED_V1, command));
     await consumer.handle(record(SIP_PUSH_OUTCOME_V1, outcome));
     await consumer.handle(record(AUTH_SESSION_STARTED_V1, session));
+    await consumer.handle(record(AUTH_DEVICE_REGISTERED_V1, registered));
 
     const started = sessionStartedV1.decode(session);
     expect(router.calls).toEqual([
       ['handleCommand', [commandReceivedV1.decode(command)]],
       ['settle', [pushOutcomeV1.decode(outcome)]],
       ['deliverStored', [started.aor, started.deviceId]],
+      ['deviceRegistered', [deviceRegisteredV1.decode(registered)]],
     ]);
   });
 

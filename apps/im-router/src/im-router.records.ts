@@ -1,8 +1,10 @@
 import type { ConsumedRecord, EventBus, SubscriptionHandle } from '#herald/bus';
 import {
+  AUTH_DEVICE_REGISTERED_V1,
   AUTH_SESSION_STARTED_V1,
   commandReceivedV1,
   ContractError,
+  deviceRegisteredV1,
   pushOutcomeV1,
   SIP_COMMAND_RECEIVED_V1,
   SIP_PUSH_OUTCOME_V1,
@@ -35,6 +37,10 @@ const DISPATCH: Readonly<Record<string, Dispatch>> = {
   [AUTH_SESSION_STARTED_V1]: (router, value) => {
     const event = sessionStartedV1.decode(value);
     return () => router.deliverStored(event.aor, event.deviceId);
+  },
+  [AUTH_DEVICE_REGISTERED_V1]: (router, value) => {
+    const event = deviceRegisteredV1.decode(value);
+    return () => router.deviceRegistered(event);
   },
 };
 

@@ -1,7 +1,9 @@
 import type { MigrationInterface } from 'typeorm';
 import { ProcessedCommands1767225600000 } from './migrations/1767225600000-processed-commands';
 import { ImDeliveryEntity, ImMessageEntity } from './im/message.entity';
+import { ImPlainDeviceQueueEntity } from './im/plain-device-queue.entity';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
+import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
 import { AccountEntity, RegistrationEntity, SessionEntity } from './auth/auth.entities';
 import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
 import {
@@ -22,6 +24,7 @@ export type MigrationClass = new () => MigrationInterface;
 export const ALL_ENTITIES: EntityClass[] = [
   ImMessageEntity,
   ImDeliveryEntity,
+  ImPlainDeviceQueueEntity,
   RosterEntryEntity,
   PresenceDeviceEntity,
   PresenceAggregateEntity,
@@ -33,6 +36,7 @@ export const ALL_ENTITIES: EntityClass[] = [
 export const ALL_MIGRATIONS: MigrationClass[] = [
   ProcessedCommands1767225600000,
   ImMessages1795493069063,
+  ImPlainDeviceQueue1795493900375,
   PresenceRostersAndStatus1795493295151,
   AuthAccountsRegistrationsSessions1795493286458,
 ];

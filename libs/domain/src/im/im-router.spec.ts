@@ -2,6 +2,7 @@ import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
 import {
   type CommandCarrier,
   commandReceivedV1,
+  deviceRegisteredV1,
   edgeOutboundV1,
   IM_MESSAGE_ACCEPTED_V1,
   messageAcceptedV1,
@@ -18,9 +19,16 @@ import {
   Transaction,
   type UnitOfWork,
 } from '../shared';
-import { ImRouter } from './im-router';
+import { ImRouter, PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-router';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
-import type { AccountDirectory, DeliveryAttempt, MessageStore, PushOutcomeKind } from './ports';
+import type {
+  AccountDirectory,
+  DeliveryAttempt,
+  DeviceKey,
+  MessageStore,
+  PlainDeviceQueue,
+  PushOutcomeKind,
+} from './ports';
 
 const DOMAIN = 'herald.example';
 const ALICE = `sip:alice@${DOMAIN}`;
@@ -132,6 +140,21 @@ class InMemoryMessageStore implements MessageStore {
   }
 }
 
+class InMemoryPlainDeviceQueue implements PlainDeviceQueue {
+  readonly queued = new Map<string, { device: DeviceKey; dueAt: Date }>();
+  async schedule(_tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void> {
+    this.queued.set(JSON.stringify(device), { device, dueAt });
+  }
+  async cancel(_tx: Transaction, device: DeviceKey): Promise<void> {
+    this.queued.delete(JSON.stringify(device));
+  }
+  async takeDue(_tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]> {
+    const due = [...this.queued.entries()].filter(([, entry]) => entry.dueAt <= now).slice(0, limit);
+    due.forEach(([key]) => this.queued.delete(key));
+    return due.map(([, entry]) => entry.device);
+  }
+}
+
 class InMemoryDeviceDirectory implements DeviceDirectory {
   constructor(readonly devices: Device[]) {}
   async loggedInDevices(aors: readonly string[], options?: DeviceLookupOptions) {
@@ -193,18 +216,22 @@ function setUp(
   const messages = new InMemoryMessageStore();
   const idempotency = new MapIdempotencyStore();
   const accounts: AccountDirectory = { exists: async (aor) => [ALICE, BOB, CAROL].includes(aor) };
+  const plainDevices = new InMemoryPlainDeviceQueue();
   let pushCounter = 0;
+  let clock = NOW;
   const router = new ImRouter({
     unitOfWork: new FakeUnitOfWork(),
     idempotency,
     messages,
+    plainDevices,
     accounts,
     directory,
     bus,
     newPushId: () => `p-${++pushCounter}`,
     sipDomain: DOMAIN,
-    now: () => NOW,
+    now: () => clock,
   });
+  const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
 
   /** Every push.requested published so far, with its parsed JSON body (undefined for text/plain). */
   const pushed = () =>
@@ -230,7 +257,7 @@ function setUp(
       ...(kind === 'answered' ? { status: 200 } : {}),
     });
   };
-  return { directory, bus, messages, idempotency, router, pushed, pushedTo, outcome };
+  return { directory, bus, messages, plainDevices, router, pushed, pushedTo, outcome, advance };
 }
 
 /** A sip.command-received event carrying `envelope` from one of alice's devices. */
@@ -556,5 +583,56 @@ describe('ImRouter.deliverStored', () => {
     const { router, bus } = setUp();
     await router.deliverStored(BOB, 'bob-desk');
     expect(bus.records).toEqual([]);
+  });
+});
+
+describe('ImRouter plain SIP devices', () => {
+  const registered = (aor: string, deviceId: string, created = true) =>
+    deviceRegisteredV1.build(
+      {
+        aor,
+        deviceId,
+        contact: `sip:${deviceId}@127.0.0.1`,
+        edgeId: 'edge-0',
+        flowId: `tcp:${deviceId}`,
+        transport: 'tcp',
+        expiresAt: new Date(NOW.getTime() + 3_600_000).toISOString(),
+        created,
+      },
+      NOW,
+    );
+
+  it('offers stored IMs as text/plain to a new device that did not log in within the grace period', async () => {
+    const { router, directory, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'one' }));
+    await router.handleCommand(imSend('c-2', { messageId: 'm-2', text: 'two' }));
+    directory.devices.push(device(BOB, 'bob-softphone', 'PLAIN'));
+    await router.deviceRegistered(registered(BOB, 'bob-softphone'));
+
+    expect(await router.deliverToPlainDevices()).toBe(0);
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+    expect(await router.deliverToPlainDevices()).toBe(1);
+
+    expect(
+      pushedTo('bob-softphone').map((p) => [p.event.contentType, p.event.body, p.event.fromUri]),
+    ).toEqual([
+      ['text/plain;charset=utf-8', 'one', ALICE],
+      ['text/plain;charset=utf-8', 'two', ALICE],
+    ]);
+    expect(await router.deliverToPlainDevices()).toBe(0);
+  });
+
+  it('forgets a new device that logged in, and ignores refreshed bindings', async () => {
+    const { router, plainDevices, advance } = setUp();
+    await router.deviceRegistered(registered(BOB, 'bob-desk'));
+    await router.deviceRegistered(registered(BOB, 'bob-phone', false));
+    expect([...plainDevices.queued.values()].map((q) => q.device)).toEqual([
+      { aor: BOB, deviceId: 'bob-desk' },
+    ]);
+
+    await router.deliverStored(BOB, 'bob-desk');
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+
+    expect(await router.deliverToPlainDevices()).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import {
   type CommandOf,
   type CommandReceivedV1,
+  type DeviceRegisteredV1,
   type ErrorCode,
   errorResult,
   imPush,
@@ -19,9 +20,13 @@ import { type DeviceDirectory, PushGateway, type PushRequest, type SentPush } fr
 import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
 import { ImError } from './im-error';
 import { aorDomain, canonicalAor, derivedMessageId, type StoredMessage } from './message';
-import type { AccountDirectory, MessageStore } from './ports';
+import type { AccountDirectory, MessageStore, PlainDeviceQueue } from './ports';
 
 export const IM_ROUTER_ORIGIN = 'im-router';
+/** How long a new registration has to log in before it is offered stored IMs as a plain SIP device. */
+export const PLAIN_DEVICE_LOGIN_GRACE_MS = 5_000;
+/** Plain SIP devices served per transaction of `deliverToPlainDevices`. */
+export const PLAIN_DEVICE_BATCH_SIZE = 100;
 
 /** The device an im.send came from. */
 interface CommandSource {
@@ -38,6 +43,7 @@ export interface ImRouterDependencies {
   unitOfWork: UnitOfWork;
   idempotency: IdempotencyStore;
   messages: MessageStore;
+  plainDevices: PlainDeviceQueue;
   accounts: AccountDirectory;
   /** Logged-in devices (auth's sessions joined with registrations). */
   directory: DeviceDirectory;
@@ -47,6 +53,8 @@ export interface ImRouterDependencies {
   sipDomain: string;
   newPushId?: () => string;
   now?: () => Date;
+  /** Default PLAIN_DEVICE_LOGIN_GRACE_MS. */
+  plainDeviceLoginGraceMs?: number;
 }
 
 /** Why an im.send is refused after it was accepted (protocol.md §4: `failed`). */
@@ -144,24 +152,59 @@ export class ImRouter {
     });
   }
 
-  /** Pushes every pending IM of `aor`, oldest first and marked offline, to the device that logged in. */
+  /**
+   * A device logged in: pushes it every pending IM of its user, oldest first and marked offline.
+   */
   async deliverStored(recipientAor: string, deviceId: string): Promise<void> {
-    const aor = canonicalAor(recipientAor);
+    const device = { aor: canonicalAor(recipientAor), deviceId };
     await this.deps.unitOfWork.run(async (tx) => {
-      const { messages } = this.deps;
-      await messages.lockRecipient(tx, aor);
-      const pending = await messages.pendingFor(tx, aor);
-      if (pending.length === 0) {
-        return;
-      }
-      const sent = await this.pushes.send(
-        pending.map((message) => this.imRequest(message, { kind: 'device', aor, deviceId }, true)),
-      );
-      await this.recordAttempts(
-        tx,
-        sent.map((push) => ({ push, message: pending[push.requestIndex] })),
-      );
+      await this.deps.plainDevices.cancel(tx, device);
+      await this.deliverPending(tx, device.aor, device.deviceId);
     });
+  }
+
+  /** A new binding: if it does not log in within the grace period, it is served as plain SIP. */
+  async deviceRegistered(event: DeviceRegisteredV1): Promise<void> {
+    if (!event.created) {
+      return;
+    }
+    const grace = this.deps.plainDeviceLoginGraceMs ?? PLAIN_DEVICE_LOGIN_GRACE_MS;
+    const dueAt = new Date(new Date(event.at).getTime() + grace);
+    await this.deps.unitOfWork.run((tx) =>
+      this.deps.plainDevices.schedule(tx, { aor: canonicalAor(event.aor), deviceId: event.deviceId }, dueAt),
+    );
+  }
+
+  /**
+   * Offers pending IMs to registered devices whose grace period is over (as text/plain MESSAGE
+   * when they are still plain; an unregistered device gets nothing). Returns the devices served.
+   */
+  async deliverToPlainDevices(limit: number = PLAIN_DEVICE_BATCH_SIZE): Promise<number> {
+    return this.deps.unitOfWork.run(async (tx) => {
+      const due = await this.deps.plainDevices.takeDue(tx, this.now(), limit);
+      // One lock order for every transaction that takes several recipient locks.
+      due.sort((a, b) => (a.aor < b.aor ? -1 : a.aor > b.aor ? 1 : 0));
+      for (const device of due) {
+        await this.deliverPending(tx, device.aor, device.deviceId);
+      }
+      return due.length;
+    });
+  }
+
+  private async deliverPending(tx: Transaction, aor: string, deviceId: string): Promise<void> {
+    const { messages } = this.deps;
+    await messages.lockRecipient(tx, aor);
+    const pending = await messages.pendingFor(tx, aor);
+    if (pending.length === 0) {
+      return;
+    }
+    const sent = await this.pushes.send(
+      pending.map((message) => this.imRequest(message, { kind: 'device', aor, deviceId }, true)),
+    );
+    await this.recordAttempts(
+      tx,
+      sent.map((push) => ({ push, message: pending[push.requestIndex] })),
+    );
   }
 
   private async accept(

@@ -50,3 +50,23 @@ export interface MessageStore {
 export interface AccountDirectory {
   exists(aor: string): Promise<boolean>;
 }
+
+/** A registered device that has not logged in (yet). */
+export interface DeviceKey {
+  aor: string;
+  deviceId: string;
+}
+
+/**
+ * Newly registered devices waiting to be offered stored IMs as plain SIP devices (protocol.md §7).
+ * A JSON client logs in right after its REGISTER; only a device still without a session after a
+ * grace period is treated as plain, so JSON clients never get their IMs as text/plain.
+ */
+export interface PlainDeviceQueue {
+  /** Schedules a device at `dueAt` (rescheduling it when already queued). */
+  schedule(tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void>;
+  /** Drops a device that logged in. */
+  cancel(tx: Transaction, device: DeviceKey): Promise<void>;
+  /** Removes and returns up to `limit` devices due at `now`, skipping rows other replicas hold. */
+  takeDue(tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]>;
+}

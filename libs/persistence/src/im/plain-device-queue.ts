@@ -1,0 +1,37 @@
+import type { DeviceKey, PlainDeviceQueue, Transaction } from '#herald/domain';
+import { entityManagerOf } from '../unit-of-work';
+
+/** PlainDeviceQueue on `plain_device_queue`, inside the caller's transaction. */
+export class TypeOrmPlainDeviceQueue implements PlainDeviceQueue {
+  async schedule(tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void> {
+    await entityManagerOf(tx).query(
+      `INSERT INTO plain_device_queue (aor, device_id, due_at) VALUES ($1, $2, $3)
+       ON CONFLICT (aor, device_id) DO UPDATE SET due_at = EXCLUDED.due_at`,
+      [device.aor, device.deviceId, dueAt],
+    );
+  }
+
+  async cancel(tx: Transaction, device: DeviceKey): Promise<void> {
+    await entityManagerOf(tx).query(`DELETE FROM plain_device_queue WHERE aor = $1 AND device_id = $2`, [
+      device.aor,
+      device.deviceId,
+    ]);
+  }
+
+  async takeDue(tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]> {
+    // The DELETE sits in a CTE: TypeORM returns plain rows for a SELECT, [rows, count] for a DELETE.
+    const rows: Array<{ aor: string; device_id: string }> = await entityManagerOf(tx).query(
+      `WITH due AS (
+         SELECT aor, device_id FROM plain_device_queue
+         WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), taken AS (
+         DELETE FROM plain_device_queue q USING due
+         WHERE q.aor = due.aor AND q.device_id = due.device_id
+         RETURNING q.aor, q.device_id
+       )
+       SELECT aor, device_id FROM taken`,
+      [now, limit],
+    );
+    return rows.map((row) => ({ aor: row.aor, deviceId: row.device_id }));
+  }
+}
