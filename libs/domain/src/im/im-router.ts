@@ -68,9 +68,10 @@ interface RecipientRefusal {
  * (protocol.md §4–5, §7).
  *
  * A message is pending for its recipient (user, not device) until any device answers a push of
- * it with 200 OK; a pending message is pushed again, marked offline, to each device that logs in.
- * Pushes are published inside the transaction that records them, under the recipient's lock
- * (see MessageStore.lockRecipient), so every outcome finds its push.
+ * it with 200 OK; a pending message is pushed again, marked offline, to each device that logs in,
+ * and as text/plain to each new binding that stays a plain SIP device. Pushes are published
+ * inside the transaction that records them, under the recipient's lock (see
+ * MessageStore.lockRecipient), so every outcome finds its push.
  */
 export class ImRouter {
   private readonly deps: ImRouterDependencies;
