@@ -1,7 +1,6 @@
 import { connect, Socket } from 'node:net';
 import {
   createResponse,
-  parseMessage,
   serializeMessage,
   SipRequest,
   SipResponse,
