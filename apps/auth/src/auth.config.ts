@@ -1,8 +1,7 @@
 import type { EventBus } from '#herald/bus';
+import { loadConfig } from '#herald/config';
 import type { DataSource } from 'typeorm';
 
-/** Longest registration granted when HERALD_REGISTER_MAX_EXPIRES is not set (RFC 3261 default 3600). */
-export const DEFAULT_MAX_EXPIRES_SECONDS = 3600;
 /** How often the expiry sweeper looks for bindings past their expiry. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 5_000;
 /** Bindings removed per sweeper transaction. */
@@ -37,25 +36,25 @@ export class AuthConfigError extends Error {
   readonly code = 'AUTH_CONFIG_INVALID';
 }
 
-/** Reads auth's settings from the environment (HERALD_DOMAIN, HERALD_REGISTER_MAX_EXPIRES, …). */
+/**
+ * Auth's settings: the shared ones from '#herald/config' (HERALD_DOMAIN, HERALD_MAX_EXPIRES,
+ * HERALD_ADMIN_TOKEN) and the sweeper's own (HERALD_AUTH_SWEEP_INTERVAL_MS, HERALD_AUTH_SWEEP_BATCH_SIZE).
+ * Throws ConfigError or AuthConfigError naming the bad variable.
+ */
 export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const domain = env['HERALD_DOMAIN'];
-  if (domain === undefined || domain.trim() === '') {
-    throw new AuthConfigError('HERALD_DOMAIN must name the SIP domain');
-  }
-  const adminToken = env['HERALD_ADMIN_TOKEN'];
+  const herald = loadConfig(['domain', 'maxExpires', 'adminToken'], env);
   return {
-    domain: domain.trim().toLowerCase(),
-    maxExpiresSeconds: positiveInteger(env, 'HERALD_REGISTER_MAX_EXPIRES', DEFAULT_MAX_EXPIRES_SECONDS),
+    domain: herald.domain.toLowerCase(),
+    maxExpiresSeconds: herald.maxExpires,
     sweepIntervalMs: positiveInteger(env, 'HERALD_AUTH_SWEEP_INTERVAL_MS', DEFAULT_SWEEP_INTERVAL_MS),
     sweepBatchSize: positiveInteger(env, 'HERALD_AUTH_SWEEP_BATCH_SIZE', DEFAULT_SWEEP_BATCH_SIZE),
-    ...(adminToken === undefined || adminToken === '' ? {} : { adminToken }),
+    ...(herald.adminToken === undefined ? {} : { adminToken: herald.adminToken }),
   };
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) {
     throw new AuthConfigError(`${name} must be a positive integer, not "${raw}"`);

@@ -1,3 +1,4 @@
+import { ConfigError } from '#herald/config';
 import { type AccountService, AuthError } from '#herald/domain';
 import { createDataSource } from '#herald/persistence';
 import { text } from 'node:stream/consumers';
@@ -11,7 +12,7 @@ export const CLI_USAGE = `usage: herald-auth accounts <command> [options]
   list [--after <username>] [--limit <n>]
   disable <username> | enable <username> | delete <username>
   reset-password <username> (--password <p> | --password-stdin)
-environment: DATABASE_URL (PostgreSQL), HERALD_DOMAIN (the SIP domain)`;
+environment: DATABASE_URL (PostgreSQL), HERALD_DOMAIN (the SIP domain, default herald.local)`;
 
 /** Exit statuses: 0 done, 1 refused by the domain (e.g. unknown account), 2 bad usage. */
 export const EXIT_OK = 0;
@@ -24,6 +25,8 @@ export interface CliIo {
   /** The whole standard input (for --password-stdin). */
   stdin: () => Promise<string>;
 }
+
+const ACCOUNT_COMMANDS = ['create', 'show', 'list', 'disable', 'enable', 'delete', 'reset-password'];
 
 class UsageError extends Error {
   readonly code = 'CLI_USAGE';
@@ -47,7 +50,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   try {
     domain = authConfigFromEnv(env).domain;
   } catch (error) {
-    if (!(error instanceof AuthConfigError)) throw error;
+    if (!(error instanceof AuthConfigError || error instanceof ConfigError)) throw error;
     io.stderr(`${error.code}: ${error.message}`);
     return EXIT_USAGE;
   }
@@ -83,6 +86,9 @@ function parseCommandLine(argv: readonly string[]) {
   const [group, command, username, ...rest] = positionals;
   if (group !== 'accounts' || command === undefined || rest.length > 0) {
     throw new UsageError('expected: accounts <command> [username]');
+  }
+  if (!ACCOUNT_COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command "${command}"`);
   }
   return { command, username, values };
 }

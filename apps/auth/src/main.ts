@@ -1,0 +1,58 @@
+// OpenTelemetry starts here (issue 5)
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { KafkaEventBus } from '#herald/bus';
+import { ConfigError, loadConfig } from '#herald/config';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import { authConfigFromEnv } from './auth.config';
+import { AuthModule } from './auth.module';
+
+/** Development only: apply pending migrations at start-up instead of running the migration job. */
+const MIGRATE_ON_START_VARIABLE = 'HERALD_MIGRATE_ON_START';
+
+/** The distributed auth service: Kafka, PostgreSQL, the admin API on HERALD_HTTP_PORT. */
+async function main(): Promise<void> {
+  const config = loadConfig(['kafkaBrokers', 'kafkaClientId', 'databaseUrl', 'databasePoolSize', 'httpPort']);
+  const { kafkaBrokers, databaseUrl } = config;
+  if (kafkaBrokers === undefined || databaseUrl === undefined) {
+    throw new ConfigError(
+      [
+        ['KAFKA_BROKERS', kafkaBrokers],
+        ['DATABASE_URL', databaseUrl],
+      ]
+        .filter(([, value]) => value === undefined)
+        .map(([variable]) => ({ variable: String(variable), message: 'the auth service needs it' })),
+    );
+  }
+  const authConfig = authConfigFromEnv();
+  const dataSource = createDataSource({
+    url: databaseUrl,
+    poolSize: config.databasePoolSize,
+    applicationName: 'herald-auth',
+  });
+  await dataSource.initialize();
+  if (process.env[MIGRATE_ON_START_VARIABLE] === 'true') {
+    await runMigrations(dataSource);
+  }
+  const bus = new KafkaEventBus({ brokers: kafkaBrokers, clientId: `${config.kafkaClientId}-auth` });
+  const app = await NestFactory.create(AuthModule.register({ bus, dataSource, config: authConfig }));
+  await app.listen(config.httpPort);
+  const stop = async () => {
+    await app.close();
+    await bus.close();
+    await dataSource.destroy();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stop().catch((error: unknown) => {
+        console.error('herald-auth: shutdown failed', error);
+        process.exitCode = 1;
+      });
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('herald-auth: failed to start', error);
+  process.exitCode = 1;
+});
