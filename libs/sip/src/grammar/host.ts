@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { isDigits } from './chars';
 import { GrammarError } from './grammar-error';
 
@@ -11,15 +11,44 @@ export interface HostPort {
   port: number | undefined;
 }
 
-const HOSTNAME =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?$/;
+const DOT = 0x2e;
+const HYPHEN = 0x2d;
 
-/** host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1, RFC 5118 §4.10 for IPv6). */
+function isAlphanumeric(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/**
+ * hostname = *( domainlabel "." ) toplabel [ "." ], labels of alphanumerics and inner hyphens.
+ * Dotted IPv4 addresses have the same shape, so this accepts them too (one scan, no regex).
+ */
+function isHostname(host: string): boolean {
+  let labelLength = 0;
+  let previous = DOT;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c === DOT) {
+      if (labelLength === 0 || previous === HYPHEN) return false;
+      labelLength = 0;
+    } else if (c === HYPHEN) {
+      if (labelLength === 0) return false;
+      labelLength++;
+    } else if (isAlphanumeric(c)) {
+      labelLength++;
+    } else {
+      return false;
+    }
+    previous = c;
+  }
+  return previous !== HYPHEN && (labelLength > 0 || host.length > 1);
+}
+
+/** host = hostname / IPv4address / IPv6reference (RFC 3261 §25.1; RFC 5118 §4.10 for IPv6). */
 export function isHost(host: string): boolean {
   if (host.charCodeAt(0) === 0x5b) {
     return host.charCodeAt(host.length - 1) === 0x5d && isIPv6(host.slice(1, -1));
   }
-  return HOSTNAME.test(host) || isIPv4(host);
+  return isHostname(host);
 }
 
 export function parsePort(text: string): number {

@@ -1,5 +1,5 @@
 import { GrammarError } from '../grammar';
-import { headerDisplayName, headerKey } from './header-names';
+import { headerDisplayName } from './header-names';
 import { SipHeaders } from './headers';
 import { SipParseError, SipParseErrorCode } from './parse-error';
 
@@ -17,30 +17,30 @@ export function parseHeaderValue<T>(
   }
 }
 
-/** A header that may appear at most once: its typed value, undefined when absent, SIP_BAD_HEADER when repeated. */
+/** A header (by lookup key) that may appear at most once: undefined when absent, SIP_BAD_HEADER when repeated. */
 export function singleHeader<T>(
   headers: SipHeaders,
-  name: string,
+  key: string,
   parse: (value: string) => T,
 ): T | undefined {
-  return headers.typed(headerKey(name), () => {
-    const values = headers.getAll(name);
+  return headers.typed(key, () => {
+    const values = headers.getAll(key);
     if (values.length === 0) return undefined;
-    const display = headerDisplayName(headerKey(name), name);
+    const display = headerDisplayName(key, key);
     if (values.length > 1) throw new SipParseError('SIP_BAD_HEADER', `multiple ${display} headers`);
     return parseHeaderValue(display, () => parse(values[0]));
   });
 }
 
-/** A list header (several lines and/or comma lists): undefined when absent. */
+/** A list header by lookup key (several lines and/or comma lists): undefined when absent. */
 export function listHeader<T>(
   headers: SipHeaders,
-  name: string,
-  parse: (values: string[]) => T,
+  key: string,
+  parse: (values: readonly string[]) => T,
 ): T | undefined {
-  return headers.typed(headerKey(name), () => {
-    const values = headers.getAll(name);
+  return headers.typed(key, () => {
+    const values = headers.getAll(key);
     if (values.length === 0) return undefined;
-    return parseHeaderValue(headerDisplayName(headerKey(name), name), () => parse(values));
+    return parseHeaderValue(headerDisplayName(key, key), () => parse(values));
   });
 }

@@ -57,10 +57,34 @@ const CANONICAL: Record<string, string> = {
   'www-authenticate': 'WWW-Authenticate',
 };
 
+export interface HeaderName {
+  /** Lookup key: lower-cased, compact form expanded. */
+  key: string;
+  /** How it is written. */
+  display: string;
+}
+
+/** The spellings seen on the wire most (canonical and compact), resolved without lower-casing. */
+const KNOWN_SPELLINGS = new Map<string, HeaderName>([
+  ...Object.entries(CANONICAL).map(([key, display]): [string, HeaderName] => [display, { key, display }]),
+  ...Object.entries(COMPACT).flatMap(([short, key]): Array<[string, HeaderName]> => [
+    [short, { key, display: CANONICAL[key] ?? short }],
+    [short.toUpperCase(), { key, display: CANONICAL[key] ?? short.toUpperCase() }],
+  ]),
+]);
+
 /** Lookup key of a header name: lower-cased, compact form expanded. */
 export function headerKey(name: string): string {
+  return resolveHeaderName(name).key;
+}
+
+/** Key and written form of a header name as received or given. */
+export function resolveHeaderName(name: string): HeaderName {
+  const known = KNOWN_SPELLINGS.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
-  return lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+  const key = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+  return { key, display: headerDisplayName(key, name) };
 }
 
 /** The name to write for a header key: canonical spelling when known, else the name as given. */

@@ -1,5 +1,5 @@
 import { isToken } from '../grammar';
-import { headerDisplayName, headerKey } from './header-names';
+import { resolveHeaderName } from './header-names';
 import { SipHeaders } from './headers';
 import { resolveLimits, SipParseLimits } from './limits';
 import { PartialMessage, SipParseError } from './parse-error';
@@ -33,8 +33,8 @@ function indexHeaders(head: string, from: number, limits: SipParseLimits, header
   let value = '';
   let pending = false;
   const flush = (): void => {
-    const key = headerKey(name);
-    headers.appendParsed({ name: headerDisplayName(key, name), key, value: value.trim() });
+    const resolved = resolveHeaderName(name);
+    headers.appendParsed({ name: resolved.display, key: resolved.key, value: value.trim() });
   };
   let lineStart = from;
   while (lineStart < head.length) {
@@ -58,7 +58,8 @@ function indexHeaders(head: string, from: number, limits: SipParseLimits, header
     const colon = line.indexOf(':');
     if (colon === -1) throw new SipParseError('SIP_BAD_HEADER', 'header line without ":"');
     // HCOLON = *( SP / HTAB ) ":" SWS: whitespace may precede the colon (RFC 4475 §3.1.1.1).
-    name = line.slice(0, colon).replace(/[ \t]+$/, '');
+    name = line.slice(0, colon);
+    if (isFoldStart(name.charCodeAt(name.length - 1))) name = name.replace(/[ \t]+$/, '');
     if (!isToken(name)) throw new SipParseError('SIP_BAD_HEADER', 'bad header name');
     value = line.slice(colon + 1);
     pending = true;

@@ -16,10 +16,7 @@ import { readViaList } from './headers/via';
 /** Largest Content-Length accepted by the accessor; the parser's maxMessageBytes bounds it further. */
 const MAX_CONTENT_LENGTH = 2 ** 31 - 1;
 
-/**
- * Headers that may appear once, by lookup key, with their parser. The parser validates every
- * one present (RFC 4475 §3.1.2 needs it); accessors parse on demand and cache.
- */
+/** Headers that may appear once, by lookup key, with their parser; accessors parse on demand and cache. */
 export const SINGLE_HEADERS = {
   from: parseAddress,
   to: parseAddress,
@@ -68,3 +65,22 @@ export function isSingleHeaderKey(key: string): key is SingleHeaderKey {
 export function isListHeaderKey(key: string): key is ListHeaderKey {
   return Object.hasOwn(LIST_HEADERS, key);
 }
+
+/**
+ * Typed headers the parser validates in every message: the ones that frame, route and identify it
+ * (a 400 must be answerable from them) and the ones RFC 4475 §3.1.2 expects a parser to reject.
+ * The others are checked when first read; their accessors throw SipParseError then.
+ */
+export const EAGER_HEADERS: ReadonlySet<string> = new Set([
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'max-forwards',
+  'content-length',
+  'content-type',
+  'contact',
+  'expires',
+  'date',
+]);

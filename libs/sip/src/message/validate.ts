@@ -2,11 +2,11 @@ import { parseHeaderValue } from './header-access';
 import { headerDisplayName } from './header-names';
 import { SipParseError } from './parse-error';
 import { SipMessage } from './sip-message';
-import { isListHeaderKey, isSingleHeaderKey, SINGLE_HEADERS } from './typed-headers';
+import { EAGER_HEADERS, isListHeaderKey, isSingleHeaderKey, SINGLE_HEADERS } from './typed-headers';
 
 /**
- * Strict checks run by the parser: the Request-URI, every typed header present (each line of a
- * repeated single-valued header on its own, since repetition is for the layer above to answer,
+ * Strict checks run by the parser: the Request-URI, every EAGER_HEADERS header present (each line
+ * of a repeated single-valued header on its own, since repetition is for the layer above to answer,
  * RFC 4475 §3.3.8), and CSeq method = request method (RFC 4475 §3.1.2.17-18).
  */
 export function validateMessage(message: SipMessage): void {
@@ -14,6 +14,7 @@ export function validateMessage(message: SipMessage): void {
   const counts = new Map<string, number>();
   for (const field of message.headers) counts.set(field.key, (counts.get(field.key) ?? 0) + 1);
   for (const [key, count] of counts) {
+    if (!EAGER_HEADERS.has(key)) continue;
     if (isListHeaderKey(key)) {
       message.list(key);
     } else if (isSingleHeaderKey(key)) {

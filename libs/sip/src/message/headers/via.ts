@@ -31,6 +31,16 @@ export interface ViaRead {
   end: number;
 }
 
+function isHostnameChar(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2e ||
+    c === 0x2d
+  );
+}
+
 /** SLASH = SWS "/" SWS */
 function expectSlash(s: string, i: number): number {
   i = skipWhitespace(s, i);
@@ -51,7 +61,8 @@ function checkParams(params: Params): void {
   // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 §4.5 allows the bracketed form too.
   if (received !== undefined) {
     const bare = received?.startsWith('[') === true ? received.slice(1, -1) : received;
-    if (bare === null || (!isIPv4(bare) && !isIPv6(bare))) throw new GrammarError('bad received');
+    if (bare === null || !(bare.includes(':') ? isIPv6(bare) : isIPv4(bare)))
+      throw new GrammarError('bad received');
   }
   const rport = params.get('rport');
   if (rport !== undefined && rport !== null) parsePort(rport);
@@ -76,7 +87,7 @@ export function readVia(s: string, i: number): ViaRead {
     hostEnd = s.indexOf(']', i) + 1;
     if (hostEnd === 0) throw new GrammarError('unterminated IPv6 reference');
   } else {
-    while (hostEnd < s.length && /[A-Za-z0-9.-]/.test(s[hostEnd])) hostEnd++;
+    while (hostEnd < s.length && isHostnameChar(s.charCodeAt(hostEnd))) hostEnd++;
   }
   const host = s.slice(i, hostEnd);
   if (!isHost(host)) throw new GrammarError(`bad sent-by host ${host}`);
