@@ -24,8 +24,10 @@ fetch() {
   fi
   log "copying the Kafka broker jars from Maven Central into .cache/kafka/libs"
   rm -rf "$KAFKA_LIBS"
-  mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$KAFKA_LIBS" </dev/null >&2
+  mkdir -p "$(dirname "$KAFKA_LIBS")"
+  local mvn_log="$HERALD_ROOT/.cache/kafka/mvn.log"
+  mvn -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$KAFKA_LIBS" </dev/null >"$mvn_log" 2>&1 || { tail -n 40 "$mvn_log" >&2; return 1; }
   touch "$KAFKA_LIBS/.complete"
 }
 

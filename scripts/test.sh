@@ -9,12 +9,6 @@
 # The last line is the total over both jest projects: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/ensure-node.sh
-[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
-npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
-npx eslint .
-npx tsc -p tsconfig.json --noEmit
-
 unit_only=false
 case "${1:-}" in
   --unit-only) unit_only=true ;;
@@ -24,6 +18,15 @@ case "${1:-}" in
     exit 2
     ;;
 esac
+
+source scripts/ensure-node.sh
+# `npm install` (which keeps the locked versions) rather than `npm ci`: the lock file has no entries
+# for other platforms' optional binaries (@swc/core-darwin-*, ...), which `npm ci` refuses.
+[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
+  npm install --no-audit --no-fund </dev/null
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+npx eslint .
+npx tsc -p tsconfig.json --noEmit
 
 results_dir="$(mktemp -d /tmp/herald-test-results-XXXXXX)"
 kafka_state=''

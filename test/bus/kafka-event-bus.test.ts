@@ -20,7 +20,7 @@ async function closedPort(): Promise<number> {
 
 describeEventBusContract('KafkaEventBus', {
   createBus: ({ handlerRetry }) =>
-    new KafkaEventBus({ brokers, clientId: 'herald-bus-test', handlerRetry, logLevel: 'error' }),
+    new KafkaEventBus({ brokers, clientId: 'herald-bus-test', handlerRetry, logLevel: 'nothing' }),
   createUnavailableBus: async () =>
     new KafkaEventBus({
       brokers: [`127.0.0.1:${await closedPort()}`],
