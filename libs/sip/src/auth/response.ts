@@ -28,7 +28,10 @@ export function computeDigestResponse(input: DigestResponseInput): string {
   );
 }
 
-/** Timing-safe comparison of the client's response with the expected one; done where the HA1 lives. */
+/**
+ * Timing-safe comparison of the client's response with the expected one; done where the HA1 lives.
+ * Throws DigestError `digest-unsupported-qop` for a qop other than auth (the edge refuses those first).
+ */
 export function verifyDigestResponse(check: DigestResponseCheck): boolean {
   const expected = Buffer.from(computeDigestResponse(check), 'utf8');
   const actual = Buffer.from(check.response.toLowerCase(), 'utf8');

@@ -44,10 +44,6 @@ export class NonInviteServerTransaction {
     return this.currentState;
   }
 
-  get flow(): Flow {
-    return this.options.responseFlow;
-  }
-
   /**
    * §17.2.2: a retransmitted request in Trying is discarded; in Proceeding and Completed the most
    * recent response is sent again.

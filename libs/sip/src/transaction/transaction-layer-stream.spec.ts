@@ -1,11 +1,5 @@
 import { connect, Socket } from 'node:net';
-import {
-  createResponse,
-  serializeMessage,
-  SipRequest,
-  SipResponse,
-  SipStreamReader,
-} from '../message';
+import { createResponse, serializeMessage, SipRequest, SipResponse, SipStreamReader } from '../message';
 import { localVia, StreamTransport, TransportSet } from '../transport';
 import { optionsRequest, waitFor } from '../transport/test-support';
 import { FakeClock } from './clock';
