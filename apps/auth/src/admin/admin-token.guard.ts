@@ -5,15 +5,9 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthConfig } from '../auth.config';
 import { AUTH_CONFIG } from '../auth.tokens';
-
-/** Compares two secrets in constant time (hashed first, so their lengths leak nothing either). */
-export function secretsEqual(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
+import { secretsEqual } from './secrets';
 
 /** Admits requests carrying `Authorization: Bearer <HERALD_ADMIN_TOKEN>`. */
 @Injectable()
