@@ -3,32 +3,46 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
+import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { ImRouterAppModule } from './im-router-app.module';
-import { imRouterConfigFromEnv } from './im-router.config';
+import { ImRouterStartError } from './im-router.config';
 
-/** The standalone im-router: Kafka and PostgreSQL from the environment (see im-router.config.ts). */
+/** The standalone im-router: Kafka and PostgreSQL from the environment (docs/configuration.md). */
 async function main(): Promise<void> {
   const logger = new Logger('ImRouter');
-  const config = imRouterConfigFromEnv();
+  const config = loadConfig([
+    'domain',
+    'kafkaBrokers',
+    'kafkaClientId',
+    'databaseUrl',
+    'databasePoolSize',
+    'httpPort',
+  ]);
+  if (config.kafkaBrokers === undefined || config.databaseUrl === undefined) {
+    throw new ImRouterStartError('im-router needs KAFKA_BROKERS and DATABASE_URL');
+  }
+  // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
+  const httpHost = config.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
   const dataSource = createDataSource({
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
     applicationName: 'herald-im-router',
   });
   await dataSource.initialize();
-  if (config.migrateOnStart) {
+  // Development only: deployments run migrations as a separate job before the services start.
+  if (process.env['HERALD_MIGRATE_ON_START'] === 'true') {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
   }
   const bus = new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(
-    ImRouterAppModule.register({ bus, dataSource, config: config.service }),
+    ImRouterAppModule.register({ bus, dataSource, config: { domain: config.domain } }),
   );
-  await app.listen(config.httpPort, config.httpHost);
-  logger.log(`im-router up; health on http://${config.httpHost}:${config.httpPort}/health`);
+  await app.listen(config.httpPort, httpHost);
+  logger.log(`im-router up; health on http://${httpHost}:${config.httpPort}/health`);
 
   const shutdown = async (signal: string) => {
     logger.log(`${signal}: stopping the consumer, then the bus and the database`);
