@@ -18,7 +18,22 @@ KAFKA_STOP_TIMEOUT_SECONDS=30
 
 log() { echo "kafka.sh: $*" >&2; }
 
+# Java 17 and Maven come with this kind of machine; a bare Debian one gets them from apt.
+ensure_java_and_maven() {
+  if command -v java >/dev/null && command -v mvn >/dev/null; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    log "needs java (17+) and mvn on PATH"
+    return 1
+  fi
+  log "installing Java 17 and Maven with apt-get"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >&2
+}
+
 fetch() {
+  ensure_java_and_maven
   if [ -f "$KAFKA_LIBS/.complete" ] && [ "$KAFKA_LIBS/.complete" -nt "$KAFKA_POM" ]; then
     return 0
   fi

@@ -52,6 +52,10 @@ export async function handleWithRetry(
 
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
     const onAbort = (): void => {
       clearTimeout(timer);
       resolve();

@@ -11,3 +11,36 @@ describeEventBusContract('InProcessEventBus', {
   publishTimeoutMs: 0,
   deliveryTimeoutMs: 2_000,
 });
+
+describe('InProcessEventBus stop', () => {
+  it('waits for the handler in progress, then delivers nothing more to that consumer', async () => {
+    const bus = new InProcessEventBus();
+    let releaseHandler: () => void = () => undefined;
+    const handled: string[] = [];
+    const handle = await bus.subscribe({
+      groupId: 'g',
+      topics: ['t'],
+      handler: async (record) => {
+        await new Promise<void>((resolve) => {
+          releaseHandler = resolve;
+        });
+        handled.push(record.value.toString('utf8'));
+      },
+    });
+    await bus.publish([{ topic: 't', key: 'k', value: Buffer.from('first') }]);
+    let stopped = false;
+    const stopping = handle.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+
+    releaseHandler();
+    await stopping;
+    await bus.publish([{ topic: 't', key: 'k', value: Buffer.from('second') }]);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(handled).toEqual(['first']);
+    await bus.close();
+  });
+});
