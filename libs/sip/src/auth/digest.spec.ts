@@ -177,26 +177,28 @@ describe('NonceIssuer', () => {
 describe('NonceCountTracker', () => {
   it('accepts increasing counts and rejects replays', () => {
     const tracker = new NonceCountTracker(10);
-    expect(tracker.accept('n', '00000001')).toBe(true);
-    expect(tracker.accept('n', '00000001')).toBe(false);
-    expect(tracker.accept('n', '00000003')).toBe(true);
-    expect(tracker.accept('n', '00000002')).toBe(false);
-    expect(tracker.accept('other', '00000001')).toBe(true);
-    expect(() => tracker.accept('n', '4')).toThrow(expect.objectContaining({ code: 'digest-invalid-nc' }));
-    expect(() => tracker.accept('n', '00000000')).toThrow(
+    expect(tracker.accept('n', 1, '00000001')).toBe('accepted');
+    expect(tracker.accept('n', 1, '00000001')).toBe('replayed');
+    expect(tracker.accept('n', 1, '00000003')).toBe('accepted');
+    expect(tracker.accept('n', 1, '00000002')).toBe('replayed');
+    expect(tracker.accept('other', 1, '00000001')).toBe('accepted');
+    expect(() => tracker.accept('n', 1, '4')).toThrow(expect.objectContaining({ code: 'digest-invalid-nc' }));
+    expect(() => tracker.accept('n', 1, '00000000')).toThrow(
       expect.objectContaining({ code: 'digest-invalid-nc' }),
     );
   });
 
-  it('stays within its capacity, forgetting the least recently used nonce', () => {
+  it('stays within its capacity and never reopens a replay window for an evicted nonce', () => {
     const tracker = new NonceCountTracker(2);
-    tracker.accept('a', '00000001');
-    tracker.accept('b', '00000001');
-    tracker.accept('a', '00000002');
-    tracker.accept('c', '00000001');
+    tracker.accept('a', 10, '00000001');
+    tracker.accept('b', 20, '00000001');
+    tracker.accept('a', 10, '00000002');
+    tracker.accept('c', 30, '00000001'); // evicts b, the least recently used
     expect(tracker.size).toBe(2);
-    expect(tracker.accept('a', '00000002')).toBe(false);
-    expect(tracker.accept('b', '00000001')).toBe(true);
+    expect(tracker.accept('a', 10, '00000002')).toBe('replayed');
+    expect(tracker.accept('b', 20, '00000001')).toBe('forgotten');
+    expect(tracker.accept('d', 15, '00000001')).toBe('forgotten');
+    expect(tracker.accept('e', 21, '00000001')).toBe('accepted');
   });
 });
 
@@ -218,6 +220,21 @@ describe('DigestFreshnessChecker', () => {
     expect(checker.check({ ...base, nonce, nc: '00000001', cnonce: 'c' }, 'r')).toEqual({ verdict: 'fresh' });
     expect(checker.check({ ...base, nonce, nc: '00000001', cnonce: 'c' }, 'r')).toEqual({
       verdict: 'replayed',
+    });
+  });
+
+  it('reports stale for a nonce whose counts were evicted', () => {
+    const small = new DigestFreshnessChecker(issuer, new NonceCountTracker(1));
+    const first = issuer.issue('r');
+    const second = issuer.issue('r');
+    expect(small.check({ ...base, nonce: first, nc: '00000001', cnonce: 'c' }, 'r')).toEqual({
+      verdict: 'fresh',
+    });
+    expect(small.check({ ...base, nonce: second, nc: '00000001', cnonce: 'c' }, 'r')).toEqual({
+      verdict: 'fresh',
+    });
+    expect(small.check({ ...base, nonce: first, nc: '00000001', cnonce: 'c' }, 'r')).toEqual({
+      verdict: 'stale',
     });
   });
 

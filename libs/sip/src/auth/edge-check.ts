@@ -31,8 +31,11 @@ export class DigestFreshnessChecker {
     const nonceVerdict = this.nonces.verify(credentials.nonce, expectedRealm);
     if (nonceVerdict === 'invalid') return { verdict: 'invalid', reason: 'unknown nonce' };
     if (nonceVerdict === 'stale') return { verdict: 'stale' };
-    return this.counts.accept(credentials.nonce, credentials.nc)
-      ? { verdict: 'fresh' }
-      : { verdict: 'replayed' };
+    const issuedAt = this.nonces.issuedAt(credentials.nonce);
+    if (issuedAt === undefined) return { verdict: 'invalid', reason: 'unknown nonce' };
+    const countVerdict = this.counts.accept(credentials.nonce, issuedAt, credentials.nc);
+    // A nonce whose counts may have been evicted gets a new challenge rather than a replay window.
+    if (countVerdict === 'forgotten') return { verdict: 'stale' };
+    return countVerdict === 'accepted' ? { verdict: 'fresh' } : { verdict: 'replayed' };
   }
 }

@@ -15,35 +15,51 @@ export function parseNonceCount(nc: string): number {
   return Number.parseInt(nc, 16);
 }
 
+/** `forgotten`: the nonce may have been evicted, so its counts are unknown; ask for a new nonce. */
+export type NonceCountVerdict = 'accepted' | 'replayed' | 'forgotten';
+
+interface NonceCountEntry {
+  lastCount: number;
+  issuedAt: number;
+}
+
 /**
  * Remembers the highest nonce-count seen per nonce (RFC 7616 §3.3: protects against replay).
- * Bounded: the least recently used nonce is forgotten first; since nonces expire, an evicted
- * nonce is normally already stale.
+ * Bounded: the least recently used nonce is forgotten first. So that an evicted nonce cannot be
+ * replayed from nc=1 again, any unknown nonce issued no later than an evicted one is `forgotten`
+ * (the edge answers with stale=true and the client retries with a new nonce).
  */
 export class NonceCountTracker {
-  private readonly lastCount = new Map<string, number>();
+  private readonly entries = new Map<string, NonceCountEntry>();
+  private evictedIssuedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly capacity: number = DEFAULT_NONCE_COUNT_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError('capacity must be a positive integer');
   }
 
-  /** Records nc for the nonce; false when it is not greater than the last one seen (a replay). */
-  accept(nonce: string, nc: string): boolean {
+  /** Records nc for the nonce (issued at `issuedAt`, see NonceIssuer.issuedAt). */
+  accept(nonce: string, issuedAt: number, nc: string): NonceCountVerdict {
     const count = parseNonceCount(nc);
-    const last = this.lastCount.get(nonce);
-    if (last !== undefined && count <= last) return false;
+    const entry = this.entries.get(nonce);
+    if (entry === undefined && issuedAt <= this.evictedIssuedAt) return 'forgotten';
+    if (entry !== undefined && count <= entry.lastCount) return 'replayed';
     // Re-insert so Map order is least-recently-used first.
-    this.lastCount.delete(nonce);
-    this.lastCount.set(nonce, count);
-    if (this.lastCount.size > this.capacity) {
-      const oldest = this.lastCount.keys().next();
-      if (oldest.done !== true) this.lastCount.delete(oldest.value);
-    }
-    return true;
+    this.entries.delete(nonce);
+    this.entries.set(nonce, { lastCount: count, issuedAt });
+    if (this.entries.size > this.capacity) this.evictLeastRecentlyUsed();
+    return 'accepted';
   }
 
   get size(): number {
-    return this.lastCount.size;
+    return this.entries.size;
+  }
+
+  private evictLeastRecentlyUsed(): void {
+    const oldest = this.entries.entries().next();
+    if (oldest.done === true) return;
+    const [nonce, entry] = oldest.value;
+    this.entries.delete(nonce);
+    this.evictedIssuedAt = Math.max(this.evictedIssuedAt, entry.issuedAt);
   }
 }

@@ -43,14 +43,19 @@ export class NonceIssuer {
   }
 
   verify(nonce: string, realm: string): NonceVerdict {
-    const raw = Buffer.from(nonce, 'base64url');
-    // Buffer.from drops invalid characters silently; the round trip rejects any such nonce.
-    if (raw.length !== NONCE_BYTES || raw.toString('base64url') !== nonce) return 'invalid';
+    const raw = decodeNonce(nonce);
+    if (raw === undefined) return 'invalid';
     const head = raw.subarray(0, TIMESTAMP_BYTES + SALT_BYTES);
     if (!timingSafeEqual(raw.subarray(TIMESTAMP_BYTES + SALT_BYTES), this.mac(head, realm))) return 'invalid';
     const age = this.now() - Number(raw.readBigUInt64BE(0));
     if (age < -NONCE_CLOCK_SKEW_MS) return 'invalid';
     return age > this.lifetimeMs ? 'stale' : 'valid';
+  }
+
+  /** When a well-formed nonce was issued (ms since epoch); meaningful once `verify` said valid. */
+  issuedAt(nonce: string): number | undefined {
+    const raw = decodeNonce(nonce);
+    return raw === undefined ? undefined : Number(raw.readBigUInt64BE(0));
   }
 
   private mac(head: Buffer, realm: string): Buffer {
@@ -60,4 +65,10 @@ export class NonceIssuer {
       .digest()
       .subarray(0, MAC_BYTES);
   }
+}
+
+function decodeNonce(nonce: string): Buffer | undefined {
+  const raw = Buffer.from(nonce, 'base64url');
+  // Buffer.from drops invalid characters silently; the round trip rejects any such nonce.
+  return raw.length === NONCE_BYTES && raw.toString('base64url') === nonce ? raw : undefined;
 }
