@@ -1,12 +1,4 @@
 import {
-  BusRecord,
-  BusUnavailableError,
-  EventBus,
-  PublishOptions,
-  Subscription,
-  SubscriptionHandle,
-} from '#herald/bus';
-import {
   CommandReceivedV1,
   commandReceivedV1,
   RegisterRequestedV1,
@@ -24,36 +16,11 @@ import {
 } from '#herald/sip';
 import { SipEdgeConfig } from '../edge-config';
 import { createEdgeCore, EdgeCore } from '../edge-core';
+import { FakeEventBus } from '../fake-event-bus';
 
 const D = 'herald.test';
 const ALICE = `sip:alice@${D}`;
 const NONCE_LIFETIME_MS = 60_000;
-
-/** A fake of the bus port: records publishes, can be down, can hold acknowledgements. */
-class FakeBus implements EventBus {
-  readonly published: BusRecord[] = [];
-  down = false;
-  private held: (() => void)[] = [];
-  holdAcks = false;
-
-  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
-    if (this.down) throw new BusUnavailableError('broker down');
-    if (this.holdAcks) await new Promise<void>((resolve) => this.held.push(resolve));
-    for (const record of records) this.published.push({ ...record, headers: record.headers ?? {} });
-  }
-
-  releaseAcks(): void {
-    for (const release of this.held.splice(0)) release();
-  }
-
-  subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
-    throw new Error(`not used by the pipeline: ${subscription.groupId}`);
-  }
-
-  async ensureTopics(): Promise<void> {}
-
-  async close(): Promise<void> {}
-}
 
 function fakeFlow(id = 'udp:5060:127.0.0.1:5070'): Flow & { sent: Buffer[] } {
   const sent: Buffer[] = [];
@@ -128,14 +95,14 @@ function envelopeInfo(body: string, headers: string[] = []): SipRequest {
 
 describe('inbound pipeline (handlers behind the server transaction)', () => {
   let clock: FakeClock;
-  let bus: FakeBus;
+  let bus: FakeEventBus;
   let core: EdgeCore;
   let stateless: SipResponse[];
   let flow: ReturnType<typeof fakeFlow>;
 
   beforeEach(() => {
     clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
-    bus = new FakeBus();
+    bus = new FakeEventBus();
     stateless = [];
     core = createEdgeCore(bus, config, clock, (response) => stateless.push(response));
     flow = fakeFlow();
@@ -516,7 +483,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
         callId: 'c@h',
         cseq: '1 INFO',
       });
-      core.pipeline.onError(error, flow);
+      core.pipeline.onInvalidMessage(error, flow);
       expect(stateless).toHaveLength(1);
       expect(stateless[0].status).toBe(400);
       expect(stateless[0].reason).toBe('bad Max-Forwards');
@@ -525,7 +492,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
     });
 
     it('drops (with a log line) what cannot be answered', () => {
-      core.pipeline.onError(new SipParseError('SIP_BAD_START_LINE', 'garbage'), flow);
+      core.pipeline.onInvalidMessage(new SipParseError('SIP_BAD_START_LINE', 'garbage'), flow);
       const partial = {
         method: 'INFO',
         via: [],
@@ -534,7 +501,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
         callId: 'c',
         cseq: '1 INFO',
       };
-      core.pipeline.onError(new SipParseError('SIP_MISSING_HEADER', 'no Via', partial), flow);
+      core.pipeline.onInvalidMessage(new SipParseError('SIP_MISSING_HEADER', 'no Via', partial), flow);
       expect(stateless).toEqual([]);
     });
   });

@@ -65,23 +65,24 @@ export class InboundPipeline {
   }
 
   /**
-   * Malformed input and transport trouble reported by the transaction layer. A request that
-   * cannot be parsed gets 400 with the parser's reason when Via, From, To, Call-ID and CSeq could
-   * be read (RFC 3261 §8.2.6); otherwise it is dropped, with a log line naming the code.
+   * A framed but invalid message. A request gets 400 with the parser's reason when Via, From, To,
+   * Call-ID and CSeq could be read (RFC 3261 §8.2.6); anything else is dropped with a log line
+   * naming the code. Never throws: no input may crash the edge.
    */
-  onError(error: Error, flow?: Flow): void {
-    if (!(error instanceof SipParseError)) {
-      const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
-      this.logger.warn(`EDGE_TRANSPORT_ERROR code=${String(code)} flow=${flow?.id ?? '-'}: ${error.message}`);
-      return;
-    }
-    const badRequest = flow === undefined ? undefined : badRequestFor(error);
-    if (flow === undefined || badRequest === undefined) {
-      this.logger.warn(`EDGE_PARSE_DROPPED code=${error.code} flow=${flow?.id ?? '-'}: ${error.reason}`);
+  onInvalidMessage(error: SipParseError, flow: Flow): void {
+    const badRequest = badRequestFor(error);
+    if (badRequest === undefined) {
+      this.logger.warn(`EDGE_PARSE_DROPPED code=${error.code} flow=${flow.id}: ${error.reason}`);
       return;
     }
     this.logger.info(`EDGE_PARSE_REJECTED code=${error.code} flow=${flow.id}: ${error.reason}`);
     this.sendStateless(badRequest, flow);
+  }
+
+  /** Stray responses, failed sends, socket errors: logged with their stable code. */
+  onError(error: Error, flow?: Flow): void {
+    const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
+    this.logger.warn(`EDGE_TRANSPORT_ERROR code=${String(code)} flow=${flow?.id ?? '-'}: ${error.message}`);
   }
 }
 

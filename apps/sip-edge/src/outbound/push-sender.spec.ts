@@ -1,0 +1,215 @@
+import { BusUnavailableError } from '#herald/bus';
+import {
+  edgeOutboundRecord,
+  pushOutcomeV1,
+  PushRequestedV1,
+  pushRequestedV1,
+  registerDecidedV1,
+} from '#herald/contracts';
+import {
+  ClientTransactionOutcome,
+  FakeClock,
+  Flow,
+  SipRequest,
+  SipResponse,
+  TransportError,
+} from '#herald/sip';
+import { BusPublisher } from '../inbound/bus-publisher';
+import { PendingRegistrations } from '../inbound/pending-registrations';
+import { OutboundConsumer } from './outbound-consumer';
+import { buildPushRequest } from './push-request';
+import { PushSender, PushTransport } from './push-sender';
+import { FakeEventBus } from '../fake-event-bus';
+
+const D = 'herald.test';
+const FLOW_ID = 'tcp:7';
+
+const flow: Flow = {
+  id: FLOW_ID,
+  protocol: 'tcp',
+  reliable: true,
+  local: { address: '127.0.0.1', port: 5060 },
+  remote: { address: '127.0.0.1', port: 40000 },
+  isOpen: () => true,
+  send: async () => undefined,
+};
+
+/** A fake transport whose transactions the test settles. */
+class FakeTransport implements PushTransport {
+  readonly sent: SipRequest[] = [];
+  private settle: ((outcome: ClientTransactionOutcome<SipResponse>) => void)[] = [];
+  flows = new Map<string, Flow>([[FLOW_ID, flow]]);
+
+  findFlow(flowId: string): Flow | undefined {
+    return this.flows.get(flowId);
+  }
+
+  sendRequest(request: SipRequest): Promise<ClientTransactionOutcome<SipResponse>> {
+    this.sent.push(request);
+    return new Promise((resolve) => this.settle.push(resolve));
+  }
+
+  finish(outcome: ClientTransactionOutcome<SipResponse>): void {
+    this.settle.shift()?.(outcome);
+  }
+}
+
+function push(fields: Partial<PushRequestedV1> = {}): PushRequestedV1 {
+  return pushRequestedV1.build({
+    pushId: 'p-1',
+    origin: 'auth',
+    aor: `sip:alice@${D}`,
+    deviceId: 'urn:uuid:dev-1',
+    flowId: FLOW_ID,
+    contact: 'sip:alice@127.0.0.1:40000;transport=tcp',
+    method: 'INFO',
+    contentType: 'application/vnd.herald+json',
+    body: '{"type":"login.result","re":"c-1","ok":true}',
+    ...fields,
+  });
+}
+
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('push requests', () => {
+  it('builds INFO per protocol.md §2: Contact as Request-URI, From sip:D with a tag, To the AOR, Info-Package', () => {
+    const request = buildPushRequest(push(), flow, D);
+    expect(request.method).toBe('INFO');
+    expect(request.uri).toBe('sip:alice@127.0.0.1:40000;transport=tcp');
+    expect(request.from?.uri.raw).toBe(`sip:${D}`);
+    expect(request.from?.tag).toMatch(/^[0-9a-f]{8,}$/);
+    expect(request.to?.uri.raw).toBe(`sip:alice@${D}`);
+    expect(request.to?.tag).toBeUndefined();
+    expect(request.topVia).toMatchObject({ transport: 'TCP', host: '127.0.0.1', port: 5060 });
+    expect(request.topVia?.branch).toMatch(/^z9hG4bK/);
+    expect(request.maxForwards).toBe(70);
+    expect(request.cseq).toEqual({ seq: 1, method: 'INFO' });
+    expect(request.infoPackage?.value).toBe('herald');
+    expect(request.contentType?.mediaType).toBe('application/vnd.herald+json');
+    expect(request.bodyText).toBe('{"type":"login.result","re":"c-1","ok":true}');
+    const other = buildPushRequest(push(), flow, D);
+    expect(other.callId).not.toBe(request.callId);
+    expect(other.topVia?.branch).not.toBe(request.topVia?.branch);
+  });
+
+  it('builds a plain MESSAGE from the sender AOR, without Info-Package', () => {
+    const request = buildPushRequest(
+      push({ method: 'MESSAGE', contentType: 'text/plain', body: 'hi', fromUri: `sip:bob@${D}` }),
+      flow,
+      D,
+    );
+    expect(request.method).toBe('MESSAGE');
+    expect(request.from?.uri.raw).toBe(`sip:bob@${D}`);
+    expect(request.headers.has('Info-Package')).toBe(false);
+  });
+});
+
+describe('PushSender', () => {
+  let bus: FakeEventBus;
+  let transport: FakeTransport;
+  let sender: PushSender;
+
+  beforeEach(() => {
+    bus = new FakeEventBus();
+    transport = new FakeTransport();
+    sender = new PushSender(transport, new BusPublisher(bus, 5), 'edge-unit', D);
+  });
+
+  const outcomes = () => bus.published.map((record) => pushOutcomeV1.decode(record.value));
+
+  it('resolves once the request is sent and publishes the outcome later', async () => {
+    await sender.send(push());
+    expect(transport.sent).toHaveLength(1);
+    expect(bus.published).toEqual([]);
+    const response = new SipResponse({ status: 200, reason: 'OK' });
+    transport.finish({ kind: 'answered', statusCode: 200, response });
+    await settled();
+    expect(outcomes()).toEqual([
+      expect.objectContaining({
+        pushId: 'p-1',
+        origin: 'auth',
+        edgeId: 'edge-unit',
+        outcome: 'answered',
+        status: 200,
+      }),
+    ]);
+    expect(bus.published[0].key).toBe(`sip:alice@${D}`);
+  });
+
+  it.each<[string, ClientTransactionOutcome<SipResponse>, object]>([
+    [
+      'a non-2xx final response as failed with its code',
+      { kind: 'answered', statusCode: 486, response: new SipResponse({ status: 486, reason: 'Busy Here' }) },
+      { outcome: 'failed', status: 486 },
+    ],
+    ['Timer F as timed-out', { kind: 'timed-out' }, { outcome: 'timed-out' }],
+    [
+      'a connection closed under the transaction as no-flow',
+      { kind: 'transport-error', error: new TransportError('flow-closed', 'closed') },
+      { outcome: 'no-flow' },
+    ],
+    [
+      'another transport error as failed',
+      { kind: 'transport-error', error: new TransportError('send-failed', 'EPIPE') },
+      { outcome: 'failed' },
+    ],
+  ])('reports %s', async (_name, result, expected) => {
+    await sender.send(push());
+    transport.finish(result);
+    await settled();
+    expect(outcomes()).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('reports no-flow when the flow is not held here, and throws if that cannot be published', async () => {
+    transport.flows.clear();
+    await sender.send(push());
+    expect(transport.sent).toEqual([]);
+    expect(outcomes()).toEqual([expect.objectContaining({ outcome: 'no-flow' })]);
+    bus.down = true;
+    await expect(sender.send(push({ pushId: 'p-2' }))).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+});
+
+describe('OutboundConsumer', () => {
+  it('subscribes to its own topic in group herald-edge-<edgeId> and routes both event types', async () => {
+    const bus = new FakeEventBus();
+    const clock = new FakeClock();
+    const pending = new PendingRegistrations(clock);
+    const transport = new FakeTransport();
+    const consumer = new OutboundConsumer(
+      bus,
+      'edge-7',
+      new PushSender(transport, new BusPublisher(bus, 5), 'edge-7', D),
+      pending,
+    );
+    await consumer.start();
+    expect(bus.subscription).toMatchObject({
+      groupId: 'herald-edge-edge-7',
+      topics: ['edge.edge-7.outbound.v1'],
+    });
+    const handler = bus.subscription?.handler;
+    if (handler === undefined) throw new Error('not subscribed');
+    const consumed = (record: { topic: string; key: string; value: Buffer }) =>
+      handler({ ...record, headers: {}, partition: 0, offset: '0' });
+
+    await consumed(edgeOutboundRecord('edge-7', push()));
+    expect(transport.sent).toHaveLength(1);
+
+    const waiting = pending.wait('tx-1', 1_000);
+    const decision = registerDecidedV1.build({
+      txKey: 'tx-1',
+      aor: `sip:alice@${D}`,
+      status: 403,
+      contacts: [],
+    });
+    await consumed(edgeOutboundRecord('edge-7', decision));
+    expect(await waiting.decision).toMatchObject({ txKey: 'tx-1', status: 403 });
+
+    // A decision nobody waits for and a record that breaks its contract are logged, not retried forever.
+    await expect(consumed(edgeOutboundRecord('edge-7', decision))).resolves.toBeUndefined();
+    await expect(
+      consumed({ topic: 'edge.edge-7.outbound.v1', key: 'k', value: Buffer.from('{"type":"nonsense"}') }),
+    ).resolves.toBeUndefined();
+    await consumer.stop();
+  });
+});

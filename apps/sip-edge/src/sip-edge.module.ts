@@ -1,0 +1,41 @@
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { SipEdge, SipEdgeDeps } from './sip-edge';
+
+/** Injection token of the wired SipEdge. */
+export const SIP_EDGE = Symbol('SIP_EDGE');
+
+/** Starts the edge when the application boots and stops it on shutdown. */
+@Injectable()
+export class SipEdgeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(SIP_EDGE) private readonly edge: SipEdge) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.edge.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.edge.stop();
+  }
+}
+
+/**
+ * The sip-edge service as a Nest dynamic module: the bus and the config are passed in, so the
+ * embedded app composes it with the other services on the in-process bus, and main.ts on Kafka.
+ */
+@Module({})
+export class SipEdgeModule {
+  static register(deps: SipEdgeDeps): DynamicModule {
+    return {
+      module: SipEdgeModule,
+      providers: [{ provide: SIP_EDGE, useFactory: () => new SipEdge(deps) }, SipEdgeLifecycle],
+      exports: [SIP_EDGE],
+    };
+  }
+}

@@ -1,0 +1,352 @@
+import { ConsumedRecord, InProcessEventBus } from '#herald/bus';
+import {
+  commandReceivedV1,
+  edgeOutboundRecord,
+  pushOutcomeV1,
+  pushRequestedV1,
+  SIP_COMMAND_RECEIVED_V1,
+  SIP_PUSH_OUTCOME_V1,
+} from '#herald/contracts';
+import { createResponse, SipRequest } from '#herald/sip';
+import { FlowBinding } from '../../apps/sip-edge/src/flows/flow-registry';
+import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
+import { uniqueGroupId } from '../support/topics';
+import { waitFor } from '../support/wait-for';
+import { D, Device, edgePort, FakeAuth, startEdge, TEST_T1_MS, TEST_T2_MS } from './edge-fixture';
+import { PeerTransport, SipPeer, TcpPeer, UdpPeer, WsPeer } from './sip-peer';
+
+const LOGIN = '{"v":1,"id":"c-1","type":"login","status":"online"}';
+const NONCE_LIFETIME_MS = 1_500;
+
+describe('sip-edge over real sockets and the in-process bus', () => {
+  let bus: InProcessEventBus;
+  let auth: FakeAuth;
+  let edge: SipEdge;
+  const commands: ConsumedRecord[] = [];
+  const outcomes: ConsumedRecord[] = [];
+  const peers: SipPeer[] = [];
+
+  beforeAll(async () => {
+    bus = new InProcessEventBus();
+    auth = new FakeAuth(bus);
+    await auth.start();
+    for (const [topic, sink] of [
+      [SIP_COMMAND_RECEIVED_V1, commands],
+      [SIP_PUSH_OUTCOME_V1, outcomes],
+    ] as const) {
+      await bus.subscribe({
+        groupId: uniqueGroupId(topic),
+        topics: [topic],
+        handler: async (r) => void sink.push(r),
+      });
+    }
+    edge = await startEdge(bus, { nonceLifetimeMs: NONCE_LIFETIME_MS });
+  });
+
+  afterAll(async () => {
+    await Promise.all(peers.map((peer) => peer.close()));
+    await edge.stop();
+    await auth.stop();
+    await bus.close();
+  });
+
+  async function device(transport: PeerTransport, user = 'alice'): Promise<Device> {
+    const port = edgePort(edge, transport);
+    const peer =
+      transport === 'udp'
+        ? await UdpPeer.open(port)
+        : transport === 'tcp'
+          ? await TcpPeer.open(port)
+          : await WsPeer.open(port);
+    peers.push(peer);
+    return new Device(peer, user);
+  }
+
+  async function registered(transport: PeerTransport, user = 'alice'): Promise<Device> {
+    const dev = await device(transport, user);
+    expect((await dev.register()).status).toBe(200);
+    return dev;
+  }
+
+  describe('REGISTER', () => {
+    it('challenges with two Digest challenges, SHA-256 then MD5, qop="auth"', async () => {
+      const alice = await device('udp');
+      const response = await alice.send(alice.registerRequest());
+      expect(response.status).toBe(401);
+      expect(
+        response.wwwAuthenticate.map((c) => [c.scheme, c.params.get('algorithm'), c.params.get('qop')]),
+      ).toEqual([
+        ['Digest', 'SHA-256', 'auth'],
+        ['Digest', 'MD5', 'auth'],
+      ]);
+      expect(response.wwwAuthenticate.every((c) => c.params.get('realm') === D)).toBe(true);
+    });
+
+    it.each(['SHA-256', 'MD5'] as const)(
+      'registers with a %s digest and lists the bound Contact',
+      async (algorithm) => {
+        const alice = await device('tcp');
+        const challenge = await alice.send(alice.registerRequest({ expires: 600 }));
+        const ok = await alice.send(
+          alice.registerRequest({
+            expires: 600,
+            authorization: alice.authorization(challenge, { algorithm }),
+          }),
+        );
+        expect(ok.status).toBe(200);
+        expect(ok.contact).toMatchObject({ wildcard: false });
+        const contacts = ok.contact?.wildcard === false ? ok.contact.contacts : [];
+        expect(contacts.find((c) => c.uri.raw === alice.peer.contact('alice'))?.expires).toBe(600);
+      },
+    );
+
+    it('answers 401 to a wrong password (decided by auth)', async () => {
+      const alice = await device('udp');
+      const challenge = await alice.send(alice.registerRequest());
+      const response = await alice.send(
+        alice.registerRequest({ authorization: alice.authorization(challenge, { password: 'wrong' }) }),
+      );
+      expect(response.status).toBe(401);
+      expect(response.wwwAuthenticate).toHaveLength(2);
+    });
+
+    it('absorbs a retransmitted REGISTER: same final response, auth asked once', async () => {
+      const alice = await device('udp');
+      const challenge = await alice.send(alice.registerRequest());
+      const request = alice.registerRequest({ authorization: alice.authorization(challenge) });
+      const asked = auth.requests.length;
+      const first = await alice.send(request);
+      const from = alice.peer.received.length;
+      await alice.peer.send(request);
+      const again = await alice.finalResponseTo(request, from);
+      expect(again.status).toBe(first.status);
+      expect(again.to?.tag).toBe(first.to?.tag);
+      expect(auth.requests.length - asked).toBe(1);
+    });
+
+    it('answers 423 with Min-Expires below the minimum', async () => {
+      const alice = await device('udp');
+      const challenge = await alice.send(alice.registerRequest({ expires: 30 }));
+      const response = await alice.send(
+        alice.registerRequest({ expires: 30, authorization: alice.authorization(challenge) }),
+      );
+      expect(response.status).toBe(423);
+      expect(response.minExpires).toBe(60);
+    });
+
+    it('answers 401 stale=true to a nonce past its lifetime', async () => {
+      const alice = await device('udp');
+      const challenge = await alice.send(alice.registerRequest());
+      await new Promise((resolve) => setTimeout(resolve, NONCE_LIFETIME_MS + 100));
+      const response = await alice.send(
+        alice.registerRequest({ authorization: alice.authorization(challenge) }),
+      );
+      expect(response.status).toBe(401);
+      expect(response.wwwAuthenticate.map((c) => c.params.get('stale'))).toEqual(['true', 'true']);
+    });
+
+    it('answers a fresh 401 to a replayed nonce-count in a new transaction', async () => {
+      const alice = await device('udp');
+      const challenge = await alice.send(alice.registerRequest());
+      const credentials = alice.authorization(challenge);
+      expect((await alice.send(alice.registerRequest({ authorization: credentials }))).status).toBe(200);
+      const replay = await alice.send(alice.registerRequest({ authorization: credentials }));
+      expect(replay.status).toBe(401);
+      expect(replay.wwwAuthenticate[0].params.get('nonce')).not.toBe(
+        challenge.wwwAuthenticate[0].params.get('nonce'),
+      );
+    });
+  });
+
+  describe('INFO and MESSAGE', () => {
+    it('accepts INFO from a registered flow and publishes the command before 200', async () => {
+      const alice = await registered('udp');
+      const before = commands.length;
+      const response = await alice.send(alice.infoRequest(LOGIN));
+      expect(response.status).toBe(200);
+      // The in-process bus acknowledged the publish before the 200 left the edge.
+      const event = commandReceivedV1.decode(commands[before]?.value ?? Buffer.from('{}'));
+      expect(event).toMatchObject({
+        aor: alice.aor,
+        carrier: 'INFO',
+        envelope: { id: 'c-1', type: 'login' },
+      });
+    });
+
+    it('answers 401 to a request from an unregistered flow', async () => {
+      const mallory = await device('udp', 'mallory');
+      const response = await mallory.send(mallory.infoRequest(LOGIN));
+      expect(response.status).toBe(401);
+      expect(response.wwwAuthenticate).toHaveLength(2);
+    });
+
+    it('answers 403 to a From that is not the AOR registered on the flow', async () => {
+      const alice = await registered('tcp');
+      const spoofed = alice.build('INFO', {
+        from: `sip:bob@${D}`,
+        body: LOGIN,
+        headers: [
+          ['Info-Package', 'herald'],
+          ['Content-Type', 'application/vnd.herald+json'],
+        ],
+      });
+      expect((await alice.send(spoofed)).status).toBe(403);
+    });
+
+    it('answers 400 naming the problem to bad JSON and to a bad envelope', async () => {
+      const alice = await registered('ws');
+      const badJson = await alice.send(alice.infoRequest('{"v":1,'));
+      expect([badJson.status, badJson.reason]).toEqual([400, 'Invalid Envelope: body is not valid JSON']);
+      const noId = await alice.send(alice.infoRequest('{"v":1,"type":"login"}'));
+      expect(noId.status).toBe(400);
+      expect(noId.reason).toMatch(/^Invalid Envelope: id/);
+    });
+
+    it('answers 415 with Accept to a wrong Content-Type, 413 to an oversized body', async () => {
+      const alice = await registered('tcp');
+      const wrongType = alice.build('INFO', {
+        body: LOGIN,
+        headers: [
+          ['Info-Package', 'herald'],
+          ['Content-Type', 'application/json'],
+        ],
+      });
+      const unsupported = await alice.send(wrongType);
+      expect(unsupported.status).toBe(415);
+      expect(unsupported.headers.get('Accept')).toBe('application/vnd.herald+json');
+      const big = JSON.stringify({ v: 1, id: 'c-big', type: 'presence.set', note: 'x'.repeat(9000) });
+      expect((await alice.send(alice.infoRequest(big))).status).toBe(413);
+    });
+
+    it('turns a text/plain MESSAGE into im.send with carrier MESSAGE-PLAIN', async () => {
+      const alice = await registered('udp');
+      const before = commands.length;
+      const plain = alice.build('MESSAGE', {
+        uri: `sip:bob@${D}`,
+        to: `sip:bob@${D}`,
+        body: 'hello bob',
+        headers: [['Content-Type', 'text/plain']],
+      });
+      expect((await alice.send(plain)).status).toBe(200);
+      expect(commandReceivedV1.decode(commands[before]?.value ?? Buffer.from('{}'))).toMatchObject({
+        carrier: 'MESSAGE-PLAIN',
+        envelope: { type: 'im.send', to: `sip:bob@${D}`, text: 'hello bob' },
+      });
+    });
+  });
+
+  describe('malformed input and other methods', () => {
+    it('answers 400 with the parser reason when a response can be formed, and keeps serving', async () => {
+      const alice = await device('udp');
+      const request = alice.build('OPTIONS');
+      const text = (request.headers.getAll('Via').map((v) => `Via: ${v}`) as string[])
+        .concat([
+          `From: ${request.headers.get('From') ?? ''}`,
+          `To: ${request.headers.get('To') ?? ''}`,
+          `Call-ID: ${alice.callId}`,
+          `CSeq: ${request.cseq?.seq ?? 0} OPTIONS`,
+          'Max-Forwards: seventy',
+          'Content-Length: 0',
+        ])
+        .join('\r\n');
+      const from = alice.peer.received.length;
+      await alice.peer.sendRaw(`OPTIONS sip:${D} SIP/2.0\r\n${text}\r\n\r\n`);
+      const bad = await alice.finalResponseTo(request, from);
+      expect(bad.status).toBe(400);
+      expect(bad.reason).toMatch(/Max-Forwards/);
+      await alice.peer.sendRaw('\u0000\u0001garbage that is not SIP\r\n\r\n');
+      expect((await alice.send(alice.build('OPTIONS'))).status).toBe(200);
+    });
+
+    it('answers 501 to an unknown method and 405 with Allow to SUBSCRIBE', async () => {
+      const alice = await device('tcp');
+      expect((await alice.send(alice.build('FROBNICATE'))).status).toBe(501);
+      const subscribe = await alice.send(alice.build('SUBSCRIBE', { headers: [['Event', 'presence']] }));
+      expect(subscribe.status).toBe(405);
+      expect(subscribe.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS']);
+    });
+
+    it('answers OPTIONS with Allow, Accept and Supported', async () => {
+      const alice = await device('ws');
+      const response = await alice.send(alice.build('OPTIONS'));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
+    });
+  });
+
+  describe('pushes', () => {
+    function bindingOf(dev: Device): FlowBinding {
+      const binding = edge.registry.bindingsOf(dev.aor).find((b) => b.contact === dev.peer.contact(dev.user));
+      if (binding === undefined) throw new Error('device not bound on the edge');
+      return binding;
+    }
+
+    function publishPush(dev: Device, pushId: string, binding = bindingOf(dev)): Promise<void> {
+      const push = pushRequestedV1.build({
+        pushId,
+        origin: 'auth',
+        aor: dev.aor,
+        deviceId: binding.deviceId,
+        flowId: binding.flowId,
+        contact: binding.contact,
+        method: 'INFO',
+        contentType: 'application/vnd.herald+json',
+        body: `{"type":"login.result","re":"c-1","ok":true,"id":"${pushId}"}`,
+      });
+      return bus.publish([edgeOutboundRecord(edge.config.edgeId, push)]);
+    }
+
+    const outcomeOf = (pushId: string) =>
+      outcomes.map((r) => pushOutcomeV1.decode(r.value)).find((o) => o.pushId === pushId);
+
+    it('retransmits an unanswered push over UDP on the Timer E schedule, then reports timed-out', async () => {
+      const carol = await registered('udp', 'carol');
+      const from = carol.peer.received.length;
+      await publishPush(carol, 'p-udp');
+      await waitFor(() => outcomeOf('p-udp') !== undefined, 64 * TEST_T1_MS + 2_000, 'the timed-out outcome');
+      const arrivals = carol.peer.received
+        .slice(from)
+        .filter((r) => r.message.kind === 'request' && r.message.method === 'INFO')
+        .map((r) => r.at);
+      const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]);
+      // RFC 3261 §17.1.2.2: T1, 2*T1, 4*T1 ... capped at T2, until Timer F (64*T1).
+      const expected = [TEST_T1_MS, 2 * TEST_T1_MS, 4 * TEST_T1_MS, TEST_T2_MS, TEST_T2_MS, TEST_T2_MS];
+      expect(gaps.length).toBeGreaterThanOrEqual(expected.length);
+      expected.forEach((gap, i) => {
+        expect(gaps[i]).toBeGreaterThanOrEqual(gap - 15);
+        expect(gaps[i]).toBeLessThan(gap + 60);
+      });
+      expect(outcomeOf('p-udp')).toMatchObject({ outcome: 'timed-out', aor: carol.aor });
+    });
+
+    it('sends a push over TCP once and reports answered when the device says 200', async () => {
+      const dave = await registered('tcp', 'dave');
+      const from = dave.peer.received.length;
+      await publishPush(dave, 'p-tcp');
+      const { message } = await dave.peer.next((m) => m.kind === 'request' && m.method === 'INFO', from);
+      const push = message as SipRequest;
+      expect(push.uri).toBe(dave.peer.contact('dave'));
+      expect(push.from?.uri.raw).toBe(`sip:${D}`);
+      expect(push.to?.uri.raw).toBe(dave.aor);
+      expect(push.infoPackage?.value).toBe('herald');
+      await dave.peer.send(createResponse(push, 200));
+      await waitFor(() => outcomeOf('p-tcp') !== undefined, 2_000, 'the answered outcome');
+      expect(outcomeOf('p-tcp')).toMatchObject({ outcome: 'answered', status: 200 });
+    });
+
+    it('reports no-flow once the device connection closed', async () => {
+      const erin = await registered('tcp', 'erin');
+      const binding = bindingOf(erin);
+      await erin.peer.close();
+      await waitFor(
+        () => edge.registry.lookup(binding.flowId) === undefined,
+        2_000,
+        'the flow to be unbound',
+      );
+      // auth still lists the registration, so pushes keep coming: the edge no longer holds the flow.
+      await publishPush(erin, 'p-gone', binding);
+      await waitFor(() => outcomeOf('p-gone') !== undefined, 2_000, 'the no-flow outcome');
+      expect(outcomeOf('p-gone')).toMatchObject({ outcome: 'no-flow' });
+    });
+  });
+});
