@@ -2,6 +2,8 @@ import { Transaction } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
+  SqlAccountDirectory,
+  TypeOrmAccountRepository,
   TypeOrmMessageStore,
   TypeOrmPlainDeviceQueue,
   TypeOrmUnitOfWork,
@@ -205,5 +207,34 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const all = [...(await first), ...second].map((d) => d.deviceId).sort();
     expect(all).toEqual(['a', 'b', 'c', 'd']);
     expect(second).toHaveLength(2);
+  });
+
+  it('finds enabled accounts only (SqlAccountDirectory over auth’s accounts)', async () => {
+    const accounts = new TypeOrmAccountRepository();
+    const now = new Date();
+    for (const [username, disabled] of [
+      ['erin', false],
+      ['frank', true],
+    ] as const) {
+      await unitOfWork.run((tx) =>
+        accounts.insert(tx, {
+          username,
+          aor: `sip:${username}@herald.example`,
+          realm: 'herald.example',
+          ha1: { 'SHA-256': 'x', MD5: 'x' },
+          disabled,
+          profile: { settings: {} },
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+    }
+    const directory = new SqlAccountDirectory(dataSource);
+
+    expect(
+      await Promise.all(
+        ['erin', 'frank', 'nobody'].map((name) => directory.exists(`sip:${name}@herald.example`)),
+      ),
+    ).toEqual([true, false, false]);
   });
 });
