@@ -15,7 +15,12 @@ const swc = [
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  // NestJS 12 and a few of its dependencies ship as ES modules only: swc turns them into CommonJS
+  // for jest (Node 24 itself loads them through require(esm) at run time).
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|uid|@lukeed|load-esm|file-type|strtok3|token-types|@tokenizer|iterare)/)',
+  ],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^#herald/(.*)$': '<rootDir>/libs/$1/src' },
 };
