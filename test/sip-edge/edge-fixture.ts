@@ -17,7 +17,7 @@ import {
   SipResponse,
   verifyDigestResponse,
 } from '#herald/sip';
-import { DEFAULT_RATE_LIMIT, SipEdgeConfig } from '../../apps/sip-edge/src/edge-config';
+import { SipEdgeConfig } from '../../apps/sip-edge/src/edge-config';
 import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
 import { uniqueGroupId } from '../support/topics';
 import { SipPeer } from './sip-peer';
@@ -40,7 +40,7 @@ export function edgeConfig(overrides: Partial<SipEdgeConfig> = {}): SipEdgeConfi
     maxBodyBytes: 8192,
     timers: { t1Ms: TEST_T1_MS, t2Ms: TEST_T2_MS, t4Ms: TEST_T2_MS },
     registerDecisionTimeoutMs: 3_000,
-    rateLimit: DEFAULT_RATE_LIMIT,
+    rateLimit: { burst: 200, perSecond: 100 },
     retryAfterSeconds: 5,
     ...overrides,
   };

@@ -1,4 +1,5 @@
 import { SecureContextOptions } from 'node:tls';
+import { HeraldConfig, SipEdgeSettings } from '#herald/config';
 import { TransactionTimerOptions } from '#herald/sip';
 import { RateLimit } from './flows/flow-rate-limiter';
 
@@ -41,7 +42,71 @@ export interface SipEdgeConfig {
   retryAfterSeconds: number;
 }
 
-export const DEFAULT_DEFAULT_EXPIRES = 3600;
-export const DEFAULT_REGISTER_DECISION_TIMEOUT_MS = 5_000;
-export const DEFAULT_RETRY_AFTER_SECONDS = 5;
-export const DEFAULT_RATE_LIMIT: RateLimit = { burst: 50, perSecond: 20 };
+/** Expiry of a REGISTER that names none (RFC 3261 §10.2.1.1 leaves it to the registrar). */
+export const DEFAULT_EXPIRES_SECONDS = 3600;
+
+type SharedSettings = Pick<
+  HeraldConfig,
+  | 'domain'
+  | 'edgeId'
+  | 'sipBind'
+  | 'sipUdpPort'
+  | 'sipTcpPort'
+  | 'sipTlsPort'
+  | 'sipWsPort'
+  | 'sipWssPort'
+  | 'nonceSecret'
+  | 'minExpires'
+  | 'maxBodyBytes'
+>;
+
+/** The keys of '#herald/config' the edge reads (for `loadConfig`). */
+export const SIP_EDGE_CONFIG_KEYS = [
+  'domain',
+  'edgeId',
+  'sipBind',
+  'sipUdpPort',
+  'sipTcpPort',
+  'sipTlsPort',
+  'sipWsPort',
+  'sipWssPort',
+  'nonceSecret',
+  'minExpires',
+  'maxBodyBytes',
+] as const satisfies readonly (keyof SharedSettings)[];
+
+/**
+ * The edge's config from the shared settings and its own (both from '#herald/config'); TLS and
+ * WSS listen only when a certificate is given.
+ */
+export function sipEdgeConfigFrom(
+  shared: SharedSettings,
+  edge: SipEdgeSettings,
+  tls?: SecureContextOptions,
+): SipEdgeConfig {
+  if (shared.nonceSecret === undefined) throw new RangeError('the edge needs HERALD_NONCE_SECRET');
+  return {
+    domain: shared.domain,
+    edgeId: shared.edgeId,
+    bindHost: shared.sipBind,
+    ports: {
+      udp: shared.sipUdpPort,
+      tcp: shared.sipTcpPort,
+      ws: shared.sipWsPort,
+      ...(tls === undefined ? {} : { tls: shared.sipTlsPort, wss: shared.sipWssPort }),
+    },
+    ...(tls === undefined ? {} : { tls }),
+    nonceSecret: shared.nonceSecret,
+    minExpires: shared.minExpires,
+    defaultExpires: DEFAULT_EXPIRES_SECONDS,
+    maxBodyBytes: shared.maxBodyBytes,
+    timers: {
+      t1Ms: edge.t1Ms,
+      t2Ms: edge.t2Ms,
+      ...(edge.maxRetransmissions === undefined ? {} : { maxRetransmissions: edge.maxRetransmissions }),
+    },
+    registerDecisionTimeoutMs: edge.registerTimeoutMs,
+    rateLimit: { burst: edge.rateBurst, perSecond: edge.ratePerSecond },
+    retryAfterSeconds: edge.retryAfterSeconds,
+  };
+}

@@ -97,6 +97,11 @@ export class SipEdge {
     this.consumer = new OutboundConsumer(bus, config.edgeId, pushSender, pending);
   }
 
+  /** True between a successful start and stop: the readiness probe. */
+  get listening(): boolean {
+    return Object.keys(this.bound).length > 0;
+  }
+
   /** Listening addresses by transport (ephemeral ports resolved). */
   get addresses(): BoundAddresses {
     return this.bound;
@@ -114,6 +119,7 @@ export class SipEdge {
 
   async stop(): Promise<void> {
     this.registry.stopSweeping();
+    this.bound = {};
     await this.consumer.stop();
     await this.layer.stop();
   }

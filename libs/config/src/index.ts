@@ -1,1 +1,2 @@
 export * from './herald-config';
+export * from './sip-edge-settings';

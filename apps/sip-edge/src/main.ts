@@ -1,0 +1,55 @@
+// OpenTelemetry starts here (issue 5)
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { KafkaEventBus } from '#herald/bus';
+import { loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { FIXED_TOPICS } from '#herald/contracts';
+import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from './edge-config';
+import { SipEdgeAppModule } from './sip-edge-app.module';
+
+/** The standalone sip-edge: Kafka from the environment (docs/configuration.md), SIP on HERALD_SIP_*. */
+async function main(): Promise<void> {
+  const logger = new Logger('SipEdge');
+  const shared = loadConfig([...SIP_EDGE_CONFIG_KEYS, 'kafkaBrokers', 'kafkaClientId', 'httpPort']);
+  const settings = loadSipEdgeSettings();
+  if (shared.kafkaBrokers === undefined) throw new RangeError('sip-edge needs KAFKA_BROKERS');
+  const tls =
+    settings.tlsCertFile === undefined || settings.tlsKeyFile === undefined
+      ? undefined
+      : { cert: readFileSync(settings.tlsCertFile), key: readFileSync(settings.tlsKeyFile) };
+  const config = sipEdgeConfigFrom(shared, settings, tls);
+  const bus = new KafkaEventBus({
+    brokers: shared.kafkaBrokers,
+    clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
+  });
+  await bus.ensureTopics(FIXED_TOPICS);
+  const app = await NestFactory.create(SipEdgeAppModule.register({ bus, config }));
+  // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
+  const httpHost = shared.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
+  await app.listen(shared.httpPort, httpHost);
+  logger.log(`sip-edge ${config.edgeId} up; health on http://${httpHost}:${shared.httpPort}/health`);
+
+  const shutdown = async (signal: string): Promise<void> => {
+    logger.log(`${signal}: stopping SIP transports and the outbound consumer, then the bus`);
+    await app.close();
+    await bus.close();
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  new Logger('SipEdge').error(`sip-edge failed to start: ${String(error)}`);
+  process.exit(1);
+});

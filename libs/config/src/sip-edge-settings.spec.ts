@@ -1,0 +1,50 @@
+import { ConfigError } from './herald-config';
+import { loadSipEdgeSettings } from './sip-edge-settings';
+
+describe('loadSipEdgeSettings', () => {
+  it('has RFC 3261 defaults and no retransmission limit', () => {
+    expect(loadSipEdgeSettings({})).toEqual({
+      t1Ms: 500,
+      t2Ms: 4000,
+      registerTimeoutMs: 5000,
+      rateBurst: 50,
+      ratePerSecond: 20,
+      retryAfterSeconds: 5,
+    });
+  });
+
+  it('reads the variables', () => {
+    const settings = loadSipEdgeSettings({
+      HERALD_SIP_T1_MS: '40',
+      HERALD_SIP_MAX_RETRANSMISSIONS: '3',
+      HERALD_SIP_RATE_PER_SECOND: '0.5',
+      HERALD_SIP_TLS_CERT: '/c.pem',
+      HERALD_SIP_TLS_KEY: '/k.pem',
+    });
+    expect(settings).toMatchObject({
+      t1Ms: 40,
+      maxRetransmissions: 3,
+      ratePerSecond: 0.5,
+      tlsCertFile: '/c.pem',
+    });
+  });
+
+  it('reports every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadSipEdgeSettings({
+        HERALD_SIP_T1_MS: 'soon',
+        HERALD_SIP_RATE_BURST: '0',
+        HERALD_SIP_TLS_KEY: '/k.pem',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual([
+      'HERALD_SIP_T1_MS',
+      'HERALD_SIP_RATE_BURST',
+      'HERALD_SIP_TLS_CERT',
+    ]);
+  });
+});

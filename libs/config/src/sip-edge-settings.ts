@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { ConfigError, ConfigProblem } from './herald-config';
+
+/**
+ * Settings only the SIP edge reads (timers, rate limit, TLS files), beside the shared ones of
+ * herald-config.ts. Same rules: one variable each, empty counts as unset, every problem reported.
+ */
+const positive = z.coerce.number().positive();
+const positiveInteger = z.coerce.number().int().positive();
+
+const SIP_EDGE_SETTINGS = {
+  /** RFC 3261 §17.1.1.1 T1 (500 ms); small in tests to keep retransmission schedules fast. */
+  t1Ms: { variable: 'HERALD_SIP_T1_MS', schema: positiveInteger.default(500) },
+  t2Ms: { variable: 'HERALD_SIP_T2_MS', schema: positiveInteger.default(4000) },
+  /** Retransmissions of a push over UDP (protocol.md §2: "the retry limit is configurable"); unset = until Timer F. */
+  maxRetransmissions: {
+    variable: 'HERALD_SIP_MAX_RETRANSMISSIONS',
+    schema: z.coerce.number().int().min(0).optional(),
+  },
+  /** How long a REGISTER waits for auth's register.decided before 503. */
+  registerTimeoutMs: { variable: 'HERALD_SIP_REGISTER_TIMEOUT_MS', schema: positiveInteger.default(5000) },
+  /** Per-flow token bucket: burst and sustained requests per second. */
+  rateBurst: { variable: 'HERALD_SIP_RATE_BURST', schema: positiveInteger.default(50) },
+  ratePerSecond: { variable: 'HERALD_SIP_RATE_PER_SECOND', schema: positive.default(20) },
+  /** Retry-After seconds on 503. */
+  retryAfterSeconds: { variable: 'HERALD_SIP_RETRY_AFTER_SECONDS', schema: positiveInteger.default(5) },
+  /** PEM files for TLS and WSS; without both, those transports stay off. */
+  tlsCertFile: { variable: 'HERALD_SIP_TLS_CERT', schema: z.string().min(1).optional() },
+  tlsKeyFile: { variable: 'HERALD_SIP_TLS_KEY', schema: z.string().min(1).optional() },
+} as const;
+
+type Settings = typeof SIP_EDGE_SETTINGS;
+export type SipEdgeSettings = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/** Reads the edge's own settings from `env`; throws ConfigError listing every bad variable. */
+export function loadSipEdgeSettings(env: NodeJS.ProcessEnv = process.env): SipEdgeSettings {
+  const problems: ConfigProblem[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [key, { variable, schema }] of Object.entries(SIP_EDGE_SETTINGS)) {
+    const raw = env[variable];
+    const result = (schema as z.ZodType).safeParse(raw === undefined || raw.trim() === '' ? undefined : raw);
+    if (result.success) values[key] = result.data;
+    else problems.push({ variable, message: result.error.issues.map((issue) => issue.message).join('; ') });
+  }
+  if ((values['tlsCertFile'] === undefined) !== (values['tlsKeyFile'] === undefined)) {
+    problems.push({
+      variable: 'HERALD_SIP_TLS_CERT',
+      message: 'HERALD_SIP_TLS_CERT and HERALD_SIP_TLS_KEY go together',
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as SipEdgeSettings;
+}
