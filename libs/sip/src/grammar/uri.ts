@@ -28,6 +28,10 @@ export interface AbsoluteUri {
 
 export type Uri = SipUri | AbsoluteUri;
 
+/** Shared by the many URIs without parameters or headers (the maps are read-only). */
+const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
 function splitPairs(text: string, separator: string, what: string): Array<[string, string | null]> {
@@ -88,8 +92,8 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', rest: string): SipUri 
     password,
     host,
     port,
-    params: semicolon === -1 ? new Map() : parseUriParams(beforeHeaders.slice(semicolon + 1)),
-    headers: question === -1 ? new Map() : parseUriHeaders(hostPart.slice(question + 1)),
+    params: semicolon === -1 ? NO_PARAMS : parseUriParams(beforeHeaders.slice(semicolon + 1)),
+    headers: question === -1 ? NO_HEADERS : parseUriHeaders(hostPart.slice(question + 1)),
     raw,
   };
 }

@@ -1,19 +1,23 @@
 import { GrammarError } from '../grammar';
 import { headerDisplayName } from './header-names';
-import { SipHeaders } from './headers';
+import { NOT_CACHED, SipHeaders } from './headers';
 import { SipParseError, SipParseErrorCode } from './parse-error';
 
-/** Runs a header parser, turning a grammar violation into a SipParseError (SIP_BAD_HEADER by default) naming it. */
-export function parseHeaderValue<T>(
+/** Turns a grammar violation into a SipParseError (SIP_BAD_HEADER by default) naming the header. */
+export function toParseError(
+  error: unknown,
   name: string,
-  parse: () => T,
   code: SipParseErrorCode = 'SIP_BAD_HEADER',
-): T {
+): unknown {
+  return error instanceof GrammarError ? new SipParseError(code, `bad ${name}: ${error.message}`) : error;
+}
+
+/** Parses one value of a header (by lookup key), reporting a grammar violation as SIP_BAD_HEADER. */
+export function parseHeaderLine<T>(key: string, value: string, parse: (value: string) => T): T {
   try {
-    return parse();
+    return parse(value);
   } catch (error) {
-    if (error instanceof GrammarError) throw new SipParseError(code, `bad ${name}: ${error.message}`);
-    throw error;
+    throw toParseError(error, headerDisplayName(key, key));
   }
 }
 
@@ -23,13 +27,12 @@ export function singleHeader<T>(
   key: string,
   parse: (value: string) => T,
 ): T | undefined {
-  return headers.typed(key, () => {
-    const values = headers.getAll(key);
-    if (values.length === 0) return undefined;
-    const display = headerDisplayName(key, key);
-    if (values.length > 1) throw new SipParseError('SIP_BAD_HEADER', `multiple ${display} headers`);
-    return parseHeaderValue(display, () => parse(values[0]));
-  });
+  const cached = headers.cached(key);
+  if (cached !== NOT_CACHED) return cached as T | undefined;
+  const values = headers.getAll(key);
+  if (values.length > 1)
+    throw new SipParseError('SIP_BAD_HEADER', `multiple ${headerDisplayName(key, key)} headers`);
+  return headers.cache(key, values.length === 0 ? undefined : parseHeaderLine(key, values[0], parse));
 }
 
 /** A list header by lookup key (several lines and/or comma lists): undefined when absent. */
@@ -38,9 +41,13 @@ export function listHeader<T>(
   key: string,
   parse: (values: readonly string[]) => T,
 ): T | undefined {
-  return headers.typed(key, () => {
-    const values = headers.getAll(key);
-    if (values.length === 0) return undefined;
-    return parseHeaderValue(headerDisplayName(key, key), () => parse(values));
-  });
+  const cached = headers.cached(key);
+  if (cached !== NOT_CACHED) return cached as T | undefined;
+  const values = headers.getAll(key);
+  if (values.length === 0) return headers.cache(key, undefined);
+  try {
+    return headers.cache(key, parse(values));
+  } catch (error) {
+    throw toParseError(error, headerDisplayName(key, key));
+  }
 }

@@ -1,5 +1,8 @@
 import { headerDisplayName, headerKey } from './header-names';
 
+/** Returned by SipHeaders.cached when nothing is cached under the key. */
+export const NOT_CACHED: unique symbol = Symbol('not cached');
+
 export interface HeaderField {
   /** Name as it will be written (canonical spelling for known headers). */
   readonly name: string;
@@ -83,10 +86,14 @@ export class SipHeaders implements Iterable<HeaderField> {
     return this.fields[Symbol.iterator]();
   }
 
-  /** Parses a typed value once per content version; `parse` throws on malformed text. */
-  typed<T>(cacheKey: string, parse: () => T): T {
-    if (this.typedCache.has(cacheKey)) return this.typedCache.get(cacheKey) as T;
-    const value = parse();
+  /** A typed value cached for the current content, or NOT_CACHED. */
+  cached(cacheKey: string): unknown {
+    const value = this.typedCache.get(cacheKey);
+    return value !== undefined || this.typedCache.has(cacheKey) ? value : NOT_CACHED;
+  }
+
+  /** Remembers a typed value parsed from the current content; dropped on the next change. */
+  cache<T>(cacheKey: string, value: T): T {
     this.typedCache.set(cacheKey, value);
     return value;
   }

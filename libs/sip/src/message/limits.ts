@@ -18,6 +18,6 @@ export const DEFAULT_PARSE_LIMITS: Readonly<SipParseLimits> = Object.freeze({
   maxLineBytes: DEFAULT_MAX_LINE_BYTES,
 });
 
-export function resolveLimits(limits: Partial<SipParseLimits> | undefined): SipParseLimits {
-  return { ...DEFAULT_PARSE_LIMITS, ...limits };
+export function resolveLimits(limits: Partial<SipParseLimits> | undefined): Readonly<SipParseLimits> {
+  return limits === undefined ? DEFAULT_PARSE_LIMITS : { ...DEFAULT_PARSE_LIMITS, ...limits };
 }

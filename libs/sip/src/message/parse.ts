@@ -9,9 +9,11 @@ import { parseStartLine } from './start-line';
 import { SINGLE_HEADERS } from './typed-headers';
 import { validateMessage } from './validate';
 
+/** CR or LF that is not part of a CRLF (RFC 3261 §7: lines end with CRLF). */
+const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
 const CR = 0x0d;
 const LF = 0x0a;
-const HEAD_END = '\r\n\r\n';
+const HEAD_END = Buffer.from('\r\n\r\n');
 
 function isFoldStart(c: number): boolean {
   return c === 0x20 || c === 0x09;
@@ -28,7 +30,12 @@ function methodOf(startLine: string): string | undefined {
 }
 
 /** Splits the header block into fields, unfolding continuation lines (RFC 3261 §7.3.1). */
-function indexHeaders(head: string, from: number, limits: SipParseLimits, headers: SipHeaders): void {
+function indexHeaders(
+  head: string,
+  from: number,
+  limits: Readonly<SipParseLimits>,
+  headers: SipHeaders,
+): void {
   let name = '';
   let value = '';
   let pending = false;
@@ -44,8 +51,6 @@ function indexHeaders(head: string, from: number, limits: SipParseLimits, header
     lineStart = lineEnd + 2;
     if (line.length > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'header line too long');
-    if (line.includes('\r') || line.includes('\n'))
-      throw new SipParseError('SIP_BAD_HEADER', 'bare CR or LF');
     if (isFoldStart(line.charCodeAt(0))) {
       if (!pending) throw new SipParseError('SIP_BAD_HEADER', 'continuation line without a header');
       value += ' ' + line.trim();
@@ -73,11 +78,12 @@ function indexHeaders(head: string, from: number, limits: SipParseLimits, header
  * Parses a start line and header block (without the empty line) into a message with an empty body.
  * Shared by the datagram parser and the stream reader. Errors carry the partial headers.
  */
-export function parseHead(head: string, limits: SipParseLimits): SipMessage {
+export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMessage {
   const firstEnd = head.indexOf('\r\n');
   const startLine = firstEnd === -1 ? head : head.slice(0, firstEnd);
   const headers = new SipHeaders();
   try {
+    if (BARE_CR_OR_LF.test(head)) throw new SipParseError('SIP_BAD_HEADER', 'bare CR or LF');
     if (startLine.length > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'start line too long');
     if (firstEnd !== -1) indexHeaders(head, firstEnd + 2, limits, headers);
@@ -122,7 +128,7 @@ export function parseMessage(data: Buffer | string, limits?: Partial<SipParseLim
   if (bytes.length > resolved.maxMessageBytes)
     throw new SipParseError('SIP_MESSAGE_TOO_LARGE', 'message too large');
   const start = skipLeadingCrlf(bytes);
-  const headEnd = bytes.indexOf(HEAD_END, start, 'latin1');
+  const headEnd = bytes.indexOf(HEAD_END, start);
   if (headEnd === -1) throw new SipParseError('SIP_TRUNCATED', 'no empty line after the headers');
   const message = parseHead(bytes.toString('utf8', start, headEnd), resolved);
   const bodyStart = headEnd + HEAD_END.length;

@@ -1,5 +1,5 @@
 import { NameAddr, parseUri, Uri } from '../grammar';
-import { listHeader, parseHeaderValue, singleHeader } from './header-access';
+import { listHeader, singleHeader, toParseError } from './header-access';
 import { SipHeaders } from './headers';
 import { Address, ContactHeader } from './headers/address';
 import { AuthParams } from './headers/auth';
@@ -22,8 +22,11 @@ function toHeaders(init: HeaderInit | undefined): SipHeaders {
   return init instanceof SipHeaders ? init : new SipHeaders(init);
 }
 
+/** Shared by every message without a body: a zero-length Buffer cannot be written to. */
+const EMPTY_BODY = Buffer.alloc(0);
+
 function toBody(body: Buffer | string | undefined): Buffer {
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? Buffer.alloc(0));
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? EMPTY_BODY);
 }
 
 /**
@@ -231,7 +234,12 @@ export type SipMessage = SipRequest | SipResponse;
 
 /** Request-URI rules (RFC 3261 §19.1.1): no URI headers, and nothing but the URI itself. */
 export function parseRequestUri(text: string): Uri {
-  const uri = parseHeaderValue('Request-URI', () => parseUri(text), 'SIP_BAD_URI');
+  let uri: Uri;
+  try {
+    uri = parseUri(text);
+  } catch (error) {
+    throw toParseError(error, 'Request-URI', 'SIP_BAD_URI');
+  }
   if (uri.kind === 'sip' && uri.headers.size > 0) {
     throw new SipParseError('SIP_BAD_URI', 'headers are not allowed in a Request-URI');
   }

@@ -34,7 +34,7 @@ type State = 'between' | 'head' | 'body' | 'failed';
  * must then be closed, and any later push throws the same error.
  */
 export class SipStreamReader {
-  private readonly limits: SipParseLimits;
+  private readonly limits: Readonly<SipParseLimits>;
   private state: State = 'between';
   private failure: SipParseError | undefined;
   // between: keep-alive tracking

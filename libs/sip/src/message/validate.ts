@@ -1,5 +1,5 @@
-import { parseHeaderValue } from './header-access';
 import { headerDisplayName } from './header-names';
+import { parseHeaderLine } from './header-access';
 import { SipParseError } from './parse-error';
 import { SipMessage } from './sip-message';
 import { EAGER_HEADERS, isListHeaderKey, isSingleHeaderKey, SINGLE_HEADERS } from './typed-headers';
@@ -11,23 +11,19 @@ import { EAGER_HEADERS, isListHeaderKey, isSingleHeaderKey, SINGLE_HEADERS } fro
  */
 export function validateMessage(message: SipMessage): void {
   if (message.kind === 'request') void message.requestUri;
-  const counts = new Map<string, number>();
-  for (const field of message.headers) counts.set(field.key, (counts.get(field.key) ?? 0) + 1);
-  for (const [key, count] of counts) {
-    if (!EAGER_HEADERS.has(key)) continue;
+  const checked: string[] = [];
+  for (const { key } of message.headers) {
+    if (!EAGER_HEADERS.has(key) || checked.includes(key)) continue;
+    checked.push(key);
     if (isListHeaderKey(key)) {
       message.list(key);
     } else if (isSingleHeaderKey(key)) {
-      if (count === 1) {
-        message.single(key);
-      } else {
-        const parse = SINGLE_HEADERS[key];
-        const display = headerDisplayName(key, key);
-        for (const value of message.headers.getAll(key)) parseHeaderValue(display, () => parse(value));
-      }
+      const values = message.headers.getAll(key);
+      if (values.length === 1) message.single(key);
+      else for (const value of values) parseHeaderLine<unknown>(key, value, SINGLE_HEADERS[key]);
     }
   }
-  if (message.kind === 'request' && counts.get('cseq') === 1) {
+  if (message.kind === 'request' && message.headers.getAll('cseq').length === 1) {
     const cseq = message.cseq;
     if (cseq !== undefined && cseq.method !== message.method) {
       throw new SipParseError('SIP_CSEQ_METHOD_MISMATCH', 'CSeq method does not match the request method');
