@@ -55,14 +55,21 @@ export class FakeAuth {
   private readonly bindings = new Map<string, Map<string, number>>();
   private handle: SubscriptionHandle | undefined;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    /** Only this edge's requests: on a shared broker other tests' auth services decide theirs. */
+    private readonly edgeId: string,
+  ) {}
 
   async start(): Promise<void> {
     await this.bus.ensureTopics([SIP_REGISTER_REQUESTED_V1]);
     this.handle = await this.bus.subscribe({
       groupId: uniqueGroupId('fake-auth'),
       topics: [SIP_REGISTER_REQUESTED_V1],
-      handler: async (record) => this.decide(registerRequestedV1.decode(record.value)),
+      handler: async (record) => {
+        const request = registerRequestedV1.decode(record.value);
+        if (request.edgeId === this.edgeId) await this.decide(request);
+      },
     });
   }
 
@@ -103,10 +110,16 @@ export class FakeAuth {
   }
 }
 
-export async function startEdge(bus: EventBus, overrides: Partial<SipEdgeConfig> = {}): Promise<SipEdge> {
+/** Starts an edge and the fake auth deciding its REGISTERs. */
+export async function startEdge(
+  bus: EventBus,
+  overrides: Partial<SipEdgeConfig> = {},
+): Promise<{ edge: SipEdge; auth: FakeAuth }> {
   const edge = new SipEdge({ bus, config: edgeConfig(overrides) });
+  const auth = new FakeAuth(bus, edge.config.edgeId);
+  await auth.start();
   await edge.start();
-  return edge;
+  return { edge, auth };
 }
 
 /** The edge's listening port for a peer's transport. */

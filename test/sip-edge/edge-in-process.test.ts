@@ -28,8 +28,6 @@ describe('sip-edge over real sockets and the in-process bus', () => {
 
   beforeAll(async () => {
     bus = new InProcessEventBus();
-    auth = new FakeAuth(bus);
-    await auth.start();
     for (const [topic, sink] of [
       [SIP_COMMAND_RECEIVED_V1, commands],
       [SIP_PUSH_OUTCOME_V1, outcomes],
@@ -40,7 +38,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
         handler: async (r) => void sink.push(r),
       });
     }
-    edge = await startEdge(bus, { nonceLifetimeMs: NONCE_LIFETIME_MS });
+    ({ edge, auth } = await startEdge(bus, { nonceLifetimeMs: NONCE_LIFETIME_MS }));
   });
 
   afterAll(async () => {
@@ -50,8 +48,8 @@ describe('sip-edge over real sockets and the in-process bus', () => {
     await bus.close();
   });
 
-  async function device(transport: PeerTransport, user = 'alice'): Promise<Device> {
-    const port = edgePort(edge, transport);
+  async function device(transport: PeerTransport, user = 'alice', on: SipEdge = edge): Promise<Device> {
+    const port = edgePort(on, transport);
     const peer =
       transport === 'udp'
         ? await UdpPeer.open(port)
@@ -271,6 +269,29 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       const response = await alice.send(alice.build('OPTIONS'));
       expect(response.status).toBe(200);
       expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
+    });
+  });
+
+  describe('bus down', () => {
+    it('answers 503 with Retry-After, never 200, when the bus cannot take the event', async () => {
+      const downBus = new InProcessEventBus();
+      const down = await startEdge(downBus);
+      try {
+        const alice = await device('udp', 'alice', down.edge);
+        expect((await alice.register()).status).toBe(200);
+        const challenge = await alice.send(alice.registerRequest());
+        await downBus.close();
+        const info = await alice.send(alice.infoRequest(LOGIN));
+        expect(info.status).toBe(503);
+        expect(info.retryAfter?.seconds).toBe(5);
+        const register = await alice.send(
+          alice.registerRequest({ authorization: alice.authorization(challenge) }),
+        );
+        expect(register.status).toBe(503);
+        expect(register.retryAfter?.seconds).toBe(5);
+      } finally {
+        await down.edge.stop();
+      }
     });
   });
 
