@@ -1,0 +1,152 @@
+import { metrics, type Attributes, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
+
+/** The metric names the Helm chart's dashboard queries (deploy/helm/herald/README.md). */
+export const METRIC_NAMES = {
+  sipRequests: 'herald_sip_requests_total',
+  sipRetransmissions: 'herald_sip_retransmissions_total',
+  sipTransactionTimeouts: 'herald_sip_transaction_timeouts_total',
+  registeredDevices: 'herald_registered_devices',
+  sessions: 'herald_sessions',
+  imDeliveryLatency: 'herald_im_delivery_latency_seconds',
+  presenceFanoutSize: 'herald_presence_fanout_size',
+  offlineStoreDepth: 'herald_offline_store_depth',
+  kafkaConsumerLag: 'herald_kafka_consumer_lag',
+  pgPoolInUse: 'herald_pg_pool_in_use',
+} as const;
+
+/** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
+export type GaugeName =
+  'registeredDevices' | 'sessions' | 'offlineStoreDepth' | 'kafkaConsumerLag' | 'pgPoolInUse';
+
+const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
+  registeredDevices: 'registered devices (bindings)',
+  sessions: 'logged-in device sessions',
+  offlineStoreDepth: 'IMs waiting in the offline store',
+  kafkaConsumerLag: 'records behind the log end, by group, topic and partition',
+  pgPoolInUse: 'PostgreSQL connections checked out of the pool',
+};
+
+/** Seconds from im.send accepted to the recipient's 200 OK: LAN milliseconds up to Timer F (32 s). */
+const DELIVERY_LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 32];
+/** Devices one presence change is pushed to. */
+const FANOUT_SIZE_BUCKETS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+/** One reading of a gauge: a value, with attributes when the gauge has several series. */
+export interface GaugeReading {
+  value: number;
+  attributes?: Attributes;
+}
+
+/** Reads a gauge's current value(s); may query (a failed read is reported, the series skipped). */
+export type GaugeSource = () =>
+  number | ReadonlyArray<GaugeReading> | Promise<number | ReadonlyArray<GaugeReading>>;
+
+/** Herald's instruments on the global meter provider (no-ops until the SDK has started). */
+export class HeraldMetrics {
+  private readonly sipRequestCounter;
+  private readonly retransmissionCounter;
+  private readonly timeoutCounter;
+  private readonly deliveryLatency;
+  private readonly fanoutSize;
+
+  constructor(provider: MeterProvider) {
+    const meter = provider.getMeter('herald');
+    this.sipRequestCounter = meter.createCounter(METRIC_NAMES.sipRequests, {
+      description: 'SIP requests handled by the edge, by method and final response code',
+    });
+    this.retransmissionCounter = meter.createCounter(METRIC_NAMES.sipRetransmissions, {
+      description: 'UDP retransmissions sent (Timer E)',
+    });
+    this.timeoutCounter = meter.createCounter(METRIC_NAMES.sipTransactionTimeouts, {
+      description: 'client transactions that hit Timer F',
+    });
+    this.deliveryLatency = meter.createHistogram(METRIC_NAMES.imDeliveryLatency, {
+      description: "im.send accepted to the recipient device's 200 OK",
+      unit: 's',
+      advice: { explicitBucketBoundaries: DELIVERY_LATENCY_BUCKETS_S },
+    });
+    this.fanoutSize = meter.createHistogram(METRIC_NAMES.presenceFanoutSize, {
+      description: 'devices one presence change is pushed to',
+      advice: { explicitBucketBoundaries: FANOUT_SIZE_BUCKETS },
+    });
+    for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
+      meter
+        .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
+        .addCallback((result) => collectGauge(name, result));
+    }
+  }
+
+  sipRequest(method: string, code: number): void {
+    this.sipRequestCounter.add(1, { method, code: String(code) });
+  }
+
+  sipRetransmission(): void {
+    this.retransmissionCounter.add(1);
+  }
+
+  sipTransactionTimeout(): void {
+    this.timeoutCounter.add(1);
+  }
+
+  imDelivered(latencySeconds: number): void {
+    this.deliveryLatency.record(latencySeconds);
+  }
+
+  presenceFanout(devices: number): void {
+    this.fanoutSize.record(devices);
+  }
+}
+
+let instance: { provider: MeterProvider; metrics: HeraldMetrics } | undefined;
+
+/**
+ * Herald's metrics on the current global meter provider. The API has no proxy provider for
+ * metrics, so instruments are made anew once the SDK has replaced the no-op provider.
+ */
+export function heraldMetrics(): HeraldMetrics {
+  const provider = metrics.getMeterProvider();
+  if (instance === undefined || instance.provider !== provider) {
+    instance = { provider, metrics: new HeraldMetrics(provider) };
+  }
+  return instance.metrics;
+}
+
+/** Gauge sources live outside the instruments, so a source added before the SDK started still counts. */
+const gaugeSources = new Map<GaugeName, Set<GaugeSource>>();
+
+/**
+ * Adds a source to a gauge, read at every collection (several sources of one gauge add up per
+ * attribute set); returns its removal, to call when the owner stops.
+ */
+export function observeGauge(name: GaugeName, source: GaugeSource): () => void {
+  const sources = gaugeSources.get(name) ?? new Set<GaugeSource>();
+  sources.add(source);
+  gaugeSources.set(name, sources);
+  // Instruments exist only once asked for: make sure the gauge is registered with the provider.
+  heraldMetrics();
+  return () => {
+    sources.delete(source);
+  };
+}
+
+async function collectGauge(name: GaugeName, result: ObservableResult): Promise<void> {
+  const totals = new Map<string, GaugeReading>();
+  for (const source of gaugeSources.get(name) ?? []) {
+    let read: number | ReadonlyArray<GaugeReading>;
+    try {
+      read = await source();
+    } catch (error) {
+      // A source that fails (database down) is left out of this collection; readiness reports the outage.
+      console.error(`herald metrics: reading ${METRIC_NAMES[name]} failed`, error);
+      continue;
+    }
+    for (const reading of typeof read === 'number' ? [{ value: read }] : read) {
+      const key = JSON.stringify(reading.attributes ?? {});
+      const total = totals.get(key);
+      totals.set(key, { value: (total?.value ?? 0) + reading.value, attributes: reading.attributes });
+    }
+  }
+  for (const { value, attributes } of totals.values()) {
+    result.observe(value, attributes);
+  }
+}

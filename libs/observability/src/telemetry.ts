@@ -1,0 +1,120 @@
+import { basename, dirname } from 'node:path';
+import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OtlpProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import {
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import { startNodeSdk } from '@opentelemetry/sdk-node';
+
+/**
+ * The OpenTelemetry SDK of one Herald process, configured by the standard OTEL_* variables:
+ * OTLP/HTTP export of traces and metrics when an OTLP endpoint is set, nothing exported otherwise,
+ * and always a Prometheus reader that the MetricsModule serves on `/metrics` (HERALD_HTTP_PORT).
+ */
+export interface TelemetryOptions {
+  /** `service.name` of the resource; OTEL_SERVICE_NAME wins when set. */
+  serviceName: string;
+}
+
+export interface Telemetry {
+  readonly serviceName: string;
+  /** Scraped by MetricsController; undefined when OTEL_SDK_DISABLED=true. */
+  readonly prometheus: PrometheusExporter | undefined;
+  /** Flushes pending spans and metrics, then stops the SDK. */
+  shutdown(): Promise<void>;
+}
+
+let current: Telemetry | undefined;
+
+/** The telemetry started in this process, if any. */
+export function currentTelemetry(): Telemetry | undefined {
+  return current;
+}
+
+/** Starts the SDK once per process (a second call returns the first one's handle). */
+export function startTelemetry(options: TelemetryOptions, env: NodeJS.ProcessEnv = process.env): Telemetry {
+  if (current !== undefined) {
+    return current;
+  }
+  const serviceName = nonEmpty(env['OTEL_SERVICE_NAME']) ?? options.serviceName;
+  if (isTrue(env['OTEL_SDK_DISABLED'])) {
+    current = { serviceName, prometheus: undefined, shutdown: async () => undefined };
+    return current;
+  }
+  // The scrape is served by Nest on HERALD_HTTP_PORT, never by a server of its own.
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const metricReaders: IMetricReader[] = [prometheus];
+  const metricsExporter = otlpMetricExporter(env);
+  if (metricsExporter !== undefined) {
+    metricReaders.push(new PeriodicExportingMetricReader({ exporter: metricsExporter }));
+  }
+  const exportsTraces = hasOtlpEndpoint(env, 'TRACES');
+  const sdk = startNodeSdk({
+    resourceAttributes: { 'service.name': serviceName },
+    metricReaders,
+    // Undefined lets the SDK build the OTLP span exporter from OTEL_* (protocol, batch settings).
+    spanProcessors: exportsTraces ? undefined : [],
+    logRecordProcessors: [],
+    instrumentations: [new HttpInstrumentation(), new PgInstrumentation()],
+  });
+  current = { serviceName, prometheus, shutdown: () => sdk.shutdown() };
+  return current;
+}
+
+/** Stops the SDK started by startTelemetry (flushing what is pending) and forgets it. */
+export async function shutdownTelemetry(): Promise<void> {
+  const telemetry = current;
+  current = undefined;
+  await telemetry?.shutdown();
+}
+
+/**
+ * The service name of an app run as `node dist/apps/<app>/src/main.js`: `herald-<app>`
+ * (HERALD_SERVICE_NAME overrides it; OTEL_SERVICE_NAME overrides both in startTelemetry).
+ */
+export function serviceNameOf(mainScript: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = nonEmpty(env['HERALD_SERVICE_NAME']);
+  if (configured !== undefined) {
+    return configured;
+  }
+  if (mainScript === undefined) {
+    return 'herald';
+  }
+  const app = basename(dirname(dirname(mainScript)));
+  return app === 'herald' || app === '' || app === '.' ? 'herald' : `herald-${app}`;
+}
+
+function otlpMetricExporter(env: NodeJS.ProcessEnv): PushMetricExporter | undefined {
+  if (!hasOtlpEndpoint(env, 'METRICS')) {
+    return undefined;
+  }
+  const protocol =
+    nonEmpty(env['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']);
+  return protocol === 'http/json' ? new OtlpJsonMetricExporter() : new OtlpProtobufMetricExporter();
+}
+
+/** OTLP export is on only when an endpoint is configured: without one nothing leaves the process. */
+function hasOtlpEndpoint(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boolean {
+  const exporterList = nonEmpty(env[`OTEL_${signal}_EXPORTER`]);
+  if (exporterList !== undefined && exporterList.split(',').some((name) => name.trim() === 'none')) {
+    return false;
+  }
+  return (
+    nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']) !== undefined ||
+    nonEmpty(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]) !== undefined
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value?.trim().toLowerCase() === 'true';
+}

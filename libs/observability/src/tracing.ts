@@ -1,0 +1,110 @@
+import { createHmac } from 'node:crypto';
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+
+/**
+ * Span attribute names. Messaging ones follow the OpenTelemetry semantic conventions; SIP ones
+ * have no convention, so they live under `sip.*`; the AOR only ever appears hashed.
+ */
+export const SPAN_ATTRIBUTES = {
+  sipMethod: 'sip.method',
+  sipCallId: 'sip.call_id',
+  sipResponseCode: 'sip.response.status_code',
+  sipTransport: 'sip.transport',
+  aorHash: 'herald.aor.hash',
+  messagingSystem: 'messaging.system',
+  messagingOperation: 'messaging.operation.type',
+  messagingDestination: 'messaging.destination.name',
+  messagingPartition: 'messaging.destination.partition.id',
+  messagingOffset: 'messaging.kafka.offset',
+  messagingConsumerGroup: 'messaging.consumer.group.name',
+} as const;
+
+/** Hex characters kept of the AOR's HMAC: 64 bits, enough to follow one user, useless to guess from. */
+const AOR_HASH_HEX_LENGTH = 16;
+/** Without HERALD_AOR_HASH_KEY the hash is still stable per deployment, but guessable for known AORs. */
+const UNKEYED_AOR_HASH_KEY = 'herald-aor';
+
+export function tracer(): Tracer {
+  return trace.getTracer('herald');
+}
+
+/**
+ * The AOR as spans carry it: HMAC-SHA256 of the lower-cased AOR keyed with HERALD_AOR_HASH_KEY,
+ * hex, truncated to 16 characters (docs/observability.md).
+ */
+export function hashAor(
+  aor: string,
+  key: string = process.env['HERALD_AOR_HASH_KEY'] ?? UNKEYED_AOR_HASH_KEY,
+): string {
+  return createHmac('sha256', key).update(aor.toLowerCase()).digest('hex').slice(0, AOR_HASH_HEX_LENGTH);
+}
+
+/** Adds the W3C trace context (`traceparent`, `tracestate`) of `ctx` to record headers. */
+export function injectTraceContext(
+  headers: Record<string, string> = {},
+  ctx: Context = context.active(),
+): Record<string, string> {
+  const carrier = { ...headers };
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The context that record headers carry (the active one when they carry none). */
+export function extractTraceContext(headers: Readonly<Record<string, string>>): Context {
+  return propagation.extract(context.active(), headers);
+}
+
+export interface SpanOptions {
+  kind: SpanKind;
+  attributes?: Attributes;
+  /** Parent context; the active one by default. */
+  parent?: Context;
+}
+
+/**
+ * Runs `work` inside a new span that is active for it (so publishes within carry its context),
+ * ends the span when `work` settles and marks it failed when `work` rejects (rethrowing).
+ */
+export async function inSpan<T>(
+  name: string,
+  options: SpanOptions,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
+  try {
+    return await context.with(trace.setSpan(parent, span), () => work(span));
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** Starts a span that outlives the current call (a SIP client transaction); the caller ends it. */
+export function startSpan(name: string, options: SpanOptions): Span {
+  return tracer().startSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes },
+    options.parent ?? context.active(),
+  );
+}
+
+/** Runs `work` with `span` active (publishes within it carry its context). */
+export function withActiveSpan<T>(span: Span, work: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), work);
+}
+
+export { SpanKind, SpanStatusCode, type Span };
