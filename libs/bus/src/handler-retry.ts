@@ -1,3 +1,4 @@
+import { handleTraced } from './bus-tracing';
 import type { ConsumedRecord } from './event-bus';
 
 /** First wait after a handler failed; doubles per attempt up to the maximum. */
@@ -37,7 +38,7 @@ export async function handleWithRetry(
   const onHandlerError = options.onHandlerError ?? reportHandlerErrorToStderr;
   for (let attempt = 1; !signal.aborted; attempt += 1) {
     try {
-      await handler(record);
+      await handleTraced(record, handler);
       return true;
     } catch (error) {
       onHandlerError(error, record, attempt);

@@ -7,6 +7,7 @@ import {
   type Subscription,
   type SubscriptionHandle,
 } from './event-bus';
+import { publishTraced } from './bus-tracing';
 import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
 
 /** Same as the test broker's num.partitions, so keyed ordering works the same way in both. */
@@ -40,6 +41,10 @@ export class InProcessEventBus implements EventBus {
     if (this.closed) {
       throw new BusUnavailableError('the in-process bus is closed');
     }
+    await publishTraced('in-process', records, (traced) => this.append(traced));
+  }
+
+  private async append(records: ReadonlyArray<BusRecord>): Promise<void> {
     const touched = new Set<string>();
     for (const record of records) {
       const partitions = this.topicPartitions(record.topic);

@@ -3,6 +3,7 @@ import {
   Kafka,
   logLevel as KafkaLogLevel,
   Partitioners,
+  type Admin,
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
@@ -18,6 +19,8 @@ import {
   type Subscription,
   type SubscriptionHandle,
 } from './event-bus';
+import { publishTraced } from './bus-tracing';
+import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
 import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
 
 /** How long a publish may take before the edge gives up and answers 503. */
@@ -58,6 +61,7 @@ const KAFKAJS_LOG_LEVELS: Record<BusLogLevel, KafkaLogLevel> = {
 interface ActiveConsumer {
   consumer: Consumer;
   abort: AbortController;
+  lag: ConsumerLag;
 }
 
 /**
@@ -74,6 +78,7 @@ export class KafkaEventBus implements EventBus {
   private readonly handlerRetry: HandlerRetryOptions;
   private readonly consumers = new Set<ActiveConsumer>();
   private producerConnection: Promise<void> | undefined;
+  private healthAdmin: Admin | undefined;
   private closed = false;
 
   constructor(options: KafkaEventBusOptions) {
@@ -105,6 +110,10 @@ export class KafkaEventBus implements EventBus {
     if (records.length === 0) {
       return;
     }
+    await publishTraced('kafka', records, (traced) => this.send(traced));
+  }
+
+  private async send(records: ReadonlyArray<BusRecord>): Promise<void> {
     const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
     for (const record of records) {
       const messages = byTopic.get(record.topic) ?? [];
@@ -132,7 +141,11 @@ export class KafkaEventBus implements EventBus {
       allowAutoTopicCreation: true,
       maxWaitTimeInMs: KAFKA_FETCH_MAX_WAIT_MS,
     });
-    const active: ActiveConsumer = { consumer, abort: new AbortController() };
+    const active: ActiveConsumer = {
+      consumer,
+      abort: new AbortController(),
+      lag: observeConsumerLag(subscription.groupId),
+    };
     this.consumers.add(active);
     const joined = new Promise<void>((resolve) => {
       const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -153,7 +166,7 @@ export class KafkaEventBus implements EventBus {
             autoCommitInterval: KAFKA_AUTO_COMMIT_INTERVAL_MS,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-            eachBatch: (payload) => this.handleBatch(payload, subscription, active.abort.signal),
+            eachBatch: (payload) => this.handleBatch(payload, subscription, active),
           });
           await joined;
         })(),
@@ -165,6 +178,23 @@ export class KafkaEventBus implements EventBus {
       throw error;
     }
     return { stop: () => this.stopConsumer(active) };
+  }
+
+  /**
+   * Resolves while the cluster answers a metadata request (readiness, /health/ready); rejects
+   * with BusUnavailableError otherwise. One admin connection is kept for the probes.
+   */
+  async checkBroker(): Promise<void> {
+    this.healthAdmin ??= this.kafka.admin();
+    const admin = this.healthAdmin;
+    await withTimeout(
+      (async () => {
+        await admin.connect();
+        await admin.describeCluster();
+      })(),
+      this.publishTimeoutMs,
+      'describing the cluster',
+    );
   }
 
   async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
@@ -186,6 +216,7 @@ export class KafkaEventBus implements EventBus {
     this.closed = true;
     await Promise.all([...this.consumers].map((active) => this.stopConsumer(active)));
     await this.producer.disconnect();
+    await this.healthAdmin?.disconnect();
   }
 
   private connectProducer(): Promise<void> {
@@ -207,6 +238,7 @@ export class KafkaEventBus implements EventBus {
       return;
     }
     active.abort.abort();
+    active.lag.stop();
     // Waits for the batch in progress; only offsets whose handler finished were resolved.
     await active.consumer.disconnect();
   }
@@ -214,7 +246,7 @@ export class KafkaEventBus implements EventBus {
   private async handleBatch(
     { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
     subscription: Subscription,
-    signal: AbortSignal,
+    { abort: { signal }, lag }: ActiveConsumer,
   ): Promise<void> {
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || signal.aborted) {
@@ -232,6 +264,7 @@ export class KafkaEventBus implements EventBus {
         return;
       }
       resolveOffset(message.offset);
+      lag.handled(batch.topic, batch.partition, batch.highWatermark, message.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();
     }

@@ -1,0 +1,55 @@
+import {
+  extractTraceContext,
+  inSpan,
+  injectTraceContext,
+  SPAN_ATTRIBUTES,
+  SpanKind,
+} from '#herald/observability';
+import type { BusRecord, ConsumedRecord, PublishOptions } from './event-bus';
+
+type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+
+/**
+ * Publishes inside a PRODUCER span whose W3C trace context (`traceparent`) goes into every
+ * record's headers, so the consumer's span continues the same trace (one trace per IM).
+ */
+export function publishTraced(
+  system: 'kafka' | 'in-process',
+  records: ReadonlyArray<OutgoingRecord>,
+  send: (records: ReadonlyArray<BusRecord>) => Promise<void>,
+): Promise<void> {
+  const topics = [...new Set(records.map((record) => record.topic))];
+  return inSpan(
+    `send ${topics.join(',')}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        [SPAN_ATTRIBUTES.messagingSystem]: system,
+        [SPAN_ATTRIBUTES.messagingOperation]: 'send',
+        [SPAN_ATTRIBUTES.messagingDestination]: topics.join(','),
+      },
+    },
+    () => send(records.map((record) => ({ ...record, headers: injectTraceContext(record.headers) }))),
+  );
+}
+
+/** Runs a handler in a CONSUMER span that continues the trace the record's headers carry. */
+export function handleTraced(
+  record: ConsumedRecord,
+  handler: (record: ConsumedRecord) => Promise<void>,
+): Promise<void> {
+  return inSpan(
+    `process ${record.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: extractTraceContext(record.headers),
+      attributes: {
+        [SPAN_ATTRIBUTES.messagingOperation]: 'process',
+        [SPAN_ATTRIBUTES.messagingDestination]: record.topic,
+        [SPAN_ATTRIBUTES.messagingPartition]: String(record.partition),
+        [SPAN_ATTRIBUTES.messagingOffset]: record.offset,
+      },
+    },
+    () => handler(record),
+  );
+}
