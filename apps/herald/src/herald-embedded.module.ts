@@ -1,0 +1,39 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { EventBus } from '#herald/bus';
+import type { DataSource } from 'typeorm';
+import { type AuthConfig, AuthModule } from '../../auth/src';
+import { type ImRouterConfig } from '../../im-router/src/im-router.config';
+import { ImRouterModule } from '../../im-router/src/im-router.module';
+import { type PresenceConfig } from '../../presence/src/presence.config';
+import { PresenceModule } from '../../presence/src/presence.module';
+import { type SipEdgeConfig } from '../../sip-edge/src/edge-config';
+import { SipEdgeModule } from '../../sip-edge/src/sip-edge.module';
+
+/** What the four services share in one process: the in-process bus and one DataSource. */
+export interface HeraldEmbeddedDeps {
+  bus: EventBus;
+  /** Initialized and migrated. */
+  dataSource: DataSource;
+  edge: SipEdgeConfig;
+  auth: AuthConfig;
+  presence: PresenceConfig;
+  imRouter: ImRouterConfig;
+}
+
+/** sip-edge, auth, presence and im-router composed on one bus and one database (architecture.md). */
+@Module({})
+export class HeraldEmbeddedModule {
+  static register(deps: HeraldEmbeddedDeps): DynamicModule {
+    const { bus, dataSource } = deps;
+    return {
+      module: HeraldEmbeddedModule,
+      imports: [
+        AuthModule.register({ bus, dataSource, config: deps.auth }),
+        PresenceModule.register({ bus, dataSource, config: deps.presence }),
+        ImRouterModule.register({ bus, dataSource, config: deps.imRouter }),
+        // Last, so the services already consume when the edge opens its ports.
+        SipEdgeModule.register({ bus, config: deps.edge }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,120 @@
+// OpenTelemetry starts here (issue 5)
+import 'reflect-metadata';
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { join } from 'node:path';
+import { InProcessEventBus } from '#herald/bus';
+import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import { authConfigFromEnv, createAccountService } from '../../auth/src';
+import { DEFAULT_PRESENCE_CONFIG } from '../../presence/src/presence.config';
+import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from '../../sip-edge/src/edge-config';
+import type { SipEdge } from '../../sip-edge/src/sip-edge';
+import { SIP_EDGE } from '../../sip-edge/src/sip-edge.module';
+import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
+import { EmbeddedDatabase } from './embedded-database';
+import { loadEmbeddedSettings } from './embedded-settings';
+import { READY_PREFIX, type ReadyReport } from './ready-line';
+import { HeraldEmbeddedModule } from './herald-embedded.module';
+import { howToTry } from './how-to-try';
+import { ensureSelfSignedCertificate } from './self-signed-certificate';
+
+/** The checkout's root: main.js runs from dist/apps/herald/src. */
+const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+
+/**
+ * The embedded default (`npm start`): edge, auth, presence and im-router in one Nest process on
+ * the in-process bus, with an embedded PostgreSQL; migrations at start, demo accounts in an empty
+ * database. Configured by the environment (docs/configuration.md, embedded-settings.ts).
+ */
+async function main(): Promise<void> {
+  // PostgreSQL's own chatter is `verbose`: shown only with HERALD_LOG_LEVEL=debug or trace.
+  const shared = loadConfig([...SIP_EDGE_CONFIG_KEYS, 'httpPort', 'databasePoolSize', 'logLevel']);
+  const edgeSettings = loadSipEdgeSettings();
+  const authConfig = authConfigFromEnv();
+  const embedded = loadEmbeddedSettings(REPO_ROOT);
+  Logger.overrideLogger(nestLogLevels(shared.logLevel));
+  const logger = new Logger('Herald');
+  const database = new EmbeddedDatabase(embedded.dataDir, embedded.postgresPort, {
+    info: (line) => logger.verbose(line),
+    error: (line) => logger.error(line),
+  });
+  const tls = await ensureSelfSignedCertificate(embedded.dataDir, shared.domain);
+  await database.start();
+  const stops: (() => Promise<void>)[] = [() => database.stop()];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    const dataSource = createDataSource({
+      url: database.url,
+      poolSize: shared.databasePoolSize,
+      applicationName: 'herald-embedded',
+    });
+    await dataSource.initialize();
+    stops.push(() => dataSource.destroy());
+    const applied = await runMigrations(dataSource);
+    logger.log(`migrations applied: ${applied.join(', ') || 'none pending'}`);
+    const demoUsers = embedded.demoAccounts
+      ? await ensureDemoAccounts(createAccountService(dataSource, authConfig.domain))
+      : [];
+    const bus = new InProcessEventBus();
+    stops.push(() => bus.close());
+    const app = await NestFactory.create(
+      HeraldEmbeddedModule.register({
+        bus,
+        dataSource,
+        edge: sipEdgeConfigFrom(shared, edgeSettings, tls),
+        auth: authConfig,
+        presence: DEFAULT_PRESENCE_CONFIG,
+        imRouter: { domain: authConfig.domain },
+      }),
+      { logger: nestLogLevels(shared.logLevel) },
+    );
+    // The admin API of auth, on loopback only.
+    await app.listen(shared.httpPort, '127.0.0.1');
+    stops.push(() => app.close());
+    const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
+    console.log(howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD));
+    const report: ReadyReport = { domain: shared.domain, sip: edge.addresses, postgresUrl: database.url };
+    console.log(`${READY_PREFIX}${JSON.stringify(report)}`);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: stopping SIP, the services, the bus, then PostgreSQL`);
+      stopAll().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(
+            `shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+/** HERALD_LOG_LEVEL (pino's names) as Nest's log levels. */
+function nestLogLevels(level: HeraldConfig['logLevel']): LogLevel[] {
+  const levels: Record<HeraldConfig['logLevel'], LogLevel[]> = {
+    trace: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
+    debug: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
+    info: ['log', 'warn', 'error', 'fatal'],
+    warn: ['warn', 'error', 'fatal'],
+    error: ['error', 'fatal'],
+    fatal: ['fatal'],
+    silent: [],
+  };
+  return levels[level];
+}
+
+main().catch((error: unknown) => {
+  new Logger('Herald').error(
+    `start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  process.exit(1);
+});

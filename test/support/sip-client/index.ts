@@ -1,0 +1,3 @@
+export * from './client-transport';
+export * from './digest';
+export * from './sip-client';
