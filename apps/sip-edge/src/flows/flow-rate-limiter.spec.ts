@@ -1,5 +1,5 @@
 import { FakeClock } from '#herald/sip';
-import { FlowRateLimiter } from './flow-rate-limiter';
+import { FlowRateLimiter, PRUNE_THRESHOLD_FLOWS } from './flow-rate-limiter';
 
 describe('FlowRateLimiter', () => {
   it('allows a burst, then refills at the sustained rate, per flow', () => {
@@ -30,5 +30,18 @@ describe('FlowRateLimiter', () => {
     limiter.forget('tcp:1');
     expect(limiter.tryTake('tcp:1')).toBe(true);
     expect(() => new FlowRateLimiter({ burst: 0, perSecond: 1 }, clock)).toThrow(RangeError);
+  });
+
+  it('drops the buckets of idle flows once many are tracked, keeping throttled ones', () => {
+    const clock = new FakeClock();
+    const limiter = new FlowRateLimiter({ burst: 1, perSecond: 1 }, clock);
+    for (let i = 0; i < PRUNE_THRESHOLD_FLOWS - 1; i++) limiter.tryTake(`udp:5060:127.0.0.1:${i}`);
+    clock.advance(2_000); // every bucket so far is full again: as good as none
+    expect(limiter.tryTake('busy')).toBe(true);
+    expect(limiter.trackedFlows).toBe(PRUNE_THRESHOLD_FLOWS);
+    expect(limiter.tryTake('next')).toBe(true);
+    // The prune kept only the throttled flow, which is still throttled.
+    expect(limiter.trackedFlows).toBe(2);
+    expect(limiter.tryTake('busy')).toBe(false);
   });
 });

@@ -7,6 +7,9 @@ export interface RateLimit {
   perSecond: number;
 }
 
+/** Below this many tracked flows no pruning happens; above it, full buckets are dropped. */
+export const PRUNE_THRESHOLD_FLOWS = 10_000;
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -15,6 +18,7 @@ interface Bucket {
 /** One token bucket per flow: a misbehaving device is throttled without touching the others. */
 export class FlowRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private pruneAt = PRUNE_THRESHOLD_FLOWS;
 
   constructor(
     private readonly limit: RateLimit,
@@ -26,10 +30,9 @@ export class FlowRateLimiter {
   /** Takes one token for the flow; false when the flow is over its rate. */
   tryTake(flowId: string): boolean {
     const now = this.clock.now();
+    if (this.buckets.size >= this.pruneAt) this.prune(now);
     const bucket = this.buckets.get(flowId) ?? { tokens: this.limit.burst, updatedAt: now };
-    const refilled = ((now - bucket.updatedAt) / 1000) * this.limit.perSecond;
-    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + refilled);
-    bucket.updatedAt = now;
+    this.refill(bucket, now);
     this.buckets.set(flowId, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
@@ -43,5 +46,27 @@ export class FlowRateLimiter {
 
   forget(flowId: string): void {
     this.buckets.delete(flowId);
+  }
+
+  get trackedFlows(): number {
+    return this.buckets.size;
+  }
+
+  private refill(bucket: Bucket, now: number): void {
+    const refilled = ((now - bucket.updatedAt) / 1000) * this.limit.perSecond;
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + refilled);
+    bucket.updatedAt = now;
+  }
+
+  /**
+   * Unregistered UDP sources would otherwise grow the map without bound: a full bucket is the
+   * same as none, so it is dropped. Amortized: the next prune waits until the map doubled.
+   */
+  private prune(now: number): void {
+    for (const [flowId, bucket] of this.buckets) {
+      this.refill(bucket, now);
+      if (bucket.tokens >= this.limit.burst) this.buckets.delete(flowId);
+    }
+    this.pruneAt = Math.max(PRUNE_THRESHOLD_FLOWS, 2 * this.buckets.size);
   }
 }

@@ -1,6 +1,8 @@
 import {
   CommandReceivedV1,
   commandReceivedV1,
+  registerDecidedV1,
+  RegisterDecidedV1,
   RegisterRequestedV1,
   registerRequestedV1,
 } from '#herald/contracts';
@@ -161,6 +163,26 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
     });
   }
 
+  /** Sends an authorized REGISTER and answers it with `decision` as auth would. */
+  async function decided(
+    headers: string[],
+    decision: Pick<RegisterDecidedV1, 'status' | 'contacts'> & Partial<RegisterDecidedV1>,
+    contact = 'Contact: <sip:alice@127.0.0.1:5070>',
+  ): Promise<{ response: SipResponse; event: RegisterRequestedV1 }> {
+    const nonce = await freshNonce();
+    const published = bus.published.length;
+    const req = request({
+      method: 'REGISTER',
+      to: ALICE,
+      headers: [contact, authorization(nonce, '00000001'), ...headers],
+    });
+    const pending = send(req);
+    await new Promise((resolve) => setImmediate(resolve));
+    const event = registerRequestedV1.decode(bus.published[published].value);
+    core.pending.resolve(registerDecidedV1.build({ txKey: event.txKey, aor: ALICE, ...decision }));
+    return { response: await pending, event };
+  }
+
   async function freshNonce(): Promise<string> {
     const challenge = await send(register([]));
     return challengeParams(challenge)[0].get('nonce') ?? '';
@@ -186,8 +208,6 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
     it('publishes a fresh digest REGISTER and answers with the decision, binding the flow', async () => {
       const nonce = await freshNonce();
       const pending = send(register([authorization(nonce, '00000001'), 'Expires: 600']));
-      await clock.advance(0);
-      await Promise.resolve();
       await new Promise((resolve) => setImmediate(resolve));
       expect(bus.published).toHaveLength(1);
       const event: RegisterRequestedV1 = registerRequestedV1.decode(bus.published[0].value);
@@ -262,6 +282,52 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
         from: 'sip:alice@elsewhere.test',
       });
       expect((await send(foreign)).status).toBe(404);
+    });
+
+    it("answers with auth's refusals: 401 with a fresh challenge, 403, 423 with auth's Min-Expires", async () => {
+      const unauthorized = (await decided([], { status: 401, contacts: [] })).response;
+      expect(unauthorized.status).toBe(401);
+      expect(unauthorized.wwwAuthenticate).toHaveLength(2);
+      expect((await decided([], { status: 403, contacts: [] })).response.status).toBe(403);
+      const tooBrief = (await decided([], { status: 423, contacts: [], minExpires: 120 })).response;
+      expect([tooBrief.status, tooBrief.minExpires]).toEqual([423, 120]);
+      expect(core.registry.lookup(flow.id)).toBeUndefined();
+    });
+
+    it('unbinds the flow on Expires: 0 and every flow of the AOR on Contact: *', async () => {
+      const contacts = [{ uri: 'sip:alice@127.0.0.1:5070', expires: 600 }];
+      await decided(['Expires: 600'], { status: 200, contacts });
+      expect(core.registry.lookup(flow.id)).toBeDefined();
+      const removed = await decided(['Expires: 0'], { status: 200, contacts: [] });
+      expect(removed.event.contacts).toEqual([{ uri: 'sip:alice@127.0.0.1:5070', expires: 0 }]);
+      expect(core.registry.lookup(flow.id)).toBeUndefined();
+      await decided(['Expires: 600'], { status: 200, contacts });
+      bindAlice(fakeFlow('tcp:2'));
+      const star = await decided(['Expires: 0'], { status: 200, contacts: [] }, 'Contact: *');
+      expect(star.event.star).toBe(true);
+      expect(core.registry.bindingsOf(ALICE)).toEqual([]);
+    });
+
+    it('answers 400 to Contact: * without Expires: 0 and to a malformed Authorization', async () => {
+      const nonce = await freshNonce();
+      const starRequest = request({
+        method: 'REGISTER',
+        to: ALICE,
+        headers: ['Contact: *', 'Expires: 60', authorization(nonce, '00000001')],
+      });
+      const star = await send(starRequest);
+      expect([star.status, star.reason]).toEqual([400, 'Bad Request (Contact * needs Expires: 0)']);
+      const malformed = await send(register(['Authorization: Digest username="alice", realm=']));
+      expect([malformed.status, malformed.reason]).toEqual([400, 'Malformed Authorization']);
+    });
+
+    it('challenges again an unsupported digest algorithm', async () => {
+      const nonce = await freshNonce();
+      const response = await send(
+        register([authorization(nonce, '00000001').replace('SHA-256', 'SHA-512-256')]),
+      );
+      expect(response.status).toBe(401);
+      expect(bus.published).toEqual([]);
     });
 
     it('answers 503 with Retry-After when the bus is down or no decision comes', async () => {

@@ -18,6 +18,9 @@ import { InboundRequest, MethodHandler } from '../inbound-request';
 import { PendingRegistrations } from '../pending-registrations';
 import { edgeLogger } from '../../edge-logger';
 
+/** Credentials that passed the edge's checks: qop=auth with nc and cnonce (RFC 7616 §3.4). */
+type FreshCredentials = DigestCredentials & { qop: 'auth'; nc: string; cnonce: string };
+
 interface RequestedContact {
   uri: string;
   expires: number;
@@ -63,9 +66,7 @@ export class RegisterHandler implements MethodHandler {
   }
 
   /** §22.1 and RFC 7616 §3.3: no credentials -> challenge; stale -> stale=true; invalid or replayed -> fresh challenge. */
-  private credentialsOf(
-    request: SipRequest,
-  ): (DigestCredentials & { qop: 'auth'; nc: string; cnonce: string }) | SipResponse {
+  private credentialsOf(request: SipRequest): FreshCredentials | SipResponse {
     const header = request.headers.get('Authorization');
     if (header === undefined) return this.challenger.challenge(request);
     let credentials: DigestCredentials;
@@ -113,7 +114,7 @@ export class RegisterHandler implements MethodHandler {
   private async askAuth(
     inbound: InboundRequest,
     aor: string,
-    digest: DigestCredentials & { qop: 'auth'; nc: string; cnonce: string },
+    digest: FreshCredentials,
     contacts: { star: boolean; expires: number; list: RequestedContact[] },
   ): Promise<SipResponse> {
     const { request, flow, txKey } = inbound;
