@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ConfigError, readSettings, type SettingValues } from './read-settings';
 
 /**
  * Herald's settings, one environment variable each (the table in docs/configuration.md).
@@ -25,7 +26,7 @@ export const HERALD_MODES = ['embedded', 'distributed'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
-const SETTINGS = {
+export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
   mode: { variable: 'HERALD_MODE', schema: z.enum(HERALD_MODES).default('embedded') },
   edgeId: { variable: 'HERALD_EDGE_ID', schema: z.string().min(1).default(hostname()) },
@@ -54,35 +55,19 @@ const SETTINGS = {
   logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
 } as const;
 
-type Settings = typeof SETTINGS;
-export type ConfigKey = keyof Settings;
+export type ConfigKey = keyof typeof HERALD_SETTINGS;
 
 /** Settings that distributed mode needs and the embedded default does without. */
 const REQUIRED_WHEN_DISTRIBUTED: ReadonlyArray<ConfigKey> = ['kafkaBrokers', 'databaseUrl', 'nonceSecret'];
 
 /** nonceSecret is always set in embedded mode (random per process when the variable is unset). */
-export type HeraldConfig = { [K in ConfigKey]: z.output<Settings[K]['schema']> };
+export type HeraldConfig = SettingValues<typeof HERALD_SETTINGS>;
 
-export const ALL_CONFIG_KEYS = Object.keys(SETTINGS) as ConfigKey[];
+export const ALL_CONFIG_KEYS = Object.keys(HERALD_SETTINGS) as ConfigKey[];
 
 /** The environment variable behind a setting, for messages and docs. */
 export function variableOf(key: ConfigKey): string {
-  return SETTINGS[key].variable;
-}
-
-export interface ConfigProblem {
-  variable: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  constructor(readonly problems: ReadonlyArray<ConfigProblem>) {
-    super(
-      `invalid configuration:\n${problems.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`,
-    );
-    this.name = 'ConfigError';
-  }
+  return HERALD_SETTINGS[key].variable;
 }
 
 /**
@@ -94,24 +79,13 @@ export function loadConfig<K extends ConfigKey>(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<HeraldConfig, K | 'mode'> {
   const wanted = new Set<ConfigKey>([...keys, 'mode']);
-  const problems: ConfigProblem[] = [];
-  const values: Partial<Record<ConfigKey, unknown>> = {};
-  for (const key of wanted) {
-    const { variable, schema } = SETTINGS[key];
-    const raw = env[variable];
-    const result = (schema as z.ZodType).safeParse(raw === undefined || raw.trim() === '' ? undefined : raw);
-    if (result.success) {
-      values[key] = result.data;
-    } else {
-      problems.push({ variable, message: result.error.issues.map((issue) => issue.message).join('; ') });
-    }
-  }
+  const { values, problems } = readSettings(HERALD_SETTINGS, wanted, env);
   if (values.mode === 'distributed') {
     for (const key of REQUIRED_WHEN_DISTRIBUTED) {
       if (
         wanted.has(key) &&
         values[key] === undefined &&
-        !problems.some((p) => p.variable === variableOf(key))
+        !problems.some((problem) => problem.variable === variableOf(key))
       ) {
         problems.push({ variable: variableOf(key), message: 'required when HERALD_MODE=distributed' });
       }

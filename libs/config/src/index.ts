@@ -1,2 +1,3 @@
+export * from './read-settings';
 export * from './herald-config';
 export * from './sip-edge-settings';

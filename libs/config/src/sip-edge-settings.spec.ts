@@ -1,4 +1,4 @@
-import { ConfigError } from './herald-config';
+import { ConfigError } from './read-settings';
 import { loadSipEdgeSettings } from './sip-edge-settings';
 
 describe('loadSipEdgeSettings', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ConfigProblem } from './herald-config';
+import { ConfigError, readSettings, type SettingValues } from './read-settings';
 
 /**
  * Settings only the SIP edge reads (timers, rate limit, TLS files), beside the shared ones of
@@ -8,7 +8,7 @@ import { ConfigError, ConfigProblem } from './herald-config';
 const positive = z.coerce.number().positive();
 const positiveInteger = z.coerce.number().int().positive();
 
-const SIP_EDGE_SETTINGS = {
+export const SIP_EDGE_SETTINGS = {
   /** RFC 3261 §17.1.1.1 T1 (500 ms); small in tests to keep retransmission schedules fast. */
   t1Ms: { variable: 'HERALD_SIP_T1_MS', schema: positiveInteger.default(500) },
   t2Ms: { variable: 'HERALD_SIP_T2_MS', schema: positiveInteger.default(4000) },
@@ -29,20 +29,13 @@ const SIP_EDGE_SETTINGS = {
   tlsKeyFile: { variable: 'HERALD_SIP_TLS_KEY', schema: z.string().min(1).optional() },
 } as const;
 
-type Settings = typeof SIP_EDGE_SETTINGS;
-export type SipEdgeSettings = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+export type SipEdgeSettings = SettingValues<typeof SIP_EDGE_SETTINGS>;
 
 /** Reads the edge's own settings from `env`; throws ConfigError listing every bad variable. */
 export function loadSipEdgeSettings(env: NodeJS.ProcessEnv = process.env): SipEdgeSettings {
-  const problems: ConfigProblem[] = [];
-  const values: Record<string, unknown> = {};
-  for (const [key, { variable, schema }] of Object.entries(SIP_EDGE_SETTINGS)) {
-    const raw = env[variable];
-    const result = (schema as z.ZodType).safeParse(raw === undefined || raw.trim() === '' ? undefined : raw);
-    if (result.success) values[key] = result.data;
-    else problems.push({ variable, message: result.error.issues.map((issue) => issue.message).join('; ') });
-  }
-  if ((values['tlsCertFile'] === undefined) !== (values['tlsKeyFile'] === undefined)) {
+  const keys = Object.keys(SIP_EDGE_SETTINGS) as (keyof typeof SIP_EDGE_SETTINGS)[];
+  const { values, problems } = readSettings(SIP_EDGE_SETTINGS, keys, env);
+  if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
     problems.push({
       variable: 'HERALD_SIP_TLS_CERT',
       message: 'HERALD_SIP_TLS_CERT and HERALD_SIP_TLS_KEY go together',
