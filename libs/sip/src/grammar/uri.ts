@@ -100,6 +100,9 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', rest: string): SipUri 
 
 /** Request-URI / addr-spec: SIP-URI / SIPS-URI / absoluteURI (RFC 3261 §25.1). */
 export function parseUri(raw: string): Uri {
+  // Fast path for the lower-case sip: / sips: nearly every URI uses.
+  if (raw.startsWith('sip:')) return parseSipUri(raw, 'sip', raw.slice(4));
+  if (raw.startsWith('sips:')) return parseSipUri(raw, 'sips', raw.slice(5));
   const colon = raw.indexOf(':');
   const scheme = raw.slice(0, colon).toLowerCase();
   if (colon <= 0 || !SCHEME.test(scheme)) throw new GrammarError('URI without scheme');

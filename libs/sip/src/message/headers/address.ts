@@ -11,7 +11,7 @@ export function parseAddress(text: string): Address {
   if (end !== text.length) throw new GrammarError('only one address allowed');
   const tag = value.params.get('tag');
   if (tag === null) throw new GrammarError('tag without value');
-  return { ...value, tag };
+  return { displayName: value.displayName, uri: value.uri, params: value.params, tag };
 }
 
 /** Route, Record-Route, Path: comma lists of name-addr (RFC 3261 §20.30, §20.34; RFC 3327). */
