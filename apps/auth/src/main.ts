@@ -1,8 +1,9 @@
-// OpenTelemetry starts here (issue 5)
+import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import { ConfigError, loadConfig } from '#herald/config';
+import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { authConfigFromEnv } from './auth.config';
 import { AuthModule } from './auth.module';
@@ -35,21 +36,21 @@ async function main(): Promise<void> {
     await runMigrations(dataSource);
   }
   const bus = new KafkaEventBus({ brokers: kafkaBrokers, clientId: `${config.kafkaClientId}-auth` });
-  const app = await NestFactory.create(AuthModule.register({ bus, dataSource, config: authConfig }));
+  const app = await NestFactory.create(
+    OperationsModule.around(AuthModule.register({ bus, dataSource, config: authConfig }), [
+      postgresProbe(dataSource),
+      kafkaProbe(bus),
+    ]),
+  );
   await app.listen(config.httpPort);
-  const stop = async () => {
-    await app.close();
-    await bus.close();
-    await dataSource.destroy();
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      stop().catch((error: unknown) => {
-        console.error('herald-auth: shutdown failed', error);
-        process.exitCode = 1;
-      });
-    });
-  }
+  exitGracefullyOnSignals({
+    name: 'herald-auth',
+    stop: async () => {
+      await app.close();
+      await bus.close();
+      await dataSource.destroy();
+    },
+  });
 }
 
 main().catch((error: unknown) => {

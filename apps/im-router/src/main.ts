@@ -1,13 +1,14 @@
-// OpenTelemetry starts here (issue 5)
+import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
+import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import { createDataSource, runMigrations } from '#herald/persistence';
-import { ImRouterAppModule } from './im-router-app.module';
 import { ImRouterStartError } from './im-router.config';
+import { ImRouterModule } from './im-router.module';
 
 /** The standalone im-router: Kafka and PostgreSQL from the environment (docs/configuration.md). */
 async function main(): Promise<void> {
@@ -39,29 +40,24 @@ async function main(): Promise<void> {
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(
-    ImRouterAppModule.register({ bus, dataSource, config: { domain: config.domain } }),
+    OperationsModule.around(ImRouterModule.register({ bus, dataSource, config: { domain: config.domain } }), [
+      postgresProbe(dataSource),
+      kafkaProbe(bus),
+    ]),
   );
   await app.listen(config.httpPort, httpHost);
   logger.log(`im-router up; health on http://${httpHost}:${config.httpPort}/health`);
 
-  const shutdown = async (signal: string) => {
-    logger.log(`${signal}: stopping the consumer, then the bus and the database`);
-    // app.close() runs onApplicationShutdown: the consumer finishes its handler and stops.
-    await app.close();
-    await bus.close();
-    await dataSource.destroy();
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error(`shutdown failed: ${String(error)}`);
-          process.exit(1);
-        },
-      );
-    });
-  }
+  exitGracefullyOnSignals({
+    name: 'im-router',
+    log: (message) => logger.log(message),
+    stop: async () => {
+      // app.close() runs onApplicationShutdown: the consumer finishes its handler and stops.
+      await app.close();
+      await bus.close();
+      await dataSource.destroy();
+    },
+  });
 }
 
 main().catch((error: unknown) => {

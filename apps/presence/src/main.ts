@@ -1,10 +1,11 @@
-// OpenTelemetry starts here (issue 5)
+import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
+import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { DEFAULT_PRESENCE_CONFIG } from './presence.config';
 import { PresenceModule } from './presence.module';
@@ -16,7 +17,7 @@ export class PresenceStartError extends Error {
 /** The standalone presence service: Kafka and PostgreSQL from the environment (docs/configuration.md). */
 async function main(): Promise<void> {
   const logger = new Logger('Presence');
-  const config = loadConfig(['kafkaBrokers', 'kafkaClientId', 'databaseUrl', 'databasePoolSize']);
+  const config = loadConfig(['kafkaBrokers', 'kafkaClientId', 'databaseUrl', 'databasePoolSize', 'httpPort']);
   if (config.kafkaBrokers === undefined || config.databaseUrl === undefined) {
     throw new PresenceStartError('the presence service needs KAFKA_BROKERS and DATABASE_URL');
   }
@@ -33,30 +34,27 @@ async function main(): Promise<void> {
   const bus = new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
   await bus.ensureTopics(FIXED_TOPICS);
-  const app = await NestFactory.createApplicationContext(
-    PresenceModule.register({ bus, dataSource, config: DEFAULT_PRESENCE_CONFIG }),
+  const app = await NestFactory.create(
+    OperationsModule.around(PresenceModule.register({ bus, dataSource, config: DEFAULT_PRESENCE_CONFIG }), [
+      postgresProbe(dataSource),
+      kafkaProbe(bus),
+    ]),
   );
-  await app.init();
-  logger.log('presence up');
+  // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
+  const httpHost = config.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
+  await app.listen(config.httpPort, httpHost);
+  logger.log(`presence up; health and metrics on http://${httpHost}:${config.httpPort}`);
 
-  const shutdown = async () => {
-    // app.close() runs onApplicationShutdown: the consumer finishes its handler and stops.
-    await app.close();
-    await bus.close();
-    await dataSource.destroy();
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.log(`${signal}: stopping the consumer, then the bus and the database`);
-      shutdown().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error(`shutdown failed: ${String(error)}`);
-          process.exit(1);
-        },
-      );
-    });
-  }
+  exitGracefullyOnSignals({
+    name: 'presence',
+    log: (message) => logger.log(message),
+    stop: async () => {
+      // app.close() runs onApplicationShutdown: the consumer finishes its handler and stops.
+      await app.close();
+      await bus.close();
+      await dataSource.destroy();
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -6,8 +6,9 @@ import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import { loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
+import { exitGracefullyOnSignals, kafkaProbe, OperationsModule } from '#herald/observability';
 import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from './edge-config';
-import { SipEdgeAppModule } from './sip-edge-app.module';
+import { SipEdgeModule } from './sip-edge.module';
 
 /** The standalone sip-edge: Kafka from the environment (docs/configuration.md), SIP on HERALD_SIP_*. */
 async function main(): Promise<void> {
@@ -25,28 +26,23 @@ async function main(): Promise<void> {
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
   });
   await bus.ensureTopics(FIXED_TOPICS);
-  const app = await NestFactory.create(SipEdgeAppModule.register({ bus, config }));
+  const app = await NestFactory.create(
+    OperationsModule.around(SipEdgeModule.register({ bus, config }), [kafkaProbe(bus)]),
+  );
   // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
   const httpHost = shared.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
   await app.listen(shared.httpPort, httpHost);
   logger.log(`sip-edge ${config.edgeId} up; health on http://${httpHost}:${shared.httpPort}/health`);
 
-  const shutdown = async (signal: string): Promise<void> => {
-    logger.log(`${signal}: stopping SIP transports and the outbound consumer, then the bus`);
-    await app.close();
-    await bus.close();
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error(`shutdown failed: ${String(error)}`);
-          process.exit(1);
-        },
-      );
-    });
-  }
+  exitGracefullyOnSignals({
+    name: `sip-edge ${config.edgeId}`,
+    log: (message) => logger.log(message),
+    stop: async () => {
+      // The edge answers new requests 503, finishes live transactions, stops its consumer; then the bus flushes.
+      await app.close();
+      await bus.close();
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -5,3 +5,4 @@ export * from './metrics/metrics.module';
 export * from './health/dependency-probe';
 export * from './health/health.module';
 export * from './shutdown';
+export * from './operations.module';
