@@ -31,6 +31,8 @@ export interface ViaRead {
   end: number;
 }
 
+const SIP_2_0_SLASH = 'SIP/2.0/';
+
 function isHostnameChar(c: number): boolean {
   return (
     (c >= 0x30 && c <= 0x39) ||
@@ -70,15 +72,22 @@ function checkParams(params: Params): void {
   if (maddr !== undefined && (maddr === null || !isHost(maddr))) throw new GrammarError('bad maddr');
 }
 
-/** via-parm = sent-protocol LWS sent-by *( SEMI via-params ) */
-export function readVia(s: string, i: number): ViaRead {
-  i = skipWhitespace(s, i);
+/** sent-protocol = protocol-name SLASH protocol-version SLASH transport; only SIP/2.0. Returns the transport. */
+function readSentProtocol(s: string, i: number): { text: string; end: number } {
+  // Fast path: nearly every Via is written without whitespace around the slashes.
+  if (s.startsWith(SIP_2_0_SLASH, i)) return readToken(s, i + SIP_2_0_SLASH.length, 'transport');
   const protocol = readToken(s, i, 'protocol name');
   const version = readToken(s, expectSlash(s, protocol.end), 'protocol version');
   const transport = readToken(s, expectSlash(s, version.end), 'transport');
   if (protocol.text.toUpperCase() !== 'SIP' || version.text !== '2.0') {
     throw new GrammarError(`unsupported protocol ${protocol.text}/${version.text}`);
   }
+  return transport;
+}
+
+/** via-parm = sent-protocol LWS sent-by *( SEMI via-params ) */
+export function readVia(s: string, i: number): ViaRead {
+  const transport = readSentProtocol(s, skipWhitespace(s, i));
   i = skipWhitespace(s, transport.end);
   if (i === transport.end) throw new GrammarError('missing sent-by');
   // sent-by = host [ COLON port ], COLON = SWS ":" SWS
