@@ -1,3 +1,4 @@
+import { hashAor, heraldMetrics, inSpan, SPAN_ATTRIBUTES, SpanKind } from '#herald/observability';
 import { createResponseFrom, Flow, IncomingRequest, SipParseError, SipResponse } from '#herald/sip';
 import { FlowRateLimiter } from '../flows/flow-rate-limiter';
 import { responseTo, safeReasonPhrase } from '../sip/responses';
@@ -24,6 +25,31 @@ export class InboundPipeline {
 
   /** A new request from the transaction layer; resolves once its final response is handed back. */
   async onRequest(incoming: IncomingRequest): Promise<void> {
+    const { request } = incoming;
+    const from = request.from?.uri;
+    const sender =
+      from?.kind === 'sip' && from.user !== undefined ? `sip:${from.user}@${from.host}` : undefined;
+    await inSpan(
+      `SIP ${request.method}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [SPAN_ATTRIBUTES.sipMethod]: request.method,
+          [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
+          [SPAN_ATTRIBUTES.sipTransport]: incoming.flow.protocol,
+          ...(sender === undefined ? {} : { [SPAN_ATTRIBUTES.aorHash]: hashAor(sender) }),
+        },
+      },
+      async (span) => {
+        const code = await this.answer(incoming);
+        span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, code);
+        heraldMetrics().sipRequest(request.method, code);
+      },
+    );
+  }
+
+  /** Handles one request and sends its final response; resolves with the status code sent. */
+  private async answer(incoming: IncomingRequest): Promise<number> {
     const { request, flow } = incoming;
     let response: SipResponse;
     try {
@@ -50,6 +76,7 @@ export class InboundPipeline {
       const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
       this.logger.warn(`EDGE_RESPOND_FAILED code=${String(code)} flow=${flow.id}: ${String(error)}`);
     }
+    return response.status;
   }
 
   private respond(inbound: InboundRequest): Promise<SipResponse> {

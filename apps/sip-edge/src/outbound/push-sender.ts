@@ -1,5 +1,14 @@
 import { BusUnavailableError } from '#herald/bus';
-import { PushOutcomeV1, pushOutcomeV1, PushRequestedV1 } from '#herald/contracts';
+import {
+  hashAor,
+  heraldMetrics,
+  SPAN_ATTRIBUTES,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+  withActiveSpan,
+} from '#herald/observability';
+import { ENVELOPE_CONTENT_TYPE, PushOutcomeV1, pushOutcomeV1, PushRequestedV1 } from '#herald/contracts';
 import { ClientTransactionOutcome, Flow, SipRequest, SipResponse, TransportError } from '#herald/sip';
 import { BusPublisher } from '../inbound/bus-publisher';
 import { buildPushRequest } from './push-request';
@@ -55,9 +64,26 @@ export class PushSender {
       }
       return;
     }
-    const outcome = this.transport.sendRequest(buildPushRequest(push, flow, this.domain), flow);
+    const request = buildPushRequest(push, flow, this.domain);
+    // Ends with the transaction (final response or Timer F), after the consumer span: its child.
+    const span = startSpan(`SIP ${push.method}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [SPAN_ATTRIBUTES.sipMethod]: push.method,
+        [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
+        [SPAN_ATTRIBUTES.sipTransport]: flow.protocol,
+        [SPAN_ATTRIBUTES.aorHash]: hashAor(push.aor),
+      },
+    });
+    const outcome = this.transport.sendRequest(request, flow);
     outcome
-      .then((result) => this.report(push, outcomeOf(result)))
+      .then((result) => {
+        recordOutcome(push, result);
+        if (result.kind === 'answered') span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, result.statusCode);
+        else span.setStatus({ code: SpanStatusCode.ERROR, message: result.kind });
+        span.end();
+        return withActiveSpan(span, () => this.report(push, outcomeOf(result)));
+      })
       .then((acknowledged) => {
         // Services re-deliver what has no `answered` outcome (architecture.md), so a lost outcome is logged, not retried.
         if (!acknowledged) this.logger.warn(`EDGE_PUSH_OUTCOME_LOST pushId=${push.pushId}`);
@@ -78,4 +104,32 @@ export class PushSender {
     });
     return this.publisher.publish(pushOutcomeV1.record(event));
   }
+}
+
+/** herald_sip_transaction_timeouts_total, and herald_im_delivery_latency_seconds for a live IM answered 2xx. */
+function recordOutcome(push: PushRequestedV1, result: ClientTransactionOutcome<SipResponse>): void {
+  if (result.kind === 'timed-out') {
+    heraldMetrics().sipTransactionTimeout();
+    return;
+  }
+  if (result.kind !== 'answered' || result.statusCode < 200 || result.statusCode >= 300) return;
+  const sentAt = liveImSentAt(push);
+  if (sentAt !== undefined) heraldMetrics().imDelivered(Math.max(0, Date.now() - sentAt) / 1000);
+}
+
+/** When the pushed `im` was sent (ms), for an IM delivered live; stored (offline) IMs measure the store, not delivery. */
+function liveImSentAt(push: PushRequestedV1): number | undefined {
+  if (push.contentType !== ENVELOPE_CONTENT_TYPE) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(push.body);
+  } catch {
+    // The services built this body; one that is not JSON is simply not an IM to time.
+    return undefined;
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { type, offline, sentAt } = body as { type?: unknown; offline?: unknown; sentAt?: unknown };
+  if (type !== 'im' || offline !== false || typeof sentAt !== 'string') return undefined;
+  const at = Date.parse(sentAt);
+  return Number.isNaN(at) ? undefined : at;
 }
