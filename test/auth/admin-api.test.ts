@@ -1,4 +1,7 @@
 import { AuthHarness } from './auth-harness';
+import { AUTH_TEST_TIMEOUT_MS } from './timeouts';
+
+jest.setTimeout(AUTH_TEST_TIMEOUT_MS);
 
 describe('auth admin HTTP API (real PostgreSQL)', () => {
   let harness: AuthHarness;

@@ -6,6 +6,9 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { AuthHarness, commandFrom, registerRequest, DOMAIN } from './auth-harness';
+import { AUTH_TEST_TIMEOUT_MS } from './timeouts';
+
+jest.setTimeout(AUTH_TEST_TIMEOUT_MS);
 
 const ALICE = `sip:alice@${DOMAIN}`;
 const DESK = '<urn:uuid:00000000-0000-4000-8000-000000000001>';

@@ -1,6 +1,9 @@
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, runCli } from '../../apps/auth/src/cli';
 import { createTestDatabase } from '../support/database';
+import { AUTH_TEST_TIMEOUT_MS } from './timeouts';
+
+jest.setTimeout(AUTH_TEST_TIMEOUT_MS);
 
 describe('auth CLI (real PostgreSQL)', () => {
   let env: NodeJS.ProcessEnv;
