@@ -42,9 +42,10 @@ export class TypeOrmAccountRepository implements AccountRepository {
 
   async list(tx: Transaction, page: { after?: string; limit: number }): Promise<Account[]> {
     const rows: AccountRow[] = await entityManagerOf(tx).query(
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE $1::text IS NULL OR username > $1
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username > $1
        ORDER BY username LIMIT $2`,
-      [page.after ?? null, page.limit],
+      // '' sorts before every username, so the first page is a plain index range scan too.
+      [page.after ?? '', page.limit],
     );
     return rows.map(toAccount);
   }

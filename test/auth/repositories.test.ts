@@ -1,0 +1,149 @@
+import { type Account, type Registration } from '#herald/domain';
+import {
+  createDataSource,
+  runMigrations,
+  SqlDeviceDirectory,
+  TypeOrmAccountRepository,
+  TypeOrmRegistrationRepository,
+  TypeOrmSessionRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+import { createTestDatabase } from '../support/database';
+import { AUTH_TEST_TIMEOUT_MS } from './timeouts';
+
+jest.setTimeout(AUTH_TEST_TIMEOUT_MS);
+
+const AT = new Date('2026-01-02T03:00:00.000Z');
+
+function account(username: string): Account {
+  return {
+    username,
+    aor: `sip:${username}@herald.example`,
+    realm: 'herald.example',
+    ha1: { MD5: 'a'.repeat(32), 'SHA-256': 'b'.repeat(64) },
+    disabled: false,
+    profile: { settings: { n: 1 } },
+    createdAt: AT,
+    updatedAt: AT,
+  };
+}
+
+function binding(aor: string, deviceId: string, expiresAt: Date): Registration {
+  return {
+    aor,
+    deviceId,
+    contact: `sip:${deviceId}@127.0.0.1`,
+    edgeId: 'edge-1',
+    flowId: `tcp:${deviceId}`,
+    transport: 'tcp',
+    source: { address: '::1', port: 40000 },
+    callId: 'c',
+    cseq: 2 ** 31 - 1,
+    expiresAt,
+  };
+}
+
+describe('auth repositories (real PostgreSQL)', () => {
+  let dataSource: DataSource;
+  let unitOfWork: TypeOrmUnitOfWork;
+  const accounts = new TypeOrmAccountRepository();
+  const registrations = new TypeOrmRegistrationRepository();
+  const sessions = new TypeOrmSessionRepository();
+
+  beforeAll(async () => {
+    dataSource = createDataSource({ url: await createTestDatabase() });
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    await unitOfWork.run(async (tx) => {
+      for (const name of ['carol', 'alice', 'bob'])
+        expect(await accounts.insert(tx, account(name))).toBe(true);
+      expect(await accounts.insert(tx, account('bob'))).toBe(false);
+    });
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  it('round-trips accounts and pages them by username', async () => {
+    await unitOfWork.run(async (tx) => {
+      expect(await accounts.findByAor(tx, 'sip:bob@herald.example', { lock: true })).toEqual(account('bob'));
+      expect((await accounts.list(tx, { limit: 2 })).map((a) => a.username)).toEqual(['alice', 'bob']);
+      expect((await accounts.list(tx, { after: 'bob', limit: 2 })).map((a) => a.username)).toEqual(['carol']);
+    });
+  });
+
+  it('ends sessions with their bindings and reports the carrier of each', async () => {
+    const alice = 'sip:alice@herald.example';
+    const live = new Date(Date.now() + 60_000);
+    await unitOfWork.run(async (tx) => {
+      await registrations.save(tx, binding(alice, 'd-1', live));
+      await registrations.save(tx, binding(alice, 'd-2', live));
+      await sessions.save(tx, {
+        aor: alice,
+        deviceId: 'd-1',
+        carrier: 'MESSAGE',
+        status: 'away',
+        startedAt: AT,
+      });
+    });
+    const directory = new SqlDeviceDirectory(dataSource);
+    expect(await directory.device(alice, 'd-1')).toEqual({
+      aor: alice,
+      deviceId: 'd-1',
+      edgeId: 'edge-1',
+      flowId: 'tcp:d-1',
+      contact: 'sip:d-1@127.0.0.1',
+      carrier: 'MESSAGE',
+    });
+    expect(await directory.device(alice, 'd-2')).toMatchObject({ carrier: 'PLAIN' });
+    const removed = await unitOfWork.run((tx) => registrations.remove(tx, alice, ['d-1', 'd-2', 'd-9']));
+    expect(removed.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([
+      { aor: alice, deviceId: 'd-1', endedSessionCarrier: 'MESSAGE' },
+      { aor: alice, deviceId: 'd-2' },
+    ]);
+    expect(await unitOfWork.run((tx) => sessions.find(tx, alice, 'd-1'))).toBeUndefined();
+  });
+
+  it('removes a session alone and returns it once', async () => {
+    const bob = 'sip:bob@herald.example';
+    await unitOfWork.run(async (tx) => {
+      await registrations.save(tx, binding(bob, 'b-1', new Date(Date.now() + 60_000)));
+      await sessions.save(tx, {
+        aor: bob,
+        deviceId: 'b-1',
+        carrier: 'INFO',
+        status: 'busy',
+        note: 'call',
+        device: { name: 'desk' },
+        startedAt: AT,
+      });
+    });
+    const first = await unitOfWork.run((tx) => sessions.remove(tx, bob, 'b-1'));
+    expect(first).toEqual({
+      aor: bob,
+      deviceId: 'b-1',
+      carrier: 'INFO',
+      status: 'busy',
+      note: 'call',
+      device: { name: 'desk' },
+      startedAt: AT,
+    });
+    expect(await unitOfWork.run((tx) => sessions.remove(tx, bob, 'b-1'))).toBeUndefined();
+    expect(await unitOfWork.run((tx) => registrations.find(tx, bob, 'b-1'))).toMatchObject({
+      cseq: 2 ** 31 - 1,
+    });
+  });
+
+  it('hides bindings past their expiry from the DeviceDirectory before the sweeper runs', async () => {
+    const carol = 'sip:carol@herald.example';
+    await unitOfWork.run((tx) => registrations.save(tx, binding(carol, 'c-1', new Date(Date.now() - 1000))));
+    const directory = new SqlDeviceDirectory(dataSource);
+    expect(await directory.device(carol, 'c-1')).toBeUndefined();
+    expect((await directory.loggedInDevices([carol], { includePlainSip: true })).get(carol)).toEqual([]);
+    const expired = await unitOfWork.run((tx) => registrations.removeExpired(tx, new Date(), 10));
+    expect(expired).toEqual([{ aor: carol, deviceId: 'c-1' }]);
+  });
+});
