@@ -176,6 +176,15 @@ describe('Registrar', () => {
     expect(bindings.registrations.size).toBe(0);
   });
 
+  it('answers a REGISTER without contacts with the current bindings and changes nothing', async () => {
+    const { registrar, bus, bindings } = await setUp();
+    await registrar.register(register());
+    await registrar.register(register({ contacts: [] }));
+    expect(decisions(bus)[1]).toMatchObject({ status: 200, contacts: [{ uri: 'sip:alice@127.0.0.1:5070' }] });
+    expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
+    expect(bindings.registrations.size).toBe(1);
+  });
+
   it('refuses an out-of-order CSeq of the same Call-ID (RFC 3261 10.3 step 6)', async () => {
     const { registrar, bus } = await setUp();
     await registrar.register(register({ cseq: 10 }));
