@@ -171,6 +171,20 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       });
     });
 
+    it('absorbs a retransmitted INFO: the same 200, the command published once', async () => {
+      const alice = await registered('udp');
+      const request = alice.infoRequest('{"v":1,"id":"c-rtx","type":"presence.set","status":"away"}');
+      const before = commands.length;
+      const first = await alice.send(request);
+      const from = alice.peer.received.length;
+      await alice.peer.send(request);
+      const again = await alice.finalResponseTo(request, from);
+      expect([first.status, again.status]).toEqual([200, 200]);
+      expect(again.to?.tag).toBe(first.to?.tag);
+      const published = commands.slice(before).map((r) => commandReceivedV1.decode(r.value).envelope.id);
+      expect(published.filter((id) => id === 'c-rtx')).toHaveLength(1);
+    });
+
     it('answers 401 to a request from an unregistered flow', async () => {
       const mallory = await device('udp', 'mallory');
       const response = await mallory.send(mallory.infoRequest(LOGIN));
