@@ -37,7 +37,9 @@ export function currentTelemetry(): Telemetry | undefined {
 }
 
 /** Starts the SDK once per process (a second call returns the first one's handle). */
-export function startTelemetry(options: TelemetryOptions, env: NodeJS.ProcessEnv = process.env): Telemetry {
+/** Reads process.env: the SDK's exporters read their OTEL_* variables there too. */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const env = process.env;
   if (current !== undefined) {
     return current;
   }
