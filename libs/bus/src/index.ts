@@ -3,3 +3,4 @@ export * from './handler-retry';
 export * from './in-process-event-bus';
 export * from './kafka-event-bus';
 export * from './create-event-bus';
+export * from './contract-records';

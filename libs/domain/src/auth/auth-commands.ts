@@ -14,9 +14,8 @@ import {
   sessionEndedV1,
   sessionStartedV1,
 } from '#herald/contracts';
-import { normalizeAor } from '../presence';
 import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
-import type { IdempotencyStore, Transaction, UnitOfWork } from '../shared';
+import { canonicalAor, type IdempotencyStore, type Transaction, type UnitOfWork } from '../shared';
 import { changedProfile } from './account';
 import { AuthError } from './auth-error';
 import { type CommandOutputs, runOnceThenPublish, serializeRecord } from './once-then-publish';
@@ -100,7 +99,7 @@ export class AuthCommandService {
     command: CommandReceivedV1,
     effect: (tx: Transaction, at: Date) => Promise<CommandOutputs<CommandReply>>,
   ): Promise<void> {
-    const aor = normalizeAor(command.aor);
+    const aor = canonicalAor(command.aor);
     const gateway = new PushGateway({
       directory: new SenderAwareDirectory(this.deps.directory, command),
       bus: this.deps.bus,
@@ -130,7 +129,7 @@ export class AuthCommandService {
     request: AuthCommand,
     at: Date,
   ): Promise<CommandOutputs<CommandReply>> {
-    const aor = normalizeAor(command.aor);
+    const aor = canonicalAor(command.aor);
     const { deviceId } = command;
     if (request.type === 'login') {
       return this.login(tx, command, request, at);
@@ -180,7 +179,7 @@ export class AuthCommandService {
     request: CommandOf<'login'>,
     at: Date,
   ): Promise<CommandOutputs<CommandReply>> {
-    const aor = normalizeAor(command.aor);
+    const aor = canonicalAor(command.aor);
     const { deviceId } = command;
     const registration = await this.deps.registrations.find(tx, aor, deviceId);
     if (registration === undefined || registration.expiresAt <= at) {

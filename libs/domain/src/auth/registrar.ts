@@ -6,8 +6,7 @@ import {
   registerDecidedV1,
   type RegisterRequestedV1,
 } from '#herald/contracts';
-import { normalizeAor } from '../presence';
-import type { IdempotencyStore, Transaction, UnitOfWork } from '../shared';
+import { canonicalAor, type IdempotencyStore, type Transaction, type UnitOfWork } from '../shared';
 import type { Account } from './account';
 import { AuthError } from './auth-error';
 import {
@@ -51,7 +50,7 @@ export class Registrar {
 
   /** Decides one REGISTER: replies `register.decided` to its edge, publishes the binding events. */
   async register(request: RegisterRequestedV1): Promise<void> {
-    const aor = normalizeAor(request.aor);
+    const aor = canonicalAor(request.aor);
     await runOnceThenPublish(this.deps, {
       key: { service: REGISTER_IDEMPOTENCY_SERVICE, aor, commandId: `${request.edgeId} ${request.txKey}` },
       effect: async (tx) => {

@@ -12,6 +12,7 @@ import {
 } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 import {
+  type AccountDirectory,
   type CommandKey,
   type IdempotencyClaim,
   type IdempotencyStore,
@@ -21,14 +22,7 @@ import {
 } from '../shared';
 import { ImRouter, PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-router';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
-import type {
-  AccountDirectory,
-  DeliveryAttempt,
-  DeviceKey,
-  MessageStore,
-  PlainDeviceQueue,
-  PushOutcomeKind,
-} from './ports';
+import type { DeliveryAttempt, DeviceKey, MessageStore, PlainDeviceQueue, PushOutcomeKind } from './ports';
 
 const DOMAIN = 'herald.example';
 const ALICE = `sip:alice@${DOMAIN}`;

@@ -17,10 +17,18 @@ import {
 import type { EventBus } from '#herald/bus';
 import { CommandSenderDirectory } from '../presence';
 import { type DeviceDirectory, PushGateway, type PushRequest, type SentPush } from '../push';
-import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
+import {
+  type AccountDirectory,
+  aorDomain,
+  canonicalAor,
+  type IdempotencyStore,
+  processOnce,
+  type Transaction,
+  type UnitOfWork,
+} from '../shared';
 import { ImError } from './im-error';
-import { aorDomain, canonicalAor, derivedMessageId, type StoredMessage } from './message';
-import type { AccountDirectory, MessageStore, PlainDeviceQueue } from './ports';
+import { derivedMessageId, type StoredMessage } from './message';
+import type { MessageStore, PlainDeviceQueue } from './ports';
 
 export const IM_ROUTER_ORIGIN = 'im-router';
 /** How long a new registration has to log in before it is offered stored IMs as a plain SIP device. */

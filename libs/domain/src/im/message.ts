@@ -31,16 +31,3 @@ export function derivedMessageId(senderAor: string, commandId: string): string {
   const digest = createHash('sha256').update(`${senderAor}\n${commandId}`).digest('base64url');
   return `h-${digest.slice(0, 32)}`;
 }
-
-/**
- * The canonical form of an AOR (architecture.md: `sip:user@D`, lower-cased user part). `sips:` is
- * the same address of record reached securely, so it maps to `sip:`.
- */
-export function canonicalAor(uri: string): string {
-  return uri.replace(/^sips?:/i, 'sip:').toLowerCase();
-}
-
-/** The domain part of a canonical AOR. */
-export function aorDomain(aor: string): string {
-  return aor.slice(aor.lastIndexOf('@') + 1);
-}

@@ -46,11 +46,6 @@ export interface MessageStore {
   markStoredIfUnreachable(tx: Transaction, messageKey: string, at: Date): Promise<boolean>;
 }
 
-/** Accounts of the service domain (auth's accounts table, read only). */
-export interface AccountDirectory {
-  exists(aor: string): Promise<boolean>;
-}
-
 /** A registered device that has not logged in (yet). */
 export interface DeviceKey {
   aor: string;

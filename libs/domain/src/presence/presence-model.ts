@@ -43,8 +43,3 @@ export type DeviceEvent = { deviceId: string; at: Date } & (
   | { kind: 'status'; status: DeviceStatus; note?: string }
   | { kind: 'session-ended' }
 );
-
-/** `sip:User@Example.COM` and `sips:user@example.com` both name the AOR `sip:user@example.com`. */
-export function normalizeAor(uri: string): string {
-  return uri.replace(/^sips?:/i, 'sip:').toLowerCase();
-}

@@ -1,6 +1,6 @@
 import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
 import { type CommandReceivedV1, edgeOutboundV1, statusChangedV1 } from '#herald/contracts';
-import type { AccountDirectory } from '../im';
+import type { AccountDirectory } from '../shared';
 import type { Device, DeviceDirectory } from '../push';
 import {
   type CommandKey,

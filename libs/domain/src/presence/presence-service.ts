@@ -14,12 +14,18 @@ import {
   type SessionStartedV1,
 } from '#herald/contracts';
 import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
-import { type IdempotencyStore, processOnce, type Transaction, type UnitOfWork } from '../shared';
+import {
+  type AccountDirectory,
+  canonicalAor,
+  type IdempotencyStore,
+  processOnce,
+  type Transaction,
+  type UnitOfWork,
+} from '../shared';
 import { CommandSenderDirectory } from './command-sender-directory';
-import type { AccountDirectory } from '../im';
 import type { PresenceRepository, RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
-import { type DeviceEvent, normalizeAor } from './presence-model';
+import type { DeviceEvent } from './presence-model';
 import { loginSnapshotOf } from './presence-pushes';
 import { PresenceTracker } from './presence-tracker';
 import { RosterService } from './roster-service';
@@ -101,7 +107,7 @@ export class PresenceService {
     if (!isPresenceCommandType(envelope.type)) {
       return;
     }
-    const aor = normalizeAor(event.aor);
+    const aor = canonicalAor(event.aor);
     const replies = this.gatewayFor(new CommandSenderDirectory(this.deps.directory, event));
     const reply = (result: ResultPush) =>
       replies.send([
@@ -148,7 +154,7 @@ export class PresenceService {
 
   /** A device logged in: its status counts, and it gets roster, buddies' presence, requests. */
   async sessionStarted(event: SessionStartedV1): Promise<void> {
-    const aor = normalizeAor(event.aor);
+    const aor = canonicalAor(event.aor);
     await this.deps.unitOfWork.run(async (tx) => {
       await this.tracker.changeDevice(tx, aor, {
         kind: 'status',
@@ -189,7 +195,7 @@ export class PresenceService {
   }
 
   private async changeDevice(aor: string, event: DeviceEvent): Promise<void> {
-    await this.deps.unitOfWork.run((tx) => this.tracker.changeDevice(tx, normalizeAor(aor), event));
+    await this.deps.unitOfWork.run((tx) => this.tracker.changeDevice(tx, canonicalAor(aor), event));
   }
 
   private async execute(

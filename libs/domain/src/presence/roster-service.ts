@@ -1,11 +1,9 @@
 import { buddyRequestPush, type RosterPush } from '#herald/contracts';
 import type { PushRequest } from '../push';
-import type { Transaction } from '../shared';
-// One accounts port for every context that must know whether a user exists.
-import type { AccountDirectory } from '../im';
+import { type AccountDirectory, canonicalAor, type Transaction } from '../shared';
 import type { RosterPair, RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
-import { normalizeAor, type RosterBuddyView, type RosterEntry } from './presence-model';
+import type { RosterBuddyView, RosterEntry } from './presence-model';
 import { presencePushOf, rosterPushOf } from './presence-pushes';
 
 export interface RosterServiceDependencies {
@@ -31,7 +29,7 @@ export class RosterService {
   }
 
   async add(tx: Transaction, ownerAor: string, uri: string, label: BuddyLabel): Promise<PushRequest[]> {
-    const buddyAor = normalizeAor(uri);
+    const buddyAor = canonicalAor(uri);
     if (buddyAor === ownerAor) {
       throw new PresenceError('PRESENCE_SELF_BUDDY', 'you cannot add yourself');
     }
@@ -60,7 +58,7 @@ export class RosterService {
   }
 
   async answer(tx: Transaction, ownerAor: string, from: string, accept: boolean): Promise<PushRequest[]> {
-    const requesterAor = normalizeAor(from);
+    const requesterAor = canonicalAor(from);
     const pair = await this.deps.rosters.lockPair(tx, ownerAor, requesterAor);
     if (pair.forward?.state !== 'pending-in') {
       throw new PresenceError('PRESENCE_NO_PENDING_REQUEST', `no pending request from ${requesterAor}`);
@@ -73,7 +71,7 @@ export class RosterService {
   }
 
   async update(tx: Transaction, ownerAor: string, uri: string, label: BuddyLabel): Promise<PushRequest[]> {
-    const buddyAor = normalizeAor(uri);
+    const buddyAor = canonicalAor(uri);
     const { forward } = await this.deps.rosters.lockPair(tx, ownerAor, buddyAor);
     if (forward === undefined) {
       throw new PresenceError('PRESENCE_NOT_IN_ROSTER', `${buddyAor} is not in the roster`);
@@ -84,7 +82,7 @@ export class RosterService {
 
   /** Removes the buddy both ways; the other user's devices get their new roster. */
   async remove(tx: Transaction, ownerAor: string, uri: string): Promise<PushRequest[]> {
-    const buddyAor = normalizeAor(uri);
+    const buddyAor = canonicalAor(uri);
     const { forward } = await this.deps.rosters.lockPair(tx, ownerAor, buddyAor);
     if (forward === undefined) {
       throw new PresenceError('PRESENCE_NOT_IN_ROSTER', `${buddyAor} is not in the roster`);

@@ -1,2 +1,4 @@
 export * from './unit-of-work';
 export * from './idempotency';
+export * from './aor';
+export * from './account-directory';

@@ -4,3 +4,4 @@ export * from './registration-repository';
 export * from './session-repository';
 export * from './device-directory';
 export * from './migrations/1795493286458-auth-accounts-registrations-sessions';
+export * from './account-directory';

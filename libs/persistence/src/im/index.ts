@@ -1,6 +1,5 @@
 export * from './message.entity';
 export * from './message-store';
-export * from './account-directory';
 export * from './migrations/1795493069063-im-messages';
 export * from './plain-device-queue.entity';
 export * from './plain-device-queue';
