@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import type { TransportAddress } from '#herald/sip';
+import { createTestDatabase } from './database';
+import { requireKafkaBrokers } from './env';
+import { APP_MAINS, ensureBuilt, type HeraldApp } from './herald-build';
+import { HeraldProcess, HeraldProcessError } from './herald-process';
+import {
+  createAccountIn,
+  type HeraldTarget,
+  newNonceSecret,
+  TEST_MIN_EXPIRES,
+  TEST_T1_MS,
+} from './herald-target';
+import type { ClientProtocol } from './sip-client';
+
+/** A cold Node + Nest + kafkajs start with a consumer group join, on a busy 2-core machine. */
+const APP_READY_TIMEOUT_MS = 90_000;
+const DOMAIN = 'herald.test';
+
+export type ClusterApp = Exclude<HeraldApp, 'herald'>;
+
+/** How each app says it serves (its consumers have joined before these lines). */
+const READY: Record<ClusterApp, (line: string) => true | undefined> = {
+  'sip-edge': (line) => (line.includes('SIP edge listening: ') ? true : undefined),
+  auth: (line) => (line.includes('Nest application successfully started') ? true : undefined),
+  presence: (line) => (line.includes('presence up') ? true : undefined),
+  'im-router': (line) => (line.includes('im-router up') ? true : undefined),
+};
+
+export interface HeraldClusterOptions {
+  /** Default: KAFKA_BROKERS of the test environment. */
+  kafkaBrokers?: string[];
+  /** Default: a fresh database on the test PostgreSQL (DATABASE_URL). */
+  databaseUrl?: string;
+  /** Extra environment for every app (e.g. HERALD_SIP_REGISTER_TIMEOUT_MS). */
+  env?: Record<string, string>;
+}
+
+/** The edge's bound listeners, from its `SIP edge listening: {...}` log line (pino JSON). */
+function parseEdgeAddresses(line: string): Partial<Record<ClientProtocol, TransportAddress>> | undefined {
+  if (!line.startsWith('{') || !line.includes('SIP edge listening: ')) return undefined;
+  const record = JSON.parse(line) as { msg: string };
+  return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as Partial<
+    Record<ClientProtocol, TransportAddress>
+  >;
+}
+
+/**
+ * sip-edge, auth, presence and im-router as separate Node processes from dist/, on Kafka and a
+ * fresh PostgreSQL database (migrated here). The edge id is unique per cluster, so its outbound
+ * topic and consumer group are its own; the services' groups are the fixed production names, so
+ * clusters on one broker must run one at a time (jest --runInBand).
+ */
+export class HeraldCluster implements HeraldTarget {
+  readonly name = 'separate apps on Kafka';
+  readonly domain = DOMAIN;
+  readonly nonceSecret = newNonceSecret();
+  readonly t1Ms = TEST_T1_MS;
+  readonly minExpires = TEST_MIN_EXPIRES;
+  readonly edgeId = `e2e-${randomUUID().slice(0, 8)}`;
+  readonly processes = new Map<ClusterApp, HeraldProcess>();
+  private edgeAddresses: Partial<Record<ClientProtocol, TransportAddress>> = {};
+
+  private constructor(
+    readonly kafkaBrokers: string[],
+    readonly databaseUrl: string,
+    private readonly extraEnv: Record<string, string>,
+  ) {}
+
+  static async start(options: HeraldClusterOptions = {}): Promise<HeraldCluster> {
+    ensureBuilt();
+    const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+    const dataSource = createDataSource({
+      url: databaseUrl,
+      poolSize: 1,
+      applicationName: 'herald-e2e-migrate',
+    });
+    await dataSource.initialize();
+    try {
+      await runMigrations(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+    const cluster = new HeraldCluster(
+      options.kafkaBrokers ?? requireKafkaBrokers(),
+      databaseUrl,
+      options.env ?? {},
+    );
+    try {
+      // Services first, so the edge's first event finds its consumers.
+      await Promise.all((['auth', 'presence', 'im-router'] as const).map((app) => cluster.startApp(app)));
+      await cluster.startApp('sip-edge');
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  address(protocol: ClientProtocol): TransportAddress {
+    const address = this.edgeAddresses[protocol];
+    if (address === undefined) throw new HeraldProcessError(`the edge does not listen on ${protocol}`);
+    return address;
+  }
+
+  createAccount(username: string, password: string): Promise<void> {
+    return createAccountIn(this.databaseUrl, this.domain, username, password);
+  }
+
+  /** (Re)starts one app and waits until it serves. */
+  async startApp(app: ClusterApp): Promise<HeraldProcess> {
+    const started = new HeraldProcess(app, APP_MAINS[app], this.environment(app));
+    this.processes.set(app, started);
+    await started.waitForLine(READY[app], APP_READY_TIMEOUT_MS, 'its ready line');
+    if (app === 'sip-edge') {
+      this.edgeAddresses = await started.waitForLine(
+        parseEdgeAddresses,
+        APP_READY_TIMEOUT_MS,
+        'its listeners',
+      );
+    }
+    return started;
+  }
+
+  /** SIGKILL of one app (a crashed pod); `startApp` brings it back. */
+  async kill(app: ClusterApp): Promise<void> {
+    await this.processes.get(app)?.kill();
+  }
+
+  async stop(): Promise<void> {
+    // The edge first, so nothing new arrives while the services drain.
+    await this.processes.get('sip-edge')?.stop();
+    await Promise.all([...this.processes.values()].map((process) => process.stop()));
+  }
+
+  /** Output of every app, for a failing test's report. */
+  logs(): string {
+    return [...this.processes.values()].map((process) => `--- ${process.name}\n${process.tail()}`).join('\n');
+  }
+
+  private environment(app: ClusterApp): Record<string, string> {
+    const common = {
+      KAFKA_BROKERS: this.kafkaBrokers.join(','),
+      KAFKA_CLIENT_ID: `herald-${this.edgeId}`,
+      HERALD_DOMAIN: this.domain,
+      // Ephemeral ports for the admin and health endpoints, on loopback (HERALD_MODE unset).
+      HERALD_HTTP_PORT: '0',
+      HERALD_LOG_LEVEL: 'info',
+      HERALD_MIN_EXPIRES: String(this.minExpires),
+    };
+    if (app !== 'sip-edge') return { ...common, DATABASE_URL: this.databaseUrl, ...this.extraEnv };
+    return {
+      ...common,
+      HERALD_EDGE_ID: this.edgeId,
+      HERALD_NONCE_SECRET: this.nonceSecret,
+      HERALD_SIP_BIND: '127.0.0.1',
+      HERALD_SIP_UDP_PORT: '0',
+      HERALD_SIP_TCP_PORT: '0',
+      HERALD_SIP_WS_PORT: '0',
+      HERALD_SIP_T1_MS: String(this.t1Ms),
+      ...this.extraEnv,
+    };
+  }
+}

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TransportAddress } from '#herald/sip';
+import { READY_PREFIX, type ReadyReport } from '../../apps/herald/src/ready-line';
+import { APP_MAINS, ensureBuilt } from './herald-build';
+import { HeraldProcess, HeraldProcessError } from './herald-process';
+import {
+  createAccountIn,
+  type HeraldTarget,
+  newNonceSecret,
+  TEST_MIN_EXPIRES,
+  TEST_T1_MS,
+} from './herald-target';
+import type { ClientProtocol } from './sip-client';
+
+/** initdb on first start plus Nest, on a busy 2-core machine. */
+const EMBEDDED_READY_TIMEOUT_MS = 120_000;
+
+export interface HeraldEmbeddedOptions {
+  env?: Record<string, string>;
+}
+
+function freePortEnv(): Record<string, string> {
+  return {
+    HERALD_SIP_UDP_PORT: '0',
+    HERALD_SIP_TCP_PORT: '0',
+    HERALD_SIP_TLS_PORT: '0',
+    HERALD_SIP_WS_PORT: '0',
+    HERALD_SIP_WSS_PORT: '0',
+    HERALD_HTTP_PORT: '0',
+  };
+}
+
+/**
+ * The embedded default (`node dist/apps/herald/src/main.js`) as a child process on ephemeral
+ * ports, with its data (PostgreSQL, certificate) in a fresh directory under /tmp, removed at stop.
+ */
+export class HeraldEmbedded implements HeraldTarget {
+  readonly name = 'embedded default';
+  readonly nonceSecret = newNonceSecret();
+  readonly t1Ms = TEST_T1_MS;
+  readonly minExpires = TEST_MIN_EXPIRES;
+  private report!: ReadyReport;
+  private process!: HeraldProcess;
+
+  private constructor(readonly dataDir: string) {}
+
+  /** `postgresPort` must be free: the embedded PostgreSQL cannot pick an ephemeral one itself. */
+  static async start(postgresPort: number, options: HeraldEmbeddedOptions = {}): Promise<HeraldEmbedded> {
+    ensureBuilt();
+    const embedded = new HeraldEmbedded(await mkdtemp(join(tmpdir(), 'herald-embedded-')));
+    embedded.process = new HeraldProcess('herald', APP_MAINS.herald, {
+      ...freePortEnv(),
+      HERALD_DATA_DIR: embedded.dataDir,
+      HERALD_PG_PORT: String(postgresPort),
+      HERALD_NONCE_SECRET: embedded.nonceSecret,
+      HERALD_SIP_T1_MS: String(embedded.t1Ms),
+      HERALD_MIN_EXPIRES: String(embedded.minExpires),
+      ...options.env,
+    });
+    try {
+      embedded.report = await embedded.process.waitForLine(
+        (line) =>
+          line.startsWith(READY_PREFIX)
+            ? (JSON.parse(line.slice(READY_PREFIX.length)) as ReadyReport)
+            : undefined,
+        EMBEDDED_READY_TIMEOUT_MS,
+        'its ready line',
+      );
+    } catch (error) {
+      await embedded.stop();
+      throw error;
+    }
+    return embedded;
+  }
+
+  get domain(): string {
+    return this.report.domain;
+  }
+
+  get postgresUrl(): string {
+    return this.report.postgresUrl;
+  }
+
+  get herald(): HeraldProcess {
+    return this.process;
+  }
+
+  address(protocol: ClientProtocol): TransportAddress {
+    const address = this.report.sip[protocol];
+    if (address === undefined)
+      throw new HeraldProcessError(`the embedded default does not listen on ${protocol}`);
+    return address;
+  }
+
+  createAccount(username: string, password: string): Promise<void> {
+    return createAccountIn(this.postgresUrl, this.domain, username, password);
+  }
+
+  /** Clean shutdown (SIGTERM): SIP, the services, the bus, PostgreSQL; then the data is removed. */
+  async stop(): Promise<void> {
+    await this.process.stop();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
