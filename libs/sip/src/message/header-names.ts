@@ -64,14 +64,76 @@ export interface HeaderName {
   display: string;
 }
 
-/** The spellings seen on the wire most (canonical and compact), resolved without lower-casing. */
-const KNOWN_SPELLINGS = new Map<string, HeaderName>([
-  ...Object.entries(CANONICAL).map(([key, display]): [string, HeaderName] => [display, { key, display }]),
-  ...Object.entries(COMPACT).flatMap(([short, key]): Array<[string, HeaderName]> => [
-    [short, { key, display: CANONICAL[key] ?? short }],
-    [short.toUpperCase(), { key, display: CANONICAL[key] ?? short.toUpperCase() }],
-  ]),
-]);
+/** Canonical spelling, compact form, or lookup key of a header whose written form is fixed. */
+function fixedSpellings(): Array<[string, HeaderName]> {
+  const spellings: Array<[string, HeaderName]> = [];
+  for (const [key, display] of Object.entries(CANONICAL)) {
+    spellings.push([display, { key, display }], [key, { key, display }]);
+  }
+  for (const [short, key] of Object.entries(COMPACT)) {
+    spellings.push([short, { key, display: CANONICAL[key] ?? short }]);
+    spellings.push([short.toUpperCase(), { key, display: CANONICAL[key] ?? short.toUpperCase() }]);
+  }
+  return spellings;
+}
+
+/**
+ * The spellings seen on the wire most and every lookup key (accessors pass keys), resolved without
+ * lower-casing or allocating.
+ */
+const KNOWN_SPELLINGS = new Map<string, HeaderName>(fixedSpellings());
+
+/** ASCII lower-case of each code below 128 (other codes are never part of a known name). */
+const LOWER_CASE = Uint8Array.from({ length: 128 }, (_, c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));
+
+/** A fixed-spelling header as the parser matches it: its lower-case spelling and its name. */
+interface FixedSpelling {
+  readonly lower: string;
+  readonly name: HeaderName;
+}
+
+/** Slots per name length in FIXED_SPELLINGS: one per letter (first letter's low five bits). */
+const LETTER_SLOTS = 32;
+const LETTER_MASK = LETTER_SLOTS - 1;
+
+function slotOf(length: number, firstLower: number): number {
+  return length * LETTER_SLOTS + (firstLower & LETTER_MASK);
+}
+
+/**
+ * Headers written one fixed way whatever the case on the wire (canonical names and their compact
+ * forms), by name length and first letter: the parser matches them in place, so it neither slices
+ * nor lower-cases the names of the headers nearly every message carries.
+ */
+const FIXED_SPELLINGS: FixedSpelling[][] = [];
+for (const [spelling, name] of KNOWN_SPELLINGS) {
+  const lower = spelling.toLowerCase();
+  const slot = slotOf(lower.length, lower.charCodeAt(0));
+  const candidates = (FIXED_SPELLINGS[slot] ??= []);
+  if (name.display === CANONICAL[name.key] && !candidates.some((known) => known.lower === lower)) {
+    candidates.push({ lower, name });
+  }
+}
+
+/** Whether text[start, start + lower.length) equals `lower` ignoring ASCII case. */
+function equalsIgnoringCase(text: string, start: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    const c = text.charCodeAt(start + k);
+    if (c >= LOWER_CASE.length || LOWER_CASE[c] !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** Key and written form of the header name text[start, end), as resolveHeaderName gives them. */
+export function resolveHeaderNameAt(text: string, start: number, end: number): HeaderName {
+  const first = text.charCodeAt(start);
+  const candidates =
+    first < LOWER_CASE.length ? FIXED_SPELLINGS[slotOf(end - start, LOWER_CASE[first])] : undefined;
+  if (candidates !== undefined) {
+    for (const known of candidates) if (equalsIgnoringCase(text, start, known.lower)) return known.name;
+  }
+  return resolveHeaderName(text.slice(start, end));
+}
 
 /** Lookup key of a header name: lower-cased, compact form expanded. */
 export function headerKey(name: string): string {

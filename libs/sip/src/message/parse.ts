@@ -1,5 +1,5 @@
-import { isToken } from '../grammar';
-import { resolveHeaderName } from './header-names';
+import { isToken, skipWhitespace, tokenEnd } from '../grammar';
+import { HeaderName, resolveHeaderNameAt } from './header-names';
 import { SipHeaders } from './headers';
 import { resolveLimits, SipParseLimits } from './limits';
 import { PartialMessage, SipParseError } from './parse-error';
@@ -9,11 +9,15 @@ import { parseStartLine } from './start-line';
 import { SINGLE_HEADERS } from './typed-headers';
 import { validateMessage } from './validate';
 
-/** CR or LF that is not part of a CRLF (RFC 3261 §7: lines end with CRLF). */
+/** CR or LF that is not part of a CRLF (RFC 3261 §7: lines end with CRLF); used on errors only. */
 const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
+const BARE_CR_OR_LF_REASON = 'bare CR or LF';
 const CR = 0x0d;
 const LF = 0x0a;
+const COLON = 0x3a;
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** Length of the CRLF that ends each line. */
+const CRLF_LENGTH = 2;
 
 function isFoldStart(c: number): boolean {
   return c === 0x20 || c === 0x09;
@@ -29,49 +33,81 @@ function methodOf(startLine: string): string | undefined {
   return sp > 0 && isToken(method) && !startLine.startsWith('SIP/') ? method : undefined;
 }
 
-/** Splits the header block into fields, unfolding continuation lines (RFC 3261 §7.3.1). */
+/**
+ * End of the line starting at `from`: the index of its CR, or the end of the head. Every CR must be
+ * followed by LF and every LF preceded by CR (RFC 3261 §7: lines end with CRLF); `nextLf` is the
+ * first LF at or after `from` (-1 when none), found once per line by the caller.
+ */
+function lineEnd(head: string, from: number, nextLf: number): number {
+  const cr = head.indexOf('\r', from);
+  const end = cr === -1 ? head.length : cr;
+  const endsWell = cr === -1 ? nextLf === -1 : nextLf === cr + 1;
+  if (!endsWell) throw new SipParseError('SIP_BAD_HEADER', BARE_CR_OR_LF_REASON);
+  return end;
+}
+
+/** One header field being collected (it may continue on folded lines). */
+interface PendingField {
+  name: HeaderName;
+  /** Value as written after the colon, folded lines joined with one space; trimmed when stored. */
+  value: string;
+  /** Length of the name as written, for the line limit of folded fields. */
+  nameLength: number;
+}
+
+/** The header name ending at the colon of the line [start, end): HCOLON allows whitespace before ":". */
+function readFieldName(head: string, start: number, end: number): { nameEnd: number; colon: number } {
+  const nameEnd = tokenEnd(head, start);
+  const colon = skipWhitespace(head, nameEnd);
+  if (colon >= end || head.charCodeAt(colon) !== COLON) {
+    const hasColon = head.indexOf(':', start) !== -1 && head.indexOf(':', start) < end;
+    throw new SipParseError('SIP_BAD_HEADER', hasColon ? 'bad header name' : 'header line without ":"');
+  }
+  if (nameEnd === start) throw new SipParseError('SIP_BAD_HEADER', 'bad header name');
+  return { nameEnd, colon };
+}
+
+function store(headers: SipHeaders, field: PendingField): void {
+  headers.appendParsed({ name: field.name.display, key: field.name.key, value: field.value.trim() });
+}
+
+/**
+ * Splits the header block into fields in one pass over its lines (indexOf jumps, names matched in
+ * place), checking line endings, unfolding continuation lines (RFC 3261 §7.3.1) and the limits.
+ */
 function indexHeaders(
   head: string,
   from: number,
   limits: Readonly<SipParseLimits>,
   headers: SipHeaders,
 ): void {
-  let name = '';
-  let value = '';
-  let pending = false;
-  const flush = (): void => {
-    const resolved = resolveHeaderName(name);
-    headers.appendParsed({ name: resolved.display, key: resolved.key, value: value.trim() });
-  };
+  let pending: PendingField | undefined;
   let lineStart = from;
   while (lineStart < head.length) {
-    let lineEnd = head.indexOf('\r\n', lineStart);
-    if (lineEnd === -1) lineEnd = head.length;
-    const line = head.slice(lineStart, lineEnd);
-    lineStart = lineEnd + 2;
-    if (line.length > limits.maxLineBytes)
+    const end = lineEnd(head, lineStart, head.indexOf('\n', lineStart));
+    if (end - lineStart > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'header line too long');
-    if (isFoldStart(line.charCodeAt(0))) {
-      if (!pending) throw new SipParseError('SIP_BAD_HEADER', 'continuation line without a header');
-      value += ' ' + line.trim();
-      if (name.length + value.length > limits.maxLineBytes) {
+    if (isFoldStart(head.charCodeAt(lineStart))) {
+      if (pending === undefined)
+        throw new SipParseError('SIP_BAD_HEADER', 'continuation line without a header');
+      pending.value += ' ' + head.slice(lineStart, end).trim();
+      if (pending.nameLength + pending.value.length > limits.maxLineBytes) {
         throw new SipParseError('SIP_LINE_TOO_LONG', 'folded header too long');
       }
-      continue;
+    } else {
+      if (pending !== undefined) store(headers, pending);
+      const { nameEnd, colon } = readFieldName(head, lineStart, end);
+      pending = {
+        name: resolveHeaderNameAt(head, lineStart, nameEnd),
+        value: head.slice(colon + 1, end),
+        nameLength: nameEnd - lineStart,
+      };
+      if (headers.size >= limits.maxHeaders)
+        throw new SipParseError('SIP_TOO_MANY_HEADERS', 'too many headers');
     }
-    if (pending) flush();
-    const colon = line.indexOf(':');
-    if (colon === -1) throw new SipParseError('SIP_BAD_HEADER', 'header line without ":"');
-    // HCOLON = *( SP / HTAB ) ":" SWS: whitespace may precede the colon (RFC 4475 §3.1.1.1).
-    name = line.slice(0, colon);
-    if (isFoldStart(name.charCodeAt(name.length - 1))) name = name.replace(/[ \t]+$/, '');
-    if (!isToken(name)) throw new SipParseError('SIP_BAD_HEADER', 'bad header name');
-    value = line.slice(colon + 1);
-    pending = true;
-    if (headers.size >= limits.maxHeaders)
-      throw new SipParseError('SIP_TOO_MANY_HEADERS', 'too many headers');
+    lineStart = end + CRLF_LENGTH;
   }
-  if (pending) flush();
+  if (pending !== undefined) store(headers, pending);
 }
 
 /**
@@ -83,10 +119,10 @@ export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMe
   const startLine = firstEnd === -1 ? head : head.slice(0, firstEnd);
   const headers = new SipHeaders();
   try {
-    if (BARE_CR_OR_LF.test(head)) throw new SipParseError('SIP_BAD_HEADER', 'bare CR or LF');
-    if (startLine.length > limits.maxLineBytes)
+    const startLineEnd = lineEnd(head, 0, head.indexOf('\n'));
+    if (startLineEnd > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'start line too long');
-    if (firstEnd !== -1) indexHeaders(head, firstEnd + 2, limits, headers);
+    indexHeaders(head, startLineEnd + CRLF_LENGTH, limits, headers);
     const parsed = parseStartLine(startLine);
     const message =
       parsed.kind === 'request'
@@ -95,7 +131,13 @@ export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMe
     validateMessage(message);
     return message;
   } catch (error) {
-    if (error instanceof SipParseError) throw error.withPartial(partialOf(headers, methodOf(startLine)));
+    if (!(error instanceof SipParseError)) throw error;
+    // Line endings are checked line by line as the head is read; a bare CR or LF anywhere is still
+    // the error reported, whatever else is wrong (the rest of the head cannot be trusted).
+    const reported = BARE_CR_OR_LF.test(head)
+      ? new SipParseError('SIP_BAD_HEADER', BARE_CR_OR_LF_REASON)
+      : error;
+    throw reported.withPartial(partialOf(headers, methodOf(startLine)));
     throw error;
   }
 }
