@@ -15,6 +15,7 @@ KAFKA_POM="$HERALD_ROOT/tools/kafka/pom.xml"
 # Generous because a cold JVM on a busy 2-core machine takes a while; a warm start is ~5 s.
 KAFKA_START_TIMEOUT_SECONDS=120
 KAFKA_STOP_TIMEOUT_SECONDS=30
+KAFKA_WARM_UP_TIMEOUT_SECONDS=60
 
 log() { echo "kafka.sh: $*" >&2; }
 
@@ -116,6 +117,10 @@ EOF
     fi
     sleep 0.2
   done
+  # The broker creates its offsets topic and producer-id block lazily: do it now, not in a test.
+  (cd "$HERALD_ROOT" && timeout "$KAFKA_WARM_UP_TIMEOUT_SECONDS" node \
+    --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --disable-warning=TimeoutNegativeWarning \
+    tools/kafka/warm-up.ts "127.0.0.1:$port") || { log "warm-up failed; see $state_dir/server.log"; return 1; }
   echo "127.0.0.1:$port"
 }
 
