@@ -88,15 +88,18 @@ export function readNameAddr(s: string, i: number): NameAddrRead {
   return { value: { displayName, uri: addr.uri, params }, end };
 }
 
-/** Reads a comma-separated list of elements with `read`, rejecting empty elements. */
-export function readList<T>(s: string, read: (s: string, i: number) => { value: T; end: number }): T[] {
-  const values: T[] = [];
+/** Reads a comma-separated list of elements with `read` into `values`, rejecting empty elements. */
+export function readList<T>(
+  s: string,
+  read: (s: string, i: number) => { value: T; end: number },
+  values: T[] = [],
+): T[] {
   let i = 0;
   for (;;) {
-    const { value, end } = read(s, i);
-    values.push(value);
-    if (end >= s.length) return values;
-    i = end + 1; // past the comma
+    const element = read(s, i);
+    values.push(element.value);
+    if (element.end >= s.length) return values;
+    i = element.end + 1; // past the comma
     if (skipWhitespace(s, i) >= s.length) throw new GrammarError('empty list element');
   }
 }

@@ -11,6 +11,19 @@ export interface ParamsRead {
   end: number;
 }
 
+function hasUpperCase(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return false;
+}
+
+/** Names are token characters (ASCII): nearly all already lower-case, so usually no copy is made. */
+function lowerCased(name: string): string {
+  return hasUpperCase(name) ? name.toLowerCase() : name;
+}
+
 function isGenValueChar(c: number): boolean {
   // gen-value = token / host / quoted-string; host adds ":" "[" "]" for IPv6 (RFC 5118 §4.5).
   return isTokenChar(c) || c === 0x3a || c === 0x5b || c === 0x5d;
@@ -28,7 +41,7 @@ export function readParams(s: string, i: number): ParamsRead {
     const nameStart = i;
     while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
     if (i === nameStart) throw new GrammarError('empty parameter');
-    const name = s.slice(nameStart, i).toLowerCase();
+    const name = lowerCased(s.slice(nameStart, i));
     i = skipWhitespace(s, i);
     let value: string | null = null;
     if (s.charCodeAt(i) === 0x3d) {
@@ -45,8 +58,10 @@ export function readParams(s: string, i: number): ParamsRead {
       }
       i = skipWhitespace(s, i);
     }
-    if (params.has(name)) throw new GrammarError(`duplicate parameter ${name}`);
+    // A repeated name leaves the size unchanged: one hash lookup instead of has() then set().
+    const size = params.size;
     params.set(name, value);
+    if (params.size === size) throw new GrammarError(`duplicate parameter ${name}`);
   }
   if (i < s.length && s.charCodeAt(i) !== 0x2c) throw new GrammarError(`unexpected character at ${i}`);
   return { params, end: i };

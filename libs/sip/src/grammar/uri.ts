@@ -32,59 +32,75 @@ export type Uri = SipUri | AbsoluteUri;
 const NO_PARAMS: ReadonlyMap<string, string | null> = new Map();
 const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
+const SIP_COLON = 'sip:';
+const SIPS_COLON = 'sips:';
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
-function splitPairs(text: string, separator: string, what: string): Array<[string, string | null]> {
-  const pairs: Array<[string, string | null]> = [];
-  for (const part of text.split(separator)) {
-    const eq = part.indexOf('=');
-    const name = eq === -1 ? part : part.slice(0, eq);
-    if (name.length === 0) throw new GrammarError(`empty ${what}`);
-    pairs.push([name, eq === -1 ? null : part.slice(eq + 1)]);
+/**
+ * Visits the `name[=value]` pairs of text split at `separator` (no arrays in between), rejecting
+ * empty names; `visit` receives the name and the value, null when there is no "=".
+ */
+function readPairs(
+  text: string,
+  separator: string,
+  what: string,
+  visit: (name: string, value: string | null) => void,
+): void {
+  let start = 0;
+  for (;;) {
+    const next = text.indexOf(separator, start);
+    const end = next === -1 ? text.length : next;
+    const eq = text.indexOf('=', start);
+    const nameEnd = eq === -1 || eq > end ? end : eq;
+    if (nameEnd === start) throw new GrammarError(`empty ${what}`);
+    visit(text.slice(start, nameEnd), nameEnd === end ? null : text.slice(nameEnd + 1, end));
+    if (next === -1) return;
+    start = next + 1;
   }
-  return pairs;
 }
 
 function parseUriParams(text: string): Map<string, string | null> {
   const params = new Map<string, string | null>();
-  for (const [name, value] of splitPairs(text, ';', 'uri parameter')) {
+  readPairs(text, ';', 'uri parameter', (name, value) => {
     if (!isParamChars(name) || (value !== null && !isParamChars(value))) {
       throw new GrammarError(`bad uri parameter ${name}`);
     }
     params.set(name.toLowerCase(), value);
-  }
+  });
   return params;
 }
 
 function parseUriHeaders(text: string): Map<string, string> {
   const headers = new Map<string, string>();
-  for (const [name, value] of splitPairs(text, '&', 'uri header')) {
+  readPairs(text, '&', 'uri header', (name, value) => {
     if (value === null || !isUriHeaderChars(name) || !isUriHeaderChars(value)) {
       throw new GrammarError(`bad uri header ${name}`);
     }
     headers.set(name, value);
-  }
+  });
   return headers;
 }
 
-function parseSipUri(raw: string, scheme: 'sip' | 'sips', rest: string): SipUri {
+/** The URI after its scheme, raw[restStart…], read by index (no copies of the parts between). */
+function parseSipUri(raw: string, scheme: 'sip' | 'sips', restStart: number): SipUri {
   // '@' can only end the userinfo: host, parameters and headers never contain it unescaped.
-  const at = rest.indexOf('@');
+  const at = raw.indexOf('@', restStart);
   let user: string | undefined;
   let password: string | undefined;
   if (at !== -1) {
-    const userinfo = rest.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    user = colon === -1 ? userinfo : userinfo.slice(0, colon);
-    password = colon === -1 ? undefined : userinfo.slice(colon + 1);
+    const colon = raw.indexOf(':', restStart);
+    const userEnd = colon !== -1 && colon < at ? colon : at;
+    user = raw.slice(restStart, userEnd);
+    password = userEnd === at ? undefined : raw.slice(userEnd + 1, at);
     if (!isUser(user)) throw new GrammarError('bad user part');
     if (password !== undefined && !isPassword(password)) throw new GrammarError('bad password');
   }
-  const hostPart = rest.slice(at + 1);
-  const question = hostPart.indexOf('?');
-  const beforeHeaders = question === -1 ? hostPart : hostPart.slice(0, question);
-  const semicolon = beforeHeaders.indexOf(';');
-  const { host, port } = parseHostPort(semicolon === -1 ? beforeHeaders : beforeHeaders.slice(0, semicolon));
+  const hostStart = at === -1 ? restStart : at + 1;
+  const question = raw.indexOf('?', hostStart);
+  const beforeHeaders = question === -1 ? raw.length : question;
+  const semicolon = raw.indexOf(';', hostStart);
+  const hasParams = semicolon !== -1 && semicolon < beforeHeaders;
+  const { host, port } = parseHostPort(raw.slice(hostStart, hasParams ? semicolon : beforeHeaders));
   return {
     kind: 'sip',
     scheme,
@@ -92,8 +108,8 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', rest: string): SipUri 
     password,
     host,
     port,
-    params: semicolon === -1 ? NO_PARAMS : parseUriParams(beforeHeaders.slice(semicolon + 1)),
-    headers: question === -1 ? NO_HEADERS : parseUriHeaders(hostPart.slice(question + 1)),
+    params: hasParams ? parseUriParams(raw.slice(semicolon + 1, beforeHeaders)) : NO_PARAMS,
+    headers: question === -1 ? NO_HEADERS : parseUriHeaders(raw.slice(question + 1)),
     raw,
   };
 }
@@ -101,13 +117,13 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', rest: string): SipUri 
 /** Request-URI / addr-spec: SIP-URI / SIPS-URI / absoluteURI (RFC 3261 §25.1). */
 export function parseUri(raw: string): Uri {
   // Fast path for the lower-case sip: / sips: nearly every URI uses.
-  if (raw.startsWith('sip:')) return parseSipUri(raw, 'sip', raw.slice(4));
-  if (raw.startsWith('sips:')) return parseSipUri(raw, 'sips', raw.slice(5));
+  if (raw.startsWith(SIP_COLON)) return parseSipUri(raw, 'sip', SIP_COLON.length);
+  if (raw.startsWith(SIPS_COLON)) return parseSipUri(raw, 'sips', SIPS_COLON.length);
   const colon = raw.indexOf(':');
   const scheme = raw.slice(0, colon).toLowerCase();
   if (colon <= 0 || !SCHEME.test(scheme)) throw new GrammarError('URI without scheme');
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(raw, scheme, colon + 1);
   const rest = raw.slice(colon + 1);
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(raw, scheme, rest);
   if (!isUricChars(rest)) throw new GrammarError(`bad ${scheme} URI`);
   return { kind: 'absolute', scheme, raw };
 }

@@ -148,7 +148,10 @@ export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMe
  */
 export function framingLength(message: SipMessage): number | undefined {
   const values = message.headers.getAll('content-length');
-  if (values.length === 0 || values.some((v) => v !== values[0])) return undefined;
+  if (values.length === 0) return undefined;
+  // One value (nearly always): the one validateMessage already parsed and cached.
+  if (values.length === 1) return message.contentLength;
+  for (const value of values) if (value !== values[0]) return undefined;
   return SINGLE_HEADERS['content-length'](values[0]);
 }
 

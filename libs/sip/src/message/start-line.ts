@@ -6,9 +6,12 @@ export type StartLine =
   | { readonly kind: 'response'; readonly status: number; readonly reason: string };
 
 const VERSION_SHAPE = /^SIP\/\d+\.\d+$/i;
+/** The only version spoken, and the one nearly every message is written with. */
+const SIP_2_0 = 'SIP/2.0';
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is spoken (RFC 3261 §7.1, RFC 4475 §3.1.2.16). */
 function checkVersion(version: string): void {
+  if (version === SIP_2_0) return;
   if (!VERSION_SHAPE.test(version)) throw new SipParseError('SIP_BAD_START_LINE', 'bad SIP version');
   if (version.slice(4) !== '2.0')
     throw new SipParseError('SIP_BAD_VERSION', `unsupported version ${version}`);
@@ -19,7 +22,7 @@ function checkVersion(version: string): void {
  * Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2).
  */
 export function parseStartLine(line: string): StartLine {
-  if (line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/') {
+  if (line.startsWith('SIP/') || (line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/')) {
     const sp1 = line.indexOf(' ');
     if (sp1 === -1) throw new SipParseError('SIP_BAD_START_LINE', 'bad status line');
     checkVersion(line.slice(0, sp1));

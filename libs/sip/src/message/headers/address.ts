@@ -16,7 +16,9 @@ export function parseAddress(text: string): Address {
 
 /** Route, Record-Route, Path: comma lists of name-addr (RFC 3261 §20.30, §20.34; RFC 3327). */
 export function parseAddressList(values: readonly string[]): NameAddr[] {
-  return values.flatMap((v) => readList(v, readNameAddr));
+  const addresses: NameAddr[] = [];
+  for (const value of values) readList(value, readNameAddr, addresses);
+  return addresses;
 }
 
 /** One Contact value with its expires and +sip.instance (RFC 3261 §20.10, RFC 5626 §4.1). */
@@ -34,17 +36,33 @@ function toContact(value: NameAddr): ContactValue {
   const expires = value.params.get('expires');
   const instance = value.params.get('+sip.instance');
   return {
-    ...value,
+    displayName: value.displayName,
+    uri: value.uri,
+    params: value.params,
     expires: expires === undefined ? undefined : parseDeltaSeconds(expires ?? '', 'contact expires'),
     instance: instance === undefined || instance === null ? undefined : unquote(instance),
   };
 }
 
+const STAR = 0x2a;
+
+/** Whether the value, trimmed, starts with "*"; trim() runs only when it starts with a space-like code. */
+function startsWithStar(value: string): boolean {
+  const first = value.charCodeAt(0);
+  if (first === STAR) return true;
+  const mayStartWithSpace = first <= 0x20 || first >= 0x7f;
+  return mayStartWithSpace && value.trim().startsWith('*');
+}
+
 export function parseContacts(values: readonly string[]): ContactHeader {
   if (values.length === 1 && values[0] === '*') return { wildcard: true };
-  if (values.some((v) => v.trim().startsWith('*'))) {
+  const contacts: ContactValue[] = [];
+  for (const value of values) {
     // STAR is allowed alone only (RFC 3261 §10.2.2).
-    throw new GrammarError('"*" must be the only Contact');
+    if (startsWithStar(value)) throw new GrammarError('"*" must be the only Contact');
   }
-  return { wildcard: false, contacts: values.flatMap((v) => readList(v, readNameAddr)).map(toContact) };
+  for (const value of values) {
+    for (const address of readList(value, readNameAddr)) contacts.push(toContact(address));
+  }
+  return { wildcard: false, contacts };
 }

@@ -133,5 +133,7 @@ export function formatVia(via: Via): string {
 
 /** Every Via value of the given header lines, in order. */
 export function readViaList(values: readonly string[]): Via[] {
-  return values.flatMap((v) => readList(v, readVia));
+  const vias: Via[] = [];
+  for (const value of values) readList(value, readVia, vias);
+  return vias;
 }
