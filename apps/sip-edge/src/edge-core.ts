@@ -49,6 +49,12 @@ export function createEdgeCore(
     new OptionsHandler(() => router.allowedMethods),
   ];
   const router: RequestRouter = new RequestRouter(config.domain, handlers);
-  const pipeline = new InboundPipeline(router, limiter, sendStateless, () => new Date(clock.now()));
+  const pipeline = new InboundPipeline(
+    router,
+    limiter,
+    sendStateless,
+    config.retryAfterSeconds,
+    () => new Date(clock.now()),
+  );
   return { registry, pending, publisher, pipeline };
 }

@@ -6,8 +6,14 @@ import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import { loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
-import { exitGracefullyOnSignals, kafkaProbe, OperationsModule } from '#herald/observability';
+import {
+  exitGracefullyOnSignals,
+  kafkaProbe,
+  OperationsModule,
+  shutdownGraceMs,
+} from '#herald/observability';
 import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from './edge-config';
+import { drainBudgetMs } from './sip-edge';
 import { SipEdgeModule } from './sip-edge.module';
 
 /** The standalone sip-edge: Kafka from the environment (docs/configuration.md), SIP on HERALD_SIP_*. */
@@ -21,13 +27,16 @@ async function main(): Promise<void> {
       ? undefined
       : { cert: readFileSync(settings.tlsCertFile), key: readFileSync(settings.tlsKeyFile) };
   const config = sipEdgeConfigFrom(shared, settings, tls);
+  const graceMs = shutdownGraceMs();
   const bus = new KafkaEventBus({
     brokers: shared.kafkaBrokers,
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
   });
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(
-    OperationsModule.around(SipEdgeModule.register({ bus, config }), [kafkaProbe(bus)]),
+    OperationsModule.around(SipEdgeModule.register({ bus, config, drainTimeoutMs: drainBudgetMs(graceMs) }), [
+      kafkaProbe(bus),
+    ]),
   );
   // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
   const httpHost = shared.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
@@ -36,6 +45,7 @@ async function main(): Promise<void> {
 
   exitGracefullyOnSignals({
     name: `sip-edge ${config.edgeId}`,
+    graceMs,
     log: (message) => logger.log(message),
     stop: async () => {
       // The edge answers new requests 503, finishes live transactions, stops its consumer; then the bus flushes.

@@ -1,4 +1,5 @@
 import { EventBus } from '#herald/bus';
+import { DEFAULT_SHUTDOWN_GRACE_MS, observeGauge } from '#herald/observability';
 import {
   Clock,
   StreamTransport,
@@ -12,8 +13,10 @@ import {
   WsTransport,
 } from '#herald/sip';
 import { SipEdgeConfig } from './edge-config';
+import { settlesWithin } from './drain/in-flight';
 import { createEdgeCore } from './edge-core';
 import { FlowRegistry } from './flows/flow-registry';
+import { InboundPipeline } from './inbound/inbound-pipeline';
 import { OutboundConsumer } from './outbound/outbound-consumer';
 import { PushSender } from './outbound/push-sender';
 import { edgeLogger } from './edge-logger';
@@ -23,6 +26,19 @@ export interface SipEdgeDeps {
   config: SipEdgeConfig;
   /** Injected by unit tests; the system clock otherwise. */
   clock?: Clock;
+  /** How long `stop` waits for live transactions (drainBudgetMs of the shutdown grace by default). */
+  drainTimeoutMs?: number;
+}
+
+/**
+ * Share of the shutdown grace (HERALD_SHUTDOWN_GRACE_MS) the edge spends finishing live
+ * transactions; the rest is for leaving the consumer group, flushing Kafka and telemetry.
+ */
+const DRAIN_SHARE_OF_GRACE = 0.7;
+
+/** The drain budget within a shutdown grace period. */
+export function drainBudgetMs(shutdownGraceMs: number): number {
+  return Math.floor(shutdownGraceMs * DRAIN_SHARE_OF_GRACE);
 }
 
 /** A bound listening address per transport, once started. */
@@ -53,7 +69,12 @@ export class SipEdge {
   private readonly transports: TransportSet;
   private readonly layer: TransactionLayer;
   private readonly consumer: OutboundConsumer;
+  private readonly pipeline: InboundPipeline;
+  private readonly pushSender: PushSender;
+  private readonly clock: Clock;
+  private readonly drainTimeoutMs: number;
   private bound: BoundAddresses = {};
+  private stopObservingDevices: (() => void) | undefined;
 
   readonly config: SipEdgeConfig;
 
@@ -61,6 +82,8 @@ export class SipEdge {
     const { bus, config } = deps;
     this.config = config;
     const clock = deps.clock ?? new SystemClock();
+    this.clock = clock;
+    this.drainTimeoutMs = deps.drainTimeoutMs ?? drainBudgetMs(DEFAULT_SHUTDOWN_GRACE_MS);
     const { registry, pending, publisher, pipeline } = createEdgeCore(
       bus,
       config,
@@ -72,6 +95,7 @@ export class SipEdge {
       },
     );
     this.registry = registry;
+    this.pipeline = pipeline;
     this.transports = new TransportSet(transportsOf(config));
     this.layer = new TransactionLayer({
       transports: this.transports,
@@ -85,7 +109,7 @@ export class SipEdge {
       clock,
       timers: config.timers,
     });
-    const pushSender = new PushSender(
+    this.pushSender = new PushSender(
       {
         findFlow: (flowId) => this.transports.findFlow(flowId),
         sendRequest: (r, f) => this.layer.sendRequest(r, f),
@@ -94,7 +118,7 @@ export class SipEdge {
       config.edgeId,
       config.domain,
     );
-    this.consumer = new OutboundConsumer(bus, config.edgeId, pushSender, pending);
+    this.consumer = new OutboundConsumer(bus, config.edgeId, this.pushSender, pending);
   }
 
   /** True between a successful start and stop: the readiness probe. */
@@ -114,13 +138,31 @@ export class SipEdge {
     );
     await this.consumer.start();
     this.registry.startSweeping();
+    this.stopObservingDevices = observeGauge('registeredDevices', () => this.registry.size);
     this.logger.info(`SIP edge listening: ${JSON.stringify(this.bound)}`);
   }
 
+  /**
+   * Drains, then closes (SIGTERM): new requests get 503 with Retry-After while the ones taken
+   * finish (REGISTERs waiting for their decision, commands waiting for Kafka's ack); then the
+   * outbound consumer stops after its record in progress, and pushes already sent get their final
+   * response or Timer F, all within the drain budget; last the transports close.
+   */
   async stop(): Promise<void> {
-    this.registry.stopSweeping();
-    this.bound = {};
+    const startedAt = this.clock.now();
+    const left = (): number => this.drainTimeoutMs - (this.clock.now() - startedAt);
+    // The consumer keeps running meanwhile: it carries the decisions pending REGISTERs wait for.
+    if (!(await settlesWithin(this.pipeline.drain(), left(), this.clock))) {
+      this.logger.warn(`EDGE_DRAIN_INCOMPLETE requests=${this.pipeline.inProgress} unanswered`);
+    }
     await this.consumer.stop();
+    if (!(await settlesWithin(this.pushSender.settled(), left(), this.clock))) {
+      // Services re-deliver pushes without an `answered` outcome (architecture.md): none is lost.
+      this.logger.warn(`EDGE_DRAIN_INCOMPLETE pushes=${this.pushSender.inProgress} without outcome`);
+    }
+    this.registry.stopSweeping();
+    this.stopObservingDevices?.();
+    this.bound = {};
     await this.layer.stop();
   }
 }

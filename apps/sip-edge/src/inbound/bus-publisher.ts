@@ -1,7 +1,7 @@
 import { EventBus } from '#herald/bus';
 import { EncodedRecord } from '#herald/contracts';
 import { SipRequest, SipResponse } from '#herald/sip';
-import { responseTo } from '../sip/responses';
+import { serviceUnavailable } from '../sip/responses';
 import { edgeLogger } from '../edge-logger';
 
 /** Publishes the events a client request produces; 200 OK only follows an acknowledged publish. */
@@ -27,6 +27,6 @@ export class BusPublisher {
 
   /** protocol.md §2: storage or broker unavailable -> 503 with Retry-After (RFC 3261 §21.5.4). */
   unavailable(request: SipRequest, reason = 'Service Unavailable'): SipResponse {
-    return responseTo(request, 503, reason, [['Retry-After', String(this.retryAfterSeconds)]]);
+    return serviceUnavailable(request, reason, this.retryAfterSeconds);
   }
 }

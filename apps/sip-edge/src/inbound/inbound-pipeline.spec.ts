@@ -437,6 +437,27 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       });
     });
 
+    it('drains: a request taken before finishes with 200, a new one gets 503 with Retry-After', async () => {
+      bindAlice();
+      bus.holdAcks = true;
+      const taken = send(envelopeInfo(login));
+      await new Promise((resolve) => setImmediate(resolve));
+      let drained = false;
+      const draining = core.pipeline.drain().then(() => {
+        drained = true;
+      });
+      const refused = await send(envelopeInfo(login));
+      expect(refused.status).toBe(503);
+      expect(refused.reason).toBe('Service Unavailable (shutting down)');
+      expect(refused.retryAfter?.seconds).toBe(7);
+      expect(drained).toBe(false);
+      expect(core.pipeline.inProgress).toBe(1);
+      bus.releaseAcks();
+      expect((await taken).status).toBe(200);
+      await draining;
+      expect(bus.published).toHaveLength(1);
+    });
+
     it('forwards unknown types for the services to answer (unknown-type result)', async () => {
       bindAlice();
       expect((await send(envelopeInfo('{"v":1,"id":"c-9","type":"teleport"}'))).status).toBe(200);

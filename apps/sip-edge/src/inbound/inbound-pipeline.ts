@@ -1,7 +1,8 @@
 import { hashAor, heraldMetrics, inSpan, SPAN_ATTRIBUTES, SpanKind } from '#herald/observability';
 import { createResponseFrom, Flow, IncomingRequest, SipParseError, SipResponse } from '#herald/sip';
+import { InFlight } from '../drain/in-flight';
 import { FlowRateLimiter } from '../flows/flow-rate-limiter';
-import { responseTo, safeReasonPhrase } from '../sip/responses';
+import { responseTo, safeReasonPhrase, serviceUnavailable } from '../sip/responses';
 import { InboundRequest } from './inbound-request';
 import { RequestRouter } from './request-router';
 import { edgeLogger } from '../edge-logger';
@@ -15,16 +16,37 @@ export type StatelessSender = (response: SipResponse, flow: Flow) => void;
  */
 export class InboundPipeline {
   private readonly logger = edgeLogger('SipEdgeInbound');
+  private readonly answering = new InFlight();
+  private draining = false;
 
   constructor(
     private readonly router: RequestRouter,
     private readonly limiter: FlowRateLimiter,
     private readonly sendStateless: StatelessSender,
+    private readonly retryAfterSeconds: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /**
+   * Stops taking new requests (each gets 503 with Retry-After, so the client tries another edge)
+   * and resolves once every request already taken has its final response.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    return this.answering.settled();
+  }
+
+  /** Requests taken and not yet answered. */
+  get inProgress(): number {
+    return this.answering.size;
+  }
+
   /** A new request from the transaction layer; resolves once its final response is handed back. */
-  async onRequest(incoming: IncomingRequest): Promise<void> {
+  onRequest(incoming: IncomingRequest): Promise<void> {
+    return this.answering.track(this.traced(incoming));
+  }
+
+  private async traced(incoming: IncomingRequest): Promise<void> {
     const { request } = incoming;
     const from = request.from?.uri;
     const sender =
@@ -80,12 +102,16 @@ export class InboundPipeline {
   }
 
   private respond(inbound: InboundRequest): Promise<SipResponse> {
+    // RFC 3261 §21.5.4: a server shutting down answers 503 with Retry-After; the client fails over.
+    if (this.draining) {
+      return Promise.resolve(
+        serviceUnavailable(inbound.request, 'Service Unavailable (shutting down)', this.retryAfterSeconds),
+      );
+    }
     // protocol.md §2: over a rate limit, 503 with Retry-After and a reason phrase saying so.
     if (!this.limiter.tryTake(inbound.flow.id)) {
       return Promise.resolve(
-        responseTo(inbound.request, 503, 'Rate Limited', [
-          ['Retry-After', String(this.limiter.retryAfterSeconds())],
-        ]),
+        serviceUnavailable(inbound.request, 'Rate Limited', this.limiter.retryAfterSeconds()),
       );
     }
     return this.router.route(inbound);

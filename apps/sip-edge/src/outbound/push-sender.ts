@@ -10,6 +10,7 @@ import {
 } from '#herald/observability';
 import { ENVELOPE_CONTENT_TYPE, PushOutcomeV1, pushOutcomeV1, PushRequestedV1 } from '#herald/contracts';
 import { ClientTransactionOutcome, Flow, SipRequest, SipResponse, TransportError } from '#herald/sip';
+import { InFlight } from '../drain/in-flight';
 import { BusPublisher } from '../inbound/bus-publisher';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
@@ -47,6 +48,7 @@ export function outcomeOf(result: ClientTransactionOutcome<SipResponse>): Outcom
  */
 export class PushSender {
   private readonly logger = edgeLogger('SipEdgePush');
+  private readonly live = new InFlight();
 
   constructor(
     private readonly transport: PushTransport,
@@ -76,7 +78,7 @@ export class PushSender {
       },
     });
     const outcome = this.transport.sendRequest(request, flow);
-    outcome
+    const reported = outcome
       .then((result) => {
         recordOutcome(push, result);
         if (result.kind === 'answered') span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, result.statusCode);
@@ -91,6 +93,17 @@ export class PushSender {
       .catch((error: unknown) =>
         this.logger.error(`EDGE_PUSH_OUTCOME_FAILED pushId=${push.pushId}: ${String(error)}`),
       );
+    void this.live.track(reported);
+  }
+
+  /** Pushes sent and not yet reported (waiting for the device's final response or Timer F). */
+  get inProgress(): number {
+    return this.live.size;
+  }
+
+  /** Resolves once every push sent so far has its outcome published (or its publish failed). */
+  settled(): Promise<void> {
+    return this.live.settled();
   }
 
   private report(push: PushRequestedV1, outcome: Outcome): Promise<boolean> {

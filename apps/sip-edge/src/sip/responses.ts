@@ -20,3 +20,12 @@ export function responseTo(
     headers,
   });
 }
+
+/** 503 with Retry-After (RFC 3261 §21.5.4): the client tries again later or at another edge. */
+export function serviceUnavailable(
+  request: SipRequest,
+  reason: string,
+  retryAfterSeconds: number,
+): SipResponse {
+  return responseTo(request, 503, reason, [['Retry-After', String(retryAfterSeconds)]]);
+}
