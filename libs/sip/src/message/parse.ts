@@ -46,34 +46,29 @@ function lineEnd(head: string, from: number, nextLf: number): number {
   return end;
 }
 
-/** One header field being collected (it may continue on folded lines). */
-interface PendingField {
-  name: HeaderName;
-  /** Value as written after the colon, folded lines joined with one space; trimmed when stored. */
-  value: string;
-  /** Length of the name as written, for the line limit of folded fields. */
-  nameLength: number;
-}
-
-/** The header name ending at the colon of the line [start, end): HCOLON allows whitespace before ":". */
-function readFieldName(head: string, start: number, end: number): { nameEnd: number; colon: number } {
-  const nameEnd = tokenEnd(head, start);
+/**
+ * Index of the colon after the header name [start, nameEnd) on the line ending at `end`: HCOLON
+ * allows whitespace before ":" (RFC 4475 §3.1.1.1). Throws when the name is not a token.
+ */
+function colonAfterName(head: string, start: number, nameEnd: number, end: number): number {
   const colon = skipWhitespace(head, nameEnd);
   if (colon >= end || head.charCodeAt(colon) !== COLON) {
-    const hasColon = head.indexOf(':', start) !== -1 && head.indexOf(':', start) < end;
+    const firstColon = head.indexOf(':', start);
+    const hasColon = firstColon !== -1 && firstColon < end;
     throw new SipParseError('SIP_BAD_HEADER', hasColon ? 'bad header name' : 'header line without ":"');
   }
   if (nameEnd === start) throw new SipParseError('SIP_BAD_HEADER', 'bad header name');
-  return { nameEnd, colon };
+  return colon;
 }
 
-function store(headers: SipHeaders, field: PendingField): void {
-  headers.appendParsed({ name: field.name.display, key: field.name.key, value: field.value.trim() });
+function store(headers: SipHeaders, name: HeaderName, value: string): void {
+  headers.appendParsed({ name: name.display, key: name.key, value: value.trim() });
 }
 
 /**
  * Splits the header block into fields in one pass over its lines (indexOf jumps, names matched in
  * place), checking line endings, unfolding continuation lines (RFC 3261 §7.3.1) and the limits.
+ * The field being collected lives in locals (it may continue on folded lines): no object per line.
  */
 function indexHeaders(
   head: string,
@@ -81,33 +76,37 @@ function indexHeaders(
   limits: Readonly<SipParseLimits>,
   headers: SipHeaders,
 ): void {
-  let pending: PendingField | undefined;
+  let name: HeaderName | undefined;
+  /** After the colon and its spaces, folded lines joined with one space; trimmed when stored. */
+  let value = '';
+  /** Name and spaces after the colon: the rest of the field the folded-line limit counts. */
+  let lengthBeforeValue = 0;
   let lineStart = from;
   while (lineStart < head.length) {
     const end = lineEnd(head, lineStart, head.indexOf('\n', lineStart));
     if (end - lineStart > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'header line too long');
     if (isFoldStart(head.charCodeAt(lineStart))) {
-      if (pending === undefined)
-        throw new SipParseError('SIP_BAD_HEADER', 'continuation line without a header');
-      pending.value += ' ' + head.slice(lineStart, end).trim();
-      if (pending.nameLength + pending.value.length > limits.maxLineBytes) {
+      if (name === undefined) throw new SipParseError('SIP_BAD_HEADER', 'continuation line without a header');
+      value += ' ' + head.slice(lineStart, end).trim();
+      if (lengthBeforeValue + value.length > limits.maxLineBytes) {
         throw new SipParseError('SIP_LINE_TOO_LONG', 'folded header too long');
       }
     } else {
-      if (pending !== undefined) store(headers, pending);
-      const { nameEnd, colon } = readFieldName(head, lineStart, end);
-      pending = {
-        name: resolveHeaderNameAt(head, lineStart, nameEnd),
-        value: head.slice(colon + 1, end),
-        nameLength: nameEnd - lineStart,
-      };
+      if (name !== undefined) store(headers, name, value);
+      const nameEnd = tokenEnd(head, lineStart);
+      const colon = colonAfterName(head, lineStart, nameEnd, end);
+      // Sliced past the spaces after the colon, so trimming rarely has to copy the value again.
+      const valueStart = skipWhitespace(head, colon + 1);
+      name = resolveHeaderNameAt(head, lineStart, nameEnd);
+      value = head.slice(valueStart, end);
+      lengthBeforeValue = nameEnd - lineStart + (valueStart - colon - 1);
       if (headers.size >= limits.maxHeaders)
         throw new SipParseError('SIP_TOO_MANY_HEADERS', 'too many headers');
     }
     lineStart = end + CRLF_LENGTH;
   }
-  if (pending !== undefined) store(headers, pending);
+  if (name !== undefined) store(headers, name, value);
 }
 
 /**
