@@ -1,0 +1,234 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import { createAccountService } from '../../apps/auth/src/auth.services';
+
+/** dist/bench/lib -> the checkout's root. */
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+/** A cold Nest + kafkajs start with a consumer group join on a busy 2-core machine. */
+const READY_TIMEOUT_MS = 180_000;
+const STOP_GRACE_MS = 15_000;
+export const BENCH_DOMAIN = 'herald.local';
+
+export type HeraldMode = 'embedded' | 'kafka';
+
+export class LaunchError extends Error {
+  readonly code = 'BENCH_LAUNCH_FAILED';
+}
+
+export interface SipAddress {
+  address: string;
+  port: number;
+}
+
+/** Accounts are u000001, u000002, ... with password pw-<user> (the Kamailio side derives the same). */
+export function benchUser(index: number): string {
+  return `u${String(index).padStart(6, '0')}`;
+}
+export function benchPassword(user: string): string {
+  return `pw-${user}`;
+}
+
+/** Settings that keep Herald's own protections out of the way of a single load generator. */
+const BENCH_ENV = {
+  HERALD_DOMAIN: BENCH_DOMAIN,
+  HERALD_LOG_LEVEL: 'warn',
+  // One sipp socket is one flow: the per-flow limiter (20/s by default) would cap every rate.
+  HERALD_SIP_RATE_PER_SECOND: '1000000',
+  HERALD_SIP_RATE_BURST: '1000000',
+  HERALD_SIP_BIND: '127.0.0.1',
+  HERALD_SIP_TCP_PORT: '0',
+  HERALD_SIP_TLS_PORT: '0',
+  HERALD_SIP_WS_PORT: '0',
+  HERALD_SIP_WSS_PORT: '0',
+  HERALD_HTTP_PORT: '0',
+};
+
+class AppProcess {
+  private output = '';
+  private readonly exited: Promise<void>;
+  private running = true;
+  readonly child: ChildProcess;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    env: Record<string, string>,
+    nodeArgs: string[],
+  ) {
+    this.child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, script)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      // Only the tail matters (ready lines, failures); bounded so a chatty app cannot grow it.
+      this.output = (this.output + chunk.toString('utf8')).slice(-200_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', () => {
+        this.running = false;
+        resolve();
+      }),
+    );
+  }
+
+  async waitFor<T>(parse: (line: string) => T | undefined): Promise<T> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      for (const line of this.output.split('\n')) {
+        const found = parse(line);
+        if (found !== undefined) return found;
+      }
+      if (!this.running) throw new LaunchError(`${this.name} exited:\n${this.output.slice(-4000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new LaunchError(`${this.name} not ready in ${READY_TIMEOUT_MS} ms:\n${this.output.slice(-4000)}`);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface LaunchOptions {
+  mode: HeraldMode;
+  /** Embedded: its data directory and PostgreSQL port. */
+  dataDir?: string;
+  postgresPort?: number;
+  /** Kafka mode: the broker and an empty database (scripts/kafka.sh, scripts/postgres.sh). */
+  kafkaBrokers?: string;
+  databaseUrl?: string;
+  sipUdpPort?: number;
+  /** Extra node flags for the app processes (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
+/** A running Herald (embedded: one process; kafka: the four apps), its UDP address and database. */
+export class LaunchedHerald {
+  private constructor(
+    readonly mode: HeraldMode,
+    readonly udp: SipAddress,
+    readonly databaseUrl: string,
+    readonly processes: AppProcess[],
+  ) {}
+
+  static async start(options: LaunchOptions): Promise<LaunchedHerald> {
+    const udpPort = String(options.sipUdpPort ?? 0);
+    const nodeArgs = options.nodeArgs ?? [];
+    if (options.mode === 'embedded') {
+      const app = new AppProcess(
+        'herald',
+        'dist/apps/herald/src/main.js',
+        {
+          ...BENCH_ENV,
+          HERALD_SIP_UDP_PORT: udpPort,
+          HERALD_DATA_DIR: options.dataDir ?? '/tmp/herald-bench/embedded',
+          HERALD_PG_PORT: String(options.postgresPort ?? 55433),
+          HERALD_DEMO_ACCOUNTS: 'false',
+        },
+        nodeArgs,
+      );
+      const report = await app.waitFor((line) =>
+        line.startsWith('herald: ready ')
+          ? (JSON.parse(line.slice('herald: ready '.length)) as {
+              sip: { udp: SipAddress };
+              postgresUrl: string;
+            })
+          : undefined,
+      );
+      return new LaunchedHerald('embedded', report.sip.udp, report.postgresUrl, [app]);
+    }
+    const brokers = options.kafkaBrokers;
+    const databaseUrl = options.databaseUrl;
+    if (brokers === undefined || databaseUrl === undefined) {
+      throw new LaunchError('kafka mode needs kafkaBrokers and databaseUrl');
+    }
+    const dataSource = createDataSource({ url: databaseUrl, poolSize: 1, applicationName: 'herald-bench' });
+    await dataSource.initialize();
+    try {
+      await runMigrations(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+    const edgeId = `bench-${randomBytes(4).toString('hex')}`;
+    // info: the launcher waits for each app's ready line, which is logged at that level.
+    const common = {
+      ...BENCH_ENV,
+      HERALD_LOG_LEVEL: 'info',
+      KAFKA_BROKERS: brokers,
+      KAFKA_CLIENT_ID: `herald-${edgeId}`,
+    };
+    const services = (['auth', 'presence', 'im-router'] as const).map(
+      (name) =>
+        new AppProcess(
+          name,
+          `dist/apps/${name}/src/main.js`,
+          { ...common, DATABASE_URL: databaseUrl },
+          nodeArgs,
+        ),
+    );
+    const ready: Record<(typeof services)[number]['name'], string> = {
+      auth: 'Nest application successfully started',
+      presence: 'presence up',
+      'im-router': 'im-router up',
+    };
+    await Promise.all(
+      services.map((app) => app.waitFor((line) => (line.includes(ready[app.name]) ? true : undefined))),
+    );
+    const edge = new AppProcess(
+      'sip-edge',
+      'dist/apps/sip-edge/src/main.js',
+      {
+        ...common,
+        HERALD_EDGE_ID: edgeId,
+        HERALD_NONCE_SECRET: randomBytes(24).toString('base64url'),
+        HERALD_SIP_UDP_PORT: udpPort,
+      },
+      nodeArgs,
+    );
+    const listeners = await edge.waitFor((line) => {
+      if (!line.startsWith('{') || !line.includes('SIP edge listening: ')) return undefined;
+      const record = JSON.parse(line) as { msg: string };
+      return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as { udp: SipAddress };
+    });
+    return new LaunchedHerald('kafka', listeners.udp, databaseUrl, [...services, edge]);
+  }
+
+  /** Process ids by app name (RSS sampling). */
+  pids(): Record<string, number> {
+    return Object.fromEntries(this.processes.map((app) => [app.name, app.child.pid ?? 0]));
+  }
+
+  async stop(): Promise<void> {
+    // The edge (last started) first, so nothing new arrives while the services drain.
+    for (const app of [...this.processes].reverse()) await app.stop();
+  }
+}
+
+/** Creates accounts u000001..u<count> with auth's own provisioning service (skips existing ones). */
+export async function provisionAccounts(databaseUrl: string, count: number): Promise<void> {
+  const dataSource = createDataSource({
+    url: databaseUrl,
+    poolSize: 4,
+    applicationName: 'herald-bench-provision',
+  });
+  await dataSource.initialize();
+  try {
+    const accounts = createAccountService(dataSource, BENCH_DOMAIN);
+    const existing = await dataSource.query<{ n: string }[]>('SELECT count(*) AS n FROM accounts');
+    for (let index = Number(existing[0]?.n ?? 0) + 1; index <= count; index++) {
+      const username = benchUser(index);
+      await accounts.create({ username, password: benchPassword(username) });
+    }
+  } finally {
+    await dataSource.destroy();
+  }
+}

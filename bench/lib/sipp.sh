@@ -1,0 +1,118 @@
+# SIPp runs and the rate step search for bench/sip-rate.sh (sourced; needs BENCH_WORK, SIPP_DIR,
+# BENCH_STEP_SECONDS, BENCH_DOMAIN and record_result from bench/lib/common.sh).
+
+# Extra seconds a run may take beyond its nominal duration (slow answers, Timer F) before it is cut.
+SIPP_RUN_GRACE_SECONDS=40
+# A recipient's pushes may trail the sender's last 200 OK by this much and still count as delivered.
+DELIVERY_GRACE_SECONDS=5
+# Doublings and bisections of the step search.
+SEARCH_MAX_DOUBLINGS=4
+SEARCH_BISECTIONS=2
+# Pause before each step so a backlog left by a failed step drains first.
+STEP_PAUSE_SECONDS=5
+
+# p50 and p99 (ms) of the response times of a -trace_rtt file.
+rtt_percentiles() {
+  cut -d';' -f2 "$1" | grep -E '^[0-9.]+$' | sort -g |
+    awk '{v[NR]=$1} END {if (NR==0) {print "- -"; exit}
+      i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
+      printf "%.2f %.2f\n", v[i50], v[i99]}'
+}
+
+# "successful failed" from a sipp -trace_stat csv's last line (cumulative columns).
+sipp_counts() {
+  local stat_file="$1"
+  awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}}
+    END {print $s+0, $f+0}' "$stat_file"
+}
+
+# Runs one sipp UAC; echoes "successful failed p50 p99 achieved_rate" (achieved: calls per second
+# of wall-clock time, so a sipp that cannot keep its rate does not pass). Args: dir target rate calls
+# scenario [sipp args...]
+run_uac() {
+  local dir="$1" target="$2" rate="$3" calls="$4" scenario="$5"
+  shift 5
+  mkdir -p "$dir"
+  local started_ns
+  started_ns="$(date +%s%N)"
+  (cd "$dir" && timeout $((BENCH_STEP_SECONDS + SIPP_RUN_GRACE_SECONDS)) sipp "$target" \
+    -sf "$SIPP_DIR/$scenario" -key domain "$BENCH_DOMAIN" -i 127.0.0.1 -r "$rate" -m "$calls" \
+    -nostdin -trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -timeout_error \
+    -timeout $((BENCH_STEP_SECONDS + SIPP_RUN_GRACE_SECONDS - 5)) "$@" >sipp.out 2>&1) || true
+  local elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
+  local counts pcts
+  counts="$(sipp_counts "$dir/stat.csv" 2>/dev/null || echo '0 0')"
+  pcts="$(rtt_percentiles "$(ls "$dir"/*_rtt.csv 2>/dev/null | head -1 || echo /dev/null)")"
+  echo "$counts $pcts $((calls * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1)))"
+}
+
+# A step passes when every call succeeded and sipp kept at least this share of the asked rate.
+MIN_ACHIEVED_PERCENT=90
+
+# pass or fail. Args: asked_rate calls ok failed achieved [delivered]
+step_verdict() {
+  local rate="$1" calls="$2" ok="$3" failed="$4" achieved="$5" delivered="${6:-$3}"
+  if [ "$ok" -eq "$calls" ] && [ "$failed" -eq 0 ] && [ "$delivered" -eq "$calls" ] &&
+    [ $((achieved * 100)) -ge $((rate * MIN_ACHIEVED_PERCENT)) ]; then
+    echo pass
+  else
+    echo fail
+  fi
+}
+
+# Numbers the runs of one search (probes run in subshells, so a shell variable would not count).
+next_step() {
+  local file="$1/step" step
+  step=$(($(cat "$file" 2>/dev/null || echo 0) + 1))
+  echo "$step" >"$file"
+  echo "$step"
+}
+
+# Starts a recipient UAS on a port in the background; its stat file tells what it answered.
+start_uas() {
+  local dir="$1" port="$2" scenario="$3" calls="$4"
+  mkdir -p "$dir"
+  (cd "$dir" && exec timeout $((BENCH_STEP_SECONDS + SIPP_RUN_GRACE_SECONDS + DELIVERY_GRACE_SECONDS)) \
+    sipp -sf "$SIPP_DIR/$scenario" -p "$port" -i 127.0.0.1 -t u1 -m "$calls" -nostdin \
+    -trace_stat -stf stat.csv -fd 1 >sipp.out 2>&1) &
+  echo $!
+}
+
+# Waits until the UAS answered `calls` or the grace passed, stops it; echoes how many it answered.
+finish_uas() {
+  local dir="$1" pid="$2" calls="$3"
+  local deadline=$((SECONDS + DELIVERY_GRACE_SECONDS))
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sipp_counts "$dir/stat.csv" 2>/dev/null | awk '{print $1}' || echo 0
+}
+
+# Step search: doubles the rate from $start while a run passes, then bisects once between the last
+# pass and the first failure. probe_fn RATE must echo "pass|fail p50 p99 detail". Echoes
+# "best_rate p50 p99 runs" (best_rate 0: even the first rate failed).
+step_search() {
+  local probe_fn="$1" rate="$2"
+  local best=0 best_p50=- best_p99=- failed_at=0 runs=""
+  local i
+  for ((i = 0; i <= SEARCH_MAX_DOUBLINGS; i++)); do
+    local verdict p50 p99 detail
+    sleep "$STEP_PAUSE_SECONDS"
+    read -r verdict p50 p99 detail < <("$probe_fn" "$rate")
+    runs="$runs $rate:$verdict($detail)"
+    echo "  step $rate/s: $verdict p50=${p50}ms p99=${p99}ms $detail" >&2
+    if [ "$verdict" = pass ]; then best=$rate best_p50=$p50 best_p99=$p99; rate=$((rate * 2)); else failed_at=$rate; break; fi
+  done
+  for ((i = 0; i < SEARCH_BISECTIONS && failed_at > 0; i++)); do
+    local low=$best
+    [ "$low" -eq 0 ] && low=$((failed_at / 4))
+    rate=$(((low + failed_at) / 2))
+    [ "$rate" -le "$best" ] && break
+    sleep "$STEP_PAUSE_SECONDS"
+    read -r verdict p50 p99 detail < <("$probe_fn" "$rate")
+    runs="$runs $rate:$verdict($detail)"
+    echo "  step $rate/s: $verdict p50=${p50}ms p99=${p99}ms $detail" >&2
+    if [ "$verdict" = pass ]; then best=$rate best_p50=$p50 best_p99=$p99; else failed_at=$rate; fi
+  done
+  echo "$best $best_p50 $best_p99 ${runs# }"
+}
