@@ -44,3 +44,32 @@ describe('InProcessEventBus stop', () => {
     await bus.close();
   });
 });
+
+describe('InProcessEventBus close', () => {
+  it('lets the handler in progress publish (its work is finished, not lost), then refuses publishes', async () => {
+    const bus = new InProcessEventBus();
+    let releaseHandler: () => void = () => undefined;
+    const forwarded: string[] = [];
+    await bus.subscribe({
+      groupId: 'forwarder',
+      topics: ['in'],
+      handler: async (record) => {
+        await new Promise<void>((resolve) => {
+          releaseHandler = resolve;
+        });
+        await bus.publish([{ topic: 'out', key: record.key, value: record.value }]);
+        forwarded.push(record.value.toString('utf8'));
+      },
+    });
+    await bus.publish([{ topic: 'in', key: 'k', value: Buffer.from('first') }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = bus.close();
+    releaseHandler();
+    await closing;
+
+    expect(forwarded).toEqual(['first']);
+    await expect(bus.publish([{ topic: 'in', key: 'k', value: Buffer.from('late') }])).rejects.toMatchObject({
+      code: 'BUS_UNAVAILABLE',
+    });
+  });
+});

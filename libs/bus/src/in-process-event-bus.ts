@@ -89,9 +89,10 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
+  /** Stops consumers after their handler in progress (which may still publish), then refuses publishes. */
   async close(): Promise<void> {
-    this.closed = true;
     await Promise.all([...this.groups.values()].map((group) => group.leaveAll()));
+    this.closed = true;
   }
 
   private topicPartitions(topic: string): ConsumedRecord[][] {

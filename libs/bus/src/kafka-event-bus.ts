@@ -80,6 +80,8 @@ export class KafkaEventBus implements EventBus {
   private producerConnection: Promise<void> | undefined;
   private healthAdmin: Admin | undefined;
   private closed = false;
+  /** Sends not yet acknowledged: close waits for them before disconnecting the producer. */
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(options: KafkaEventBusOptions) {
     this.publishTimeoutMs = options.publishTimeoutMs ?? KAFKA_PUBLISH_TIMEOUT_MS;
@@ -129,7 +131,17 @@ export class KafkaEventBus implements EventBus {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     };
-    await withTimeout(send(), this.publishTimeoutMs, 'publish');
+    const sent = withTimeout(send(), this.publishTimeoutMs, 'publish');
+    const settled = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.sending.add(settled);
+    try {
+      await sent;
+    } finally {
+      this.sending.delete(settled);
+    }
   }
 
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
@@ -212,9 +224,15 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
+  /**
+   * Stops the consumers after their handler in progress (which may still publish: its offset is
+   * committed only if it finishes), then refuses new publishes, waits for the ones in flight to
+   * be acknowledged or time out, and disconnects.
+   */
   async close(): Promise<void> {
-    this.closed = true;
     await Promise.all([...this.consumers].map((active) => this.stopConsumer(active)));
+    this.closed = true;
+    await Promise.all([...this.sending]);
     await this.producer.disconnect();
     await this.healthAdmin?.disconnect();
   }
