@@ -8,6 +8,7 @@ function setup(reliable: boolean, timerOptions: TransactionTimerOptions = {}) {
   const flow = new RecordingFlow(clock, reliable);
   const provisional: number[] = [];
   const terminated: string[] = [];
+  const retransmitted: number[] = [];
   const transaction = new NonInviteClientTransaction<string>({
     key: 'z9hG4bK-1|INFO',
     flow,
@@ -16,9 +17,10 @@ function setup(reliable: boolean, timerOptions: TransactionTimerOptions = {}) {
     timers: resolveTransactionTimers(timerOptions),
     onProvisional: (statusCode) => provisional.push(statusCode),
     onTerminated: (key) => terminated.push(key),
+    onRetransmit: () => retransmitted.push(clock.now()),
   });
   transaction.start();
-  return { clock, flow, transaction, provisional, terminated };
+  return { clock, flow, transaction, provisional, terminated, retransmitted };
 }
 
 describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
@@ -48,6 +50,15 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
     const { clock, flow } = setup(false, { t1Ms: 100, t2Ms: 400, maxRetransmissions: 3 });
     clock.advance(10_000);
     expect(flow.sent.map((send) => send.at)).toEqual([0, 100, 300, 700]);
+  });
+
+  it('reports each Timer E retransmission (not the first send), none over TCP', () => {
+    const udp = setup(false, { t1Ms: 100, t2Ms: 400, maxRetransmissions: 3 });
+    udp.clock.advance(10_000);
+    expect(udp.retransmitted).toEqual([100, 300, 700]);
+    const tcp = setup(true);
+    tcp.clock.advance(40_000);
+    expect(tcp.retransmitted).toEqual([]);
   });
 
   it('moves to Proceeding on 1xx, then retransmits every T2', () => {

@@ -19,6 +19,8 @@ export interface NonInviteClientOptions<Response> {
   clock: Clock;
   timers: TransactionTimers;
   onProvisional?: (statusCode: number, response: Response) => void;
+  /** Timer E sent the request again (UDP): for a retransmission counter. */
+  onRetransmit?: () => void;
   /** Called once the transaction reached Terminated, so the layer forgets it. */
   onTerminated?: (key: string) => void;
 }
@@ -86,6 +88,7 @@ export class NonInviteClientTransaction<Response> {
     if (this.retransmissions >= this.options.timers.maxRetransmissions) return;
     this.retransmissions++;
     this.transmit();
+    this.options.onRetransmit?.();
     const { t2Ms } = this.options.timers;
     this.retransmitIntervalMs =
       this.currentState === 'proceeding' ? t2Ms : Math.min(2 * this.retransmitIntervalMs, t2Ms);

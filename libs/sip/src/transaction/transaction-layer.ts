@@ -25,6 +25,8 @@ export interface TransactionLayerOptions {
   /** Stray responses, unroutable requests, failed sends, socket errors: reported, never thrown at the transport. */
   onError: (error: Error, flow?: Flow) => void;
   onFlowClosed?: (flow: Flow) => void;
+  /** A client transaction's Timer E sent its request again (UDP): for a retransmission counter. */
+  onRetransmit?: () => void;
   clock?: Clock;
   timers?: TransactionTimerOptions;
 }
@@ -85,6 +87,7 @@ export class TransactionLayer {
       clock: this.clock,
       timers: this.timers,
       onProvisional: (_statusCode, response) => options.onProvisional?.(response),
+      onRetransmit: this.options.onRetransmit,
       onTerminated: (terminated) => this.clients.delete(terminated),
     });
     this.clients.set(key, transaction);
