@@ -1,5 +1,5 @@
 import { EventBus } from '#herald/bus';
-import { DEFAULT_SHUTDOWN_GRACE_MS, observeGauge } from '#herald/observability';
+import { DEFAULT_SHUTDOWN_GRACE_MS, heraldMetrics, observeGauge } from '#herald/observability';
 import {
   Clock,
   StreamTransport,
@@ -106,6 +106,7 @@ export class SipEdge {
       onFlowClosed: (flow) => {
         this.registry.unbind(flow.id);
       },
+      onRetransmit: () => heraldMetrics().sipRetransmission(),
       clock,
       timers: config.timers,
     });
