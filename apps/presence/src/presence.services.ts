@@ -9,6 +9,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
+import { meterPresenceFanout } from './presence-fanout-meter';
 
 /** Wires the presence domain service to the persistence adapters and the bus. */
 export function createPresenceService(bus: EventBus, dataSource: DataSource): PresenceService {
@@ -19,6 +20,6 @@ export function createPresenceService(bus: EventBus, dataSource: DataSource): Pr
     presence: new TypeOrmPresenceRepository(),
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
-    bus,
+    bus: meterPresenceFanout(bus),
   });
 }
