@@ -9,3 +9,4 @@ export * from './migrations/1767225600000-processed-commands';
 export * from './im';
 export * from './presence';
 export * from './auth';
+export * from './database-gauges';
