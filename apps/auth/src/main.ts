@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import { ConfigError, loadConfig } from '#herald/config';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
-import { createDataSource, runMigrations } from '#herald/persistence';
+import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
 import { authConfigFromEnv } from './auth.config';
 import { AuthModule } from './auth.module';
 
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     applicationName: 'herald-auth',
   });
   await dataSource.initialize();
+  observeDatabaseGauges(dataSource, ['sessions']);
   if (process.env[MIGRATE_ON_START_VARIABLE] === 'true') {
     await runMigrations(dataSource);
   }

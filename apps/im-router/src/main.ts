@@ -6,7 +6,7 @@ import { KafkaEventBus } from '#herald/bus';
 import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
-import { createDataSource, runMigrations } from '#herald/persistence';
+import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
 import { ImRouterStartError } from './im-router.config';
 import { ImRouterModule } from './im-router.module';
 
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     applicationName: 'herald-im-router',
   });
   await dataSource.initialize();
+  observeDatabaseGauges(dataSource, ['offlineStoreDepth']);
   // Development only: deployments run migrations as a separate job before the services start.
   if (process.env['HERALD_MIGRATE_ON_START'] === 'true') {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);

@@ -6,7 +6,7 @@ import { KafkaEventBus } from '#herald/bus';
 import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
-import { createDataSource, runMigrations } from '#herald/persistence';
+import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
 import { DEFAULT_PRESENCE_CONFIG } from './presence.config';
 import { PresenceModule } from './presence.module';
 
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     applicationName: 'herald-presence',
   });
   await dataSource.initialize();
+  observeDatabaseGauges(dataSource);
   // Development only: deployments run migrations as a separate job before the services start.
   if (process.env['HERALD_MIGRATE_ON_START'] === 'true') {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
