@@ -21,13 +21,19 @@ import type { AuthConfig } from './auth.config';
 /** libs/sip's digest functions, as the domain's port. */
 export const SIP_DIGEST: DigestFunctions = { ha1, verifyResponse: verifyDigestResponse };
 
-/** The provisioning service on a DataSource: what the admin API and the CLI share. */
-export function createAccountService(dataSource: DataSource, domain: string): AccountService {
+/**
+ * The provisioning service on a DataSource: what the admin API and the CLI share. With a bus,
+ * deleting or disabling an account removes its devices and tells presence and im-router.
+ */
+export function createAccountService(dataSource: DataSource, domain: string, bus?: EventBus): AccountService {
   return new AccountService({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
     accounts: new TypeOrmAccountRepository(),
     digest: SIP_DIGEST,
     sipDomain: domain,
+    ...(bus === undefined
+      ? {}
+      : { deviceRemoval: { bus, registrations: new TypeOrmRegistrationRepository() } }),
   });
 }
 
@@ -45,7 +51,7 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
   const accounts = new TypeOrmAccountRepository();
   const registrations = new TypeOrmRegistrationRepository();
   return {
-    accounts: createAccountService(dataSource, config.domain),
+    accounts: createAccountService(dataSource, config.domain, bus),
     registrar: new Registrar({
       unitOfWork,
       idempotency,

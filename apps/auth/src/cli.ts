@@ -1,4 +1,5 @@
-import { ConfigError } from '#herald/config';
+import { type EventBus, KafkaEventBus } from '#herald/bus';
+import { ConfigError, loadConfig } from '#herald/config';
 import { type AccountService, AuthError } from '#herald/domain';
 import { createDataSource } from '#herald/persistence';
 import { text } from 'node:stream/consumers';
@@ -12,7 +13,10 @@ export const CLI_USAGE = `usage: herald-auth accounts <command> [options]
   list [--after <username>] [--limit <n>]
   disable <username> | enable <username> | delete <username>
   reset-password <username> (--password <p> | --password-stdin)
-environment: DATABASE_URL (PostgreSQL), HERALD_DOMAIN (the SIP domain, default herald.local)`;
+environment: DATABASE_URL (PostgreSQL), HERALD_DOMAIN (the SIP domain, default herald.local),
+  KAFKA_BROKERS (host:port,...): delete and disable then also log the account's devices out and
+  tell presence and im-router; without it they keep showing those devices until their
+  registrations expire (a deleted account's devices: until those services restart)`;
 
 /** Exit statuses: 0 done, 1 refused by the domain (e.g. unknown account), 2 bad usage. */
 export const EXIT_OK = 0;
@@ -27,6 +31,8 @@ export interface CliIo {
 }
 
 const ACCOUNT_COMMANDS = ['create', 'show', 'list', 'disable', 'enable', 'delete', 'reset-password'];
+/** Commands that end the account's sessions and registrations (announced only over a bus). */
+const REMOVING_COMMANDS = ['disable', 'delete'];
 
 class UsageError extends Error {
   readonly code = 'CLI_USAGE';
@@ -47,8 +53,14 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     return EXIT_USAGE;
   }
   let domain: string;
+  let bus: EventBus | undefined;
   try {
     domain = authConfigFromEnv(env).domain;
+    const { kafkaBrokers, kafkaClientId } = loadConfig(['kafkaBrokers', 'kafkaClientId'], env);
+    bus =
+      kafkaBrokers === undefined
+        ? undefined
+        : new KafkaEventBus({ brokers: kafkaBrokers, clientId: `${kafkaClientId}-auth-cli` });
   } catch (error) {
     if (!(error instanceof AuthConfigError || error instanceof ConfigError)) throw error;
     io.stderr(`${error.code}: ${error.message}`);
@@ -57,7 +69,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   const dataSource = createDataSource({ url: databaseUrl, applicationName: 'herald-auth-cli' });
   await dataSource.initialize();
   try {
-    const accounts = createAccountService(dataSource, domain);
+    if (bus === undefined && REMOVING_COMMANDS.includes(parsed.command)) {
+      io.stderr(`note: KAFKA_BROKERS is not set, so presence and im-router are not told (see --help)`);
+    }
+    const accounts = createAccountService(dataSource, domain, bus);
     await execute(accounts, parsed, io);
     return EXIT_OK;
   } catch (error) {
@@ -67,6 +82,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     }
     throw error;
   } finally {
+    await bus?.close();
     await dataSource.destroy();
   }
 }

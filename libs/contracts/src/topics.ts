@@ -83,7 +83,7 @@ export const TOPICS: readonly TopicDescription[] = [
     key: 'AOR',
     producer: 'auth',
     consumers: ['presence', 'im-router'],
-    summary: 'A binding was removed: unregister, expired or edge-lost.',
+    summary: 'A binding was removed: unregister, expired, edge-lost, account-deleted or account-disabled.',
   },
   {
     topic: AUTH_SESSION_STARTED_V1,

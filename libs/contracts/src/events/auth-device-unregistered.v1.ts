@@ -7,7 +7,8 @@ export const AUTH_DEVICE_UNREGISTERED_V1 = 'auth.device-unregistered.v1';
 export const DeviceUnregisteredV1Schema = eventBase('auth.device-unregistered', 1).extend({
   aor: AorSchema,
   deviceId: DeviceIdSchema,
-  reason: z.enum(['unregister', 'expired', 'edge-lost']),
+  /** `account-deleted` and `account-disabled` were added later (additive: older consumers ignore reasons). */
+  reason: z.enum(['unregister', 'expired', 'edge-lost', 'account-deleted', 'account-disabled']),
 });
 export type DeviceUnregisteredV1 = z.infer<typeof DeviceUnregisteredV1Schema>;
 

@@ -1,6 +1,8 @@
 import { ha1, verifyDigestResponse } from '#herald/sip';
 import { AccountService } from './account-service';
-import { InMemoryAccounts, InMemoryUnitOfWork } from './auth-test-support';
+import { AUTH_DEVICE_UNREGISTERED_V1, AUTH_SESSION_ENDED_V1 } from '#herald/contracts';
+import { InMemoryAccounts, InMemoryBindings, InMemoryUnitOfWork, RecordingBus } from './auth-test-support';
+import type { Registration } from './ports';
 
 function setUp() {
   const accounts = new InMemoryAccounts();
@@ -64,5 +66,90 @@ describe('AccountService', () => {
     await service.delete('bob');
     await expect(service.get('bob')).rejects.toMatchObject({ code: 'AUTH_ACCOUNT_NOT_FOUND' });
     await expect(service.delete('bob')).rejects.toMatchObject({ code: 'AUTH_ACCOUNT_NOT_FOUND' });
+  });
+});
+
+describe('AccountService with device removal', () => {
+  const AT = new Date('2026-01-02T03:04:05.000Z');
+  const ALICE = 'sip:alice@herald.example';
+
+  function binding(aor: string, deviceId: string): Registration {
+    return {
+      aor,
+      deviceId,
+      contact: `sip:${deviceId}@127.0.0.1:5070`,
+      edgeId: 'edge-0',
+      flowId: `udp:5060:127.0.0.1:${deviceId.length}`,
+      transport: 'udp',
+      source: { address: '127.0.0.1', port: 5070 },
+      callId: `call-${deviceId}`,
+      cseq: 1,
+      expiresAt: new Date(AT.getTime() + 3_600_000),
+    };
+  }
+
+  async function setUpWithDevices() {
+    const bindings = new InMemoryBindings(() => AT);
+    const bus = new RecordingBus();
+    const service = new AccountService({
+      unitOfWork: new InMemoryUnitOfWork(),
+      accounts: new InMemoryAccounts(),
+      digest: { ha1, verifyResponse: verifyDigestResponse },
+      sipDomain: 'herald.example',
+      deviceRemoval: { bus, registrations: bindings },
+      now: () => AT,
+    });
+    await service.create({ username: 'alice', password: 'wonderland' });
+    await service.create({ username: 'bob', password: 'builder1' });
+    const unitOfWork = new InMemoryUnitOfWork();
+    await unitOfWork.run(async (tx) => {
+      await bindings.save(tx, binding(ALICE, 'phone'));
+      await bindings.save(tx, binding(ALICE, 'laptop'));
+      await bindings.save(tx, binding('sip:bob@herald.example', 'desk'));
+      await bindings.sessionRepository.save(tx, {
+        aor: ALICE,
+        deviceId: 'phone',
+        carrier: 'MESSAGE',
+        status: 'online',
+        startedAt: AT,
+      });
+    });
+    return { bindings, bus, service };
+  }
+
+  it.each([
+    ['deleting', 'account-deleted', (service: AccountService) => service.delete('alice')],
+    ['disabling', 'account-disabled', (service: AccountService) => service.setDisabled('alice', true)],
+  ] as const)(
+    '%s an account ends its sessions and unregisters its devices, announced',
+    async (_, reason, act) => {
+      const { bindings, bus, service } = await setUpWithDevices();
+      await act(service);
+
+      expect([...bindings.registrations.values()].map((r) => r.deviceId)).toEqual(['desk']);
+      expect(bindings.sessions.size).toBe(0);
+      expect(bus.events(AUTH_SESSION_ENDED_V1)).toEqual([
+        expect.objectContaining({
+          aor: ALICE,
+          deviceId: 'phone',
+          carrier: 'MESSAGE',
+          reason: 'unregistered',
+        }),
+      ]);
+      expect(bus.events(AUTH_DEVICE_UNREGISTERED_V1)).toEqual([
+        expect.objectContaining({ aor: ALICE, deviceId: 'phone', reason }),
+        expect.objectContaining({ aor: ALICE, deviceId: 'laptop', reason }),
+      ]);
+    },
+  );
+
+  it('announces nothing for an account without devices, or one disabled already', async () => {
+    const { bus, service } = await setUpWithDevices();
+    await service.setDisabled('alice', true);
+    bus.records.length = 0;
+    await service.setDisabled('alice', true);
+    await service.update('alice', { displayName: 'Alice' });
+    await service.delete('alice');
+    expect(bus.records).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import type { EventBus } from '#herald/bus';
 import type { UnitOfWork, Transaction } from '../shared';
 import {
   type Account,
@@ -11,7 +12,8 @@ import {
   validateUsername,
 } from './account';
 import { AuthError } from './auth-error';
-import type { AccountRepository, DigestFunctions } from './ports';
+import type { AccountRepository, DigestFunctions, RegistrationRepository } from './ports';
+import { publishRemovals, type RemovalReason } from './registration-events';
 
 export interface AccountServiceDependencies {
   unitOfWork: UnitOfWork;
@@ -19,6 +21,13 @@ export interface AccountServiceDependencies {
   digest: DigestFunctions;
   /** The SIP domain D: AORs are `sip:<username>@D` and D is the digest realm. */
   sipDomain: string;
+  /**
+   * When given, deleting or disabling an account also removes its bindings and sessions and
+   * announces them (auth.session-ended, auth.device-unregistered) so presence and im-router
+   * forget the devices at once. Without it (a CLI with no bus) a disabled account's bindings
+   * stay until they expire, and a deleted account's go with it unannounced.
+   */
+  deviceRemoval?: { bus: EventBus; registrations: RegistrationRepository };
   now?: () => Date;
 }
 
@@ -101,20 +110,45 @@ export class AccountService {
     return this.update(username, { disabled });
   }
 
-  /** Deletes the account; its registrations and sessions go with it. */
+  /** Deletes the account; its registrations and sessions go with it (announced, see deviceRemoval). */
   async delete(username: string): Promise<void> {
-    const deleted = await this.deps.unitOfWork.run((tx) => this.deps.accounts.delete(tx, username));
-    if (!deleted) {
-      throw notFound(username);
-    }
+    await this.deps.unitOfWork.run(async (tx) => {
+      const account = await this.existing(tx, username, true);
+      await this.removeDevices(tx, account.aor, 'account-deleted');
+      if (!(await this.deps.accounts.delete(tx, username))) {
+        throw notFound(username);
+      }
+    });
   }
 
   private async modify(username: string, change: (account: Account) => Account): Promise<AccountView> {
     return this.deps.unitOfWork.run(async (tx) => {
-      const changed = { ...change(await this.existing(tx, username, true)), updatedAt: this.now() };
+      const account = await this.existing(tx, username, true);
+      const changed = { ...change(account), updatedAt: this.now() };
       await this.deps.accounts.update(tx, changed);
+      if (changed.disabled && !account.disabled) {
+        await this.removeDevices(tx, account.aor, 'account-disabled');
+      }
       return accountView(changed);
     });
+  }
+
+  /** Removes every binding (and session) of `aor` and announces it, when deviceRemoval is given. */
+  private async removeDevices(tx: Transaction, aor: string, reason: RemovalReason): Promise<void> {
+    const removal = this.deps.deviceRemoval;
+    if (removal === undefined) {
+      return;
+    }
+    const bindings = await removal.registrations.listByAor(tx, aor);
+    if (bindings.length === 0) {
+      return;
+    }
+    const removed = await removal.registrations.remove(
+      tx,
+      aor,
+      bindings.map((binding) => binding.deviceId),
+    );
+    await publishRemovals(removal.bus, removed, reason, this.now());
   }
 
   private async existing(tx: Transaction, username: string, lock: boolean): Promise<Account> {

@@ -1,10 +1,17 @@
+import type { EventBus } from '#herald/bus';
 import { deviceUnregisteredV1, sessionEndedV1 } from '#herald/contracts';
 import { type SerializedRecord, serializeRecord } from './once-then-publish';
 import type { RemovedRegistration } from './ports';
 
-export type RemovalReason = 'unregister' | 'expired';
+export type RemovalReason = 'unregister' | 'expired' | 'account-deleted' | 'account-disabled';
 
-const SESSION_END_REASON = { unregister: 'unregistered', expired: 'expired' } as const;
+/** A binding that goes ends its session: by expiry, or unregistered (by the device or an admin). */
+const SESSION_END_REASON = {
+  unregister: 'unregistered',
+  expired: 'expired',
+  'account-deleted': 'unregistered',
+  'account-disabled': 'unregistered',
+} as const;
 
 /**
  * The events of removed bindings: `auth.session-ended` for a logged-in device (its session ends
@@ -27,4 +34,22 @@ export function removalEvents(
     }
     return records.map(serializeRecord);
   });
+}
+
+/**
+ * Publishes the events of removed bindings. Called inside the transaction that removed them: if
+ * the commit fails the rows come back and are announced again (at least once, never lost).
+ */
+export async function publishRemovals(
+  bus: EventBus,
+  removed: readonly RemovedRegistration[],
+  reason: RemovalReason,
+  at: Date,
+): Promise<void> {
+  const events = removalEvents(removed, reason, at);
+  if (events.length > 0) {
+    await bus.publish(
+      events.map((event) => ({ topic: event.topic, key: event.key, value: Buffer.from(event.value) })),
+    );
+  }
 }

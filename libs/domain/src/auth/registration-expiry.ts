@@ -1,7 +1,7 @@
 import type { EventBus } from '#herald/bus';
 import type { UnitOfWork } from '../shared';
 import type { RegistrationRepository } from './ports';
-import { removalEvents } from './registration-events';
+import { publishRemovals } from './registration-events';
 
 export interface RegistrationExpiryDependencies {
   unitOfWork: UnitOfWork;
@@ -38,20 +38,12 @@ export class RegistrationExpiry {
     }
   }
 
-  /**
-   * One batch. The events are published before the transaction commits: if the commit fails
-   * the rows come back and the next sweep announces them again (at least once, never lost).
-   */
+  /** One batch, announced before its transaction commits (see publishRemovals). */
   private sweepBatch(): Promise<number> {
     return this.deps.unitOfWork.run(async (tx) => {
       const at = this.now();
       const removed = await this.deps.registrations.removeExpired(tx, at, this.deps.batchSize);
-      const events = removalEvents(removed, 'expired', at);
-      if (events.length > 0) {
-        await this.deps.bus.publish(
-          events.map((event) => ({ topic: event.topic, key: event.key, value: Buffer.from(event.value) })),
-        );
-      }
+      await publishRemovals(this.deps.bus, removed, 'expired', at);
       return removed.length;
     });
   }
