@@ -7,7 +7,8 @@
 #   4. the values schema rejects unknown keys (through the real helm binary)
 #   5. the chart's helm-unittest suites (deploy/helm/herald/tests)
 # Tools are built with `go install` (Go module proxy) into $HERALD_CHART_CACHE/go-bin (default
-# .cache/go-bin) and reused; a fresh machine spends a few minutes building them once.
+# ~/.cache/herald/chart/go-bin, outside the checkout so every clone on the machine reuses them);
+# a fresh machine spends a few minutes building them once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ KUBE_VERSION=1.37.0
 
 CHART=deploy/helm/herald
 PRODUCTION_VALUES=$CHART/ci/production-values.yaml
-CACHE="${HERALD_CHART_CACHE:-$PWD/.cache}"
+CACHE="${HERALD_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald/chart}"
 BIN="$CACHE/go-bin"
 SCHEMAS="$CACHE/k8s-schemas/v$KUBE_VERSION-local-strict"
 WORK="$(mktemp -d)"

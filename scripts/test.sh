@@ -60,6 +60,9 @@ finish() {
   exit "$1"
 }
 
+# The Helm chart: lint, render, offline schema validation, chart unit tests (deploy/helm/herald).
+bash scripts/check-chart.sh
+
 jest_status=0
 npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json" || jest_status=$?
 if [ "$jest_status" -ne 0 ] || [ "$unit_only" = true ]; then
