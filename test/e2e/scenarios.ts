@@ -165,9 +165,9 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
       const alice = await devices.device(await devices.account('alice'), 'udp');
       const branch = newBranch();
       await alice.sendRaw(
-        `INFO sip:${target().domain} SIP/2.0\r\nVia: ${alice.viaHeader(branch)}\r\nMax-Forwards: 70\r\n` +
+        `INFO sip:${target().domain} SIP/2.0\r\nVia: ${alice.viaHeader(branch)}\r\n` +
           `From: <${alice.aor}>;tag=1\r\nTo: <sip:${target().domain}>\r\nCall-ID: malformed-1\r\n` +
-          'CSeq: not-a-number INFO\r\nContent-Length: 0\r\n\r\n',
+          'CSeq: 1 INFO\r\nMax-Forwards: many\r\nContent-Length: 0\r\n\r\n',
       );
       const response = await alice.waitUntil(
         () => alice.strayResponses.find((stray) => stray.topVia?.params.get('branch') === branch),
@@ -286,8 +286,10 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
       const again = await alice.waitForPush((push) => push.envelope?.['re'] === imId, undefined, fromResend);
       expect(again.envelope?.['messageId']).toBe(messageId);
 
-      // An IM to a user with no logged-in device is `stored`, then delivered at login marked offline.
+      // An IM to a user with no device online is `stored`, then delivered at login marked offline.
+      // carol leaves as protocol.md §4 says: logout, then REGISTER with Expires: 0.
       await commandResult(carol, { type: 'logout' }, carrier);
+      expectStatus(await carol.unregister(), 200);
       from = alice.pushes.length;
       const toCarol = await commandResult(
         alice,
@@ -297,6 +299,7 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
       const storedId = toCarol.envelope?.['messageId'];
       await pushOf(alice, 'im.status', { messageId: storedId, state: 'stored' }, from);
       const fromLogin = carol.pushes.length;
+      expectStatus(await carol.register(), 200);
       await commandResult(carol, { type: 'login' }, carrier);
       const offlineIm = await pushOf(carol, 'im', { messageId: storedId }, fromLogin);
       expect(offlineIm.envelope).toMatchObject({

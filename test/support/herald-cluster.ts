@@ -17,12 +17,15 @@ import type { ClientProtocol } from './sip-client';
 /** A cold Node + Nest + kafkajs start with a consumer group join, on a busy 2-core machine. */
 const APP_READY_TIMEOUT_MS = 90_000;
 const DOMAIN = 'herald.test';
+/** runMigrations holds one connection for its advisory lock and migrates on another. */
+const MIGRATION_POOL_SIZE = 2;
+const EDGE_LISTENING = 'SIP edge listening: ';
 
 export type ClusterApp = Exclude<HeraldApp, 'herald'>;
 
 /** How each app says it serves (its consumers have joined before these lines). */
 const READY: Record<ClusterApp, (line: string) => true | undefined> = {
-  'sip-edge': (line) => (line.includes('SIP edge listening: ') ? true : undefined),
+  'sip-edge': (line) => (line.includes(EDGE_LISTENING) ? true : undefined),
   auth: (line) => (line.includes('Nest application successfully started') ? true : undefined),
   presence: (line) => (line.includes('presence up') ? true : undefined),
   'im-router': (line) => (line.includes('im-router up') ? true : undefined),
@@ -37,11 +40,12 @@ export interface HeraldClusterOptions {
   env?: Record<string, string>;
 }
 
-/** The edge's bound listeners, from its `SIP edge listening: {...}` log line (pino JSON). */
+/** The edge's bound listeners, from its `SIP edge listening: {...}` log line (JSON, message in msg or message). */
 function parseEdgeAddresses(line: string): Partial<Record<ClientProtocol, TransportAddress>> | undefined {
-  if (!line.startsWith('{') || !line.includes('SIP edge listening: ')) return undefined;
-  const record = JSON.parse(line) as { msg: string };
-  return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as Partial<
+  if (!line.startsWith('{') || !line.includes(EDGE_LISTENING)) return undefined;
+  const record = JSON.parse(line) as { msg?: string; message?: string };
+  const text = record.msg ?? record.message ?? '';
+  return JSON.parse(text.slice(text.indexOf(EDGE_LISTENING) + EDGE_LISTENING.length)) as Partial<
     Record<ClientProtocol, TransportAddress>
   >;
 }
@@ -73,7 +77,7 @@ export class HeraldCluster implements HeraldTarget {
     const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
     const dataSource = createDataSource({
       url: databaseUrl,
-      poolSize: 1,
+      poolSize: MIGRATION_POOL_SIZE,
       applicationName: 'herald-e2e-migrate',
     });
     await dataSource.initialize();
