@@ -1,6 +1,6 @@
 import { isTokenChar, skipWhitespace } from './chars';
 import { GrammarError } from './grammar-error';
-import { readQuotedString } from './quoted-string';
+import { quotedStringEnd } from './quoted-string';
 
 /** Parameter names lower-cased (RFC 3261 §7.3.1); values raw (quoted-strings keep their quotes), null when absent. */
 export type Params = Map<string, string | null>;
@@ -11,18 +11,8 @@ export interface ParamsRead {
   end: number;
 }
 
-function hasUpperCase(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return true;
-  }
-  return false;
-}
-
-/** Names are token characters (ASCII): nearly all already lower-case, so usually no copy is made. */
-function lowerCased(name: string): string {
-  return hasUpperCase(name) ? name.toLowerCase() : name;
-}
+const UPPER_A = 0x41;
+const UPPER_Z = 0x5a;
 
 function isGenValueChar(c: number): boolean {
   // gen-value = token / host / quoted-string; host adds ":" "[" "]" for IPv6 (RFC 5118 §4.5).
@@ -39,15 +29,21 @@ export function readParams(s: string, i: number): ParamsRead {
   while (i < s.length && s.charCodeAt(i) === 0x3b) {
     i = skipWhitespace(s, i + 1);
     const nameStart = i;
-    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
+    // Names are nearly always lower-case already: lower-case (copy) only when needed.
+    let upperCase = false;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (!isTokenChar(c)) break;
+      if (c >= UPPER_A && c <= UPPER_Z) upperCase = true;
+    }
     if (i === nameStart) throw new GrammarError('empty parameter');
-    const name = lowerCased(s.slice(nameStart, i));
+    const name = upperCase ? s.slice(nameStart, i).toLowerCase() : s.slice(nameStart, i);
     i = skipWhitespace(s, i);
     let value: string | null = null;
     if (s.charCodeAt(i) === 0x3d) {
       i = skipWhitespace(s, i + 1);
       if (s.charCodeAt(i) === 0x22) {
-        const end = readQuotedString(s, i).end;
+        const end = quotedStringEnd(s, i);
         value = s.slice(i, end);
         i = end;
       } else {

@@ -105,11 +105,15 @@ function slotOf(length: number, firstLower: number): number {
  * forms), by name length and first letter: the parser matches them in place, so it neither slices
  * nor lower-cases the names of the headers nearly every message carries.
  */
-const FIXED_SPELLINGS: FixedSpelling[][] = [];
+const FIXED_SPELLINGS: FixedSpelling[][] = Array.from(
+  // Dense from the start (a sparse array would be a slow dictionary); one slot past the longest name.
+  { length: slotOf(Math.max(...Object.keys(CANONICAL).map((key) => key.length)) + 1, 0) },
+  (): FixedSpelling[] => [],
+);
 for (const [spelling, name] of KNOWN_SPELLINGS) {
   const lower = spelling.toLowerCase();
   const slot = slotOf(lower.length, lower.charCodeAt(0));
-  const candidates = (FIXED_SPELLINGS[slot] ??= []);
+  const candidates = FIXED_SPELLINGS[slot];
   if (name.display === CANONICAL[name.key] && !candidates.some((known) => known.lower === lower)) {
     candidates.push({ lower, name });
   }
