@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       accounts: { type: 'string', default: '1000' },
       state: { type: 'string' },
       'data-dir': { type: 'string' },
+      'pg-port': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
     },
   });
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const herald = await LaunchedHerald.start({
     mode,
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    ...(values['pg-port'] === undefined ? {} : { postgresPort: Number(values['pg-port']) }),
     ...(process.env['KAFKA_BROKERS'] === undefined ? {} : { kafkaBrokers: process.env['KAFKA_BROKERS'] }),
     ...(process.env['DATABASE_URL'] === undefined ? {} : { databaseUrl: process.env['DATABASE_URL'] }),
     ...(values['cpu-prof-dir'] === undefined

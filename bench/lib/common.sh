@@ -35,6 +35,11 @@ free_udp_port() {
   node -e 'const s=require("dgram").createSocket("udp4");s.bind(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
 }
 
+# A TCP port nobody listens on right now on 127.0.0.1.
+free_tcp_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
 # users.csv for sipp: user;[authentication username=U password=P] for u000001..N.
 write_users_csv() {
   local file="$1" count="$2"

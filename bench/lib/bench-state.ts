@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { BenchDevice, type DeviceOptions, type PushEnvelope } from './bench-device';
+import { BENCH_DOMAIN, benchPassword, benchUser, type SipAddress } from './herald-launch';
+
+export class BenchSetupError extends Error {
+  readonly code = 'BENCH_SETUP_FAILED';
+}
+
+/** What bench/serve-herald.ts wrote: where Herald listens and which processes it runs. */
+export interface HeraldState {
+  udp: SipAddress;
+  databaseUrl: string;
+  pids: Record<string, number>;
+  /** embedded or kafka, from the state file's name given by run-all.sh. */
+  mode: string;
+}
+
+export function readState(file: string, mode: string): HeraldState {
+  return { ...(JSON.parse(readFileSync(file, 'utf8')) as Omit<HeraldState, 'mode'>), mode };
+}
+
+/** Runs `work` over items with at most `limit` in flight. */
+export async function withConcurrency<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index] as T, index);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+let commandCounter = 0;
+/** A command id unique in this process run. */
+export function commandId(prefix: string): string {
+  return `${prefix}-${process.pid}-${++commandCounter}`;
+}
+
+/** Opens, registers and logs in one device of bench user `index`. */
+export async function loggedInDevice(
+  state: HeraldState,
+  index: number,
+  onPush?: (envelope: PushEnvelope, receivedAt: bigint) => void,
+  extra: Partial<DeviceOptions> = {},
+): Promise<BenchDevice> {
+  const user = benchUser(index);
+  const device = await BenchDevice.open({
+    user,
+    password: benchPassword(user),
+    domain: BENCH_DOMAIN,
+    server: state.udp,
+    ...(onPush === undefined ? {} : { onPush }),
+    ...extra,
+  });
+  await device.register();
+  await device.command({ id: commandId('login'), type: 'login', status: 'online' });
+  return device;
+}
+
+export function aorOf(index: number): string {
+  return `sip:${benchUser(index)}@${BENCH_DOMAIN}`;
+}
+
+/**
+ * Makes each (watcher, target) pair accepted buddies through the protocol: the watcher sends
+ * roster.add, the target's device answers buddy.answer accept. Devices are logged in already.
+ */
+export async function befriend(
+  devices: ReadonlyMap<number, BenchDevice>,
+  pairs: readonly (readonly [number, number])[],
+  concurrency: number,
+): Promise<void> {
+  const device = (index: number): BenchDevice => {
+    const found = devices.get(index);
+    if (found === undefined) throw new BenchSetupError(`no device for user ${index}`);
+    return found;
+  };
+  await withConcurrency(pairs, concurrency, async ([watcher, target]) => {
+    await device(watcher).command({ id: commandId('add'), type: 'roster.add', uri: aorOf(target) });
+  });
+  await withConcurrency(pairs, concurrency, async ([watcher, target]) => {
+    await device(target).command({
+      id: commandId('answer'),
+      type: 'buddy.answer',
+      from: aorOf(watcher),
+      accept: true,
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
