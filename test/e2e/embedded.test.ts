@@ -1,27 +1,12 @@
 // The end-to-end scenarios against the embedded default (one process, in-process bus, embedded
 // PostgreSQL), plus what only it has: demo accounts, TLS with its own certificate, clean shutdown.
-import { createServer } from 'node:net';
 import { HeraldEmbedded } from '../support/herald-embedded';
 import { SipClient } from '../support/sip-client';
 import { describeHeraldScenarios } from './scenarios';
 
-/** A TCP port nobody listens on now (the embedded PostgreSQL cannot pick an ephemeral one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
-
 let embedded: HeraldEmbedded | undefined;
 describeHeraldScenarios(async () => {
-  embedded = await HeraldEmbedded.start(await freePort());
+  embedded = await HeraldEmbedded.start();
   return embedded;
 });
 
@@ -43,5 +28,11 @@ describe('the embedded default itself', () => {
         await client.close();
       }
     }
+  });
+
+  // Last: the scenarios' afterAll then finds the process gone and only removes the data.
+  it('shuts down cleanly on SIGTERM: exit code 0, PostgreSQL stopped', async () => {
+    if (embedded === undefined) throw new Error('the embedded default did not start');
+    expect(await embedded.shutdown()).toEqual({ exitCode: 0, postgresRunning: false });
   });
 });

@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransportAddress } from '#herald/sip';
 import { READY_PREFIX, type ReadyReport } from '../../apps/herald/src/ready-line';
 import { APP_MAINS, ensureBuilt } from './herald-build';
+import { postgresPids } from './herald-infrastructure';
 import { HeraldProcess, HeraldProcessError } from './herald-process';
 import {
   createAccountIn,
@@ -19,6 +22,22 @@ const EMBEDDED_READY_TIMEOUT_MS = 120_000;
 
 export interface HeraldEmbeddedOptions {
   env?: Record<string, string>;
+}
+
+/** A TCP port nobody listens on now (the embedded PostgreSQL cannot pick an ephemeral one itself). */
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new HeraldProcessError('no ephemeral port')),
+      );
+    });
+  });
 }
 
 function freePortEnv(): Record<string, string> {
@@ -46,9 +65,9 @@ export class HeraldEmbedded implements HeraldTarget {
 
   private constructor(readonly dataDir: string) {}
 
-  /** `postgresPort` must be free: the embedded PostgreSQL cannot pick an ephemeral one itself. */
-  static async start(postgresPort: number, options: HeraldEmbeddedOptions = {}): Promise<HeraldEmbedded> {
+  static async start(options: HeraldEmbeddedOptions = {}): Promise<HeraldEmbedded> {
     ensureBuilt();
+    const postgresPort = await freeTcpPort();
     const embedded = new HeraldEmbedded(await mkdtemp(join(tmpdir(), 'herald-embedded-')));
     embedded.process = new HeraldProcess('herald', APP_MAINS.herald, {
       ...freePortEnv(),
@@ -98,9 +117,23 @@ export class HeraldEmbedded implements HeraldTarget {
     return createAccountIn(this.postgresUrl, this.domain, username, password);
   }
 
-  /** Clean shutdown (SIGTERM): SIP, the services, the bus, PostgreSQL; then the data is removed. */
+  /** The embedded PostgreSQL's processes (an outage test pauses them). */
+  postgresPids(): Promise<number[]> {
+    return postgresPids(join(this.dataDir, 'pg'));
+  }
+
+  /**
+   * Clean shutdown (SIGTERM): SIP, the services, the bus, PostgreSQL. Reports the exit code and
+   * whether PostgreSQL left its postmaster.pid behind (it removes it when it stops cleanly).
+   */
+  async shutdown(): Promise<{ exitCode: number | null; postgresRunning: boolean }> {
+    const exitCode = await this.process.stop();
+    return { exitCode, postgresRunning: existsSync(join(this.dataDir, 'pg', 'postmaster.pid')) };
+  }
+
+  /** Shuts down, then removes the data directory. */
   async stop(): Promise<void> {
-    await this.process.stop();
+    await this.shutdown();
     await rm(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,145 @@
+// Kafka down and PostgreSQL down (protocol.md §2): 503 with Retry-After, never a 200 for something
+// not stored, and service again once they return. The separate apps run on a broker and a database
+// server of this file only (paused with SIGSTOP, resumed with SIGCONT); the embedded default's own
+// PostgreSQL is paused the same way.
+import type { SipResponse } from '#herald/sip';
+import { HeraldCluster } from '../support/herald-cluster';
+import { HeraldEmbedded } from '../support/herald-embedded';
+import { PrivateServer } from '../support/herald-infrastructure';
+import type { HeraldTarget } from '../support/herald-target';
+import { commandId, commandResult, Devices, expectStatus } from './e2e-support';
+
+/** Cold broker + database + four apps on a busy machine. */
+const START_TIMEOUT_MS = 300_000;
+const OUTAGE_TEST_TIMEOUT_MS = 120_000;
+/** How long REGISTER waits for auth's decision before 503 (short, to keep the test fast). */
+const REGISTER_DECISION_TIMEOUT_MS = 2_000;
+
+function expectUnavailable(response: SipResponse): void {
+  expectStatus(response, 503);
+  expect(response.retryAfter).toBeDefined();
+}
+
+describe('separate apps on Kafka', () => {
+  let kafka: PrivateServer | undefined;
+  let postgres: PrivateServer | undefined;
+  let cluster: HeraldCluster | undefined;
+  const devices = new Devices(() => {
+    if (cluster === undefined) throw new Error('the cluster did not start');
+    return cluster;
+  });
+
+  beforeAll(async () => {
+    [kafka, postgres] = await Promise.all([PrivateServer.kafka(), PrivateServer.postgres()]);
+    cluster = await HeraldCluster.start({
+      kafkaBrokers: [kafka.address],
+      databaseUrl: postgres.address,
+      env: { HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS) },
+    });
+  }, START_TIMEOUT_MS);
+  afterEach(() => devices.closeAll());
+  afterAll(async () => {
+    await cluster?.stop();
+    await Promise.all([kafka?.stop(), postgres?.stop()]);
+  }, START_TIMEOUT_MS);
+
+  it(
+    'Kafka down: REGISTER and commands get 503 with Retry-After; after it returns, 200 and the result',
+    async () => {
+      const alice = await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
+      const bob = await devices.device(await devices.account('bob'), 'tcp');
+      await kafka!.pause();
+      try {
+        expectUnavailable(await alice.command({ v: 1, id: commandId(), type: 'profile.get' }));
+        expectUnavailable(await bob.register());
+      } finally {
+        await kafka!.resume();
+      }
+      const result = await retryUntilAccepted(() =>
+        commandResult(alice, { type: 'profile.get' }, 'INFO').then((push) => push.envelope),
+      );
+      expect(result).toMatchObject({ ok: true });
+      expectStatus(await retryUntilRegistered(() => bob.register()), 200);
+    },
+    OUTAGE_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'PostgreSQL down: REGISTER gets 503 with Retry-After; a command Kafka stored is answered once it returns',
+    async () => {
+      const alice = await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
+      const bob = await devices.device(await devices.account('bob'), 'tcp');
+      const id = commandId();
+      const from = alice.pushes.length;
+      await postgres!.pause();
+      try {
+        expectUnavailable(await bob.register());
+        // Kafka acknowledged it, so the 200 is honest: the command is stored and waits for auth.
+        expectStatus(await alice.command({ v: 1, id, type: 'profile.get' }), 200);
+      } finally {
+        await postgres!.resume();
+      }
+      const result = await alice.waitForPush((push) => push.envelope?.['re'] === id, 60_000, from);
+      expect(result.envelope).toMatchObject({ ok: true });
+      expectStatus(await retryUntilRegistered(() => bob.register()), 200);
+    },
+    OUTAGE_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('embedded default', () => {
+  let embedded: HeraldEmbedded | undefined;
+  const target = (): HeraldTarget => {
+    if (embedded === undefined) throw new Error('the embedded default did not start');
+    return embedded;
+  };
+  const devices = new Devices(target);
+
+  beforeAll(async () => {
+    embedded = await HeraldEmbedded.start({
+      env: { HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS) },
+    });
+  }, START_TIMEOUT_MS);
+  afterEach(() => devices.closeAll());
+  afterAll(() => embedded?.stop(), START_TIMEOUT_MS);
+
+  it(
+    'PostgreSQL down: REGISTER gets 503 with Retry-After, and 200 once it returns',
+    async () => {
+      const bob = await devices.device(await devices.account('bob'), 'udp');
+      const pids = await embedded!.postgresPids();
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      try {
+        expectUnavailable(await bob.register());
+      } finally {
+        for (const pid of pids) process.kill(pid, 'SIGCONT');
+      }
+      expectStatus(await retryUntilRegistered(() => bob.register()), 200);
+    },
+    OUTAGE_TEST_TIMEOUT_MS,
+  );
+});
+
+/** After an outage, clients retry after Retry-After; a few quick retries stand in for that. */
+const RECOVERY_ATTEMPTS = 20;
+const RECOVERY_PAUSE_MS = 1_000;
+
+async function retryUntilRegistered(register: () => Promise<SipResponse>): Promise<SipResponse> {
+  let response = await register();
+  for (let attempt = 1; attempt < RECOVERY_ATTEMPTS && response.status === 503; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, RECOVERY_PAUSE_MS));
+    response = await register();
+  }
+  return response;
+}
+
+async function retryUntilAccepted<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= RECOVERY_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RECOVERY_PAUSE_MS));
+    }
+  }
+}
