@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { isDigits } from './chars';
+import { digitsValue, isDigits } from './chars';
 import { GrammarError } from './grammar-error';
 
 /** Largest port number; ports are 1*DIGIT in the ABNF but must fit 16 bits to be usable. */
@@ -53,7 +53,7 @@ export function isHost(host: string): boolean {
 
 export function parsePort(text: string): number {
   if (!isDigits(text) || text.length > 5) throw new GrammarError(`bad port ${text}`);
-  const port = Number(text);
+  const port = digitsValue(text);
   if (port > MAX_PORT) throw new GrammarError(`port out of range ${text}`);
   return port;
 }

@@ -1,4 +1,4 @@
-import { isTokenChar, skipWhitespace } from './chars';
+import { isGenValueChar, isTokenChar, skipWhitespace } from './chars';
 import { GrammarError } from './grammar-error';
 import { quotedStringEnd } from './quoted-string';
 
@@ -13,11 +13,6 @@ export interface ParamsRead {
 
 const UPPER_A = 0x41;
 const UPPER_Z = 0x5a;
-
-function isGenValueChar(c: number): boolean {
-  // gen-value = token / host / quoted-string; host adds ":" "[" "]" for IPv6 (RFC 5118 §4.5).
-  return isTokenChar(c) || c === 0x3a || c === 0x5b || c === 0x5d;
-}
 
 /**
  * Header parameters, RFC 3261 §25.1: *( SEMI generic-param ), generic-param = token [ EQUAL gen-value ],

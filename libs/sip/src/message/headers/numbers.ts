@@ -1,4 +1,4 @@
-import { GrammarError, isDigits } from '../../grammar';
+import { digitsValue, GrammarError, isDigits } from '../../grammar';
 
 /** delta-seconds and CSeq numbers must fit 32 bits (RFC 3261 §8.1.1.5 for CSeq: < 2**31). */
 /** Significant digits a double holds exactly. */
@@ -12,10 +12,10 @@ export const MAX_MAX_FORWARDS = 255;
 /** 1*DIGIT bounded by max; leading zeros allowed (RFC 4475 §3.1.1.1 "0068"). */
 export function parseBoundedInteger(text: string, max: number, what: string): number {
   if (!isDigits(text)) throw new GrammarError(`${what} is not a number`);
-  // Past 15 significant digits Number() loses precision, and every bound here is far below that.
+  // Past 15 significant digits a double loses precision, and every bound here is far below that.
   let first = 0;
   while (first < text.length - 1 && text.charCodeAt(first) === 0x30) first++;
-  const value = text.length - first > SAFE_DIGITS ? Infinity : Number(text);
+  const value = text.length - first > SAFE_DIGITS ? Infinity : digitsValue(text);
   if (value > max) throw new GrammarError(`${what} out of range`);
   return value;
 }
