@@ -7,7 +7,11 @@ import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
-import { ImRouterStartError } from './im-router.config';
+import {
+  IM_ROUTER_DATABASE_POOL_SIZE,
+  IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
+  ImRouterStartError,
+} from './im-router.config';
 import { ImRouterModule } from './im-router.module';
 
 /** The standalone im-router: Kafka and PostgreSQL from the environment (docs/configuration.md). */
@@ -28,7 +32,8 @@ async function main(): Promise<void> {
   const httpHost = config.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
   const dataSource = createDataSource({
     url: config.databaseUrl,
-    poolSize: config.databasePoolSize,
+    // Fewer connections than partitions in flight would make handlers queue for them.
+    poolSize: Math.max(config.databasePoolSize, IM_ROUTER_DATABASE_POOL_SIZE),
     applicationName: 'herald-im-router',
   });
   await dataSource.initialize();
@@ -37,7 +42,11 @@ async function main(): Promise<void> {
   if (process.env['HERALD_MIGRATE_ON_START'] === 'true') {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
   }
-  const bus = new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
+  const bus = new KafkaEventBus({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafkaClientId,
+    partitionsConsumedConcurrently: IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
+  });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(

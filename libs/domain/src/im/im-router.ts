@@ -47,6 +47,14 @@ interface CommandSource {
 
 type ImSendCommand = CommandOf<'im.send'>;
 
+/** A well-formed im.send from a logged-in device, with its recipient checked. */
+interface CheckedImSend {
+  command: ImSendCommand;
+  recipientAor: string;
+  /** Why the recipient cannot get it, or undefined when it can. */
+  refusal: RecipientRefusal | undefined;
+}
+
 export interface ImRouterDependencies {
   unitOfWork: UnitOfWork;
   idempotency: IdempotencyStore;
@@ -111,7 +119,8 @@ export class ImRouter {
       receivedAt: new Date(event.receivedAt),
     };
     // The sender directory reaches the sending device even before it logged in (its error result).
-    const replies = this.gatewayFor(new CommandSenderDirectory(this.deps.directory, event));
+    const senders = new CommandSenderDirectory(this.deps.directory, event);
+    const replies = this.gatewayFor(senders);
     const parsed = parseCommandObject(event.envelope);
     if (parsed.kind !== 'command' || parsed.command.type !== 'im.send') {
       const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
@@ -121,17 +130,23 @@ export class ImRouter {
       ]);
       return;
     }
-    if (event.carrier !== 'MESSAGE-PLAIN' && !(await this.isLoggedIn(source))) {
+    const command = parsed.command;
+    const recipientAor = canonicalAor(command.to);
+    // Independent reads, outside the transaction: one round trip of waiting instead of two.
+    const [loggedIn, refusal] = await Promise.all([
+      event.carrier === 'MESSAGE-PLAIN' || this.isLoggedIn(senders),
+      this.refusal(recipientAor),
+    ]);
+    if (!loggedIn) {
       const result = errorResult('im.send', source.commandId, 'not-logged-in', 'log in first');
       await replies.send([this.resultRequest(source, result)]);
       return;
     }
-    const command = parsed.command;
     const outcome = await processOnce(
       this.deps.unitOfWork,
       this.deps.idempotency,
       { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId },
-      (tx) => this.accept(tx, replies, source, command),
+      (tx) => this.accept(tx, replies, source, { command, recipientAor, refusal }),
     );
     if (outcome.duplicate) {
       await replies.send([this.resultRequest(source, storedResult(source, outcome.storedResult))]);
@@ -220,12 +235,10 @@ export class ImRouter {
     tx: Transaction,
     replies: PushGateway,
     source: CommandSource,
-    command: ImSendCommand,
+    { command, recipientAor, refusal }: CheckedImSend,
   ): Promise<ResultPush> {
-    const recipientAor = canonicalAor(command.to);
     const messageId = command.messageId ?? derivedMessageId(source.aor, source.commandId);
     const accepted = okResult('im.send', source.commandId, { messageId });
-    const refusal = await this.refusal(recipientAor);
     if (refusal !== undefined) {
       await replies.send([
         this.resultRequest(source, accepted),
@@ -266,10 +279,21 @@ export class ImRouter {
       return result;
     }
 
-    const sent = await replies.send([
-      this.resultRequest(source, accepted),
-      this.imRequest(message, { kind: 'aor', aor: recipientAor }, false),
-    ]);
+    const acceptedEvent = messageAcceptedV1.build({
+      messageId,
+      from: message.senderAor,
+      to: recipientAor,
+      text: message.text,
+      sentAt: message.sentAt.toISOString(),
+    });
+    // One broker round trip for the result, the deliveries and im.message-accepted.
+    const sent = await replies.send(
+      [
+        this.resultRequest(source, accepted),
+        this.imRequest(message, { kind: 'aor', aor: recipientAor }, false),
+      ],
+      { alsoPublish: [messageAcceptedV1.record(acceptedEvent)] },
+    );
     const deliveries = sent.filter((push) => push.requestIndex === 1);
     await this.recordAttempts(
       tx,
@@ -278,17 +302,6 @@ export class ImRouter {
     if (deliveries.length === 0 && (await messages.markStoredIfUnreachable(tx, message.key, this.now()))) {
       await this.pushes.send([this.statusRequest(message, { state: 'stored' })]);
     }
-    await this.deps.bus.publish([
-      messageAcceptedV1.record(
-        messageAcceptedV1.build({
-          messageId,
-          from: message.senderAor,
-          to: recipientAor,
-          text: message.text,
-          sentAt: message.sentAt.toISOString(),
-        }),
-      ),
-    ]);
     return accepted;
   }
 
@@ -322,8 +335,8 @@ export class ImRouter {
     );
   }
 
-  private async isLoggedIn(source: CommandSource): Promise<boolean> {
-    const device = await this.deps.directory.device(source.aor, source.deviceId);
+  private async isLoggedIn(senders: CommandSenderDirectory): Promise<boolean> {
+    const device = await senders.registeredSender();
     return device !== undefined && device.carrier !== 'PLAIN';
   }
 

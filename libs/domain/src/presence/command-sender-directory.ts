@@ -8,6 +8,7 @@ import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
  */
 export class CommandSenderDirectory implements DeviceDirectory {
   private readonly sender: Device | undefined;
+  private senderLookup: Promise<Device | undefined> | undefined;
 
   constructor(
     private readonly inner: DeviceDirectory,
@@ -34,12 +35,25 @@ export class CommandSenderDirectory implements DeviceDirectory {
   }
 
   async device(aor: string, deviceId: string): Promise<Device | undefined> {
-    const known = await this.inner.device(aor, deviceId);
     const isSender =
       this.sender !== undefined && this.sender.aor === aor && this.sender.deviceId === deviceId;
-    if (isSender && (known === undefined || known.carrier === 'PLAIN')) {
-      return this.sender;
+    if (!isSender) {
+      return this.inner.device(aor, deviceId);
     }
-    return known;
+    const known = await this.registeredSender();
+    return known === undefined || known.carrier === 'PLAIN' ? this.sender : known;
+  }
+
+  /**
+   * The sending device as the inner directory has it (undefined when unregistered, carrier PLAIN
+   * when not logged in), looked up once per command however often it is asked.
+   */
+  registeredSender(): Promise<Device | undefined> {
+    const sender = this.sender;
+    if (sender === undefined) {
+      return Promise.resolve(undefined);
+    }
+    this.senderLookup ??= this.inner.device(sender.aor, sender.deviceId);
+    return this.senderLookup;
   }
 }

@@ -6,7 +6,7 @@ import {
   pushRequestedV1,
   serializePush,
 } from '#herald/contracts';
-import type { EventBus } from '#herald/bus';
+import type { BusRecord, EventBus } from '#herald/bus';
 import { randomUUID } from 'node:crypto';
 import type { Device, DeviceDirectory } from './device-directory';
 
@@ -49,6 +49,11 @@ export interface SentPush {
 
 export const PLAIN_TEXT_CONTENT_TYPE = 'text/plain;charset=utf-8';
 
+export interface SendOptions {
+  /** Other records to publish in the same publish, after the pushes (one broker round trip). */
+  alsoPublish?: ReadonlyArray<Omit<BusRecord, 'headers'>>;
+}
+
 export interface PushGatewayDependencies {
   directory: DeviceDirectory;
   bus: EventBus;
@@ -76,7 +81,7 @@ export class PushGateway {
   }
 
   /** Publishes the pushes; resolves once the bus acknowledged them all. Returns what was sent. */
-  async send(requests: readonly PushRequest[]): Promise<SentPush[]> {
+  async send(requests: readonly PushRequest[], options: SendOptions = {}): Promise<SentPush[]> {
     const devicesByRequest = await this.resolveTargets(requests);
     const at = this.now();
     const sent: SentPush[] = [];
@@ -110,8 +115,9 @@ export class PushGateway {
         return [edgeOutboundRecord(device.edgeId, event)];
       }),
     );
-    if (records.length > 0) {
-      await this.bus.publish(records);
+    const all = [...records, ...(options.alsoPublish ?? [])];
+    if (all.length > 0) {
+      await this.bus.publish(all);
     }
     return sent;
   }
