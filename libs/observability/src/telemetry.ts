@@ -53,7 +53,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const metricReaders: IMetricReader[] = [prometheus];
   const metricsExporter = otlpMetricExporter(env);
   if (metricsExporter !== undefined) {
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: metricsExporter }));
+    metricReaders.push(
+      new PeriodicExportingMetricReader({ exporter: metricsExporter, ...metricExportTiming(env) }),
+    );
   }
   const exportsTraces = hasOtlpEndpoint(env, 'TRACES');
   const sdk = startNodeSdk({
@@ -89,6 +91,30 @@ export function serviceNameOf(mainScript: string | undefined, env: NodeJS.Proces
   }
   const app = basename(dirname(dirname(mainScript)));
   return app === 'herald' || app === '' || app === '.' ? 'herald' : `herald-${app}`;
+}
+
+/** The specification's defaults for OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
+const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
+const DEFAULT_METRIC_EXPORT_TIMEOUT_MS = 30_000;
+
+/**
+ * OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT (ms) for the OTLP metric reader, which does not read them
+ * itself; the timeout never exceeds the interval (as the SDK's own env reader clamps it).
+ */
+export function metricExportTiming(env: NodeJS.ProcessEnv): {
+  exportIntervalMillis: number;
+  exportTimeoutMillis: number;
+} {
+  const interval = nonNegativeNumber(env['OTEL_METRIC_EXPORT_INTERVAL']) ?? DEFAULT_METRIC_EXPORT_INTERVAL_MS;
+  const timeout = nonNegativeNumber(env['OTEL_METRIC_EXPORT_TIMEOUT']) ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MS;
+  return { exportIntervalMillis: interval, exportTimeoutMillis: Math.min(timeout, interval) };
+}
+
+function nonNegativeNumber(value: string | undefined): number | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  const number = Number(text);
+  return Number.isFinite(number) && number >= 0 ? number : undefined;
 }
 
 function otlpMetricExporter(env: NodeJS.ProcessEnv): PushMetricExporter | undefined {
