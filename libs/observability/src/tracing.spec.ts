@@ -1,0 +1,69 @@
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { extractTraceContext, hashAor, injectTraceContext } from './tracing';
+
+/** Computed with openssl, independently of node:crypto: `printf %s 'sip:alice@herald.test' | openssl dgst -sha256 -hmac key-1`. */
+const KNOWN_VECTOR = '2ea1a10f7c8b10ed';
+
+describe('hashAor', () => {
+  it('is stable, 16 hex characters, and blind to the case of the AOR', () => {
+    const hash = hashAor('sip:alice@herald.test', 'key-1');
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashAor('sip:alice@herald.test', 'key-1')).toBe(hash);
+    expect(hashAor('SIP:Alice@Herald.Test', 'key-1')).toBe(hash);
+  });
+
+  it('is the truncated HMAC-SHA256 of docs/observability.md (a known vector)', () => {
+    expect(hashAor('sip:alice@herald.test', 'key-1')).toBe(KNOWN_VECTOR);
+  });
+
+  it("differs per AOR and per key (one deployment cannot match another's hashes)", () => {
+    const alice = hashAor('sip:alice@herald.test', 'key-1');
+    expect(hashAor('sip:bob@herald.test', 'key-1')).not.toBe(alice);
+    expect(hashAor('sip:alice@herald.test', 'key-2')).not.toBe(alice);
+  });
+
+  it('uses HERALD_AOR_HASH_KEY when no key is given', () => {
+    const saved = process.env['HERALD_AOR_HASH_KEY'];
+    process.env['HERALD_AOR_HASH_KEY'] = 'key-1';
+    try {
+      expect(hashAor('sip:alice@herald.test')).toBe(hashAor('sip:alice@herald.test', 'key-1'));
+    } finally {
+      if (saved === undefined) delete process.env['HERALD_AOR_HASH_KEY'];
+      else process.env['HERALD_AOR_HASH_KEY'] = saved;
+    }
+  });
+});
+
+describe('trace context in record headers', () => {
+  beforeAll(() => propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
+  afterAll(() => propagation.disable());
+
+  const spanContext = {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+  };
+
+  it('injects traceparent beside the existing headers and extracts the same span context', () => {
+    const headers = injectTraceContext(
+      { 'x-other': 'kept' },
+      trace.setSpanContext(ROOT_CONTEXT, spanContext),
+    );
+    expect(headers).toEqual({
+      'x-other': 'kept',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    });
+    expect(trace.getSpanContext(extractTraceContext(headers))).toEqual({ ...spanContext, isRemote: true });
+  });
+
+  it('does not modify the headers it is given', () => {
+    const original = { 'x-other': 'kept' };
+    injectTraceContext(original, trace.setSpanContext(ROOT_CONTEXT, spanContext));
+    expect(original).toEqual({ 'x-other': 'kept' });
+  });
+
+  it('extracts no span context from headers without traceparent', () => {
+    expect(trace.getSpanContext(extractTraceContext({ 'x-other': 'kept' }))).toBeUndefined();
+  });
+});
