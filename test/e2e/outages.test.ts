@@ -104,17 +104,23 @@ describe('embedded default', () => {
   afterAll(() => embedded?.stop(), START_TIMEOUT_MS);
 
   it(
-    'PostgreSQL down: REGISTER gets 503 with Retry-After, and 200 once it returns',
+    'PostgreSQL down: REGISTER and commands get 503 with Retry-After (nothing unstored gets 200), then 200 once it returns',
     async () => {
+      const alice = await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
       const bob = await devices.device(await devices.account('bob'), 'udp');
       const pids = await embedded!.postgresPids();
       for (const pid of pids) process.kill(pid, 'SIGSTOP');
       try {
         expectUnavailable(await bob.register());
+        expectUnavailable(await alice.command({ v: 1, id: commandId(), type: 'profile.get' }));
       } finally {
         for (const pid of pids) process.kill(pid, 'SIGCONT');
       }
       expectStatus(await retryUntilRegistered(() => bob.register()), 200);
+      const result = await retryUntilAccepted(() =>
+        commandResult(alice, { type: 'profile.get' }, 'INFO').then((push) => push.envelope),
+      );
+      expect(result).toMatchObject({ ok: true });
     },
     OUTAGE_TEST_TIMEOUT_MS,
   );

@@ -17,6 +17,7 @@ import { loadEmbeddedSettings } from './embedded-settings';
 import { READY_PREFIX, type ReadyReport } from './ready-line';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
 import { howToTry } from './how-to-try';
+import { StorageGuardedBus } from './storage-guarded-bus';
 import { ensureSelfSignedCertificate } from './self-signed-certificate';
 
 /** The checkout's root: main.js runs from dist/apps/herald/src. */
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     const demoUsers = embedded.demoAccounts
       ? await ensureDemoAccounts(createAccountService(dataSource, authConfig.domain))
       : [];
-    const bus = new InProcessEventBus();
+    const bus = new StorageGuardedBus(new InProcessEventBus(), () => dataSource.query('SELECT 1'));
     stops.push(() => bus.close());
     const app = await NestFactory.create(
       HeraldEmbeddedModule.register({
