@@ -1,0 +1,163 @@
+// The proof of issue 5 against the real separate apps (dist/, Kafka, PostgreSQL): an OTLP/HTTP
+// receiver in the test gets ONE IM's spans from every service it crossed, linked in one trace
+// (sender's edge request -> Kafka -> im-router -> Kafka -> recipient's edge push and its 200 OK),
+// and the edge's Prometheus endpoint shows the counters moving.
+import { randomUUID } from 'node:crypto';
+import { hashAor, SPAN_ATTRIBUTES, SpanKind } from '#herald/observability';
+import { SIP_COMMAND_RECEIVED_V1 } from '#herald/contracts';
+import { Devices, expectStatus, pushOf } from '../e2e/e2e-support';
+import { HeraldCluster } from '../support/herald-cluster';
+import { waitFor } from '../support/wait-for';
+import { listeningTcpPorts } from './listening-ports';
+import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+
+/** A cold start of four apps on a busy 2-core machine (a build, migrations, group joins). */
+const CLUSTER_START_TIMEOUT_MS = 300_000;
+const TEST_TIMEOUT_MS = 120_000;
+/** Spans leave each process in batches every 100 ms; the receiver has them well within this. */
+const SPAN_WAIT_MS = 30_000;
+/** OTLP kinds are the API's SpanKind plus one (0 is UNSPECIFIED). */
+const OTLP_KIND_OFFSET = 1;
+
+function otlpKind(kind: SpanKind): number {
+  return kind + OTLP_KIND_OFFSET;
+}
+
+/** The name of a producer span whose publish went to `topic` (among others). */
+function sendTo(topic: string): RegExp {
+  const escaped = topic.replace(/[.]/g, '\\.');
+  return new RegExp(`^send (?:[^,]+,)*${escaped}(?:,[^,]+)*$`);
+}
+
+/** What `find` returns once it returns something, polled (spans arrive with no SIP event to wake a client). */
+async function arrived<T>(find: () => T | undefined, what: string): Promise<T> {
+  await waitFor(() => find() !== undefined, SPAN_WAIT_MS, what);
+  return find()!;
+}
+
+describe('one IM, one trace, across the separate apps', () => {
+  const receiver = new OtlpReceiver();
+  let cluster: HeraldCluster | undefined;
+  const devices = new Devices(() => {
+    if (cluster === undefined) throw new Error('the cluster did not start');
+    return cluster;
+  });
+
+  beforeAll(async () => {
+    const endpoint = await receiver.start();
+    cluster = await HeraldCluster.start({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
+      },
+    });
+  }, CLUSTER_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await devices.closeAll();
+    await cluster?.stop();
+    await receiver.stop();
+  });
+
+  /** The edge's /metrics (its HTTP port is ephemeral: found among its listening sockets). */
+  async function scrapeEdge(): Promise<string> {
+    const edge = cluster!.processes.get('sip-edge')!;
+    const sipPorts = new Set([cluster!.address('tcp').port, cluster!.address('ws').port]);
+    const httpPort = listeningTcpPorts(edge.pid!).find((port) => !sipPorts.has(port));
+    if (httpPort === undefined) throw new Error('the edge listens on no HTTP port');
+    const response = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+    expect(response.status).toBe(200);
+    return response.text();
+  }
+
+  function counter(text: string, pattern: RegExp): number {
+    return Number(pattern.exec(text)?.[1] ?? 0);
+  }
+
+  it(
+    'links the sender request, im-router and the recipient push with its 200 OK in one trace',
+    async () => {
+      const edgeId = cluster!.edgeId;
+      const outboundTopic = `edge.${edgeId}.outbound.v1`;
+      const alice = await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
+      const bob = await devices.loggedIn(await devices.account('bob'), 'tcp', 'INFO');
+      const imRequests = /^herald_sip_requests_total\{[^}]*method="INFO"[^}]*code="200"[^}]*\} (\d+)/m;
+      const before = await scrapeEdge();
+
+      const callId = `one-im-${randomUUID()}@herald-test`;
+      const imId = `im-${randomUUID()}`;
+      const fromBob = bob.pushes.length;
+      const fromAlice = alice.pushes.length;
+      expectStatus(
+        await alice.command({ v: 1, id: imId, type: 'im.send', to: bob.aor, text: 'traced' }, 'INFO', {
+          callId,
+        }),
+        200,
+      );
+      const im = await pushOf(bob, 'im', { from: alice.aor, text: 'traced' }, fromBob);
+      await pushOf(alice, 'im.status', { state: 'delivered' }, fromAlice);
+      const pushCallId = im.request.callId ?? '';
+
+      // The sender's request at the edge: a SERVER span with the Call-ID we chose.
+      const serverSpan = (): ReceivedSpan | undefined =>
+        receiver.spans.find(
+          (span) =>
+            span.kind === otlpKind(SpanKind.SERVER) && span.attributes[SPAN_ATTRIBUTES.sipCallId] === callId,
+        );
+      await arrived(serverSpan, "the sender's SERVER span");
+      const traceId = serverSpan()!.traceId;
+      const inTrace = (): ReceivedSpan[] => receiver.spans.filter((span) => span.traceId === traceId);
+      const pushSpan = (): ReceivedSpan | undefined =>
+        inTrace().find(
+          (span) =>
+            span.kind === otlpKind(SpanKind.CLIENT) &&
+            span.attributes[SPAN_ATTRIBUTES.sipCallId] === pushCallId,
+        );
+      await arrived(pushSpan, "the recipient's push CLIENT span in the same trace");
+
+      // Walk up from the push to the request: every hop the child of the one before. Each process
+      // exports a span when it ends, so wait until the whole chain has arrived.
+      const chainToRequest = (): ReceivedSpan[] | undefined => {
+        const byId = new Map(inTrace().map((span) => [span.spanId, span]));
+        const chain: ReceivedSpan[] = [];
+        for (let span = pushSpan(); span !== undefined; span = byId.get(span.parentSpanId))
+          chain.unshift(span);
+        return chain[0] === serverSpan() ? chain : undefined;
+      };
+      const chain = await arrived(chainToRequest, 'every span from the push up to the request');
+      expect(chain.map((span) => [span.service, span.name, span.kind])).toEqual([
+        ['herald-sip-edge', 'SIP INFO', otlpKind(SpanKind.SERVER)],
+        ['herald-sip-edge', `send ${SIP_COMMAND_RECEIVED_V1}`, otlpKind(SpanKind.PRODUCER)],
+        ['herald-im-router', `process ${SIP_COMMAND_RECEIVED_V1}`, otlpKind(SpanKind.CONSUMER)],
+        // One publish carries the push and im.message-accepted: its span names every topic.
+        ['herald-im-router', expect.stringMatching(sendTo(outboundTopic)), otlpKind(SpanKind.PRODUCER)],
+        ['herald-sip-edge', `process ${outboundTopic}`, otlpKind(SpanKind.CONSUMER)],
+        ['herald-sip-edge', 'SIP INFO', otlpKind(SpanKind.CLIENT)],
+      ]);
+      const [request, , , , , push] = chain;
+      expect(request!.attributes[SPAN_ATTRIBUTES.aorHash]).toBe(hashAor(alice.aor));
+      expect(request!.attributes[SPAN_ATTRIBUTES.sipResponseCode]).toBe(200);
+      expect(push!.attributes[SPAN_ATTRIBUTES.aorHash]).toBe(hashAor(bob.aor));
+      expect(push!.attributes[SPAN_ATTRIBUTES.sipResponseCode]).toBe(200);
+      // No AOR in clear anywhere in the trace.
+      expect(JSON.stringify(inTrace())).not.toContain(alice.aor);
+      expect(JSON.stringify(inTrace())).not.toContain(bob.aor);
+
+      // The Prometheus endpoint: the edge counted the IM request and the other INFOs, and the devices.
+      const after = await scrapeEdge();
+      expect(counter(after, imRequests)).toBeGreaterThan(counter(before, imRequests));
+      expect(counter(after, /^herald_registered_devices(?:\{[^}]*\})? (\d+)/m)).toBeGreaterThanOrEqual(2);
+      expect(after).toMatch(/^herald_im_delivery_latency_seconds_count(?:\{[^}]*\})? [1-9]/m);
+      // And the services export their metrics over OTLP too (the database gauges among them).
+      const gauges = ['herald_sessions', 'herald_offline_store_depth', 'herald_pg_pool_in_use'];
+      await waitFor(
+        () => gauges.every((name) => receiver.metricNames.has(name)),
+        SPAN_WAIT_MS,
+        'the database gauges over OTLP',
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
