@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { BenchDevice } from './lib/bench-device';
-import { loggedInDevice, readState, sleep, withConcurrency } from './lib/bench-state';
+import { loggedInDevice, readState, setupRetries, sleep, withConcurrency } from './lib/bench-state';
 import { recordResult, rssBytes } from './lib/results';
 
 /** Devices per account (one AOR may have several devices). */
 const DEVICES_PER_ACCOUNT = 10;
 /** Users after the SIPp, latency and fan-out ranges. */
 const CAPACITY_OFFSET = 2_000;
-const CONCURRENCY = 100;
+const CONCURRENCY = 20;
 /** The file-descriptor limit of this machine is 20,000: one socket per device, one process. */
 const MAX_DEVICES_PER_PROCESS = 19_000;
 const SETTLE_MS = 5_000;
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       const allGrowth = allRss() - baseAll;
       const seconds = (Date.now() - started) / 1000;
       const detail =
-        `${held} of ${target} devices registered and logged in after ${seconds.toFixed(0)} s, ${failures} failed` +
+        `${held} of ${target} devices registered and logged in after ${seconds.toFixed(0)} s, ${failures} failed, ${setupRetries.count} steps retried after 503` +
         (held < target ? ' (stopped: time budget or file-descriptor limit of one load process)' : '');
       recordResult('capacity', `devices held (target ${target})`, side, held, 'devices', detail);
       recordResult('capacity', `edge RSS growth per device at ${held}`, side, edgeGrowth / held, 'bytes');

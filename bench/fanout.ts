@@ -6,6 +6,7 @@ import {
   commandId,
   loggedInDevice,
   readState,
+  setupRetries,
   sleep,
   withConcurrency,
 } from './lib/bench-state';
@@ -14,7 +15,7 @@ import { quantile, recordResult } from './lib/results';
 const WATCHERS = Number(process.env['BENCH_WATCHERS'] ?? 1000);
 /** Users after the SIPp and latency ranges. */
 const PUBLISHER_OFFSET = 100;
-const SETUP_CONCURRENCY = 50;
+const SETUP_CONCURRENCY = 20;
 /** One status change must reach every watcher within this long, or it counts as incomplete. */
 const CHANGE_TIMEOUT_MS = 30_000;
 /** Pushes of the setup (rosters, current presence) settle before the measured changes. */
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
         side,
         last,
         'ms',
-        `${arrivals.length}/${WATCHERS} reached; median watcher ${quantile(arrivals, 0.5).toFixed(1)} ms; setup ${setupSeconds.toFixed(0)} s`,
+        `${arrivals.length}/${WATCHERS} reached; median watcher ${quantile(arrivals, 0.5).toFixed(1)} ms; setup ${setupSeconds.toFixed(0)} s, ${setupRetries.count} setup steps retried after 503`,
       );
       await sleep(SETTLE_MS);
     }

@@ -20,7 +20,7 @@ export const HERALD_CONTENT_TYPE = 'application/vnd.herald+json';
 
 export class BenchDeviceError extends Error {
   constructor(
-    readonly code: 'BENCH_TIMEOUT' | 'BENCH_REFUSED' | 'BENCH_NO_CHALLENGE',
+    readonly code: 'BENCH_TIMEOUT' | 'BENCH_REFUSED' | 'BENCH_UNAVAILABLE' | 'BENCH_NO_CHALLENGE',
     message: string,
   ) {
     super(message);
@@ -140,7 +140,10 @@ export class BenchDevice {
       Authorization: authorization,
     });
     if (second.status !== 200) {
-      throw new BenchDeviceError('BENCH_REFUSED', `REGISTER ${this.aor}: ${second.status} ${second.reason}`);
+      throw new BenchDeviceError(
+        second.status === 503 ? 'BENCH_UNAVAILABLE' : 'BENCH_REFUSED',
+        `REGISTER ${this.aor}: ${second.status} ${second.reason}`,
+      );
     }
   }
 
@@ -155,7 +158,7 @@ export class BenchDevice {
     );
     if (response.status !== 200) {
       throw new BenchDeviceError(
-        'BENCH_REFUSED',
+        response.status === 503 ? 'BENCH_UNAVAILABLE' : 'BENCH_REFUSED',
         `${envelope.type} ${this.aor}: ${response.status} ${response.reason}`,
       );
     }

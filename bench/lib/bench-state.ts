@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { BenchDevice, type DeviceOptions, type PushEnvelope } from './bench-device';
+import { BenchDevice, BenchDeviceError, type DeviceOptions, type PushEnvelope } from './bench-device';
+
+/** A setup step answered 503 (Herald overloaded) is retried like a client honouring Retry-After. */
+const SETUP_ATTEMPTS = 5;
+const SETUP_RETRY_MS = 1_000;
+/** How many setup steps had to be retried after a 503, for the benchmarks' details. */
+export const setupRetries = { count: 0 };
 import { BENCH_DOMAIN, benchPassword, benchUser, type SipAddress } from './herald-launch';
 
 export class BenchSetupError extends Error {
@@ -57,9 +63,32 @@ export async function loggedInDevice(
     ...(onPush === undefined ? {} : { onPush }),
     ...extra,
   });
-  await device.register();
-  await device.command({ id: commandId('login'), type: 'login', status: 'online' });
+  try {
+    await retryUnavailable(() => device.register());
+    await retryUnavailable(() => device.command({ id: commandId('login'), type: 'login', status: 'online' }));
+  } catch (error) {
+    await device.close();
+    throw error;
+  }
   return device;
+}
+
+async function retryUnavailable(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await step();
+      return;
+    } catch (error) {
+      if (
+        !(error instanceof BenchDeviceError && error.code === 'BENCH_UNAVAILABLE') ||
+        attempt >= SETUP_ATTEMPTS
+      ) {
+        throw error;
+      }
+      setupRetries.count++;
+      await sleep(SETUP_RETRY_MS);
+    }
+  }
 }
 
 export function aorOf(index: number): string {
@@ -81,15 +110,14 @@ export async function befriend(
     return found;
   };
   await withConcurrency(pairs, concurrency, async ([watcher, target]) => {
-    await device(watcher).command({ id: commandId('add'), type: 'roster.add', uri: aorOf(target) });
+    const id = commandId('add');
+    await retryUnavailable(() => device(watcher).command({ id, type: 'roster.add', uri: aorOf(target) }));
   });
   await withConcurrency(pairs, concurrency, async ([watcher, target]) => {
-    await device(target).command({
-      id: commandId('answer'),
-      type: 'buddy.answer',
-      from: aorOf(watcher),
-      accept: true,
-    });
+    const id = commandId('answer');
+    await retryUnavailable(() =>
+      device(target).command({ id, type: 'buddy.answer', from: aorOf(watcher), accept: true }),
+    );
   });
 }
 
