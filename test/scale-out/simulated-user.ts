@@ -1,0 +1,231 @@
+// One user of the scale-out test as a careful client application: one UDP device at a time,
+// registered with a short expiry and refreshed, logged in, re-sending a command with the same id
+// until it gets 200 OK (protocol.md §3), registering and logging in again when its registration
+// lapsed (401) and moving to another edge when told its edge died.
+import { randomBytes } from 'node:crypto';
+import type { DeviceStatus } from '#herald/contracts';
+import type { SipResponse, TransportAddress } from '#herald/sip';
+import { type Envelope, type ReceivedPush, SipClient, SipClientError } from '../support/sip-client';
+
+export interface SimulatedUserSettings {
+  domain: string;
+  password: string;
+  /** Expires of every REGISTER (the test's HERALD_MAX_EXPIRES or less). */
+  expiresSeconds: number;
+  /** The client's own RFC 3261 T1: Timer F = 64*T1 must outlast the edge's REGISTER decision timeout. */
+  clientT1Ms: number;
+}
+
+/** Pause before re-sending after a timeout or a transport error. */
+const RESEND_DELAY_MS = 300;
+/** Retry-After when a 503 names none. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+/** How long one login waits for its login.result before it is re-sent (same id). */
+const LOGIN_RESULT_WAIT_MS = 15_000;
+/** A refresh this close to the registration's expiry may have found it lapsed: log in again. */
+const EXPIRY_SAFETY_MS = 2_000;
+
+export class ScaleOutError extends Error {
+  readonly code = 'SCALE_OUT_UNEXPECTED';
+}
+
+let commandNumber = 0;
+function newCommandId(user: string): string {
+  commandNumber += 1;
+  return `${user}-${commandNumber}-${randomBytes(3).toString('hex')}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The final response, or undefined when the transaction timed out or the flow failed. */
+async function finalResponse(send: () => Promise<SipResponse>): Promise<SipResponse | undefined> {
+  try {
+    return await send();
+  } catch (error) {
+    if (error instanceof SipClientError && error.code !== 'SIP_CLIENT_UNEXPECTED') return undefined;
+    throw error;
+  }
+}
+
+function retryAfterMs(response: SipResponse): number {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS;
+}
+
+export class SimulatedUser {
+  readonly aor: string;
+  /** Every device this user had, in order (the pushes of all of them are what the application saw). */
+  readonly devices: SipClient[] = [];
+  /** The status the current device last set with a 200 OK (login counts). */
+  status: DeviceStatus = 'online';
+  private device: SipClient | undefined;
+  private sessionNeeded = true;
+  /** When the last accepted REGISTER was sent (its binding lasts expiresSeconds from about then). */
+  private registeredAt = 0;
+
+  constructor(
+    readonly name: string,
+    private server: TransportAddress,
+    private readonly settings: SimulatedUserSettings,
+  ) {
+    this.aor = `sip:${name}@${settings.domain}`;
+  }
+
+  /** A fresh command id of this user (ids are unique per sender, protocol.md §3). */
+  newCommandId(): string {
+    return newCommandId(this.name);
+  }
+
+  /** Its edge died: the next operation opens a device on `server`, registers and logs in there. */
+  moveTo(server: TransportAddress): Promise<void> {
+    this.server = server;
+    const dead = this.device;
+    this.device = undefined;
+    // Closing fails the transactions still waiting on the dead edge at their next retransmission.
+    return dead?.close() ?? Promise.resolve();
+  }
+
+  /** Registers and logs in (the first time, or again); false when that did not happen by the deadline. */
+  async connect(deadline: number): Promise<boolean> {
+    return (await this.loggedInDevice(deadline)) !== undefined;
+  }
+
+  /** The `<type>.result` of command `id`, as the current device receives it. */
+  async result(id: string, timeoutMs: number): Promise<Envelope> {
+    const device = this.device;
+    if (device === undefined) throw new ScaleOutError(`${this.name} has no device to wait on`);
+    const push = await device.waitForPush((candidate) => candidate.envelope?.['re'] === id, timeoutMs);
+    return push.envelope!;
+  }
+
+  /** Sends `envelope` with id `id` until 200 OK or the deadline; true when it was accepted. */
+  async command(envelope: Envelope, deadline: number): Promise<boolean> {
+    while (Date.now() < deadline) {
+      const device = await this.loggedInDevice(deadline);
+      if (device === undefined) return false;
+      if ((await this.send(device, envelope)) === 'accepted') return true;
+    }
+    return false;
+  }
+
+  /** Refreshes the registration; a refresh that may have come after the binding lapsed logs in again. */
+  async refresh(deadline: number): Promise<void> {
+    const device = await this.loggedInDevice(deadline);
+    if (device === undefined) return;
+    const sentAt = Date.now();
+    const response = await finalResponse(() => device.refresh(this.settings.expiresSeconds));
+    if (response?.status !== 200) return;
+    if (sentAt > this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS) {
+      this.sessionNeeded = true;
+    }
+    this.registeredAt = sentAt;
+  }
+
+  /** Every push of `type` any of this user's devices received, with its first arrival time. */
+  pushesOf(type: string): { envelope: Envelope; arrivedAt: number }[] {
+    return this.devices.flatMap((device) =>
+      device.pushes.flatMap((push: ReceivedPush) =>
+        push.envelope?.type === type ? [{ envelope: push.envelope, arrivedAt: push.arrivals[0]! }] : [],
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.devices.map((device) => device.close()));
+  }
+
+  /** One attempt: `again` after a timeout or 503 (having waited), `unregistered` after a 401. */
+  private async send(device: SipClient, envelope: Envelope): Promise<'accepted' | 'again' | 'unregistered'> {
+    const response = await finalResponse(() => device.command(envelope, 'INFO'));
+    if (response === undefined) {
+      await sleep(RESEND_DELAY_MS);
+      return 'again';
+    }
+    switch (response.status) {
+      case 200:
+        return 'accepted';
+      case 401:
+        // The edge no longer holds a registration for this flow: register and log in again.
+        this.sessionNeeded = true;
+        return 'unregistered';
+      case 503:
+        await sleep(retryAfterMs(response));
+        return 'again';
+      default:
+        throw new ScaleOutError(
+          `${this.name} ${String(envelope.type)}: ${response.status} ${response.reason}`,
+        );
+    }
+  }
+
+  /** The current device, registered and logged in (both redone as needed); undefined past the deadline. */
+  private async loggedInDevice(deadline: number): Promise<SipClient | undefined> {
+    while (Date.now() < deadline) {
+      if (this.device === undefined) {
+        this.device = await SipClient.open({
+          protocol: 'udp',
+          server: this.server,
+          domain: this.settings.domain,
+          user: this.name,
+          password: this.settings.password,
+          t1Ms: this.settings.clientT1Ms,
+        });
+        this.devices.push(this.device);
+        this.sessionNeeded = true;
+      }
+      const device = this.device;
+      if (!this.sessionNeeded) return device;
+      if ((await this.register(device, deadline)) && (await this.login(device, deadline))) {
+        // A move while logging in leaves this device behind: the loop starts over on the new one.
+        if (device === this.device) this.sessionNeeded = false;
+      }
+    }
+    return undefined;
+  }
+
+  private async register(device: SipClient, deadline: number): Promise<boolean> {
+    while (Date.now() < deadline && device === this.device) {
+      const sentAt = Date.now();
+      const response = await finalResponse(() => device.register({ expires: this.settings.expiresSeconds }));
+      if (response?.status === 200) {
+        this.registeredAt = sentAt;
+        return true;
+      }
+      if (response?.status === 503) {
+        await sleep(retryAfterMs(response));
+      } else if (response === undefined || response.status === 401) {
+        // A 401 to an answered challenge: the edge took a late retransmission for a replayed
+        // nonce count (its transaction was gone). A fresh challenge is the way on.
+        await sleep(RESEND_DELAY_MS);
+      } else {
+        throw new ScaleOutError(`${this.name} REGISTER: ${response.status} ${response.reason}`);
+      }
+    }
+    return false;
+  }
+
+  /** Logs in with the current status and waits for an ok login.result (re-sending the same id). */
+  private async login(device: SipClient, deadline: number): Promise<boolean> {
+    const id = newCommandId(this.name);
+    const envelope = { v: 1, id, type: 'login', status: this.status };
+    while (Date.now() < deadline && device === this.device) {
+      const sent = await this.send(device, envelope);
+      if (sent === 'unregistered') return false;
+      if (sent === 'again') continue;
+      const result = await device
+        .waitForPush((push) => push.envelope?.['re'] === id, LOGIN_RESULT_WAIT_MS)
+        .catch((error: unknown) => {
+          if (error instanceof SipClientError && error.code === 'SIP_CLIENT_TIMEOUT') return undefined;
+          throw error;
+        });
+      if (result === undefined) continue;
+      if (result.envelope?.['ok'] !== true) {
+        throw new ScaleOutError(`${this.name} login refused: ${JSON.stringify(result.envelope)}`);
+      }
+      return true;
+    }
+    return false;
+  }
+}
