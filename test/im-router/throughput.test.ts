@@ -2,6 +2,7 @@ import { KafkaEventBus, type SubscriptionHandle } from '#herald/bus';
 import { commandReceivedV1, edgeOutboundTopic, edgeOutboundV1, FIXED_TOPICS } from '#herald/contracts';
 import {
   createDataSource,
+  poolSizeForConsumers,
   runMigrations,
   TypeOrmAccountRepository,
   TypeOrmRegistrationRepository,
@@ -11,16 +12,15 @@ import {
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { DataSource } from 'typeorm';
-import {
-  IM_ROUTER_DATABASE_POOL_SIZE,
-  IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
-} from '../../apps/im-router/src/im-router.config';
+import { IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY } from '../../apps/im-router/src/im-router.config';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { IM_ROUTER_TOPICS, ImRouterRecordHandler } from '../../apps/im-router/src/im-router.records';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 
 const DOMAIN = 'herald.example';
+/** As main.ts sizes it with the default DATABASE_POOL_SIZE (10). */
+const POOL_SIZE = poolSizeForConsumers(IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY, 10);
 const EDGE_ID = `edge-tp-${randomUUID().slice(0, 8)}`;
 /** Users sending to each other in a ring: each one's commands share a partition, in order. */
 const USERS = 16;
@@ -47,7 +47,7 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
   beforeAll(async () => {
     dataSource = createDataSource({
       url: await createTestDatabase(),
-      poolSize: IM_ROUTER_DATABASE_POOL_SIZE,
+      poolSize: POOL_SIZE,
     });
     await dataSource.initialize();
     await runMigrations(dataSource);
@@ -177,7 +177,7 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
     console.log(
       `im-router throughput: ${commands.length} im.send in ${seconds.toFixed(2)} s = ` +
         `${(commands.length / seconds).toFixed(0)}/s (partitions consumed concurrently ` +
-        `${IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY}, pool ${IM_ROUTER_DATABASE_POOL_SIZE}; ` +
+        `${IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY}, pool ${POOL_SIZE}; ` +
         `load average ${loadavg()
           .map((l) => l.toFixed(2))
           .join(' ')})`,

@@ -25,11 +25,6 @@ export interface ImRouterServiceDeps {
  * and outcomes share a partition, so this is the parallelism that keeps per-AOR order.
  */
 export const IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
-/**
- * PostgreSQL connections when DATABASE_POOL_SIZE is not set: each partition in flight holds one
- * for its transaction and briefly a second for the directory reads, plus the plain-device sweeper.
- */
-export const IM_ROUTER_DATABASE_POOL_SIZE = 2 * IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY + 2;
 
 /** The consumer group of every im-router replica (architecture.md, Topics). */
 export const IM_ROUTER_CONSUMER_GROUP = 'herald-im-router';

@@ -6,12 +6,13 @@ import { KafkaEventBus } from '#herald/bus';
 import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
-import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
 import {
-  IM_ROUTER_DATABASE_POOL_SIZE,
-  IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
-  ImRouterStartError,
-} from './im-router.config';
+  createDataSource,
+  observeDatabaseGauges,
+  poolSizeForConsumers,
+  runMigrations,
+} from '#herald/persistence';
+import { IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY, ImRouterStartError } from './im-router.config';
 import { ImRouterModule } from './im-router.module';
 
 /** The standalone im-router: Kafka and PostgreSQL from the environment (docs/configuration.md). */
@@ -32,8 +33,7 @@ async function main(): Promise<void> {
   const httpHost = config.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
   const dataSource = createDataSource({
     url: config.databaseUrl,
-    // Fewer connections than partitions in flight would make handlers queue for them.
-    poolSize: Math.max(config.databasePoolSize, IM_ROUTER_DATABASE_POOL_SIZE),
+    poolSize: poolSizeForConsumers(IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY, config.databasePoolSize),
     applicationName: 'herald-im-router',
   });
   await dataSource.initialize();

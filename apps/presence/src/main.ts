@@ -6,8 +6,13 @@ import { KafkaEventBus } from '#herald/bus';
 import { loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
-import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
-import { DEFAULT_PRESENCE_CONFIG } from './presence.config';
+import {
+  createDataSource,
+  observeDatabaseGauges,
+  poolSizeForConsumers,
+  runMigrations,
+} from '#herald/persistence';
+import { DEFAULT_PRESENCE_CONFIG, PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY } from './presence.config';
 import { PresenceModule } from './presence.module';
 
 export class PresenceStartError extends Error {
@@ -23,7 +28,7 @@ async function main(): Promise<void> {
   }
   const dataSource = createDataSource({
     url: config.databaseUrl,
-    poolSize: config.databasePoolSize,
+    poolSize: poolSizeForConsumers(PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY, config.databasePoolSize),
     applicationName: 'herald-presence',
   });
   await dataSource.initialize();
@@ -32,7 +37,11 @@ async function main(): Promise<void> {
   if (process.env['HERALD_MIGRATE_ON_START'] === 'true') {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
   }
-  const bus = new KafkaEventBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
+  const bus = new KafkaEventBus({
+    brokers: config.kafkaBrokers,
+    clientId: config.kafkaClientId,
+    partitionsConsumedConcurrently: PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY,
+  });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(

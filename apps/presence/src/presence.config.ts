@@ -1,6 +1,12 @@
 import type { EventBus } from '#herald/bus';
 import type { DataSource } from 'typeorm';
 
+/**
+ * Partitions one presence replica handles at once (each stays in order; a user's changes arriving
+ * on several topics are serialized by the aggregate lock and ordered by their timestamps).
+ */
+export const PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
+
 /** The consumer group of every presence replica (architecture.md, Topics). */
 export const PRESENCE_CONSUMER_GROUP = 'herald-presence';
 

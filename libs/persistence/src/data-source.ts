@@ -18,6 +18,17 @@ export interface DataSourceConfig {
   applicationName?: string;
 }
 
+/** Connections of the timers (expiry and plain-device sweepers) besides the consumers. */
+const BACKGROUND_CONNECTIONS = 2;
+
+/**
+ * The smallest pool for a service handling `partitionsInFlight` Kafka partitions at once: each
+ * holds one connection for its transaction and may read the directories on a second meanwhile.
+ */
+export function poolSizeForConsumers(partitionsInFlight: number, configuredPoolSize: number): number {
+  return Math.max(configuredPoolSize, 2 * partitionsInFlight + BACKGROUND_CONNECTIONS);
+}
+
 /**
  * A PostgreSQL DataSource (not yet initialized). The schema comes from migrations only:
  * `synchronize` is off so a running service never alters tables behind the migrations' back.
