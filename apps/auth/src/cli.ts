@@ -60,7 +60,12 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
     bus =
       kafkaBrokers === undefined
         ? undefined
-        : new KafkaEventBus({ brokers: kafkaBrokers, clientId: `${kafkaClientId}-auth-cli` });
+        : new KafkaEventBus({
+            brokers: kafkaBrokers,
+            clientId: `${kafkaClientId}-auth-cli`,
+            // The CLI's output is its result: kafkajs' start-up warnings are noise there.
+            logLevel: 'error',
+          });
   } catch (error) {
     if (!(error instanceof AuthConfigError || error instanceof ConfigError)) throw error;
     io.stderr(`${error.code}: ${error.message}`);
