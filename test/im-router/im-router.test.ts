@@ -10,18 +10,12 @@ import {
   deviceRegisteredV1,
   sessionStartedV1,
 } from '#herald/contracts';
-import { type ImRouter, Transaction } from '#herald/domain';
-import {
-  createDataSource,
-  runMigrations,
-  TypeOrmAccountRepository,
-  TypeOrmRegistrationRepository,
-  TypeOrmSessionRepository,
-  TypeOrmUnitOfWork,
-} from '#herald/persistence';
+import type { ImRouter } from '#herald/domain';
+import { createDataSource, runMigrations } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
+import { insertAccount, insertDevice } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 import { randomUUID } from 'node:crypto';
@@ -96,47 +90,14 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   /** A fresh user with an account; its devices are added with `device`. */
   async function user(name: string): Promise<string> {
     const aor = `sip:${name}${++users}@${DOMAIN}`;
-    const now = new Date();
-    await new TypeOrmUnitOfWork(dataSource).run((tx) =>
-      new TypeOrmAccountRepository().insert(tx, {
-        username: aor.slice(4, aor.indexOf('@')),
-        aor,
-        realm: DOMAIN,
-        ha1: { 'SHA-256': 'x', MD5: 'x' },
-        disabled: false,
-        profile: { settings: {} },
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    await insertAccount(dataSource, aor);
     return aor;
   }
 
   /** Registers a device and, unless it stays plain SIP, logs it in (rows only; see `login`). */
   async function device(aor: string, deviceId: string, carrier: 'INFO' | 'MESSAGE' | 'PLAIN' = 'INFO') {
-    await new TypeOrmUnitOfWork(dataSource).run(async (tx: Transaction) => {
-      await new TypeOrmRegistrationRepository().save(tx, {
-        aor,
-        deviceId,
-        contact: `sip:${deviceId}@127.0.0.1:5070`,
-        edgeId: EDGE_ID,
-        flowId: `tcp:${deviceId}`,
-        transport: 'tcp',
-        source: { address: '127.0.0.1', port: 5070 },
-        callId: `reg-${deviceId}`,
-        cseq: 1,
-        expiresAt: new Date(Date.now() + 3_600_000),
-      });
-      if (carrier !== 'PLAIN') {
-        await new TypeOrmSessionRepository().save(tx, {
-          aor,
-          deviceId,
-          carrier,
-          status: 'online',
-          startedAt: new Date(),
-        });
-      }
-    });
+    const session = carrier === 'PLAIN' ? undefined : { carrier, status: 'online' as const };
+    await insertDevice(dataSource, { aor, deviceId, edgeId: EDGE_ID, session });
   }
 
   /** What auth publishes when a device logged in. */

@@ -1,20 +1,13 @@
 import { KafkaEventBus, type SubscriptionHandle } from '#herald/bus';
 import { commandReceivedV1, edgeOutboundTopic, edgeOutboundV1, FIXED_TOPICS } from '#herald/contracts';
-import {
-  createDataSource,
-  poolSizeForConsumers,
-  runMigrations,
-  TypeOrmAccountRepository,
-  TypeOrmRegistrationRepository,
-  TypeOrmSessionRepository,
-  TypeOrmUnitOfWork,
-} from '#herald/persistence';
+import { createDataSource, poolSizeForConsumers, runMigrations } from '#herald/persistence';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { DataSource } from 'typeorm';
 import { IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY } from '../../apps/im-router/src/im-router.config';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { IM_ROUTER_TOPICS, ImRouterRecordHandler } from '../../apps/im-router/src/im-router.records';
+import { insertAccount, insertDevice } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 
@@ -99,37 +92,12 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
 
   async function loggedInUser(user: number): Promise<void> {
     const aor = aorOf(user);
-    const now = new Date();
-    await new TypeOrmUnitOfWork(dataSource).run(async (tx) => {
-      await new TypeOrmAccountRepository().insert(tx, {
-        username: `tp${user}`,
-        aor,
-        realm: DOMAIN,
-        ha1: { 'SHA-256': 'x', MD5: 'x' },
-        disabled: false,
-        profile: { settings: {} },
-        createdAt: now,
-        updatedAt: now,
-      });
-      await new TypeOrmRegistrationRepository().save(tx, {
-        aor,
-        deviceId: `d${user}`,
-        contact: `sip:d${user}@127.0.0.1:5070`,
-        edgeId: EDGE_ID,
-        flowId: `tcp:d${user}`,
-        transport: 'tcp',
-        source: { address: '127.0.0.1', port: 5070 },
-        callId: `reg-${user}`,
-        cseq: 1,
-        expiresAt: new Date(now.getTime() + 3_600_000),
-      });
-      await new TypeOrmSessionRepository().save(tx, {
-        aor,
-        deviceId: `d${user}`,
-        carrier: 'INFO',
-        status: 'online',
-        startedAt: now,
-      });
+    await insertAccount(dataSource, aor);
+    await insertDevice(dataSource, {
+      aor,
+      deviceId: `d${user}`,
+      edgeId: EDGE_ID,
+      session: { carrier: 'INFO', status: 'online' },
     });
   }
 

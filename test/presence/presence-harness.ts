@@ -14,18 +14,11 @@ import {
   type StatusChangedV1,
   statusChangedV1,
 } from '#herald/contracts';
-import type { Transaction } from '#herald/domain';
-import {
-  createDataSource,
-  runMigrations,
-  TypeOrmAccountRepository,
-  TypeOrmRegistrationRepository,
-  TypeOrmSessionRepository,
-  TypeOrmUnitOfWork,
-} from '#herald/persistence';
+import { createDataSource, runMigrations } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PRESENCE_CONFIG } from '../../apps/presence/src/presence.config';
 import { PresenceModule } from '../../apps/presence/src/presence.module';
+import { insertAccount, insertDevice } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
@@ -100,47 +93,14 @@ export class PresenceHarness {
   /** A fresh user with an account (names are made unique per test). */
   async user(name: string): Promise<string> {
     const aor = `sip:${name}${++this.users}@${DOMAIN}`;
-    const now = new Date();
-    await new TypeOrmUnitOfWork(this.dataSource).run((tx) =>
-      new TypeOrmAccountRepository().insert(tx, {
-        username: aor.slice(4, aor.indexOf('@')),
-        aor,
-        realm: DOMAIN,
-        ha1: { 'SHA-256': 'x', MD5: 'x' },
-        disabled: false,
-        profile: { settings: {} },
-        createdAt: now,
-        updatedAt: now,
-      }),
-    );
+    await insertAccount(this.dataSource, aor);
     return aor;
   }
 
   /** A registered device; with a status it is also logged in and auth's session-started is published. */
   async device(aor: string, deviceId: string, status?: DeviceStatus, note?: string): Promise<void> {
-    await new TypeOrmUnitOfWork(this.dataSource).run(async (tx: Transaction) => {
-      await new TypeOrmRegistrationRepository().save(tx, {
-        aor,
-        deviceId,
-        contact: `sip:${deviceId}@127.0.0.1:5070`,
-        edgeId: EDGE_ID,
-        flowId: `tcp:${deviceId}`,
-        transport: 'tcp',
-        source: { address: '127.0.0.1', port: 5070 },
-        callId: `reg-${deviceId}`,
-        cseq: 1,
-        expiresAt: new Date(Date.now() + 3_600_000),
-      });
-      if (status !== undefined) {
-        await new TypeOrmSessionRepository().save(tx, {
-          aor,
-          deviceId,
-          carrier: 'INFO',
-          status,
-          startedAt: new Date(),
-        });
-      }
-    });
+    const session = status === undefined ? undefined : { carrier: 'INFO' as const, status };
+    await insertDevice(this.dataSource, { aor, deviceId, edgeId: EDGE_ID, session });
     if (status !== undefined) {
       const before = this.pushesTo(deviceId).length;
       await this.bus.publish([
