@@ -108,7 +108,8 @@ export class PresenceService {
       return;
     }
     const aor = canonicalAor(event.aor);
-    const replies = this.gatewayFor(new CommandSenderDirectory(this.deps.directory, event));
+    const senders = new CommandSenderDirectory(this.deps.directory, event);
+    const replies = this.gatewayFor(senders);
     const reply = (result: ResultPush) =>
       replies.send([
         {
@@ -128,7 +129,8 @@ export class PresenceService {
     if (!isPresenceCommand(command)) {
       return;
     }
-    const device = await this.deps.directory.device(event.aor, event.deviceId);
+    // Looked up once: the result push to the same device reuses it.
+    const device = await senders.registeredSender();
     if (device === undefined || device.carrier === 'PLAIN') {
       await reply(errorResult(command.type, command.id, 'not-logged-in', 'log in first'));
       return;
