@@ -1,6 +1,7 @@
 import { SecureContextOptions } from 'node:tls';
 import { HeraldConfig, SipEdgeSettings } from '#herald/config';
-import { TransactionTimerOptions } from '#herald/sip';
+import { resolveTransactionTimers, TransactionTimerOptions } from '#herald/sip';
+import { edgeLogger } from './edge-logger';
 import { RateLimit } from './flows/flow-rate-limiter';
 
 /** Ports of the transports to open; an absent port leaves that transport off, 0 picks an ephemeral one. */
@@ -34,7 +35,7 @@ export interface SipEdgeConfig {
   maxBodyBytes: number;
   /** RFC 3261 §17 timers (T1 small in tests) and the retransmission limit. */
   timers: TransactionTimerOptions;
-  /** How long a REGISTER waits for register.decided before 503. */
+  /** How long a REGISTER waits for register.decided before 503; below the server transaction's life (64*T1). */
   registerDecisionTimeoutMs: number;
   /** Per-flow request rate. */
   rateLimit: RateLimit;
@@ -85,6 +86,11 @@ export function sipEdgeConfigFrom(
   tls?: SecureContextOptions,
 ): SipEdgeConfig {
   if (shared.nonceSecret === undefined) throw new RangeError('the edge needs HERALD_NONCE_SECRET');
+  const timers: TransactionTimerOptions = {
+    t1Ms: edge.t1Ms,
+    t2Ms: edge.t2Ms,
+    ...(edge.maxRetransmissions === undefined ? {} : { maxRetransmissions: edge.maxRetransmissions }),
+  };
   return {
     domain: shared.domain,
     edgeId: shared.edgeId,
@@ -100,13 +106,25 @@ export function sipEdgeConfigFrom(
     minExpires: shared.minExpires,
     defaultExpires: DEFAULT_EXPIRES_SECONDS,
     maxBodyBytes: shared.maxBodyBytes,
-    timers: {
-      t1Ms: edge.t1Ms,
-      t2Ms: edge.t2Ms,
-      ...(edge.maxRetransmissions === undefined ? {} : { maxRetransmissions: edge.maxRetransmissions }),
-    },
-    registerDecisionTimeoutMs: edge.registerTimeoutMs,
+    timers,
+    registerDecisionTimeoutMs: registerDecisionTimeoutWithin(edge.registerTimeoutMs, timers),
     rateLimit: { burst: edge.rateBurst, perSecond: edge.ratePerSecond },
     retryAfterSeconds: edge.retryAfterSeconds,
   };
+}
+
+/**
+ * The server transaction of a REGISTER forgets an unanswered request after 64*T1 (libs/sip), so a
+ * decision timeout at or above that would never become its 503 (the retransmission would meet a
+ * fresh transaction and a replayed nc). A longer setting is capped one T1 short of it, with a warning.
+ */
+function registerDecisionTimeoutWithin(requestedMs: number, timerOptions: TransactionTimerOptions): number {
+  const timers = resolveTransactionTimers(timerOptions);
+  const capMs = timers.timeoutMs - timers.t1Ms;
+  if (requestedMs <= capMs) return requestedMs;
+  edgeLogger('SipEdgeConfig').warn(
+    `EDGE_REGISTER_TIMEOUT_CAPPED HERALD_SIP_REGISTER_TIMEOUT_MS=${requestedMs} is not below the REGISTER ` +
+      `server transaction's life (64*T1 = ${timers.timeoutMs} ms); using ${capMs} ms`,
+  );
+  return capMs;
 }

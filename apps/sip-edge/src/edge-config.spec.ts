@@ -1,0 +1,37 @@
+import { loadSipEdgeSettings } from '#herald/config';
+import { sipEdgeConfigFrom } from './edge-config';
+
+const SHARED = {
+  domain: 'herald.test',
+  edgeId: 'edge-test',
+  sipBind: '127.0.0.1',
+  sipUdpPort: 0,
+  sipTcpPort: 0,
+  sipTlsPort: 0,
+  sipWsPort: 0,
+  sipWssPort: 0,
+  nonceSecret: 'nonce-secret-for-tests',
+  minExpires: 60,
+  maxBodyBytes: 8192,
+};
+
+function decisionTimeoutMs(t1Ms: number, registerTimeoutMs: number): number {
+  const edge = loadSipEdgeSettings({
+    HERALD_SIP_T1_MS: String(t1Ms),
+    HERALD_SIP_REGISTER_TIMEOUT_MS: String(registerTimeoutMs),
+  });
+  return sipEdgeConfigFrom(SHARED, edge).registerDecisionTimeoutMs;
+}
+
+describe('sipEdgeConfigFrom: REGISTER decision timeout', () => {
+  it('keeps a decision timeout below the server transaction life (64*T1)', () => {
+    expect(decisionTimeoutMs(500, 5000)).toBe(5000);
+    expect(decisionTimeoutMs(50, 2500)).toBe(2500);
+  });
+
+  it('caps a decision timeout at or above 64*T1 one T1 short of it, so the 503 leaves in time', () => {
+    // T1 = 50 ms: the transaction forgets an unanswered REGISTER after 3.2 s.
+    expect(decisionTimeoutMs(50, 5000)).toBe(3150);
+    expect(decisionTimeoutMs(50, 3200)).toBe(3150);
+  });
+});
