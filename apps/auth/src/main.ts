@@ -2,7 +2,7 @@ import '../../../libs/observability/src/register'; // first: starts OpenTelemetr
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
-import { ConfigError, loadConfig } from '#herald/config';
+import { ConfigError, KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig } from '#herald/config';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
 import { authConfigFromEnv } from './auth.config';
@@ -13,7 +13,14 @@ const MIGRATE_ON_START_VARIABLE = 'HERALD_MIGRATE_ON_START';
 
 /** The distributed auth service: Kafka, PostgreSQL, the admin API on HERALD_HTTP_PORT. */
 async function main(): Promise<void> {
-  const config = loadConfig(['kafkaBrokers', 'kafkaClientId', 'databaseUrl', 'databasePoolSize', 'httpPort']);
+  const config = loadConfig([
+    'kafkaBrokers',
+    'kafkaClientId',
+    ...KAFKA_GROUP_CONFIG_KEYS,
+    'databaseUrl',
+    'databasePoolSize',
+    'httpPort',
+  ]);
   const { kafkaBrokers, databaseUrl } = config;
   if (kafkaBrokers === undefined || databaseUrl === undefined) {
     throw new ConfigError(
@@ -36,7 +43,11 @@ async function main(): Promise<void> {
   if (process.env[MIGRATE_ON_START_VARIABLE] === 'true') {
     await runMigrations(dataSource);
   }
-  const bus = new KafkaEventBus({ brokers: kafkaBrokers, clientId: `${config.kafkaClientId}-auth` });
+  const bus = new KafkaEventBus({
+    brokers: kafkaBrokers,
+    clientId: `${config.kafkaClientId}-auth`,
+    ...kafkaGroupTimingOf(config),
+  });
   const app = await NestFactory.create(
     OperationsModule.around(AuthModule.register({ bus, dataSource, config: authConfig }), [
       postgresProbe(dataSource),

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
-import { loadConfig } from '#herald/config';
+import { KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     'domain',
     'kafkaBrokers',
     'kafkaClientId',
+    ...KAFKA_GROUP_CONFIG_KEYS,
     'databaseUrl',
     'databasePoolSize',
     'httpPort',
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   const bus = new KafkaEventBus({
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
+    ...kafkaGroupTimingOf(config),
     partitionsConsumedConcurrently: IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
   });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
-import { loadConfig } from '#herald/config';
+import { KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import {
@@ -22,7 +22,14 @@ export class PresenceStartError extends Error {
 /** The standalone presence service: Kafka and PostgreSQL from the environment (docs/configuration.md). */
 async function main(): Promise<void> {
   const logger = new Logger('Presence');
-  const config = loadConfig(['kafkaBrokers', 'kafkaClientId', 'databaseUrl', 'databasePoolSize', 'httpPort']);
+  const config = loadConfig([
+    'kafkaBrokers',
+    'kafkaClientId',
+    ...KAFKA_GROUP_CONFIG_KEYS,
+    'databaseUrl',
+    'databasePoolSize',
+    'httpPort',
+  ]);
   if (config.kafkaBrokers === undefined || config.databaseUrl === undefined) {
     throw new PresenceStartError('the presence service needs KAFKA_BROKERS and DATABASE_URL');
   }
@@ -40,6 +47,7 @@ async function main(): Promise<void> {
   const bus = new KafkaEventBus({
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
+    ...kafkaGroupTimingOf(config),
     partitionsConsumedConcurrently: PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY,
   });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.

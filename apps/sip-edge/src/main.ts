@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
-import { loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import {
   exitGracefullyOnSignals,
@@ -19,7 +19,13 @@ import { SipEdgeModule } from './sip-edge.module';
 /** The standalone sip-edge: Kafka from the environment (docs/configuration.md), SIP on HERALD_SIP_*. */
 async function main(): Promise<void> {
   const logger = new Logger('SipEdge');
-  const shared = loadConfig([...SIP_EDGE_CONFIG_KEYS, 'kafkaBrokers', 'kafkaClientId', 'httpPort']);
+  const shared = loadConfig([
+    ...SIP_EDGE_CONFIG_KEYS,
+    'kafkaBrokers',
+    'kafkaClientId',
+    ...KAFKA_GROUP_CONFIG_KEYS,
+    'httpPort',
+  ]);
   const settings = loadSipEdgeSettings();
   if (shared.kafkaBrokers === undefined) throw new RangeError('sip-edge needs KAFKA_BROKERS');
   const tls =
@@ -31,6 +37,7 @@ async function main(): Promise<void> {
   const bus = new KafkaEventBus({
     brokers: shared.kafkaBrokers,
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
+    ...kafkaGroupTimingOf(shared),
   });
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(

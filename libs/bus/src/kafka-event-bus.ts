@@ -36,6 +36,12 @@ export const KAFKA_AUTO_COMMIT_INTERVAL_MS = 1_000;
  * bounds shutdown; records still arrive at once (the broker answers as soon as it has one).
  */
 export const KAFKA_FETCH_MAX_WAIT_MS = 500;
+/**
+ * A consumer silent this long leaves its group and its partitions move to a survivor (kafkajs'
+ * default of 30 s makes failover slow); heartbeats go at a third of it, as Kafka advises.
+ */
+export const KAFKA_SESSION_TIMEOUT_MS = 10_000;
+export const KAFKA_HEARTBEAT_INTERVAL_MS = 3_000;
 
 export type BusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -46,6 +52,10 @@ export interface KafkaEventBusOptions {
   joinTimeoutMs?: number;
   /** Partitions of one consumer handled at the same time (each partition stays in order). */
   partitionsConsumedConcurrently?: number;
+  /** Consumer group session timeout: how soon a dead consumer's partitions fail over. */
+  sessionTimeoutMs?: number;
+  /** Consumer heartbeat interval; below sessionTimeoutMs (a third of it or less). */
+  heartbeatIntervalMs?: number;
   handlerRetry?: HandlerRetryOptions;
   logLevel?: BusLogLevel;
 }
@@ -75,6 +85,8 @@ export class KafkaEventBus implements EventBus {
   private readonly publishTimeoutMs: number;
   private readonly joinTimeoutMs: number;
   private readonly partitionsConsumedConcurrently: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
   private readonly handlerRetry: HandlerRetryOptions;
   private readonly consumers = new Set<ActiveConsumer>();
   private producerConnection: Promise<void> | undefined;
@@ -87,6 +99,8 @@ export class KafkaEventBus implements EventBus {
     this.publishTimeoutMs = options.publishTimeoutMs ?? KAFKA_PUBLISH_TIMEOUT_MS;
     this.joinTimeoutMs = options.joinTimeoutMs ?? KAFKA_JOIN_TIMEOUT_MS;
     this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? KAFKA_SESSION_TIMEOUT_MS;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS;
     this.handlerRetry = options.handlerRetry ?? {};
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -152,6 +166,8 @@ export class KafkaEventBus implements EventBus {
       groupId: subscription.groupId,
       allowAutoTopicCreation: true,
       maxWaitTimeInMs: KAFKA_FETCH_MAX_WAIT_MS,
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatIntervalMs,
     });
     const active: ActiveConsumer = {
       consumer,

@@ -1,4 +1,4 @@
-import { HERALD_SETTINGS, loadConfig } from './herald-config';
+import { HERALD_SETTINGS, KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig } from './herald-config';
 import { ConfigError, variablesOf } from './read-settings';
 import { SIP_EDGE_SETTINGS } from './sip-edge-settings';
 import { readFileSync } from 'node:fs';
@@ -96,6 +96,30 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig(['minExpires', 'maxExpires'], { HERALD_MIN_EXPIRES: '600', HERALD_MAX_EXPIRES: '300' }),
     ).toThrow(/HERALD_MIN_EXPIRES: must not exceed HERALD_MAX_EXPIRES/);
+  });
+
+  it('defaults the Kafka group session to 10 s with 3 s heartbeats (kafkajs alone waits 30 s)', () => {
+    expect(kafkaGroupTimingOf(loadConfig(KAFKA_GROUP_CONFIG_KEYS, {}))).toEqual({
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 3_000,
+    });
+    expect(
+      kafkaGroupTimingOf(
+        loadConfig(KAFKA_GROUP_CONFIG_KEYS, {
+          KAFKA_SESSION_TIMEOUT_MS: '6000',
+          KAFKA_HEARTBEAT_INTERVAL_MS: '1500',
+        }),
+      ),
+    ).toEqual({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500 });
+  });
+
+  it('rejects a Kafka heartbeat interval not below the session timeout', () => {
+    expect(() =>
+      loadConfig(KAFKA_GROUP_CONFIG_KEYS, {
+        KAFKA_SESSION_TIMEOUT_MS: '6000',
+        KAFKA_HEARTBEAT_INTERVAL_MS: '6000',
+      }),
+    ).toThrow(/KAFKA_HEARTBEAT_INTERVAL_MS: must be below KAFKA_SESSION_TIMEOUT_MS/);
   });
 
   it('has every variable documented in docs/configuration.md', () => {

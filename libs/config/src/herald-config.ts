@@ -32,6 +32,12 @@ export const HERALD_SETTINGS = {
   edgeId: { variable: 'HERALD_EDGE_ID', schema: z.string().min(1).default(hostname()) },
   kafkaBrokers: { variable: 'KAFKA_BROKERS', schema: brokerList.optional() },
   kafkaClientId: { variable: 'KAFKA_CLIENT_ID', schema: z.string().min(1).default('herald') },
+  /** A consumer silent this long loses its partitions to a survivor (kafkajs' own default: 30 s). */
+  kafkaSessionTimeoutMs: { variable: 'KAFKA_SESSION_TIMEOUT_MS', schema: positiveInteger.default(10_000) },
+  kafkaHeartbeatIntervalMs: {
+    variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
+    schema: positiveInteger.default(3_000),
+  },
   databaseUrl: {
     variable: 'DATABASE_URL',
     schema: z
@@ -102,8 +108,32 @@ export function loadConfig<K extends ConfigKey>(
   ) {
     problems.push({ variable: 'HERALD_MIN_EXPIRES', message: 'must not exceed HERALD_MAX_EXPIRES' });
   }
+  if (
+    typeof values.kafkaSessionTimeoutMs === 'number' &&
+    typeof values.kafkaHeartbeatIntervalMs === 'number' &&
+    values.kafkaHeartbeatIntervalMs >= values.kafkaSessionTimeoutMs
+  ) {
+    problems.push({
+      variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
+      message: 'must be below KAFKA_SESSION_TIMEOUT_MS',
+    });
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
   return values as Pick<HeraldConfig, K | 'mode'>;
+}
+
+/** The consumer group settings every Kafka service loads (`loadConfig([...KAFKA_GROUP_CONFIG_KEYS, …])`). */
+export const KAFKA_GROUP_CONFIG_KEYS = ['kafkaSessionTimeoutMs', 'kafkaHeartbeatIntervalMs'] as const;
+
+/** Those settings as the Kafka bus options they are. */
+export function kafkaGroupTimingOf(config: Pick<HeraldConfig, (typeof KAFKA_GROUP_CONFIG_KEYS)[number]>): {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+} {
+  return {
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs,
+  };
 }
