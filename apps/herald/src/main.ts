@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
-import { InProcessEventBus } from '#herald/bus';
+import { JournaledEventBus } from '#herald/bus';
 import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { authConfigFromEnv, createAccountService } from '../../auth/src';
@@ -12,12 +12,12 @@ import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from '../../sip-edge/src/edge
 import type { SipEdge } from '../../sip-edge/src/sip-edge';
 import { SIP_EDGE } from '../../sip-edge/src/sip-edge.module';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
+import { createBusJournalPool } from './bus-journal-pool';
 import { EmbeddedDatabase } from './embedded-database';
 import { loadEmbeddedSettings } from './embedded-settings';
 import { READY_PREFIX, type ReadyReport } from './ready-line';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
 import { howToTry } from './how-to-try';
-import { StorageGuardedBus } from './storage-guarded-bus';
 import { ensureSelfSignedCertificate } from './self-signed-certificate';
 
 /** The checkout's root: main.js runs from dist/apps/herald/src. */
@@ -59,7 +59,13 @@ async function main(): Promise<void> {
     const demoUsers = embedded.demoAccounts
       ? await ensureDemoAccounts(createAccountService(dataSource, authConfig.domain))
       : [];
-    const bus = new StorageGuardedBus(new InProcessEventBus(), () => dataSource.query('SELECT 1'));
+    // Journaled: a publish resolves once PostgreSQL stored it, so a crash loses no accepted command.
+    const journal = createBusJournalPool(database.url, (error) =>
+      logger.warn(`bus journal: idle connection lost: ${error.message}`),
+    );
+    stops.push(() => journal.pool.end());
+    const bus = new JournaledEventBus({ sql: journal.sql });
+    await bus.start();
     stops.push(() => bus.close());
     const app = await NestFactory.create(
       HeraldEmbeddedModule.register({

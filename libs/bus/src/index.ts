@@ -4,3 +4,4 @@ export * from './in-process-event-bus';
 export * from './kafka-event-bus';
 export * from './create-event-bus';
 export * from './contract-records';
+export * from './journaled';

@@ -1,5 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
 import { ProcessedCommands1767225600000 } from './migrations/1767225600000-processed-commands';
+import { BusJournal1795500000000 } from './migrations/1795500000000-bus-journal';
 import { ImDeliveryEntity, ImMessageEntity } from './im/message.entity';
 import { ImPlainDeviceQueueEntity } from './im/plain-device-queue.entity';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
@@ -39,4 +40,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   ImPlainDeviceQueue1795493900375,
   PresenceRostersAndStatus1795493295151,
   AuthAccountsRegistrationsSessions1795493286458,
+  BusJournal1795500000000,
 ];

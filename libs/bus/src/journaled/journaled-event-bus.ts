@@ -1,0 +1,278 @@
+import {
+  BusUnavailableError,
+  type BusRecord,
+  type ConsumedRecord,
+  type EventBus,
+  type PublishOptions,
+  type Subscription,
+  type SubscriptionHandle,
+} from '../event-bus';
+import { publishTraced } from '../bus-tracing';
+import type { HandlerRetryOptions } from '../handler-retry';
+import { IN_PROCESS_PARTITIONS, InProcessEventBus, partitionForKey } from '../in-process-event-bus';
+import { type GroupOffset, JournalStore } from './journal-store';
+import { SerialBatcher } from './serial-batcher';
+import type { SqlClient } from './sql-client';
+
+/** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
+export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
+/** Records every consuming group handled are kept this long (then deleted by the sweep). */
+export const JOURNAL_RETENTION_AGE_MS = 60 * 60 * 1_000;
+/** How often the retention sweep runs. */
+export const JOURNAL_RETENTION_SWEEP_INTERVAL_MS = 60 * 1_000;
+
+export interface JournaledEventBusOptions {
+  sql: SqlClient;
+  partitions?: number;
+  handlerRetry?: HandlerRetryOptions;
+  publishTimeoutMs?: number;
+  retentionAgeMs?: number;
+  retentionSweepIntervalMs?: number;
+  /** Told when a retention sweep fails (it runs again at the next interval). Default: stderr. */
+  onSweepError?: (error: unknown) => void;
+}
+
+/** The journal holds a record on another partition than its key maps to now. */
+export class JournalPartitionsChangedError extends Error {
+  readonly code = 'BUS_JOURNAL_PARTITIONS_CHANGED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalPartitionsChangedError';
+  }
+}
+
+type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+
+/**
+ * The in-process bus made durable for the embedded default: every publish is one INSERT into the
+ * PostgreSQL journal before it resolves, then goes to an InProcessEventBus that dispatches it
+ * (same semantics: partitions by key, groups, retries). A group's handled position is committed
+ * to `bus_group_offsets` after its handler resolved, so a restarted process replays, per group,
+ * exactly the records after that position, before any new record. Only one process may run a
+ * journaled bus on a database (the embedded default is one process).
+ *
+ * Consumed records carry the in-process offset (from 0 per topic-partition in this process); the
+ * journal id stays internal.
+ */
+export class JournaledEventBus implements EventBus {
+  private readonly store: JournalStore;
+  private readonly inner: InProcessEventBus;
+  private readonly partitionCount: number;
+  private readonly publishTimeoutMs: number;
+  private readonly retentionAgeMs: number;
+  private readonly retentionSweepIntervalMs: number;
+  private readonly onSweepError: (error: unknown) => void;
+  private readonly writer: SerialBatcher<ReadonlyArray<BusRecord>>;
+  private readonly committer: SerialBatcher<GroupOffset>;
+  /** Journal id of each record the inner bus holds, per topic-partition, by in-process offset. */
+  private readonly journalIds = new Map<string, bigint[]>();
+  /** The durable offsets of the groups subscribed here, by `group/topic/partition`. */
+  private readonly committed = new Map<string, bigint>();
+  private lastJournalId = 0n;
+  private started: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: JournaledEventBusOptions) {
+    this.store = new JournalStore(options.sql);
+    this.partitionCount = options.partitions ?? IN_PROCESS_PARTITIONS;
+    this.inner = new InProcessEventBus({
+      partitions: this.partitionCount,
+      handlerRetry: options.handlerRetry,
+    });
+    this.publishTimeoutMs = options.publishTimeoutMs ?? JOURNAL_PUBLISH_TIMEOUT_MS;
+    this.retentionAgeMs = options.retentionAgeMs ?? JOURNAL_RETENTION_AGE_MS;
+    this.retentionSweepIntervalMs = options.retentionSweepIntervalMs ?? JOURNAL_RETENTION_SWEEP_INTERVAL_MS;
+    this.onSweepError =
+      options.onSweepError ?? ((error) => console.error('herald bus: journal retention sweep failed', error));
+    this.writer = new SerialBatcher((batches) => this.write(batches.flat()));
+    this.committer = new SerialBatcher((offsets) => this.commitOffsets(offsets));
+  }
+
+  /**
+   * Loads the retained journal into the in-process bus (so every group's unhandled records come
+   * before new ones) and starts the retention sweep. Publish and subscribe call it; it retries on
+   * the next call when the database did not answer.
+   */
+  start(): Promise<void> {
+    this.started ??= this.load().catch((error: unknown) => {
+      this.started = undefined;
+      throw error;
+    });
+    return this.started;
+  }
+
+  async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
+    if (this.closed) {
+      throw new BusUnavailableError('the journaled bus is closed');
+    }
+    await publishTraced('in-process', records, (traced) =>
+      withTimeout(
+        this.start().then(() => this.writer.submit(traced)),
+        this.publishTimeoutMs,
+        'the bus journal',
+      ),
+    );
+  }
+
+  async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
+    if (this.closed) {
+      throw new BusUnavailableError('the journaled bus is closed');
+    }
+    await this.start();
+    const { groupId } = subscription;
+    const startAfterId = subscription.fromBeginning === false ? this.lastJournalId : 0n;
+    const offsets = await unavailableOnError(
+      this.store.joinGroup(groupId, subscription.topics, this.partitionCount, startAfterId),
+    );
+    for (const offset of offsets) {
+      this.committed.set(offsetKey(groupId, offset.topic, offset.partition), offset.lastId);
+    }
+    // The inner group walks its log from the start; what this group committed is skipped here.
+    return this.inner.subscribe({
+      ...subscription,
+      fromBeginning: true,
+      handler: (record) => this.handleOnce(groupId, record, subscription.handler),
+    });
+  }
+
+  ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
+    return this.inner.ensureTopics(topics);
+  }
+
+  /** Stops consumers after their handler (and its offset commit), then waits for pending writes. */
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.inner.close();
+    this.closed = true;
+    await Promise.all([this.writer.idle(), this.committer.idle()]);
+  }
+
+  /** Deletes the records every consuming group handled that are older than the retention age. */
+  deleteConsumedRecords(): Promise<number> {
+    return this.store.deleteConsumed(this.retentionAgeMs);
+  }
+
+  private async load(): Promise<void> {
+    const retained = await unavailableOnError(this.store.retained());
+    for (const entry of retained) {
+      const partition = partitionForKey(entry.key, this.partitionCount);
+      if (partition !== entry.partition) {
+        throw new JournalPartitionsChangedError(
+          `journal record ${entry.id} of ${entry.topic} is on partition ${entry.partition}, its key now maps ` +
+            `to ${partition}: the partition count changed while the journal held records`,
+        );
+      }
+    }
+    await this.dispatch(retained);
+    this.sweepTimer = setInterval(() => {
+      this.deleteConsumedRecords().catch(this.onSweepError);
+    }, this.retentionSweepIntervalMs);
+    // The sweep never keeps the process alive on its own.
+    this.sweepTimer.unref();
+  }
+
+  /** One INSERT for the records of every publish call waiting, then in-process dispatch in id order. */
+  private async write(records: ReadonlyArray<BusRecord>): Promise<void> {
+    const withPartitions = records.map((record) => ({
+      ...record,
+      partition: partitionForKey(record.key, this.partitionCount),
+    }));
+    const ids = await unavailableOnError(this.store.append(withPartitions));
+    await this.dispatch(withPartitions.map((record, index) => ({ ...record, id: ids[index]! })));
+  }
+
+  /**
+   * Hands journal records to the inner bus. Callers are serialized (load, then the writer one batch
+   * at a time), so each topic-partition's in-process offsets follow journal id order.
+   */
+  private async dispatch(
+    entries: ReadonlyArray<BusRecord & { partition: number; id: bigint }>,
+  ): Promise<void> {
+    for (const entry of entries) {
+      const key = partitionKey(entry.topic, entry.partition);
+      let ids = this.journalIds.get(key);
+      if (ids === undefined) {
+        ids = [];
+        this.journalIds.set(key, ids);
+      }
+      ids.push(entry.id);
+      this.lastJournalId = entry.id;
+    }
+    await this.inner.publish(
+      entries.map((entry) => ({
+        topic: entry.topic,
+        key: entry.key,
+        value: entry.value,
+        headers: entry.headers,
+      })),
+    );
+  }
+
+  /** Skips what the group already committed; commits what it handled before the next record. */
+  private async handleOnce(
+    groupId: string,
+    record: ConsumedRecord,
+    handler: (record: ConsumedRecord) => Promise<void>,
+  ): Promise<void> {
+    const id = this.journalIds.get(partitionKey(record.topic, record.partition))?.[Number(record.offset)];
+    if (id === undefined) {
+      throw new Error(`no journal id for ${record.topic}[${record.partition}]@${record.offset}`);
+    }
+    const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
+    if (id <= committed) {
+      return;
+    }
+    await handler(record);
+    await this.committer.submit({ groupId, topic: record.topic, partition: record.partition, lastId: id });
+  }
+
+  private async commitOffsets(offsets: ReadonlyArray<GroupOffset>): Promise<void> {
+    const highest = new Map<string, GroupOffset>();
+    for (const offset of offsets) {
+      const key = offsetKey(offset.groupId, offset.topic, offset.partition);
+      const known = highest.get(key);
+      if (known === undefined || known.lastId < offset.lastId) highest.set(key, offset);
+    }
+    await this.store.commit([...highest.values()]);
+    for (const [key, offset] of highest) {
+      this.committed.set(key, offset.lastId);
+    }
+  }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+function offsetKey(groupId: string, topic: string, partition: number): string {
+  return `${groupId}/${topic}/${partition}`;
+}
+
+async function unavailableOnError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof BusUnavailableError || error instanceof JournalPartitionsChangedError) throw error;
+    throw new BusUnavailableError(`the bus journal failed: ${String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Rejects with BusUnavailableError after `timeoutMs`. The work goes on: a journal INSERT that
+ * commits late is still dispatched, so memory never lags the journal.
+ */
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BusUnavailableError(`${what} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,46 @@
+interface Waiting<T> {
+  item: T;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Runs `flush` one batch at a time, each batch holding every item submitted while the previous
+ * batch was running (group commit): one statement per batch instead of one per item, and batches
+ * finish in submission order. `submit` resolves when the batch holding its item was flushed and
+ * rejects with that batch's error.
+ */
+export class SerialBatcher<T> {
+  private waiting: Waiting<T>[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly flush: (items: ReadonlyArray<T>) => Promise<void>) {}
+
+  submit(item: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.running ??= this.run();
+    });
+  }
+
+  /** Resolves when every item submitted so far is flushed (or failed). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) {
+      await this.running;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting;
+      this.waiting = [];
+      try {
+        await this.flush(batch.map((waiting) => waiting.item));
+        for (const waiting of batch) waiting.resolve();
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+    }
+    this.running = undefined;
+  }
+}

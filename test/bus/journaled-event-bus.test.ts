@@ -1,0 +1,270 @@
+import {
+  BusUnavailableError,
+  type ConsumedRecord,
+  JournaledEventBus,
+  type HandlerRetryOptions,
+} from '#herald/bus';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Pool } from 'pg';
+import { createBusJournalPool } from '../../apps/herald/src/bus-journal-pool';
+import { createTestDatabase } from '../support/database';
+import { describeEventBusContract } from '../support/event-bus-contract';
+import { uniqueGroupId, uniqueTopic } from '../support/topics';
+import { waitFor } from '../support/wait-for';
+
+const PUBLISH_TIMEOUT_MS = 1_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
+/** Long enough for a wrong (duplicate) delivery after restart to show up. */
+const DUPLICATE_SETTLE_MS = 1_000;
+/** Keeps the sweep timer out of the tests that do not test retention. */
+const NO_SWEEP_MS = 3_600_000;
+/** Nothing listens on port 1 of loopback: the connection is refused at once (a stopped PostgreSQL). */
+const STOPPED_DATABASE_URL = 'postgres://postgres@127.0.0.1:1/herald';
+
+let databaseUrl = '';
+const pools: Pool[] = [];
+const idleErrors: Error[] = [];
+
+function openBus(
+  options: { url?: string; handlerRetry?: HandlerRetryOptions; retentionAgeMs?: number } = {},
+) {
+  const journal = createBusJournalPool(options.url ?? databaseUrl, (error) => idleErrors.push(error));
+  pools.push(journal.pool);
+  return new JournaledEventBus({
+    sql: journal.sql,
+    handlerRetry: options.handlerRetry,
+    publishTimeoutMs: PUBLISH_TIMEOUT_MS,
+    retentionAgeMs: options.retentionAgeMs,
+    retentionSweepIntervalMs: NO_SWEEP_MS,
+  });
+}
+
+async function journalQuery(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const journal = createBusJournalPool(databaseUrl, (error) => idleErrors.push(error));
+  pools.push(journal.pool);
+  return [...(await journal.sql.query(sql, params)).rows];
+}
+
+const text = (record: ConsumedRecord): string => record.value.toString('utf8');
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase();
+  const dataSource = createDataSource({ url: databaseUrl });
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.end()));
+});
+
+describeEventBusContract('JournaledEventBus', {
+  createBus: ({ handlerRetry }) => openBus({ handlerRetry }),
+  createUnavailableBus: async () => openBus({ url: STOPPED_DATABASE_URL }),
+  publishTimeoutMs: PUBLISH_TIMEOUT_MS,
+  deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+});
+
+describe('JournaledEventBus durability (real PostgreSQL)', () => {
+  it('writes every record of a publish to the journal before the publish resolves', async () => {
+    const bus = openBus();
+    const topic = uniqueTopic('journal-rows');
+
+    await bus.publish([
+      { topic, key: 'sip:alice@herald.local', value: Buffer.from('one'), headers: { h: 'v' } },
+      { topic, key: 'sip:bob@herald.local', value: Buffer.from('two') },
+    ]);
+
+    const rows = await journalQuery(
+      'SELECT key, value, headers FROM bus_journal WHERE topic = $1 ORDER BY id',
+      [topic],
+    );
+    expect(rows.map((row) => [row['key'], (row['value'] as Buffer).toString('utf8')])).toEqual([
+      ['sip:alice@herald.local', 'one'],
+      ['sip:bob@herald.local', 'two'],
+    ]);
+    expect(rows[0]!['headers']).toMatchObject({ h: 'v' });
+    await bus.close();
+  });
+
+  it('after a crash, handles exactly the records a group had not handled, in order, before new ones', async () => {
+    const topic = uniqueTopic('crash');
+    const holdingGroup = uniqueGroupId('crash-holding');
+    const doneGroup = uniqueGroupId('crash-done');
+    const crashed = openBus();
+    const handledBeforeCrash: string[] = [];
+    const doneBeforeCrash: string[] = [];
+    await crashed.subscribe({
+      groupId: holdingGroup,
+      topics: [topic],
+      handler: async (record) => {
+        if (text(record) === 'held') {
+          // The process dies while this handler runs: it never finishes.
+          await new Promise<never>(() => undefined);
+        }
+        handledBeforeCrash.push(text(record));
+      },
+    });
+    await crashed.subscribe({
+      groupId: doneGroup,
+      topics: [topic],
+      handler: async (record) => {
+        doneBeforeCrash.push(text(record));
+      },
+    });
+    const key = 'sip:alice@herald.local';
+    await crashed.publish(
+      ['first', 'held', 'after'].map((value) => ({ topic, key, value: Buffer.from(value) })),
+    );
+    await waitFor(
+      () => handledBeforeCrash.length === 1 && doneBeforeCrash.length === 3,
+      DELIVERY_TIMEOUT_MS,
+      'first handled by one group, all three by the other',
+    );
+
+    // "Crash": the instance is dropped without close; a new one starts on the same database.
+    const restarted = openBus();
+    const handledAfterRestart: string[] = [];
+    const doneAfterRestart: string[] = [];
+    await restarted.subscribe({
+      groupId: holdingGroup,
+      topics: [topic],
+      handler: async (record) => {
+        handledAfterRestart.push(text(record));
+      },
+    });
+    await restarted.subscribe({
+      groupId: doneGroup,
+      topics: [topic],
+      handler: async (record) => {
+        doneAfterRestart.push(text(record));
+      },
+    });
+    await restarted.publish([{ topic, key, value: Buffer.from('new') }]);
+
+    await waitFor(
+      () => handledAfterRestart.length >= 3,
+      DELIVERY_TIMEOUT_MS,
+      'the unhandled records and the new one',
+    );
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    expect(handledBeforeCrash).toEqual(['first']);
+    expect(handledAfterRestart).toEqual(['held', 'after', 'new']);
+    expect(doneBeforeCrash).toEqual(['first', 'held', 'after']);
+    expect(doneAfterRestart).toEqual(['new']);
+    await restarted.close();
+  });
+
+  it('starts a new group subscribing from the end after a restart where it subscribed, not before', async () => {
+    const topic = uniqueTopic('from-end');
+    const groupId = uniqueGroupId('from-end');
+    const key = 'sip:bob@herald.local';
+    const first = openBus();
+    await first.publish([{ topic, key, value: Buffer.from('before-subscribe') }]);
+    await first.subscribe({
+      groupId,
+      topics: [topic],
+      fromBeginning: false,
+      handler: () => new Promise(() => undefined),
+    });
+    await first.publish([{ topic, key, value: Buffer.from('after-subscribe') }]);
+
+    const restarted = openBus();
+    const handled: string[] = [];
+    await restarted.subscribe({
+      groupId,
+      topics: [topic],
+      fromBeginning: false,
+      handler: async (record) => {
+        handled.push(text(record));
+      },
+    });
+
+    await waitFor(
+      () => handled.length >= 1,
+      DELIVERY_TIMEOUT_MS,
+      'the record published after the subscription',
+    );
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    expect(handled).toEqual(['after-subscribe']);
+    await restarted.close();
+  });
+
+  it('deletes old records every consuming group handled, and keeps the ones a group has not', async () => {
+    const topic = uniqueTopic('retention');
+    const handledGroup = uniqueGroupId('retention-handled');
+    const stuckGroup = uniqueGroupId('retention-stuck');
+    const bus = openBus({ retentionAgeMs: 0 });
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: handledGroup,
+      topics: [topic],
+      handler: async (record) => {
+        handled.push(text(record));
+      },
+    });
+    await bus.subscribe({
+      groupId: stuckGroup,
+      topics: [topic],
+      handler: async (record) => {
+        if (record.key === 'sip:stuck@herald.local') await new Promise<never>(() => undefined);
+      },
+    });
+    await bus.publish([
+      { topic, key: 'sip:free@herald.local', value: Buffer.from('free') },
+      { topic, key: 'sip:stuck@herald.local', value: Buffer.from('stuck') },
+    ]);
+    await waitFor(() => handled.length === 2, DELIVERY_TIMEOUT_MS, 'both records handled by one group');
+    const committedByBoth = async (): Promise<boolean> => {
+      const rows = await journalQuery(
+        `SELECT count(*)::int AS n FROM bus_group_offsets o JOIN bus_journal j
+           ON j.topic = o.topic AND j.partition = o.partition AND o.last_id >= j.id
+         WHERE j.topic = $1 AND j.key = 'sip:free@herald.local'`,
+        [topic],
+      );
+      return rows[0]!['n'] === 2;
+    };
+    expect(await committedByBoth()).toBe(true);
+
+    await bus.deleteConsumedRecords();
+
+    const left = await journalQuery('SELECT value FROM bus_journal WHERE topic = $1', [topic]);
+    expect(left.map((row) => (row['value'] as Buffer).toString('utf8'))).toEqual(['stuck']);
+  });
+});
+
+describe('JournaledEventBus with PostgreSQL not answering', () => {
+  let blackHole: Server;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // Accepts connections and never answers: what a paused (SIGSTOP) PostgreSQL looks like.
+    blackHole = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve, reject) =>
+      blackHole.close((error) => (error ? reject(error) : resolve())),
+    );
+  });
+
+  it('rejects a publish with BusUnavailableError within the publish timeout', async () => {
+    const address = blackHole.address();
+    if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+    const bus = openBus({ url: `postgres://postgres@127.0.0.1:${address.port}/herald` });
+    const started = Date.now();
+
+    const publishing = bus.publish([{ topic: uniqueTopic('paused'), key: 'k', value: Buffer.from('x') }]);
+
+    await expect(publishing).rejects.toBeInstanceOf(BusUnavailableError);
+    await expect(publishing).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThanOrEqual(PUBLISH_TIMEOUT_MS + 500);
+  });
+});
