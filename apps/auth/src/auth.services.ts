@@ -17,6 +17,7 @@ import {
 import { ha1, verifyDigestResponse } from '#herald/sip';
 import type { DataSource } from 'typeorm';
 import type { AuthConfig } from './auth.config';
+import { ReportedLateRegisters } from './late-registers';
 
 /** libs/sip's digest functions, as the domain's port. */
 export const SIP_DIGEST: DigestFunctions = { ha1, verifyResponse: verifyDigestResponse };
@@ -60,6 +61,7 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
       registrations,
       digest: SIP_DIGEST,
       maxExpiresSeconds: config.maxExpiresSeconds,
+      lateRegisters: new ReportedLateRegisters(),
     }),
     commands: new AuthCommandService({
       unitOfWork,

@@ -220,6 +220,8 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
         contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 600 }],
         star: false,
         digest: { username: 'alice', nonce, nc: '00000001', algorithm: 'SHA-256', qop: 'auth' },
+        // auth applies nothing after the edge stopped waiting (and answered 503).
+        deadline: new Date(clock.now() + config.registerDecisionTimeoutMs).toISOString(),
       });
       expect(
         core.pending.resolve({

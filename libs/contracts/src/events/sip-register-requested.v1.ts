@@ -7,6 +7,7 @@ import {
   TransportSchema,
   defineTopicContract,
 } from './common';
+import { TimestampSchema } from '../client/fields';
 import { eventBase } from './event-contract';
 
 export const SIP_REGISTER_REQUESTED_V1 = 'sip.register-requested.v1';
@@ -51,6 +52,11 @@ export const RegisterRequestedV1Schema = eventBase('sip.register-requested', 1).
   /** The Expires header value, or the configured default when absent. */
   expires: z.number().int().min(0),
   digest: DigestCredentialsSchema,
+  /**
+   * When the edge stops waiting for register.decided (it answered 503 by then): auth applies no
+   * REGISTER after it. Optional: events from edges that predate it carry none.
+   */
+  deadline: TimestampSchema.optional(),
 });
 export type RegisterRequestedV1 = z.infer<typeof RegisterRequestedV1Schema>;
 

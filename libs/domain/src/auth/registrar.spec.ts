@@ -30,6 +30,7 @@ async function setUp() {
     now: clock,
   });
   await provisioning.create({ username: 'alice', password: 'wonderland' });
+  const skipped: Array<{ txKey: string; lateByMs: number }> = [];
   const registrar = new Registrar({
     unitOfWork,
     idempotency: new InMemoryIdempotencyStore(),
@@ -38,10 +39,12 @@ async function setUp() {
     registrations: bindings,
     digest: DIGEST,
     maxExpiresSeconds: MAX_EXPIRES,
+    lateRegisters: { skipped: (request, lateByMs) => skipped.push({ txKey: request.txKey, lateByMs }) },
     now: clock,
   });
   return {
     registrar,
+    skipped,
     bus,
     bindings,
     provisioning,
@@ -221,5 +224,32 @@ describe('Registrar', () => {
     await registrar.register(request);
     expect(decisions(bus)).toEqual([expect.objectContaining({ status: 200 })]);
     expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
+  });
+
+  it('applies a REGISTER before its deadline', async () => {
+    const { registrar, bus, skipped } = await setUp();
+    await registrar.register(register({ deadline: '2026-01-02T03:00:00.001Z' }));
+    expect(decisions(bus)).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(skipped).toEqual([]);
+  });
+
+  it('skips a REGISTER past its deadline: no binding, no reply, no event, reported', async () => {
+    const { registrar, bus, bindings, skipped } = await setUp();
+    const late = register({ deadline: '2026-01-02T02:59:58.500Z' });
+    await registrar.register(late);
+    expect(bindings.registrations.size).toBe(0);
+    expect(bus.records).toEqual([]);
+    expect(skipped).toEqual([{ txKey: late.txKey, lateByMs: 1_500 }]);
+  });
+
+  it('still re-sends the outputs of a REGISTER decided in time when it is redelivered past its deadline', async () => {
+    const { registrar, bus, skipped, advance } = await setUp();
+    const request = register({ deadline: '2026-01-02T03:00:05.000Z' });
+    bus.failNext = new Error('broker down');
+    await expect(registrar.register(request)).rejects.toThrow('broker down');
+    advance(10);
+    await registrar.register(request);
+    expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
+    expect(skipped).toEqual([]);
   });
 });

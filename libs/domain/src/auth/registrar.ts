@@ -30,7 +30,25 @@ export interface RegistrarDependencies {
   digest: DigestFunctions;
   /** Longest binding granted, in seconds; longer requests are clamped (RFC 3261 §10.3 step 7). */
   maxExpiresSeconds: number;
+  /** Told of each REGISTER skipped because its edge had stopped waiting (log and count it). */
+  lateRegisters: LateRegisterObserver;
   now?: () => Date;
+}
+
+export interface LateRegisterObserver {
+  /** `request` was neither applied nor answered: its `deadline` passed `lateByMs` before auth got to it. */
+  skipped(request: RegisterRequestedV1, lateByMs: number): void;
+}
+
+/**
+ * Thrown inside the REGISTER's transaction so the claim rolls back with it: the request is
+ * skipped, not recorded as decided.
+ */
+class RegisterPastDeadline extends Error {
+  constructor(readonly lateByMs: number) {
+    super(`REGISTER past its deadline by ${lateByMs} ms`);
+    this.name = 'RegisterPastDeadline';
+  }
 }
 
 type Decision = Omit<RegisterDecidedV1, 'v' | 'type' | 'at' | 'txKey' | 'aor'>;
@@ -48,20 +66,32 @@ export class Registrar {
     this.now = dependencies.now ?? (() => new Date());
   }
 
-  /** Decides one REGISTER: replies `register.decided` to its edge, publishes the binding events. */
+  /**
+   * Decides one REGISTER: replies `register.decided` to its edge, publishes the binding events.
+   * One not decided before its `deadline` is skipped: the edge has answered 503 and the client
+   * retries, so applying it would change bindings behind a failure. A redelivery of one already
+   * decided still re-sends its outputs (they may not have been published).
+   */
   async register(request: RegisterRequestedV1): Promise<void> {
     const aor = canonicalAor(request.aor);
-    await runOnceThenPublish(this.deps, {
-      key: { service: REGISTER_IDEMPOTENCY_SERVICE, aor, commandId: `${request.edgeId} ${request.txKey}` },
-      effect: async (tx) => {
-        const at = this.now();
-        const { reply: decision, events } = await this.decide(tx, request, aor, at);
-        const reply = registerDecidedV1.build({ ...decision, txKey: request.txKey, aor: request.aor }, at);
-        return { reply, events };
-      },
-      parseReply: parseDecision,
-      deliver: (reply) => this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply)]),
-    });
+    try {
+      await runOnceThenPublish(this.deps, {
+        key: { service: REGISTER_IDEMPOTENCY_SERVICE, aor, commandId: `${request.edgeId} ${request.txKey}` },
+        effect: async (tx) => {
+          const at = this.now();
+          const lateByMs = request.deadline === undefined ? -1 : at.getTime() - Date.parse(request.deadline);
+          if (lateByMs >= 0) throw new RegisterPastDeadline(lateByMs);
+          const { reply: decision, events } = await this.decide(tx, request, aor, at);
+          const reply = registerDecidedV1.build({ ...decision, txKey: request.txKey, aor: request.aor }, at);
+          return { reply, events };
+        },
+        parseReply: parseDecision,
+        deliver: (reply) => this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply)]),
+      });
+    } catch (error) {
+      if (!(error instanceof RegisterPastDeadline)) throw error;
+      this.deps.lateRegisters.skipped(request, error.lateByMs);
+    }
   }
 
   private async decide(

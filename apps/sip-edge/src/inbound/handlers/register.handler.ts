@@ -143,6 +143,7 @@ export class RegisterHandler implements MethodHandler {
         cnonce: digest.cnonce,
         ...(digest.opaque === undefined ? {} : { opaque: digest.opaque }),
       },
+      deadline: new Date(this.now() + this.config.registerDecisionTimeoutMs).toISOString(),
     });
     const waiting = this.pending.wait(txKey, this.config.registerDecisionTimeoutMs);
     if (!(await this.publisher.publish(registerRequestedV1.record(event)))) {
