@@ -1,5 +1,6 @@
 import { processOnce, Transaction } from '#herald/domain';
 import {
+  ALL_MIGRATIONS,
   createDataSource,
   entityManagerOf,
   runMigrations,
@@ -63,7 +64,12 @@ describe('persistence base (real PostgreSQL)', () => {
     await replica.initialize();
     try {
       const [fromThis, fromReplica] = await Promise.all([runMigrations(dataSource), runMigrations(replica)]);
-      expect([...fromThis, ...fromReplica]).toEqual(['ProcessedCommands1767225600000']);
+      // Each registered migration exactly once, in the order of the timestamp in its name.
+      expect([...fromThis, ...fromReplica]).toEqual(
+        ALL_MIGRATIONS.map((migration) => migration.name).sort(
+          (a, b) => Number(/\d+$/.exec(a)?.[0]) - Number(/\d+$/.exec(b)?.[0]),
+        ),
+      );
       expect(await runMigrations(dataSource)).toEqual([]);
     } finally {
       await replica.destroy();
