@@ -194,6 +194,20 @@ export class PresenceHarness {
     return this.pushes.filter((p) => p.deviceId === deviceId).map((p) => p.body);
   }
 
+  /** Waits until presence stored `mode` for a device: the effect of an event that pushes nothing. */
+  async waitForDeviceMode(aor: string, deviceId: string, mode: 'plain' | 'session' | 'ended'): Promise<void> {
+    const deadline = Date.now() + REACTION_TIMEOUT_MS;
+    for (;;) {
+      const rows: Array<{ mode: string }> = await this.dataSource.query(
+        `SELECT mode FROM presence_devices WHERE aor = $1 AND device_id = $2`,
+        [aor, deviceId],
+      );
+      if (rows[0]?.mode === mode) return;
+      if (Date.now() > deadline) throw new Error(`${deviceId} not ${mode} within ${REACTION_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
   async waitFor<T>(probe: () => T | undefined): Promise<T> {
     const deadline = Date.now() + REACTION_TIMEOUT_MS;
     for (;;) {

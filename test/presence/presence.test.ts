@@ -172,6 +172,8 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     await h.publishDeviceRegistered(pete, 'pete-softphone');
     await seen('online');
     await h.publishSessionEnded(pete, 'pete-desk');
+    // The two events travel on different topics, consumed concurrently: keep them in this order.
+    await h.waitForDeviceMode(pete, 'pete-desk', 'ended');
     await h.publishDeviceUnregistered(pete, 'pete-softphone');
     await seen('offline');
     await h.waitFor(() => h.statusChanges.find((e) => e.aor === pete && e.status === 'offline'));
