@@ -1,0 +1,33 @@
+import { SerialBatcher } from './serial-batcher';
+
+describe('SerialBatcher', () => {
+  it('flushes the items submitted while a batch runs together, in submission order, one batch at a time', async () => {
+    const batches: number[][] = [];
+    let releaseFirst: () => void = () => undefined;
+    const batcher = new SerialBatcher<number>(async (items) => {
+      batches.push([...items]);
+      if (batches.length === 1) await new Promise<void>((resolve) => (releaseFirst = resolve));
+    });
+
+    const first = batcher.submit(1);
+    const waiting = [batcher.submit(2), batcher.submit(3)];
+    releaseFirst();
+    await Promise.all([first, ...waiting]);
+
+    expect(batches).toEqual([[1], [2, 3]]);
+  });
+
+  it("rejects every item of a failed batch with that batch's error, and flushes the next batch", async () => {
+    const failure = new Error('statement failed');
+    let calls = 0;
+    const batcher = new SerialBatcher<string>(async () => {
+      calls += 1;
+      if (calls === 1) throw failure;
+    });
+
+    await expect(batcher.submit('a')).rejects.toBe(failure);
+    await expect(batcher.submit('b')).resolves.toBeUndefined();
+    await batcher.idle();
+    expect(calls).toBe(2);
+  });
+});
