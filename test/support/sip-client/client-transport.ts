@@ -28,6 +28,8 @@ export interface ClientFlow extends Flow {
 }
 
 type InboundHandler = (inbound: ClientInbound) => void;
+/** The connection of a stream flow is gone (reset by a killed edge, closed by either side). */
+type FlowLostHandler = (reason: TransportError) => void;
 
 const LOOPBACK = '127.0.0.1';
 
@@ -176,6 +178,7 @@ async function openStream(
   protocol: 'tcp' | 'tls',
   remote: TransportAddress,
   onInbound: InboundHandler,
+  onLost: FlowLostHandler,
 ): Promise<ClientFlow> {
   const socket: TcpSocket = await new Promise((resolve, reject) => {
     // The embedded default's certificate is self-signed for loopback; the tests do not check it.
@@ -193,6 +196,17 @@ async function openStream(
     onInvalidMessage: (invalid) => onInbound({ invalid }),
   });
   socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  // Without an 'error' listener a reset (ECONNRESET from a killed edge) is an uncaught exception.
+  socket.on('error', (cause) =>
+    onLost(
+      new TransportError('socket-error', `${protocol} connection to Herald failed: ${cause.message}`, {
+        cause,
+      }),
+    ),
+  );
+  socket.on('close', () =>
+    onLost(new TransportError('flow-closed', `${protocol} connection to Herald closed`)),
+  );
   return new StreamClientFlow(protocol, socket, remote);
 }
 
@@ -206,18 +220,19 @@ async function openWs(remote: TransportAddress, onInbound: InboundHandler): Prom
   return new WsClientFlow(socket, nextWsClientNumber++, remote);
 }
 
-/** Opens a flow to Herald's listener for `protocol` at `remote`. */
+/** Opens a flow to Herald's listener for `protocol` at `remote`; `onLost` hears when a TCP/TLS connection ends. */
 export function openClientFlow(
   protocol: ClientProtocol,
   remote: TransportAddress,
   onInbound: InboundHandler,
+  onLost: FlowLostHandler,
 ): Promise<ClientFlow> {
   switch (protocol) {
     case 'udp':
       return openUdp(remote, onInbound);
     case 'tcp':
     case 'tls':
-      return openStream(protocol, remote, onInbound);
+      return openStream(protocol, remote, onInbound, onLost);
     case 'ws':
       return openWs(remote, onInbound);
   }

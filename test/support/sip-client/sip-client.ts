@@ -17,6 +17,7 @@ import {
   type SipResponse,
   SystemClock,
   type TransportAddress,
+  TransportError,
   viaTransportToken,
 } from '#herald/sip';
 import { type ClientFlow, type ClientInbound, type ClientProtocol, openClientFlow } from './client-transport';
@@ -110,6 +111,10 @@ export class SipClient {
   private waiters: (() => void)[] = [];
   private flow!: ClientFlow;
   private readonly timers;
+  /** Why the flow is gone (edge reset or closed it, or close()); set once, then requests fail fast. */
+  private lostWith: TransportError | undefined;
+  /** Rejects of the requests still waiting for their transaction's outcome. */
+  private readonly pendingRequests = new Set<(error: SipClientError) => void>();
 
   private constructor(readonly options: SipClientOptions) {
     this.aor = `sip:${options.user}@${options.domain}`;
@@ -118,10 +123,18 @@ export class SipClient {
 
   static async open(options: SipClientOptions): Promise<SipClient> {
     const client = new SipClient(options);
-    client.flow = await openClientFlow(options.protocol, options.server, (inbound) =>
-      client.receive(inbound),
+    client.flow = await openClientFlow(
+      options.protocol,
+      options.server,
+      (inbound) => client.receive(inbound),
+      (reason) => client.flowLost(reason),
     );
     return client;
+  }
+
+  /** True once the client's connection is gone: closed here, or reset or closed by Herald. */
+  get closed(): boolean {
+    return this.lostWith !== undefined;
   }
 
   get protocol(): ClientProtocol {
@@ -201,6 +214,9 @@ export class SipClient {
 
   /** Any request from this device to `sip:D` through a libs/sip client transaction. */
   async request(method: string, options: RequestOptions = {}): Promise<SipResponse> {
+    if (this.lostWith !== undefined) {
+      throw new SipClientError('SIP_CLIENT_TRANSPORT', `${method}: ${this.lostWith.message}`);
+    }
     const request = this.buildRequest(method, options);
     const key = requestClientKey(request);
     const transaction = new NonInviteClientTransaction<SipResponse>({
@@ -213,7 +229,13 @@ export class SipClient {
     });
     this.transactions.set(key, transaction);
     transaction.start();
-    const outcome = await transaction.outcome;
+    // A reliable flow that dies sends nothing more, so the transaction alone would wait for Timer F.
+    let failRequest: (error: SipClientError) => void = () => undefined;
+    const flowLost = new Promise<never>((_, reject) => (failRequest = reject));
+    this.pendingRequests.add(failRequest);
+    const outcome = await Promise.race([transaction.outcome, flowLost]).finally(() =>
+      this.pendingRequests.delete(failRequest),
+    );
     if (outcome.kind === 'answered') return outcome.response;
     if (outcome.kind === 'timed-out') {
       throw new SipClientError('SIP_CLIENT_TIMEOUT', `${method}: no final response within Timer F`);
@@ -269,6 +291,18 @@ export class SipClient {
 
   async close(): Promise<void> {
     await this.flow.close();
+    this.flowLost(new TransportError('flow-closed', 'the client closed its flow'));
+  }
+
+  private flowLost(reason: TransportError): void {
+    if (this.lostWith !== undefined) return;
+    this.lostWith = reason;
+    for (const fail of this.pendingRequests) {
+      fail(
+        new SipClientError('SIP_CLIENT_TRANSPORT', `request pending when the flow ended: ${reason.message}`),
+      );
+    }
+    this.pendingRequests.clear();
     for (const wake of this.waiters.splice(0)) wake();
   }
 
