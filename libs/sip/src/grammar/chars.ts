@@ -72,6 +72,10 @@ export function digitsValue(s: string): number {
   return value;
 }
 
+export function isWordChar(c: number): boolean {
+  return c < 128 && WORD[c] === 1;
+}
+
 export function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
 }

@@ -3,6 +3,21 @@ import { headerDisplayName, headerKey } from './header-names';
 /** Returned by SipHeaders.cached when nothing is cached under the key. */
 export const NOT_CACHED: unique symbol = Symbol('not cached');
 
+/**
+ * Slot of each typed-cache key, assigned on first use: the keys are the few typed headers, so a
+ * message's cache is a short array read by index instead of a Map grown and hashed per message.
+ */
+const CACHE_SLOTS = new Map<string, number>();
+
+function cacheSlot(cacheKey: string): number {
+  let slot = CACHE_SLOTS.get(cacheKey);
+  if (slot === undefined) {
+    slot = CACHE_SLOTS.size;
+    CACHE_SLOTS.set(cacheKey, slot);
+  }
+  return slot;
+}
+
 export interface HeaderField {
   /** Name as it will be written (canonical spelling for known headers). */
   readonly name: string;
@@ -19,7 +34,8 @@ export interface HeaderField {
  */
 export class SipHeaders implements Iterable<HeaderField> {
   private fields: HeaderField[] = [];
-  private readonly typedCache = new Map<string, unknown>();
+  /** Typed values by cacheSlot, NOT_CACHED in the slots between (kept packed, without holes). */
+  private typedCache: unknown[] = [];
 
   constructor(fields?: Iterable<readonly [string, string]>) {
     if (fields !== undefined) for (const [name, value] of fields) this.add(name, value);
@@ -52,7 +68,7 @@ export class SipHeaders implements Iterable<HeaderField> {
   add(name: string, value: string): this {
     const key = headerKey(name);
     this.fields.push({ name: headerDisplayName(key, name), key, value });
-    this.typedCache.clear();
+    this.clearCache();
     return this;
   }
 
@@ -60,7 +76,7 @@ export class SipHeaders implements Iterable<HeaderField> {
   prepend(name: string, value: string): this {
     const key = headerKey(name);
     this.fields.unshift({ name: headerDisplayName(key, name), key, value });
-    this.typedCache.clear();
+    this.clearCache();
     return this;
   }
 
@@ -71,14 +87,14 @@ export class SipHeaders implements Iterable<HeaderField> {
     if (at === -1) return this.add(name, value);
     this.fields = this.fields.filter((f, i) => i === at || f.key !== key);
     this.fields[at] = { name: headerDisplayName(key, name), key, value };
-    this.typedCache.clear();
+    this.clearCache();
     return this;
   }
 
   delete(name: string): this {
     const key = headerKey(name);
     this.fields = this.fields.filter((f) => f.key !== key);
-    this.typedCache.clear();
+    this.clearCache();
     return this;
   }
 
@@ -88,14 +104,20 @@ export class SipHeaders implements Iterable<HeaderField> {
 
   /** A typed value cached for the current content, or NOT_CACHED. */
   cached(cacheKey: string): unknown {
-    const value = this.typedCache.get(cacheKey);
-    return value !== undefined || this.typedCache.has(cacheKey) ? value : NOT_CACHED;
+    const slot = cacheSlot(cacheKey);
+    return slot < this.typedCache.length ? this.typedCache[slot] : NOT_CACHED;
   }
 
   /** Remembers a typed value parsed from the current content; dropped on the next change. */
   cache<T>(cacheKey: string, value: T): T {
-    this.typedCache.set(cacheKey, value);
+    const slot = cacheSlot(cacheKey);
+    while (this.typedCache.length < slot) this.typedCache.push(NOT_CACHED);
+    this.typedCache[slot] = value;
     return value;
+  }
+
+  private clearCache(): void {
+    if (this.typedCache.length > 0) this.typedCache = [];
   }
 
   clone(): SipHeaders {

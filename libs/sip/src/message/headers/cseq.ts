@@ -1,4 +1,4 @@
-import { GrammarError, isToken } from '../../grammar';
+import { GrammarError, isToken, isWhitespace, skipWhitespace } from '../../grammar';
 import { MAX_CSEQ, parseBoundedInteger } from './numbers';
 
 /** CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). */
@@ -7,9 +7,19 @@ export interface CSeq {
   readonly method: string;
 }
 
+/** Index of the first SP or HTAB in text, or its length. */
+function whitespaceAt(text: string): number {
+  let i = 0;
+  while (i < text.length && !isWhitespace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The value is trimmed; the number and the method are then checked whole (digits, token). */
 export function parseCSeq(text: string): CSeq {
-  const match = /^(\S+)[ \t]+(\S+)$/.exec(text);
-  if (match === null) throw new GrammarError('expected "<number> <method>"');
-  if (!isToken(match[2])) throw new GrammarError('bad method');
-  return { seq: parseBoundedInteger(match[1], MAX_CSEQ, 'sequence number'), method: match[2] };
+  const numberEnd = whitespaceAt(text);
+  const methodStart = skipWhitespace(text, numberEnd);
+  if (numberEnd === 0 || methodStart >= text.length) throw new GrammarError('expected "<number> <method>"');
+  const method = text.slice(methodStart);
+  if (!isToken(method)) throw new GrammarError('bad method');
+  return { seq: parseBoundedInteger(text.slice(0, numberEnd), MAX_CSEQ, 'sequence number'), method };
 }

@@ -2,7 +2,7 @@ import {
   GrammarError,
   isDigits,
   isToken,
-  isWord,
+  isWordChar,
   Params,
   readParams,
   skipWhitespace,
@@ -88,11 +88,20 @@ export function parseRetryAfter(text: string): RetryAfter {
   return { seconds, params: read.params };
 }
 
-/** Call-ID = word [ "@" word ] (RFC 3261 §25.1). */
+const AT = 0x40;
+
+/** Call-ID = word [ "@" word ] (RFC 3261 §25.1), checked in one scan without slicing the words. */
 export function checkCallId(text: string): string {
-  const at = text.indexOf('@');
-  const ok = at === -1 ? isWord(text) : isWord(text.slice(0, at)) && isWord(text.slice(at + 1));
-  if (!ok) throw new GrammarError('bad Call-ID');
+  let wordStart = 0;
+  let seenAt = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isWordChar(c)) continue;
+    if (c !== AT || seenAt || i === wordStart) throw new GrammarError('bad Call-ID');
+    seenAt = true;
+    wordStart = i + 1;
+  }
+  if (wordStart === text.length) throw new GrammarError('bad Call-ID');
   return text;
 }
 
