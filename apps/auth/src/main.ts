@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     'kafkaBrokers',
     'kafkaClientId',
     ...KAFKA_GROUP_CONFIG_KEYS,
+    'kafkaLogLevel',
     'databaseUrl',
     'databasePoolSize',
     'httpPort',
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     brokers: kafkaBrokers,
     clientId: `${config.kafkaClientId}-auth`,
     ...kafkaGroupTimingOf(config),
+    logLevel: config.kafkaLogLevel,
   });
   const app = await NestFactory.create(
     OperationsModule.around(AuthModule.register({ bus, dataSource, config: authConfig }), [

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     'kafkaBrokers',
     'kafkaClientId',
     ...KAFKA_GROUP_CONFIG_KEYS,
+    'kafkaLogLevel',
     'databaseUrl',
     'databasePoolSize',
     'httpPort',
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     brokers: config.kafkaBrokers,
     clientId: config.kafkaClientId,
     ...kafkaGroupTimingOf(config),
+    logLevel: config.kafkaLogLevel,
     partitionsConsumedConcurrently: IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
   });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.

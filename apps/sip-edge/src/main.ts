@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     'kafkaBrokers',
     'kafkaClientId',
     ...KAFKA_GROUP_CONFIG_KEYS,
+    'kafkaLogLevel',
     'httpPort',
   ]);
   const settings = loadSipEdgeSettings();
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     brokers: shared.kafkaBrokers,
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
     ...kafkaGroupTimingOf(shared),
+    logLevel: shared.kafkaLogLevel,
   });
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(

@@ -1,7 +1,6 @@
 import {
   CompressionTypes,
   Kafka,
-  logLevel as KafkaLogLevel,
   Partitioners,
   type Admin,
   type Consumer,
@@ -10,6 +9,7 @@ import {
   type KafkaMessage,
   type Producer,
 } from 'kafkajs';
+import type { Logger } from 'pino';
 import {
   BusUnavailableError,
   type BusRecord,
@@ -22,6 +22,7 @@ import {
 import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
 import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
+import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 
 /** How long a publish may take before the edge gives up and answers 503. */
 export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
@@ -43,8 +44,6 @@ export const KAFKA_FETCH_MAX_WAIT_MS = 500;
 export const KAFKA_SESSION_TIMEOUT_MS = 10_000;
 export const KAFKA_HEARTBEAT_INTERVAL_MS = 3_000;
 
-export type BusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
-
 export interface KafkaEventBusOptions {
   brokers: ReadonlyArray<string>;
   clientId: string;
@@ -57,16 +56,11 @@ export interface KafkaEventBusOptions {
   /** Consumer heartbeat interval; below sessionTimeoutMs (a third of it or less). */
   heartbeatIntervalMs?: number;
   handlerRetry?: HandlerRetryOptions;
+  /** kafkajs' log level (KAFKA_LOG_LEVEL); default warn. */
   logLevel?: BusLogLevel;
+  /** Where kafkajs' entries go; default a pino logger named kafkajs at logLevel. */
+  logger?: Logger;
 }
-
-const KAFKAJS_LOG_LEVELS: Record<BusLogLevel, KafkaLogLevel> = {
-  nothing: KafkaLogLevel.NOTHING,
-  error: KafkaLogLevel.ERROR,
-  warn: KafkaLogLevel.WARN,
-  info: KafkaLogLevel.INFO,
-  debug: KafkaLogLevel.DEBUG,
-};
 
 interface ActiveConsumer {
   consumer: Consumer;
@@ -102,12 +96,14 @@ export class KafkaEventBus implements EventBus {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? KAFKA_SESSION_TIMEOUT_MS;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS;
     this.handlerRetry = options.handlerRetry ?? {};
+    const logLevel = options.logLevel ?? 'warn';
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
       connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
       requestTimeout: this.publishTimeoutMs,
-      logLevel: KAFKAJS_LOG_LEVELS[options.logLevel ?? 'warn'],
+      logLevel: KAFKAJS_LOG_LEVELS[logLevel],
+      logCreator: kafkaLogCreator(options.logger ?? kafkaLogger(logLevel)),
     });
     this.producer = this.kafka.producer({
       idempotent: true,

@@ -113,6 +113,12 @@ describe('loadConfig', () => {
     ).toEqual({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500 });
   });
 
+  it('reads KAFKA_LOG_LEVEL, warn by default, kafkajs level names only', () => {
+    expect(loadConfig(['kafkaLogLevel'], {}).kafkaLogLevel).toBe('warn');
+    expect(loadConfig(['kafkaLogLevel'], { KAFKA_LOG_LEVEL: 'debug' }).kafkaLogLevel).toBe('debug');
+    expect(() => loadConfig(['kafkaLogLevel'], { KAFKA_LOG_LEVEL: 'trace' })).toThrow(/KAFKA_LOG_LEVEL/);
+  });
+
   it('rejects a Kafka heartbeat interval not below the session timeout', () => {
     expect(() =>
       loadConfig(KAFKA_GROUP_CONFIG_KEYS, {

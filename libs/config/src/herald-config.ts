@@ -24,6 +24,8 @@ const brokerList = z
 /** The embedded default runs everything in one process; distributed is the Kafka deployment. */
 export const HERALD_MODES = ['embedded', 'distributed'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+/** kafkajs' levels (its client logs through pino at this level). */
+export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
 
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
 export const HERALD_SETTINGS = {
@@ -38,6 +40,7 @@ export const HERALD_SETTINGS = {
     variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
     schema: positiveInteger.default(3_000),
   },
+  kafkaLogLevel: { variable: 'KAFKA_LOG_LEVEL', schema: z.enum(KAFKA_LOG_LEVELS).default('warn') },
   databaseUrl: {
     variable: 'DATABASE_URL',
     schema: z
