@@ -13,6 +13,7 @@ import {
   shutdownGraceMs,
 } from '#herald/observability';
 import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from './edge-config';
+import { probesWithEdgeReadiness } from './edge-readiness';
 import { drainBudgetMs } from './sip-edge';
 import { SipEdgeModule } from './sip-edge.module';
 
@@ -42,10 +43,9 @@ async function main(): Promise<void> {
     logLevel: shared.kafkaLogLevel,
   });
   await bus.ensureTopics(FIXED_TOPICS);
+  const edgeModule = SipEdgeModule.register({ bus, config, drainTimeoutMs: drainBudgetMs(graceMs) });
   const app = await NestFactory.create(
-    OperationsModule.around(SipEdgeModule.register({ bus, config, drainTimeoutMs: drainBudgetMs(graceMs) }), [
-      kafkaProbe(bus),
-    ]),
+    OperationsModule.around(edgeModule, probesWithEdgeReadiness(edgeModule, [kafkaProbe(bus)])),
   );
   // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
   const httpHost = shared.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';

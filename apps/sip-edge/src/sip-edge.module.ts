@@ -3,24 +3,27 @@ import {
   Inject,
   Injectable,
   Module,
+  BeforeApplicationShutdown,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
 } from '@nestjs/common';
 import { SipEdge, SipEdgeDeps } from './sip-edge';
 
 /** Injection token of the wired SipEdge. */
 export const SIP_EDGE = Symbol('SIP_EDGE');
 
-/** Starts the edge when the application boots and stops it on shutdown. */
+/**
+ * Starts the edge when the application boots and stops it on shutdown, before Nest closes the
+ * HTTP server: /health/ready keeps answering (503, draining) while the edge drains.
+ */
 @Injectable()
-export class SipEdgeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SipEdgeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(@Inject(SIP_EDGE) private readonly edge: SipEdge) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.edge.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.edge.stop();
   }
 }

@@ -75,6 +75,7 @@ export class SipEdge {
   private readonly drainTimeoutMs: number;
   private bound: BoundAddresses = {};
   private stopObservingDevices: (() => void) | undefined;
+  private stopping = false;
 
   readonly config: SipEdgeConfig;
 
@@ -127,6 +128,11 @@ export class SipEdge {
     return Object.keys(this.bound).length > 0;
   }
 
+  /** True from the moment `stop` begins (SIGTERM): readiness fails so no new traffic is routed here. */
+  get draining(): boolean {
+    return this.stopping;
+  }
+
   /** Listening addresses by transport (ephemeral ports resolved). */
   get addresses(): BoundAddresses {
     return this.bound;
@@ -150,6 +156,7 @@ export class SipEdge {
    * response or Timer F, all within the drain budget; last the transports close.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     const startedAt = this.clock.now();
     const left = (): number => this.drainTimeoutMs - (this.clock.now() - startedAt);
     // The consumer keeps running meanwhile: it carries the decisions pending REGISTERs wait for.
