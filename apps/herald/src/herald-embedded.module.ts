@@ -34,6 +34,8 @@ export class HeraldEmbeddedModule {
         // Last, so the services already consume when the edge opens its ports.
         SipEdgeModule.register({ bus, config: deps.edge }),
       ],
+      // The edge for the readiness probe (sip-edge in /health/ready).
+      exports: [SipEdgeModule],
     };
   }
 }

@@ -5,10 +5,12 @@ import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
 import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
-import { createDataSource, runMigrations } from '#herald/persistence';
+import { OperationsModule, postgresProbe } from '#herald/observability';
+import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
 import { authConfigFromEnv, createAccountService } from '../../auth/src';
 import { DEFAULT_PRESENCE_CONFIG } from '../../presence/src/presence.config';
 import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from '../../sip-edge/src/edge-config';
+import { probesWithEdgeReadiness } from '../../sip-edge/src/edge-readiness';
 import type { SipEdge } from '../../sip-edge/src/sip-edge';
 import { SIP_EDGE } from '../../sip-edge/src/sip-edge.module';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
@@ -56,6 +58,8 @@ async function main(): Promise<void> {
     stops.push(() => dataSource.destroy());
     const applied = await runMigrations(dataSource);
     logger.log(`migrations applied: ${applied.join(', ') || 'none pending'}`);
+    const stopDatabaseGauges = observeDatabaseGauges(dataSource, ['sessions', 'offlineStoreDepth']);
+    stops.push(async () => stopDatabaseGauges());
     const demoUsers = embedded.demoAccounts
       ? await ensureDemoAccounts(createAccountService(dataSource, authConfig.domain))
       : [];
@@ -67,18 +71,19 @@ async function main(): Promise<void> {
     const bus = new JournaledEventBus({ sql: journal.sql });
     await bus.start();
     stops.push(() => bus.close());
+    const services = HeraldEmbeddedModule.register({
+      bus,
+      dataSource,
+      edge: sipEdgeConfigFrom(shared, edgeSettings, tls),
+      auth: authConfig,
+      presence: DEFAULT_PRESENCE_CONFIG,
+      imRouter: { domain: authConfig.domain },
+    });
     const app = await NestFactory.create(
-      HeraldEmbeddedModule.register({
-        bus,
-        dataSource,
-        edge: sipEdgeConfigFrom(shared, edgeSettings, tls),
-        auth: authConfig,
-        presence: DEFAULT_PRESENCE_CONFIG,
-        imRouter: { domain: authConfig.domain },
-      }),
+      OperationsModule.around(services, probesWithEdgeReadiness(services, [postgresProbe(dataSource)])),
       { logger: nestLogLevels(shared.logLevel) },
     );
-    // The admin API of auth, on loopback only.
+    // The admin API of auth, /health/live, /health/ready and /metrics, on loopback only.
     await app.listen(shared.httpPort, '127.0.0.1');
     stops.push(() => app.close());
     const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
