@@ -4,6 +4,8 @@
 #   BENCH_MODES="embedded kafka"   which Herald deployments to measure (default both)
 #   BENCH_STEP_SECONDS=20          duration of one rate step (the issue asks for >= 20 s)
 #   BENCH_USERS=5000               accounts for the REGISTER search (more are made for the rest)
+#   BENCH_KAMAILIO=0               skip Kamailio (e.g. to re-run one Herald mode into an existing
+#                                  BENCH_RESULTS file; BENCH_WORK is wiped, BENCH_RESULTS is not)
 # Installs sip-tester and kamailio with apt-get when missing. Packets only to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +59,7 @@ best_im_rate() {
 }
 
 # --- Kamailio
+if [ "${BENCH_KAMAILIO:-1}" != 0 ]; then
 mkdir -p "$BENCH_WORK/kamailio"
 KAMAILIO_PORT="$(free_udp_port)"
 kamailio -f bench/kamailio/kamailio.cfg -l "udp:127.0.0.1:$KAMAILIO_PORT" -m 256 -M 32 \
@@ -64,6 +67,7 @@ kamailio -f bench/kamailio/kamailio.cfg -l "udp:127.0.0.1:$KAMAILIO_PORT" -m 256
 REGISTER_START_RATE=4000 IM_START_RATE=2000 bash bench/sip-rate.sh kamailio "$KAMAILIO_PORT"
 stop_pid "$(cat "$KAMAILIO_PID_FILE")"
 rm -f "$KAMAILIO_PID_FILE"
+fi
 
 # --- Herald
 for mode in $BENCH_MODES; do

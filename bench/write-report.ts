@@ -17,6 +17,7 @@ const SECTIONS: Record<string, string> = {
   fanout: '4. Presence fan-out to 1,000 watchers',
   capacity: '5. Capacity: registered and logged-in UDP devices on one edge',
   polling: '6. Push against HTTP polling (one simulated hour)',
+  errors: 'Benchmarks that failed or timed out in a run',
 };
 
 function cell(record: BenchRecord | undefined): string {

@@ -151,7 +151,8 @@ export class LaunchedHerald {
     if (brokers === undefined || databaseUrl === undefined) {
       throw new LaunchError('kafka mode needs kafkaBrokers and databaseUrl');
     }
-    const dataSource = createDataSource({ url: databaseUrl, poolSize: 1, applicationName: 'herald-bench' });
+    // runMigrations holds one connection for its advisory lock and migrates on another.
+    const dataSource = createDataSource({ url: databaseUrl, poolSize: 2, applicationName: 'herald-bench' });
     await dataSource.initialize();
     try {
       await runMigrations(dataSource);
