@@ -12,8 +12,11 @@ export function toParseError(
   return error instanceof GrammarError ? new SipParseError(code, `bad ${name}: ${error.message}`) : error;
 }
 
-/** Parses one value of a header (by lookup key), reporting a grammar violation as SIP_BAD_HEADER. */
-export function parseHeaderLine<T>(key: string, value: string, parse: (value: string) => T): T {
+/**
+ * Parses a header (by lookup key) from one line or from all its lines, reporting a grammar
+ * violation as SIP_BAD_HEADER.
+ */
+export function parseHeaderLine<V, T>(key: string, value: V, parse: (value: V) => T): T {
   try {
     return parse(value);
   } catch (error) {
@@ -44,10 +47,5 @@ export function listHeader<T>(
   const cached = headers.cached(key);
   if (cached !== NOT_CACHED) return cached as T | undefined;
   const values = headers.getAll(key);
-  if (values.length === 0) return headers.cache(key, undefined);
-  try {
-    return headers.cache(key, parse(values));
-  } catch (error) {
-    throw toParseError(error, headerDisplayName(key, key));
-  }
+  return headers.cache(key, values.length === 0 ? undefined : parseHeaderLine(key, values, parse));
 }

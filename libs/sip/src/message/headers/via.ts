@@ -56,19 +56,28 @@ function readToken(s: string, i: number, what: string): { text: string; end: num
   return { text: s.slice(i, end), end };
 }
 
-function checkParams(params: Params): void {
-  const branch = params.get('branch');
+/** branch = token (RFC 3261 §20.42); returns it, or undefined when absent. */
+function checkedBranch(branch: string | null | undefined): string | undefined {
   if (branch !== undefined && (branch === null || !isToken(branch))) throw new GrammarError('bad branch');
-  const received = params.get('received');
-  // via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 §4.5 allows the bracketed form too.
-  if (received !== undefined) {
-    const bare = received?.startsWith('[') === true ? received.slice(1, -1) : received;
-    if (bare === null || !(bare.includes(':') ? isIPv6(bare) : isIPv4(bare)))
-      throw new GrammarError('bad received');
-  }
-  const rport = params.get('rport');
-  if (rport !== undefined && rport !== null) parsePort(rport);
-  const maddr = params.get('maddr');
+  return branch;
+}
+
+/** via-received = "received" EQUAL (IPv4address / IPv6address); RFC 5118 §4.5 allows the bracketed form too. */
+function checkedReceived(received: string | null | undefined): string | undefined {
+  if (received === undefined) return undefined;
+  const bare = received?.startsWith('[') === true ? received.slice(1, -1) : received;
+  if (bare === null || !(bare.includes(':') ? isIPv6(bare) : isIPv4(bare)))
+    throw new GrammarError('bad received');
+  return received ?? undefined;
+}
+
+/** RFC 3581: true for an empty rport (a request asking for it), the port once filled in. */
+function checkedRport(rport: string | null | undefined): number | true | undefined {
+  if (rport === undefined) return undefined;
+  return rport === null ? true : parsePort(rport);
+}
+
+function checkMaddr(maddr: string | null | undefined): void {
   if (maddr !== undefined && (maddr === null || !isHost(maddr))) throw new GrammarError('bad maddr');
 }
 
@@ -110,18 +119,13 @@ export function readVia(s: string, i: number): ViaRead {
     i = portEnd;
   }
   const { params, end } = readParams(s, i);
-  checkParams(params);
-  const rport = params.get('rport');
+  // Each parameter read once, checked and kept (in the order they were checked before).
+  const branch = checkedBranch(params.get('branch'));
+  const received = checkedReceived(params.get('received'));
+  const rport = checkedRport(params.get('rport'));
+  checkMaddr(params.get('maddr'));
   return {
-    value: {
-      transport: transport.text.toUpperCase(),
-      host,
-      port,
-      branch: params.get('branch') ?? undefined,
-      received: params.get('received') ?? undefined,
-      rport: rport === undefined ? undefined : rport === null ? true : Number(rport),
-      params,
-    },
+    value: { transport: transport.text.toUpperCase(), host, port, branch, received, rport, params },
     end,
   };
 }
