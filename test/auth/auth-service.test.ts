@@ -252,6 +252,36 @@ describe('auth service (real PostgreSQL, in-process bus)', () => {
       ['sip:alice@127.0.0.1:7002', 'unregister'],
     ]);
   });
+
+  it('keeps a device that logged in and out a JSON client across a refresh, not a plain SIP device', async () => {
+    const erin = `sip:erin@${DOMAIN}`;
+    const laptop = { uri: 'sip:erin@127.0.0.1:7100', expires: 600, instanceId: '<urn:uuid:e1>' };
+    expect(
+      (await harness.admin('POST', '/admin/accounts', { username: 'erin', password: 'erin-pass' })).status,
+    ).toBe(201);
+    const directory = new SqlDeviceDirectory(harness.dataSource);
+    const reachable = async () =>
+      ((await directory.loggedInDevices([erin], { includePlainSip: true })).get(erin) ?? []).map(
+        (d) => d.carrier,
+      );
+    const decided = harness.decisions().length;
+    const registerLaptop = () =>
+      harness.send(
+        registerRequest({ username: 'erin', password: 'erin-pass', callId: 'erin-1', contacts: [laptop] }),
+      );
+    await registerLaptop();
+    expect(await harness.decision(decided + 1)).toMatchObject({ status: 200 });
+    expect(await reachable()).toEqual(['PLAIN']);
+    const ended = harness.events('auth.session-ended.v1').length;
+    await harness.send(commandFrom(laptop.instanceId, { id: 'e-1', type: 'login' }, 'INFO', erin));
+    await harness.send(commandFrom(laptop.instanceId, { id: 'e-2', type: 'logout' }, 'INFO', erin));
+    await harness.until(() => harness.events('auth.session-ended.v1')[ended], 'erin session-ended');
+    expect(await reachable()).toEqual([]);
+    await registerLaptop();
+    expect(await harness.decision(decided + 2)).toMatchObject({ status: 200 });
+    expect(await reachable()).toEqual([]);
+    expect(await directory.device(erin, laptop.instanceId)).toBeUndefined();
+  });
 });
 
 /** A second replica's sweep: its own RegistrationExpiry on its own connection pool. */

@@ -137,6 +137,39 @@ describe('auth repositories (real PostgreSQL)', () => {
     });
   });
 
+  it('keeps a device that logged in (then out) a JSON client across refreshes: neither plain nor logged in', async () => {
+    const alice = 'sip:alice@herald.example';
+    const live = new Date(Date.now() + 60_000);
+    const directory = new SqlDeviceDirectory(dataSource);
+    const plainDevices = async () =>
+      ((await directory.loggedInDevices([alice], { includePlainSip: true })).get(alice) ?? []).map(
+        (device) => `${device.deviceId}:${device.carrier}`,
+      );
+    await unitOfWork.run(async (tx) => {
+      await registrations.save(tx, binding(alice, 'j-1', live));
+      await sessions.save(tx, {
+        aor: alice,
+        deviceId: 'j-1',
+        carrier: 'INFO',
+        status: 'online',
+        startedAt: AT,
+      });
+      await registrations.markJsonClient(tx, alice, 'j-1');
+    });
+    expect(await plainDevices()).toEqual(['j-1:INFO']);
+    await unitOfWork.run((tx) => sessions.remove(tx, alice, 'j-1'));
+    // A refresh rewrites the binding but keeps what the device is.
+    await unitOfWork.run((tx) => registrations.save(tx, { ...binding(alice, 'j-1', live), cseq: 3 }));
+    expect(await plainDevices()).toEqual([]);
+    expect(await directory.device(alice, 'j-1')).toBeUndefined();
+    // Removed and registered anew without a login: a plain SIP device (protocol.md §7).
+    await unitOfWork.run((tx) => registrations.remove(tx, alice, ['j-1']));
+    await unitOfWork.run((tx) => registrations.save(tx, binding(alice, 'j-1', live)));
+    expect(await plainDevices()).toEqual(['j-1:PLAIN']);
+    expect(await directory.device(alice, 'j-1')).toMatchObject({ carrier: 'PLAIN' });
+    await unitOfWork.run((tx) => registrations.remove(tx, alice, ['j-1']));
+  });
+
   it('hides bindings past their expiry from the DeviceDirectory before the sweeper runs', async () => {
     const carol = 'sip:carol@herald.example';
     await unitOfWork.run((tx) => registrations.save(tx, binding(carol, 'c-1', new Date(Date.now() - 1000))));

@@ -11,7 +11,12 @@ import {
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter } from '#herald/domain';
-import { createDataSource, runMigrations } from '#herald/persistence';
+import {
+  createDataSource,
+  runMigrations,
+  TypeOrmRegistrationRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
@@ -358,6 +363,27 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await outcome(ims(dave, 'dave-softphone')[0], 'answered');
     await waitFor(() => statuses(alice).length === 2);
     expect(statuses(alice)[1].body).toMatchObject({ messageId: 'm-1', state: 'delivered' });
+  });
+
+  it('stores IMs for a JSON client that logged in and out (still registered): no text/plain, `stored`', async () => {
+    const alice = await user('alice');
+    const erin = await user('erin');
+    await device(alice, 'alice-desk');
+    await registered(erin, 'erin-json');
+    await waitFor(async () => (await queued(erin)) === 1);
+    // Rows auth leaves after a login and a logout: the binding remembers the login, no session.
+    await new TypeOrmUnitOfWork(dataSource).run((tx) =>
+      new TypeOrmRegistrationRepository().markJsonClient(tx, erin, 'erin-json'),
+    );
+
+    await imSend(alice, 'alice-desk', 'c-1', { to: erin, text: 'later', messageId: 'm-1' });
+    await waitFor(() => statuses(alice).length === 1);
+    expect(statuses(alice)[0].body).toMatchObject({ messageId: 'm-1', state: 'stored' });
+    await new Promise((resolve) => setTimeout(resolve, PLAIN_DEVICE_LOGIN_GRACE_MS));
+    // What the PlainDeviceSweeper does every second: the queued binding is no plain SIP device.
+    expect(await router.deliverToPlainDevices()).toBe(1);
+    await quietly();
+    expect(to(erin)).toEqual([]);
   });
 
   /** Devices of `aor` waiting in the plain device queue. */

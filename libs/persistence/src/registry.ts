@@ -7,6 +7,7 @@ import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messag
 import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
 import { AccountEntity, RegistrationEntity, SessionEntity } from './auth/auth.entities';
 import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
+import { AuthRegistrationsJsonClient1795500100000 } from './auth/migrations/1795500100000-auth-registrations-json-client';
 import {
   PresenceAggregateEntity,
   PresenceDeviceEntity,
@@ -41,4 +42,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   PresenceRostersAndStatus1795493295151,
   AuthAccountsRegistrationsSessions1795493286458,
   BusJournal1795500000000,
+  AuthRegistrationsJsonClient1795500100000,
 ];

@@ -84,6 +84,8 @@ export class InMemoryAccounts implements AccountRepository {
 export class InMemoryBindings implements RegistrationRepository, DeviceDirectory {
   readonly registrations = new Map<string, Registration>();
   readonly sessions = new Map<string, Session>();
+  /** Bindings whose device sent `login` during this registration. */
+  readonly jsonClients = new Set<string>();
 
   constructor(private readonly now: () => Date) {}
 
@@ -95,6 +97,9 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
   }
   async save(_tx: Transaction, registration: Registration): Promise<void> {
     this.registrations.set(pair(registration.aor, registration.deviceId), { ...registration });
+  }
+  async markJsonClient(_tx: Transaction, aor: string, deviceId: string): Promise<void> {
+    this.jsonClients.add(pair(aor, deviceId));
   }
   async remove(_tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
     return this.removeAll(deviceIds.map((deviceId) => pair(aor, deviceId)));
@@ -111,6 +116,7 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
       const registration = this.registrations.get(key);
       if (registration === undefined) return [];
       this.registrations.delete(key);
+      this.jsonClients.delete(key);
       const session = this.sessions.get(key);
       this.sessions.delete(key);
       const removed = { aor: registration.aor, deviceId: registration.deviceId };
@@ -140,17 +146,22 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
         aor,
         [...this.registrations.values()]
           .filter((r) => r.aor === aor)
-          .map((r) => this.deviceOf(r))
+          .flatMap((r) => this.deviceOf(r) ?? [])
           .filter((d) => d.carrier !== 'PLAIN' || options?.includePlainSip === true),
       ]),
     );
   }
   async device(aor: string, deviceId: string): Promise<Device | undefined> {
     const registration = this.registrations.get(pair(aor, deviceId));
-    return registration && registration.expiresAt > this.now() ? this.deviceOf(registration) : undefined;
+    return registration !== undefined && registration.expiresAt > this.now()
+      ? this.deviceOf(registration)
+      : undefined;
   }
-  private deviceOf(r: Registration): Device {
-    const carrier = this.sessions.get(pair(r.aor, r.deviceId))?.carrier ?? 'PLAIN';
+  /** Undefined for a JSON client without a session (logged out): neither logged in nor plain. */
+  private deviceOf(r: Registration): Device | undefined {
+    const key = pair(r.aor, r.deviceId);
+    const carrier = this.sessions.get(key)?.carrier ?? (this.jsonClients.has(key) ? undefined : 'PLAIN');
+    if (carrier === undefined) return undefined;
     return {
       aor: r.aor,
       deviceId: r.deviceId,

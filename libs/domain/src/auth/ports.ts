@@ -45,6 +45,12 @@ export interface RegistrationRepository {
   find(tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined>;
   /** Inserts or replaces the binding of (aor, deviceId). */
   save(tx: Transaction, registration: Registration): Promise<void>;
+  /**
+   * Remembers that the device sent `login` during this registration (kept across refreshes, gone
+   * with the binding): after a logout it is a logged-out JSON client, not a plain SIP device
+   * (protocol.md §7: plain is a registered device that never sent `login`).
+   */
+  markJsonClient(tx: Transaction, aor: string, deviceId: string): Promise<void>;
   /** Removes bindings and their sessions. */
   remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]>;
   /**

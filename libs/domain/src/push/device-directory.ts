@@ -2,7 +2,8 @@ import type { SessionCarrier } from '#herald/contracts';
 
 /**
  * How a device receives pushes: INFO or MESSAGE with the JSON envelope after `login`, or PLAIN
- * for a registered device that never logged in (protocol.md §7: text/plain MESSAGE only).
+ * for a registered device that never sent `login` during its registration (protocol.md §7:
+ * text/plain MESSAGE only). A JSON client that logged out is neither: it gets no pushes.
  */
 export type DeviceCarrier = SessionCarrier | 'PLAIN';
 
@@ -32,6 +33,9 @@ export interface DeviceDirectory {
     aors: readonly string[],
     options?: DeviceLookupOptions,
   ): Promise<ReadonlyMap<string, readonly Device[]>>;
-  /** One registered device (logged in or plain), or undefined when it is not registered. */
+  /**
+   * One registered device (logged in or plain), or undefined when it is not registered or is a
+   * JSON client that logged out (it gets nothing until it logs in again).
+   */
   device(aor: string, deviceId: string): Promise<Device | undefined>;
 }

@@ -68,6 +68,10 @@ export class RegistrationEntity {
 
   @Column('timestamptz')
   expiresAt!: Date;
+
+  /** The device sent `login` during this registration (migration AuthRegistrationsJsonClient1795500100000). */
+  @Column('boolean', { default: false })
+  jsonClient!: boolean;
 }
 
 /** A row of `sessions`: a logged-in device (deleted with its registration). */

@@ -14,6 +14,9 @@ const DEVICE_SELECT = `
   SELECT r.aor, r.device_id, r.edge_id, r.flow_id, r.contact, s.carrier
   FROM registrations r LEFT JOIN sessions s ON s.aor = r.aor AND s.device_id = r.device_id`;
 
+/** Plain SIP: registered and never sent `login` during this registration (protocol.md §7). */
+const PLAIN_SIP = 's.aor IS NULL AND NOT r.json_client';
+
 /**
  * The push DeviceDirectory over auth's registrations and sessions. Reads committed state outside
  * any transaction; a binding past its expiry is gone even before the sweeper removed it.
@@ -31,7 +34,7 @@ export class SqlDeviceDirectory implements DeviceDirectory {
     }
     const rows: DeviceRow[] = await this.dataSource.query(
       `${DEVICE_SELECT}
-       WHERE r.aor = ANY($1::text[]) AND r.expires_at > now() AND (s.aor IS NOT NULL OR $2)
+       WHERE r.aor = ANY($1::text[]) AND r.expires_at > now() AND (s.aor IS NOT NULL OR ($2 AND ${PLAIN_SIP}))
        ORDER BY r.aor, r.device_id`,
       [aors, options?.includePlainSip === true],
     );
@@ -43,7 +46,8 @@ export class SqlDeviceDirectory implements DeviceDirectory {
 
   async device(aor: string, deviceId: string): Promise<Device | undefined> {
     const rows: DeviceRow[] = await this.dataSource.query(
-      `${DEVICE_SELECT} WHERE r.aor = $1 AND r.device_id = $2 AND r.expires_at > now()`,
+      `${DEVICE_SELECT} WHERE r.aor = $1 AND r.device_id = $2 AND r.expires_at > now()
+         AND (s.aor IS NOT NULL OR ${PLAIN_SIP})`,
       [aor, deviceId],
     );
     return rows.length > 0 ? toDevice(rows[0]) : undefined;
