@@ -282,6 +282,31 @@ describe('auth service (real PostgreSQL, in-process bus)', () => {
     expect(await reachable()).toEqual([]);
     expect(await directory.device(erin, laptop.instanceId)).toBeUndefined();
   });
+
+  it('skips a REGISTER past its deadline: no decision, no binding, no idempotency record', async () => {
+    const fay = { uri: 'sip:alice@127.0.0.1:7200', expires: 600 };
+    const decided = harness.decisions().length;
+    const registered = harness.events('auth.device-registered.v1').length;
+    const late = {
+      ...registerRequest({ password: 'wonderland', callId: 'late-1', contacts: [fay] }),
+      deadline: new Date(Date.now() - 1_000).toISOString(),
+    };
+    await harness.send(late);
+    // A REGISTER in time after it is decided, so the late one was handled (skipped) before.
+    await harness.send({
+      ...registerRequest({ password: 'wonderland', callId: 'late-2', contacts: [] }),
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(await harness.decision(decided + 1)).toMatchObject({ status: 200 });
+    expect(harness.decisions()).toHaveLength(decided + 1);
+    expect(harness.events('auth.device-registered.v1')).toHaveLength(registered);
+    const rows: Array<{ n: number }> = await harness.dataSource.query(
+      `SELECT (SELECT count(*)::int FROM registrations WHERE contact = $1)
+            + (SELECT count(*)::int FROM processed_commands WHERE command_id = $2) AS n`,
+      [fay.uri, `${late.edgeId} ${late.txKey}`],
+    );
+    expect(rows[0].n).toBe(0);
+  });
 });
 
 /** A second replica's sweep: its own RegistrationExpiry on its own connection pool. */
