@@ -18,8 +18,10 @@ const PUBLISHER_OFFSET = 100;
 const SETUP_CONCURRENCY = 20;
 /** One status change must reach every watcher within this long, or it counts as incomplete. */
 const CHANGE_TIMEOUT_MS = 30_000;
-/** Pushes of the setup (rosters, current presence) settle before the measured changes. */
-const SETTLE_MS = 5_000;
+/** The setup's pushes (rosters, current presence) must stop for this long before a change is measured. */
+const QUIET_MS = 3_000;
+/** Longest wait for that quiet (the setup's backlog on a slow machine). */
+const QUIET_MAX_MS = 240_000;
 const CHANGES = ['away', 'busy', 'online'] as const;
 
 /**
@@ -41,6 +43,11 @@ async function main(): Promise<void> {
   const publisherAor = aorOf(publisherIndex);
   // Per watcher: the status it last saw of the publisher, and when.
   const seen = new Map<number, { status: string; at: bigint }>();
+  let lastPushAt = Date.now();
+  const quiet = async () => {
+    const deadline = Date.now() + QUIET_MAX_MS;
+    while (Date.now() - lastPushAt < QUIET_MS && Date.now() < deadline) await sleep(200);
+  };
   const devices = new Map<number, BenchDevice>();
   const setupStarted = Date.now();
   devices.set(publisherIndex, await loggedInDevice(state, publisherIndex));
@@ -48,6 +55,7 @@ async function main(): Promise<void> {
   try {
     await withConcurrency(watcherIndexes, SETUP_CONCURRENCY, async (index) => {
       const device = await loggedInDevice(state, index, (envelope, receivedAt) => {
+        lastPushAt = Date.now();
         if (envelope.type === 'presence' && envelope['uri'] === publisherAor) {
           seen.set(index, { status: String(envelope['status']), at: receivedAt });
         }
@@ -59,7 +67,7 @@ async function main(): Promise<void> {
       watcherIndexes.map((watcher) => [watcher, publisherIndex] as const),
       SETUP_CONCURRENCY,
     );
-    await sleep(SETTLE_MS);
+    await quiet();
     const setupSeconds = (Date.now() - setupStarted) / 1000;
     const side = `herald-${state.mode}`;
     const completions: number[] = [];
@@ -67,7 +75,12 @@ async function main(): Promise<void> {
       const started = process.hrtime.bigint();
       await devices.get(publisherIndex)?.command({ id: commandId('presence'), type: 'presence.set', status });
       const deadline = Date.now() + CHANGE_TIMEOUT_MS;
-      const reached = () => watcherIndexes.filter((index) => seen.get(index)?.status === status);
+      // Only pushes that arrived after the change was sent count.
+      const reached = () =>
+        watcherIndexes.filter((index) => {
+          const last = seen.get(index);
+          return last !== undefined && last.status === status && last.at >= started;
+        });
       while (reached().length < WATCHERS && Date.now() < deadline) await sleep(20);
       const arrivals = reached().map((index) => Number((seen.get(index)?.at ?? started) - started) / 1e6);
       const last = arrivals.length === WATCHERS ? Math.max(...arrivals) : Number.NaN;
@@ -80,7 +93,7 @@ async function main(): Promise<void> {
         'ms',
         `${arrivals.length}/${WATCHERS} reached; median watcher ${quantile(arrivals, 0.5).toFixed(1)} ms; setup ${setupSeconds.toFixed(0)} s, ${setupRetries.count} setup steps retried after 503`,
       );
-      await sleep(SETTLE_MS);
+      await quiet();
     }
     recordResult('fanout', `median of ${CHANGES.length} changes`, side, quantile(completions, 0.5), 'ms');
   } finally {
