@@ -3,10 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { selfSignedCertificateOpensslArgs } from '#herald/sip';
 
 const run = promisify(execFile);
 /** Long enough that a demo installation never meets an expired certificate. */
-const CERTIFICATE_DAYS = '3650';
+const CERTIFICATE_DAYS = 3650;
 
 export interface CertificateFiles {
   cert: Buffer;
@@ -31,25 +32,16 @@ export async function ensureSelfSignedCertificate(
   if (!existsSync(certPath) || !existsSync(keyPath)) {
     await mkdir(directory, { recursive: true, mode: 0o700 });
     try {
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        CERTIFICATE_DAYS,
-        '-subj',
-        `/CN=${domain}`,
-        '-addext',
-        `subjectAltName=DNS:${domain},DNS:localhost,IP:127.0.0.1`,
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-      ]);
+      await run(
+        'openssl',
+        selfSignedCertificateOpensslArgs({
+          commonName: domain,
+          subjectAltName: `DNS:${domain},DNS:localhost,IP:127.0.0.1`,
+          days: CERTIFICATE_DAYS,
+          keyPath,
+          certPath,
+        }),
+      );
     } catch (cause) {
       throw new CertificateError('generating the self-signed certificate with openssl failed', { cause });
     }

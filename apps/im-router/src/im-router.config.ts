@@ -28,7 +28,3 @@ export const IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
 
 /** The consumer group of every im-router replica (architecture.md, Topics). */
 export const IM_ROUTER_CONSUMER_GROUP = 'herald-im-router';
-
-export class ImRouterStartError extends Error {
-  readonly code = 'IM_ROUTER_START_FAILED';
-}

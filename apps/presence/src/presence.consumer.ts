@@ -1,40 +1,30 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import type { PresenceService } from '#herald/domain';
+import { BusConsumer } from '#herald/runtime';
 import type { PresenceConfig } from './presence.config';
 import { PRESENCE_TOPICS, PresenceRecordHandler } from './presence.records';
 import { PRESENCE_BUS, PRESENCE_CONFIG, PRESENCE_SERVICE_TOKEN } from './presence.tokens';
 
 /** Subscribes presence's topics once the application is up; stops consuming at shutdown. */
 @Injectable()
-export class PresenceConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PresenceConsumer extends BusConsumer {
   private readonly records: PresenceRecordHandler;
-  private subscription: SubscriptionHandle | undefined;
 
   constructor(
     @Inject(PRESENCE_BUS) private readonly bus: EventBus,
     @Inject(PRESENCE_CONFIG) private readonly config: PresenceConfig,
     @Inject(PRESENCE_SERVICE_TOKEN) presence: PresenceService,
   ) {
+    super();
     this.records = new PresenceRecordHandler(presence, new Logger('PresenceConsumer'));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe({
+  protected subscribe(): Promise<SubscriptionHandle> {
+    return this.bus.subscribe({
       groupId: this.config.consumerGroup,
       topics: PRESENCE_TOPICS,
       handler: (record) => this.records.handle(record),
     });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.subscription?.stop();
-    this.subscription = undefined;
   }
 }

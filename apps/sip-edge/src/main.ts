@@ -12,6 +12,7 @@ import {
   OperationsModule,
   shutdownGraceMs,
 } from '#herald/observability';
+import { listenForOperations, runServiceMain } from '#herald/runtime';
 import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from './edge-config';
 import { probesWithEdgeReadiness } from './edge-readiness';
 import { drainBudgetMs } from './sip-edge';
@@ -47,10 +48,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(
     OperationsModule.around(edgeModule, probesWithEdgeReadiness(edgeModule, [kafkaProbe(bus)])),
   );
-  // Deployed, the probes come from the pod network; anywhere else listen on loopback only.
-  const httpHost = shared.mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
-  await app.listen(shared.httpPort, httpHost);
-  logger.log(`sip-edge ${config.edgeId} up; health on http://${httpHost}:${shared.httpPort}/health`);
+  await listenForOperations(app, shared, `sip-edge ${config.edgeId}`, logger);
 
   exitGracefullyOnSignals({
     name: `sip-edge ${config.edgeId}`,
@@ -64,7 +62,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  new Logger('SipEdge').error(`sip-edge failed to start: ${String(error)}`);
-  process.exit(1);
-});
+runServiceMain('SipEdge', main);

@@ -11,3 +11,4 @@ export * from './received';
 export * from './datagram';
 export * from './stream-transport';
 export * from './local-via';
+export * from './self-signed-certificate';

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertificateOpensslArgs } from './self-signed-certificate';
 
 export interface TestCertificate {
   key: string;
@@ -17,25 +18,13 @@ export function generateTestCertificate(): TestCertificate {
     const certPath = join(dir, 'cert.pem');
     execFileSync(
       'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
+      selfSignedCertificateOpensslArgs({
+        commonName: '127.0.0.1',
+        subjectAltName: 'IP:127.0.0.1',
+        days: 1,
         keyPath,
-        '-out',
         certPath,
-      ],
+      }),
       { stdio: 'ignore' },
     );
     return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };

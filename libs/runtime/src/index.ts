@@ -1,0 +1,4 @@
+export * from './bus-consumer';
+export * from './kafka-postgres-service';
+export * from './service-main';
+export * from './interval-sweeper';

@@ -1,0 +1,127 @@
+import { type DynamicModule, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { KafkaEventBus } from '#herald/bus';
+import {
+  ConfigError,
+  type ConfigKey,
+  type HeraldConfig,
+  KAFKA_GROUP_CONFIG_KEYS,
+  kafkaGroupTimingOf,
+  loadConfig,
+} from '#herald/config';
+import { FIXED_TOPICS } from '#herald/contracts';
+import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
+import {
+  createDataSource,
+  type DatabaseCountGauge,
+  observeDatabaseGauges,
+  poolSizeForConsumers,
+  runMigrations,
+} from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+import { listenForOperations } from './service-main';
+
+/** Development only: apply pending migrations at start-up; deployments run the migration job first. */
+export const MIGRATE_ON_START_VARIABLE = 'HERALD_MIGRATE_ON_START';
+
+/** The settings every Kafka and PostgreSQL service reads. */
+const KAFKA_POSTGRES_CONFIG_KEYS = [
+  'kafkaBrokers',
+  'kafkaClientId',
+  ...KAFKA_GROUP_CONFIG_KEYS,
+  'kafkaLogLevel',
+  'databaseUrl',
+  'databasePoolSize',
+  'httpPort',
+] as const satisfies readonly ConfigKey[];
+
+export type KafkaPostgresConfig = Pick<HeraldConfig, (typeof KAFKA_POSTGRES_CONFIG_KEYS)[number] | 'mode'>;
+
+/** What a service's module is built from. */
+export interface KafkaPostgresServiceDeps<K extends ConfigKey> {
+  bus: KafkaEventBus;
+  /** Initialized, migrated when HERALD_MIGRATE_ON_START=true. */
+  dataSource: DataSource;
+  config: KafkaPostgresConfig & Pick<HeraldConfig, K>;
+}
+
+/** What is specific to one Kafka and PostgreSQL service (auth, presence, im-router). */
+export interface KafkaPostgresServiceSpec<K extends ConfigKey> {
+  /** `presence`: the logger context, log lines, and the database application name `herald-presence`. */
+  name: string;
+  /** Settings the service reads beyond the Kafka, database and HTTP ones. */
+  configKeys?: readonly K[];
+  /** Appended to HERALD_KAFKA_CLIENT_ID: `-auth`. */
+  kafkaClientIdSuffix?: string;
+  /** Partitions one replica handles at once; the database pool grows to serve them (poolSizeForConsumers). */
+  partitionsConsumedConcurrently?: number;
+  /** Row counts published as gauges besides the pool's. */
+  databaseGauges?: readonly DatabaseCountGauge[];
+  module: (deps: KafkaPostgresServiceDeps<K>) => DynamicModule;
+}
+
+/**
+ * Starts one service on Kafka and PostgreSQL from the environment (docs/configuration.md):
+ * database (and migrations in development), bus with the fixed topics, the module wrapped in the
+ * operations endpoints with both probes, and a graceful stop on SIGTERM / SIGINT.
+ */
+export async function startKafkaPostgresService<K extends ConfigKey = never>(
+  spec: KafkaPostgresServiceSpec<K>,
+): Promise<void> {
+  const logger = new Logger(spec.name);
+  const config = loadConfig<K | (typeof KAFKA_POSTGRES_CONFIG_KEYS)[number]>([
+    ...KAFKA_POSTGRES_CONFIG_KEYS,
+    ...(spec.configKeys ?? []),
+  ]);
+  const { kafkaBrokers, databaseUrl } = config;
+  if (kafkaBrokers === undefined || databaseUrl === undefined) {
+    throw new ConfigError(
+      [
+        ['KAFKA_BROKERS', kafkaBrokers],
+        ['DATABASE_URL', databaseUrl],
+      ]
+        .filter(([, value]) => value === undefined)
+        .map(([variable]) => ({ variable: String(variable), message: `${spec.name} needs it` })),
+    );
+  }
+  const partitions = spec.partitionsConsumedConcurrently;
+  const dataSource = createDataSource({
+    url: databaseUrl,
+    poolSize:
+      partitions === undefined
+        ? config.databasePoolSize
+        : poolSizeForConsumers(partitions, config.databasePoolSize),
+    applicationName: `herald-${spec.name}`,
+  });
+  await dataSource.initialize();
+  observeDatabaseGauges(dataSource, spec.databaseGauges);
+  if (process.env[MIGRATE_ON_START_VARIABLE] === 'true') {
+    logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
+  }
+  const bus = new KafkaEventBus({
+    brokers: kafkaBrokers,
+    clientId: `${config.kafkaClientId}${spec.kafkaClientIdSuffix ?? ''}`,
+    ...kafkaGroupTimingOf(config),
+    logLevel: config.kafkaLogLevel,
+    ...(partitions === undefined ? {} : { partitionsConsumedConcurrently: partitions }),
+  });
+  // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
+  await bus.ensureTopics(FIXED_TOPICS);
+  const app = await NestFactory.create(
+    OperationsModule.around(spec.module({ bus, dataSource, config }), [
+      postgresProbe(dataSource),
+      kafkaProbe(bus),
+    ]),
+  );
+  await listenForOperations(app, config, spec.name, logger);
+  exitGracefullyOnSignals({
+    name: `herald-${spec.name}`,
+    log: (message) => logger.log(message),
+    stop: async () => {
+      // app.close() runs onApplicationShutdown: the consumers finish their handlers and stop.
+      await app.close();
+      await bus.close();
+      await dataSource.destroy();
+    },
+  });
+}

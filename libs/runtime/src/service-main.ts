@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import type { HeraldConfig } from '#herald/config';
+
+/**
+ * The host the health, metrics and admin endpoints listen on: deployed, the probes come from the
+ * pod network; anywhere else loopback only.
+ */
+export function operationsHttpHost(mode: HeraldConfig['mode']): string {
+  return mode === 'distributed' ? '0.0.0.0' : '127.0.0.1';
+}
+
+/** Listens on HERALD_HTTP_PORT and logs `<name> up; ...`, the line the process supervisors wait for. */
+export async function listenForOperations(
+  app: INestApplication,
+  config: Pick<HeraldConfig, 'mode' | 'httpPort'>,
+  name: string,
+  logger: Logger,
+): Promise<void> {
+  const httpHost = operationsHttpHost(config.mode);
+  await app.listen(config.httpPort, httpHost);
+  logger.log(`${name} up; health and metrics on http://${httpHost}:${config.httpPort}`);
+}
+
+/** Runs a service's start-up; when it fails, logs why and exits 1 (a half-started process must not linger). */
+export function runServiceMain(loggerContext: string, start: () => Promise<void>): void {
+  start().catch((error: unknown) => {
+    new Logger(loggerContext).error(
+      `start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exit(1);
+  });
+}
