@@ -60,13 +60,13 @@ best_im_rate() {
 
 # --- Kamailio
 if [ "${BENCH_KAMAILIO:-1}" != 0 ]; then
-mkdir -p "$BENCH_WORK/kamailio"
-KAMAILIO_PORT="$(free_udp_port)"
-kamailio -f bench/kamailio/kamailio.cfg -l "udp:127.0.0.1:$KAMAILIO_PORT" -m 256 -M 32 \
-  -P "$KAMAILIO_PID_FILE" -Y "$BENCH_WORK/kamailio" -w "$BENCH_WORK/kamailio" >"$BENCH_WORK/kamailio/log" 2>&1
-REGISTER_START_RATE=4000 IM_START_RATE=2000 bash bench/sip-rate.sh kamailio "$KAMAILIO_PORT"
-stop_pid "$(cat "$KAMAILIO_PID_FILE")"
-rm -f "$KAMAILIO_PID_FILE"
+  mkdir -p "$BENCH_WORK/kamailio"
+  KAMAILIO_PORT="$(free_udp_port)"
+  kamailio -f bench/kamailio/kamailio.cfg -l "udp:127.0.0.1:$KAMAILIO_PORT" -m 256 -M 32 \
+    -P "$KAMAILIO_PID_FILE" -Y "$BENCH_WORK/kamailio" -w "$BENCH_WORK/kamailio" >"$BENCH_WORK/kamailio/log" 2>&1
+  REGISTER_START_RATE=4000 IM_START_RATE=2000 bash bench/sip-rate.sh kamailio "$KAMAILIO_PORT"
+  stop_pid "$(cat "$KAMAILIO_PID_FILE")"
+  rm -f "$KAMAILIO_PID_FILE"
 fi
 
 # --- Herald

@@ -77,7 +77,7 @@ probe_im() {
       -oocsf "$SIPP_DIR/ooc-answer.xml" -key from "$SENDER" -key to "$recipient" -p "$SENDER_PORT" -t u1)
   fi
   local delivered
-  delivered="$(finish_uas "$dir/uas" "$uas_pid" "$calls")"
+  delivered="$(finish_uas "$dir/uas" "$uas_pid")"
   echo "$(step_verdict "$rate" "$calls" "$ok" "$failed" "$achieved" "$delivered") $p50 $p99" \
     "ok=$ok/$calls,failed=$failed,delivered=$delivered,achieved=$achieved/s"
 }

@@ -80,7 +80,7 @@ start_uas() {
 
 # Waits until the UAS answered `calls` or the grace passed, stops it; echoes how many it answered.
 finish_uas() {
-  local dir="$1" pid="$2" calls="$3"
+  local dir="$1" pid="$2"
   local deadline=$((SECONDS + DELIVERY_GRACE_SECONDS))
   while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
   kill "$pid" 2>/dev/null || true
