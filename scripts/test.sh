@@ -86,7 +86,10 @@ else
 fi
 export KAFKA_BROKERS DATABASE_URL
 
-npx jest --selectProjects integration --runInBand --testTimeout=120000 --json --outputFile="$results_dir/integration.json" ||
+# The OpenTelemetry OTLP exporters load their HTTP agent with a dynamic import(), which jest's
+# module sandbox only allows with this flag (the apps themselves run without it).
+NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules" \
+  npx jest --selectProjects integration --runInBand --testTimeout=120000 --json --outputFile="$results_dir/integration.json" ||
   jest_status=$?
 stop_infrastructure
 finish "$jest_status"

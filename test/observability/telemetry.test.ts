@@ -17,20 +17,20 @@ import {
 import { requireDatabaseUrl, requireKafkaBrokers } from '../support/env';
 import { uniqueGroupId, uniqueTopic } from '../support/topics';
 import { waitFor } from '../support/wait-for';
+import { OtlpReceiver } from './otlp-receiver';
 
 const RECORD_WAIT_MS = 30_000;
 /** A port nothing listens on: PostgreSQL "down" for the readiness check. */
 const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/none';
-/** A loopback port nothing listens on. */
-const UNUSED_OTLP_ENDPOINT = 'http://127.0.0.1:1';
 /** Two consumer group joins on a shared, loaded machine take longer than jest's default 5 s. */
 const TEST_TIMEOUT_MS = 60_000;
 
 @Module({})
 class NoServiceModule {}
 
-// Spans are exported to a real OTLP receiver from the real apps in one-im-trace.test.ts: inside jest
-// the OTLP exporter cannot load its HTTP agent (a dynamic import needs --experimental-vm-modules).
+// One IM's spans across the real apps are checked in one-im-trace.test.ts; here the SDK runs inside
+// jest (scripts/test.sh gives jest --experimental-vm-modules, which the exporter's dynamic import
+// of its HTTP agent needs) and exports to a real OTLP receiver on loopback.
 describe('observability in process (real Kafka and PostgreSQL)', () => {
   jest.setTimeout(TEST_TIMEOUT_MS);
   const brokers = requireKafkaBrokers();
@@ -39,11 +39,14 @@ describe('observability in process (real Kafka and PostgreSQL)', () => {
   let pool: Pool;
   let app: INestApplication;
   let baseUrl: string;
+  const receiver = new OtlpReceiver();
 
   beforeAll(async () => {
-    // An endpoint makes the SDK record spans (without one it installs no tracer at all); nothing
-    // listens there and exporting fails inside jest anyway (above), so export errors are silenced.
-    Object.assign(process.env, { OTEL_EXPORTER_OTLP_ENDPOINT: UNUSED_OTLP_ENDPOINT, OTEL_LOG_LEVEL: 'NONE' });
+    // An endpoint makes the SDK record spans (without one it installs no tracer at all).
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: await receiver.start(),
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
     startTelemetry({ serviceName: 'herald-observability-test' });
     edgeBus = new KafkaEventBus({ brokers, clientId: 'otel-edge', logLevel: 'nothing' });
     serviceBus = new KafkaEventBus({ brokers, clientId: 'otel-service', logLevel: 'nothing' });
@@ -61,6 +64,7 @@ describe('observability in process (real Kafka and PostgreSQL)', () => {
     await Promise.all([edgeBus.close(), serviceBus.close()]);
     await pool.end();
     await shutdownTelemetry();
+    await receiver.stop();
   });
 
   it('carries the trace of a request at the edge through a service to the edge that gets the answer (Kafka headers)', async () => {
