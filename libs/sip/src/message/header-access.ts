@@ -12,11 +12,8 @@ export function toParseError(
   return error instanceof GrammarError ? new SipParseError(code, `bad ${name}: ${error.message}`) : error;
 }
 
-/**
- * Parses a header (by lookup key) from one line or from all its lines, reporting a grammar
- * violation as SIP_BAD_HEADER.
- */
-export function parseHeaderLine<V, T>(key: string, value: V, parse: (value: V) => T): T {
+/** Parses one value of a header (by lookup key), reporting a grammar violation as SIP_BAD_HEADER. */
+export function parseHeaderLine<T>(key: string, value: string, parse: (value: string) => T): T {
   try {
     return parse(value);
   } catch (error) {
@@ -47,5 +44,10 @@ export function listHeader<T>(
   const cached = headers.cached(key);
   if (cached !== NOT_CACHED) return cached as T | undefined;
   const values = headers.getAll(key);
-  return headers.cache(key, values.length === 0 ? undefined : parseHeaderLine(key, values, parse));
+  if (values.length === 0) return headers.cache(key, undefined);
+  try {
+    return headers.cache(key, parse(values));
+  } catch (error) {
+    throw toParseError(error, headerDisplayName(key, key));
+  }
 }

@@ -1,6 +1,6 @@
 import { headerDisplayName } from './header-names';
 import { parseHeaderLine } from './header-access';
-import { NOT_CACHED, SipHeaders } from './headers';
+import { NOT_CACHED } from './headers';
 import { CSeq } from './headers/cseq';
 import { SipParseError } from './parse-error';
 import { SipMessage } from './sip-message';
@@ -8,68 +8,51 @@ import {
   EAGER_HEADERS,
   isListHeaderKey,
   isSingleHeaderKey,
-  LIST_HEADERS,
   ListHeaderKey,
   SINGLE_HEADERS,
   SingleHeaderKey,
 } from './typed-headers';
 
-/** An EAGER_HEADERS header, its parser's kind, and its index among them. */
+/** An EAGER_HEADERS header, its parser's kind, and its bit in the sets of headers seen. */
 type EagerHeader =
-  | { readonly index: number; readonly kind: 'list'; readonly key: ListHeaderKey }
-  | { readonly index: number; readonly kind: 'single'; readonly key: SingleHeaderKey };
+  | { readonly bit: number; readonly kind: 'list'; readonly key: ListHeaderKey }
+  | { readonly bit: number; readonly kind: 'single'; readonly key: SingleHeaderKey };
 
-function eagerHeader(key: string, index: number): EagerHeader {
-  if (isListHeaderKey(key)) return { index, kind: 'list', key };
-  if (isSingleHeaderKey(key)) return { index, kind: 'single', key };
+function eagerHeader(key: string, bit: number): EagerHeader {
+  if (isListHeaderKey(key)) return { bit, kind: 'list', key };
+  if (isSingleHeaderKey(key)) return { bit, kind: 'single', key };
   throw new Error(`eager header ${key} has no parser`);
 }
 
 /** Each eager header by lookup key, classified once (not per message). */
 const EAGER_BY_KEY: ReadonlyMap<string, EagerHeader> = new Map(
-  [...EAGER_HEADERS].map((key, index) => [key, eagerHeader(key, index)]),
+  [...EAGER_HEADERS].map((key, index) => [key, eagerHeader(key, 1 << index)]),
 );
 
-/** An eager header present in a message and the values of its lines, in order. */
-interface EagerLines {
-  readonly header: EagerHeader;
-  readonly values: string[];
+/** Bits of the eager headers present, and of those present more than once. */
+function eagerHeadersSeen(message: SipMessage): { seen: number; repeated: number } {
+  let seen = 0;
+  let repeated = 0;
+  for (const { key } of message.headers) {
+    const eager = EAGER_BY_KEY.get(key);
+    if (eager === undefined) continue;
+    if ((seen & eager.bit) !== 0) repeated |= eager.bit;
+    seen |= eager.bit;
+  }
+  return { seen, repeated };
 }
 
-/**
- * The eager headers present, in the order they first appear, with their lines: one pass over the
- * fields and one key lookup per field (rather than a lookup and a pass over the fields per header).
- */
-function eagerLinesOf(message: SipMessage): EagerLines[] {
-  const found: EagerLines[] = [];
-  const byIndex: Array<EagerLines | undefined> = [];
-  for (const { key, value } of message.headers) {
-    const header = EAGER_BY_KEY.get(key);
-    if (header === undefined) continue;
-    const lines = byIndex[header.index];
-    if (lines !== undefined) {
-      lines.values.push(value);
-      continue;
-    }
-    const first: EagerLines = { header, values: [value] };
-    byIndex[header.index] = first;
-    found.push(first);
+/** Parses (and caches) a single-valued header present once, from the field already at hand. */
+function checkSingle(message: SipMessage, key: SingleHeaderKey, value: string): void {
+  const headers = message.headers;
+  if (headers.cached(key) === NOT_CACHED) {
+    headers.cache(key, parseHeaderLine<unknown>(key, value, SINGLE_HEADERS[key]));
   }
-  return found;
 }
 
-/** Parses and caches a header's typed value; each line of a repeated single-valued header on its own. */
-function checkLines({ header, values }: EagerLines, headers: SipHeaders): void {
-  const key = header.key;
-  if (header.kind === 'list') {
-    headers.cache(key, parseHeaderLine<readonly string[], unknown>(key, values, LIST_HEADERS[header.key]));
-  } else if (values.length === 1) {
-    headers.cache(key, parseHeaderLine<string, unknown>(key, values[0], SINGLE_HEADERS[header.key]));
-  } else {
-    // Repetition is for the layer above to answer (RFC 4475 §3.3.8): nothing cached, so its
-    // accessor reports it.
-    for (const value of values) parseHeaderLine<string, unknown>(key, value, SINGLE_HEADERS[header.key]);
-  }
+/** Each line of a repeated single-valued header on its own (repetition is the layer above's). */
+function checkRepeated(message: SipMessage, key: SingleHeaderKey): void {
+  for (const value of message.headers.getAll(key)) parseHeaderLine<unknown>(key, value, SINGLE_HEADERS[key]);
 }
 
 /**
@@ -80,7 +63,17 @@ function checkLines({ header, values }: EagerLines, headers: SipHeaders): void {
  */
 export function validateMessage(message: SipMessage): void {
   if (message.kind === 'request') void message.requestUri;
-  for (const lines of eagerLinesOf(message)) checkLines(lines, message.headers);
+  const { seen, repeated } = eagerHeadersSeen(message);
+  let checked = 0;
+  for (const { key, value } of message.headers) {
+    if ((seen & ~checked) === 0) break;
+    const eager = EAGER_BY_KEY.get(key);
+    if (eager === undefined || (checked & eager.bit) !== 0) continue;
+    checked |= eager.bit;
+    if (eager.kind === 'list') message.list(eager.key);
+    else if ((repeated & eager.bit) === 0) checkSingle(message, eager.key, value);
+    else checkRepeated(message, eager.key);
+  }
   if (message.kind === 'request') {
     // Cached by the checks above exactly when there is one CSeq (a repeated one is the layer above's).
     const cseq = message.headers.cached('cseq') as CSeq | undefined | typeof NOT_CACHED;
