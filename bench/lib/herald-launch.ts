@@ -136,14 +136,20 @@ export class LaunchedHerald {
         },
         nodeArgs,
       );
-      const report = await app.waitFor((line) =>
-        line.startsWith('herald: ready ')
-          ? (JSON.parse(line.slice('herald: ready '.length)) as {
-              sip: { udp: SipAddress };
-              postgresUrl: string;
-            })
-          : undefined,
-      );
+      const report = await app
+        .waitFor((line) =>
+          line.startsWith('herald: ready ')
+            ? (JSON.parse(line.slice('herald: ready '.length)) as {
+                sip: { udp: SipAddress };
+                postgresUrl: string;
+              })
+            : undefined,
+        )
+        .catch(async (error: unknown) => {
+          // A start that timed out leaves the process running: it must not outlive the launcher.
+          await app.stop();
+          throw error;
+        });
       return new LaunchedHerald('embedded', report.sip.udp, report.postgresUrl, [app]);
     }
     const brokers = options.kafkaBrokers;
@@ -181,26 +187,34 @@ export class LaunchedHerald {
       presence: 'presence up',
       'im-router': 'im-router up',
     };
-    await Promise.all(
-      services.map((app) => app.waitFor((line) => (line.includes(ready[app.name]) ? true : undefined))),
-    );
-    const edge = new AppProcess(
-      'sip-edge',
-      'dist/apps/sip-edge/src/main.js',
-      {
-        ...common,
-        HERALD_EDGE_ID: edgeId,
-        HERALD_NONCE_SECRET: randomBytes(24).toString('base64url'),
-        HERALD_SIP_UDP_PORT: udpPort,
-      },
-      nodeArgs,
-    );
-    const listeners = await edge.waitFor((line) => {
-      if (!line.startsWith('{') || !line.includes('SIP edge listening: ')) return undefined;
-      const record = JSON.parse(line) as { msg: string };
-      return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as { udp: SipAddress };
-    });
-    return new LaunchedHerald('kafka', listeners.udp, databaseUrl, [...services, edge]);
+    // A failed start stops what did start, so no app outlives the launcher.
+    const started: AppProcess[] = [...services];
+    try {
+      await Promise.all(
+        services.map((app) => app.waitFor((line) => (line.includes(ready[app.name]) ? true : undefined))),
+      );
+      const edge = new AppProcess(
+        'sip-edge',
+        'dist/apps/sip-edge/src/main.js',
+        {
+          ...common,
+          HERALD_EDGE_ID: edgeId,
+          HERALD_NONCE_SECRET: randomBytes(24).toString('base64url'),
+          HERALD_SIP_UDP_PORT: udpPort,
+        },
+        nodeArgs,
+      );
+      started.push(edge);
+      const listeners = await edge.waitFor((line) => {
+        if (!line.startsWith('{') || !line.includes('SIP edge listening: ')) return undefined;
+        const record = JSON.parse(line) as { msg: string };
+        return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as { udp: SipAddress };
+      });
+      return new LaunchedHerald('kafka', listeners.udp, databaseUrl, started);
+    } catch (error) {
+      await Promise.all(started.map((app) => app.stop()));
+      throw error;
+    }
   }
 
   /** Process ids by app name (RSS sampling). */
