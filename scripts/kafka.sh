@@ -97,7 +97,13 @@ EOF
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$state_dir/log4j2.properties"
   )
   local cluster_id
-  cluster_id="$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')"
+  # A base64url id may start with '-', which the storage tool reads as an option: draw again then
+  # (as Kafka's own Uuid.randomUuid does).
+  cluster_id="$(node -e '
+    const { randomBytes } = require("crypto");
+    let id;
+    do id = randomBytes(16).toString("base64url"); while (id.startsWith("-"));
+    console.log(id);')"
   java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
     -t "$cluster_id" -c "$state_dir/server.properties" >"$state_dir/format.log" 2>&1 ||
     { cat "$state_dir/format.log" >&2; return 1; }
