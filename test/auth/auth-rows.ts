@@ -1,4 +1,5 @@
-import type { DeviceStatus, SessionCarrier } from '#herald/contracts';
+import { deviceRegisteredV1, type DeviceStatus, type SessionCarrier } from '#herald/contracts';
+import type { BusRecord } from '#herald/bus';
 import {
   TypeOrmAccountRepository,
   TypeOrmRegistrationRepository,
@@ -58,4 +59,24 @@ export async function insertDevice(dataSource: DataSource, device: TestDevice): 
       await new TypeOrmSessionRepository().save(tx, { aor, deviceId, ...session, startedAt: new Date() });
     }
   });
+}
+
+/** The `auth.device-registered.v1` record auth publishes for a new binding of a TCP test device. */
+export function deviceRegisteredRecord(
+  aor: string,
+  deviceId: string,
+  edgeId: string,
+): Omit<BusRecord, 'headers'> {
+  return deviceRegisteredV1.record(
+    deviceRegisteredV1.build({
+      aor,
+      deviceId,
+      contact: `sip:${deviceId}@127.0.0.1:5070`,
+      edgeId,
+      flowId: `tcp:${deviceId}`,
+      transport: 'tcp',
+      expiresAt: new Date(Date.now() + TEST_BINDING_LIFETIME_MS).toISOString(),
+      created: true,
+    }),
+  );
 }

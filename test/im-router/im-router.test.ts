@@ -7,7 +7,6 @@ import {
   type PushOutcomeV1,
   pushOutcomeV1,
   type PushRequestedV1,
-  deviceRegisteredV1,
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter } from '#herald/domain';
@@ -20,7 +19,7 @@ import {
 import type { DataSource } from 'typeorm';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
-import { insertAccount, insertDevice } from '../auth/auth-rows';
+import { deviceRegisteredRecord, insertAccount, insertDevice } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 import { randomUUID } from 'node:crypto';
@@ -116,20 +115,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   /** What auth publishes when a new binding was created. */
   async function registered(aor: string, deviceId: string) {
     await device(aor, deviceId, 'PLAIN');
-    await bus.publish([
-      deviceRegisteredV1.record(
-        deviceRegisteredV1.build({
-          aor,
-          deviceId,
-          contact: `sip:${deviceId}@127.0.0.1:5070`,
-          edgeId: EDGE_ID,
-          flowId: `tcp:${deviceId}`,
-          transport: 'tcp',
-          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-          created: true,
-        }),
-      ),
-    ]);
+    await bus.publish([deviceRegisteredRecord(aor, deviceId, EDGE_ID)]);
   }
 
   async function logoutAll(aor: string) {

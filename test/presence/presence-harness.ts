@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
 import {
   commandReceivedV1,
-  deviceRegisteredV1,
   deviceUnregisteredV1,
   edgeOutboundTopic,
   edgeOutboundV1,
@@ -18,7 +17,7 @@ import { createDataSource, runMigrations } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PRESENCE_CONFIG } from '../../apps/presence/src/presence.config';
 import { PresenceModule } from '../../apps/presence/src/presence.module';
-import { insertAccount, insertDevice } from '../auth/auth-rows';
+import { deviceRegisteredRecord, insertAccount, insertDevice } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
@@ -125,20 +124,7 @@ export class PresenceHarness {
 
   /** What auth publishes for a new binding of a device. */
   async publishDeviceRegistered(aor: string, deviceId: string): Promise<void> {
-    await this.bus.publish([
-      deviceRegisteredV1.record(
-        deviceRegisteredV1.build({
-          aor,
-          deviceId,
-          contact: `sip:${deviceId}@127.0.0.1:5070`,
-          edgeId: EDGE_ID,
-          flowId: `tcp:${deviceId}`,
-          transport: 'tcp',
-          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-          created: true,
-        }),
-      ),
-    ]);
+    await this.bus.publish([deviceRegisteredRecord(aor, deviceId, EDGE_ID)]);
   }
 
   /** What auth publishes at logout. */
