@@ -39,16 +39,18 @@ export interface TestDevice {
   session?: { carrier: SessionCarrier; status: DeviceStatus };
 }
 
+/** Where a TCP test device is bound: the same in the rows and in the events of these tests. */
+export function tcpTestBinding(deviceId: string, edgeId: string) {
+  return { deviceId, contact: `sip:${deviceId}@127.0.0.1:5070`, edgeId, flowId: `tcp:${deviceId}` };
+}
+
 /** A binding over TCP from 127.0.0.1 (contact `sip:<deviceId>@127.0.0.1:5070`), and its session. */
 export async function insertDevice(dataSource: DataSource, device: TestDevice): Promise<void> {
   const { aor, deviceId, edgeId, session } = device;
   await new TypeOrmUnitOfWork(dataSource).run(async (tx) => {
     await new TypeOrmRegistrationRepository().save(tx, {
       aor,
-      deviceId,
-      contact: `sip:${deviceId}@127.0.0.1:5070`,
-      edgeId,
-      flowId: `tcp:${deviceId}`,
+      ...tcpTestBinding(deviceId, edgeId),
       transport: 'tcp',
       source: { address: '127.0.0.1', port: 5070 },
       callId: `reg-${deviceId}`,
@@ -70,10 +72,7 @@ export function deviceRegisteredRecord(
   return deviceRegisteredV1.record(
     deviceRegisteredV1.build({
       aor,
-      deviceId,
-      contact: `sip:${deviceId}@127.0.0.1:5070`,
-      edgeId,
-      flowId: `tcp:${deviceId}`,
+      ...tcpTestBinding(deviceId, edgeId),
       transport: 'tcp',
       expiresAt: new Date(Date.now() + TEST_BINDING_LIFETIME_MS).toISOString(),
       created: true,

@@ -19,7 +19,7 @@ import {
 import type { DataSource } from 'typeorm';
 import { createImRouter } from '../../apps/im-router/src/im-router.factory';
 import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
-import { deviceRegisteredRecord, insertAccount, insertDevice } from '../auth/auth-rows';
+import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 import { randomUUID } from 'node:crypto';
@@ -127,10 +127,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await bus.publish([
       commandReceivedV1.record(
         commandReceivedV1.build({
-          edgeId: EDGE_ID,
-          flowId: `tcp:${deviceId}`,
-          deviceId,
-          contact: `sip:${deviceId}@127.0.0.1:5070`,
+          ...tcpTestBinding(deviceId, EDGE_ID),
           aor: from,
           carrier: 'INFO',
           callId: `call-${id}`,

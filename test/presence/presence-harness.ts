@@ -17,7 +17,7 @@ import { createDataSource, runMigrations } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PRESENCE_CONFIG } from '../../apps/presence/src/presence.config';
 import { PresenceModule } from '../../apps/presence/src/presence.module';
-import { deviceRegisteredRecord, insertAccount, insertDevice } from '../auth/auth-rows';
+import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
@@ -147,10 +147,7 @@ export class PresenceHarness {
     await this.bus.publish([
       commandReceivedV1.record(
         commandReceivedV1.build({
-          edgeId: EDGE_ID,
-          flowId: `tcp:${deviceId}`,
-          deviceId,
-          contact: `sip:${deviceId}@127.0.0.1:5070`,
+          ...tcpTestBinding(deviceId, EDGE_ID),
           aor,
           carrier: 'INFO',
           callId: `call-${id}`,
