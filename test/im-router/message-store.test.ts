@@ -74,6 +74,44 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     expect(await unitOfWork.run((tx) => store.pendingFor(tx, ALICE))).toEqual([]);
   });
 
+  it('leaves out of a device’s pending list only what is in flight to it since its login', async () => {
+    const keys = await unitOfWork.run(async (tx) => [
+      (await store.insert(tx, newMessage('m-30'))).message.key,
+      (await store.insert(tx, newMessage('m-31'))).message.key,
+      (await store.insert(tx, newMessage('m-32'))).message.key,
+    ]);
+    const loginAt = new Date(SENT_AT.getTime() + 1_000);
+    const attempt = (pushId: string, messageKey: string, attemptedAt: Date) => ({
+      pushId,
+      messageKey,
+      recipientAor: BOB,
+      deviceId: 'phone',
+      attemptedAt,
+    });
+    await unitOfWork.run(async (tx) => {
+      await store.recordAttempts(tx, [
+        attempt('p-30', keys[0]!, loginAt), // this session, in flight: left out
+        attempt('p-31', keys[1]!, SENT_AT), // an earlier session, no outcome ever: offered again
+        attempt('p-32', keys[2]!, loginAt), // this session, timed out: offered again
+      ]);
+      await store.recordOutcome(tx, 'p-32', 'timed-out', loginAt);
+    });
+
+    const pending = await unitOfWork.run((tx) =>
+      store.pendingFor(tx, BOB, { deviceId: 'phone', since: loginAt }),
+    );
+    const others = await unitOfWork.run((tx) =>
+      store.pendingFor(tx, BOB, { deviceId: 'desk', since: loginAt }),
+    );
+
+    expect(pending.map((m) => m.messageId).filter((id) => id.startsWith('m-3'))).toEqual(['m-31', 'm-32']);
+    expect(others.map((m) => m.messageId).filter((id) => id.startsWith('m-3'))).toEqual([
+      'm-30',
+      'm-31',
+      'm-32',
+    ]);
+  });
+
   it('marks `stored` only when no attempt is in flight, and only once', async () => {
     const { message } = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-20')));
     await unitOfWork.run((tx) =>

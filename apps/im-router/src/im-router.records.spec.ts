@@ -70,7 +70,7 @@ describe('ImRouterRecordHandler', () => {
     expect(router.calls).toEqual([
       ['handleCommand', [commandReceivedV1.decode(command)]],
       ['settle', [pushOutcomeV1.decode(outcome)]],
-      ['deliverStored', [started.aor, started.deviceId]],
+      ['deliverStored', [started.aor, started.deviceId, new Date(started.at)]],
       ['deviceRegistered', [deviceRegisteredV1.decode(registered)]],
     ]);
   });

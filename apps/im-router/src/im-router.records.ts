@@ -17,7 +17,9 @@ export class UnexpectedTopicError extends Error {
 const IM_ROUTER_ROUTES = [
   route(commandReceivedV1, (router: ImRouter, event) => router.handleCommand(event)),
   route(pushOutcomeV1, (router: ImRouter, event) => router.settle(event)),
-  route(sessionStartedV1, (router: ImRouter, event) => router.deliverStored(event.aor, event.deviceId)),
+  route(sessionStartedV1, (router: ImRouter, event) =>
+    router.deliverStored(event.aor, event.deviceId, new Date(event.at)),
+  ),
   route(deviceRegisteredV1, (router: ImRouter, event) => router.deviceRegistered(event)),
 ];
 

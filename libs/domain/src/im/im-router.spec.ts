@@ -22,7 +22,14 @@ import {
 } from '../shared';
 import { ImRouter, PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-router';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
-import type { DeliveryAttempt, DeviceKey, MessageStore, PlainDeviceQueue, PushOutcomeKind } from './ports';
+import type {
+  DeliveryAttempt,
+  DeviceKey,
+  InFlightFilter,
+  MessageStore,
+  PlainDeviceQueue,
+  PushOutcomeKind,
+} from './ports';
 
 const DOMAIN = 'herald.example';
 const ALICE = `sip:alice@${DOMAIN}`;
@@ -96,8 +103,18 @@ class InMemoryMessageStore implements MessageStore {
     );
     return { created: true, message: row };
   }
-  async pendingFor(_tx: Transaction, recipientAor: string): Promise<StoredMessage[]> {
-    return this.rows.filter((row) => row.recipientAor === recipientAor && row.deliveredAt === undefined);
+  async pendingFor(_tx: Transaction, recipientAor: string, notInFlightTo?: InFlightFilter) {
+    const inFlight = (row: FakeRow) =>
+      [...this.attempts.values()].some(
+        (a) =>
+          a.messageKey === row.key &&
+          a.deviceId === notInFlightTo?.deviceId &&
+          a.outcome === undefined &&
+          a.attemptedAt >= notInFlightTo.since,
+      );
+    return this.rows.filter(
+      (row) => row.recipientAor === recipientAor && row.deliveredAt === undefined && !inFlight(row),
+    );
   }
   async recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void> {
     write(
@@ -523,7 +540,7 @@ describe('ImRouter.settle', () => {
         .map((p) => p.body),
     ).toEqual([expect.objectContaining({ messageId: 'm-1', state: 'stored' })]);
 
-    await router.deliverStored(BOB, 'bob-phone');
+    await router.deliverStored(BOB, 'bob-phone', NOW);
     expect(pushedTo('bob-phone').map((p) => p.body)).toEqual([
       expect.objectContaining({ type: 'im', messageId: 'm-1' }),
       expect.objectContaining({ type: 'im', messageId: 'm-1', offline: true }),
@@ -551,7 +568,7 @@ describe('ImRouter.deliverStored', () => {
     await router.handleCommand(imSend('c-2', { messageId: 'm-2', text: 'two' }));
     directory.devices.push(device(BOB, 'bob-desk'), device(BOB, 'bob-phone'));
 
-    await router.deliverStored(BOB, 'bob-desk');
+    await router.deliverStored(BOB, 'bob-desk', NOW);
 
     expect(
       pushedTo('bob-desk').map((p) => [p.body?.['messageId'], p.body?.['text'], p.body?.['offline']]),
@@ -569,13 +586,37 @@ describe('ImRouter.deliverStored', () => {
         .map((p) => p.body?.['messageId']),
     ).toEqual(['m-1']);
 
-    await router.deliverStored(BOB, 'bob-phone');
+    await router.deliverStored(BOB, 'bob-phone', NOW);
     expect(pushedTo('bob-phone').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+  });
+
+  it('does not push again an IM already on its way to the device that just logged in', async () => {
+    // The live push raced the login: it was sent to this session before its session-started event.
+    const { router, pushedTo } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    expect(pushedTo('bob-phone').map((p) => p.body?.['offline'])).toEqual([false]);
+
+    await router.deliverStored(BOB, 'bob-phone', NOW);
+
+    expect(pushedTo('bob-phone').map((p) => p.body?.['offline'])).toEqual([false]);
+  });
+
+  it('pushes again an IM whose attempt to the device belongs to an earlier session', async () => {
+    // No outcome will come for a push of a session that ended with its edge.
+    const { router, pushedTo } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    await router.deliverStored(BOB, 'bob-phone', new Date(NOW.getTime() + 60_000));
+
+    expect(pushedTo('bob-phone').map((p) => [p.body?.['messageId'], p.body?.['offline']])).toEqual([
+      ['m-1', false],
+      ['m-1', true],
+    ]);
   });
 
   it('publishes nothing when nothing is pending', async () => {
     const { router, bus } = setUp();
-    await router.deliverStored(BOB, 'bob-desk');
+    await router.deliverStored(BOB, 'bob-desk', NOW);
     expect(bus.records).toEqual([]);
   });
 });
@@ -624,7 +665,7 @@ describe('ImRouter plain SIP devices', () => {
       { aor: BOB, deviceId: 'bob-desk' },
     ]);
 
-    await router.deliverStored(BOB, 'bob-desk');
+    await router.deliverStored(BOB, 'bob-desk', NOW);
     advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
 
     expect(await router.deliverToPlainDevices()).toBe(0);

@@ -28,7 +28,7 @@ import {
 } from '../shared';
 import { ImError } from './im-error';
 import { derivedMessageId, type StoredMessage } from './message';
-import type { MessageStore, PlainDeviceQueue } from './ports';
+import type { InFlightFilter, MessageStore, PlainDeviceQueue } from './ports';
 
 export const IM_ROUTER_ORIGIN = 'im-router';
 /** How long a new registration has to log in before it is offered stored IMs as a plain SIP device. */
@@ -179,11 +179,12 @@ export class ImRouter {
   /**
    * A device logged in: pushes it every pending IM of its user, oldest first and marked offline.
    */
-  async deliverStored(recipientAor: string, deviceId: string): Promise<void> {
+  async deliverStored(recipientAor: string, deviceId: string, sessionStartedAt: Date): Promise<void> {
     const device = { aor: canonicalAor(recipientAor), deviceId };
     await this.deps.unitOfWork.run(async (tx) => {
       await this.deps.plainDevices.cancel(tx, device);
-      await this.deliverPending(tx, device.aor, device.deviceId);
+      // An IM sent live to this session before this event was handled is already on its way.
+      await this.deliverPending(tx, device.aor, device.deviceId, { deviceId, since: sessionStartedAt });
     });
   }
 
@@ -215,10 +216,15 @@ export class ImRouter {
     });
   }
 
-  private async deliverPending(tx: Transaction, aor: string, deviceId: string): Promise<void> {
+  private async deliverPending(
+    tx: Transaction,
+    aor: string,
+    deviceId: string,
+    notInFlightTo?: InFlightFilter,
+  ): Promise<void> {
     const { messages } = this.deps;
     await messages.lockRecipient(tx, aor);
-    const pending = await messages.pendingFor(tx, aor);
+    const pending = await messages.pendingFor(tx, aor, notInFlightTo);
     if (pending.length === 0) {
       return;
     }

@@ -13,6 +13,12 @@ export interface DeliveryAttempt {
   attemptedAt: Date;
 }
 
+/** Attempts to one device made since a moment (its login) that have no outcome yet. */
+export interface InFlightFilter {
+  deviceId: string;
+  since: Date;
+}
+
 /** The messages table and its per-device delivery attempts. */
 export interface MessageStore {
   /**
@@ -23,8 +29,12 @@ export interface MessageStore {
   lockRecipient(tx: Transaction, recipientAor: string): Promise<void>;
   /** Stores a message, or returns the one already stored under (sender, messageId). */
   insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage>;
-  /** The recipient's messages not yet answered by any device, oldest first (one query). */
-  pendingFor(tx: Transaction, recipientAor: string): Promise<StoredMessage[]>;
+  /**
+   * The recipient's messages not yet answered by any device, oldest first (one query). With
+   * `notInFlightTo`, those already pushed to that device since `since` and still awaiting their
+   * outcome are left out: a live push that raced the device's login must not be sent twice.
+   */
+  pendingFor(tx: Transaction, recipientAor: string, notInFlightTo?: InFlightFilter): Promise<StoredMessage[]>;
   /** Records pushes of IMs to devices (one statement for all). */
   recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void>;
   /**

@@ -1,4 +1,5 @@
 import type {
+  InFlightFilter,
   DeliveryAttempt,
   InsertedMessage,
   MessageStore,
@@ -56,12 +57,19 @@ export class TypeOrmMessageStore implements MessageStore {
     return { created: false, message: await existingMessage(manager, message) };
   }
 
-  async pendingFor(tx: Transaction, recipientAor: string): Promise<StoredMessage[]> {
+  async pendingFor(
+    tx: Transaction,
+    recipientAor: string,
+    notInFlightTo?: InFlightFilter,
+  ): Promise<StoredMessage[]> {
     const rows: MessageRow[] = await entityManagerOf(tx).query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE recipient_aor = $1 AND delivered_at IS NULL
+         AND NOT EXISTS (
+           SELECT 1 FROM message_deliveries d
+           WHERE d.message_key = m.id AND d.device_id = $2 AND d.outcome IS NULL AND d.attempted_at >= $3)
        ORDER BY seq`,
-      [recipientAor],
+      [recipientAor, notInFlightTo?.deviceId ?? null, notInFlightTo?.since ?? null],
     );
     return rows.map(toMessage);
   }
