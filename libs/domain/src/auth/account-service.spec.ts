@@ -146,7 +146,7 @@ describe('AccountService with device removal', () => {
   it('announces nothing for an account without devices, or one disabled already', async () => {
     const { bus, service } = await setUpWithDevices();
     await service.setDisabled('alice', true);
-    bus.records.length = 0;
+    bus.clear();
     await service.setDisabled('alice', true);
     await service.update('alice', { displayName: 'Alice' });
     await service.delete('alice');

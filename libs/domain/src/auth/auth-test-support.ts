@@ -1,4 +1,4 @@
-import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
+import { RecordingBus as SharedRecordingBus } from '../testing/recording-bus';
 import { edgeOutboundV1, type PushRequestedV1 } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 import {
@@ -177,33 +177,8 @@ function pair(aor: string, deviceId: string): string {
   return JSON.stringify([aor, deviceId]);
 }
 
-export class RecordingBus implements EventBus {
-  readonly records: Array<Omit<BusRecord, 'headers'>> = [];
-  failNext: Error | undefined;
-
-  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
-    const failure = this.failNext;
-    if (failure !== undefined) {
-      this.failNext = undefined;
-      throw failure;
-    }
-    this.records.push(...records);
-  }
-  subscribe(): never {
-    throw new Error('not used by auth');
-  }
-  ensureTopics(): never {
-    throw new Error('not used by auth');
-  }
-  close(): never {
-    throw new Error('not used by auth');
-  }
-
-  /** Decoded events on `topic`. */
-  events(topic: string): Array<Record<string, unknown>> {
-    return this.records.filter((r) => r.topic === topic).map((r) => JSON.parse(r.value.toString('utf8')));
-  }
-
+/** The shared recording bus, with what the auth tests read from it. */
+export class RecordingBus extends SharedRecordingBus {
   /** Bodies of the pushes sent to one device, in order. */
   pushBodies(deviceId?: string): Array<Record<string, unknown>> {
     return this.records

@@ -1,4 +1,4 @@
-import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
+import { RecordingBus } from '../testing/recording-bus';
 import {
   type CommandCarrier,
   commandReceivedV1,
@@ -180,27 +180,6 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
   }
   async device(aor: string, deviceId: string) {
     return this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
-  }
-}
-
-class RecordingBus implements EventBus {
-  readonly records: Array<Omit<BusRecord, 'headers'>> = [];
-  failNextPublish = false;
-  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>) {
-    if (this.failNextPublish) {
-      this.failNextPublish = false;
-      throw new Error('broker down');
-    }
-    this.records.push(...records);
-  }
-  subscribe(): never {
-    throw new Error('not used by the ImRouter');
-  }
-  ensureTopics(): never {
-    throw new Error('not used by the ImRouter');
-  }
-  close(): never {
-    throw new Error('not used by the ImRouter');
   }
 }
 
@@ -402,7 +381,7 @@ describe('ImRouter.send', () => {
 
   it('keeps the same messageId when a command is retried after a failed publish', async () => {
     const { router, bus, pushedTo, messages } = setUp();
-    bus.failNextPublish = true;
+    bus.failNext = new Error('broker down');
     await expect(router.handleCommand(imSend('c-1'))).rejects.toThrow('broker down');
     expect(messages.rows).toEqual([]);
 

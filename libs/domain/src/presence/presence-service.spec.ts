@@ -1,4 +1,4 @@
-import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
+import { RecordingBus as SharedRecordingBus } from '../testing/recording-bus';
 import { type CommandReceivedV1, edgeOutboundV1, statusChangedV1 } from '#herald/contracts';
 import type { AccountDirectory } from '../shared';
 import type { Device, DeviceDirectory } from '../push';
@@ -108,23 +108,10 @@ class StaticDirectory implements DeviceDirectory {
   }
 }
 
-class RecordingBus implements EventBus {
-  readonly publishes: Array<ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>> = [];
-  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>) {
-    this.publishes.push(records);
-  }
-  subscribe(): never {
-    throw new Error('not used');
-  }
-  ensureTopics(): never {
-    throw new Error('not used');
-  }
-  close(): never {
-    throw new Error('not used');
-  }
+class RecordingBus extends SharedRecordingBus {
   /** Pushes as [deviceId, body] in publish order. */
   pushes(): Array<[string, Record<string, unknown>]> {
-    return this.publishes
+    return this.publishCalls
       .flat()
       .filter((r) => r.topic.startsWith('edge.'))
       .map((r) => {
@@ -134,13 +121,10 @@ class RecordingBus implements EventBus {
       });
   }
   statusChanges() {
-    return this.publishes
+    return this.publishCalls
       .flat()
       .filter((r) => r.topic === statusChangedV1.topic)
       .map((r) => statusChangedV1.decode(r.value));
-  }
-  clear() {
-    this.publishes.length = 0;
   }
 }
 
@@ -378,7 +362,7 @@ describe('PresenceService status and fan-out', () => {
 
     expect(ctx.store.watcherQueries).toBe(1);
     const fanOut =
-      ctx.bus.publishes.find((records) => records.some((r) => r.value.toString().includes('"presence'))) ??
+      ctx.bus.publishCalls.find((records) => records.some((r) => r.value.toString().includes('"presence'))) ??
       [];
     expect(fanOut.map((r) => r.key)).toEqual([BOB, BOB, CAROL]);
     expect(

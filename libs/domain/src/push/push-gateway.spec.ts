@@ -1,4 +1,4 @@
-import type { EventBus, PublishOptions, BusRecord } from '#herald/bus';
+import { RecordingBus } from '../testing/recording-bus';
 import { edgeOutboundV1, imPush, okResult, presencePush, PushEnvelopeSchema } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from './device-directory';
 import { PushGateway } from './push-gateway';
@@ -44,22 +44,6 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
   async device(aor: string, deviceId: string) {
     this.deviceLookups.push(deviceId);
     return this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
-  }
-}
-
-class RecordingBus implements EventBus {
-  readonly publishCalls: Array<ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>> = [];
-  async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>) {
-    this.publishCalls.push(records);
-  }
-  subscribe(): never {
-    throw new Error('not used by the PushGateway');
-  }
-  ensureTopics(): never {
-    throw new Error('not used by the PushGateway');
-  }
-  close(): never {
-    throw new Error('not used by the PushGateway');
   }
 }
 
