@@ -228,14 +228,17 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
       const push = await alice.waitForPush('login.result');
       await new Promise((resolve) => setTimeout(resolve, 64 * t1 + TIMER_F_SLACK_MS));
 
-      const gaps = push.arrivals.slice(1).map((at, index) => at - push.arrivals[index]!);
-      // 64*T1 with T2 = 4 s (never reached at this T1): E fires at T1, 2T1, 4T1 ... < 64 T1 after the send.
-      const expected = [1, 2, 4, 8, 16, 32].map((multiple) => multiple * t1);
-      expect(gaps).toHaveLength(expected.length);
-      gaps.forEach((gap, index) => {
-        expect(gap).toBeGreaterThanOrEqual(expected[index]! * 0.8);
-        expect(gap).toBeLessThan(expected[index]! + 4 * t1 + 100);
-      });
+      // Timer E at T1, 3T1, 7T1 … 63T1 after the first send (T2 = 4 s is never reached at this T1),
+      // Timer F at 64T1: seven sends of the same request. The exact schedule is checked with a fake
+      // clock in libs/sip; here wall-clock arrival times jitter with the machine's load, so the test
+      // checks what load cannot change: the number of sends, that they are one transaction, and that
+      // they are spread over the doubling schedule rather than sent in a burst.
+      const sendsBeforeTimerF = 7;
+      expect(push.arrivals).toHaveLength(sendsBeforeTimerF);
+      // Arrivals are grouped by Via branch: all seven are retransmissions of the one transaction.
+      expect(alice.pushes.filter((received) => received.envelope?.type === 'login.result')).toEqual([push]);
+      const spreadMs = push.arrivals.at(-1)! - push.arrivals[0]!;
+      expect(spreadMs).toBeGreaterThanOrEqual(0.8 * 63 * t1);
     });
   });
 

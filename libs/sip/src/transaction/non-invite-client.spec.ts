@@ -46,6 +46,33 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
     expect(await transaction.outcome).toEqual({ kind: 'timed-out' });
   });
 
+  it('keeps the schedule anchored to the first send when the event loop runs timers late', async () => {
+    const clock = new FakeClock();
+    const busyLoopLagMs = 300;
+    // Every timer fires 300 ms after it was due, as on a saturated event loop.
+    const lateClock = {
+      now: () => clock.now(),
+      setTimer: (delayMs: number, callback: () => void) => clock.setTimer(delayMs + busyLoopLagMs, callback),
+      clearTimer: clock.clearTimer.bind(clock),
+    };
+    const flow = new RecordingFlow(clock, false);
+    const transaction = new NonInviteClientTransaction<string>({
+      key: 'z9hG4bK-late|INFO',
+      flow,
+      request: Buffer.from('INFO'),
+      clock: lateClock,
+      timers: resolveTransactionTimers({ t1Ms: 500 }),
+    });
+    transaction.start();
+    clock.advance(40_000);
+    // One lag each, not an accumulated one: all 11 sends of the schedule happen before Timer F.
+    const onSchedule = [0, 500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500];
+    expect(flow.sent.map((send) => send.at)).toEqual(
+      onSchedule.map((at) => (at === 0 ? 0 : at + busyLoopLagMs)),
+    );
+    expect(await transaction.outcome).toEqual({ kind: 'timed-out' });
+  });
+
   it('honours a retry limit and custom timers', () => {
     const { clock, flow } = setup(false, { t1Ms: 100, t2Ms: 400, maxRetransmissions: 3 });
     clock.advance(10_000);

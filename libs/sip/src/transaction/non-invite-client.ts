@@ -35,6 +35,8 @@ export class NonInviteClientTransaction<Response> {
   private timerF: TimerHandle | undefined;
   private timerK: TimerHandle | undefined;
   private retransmitIntervalMs: number;
+  /** When Timer E is due by the §17.1.2.2 schedule, counted from the first send. */
+  private timerEDueAt = 0;
   private retransmissions = 0;
 
   constructor(private readonly options: NonInviteClientOptions<Response>) {
@@ -53,7 +55,10 @@ export class NonInviteClientTransaction<Response> {
   start(): void {
     const { clock, timers, flow } = this.options;
     this.timerF = clock.setTimer(timers.timeoutMs, () => this.onTimerF());
-    if (!flow.reliable) this.scheduleTimerE();
+    if (!flow.reliable) {
+      this.timerEDueAt = clock.now();
+      this.scheduleTimerE();
+    }
     this.transmit();
   }
 
@@ -76,8 +81,17 @@ export class NonInviteClientTransaction<Response> {
     this.timerK = this.options.clock.setTimer(timerK, () => this.terminate());
   }
 
+  /**
+   * Timer E is set for the next slot of the schedule (+T1, +3T1, +7T1 … from the first send), not
+   * for an interval from the moment the last one fired: an event loop that runs a timer late then
+   * delays one retransmission instead of shifting all later ones, so the last retransmission still
+   * comes before Timer F.
+   */
   private scheduleTimerE(): void {
-    this.timerE = this.options.clock.setTimer(this.retransmitIntervalMs, () => this.onTimerE());
+    const { clock } = this.options;
+    this.timerEDueAt += this.retransmitIntervalMs;
+    const delayMs = Math.max(0, this.timerEDueAt - clock.now());
+    this.timerE = clock.setTimer(delayMs, () => this.onTimerE());
   }
 
   /**
