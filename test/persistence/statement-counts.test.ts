@@ -1,0 +1,202 @@
+import { InProcessEventBus } from '#herald/bus';
+import { pushOutcomeV1, sessionStartedV1 } from '#herald/contracts';
+import type { ImRouter, PresenceService } from '#herald/domain';
+import {
+  createDataSource,
+  runMigrations,
+  TypeOrmRosterRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import { DataSource, type Logger } from 'typeorm';
+import { type AuthServices, createAuthServices } from '../../apps/auth/src/auth.services';
+import { createImRouter } from '../../apps/im-router/src/im-router.factory';
+import { createPresenceService } from '../../apps/presence/src/presence.services';
+import { commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
+import { createTestDatabase } from '../support/database';
+
+/**
+ * Pins the PostgreSQL statements each hot-path command costs (issue #6): a regression that adds
+ * a round trip or a transaction to REGISTER, login, im.send, a push outcome or presence.set
+ * shows here. Every statement is one round trip; BEGIN and COMMIT are counted as statements.
+ */
+
+/** Counts what TypeORM sends to PostgreSQL, by kind. */
+class StatementCounter implements Logger {
+  private statements: string[] = [];
+
+  logQuery(query: string): void {
+    this.statements.push(query.trim());
+  }
+  // The rest is not counted: a failed query still reaches its caller as an exception.
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+
+  /** Statements of `work` alone: total round trips and transactions (each commit is an fsync). */
+  async count(work: () => Promise<void>): Promise<{ statements: number; transactions: number }> {
+    this.statements = [];
+    await work();
+    return {
+      statements: this.statements.length,
+      transactions: this.statements.filter((s) => s === 'COMMIT').length,
+    };
+  }
+}
+
+/** Statements per command (BEGIN and COMMIT included) and transactions among them. */
+const EXPECTED = {
+  registerNew: { statements: 10, transactions: 2 },
+  registerRefresh: { statements: 10, transactions: 2 },
+  login: { statements: 11, transactions: 2 },
+  presenceSessionStarted: { statements: 11, transactions: 1 },
+  imSessionStarted: { statements: 5, transactions: 1 },
+  imSend: { statements: 10, transactions: 1 },
+  imDelivered: { statements: 6, transactions: 1 },
+  presenceSet: { statements: 11, transactions: 1 },
+};
+
+const PASSWORD = 'statement-count-secret';
+
+function contactOf(user: string) {
+  return {
+    uri: `sip:${user}@127.0.0.1:5070;transport=udp`,
+    expires: 3600,
+    instanceId: `<urn:uuid:${user}>`,
+  };
+}
+
+function deviceOf(user: string): string {
+  return contactOf(user).instanceId;
+}
+
+function aorOf(user: string): string {
+  return `sip:${user}@${DOMAIN}`;
+}
+
+function command(user: string, envelope: { id: string; type: string } & Record<string, unknown>) {
+  return commandFrom(deviceOf(user), envelope, 'INFO', aorOf(user));
+}
+
+describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
+  const counter = new StatementCounter();
+  let dataSource: DataSource;
+  let bus: InProcessEventBus;
+  let auth: AuthServices;
+  let router: ImRouter;
+  let presence: PresenceService;
+
+  beforeAll(async () => {
+    const options = createDataSource({ url: await createTestDatabase() }).options;
+    dataSource = new DataSource({ ...options, logger: counter });
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    bus = new InProcessEventBus();
+    auth = createAuthServices(bus, dataSource, {
+      domain: DOMAIN,
+      maxExpiresSeconds: 7200,
+      sweepIntervalMs: 3_600_000,
+      sweepBatchSize: 10,
+      adminToken: 'unused',
+    });
+    router = createImRouter({ bus, dataSource, config: { domain: DOMAIN, plainDeviceLoginGraceMs: 5_000 } });
+    presence = createPresenceService(bus, dataSource);
+    for (const username of ['alice', 'bob', 'carol']) {
+      await auth.accounts.create({ username, password: PASSWORD });
+    }
+    // bob and carol watch alice.
+    await new TypeOrmUnitOfWork(dataSource).run((tx) =>
+      new TypeOrmRosterRepository().save(
+        tx,
+        ['bob', 'carol'].flatMap((watcher) => [
+          { ownerAor: aorOf(watcher), buddyAor: aorOf('alice'), state: 'both' as const },
+          { ownerAor: aorOf('alice'), buddyAor: aorOf(watcher), state: 'both' as const },
+        ]),
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await bus?.close();
+    await dataSource?.destroy();
+  });
+
+  function register(user: string) {
+    return auth.registrar.register(
+      registerRequest({ username: user, password: PASSWORD, contacts: [contactOf(user)] }),
+    );
+  }
+
+  function login(user: string, id: string): Promise<void> {
+    return auth.commands.handle(command(user, { id, type: 'login', status: 'online' }));
+  }
+
+  function sessionStarted(user: string) {
+    return sessionStartedV1.build({
+      aor: aorOf(user),
+      deviceId: deviceOf(user),
+      carrier: 'INFO',
+      status: 'online',
+    });
+  }
+
+  it('REGISTER accepted: a new binding, then its refresh', async () => {
+    expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerNew);
+    expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerRefresh);
+  });
+
+  it('login, then session-started in presence and im-router', async () => {
+    expect(await counter.count(() => login('alice', 'login-alice'))).toEqual(EXPECTED.login);
+    const started = sessionStarted('alice');
+    expect(await counter.count(() => presence.sessionStarted(started))).toEqual(
+      EXPECTED.presenceSessionStarted,
+    );
+    expect(
+      await counter.count(() => router.deliverStored(started.aor, started.deviceId, new Date(started.at))),
+    ).toEqual(EXPECTED.imSessionStarted);
+  });
+
+  it('im.send to a logged-in device, then its answered outcome', async () => {
+    await register('bob');
+    await login('bob', 'login-bob');
+    const send = command('alice', { id: 'im-1', type: 'im.send', to: aorOf('bob'), text: 'hello' });
+    expect(await counter.count(() => router.handleCommand(send))).toEqual(EXPECTED.imSend);
+
+    const deliveries: Array<{ push_id: string }> = await dataSource.query(
+      `SELECT push_id FROM message_deliveries WHERE device_id = $1`,
+      [deviceOf('bob')],
+    );
+    expect(deliveries).toHaveLength(1);
+    const answered = pushOutcomeV1.build({
+      pushId: deliveries[0].push_id,
+      origin: 'im-router',
+      aor: aorOf('bob'),
+      deviceId: deviceOf('bob'),
+      edgeId: 'edge-0',
+      outcome: 'answered',
+      status: 200,
+    });
+    expect(await counter.count(() => router.settle(answered))).toEqual(EXPECTED.imDelivered);
+    const [message]: Array<{ delivered: boolean }> = await dataSource.query(
+      `SELECT m.delivered_at IS NOT NULL AS delivered
+       FROM messages m JOIN message_deliveries d ON d.message_key = m.id WHERE d.push_id = $1`,
+      [deliveries[0].push_id],
+    );
+    expect(message.delivered).toBe(true);
+  });
+
+  it('presence.set fanned out to two watchers', async () => {
+    await register('carol');
+    await login('carol', 'login-carol');
+    await presence.sessionStarted(sessionStarted('bob'));
+    await presence.sessionStarted(sessionStarted('carol'));
+    const away = command('alice', { id: 'presence-1', type: 'presence.set', status: 'away' });
+    expect(await counter.count(() => presence.handleCommand(away))).toEqual(EXPECTED.presenceSet);
+    const [aggregate]: Array<{ status: string }> = await dataSource.query(
+      `SELECT status FROM presence_aggregates WHERE aor = $1`,
+      [aorOf('alice')],
+    );
+    expect(aggregate.status).toBe('away');
+  });
+});
