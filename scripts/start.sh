@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh
-# `npm install` keeps the locked versions; `npm ci` refuses the lock's missing foreign optional binaries.
+# Installs exactly the lock file (`npm ci`) unless node_modules is already newer than it.
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
-  npm install --no-audit --no-fund </dev/null
+  npm ci --no-audit --no-fund </dev/null
 npx tsc -p tsconfig.build.json
 # As root PostgreSQL runs as the user `postgres`, which must be able to enter the data directory:
 # a checkout below /root (mode 700) cannot hold it, so the data then goes to /var/lib/herald.

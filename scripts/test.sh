@@ -20,10 +20,11 @@ case "${1:-}" in
 esac
 
 source scripts/ensure-node.sh
-# `npm install` (which keeps the locked versions) rather than `npm ci`: the lock file has no entries
-# for other platforms' optional binaries (@swc/core-darwin-*, ...), which `npm ci` refuses.
+# Installs exactly the lock file (`npm ci`) unless node_modules is already newer than it. The lock
+# lists every platform's optional binaries, which `npm ci` requires: hence @swc/core pinned to 1.16.18
+# and the override unrs-resolver 1.12.2, the newest whose binaries the registry has for every platform.
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
-  npm install --no-audit --no-fund </dev/null
+  npm ci --no-audit --no-fund </dev/null
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 npx eslint .
 npx tsc -p tsconfig.json --noEmit
