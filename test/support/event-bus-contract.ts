@@ -243,6 +243,141 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     );
 
     it(
+      'keeps each key in order while handlers of different keys overlap',
+      async () => {
+        const topic = uniqueTopic('keyed-concurrency');
+        await bus.ensureTopics([topic]);
+        const received = collector();
+        const keys = [...Array(8).keys()].map((index) => `sip:user${index}@herald.local`);
+        const perKey = 6;
+        await subscribe(uniqueGroupId('keyed-concurrency'), topic, async (record) => {
+          const { sequence } = JSON.parse(record.value.toString('utf8')) as { sequence: number };
+          // Uneven handling times, so records of other keys overtake this one where they can.
+          await new Promise((resolve) => setTimeout(resolve, (sequence * 7 + record.key.length) % 5));
+          received.records.push(record);
+        });
+        await bus.publish(
+          [...Array(perKey).keys()].flatMap((sequence) =>
+            keys.map((key) => ({ topic, key, value: Buffer.from(JSON.stringify({ sequence })) })),
+          ),
+        );
+
+        await waitForCount(received, keys.length * perKey);
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        expect(received.records).toHaveLength(keys.length * perKey);
+        for (const key of keys) {
+          const sequences = received.records
+            .filter((record) => record.key === key)
+            .map((record) => (JSON.parse(record.value.toString('utf8')) as { sequence: number }).sequence);
+          expect(sequences).toEqual([...Array(perKey).keys()]);
+        }
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'handles later records of other keys while one is retried, and never commits past the retried one',
+      async () => {
+        const topic = uniqueTopic('commit-prefix');
+        await bus.ensureTopics([topic]);
+        const groupId = uniqueGroupId('commit-prefix');
+        const stuckKey = 'sip:stuck@herald.local';
+        const otherKeys = [...Array(16).keys()].map((index) => `sip:other${index}@herald.local`);
+        const firstConsumer = collector();
+        const firstHandle = await subscribe(groupId, topic, async (record) => {
+          if (record.key === stuckKey) {
+            throw new Error('this consumer cannot handle it');
+          }
+          firstConsumer.records.push(record);
+        });
+        await bus.publish([
+          { topic, key: stuckKey, value: Buffer.from('stuck') },
+          ...otherKeys.map((key) => ({ topic, key, value: Buffer.from(key) })),
+        ]);
+        await waitForCount(firstConsumer, otherKeys.length);
+        await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
+
+        await firstHandle.stop();
+        const secondConsumer = collector();
+        await subscribe(groupId, topic, async (record) => {
+          secondConsumer.records.push(record);
+        });
+
+        await waitFor(
+          () => secondConsumer.values().includes('stuck'),
+          subject.deliveryTimeoutMs,
+          'the retried record at the next consumer',
+        );
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        const stuck = secondConsumer.records.find((record) => record.key === stuckKey)!;
+        // Handled by the first consumer after the stuck record on its partition: not committed, so again.
+        const afterStuck = firstConsumer.records
+          .filter(
+            (record) => record.partition === stuck.partition && BigInt(record.offset) > BigInt(stuck.offset),
+          )
+          .map((record) => record.key)
+          .sort();
+        expect(afterStuck.length).toBeGreaterThan(0);
+        const redelivered = secondConsumer.records
+          .filter((record) => record.partition === stuck.partition && record.key !== stuckKey)
+          .map((record) => record.key)
+          .sort();
+        expect(redelivered).toEqual(afterStuck);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'acknowledges each of many concurrent publishes, every record delivered once',
+      async () => {
+        const topic = uniqueTopic('concurrent-publishes');
+        await bus.ensureTopics([topic]);
+        const received = collector();
+        await subscribe(uniqueGroupId('concurrent-publishes'), topic, async (record) => {
+          received.records.push(record);
+        });
+        const count = 50;
+
+        await Promise.all(
+          [...Array(count).keys()].map((index) =>
+            publishText(topic, `sip:user${index % 7}@herald.local`, String(index)),
+          ),
+        );
+
+        await waitForCount(received, count);
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        expect(
+          received
+            .values()
+            .map(Number)
+            .sort((a, b) => a - b),
+        ).toEqual([...Array(count).keys()]);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'rejects each of concurrent publishes it cannot get acknowledged with BusUnavailableError',
+      async () => {
+        const unavailable = await subject.createUnavailableBus();
+        opened.push(unavailable);
+        const topic = uniqueTopic('unavailable-concurrent');
+
+        const outcomes = await Promise.allSettled(
+          [...Array(3).keys()].map((index) =>
+            unavailable.publish([{ topic, key: `sip:user${index}@herald.local`, value: Buffer.from('x') }]),
+          ),
+        );
+
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe('rejected');
+          expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(BusUnavailableError);
+        }
+      },
+      testTimeoutMs,
+    );
+
+    it(
       'rejects a publish it cannot get acknowledged with BusUnavailableError, in time',
       async () => {
         const unavailable = await subject.createUnavailableBus();

@@ -9,13 +9,25 @@ import {
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
 import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
+import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 
 /** Same as the test broker's num.partitions, so keyed ordering works the same way in both. */
 export const IN_PROCESS_PARTITIONS = 4;
+/** Records one group member hands to its handler at once, of distinct keys (as KafkaEventBus). */
+export const IN_PROCESS_HANDLER_CONCURRENCY = 16;
+/** Records of one partition a drain takes at a time (the rest waits for the next round). */
+const IN_PROCESS_DRAIN_BATCH_RECORDS = 500;
+
+/** `record` and everything before it on its partition is handled by `groupId`. */
+export type GroupCommitted = (groupId: string, record: ConsumedRecord) => Promise<void>;
 
 export interface InProcessEventBusOptions {
   partitions?: number;
   handlerRetry?: HandlerRetryOptions;
+  /** Records of one member handled at the same time, over all its partitions (distinct keys). */
+  handlerConcurrency?: number;
+  /** Told each time a group's handled prefix of a partition grows (the journaled bus persists it). */
+  onCommitted?: GroupCommitted;
 }
 
 /**
@@ -28,6 +40,8 @@ export interface InProcessEventBusOptions {
 export class InProcessEventBus implements EventBus {
   private readonly partitionCount: number;
   private readonly handlerRetry: HandlerRetryOptions;
+  private readonly handlerConcurrency: number;
+  private readonly onCommitted: GroupCommitted | undefined;
   private readonly topics = new Map<string, ConsumedRecord[][]>();
   private readonly groups = new Map<string, InProcessConsumerGroup>();
   private closed = false;
@@ -35,6 +49,8 @@ export class InProcessEventBus implements EventBus {
   constructor(options: InProcessEventBusOptions = {}) {
     this.partitionCount = options.partitions ?? IN_PROCESS_PARTITIONS;
     this.handlerRetry = options.handlerRetry ?? {};
+    this.handlerConcurrency = options.handlerConcurrency ?? IN_PROCESS_HANDLER_CONCURRENCY;
+    this.onCommitted = options.onCommitted;
   }
 
   async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
@@ -71,11 +87,12 @@ export class InProcessEventBus implements EventBus {
     }
     let group = this.groups.get(subscription.groupId);
     if (group === undefined) {
-      group = new InProcessConsumerGroup(
-        (topic) => this.topicPartitions(topic),
-        this.partitionCount,
-        this.handlerRetry,
-      );
+      group = new InProcessConsumerGroup(subscription.groupId, (topic) => this.topicPartitions(topic), {
+        partitionCount: this.partitionCount,
+        handlerRetry: this.handlerRetry,
+        handlerConcurrency: this.handlerConcurrency,
+        onCommitted: this.onCommitted,
+      });
       this.groups.set(subscription.groupId, group);
     }
     const member = group.join(subscription);
@@ -108,13 +125,23 @@ export class InProcessEventBus implements EventBus {
 interface GroupMember {
   subscription: Subscription;
   abort: AbortController;
-  inFlight: Set<Promise<boolean>>;
+  /** Batches being handled for this member: leaving waits for their handlers and commits. */
+  inFlight: Set<Promise<void>>;
+  handlers: ConcurrencyLimit;
+}
+
+interface GroupSettings {
+  partitionCount: number;
+  handlerRetry: HandlerRetryOptions;
+  handlerConcurrency: number;
+  onCommitted: GroupCommitted | undefined;
 }
 
 /**
  * One consumer group: a committed position per topic-partition and at most one drain loop per
- * topic-partition, which hands records one at a time to the member that owns the partition now
- * (members share partitions round-robin, as Kafka's assignors do).
+ * topic-partition, which hands the records after that position to the member that owns the
+ * partition now (members share partitions round-robin, as Kafka's assignors do), distinct keys
+ * concurrently, and moves the position over the contiguous prefix handled.
  */
 class InProcessConsumerGroup {
   private members: GroupMember[] = [];
@@ -122,13 +149,18 @@ class InProcessConsumerGroup {
   private readonly draining = new Set<string>();
 
   constructor(
+    private readonly groupId: string,
     private readonly partitionsOf: (topic: string) => ConsumedRecord[][],
-    private readonly partitionCount: number,
-    private readonly handlerRetry: HandlerRetryOptions,
+    private readonly settings: GroupSettings,
   ) {}
 
   join(subscription: Subscription): GroupMember {
-    const member: GroupMember = { subscription, abort: new AbortController(), inFlight: new Set() };
+    const member: GroupMember = {
+      subscription,
+      abort: new AbortController(),
+      inFlight: new Set(),
+      handlers: new ConcurrencyLimit(this.settings.handlerConcurrency),
+    };
     for (const topic of subscription.topics) {
       const partitions = this.partitionsOf(topic);
       partitions.forEach((log, partition) => {
@@ -160,7 +192,7 @@ class InProcessConsumerGroup {
 
   recordsAppended(topics: ReadonlySet<string>): void {
     for (const topic of topics) {
-      for (let partition = 0; partition < this.partitionCount; partition += 1) {
+      for (let partition = 0; partition < this.settings.partitionCount; partition += 1) {
         this.startDraining(topic, partition);
       }
     }
@@ -194,21 +226,28 @@ class InProcessConsumerGroup {
     for (;;) {
       const owner = this.ownerOf(topic, partition);
       const position = this.committed.get(key) ?? 0;
-      const record = log[position];
-      if (owner === undefined || record === undefined) {
+      if (owner === undefined || position >= log.length) {
         this.draining.delete(key);
         return;
       }
-      const attempt = handleWithRetry(
-        record,
-        owner.subscription.handler,
-        owner.abort.signal,
-        this.handlerRetry,
-      );
-      owner.inFlight.add(attempt);
-      const handled = await attempt.finally(() => owner.inFlight.delete(attempt));
-      if (handled) {
-        this.committed.set(key, position + 1);
+      const { signal } = owner.abort;
+      const batch = handleKeysConcurrently({
+        records: log.slice(position, position + IN_PROCESS_DRAIN_BATCH_RECORDS),
+        keyOf: (record) => record.key,
+        limit: owner.handlers,
+        shouldStop: () => signal.aborted,
+        handle: (record) =>
+          handleWithRetry(record, owner.subscription.handler, signal, this.settings.handlerRetry),
+        onHandledThrough: async (record) => {
+          this.committed.set(key, Number(record.offset) + 1);
+          await this.settings.onCommitted?.(this.groupId, record);
+        },
+      });
+      owner.inFlight.add(batch);
+      try {
+        await batch;
+      } finally {
+        owner.inFlight.delete(batch);
       }
     }
   }

@@ -22,6 +22,8 @@ import {
 import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
 import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
+import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
+import { SerialBatcher } from './serial-batcher';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 
 /** How long a publish may take before the edge gives up and answers 503. */
@@ -43,14 +45,26 @@ export const KAFKA_FETCH_MAX_WAIT_MS = 500;
  */
 export const KAFKA_SESSION_TIMEOUT_MS = 10_000;
 export const KAFKA_HEARTBEAT_INTERVAL_MS = 3_000;
+/**
+ * Records one consumer hands to its handler at once, of distinct keys (one key stays in order):
+ * lets PostgreSQL group-commit and Kafka pipeline instead of one record per round trip.
+ */
+export const KAFKA_HANDLER_CONCURRENCY = 16;
+/**
+ * Partitions of one consumer whose batches are handled at the same time (kafkajs' default is 1,
+ * which serializes a consumer's partitions); the handler concurrency bounds the records anyway.
+ */
+export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
 
 export interface KafkaEventBusOptions {
   brokers: ReadonlyArray<string>;
   clientId: string;
   publishTimeoutMs?: number;
   joinTimeoutMs?: number;
-  /** Partitions of one consumer handled at the same time (each partition stays in order). */
+  /** Partitions of one consumer handled at the same time (each key stays in order). */
   partitionsConsumedConcurrently?: number;
+  /** Records of one consumer handled at the same time, over all its partitions (distinct keys). */
+  handlerConcurrency?: number;
   /** Consumer group session timeout: how soon a dead consumer's partitions fail over. */
   sessionTimeoutMs?: number;
   /** Consumer heartbeat interval; below sessionTimeoutMs (a third of it or less). */
@@ -66,7 +80,10 @@ interface ActiveConsumer {
   consumer: Consumer;
   abort: AbortController;
   lag: ConsumerLag;
+  handlers: ConcurrencyLimit;
 }
+
+type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
 
 /**
  * The production event bus on Apache Kafka (kafkajs): an idempotent producer with acks=-1 whose
@@ -79,6 +96,7 @@ export class KafkaEventBus implements EventBus {
   private readonly publishTimeoutMs: number;
   private readonly joinTimeoutMs: number;
   private readonly partitionsConsumedConcurrently: number;
+  private readonly handlerConcurrency: number;
   private readonly sessionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly handlerRetry: HandlerRetryOptions;
@@ -86,13 +104,15 @@ export class KafkaEventBus implements EventBus {
   private producerConnection: Promise<void> | undefined;
   private healthAdmin: Admin | undefined;
   private closed = false;
-  /** Sends not yet acknowledged: close waits for them before disconnecting the producer. */
-  private readonly sending = new Set<Promise<void>>();
+  /** The publishes of one event loop turn (and those waiting for the send in flight) go as one sendBatch. */
+  private readonly outgoing: SerialBatcher<ReadonlyArray<BusRecord>>;
 
   constructor(options: KafkaEventBusOptions) {
     this.publishTimeoutMs = options.publishTimeoutMs ?? KAFKA_PUBLISH_TIMEOUT_MS;
     this.joinTimeoutMs = options.joinTimeoutMs ?? KAFKA_JOIN_TIMEOUT_MS;
-    this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
+    this.partitionsConsumedConcurrently =
+      options.partitionsConsumedConcurrently ?? KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY;
+    this.handlerConcurrency = options.handlerConcurrency ?? KAFKA_HANDLER_CONCURRENCY;
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? KAFKA_SESSION_TIMEOUT_MS;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS;
     this.handlerRetry = options.handlerRetry ?? {};
@@ -113,6 +133,7 @@ export class KafkaEventBus implements EventBus {
       // Bounded so a send abandoned after publishTimeoutMs does not retry forever behind our back.
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: this.publishTimeoutMs },
     });
+    this.outgoing = new SerialBatcher((batches) => this.send(batches.flat()), { gatherTurn: true });
   }
 
   async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
@@ -122,11 +143,16 @@ export class KafkaEventBus implements EventBus {
     if (records.length === 0) {
       return;
     }
-    await publishTraced('kafka', records, (traced) => this.send(traced));
+    // Each publish resolves when the sendBatch holding its records is acknowledged (acks=-1), and
+    // rejects when that batch fails or its own wait exceeds the publish timeout.
+    await publishTraced('kafka', records, (traced) =>
+      withTimeout(this.outgoing.submit(traced), this.publishTimeoutMs, 'publish'),
+    );
   }
 
+  /** One produce request for the records of every publish gathered; bounded by the publish timeout. */
   private async send(records: ReadonlyArray<BusRecord>): Promise<void> {
-    const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+    const byTopic = new Map<string, KafkaMessages>();
     for (const record of records) {
       const messages = byTopic.get(record.topic) ?? [];
       messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
@@ -141,17 +167,7 @@ export class KafkaEventBus implements EventBus {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     };
-    const sent = withTimeout(send(), this.publishTimeoutMs, 'publish');
-    const settled = sent.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.sending.add(settled);
-    try {
-      await sent;
-    } finally {
-      this.sending.delete(settled);
-    }
+    await withTimeout(send(), this.publishTimeoutMs, 'publish');
   }
 
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
@@ -169,6 +185,7 @@ export class KafkaEventBus implements EventBus {
       consumer,
       abort: new AbortController(),
       lag: observeConsumerLag(subscription.groupId),
+      handlers: new ConcurrencyLimit(this.handlerConcurrency),
     };
     this.consumers.add(active);
     const joined = new Promise<void>((resolve) => {
@@ -244,7 +261,7 @@ export class KafkaEventBus implements EventBus {
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((active) => this.stopConsumer(active)));
     this.closed = true;
-    await Promise.all([...this.sending]);
+    await this.outgoing.idle();
     await this.producer.disconnect();
     await this.healthAdmin?.disconnect();
   }
@@ -273,31 +290,29 @@ export class KafkaEventBus implements EventBus {
     await active.consumer.disconnect();
   }
 
+  /**
+   * Handles a fetched batch of one partition, distinct keys concurrently (handleKeysConcurrently),
+   * and resolves only the contiguous prefix of handled offsets: a record being retried holds back
+   * the commit of every later offset of its partition.
+   */
   private async handleBatch(
     { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
     subscription: Subscription,
-    { abort: { signal }, lag }: ActiveConsumer,
+    { abort: { signal }, lag, handlers }: ActiveConsumer,
   ): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || signal.aborted) {
-        return;
-      }
-      const record = toConsumedRecord(batch.topic, batch.partition, message);
-      const handled = await handleWithRetry(
-        record,
-        subscription.handler,
-        signal,
-        this.handlerRetry,
-        heartbeat,
-      );
-      if (!handled) {
-        return;
-      }
-      resolveOffset(message.offset);
-      lag.handled(batch.topic, batch.partition, batch.highWatermark, message.offset);
-      await commitOffsetsIfNecessary();
-      await heartbeat();
-    }
+    await handleKeysConcurrently({
+      records: batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message)),
+      keyOf: (record) => record.key,
+      limit: handlers,
+      shouldStop: () => !isRunning() || isStale() || signal.aborted,
+      handle: (record) => handleWithRetry(record, subscription.handler, signal, this.handlerRetry, heartbeat),
+      onHandledThrough: async (record) => {
+        resolveOffset(record.offset);
+        lag.handled(batch.topic, batch.partition, batch.highWatermark, record.offset);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+      },
+    });
   }
 }
 

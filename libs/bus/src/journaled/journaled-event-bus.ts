@@ -11,7 +11,8 @@ import { publishTraced } from '../bus-tracing';
 import type { HandlerRetryOptions } from '../handler-retry';
 import { IN_PROCESS_PARTITIONS, InProcessEventBus, partitionForKey } from '../in-process-event-bus';
 import { type GroupOffset, JournalStore } from './journal-store';
-import { SerialBatcher } from './serial-batcher';
+export type { GroupOffset } from './journal-store';
+import { SerialBatcher } from '../serial-batcher';
 import type { SqlClient } from './sql-client';
 
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
@@ -25,11 +26,18 @@ export interface JournaledEventBusOptions {
   sql: SqlClient;
   partitions?: number;
   handlerRetry?: HandlerRetryOptions;
+  /** Records of one group member handled at the same time (distinct keys); see InProcessEventBus. */
+  handlerConcurrency?: number;
   publishTimeoutMs?: number;
   retentionAgeMs?: number;
   retentionSweepIntervalMs?: number;
   /** Told when a retention sweep fails (it runs again at the next interval). Default: stderr. */
   onSweepError?: (error: unknown) => void;
+  /**
+   * Told when storing a group's offset failed: the group goes on, and its next stored offset
+   * covers this one (a restart before then replays these records once more). Default: stderr.
+   */
+  onCommitError?: (error: unknown, offset: GroupOffset) => void;
 }
 
 /** The journal holds a record on another partition than its key maps to now. */
@@ -38,6 +46,15 @@ export class JournalPartitionsChangedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'JournalPartitionsChangedError';
+  }
+}
+
+/** A consumed record the journal never held (a bug: every dispatched record has its id). */
+export class JournalRecordUnknownError extends Error {
+  readonly code = 'BUS_JOURNAL_RECORD_UNKNOWN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalRecordUnknownError';
   }
 }
 
@@ -62,6 +79,7 @@ export class JournaledEventBus implements EventBus {
   private readonly retentionAgeMs: number;
   private readonly retentionSweepIntervalMs: number;
   private readonly onSweepError: (error: unknown) => void;
+  private readonly onCommitError: (error: unknown, offset: GroupOffset) => void;
   private readonly writer: SerialBatcher<ReadonlyArray<BusRecord>>;
   private readonly committer: SerialBatcher<GroupOffset>;
   /** Journal id of each record the inner bus holds, per topic-partition, by in-process offset. */
@@ -79,13 +97,22 @@ export class JournaledEventBus implements EventBus {
     this.inner = new InProcessEventBus({
       partitions: this.partitionCount,
       handlerRetry: options.handlerRetry,
+      handlerConcurrency: options.handlerConcurrency,
+      onCommitted: (groupId, record) => this.commitHandled(groupId, record),
     });
     this.publishTimeoutMs = options.publishTimeoutMs ?? JOURNAL_PUBLISH_TIMEOUT_MS;
     this.retentionAgeMs = options.retentionAgeMs ?? JOURNAL_RETENTION_AGE_MS;
     this.retentionSweepIntervalMs = options.retentionSweepIntervalMs ?? JOURNAL_RETENTION_SWEEP_INTERVAL_MS;
     this.onSweepError =
       options.onSweepError ?? ((error) => console.error('herald bus: journal retention sweep failed', error));
-    this.writer = new SerialBatcher((batches) => this.write(batches.flat()));
+    this.onCommitError =
+      options.onCommitError ??
+      ((error, offset) =>
+        console.error(
+          `herald bus: storing offset ${offset.lastId} of ${offset.groupId} on ${offset.topic}/${offset.partition} failed`,
+          error,
+        ));
+    this.writer = new SerialBatcher((batches) => this.write(batches.flat()), { gatherTurn: true });
     this.committer = new SerialBatcher((offsets) => this.commitOffsets(offsets));
   }
 
@@ -209,22 +236,42 @@ export class JournaledEventBus implements EventBus {
     );
   }
 
-  /** Skips what the group already committed; commits what it handled before the next record. */
+  /** Skips what the group already committed (before a restart); the inner bus commits the rest. */
   private async handleOnce(
     groupId: string,
     record: ConsumedRecord,
     handler: (record: ConsumedRecord) => Promise<void>,
   ): Promise<void> {
-    const id = this.journalIds.get(partitionKey(record.topic, record.partition))?.[Number(record.offset)];
-    if (id === undefined) {
-      throw new Error(`no journal id for ${record.topic}[${record.partition}]@${record.offset}`);
-    }
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
-    if (id <= committed) {
+    if (this.journalIdOf(record) <= committed) {
       return;
     }
     await handler(record);
-    await this.committer.submit({ groupId, topic: record.topic, partition: record.partition, lastId: id });
+  }
+
+  /** Stores the group's handled prefix (`record` and all before it); group-committed with others. */
+  private async commitHandled(groupId: string, record: ConsumedRecord): Promise<void> {
+    const offset = {
+      groupId,
+      topic: record.topic,
+      partition: record.partition,
+      lastId: this.journalIdOf(record),
+    };
+    try {
+      await this.committer.submit(offset);
+    } catch (error) {
+      this.onCommitError(error, offset);
+    }
+  }
+
+  private journalIdOf(record: ConsumedRecord): bigint {
+    const id = this.journalIds.get(partitionKey(record.topic, record.partition))?.[Number(record.offset)];
+    if (id === undefined) {
+      throw new JournalRecordUnknownError(
+        `no journal id for ${record.topic}[${record.partition}]@${record.offset}`,
+      );
+    }
+    return id;
   }
 
   private async commitOffsets(offsets: ReadonlyArray<GroupOffset>): Promise<void> {

@@ -31,3 +31,20 @@ describe('SerialBatcher', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('SerialBatcher gathering a turn', () => {
+  it('flushes the items submitted in one event loop turn as one batch', async () => {
+    const batches: number[][] = [];
+    const batcher = new SerialBatcher<number>(
+      async (items) => {
+        batches.push([...items]);
+      },
+      { gatherTurn: true },
+    );
+
+    await Promise.all([batcher.submit(1), batcher.submit(2), batcher.submit(3)]);
+    await batcher.submit(4);
+
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+  });
+});

@@ -4,17 +4,28 @@ interface Waiting<T> {
   reject: (error: unknown) => void;
 }
 
+export interface SerialBatcherOptions {
+  /**
+   * Let the first batch wait for the rest of the event loop turn (setImmediate), so the items
+   * submitted by the callbacks of one turn go together instead of the first one alone.
+   */
+  gatherTurn?: boolean;
+}
+
 /**
  * Runs `flush` one batch at a time, each batch holding every item submitted while the previous
- * batch was running (group commit): one statement per batch instead of one per item, and batches
- * finish in submission order. `submit` resolves when the batch holding its item was flushed and
- * rejects with that batch's error.
+ * batch was running (group commit): one statement or request per batch instead of one per item,
+ * and batches finish in submission order. `submit` resolves when the batch holding its item was
+ * flushed and rejects with that batch's error.
  */
 export class SerialBatcher<T> {
   private waiting: Waiting<T>[] = [];
   private running: Promise<void> | undefined;
 
-  constructor(private readonly flush: (items: ReadonlyArray<T>) => Promise<void>) {}
+  constructor(
+    private readonly flush: (items: ReadonlyArray<T>) => Promise<void>,
+    private readonly options: SerialBatcherOptions = {},
+  ) {}
 
   submit(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -31,6 +42,9 @@ export class SerialBatcher<T> {
   }
 
   private async run(): Promise<void> {
+    if (this.options.gatherTurn === true) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     while (this.waiting.length > 0) {
       const batch = this.waiting;
       this.waiting = [];

@@ -1,0 +1,121 @@
+/**
+ * Bounds how many records one consumer hands to its handler at once (across all its partitions),
+ * so the database pool sized for it is never exhausted. Waiters are served first come, first served.
+ */
+export class ConcurrencyLimit {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`a concurrency limit must be a positive integer, got ${limit}`);
+    }
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active < this.limit) {
+      this.active += 1;
+    } else {
+      // The slot is handed over by the finishing run, so `active` stays counted.
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next === undefined) {
+        this.active -= 1;
+      } else {
+        next();
+      }
+    }
+  }
+}
+
+export interface KeyedRecords<R> {
+  /** One partition's records, in offset order. */
+  records: ReadonlyArray<R>;
+  keyOf(record: R): string;
+  limit: ConcurrencyLimit;
+  /** Handles one record; false when it was not handled (the consumer stops): its key stops there. */
+  handle(record: R): Promise<boolean>;
+  /** Checked before each record: true once the consumer stops or lost the partition. */
+  shouldStop(): boolean;
+  /**
+   * `record` and every record before it are handled: commit up to it. Calls are serialized in
+   * offset order and may skip records (a later call covers the earlier ones).
+   */
+  onHandledThrough(record: R): Promise<void>;
+}
+
+/**
+ * Handles a partition's records with Kafka's per-key guarantee and no more: records of one key
+ * one after the other in offset order, records of different keys concurrently (within `limit`).
+ * Only the contiguous prefix of handled records is reported to `onHandledThrough`, so a record
+ * that is retried (or abandoned at stop) is never committed past. Resolves when every key is done
+ * or stopped, and the last report finished; rejects with the first failed report.
+ */
+export async function handleKeysConcurrently<R>(batch: KeyedRecords<R>): Promise<void> {
+  const { records } = batch;
+  const byKey = new Map<string, number[]>();
+  records.forEach((record, index) => {
+    const key = batch.keyOf(record);
+    const indexes = byKey.get(key);
+    if (indexes === undefined) {
+      byKey.set(key, [index]);
+    } else {
+      indexes.push(index);
+    }
+  });
+  const handled = new Array<boolean>(records.length).fill(false);
+  let prefix = 0;
+  let reported = 0;
+  let reportQueued = false;
+  let reportFailure: { error: unknown } | undefined;
+  let reporting = Promise.resolve();
+
+  const advance = (): void => {
+    while (prefix < records.length && handled[prefix] === true) {
+      prefix += 1;
+    }
+    if (prefix === reported || reportQueued || reportFailure !== undefined) {
+      return;
+    }
+    reportQueued = true;
+    // One report in flight and at most one queued: the queued one reports the prefix as it is then.
+    reporting = reporting
+      .then(async () => {
+        reportQueued = false;
+        reported = prefix;
+        await batch.onHandledThrough(records[prefix - 1]!);
+        advance();
+      })
+      .catch((error: unknown) => {
+        reportFailure ??= { error };
+      });
+  };
+
+  const handleKey = async (indexes: ReadonlyArray<number>): Promise<void> => {
+    for (const index of indexes) {
+      if (batch.shouldStop()) {
+        return;
+      }
+      const record = records[index]!;
+      if (!(await batch.limit.run(() => batch.handle(record)))) {
+        return;
+      }
+      handled[index] = true;
+      advance();
+    }
+  };
+
+  await Promise.all([...byKey.values()].map(handleKey));
+  // A finishing report may queue the next one: wait until the chain stops growing.
+  for (let last = reporting; ; last = reporting) {
+    await last;
+    if (last === reporting) break;
+  }
+  if (reportFailure !== undefined) {
+    throw reportFailure.error;
+  }
+}
