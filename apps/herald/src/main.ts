@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
 import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { OperationsModule, postgresProbe } from '#herald/observability';
-import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
+import {
+  createDataSource,
+  observeDatabaseGauges,
+  poolSizeForConsumers,
+  runMigrations,
+} from '#herald/persistence';
 import { authConfigFromEnv, createAccountService } from '../../auth/src';
 import { DEFAULT_PRESENCE_CONFIG } from '../../presence/src/presence.config';
 import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from '../../sip-edge/src/edge-config';
@@ -24,6 +29,8 @@ import { ensureSelfSignedCertificate } from './self-signed-certificate';
 
 /** The checkout's root: main.js runs from dist/apps/herald/src. */
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
+/** The groups whose handlers use the database pool at once: auth, presence, im-router (not the edge). */
+const EMBEDDED_DATABASE_CONSUMER_GROUPS = 3;
 
 /**
  * The embedded default (`npm start`): edge, auth, presence and im-router in one Nest process on
@@ -32,7 +39,13 @@ const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
  */
 async function main(): Promise<void> {
   // PostgreSQL's own chatter is `verbose`: shown only with HERALD_LOG_LEVEL=debug or trace.
-  const shared = loadConfig([...SIP_EDGE_CONFIG_KEYS, 'httpPort', 'databasePoolSize', 'logLevel']);
+  const shared = loadConfig([
+    ...SIP_EDGE_CONFIG_KEYS,
+    'httpPort',
+    'databasePoolSize',
+    'busHandlerConcurrency',
+    'logLevel',
+  ]);
   const edgeSettings = loadSipEdgeSettings();
   const authConfig = authConfigFromEnv();
   const embedded = loadEmbeddedSettings(REPO_ROOT);
@@ -51,7 +64,10 @@ async function main(): Promise<void> {
   try {
     const dataSource = createDataSource({
       url: database.url,
-      poolSize: shared.databasePoolSize,
+      poolSize: poolSizeForConsumers(
+        EMBEDDED_DATABASE_CONSUMER_GROUPS * shared.busHandlerConcurrency,
+        shared.databasePoolSize,
+      ),
       applicationName: 'herald-embedded',
     });
     await dataSource.initialize();
@@ -68,7 +84,7 @@ async function main(): Promise<void> {
       logger.warn(`bus journal: idle connection lost: ${error.message}`),
     );
     stops.push(() => journal.pool.end());
-    const bus = new JournaledEventBus({ sql: journal.sql });
+    const bus = new JournaledEventBus({ sql: journal.sql, handlerConcurrency: shared.busHandlerConcurrency });
     await bus.start();
     stops.push(() => bus.close());
     const services = HeraldEmbeddedModule.register({

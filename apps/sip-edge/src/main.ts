@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     'kafkaClientId',
     ...KAFKA_GROUP_CONFIG_KEYS,
     'kafkaLogLevel',
+    'busHandlerConcurrency',
     'httpPort',
   ]);
   const settings = loadSipEdgeSettings();
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
     ...kafkaGroupTimingOf(shared),
     logLevel: shared.kafkaLogLevel,
+    handlerConcurrency: shared.busHandlerConcurrency,
   });
   await bus.ensureTopics(FIXED_TOPICS);
   const edgeModule = SipEdgeModule.register({ bus, config, drainTimeoutMs: drainBudgetMs(graceMs) });

@@ -113,6 +113,16 @@ describe('loadConfig', () => {
     ).toEqual({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500 });
   });
 
+  it('reads HERALD_BUS_HANDLER_CONCURRENCY, 8 by default, positive integers only', () => {
+    expect(loadConfig(['busHandlerConcurrency'], {}).busHandlerConcurrency).toBe(8);
+    expect(
+      loadConfig(['busHandlerConcurrency'], { HERALD_BUS_HANDLER_CONCURRENCY: '32' }).busHandlerConcurrency,
+    ).toBe(32);
+    expect(() => loadConfig(['busHandlerConcurrency'], { HERALD_BUS_HANDLER_CONCURRENCY: '0' })).toThrow(
+      /HERALD_BUS_HANDLER_CONCURRENCY/,
+    );
+  });
+
   it('reads KAFKA_LOG_LEVEL, warn by default, kafkajs level names only', () => {
     expect(loadConfig(['kafkaLogLevel'], {}).kafkaLogLevel).toBe('warn');
     expect(loadConfig(['kafkaLogLevel'], { KAFKA_LOG_LEVEL: 'debug' }).kafkaLogLevel).toBe('debug');

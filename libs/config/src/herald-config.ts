@@ -41,6 +41,14 @@ export const HERALD_SETTINGS = {
     schema: positiveInteger.default(3_000),
   },
   kafkaLogLevel: { variable: 'KAFKA_LOG_LEVEL', schema: z.enum(KAFKA_LOG_LEVELS).default('warn') },
+  /**
+   * Records one consumer group member handles at once (distinct keys; one key stays in order),
+   * on Kafka and on the embedded bus; the database pool grows to serve them.
+   */
+  busHandlerConcurrency: {
+    variable: 'HERALD_BUS_HANDLER_CONCURRENCY',
+    schema: positiveInteger.default(8),
+  },
   databaseUrl: {
     variable: 'DATABASE_URL',
     schema: z

@@ -30,6 +30,7 @@ const KAFKA_POSTGRES_CONFIG_KEYS = [
   'kafkaClientId',
   ...KAFKA_GROUP_CONFIG_KEYS,
   'kafkaLogLevel',
+  'busHandlerConcurrency',
   'databaseUrl',
   'databasePoolSize',
   'httpPort',
@@ -53,7 +54,7 @@ export interface KafkaPostgresServiceSpec<K extends ConfigKey> {
   configKeys?: readonly K[];
   /** Appended to HERALD_KAFKA_CLIENT_ID: `-auth`. */
   kafkaClientIdSuffix?: string;
-  /** Partitions one replica handles at once; the database pool grows to serve them (poolSizeForConsumers). */
+  /** Partitions one replica handles at once (default KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY). */
   partitionsConsumedConcurrently?: number;
   /** Row counts published as gauges besides the pool's. */
   databaseGauges?: readonly DatabaseCountGauge[];
@@ -87,10 +88,8 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   const partitions = spec.partitionsConsumedConcurrently;
   const dataSource = createDataSource({
     url: databaseUrl,
-    poolSize:
-      partitions === undefined
-        ? config.databasePoolSize
-        : poolSizeForConsumers(partitions, config.databasePoolSize),
+    // The service's one consumer runs at most busHandlerConcurrency handlers at once.
+    poolSize: poolSizeForConsumers(config.busHandlerConcurrency, config.databasePoolSize),
     applicationName: `herald-${spec.name}`,
   });
   await dataSource.initialize();
@@ -103,6 +102,7 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
     clientId: `${config.kafkaClientId}${spec.kafkaClientIdSuffix ?? ''}`,
     ...kafkaGroupTimingOf(config),
     logLevel: config.kafkaLogLevel,
+    handlerConcurrency: config.busHandlerConcurrency,
     ...(partitions === undefined ? {} : { partitionsConsumedConcurrently: partitions }),
   });
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
