@@ -63,9 +63,10 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
         { pushId: 'p-10', messageKey: keys[0], recipientAor: BOB, deviceId: 'desk', attemptedAt: SENT_AT },
       ]);
       const settled = await store.recordOutcome(tx, 'p-10', 'answered', SENT_AT);
-      expect(settled?.messageId).toBe('m-10');
-      expect(await store.markDelivered(tx, keys[0], SENT_AT)).toBe(true);
-      expect(await store.markDelivered(tx, keys[0], SENT_AT)).toBe(false);
+      expect(settled?.message.messageId).toBe('m-10');
+      expect(settled?.firstAnswer).toBe(true);
+      const again = await store.recordOutcome(tx, 'p-10', 'answered', SENT_AT);
+      expect(again).toEqual({ message: settled?.message, firstAnswer: false });
     });
 
     const pending = await unitOfWork.run((tx) => store.pendingFor(tx, BOB));
@@ -181,6 +182,32 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     await Promise.all([first, second]);
 
     expect(events).toEqual(['other recipient locked', 'first ends', 'second locked']);
+  });
+
+  it('takes the recipient lock when inserting, so a new IM waits for a settle of the same recipient', async () => {
+    const events: string[] = [];
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstLocked!: () => void;
+    const firstHasLock = new Promise<void>((resolve) => (firstLocked = resolve));
+
+    const settle = unitOfWork.run(async (tx: Transaction) => {
+      await store.lockRecipient(tx, BOB);
+      firstLocked();
+      await firstMayEnd;
+      events.push('settle ends');
+    });
+    await firstHasLock;
+    const insert = unitOfWork.run(async (tx: Transaction) => {
+      await store.insert(tx, newMessage('m-40'));
+      events.push('inserted');
+    });
+    // Give the insert time to reach the lock before the settle ends.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    releaseFirst();
+    await Promise.all([settle, insert]);
+
+    expect(events).toEqual(['settle ends', 'inserted']);
   });
 
   it('uses the pending index for a recipient’s undelivered messages', async () => {

@@ -52,9 +52,9 @@ const EXPECTED = {
   login: { statements: 11, transactions: 2 },
   presenceSessionStarted: { statements: 11, transactions: 1 },
   imSessionStarted: { statements: 5, transactions: 1 },
-  imSend: { statements: 10, transactions: 1 },
-  imDelivered: { statements: 6, transactions: 1 },
-  presenceSet: { statements: 11, transactions: 1 },
+  imSend: { statements: 8, transactions: 1 },
+  imDelivered: { statements: 5, transactions: 1 },
+  presenceSet: { statements: 10, transactions: 1 },
 };
 
 const PASSWORD = 'statement-count-secret';

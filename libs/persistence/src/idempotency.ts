@@ -9,13 +9,18 @@ import { entityManagerOf } from './unit-of-work';
 
 /** IdempotencyStore on table `processed_commands`, inside the caller's transaction. */
 export class TypeOrmIdempotencyStore implements IdempotencyStore {
-  async claim(tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+  async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const manager = entityManagerOf(tx);
     // The insert waits on a concurrent uncommitted claim of the same key, then conflicts.
     const inserted: unknown[] = await manager.query(
-      `INSERT INTO processed_commands (service, aor, command_id) VALUES ($1, $2, $3)
+      `INSERT INTO processed_commands (service, aor, command_id, result) VALUES ($1, $2, $3, $4::jsonb)
        ON CONFLICT DO NOTHING RETURNING 1`,
-      [key.service, key.aor, key.commandId],
+      [
+        key.service,
+        key.aor,
+        key.commandId,
+        expectedResult === undefined ? null : JSON.stringify(expectedResult),
+      ],
     );
     if (inserted.length > 0) {
       return { kind: 'first' };

@@ -32,12 +32,12 @@ export class InMemoryUnitOfWork implements UnitOfWork {
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly results = new Map<string, StoredResult | null>();
 
-  async claim(_tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+  async claim(_tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const id = keyOf(key);
     if (this.results.has(id)) {
       return { kind: 'duplicate', result: structuredClone(this.results.get(id)) };
     }
-    this.results.set(id, null);
+    this.results.set(id, structuredClone(expectedResult ?? null));
     return { kind: 'first' };
   }
 

@@ -62,9 +62,10 @@ function write(tx: Transaction, apply: () => void, undo: () => void): void {
 
 class MapIdempotencyStore implements IdempotencyStore {
   readonly rows = new Map<string, StoredResult | null>();
-  async claim(_tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+  async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const id = JSON.stringify(key);
     if (this.rows.has(id)) return { kind: 'duplicate', result: this.rows.get(id) };
+    await this.storeResult(tx, key, expectedResult ?? null);
     return { kind: 'first' };
   }
   async storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
@@ -91,6 +92,7 @@ class InMemoryMessageStore implements MessageStore {
     this.locked.push(recipientAor);
   }
   async insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage> {
+    this.locked.push(message.recipientAor);
     const existing = this.rows.find(
       (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
     );
@@ -123,17 +125,14 @@ class InMemoryMessageStore implements MessageStore {
       () => attempts.forEach((attempt) => this.attempts.delete(attempt.pushId)),
     );
   }
-  async recordOutcome(_tx: Transaction, pushId: string, outcome: PushOutcomeKind) {
+  async recordOutcome(_tx: Transaction, pushId: string, outcome: PushOutcomeKind, at: Date) {
     const attempt = this.attempts.get(pushId);
     if (attempt === undefined) return undefined;
     attempt.outcome = outcome;
-    return this.row(attempt.messageKey);
-  }
-  async markDelivered(_tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
-    const row = this.row(messageKey);
-    if (row.deliveredAt !== undefined) return false;
-    row.deliveredAt = at;
-    return true;
+    const row = this.row(attempt.messageKey);
+    const firstAnswer = outcome === 'answered' && row.deliveredAt === undefined;
+    if (firstAnswer) row.deliveredAt = at;
+    return { message: row, firstAnswer };
   }
   async markStoredIfUnreachable(_tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
     const row = this.row(messageKey);

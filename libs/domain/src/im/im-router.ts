@@ -53,6 +53,8 @@ interface CheckedImSend {
   recipientAor: string;
   /** Why the recipient cannot get it, or undefined when it can. */
   refusal: RecipientRefusal | undefined;
+  /** The client's messageId, or the one derived from the command. */
+  messageId: string;
 }
 
 export interface ImRouterDependencies {
@@ -87,7 +89,8 @@ interface RecipientRefusal {
  * it with 200 OK; a pending message is pushed again, marked offline, to each device that logs in,
  * and as text/plain to each new binding that stays a plain SIP device. Pushes are published
  * inside the transaction that records them, under the recipient's lock (see
- * MessageStore.lockRecipient), so every outcome finds its push.
+ * MessageStore.lockRecipient, taken by MessageStore.insert for a new IM), so every outcome finds
+ * its push.
  */
 export class ImRouter {
   private readonly deps: ImRouterDependencies;
@@ -142,11 +145,14 @@ export class ImRouter {
       await replies.send([this.resultRequest(source, result)]);
       return;
     }
+    const messageId = command.messageId ?? derivedMessageId(source.aor, source.commandId);
+    const accepted = okResult('im.send', source.commandId, { messageId });
     const outcome = await processOnce(
       this.deps.unitOfWork,
       this.deps.idempotency,
       { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId },
-      (tx) => this.accept(tx, replies, source, { command, recipientAor, refusal }),
+      (tx) => this.accept(tx, replies, source, { command, recipientAor, refusal, messageId }, accepted),
+      accepted,
     );
     if (outcome.duplicate) {
       await replies.send([this.resultRequest(source, storedResult(source, outcome.storedResult))]);
@@ -162,12 +168,13 @@ export class ImRouter {
     await this.deps.unitOfWork.run(async (tx) => {
       const { messages } = this.deps;
       await messages.lockRecipient(tx, canonicalAor(outcome.aor));
-      const message = await messages.recordOutcome(tx, outcome.pushId, outcome.outcome, at);
-      if (message === undefined) {
+      const settled = await messages.recordOutcome(tx, outcome.pushId, outcome.outcome, at);
+      if (settled === undefined) {
         return;
       }
+      const { message } = settled;
       if (outcome.outcome === 'answered') {
-        if (await messages.markDelivered(tx, message.key, at)) {
+        if (settled.firstAnswer) {
           await this.pushes.send([this.statusRequest(message, { state: 'delivered' })]);
         }
       } else if (await messages.markStoredIfUnreachable(tx, message.key, at)) {
@@ -241,10 +248,9 @@ export class ImRouter {
     tx: Transaction,
     replies: PushGateway,
     source: CommandSource,
-    { command, recipientAor, refusal }: CheckedImSend,
+    { command, recipientAor, refusal, messageId }: CheckedImSend,
+    accepted: ResultPush,
   ): Promise<ResultPush> {
-    const messageId = command.messageId ?? derivedMessageId(source.aor, source.commandId);
-    const accepted = okResult('im.send', source.commandId, { messageId });
     if (refusal !== undefined) {
       await replies.send([
         this.resultRequest(source, accepted),
@@ -258,7 +264,6 @@ export class ImRouter {
     }
 
     const { messages } = this.deps;
-    await messages.lockRecipient(tx, recipientAor);
     const { created, message } = await messages.insert(tx, {
       senderAor: source.aor,
       commandId: source.commandId,

@@ -13,6 +13,13 @@ export interface DeliveryAttempt {
   attemptedAt: Date;
 }
 
+/** The message a push outcome was about. */
+export interface SettledPush {
+  message: StoredMessage;
+  /** True only for the outcome that marked the message delivered (its first answer). */
+  firstAnswer: boolean;
+}
+
 /** Attempts to one device made since a moment (its login) that have no outcome yet. */
 export interface InFlightFilter {
   deviceId: string;
@@ -27,7 +34,10 @@ export interface MessageStore {
    * look a push up before the transaction that recorded it has committed.
    */
   lockRecipient(tx: Transaction, recipientAor: string): Promise<void>;
-  /** Stores a message, or returns the one already stored under (sender, messageId). */
+  /**
+   * Takes the lock of the message's recipient (as lockRecipient) and stores the message, or
+   * returns the one already stored under (sender, messageId).
+   */
   insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage>;
   /**
    * The recipient's messages not yet answered by any device, oldest first (one query). With
@@ -38,17 +48,15 @@ export interface MessageStore {
   /** Records pushes of IMs to devices (one statement for all). */
   recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void>;
   /**
-   * Records a push's outcome. Returns the message it delivered, or undefined when the push was
-   * not an IM delivery (a result or status push).
+   * Records a push's outcome and, when it is `answered`, marks its message delivered. Returns
+   * the message, or undefined when the push was not an IM delivery (a result or status push).
    */
   recordOutcome(
     tx: Transaction,
     pushId: string,
     outcome: PushOutcomeKind,
     at: Date,
-  ): Promise<StoredMessage | undefined>;
-  /** Marks a message delivered; true only for the call that marked it (the first answer). */
-  markDelivered(tx: Transaction, messageKey: string, at: Date): Promise<boolean>;
+  ): Promise<SettledPush | undefined>;
   /**
    * Marks that the sender was told `stored`: only when the message is undelivered, no attempt is
    * still awaiting its outcome, and the sender was not told before. True when this call marked it.

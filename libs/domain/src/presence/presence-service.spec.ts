@@ -25,10 +25,10 @@ const unitOfWork: UnitOfWork = { run: (work) => work(new FakeTx()) };
 
 class MapIdempotency implements IdempotencyStore {
   readonly rows = new Map<string, unknown>();
-  async claim(_tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+  async claim(_tx: Transaction, key: CommandKey, expectedResult?: unknown): Promise<IdempotencyClaim> {
     const id = JSON.stringify(key);
     if (this.rows.has(id)) return { kind: 'duplicate', result: this.rows.get(id) };
-    this.rows.set(id, null);
+    this.rows.set(id, expectedResult ?? null);
     return { kind: 'first' };
   }
   async storeResult(_tx: Transaction, key: CommandKey, result: unknown) {

@@ -148,6 +148,7 @@ export class PresenceService {
         }
         return result;
       },
+      okResult(command.type, command.id),
     );
     // The result goes out after commit, so a client that reads after it sees the effect; if the
     // publish fails the record is retried and the duplicate re-sends the stored result.

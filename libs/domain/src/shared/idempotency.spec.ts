@@ -24,13 +24,15 @@ class FakeUnitOfWork implements UnitOfWork {
 
 class MapIdempotencyStore implements IdempotencyStore {
   readonly rows = new Map<string, StoredResult | null>();
-  async claim(_tx: Transaction, key: CommandKey): Promise<IdempotencyClaim> {
+  storeCalls = 0;
+  async claim(_tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const id = JSON.stringify(key);
     if (this.rows.has(id)) return { kind: 'duplicate', result: this.rows.get(id) };
-    this.rows.set(id, null);
+    this.rows.set(id, expectedResult ?? null);
     return { kind: 'first' };
   }
   async storeResult(_tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    this.storeCalls += 1;
     this.rows.set(JSON.stringify(key), result);
   }
 }
@@ -67,5 +69,26 @@ describe('processOnce', () => {
       (await processOnce(unitOfWork, store, { ...key, aor: 'sip:bob@herald.example' }, effect)).duplicate,
     ).toBe(false);
     expect((await processOnce(unitOfWork, store, { ...key, service: 'auth' }, effect)).duplicate).toBe(false);
+  });
+
+  it('stores the expected result with the claim and writes again only when the effect differs', async () => {
+    const unitOfWork = new FakeUnitOfWork();
+    const store = new MapIdempotencyStore();
+    const ok = { type: 'presence.set.result', re: 'c-1', ok: true };
+    const failed = { type: 'presence.set.result', re: 'c-2', ok: false };
+
+    await processOnce(unitOfWork, store, key, async () => ({ ...ok }), ok);
+    expect(store.storeCalls).toBe(0);
+    await processOnce(unitOfWork, store, { ...key, commandId: 'c-2' }, async () => failed, ok);
+    expect(store.storeCalls).toBe(1);
+
+    expect(await processOnce(unitOfWork, store, key, async () => failed, ok)).toEqual({
+      duplicate: true,
+      storedResult: ok,
+    });
+    expect(await processOnce(unitOfWork, store, { ...key, commandId: 'c-2' }, async () => ok, ok)).toEqual({
+      duplicate: true,
+      storedResult: failed,
+    });
   });
 });

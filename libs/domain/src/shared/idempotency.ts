@@ -22,10 +22,11 @@ export type IdempotencyClaim =
 /** Records processed commands in the same transaction as their effect (architecture.md, Idempotency). */
 export interface IdempotencyStore {
   /**
-   * Claims a command inside `tx`. A concurrent claim of the same key waits for this transaction
-   * and then sees a duplicate (or the first claim if this one rolls back).
+   * Claims a command inside `tx`, storing `expectedResult` (null when omitted) as its result in
+   * the same statement. A concurrent claim of the same key waits for this transaction and then
+   * sees a duplicate (or the first claim if this one rolls back).
    */
-  claim(tx: Transaction, key: CommandKey): Promise<IdempotencyClaim>;
+  claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim>;
   /** Stores the result of a claimed command (as JSON), for re-sending to a duplicate. */
   storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void>;
 }
@@ -36,20 +37,27 @@ export type OnceOutcome<R extends StoredResult> =
 /**
  * The idempotent command pattern in one place: claim, run the effect, store its result, all in
  * one transaction. A duplicate runs nothing and returns the stored result.
+ *
+ * `expectedResult`, when the caller knows what the effect usually returns (an ok result), is
+ * stored with the claim: the result is written again only when the effect returned something
+ * else, so the usual command costs one statement of idempotency instead of two.
  */
 export async function processOnce<R extends StoredResult>(
   unitOfWork: UnitOfWork,
   store: IdempotencyStore,
   key: CommandKey,
   effect: (tx: Transaction) => Promise<R>,
+  expectedResult?: R,
 ): Promise<OnceOutcome<R>> {
   return unitOfWork.run(async (tx): Promise<OnceOutcome<R>> => {
-    const claim = await store.claim(tx, key);
+    const claim = await store.claim(tx, key, expectedResult);
     if (claim.kind === 'duplicate') {
       return { duplicate: true, storedResult: claim.result };
     }
     const result = await effect(tx);
-    await store.storeResult(tx, key, result);
+    if (expectedResult === undefined || JSON.stringify(result) !== JSON.stringify(expectedResult)) {
+      await store.storeResult(tx, key, result);
+    }
     return { duplicate: false, result };
   });
 }

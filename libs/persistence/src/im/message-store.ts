@@ -5,6 +5,7 @@ import type {
   MessageStore,
   NewMessage,
   PushOutcomeKind,
+  SettledPush,
   StoredMessage,
   Transaction,
 } from '#herald/domain';
@@ -25,21 +26,26 @@ const MESSAGE_COLUMNS = 'id, sender_aor, command_id, message_id, recipient_aor, 
 
 /** Namespaces the recipient advisory locks apart from other users of pg advisory locks. */
 const RECIPIENT_LOCK_PREFIX = 'herald-im-recipient:';
+/** Takes the lock of a recipient (a parameter holding RECIPIENT_LOCK_PREFIX + AOR) until the transaction ends. */
+function recipientLock(parameter: string): string {
+  return `pg_advisory_xact_lock(hashtextextended(${parameter}, 0))`;
+}
 
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
 export class TypeOrmMessageStore implements MessageStore {
   async lockRecipient(tx: Transaction, recipientAor: string): Promise<void> {
-    await entityManagerOf(tx).query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-      RECIPIENT_LOCK_PREFIX + recipientAor,
-    ]);
+    await entityManagerOf(tx).query(`SELECT ${recipientLock('$1')}`, [RECIPIENT_LOCK_PREFIX + recipientAor]);
   }
 
   async insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage> {
     const manager = entityManagerOf(tx);
-    // A concurrent insert of the same (sender, messageId) waits for the other transaction, then conflicts.
+    // One round trip: the row is produced only once the recipient lock is held. The insert needs
+    // no later snapshot (ON CONFLICT sees rows committed meanwhile); every statement after it
+    // does see what the previous lock holder committed. A concurrent insert of the same
+    // (sender, messageId) waits for the other transaction, then conflicts.
     const inserted: MessageRow[] = await manager.query(
       `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
+       SELECT $1, $2, $3, $4, $5, $6::timestamptz FROM (SELECT ${recipientLock('$7')}) AS recipient_lock
        ON CONFLICT (sender_aor, message_id) DO NOTHING
        RETURNING ${MESSAGE_COLUMNS}`,
       [
@@ -49,6 +55,7 @@ export class TypeOrmMessageStore implements MessageStore {
         message.recipientAor,
         message.text,
         message.sentAt,
+        RECIPIENT_LOCK_PREFIX + message.recipientAor,
       ],
     );
     if (inserted.length > 0) {
@@ -96,23 +103,22 @@ export class TypeOrmMessageStore implements MessageStore {
     pushId: string,
     outcome: PushOutcomeKind,
     at: Date,
-  ): Promise<StoredMessage | undefined> {
-    const rows: MessageRow[] = await entityManagerOf(tx).query(
+  ): Promise<SettledPush | undefined> {
+    // The SELECT reads the message as it was before `delivered` (one snapshot per statement):
+    // only its unchanging columns are used.
+    const rows: Array<MessageRow & { first_answer: boolean }> = await entityManagerOf(tx).query(
       `WITH settled AS (
          UPDATE message_deliveries SET outcome = $2, outcome_at = $3 WHERE push_id = $1 RETURNING message_key
+       ), delivered AS (
+         UPDATE messages SET delivered_at = $3
+         WHERE $2 = 'answered' AND id = (SELECT message_key FROM settled) AND delivered_at IS NULL
+         RETURNING id
        )
-       SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = (SELECT message_key FROM settled)`,
+       SELECT ${MESSAGE_COLUMNS}, EXISTS (SELECT 1 FROM delivered) AS first_answer
+       FROM messages WHERE id = (SELECT message_key FROM settled)`,
       [pushId, outcome, at],
     );
-    return rows.length > 0 ? toMessage(rows[0]) : undefined;
-  }
-
-  async markDelivered(tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
-    return updatedOne(
-      entityManagerOf(tx),
-      `UPDATE messages SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL RETURNING 1`,
-      [messageKey, at],
-    );
+    return rows.length > 0 ? { message: toMessage(rows[0]), firstAnswer: rows[0].first_answer } : undefined;
   }
 
   async markStoredIfUnreachable(tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
