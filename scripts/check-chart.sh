@@ -5,7 +5,8 @@
 #   3. helm template with both, validated by kubeconform against the Kubernetes JSON schemas bundled
 #      in the PyPI package kubernetes-validate (CRDs such as ServiceMonitor skipped)
 #   4. the values schema rejects unknown keys (through the real helm binary)
-#   5. the chart's helm-unittest suites (deploy/helm/herald/tests)
+#   5. config parity: every variable the docs list is set by the chart (ci/env-parity.mjs)
+#   6. the chart's helm-unittest suites (deploy/helm/herald/tests)
 # Tools are built with `go install` (Go module proxy) into $HERALD_CHART_CACHE/go-bin (default
 # ~/.cache/herald/chart/go-bin, outside the checkout so every clone on the machine reuses them);
 # a fresh machine spends a few minutes building them once.
@@ -21,6 +22,10 @@ KUBE_VERSION=1.37.0
 
 CHART=deploy/helm/herald
 PRODUCTION_VALUES=$CHART/ci/production-values.yaml
+# Every optional setting on: the render that shows every variable the chart can set.
+EVERY_SETTING_VALUES=$CHART/ci/every-setting-values.yaml
+# The docs whose tables list the environment variables the apps read.
+CONFIG_DOCS=(docs/configuration.md docs/provisioning.md docs/observability.md)
 CACHE="${HERALD_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald/chart}"
 BIN="$CACHE/go-bin"
 SCHEMAS="$CACHE/k8s-schemas/v$KUBE_VERSION-local-strict"
@@ -109,7 +114,7 @@ validate() {
     "$@"
 }
 
-for values in "" "$PRODUCTION_VALUES"; do
+for values in "" "$PRODUCTION_VALUES" "$EVERY_SETTING_VALUES"; do
   label=${values:-defaults}
   args=(--kube-version "$KUBE_VERSION" ${values:+-f "$values"})
   step "helm lint --strict ($label)"
@@ -141,6 +146,24 @@ grep -q "additional properties 'hostNetwork' not allowed" "$WORK/error.txt" || {
   fail "an unknown value key failed for another reason"
 }
 echo "unknown key rejected"
+
+step "config parity: the chart sets every documented variable"
+parity() {
+  node "$CHART/ci/env-parity.mjs" --exceptions "$CHART/ci/env-parity.yaml" --rendered "$@"
+}
+"$HELM" template herald "$CHART" --namespace herald --kube-version "$KUBE_VERSION" -f "$EVERY_SETTING_VALUES" \
+  >"$WORK/every-setting.yaml"
+parity "$WORK/every-setting.yaml" "${CONFIG_DOCS[@]}"
+# The check fails on a documented variable the chart does not set, and names the value to add.
+printf '| variable | default |\n|---|---|\n| `HERALD_PARITY_PROBE_MS` | `7` |\n' >"$WORK/probe.md"
+if parity "$WORK/every-setting.yaml" "${CONFIG_DOCS[@]}" "$WORK/probe.md" 2>"$WORK/error.txt"; then
+  fail "the parity check accepted a documented variable the chart does not set"
+fi
+grep -q "values.yaml: herald.parityProbeMs: 7" "$WORK/error.txt" || {
+  cat "$WORK/error.txt" >&2
+  fail "the parity check failed without naming the value to add"
+}
+echo "an unset documented variable is reported"
 
 step "helm-unittest"
 "$BIN/helm-unittest" --color=false "$CHART"

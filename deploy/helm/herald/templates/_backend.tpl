@@ -1,5 +1,6 @@
 {{/* The Kafka-consuming services (auth, presence, im-router) share one shape. Each template takes
-     (dict "root" $ "component" "im-router" "values" $.Values.imRouter). */}}
+     (dict "root" $ "component" "im-router" "values" $.Values.imRouter); the deployment also takes
+     "env", the component's own variables (a list of EnvVar). */}}
 
 {{- define "herald.backend.deployment" -}}
 {{- $root := .root -}}
@@ -62,6 +63,10 @@ spec:
             # Consumers finish their running handlers and commit within this time after SIGTERM.
             - name: HERALD_SHUTDOWN_GRACE_MS
               value: {{ mul (sub $v.terminationGracePeriodSeconds 5 | max 1) 1000 | quote }}
+            {{- with .env }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+            {{- with include "herald.extraEnv" $root }}{{ . | nindent 12 }}{{ end }}
           {{- include "herald.probes" $root | nindent 10 }}
           resources:
             {{- toYaml $v.resources | nindent 12 }}

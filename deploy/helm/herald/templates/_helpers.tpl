@@ -100,7 +100,7 @@ app.kubernetes.io/component: {{ .component }}
 - name: HERALD_LOG_LEVEL
   value: {{ default $root.Values.herald.logLevel .logLevel | quote }}
 - name: KAFKA_CLIENT_ID
-  value: {{ printf "herald-%s" .component | quote }}
+  value: {{ printf "%s-%s" $root.Values.kafka.clientIdPrefix .component | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "herald-%s" .component | quote }}
 - name: POD_NAME
@@ -121,7 +121,23 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "herald.secretName" $root }}
       key: admin-token
+- name: HERALD_AOR_HASH_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "herald.secretName" $root }}
+      key: aor-hash-key
+      {{- if $root.Values.secrets.existingSecret }}
+      # A Secret managed outside the chart may predate the key: spans then carry the unkeyed hash.
+      optional: true
+      {{- end }}
 {{ include "herald.databaseEnv" $root }}
+{{- end -}}
+
+{{/* The user's extraEnv, after the chart's own variables. */}}
+{{- define "herald.extraEnv" -}}
+{{- with .Values.extraEnv }}
+{{- toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* The restricted-profile pod securityContext. */}}
