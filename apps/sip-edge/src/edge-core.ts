@@ -9,16 +9,18 @@ import { DigestChallenger } from './inbound/digest-challenger';
 import { InfoHandler } from './inbound/handlers/info.handler';
 import { MessageHandler } from './inbound/handlers/message.handler';
 import { OptionsHandler } from './inbound/handlers/options.handler';
+import { PublishHandler } from './inbound/handlers/publish.handler';
 import { RegisterHandler } from './inbound/handlers/register.handler';
+import { SubscribeHandler } from './inbound/handlers/subscribe.handler';
 import { InboundPipeline, StatelessSender } from './inbound/inbound-pipeline';
 import { MethodHandler } from './inbound/inbound-request';
-import { PendingRegistrations } from './inbound/pending-registrations';
+import { PendingDecisions } from './inbound/pending-decisions';
 import { RequestRouter } from './inbound/request-router';
 
 /** The transport-independent part of the edge: what handles requests and holds registrations. */
 export interface EdgeCore {
   registry: FlowRegistry;
-  pending: PendingRegistrations;
+  pending: PendingDecisions;
   publisher: BusPublisher;
   pipeline: InboundPipeline;
 }
@@ -40,13 +42,15 @@ export function createEdgeCore(
   const challenger = new DigestChallenger(config.domain, nonces);
   const freshness = new DigestFreshnessChecker(nonces, new NonceCountTracker());
   const publisher = new BusPublisher(bus, config.retryAfterSeconds);
-  const pending = new PendingRegistrations(clock);
+  const pending = new PendingDecisions(clock);
   const intake = new CommandIntake(config, registry, challenger, publisher);
   const handlers: MethodHandler[] = [
     new RegisterHandler(config, challenger, freshness, publisher, pending, registry, () => clock.now()),
     new InfoHandler(intake),
     new MessageHandler(intake),
     new OptionsHandler(() => router.allowedMethods),
+    new PublishHandler(config, intake, publisher, pending, () => clock.now()),
+    new SubscribeHandler(config, intake, publisher, pending, () => clock.now()),
   ];
   const router: RequestRouter = new RequestRouter(config.domain, handlers);
   const pipeline = new InboundPipeline(

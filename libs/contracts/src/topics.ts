@@ -7,8 +7,10 @@ import { EDGE_OUTBOUND_V1_PATTERN, edgeOutboundV1 } from './events/edge-outbound
 import { IM_MESSAGE_ACCEPTED_V1, messageAcceptedV1 } from './events/im-message-accepted.v1';
 import { PRESENCE_STATUS_CHANGED_V1, statusChangedV1 } from './events/presence-status-changed.v1';
 import { commandReceivedV1, SIP_COMMAND_RECEIVED_V1 } from './events/sip-command-received.v1';
+import { publishRequestedV1, SIP_PUBLISH_REQUESTED_V1 } from './events/sip-publish-requested.v1';
 import { pushOutcomeV1, SIP_PUSH_OUTCOME_V1 } from './events/sip-push-outcome.v1';
 import { registerRequestedV1, SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
+import { SIP_SUBSCRIBE_REQUESTED_V1, subscribeRequestedV1 } from './events/sip-subscribe-requested.v1';
 
 export type Service = 'sip-edge' | 'auth' | 'presence' | 'im-router';
 
@@ -52,11 +54,36 @@ export const TOPICS: readonly TopicDescription[] = [
   {
     topic: EDGE_OUTBOUND_V1_PATTERN,
     contract: edgeOutboundV1,
-    eventTypes: ['push.requested', 'register.decided'],
+    eventTypes: [
+      'push.requested',
+      'register.decided',
+      'publish.decided',
+      'subscribe.decided',
+      'notify.requested',
+    ],
     key: 'AOR (target)',
     producer: 'services',
     consumers: ['sip-edge'],
-    summary: 'Requests for one edge: send a push over a flow, or the final response to a pending REGISTER.',
+    summary:
+      'Requests for one edge: send a push over a flow, or the final response to a pending REGISTER or PUBLISH.',
+  },
+  {
+    topic: SIP_SUBSCRIBE_REQUESTED_V1,
+    contract: subscribeRequestedV1,
+    eventTypes: ['sip.subscribe-requested'],
+    key: 'AOR (subscriber)',
+    producer: 'sip-edge',
+    consumers: ['presence'],
+    summary: 'A SUBSCRIBE with Event: presence from a registered flow: initial, refresh or unsubscribe.',
+  },
+  {
+    topic: SIP_PUBLISH_REQUESTED_V1,
+    contract: publishRequestedV1,
+    eventTypes: ['sip.publish-requested'],
+    key: 'AOR (publisher)',
+    producer: 'sip-edge',
+    consumers: ['presence'],
+    summary: 'A presence PUBLISH (RFC 3903) from a registered flow: initial, refresh, modify or remove.',
   },
   {
     topic: SIP_PUSH_OUTCOME_V1,

@@ -528,15 +528,15 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
     it('answers OPTIONS with Allow, Accept and Supported', async () => {
       const response = await send(request({ method: 'OPTIONS' }));
       expect(response.status).toBe(200);
-      expect(response.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS']);
+      expect(response.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
       expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
       expect(response.headers.has('Supported')).toBe(true);
     });
 
     it('answers 405 with Allow to a known method it does not serve, 501 to an unknown one', async () => {
-      const subscribe = await send(request({ method: 'SUBSCRIBE' }));
-      expect(subscribe.status).toBe(405);
-      expect(subscribe.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS']);
+      const invite = await send(request({ method: 'INVITE' }));
+      expect(invite.status).toBe(405);
+      expect(invite.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
       expect((await send(request({ method: 'FROBNICATE' }))).status).toBe(501);
     });
 

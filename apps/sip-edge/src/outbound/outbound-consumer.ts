@@ -1,6 +1,6 @@
 import { ConsumedRecord, EventBus, SubscriptionHandle } from '#herald/bus';
 import { ContractError, edgeOutboundTopic, edgeOutboundV1 } from '#herald/contracts';
-import { PendingRegistrations } from '../inbound/pending-registrations';
+import { PendingDecisions } from '../inbound/pending-decisions';
 import { PushSender } from './push-sender';
 import { edgeLogger } from '../edge-logger';
 
@@ -9,7 +9,7 @@ export function edgeConsumerGroup(edgeId: string): string {
   return `herald-edge-${edgeId}`;
 }
 
-/** Consumes `edge.<edgeId>.outbound.v1`: pushes to send, REGISTER decisions to answer. */
+/** Consumes `edge.<edgeId>.outbound.v1`: pushes and NOTIFYs to send, REGISTER and SUBSCRIBE decisions to answer. */
 export class OutboundConsumer {
   private readonly logger = edgeLogger('SipEdgeOutbound');
   private subscription: SubscriptionHandle | undefined;
@@ -18,7 +18,7 @@ export class OutboundConsumer {
     private readonly bus: EventBus,
     private readonly edgeId: string,
     private readonly pushSender: PushSender,
-    private readonly pending: PendingRegistrations,
+    private readonly pending: PendingDecisions,
   ) {}
 
   async start(): Promise<void> {
@@ -48,7 +48,7 @@ export class OutboundConsumer {
       this.logger.error(`EDGE_OUTBOUND_INVALID code=${error.code} offset=${record.offset}: ${error.message}`);
       return;
     }
-    if (event.type === 'push.requested') {
+    if (event.type === 'push.requested' || event.type === 'notify.requested') {
       await this.pushSender.send(event);
       return;
     }

@@ -10,6 +10,12 @@ function randomToken(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/** The Via of a request the edge originates over `flow`: this flow's local address, a fresh branch. */
+export function originatingVia(flow: Flow): string {
+  // RFC 3581 §3: rport asks the device to answer to the address the request came from.
+  return `SIP/2.0/${viaTransportToken(flow.protocol)} ${formatAddress(flow.local)};branch=${BRANCH_MAGIC_COOKIE}${randomToken(8)};rport`;
+}
+
 /**
  * The request of a push (protocol.md §2, RFC 3261 §8.1.1): Request-URI the registered Contact,
  * From `sip:D` (or the sender AOR for a plain MESSAGE), To the AOR, a new Call-ID, a Via with this
@@ -18,11 +24,7 @@ function randomToken(bytes: number): string {
 export function buildPushRequest(push: PushRequestedV1, flow: Flow, domain: string): SipRequest {
   const from = push.fromUri ?? `sip:${domain}`;
   const headers: [string, string][] = [
-    // RFC 3581 §3: rport asks the device to answer to the address the request came from.
-    [
-      'Via',
-      `SIP/2.0/${viaTransportToken(flow.protocol)} ${formatAddress(flow.local)};branch=${BRANCH_MAGIC_COOKIE}${randomToken(8)};rport`,
-    ],
+    ['Via', originatingVia(flow)],
     ['Max-Forwards', String(INITIAL_MAX_FORWARDS)],
     ['From', `<${from}>;tag=${newTag()}`],
     ['To', `<${push.aor}>`],

@@ -15,7 +15,7 @@ import {
   TransportError,
 } from '#herald/sip';
 import { BusPublisher } from '../inbound/bus-publisher';
-import { PendingRegistrations } from '../inbound/pending-registrations';
+import { PendingDecisions } from '../inbound/pending-decisions';
 import { OutboundConsumer } from './outbound-consumer';
 import { buildPushRequest } from './push-request';
 import { PushSender, PushTransport } from './push-sender';
@@ -174,7 +174,7 @@ describe('OutboundConsumer', () => {
   it('subscribes to its own topic in group herald-edge-<edgeId> and routes both event types', async () => {
     const bus = new FakeEventBus();
     const clock = new FakeClock();
-    const pending = new PendingRegistrations(clock);
+    const pending = new PendingDecisions(clock);
     const transport = new FakeTransport();
     const consumer = new OutboundConsumer(
       bus,
@@ -195,7 +195,7 @@ describe('OutboundConsumer', () => {
     await consumed(edgeOutboundRecord('edge-7', push()));
     expect(transport.sent).toHaveLength(1);
 
-    const waiting = pending.wait('tx-1', 1_000);
+    const waiting = pending.wait('register.decided', 'tx-1', 1_000);
     const decision = registerDecidedV1.build({
       txKey: 'tx-1',
       aor: `sip:alice@${D}`,

@@ -8,10 +8,17 @@ import {
   startSpan,
   withActiveSpan,
 } from '#herald/observability';
-import { ENVELOPE_CONTENT_TYPE, PushOutcomeV1, pushOutcomeV1, PushRequestedV1 } from '#herald/contracts';
+import {
+  ENVELOPE_CONTENT_TYPE,
+  NotifyRequestedV1,
+  PushOutcomeV1,
+  pushOutcomeV1,
+  PushRequestedV1,
+} from '#herald/contracts';
 import { ClientTransactionOutcome, Flow, SipRequest, SipResponse, TransportError } from '#herald/sip';
 import { InFlight } from '../drain/in-flight';
 import { BusPublisher } from '../inbound/bus-publisher';
+import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
 
@@ -22,6 +29,13 @@ export interface PushTransport {
 }
 
 type Outcome = Pick<PushOutcomeV1, 'outcome' | 'status'>;
+
+/** What the outbound topic asks the edge to send: a push, or a NOTIFY in a subscription dialog. */
+export type OutboundSend = PushRequestedV1 | NotifyRequestedV1;
+
+function methodOf(push: OutboundSend): string {
+  return push.type === 'notify.requested' ? 'NOTIFY' : push.method;
+}
 
 /** RFC 3261 §17.1.2 outcome -> sip.push-outcome (architecture.md, Pushes). */
 export function outcomeOf(result: ClientTransactionOutcome<SipResponse>): Outcome {
@@ -57,7 +71,7 @@ export class PushSender {
     private readonly domain: string,
   ) {}
 
-  async send(push: PushRequestedV1): Promise<void> {
+  async send(push: OutboundSend): Promise<void> {
     const flow = this.transport.findFlow(push.flowId);
     if (flow === undefined || !flow.isOpen()) {
       // Awaited: if the bus is down the handler throws and the record is retried, not lost.
@@ -66,12 +80,15 @@ export class PushSender {
       }
       return;
     }
-    const request = buildPushRequest(push, flow, this.domain);
+    const request =
+      push.type === 'notify.requested'
+        ? buildNotifyRequest(push, flow)
+        : buildPushRequest(push, flow, this.domain);
     // Ends with the transaction (final response or Timer F), after the consumer span: its child.
-    const span = startSpan(`SIP ${push.method}`, {
+    const span = startSpan(`SIP ${methodOf(push)}`, {
       kind: SpanKind.CLIENT,
       attributes: {
-        [SPAN_ATTRIBUTES.sipMethod]: push.method,
+        [SPAN_ATTRIBUTES.sipMethod]: methodOf(push),
         [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
         [SPAN_ATTRIBUTES.sipTransport]: flow.protocol,
         [SPAN_ATTRIBUTES.aorHash]: hashAor(push.aor),
@@ -106,7 +123,7 @@ export class PushSender {
     return this.live.settled();
   }
 
-  private report(push: PushRequestedV1, outcome: Outcome): Promise<boolean> {
+  private report(push: OutboundSend, outcome: Outcome): Promise<boolean> {
     const event = pushOutcomeV1.build({
       pushId: push.pushId,
       origin: push.origin,
@@ -114,13 +131,14 @@ export class PushSender {
       deviceId: push.deviceId,
       edgeId: this.edgeId,
       ...outcome,
+      ...(push.type === 'notify.requested' ? { subscriptionId: push.subscriptionId } : {}),
     });
     return this.publisher.publish(pushOutcomeV1.record(event));
   }
 }
 
 /** herald_sip_transaction_timeouts_total, and herald_im_delivery_latency_seconds for a live IM answered 2xx. */
-function recordOutcome(push: PushRequestedV1, result: ClientTransactionOutcome<SipResponse>): void {
+function recordOutcome(push: OutboundSend, result: ClientTransactionOutcome<SipResponse>): void {
   if (result.kind === 'timed-out') {
     heraldMetrics().sipTransactionTimeout();
     return;
@@ -131,7 +149,7 @@ function recordOutcome(push: PushRequestedV1, result: ClientTransactionOutcome<S
 }
 
 /** When the pushed `im` was sent (ms), for an IM delivered live; stored (offline) IMs measure the store, not delivery. */
-function liveImSentAt(push: PushRequestedV1): number | undefined {
+function liveImSentAt(push: OutboundSend): number | undefined {
   if (push.contentType !== ENVELOPE_CONTENT_TYPE) return undefined;
   let body: unknown;
   try {

@@ -7,6 +7,8 @@ import {
   OriginSchema,
   SessionCarrierSchema,
 } from './common';
+import { NotifyRequestedV1Schema, SubscribeDecidedV1Schema } from './subscription-outbound.v1';
+import { EntityTagSchema } from './sip-publish-requested.v1';
 import { type EncodedRecord, defineEventContract, eventBase } from './event-contract';
 
 /** Each edge consumes its own outbound topic (group `herald-edge-<edgeId>`). */
@@ -54,9 +56,25 @@ export const RegisterDecidedV1Schema = eventBase('register.decided', 1).extend({
 });
 export type RegisterDecidedV1 = z.infer<typeof RegisterDecidedV1Schema>;
 
+/** The final response for a pending PUBLISH server transaction (RFC 3903 §6). */
+export const PublishDecidedV1Schema = eventBase('publish.decided', 1).extend({
+  txKey: z.string().min(1),
+  aor: AorSchema,
+  status: z.union([z.literal(200), z.literal(403), z.literal(412), z.literal(500)]),
+  reason: z.string().optional(),
+  /** With 200 for a publication that lives on: its new entity-tag (SIP-ETag). */
+  etag: EntityTagSchema.optional(),
+  /** With 200: the seconds granted (Expires); 0 after a removal. */
+  expires: z.number().int().min(0).optional(),
+});
+export type PublishDecidedV1 = z.infer<typeof PublishDecidedV1Schema>;
+
 export const EdgeOutboundV1Schema = z.discriminatedUnion('type', [
   PushRequestedV1Schema,
   RegisterDecidedV1Schema,
+  PublishDecidedV1Schema,
+  SubscribeDecidedV1Schema,
+  NotifyRequestedV1Schema,
 ]);
 export type EdgeOutboundV1 = z.infer<typeof EdgeOutboundV1Schema>;
 
@@ -89,5 +107,12 @@ export const registerDecidedV1 = defineEventContract({
   schema: RegisterDecidedV1Schema,
   version: 1,
   type: 'register.decided',
+  key: (event) => event.aor,
+});
+export const publishDecidedV1 = defineEventContract({
+  name: 'publish.decided',
+  schema: PublishDecidedV1Schema,
+  version: 1,
+  type: 'publish.decided',
   key: (event) => event.aor,
 });

@@ -21,6 +21,8 @@ export const PushOutcomeV1Schema = eventBase('sip.push-outcome', 1).extend({
   outcome: z.enum(['answered', 'failed', 'timed-out', 'no-flow']),
   /** Final SIP status for `answered` and `failed`. */
   status: SipStatusSchema.optional(),
+  /** For a NOTIFY (notify.requested): the subscription it belongs to. */
+  subscriptionId: z.string().min(1).max(64).optional(),
 });
 export type PushOutcomeV1 = z.infer<typeof PushOutcomeV1Schema>;
 

@@ -15,7 +15,7 @@ import { responseTo } from '../../sip/responses';
 import { BusPublisher } from '../bus-publisher';
 import { DigestChallenger } from '../digest-challenger';
 import { InboundRequest, MethodHandler } from '../inbound-request';
-import { PendingRegistrations } from '../pending-registrations';
+import { PendingDecisions } from '../pending-decisions';
 import { edgeLogger } from '../../edge-logger';
 
 /** Credentials that passed the edge's checks: qop=auth with nc and cnonce (RFC 7616 §3.4). */
@@ -40,7 +40,7 @@ export class RegisterHandler implements MethodHandler {
     private readonly challenger: DigestChallenger,
     private readonly freshness: DigestFreshnessChecker,
     private readonly publisher: BusPublisher,
-    private readonly pending: PendingRegistrations,
+    private readonly pending: PendingDecisions,
     private readonly registry: FlowRegistry,
     private readonly now: () => number,
   ) {}
@@ -145,7 +145,7 @@ export class RegisterHandler implements MethodHandler {
       },
       deadline: new Date(this.now() + this.config.registerDecisionTimeoutMs).toISOString(),
     });
-    const waiting = this.pending.wait(txKey, this.config.registerDecisionTimeoutMs);
+    const waiting = this.pending.wait('register.decided', txKey, this.config.registerDecisionTimeoutMs);
     if (!(await this.publisher.publish(registerRequestedV1.record(event)))) {
       waiting.cancel();
       return this.publisher.unavailable(request);
