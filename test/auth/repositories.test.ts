@@ -154,7 +154,6 @@ describe('auth repositories (real PostgreSQL)', () => {
         status: 'online',
         startedAt: AT,
       });
-      await registrations.markJsonClient(tx, alice, 'j-1');
     });
     expect(await plainDevices()).toEqual(['j-1:INFO']);
     await unitOfWork.run((tx) => sessions.remove(tx, alice, 'j-1'));

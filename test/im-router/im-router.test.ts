@@ -13,7 +13,7 @@ import type { ImRouter } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
-  TypeOrmRegistrationRepository,
+  TypeOrmSessionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -355,9 +355,17 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await registered(erin, 'erin-json');
     await waitFor(async () => (await queued(erin)) === 1);
     // Rows auth leaves after a login and a logout: the binding remembers the login, no session.
-    await new TypeOrmUnitOfWork(dataSource).run((tx) =>
-      new TypeOrmRegistrationRepository().markJsonClient(tx, erin, 'erin-json'),
-    );
+    const sessions = new TypeOrmSessionRepository();
+    await new TypeOrmUnitOfWork(dataSource).run(async (tx) => {
+      await sessions.save(tx, {
+        aor: erin,
+        deviceId: 'erin-json',
+        carrier: 'INFO',
+        status: 'online',
+        startedAt: new Date(),
+      });
+      await sessions.remove(tx, erin, 'erin-json');
+    });
 
     await imSend(alice, 'alice-desk', 'c-1', { to: erin, text: 'later', messageId: 'm-1' });
     await waitFor(() => statuses(alice).length === 1);

@@ -15,6 +15,11 @@ export class TypeOrmUnitOfWork implements UnitOfWork {
   run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) => work(new TypeOrmTransaction(manager)));
   }
+
+  runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    // The DataSource's own manager takes a pooled connection per statement, in autocommit.
+    return work(new TypeOrmTransaction(this.dataSource.manager));
+  }
 }
 
 /** The EntityManager of a transaction opened by TypeOrmUnitOfWork: repository adapters use this. */

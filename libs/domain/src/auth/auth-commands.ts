@@ -199,7 +199,6 @@ export class AuthCommandService {
       device: request.device,
       startedAt: at,
     });
-    await this.deps.registrations.markJsonClient(tx, aor, deviceId);
     const started = sessionStartedV1.build(
       { aor, deviceId, carrier, status: request.status, note: request.note },
       at,

@@ -27,6 +27,9 @@ export class InMemoryUnitOfWork implements UnitOfWork {
   run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return work(new InMemoryTransaction());
   }
+  runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.run(work);
+  }
 }
 
 export class InMemoryIdempotencyStore implements IdempotencyStore {
@@ -98,9 +101,6 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
   async save(_tx: Transaction, registration: Registration): Promise<void> {
     this.registrations.set(pair(registration.aor, registration.deviceId), { ...registration });
   }
-  async markJsonClient(_tx: Transaction, aor: string, deviceId: string): Promise<void> {
-    this.jsonClients.add(pair(aor, deviceId));
-  }
   async remove(_tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
     return this.removeAll(deviceIds.map((deviceId) => pair(aor, deviceId)));
   }
@@ -129,6 +129,7 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
     find: async (_tx, aor, deviceId) => this.sessions.get(pair(aor, deviceId)),
     save: async (_tx, session) => {
       this.sessions.set(pair(session.aor, session.deviceId), { ...session });
+      this.jsonClients.add(pair(session.aor, session.deviceId));
     },
     remove: async (_tx, aor, deviceId) => {
       const session = this.sessions.get(pair(aor, deviceId));

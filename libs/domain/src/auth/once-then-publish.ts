@@ -62,7 +62,7 @@ export async function runOnceThenPublish<R extends object>(
     outputs.events.map((event) => ({ topic: event.topic, key: event.key, value: Buffer.from(event.value) })),
   );
   const published: CommandOutputs<R> = { reply: outputs.reply, events: [] };
-  await deps.unitOfWork.run((tx) => deps.idempotency.storeResult(tx, step.key, published));
+  await deps.unitOfWork.runSingleStatement((tx) => deps.idempotency.storeResult(tx, step.key, published));
 }
 
 function parseOutputs<R>(stored: unknown, parseReply: (stored: unknown) => R): CommandOutputs<R> {

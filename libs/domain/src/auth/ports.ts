@@ -45,12 +45,6 @@ export interface RegistrationRepository {
   find(tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined>;
   /** Inserts or replaces the binding of (aor, deviceId). */
   save(tx: Transaction, registration: Registration): Promise<void>;
-  /**
-   * Remembers that the device sent `login` during this registration (kept across refreshes, gone
-   * with the binding): after a logout it is a logged-out JSON client, not a plain SIP device
-   * (protocol.md §7: plain is a registered device that never sent `login`).
-   */
-  markJsonClient(tx: Transaction, aor: string, deviceId: string): Promise<void>;
   /** Removes bindings and their sessions. */
   remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]>;
   /**
@@ -73,7 +67,12 @@ export interface Session {
 
 export interface SessionRepository {
   find(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined>;
-  /** Inserts or replaces the session of (aor, deviceId). */
+  /**
+   * Inserts or replaces the session of (aor, deviceId) and, in the same statement, has its
+   * binding remember that the device sent `login` (kept across refreshes, gone with the
+   * binding): after a logout it is a logged-out JSON client, not a plain SIP device
+   * (protocol.md §7: plain is a registered device that never sent `login`).
+   */
   save(tx: Transaction, session: Session): Promise<void>;
   /** Ends a session; returns it, or undefined when there was none. */
   remove(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined>;

@@ -53,6 +53,9 @@ class FakeUnitOfWork implements UnitOfWork {
       throw error;
     }
   }
+  runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.run(work);
+  }
 }
 
 function write(tx: Transaction, apply: () => void, undo: () => void): void {

@@ -21,7 +21,10 @@ const AT = '2026-01-02T03:04:05.000Z';
 class FakeTx extends Transaction {}
 
 /** Runs work at once; these fakes keep no rollback, so tests only check committed outcomes. */
-const unitOfWork: UnitOfWork = { run: (work) => work(new FakeTx()) };
+const unitOfWork: UnitOfWork = {
+  run: (work) => work(new FakeTx()),
+  runSingleStatement: (work) => work(new FakeTx()),
+};
 
 class MapIdempotency implements IdempotencyStore {
   readonly rows = new Map<string, unknown>();

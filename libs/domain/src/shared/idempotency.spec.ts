@@ -20,6 +20,9 @@ class FakeUnitOfWork implements UnitOfWork {
     this.committed.push(...tx.writes);
     return result;
   }
+  runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.run(work);
+  }
 }
 
 class MapIdempotencyStore implements IdempotencyStore {

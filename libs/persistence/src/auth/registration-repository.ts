@@ -82,13 +82,6 @@ export class TypeOrmRegistrationRepository implements RegistrationRepository {
     );
   }
 
-  async markJsonClient(tx: Transaction, aor: string, deviceId: string): Promise<void> {
-    await entityManagerOf(tx).query(
-      `UPDATE registrations SET json_client = true WHERE aor = $1 AND device_id = $2`,
-      [aor, deviceId],
-    );
-  }
-
   async remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
     const rows: RemovedRow[] = await entityManagerOf(tx).query(
       removing(

@@ -27,10 +27,15 @@ export class TypeOrmSessionRepository implements SessionRepository {
 
   async save(tx: Transaction, session: Session): Promise<void> {
     await entityManagerOf(tx).query(
-      `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (aor, device_id) DO UPDATE SET carrier = EXCLUDED.carrier, status = EXCLUDED.status,
-         note = EXCLUDED.note, device_name = EXCLUDED.device_name, device_agent = EXCLUDED.device_agent,
-         started_at = EXCLUDED.started_at`,
+      `WITH saved AS (
+         INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (aor, device_id) DO UPDATE SET carrier = EXCLUDED.carrier, status = EXCLUDED.status,
+           note = EXCLUDED.note, device_name = EXCLUDED.device_name, device_agent = EXCLUDED.device_agent,
+           started_at = EXCLUDED.started_at
+         RETURNING aor, device_id
+       )
+       UPDATE registrations r SET json_client = true FROM saved
+       WHERE r.aor = saved.aor AND r.device_id = saved.device_id AND NOT r.json_client`,
       [
         session.aor,
         session.deviceId,
