@@ -21,6 +21,19 @@ export function parseHeaderLine<T>(key: string, value: string, parse: (value: st
   }
 }
 
+/** Parses every line of a list header (by lookup key), reporting a grammar violation as SIP_BAD_HEADER. */
+export function parseHeaderLines<T>(
+  key: string,
+  values: readonly string[],
+  parse: (values: readonly string[]) => T,
+): T {
+  try {
+    return parse(values);
+  } catch (error) {
+    throw toParseError(error, headerDisplayName(key, key));
+  }
+}
+
 /** A header (by lookup key) that may appear at most once: undefined when absent, SIP_BAD_HEADER when repeated. */
 export function singleHeader<T>(
   headers: SipHeaders,
@@ -44,10 +57,5 @@ export function listHeader<T>(
   const cached = headers.cached(key);
   if (cached !== NOT_CACHED) return cached as T | undefined;
   const values = headers.getAll(key);
-  if (values.length === 0) return headers.cache(key, undefined);
-  try {
-    return headers.cache(key, parse(values));
-  } catch (error) {
-    throw toParseError(error, headerDisplayName(key, key));
-  }
+  return headers.cache(key, values.length === 0 ? undefined : parseHeaderLines(key, values, parse));
 }

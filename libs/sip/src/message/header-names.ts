@@ -62,17 +62,41 @@ export interface HeaderName {
   key: string;
   /** How it is written. */
   display: string;
+  /** Position of the key among the headers Herald knows (CANONICAL), UNKNOWN_HEADER otherwise. */
+  ordinal: number;
+}
+
+/** Ordinal of a header Herald has no canonical spelling for. */
+export const UNKNOWN_HEADER = -1;
+
+/**
+ * Each known key's ordinal: tables indexed by it (which headers the parser checks, and how) are
+ * read with an array index instead of hashing the name once more per header.
+ */
+const ORDINALS = new Map<string, number>(Object.keys(CANONICAL).map((key, ordinal) => [key, ordinal]));
+
+/** How many keys have an ordinal (the length of a table indexed by it). */
+export const KNOWN_HEADER_COUNT = ORDINALS.size;
+
+/** Ordinal of a lookup key (see HeaderName.ordinal). */
+export function headerOrdinal(key: string): number {
+  return ORDINALS.get(key) ?? UNKNOWN_HEADER;
+}
+
+function headerName(key: string, display: string): HeaderName {
+  return { key, display, ordinal: headerOrdinal(key) };
 }
 
 /** Canonical spelling, compact form, or lookup key of a header whose written form is fixed. */
 function fixedSpellings(): Array<[string, HeaderName]> {
   const spellings: Array<[string, HeaderName]> = [];
   for (const [key, display] of Object.entries(CANONICAL)) {
-    spellings.push([display, { key, display }], [key, { key, display }]);
+    const name = headerName(key, display);
+    spellings.push([display, name], [key, name]);
   }
   for (const [short, key] of Object.entries(COMPACT)) {
-    spellings.push([short, { key, display: CANONICAL[key] ?? short }]);
-    spellings.push([short.toUpperCase(), { key, display: CANONICAL[key] ?? short.toUpperCase() }]);
+    spellings.push([short, headerName(key, CANONICAL[key] ?? short)]);
+    spellings.push([short.toUpperCase(), headerName(key, CANONICAL[key] ?? short.toUpperCase())]);
   }
   return spellings;
 }
@@ -150,7 +174,7 @@ export function resolveHeaderName(name: string): HeaderName {
   if (known !== undefined) return known;
   const lower = name.toLowerCase();
   const key = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
-  return { key, display: headerDisplayName(key, name) };
+  return headerName(key, headerDisplayName(key, name));
 }
 
 /** The name to write for a header key: canonical spelling when known, else the name as given. */

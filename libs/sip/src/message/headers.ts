@@ -1,4 +1,4 @@
-import { headerDisplayName, headerKey } from './header-names';
+import { HeaderName, resolveHeaderName } from './header-names';
 
 /** Returned by SipHeaders.cached when nothing is cached under the key. */
 export const NOT_CACHED: unique symbol = Symbol('not cached');
@@ -9,7 +9,8 @@ export const NOT_CACHED: unique symbol = Symbol('not cached');
  */
 const CACHE_SLOTS = new Map<string, number>();
 
-function cacheSlot(cacheKey: string): number {
+/** Slot of a typed-cache key in every message's cache (see SipHeaders.cachedAt). */
+export function cacheSlot(cacheKey: string): number {
   let slot = CACHE_SLOTS.get(cacheKey);
   if (slot === undefined) {
     slot = CACHE_SLOTS.size;
@@ -25,6 +26,14 @@ export interface HeaderField {
   readonly key: string;
   /** Value with folding replaced by one space and surrounding whitespace trimmed. */
   readonly value: string;
+  /** HeaderName.ordinal of the key. */
+  readonly ordinal: number;
+}
+
+/** A field named `given` (any spelling) with `value`. */
+function fieldOf(given: string, value: string): HeaderField {
+  const { key, display, ordinal } = resolveHeaderName(given);
+  return { name: display, key, value, ordinal };
 }
 
 /**
@@ -47,14 +56,14 @@ export class SipHeaders implements Iterable<HeaderField> {
 
   /** Value of the first field with this name. */
   get(name: string): string | undefined {
-    const key = headerKey(name);
+    const key = resolveHeaderName(name).key;
     for (const field of this.fields) if (field.key === key) return field.value;
     return undefined;
   }
 
   /** Values of every field with this name, one per header line (comma lists are not split here). */
   getAll(name: string): string[] {
-    const key = headerKey(name);
+    const key = resolveHeaderName(name).key;
     const values: string[] = [];
     for (const field of this.fields) if (field.key === key) values.push(field.value);
     return values;
@@ -66,33 +75,31 @@ export class SipHeaders implements Iterable<HeaderField> {
 
   /** Appends a field. */
   add(name: string, value: string): this {
-    const key = headerKey(name);
-    this.fields.push({ name: headerDisplayName(key, name), key, value });
+    this.fields.push(fieldOf(name, value));
     this.clearCache();
     return this;
   }
 
   /** Inserts a field before the existing ones (a proxy's Via, a Record-Route …). */
   prepend(name: string, value: string): this {
-    const key = headerKey(name);
-    this.fields.unshift({ name: headerDisplayName(key, name), key, value });
+    this.fields.unshift(fieldOf(name, value));
     this.clearCache();
     return this;
   }
 
   /** Replaces every field with this name by one field, in the place of the first one. */
   set(name: string, value: string): this {
-    const key = headerKey(name);
-    const at = this.fields.findIndex((f) => f.key === key);
+    const field = fieldOf(name, value);
+    const at = this.fields.findIndex((f) => f.key === field.key);
     if (at === -1) return this.add(name, value);
-    this.fields = this.fields.filter((f, i) => i === at || f.key !== key);
-    this.fields[at] = { name: headerDisplayName(key, name), key, value };
+    this.fields = this.fields.filter((f, i) => i === at || f.key !== field.key);
+    this.fields[at] = field;
     this.clearCache();
     return this;
   }
 
   delete(name: string): this {
-    const key = headerKey(name);
+    const key = resolveHeaderName(name).key;
     this.fields = this.fields.filter((f) => f.key !== key);
     this.clearCache();
     return this;
@@ -104,13 +111,21 @@ export class SipHeaders implements Iterable<HeaderField> {
 
   /** A typed value cached for the current content, or NOT_CACHED. */
   cached(cacheKey: string): unknown {
-    const slot = cacheSlot(cacheKey);
+    return this.cachedAt(cacheSlot(cacheKey));
+  }
+
+  /** cached() by the key's cacheSlot, for callers that looked the slot up once. */
+  cachedAt(slot: number): unknown {
     return slot < this.typedCache.length ? this.typedCache[slot] : NOT_CACHED;
   }
 
   /** Remembers a typed value parsed from the current content; dropped on the next change. */
   cache<T>(cacheKey: string, value: T): T {
-    const slot = cacheSlot(cacheKey);
+    return this.cacheAt(cacheSlot(cacheKey), value);
+  }
+
+  /** cache() by the key's cacheSlot. */
+  cacheAt<T>(slot: number, value: T): T {
     while (this.typedCache.length < slot) this.typedCache.push(NOT_CACHED);
     this.typedCache[slot] = value;
     return value;
@@ -126,8 +141,8 @@ export class SipHeaders implements Iterable<HeaderField> {
     return copy;
   }
 
-  /** Used by the parser: a field already keyed, without touching the cache. */
-  appendParsed(field: HeaderField): void {
-    this.fields.push(field);
+  /** Used by the parser: a field whose name is already resolved, without touching the cache. */
+  appendParsed(name: HeaderName, value: string): void {
+    this.fields.push({ name: name.display, key: name.key, value, ordinal: name.ordinal });
   }
 }

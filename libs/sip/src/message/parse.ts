@@ -62,7 +62,7 @@ function colonAfterName(head: string, start: number, nameEnd: number, end: numbe
 }
 
 function store(headers: SipHeaders, name: HeaderName, value: string): void {
-  headers.appendParsed({ name: name.display, key: name.key, value: value.trim() });
+  headers.appendParsed(name, value.trim());
 }
 
 /**

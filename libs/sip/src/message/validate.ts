@@ -1,6 +1,6 @@
-import { headerDisplayName } from './header-names';
-import { parseHeaderLine } from './header-access';
-import { NOT_CACHED } from './headers';
+import { headerDisplayName, KNOWN_HEADER_COUNT, headerOrdinal, UNKNOWN_HEADER } from './header-names';
+import { parseHeaderLine, parseHeaderLines } from './header-access';
+import { cacheSlot, NOT_CACHED, SipHeaders } from './headers';
 import { CSeq } from './headers/cseq';
 import { SipParseError } from './parse-error';
 import { SipMessage } from './sip-message';
@@ -8,33 +8,48 @@ import {
   EAGER_HEADERS,
   isListHeaderKey,
   isSingleHeaderKey,
+  LIST_HEADERS,
   ListHeaderKey,
   SINGLE_HEADERS,
   SingleHeaderKey,
 } from './typed-headers';
 
-/** An EAGER_HEADERS header, its parser's kind, and its bit in the sets of headers seen. */
-type EagerHeader =
-  | { readonly bit: number; readonly kind: 'list'; readonly key: ListHeaderKey }
-  | { readonly bit: number; readonly kind: 'single'; readonly key: SingleHeaderKey };
+/** An EAGER_HEADERS header: its parser's kind, its bit in the sets of headers seen, its cache slot. */
+type EagerHeader = { readonly bit: number; readonly slot: number } & (
+  | { readonly kind: 'list'; readonly key: ListHeaderKey }
+  | { readonly kind: 'single'; readonly key: SingleHeaderKey }
+);
 
 function eagerHeader(key: string, bit: number): EagerHeader {
-  if (isListHeaderKey(key)) return { bit, kind: 'list', key };
-  if (isSingleHeaderKey(key)) return { bit, kind: 'single', key };
+  const slot = cacheSlot(key);
+  if (isListHeaderKey(key)) return { bit, slot, kind: 'list', key };
+  if (isSingleHeaderKey(key)) return { bit, slot, kind: 'single', key };
   throw new Error(`eager header ${key} has no parser`);
 }
 
-/** Each eager header by lookup key, classified once (not per message). */
-const EAGER_BY_KEY: ReadonlyMap<string, EagerHeader> = new Map(
-  [...EAGER_HEADERS].map((key, index) => [key, eagerHeader(key, 1 << index)]),
-);
+/** Each eager header by HeaderName.ordinal, classified once (not per message); undefined for the others. */
+const EAGER_BY_ORDINAL: ReadonlyArray<EagerHeader | undefined> = ((): Array<EagerHeader | undefined> => {
+  const table = Array.from({ length: KNOWN_HEADER_COUNT }, (): EagerHeader | undefined => undefined);
+  [...EAGER_HEADERS].forEach((key, index) => {
+    const ordinal = headerOrdinal(key);
+    if (ordinal === UNKNOWN_HEADER) throw new Error(`eager header ${key} has no canonical name`);
+    table[ordinal] = eagerHeader(key, 1 << index);
+  });
+  return table;
+})();
+
+function eagerOf(ordinal: number): EagerHeader | undefined {
+  return ordinal === UNKNOWN_HEADER ? undefined : EAGER_BY_ORDINAL[ordinal];
+}
+
+const CSEQ_SLOT = cacheSlot('cseq');
 
 /** Bits of the eager headers present, and of those present more than once. */
-function eagerHeadersSeen(message: SipMessage): { seen: number; repeated: number } {
+function eagerHeadersSeen(headers: SipHeaders): { seen: number; repeated: number } {
   let seen = 0;
   let repeated = 0;
-  for (const { key } of message.headers) {
-    const eager = EAGER_BY_KEY.get(key);
+  for (const { ordinal } of headers) {
+    const eager = eagerOf(ordinal);
     if (eager === undefined) continue;
     if ((seen & eager.bit) !== 0) repeated |= eager.bit;
     seen |= eager.bit;
@@ -42,17 +57,18 @@ function eagerHeadersSeen(message: SipMessage): { seen: number; repeated: number
   return { seen, repeated };
 }
 
-/** Parses (and caches) a single-valued header present once, from the field already at hand. */
-function checkSingle(message: SipMessage, key: SingleHeaderKey, value: string): void {
-  const headers = message.headers;
-  if (headers.cached(key) === NOT_CACHED) {
-    headers.cache(key, parseHeaderLine<unknown>(key, value, SINGLE_HEADERS[key]));
+/** Parses (and caches) an eager header; `value` is its only line when `once`. */
+function checkEager(headers: SipHeaders, eager: EagerHeader, value: string, once: boolean): void {
+  if (eager.kind === 'list') {
+    const values = once ? [value] : headers.getAll(eager.key);
+    headers.cacheAt(eager.slot, parseHeaderLines<unknown>(eager.key, values, LIST_HEADERS[eager.key]));
+  } else if (once) {
+    headers.cacheAt(eager.slot, parseHeaderLine<unknown>(eager.key, value, SINGLE_HEADERS[eager.key]));
+  } else {
+    // Each line of a repeated single-valued header on its own (repetition is the layer above's).
+    for (const line of headers.getAll(eager.key))
+      parseHeaderLine<unknown>(eager.key, line, SINGLE_HEADERS[eager.key]);
   }
-}
-
-/** Each line of a repeated single-valued header on its own (repetition is the layer above's). */
-function checkRepeated(message: SipMessage, key: SingleHeaderKey): void {
-  for (const value of message.headers.getAll(key)) parseHeaderLine<unknown>(key, value, SINGLE_HEADERS[key]);
 }
 
 /**
@@ -63,20 +79,19 @@ function checkRepeated(message: SipMessage, key: SingleHeaderKey): void {
  */
 export function validateMessage(message: SipMessage): void {
   if (message.kind === 'request') void message.requestUri;
-  const { seen, repeated } = eagerHeadersSeen(message);
+  const headers = message.headers;
+  const { seen, repeated } = eagerHeadersSeen(headers);
   let checked = 0;
-  for (const { key, value } of message.headers) {
+  for (const { ordinal, value } of headers) {
     if ((seen & ~checked) === 0) break;
-    const eager = EAGER_BY_KEY.get(key);
+    const eager = eagerOf(ordinal);
     if (eager === undefined || (checked & eager.bit) !== 0) continue;
     checked |= eager.bit;
-    if (eager.kind === 'list') message.list(eager.key);
-    else if ((repeated & eager.bit) === 0) checkSingle(message, eager.key, value);
-    else checkRepeated(message, eager.key);
+    checkEager(headers, eager, value, (repeated & eager.bit) === 0);
   }
   if (message.kind === 'request') {
     // Cached by the checks above exactly when there is one CSeq (a repeated one is the layer above's).
-    const cseq = message.headers.cached('cseq') as CSeq | undefined | typeof NOT_CACHED;
+    const cseq = headers.cachedAt(CSEQ_SLOT) as CSeq | undefined | typeof NOT_CACHED;
     if (cseq !== NOT_CACHED && cseq !== undefined && cseq.method !== message.method) {
       throw new SipParseError('SIP_CSEQ_METHOD_MISMATCH', 'CSeq method does not match the request method');
     }
