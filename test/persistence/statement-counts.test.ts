@@ -1,5 +1,5 @@
-import { InProcessEventBus } from '#herald/bus';
-import { pushOutcomeV1, sessionStartedV1 } from '#herald/contracts';
+import { type BusRecord, InProcessEventBus } from '#herald/bus';
+import { edgeOutboundV1, type PushRequestedV1, pushOutcomeV1, sessionStartedV1 } from '#herald/contracts';
 import type { ImRouter, PresenceService } from '#herald/domain';
 import {
   createDataSource,
@@ -61,9 +61,23 @@ const EXPECTED = {
   presenceSessionStarted: { statements: 11, commits: 1 },
   imSessionStarted: { statements: 5, commits: 1 },
   imSend: { statements: 8, commits: 1 },
+  imResultAnswered: { statements: 0, commits: 0 },
   imDelivered: { statements: 5, commits: 1 },
   presenceSet: { statements: 10, commits: 1 },
 };
+
+/** The in-process bus, keeping the push.requested events published for the edges. */
+class PushRecordingBus extends InProcessEventBus {
+  readonly pushes: PushRequestedV1[] = [];
+
+  override async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'>>): Promise<void> {
+    await super.publish(records);
+    for (const record of records.filter((r) => r.topic.startsWith('edge.'))) {
+      const event = edgeOutboundV1.decode(record.value);
+      if (event.type === 'push.requested') this.pushes.push(event);
+    }
+  }
+}
 
 const PASSWORD = 'statement-count-secret';
 
@@ -90,7 +104,7 @@ function command(user: string, envelope: { id: string; type: string } & Record<s
 describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   const counter = new StatementCounter();
   let dataSource: DataSource;
-  let bus: InProcessEventBus;
+  let bus: PushRecordingBus;
   let auth: AuthServices;
   let router: ImRouter;
   let presence: PresenceService;
@@ -100,7 +114,7 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     dataSource = new DataSource({ ...options, logger: counter });
     await dataSource.initialize();
     await runMigrations(dataSource);
-    bus = new InProcessEventBus();
+    bus = new PushRecordingBus();
     auth = createAuthServices(bus, dataSource, {
       domain: DOMAIN,
       maxExpiresSeconds: 7200,
@@ -171,25 +185,24 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     const send = command('alice', { id: 'im-1', type: 'im.send', to: aorOf('bob'), text: 'hello' });
     expect(await counter.count(() => router.handleCommand(send))).toEqual(EXPECTED.imSend);
 
-    const deliveries: Array<{ push_id: string }> = await dataSource.query(
-      `SELECT push_id FROM message_deliveries WHERE device_id = $1`,
-      [deviceOf('bob')],
-    );
-    expect(deliveries).toHaveLength(1);
-    const answered = pushOutcomeV1.build({
-      pushId: deliveries[0].push_id,
-      origin: 'im-router',
-      aor: aorOf('bob'),
-      deviceId: deviceOf('bob'),
-      edgeId: 'edge-0',
-      outcome: 'answered',
-      status: 200,
-    });
-    expect(await counter.count(() => router.settle(answered))).toEqual(EXPECTED.imDelivered);
+    const answered = (push: PushRequestedV1) =>
+      pushOutcomeV1.build({
+        pushId: push.pushId,
+        origin: push.origin,
+        aor: push.aor,
+        deviceId: push.deviceId,
+        edgeId: 'edge-0',
+        outcome: 'answered',
+        status: 200,
+      });
+    const [result, delivery] = bus.pushes.slice(-2);
+    expect([result.aor, delivery.aor]).toEqual([aorOf('alice'), aorOf('bob')]);
+    expect(await counter.count(() => router.settle(answered(result)))).toEqual(EXPECTED.imResultAnswered);
+    expect(await counter.count(() => router.settle(answered(delivery)))).toEqual(EXPECTED.imDelivered);
     const [message]: Array<{ delivered: boolean }> = await dataSource.query(
       `SELECT m.delivered_at IS NOT NULL AS delivered
        FROM messages m JOIN message_deliveries d ON d.message_key = m.id WHERE d.push_id = $1`,
-      [deliveries[0].push_id],
+      [delivery.pushId],
     );
     expect(message.delivered).toBe(true);
   });

@@ -20,7 +20,7 @@ import {
   Transaction,
   type UnitOfWork,
 } from '../shared';
-import { ImRouter, PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-router';
+import { IM_DELIVERY_PUSH_ID_PREFIX, ImRouter, PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-router';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
 import type {
   DeliveryAttempt,
@@ -533,12 +533,17 @@ describe('ImRouter.settle', () => {
     await router.handleCommand(imSend('c-1'));
     const before = pushed().length;
     const resultPushId = pushed()[0].event.pushId;
+    const recordOutcome = jest.spyOn(messages, 'recordOutcome');
 
     await router.settle(outcome([...messages.attempts.keys()][0], 'answered', 'presence'));
     await router.settle(outcome(resultPushId, 'answered'));
 
     expect(pushed()).toHaveLength(before);
     expect(messages.rows[0].deliveredAt).toBeUndefined();
+    // Told apart by the pushId: no lookup for a result push.
+    expect(resultPushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)).toBe(false);
+    expect([...messages.attempts.keys()].every((id) => id.startsWith(IM_DELIVERY_PUSH_ID_PREFIX))).toBe(true);
+    expect(recordOutcome).not.toHaveBeenCalled();
   });
 });
 

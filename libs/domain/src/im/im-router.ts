@@ -31,6 +31,11 @@ import { derivedMessageId, type StoredMessage } from './message';
 import type { InFlightFilter, MessageStore, PlainDeviceQueue } from './ports';
 
 export const IM_ROUTER_ORIGIN = 'im-router';
+/**
+ * Starts the pushId of every IM delivery: outcomes of im-router's other pushes (results,
+ * im.status) are skipped without a transaction.
+ */
+export const IM_DELIVERY_PUSH_ID_PREFIX = 'im-';
 /** How long a new registration has to log in before it is offered stored IMs as a plain SIP device. */
 export const PLAIN_DEVICE_LOGIN_GRACE_MS = 5_000;
 /** Plain SIP devices served per transaction of `deliverToPlainDevices`. */
@@ -161,7 +166,7 @@ export class ImRouter {
 
   /** Settles an IM push: the first 200 OK of any device tells the sender `delivered`. */
   async settle(outcome: PushOutcomeV1): Promise<void> {
-    if (outcome.origin !== IM_ROUTER_ORIGIN) {
+    if (outcome.origin !== IM_ROUTER_ORIGIN || !outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)) {
       return;
     }
     const at = new Date(outcome.at);
@@ -377,6 +382,7 @@ export class ImRouter {
       }),
       // Plain SIP devices get the text as a text/plain MESSAGE from the sender (protocol.md §7).
       plainText: { text: message.text, fromUri: message.senderAor },
+      pushIdPrefix: IM_DELIVERY_PUSH_ID_PREFIX,
     };
   }
 

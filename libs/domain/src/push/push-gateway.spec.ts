@@ -109,6 +109,23 @@ describe('PushGateway', () => {
     }
   });
 
+  it('starts the push ids of a request with its pushIdPrefix', async () => {
+    const { bus, gateway } = setUp();
+    const sent = await gateway.send([
+      {
+        origin: 'presence',
+        target: { kind: 'aor', aor: ALICE },
+        push: presencePush({ uri: BOB, status: 'busy', at: AT.toISOString() }),
+        pushIdPrefix: 'x-',
+      },
+    ]);
+    expect(sent.map((push) => push.pushId)).toEqual(['x-p-1', 'x-p-2']);
+    expect(decodedRecords(bus).map(({ event }) => event.type === 'push.requested' && event.pushId)).toEqual([
+      'x-p-1',
+      'x-p-2',
+    ]);
+  });
+
   it('fans out to many AORs with one directory lookup and one publish, skipping AORs without devices', async () => {
     const { bus, directory, gateway } = setUp();
     const push = presencePush({ uri: CAROL, status: 'online', at: AT.toISOString() });

@@ -34,6 +34,11 @@ export interface PushRequest {
    * envelope; without it they are skipped (they speak no JSON).
    */
   plainText?: PlainTextAlternative;
+  /**
+   * Starts the push ids of this request, so an outcome handler tells these pushes from the
+   * origin's others by the pushId alone, without a database lookup.
+   */
+  pushIdPrefix?: string;
 }
 
 /** One push handed to an edge: record `pushId` to match its sip.push-outcome. */
@@ -87,7 +92,7 @@ export class PushGateway {
     const sent: SentPush[] = [];
     const records = requests.flatMap((request, requestIndex) =>
       devicesByRequest[requestIndex].flatMap((device) => {
-        const pushId = this.newPushId();
+        const pushId = (request.pushIdPrefix ?? '') + this.newPushId();
         const content = contentFor(request, device, pushId);
         if (content === undefined) {
           return [];
