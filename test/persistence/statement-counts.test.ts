@@ -1,5 +1,11 @@
 import { type BusRecord, InProcessEventBus } from '#herald/bus';
-import { edgeOutboundV1, type PushRequestedV1, pushOutcomeV1, sessionStartedV1 } from '#herald/contracts';
+import {
+  deviceRegisteredV1,
+  edgeOutboundV1,
+  type PushRequestedV1,
+  pushOutcomeV1,
+  sessionStartedV1,
+} from '#herald/contracts';
 import type { ImRouter, PresenceService } from '#herald/domain';
 import {
   createDataSource,
@@ -59,6 +65,7 @@ const EXPECTED = {
   registerRefresh: { statements: 8, commits: 2 },
   login: { statements: 8, commits: 2 },
   presenceSessionStarted: { statements: 11, commits: 1 },
+  imDeviceRegistered: { statements: 1, commits: 1 },
   imSessionStarted: { statements: 5, commits: 1 },
   imSend: { statements: 8, commits: 1 },
   imResultAnswered: { statements: 0, commits: 0 },
@@ -166,6 +173,26 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   it('REGISTER accepted: a new binding, then its refresh', async () => {
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerNew);
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerRefresh);
+  });
+
+  it('device-registered of a new binding in im-router', async () => {
+    const registered = deviceRegisteredV1.build({
+      aor: aorOf('dave'),
+      deviceId: deviceOf('dave'),
+      contact: contactOf('dave').uri,
+      edgeId: 'edge-0',
+      flowId: 'udp:5060:127.0.0.1:5070',
+      transport: 'udp',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      created: true,
+    });
+    expect(await counter.count(() => router.deviceRegistered(registered))).toEqual(
+      EXPECTED.imDeviceRegistered,
+    );
+    const queued: unknown[] = await dataSource.query(`SELECT 1 FROM plain_device_queue WHERE aor = $1`, [
+      aorOf('dave'),
+    ]);
+    expect(queued).toHaveLength(1);
   });
 
   it('login, then session-started in presence and im-router', async () => {

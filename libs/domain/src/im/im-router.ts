@@ -207,7 +207,7 @@ export class ImRouter {
     }
     const grace = this.deps.plainDeviceLoginGraceMs ?? PLAIN_DEVICE_LOGIN_GRACE_MS;
     const dueAt = new Date(new Date(event.at).getTime() + grace);
-    await this.deps.unitOfWork.run((tx) =>
+    await this.deps.unitOfWork.runSingleStatement((tx) =>
       this.deps.plainDevices.schedule(tx, { aor: canonicalAor(event.aor), deviceId: event.deviceId }, dueAt),
     );
   }

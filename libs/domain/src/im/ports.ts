@@ -76,7 +76,7 @@ export interface DeviceKey {
  * grace period is treated as plain, so JSON clients never get their IMs as text/plain.
  */
 export interface PlainDeviceQueue {
-  /** Schedules a device at `dueAt` (rescheduling it when already queued). */
+  /** Schedules a device at `dueAt` (rescheduling it when already queued), in one statement. */
   schedule(tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void>;
   /** Drops a device that logged in. */
   cancel(tx: Transaction, device: DeviceKey): Promise<void>;
