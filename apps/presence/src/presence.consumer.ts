@@ -1,10 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
-import type { PresenceService } from '#herald/domain';
+import type { PresencePublications, PresenceService } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
 import type { PresenceConfig } from './presence.config';
-import { PRESENCE_TOPICS, PresenceRecordHandler } from './presence.records';
-import { PRESENCE_BUS, PRESENCE_CONFIG, PRESENCE_SERVICE_TOKEN } from './presence.tokens';
+import { PRESENCE_TOPICS, presenceEventHandlers, PresenceRecordHandler } from './presence.records';
+import {
+  PRESENCE_BUS,
+  PRESENCE_CONFIG,
+  PRESENCE_PUBLICATIONS_TOKEN,
+  PRESENCE_SERVICE_TOKEN,
+} from './presence.tokens';
 
 /** Subscribes presence's topics once the application is up; stops consuming at shutdown. */
 @Injectable()
@@ -15,9 +20,13 @@ export class PresenceConsumer extends BusConsumer {
     @Inject(PRESENCE_BUS) private readonly bus: EventBus,
     @Inject(PRESENCE_CONFIG) private readonly config: PresenceConfig,
     @Inject(PRESENCE_SERVICE_TOKEN) presence: PresenceService,
+    @Inject(PRESENCE_PUBLICATIONS_TOKEN) publications: PresencePublications,
   ) {
     super();
-    this.records = new PresenceRecordHandler(presence, new Logger('PresenceConsumer'));
+    this.records = new PresenceRecordHandler(
+      presenceEventHandlers(presence, publications),
+      new Logger('PresenceConsumer'),
+    );
   }
 
   protected subscribe(): Promise<SubscriptionHandle> {

@@ -1,8 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { PresenceServiceDeps } from './presence.config';
 import { PresenceConsumer } from './presence.consumer';
-import { createPresenceService } from './presence.services';
-import { PRESENCE_BUS, PRESENCE_CONFIG, PRESENCE_SERVICE_TOKEN } from './presence.tokens';
+import { createPresencePublications, createPresenceService } from './presence.services';
+import {
+  PRESENCE_BUS,
+  PRESENCE_CONFIG,
+  PRESENCE_PUBLICATIONS_TOKEN,
+  PRESENCE_SERVICE_TOKEN,
+} from './presence.tokens';
+import { PublicationExpirySweeper } from './publication-expiry-sweeper';
 
 /** The presence service: rosters, buddy requests, per-device status, aggregate presence, fan-out. */
 @Module({})
@@ -14,7 +20,12 @@ export class PresenceModule {
         { provide: PRESENCE_BUS, useValue: deps.bus },
         { provide: PRESENCE_CONFIG, useValue: deps.config },
         { provide: PRESENCE_SERVICE_TOKEN, useValue: createPresenceService(deps.bus, deps.dataSource) },
+        {
+          provide: PRESENCE_PUBLICATIONS_TOKEN,
+          useValue: createPresencePublications(deps.bus, deps.dataSource),
+        },
         PresenceConsumer,
+        PublicationExpirySweeper,
       ],
       exports: [PRESENCE_SERVICE_TOKEN],
     };

@@ -1,5 +1,10 @@
 import type { ConsumedRecord } from '#herald/bus';
-import { deviceUnregisteredV1, sessionStartedV1, SIP_COMMAND_RECEIVED_V1 } from '#herald/contracts';
+import {
+  deviceUnregisteredV1,
+  publishRequestedV1,
+  sessionStartedV1,
+  SIP_COMMAND_RECEIVED_V1,
+} from '#herald/contracts';
 import { type PresenceEventHandlers, PresenceRecordHandler } from './presence.records';
 
 const ALICE = 'sip:alice@herald.example';
@@ -19,6 +24,7 @@ function setUp() {
     sessionEnded: record('sessionEnded'),
     deviceRegistered: record('deviceRegistered'),
     deviceUnregistered: record('deviceUnregistered'),
+    publish: record('publish'),
   };
   const errors: string[] = [];
   const logger = { error: (m: string) => errors.push(m), log: () => {}, warn: () => {} };
@@ -30,13 +36,26 @@ describe('PresenceRecordHandler', () => {
     const { calls, handler } = setUp();
     const started = sessionStartedV1.build({ aor: ALICE, deviceId: 'd1', carrier: 'INFO', status: 'away' });
     const gone = deviceUnregisteredV1.build({ aor: ALICE, deviceId: 'd1', reason: 'expired' });
+    const published = publishRequestedV1.build({
+      edgeId: 'edge-0',
+      txKey: 'tx-1',
+      flowId: 'udp:5060:127.0.0.1:5070',
+      aor: ALICE,
+      deviceId: 'd2',
+      callId: 'c-1',
+      expires: 60,
+      state: { basic: 'closed' },
+      deadline: new Date().toISOString(),
+    });
 
     await handler.handle(consumed(sessionStartedV1.record(started)));
     await handler.handle(consumed(deviceUnregisteredV1.record(gone)));
+    await handler.handle(consumed(publishRequestedV1.record(published)));
 
     expect(calls).toEqual([
       ['sessionStarted', started],
       ['deviceUnregistered', gone],
+      ['publish', published],
     ]);
   });
 
@@ -59,6 +78,7 @@ describe('PresenceRecordHandler', () => {
         sessionEnded: () => Promise.reject(failure),
         deviceRegistered: () => Promise.reject(failure),
         deviceUnregistered: () => Promise.reject(failure),
+        publish: () => Promise.reject(failure),
       },
       { error: () => {}, log: () => {}, warn: () => {} },
     );

@@ -4,10 +4,11 @@ import {
   commandReceivedV1,
   deviceRegisteredV1,
   deviceUnregisteredV1,
+  publishRequestedV1,
   sessionEndedV1,
   sessionStartedV1,
 } from '#herald/contracts';
-import type { PresenceService } from '#herald/domain';
+import type { PresencePublications, PresenceService } from '#herald/domain';
 
 export class UnexpectedTopicError extends Error {
   readonly code = 'PRESENCE_UNEXPECTED_TOPIC';
@@ -17,7 +18,23 @@ export class UnexpectedTopicError extends Error {
 export type PresenceEventHandlers = Pick<
   PresenceService,
   'handleCommand' | 'sessionStarted' | 'sessionEnded' | 'deviceRegistered' | 'deviceUnregistered'
->;
+> &
+  Pick<PresencePublications, 'publish'>;
+
+/** The entry points of the two domain services presence runs, as one set of handlers. */
+export function presenceEventHandlers(
+  presence: PresenceService,
+  publications: PresencePublications,
+): PresenceEventHandlers {
+  return {
+    handleCommand: (event) => presence.handleCommand(event),
+    sessionStarted: (event) => presence.sessionStarted(event),
+    sessionEnded: (event) => presence.sessionEnded(event),
+    deviceRegistered: (event) => presence.deviceRegistered(event),
+    deviceUnregistered: (event) => presence.deviceUnregistered(event),
+    publish: (event) => publications.publish(event),
+  };
+}
 
 const PRESENCE_ROUTES = [
   route(commandReceivedV1, (presence: PresenceEventHandlers, event) => presence.handleCommand(event)),
@@ -25,12 +42,13 @@ const PRESENCE_ROUTES = [
   route(sessionEndedV1, (presence: PresenceEventHandlers, event) => presence.sessionEnded(event)),
   route(deviceRegisteredV1, (presence: PresenceEventHandlers, event) => presence.deviceRegistered(event)),
   route(deviceUnregisteredV1, (presence: PresenceEventHandlers, event) => presence.deviceUnregistered(event)),
+  route(publishRequestedV1, (presence: PresenceEventHandlers, event) => presence.publish(event)),
 ];
 
 /** Topics presence consumes (architecture.md, Topics). */
 export const PRESENCE_TOPICS: readonly string[] = PRESENCE_ROUTES.map((r) => r.topic);
 
-/** Presence's records: commands and the device and session events of auth. */
+/** Presence's records: commands, PUBLISHes, and the device and session events of auth. */
 export class PresenceRecordHandler extends ContractRecordHandler<PresenceEventHandlers> {
   constructor(presence: PresenceEventHandlers, logger: LoggerService) {
     super({

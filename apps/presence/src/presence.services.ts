@@ -1,10 +1,11 @@
 import type { EventBus } from '#herald/bus';
-import { PresenceService } from '#herald/domain';
+import { PresencePublications, PresenceService } from '#herald/domain';
 import {
   SqlAccountDirectory,
   SqlDeviceDirectory,
   TypeOrmIdempotencyStore,
   TypeOrmPresenceRepository,
+  TypeOrmPublicationRepository,
   TypeOrmRosterRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
@@ -19,6 +20,19 @@ export function createPresenceService(bus: EventBus, dataSource: DataSource): Pr
     rosters: new TypeOrmRosterRepository(),
     presence: new TypeOrmPresenceRepository(),
     accounts: new SqlAccountDirectory(dataSource),
+    directory: new SqlDeviceDirectory(dataSource),
+    bus: meterPresenceFanout(bus),
+  });
+}
+
+/** Wires presence PUBLISH handling (RFC 3903) to the same adapters. */
+export function createPresencePublications(bus: EventBus, dataSource: DataSource): PresencePublications {
+  return new PresencePublications({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    idempotency: new TypeOrmIdempotencyStore(),
+    presence: new TypeOrmPresenceRepository(),
+    publications: new TypeOrmPublicationRepository(),
+    rosters: new TypeOrmRosterRepository(),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
   });

@@ -14,6 +14,7 @@ import {
   RosterEntryEntity,
 } from './presence/presence.entities';
 import { PresenceRostersAndStatus1795493295151 } from './presence/migrations/1795493295151-presence-rosters-and-status';
+import { PresencePublications1795600000000 } from './presence/migrations/1795600000000-presence-publications';
 
 export type EntityClass = new () => object;
 export type MigrationClass = new () => MigrationInterface;
@@ -43,4 +44,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthAccountsRegistrationsSessions1795493286458,
   BusJournal1795500000000,
   AuthRegistrationsJsonClient1795500100000,
+  PresencePublications1795600000000,
 ];

@@ -7,3 +7,4 @@ export * from './command-sender-directory';
 export * from './presence-tracker';
 export * from './roster-service';
 export * from './presence-service';
+export * from './presence-publications';

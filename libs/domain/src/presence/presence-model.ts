@@ -25,15 +25,26 @@ export interface RosterBuddyView extends RosterEntry {
   presence: AggregatePresence;
 }
 
+/** A device's presence PUBLISH (RFC 3903) in force: what it shows until it expires or is removed. */
+export interface Publication {
+  /** The entity-tag the next refresh, modify or remove must name (SIP-If-Match). */
+  etag: string;
+  basic: 'open' | 'closed';
+  note?: string;
+  expiresAt: Date;
+}
+
 /**
  * What presence knows of one device: `plain` is registered and never logged in (counts as
  * online, protocol.md §7), `session` is logged in with a status, `ended` logged out but still
- * registered (counts as offline until it unregisters or registers anew).
+ * registered (counts as offline until it unregisters or registers anew). A `publication`, when
+ * present, is what the device shows instead.
  */
-export type DevicePresence =
+export type DevicePresence = (
   | { deviceId: string; mode: 'plain'; changedAt: Date }
   | { deviceId: string; mode: 'session'; status: DeviceStatus; note?: string; changedAt: Date }
-  | { deviceId: string; mode: 'ended'; changedAt: Date };
+  | { deviceId: string; mode: 'ended'; changedAt: Date }
+) & { publication?: Publication };
 
 /** Something that happened to one device, with the time it happened. */
 export type DeviceEvent = { deviceId: string; at: Date } & (
@@ -42,4 +53,8 @@ export type DeviceEvent = { deviceId: string; at: Date } & (
   /** Login (session-started) or presence.set: the device's status and note. */
   | { kind: 'status'; status: DeviceStatus; note?: string }
   | { kind: 'session-ended' }
+  /** A PUBLISH created, refreshed or modified the device's publication. */
+  | { kind: 'published'; publication: Publication }
+  /** The publication with this entity-tag was removed or expired. */
+  | { kind: 'unpublished'; etag: string }
 );

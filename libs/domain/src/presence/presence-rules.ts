@@ -6,6 +6,11 @@ const AVAILABILITY: Readonly<Record<string, number>> = { online: 3, busy: 2, awa
 
 /** What one device shows others: plain SIP devices are online, invisible and ended ones nothing. */
 function shownStatus(device: DevicePresence): { status: VisibleStatus; note?: string } | undefined {
+  const { publication } = device;
+  if (publication !== undefined) {
+    // protocol.md §7: a published `open` is online (its note kept), `closed` offline.
+    return publication.basic === 'open' ? { status: 'online', note: publication.note } : undefined;
+  }
   switch (device.mode) {
     case 'plain':
       return { status: 'online' };
@@ -63,6 +68,11 @@ export function nextDeviceState(
       return current === undefined ? undefined : { deviceId, mode: 'ended', changedAt };
     case 'unregistered':
       return undefined;
+    case 'published':
+      // A PUBLISH may be read before the registration event of its device (another topic).
+      return { ...(current ?? { deviceId, mode: 'plain' }), changedAt, publication: event.publication };
+    case 'unpublished':
+      return current?.publication?.etag === event.etag ? withoutPublication(current, changedAt) : current;
   }
 }
 
@@ -71,4 +81,11 @@ export function sameShownPresence(
   b: { status: VisibleStatus; note?: string },
 ): boolean {
   return a.status === b.status && (a.note ?? undefined) === (b.note ?? undefined);
+}
+
+/** The device as its mode shows it, its publication gone (RFC 3903 §6: removal or expiry reverts). */
+function withoutPublication(device: DevicePresence, changedAt: Date): DevicePresence {
+  const reverted = { ...device, changedAt };
+  delete reverted.publication;
+  return reverted;
 }

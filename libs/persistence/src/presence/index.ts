@@ -2,3 +2,5 @@ export * from './presence.entities';
 export * from './roster-repository';
 export * from './presence-repository';
 export * from './migrations/1795493295151-presence-rosters-and-status';
+export * from './publication-repository';
+export * from './migrations/1795600000000-presence-publications';

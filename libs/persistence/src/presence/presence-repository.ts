@@ -1,4 +1,10 @@
-import type { AggregatePresence, DevicePresence, PresenceRepository, Transaction } from '#herald/domain';
+import type {
+  AggregatePresence,
+  DevicePresence,
+  PresenceRepository,
+  Publication,
+  Transaction,
+} from '#herald/domain';
 import type { EntityManager } from 'typeorm';
 import { entityManagerOf } from '../unit-of-work';
 
@@ -14,10 +20,31 @@ interface DeviceRow {
   status: 'online' | 'away' | 'busy' | 'invisible' | null;
   note: string | null;
   changed_at: Date;
+  publication_etag: string | null;
+  publication_basic: 'open' | 'closed' | null;
+  publication_note: string | null;
+  publication_expires_at: Date | null;
+}
+
+const DEVICE_COLUMNS = `device_id, mode, status, note, changed_at,
+  publication_etag, publication_basic, publication_note, publication_expires_at`;
+
+/** ck_presence_devices_publication_whole: the etag, basic and expiry are set together. */
+function publicationOf(row: DeviceRow): { publication?: Publication } {
+  if (
+    row.publication_etag === null ||
+    row.publication_basic === null ||
+    row.publication_expires_at === null
+  ) {
+    return {};
+  }
+  const { publication_etag: etag, publication_basic: basic, publication_expires_at: expiresAt } = row;
+  const note = row.publication_note === null ? {} : { note: row.publication_note };
+  return { publication: { etag, basic, ...note, expiresAt } };
 }
 
 function deviceOf(row: DeviceRow): DevicePresence {
-  const base = { deviceId: row.device_id, changedAt: row.changed_at };
+  const base = { deviceId: row.device_id, changedAt: row.changed_at, ...publicationOf(row) };
   if (row.mode !== 'session') {
     return { ...base, mode: row.mode };
   }
@@ -58,7 +85,7 @@ export class TypeOrmPresenceRepository implements PresenceRepository {
 
   async devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]> {
     const rows: DeviceRow[] = await entityManagerOf(tx).query(
-      `SELECT device_id, mode, status, note, changed_at FROM presence_devices WHERE aor = $1`,
+      `SELECT ${DEVICE_COLUMNS} FROM presence_devices WHERE aor = $1`,
       [aor],
     );
     return rows.map(deviceOf);
@@ -66,12 +93,27 @@ export class TypeOrmPresenceRepository implements PresenceRepository {
 
   async saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void> {
     const session = device.mode === 'session' ? device : undefined;
+    const { publication } = device;
     await entityManagerOf(tx).query(
-      `INSERT INTO presence_devices (aor, device_id, mode, status, note, changed_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO presence_devices (aor, device_id, mode, status, note, changed_at,
+         publication_etag, publication_basic, publication_note, publication_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (aor, device_id) DO UPDATE
-       SET mode = EXCLUDED.mode, status = EXCLUDED.status, note = EXCLUDED.note, changed_at = EXCLUDED.changed_at`,
-      [aor, device.deviceId, device.mode, session?.status ?? null, session?.note ?? null, device.changedAt],
+       SET mode = EXCLUDED.mode, status = EXCLUDED.status, note = EXCLUDED.note, changed_at = EXCLUDED.changed_at,
+         publication_etag = EXCLUDED.publication_etag, publication_basic = EXCLUDED.publication_basic,
+         publication_note = EXCLUDED.publication_note, publication_expires_at = EXCLUDED.publication_expires_at`,
+      [
+        aor,
+        device.deviceId,
+        device.mode,
+        session?.status ?? null,
+        session?.note ?? null,
+        device.changedAt,
+        publication?.etag ?? null,
+        publication?.basic ?? null,
+        publication?.note ?? null,
+        publication?.expiresAt ?? null,
+      ],
     );
   }
 

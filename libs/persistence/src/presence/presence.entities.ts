@@ -43,6 +43,19 @@ export class PresenceDeviceEntity {
 
   @Column('timestamptz')
   changedAt!: Date;
+
+  /** The PUBLISH in force (migration PresencePublications): all four set, or none. */
+  @Column({ type: 'text', nullable: true })
+  publicationEtag!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  publicationBasic!: 'open' | 'closed' | null;
+
+  @Column({ type: 'text', nullable: true })
+  publicationNote!: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  publicationExpiresAt!: Date | null;
 }
 
 /** A row of `presence_aggregates`: what others see of one user. */

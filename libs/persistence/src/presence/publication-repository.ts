@@ -1,0 +1,20 @@
+import type { ExpiredPublication, PublicationRepository, Transaction } from '#herald/domain';
+import { entityManagerOf } from '../unit-of-work';
+
+interface ExpiredRow {
+  aor: string;
+  device_id: string;
+  publication_etag: string;
+}
+
+/** PublicationRepository on the publication columns of `presence_devices`. */
+export class TypeOrmPublicationRepository implements PublicationRepository {
+  async expired(tx: Transaction, now: Date, limit: number): Promise<ExpiredPublication[]> {
+    const rows: ExpiredRow[] = await entityManagerOf(tx).query(
+      `SELECT aor, device_id, publication_etag FROM presence_devices
+       WHERE publication_expires_at <= $1 ORDER BY publication_expires_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((row) => ({ aor: row.aor, deviceId: row.device_id, etag: row.publication_etag }));
+  }
+}
