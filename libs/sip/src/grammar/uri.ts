@@ -38,14 +38,16 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
 /**
  * Visits the `name[=value]` pairs of text split at `separator` (no arrays in between), rejecting
- * empty names; `visit` receives the name and the value, null when there is no "=".
+ * empty names; `visit` receives `into`, the name and the value, null when there is no "=" (a
+ * module-level visitor and its target instead of a closure allocated per URI).
  */
-function readPairs(
+function readPairs<T>(
   text: string,
   separator: string,
   what: string,
-  visit: (name: string, value: string | null) => void,
-): void {
+  into: T,
+  visit: (into: T, name: string, value: string | null) => void,
+): T {
   let start = 0;
   for (;;) {
     const next = text.indexOf(separator, start);
@@ -53,32 +55,32 @@ function readPairs(
     const eq = text.indexOf('=', start);
     const nameEnd = eq === -1 || eq > end ? end : eq;
     if (nameEnd === start) throw new GrammarError(`empty ${what}`);
-    visit(text.slice(start, nameEnd), nameEnd === end ? null : text.slice(nameEnd + 1, end));
-    if (next === -1) return;
+    visit(into, text.slice(start, nameEnd), nameEnd === end ? null : text.slice(nameEnd + 1, end));
+    if (next === -1) return into;
     start = next + 1;
   }
 }
 
+function addUriParam(params: Map<string, string | null>, name: string, value: string | null): void {
+  if (!isParamChars(name) || (value !== null && !isParamChars(value))) {
+    throw new GrammarError(`bad uri parameter ${name}`);
+  }
+  params.set(name.toLowerCase(), value);
+}
+
+function addUriHeader(headers: Map<string, string>, name: string, value: string | null): void {
+  if (value === null || !isUriHeaderChars(name) || !isUriHeaderChars(value)) {
+    throw new GrammarError(`bad uri header ${name}`);
+  }
+  headers.set(name, value);
+}
+
 function parseUriParams(text: string): Map<string, string | null> {
-  const params = new Map<string, string | null>();
-  readPairs(text, ';', 'uri parameter', (name, value) => {
-    if (!isParamChars(name) || (value !== null && !isParamChars(value))) {
-      throw new GrammarError(`bad uri parameter ${name}`);
-    }
-    params.set(name.toLowerCase(), value);
-  });
-  return params;
+  return readPairs(text, ';', 'uri parameter', new Map<string, string | null>(), addUriParam);
 }
 
 function parseUriHeaders(text: string): Map<string, string> {
-  const headers = new Map<string, string>();
-  readPairs(text, '&', 'uri header', (name, value) => {
-    if (value === null || !isUriHeaderChars(name) || !isUriHeaderChars(value)) {
-      throw new GrammarError(`bad uri header ${name}`);
-    }
-    headers.set(name, value);
-  });
-  return headers;
+  return readPairs(text, '&', 'uri header', new Map<string, string>(), addUriHeader);
 }
 
 /** The URI after its scheme, raw[restStart…], read by index (no copies of the parts between). */

@@ -1,4 +1,4 @@
-import { GrammarError } from '../grammar';
+import { GrammarError } from '../grammar/grammar-error';
 import { headerDisplayName } from './header-names';
 import { NOT_CACHED, SipHeaders } from './headers';
 import { SipParseError, SipParseErrorCode } from './parse-error';

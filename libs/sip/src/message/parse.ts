@@ -1,6 +1,6 @@
-import { isToken, skipWhitespace, tokenEnd } from '../grammar';
+import { isToken, skipWhitespace, tokenEnd } from '../grammar/chars';
 import { HeaderName, resolveHeaderNameAt } from './header-names';
-import { SipHeaders } from './headers';
+import { cacheSlot, NOT_CACHED, SipHeaders } from './headers';
 import { resolveLimits, SipParseLimits } from './limits';
 import { PartialMessage, SipParseError } from './parse-error';
 import { SipMessage, SipRequest, SipResponse } from './sip-message';
@@ -16,6 +16,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const COLON = 0x3a;
 const HEAD_END = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH_SLOT = cacheSlot('content-length');
 /** Length of the CRLF that ends each line. */
 const CRLF_LENGTH = 2;
 
@@ -114,11 +115,13 @@ function indexHeaders(
  * Shared by the datagram parser and the stream reader. Errors carry the partial headers.
  */
 export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMessage {
-  const firstEnd = head.indexOf('\r\n');
+  const firstLf = head.indexOf('\n');
+  // The start line ends at the first CRLF: nearly always the first LF and the CR before it.
+  const firstEnd = firstLf > 0 && head.charCodeAt(firstLf - 1) === CR ? firstLf - 1 : head.indexOf('\r\n');
   const startLine = firstEnd === -1 ? head : head.slice(0, firstEnd);
   const headers = new SipHeaders();
   try {
-    const startLineEnd = lineEnd(head, 0, head.indexOf('\n'));
+    const startLineEnd = lineEnd(head, 0, firstLf);
     if (startLineEnd > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'start line too long');
     indexHeaders(head, startLineEnd + CRLF_LENGTH, limits, headers);
@@ -137,7 +140,6 @@ export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMe
       ? new SipParseError('SIP_BAD_HEADER', BARE_CR_OR_LF_REASON)
       : error;
     throw reported.withPartial(partialOf(headers, methodOf(startLine)));
-    throw error;
   }
 }
 
@@ -146,10 +148,11 @@ export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMe
  * agree (the layer above still sees the repetition), else undefined. Values are already validated.
  */
 export function framingLength(message: SipMessage): number | undefined {
+  // One value (nearly always): the one validateMessage already parsed and cached.
+  const cached = message.headers.cachedAt(CONTENT_LENGTH_SLOT);
+  if (cached !== NOT_CACHED) return cached as number | undefined;
   const values = message.headers.getAll('content-length');
   if (values.length === 0) return undefined;
-  // One value (nearly always): the one validateMessage already parsed and cached.
-  if (values.length === 1) return message.contentLength;
   for (const value of values) if (value !== values[0]) return undefined;
   return SINGLE_HEADERS['content-length'](values[0]);
 }

@@ -1,4 +1,5 @@
-import { NameAddr, parseUri, Uri } from '../grammar';
+import { NameAddr } from '../grammar/name-addr';
+import { parseUri, Uri } from '../grammar/uri';
 import { listHeader, singleHeader, toParseError } from './header-access';
 import { SipHeaders } from './headers';
 import { Address, ContactHeader } from './headers/address';

@@ -1,9 +1,16 @@
-import { isDigits, isToken } from '../grammar';
+import { isDigits, isToken } from '../grammar/chars';
 import { SipParseError } from './parse-error';
 
 export type StartLine =
   | { readonly kind: 'request'; readonly method: string; readonly uri: string }
   | { readonly kind: 'response'; readonly status: number; readonly reason: string };
+
+/** Set in an ASCII letter's code, it gives the lower-case letter. */
+const LOWER_CASE_BIT = 0x20;
+const LOWER_S = 0x73;
+const LOWER_I = 0x69;
+const LOWER_P = 0x70;
+const SLASH = 0x2f;
 
 const VERSION_SHAPE = /^SIP\/\d+\.\d+$/i;
 /** The only version spoken, and the one nearly every message is written with. */
@@ -17,12 +24,23 @@ function checkVersion(version: string): void {
     throw new SipParseError('SIP_BAD_VERSION', `unsupported version ${version}`);
 }
 
+/** Whether the line starts with "SIP/" in any case (a status line), read in place. */
+function startsWithSipSlash(line: string): boolean {
+  return (
+    line.startsWith('SIP/') ||
+    ((line.charCodeAt(0) | LOWER_CASE_BIT) === LOWER_S &&
+      (line.charCodeAt(1) | LOWER_CASE_BIT) === LOWER_I &&
+      (line.charCodeAt(2) | LOWER_CASE_BIT) === LOWER_P &&
+      line.charCodeAt(3) === SLASH)
+  );
+}
+
 /**
  * Request-Line = Method SP Request-URI SP SIP-Version (exactly one SP each, RFC 4475 §3.1.2.8-10);
  * Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2).
  */
 export function parseStartLine(line: string): StartLine {
-  if (line.startsWith('SIP/') || (line.length >= 4 && line.slice(0, 4).toUpperCase() === 'SIP/')) {
+  if (startsWithSipSlash(line)) {
     const sp1 = line.indexOf(' ');
     if (sp1 === -1) throw new SipParseError('SIP_BAD_START_LINE', 'bad status line');
     checkVersion(line.slice(0, sp1));

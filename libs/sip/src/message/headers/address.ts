@@ -1,4 +1,6 @@
-import { GrammarError, NameAddr, readList, readNameAddr, unquote } from '../../grammar';
+import { GrammarError } from '../../grammar/grammar-error';
+import { NameAddr, readList, readNameAddr } from '../../grammar/name-addr';
+import { unquote } from '../../grammar/quoted-string';
 import { parseDeltaSeconds } from './numbers';
 
 /** From / To: one name-addr; `tag` lifted out of the params (RFC 3261 §19.3). */

@@ -1,4 +1,6 @@
-import { GrammarError, isTokenChar, readQuotedString, skipWhitespace, tokenEnd } from '../../grammar';
+import { isTokenChar, skipWhitespace, tokenEnd } from '../../grammar/chars';
+import { GrammarError } from '../../grammar/grammar-error';
+import { readQuotedString } from '../../grammar/quoted-string';
 
 /**
  * Authorization / WWW-Authenticate / Proxy-*: auth-scheme LWS auth-param *(COMMA auth-param)

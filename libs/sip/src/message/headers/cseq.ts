@@ -1,4 +1,5 @@
-import { GrammarError, isToken, isWhitespace, skipWhitespace } from '../../grammar';
+import { isToken, isWhitespace, skipWhitespace } from '../../grammar/chars';
+import { GrammarError } from '../../grammar/grammar-error';
 import { MAX_CSEQ, parseBoundedInteger } from './numbers';
 
 /** CSeq = 1*DIGIT LWS Method (RFC 3261 §20.16). */

@@ -1,4 +1,5 @@
-import { digitsValue, GrammarError, isDigits } from '../../grammar';
+import { digitsValue, isDigits } from '../../grammar/chars';
+import { GrammarError } from '../../grammar/grammar-error';
 
 /** delta-seconds and CSeq numbers must fit 32 bits (RFC 3261 §8.1.1.5 for CSeq: < 2**31). */
 /** Significant digits a double holds exactly. */

@@ -1,13 +1,6 @@
-import {
-  GrammarError,
-  isDigits,
-  isToken,
-  isWordChar,
-  Params,
-  readParams,
-  skipWhitespace,
-  tokenEnd,
-} from '../../grammar';
+import { isDigits, isToken, isWordChar, skipWhitespace, tokenEnd } from '../../grammar/chars';
+import { GrammarError } from '../../grammar/grammar-error';
+import { Params, readParams } from '../../grammar/params';
 import { parseDeltaSeconds } from './numbers';
 
 /** Supported, Require, Allow, Allow-Events: comma lists of tokens, possibly empty (RFC 3261 §20.37). */

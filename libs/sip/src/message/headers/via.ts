@@ -1,15 +1,8 @@
-import {
-  formatParams,
-  GrammarError,
-  isHost,
-  readList,
-  isToken,
-  parsePort,
-  Params,
-  readParams,
-  skipWhitespace,
-  tokenEnd,
-} from '../../grammar';
+import { isToken, skipWhitespace, tokenEnd } from '../../grammar/chars';
+import { GrammarError } from '../../grammar/grammar-error';
+import { isHost, parsePort } from '../../grammar/host';
+import { readList } from '../../grammar/name-addr';
+import { formatParams, Params, readParams } from '../../grammar/params';
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** One Via value (RFC 3261 §20.42, §25.1; rport of RFC 3581). */
@@ -50,10 +43,11 @@ function expectSlash(s: string, i: number): number {
   return skipWhitespace(s, i + 1);
 }
 
-function readToken(s: string, i: number, what: string): { text: string; end: number } {
+/** End of the token at i; GrammarError naming `what` when there is none. */
+function tokenEndOf(s: string, i: number, what: string): number {
   const end = tokenEnd(s, i);
   if (end === i) throw new GrammarError(`missing ${what}`);
-  return { text: s.slice(i, end), end };
+  return end;
 }
 
 /** branch = token (RFC 3261 §20.42); returns it, or undefined when absent. */
@@ -81,24 +75,31 @@ function checkMaddr(maddr: string | null | undefined): void {
   if (maddr !== undefined && (maddr === null || !isHost(maddr))) throw new GrammarError('bad maddr');
 }
 
-/** sent-protocol = protocol-name SLASH protocol-version SLASH transport; only SIP/2.0. Returns the transport. */
-function readSentProtocol(s: string, i: number): { text: string; end: number } {
+/**
+ * sent-protocol = protocol-name SLASH protocol-version SLASH transport; only SIP/2.0. Returns where
+ * the transport starts.
+ */
+function sentProtocolTransportStart(s: string, i: number): number {
   // Fast path: nearly every Via is written without whitespace around the slashes.
-  if (s.startsWith(SIP_2_0_SLASH, i)) return readToken(s, i + SIP_2_0_SLASH.length, 'transport');
-  const protocol = readToken(s, i, 'protocol name');
-  const version = readToken(s, expectSlash(s, protocol.end), 'protocol version');
-  const transport = readToken(s, expectSlash(s, version.end), 'transport');
-  if (protocol.text.toUpperCase() !== 'SIP' || version.text !== '2.0') {
-    throw new GrammarError(`unsupported protocol ${protocol.text}/${version.text}`);
+  if (s.startsWith(SIP_2_0_SLASH, i)) return i + SIP_2_0_SLASH.length;
+  const protocolEnd = tokenEndOf(s, i, 'protocol name');
+  const versionStart = expectSlash(s, protocolEnd);
+  const versionEnd = tokenEndOf(s, versionStart, 'protocol version');
+  const transportStart = expectSlash(s, versionEnd);
+  const protocol = s.slice(i, protocolEnd);
+  const version = s.slice(versionStart, versionEnd);
+  if (protocol.toUpperCase() !== 'SIP' || version !== '2.0') {
+    throw new GrammarError(`unsupported protocol ${protocol}/${version}`);
   }
-  return transport;
+  return transportStart;
 }
 
 /** via-parm = sent-protocol LWS sent-by *( SEMI via-params ) */
 export function readVia(s: string, i: number): ViaRead {
-  const transport = readSentProtocol(s, skipWhitespace(s, i));
-  i = skipWhitespace(s, transport.end);
-  if (i === transport.end) throw new GrammarError('missing sent-by');
+  const transportStart = sentProtocolTransportStart(s, skipWhitespace(s, i));
+  const transportEnd = tokenEndOf(s, transportStart, 'transport');
+  i = skipWhitespace(s, transportEnd);
+  if (i === transportEnd) throw new GrammarError('missing sent-by');
   // sent-by = host [ COLON port ], COLON = SWS ":" SWS
   let hostEnd = i;
   if (s.charCodeAt(i) === 0x5b) {
@@ -125,7 +126,15 @@ export function readVia(s: string, i: number): ViaRead {
   const rport = checkedRport(params.get('rport'));
   checkMaddr(params.get('maddr'));
   return {
-    value: { transport: transport.text.toUpperCase(), host, port, branch, received, rport, params },
+    value: {
+      transport: s.slice(transportStart, transportEnd).toUpperCase(),
+      host,
+      port,
+      branch,
+      received,
+      rport,
+      params,
+    },
     end,
   };
 }
