@@ -108,6 +108,37 @@ describe('persistence base (real PostgreSQL)', () => {
     expect(otherService).toEqual({ kind: 'first' });
   });
 
+  it('stores the expected result with the claim', async () => {
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    const expected = { type: 'presence.set.result', re: 'c-5', ok: true };
+    await unitOfWork.run((tx) => store.claim(tx, key('c-5'), expected));
+    expect(await unitOfWork.run((tx) => store.claim(tx, key('c-5')))).toEqual({
+      kind: 'duplicate',
+      result: expected,
+    });
+  });
+
+  it('replaces a result unflushed: asynchronous commit for that statement’s transaction only', async () => {
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    await unitOfWork.run((tx) => store.claim(tx, key('c-6'), { events: ['e'] }));
+    const setting = await unitOfWork.run(async (tx) => {
+      const manager = entityManagerOf(tx);
+      await manager.query(`SET LOCAL synchronous_commit = on`);
+      await store.storeResultUnflushed(tx, key('c-6'), { events: [] });
+      const rows: Array<{ synchronous_commit: string }> = await manager.query(`SHOW synchronous_commit`);
+      return rows[0].synchronous_commit;
+    });
+    expect(setting).toBe('off');
+    // On its own (autocommit), as runOnceThenPublish uses it.
+    await unitOfWork.runSingleStatement((tx) =>
+      store.storeResultUnflushed(tx, key('c-6'), { events: ['f'] }),
+    );
+    expect(await unitOfWork.run((tx) => store.claim(tx, key('c-6')))).toEqual({
+      kind: 'duplicate',
+      result: { events: ['f'] },
+    });
+  });
+
   it('forgets a claim whose transaction rolled back', async () => {
     const unitOfWork = new TypeOrmUnitOfWork(dataSource);
     const failure = new Error('effect failed');

@@ -36,8 +36,25 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
     // An upsert, so a result is never lost even when the caller skipped the claim.
     await entityManagerOf(tx).query(
       `INSERT INTO processed_commands (service, aor, command_id, result) VALUES ($1, $2, $3, $4::jsonb)
-       ON CONFLICT (service, aor, command_id) DO UPDATE SET result = EXCLUDED.result`,
-      [key.service, key.aor, key.commandId, JSON.stringify(result)],
+       ${REPLACING_RESULT}`,
+      resultValues(key, result),
     );
   }
+
+  async storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    // set_config(…, true) lasts until the end of the transaction, the statement's own one in
+    // autocommit: its commit then returns before the WAL flush (asynchronous commit).
+    await entityManagerOf(tx).query(
+      `INSERT INTO processed_commands (service, aor, command_id, result)
+       SELECT $1, $2, $3, $4::jsonb FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed
+       ${REPLACING_RESULT}`,
+      resultValues(key, result),
+    );
+  }
+}
+
+const REPLACING_RESULT = 'ON CONFLICT (service, aor, command_id) DO UPDATE SET result = EXCLUDED.result';
+
+function resultValues(key: CommandKey, result: StoredResult): unknown[] {
+  return [key.service, key.aor, key.commandId, JSON.stringify(result)];
 }

@@ -111,14 +111,14 @@ export class AuthCommandService {
       key: { service: AUTH_SERVICE, aor, commandId: command.envelope.id },
       effect: (tx) => effect(tx, this.now()),
       parseReply,
-      deliver: async (reply, duplicate) => {
+      deliver: async (reply, duplicate, events) => {
         const requests: PushRequest[] = [];
         if (reply.profile !== undefined && !duplicate) {
           const target = reply.profile.to === 'sender' ? sender : ({ kind: 'aor', aor } as const);
           requests.push({ origin: AUTH_SERVICE, target, push: profilePush(reply.profile.profile) });
         }
         requests.push({ origin: AUTH_SERVICE, target: sender, push: reply.result });
-        await gateway.send(requests);
+        await gateway.send(requests, { alsoPublish: events });
       },
     });
   }

@@ -47,6 +47,9 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   async storeResult(_tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
     this.results.set(keyOf(key), structuredClone(result));
   }
+  storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    return this.storeResult(tx, key, result);
+  }
 }
 
 function keyOf(key: CommandKey): string {

@@ -1,4 +1,4 @@
-import type { EventBus } from '#herald/bus';
+import type { BusRecord } from '#herald/bus';
 import type { EncodedRecord } from '#herald/contracts';
 import {
   type CommandKey,
@@ -29,7 +29,6 @@ export interface CommandOutputs<R> {
 export interface OnceThenPublishDependencies {
   unitOfWork: UnitOfWork;
   idempotency: IdempotencyStore;
-  bus: EventBus;
 }
 
 export interface OnceThenPublishStep<R> {
@@ -37,8 +36,11 @@ export interface OnceThenPublishStep<R> {
   effect: (tx: Transaction) => Promise<CommandOutputs<R>>;
   /** Validates a reply read back from the store (written by this or an older release). */
   parseReply: (stored: unknown) => R;
-  /** Sends the reply; called for the first run and for every duplicate. */
-  deliver: (reply: R, duplicate: boolean) => Promise<void>;
+  /**
+   * Sends the reply and, in the same publish after it, `events` (one broker round trip); called
+   * for the first run and for every duplicate.
+   */
+  deliver: (reply: R, duplicate: boolean, events: ReadonlyArray<Omit<BusRecord, 'headers'>>) => Promise<void>;
 }
 
 /**
@@ -54,15 +56,20 @@ export async function runOnceThenPublish<R extends object>(
 ): Promise<void> {
   const outcome = await processOnce(deps.unitOfWork, deps.idempotency, step.key, step.effect);
   const outputs = outcome.duplicate ? parseOutputs(outcome.storedResult, step.parseReply) : outcome.result;
-  await step.deliver(outputs.reply, outcome.duplicate);
-  if (outputs.events.length === 0) {
+  const events = outputs.events.map((event) => ({
+    topic: event.topic,
+    key: event.key,
+    value: Buffer.from(event.value),
+  }));
+  await step.deliver(outputs.reply, outcome.duplicate, events);
+  if (events.length === 0) {
     return;
   }
-  await deps.bus.publish(
-    outputs.events.map((event) => ({ topic: event.topic, key: event.key, value: Buffer.from(event.value) })),
-  );
   const published: CommandOutputs<R> = { reply: outputs.reply, events: [] };
-  await deps.unitOfWork.runSingleStatement((tx) => deps.idempotency.storeResult(tx, step.key, published));
+  // Losing this write in a database crash only lets a redelivery publish the events again.
+  await deps.unitOfWork.runSingleStatement((tx) =>
+    deps.idempotency.storeResultUnflushed(tx, step.key, published),
+  );
 }
 
 function parseOutputs<R>(stored: unknown, parseReply: (stored: unknown) => R): CommandOutputs<R> {

@@ -86,7 +86,8 @@ export class Registrar {
           return { reply, events };
         },
         parseReply: parseDecision,
-        deliver: (reply) => this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply)]),
+        deliver: (reply, _duplicate, events) =>
+          this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply), ...events]),
       });
     } catch (error) {
       if (!(error instanceof RegisterPastDeadline)) throw error;

@@ -79,6 +79,9 @@ class MapIdempotencyStore implements IdempotencyStore {
       () => this.rows.delete(id),
     );
   }
+  storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    return this.storeResult(tx, key, result);
+  }
 }
 
 interface FakeRow extends StoredMessage {

@@ -37,6 +37,9 @@ class MapIdempotency implements IdempotencyStore {
   async storeResult(_tx: Transaction, key: CommandKey, result: unknown) {
     this.rows.set(JSON.stringify(key), result);
   }
+  storeResultUnflushed(tx: Transaction, key: CommandKey, result: unknown): Promise<void> {
+    return this.storeResult(tx, key, result);
+  }
 }
 
 class MemoryStore implements RosterRepository, PresenceRepository {

@@ -38,6 +38,9 @@ class MapIdempotencyStore implements IdempotencyStore {
     this.storeCalls += 1;
     this.rows.set(JSON.stringify(key), result);
   }
+  storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
+    return this.storeResult(tx, key, result);
+  }
 }
 
 describe('processOnce', () => {

@@ -29,6 +29,11 @@ export interface IdempotencyStore {
   claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim>;
   /** Stores the result of a claimed command (as JSON), for re-sending to a duplicate. */
   storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void>;
+  /**
+   * storeResult whose commit does not wait for the write-ahead log to reach the disk: only for
+   * replacing a stored result when losing the replacement in a database crash is harmless.
+   */
+  storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void>;
 }
 
 export type OnceOutcome<R extends StoredResult> =
