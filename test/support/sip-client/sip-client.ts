@@ -15,11 +15,11 @@ import {
   SipParseError,
   SipRequest,
   type SipResponse,
-  SystemClock,
   type TransportAddress,
   TransportError,
   viaTransportToken,
 } from '#herald/sip';
+import { ClientClock } from './client-clock';
 import { type ClientFlow, type ClientInbound, type ClientProtocol, openClientFlow } from './client-transport';
 import { authorizationHeader, challengeFor, type DigestChallenge } from './digest';
 
@@ -105,7 +105,7 @@ export class SipClient {
   private readonly registerCallId = `${randomUUID()}@herald-test`;
   private readonly fromTag = newTag();
   private cseq = 0;
-  private readonly clock = new SystemClock();
+  private readonly clock = new ClientClock();
   private readonly transactions = new Map<string, NonInviteClientTransaction<SipResponse>>();
   private readonly answers = new Map<string, SipResponse>();
   private waiters: (() => void)[] = [];
@@ -289,6 +289,11 @@ export class SipClient {
     }
   }
 
+  /** Timers of its transactions still pending (none once the flow is gone). */
+  get pendingTimers(): number {
+    return this.clock.pendingTimers;
+  }
+
   async close(): Promise<void> {
     await this.flow.close();
     this.flowLost(new TransportError('flow-closed', 'the client closed its flow'));
@@ -303,6 +308,9 @@ export class SipClient {
       );
     }
     this.pendingRequests.clear();
+    // The transactions die with the flow: no retransmission, Timer F or K outlives the client.
+    this.clock.clearAll();
+    this.transactions.clear();
     for (const wake of this.waiters.splice(0)) wake();
   }
 
