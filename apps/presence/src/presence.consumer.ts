@@ -9,7 +9,9 @@ import {
   PRESENCE_CONFIG,
   PRESENCE_PUBLICATIONS_TOKEN,
   PRESENCE_SERVICE_TOKEN,
+  PRESENCE_SUBSCRIPTIONS_TOKEN,
 } from './presence.tokens';
+import type { PresenceSubscriptions } from './presence.subscriptions';
 
 /** Subscribes presence's topics once the application is up; stops consuming at shutdown. */
 @Injectable()
@@ -21,10 +23,11 @@ export class PresenceConsumer extends BusConsumer {
     @Inject(PRESENCE_CONFIG) private readonly config: PresenceConfig,
     @Inject(PRESENCE_SERVICE_TOKEN) presence: PresenceService,
     @Inject(PRESENCE_PUBLICATIONS_TOKEN) publications: PresencePublications,
+    @Inject(PRESENCE_SUBSCRIPTIONS_TOKEN) subscriptions: PresenceSubscriptions,
   ) {
     super();
     this.records = new PresenceRecordHandler(
-      presenceEventHandlers(presence, publications),
+      presenceEventHandlers(presence, publications, subscriptions.service),
       new Logger('PresenceConsumer'),
     );
   }

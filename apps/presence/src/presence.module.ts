@@ -7,7 +7,9 @@ import {
   PRESENCE_CONFIG,
   PRESENCE_PUBLICATIONS_TOKEN,
   PRESENCE_SERVICE_TOKEN,
+  PRESENCE_SUBSCRIPTIONS_TOKEN,
 } from './presence.tokens';
+import { createPresenceSubscriptions, SubscriptionExpirySweeper } from './presence.subscriptions';
 import { PublicationExpirySweeper } from './publication-expiry-sweeper';
 
 /** The presence service: rosters, buddy requests, per-device status, aggregate presence, fan-out. */
@@ -24,8 +26,13 @@ export class PresenceModule {
           provide: PRESENCE_PUBLICATIONS_TOKEN,
           useValue: createPresencePublications(deps.bus, deps.dataSource),
         },
+        {
+          provide: PRESENCE_SUBSCRIPTIONS_TOKEN,
+          useValue: createPresenceSubscriptions(deps.bus, deps.dataSource),
+        },
         PresenceConsumer,
         PublicationExpirySweeper,
+        SubscriptionExpirySweeper,
       ],
       exports: [PRESENCE_SERVICE_TOKEN],
     };

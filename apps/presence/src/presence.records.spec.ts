@@ -25,6 +25,8 @@ function setUp() {
     deviceRegistered: record('deviceRegistered'),
     deviceUnregistered: record('deviceUnregistered'),
     publish: record('publish'),
+    subscribe: record('subscribe'),
+    notifyOutcome: record('notifyOutcome'),
   };
   const errors: string[] = [];
   const logger = { error: (m: string) => errors.push(m), log: () => {}, warn: () => {} };
@@ -79,6 +81,8 @@ describe('PresenceRecordHandler', () => {
         deviceRegistered: () => Promise.reject(failure),
         deviceUnregistered: () => Promise.reject(failure),
         publish: () => Promise.reject(failure),
+        subscribe: () => Promise.reject(failure),
+        notifyOutcome: () => Promise.reject(failure),
       },
       { error: () => {}, log: () => {}, warn: () => {} },
     );

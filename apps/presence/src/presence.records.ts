@@ -5,10 +5,12 @@ import {
   deviceRegisteredV1,
   deviceUnregisteredV1,
   publishRequestedV1,
+  pushOutcomeV1,
   sessionEndedV1,
   sessionStartedV1,
+  subscribeRequestedV1,
 } from '#herald/contracts';
-import type { PresencePublications, PresenceService } from '#herald/domain';
+import type { PresencePublications, PresenceService, SubscriptionService } from '#herald/domain';
 
 export class UnexpectedTopicError extends Error {
   readonly code = 'PRESENCE_UNEXPECTED_TOPIC';
@@ -19,12 +21,14 @@ export type PresenceEventHandlers = Pick<
   PresenceService,
   'handleCommand' | 'sessionStarted' | 'sessionEnded' | 'deviceRegistered' | 'deviceUnregistered'
 > &
-  Pick<PresencePublications, 'publish'>;
+  Pick<PresencePublications, 'publish'> &
+  Pick<SubscriptionService, 'subscribe' | 'notifyOutcome'>;
 
 /** The entry points of the two domain services presence runs, as one set of handlers. */
 export function presenceEventHandlers(
   presence: PresenceService,
   publications: PresencePublications,
+  subscriptions: SubscriptionService,
 ): PresenceEventHandlers {
   return {
     handleCommand: (event) => presence.handleCommand(event),
@@ -33,6 +37,8 @@ export function presenceEventHandlers(
     deviceRegistered: (event) => presence.deviceRegistered(event),
     deviceUnregistered: (event) => presence.deviceUnregistered(event),
     publish: (event) => publications.publish(event),
+    subscribe: (event) => subscriptions.subscribe(event),
+    notifyOutcome: (event) => subscriptions.notifyOutcome(event),
   };
 }
 
@@ -43,12 +49,14 @@ const PRESENCE_ROUTES = [
   route(deviceRegisteredV1, (presence: PresenceEventHandlers, event) => presence.deviceRegistered(event)),
   route(deviceUnregisteredV1, (presence: PresenceEventHandlers, event) => presence.deviceUnregistered(event)),
   route(publishRequestedV1, (presence: PresenceEventHandlers, event) => presence.publish(event)),
+  route(subscribeRequestedV1, (presence: PresenceEventHandlers, event) => presence.subscribe(event)),
+  route(pushOutcomeV1, (presence: PresenceEventHandlers, event) => presence.notifyOutcome(event)),
 ];
 
 /** Topics presence consumes (architecture.md, Topics). */
 export const PRESENCE_TOPICS: readonly string[] = PRESENCE_ROUTES.map((r) => r.topic);
 
-/** Presence's records: commands, PUBLISHes, and the device and session events of auth. */
+/** Presence's records: commands, PUBLISHes, SUBSCRIBEs, NOTIFY outcomes, and the device and session events of auth. */
 export class PresenceRecordHandler extends ContractRecordHandler<PresenceEventHandlers> {
   constructor(presence: PresenceEventHandlers, logger: LoggerService) {
     super({

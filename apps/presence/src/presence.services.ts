@@ -7,6 +7,7 @@ import {
   TypeOrmPresenceRepository,
   TypeOrmPublicationRepository,
   TypeOrmRosterRepository,
+  TypeOrmSubscriptionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -22,6 +23,7 @@ export function createPresenceService(bus: EventBus, dataSource: DataSource): Pr
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
+    subscriptions: new TypeOrmSubscriptionRepository(),
   });
 }
 
@@ -35,5 +37,6 @@ export function createPresencePublications(bus: EventBus, dataSource: DataSource
     rosters: new TypeOrmRosterRepository(),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
+    subscriptions: new TypeOrmSubscriptionRepository(),
   });
 }

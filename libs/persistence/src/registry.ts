@@ -15,6 +15,7 @@ import {
 } from './presence/presence.entities';
 import { PresenceRostersAndStatus1795493295151 } from './presence/migrations/1795493295151-presence-rosters-and-status';
 import { PresencePublications1795600000000 } from './presence/migrations/1795600000000-presence-publications';
+import { PresenceSubscriptions1795600100000 } from './presence/migrations/1795600100000-presence-subscriptions';
 
 export type EntityClass = new () => object;
 export type MigrationClass = new () => MigrationInterface;
@@ -45,4 +46,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   BusJournal1795500000000,
   AuthRegistrationsJsonClient1795500100000,
   PresencePublications1795600000000,
+  PresenceSubscriptions1795600100000,
 ];

@@ -8,3 +8,4 @@ export * from './presence-tracker';
 export * from './roster-service';
 export * from './presence-service';
 export * from './presence-publications';
+export * from './subscriptions';

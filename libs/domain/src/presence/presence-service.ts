@@ -29,6 +29,7 @@ import type { DeviceEvent } from './presence-model';
 import { loginSnapshotOf } from './presence-pushes';
 import { PresenceTracker } from './presence-tracker';
 import { RosterService } from './roster-service';
+import type { SubscriptionRepository } from './subscriptions/subscription-model';
 
 /** The command types presence owns (architecture.md, Commands and where they go). */
 export const PRESENCE_COMMAND_TYPES = [
@@ -61,6 +62,8 @@ export interface PresenceServiceDependencies {
   accounts: AccountDirectory;
   directory: DeviceDirectory;
   bus: EventBus;
+  /** SIMPLE subscriptions: changes are NOTIFYed to them too (protocol.md §7). */
+  subscriptions?: SubscriptionRepository;
   /** Push ids (default random UUIDs). */
   newPushId?: () => string;
 }

@@ -6,17 +6,26 @@ import type { PresenceRepository, RosterRepository } from './ports';
 import type { AggregatePresence, DeviceEvent } from './presence-model';
 import { presencePushOf } from './presence-pushes';
 import { aggregateOf, nextDeviceState, sameShownPresence } from './presence-rules';
+import { SimpleNotifier } from './subscriptions/simple-notifier';
+import type { SubscriptionRepository } from './subscriptions/subscription-model';
 
 export interface PresenceTrackerDependencies {
   presence: PresenceRepository;
   rosters: RosterRepository;
   pushes: PushGateway;
   bus: EventBus;
+  /** SIMPLE subscriptions (protocol.md §7): when given, every announced change is also NOTIFYed. */
+  subscriptions?: SubscriptionRepository;
 }
 
 /** Keeps per-device status and the aggregate of each user, and announces aggregate changes. */
 export class PresenceTracker {
-  constructor(private readonly deps: PresenceTrackerDependencies) {}
+  private readonly simple: SimpleNotifier | undefined;
+
+  constructor(private readonly deps: PresenceTrackerDependencies) {
+    const { subscriptions, bus } = deps;
+    this.simple = subscriptions === undefined ? undefined : new SimpleNotifier({ subscriptions, bus });
+  }
 
   /**
    * Applies one device event inside `tx`. When the aggregate changes it is saved, pushed to every
@@ -65,6 +74,7 @@ export class PresenceTracker {
         },
       ]);
     }
+    await this.simple?.announce(tx, aor, aggregate);
     const event = statusChangedV1.build(
       { aor, status: aggregate.status, ...(aggregate.note === undefined ? {} : { note: aggregate.note }) },
       aggregate.at,

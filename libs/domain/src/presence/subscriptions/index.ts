@@ -1,0 +1,5 @@
+export * from './pidf';
+export * from './subscription-model';
+export * from './simple-notifier';
+export * from './subscription-service';
+export * from './subscription-expiry';

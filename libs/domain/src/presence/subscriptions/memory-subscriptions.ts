@@ -1,0 +1,74 @@
+import type { Transaction } from '../../shared';
+import type { AggregatePresence } from '../presence-model';
+import type {
+  DialogKey,
+  NotifyTarget,
+  Subscription,
+  SubscriptionFields,
+  SubscriptionRepository,
+} from './subscription-model';
+
+/** SubscriptionRepository in memory, for the unit specs of this folder (not exported). */
+export class MemorySubscriptions implements SubscriptionRepository {
+  readonly rows = new Map<string, { subscription: Subscription; notifyCseq: number }>();
+  /** The presence removeExpired reports for every target. */
+  expiredPresence: AggregatePresence = { status: 'offline', at: new Date(0) };
+  private nextId = 1;
+
+  async upsert(_tx: Transaction, fields: SubscriptionFields): Promise<NotifyTarget> {
+    const existing = [...this.rows.values()].find((row) => sameDialog(row.subscription, fields));
+    const id = existing?.subscription.id ?? `sub-${this.nextId++}`;
+    const row = { subscription: { ...fields, id }, notifyCseq: (existing?.notifyCseq ?? 0) + 1 };
+    this.rows.set(id, row);
+    return { subscription: row.subscription, cseq: row.notifyCseq };
+  }
+
+  async lockDialog(_tx: Transaction, key: DialogKey): Promise<Subscription | undefined> {
+    return [...this.rows.values()].find(
+      ({ subscription: s }) =>
+        s.subscriberAor === key.subscriberAor &&
+        s.dialog.callId === key.callId &&
+        s.dialog.subscriberTag === key.subscriberTag &&
+        s.dialog.notifierTag === key.notifierTag,
+    )?.subscription;
+  }
+
+  async remove(_tx: Transaction, id: string): Promise<NotifyTarget | undefined> {
+    const row = this.rows.get(id);
+    if (row === undefined) return undefined;
+    this.rows.delete(id);
+    return { subscription: row.subscription, cseq: row.notifyCseq + 1 };
+  }
+
+  async takeNotifiesOf(_tx: Transaction, targetAor: string): Promise<NotifyTarget[]> {
+    return [...this.rows.values()]
+      .filter((row) => row.subscription.targetAor === targetAor)
+      .map((row) => {
+        row.notifyCseq += 1;
+        return { subscription: row.subscription, cseq: row.notifyCseq };
+      });
+  }
+
+  async removeExpired(
+    tx: Transaction,
+    now: Date,
+    limit: number,
+  ): Promise<Array<NotifyTarget & { presence: AggregatePresence }>> {
+    const expired = [...this.rows.values()]
+      .filter((row) => row.subscription.expiresAt.getTime() <= now.getTime())
+      .slice(0, limit);
+    const removed = await Promise.all(expired.map((row) => this.remove(tx, row.subscription.id)));
+    return removed.flatMap((target) =>
+      target === undefined ? [] : [{ ...target, presence: this.expiredPresence }],
+    );
+  }
+}
+
+function sameDialog(a: SubscriptionFields, b: SubscriptionFields): boolean {
+  return (
+    a.subscriberAor === b.subscriberAor &&
+    a.dialog.callId === b.dialog.callId &&
+    a.dialog.subscriberTag === b.dialog.subscriberTag &&
+    a.dialog.notifierTag === b.dialog.notifierTag
+  );
+}

@@ -1,0 +1,80 @@
+import type { EventBus } from '#herald/bus';
+import { edgeOutboundRecord, type EncodedRecord, notifyRequestedV1 } from '#herald/contracts';
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from '../../shared';
+import type { AggregatePresence } from '../presence-model';
+import { PIDF_CONTENT_TYPE, pidfDocument } from './pidf';
+import type { NotifyTarget, SubscriptionRepository } from './subscription-model';
+
+/**
+ * What the NOTIFY says of the subscription (RFC 6665 §4.1.3): `active` until its expiry, or
+ * `terminated` because it expired or was ended by the subscriber (`timeout`).
+ */
+export type SubscriptionState = 'active' | 'terminated';
+
+function stateHeader(state: SubscriptionState, expiresAt: Date, now: Date): string {
+  if (state === 'terminated') return 'terminated;reason=timeout';
+  const seconds = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000));
+  return `active;expires=${seconds}`;
+}
+
+export interface SimpleNotifierDependencies {
+  subscriptions: SubscriptionRepository;
+  bus: EventBus;
+  /** NOTIFY push ids (default random UUIDs). */
+  newPushId?: () => string;
+  now?: () => Date;
+}
+
+/**
+ * NOTIFYs with a PIDF body (RFC 3856, RFC 3863) for SIMPLE subscribers (protocol.md §7): each
+ * goes to the edge holding the subscriber's flow as `notify.requested`.
+ */
+export class SimpleNotifier {
+  private readonly newPushId: () => string;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SimpleNotifierDependencies) {
+    this.newPushId = deps.newPushId ?? randomUUID;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** One NOTIFY record per target, all with the presentity's presence and the same state. */
+  records(
+    targets: readonly NotifyTarget[],
+    presence: AggregatePresence,
+    state: SubscriptionState,
+  ): EncodedRecord[] {
+    const now = this.now();
+    return targets.map(({ subscription, cseq }) => {
+      const event = notifyRequestedV1.build(
+        {
+          pushId: this.newPushId(),
+          origin: 'presence',
+          subscriptionId: subscription.id,
+          aor: subscription.subscriberAor,
+          deviceId: subscription.deviceId,
+          flowId: subscription.flowId,
+          target: subscription.targetAor,
+          dialog: subscription.dialog,
+          cseq,
+          subscriptionState: stateHeader(state, subscription.expiresAt, now),
+          contentType: PIDF_CONTENT_TYPE,
+          body: pidfDocument(subscription.targetAor, presence),
+        },
+        now,
+      );
+      return edgeOutboundRecord(subscription.edgeId, event);
+    });
+  }
+
+  /**
+   * The presentity's aggregate changed: every SIMPLE subscriber to it gets a NOTIFY (one
+   * statement finds them all and takes their CSeqs; one publish), inside the change's transaction.
+   */
+  async announce(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
+    const targets = await this.deps.subscriptions.takeNotifiesOf(tx, aor);
+    if (targets.length === 0) return;
+    await this.deps.bus.publish(this.records(targets, aggregate, 'active'));
+  }
+}

@@ -1,0 +1,67 @@
+import type { SubscriptionDialog } from '#herald/contracts';
+import type { Transaction } from '../../shared';
+import type { AggregatePresence } from '../presence-model';
+
+/**
+ * One presence subscription (RFC 6665 dialog, protocol.md §7), owned by presence: whichever edge
+ * holds the subscriber's flow sends its NOTIFYs.
+ */
+export interface Subscription {
+  id: string;
+  subscriberAor: string;
+  /** The presentity. */
+  targetAor: string;
+  deviceId: string;
+  /** The edge and flow the last SUBSCRIBE came over: NOTIFYs go back the same way (RFC 5626). */
+  edgeId: string;
+  flowId: string;
+  dialog: SubscriptionDialog;
+  /** The subscriber's last CSeq in this dialog. */
+  subscriberCseq: number;
+  expiresAt: Date;
+}
+
+/** What a new or refreshed subscription records. */
+export type SubscriptionFields = Omit<Subscription, 'id'>;
+
+/** A subscription and the CSeq its next NOTIFY carries (already taken: each CSeq is used once). */
+export interface NotifyTarget {
+  subscription: Subscription;
+  cseq: number;
+}
+
+/** The dialog identity (RFC 3261 §12: Call-ID and both tags) within one subscriber. */
+export interface DialogKey {
+  subscriberAor: string;
+  callId: string;
+  subscriberTag: string;
+  notifierTag: string;
+}
+
+export interface SubscriptionRepository {
+  /**
+   * Stores a subscription for its dialog: created, or (a redelivered SUBSCRIBE of the same
+   * dialog) replaced; takes its next NOTIFY CSeq either way.
+   */
+  upsert(tx: Transaction, fields: SubscriptionFields): Promise<NotifyTarget>;
+  /** The dialog's subscription, locked for the transaction; undefined when there is none. */
+  lockDialog(tx: Transaction, key: DialogKey): Promise<Subscription | undefined>;
+  /** Removes one subscription; its final NOTIFY's CSeq, or undefined when it was already gone. */
+  remove(tx: Transaction, id: string): Promise<NotifyTarget | undefined>;
+  /**
+   * Every live subscription to `targetAor` from a user who holds it as an accepted buddy, each
+   * with its next NOTIFY CSeq taken: ONE statement, whatever the number of subscribers.
+   */
+  takeNotifiesOf(tx: Transaction, targetAor: string): Promise<NotifyTarget[]>;
+  /**
+   * Removes up to `limit` subscriptions expired at `now` (skipping rows others hold), each with
+   * its final CSeq and the presence its final NOTIFY shows: the presentity's aggregate, read
+   * without its lock (a presence change holds that lock while it waits for these rows), and
+   * offline when the subscriber is no longer an accepted buddy.
+   */
+  removeExpired(
+    tx: Transaction,
+    now: Date,
+    limit: number,
+  ): Promise<Array<NotifyTarget & { presence: AggregatePresence }>>;
+}
