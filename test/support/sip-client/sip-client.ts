@@ -78,6 +78,8 @@ export interface RequestOptions {
   headers?: ReadonlyArray<readonly [string, string]>;
   body?: string;
   callId?: string;
+  /** The To header value; `<sip:D>` by default (the AOR for REGISTER). An in-dialog request gives the tag. */
+  to?: string;
 }
 
 export interface RegisterOptions {
@@ -329,7 +331,7 @@ export class SipClient {
       ['Via', this.viaHeader()],
       ['Max-Forwards', MAX_FORWARDS],
       ['From', `<${options.from ?? this.aor}>;tag=${this.fromTag}`],
-      ['To', method === 'REGISTER' ? `<${this.aor}>` : `<sip:${this.options.domain}>`],
+      ['To', options.to ?? (method === 'REGISTER' ? `<${this.aor}>` : `<sip:${this.options.domain}>`)],
       ['Call-ID', options.callId ?? `${randomUUID()}@herald-test`],
       ['CSeq', `${this.cseq} ${method}`],
       ...(options.headers ?? []),
