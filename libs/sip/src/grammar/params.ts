@@ -1,4 +1,4 @@
-import { isGenValueChar, isTokenChar, skipWhitespace } from './chars';
+import { genValueEnd, isTokenChar, skipWhitespace } from './chars';
 import { GrammarError } from './grammar-error';
 import { quotedStringEnd } from './quoted-string';
 
@@ -43,7 +43,7 @@ export function readParams(s: string, i: number): ParamsRead {
         i = end;
       } else {
         const valueStart = i;
-        while (i < s.length && isGenValueChar(s.charCodeAt(i))) i++;
+        i = genValueEnd(s, i);
         if (i === valueStart) throw new GrammarError(`empty value for parameter ${name}`);
         value = s.slice(valueStart, i);
       }

@@ -1,4 +1,4 @@
-import { isDigits, isToken, isWordChar, skipWhitespace, tokenEnd } from '../../grammar/chars';
+import { isDigits, isToken, isWordPair, skipWhitespace, tokenEnd } from '../../grammar/chars';
 import { GrammarError } from '../../grammar/grammar-error';
 import { Params, readParams } from '../../grammar/params';
 import { parseDeltaSeconds } from './numbers';
@@ -81,20 +81,9 @@ export function parseRetryAfter(text: string): RetryAfter {
   return { seconds, params: read.params };
 }
 
-const AT = 0x40;
-
-/** Call-ID = word [ "@" word ] (RFC 3261 §25.1), checked in one scan without slicing the words. */
+/** Call-ID = word [ "@" word ] (RFC 3261 §25.1). */
 export function checkCallId(text: string): string {
-  let wordStart = 0;
-  let seenAt = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (isWordChar(c)) continue;
-    if (c !== AT || seenAt || i === wordStart) throw new GrammarError('bad Call-ID');
-    seenAt = true;
-    wordStart = i + 1;
-  }
-  if (wordStart === text.length) throw new GrammarError('bad Call-ID');
+  if (!isWordPair(text)) throw new GrammarError('bad Call-ID');
   return text;
 }
 
