@@ -25,6 +25,7 @@ import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { SerialBatcher } from './serial-batcher';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
+import { kafkaSecurityClientOptions, type KafkaSecurityOptions } from './kafka-client-options';
 
 /** How long a publish may take before the edge gives up and answers 503. */
 export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
@@ -59,6 +60,8 @@ export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
 export interface KafkaEventBusOptions {
   brokers: ReadonlyArray<string>;
   clientId: string;
+  /** TLS and SASL towards the brokers (KAFKA_SSL*, KAFKA_SASL_*); default plaintext. */
+  security?: KafkaSecurityOptions;
   publishTimeoutMs?: number;
   joinTimeoutMs?: number;
   /** Partitions of one consumer handled at the same time (each key stays in order). */
@@ -124,6 +127,7 @@ export class KafkaEventBus implements EventBus {
       requestTimeout: this.publishTimeoutMs,
       logLevel: KAFKAJS_LOG_LEVELS[logLevel],
       logCreator: kafkaLogCreator(options.logger ?? kafkaLogger(logLevel)),
+      ...kafkaSecurityClientOptions(options.security),
     });
     this.producer = this.kafka.producer({
       idempotent: true,
