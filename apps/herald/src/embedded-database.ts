@@ -32,6 +32,8 @@ export class EmbeddedDatabase {
     private readonly dataDir: string,
     readonly port: number,
     log: EmbeddedDatabaseLog,
+    /** PostgreSQL's max_connections: the pools of the process plus a margin (default: PostgreSQL's 100). */
+    maxConnections?: number,
   ) {
     this.directory = join(dataDir, 'pg');
     this.server = new EmbeddedPostgres({
@@ -42,7 +44,13 @@ export class EmbeddedDatabase {
       persistent: true,
       createPostgresUser: userInfo().uid === 0,
       // Loopback TCP only: no Unix socket in a shared /tmp.
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      postgresFlags: [
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        ...(maxConnections === undefined ? [] : ['-c', `max_connections=${maxConnections}`]),
+      ],
       onLog: (message) => log.info(message.trimEnd()),
       onError: (error) => log.error(error instanceof Error ? error.message : String(error)),
     });

@@ -19,7 +19,7 @@ import { probesWithEdgeReadiness } from '../../sip-edge/src/edge-readiness';
 import type { SipEdge } from '../../sip-edge/src/sip-edge';
 import { SIP_EDGE } from '../../sip-edge/src/sip-edge.module';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
-import { createBusJournalPool } from './bus-journal-pool';
+import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool';
 import { EmbeddedDatabase } from './embedded-database';
 import { loadEmbeddedSettings } from './embedded-settings';
 import { READY_PREFIX, type ReadyReport } from './ready-line';
@@ -31,6 +31,8 @@ import { ensureSelfSignedCertificate } from './self-signed-certificate';
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 /** The groups whose handlers use the database pool at once: auth, presence, im-router (not the edge). */
 const EMBEDDED_DATABASE_CONSUMER_GROUPS = 3;
+/** Connections beyond the two pools: psql sessions, the superuser's reserve, a second start's probe. */
+const EMBEDDED_SPARE_CONNECTIONS = 10;
 
 /**
  * The embedded default (`npm start`): edge, auth, presence and im-router in one Nest process on
@@ -51,10 +53,16 @@ async function main(): Promise<void> {
   const embedded = loadEmbeddedSettings(REPO_ROOT);
   Logger.overrideLogger(nestLogLevels(shared.logLevel));
   const logger = new Logger('Herald');
-  const database = new EmbeddedDatabase(embedded.dataDir, embedded.postgresPort, {
-    info: (line) => logger.verbose(line),
-    error: (line) => logger.error(line),
-  });
+  const poolSize = poolSizeForConsumers(
+    EMBEDDED_DATABASE_CONSUMER_GROUPS * shared.busHandlerConcurrency,
+    shared.databasePoolSize,
+  );
+  const database = new EmbeddedDatabase(
+    embedded.dataDir,
+    embedded.postgresPort,
+    { info: (line) => logger.verbose(line), error: (line) => logger.error(line) },
+    poolSize + BUS_JOURNAL_POOL_SIZE + EMBEDDED_SPARE_CONNECTIONS,
+  );
   const tls = await ensureSelfSignedCertificate(embedded.dataDir, shared.domain);
   await database.start();
   const stops: (() => Promise<void>)[] = [() => database.stop()];
@@ -64,10 +72,7 @@ async function main(): Promise<void> {
   try {
     const dataSource = createDataSource({
       url: database.url,
-      poolSize: poolSizeForConsumers(
-        EMBEDDED_DATABASE_CONSUMER_GROUPS * shared.busHandlerConcurrency,
-        shared.databasePoolSize,
-      ),
+      poolSize,
       applicationName: 'herald-embedded',
     });
     await dataSource.initialize();

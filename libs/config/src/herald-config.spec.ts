@@ -113,8 +113,8 @@ describe('loadConfig', () => {
     ).toEqual({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500 });
   });
 
-  it('reads HERALD_BUS_HANDLER_CONCURRENCY, 8 by default, positive integers only', () => {
-    expect(loadConfig(['busHandlerConcurrency'], {}).busHandlerConcurrency).toBe(8);
+  it('reads HERALD_BUS_HANDLER_CONCURRENCY, 16 by default, positive integers only', () => {
+    expect(loadConfig(['busHandlerConcurrency'], {}).busHandlerConcurrency).toBe(16);
     expect(
       loadConfig(['busHandlerConcurrency'], { HERALD_BUS_HANDLER_CONCURRENCY: '32' }).busHandlerConcurrency,
     ).toBe(32);

@@ -47,7 +47,7 @@ export const HERALD_SETTINGS = {
    */
   busHandlerConcurrency: {
     variable: 'HERALD_BUS_HANDLER_CONCURRENCY',
-    schema: positiveInteger.default(8),
+    schema: positiveInteger.default(16),
   },
   databaseUrl: {
     variable: 'DATABASE_URL',
