@@ -15,6 +15,9 @@ export const SHORT_MIN_EXPIRES = 2;
 /** Longer than the expiry sweep interval (1 s) after a SHORT_MIN_EXPIRES subscription ends, with slack. */
 const EXPIRY_WAIT_MS = 20_000;
 const PIDF = 'application/pidf+xml';
+/** Timer F (64 * T1) of the unanswered NOTIFY, its outcome, and slack for a loaded machine. */
+const NOTIFY_TIMEOUT_WAIT_MS = 30_000;
+const POLL_INTERVAL_MS = 500;
 
 /** A subscription dialog as the subscriber keeps it (RFC 6665 §4.1.2). */
 interface Dialog {
@@ -80,6 +83,16 @@ function pidfOf(push: ReceivedPush): { entity?: string; basic?: string; note?: s
     basic: /<basic>([^<]*)<\/basic>/.exec(body)?.[1],
     note: /<note>([^<]*)<\/note>/.exec(body)?.[1],
   };
+}
+
+/** Refreshes every POLL_INTERVAL_MS until the answer is 481 or NOTIFY_TIMEOUT_WAIT_MS passed; the last status. */
+async function refreshUntilRefused(client: SipClient, dialog: Dialog): Promise<number> {
+  const deadline = Date.now() + NOTIFY_TIMEOUT_WAIT_MS;
+  for (;;) {
+    const { status } = await resubscribe(client, dialog, 600);
+    if (status === 481 || Date.now() > deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
 }
 
 export function describeSimpleSubscriptions(start: () => Promise<HeraldTarget>): void {
@@ -189,6 +202,23 @@ export function describeSimpleSubscriptions(start: () => Promise<HeraldTarget>):
         expectStatus(brief, 423);
         expect(brief.minExpires).toBe(SHORT_MIN_EXPIRES);
         expect(phone.pushes.filter((push) => push.method === 'NOTIFY')).toEqual([]);
+      });
+
+      it('ends the subscription when the subscriber never answers a NOTIFY (Timer F)', async () => {
+        const gina = await devices.account('gina');
+        const hank = await devices.account('hank');
+        const { watchedDevice: hankDevice } = await befriend(gina, hank);
+        const phone = await devices.registered(gina, protocol);
+        const { response, dialog } = await subscribe(phone, hankDevice.aor, 600);
+        expectStatus(response, 200);
+        await notifyOf(phone, dialog, 'active');
+
+        phone.pushAnswer = 'never';
+        const from = phone.pushes.length;
+        await commandResult(hankDevice, { type: 'presence.set', status: 'busy' }, 'INFO');
+        await notifyOf(phone, dialog, 'active', from);
+        // RFC 6665 §4.2.2: the NOTIFY timed out, so the subscription is gone; a refresh finds nothing.
+        expect(await refreshUntilRefused(phone, dialog)).toBe(481);
       });
 
       it('ends an expired subscription with a final NOTIFY terminated', async () => {
