@@ -45,6 +45,9 @@ class MapIdempotency implements IdempotencyStore {
   async storeResult(_tx: Transaction, key: CommandKey, result: unknown) {
     this.rows.set(JSON.stringify(key), result);
   }
+  storeResultUnflushed(tx: Transaction, key: CommandKey, result: unknown) {
+    return this.storeResult(tx, key, result);
+  }
 }
 
 /** One user's devices and aggregate; nobody watches (fan-out is the tracker's, tested elsewhere). */
