@@ -29,7 +29,7 @@ function charClass(chars: string, alnum: boolean, escapes: boolean): CharClass {
     for (let c = 0x61; c <= 0x7a; c++) table[c] = 1;
   }
   for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1;
-  const members = `[${alnum ? ALPHANUMERIC : ''}${chars.replace(/[\\\]\[^-]/g, '\\$&')}]`;
+  const members = `[${alnum ? ALPHANUMERIC : ''}${chars.replace(/[\\\][^-]/g, '\\$&')}]`;
   const unit = escapes ? `(?:${members}|${ESCAPED})` : members;
   return { table, unit, escapes, whole: new RegExp(`^${unit}+$`) };
 }

@@ -10,8 +10,8 @@ export interface Quoted {
 const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** A quoted-string without quoted-pairs (qdtext only), from lastIndex; see quotedStringEnd. */
-const PLAIN_QUOTED_STRING = /"[^"\\\x00-\x08\x0a-\x1f]*"/y;
+/** A quoted-string of qdtext only (HTAB, SP, any code from 0x21 but DQUOTE and backslash), from lastIndex. */
+const PLAIN_QUOTED_STRING = /"[\t !#-[\]-\uffff]*"/y;
 
 /**
  * RFC 3261 §25.1: quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE, with
