@@ -293,12 +293,12 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       }
     });
 
-    it('answers 501 to an unknown method and 405 with Allow to SUBSCRIBE', async () => {
+    it('answers 501 to an unknown method and 405 with Allow to INVITE', async () => {
       const alice = await device('tcp');
       expect((await alice.send(alice.build('FROBNICATE'))).status).toBe(501);
-      const subscribe = await alice.send(alice.build('SUBSCRIBE', { headers: [['Event', 'presence']] }));
-      expect(subscribe.status).toBe(405);
-      expect(subscribe.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS']);
+      const invite = await alice.send(alice.build('INVITE'));
+      expect(invite.status).toBe(405);
+      expect(invite.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
     });
 
     it('answers OPTIONS with Allow, Accept and Supported', async () => {
