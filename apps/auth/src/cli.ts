@@ -1,5 +1,5 @@
-import { type EventBus, KafkaEventBus } from '#herald/bus';
-import { ConfigError, loadConfig } from '#herald/config';
+import { type EventBus, KafkaEventBus, KafkaSecurityError } from '#herald/bus';
+import { ConfigError, KAFKA_SECURITY_CONFIG_KEYS, kafkaSecurityOf, loadConfig } from '#herald/config';
 import { type AccountService, AuthError } from '#herald/domain';
 import { createDataSource } from '#herald/persistence';
 import { text } from 'node:stream/consumers';
@@ -56,18 +56,26 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, io
   let bus: EventBus | undefined;
   try {
     domain = authConfigFromEnv(env).domain;
-    const { kafkaBrokers, kafkaClientId } = loadConfig(['kafkaBrokers', 'kafkaClientId'], env);
+    const kafka = loadConfig(['kafkaBrokers', 'kafkaClientId', ...KAFKA_SECURITY_CONFIG_KEYS], env);
+    const { kafkaBrokers, kafkaClientId } = kafka;
     bus =
       kafkaBrokers === undefined
         ? undefined
         : new KafkaEventBus({
             brokers: kafkaBrokers,
             clientId: `${kafkaClientId}-auth-cli`,
+            security: kafkaSecurityOf(kafka),
             // The CLI's output is its result: kafkajs' start-up warnings are noise there.
             logLevel: 'error',
           });
   } catch (error) {
-    if (!(error instanceof AuthConfigError || error instanceof ConfigError)) throw error;
+    if (!(
+      error instanceof AuthConfigError ||
+      error instanceof ConfigError ||
+      error instanceof KafkaSecurityError
+    )) {
+      throw error;
+    }
     io.stderr(`${error.code}: ${error.message}`);
     return EXIT_USAGE;
   }

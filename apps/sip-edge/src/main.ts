@@ -4,7 +4,14 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
-import { KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import {
+  KAFKA_GROUP_CONFIG_KEYS,
+  KAFKA_SECURITY_CONFIG_KEYS,
+  kafkaGroupTimingOf,
+  kafkaSecurityOf,
+  loadConfig,
+  loadSipEdgeSettings,
+} from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
 import {
   exitGracefullyOnSignals,
@@ -26,6 +33,7 @@ async function main(): Promise<void> {
     'kafkaBrokers',
     'kafkaClientId',
     ...KAFKA_GROUP_CONFIG_KEYS,
+    ...KAFKA_SECURITY_CONFIG_KEYS,
     'kafkaLogLevel',
     'busHandlerConcurrency',
     'httpPort',
@@ -42,6 +50,7 @@ async function main(): Promise<void> {
     brokers: shared.kafkaBrokers,
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
     ...kafkaGroupTimingOf(shared),
+    security: kafkaSecurityOf(shared),
     logLevel: shared.kafkaLogLevel,
     handlerConcurrency: shared.busHandlerConcurrency,
   });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError, readSettings, type SettingValues } from './read-settings';
+import { KAFKA_SECURITY_SETTINGS, kafkaSecurityProblems } from './kafka-security-settings';
 
 /**
  * Herald's settings, one environment variable each (the table in docs/configuration.md).
@@ -41,6 +42,7 @@ export const HERALD_SETTINGS = {
     schema: positiveInteger.default(3_000),
   },
   kafkaLogLevel: { variable: 'KAFKA_LOG_LEVEL', schema: z.enum(KAFKA_LOG_LEVELS).default('warn') },
+  ...KAFKA_SECURITY_SETTINGS,
   /**
    * Records one consumer group member handles at once (distinct keys; one key stays in order),
    * on Kafka and on the embedded bus; the database pool grows to serve them.
@@ -129,6 +131,7 @@ export function loadConfig<K extends ConfigKey>(
       message: 'must be below KAFKA_SESSION_TIMEOUT_MS',
     });
   }
+  problems.push(...kafkaSecurityProblems(values));
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }

@@ -7,6 +7,8 @@ import {
   type HeraldConfig,
   KAFKA_GROUP_CONFIG_KEYS,
   kafkaGroupTimingOf,
+  KAFKA_SECURITY_CONFIG_KEYS,
+  kafkaSecurityOf,
   loadConfig,
 } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
@@ -29,6 +31,7 @@ const KAFKA_POSTGRES_CONFIG_KEYS = [
   'kafkaBrokers',
   'kafkaClientId',
   ...KAFKA_GROUP_CONFIG_KEYS,
+  ...KAFKA_SECURITY_CONFIG_KEYS,
   'kafkaLogLevel',
   'busHandlerConcurrency',
   'databaseUrl',
@@ -101,6 +104,7 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
     brokers: kafkaBrokers,
     clientId: `${config.kafkaClientId}${spec.kafkaClientIdSuffix ?? ''}`,
     ...kafkaGroupTimingOf(config),
+    security: kafkaSecurityOf(config),
     logLevel: config.kafkaLogLevel,
     handlerConcurrency: config.busHandlerConcurrency,
     ...(partitions === undefined ? {} : { partitionsConsumedConcurrently: partitions }),
