@@ -24,6 +24,8 @@ const PLAIN_DELIVERY_WAIT_MS = 30_000;
 /** Registration and publication expiry: the expiry itself, the sweep, and a loaded machine. */
 const EXPIRY_WAIT_MS = 30_000;
 const PIDF_CONTENT_TYPE = 'application/pidf+xml';
+/** The edge's default (and longest) expiry: a registration's default, one hour. */
+const DEFAULT_PUBLICATION_SECONDS = 3600;
 
 /** Registers the §7 tests for the target `start()` brings up with SIMPLE_DEVICES_ENV. */
 export function describeSimpleDevices(start: () => Promise<HeraldTarget>): void {
@@ -271,8 +273,16 @@ export function describeSimpleDevices(start: () => Promise<HeraldTarget>): void 
       });
       expectStatus(otherPresentity, 403);
 
-      // Nothing above was published: the first real PUBLISH is accepted.
-      etagOf(await publish(phone, { body }));
+      // Nothing above was published: the first real PUBLISH is accepted, for the default hour
+      // when it names no Expires; a longer one is lowered to that (RFC 3903 §6 step 5).
+      const accepted = await publish(phone, { body });
+      expect(accepted.headers.get('Expires')).toBe(String(DEFAULT_PUBLICATION_SECONDS));
+      const lowered = await publish(phone, {
+        etag: etagOf(accepted),
+        expires: DEFAULT_PUBLICATION_SECONDS * 10,
+      });
+      etagOf(lowered);
+      expect(lowered.headers.get('Expires')).toBe(String(DEFAULT_PUBLICATION_SECONDS));
     });
   });
 }
