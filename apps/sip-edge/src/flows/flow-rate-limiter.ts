@@ -8,7 +8,7 @@ export interface RateLimit {
 }
 
 /** Below this many tracked flows no pruning happens; above it, full buckets are dropped. */
-export const PRUNE_THRESHOLD_FLOWS = 10_000;
+export const PRUNE_THRESHOLD_FLOWS = 1_000;
 
 interface Bucket {
   tokens: number;

@@ -75,4 +75,47 @@ describe('FlowRegistry', () => {
     expect(registry.bindingsOf(AOR)).toEqual([]);
     expect(removed).toHaveLength(1);
   });
+
+  it('keeps several flows of one AOR and forgets the AOR with its last flow', () => {
+    registry.bind(binding('tcp:1', 60_000));
+    registry.bind(binding('tcp:2', 60_000));
+    registry.bind(binding('tcp:3', 60_000));
+    expect(registry.aorCount).toBe(1);
+    registry.unbind('tcp:2');
+    expect(
+      registry
+        .bindingsOf(AOR)
+        .map((b) => b.flowId)
+        .sort(),
+    ).toEqual(['tcp:1', 'tcp:3']);
+    registry.unbind('tcp:1');
+    expect(registry.bindingsOf(AOR).map((b) => b.flowId)).toEqual(['tcp:3']);
+    registry.bind(binding('tcp:4', 60_000));
+    expect(
+      registry
+        .bindingsOf(AOR)
+        .map((b) => b.flowId)
+        .sort(),
+    ).toEqual(['tcp:3', 'tcp:4']);
+    registry.unbind('tcp:3');
+    registry.unbind('tcp:4');
+    expect(registry.bindingsOf(AOR)).toEqual([]);
+    expect(registry.aorCount).toBe(0);
+    expect(registry.size).toBe(0);
+  });
+
+  it('gives back the binding as bound, whether the device id is the Contact or an instance id', () => {
+    const contact = 'sip:alice@127.0.0.1:5070';
+    const byContact = { flowId: 'tcp:1', aor: AOR, deviceId: contact, contact, expiresAt: 60_000 };
+    const byInstance = {
+      ...binding('tcp:2', 70_000),
+      deviceId: '<urn:uuid:00000000-0000-0000-0000-000000000001>',
+    };
+    registry.bind(byContact);
+    registry.bind(byInstance);
+    expect(registry.lookup('tcp:1')).toEqual(byContact);
+    expect(registry.lookup('tcp:2')).toEqual(byInstance);
+    expect(registry.unbind('tcp:2')).toEqual(byInstance);
+    expect(removed).toEqual([byInstance]);
+  });
 });

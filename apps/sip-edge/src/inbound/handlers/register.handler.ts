@@ -11,6 +11,7 @@ import {
 import { SipEdgeConfig } from '../../edge-config';
 import { FlowRegistry } from '../../flows/flow-registry';
 import { aorOf } from '../../sip/aor';
+import { detachedString } from '../../sip/detached-string';
 import { responseTo } from '../../sip/responses';
 import { BusPublisher } from '../bus-publisher';
 import { DigestChallenger } from '../digest-challenger';
@@ -80,7 +81,11 @@ export class RegisterHandler implements MethodHandler {
         ? responseTo(request, 400, 'Malformed Authorization')
         : this.challenger.challenge(request);
     }
-    const verdict = this.freshness.check(credentials, this.challenger.realm);
+    // The nonce-count tracker keeps the nonce for its lifetime: a copy, not a slice of this request's text.
+    const verdict = this.freshness.check(
+      { ...credentials, nonce: detachedString(credentials.nonce) },
+      this.challenger.realm,
+    );
     if (verdict.verdict === 'stale') return this.challenger.challenge(request, { stale: true });
     if (verdict.verdict !== 'fresh') {
       const why = verdict.verdict === 'invalid' ? verdict.reason : 'nonce-count replayed';
