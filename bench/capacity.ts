@@ -1,21 +1,57 @@
+import { type ChildProcess, fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { BenchDevice } from './lib/bench-device';
-import { loggedInDevice, readState, setupRetries, sleep, withConcurrency } from './lib/bench-state';
-import { recordResult, rssBytes } from './lib/results';
+import {
+  type HeraldState,
+  loggedInDevice,
+  readState,
+  setupRetries,
+  sleep,
+  withConcurrency,
+} from './lib/bench-state';
+import { provisionAccounts } from './lib/herald-launch';
+import { recordResult } from './lib/results';
+import { settledMemory, type SettledMemory } from './lib/settled-memory';
 
-/** Devices per account (one AOR may have several devices). */
+/**
+ * Devices per account (one AOR may have several devices). The edge-alone registrar
+ * (bench/capacity-edge.ts) keeps no bindings, so there each device has its own account.
+ */
 const DEVICES_PER_ACCOUNT = 10;
+const DEVICES_PER_ACCOUNT_EDGE_ALONE = 1;
 /** Users after the SIPp, latency and fan-out ranges. */
 const CAPACITY_OFFSET = 2_000;
-const CONCURRENCY = 20;
-/** The file-descriptor limit of this machine is 20,000: one socket per device, one process. */
-const MAX_DEVICES_PER_PROCESS = 19_000;
-const SETTLE_MS = 5_000;
+/** Setups in flight per load process. */
+const CONCURRENCY_PER_PROCESS = 25;
+/**
+ * One socket per device and a file-descriptor limit of 20,000 per process: each load process holds
+ * at most this many, bound to its own 127.0.0.x (so 28,000 ephemeral ports per address suffice).
+ */
+const DEVICES_PER_PROCESS = 16_000;
+/** Load process k binds 127.0.0.(FIRST_HOST + k): loopback only. */
+const FIRST_HOST = 2;
+/**
+ * A server transaction lives 64*T1 = 32 s after its final response (Timer J); a push's client
+ * transaction 5 s (Timer K). The figures are taken after both, so they are the registrations held.
+ */
+const TRANSACTIONS_EXPIRED_MS = 40_000;
+
+/** Parent -> load process: hold this many devices in total, or close them all. */
+type WorkerCommand = { kind: 'grow'; total: number; deadline: number } | { kind: 'close' };
+/** Load process -> parent, after each command. */
+interface WorkerReport {
+  held: number;
+  failures: number;
+  retried: number;
+}
 
 /**
  * Capacity: registered and logged-in UDP devices (one socket each, so one flow each) held by one
- * edge, and Herald's RSS growth per device at each target count. Stops at --max-seconds.
- *   node dist/bench/capacity.js --state FILE --mode M --users BENCH_USERS --targets 10000,100000
+ * edge, and the edge's memory per device at each target count: RSS and V8 heap used after full
+ * GCs, once Timer J ended every server transaction of the setup. Load processes of at most
+ * 16,000 devices each, every one on its own 127.0.0.x. Stops at --max-seconds.
+ *   node dist/bench/capacity.js --state FILE --mode embedded|kafka|edge --users N --targets 10000,100000
+ * `--mode edge` is bench/capacity-edge.ts (the edge alone); --snapshots DIR writes heap snapshots.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,57 +61,159 @@ async function main(): Promise<void> {
       users: { type: 'string', default: '5000' },
       targets: { type: 'string', default: '10000,100000' },
       'max-seconds': { type: 'string', default: '240' },
+      snapshots: { type: 'string' },
+      worker: { type: 'string' },
     },
   });
   const state = readState(values.state ?? '', values.mode ?? 'embedded');
   const firstAccount = Number(values.users) + CAPACITY_OFFSET;
+  const perAccount = state.mode === 'edge' ? DEVICES_PER_ACCOUNT_EDGE_ALONE : DEVICES_PER_ACCOUNT;
+  if (values.worker !== undefined) {
+    runWorker(state, Number(values.worker), firstAccount, perAccount);
+    return;
+  }
   const targets = (values.targets ?? '').split(',').map(Number);
   const deadline = Date.now() + Number(values['max-seconds']) * 1000;
+  if (state.databaseUrl !== '') {
+    const accounts = firstAccount + Math.ceil(Math.max(...targets) / perAccount);
+    await provisionAccounts(state.databaseUrl, accounts);
+  }
   // The edge holds the flows: in Kafka mode that is the sip-edge process, embedded the one process.
   const edgePid = state.pids['sip-edge'] ?? state.pids['herald'] ?? 0;
-  const allRss = () => Object.values(state.pids).reduce((sum, pid) => sum + rssBytes(pid), 0);
-  const baseEdge = rssBytes(edgePid);
-  const baseAll = allRss();
   const side = `herald-${state.mode}`;
-  const devices: BenchDevice[] = [];
-  let failures = 0;
+  const base = await settledMemory(edgePid);
+  console.log(`capacity: ${side} before: ${describe(base)}`);
+  const workers: LoadProcess[] = [];
   const started = Date.now();
   try {
     for (const target of targets) {
-      const goal = Math.min(target, MAX_DEVICES_PER_PROCESS);
-      const indexes = Array.from({ length: goal - devices.length }, (_, i) => devices.length + i);
-      await withConcurrency(indexes, CONCURRENCY, async (i) => {
-        if (Date.now() > deadline) return;
-        const account = firstAccount + Math.floor(i / DEVICES_PER_ACCOUNT);
-        try {
-          devices.push(await loggedInDevice(state, account));
-        } catch (error) {
-          failures++;
-          if (failures === 1) console.error('capacity: first failed device:', error);
-        }
-      });
-      await sleep(SETTLE_MS);
-      const held = devices.length;
-      const edgeGrowth = rssBytes(edgePid) - baseEdge;
-      const allGrowth = allRss() - baseAll;
+      while (workers.length * DEVICES_PER_PROCESS < target)
+        workers.push(new LoadProcess(workers.length, process.argv));
+      const reports = await Promise.all(
+        workers.map((worker, k) =>
+          worker.send({
+            kind: 'grow',
+            total: Math.max(0, Math.min(DEVICES_PER_PROCESS, target - k * DEVICES_PER_PROCESS)),
+            deadline,
+          }),
+        ),
+      );
+      const held = sum(reports.map((report) => report.held));
+      const failures = sum(reports.map((report) => report.failures));
+      const retried = sum(reports.map((report) => report.retried));
       const seconds = (Date.now() - started) / 1000;
+      await sleep(TRANSACTIONS_EXPIRED_MS);
+      const snapshot =
+        values.snapshots === undefined ? undefined : `${values.snapshots}/edge-${held}.heapsnapshot`;
+      const after = await settledMemory(edgePid, snapshot);
+      console.log(`capacity: ${side} at ${held}: ${describe(after)}`);
       const detail =
-        `${held} of ${target} devices registered and logged in after ${seconds.toFixed(0)} s, ${failures} failed, ${setupRetries.count} steps retried after 503` +
-        (held < target ? ' (stopped: time budget or file-descriptor limit of one load process)' : '');
+        `${held} of ${target} devices registered and logged in after ${seconds.toFixed(0)} s by ${workers.length} load processes, ` +
+        `${failures} failed, ${retried} steps retried after 503` +
+        (held < target ? ' (stopped: time budget)' : '');
       recordResult('capacity', `devices held (target ${target})`, side, held, 'devices', detail);
-      recordResult('capacity', `edge RSS growth per device at ${held}`, side, edgeGrowth / held, 'bytes');
+      const settled = `after full GCs, ${TRANSACTIONS_EXPIRED_MS / 1000} s after the last setup (Timer J over)`;
       recordResult(
         'capacity',
-        `all Herald processes RSS growth per device at ${held}`,
+        `edge RSS growth per device at ${held}`,
         side,
-        allGrowth / held,
+        (after.rss - base.rss) / held,
         'bytes',
+        settled,
+      );
+      recordResult(
+        'capacity',
+        `edge heap growth per device at ${held}`,
+        side,
+        (after.heapUsed - base.heapUsed) / held,
+        'bytes',
+        settled,
       );
       if (held < target) break;
     }
   } finally {
-    await withConcurrency(devices, CONCURRENCY, (device) => device.close());
+    await Promise.all(workers.map((worker) => worker.close()));
   }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+function describe(memory: SettledMemory): string {
+  return `RSS ${(memory.rss / 2 ** 20).toFixed(1)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(1)} MiB, external ${(memory.external / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** One load process (this script with --worker k), commanded over IPC. */
+class LoadProcess {
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  constructor(index: number, argv: readonly string[]) {
+    this.child = fork(argv[1] ?? '', [...argv.slice(2), '--worker', String(index)], { stdio: 'inherit' });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  send(command: WorkerCommand): Promise<WorkerReport> {
+    return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error('capacity: a load process exited'));
+      this.child.once('exit', onExit);
+      this.child.once('message', (report: WorkerReport) => {
+        this.child.off('exit', onExit);
+        resolve(report);
+      });
+      this.child.send(command);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    await this.send({ kind: 'close' }).catch(() => undefined);
+    await this.exited;
+  }
+}
+
+/** Load process k: devices k*16,000.. of the capacity accounts, bound to 127.0.0.(2+k). */
+function runWorker(state: HeraldState, index: number, firstAccount: number, perAccount: number): void {
+  const devices: BenchDevice[] = [];
+  const localAddress = `127.0.0.${FIRST_HOST + index}`;
+  let failures = 0;
+  const report = (): void => {
+    process.send?.({ held: devices.length, failures, retried: setupRetries.count } satisfies WorkerReport);
+  };
+  const grow = async (total: number, deadline: number): Promise<void> => {
+    const first = index * DEVICES_PER_PROCESS + devices.length;
+    const indexes = Array.from({ length: Math.max(0, total - devices.length) }, (_, i) => first + i);
+    await withConcurrency(indexes, CONCURRENCY_PER_PROCESS, async (i) => {
+      if (Date.now() > deadline) return;
+      const account = firstAccount + Math.floor(i / perAccount);
+      try {
+        devices.push(await loggedInDevice(state, account, undefined, { localAddress }));
+      } catch (error) {
+        failures++;
+        if (failures === 1) console.error(`capacity: load process ${index}: first failed device:`, error);
+      }
+    });
+  };
+  process.on('message', (command: WorkerCommand) => {
+    if (command.kind === 'grow') {
+      grow(command.total, command.deadline).then(report, (error: unknown) => {
+        console.error(`capacity: load process ${index} failed`, error);
+        process.exit(1);
+      });
+      return;
+    }
+    withConcurrency(devices, CONCURRENCY_PER_PROCESS, (device) => device.close()).then(
+      () => {
+        report();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`capacity: load process ${index}: close failed`, error);
+        process.exit(1);
+      },
+    );
+  });
 }
 
 main().catch((error: unknown) => {
