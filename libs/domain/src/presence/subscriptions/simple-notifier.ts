@@ -39,13 +39,17 @@ export class SimpleNotifier {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** One NOTIFY record per target, all with the presentity's presence and the same state. */
+  /**
+   * One NOTIFY record per target, all with the presentity's presence and the same state; `now`
+   * counts the seconds left of an active one (a decision passes its own, so the NOTIFY says
+   * exactly the Expires granted in the 200).
+   */
   records(
     targets: readonly NotifyTarget[],
     presence: AggregatePresence,
     state: SubscriptionState,
+    now: Date = this.now(),
   ): EncodedRecord[] {
-    const now = this.now();
     return targets.map(({ subscription, cseq }) => {
       const event = notifyRequestedV1.build(
         {

@@ -85,13 +85,13 @@ export class SubscriptionService {
       const fetched = { subscription: { ...fields, id: randomUUID() }, cseq: 1 };
       return {
         decision: { status: 200, expires: 0 },
-        notifies: this.deps.notifier.records([fetched], presence, 'terminated'),
+        notifies: this.deps.notifier.records([fetched], presence, 'terminated', now),
       };
     }
     const stored = await this.deps.subscriptions.upsert(tx, fields);
     return {
       decision: { status: 200, expires },
-      notifies: this.deps.notifier.records([stored], presence, 'active'),
+      notifies: this.deps.notifier.records([stored], presence, 'active', now),
     };
   }
 
@@ -120,7 +120,7 @@ export class SubscriptionService {
       const final = await this.deps.subscriptions.remove(tx, found.id);
       return {
         decision: { status: 200, expires: 0 },
-        notifies: this.deps.notifier.records(final === undefined ? [] : [final], presence, 'terminated'),
+        notifies: this.deps.notifier.records(final === undefined ? [] : [final], presence, 'terminated', now),
       };
     }
     const expires = this.granted(request.expires);
@@ -131,7 +131,7 @@ export class SubscriptionService {
     // RFC 6665 §4.2.1.2: a refresh is answered with a NOTIFY of the current state.
     return {
       decision: { status: 200, expires },
-      notifies: this.deps.notifier.records([stored], presence, 'active'),
+      notifies: this.deps.notifier.records([stored], presence, 'active', now),
     };
   }
 
