@@ -7,7 +7,7 @@ import { SipMessage, SipRequest, SipResponse } from './sip-message';
 import { responseFields } from './response';
 import { parseStartLine } from './start-line';
 import { SINGLE_HEADERS } from './typed-headers';
-import { validateMessage } from './validate';
+import { EagerHeadersSeen, validateMessage } from './validate';
 
 /** CR or LF that is not part of a CRLF (RFC 3261 §7: lines end with CRLF); used on errors only. */
 const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
@@ -62,8 +62,19 @@ function colonAfterName(head: string, start: number, nameEnd: number, end: numbe
   return colon;
 }
 
-function store(headers: SipHeaders, name: HeaderName, value: string): void {
-  headers.appendParsed(name, value.trim());
+const FIRST_VISIBLE = 0x21;
+const DEL = 0x7f;
+
+/** Whether trim() would return the value unchanged: it starts and ends visible ASCII (nearly always). */
+function isTrimmed(value: string): boolean {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first >= FIRST_VISIBLE && first < DEL && last >= FIRST_VISIBLE && last < DEL;
+}
+
+function store(headers: SipHeaders, eager: EagerHeadersSeen, name: HeaderName, value: string): void {
+  headers.appendParsed(name, isTrimmed(value) ? value : value.trim());
+  eager.note(name.ordinal);
 }
 
 /**
@@ -76,6 +87,7 @@ function indexHeaders(
   from: number,
   limits: Readonly<SipParseLimits>,
   headers: SipHeaders,
+  eager: EagerHeadersSeen,
 ): void {
   let name: HeaderName | undefined;
   /** After the colon and its spaces, folded lines joined with one space; trimmed when stored. */
@@ -94,7 +106,7 @@ function indexHeaders(
         throw new SipParseError('SIP_LINE_TOO_LONG', 'folded header too long');
       }
     } else {
-      if (name !== undefined) store(headers, name, value);
+      if (name !== undefined) store(headers, eager, name, value);
       const nameEnd = tokenEnd(head, lineStart);
       const colon = colonAfterName(head, lineStart, nameEnd, end);
       // Sliced past the spaces after the colon, so trimming rarely has to copy the value again.
@@ -107,7 +119,7 @@ function indexHeaders(
     }
     lineStart = end + CRLF_LENGTH;
   }
-  if (name !== undefined) store(headers, name, value);
+  if (name !== undefined) store(headers, eager, name, value);
 }
 
 /**
@@ -120,17 +132,18 @@ export function parseHead(head: string, limits: Readonly<SipParseLimits>): SipMe
   const firstEnd = firstLf > 0 && head.charCodeAt(firstLf - 1) === CR ? firstLf - 1 : head.indexOf('\r\n');
   const startLine = firstEnd === -1 ? head : head.slice(0, firstEnd);
   const headers = new SipHeaders();
+  const eager = new EagerHeadersSeen();
   try {
     const startLineEnd = lineEnd(head, 0, firstLf);
     if (startLineEnd > limits.maxLineBytes)
       throw new SipParseError('SIP_LINE_TOO_LONG', 'start line too long');
-    indexHeaders(head, startLineEnd + CRLF_LENGTH, limits, headers);
+    indexHeaders(head, startLineEnd + CRLF_LENGTH, limits, headers, eager);
     const parsed = parseStartLine(startLine);
     const message =
       parsed.kind === 'request'
         ? new SipRequest({ method: parsed.method, uri: parsed.uri, headers })
         : new SipResponse({ status: parsed.status, reason: parsed.reason, headers });
-    validateMessage(message);
+    validateMessage(message, eager);
     return message;
   } catch (error) {
     if (!(error instanceof SipParseError)) throw error;

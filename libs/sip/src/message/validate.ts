@@ -9,21 +9,19 @@ import {
   isListHeaderKey,
   isSingleHeaderKey,
   LIST_HEADERS,
-  ListHeaderKey,
   SINGLE_HEADERS,
-  SingleHeaderKey,
 } from './typed-headers';
 
-/** An EAGER_HEADERS header: its parser's kind, its bit in the sets of headers seen, its cache slot. */
-type EagerHeader = { readonly bit: number; readonly slot: number } & (
-  | { readonly kind: 'list'; readonly key: ListHeaderKey }
-  | { readonly kind: 'single'; readonly key: SingleHeaderKey }
+/** An EAGER_HEADERS header: its bit in the sets of headers seen, its cache slot and its parser. */
+type EagerHeader = { readonly key: string; readonly bit: number; readonly slot: number } & (
+  | { readonly kind: 'list'; readonly parse: (values: readonly string[]) => unknown }
+  | { readonly kind: 'single'; readonly parse: (value: string) => unknown }
 );
 
 function eagerHeader(key: string, bit: number): EagerHeader {
   const slot = cacheSlot(key);
-  if (isListHeaderKey(key)) return { bit, slot, kind: 'list', key };
-  if (isSingleHeaderKey(key)) return { bit, slot, kind: 'single', key };
+  if (isListHeaderKey(key)) return { key, bit, slot, kind: 'list', parse: LIST_HEADERS[key] };
+  if (isSingleHeaderKey(key)) return { key, bit, slot, kind: 'single', parse: SINGLE_HEADERS[key] };
   throw new Error(`eager header ${key} has no parser`);
 }
 
@@ -44,30 +42,38 @@ function eagerOf(ordinal: number): EagerHeader | undefined {
 
 const CSEQ_SLOT = cacheSlot('cseq');
 
-/** Bits of the eager headers present, and of those present more than once. */
-function eagerHeadersSeen(headers: SipHeaders): { seen: number; repeated: number } {
-  let seen = 0;
-  let repeated = 0;
-  for (const { ordinal } of headers) {
-    const eager = eagerOf(ordinal);
-    if (eager === undefined) continue;
-    if ((seen & eager.bit) !== 0) repeated |= eager.bit;
-    seen |= eager.bit;
+/** Which eager headers a message has, and which more than once, noted field by field (by the parser as it reads them). */
+export class EagerHeadersSeen {
+  /** Bits of the eager headers present. */
+  seen = 0;
+  /** Bits of those present more than once. */
+  repeated = 0;
+
+  static of(headers: SipHeaders): EagerHeadersSeen {
+    const eager = new EagerHeadersSeen();
+    for (const { ordinal } of headers) eager.note(ordinal);
+    return eager;
   }
-  return { seen, repeated };
+
+  /** Notes a field by its HeaderName.ordinal. */
+  note(ordinal: number): void {
+    const eager = eagerOf(ordinal);
+    if (eager === undefined) return;
+    if ((this.seen & eager.bit) !== 0) this.repeated |= eager.bit;
+    this.seen |= eager.bit;
+  }
 }
 
 /** Parses (and caches) an eager header; `value` is its only line when `once`. */
 function checkEager(headers: SipHeaders, eager: EagerHeader, value: string, once: boolean): void {
   if (eager.kind === 'list') {
     const values = once ? [value] : headers.getAll(eager.key);
-    headers.cacheAt(eager.slot, parseHeaderLines<unknown>(eager.key, values, LIST_HEADERS[eager.key]));
+    headers.cacheAt(eager.slot, parseHeaderLines(eager.key, values, eager.parse));
   } else if (once) {
-    headers.cacheAt(eager.slot, parseHeaderLine<unknown>(eager.key, value, SINGLE_HEADERS[eager.key]));
+    headers.cacheAt(eager.slot, parseHeaderLine(eager.key, value, eager.parse));
   } else {
     // Each line of a repeated single-valued header on its own (repetition is the layer above's).
-    for (const line of headers.getAll(eager.key))
-      parseHeaderLine<unknown>(eager.key, line, SINGLE_HEADERS[eager.key]);
+    for (const line of headers.getAll(eager.key)) parseHeaderLine(eager.key, line, eager.parse);
   }
 }
 
@@ -75,19 +81,22 @@ function checkEager(headers: SipHeaders, eager: EagerHeader, value: string, once
  * Strict checks run by the parser: the Request-URI, every EAGER_HEADERS header present (each line
  * of a repeated single-valued header on its own, since repetition is for the layer above to answer,
  * RFC 4475 §3.3.8), and CSeq method = request method (RFC 4475 §3.1.2.17-18). Headers are checked
- * in the order they first appear.
+ * in the order they first appear. `eager` is what the parser noted while reading the fields.
  */
-export function validateMessage(message: SipMessage): void {
+export function validateMessage(
+  message: SipMessage,
+  eager: EagerHeadersSeen = EagerHeadersSeen.of(message.headers),
+): void {
   if (message.kind === 'request') void message.requestUri;
   const headers = message.headers;
-  const { seen, repeated } = eagerHeadersSeen(headers);
+  const { seen, repeated } = eager;
   let checked = 0;
   for (const { ordinal, value } of headers) {
     if ((seen & ~checked) === 0) break;
-    const eager = eagerOf(ordinal);
-    if (eager === undefined || (checked & eager.bit) !== 0) continue;
-    checked |= eager.bit;
-    checkEager(headers, eager, value, (repeated & eager.bit) === 0);
+    const header = eagerOf(ordinal);
+    if (header === undefined || (checked & header.bit) !== 0) continue;
+    checked |= header.bit;
+    checkEager(headers, header, value, (repeated & header.bit) === 0);
   }
   if (message.kind === 'request') {
     // Cached by the checks above exactly when there is one CSeq (a repeated one is the layer above's).
