@@ -221,6 +221,24 @@ export function describeSimpleSubscriptions(start: () => Promise<HeraldTarget>):
         expect(await refreshUntilRefused(phone, dialog)).toBe(481);
       });
 
+      it('ends the subscription with NOTIFY terminated;reason=rejected when the buddy removes the subscriber', async () => {
+        const ivan = await devices.account('ivan');
+        const judy = await devices.account('judy');
+        const { watchedDevice: judyDevice } = await befriend(ivan, judy);
+        const phone = await devices.registered(ivan, protocol);
+        const { response, dialog } = await subscribe(phone, judyDevice.aor, 600);
+        expectStatus(response, 200);
+        await notifyOf(phone, dialog, 'active');
+
+        const from = phone.pushes.length;
+        await commandResult(judyDevice, { type: 'roster.remove', uri: phone.aor }, 'INFO');
+        const final = await notifyOf(phone, dialog, 'terminated', from);
+        expect(final.request.headers.get('Subscription-State')).toBe('terminated;reason=rejected');
+        expect(pidfOf(final)).toMatchObject({ basic: 'closed' });
+        expectStatus(await resubscribe(phone, dialog, 600), 481);
+        expectStatus((await subscribe(phone, judyDevice.aor, 600)).response, 403);
+      });
+
       it('ends an expired subscription with a final NOTIFY terminated', async () => {
         const erin = await devices.account('erin');
         const frank = await devices.account('frank');

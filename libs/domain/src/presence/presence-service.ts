@@ -29,6 +29,7 @@ import type { DeviceEvent } from './presence-model';
 import { loginSnapshotOf } from './presence-pushes';
 import { PresenceTracker } from './presence-tracker';
 import { RosterService } from './roster-service';
+import { SimpleNotifier } from './subscriptions/simple-notifier';
 import type { SubscriptionRepository } from './subscriptions/subscription-model';
 
 /** The command types presence owns (architecture.md, Commands and where they go). */
@@ -97,11 +98,14 @@ export class PresenceService {
   private readonly pushes: PushGateway;
   private readonly tracker: PresenceTracker;
   private readonly roster: RosterService;
+  private readonly simple: SimpleNotifier | undefined;
 
   constructor(private readonly deps: PresenceServiceDependencies) {
     this.pushes = this.gatewayFor(deps.directory);
     this.tracker = new PresenceTracker({ ...deps, pushes: this.pushes });
     this.roster = new RosterService(deps);
+    const { subscriptions, bus } = deps;
+    this.simple = subscriptions === undefined ? undefined : new SimpleNotifier({ subscriptions, bus });
   }
 
   /** Handles a presence command (other types are ignored): exactly one result to its device. */
@@ -243,8 +247,11 @@ export class PresenceService {
         return this.roster.add(tx, aor, command.uri, { name: command.name, group: command.group });
       case 'roster.update':
         return this.roster.update(tx, aor, command.uri, { name: command.name, group: command.group });
-      case 'roster.remove':
-        return this.roster.remove(tx, aor, command.uri);
+      case 'roster.remove': {
+        const followUps = await this.roster.remove(tx, aor, command.uri);
+        await this.simple?.endBetween(tx, aor, canonicalAor(command.uri));
+        return followUps;
+      }
       case 'buddy.answer':
         return this.roster.answer(tx, aor, command.from, command.accept);
       case 'presence.set':

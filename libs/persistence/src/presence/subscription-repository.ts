@@ -115,6 +115,18 @@ export class TypeOrmSubscriptionRepository implements SubscriptionRepository {
     return rows.length === 0 ? undefined : notifyTargetOf(rows[0]);
   }
 
+  async removeBetween(tx: Transaction, a: string, b: string): Promise<NotifyTarget[]> {
+    const rows: SubscriptionRow[] = await entityManagerOf(tx).query(
+      `WITH removed AS (
+         DELETE FROM presence_subscriptions
+         WHERE (subscriber_aor = $1 AND target_aor = $2) OR (subscriber_aor = $2 AND target_aor = $1)
+         RETURNING ${COLUMNS.replace('notify_cseq', 'notify_cseq + 1 AS notify_cseq')})
+       SELECT * FROM removed`,
+      [a, b],
+    );
+    return rows.map(notifyTargetOf);
+  }
+
   async takeNotifiesOf(tx: Transaction, targetAor: string): Promise<NotifyTarget[]> {
     // protocol.md §7: presence reaches accepted buddies only, whatever subscription survives a removal.
     const rows: SubscriptionRow[] = await entityManagerOf(tx).query(

@@ -40,6 +40,15 @@ export class MemorySubscriptions implements SubscriptionRepository {
     return { subscription: row.subscription, cseq: row.notifyCseq + 1 };
   }
 
+  async removeBetween(tx: Transaction, a: string, b: string): Promise<NotifyTarget[]> {
+    const between = [...this.rows.values()].filter(
+      ({ subscription: s }) =>
+        (s.subscriberAor === a && s.targetAor === b) || (s.subscriberAor === b && s.targetAor === a),
+    );
+    const removed = await Promise.all(between.map((row) => this.remove(tx, row.subscription.id)));
+    return removed.filter((target): target is NotifyTarget => target !== undefined);
+  }
+
   async takeNotifiesOf(_tx: Transaction, targetAor: string): Promise<NotifyTarget[]> {
     return [...this.rows.values()]
       .filter((row) => row.subscription.targetAor === targetAor)

@@ -7,13 +7,15 @@ import { PIDF_CONTENT_TYPE, pidfDocument } from './pidf';
 import type { NotifyTarget, SubscriptionRepository } from './subscription-model';
 
 /**
- * What the NOTIFY says of the subscription (RFC 6665 §4.1.3): `active` until its expiry, or
- * `terminated` because it expired or was ended by the subscriber (`timeout`).
+ * What the NOTIFY says of the subscription (RFC 6665 §4.1.3): `active` until its expiry;
+ * `terminated` because it expired or was ended by the subscriber (`timeout`); `rejected` because
+ * the subscriber is no longer an accepted buddy (it should not subscribe again).
  */
-export type SubscriptionState = 'active' | 'terminated';
+export type SubscriptionState = 'active' | 'terminated' | 'rejected';
 
 function stateHeader(state: SubscriptionState, expiresAt: Date, now: Date): string {
   if (state === 'terminated') return 'terminated;reason=timeout';
+  if (state === 'rejected') return 'terminated;reason=rejected';
   const seconds = Math.max(0, Math.round((expiresAt.getTime() - now.getTime()) / 1000));
   return `active;expires=${seconds}`;
 }
@@ -70,6 +72,16 @@ export class SimpleNotifier {
       );
       return edgeOutboundRecord(subscription.edgeId, event);
     });
+  }
+
+  /**
+   * `a` and `b` are no longer buddies (protocol.md §7): their subscriptions to each other end with
+   * a NOTIFY `terminated;reason=rejected` showing offline, published inside the change's transaction.
+   */
+  async endBetween(tx: Transaction, a: string, b: string): Promise<void> {
+    const ended = await this.deps.subscriptions.removeBetween(tx, a, b);
+    if (ended.length === 0) return;
+    await this.deps.bus.publish(this.records(ended, { status: 'offline', at: this.now() }, 'rejected'));
   }
 
   /**

@@ -48,6 +48,8 @@ export interface SubscriptionRepository {
   lockDialog(tx: Transaction, key: DialogKey): Promise<Subscription | undefined>;
   /** Removes one subscription; its final NOTIFY's CSeq, or undefined when it was already gone. */
   remove(tx: Transaction, id: string): Promise<NotifyTarget | undefined>;
+  /** Removes the subscriptions of `a` to `b` and of `b` to `a`, each with its final NOTIFY's CSeq. */
+  removeBetween(tx: Transaction, a: string, b: string): Promise<NotifyTarget[]>;
   /**
    * Every live subscription to `targetAor` from a user who holds it as an accepted buddy, each
    * with its next NOTIFY CSeq taken: ONE statement, whatever the number of subscribers.

@@ -264,6 +264,35 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
     expect([...subscriptions.rows.values()].map((r) => r.subscription.dialog.callId)).toEqual(['c-long']);
   });
 
+  it('ends the subscriptions between two users who are no longer buddies with NOTIFY terminated rejected', async () => {
+    store.accept(ALICE, BOB);
+    store.accept(BOB, ALICE);
+    store.aggregates.set(BOB, { status: 'online', at: NOW });
+    await service.subscribe(subscribeRequest());
+    await service.subscribe(
+      subscribeRequest({
+        aor: BOB,
+        target: ALICE,
+        dialog: { ...subscribeRequest().dialog, callId: 'c-bob' },
+      }),
+    );
+    await service.subscribe(
+      subscribeRequest({
+        target: `sip:carol@${D}`,
+        dialog: { ...subscribeRequest().dialog, callId: 'c-carol' },
+      }),
+    );
+    bus.clear();
+    const notifier = new SimpleNotifier({ subscriptions, bus, now: () => now });
+    await notifier.endBetween(new FakeTx(), BOB, ALICE);
+    expect(notifies().map((n) => [n.dialog.callId, n.cseq, n.subscriptionState])).toEqual([
+      ['call-1@client', 2, 'terminated;reason=rejected'],
+      ['c-bob', 2, 'terminated;reason=rejected'],
+    ]);
+    expect(notifies()[0].body).toContain('<basic>closed</basic>');
+    expect([...subscriptions.rows.values()].map((r) => r.subscription.dialog.callId)).toEqual([]);
+  });
+
   it('NOTIFYs every subscriber of a presentity whose presence changed, each with its next CSeq', async () => {
     store.accept(ALICE, BOB);
     await service.subscribe(subscribeRequest());
