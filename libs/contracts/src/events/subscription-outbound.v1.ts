@@ -8,19 +8,11 @@ export const SubscribeDecidedV1Schema = eventBase('subscribe.decided', 1).extend
   txKey: z.string().min(1),
   /** The subscriber. */
   aor: AorSchema,
-  status: z.union([
-    z.literal(200),
-    z.literal(403),
-    z.literal(423),
-    z.literal(481),
-    z.literal(500),
-    z.literal(503),
-  ]),
+  /** 200, 403 not an accepted buddy, 481 no such subscription, 500 CSeq out of order. */
+  status: z.union([z.literal(200), z.literal(403), z.literal(481), z.literal(500)]),
   reason: z.string().optional(),
   /** With 200: the granted duration in seconds (the Expires of the response, RFC 6665 §4.2.1.1). */
   expires: z.number().int().min(0).optional(),
-  /** With 423 Interval Too Brief. */
-  minExpires: z.number().int().min(0).optional(),
 });
 export type SubscribeDecidedV1 = z.infer<typeof SubscribeDecidedV1Schema>;
 

@@ -122,22 +122,12 @@ export class SubscribeHandler implements MethodHandler {
 
   private answer(inbound: InboundRequest, decision: SubscribeDecidedV1, notifierTag: string): SipResponse {
     const { request, flow } = inbound;
-    switch (decision.status) {
-      case 200:
-        // RFC 6665 §4.2.1.1: the 200 carries the granted Expires; its To tag makes the dialog.
-        return withTag(request, 200, notifierTag, decision.reason, [
-          ['Expires', String(decision.expires ?? 0)],
-          ['Contact', edgeContactOf(flow)],
-        ]);
-      case 423:
-        return responseTo(request, 423, decision.reason, [
-          ['Min-Expires', String(decision.minExpires ?? this.config.minExpires)],
-        ]);
-      case 503:
-        return this.publisher.unavailable(request, decision.reason);
-      default:
-        return responseTo(request, decision.status, decision.reason);
-    }
+    if (decision.status !== 200) return responseTo(request, decision.status, decision.reason);
+    // RFC 6665 §4.2.1.1: the 200 carries the granted Expires; its To tag makes the dialog.
+    return withTag(request, 200, notifierTag, decision.reason, [
+      ['Expires', String(decision.expires ?? 0)],
+      ['Contact', edgeContactOf(flow)],
+    ]);
   }
 }
 
