@@ -1,8 +1,9 @@
+import { isToken, isUser, isWordPair, LONG_STRING } from './chars';
 import { GrammarError } from './grammar-error';
 import { parseHostPort } from './host';
 import { readList, readNameAddr } from './name-addr';
 import { readParams } from './params';
-import { quote, readQuotedString } from './quoted-string';
+import { quote, quotedStringEnd, readQuotedString, unquote } from './quoted-string';
 import { parseUri } from './uri';
 
 const rejects = (run: () => unknown): boolean => {
@@ -93,6 +94,60 @@ describe('quoted strings, params, name-addr', () => {
     ]);
     for (const bad of ['<sip:a@h', '< sip:a@h>', 'sip:a@h?x=y', 'Bob, Smith <sip:a@h>', '<sip:a@h>,']) {
       expect({ bad, rejected: rejects(() => readList(bad, readNameAddr)) }).toEqual({ bad, rejected: true });
+    }
+  });
+});
+
+describe('character classes of long values (regexes) and short ones (loops) agree', () => {
+  /** Long enough that the regex path runs. */
+  const long = 'a'.repeat(LONG_STRING);
+
+  it('tokens, users with escapes, Call-ID words', () => {
+    for (const prefix of ['', long]) {
+      expect([isToken(`${prefix}z9hG4bK-1`), isToken(`${prefix}z9:1`), isToken(`${prefix}z 1`)]).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect([
+        isToken(`${prefix}é`),
+        isUser(`${prefix}%41b`),
+        isUser(`${prefix}%4`),
+        isUser(`${prefix}%zz`),
+      ]).toEqual([false, true, false, false]);
+      expect([
+        isWordPair(`${prefix}x@host`),
+        isWordPair(`${prefix}x@`),
+        isWordPair(`@${prefix}x`),
+        isWordPair(`${prefix}x@y@z`),
+        isWordPair(`${prefix}x y`),
+      ]).toEqual([true, false, false, false, false]);
+    }
+  });
+
+  it('quoted strings: plain, with quoted-pairs, with a control character, unterminated', () => {
+    for (const content of ['ab', long]) {
+      const plain = `"${content}\tc" rest`;
+      expect(quotedStringEnd(plain, 0)).toBe(plain.indexOf(' '));
+      const escaped = `"${content}\\"c" rest`;
+      expect(readQuotedString(escaped, 0)).toEqual({ value: `${content}"c`, end: escaped.indexOf(' ') });
+      expect(unquote(escaped.slice(0, escaped.indexOf(' ')))).toBe(`${content}"c`);
+      expect(rejects(() => quotedStringEnd(`"${content}\u0001"`, 0))).toBe(true);
+      expect(rejects(() => quotedStringEnd(`"${content}`, 0))).toBe(true);
+    }
+  });
+
+  it('param values end at the first character outside gen-value', () => {
+    for (const value of ['z9', `z9hG4bK-${long}`]) {
+      const text = `;branch=${value};received=[::1], next`;
+      expect(readParams(text, 0)).toEqual({
+        params: new Map([
+          ['branch', value],
+          ['received', '[::1]'],
+        ]),
+        end: text.indexOf(','),
+      });
+      expect(rejects(() => readParams(`;branch=${value}@x`, 0))).toBe(true);
     }
   });
 });
