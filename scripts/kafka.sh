@@ -6,6 +6,15 @@
 #   scripts/kafka.sh start STATE_DIR    format storage in STATE_DIR, start the broker, wait until it
 #                                       serves, print its bootstrap address (127.0.0.1:PORT)
 #   scripts/kafka.sh stop STATE_DIR     stop that broker and delete STATE_DIR
+#   scripts/kafka.sh start STATE_DIR --secure CERT_DIR
+#                                       the same broker with two more listeners for the TLS and SASL
+#                                       tests, printed after the plaintext address as
+#                                       `sasl_plaintext=127.0.0.1:PORT` (PLAIN, SCRAM-SHA-256 and
+#                                       SCRAM-SHA-512, user KAFKA_TEST_SASL_USERNAME with password
+#                                       KAFKA_TEST_SASL_PASSWORD) and `ssl=127.0.0.1:PORT` (TLS with
+#                                       CERT_DIR/broker.crt and broker.key, unencrypted PKCS#8 PEM; a
+#                                       client certificate is optional and, when sent, must chain to
+#                                       CERT_DIR/ca.crt)
 #
 # KAFKA_PORT picks the listener port (default: a free ephemeral one).
 set -euo pipefail
@@ -16,6 +25,9 @@ KAFKA_POM="$HERALD_ROOT/tools/kafka/pom.xml"
 KAFKA_START_TIMEOUT_SECONDS=120
 KAFKA_STOP_TIMEOUT_SECONDS=30
 KAFKA_WARM_UP_TIMEOUT_SECONDS=60
+# The one user of the --secure SASL listener: a throw-away broker on loopback, for tests only.
+KAFKA_TEST_SASL_USERNAME=herald
+KAFKA_TEST_SASL_PASSWORD=herald-test-secret
 
 log() { echo "kafka.sh: $*" >&2; }
 
@@ -53,21 +65,41 @@ free_port() {
 }
 
 start() {
-  local state_dir="$1"
+  local state_dir="$1" cert_dir=""
+  if [ -n "${2:-}" ]; then
+    if [ "$2" != "--secure" ] || [ -z "${3:-}" ]; then
+      log "usage: kafka.sh start STATE_DIR [--secure CERT_DIR]"
+      return 2
+    fi
+    cert_dir="$3"
+  fi
   fetch
   mkdir -p "$state_dir"
   local port="${KAFKA_PORT:-$(free_port)}"
   local controller_port
   controller_port="$(free_port)"
+  local listeners="PLAINTEXT://127.0.0.1:$port"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  local sasl_port ssl_port format_args=()
+  if [ -n "$cert_dir" ]; then
+    sasl_port="$(free_port)"
+    ssl_port="$(free_port)"
+    listeners="$listeners,SASL_PLAINTEXT://127.0.0.1:$sasl_port,SSL://127.0.0.1:$ssl_port"
+    protocols="$protocols,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL"
+    local mechanism
+    for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+      format_args+=(--add-scram "$mechanism=[name=$KAFKA_TEST_SASL_USERNAME,password=$KAFKA_TEST_SASL_PASSWORD]")
+    done
+  fi
   cat >"$state_dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$state_dir/data
 num.partitions=4
 default.replication.factor=1
@@ -83,6 +115,21 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 delete.topic.enable=true
 EOF
+  if [ -n "$cert_dir" ]; then
+    # Kafka reads a PEM key store as one file: the private key, then the certificate.
+    cat "$cert_dir/broker.key" "$cert_dir/broker.crt" >"$state_dir/broker-keystore.pem"
+    cat >>"$state_dir/server.properties" <<EOF
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_TEST_SASL_USERNAME="$KAFKA_TEST_SASL_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$state_dir/broker-keystore.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$cert_dir/ca.crt
+listener.name.ssl.ssl.client.auth=requested
+EOF
+  fi
   cat >"$state_dir/log4j2.properties" <<EOF
 rootLogger.level=INFO
 rootLogger.appenderRef.file.ref=file
@@ -105,7 +152,7 @@ EOF
     do id = randomBytes(16).toString("base64url"); while (id.startsWith("-"));
     console.log(id);')"
   java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
-    -t "$cluster_id" -c "$state_dir/server.properties" >"$state_dir/format.log" 2>&1 ||
+    -t "$cluster_id" -c "$state_dir/server.properties" "${format_args[@]}" >"$state_dir/format.log" 2>&1 ||
     { cat "$state_dir/format.log" >&2; return 1; }
   java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$state_dir/server.properties" \
     >"$state_dir/stdout.log" 2>&1 </dev/null &
@@ -128,6 +175,10 @@ EOF
     --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --disable-warning=TimeoutNegativeWarning \
     tools/kafka/warm-up.ts "127.0.0.1:$port") || { log "warm-up failed; see $state_dir/server.log"; return 1; }
   echo "127.0.0.1:$port"
+  if [ -n "$cert_dir" ]; then
+    echo "sasl_plaintext=127.0.0.1:$sasl_port"
+    echo "ssl=127.0.0.1:$ssl_port"
+  fi
 }
 
 stop() {
@@ -152,10 +203,10 @@ stop() {
 
 case "${1:-}" in
   fetch) fetch ;;
-  start) start "${2:?usage: kafka.sh start STATE_DIR}" ;;
+  start) start "${2:?usage: kafka.sh start STATE_DIR [--secure CERT_DIR]}" "${3:-}" "${4:-}" ;;
   stop) stop "${2:?usage: kafka.sh stop STATE_DIR}" ;;
   *)
-    echo "usage: kafka.sh fetch | start STATE_DIR | stop STATE_DIR" >&2
+    echo "usage: kafka.sh fetch | start STATE_DIR [--secure CERT_DIR] | stop STATE_DIR" >&2
     exit 2
     ;;
 esac
