@@ -74,10 +74,10 @@ spec:
             {{- include "herald.containerSecurityContext" $root | nindent 12 }}
           volumeMounts:
             {{- include "herald.tmpVolumeMount" $root | nindent 12 }}
-            {{- with include "herald.kafkaCaVolumeMount" $root }}{{ . | nindent 12 }}{{ end }}
+            {{- with include "herald.kafkaTlsVolumeMounts" $root | trim }}{{ . | nindent 12 }}{{ end }}
       volumes:
         {{- include "herald.tmpVolume" $root | nindent 8 }}
-        {{- with include "herald.kafkaCaVolume" $root }}{{ . | nindent 8 }}{{ end }}
+        {{- with include "herald.kafkaTlsVolumes" $root | trim }}{{ . | nindent 8 }}{{ end }}
 {{- end -}}
 
 {{- define "herald.backend.hpa" -}}

@@ -175,21 +175,39 @@ seccompProfile:
   mountPath: /tmp
 {{- end -}}
 
-{{- define "herald.kafkaCaVolume" -}}
-{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret -}}
+{{/* The Kafka TLS files (KAFKA_SSL_CA_FILE, KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE): the CA, the mTLS client certificate. */}}
+{{- define "herald.kafkaTlsVolumes" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- if and $tls.enabled $tls.caSecret }}
 - name: kafka-ca
   secret:
-    secretName: {{ .Values.kafka.tls.caSecret }}
+    secretName: {{ $tls.caSecret }}
     items:
-      - key: {{ .Values.kafka.tls.caKey }}
+      - key: {{ $tls.caKey }}
         path: ca.crt
+{{- end }}
+{{- if and $tls.enabled $tls.clientSecret }}
+- name: kafka-client
+  secret:
+    secretName: {{ $tls.clientSecret }}
+    items:
+      - key: {{ $tls.clientCertKey }}
+        path: tls.crt
+      - key: {{ $tls.clientKeyKey }}
+        path: tls.key
 {{- end }}
 {{- end -}}
 
-{{- define "herald.kafkaCaVolumeMount" -}}
-{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret -}}
+{{- define "herald.kafkaTlsVolumeMounts" -}}
+{{- $tls := .Values.kafka.tls -}}
+{{- if and $tls.enabled $tls.caSecret }}
 - name: kafka-ca
   mountPath: /etc/herald/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if and $tls.enabled $tls.clientSecret }}
+- name: kafka-client
+  mountPath: /etc/herald/kafka-client
   readOnly: true
 {{- end }}
 {{- end -}}
