@@ -3,7 +3,7 @@ import { AUTH_DEVICE_UNREGISTERED_V1, deviceUnregisteredV1, FIXED_TOPICS } from 
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { EXIT_OK, runCli } from '../../apps/auth/src/cli';
+import { EXIT_OK, EXIT_USAGE, runCli } from '../../apps/auth/src/cli';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 import { AUTH_TEST_TIMEOUT_MS } from './timeouts';
@@ -49,13 +49,17 @@ describe('auth CLI over Kafka (real PostgreSQL and Kafka)', () => {
     await dataSource?.destroy();
   });
 
-  async function cli(args: string) {
+  async function cli(args: string, extraEnv: NodeJS.ProcessEnv = {}) {
     const err: string[] = [];
-    const status = await runCli(args.split(' '), env, {
-      stdout: () => undefined,
-      stderr: (line) => err.push(line),
-      stdin: async () => '',
-    });
+    const status = await runCli(
+      args.split(' '),
+      { ...env, ...extraEnv },
+      {
+        stdout: () => undefined,
+        stderr: (line) => err.push(line),
+        stdin: async () => '',
+      },
+    );
     return { status, err };
   }
 
@@ -80,6 +84,26 @@ describe('auth CLI over Kafka (real PostgreSQL and Kafka)', () => {
     ]);
     const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM registrations WHERE aor = $1`, [
       aor,
+    ]);
+    expect(n).toBe(0);
+  });
+
+  it('stops before any work on a Kafka TLS or SASL setting it cannot use', async () => {
+    const missingCa = await cli(`accounts create ${username}x --password wonderland`, {
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/nonexistent/kafka-ca.crt',
+    });
+    expect(missingCa.status).toBe(EXIT_USAGE);
+    expect(missingCa.err.join('')).toMatch(/^KAFKA_TLS_FILE_UNREADABLE: .*\/nonexistent\/kafka-ca\.crt/);
+    const unknownMechanism = await cli(`accounts create ${username}x --password wonderland`, {
+      KAFKA_SASL_MECHANISM: 'gssapi',
+      KAFKA_SASL_USERNAME: 'herald',
+      KAFKA_SASL_PASSWORD: 'secret',
+    });
+    expect(unknownMechanism.status).toBe(EXIT_USAGE);
+    expect(unknownMechanism.err.join('')).toMatch(/^CONFIG_INVALID: .*KAFKA_SASL_MECHANISM/s);
+    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM accounts WHERE username = $1`, [
+      `${username}x`,
     ]);
     expect(n).toBe(0);
   });
