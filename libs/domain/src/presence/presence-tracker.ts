@@ -64,7 +64,11 @@ export class PresenceTracker {
   }
 
   private async announce(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
-    const watchers = await this.deps.rosters.watchersOf(tx, aor);
+    // With SIMPLE subscriptions, the same statement that finds the watchers takes the NOTIFYs' CSeqs.
+    const { watchers, notifies } =
+      this.deps.subscriptions === undefined
+        ? { watchers: await this.deps.rosters.watchersOf(tx, aor), notifies: [] }
+        : await this.deps.subscriptions.watchersAndNotifiesOf(tx, aor);
     if (watchers.length > 0) {
       await this.deps.pushes.send([
         {
@@ -74,7 +78,7 @@ export class PresenceTracker {
         },
       ]);
     }
-    await this.simple?.announce(tx, aor, aggregate);
+    await this.simple?.announce(notifies, aggregate);
     const event = statusChangedV1.build(
       { aor, status: aggregate.status, ...(aggregate.note === undefined ? {} : { note: aggregate.note }) },
       aggregate.at,

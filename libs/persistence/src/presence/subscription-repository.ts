@@ -28,6 +28,13 @@ interface SubscriptionRow {
   expires_at: Date;
 }
 
+/** A row as json_agg writes it: numbers for the bigints, an ISO string for the timestamp. */
+type TakenJson = Omit<SubscriptionRow, 'subscriber_cseq' | 'notify_cseq' | 'expires_at'> & {
+  subscriber_cseq: number;
+  notify_cseq: number;
+  expires_at: string;
+};
+
 /** Every column of presence_subscriptions, for RETURNING and SELECT. */
 const COLUMNS = `id, subscriber_aor, target_aor, device_id, edge_id, flow_id, call_id, subscriber_tag,
   notifier_tag, contact, route_set, event_id, subscriber_cseq, notify_cseq, expires_at`;
@@ -127,19 +134,35 @@ export class TypeOrmSubscriptionRepository implements SubscriptionRepository {
     return rows.map(notifyTargetOf);
   }
 
-  async takeNotifiesOf(tx: Transaction, targetAor: string): Promise<NotifyTarget[]> {
-    // protocol.md §7: presence reaches accepted buddies only, whatever subscription survives a removal.
-    const rows: SubscriptionRow[] = await entityManagerOf(tx).query(
+  async watchersAndNotifiesOf(
+    tx: Transaction,
+    targetAor: string,
+  ): Promise<{ watchers: string[]; notifies: NotifyTarget[] }> {
+    // One row: the watchers (as RosterRepository.watchersOf) and the taken subscriptions as JSON.
+    // protocol.md §7: presence reaches accepted buddies only, whatever subscription outlived one.
+    const [row]: Array<{ watchers: string[]; notifies: TakenJson[] }> = await entityManagerOf(tx).query(
       `WITH taken AS (
-         UPDATE presence_subscriptions s SET notify_cseq = s.notify_cseq + 1
-         WHERE s.target_aor = $1 AND s.expires_at > now()
-           AND EXISTS (SELECT 1 FROM roster_entries r
-                       WHERE r.owner_aor = s.subscriber_aor AND r.buddy_aor = s.target_aor AND r.state = 'both')
-         RETURNING ${COLUMNS.replace(/(\w+)/g, 's.$1')})
-       SELECT * FROM taken`,
+           UPDATE presence_subscriptions s SET notify_cseq = s.notify_cseq + 1
+           WHERE s.target_aor = $1 AND s.expires_at > now()
+             AND EXISTS (SELECT 1 FROM roster_entries r
+                         WHERE r.owner_aor = s.subscriber_aor AND r.buddy_aor = s.target_aor AND r.state = 'both')
+           RETURNING ${COLUMNS.replace(/(\w+)/g, 's.$1')})
+         SELECT
+           ARRAY(SELECT owner_aor FROM roster_entries WHERE buddy_aor = $1 AND state = 'both') AS watchers,
+           (SELECT COALESCE(json_agg(taken), '[]'::json) FROM taken) AS notifies`,
       [targetAor],
     );
-    return rows.map(notifyTargetOf);
+    return {
+      watchers: row.watchers,
+      notifies: row.notifies.map((taken) =>
+        notifyTargetOf({
+          ...taken,
+          subscriber_cseq: String(taken.subscriber_cseq),
+          notify_cseq: String(taken.notify_cseq),
+          expires_at: new Date(taken.expires_at),
+        }),
+      ),
+    };
   }
 
   async removeExpired(

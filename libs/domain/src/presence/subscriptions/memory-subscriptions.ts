@@ -49,13 +49,20 @@ export class MemorySubscriptions implements SubscriptionRepository {
     return removed.filter((target): target is NotifyTarget => target !== undefined);
   }
 
-  async takeNotifiesOf(_tx: Transaction, targetAor: string): Promise<NotifyTarget[]> {
-    return [...this.rows.values()]
+  /** Watchers the fake reports with every fan-out. */
+  watchers: string[] = [];
+
+  async watchersAndNotifiesOf(
+    _tx: Transaction,
+    targetAor: string,
+  ): Promise<{ watchers: string[]; notifies: NotifyTarget[] }> {
+    const notifies = [...this.rows.values()]
       .filter((row) => row.subscription.targetAor === targetAor)
       .map((row) => {
         row.notifyCseq += 1;
         return { subscription: row.subscription, cseq: row.notifyCseq };
       });
+    return { watchers: this.watchers, notifies };
   }
 
   async removeExpired(

@@ -84,12 +84,8 @@ export class SimpleNotifier {
     await this.deps.bus.publish(this.records(ended, { status: 'offline', at: this.now() }, 'rejected'));
   }
 
-  /**
-   * The presentity's aggregate changed: every SIMPLE subscriber to it gets a NOTIFY (one
-   * statement finds them all and takes their CSeqs; one publish), inside the change's transaction.
-   */
-  async announce(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
-    const targets = await this.deps.subscriptions.takeNotifiesOf(tx, aor);
+  /** The presentity's aggregate changed: its SIMPLE subscribers get a NOTIFY each, in one publish. */
+  async announce(targets: readonly NotifyTarget[], aggregate: AggregatePresence): Promise<void> {
     if (targets.length === 0) return;
     await this.deps.bus.publish(this.records(targets, aggregate, 'active'));
   }

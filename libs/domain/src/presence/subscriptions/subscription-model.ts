@@ -51,10 +51,14 @@ export interface SubscriptionRepository {
   /** Removes the subscriptions of `a` to `b` and of `b` to `a`, each with its final NOTIFY's CSeq. */
   removeBetween(tx: Transaction, a: string, b: string): Promise<NotifyTarget[]>;
   /**
-   * Every live subscription to `targetAor` from a user who holds it as an accepted buddy, each
-   * with its next NOTIFY CSeq taken: ONE statement, whatever the number of subscribers.
+   * The fan-out of a change of `targetAor` in ONE statement, whatever the number of watchers and
+   * subscribers: every user holding it as an accepted buddy (RosterRepository.watchersOf), and
+   * every live subscription to it from such a user, each with its next NOTIFY CSeq taken.
    */
-  takeNotifiesOf(tx: Transaction, targetAor: string): Promise<NotifyTarget[]>;
+  watchersAndNotifiesOf(
+    tx: Transaction,
+    targetAor: string,
+  ): Promise<{ watchers: string[]; notifies: NotifyTarget[] }>;
   /**
    * Removes up to `limit` subscriptions expired at `now` (skipping rows others hold), each with
    * its final CSeq and the presence its final NOTIFY shows: the presentity's aggregate, read

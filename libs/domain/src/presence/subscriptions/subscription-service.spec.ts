@@ -299,14 +299,18 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
     await service.subscribe(subscribeRequest({ dialog: { ...subscribeRequest().dialog, callId: 'c-2' } }));
     bus.clear();
     const notifier = new SimpleNotifier({ subscriptions, bus, now: () => now });
-    await notifier.announce(new FakeTx(), BOB, { status: 'offline', at: NOW });
+    const offline = { status: 'offline', at: NOW } as const;
+    await notifier.announce((await subscriptions.watchersAndNotifiesOf(new FakeTx(), BOB)).notifies, offline);
     expect(bus.publishCalls).toHaveLength(1);
     expect(notifies().map((n) => [n.dialog.callId, n.cseq])).toEqual([
       ['call-1@client', 2],
       ['c-2', 2],
     ]);
     expect(notifies()[0].body).toContain('<basic>closed</basic>');
-    await notifier.announce(new FakeTx(), ALICE, { status: 'online', at: NOW });
+    await notifier.announce(
+      (await subscriptions.watchersAndNotifiesOf(new FakeTx(), ALICE)).notifies,
+      offline,
+    );
     expect(bus.publishCalls).toHaveLength(1);
   });
 });
