@@ -18,7 +18,9 @@ export BENCH_USERS BENCH_RESULTS BENCH_STEP_SECONDS
 ACCOUNTS=$((BENCH_USERS + 4000))
 # Every Node benchmark is cut off after this long, so the run always ends.
 NODE_BENCH_TIMEOUT_SECONDS=900
-CAPACITY_SECONDS="${CAPACITY_SECONDS:-180}"
+# Capacity: seconds of device setup per capacity run (then 40 s per target for Timer J) and its device counts.
+CAPACITY_SECONDS="${CAPACITY_SECONDS:-600}"
+CAPACITY_TARGETS="${CAPACITY_TARGETS:-10000,100000}"
 KAMAILIO_PID_FILE="$BENCH_WORK/kamailio/kamailio.pid"
 SERVE_PID=""
 
@@ -91,7 +93,7 @@ for mode in $BENCH_MODES; do
   node_bench fanout "${common[@]}"
   # Push against polling: the embedded default only (the claim is about the carrier, not the deployment).
   [ "$mode" = embedded ] && node_bench polling "${common[@]}"
-  node_bench capacity "${common[@]}" --max-seconds "$CAPACITY_SECONDS"
+  node_bench capacity "${common[@]}" --max-seconds "$CAPACITY_SECONDS" --targets "$CAPACITY_TARGETS"
   stop_pid "$SERVE_PID"
   SERVE_PID=""
   if [ "$mode" = kafka ]; then
@@ -99,5 +101,12 @@ for mode in $BENCH_MODES; do
     scripts/postgres.sh stop "$BENCH_WORK/postgres"
   fi
 done
+
+# --- The edge alone (its own process, a bus that decides every REGISTER): memory per device of the edge itself.
+SERVE_PID="$(start_ready "$BENCH_WORK/capacity-edge.log" 60 node dist/bench/capacity-edge.js --state "$BENCH_WORK/edge.json")"
+node_bench capacity --state "$BENCH_WORK/edge.json" --mode edge --users "$BENCH_USERS" \
+  --max-seconds "$CAPACITY_SECONDS" --targets "$CAPACITY_TARGETS"
+stop_pid "$SERVE_PID"
+SERVE_PID=""
 
 node dist/bench/write-report.js "$BENCH_RESULTS"
