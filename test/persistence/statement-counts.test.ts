@@ -59,7 +59,11 @@ class StatementCounter implements Logger {
   }
 }
 
-/** Statements per command (BEGIN and COMMIT included) and the commits among them. */
+/**
+ * Statements per command (BEGIN and COMMIT included) and the commits among them. The second
+ * commit of REGISTER and login is the unflushed mark that their events were published
+ * (IdempotencyStore.storeResultUnflushed): it does not wait for the WAL flush.
+ */
 const EXPECTED = {
   registerNew: { statements: 8, commits: 2 },
   registerRefresh: { statements: 8, commits: 2 },
