@@ -7,11 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
+import { Devices } from '../e2e/e2e-support';
+import { HeraldCluster } from '../support/herald-cluster';
 import { REPO_ROOT } from '../support/herald-process';
 
 /**
  * The bus against a real broker's SASL_PLAINTEXT and SSL listeners (scripts/kafka.sh --secure),
- * configured as a deployment is: environment -> loadConfig -> kafkaSecurityOf -> KafkaEventBus.
+ * configured as a deployment is: environment -> loadConfig -> kafkaSecurityOf -> KafkaEventBus;
+ * then the separate apps (built, one process each) on the SASL listener.
  */
 
 const run = promisify(execFile);
@@ -21,6 +24,8 @@ const SASL_USERNAME = 'herald';
 const SASL_PASSWORD = 'herald-test-secret';
 /** A cold broker on a loaded 2-core machine takes minutes (scripts/kafka.sh waits up to 3). */
 const BROKER_HOOK_TIMEOUT_MS = 300_000;
+/** Building dist/ and starting four apps on the busy machine. */
+const CLUSTER_HOOK_TIMEOUT_MS = 300_000;
 
 let certDir: string;
 let stateDir: string;
@@ -208,5 +213,33 @@ describe('KafkaEventBus with TLS (SSL listener)', () => {
     const bus = busFrom({ ...tls(), KAFKA_SSL_CA_FILE: join(certDir, 'other-ca.crt') }, logger);
     await expect(bus.checkBroker()).rejects.toThrow(BusUnavailableError);
     expect(logged.join('')).toMatch(/Connection error: [^"]*certificate/);
+  });
+});
+
+describe('the separate apps on the SASL listener (SCRAM-SHA-512, as the chart configures them)', () => {
+  let cluster: HeraldCluster | undefined;
+  const devices = new Devices(() => {
+    if (cluster === undefined) throw new Error('the cluster did not start');
+    return cluster;
+  });
+
+  beforeAll(async () => {
+    cluster = await HeraldCluster.start({
+      kafkaBrokers: [saslBroker],
+      env: {
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: SASL_USERNAME,
+        KAFKA_SASL_PASSWORD: SASL_PASSWORD,
+      },
+    });
+  }, CLUSTER_HOOK_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await devices.closeAll();
+    await cluster?.stop();
+  }, CLUSTER_HOOK_TIMEOUT_MS);
+
+  it('serve a REGISTER, which goes from the edge to auth and back through the broker', async () => {
+    await devices.registered(await devices.account('sasl'), 'udp');
   });
 });
