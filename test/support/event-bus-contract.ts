@@ -243,7 +243,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     );
 
     it(
-      'keeps each key in order while handlers of different keys overlap',
+      'keeps each key in order when handlers take uneven times',
       async () => {
         const topic = uniqueTopic('keyed-concurrency');
         await bus.ensureTopics([topic]);

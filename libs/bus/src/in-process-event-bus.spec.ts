@@ -73,3 +73,35 @@ describe('InProcessEventBus close', () => {
     });
   });
 });
+
+describe('InProcessEventBus keys of one partition', () => {
+  it('handles another key while one key waits, the waiting key still in order', async () => {
+    const bus = new InProcessEventBus({ partitions: 1 });
+    let releaseSlow: () => void = () => undefined;
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: 'g',
+      topics: ['t'],
+      handler: async (record) => {
+        const value = record.value.toString('utf8');
+        if (value === 'slow-1') await new Promise<void>((resolve) => (releaseSlow = resolve));
+        handled.push(value);
+      },
+    });
+
+    await bus.publish(
+      ['slow-1', 'fast-1', 'slow-2', 'fast-2'].map((value) => ({
+        topic: 't',
+        key: value.split('-')[0]!,
+        value: Buffer.from(value),
+      })),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toEqual(['fast-1', 'fast-2']);
+
+    releaseSlow();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(handled).toEqual(['fast-1', 'fast-2', 'slow-1', 'slow-2']);
+    await bus.close();
+  });
+});
