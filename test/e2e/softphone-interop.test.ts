@@ -57,39 +57,41 @@ describeWithLinphone('a real softphone (linphonec) against the embedded default'
       publish: true,
     });
     started.push(phone);
-    await phone.waitFor(/to \[LinphoneRegistrationOk\]/, SOFTPHONE_WAIT_MS);
-    // Its PIDF (with RPID person data) is accepted: 200 with an entity-tag.
-    const published = await phone.waitForMessage(
-      (message) => /^SIP\/2\.0 200 /.test(message) && /\r\nCSeq: \d+ PUBLISH\r\n/.test(message),
-      SOFTPHONE_WAIT_MS,
-    );
-    expect(published).toMatch(/\r\nSIP-ETag: \S+\r\n/);
+    await phone.explainFailures(async () => {
+      await phone.register(SOFTPHONE_WAIT_MS);
+      // Its PIDF (with RPID person data) is accepted: 200 with an entity-tag.
+      const published = await phone.waitForMessage(
+        (message) => /^SIP\/2\.0 200 /.test(message) && /\r\nCSeq: \d+ PUBLISH\r\n/.test(message),
+        SOFTPHONE_WAIT_MS,
+      );
+      expect(published).toMatch(/\r\nSIP-ETag: \S+\r\n/);
 
-    // JSON client -> softphone: a text/plain MESSAGE From alice's AOR, answered 200 (delivered).
-    const sent = await commandResult(
-      alice,
-      { type: 'im.send', to: phone.aor, text: 'hello linphone' },
-      'INFO',
-    );
-    const received = await phone.waitForMessage(
-      (message) => message.startsWith('MESSAGE '),
-      SOFTPHONE_WAIT_MS,
-    );
-    expect(received).toMatch(new RegExp(`\r\nFrom: <${alice.aor}>`));
-    expect(received).toMatch(/\r\nContent-Type: text\/plain/i);
-    expect(received).toMatch(/\r\n\r\nhello linphone/);
-    await pushOf(alice, 'im.status', { messageId: sent.envelope?.['messageId'], state: 'delivered' });
+      // JSON client -> softphone: a text/plain MESSAGE From alice's AOR, answered 200 (delivered).
+      const sent = await commandResult(
+        alice,
+        { type: 'im.send', to: phone.aor, text: 'hello linphone' },
+        'INFO',
+      );
+      const received = await phone.waitForMessage(
+        (message) => message.startsWith('MESSAGE '),
+        SOFTPHONE_WAIT_MS,
+      );
+      expect(received).toMatch(new RegExp(`\r\nFrom: <${alice.aor}>`));
+      expect(received).toMatch(/\r\nContent-Type: text\/plain/i);
+      expect(received).toMatch(/\r\n\r\nhello linphone/);
+      await pushOf(alice, 'im.status', { messageId: sent.envelope?.['messageId'], state: 'delivered' });
 
-    // Softphone -> JSON client: its chat message arrives as an `im` push from its AOR, and Herald
-    // answered the softphone's MESSAGE with 200 OK.
-    const mark = phone.log.length;
-    phone.command(`chat ${alice.aor} hello herald from linphone`);
-    const im = await pushOf(alice, 'im', { from: phone.aor });
-    expect(im.envelope).toMatchObject({ text: 'hello herald from linphone', offline: false });
-    await phone.waitForMessage(
-      (message) => /^SIP\/2\.0 200 /.test(message) && /\r\nCSeq: \d+ MESSAGE\r\n/.test(message),
-      SOFTPHONE_WAIT_MS,
-      mark,
-    );
+      // Softphone -> JSON client: its chat message arrives as an `im` push from its AOR, and Herald
+      // answered the softphone's MESSAGE with 200 OK.
+      const mark = phone.log.length;
+      phone.command(`chat ${alice.aor} hello herald from linphone`);
+      const im = await pushOf(alice, 'im', { from: phone.aor });
+      expect(im.envelope).toMatchObject({ text: 'hello herald from linphone', offline: false });
+      await phone.waitForMessage(
+        (message) => /^SIP\/2\.0 200 /.test(message) && /\r\nCSeq: \d+ MESSAGE\r\n/.test(message),
+        SOFTPHONE_WAIT_MS,
+        mark,
+      );
+    });
   });
 });

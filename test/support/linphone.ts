@@ -1,7 +1,6 @@
 // A real softphone for interop tests: Debian's linphonec (liblinphone, belle-sip) driven over its
 // stdin, its SIP log read from stdout. It talks only to 127.0.0.1.
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +11,11 @@ const QUIT_GRACE_MS = 5_000;
 
 export class LinphoneError extends Error {
   constructor(
-    readonly code: 'LINPHONE_TIMEOUT' | 'LINPHONE_EXITED',
+    readonly code: 'LINPHONE_TIMEOUT' | 'LINPHONE_EXITED' | 'LINPHONE_SCENARIO_FAILED',
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'LinphoneError';
   }
 }
@@ -27,18 +27,6 @@ export function findLinphonec(): { path: string } | { missing: string } {
   return which.status === 0 && path.length > 0
     ? { path }
     : { missing: 'linphonec is not installed (Debian package linphone-cli)' };
-}
-
-/** A UDP port free on 127.0.0.1 now (linphonec cannot report the one it picked). */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
 }
 
 export interface LinphoneAccount {
@@ -76,11 +64,11 @@ export class Linphone {
 
   static async start(binary: string, account: LinphoneAccount): Promise<Linphone> {
     const home = await mkdtemp(join(tmpdir(), 'herald-linphone-'));
-    const port = await freeUdpPort();
     const proxy = `sip:${account.proxy.address}:${account.proxy.port};transport=udp`;
     const config = [
       '[sip]',
-      `sip_port=${port}`,
+      // Random: linphonec picks and binds its port itself (one picked here could be taken meanwhile).
+      'sip_port=-1',
       'sip_tcp_port=0',
       'sip_tls_port=0',
       'use_ipv6=0',
@@ -92,7 +80,8 @@ export class Linphone {
       `reg_route=<${proxy};lr>`,
       `reg_identity=sip:${account.user}@${account.domain}`,
       'reg_expires=600',
-      'reg_sendregister=1',
+      // Registered by register(), once it listens on IPv4.
+      'reg_sendregister=0',
       `publish=${account.publish === true ? 1 : 0}`,
       '',
       '[auth_info_0]',
@@ -107,11 +96,25 @@ export class Linphone {
     // Its chat database: without it the core never reaches GlobalOn and refuses MESSAGE with 503.
     await mkdir(join(home, '.local', 'share', 'linphone'), { recursive: true });
     const child = spawn(binary, ['-c', rc, '-d', '6'], { env: { ...process.env, HOME: home } });
-    const phone = new Linphone(child, home, `sip:${account.user}@${account.domain}`);
-    // linphonec binds nothing while IPv6 is on where IPv6 sockets are not allowed; switching it off
-    // (re)creates the UDP listening point, and the account registers.
-    phone.command('ipv6 disable');
-    return phone;
+    return new Linphone(child, home, `sip:${account.user}@${account.domain}`);
+  }
+
+  /**
+   * Registers the account. linphonec first listens on IPv6 only, from which belle-sip will not
+   * send to 127.0.0.1, and a REGISTER tried then is not retried when the listener changes: so it
+   * switches IPv6 off once its prompt is up, waits for the IPv4 listener, and only then registers.
+   */
+  async register(timeoutMs: number): Promise<void> {
+    await this.waitFor(/linphonec> /, timeoutMs);
+    const mark = this.output.length;
+    this.command('ipv6 disable');
+    await this.waitFor(
+      /Creating listening point \[\w+\] on \[sip:0\.0\.0\.0:-?\d+;transport=UDP\]/,
+      timeoutMs,
+      mark,
+    );
+    this.command('register');
+    await this.waitFor(/to \[LinphoneRegistrationOk\]/, timeoutMs, mark);
   }
 
   /** Everything linphonec printed so far (its log at level 6 includes every SIP message). */
@@ -125,15 +128,39 @@ export class Linphone {
 
   /**
    * The SIP messages linphonec logged from output offset `from` on, each its start line, headers
-   * and body (up to the next log line).
+   * and body: complete once the next log line follows (output arrives in chunks of any size).
    */
   sipMessages(from = 0): string[] {
     const messages = this.output
       .slice(from)
       .match(
-        /^(?:[A-Z]+ \S+ SIP\/2\.0|SIP\/2\.0 \d{3}[^\r\n]*)\r\n(?:[^\r\n]+\r\n)*\r\n[\s\S]*?(?=\n\d{4}-\d\d-\d\d |$)/gm,
+        /^(?:[A-Z]+ \S+ SIP\/2\.0|SIP\/2\.0 \d{3}[^\r\n]*)\r\n(?:[^\r\n]+\r\n)*\r\n[\s\S]*?(?=\n\d{4}-\d\d-\d\d )/gm,
       );
     return messages ?? [];
+  }
+
+  /** Each logged SIP message in one line (start line and CSeq), and the account's state changes: for failures. */
+  summary(): string {
+    const messages = this.sipMessages().map(
+      (m) => `${m.split('\r\n')[0]} (${/\r\nCSeq: ([^\r\n]+)/.exec(m)?.[1] ?? ''})`,
+    );
+    const states =
+      this.output.match(
+        /moving from state \[\w+\] to \[\w+\]|No listening point[^\n]*|global state is not on/g,
+      ) ?? [];
+    return [...messages, ...states].join('\n');
+  }
+
+  /** Runs `work`; a failure carries what linphonec saw, so it can be told from a Herald fault. */
+  async explainFailures<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new LinphoneError('LINPHONE_SCENARIO_FAILED', `${message}\nlinphonec saw:\n${this.summary()}`, {
+        cause: error,
+      });
+    }
   }
 
   /** Resolves with the first logged SIP message from `from` on that `matches`. */
