@@ -1,5 +1,12 @@
 import { EventBus } from '#herald/bus';
-import { Clock, DigestFreshnessChecker, NonceCountTracker, NonceIssuer } from '#herald/sip';
+import {
+  Clock,
+  DEFAULT_NONCE_COUNT_CAPACITY,
+  DEFAULT_NONCE_LIFETIME_MS,
+  DigestFreshnessChecker,
+  NonceCountTracker,
+  NonceIssuer,
+} from '#herald/sip';
 import { SipEdgeConfig } from './edge-config';
 import { FlowRateLimiter } from './flows/flow-rate-limiter';
 import { FlowRegistry } from './flows/flow-registry';
@@ -40,7 +47,11 @@ export function createEdgeCore(
     now: () => clock.now(),
   });
   const challenger = new DigestChallenger(config.domain, nonces);
-  const freshness = new DigestFreshnessChecker(nonces, new NonceCountTracker());
+  const nonceCounts = new NonceCountTracker(
+    DEFAULT_NONCE_COUNT_CAPACITY,
+    config.nonceLifetimeMs ?? DEFAULT_NONCE_LIFETIME_MS,
+  );
+  const freshness = new DigestFreshnessChecker(nonces, nonceCounts);
   const publisher = new BusPublisher(bus, config.retryAfterSeconds);
   const pending = new PendingDecisions(clock);
   const intake = new CommandIntake(config, registry, challenger, publisher);

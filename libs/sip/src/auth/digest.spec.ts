@@ -200,6 +200,19 @@ describe('NonceCountTracker', () => {
     expect(tracker.accept('d', 15, '00000001')).toBe('forgotten');
     expect(tracker.accept('e', 21, '00000001')).toBe('accepted');
   });
+
+  it('drops the counts of nonces past their lifetime, which stay closed to replay', () => {
+    const tracker = new NonceCountTracker(10, 100);
+    tracker.accept('a', 10, '00000001');
+    tracker.accept('b', 50, '00000001');
+    tracker.accept('c', 120, '00000001'); // a was issued more than 100 before c: dropped
+    expect(tracker.size).toBe(2);
+    tracker.accept('d', 151, '00000001'); // b too
+    expect(tracker.size).toBe(2);
+    expect(tracker.accept('a', 10, '00000002')).toBe('forgotten');
+    expect(tracker.accept('b', 50, '00000001')).toBe('forgotten');
+    expect(tracker.accept('c', 120, '00000001')).toBe('replayed');
+  });
 });
 
 describe('DigestFreshnessChecker', () => {

@@ -33,7 +33,15 @@ export class NonceCountTracker {
   private readonly entries = new Map<string, NonceCountEntry>();
   private evictedIssuedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly capacity: number = DEFAULT_NONCE_COUNT_CAPACITY) {
+  constructor(
+    private readonly capacity: number = DEFAULT_NONCE_COUNT_CAPACITY,
+    /**
+     * The nonce lifetime (NonceIssuer): a nonce issued this long before one being accepted now is
+     * stale, so its counts are no longer needed and are dropped (one entry per registering device
+     * otherwise stays until the capacity is reached).
+     */
+    private readonly lifetimeMs: number = Number.POSITIVE_INFINITY,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError('capacity must be a positive integer');
   }
@@ -48,11 +56,21 @@ export class NonceCountTracker {
     this.entries.delete(nonce);
     this.entries.set(nonce, { lastCount: count, issuedAt });
     if (this.entries.size > this.capacity) this.evictLeastRecentlyUsed();
+    this.dropStale(issuedAt - this.lifetimeMs);
     return 'accepted';
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Evicts least recently used entries while they were issued before `staleBefore`. */
+  private dropStale(staleBefore: number): void {
+    for (const [nonce, entry] of this.entries) {
+      if (entry.issuedAt >= staleBefore) return;
+      this.entries.delete(nonce);
+      this.evictedIssuedAt = Math.max(this.evictedIssuedAt, entry.issuedAt);
+    }
   }
 
   private evictLeastRecentlyUsed(): void {
