@@ -10,6 +10,7 @@ import {
 import { publishTraced } from './bus-tracing';
 import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
+import { PartitionLog } from './partition-log';
 
 /** Same as the test broker's num.partitions, so keyed ordering works the same way in both. */
 export const IN_PROCESS_PARTITIONS = 4;
@@ -17,9 +18,17 @@ export const IN_PROCESS_PARTITIONS = 4;
 export const IN_PROCESS_HANDLER_CONCURRENCY = 16;
 /** Records of one partition a drain takes at a time (the rest waits for the next round). */
 const IN_PROCESS_DRAIN_BATCH_RECORDS = 500;
+/**
+ * Records one partition of a topic no consumer group is known for keeps (the latest ones), for a
+ * group that subscribes later from the beginning: Kafka's size retention, on a small scale.
+ */
+export const IN_PROCESS_UNCONSUMED_RETENTION_RECORDS = 1_000;
 
 /** `record` and everything before it on its partition is handled by `groupId`. */
 export type GroupCommitted = (groupId: string, record: ConsumedRecord) => Promise<void>;
+
+/** The records of `topic`'s `partition` before `startOffset` were dropped. */
+export type RecordsDropped = (topic: string, partition: number, startOffset: number) => void;
 
 export interface InProcessEventBusOptions {
   partitions?: number;
@@ -28,6 +37,10 @@ export interface InProcessEventBusOptions {
   handlerConcurrency?: number;
   /** Told each time a group's handled prefix of a partition grows (the journaled bus persists it). */
   onCommitted?: GroupCommitted;
+  /** Told each time records are dropped from a partition (the journaled bus drops their ids). */
+  onDropped?: RecordsDropped;
+  /** See IN_PROCESS_UNCONSUMED_RETENTION_RECORDS. */
+  unconsumedRetentionRecords?: number;
 }
 
 /**
@@ -35,15 +48,26 @@ export interface InProcessEventBusOptions {
  * topic in partitions chosen by key (so one key stays ordered), every consumer group gets every
  * record once, partitions are shared among a group's members, a handler is awaited before its
  * offset counts as committed, and a failing handler is retried without skipping the record.
- * Records are kept for the life of the process (the embedded default is one process).
+ *
+ * Retention: a record is dropped once every consumer group known for its topic has committed past
+ * it. A group is known for a topic from its first subscription to it (or `reserveGroup`) for the
+ * life of the bus, members or not, so a group that stops holds the records it has not handled, as
+ * its committed offset would in Kafka. A topic no group is known for keeps its latest
+ * `unconsumedRetentionRecords` per partition. A group new to a topic starts, from the beginning,
+ * at the earliest record retained (Kafka's `earliest`), or at the end with `fromBeginning: false`.
+ * Offsets are absolute: dropping never renumbers.
  */
 export class InProcessEventBus implements EventBus {
   private readonly partitionCount: number;
   private readonly handlerRetry: HandlerRetryOptions;
   private readonly handlerConcurrency: number;
   private readonly onCommitted: GroupCommitted | undefined;
-  private readonly topics = new Map<string, ConsumedRecord[][]>();
+  private readonly onDropped: RecordsDropped | undefined;
+  private readonly unconsumedRetentionRecords: number;
+  private readonly topics = new Map<string, Array<PartitionLog<ConsumedRecord>>>();
   private readonly groups = new Map<string, InProcessConsumerGroup>();
+  /** The groups known for each topic: retention waits for all of them. */
+  private readonly topicGroups = new Map<string, Set<InProcessConsumerGroup>>();
   private closed = false;
 
   constructor(options: InProcessEventBusOptions = {}) {
@@ -51,6 +75,9 @@ export class InProcessEventBus implements EventBus {
     this.handlerRetry = options.handlerRetry ?? {};
     this.handlerConcurrency = options.handlerConcurrency ?? IN_PROCESS_HANDLER_CONCURRENCY;
     this.onCommitted = options.onCommitted;
+    this.onDropped = options.onDropped;
+    this.unconsumedRetentionRecords =
+      options.unconsumedRetentionRecords ?? IN_PROCESS_UNCONSUMED_RETENTION_RECORDS;
   }
 
   async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
@@ -66,15 +93,22 @@ export class InProcessEventBus implements EventBus {
       const partitions = this.topicPartitions(record.topic);
       const partition = partitionForKey(record.key, this.partitionCount);
       const log = partitions[partition]!;
-      log.push({
+      log.append({
         topic: record.topic,
         key: record.key,
         value: Buffer.from(record.value),
         headers: { ...record.headers },
         partition,
-        offset: String(log.length),
+        offset: String(log.endOffset),
       });
       touched.add(record.topic);
+    }
+    for (const topic of touched) {
+      if (this.topicGroups.get(topic) === undefined) {
+        this.topicPartitions(topic).forEach((log, partition) =>
+          this.dropBefore(topic, partition, log.endOffset - this.unconsumedRetentionRecords),
+        );
+      }
     }
     for (const group of this.groups.values()) {
       group.recordsAppended(touched);
@@ -85,19 +119,69 @@ export class InProcessEventBus implements EventBus {
     if (this.closed) {
       throw new BusUnavailableError('the in-process bus is closed');
     }
-    let group = this.groups.get(subscription.groupId);
+    const group = this.knownGroup(subscription.groupId, subscription.topics, subscription.fromBeginning);
+    const member = group.join(subscription);
+    return { stop: () => group.leave(member) };
+  }
+
+  /** Records of `topic` held in memory now, over all its partitions. */
+  retainedRecords(topic: string): number {
+    return (this.topics.get(topic) ?? []).reduce((sum, log) => sum + log.size, 0);
+  }
+
+  /**
+   * Makes `groupId` known for `topics` before it subscribes, from the records retained now:
+   * retention keeps them until it has handled them (the journaled bus does this on start for the
+   * groups its journal knows, before it loads the records they have not handled).
+   */
+  reserveGroup(groupId: string, topics: ReadonlyArray<string>): void {
+    this.knownGroup(groupId, topics, true);
+  }
+
+  private knownGroup(
+    groupId: string,
+    topics: ReadonlyArray<string>,
+    fromBeginning: boolean | undefined,
+  ): InProcessConsumerGroup {
+    let group = this.groups.get(groupId);
     if (group === undefined) {
-      group = new InProcessConsumerGroup(subscription.groupId, (topic) => this.topicPartitions(topic), {
+      group = new InProcessConsumerGroup(groupId, (topic) => this.topicPartitions(topic), {
         partitionCount: this.partitionCount,
         handlerRetry: this.handlerRetry,
         handlerConcurrency: this.handlerConcurrency,
         onCommitted: this.onCommitted,
+        onCommittedPast: (topic, partition) => this.dropHandled(topic, partition),
       });
-      this.groups.set(subscription.groupId, group);
+      this.groups.set(groupId, group);
     }
-    const member = group.join(subscription);
-    const joined = group;
-    return { stop: () => joined.leave(member) };
+    group.track(topics, fromBeginning);
+    for (const topic of topics) {
+      let known = this.topicGroups.get(topic);
+      if (known === undefined) {
+        known = new Set();
+        this.topicGroups.set(topic, known);
+      }
+      known.add(group);
+    }
+    return group;
+  }
+
+  /** Drops the records of a partition every group known for its topic has committed past. */
+  private dropHandled(topic: string, partition: number): void {
+    let handledBefore = Infinity;
+    for (const group of this.topicGroups.get(topic) ?? []) {
+      handledBefore = Math.min(handledBefore, group.committedOffset(topic, partition));
+    }
+    this.dropBefore(topic, partition, handledBefore);
+  }
+
+  private dropBefore(topic: string, partition: number, offset: number): void {
+    const log = this.topicPartitions(topic)[partition]!;
+    const startOffset = log.startOffset;
+    log.dropBefore(offset);
+    if (log.startOffset > startOffset) {
+      this.onDropped?.(topic, partition, log.startOffset);
+    }
   }
 
   async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
@@ -112,10 +196,10 @@ export class InProcessEventBus implements EventBus {
     this.closed = true;
   }
 
-  private topicPartitions(topic: string): ConsumedRecord[][] {
+  private topicPartitions(topic: string): Array<PartitionLog<ConsumedRecord>> {
     let partitions = this.topics.get(topic);
     if (partitions === undefined) {
-      partitions = Array.from({ length: this.partitionCount }, () => []);
+      partitions = Array.from({ length: this.partitionCount }, () => new PartitionLog<ConsumedRecord>());
       this.topics.set(topic, partitions);
     }
     return partitions;
@@ -135,6 +219,8 @@ interface GroupSettings {
   handlerRetry: HandlerRetryOptions;
   handlerConcurrency: number;
   onCommitted: GroupCommitted | undefined;
+  /** Told after the group's committed offset on a partition moved (the bus may drop records). */
+  onCommittedPast: (topic: string, partition: number) => void;
 }
 
 /**
@@ -150,9 +236,31 @@ class InProcessConsumerGroup {
 
   constructor(
     private readonly groupId: string,
-    private readonly partitionsOf: (topic: string) => ConsumedRecord[][],
+    private readonly partitionsOf: (topic: string) => Array<PartitionLog<ConsumedRecord>>,
     private readonly settings: GroupSettings,
   ) {}
+
+  /** Gives the group a committed offset on every partition of `topics` it has none on yet. */
+  track(topics: ReadonlyArray<string>, fromBeginning: boolean | undefined): void {
+    for (const topic of topics) {
+      this.partitionsOf(topic).forEach((log, partition) => {
+        const key = partitionKey(topic, partition);
+        if (!this.committed.has(key)) {
+          // Like Kafka's auto.offset.reset: earliest, or what exists now is never delivered.
+          this.committed.set(key, fromBeginning === false ? log.endOffset : log.startOffset);
+        }
+      });
+    }
+  }
+
+  /** Offset of the first record of the partition the group has not handled. */
+  committedOffset(topic: string, partition: number): number {
+    const committed = this.committed.get(partitionKey(topic, partition));
+    if (committed === undefined) {
+      throw new InProcessGroupUnknownError(`group ${this.groupId} is not known for ${topic}/${partition}`);
+    }
+    return committed;
+  }
 
   join(subscription: Subscription): GroupMember {
     const member: GroupMember = {
@@ -161,16 +269,6 @@ class InProcessConsumerGroup {
       inFlight: new Set(),
       handlers: new ConcurrencyLimit(this.settings.handlerConcurrency),
     };
-    for (const topic of subscription.topics) {
-      const partitions = this.partitionsOf(topic);
-      partitions.forEach((log, partition) => {
-        const key = partitionKey(topic, partition);
-        if (!this.committed.has(key)) {
-          // Like Kafka's auto.offset.reset: earliest, or what exists now is never delivered.
-          this.committed.set(key, subscription.fromBeginning === false ? log.length : 0);
-        }
-      });
-    }
     this.members.push(member);
     this.rebalance();
     return member;
@@ -225,8 +323,9 @@ class InProcessConsumerGroup {
     const log = this.partitionsOf(topic)[partition]!;
     for (;;) {
       const owner = this.ownerOf(topic, partition);
-      const position = this.committed.get(key) ?? 0;
-      if (owner === undefined || position >= log.length) {
+      // Only a topic a member subscribes to has an owner (and a committed offset).
+      const position = owner && this.committedOffset(topic, partition);
+      if (owner === undefined || position === undefined || position >= log.endOffset) {
         this.draining.delete(key);
         return;
       }
@@ -241,6 +340,8 @@ class InProcessConsumerGroup {
         onHandledThrough: async (record) => {
           this.committed.set(key, Number(record.offset) + 1);
           await this.settings.onCommitted?.(this.groupId, record);
+          // After onCommitted, which may still need the record's place in the log.
+          this.settings.onCommittedPast(topic, partition);
         },
       });
       owner.inFlight.add(batch);
@@ -250,6 +351,15 @@ class InProcessConsumerGroup {
         owner.inFlight.delete(batch);
       }
     }
+  }
+}
+
+/** A group was asked about a partition it was never made known for (a bug). */
+export class InProcessGroupUnknownError extends Error {
+  readonly code = 'BUS_IN_PROCESS_GROUP_UNKNOWN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InProcessGroupUnknownError';
   }
 }
 
