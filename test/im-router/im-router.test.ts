@@ -34,6 +34,8 @@ const POLL_INTERVAL_MS = 20;
 const QUIET_PERIOD_MS = 500;
 /** A short login grace period, so the plain SIP path can be tested without waiting seconds. */
 const PLAIN_DEVICE_LOGIN_GRACE_MS = 200;
+/** A login grace no test outlasts: a new binding stays within it for the whole test. */
+const LONG_LOGIN_GRACE_MS = 600_000;
 
 interface Pushed {
   event: PushRequestedV1;
@@ -124,18 +126,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
 
   /** What the edge publishes for an im.send it received. */
   async function imSend(from: string, deviceId: string, id: string, fields: Record<string, unknown>) {
-    await bus.publish([
-      commandReceivedV1.record(
-        commandReceivedV1.build({
-          ...tcpTestBinding(deviceId, EDGE_ID),
-          aor: from,
-          carrier: 'INFO',
-          callId: `call-${id}`,
-          receivedAt: new Date().toISOString(),
-          envelope: { v: 1, id, type: 'im.send', ...fields },
-        }),
-      ),
-    ]);
+    await bus.publish([commandReceivedV1.record(imSendEvent(from, deviceId, id, fields))]);
   }
 
   /** What the edge publishes when a push's transaction ended. */
@@ -377,6 +368,53 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     expect(to(erin)).toEqual([]);
   });
 
+  it('sends no live IM to a new binding within its login grace, and gives it as JSON at its login', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    // A JSON client whose REGISTER auth handled and whose login it has not handled yet.
+    await device(bob, 'bob-json', 'PLAIN');
+    // A router whose grace surely outlasts this test, called directly as its consumer would.
+    const patient = createImRouter({
+      bus,
+      dataSource,
+      config: { domain: DOMAIN, plainDeviceLoginGraceMs: LONG_LOGIN_GRACE_MS },
+    });
+    await patient.handleCommand(
+      imSendEvent(alice, 'alice-desk', 'c-1', { to: bob, text: 'hi', messageId: 'm-1' }),
+    );
+
+    expect(
+      await dataSource.query(`SELECT device_id FROM message_deliveries WHERE recipient_aor = $1`, [bob]),
+    ).toEqual([]);
+    await waitFor(() => statuses(alice).length === 1);
+    expect(statuses(alice)[0].body).toMatchObject({ messageId: 'm-1', state: 'stored' });
+    await login(bob, 'bob-json');
+    await waitFor(() => ims(bob).length === 1);
+    expect(ims(bob)[0].event).toMatchObject({
+      deviceId: 'bob-json',
+      contentType: 'application/vnd.herald+json',
+    });
+    expect(ims(bob)[0].body).toMatchObject({ messageId: 'm-1', text: 'hi', offline: true });
+  });
+
+  it('sends live IMs as text/plain to a plain SIP device once its login grace is over', async () => {
+    const alice = await user('alice');
+    const carol = await user('carol');
+    await device(alice, 'alice-desk');
+    await device(carol, 'carol-softphone', 'PLAIN');
+    await new Promise((resolve) => setTimeout(resolve, PLAIN_DEVICE_LOGIN_GRACE_MS));
+
+    await imSend(alice, 'alice-desk', 'c-1', { to: carol, text: 'live', messageId: 'm-1' });
+    await waitFor(() => ims(carol).length === 1);
+    expect(ims(carol)[0].event).toMatchObject({
+      deviceId: 'carol-softphone',
+      method: 'MESSAGE',
+      contentType: 'text/plain;charset=utf-8',
+      body: 'live',
+    });
+  });
+
   /** Devices of `aor` waiting in the plain device queue. */
   async function queued(aor: string): Promise<number> {
     const rows: Array<{ n: number }> = await dataSource.query(
@@ -386,6 +424,18 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     return rows[0].n;
   }
 });
+
+/** The sip.command-received.v1 of an im.send from a test device. */
+function imSendEvent(from: string, deviceId: string, id: string, fields: Record<string, unknown>) {
+  return commandReceivedV1.build({
+    ...tcpTestBinding(deviceId, EDGE_ID),
+    aor: from,
+    carrier: 'INFO',
+    callId: `call-${id}`,
+    receivedAt: new Date().toISOString(),
+    envelope: { v: 1, id, type: 'im.send', ...fields },
+  });
+}
 
 function parseBody(event: PushRequestedV1): Record<string, unknown> {
   if (event.contentType.startsWith('text/plain')) {

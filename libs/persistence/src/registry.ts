@@ -8,6 +8,7 @@ import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-i
 import { AccountEntity, RegistrationEntity, SessionEntity } from './auth/auth.entities';
 import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
 import { AuthRegistrationsJsonClient1795500100000 } from './auth/migrations/1795500100000-auth-registrations-json-client';
+import { AuthRegistrationsRegisteredAt1795600200000 } from './auth/migrations/1795600200000-auth-registrations-registered-at';
 import {
   PresenceAggregateEntity,
   PresenceDeviceEntity,
@@ -47,4 +48,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthRegistrationsJsonClient1795500100000,
   PresencePublications1795600000000,
   PresenceSubscriptions1795600100000,
+  AuthRegistrationsRegisteredAt1795600200000,
 ];

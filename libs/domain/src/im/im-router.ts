@@ -102,10 +102,12 @@ export class ImRouter {
   private readonly now: () => Date;
   private readonly sipDomain: string;
   private readonly pushes: PushGateway;
+  private readonly plainDeviceLoginGraceMs: number;
 
   constructor(dependencies: ImRouterDependencies) {
     this.deps = dependencies;
     this.now = dependencies.now ?? (() => new Date());
+    this.plainDeviceLoginGraceMs = dependencies.plainDeviceLoginGraceMs ?? PLAIN_DEVICE_LOGIN_GRACE_MS;
     this.sipDomain = dependencies.sipDomain.toLowerCase();
     this.pushes = this.gatewayFor(dependencies.directory);
   }
@@ -205,8 +207,7 @@ export class ImRouter {
     if (!event.created) {
       return;
     }
-    const grace = this.deps.plainDeviceLoginGraceMs ?? PLAIN_DEVICE_LOGIN_GRACE_MS;
-    const dueAt = new Date(new Date(event.at).getTime() + grace);
+    const dueAt = new Date(new Date(event.at).getTime() + this.plainDeviceLoginGraceMs);
     await this.deps.unitOfWork.runSingleStatement((tx) =>
       this.deps.plainDevices.schedule(tx, { aor: canonicalAor(event.aor), deviceId: event.deviceId }, dueAt),
     );
@@ -358,7 +359,16 @@ export class ImRouter {
 
   private gatewayFor(directory: DeviceDirectory): PushGateway {
     const { bus, newPushId } = this.deps;
-    return new PushGateway({ directory, bus, newPushId, now: this.now });
+    // A live IM skips a new binding still within its login grace: a JSON client whose login is
+    // not handled yet would take a text/plain IM as delivered. The IM stays pending for its login
+    // or, if it never logs in, for deliverToPlainDevices once the grace is over.
+    return new PushGateway({
+      directory,
+      bus,
+      newPushId,
+      now: this.now,
+      plainSipLoginGraceMs: this.plainDeviceLoginGraceMs,
+    });
   }
 
   private resultRequest(source: CommandSource, result: ResultPush): PushRequest {

@@ -21,6 +21,12 @@ export interface Device {
 export interface DeviceLookupOptions {
   /** Also return registered plain SIP devices (carrier PLAIN); default false. */
   includePlainSip?: boolean;
+  /**
+   * With includePlainSip: leave out plain devices registered less than this long ago (default 0).
+   * A JSON client is plain from its REGISTER until its login is handled; within this grace it is
+   * neither, so it never gets an IM as text/plain.
+   */
+  plainSipLoginGraceMs?: number;
 }
 
 /** Resolves AORs to their devices (adapter: sessions joined with registrations, owned by auth). */

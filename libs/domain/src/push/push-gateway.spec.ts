@@ -47,11 +47,20 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
   }
 }
 
-function setUp(devices: readonly Device[] = [aliceDesk, alicePhone, aliceSoftphone, bobDesk]) {
+function setUp(
+  devices: readonly Device[] = [aliceDesk, alicePhone, aliceSoftphone, bobDesk],
+  plainSipLoginGraceMs?: number,
+) {
   const directory = new InMemoryDeviceDirectory(devices);
   const bus = new RecordingBus();
   let counter = 0;
-  const gateway = new PushGateway({ directory, bus, newPushId: () => `p-${++counter}`, now: () => AT });
+  const gateway = new PushGateway({
+    directory,
+    bus,
+    newPushId: () => `p-${++counter}`,
+    now: () => AT,
+    plainSipLoginGraceMs,
+  });
   return { directory, bus, gateway };
 }
 
@@ -135,7 +144,7 @@ describe('PushGateway', () => {
     ]);
 
     expect(directory.batchLookups).toEqual([
-      { aors: [ALICE, BOB, CAROL], options: { includePlainSip: false } },
+      { aors: [ALICE, BOB, CAROL], options: { includePlainSip: false, plainSipLoginGraceMs: 0 } },
     ]);
     expect(bus.publishCalls).toHaveLength(1);
     expect(sent.map((s) => s.deviceId)).toEqual(['alice-desk', 'alice-phone', 'bob-desk']);
@@ -172,6 +181,24 @@ describe('PushGateway', () => {
     expect(directory.deviceLookups).toEqual(['alice-desk']);
   });
 
+  it('asks the directory for plain SIP devices past its login grace', async () => {
+    const { directory, gateway } = setUp(undefined, 5_000);
+    const im = imPush({ messageId: 'm-1', from: BOB, text: 'hi', sentAt: AT.toISOString(), offline: false });
+
+    await gateway.send([
+      {
+        origin: 'im-router',
+        target: { kind: 'aor', aor: ALICE },
+        push: im,
+        plainText: { text: 'hi', fromUri: BOB },
+      },
+    ]);
+
+    expect(directory.batchLookups).toEqual([
+      { aors: [ALICE], options: { includePlainSip: true, plainSipLoginGraceMs: 5_000 } },
+    ]);
+  });
+
   it('sends plain SIP devices the text/plain alternative with the sender as From, and nothing without one', async () => {
     const { bus, directory, gateway } = setUp();
     const im = imPush({ messageId: 'm-1', from: BOB, text: 'hi', sentAt: AT.toISOString(), offline: false });
@@ -184,7 +211,10 @@ describe('PushGateway', () => {
         plainText: { text: 'hi', fromUri: BOB },
       },
     ]);
-    expect(directory.batchLookups.at(-1)?.options).toEqual({ includePlainSip: true });
+    expect(directory.batchLookups.at(-1)?.options).toEqual({
+      includePlainSip: true,
+      plainSipLoginGraceMs: 0,
+    });
     expect(withAlternative.map((s) => [s.deviceId, s.carrier])).toEqual([
       ['alice-desk', 'INFO'],
       ['alice-phone', 'MESSAGE'],

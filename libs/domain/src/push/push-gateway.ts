@@ -65,6 +65,11 @@ export interface PushGatewayDependencies {
   /** Unique push ids (also the `id` of the pushed envelope); default random UUIDs. */
   newPushId?: () => string;
   now?: () => Date;
+  /**
+   * How long a new binding without a session is not yet a plain SIP device for pushes to a user
+   * (DeviceLookupOptions.plainSipLoginGraceMs); default 0.
+   */
+  plainSipLoginGraceMs?: number;
 }
 
 /**
@@ -77,12 +82,14 @@ export class PushGateway {
   private readonly bus: EventBus;
   private readonly newPushId: () => string;
   private readonly now: () => Date;
+  private readonly plainSipLoginGraceMs: number;
 
   constructor(dependencies: PushGatewayDependencies) {
     this.directory = dependencies.directory;
     this.bus = dependencies.bus;
     this.newPushId = dependencies.newPushId ?? randomUUID;
     this.now = dependencies.now ?? (() => new Date());
+    this.plainSipLoginGraceMs = dependencies.plainSipLoginGraceMs ?? 0;
   }
 
   /** Publishes the pushes; resolves once the bus acknowledged them all. Returns what was sent. */
@@ -139,7 +146,10 @@ export class PushGateway {
     }
     const byAor =
       aors.size > 0
-        ? await this.directory.loggedInDevices([...aors], { includePlainSip })
+        ? await this.directory.loggedInDevices([...aors], {
+            includePlainSip,
+            plainSipLoginGraceMs: this.plainSipLoginGraceMs,
+          })
         : new Map<string, readonly Device[]>();
     // A login sends several pushes to the same device: look each device up once per call.
     const deviceLookups = new Map<string, Promise<Device | undefined>>();

@@ -72,6 +72,10 @@ export class RegistrationEntity {
   /** The device sent `login` during this registration (migration AuthRegistrationsJsonClient1795500100000). */
   @Column('boolean', { default: false })
   jsonClient!: boolean;
+
+  /** When the binding was created, kept across refreshes (migration AuthRegistrationsRegisteredAt1795600200000). */
+  @Column('timestamptz', { default: () => 'now()' })
+  registeredAt!: Date;
 }
 
 /** A row of `sessions`: a logged-in device (deleted with its registration). */

@@ -34,9 +34,10 @@ export class SqlDeviceDirectory implements DeviceDirectory {
     }
     const rows: DeviceRow[] = await this.dataSource.query(
       `${DEVICE_SELECT}
-       WHERE r.aor = ANY($1::text[]) AND r.expires_at > now() AND (s.aor IS NOT NULL OR ($2 AND ${PLAIN_SIP}))
+       WHERE r.aor = ANY($1::text[]) AND r.expires_at > now()
+         AND (s.aor IS NOT NULL OR ($2 AND ${PLAIN_SIP} AND r.registered_at <= now() - $3::int * interval '1 millisecond'))
        ORDER BY r.aor, r.device_id`,
-      [aors, options?.includePlainSip === true],
+      [aors, options?.includePlainSip === true, options?.plainSipLoginGraceMs ?? 0],
     );
     for (const row of rows) {
       byAor.get(row.aor)?.push(toDevice(row));
