@@ -19,6 +19,7 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const DUPLICATE_SETTLE_MS = 1_000;
 /** Keeps the sweep timer out of the tests that do not test retention. */
 const NO_SWEEP_MS = 3_600_000;
+const OFFSET_POLL_MS = 50;
 /** Nothing listens on port 1 of loopback: the connection is refused at once (a stopped PostgreSQL). */
 const STOPPED_DATABASE_URL = 'postgres://postgres@127.0.0.1:1/herald';
 
@@ -27,7 +28,12 @@ const pools: Pool[] = [];
 const idleErrors: Error[] = [];
 
 function openBus(
-  options: { url?: string; handlerRetry?: HandlerRetryOptions; retentionAgeMs?: number } = {},
+  options: {
+    url?: string;
+    handlerRetry?: HandlerRetryOptions;
+    retentionAgeMs?: number;
+    retentionDeleteBatchRows?: number;
+  } = {},
 ) {
   const journal = createBusJournalPool(options.url ?? databaseUrl, (error) => idleErrors.push(error));
   pools.push(journal.pool);
@@ -36,6 +42,7 @@ function openBus(
     handlerRetry: options.handlerRetry,
     publishTimeoutMs: PUBLISH_TIMEOUT_MS,
     retentionAgeMs: options.retentionAgeMs,
+    retentionDeleteBatchRows: options.retentionDeleteBatchRows,
     retentionSweepIntervalMs: NO_SWEEP_MS,
   });
 }
@@ -47,6 +54,28 @@ async function journalQuery(sql: string, params: unknown[] = []): Promise<Record
 }
 
 const text = (record: ConsumedRecord): string => record.value.toString('utf8');
+
+async function journalRows(topic: string): Promise<number> {
+  const rows = await journalQuery('SELECT count(*)::int AS n FROM bus_journal WHERE topic = $1', [topic]);
+  return Number(rows[0]!['n']);
+}
+
+/** Resolves once every group on `topic` stored an offset at or past its last journal record. */
+async function waitForStoredOffsets(topic: string, groups: number): Promise<void> {
+  const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
+  for (;;) {
+    const rows = await journalQuery(
+      `SELECT count(DISTINCT o.group_id)::int AS n FROM bus_group_offsets o
+       WHERE o.topic = $1 AND NOT EXISTS (
+         SELECT 1 FROM bus_journal j WHERE j.topic = o.topic AND j.partition = o.partition AND j.id > o.last_id)`,
+      [topic],
+    );
+    if (rows[0]!['n'] === groups) return;
+    if (Date.now() >= deadline)
+      throw new Error(`the offsets of ${groups} groups on ${topic} were not stored`);
+    await new Promise((resolve) => setTimeout(resolve, OFFSET_POLL_MS));
+  }
+}
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase();
@@ -235,6 +264,61 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
 
     const left = await journalQuery('SELECT value FROM bus_journal WHERE topic = $1', [topic]);
     expect(left.map((row) => (row['value'] as Buffer).toString('utf8'))).toEqual(['stuck']);
+  });
+
+  it('leaves neither memory nor journal rows behind once many records are handled by every group', async () => {
+    const topic = uniqueTopic('bounded');
+    const batchRows = 500;
+    const bus = openBus({ retentionDeleteBatchRows: batchRows });
+    const handled = new Map<string, number>();
+    for (const groupId of [uniqueGroupId('bounded-a'), uniqueGroupId('bounded-b')]) {
+      handled.set(groupId, 0);
+      await bus.subscribe({
+        groupId,
+        topics: [topic],
+        handler: async () => void handled.set(groupId, handled.get(groupId)! + 1),
+      });
+    }
+    const rounds = 20;
+    for (let round = 0; round < rounds; round += 1) {
+      await bus.publish(
+        Array.from({ length: batchRows }, (_, index) => ({
+          topic,
+          key: `sip:user${index}@herald.local`,
+          value: Buffer.from(`${round}/${index}`),
+        })),
+      );
+    }
+    const published = rounds * batchRows;
+    await waitFor(
+      () => [...handled.values()].every((count) => count === published),
+      DELIVERY_TIMEOUT_MS,
+      'every record handled by both groups',
+    );
+    await waitFor(() => bus.retainedRecords(topic) === 0, DELIVERY_TIMEOUT_MS, 'no record left in memory');
+    await waitForStoredOffsets(topic, 2);
+    expect(await journalRows(topic)).toBe(published);
+
+    // Several batches of one sweep: all of them, whatever else the journal holds.
+    expect(await bus.deleteConsumedRecords()).toBeGreaterThanOrEqual(published);
+
+    expect(await journalRows(topic)).toBe(0);
+    await bus.close();
+  });
+
+  it('keeps the records of a topic no group consumes for the retention age', async () => {
+    const topic = uniqueTopic('unconsumed');
+    const keeping = openBus();
+    await keeping.publish([{ topic, key: 'sip:alice@herald.local', value: Buffer.from('nobody reads') }]);
+
+    await keeping.deleteConsumedRecords();
+    expect(await journalRows(topic)).toBe(1);
+    await keeping.close();
+
+    const expiring = openBus({ retentionAgeMs: 0 });
+    await expiring.deleteConsumedRecords();
+    expect(await journalRows(topic)).toBe(0);
+    await expiring.close();
   });
 });
 

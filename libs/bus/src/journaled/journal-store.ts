@@ -103,25 +103,42 @@ export class JournalStore {
     );
   }
 
-  /**
-   * Deletes records older than `olderThanMs` that every group consuming their topic has handled
-   * (a topic no group consumes keeps its records for `olderThanMs` only, like Kafka's retention).
-   * Returns how many were deleted.
-   */
-  async deleteConsumed(olderThanMs: number): Promise<number> {
+  /** Every group the journal knows, with the topics it consumes. */
+  async knownGroups(): Promise<Array<{ groupId: string; topics: string[] }>> {
     const result = await this.sql.query(
-      `DELETE FROM bus_journal AS record
-       WHERE record.published_at < now() - make_interval(secs => $1::double precision / 1000)
-         AND NOT EXISTS (
-           SELECT 1 FROM bus_group_offsets AS consumer
-           WHERE consumer.topic = record.topic
-             AND NOT EXISTS (
-               SELECT 1 FROM bus_group_offsets AS handled
-               WHERE handled.group_id = consumer.group_id
-                 AND handled.topic = record.topic
-                 AND handled.partition = record.partition
-                 AND handled.last_id >= record.id))`,
-      [olderThanMs],
+      'SELECT group_id, array_agg(DISTINCT topic) AS topics FROM bus_group_offsets GROUP BY group_id',
+      [],
+    );
+    return result.rows.map((row) => ({
+      groupId: String(row['group_id']),
+      topics: (row['topics'] as unknown[]).map(String),
+    }));
+  }
+
+  /**
+   * Deletes up to `batchRows` of the oldest records that every group consuming their topic has
+   * handled, or, on a topic no group consumes, that are older than `unconsumedOlderThanMs` (Kafka's
+   * time retention). Returns how many were deleted: fewer than `batchRows` means none is left.
+   */
+  async deleteHandled(unconsumedOlderThanMs: number, batchRows: number): Promise<number> {
+    // Every group has a row for each partition of its topics (joinGroup), so the lowest last_id
+    // of a topic-partition is what all its groups handled.
+    const result = await this.sql.query(
+      `WITH handled AS (
+         SELECT topic, partition, min(last_id) AS through_id
+         FROM bus_group_offsets GROUP BY topic, partition)
+       DELETE FROM bus_journal WHERE id IN (
+         SELECT record.id FROM bus_journal AS record
+         WHERE EXISTS (
+             SELECT 1 FROM handled
+             WHERE handled.topic = record.topic
+               AND handled.partition = record.partition
+               AND handled.through_id >= record.id)
+           OR (record.published_at < now() - make_interval(secs => $1::double precision / 1000)
+             AND NOT EXISTS (SELECT 1 FROM bus_group_offsets AS consumer WHERE consumer.topic = record.topic))
+         ORDER BY record.id
+         LIMIT $2)`,
+      [unconsumedOlderThanMs, batchRows],
     );
     return result.rowCount ?? 0;
   }

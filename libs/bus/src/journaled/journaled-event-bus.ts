@@ -12,15 +12,21 @@ import type { HandlerRetryOptions } from '../handler-retry';
 import { IN_PROCESS_PARTITIONS, InProcessEventBus, partitionForKey } from '../in-process-event-bus';
 import { type GroupOffset, JournalStore } from './journal-store';
 export type { GroupOffset } from './journal-store';
+import { PartitionLog } from '../partition-log';
 import { SerialBatcher } from '../serial-batcher';
 import type { SqlClient } from './sql-client';
 
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
 export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
-/** Records every consuming group handled are kept this long (then deleted by the sweep). */
+/**
+ * Records of a topic no group consumes are kept this long (then deleted by the sweep); records of a
+ * consumed topic are deleted by the next sweep once every group consuming it handled them.
+ */
 export const JOURNAL_RETENTION_AGE_MS = 60 * 60 * 1_000;
 /** How often the retention sweep runs. */
-export const JOURNAL_RETENTION_SWEEP_INTERVAL_MS = 60 * 1_000;
+export const JOURNAL_RETENTION_SWEEP_INTERVAL_MS = 10 * 1_000;
+/** Rows one DELETE of the sweep takes: short statements, the sweep repeats them until done. */
+export const JOURNAL_RETENTION_DELETE_BATCH_ROWS = 2_000;
 
 export interface JournaledEventBusOptions {
   sql: SqlClient;
@@ -31,6 +37,7 @@ export interface JournaledEventBusOptions {
   publishTimeoutMs?: number;
   retentionAgeMs?: number;
   retentionSweepIntervalMs?: number;
+  retentionDeleteBatchRows?: number;
   /** Told when a retention sweep fails (it runs again at the next interval). Default: stderr. */
   onSweepError?: (error: unknown) => void;
   /**
@@ -78,17 +85,20 @@ export class JournaledEventBus implements EventBus {
   private readonly publishTimeoutMs: number;
   private readonly retentionAgeMs: number;
   private readonly retentionSweepIntervalMs: number;
+  private readonly retentionDeleteBatchRows: number;
   private readonly onSweepError: (error: unknown) => void;
   private readonly onCommitError: (error: unknown, offset: GroupOffset) => void;
   private readonly writer: SerialBatcher<ReadonlyArray<BusRecord>>;
   private readonly committer: SerialBatcher<GroupOffset>;
   /** Journal id of each record the inner bus holds, per topic-partition, by in-process offset. */
-  private readonly journalIds = new Map<string, bigint[]>();
+  private readonly journalIds = new Map<string, PartitionLog<bigint>>();
   /** The durable offsets of the groups subscribed here, by `group/topic/partition`. */
   private readonly committed = new Map<string, bigint>();
   private lastJournalId = 0n;
   private started: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The sweep in progress: the next interval skips its turn rather than overlap it. */
+  private sweeping: Promise<number> | undefined;
   private closed = false;
 
   constructor(options: JournaledEventBusOptions) {
@@ -99,10 +109,13 @@ export class JournaledEventBus implements EventBus {
       handlerRetry: options.handlerRetry,
       handlerConcurrency: options.handlerConcurrency,
       onCommitted: (groupId, record) => this.commitHandled(groupId, record),
+      onDropped: (topic, partition, startOffset) =>
+        this.journalIds.get(partitionKey(topic, partition))?.dropBefore(startOffset),
     });
     this.publishTimeoutMs = options.publishTimeoutMs ?? JOURNAL_PUBLISH_TIMEOUT_MS;
     this.retentionAgeMs = options.retentionAgeMs ?? JOURNAL_RETENTION_AGE_MS;
     this.retentionSweepIntervalMs = options.retentionSweepIntervalMs ?? JOURNAL_RETENTION_SWEEP_INTERVAL_MS;
+    this.retentionDeleteBatchRows = options.retentionDeleteBatchRows ?? JOURNAL_RETENTION_DELETE_BATCH_ROWS;
     this.onSweepError =
       options.onSweepError ?? ((error) => console.error('herald bus: journal retention sweep failed', error));
     this.onCommitError =
@@ -148,6 +161,8 @@ export class JournaledEventBus implements EventBus {
     }
     await this.start();
     const { groupId } = subscription;
+    // Known in memory at once, so no record it needs is dropped while it joins in the journal.
+    this.inner.reserveGroup(groupId, subscription.topics);
     const startAfterId = subscription.fromBeginning === false ? this.lastJournalId : 0n;
     const offsets = await unavailableOnError(
       this.store.joinGroup(groupId, subscription.topics, this.partitionCount, startAfterId),
@@ -172,15 +187,45 @@ export class JournaledEventBus implements EventBus {
     clearInterval(this.sweepTimer);
     await this.inner.close();
     this.closed = true;
+    // A sweep's failure goes to whoever started it (the interval reports it); close only waits.
+    await Promise.allSettled([this.sweeping]);
     await Promise.all([this.writer.idle(), this.committer.idle()]);
   }
 
-  /** Deletes the records every consuming group handled that are older than the retention age. */
+  /**
+   * Deletes the records every group consuming their topic handled (and those of topics no group
+   * consumes older than the retention age), one batch at a time so no statement runs long.
+   * Returns how many were deleted. A call while a sweep runs joins that sweep.
+   */
   deleteConsumedRecords(): Promise<number> {
-    return this.store.deleteConsumed(this.retentionAgeMs);
+    this.sweeping ??= this.deleteInBatches().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  /** Records of `topic` the in-process bus holds in memory now. */
+  retainedRecords(topic: string): number {
+    return this.inner.retainedRecords(topic);
+  }
+
+  private async deleteInBatches(): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.store.deleteHandled(this.retentionAgeMs, this.retentionDeleteBatchRows);
+      deleted += batch;
+      if (batch < this.retentionDeleteBatchRows || this.closed) {
+        return deleted;
+      }
+    }
   }
 
   private async load(): Promise<void> {
+    // Groups the journal knows hold their records in memory from the start, before they subscribe.
+    const knownGroups = await unavailableOnError(this.store.knownGroups());
+    for (const group of knownGroups) {
+      this.inner.reserveGroup(group.groupId, group.topics);
+    }
     const retained = await unavailableOnError(this.store.retained());
     for (const entry of retained) {
       const partition = partitionForKey(entry.key, this.partitionCount);
@@ -220,10 +265,10 @@ export class JournaledEventBus implements EventBus {
       const key = partitionKey(entry.topic, entry.partition);
       let ids = this.journalIds.get(key);
       if (ids === undefined) {
-        ids = [];
+        ids = new PartitionLog();
         this.journalIds.set(key, ids);
       }
-      ids.push(entry.id);
+      ids.append(entry.id);
       this.lastJournalId = entry.id;
     }
     await this.inner.publish(
@@ -265,7 +310,7 @@ export class JournaledEventBus implements EventBus {
   }
 
   private journalIdOf(record: ConsumedRecord): bigint {
-    const id = this.journalIds.get(partitionKey(record.topic, record.partition))?.[Number(record.offset)];
+    const id = this.journalIds.get(partitionKey(record.topic, record.partition))?.at(Number(record.offset));
     if (id === undefined) {
       throw new JournalRecordUnknownError(
         `no journal id for ${record.topic}[${record.partition}]@${record.offset}`,
