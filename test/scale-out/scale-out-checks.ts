@@ -61,6 +61,20 @@ export function deliveryReport(users: readonly SimulatedUser[], sent: readonly S
   return report;
 }
 
+/**
+ * Texts that reached a user's device as a text/plain MESSAGE: every simulated user is a JSON
+ * client, so each one is an IM Herald took for delivered while the application never saw it.
+ */
+export function plainTextArrivals(users: readonly SimulatedUser[]): string[] {
+  return users.flatMap((user) =>
+    user.devices.flatMap((device) =>
+      device.pushes
+        .filter((push) => push.request.contentType?.mediaType === 'text/plain')
+        .map((push) => `${user.name}: ${push.request.bodyText}`),
+    ),
+  );
+}
+
 /** What watchers see of a device status (protocol.md §5: invisible shows as offline). */
 export function shownStatus(status: DeviceStatus): string {
   return status === 'invisible' ? 'offline' : status;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceStatus } from '#herald/contracts';
 import { type ClusterSide, HeraldScaledCluster } from '../support/herald-scaled-cluster';
-import { deliveryReport, presenceMismatches, type SentIm } from './scale-out-checks';
+import { deliveryReport, plainTextArrivals, presenceMismatches, type SentIm } from './scale-out-checks';
 import { SimulatedUser, type SimulatedUserSettings } from './simulated-user';
 
 const USER_COUNT = 8;
@@ -240,6 +240,7 @@ describe('scale-out: two edges, two replicas per service, SIGKILLs under load', 
 
     const report = deliveryReport(users, sent);
     const mismatches = presenceMismatches(buddies);
+    const plainText = plainTextArrivals(users);
     const accepted = sent.filter((im) => im.accepted);
     const resultsNotOk = accepted.flatMap((im) =>
       im.from
@@ -257,6 +258,7 @@ describe('scale-out: two edges, two replicas per service, SIGKILLs under load', 
             report.duplicatesById.map((dup) => `${dup.recipient} ${dup.messageId} x${dup.arrivals}`),
           ),
         `im.send results not ok: ${resultsNotOk.length} ${JSON.stringify(resultsNotOk)}`,
+        `IMs received as text/plain: ${plainText.length} ${JSON.stringify(plainText)}`,
         `presence changes accepted ${presenceChanges}, presence pushes received ` +
           `${users.reduce((sum, user) => sum + user.pushesOf('presence').length, 0)}`,
         `all accepted IMs delivered ${deliveredAfterMs ?? 'never'} ms, presence converged ` +
@@ -268,6 +270,7 @@ describe('scale-out: two edges, two replicas per service, SIGKILLs under load', 
     expect(report.missing.map((im) => `${im.commandId}: ${im.text}`)).toEqual([]);
     expect(report.underSeveralIds).toEqual([]);
     expect(resultsNotOk).toEqual([]);
+    expect(plainText).toEqual([]);
     expect(mismatches).toEqual([]);
   });
 });
