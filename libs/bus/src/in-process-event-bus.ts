@@ -96,7 +96,7 @@ export class InProcessEventBus implements EventBus {
       log.append({
         topic: record.topic,
         key: record.key,
-        value: Buffer.from(record.value),
+        value: unpooledCopy(record.value),
         headers: { ...record.headers },
         partition,
         offset: String(log.endOffset),
@@ -352,6 +352,16 @@ class InProcessConsumerGroup {
       }
     }
   }
+}
+
+/**
+ * A copy with its own memory: Buffer.from would slice Node's shared 8 KB pool, and one retained
+ * record would keep its whole slab (and the dropped records' bytes in it) alive.
+ */
+function unpooledCopy(value: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(value.length);
+  value.copy(copy);
+  return copy;
 }
 
 /** A group was asked about a partition it was never made known for (a bug). */
