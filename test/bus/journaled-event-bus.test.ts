@@ -60,21 +60,26 @@ async function journalRows(topic: string): Promise<number> {
   return Number(rows[0]!['n']);
 }
 
-/** Resolves once every group on `topic` stored an offset at or past its last journal record. */
-async function waitForStoredOffsets(topic: string, groups: number): Promise<void> {
+/** Resolves once `check()` holds (it reads the journal); offsets are stored after the handler. */
+async function waitForJournal(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
-  for (;;) {
-    const rows = await journalQuery(
-      `SELECT count(DISTINCT o.group_id)::int AS n FROM bus_group_offsets o
-       WHERE o.topic = $1 AND NOT EXISTS (
-         SELECT 1 FROM bus_journal j WHERE j.topic = o.topic AND j.partition = o.partition AND j.id > o.last_id)`,
-      [topic],
-    );
-    if (rows[0]!['n'] === groups) return;
-    if (Date.now() >= deadline)
-      throw new Error(`the offsets of ${groups} groups on ${topic} were not stored`);
+  while (!(await check())) {
+    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, OFFSET_POLL_MS));
   }
+}
+
+/** How many groups on `topic` stored an offset at or past its last record on every partition. */
+async function groupsCaughtUp(topic: string): Promise<number> {
+  const rows = await journalQuery(
+    `SELECT count(*)::int AS n FROM (
+       SELECT o.group_id FROM bus_group_offsets o WHERE o.topic = $1 GROUP BY o.group_id
+       HAVING bool_and(NOT EXISTS (
+         SELECT 1 FROM bus_journal j WHERE j.topic = o.topic AND j.partition = o.partition AND j.id > o.last_id))
+     ) AS caught_up`,
+    [topic],
+  );
+  return Number(rows[0]!['n']);
 }
 
 beforeAll(async () => {
@@ -258,7 +263,7 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
       );
       return rows[0]!['n'] === 2;
     };
-    expect(await committedByBoth()).toBe(true);
+    await waitForJournal(committedByBoth, 'both groups to store their offset past the free record');
 
     await bus.deleteConsumedRecords();
 
@@ -296,7 +301,7 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
       'every record handled by both groups',
     );
     await waitFor(() => bus.retainedRecords(topic) === 0, DELIVERY_TIMEOUT_MS, 'no record left in memory');
-    await waitForStoredOffsets(topic, 2);
+    await waitForJournal(async () => (await groupsCaughtUp(topic)) === 2, 'the offsets of both groups');
     expect(await journalRows(topic)).toBe(published);
 
     // Several batches of one sweep: all of them, whatever else the journal holds.
