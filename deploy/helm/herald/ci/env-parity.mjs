@@ -11,13 +11,22 @@ import { parse, parseAllDocuments } from 'yaml';
 const ENV_NAME = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/;
 const CHART = 'deploy/helm/herald';
 
-/** Variable -> { doc, defaultValue } from the first cell of every markdown table row of the docs. */
+/**
+ * Variable -> { doc, defaultValue } from the first cell of every row of the docs' markdown tables
+ * headed `| variable | …` (tables of named constants or metrics list no environment variables).
+ */
 function documentedVariables(docPaths) {
   const documented = new Map();
   for (const path of docPaths) {
+    let inVariableTable = false;
+    let previousLine = '';
     for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const tableStarts = line.startsWith('|') && !previousLine.startsWith('|');
+      previousLine = line;
       if (!line.startsWith('|')) continue;
       const cells = line.split('|').map((cell) => cell.trim());
+      if (tableStarts) inVariableTable = cells[1].toLowerCase() === 'variable';
+      if (!inVariableTable) continue;
       // `NAME` or `NAME=value` in the first cell; `OTEL_BSP_*` and `..._ENDPOINT` are patterns, not names.
       for (const [, name] of cells[1].matchAll(/`([^`=]+)(?:=[^`]*)?`/g)) {
         if (ENV_NAME.test(name) && !documented.has(name)) {
