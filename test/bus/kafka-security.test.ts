@@ -1,5 +1,6 @@
 import { BusUnavailableError, KafkaEventBus } from '#herald/bus';
 import { KAFKA_SECURITY_CONFIG_KEYS, kafkaSecurityOf, loadConfig } from '#herald/config';
+import { selfSignedCertificateOpensslArgs } from '#herald/sip';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +27,8 @@ const SASL_PASSWORD = 'herald-test-secret';
 const BROKER_HOOK_TIMEOUT_MS = 300_000;
 /** Building dist/ and starting four apps on the busy machine. */
 const CLUSTER_HOOK_TIMEOUT_MS = 300_000;
+/** The test certificates live only as long as this file's tests. */
+const CERTIFICATE_DAYS = 1;
 
 let certDir: string;
 let stateDir: string;
@@ -57,21 +60,12 @@ async function keyAndRequest(name: string, commonName: string): Promise<void> {
 /** A test CA (`<name>.crt`, `<name>.key`), self-signed. */
 async function certificateAuthority(name: string): Promise<void> {
   await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
+    ...selfSignedCertificateOpensslArgs({
+      commonName: name,
+      days: CERTIFICATE_DAYS,
+      keyPath: `${name}.key`,
+      certPath: `${name}.crt`,
+    }),
   );
 }
 
@@ -85,7 +79,7 @@ async function signedCertificate(name: string, ca: string, altName?: string): Pr
   }
   await openssl(
     ...['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial'],
-    ...['-days', '1', '-out', `${name}.crt`, ...extensions],
+    ...['-days', String(CERTIFICATE_DAYS), '-out', `${name}.crt`, ...extensions],
   );
 }
 

@@ -2,12 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertificateOpensslArgs } from '#herald/sip';
 import {
   KafkaSecurityError,
   kafkaSecurityClientOptions,
   type KafkaSaslMechanism,
 } from './kafka-client-options';
 import { KafkaEventBus } from './kafka-event-bus';
+
+/** The certificates live only as long as this file's tests. */
+const CERTIFICATE_DAYS = 1;
 
 let dir: string;
 
@@ -17,17 +21,12 @@ function selfSigned(name: string): { certFile: string; keyFile: string } {
   const keyFile = join(dir, `${name}.key`);
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-    ].concat(['-subj', `/CN=${name}`, '-keyout', keyFile, '-out', certFile]),
+    selfSignedCertificateOpensslArgs({
+      commonName: name,
+      days: CERTIFICATE_DAYS,
+      keyPath: keyFile,
+      certPath: certFile,
+    }),
     { stdio: 'ignore' },
   );
   return { certFile, keyFile };

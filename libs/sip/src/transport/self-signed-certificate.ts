@@ -2,8 +2,8 @@
 export interface SelfSignedCertificateRequest {
   /** The subject's CN. */
   commonName: string;
-  /** The subjectAltName extension: `DNS:herald.example,IP:127.0.0.1`. */
-  subjectAltName: string;
+  /** The subjectAltName extension: `DNS:herald.example,IP:127.0.0.1`; none for a test CA. */
+  subjectAltName?: string;
   days: number;
   keyPath: string;
   certPath: string;
@@ -26,8 +26,7 @@ export function selfSignedCertificateOpensslArgs(request: SelfSignedCertificateR
     String(request.days),
     '-subj',
     `/CN=${request.commonName}`,
-    '-addext',
-    `subjectAltName=${request.subjectAltName}`,
+    ...(request.subjectAltName === undefined ? [] : ['-addext', `subjectAltName=${request.subjectAltName}`]),
     '-keyout',
     request.keyPath,
     '-out',
