@@ -10,9 +10,7 @@ import { BusPublisher } from '../bus-publisher';
 import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 import { PendingDecisions } from '../pending-decisions';
-
-/** The only event package Herald accepts publications for (protocol.md §7). */
-export const PRESENCE_EVENT_PACKAGE = 'presence';
+import { identifyPresenceRequest } from './presence-request';
 
 /** What the edge checked of a PUBLISH; presence decides on the entity-tag. */
 interface CheckedPublish {
@@ -46,12 +44,9 @@ export class PublishHandler implements MethodHandler {
 
   async handle(inbound: InboundRequest): Promise<SipResponse> {
     const { request } = inbound;
-    const binding = this.intake.identify(inbound);
-    if (binding instanceof SipResponse) return binding;
     // RFC 3903 §6 step 2: an event package we do not serve gets 489 with Allow-Events.
-    if (request.event?.value.toLowerCase() !== PRESENCE_EVENT_PACKAGE) {
-      return responseTo(request, 489, undefined, [['Allow-Events', PRESENCE_EVENT_PACKAGE]]);
-    }
+    const binding = identifyPresenceRequest(this.intake, inbound);
+    if (binding instanceof SipResponse) return binding;
     // The Request-URI is the presentity (RFC 3903 §4): a device publishes its own user's presence.
     if (aorOf(request.requestUri, this.config.domain) !== binding.aor) {
       return responseTo(request, 403, 'Forbidden (a device publishes only its own presence)');

@@ -3,13 +3,14 @@ import { createResponse, newTag, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { edgeLogger } from '../../edge-logger';
 import { FlowBinding } from '../../flows/flow-registry';
-import { edgeContactOf, PRESENCE_EVENT_PACKAGE } from '../../outbound/notify-request';
+import { edgeContactOf } from '../../outbound/notify-request';
 import { aorOf } from '../../sip/aor';
 import { responseTo, safeReasonPhrase } from '../../sip/responses';
 import { BusPublisher } from '../bus-publisher';
 import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 import { PendingDecisions } from '../pending-decisions';
+import { identifyPresenceRequest } from './presence-request';
 
 /** RFC 3856 §6.4: a presence SUBSCRIBE without Expires asks for one hour. */
 export const DEFAULT_SUBSCRIBE_EXPIRES_SECONDS = 3600;
@@ -36,12 +37,9 @@ export class SubscribeHandler implements MethodHandler {
 
   async handle(inbound: InboundRequest): Promise<SipResponse> {
     const { request } = inbound;
-    const binding = this.intake.identify(inbound);
-    if (binding instanceof SipResponse) return binding;
     // RFC 6665 §4.2.1: an event package the notifier does not serve gets 489 with Allow-Events.
-    if (request.event?.value.toLowerCase() !== PRESENCE_EVENT_PACKAGE) {
-      return responseTo(request, 489, undefined, [['Allow-Events', PRESENCE_EVENT_PACKAGE]]);
-    }
+    const binding = identifyPresenceRequest(this.intake, inbound);
+    if (binding instanceof SipResponse) return binding;
     const target = aorOf(request.requestUri, this.config.domain);
     if (target === undefined) return responseTo(request, 404, 'Not Found (no presentity in Request-URI)');
     // RFC 3856 §6.7: a subscriber that accepts bodies must accept PIDF.
