@@ -19,9 +19,10 @@ export function howToTry(
   return [
     `Herald (embedded) is up for SIP domain ${domain}: ${listening}.`,
     accounts,
-    `How to try it: register alice with sipsak ("sipsak -U -s sip:alice@${domain} -a herald -u alice -p ${target} -C sip:alice@127.0.0.1:5070 -vv")`,
-    `or point a softphone (baresip: "/uanew <sip:bob@${domain};transport=udp>;outbound=\\"sip:${target}\\";auth_pass=herald")`,
-    `at it, then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
+    `How to try it: point a SIP client that answers an RFC 8760 SHA-256 (or the second, MD5) digest challenge at`,
+    `${target} (UDP) as sip:alice@${domain}, password ${demoPassword} (tested: Linphone's linphonec, see`,
+    `test/e2e/softphone-interop.test.ts; sipsak and baresip 1.0 give up at the SHA-256 challenge protocol.md §1 puts first)`,
+    `Then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
     `application/vnd.herald+json such as {"v":1,"id":"c-1","type":"login"} (see protocol.md); two softphones`,
     'registered as alice and bob can exchange plain text MESSAGEs once they are buddies.',
   ].join('\n');
