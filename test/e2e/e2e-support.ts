@@ -75,6 +75,37 @@ export class Devices {
   }
 }
 
+/** A cold start of the target on a busy 2-core machine (a build, initdb or a consumer group join). */
+const TARGET_START_TIMEOUT_MS = 300_000;
+
+/** The target a test file runs against (once it started) and the devices it opens on it. */
+export interface TargetUnderTest {
+  readonly target: () => HeraldTarget;
+  readonly devices: Devices;
+}
+
+/**
+ * Starts the target `start()` brings up before the file's tests and stops it after them; the
+ * devices are closed after each test.
+ */
+export function targetUnderTest(start: () => Promise<HeraldTarget>): TargetUnderTest {
+  let started: HeraldTarget | undefined;
+  const target = (): HeraldTarget => {
+    if (started === undefined) throw new Error('the Herald target did not start');
+    return started;
+  };
+  const devices = new Devices(target);
+
+  beforeAll(async () => {
+    started = await start();
+  }, TARGET_START_TIMEOUT_MS);
+  afterEach(() => devices.closeAll());
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return { target, devices };
+}
+
 export function expectStatus(response: SipResponse, status: number): void {
   expect(`${response.status} ${response.reason}`).toBe(`${status} ${response.reason}`);
 }

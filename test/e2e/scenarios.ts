@@ -3,7 +3,16 @@
 import { NonceIssuer, newBranch } from '#herald/sip';
 import type { HeraldTarget } from '../support/herald-target';
 import { challengeFor, HERALD_CONTENT_TYPE, type SipClient } from '../support/sip-client';
-import { CARRIERS, commandId, commandResult, Devices, expectStatus, PASSWORD, pushOf } from './e2e-support';
+import {
+  CARRIERS,
+  commandId,
+  commandResult,
+  type Devices,
+  expectStatus,
+  targetUnderTest,
+  PASSWORD,
+  pushOf,
+} from './e2e-support';
 
 /** Older than any nonce lifetime (default 5 min), younger than anything absurd. */
 const STALE_NONCE_AGE_MS = 10 * 60 * 1000;
@@ -12,28 +21,13 @@ const OVERSIZED_BODY_BYTES = 9 * 1024;
 /** Wall time the edge needs for Timer F plus the outcome, with slack for a loaded machine. */
 const TIMER_F_SLACK_MS = 5_000;
 
-/** A cold start of the target on a busy 2-core machine (a build, initdb or a consumer group join). */
-const TARGET_START_TIMEOUT_MS = 300_000;
 /** The longest single scenario (three users, two befriendings, IMs) with slack for a loaded machine. */
 const SCENARIO_TIMEOUT_MS = 90_000;
 
 /** Registers every scenario for the target `start()` brings up (once per file). */
 export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Devices {
   jest.setTimeout(SCENARIO_TIMEOUT_MS);
-  let started: HeraldTarget | undefined;
-  const target = (): HeraldTarget => {
-    if (started === undefined) throw new Error('the Herald target did not start');
-    return started;
-  };
-  const devices = new Devices(target);
-
-  beforeAll(async () => {
-    started = await start();
-  }, TARGET_START_TIMEOUT_MS);
-  afterEach(() => devices.closeAll());
-  afterAll(async () => {
-    await started?.stop();
-  });
+  const { target, devices } = targetUnderTest(start);
 
   describe('registration (protocol.md §1)', () => {
     it('answers REGISTER with SHA-256 then MD5 challenges and accepts a SHA-256 answer over UDP', async () => {

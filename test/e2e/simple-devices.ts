@@ -4,7 +4,7 @@
 import type { SipResponse } from '#herald/sip';
 import type { HeraldTarget } from '../support/herald-target';
 import type { ClientProtocol, SipClient } from '../support/sip-client';
-import { commandResult, Devices, expectStatus, pushOf } from './e2e-support';
+import { commandResult, expectStatus, pushOf, targetUnderTest } from './e2e-support';
 
 /** Short enough to watch a registration and a publication expire within a test. */
 export const MIN_EXPIRES_SECONDS = 2;
@@ -15,8 +15,6 @@ export const SIMPLE_DEVICES_ENV: Readonly<Record<string, string>> = {
   HERALD_MIN_EXPIRES: String(MIN_EXPIRES_SECONDS),
   HERALD_AUTH_SWEEP_INTERVAL_MS: String(AUTH_SWEEP_INTERVAL_MS),
 };
-/** A cold start of the target on a busy 2-core machine (build, initdb, consumer groups). */
-const START_TIMEOUT_MS = 300_000;
 /** The longest test here (befriending, then several PUBLISH round trips), on a loaded machine. */
 const TEST_TIMEOUT_MS = 90_000;
 /** A plain device gets IMs once its login grace period (5 s) passed and the 1 s sweep ran. */
@@ -30,18 +28,7 @@ const DEFAULT_PUBLICATION_SECONDS = 3600;
 /** Registers the §7 tests for the target `start()` brings up with SIMPLE_DEVICES_ENV. */
 export function describeSimpleDevices(start: () => Promise<HeraldTarget>): void {
   jest.setTimeout(TEST_TIMEOUT_MS);
-  let started: HeraldTarget | undefined;
-  const target = (): HeraldTarget => {
-    if (started === undefined) throw new Error('the Herald target did not start');
-    return started;
-  };
-  const devices = new Devices(target);
-
-  beforeAll(async () => {
-    started = await start();
-  }, START_TIMEOUT_MS);
-  afterEach(() => devices.closeAll());
-  afterAll(() => started?.stop());
+  const { target, devices } = targetUnderTest(start);
 
   function pidf(entity: string, basic: 'open' | 'closed', note?: string): string {
     return [

@@ -2,12 +2,10 @@
 // run against each way of starting Herald, over real UDP and TCP on 127.0.0.1.
 import { randomUUID } from 'node:crypto';
 import type { SipResponse } from '#herald/sip';
-import { commandResult, Devices, expectStatus, pushOf } from '../e2e/e2e-support';
+import { commandResult, expectStatus, pushOf, targetUnderTest } from '../e2e/e2e-support';
 import type { HeraldTarget } from '../support/herald-target';
 import type { ClientProtocol, ReceivedPush, SipClient } from '../support/sip-client';
 
-/** A cold start of the target on a busy 2-core machine. */
-const TARGET_START_TIMEOUT_MS = 300_000;
 /** One scenario (befriending, subscribing, several NOTIFYs) with slack for a loaded machine. */
 const SCENARIO_TIMEOUT_MS = 90_000;
 /** HERALD_MIN_EXPIRES of the target: a subscription this short expires within the test. */
@@ -97,20 +95,7 @@ async function refreshUntilRefused(client: SipClient, dialog: Dialog): Promise<n
 
 export function describeSimpleSubscriptions(start: () => Promise<HeraldTarget>): void {
   jest.setTimeout(SCENARIO_TIMEOUT_MS);
-  let started: HeraldTarget | undefined;
-  const target = (): HeraldTarget => {
-    if (started === undefined) throw new Error('the Herald target did not start');
-    return started;
-  };
-  const devices = new Devices(target);
-
-  beforeAll(async () => {
-    started = await start();
-  }, TARGET_START_TIMEOUT_MS);
-  afterEach(() => devices.closeAll());
-  afterAll(async () => {
-    await started?.stop();
-  });
+  const { target, devices } = targetUnderTest(start);
 
   /** `watcher` and `watched` become accepted buddies through their logged-in JSON devices. */
   async function befriend(watcher: string, watched: string): Promise<{ watchedDevice: SipClient }> {
