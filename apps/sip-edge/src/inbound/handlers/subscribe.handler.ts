@@ -5,6 +5,8 @@ import { edgeLogger } from '../../edge-logger';
 import { FlowBinding } from '../../flows/flow-registry';
 import { edgeContactOf } from '../../outbound/notify-request';
 import { aorOf } from '../../sip/aor';
+// RFC 3856 §6.7 / RFC 3863: the body of Herald's NOTIFYs, the only one a SUBSCRIBE may Accept.
+import { PIDF_CONTENT_TYPE } from '../../sip/pidf';
 import { responseTo, safeReasonPhrase } from '../../sip/responses';
 import { BusPublisher } from '../bus-publisher';
 import { CommandIntake } from '../command-intake';
@@ -14,8 +16,6 @@ import { identifyPresenceRequest } from './presence-request';
 
 /** RFC 3856 §6.4: a presence SUBSCRIBE without Expires asks for one hour. */
 export const DEFAULT_SUBSCRIBE_EXPIRES_SECONDS = 3600;
-/** RFC 3856 §6.7 / RFC 3863: the body of Herald's NOTIFYs. */
-export const PIDF_CONTENT_TYPE = 'application/pidf+xml';
 
 /**
  * SUBSCRIBE with `Event: presence` (protocol.md §7, RFC 6665, RFC 3856). The edge checks what it
