@@ -284,16 +284,20 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         const stuckKey = 'sip:stuck@herald.local';
         const otherKeys = [...Array(16).keys()].map((index) => `sip:other${index}@herald.local`);
         const firstConsumer = collector();
+        // Published before the group joins, so its first fetch holds every partition's records: a
+        // Kafka consumer fetches again only once each batch of a fetch is done, and the stuck
+        // record's batch never is while it is retried, so a record of another partition that
+        // arrived after that fetch would wait behind it.
+        await bus.publish([
+          { topic, key: stuckKey, value: Buffer.from('stuck') },
+          ...otherKeys.map((key) => ({ topic, key, value: Buffer.from(key) })),
+        ]);
         const firstHandle = await subscribe(groupId, topic, async (record) => {
           if (record.key === stuckKey) {
             throw new Error('this consumer cannot handle it');
           }
           firstConsumer.records.push(record);
         });
-        await bus.publish([
-          { topic, key: stuckKey, value: Buffer.from('stuck') },
-          ...otherKeys.map((key) => ({ topic, key, value: Buffer.from(key) })),
-        ]);
         await waitForCount(firstConsumer, otherKeys.length);
         await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
 
