@@ -7,6 +7,7 @@ import {
   trace,
   type Attributes,
   type Context,
+  type Link,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -27,6 +28,7 @@ export const SPAN_ATTRIBUTES = {
   messagingPartition: 'messaging.destination.partition.id',
   messagingOffset: 'messaging.kafka.offset',
   messagingConsumerGroup: 'messaging.consumer.group.name',
+  messagingBatchMessageCount: 'messaging.batch.message_count',
 } as const;
 
 /** Hex characters kept of the AOR's HMAC: 64 bits, enough to follow one user, useless to guess from. */
@@ -69,6 +71,8 @@ export interface SpanOptions {
   attributes?: Attributes;
   /** Parent context; the active one by default. */
   parent?: Context;
+  /** Other spans this one is causally related to (e.g. each record of a consumed batch). */
+  links?: Link[];
 }
 
 /**
@@ -81,7 +85,11 @@ export async function inSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(name, { kind: options.kind, attributes: options.attributes }, parent);
+  const span = tracer().startSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes, links: options.links },
+    parent,
+  );
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (error) {
@@ -97,7 +105,7 @@ export async function inSpan<T>(
 export function startSpan(name: string, options: SpanOptions): Span {
   return tracer().startSpan(
     name,
-    { kind: options.kind, attributes: options.attributes },
+    { kind: options.kind, attributes: options.attributes, links: options.links },
     options.parent ?? context.active(),
   );
 }
@@ -107,4 +115,4 @@ export function withActiveSpan<T>(span: Span, work: () => T): T {
   return context.with(trace.setSpan(context.active(), span), work);
 }
 
-export { SpanKind, SpanStatusCode, type Span };
+export { SpanKind, SpanStatusCode, type Link, type Span };
