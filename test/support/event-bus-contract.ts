@@ -3,6 +3,7 @@ import {
   type ConsumedRecord,
   type EventBus,
   type HandlerRetryOptions,
+  type Subscription,
   type SubscriptionHandle,
 } from '#herald/bus';
 import { uniqueGroupId, uniqueTopic } from './topics';
@@ -43,13 +44,18 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     // for delivery twice over, plus the settle time.
     const testTimeoutMs = 3 * subject.deliveryTimeoutMs;
     const handlerErrors: unknown[] = [];
+    const runErrors: unknown[] = [];
     const opened: EventBus[] = [];
     const subscriptions: SubscriptionHandle[] = [];
     let bus: EventBus;
 
     const open = (): EventBus => {
       const created = subject.createBus({
-        handlerRetry: { ...RETRY_OPTIONS, onHandlerError: (error) => handlerErrors.push(error) },
+        handlerRetry: {
+          ...RETRY_OPTIONS,
+          onHandlerError: (error) => handlerErrors.push(error),
+          onRunError: (error) => runErrors.push(error),
+        },
       });
       opened.push(created);
       return created;
@@ -63,6 +69,22 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
       subscriptions.push(handle);
       return handle;
     };
+    /** Subscribes with a run handler (and `handler` for the record-by-record retry of a failed run). */
+    const subscribeRuns = async (
+      subscription: Pick<Subscription, 'groupId' | 'handleRun' | 'maxRunRecords'> & {
+        topic: string;
+        handler?: Subscription['handler'];
+      },
+    ): Promise<SubscriptionHandle> => {
+      const { topic, handler, ...rest } = subscription;
+      const handle = await bus.subscribe({
+        ...rest,
+        topics: [topic],
+        handler: handler ?? (() => Promise.reject(new Error('only runs are expected'))),
+      });
+      subscriptions.push(handle);
+      return handle;
+    };
     const publishText = (topic: string, key: string, ...values: string[]): Promise<void> =>
       bus.publish(values.map((value) => ({ topic, key, value: Buffer.from(value) })));
     const waitForCount = (what: Collector, count: number): Promise<void> =>
@@ -70,6 +92,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
 
     beforeEach(() => {
       handlerErrors.length = 0;
+      runErrors.length = 0;
       bus = open();
     });
 
@@ -327,6 +350,191 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           .map((record) => record.key)
           .sort();
         expect(redelivered).toEqual(afterStuck);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'hands runs of one key, topic and partition each, in offset order, every record once',
+      async () => {
+        const topic = uniqueTopic('runs-one-key');
+        await bus.ensureTopics([topic]);
+        const keys = [...Array(6).keys()].map((index) => `sip:user${index}@herald.local`);
+        const perKey = 5;
+        // A backlog, interleaved by key, so a key's records have others' between them.
+        await bus.publish(
+          [...Array(perKey).keys()].flatMap((sequence) =>
+            keys.map((key) => ({ topic, key, value: Buffer.from(`${key}#${sequence}`) })),
+          ),
+        );
+        const runs: ConsumedRecord[][] = [];
+        await subscribeRuns({
+          groupId: uniqueGroupId('runs-one-key'),
+          topic,
+          handleRun: async (run) => {
+            runs.push([...run]);
+          },
+        });
+
+        await waitFor(
+          () => runs.flat().length >= keys.length * perKey,
+          subject.deliveryTimeoutMs,
+          `${keys.length * perKey} records in runs`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        for (const run of runs) {
+          expect(new Set(run.map((record) => `${record.topic}/${record.partition}/${record.key}`)).size).toBe(
+            1,
+          );
+          const offsets = run.map((record) => BigInt(record.offset));
+          offsets.slice(1).forEach((offset, index) => expect(offset).toBeGreaterThan(offsets[index]!));
+        }
+        for (const key of keys) {
+          const ofKey = runs.flat().filter((record) => record.key === key);
+          expect(ofKey.map((record) => record.value.toString('utf8'))).toEqual(
+            [...Array(perKey).keys()].map((sequence) => `${key}#${sequence}`),
+          );
+        }
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'hands a backlog of one key in runs of more than one record, each record once and in order',
+      async () => {
+        const topic = uniqueTopic('runs-backlog');
+        await bus.ensureTopics([topic]);
+        const count = 20;
+        const values = [...Array(count).keys()].map(String);
+        await publishText(topic, 'sip:alice@herald.local', ...values);
+        const runs: string[][] = [];
+        await subscribeRuns({
+          groupId: uniqueGroupId('runs-backlog'),
+          topic,
+          handleRun: async (run) => {
+            runs.push(run.map((record) => record.value.toString('utf8')));
+          },
+        });
+
+        await waitFor(
+          () => runs.flat().length >= count,
+          subject.deliveryTimeoutMs,
+          `${count} records in runs`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        expect(runs.flat()).toEqual(values);
+        expect(runs.length).toBeLessThan(count);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'hands no run longer than maxRunRecords',
+      async () => {
+        const topic = uniqueTopic('runs-limit');
+        await bus.ensureTopics([topic]);
+        const count = 10;
+        const maxRunRecords = 3;
+        const values = [...Array(count).keys()].map(String);
+        await publishText(topic, 'sip:alice@herald.local', ...values);
+        const runs: string[][] = [];
+        await subscribeRuns({
+          groupId: uniqueGroupId('runs-limit'),
+          topic,
+          maxRunRecords,
+          handleRun: async (run) => {
+            runs.push(run.map((record) => record.value.toString('utf8')));
+          },
+        });
+
+        await waitFor(
+          () => runs.flat().length >= count,
+          subject.deliveryTimeoutMs,
+          `${count} records in runs`,
+        );
+        expect(runs.flat()).toEqual(values);
+        expect(Math.max(...runs.map((run) => run.length))).toBe(maxRunRecords);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'retries a run that threw record by record, committing the records before a poison one',
+      async () => {
+        const topic = uniqueTopic('runs-poison');
+        await bus.ensureTopics([topic]);
+        const groupId = uniqueGroupId('runs-poison');
+        await publishText(topic, 'sip:alice@herald.local', 'first', 'second', 'poison', 'after');
+        const runs: string[][] = [];
+        const handled: string[] = [];
+        const firstHandle = await subscribeRuns({
+          groupId,
+          topic,
+          handleRun: async (run) => {
+            runs.push(run.map((record) => record.value.toString('utf8')));
+            throw new Error('the run fails');
+          },
+          handler: async (record) => {
+            const value = record.value.toString('utf8');
+            if (value === 'poison') {
+              throw new Error('this consumer cannot handle it');
+            }
+            handled.push(value);
+          },
+        });
+        await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
+
+        await firstHandle.stop();
+        expect(runs).toEqual([['first', 'second', 'poison', 'after']]);
+        expect(runErrors).toHaveLength(1);
+        // The poison record holds back itself and its key's later record, not the earlier ones.
+        expect(handled).toEqual(['first', 'second']);
+        const secondConsumer = collector();
+        await subscribe(groupId, topic, async (record) => {
+          secondConsumer.records.push(record);
+        });
+        await waitForCount(secondConsumer, 2);
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        expect(secondConsumer.values()).toEqual(['poison', 'after']);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'commits no record of a run before the run resolved',
+      async () => {
+        const topic = uniqueTopic('runs-uncommitted');
+        await bus.ensureTopics([topic]);
+        const groupId = uniqueGroupId('runs-uncommitted');
+        await publishText(topic, 'sip:alice@herald.local', 'x', 'y');
+        let failRun: (error: Error) => void = () => undefined;
+        const runStarted = collector();
+        const firstHandle = await subscribeRuns({
+          groupId,
+          topic,
+          handleRun: (run) => {
+            runStarted.records.push(...run);
+            return new Promise<void>((_, reject) => {
+              failRun = reject;
+            });
+          },
+        });
+        await waitForCount(runStarted, 2);
+
+        // Stopping waits for the run; it then fails, and the stopping consumer retries nothing.
+        const stopping = firstHandle.stop();
+        failRun(new Error('the run fails while the consumer stops'));
+        await stopping;
+        const secondConsumer = collector();
+        await subscribe(groupId, topic, async (record) => {
+          secondConsumer.records.push(record);
+        });
+
+        await waitForCount(secondConsumer, 2);
+        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        expect(runStarted.values()).toEqual(['x', 'y']);
+        expect(secondConsumer.values()).toEqual(['x', 'y']);
+        expect(handlerErrors).toHaveLength(0);
       },
       testTimeoutMs,
     );

@@ -4,7 +4,9 @@ import {
   injectTraceContext,
   SPAN_ATTRIBUTES,
   SpanKind,
+  type Link,
 } from '#herald/observability';
+import { trace, type Attributes } from '@opentelemetry/api';
 import type { BusRecord, ConsumedRecord, PublishOptions } from './event-bus';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
@@ -43,13 +45,46 @@ export function handleTraced(
     {
       kind: SpanKind.CONSUMER,
       parent: extractTraceContext(record.headers),
-      attributes: {
-        [SPAN_ATTRIBUTES.messagingOperation]: 'process',
-        [SPAN_ATTRIBUTES.messagingDestination]: record.topic,
-        [SPAN_ATTRIBUTES.messagingPartition]: String(record.partition),
-        [SPAN_ATTRIBUTES.messagingOffset]: record.offset,
-      },
+      attributes: processAttributes(record),
     },
     () => handler(record),
   );
+}
+
+/**
+ * Runs a run handler in one CONSUMER span: it continues the trace of the run's first record and
+ * links every record's producer span, so each record's trace stays connected to the work done.
+ */
+export function handleRunTraced(
+  run: ReadonlyArray<ConsumedRecord>,
+  handleRun: (records: ReadonlyArray<ConsumedRecord>) => Promise<void>,
+): Promise<void> {
+  const first = run[0];
+  if (first === undefined) {
+    return Promise.resolve();
+  }
+  const links = run.flatMap((record): Link[] => {
+    const producer = trace.getSpanContext(extractTraceContext(record.headers));
+    return producer === undefined ? [] : [{ context: producer }];
+  });
+  return inSpan(
+    `process ${first.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: extractTraceContext(first.headers),
+      links,
+      attributes: { ...processAttributes(first), [SPAN_ATTRIBUTES.messagingBatchMessageCount]: run.length },
+    },
+    () => handleRun(run),
+  );
+}
+
+/** A consumer span's attributes: where the (first) record handled comes from. */
+function processAttributes(record: ConsumedRecord): Attributes {
+  return {
+    [SPAN_ATTRIBUTES.messagingOperation]: 'process',
+    [SPAN_ATTRIBUTES.messagingDestination]: record.topic,
+    [SPAN_ATTRIBUTES.messagingPartition]: String(record.partition),
+    [SPAN_ATTRIBUTES.messagingOffset]: record.offset,
+  };
 }

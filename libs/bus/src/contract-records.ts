@@ -9,25 +9,58 @@ export interface ConsumedContract<E> {
   decode(value: Buffer): E;
 }
 
-/** Decodes one record (throwing ContractError) and returns the domain call to await. */
-type DecodeThenCall<S> = (service: S, value: Buffer) => () => Promise<void>;
+/** How a route's records are handed to the service: one call per event, or one per run. */
+type CallShape = 'single' | 'run';
 
-/** One consumed topic: its contract and what the service does with each event. */
+/**
+ * Decodes records of one route (calling `rejected` for each one that breaks the contract, throwing
+ * any other decode error) and returns the domain call to await for the others.
+ */
+type DecodeThenCall<S> = (
+  service: S,
+  records: ReadonlyArray<ConsumedRecord>,
+  shape: CallShape,
+  rejected: (record: ConsumedRecord, error: ContractError) => void,
+) => () => Promise<void>;
+
+/** One consumed topic: its contract and what the service does with its events. */
 export interface ContractRoute<S> {
   topic: string;
   decodeThenCall: DecodeThenCall<S>;
 }
 
-/** Routes records of `contract.topic` to `call`, after decoding them with the contract. */
+/**
+ * Routes records of `contract.topic` to `single`, after decoding them with the contract; a run of
+ * them (ContractRecordHandler.handleRun) goes to `run` in one call when given, else to `single`
+ * for each event in order.
+ */
 export function route<S, E>(
   contract: ConsumedContract<E>,
-  call: (service: S, event: E) => Promise<void>,
+  single: (service: S, event: E) => Promise<void>,
+  run?: (service: S, events: ReadonlyArray<E>) => Promise<void>,
 ): ContractRoute<S> {
   return {
     topic: contract.topic,
-    decodeThenCall: (service, value) => {
-      const event = contract.decode(value);
-      return () => call(service, event);
+    decodeThenCall: (service, records, shape, rejected) => {
+      const events: E[] = [];
+      for (const record of records) {
+        try {
+          events.push(contract.decode(record.value));
+        } catch (error) {
+          if (!(error instanceof ContractError)) {
+            throw error;
+          }
+          rejected(record, error);
+        }
+      }
+      if (shape === 'run' && run !== undefined) {
+        return async () => {
+          if (events.length > 0) await run(service, events);
+        };
+      }
+      return async () => {
+        for (const event of events) await single(service, event);
+      };
     },
   };
 }
@@ -69,24 +102,34 @@ export class ContractRecordHandler<S> {
   }
 
   /** Resolves once the record's effects are committed and published; throws to have it retried. */
-  async handle(record: ConsumedRecord): Promise<void> {
-    const decodeThenCall = this.routes.get(record.topic);
-    if (decodeThenCall === undefined) {
-      throw this.options.unexpectedTopic(record.topic);
+  handle(record: ConsumedRecord): Promise<void> {
+    return this.decodeThenCall([record], 'single');
+  }
+
+  /**
+   * Handles a run of one topic's records (Subscription.handleRun): decodes each as `handle` does
+   * (skipping those that break their contract), then makes one run call of the route, or one single
+   * call per event when the route has no run form. Throws to have the run retried record by record.
+   */
+  handleRun(records: ReadonlyArray<ConsumedRecord>): Promise<void> {
+    return this.decodeThenCall(records, 'run');
+  }
+
+  private async decodeThenCall(records: ReadonlyArray<ConsumedRecord>, shape: CallShape): Promise<void> {
+    const topic = records[0]?.topic;
+    if (topic === undefined) {
+      return;
     }
-    let call: () => Promise<void>;
-    try {
-      call = decodeThenCall(this.options.service, record.value);
-    } catch (error) {
-      if (!(error instanceof ContractError)) {
-        throw error;
-      }
+    const decodeThenCall = this.routes.get(topic);
+    if (decodeThenCall === undefined) {
+      throw this.options.unexpectedTopic(topic);
+    }
+    const call = decodeThenCall(this.options.service, records, shape, (record, error) => {
       this.options.logger.error(
         `skipped ${record.topic}[${record.partition}]@${record.offset} (${error.code}): ${error.message}`,
       );
       this.rejectedRecords.add(1, { topic: record.topic, code: error.code });
-      return;
-    }
+    });
     await call();
   }
 }

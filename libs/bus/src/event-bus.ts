@@ -43,16 +43,38 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
+/** Default largest run handed to Subscription.handleRun. */
+export const BUS_MAX_RUN_RECORDS = 64;
+
 export interface Subscription {
   groupId: string;
   topics: ReadonlyArray<string>;
   handler: (record: ConsumedRecord) => Promise<void>;
+  /**
+   * Optional. Handles a run: 1..maxRunRecords consecutive records of ONE key of ONE topic partition, in offset order,
+   * all that are waiting for that key when its previous work finished. When given, the bus calls it instead of
+   * `handler` for every run; the run's offsets are committed only after it resolves. If it throws, the bus retries
+   * THAT RUN record by record through `handler` (with the usual retry/backoff), so a poison record only holds back
+   * itself and its key's later records, exactly as without runs.
+   */
+  handleRun?: (records: ReadonlyArray<ConsumedRecord>) => Promise<void>;
+  /** Largest run handed to handleRun (default BUS_MAX_RUN_RECORDS = 64). */
+  maxRunRecords?: number;
   /** Start from the earliest retained record when the group has no committed offset (default true). */
   fromBeginning?: boolean;
 }
 
 export interface SubscriptionHandle {
   stop(): Promise<void>;
+}
+
+/** A subscription the bus cannot serve (e.g. maxRunRecords is not a positive integer). */
+export class InvalidSubscriptionError extends Error {
+  readonly code = 'BUS_INVALID_SUBSCRIPTION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidSubscriptionError';
+  }
 }
 
 /** The broker could not take or acknowledge a publish: the edge answers 503 with Retry-After. */

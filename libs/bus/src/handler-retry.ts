@@ -1,5 +1,10 @@
-import { handleTraced } from './bus-tracing';
-import type { ConsumedRecord } from './event-bus';
+import { handleRunTraced, handleTraced } from './bus-tracing';
+import {
+  BUS_MAX_RUN_RECORDS,
+  InvalidSubscriptionError,
+  type ConsumedRecord,
+  type Subscription,
+} from './event-bus';
 
 /** First wait after a handler failed; doubles per attempt up to the maximum. */
 export const HANDLER_RETRY_INITIAL_DELAY_MS = 100;
@@ -10,6 +15,8 @@ export interface HandlerRetryOptions {
   maxDelayMs?: number;
   /** Told about every failed attempt (the record is retried, never skipped). Default: stderr. */
   onHandlerError?: (error: unknown, record: ConsumedRecord, attempt: number) => void;
+  /** Told when handleRun threw (the run is then retried record by record). Default: stderr. */
+  onRunError?: (error: unknown, run: ReadonlyArray<ConsumedRecord>) => void;
 }
 
 export function reportHandlerErrorToStderr(error: unknown, record: ConsumedRecord, attempt: number): void {
@@ -18,6 +25,60 @@ export function reportHandlerErrorToStderr(error: unknown, record: ConsumedRecor
       `key=${record.key}; retrying`,
     error,
   );
+}
+
+export function reportRunErrorToStderr(error: unknown, run: ReadonlyArray<ConsumedRecord>): void {
+  const first = run[0];
+  console.error(
+    `herald bus: run handler failed for ${run.length} records of ${first?.topic}[${first?.partition}] ` +
+      `from @${first?.offset} key=${first?.key}; retrying them one by one`,
+    error,
+  );
+}
+
+/** The largest run the bus hands `subscription` at once: 1 (each record alone) without handleRun. */
+export function maxRunRecordsOf(subscription: Subscription): number {
+  if (subscription.handleRun === undefined) {
+    return 1;
+  }
+  const max = subscription.maxRunRecords ?? BUS_MAX_RUN_RECORDS;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new InvalidSubscriptionError(`maxRunRecords must be a positive integer, got ${max}`);
+  }
+  return max;
+}
+
+/**
+ * Handles a run (consecutive records of one key, in offset order): one `handleRun` call when the
+ * subscription has one, else, or when it throws, each record through handleWithRetry in order.
+ * Calls `onHandled` for each record handled, in order, so the records before one being retried
+ * can be committed. Returns false when `signal` aborted before the whole run was handled.
+ */
+export async function handleRunWithRetry(
+  run: ReadonlyArray<ConsumedRecord>,
+  subscription: Pick<Subscription, 'handler' | 'handleRun'>,
+  signal: AbortSignal,
+  options: HandlerRetryOptions,
+  onHandled: (record: ConsumedRecord) => void,
+  beforeRetry?: () => Promise<void>,
+): Promise<boolean> {
+  const { handleRun } = subscription;
+  if (handleRun !== undefined && !signal.aborted) {
+    try {
+      await handleRunTraced(run, handleRun);
+      run.forEach(onHandled);
+      return true;
+    } catch (error) {
+      (options.onRunError ?? reportRunErrorToStderr)(error, run);
+    }
+  }
+  for (const record of run) {
+    if (!(await handleWithRetry(record, subscription.handler, signal, options, beforeRetry))) {
+      return false;
+    }
+    onHandled(record);
+  }
+  return true;
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type SubscriptionHandle,
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
-import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
+import { handleRunWithRetry, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { PartitionLog } from './partition-log';
 
@@ -16,7 +16,11 @@ import { PartitionLog } from './partition-log';
 export const IN_PROCESS_PARTITIONS = 4;
 /** Records one group member hands to its handler at once, of distinct keys (as KafkaEventBus). */
 export const IN_PROCESS_HANDLER_CONCURRENCY = 16;
-/** Records of one partition a drain takes at a time (the rest waits for the next round). */
+/**
+ * Records of one partition a drain takes at a time (the rest, and what is appended meanwhile,
+ * waits for the next round): a key's run is its records queued in the round when its previous run
+ * finished, so runs are single records while a key has one queued and grow under a backlog.
+ */
 const IN_PROCESS_DRAIN_BATCH_RECORDS = 500;
 /**
  * Records one partition of a topic no consumer group is known for keeps (the latest ones), for a
@@ -119,8 +123,10 @@ export class InProcessEventBus implements EventBus {
     if (this.closed) {
       throw new BusUnavailableError('the in-process bus is closed');
     }
+    // Checked before the group is known, so an invalid subscription holds no records.
+    const maxRunRecords = maxRunRecordsOf(subscription);
     const group = this.knownGroup(subscription.groupId, subscription.topics, subscription.fromBeginning);
-    const member = group.join(subscription);
+    const member = group.join(subscription, maxRunRecords);
     return { stop: () => group.leave(member) };
   }
 
@@ -208,6 +214,7 @@ export class InProcessEventBus implements EventBus {
 
 interface GroupMember {
   subscription: Subscription;
+  maxRunRecords: number;
   abort: AbortController;
   /** Batches being handled for this member: leaving waits for their handlers and commits. */
   inFlight: Set<Promise<void>>;
@@ -262,9 +269,10 @@ class InProcessConsumerGroup {
     return committed;
   }
 
-  join(subscription: Subscription): GroupMember {
+  join(subscription: Subscription, maxRunRecords: number): GroupMember {
     const member: GroupMember = {
       subscription,
+      maxRunRecords,
       abort: new AbortController(),
       inFlight: new Set(),
       handlers: new ConcurrencyLimit(this.settings.handlerConcurrency),
@@ -334,9 +342,10 @@ class InProcessConsumerGroup {
         records: log.slice(position, position + IN_PROCESS_DRAIN_BATCH_RECORDS),
         keyOf: (record) => record.key,
         limit: owner.handlers,
+        maxRunRecords: owner.maxRunRecords,
         shouldStop: () => signal.aborted,
-        handle: (record) =>
-          handleWithRetry(record, owner.subscription.handler, signal, this.settings.handlerRetry),
+        handle: (run, onHandled) =>
+          handleRunWithRetry(run, owner.subscription, signal, this.settings.handlerRetry, onHandled),
         onHandledThrough: async (record) => {
           this.committed.set(key, Number(record.offset) + 1);
           await this.settings.onCommitted?.(this.groupId, record);

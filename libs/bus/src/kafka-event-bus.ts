@@ -21,7 +21,7 @@ import {
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
-import { handleWithRetry, type HandlerRetryOptions } from './handler-retry';
+import { handleRunWithRetry, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { SerialBatcher } from './serial-batcher';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
@@ -178,6 +178,7 @@ export class KafkaEventBus implements EventBus {
     if (this.closed) {
       throw new BusUnavailableError('the Kafka bus is closed');
     }
+    const maxRunRecords = maxRunRecordsOf(subscription);
     const consumer = this.kafka.consumer({
       groupId: subscription.groupId,
       allowAutoTopicCreation: true,
@@ -211,7 +212,7 @@ export class KafkaEventBus implements EventBus {
             autoCommitInterval: KAFKA_AUTO_COMMIT_INTERVAL_MS,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-            eachBatch: (payload) => this.handleBatch(payload, subscription, active),
+            eachBatch: (payload) => this.handleBatch(payload, subscription, maxRunRecords, active),
           });
           await joined;
         })(),
@@ -296,20 +297,23 @@ export class KafkaEventBus implements EventBus {
 
   /**
    * Handles a fetched batch of one partition, distinct keys concurrently (handleKeysConcurrently),
-   * and resolves only the contiguous prefix of handled offsets: a record being retried holds back
-   * the commit of every later offset of its partition.
+   * a key's records of the batch in runs, and resolves only the contiguous prefix of handled
+   * offsets: a record being retried holds back the commit of every later offset of its partition.
    */
   private async handleBatch(
     { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
     subscription: Subscription,
+    maxRunRecords: number,
     { abort: { signal }, lag, handlers }: ActiveConsumer,
   ): Promise<void> {
     await handleKeysConcurrently({
       records: batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message)),
       keyOf: (record) => record.key,
       limit: handlers,
+      maxRunRecords,
       shouldStop: () => !isRunning() || isStale() || signal.aborted,
-      handle: (record) => handleWithRetry(record, subscription.handler, signal, this.handlerRetry, heartbeat),
+      handle: (run, onHandled) =>
+        handleRunWithRetry(run, subscription, signal, this.handlerRetry, onHandled, heartbeat),
       onHandledThrough: async (record) => {
         resolveOffset(record.offset);
         lag.handled(batch.topic, batch.partition, batch.highWatermark, record.offset);

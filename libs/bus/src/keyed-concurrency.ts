@@ -37,9 +37,15 @@ export interface KeyedRecords<R> {
   records: ReadonlyArray<R>;
   keyOf(record: R): string;
   limit: ConcurrencyLimit;
-  /** Handles one record; false when it was not handled (the consumer stops): its key stops there. */
-  handle(record: R): Promise<boolean>;
-  /** Checked before each record: true once the consumer stops or lost the partition. */
+  /** Largest run handed to `handle`; 1 hands every record alone. */
+  maxRunRecords: number;
+  /**
+   * Handles a run (1..maxRunRecords consecutive records of one key, in offset order) in one
+   * concurrency slot, calling `onHandled` for each record handled, in order. Resolves false when
+   * it stopped before the end of the run (the consumer stops): its key stops there.
+   */
+  handle(run: ReadonlyArray<R>, onHandled: (record: R) => void): Promise<boolean>;
+  /** Checked before each run: true once the consumer stops or lost the partition. */
   shouldStop(): boolean;
   /**
    * `record` and every record before it are handled: commit up to it. Calls are serialized in
@@ -50,13 +56,18 @@ export interface KeyedRecords<R> {
 
 /**
  * Handles a partition's records with Kafka's per-key guarantee and no more: records of one key
- * one after the other in offset order, records of different keys concurrently (within `limit`).
+ * one run after the other in offset order, records of different keys concurrently (within
+ * `limit`). A key's run is every record of it still waiting in `records` when its previous run
+ * finished (up to maxRunRecords): one record while a key has one waiting, more under a backlog.
  * Only the contiguous prefix of handled records is reported to `onHandledThrough`, so a record
  * that is retried (or abandoned at stop) is never committed past. Resolves when every key is done
  * or stopped, and the last report finished; rejects with the first failed report.
  */
 export async function handleKeysConcurrently<R>(batch: KeyedRecords<R>): Promise<void> {
-  const { records } = batch;
+  const { records, maxRunRecords } = batch;
+  if (!Number.isInteger(maxRunRecords) || maxRunRecords < 1) {
+    throw new RangeError(`a run must hold at least one record, got maxRunRecords ${maxRunRecords}`);
+  }
   const byKey = new Map<string, number[]>();
   records.forEach((record, index) => {
     const key = batch.keyOf(record);
@@ -96,16 +107,21 @@ export async function handleKeysConcurrently<R>(batch: KeyedRecords<R>): Promise
   };
 
   const handleKey = async (indexes: ReadonlyArray<number>): Promise<void> => {
-    for (const index of indexes) {
+    for (let start = 0; start < indexes.length; start += maxRunRecords) {
       if (batch.shouldStop()) {
         return;
       }
-      const record = records[index]!;
-      if (!(await batch.limit.run(() => batch.handle(record)))) {
+      const runIndexes = indexes.slice(start, start + maxRunRecords);
+      let handledInRun = 0;
+      const onHandled = (): void => {
+        handled[runIndexes[handledInRun]!] = true;
+        handledInRun += 1;
+        advance();
+      };
+      const run = runIndexes.map((index) => records[index]!);
+      if (!(await batch.limit.run(() => batch.handle(run, onHandled)))) {
         return;
       }
-      handled[index] = true;
-      advance();
     }
   };
 

@@ -171,10 +171,20 @@ export class JournaledEventBus implements EventBus {
       this.committed.set(offsetKey(groupId, offset.topic, offset.partition), offset.lastId);
     }
     // The inner group walks its log from the start; what this group committed is skipped here.
+    const { handler, handleRun } = subscription;
     return this.inner.subscribe({
       ...subscription,
       fromBeginning: true,
-      handler: (record) => this.handleOnce(groupId, record, subscription.handler),
+      handler: async (record) => {
+        if (!this.isCommitted(groupId, record)) await handler(record);
+      },
+      handleRun:
+        handleRun &&
+        (async (run) => {
+          // The committed records are a prefix of the run: one partition, offset order.
+          const uncommitted = run.filter((record) => !this.isCommitted(groupId, record));
+          if (uncommitted.length > 0) await handleRun(uncommitted);
+        }),
     });
   }
 
@@ -281,17 +291,10 @@ export class JournaledEventBus implements EventBus {
     );
   }
 
-  /** Skips what the group already committed (before a restart); the inner bus commits the rest. */
-  private async handleOnce(
-    groupId: string,
-    record: ConsumedRecord,
-    handler: (record: ConsumedRecord) => Promise<void>,
-  ): Promise<void> {
+  /** The group committed `record` already (before a restart): it is skipped; the inner bus commits the rest. */
+  private isCommitted(groupId: string, record: ConsumedRecord): boolean {
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
-    if (this.journalIdOf(record) <= committed) {
-      return;
-    }
-    await handler(record);
+    return this.journalIdOf(record) <= committed;
   }
 
   /** Stores the group's handled prefix (`record` and all before it); group-committed with others. */
