@@ -1,4 +1,4 @@
-import { Transaction } from '#herald/domain';
+import { type NewMessage, Transaction } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
@@ -40,9 +40,13 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     sentAt: SENT_AT,
   });
 
+  /** Inserts one message in its own transaction. */
+  const insertOne = async (message: NewMessage) =>
+    (await unitOfWork.run((tx) => store.insertAll(tx, [message])))[0];
+
   it('stores a message once per (sender, messageId) and returns the stored one to a second insert', async () => {
-    const first = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-1')));
-    const second = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-1', 'other text')));
+    const first = await insertOne(newMessage('m-1'));
+    const second = await insertOne(newMessage('m-1', 'other text'));
 
     expect(first.created).toBe(true);
     expect(first.message).toEqual({ ...newMessage('m-1'), key: expect.any(String) });
@@ -53,10 +57,40 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     expect(count[0].n).toBe('1');
   });
 
+  it('stores a batch in input order, returning earlier ones as stored before', async () => {
+    // Recipients of their own: the pending lists of the other tests stay as they expect.
+    const toCarol = (messageId: string, text?: string) => ({
+      ...newMessage(messageId, text),
+      recipientAor: 'sip:carol@herald.example',
+    });
+    const earlier = await insertOne(toCarol('m-50'));
+
+    const batch = await unitOfWork.run((tx) =>
+      store.insertAll(tx, [
+        toCarol('m-52'),
+        toCarol('m-50', 'other text'),
+        { ...newMessage('m-51'), recipientAor: 'sip:dave@herald.example' },
+      ]),
+    );
+
+    expect(
+      batch.map((inserted) => [inserted.created, inserted.message.messageId, inserted.message.text]),
+    ).toEqual([
+      [true, 'm-52', 'hello'],
+      [false, 'm-50', 'hello'],
+      [true, 'm-51', 'hello'],
+    ]);
+    expect(batch[1].message).toEqual(earlier.message);
+    const order: Array<{ message_id: string }> = await dataSource.query(
+      `SELECT message_id FROM messages WHERE message_id IN ('m-50', 'm-51', 'm-52') ORDER BY seq`,
+    );
+    expect(order.map((row) => row.message_id)).toEqual(['m-50', 'm-52', 'm-51']);
+  });
+
   it('lists a recipient’s undelivered messages in insertion order and drops delivered ones', async () => {
     const keys: string[] = [];
     for (const id of ['m-10', 'm-12', 'm-11']) {
-      keys.push((await unitOfWork.run((tx) => store.insert(tx, newMessage(id)))).message.key);
+      keys.push((await insertOne(newMessage(id))).message.key);
     }
     await unitOfWork.run(async (tx) => {
       await store.recordAttempts(tx, [
@@ -76,11 +110,11 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('leaves out of a device’s pending list only what is in flight to it since its login', async () => {
-    const keys = await unitOfWork.run(async (tx) => [
-      (await store.insert(tx, newMessage('m-30'))).message.key,
-      (await store.insert(tx, newMessage('m-31'))).message.key,
-      (await store.insert(tx, newMessage('m-32'))).message.key,
-    ]);
+    const keys = (
+      await unitOfWork.run((tx) =>
+        store.insertAll(tx, [newMessage('m-30'), newMessage('m-31'), newMessage('m-32')]),
+      )
+    ).map((inserted) => inserted.message.key);
     const loginAt = new Date(SENT_AT.getTime() + 1_000);
     const attempt = (pushId: string, messageKey: string, attemptedAt: Date) => ({
       pushId,
@@ -114,7 +148,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('marks `stored` only when no attempt is in flight, and only once', async () => {
-    const { message } = await unitOfWork.run((tx) => store.insert(tx, newMessage('m-20')));
+    const { message } = await insertOne(newMessage('m-20'));
     await unitOfWork.run((tx) =>
       store.recordAttempts(tx, [
         {
@@ -136,15 +170,15 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
 
     const afterFirst = await unitOfWork.run(async (tx) => {
       await store.recordOutcome(tx, 'p-20', 'timed-out', SENT_AT);
-      return store.markStoredIfUnreachable(tx, message.key, SENT_AT);
+      return store.markStoredIfUnreachable(tx, [message.key], SENT_AT);
     });
     const afterSecond = await unitOfWork.run(async (tx) => {
       await store.recordOutcome(tx, 'p-21', 'no-flow', SENT_AT);
-      return store.markStoredIfUnreachable(tx, message.key, SENT_AT);
+      return store.markStoredIfUnreachable(tx, [message.key], SENT_AT);
     });
-    const again = await unitOfWork.run((tx) => store.markStoredIfUnreachable(tx, message.key, SENT_AT));
+    const again = await unitOfWork.run((tx) => store.markStoredIfUnreachable(tx, [message.key], SENT_AT));
 
-    expect([afterFirst, afterSecond, again]).toEqual([false, true, false]);
+    expect([afterFirst, afterSecond, again].map((marked) => [...marked])).toEqual([[], [message.key], []]);
   });
 
   it('returns nothing for the outcome of a push it did not record', async () => {
@@ -199,7 +233,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     });
     await firstHasLock;
     const insert = unitOfWork.run(async (tx: Transaction) => {
-      await store.insert(tx, newMessage('m-40'));
+      await store.insertAll(tx, [newMessage('m-40')]);
       events.push('inserted');
     });
     // Give the insert time to reach the lock before the settle ends.

@@ -72,6 +72,10 @@ const EXPECTED = {
   imDeviceRegistered: { statements: 1, commits: 1 },
   imSessionStarted: { statements: 5, commits: 1 },
   imSend: { statements: 8, commits: 1 },
+  /** A run of IM_RUN_LENGTH im.send of one sender costs what one costs. */
+  imSendRun: { statements: 8, commits: 1 },
+  /** The same run redelivered: claims and stored results, no recipient lookup. */
+  imSendRunRedelivered: { statements: 6, commits: 1 },
   imResultAnswered: { statements: 0, commits: 0 },
   imDelivered: { statements: 5, commits: 1 },
   presenceSet: { statements: 10, commits: 1 },
@@ -91,6 +95,8 @@ class PushRecordingBus extends InProcessEventBus {
 }
 
 const PASSWORD = 'statement-count-secret';
+/** im.send commands in the run the statement count is pinned for. */
+const IM_RUN_LENGTH = 10;
 
 function contactOf(user: string) {
   return {
@@ -236,6 +242,33 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
       [delivery.pushId],
     );
     expect(message.delivered).toBe(true);
+  });
+
+  it('a run of im.send of one sender: one transaction, each IM stored once, in order', async () => {
+    const run = Array.from({ length: IM_RUN_LENGTH }, (_, index) =>
+      command('alice', { id: `im-run-${index}`, type: 'im.send', to: aorOf('bob'), text: `hello ${index}` }),
+    );
+    const storedRun = async () =>
+      (
+        (await dataSource.query(
+          `SELECT command_id FROM messages WHERE command_id LIKE 'im-run-%' ORDER BY seq`,
+        )) as Array<{ command_id: string }>
+      ).map((row) => row.command_id);
+    const pushesBefore = bus.pushes.length;
+
+    expect(await counter.count(() => router.handleCommands(run))).toEqual(EXPECTED.imSendRun);
+
+    expect(await storedRun()).toEqual(run.map((event) => event.envelope.id));
+    const pushed = bus.pushes.slice(pushesBefore).map((push) => [push.aor, JSON.parse(push.body).type]);
+    expect(pushed).toEqual(
+      run.flatMap(() => [
+        [aorOf('alice'), 'im.send.result'],
+        [aorOf('bob'), 'im'],
+      ]),
+    );
+
+    expect(await counter.count(() => router.handleCommands(run))).toEqual(EXPECTED.imSendRunRedelivered);
+    expect(await storedRun()).toEqual(run.map((event) => event.envelope.id));
   });
 
   it('presence.set fanned out to two watchers', async () => {

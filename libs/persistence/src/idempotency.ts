@@ -1,14 +1,15 @@
 import type {
+  BatchIdempotencyStore,
+  CommandClaim,
   CommandKey,
   IdempotencyClaim,
-  IdempotencyStore,
   StoredResult,
   Transaction,
 } from '#herald/domain';
 import { entityManagerOf } from './unit-of-work';
 
 /** IdempotencyStore on table `processed_commands`, inside the caller's transaction. */
-export class TypeOrmIdempotencyStore implements IdempotencyStore {
+export class TypeOrmIdempotencyStore implements BatchIdempotencyStore {
   async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const manager = entityManagerOf(tx);
     // The insert waits on a concurrent uncommitted claim of the same key, then conflicts.
@@ -30,6 +31,52 @@ export class TypeOrmIdempotencyStore implements IdempotencyStore {
       [key.service, key.aor, key.commandId],
     );
     return { kind: 'duplicate', result: rows[0]?.result ?? null };
+  }
+
+  async claimAll(tx: Transaction, claims: readonly CommandClaim[]): Promise<IdempotencyClaim[]> {
+    if (claims.length === 0) {
+      return [];
+    }
+    const manager = entityManagerOf(tx);
+    const keys = claims.map(({ key }) => key);
+    // As claim: each insert waits on a concurrent uncommitted claim of its key, then conflicts.
+    const inserted: Array<{ service: string; aor: string; command_id: string }> = await manager.query(
+      `INSERT INTO processed_commands (service, aor, command_id, result)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[])
+       ON CONFLICT DO NOTHING RETURNING service, aor, command_id`,
+      [
+        keys.map((key) => key.service),
+        keys.map((key) => key.aor),
+        keys.map((key) => key.commandId),
+        claims.map(({ expectedResult }) =>
+          expectedResult === undefined ? null : JSON.stringify(expectedResult),
+        ),
+      ],
+    );
+    const claimed = new Set(inserted.map((row) => keyIdentity(row.service, row.aor, row.command_id)));
+    const duplicates = keys.filter((key) => !claimed.has(keyIdentity(key.service, key.aor, key.commandId)));
+    // A new statement (snapshot): it sees the rows of concurrent claims the insert waited for.
+    const stored =
+      duplicates.length === 0
+        ? []
+        : ((await manager.query(
+            `SELECT service, aor, command_id, result FROM processed_commands
+             WHERE (service, aor, command_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+            [
+              duplicates.map((key) => key.service),
+              duplicates.map((key) => key.aor),
+              duplicates.map((key) => key.commandId),
+            ],
+          )) as Array<{ service: string; aor: string; command_id: string; result: unknown }>);
+    const results = new Map(
+      stored.map((row) => [keyIdentity(row.service, row.aor, row.command_id), row.result]),
+    );
+    return keys.map((key): IdempotencyClaim => {
+      const identity = keyIdentity(key.service, key.aor, key.commandId);
+      return claimed.has(identity)
+        ? { kind: 'first' }
+        : { kind: 'duplicate', result: results.get(identity) ?? null };
+    });
   }
 
   async storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
@@ -57,4 +104,8 @@ const REPLACING_RESULT = 'ON CONFLICT (service, aor, command_id) DO UPDATE SET r
 
 function resultValues(key: CommandKey, result: StoredResult): unknown[] {
   return [key.service, key.aor, key.commandId, JSON.stringify(result)];
+}
+
+function keyIdentity(service: string, aor: string, commandId: string): string {
+  return JSON.stringify([service, aor, commandId]);
 }

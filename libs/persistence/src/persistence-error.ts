@@ -1,4 +1,5 @@
-export type PersistenceErrorCode = 'PERSISTENCE_FOREIGN_TRANSACTION' | 'PERSISTENCE_MIGRATION_FAILED';
+export type PersistenceErrorCode =
+  'PERSISTENCE_FOREIGN_TRANSACTION' | 'PERSISTENCE_MIGRATION_FAILED' | 'PERSISTENCE_MESSAGE_MISSING';
 
 export class PersistenceError extends Error {
   constructor(

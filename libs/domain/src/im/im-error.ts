@@ -1,4 +1,4 @@
-export type ImErrorCode = 'IM_STORED_RESULT_INVALID';
+export type ImErrorCode = 'IM_STORED_RESULT_INVALID' | 'IM_RUN_MESSAGE_MISSING';
 
 /** A failure of the IM domain, with a stable code for logs and metrics. */
 export class ImError extends Error {

@@ -14,8 +14,9 @@ import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 import {
   type AccountDirectory,
   type CommandKey,
+  type BatchIdempotencyStore,
+  type CommandClaim,
   type IdempotencyClaim,
-  type IdempotencyStore,
   type StoredResult,
   Transaction,
   type UnitOfWork,
@@ -63,13 +64,20 @@ function write(tx: Transaction, apply: () => void, undo: () => void): void {
   (tx as FakeTransaction).undo.push(undo);
 }
 
-class MapIdempotencyStore implements IdempotencyStore {
+class MapIdempotencyStore implements BatchIdempotencyStore {
   readonly rows = new Map<string, StoredResult | null>();
+  claimAllCalls = 0;
   async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const id = JSON.stringify(key);
     if (this.rows.has(id)) return { kind: 'duplicate', result: this.rows.get(id) };
     await this.storeResult(tx, key, expectedResult ?? null);
     return { kind: 'first' };
+  }
+  async claimAll(tx: Transaction, claims: readonly CommandClaim[]): Promise<IdempotencyClaim[]> {
+    this.claimAllCalls += 1;
+    const result: IdempotencyClaim[] = [];
+    for (const { key, expectedResult } of claims) result.push(await this.claim(tx, key, expectedResult));
+    return result;
   }
   async storeResult(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
     const id = JSON.stringify(key);
@@ -97,19 +105,23 @@ class InMemoryMessageStore implements MessageStore {
   async lockRecipient(_tx: Transaction, recipientAor: string): Promise<void> {
     this.locked.push(recipientAor);
   }
-  async insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage> {
-    this.locked.push(message.recipientAor);
-    const existing = this.rows.find(
-      (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
-    );
-    if (existing) return { created: false, message: existing };
-    const row = { ...message, key: `k-${this.rows.length + 1}` };
-    write(
-      tx,
-      () => this.rows.push(row),
-      () => this.rows.pop(),
-    );
-    return { created: true, message: row };
+  insertAllCalls = 0;
+  async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
+    this.insertAllCalls += 1;
+    this.locked.push(...[...new Set(messages.map((m) => m.recipientAor))].sort());
+    return messages.map((message) => {
+      const existing = this.rows.find(
+        (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
+      );
+      if (existing) return { created: false, message: existing };
+      const row = { ...message, key: `k-${this.rows.length + 1}` };
+      write(
+        tx,
+        () => this.rows.push(row),
+        () => this.rows.pop(),
+      );
+      return { created: true, message: row };
+    });
   }
   async pendingFor(_tx: Transaction, recipientAor: string, notInFlightTo?: InFlightFilter) {
     const inFlight = (row: FakeRow) =>
@@ -140,14 +152,22 @@ class InMemoryMessageStore implements MessageStore {
     if (firstAnswer) row.deliveredAt = at;
     return { message: row, firstAnswer };
   }
-  async markStoredIfUnreachable(_tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
-    const row = this.row(messageKey);
-    const awaiting = [...this.attempts.values()].some(
-      (a) => a.messageKey === messageKey && (a.outcome === undefined || a.outcome === 'answered'),
-    );
-    if (row.deliveredAt !== undefined || row.storedNotifiedAt !== undefined || awaiting) return false;
-    row.storedNotifiedAt = at;
-    return true;
+  async markStoredIfUnreachable(
+    _tx: Transaction,
+    messageKeys: readonly string[],
+    at: Date,
+  ): Promise<ReadonlySet<string>> {
+    const marked = new Set<string>();
+    for (const messageKey of messageKeys) {
+      const row = this.row(messageKey);
+      const awaiting = [...this.attempts.values()].some(
+        (a) => a.messageKey === messageKey && (a.outcome === undefined || a.outcome === 'answered'),
+      );
+      if (row.deliveredAt !== undefined || row.storedNotifiedAt !== undefined || awaiting) continue;
+      row.storedNotifiedAt = at;
+      marked.add(messageKey);
+    }
+    return marked;
   }
   private row(key: string): FakeRow {
     const row = this.rows.find((r) => r.key === key);
@@ -252,7 +272,7 @@ function setUp(
       ...(kind === 'answered' ? { status: 200 } : {}),
     });
   };
-  return { directory, bus, messages, plainDevices, router, pushed, pushedTo, outcome, advance };
+  return { directory, bus, messages, idempotency, plainDevices, router, pushed, pushedTo, outcome, advance };
 }
 
 /** A sip.command-received event carrying `envelope` from one of alice's devices. */
@@ -658,5 +678,188 @@ describe('ImRouter plain SIP devices', () => {
     advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
 
     expect(await router.deliverToPlainDevices()).toBe(0);
+  });
+});
+
+describe('ImRouter.handleCommands (a run of one sender)', () => {
+  /** The result and im.status pushes each alice device got, as [re or messageId, ok or state, error code]. */
+  const senderView = (pushed: ReturnType<typeof setUp>['pushed']) =>
+    pushed()
+      .filter((p) => p.event.aor === ALICE)
+      .map((p) => [
+        p.event.deviceId,
+        p.body?.['type'],
+        p.body?.['re'] ?? p.body?.['messageId'],
+        p.body?.['ok'] ?? p.body?.['state'],
+        (p.body?.['error'] as { code?: string } | undefined)?.code,
+      ]);
+
+  const mixedRun = () => [
+    imSend('c-1', { messageId: 'm-1' }),
+    imSend('c-2', { messageId: 'm-1' }),
+    imSend('c-1', { messageId: 'm-1' }),
+    imSend('c-3', { messageId: 'm-1', text: 'something else' }),
+    imSend('c-4', { to: `sip:nobody@${DOMAIN}`, messageId: 'm-4' }),
+    imSend('c-5', { messageId: 'm-5' }, 'alice-new', 'MESSAGE'),
+    imSend('c-6', { to: 'bob' }),
+    imSend('c-7', { messageId: 'm-7', text: 'second' }),
+    fromAlice({ id: 'c-8', type: 'presence.set', status: 'away' }),
+  ];
+
+  it('gives each command of a mixed run the result it gets alone, in order, in one publish', async () => {
+    const devices = [
+      device(ALICE, 'alice-desk'),
+      device(ALICE, 'alice-new', 'PLAIN'),
+      device(BOB, 'bob-desk'),
+    ];
+    const alone = setUp(devices);
+    for (const event of mixedRun()) await alone.router.handleCommand(event);
+    const together = setUp(devices);
+
+    await together.router.handleCommands(mixedRun());
+
+    expect(senderView(together.pushed)).toEqual(senderView(alone.pushed));
+    expect(
+      senderView(together.pushed).map(([deviceId, type, re, ok, code]) => [deviceId, type, re, ok, code]),
+    ).toEqual([
+      ['alice-desk', 'im.send.result', 'c-1', true, undefined],
+      ['alice-desk', 'im.send.result', 'c-2', true, undefined],
+      ['alice-desk', 'im.send.result', 'c-1', true, undefined],
+      ['alice-desk', 'im.send.result', 'c-3', false, 'conflict'],
+      ['alice-desk', 'im.send.result', 'c-4', true, undefined],
+      ['alice-desk', 'im.status', 'm-4', 'failed', 'not-found'],
+      ['alice-new', 'im.send.result', 'c-5', false, 'not-logged-in'],
+      ['alice-desk', 'im.send.result', 'c-6', false, 'bad-request'],
+      ['alice-desk', 'im.send.result', 'c-7', true, undefined],
+    ]);
+    expect(together.pushedTo('bob-desk').map((p) => [p.body?.['messageId'], p.body?.['text']])).toEqual([
+      ['m-1', 'hello'],
+      ['m-7', 'second'],
+    ]);
+    expect(together.messages.rows.map((row) => row.messageId)).toEqual(['m-1', 'm-7']);
+    expect([...together.messages.attempts.values()].map((a) => a.deviceId)).toEqual(['bob-desk', 'bob-desk']);
+    expect(together.bus.events(IM_MESSAGE_ACCEPTED_V1).map((event) => event['messageId'])).toEqual([
+      'm-1',
+      'm-7',
+    ]);
+    expect(together.bus.publishCalls).toHaveLength(1);
+    expect(together.idempotency.claimAllCalls).toBe(1);
+    expect(together.messages.insertAllCalls).toBe(1);
+  });
+
+  it('re-sends the stored results of commands handled in an earlier run and does nothing else', async () => {
+    const { router, pushed, messages, bus } = setUp();
+    await router.handleCommands([
+      imSend('c-1', { messageId: 'm-1' }),
+      imSend('c-2', { messageId: 'm-2', text: 'x' }),
+    ]);
+    const before = pushed().length;
+
+    await router.handleCommands([
+      imSend('c-1', { messageId: 'm-1' }),
+      imSend('c-3', { messageId: 'm-2', text: 'other' }),
+      imSend('c-2', { messageId: 'm-2', text: 'x' }),
+    ]);
+
+    expect(
+      pushed()
+        .slice(before)
+        .map((p) => [p.event.deviceId, p.body?.['re'], p.body?.['ok']]),
+    ).toEqual([
+      ['alice-desk', 'c-1', true],
+      ['alice-desk', 'c-3', false],
+      ['alice-desk', 'c-2', true],
+    ]);
+    expect(messages.rows).toHaveLength(2);
+    expect(bus.publishCalls).toHaveLength(2);
+  });
+
+  it('tells `stored` for each IM of a run to a recipient without devices, in its place', async () => {
+    const { router, pushedTo, messages } = setUp([device(ALICE, 'alice-desk')]);
+
+    await router.handleCommands([imSend('c-1', { messageId: 'm-1' }), imSend('c-2', { messageId: 'm-2' })]);
+
+    expect(
+      pushedTo('alice-desk').map((p) => [p.body?.['type'], p.body?.['re'] ?? p.body?.['messageId']]),
+    ).toEqual([
+      ['im.send.result', 'c-1'],
+      ['im.status', 'm-1'],
+      ['im.send.result', 'c-2'],
+      ['im.status', 'm-2'],
+    ]);
+    expect(messages.rows.every((row) => row.storedNotifiedAt !== undefined)).toBe(true);
+  });
+
+  it('stores nothing and publishes nothing when the publish fails, so the run can be retried', async () => {
+    const { router, bus, messages, idempotency, pushedTo } = setUp();
+    bus.failNext = new Error('broker down');
+
+    await expect(
+      router.handleCommands([imSend('c-1', { messageId: 'm-1' }), imSend('c-2', { messageId: 'm-2' })]),
+    ).rejects.toThrow('broker down');
+    expect(messages.rows).toEqual([]);
+    expect(idempotency.rows.size).toBe(0);
+
+    await router.handleCommands([imSend('c-1', { messageId: 'm-1' }), imSend('c-2', { messageId: 'm-2' })]);
+    expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-1', 'm-2']);
+  });
+
+  it('locks several recipients of one run in sorted order', async () => {
+    const { router, messages } = setUp();
+
+    await router.handleCommands([imSend('c-1', { to: CAROL }), imSend('c-2', { to: BOB })]);
+
+    expect(messages.locked).toEqual([BOB, CAROL]);
+  });
+
+  it('looks each sender device and recipient up once per run', async () => {
+    const { router, directory } = setUp();
+    const lookUpDevice = jest.spyOn(directory, 'device');
+    const lookUpDevices = jest.spyOn(directory, 'loggedInDevices');
+
+    await router.handleCommands([imSend('c-1'), imSend('c-2'), imSend('c-3')]);
+
+    expect(lookUpDevice.mock.calls).toEqual([[ALICE, 'alice-desk']]);
+    expect(lookUpDevices.mock.calls.map(([aors]) => aors)).toEqual([[BOB]]);
+  });
+});
+
+describe('ImRouter.settleAll', () => {
+  it('settles a run of outcomes in one publish with the statuses each gets alone', async () => {
+    const devices = [device(ALICE, 'alice-desk'), device(BOB, 'bob-desk'), device(BOB, 'bob-phone')];
+    const outcomesOf = async (context: ReturnType<typeof setUp>) => {
+      await context.router.handleCommands([
+        imSend('c-1', { messageId: 'm-1' }),
+        imSend('c-2', { messageId: 'm-2' }),
+        imSend('c-3', { messageId: 'm-3' }),
+      ]);
+      const [m1desk, m1phone, m2desk, m2phone, m3desk] = [...context.messages.attempts.keys()];
+      return [
+        context.outcome(m1desk, 'answered'),
+        context.outcome(m1phone, 'answered'),
+        context.outcome(m2desk, 'timed-out'),
+        context.outcome(m2phone, 'no-flow'),
+        context.outcome(m3desk, 'failed'),
+      ];
+    };
+    const statuses = (context: ReturnType<typeof setUp>) =>
+      context
+        .pushedTo('alice-desk')
+        .filter((p) => p.body?.['type'] === 'im.status')
+        .map((p) => [p.body?.['messageId'], p.body?.['state']]);
+    const alone = setUp(devices);
+    for (const outcome of await outcomesOf(alone)) await alone.router.settle(outcome);
+    const together = setUp(devices);
+    const outcomes = await outcomesOf(together);
+    const publishesBefore = together.bus.publishCalls.length;
+
+    await together.router.settleAll(outcomes);
+
+    expect(statuses(together)).toEqual(statuses(alone));
+    expect(statuses(together)).toEqual([
+      ['m-1', 'delivered'],
+      ['m-2', 'stored'],
+    ]);
+    expect(together.bus.publishCalls).toHaveLength(publishesBefore + 1);
   });
 });

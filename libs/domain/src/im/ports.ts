@@ -35,10 +35,12 @@ export interface MessageStore {
    */
   lockRecipient(tx: Transaction, recipientAor: string): Promise<void>;
   /**
-   * Takes the lock of the message's recipient (as lockRecipient) and stores the message, or
-   * returns the one already stored under (sender, messageId).
+   * Takes the locks of the messages' recipients (as lockRecipient, in sorted order: one lock order
+   * for every transaction that takes several) and stores each message, or returns the one already
+   * stored under its (sender, messageId). One statement for all (plus one read when some were
+   * stored before); (sender, messageId) must be distinct. Returns them in input order.
    */
-  insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage>;
+  insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]>;
   /**
    * The recipient's messages not yet answered by any device, oldest first (one query). With
    * `notInFlightTo`, those already pushed to that device since `since` and still awaiting their
@@ -58,10 +60,15 @@ export interface MessageStore {
     at: Date,
   ): Promise<SettledPush | undefined>;
   /**
-   * Marks that the sender was told `stored`: only when the message is undelivered, no attempt is
-   * still awaiting its outcome, and the sender was not told before. True when this call marked it.
+   * Marks that the sender was told `stored`, for each message that is undelivered, has no attempt
+   * still awaiting its outcome, and whose sender was not told before (one statement). Returns the
+   * keys this call marked.
    */
-  markStoredIfUnreachable(tx: Transaction, messageKey: string, at: Date): Promise<boolean>;
+  markStoredIfUnreachable(
+    tx: Transaction,
+    messageKeys: readonly string[],
+    at: Date,
+  ): Promise<ReadonlySet<string>>;
 }
 
 /** A registered device that has not logged in (yet). */

@@ -61,7 +61,8 @@ export interface SendOptions {
 
 export interface PushGatewayDependencies {
   directory: DeviceDirectory;
-  bus: EventBus;
+  /** Only publishes: a unit of work may hand in a publisher that collects for one later publish. */
+  bus: Pick<EventBus, 'publish'>;
   /** Unique push ids (also the `id` of the pushed envelope); default random UUIDs. */
   newPushId?: () => string;
   now?: () => Date;
@@ -79,7 +80,7 @@ export interface PushGatewayDependencies {
  */
 export class PushGateway {
   private readonly directory: DeviceDirectory;
-  private readonly bus: EventBus;
+  private readonly bus: Pick<EventBus, 'publish'>;
   private readonly newPushId: () => string;
   private readonly now: () => Date;
   private readonly plainSipLoginGraceMs: number;

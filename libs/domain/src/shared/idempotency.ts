@@ -36,6 +36,21 @@ export interface IdempotencyStore {
   storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void>;
 }
 
+/** A command to claim, with the result to store with its claim (null when omitted). */
+export interface CommandClaim {
+  key: CommandKey;
+  expectedResult?: StoredResult;
+}
+
+/** An IdempotencyStore that claims the commands of a run together. */
+export interface BatchIdempotencyStore extends IdempotencyStore {
+  /**
+   * Claims every command as `claim` does, with one insert for all (and one read of the stored
+   * results of the duplicates, if any). Keys must be distinct. Returns the claims in input order.
+   */
+  claimAll(tx: Transaction, claims: readonly CommandClaim[]): Promise<IdempotencyClaim[]>;
+}
+
 export type OnceOutcome<R extends StoredResult> =
   { duplicate: false; result: R } | { duplicate: true; storedResult: unknown };
 

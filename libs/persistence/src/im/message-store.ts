@@ -10,6 +10,7 @@ import type {
   Transaction,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
+import { PersistenceError } from '../persistence-error';
 import { entityManagerOf } from '../unit-of-work';
 
 interface MessageRow {
@@ -37,31 +38,57 @@ export class TypeOrmMessageStore implements MessageStore {
     await entityManagerOf(tx).query(`SELECT ${recipientLock('$1')}`, [RECIPIENT_LOCK_PREFIX + recipientAor]);
   }
 
-  async insert(tx: Transaction, message: NewMessage): Promise<InsertedMessage> {
+  async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
+    if (messages.length === 0) {
+      return [];
+    }
     const manager = entityManagerOf(tx);
-    // One round trip: the row is produced only once the recipient lock is held. The insert needs
-    // no later snapshot (ON CONFLICT sees rows committed meanwhile); every statement after it
-    // does see what the previous lock holder committed. A concurrent insert of the same
-    // (sender, messageId) waits for the other transaction, then conflicts.
+    const recipientLocks = [...new Set(messages.map((m) => RECIPIENT_LOCK_PREFIX + m.recipientAor))].sort();
+    // One round trip: rows are produced only once every recipient lock is held (taken in array
+    // order, sorted). The insert needs no later snapshot (ON CONFLICT sees rows committed
+    // meanwhile); every statement after it does see what the previous lock holders committed.
+    // A concurrent insert of the same (sender, messageId) waits for the other transaction, then
+    // conflicts. Rows go in input order, so `seq` keeps the order the messages were sent in.
     const inserted: MessageRow[] = await manager.query(
       `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
-       SELECT $1, $2, $3, $4, $5, $6::timestamptz FROM (SELECT ${recipientLock('$7')}) AS recipient_lock
+       SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+              WITH ORDINALITY AS m(sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
+       CROSS JOIN (
+         SELECT count(*) FROM (SELECT ${recipientLock('lock_key')} FROM unnest($7::text[]) AS lock_key) AS locked
+       ) AS recipient_locks
+       ORDER BY m.position
        ON CONFLICT (sender_aor, message_id) DO NOTHING
        RETURNING ${MESSAGE_COLUMNS}`,
       [
-        message.senderAor,
-        message.commandId,
-        message.messageId,
-        message.recipientAor,
-        message.text,
-        message.sentAt,
-        RECIPIENT_LOCK_PREFIX + message.recipientAor,
+        messages.map((m) => m.senderAor),
+        messages.map((m) => m.commandId),
+        messages.map((m) => m.messageId),
+        messages.map((m) => m.recipientAor),
+        messages.map((m) => m.text),
+        messages.map((m) => m.sentAt),
+        recipientLocks,
       ],
     );
-    if (inserted.length > 0) {
-      return { created: true, message: toMessage(inserted[0]) };
-    }
-    return { created: false, message: await existingMessage(manager, message) };
+    const created = new Map(inserted.map((row) => [messageIdentity(row.sender_aor, row.message_id), row]));
+    const earlier = messages.filter((m) => !created.has(messageIdentity(m.senderAor, m.messageId)));
+    const existing =
+      earlier.length === 0 ? new Map<string, MessageRow>() : await existingMessages(manager, earlier);
+    return messages.map((m) => {
+      const identity = messageIdentity(m.senderAor, m.messageId);
+      const row = created.get(identity);
+      if (row !== undefined) {
+        return { created: true, message: toMessage(row) };
+      }
+      const stored = existing.get(identity);
+      if (stored === undefined) {
+        throw new PersistenceError(
+          'PERSISTENCE_MESSAGE_MISSING',
+          `message ${m.messageId} of ${m.senderAor} was neither inserted nor found`,
+        );
+      }
+      return { created: false, message: toMessage(stored) };
+    });
   }
 
   async pendingFor(
@@ -121,39 +148,46 @@ export class TypeOrmMessageStore implements MessageStore {
     return rows.length > 0 ? { message: toMessage(rows[0]), firstAnswer: rows[0].first_answer } : undefined;
   }
 
-  async markStoredIfUnreachable(tx: Transaction, messageKey: string, at: Date): Promise<boolean> {
-    return updatedOne(
-      entityManagerOf(tx),
-      `UPDATE messages SET stored_notified_at = $2
-       WHERE id = $1 AND delivered_at IS NULL AND stored_notified_at IS NULL
-         AND NOT EXISTS (
-           SELECT 1 FROM message_deliveries
-           WHERE message_key = $1 AND (outcome IS NULL OR outcome = 'answered')
-         )
-       RETURNING 1`,
-      [messageKey, at],
+  async markStoredIfUnreachable(
+    tx: Transaction,
+    messageKeys: readonly string[],
+    at: Date,
+  ): Promise<ReadonlySet<string>> {
+    if (messageKeys.length === 0) {
+      return new Set();
+    }
+    // Wrapped in a CTE: TypeORM returns `[rows, rowCount]` for a bare UPDATE but rows for a SELECT.
+    const rows: Array<{ id: string }> = await entityManagerOf(tx).query(
+      `WITH marked AS (
+         UPDATE messages m SET stored_notified_at = $2
+         WHERE m.id = ANY($1::uuid[]) AND m.delivered_at IS NULL AND m.stored_notified_at IS NULL
+           AND NOT EXISTS (
+             SELECT 1 FROM message_deliveries d
+             WHERE d.message_key = m.id AND (d.outcome IS NULL OR d.outcome = 'answered')
+           )
+         RETURNING m.id
+       )
+       SELECT id FROM marked`,
+      [messageKeys, at],
     );
+    return new Set(rows.map((row) => row.id));
   }
 }
 
-/**
- * Runs an `UPDATE … RETURNING` and says whether it changed a row. Wrapped in a CTE because
- * TypeORM returns `[rows, rowCount]` for a bare UPDATE but plain rows for a SELECT.
- */
-async function updatedOne(manager: EntityManager, update: string, parameters: unknown[]): Promise<boolean> {
-  const rows: Array<{ changed: number }> = await manager.query(
-    `WITH changed AS (${update}) SELECT count(*)::int AS changed FROM changed`,
-    parameters,
+async function existingMessages(
+  manager: EntityManager,
+  messages: readonly NewMessage[],
+): Promise<Map<string, MessageRow>> {
+  const rows: MessageRow[] = await manager.query(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages
+     WHERE (sender_aor, message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [messages.map((m) => m.senderAor), messages.map((m) => m.messageId)],
   );
-  return rows[0].changed > 0;
+  return new Map(rows.map((row) => [messageIdentity(row.sender_aor, row.message_id), row]));
 }
 
-async function existingMessage(manager: EntityManager, message: NewMessage): Promise<StoredMessage> {
-  const rows: MessageRow[] = await manager.query(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE sender_aor = $1 AND message_id = $2`,
-    [message.senderAor, message.messageId],
-  );
-  return toMessage(rows[0]);
+function messageIdentity(senderAor: string, messageId: string): string {
+  return JSON.stringify([senderAor, messageId]);
 }
 
 function toMessage(row: MessageRow): StoredMessage {

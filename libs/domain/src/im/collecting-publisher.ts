@@ -1,0 +1,36 @@
+import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
+
+type Publisher = Pick<EventBus, 'publish'>;
+type PublishedRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+
+/**
+ * Collects what one unit of work publishes and publishes it all in ONE bus.publish (one broker
+ * round trip, one acks=-1 wait) when flushed. Records are kept per section (one per command or
+ * outcome of a run) and go out in section order, so each command's pushes keep their place
+ * whatever order the unit of work produced them in.
+ */
+export class CollectingPublisher {
+  private readonly sections = new Map<number, PublishedRecord[]>();
+
+  constructor(private readonly bus: Publisher) {}
+
+  /** A publisher whose records go out after those of every lower section. */
+  section(index: number): Publisher {
+    return {
+      publish: async (records) => {
+        const section = this.sections.get(index) ?? [];
+        section.push(...records);
+        this.sections.set(index, section);
+      },
+    };
+  }
+
+  /** Publishes everything collected (nothing when empty); resolves once the bus acknowledged it. */
+  async flush(): Promise<void> {
+    const records = [...this.sections.entries()].sort(([a], [b]) => a - b).flatMap(([, section]) => section);
+    this.sections.clear();
+    if (records.length > 0) {
+      await this.bus.publish(records);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
+
+/**
+ * A DeviceDirectory that looks each AOR (per lookup options) and each device up once, for the
+ * commands or outcomes of one run. Only for the length of one unit of work: an AOR looked up
+ * under its recipient lock stays valid while the lock is held (a login's stored-IM delivery
+ * waits for the lock and finds every IM this run stored).
+ */
+export class RunDeviceDirectory implements DeviceDirectory {
+  private readonly devicesOfAor = new Map<string, Promise<readonly Device[]>>();
+  private readonly devices = new Map<string, Promise<Device | undefined>>();
+
+  constructor(private readonly inner: DeviceDirectory) {}
+
+  async loggedInDevices(
+    aors: readonly string[],
+    options: DeviceLookupOptions = {},
+  ): Promise<ReadonlyMap<string, readonly Device[]>> {
+    const optionsKey = JSON.stringify([options.includePlainSip ?? false, options.plainSipLoginGraceMs ?? 0]);
+    const keyOf = (aor: string) => `${optionsKey}\n${aor}`;
+    const missing = [...new Set(aors)].filter((aor) => !this.devicesOfAor.has(keyOf(aor)));
+    if (missing.length > 0) {
+      // One query for every AOR not looked up yet.
+      const lookup = this.inner.loggedInDevices(missing, options);
+      for (const aor of missing) {
+        this.devicesOfAor.set(
+          keyOf(aor),
+          lookup.then((byAor) => byAor.get(aor) ?? []),
+        );
+      }
+    }
+    const entries = await Promise.all(
+      aors.map(async (aor) => [aor, await (this.devicesOfAor.get(keyOf(aor)) ?? [])] as const),
+    );
+    return new Map(entries);
+  }
+
+  device(aor: string, deviceId: string): Promise<Device | undefined> {
+    const key = JSON.stringify([aor, deviceId]);
+    let lookup = this.devices.get(key);
+    if (lookup === undefined) {
+      lookup = this.inner.device(aor, deviceId);
+      this.devices.set(key, lookup);
+    }
+    return lookup;
+  }
+}
