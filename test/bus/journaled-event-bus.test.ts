@@ -194,6 +194,50 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
     await restarted.close();
   });
 
+  it('after a crash, hands a run handler only the records its group had not handled', async () => {
+    const topic = uniqueTopic('crash-runs');
+    const groupId = uniqueGroupId('crash-runs');
+    const key = 'sip:alice@herald.local';
+    const crashed = openBus();
+    const runsBeforeCrash: string[][] = [];
+    await crashed.subscribe({
+      groupId,
+      topics: [topic],
+      handler: () => Promise.reject(new Error('only runs are expected')),
+      handleRun: async (run) => {
+        runsBeforeCrash.push(run.map(text));
+        if (run.some((record) => text(record) === 'held')) {
+          // The process dies while this run is handled: it never finishes.
+          await new Promise<never>(() => undefined);
+        }
+      },
+    });
+    await crashed.publish(['first', 'second'].map((value) => ({ topic, key, value: Buffer.from(value) })));
+    await waitForJournal(async () => (await groupsCaughtUp(topic)) === 1, 'the first run stored as handled');
+    await crashed.publish(['held', 'after'].map((value) => ({ topic, key, value: Buffer.from(value) })));
+    await waitFor(() => runsBeforeCrash.length === 2, DELIVERY_TIMEOUT_MS, 'the held run started');
+
+    const restarted = openBus();
+    const runsAfterRestart: string[][] = [];
+    await restarted.subscribe({
+      groupId,
+      topics: [topic],
+      handler: () => Promise.reject(new Error('only runs are expected')),
+      handleRun: async (run) => {
+        runsAfterRestart.push(run.map(text));
+      },
+    });
+
+    await waitFor(() => runsAfterRestart.flat().length >= 2, DELIVERY_TIMEOUT_MS, 'the unhandled records');
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    expect(runsBeforeCrash).toEqual([
+      ['first', 'second'],
+      ['held', 'after'],
+    ]);
+    expect(runsAfterRestart).toEqual([['held', 'after']]);
+    await restarted.close();
+  });
+
   it('starts a new group subscribing from the end after a restart where it subscribed, not before', async () => {
     const topic = uniqueTopic('from-end');
     const groupId = uniqueGroupId('from-end');

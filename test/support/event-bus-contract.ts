@@ -400,6 +400,30 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     );
 
     it(
+      'hands a record published while its key has nothing waiting at once, as a run of one',
+      async () => {
+        const topic = uniqueTopic('runs-single');
+        await bus.ensureTopics([topic]);
+        const runs: string[][] = [];
+        await subscribeRuns({
+          groupId: uniqueGroupId('runs-single'),
+          topic,
+          handleRun: async (run) => {
+            runs.push(run.map((record) => record.value.toString('utf8')));
+          },
+        });
+
+        await publishText(topic, 'sip:alice@herald.local', 'one');
+        await waitFor(() => runs.length >= 1, subject.deliveryTimeoutMs, 'the first run');
+        await publishText(topic, 'sip:alice@herald.local', 'two');
+        await waitFor(() => runs.length >= 2, subject.deliveryTimeoutMs, 'the second run');
+
+        expect(runs).toEqual([['one'], ['two']]);
+      },
+      testTimeoutMs,
+    );
+
+    it(
       'hands a backlog of one key in runs of more than one record, each record once and in order',
       async () => {
         const topic = uniqueTopic('runs-backlog');
