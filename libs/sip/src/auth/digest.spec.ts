@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { parseAuthHeader } from '../message';
 import {
   buildDigestChallenges,
@@ -158,6 +159,24 @@ describe('NonceIssuer', () => {
     expect(issuer.verify(nonce.slice(0, 5) + flipped + nonce.slice(6), 'herald.example')).toBe('invalid');
     expect(issuer.verify(nonce + 'A', 'herald.example')).toBe('invalid');
     expect(issuer.verify('not a nonce!', 'herald.example')).toBe('invalid');
+  });
+
+  it('is base64url(timestamp | salt | HMAC-SHA-256(secret, timestamp | salt | realm) truncated to 16 bytes)', () => {
+    const raw = Buffer.from(issuer.issue('herald.example'), 'base64url');
+    expect(raw).toHaveLength(32);
+    expect(Number(raw.readBigUInt64BE(0))).toBe(now);
+    const mac = createHmac('sha256', 'edge-secret')
+      .update(raw.subarray(0, 16))
+      .update('herald.example')
+      .digest();
+    expect(raw.subarray(16).equals(mac.subarray(0, 16))).toBe(true);
+  });
+
+  it('takes the secret as a string or as its UTF-8 bytes, never an empty one', () => {
+    const fromBytes = new NonceIssuer({ secret: Buffer.from('edge-secret', 'utf8'), now: () => now });
+    expect(issuer.verify(fromBytes.issue('r'), 'r')).toBe('valid');
+    expect(fromBytes.verify(issuer.issue('r'), 'r')).toBe('valid');
+    expect(() => new NonceIssuer({ secret: '' })).toThrow(RangeError);
   });
 
   it('becomes stale after its lifetime', () => {
