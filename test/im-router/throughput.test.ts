@@ -65,6 +65,8 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
         topics: IM_ROUTER_TOPICS,
         fromBeginning: false,
         handler: (record) => records.handle(record),
+        // As subscribeImRouter: each sender's waiting commands come as one run.
+        handleRun: (run) => records.handleRun(run),
       }),
       await bus.subscribe({
         groupId: `herald-edge-${EDGE_ID}`,

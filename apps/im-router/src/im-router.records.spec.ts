@@ -30,7 +30,9 @@ class RouterSpy {
     return this.failure ? Promise.reject(this.failure) : Promise.resolve();
   }
   handleCommand = (...args: unknown[]) => this.call('handleCommand', args);
+  handleCommands = (...args: unknown[]) => this.call('handleCommands', args);
   settle = (...args: unknown[]) => this.call('settle', args);
+  settleAll = (...args: unknown[]) => this.call('settleAll', args);
   deliverStored = (...args: unknown[]) => this.call('deliverStored', args);
   deviceRegistered = (...args: unknown[]) => this.call('deviceRegistered', args);
 }
@@ -72,6 +74,31 @@ describe('ImRouterRecordHandler', () => {
       ['settle', [pushOutcomeV1.decode(outcome)]],
       ['deliverStored', [started.aor, started.deviceId, new Date(started.at)]],
       ['deviceRegistered', [deviceRegisteredV1.decode(registered)]],
+    ]);
+  });
+
+  it('hands runs of commands and of push outcomes to the router in one call each, others one by one', async () => {
+    const { router, consumer } = setUp();
+    const command = fixture('sip.command-received.v1', 'plain-message');
+    const outcome = fixture('sip.push-outcome.v1', 'answered');
+    const session = fixture('auth.session-started.v1', 'login-away');
+
+    await consumer.handleRun([
+      record(SIP_COMMAND_RECEIVED_V1, command),
+      record(SIP_COMMAND_RECEIVED_V1, command),
+    ]);
+    await consumer.handleRun([record(SIP_PUSH_OUTCOME_V1, outcome), record(SIP_PUSH_OUTCOME_V1, outcome)]);
+    await consumer.handleRun([
+      record(AUTH_SESSION_STARTED_V1, session),
+      record(AUTH_SESSION_STARTED_V1, session),
+    ]);
+
+    const started = sessionStartedV1.decode(session);
+    expect(router.calls).toEqual([
+      ['handleCommands', [[commandReceivedV1.decode(command), commandReceivedV1.decode(command)]]],
+      ['settleAll', [[pushOutcomeV1.decode(outcome), pushOutcomeV1.decode(outcome)]]],
+      ['deliverStored', [started.aor, started.deviceId, new Date(started.at)]],
+      ['deliverStored', [started.aor, started.deviceId, new Date(started.at)]],
     ]);
   });
 

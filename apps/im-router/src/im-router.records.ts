@@ -15,8 +15,17 @@ export class UnexpectedTopicError extends Error {
 }
 
 const IM_ROUTER_ROUTES = [
-  route(commandReceivedV1, (router: ImRouter, event) => router.handleCommand(event)),
-  route(pushOutcomeV1, (router: ImRouter, event) => router.settle(event)),
+  // A run of one sender's commands (or one recipient's outcomes) shares one transaction and one publish.
+  route(
+    commandReceivedV1,
+    (router: ImRouter, event) => router.handleCommand(event),
+    (router: ImRouter, events) => router.handleCommands(events),
+  ),
+  route(
+    pushOutcomeV1,
+    (router: ImRouter, event) => router.settle(event),
+    (router: ImRouter, events) => router.settleAll(events),
+  ),
   route(sessionStartedV1, (router: ImRouter, event) =>
     router.deliverStored(event.aor, event.deviceId, new Date(event.at)),
   ),
@@ -25,7 +34,10 @@ const IM_ROUTER_ROUTES = [
 
 export const IM_ROUTER_TOPICS: readonly string[] = IM_ROUTER_ROUTES.map((r) => r.topic);
 
-/** im-router's records: commands, push outcomes, session starts and new registrations. */
+/**
+ * im-router's records: commands and push outcomes (in runs), session starts and new registrations
+ * (one by one).
+ */
 export class ImRouterRecordHandler extends ContractRecordHandler<ImRouter> {
   constructor(router: ImRouter, logger: RecordLogger) {
     super({
@@ -47,5 +59,6 @@ export function subscribeImRouter(
     groupId: IM_ROUTER_CONSUMER_GROUP,
     topics: IM_ROUTER_TOPICS,
     handler: (record) => records.handle(record),
+    handleRun: (run) => records.handleRun(run),
   });
 }
