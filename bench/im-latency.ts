@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { BenchDevice } from './lib/bench-device';
 import { commandId, loggedInDevice, readState, sleep } from './lib/bench-state';
 import { BENCH_DOMAIN, benchUser } from './lib/herald-launch';
+import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
 import { quantile, recordResult } from './lib/results';
 
 /** Each load level runs this long (bounded: the benchmark stops by itself). */
@@ -13,6 +14,8 @@ const DRAIN_MS = 10_000;
 const LOAD_FRACTIONS = [0.1, 0.5, 0.9];
 /** Users after the SIPp range (bench/sip-rate.sh uses BENCH_USERS+1 .. +60). */
 const SENDER_OFFSET = 70;
+/** Before each level Herald must have drained what earlier load left (the rate search's backlog). */
+const IDLE_MAX_MS = Number(process.env['BENCH_IDLE_MAX_SECONDS'] ?? 60) * 1000;
 
 /**
  * End-to-end IM latency: sender's INFO im.send sent -> recipient's `im` push received, both real
@@ -42,15 +45,17 @@ async function main(): Promise<void> {
   });
   const sender = await loggedInDevice(state, base);
   const to = `sip:${benchUser(base + 1)}@${BENCH_DOMAIN}`;
+  const backlog = await HeraldBacklogReader.open(state);
   try {
     for (const fraction of LOAD_FRACTIONS) {
       const rate = Math.max(1, Math.round(maxRate * fraction));
+      const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
       latenciesMs.length = 0;
       sentAt.clear();
       const { sent, refused } = await sendAtRate(sender, to, rate, sentAt);
       await waitUntilDrained(sentAt);
       const lost = sentAt.size;
-      const detail = `${rate}/s for ${LEVEL_SECONDS}s, ${sent} sent, ${refused} refused, ${lost} not pushed within ${DRAIN_MS} ms`;
+      const detail = `${rate}/s for ${LEVEL_SECONDS}s, ${sent} sent, ${refused} refused, ${lost} not pushed within ${DRAIN_MS} ms; before the level Herald was ${before}`;
       const side = `herald-${state.mode}`;
       const level = `${Math.round(fraction * 100)} % load`;
       recordResult('im-latency', `${level} p50`, side, quantile(latenciesMs, 0.5), 'ms', detail);
@@ -58,7 +63,7 @@ async function main(): Promise<void> {
       recordResult('im-latency', `${level} p99.9`, side, quantile(latenciesMs, 0.999), 'ms');
     }
   } finally {
-    await Promise.all([sender.close(), recipient.close()]);
+    await Promise.all([sender.close(), recipient.close(), backlog.close()]);
   }
 }
 

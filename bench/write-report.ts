@@ -5,9 +5,10 @@ import { type BenchRecord, readResults } from './lib/results';
 /**
  * Writes the figures of bench/results.jsonl as tables into docs/benchmarks.md, between the
  * results markers; the hand-written text around them stays.
- *   node dist/bench/write-report.js [results.jsonl]
+ *   [BENCH_REPORT=file.md] node dist/bench/write-report.js [results.jsonl]
  */
-const REPORT = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+/** BENCH_REPORT: another file to write (e.g. a copy, for a trial run that must not touch the docs). */
+const REPORT = process.env['BENCH_REPORT'] ?? join(__dirname, '..', '..', 'docs', 'benchmarks.md');
 const START = '<!-- bench:results:start (written by bench/write-report.ts) -->';
 const END = '<!-- bench:results:end -->';
 const SECTIONS: Record<string, string> = {
@@ -50,11 +51,15 @@ function numberOf(records: BenchRecord[], section: string, name: string, side: s
 
 function ratios(records: BenchRecord[]): string[] {
   const lines = ['| comparison | ratio |', '|---|---|'];
-  const rate = (kind: string, side: string) => numberOf(records, 'sip-rate', `${kind} per second`, side);
-  for (const kind of ['REGISTER (MD5 digest)', 'IM relayed (sender 200 OK + recipient answered)']) {
+  // Every rate of the SIPp searches: REGISTER, IM one pair, IM several pairs at once.
+  const rates = new Set(
+    records.filter((r) => r.section === 'sip-rate' && r.name.endsWith(' per second')).map((r) => r.name),
+  );
+  for (const name of rates) {
     for (const side of ['herald-embedded', 'herald-kafka']) {
-      const value = rate(kind, side) / rate(kind, 'kamailio');
-      if (Number.isFinite(value)) lines.push(`| ${kind}: ${side} / Kamailio | ${value.toFixed(3)} |`);
+      const value =
+        numberOf(records, 'sip-rate', name, side) / numberOf(records, 'sip-rate', name, 'kamailio');
+      if (Number.isFinite(value)) lines.push(`| ${name}: ${side} / Kamailio | ${value.toFixed(3)} |`);
     }
   }
   for (const mode of ['embedded', 'kafka']) {

@@ -8,12 +8,16 @@ DELIVERY_GRACE_SECONDS=5
 # Doublings and bisections of the step search.
 SEARCH_MAX_DOUBLINGS=4
 SEARCH_BISECTIONS=2
-# Pause before each step so a backlog left by a failed step drains first.
+# Pause before each step against a target without a backlog to wait for (Kamailio).
 STEP_PAUSE_SECONDS=5
+# Herald (HERALD_STATE and HERALD_MODE set): before each step wait until it handled every record
+# and every IM push has an outcome, at most this long (Timer F, 32 s, ends pushes to a stopped UAS).
+BENCH_IDLE_MAX_SECONDS="${BENCH_IDLE_MAX_SECONDS:-60}"
 
-# p50 and p99 (ms) of the response times of a -trace_rtt file.
+# p50 and p99 (ms) of the response times of -trace_rtt files (no file: "- -").
 rtt_percentiles() {
-  cut -d';' -f2 "$1" | grep -E '^[0-9.]+$' | sort -g |
+  [ "$#" -gt 0 ] || set -- /dev/null
+  cat "$@" | cut -d';' -f2 | grep -E '^[0-9.]+$' | sort -g |
     awk '{v[NR]=$1} END {if (NR==0) {print "- -"; exit}
       i50=int(NR*0.50); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
       printf "%.2f %.2f\n", v[i50], v[i99]}'
@@ -42,7 +46,7 @@ run_uac() {
   local elapsed_ms=$((($(date +%s%N) - started_ns) / 1000000))
   local counts pcts
   counts="$(sipp_counts "$dir/stat.csv" 2>/dev/null || echo '0 0')"
-  pcts="$(rtt_percentiles "$(ls "$dir"/*_rtt.csv 2>/dev/null | head -1 || echo /dev/null)")"
+  pcts="$(rtt_percentiles "$dir"/*_rtt.csv)"
   echo "$counts $pcts $((calls * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1)))"
 }
 
@@ -78,14 +82,41 @@ start_uas() {
   echo $!
 }
 
-# Waits until the UAS answered `calls` or the grace passed, stops it; echoes how many it answered.
+# Waits until the UAS answered `calls` or the grace passed (or until $SECONDS reaches the given
+# deadline, when several UAS share one grace), stops it; echoes how many it answered.
 finish_uas() {
-  local dir="$1" pid="$2"
-  local deadline=$((SECONDS + DELIVERY_GRACE_SECONDS))
+  local dir="$1" pid="$2" deadline="${3:-$((SECONDS + DELIVERY_GRACE_SECONDS))}"
   while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   sipp_counts "$dir/stat.csv" 2>/dev/null | awk '{print $1}' || echo 0
+}
+
+# Before a step: Herald must be idle (see BENCH_IDLE_MAX_SECONDS); echoes a note for the run
+# details only when it was not (or could not be read), nothing otherwise.
+before_step() {
+  if [ -z "${HERALD_STATE:-}" ]; then
+    sleep "$STEP_PAUSE_SECONDS"
+    return 0
+  fi
+  local outcome
+  outcome="$(timeout $((BENCH_IDLE_MAX_SECONDS + 30)) node "$HERALD_ROOT/dist/bench/wait-idle.js" \
+    --state "$HERALD_STATE" --mode "$HERALD_MODE" --max-seconds "$BENCH_IDLE_MAX_SECONDS" 2>&1 | tail -1)" ||
+    outcome="idle check failed: $outcome"
+  echo "  before the step Herald was $outcome" >&2
+  case "$outcome" in
+    idle\ after*) ;;
+    *) echo ",before=$outcome" ;;
+  esac
+}
+
+# One step: waits for the target to be idle, runs the probe; echoes "verdict p50 p99 detail".
+run_step() {
+  local probe_fn="$1" rate="$2" note verdict p50 p99 detail
+  note="$(before_step)"
+  read -r verdict p50 p99 detail < <("$probe_fn" "$rate")
+  echo "  step $rate/s: $verdict p50=${p50}ms p99=${p99}ms $detail$note" >&2
+  echo "$verdict $p50 $p99 $detail$note"
 }
 
 # Step search: doubles the rate from $start while a run passes, then bisects once between the last
@@ -97,10 +128,8 @@ step_search() {
   local i
   for ((i = 0; i <= SEARCH_MAX_DOUBLINGS; i++)); do
     local verdict p50 p99 detail
-    sleep "$STEP_PAUSE_SECONDS"
-    read -r verdict p50 p99 detail < <("$probe_fn" "$rate")
+    read -r verdict p50 p99 detail < <(run_step "$probe_fn" "$rate")
     runs="$runs $rate:$verdict($detail)"
-    echo "  step $rate/s: $verdict p50=${p50}ms p99=${p99}ms $detail" >&2
     if [ "$verdict" = pass ]; then best=$rate best_p50=$p50 best_p99=$p99; rate=$((rate * 2)); else failed_at=$rate; break; fi
   done
   for ((i = 0; i < SEARCH_BISECTIONS && failed_at > 0; i++)); do
@@ -108,10 +137,8 @@ step_search() {
     [ "$low" -eq 0 ] && low=$((failed_at / 4))
     rate=$(((low + failed_at) / 2))
     [ "$rate" -le "$best" ] && break
-    sleep "$STEP_PAUSE_SECONDS"
-    read -r verdict p50 p99 detail < <("$probe_fn" "$rate")
+    read -r verdict p50 p99 detail < <(run_step "$probe_fn" "$rate")
     runs="$runs $rate:$verdict($detail)"
-    echo "  step $rate/s: $verdict p50=${p50}ms p99=${p99}ms $detail" >&2
     if [ "$verdict" = pass ]; then best=$rate best_p50=$p50 best_p99=$p99; else failed_at=$rate; fi
   done
   echo "$best $best_p50 $best_p99 ${runs# }"
