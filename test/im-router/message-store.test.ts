@@ -1,4 +1,4 @@
-import { type NewMessage, Transaction } from '#herald/domain';
+import { type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
@@ -39,6 +39,10 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     text,
     sentAt: SENT_AT,
   });
+
+  /** Records one outcome. */
+  const recordOutcome = async (tx: Transaction, pushId: string, outcome: PushOutcomeKind, at: Date) =>
+    (await store.recordOutcomes(tx, [{ pushId, outcome, at }]))[0];
 
   /** Inserts one message in its own transaction. */
   const insertOne = async (message: NewMessage) =>
@@ -96,10 +100,10 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
       await store.recordAttempts(tx, [
         { pushId: 'p-10', messageKey: keys[0], recipientAor: BOB, deviceId: 'desk', attemptedAt: SENT_AT },
       ]);
-      const settled = await store.recordOutcome(tx, 'p-10', 'answered', SENT_AT);
+      const settled = await recordOutcome(tx, 'p-10', 'answered', SENT_AT);
       expect(settled?.message.messageId).toBe('m-10');
       expect(settled?.firstAnswer).toBe(true);
-      const again = await store.recordOutcome(tx, 'p-10', 'answered', SENT_AT);
+      const again = await recordOutcome(tx, 'p-10', 'answered', SENT_AT);
       expect(again).toEqual({ message: settled?.message, firstAnswer: false });
     });
 
@@ -129,7 +133,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
         attempt('p-31', keys[1]!, SENT_AT), // an earlier session, no outcome ever: offered again
         attempt('p-32', keys[2]!, loginAt), // this session, timed out: offered again
       ]);
-      await store.recordOutcome(tx, 'p-32', 'timed-out', loginAt);
+      await recordOutcome(tx, 'p-32', 'timed-out', loginAt);
     });
 
     const pending = await unitOfWork.run((tx) =>
@@ -144,6 +148,50 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
       'm-30',
       'm-31',
       'm-32',
+    ]);
+  });
+
+  it('records a batch of outcomes in order: the first answer of a message delivers it, the last outcome stays', async () => {
+    const { message } = await insertOne(newMessage('m-60'));
+    const attempt = (pushId: string, deviceId: string) => ({
+      pushId,
+      messageKey: message.key,
+      recipientAor: BOB,
+      deviceId,
+      attemptedAt: SENT_AT,
+    });
+    await unitOfWork.run((tx) =>
+      store.recordAttempts(tx, [
+        attempt('p-60', 'desk'),
+        attempt('p-61', 'phone'),
+        attempt('p-62', 'tablet'),
+      ]),
+    );
+
+    const settled = await unitOfWork.run((tx) =>
+      store.recordOutcomes(tx, [
+        { pushId: 'p-60', outcome: 'timed-out', at: SENT_AT },
+        { pushId: 'p-unknown', outcome: 'answered', at: SENT_AT },
+        { pushId: 'p-61', outcome: 'answered', at: SENT_AT },
+        { pushId: 'p-62', outcome: 'answered', at: SENT_AT },
+        { pushId: 'p-60', outcome: 'no-flow', at: SENT_AT },
+      ]),
+    );
+
+    expect(settled.map((push) => push && [push.message.messageId, push.firstAnswer])).toEqual([
+      ['m-60', false],
+      undefined,
+      ['m-60', true],
+      ['m-60', false],
+      ['m-60', false],
+    ]);
+    const outcomes: Array<{ push_id: string; outcome: string }> = await dataSource.query(
+      `SELECT push_id, outcome FROM message_deliveries WHERE push_id IN ('p-60', 'p-61', 'p-62') ORDER BY push_id`,
+    );
+    expect(outcomes.map((row) => [row.push_id, row.outcome])).toEqual([
+      ['p-60', 'no-flow'],
+      ['p-61', 'answered'],
+      ['p-62', 'answered'],
     ]);
   });
 
@@ -169,11 +217,11 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     );
 
     const afterFirst = await unitOfWork.run(async (tx) => {
-      await store.recordOutcome(tx, 'p-20', 'timed-out', SENT_AT);
+      await recordOutcome(tx, 'p-20', 'timed-out', SENT_AT);
       return store.markStoredIfUnreachable(tx, [message.key], SENT_AT);
     });
     const afterSecond = await unitOfWork.run(async (tx) => {
-      await store.recordOutcome(tx, 'p-21', 'no-flow', SENT_AT);
+      await recordOutcome(tx, 'p-21', 'no-flow', SENT_AT);
       return store.markStoredIfUnreachable(tx, [message.key], SENT_AT);
     });
     const again = await unitOfWork.run((tx) => store.markStoredIfUnreachable(tx, [message.key], SENT_AT));
@@ -182,9 +230,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('returns nothing for the outcome of a push it did not record', async () => {
-    expect(await unitOfWork.run((tx) => store.recordOutcome(tx, 'p-unknown', 'answered', SENT_AT))).toBe(
-      undefined,
-    );
+    expect(await unitOfWork.run((tx) => recordOutcome(tx, 'p-unknown', 'answered', SENT_AT))).toBe(undefined);
   });
 
   it('makes a second transaction wait for a recipient lock until the first ends', async () => {

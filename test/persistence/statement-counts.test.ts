@@ -76,6 +76,8 @@ const EXPECTED = {
   imSendRun: { statements: 8, commits: 1 },
   /** The same run redelivered: claims and stored results, no recipient lookup. */
   imSendRunRedelivered: { statements: 6, commits: 1 },
+  /** The answered outcomes of that run's deliveries, settled as one run. */
+  imDeliveredRun: { statements: 5, commits: 1 },
   imResultAnswered: { statements: 0, commits: 0 },
   imDelivered: { statements: 5, commits: 1 },
   presenceSet: { statements: 10, commits: 1 },
@@ -269,6 +271,31 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
 
     expect(await counter.count(() => router.handleCommands(run))).toEqual(EXPECTED.imSendRunRedelivered);
     expect(await storedRun()).toEqual(run.map((event) => event.envelope.id));
+
+    const answered = bus.pushes
+      .slice(pushesBefore)
+      .filter((push) => push.aor === aorOf('bob'))
+      .map((push) =>
+        pushOutcomeV1.build({
+          pushId: push.pushId,
+          origin: push.origin,
+          aor: push.aor,
+          deviceId: push.deviceId,
+          edgeId: 'edge-0',
+          outcome: 'answered',
+          status: 200,
+        }),
+      );
+    expect(answered).toHaveLength(IM_RUN_LENGTH);
+    const statusesBefore = bus.pushes.length;
+    expect(await counter.count(() => router.settleAll(answered))).toEqual(EXPECTED.imDeliveredRun);
+    const delivered: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM messages WHERE command_id LIKE 'im-run-%' AND delivered_at IS NOT NULL`,
+    );
+    expect(delivered[0].n).toBe(IM_RUN_LENGTH);
+    expect(bus.pushes.slice(statusesBefore).map((push) => JSON.parse(push.body).state)).toEqual(
+      answered.map(() => 'delivered'),
+    );
   });
 
   it('presence.set fanned out to two watchers', async () => {

@@ -30,6 +30,7 @@ import type {
   MessageStore,
   PlainDeviceQueue,
   PushOutcomeKind,
+  RecordedOutcome,
 } from './ports';
 
 const DOMAIN = 'herald.example';
@@ -143,14 +144,16 @@ class InMemoryMessageStore implements MessageStore {
       () => attempts.forEach((attempt) => this.attempts.delete(attempt.pushId)),
     );
   }
-  async recordOutcome(_tx: Transaction, pushId: string, outcome: PushOutcomeKind, at: Date) {
-    const attempt = this.attempts.get(pushId);
-    if (attempt === undefined) return undefined;
-    attempt.outcome = outcome;
-    const row = this.row(attempt.messageKey);
-    const firstAnswer = outcome === 'answered' && row.deliveredAt === undefined;
-    if (firstAnswer) row.deliveredAt = at;
-    return { message: row, firstAnswer };
+  async recordOutcomes(_tx: Transaction, outcomes: readonly RecordedOutcome[]) {
+    return outcomes.map(({ pushId, outcome, at }) => {
+      const attempt = this.attempts.get(pushId);
+      if (attempt === undefined) return undefined;
+      attempt.outcome = outcome;
+      const row = this.row(attempt.messageKey);
+      const firstAnswer = outcome === 'answered' && row.deliveredAt === undefined;
+      if (firstAnswer) row.deliveredAt = at;
+      return { message: row, firstAnswer };
+    });
   }
   async markStoredIfUnreachable(
     _tx: Transaction,
@@ -556,7 +559,7 @@ describe('ImRouter.settle', () => {
     await router.handleCommand(imSend('c-1'));
     const before = pushed().length;
     const resultPushId = pushed()[0].event.pushId;
-    const recordOutcome = jest.spyOn(messages, 'recordOutcome');
+    const recordOutcomes = jest.spyOn(messages, 'recordOutcomes');
 
     await router.settle(outcome([...messages.attempts.keys()][0], 'answered', 'presence'));
     await router.settle(outcome(resultPushId, 'answered'));
@@ -566,7 +569,7 @@ describe('ImRouter.settle', () => {
     // Told apart by the pushId: no lookup for a result push.
     expect(resultPushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)).toBe(false);
     expect([...messages.attempts.keys()].every((id) => id.startsWith(IM_DELIVERY_PUSH_ID_PREFIX))).toBe(true);
-    expect(recordOutcome).not.toHaveBeenCalled();
+    expect(recordOutcomes).not.toHaveBeenCalled();
   });
 });
 

@@ -207,17 +207,24 @@ export class ImRouter {
       for (const recipient of sortedDistinct(deliveries.map((outcome) => canonicalAor(outcome.aor)))) {
         await messages.lockRecipient(tx, recipient);
       }
+      const settled = await messages.recordOutcomes(
+        tx,
+        deliveries.map((outcome) => ({
+          pushId: outcome.pushId,
+          outcome: outcome.outcome,
+          at: new Date(outcome.at),
+        })),
+      );
       const unreachable: Array<{ message: StoredMessage; section: number }> = [];
       for (const [section, outcome] of deliveries.entries()) {
-        const at = new Date(outcome.at);
-        const settled = await messages.recordOutcome(tx, outcome.pushId, outcome.outcome, at);
-        if (settled === undefined) {
+        const push = settled[section];
+        if (push === undefined) {
           continue;
         }
         if (outcome.outcome !== 'answered') {
-          unreachable.push({ message: settled.message, section });
-        } else if (settled.firstAnswer) {
-          await run.gateway(section).send([this.statusRequest(settled.message, { state: 'delivered' })]);
+          unreachable.push({ message: push.message, section });
+        } else if (push.firstAnswer) {
+          await run.gateway(section).send([this.statusRequest(push.message, { state: 'delivered' })]);
         }
       }
       // Evaluated once all outcomes are recorded: a message some outcome of this run answered is

@@ -13,6 +13,13 @@ export interface DeliveryAttempt {
   attemptedAt: Date;
 }
 
+/** One sip.push-outcome to record. */
+export interface RecordedOutcome {
+  pushId: string;
+  outcome: PushOutcomeKind;
+  at: Date;
+}
+
 /** The message a push outcome was about. */
 export interface SettledPush {
   message: StoredMessage;
@@ -50,15 +57,16 @@ export interface MessageStore {
   /** Records pushes of IMs to devices (one statement for all). */
   recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void>;
   /**
-   * Records a push's outcome and, when it is `answered`, marks its message delivered. Returns
-   * the message, or undefined when the push was not an IM delivery (a result or status push).
+   * Records push outcomes (one statement for all) and marks the message of each `answered` one
+   * delivered. Returns, in input order, each outcome's message, or undefined when its push was not
+   * an IM delivery (a result or status push). Outcomes apply in order: `firstAnswer` is true only
+   * for the outcome that marked its message delivered, and of a push with several outcomes the
+   * last one stays.
    */
-  recordOutcome(
+  recordOutcomes(
     tx: Transaction,
-    pushId: string,
-    outcome: PushOutcomeKind,
-    at: Date,
-  ): Promise<SettledPush | undefined>;
+    outcomes: readonly RecordedOutcome[],
+  ): Promise<Array<SettledPush | undefined>>;
   /**
    * Marks that the sender was told `stored`, for each message that is undelivered, has no attempt
    * still awaiting its outcome, and whose sender was not told before (one statement). Returns the

@@ -4,7 +4,7 @@ import type {
   InsertedMessage,
   MessageStore,
   NewMessage,
-  PushOutcomeKind,
+  RecordedOutcome,
   SettledPush,
   StoredMessage,
   Transaction,
@@ -24,6 +24,10 @@ interface MessageRow {
 }
 
 const MESSAGE_COLUMNS = 'id, sender_aor, command_id, message_id, recipient_aor, text, sent_at';
+/** MESSAGE_COLUMNS of the table aliased `m`. */
+const MESSAGE_COLUMNS_OF_M = MESSAGE_COLUMNS.split(', ')
+  .map((column) => `m.${column}`)
+  .join(', ');
 
 /** Namespaces the recipient advisory locks apart from other users of pg advisory locks. */
 const RECIPIENT_LOCK_PREFIX = 'herald-im-recipient:';
@@ -125,27 +129,52 @@ export class TypeOrmMessageStore implements MessageStore {
     );
   }
 
-  async recordOutcome(
+  async recordOutcomes(
     tx: Transaction,
-    pushId: string,
-    outcome: PushOutcomeKind,
-    at: Date,
-  ): Promise<SettledPush | undefined> {
-    // The SELECT reads the message as it was before `delivered` (one snapshot per statement):
-    // only its unchanging columns are used.
-    const rows: Array<MessageRow & { first_answer: boolean }> = await entityManagerOf(tx).query(
-      `WITH settled AS (
-         UPDATE message_deliveries SET outcome = $2, outcome_at = $3 WHERE push_id = $1 RETURNING message_key
+    outcomes: readonly RecordedOutcome[],
+  ): Promise<Array<SettledPush | undefined>> {
+    if (outcomes.length === 0) {
+      return [];
+    }
+    // Outcomes apply in input order: of several outcomes of one push the last one stays, and the
+    // first `answered` of a message (by position) marks it delivered. The final SELECT reads the
+    // messages as they were before `delivered` (one snapshot per statement): only their unchanging
+    // columns are used.
+    const rows: Array<MessageRow & { position: string; first_answer: boolean }> = await entityManagerOf(
+      tx,
+    ).query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY
+           AS i(push_id, outcome, at, position)
+       ), latest AS (
+         SELECT DISTINCT ON (push_id) push_id, outcome, at FROM input ORDER BY push_id, position DESC
+       ), settled AS (
+         UPDATE message_deliveries d SET outcome = l.outcome, outcome_at = l.at
+         FROM latest l WHERE d.push_id = l.push_id
+         RETURNING d.push_id, d.message_key
+       ), first_answers AS (
+         SELECT DISTINCT ON (s.message_key) s.message_key, i.position, i.at
+         FROM input i JOIN settled s ON s.push_id = i.push_id
+         WHERE i.outcome = 'answered'
+         ORDER BY s.message_key, i.position
        ), delivered AS (
-         UPDATE messages SET delivered_at = $3
-         WHERE $2 = 'answered' AND id = (SELECT message_key FROM settled) AND delivered_at IS NULL
-         RETURNING id
+         UPDATE messages m SET delivered_at = f.at FROM first_answers f
+         WHERE m.id = f.message_key AND m.delivered_at IS NULL
+         RETURNING m.id, f.position
        )
-       SELECT ${MESSAGE_COLUMNS}, EXISTS (SELECT 1 FROM delivered) AS first_answer
-       FROM messages WHERE id = (SELECT message_key FROM settled)`,
-      [pushId, outcome, at],
+       SELECT i.position, ${MESSAGE_COLUMNS_OF_M},
+              COALESCE(d.position = i.position, false) AS first_answer
+       FROM input i
+       JOIN settled s ON s.push_id = i.push_id
+       JOIN messages m ON m.id = s.message_key
+       LEFT JOIN delivered d ON d.id = m.id`,
+      [outcomes.map((o) => o.pushId), outcomes.map((o) => o.outcome), outcomes.map((o) => o.at)],
     );
-    return rows.length > 0 ? { message: toMessage(rows[0]), firstAnswer: rows[0].first_answer } : undefined;
+    const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
+    return outcomes.map((_, index) => {
+      const row = byPosition.get(index + 1);
+      return row === undefined ? undefined : { message: toMessage(row), firstAnswer: row.first_answer };
+    });
   }
 
   async markStoredIfUnreachable(
