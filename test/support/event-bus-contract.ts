@@ -564,6 +564,54 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     );
 
     it(
+      'handles records of the other partitions while one is retried, those published since too, each once',
+      async () => {
+        const topic = uniqueTopic('retry-other-partitions');
+        await bus.ensureTopics([topic]);
+        const stuckKey = 'sip:stuck@herald.local';
+        const otherKeys = [...Array(16).keys()].map((index) => `sip:other${index}@herald.local`);
+        // A second group handles everything: it tells which partition each key went to.
+        const observed = collector();
+        await subscribe(uniqueGroupId('retry-other-partitions-observer'), topic, async (record) => {
+          observed.records.push(record);
+        });
+        const handled = collector();
+        await subscribe(uniqueGroupId('retry-other-partitions'), topic, async (record) => {
+          if (record.key === stuckKey) {
+            throw new Error('this consumer cannot handle it');
+          }
+          handled.records.push(record);
+        });
+        await publishText(topic, stuckKey, 'stuck');
+        await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
+
+        await bus.publish(otherKeys.map((key) => ({ topic, key, value: Buffer.from(key) })));
+        await waitForCount(observed, otherKeys.length + 1);
+        const stuckPartition = observed.records.find((record) => record.key === stuckKey)!.partition;
+        const onOtherPartitions = observed.records
+          .filter((record) => record.partition !== stuckPartition)
+          .map((record) => record.key)
+          .sort();
+        expect(onOtherPartitions.length).toBeGreaterThan(0);
+        await waitFor(
+          () => onOtherPartitions.every((key) => handled.records.some((record) => record.key === key)),
+          subject.deliveryTimeoutMs,
+          'the records of the other partitions',
+        );
+        // Two more failed attempts: records handled past the stuck one are not handled again.
+        const failedSoFar = handlerErrors.length;
+        await waitFor(
+          () => handlerErrors.length >= failedSoFar + 2,
+          subject.deliveryTimeoutMs,
+          'two more failed attempts',
+        );
+        const handledKeys = handled.records.map((record) => record.key);
+        expect(new Set(handledKeys).size).toBe(handledKeys.length);
+      },
+      testTimeoutMs,
+    );
+
+    it(
       'acknowledges each of many concurrent publishes, every record delivered once',
       async () => {
         const topic = uniqueTopic('concurrent-publishes');

@@ -1,5 +1,11 @@
 import type { ConsumedRecord } from './event-bus';
-import { handleRunWithRetry, handleWithRetry, maxRunRecordsOf } from './handler-retry';
+import {
+  handleRunOrRecords,
+  handleWithRetry,
+  maxRunRecordsOf,
+  retryingInPlace,
+  type HandlerRetryOptions,
+} from './handler-retry';
 import { BUS_MAX_RUN_RECORDS, InvalidSubscriptionError } from './event-bus';
 
 const record: ConsumedRecord = {
@@ -12,10 +18,9 @@ const record: ConsumedRecord = {
 };
 
 describe('handleWithRetry', () => {
-  it('backs off exponentially up to the maximum between attempts, heartbeating before each retry', async () => {
+  it('backs off exponentially up to the maximum between attempts', async () => {
     const attemptTimes: number[] = [];
     const failures: number[] = [];
-    let heartbeats = 0;
     const started = Date.now();
 
     const handled = await handleWithRetry(
@@ -32,14 +37,10 @@ describe('handleWithRetry', () => {
         maxDelayMs: 60,
         onHandlerError: (_error, _record, attempt) => failures.push(attempt),
       },
-      async () => {
-        heartbeats += 1;
-      },
     );
 
     expect(handled).toBe(true);
     expect(failures).toEqual([1, 2, 3, 4]);
-    expect(heartbeats).toBe(4);
     const gaps = attemptTimes.slice(1).map((time, index) => time - attemptTimes[index]!);
     // Waits of 20, 40, 60, 60 ms (timers may fire a little late, never early).
     [20, 40, 60, 60].forEach((minimum, index) => expect(gaps[index]).toBeGreaterThanOrEqual(minimum - 2));
@@ -65,18 +66,25 @@ describe('handleWithRetry', () => {
   });
 });
 
-describe('handleRunWithRetry', () => {
+describe('handleRunOrRecords with retryingInPlace', () => {
   const runOf = (...values: string[]): ConsumedRecord[] =>
     values.map((value, index) => ({ ...record, value: Buffer.from(value), offset: String(index) }));
   const text = (handled: ReadonlyArray<ConsumedRecord>): string[] =>
     handled.map((each) => each.value.toString('utf8'));
   const quickRetry = { initialDelayMs: 1, maxDelayMs: 1, onHandlerError: () => undefined };
+  const runInPlace = (
+    run: ReadonlyArray<ConsumedRecord>,
+    subscription: Parameters<typeof retryingInPlace>[0],
+    signal: AbortSignal,
+    options: HandlerRetryOptions,
+    onHandled: (record: ConsumedRecord) => void,
+  ): Promise<boolean> => handleRunOrRecords(run, retryingInPlace(subscription, signal, options), onHandled);
 
   it('hands the whole run to handleRun once and reports every record handled, in order', async () => {
     const runs: string[][] = [];
     const handled: ConsumedRecord[] = [];
 
-    const result = await handleRunWithRetry(
+    const result = await runInPlace(
       runOf('a', 'b', 'c'),
       {
         handler: () => Promise.reject(new Error('not called for a run')),
@@ -100,7 +108,7 @@ describe('handleRunWithRetry', () => {
     const attempts: string[] = [];
     const handled: ConsumedRecord[] = [];
 
-    const result = await handleRunWithRetry(
+    const result = await runInPlace(
       runOf('a', 'poison', 'c'),
       {
         handler: async (each) => {
@@ -127,7 +135,7 @@ describe('handleRunWithRetry', () => {
     const handled: ConsumedRecord[] = [];
     const attempts: string[] = [];
 
-    const result = await handleRunWithRetry(
+    const result = await runInPlace(
       runOf('a', 'b'),
       {
         handler: async (each) => {

@@ -48,32 +48,53 @@ export function maxRunRecordsOf(subscription: Subscription): number {
   return max;
 }
 
-/**
- * Handles a run (consecutive records of one key, in offset order): one `handleRun` call when the
- * subscription has one, else, or when it throws, each record through handleWithRetry in order.
- * Calls `onHandled` for each record handled, in order, so the records before one being retried
- * can be committed. Returns false when `signal` aborted before the whole run was handled.
- */
-export async function handleRunWithRetry(
-  run: ReadonlyArray<ConsumedRecord>,
+/** How a consumer handles runs: the subscription's run handler, and its way with single records. */
+export interface RunHandling {
+  handleRun: Subscription['handleRun'];
+  /** Handles one record of a run handled record by record; false when its key must stop there. */
+  handleRecord(record: ConsumedRecord): Promise<boolean>;
+  /** Aborts when the consumer stops: no run handler is called any more. */
+  signal: AbortSignal;
+  onRunError: HandlerRetryOptions['onRunError'];
+}
+
+/** Handling where each record of a failed run is retried in place until handled (or stopped). */
+export function retryingInPlace(
   subscription: Pick<Subscription, 'handler' | 'handleRun'>,
   signal: AbortSignal,
   options: HandlerRetryOptions,
+): RunHandling {
+  return {
+    handleRun: subscription.handleRun,
+    handleRecord: (record) => handleWithRetry(record, subscription.handler, signal, options),
+    signal,
+    onRunError: options.onRunError,
+  };
+}
+
+/**
+ * Handles a run (consecutive records of one key, in offset order): one `handleRun` call when there
+ * is one, else, or when it throws, each record through `handleRecord` in order. Calls `onHandled`
+ * for each record handled, in order, so the records before one being retried can be committed.
+ * Returns false when a record was left unhandled (its key stops there).
+ */
+export async function handleRunOrRecords(
+  run: ReadonlyArray<ConsumedRecord>,
+  handling: RunHandling,
   onHandled: (record: ConsumedRecord) => void,
-  beforeRetry?: () => Promise<void>,
 ): Promise<boolean> {
-  const { handleRun } = subscription;
-  if (handleRun !== undefined && !signal.aborted) {
+  const { handleRun } = handling;
+  if (handleRun !== undefined && !handling.signal.aborted) {
     try {
       await handleRunTraced(run, handleRun);
       run.forEach(onHandled);
       return true;
     } catch (error) {
-      (options.onRunError ?? reportRunErrorToStderr)(error, run);
+      (handling.onRunError ?? reportRunErrorToStderr)(error, run);
     }
   }
   for (const record of run) {
-    if (!(await handleWithRetry(record, subscription.handler, signal, options, beforeRetry))) {
+    if (!(await handling.handleRecord(record))) {
       return false;
     }
     onHandled(record);
@@ -81,21 +102,25 @@ export async function handleRunWithRetry(
   return true;
 }
 
+/** The wait before attempt `attempt + 1` of a record: exponential from the initial delay, capped. */
+export function retryDelayMs(attempt: number, options: HandlerRetryOptions): number {
+  const initialDelayMs = options.initialDelayMs ?? HANDLER_RETRY_INITIAL_DELAY_MS;
+  const maxDelayMs = options.maxDelayMs ?? HANDLER_RETRY_MAX_DELAY_MS;
+  return Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+}
+
 /**
  * Calls `handler(record)` until it resolves, waiting with exponential backoff between attempts.
  * Returns false, without handling, when `signal` aborts first (the consumer stops): the record
- * must then stay uncommitted so it is delivered again. `beforeRetry` runs before each new
- * attempt (Kafka: a heartbeat, so a long retry does not cost the group membership).
+ * must then stay uncommitted so it is delivered again. (The in-process buses retry in place;
+ * Kafka pauses the partition instead, see KafkaPartitionRetries.)
  */
 export async function handleWithRetry(
   record: ConsumedRecord,
   handler: (record: ConsumedRecord) => Promise<void>,
   signal: AbortSignal,
   options: HandlerRetryOptions,
-  beforeRetry: () => Promise<void> = async () => undefined,
 ): Promise<boolean> {
-  const initialDelayMs = options.initialDelayMs ?? HANDLER_RETRY_INITIAL_DELAY_MS;
-  const maxDelayMs = options.maxDelayMs ?? HANDLER_RETRY_MAX_DELAY_MS;
   const onHandlerError = options.onHandlerError ?? reportHandlerErrorToStderr;
   for (let attempt = 1; !signal.aborted; attempt += 1) {
     try {
@@ -104,10 +129,7 @@ export async function handleWithRetry(
     } catch (error) {
       onHandlerError(error, record, attempt);
     }
-    await abortableDelay(Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1)), signal);
-    if (!signal.aborted) {
-      await beforeRetry();
-    }
+    await abortableDelay(retryDelayMs(attempt, options), signal);
   }
   return false;
 }

@@ -8,7 +8,12 @@ import {
   type SubscriptionHandle,
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
-import { handleRunWithRetry, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
+import {
+  handleRunOrRecords,
+  maxRunRecordsOf,
+  retryingInPlace,
+  type HandlerRetryOptions,
+} from './handler-retry';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { PartitionLog } from './partition-log';
 
@@ -338,14 +343,14 @@ class InProcessConsumerGroup {
         return;
       }
       const { signal } = owner.abort;
+      const handling = retryingInPlace(owner.subscription, signal, this.settings.handlerRetry);
       const batch = handleKeysConcurrently({
         records: log.slice(position, position + IN_PROCESS_DRAIN_BATCH_RECORDS),
         keyOf: (record) => record.key,
         limit: owner.handlers,
         maxRunRecords: owner.maxRunRecords,
         shouldStop: () => signal.aborted,
-        handle: (run, onHandled) =>
-          handleRunWithRetry(run, owner.subscription, signal, this.settings.handlerRetry, onHandled),
+        handle: (run, onHandled) => handleRunOrRecords(run, handling, onHandled),
         onHandledThrough: async (record) => {
           this.committed.set(key, Number(record.offset) + 1);
           await this.settings.onCommitted?.(this.groupId, record);

@@ -21,7 +21,8 @@ import {
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
-import { handleRunWithRetry, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
+import { maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
+import { KafkaPartitionRetries } from './kafka-partition-retries';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { SerialBatcher } from './serial-batcher';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
@@ -84,6 +85,7 @@ interface ActiveConsumer {
   abort: AbortController;
   lag: ConsumerLag;
   handlers: ConcurrencyLimit;
+  retries: KafkaPartitionRetries;
 }
 
 type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
@@ -191,6 +193,7 @@ export class KafkaEventBus implements EventBus {
       abort: new AbortController(),
       lag: observeConsumerLag(subscription.groupId),
       handlers: new ConcurrencyLimit(this.handlerConcurrency),
+      retries: new KafkaPartitionRetries(this.handlerRetry),
     };
     this.consumers.add(active);
     const joined = new Promise<void>((resolve) => {
@@ -291,6 +294,7 @@ export class KafkaEventBus implements EventBus {
     }
     active.abort.abort();
     active.lag.stop();
+    active.retries.stop();
     // Waits for the batch in progress; only offsets whose handler finished were resolved.
     await active.consumer.disconnect();
   }
@@ -298,29 +302,49 @@ export class KafkaEventBus implements EventBus {
   /**
    * Handles a fetched batch of one partition, distinct keys concurrently (handleKeysConcurrently),
    * a key's records of the batch in runs, and resolves only the contiguous prefix of handled
-   * offsets: a record being retried holds back the commit of every later offset of its partition.
+   * offsets: a failed record holds back the commit of every later offset of its partition. A failed
+   * record is not retried in place (that would stall the consumer's other partitions): its
+   * partition is paused for the backoff and fetched again from it (KafkaPartitionRetries).
    */
   private async handleBatch(
-    { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload,
+    {
+      batch,
+      resolveOffset,
+      heartbeat,
+      commitOffsetsIfNecessary,
+      isRunning,
+      isStale,
+      pause,
+    }: EachBatchPayload,
     subscription: Subscription,
     maxRunRecords: number,
-    { abort: { signal }, lag, handlers }: ActiveConsumer,
+    { abort: { signal }, lag, handlers, retries }: ActiveConsumer,
   ): Promise<void> {
-    await handleKeysConcurrently({
-      records: batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message)),
-      keyOf: (record) => record.key,
-      limit: handlers,
-      maxRunRecords,
-      shouldStop: () => !isRunning() || isStale() || signal.aborted,
-      handle: (run, onHandled) =>
-        handleRunWithRetry(run, subscription, signal, this.handlerRetry, onHandled, heartbeat),
-      onHandledThrough: async (record) => {
-        resolveOffset(record.offset);
-        lag.handled(batch.topic, batch.partition, batch.highWatermark, record.offset);
-        await commitOffsetsIfNecessary();
-        await heartbeat();
-      },
+    const batchRetries = retries.batch({
+      topic: batch.topic,
+      partition: batch.partition,
+      subscription,
+      signal,
+      pause,
     });
+    try {
+      await handleKeysConcurrently({
+        records: batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message)),
+        keyOf: (record) => record.key,
+        limit: handlers,
+        maxRunRecords,
+        shouldStop: () => !isRunning() || isStale() || signal.aborted,
+        handle: (run, onHandled) => batchRetries.handle(run, onHandled),
+        onHandledThrough: async (record) => {
+          resolveOffset(record.offset);
+          lag.handled(batch.topic, batch.partition, batch.highWatermark, record.offset);
+          await commitOffsetsIfNecessary();
+          await heartbeat();
+        },
+      });
+    } finally {
+      batchRetries.finish();
+    }
   }
 }
 
