@@ -21,6 +21,8 @@ describe('hashAor', () => {
     const alice = hashAor('sip:alice@herald.test', 'key-1');
     expect(hashAor('sip:bob@herald.test', 'key-1')).not.toBe(alice);
     expect(hashAor('sip:alice@herald.test', 'key-2')).not.toBe(alice);
+    // Back to the first key: nothing of key-2 is kept for it.
+    expect(hashAor('sip:alice@herald.test', 'key-1')).toBe(alice);
   });
 
   it('uses HERALD_AOR_HASH_KEY when no key is given', () => {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   context,
   propagation,
@@ -48,7 +48,23 @@ export function hashAor(
   aor: string,
   key: string = process.env['HERALD_AOR_HASH_KEY'] ?? UNKEYED_AOR_HASH_KEY,
 ): string {
-  return createHmac('sha256', key).update(aor.toLowerCase()).digest('hex').slice(0, AOR_HASH_HEX_LENGTH);
+  return createHmac('sha256', aorHashKeyObject(key))
+    .update(aor.toLowerCase())
+    .digest('hex')
+    .slice(0, AOR_HASH_HEX_LENGTH);
+}
+
+/**
+ * The last key used, imported once: createHmac with a string key imports it on every call, which
+ * was most of the cost of hashing (every span of every request hashes its AOR).
+ */
+let lastAorHashKey: { text: string; key: KeyObject } | undefined;
+
+function aorHashKeyObject(text: string): KeyObject {
+  if (lastAorHashKey?.text !== text) {
+    lastAorHashKey = { text, key: createSecretKey(Buffer.from(text, 'utf8')) };
+  }
+  return lastAorHashKey.key;
 }
 
 /** Adds the W3C trace context (`traceparent`, `tracestate`) of `ctx` to record headers. */
