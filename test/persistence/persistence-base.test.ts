@@ -175,6 +175,46 @@ describe('persistence base (real PostgreSQL)', () => {
     expect(await second).toEqual({ kind: 'duplicate', result: { ok: true } });
   });
 
+  it('claims a run of commands together: first ones, and duplicates (also concurrent) with their stored results', async () => {
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    const stored = { type: 'im.send.result', re: 'c-10', ok: true };
+    await unitOfWork.run((tx) => store.claim(tx, key('c-10'), stored));
+    let releaseFirst!: () => void;
+    const firstMayCommit = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstClaimed!: () => void;
+    const firstHasClaimed = new Promise<void>((resolve) => (firstClaimed = resolve));
+    const concurrent = unitOfWork.run(async (tx) => {
+      await store.claim(tx, key('c-12'), { ok: 'concurrent' });
+      firstClaimed();
+      await firstMayCommit;
+    });
+    await firstHasClaimed;
+
+    const run = unitOfWork.run((tx) =>
+      store.claimAll(tx, [
+        { key: key('c-11'), expectedResult: { ok: 11 } },
+        { key: key('c-10') },
+        { key: key('c-12') },
+        { key: key('c-13') },
+      ]),
+    );
+    // Give the run's claim time to reach the row lock of c-12 before the concurrent one commits.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    releaseFirst();
+    await concurrent;
+
+    expect(await run).toEqual([
+      { kind: 'first' },
+      { kind: 'duplicate', result: stored },
+      { kind: 'duplicate', result: { ok: 'concurrent' } },
+      { kind: 'first' },
+    ]);
+    expect(await unitOfWork.run((tx) => store.claim(tx, key('c-11')))).toEqual({
+      kind: 'duplicate',
+      result: { ok: 11 },
+    });
+  });
+
   it('runs an idempotent command once with processOnce, effect and record in one transaction', async () => {
     const unitOfWork = new TypeOrmUnitOfWork(dataSource);
     await dataSource.query(`CREATE TABLE effects (command_id text NOT NULL)`);
