@@ -29,11 +29,15 @@ SENDER="$(printf 'u%06d' $((USER_COUNT + 1)))"
 # Pairs: senders from USER_COUNT+PAIRS_OFFSET, recipients (IM_PAIRS new ones per step) from
 # USER_COUNT+PAIRS_OFFSET+100; below the capacity bench's users (bench/capacity.ts CAPACITY_OFFSET).
 PAIRS_OFFSET=1300
+DEVICE_REGISTER_ATTEMPTS=3
+# More pushes than a sender can get per IM (result + im.status, each possibly retransmitted).
+SENDER_PUSHES_PER_IM_BOUND=10
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 [ "$WHAT" = im ] || [ "$WHAT" = pairs ] || write_users_csv "$RUN_DIR/users.csv" "$USER_COUNT"
+UAS_PIDS_FILE="$RUN_DIR/lingering-uas.pids"
 RELAY_PID=""
-trap 'stop_pid "$RELAY_PID"' EXIT
+trap 'stop_pid "$RELAY_PID"; stop_lingering_uas' EXIT
 
 register_target="127.0.0.1:$PORT"
 if [ "$SIDE" != kamailio ] && { [ "$WHAT" = register ] || [ "$WHAT" = all ]; }; then
@@ -59,16 +63,29 @@ register_devices() {
   local users=($1) ports=($2) i
   if [ "$SIDE" = kamailio ]; then
     for i in "${!users[@]}"; do
-      printf 'SEQUENTIAL\n%s;[authentication username=%s password=pw-%s]\n' "${users[i]}" "${users[i]}" "${users[i]}" \
-        >"$RUN_DIR/device.csv"
-      (cd "$RUN_DIR" && timeout 20 sipp "127.0.0.1:$PORT" -sf "$SIPP_DIR/register.xml" -key domain "$BENCH_DOMAIN" \
-        -inf device.csv -p "${ports[i]}" -i 127.0.0.1 -t u1 -m 1 -nostdin >/dev/null 2>&1) || return 1
+      register_at_kamailio "${users[i]}" "${ports[i]}" || return 1
     done
   else
     local IFS=,
     node "$HERALD_ROOT/dist/bench/login-device.js" --server "$PORT" --user "${users[*]}" \
       --local-port "${ports[*]}" >&2
   fi
+}
+
+# One SIPp REGISTER of a user from a port; a failure is retried (a port taken meanwhile, a
+# Kamailio child not reading yet), its output kept in $RUN_DIR/device-register.out.
+register_at_kamailio() {
+  local user="$1" port="$2" attempt
+  printf 'SEQUENTIAL\n%s;[authentication username=%s password=pw-%s]\n' "$user" "$user" "$user" >"$RUN_DIR/device.csv"
+  for ((attempt = 1; attempt <= DEVICE_REGISTER_ATTEMPTS; attempt++)); do
+    if (cd "$RUN_DIR" && timeout 20 sipp "127.0.0.1:$PORT" -sf "$SIPP_DIR/register.xml" -key domain "$BENCH_DOMAIN" \
+      -inf device.csv -p "$port" -i 127.0.0.1 -t u1 -m 1 -nostdin >>device-register.out 2>&1); then
+      return 0
+    fi
+    bench_log "$user: REGISTER from port $port failed (attempt $attempt, see $RUN_DIR/device-register.out)"
+    sleep 1
+  done
+  return 1
 }
 
 # One IM step with n pairs: pair i's sender (from $senders) sends per_pair IMs per second to its
@@ -108,6 +125,15 @@ probe_pairs() {
     uac_pids+=($!)
   done
   wait "${uac_pids[@]}"
+  # Herald's result and im.status pushes to a sender may trail its last 200 OK: answered until the
+  # next step's idle wait, they do not wait for Timer F there (finish_uas does the same for recipients).
+  if [ "$SIDE" != kamailio ]; then
+    for ((i = 0; i < pairs; i++)); do
+      # Two pushes per IM (result, status) and their retransmissions: it runs until stopped.
+      start_uas "$dir/sender-$i" "${sender_ports[i]}" uas-info.xml $((calls * SENDER_PUSHES_PER_IM_BOUND)) \
+        >>"$UAS_PIDS_FILE"
+    done
+  fi
   local deadline=$((SECONDS + DELIVERY_GRACE_SECONDS)) delivered=0
   for ((i = 0; i < pairs; i++)); do
     delivered=$((delivered + $(finish_uas "$dir/uas-$i" "${uas_pids[i]}" "$deadline")))

@@ -30,9 +30,30 @@ ensure_sip_tools() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio >&2
 }
 
-# A UDP port nobody uses right now on 127.0.0.1.
+# A UDP port nobody uses right now on 127.0.0.1, below the kernel's ephemeral range: a SIPp
+# sender's port is free between steps, and a port the kernel hands out (another process's socket,
+# the next free_udp_port) must not take it meanwhile ("Unable to bind main socket").
 free_udp_port() {
-  node -e 'const s=require("dgram").createSocket("udp4");s.bind(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+  node -e '
+    const dgram = require("dgram");
+    const range = require("fs").readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+    const [first, last] = range.trim().split(/\s+/).map(Number);
+    // Below the ephemeral range when there is room (at least 1024 ports above 10000), else above it.
+    const [low, high] = first - 10000 >= 1024 ? [10000, first] : [last + 1, 65536];
+    const attempt = (left) => {
+      const port = low + Math.floor(Math.random() * (high - low));
+      const socket = dgram.createSocket("udp4");
+      socket.once("error", () => {
+        socket.close();
+        if (left > 0) attempt(left - 1);
+        else process.exit(1);
+      });
+      socket.bind(port, "127.0.0.1", () => {
+        console.log(port);
+        socket.close();
+      });
+    };
+    attempt(100);'
 }
 
 # A TCP port nobody listens on right now on 127.0.0.1.

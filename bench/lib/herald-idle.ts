@@ -6,12 +6,17 @@ import { sleep, type HeraldState } from './bench-state';
 const IDLE_POLL_MS = 250;
 /** Readings in a row that must show nothing pending: a record may be between publish and journal. */
 const IDLE_READINGS_IN_A_ROW = 3;
+/**
+ * A push older than Timer F (32 s) and a margin without an outcome is not in flight any more: its
+ * outcome was lost (e.g. an earlier Herald process stopped while pushing into the same database).
+ */
+const PUSH_IN_FLIGHT_HORIZON_S = 40;
 
 /** What Herald still has to do: records its consumers have not handled, pushes without an outcome. */
 export interface HeraldBacklog {
   /** Records published but not yet handled (committed) by a consumer group of their topic. */
   busRecords: number;
-  /** Pushes of IMs sent to a device and not answered, failed or timed out yet. */
+  /** Pushes of IMs sent to a device in the last PUSH_IN_FLIGHT_HORIZON_S without an outcome yet. */
   pushesInFlight: number;
 }
 
@@ -60,7 +65,10 @@ export class HeraldBacklogReader {
   async read(): Promise<HeraldBacklog> {
     const [busRecords, pushesInFlight] = await Promise.all([
       this.admin === undefined ? this.journalBacklog() : kafkaLag(this.admin),
-      this.count(`SELECT count(*) AS n FROM message_deliveries WHERE outcome IS NULL`),
+      this.count(
+        `SELECT count(*) AS n FROM message_deliveries
+          WHERE outcome IS NULL AND attempted_at > now() - make_interval(secs => ${PUSH_IN_FLIGHT_HORIZON_S})`,
+      ),
     ]);
     return { busRecords, pushesInFlight };
   }

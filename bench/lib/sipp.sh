@@ -1,5 +1,5 @@
 # SIPp runs and the rate step search for bench/sip-rate.sh (sourced; needs BENCH_WORK, SIPP_DIR,
-# BENCH_STEP_SECONDS, BENCH_DOMAIN and record_result from bench/lib/common.sh).
+# BENCH_STEP_SECONDS, BENCH_DOMAIN and record_result from bench/lib/common.sh, and UAS_PIDS_FILE).
 
 # Extra seconds a run may take beyond its nominal duration (slow answers, Timer F) before it is cut.
 SIPP_RUN_GRACE_SECONDS=40
@@ -30,8 +30,8 @@ sipp_counts() {
     END {print $s+0, $f+0}' "$stat_file"
 }
 
-# Runs one sipp UAC; echoes "successful failed p50 p99 achieved_rate" (achieved: calls per second
-# of wall-clock time, so a sipp that cannot keep its rate does not pass). Args: dir target rate calls
+# Runs one sipp UAC; echoes "successful failed p50 p99 achieved_rate" (achieved: ended calls per
+# second of wall-clock time, so a sipp that cannot keep its rate does not pass). Args: dir target rate calls
 # scenario [sipp args...]
 run_uac() {
   local dir="$1" target="$2" rate="$3" calls="$4" scenario="$5"
@@ -47,7 +47,9 @@ run_uac() {
   local counts pcts
   counts="$(sipp_counts "$dir/stat.csv" 2>/dev/null || echo '0 0')"
   pcts="$(rtt_percentiles "$dir"/*_rtt.csv)"
-  echo "$counts $pcts $((calls * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1)))"
+  # Calls ended (either way) per second: a SIPp that stopped early (e.g. could not bind) keeps none.
+  local ended=$((${counts% *} + ${counts#* }))
+  echo "$counts $pcts $((ended * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1)))"
 }
 
 # A step passes when every call succeeded and sipp kept at least this share of the asked rate.
@@ -72,24 +74,38 @@ next_step() {
   echo "$step"
 }
 
-# Starts a recipient UAS on a port in the background; its stat file tells what it answered.
+# Starts a recipient UAS on a port in the background; its stat file tells what it answered. It may
+# outlive its step by the idle wait (see finish_uas), never longer.
 start_uas() {
   local dir="$1" port="$2" scenario="$3" calls="$4"
   mkdir -p "$dir"
-  (cd "$dir" && exec timeout $((BENCH_STEP_SECONDS + SIPP_RUN_GRACE_SECONDS + DELIVERY_GRACE_SECONDS)) \
+  (cd "$dir" && exec timeout $((BENCH_STEP_SECONDS + SIPP_RUN_GRACE_SECONDS + DELIVERY_GRACE_SECONDS + BENCH_IDLE_MAX_SECONDS)) \
     sipp -sf "$SIPP_DIR/$scenario" -p "$port" -i 127.0.0.1 -t u1 -m "$calls" -nostdin \
     -trace_stat -stf stat.csv -fd 1 >sipp.out 2>&1) &
   echo $!
 }
 
 # Waits until the UAS answered `calls` or the grace passed (or until $SECONDS reaches the given
-# deadline, when several UAS share one grace), stops it; echoes how many it answered.
+# deadline, when several UAS share one grace); echoes how many it answered by then. A UAS still
+# running keeps answering until the next step's idle wait is over (its pid goes to
+# $UAS_PIDS_FILE): stopped now, the pushes queued for it would each wait for Timer F (32 s).
 finish_uas() {
   local dir="$1" pid="$2" deadline="${3:-$((SECONDS + DELIVERY_GRACE_SECONDS))}"
   while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.5; done
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$pid" >>"$UAS_PIDS_FILE"
+  else
+    wait "$pid" 2>/dev/null || true
+  fi
   sipp_counts "$dir/stat.csv" 2>/dev/null | awk '{print $1}' || echo 0
+}
+
+# Stops the UAS that outlived their steps (finish_uas).
+stop_lingering_uas() {
+  [ -f "$UAS_PIDS_FILE" ] || return 0
+  local pid
+  while read -r pid; do stop_pid "$pid"; done <"$UAS_PIDS_FILE"
+  rm -f "$UAS_PIDS_FILE"
 }
 
 # Before a step: Herald must be idle (see BENCH_IDLE_MAX_SECONDS); echoes a note for the run
@@ -97,12 +113,14 @@ finish_uas() {
 before_step() {
   if [ -z "${HERALD_STATE:-}" ]; then
     sleep "$STEP_PAUSE_SECONDS"
+    stop_lingering_uas
     return 0
   fi
   local outcome
   outcome="$(timeout $((BENCH_IDLE_MAX_SECONDS + 30)) node "$HERALD_ROOT/dist/bench/wait-idle.js" \
     --state "$HERALD_STATE" --mode "$HERALD_MODE" --max-seconds "$BENCH_IDLE_MAX_SECONDS" 2>&1 | tail -1)" ||
     outcome="idle check failed: $outcome"
+  stop_lingering_uas
   echo "  before the step Herald was $outcome" >&2
   case "$outcome" in
     idle\ after*) ;;
