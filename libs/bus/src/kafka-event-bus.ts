@@ -23,6 +23,7 @@ import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
 import { maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
 import { KafkaPartitionRetries } from './kafka-partition-retries';
+import { KafkaOffsetCommits } from './kafka-offset-commits';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { SerialBatcher } from './serial-batcher';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
@@ -34,8 +35,6 @@ export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
 export const KAFKA_JOIN_TIMEOUT_MS = 30_000;
 /** TCP connect timeout per broker: loopback or in-cluster, so a slow connect means trouble. */
 export const KAFKA_CONNECTION_TIMEOUT_MS = 1_000;
-/** Periodic commit of handled offsets (besides the commit at the end of each fetched batch). */
-export const KAFKA_AUTO_COMMIT_INTERVAL_MS = 1_000;
 /**
  * Longest an idle fetch waits on the broker. Stopping a consumer waits for its fetch, so this
  * bounds shutdown; records still arrive at once (the broker answers as soon as it has one).
@@ -86,6 +85,7 @@ interface ActiveConsumer {
   lag: ConsumerLag;
   handlers: ConcurrencyLimit;
   retries: KafkaPartitionRetries;
+  commits: KafkaOffsetCommits;
 }
 
 type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
@@ -106,6 +106,7 @@ export class KafkaEventBus implements EventBus {
   private readonly heartbeatIntervalMs: number;
   private readonly handlerRetry: HandlerRetryOptions;
   private readonly consumers = new Set<ActiveConsumer>();
+  private readonly logger: Logger;
   private producerConnection: Promise<void> | undefined;
   private healthAdmin: Admin | undefined;
   private closed = false;
@@ -122,13 +123,14 @@ export class KafkaEventBus implements EventBus {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS;
     this.handlerRetry = options.handlerRetry ?? {};
     const logLevel = options.logLevel ?? 'warn';
+    this.logger = options.logger ?? kafkaLogger(logLevel);
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
       connectionTimeout: KAFKA_CONNECTION_TIMEOUT_MS,
       requestTimeout: this.publishTimeoutMs,
       logLevel: KAFKAJS_LOG_LEVELS[logLevel],
-      logCreator: kafkaLogCreator(options.logger ?? kafkaLogger(logLevel)),
+      logCreator: kafkaLogCreator(this.logger),
       ...kafkaSecurityClientOptions(options.security),
     });
     this.producer = this.kafka.producer({
@@ -194,6 +196,13 @@ export class KafkaEventBus implements EventBus {
       lag: observeConsumerLag(subscription.groupId),
       handlers: new ConcurrencyLimit(this.handlerConcurrency),
       retries: new KafkaPartitionRetries(this.handlerRetry),
+      // A failed commit loses nothing: its records are handled again after a rebalance or restart.
+      commits: new KafkaOffsetCommits((error) =>
+        this.logger.warn(
+          { code: 'KAFKA_COMMIT_FAILED', groupId: subscription.groupId, err: error },
+          'committing handled offsets failed; the next commit or a redelivery covers them',
+        ),
+      ),
     };
     this.consumers.add(active);
     const joined = new Promise<void>((resolve) => {
@@ -211,8 +220,8 @@ export class KafkaEventBus implements EventBus {
             fromBeginning: subscription.fromBeginning ?? true,
           });
           await consumer.run({
-            autoCommit: true,
-            autoCommitInterval: KAFKA_AUTO_COMMIT_INTERVAL_MS,
+            // Commits go through active.commits, off the fetch path (KafkaOffsetCommits).
+            autoCommit: false,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
             eachBatch: (payload) => this.handleBatch(payload, subscription, maxRunRecords, active),
@@ -295,6 +304,8 @@ export class KafkaEventBus implements EventBus {
     active.abort.abort();
     active.lag.stop();
     active.retries.stop();
+    // Commits requested before the abort; a batch still in progress commits its own (handleBatch).
+    await active.commits.idle();
     // Waits for the batch in progress; only offsets whose handler finished were resolved.
     await active.consumer.disconnect();
   }
@@ -312,13 +323,14 @@ export class KafkaEventBus implements EventBus {
       resolveOffset,
       heartbeat,
       commitOffsetsIfNecessary,
+      uncommittedOffsets,
       isRunning,
       isStale,
       pause,
     }: EachBatchPayload,
     subscription: Subscription,
     maxRunRecords: number,
-    { abort: { signal }, lag, handlers, retries }: ActiveConsumer,
+    { abort: { signal }, lag, handlers, retries, commits }: ActiveConsumer,
   ): Promise<void> {
     const batchRetries = retries.batch({
       topic: batch.topic,
@@ -338,12 +350,16 @@ export class KafkaEventBus implements EventBus {
         onHandledThrough: async (record) => {
           resolveOffset(record.offset);
           lag.handled(batch.topic, batch.partition, batch.highWatermark, record.offset);
-          await commitOffsetsIfNecessary();
+          commits.request({ commitOffsetsIfNecessary, uncommittedOffsets });
           await heartbeat();
         },
       });
     } finally {
       batchRetries.finish();
+    }
+    if (signal.aborted || !isRunning()) {
+      // The consumer leaves its group once this batch returns: its offsets must be committed first.
+      await commits.idle();
     }
   }
 }
