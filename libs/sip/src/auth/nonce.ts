@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, type KeyObject, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { fillRandom } from '../random-pool';
 
 /** How long a nonce is accepted before it is answered with `stale=true` (RFC 7616 §3.3). */
 export const DEFAULT_NONCE_LIFETIME_MS = 5 * 60 * 1000;
@@ -43,7 +44,7 @@ export class NonceIssuer {
   issue(realm: string): string {
     const head = Buffer.alloc(TIMESTAMP_BYTES + SALT_BYTES);
     head.writeBigUInt64BE(BigInt(Math.floor(this.now())), 0);
-    randomFillSync(head, TIMESTAMP_BYTES, SALT_BYTES);
+    fillRandom(head, TIMESTAMP_BYTES, SALT_BYTES);
     return Buffer.concat([head, this.mac(head, realm)]).toString('base64url');
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomString } from '../random-pool';
 import { PartialMessage } from './parse-error';
 import { reasonPhrase } from './reason-phrases';
 import { SipRequest, SipResponse } from './sip-message';
@@ -9,7 +9,7 @@ const HAS_TAG = /;[ \t]*tag[ \t]*=/i;
 
 /** A fresh From/To tag (RFC 3261 §19.3). */
 export function newTag(): string {
-  return randomBytes(TAG_BYTES).toString('hex');
+  return randomString(TAG_BYTES, 'hex');
 }
 
 export interface ResponseOptions {

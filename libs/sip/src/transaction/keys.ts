@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomString } from '../random-pool';
 
 /** RFC 3261 §8.1.1.7: branches starting with this were made by RFC 3261 elements and are unique. */
 export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
@@ -8,7 +8,7 @@ const BRANCH_RANDOM_BYTES = 12;
 
 /** A fresh branch for a new client transaction. */
 export function newBranch(): string {
-  return `${BRANCH_MAGIC_COOKIE}${randomBytes(BRANCH_RANDOM_BYTES).toString('base64url')}`;
+  return `${BRANCH_MAGIC_COOKIE}${randomString(BRANCH_RANDOM_BYTES, 'base64url')}`;
 }
 
 /** What §17.2.3 matching needs from a request. */
