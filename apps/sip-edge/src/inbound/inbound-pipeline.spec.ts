@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import {
   CommandReceivedV1,
   commandReceivedV1,
@@ -6,6 +8,7 @@ import {
   RegisterRequestedV1,
   registerRequestedV1,
 } from '#herald/contracts';
+import { hashAor, SPAN_ATTRIBUTES } from '#herald/observability';
 import {
   computeDigestResponse,
   FakeClock,
@@ -559,6 +562,31 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       const response = await send(malformed);
       expect(response.status).toBe(400);
       expect(response.reason).toMatch(/^bad To/);
+    });
+  });
+
+  describe('tracing', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+
+    afterEach(() => {
+      trace.disable();
+      exporter.reset();
+    });
+
+    it('gives a recorded request span the hashed sender AOR, method and status', async () => {
+      trace.setGlobalTracerProvider(provider);
+      expect((await send(request({ method: 'OPTIONS' }))).status).toBe(200);
+      const [span] = exporter.getFinishedSpans();
+      expect(span.name).toBe('SIP OPTIONS');
+      expect(span.attributes[SPAN_ATTRIBUTES.aorHash]).toBe(hashAor(ALICE));
+      expect(span.attributes[SPAN_ATTRIBUTES.sipMethod]).toBe('OPTIONS');
+      expect(span.attributes[SPAN_ATTRIBUTES.sipResponseCode]).toBe(200);
+    });
+
+    it('answers as before when no span is recorded (no tracer provider)', async () => {
+      expect((await send(request({ method: 'OPTIONS' }))).status).toBe(200);
+      expect(exporter.getFinishedSpans()).toHaveLength(0);
     });
   });
 

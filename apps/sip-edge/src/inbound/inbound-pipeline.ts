@@ -59,10 +59,14 @@ export class InboundPipeline {
           [SPAN_ATTRIBUTES.sipMethod]: request.method,
           [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
           [SPAN_ATTRIBUTES.sipTransport]: incoming.flow.protocol,
-          ...(sender === undefined ? {} : { [SPAN_ATTRIBUTES.aorHash]: hashAor(sender) }),
         },
       },
       async (span) => {
+        // Only a recorded span keeps its attributes: hashing (an HMAC) for one that is dropped was
+        // ~5 % of the edge CPU per request under SIPp REGISTER load.
+        if (sender !== undefined && span.isRecording()) {
+          span.setAttribute(SPAN_ATTRIBUTES.aorHash, hashAor(sender));
+        }
         const code = await this.answer(incoming);
         span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, code);
         heraldMetrics().sipRequest(request.method, code);
