@@ -92,7 +92,9 @@ stop_kamailio() {
 if [ "${BENCH_KAMAILIO:-1}" != 0 ]; then
   for search in register im pairs; do
     start_kamailio
-    REGISTER_START_RATE=4000 IM_START_RATE=2000 PAIRS_START_RATE=2000 bash bench/sip-rate.sh kamailio "$KAMAILIO_PORT" "$search"
+    REGISTER_START_RATE=4000 IM_START_RATE=2000 PAIRS_START_RATE=2000 \
+      bash bench/sip-rate.sh kamailio "$KAMAILIO_PORT" "$search" ||
+      record_result errors "sip-rate $search" kamailio "failed" "" "see the console output"
     stop_kamailio "$search"
   done
 fi
@@ -105,7 +107,7 @@ for mode in $BENCH_MODES; do
     # Durable like the embedded one: Herald's 200 OK means stored (fsync and synchronous_commit on).
     DATABASE_URL="$(scripts/postgres.sh start "$BENCH_WORK/postgres" --durable)"
     export KAFKA_BROKERS DATABASE_URL
-    register_start=25 im_start=20
+    register_start=25 im_start=60
   else
     register_start=50 im_start=60
   fi
@@ -113,7 +115,8 @@ for mode in $BENCH_MODES; do
     --mode "$mode" --accounts "$ACCOUNTS" --state "$state" --data-dir "$BENCH_WORK/embedded-data" --pg-port "$(free_tcp_port)")"
   port="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).udp.port)' "$state")"
   HERALD_STATE="$state" HERALD_MODE="$mode" REGISTER_START_RATE=$register_start IM_START_RATE=$im_start \
-    bash bench/sip-rate.sh "herald-$mode" "$port"
+    bash bench/sip-rate.sh "herald-$mode" "$port" ||
+    record_result errors "sip-rate" "herald-$mode" "failed" "" "see the console output"
   max_rate="$(best_im_rate "herald-$mode")"
   [ "$max_rate" -gt 0 ] || max_rate=$im_start
   common=(--state "$state" --mode "$mode" --users "$BENCH_USERS")
