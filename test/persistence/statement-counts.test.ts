@@ -120,6 +120,19 @@ function command(user: string, envelope: { id: string; type: string } & Record<s
   return commandFrom(deviceOf(user), envelope, 'INFO', aorOf(user));
 }
 
+/** The edge's report that a device answered `push` with 200 OK. */
+function answeredOutcome(push: PushRequestedV1) {
+  return pushOutcomeV1.build({
+    pushId: push.pushId,
+    origin: push.origin,
+    aor: push.aor,
+    deviceId: push.deviceId,
+    edgeId: 'edge-0',
+    outcome: 'answered',
+    status: 200,
+  });
+}
+
 describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   const counter = new StatementCounter();
   let dataSource: DataSource;
@@ -224,20 +237,12 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     const send = command('alice', { id: 'im-1', type: 'im.send', to: aorOf('bob'), text: 'hello' });
     expect(await counter.count(() => router.handleCommand(send))).toEqual(EXPECTED.imSend);
 
-    const answered = (push: PushRequestedV1) =>
-      pushOutcomeV1.build({
-        pushId: push.pushId,
-        origin: push.origin,
-        aor: push.aor,
-        deviceId: push.deviceId,
-        edgeId: 'edge-0',
-        outcome: 'answered',
-        status: 200,
-      });
     const [result, delivery] = bus.pushes.slice(-2);
     expect([result.aor, delivery.aor]).toEqual([aorOf('alice'), aorOf('bob')]);
-    expect(await counter.count(() => router.settle(answered(result)))).toEqual(EXPECTED.imResultAnswered);
-    expect(await counter.count(() => router.settle(answered(delivery)))).toEqual(EXPECTED.imDelivered);
+    expect(await counter.count(() => router.settle(answeredOutcome(result)))).toEqual(
+      EXPECTED.imResultAnswered,
+    );
+    expect(await counter.count(() => router.settle(answeredOutcome(delivery)))).toEqual(EXPECTED.imDelivered);
     const [message]: Array<{ delivered: boolean }> = await dataSource.query(
       `SELECT m.delivered_at IS NOT NULL AS delivered
        FROM messages m JOIN message_deliveries d ON d.message_key = m.id WHERE d.push_id = $1`,
@@ -275,17 +280,7 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     const answered = bus.pushes
       .slice(pushesBefore)
       .filter((push) => push.aor === aorOf('bob'))
-      .map((push) =>
-        pushOutcomeV1.build({
-          pushId: push.pushId,
-          origin: push.origin,
-          aor: push.aor,
-          deviceId: push.deviceId,
-          edgeId: 'edge-0',
-          outcome: 'answered',
-          status: 200,
-        }),
-      );
+      .map(answeredOutcome);
     expect(answered).toHaveLength(IM_RUN_LENGTH);
     const statusesBefore = bus.pushes.length;
     expect(await counter.count(() => router.settleAll(answered))).toEqual(EXPECTED.imDeliveredRun);
