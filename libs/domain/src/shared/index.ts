@@ -2,3 +2,4 @@ export * from './unit-of-work';
 export * from './idempotency';
 export * from './aor';
 export * from './account-directory';
+export * from './group-commit';

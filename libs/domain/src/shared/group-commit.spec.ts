@@ -1,0 +1,92 @@
+import { GroupCommit } from './group-commit';
+
+/** A flush that records each group and completes only when released. */
+class GatedFlush {
+  readonly groups: number[][] = [];
+  private releases: Array<() => void> = [];
+  failing = new Set<number>();
+
+  readonly flush = async (items: ReadonlyArray<number>): Promise<string[]> => {
+    this.groups.push([...items]);
+    await new Promise<void>((resolve) => this.releases.push(resolve));
+    const poison = items.find((item) => this.failing.has(item));
+    if (poison !== undefined) throw new Error(`poison ${poison}`);
+    return items.map((item) => `done ${item}`);
+  };
+
+  /** Releases flushes until `count` have been released, waiting for each to be called. */
+  async release(count: number): Promise<void> {
+    for (let released = 0; released < count; released += 1) {
+      while (this.releases.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      this.releases.shift()!();
+    }
+  }
+}
+
+describe('GroupCommit', () => {
+  it('flushes a lone item at once, as a group of one', async () => {
+    const gate = new GatedFlush();
+    const commits = new GroupCommit(gate.flush);
+    const result = commits.submit(1);
+    await gate.release(1);
+    await expect(result).resolves.toBe('done 1');
+    expect(gate.groups).toEqual([[1]]);
+  });
+
+  it('groups every item submitted while a group is being flushed, results in order', async () => {
+    const gate = new GatedFlush();
+    const commits = new GroupCommit(gate.flush);
+    const first = commits.submit(1);
+    const rest = [2, 3, 4].map((item) => commits.submit(item));
+    await gate.release(2);
+    await expect(first).resolves.toBe('done 1');
+    await expect(Promise.all(rest)).resolves.toEqual(['done 2', 'done 3', 'done 4']);
+    expect(gate.groups).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('caps a group at maxGroupItems, the rest going into the next group', async () => {
+    const gate = new GatedFlush();
+    const commits = new GroupCommit(gate.flush, 2);
+    const results = [1, 2, 3, 4, 5].map((item) => commits.submit(item));
+    await gate.release(3);
+    await Promise.all(results);
+    // The first item goes at once, alone; the four submitted meanwhile fill two groups of two.
+    expect(gate.groups).toEqual([[1], [2, 3], [4, 5]]);
+  });
+
+  it('flushes a failed group again item by item, so only the poison item fails', async () => {
+    const gate = new GatedFlush();
+    gate.failing.add(3);
+    const commits = new GroupCommit(gate.flush);
+    const first = commits.submit(1);
+    const grouped = Promise.allSettled([2, 3, 4].map((item) => commits.submit(item)));
+    // [1], then [2, 3, 4] fails, then [2], [3] (fails), [4].
+    await gate.release(5);
+    await expect(first).resolves.toBe('done 1');
+    const [two, three, four] = await grouped;
+    expect(two).toEqual({ status: 'fulfilled', value: 'done 2' });
+    expect(three).toEqual({ status: 'rejected', reason: new Error('poison 3') });
+    expect(four).toEqual({ status: 'fulfilled', value: 'done 4' });
+    expect(gate.groups).toEqual([[1], [2, 3, 4], [2], [3], [4]]);
+  });
+
+  it('rejects an item whose flush returns the wrong number of results', async () => {
+    const wrong = new GroupCommit<number, string>(async () => []);
+    await expect(wrong.submit(1)).rejects.toThrow('a group of 1 items returned 0 results');
+  });
+
+  it('is idle once every submitted item has settled', async () => {
+    const gate = new GatedFlush();
+    const commits = new GroupCommit(gate.flush);
+    const settled: string[] = [];
+    void commits.submit(1).then((result) => settled.push(result));
+    const idle = commits.idle();
+    await gate.release(1);
+    await idle;
+    expect(settled).toEqual(['done 1']);
+  });
+
+  it('refuses a group size below one', () => {
+    expect(() => new GroupCommit(async () => [], 0)).toThrow(RangeError);
+  });
+});
