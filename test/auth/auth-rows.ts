@@ -48,15 +48,17 @@ export function tcpTestBinding(deviceId: string, edgeId: string) {
 export async function insertDevice(dataSource: DataSource, device: TestDevice): Promise<void> {
   const { aor, deviceId, edgeId, session } = device;
   await new TypeOrmUnitOfWork(dataSource).run(async (tx) => {
-    await new TypeOrmRegistrationRepository().save(tx, {
-      aor,
-      ...tcpTestBinding(deviceId, edgeId),
-      transport: 'tcp',
-      source: { address: '127.0.0.1', port: 5070 },
-      callId: `reg-${deviceId}`,
-      cseq: 1,
-      expiresAt: new Date(Date.now() + TEST_BINDING_LIFETIME_MS),
-    });
+    await new TypeOrmRegistrationRepository().saveAll(tx, [
+      {
+        aor,
+        ...tcpTestBinding(deviceId, edgeId),
+        transport: 'tcp',
+        source: { address: '127.0.0.1', port: 5070 },
+        callId: `reg-${deviceId}`,
+        cseq: 1,
+        expiresAt: new Date(Date.now() + TEST_BINDING_LIFETIME_MS),
+      },
+    ]);
     if (session !== undefined) {
       await new TypeOrmSessionRepository().save(tx, { aor, deviceId, ...session, startedAt: new Date() });
     }

@@ -79,8 +79,7 @@ describe('auth repositories (real PostgreSQL)', () => {
     const alice = 'sip:alice@herald.example';
     const live = new Date(Date.now() + 60_000);
     await unitOfWork.run(async (tx) => {
-      await registrations.save(tx, binding(alice, 'd-1', live));
-      await registrations.save(tx, binding(alice, 'd-2', live));
+      await registrations.saveAll(tx, [binding(alice, 'd-1', live), binding(alice, 'd-2', live)]);
       await sessions.save(tx, {
         aor: alice,
         deviceId: 'd-1',
@@ -110,7 +109,7 @@ describe('auth repositories (real PostgreSQL)', () => {
   it('removes a session alone and returns it once', async () => {
     const bob = 'sip:bob@herald.example';
     await unitOfWork.run(async (tx) => {
-      await registrations.save(tx, binding(bob, 'b-1', new Date(Date.now() + 60_000)));
+      await registrations.saveAll(tx, [binding(bob, 'b-1', new Date(Date.now() + 60_000))]);
       await sessions.save(tx, {
         aor: bob,
         deviceId: 'b-1',
@@ -146,7 +145,7 @@ describe('auth repositories (real PostgreSQL)', () => {
         (device) => `${device.deviceId}:${device.carrier}`,
       );
     await unitOfWork.run(async (tx) => {
-      await registrations.save(tx, binding(alice, 'j-1', live));
+      await registrations.saveAll(tx, [binding(alice, 'j-1', live)]);
       await sessions.save(tx, {
         aor: alice,
         deviceId: 'j-1',
@@ -158,12 +157,12 @@ describe('auth repositories (real PostgreSQL)', () => {
     expect(await plainDevices()).toEqual(['j-1:INFO']);
     await unitOfWork.run((tx) => sessions.remove(tx, alice, 'j-1'));
     // A refresh rewrites the binding but keeps what the device is.
-    await unitOfWork.run((tx) => registrations.save(tx, { ...binding(alice, 'j-1', live), cseq: 3 }));
+    await unitOfWork.run((tx) => registrations.saveAll(tx, [{ ...binding(alice, 'j-1', live), cseq: 3 }]));
     expect(await plainDevices()).toEqual([]);
     expect(await directory.device(alice, 'j-1')).toBeUndefined();
     // Removed and registered anew without a login: a plain SIP device (protocol.md §7).
     await unitOfWork.run((tx) => registrations.remove(tx, alice, ['j-1']));
-    await unitOfWork.run((tx) => registrations.save(tx, binding(alice, 'j-1', live)));
+    await unitOfWork.run((tx) => registrations.saveAll(tx, [binding(alice, 'j-1', live)]));
     expect(await plainDevices()).toEqual(['j-1:PLAIN']);
     expect(await directory.device(alice, 'j-1')).toMatchObject({ carrier: 'PLAIN' });
     await unitOfWork.run((tx) => registrations.remove(tx, alice, ['j-1']));
@@ -171,7 +170,9 @@ describe('auth repositories (real PostgreSQL)', () => {
 
   it('hides bindings past their expiry from the DeviceDirectory before the sweeper runs', async () => {
     const carol = 'sip:carol@herald.example';
-    await unitOfWork.run((tx) => registrations.save(tx, binding(carol, 'c-1', new Date(Date.now() - 1000))));
+    await unitOfWork.run((tx) =>
+      registrations.saveAll(tx, [binding(carol, 'c-1', new Date(Date.now() - 1000))]),
+    );
     const directory = new SqlDeviceDirectory(dataSource);
     expect(await directory.device(carol, 'c-1')).toBeUndefined();
     expect((await directory.loggedInDevices([carol], { includePlainSip: true })).get(carol)).toEqual([]);

@@ -65,8 +65,16 @@ class StatementCounter implements Logger {
  * (IdempotencyStore.storeResultUnflushed): it does not wait for the WAL flush.
  */
 const EXPECTED = {
-  registerNew: { statements: 8, commits: 2 },
-  registerRefresh: { statements: 8, commits: 2 },
+  registerNew: { statements: 7, commits: 2 },
+  /** A refresh announces nothing: no mark of published events. */
+  registerRefresh: { statements: 6, commits: 1 },
+  /**
+   * REGISTER_GROUP_SIZE new bindings of distinct users handled at once: the first is decided at
+   * once, alone; the others, arriving meanwhile, form ONE group that costs what one REGISTER costs.
+   */
+  registerGroup: { statements: 14, commits: 4 },
+  /** Their refreshes, likewise: two groups of what one refresh costs. */
+  registerGroupRefresh: { statements: 12, commits: 2 },
   login: { statements: 8, commits: 2 },
   presenceSessionStarted: { statements: 11, commits: 1 },
   imDeviceRegistered: { statements: 1, commits: 1 },
@@ -86,9 +94,12 @@ const EXPECTED = {
 /** The in-process bus, keeping the push.requested events published for the edges. */
 class PushRecordingBus extends InProcessEventBus {
   readonly pushes: PushRequestedV1[] = [];
+  /** The topic of every record published, in order. */
+  readonly publishedTopics: string[] = [];
 
   override async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'>>): Promise<void> {
     await super.publish(records);
+    this.publishedTopics.push(...records.map((record) => record.topic));
     for (const record of records.filter((r) => r.topic.startsWith('edge.'))) {
       const event = edgeOutboundV1.decode(record.value);
       if (event.type === 'push.requested') this.pushes.push(event);
@@ -97,6 +108,9 @@ class PushRecordingBus extends InProcessEventBus {
 }
 
 const PASSWORD = 'statement-count-secret';
+/** Distinct users registering at once in the group statement count. */
+const REGISTER_GROUP_SIZE = 10;
+const GROUP_USERS = Array.from({ length: REGISTER_GROUP_SIZE }, (_, index) => `group-${index}`);
 /** im.send commands in the run the statement count is pinned for. */
 const IM_RUN_LENGTH = 10;
 
@@ -156,7 +170,7 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     });
     router = createImRouter({ bus, dataSource, config: { domain: DOMAIN, plainDeviceLoginGraceMs: 5_000 } });
     presence = createPresenceService(bus, dataSource);
-    for (const username of ['alice', 'bob', 'carol']) {
+    for (const username of ['alice', 'bob', 'carol', ...GROUP_USERS]) {
       await auth.accounts.create({ username, password: PASSWORD });
     }
     // bob and carol watch alice.
@@ -198,6 +212,17 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   it('REGISTER accepted: a new binding, then its refresh', async () => {
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerNew);
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerRefresh);
+  });
+
+  it('REGISTERs of distinct users handled at once: one group, then their refreshes', async () => {
+    const registerAll = async () => {
+      await Promise.all(GROUP_USERS.map(register));
+    };
+    const announced = () => bus.publishedTopics.filter((topic) => topic === deviceRegisteredV1.topic).length;
+    const announcedBefore = announced();
+    expect(await counter.count(registerAll)).toEqual(EXPECTED.registerGroup);
+    expect(await counter.count(registerAll)).toEqual(EXPECTED.registerGroupRefresh);
+    expect(announced() - announcedBefore).toBe(REGISTER_GROUP_SIZE);
   });
 
   it('device-registered of a new binding in im-router', async () => {

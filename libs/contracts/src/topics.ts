@@ -101,7 +101,7 @@ export const TOPICS: readonly TopicDescription[] = [
     key: 'AOR',
     producer: 'auth',
     consumers: ['presence', 'im-router'],
-    summary: "A device's binding was created or refreshed.",
+    summary: "A device's binding was created (a refresh is not announced).",
   },
   {
     topic: AUTH_DEVICE_UNREGISTERED_V1,

@@ -1,15 +1,17 @@
 import type {
   BatchIdempotencyStore,
+  BulkResultStore,
   CommandClaim,
   CommandKey,
   IdempotencyClaim,
+  StoredLookup,
   StoredResult,
   Transaction,
 } from '#herald/domain';
 import { entityManagerOf } from './unit-of-work';
 
 /** IdempotencyStore on table `processed_commands`, inside the caller's transaction. */
-export class TypeOrmIdempotencyStore implements BatchIdempotencyStore {
+export class TypeOrmIdempotencyStore implements BatchIdempotencyStore, BulkResultStore {
   async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const manager = entityManagerOf(tx);
     // The insert waits on a concurrent uncommitted claim of the same key, then conflicts.
@@ -45,9 +47,7 @@ export class TypeOrmIdempotencyStore implements BatchIdempotencyStore {
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[])
        ON CONFLICT DO NOTHING RETURNING service, aor, command_id`,
       [
-        keys.map((key) => key.service),
-        keys.map((key) => key.aor),
-        keys.map((key) => key.commandId),
+        ...keyColumns(keys),
         claims.map(({ expectedResult }) =>
           expectedResult === undefined ? null : JSON.stringify(expectedResult),
         ),
@@ -56,20 +56,12 @@ export class TypeOrmIdempotencyStore implements BatchIdempotencyStore {
     const claimed = new Set(inserted.map((row) => keyIdentity(row.service, row.aor, row.command_id)));
     const duplicates = keys.filter((key) => !claimed.has(keyIdentity(key.service, key.aor, key.commandId)));
     // A new statement (snapshot): it sees the rows of concurrent claims the insert waited for.
-    const stored =
-      duplicates.length === 0
-        ? []
-        : ((await manager.query(
-            `SELECT service, aor, command_id, result FROM processed_commands
-             WHERE (service, aor, command_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
-            [
-              duplicates.map((key) => key.service),
-              duplicates.map((key) => key.aor),
-              duplicates.map((key) => key.commandId),
-            ],
-          )) as Array<{ service: string; aor: string; command_id: string; result: unknown }>);
+    const stored = await this.findResults(tx, duplicates);
     const results = new Map(
-      stored.map((row) => [keyIdentity(row.service, row.aor, row.command_id), row.result]),
+      duplicates.map((key, index) => {
+        const lookup = stored[index]!;
+        return [keyIdentity(key.service, key.aor, key.commandId), lookup.found ? lookup.result : null];
+      }),
     );
     return keys.map((key): IdempotencyClaim => {
       const identity = keyIdentity(key.service, key.aor, key.commandId);
@@ -98,6 +90,51 @@ export class TypeOrmIdempotencyStore implements BatchIdempotencyStore {
       resultValues(key, result),
     );
   }
+
+  async findResults(tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    if (keys.length === 0) {
+      return [];
+    }
+    const rows: Array<{ service: string; aor: string; command_id: string; result: unknown }> =
+      await entityManagerOf(tx).query(
+        `SELECT service, aor, command_id, result FROM processed_commands
+         WHERE (service, aor, command_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+        keyColumns(keys),
+      );
+    const stored = new Map(
+      rows.map((row) => [keyIdentity(row.service, row.aor, row.command_id), row.result]),
+    );
+    return keys.map((key): StoredLookup => {
+      const identity = keyIdentity(key.service, key.aor, key.commandId);
+      return stored.has(identity) ? { found: true, result: stored.get(identity) ?? null } : { found: false };
+    });
+  }
+
+  async storeResults(
+    tx: Transaction,
+    entries: ReadonlyArray<{ key: CommandKey; result: StoredResult }>,
+    options?: { unflushed?: boolean },
+  ): Promise<void> {
+    if (entries.length === 0) {
+      return;
+    }
+    // As storeResult (or storeResultUnflushed), for every entry in one statement.
+    const unflushed =
+      options?.unflushed === true
+        ? `, (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed`
+        : '';
+    await entityManagerOf(tx).query(
+      `INSERT INTO processed_commands (service, aor, command_id, result)
+       SELECT service, aor, command_id, result::jsonb
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS entry(service, aor, command_id, result)${unflushed}
+       ${REPLACING_RESULT}`,
+      [...keyColumns(entries.map(({ key }) => key)), entries.map(({ result }) => JSON.stringify(result))],
+    );
+  }
+}
+
+function keyColumns(keys: readonly CommandKey[]): [string[], string[], string[]] {
+  return [keys.map((key) => key.service), keys.map((key) => key.aor), keys.map((key) => key.commandId)];
 }
 
 const REPLACING_RESULT = 'ON CONFLICT (service, aor, command_id) DO UPDATE SET result = EXCLUDED.result';

@@ -21,7 +21,10 @@ export const DeviceRegisteredV1Schema = eventBase('auth.device-registered', 1).e
   flowId: FlowIdSchema,
   transport: TransportSchema,
   expiresAt: TimestampSchema,
-  /** false for a refresh of an existing binding. */
+  /**
+   * Always true now: only a new binding is announced (a refresh changes nothing its consumers act
+   * on). Kept so that v1 consumers that skip `created: false` keep working.
+   */
   created: z.boolean(),
 });
 export type DeviceRegisteredV1 = z.infer<typeof DeviceRegisteredV1Schema>;

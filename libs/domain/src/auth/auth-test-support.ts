@@ -2,9 +2,12 @@ import { RecordingBus as SharedRecordingBus } from '../testing/recording-bus';
 import { edgeOutboundV1, type PushRequestedV1 } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 import {
+  type BatchIdempotencyStore,
+  type BulkResultStore,
+  type CommandClaim,
   type CommandKey,
   type IdempotencyClaim,
-  type IdempotencyStore,
+  type StoredLookup,
   type StoredResult,
   Transaction,
   type UnitOfWork,
@@ -12,6 +15,7 @@ import {
 import type { Account } from './account';
 import type {
   AccountRepository,
+  BindingKey,
   Registration,
   RegistrationRepository,
   RemovedRegistration,
@@ -24,15 +28,19 @@ import type {
 class InMemoryTransaction extends Transaction {}
 
 export class InMemoryUnitOfWork implements UnitOfWork {
+  /** Transactions run so far. */
+  transactions = 0;
+
   run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    this.transactions += 1;
     return work(new InMemoryTransaction());
   }
   runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.run(work);
+    return work(new InMemoryTransaction());
   }
 }
 
-export class InMemoryIdempotencyStore implements IdempotencyStore {
+export class InMemoryIdempotencyStore implements BatchIdempotencyStore, BulkResultStore {
   readonly results = new Map<string, StoredResult | null>();
 
   async claim(_tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
@@ -49,6 +57,25 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   }
   storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
     return this.storeResult(tx, key, result);
+  }
+  async claimAll(tx: Transaction, claims: readonly CommandClaim[]): Promise<IdempotencyClaim[]> {
+    const claimed: IdempotencyClaim[] = [];
+    for (const { key, expectedResult } of claims) claimed.push(await this.claim(tx, key, expectedResult));
+    return claimed;
+  }
+  async findResults(_tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    return keys.map((key) => {
+      const id = keyOf(key);
+      return this.results.has(id)
+        ? { found: true, result: structuredClone(this.results.get(id)) }
+        : { found: false };
+    });
+  }
+  async storeResults(
+    tx: Transaction,
+    entries: ReadonlyArray<{ key: CommandKey; result: StoredResult }>,
+  ): Promise<void> {
+    for (const { key, result } of entries) await this.storeResult(tx, key, result);
   }
 }
 
@@ -67,6 +94,12 @@ export class InMemoryAccounts implements AccountRepository {
   async findByUsername(_tx: Transaction, username: string): Promise<Account | undefined> {
     const account = this.rows.get(username);
     return account && structuredClone(account);
+  }
+  async findManyByUsername(_tx: Transaction, usernames: readonly string[]): Promise<Account[]> {
+    return [...usernames].sort().flatMap((username) => {
+      const account = this.rows.get(username);
+      return account === undefined ? [] : [structuredClone(account)];
+    });
   }
   async findByAor(_tx: Transaction, aor: string): Promise<Account | undefined> {
     const account = [...this.rows.values()].find((row) => row.aor === aor);
@@ -101,11 +134,23 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
   async find(_tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined> {
     return this.registrations.get(pair(aor, deviceId));
   }
-  async save(_tx: Transaction, registration: Registration): Promise<void> {
-    this.registrations.set(pair(registration.aor, registration.deviceId), { ...registration });
+  async listByAors(_tx: Transaction, aors: readonly string[]): Promise<Registration[]> {
+    return [...this.registrations.values()].filter((r) => aors.includes(r.aor));
+  }
+  /** One binding, for a test's set-up. */
+  save(tx: Transaction, registration: Registration): Promise<void> {
+    return this.saveAll(tx, [registration]);
+  }
+  async saveAll(_tx: Transaction, registrations: readonly Registration[]): Promise<void> {
+    for (const registration of registrations) {
+      this.registrations.set(pair(registration.aor, registration.deviceId), { ...registration });
+    }
   }
   async remove(_tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
     return this.removeAll(deviceIds.map((deviceId) => pair(aor, deviceId)));
+  }
+  async removePairs(_tx: Transaction, bindings: readonly BindingKey[]): Promise<RemovedRegistration[]> {
+    return this.removeAll(bindings.map((binding) => pair(binding.aor, binding.deviceId)));
   }
   async removeExpired(_tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]> {
     const expired = [...this.registrations.entries()]

@@ -20,6 +20,11 @@ export function serializeRecord(record: EncodedRecord): SerializedRecord {
   return { topic: record.topic, key: record.key, value: record.value.toString('utf8') };
 }
 
+/** The bus record of a serialized event. */
+export function deserializeRecord(record: SerializedRecord): Omit<BusRecord, 'headers'> {
+  return { topic: record.topic, key: record.key, value: Buffer.from(record.value) };
+}
+
 /** What a command produced: the reply to its sender and the events to announce. */
 export interface CommandOutputs<R> {
   reply: R;
@@ -56,11 +61,7 @@ export async function runOnceThenPublish<R extends object>(
 ): Promise<void> {
   const outcome = await processOnce(deps.unitOfWork, deps.idempotency, step.key, step.effect);
   const outputs = outcome.duplicate ? parseOutputs(outcome.storedResult, step.parseReply) : outcome.result;
-  const events = outputs.events.map((event) => ({
-    topic: event.topic,
-    key: event.key,
-    value: Buffer.from(event.value),
-  }));
+  const events = outputs.events.map(deserializeRecord);
   await step.deliver(outputs.reply, outcome.duplicate, events);
   if (events.length === 0) {
     return;
@@ -72,7 +73,8 @@ export async function runOnceThenPublish<R extends object>(
   );
 }
 
-function parseOutputs<R>(stored: unknown, parseReply: (stored: unknown) => R): CommandOutputs<R> {
+/** Validates a stored result of reply and events, as written by this or an older release. */
+export function parseOutputs<R>(stored: unknown, parseReply: (stored: unknown) => R): CommandOutputs<R> {
   if (typeof stored !== 'object' || stored === null || !('reply' in stored) || !('events' in stored)) {
     throw new AuthError('AUTH_STORED_RESULT_INVALID', 'stored result has no reply and events');
   }

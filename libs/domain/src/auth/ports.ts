@@ -11,6 +11,15 @@ export interface AccountRepository {
     username: string,
     options?: { lock?: boolean },
   ): Promise<Account | undefined>;
+  /**
+   * The accounts of these usernames (missing ones left out); `lock` takes their row locks in
+   * username order, so groups of REGISTERs locking overlapping accounts cannot deadlock.
+   */
+  findManyByUsername(
+    tx: Transaction,
+    usernames: readonly string[],
+    options?: { lock?: boolean },
+  ): Promise<Account[]>;
   findByAor(tx: Transaction, aor: string, options?: { lock?: boolean }): Promise<Account | undefined>;
   /** Accounts ordered by username, after `after` (keyset pagination). */
   list(tx: Transaction, page: { after?: string; limit: number }): Promise<Account[]>;
@@ -33,6 +42,12 @@ export interface Registration {
   expiresAt: Date;
 }
 
+/** Names one binding. */
+export interface BindingKey {
+  aor: string;
+  deviceId: string;
+}
+
 /** A removed binding, with the carrier of the session it ended (when the device was logged in). */
 export interface RemovedRegistration {
   aor: string;
@@ -42,11 +57,15 @@ export interface RemovedRegistration {
 
 export interface RegistrationRepository {
   listByAor(tx: Transaction, aor: string): Promise<Registration[]>;
+  /** The bindings of every AOR, in one statement. */
+  listByAors(tx: Transaction, aors: readonly string[]): Promise<Registration[]>;
   find(tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined>;
-  /** Inserts or replaces the binding of (aor, deviceId). */
-  save(tx: Transaction, registration: Registration): Promise<void>;
+  /** Inserts or replaces the binding of each (aor, deviceId), in one statement; pairs must be distinct. */
+  saveAll(tx: Transaction, registrations: readonly Registration[]): Promise<void>;
   /** Removes bindings and their sessions. */
   remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]>;
+  /** Removes the bindings of several AORs and their sessions, in one statement. */
+  removePairs(tx: Transaction, bindings: readonly BindingKey[]): Promise<RemovedRegistration[]>;
   /**
    * Removes up to `limit` bindings expired at `now` with their sessions, skipping rows other
    * replicas hold (FOR UPDATE SKIP LOCKED).

@@ -45,6 +45,7 @@ async function setUp() {
   return {
     registrar,
     skipped,
+    unitOfWork,
     bus,
     bindings,
     provisioning,
@@ -95,6 +96,22 @@ function register(
   };
 }
 
+/** The same REGISTER with bob's credentials, AOR and contact. */
+function asBob(request: RegisterRequestedV1): RegisterRequestedV1 {
+  const response = computeDigestResponse({
+    ...request.digest,
+    ha1: ha1(request.digest.algorithm, 'bob', DOMAIN, 'wonderland'),
+    method: 'REGISTER',
+  });
+  return {
+    ...request,
+    aor: 'sip:bob@herald.example',
+    callId: 'call-bob',
+    contacts: [{ uri: 'sip:bob@127.0.0.1:5090', expires: 3600 }],
+    digest: { ...request.digest, username: 'bob', response },
+  };
+}
+
 function decisions(bus: RecordingBus) {
   return bus.events('edge.edge-0.outbound.v1');
 }
@@ -137,16 +154,68 @@ describe('Registrar', () => {
     expect(decisions(bus)).toEqual([expect.objectContaining({ status: 403 })]);
   });
 
-  it('refreshes a binding (created false) and clamps the expiry to the maximum', async () => {
-    const { registrar, bus } = await setUp();
+  it('refreshes a binding without announcing it again, and clamps the expiry to the maximum', async () => {
+    const { registrar, bus, bindings, advance } = await setUp();
     await registrar.register(register());
+    advance(60);
     await registrar.register(
       register({
         contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 99999, instanceId: '<urn:uuid:a1>' }],
+        flowId: 'udp:5060:127.0.0.1:5071',
       }),
     );
     expect(decisions(bus)[1]).toMatchObject({ status: 200, contacts: [{ expires: MAX_EXPIRES }] });
-    expect(bus.events('auth.device-registered.v1').map((e) => e['created'])).toEqual([true, false]);
+    // A refresh is only the decision: presence and im-router act on new bindings alone.
+    expect(bus.publishCalls[1]!.map((record) => record.topic)).toEqual(['edge.edge-0.outbound.v1']);
+    expect(bus.events('auth.device-registered.v1').map((e) => e['created'])).toEqual([true]);
+    expect([...bindings.registrations.values()]).toEqual([
+      expect.objectContaining({
+        flowId: 'udp:5060:127.0.0.1:5071',
+        expiresAt: new Date(Date.parse('2026-01-02T03:01:00.000Z') + MAX_EXPIRES * 1000),
+      }),
+    ]);
+  });
+
+  it('decides REGISTERs of several users handled together in one transaction and one publish', async () => {
+    const { registrar, bus, bindings, provisioning, unitOfWork } = await setUp();
+    await provisioning.create({ username: 'bob', password: 'wonderland' });
+    const transactionsBefore = unitOfWork.transactions;
+    const first = registrar.register(register());
+    // Submitted while the first is being decided: they form the next group.
+    const grouped = [
+      registrar.register(register({ password: 'wrong-one' })),
+      registrar.register(asBob(register({ cseq: 1 }))),
+    ];
+    await Promise.all([first, ...grouped]);
+    expect(unitOfWork.transactions - transactionsBefore).toBe(2);
+    expect(bus.publishCalls.map((call) => call.map((record) => record.topic))).toEqual([
+      ['edge.edge-0.outbound.v1', 'auth.device-registered.v1'],
+      ['edge.edge-0.outbound.v1', 'edge.edge-0.outbound.v1', 'auth.device-registered.v1'],
+    ]);
+    expect(decisions(bus).map((d) => [d['aor'], d['status']])).toEqual([
+      [ALICE, 200],
+      [ALICE, 401],
+      ['sip:bob@herald.example', 200],
+    ]);
+    expect(bindings.registrations.size).toBe(2);
+  });
+
+  it('decides two REGISTERs of one AOR in one group one after the other, in order', async () => {
+    const { registrar, bus, bindings } = await setUp();
+    const first = registrar.register(register({ cseq: 1 }));
+    const grouped = [
+      registrar.register(
+        register({ cseq: 2, contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }] }),
+      ),
+      registrar.register(register({ cseq: 3, contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 0 }] })),
+    ];
+    await Promise.all([first, ...grouped]);
+    expect(decisions(bus).map((d) => [d['status'], (d['contacts'] as unknown[]).length])).toEqual([
+      [200, 1],
+      [200, 2],
+      [200, 1],
+    ]);
+    expect([...bindings.registrations.values()].map((r) => r.deviceId)).toEqual(['<urn:uuid:a1>']);
   });
 
   it('removes one binding with expires 0 and all with *, ending their sessions', async () => {
@@ -224,6 +293,22 @@ describe('Registrar', () => {
     await registrar.register(request);
     expect(decisions(bus)).toEqual([expect.objectContaining({ status: 200 })]);
     expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
+  });
+
+  it('announces the removals of a redelivery whose first run failed after its commit', async () => {
+    const { registrar, bus, bindings } = await setUp();
+    await registrar.register(register());
+    const star = register({ contacts: [], star: true, expires: 0 });
+    bus.failNext = new Error('broker down');
+    await expect(registrar.register(star)).rejects.toThrow('broker down');
+    expect(bindings.registrations.size).toBe(0);
+    await registrar.register(star);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([
+      expect.objectContaining({ deviceId: '<urn:uuid:a1>', reason: 'unregister' }),
+    ]);
+    await registrar.register(star);
+    expect(bus.events('auth.device-unregistered.v1')).toHaveLength(1);
+    expect(decisions(bus).map((d) => d['status'])).toEqual([200, 200, 200]);
   });
 
   it('applies a REGISTER before its deadline', async () => {

@@ -6,24 +6,40 @@ import {
   registerDecidedV1,
   type RegisterRequestedV1,
 } from '#herald/contracts';
-import { canonicalAor, type IdempotencyStore, type Transaction, type UnitOfWork } from '../shared';
+import {
+  type BatchIdempotencyStore,
+  type BulkResultStore,
+  canonicalAor,
+  type CommandKey,
+  GroupCommit,
+  type Transaction,
+  type UnitOfWork,
+} from '../shared';
 import type { Account } from './account';
 import { AuthError } from './auth-error';
 import {
   type CommandOutputs,
-  runOnceThenPublish,
+  deserializeRecord,
+  parseOutputs,
   type SerializedRecord,
   serializeRecord,
 } from './once-then-publish';
-import type { AccountRepository, DigestFunctions, Registration, RegistrationRepository } from './ports';
-import { removalEvents } from './registration-events';
+import type {
+  AccountRepository,
+  BindingKey,
+  DigestFunctions,
+  Registration,
+  RegistrationRepository,
+  RemovedRegistration,
+} from './ports';
+import { type RemovalReason, removalEvents } from './registration-events';
 
 /** Idempotency records of REGISTERs, apart from client command ids (which any string may collide with). */
 export const REGISTER_IDEMPOTENCY_SERVICE = 'auth.register';
 
 export interface RegistrarDependencies {
   unitOfWork: UnitOfWork;
-  idempotency: IdempotencyStore;
+  idempotency: BatchIdempotencyStore & BulkResultStore;
   bus: EventBus;
   accounts: AccountRepository;
   registrations: RegistrationRepository;
@@ -40,30 +56,38 @@ export interface LateRegisterObserver {
   skipped(request: RegisterRequestedV1, lateByMs: number): void;
 }
 
-/**
- * Thrown inside the REGISTER's transaction so the claim rolls back with it: the request is
- * skipped, not recorded as decided.
- */
-class RegisterPastDeadline extends Error {
-  constructor(readonly lateByMs: number) {
-    super(`REGISTER past its deadline by ${lateByMs} ms`);
-    this.name = 'RegisterPastDeadline';
-  }
+type Decision = Omit<RegisterDecidedV1, 'v' | 'type' | 'at' | 'txKey' | 'aor'>;
+
+/** What the registrar holds for one REGISTER while its group is decided. */
+interface Pending {
+  request: RegisterRequestedV1;
+  aor: string;
+  key: CommandKey;
 }
 
-type Decision = Omit<RegisterDecidedV1, 'v' | 'type' | 'at' | 'txKey' | 'aor'>;
+/** A REGISTER decided in this group: its outputs, and the binding changes to apply. */
+interface Planned {
+  outputs: CommandOutputs<RegisterDecidedV1>;
+  saves: Registration[];
+  /** Bindings to remove, with why (events are built from what the removal actually removed). */
+  removals: Array<BindingKey & { reason: 'expired' | 'unregister' }>;
+}
 
 /**
  * Verifies REGISTERs forwarded by the edge (which already checked the nonce, 423 and From/To)
- * and applies the binding rules of RFC 3261 §10.3 in one transaction per request.
+ * and applies the binding rules of RFC 3261 §10.3. REGISTERs handled concurrently are decided in
+ * groups (GroupCommit): one transaction with set-based statements for the whole group (claims,
+ * account locks, bindings read, removed and saved), one publish of every decision and event.
  */
 export class Registrar {
   private readonly deps: RegistrarDependencies;
   private readonly now: () => Date;
+  private readonly groups: GroupCommit<RegisterRequestedV1, void>;
 
   constructor(dependencies: RegistrarDependencies) {
     this.deps = dependencies;
     this.now = dependencies.now ?? (() => new Date());
+    this.groups = new GroupCommit((requests) => this.decideGroup(requests));
   }
 
   /**
@@ -72,37 +96,152 @@ export class Registrar {
    * retries, so applying it would change bindings behind a failure. A redelivery of one already
    * decided still re-sends its outputs (they may not have been published).
    */
-  async register(request: RegisterRequestedV1): Promise<void> {
-    const aor = canonicalAor(request.aor);
-    try {
-      await runOnceThenPublish(this.deps, {
+  register(request: RegisterRequestedV1): Promise<void> {
+    return this.groups.submit(request);
+  }
+
+  private async decideGroup(requests: ReadonlyArray<RegisterRequestedV1>): Promise<void[]> {
+    // One AOR's REGISTERs arrive one at a time from the bus; should a group still hold two, each
+    // wave takes one of them, in order, so the second sees the first's bindings.
+    for (const wave of wavesOfDistinctAors(requests)) {
+      await this.decideWave(wave);
+    }
+    return requests.map(() => undefined);
+  }
+
+  private async decideWave(requests: ReadonlyArray<RegisterRequestedV1>): Promise<void> {
+    const pending = requests.map((request): Pending => {
+      const aor = canonicalAor(request.aor);
+      return {
+        request,
+        aor,
         key: { service: REGISTER_IDEMPOTENCY_SERVICE, aor, commandId: `${request.edgeId} ${request.txKey}` },
-        effect: async (tx) => {
-          const at = this.now();
-          const lateByMs = request.deadline === undefined ? -1 : at.getTime() - Date.parse(request.deadline);
-          if (lateByMs >= 0) throw new RegisterPastDeadline(lateByMs);
-          const { reply: decision, events } = await this.decide(tx, request, aor, at);
-          const reply = registerDecidedV1.build({ ...decision, txKey: request.txKey, aor: request.aor }, at);
-          return { reply, events };
-        },
-        parseReply: parseDecision,
-        deliver: (reply, _duplicate, events) =>
-          this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply), ...events]),
+      };
+    });
+    const at = this.now();
+    const late = pending.filter(({ request }) => lateByMs(request, at) >= 0);
+    const inTime = pending.filter(({ request }) => lateByMs(request, at) < 0);
+    const { idempotency } = this.deps;
+    const delivered = await this.deps.unitOfWork.run(async (tx) => {
+      const planned = await this.plan(tx, inTime, at);
+      // The claim stores each decision with it: one statement records the whole group.
+      const claims = await idempotency.claimAll(
+        tx,
+        inTime.map(({ key }, index) => ({ key, expectedResult: planned[index]!.outputs })),
+      );
+      const firsts = planned.filter((_, index) => claims[index]!.kind === 'first');
+      const removed = await this.deps.registrations.removePairs(
+        tx,
+        firsts.flatMap((plan) => plan.removals),
+      );
+      await this.deps.registrations.saveAll(
+        tx,
+        firsts.flatMap((plan) => plan.saves),
+      );
+      const outputs = inTime.map((entry, index): Delivery => {
+        const claim = claims[index]!;
+        if (claim.kind === 'duplicate') {
+          return {
+            key: entry.key,
+            edgeId: entry.request.edgeId,
+            outputs: parseOutputs(claim.result, parseDecision),
+          };
+        }
+        const plan = planned[index]!;
+        const { reply, events } = plan.outputs;
+        const removalEvents = removalEventsOf(plan, removed, at);
+        return {
+          key: entry.key,
+          edgeId: entry.request.edgeId,
+          outputs: { reply, events: [...removalEvents, ...events] },
+          storedIncomplete: removalEvents.length > 0,
+        };
       });
-    } catch (error) {
-      if (!(error instanceof RegisterPastDeadline)) throw error;
-      this.deps.lateRegisters.skipped(request, error.lateByMs);
+      // The claims stored the decisions before the removals were known: store those that removed
+      // bindings again with their removal events, so a redelivery re-announces them too.
+      await idempotency.storeResults(
+        tx,
+        outputs
+          .filter((delivery) => delivery.storedIncomplete === true)
+          .map(({ key, outputs }) => ({ key, result: outputs })),
+      );
+      // A late REGISTER decided in time before (a redelivery) still re-sends its outputs.
+      const stored = await idempotency.findResults(
+        tx,
+        late.map(({ key }) => key),
+      );
+      late.forEach(({ request }, index) => {
+        if (!stored[index]!.found) this.deps.lateRegisters.skipped(request, lateByMs(request, at));
+      });
+      const lateDeliveries = late.flatMap((entry, index): Delivery[] => {
+        const lookup = stored[index]!;
+        return lookup.found
+          ? [
+              {
+                key: entry.key,
+                edgeId: entry.request.edgeId,
+                outputs: parseOutputs(lookup.result, parseDecision),
+              },
+            ]
+          : [];
+      });
+      return [...outputs, ...lateDeliveries];
+    });
+    await this.deps.bus.publish(
+      delivered.flatMap(({ edgeId, outputs }) => [
+        edgeOutboundRecord(edgeId, outputs.reply),
+        ...outputs.events.map(deserializeRecord),
+      ]),
+    );
+    const announced = delivered.filter(({ outputs }) => outputs.events.length > 0);
+    if (announced.length > 0) {
+      // Losing this write in a database crash only lets a redelivery publish the events again.
+      await this.deps.unitOfWork.runSingleStatement((tx) =>
+        idempotency.storeResults(
+          tx,
+          announced.map(({ key, outputs }) => ({ key, result: { reply: outputs.reply, events: [] } })),
+          { unflushed: true },
+        ),
+      );
     }
   }
 
-  private async decide(
-    tx: Transaction,
+  /** Reads what the group needs in two statements and decides each REGISTER in memory. */
+  private async plan(tx: Transaction, pending: readonly Pending[], at: Date): Promise<Planned[]> {
+    if (pending.length === 0) return [];
+    // The row locks serialize REGISTERs of one AOR across replicas.
+    const accounts = await this.deps.accounts.findManyByUsername(
+      tx,
+      [...new Set(pending.map(({ request }) => request.digest.username))].sort(),
+      { lock: true },
+    );
+    const byUsername = new Map(accounts.map((account) => [account.username, account]));
+    const bindings = await this.deps.registrations.listByAors(tx, [
+      ...new Set(pending.map(({ aor }) => aor)),
+    ]);
+    return pending.map(({ request, aor }) => {
+      const decision = this.decide(
+        request,
+        aor,
+        byUsername.get(request.digest.username),
+        bindings.filter((binding) => binding.aor === aor),
+        at,
+      );
+      const reply = registerDecidedV1.build(
+        { ...decision.reply, txKey: request.txKey, aor: request.aor },
+        at,
+      );
+      return { ...decision, outputs: { reply, events: decision.events } };
+    });
+  }
+
+  private decide(
     request: RegisterRequestedV1,
     aor: string,
+    account: Account | undefined,
+    bindings: readonly Registration[],
     at: Date,
-  ): Promise<CommandOutputs<Decision>> {
-    // The row lock serializes concurrent REGISTERs of one AOR.
-    const account = await this.deps.accounts.findByUsername(tx, request.digest.username, { lock: true });
+  ): Omit<Planned, 'outputs'> & CommandOutputs<Decision> {
     if (account === undefined || !this.credentialsValid(account, request)) {
       return rejected(401, 'Unauthorized');
     }
@@ -112,7 +251,6 @@ export class Registrar {
     if (account.disabled) {
       return rejected(403, 'Forbidden (account disabled)');
     }
-    const bindings = await this.deps.registrations.listByAor(tx, aor);
     const expired = bindings.filter((binding) => binding.expiresAt <= at);
     const live = new Map(
       bindings.filter((binding) => binding.expiresAt > at).map((binding) => [binding.deviceId, binding]),
@@ -132,23 +270,18 @@ export class Registrar {
     if (outOfOrder) {
       return rejected(500, 'Server Internal Error (out-of-order CSeq)');
     }
+    const removals: Planned['removals'] = expired.map(({ deviceId }) => ({
+      aor,
+      deviceId,
+      reason: 'expired',
+    }));
+    for (const { deviceId, expires } of requested) {
+      if (expires === 0 && live.delete(deviceId)) {
+        removals.push({ aor, deviceId, reason: 'unregister' });
+      }
+    }
+    const saves: Registration[] = [];
     const events: SerializedRecord[] = [];
-    const { registrations } = this.deps;
-    if (expired.length > 0) {
-      const removed = await registrations.remove(
-        tx,
-        aor,
-        expired.map((binding) => binding.deviceId),
-      );
-      events.push(...removalEvents(removed, 'expired', at));
-    }
-    const removedIds = requested
-      .filter((c) => c.expires === 0 && live.has(c.deviceId))
-      .map((c) => c.deviceId);
-    if (removedIds.length > 0) {
-      events.push(...removalEvents(await registrations.remove(tx, aor, removedIds), 'unregister', at));
-      removedIds.forEach((deviceId) => live.delete(deviceId));
-    }
     for (const contact of requested.filter((c) => c.expires > 0)) {
       const binding: Registration = {
         aor,
@@ -162,15 +295,22 @@ export class Registrar {
         cseq: request.cseq,
         expiresAt: new Date(at.getTime() + contact.expires * 1000),
       };
-      await registrations.save(tx, binding);
-      events.push(registeredEvent(binding, !live.has(contact.deviceId), at));
+      // A contact listed twice is saved once, as its last listing says.
+      const earlier = saves.findIndex((saved) => saved.deviceId === binding.deviceId);
+      if (earlier >= 0) saves.splice(earlier, 1);
+      saves.push(binding);
+      // Only a new binding is announced: a refresh changes nothing that presence or im-router act on
+      // (pushes read the binding's current flow from the registrations table).
+      if (!live.has(contact.deviceId)) {
+        events.push(registeredEvent(binding, at));
+      }
       live.set(contact.deviceId, binding);
     }
     const contacts = [...live.values()].map((binding) => ({
       uri: binding.contact,
       expires: Math.ceil((binding.expiresAt.getTime() - at.getTime()) / 1000),
     }));
-    return { reply: { status: 200, contacts }, events };
+    return { reply: { status: 200, contacts }, events, saves, removals };
   }
 
   private credentialsValid(account: Account, request: RegisterRequestedV1): boolean {
@@ -192,11 +332,60 @@ export class Registrar {
   }
 }
 
-function rejected(status: 401 | 403 | 500, reason: string): CommandOutputs<Decision> {
-  return { reply: { status, reason, contacts: [] }, events: [] };
+/** A decided REGISTER's outputs and the idempotency key they are stored under. */
+interface Delivery {
+  key: CommandKey;
+  edgeId: string;
+  outputs: CommandOutputs<RegisterDecidedV1>;
+  /** The claim stored these outputs without some of their events. */
+  storedIncomplete?: boolean;
 }
 
-function registeredEvent(binding: Registration, created: boolean, at: Date): SerializedRecord {
+function rejected(
+  status: 401 | 403 | 500,
+  reason: string,
+): Omit<Planned, 'outputs'> & CommandOutputs<Decision> {
+  return { reply: { status, reason, contacts: [] }, events: [], saves: [], removals: [] };
+}
+
+/** Milliseconds past the request's deadline at `at` (negative: still in time; no deadline: -1). */
+function lateByMs(request: RegisterRequestedV1, at: Date): number {
+  return request.deadline === undefined ? -1 : at.getTime() - Date.parse(request.deadline);
+}
+
+/** Splits requests into waves in which each AOR appears once, keeping each AOR's order. */
+function wavesOfDistinctAors(requests: ReadonlyArray<RegisterRequestedV1>): RegisterRequestedV1[][] {
+  const waves: RegisterRequestedV1[][] = [];
+  const wavesOfAor = new Map<string, number>();
+  for (const request of requests) {
+    const aor = canonicalAor(request.aor);
+    const wave = wavesOfAor.get(aor) ?? 0;
+    wavesOfAor.set(aor, wave + 1);
+    (waves[wave] ??= []).push(request);
+  }
+  return waves;
+}
+
+/** The events of the bindings `plan` removed, from what the removal statement returned. */
+function removalEventsOf(
+  plan: Planned,
+  removed: readonly RemovedRegistration[],
+  at: Date,
+): SerializedRecord[] {
+  const reasons = new Map(plan.removals.map((removal) => [bindingId(removal), removal.reason]));
+  const byReason = (reason: RemovalReason) =>
+    removed.filter((binding) => reasons.get(bindingId(binding)) === reason);
+  return [
+    ...removalEvents(byReason('expired'), 'expired', at),
+    ...removalEvents(byReason('unregister'), 'unregister', at),
+  ];
+}
+
+function bindingId(binding: BindingKey): string {
+  return JSON.stringify([binding.aor, binding.deviceId]);
+}
+
+function registeredEvent(binding: Registration, at: Date): SerializedRecord {
   const event = deviceRegisteredV1.build(
     {
       aor: binding.aor,
@@ -206,7 +395,7 @@ function registeredEvent(binding: Registration, created: boolean, at: Date): Ser
       flowId: binding.flowId,
       transport: binding.transport,
       expiresAt: binding.expiresAt.toISOString(),
-      created,
+      created: true,
     },
     at,
   );

@@ -1,6 +1,6 @@
 import type { EventBus } from '#herald/bus';
 import { deviceUnregisteredV1, sessionEndedV1 } from '#herald/contracts';
-import { type SerializedRecord, serializeRecord } from './once-then-publish';
+import { deserializeRecord, type SerializedRecord, serializeRecord } from './once-then-publish';
 import type { RemovedRegistration } from './ports';
 
 export type RemovalReason = 'unregister' | 'expired' | 'account-deleted' | 'account-disabled';
@@ -48,8 +48,6 @@ export async function publishRemovals(
 ): Promise<void> {
   const events = removalEvents(removed, reason, at);
   if (events.length > 0) {
-    await bus.publish(
-      events.map((event) => ({ topic: event.topic, key: event.key, value: Buffer.from(event.value) })),
-    );
+    await bus.publish(events.map(deserializeRecord));
   }
 }

@@ -51,6 +51,24 @@ export interface BatchIdempotencyStore extends IdempotencyStore {
   claimAll(tx: Transaction, claims: readonly CommandClaim[]): Promise<IdempotencyClaim[]>;
 }
 
+/** A stored result as read back: `found` false when the command was never claimed. */
+export type StoredLookup = { found: false } | { found: true; result: unknown };
+
+/** Reads and replaces the stored results of many commands with one statement each. */
+export interface BulkResultStore {
+  /** The stored result of each key, in input order; claims nothing. */
+  findResults(tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]>;
+  /**
+   * storeResult of every entry in one statement; `unflushed` as storeResultUnflushed (only for
+   * replacing results whose loss in a database crash is harmless).
+   */
+  storeResults(
+    tx: Transaction,
+    entries: ReadonlyArray<{ key: CommandKey; result: StoredResult }>,
+    options?: { unflushed?: boolean },
+  ): Promise<void>;
+}
+
 export type OnceOutcome<R extends StoredResult> =
   { duplicate: false; result: R } | { duplicate: true; storedResult: unknown };
 

@@ -36,6 +36,23 @@ export class TypeOrmAccountRepository implements AccountRepository {
     return this.findOne(tx, 'username', username, options?.lock === true);
   }
 
+  async findManyByUsername(
+    tx: Transaction,
+    usernames: readonly string[],
+    options?: { lock?: boolean },
+  ): Promise<Account[]> {
+    if (usernames.length === 0) {
+      return [];
+    }
+    // Rows are locked as the sorted scan returns them: in username order.
+    const rows: AccountRow[] = await entityManagerOf(tx).query(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ANY($1::text[])
+       ORDER BY username${options?.lock === true ? ' FOR UPDATE' : ''}`,
+      [usernames],
+    );
+    return rows.map(toAccount);
+  }
+
   findByAor(tx: Transaction, aor: string, options?: { lock?: boolean }): Promise<Account | undefined> {
     return this.findOne(tx, 'aor', aor, options?.lock === true);
   }

@@ -1,5 +1,11 @@
 import type { SessionCarrier, Transport } from '#herald/contracts';
-import type { Registration, RegistrationRepository, RemovedRegistration, Transaction } from '#herald/domain';
+import type {
+  BindingKey,
+  Registration,
+  RegistrationRepository,
+  RemovedRegistration,
+  Transaction,
+} from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
 
 interface RegistrationRow {
@@ -61,33 +67,64 @@ export class TypeOrmRegistrationRepository implements RegistrationRepository {
     return rows.length > 0 ? toRegistration(rows[0]) : undefined;
   }
 
-  async save(tx: Transaction, registration: Registration): Promise<void> {
+  async listByAors(tx: Transaction, aors: readonly string[]): Promise<Registration[]> {
+    if (aors.length === 0) {
+      return [];
+    }
+    const rows: RegistrationRow[] = await entityManagerOf(tx).query(
+      `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = ANY($1::text[]) ORDER BY aor, device_id`,
+      [aors],
+    );
+    return rows.map(toRegistration);
+  }
+
+  async saveAll(tx: Transaction, registrations: readonly Registration[]): Promise<void> {
+    if (registrations.length === 0) {
+      return;
+    }
+    const column = <T>(value: (registration: Registration) => T): T[] => registrations.map(value);
     await entityManagerOf(tx).query(
-      `INSERT INTO registrations (${REGISTRATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+      `INSERT INTO registrations (${REGISTRATION_COLUMNS})
+       SELECT aor, device_id, contact, edge_id, flow_id, transport, source::jsonb, call_id, cseq, expires_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::bigint[], $10::timestamptz[])
+         AS binding(aor, device_id, contact, edge_id, flow_id, transport, source, call_id, cseq, expires_at)
        ON CONFLICT (aor, device_id) DO UPDATE SET contact = EXCLUDED.contact, edge_id = EXCLUDED.edge_id,
          flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport, source = EXCLUDED.source,
          call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`,
       [
-        registration.aor,
-        registration.deviceId,
-        registration.contact,
-        registration.edgeId,
-        registration.flowId,
-        registration.transport,
-        JSON.stringify(registration.source),
-        registration.callId,
-        registration.cseq,
-        registration.expiresAt,
+        column((r) => r.aor),
+        column((r) => r.deviceId),
+        column((r) => r.contact),
+        column((r) => r.edgeId),
+        column((r) => r.flowId),
+        column((r) => r.transport),
+        column((r) => JSON.stringify(r.source)),
+        column((r) => r.callId),
+        column((r) => r.cseq),
+        column((r) => r.expiresAt),
       ],
     );
   }
 
-  async remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
+  remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
+    return this.removePairs(
+      tx,
+      deviceIds.map((deviceId) => ({ aor, deviceId })),
+    );
+  }
+
+  async removePairs(tx: Transaction, bindings: readonly BindingKey[]): Promise<RemovedRegistration[]> {
+    if (bindings.length === 0) {
+      return [];
+    }
     const rows: RemovedRow[] = await entityManagerOf(tx).query(
       removing(
-        `SELECT aor, device_id FROM registrations WHERE aor = $1 AND device_id = ANY($2::text[]) FOR UPDATE`,
+        `SELECT aor, device_id FROM registrations
+         WHERE (aor, device_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY aor, device_id FOR UPDATE`,
       ),
-      [aor, deviceIds],
+      [bindings.map((binding) => binding.aor), bindings.map((binding) => binding.deviceId)],
     );
     return rows.map(toRemoved);
   }
