@@ -2,7 +2,10 @@ import type { EventBus } from '#herald/bus';
 import {
   AccountService,
   AuthCommandService,
+  ClaimRetention,
   type DigestFunctions,
+  REGISTER_CLAIM_RETENTION_MS,
+  REGISTER_IDEMPOTENCY_SERVICE,
   Registrar,
   RegistrationExpiry,
 } from '#herald/domain';
@@ -43,6 +46,8 @@ export interface AuthServices {
   registrar: Registrar;
   commands: AuthCommandService;
   expiry: RegistrationExpiry;
+  /** Deletes REGISTER claims once no redelivery can need them. */
+  registerClaims: ClaimRetention;
 }
 
 /** Wires the domain services of auth to the persistence adapters and the bus. */
@@ -73,5 +78,12 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
       directory: new SqlDeviceDirectory(dataSource),
     }),
     expiry: new RegistrationExpiry({ unitOfWork, bus, registrations, batchSize: config.sweepBatchSize }),
+    registerClaims: new ClaimRetention({
+      unitOfWork,
+      store: idempotency,
+      service: REGISTER_IDEMPOTENCY_SERVICE,
+      retentionMs: REGISTER_CLAIM_RETENTION_MS,
+      batchSize: config.sweepBatchSize,
+    }),
   };
 }

@@ -4,7 +4,10 @@ import type { AuthConfig } from './auth.config';
 import type { AuthServices } from './auth.services';
 import { AUTH_CONFIG, AUTH_SERVICES } from './auth.tokens';
 
-/** Runs the registration expiry every `sweepIntervalMs`, one sweep at a time. */
+/**
+ * Runs the registration expiry every `sweepIntervalMs`, one sweep at a time, and deletes the
+ * REGISTER claims past their retention.
+ */
 @Injectable()
 export class RegistrationSweeper extends IntervalSweeper {
   constructor(
@@ -18,5 +21,7 @@ export class RegistrationSweeper extends IntervalSweeper {
   protected async sweep(): Promise<void> {
     const removed = await this.services.expiry.sweep();
     if (removed > 0) this.logger.log(`removed ${removed} expired registrations`);
+    const pruned = await this.services.registerClaims.sweep();
+    if (pruned > 0) this.logger.debug(`deleted ${pruned} REGISTER claims past their retention`);
   }
 }

@@ -1,6 +1,7 @@
 import type {
   BatchIdempotencyStore,
   BulkResultStore,
+  ClaimRetentionStore,
   CommandClaim,
   CommandKey,
   IdempotencyClaim,
@@ -11,7 +12,7 @@ import type {
 import { entityManagerOf } from './unit-of-work';
 
 /** IdempotencyStore on table `processed_commands`, inside the caller's transaction. */
-export class TypeOrmIdempotencyStore implements BatchIdempotencyStore, BulkResultStore {
+export class TypeOrmIdempotencyStore implements BatchIdempotencyStore, BulkResultStore, ClaimRetentionStore {
   async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const manager = entityManagerOf(tx);
     // The insert waits on a concurrent uncommitted claim of the same key, then conflicts.
@@ -130,6 +131,24 @@ export class TypeOrmIdempotencyStore implements BatchIdempotencyStore, BulkResul
        ${REPLACING_RESULT}`,
       [...keyColumns(entries.map(({ key }) => key)), entries.map(({ result }) => JSON.stringify(result))],
     );
+  }
+
+  async deleteClaimsBefore(tx: Transaction, service: string, before: Date, limit: number): Promise<number> {
+    // Oldest first, by the created_at index; rows locked elsewhere are left to the next sweep.
+    const [{ deleted }]: Array<{ deleted: number }> = await entityManagerOf(tx).query(
+      `WITH old AS (
+         SELECT ctid FROM processed_commands
+         WHERE created_at < $2 AND service = $1
+           AND coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(result -> 'events') = 'array'
+                                               THEN result -> 'events' END), 0) = 0
+         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED
+       ), removed AS (
+         DELETE FROM processed_commands WHERE ctid IN (SELECT ctid FROM old) RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM removed`,
+      [service, before, limit],
+    );
+    return deleted;
   }
 }
 

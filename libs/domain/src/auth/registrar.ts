@@ -37,6 +37,13 @@ import { type RemovalReason, removalEvents } from './registration-events';
 /** Idempotency records of REGISTERs, apart from client command ids (which any string may collide with). */
 export const REGISTER_IDEMPOTENCY_SERVICE = 'auth.register';
 
+/**
+ * How long a REGISTER's claim is kept. It serves a redelivery of the REGISTER: one past its
+ * deadline (the edge's wait, seconds) is re-sent only when its claim still holds events it never
+ * published, and such claims are never pruned (ClaimRetentionStore); an hour is far beyond it.
+ */
+export const REGISTER_CLAIM_RETENTION_MS = 60 * 60 * 1000;
+
 export interface RegistrarDependencies {
   unitOfWork: UnitOfWork;
   idempotency: BatchIdempotencyStore & BulkResultStore;

@@ -3,3 +3,4 @@ export * from './idempotency';
 export * from './aor';
 export * from './account-directory';
 export * from './group-commit';
+export * from './claim-retention';
