@@ -1,6 +1,7 @@
 import {
   BusUnavailableError,
   type ConsumedRecord,
+  InvalidSubscriptionError,
   type EventBus,
   type HandlerRetryOptions,
   type Subscription,
@@ -448,6 +449,68 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
         expect(runs.flat()).toEqual(values);
         expect(runs.length).toBeLessThan(count);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      "hands a subscription's handlers as many keys at once as its handlerConcurrency, above the bus default",
+      async () => {
+        const topic = uniqueTopic('handler-concurrency');
+        await bus.ensureTopics([topic]);
+        // Above every adapter's default of 16; distinct keys, published before the group joins.
+        const handlerConcurrency = 24;
+        const keys = [...Array(2 * handlerConcurrency).keys()].map(
+          (index) => `sip:user${index}@herald.local`,
+        );
+        await bus.publish(keys.map((key) => ({ topic, key, value: Buffer.from(key) })));
+        let inFlight = 0;
+        let mostInFlight = 0;
+        let handled = 0;
+        const release: Array<() => void> = [];
+        const handle = await bus.subscribe({
+          groupId: uniqueGroupId('handler-concurrency'),
+          topics: [topic],
+          handlerConcurrency,
+          handler: async () => {
+            inFlight += 1;
+            mostInFlight = Math.max(mostInFlight, inFlight);
+            await new Promise<void>((resolve) => release.push(resolve));
+            inFlight -= 1;
+            handled += 1;
+          },
+        });
+        subscriptions.push(handle);
+
+        await waitFor(
+          () => inFlight === handlerConcurrency,
+          subject.deliveryTimeoutMs,
+          `${handlerConcurrency} in flight`,
+        );
+        // Released one at a time: each release lets exactly one more key in, never more.
+        while (handled < keys.length) {
+          await waitFor(() => release.length > 0, subject.deliveryTimeoutMs, 'a handler to release');
+          release.shift()!();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        expect(mostInFlight).toBe(handlerConcurrency);
+      },
+      testTimeoutMs,
+    );
+
+    it(
+      'refuses a subscription whose handlerConcurrency is not a positive integer',
+      async () => {
+        const topic = uniqueTopic('handler-concurrency-invalid');
+        await bus.ensureTopics([topic]);
+        await expect(
+          bus.subscribe({
+            groupId: uniqueGroupId('handler-concurrency-invalid'),
+            topics: [topic],
+            handlerConcurrency: 0,
+            handler: async () => undefined,
+          }),
+        ).rejects.toThrow(InvalidSubscriptionError);
       },
       testTimeoutMs,
     );

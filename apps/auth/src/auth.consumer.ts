@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
+import { GROUP_COMMIT_MAX_ITEMS } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
 import { AUTH_CONSUMER_GROUP } from './auth.config';
 import { AUTH_TOPICS, AuthRecordHandler } from './auth.records';
@@ -23,6 +24,9 @@ export class AuthConsumer extends BusConsumer {
     return this.bus.subscribe({
       groupId: AUTH_CONSUMER_GROUP,
       topics: AUTH_TOPICS,
+      // REGISTERs are group-committed (Registrar): the keys in flight are what fills a group, and
+      // one waiting for its group holds no database connection (commands still queue on the pool).
+      handlerConcurrency: GROUP_COMMIT_MAX_ITEMS,
       handler: (record) => this.records.handle(record),
     });
   }

@@ -60,6 +60,12 @@ export interface Subscription {
   handleRun?: (records: ReadonlyArray<ConsumedRecord>) => Promise<void>;
   /** Largest run handed to handleRun (default BUS_MAX_RUN_RECORDS = 64). */
   maxRunRecords?: number;
+  /**
+   * Runs (of distinct keys) handed to the handlers at once by this subscription's consumer; default
+   * the bus's handler concurrency. A handler that group-commits (GroupCommit) holds no database
+   * connection while it waits for its group, so it is given more: they are what fills a group.
+   */
+  handlerConcurrency?: number;
   /** Start from the earliest retained record when the group has no committed offset (default true). */
   fromBeginning?: boolean;
 }

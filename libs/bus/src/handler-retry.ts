@@ -48,6 +48,15 @@ export function maxRunRecordsOf(subscription: Subscription): number {
   return max;
 }
 
+/** How many runs `subscription`'s consumer hands its handlers at once: its own, else the bus's. */
+export function handlerConcurrencyOf(subscription: Subscription, busDefault: number): number {
+  const concurrency = subscription.handlerConcurrency ?? busDefault;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidSubscriptionError(`handlerConcurrency must be a positive integer, got ${concurrency}`);
+  }
+  return concurrency;
+}
+
 /** How a consumer handles runs: the subscription's run handler, and its way with single records. */
 export interface RunHandling {
   handleRun: Subscription['handleRun'];

@@ -10,6 +10,7 @@ import {
 import { publishTraced } from './bus-tracing';
 import {
   handleRunOrRecords,
+  handlerConcurrencyOf,
   maxRunRecordsOf,
   retryingInPlace,
   type HandlerRetryOptions,
@@ -130,8 +131,9 @@ export class InProcessEventBus implements EventBus {
     }
     // Checked before the group is known, so an invalid subscription holds no records.
     const maxRunRecords = maxRunRecordsOf(subscription);
+    const handlerConcurrency = handlerConcurrencyOf(subscription, this.handlerConcurrency);
     const group = this.knownGroup(subscription.groupId, subscription.topics, subscription.fromBeginning);
-    const member = group.join(subscription, maxRunRecords);
+    const member = group.join(subscription, maxRunRecords, handlerConcurrency);
     return { stop: () => group.leave(member) };
   }
 
@@ -159,7 +161,6 @@ export class InProcessEventBus implements EventBus {
       group = new InProcessConsumerGroup(groupId, (topic) => this.topicPartitions(topic), {
         partitionCount: this.partitionCount,
         handlerRetry: this.handlerRetry,
-        handlerConcurrency: this.handlerConcurrency,
         onCommitted: this.onCommitted,
         onCommittedPast: (topic, partition) => this.dropHandled(topic, partition),
       });
@@ -229,7 +230,6 @@ interface GroupMember {
 interface GroupSettings {
   partitionCount: number;
   handlerRetry: HandlerRetryOptions;
-  handlerConcurrency: number;
   onCommitted: GroupCommitted | undefined;
   /** Told after the group's committed offset on a partition moved (the bus may drop records). */
   onCommittedPast: (topic: string, partition: number) => void;
@@ -274,13 +274,13 @@ class InProcessConsumerGroup {
     return committed;
   }
 
-  join(subscription: Subscription, maxRunRecords: number): GroupMember {
+  join(subscription: Subscription, maxRunRecords: number, handlerConcurrency: number): GroupMember {
     const member: GroupMember = {
       subscription,
       maxRunRecords,
       abort: new AbortController(),
       inFlight: new Set(),
-      handlers: new ConcurrencyLimit(this.settings.handlerConcurrency),
+      handlers: new ConcurrencyLimit(handlerConcurrency),
     };
     this.members.push(member);
     this.rebalance();

@@ -21,7 +21,7 @@ import {
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
-import { maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
+import { handlerConcurrencyOf, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
 import { KafkaPartitionRetries } from './kafka-partition-retries';
 import { KafkaOffsetCommits } from './kafka-offset-commits';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
@@ -183,6 +183,7 @@ export class KafkaEventBus implements EventBus {
       throw new BusUnavailableError('the Kafka bus is closed');
     }
     const maxRunRecords = maxRunRecordsOf(subscription);
+    const handlerConcurrency = handlerConcurrencyOf(subscription, this.handlerConcurrency);
     const consumer = this.kafka.consumer({
       groupId: subscription.groupId,
       allowAutoTopicCreation: true,
@@ -194,7 +195,7 @@ export class KafkaEventBus implements EventBus {
       consumer,
       abort: new AbortController(),
       lag: observeConsumerLag(subscription.groupId),
-      handlers: new ConcurrencyLimit(this.handlerConcurrency),
+      handlers: new ConcurrencyLimit(handlerConcurrency),
       retries: new KafkaPartitionRetries(this.handlerRetry),
       // A failed commit loses nothing: its records are handled again after a rebalance or restart.
       commits: new KafkaOffsetCommits((error) =>
