@@ -33,6 +33,7 @@ function openBus(
     handlerRetry?: HandlerRetryOptions;
     retentionAgeMs?: number;
     retentionDeleteBatchRows?: number;
+    isLiveTopic?: (topic: string) => boolean;
   } = {},
 ) {
   const journal = createBusJournalPool(options.url ?? databaseUrl, (error) => idleErrors.push(error));
@@ -44,6 +45,7 @@ function openBus(
     retentionAgeMs: options.retentionAgeMs,
     retentionDeleteBatchRows: options.retentionDeleteBatchRows,
     retentionSweepIntervalMs: NO_SWEEP_MS,
+    ...(options.isLiveTopic === undefined ? {} : { isLiveTopic: options.isLiveTopic }),
   });
 }
 
@@ -371,6 +373,89 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
   });
 });
 
+describe('JournaledEventBus live topics (real PostgreSQL)', () => {
+  it('delivers a live topic in memory only: no journal row, no stored position, nothing replayed after a crash', async () => {
+    const live = uniqueTopic('live');
+    const journaled = uniqueTopic('journaled');
+    const groupId = uniqueGroupId('live');
+    const isLiveTopic = (topic: string) => topic === live;
+    const crashed = openBus({ isLiveTopic });
+    const before: string[] = [];
+    await crashed.subscribe({
+      groupId,
+      topics: [live, journaled],
+      handler: async (record) => {
+        // Never finishes: the process dies with both records unhandled.
+        before.push(text(record));
+        await new Promise<never>(() => undefined);
+      },
+    });
+    const key = 'sip:alice@herald.local';
+    await crashed.publish([
+      { topic: journaled, key, value: Buffer.from('accepted') },
+      { topic: live, key, value: Buffer.from('decision') },
+    ]);
+    await waitFor(() => before.length === 2, DELIVERY_TIMEOUT_MS, 'both records handed over');
+    expect(await journalRows(journaled)).toBe(1);
+    expect(await journalRows(live)).toBe(0);
+    expect(
+      await journalQuery('SELECT count(*)::int AS n FROM bus_group_offsets WHERE topic = $1', [live]),
+    ).toEqual([{ n: 0 }]);
+
+    const restarted = openBus({ isLiveTopic });
+    const after: string[] = [];
+    await restarted.subscribe({
+      groupId,
+      topics: [live, journaled],
+      handler: async (record) => {
+        after.push(text(record));
+      },
+    });
+    await restarted.publish([{ topic: live, key, value: Buffer.from('new decision') }]);
+    await waitFor(
+      () => after.length >= 2,
+      DELIVERY_TIMEOUT_MS,
+      'the journaled record replayed and the new live one',
+    );
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    expect(after.sort()).toEqual(['accepted', 'new decision']);
+    await restarted.close();
+  });
+
+  it('forgets positions on a topic that became live, and does not replay its old records', async () => {
+    const topic = uniqueTopic('became-live');
+    const groupId = uniqueGroupId('became-live');
+    const older = openBus();
+    const handled: string[] = [];
+    await older.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => {
+        handled.push(text(record));
+        await new Promise<never>(() => undefined);
+      },
+    });
+    await older.publish([{ topic, key: 'k', value: Buffer.from('journaled by an older release') }]);
+    await waitFor(() => handled.length === 1, DELIVERY_TIMEOUT_MS, 'the record handed over');
+
+    const upgraded = openBus({ isLiveTopic: (candidate) => candidate === topic });
+    const replayed: string[] = [];
+    await upgraded.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => {
+        replayed.push(text(record));
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    expect(replayed).toEqual([]);
+    expect(
+      await journalQuery('SELECT count(*)::int AS n FROM bus_group_offsets WHERE topic = $1', [topic]),
+    ).toEqual([{ n: 0 }]);
+    await upgraded.close();
+  });
+});
+
 describe('JournaledEventBus with PostgreSQL not answering', () => {
   let blackHole: Server;
   const sockets: Socket[] = [];
@@ -386,6 +471,21 @@ describe('JournaledEventBus with PostgreSQL not answering', () => {
     await new Promise<void>((resolve, reject) =>
       blackHole.close((error) => (error ? reject(error) : resolve())),
     );
+  });
+
+  it('hands over no live record of a publish whose journaled records were not stored', async () => {
+    const address = blackHole.address();
+    if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+    const live = uniqueTopic('live-paused');
+    const bus = openBus({
+      url: `postgres://postgres@127.0.0.1:${address.port}/herald`,
+      isLiveTopic: (t) => t === live,
+    });
+    const publishing = bus.publish([
+      { topic: uniqueTopic('journaled-paused'), key: 'k', value: Buffer.from('accepted') },
+      { topic: live, key: 'k', value: Buffer.from('decision') },
+    ]);
+    await expect(publishing).rejects.toBeInstanceOf(BusUnavailableError);
   });
 
   it('rejects a publish with BusUnavailableError within the publish timeout', async () => {

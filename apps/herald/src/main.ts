@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
 import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { isLiveTopic } from '#herald/contracts';
 import { OperationsModule, postgresProbe } from '#herald/observability';
 import {
   createDataSource,
@@ -89,7 +90,12 @@ async function main(): Promise<void> {
       logger.warn(`bus journal: idle connection lost: ${error.message}`),
     );
     stops.push(() => journal.pool.end());
-    const bus = new JournaledEventBus({ sql: journal.sql, handlerConcurrency: shared.busHandlerConcurrency });
+    // Live topics (deadline-bound requests, the edge's outbound) die with this one process anyway.
+    const bus = new JournaledEventBus({
+      sql: journal.sql,
+      handlerConcurrency: shared.busHandlerConcurrency,
+      isLiveTopic,
+    });
     await bus.start();
     stops.push(() => bus.close());
     const services = HeraldEmbeddedModule.register({

@@ -21,3 +21,4 @@ export * from './events/auth-session-ended.v1';
 export * from './events/presence-status-changed.v1';
 export * from './events/im-message-accepted.v1';
 export * from './topics';
+export * from './live-topics';

@@ -103,6 +103,14 @@ export class JournalStore {
     );
   }
 
+  /**
+   * Forgets every group's position on `topics` (now live: never journaled), so their old records
+   * count as unconsumed and the retention sweep deletes them after the retention age.
+   */
+  async forgetTopics(topics: ReadonlyArray<string>): Promise<void> {
+    await this.sql.query('DELETE FROM bus_group_offsets WHERE topic = ANY($1::text[])', [topics]);
+  }
+
   /** Every group the journal knows, with the topics it consumes. */
   async knownGroups(): Promise<Array<{ groupId: string; topics: string[] }>> {
     const result = await this.sql.query(

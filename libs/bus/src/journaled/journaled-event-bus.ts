@@ -41,6 +41,13 @@ export interface JournaledEventBusOptions {
   /** Told when a retention sweep fails (it runs again at the next interval). Default: stderr. */
   onSweepError?: (error: unknown) => void;
   /**
+   * Topics whose records are worth nothing after a restart of this process (e.g. a request the edge
+   * holds open until a deadline, or a request to the edge's own flows, which die with it): they are
+   * handed over in memory without being journaled, and their groups' positions are not stored.
+   * Default: none.
+   */
+  isLiveTopic?: (topic: string) => boolean;
+  /**
    * Told when storing a group's offset failed: the group goes on, and its next stored offset
    * covers this one (a restart before then replays these records once more). Default: stderr.
    */
@@ -88,6 +95,7 @@ export class JournaledEventBus implements EventBus {
   private readonly retentionDeleteBatchRows: number;
   private readonly onSweepError: (error: unknown) => void;
   private readonly onCommitError: (error: unknown, offset: GroupOffset) => void;
+  private readonly isLiveTopic: (topic: string) => boolean;
   private readonly writer: SerialBatcher<ReadonlyArray<BusRecord>>;
   private readonly committer: SerialBatcher<GroupOffset>;
   /** Journal id of each record the inner bus holds, per topic-partition, by in-process offset. */
@@ -125,6 +133,7 @@ export class JournaledEventBus implements EventBus {
           `herald bus: storing offset ${offset.lastId} of ${offset.groupId} on ${offset.topic}/${offset.partition} failed`,
           error,
         ));
+    this.isLiveTopic = options.isLiveTopic ?? (() => false);
     this.writer = new SerialBatcher((batches) => this.write(batches.flat()), { gatherTurn: true });
     this.committer = new SerialBatcher((offsets) => this.commitOffsets(offsets));
   }
@@ -146,13 +155,23 @@ export class JournaledEventBus implements EventBus {
     if (this.closed) {
       throw new BusUnavailableError('the journaled bus is closed');
     }
-    await publishTraced('in-process', records, (traced) =>
-      withTimeout(
-        this.start().then(() => this.writer.submit(traced)),
-        this.publishTimeoutMs,
-        'the bus journal',
-      ),
-    );
+    await publishTraced('in-process', records, async (traced) => {
+      const live = traced.filter((record) => this.isLiveTopic(record.topic));
+      const journaled =
+        live.length === 0 ? traced : traced.filter((record) => !this.isLiveTopic(record.topic));
+      if (journaled.length > 0) {
+        await withTimeout(
+          this.start().then(() => this.writer.submit(journaled)),
+          this.publishTimeoutMs,
+          'the bus journal',
+        );
+      }
+      // After the journaled records of the same publish: what follows from it is never seen first.
+      if (live.length > 0) {
+        await this.start();
+        await this.inner.publish(live);
+      }
+    });
   }
 
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
@@ -164,8 +183,9 @@ export class JournaledEventBus implements EventBus {
     // Known in memory at once, so no record it needs is dropped while it joins in the journal.
     this.inner.reserveGroup(groupId, subscription.topics);
     const startAfterId = subscription.fromBeginning === false ? this.lastJournalId : 0n;
+    const journaledTopics = subscription.topics.filter((topic) => !this.isLiveTopic(topic));
     const offsets = await unavailableOnError(
-      this.store.joinGroup(groupId, subscription.topics, this.partitionCount, startAfterId),
+      this.store.joinGroup(groupId, journaledTopics, this.partitionCount, startAfterId),
     );
     for (const offset of offsets) {
       this.committed.set(offsetKey(groupId, offset.topic, offset.partition), offset.lastId);
@@ -233,10 +253,19 @@ export class JournaledEventBus implements EventBus {
   private async load(): Promise<void> {
     // Groups the journal knows hold their records in memory from the start, before they subscribe.
     const knownGroups = await unavailableOnError(this.store.knownGroups());
+    // Positions on topics that were journaled by an older release and are live now.
+    const nowLive = [...new Set(knownGroups.flatMap((group) => group.topics.filter(this.isLiveTopic)))];
+    if (nowLive.length > 0) await unavailableOnError(this.store.forgetTopics(nowLive));
     for (const group of knownGroups) {
-      this.inner.reserveGroup(group.groupId, group.topics);
+      this.inner.reserveGroup(
+        group.groupId,
+        group.topics.filter((topic) => !this.isLiveTopic(topic)),
+      );
     }
-    const retained = await unavailableOnError(this.store.retained());
+    // A live topic's old records wait for no one now: the sweep deletes them after the retention age.
+    const retained = (await unavailableOnError(this.store.retained())).filter(
+      (entry) => !this.isLiveTopic(entry.topic),
+    );
     for (const entry of retained) {
       const partition = partitionForKey(entry.key, this.partitionCount);
       if (partition !== entry.partition) {
@@ -293,12 +322,14 @@ export class JournaledEventBus implements EventBus {
 
   /** The group committed `record` already (before a restart): it is skipped; the inner bus commits the rest. */
   private isCommitted(groupId: string, record: ConsumedRecord): boolean {
+    if (this.isLiveTopic(record.topic)) return false;
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
     return this.journalIdOf(record) <= committed;
   }
 
   /** Stores the group's handled prefix (`record` and all before it); group-committed with others. */
   private async commitHandled(groupId: string, record: ConsumedRecord): Promise<void> {
+    if (this.isLiveTopic(record.topic)) return;
     const offset = {
       groupId,
       topic: record.topic,

@@ -1,0 +1,26 @@
+import { SIP_PUBLISH_REQUESTED_V1 } from './events/sip-publish-requested.v1';
+import { SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
+import { SIP_SUBSCRIBE_REQUESTED_V1 } from './events/sip-subscribe-requested.v1';
+
+/**
+ * Requests the edge holds a server transaction open for until a deadline: answered only after
+ * the service's decision, so a restart loses no accepted request with them (the client retries).
+ */
+const DEADLINE_REQUEST_TOPICS: ReadonlySet<string> = new Set([
+  SIP_REGISTER_REQUESTED_V1,
+  SIP_PUBLISH_REQUESTED_V1,
+  SIP_SUBSCRIBE_REQUESTED_V1,
+]);
+
+/** `edge.<edgeId>.outbound.v1`: requests to one edge's flows and transactions, which die with it. */
+const EDGE_OUTBOUND_TOPIC = /^edge\.[^.]+\.outbound\.v1$/;
+
+/**
+ * True for a topic whose records are worth nothing once the process waiting for them is gone: a
+ * deadline-bound request to a service, or anything sent to an edge. In the embedded default,
+ * where edge and services are one process, the journaled bus hands them over in memory without
+ * writing them to its journal (on Kafka every topic is written: it is also the transport).
+ */
+export function isLiveTopic(topic: string): boolean {
+  return DEADLINE_REQUEST_TOPICS.has(topic) || EDGE_OUTBOUND_TOPIC.test(topic);
+}
