@@ -241,18 +241,18 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const firstHasLock = new Promise<void>((resolve) => (firstLocked = resolve));
 
     const first = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, BOB);
+      await store.lockRecipients(tx, [BOB]);
       firstLocked();
       await firstMayEnd;
       events.push('first ends');
     });
     await firstHasLock;
     const second = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, BOB);
+      await store.lockRecipients(tx, [BOB]);
       events.push('second locked');
     });
     const other = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, ALICE);
+      await store.lockRecipients(tx, [ALICE]);
       events.push('other recipient locked');
     });
     await other;
@@ -272,7 +272,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const firstHasLock = new Promise<void>((resolve) => (firstLocked = resolve));
 
     const settle = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, BOB);
+      await store.lockRecipients(tx, [BOB]);
       firstLocked();
       await firstMayEnd;
       events.push('settle ends');

@@ -1,7 +1,4 @@
-import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
-
-type Publisher = Pick<EventBus, 'publish'>;
-type PublishedRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+import type { EventPublisher, PublishedRecord } from '../shared';
 
 /**
  * Collects what one unit of work publishes and publishes it all in ONE bus.publish (one broker
@@ -12,10 +9,10 @@ type PublishedRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 export class CollectingPublisher {
   private readonly sections = new Map<number, PublishedRecord[]>();
 
-  constructor(private readonly bus: Publisher) {}
+  constructor(private readonly bus: EventPublisher) {}
 
   /** A publisher whose records go out after those of every lower section. */
-  section(index: number): Publisher {
+  section(index: number): EventPublisher {
     return {
       publish: async (records) => {
         const section = this.sections.get(index) ?? [];
