@@ -926,6 +926,48 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
 });
 
 describe('ImRouter.settleAll', () => {
+  it('settles the runs of several recipients submitted while one is committed as one group', async () => {
+    const context = setUp([
+      device(ALICE, 'alice-desk'),
+      device(BOB, 'bob-desk'),
+      device(CAROL, 'carol-desk'),
+      device(DAVE, 'dave-desk'),
+    ]);
+    for (const [id, to] of [
+      ['c-1', BOB],
+      ['c-2', CAROL],
+      ['c-3', DAVE],
+    ]) {
+      await context.router.handleCommand(imSend(id, { to, messageId: `m-${id}` }));
+    }
+    const [toBob, toCarol, toDave] = [...context.messages.attempts.keys()];
+    const runs = [
+      [context.outcome(toBob, 'answered')],
+      [context.outcome(toCarol, 'answered')],
+      [context.outcome(toDave, 'timed-out')],
+    ];
+    const transactionsBefore = context.unitOfWork.transactions;
+    const publishesBefore = context.bus.publishCalls.length;
+    context.messages.locked.length = 0;
+
+    await Promise.all(runs.map((run) => context.router.settleAll(run)));
+
+    // The first run alone, the two submitted meanwhile as one group.
+    expect(context.unitOfWork.transactions - transactionsBefore).toBe(2);
+    expect(context.bus.publishCalls.length - publishesBefore).toBe(2);
+    expect(context.messages.locked).toEqual([BOB, CAROL, DAVE]);
+    expect(
+      context
+        .pushedTo('alice-desk')
+        .filter((p) => p.body?.['type'] === 'im.status')
+        .map((p) => [p.body?.['messageId'], p.body?.['state']]),
+    ).toEqual([
+      ['m-c-1', 'delivered'],
+      ['m-c-2', 'delivered'],
+      ['m-c-3', 'stored'],
+    ]);
+  });
+
   it('settles a run of outcomes in one publish with the statuses each gets alone', async () => {
     const devices = [device(ALICE, 'alice-desk'), device(BOB, 'bob-desk'), device(BOB, 'bob-phone')];
     const outcomesOf = async (context: ReturnType<typeof setUp>) => {
