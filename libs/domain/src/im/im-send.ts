@@ -11,12 +11,12 @@ import {
 } from '#herald/contracts';
 import { CommandSenderDirectory } from '../presence';
 import type { DeviceDirectory, PushGateway } from '../push';
-import { canonicalAor, type CommandKey, GroupCommit, lockOrder, type Transaction } from '../shared';
+import { canonicalAor, type CommandKey, lockOrder, type Transaction } from '../shared';
 import { ImError } from './im-error';
 import { IM_ROUTER_ORIGIN, imRequest, resultRequest } from './im-pushes';
 import type { Delivery, ImRouting, Unreachable } from './im-routing';
 import { derivedMessageId, type InsertedMessage } from './message';
-import type { RecipientRefusal, Run } from './run';
+import { type RecipientRefusal, type Run, RunGroups } from './run';
 
 /** The device an im.send came from. */
 interface CommandSource {
@@ -74,14 +74,9 @@ interface ParsedSend {
  * the sending devices, one of the recipients, and one transaction and one publish for all.
  */
 export class ImSend {
-  private readonly groups: GroupCommit<ReadonlyArray<CommandReceivedV1>, void>;
+  private readonly groups = new RunGroups<CommandReceivedV1>((sends) => this.handleSends(sends));
 
-  constructor(private readonly routing: ImRouting) {
-    this.groups = new GroupCommit<ReadonlyArray<CommandReceivedV1>, void>(async (runs) => {
-      await this.handleSends(runs.flat());
-      return runs.map(() => undefined);
-    });
-  }
+  constructor(private readonly routing: ImRouting) {}
 
   /**
    * Handles the `im.send` commands of a run (other command types are ignored): exactly one
@@ -92,10 +87,7 @@ export class ImSend {
    * once the run's group is committed.
    */
   async handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
-    const sends = events.filter((event) => event.envelope.type === 'im.send');
-    if (sends.length > 0) {
-      await this.groups.submit(sends);
-    }
+    await this.groups.submit(events.filter((event) => event.envelope.type === 'im.send'));
   }
 
   /**

@@ -1,22 +1,18 @@
 import type { PushOutcomeV1 } from '#herald/contracts';
 import type { PushRequest } from '../push';
-import { canonicalAor, GroupCommit } from '../shared';
+import { canonicalAor } from '../shared';
 import { IM_DELIVERY_PUSH_ID_PREFIX, IM_ROUTER_ORIGIN, statusRequest } from './im-pushes';
 import type { ImRouting, Unreachable } from './im-routing';
+import { RunGroups } from './run';
 
 /**
  * Push outcomes of IM deliveries: runs of outcomes (of one recipient) that arrive concurrently,
  * of different recipients, are settled as ONE group (GroupCommit): one transaction, one publish.
  */
 export class ImSettle {
-  private readonly groups: GroupCommit<ReadonlyArray<PushOutcomeV1>, void>;
+  private readonly groups = new RunGroups<PushOutcomeV1>((deliveries) => this.settleDeliveries(deliveries));
 
-  constructor(private readonly routing: ImRouting) {
-    this.groups = new GroupCommit<ReadonlyArray<PushOutcomeV1>, void>(async (runs) => {
-      await this.settleDeliveries(runs.flat());
-      return runs.map(() => undefined);
-    });
-  }
+  constructor(private readonly routing: ImRouting) {}
 
   /**
    * Settles a run of IM pushes' outcomes (other outcomes are ignored): the first 200 OK of any
@@ -24,13 +20,12 @@ export class ImSettle {
    * Resolves once the run's group is committed.
    */
   async settleAll(outcomes: ReadonlyArray<PushOutcomeV1>): Promise<void> {
-    const deliveries = outcomes.filter(
-      (outcome) =>
-        outcome.origin === IM_ROUTER_ORIGIN && outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX),
+    await this.groups.submit(
+      outcomes.filter(
+        (outcome) =>
+          outcome.origin === IM_ROUTER_ORIGIN && outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX),
+      ),
     );
-    if (deliveries.length > 0) {
-      await this.groups.submit(deliveries);
-    }
   }
 
   /** The outcomes of a group of runs, in order, in one transaction and one publish. */
