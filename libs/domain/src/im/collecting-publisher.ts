@@ -3,7 +3,7 @@ import type { EventPublisher, PublishedRecord } from '../shared';
 /**
  * Collects what one unit of work publishes and publishes it all in ONE bus.publish (one broker
  * round trip, one acks=-1 wait) when flushed. Records are kept per section (one per command or
- * outcome of a run) and go out in section order, so each command's pushes keep their place
+ * outcome of a group of runs) and go out in section order, so each command's pushes keep their place
  * whatever order the unit of work produced them in.
  */
 export class CollectingPublisher {

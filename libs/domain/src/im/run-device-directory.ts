@@ -2,9 +2,9 @@ import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 
 /**
  * A DeviceDirectory that looks each AOR (per lookup options) and each device up once, for the
- * commands or outcomes of one group of runs. Only for the length of one unit of work: an AOR looked up
- * under its recipient lock stays valid while the lock is held (a login's stored-IM delivery
- * waits for the lock and finds every IM this run stored).
+ * commands or outcomes of one group of runs. Only for the length of one unit of work: an AOR
+ * looked up under its recipient lock stays valid while the lock is held (a login's stored-IM
+ * delivery waits for the lock and finds every IM this group stored).
  */
 export class RunDeviceDirectory implements DeviceDirectory {
   private readonly devicesOfAor = new Map<string, Promise<readonly Device[]>>();
