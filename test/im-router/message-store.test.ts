@@ -13,6 +13,7 @@ import { createTestDatabase } from '../support/database';
 
 const ALICE = 'sip:alice@herald.example';
 const BOB = 'sip:bob@herald.example';
+const CAROL = 'sip:carol@herald.example';
 const SENT_AT = new Date('2026-01-02T03:04:05.000Z');
 
 describe('TypeOrmMessageStore (real PostgreSQL)', () => {
@@ -234,6 +235,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('makes a second transaction wait for a recipient lock until the first ends', async () => {
+    // The second takes several recipients' locks in one statement: it waits for the one held.
     const events: string[] = [];
     let releaseFirst!: () => void;
     const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
@@ -241,18 +243,18 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const firstHasLock = new Promise<void>((resolve) => (firstLocked = resolve));
 
     const first = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, BOB);
+      await store.lockRecipients(tx, [BOB]);
       firstLocked();
       await firstMayEnd;
       events.push('first ends');
     });
     await firstHasLock;
     const second = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, BOB);
+      await store.lockRecipients(tx, [CAROL, BOB]);
       events.push('second locked');
     });
     const other = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, ALICE);
+      await store.lockRecipients(tx, [ALICE]);
       events.push('other recipient locked');
     });
     await other;
@@ -272,7 +274,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const firstHasLock = new Promise<void>((resolve) => (firstLocked = resolve));
 
     const settle = unitOfWork.run(async (tx: Transaction) => {
-      await store.lockRecipient(tx, BOB);
+      await store.lockRecipients(tx, [BOB]);
       firstLocked();
       await firstMayEnd;
       events.push('settle ends');

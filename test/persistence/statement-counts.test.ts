@@ -86,6 +86,13 @@ const EXPECTED = {
   imSendRunRedelivered: { statements: 6, commits: 1 },
   /** The answered outcomes of that run's deliveries, settled as one run. */
   imDeliveredRun: { statements: 5, commits: 1 },
+  /**
+   * Three runs of three senders handled concurrently: the first alone, the two submitted while it
+   * is committed as ONE group that costs what one run costs (alone, three runs cost 3 x 8).
+   */
+  imSendConcurrentRuns: { statements: 2 * 8, commits: 2 },
+  /** Their deliveries' answered outcomes, three runs of three recipients: likewise 2 x 5. */
+  imDeliveredConcurrentRuns: { statements: 2 * 5, commits: 2 },
   imResultAnswered: { statements: 0, commits: 0 },
   imDelivered: { statements: 5, commits: 1 },
   presenceSet: { statements: 10, commits: 1 },
@@ -330,5 +337,58 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
       [aorOf('alice')],
     );
     expect(aggregate.status).toBe('away');
+  });
+
+  it('concurrent runs of several senders: grouped, one transaction and one publish per group', async () => {
+    // After the presence test: alice, bob and carol are registered and logged in.
+    const ring: Array<[string, string]> = [
+      ['carol', 'alice'],
+      ['alice', 'bob'],
+      ['bob', 'carol'],
+    ];
+    const runs = ring.map(([from, to]) =>
+      Array.from({ length: IM_RUN_LENGTH }, (_, index) =>
+        command(from, { id: `im-group-${index}`, type: 'im.send', to: aorOf(to), text: `${from} ${index}` }),
+      ),
+    );
+    const pushesBefore = bus.pushes.length;
+
+    expect(
+      await counter.count(async () => {
+        await Promise.all(runs.map((run) => router.handleCommands(run)));
+      }),
+    ).toEqual(EXPECTED.imSendConcurrentRuns);
+
+    const pushed = bus.pushes.slice(pushesBefore);
+    for (const [from, to] of ring) {
+      const stored: Array<{ text: string }> = await dataSource.query(
+        `SELECT text FROM messages WHERE sender_aor = $1 AND command_id LIKE 'im-group-%' ORDER BY seq`,
+        [aorOf(from)],
+      );
+      const texts = Array.from({ length: IM_RUN_LENGTH }, (_, index) => `${from} ${index}`);
+      expect(stored.map((row) => row.text)).toEqual(texts);
+      const results = pushed.filter(
+        (push) => push.aor === aorOf(from) && JSON.parse(push.body).type !== 'im',
+      );
+      expect(results.map((push) => JSON.parse(push.body).re)).toEqual(
+        runs[0].map((event) => event.envelope.id),
+      );
+      const ims = pushed.filter((push) => push.aor === aorOf(to) && JSON.parse(push.body).type === 'im');
+      expect(ims.map((push) => JSON.parse(push.body).text)).toEqual(texts);
+    }
+
+    const answeredRuns = ring.map(([, to]) =>
+      pushed
+        .filter((push) => push.aor === aorOf(to) && JSON.parse(push.body).type === 'im')
+        .map(answeredOutcome),
+    );
+    const statusesBefore = bus.pushes.length;
+    expect(
+      await counter.count(async () => {
+        await Promise.all(answeredRuns.map((run) => router.settleAll(run)));
+      }),
+    ).toEqual(EXPECTED.imDeliveredConcurrentRuns);
+    const statuses = bus.pushes.slice(statusesBefore).map((push) => JSON.parse(push.body).state);
+    expect(statuses).toEqual(answeredRuns.flat().map(() => 'delivered'));
   });
 });

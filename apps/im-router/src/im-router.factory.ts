@@ -18,7 +18,7 @@ export function createImRouter({ bus, dataSource, config }: ImRouterServiceDeps)
     plainDevices: new TypeOrmPlainDeviceQueue(),
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
-    bus,
+    publisher: bus,
     sipDomain: config.domain,
     plainDeviceLoginGraceMs: config.plainDeviceLoginGraceMs,
   });

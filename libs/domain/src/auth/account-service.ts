@@ -1,5 +1,4 @@
-import type { EventBus } from '#herald/bus';
-import type { UnitOfWork, Transaction } from '../shared';
+import type { UnitOfWork, Transaction, EventPublisher } from '../shared';
 import {
   type Account,
   type AccountView,
@@ -27,7 +26,7 @@ export interface AccountServiceDependencies {
    * forget the devices at once. Without it (a CLI with no bus) a disabled account's bindings
    * stay until they expire, and a deleted account's go with it unannounced.
    */
-  deviceRemoval?: { bus: EventBus; registrations: RegistrationRepository };
+  deviceRemoval?: { bus: EventPublisher; registrations: RegistrationRepository };
   now?: () => Date;
 }
 

@@ -1,4 +1,3 @@
-import type { EventBus } from '#herald/bus';
 import {
   type Command,
   type CommandOf,
@@ -15,7 +14,13 @@ import {
   sessionStartedV1,
 } from '#herald/contracts';
 import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
-import { canonicalAor, type IdempotencyStore, type Transaction, type UnitOfWork } from '../shared';
+import {
+  canonicalAor,
+  type IdempotencyStore,
+  type Transaction,
+  type UnitOfWork,
+  type EventPublisher,
+} from '../shared';
 import { changedProfile } from './account';
 import { AuthError } from './auth-error';
 import { type CommandOutputs, runOnceThenPublish, serializeRecord } from './once-then-publish';
@@ -37,7 +42,7 @@ export function isAuthCommandType(type: string): type is AuthCommandType {
 export interface AuthCommandDependencies {
   unitOfWork: UnitOfWork;
   idempotency: IdempotencyStore;
-  bus: EventBus;
+  bus: EventPublisher;
   accounts: AccountRepository;
   registrations: RegistrationRepository;
   sessions: SessionRepository;

@@ -1,4 +1,3 @@
-import type { BusRecord } from '#herald/bus';
 import type { EncodedRecord } from '#herald/contracts';
 import {
   type CommandKey,
@@ -6,6 +5,7 @@ import {
   processOnce,
   type Transaction,
   type UnitOfWork,
+  type PublishedRecord,
 } from '../shared';
 import { AuthError } from './auth-error';
 
@@ -21,7 +21,7 @@ export function serializeRecord(record: EncodedRecord): SerializedRecord {
 }
 
 /** The bus record of a serialized event. */
-export function deserializeRecord(record: SerializedRecord): Omit<BusRecord, 'headers'> {
+export function deserializeRecord(record: SerializedRecord): PublishedRecord {
   return { topic: record.topic, key: record.key, value: Buffer.from(record.value) };
 }
 
@@ -45,7 +45,7 @@ export interface OnceThenPublishStep<R> {
    * Sends the reply and, in the same publish after it, `events` (one broker round trip); called
    * for the first run and for every duplicate.
    */
-  deliver: (reply: R, duplicate: boolean, events: ReadonlyArray<Omit<BusRecord, 'headers'>>) => Promise<void>;
+  deliver: (reply: R, duplicate: boolean, events: ReadonlyArray<PublishedRecord>) => Promise<void>;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { EventBus } from '#herald/bus';
 import {
   deviceRegisteredV1,
   edgeOutboundRecord,
@@ -14,6 +13,7 @@ import {
   GroupCommit,
   type Transaction,
   type UnitOfWork,
+  type EventPublisher,
 } from '../shared';
 import type { Account } from './account';
 import { AuthError } from './auth-error';
@@ -47,7 +47,7 @@ export const REGISTER_CLAIM_RETENTION_MS = 60 * 60 * 1000;
 export interface RegistrarDependencies {
   unitOfWork: UnitOfWork;
   idempotency: BatchIdempotencyStore & BulkResultStore;
-  bus: EventBus;
+  bus: EventPublisher;
   accounts: AccountRepository;
   registrations: RegistrationRepository;
   digest: DigestFunctions;

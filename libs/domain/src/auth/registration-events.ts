@@ -1,4 +1,4 @@
-import type { EventBus } from '#herald/bus';
+import type { EventPublisher } from '../shared';
 import { deviceUnregisteredV1, sessionEndedV1 } from '#herald/contracts';
 import { deserializeRecord, type SerializedRecord, serializeRecord } from './once-then-publish';
 import type { RemovedRegistration } from './ports';
@@ -41,7 +41,7 @@ export function removalEvents(
  * the commit fails the rows come back and are announced again (at least once, never lost).
  */
 export async function publishRemovals(
-  bus: EventBus,
+  bus: EventPublisher,
   removed: readonly RemovedRegistration[],
   reason: RemovalReason,
   at: Date,

@@ -1,11 +1,10 @@
-import type { EventBus } from '#herald/bus';
-import type { UnitOfWork } from '../shared';
+import type { UnitOfWork, EventPublisher } from '../shared';
 import type { RegistrationRepository } from './ports';
 import { publishRemovals } from './registration-events';
 
 export interface RegistrationExpiryDependencies {
   unitOfWork: UnitOfWork;
-  bus: EventBus;
+  bus: EventPublisher;
   registrations: RegistrationRepository;
   /** Bindings removed per transaction. */
   batchSize: number;

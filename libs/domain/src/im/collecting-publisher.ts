@@ -1,21 +1,18 @@
-import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
-
-type Publisher = Pick<EventBus, 'publish'>;
-type PublishedRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+import type { EventPublisher, PublishedRecord } from '../shared';
 
 /**
  * Collects what one unit of work publishes and publishes it all in ONE bus.publish (one broker
  * round trip, one acks=-1 wait) when flushed. Records are kept per section (one per command or
- * outcome of a run) and go out in section order, so each command's pushes keep their place
+ * outcome of a group of runs) and go out in section order, so each command's pushes keep their place
  * whatever order the unit of work produced them in.
  */
 export class CollectingPublisher {
   private readonly sections = new Map<number, PublishedRecord[]>();
 
-  constructor(private readonly bus: Publisher) {}
+  constructor(private readonly bus: EventPublisher) {}
 
   /** A publisher whose records go out after those of every lower section. */
-  section(index: number): Publisher {
+  section(index: number): EventPublisher {
     return {
       publish: async (records) => {
         const section = this.sections.get(index) ?? [];

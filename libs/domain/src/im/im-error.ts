@@ -1,4 +1,8 @@
-export type ImErrorCode = 'IM_STORED_RESULT_INVALID' | 'IM_RUN_MESSAGE_MISSING';
+export type ImErrorCode =
+  | 'IM_STORED_RESULT_INVALID'
+  | 'IM_RUN_MESSAGE_MISSING'
+  | 'IM_LOOKUP_GATEWAY_PUBLISHED'
+  | 'IM_RECIPIENT_UNCHECKED';
 
 /** A failure of the IM domain, with a stable code for logs and metrics. */
 export class ImError extends Error {

@@ -12,16 +12,19 @@ import {
 } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 import {
-  type AccountDirectory,
+  type BatchAccountDirectory,
   type CommandKey,
   type BatchIdempotencyStore,
   type CommandClaim,
   type IdempotencyClaim,
+  inLockOrder,
   type StoredResult,
   Transaction,
   type UnitOfWork,
 } from '../shared';
-import { IM_DELIVERY_PUSH_ID_PREFIX, ImRouter, PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-router';
+import { IM_DELIVERY_PUSH_ID_PREFIX } from './im-pushes';
+import { ImRouter } from './im-router';
+import { PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-routing';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
 import type {
   DeliveryAttempt,
@@ -37,6 +40,7 @@ const DOMAIN = 'herald.example';
 const ALICE = `sip:alice@${DOMAIN}`;
 const BOB = `sip:bob@${DOMAIN}`;
 const CAROL = `sip:carol@${DOMAIN}`;
+const DAVE = `sip:dave@${DOMAIN}`;
 const RECEIVED_AT = new Date('2026-01-02T03:04:05.000Z');
 const NOW = new Date('2026-01-02T03:04:06.000Z');
 
@@ -46,7 +50,9 @@ class FakeTransaction extends Transaction {
 }
 
 class FakeUnitOfWork implements UnitOfWork {
+  transactions = 0;
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    this.transactions += 1;
     const tx = new FakeTransaction();
     try {
       return await work(tx);
@@ -103,13 +109,19 @@ class InMemoryMessageStore implements MessageStore {
   readonly attempts = new Map<string, DeliveryAttempt & { outcome?: PushOutcomeKind }>();
   readonly locked: string[] = [];
 
-  async lockRecipient(_tx: Transaction, recipientAor: string): Promise<void> {
-    this.locked.push(recipientAor);
+  async lockRecipients(_tx: Transaction, recipientAors: readonly string[]): Promise<void> {
+    this.locked.push(...inLockOrder(recipientAors));
   }
   insertAllCalls = 0;
+  /** A text the store refuses to insert (a poison message). */
+  refusedText: string | undefined;
   async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
     this.insertAllCalls += 1;
-    this.locked.push(...[...new Set(messages.map((m) => m.recipientAor))].sort());
+    if (messages.some((m) => m.text === this.refusedText)) throw new Error(`refused ${this.refusedText}`);
+    await this.lockRecipients(
+      tx,
+      messages.map((m) => m.recipientAor),
+    );
     return messages.map((message) => {
       const existing = this.rows.find(
         (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
@@ -233,18 +245,23 @@ function setUp(
   const bus = new RecordingBus();
   const messages = new InMemoryMessageStore();
   const idempotency = new MapIdempotencyStore();
-  const accounts: AccountDirectory = { exists: async (aor) => [ALICE, BOB, CAROL].includes(aor) };
+  const known = [ALICE, BOB, CAROL, DAVE];
+  const accounts: BatchAccountDirectory = {
+    exists: async (aor) => known.includes(aor),
+    existing: async (aors) => new Set(aors.filter((aor) => known.includes(aor))),
+  };
   const plainDevices = new InMemoryPlainDeviceQueue();
   let pushCounter = 0;
   let clock = NOW;
+  const unitOfWork = new FakeUnitOfWork();
   const router = new ImRouter({
-    unitOfWork: new FakeUnitOfWork(),
+    unitOfWork,
     idempotency,
     messages,
     plainDevices,
     accounts,
     directory,
-    bus,
+    publisher: bus,
     newPushId: () => `p-${++pushCounter}`,
     sipDomain: DOMAIN,
     now: () => clock,
@@ -275,7 +292,19 @@ function setUp(
       ...(kind === 'answered' ? { status: 200 } : {}),
     });
   };
-  return { directory, bus, messages, idempotency, plainDevices, router, pushed, pushedTo, outcome, advance };
+  return {
+    directory,
+    bus,
+    messages,
+    idempotency,
+    plainDevices,
+    unitOfWork,
+    router,
+    pushed,
+    pushedTo,
+    outcome,
+    advance,
+  };
 }
 
 /** A sip.command-received event carrying `envelope` from one of alice's devices. */
@@ -822,12 +851,123 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
 
     await router.handleCommands([imSend('c-1'), imSend('c-2'), imSend('c-3')]);
 
-    expect(lookUpDevice.mock.calls).toEqual([[ALICE, 'alice-desk']]);
-    expect(lookUpDevices.mock.calls.map(([aors]) => aors)).toEqual([[BOB]]);
+    // The sending device is looked up with its user's registered devices.
+    expect(lookUpDevice.mock.calls).toEqual([]);
+    expect(lookUpDevices.mock.calls.map(([aors, options]) => [aors, options?.includePlainSip])).toEqual([
+      [[ALICE], true],
+      [[BOB], true],
+    ]);
+  });
+});
+
+describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
+  const devices = [
+    device(ALICE, 'alice-desk'),
+    device(BOB, 'bob-desk'),
+    device(CAROL, 'carol-desk'),
+    device(DAVE, 'dave-desk'),
+  ];
+  /** One run of two im.send of `from` to `to`. */
+  const runOf = (from: string, deviceId: string, to: string, text = 'hi') =>
+    ['c-1', 'c-2'].map((id) => {
+      const event = imSend(id, { to, text: `${text} ${id}`, messageId: `${deviceId}-${id}` }, deviceId);
+      return { ...event, aor: from };
+    });
+  const runs = () => [
+    runOf(ALICE, 'alice-desk', BOB),
+    runOf(CAROL, 'carol-desk', DAVE),
+    runOf(DAVE, 'dave-desk', ALICE),
+  ];
+  const bodiesTo = (context: ReturnType<typeof setUp>, deviceId: string) =>
+    context.pushedTo(deviceId).map((p) => [p.body?.['type'], p.body?.['messageId'], p.body?.['ok']]);
+
+  it('handles the runs submitted while one is committed as one group: one transaction and one publish', async () => {
+    const alone = setUp(devices);
+    for (const run of runs()) await alone.router.handleCommands(run);
+    const grouped = setUp(devices);
+
+    // The first run is flushed at once, alone; the two submitted meanwhile form the next group.
+    await Promise.all(runs().map((run) => grouped.router.handleCommands(run)));
+
+    expect(grouped.unitOfWork.transactions).toBe(2);
+    expect(grouped.bus.publishCalls).toHaveLength(2);
+    expect(grouped.idempotency.claimAllCalls).toBe(2);
+    expect(grouped.messages.insertAllCalls).toBe(2);
+    expect(grouped.messages.locked).toEqual([BOB, ALICE, DAVE]);
+    for (const deviceId of ['alice-desk', 'bob-desk', 'carol-desk', 'dave-desk']) {
+      expect(bodiesTo(grouped, deviceId)).toEqual(bodiesTo(alone, deviceId));
+      expect(bodiesTo(grouped, deviceId)).toHaveLength(['bob-desk', 'carol-desk'].includes(deviceId) ? 2 : 4);
+    }
+  });
+
+  it('fails only the run whose work fails: the runs grouped with it are committed', async () => {
+    const { router, messages, pushedTo } = setUp(devices);
+    messages.refusedText = 'poison c-2';
+    const [first, poisoned, last] = [
+      runOf(ALICE, 'alice-desk', BOB),
+      runOf(CAROL, 'carol-desk', DAVE, 'poison'),
+      runOf(DAVE, 'dave-desk', ALICE),
+    ];
+
+    const handled = await Promise.allSettled(
+      [first, poisoned, last].map((run) => router.handleCommands(run)),
+    );
+
+    expect(handled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(messages.rows.map((row) => row.messageId)).toEqual([
+      'alice-desk-c-1',
+      'alice-desk-c-2',
+      'dave-desk-c-1',
+      'dave-desk-c-2',
+    ]);
+    expect(pushedTo('carol-desk')).toEqual([]);
+    expect(pushedTo('dave-desk').map((p) => p.body?.['re'])).toEqual(['c-1', 'c-2']);
   });
 });
 
 describe('ImRouter.settleAll', () => {
+  it('settles the runs of several recipients submitted while one is committed as one group', async () => {
+    const context = setUp([
+      device(ALICE, 'alice-desk'),
+      device(BOB, 'bob-desk'),
+      device(CAROL, 'carol-desk'),
+      device(DAVE, 'dave-desk'),
+    ]);
+    for (const [id, to] of [
+      ['c-1', BOB],
+      ['c-2', CAROL],
+      ['c-3', DAVE],
+    ]) {
+      await context.router.handleCommand(imSend(id, { to, messageId: `m-${id}` }));
+    }
+    const [toBob, toCarol, toDave] = [...context.messages.attempts.keys()];
+    const runs = [
+      [context.outcome(toBob, 'answered')],
+      [context.outcome(toCarol, 'answered')],
+      [context.outcome(toDave, 'timed-out')],
+    ];
+    const transactionsBefore = context.unitOfWork.transactions;
+    const publishesBefore = context.bus.publishCalls.length;
+    context.messages.locked.length = 0;
+
+    await Promise.all(runs.map((run) => context.router.settleAll(run)));
+
+    // The first run alone, the two submitted meanwhile as one group.
+    expect(context.unitOfWork.transactions - transactionsBefore).toBe(2);
+    expect(context.bus.publishCalls.length - publishesBefore).toBe(2);
+    expect(context.messages.locked).toEqual([BOB, CAROL, DAVE]);
+    expect(
+      context
+        .pushedTo('alice-desk')
+        .filter((p) => p.body?.['type'] === 'im.status')
+        .map((p) => [p.body?.['messageId'], p.body?.['state']]),
+    ).toEqual([
+      ['m-c-1', 'delivered'],
+      ['m-c-2', 'delivered'],
+      ['m-c-3', 'stored'],
+    ]);
+  });
+
   it('settles a run of outcomes in one publish with the statuses each gets alone', async () => {
     const devices = [device(ALICE, 'alice-desk'), device(BOB, 'bob-desk'), device(BOB, 'bob-phone')];
     const outcomesOf = async (context: ReturnType<typeof setUp>) => {

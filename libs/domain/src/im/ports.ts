@@ -36,16 +36,17 @@ export interface InFlightFilter {
 /** The messages table and its per-device delivery attempts. */
 export interface MessageStore {
   /**
-   * Serializes, until `tx` ends, every transaction that pushes or settles IMs of one recipient.
+   * Serializes, until `tx` ends, every transaction that pushes or settles IMs of one recipient:
+   * takes the locks of all the recipients in ONE statement, in the one lock order (inLockOrder).
    * Pushes are published inside their transaction: holding this lock, an outcome handler cannot
    * look a push up before the transaction that recorded it has committed.
    */
-  lockRecipient(tx: Transaction, recipientAor: string): Promise<void>;
+  lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void>;
   /**
-   * Takes the locks of the messages' recipients (as lockRecipient, in sorted order: one lock order
-   * for every transaction that takes several) and stores each message, or returns the one already
-   * stored under its (sender, messageId). One statement for all (plus one read when some were
-   * stored before); (sender, messageId) must be distinct. Returns them in input order.
+   * Takes the locks of the messages' recipients (as lockRecipients) and stores each message, or
+   * returns the one already stored under its (sender, messageId). One statement for all (plus one
+   * read when some were stored before); (sender, messageId) must be distinct. Returns them in
+   * input order.
    */
   insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]>;
   /**

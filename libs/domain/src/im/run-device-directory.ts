@@ -2,9 +2,9 @@ import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 
 /**
  * A DeviceDirectory that looks each AOR (per lookup options) and each device up once, for the
- * commands or outcomes of one run. Only for the length of one unit of work: an AOR looked up
- * under its recipient lock stays valid while the lock is held (a login's stored-IM delivery
- * waits for the lock and finds every IM this run stored).
+ * commands or outcomes of one group of runs. Only for the length of one unit of work: an AOR
+ * looked up under its recipient lock stays valid while the lock is held (a login's stored-IM
+ * delivery waits for the lock and finds every IM this group stored).
  */
 export class RunDeviceDirectory implements DeviceDirectory {
   private readonly devicesOfAor = new Map<string, Promise<readonly Device[]>>();
@@ -35,8 +35,30 @@ export class RunDeviceDirectory implements DeviceDirectory {
     return new Map(entries);
   }
 
+  /**
+   * Looks the devices up ahead, in ONE query for all of them, so `device` answers them from the
+   * cache. A device as `device` has it (registered, logged in or plain) is one that
+   * loggedInDevices lists with includePlainSip and no login grace.
+   */
+  async lookUpDevices(devices: ReadonlyArray<{ aor: string; deviceId: string }>): Promise<void> {
+    const missing = devices.filter(({ aor, deviceId }) => !this.devices.has(deviceKey(aor, deviceId)));
+    if (missing.length === 0) {
+      return;
+    }
+    const lookup = this.inner.loggedInDevices([...new Set(missing.map(({ aor }) => aor))], {
+      includePlainSip: true,
+    });
+    for (const { aor, deviceId } of missing) {
+      this.devices.set(
+        deviceKey(aor, deviceId),
+        lookup.then((byAor) => byAor.get(aor)?.find((device) => device.deviceId === deviceId)),
+      );
+    }
+    await lookup;
+  }
+
   device(aor: string, deviceId: string): Promise<Device | undefined> {
-    const key = JSON.stringify([aor, deviceId]);
+    const key = deviceKey(aor, deviceId);
     let lookup = this.devices.get(key);
     if (lookup === undefined) {
       lookup = this.inner.device(aor, deviceId);
@@ -44,4 +66,8 @@ export class RunDeviceDirectory implements DeviceDirectory {
     }
     return lookup;
   }
+}
+
+function deviceKey(aor: string, deviceId: string): string {
+  return JSON.stringify([aor, deviceId]);
 }

@@ -1,4 +1,3 @@
-import type { EventBus } from '#herald/bus';
 import {
   edgeOutboundRecord,
   type PublishDecidedV1,
@@ -14,6 +13,7 @@ import {
   processOnce,
   type Transaction,
   type UnitOfWork,
+  type EventPublisher,
 } from '../shared';
 import type { PresenceRepository, RosterRepository } from './ports';
 import type { DevicePresence, Publication } from './presence-model';
@@ -45,7 +45,7 @@ export interface PresencePublicationsDependencies {
   publications: PublicationRepository;
   rosters: RosterRepository;
   directory: DeviceDirectory;
-  bus: EventBus;
+  bus: EventPublisher;
   /** SIMPLE subscriptions: changes are NOTIFYed to them too (protocol.md §7). */
   subscriptions?: SubscriptionRepository;
   now?: () => Date;

@@ -1,4 +1,3 @@
-import type { EventBus } from '#herald/bus';
 import {
   type Command,
   type CommandOf,
@@ -21,6 +20,7 @@ import {
   processOnce,
   type Transaction,
   type UnitOfWork,
+  type EventPublisher,
 } from '../shared';
 import { CommandSenderDirectory } from './command-sender-directory';
 import type { PresenceRepository, RosterRepository } from './ports';
@@ -62,7 +62,7 @@ export interface PresenceServiceDependencies {
   presence: PresenceRepository;
   accounts: AccountDirectory;
   directory: DeviceDirectory;
-  bus: EventBus;
+  bus: EventPublisher;
   /** SIMPLE subscriptions: changes are NOTIFYed to them too (protocol.md §7). */
   subscriptions?: SubscriptionRepository;
   /** Push ids (default random UUIDs). */

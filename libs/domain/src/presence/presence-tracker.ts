@@ -1,7 +1,6 @@
-import type { EventBus } from '#herald/bus';
 import { statusChangedV1 } from '#herald/contracts';
 import type { PushGateway } from '../push';
-import type { Transaction } from '../shared';
+import type { EventPublisher, Transaction } from '../shared';
 import type { PresenceRepository, RosterRepository } from './ports';
 import type { AggregatePresence, DeviceEvent } from './presence-model';
 import { presencePushOf } from './presence-pushes';
@@ -13,7 +12,7 @@ export interface PresenceTrackerDependencies {
   presence: PresenceRepository;
   rosters: RosterRepository;
   pushes: PushGateway;
-  bus: EventBus;
+  bus: EventPublisher;
   /** SIMPLE subscriptions (protocol.md §7): when given, every announced change is also NOTIFYed. */
   subscriptions?: SubscriptionRepository;
 }

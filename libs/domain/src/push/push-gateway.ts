@@ -6,8 +6,8 @@ import {
   pushRequestedV1,
   serializePush,
 } from '#herald/contracts';
-import type { BusRecord, EventBus } from '#herald/bus';
 import { randomUUID } from 'node:crypto';
+import type { EventPublisher, PublishedRecord } from '../shared';
 import type { Device, DeviceDirectory } from './device-directory';
 
 /** Who receives a push. */
@@ -56,13 +56,13 @@ export const PLAIN_TEXT_CONTENT_TYPE = 'text/plain;charset=utf-8';
 
 export interface SendOptions {
   /** Other records to publish in the same publish, after the pushes (one broker round trip). */
-  alsoPublish?: ReadonlyArray<Omit<BusRecord, 'headers'>>;
+  alsoPublish?: ReadonlyArray<PublishedRecord>;
 }
 
 export interface PushGatewayDependencies {
   directory: DeviceDirectory;
   /** Only publishes: a unit of work may hand in a publisher that collects for one later publish. */
-  bus: Pick<EventBus, 'publish'>;
+  bus: EventPublisher;
   /** Unique push ids (also the `id` of the pushed envelope); default random UUIDs. */
   newPushId?: () => string;
   now?: () => Date;
@@ -80,7 +80,7 @@ export interface PushGatewayDependencies {
  */
 export class PushGateway {
   private readonly directory: DeviceDirectory;
-  private readonly bus: Pick<EventBus, 'publish'>;
+  private readonly bus: EventPublisher;
   private readonly newPushId: () => string;
   private readonly now: () => Date;
   private readonly plainSipLoginGraceMs: number;
@@ -133,6 +133,14 @@ export class PushGateway {
       await this.bus.publish(all);
     }
     return sent;
+  }
+
+  /**
+   * Looks up now the targets of requests to be sent later: over a directory that caches (one unit
+   * of work's), one lookup for the AORs of all of them instead of one per later send.
+   */
+  async lookUpAhead(requests: readonly PushRequest[]): Promise<void> {
+    await this.resolveTargets(requests);
   }
 
   /** Resolves every request's devices with one batched lookup for all AOR targets. */

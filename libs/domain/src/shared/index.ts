@@ -4,3 +4,5 @@ export * from './aor';
 export * from './account-directory';
 export * from './group-commit';
 export * from './claim-retention';
+export * from './event-publisher';
+export * from './lock-order';

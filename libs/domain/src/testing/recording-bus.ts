@@ -1,12 +1,10 @@
-import type { BusRecord, EventBus, PublishOptions } from '#herald/bus';
-
-type PublishedRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+import type { EventPublisher, PublishedRecord } from '../shared';
 
 /**
- * The EventBus fake of the domain unit tests (not exported from the library): records every
- * publish call, can fail the next one, and refuses what domain services never do (consume).
+ * The EventPublisher fake of the domain unit tests (not exported from the library): records every
+ * publish call and can fail the next one.
  */
-export class RecordingBus implements EventBus {
+export class RecordingBus implements EventPublisher {
   /** Each publish call's records, in call order. */
   readonly publishCalls: Array<ReadonlyArray<PublishedRecord>> = [];
   /** Set to make the next publish reject with this error (a broker that is down). */
@@ -19,15 +17,6 @@ export class RecordingBus implements EventBus {
       throw failure;
     }
     this.publishCalls.push(records);
-  }
-  subscribe(): never {
-    throw new Error('domain services do not consume');
-  }
-  ensureTopics(): never {
-    throw new Error('domain services do not create topics');
-  }
-  close(): never {
-    throw new Error('domain services do not close the bus');
   }
 
   /** Every published record, in publish order. */

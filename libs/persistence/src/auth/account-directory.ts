@@ -1,4 +1,4 @@
-import type { AccountDirectory } from '#herald/domain';
+import type { BatchAccountDirectory } from '#herald/domain';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
  * account counts as absent: nobody can message it or add it. Reads outside the caller's
  * transaction: an account is never created and used within one command.
  */
-export class SqlAccountDirectory implements AccountDirectory {
+export class SqlAccountDirectory implements BatchAccountDirectory {
   constructor(private readonly dataSource: DataSource) {}
 
   async exists(aor: string): Promise<boolean> {
@@ -15,5 +15,16 @@ export class SqlAccountDirectory implements AccountDirectory {
       [aor],
     );
     return rows[0]?.found === true;
+  }
+
+  async existing(aors: readonly string[]): Promise<ReadonlySet<string>> {
+    if (aors.length === 0) {
+      return new Set();
+    }
+    const rows: Array<{ aor: string }> = await this.dataSource.query(
+      `SELECT aor FROM accounts WHERE aor = ANY($1::text[]) AND NOT disabled`,
+      [aors],
+    );
+    return new Set(rows.map((row) => row.aor));
   }
 }

@@ -1,13 +1,14 @@
-import type {
-  InFlightFilter,
-  DeliveryAttempt,
-  InsertedMessage,
-  MessageStore,
-  NewMessage,
-  RecordedOutcome,
-  SettledPush,
-  StoredMessage,
-  Transaction,
+import {
+  inLockOrder,
+  type InFlightFilter,
+  type DeliveryAttempt,
+  type InsertedMessage,
+  type MessageStore,
+  type NewMessage,
+  type RecordedOutcome,
+  type SettledPush,
+  type StoredMessage,
+  type Transaction,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
 import { PersistenceError } from '../persistence-error';
@@ -31,15 +32,31 @@ const MESSAGE_COLUMNS_OF_M = MESSAGE_COLUMNS.split(', ')
 
 /** Namespaces the recipient advisory locks apart from other users of pg advisory locks. */
 const RECIPIENT_LOCK_PREFIX = 'herald-im-recipient:';
-/** Takes the lock of a recipient (a parameter holding RECIPIENT_LOCK_PREFIX + AOR) until the transaction ends. */
-function recipientLock(parameter: string): string {
-  return `pg_advisory_xact_lock(hashtextextended(${parameter}, 0))`;
+
+/**
+ * A one-row subquery that takes the locks of the recipients in a text[] parameter (from
+ * recipientLockKeys) in array order, each until the transaction ends.
+ */
+function recipientLocks(parameter: string): string {
+  return `(SELECT count(*) FROM (
+    SELECT pg_advisory_xact_lock(hashtextextended(lock_key, 0)) FROM unnest(${parameter}::text[]) AS lock_key
+  ) AS locked)`;
+}
+
+/** The lock keys of the recipients, in the one lock order. */
+function recipientLockKeys(recipientAors: readonly string[]): string[] {
+  return inLockOrder(recipientAors.map((aor) => RECIPIENT_LOCK_PREFIX + aor));
 }
 
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
 export class TypeOrmMessageStore implements MessageStore {
-  async lockRecipient(tx: Transaction, recipientAor: string): Promise<void> {
-    await entityManagerOf(tx).query(`SELECT ${recipientLock('$1')}`, [RECIPIENT_LOCK_PREFIX + recipientAor]);
+  async lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void> {
+    if (recipientAors.length === 0) {
+      return;
+    }
+    await entityManagerOf(tx).query(`SELECT ${recipientLocks('$1')} AS locked`, [
+      recipientLockKeys(recipientAors),
+    ]);
   }
 
   async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
@@ -47,10 +64,8 @@ export class TypeOrmMessageStore implements MessageStore {
       return [];
     }
     const manager = entityManagerOf(tx);
-    const recipientLocks = [...new Set(messages.map((m) => RECIPIENT_LOCK_PREFIX + m.recipientAor))].sort();
-    // One round trip: rows are produced only once every recipient lock is held (taken in array
-    // order, sorted). The insert needs no later snapshot (ON CONFLICT sees rows committed
-    // meanwhile); every statement after it does see what the previous lock holders committed.
+    // One round trip: rows are produced only once every recipient lock is held (in lock order).
+    // The insert needs no later snapshot (ON CONFLICT sees rows committed meanwhile); every statement after it does see what the previous lock holders committed.
     // A concurrent insert of the same (sender, messageId) waits for the other transaction, then
     // conflicts. Rows go in input order, so `seq` keeps the order the messages were sent in.
     const inserted: MessageRow[] = await manager.query(
@@ -58,9 +73,7 @@ export class TypeOrmMessageStore implements MessageStore {
        SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
               WITH ORDINALITY AS m(sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
-       CROSS JOIN (
-         SELECT count(*) FROM (SELECT ${recipientLock('lock_key')} FROM unnest($7::text[]) AS lock_key) AS locked
-       ) AS recipient_locks
+       CROSS JOIN ${recipientLocks('$7')} AS recipient_locks
        ORDER BY m.position
        ON CONFLICT (sender_aor, message_id) DO NOTHING
        RETURNING ${MESSAGE_COLUMNS}`,
@@ -71,7 +84,7 @@ export class TypeOrmMessageStore implements MessageStore {
         messages.map((m) => m.recipientAor),
         messages.map((m) => m.text),
         messages.map((m) => m.sentAt),
-        recipientLocks,
+        recipientLockKeys(messages.map((m) => m.recipientAor)),
       ],
     );
     const created = new Map(inserted.map((row) => [messageIdentity(row.sender_aor, row.message_id), row]));

@@ -1,7 +1,6 @@
-import type { EventBus } from '#herald/bus';
 import { edgeOutboundRecord, type EncodedRecord, notifyRequestedV1 } from '#herald/contracts';
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from '../../shared';
+import type { EventPublisher, Transaction } from '../../shared';
 import type { AggregatePresence } from '../presence-model';
 import { PIDF_CONTENT_TYPE, pidfDocument } from './pidf';
 import type { NotifyTarget, SubscriptionRepository } from './subscription-model';
@@ -22,7 +21,7 @@ function stateHeader(state: SubscriptionState, expiresAt: Date, now: Date): stri
 
 export interface SimpleNotifierDependencies {
   subscriptions: SubscriptionRepository;
-  bus: EventBus;
+  bus: EventPublisher;
   /** NOTIFY push ids (default random UUIDs). */
   newPushId?: () => string;
   now?: () => Date;

@@ -1,5 +1,4 @@
-import type { EventBus } from '#herald/bus';
-import type { UnitOfWork } from '../../shared';
+import type { EventPublisher, UnitOfWork } from '../../shared';
 import type { SimpleNotifier } from './simple-notifier';
 import type { SubscriptionRepository } from './subscription-model';
 
@@ -7,7 +6,7 @@ export interface SubscriptionExpiryDependencies {
   unitOfWork: UnitOfWork;
   subscriptions: SubscriptionRepository;
   notifier: SimpleNotifier;
-  bus: EventBus;
+  bus: EventPublisher;
   /** Subscriptions ended per transaction. */
   batchSize: number;
   now?: () => Date;

@@ -1,4 +1,3 @@
-import type { EventBus } from '#herald/bus';
 import {
   edgeOutboundRecord,
   type EncodedRecord,
@@ -8,7 +7,7 @@ import {
   type SubscribeRequestedV1,
 } from '#herald/contracts';
 import { randomUUID } from 'node:crypto';
-import { canonicalAor, type Transaction, type UnitOfWork } from '../../shared';
+import { canonicalAor, type Transaction, type UnitOfWork, type EventPublisher } from '../../shared';
 import type { PresenceRepository, RosterRepository } from '../ports';
 import type { SimpleNotifier } from './simple-notifier';
 import type { SubscriptionFields, SubscriptionRepository } from './subscription-model';
@@ -26,7 +25,7 @@ export interface SubscriptionServiceDependencies {
   rosters: RosterRepository;
   presence: PresenceRepository;
   notifier: SimpleNotifier;
-  bus: EventBus;
+  bus: EventPublisher;
   /** Longest subscription granted, in seconds: a longer request is shortened (RFC 6665 §4.2.1.1). */
   maxExpiresSeconds: number;
   now?: () => Date;

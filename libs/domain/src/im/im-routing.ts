@@ -1,0 +1,154 @@
+import { type DeviceDirectory, PushGateway, type SentPush } from '../push';
+import {
+  aorDomain,
+  type BatchAccountDirectory,
+  type BatchIdempotencyStore,
+  type EventPublisher,
+  type Transaction,
+  type UnitOfWork,
+} from '../shared';
+import { CollectingPublisher } from './collecting-publisher';
+import { statusRequest } from './im-pushes';
+import type { StoredMessage } from './message';
+import type { MessageStore, PlainDeviceQueue } from './ports';
+import { type RecipientRefusal, Run } from './run';
+import { RunDeviceDirectory } from './run-device-directory';
+
+/** How long a new registration has to log in before it is offered stored IMs as a plain SIP device. */
+export const PLAIN_DEVICE_LOGIN_GRACE_MS = 5_000;
+
+export interface ImRouterDependencies {
+  unitOfWork: UnitOfWork;
+  idempotency: BatchIdempotencyStore;
+  messages: MessageStore;
+  plainDevices: PlainDeviceQueue;
+  accounts: BatchAccountDirectory;
+  /** Logged-in devices (auth's sessions joined with registrations). */
+  directory: DeviceDirectory;
+  /** Carries pushes to the edges and im.message-accepted.v1. */
+  publisher: EventPublisher;
+  /** The service's SIP domain: recipients elsewhere are not allowed. */
+  sipDomain: string;
+  newPushId?: () => string;
+  now?: () => Date;
+  /** Default PLAIN_DEVICE_LOGIN_GRACE_MS. */
+  plainDeviceLoginGraceMs?: number;
+}
+
+/** A push of an IM to one device, to record as a delivery attempt. */
+export interface Delivery {
+  push: SentPush;
+  message: StoredMessage;
+}
+
+/** A message no device took, and the section (command or outcome) that found it so. */
+export interface Unreachable {
+  message: StoredMessage;
+  section: number;
+}
+
+/** What every job of im-router shares: its dependencies, push gateways, attempts, `stored`. */
+export class ImRouting {
+  readonly deps: ImRouterDependencies;
+  readonly now: () => Date;
+  /** Publishes at once, looking devices up as they are: for work outside a run. */
+  readonly pushes: PushGateway;
+  /** How long a new binding has to log in before it is a plain SIP device. */
+  readonly plainDeviceLoginGraceMs: number;
+  private readonly sipDomain: string;
+
+  constructor(dependencies: ImRouterDependencies) {
+    this.deps = dependencies;
+    this.now = dependencies.now ?? (() => new Date());
+    this.plainDeviceLoginGraceMs = dependencies.plainDeviceLoginGraceMs ?? PLAIN_DEVICE_LOGIN_GRACE_MS;
+    this.sipDomain = dependencies.sipDomain.toLowerCase();
+    this.pushes = this.gatewayFor(dependencies.directory, dependencies.publisher);
+  }
+
+  /** A group of runs' shared lookups and its one publish. */
+  startRun(): Run {
+    return new Run(
+      new RunDeviceDirectory(this.deps.directory),
+      new CollectingPublisher(this.deps.publisher),
+      (directory, publisher) => this.gatewayFor(directory, publisher),
+      (aors) => this.checkRecipients(aors),
+    );
+  }
+
+  async recordAttempts(tx: Transaction, deliveries: ReadonlyArray<Delivery>): Promise<void> {
+    if (deliveries.length === 0) {
+      return;
+    }
+    const attemptedAt = this.now();
+    await this.deps.messages.recordAttempts(
+      tx,
+      deliveries.map(({ push, message }) => ({
+        pushId: push.pushId,
+        messageKey: message.key,
+        recipientAor: push.aor,
+        deviceId: push.deviceId,
+        attemptedAt,
+      })),
+    );
+  }
+
+  /** Tells each sender `stored` for its messages no device can take now (one statement for all). */
+  async tellStored(
+    tx: Transaction,
+    run: Run,
+    unreachable: ReadonlyArray<Unreachable>,
+    at: Date,
+  ): Promise<void> {
+    if (unreachable.length === 0) {
+      return;
+    }
+    const marked = await this.deps.messages.markStoredIfUnreachable(
+      tx,
+      [...new Set(unreachable.map(({ message }) => message.key))],
+      at,
+    );
+    // Told once per message, in the place of its first unreachable outcome or command.
+    const told = new Map<string, Unreachable>();
+    for (const entry of unreachable) {
+      if (marked.has(entry.message.key) && !told.has(entry.message.key)) {
+        told.set(entry.message.key, entry);
+      }
+    }
+    const statuses = [...told.values()].map(({ message, section }) => ({
+      section,
+      request: statusRequest(message, { state: 'stored' }),
+    }));
+    await run.lookUpAhead(statuses.map(({ request }) => request));
+    for (const { section, request } of statuses) {
+      await run.gateway(section).send([request]);
+    }
+  }
+
+  private async checkRecipients(
+    aors: readonly string[],
+  ): Promise<ReadonlyMap<string, RecipientRefusal | undefined>> {
+    const inDomain = aors.filter((aor) => aorDomain(aor) === this.sipDomain);
+    const existing = inDomain.length > 0 ? await this.deps.accounts.existing(inDomain) : new Set<string>();
+    return new Map(
+      aors.map((aor): [string, RecipientRefusal | undefined] => {
+        if (aorDomain(aor) !== this.sipDomain) {
+          return [aor, { code: 'not-allowed', message: `${aor} is not in domain ${this.sipDomain}` }];
+        }
+        return [aor, existing.has(aor) ? undefined : { code: 'not-found', message: `unknown user ${aor}` }];
+      }),
+    );
+  }
+
+  private gatewayFor(directory: DeviceDirectory, publisher: EventPublisher): PushGateway {
+    // A live IM skips a new binding still within its login grace: a JSON client whose login is
+    // not handled yet would take a text/plain IM as delivered. The IM stays pending for its login
+    // or, if it never logs in, for deliverToPlainDevices once the grace is over.
+    return new PushGateway({
+      directory,
+      bus: publisher,
+      newPushId: this.deps.newPushId,
+      now: this.now,
+      plainSipLoginGraceMs: this.plainDeviceLoginGraceMs,
+    });
+  }
+}

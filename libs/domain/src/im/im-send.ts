@@ -1,0 +1,397 @@
+import {
+  type CommandOf,
+  type CommandReceivedV1,
+  errorResult,
+  imStatusPush,
+  messageAcceptedV1,
+  okResult,
+  parseCommandObject,
+  type ResultPush,
+  ResultPushSchema,
+} from '#herald/contracts';
+import { CommandSenderDirectory } from '../presence';
+import type { DeviceDirectory, PushGateway } from '../push';
+import { canonicalAor, type CommandKey, lockOrder, type Transaction } from '../shared';
+import { ImError } from './im-error';
+import { IM_ROUTER_ORIGIN, imRequest, resultRequest } from './im-pushes';
+import type { Delivery, ImRouting, Unreachable } from './im-routing';
+import { derivedMessageId, type InsertedMessage } from './message';
+import { type RecipientRefusal, type Run, RunGroups } from './run';
+
+/** The device an im.send came from. */
+interface CommandSource {
+  aor: string;
+  deviceId: string;
+  commandId: string;
+  /** When the edge received the command: the IM's `sentAt`, the same on every redelivery. */
+  receivedAt: Date;
+}
+
+type ImSendCommand = CommandOf<'im.send'>;
+
+/** A well-formed im.send from a logged-in device, with its recipient checked. */
+interface CheckedImSend {
+  command: ImSendCommand;
+  recipientAor: string;
+  /** Why the recipient cannot get it, or undefined when it can. */
+  refusal: RecipientRefusal | undefined;
+  /** The client's messageId, or the one derived from the command. */
+  messageId: string;
+}
+
+/** An im.send answered before any transaction: invalid, or from a device not logged in. */
+interface RefusedCommand {
+  kind: 'refused';
+  source: CommandSource;
+  replies: PushGateway;
+  result: ResultPush;
+}
+
+/** An im.send to process once in the group's transaction. */
+interface AcceptedCommand {
+  kind: 'accepted';
+  source: CommandSource;
+  /** Publishes in this command's place of the group's one publish, reaching its device. */
+  replies: PushGateway;
+  /** The command's place in the group. */
+  section: number;
+  send: CheckedImSend;
+  /** Its result when it is processed as usual. */
+  accepted: ResultPush;
+}
+
+type CheckedCommand = RefusedCommand | AcceptedCommand;
+
+/** An im.send with its envelope parsed, before its sender and recipient are checked. */
+interface ParsedSend {
+  event: CommandReceivedV1;
+  parsed: ReturnType<typeof parseCommandObject>;
+}
+
+/**
+ * im.send (protocol.md §4): runs of commands (consecutive commands of one sender) that arrive
+ * concurrently, from different senders, are handled as ONE group (GroupCommit): one lookup of
+ * the sending devices, one of the recipients, and one transaction and one publish for all.
+ */
+export class ImSend {
+  private readonly groups = new RunGroups<CommandReceivedV1>((sends) => this.handleSends(sends));
+
+  constructor(private readonly routing: ImRouting) {}
+
+  /**
+   * Handles the `im.send` commands of a run (other command types are ignored): exactly one
+   * result to each command's device, in command order, each the result the command would get
+   * alone. The result is ok with the messageId whenever the command is well formed and its device
+   * logged in (or plain SIP); an unknown or foreign recipient is reported after it by `im.status`
+   * `failed` (protocol.md §4). Reusing a messageId for other content gets `conflict`. Resolves
+   * once the run's group is committed.
+   */
+  async handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
+    await this.groups.submit(events.filter((event) => event.envelope.type === 'im.send'));
+  }
+
+  /**
+   * The commands of a group of runs, in order; runs of different senders share nothing but the
+   * lookups, so each command gets what it gets in its run alone.
+   */
+  private async handleSends(sends: ReadonlyArray<CommandReceivedV1>): Promise<void> {
+    const run = this.routing.startRun();
+    const parsedSends = sends.map((event) => ({ event, parsed: parseCommandObject(event.envelope) }));
+    // Every lookup of the checks ahead: one query for the sending devices, one for the recipients.
+    await Promise.all([
+      run.directory.lookUpDevices(sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN')),
+      run.checkAll(parsedSends.flatMap(({ parsed }) => recipientsOf(parsed))),
+    ]);
+    const senders = new Map<string, CommandSenderDirectory>();
+    const checked = await Promise.all(
+      parsedSends.map((send, index) =>
+        this.check(run, senderDirectory(senders, run.directory, send.event), send, index),
+      ),
+    );
+    const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
+    const answerRefused = async (): Promise<void> => {
+      for (const command of checked) {
+        if (command.kind === 'refused') {
+          await command.replies.send([resultRequest(command.source, command.result)]);
+        }
+      }
+    };
+    if (toAccept.length === 0) {
+      await answerRefused();
+      await run.publisher.flush();
+      return;
+    }
+    await this.routing.deps.unitOfWork.run(async (tx) => {
+      await answerRefused();
+      await this.acceptAll(tx, run, toAccept);
+      // Published before commit, under the recipient locks (see ImRouter).
+      await run.publisher.flush();
+    });
+  }
+
+  /** Checks an im.send outside the transaction: the result when it is refused now, or what to accept. */
+  private async check(
+    run: Run,
+    senders: CommandSenderDirectory,
+    { event, parsed }: ParsedSend,
+    index: number,
+  ): Promise<CheckedCommand> {
+    const source: CommandSource = {
+      aor: canonicalAor(event.aor),
+      deviceId: event.deviceId,
+      commandId: event.envelope.id,
+      receivedAt: new Date(event.receivedAt),
+    };
+    // The sender directory reaches the sending device even before it logged in (its error result).
+    const replies = run.gateway(index, senders);
+    if (parsed.kind !== 'command' || parsed.command.type !== 'im.send') {
+      const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
+      const message = parsed.kind === 'invalid-command' ? parsed.message : 'not an im.send command';
+      return {
+        kind: 'refused',
+        source,
+        replies,
+        result: errorResult('im.send', source.commandId, code, message),
+      };
+    }
+    const command = parsed.command;
+    const recipientAor = canonicalAor(command.to);
+    const [loggedIn, refusal] = await Promise.all([
+      event.carrier === 'MESSAGE-PLAIN' || isLoggedIn(senders),
+      run.refusal(recipientAor),
+    ]);
+    if (!loggedIn) {
+      const result = errorResult('im.send', source.commandId, 'not-logged-in', 'log in first');
+      return { kind: 'refused', source, replies, result };
+    }
+    const messageId = command.messageId ?? derivedMessageId(source.aor, source.commandId);
+    return {
+      kind: 'accepted',
+      source,
+      replies,
+      section: index,
+      send: { command, recipientAor, refusal, messageId },
+      accepted: okResult('im.send', source.commandId, { messageId }),
+    };
+  }
+
+  /**
+   * The transaction of a group's accepted commands: one claim statement, one insert of the new
+   * messages (taking their recipients' locks), one lookup of their recipients' devices, the
+   * pushes, one insert of the delivery attempts. Each command gets what it would get alone after
+   * the ones before it.
+   */
+  private async acceptAll(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<void> {
+    const { idempotency } = this.routing.deps;
+    // A command repeated within the group is a duplicate of its first occurrence: only that claims.
+    const firstOccurrences = new Map<string, AcceptedCommand>();
+    for (const command of commands) {
+      if (!firstOccurrences.has(commandKeyId(command.source))) {
+        firstOccurrences.set(commandKeyId(command.source), command);
+      }
+    }
+    const claiming = [...firstOccurrences.values()];
+    // Claimed in the lock order: a claim waits for a concurrent claim of the same command.
+    const claimOrder = [...claiming].sort((a, b) =>
+      lockOrder(commandKeyId(a.source), commandKeyId(b.source)),
+    );
+    const claims = await idempotency.claimAll(
+      tx,
+      claimOrder.map((command) => ({ key: commandKey(command.source), expectedResult: command.accepted })),
+    );
+    const claimOf = new Map(claimOrder.map((command, index) => [command, claims[index]]));
+    const stored = await this.insertMessages(
+      tx,
+      claiming.filter(
+        (command) => claimOf.get(command)?.kind === 'first' && command.send.refusal === undefined,
+      ),
+    );
+    await run.lookUpAhead(
+      [...stored.values()].map(({ message }) =>
+        imRequest(message, { kind: 'aor', aor: message.recipientAor }, false),
+      ),
+    );
+
+    const results = new Map<string, ResultPush>();
+    const deliveries: Delivery[] = [];
+    const unreachable: Unreachable[] = [];
+    for (const command of commands) {
+      const keyId = commandKeyId(command.source);
+      const claim = claimOf.get(command);
+      let result = results.get(keyId);
+      if (claim?.kind === 'first') {
+        result = await this.accept(command, stored, deliveries, unreachable);
+        if (JSON.stringify(result) !== JSON.stringify(command.accepted)) {
+          await idempotency.storeResult(tx, commandKey(command.source), result);
+        }
+      } else {
+        // A duplicate re-sends the stored result and does nothing else.
+        result ??= storedResult(command.source, claim?.result);
+        await command.replies.send([resultRequest(command.source, result)]);
+      }
+      results.set(keyId, result);
+    }
+    await this.routing.recordAttempts(tx, deliveries);
+    await this.routing.tellStored(tx, run, unreachable, this.routing.now());
+  }
+
+  /**
+   * Stores the messages of the commands that claimed (recipients locked in the same statement); a
+   * messageId used twice in the group is stored by its first command and found by the later ones.
+   */
+  private async insertMessages(
+    tx: Transaction,
+    commands: readonly AcceptedCommand[],
+  ): Promise<Map<AcceptedCommand, InsertedMessage>> {
+    if (commands.length === 0) {
+      return new Map();
+    }
+    const inserting: AcceptedCommand[] = [];
+    const positionOfMessage = new Map<string, number>();
+    const positions = commands.map((command) => {
+      const id = JSON.stringify([command.source.aor, command.send.messageId]);
+      let position = positionOfMessage.get(id);
+      if (position === undefined) {
+        position = inserting.push(command) - 1;
+        positionOfMessage.set(id, position);
+      }
+      return position;
+    });
+    const inserted = await this.routing.deps.messages.insertAll(
+      tx,
+      inserting.map(({ source, send }) => ({
+        senderAor: source.aor,
+        commandId: source.commandId,
+        messageId: send.messageId,
+        recipientAor: send.recipientAor,
+        text: send.command.text,
+        sentAt: source.receivedAt,
+      })),
+    );
+    return new Map(
+      commands.map((command, index) => {
+        const position = positions[index];
+        // Only the command that stored it created it: a later one sends the same message again.
+        const created = inserting[position] === command && inserted[position].created;
+        return [command, { created, message: inserted[position].message }];
+      }),
+    );
+  }
+
+  /** The effect of a first claim; collects its delivery attempts and whether it is unreachable. */
+  private async accept(
+    command: AcceptedCommand,
+    stored: ReadonlyMap<AcceptedCommand, InsertedMessage>,
+    deliveries: Delivery[],
+    unreachable: Unreachable[],
+  ): Promise<ResultPush> {
+    const { source, replies, section, send, accepted } = command;
+    const { recipientAor, refusal, messageId } = send;
+    if (refusal !== undefined) {
+      await replies.send([
+        resultRequest(source, accepted),
+        {
+          origin: IM_ROUTER_ORIGIN,
+          target: { kind: 'aor', aor: source.aor },
+          push: imStatusPush({ messageId, state: 'failed', error: refusal }),
+        },
+      ]);
+      return accepted;
+    }
+    const inserted = stored.get(command);
+    if (inserted === undefined) {
+      throw new ImError('IM_RUN_MESSAGE_MISSING', `no message stored for ${source.aor} ${source.commandId}`);
+    }
+    const { created, message } = inserted;
+    if (!created) {
+      // The same message sent again in a new command: its first delivery stands.
+      const result =
+        message.recipientAor === recipientAor && message.text === send.command.text
+          ? accepted
+          : errorResult(
+              'im.send',
+              source.commandId,
+              'conflict',
+              'messageId already used for another message',
+              {
+                messageId,
+              },
+            );
+      await replies.send([resultRequest(source, result)]);
+      return result;
+    }
+
+    const acceptedEvent = messageAcceptedV1.build({
+      messageId,
+      from: message.senderAor,
+      to: recipientAor,
+      text: message.text,
+      sentAt: message.sentAt.toISOString(),
+    });
+    const sent = await replies.send(
+      [resultRequest(source, accepted), imRequest(message, { kind: 'aor', aor: recipientAor }, false)],
+      { alsoPublish: [messageAcceptedV1.record(acceptedEvent)] },
+    );
+    const delivered = sent.filter((push) => push.requestIndex === 1);
+    deliveries.push(...delivered.map((push) => ({ push, message })));
+    if (delivered.length === 0) {
+      unreachable.push({ message, section });
+    }
+    return accepted;
+  }
+}
+
+/** The recipient of a well-formed im.send, none otherwise. */
+function recipientsOf(parsed: ReturnType<typeof parseCommandObject>): string[] {
+  return parsed.kind === 'command' && parsed.command.type === 'im.send'
+    ? [canonicalAor(parsed.command.to)]
+    : [];
+}
+
+async function isLoggedIn(senders: CommandSenderDirectory): Promise<boolean> {
+  const device = await senders.registeredSender();
+  return device !== undefined && device.carrier !== 'PLAIN';
+}
+
+/** The result stored by the first run of a command, validated before it is sent again. */
+function storedResult(source: CommandSource, stored: unknown): ResultPush {
+  const parsed = ResultPushSchema.safeParse(stored);
+  if (!parsed.success) {
+    throw new ImError(
+      'IM_STORED_RESULT_INVALID',
+      `stored result of ${source.aor} ${source.commandId} is not a result push`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** One sender directory per distinct sending device (and flow) of a group, over its lookups. */
+function senderDirectory(
+  senders: Map<string, CommandSenderDirectory>,
+  directory: DeviceDirectory,
+  event: CommandReceivedV1,
+): CommandSenderDirectory {
+  const key = JSON.stringify([
+    event.aor,
+    event.deviceId,
+    event.edgeId,
+    event.flowId,
+    event.contact,
+    event.carrier,
+  ]);
+  let senderDirectory = senders.get(key);
+  if (senderDirectory === undefined) {
+    senderDirectory = new CommandSenderDirectory(directory, event);
+    senders.set(key, senderDirectory);
+  }
+  return senderDirectory;
+}
+
+function commandKey(source: CommandSource): CommandKey {
+  return { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId };
+}
+
+function commandKeyId(source: CommandSource): string {
+  return JSON.stringify([source.aor, source.commandId]);
+}

@@ -1,0 +1,49 @@
+import type { DeviceRegisteredV1 } from '#herald/contracts';
+import { canonicalAor } from '../shared';
+import type { ImRouting } from './im-routing';
+import type { OfflineDelivery } from './offline-delivery';
+
+/** Plain SIP devices served per transaction of `deliverToPlainDevices`. */
+export const PLAIN_DEVICE_BATCH_SIZE = 100;
+
+/**
+ * New bindings that do not log in within the login grace are served as plain SIP devices: their
+ * user's pending IMs as text/plain MESSAGEs (protocol.md §7).
+ */
+export class PlainDeviceSweep {
+  constructor(
+    private readonly routing: ImRouting,
+    private readonly offline: OfflineDelivery,
+  ) {}
+
+  /** A new binding: if it does not log in within the grace period, it is served as plain SIP. */
+  async deviceRegistered(event: DeviceRegisteredV1): Promise<void> {
+    if (!event.created) {
+      return;
+    }
+    const dueAt = new Date(new Date(event.at).getTime() + this.routing.plainDeviceLoginGraceMs);
+    const { unitOfWork, plainDevices } = this.routing.deps;
+    await unitOfWork.runSingleStatement((tx) =>
+      plainDevices.schedule(tx, { aor: canonicalAor(event.aor), deviceId: event.deviceId }, dueAt),
+    );
+  }
+
+  /**
+   * Offers pending IMs to registered devices whose grace period is over (as text/plain MESSAGE
+   * when they are still plain; an unregistered device gets nothing). Returns the devices served.
+   */
+  async deliverToPlainDevices(limit: number = PLAIN_DEVICE_BATCH_SIZE): Promise<number> {
+    const { unitOfWork, plainDevices, messages } = this.routing.deps;
+    return unitOfWork.run(async (tx) => {
+      const due = await plainDevices.takeDue(tx, this.routing.now(), limit);
+      await messages.lockRecipients(
+        tx,
+        due.map((device) => device.aor),
+      );
+      for (const device of due) {
+        await this.offline.deliverPending(tx, device.aor, device.deviceId);
+      }
+      return due.length;
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import type { ErrorCode } from '#herald/contracts';
+import type { DeviceDirectory, PushGateway, PushRequest } from '../push';
+import { type EventPublisher, GroupCommit } from '../shared';
+import type { CollectingPublisher } from './collecting-publisher';
+import { ImError } from './im-error';
+import type { RunDeviceDirectory } from './run-device-directory';
+
+/** Why an im.send is refused after it was accepted (protocol.md §4: `failed`). */
+export interface RecipientRefusal {
+  code: Extract<ErrorCode, 'not-found' | 'not-allowed'>;
+  message: string;
+}
+
+/** Checks recipients, all in one lookup: each one's refusal, or undefined when it can get IMs. */
+export type RecipientCheck = (
+  recipientAors: readonly string[],
+) => Promise<ReadonlyMap<string, RecipientRefusal | undefined>>;
+
+/** Never called: the publisher of the gateway Run uses only to look targets up. */
+const LOOKUP_ONLY: EventPublisher = {
+  publish: () =>
+    Promise.reject(new ImError('IM_LOOKUP_GATEWAY_PUBLISHED', 'a lookup gateway publishes nothing')),
+};
+
+/**
+ * What the commands or outcomes of one group of runs share in their one unit of work: device
+ * lookups, recipient checks and the one publish, which each command or outcome reaches through
+ * the gateway of its section (its place in the group).
+ */
+export class Run {
+  private readonly gateways = new Map<number, PushGateway>();
+  private readonly refusals = new Map<string, Promise<RecipientRefusal | undefined>>();
+  private readonly lookups: PushGateway;
+
+  constructor(
+    readonly directory: RunDeviceDirectory,
+    readonly publisher: CollectingPublisher,
+    private readonly newGateway: (directory: DeviceDirectory, publisher: EventPublisher) => PushGateway,
+    private readonly checkRecipients: RecipientCheck,
+  ) {
+    this.lookups = newGateway(directory, LOOKUP_ONLY);
+  }
+
+  /**
+   * The gateway publishing in `section`'s place. Its first use fixes its directory (a command's
+   * sender directory, so its result reaches the sending device).
+   */
+  gateway(section: number, directory: DeviceDirectory = this.directory): PushGateway {
+    let gateway = this.gateways.get(section);
+    if (gateway === undefined) {
+      gateway = this.newGateway(directory, this.publisher.section(section));
+      this.gateways.set(section, gateway);
+    }
+    return gateway;
+  }
+
+  /** Looks the targets of pushes to be sent later up now, in one lookup (PushGateway.lookUpAhead). */
+  lookUpAhead(requests: readonly PushRequest[]): Promise<void> {
+    return this.lookups.lookUpAhead(requests);
+  }
+
+  /** Checks the recipients not checked yet in ONE lookup; each is checked once per group. */
+  async checkAll(recipientAors: readonly string[]): Promise<void> {
+    const unchecked = [...new Set(recipientAors)].filter((aor) => !this.refusals.has(aor));
+    if (unchecked.length === 0) {
+      return;
+    }
+    const checks = this.checkRecipients(unchecked);
+    for (const aor of unchecked) {
+      this.refusals.set(
+        aor,
+        checks.then((refusals) => refusals.get(aor)),
+      );
+    }
+    await checks;
+  }
+
+  /** Why a recipient cannot get IMs (undefined when it can). */
+  async refusal(recipientAor: string): Promise<RecipientRefusal | undefined> {
+    await this.checkAll([recipientAor]);
+    const refusal = this.refusals.get(recipientAor);
+    if (refusal === undefined) {
+      throw new ImError('IM_RECIPIENT_UNCHECKED', `${recipientAor} was not checked`);
+    }
+    return refusal;
+  }
+}
+
+/**
+ * Runs (records of one key, in order) submitted concurrently, handled as ONE run: their
+ * concatenation, in one transaction and one publish (GroupCommit). Runs of different keys share
+ * no command, message or push, so each gets what it gets alone.
+ */
+export class RunGroups<T> {
+  private readonly groups: GroupCommit<ReadonlyArray<T>, void>;
+
+  constructor(handle: (items: ReadonlyArray<T>) => Promise<void>) {
+    this.groups = new GroupCommit<ReadonlyArray<T>, void>(async (runs) => {
+      await handle(runs.flat());
+      return runs.map(() => undefined);
+    });
+  }
+
+  /** Resolves once the run's group is committed (at once for an empty run). */
+  async submit(run: ReadonlyArray<T>): Promise<void> {
+    if (run.length > 0) {
+      await this.groups.submit(run);
+    }
+  }
+}
