@@ -1,5 +1,5 @@
 import { ContractError } from '#herald/contracts';
-import { ContractRecordHandler, route, type ConsumedContract } from './contract-records';
+import { ContractRecordHandler, route, sharedTopicRoute, type ConsumedContract } from './contract-records';
 import type { ConsumedRecord } from './event-bus';
 
 const TOPIC = 'herald.test.numbers.v1';
@@ -122,5 +122,58 @@ describe('ContractRecordHandler', () => {
     const records = recordsOf('1').map((record) => ({ ...record, topic: 'herald.test.other.v1' }));
 
     await expect(handler.handleRun(records)).rejects.toThrow('unexpected herald.test.other.v1');
+  });
+});
+
+describe('sharedTopicRoute', () => {
+  function sharedHandler(withRunForm: boolean): {
+    handler: ContractRecordHandler<Calls>;
+    calls: Calls;
+    logged: string[];
+  } {
+    const calls: Calls = { single: [], runs: [] };
+    const logged: string[] = [];
+    const handler = new ContractRecordHandler<Calls>({
+      service: calls,
+      routes: [
+        sharedTopicRoute(
+          numbers,
+          (event) => event % 2 === 0,
+          async (service: Calls, event) => {
+            service.single.push(event);
+          },
+          withRunForm
+            ? async (service: Calls, events) => {
+                service.runs.push([...events]);
+              }
+            : undefined,
+        ),
+      ],
+      logger: { error: (message) => logged.push(message) },
+      meterName: 'herald-bus-test',
+      unexpectedTopic: (topic) => new Error(`unexpected ${topic}`),
+    });
+    return { handler, calls, logged };
+  }
+
+  it('hands the service only the events it acts on, one by one and in runs, skipping the others quietly', async () => {
+    const { handler, calls, logged } = sharedHandler(true);
+    await handler.handle(recordsOf('1')[0]);
+    await handler.handle(recordsOf('2')[0]);
+    await handler.handleRun(recordsOf('3', '4', '5', '6'));
+    expect(calls).toEqual({ single: [2], runs: [[4, 6]] });
+    expect(logged).toEqual([]);
+  });
+
+  it('makes no run call when the run holds none of its events', async () => {
+    const { handler, calls } = sharedHandler(true);
+    await handler.handleRun(recordsOf('1', '3'));
+    expect(calls).toEqual({ single: [], runs: [] });
+  });
+
+  it('hands a run event by event when the route has no run form', async () => {
+    const { handler, calls } = sharedHandler(false);
+    await handler.handleRun(recordsOf('1', '2', '3', '4'));
+    expect(calls).toEqual({ single: [2, 4], runs: [] });
   });
 });

@@ -8,6 +8,7 @@ import {
   imStatusPush,
   type ImStatusPush,
   messageAcceptedV1,
+  notOwnedMessage,
   okResult,
   parseCommandObject,
   type PushOutcomeV1,
@@ -143,22 +144,19 @@ export class ImRouter {
   }
 
   /**
-   * Handles the `im.send` commands of a run (consecutive commands of one sender; other command
-   * types are ignored): exactly one result to each command's device, in command order, each the
+   * Handles the `im.send` commands of a run (consecutive commands of one sender on
+   * sip.command-received.im-router.v1; another type is answered `bad-request`, not dropped):
+   * exactly one result to each command's device, in command order, each the
    * result the command would get alone. The result is ok with the messageId whenever the command
    * is well formed and its device logged in (or plain SIP); an unknown or foreign recipient is
    * reported after it by `im.status` `failed` (protocol.md §4). Reusing a messageId for other
    * content gets `conflict`. The accepted commands share ONE transaction and ONE publish.
    */
   async handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
-    const sends = events.filter((event) => event.envelope.type === 'im.send');
-    if (sends.length === 0) {
-      return;
-    }
     const run = this.startRun();
     const senders = new Map<string, CommandSenderDirectory>();
     const checked = await Promise.all(
-      sends.map((event, index) =>
+      events.map((event, index) =>
         this.check(run, senderDirectory(senders, run.directory, event), event, index),
       ),
     );
@@ -189,15 +187,12 @@ export class ImRouter {
   }
 
   /**
-   * Settles IM pushes (other outcomes are ignored) in ONE transaction and ONE publish: the first
-   * 200 OK of any device tells the sender `delivered`; a message no device can take any more
-   * tells it `stored`.
+   * Settles the IM pushes among outcomes of im-router's pushes (those of results and im.status are
+   * skipped) in ONE transaction and ONE publish: the first 200 OK of any device tells the sender
+   * `delivered`; a message no device can take any more tells it `stored`.
    */
   async settleAll(outcomes: ReadonlyArray<PushOutcomeV1>): Promise<void> {
-    const deliveries = outcomes.filter(
-      (outcome) =>
-        outcome.origin === IM_ROUTER_ORIGIN && outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX),
-    );
+    const deliveries = outcomes.filter((outcome) => outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX));
     if (deliveries.length === 0) {
       return;
     }
@@ -315,13 +310,10 @@ export class ImRouter {
     const parsed = parseCommandObject(event.envelope);
     if (parsed.kind !== 'command' || parsed.command.type !== 'im.send') {
       const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
-      const message = parsed.kind === 'invalid-command' ? parsed.message : 'not an im.send command';
-      return {
-        kind: 'refused',
-        source,
-        replies,
-        result: errorResult('im.send', source.commandId, code, message),
-      };
+      const { type } = event.envelope;
+      const message =
+        parsed.kind === 'invalid-command' ? parsed.message : notOwnedMessage(type, IM_ROUTER_ORIGIN);
+      return { kind: 'refused', source, replies, result: errorResult(type, source.commandId, code, message) };
     }
     const command = parsed.command;
     const recipientAor = canonicalAor(command.to);
