@@ -236,11 +236,14 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     expect(statuses(alice).map((p) => p.body)).toEqual([
       expect.objectContaining({ messageId: 'm-1', state: 'delivered' }),
     ]);
-    const deliveries: Array<{ outcome: string }> = await dataSource.query(
-      `SELECT outcome FROM message_deliveries WHERE recipient_aor = $1`,
-      [bob],
-    );
-    expect(deliveries).toEqual([{ outcome: 'answered' }]);
+    // The status is published before its transaction commits: wait for the row.
+    await waitFor(async () => {
+      const deliveries: Array<{ outcome: string | null }> = await dataSource.query(
+        `SELECT outcome FROM message_deliveries WHERE recipient_aor = $1`,
+        [bob],
+      );
+      return deliveries.length === 1 && deliveries[0].outcome === 'answered';
+    });
   });
 
   it('stores IMs for a user with no device and delivers them in order, offline, at login', async () => {

@@ -19,7 +19,9 @@ import { join } from 'node:path';
 import { PRESENCE_TOPICS, type PresenceEventHandlers, PresenceRecordHandler } from './presence.records';
 
 const FIXTURES = join(__dirname, '../../../libs/contracts/fixtures');
-const fixture = (path: string) => readFileSync(join(FIXTURES, path));
+/** A record of `topic` holding the contract fixture at `path`. */
+const fixtureOn = (topic: string, path: string) =>
+  consumed({ topic, key: ALICE, value: readFileSync(join(FIXTURES, path)) });
 const pushIdOrCommandId = (event: unknown) =>
   (event as { pushId?: string }).pushId ?? (event as { envelope: { id: string } }).envelope.id;
 
@@ -70,18 +72,10 @@ describe('PresenceRecordHandler', () => {
   it('hands its commands and the outcomes of its pushes to the domain', async () => {
     const { calls, handler } = setUp();
     await handler.handle(
-      consumed({
-        topic: SIP_COMMAND_RECEIVED_PRESENCE_V1,
-        key: ALICE,
-        value: fixture('sip.command-received.presence.v1/roster-add.json'),
-      }),
+      fixtureOn(SIP_COMMAND_RECEIVED_PRESENCE_V1, 'sip.command-received.presence.v1/roster-add.json'),
     );
     await handler.handle(
-      consumed({
-        topic: SIP_PUSH_OUTCOME_PRESENCE_V1,
-        key: ALICE,
-        value: fixture('sip.push-outcome.presence.v1/notify-answered.json'),
-      }),
+      fixtureOn(SIP_PUSH_OUTCOME_PRESENCE_V1, 'sip.push-outcome.presence.v1/notify-answered.json'),
     );
     expect(calls.map(([name, event]) => [name, pushIdOrCommandId(event)])).toEqual([
       ['handleCommand', 'c-2'],
@@ -91,12 +85,13 @@ describe('PresenceRecordHandler', () => {
 
   it('acts on the legacy topics of older edges only on its own commands and the outcomes of its pushes', async () => {
     const { calls, errors, handler } = setUp();
-    const legacy = (topic: string, path: string) => consumed({ topic, key: ALICE, value: fixture(path) });
-    await handler.handle(legacy(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.v1/login-over-info.json'));
-    await handler.handle(legacy(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.presence.v1/roster-add.json'));
-    await handler.handle(legacy(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.v1/plain-message.json'));
-    await handler.handle(legacy(SIP_PUSH_OUTCOME_V1, 'sip.push-outcome.v1/notify-failed.json'));
-    await handler.handle(legacy(SIP_PUSH_OUTCOME_V1, 'sip.push-outcome.v1/timed-out.json'));
+    await handler.handle(fixtureOn(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.v1/login-over-info.json'));
+    await handler.handle(
+      fixtureOn(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.presence.v1/roster-add.json'),
+    );
+    await handler.handle(fixtureOn(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.v1/plain-message.json'));
+    await handler.handle(fixtureOn(SIP_PUSH_OUTCOME_V1, 'sip.push-outcome.v1/notify-failed.json'));
+    await handler.handle(fixtureOn(SIP_PUSH_OUTCOME_V1, 'sip.push-outcome.v1/timed-out.json'));
     expect(calls.map(([name, event]) => [name, pushIdOrCommandId(event)])).toEqual([
       ['handleCommand', 'c-2'],
       ['notifyOutcome', 'p-0009'],
@@ -107,19 +102,9 @@ describe('PresenceRecordHandler', () => {
   it("logs and never acts on another service's command or outcome on its own topics (a routing bug)", async () => {
     const { calls, errors, handler } = setUp();
     await handler.handle(
-      consumed({
-        topic: SIP_COMMAND_RECEIVED_PRESENCE_V1,
-        key: ALICE,
-        value: fixture('sip.command-received.v1/plain-message.json'),
-      }),
+      fixtureOn(SIP_COMMAND_RECEIVED_PRESENCE_V1, 'sip.command-received.v1/plain-message.json'),
     );
-    await handler.handle(
-      consumed({
-        topic: SIP_PUSH_OUTCOME_PRESENCE_V1,
-        key: ALICE,
-        value: fixture('sip.push-outcome.v1/timed-out.json'),
-      }),
-    );
+    await handler.handle(fixtureOn(SIP_PUSH_OUTCOME_PRESENCE_V1, 'sip.push-outcome.v1/timed-out.json'));
     expect(calls).toEqual([]);
     expect(errors).toEqual([
       expect.stringMatching(/CONTRACT_INVALID_PAYLOAD.*im\.send is a command of im-router, not of presence/s),

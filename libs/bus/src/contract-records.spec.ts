@@ -1,5 +1,11 @@
 import { ContractError } from '#herald/contracts';
-import { ContractRecordHandler, route, sharedTopicRoute, type ConsumedContract } from './contract-records';
+import {
+  type ConsumedContract,
+  ContractRecordHandler,
+  type ContractRoute,
+  route,
+  sharedTopicRoute,
+} from './contract-records';
 import type { ConsumedRecord } from './event-bus';
 
 const TOPIC = 'herald.test.numbers.v1';
@@ -37,7 +43,14 @@ interface Calls {
   runs: number[][];
 }
 
-function handlerFor(withRunForm: boolean): {
+type Single = (service: Calls, event: number) => Promise<void>;
+type Run = (service: Calls, events: ReadonlyArray<number>) => Promise<void>;
+
+/** A handler of one route over `numbers`, made by `routeOf` (default: route()) from recording calls. */
+function handlerFor(
+  withRunForm: boolean,
+  routeOf: (single: Single, run?: Run) => ContractRoute<Calls> = (single, run) => route(numbers, single, run),
+): {
   handler: ContractRecordHandler<Calls>;
   calls: Calls;
   logged: string[];
@@ -47,13 +60,12 @@ function handlerFor(withRunForm: boolean): {
   const handler = new ContractRecordHandler<Calls>({
     service: calls,
     routes: [
-      route(
-        numbers,
-        async (service: Calls, event) => {
+      routeOf(
+        async (service, event) => {
           service.single.push(event);
         },
         withRunForm
-          ? async (service: Calls, events) => {
+          ? async (service, events) => {
               service.runs.push([...events]);
             }
           : undefined,
@@ -126,35 +138,10 @@ describe('ContractRecordHandler', () => {
 });
 
 describe('sharedTopicRoute', () => {
-  function sharedHandler(withRunForm: boolean): {
-    handler: ContractRecordHandler<Calls>;
-    calls: Calls;
-    logged: string[];
-  } {
-    const calls: Calls = { single: [], runs: [] };
-    const logged: string[] = [];
-    const handler = new ContractRecordHandler<Calls>({
-      service: calls,
-      routes: [
-        sharedTopicRoute(
-          numbers,
-          (event) => event % 2 === 0,
-          async (service: Calls, event) => {
-            service.single.push(event);
-          },
-          withRunForm
-            ? async (service: Calls, events) => {
-                service.runs.push([...events]);
-              }
-            : undefined,
-        ),
-      ],
-      logger: { error: (message) => logged.push(message) },
-      meterName: 'herald-bus-test',
-      unexpectedTopic: (topic) => new Error(`unexpected ${topic}`),
-    });
-    return { handler, calls, logged };
-  }
+  const sharedHandler = (withRunForm: boolean) =>
+    handlerFor(withRunForm, (single, run) =>
+      sharedTopicRoute(numbers, (event) => event % 2 === 0, single, run),
+    );
 
   it('hands the service only the events it acts on, one by one and in runs, skipping the others quietly', async () => {
     const { handler, calls, logged } = sharedHandler(true);
