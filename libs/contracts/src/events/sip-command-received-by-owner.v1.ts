@@ -39,6 +39,7 @@ export function commandOwnerOf(type: string): CommandOwner {
   return isCommandType(type) ? COMMAND_OWNERS[type] : UNOWNED_COMMAND_OWNER;
 }
 
+/** Whether a parsed command is one `owner` acts on (narrows it to that owner's commands). */
 export function isOwnedCommand<O extends CommandOwner>(
   owner: O,
   command: Command,
