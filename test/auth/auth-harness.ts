@@ -1,10 +1,10 @@
 import { AuthModule, type AuthConfig, RegistrationSweeper } from '../../apps/auth/src';
 import { InProcessEventBus } from '#herald/bus';
 import {
-  commandReceivedV1,
   type CommandReceivedV1,
   registerRequestedV1,
   type RegisterRequestedV1,
+  routedCommandRecordV1,
 } from '#herald/contracts';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import type { INestApplication } from '@nestjs/common';
@@ -90,7 +90,7 @@ export class AuthHarness {
     const record =
       event.type === 'sip.register-requested'
         ? registerRequestedV1.record(event)
-        : commandReceivedV1.record(event);
+        : routedCommandRecordV1(event);
     await this.bus.publish([record]);
   }
 

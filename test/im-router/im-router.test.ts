@@ -7,6 +7,8 @@ import {
   type PushOutcomeV1,
   pushOutcomeV1,
   type PushRequestedV1,
+  routedCommandRecordV1,
+  routedPushOutcomeRecordV1,
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter } from '#herald/domain';
@@ -124,26 +126,38 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await dataSource.query(`DELETE FROM sessions WHERE aor = $1`, [aor]);
   }
 
-  /** What the edge publishes for an im.send it received. */
-  async function imSend(from: string, deviceId: string, id: string, fields: Record<string, unknown>) {
-    await bus.publish([commandReceivedV1.record(imSendEvent(from, deviceId, id, fields))]);
+  /**
+   * What the edge publishes for an im.send it received: on im-router's topic, or as an edge of
+   * the previous release did, on the legacy shared topic.
+   */
+  async function imSend(
+    from: string,
+    deviceId: string,
+    id: string,
+    fields: Record<string, unknown>,
+    edge: 'current' | 'previous' = 'current',
+  ) {
+    const event = imSendEvent(from, deviceId, id, fields);
+    await bus.publish([edge === 'current' ? routedCommandRecordV1(event) : commandReceivedV1.record(event)]);
   }
 
-  /** What the edge publishes when a push's transaction ended. */
-  async function outcome(push: Pushed, kind: PushOutcomeV1['outcome']) {
-    await bus.publish([
-      pushOutcomeV1.record(
-        pushOutcomeV1.build({
-          pushId: push.event.pushId,
-          origin: push.event.origin,
-          aor: push.event.aor,
-          deviceId: push.event.deviceId,
-          edgeId: EDGE_ID,
-          outcome: kind,
-          ...(kind === 'answered' ? { status: 200 } : kind === 'failed' ? { status: 480 } : {}),
-        }),
-      ),
-    ]);
+  /** What the edge publishes when a push's transaction ended (`edge` as for imSend). */
+  async function outcome(
+    push: Pushed,
+    kind: PushOutcomeV1['outcome'],
+    edge: 'current' | 'previous' = 'current',
+    origin: PushOutcomeV1['origin'] = push.event.origin,
+  ) {
+    const event = pushOutcomeV1.build({
+      pushId: push.event.pushId,
+      origin,
+      aor: push.event.aor,
+      deviceId: push.event.deviceId,
+      edgeId: EDGE_ID,
+      outcome: kind,
+      ...(kind === 'answered' ? { status: 200 } : kind === 'failed' ? { status: 480 } : {}),
+    });
+    await bus.publish([edge === 'current' ? routedPushOutcomeRecordV1(event) : pushOutcomeV1.record(event)]);
   }
 
   const to = (aor: string, deviceId?: string) =>
@@ -189,6 +203,47 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       { device_id: 'bob-desk', outcome: 'answered' },
       { device_id: 'bob-phone', outcome: 'answered' },
     ]);
+  });
+
+  it('handles once, during a rolling upgrade, an im.send and its outcome that an edge of the previous release put on the legacy shared topics, and nothing of another service there', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+
+    // auth's command first: one sender's records are handled in order, so once the im.send is
+    // answered the login before it was handled (and must have been left alone).
+    await bus.publish([
+      commandReceivedV1.record({
+        ...imSendEvent(alice, 'alice-desk', 'c-0', {}),
+        envelope: { v: 1, id: 'c-0', type: 'login' },
+      }),
+    ]);
+    await imSend(
+      alice,
+      'alice-desk',
+      'c-1',
+      { to: bob, text: 'from an old edge', messageId: 'm-1' },
+      'previous',
+    );
+    await waitFor(() => results(alice).length === 1 && ims(bob).length === 1);
+    expect(to(alice).map((p) => p.body)).toEqual([expect.objectContaining({ re: 'c-1', ok: true })]);
+
+    // A presence outcome with the IM's pushId first: acted on, its failure would tell alice `stored`.
+    await outcome(ims(bob)[0], 'failed', 'previous', 'presence');
+    await outcome(ims(bob)[0], 'answered', 'previous');
+    await waitFor(() => statuses(alice).length === 1);
+    expect(statuses(alice).map((p) => p.body)).toEqual([
+      expect.objectContaining({ messageId: 'm-1', state: 'delivered' }),
+    ]);
+    // The status is published before its transaction commits: wait for the row.
+    await waitFor(async () => {
+      const deliveries: Array<{ outcome: string | null }> = await dataSource.query(
+        `SELECT outcome FROM message_deliveries WHERE recipient_aor = $1`,
+        [bob],
+      );
+      return deliveries.length === 1 && deliveries[0].outcome === 'answered';
+    });
   });
 
   it('stores IMs for a user with no device and delivers them in order, offline, at login', async () => {
@@ -425,7 +480,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   }
 });
 
-/** The sip.command-received.v1 of an im.send from a test device. */
+/** The sip.command-received event of an im.send from a test device. */
 function imSendEvent(from: string, deviceId: string, id: string, fields: Record<string, unknown>) {
   return commandReceivedV1.build({
     ...tcpTestBinding(deviceId, EDGE_ID),

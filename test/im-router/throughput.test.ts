@@ -1,5 +1,11 @@
 import { KafkaEventBus, type SubscriptionHandle } from '#herald/bus';
-import { commandReceivedV1, edgeOutboundTopic, edgeOutboundV1, FIXED_TOPICS } from '#herald/contracts';
+import {
+  commandReceivedV1,
+  edgeOutboundTopic,
+  edgeOutboundV1,
+  FIXED_TOPICS,
+  routedCommandRecordV1,
+} from '#herald/contracts';
 import { createDataSource, poolSizeForConsumers, runMigrations } from '#herald/persistence';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -105,7 +111,7 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
 
   /** What the edge publishes for an im.send of `user` to the next user in the ring. */
   function imSend(user: number, id: string, text: string) {
-    return commandReceivedV1.record(
+    return routedCommandRecordV1(
       commandReceivedV1.build({
         edgeId: EDGE_ID,
         flowId: `tcp:d${user}`,

@@ -4,7 +4,7 @@
 // and the edge's Prometheus endpoint shows the counters moving.
 import { randomUUID } from 'node:crypto';
 import { hashAor, SPAN_ATTRIBUTES, SpanKind } from '#herald/observability';
-import { SIP_COMMAND_RECEIVED_V1 } from '#herald/contracts';
+import { SIP_COMMAND_RECEIVED_IM_ROUTER_V1 } from '#herald/contracts';
 import { Devices, expectStatus, pushOf } from '../e2e/e2e-support';
 import { HeraldCluster } from '../support/herald-cluster';
 import { waitFor } from '../support/wait-for';
@@ -129,8 +129,8 @@ describe('one IM, one trace, across the separate apps', () => {
       const chain = await arrived(chainToRequest, 'every span from the push up to the request');
       expect(chain.map((span) => [span.service, span.name, span.kind])).toEqual([
         ['herald-sip-edge', 'SIP INFO', otlpKind(SpanKind.SERVER)],
-        ['herald-sip-edge', `send ${SIP_COMMAND_RECEIVED_V1}`, otlpKind(SpanKind.PRODUCER)],
-        ['herald-im-router', `process ${SIP_COMMAND_RECEIVED_V1}`, otlpKind(SpanKind.CONSUMER)],
+        ['herald-sip-edge', `send ${SIP_COMMAND_RECEIVED_IM_ROUTER_V1}`, otlpKind(SpanKind.PRODUCER)],
+        ['herald-im-router', `process ${SIP_COMMAND_RECEIVED_IM_ROUTER_V1}`, otlpKind(SpanKind.CONSUMER)],
         // One publish carries the push and im.message-accepted: its span names every topic.
         ['herald-im-router', expect.stringMatching(sendTo(outboundTopic)), otlpKind(SpanKind.PRODUCER)],
         ['herald-sip-edge', `process ${outboundTopic}`, otlpKind(SpanKind.CONSUMER)],

@@ -7,6 +7,7 @@ import {
   edgeOutboundTopic,
   edgeOutboundV1,
   PRESENCE_STATUS_CHANGED_V1,
+  routedCommandRecordV1,
   type DeviceStatus,
   sessionEndedV1,
   sessionStartedV1,
@@ -145,7 +146,7 @@ export class PresenceHarness {
   async command(aor: string, deviceId: string, fields: Record<string, unknown>, id = `c-${++this.commands}`) {
     const now = new Date().toISOString();
     await this.bus.publish([
-      commandReceivedV1.record(
+      routedCommandRecordV1(
         commandReceivedV1.build({
           ...tcpTestBinding(deviceId, EDGE_ID),
           aor,

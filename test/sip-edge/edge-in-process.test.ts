@@ -4,8 +4,11 @@ import {
   edgeOutboundRecord,
   pushOutcomeV1,
   pushRequestedV1,
-  SIP_COMMAND_RECEIVED_V1,
-  SIP_PUSH_OUTCOME_V1,
+  COMMAND_RECEIVED_V1_TOPICS,
+  PUSH_OUTCOME_V1_TOPICS,
+  SIP_COMMAND_RECEIVED_AUTH_V1,
+  SIP_COMMAND_RECEIVED_IM_ROUTER_V1,
+  SIP_PUSH_OUTCOME_AUTH_V1,
 } from '#herald/contracts';
 import fc from 'fast-check';
 import { createResponse, serializeMessage, SipRequest } from '#herald/sip';
@@ -30,9 +33,9 @@ describe('sip-edge over real sockets and the in-process bus', () => {
   beforeAll(async () => {
     bus = new InProcessEventBus();
     for (const [topic, sink] of [
-      [SIP_COMMAND_RECEIVED_V1, commands],
-      [SIP_PUSH_OUTCOME_V1, outcomes],
-    ] as const) {
+      ...Object.values(COMMAND_RECEIVED_V1_TOPICS).map((topic) => [topic, commands] as const),
+      ...Object.values(PUSH_OUTCOME_V1_TOPICS).map((topic) => [topic, outcomes] as const),
+    ]) {
       await bus.subscribe({
         groupId: uniqueGroupId(topic),
         topics: [topic],
@@ -164,6 +167,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       const response = await alice.send(alice.infoRequest(LOGIN));
       expect(response.status).toBe(200);
       // The in-process bus acknowledged the publish before the 200 left the edge.
+      expect(commands[before]?.topic).toBe(SIP_COMMAND_RECEIVED_AUTH_V1);
       const event = commandReceivedV1.decode(commands[before]?.value ?? Buffer.from('{}'));
       expect(event).toMatchObject({
         aor: alice.aor,
@@ -241,6 +245,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
         headers: [['Content-Type', 'text/plain']],
       });
       expect((await alice.send(plain)).status).toBe(200);
+      expect(commands[before]?.topic).toBe(SIP_COMMAND_RECEIVED_IM_ROUTER_V1);
       expect(commandReceivedV1.decode(commands[before]?.value ?? Buffer.from('{}'))).toMatchObject({
         carrier: 'MESSAGE-PLAIN',
         envelope: { type: 'im.send', to: `sip:bob@${D}`, text: 'hello bob' },
@@ -354,8 +359,12 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       return bus.publish([edgeOutboundRecord(edge.config.edgeId, push)]);
     }
 
+    /** The outcome of one of the pushes above (origin auth), found on auth's outcome topic. */
     const outcomeOf = (pushId: string) =>
-      outcomes.map((r) => pushOutcomeV1.decode(r.value)).find((o) => o.pushId === pushId);
+      outcomes
+        .filter((r) => r.topic === SIP_PUSH_OUTCOME_AUTH_V1)
+        .map((r) => pushOutcomeV1.decode(r.value))
+        .find((o) => o.pushId === pushId);
 
     it('retransmits an unanswered push over UDP on the Timer E schedule, then reports timed-out', async () => {
       const carol = await registered('udp', 'carol');

@@ -6,8 +6,8 @@ import {
   FIXED_TOPICS,
   pushOutcomeV1,
   pushRequestedV1,
-  SIP_COMMAND_RECEIVED_V1,
-  SIP_PUSH_OUTCOME_V1,
+  SIP_COMMAND_RECEIVED_AUTH_V1,
+  SIP_PUSH_OUTCOME_PRESENCE_V1,
 } from '#herald/contracts';
 import { createResponse, SipRequest } from '#herald/sip';
 import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
@@ -40,7 +40,7 @@ describe('sip-edge on real Kafka', () => {
     await bus.ensureTopics(FIXED_TOPICS);
     await bus.subscribe({
       groupId: uniqueGroupId('edge-kafka-observer'),
-      topics: [SIP_COMMAND_RECEIVED_V1, SIP_PUSH_OUTCOME_V1],
+      topics: [SIP_COMMAND_RECEIVED_AUTH_V1, SIP_PUSH_OUTCOME_PRESENCE_V1],
       handler: async (record) => void records.push(record),
     });
     ({ edge, auth } = await startEdge(bus));
@@ -65,8 +65,9 @@ describe('sip-edge on real Kafka', () => {
     const info = await alice.send(alice.infoRequest('{"v":1,"id":"k-1","type":"login"}'));
     expect(info.status).toBe(200);
     const ours = (r: ConsumedRecord) =>
-      r.topic === SIP_COMMAND_RECEIVED_V1 && commandReceivedV1.decode(r.value).edgeId === edge.config.edgeId;
-    await waitFor(() => records.some(ours), KAFKA_WAIT_MS, 'the command on sip.command-received.v1');
+      r.topic === SIP_COMMAND_RECEIVED_AUTH_V1 &&
+      commandReceivedV1.decode(r.value).edgeId === edge.config.edgeId;
+    await waitFor(() => records.some(ours), KAFKA_WAIT_MS, "the login on auth's command topic");
     expect(commandReceivedV1.decode(records.find(ours)?.value ?? Buffer.from('{}'))).toMatchObject({
       aor: alice.aor,
       envelope: { id: 'k-1', type: 'login' },
@@ -94,8 +95,8 @@ describe('sip-edge on real Kafka', () => {
     );
     await tcp.send(createResponse(message as SipRequest, 200));
     const outcome = (r: ConsumedRecord) =>
-      r.topic === SIP_PUSH_OUTCOME_V1 && pushOutcomeV1.decode(r.value).pushId === pushId;
-    await waitFor(() => records.some(outcome), KAFKA_WAIT_MS, 'the push outcome');
+      r.topic === SIP_PUSH_OUTCOME_PRESENCE_V1 && pushOutcomeV1.decode(r.value).pushId === pushId;
+    await waitFor(() => records.some(outcome), KAFKA_WAIT_MS, "the push outcome on presence's outcome topic");
     expect(pushOutcomeV1.decode(records.find(outcome)?.value ?? Buffer.from('{}'))).toMatchObject({
       outcome: 'answered',
       status: 200,

@@ -9,8 +9,8 @@ import {
   FIXED_TOPICS,
   pushOutcomeV1,
   pushRequestedV1,
-  SIP_COMMAND_RECEIVED_V1,
-  SIP_PUSH_OUTCOME_V1,
+  SIP_COMMAND_RECEIVED_AUTH_V1,
+  SIP_PUSH_OUTCOME_IM_ROUTER_V1,
 } from '#herald/contracts';
 import { createResponse, SipRequest, SipResponse, TransportAddress } from '#herald/sip';
 import { requireKafkaBrokers } from '../support/env';
@@ -65,7 +65,7 @@ describe('sip-edge SIGTERM under load (real process, real Kafka)', () => {
     await bus.ensureTopics(FIXED_TOPICS);
     await bus.subscribe({
       groupId: uniqueGroupId('edge-sigterm-observer'),
-      topics: [SIP_COMMAND_RECEIVED_V1, SIP_PUSH_OUTCOME_V1],
+      topics: [SIP_COMMAND_RECEIVED_AUTH_V1, SIP_PUSH_OUTCOME_IM_ROUTER_V1],
       fromBeginning: false,
       handler: async (record) => void records.push(record),
     });
@@ -178,7 +178,7 @@ describe('sip-edge SIGTERM under load (real process, real Kafka)', () => {
     const storedIds = (): Set<string> =>
       new Set(
         records
-          .filter((record) => record.topic === SIP_COMMAND_RECEIVED_V1)
+          .filter((record) => record.topic === SIP_COMMAND_RECEIVED_AUTH_V1)
           .map((record) => commandReceivedV1.decode(record.value))
           .filter((event) => event.edgeId === edgeId)
           .map((event) => event.envelope.id),
@@ -186,13 +186,13 @@ describe('sip-edge SIGTERM under load (real process, real Kafka)', () => {
     await waitFor(
       () => ok.every((command) => storedIds().has(command.id)),
       KAFKA_WAIT_MS,
-      'every command answered 200 OK on sip.command-received.v1',
+      "every command answered 200 OK on auth's command topic",
     );
     const stored = storedIds();
     expect(refused.filter((command) => stored.has(command.id))).toEqual([]);
 
     const outcome = (record: ConsumedRecord) =>
-      record.topic === SIP_PUSH_OUTCOME_V1 && pushOutcomeV1.decode(record.value).pushId === pushId;
+      record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1 && pushOutcomeV1.decode(record.value).pushId === pushId;
     await waitFor(() => records.some(outcome), KAFKA_WAIT_MS, 'the outcome of the push in flight');
     expect(pushOutcomeV1.decode(records.find(outcome)?.value ?? Buffer.from('{}'))).toMatchObject({
       outcome: 'answered',

@@ -3,10 +3,21 @@ import {
   type EventBus,
   type RecordLogger,
   route,
+  sharedTopicRoute,
   type SubscriptionHandle,
 } from '#herald/bus';
-import { commandReceivedV1, deviceRegisteredV1, pushOutcomeV1, sessionStartedV1 } from '#herald/contracts';
-import type { ImRouter } from '#herald/domain';
+import {
+  type CommandReceivedV1,
+  commandReceivedByOwnerV1,
+  commandReceivedV1,
+  deviceRegisteredV1,
+  isCommandFor,
+  type PushOutcomeV1,
+  pushOutcomeByOriginV1,
+  pushOutcomeV1,
+  sessionStartedV1,
+} from '#herald/contracts';
+import { GROUP_COMMIT_MAX_ITEMS, type ImRouter } from '#herald/domain';
 import { IM_ROUTER_CONSUMER_GROUP } from './im-router.config';
 
 /** A record of a topic the consumer did not subscribe to: a wiring bug, never skipped silently. */
@@ -14,29 +25,36 @@ export class UnexpectedTopicError extends Error {
   readonly code = 'IM_ROUTER_UNEXPECTED_TOPIC';
 }
 
+const handleCommand = (router: ImRouter, event: CommandReceivedV1) => router.handleCommand(event);
+const handleCommands = (router: ImRouter, events: ReadonlyArray<CommandReceivedV1>) =>
+  router.handleCommands(events);
+const settle = (router: ImRouter, event: PushOutcomeV1) => router.settle(event);
+const settleAll = (router: ImRouter, events: ReadonlyArray<PushOutcomeV1>) => router.settleAll(events);
+
 const IM_ROUTER_ROUTES = [
   // A run of one sender's commands (or one recipient's outcomes) shares one transaction and one publish.
-  route(
-    commandReceivedV1,
-    (router: ImRouter, event) => router.handleCommand(event),
-    (router: ImRouter, events) => router.handleCommands(events),
-  ),
-  route(
-    pushOutcomeV1,
-    (router: ImRouter, event) => router.settle(event),
-    (router: ImRouter, events) => router.settleAll(events),
-  ),
+  route(commandReceivedByOwnerV1['im-router'], handleCommand, handleCommands),
+  route(pushOutcomeByOriginV1['im-router'], settle, settleAll),
   route(sessionStartedV1, (router: ImRouter, event) =>
     router.deliverStored(event.aor, event.deviceId, new Date(event.at)),
   ),
   route(deviceRegisteredV1, (router: ImRouter, event) => router.deviceRegistered(event)),
+  // Rolling upgrade (docs/deploy.md): edges of the previous release publish every command and
+  // outcome on the legacy topics; drop these routes in the next release.
+  sharedTopicRoute(
+    commandReceivedV1,
+    (event) => isCommandFor('im-router', event),
+    handleCommand,
+    handleCommands,
+  ),
+  sharedTopicRoute(pushOutcomeV1, (event) => event.origin === 'im-router', settle, settleAll),
 ];
 
 export const IM_ROUTER_TOPICS: readonly string[] = IM_ROUTER_ROUTES.map((r) => r.topic);
 
 /**
- * im-router's records: commands and push outcomes (in runs), session starts and new registrations
- * (one by one).
+ * im-router's records: its commands and push outcomes (in runs), session starts and new
+ * registrations (one by one).
  */
 export class ImRouterRecordHandler extends ContractRecordHandler<ImRouter> {
   constructor(router: ImRouter, logger: RecordLogger) {
@@ -58,6 +76,9 @@ export function subscribeImRouter(
   return bus.subscribe({
     groupId: IM_ROUTER_CONSUMER_GROUP,
     topics: IM_ROUTER_TOPICS,
+    // Runs of commands and outcomes are group-committed (ImSend, ImSettle): the runs in flight are
+    // what fills a group, and one waiting for its group holds no database connection.
+    handlerConcurrency: GROUP_COMMIT_MAX_ITEMS,
     handler: (record) => records.handle(record),
     handleRun: (run) => records.handleRun(run),
   });

@@ -5,6 +5,7 @@ import {
   presencePush,
   pushRequestedV1,
   rosterPush,
+  routedCommandRecordV1,
   type PushBody,
 } from '#herald/contracts';
 import { presenceFanoutSize } from './presence-fanout-meter';
@@ -40,7 +41,7 @@ describe('presenceFanoutSize', () => {
   it('ignores a login snapshot (it starts with the roster), empty publishes and other topics', () => {
     expect(presenceFanoutSize([pushTo('d1', rosterPush([])), pushTo('d1', alicePresence)])).toBeUndefined();
     expect(presenceFanoutSize([])).toBeUndefined();
-    const command = commandReceivedV1.record(
+    const command = routedCommandRecordV1(
       commandReceivedV1.build({
         edgeId: 'edge-1',
         flowId: 'f',

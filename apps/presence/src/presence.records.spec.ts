@@ -1,11 +1,29 @@
 import type { ConsumedRecord } from '#herald/bus';
 import {
+  AUTH_DEVICE_REGISTERED_V1,
+  AUTH_DEVICE_UNREGISTERED_V1,
+  AUTH_SESSION_ENDED_V1,
+  AUTH_SESSION_STARTED_V1,
   deviceUnregisteredV1,
   publishRequestedV1,
   sessionStartedV1,
+  SIP_COMMAND_RECEIVED_PRESENCE_V1,
   SIP_COMMAND_RECEIVED_V1,
+  SIP_PUBLISH_REQUESTED_V1,
+  SIP_PUSH_OUTCOME_PRESENCE_V1,
+  SIP_PUSH_OUTCOME_V1,
+  SIP_SUBSCRIBE_REQUESTED_V1,
 } from '#herald/contracts';
-import { type PresenceEventHandlers, PresenceRecordHandler } from './presence.records';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PRESENCE_TOPICS, type PresenceEventHandlers, PresenceRecordHandler } from './presence.records';
+
+const FIXTURES = join(__dirname, '../../../libs/contracts/fixtures');
+/** A record of `topic` holding the contract fixture at `path`. */
+const fixtureOn = (topic: string, path: string) =>
+  consumed({ topic, key: ALICE, value: readFileSync(join(FIXTURES, path)) });
+const pushIdOrCommandId = (event: unknown) =>
+  (event as { pushId?: string }).pushId ?? (event as { envelope: { id: string } }).envelope.id;
 
 const ALICE = 'sip:alice@herald.example';
 
@@ -34,6 +52,68 @@ function setUp() {
 }
 
 describe('PresenceRecordHandler', () => {
+  it("consumes its own commands and outcomes, PUBLISH, SUBSCRIBE, auth's events, and for one release the legacy shared topics", () => {
+    expect([...PRESENCE_TOPICS].sort()).toEqual(
+      [
+        SIP_COMMAND_RECEIVED_PRESENCE_V1,
+        SIP_PUSH_OUTCOME_PRESENCE_V1,
+        SIP_PUBLISH_REQUESTED_V1,
+        SIP_SUBSCRIBE_REQUESTED_V1,
+        AUTH_DEVICE_REGISTERED_V1,
+        AUTH_DEVICE_UNREGISTERED_V1,
+        AUTH_SESSION_STARTED_V1,
+        AUTH_SESSION_ENDED_V1,
+        SIP_COMMAND_RECEIVED_V1,
+        SIP_PUSH_OUTCOME_V1,
+      ].sort(),
+    );
+  });
+
+  it('hands its commands and the outcomes of its pushes to the domain', async () => {
+    const { calls, handler } = setUp();
+    await handler.handle(
+      fixtureOn(SIP_COMMAND_RECEIVED_PRESENCE_V1, 'sip.command-received.presence.v1/roster-add.json'),
+    );
+    await handler.handle(
+      fixtureOn(SIP_PUSH_OUTCOME_PRESENCE_V1, 'sip.push-outcome.presence.v1/notify-answered.json'),
+    );
+    expect(calls.map(([name, event]) => [name, pushIdOrCommandId(event)])).toEqual([
+      ['handleCommand', 'c-2'],
+      ['notifyOutcome', 'p-0012'],
+    ]);
+  });
+
+  it('acts on the legacy topics of older edges only on its own commands and the outcomes of its pushes', async () => {
+    const { calls, errors, handler } = setUp();
+    await handler.handle(fixtureOn(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.v1/login-over-info.json'));
+    await handler.handle(
+      fixtureOn(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.presence.v1/roster-add.json'),
+    );
+    await handler.handle(fixtureOn(SIP_COMMAND_RECEIVED_V1, 'sip.command-received.v1/plain-message.json'));
+    await handler.handle(fixtureOn(SIP_PUSH_OUTCOME_V1, 'sip.push-outcome.v1/notify-failed.json'));
+    await handler.handle(fixtureOn(SIP_PUSH_OUTCOME_V1, 'sip.push-outcome.v1/timed-out.json'));
+    expect(calls.map(([name, event]) => [name, pushIdOrCommandId(event)])).toEqual([
+      ['handleCommand', 'c-2'],
+      ['notifyOutcome', 'p-0009'],
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it("logs and never acts on another service's command or outcome on its own topics (a routing bug)", async () => {
+    const { calls, errors, handler } = setUp();
+    await handler.handle(
+      fixtureOn(SIP_COMMAND_RECEIVED_PRESENCE_V1, 'sip.command-received.v1/plain-message.json'),
+    );
+    await handler.handle(fixtureOn(SIP_PUSH_OUTCOME_PRESENCE_V1, 'sip.push-outcome.v1/timed-out.json'));
+    expect(calls).toEqual([]);
+    expect(errors).toEqual([
+      expect.stringMatching(/CONTRACT_INVALID_PAYLOAD.*im\.send is a command of im-router, not of presence/s),
+      expect.stringMatching(
+        /CONTRACT_INVALID_PAYLOAD.*a push im-router requested: it belongs on sip\.push-outcome\.im-router\.v1/s,
+      ),
+    ]);
+  });
+
   it('decodes each topic with its contract and awaits the matching domain call', async () => {
     const { calls, handler } = setUp();
     const started = sessionStartedV1.build({ aor: ALICE, deviceId: 'd1', carrier: 'INFO', status: 'away' });
@@ -64,7 +144,7 @@ describe('PresenceRecordHandler', () => {
   it('logs and skips a record that breaks its contract (a retry could never fix it)', async () => {
     const { calls, errors, handler } = setUp();
     await handler.handle(
-      consumed({ topic: SIP_COMMAND_RECEIVED_V1, key: ALICE, value: Buffer.from('{"v":1}') }),
+      consumed({ topic: SIP_COMMAND_RECEIVED_PRESENCE_V1, key: ALICE, value: Buffer.from('{"v":1}') }),
     );
     expect(calls).toEqual([]);
     expect(errors).toEqual([expect.stringContaining('CONTRACT_INVALID_PAYLOAD')]);

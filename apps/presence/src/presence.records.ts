@@ -1,10 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
-import { ContractRecordHandler, route } from '#herald/bus';
+import { ContractRecordHandler, route, sharedTopicRoute } from '#herald/bus';
 import {
+  type CommandReceivedV1,
+  commandReceivedByOwnerV1,
   commandReceivedV1,
   deviceRegisteredV1,
   deviceUnregisteredV1,
+  isCommandFor,
   publishRequestedV1,
+  type PushOutcomeV1,
+  pushOutcomeByOriginV1,
   pushOutcomeV1,
   sessionEndedV1,
   sessionStartedV1,
@@ -42,21 +47,30 @@ export function presenceEventHandlers(
   };
 }
 
+const handleCommand = (presence: PresenceEventHandlers, event: CommandReceivedV1) =>
+  presence.handleCommand(event);
+const notifyOutcome = (presence: PresenceEventHandlers, event: PushOutcomeV1) =>
+  presence.notifyOutcome(event);
+
 const PRESENCE_ROUTES = [
-  route(commandReceivedV1, (presence: PresenceEventHandlers, event) => presence.handleCommand(event)),
+  route(commandReceivedByOwnerV1.presence, handleCommand),
   route(sessionStartedV1, (presence: PresenceEventHandlers, event) => presence.sessionStarted(event)),
   route(sessionEndedV1, (presence: PresenceEventHandlers, event) => presence.sessionEnded(event)),
   route(deviceRegisteredV1, (presence: PresenceEventHandlers, event) => presence.deviceRegistered(event)),
   route(deviceUnregisteredV1, (presence: PresenceEventHandlers, event) => presence.deviceUnregistered(event)),
   route(publishRequestedV1, (presence: PresenceEventHandlers, event) => presence.publish(event)),
   route(subscribeRequestedV1, (presence: PresenceEventHandlers, event) => presence.subscribe(event)),
-  route(pushOutcomeV1, (presence: PresenceEventHandlers, event) => presence.notifyOutcome(event)),
+  route(pushOutcomeByOriginV1.presence, notifyOutcome),
+  // Rolling upgrade (docs/deploy.md): edges of the previous release publish every command and
+  // outcome on the legacy topics; drop these routes in the next release.
+  sharedTopicRoute(commandReceivedV1, (event) => isCommandFor('presence', event), handleCommand),
+  sharedTopicRoute(pushOutcomeV1, (event) => event.origin === 'presence', notifyOutcome),
 ];
 
 /** Topics presence consumes (architecture.md, Topics). */
 export const PRESENCE_TOPICS: readonly string[] = PRESENCE_ROUTES.map((r) => r.topic);
 
-/** Presence's records: commands, PUBLISHes, SUBSCRIBEs, NOTIFY outcomes, and the device and session events of auth. */
+/** Presence's records: its commands, PUBLISHes, SUBSCRIBEs, its push outcomes, and the device and session events of auth. */
 export class PresenceRecordHandler extends ContractRecordHandler<PresenceEventHandlers> {
   constructor(presence: PresenceEventHandlers, logger: LoggerService) {
     super({

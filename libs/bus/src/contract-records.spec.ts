@@ -1,5 +1,11 @@
 import { ContractError } from '#herald/contracts';
-import { ContractRecordHandler, route, type ConsumedContract } from './contract-records';
+import {
+  type ConsumedContract,
+  ContractRecordHandler,
+  type ContractRoute,
+  route,
+  sharedTopicRoute,
+} from './contract-records';
 import type { ConsumedRecord } from './event-bus';
 
 const TOPIC = 'herald.test.numbers.v1';
@@ -37,7 +43,14 @@ interface Calls {
   runs: number[][];
 }
 
-function handlerFor(withRunForm: boolean): {
+type Single = (service: Calls, event: number) => Promise<void>;
+type Run = (service: Calls, events: ReadonlyArray<number>) => Promise<void>;
+
+/** A handler of one route over `numbers`, made by `routeOf` (default: route()) from recording calls. */
+function handlerFor(
+  withRunForm: boolean,
+  routeOf: (single: Single, run?: Run) => ContractRoute<Calls> = (single, run) => route(numbers, single, run),
+): {
   handler: ContractRecordHandler<Calls>;
   calls: Calls;
   logged: string[];
@@ -47,13 +60,12 @@ function handlerFor(withRunForm: boolean): {
   const handler = new ContractRecordHandler<Calls>({
     service: calls,
     routes: [
-      route(
-        numbers,
-        async (service: Calls, event) => {
+      routeOf(
+        async (service, event) => {
           service.single.push(event);
         },
         withRunForm
-          ? async (service: Calls, events) => {
+          ? async (service, events) => {
               service.runs.push([...events]);
             }
           : undefined,
@@ -122,5 +134,33 @@ describe('ContractRecordHandler', () => {
     const records = recordsOf('1').map((record) => ({ ...record, topic: 'herald.test.other.v1' }));
 
     await expect(handler.handleRun(records)).rejects.toThrow('unexpected herald.test.other.v1');
+  });
+});
+
+describe('sharedTopicRoute', () => {
+  const sharedHandler = (withRunForm: boolean) =>
+    handlerFor(withRunForm, (single, run) =>
+      sharedTopicRoute(numbers, (event) => event % 2 === 0, single, run),
+    );
+
+  it('hands the service only the events it acts on, one by one and in runs, skipping the others quietly', async () => {
+    const { handler, calls, logged } = sharedHandler(true);
+    await handler.handle(recordsOf('1')[0]);
+    await handler.handle(recordsOf('2')[0]);
+    await handler.handleRun(recordsOf('3', '4', '5', '6'));
+    expect(calls).toEqual({ single: [2], runs: [[4, 6]] });
+    expect(logged).toEqual([]);
+  });
+
+  it('makes no run call when the run holds none of its events', async () => {
+    const { handler, calls } = sharedHandler(true);
+    await handler.handleRun(recordsOf('1', '3'));
+    expect(calls).toEqual({ single: [], runs: [] });
+  });
+
+  it('hands a run event by event when the route has no run form', async () => {
+    const { handler, calls } = sharedHandler(false);
+    await handler.handleRun(recordsOf('1', '2', '3', '4'));
+    expect(calls).toEqual({ single: [2, 4], runs: [] });
   });
 });

@@ -65,6 +65,30 @@ export function route<S, E>(
   };
 }
 
+/**
+ * route() for a topic several services consume (the legacy topics of a rolling upgrade): only
+ * the events `acts` accepts reach the service; the others belong to another consumer of the topic
+ * and are skipped without a call.
+ */
+export function sharedTopicRoute<S, E>(
+  contract: ConsumedContract<E>,
+  acts: (event: E) => boolean,
+  single: (service: S, event: E) => Promise<void>,
+  run?: (service: S, events: ReadonlyArray<E>) => Promise<void>,
+): ContractRoute<S> {
+  const runOwn =
+    run &&
+    ((service: S, events: ReadonlyArray<E>) => {
+      const own = events.filter(acts);
+      return own.length > 0 ? run(service, own) : Promise.resolve();
+    });
+  return route(
+    contract,
+    (service: S, event: E) => (acts(event) ? single(service, event) : Promise.resolve()),
+    runOwn,
+  );
+}
+
 export interface RecordLogger {
   error(message: string): void;
 }

@@ -1,3 +1,5 @@
+import { COMMAND_TYPES } from './client/commands';
+import type { Origin } from './events/common';
 import type { EventContract } from './events/event-contract';
 import { AUTH_DEVICE_REGISTERED_V1, deviceRegisteredV1 } from './events/auth-device-registered.v1';
 import { AUTH_DEVICE_UNREGISTERED_V1, deviceUnregisteredV1 } from './events/auth-device-unregistered.v1';
@@ -7,8 +9,16 @@ import { EDGE_OUTBOUND_V1_PATTERN, edgeOutboundV1 } from './events/edge-outbound
 import { IM_MESSAGE_ACCEPTED_V1, messageAcceptedV1 } from './events/im-message-accepted.v1';
 import { PRESENCE_STATUS_CHANGED_V1, statusChangedV1 } from './events/presence-status-changed.v1';
 import { commandReceivedV1, SIP_COMMAND_RECEIVED_V1 } from './events/sip-command-received.v1';
+import {
+  COMMAND_OWNERS,
+  COMMAND_RECEIVED_V1_TOPICS,
+  type CommandOwner,
+  commandReceivedByOwnerV1,
+  UNOWNED_COMMAND_OWNER,
+} from './events/sip-command-received-by-owner.v1';
 import { publishRequestedV1, SIP_PUBLISH_REQUESTED_V1 } from './events/sip-publish-requested.v1';
 import { pushOutcomeV1, SIP_PUSH_OUTCOME_V1 } from './events/sip-push-outcome.v1';
+import { PUSH_OUTCOME_V1_TOPICS, pushOutcomeByOriginV1 } from './events/sip-push-outcome-by-origin.v1';
 import { registerRequestedV1, SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
 import { SIP_SUBSCRIBE_REQUESTED_V1, subscribeRequestedV1 } from './events/sip-subscribe-requested.v1';
 
@@ -30,6 +40,36 @@ export interface TopicDescription {
   summary: string;
 }
 
+/** The topic of the commands `owner` acts on (architecture.md, Commands and where they go). */
+function ownerCommandsTopic(owner: CommandOwner): TopicDescription {
+  const types = COMMAND_TYPES.filter((type) => COMMAND_OWNERS[type] === owner);
+  const unowned = owner === UNOWNED_COMMAND_OWNER ? ', or of a type nobody owns' : '';
+  const plain = types.includes('im.send') ? ', or a text/plain MESSAGE turned into im.send' : '';
+  return {
+    topic: COMMAND_RECEIVED_V1_TOPICS[owner],
+    contract: commandReceivedByOwnerV1[owner],
+    eventTypes: ['sip.command-received'],
+    key: 'AOR (sender)',
+    producer: 'sip-edge',
+    consumers: [owner],
+    summary: `A decoded envelope command from a registered flow of a type ${owner} owns (${types.join(', ')})${unowned}${plain}.`,
+  };
+}
+
+/** The topic of the outcomes of `origin`'s pushes. */
+function originOutcomesTopic(origin: Origin): TopicDescription {
+  return {
+    topic: PUSH_OUTCOME_V1_TOPICS[origin],
+    contract: pushOutcomeByOriginV1[origin],
+    eventTypes: ['sip.push-outcome'],
+    key: 'AOR (target)',
+    producer: 'sip-edge',
+    // auth acts on no outcome: a client that misses a result re-sends its command and gets the stored one.
+    consumers: origin === 'auth' ? ['anyone'] : [origin],
+    summary: `What became of a push ${origin} requested: answered, failed, timed-out or no-flow.`,
+  };
+}
+
 /** Every topic of architecture.md's table: the source of docs/asyncapi.yaml and its test. */
 export const TOPICS: readonly TopicDescription[] = [
   {
@@ -41,6 +81,7 @@ export const TOPICS: readonly TopicDescription[] = [
     consumers: ['auth'],
     summary: 'A REGISTER with a well-formed, fresh, not-replayed digest Authorization.',
   },
+  ...(Object.keys(COMMAND_RECEIVED_V1_TOPICS) as CommandOwner[]).map(ownerCommandsTopic),
   {
     topic: SIP_COMMAND_RECEIVED_V1,
     contract: commandReceivedV1,
@@ -49,7 +90,7 @@ export const TOPICS: readonly TopicDescription[] = [
     producer: 'sip-edge',
     consumers: ['auth', 'presence', 'im-router'],
     summary:
-      'A decoded envelope command from a registered flow, or a text/plain MESSAGE turned into im.send.',
+      'Legacy, read for one release (rolling upgrade): every command from edges of the previous release; each service acts on the types it owns.',
   },
   {
     topic: EDGE_OUTBOUND_V1_PATTERN,
@@ -85,14 +126,16 @@ export const TOPICS: readonly TopicDescription[] = [
     consumers: ['presence'],
     summary: 'A presence PUBLISH (RFC 3903) from a registered flow: initial, refresh, modify or remove.',
   },
+  ...(Object.keys(PUSH_OUTCOME_V1_TOPICS) as Origin[]).map(originOutcomesTopic),
   {
     topic: SIP_PUSH_OUTCOME_V1,
     contract: pushOutcomeV1,
     eventTypes: ['sip.push-outcome'],
     key: 'AOR (target)',
     producer: 'sip-edge',
-    consumers: ['auth', 'presence', 'im-router'],
-    summary: 'What became of a push: answered, failed, timed-out or no-flow.',
+    consumers: ['presence', 'im-router'],
+    summary:
+      'Legacy, read for one release (rolling upgrade): every push outcome from edges of the previous release; each service acts on those of its own pushes.',
   },
   {
     topic: AUTH_DEVICE_REGISTERED_V1,

@@ -27,9 +27,9 @@ describe('docs/asyncapi.yaml', () => {
     expect(addresses.sort()).toEqual(TOPICS.map((t) => t.topic).sort());
   });
 
-  it('describes every event type carried', () => {
+  it('describes every event type carried, once however many topics carry it', () => {
     const names = Object.values(document.components.messages).map((message) => message.name);
-    expect(names.sort()).toEqual(TOPICS.flatMap((t) => t.eventTypes).sort());
+    expect(names.sort()).toEqual([...new Set(TOPICS.flatMap((t) => t.eventTypes))].sort());
   });
 
   it('is in sync with the contracts (regenerate with UPDATE_ASYNCAPI=1)', () => {

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { CommandCarrier, commandReceivedV1, Envelope, parseCommand } from '#herald/contracts';
+import {
+  CommandCarrier,
+  commandReceivedV1,
+  Envelope,
+  parseCommand,
+  routedCommandRecordV1,
+} from '#herald/contracts';
 import { SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../edge-config';
 import { FlowBinding, FlowRegistry } from '../flows/flow-registry';
@@ -85,7 +91,10 @@ export class CommandIntake {
     };
   }
 
-  /** Publishes sip.command-received (key AOR); 200 OK only once the bus acknowledged (protocol.md §2). */
+  /**
+   * Publishes sip.command-received (key AOR) to the topic of the service that owns its type;
+   * 200 OK only once the bus acknowledged (protocol.md §2).
+   */
   async forward(inbound: InboundRequest, binding: FlowBinding, decoded: BodyDecoding): Promise<SipResponse> {
     if (decoded instanceof SipResponse) return decoded;
     const { request } = inbound;
@@ -100,7 +109,7 @@ export class CommandIntake {
       receivedAt: inbound.receivedAt.toISOString(),
       envelope: decoded.envelope,
     });
-    if (!(await this.publisher.publish(commandReceivedV1.record(event)))) {
+    if (!(await this.publisher.publish(routedCommandRecordV1(event)))) {
       return this.publisher.unavailable(request);
     }
     return responseTo(request, 200);

@@ -7,6 +7,9 @@ import {
   RegisterDecidedV1,
   RegisterRequestedV1,
   registerRequestedV1,
+  SIP_COMMAND_RECEIVED_AUTH_V1,
+  SIP_COMMAND_RECEIVED_IM_ROUTER_V1,
+  SIP_COMMAND_RECEIVED_PRESENCE_V1,
 } from '#herald/contracts';
 import { hashAor, SPAN_ATTRIBUTES } from '#herald/observability';
 import {
@@ -431,6 +434,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       bus.releaseAcks();
       expect((await pending).status).toBe(200);
       expect(bus.published).toHaveLength(1);
+      expect(bus.published[0].topic).toBe(SIP_COMMAND_RECEIVED_AUTH_V1);
       expect(bus.published[0].key).toBe(ALICE);
       const event: CommandReceivedV1 = commandReceivedV1.decode(bus.published[0].value);
       expect(event).toMatchObject({
@@ -463,10 +467,32 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       expect(bus.published).toHaveLength(1);
     });
 
-    it('forwards unknown types for the services to answer (unknown-type result)', async () => {
+    it('forwards unknown types to auth, which answers them (unknown-type result)', async () => {
       bindAlice();
       expect((await send(envelopeInfo('{"v":1,"id":"c-9","type":"teleport"}'))).status).toBe(200);
+      expect(bus.published[0].topic).toBe(SIP_COMMAND_RECEIVED_AUTH_V1);
       expect(commandReceivedV1.decode(bus.published[0].value).envelope.type).toBe('teleport');
+    });
+
+    it('publishes each command to the topic of the service that owns its type, invalid ones too', async () => {
+      bindAlice();
+      const commands = [
+        '{"v":1,"id":"c-1","type":"login"}',
+        '{"v":1,"id":"c-2","type":"profile.set","displayName":"Alice"}',
+        '{"v":1,"id":"c-3","type":"roster.add","uri":"sip:bob@herald.test"}',
+        '{"v":1,"id":"c-4","type":"presence.set","status":"sleeping"}',
+        '{"v":1,"id":"c-5","type":"im.send","to":"sip:bob@herald.test","text":"hi"}',
+      ];
+      for (const body of commands) expect(await send(envelopeInfo(body))).toMatchObject({ status: 200 });
+      expect(
+        bus.published.map((record) => [record.topic, commandReceivedV1.decode(record.value).envelope.id]),
+      ).toEqual([
+        [SIP_COMMAND_RECEIVED_AUTH_V1, 'c-1'],
+        [SIP_COMMAND_RECEIVED_AUTH_V1, 'c-2'],
+        [SIP_COMMAND_RECEIVED_PRESENCE_V1, 'c-3'],
+        [SIP_COMMAND_RECEIVED_PRESENCE_V1, 'c-4'],
+        [SIP_COMMAND_RECEIVED_IM_ROUTER_V1, 'c-5'],
+      ]);
     });
 
     it('answers 503 with Retry-After when the bus is down (never 200 for something not stored)', async () => {
@@ -488,6 +514,10 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
         });
       expect((await send(plain())).status).toBe(200);
       expect((await send(plain())).status).toBe(200);
+      expect(bus.published.map((record) => record.topic)).toEqual([
+        SIP_COMMAND_RECEIVED_IM_ROUTER_V1,
+        SIP_COMMAND_RECEIVED_IM_ROUTER_V1,
+      ]);
       const [first, second] = bus.published.map((record) => commandReceivedV1.decode(record.value));
       expect(first).toMatchObject({
         carrier: 'MESSAGE-PLAIN',

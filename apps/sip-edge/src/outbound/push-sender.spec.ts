@@ -1,11 +1,17 @@
 import { BusUnavailableError } from '#herald/bus';
 import {
   edgeOutboundRecord,
+  notifyRequestedV1,
   pushOutcomeV1,
   PushRequestedV1,
   pushRequestedV1,
   registerDecidedV1,
+  SIP_PUSH_OUTCOME_AUTH_V1,
+  SIP_PUSH_OUTCOME_IM_ROUTER_V1,
+  SIP_PUSH_OUTCOME_PRESENCE_V1,
 } from '#herald/contracts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ClientTransactionOutcome,
   FakeClock,
@@ -158,6 +164,26 @@ describe('PushSender', () => {
     transport.finish(result);
     await settled();
     expect(outcomes()).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it("publishes each outcome to the topic of the service that requested the push (a NOTIFY's to presence)", async () => {
+    const notify = notifyRequestedV1.decode(
+      readFileSync(
+        join(__dirname, '../../../../libs/contracts/fixtures/edge.outbound.v1/notify-requested.json'),
+      ),
+    );
+    transport.flows.clear();
+    await sender.send(push({ pushId: 'p-auth', origin: 'auth' }));
+    await sender.send(push({ pushId: 'p-presence', origin: 'presence' }));
+    await sender.send(push({ pushId: 'im-1', origin: 'im-router' }));
+    await sender.send(notify);
+    expect(bus.published.map((record) => [record.topic, pushOutcomeV1.decode(record.value).pushId])).toEqual([
+      [SIP_PUSH_OUTCOME_AUTH_V1, 'p-auth'],
+      [SIP_PUSH_OUTCOME_PRESENCE_V1, 'p-presence'],
+      [SIP_PUSH_OUTCOME_IM_ROUTER_V1, 'im-1'],
+      [SIP_PUSH_OUTCOME_PRESENCE_V1, notify.pushId],
+    ]);
+    expect(outcomes()[3]).toMatchObject({ outcome: 'no-flow', subscriptionId: notify.subscriptionId });
   });
 
   it('reports no-flow when the flow is not held here, and throws if that cannot be published', async () => {

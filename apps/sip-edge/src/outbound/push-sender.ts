@@ -14,6 +14,7 @@ import {
   PushOutcomeV1,
   pushOutcomeV1,
   PushRequestedV1,
+  routedPushOutcomeRecordV1,
 } from '#herald/contracts';
 import { ClientTransactionOutcome, Flow, SipRequest, SipResponse, TransportError } from '#herald/sip';
 import { InFlight } from '../drain/in-flight';
@@ -133,7 +134,7 @@ export class PushSender {
       ...outcome,
       ...(push.type === 'notify.requested' ? { subscriptionId: push.subscriptionId } : {}),
     });
-    return this.publisher.publish(pushOutcomeV1.record(event));
+    return this.publisher.publish(routedPushOutcomeRecordV1(event));
   }
 }
 

@@ -152,7 +152,7 @@ describe('AuthCommandService', () => {
     expect(bus.pushBodies('phone')[1]).toMatchObject({ displayName: 'Alice', settings: { theme: 'dark' } });
   });
 
-  it('answers unknown types (even before login) and ignores the types other services own', async () => {
+  it('answers unknown types (even before login), and the types other services own naming their owner', async () => {
     const { service, bus } = await setUp();
     await service.handle(command({ id: 'u-1', type: 'teleport' }));
     await service.handle(command({ id: 'r-1', type: 'roster.get' }));
@@ -163,6 +163,18 @@ describe('AuthCommandService', () => {
         re: 'u-1',
         ok: false,
         error: expect.objectContaining({ code: 'unknown-type' }),
+      }),
+      expect.objectContaining({
+        type: 'roster.get.result',
+        re: 'r-1',
+        ok: false,
+        error: { code: 'bad-request', message: 'roster.get is a command of presence, not of auth' },
+      }),
+      expect.objectContaining({
+        type: 'im.send.result',
+        re: 'i-1',
+        ok: false,
+        error: { code: 'bad-request', message: 'im.send is a command of im-router, not of auth' },
       }),
     ]);
   });

@@ -1,10 +1,12 @@
 import {
-  type Command,
   type CommandOf,
   type CommandReceivedV1,
   type ErrorCode,
   errorResult,
+  isOwnedCommand,
+  notOwnedMessage,
   okResult,
+  type OwnedCommand,
   parseCommandObject,
   type Profile,
   profilePush,
@@ -27,17 +29,11 @@ import { type CommandOutputs, runOnceThenPublish, serializeRecord } from './once
 import type { AccountRepository, RegistrationRepository, SessionRepository } from './ports';
 import { SenderAwareDirectory } from './sender-directory';
 
-/** Service name of auth's idempotency records and push origin. */
+/** Service name of auth's idempotency records, push origin and command owner. */
 export const AUTH_SERVICE = 'auth';
 
-/** The command types auth owns (architecture.md, Commands and where they go). */
-export const AUTH_COMMAND_TYPES = ['login', 'logout', 'profile.get', 'profile.set'] as const;
-export type AuthCommandType = (typeof AUTH_COMMAND_TYPES)[number];
-type AuthCommand = Extract<Command, { type: AuthCommandType }>;
-
-export function isAuthCommandType(type: string): type is AuthCommandType {
-  return (AUTH_COMMAND_TYPES as readonly string[]).includes(type);
-}
+/** The commands auth owns (COMMAND_OWNERS; architecture.md, Commands and where they go). */
+type AuthCommand = OwnedCommand<typeof AUTH_SERVICE>;
 
 export interface AuthCommandDependencies {
   unitOfWork: UnitOfWork;
@@ -71,19 +67,28 @@ export class AuthCommandService {
     this.now = dependencies.now ?? (() => new Date());
   }
 
+  /**
+   * Handles a command of sip.command-received.auth.v1: a type auth owns, or one nobody owns. Each
+   * gets its result; one the edge should have sent elsewhere is answered `bad-request`, not dropped.
+   */
   async handle(command: CommandReceivedV1): Promise<void> {
     const parsed = parseCommandObject(command.envelope);
     const { id, type } = command.envelope;
     switch (parsed.kind) {
-      case 'command':
-        if (isAuthCommandType(parsed.command.type)) {
-          await this.run(command, (tx, at) => this.execute(tx, command, parsed.command as AuthCommand, at));
+      case 'command': {
+        const request = parsed.command;
+        if (isOwnedCommand(AUTH_SERVICE, request)) {
+          await this.run(command, (tx, at) => this.execute(tx, command, request, at));
+        } else {
+          await this.answer(
+            command,
+            errorResult(type, id, 'bad-request', notOwnedMessage(type, AUTH_SERVICE)),
+          );
         }
         return;
+      }
       case 'invalid-command':
-        if (isAuthCommandType(type)) {
-          await this.answer(command, errorResult(type, id, parsed.code, parsed.message));
-        }
+        await this.answer(command, errorResult(type, id, parsed.code, parsed.message));
         return;
       case 'unknown-type':
         await this.answer(command, errorResult(type, id, 'unknown-type', parsed.message));

@@ -6,7 +6,6 @@ import {
   edgeOutboundV1,
   IM_MESSAGE_ACCEPTED_V1,
   messageAcceptedV1,
-  type PushOutcomeV1,
   pushOutcomeV1,
   type PushRequestedV1,
 } from '#herald/contracts';
@@ -280,11 +279,11 @@ function setUp(
           : (JSON.parse(event.body) as Record<string, unknown>),
       }));
   const pushedTo = (deviceId: string) => pushed().filter((p) => p.event.deviceId === deviceId);
-  const outcome = (pushId: string, kind: PushOutcomeKind, origin: PushOutcomeV1['origin'] = 'im-router') => {
+  const outcome = (pushId: string, kind: PushOutcomeKind) => {
     const attempt = messages.attempts.get(pushId);
     return pushOutcomeV1.build({
       pushId,
-      origin,
+      origin: 'im-router',
       aor: attempt?.recipientAor ?? BOB,
       deviceId: attempt?.deviceId ?? 'bob-desk',
       edgeId: 'edge-0',
@@ -531,10 +530,21 @@ describe('ImRouter.handleCommand refusals', () => {
     expect(messages.rows.map((m) => m.messageId)).toEqual(['m-2']);
   });
 
-  it('ignores commands of other services', async () => {
-    const { router, bus } = setUp();
-    await router.handleCommand(fromAlice({ type: 'presence.set', status: 'away' }));
-    expect(bus.records).toEqual([]);
+  it('answers a command of another service bad-request naming its owner, rather than dropping it', async () => {
+    const { router, pushed, messages } = setUp();
+    await router.handleCommand(fromAlice({ id: 'c-9', type: 'presence.set', status: 'away' }));
+    expect(pushed().map((p) => [p.event.deviceId, p.body])).toEqual([
+      [
+        'alice-desk',
+        expect.objectContaining({
+          type: 'presence.set.result',
+          re: 'c-9',
+          ok: false,
+          error: { code: 'bad-request', message: 'presence.set is a command of presence, not of im-router' },
+        }),
+      ],
+    ]);
+    expect(messages.rows).toEqual([]);
   });
 });
 
@@ -583,14 +593,13 @@ describe('ImRouter.settle', () => {
     ]);
   });
 
-  it('ignores outcomes of other services and of pushes that carried no IM', async () => {
+  it('skips outcomes of its pushes that carried no IM', async () => {
     const { router, messages, pushed, outcome } = setUp();
     await router.handleCommand(imSend('c-1'));
     const before = pushed().length;
     const resultPushId = pushed()[0].event.pushId;
     const recordOutcomes = jest.spyOn(messages, 'recordOutcomes');
 
-    await router.settle(outcome([...messages.attempts.keys()][0], 'answered', 'presence'));
     await router.settle(outcome(resultPushId, 'answered'));
 
     expect(pushed()).toHaveLength(before);
@@ -763,6 +772,7 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
       ['alice-new', 'im.send.result', 'c-5', false, 'not-logged-in'],
       ['alice-desk', 'im.send.result', 'c-6', false, 'bad-request'],
       ['alice-desk', 'im.send.result', 'c-7', true, undefined],
+      ['alice-desk', 'presence.set.result', 'c-8', false, 'bad-request'],
     ]);
     expect(together.pushedTo('bob-desk').map((p) => [p.body?.['messageId'], p.body?.['text']])).toEqual([
       ['m-1', 'hello'],

@@ -4,6 +4,7 @@ import {
   errorResult,
   imStatusPush,
   messageAcceptedV1,
+  notOwnedMessage,
   okResult,
   parseCommandObject,
   type ResultPush,
@@ -79,7 +80,8 @@ export class ImSend {
   constructor(private readonly routing: ImRouting) {}
 
   /**
-   * Handles the `im.send` commands of a run (other command types are ignored): exactly one
+   * Handles the `im.send` commands of a run (consecutive commands of one sender on
+   * sip.command-received.im-router.v1; another type is answered `bad-request`, not dropped): exactly one
    * result to each command's device, in command order, each the result the command would get
    * alone. The result is ok with the messageId whenever the command is well formed and its device
    * logged in (or plain SIP); an unknown or foreign recipient is reported after it by `im.status`
@@ -87,7 +89,7 @@ export class ImSend {
    * once the run's group is committed.
    */
   async handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
-    await this.groups.submit(events.filter((event) => event.envelope.type === 'im.send'));
+    await this.groups.submit(events);
   }
 
   /**
@@ -146,13 +148,10 @@ export class ImSend {
     const replies = run.gateway(index, senders);
     if (parsed.kind !== 'command' || parsed.command.type !== 'im.send') {
       const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
-      const message = parsed.kind === 'invalid-command' ? parsed.message : 'not an im.send command';
-      return {
-        kind: 'refused',
-        source,
-        replies,
-        result: errorResult('im.send', source.commandId, code, message),
-      };
+      const { type } = event.envelope;
+      const message =
+        parsed.kind === 'invalid-command' ? parsed.message : notOwnedMessage(type, IM_ROUTER_ORIGIN);
+      return { kind: 'refused', source, replies, result: errorResult(type, source.commandId, code, message) };
     }
     const command = parsed.command;
     const recipientAor = canonicalAor(command.to);

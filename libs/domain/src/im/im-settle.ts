@@ -1,7 +1,7 @@
 import type { PushOutcomeV1 } from '#herald/contracts';
 import type { PushRequest } from '../push';
 import { canonicalAor } from '../shared';
-import { IM_DELIVERY_PUSH_ID_PREFIX, IM_ROUTER_ORIGIN, statusRequest } from './im-pushes';
+import { IM_DELIVERY_PUSH_ID_PREFIX, statusRequest } from './im-pushes';
 import type { ImRouting, Unreachable } from './im-routing';
 import { RunGroups } from './run';
 
@@ -15,16 +15,14 @@ export class ImSettle {
   constructor(private readonly routing: ImRouting) {}
 
   /**
-   * Settles a run of IM pushes' outcomes (other outcomes are ignored): the first 200 OK of any
+   * Settles a run of IM pushes' outcomes among those of im-router's pushes (outcomes of results and
+   * im.status are skipped): the first 200 OK of any
    * device tells the sender `delivered`; a message no device can take any more tells it `stored`.
    * Resolves once the run's group is committed.
    */
   async settleAll(outcomes: ReadonlyArray<PushOutcomeV1>): Promise<void> {
     await this.groups.submit(
-      outcomes.filter(
-        (outcome) =>
-          outcome.origin === IM_ROUTER_ORIGIN && outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX),
-      ),
+      outcomes.filter((outcome) => outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)),
     );
   }
 

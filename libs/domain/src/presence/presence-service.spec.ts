@@ -494,7 +494,7 @@ describe('PresenceService command rules', () => {
     expect(ctx.idempotency.rows.size).toBe(0);
   });
 
-  it('answers bad-request to an invalid presence command and ignores other services\u2019 types', async () => {
+  it('answers bad-request to an invalid presence command, and to a command of another service naming its owner', async () => {
     const ctx = setUp();
     await ctx.command(ALICE, 'alice-1', { type: 'presence.set', status: 'offline' });
     await ctx.command(ALICE, 'alice-1', { type: 'im.send', to: BOB, text: 'hi' });
@@ -505,6 +505,14 @@ describe('PresenceService command rules', () => {
           type: 'presence.set.result',
           ok: false,
           error: expect.objectContaining({ code: 'bad-request' }),
+        }),
+      ],
+      [
+        'alice-1',
+        expect.objectContaining({
+          type: 'im.send.result',
+          ok: false,
+          error: { code: 'bad-request', message: 'im.send is a command of im-router, not of presence' },
         }),
       ],
     ]);

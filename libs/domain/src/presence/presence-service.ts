@@ -1,11 +1,12 @@
 import {
-  type Command,
-  type CommandOf,
   type CommandReceivedV1,
   type DeviceRegisteredV1,
   type DeviceUnregisteredV1,
   errorResult,
+  isOwnedCommand,
+  notOwnedMessage,
   okResult,
+  type OwnedCommand,
   parseCommandObject,
   type ResultPush,
   ResultPushSchema,
@@ -32,28 +33,11 @@ import { RosterService } from './roster-service';
 import { SimpleNotifier } from './subscriptions/simple-notifier';
 import type { SubscriptionRepository } from './subscriptions/subscription-model';
 
-/** The command types presence owns (architecture.md, Commands and where they go). */
-export const PRESENCE_COMMAND_TYPES = [
-  'roster.get',
-  'roster.add',
-  'roster.update',
-  'roster.remove',
-  'buddy.answer',
-  'presence.set',
-] as const;
-export type PresenceCommandType = (typeof PRESENCE_COMMAND_TYPES)[number];
-export type PresenceCommand = CommandOf<PresenceCommandType>;
-
-/** The idempotency-store name of this service. */
+/** The idempotency-store name of this service, its push origin and command owner. */
 export const PRESENCE_SERVICE = 'presence';
 
-export function isPresenceCommandType(type: string): type is PresenceCommandType {
-  return (PRESENCE_COMMAND_TYPES as readonly string[]).includes(type);
-}
-
-function isPresenceCommand(command: Command): command is PresenceCommand {
-  return isPresenceCommandType(command.type);
-}
+/** The commands presence owns (COMMAND_OWNERS; architecture.md, Commands and where they go). */
+export type PresenceCommand = OwnedCommand<typeof PRESENCE_SERVICE>;
 
 export interface PresenceServiceDependencies {
   unitOfWork: UnitOfWork;
@@ -108,12 +92,12 @@ export class PresenceService {
     this.simple = subscriptions === undefined ? undefined : new SimpleNotifier({ subscriptions, bus });
   }
 
-  /** Handles a presence command (other types are ignored): exactly one result to its device. */
+  /**
+   * Handles a command of sip.command-received.presence.v1: exactly one result to its device (one
+   * the edge should have sent elsewhere is answered `bad-request`, not dropped).
+   */
   async handleCommand(event: CommandReceivedV1): Promise<void> {
     const { envelope } = event;
-    if (!isPresenceCommandType(envelope.type)) {
-      return;
-    }
     const aor = canonicalAor(event.aor);
     const senders = new CommandSenderDirectory(this.deps.directory, event);
     const replies = this.gatewayFor(senders);
@@ -133,7 +117,10 @@ export class PresenceService {
       return;
     }
     const command = parsed.command;
-    if (!isPresenceCommand(command)) {
+    if (!isOwnedCommand(PRESENCE_SERVICE, command)) {
+      await reply(
+        errorResult(command.type, command.id, 'bad-request', notOwnedMessage(command.type, PRESENCE_SERVICE)),
+      );
       return;
     }
     // Looked up once: the result push to the same device reuses it.
