@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       defaultExpires: DEFAULT_EXPIRES_SECONDS,
       maxBodyBytes: 8192,
       timers: {},
-      registerDecisionTimeoutMs: 10_000,
+      decisionTimeoutsMs: { register: 10_000, publish: 10_000, subscribe: 10_000 },
       rateLimit: { burst: UNLIMITED_RATE, perSecond: UNLIMITED_RATE },
       retryAfterSeconds: 5,
     },

@@ -39,7 +39,7 @@ export function edgeConfig(overrides: Partial<SipEdgeConfig> = {}): SipEdgeConfi
     defaultExpires: 3600,
     maxBodyBytes: 8192,
     timers: { t1Ms: TEST_T1_MS, t2Ms: TEST_T2_MS, t4Ms: TEST_T2_MS },
-    registerDecisionTimeoutMs: 3_000,
+    decisionTimeoutsMs: { register: 3_000, publish: 3_000, subscribe: 3_000 },
     rateLimit: { burst: 200, perSecond: 100 },
     retryAfterSeconds: 5,
     ...overrides,

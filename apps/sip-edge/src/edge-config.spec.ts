@@ -20,10 +20,29 @@ function decisionTimeoutMs(t1Ms: number, registerTimeoutMs: number): number {
     HERALD_SIP_T1_MS: String(t1Ms),
     HERALD_SIP_REGISTER_TIMEOUT_MS: String(registerTimeoutMs),
   });
-  return sipEdgeConfigFrom(SHARED, edge).registerDecisionTimeoutMs;
+  return sipEdgeConfigFrom(SHARED, edge).decisionTimeoutsMs.register;
 }
 
-describe('sipEdgeConfigFrom: REGISTER decision timeout', () => {
+describe('sipEdgeConfigFrom: decision timeouts', () => {
+  it('reads one timeout per kind of request, each capped the same way', () => {
+    const edge = loadSipEdgeSettings({
+      HERALD_SIP_T1_MS: '50',
+      HERALD_SIP_REGISTER_TIMEOUT_MS: '1000',
+      HERALD_SIP_PUBLISH_TIMEOUT_MS: '2000',
+      HERALD_SIP_SUBSCRIBE_TIMEOUT_MS: '9000',
+    });
+    expect(sipEdgeConfigFrom(SHARED, edge).decisionTimeoutsMs).toEqual({
+      register: 1000,
+      publish: 2000,
+      subscribe: 3150,
+    });
+    expect(sipEdgeConfigFrom(SHARED, loadSipEdgeSettings({})).decisionTimeoutsMs).toEqual({
+      register: 5000,
+      publish: 5000,
+      subscribe: 5000,
+    });
+  });
+
   it('keeps a decision timeout below the server transaction life (64*T1)', () => {
     expect(decisionTimeoutMs(500, 5000)).toBe(5000);
     expect(decisionTimeoutMs(50, 2500)).toBe(2500);

@@ -35,8 +35,11 @@ export interface SipEdgeConfig {
   maxBodyBytes: number;
   /** RFC 3261 §17 timers (T1 small in tests) and the retransmission limit. */
   timers: TransactionTimerOptions;
-  /** How long a REGISTER waits for register.decided before 503; below the server transaction's life (64*T1). */
-  registerDecisionTimeoutMs: number;
+  /**
+   * How long each kind of request the edge holds open waits for its service's decision before 503;
+   * each below the server transaction's life (64*T1).
+   */
+  decisionTimeoutsMs: DecisionTimeouts;
   /** Per-flow request rate. */
   rateLimit: RateLimit;
   /** Retry-After seconds on 503 when the bus is unavailable or a decision timed out. */
@@ -107,24 +110,37 @@ export function sipEdgeConfigFrom(
     defaultExpires: DEFAULT_EXPIRES_SECONDS,
     maxBodyBytes: shared.maxBodyBytes,
     timers,
-    registerDecisionTimeoutMs: registerDecisionTimeoutWithin(edge.registerTimeoutMs, timers),
+    decisionTimeoutsMs: {
+      register: decisionTimeoutWithin('HERALD_SIP_REGISTER_TIMEOUT_MS', edge.registerTimeoutMs, timers),
+      publish: decisionTimeoutWithin('HERALD_SIP_PUBLISH_TIMEOUT_MS', edge.publishTimeoutMs, timers),
+      subscribe: decisionTimeoutWithin('HERALD_SIP_SUBSCRIBE_TIMEOUT_MS', edge.subscribeTimeoutMs, timers),
+    },
     rateLimit: { burst: edge.rateBurst, perSecond: edge.ratePerSecond },
     retryAfterSeconds: edge.retryAfterSeconds,
   };
 }
 
+/** The requests the edge holds open while a service decides, each with its own timeout. */
+export type DecisionKind = 'register' | 'publish' | 'subscribe';
+export type DecisionTimeouts = Readonly<Record<DecisionKind, number>>;
+
 /**
- * The server transaction of a REGISTER forgets an unanswered request after 64*T1 (libs/sip), so a
- * decision timeout at or above that would never become its 503 (the retransmission would meet a
- * fresh transaction and a replayed nc). A longer setting is capped one T1 short of it, with a warning.
+ * A server transaction forgets an unanswered request after 64*T1 (libs/sip), so a decision
+ * timeout at or above that would never become its 503 (the retransmission would meet a fresh
+ * transaction and, for a REGISTER, a replayed nc). A longer setting is capped one T1 short of it,
+ * with a warning.
  */
-function registerDecisionTimeoutWithin(requestedMs: number, timerOptions: TransactionTimerOptions): number {
+function decisionTimeoutWithin(
+  variable: string,
+  requestedMs: number,
+  timerOptions: TransactionTimerOptions,
+): number {
   const timers = resolveTransactionTimers(timerOptions);
   const capMs = timers.timeoutMs - timers.t1Ms;
   if (requestedMs <= capMs) return requestedMs;
   edgeLogger('SipEdgeConfig').warn(
-    `EDGE_REGISTER_TIMEOUT_CAPPED HERALD_SIP_REGISTER_TIMEOUT_MS=${requestedMs} is not below the REGISTER ` +
-      `server transaction's life (64*T1 = ${timers.timeoutMs} ms); using ${capMs} ms`,
+    `EDGE_DECISION_TIMEOUT_CAPPED ${variable}=${requestedMs} is not below the server transaction's ` +
+      `life (64*T1 = ${timers.timeoutMs} ms); using ${capMs} ms`,
   );
   return capMs;
 }

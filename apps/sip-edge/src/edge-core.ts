@@ -22,6 +22,7 @@ import { SubscribeHandler } from './inbound/handlers/subscribe.handler';
 import { InboundPipeline, StatelessSender } from './inbound/inbound-pipeline';
 import { MethodHandler } from './inbound/inbound-request';
 import { PendingDecisions } from './inbound/pending-decisions';
+import { ServiceDecisions } from './inbound/service-decisions';
 import { RequestRouter } from './inbound/request-router';
 
 /** The transport-independent part of the edge: what handles requests and holds registrations. */
@@ -54,14 +55,15 @@ export function createEdgeCore(
   const freshness = new DigestFreshnessChecker(nonces, nonceCounts);
   const publisher = new BusPublisher(bus, config.retryAfterSeconds);
   const pending = new PendingDecisions(clock);
+  const decisions = new ServiceDecisions(config.decisionTimeoutsMs, pending, publisher, () => clock.now());
   const intake = new CommandIntake(config, registry, challenger, publisher);
   const handlers: MethodHandler[] = [
-    new RegisterHandler(config, challenger, freshness, publisher, pending, registry, () => clock.now()),
+    new RegisterHandler(config, challenger, freshness, publisher, decisions, registry, () => clock.now()),
     new InfoHandler(intake),
     new MessageHandler(intake),
     new OptionsHandler(() => router.allowedMethods),
-    new PublishHandler(config, intake, publisher, pending, () => clock.now()),
-    new SubscribeHandler(config, intake, publisher, pending, () => clock.now()),
+    new PublishHandler(config, intake, decisions),
+    new SubscribeHandler(config, intake, decisions),
   ];
   const router: RequestRouter = new RequestRouter(config.domain, handlers);
   const pipeline = new InboundPipeline(

@@ -15,7 +15,7 @@ function loopbackConfig(): SipEdgeConfig {
     defaultExpires: 3600,
     maxBodyBytes: 8192,
     timers: { t1Ms: 50, t2Ms: 400, t4Ms: 400 },
-    registerDecisionTimeoutMs: 1_000,
+    decisionTimeoutsMs: { register: 1_000, publish: 1_000, subscribe: 1_000 },
     rateLimit: { burst: 10, perSecond: 10 },
     retryAfterSeconds: 5,
   };

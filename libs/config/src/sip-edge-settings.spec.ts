@@ -7,6 +7,8 @@ describe('loadSipEdgeSettings', () => {
       t1Ms: 500,
       t2Ms: 4000,
       registerTimeoutMs: 5000,
+      publishTimeoutMs: 5000,
+      subscribeTimeoutMs: 5000,
       rateBurst: 50,
       ratePerSecond: 20,
       retryAfterSeconds: 5,

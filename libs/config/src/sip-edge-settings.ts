@@ -19,6 +19,10 @@ export const SIP_EDGE_SETTINGS = {
   },
   /** How long a REGISTER waits for auth's register.decided before 503. */
   registerTimeoutMs: { variable: 'HERALD_SIP_REGISTER_TIMEOUT_MS', schema: positiveInteger.default(5000) },
+  /** How long a PUBLISH waits for presence's publish.decided before 503. */
+  publishTimeoutMs: { variable: 'HERALD_SIP_PUBLISH_TIMEOUT_MS', schema: positiveInteger.default(5000) },
+  /** How long a SUBSCRIBE waits for presence's subscribe.decided before 503. */
+  subscribeTimeoutMs: { variable: 'HERALD_SIP_SUBSCRIBE_TIMEOUT_MS', schema: positiveInteger.default(5000) },
   /** Per-flow token bucket: burst and sustained requests per second. */
   rateBurst: { variable: 'HERALD_SIP_RATE_BURST', schema: positiveInteger.default(50) },
   ratePerSecond: { variable: 'HERALD_SIP_RATE_PER_SECOND', schema: positive.default(20) },

@@ -57,7 +57,8 @@ const config: SipEdgeConfig = {
   defaultExpires: 3600,
   maxBodyBytes: 256,
   timers: {},
-  registerDecisionTimeoutMs: 2_000,
+  // Distinct per kind, so a request waiting on another kind's timeout shows.
+  decisionTimeoutsMs: { register: 2_000, publish: 2_500, subscribe: 3_000 },
   rateLimit: { burst: 100, perSecond: 100 },
   retryAfterSeconds: 7,
 };
@@ -227,7 +228,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
         star: false,
         digest: { username: 'alice', nonce, nc: '00000001', algorithm: 'SHA-256', qop: 'auth' },
         // auth applies nothing after the edge stopped waiting (and answered 503).
-        deadline: new Date(clock.now() + config.registerDecisionTimeoutMs).toISOString(),
+        deadline: new Date(clock.now() + config.decisionTimeoutsMs.register).toISOString(),
       });
       expect(
         core.pending.resolve({
@@ -346,7 +347,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       bus.down = false;
       const pending = send(register([authorization(await freshNonce(), '00000001')]));
       await new Promise((resolve) => setImmediate(resolve));
-      clock.advance(config.registerDecisionTimeoutMs);
+      clock.advance(config.decisionTimeoutsMs.register);
       const timedOut = await pending;
       expect(timedOut.status).toBe(503);
       expect(timedOut.retryAfter?.seconds).toBe(7);

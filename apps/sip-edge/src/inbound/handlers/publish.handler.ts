@@ -1,15 +1,13 @@
 import { PublishDecidedV1, publishRequestedV1, PublishedState } from '#herald/contracts';
 import { SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
-import { edgeLogger } from '../../edge-logger';
 import { FlowBinding } from '../../flows/flow-registry';
 import { aorOf } from '../../sip/aor';
 import { parsePidf, PIDF_CONTENT_TYPE, PidfError } from '../../sip/pidf';
 import { responseTo } from '../../sip/responses';
-import { BusPublisher } from '../bus-publisher';
 import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
-import { PendingDecisions } from '../pending-decisions';
+import { ServiceDecisions } from '../service-decisions';
 import { identifyPresenceRequest } from './presence-request';
 
 /** What the edge checked of a PUBLISH; presence decides on the entity-tag. */
@@ -32,14 +30,10 @@ function entityNames(entity: string, aor: string): boolean {
  */
 export class PublishHandler implements MethodHandler {
   readonly method = 'PUBLISH';
-  private readonly logger = edgeLogger('SipEdgePublish');
-
   constructor(
     private readonly config: SipEdgeConfig,
     private readonly intake: CommandIntake,
-    private readonly publisher: BusPublisher,
-    private readonly pending: PendingDecisions,
-    private readonly now: () => number,
+    private readonly decisions: ServiceDecisions,
   ) {}
 
   async handle(inbound: InboundRequest): Promise<SipResponse> {
@@ -101,7 +95,6 @@ export class PublishHandler implements MethodHandler {
     checked: CheckedPublish,
   ): Promise<SipResponse> {
     const { request, txKey } = inbound;
-    const timeoutMs = this.config.registerDecisionTimeoutMs;
     const event = publishRequestedV1.build({
       edgeId: this.config.edgeId,
       txKey,
@@ -110,19 +103,17 @@ export class PublishHandler implements MethodHandler {
       deviceId: binding.deviceId,
       callId: request.callId ?? '',
       ...checked,
-      deadline: new Date(this.now() + timeoutMs).toISOString(),
+      deadline: this.decisions.deadline('publish'),
     });
-    const waiting = this.pending.wait('publish.decided', txKey, timeoutMs);
-    if (!(await this.publisher.publish(publishRequestedV1.record(event)))) {
-      waiting.cancel();
-      return this.publisher.unavailable(request);
-    }
-    const decision = await waiting.decision;
-    if (decision === undefined) {
-      this.logger.warn(`EDGE_PUBLISH_DECISION_TIMEOUT aor=${binding.aor} txKey=${txKey}`);
-      return this.publisher.unavailable(request, 'Service Unavailable (presence did not answer)');
-    }
-    return this.answer(request, decision);
+    const asked = await this.decisions.ask(
+      'publish',
+      request,
+      txKey,
+      publishRequestedV1.record(event),
+      binding.aor,
+    );
+    if ('unavailable' in asked) return asked.unavailable;
+    return this.answer(request, asked.decision);
   }
 
   private answer(request: SipRequest, decision: PublishDecidedV1): SipResponse {

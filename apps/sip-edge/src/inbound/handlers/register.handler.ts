@@ -16,7 +16,7 @@ import { responseTo } from '../../sip/responses';
 import { BusPublisher } from '../bus-publisher';
 import { DigestChallenger } from '../digest-challenger';
 import { InboundRequest, MethodHandler } from '../inbound-request';
-import { PendingDecisions } from '../pending-decisions';
+import { ServiceDecisions } from '../service-decisions';
 import { edgeLogger } from '../../edge-logger';
 
 /** Credentials that passed the edge's checks: qop=auth with nc and cnonce (RFC 7616 §3.4). */
@@ -41,7 +41,7 @@ export class RegisterHandler implements MethodHandler {
     private readonly challenger: DigestChallenger,
     private readonly freshness: DigestFreshnessChecker,
     private readonly publisher: BusPublisher,
-    private readonly pending: PendingDecisions,
+    private readonly decisions: ServiceDecisions,
     private readonly registry: FlowRegistry,
     private readonly now: () => number,
   ) {}
@@ -148,19 +148,17 @@ export class RegisterHandler implements MethodHandler {
         cnonce: digest.cnonce,
         ...(digest.opaque === undefined ? {} : { opaque: digest.opaque }),
       },
-      deadline: new Date(this.now() + this.config.registerDecisionTimeoutMs).toISOString(),
+      deadline: this.decisions.deadline('register'),
     });
-    const waiting = this.pending.wait('register.decided', txKey, this.config.registerDecisionTimeoutMs);
-    if (!(await this.publisher.publish(registerRequestedV1.record(event)))) {
-      waiting.cancel();
-      return this.publisher.unavailable(request);
-    }
-    const decision = await waiting.decision;
-    if (decision === undefined) {
-      this.logger.warn(`EDGE_REGISTER_DECISION_TIMEOUT aor=${aor} txKey=${txKey}`);
-      return this.publisher.unavailable(request, 'Service Unavailable (registrar did not answer)');
-    }
-    return this.answer(inbound, decision, contacts.list, contacts.star);
+    const asked = await this.decisions.ask(
+      'register',
+      request,
+      txKey,
+      registerRequestedV1.record(event),
+      aor,
+    );
+    if ('unavailable' in asked) return asked.unavailable;
+    return this.answer(inbound, asked.decision, contacts.list, contacts.star);
   }
 
   /** Turns auth's decision into the final response and keeps the flow table in step with it. */

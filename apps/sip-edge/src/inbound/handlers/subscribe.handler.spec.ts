@@ -32,7 +32,12 @@ const config: SipEdgeConfig = {
   defaultExpires: 3600,
   maxBodyBytes: 256,
   timers: {},
-  registerDecisionTimeoutMs: DECISION_TIMEOUT_MS,
+  // The other kinds wait longer: a SUBSCRIBE that times out at DECISION_TIMEOUT_MS used its own.
+  decisionTimeoutsMs: {
+    register: 10 * DECISION_TIMEOUT_MS,
+    publish: 10 * DECISION_TIMEOUT_MS,
+    subscribe: DECISION_TIMEOUT_MS,
+  },
   rateLimit: { burst: 100, perSecond: 100 },
   retryAfterSeconds: 7,
 };

@@ -1,17 +1,15 @@
 import { SubscribeDecidedV1, subscribeRequestedV1, Transport } from '#herald/contracts';
 import { createResponse, newTag, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
-import { edgeLogger } from '../../edge-logger';
 import { FlowBinding } from '../../flows/flow-registry';
 import { edgeContactOf } from '../../outbound/notify-request';
 import { aorOf } from '../../sip/aor';
 // RFC 3856 §6.7 / RFC 3863: the body of Herald's NOTIFYs, the only one a SUBSCRIBE may Accept.
 import { PIDF_CONTENT_TYPE } from '../../sip/pidf';
 import { responseTo, safeReasonPhrase } from '../../sip/responses';
-import { BusPublisher } from '../bus-publisher';
 import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
-import { PendingDecisions } from '../pending-decisions';
+import { ServiceDecisions } from '../service-decisions';
 import { identifyPresenceRequest } from './presence-request';
 
 /** RFC 3856 §6.4: a presence SUBSCRIBE without Expires asks for one hour. */
@@ -25,14 +23,10 @@ export const DEFAULT_SUBSCRIBE_EXPIRES_SECONDS = 3600;
  */
 export class SubscribeHandler implements MethodHandler {
   readonly method = 'SUBSCRIBE';
-  private readonly logger = edgeLogger('SipEdgeSubscribe');
-
   constructor(
     private readonly config: SipEdgeConfig,
     private readonly intake: CommandIntake,
-    private readonly publisher: BusPublisher,
-    private readonly pending: PendingDecisions,
-    private readonly now: () => number,
+    private readonly decisions: ServiceDecisions,
   ) {}
 
   async handle(inbound: InboundRequest): Promise<SipResponse> {
@@ -103,19 +97,17 @@ export class SubscribeHandler implements MethodHandler {
       },
       cseq: request.cseq?.seq ?? 0,
       expires: fields.expires,
-      deadline: new Date(this.now() + this.config.registerDecisionTimeoutMs).toISOString(),
+      deadline: this.decisions.deadline('subscribe'),
     });
-    const waiting = this.pending.wait('subscribe.decided', txKey, this.config.registerDecisionTimeoutMs);
-    if (!(await this.publisher.publish(subscribeRequestedV1.record(event)))) {
-      waiting.cancel();
-      return this.publisher.unavailable(request);
-    }
-    const decision = await waiting.decision;
-    if (decision === undefined) {
-      this.logger.warn(`EDGE_SUBSCRIBE_DECISION_TIMEOUT aor=${binding.aor} txKey=${txKey}`);
-      return this.publisher.unavailable(request, 'Service Unavailable (presence did not answer)');
-    }
-    return this.answer(inbound, decision, fields.notifierTag);
+    const asked = await this.decisions.ask(
+      'subscribe',
+      request,
+      txKey,
+      subscribeRequestedV1.record(event),
+      binding.aor,
+    );
+    if ('unavailable' in asked) return asked.unavailable;
+    return this.answer(inbound, asked.decision, fields.notifierTag);
   }
 
   private answer(inbound: InboundRequest, decision: SubscribeDecidedV1, notifierTag: string): SipResponse {
