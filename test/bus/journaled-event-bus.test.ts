@@ -162,6 +162,20 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
       DELIVERY_TIMEOUT_MS,
       'first handled by one group, all three by the other',
     );
+    // A group's position is stored after its handler resolved (group-committed with others'): the
+    // crash comes once both groups' are stored, so "handled" means durably handled.
+    await waitForJournal(async () => (await groupsCaughtUp(topic)) === 1, "the done group's stored position");
+    await waitForJournal(
+      async () =>
+        (
+          await journalQuery(
+            `SELECT 1 FROM bus_group_offsets o
+             WHERE o.group_id = $1 AND o.last_id >= (SELECT min(id) FROM bus_journal WHERE topic = $2)`,
+            [holdingGroup, topic],
+          )
+        ).length > 0,
+      "the holding group's stored position past 'first'",
+    );
 
     // "Crash": the instance is dropped without close; a new one starts on the same database.
     const restarted = openBus();
