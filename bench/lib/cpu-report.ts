@@ -1,0 +1,142 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LOAD_GROUP } from './deployment';
+import type { OpenLoopStep } from './open-loop';
+import type { CpuSample } from './process-cpu';
+import { loadAverage, machineInfo, type MachineInfo, quantile } from './results';
+
+/** One measured step: the load's outcome and the CPU every process of the deployment used for it. */
+export interface CpuStep {
+  bench: 'cpu-per-op';
+  at: string;
+  mode: string;
+  op: string;
+  offeredPerSecond: number;
+  seconds: number;
+  sent: number;
+  succeeded: number;
+  achievedPerSecond: number;
+  failures: Record<string, number>;
+  /** p50 and p99 (ms) per measured interval. */
+  latencyMs: Record<string, { p50: number; p99: number }>;
+  /** CPU window: the first send until Herald was idle again after the last answer. */
+  windowSeconds: number;
+  /** Herald's processes: CPU ms per succeeded operation, in all and per process group. */
+  cpuMsPerOp: { total: number; byProcess: Record<string, number> };
+  /** The same less each process's idle CPU (sampled before the step) over the window. */
+  netCpuMsPerOp: { total: number; byProcess: Record<string, number> };
+  idleCpuMsPerSecond: Record<string, number>;
+  loadGeneratorCpuMsPerOp: number;
+  note: string;
+  load: string;
+  machine: MachineInfo;
+}
+
+export function measuredStep(input: {
+  mode: string;
+  op: string;
+  loop: OpenLoopStep;
+  cpuMs: CpuSample;
+  idleCpuMsPerSecond: CpuSample;
+  windowSeconds: number;
+  note: string;
+}): CpuStep {
+  const { loop, cpuMs, idleCpuMsPerSecond, windowSeconds } = input;
+  const perOp = (ms: number) => ms / Math.max(loop.succeeded, 1);
+  const herald = Object.keys(cpuMs).filter((name) => name !== LOAD_GROUP);
+  const byProcess = Object.fromEntries(herald.map((name) => [name, perOp(cpuMs[name] ?? 0)]));
+  const netByProcess = Object.fromEntries(
+    herald.map((name) => [name, perOp((cpuMs[name] ?? 0) - (idleCpuMsPerSecond[name] ?? 0) * windowSeconds)]),
+  );
+  return {
+    bench: 'cpu-per-op',
+    at: new Date().toISOString(),
+    mode: input.mode,
+    op: input.op,
+    offeredPerSecond: loop.offeredPerSecond,
+    seconds: loop.sendSeconds,
+    sent: loop.sent,
+    succeeded: loop.succeeded,
+    achievedPerSecond: loop.achievedPerSecond,
+    failures: loop.failures,
+    latencyMs: Object.fromEntries(
+      Object.entries(loop.latenciesMs).map(([name, samples]) => [
+        name,
+        { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) },
+      ]),
+    ),
+    windowSeconds,
+    cpuMsPerOp: { total: sum(Object.values(byProcess)), byProcess },
+    netCpuMsPerOp: { total: sum(Object.values(netByProcess)), byProcess: netByProcess },
+    idleCpuMsPerSecond,
+    loadGeneratorCpuMsPerOp: perOp(cpuMs[LOAD_GROUP] ?? 0),
+    note: input.note,
+    load: loadAverage(),
+    machine: machineInfo(),
+  };
+}
+
+export function writeStep(file: string, step: CpuStep): void {
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, `${JSON.stringify(step)}\n`);
+}
+
+/** A table of steps: outcome, latency, CPU ms per operation in all and per process, load. */
+export function printSteps(steps: readonly CpuStep[]): void {
+  const first = steps[0];
+  if (first === undefined) return;
+  const processes = Object.keys(first.cpuMsPerOp.byProcess);
+  const intervals = Object.keys(first.latencyMs);
+  const header = [
+    'mode',
+    'op',
+    'offered/s',
+    'achieved/s',
+    'failed',
+    ...intervals.map((name) => `${name} p50/p99 ms`),
+    'CPU ms/op (net of idle)',
+    ...processes,
+    'load gen',
+    'load avg',
+  ];
+  const rows = steps.map((step) => [
+    step.mode,
+    step.op,
+    String(step.offeredPerSecond),
+    step.achievedPerSecond.toFixed(0),
+    `${sum(Object.values(step.failures))} of ${step.sent}`,
+    ...intervals.map((name) => `${fixed(step.latencyMs[name]?.p50)} / ${fixed(step.latencyMs[name]?.p99)}`),
+    `${fixed(step.cpuMsPerOp.total)} (${fixed(step.netCpuMsPerOp.total)})`,
+    ...processes.map((name) => fixed(step.cpuMsPerOp.byProcess[name])),
+    fixed(step.loadGeneratorCpuMsPerOp),
+    step.load,
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  for (const row of [header, ...rows]) {
+    console.log(row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | '));
+  }
+  for (const step of steps) {
+    const failures = Object.entries(step.failures).map(([code, count]) => `${code} ${count}`);
+    console.log(
+      `  ${step.op} at ${step.offeredPerSecond}/s: ${failures.length > 0 ? `failures ${failures.join(', ')}; ` : ''}` +
+        `CPU window ${step.windowSeconds.toFixed(1)} s; idle CPU ms/s ${JSON.stringify(roundAll(step.idleCpuMsPerSecond))}; ${step.note}`,
+    );
+  }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+function fixed(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '-';
+  return value >= 100 ? value.toFixed(0) : value.toFixed(2);
+}
+
+function roundAll(sample: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(sample).map(([name, value]) => [name, Math.round(value * 10) / 10]),
+  );
+}
