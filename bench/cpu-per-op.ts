@@ -4,8 +4,8 @@ import {
   aorOf,
   commandId,
   loggedInDevice,
+  type HeraldState,
   registeredDevice,
-  sleep,
   withConcurrency,
 } from './lib/bench-state';
 import { BenchDeployment } from './lib/deployment';
@@ -13,8 +13,7 @@ import type { HeraldMode } from './lib/herald-launch';
 import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
 import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
-import { type CpuStep, measuredStep, printSteps, writeStep } from './lib/cpu-report';
-import type { HeraldState } from './lib/bench-state';
+import { type CpuStep, idleCpuPerSecond, measuredStep, printSteps, writeRecord } from './lib/cpu-report';
 
 /** An operation without its final answer (REGISTER: each transaction; IM: the 200 and the push) this long failed. */
 const OPERATION_TIMEOUT_MS = 5_000;
@@ -30,6 +29,8 @@ const IDLE_MAX_MS = 60_000;
 const DEVICE_POOL_SECONDS = 6;
 const SETUP_CONCURRENCY = 25;
 const REGISTER_EXPIRES_SECONDS = 3600;
+/** Every IM text of this run starts so: a late push is told apart from one of an earlier run's stored IMs. */
+const IM_TEXT_PREFIX = `cpu-per-op ${process.pid} `;
 
 /** The load: one operation of it, what it says about itself, and its devices to close. */
 interface Workload {
@@ -95,9 +96,7 @@ async function main(): Promise<void> {
     const steps: CpuStep[] = [];
     for (const rate of rates) {
       const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
-      const idleStart = cpu.sample();
-      await sleep(IDLE_SAMPLE_MS);
-      const idleCpu = cpuBetween(idleStart, cpu.sample());
+      const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
       const start = cpu.sample();
       const startedAt = performance.now();
       const loop = await runOpenLoop(rate, seconds, (sequence) => (workload as Workload).operation(sequence));
@@ -108,13 +107,11 @@ async function main(): Promise<void> {
         op: op === 'register' ? `REGISTER refresh (${refresh})` : `IM over ${pairs} pairs`,
         loop,
         cpuMs: used,
-        idleCpuMsPerSecond: Object.fromEntries(
-          Object.entries(idleCpu).map(([name, ms]) => [name, ms / (IDLE_SAMPLE_MS / 1000)]),
-        ),
+        idleCpuMsPerSecond: idleCpu,
         windowSeconds: (performance.now() - startedAt) / 1000,
         note: `${workload.takeNote()}before: ${before}; after: ${after}`.replace(/^; /, ''),
       });
-      writeStep(values.out ?? '', step);
+      writeRecord(values.out ?? '', step);
       printSteps([step]);
       steps.push(step);
     }
@@ -188,6 +185,8 @@ class RegisterRefreshes implements Workload {
 class InstantMessages implements Workload {
   /** Per IM text: called with the time its push reached the recipient. */
   private readonly awaitedPushes = new Map<string, (receivedAt: bigint) => void>();
+  /** `im` pushes of this run that came after their operation had failed (no push within the timeout). */
+  private latePushes = 0;
 
   private constructor(
     private readonly senders: BenchDevice[],
@@ -202,7 +201,10 @@ class InstantMessages implements Workload {
       for (let pair = 0; pair < pairs; pair++) {
         recipients.push(
           await loggedInDevice(state, pairs + 1 + pair, (envelope, receivedAt) => {
-            if (envelope.type === 'im') workload.awaitedPushes.get(String(envelope['text']))?.(receivedAt);
+            if (envelope.type !== 'im') return;
+            const awaited = workload.awaitedPushes.get(String(envelope['text']));
+            if (awaited !== undefined) awaited(receivedAt);
+            else if (String(envelope['text']).startsWith(IM_TEXT_PREFIX)) workload.latePushes++;
           }),
         );
         senders.push(
@@ -219,7 +221,7 @@ class InstantMessages implements Workload {
   async operation(sequence: number): Promise<OperationLatencies> {
     const pair = sequence % this.senders.length;
     const sender = this.senders[pair] as BenchDevice;
-    const text = `cpu-per-op ${process.pid} ${sequence}`;
+    const text = `${IM_TEXT_PREFIX}${sequence}`;
     const started = process.hrtime.bigint();
     const pushed = new Promise<bigint>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -245,7 +247,9 @@ class InstantMessages implements Workload {
   }
 
   takeNote(): string {
-    return '';
+    const note = this.latePushes > 0 ? `${this.latePushes} im pushes came after the 5 s; ` : '';
+    this.latePushes = 0;
+    return note;
   }
 
   async close(): Promise<void> {

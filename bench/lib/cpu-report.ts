@@ -2,11 +2,12 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LOAD_GROUP } from './deployment';
 import type { OpenLoopStep } from './open-loop';
-import type { CpuSample } from './process-cpu';
+import { sleep } from './bench-state';
+import { cpuBetween, type CpuSample, type ProcessTreeCpu } from './process-cpu';
 import { loadAverage, machineInfo, type MachineInfo, quantile } from './results';
 
 /** One measured step: the load's outcome and the CPU every process of the deployment used for it. */
-export interface CpuStep {
+export interface CpuStep extends CpuPerOperation {
   bench: 'cpu-per-op';
   at: string;
   mode: string;
@@ -21,15 +22,47 @@ export interface CpuStep {
   latencyMs: Record<string, { p50: number; p99: number }>;
   /** CPU window: the first send until Herald was idle again after the last answer. */
   windowSeconds: number;
+  note: string;
+  load: string;
+  machine: MachineInfo;
+}
+
+/** CPU per operation of Herald's process groups (all but the load generator) and of the load generator. */
+export interface CpuPerOperation {
   /** Herald's processes: CPU ms per succeeded operation, in all and per process group. */
   cpuMsPerOp: { total: number; byProcess: Record<string, number> };
   /** The same less each process's idle CPU (sampled before the step) over the window. */
   netCpuMsPerOp: { total: number; byProcess: Record<string, number> };
   idleCpuMsPerSecond: Record<string, number>;
   loadGeneratorCpuMsPerOp: number;
-  note: string;
-  load: string;
-  machine: MachineInfo;
+}
+
+export function cpuPerOperation(
+  cpuMs: CpuSample,
+  idleCpuMsPerSecond: CpuSample,
+  windowSeconds: number,
+  operations: number,
+): CpuPerOperation {
+  const perOp = (ms: number) => ms / Math.max(operations, 1);
+  const herald = Object.keys(cpuMs).filter((name) => name !== LOAD_GROUP);
+  const byProcess = Object.fromEntries(herald.map((name) => [name, perOp(cpuMs[name] ?? 0)]));
+  const netByProcess = Object.fromEntries(
+    herald.map((name) => [name, perOp((cpuMs[name] ?? 0) - (idleCpuMsPerSecond[name] ?? 0) * windowSeconds)]),
+  );
+  return {
+    cpuMsPerOp: { total: sum(Object.values(byProcess)), byProcess },
+    netCpuMsPerOp: { total: sum(Object.values(netByProcess)), byProcess: netByProcess },
+    idleCpuMsPerSecond,
+    loadGeneratorCpuMsPerOp: perOp(cpuMs[LOAD_GROUP] ?? 0),
+  };
+}
+
+/** Each group's CPU ms per second over `ms` of idle time, sampled now (Herald must be idle). */
+export async function idleCpuPerSecond(cpu: ProcessTreeCpu, ms: number): Promise<CpuSample> {
+  const start = cpu.sample();
+  await sleep(ms);
+  const used = cpuBetween(start, cpu.sample());
+  return Object.fromEntries(Object.entries(used).map(([name, value]) => [name, value / (ms / 1000)]));
 }
 
 export function measuredStep(input: {
@@ -41,13 +74,7 @@ export function measuredStep(input: {
   windowSeconds: number;
   note: string;
 }): CpuStep {
-  const { loop, cpuMs, idleCpuMsPerSecond, windowSeconds } = input;
-  const perOp = (ms: number) => ms / Math.max(loop.succeeded, 1);
-  const herald = Object.keys(cpuMs).filter((name) => name !== LOAD_GROUP);
-  const byProcess = Object.fromEntries(herald.map((name) => [name, perOp(cpuMs[name] ?? 0)]));
-  const netByProcess = Object.fromEntries(
-    herald.map((name) => [name, perOp((cpuMs[name] ?? 0) - (idleCpuMsPerSecond[name] ?? 0) * windowSeconds)]),
-  );
+  const { loop, windowSeconds } = input;
   return {
     bench: 'cpu-per-op',
     at: new Date().toISOString(),
@@ -59,26 +86,30 @@ export function measuredStep(input: {
     succeeded: loop.succeeded,
     achievedPerSecond: loop.achievedPerSecond,
     failures: loop.failures,
-    latencyMs: Object.fromEntries(
-      Object.entries(loop.latenciesMs).map(([name, samples]) => [
-        name,
-        { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) },
-      ]),
-    ),
+    latencyMs: latencyQuantiles(loop.latenciesMs),
     windowSeconds,
-    cpuMsPerOp: { total: sum(Object.values(byProcess)), byProcess },
-    netCpuMsPerOp: { total: sum(Object.values(netByProcess)), byProcess: netByProcess },
-    idleCpuMsPerSecond,
-    loadGeneratorCpuMsPerOp: perOp(cpuMs[LOAD_GROUP] ?? 0),
+    ...cpuPerOperation(input.cpuMs, input.idleCpuMsPerSecond, windowSeconds, loop.succeeded),
     note: input.note,
     load: loadAverage(),
     machine: machineInfo(),
   };
 }
 
-export function writeStep(file: string, step: CpuStep): void {
+export function latencyQuantiles(
+  latenciesMs: Record<string, readonly number[]>,
+): Record<string, { p50: number; p99: number }> {
+  return Object.fromEntries(
+    Object.entries(latenciesMs).map(([name, samples]) => [
+      name,
+      { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) },
+    ]),
+  );
+}
+
+/** Appends one record as a JSON line. */
+export function writeRecord(file: string, record: object): void {
   mkdirSync(dirname(file), { recursive: true });
-  appendFileSync(file, `${JSON.stringify(step)}\n`);
+  appendFileSync(file, `${JSON.stringify(record)}\n`);
 }
 
 /** A table of steps: outcome, latency, CPU ms per operation in all and per process, load. */
@@ -126,11 +157,12 @@ export function printSteps(steps: readonly CpuStep[]): void {
   }
 }
 
-function sum(values: readonly number[]): number {
+export function sum(values: readonly number[]): number {
   return values.reduce((total, value) => total + value, 0);
 }
 
-function fixed(value: number | undefined): string {
+/** Two decimals below 100, none above (CPU ms, latencies). */
+export function fixed(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '-';
   return value >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
