@@ -29,7 +29,7 @@ const IDLE_MAX_MS = 60_000;
 const DEVICE_POOL_SECONDS = 6;
 const SETUP_CONCURRENCY = 25;
 const REGISTER_EXPIRES_SECONDS = 3600;
-/** Every IM text of this run starts so: a late push is told apart from one of an earlier run's stored IMs. */
+/** Every IM text of this run starts so: a repeated push is told apart from anything else pushed. */
 const IM_TEXT_PREFIX = `cpu-per-op ${process.pid} `;
 
 /** The load: one operation of it, what it says about itself, and its devices to close. */
@@ -185,8 +185,12 @@ class RegisterRefreshes implements Workload {
 class InstantMessages implements Workload {
   /** Per IM text: called with the time its push reached the recipient. */
   private readonly awaitedPushes = new Map<string, (receivedAt: bigint) => void>();
-  /** `im` pushes of this run that came after their operation had failed (no push within the timeout). */
+  /** Texts of IMs whose push did not come within the timeout (until it comes). */
+  private readonly overdue = new Set<string>();
+  /** `im` pushes that came after their operation had failed (no push within the timeout). */
   private latePushes = 0;
+  /** `im` pushes of an IM already pushed (Herald sent it again: the recipient's 200 came too late for it). */
+  private repeatedPushes = 0;
 
   private constructor(
     private readonly senders: BenchDevice[],
@@ -201,10 +205,7 @@ class InstantMessages implements Workload {
       for (let pair = 0; pair < pairs; pair++) {
         recipients.push(
           await loggedInDevice(state, pairs + 1 + pair, (envelope, receivedAt) => {
-            if (envelope.type !== 'im') return;
-            const awaited = workload.awaitedPushes.get(String(envelope['text']));
-            if (awaited !== undefined) awaited(receivedAt);
-            else if (String(envelope['text']).startsWith(IM_TEXT_PREFIX)) workload.latePushes++;
+            if (envelope.type === 'im') workload.pushed(String(envelope['text']), receivedAt);
           }),
         );
         senders.push(
@@ -226,6 +227,7 @@ class InstantMessages implements Workload {
     const pushed = new Promise<bigint>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.awaitedPushes.delete(text);
+        this.overdue.add(text);
         reject(
           new OperationFailure(
             'BENCH_NO_PUSH',
@@ -246,9 +248,20 @@ class InstantMessages implements Workload {
     return { 'INFO→200': infoMs, 'INFO→push': msSince(started, pushedAt) };
   }
 
+  private pushed(text: string, receivedAt: bigint): void {
+    const awaited = this.awaitedPushes.get(text);
+    if (awaited !== undefined) awaited(receivedAt);
+    else if (this.overdue.delete(text)) this.latePushes++;
+    else if (text.startsWith(IM_TEXT_PREFIX)) this.repeatedPushes++;
+  }
+
   takeNote(): string {
-    const note = this.latePushes > 0 ? `${this.latePushes} im pushes came after the 5 s; ` : '';
+    const note =
+      `${this.latePushes} im pushes came after the ${OPERATION_TIMEOUT_MS / 1000} s, ` +
+      `${this.repeatedPushes} came again (retransmitted), ${this.overdue.size} never came; `;
     this.latePushes = 0;
+    this.repeatedPushes = 0;
+    this.overdue.clear();
     return note;
   }
 
