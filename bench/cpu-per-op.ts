@@ -80,18 +80,19 @@ async function main(): Promise<void> {
   let backlog: HeraldBacklogReader | undefined;
   try {
     const setupStarted = Date.now();
-    workload =
+    const load: Workload =
       op === 'register'
         ? await RegisterRefreshes.setUp(deployment.state, devices, refresh)
         : await InstantMessages.setUp(deployment.state, pairs);
+    workload = load;
     console.log(`cpu-per-op: ${op} load set up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
     backlog = await HeraldBacklogReader.open(deployment.state);
     const cpu = new ProcessTreeCpu(deployment.groups);
     const warmup = Number(values['warmup-seconds']);
     if (warmup > 0) {
       // JIT and connection pools warm, not measured.
-      await runOpenLoop(rates[0] as number, warmup, (sequence) => (workload as Workload).operation(sequence));
-      workload.takeNote();
+      await runOpenLoop(rates[0] as number, warmup, (sequence) => load.operation(sequence));
+      load.takeNote();
     }
     const steps: CpuStep[] = [];
     for (const rate of rates) {
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
       const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
       const start = cpu.sample();
       const startedAt = performance.now();
-      const loop = await runOpenLoop(rate, seconds, (sequence) => (workload as Workload).operation(sequence));
+      const loop = await runOpenLoop(rate, seconds, (sequence) => load.operation(sequence));
       const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
       const used = cpuBetween(start, cpu.sample());
       const step = measuredStep({
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
         cpuMs: used,
         idleCpuMsPerSecond: idleCpu,
         windowSeconds: (performance.now() - startedAt) / 1000,
-        note: `${workload.takeNote()}before: ${before}; after: ${after}`.replace(/^; /, ''),
+        note: `${load.takeNote()}before: ${before}; after: ${after}`,
       });
       writeRecord(values.out ?? '', step);
       printSteps([step]);

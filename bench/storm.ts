@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { BenchDevice } from './lib/bench-device';
+import { type BenchDevice, BenchDeviceError } from './lib/bench-device';
 import { type HeraldState, registeredDevice, sleep, withConcurrency } from './lib/bench-state';
 import {
   cpuPerOperation,
@@ -25,10 +25,13 @@ const IDLE_SAMPLE_MS = 5_000;
 /** Longest wait for Herald to drain after the set-up and after the storm. */
 const IDLE_MAX_MS = 120_000;
 const REGISTER_EXPIRES_SECONDS = 3600;
+/** RFC 5626 §4.5 base-time (all flows failed) and max-time of the registration retry backoff. */
+const RETRY_BASE_SECONDS = 30;
+const RETRY_MAX_SECONDS = 1800;
 
 type WorkerCommand =
   | { kind: 'setup'; state: HeraldState; first: number; count: number; deadline: number }
-  | { kind: 'storm'; startAt: number }
+  | { kind: 'storm'; startAt: number; endAt: number }
   | { kind: 'close' };
 interface SetupReport {
   registered: number;
@@ -36,8 +39,11 @@ interface SetupReport {
 }
 interface StormReport {
   succeeded: number;
+  /** Devices not registered again by the storm's end, by the code of their last failed attempt. */
   failures: Record<string, number>;
-  /** Per registered device: ms from its own first REGISTER to its 200. */
+  /** Failed attempts (each retried while time is left), by code. */
+  failedAttempts: Record<string, number>;
+  /** Per registered device: ms from the first REGISTER of its successful attempt to its 200. */
   latenciesMs: number[];
   /** Per registered device: ms from the storm's start to its 200. */
   doneAfterMs: number[];
@@ -49,9 +55,10 @@ type WorkerReport = SetupReport | StormReport;
  * Re-registration storm: N registered devices (each its own user and UDP socket, spread over load
  * processes of at most 16,000 on 127.0.0.2, .3, ...) all REGISTER again at the same instant, as
  * after an edge restart, each like a fresh client (REGISTER, 401, authorized REGISTER, 200) that
- * retransmits over UDP (Timer E) until its timeout (default Timer F, 32 s). Reports the time until
+ * retransmits over UDP (Timer E) until its timeout (default Timer F, 32 s) and tries again after a
+ * failure (a 503's Retry-After, else RFC 5626 backoff) until --max-seconds. Reports the time until
  * all were registered, failures, p50/p99 and the deployment's CPU per registration.
- *   node dist/bench/storm.js --mode embedded|kafka --devices 20000 [--timeout-seconds 32] [--setup-seconds 600]
+ *   node dist/bench/storm.js --mode embedded|kafka --devices 20000 [--max-seconds 300]
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -60,6 +67,7 @@ async function main(): Promise<void> {
       devices: { type: 'string', default: '20000' },
       'timeout-seconds': { type: 'string', default: '32' },
       'setup-seconds': { type: 'string', default: '900' },
+      'max-seconds': { type: 'string', default: '300' },
       retransmit: { type: 'string', default: 'yes' },
       out: { type: 'string', default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/storm.jsonl` },
       worker: { type: 'string' },
@@ -111,18 +119,16 @@ async function main(): Promise<void> {
     const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
     const start = cpu.sample();
     const startAt = Date.now() + STORM_START_DELAY_MS;
+    const endAt = startAt + Number(values['max-seconds']) * 1000;
     const storms = (await Promise.all(
-      workers.map((worker) => worker.send({ kind: 'storm', startAt })),
+      workers.map((worker) => worker.send({ kind: 'storm', startAt, endAt })),
     )) as StormReport[];
     const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
     const used = cpuBetween(start, cpu.sample());
     const windowSeconds = (Date.now() - startAt) / 1000;
     const succeeded = sum(storms.map((report) => report.succeeded));
-    const failures: Record<string, number> = {};
-    for (const report of storms) {
-      for (const [code, count] of Object.entries(report.failures))
-        failures[code] = (failures[code] ?? 0) + count;
-    }
+    const failures = addCounts(storms.map((report) => report.failures));
+    const failedAttempts = addCounts(storms.map((report) => report.failedAttempts));
     const doneAfterMs = storms.flatMap((report) => report.doneAfterMs);
     const latenciesMs = storms.flatMap((report) => report.latenciesMs);
     const lastDoneMs = doneAfterMs.reduce((latest, ms) => Math.max(latest, ms), 0);
@@ -133,6 +139,8 @@ async function main(): Promise<void> {
       devices: registered,
       succeeded,
       failures,
+      failedAttempts,
+      maxSeconds: Number(values['max-seconds']),
       allRegisteredAfterSeconds: succeeded === registered ? lastDoneMs / 1000 : null,
       lastRegisteredAfterSeconds: lastDoneMs / 1000,
       registeredAfterSeconds: {
@@ -159,7 +167,7 @@ async function main(): Promise<void> {
           : `all after ${record.allRegisteredAfterSeconds.toFixed(1)} s`) +
         `; registered after p50 ${record.registeredAfterSeconds.p50.toFixed(1)} s, p99 ${record.registeredAfterSeconds.p99.toFixed(1)} s; ` +
         `REGISTER→200 per device p50 ${fixed(record.latencyMs['REGISTER→200']?.p50)} ms, p99 ${fixed(record.latencyMs['REGISTER→200']?.p99)} ms; ` +
-        `${record.retransmissions} retransmissions`,
+        `${record.retransmissions} retransmissions, failed attempts (retried): ${JSON.stringify(failedAttempts)}`,
     );
     console.log(
       `storm: CPU ms per registration ${fixed(record.cpuMsPerOp.total)} (net of idle ${fixed(record.netCpuMsPerOp.total)}): ` +
@@ -174,6 +182,18 @@ async function main(): Promise<void> {
     await backlog?.close();
     await deployment.stop();
   }
+}
+
+/**
+ * When a client tries again after a failed registration: after a 503's Retry-After, else (no
+ * answer) RFC 5626 §4.5's backoff, min(1800 s, 30 s × 2^(failures - 1)) × 50-100 % at random;
+ * never after a refusal (403 and the like).
+ */
+function retryDelayMs(error: BenchDeviceError, failuresInRow: number): number | undefined {
+  if (error.code === 'BENCH_UNAVAILABLE') return (error.retryAfterSeconds ?? RETRY_BASE_SECONDS) * 1000;
+  if (error.code !== 'BENCH_TIMEOUT') return undefined;
+  const ceiling = Math.min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** (failuresInRow - 1));
+  return ceiling * (0.5 + Math.random() / 2) * 1000;
 }
 
 /** Load process k: registers its devices, then storms on command; bound to its own 127.0.0.x. */
@@ -201,37 +221,47 @@ function runWorker(index: number, timeoutMs: number, retransmit: boolean): void 
       // Not set up: failed, or not tried before the set-up deadline.
       return { registered: devices.length, failed: indexes.length - devices.length };
     }
-    if (command.kind === 'storm') return storm(command.startAt);
+    if (command.kind === 'storm') return storm(command.startAt, command.endAt);
     await withConcurrency(devices, SETUP_CONCURRENCY_PER_PROCESS, (device) => device.close());
     return { registered: 0, failed: 0 };
   };
-  const storm = async (startAt: number): Promise<StormReport> => {
+  const storm = async (startAt: number, endAt: number): Promise<StormReport> => {
     const retransmittedBefore = sum(devices.map((device) => device.retransmissions));
     await sleep(Math.max(0, startAt - Date.now()));
     const startedAt = process.hrtime.bigint();
     const report: StormReport = {
       succeeded: 0,
       failures: {},
+      failedAttempts: {},
       latenciesMs: [],
       doneAfterMs: [],
       retransmissions: 0,
     };
-    await Promise.all(
-      devices.map(async (device) => {
+    const reregister = async (device: BenchDevice): Promise<void> => {
+      for (let failuresInRow = 1; ; failuresInRow++) {
         const sentAt = process.hrtime.bigint();
         try {
           await device.register(REGISTER_EXPIRES_SECONDS, 'fresh');
           report.succeeded++;
           report.latenciesMs.push(msSince(sentAt));
           report.doneAfterMs.push(msSince(startedAt));
+          return;
         } catch (error) {
-          const code = (error as { code?: string }).code ?? 'unknown';
-          if (report.failures[code] === undefined)
-            console.error(`storm: load process ${index}: first ${code}:`, String(error));
-          report.failures[code] = (report.failures[code] ?? 0) + 1;
+          if (!(error instanceof BenchDeviceError)) throw error;
+          if (report.failedAttempts[error.code] === undefined) {
+            console.error(`storm: load process ${index}: first ${error.code}:`, error.message);
+          }
+          report.failedAttempts[error.code] = (report.failedAttempts[error.code] ?? 0) + 1;
+          const wait = retryDelayMs(error, failuresInRow);
+          if (wait === undefined || Date.now() + wait >= endAt) {
+            report.failures[error.code] = (report.failures[error.code] ?? 0) + 1;
+            return;
+          }
+          await sleep(wait);
         }
-      }),
-    );
+      }
+    };
+    await Promise.all(devices.map(reregister));
     report.retransmissions = sum(devices.map((device) => device.retransmissions)) - retransmittedBefore;
     return report;
   };
@@ -251,6 +281,14 @@ function runWorker(index: number, timeoutMs: number, retransmit: boolean): void 
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(1);
+}
+
+function addCounts(counts: readonly Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const count of counts) {
+    for (const [code, n] of Object.entries(count)) total[code] = (total[code] ?? 0) + n;
+  }
+  return total;
 }
 
 main().catch((error: unknown) => {

@@ -25,8 +25,26 @@ export class BenchDeviceError extends Error {
   constructor(
     readonly code: 'BENCH_TIMEOUT' | 'BENCH_REFUSED' | 'BENCH_UNAVAILABLE' | 'BENCH_NO_CHALLENGE',
     message: string,
+    /** A 503's Retry-After (RFC 3261 §21.5.4), when it had one. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
+  }
+
+  /** A final response other than the expected one: 503 is BENCH_UNAVAILABLE (with its Retry-After), else `code`. */
+  static answered(
+    what: string,
+    response: SipResponse,
+    code: 'BENCH_REFUSED' | 'BENCH_NO_CHALLENGE' = 'BENCH_REFUSED',
+  ): BenchDeviceError {
+    const message = `${what}: ${response.status} ${response.reason}`;
+    if (response.status !== 503) return new BenchDeviceError(code, message);
+    const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+    return new BenchDeviceError(
+      'BENCH_UNAVAILABLE',
+      message,
+      Number.isFinite(retryAfter) ? retryAfter : undefined,
+    );
   }
 }
 
@@ -151,12 +169,8 @@ export class BenchDevice {
     );
     if (first.status === 200) return { challenged: false };
     const challenge = first.status === 401 ? md5Challenge(first) : undefined;
-    if (challenge === undefined) {
-      throw new BenchDeviceError(
-        'BENCH_NO_CHALLENGE',
-        `REGISTER ${this.aor}: ${first.status} ${first.reason}`,
-      );
-    }
+    if (challenge === undefined)
+      throw BenchDeviceError.answered(`REGISTER ${this.aor}`, first, 'BENCH_NO_CHALLENGE');
     // A new nonce counts its requests from 1 (RFC 7616 §3.4).
     this.challenge = challenge;
     this.nonceCount = 0;
@@ -164,12 +178,7 @@ export class BenchDevice {
       ...binding,
       Authorization: this.authorization(challenge, uri),
     });
-    if (second.status !== 200) {
-      throw new BenchDeviceError(
-        second.status === 503 ? 'BENCH_UNAVAILABLE' : 'BENCH_REFUSED',
-        `REGISTER ${this.aor}: ${second.status} ${second.reason}`,
-      );
-    }
+    if (second.status !== 200) throw BenchDeviceError.answered(`REGISTER ${this.aor}`, second);
     return { challenged: true };
   }
 
@@ -204,12 +213,7 @@ export class BenchDevice {
       { 'Info-Package': 'herald', 'Content-Type': HERALD_CONTENT_TYPE },
       JSON.stringify({ v: 1, ...envelope }),
     );
-    if (response.status !== 200) {
-      throw new BenchDeviceError(
-        response.status === 503 ? 'BENCH_UNAVAILABLE' : 'BENCH_REFUSED',
-        `${envelope.type} ${this.aor}: ${response.status} ${response.reason}`,
-      );
-    }
+    if (response.status !== 200) throw BenchDeviceError.answered(`${envelope.type} ${this.aor}`, response);
   }
 
   close(): Promise<void> {
