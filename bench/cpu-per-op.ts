@@ -13,7 +13,15 @@ import type { HeraldMode } from './lib/herald-launch';
 import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
 import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
-import { type CpuStep, idleCpuPerSecond, measuredStep, printSteps, writeRecord } from './lib/cpu-report';
+import { machineInfo } from './lib/results';
+import {
+  checkoutCommit,
+  type CpuStep,
+  idleCpuPerSecond,
+  measuredStep,
+  printSteps,
+  writeRecord,
+} from './lib/cpu-report';
 
 /** An operation without its final answer (REGISTER: each transaction; IM: the 200 and the push) this long failed. */
 const OPERATION_TIMEOUT_MS = 5_000;
@@ -74,7 +82,9 @@ async function main(): Promise<void> {
   }
   const devices = Number(values.devices ?? Math.ceil(Math.max(...rates) * DEVICE_POOL_SECONDS));
   const accounts = op === 'register' ? devices : 2 * pairs;
-  console.log(`cpu-per-op: starting Herald (${mode}) with ${accounts} accounts`);
+  console.log(
+    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}) with ${accounts} accounts`,
+  );
   const deployment = await BenchDeployment.start(mode, accounts);
   let workload: Workload | undefined;
   let backlog: HeraldBacklogReader | undefined;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { type BenchDevice, BenchDeviceError } from './lib/bench-device';
 import { type HeraldState, registeredDevice, sleep, withConcurrency } from './lib/bench-state';
 import {
+  checkoutCommit,
   cpuPerOperation,
   fixed,
   idleCpuPerSecond,
@@ -84,7 +85,9 @@ async function main(): Promise<void> {
   const devices = Number(values.devices);
   if (!(devices > 0)) throw new RangeError('--devices must be a positive number');
   const provisionStarted = Date.now();
-  console.log(`storm: starting Herald (${mode}) and ${devices} accounts`);
+  console.log(
+    `storm: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}) and ${devices} accounts`,
+  );
   const deployment = await BenchDeployment.start(mode, devices);
   console.log(`storm: Herald up with ${devices} accounts after ${seconds(Date.now() - provisionStarted)} s`);
   const workerCount = Math.ceil(devices / DEVICES_PER_PROCESS);
@@ -157,6 +160,7 @@ async function main(): Promise<void> {
       note: `before: ${before}; after: ${after}`,
       load: loadAverage(),
       machine: machineInfo(),
+      commit: checkoutCommit(),
     };
     writeRecord(values.out ?? '', record);
     const failed = Object.entries(failures).map(([code, count]) => `${code} ${count}`);

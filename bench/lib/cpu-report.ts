@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LOAD_GROUP } from './deployment';
+import { REPO_ROOT } from './herald-launch';
 import type { OpenLoopStep } from './open-loop';
 import { sleep } from './bench-state';
 import { cpuBetween, type CpuSample, type ProcessTreeCpu } from './process-cpu';
@@ -25,6 +27,8 @@ export interface CpuStep extends CpuPerOperation {
   note: string;
   load: string;
   machine: MachineInfo;
+  /** The checkout's commit (figures belong to the code they measured). */
+  commit: string;
 }
 
 /** CPU per operation of Herald's process groups (all but the load generator) and of the load generator. */
@@ -92,7 +96,16 @@ export function measuredStep(input: {
     note: input.note,
     load: loadAverage(),
     machine: machineInfo(),
+    commit: checkoutCommit(),
   };
+}
+
+/** `git describe` of the checkout the bench runs from: the commit, "-dirty" with local changes. */
+export function checkoutCommit(): string {
+  return execFileSync('git', ['describe', '--always', '--dirty'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  }).trim();
 }
 
 export function latencyQuantiles(
