@@ -1,4 +1,3 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { BenchDevice } from './lib/bench-device';
 import {
@@ -10,6 +9,7 @@ import {
   withConcurrency,
 } from './lib/bench-state';
 import { provisionAccounts } from './lib/herald-launch';
+import { DEVICES_PER_PROCESS, LoadProcess, loadProcessAddress } from './lib/load-process';
 import { recordResult } from './lib/results';
 import { settledMemory, type SettledMemory } from './lib/settled-memory';
 
@@ -23,15 +23,8 @@ const DEVICES_PER_ACCOUNT_EDGE_ALONE = 1;
 const CAPACITY_OFFSET = 2_000;
 /** Setups in flight per load process. */
 const CONCURRENCY_PER_PROCESS = 25;
-/**
- * One socket per device and a file-descriptor limit of 20,000 per process: each load process holds
- * at most this many, bound to its own 127.0.0.x (so 28,000 ephemeral ports per address suffice).
- */
-const DEVICES_PER_PROCESS = 16_000;
 /** Setups of one device before it counts as not held. */
 const SETUP_ATTEMPTS = 3;
-/** Load process k binds 127.0.0.(FIRST_HOST + k): loopback only. */
-const FIRST_HOST = 2;
 /**
  * A server transaction lives 64*T1 = 32 s after its final response (Timer J); a push's client
  * transaction 5 s (Timer K). The figures are taken after both, so they are the registrations held.
@@ -86,12 +79,12 @@ async function main(): Promise<void> {
   // The budget is for setting devices up (accounts are provisioned before it starts).
   const deadline = Date.now() + Number(values['max-seconds']) * 1000;
   console.log(`capacity: ${side} before: ${describe(base)}`);
-  const workers: LoadProcess[] = [];
+  const workers: LoadProcess<WorkerCommand, WorkerReport>[] = [];
   const started = Date.now();
   try {
     for (const target of targets) {
       while (workers.length * DEVICES_PER_PROCESS < target)
-        workers.push(new LoadProcess(workers.length, process.argv));
+        workers.push(new LoadProcess<WorkerCommand, WorkerReport>(workers.length, process.argv));
       const reports = await Promise.all(
         workers.map((worker, k) =>
           worker.send({
@@ -135,7 +128,7 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) break;
     }
   } finally {
-    await Promise.all(workers.map((worker) => worker.close()));
+    await Promise.all(workers.map((worker) => worker.close({ kind: 'close' })));
   }
 }
 
@@ -147,39 +140,10 @@ function describe(memory: SettledMemory): string {
   return `RSS ${(memory.rss / 2 ** 20).toFixed(1)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(1)} MiB, external ${(memory.external / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** One load process (this script with --worker k), commanded over IPC. */
-class LoadProcess {
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
-
-  constructor(index: number, argv: readonly string[]) {
-    this.child = fork(argv[1] ?? '', [...argv.slice(2), '--worker', String(index)], { stdio: 'inherit' });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-  }
-
-  send(command: WorkerCommand): Promise<WorkerReport> {
-    return new Promise((resolve, reject) => {
-      const onExit = () => reject(new Error('capacity: a load process exited'));
-      this.child.once('exit', onExit);
-      this.child.once('message', (report: WorkerReport) => {
-        this.child.off('exit', onExit);
-        resolve(report);
-      });
-      this.child.send(command);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    await this.send({ kind: 'close' }).catch(() => undefined);
-    await this.exited;
-  }
-}
-
 /** Load process k: devices k*16,000.. of the capacity accounts, bound to 127.0.0.(2+k). */
 function runWorker(state: HeraldState, index: number, firstAccount: number, perAccount: number): void {
   const devices: BenchDevice[] = [];
-  const localAddress = `127.0.0.${FIRST_HOST + index}`;
+  const localAddress = loadProcessAddress(index);
   let failures = 0;
   const report = (): void => {
     process.send?.({ held: devices.length, failures, retried: setupRetries.count } satisfies WorkerReport);

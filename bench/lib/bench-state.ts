@@ -54,17 +54,11 @@ export async function loggedInDevice(
   onPush?: (envelope: PushEnvelope, receivedAt: bigint) => void,
   extra: Partial<DeviceOptions> = {},
 ): Promise<BenchDevice> {
-  const user = benchUser(index);
-  const device = await BenchDevice.open({
-    user,
-    password: benchPassword(user),
-    domain: BENCH_DOMAIN,
-    server: state.udp,
+  const device = await registeredDevice(state, index, {
     ...(onPush === undefined ? {} : { onPush }),
     ...extra,
   });
   try {
-    await retryUnavailable(() => device.register());
     await retryUnavailable(() => device.command({ id: commandId('login'), type: 'login', status: 'online' }));
   } catch (error) {
     await device.close();
@@ -73,11 +67,33 @@ export async function loggedInDevice(
   return device;
 }
 
-async function retryUnavailable(step: () => Promise<void>): Promise<void> {
+/** Opens and registers (no login) one device of bench user `index`. */
+export async function registeredDevice(
+  state: HeraldState,
+  index: number,
+  extra: Partial<DeviceOptions> = {},
+): Promise<BenchDevice> {
+  const user = benchUser(index);
+  const device = await BenchDevice.open({
+    user,
+    password: benchPassword(user),
+    domain: BENCH_DOMAIN,
+    server: state.udp,
+    ...extra,
+  });
+  try {
+    await retryUnavailable(() => device.register());
+  } catch (error) {
+    await device.close();
+    throw error;
+  }
+  return device;
+}
+
+async function retryUnavailable<T>(step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await step();
-      return;
+      return await step();
     } catch (error) {
       if (
         !(error instanceof BenchDeviceError && error.code === 'BENCH_UNAVAILABLE') ||

@@ -1,0 +1,292 @@
+import { parseArgs } from 'node:util';
+import type { BenchDevice, RegisterMode } from './lib/bench-device';
+import {
+  aorOf,
+  commandId,
+  loggedInDevice,
+  type HeraldState,
+  registeredDevice,
+  withConcurrency,
+} from './lib/bench-state';
+import { BenchDeployment } from './lib/deployment';
+import type { HeraldMode } from './lib/herald-launch';
+import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
+import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
+import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
+import { machineInfo } from './lib/results';
+import {
+  checkoutCommit,
+  type CpuStep,
+  idleCpuPerSecond,
+  measuredStep,
+  printSteps,
+  writeRecord,
+} from './lib/cpu-report';
+
+/** An operation without its final answer (REGISTER: each transaction; IM: the 200 and the push) this long failed. */
+const OPERATION_TIMEOUT_MS = 5_000;
+/** Idle CPU of the deployment is sampled this long before each step (background work, e.g. Kafka). */
+const IDLE_SAMPLE_MS = 5_000;
+/** Longest wait for Herald to drain before a step and after it (then noted in the record). */
+const IDLE_MAX_MS = 60_000;
+/**
+ * REGISTER devices: a device refreshes again only once its last refresh settled; the pool holds
+ * the highest rate times this many seconds of devices, more than a refresh may take (two transactions
+ * of at most 5 s each only when failing), so the pool runs dry only when Herald is that slow.
+ */
+const DEVICE_POOL_SECONDS = 6;
+const SETUP_CONCURRENCY = 25;
+const REGISTER_EXPIRES_SECONDS = 3600;
+/** Every IM text of this run starts so: a repeated push is told apart from anything else pushed. */
+const IM_TEXT_PREFIX = `cpu-per-op ${process.pid} `;
+
+/** The load: one operation of it, what it says about itself, and its devices to close. */
+interface Workload {
+  operation(sequence: number): Promise<OperationLatencies>;
+  /** Per step: anything to know about the operations beyond the counts (e.g. how many were challenged). */
+  takeNote(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * CPU per operation of a whole Herald deployment at fixed offered rates (open loop), summed over
+ * every process of it from /proc, with each process's share and the load generator's own CPU.
+ *   node dist/bench/cpu-per-op.js --mode embedded|kafka --op register|im --rates 100,200,400 --seconds 20
+ * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too).
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      mode: { type: 'string', default: 'embedded' },
+      op: { type: 'string', default: 'register' },
+      rates: { type: 'string', default: '100,200,400' },
+      seconds: { type: 'string', default: '20' },
+      refresh: { type: 'string', default: 'fresh' },
+      devices: { type: 'string' },
+      pairs: { type: 'string', default: '8' },
+      'warmup-seconds': { type: 'string', default: '5' },
+      out: {
+        type: 'string',
+        default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/cpu-per-op.jsonl`,
+      },
+    },
+  });
+  const mode = oneOf(values.mode, ['embedded', 'kafka'] as const, '--mode') as HeraldMode;
+  const op = oneOf(values.op, ['register', 'im'] as const, '--op');
+  const refresh = oneOf(values.refresh, ['fresh', 'reuse-nonce'] as const, '--refresh');
+  const rates = (values.rates ?? '').split(',').map(Number);
+  const seconds = Number(values.seconds);
+  const pairs = Number(values.pairs);
+  if (rates.some((rate) => !(rate > 0)) || !(seconds > 0) || !(pairs > 0)) {
+    throw new RangeError('--rates, --seconds and --pairs must be positive numbers');
+  }
+  const devices = Number(values.devices ?? Math.ceil(Math.max(...rates) * DEVICE_POOL_SECONDS));
+  const accounts = op === 'register' ? devices : 2 * pairs;
+  console.log(
+    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}) with ${accounts} accounts`,
+  );
+  const deployment = await BenchDeployment.start(mode, accounts);
+  let workload: Workload | undefined;
+  let backlog: HeraldBacklogReader | undefined;
+  try {
+    const setupStarted = Date.now();
+    const load: Workload =
+      op === 'register'
+        ? await RegisterRefreshes.setUp(deployment.state, devices, refresh)
+        : await InstantMessages.setUp(deployment.state, pairs);
+    workload = load;
+    console.log(`cpu-per-op: ${op} load set up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+    backlog = await HeraldBacklogReader.open(deployment.state);
+    const cpu = new ProcessTreeCpu(deployment.groups);
+    const warmup = Number(values['warmup-seconds']);
+    if (warmup > 0) {
+      // JIT and connection pools warm, not measured.
+      await runOpenLoop(rates[0] as number, warmup, (sequence) => load.operation(sequence));
+      load.takeNote();
+    }
+    const steps: CpuStep[] = [];
+    for (const rate of rates) {
+      const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
+      const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
+      const start = cpu.sample();
+      const startedAt = performance.now();
+      const loop = await runOpenLoop(rate, seconds, (sequence) => load.operation(sequence));
+      const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
+      const used = cpuBetween(start, cpu.sample());
+      const step = measuredStep({
+        mode,
+        op: op === 'register' ? `REGISTER refresh (${refresh})` : `IM over ${pairs} pairs`,
+        loop,
+        cpuMs: used,
+        idleCpuMsPerSecond: idleCpu,
+        windowSeconds: (performance.now() - startedAt) / 1000,
+        note: `${load.takeNote()}before: ${before}; after: ${after}`,
+      });
+      writeRecord(values.out ?? '', step);
+      printSteps([step]);
+      steps.push(step);
+    }
+    console.log('\ncpu-per-op: all steps');
+    printSteps(steps);
+    console.log(`cpu-per-op: JSON lines appended to ${values.out}`);
+  } finally {
+    await workload?.close();
+    await backlog?.close();
+    await deployment.stop();
+  }
+}
+
+/** REGISTER refreshes of already-registered devices, each its own user and UDP socket. */
+class RegisterRefreshes implements Workload {
+  /** Devices whose last refresh settled, oldest first. */
+  private readonly idle: BenchDevice[];
+  private challenged = 0;
+  private refreshes = 0;
+
+  private constructor(
+    private readonly devices: BenchDevice[],
+    private readonly mode: RegisterMode,
+  ) {
+    this.idle = [...devices];
+  }
+
+  static async setUp(state: HeraldState, count: number, mode: RegisterMode): Promise<RegisterRefreshes> {
+    const devices: BenchDevice[] = [];
+    const indexes = Array.from({ length: count }, (_, i) => i + 1);
+    try {
+      await withConcurrency(indexes, SETUP_CONCURRENCY, async (index) => {
+        devices.push(await registeredDevice(state, index, { responseTimeoutMs: OPERATION_TIMEOUT_MS }));
+      });
+    } catch (error) {
+      await Promise.all(devices.map((device) => device.close()));
+      throw error;
+    }
+    return new RegisterRefreshes(devices, mode);
+  }
+
+  async operation(): Promise<OperationLatencies> {
+    const device = this.idle.shift();
+    if (device === undefined) {
+      throw new OperationFailure('BENCH_NO_IDLE_DEVICE', 'every device is still refreshing: more --devices');
+    }
+    const started = process.hrtime.bigint();
+    try {
+      const { challenged } = await device.register(REGISTER_EXPIRES_SECONDS, this.mode);
+      this.refreshes++;
+      if (challenged) this.challenged++;
+      return { 'REGISTER→200': msSince(started) };
+    } finally {
+      this.idle.push(device);
+    }
+  }
+
+  takeNote(): string {
+    const note = `${this.challenged} of ${this.refreshes} refreshes answered a 401; `;
+    this.challenged = 0;
+    this.refreshes = 0;
+    return note;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.devices.map((device) => device.close()));
+  }
+}
+
+/** IMs from `pairs` senders, each to its own recipient, round robin; recipients answer pushes 200 at once. */
+class InstantMessages implements Workload {
+  /** Per IM text: called with the time its push reached the recipient. */
+  private readonly awaitedPushes = new Map<string, (receivedAt: bigint) => void>();
+  /** Texts of IMs whose push did not come within the timeout (until it comes). */
+  private readonly overdue = new Set<string>();
+  /** `im` pushes that came after their operation had failed (no push within the timeout). */
+  private latePushes = 0;
+  /** `im` pushes of an IM already pushed (Herald sent it again: the recipient's 200 came too late for it). */
+  private repeatedPushes = 0;
+
+  private constructor(
+    private readonly senders: BenchDevice[],
+    private readonly recipients: BenchDevice[],
+  ) {}
+
+  static async setUp(state: HeraldState, pairs: number): Promise<InstantMessages> {
+    const senders: BenchDevice[] = [];
+    const recipients: BenchDevice[] = [];
+    const workload = new InstantMessages(senders, recipients);
+    try {
+      for (let pair = 0; pair < pairs; pair++) {
+        recipients.push(
+          await loggedInDevice(state, pairs + 1 + pair, (envelope, receivedAt) => {
+            if (envelope.type === 'im') workload.pushed(String(envelope['text']), receivedAt);
+          }),
+        );
+        senders.push(
+          await loggedInDevice(state, 1 + pair, undefined, { responseTimeoutMs: OPERATION_TIMEOUT_MS }),
+        );
+      }
+    } catch (error) {
+      await workload.close();
+      throw error;
+    }
+    return workload;
+  }
+
+  async operation(sequence: number): Promise<OperationLatencies> {
+    const pair = sequence % this.senders.length;
+    const sender = this.senders[pair] as BenchDevice;
+    const text = `${IM_TEXT_PREFIX}${sequence}`;
+    const started = process.hrtime.bigint();
+    const pushed = new Promise<bigint>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.awaitedPushes.delete(text);
+        this.overdue.add(text);
+        reject(
+          new OperationFailure(
+            'BENCH_NO_PUSH',
+            `IM ${sequence}: no im push within ${OPERATION_TIMEOUT_MS} ms`,
+          ),
+        );
+      }, OPERATION_TIMEOUT_MS);
+      this.awaitedPushes.set(text, (receivedAt) => {
+        clearTimeout(timer);
+        this.awaitedPushes.delete(text);
+        resolve(receivedAt);
+      });
+    });
+    const answered = sender
+      .command({ id: commandId('im'), type: 'im.send', to: aorOf(1 + this.senders.length + pair), text })
+      .then(() => msSince(started));
+    const [infoMs, pushedAt] = await Promise.all([answered, pushed]);
+    return { 'INFO→200': infoMs, 'INFO→push': msSince(started, pushedAt) };
+  }
+
+  private pushed(text: string, receivedAt: bigint): void {
+    const awaited = this.awaitedPushes.get(text);
+    if (awaited !== undefined) awaited(receivedAt);
+    else if (this.overdue.delete(text)) this.latePushes++;
+    else if (text.startsWith(IM_TEXT_PREFIX)) this.repeatedPushes++;
+  }
+
+  takeNote(): string {
+    const note =
+      `${this.latePushes} im pushes came after the ${OPERATION_TIMEOUT_MS / 1000} s, ` +
+      `${this.repeatedPushes} came again (retransmitted), ${this.overdue.size} never came; `;
+    this.latePushes = 0;
+    this.repeatedPushes = 0;
+    this.overdue.clear();
+    return note;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.senders, ...this.recipients].map((device) => device.close()));
+  }
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T {
+  if (allowed.includes(value as T)) return value as T;
+  throw new RangeError(`${flag} must be one of ${allowed.join(', ')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error('cpu-per-op: failed', error);
+  process.exit(1);
+});
