@@ -47,6 +47,10 @@ export class HeraldBacklogReader {
       max: 1,
       application_name: 'herald-bench-idle',
     });
+    // Herald stopping its PostgreSQL ends the idle connection: said, not an unhandled 'error' crash.
+    pool.on('error', (error) =>
+      console.error(`herald-idle: idle database connection ended: ${error.message}`),
+    );
     if (state.mode !== 'kafka') return new HeraldBacklogReader(pool, undefined);
     const brokers = process.env['KAFKA_BROKERS'];
     if (brokers === undefined) {
