@@ -3,7 +3,7 @@
 #   1. every key of values.yaml has a comment; the dashboard is valid JSON
 #   2. helm lint --strict with the defaults and with ci/production-values.yaml
 #   3. helm template with both, validated by kubeconform against the Kubernetes JSON schemas bundled
-#      in the PyPI package kubernetes-validate (CRDs such as ServiceMonitor skipped)
+#      in the PyPI package kubernetes-validate (CRDs such as ServiceMonitor and PrometheusRule skipped)
 #   4. the values schema rejects unknown keys (through the real helm binary)
 #   5. config parity: every variable the docs list is set by the chart (ci/env-parity.mjs)
 #   6. the chart's helm-unittest suites (deploy/helm/herald/tests)
@@ -109,7 +109,7 @@ awk '
 python3 -m json.tool "$CHART/dashboards/herald.json" >/dev/null
 
 validate() {
-  "$BIN/kubeconform" -strict -summary -kubernetes-version "$KUBE_VERSION" -skip ServiceMonitor \
+  "$BIN/kubeconform" -strict -summary -kubernetes-version "$KUBE_VERSION" -skip ServiceMonitor,PrometheusRule \
     -schema-location "$CACHE/k8s-schemas/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
     "$@"
 }

@@ -54,3 +54,11 @@ describe('sipEdgeConfigFrom: decision timeouts', () => {
     expect(decisionTimeoutMs(50, 3200)).toBe(3150);
   });
 });
+
+describe('sipEdgeConfigFrom: UDP receive buffer', () => {
+  it('asks for HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES, 4 MiB by default', () => {
+    expect(sipEdgeConfigFrom(SHARED, loadSipEdgeSettings({})).udpReceiveBufferBytes).toBe(4 * 1024 * 1024);
+    const edge = loadSipEdgeSettings({ HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES: '1048576' });
+    expect(sipEdgeConfigFrom(SHARED, edge).udpReceiveBufferBytes).toBe(1024 * 1024);
+  });
+});

@@ -44,6 +44,8 @@ export interface SipEdgeConfig {
   rateLimit: RateLimit;
   /** Retry-After seconds on 503 when the bus is unavailable or a decision timed out. */
   retryAfterSeconds: number;
+  /** SO_RCVBUF asked for the UDP socket (HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES); unset keeps the kernel default. */
+  udpReceiveBufferBytes?: number;
 }
 
 /** Expiry of a REGISTER that names none (RFC 3261 §10.2.1.1 leaves it to the registrar). */
@@ -117,6 +119,7 @@ export function sipEdgeConfigFrom(
     },
     rateLimit: { burst: edge.rateBurst, perSecond: edge.ratePerSecond },
     retryAfterSeconds: edge.retryAfterSeconds,
+    udpReceiveBufferBytes: edge.udpReceiveBufferBytes,
   };
 }
 

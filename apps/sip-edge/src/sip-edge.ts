@@ -20,6 +20,7 @@ import { InboundPipeline } from './inbound/inbound-pipeline';
 import { OutboundConsumer } from './outbound/outbound-consumer';
 import { PushSender } from './outbound/push-sender';
 import { edgeLogger } from './edge-logger';
+import { watchUdpSockets } from './udp-socket-watch';
 
 export interface SipEdgeDeps {
   bus: EventBus;
@@ -47,7 +48,10 @@ export type BoundAddresses = Partial<Record<TransportProtocol, TransportAddress>
 function transportsOf(config: SipEdgeConfig): Transport[] {
   const { bindHost: host, ports, tls } = config;
   const transports: Transport[] = [];
-  if (ports.udp !== undefined) transports.push(new UdpTransport({ host, port: ports.udp }));
+  if (ports.udp !== undefined)
+    transports.push(
+      new UdpTransport({ host, port: ports.udp, receiveBufferBytes: config.udpReceiveBufferBytes }),
+    );
   if (ports.tcp !== undefined)
     transports.push(new StreamTransport({ protocol: 'tcp', host, port: ports.tcp }));
   if (ports.tls !== undefined)
@@ -75,6 +79,7 @@ export class SipEdge {
   private readonly drainTimeoutMs: number;
   private bound: BoundAddresses = {};
   private stopObservingDevices: (() => void) | undefined;
+  private stopWatchingUdp: (() => void) | undefined;
   private stopping = false;
 
   readonly config: SipEdgeConfig;
@@ -146,6 +151,10 @@ export class SipEdge {
     await this.consumer.start();
     this.registry.startSweeping();
     this.stopObservingDevices = observeGauge('registeredDevices', () => this.registry.size);
+    this.stopWatchingUdp = watchUdpSockets(
+      this.transports.transports.filter((transport) => transport instanceof UdpTransport),
+      this.logger,
+    );
     this.logger.info(`SIP edge listening: ${JSON.stringify(this.bound)}`);
   }
 
@@ -170,6 +179,7 @@ export class SipEdge {
     }
     this.registry.stopSweeping();
     this.stopObservingDevices?.();
+    this.stopWatchingUdp?.();
     this.bound = {};
     await this.layer.stop();
   }

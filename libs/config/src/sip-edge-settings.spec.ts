@@ -12,6 +12,7 @@ describe('loadSipEdgeSettings', () => {
       rateBurst: 50,
       ratePerSecond: 20,
       retryAfterSeconds: 5,
+      udpReceiveBufferBytes: 4_194_304,
     });
   });
 
@@ -20,6 +21,7 @@ describe('loadSipEdgeSettings', () => {
       HERALD_SIP_T1_MS: '40',
       HERALD_SIP_MAX_RETRANSMISSIONS: '3',
       HERALD_SIP_RATE_PER_SECOND: '0.5',
+      HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES: '8388608',
       HERALD_SIP_TLS_CERT: '/c.pem',
       HERALD_SIP_TLS_KEY: '/k.pem',
     });
@@ -27,6 +29,7 @@ describe('loadSipEdgeSettings', () => {
       t1Ms: 40,
       maxRetransmissions: 3,
       ratePerSecond: 0.5,
+      udpReceiveBufferBytes: 8_388_608,
       tlsCertFile: '/c.pem',
     });
   });

@@ -26,6 +26,14 @@ export const SIP_EDGE_SETTINGS = {
   /** Per-flow token bucket: burst and sustained requests per second. */
   rateBurst: { variable: 'HERALD_SIP_RATE_BURST', schema: positiveInteger.default(50) },
   ratePerSecond: { variable: 'HERALD_SIP_RATE_PER_SECOND', schema: positive.default(20) },
+  /**
+   * SO_RCVBUF of the SIP UDP socket: what it holds while the edge is busy (a burst of pushes, a
+   * GC pause). Linux doubles it and caps the request at net.core.rmem_max (docs/configuration.md).
+   */
+  udpReceiveBufferBytes: {
+    variable: 'HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES',
+    schema: positiveInteger.default(4 * 1024 * 1024),
+  },
   /** Retry-After seconds on 503. */
   retryAfterSeconds: { variable: 'HERALD_SIP_RETRY_AFTER_SECONDS', schema: positiveInteger.default(5) },
   /** PEM files for TLS and WSS; without both, those transports stay off. */

@@ -2,6 +2,7 @@ import { ConsumedRecord, EventBus, SubscriptionHandle } from '#herald/bus';
 import { ContractError, edgeOutboundTopic, edgeOutboundV1 } from '#herald/contracts';
 import { PendingDecisions } from '../inbound/pending-decisions';
 import { PushSender } from './push-sender';
+import { TurnPacer } from './turn-pacer';
 import { edgeLogger } from '../edge-logger';
 
 /** The consumer group of one edge's outbound topic (architecture.md, Topics). */
@@ -9,10 +10,18 @@ export function edgeConsumerGroup(edgeId: string): string {
   return `herald-edge-${edgeId}`;
 }
 
+/**
+ * Pushes started per turn of the event loop: libuv reads at most 32 datagrams from a UDP socket
+ * per turn, so a turn's sends (each answered by the device) and the requests arriving meanwhile
+ * stay within what the next poll phase reads.
+ */
+export const PUSHES_PER_LOOP_TURN = 16;
+
 /** Consumes `edge.<edgeId>.outbound.v1`: pushes and NOTIFYs to send, REGISTER and SUBSCRIBE decisions to answer. */
 export class OutboundConsumer {
   private readonly logger = edgeLogger('SipEdgeOutbound');
   private subscription: SubscriptionHandle | undefined;
+  private readonly pacer = new TurnPacer(PUSHES_PER_LOOP_TURN);
 
   constructor(
     private readonly bus: EventBus,
@@ -49,6 +58,7 @@ export class OutboundConsumer {
       return;
     }
     if (event.type === 'push.requested' || event.type === 'notify.requested') {
+      await this.pacer.admit();
       await this.pushSender.send(event);
       return;
     }

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { metrics } from '@opentelemetry/api';
 import {
   AggregationTemporality,
+  DataPointType,
   InMemoryMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { heraldMetrics, METRIC_NAMES, observeGauge } from './herald-metrics';
+import { heraldMetrics, METRIC_NAMES, observeCounter, observeGauge } from './herald-metrics';
 
 /** The Helm chart's Grafana dashboard: every panel queries one of METRIC_NAMES. */
 const DASHBOARD = join(
@@ -31,7 +32,12 @@ describe('METRIC_NAMES', () => {
   it('are unique Prometheus names under herald_, counters ending in _total', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^herald_[a-z_]+$/);
-    for (const key of ['sipRequests', 'sipRetransmissions', 'sipTransactionTimeouts'] as const) {
+    for (const key of [
+      'sipRequests',
+      'sipRetransmissions',
+      'sipTransactionTimeouts',
+      'sipUdpReceiveDrops',
+    ] as const) {
       expect(METRIC_NAMES[key]).toMatch(/_total$/);
     }
   });
@@ -123,6 +129,31 @@ describe('HeraldMetrics on the SDK', () => {
     } finally {
       for (const remove of removals) remove();
       errors.mockRestore();
+    }
+  });
+
+  it('exports an observed counter as the monotonic sum of its sources, read at each collection', async () => {
+    let kernelDrops = 190;
+    const removals = [
+      observeCounter('sipUdpReceiveDrops', () => kernelDrops),
+      observeCounter('sipUdpReceiveDrops', () => 10),
+    ];
+    try {
+      expect((await collect()).get(METRIC_NAMES.sipUdpReceiveDrops)).toEqual([
+        { value: 200, attributes: {} },
+      ]);
+      kernelDrops = 250;
+      expect((await collect()).get(METRIC_NAMES.sipUdpReceiveDrops)).toEqual([
+        { value: 260, attributes: {} },
+      ]);
+      const descriptor = exporter
+        .getMetrics()[0]!
+        .scopeMetrics[0]!.metrics.find(
+          (metric) => metric.descriptor.name === METRIC_NAMES.sipUdpReceiveDrops,
+        );
+      expect(descriptor).toMatchObject({ dataPointType: DataPointType.SUM, isMonotonic: true });
+    } finally {
+      for (const remove of removals) remove();
     }
   });
 });

@@ -12,6 +12,7 @@ export const METRIC_NAMES = {
   offlineStoreDepth: 'herald_offline_store_depth',
   kafkaConsumerLag: 'herald_kafka_consumer_lag',
   pgPoolInUse: 'herald_pg_pool_in_use',
+  sipUdpReceiveDrops: 'herald_sip_udp_receive_drops_total',
 } as const;
 
 /** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
@@ -26,20 +27,31 @@ const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   pgPoolInUse: 'PostgreSQL connections checked out of the pool',
 };
 
+/** Counters another party keeps (the kernel), read at collection: cumulative since that party began counting. */
+export type ObservedCounterName = 'sipUdpReceiveDrops';
+
+const OBSERVED_COUNTER_DESCRIPTIONS: Record<ObservedCounterName, string> = {
+  sipUdpReceiveDrops:
+    "datagrams the kernel dropped on the edge's UDP sockets because their receive queue was full",
+};
+
+/** Everything read from its owner at collection. */
+type ObservedName = GaugeName | ObservedCounterName;
+
 /** Seconds from im.send accepted to the recipient's 200 OK: LAN milliseconds up to Timer F (32 s). */
 const DELIVERY_LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 32];
 /** Devices one presence change is pushed to. */
 const FANOUT_SIZE_BUCKETS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
-/** One reading of a gauge: a value, with attributes when the gauge has several series. */
-export interface GaugeReading {
+/** One reading of a gauge or observed counter: a value, with attributes when it has several series. */
+export interface ObservedReading {
   value: number;
   attributes?: Attributes;
 }
 
-/** Reads a gauge's current value(s); may query (a failed read is reported, the series skipped). */
-export type GaugeSource = () =>
-  number | ReadonlyArray<GaugeReading> | Promise<number | ReadonlyArray<GaugeReading>>;
+/** Reads the current value(s); may query (a failed read is reported, the series skipped). */
+export type ObservedSource = () =>
+  number | ReadonlyArray<ObservedReading> | Promise<number | ReadonlyArray<ObservedReading>>;
 
 /** Herald's instruments on the global meter provider (no-ops until the SDK has started). */
 export class HeraldMetrics {
@@ -72,7 +84,12 @@ export class HeraldMetrics {
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
-        .addCallback((result) => collectGauge(name, result));
+        .addCallback((result) => collectObserved(name, result));
+    }
+    for (const name of Object.keys(OBSERVED_COUNTER_DESCRIPTIONS) as ObservedCounterName[]) {
+      meter
+        .createObservableCounter(METRIC_NAMES[name], { description: OBSERVED_COUNTER_DESCRIPTIONS[name] })
+        .addCallback((result) => collectObserved(name, result));
     }
   }
 
@@ -111,17 +128,29 @@ export function heraldMetrics(): HeraldMetrics {
   return instance.metrics;
 }
 
-/** Gauge sources live outside the instruments, so a source added before the SDK started still counts. */
-const gaugeSources = new Map<GaugeName, Set<GaugeSource>>();
+/** Sources live outside the instruments, so a source added before the SDK started still counts. */
+const observedSources = new Map<ObservedName, Set<ObservedSource>>();
 
 /**
  * Adds a source to a gauge, read at every collection (several sources of one gauge add up per
  * attribute set); returns its removal, to call when the owner stops.
  */
-export function observeGauge(name: GaugeName, source: GaugeSource): () => void {
-  const sources = gaugeSources.get(name) ?? new Set<GaugeSource>();
+export function observeGauge(name: GaugeName, source: ObservedSource): () => void {
+  return addObservedSource(name, source);
+}
+
+/**
+ * Adds a source of a cumulative count kept elsewhere (the kernel's), read at every collection like
+ * a gauge's; returns its removal, to call when the owner stops.
+ */
+export function observeCounter(name: ObservedCounterName, source: ObservedSource): () => void {
+  return addObservedSource(name, source);
+}
+
+function addObservedSource(name: ObservedName, source: ObservedSource): () => void {
+  const sources = observedSources.get(name) ?? new Set<ObservedSource>();
   sources.add(source);
-  gaugeSources.set(name, sources);
+  observedSources.set(name, sources);
   // Instruments exist only once asked for: make sure the gauge is registered with the provider.
   heraldMetrics();
   return () => {
@@ -129,10 +158,10 @@ export function observeGauge(name: GaugeName, source: GaugeSource): () => void {
   };
 }
 
-async function collectGauge(name: GaugeName, result: ObservableResult): Promise<void> {
-  const totals = new Map<string, GaugeReading>();
-  for (const source of gaugeSources.get(name) ?? []) {
-    let read: number | ReadonlyArray<GaugeReading>;
+async function collectObserved(name: ObservedName, result: ObservableResult): Promise<void> {
+  const totals = new Map<string, ObservedReading>();
+  for (const source of observedSources.get(name) ?? []) {
+    let read: number | ReadonlyArray<ObservedReading>;
     try {
       read = await source();
     } catch (error) {

@@ -1,4 +1,5 @@
 import { createSocket, Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { SipMessage, SipParseError, SipRequest } from '../message';
 import { Flow, TransportHandlers } from './flow';
 import { optionsRequest, waitFor } from './test-support';
@@ -78,5 +79,95 @@ describe('UdpTransport (loopback)', () => {
     await other.stop();
     expect(flow.isOpen()).toBe(false);
     await expect(flow.send(Buffer.from('x'))).rejects.toMatchObject({ code: 'flow-closed' });
+  });
+});
+
+describe('UdpTransport receive buffer (Linux loopback)', () => {
+  /** The largest SO_RCVBUF an unprivileged process may ask for on this host. */
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  const transports: UdpTransport[] = [];
+
+  async function started(
+    receiveBufferBytes: number | undefined,
+    events = { messages: [], invalid: [] } as Events,
+  ) {
+    const transport = new UdpTransport({ host: '127.0.0.1', port: 0, receiveBufferBytes });
+    transports.push(transport);
+    const local = await transport.start(recording(events));
+    return { transport, local };
+  }
+
+  afterEach(async () => {
+    await Promise.all(transports.splice(0).map((transport) => transport.stop()));
+  });
+
+  it('applies the requested size and reads back what the kernel granted (twice the request)', async () => {
+    const requestedBytes = Math.floor(rmemMax / 2);
+    const { transport } = await started(requestedBytes);
+    expect(transport.receiveBuffer).toEqual({
+      requestedBytes,
+      effectiveBytes: 2 * requestedBytes,
+      capped: false,
+    });
+  });
+
+  it('says so when net.core.rmem_max capped the request', async () => {
+    const { transport } = await started(rmemMax * 2);
+    expect(transport.receiveBuffer).toEqual({
+      requestedBytes: rmemMax * 2,
+      effectiveBytes: 2 * rmemMax,
+      capped: true,
+    });
+  });
+
+  it('keeps the kernel default when no size is asked for', async () => {
+    const { transport } = await started(undefined);
+    const rmemDefault = Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
+    expect(transport.receiveBuffer).toEqual({
+      requestedBytes: undefined,
+      effectiveBytes: rmemDefault,
+      capped: false,
+    });
+  });
+
+  it("counts the kernel's drops of a full receive queue: every datagram sent is either received or dropped", async () => {
+    const events: Events = { messages: [], invalid: [] };
+    // The smallest buffer the kernel allows holds a handful of datagrams.
+    const { transport, local } = await started(1, events);
+    const sender = createSocket('udp4');
+    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const datagrams = 500;
+      // Sent within one turn of the event loop: the transport cannot read until all are out.
+      const sent = Array.from(
+        { length: datagrams },
+        (_, i) =>
+          new Promise<void>((resolve, reject) =>
+            sender.send(
+              optionsRequest(`z9hG4bK-d${i}`, 'UDP', 'x'.repeat(400)),
+              local.port,
+              '127.0.0.1',
+              (error) => (error ? reject(error) : resolve()),
+            ),
+          ),
+      );
+      await Promise.all(sent);
+      let drops = 0;
+      const deadline = Date.now() + 5_000;
+      while (events.messages.length + drops < datagrams && Date.now() < deadline) {
+        drops = (await transport.receiveDrops()) ?? 0;
+      }
+      expect(drops).toBeGreaterThan(0);
+      expect(events.messages.length + drops).toBe(datagrams);
+    } finally {
+      sender.close();
+    }
+  });
+
+  it('has no drop count once stopped', async () => {
+    const { transport } = await started(undefined);
+    expect(await transport.receiveDrops()).toBe(0);
+    await transport.stop();
+    expect(await transport.receiveDrops()).toBeUndefined();
   });
 });

@@ -5,11 +5,29 @@ import { TransportAddress } from './address';
 import { deliverDatagram } from './datagram';
 import { Flow, Transport, TransportHandlers } from './flow';
 import { TransportError } from './transport-error';
+import { readUdpReceiveDrops } from './udp-socket-table';
 
 export interface UdpTransportOptions {
   host: string;
   port: number;
   parseLimits?: Partial<SipParseLimits>;
+  /**
+   * SO_RCVBUF to ask for, in bytes: what the socket holds while the process is busy elsewhere.
+   * Unset keeps the kernel's default (Linux: net.core.rmem_default, often 208 KiB).
+   */
+  receiveBufferBytes?: number;
+}
+
+/** Linux doubles a requested SO_RCVBUF to leave room for its per-datagram bookkeeping (socket(7)). */
+const KERNEL_RECEIVE_BUFFER_FACTOR = process.platform === 'linux' ? 2 : 1;
+
+/** The receive buffer a listening socket got. */
+export interface UdpReceiveBuffer {
+  requestedBytes: number | undefined;
+  /** SO_RCVBUF as the kernel reports it (Linux: twice the request, the request first capped at net.core.rmem_max). */
+  effectiveBytes: number;
+  /** The kernel gave less than asked (Linux: net.core.rmem_max is below the request). */
+  capped: boolean;
 }
 
 /** UDP flows are socket + remote address: `udp:<local port>:<remote ip>:<remote port>`. */
@@ -42,6 +60,7 @@ export class UdpTransport implements Transport {
   readonly reliable = false;
   private socket: Socket | undefined;
   private local: TransportAddress | undefined;
+  private buffer: UdpReceiveBuffer | undefined;
 
   constructor(private readonly options: UdpTransportOptions) {}
 
@@ -55,7 +74,17 @@ export class UdpTransport implements Transport {
           }),
         ),
       );
-      socket.bind(this.options.port, this.options.host, () => resolve());
+      socket.bind(this.options.port, this.options.host, () => {
+        try {
+          this.buffer = applyReceiveBuffer(socket, this.options.receiveBufferBytes);
+          resolve();
+        } catch (cause) {
+          socket.close();
+          reject(
+            new TransportError('listen-failed', `udp receive buffer of ${this.options.host}`, { cause }),
+          );
+        }
+      });
     });
     const bound = socket.address();
     const local = { address: bound.address, port: bound.port };
@@ -75,11 +104,27 @@ export class UdpTransport implements Transport {
   async stop(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
+    this.buffer = undefined;
     if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
   isListening(): boolean {
     return this.socket !== undefined;
+  }
+
+  /** The receive buffer of the listening socket; undefined until started. */
+  get receiveBuffer(): UdpReceiveBuffer | undefined {
+    return this.buffer;
+  }
+
+  /**
+   * Datagrams the kernel dropped on this socket since it was opened (its receive queue was full);
+   * undefined when not listening or where the kernel does not say (not Linux).
+   */
+  receiveDrops(): Promise<number | undefined> {
+    return this.local === undefined || this.socket === undefined
+      ? Promise.resolve(undefined)
+      : readUdpReceiveDrops(this.local);
   }
 
   /** A flow to any address from this socket: responses follow Via received/rport (RFC 3581 §4). */
@@ -108,4 +153,15 @@ export class UdpTransport implements Transport {
       );
     });
   }
+}
+
+/** Sets SO_RCVBUF (when asked) on a bound socket and reads back what the kernel granted. */
+function applyReceiveBuffer(socket: Socket, requestedBytes: number | undefined): UdpReceiveBuffer {
+  if (requestedBytes !== undefined) socket.setRecvBufferSize(requestedBytes);
+  const effectiveBytes = socket.getRecvBufferSize();
+  return {
+    requestedBytes,
+    effectiveBytes,
+    capped: requestedBytes !== undefined && effectiveBytes < requestedBytes * KERNEL_RECEIVE_BUFFER_FACTOR,
+  };
 }
