@@ -304,7 +304,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('ix_messages_pending');
   });
 
-  it('queues plain device candidates: rescheduled, cancelled, taken once when due, oldest first', async () => {
+  it('queues plain device candidates: rescheduled, cancelled, taken once when due with their due time, oldest first', async () => {
     const queue = new TypeOrmPlainDeviceQueue();
     const at = (seconds: number) => new Date(SENT_AT.getTime() + seconds * 1000);
     const desk = { aor: BOB, deviceId: 'desk' };
@@ -324,7 +324,15 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const rest = await unitOfWork.run((tx) => queue.takeDue(tx, at(5), 10));
     const none = await unitOfWork.run((tx) => queue.takeDue(tx, at(60), 10));
 
-    expect([notYet, firstTwo, rest, none]).toEqual([[], [phone, laptop], [desk], []]);
+    expect([notYet, firstTwo, rest, none]).toEqual([
+      [],
+      [
+        { ...phone, dueAt: at(1) },
+        { ...laptop, dueAt: at(2) },
+      ],
+      [{ ...desk, dueAt: at(3) }],
+      [],
+    ]);
   });
 
   it('lets concurrent sweepers take different due devices', async () => {

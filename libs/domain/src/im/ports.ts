@@ -86,6 +86,12 @@ export interface DeviceKey {
   deviceId: string;
 }
 
+/** A queued device whose login grace is over. */
+export interface DueDevice extends DeviceKey {
+  /** When its grace ends: its binding was created the login grace before. */
+  dueAt: Date;
+}
+
 /**
  * Newly registered devices waiting to be offered stored IMs as plain SIP devices (protocol.md §7).
  * A JSON client logs in right after its REGISTER; only a device still without a session after a
@@ -97,5 +103,5 @@ export interface PlainDeviceQueue {
   /** Drops a device that logged in. */
   cancel(tx: Transaction, device: DeviceKey): Promise<void>;
   /** Removes and returns up to `limit` devices due at `now`, skipping rows other replicas hold. */
-  takeDue(tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]>;
+  takeDue(tx: Transaction, now: Date, limit: number): Promise<DueDevice[]>;
 }
