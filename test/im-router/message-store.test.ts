@@ -152,6 +152,36 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     ]);
   });
 
+  it('records a push id attempted again as in flight again (the same message to the same device)', async () => {
+    const keys = (
+      await unitOfWork.run((tx) => store.insertAll(tx, [newMessage('m-40'), newMessage('m-41')]))
+    ).map((inserted) => inserted.message.key);
+    const loginAt = new Date(SENT_AT.getTime() + 1_000);
+    const attempt = (pushId: string, messageKey: string, attemptedAt: Date) => ({
+      pushId,
+      messageKey,
+      recipientAor: BOB,
+      deviceId: 'tablet',
+      attemptedAt,
+    });
+    await unitOfWork.run(async (tx) => {
+      await store.recordAttempts(tx, [
+        attempt('p-40', keys[0]!, SENT_AT),
+        attempt('p-41', keys[1]!, SENT_AT),
+      ]);
+      await recordOutcome(tx, 'p-40', 'timed-out', SENT_AT);
+    });
+    // Offered again at a login: the timed-out one and the one of an earlier session.
+    await unitOfWork.run((tx) =>
+      store.recordAttempts(tx, [attempt('p-40', keys[0]!, loginAt), attempt('p-41', keys[1]!, loginAt)]),
+    );
+
+    const pending = await unitOfWork.run((tx) =>
+      store.pendingFor(tx, BOB, { deviceId: 'tablet', since: loginAt }),
+    );
+    expect(pending.map((m) => m.messageId).filter((id) => id.startsWith('m-4'))).toEqual([]);
+  });
+
   it('records a batch of outcomes in order: the first answer of a message delivers it, the last outcome stays', async () => {
     const { message } = await insertOne(newMessage('m-60'));
     const attempt = (pushId: string, deviceId: string) => ({

@@ -665,6 +665,22 @@ describe('ImRouter.deliverStored', () => {
     ]);
   });
 
+  it('pushes an IM to a device under one push id each time, also after a crash lost its rows', async () => {
+    const { router, pushedTo } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    await router.deliverStored(BOB, 'bob-phone', new Date(NOW.getTime() + 60_000));
+    // The transaction that recorded the pushes rolled back: the redelivered command starts afresh.
+    const afterCrash = setUp();
+    await afterCrash.router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    const [live, offline] = pushedTo('bob-phone').map((p) => p.event.pushId);
+    const [again] = afterCrash.pushedTo('bob-phone').map((p) => p.event.pushId);
+    const [toDesk] = pushedTo('bob-desk').map((p) => p.event.pushId);
+    expect([offline, again]).toEqual([live, live]);
+    expect(toDesk).not.toBe(live);
+    expect(live.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)).toBe(true);
+  });
+
   it('publishes nothing when nothing is pending', async () => {
     const { router, bus } = setUp();
     await router.deliverStored(BOB, 'bob-desk', NOW);

@@ -55,7 +55,10 @@ export interface MessageStore {
    * outcome are left out: a live push that raced the device's login must not be sent twice.
    */
   pendingFor(tx: Transaction, recipientAor: string, notInFlightTo?: InFlightFilter): Promise<StoredMessage[]>;
-  /** Records pushes of IMs to devices (one statement for all). */
+  /**
+   * Records pushes of IMs to devices (one statement for all); a push id recorded before (the same
+   * message to the same device again) is in flight again, its earlier outcome cleared.
+   */
   recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void>;
   /**
    * Records push outcomes (one statement for all) and marks the message of each `answered` one
