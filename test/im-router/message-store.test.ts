@@ -1,4 +1,4 @@
-import { type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
+import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
@@ -44,6 +44,28 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   /** Records one outcome. */
   const recordOutcome = async (tx: Transaction, pushId: string, outcome: PushOutcomeKind, at: Date) =>
     (await store.recordOutcomes(tx, [{ pushId, outcome, at }]))[0];
+
+  /** Inserts messages in one transaction; returns their keys. */
+  const insertKeys = async (...messageIds: string[]) =>
+    (
+      await unitOfWork.run((tx) =>
+        store.insertAll(
+          tx,
+          messageIds.map((id) => newMessage(id)),
+        ),
+      )
+    ).map((inserted) => inserted.message.key);
+
+  /** An attempt to one of BOB's devices. */
+  const attemptTo =
+    (deviceId: string) =>
+    (pushId: string, messageKey: string, attemptedAt: Date): DeliveryAttempt => ({
+      pushId,
+      messageKey,
+      recipientAor: BOB,
+      deviceId,
+      attemptedAt,
+    });
 
   /** Inserts one message in its own transaction. */
   const insertOne = async (message: NewMessage) =>
@@ -115,19 +137,9 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('leaves out of a device’s pending list only what is in flight to it since its login', async () => {
-    const keys = (
-      await unitOfWork.run((tx) =>
-        store.insertAll(tx, [newMessage('m-30'), newMessage('m-31'), newMessage('m-32')]),
-      )
-    ).map((inserted) => inserted.message.key);
+    const keys = await insertKeys('m-30', 'm-31', 'm-32');
     const loginAt = new Date(SENT_AT.getTime() + 1_000);
-    const attempt = (pushId: string, messageKey: string, attemptedAt: Date) => ({
-      pushId,
-      messageKey,
-      recipientAor: BOB,
-      deviceId: 'phone',
-      attemptedAt,
-    });
+    const attempt = attemptTo('phone');
     await unitOfWork.run(async (tx) => {
       await store.recordAttempts(tx, [
         attempt('p-30', keys[0]!, loginAt), // this session, in flight: left out
@@ -153,17 +165,9 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('records a push id attempted again as in flight again (the same message to the same device)', async () => {
-    const keys = (
-      await unitOfWork.run((tx) => store.insertAll(tx, [newMessage('m-40'), newMessage('m-41')]))
-    ).map((inserted) => inserted.message.key);
+    const keys = await insertKeys('m-40', 'm-41');
     const loginAt = new Date(SENT_AT.getTime() + 1_000);
-    const attempt = (pushId: string, messageKey: string, attemptedAt: Date) => ({
-      pushId,
-      messageKey,
-      recipientAor: BOB,
-      deviceId: 'tablet',
-      attemptedAt,
-    });
+    const attempt = attemptTo('tablet');
     await unitOfWork.run(async (tx) => {
       await store.recordAttempts(tx, [
         attempt('p-40', keys[0]!, SENT_AT),
