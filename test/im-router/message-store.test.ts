@@ -1,4 +1,4 @@
-import { type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
+import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
@@ -44,6 +44,28 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   /** Records one outcome. */
   const recordOutcome = async (tx: Transaction, pushId: string, outcome: PushOutcomeKind, at: Date) =>
     (await store.recordOutcomes(tx, [{ pushId, outcome, at }]))[0];
+
+  /** Inserts messages in one transaction; returns their keys. */
+  const insertKeys = async (...messageIds: string[]) =>
+    (
+      await unitOfWork.run((tx) =>
+        store.insertAll(
+          tx,
+          messageIds.map((id) => newMessage(id)),
+        ),
+      )
+    ).map((inserted) => inserted.message.key);
+
+  /** An attempt to one of BOB's devices. */
+  const attemptTo =
+    (deviceId: string) =>
+    (pushId: string, messageKey: string, attemptedAt: Date): DeliveryAttempt => ({
+      pushId,
+      messageKey,
+      recipientAor: BOB,
+      deviceId,
+      attemptedAt,
+    });
 
   /** Inserts one message in its own transaction. */
   const insertOne = async (message: NewMessage) =>
@@ -115,19 +137,9 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('leaves out of a device’s pending list only what is in flight to it since its login', async () => {
-    const keys = (
-      await unitOfWork.run((tx) =>
-        store.insertAll(tx, [newMessage('m-30'), newMessage('m-31'), newMessage('m-32')]),
-      )
-    ).map((inserted) => inserted.message.key);
+    const keys = await insertKeys('m-30', 'm-31', 'm-32');
     const loginAt = new Date(SENT_AT.getTime() + 1_000);
-    const attempt = (pushId: string, messageKey: string, attemptedAt: Date) => ({
-      pushId,
-      messageKey,
-      recipientAor: BOB,
-      deviceId: 'phone',
-      attemptedAt,
-    });
+    const attempt = attemptTo('phone');
     await unitOfWork.run(async (tx) => {
       await store.recordAttempts(tx, [
         attempt('p-30', keys[0]!, loginAt), // this session, in flight: left out
@@ -150,6 +162,28 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
       'm-31',
       'm-32',
     ]);
+  });
+
+  it('records a push id attempted again as in flight again (the same message to the same device)', async () => {
+    const keys = await insertKeys('m-40', 'm-41');
+    const loginAt = new Date(SENT_AT.getTime() + 1_000);
+    const attempt = attemptTo('tablet');
+    await unitOfWork.run(async (tx) => {
+      await store.recordAttempts(tx, [
+        attempt('p-40', keys[0]!, SENT_AT),
+        attempt('p-41', keys[1]!, SENT_AT),
+      ]);
+      await recordOutcome(tx, 'p-40', 'timed-out', SENT_AT);
+    });
+    // Offered again at a login: the timed-out one and the one of an earlier session.
+    await unitOfWork.run((tx) =>
+      store.recordAttempts(tx, [attempt('p-40', keys[0]!, loginAt), attempt('p-41', keys[1]!, loginAt)]),
+    );
+
+    const pending = await unitOfWork.run((tx) =>
+      store.pendingFor(tx, BOB, { deviceId: 'tablet', since: loginAt }),
+    );
+    expect(pending.map((m) => m.messageId).filter((id) => id.startsWith('m-4'))).toEqual([]);
   });
 
   it('records a batch of outcomes in order: the first answer of a message delivers it, the last outcome stays', async () => {
@@ -304,7 +338,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('ix_messages_pending');
   });
 
-  it('queues plain device candidates: rescheduled, cancelled, taken once when due, oldest first', async () => {
+  it('queues plain device candidates: rescheduled, cancelled, taken once when due with their due time, oldest first', async () => {
     const queue = new TypeOrmPlainDeviceQueue();
     const at = (seconds: number) => new Date(SENT_AT.getTime() + seconds * 1000);
     const desk = { aor: BOB, deviceId: 'desk' };
@@ -324,7 +358,15 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
     const rest = await unitOfWork.run((tx) => queue.takeDue(tx, at(5), 10));
     const none = await unitOfWork.run((tx) => queue.takeDue(tx, at(60), 10));
 
-    expect([notYet, firstTwo, rest, none]).toEqual([[], [phone, laptop], [desk], []]);
+    expect([notYet, firstTwo, rest, none]).toEqual([
+      [],
+      [
+        { ...phone, dueAt: at(1) },
+        { ...laptop, dueAt: at(2) },
+      ],
+      [{ ...desk, dueAt: at(3) }],
+      [],
+    ]);
   });
 
   it('lets concurrent sweepers take different due devices', async () => {

@@ -186,6 +186,28 @@ describe('PushSender', () => {
     expect(outcomes()[3]).toMatchObject({ outcome: 'no-flow', subscriptionId: notify.subscriptionId });
   });
 
+  it('answers a push sent again under an id its device answered 2xx from memory, without sending it', async () => {
+    await sender.send(push({ pushId: 'im-answered' }));
+    transport.finish({
+      kind: 'answered',
+      statusCode: 200,
+      response: new SipResponse({ status: 200, reason: 'OK' }),
+    });
+    await sender.send(push({ pushId: 'im-timed-out' }));
+    transport.finish({ kind: 'timed-out' });
+    await settled();
+
+    await sender.send(push({ pushId: 'im-answered' }));
+    await sender.send(push({ pushId: 'im-timed-out' }));
+
+    expect(transport.sent).toHaveLength(3);
+    expect(outcomes().map(({ pushId, outcome, status }) => [pushId, outcome, status])).toEqual([
+      ['im-answered', 'answered', 200],
+      ['im-timed-out', 'timed-out', undefined],
+      ['im-answered', 'answered', 200],
+    ]);
+  });
+
   it('reports no-flow when the flow is not held here, and throws if that cannot be published', async () => {
     transport.flows.clear();
     await sender.send(push());

@@ -19,6 +19,7 @@ import {
 import { ClientTransactionOutcome, Flow, SipRequest, SipResponse, TransportError } from '#herald/sip';
 import { InFlight } from '../drain/in-flight';
 import { BusPublisher } from '../inbound/bus-publisher';
+import { AnsweredPushes } from './answered-pushes';
 import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
@@ -70,9 +71,18 @@ export class PushSender {
     private readonly publisher: BusPublisher,
     private readonly edgeId: string,
     private readonly domain: string,
+    private readonly answered = new AnsweredPushes(),
   ) {}
 
   async send(push: OutboundSend): Promise<void> {
+    const answeredWith = this.answered.statusOf(push.pushId);
+    if (answeredWith !== undefined) {
+      // Sent again under an id its device already answered (AnsweredPushes): answered from memory.
+      if (!(await this.report(push, { outcome: 'answered', status: answeredWith }))) {
+        throw new BusUnavailableError(`answered outcome of repeated push ${push.pushId} not acknowledged`);
+      }
+      return;
+    }
     const flow = this.transport.findFlow(push.flowId);
     if (flow === undefined || !flow.isOpen()) {
       // Awaited: if the bus is down the handler throws and the record is retried, not lost.
@@ -99,6 +109,9 @@ export class PushSender {
     const reported = outcome
       .then((result) => {
         recordOutcome(push, result);
+        if (result.kind === 'answered' && result.statusCode >= 200 && result.statusCode < 300) {
+          this.answered.remember(push.pushId, result.statusCode);
+        }
         if (result.kind === 'answered') span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, result.statusCode);
         else span.setStatus({ code: SpanStatusCode.ERROR, message: result.kind });
         span.end();

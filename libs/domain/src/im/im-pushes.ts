@@ -1,5 +1,6 @@
 import { imPush, imStatusPush, type ImStatusPush, type ResultPush } from '#herald/contracts';
-import type { PushRequest } from '../push';
+import { createHash } from 'node:crypto';
+import type { Device, PushRequest } from '../push';
 import type { StoredMessage } from './message';
 
 export const IM_ROUTER_ORIGIN = 'im-router';
@@ -8,6 +9,23 @@ export const IM_ROUTER_ORIGIN = 'im-router';
  * im.status) are skipped without a transaction.
  */
 export const IM_DELIVERY_PUSH_ID_PREFIX = 'im-';
+
+/**
+ * The push id of a message's delivery to one device: the same each time it is pushed there, from
+ * what identifies the message (sender, messageId), not from its row. A command redelivered after
+ * a crash rolled back the transaction that recorded its pushes (they were published before the
+ * commit) pushes its IM again under the same id, which the edge, having seen it answered, does not
+ * send to the device again (protocol.md §3: clients process push ids once too).
+ */
+export function deliveryPushId(
+  message: Pick<StoredMessage, 'senderAor' | 'messageId'>,
+  device: Device,
+): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([message.senderAor, message.messageId, device.aor, device.deviceId]))
+    .digest('base64url');
+  return IM_DELIVERY_PUSH_ID_PREFIX + digest;
+}
 
 /** The result of a command, to the device that sent it. */
 export function resultRequest(sender: { aor: string; deviceId: string }, result: ResultPush): PushRequest {
@@ -36,7 +54,7 @@ export function imRequest(
     }),
     // Plain SIP devices get the text as a text/plain MESSAGE from the sender (protocol.md §7).
     plainText: { text: message.text, fromUri: message.senderAor },
-    pushIdPrefix: IM_DELIVERY_PUSH_ID_PREFIX,
+    pushIdFor: (device) => deliveryPushId(message, device),
   };
 }
 

@@ -28,6 +28,7 @@ import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMes
 import type {
   DeliveryAttempt,
   DeviceKey,
+  DueDevice,
   InFlightFilter,
   MessageStore,
   PlainDeviceQueue,
@@ -198,10 +199,10 @@ class InMemoryPlainDeviceQueue implements PlainDeviceQueue {
   async cancel(_tx: Transaction, device: DeviceKey): Promise<void> {
     this.queued.delete(JSON.stringify(device));
   }
-  async takeDue(_tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]> {
+  async takeDue(_tx: Transaction, now: Date, limit: number): Promise<DueDevice[]> {
     const due = [...this.queued.entries()].filter(([, entry]) => entry.dueAt <= now).slice(0, limit);
     due.forEach(([key]) => this.queued.delete(key));
-    return due.map(([, entry]) => entry.device);
+    return due.map(([, entry]) => ({ ...entry.device, dueAt: entry.dueAt }));
   }
 }
 
@@ -664,6 +665,22 @@ describe('ImRouter.deliverStored', () => {
     ]);
   });
 
+  it('pushes an IM to a device under one push id each time, also after a crash lost its rows', async () => {
+    const { router, pushedTo } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    await router.deliverStored(BOB, 'bob-phone', new Date(NOW.getTime() + 60_000));
+    // The transaction that recorded the pushes rolled back: the redelivered command starts afresh.
+    const afterCrash = setUp();
+    await afterCrash.router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    const [live, offline] = pushedTo('bob-phone').map((p) => p.event.pushId);
+    const [again] = afterCrash.pushedTo('bob-phone').map((p) => p.event.pushId);
+    const [toDesk] = pushedTo('bob-desk').map((p) => p.event.pushId);
+    expect([offline, again]).toEqual([live, live]);
+    expect(toDesk).not.toBe(live);
+    expect(live.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)).toBe(true);
+  });
+
   it('publishes nothing when nothing is pending', async () => {
     const { router, bus } = setUp();
     await router.deliverStored(BOB, 'bob-desk', NOW);
@@ -705,6 +722,20 @@ describe('ImRouter plain SIP devices', () => {
       ['text/plain;charset=utf-8', 'two', ALICE],
     ]);
     expect(await router.deliverToPlainDevices()).toBe(0);
+  });
+
+  it('does not offer a new device again an IM pushed to it live since it registered that awaits its outcome', async () => {
+    const { router, directory, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'stored' }));
+    directory.devices.push(device(BOB, 'bob-softphone', 'PLAIN'));
+    await router.deviceRegistered(registered(BOB, 'bob-softphone'));
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+    // Live once its grace is over; the sweep comes after, before the push's outcome.
+    await router.handleCommand(imSend('c-2', { messageId: 'm-2', text: 'live' }));
+
+    expect(await router.deliverToPlainDevices()).toBe(1);
+
+    expect(pushedTo('bob-softphone').map((p) => p.event.body)).toEqual(['live', 'stored']);
   });
 
   it('forgets a new device that logged in, and ignores refreshed bindings', async () => {

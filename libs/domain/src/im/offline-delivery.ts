@@ -23,13 +23,14 @@ export class OfflineDelivery {
 
   /**
    * Pushes the recipient's pending IMs to one device, oldest first and marked offline, and records
-   * the attempts. The caller holds the recipient's lock (MessageStore.lockRecipients).
+   * the attempts; leaves out those pushed to it since `notInFlightTo.since` and still awaiting
+   * their outcome. The caller holds the recipient's lock (MessageStore.lockRecipients).
    */
   async deliverPending(
     tx: Transaction,
     aor: string,
     deviceId: string,
-    notInFlightTo?: InFlightFilter,
+    notInFlightTo: InFlightFilter,
   ): Promise<void> {
     const pending = await this.routing.deps.messages.pendingFor(tx, aor, notInFlightTo);
     if (pending.length === 0) {

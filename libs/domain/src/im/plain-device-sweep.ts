@@ -41,7 +41,14 @@ export class PlainDeviceSweep {
         due.map((device) => device.aor),
       );
       for (const device of due) {
-        await this.offline.deliverPending(tx, device.aor, device.deviceId);
+        // An IM pushed to this binding since it was created and still awaiting its outcome is on
+        // its way (a live push after the grace, or one whose outcome waits in a backlog after an
+        // im-router restart): a plain device cannot drop a repeated messageId.
+        const registeredAt = new Date(device.dueAt.getTime() - this.routing.plainDeviceLoginGraceMs);
+        await this.offline.deliverPending(tx, device.aor, device.deviceId, {
+          deviceId: device.deviceId,
+          since: registeredAt,
+        });
       }
       return due.length;
     });

@@ -55,7 +55,10 @@ export interface MessageStore {
    * outcome are left out: a live push that raced the device's login must not be sent twice.
    */
   pendingFor(tx: Transaction, recipientAor: string, notInFlightTo?: InFlightFilter): Promise<StoredMessage[]>;
-  /** Records pushes of IMs to devices (one statement for all). */
+  /**
+   * Records pushes of IMs to devices (one statement for all); a push id recorded before (the same
+   * message to the same device again) is in flight again, its earlier outcome cleared.
+   */
   recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void>;
   /**
    * Records push outcomes (one statement for all) and marks the message of each `answered` one
@@ -86,6 +89,12 @@ export interface DeviceKey {
   deviceId: string;
 }
 
+/** A queued device whose login grace is over. */
+export interface DueDevice extends DeviceKey {
+  /** When its grace ends: its binding was created the login grace before. */
+  dueAt: Date;
+}
+
 /**
  * Newly registered devices waiting to be offered stored IMs as plain SIP devices (protocol.md §7).
  * A JSON client logs in right after its REGISTER; only a device still without a session after a
@@ -97,5 +106,5 @@ export interface PlainDeviceQueue {
   /** Drops a device that logged in. */
   cancel(tx: Transaction, device: DeviceKey): Promise<void>;
   /** Removes and returns up to `limit` devices due at `now`, skipping rows other replicas hold. */
-  takeDue(tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]>;
+  takeDue(tx: Transaction, now: Date, limit: number): Promise<DueDevice[]>;
 }

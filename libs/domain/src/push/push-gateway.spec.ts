@@ -118,20 +118,24 @@ describe('PushGateway', () => {
     }
   });
 
-  it('starts the push ids of a request with its pushIdPrefix', async () => {
+  it("gives each device the push id of the request's pushIdFor, also as the envelope's id", async () => {
     const { bus, gateway } = setUp();
     const sent = await gateway.send([
       {
         origin: 'presence',
         target: { kind: 'aor', aor: ALICE },
         push: presencePush({ uri: BOB, status: 'busy', at: AT.toISOString() }),
-        pushIdPrefix: 'x-',
+        pushIdFor: (device) => `x-${device.deviceId}`,
       },
     ]);
-    expect(sent.map((push) => push.pushId)).toEqual(['x-p-1', 'x-p-2']);
-    expect(decodedRecords(bus).map(({ event }) => event.type === 'push.requested' && event.pushId)).toEqual([
-      'x-p-1',
-      'x-p-2',
+    expect(sent.map((push) => push.pushId)).toEqual(['x-alice-desk', 'x-alice-phone']);
+    expect(
+      decodedRecords(bus).map(
+        ({ event }) => event.type === 'push.requested' && [event.pushId, JSON.parse(event.body).id],
+      ),
+    ).toEqual([
+      ['x-alice-desk', 'x-alice-desk'],
+      ['x-alice-phone', 'x-alice-phone'],
     ]);
   });
 

@@ -35,10 +35,11 @@ export interface PushRequest {
    */
   plainText?: PlainTextAlternative;
   /**
-   * Starts the push ids of this request, so an outcome handler tells these pushes from the
-   * origin's others by the pushId alone, without a database lookup.
+   * The push id for each target device, when it must be the same every time this request reaches
+   * that device (an IM delivery: an edge answers a push id its device already answered from
+   * memory instead of sending it again); by default each push gets a new id (newPushId).
    */
-  pushIdPrefix?: string;
+  pushIdFor?: (device: Device) => string;
 }
 
 /** One push handed to an edge: record `pushId` to match its sip.push-outcome. */
@@ -100,7 +101,7 @@ export class PushGateway {
     const sent: SentPush[] = [];
     const records = requests.flatMap((request, requestIndex) =>
       devicesByRequest[requestIndex].flatMap((device) => {
-        const pushId = (request.pushIdPrefix ?? '') + this.newPushId();
+        const pushId = request.pushIdFor?.(device) ?? this.newPushId();
         const content = contentFor(request, device, pushId);
         if (content === undefined) {
           return [];

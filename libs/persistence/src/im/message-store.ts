@@ -130,8 +130,12 @@ export class TypeOrmMessageStore implements MessageStore {
       return;
     }
     await entityManagerOf(tx).query(
+      // A push id is the same each time a message goes to a device (deliveryPushId): pushed again
+      // (at a login, after a timeout), the attempt is in flight again.
       `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])`,
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+       ON CONFLICT (push_id) DO UPDATE
+         SET attempted_at = EXCLUDED.attempted_at, outcome = NULL, outcome_at = NULL`,
       [
         attempts.map((a) => a.pushId),
         attempts.map((a) => a.messageKey),

@@ -1,4 +1,4 @@
-import type { DeviceKey, PlainDeviceQueue, Transaction } from '#herald/domain';
+import type { DeviceKey, DueDevice, PlainDeviceQueue, Transaction } from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
 
 /** PlainDeviceQueue on `plain_device_queue`, inside the caller's transaction. */
@@ -18,20 +18,20 @@ export class TypeOrmPlainDeviceQueue implements PlainDeviceQueue {
     ]);
   }
 
-  async takeDue(tx: Transaction, now: Date, limit: number): Promise<DeviceKey[]> {
+  async takeDue(tx: Transaction, now: Date, limit: number): Promise<DueDevice[]> {
     // The DELETE sits in a CTE: TypeORM returns plain rows for a SELECT, [rows, count] for a DELETE.
-    const rows: Array<{ aor: string; device_id: string }> = await entityManagerOf(tx).query(
+    const rows: Array<{ aor: string; device_id: string; due_at: Date }> = await entityManagerOf(tx).query(
       `WITH due AS (
          SELECT aor, device_id FROM plain_device_queue
          WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), taken AS (
          DELETE FROM plain_device_queue q USING due
          WHERE q.aor = due.aor AND q.device_id = due.device_id
-         RETURNING q.aor, q.device_id
+         RETURNING q.aor, q.device_id, q.due_at
        )
-       SELECT aor, device_id FROM taken`,
+       SELECT aor, device_id, due_at FROM taken`,
       [now, limit],
     );
-    return rows.map((row) => ({ aor: row.aor, deviceId: row.device_id }));
+    return rows.map((row) => ({ aor: row.aor, deviceId: row.device_id, dueAt: row.due_at }));
   }
 }
