@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 /** Functions listed per profile. */
 const TOP = 15;
+/** The frame V8 samples when the process waits for events. */
+const IDLE = '(idle)';
 
 interface ProfileNode {
   id: number;
@@ -16,7 +18,8 @@ interface CpuProfile {
 }
 
 /**
- * Self time per function of every .cpuprofile in a directory (node --cpu-prof output), busiest
+ * Self time per function, as shares of the busy (not idle) samples, of every .cpuprofile in a
+ * directory (node --cpu-prof output), busiest
  * first: where a Herald process spent its CPU during a benchmark.
  *   node dist/bench/cpu-profile-top.js DIR
  */
@@ -36,9 +39,12 @@ function main(): void {
       hits.set(key, (hits.get(key) ?? 0) + count);
     }
     const seconds = (profile.endTime - profile.startTime) / 1e6;
-    console.log(`\n${file}: ${seconds.toFixed(0)} s profiled, ${total} samples`);
+    // Shares of the busy samples: how idle the process was says nothing about where its CPU went.
+    const busy = total - (hits.get(IDLE) ?? 0);
+    hits.delete(IDLE);
+    console.log(`\n${file}: ${seconds.toFixed(0)} s profiled, ${total} samples, ${busy} busy`);
     for (const [name, count] of [...hits].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
-      console.log(`${((100 * count) / Math.max(1, total)).toFixed(1).padStart(5)} %  ${name}`);
+      console.log(`${((100 * count) / Math.max(1, busy)).toFixed(1).padStart(5)} %  ${name}`);
     }
   }
 }
