@@ -1,0 +1,136 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ContractError } from '../contract-error';
+import { TOPICS } from '../topics';
+import {
+  edgeOutboundRecord,
+  edgeOutboundV1,
+  publishDecidedV1,
+  pushRequestedV1,
+  registerDecidedV1,
+} from './edge-outbound.v1';
+import type { EventContract } from './event-contract';
+import { messageAcceptedV1 } from './im-message-accepted.v1';
+import { statusChangedV1 } from './presence-status-changed.v1';
+import { notifyRequestedV1, subscribeDecidedV1 } from './subscription-outbound.v1';
+
+type AnyEvent = { v: number; type: string; at: string };
+type AnyEventContract = EventContract<AnyEvent>;
+
+const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
+const AT = new Date('2026-01-02T03:04:05.678Z');
+
+/** The contract a producer builds each event type of a union topic with (the others build with the topic's). */
+const BUILDERS_BY_TYPE: Readonly<Record<string, AnyEventContract>> = {
+  'push.requested': pushRequestedV1 as unknown as AnyEventContract,
+  'register.decided': registerDecidedV1 as unknown as AnyEventContract,
+  'publish.decided': publishDecidedV1 as unknown as AnyEventContract,
+  'subscribe.decided': subscribeDecidedV1 as unknown as AnyEventContract,
+  'notify.requested': notifyRequestedV1 as unknown as AnyEventContract,
+};
+
+/** Every checked-in event of every topic, with the topic's (validating) contract. */
+const FIXTURES = TOPICS.flatMap((description) => {
+  const dir = join(FIXTURES_DIR, description.topic.replace('.{edgeId}', ''));
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({
+      name: `${description.topic} ${file}`,
+      contract: description.contract,
+      event: JSON.parse(readFileSync(join(dir, file), 'utf8')) as AnyEvent,
+    }));
+});
+
+/** What the validating path writes: the schema's output, serialized. */
+function validatingEncode(contract: AnyEventContract, event: unknown): Buffer {
+  return Buffer.from(JSON.stringify(contract.schema.parse(event)), 'utf8');
+}
+
+describe('trusted encode (issue 10: producers do not validate their own events twice)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))(
+    '%s: encoding a decoded event writes exactly what the validating encode writes',
+    (_name, { contract, event }) => {
+      const decoded = contract.decode(JSON.stringify(event));
+      const parse = jest.spyOn(contract.schema, 'safeParse');
+      const trusted = contract.encode(decoded);
+      expect(parse).not.toHaveBeenCalled();
+      expect(trusted.equals(validatingEncode(contract, event))).toBe(true);
+    },
+  );
+
+  it.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))(
+    '%s: built with buildTrusted and encoded without validation, the validating decode accepts it unchanged',
+    (_name, { contract, event }) => {
+      const { at } = event;
+      const fields: Record<string, unknown> = { ...event };
+      for (const stamped of ['v', 'type', 'at']) delete fields[stamped];
+      const builder = BUILDERS_BY_TYPE[event.type] ?? contract;
+      const parse = jest.spyOn(contract.schema, 'safeParse');
+      const built = builder.buildTrusted(fields, new Date(at));
+      const value = contract.encode(built);
+      expect(parse).not.toHaveBeenCalled();
+      parse.mockRestore();
+      // A fixture may write `at` with an offset; built events carry it in UTC.
+      expect(contract.decode(value)).toEqual({ ...event, at: new Date(at).toISOString() });
+    },
+  );
+
+  it('an event built with build is encoded like the validating path, without validating it again', () => {
+    const event = messageAcceptedV1.build(
+      {
+        messageId: 'm-1',
+        from: 'sip:alice@herald.example',
+        to: 'sip:bob@herald.example',
+        text: 'hi',
+        sentAt: AT.toISOString(),
+      },
+      AT,
+    );
+    const parse = jest.spyOn(messageAcceptedV1.schema, 'safeParse');
+    const record = messageAcceptedV1.record(event);
+    expect(parse).not.toHaveBeenCalled();
+    expect(
+      record.value.equals(validatingEncode(messageAcceptedV1 as unknown as AnyEventContract, event)),
+    ).toBe(true);
+  });
+
+  it("a union topic trusts the events its members' contracts built", () => {
+    const decided = registerDecidedV1.build(
+      { txKey: 'tx', aor: 'sip:alice@herald.example', status: 200, contacts: [] },
+      AT,
+    );
+    const parse = jest.spyOn(edgeOutboundV1.schema, 'safeParse');
+    const record = edgeOutboundRecord('edge-0', decided);
+    expect(parse).not.toHaveBeenCalled();
+    parse.mockRestore();
+    expect(edgeOutboundV1.decode(record.value)).toEqual(decided);
+  });
+
+  it('still validates an event it did not build or decode: a literal, or a changed copy of a built one', () => {
+    const built = statusChangedV1.build({ aor: 'sip:alice@herald.example', status: 'away' }, AT);
+    expect(() => statusChangedV1.encode({ ...built, status: 'invisible' as 'away' })).toThrow(ContractError);
+    expect(() =>
+      statusChangedV1.encode({
+        v: 1,
+        type: 'presence.status-changed',
+        at: AT.toISOString(),
+        aor: 'alice',
+        status: 'away',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }));
+  });
+
+  it("does not trust an event that another topic's contract validated", () => {
+    const status = statusChangedV1.build({ aor: 'sip:alice@herald.example', status: 'away' }, AT);
+    expect(() =>
+      messageAcceptedV1.encode(status as unknown as Parameters<typeof messageAcceptedV1.encode>[0]),
+    ).toThrow(ContractError);
+  });
+
+  it('buildTrusted stamps v, type and at like build', () => {
+    const fields = { aor: 'sip:alice@herald.example', status: 'away' as const };
+    expect(statusChangedV1.buildTrusted(fields, AT)).toEqual(statusChangedV1.build(fields, AT));
+  });
+});
