@@ -1,19 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { PushRequestedV1 } from '#herald/contracts';
-import { BRANCH_MAGIC_COOKIE, Flow, formatAddress, newTag, SipRequest, viaTransportToken } from '#herald/sip';
+import {
+  Flow,
+  formatAddress,
+  newBranch,
+  newCallId,
+  newTag,
+  SipRequest,
+  viaTransportToken,
+} from '#herald/sip';
 import { HERALD_INFO_PACKAGE } from '../inbound/handlers/info.handler';
 
 /** RFC 3261 §8.1.1.6: Max-Forwards of a request we originate. */
 export const INITIAL_MAX_FORWARDS = 70;
 
-function randomToken(bytes: number): string {
-  return randomBytes(bytes).toString('hex');
-}
-
-/** The Via of a request the edge originates over `flow`: this flow's local address, a fresh branch. */
+/**
+ * The Via of a request the edge originates over `flow`: this flow's local address, a fresh branch
+ * (from libs/sip's CSPRNG pool: a randomBytes call per push was ~3 % of the edge CPU under IM load).
+ */
 export function originatingVia(flow: Flow): string {
   // RFC 3581 §3: rport asks the device to answer to the address the request came from.
-  return `SIP/2.0/${viaTransportToken(flow.protocol)} ${formatAddress(flow.local)};branch=${BRANCH_MAGIC_COOKIE}${randomToken(8)};rport`;
+  return `SIP/2.0/${viaTransportToken(flow.protocol)} ${formatAddress(flow.local)};branch=${newBranch()};rport`;
 }
 
 /**
@@ -28,7 +34,7 @@ export function buildPushRequest(push: PushRequestedV1, flow: Flow, domain: stri
     ['Max-Forwards', String(INITIAL_MAX_FORWARDS)],
     ['From', `<${from}>;tag=${newTag()}`],
     ['To', `<${push.aor}>`],
-    ['Call-ID', `${randomToken(12)}@${domain}`],
+    ['Call-ID', newCallId(domain)],
     ['CSeq', `1 ${push.method}`],
     ['Content-Type', push.contentType],
   ];

@@ -1,3 +1,5 @@
+// The module object itself (a namespace import is a copy): spies on it see every caller's calls.
+import crypto from 'node:crypto';
 import { BusUnavailableError } from '#herald/bus';
 import {
   edgeOutboundRecord,
@@ -20,6 +22,9 @@ import {
   SipResponse,
   TransportError,
 } from '#herald/sip';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { hashAor, HeraldMetrics, SPAN_ATTRIBUTES } from '#herald/observability';
 import { BusPublisher } from '../inbound/bus-publisher';
 import { PendingDecisions } from '../inbound/pending-decisions';
 import { OutboundConsumer } from './outbound-consumer';
@@ -96,6 +101,21 @@ describe('push requests', () => {
     const other = buildPushRequest(push(), flow, D);
     expect(other.callId).not.toBe(request.callId);
     expect(other.topVia?.branch).not.toBe(request.topVia?.branch);
+  });
+
+  it('takes Call-ID, branch and tag from the CSPRNG pool: no randomBytes call per push', () => {
+    const randomBytes = jest.spyOn(crypto, 'randomBytes');
+    const randomFillSync = jest.spyOn(crypto, 'randomFillSync');
+    try {
+      const requests = Array.from({ length: 100 }, () => buildPushRequest(push(), flow, D));
+      expect(new Set(requests.map((request) => request.callId)).size).toBe(100);
+      expect(new Set(requests.map((request) => request.topVia?.branch)).size).toBe(100);
+      expect(randomBytes).not.toHaveBeenCalled();
+      // 100 pushes draw 3,200 bytes: at most one refill of the 4 KB pool.
+      expect(randomFillSync.mock.calls.length).toBeLessThanOrEqual(1);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it('builds a plain MESSAGE from the sender AOR, without Info-Package', () => {
@@ -208,6 +228,38 @@ describe('PushSender', () => {
     ]);
   });
 
+  it("times a live IM answered 2xx from the push's liveImSentAt, without parsing the body it sent", async () => {
+    const delivered = jest.spyOn(HeraldMetrics.prototype, 'imDelivered');
+    const parse = jest.spyOn(JSON, 'parse');
+    const sentAt = Date.parse('2026-01-02T03:04:05.000Z');
+    jest.spyOn(Date, 'now').mockReturnValue(sentAt + 1_500);
+    const body =
+      '{"v":1,"id":"p-1","type":"im","messageId":"m-1","sentAt":"2026-01-02T03:04:04.000Z","offline":false}';
+    try {
+      await sender.send(push({ body, liveImSentAt: '2026-01-02T03:04:05.000Z' }));
+      transport.finish({
+        kind: 'answered',
+        statusCode: 200,
+        response: new SipResponse({ status: 200, reason: 'OK' }),
+      });
+      await settled();
+      expect(delivered.mock.calls).toEqual([[1.5]]);
+      expect(parse).not.toHaveBeenCalledWith(body);
+      delivered.mockClear();
+      // Without the field (a stored IM, any other push) nothing is timed, even for an `im` body.
+      await sender.send(push({ pushId: 'p-2', body }));
+      transport.finish({
+        kind: 'answered',
+        statusCode: 200,
+        response: new SipResponse({ status: 200, reason: 'OK' }),
+      });
+      await settled();
+      expect(delivered).not.toHaveBeenCalled();
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('reports no-flow when the flow is not held here, and throws if that cannot be published', async () => {
     transport.flows.clear();
     await sender.send(push());
@@ -215,6 +267,46 @@ describe('PushSender', () => {
     expect(outcomes()).toEqual([expect.objectContaining({ outcome: 'no-flow' })]);
     bus.down = true;
     await expect(sender.send(push({ pushId: 'p-2' }))).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+});
+
+describe('PushSender tracing', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const answered: ClientTransactionOutcome<SipResponse> = {
+    kind: 'answered',
+    statusCode: 200,
+    response: new SipResponse({ status: 200, reason: 'OK' }),
+  };
+
+  afterEach(() => {
+    trace.disable();
+    exporter.reset();
+    jest.restoreAllMocks();
+  });
+
+  async function sendAnswered(): Promise<void> {
+    const transport = new FakeTransport();
+    const sender = new PushSender(transport, new BusPublisher(new FakeEventBus(), 5), 'edge-unit', D);
+    await sender.send(push());
+    transport.finish(answered);
+    await settled();
+  }
+
+  it('gives a recorded push span the hashed target AOR', async () => {
+    trace.setGlobalTracerProvider(provider);
+    await sendAnswered();
+    const [span] = exporter.getFinishedSpans();
+    expect(span.name).toBe('SIP INFO');
+    expect(span.attributes[SPAN_ATTRIBUTES.aorHash]).toBe(hashAor(`sip:alice@${D}`));
+    expect(span.attributes[SPAN_ATTRIBUTES.sipResponseCode]).toBe(200);
+  });
+
+  it('does no hashing for a span that is not recorded', async () => {
+    const createHmac = jest.spyOn(crypto, 'createHmac');
+    await sendAnswered();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(createHmac).not.toHaveBeenCalled();
   });
 });
 

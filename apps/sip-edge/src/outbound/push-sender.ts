@@ -9,7 +9,6 @@ import {
   withActiveSpan,
 } from '#herald/observability';
 import {
-  ENVELOPE_CONTENT_TYPE,
   NotifyRequestedV1,
   PushOutcomeV1,
   pushOutcomeV1,
@@ -102,9 +101,11 @@ export class PushSender {
         [SPAN_ATTRIBUTES.sipMethod]: methodOf(push),
         [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
         [SPAN_ATTRIBUTES.sipTransport]: flow.protocol,
-        [SPAN_ATTRIBUTES.aorHash]: hashAor(push.aor),
       },
     });
+    // Only a recorded span keeps its attributes: the HMAC for one that is dropped was ~2.5 % of the
+    // edge CPU under IM load (three pushes per IM).
+    if (span.isRecording()) span.setAttribute(SPAN_ATTRIBUTES.aorHash, hashAor(push.aor));
     const outcome = this.transport.sendRequest(request, flow);
     const reported = outcome
       .then((result) => {
@@ -138,7 +139,8 @@ export class PushSender {
   }
 
   private report(push: OutboundSend, outcome: Outcome): Promise<boolean> {
-    const event = pushOutcomeV1.build({
+    // Trusted: every field is the decoded (validated) push's, this edge's id or a final status.
+    const event = pushOutcomeV1.buildTrusted({
       pushId: push.pushId,
       origin: push.origin,
       aor: push.aor,
@@ -164,17 +166,6 @@ function recordOutcome(push: OutboundSend, result: ClientTransactionOutcome<SipR
 
 /** When the pushed `im` was sent (ms), for an IM delivered live; stored (offline) IMs measure the store, not delivery. */
 function liveImSentAt(push: OutboundSend): number | undefined {
-  if (push.contentType !== ENVELOPE_CONTENT_TYPE) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(push.body);
-  } catch {
-    // The services built this body; one that is not JSON is simply not an IM to time.
-    return undefined;
-  }
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { type, offline, sentAt } = body as { type?: unknown; offline?: unknown; sentAt?: unknown };
-  if (type !== 'im' || offline !== false || typeof sentAt !== 'string') return undefined;
-  const at = Date.parse(sentAt);
-  return Number.isNaN(at) ? undefined : at;
+  if (push.type !== 'push.requested' || push.liveImSentAt === undefined) return undefined;
+  return Date.parse(push.liveImSentAt);
 }

@@ -10,6 +10,7 @@ import {
 import { NotifyRequestedV1Schema, SubscribeDecidedV1Schema } from './subscription-outbound.v1';
 import { EntityTagSchema } from './sip-publish-requested.v1';
 import { type EncodedRecord, defineEventContract, eventBase } from './event-contract';
+import { TimestampSchema } from '../client/fields';
 
 /** Each edge consumes its own outbound topic (group `herald-edge-<edgeId>`). */
 export function edgeOutboundTopic(edgeId: string): string {
@@ -33,6 +34,11 @@ export const PushRequestedV1Schema = eventBase('push.requested', 1).extend({
   body: z.string(),
   /** For a text/plain MESSAGE to a plain SIP device: the sender AOR as From. */
   fromUri: AorSchema.optional(),
+  /**
+   * For the `im` push of an IM delivered live (not from the offline store): its `sentAt`, so the
+   * edge times the delivery (herald_im_delivery_latency_seconds) without parsing the body.
+   */
+  liveImSentAt: TimestampSchema.optional(),
 });
 export type PushRequestedV1 = z.infer<typeof PushRequestedV1Schema>;
 

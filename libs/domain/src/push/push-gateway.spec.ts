@@ -239,6 +239,44 @@ describe('PushGateway', () => {
     expect(bus.publishCalls).toHaveLength(1);
   });
 
+  it('marks the im push of a live IM with its sentAt (the edge times delivery from it), no other push', async () => {
+    const { bus, gateway } = setUp([aliceDesk, aliceSoftphone]);
+    const live = imPush({
+      messageId: 'm-1',
+      from: BOB,
+      text: 'hi',
+      sentAt: AT.toISOString(),
+      offline: false,
+    });
+    const stored = imPush({ ...live, messageId: 'm-2', offline: true });
+    await gateway.send([
+      {
+        origin: 'im-router',
+        target: { kind: 'aor', aor: ALICE },
+        push: live,
+        plainText: { text: 'hi', fromUri: BOB },
+      },
+      { origin: 'im-router', target: { kind: 'aor', aor: ALICE }, push: stored },
+      {
+        origin: 'im-router',
+        target: { kind: 'aor', aor: ALICE },
+        push: okResult('im.send', 'c-1', { messageId: 'm-1' }),
+      },
+    ]);
+    expect(
+      decodedRecords(bus).map(({ event }) => [
+        event.type,
+        'liveImSentAt' in event ? event.liveImSentAt : undefined,
+      ]),
+    ).toEqual([
+      ['push.requested', AT.toISOString()],
+      // The plain SIP device's text/plain MESSAGE is not an envelope: not timed, as before.
+      ['push.requested', undefined],
+      ['push.requested', undefined],
+      ['push.requested', undefined],
+    ]);
+  });
+
   it('sends nothing and publishes nothing for an unknown device', async () => {
     const { bus, gateway } = setUp();
     const sent = await gateway.send([

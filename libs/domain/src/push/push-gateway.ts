@@ -1,6 +1,7 @@
 import {
   ENVELOPE_CONTENT_TYPE,
   edgeOutboundRecord,
+  type ImPush,
   type Origin,
   type PushBody,
   pushRequestedV1,
@@ -114,7 +115,8 @@ export class PushGateway {
           carrier: device.carrier,
           requestIndex,
         });
-        const event = pushRequestedV1.build(
+        // Trusted: device rows were stored from validated events, the body was serialized from a typed push.
+        const event = pushRequestedV1.buildTrusted(
           {
             pushId,
             origin: request.origin,
@@ -191,16 +193,24 @@ export class PushGateway {
 
 type PushContent = Pick<
   ReturnType<typeof pushRequestedV1.build>,
-  'method' | 'contentType' | 'body' | 'fromUri'
+  'method' | 'contentType' | 'body' | 'fromUri' | 'liveImSentAt'
 >;
+
+/** Result pushes are typed loosely (`type: string`), but their type always ends in `.result`. */
+function isImPush(push: PushBody): push is ImPush {
+  return push.type === 'im';
+}
 
 /** The SIP request content for one device, or undefined when the device cannot take this push. */
 function contentFor(request: PushRequest, device: Device, pushId: string): PushContent | undefined {
   if (device.carrier !== 'PLAIN') {
+    const { push } = request;
     return {
       method: device.carrier,
       contentType: ENVELOPE_CONTENT_TYPE,
-      body: serializePush(request.push, pushId),
+      body: serializePush(push, pushId),
+      // The edge times live deliveries from this instead of parsing the body it sends.
+      ...(isImPush(push) && !push.offline ? { liveImSentAt: push.sentAt } : {}),
     };
   }
   if (request.plainText === undefined) {

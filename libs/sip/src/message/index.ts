@@ -15,5 +15,6 @@ export * from './typed-headers';
 export * from './validate';
 export * from './reason-phrases';
 export * from './response';
+export * from './call-id';
 export * from './serialize';
 export * from './stream-reader';
