@@ -1,5 +1,12 @@
 import { hashAor, heraldMetrics, inSpan, SPAN_ATTRIBUTES, SpanKind } from '#herald/observability';
-import { createResponseFrom, Flow, IncomingRequest, SipParseError, SipResponse } from '#herald/sip';
+import {
+  createResponseFrom,
+  Flow,
+  IncomingRequest,
+  SipParseError,
+  SipRequest,
+  SipResponse,
+} from '#herald/sip';
 import { InFlight } from '../drain/in-flight';
 import { FlowRateLimiter } from '../flows/flow-rate-limiter';
 import { responseTo, safeReasonPhrase, serviceUnavailable } from '../sip/responses';
@@ -48,9 +55,6 @@ export class InboundPipeline {
 
   private async traced(incoming: IncomingRequest): Promise<void> {
     const { request } = incoming;
-    const from = request.from?.uri;
-    const sender =
-      from?.kind === 'sip' && from.user !== undefined ? `sip:${from.user}@${from.host}` : undefined;
     await inSpan(
       `SIP ${request.method}`,
       {
@@ -64,8 +68,9 @@ export class InboundPipeline {
       async (span) => {
         // Only a recorded span keeps its attributes: hashing (an HMAC) for one that is dropped was
         // ~5 % of the edge CPU per request under SIPp REGISTER load.
-        if (sender !== undefined && span.isRecording()) {
-          span.setAttribute(SPAN_ATTRIBUTES.aorHash, hashAor(sender));
+        if (span.isRecording()) {
+          const sender = senderAorOf(request);
+          if (sender !== undefined) span.setAttribute(SPAN_ATTRIBUTES.aorHash, hashAor(sender));
         }
         const code = await this.answer(incoming);
         span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, code);
@@ -141,6 +146,12 @@ export class InboundPipeline {
     const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
     this.logger.warn(`EDGE_TRANSPORT_ERROR code=${String(code)} flow=${flow?.id ?? '-'}: ${error.message}`);
   }
+}
+
+/** The sender AOR a request span carries (hashed): From's `sip:user@host`, when it has a user. */
+function senderAorOf(request: SipRequest): string | undefined {
+  const from = request.from?.uri;
+  return from?.kind === 'sip' && from.user !== undefined ? `sip:${from.user}@${from.host}` : undefined;
 }
 
 /** The 400 for an unparsable request (RFC 3261 §8.2.6), when Via, From, To, Call-ID and CSeq could be read. */
