@@ -1,6 +1,15 @@
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { extractTraceContext, hashAor, injectTraceContext } from './tracing';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  extractTraceContext,
+  hashAor,
+  injectTraceContext,
+  inSpan,
+  startSpan,
+  withActiveSpan,
+} from './tracing';
 
 /** Computed with openssl, independently of node:crypto: `printf %s 'sip:alice@herald.test' | openssl dgst -sha256 -hmac key-1`. */
 const KNOWN_VECTOR = '2ea1a10f7c8b10ed';
@@ -67,5 +76,56 @@ describe('trace context in record headers', () => {
 
   it('extracts no span context from headers without traceparent', () => {
     expect(trace.getSpanContext(extractTraceContext({ 'x-other': 'kept' }))).toBeUndefined();
+  });
+});
+
+describe('spans with nothing to record or propagate', () => {
+  const incoming = {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+  };
+  const activeSpanContext = () => trace.getSpanContext(context.active());
+
+  beforeAll(() => context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
+  afterAll(() => context.disable());
+  afterEach(() => {
+    trace.disable();
+    jest.restoreAllMocks();
+  });
+
+  it('runs the work without switching context when tracing is off and no trace came in', async () => {
+    const switched = jest.spyOn(context, 'with');
+    await expect(
+      inSpan('work', { kind: SpanKind.INTERNAL }, async () => activeSpanContext()),
+    ).resolves.toBeUndefined();
+    const span = startSpan('push', { kind: SpanKind.CLIENT });
+    expect(withActiveSpan(span, () => 'done')).toBe('done');
+    expect(switched).not.toHaveBeenCalled();
+    await expect(
+      inSpan('failing', { kind: SpanKind.INTERNAL }, async () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
+  });
+
+  it('still carries an incoming trace on when tracing is off (its span is not recorded)', async () => {
+    const parent = trace.setSpanContext(ROOT_CONTEXT, incoming);
+    const inside = await inSpan('work', { kind: SpanKind.CONSUMER, parent }, async () => activeSpanContext());
+    expect(inside).toMatchObject({ traceId: incoming.traceId, spanId: incoming.spanId });
+  });
+
+  it('makes a recorded span active', async () => {
+    trace.setGlobalTracerProvider(
+      new TracerProvider({
+        spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })],
+      }),
+    );
+    const span = startSpan('push', { kind: SpanKind.CLIENT });
+    expect(span.isRecording()).toBe(true);
+    expect(withActiveSpan(span, () => activeSpanContext())).toEqual(span.spanContext());
+    const [own, active] = await inSpan('work', { kind: SpanKind.INTERNAL }, async (current) => [
+      current.spanContext(),
+      activeSpanContext(),
+    ]);
+    expect(active).toEqual(own);
   });
 });

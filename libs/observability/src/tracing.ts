@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   context,
+  isSpanContextValid,
   propagation,
   SpanKind,
   SpanStatusCode,
@@ -106,6 +107,7 @@ export async function inSpan<T>(
     { kind: options.kind, attributes: options.attributes, links: options.links },
     parent,
   );
+  if (isInert(span)) return work(span);
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (error) {
@@ -128,7 +130,18 @@ export function startSpan(name: string, options: SpanOptions): Span {
 
 /** Runs `work` with `span` active (publishes within it carry its context). */
 export function withActiveSpan<T>(span: Span, work: () => T): T {
+  if (isInert(span)) return work();
   return context.with(trace.setSpan(context.active(), span), work);
+}
+
+/**
+ * A span with nothing to record or propagate: tracing is off (no tracer provider) and no trace
+ * came in. Making it active would only cost a context switch (new context maps, an
+ * AsyncLocalStorage frame) per request and per push; an unrecorded span of a valid trace (a
+ * sampler's "no") is still made active, so its children and records carry the decision on.
+ */
+function isInert(span: Span): boolean {
+  return !span.isRecording() && !isSpanContextValid(span.spanContext());
 }
 
 export { SpanKind, SpanStatusCode, type Link, type Span };
