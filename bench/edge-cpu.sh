@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh
 source bench/lib/common.sh
+source bench/lib/sipp.sh
 WHAT="${1:?register|im}"
 RATE="${2:-300}"
 DURATION="${3:-20}"
@@ -45,12 +46,6 @@ sipp_run() {
   (cd "$dir" && timeout $((DURATION + 60)) sipp "127.0.0.1:$RELAY_PORT" -key domain "$BENCH_DOMAIN" -i 127.0.0.1 \
     -nostdin -trace_stat -stf stat.csv "$@" >sipp.out 2>&1) || true
   sipp_counts "$dir/stat.csv"
-}
-
-# "successful failed" from a sipp -trace_stat csv's last line (cumulative columns).
-sipp_counts() {
-  awk -F';' 'NR==1 {for (i=1;i<=NF;i++) {if ($i=="SuccessfulCall(C)") s=i; if ($i=="FailedCall(C)") f=i}}
-    END {print $s+0, $f+0}' "$1"
 }
 
 case "$WHAT" in
