@@ -29,7 +29,7 @@ type AnyEventContract = EventContract<{ v: number; type: string; at: string }>;
 export interface TopicDescription {
   /** The topic name, or for per-edge topics the pattern with `{edgeId}`. */
   topic: string;
-  /** Validates, encodes and decodes the topic's events. */
+  /** Builds, encodes and decodes (validating) the topic's events. */
   contract: AnyEventContract;
   /** The event `type` values carried. */
   eventTypes: readonly string[];

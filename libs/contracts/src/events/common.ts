@@ -25,7 +25,7 @@ export const SipStatusSchema = z.number().int().min(100).max(699);
 /** An event contract bound to one fixed topic. */
 export interface TopicContract<E extends { v: number; type: string; at: string }> extends EventContract<E> {
   readonly topic: string;
-  /** Validates, encodes and keys an event: ready for `EventBus.publish`. */
+  /** Encodes (see EventContract.encode: not validated again) and keys an event: ready for `EventBus.publish`. */
   record(event: E): EncodedRecord;
 }
 

@@ -91,7 +91,7 @@ export const edgeOutboundV1 = defineEventContract({
   key: (event) => event.aor,
 });
 
-/** Validates, encodes and keys an outbound event for the edge `edgeId`. */
+/** Encodes and keys an outbound event for the edge `edgeId`. */
 export function edgeOutboundRecord(edgeId: string, event: EdgeOutboundV1): EncodedRecord {
   return {
     topic: edgeOutboundTopic(edgeId),

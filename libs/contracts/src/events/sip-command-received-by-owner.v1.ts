@@ -101,7 +101,7 @@ export const commandReceivedByOwnerV1: Readonly<Record<CommandOwner, TopicContra
   'im-router': ownerContract('im-router'),
 };
 
-/** Validates, encodes and keys a command event for its owner's topic. */
+/** Encodes and keys a command event for its owner's topic. */
 export function routedCommandRecordV1(event: CommandReceivedV1): EncodedRecord {
   return commandReceivedByOwnerV1[commandOwnerOf(event.envelope.type)].record(event);
 }

@@ -44,7 +44,7 @@ export const pushOutcomeByOriginV1: Readonly<Record<Origin, TopicContract<PushOu
   'im-router': originContract('im-router'),
 };
 
-/** Validates, encodes and keys a push outcome for its origin's topic. */
+/** Encodes and keys a push outcome for its origin's topic. */
 export function routedPushOutcomeRecordV1(event: PushOutcomeV1): EncodedRecord {
   return pushOutcomeByOriginV1[event.origin].record(event);
 }

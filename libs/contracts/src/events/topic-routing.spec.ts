@@ -103,7 +103,9 @@ describe.each(commandFixtures)('command %s', (_name, json) => {
           message: expect.stringContaining(COMMAND_RECEIVED_V1_TOPICS[owner]),
         }),
       );
-      expect(() => contract.record(event)).toThrow(
+      // record() trusts the typed event (issue 10): written to the wrong topic anyway, the
+      // consumer's decode still refuses it, so a mis-routed record is never acted on.
+      expect(() => contract.decode(contract.record(event).value)).toThrow(
         expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
       );
     }
@@ -133,7 +135,9 @@ describe.each(outcomeFixtures)('push outcome %s', (_name, json) => {
           message: expect.stringContaining(PUSH_OUTCOME_V1_TOPICS[event.origin]),
         }),
       );
-      expect(() => contract.record(event)).toThrow(
+      // record() trusts the typed event (issue 10): written to the wrong topic anyway, the
+      // consumer's decode still refuses it, so a mis-routed record is never acted on.
+      expect(() => contract.decode(contract.record(event).value)).toThrow(
         expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
       );
     }
