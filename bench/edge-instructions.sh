@@ -10,20 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh
+source bench/lib/common.sh
 DIST=${1:-dist}
 shift || true
 if [ $# -gt 0 ]; then WHAT=("$@"); else WHAT=(register im); fi
 FEW=0
 MANY=${COUNT:-150}
-# --single-threaded: no concurrent compiler or GC threads, whose work would vary run to run.
-# --smc-check: V8 writes machine code to the heap; valgrind must notice it.
-count() {
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null --smc-check=all-non-file \
-    node --single-threaded "$DIST/bench/edge-instructions.js" "$1" "$2" 2>&1 |
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
-}
 for what in "${WHAT[@]}"; do
-  few=$(count "$what" "$FEW")
-  many=$(count "$what" "$MANY")
+  few=$(callgrind_instructions "$DIST/bench/edge-instructions.js" "$what" "$FEW")
+  many=$(callgrind_instructions "$DIST/bench/edge-instructions.js" "$what" "$MANY")
   echo "$what: $(((many - few) / (MANY - FEW))) instructions per operation (load $(cut -d' ' -f1-3 /proc/loadavg))"
 done

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     await client.register('sender');
     for (let i = 0; i < WARM_UP + count; i++) {
       await client.sendIm('sender', i);
-      await until(() => bus.pushOutcomes === (i + 1) * PUSHES_PER_IM);
+      await bus.whenPushOutcomes((i + 1) * PUSHES_PER_IM);
     }
   }
   client.close();
@@ -45,14 +45,6 @@ async function main(): Promise<void> {
   // Not edge.stop(): its drain waits for the server transactions' Timer J (32 s), which is not
   // the work of an operation; both runs of a count end the same way.
   process.exit(0);
-}
-
-/** Resolves once `done()` holds, checking after each turn of the event loop. */
-function until(done: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => (done() ? resolve() : setImmediate(check));
-    check();
-  });
 }
 
 /** A SIP client on one UDP socket that waits for one response at a time and answers every request 200. */

@@ -42,16 +42,33 @@ export class BenchServicesBus implements EventBus {
   private pushes = 0;
   /** sip.push-outcome.im-router.v1 records published so far (one per push of an im.send, once settled). */
   pushOutcomes = 0;
+  private pushOutcomeWaiter: (() => void) | undefined;
 
   async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
     for (const record of records) {
-      if (record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1) this.pushOutcomes++;
+      if (record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1) {
+        this.pushOutcomes++;
+        this.pushOutcomeWaiter?.();
+      }
       if (record.topic === SIP_REGISTER_REQUESTED_V1) this.deliver([this.registerDecided(record.value)]);
       if (record.topic === SIP_COMMAND_RECEIVED_IM_ROUTER_V1) {
         const command = commandReceivedV1.decode(record.value);
         if (command.envelope.type === 'im.send') this.deliver(this.imPushes(command));
       }
     }
+  }
+
+  /** Resolves once `count` push outcomes were published in all (no polling: counted instructions stay the edge's). */
+  whenPushOutcomes(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.pushOutcomes < count) return;
+        this.pushOutcomeWaiter = undefined;
+        resolve();
+      };
+      this.pushOutcomeWaiter = check;
+      check();
+    });
   }
 
   private registerDecided(value: Buffer): EncodedRecord {

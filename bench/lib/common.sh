@@ -11,6 +11,14 @@ BENCH_STEP_SECONDS="${BENCH_STEP_SECONDS:-20}"
 
 bench_log() { echo "bench: $*" >&2; }
 
+# Instructions callgrind counts in one run of a Node program. --single-threaded: no concurrent
+# compiler or GC threads, whose work would vary run to run; --smc-check: V8 writes machine code to
+# the heap and valgrind must notice it. Args: script [args...]
+callgrind_instructions() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null --smc-check=all-non-file \
+    node --single-threaded "$@" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # Appends one figure. Args: section name side value unit [detail]
