@@ -3,29 +3,28 @@ import {
   type CommandReceivedV1,
   type ErrorCode,
   errorResult,
-  isOwnedCommand,
-  notOwnedMessage,
   okResult,
   type OwnedCommand,
-  parseCommandObject,
   type Profile,
   profilePush,
   type ResultPush,
-  ResultPushSchema,
   sessionEndedV1,
   sessionStartedV1,
 } from '#herald/contracts';
-import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
+import { type DeviceDirectory, PushGateway, type PushRequest, resultRequest } from '../push';
 import {
   canonicalAor,
+  type EventPublisher,
   type IdempotencyStore,
+  parseOwnedCommand,
+  runCommandOnce,
+  storedResultPush,
   type Transaction,
   type UnitOfWork,
-  type EventPublisher,
 } from '../shared';
 import { changedProfile } from './account';
 import { AuthError } from './auth-error';
-import { type CommandOutputs, runOnceThenPublish, serializeRecord } from './once-then-publish';
+import { type CommandOutputs, deserializeRecord, parseOutputs, serializeRecord } from './command-outputs';
 import type { AccountRepository, RegistrationRepository, SessionRepository } from './ports';
 import { SenderAwareDirectory } from './sender-directory';
 
@@ -72,44 +71,13 @@ export class AuthCommandService {
    * gets its result; one the edge should have sent elsewhere is answered `bad-request`, not dropped.
    */
   async handle(command: CommandReceivedV1): Promise<void> {
-    const parsed = parseCommandObject(command.envelope);
-    const { id, type } = command.envelope;
-    switch (parsed.kind) {
-      case 'command': {
-        const request = parsed.command;
-        if (isOwnedCommand(AUTH_SERVICE, request)) {
-          await this.run(command, (tx, at) => this.execute(tx, command, request, at));
-        } else {
-          await this.answer(
-            command,
-            errorResult(type, id, 'bad-request', notOwnedMessage(type, AUTH_SERVICE)),
-          );
-        }
-        return;
-      }
-      case 'invalid-command':
-        await this.answer(command, errorResult(type, id, parsed.code, parsed.message));
-        return;
-      case 'unknown-type':
-        await this.answer(command, errorResult(type, id, 'unknown-type', parsed.message));
-        return;
-      case 'bad-envelope':
-        // The event contract already validated the envelope; answer rather than drop it if a
-        // newer envelope rule ever disagrees.
-        await this.answer(command, errorResult(type, id, 'bad-request', parsed.reason));
-        return;
-    }
-  }
-
-  private answer(command: CommandReceivedV1, result: ResultPush): Promise<void> {
-    return this.run(command, async () => ({ reply: { result }, events: [] }));
-  }
-
-  private async run(
-    command: CommandReceivedV1,
-    effect: (tx: Transaction, at: Date) => Promise<CommandOutputs<CommandReply>>,
-  ): Promise<void> {
+    const parsed = parseOwnedCommand(AUTH_SERVICE, command.envelope);
+    const effect =
+      parsed.kind === 'command'
+        ? (tx: Transaction) => this.execute(tx, command, parsed.command, this.now())
+        : () => Promise.resolve({ reply: { result: parsed.result }, events: [] });
     const aor = canonicalAor(command.aor);
+    const key = { service: AUTH_SERVICE, aor, commandId: command.envelope.id };
     const gateway = new PushGateway({
       directory: new SenderAwareDirectory(this.deps.directory, command),
       bus: this.deps.bus,
@@ -117,18 +85,30 @@ export class AuthCommandService {
       now: this.now,
     });
     const sender = { kind: 'device', aor: command.aor, deviceId: command.deviceId } as const;
-    await runOnceThenPublish(this.deps, {
-      key: { service: AUTH_SERVICE, aor, commandId: command.envelope.id },
-      effect: (tx) => effect(tx, this.now()),
-      parseReply,
-      deliver: async (reply, duplicate, events) => {
+    await runCommandOnce<CommandOutputs<CommandReply>>(this.deps, {
+      key,
+      effect,
+      parseStored: (stored) =>
+        parseOutputs(stored, (reply) => ({ result: storedResultPush(key, resultIn(reply)) })),
+      // The events are published after commit too: their consumers (presence, im-router) read the
+      // committed sessions through the DeviceDirectory.
+      reply: async ({ reply, events }) => {
         const requests: PushRequest[] = [];
-        if (reply.profile !== undefined && !duplicate) {
+        if (reply.profile !== undefined) {
           const target = reply.profile.to === 'sender' ? sender : ({ kind: 'aor', aor } as const);
           requests.push({ origin: AUTH_SERVICE, target, push: profilePush(reply.profile.profile) });
         }
-        requests.push({ origin: AUTH_SERVICE, target: sender, push: reply.result });
-        await gateway.send(requests, { alsoPublish: events });
+        requests.push(resultRequest(AUTH_SERVICE, command, reply.result));
+        await gateway.send(requests, { alsoPublish: events.map(deserializeRecord) });
+        if (events.length > 0) {
+          // The events stay stored until the bus acknowledged them, so a redelivery after a crash
+          // between commit and publish publishes them, while a late duplicate never re-announces
+          // an old change. Losing this write in a database crash only lets a redelivery publish
+          // them again.
+          await this.deps.unitOfWork.runSingleStatement((tx) =>
+            this.deps.idempotency.storeResultUnflushed(tx, key, { reply, events: [] }),
+          );
+        }
       },
     });
   }
@@ -233,15 +213,7 @@ function failure(request: AuthCommand, code: ErrorCode, message: string): Comman
   return { reply: { result: errorResult(request.type, request.id, code, message) }, events: [] };
 }
 
-function parseReply(stored: unknown): CommandReply {
-  const parsed = ResultPushSchema.safeParse(
-    typeof stored === 'object' && stored !== null && 'result' in stored ? stored.result : undefined,
-  );
-  if (!parsed.success) {
-    throw new AuthError('AUTH_STORED_RESULT_INVALID', 'stored command result is malformed', {
-      cause: parsed.error,
-    });
-  }
-  // A duplicate re-sends the result only; the profile push is not stored for it.
-  return { result: parsed.data };
+/** The stored result push of a stored reply; a duplicate re-sends it alone, not the profile push. */
+function resultIn(reply: unknown): unknown {
+  return typeof reply === 'object' && reply !== null && 'result' in reply ? reply.result : undefined;
 }

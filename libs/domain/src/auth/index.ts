@@ -2,7 +2,7 @@ export * from './auth-error';
 export * from './account';
 export * from './ports';
 export * from './account-service';
-export * from './once-then-publish';
+export * from './command-outputs';
 export * from './registration-events';
 export * from './registrar';
 export * from './sender-directory';

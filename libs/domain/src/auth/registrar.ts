@@ -23,7 +23,7 @@ import {
   parseOutputs,
   type SerializedRecord,
   serializeRecord,
-} from './once-then-publish';
+} from './command-outputs';
 import type {
   AccountRepository,
   BindingKey,

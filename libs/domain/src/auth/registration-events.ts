@@ -1,6 +1,6 @@
 import type { EventPublisher } from '../shared';
 import { deviceUnregisteredV1, sessionEndedV1 } from '#herald/contracts';
-import { deserializeRecord, type SerializedRecord, serializeRecord } from './once-then-publish';
+import { deserializeRecord, type SerializedRecord, serializeRecord } from './command-outputs';
 import type { RemovedRegistration } from './ports';
 
 export type RemovalReason = 'unregister' | 'expired' | 'account-deleted' | 'account-disabled';

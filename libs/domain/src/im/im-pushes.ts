@@ -1,4 +1,4 @@
-import { imPush, imStatusPush, type ImStatusPush, type ResultPush } from '#herald/contracts';
+import { imPush, imStatusPush, type ImStatusPush } from '#herald/contracts';
 import { createHash } from 'node:crypto';
 import type { Device, PushRequest } from '../push';
 import type { StoredMessage } from './message';
@@ -25,15 +25,6 @@ export function deliveryPushId(
     .update(JSON.stringify([message.senderAor, message.messageId, device.aor, device.deviceId]))
     .digest('base64url');
   return IM_DELIVERY_PUSH_ID_PREFIX + digest;
-}
-
-/** The result of a command, to the device that sent it. */
-export function resultRequest(sender: { aor: string; deviceId: string }, result: ResultPush): PushRequest {
-  return {
-    origin: IM_ROUTER_ORIGIN,
-    target: { kind: 'device', aor: sender.aor, deviceId: sender.deviceId },
-    push: result,
-  };
 }
 
 /** An IM to its recipient's devices (`offline` when it waited in the store). */

@@ -4,17 +4,22 @@ import {
   errorResult,
   imStatusPush,
   messageAcceptedV1,
-  notOwnedMessage,
   okResult,
-  parseCommandObject,
   type ResultPush,
-  ResultPushSchema,
 } from '#herald/contracts';
 import { CommandSenderDirectory } from '../presence';
-import type { DeviceDirectory, PushGateway } from '../push';
-import { canonicalAor, type CommandKey, lockOrder, type Transaction } from '../shared';
+import { type DeviceDirectory, type PushGateway, resultRequest } from '../push';
+import {
+  canonicalAor,
+  type CommandKey,
+  lockOrder,
+  type ParsedOwnedCommand,
+  parseOwnedCommand,
+  storedResultPush,
+  type Transaction,
+} from '../shared';
 import { ImError } from './im-error';
-import { IM_ROUTER_ORIGIN, imRequest, resultRequest } from './im-pushes';
+import { IM_ROUTER_ORIGIN, imRequest } from './im-pushes';
 import type { Delivery, ImRouting, Unreachable } from './im-routing';
 import { derivedMessageId, type InsertedMessage } from './message';
 import { type RecipientRefusal, type Run, RunGroups } from './run';
@@ -66,7 +71,7 @@ type CheckedCommand = RefusedCommand | AcceptedCommand;
 /** An im.send with its envelope parsed, before its sender and recipient are checked. */
 interface ParsedSend {
   event: CommandReceivedV1;
-  parsed: ReturnType<typeof parseCommandObject>;
+  parsed: ParsedOwnedCommand<typeof IM_ROUTER_ORIGIN>;
 }
 
 /**
@@ -98,7 +103,10 @@ export class ImSend {
    */
   private async handleSends(sends: ReadonlyArray<CommandReceivedV1>): Promise<void> {
     const run = this.routing.startRun();
-    const parsedSends = sends.map((event) => ({ event, parsed: parseCommandObject(event.envelope) }));
+    const parsedSends = sends.map((event) => ({
+      event,
+      parsed: parseOwnedCommand(IM_ROUTER_ORIGIN, event.envelope),
+    }));
     // Every lookup of the checks ahead: one query for the sending devices, one for the recipients.
     await Promise.all([
       run.directory.lookUpDevices(sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN')),
@@ -114,7 +122,7 @@ export class ImSend {
     const answerRefused = async (): Promise<void> => {
       for (const command of checked) {
         if (command.kind === 'refused') {
-          await command.replies.send([resultRequest(command.source, command.result)]);
+          await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, command.result)]);
         }
       }
     };
@@ -146,12 +154,8 @@ export class ImSend {
     };
     // The sender directory reaches the sending device even before it logged in (its error result).
     const replies = run.gateway(index, senders);
-    if (parsed.kind !== 'command' || parsed.command.type !== 'im.send') {
-      const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
-      const { type } = event.envelope;
-      const message =
-        parsed.kind === 'invalid-command' ? parsed.message : notOwnedMessage(type, IM_ROUTER_ORIGIN);
-      return { kind: 'refused', source, replies, result: errorResult(type, source.commandId, code, message) };
+    if (parsed.kind === 'refused') {
+      return { kind: 'refused', source, replies, result: parsed.result };
     }
     const command = parsed.command;
     const recipientAor = canonicalAor(command.to);
@@ -225,8 +229,8 @@ export class ImSend {
         }
       } else {
         // A duplicate re-sends the stored result and does nothing else.
-        result ??= storedResult(command.source, claim?.result);
-        await command.replies.send([resultRequest(command.source, result)]);
+        result ??= storedResultPush(commandKey(command.source), claim?.result);
+        await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, result)]);
       }
       results.set(keyId, result);
     }
@@ -288,7 +292,7 @@ export class ImSend {
     const { recipientAor, refusal, messageId } = send;
     if (refusal !== undefined) {
       await replies.send([
-        resultRequest(source, accepted),
+        resultRequest(IM_ROUTER_ORIGIN, source, accepted),
         {
           origin: IM_ROUTER_ORIGIN,
           target: { kind: 'aor', aor: source.aor },
@@ -316,7 +320,7 @@ export class ImSend {
                 messageId,
               },
             );
-      await replies.send([resultRequest(source, result)]);
+      await replies.send([resultRequest(IM_ROUTER_ORIGIN, source, result)]);
       return result;
     }
 
@@ -328,7 +332,10 @@ export class ImSend {
       sentAt: message.sentAt.toISOString(),
     });
     const sent = await replies.send(
-      [resultRequest(source, accepted), imRequest(message, { kind: 'aor', aor: recipientAor }, false)],
+      [
+        resultRequest(IM_ROUTER_ORIGIN, source, accepted),
+        imRequest(message, { kind: 'aor', aor: recipientAor }, false),
+      ],
       { alsoPublish: [messageAcceptedV1.record(acceptedEvent)] },
     );
     const delivered = sent.filter((push) => push.requestIndex === 1);
@@ -341,28 +348,13 @@ export class ImSend {
 }
 
 /** The recipient of a well-formed im.send, none otherwise. */
-function recipientsOf(parsed: ReturnType<typeof parseCommandObject>): string[] {
-  return parsed.kind === 'command' && parsed.command.type === 'im.send'
-    ? [canonicalAor(parsed.command.to)]
-    : [];
+function recipientsOf(parsed: ParsedOwnedCommand<typeof IM_ROUTER_ORIGIN>): string[] {
+  return parsed.kind === 'command' ? [canonicalAor(parsed.command.to)] : [];
 }
 
 async function isLoggedIn(senders: CommandSenderDirectory): Promise<boolean> {
   const device = await senders.registeredSender();
   return device !== undefined && device.carrier !== 'PLAIN';
-}
-
-/** The result stored by the first run of a command, validated before it is sent again. */
-function storedResult(source: CommandSource, stored: unknown): ResultPush {
-  const parsed = ResultPushSchema.safeParse(stored);
-  if (!parsed.success) {
-    throw new ImError(
-      'IM_STORED_RESULT_INVALID',
-      `stored result of ${source.aor} ${source.commandId} is not a result push`,
-      { cause: parsed.error },
-    );
-  }
-  return parsed.data;
 }
 
 /** One sender directory per distinct sending device (and flow) of a group, over its lookups. */

@@ -3,25 +3,23 @@ import {
   type DeviceRegisteredV1,
   type DeviceUnregisteredV1,
   errorResult,
-  isOwnedCommand,
-  notOwnedMessage,
   okResult,
   type OwnedCommand,
-  parseCommandObject,
   type ResultPush,
-  ResultPushSchema,
   type SessionEndedV1,
   type SessionStartedV1,
 } from '#herald/contracts';
-import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
+import { type DeviceDirectory, PushGateway, type PushRequest, resultRequest } from '../push';
 import {
   type AccountDirectory,
   canonicalAor,
+  type EventPublisher,
   type IdempotencyStore,
-  processOnce,
+  parseOwnedCommand,
+  runCommandOnce,
+  storedResultPush,
   type Transaction,
   type UnitOfWork,
-  type EventPublisher,
 } from '../shared';
 import { CommandSenderDirectory } from './command-sender-directory';
 import type { PresenceRepository, RosterRepository } from './ports';
@@ -59,21 +57,6 @@ interface Executed {
   followUps: PushRequest[];
 }
 
-/** A stored result that is not a result push cannot be re-sent. */
-export class StoredResultError extends Error {
-  readonly code = 'PRESENCE_STORED_RESULT_INVALID';
-}
-
-function storedResultOf(commandId: string, stored: unknown): ResultPush {
-  const parsed = ResultPushSchema.safeParse(stored);
-  if (!parsed.success) {
-    throw new StoredResultError(`stored result of ${commandId} is not a result push`, {
-      cause: parsed.error,
-    });
-  }
-  return parsed.data;
-}
-
 /**
  * The presence service: roster commands, per-device status, aggregate presence and its fan-out,
  * and the login snapshot. Every entry point runs in one transaction and awaits its publishes.
@@ -97,43 +80,26 @@ export class PresenceService {
    * the edge should have sent elsewhere is answered `bad-request`, not dropped).
    */
   async handleCommand(event: CommandReceivedV1): Promise<void> {
-    const { envelope } = event;
     const aor = canonicalAor(event.aor);
     const senders = new CommandSenderDirectory(this.deps.directory, event);
     const replies = this.gatewayFor(senders);
-    const reply = (result: ResultPush) =>
-      replies.send([
-        {
-          origin: 'presence',
-          target: { kind: 'device', aor: event.aor, deviceId: event.deviceId },
-          push: result,
-        },
-      ]);
-    const parsed = parseCommandObject(envelope);
-    if (parsed.kind !== 'command') {
-      const code = parsed.kind === 'invalid-command' ? parsed.code : 'bad-request';
-      const message = parsed.kind === 'bad-envelope' ? parsed.reason : parsed.message;
-      await reply(errorResult(envelope.type, envelope.id, code, message));
+    const reply = (result: ResultPush) => replies.send([resultRequest(PRESENCE_SERVICE, event, result)]);
+    const parsed = parseOwnedCommand(PRESENCE_SERVICE, event.envelope);
+    if (parsed.kind === 'refused') {
+      await reply(parsed.result);
       return;
     }
-    const command = parsed.command;
-    if (!isOwnedCommand(PRESENCE_SERVICE, command)) {
-      await reply(
-        errorResult(command.type, command.id, 'bad-request', notOwnedMessage(command.type, PRESENCE_SERVICE)),
-      );
-      return;
-    }
+    const { command } = parsed;
     // Looked up once: the result push to the same device reuses it.
     const device = await senders.registeredSender();
     if (device === undefined || device.carrier === 'PLAIN') {
       await reply(errorResult(command.type, command.id, 'not-logged-in', 'log in first'));
       return;
     }
-    const outcome = await processOnce(
-      this.deps.unitOfWork,
-      this.deps.idempotency,
-      { service: PRESENCE_SERVICE, aor, commandId: command.id },
-      async (tx) => {
+    const key = { service: PRESENCE_SERVICE, aor, commandId: command.id };
+    await runCommandOnce(this.deps, {
+      key,
+      effect: async (tx) => {
         const { result, followUps } = await this.execute(tx, aor, command, event);
         // Pushes to others go out before commit: a broker failure rolls the command back and it
         // is retried whole, instead of a committed change never reaching anyone.
@@ -142,11 +108,10 @@ export class PresenceService {
         }
         return result;
       },
-      okResult(command.type, command.id),
-    );
-    // The result goes out after commit, so a client that reads after it sees the effect; if the
-    // publish fails the record is retried and the duplicate re-sends the stored result.
-    await reply(outcome.duplicate ? storedResultOf(command.id, outcome.storedResult) : outcome.result);
+      expectedResult: okResult(command.type, command.id),
+      parseStored: (stored) => storedResultPush(key, stored),
+      reply,
+    });
   }
 
   /** A device logged in: its status counts, and it gets roster, buddies' presence, requests. */

@@ -4,6 +4,7 @@ import {
   type ImPush,
   type Origin,
   type PushBody,
+  type ResultPush,
   pushRequestedV1,
   serializePush,
 } from '#herald/contracts';
@@ -41,6 +42,15 @@ export interface PushRequest {
    * memory instead of sending it again); by default each push gets a new id (newPushId).
    */
   pushIdFor?: (device: Device) => string;
+}
+
+/** The result of a command, to the device that sent it. */
+export function resultRequest(
+  origin: Origin,
+  sender: { aor: string; deviceId: string },
+  result: ResultPush,
+): PushRequest {
+  return { origin, target: { kind: 'device', aor: sender.aor, deviceId: sender.deviceId }, push: result };
 }
 
 /** One push handed to an edge: record `pushId` to match its sip.push-outcome. */

@@ -6,7 +6,7 @@ export interface ClaimRetentionStore {
   /**
    * Deletes up to `limit` claims of `service` made before `before`, skipping rows a concurrent
    * transaction holds (another replica's prune, or a claim being made) and claims whose stored
-   * result still holds `events` not yet published (runOnceThenPublish: a redelivery publishes
+   * result still holds `events` not yet published (AuthCommandService: a redelivery publishes
    * them); returns how many.
    */
   deleteClaimsBefore(

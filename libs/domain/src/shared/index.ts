@@ -6,3 +6,4 @@ export * from './group-commit';
 export * from './claim-retention';
 export * from './event-publisher';
 export * from './lock-order';
+export * from './command-once';
