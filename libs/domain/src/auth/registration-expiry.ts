@@ -1,4 +1,4 @@
-import type { UnitOfWork, EventPublisher } from '../shared';
+import { type EventPublisher, sweepInBatches, type UnitOfWork } from '../shared';
 import type { RegistrationRepository } from './ports';
 import { publishRemovals } from './registration-events';
 
@@ -26,15 +26,8 @@ export class RegistrationExpiry {
   }
 
   /** Sweeps until no expired binding is left; returns how many were removed. */
-  async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const removed = await this.sweepBatch();
-      total += removed;
-      if (removed < this.deps.batchSize) {
-        return total;
-      }
-    }
+  sweep(): Promise<number> {
+    return sweepInBatches(this.deps.batchSize, () => this.sweepBatch());
   }
 
   /** One batch, announced before its transaction commits (see publishRemovals). */

@@ -1,4 +1,5 @@
 import type { CommandKey } from './idempotency';
+import { sweepInBatches } from './sweep-in-batches';
 import type { Transaction, UnitOfWork } from './unit-of-work';
 
 /** Deletes old idempotency claims. */
@@ -41,15 +42,12 @@ export class ClaimRetention {
   }
 
   /** Deletes every claim past the retention; returns how many. */
-  async sweep(): Promise<number> {
+  sweep(): Promise<number> {
     const before = new Date(this.now().getTime() - this.deps.retentionMs);
-    let total = 0;
-    for (;;) {
-      const deleted = await this.deps.unitOfWork.runSingleStatement((tx) =>
+    return sweepInBatches(this.deps.batchSize, () =>
+      this.deps.unitOfWork.runSingleStatement((tx) =>
         this.deps.store.deleteClaimsBefore(tx, this.deps.service, before, this.deps.batchSize),
-      );
-      total += deleted;
-      if (deleted < this.deps.batchSize) return total;
-    }
+      ),
+    );
   }
 }

@@ -7,3 +7,4 @@ export * from './claim-retention';
 export * from './event-publisher';
 export * from './lock-order';
 export * from './command-once';
+export * from './sweep-in-batches';

@@ -1,4 +1,4 @@
-import type { EventPublisher, UnitOfWork } from '../../shared';
+import { type EventPublisher, sweepInBatches, type UnitOfWork } from '../../shared';
 import type { SimpleNotifier } from './simple-notifier';
 import type { SubscriptionRepository } from './subscription-model';
 
@@ -25,13 +25,8 @@ export class SubscriptionExpiry {
   }
 
   /** Sweeps until no expired subscription is left; returns how many ended. */
-  async sweep(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const ended = await this.sweepBatch();
-      total += ended;
-      if (ended < this.deps.batchSize) return total;
-    }
+  sweep(): Promise<number> {
+    return sweepInBatches(this.deps.batchSize, () => this.sweepBatch());
   }
 
   /** One batch; its NOTIFYs are published before it commits, so a failed publish leaves the rows for the next sweep. */
