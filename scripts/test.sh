@@ -28,6 +28,7 @@ source scripts/ensure-node.sh
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 npx eslint .
 npx tsc -p tsconfig.json --noEmit
+bash scripts/check-build-has-no-test-code.sh
 
 results_dir="$(mktemp -d /tmp/herald-test-results-XXXXXX)"
 kafka_state=''

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { FakeEventBus } from './fake-event-bus';
+import { FakeEventBus } from '../testing/fake-event-bus';
 import { type SipEdgeConfig } from './edge-config';
 import { sipEdgeProbe } from './edge-readiness';
 import { SipEdge } from './sip-edge';

@@ -26,7 +26,7 @@ import {
 } from '#herald/sip';
 import { SipEdgeConfig } from '../edge-config';
 import { createEdgeCore, EdgeCore } from '../edge-core';
-import { FakeEventBus } from '../fake-event-bus';
+import { FakeEventBus } from '../../testing/fake-event-bus';
 
 const D = 'herald.test';
 const ALICE = `sip:alice@${D}`;

@@ -1,6 +1,6 @@
 import { type EncodedRecord, publishDecidedV1, publishRequestedV1 } from '#herald/contracts';
 import { FakeClock, parseMessage, type SipRequest } from '#herald/sip';
-import { FakeEventBus } from '../fake-event-bus';
+import { FakeEventBus } from '../../testing/fake-event-bus';
 import { BusPublisher } from './bus-publisher';
 import { PendingDecisions } from './pending-decisions';
 import { ServiceDecisions } from './service-decisions';

@@ -30,7 +30,7 @@ import { PendingDecisions } from '../inbound/pending-decisions';
 import { OutboundConsumer } from './outbound-consumer';
 import { buildPushRequest } from './push-request';
 import { PushSender, PushTransport } from './push-sender';
-import { FakeEventBus } from '../fake-event-bus';
+import { FakeEventBus } from '../../testing/fake-event-bus';
 
 const D = 'herald.test';
 const FLOW_ID = 'tcp:7';

@@ -8,7 +8,7 @@ import {
   InMemoryIdempotencyStore,
   InMemoryUnitOfWork,
   RecordingBus,
-} from './auth-test-support';
+} from '../../testing/in-memory-auth';
 
 const ALICE = 'sip:alice@herald.example';
 const DEVICE = '<urn:uuid:a1>';

@@ -7,7 +7,7 @@ import {
   InMemoryIdempotencyStore,
   InMemoryUnitOfWork,
   RecordingBus,
-} from './auth-test-support';
+} from '../../testing/in-memory-auth';
 import { Registrar } from './registrar';
 
 const DOMAIN = 'herald.example';

@@ -1,4 +1,4 @@
-import { InMemoryBindings, InMemoryUnitOfWork, RecordingBus } from './auth-test-support';
+import { InMemoryBindings, InMemoryUnitOfWork, RecordingBus } from '../../testing/in-memory-auth';
 import { RegistrationExpiry } from './registration-expiry';
 
 const tx = {} as never;

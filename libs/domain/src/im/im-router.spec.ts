@@ -1,4 +1,4 @@
-import { RecordingBus } from '../testing/recording-bus';
+import { RecordingBus } from '../../testing/recording-bus';
 import {
   type CommandCarrier,
   commandReceivedV1,

@@ -12,7 +12,7 @@ import {
   Transaction,
   type UnitOfWork,
 } from '../shared';
-import { RecordingBus } from '../testing/recording-bus';
+import { RecordingBus } from '../../testing/recording-bus';
 import type { PresenceRepository, RosterPair, RosterRepository } from './ports';
 import type { AggregatePresence, DevicePresence } from './presence-model';
 import {

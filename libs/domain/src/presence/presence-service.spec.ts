@@ -1,4 +1,4 @@
-import { RecordingBus as SharedRecordingBus } from '../testing/recording-bus';
+import { RecordingBus as SharedRecordingBus } from '../../testing/recording-bus';
 import { type CommandReceivedV1, edgeOutboundV1, statusChangedV1 } from '#herald/contracts';
 import type { AccountDirectory } from '../shared';
 import type { Device, DeviceDirectory } from '../push';

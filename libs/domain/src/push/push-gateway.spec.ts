@@ -1,4 +1,4 @@
-import { RecordingBus } from '../testing/recording-bus';
+import { RecordingBus } from '../../testing/recording-bus';
 import { edgeOutboundV1, imPush, okResult, presencePush, PushEnvelopeSchema } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from './device-directory';
 import { PushGateway } from './push-gateway';

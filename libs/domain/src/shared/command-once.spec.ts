@@ -1,5 +1,5 @@
 import { errorResult, okResult, type ResultPush } from '#herald/contracts';
-import { InMemoryIdempotencyStore, InMemoryUnitOfWork } from '../auth/auth-test-support';
+import { InMemoryIdempotencyStore, InMemoryUnitOfWork } from '../../testing/in-memory-auth';
 import { parseOwnedCommand, runCommandOnce, StoredResultError, storedResultPush } from './command-once';
 import type { Transaction } from './unit-of-work';
 

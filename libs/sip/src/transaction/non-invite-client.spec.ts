@@ -1,6 +1,6 @@
 import { FakeClock } from './clock';
 import { NonInviteClientTransaction } from './non-invite-client';
-import { RecordingFlow } from './test-flow';
+import { RecordingFlow } from '../../testing/recording-flow';
 import { resolveTransactionTimers, TransactionTimerOptions } from './timers';
 
 function setup(reliable: boolean, timerOptions: TransactionTimerOptions = {}) {

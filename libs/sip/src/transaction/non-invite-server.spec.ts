@@ -1,6 +1,6 @@
 import { FakeClock } from './clock';
 import { NonInviteServerTransaction } from './non-invite-server';
-import { RecordingFlow } from './test-flow';
+import { RecordingFlow } from '../../testing/recording-flow';
 import { resolveTransactionTimers } from './timers';
 
 function setup(reliable: boolean) {

@@ -1,7 +1,7 @@
 import { connect, Socket } from 'node:net';
 import { createResponse, serializeMessage, SipRequest, SipResponse, SipStreamReader } from '../message';
 import { localVia, StreamTransport, TransportSet } from '../transport';
-import { optionsRequest, waitFor } from '../transport/test-support';
+import { optionsRequest, waitFor } from '../../testing/transport-fixtures';
 import { FakeClock } from './clock';
 import { newBranch } from './keys';
 import { IncomingRequest, TransactionLayer } from './transaction-layer';

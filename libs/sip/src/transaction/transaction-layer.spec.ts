@@ -9,7 +9,7 @@ import {
   SipResponse,
 } from '../message';
 import { TransportSet, UdpTransport } from '../transport';
-import { waitFor } from '../transport/test-support';
+import { waitFor } from '../../testing/transport-fixtures';
 import { FakeClock } from './clock';
 import { IncomingRequest, TransactionLayer } from './transaction-layer';
 

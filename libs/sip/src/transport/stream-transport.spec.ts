@@ -2,7 +2,7 @@ import { connect as connectTcp, Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { Flow, TransportHandlers } from './flow';
 import { StreamTransport } from './stream-transport';
-import { generateTestCertificate, TestCertificate, waitFor } from './test-support';
+import { generateTestCertificate, TestCertificate, waitFor } from '../../testing/transport-fixtures';
 
 interface Events {
   messages: { data: string; flow: Flow }[];

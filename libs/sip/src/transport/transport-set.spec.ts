@@ -1,6 +1,6 @@
 import { createSocket, Socket } from 'node:dgram';
 import { Flow, TransportHandlers } from './flow';
-import { optionsRequest, waitFor } from './test-support';
+import { optionsRequest, waitFor } from '../../testing/transport-fixtures';
 import { TransportSet } from './transport-set';
 import { UdpTransport } from './udp-transport';
 

@@ -2,7 +2,7 @@ import { createSocket, Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { SipMessage, SipParseError, SipRequest } from '../message';
 import { Flow, TransportHandlers } from './flow';
-import { optionsRequest, waitFor } from './test-support';
+import { optionsRequest, waitFor } from '../../testing/transport-fixtures';
 import { UdpTransport } from './udp-transport';
 
 interface Events {

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { Flow, TransportHandlers } from './flow';
-import { generateTestCertificate, optionsRequest, waitFor } from './test-support';
+import { generateTestCertificate, optionsRequest, waitFor } from '../../testing/transport-fixtures';
 import { WsTransport } from './ws-transport';
 
 interface Events {

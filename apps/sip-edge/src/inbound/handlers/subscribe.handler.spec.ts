@@ -2,7 +2,7 @@ import { notifyRequestedV1, subscribeDecidedV1, subscribeRequestedV1 } from '#he
 import { FakeClock, Flow, parseMessage, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { createEdgeCore, EdgeCore } from '../../edge-core';
-import { FakeEventBus } from '../../fake-event-bus';
+import { FakeEventBus } from '../../../testing/fake-event-bus';
 import { buildNotifyRequest } from '../../outbound/notify-request';
 
 const D = 'herald.test';

@@ -6,11 +6,11 @@ import {
   subscribeRequestedV1,
   type SubscribeRequestedV1,
 } from '#herald/contracts';
-import { RecordingBus } from '../../testing/recording-bus';
+import { RecordingBus } from '../../../testing/recording-bus';
 import { Transaction, type UnitOfWork } from '../../shared';
 import type { PresenceRepository, RosterPair, RosterRepository } from '../ports';
 import type { AggregatePresence, RosterEntry } from '../presence-model';
-import { MemorySubscriptions } from './memory-subscriptions';
+import { MemorySubscriptions } from '../../../testing/memory-subscriptions';
 import { SimpleNotifier } from './simple-notifier';
 import { SubscriptionExpiry } from './subscription-expiry';
 import { SubscriptionService } from './subscription-service';

@@ -1,9 +1,9 @@
-// Helpers for this folder's loopback specs only; not exported from the library.
+// Helpers for the transport layer's loopback specs; outside src/, so never built into dist.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selfSignedCertificateOpensslArgs } from './self-signed-certificate';
+import { selfSignedCertificateOpensslArgs } from '../src/transport/self-signed-certificate';
 
 export interface TestCertificate {
   key: string;

@@ -1,7 +1,7 @@
-// A recording Flow for this folder's unit specs only; not exported from the library.
-import { Flow } from '../transport';
-import { TransportError } from '../transport';
-import { FakeClock } from './clock';
+// A recording Flow for the transaction layer's unit specs; outside src/, so never built into dist.
+import { Flow } from '../src/transport';
+import { TransportError } from '../src/transport';
+import { FakeClock } from '../src/transaction/clock';
 
 export class RecordingFlow implements Flow {
   readonly id: string;

@@ -1,14 +1,14 @@
-import type { Transaction } from '../../shared';
-import type { AggregatePresence } from '../presence-model';
+import type { Transaction } from '../src/shared';
+import type { AggregatePresence } from '../src/presence/presence-model';
 import type {
   DialogKey,
   NotifyTarget,
   Subscription,
   SubscriptionFields,
   SubscriptionRepository,
-} from './subscription-model';
+} from '../src/presence/subscriptions/subscription-model';
 
-/** SubscriptionRepository in memory, for the unit specs of this folder (not exported). */
+/** SubscriptionRepository in memory, for the subscription unit specs (outside src/: never built). */
 export class MemorySubscriptions implements SubscriptionRepository {
   readonly rows = new Map<string, { subscription: Subscription; notifyCseq: number }>();
   /** The presence removeExpired reports for every target. */

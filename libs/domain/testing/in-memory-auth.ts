@@ -1,6 +1,6 @@
-import { RecordingBus as SharedRecordingBus } from '../testing/recording-bus';
+import { RecordingBus as SharedRecordingBus } from './recording-bus';
 import { edgeOutboundV1, type PushRequestedV1 } from '#herald/contracts';
-import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
+import type { Device, DeviceDirectory, DeviceLookupOptions } from '../src/push';
 import {
   type BatchIdempotencyStore,
   type BulkResultStore,
@@ -11,8 +11,8 @@ import {
   type StoredResult,
   Transaction,
   type UnitOfWork,
-} from '../shared';
-import type { Account } from './account';
+} from '../src/shared';
+import type { Account } from '../src/auth/account';
 import type {
   AccountRepository,
   BindingKey,
@@ -21,7 +21,7 @@ import type {
   RemovedRegistration,
   Session,
   SessionRepository,
-} from './ports';
+} from '../src/auth/ports';
 
 /** In-memory adapters of auth's ports, for the domain's unit tests only. */
 

@@ -1,4 +1,5 @@
-// A fake of the EventBus port for this app's unit specs only; integration tests use the real adapters.
+// A fake of the EventBus port for the edge's unit specs only (outside src/, so never built into dist);
+// integration tests use the real adapters.
 import {
   BusRecord,
   BusUnavailableError,

@@ -1,4 +1,4 @@
-import type { EventPublisher, PublishedRecord } from '../shared';
+import type { EventPublisher, PublishedRecord } from '../src/shared';
 
 /**
  * The EventPublisher fake of the domain unit tests (not exported from the library): records every
