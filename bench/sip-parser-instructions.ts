@@ -2,7 +2,7 @@
 // `valgrind --tool=callgrind` (see bench/README.md). Instruction counts do not depend on the load
 // of a shared machine, unlike rates; the difference between two runs with different counts,
 // divided by the difference in parses, is the cost of one parse without start-up and warm-up.
-import { parseMessage } from '../libs/sip/src/message';
+import { parseMessage } from '#herald/sip';
 import { SAMPLES } from './sip-parser-samples';
 
 /** Enough parses for V8 to optimize the parser before the counted ones. */

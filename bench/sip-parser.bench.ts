@@ -3,13 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  createResponse,
-  parseMessage,
-  serializeMessage,
-  SipMessage,
-  SipParseError,
-} from '../libs/sip/src/message';
+import { createResponse, parseMessage, serializeMessage, SipMessage, SipParseError } from '#herald/sip';
 import { INFO, SAMPLES } from './sip-parser-samples';
 
 /** Each measurement runs this long after warm-up. */

@@ -25,8 +25,7 @@ import {
   SIP_REGISTER_REQUESTED_V1,
   type CommandReceivedV1,
 } from '#herald/contracts';
-import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
-import { DEFAULT_EXPIRES_SECONDS } from '../../apps/sip-edge/src/edge-config';
+import { SipEdge, DEFAULT_EXPIRES_SECONDS } from '#herald/sip-edge';
 import { BENCH_DOMAIN } from './herald-launch';
 
 /**

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createDataSource, runMigrations } from '#herald/persistence';
-import { createAccountService } from '../../apps/auth/src/auth.services';
+import { createAccountService } from '#herald/auth-service';
 
 /** dist/bench/lib -> the checkout's root. */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');

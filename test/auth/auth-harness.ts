@@ -1,4 +1,4 @@
-import { AuthModule, type AuthConfig, RegistrationSweeper } from '../../apps/auth/src';
+import { AuthModule, type AuthConfig, RegistrationSweeper } from '#herald/auth-service';
 import { InProcessEventBus } from '#herald/bus';
 import {
   type CommandReceivedV1,

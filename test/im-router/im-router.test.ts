@@ -19,8 +19,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createImRouter } from '../../apps/im-router/src/im-router.factory';
-import { ImRouterRecordHandler, subscribeImRouter } from '../../apps/im-router/src/im-router.records';
+import { createImRouter, ImRouterRecordHandler, subscribeImRouter } from '#herald/im-router-service';
 import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';

@@ -10,9 +10,12 @@ import { createDataSource, poolSizeForConsumers, runMigrations } from '#herald/p
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { DataSource } from 'typeorm';
-import { IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY } from '../../apps/im-router/src/im-router.config';
-import { createImRouter } from '../../apps/im-router/src/im-router.factory';
-import { IM_ROUTER_TOPICS, ImRouterRecordHandler } from '../../apps/im-router/src/im-router.records';
+import {
+  IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
+  createImRouter,
+  IM_ROUTER_TOPICS,
+  ImRouterRecordHandler,
+} from '#herald/im-router-service';
 import { insertAccount, insertDevice } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';

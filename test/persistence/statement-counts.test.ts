@@ -14,9 +14,9 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { DataSource, type Logger, type QueryRunner } from 'typeorm';
-import { type AuthServices, createAuthServices } from '../../apps/auth/src/auth.services';
-import { createImRouter } from '../../apps/im-router/src/im-router.factory';
-import { createPresenceService } from '../../apps/presence/src/presence.services';
+import { type AuthServices, createAuthServices } from '#herald/auth-service';
+import { createImRouter } from '#herald/im-router-service';
+import { createPresenceService } from '#herald/presence-service';
 import { commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
 import { createTestDatabase } from '../support/database';
 

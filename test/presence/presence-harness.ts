@@ -16,8 +16,7 @@ import {
 } from '#herald/contracts';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { DEFAULT_PRESENCE_CONFIG } from '../../apps/presence/src/presence.config';
-import { PresenceModule } from '../../apps/presence/src/presence.module';
+import { DEFAULT_PRESENCE_CONFIG, PresenceModule } from '#herald/presence-service';
 import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 

@@ -17,8 +17,7 @@ import {
   SipResponse,
   verifyDigestResponse,
 } from '#herald/sip';
-import { SipEdgeConfig } from '../../apps/sip-edge/src/edge-config';
-import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
+import { SipEdgeConfig, SipEdge } from '#herald/sip-edge';
 import { uniqueGroupId } from '../support/topics';
 import { SipPeer } from './sip-peer';
 

@@ -12,8 +12,7 @@ import {
 } from '#herald/contracts';
 import fc from 'fast-check';
 import { createResponse, serializeMessage, SipRequest } from '#herald/sip';
-import { FlowBinding } from '../../apps/sip-edge/src/flows/flow-registry';
-import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
+import { FlowBinding, SipEdge } from '#herald/sip-edge';
 import { uniqueGroupId } from '../support/topics';
 import { waitFor } from '../support/wait-for';
 import { D, Device, edgePort, FakeAuth, startEdge, TEST_T1_MS, TEST_T2_MS } from './edge-fixture';

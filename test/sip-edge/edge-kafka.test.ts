@@ -10,7 +10,7 @@ import {
   SIP_PUSH_OUTCOME_PRESENCE_V1,
 } from '#herald/contracts';
 import { createResponse, SipRequest } from '#herald/sip';
-import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
+import { SipEdge } from '#herald/sip-edge';
 import { requireKafkaBrokers } from '../support/env';
 import { uniqueGroupId } from '../support/topics';
 import { waitFor } from '../support/wait-for';

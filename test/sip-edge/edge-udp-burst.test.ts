@@ -23,7 +23,7 @@ import {
 } from '#herald/contracts';
 import { METRIC_NAMES } from '#herald/observability';
 import { Clock } from '#herald/sip';
-import { SipEdge } from '../../apps/sip-edge/src/sip-edge';
+import { SipEdge } from '#herald/sip-edge';
 import { uniqueGroupId } from '../support/topics';
 import { waitFor } from '../support/wait-for';
 import { D, edgeConfig, edgePort } from './edge-fixture';

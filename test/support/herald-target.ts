@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TransportAddress } from '#herald/sip';
 import { createDataSource } from '#herald/persistence';
-import { createAccountService } from '../../apps/auth/src/auth.services';
+import { createAccountService } from '#herald/auth-service';
 import type { ClientProtocol } from './sip-client';
 
 /** What an end-to-end scenario needs of a running Herald, whichever way it was started. */

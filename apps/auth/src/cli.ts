@@ -4,8 +4,7 @@ import { type AccountService, AuthError } from '#herald/domain';
 import { createDataSource } from '#herald/persistence';
 import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
-import { AuthConfigError, authConfigFromEnv } from './auth.config';
-import { createAccountService } from './auth.services';
+import { AuthConfigError, authConfigFromEnv, createAccountService } from '#herald/auth-service';
 
 export const CLI_USAGE = `usage: herald-auth accounts <command> [options]
   create <username> (--password <p> | --password-stdin) [--display-name <name>]

@@ -1,8 +1,7 @@
 import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
 import { runServiceMain, startKafkaPostgresService } from '#herald/runtime';
-import { authConfigFromEnv } from './auth.config';
-import { AuthModule } from './auth.module';
+import { authConfigFromEnv, AuthModule } from '#herald/auth-service';
 
 /** The distributed auth service: Kafka, PostgreSQL, the admin API on HERALD_HTTP_PORT. */
 runServiceMain('auth', async () => {

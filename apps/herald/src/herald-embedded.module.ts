@@ -1,13 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { EventBus } from '#herald/bus';
 import type { DataSource } from 'typeorm';
-import { type AuthConfig, AuthModule } from '../../auth/src';
-import { type ImRouterConfig } from '../../im-router/src/im-router.config';
-import { ImRouterModule } from '../../im-router/src/im-router.module';
-import { type PresenceConfig } from '../../presence/src/presence.config';
-import { PresenceModule } from '../../presence/src/presence.module';
-import { type SipEdgeConfig } from '../../sip-edge/src/edge-config';
-import { SipEdgeModule } from '../../sip-edge/src/sip-edge.module';
+import { type AuthConfig, AuthModule } from '#herald/auth-service';
+import { type ImRouterConfig, ImRouterModule } from '#herald/im-router-service';
+import { type PresenceConfig, PresenceModule } from '#herald/presence-service';
+import { type SipEdgeConfig, SipEdgeModule } from '#herald/sip-edge';
 
 /** What the four services share in one process: the in-process bus and one DataSource. */
 export interface HeraldEmbeddedDeps {

@@ -1,4 +1,4 @@
-import type { BoundAddresses } from '../../sip-edge/src/sip-edge';
+import type { BoundAddresses } from '#herald/sip-edge';
 
 /** The start-up banner: where Herald listens, the demo accounts, and a first thing to try. */
 export function howToTry(

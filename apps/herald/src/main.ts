@@ -13,12 +13,15 @@ import {
   poolSizeForConsumers,
   runMigrations,
 } from '#herald/persistence';
-import { authConfigFromEnv, createAccountService } from '../../auth/src';
-import { DEFAULT_PRESENCE_CONFIG } from '../../presence/src/presence.config';
-import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from '../../sip-edge/src/edge-config';
-import { probesWithEdgeReadiness } from '../../sip-edge/src/edge-readiness';
-import type { SipEdge } from '../../sip-edge/src/sip-edge';
-import { SIP_EDGE } from '../../sip-edge/src/sip-edge.module';
+import { authConfigFromEnv, createAccountService } from '#herald/auth-service';
+import { DEFAULT_PRESENCE_CONFIG } from '#herald/presence-service';
+import {
+  SIP_EDGE_CONFIG_KEYS,
+  sipEdgeConfigFrom,
+  probesWithEdgeReadiness,
+  type SipEdge,
+  SIP_EDGE,
+} from '#herald/sip-edge';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
 import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool';
 import { EmbeddedDatabase } from './embedded-database';

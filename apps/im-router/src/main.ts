@@ -1,8 +1,7 @@
 import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
 import { runServiceMain, startKafkaPostgresService } from '#herald/runtime';
-import { IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY } from './im-router.config';
-import { ImRouterModule } from './im-router.module';
+import { IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY, ImRouterModule } from '#herald/im-router-service';
 
 /** The standalone im-router: Kafka and PostgreSQL from the environment (docs/configuration.md). */
 runServiceMain('im-router', () =>

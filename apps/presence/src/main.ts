@@ -1,8 +1,11 @@
 import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
 import { runServiceMain, startKafkaPostgresService } from '#herald/runtime';
-import { DEFAULT_PRESENCE_CONFIG, PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY } from './presence.config';
-import { PresenceModule } from './presence.module';
+import {
+  DEFAULT_PRESENCE_CONFIG,
+  PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY,
+  PresenceModule,
+} from '#herald/presence-service';
 
 /** The standalone presence service: Kafka and PostgreSQL from the environment (docs/configuration.md). */
 runServiceMain('presence', () =>

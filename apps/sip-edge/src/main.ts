@@ -20,10 +20,13 @@ import {
   shutdownGraceMs,
 } from '#herald/observability';
 import { listenForOperations, runServiceMain } from '#herald/runtime';
-import { SIP_EDGE_CONFIG_KEYS, sipEdgeConfigFrom } from './edge-config';
-import { probesWithEdgeReadiness } from './edge-readiness';
-import { drainBudgetMs } from './sip-edge';
-import { SipEdgeModule } from './sip-edge.module';
+import {
+  SIP_EDGE_CONFIG_KEYS,
+  sipEdgeConfigFrom,
+  probesWithEdgeReadiness,
+  drainBudgetMs,
+  SipEdgeModule,
+} from '#herald/sip-edge';
 
 /** The standalone sip-edge: Kafka from the environment (docs/configuration.md), SIP on HERALD_SIP_*. */
 async function main(): Promise<void> {

@@ -1,5 +1,4 @@
 // Public surface of the Herald SIP stack. Pure library: no NestJS, no Herald imports.
-export const SIP_VERSION = 'SIP/2.0';
 export * from './grammar';
 export * from './message';
 export * from './auth';

@@ -1,7 +1,12 @@
 import { ha1, verifyDigestResponse } from '#herald/sip';
 import { AccountService } from './account-service';
 import { AUTH_DEVICE_UNREGISTERED_V1, AUTH_SESSION_ENDED_V1 } from '#herald/contracts';
-import { InMemoryAccounts, InMemoryBindings, InMemoryUnitOfWork, RecordingBus } from '../../testing/in-memory-auth';
+import {
+  InMemoryAccounts,
+  InMemoryBindings,
+  InMemoryUnitOfWork,
+  RecordingBus,
+} from '../../testing/in-memory-auth';
 import type { Registration } from './ports';
 
 function setUp() {

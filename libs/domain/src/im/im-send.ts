@@ -7,8 +7,7 @@ import {
   okResult,
   type ResultPush,
 } from '#herald/contracts';
-import { CommandSenderDirectory } from '../presence';
-import { type DeviceDirectory, type PushGateway, resultRequest } from '../push';
+import { CommandSenderDirectory, type DeviceDirectory, type PushGateway, resultRequest } from '../push';
 import {
   canonicalAor,
   type CommandKey,

@@ -3,7 +3,6 @@ export * from './presence-rules';
 export * from './presence-error';
 export * from './ports';
 export * from './presence-pushes';
-export * from './command-sender-directory';
 export * from './presence-tracker';
 export * from './roster-service';
 export * from './presence-service';

@@ -9,7 +9,13 @@ import {
   type SessionEndedV1,
   type SessionStartedV1,
 } from '#herald/contracts';
-import { type DeviceDirectory, PushGateway, type PushRequest, resultRequest } from '../push';
+import {
+  CommandSenderDirectory,
+  type DeviceDirectory,
+  PushGateway,
+  type PushRequest,
+  resultRequest,
+} from '../push';
 import {
   type AccountDirectory,
   canonicalAor,
@@ -21,7 +27,6 @@ import {
   type Transaction,
   type UnitOfWork,
 } from '../shared';
-import { CommandSenderDirectory } from './command-sender-directory';
 import type { PresenceRepository, RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
 import type { DeviceEvent } from './presence-model';

@@ -1,5 +1,5 @@
 import type { CommandReceivedV1 } from '#herald/contracts';
-import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
+import type { Device, DeviceDirectory, DeviceLookupOptions } from './device-directory';
 
 /**
  * A DeviceDirectory that also knows the device a command came from, so its result reaches it

@@ -1,3 +1,5 @@
+// The auth service as a Nest module (and its account service for the CLI and the demo accounts), for
+// apps/auth (standalone) and apps/herald (embedded).
 export * from './auth.config';
 export * from './auth.module';
 export * from './auth.services';
