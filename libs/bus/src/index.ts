@@ -4,6 +4,5 @@ export * from './in-process-event-bus';
 export * from './kafka-event-bus';
 export * from './kafka-log';
 export * from './kafka-client-options';
-export * from './create-event-bus';
 export * from './contract-records';
 export * from './journaled';

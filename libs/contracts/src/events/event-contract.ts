@@ -97,12 +97,3 @@ export function defineEventContract<E extends { v: number; type: string; at: str
     },
   };
 }
-
-/** Encodes an event into a bus record on `topic`, keyed by the contract. */
-export function toRecord<E extends { v: number; type: string; at: string }>(
-  contract: EventContract<E>,
-  topic: string,
-  event: E,
-): EncodedRecord {
-  return { topic, key: contract.key(event), value: contract.encode(event) };
-}

@@ -333,7 +333,7 @@ const imSend = (
   carrier?: CommandCarrier,
 ) => fromAlice({ id, type: 'im.send', to: BOB, text: 'hello', ...fields }, { deviceId, carrier });
 
-describe('ImRouter.send', () => {
+describe('ImRouter.handleCommand (im.send)', () => {
   it('stores the IM, answers the sender, and pushes it to every logged-in device of the recipient', async () => {
     const { router, messages, pushedTo, bus } = setUp();
 

@@ -3,7 +3,10 @@ import { isDomain } from '../sip/aor';
 import { responseTo } from '../sip/responses';
 import { InboundRequest, MethodHandler } from './inbound-request';
 
-/** Methods of RFC 3261 and its extensions that Herald knows but does not serve here: 405, not 501. */
+/**
+ * Methods of RFC 3261 and its extensions that Herald recognises (RFC 3261 §8.2.1): one without a
+ * handler here gets 405 with Allow, any other method 501. SUBSCRIBE and PUBLISH have handlers.
+ */
 const KNOWN_METHODS: readonly string[] = [
   'INVITE',
   'ACK',
