@@ -81,6 +81,12 @@ export class RegisterHandler implements MethodHandler {
         ? responseTo(request, 400, 'Malformed Authorization')
         : this.challenger.challenge(request);
     }
+    if (!this.challenger.offers(credentials.algorithm)) {
+      this.logger.info(
+        `EDGE_DIGEST_REJECTED code=digest-algorithm-not-offered: ${credentials.algorithm} is not in HERALD_DIGEST_ALGORITHMS`,
+      );
+      return this.challenger.challenge(request);
+    }
     // The nonce-count tracker keeps the nonce for its lifetime: a copy, not a slice of this request's text.
     const verdict = this.freshness.check(
       { ...credentials, nonce: detachedString(credentials.nonce) },
