@@ -596,12 +596,18 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
   });
 
   describe('other methods and Request-URIs', () => {
-    it('answers OPTIONS with Allow, Accept and Supported', async () => {
+    it('answers OPTIONS to sip:D from an unregistered flow with Allow, Accept and Supported (RFC 3261 §11.2)', async () => {
       const response = await send(request({ method: 'OPTIONS' }));
       expect(response.status).toBe(200);
       expect(response.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
-      expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
-      expect(response.headers.has('Supported')).toBe(true);
+      expect(response.headers.get('Accept')).toBe(
+        'application/vnd.herald+json, text/plain, application/pidf+xml',
+      );
+      expect(response.headers.get('Accept-Encoding')).toBe('identity');
+      expect(response.headers.get('Accept-Language')).toBe('en');
+      // No extension is supported: the header is present and empty (§20.37).
+      expect(response.headers.get('Supported')).toBe('');
+      expect(bus.published).toEqual([]);
     });
 
     it('answers 405 with Allow to a known method it does not serve, 501 to an unknown one', async () => {
