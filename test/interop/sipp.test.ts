@@ -1,0 +1,162 @@
+// The interop matrix's SIPp rows (docs/interop.md): Debian's SIPp over real UDP against the
+// embedded default and against the separate apps on Kafka. SIPp answers only the first challenge
+// of a 401 and hashes only MD5, so each target offers MD5 first (HERALD_DIGEST_ALGORITHMS).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDigestAuthorization, SipRequest, SipResponse } from '#herald/sip';
+import { CARRIERS, commandResult, PASSWORD, pushOf, targetUnderTest } from '../e2e/e2e-support';
+import { HeraldCluster } from '../support/herald-cluster';
+import { HeraldEmbedded } from '../support/herald-embedded';
+import type { HeraldTarget } from '../support/herald-target';
+import { expectInteropRow } from '../support/interop-matrix';
+import type { Carrier, SipClient } from '../support/sip-client';
+import { freeUdpPort } from './client-binary';
+import {
+  carrierScenario,
+  requireSipp,
+  runSipp,
+  SIPP_BENCH_SCENARIOS,
+  SIPP_CLIENT,
+  SIPP_TEST_SCENARIOS,
+  type SippRun,
+  sippUserFile,
+  sippVersion,
+} from './sipp';
+
+/** SIPp runs of up to a minute each (its own -timeout) on a loaded machine. */
+jest.setTimeout(120_000);
+
+const sipp = requireSipp();
+const version = sippVersion(sipp);
+
+const FEATURE = {
+  register: 'REGISTER with MD5 digest',
+  envelope: (carrier: Carrier) => `${carrier} carrying the JSON envelope (login, roster.get)`,
+  pushes: 'UAS answering pushes (command results, im) with 200 OK',
+} as const;
+
+describeSipp('the embedded default', ['MD5', 'SHA-256'], (env) => HeraldEmbedded.start({ env }));
+describeSipp('the separate apps on Kafka', ['MD5'], (env) => HeraldCluster.start({ env }));
+
+function describeSipp(
+  name: string,
+  algorithms: readonly ('MD5' | 'SHA-256')[],
+  start: (env: Record<string, string>) => Promise<HeraldTarget>,
+): void {
+  const setting = algorithms.join(',');
+  describe(`SIPp ${version} against ${name} with HERALD_DIGEST_ALGORITHMS=${setting}`, () => {
+    const { target, devices } = targetUnderTest(() => start({ HERALD_DIGEST_ALGORITHMS: setting }));
+    let work: string;
+
+    beforeEach(async () => {
+      work = await mkdtemp(join(tmpdir(), 'herald-sipp-'));
+    });
+    afterEach(() => rm(work, { recursive: true, force: true }));
+
+    /** A JSON client of the test suite, registered with MD5 (offered on every target here) and logged in. */
+    async function jsonClient(label: string): Promise<SipClient> {
+      const client = await devices.registered(await devices.account(label), 'udp', { algorithm: 'MD5' });
+      const login = await commandResult(client, { type: 'login', status: 'online' }, 'INFO');
+      expect(login.envelope).toMatchObject({ ok: true });
+      return client;
+    }
+
+    function expectSucceeded(run: SippRun): void {
+      // The output says why when it did not (SIPp's statistics and errors).
+      expect({ exitCode: run.exitCode, output: run.output }).toEqual({ exitCode: 0, output: run.output });
+    }
+
+    it('REGISTERs answering the MD5 challenge, which is offered first', async () => {
+      const user = await devices.account('sipp');
+      const run = await runSipp(sipp, {
+        server: target().address('udp'),
+        domain: target().domain,
+        scenario: join(SIPP_BENCH_SCENARIOS, 'register.xml'),
+        localPort: await freeUdpPort(),
+        work,
+        args: ['-inf', await sippUserFile(work, user, PASSWORD)],
+      });
+      expectSucceeded(run);
+      const received = run.messages.filter((m) => m.direction === 'received').map((m) => m.message);
+      const challenge = received.find((m): m is SipResponse => m instanceof SipResponse && m.status === 401);
+      expect(challenge?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(algorithms);
+      const authorized = run.messages
+        .map((m) => m.message)
+        .find((m): m is SipRequest => m instanceof SipRequest && m.headers.has('Authorization'));
+      expect(parseDigestAuthorization(authorized?.headers.get('Authorization') ?? '').algorithm).toBe('MD5');
+      const ok = received.find((m): m is SipResponse => m instanceof SipResponse && m.status === 200);
+      expect(ok?.contact).toMatchObject({ wildcard: false, contacts: [{ expires: 3600 }] });
+      expectInteropRow({ client: SIPP_CLIENT, version, feature: FEATURE.register, result: 'pass' });
+    });
+
+    it.each(CARRIERS)(
+      'logs in and asks for its roster with %s, answers every push 200 and gets an IM stored for it',
+      async (carrier) => {
+        const user = await devices.account('sipp');
+        const aor = `sip:${user}@${target().domain}`;
+        const bob = await jsonClient('bob');
+        // Sent before SIPp's device exists: stored, then pushed to it at its login (protocol.md §4).
+        const sent = await commandResult(bob, { type: 'im.send', to: aor, text: 'hello SIPp' }, 'INFO');
+        expect(sent.envelope).toMatchObject({ ok: true });
+        const messageId = sent.envelope?.['messageId'];
+        await pushOf(bob, 'im.status', { messageId, state: 'stored' });
+
+        const run = await runSipp(sipp, {
+          server: target().address('udp'),
+          domain: target().domain,
+          scenario: await carrierScenario(join(SIPP_TEST_SCENARIOS, 'json-device.xml'), carrier, work),
+          localPort: await freeUdpPort(),
+          work,
+          args: [
+            '-inf',
+            await sippUserFile(work, user, PASSWORD),
+            '-oocsf',
+            join(SIPP_TEST_SCENARIOS, 'json-device-pushes.xml'),
+          ],
+        });
+        expectSucceeded(run);
+        const pushes = run.messages
+          .filter((m) => m.direction === 'received')
+          .map((m) => m.message)
+          .filter((m): m is SipRequest => m instanceof SipRequest);
+        const envelopes = pushes.map((push) => JSON.parse(push.bodyText) as Record<string, unknown>);
+        expect(pushes.map((push) => push.method)).toEqual(pushes.map(() => carrier));
+        expect(envelopes).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ type: 'login.result', ok: true, user: aor }),
+            expect.objectContaining({ type: 'roster.get.result', ok: true }),
+            expect.objectContaining({
+              type: 'im',
+              messageId,
+              from: bob.aor,
+              text: 'hello SIPp',
+              offline: true,
+            }),
+          ]),
+        );
+        // Every push SIPp got, it answered 200 (same Call-ID and CSeq).
+        const answers = run.messages
+          .filter((m) => m.direction === 'sent' && m.message instanceof SipResponse)
+          .map((m) => m.message as SipResponse);
+        for (const push of pushes) {
+          expect(
+            answers.some(
+              (answer) =>
+                answer.status === 200 && answer.callId === push.callId && answer.cseq?.seq === push.cseq?.seq,
+            ),
+          ).toBe(true);
+        }
+        // Herald counts the IM delivered: its push to SIPp was answered 200.
+        await pushOf(bob, 'im.status', { messageId, state: 'delivered' });
+        expectInteropRow({
+          client: SIPP_CLIENT,
+          version,
+          feature: FEATURE.envelope(carrier),
+          result: 'pass',
+        });
+        expectInteropRow({ client: SIPP_CLIENT, version, feature: FEATURE.pushes, result: 'pass' });
+      },
+    );
+  });
+}
