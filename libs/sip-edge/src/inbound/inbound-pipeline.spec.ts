@@ -287,6 +287,24 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       });
     });
 
+    it('keeps the Contact parameters softphones send and lists them back with the granted expiry', async () => {
+      const uri = 'sip:alice@127.0.0.1:5070;transport=udp;ob';
+      const params = ';+sip.instance="<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>";reg-id=1';
+      const { response, event } = await decided(
+        ['Expires: 600'],
+        { status: 200, contacts: [{ uri, expires: 300, params }] },
+        `Contact: <${uri}>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>";reg-id=1;expires=900`,
+      );
+      expect(event.contacts).toEqual([
+        { uri, expires: 900, instanceId: '<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>', params },
+      ]);
+      expect(response.headers.getAll('Contact')).toEqual([`<${uri}>${params};expires=300`]);
+      expect(core.registry.lookup(flow.id)).toMatchObject({
+        deviceId: '<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>',
+        contact: uri,
+      });
+    });
+
     it('answers 401 stale=true for an expired nonce (RFC 7616 §3.3)', async () => {
       const nonce = await freshNonce();
       clock.advance(NONCE_LIFETIME_MS + 1);
