@@ -1,6 +1,7 @@
 // The interop matrix's SIPp rows (docs/interop.md): Debian's SIPp over real UDP against the
 // embedded default and against the separate apps on Kafka. SIPp answers only the first challenge
 // of a 401 and hashes only MD5, so each target offers MD5 first (HERALD_DIGEST_ALGORITHMS).
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ const FEATURE = {
   register: 'REGISTER with MD5 digest',
   envelope: (carrier: Carrier) => `${carrier} carrying the JSON envelope (login, roster.get)`,
   pushes: 'UAS answering pushes (command results, im) with 200 OK',
+  softphoneContact: 'REGISTER with Contact +sip.instance, reg-id, transport=, ob (kept, listed in the 200)',
 } as const;
 
 describeSipp('the embedded default', ['MD5', 'SHA-256'], (env) => HeraldEmbedded.start({ env }));
@@ -88,6 +90,35 @@ function describeSipp(
       const ok = received.find((m): m is SipResponse => m instanceof SipResponse && m.status === 200);
       expect(ok?.contact).toMatchObject({ wildcard: false, contacts: [{ expires: 3600 }] });
       expectInteropRow({ client: SIPP_CLIENT, version, feature: FEATURE.register, result: 'pass' });
+    });
+
+    it('keeps the Contact parameters softphones send (+sip.instance, reg-id, transport=, ob)', async () => {
+      const user = await devices.account('sipp');
+      const instance = randomUUID();
+      const localPort = await freeUdpPort();
+      const run = await runSipp(sipp, {
+        server: target().address('udp'),
+        domain: target().domain,
+        scenario: join(SIPP_TEST_SCENARIOS, 'softphone-register.xml'),
+        localPort,
+        work,
+        args: ['-inf', await sippUserFile(work, user, PASSWORD), '-key', 'instance', instance],
+      });
+      expectSucceeded(run);
+      const binding = `<sip:${user}@127.0.0.1:${localPort};transport=udp;ob>;+sip.instance="<urn:uuid:${instance}>";reg-id=1`;
+      const ok = run.messages
+        .map((m) => m.message)
+        .find((m): m is SipResponse => m instanceof SipResponse && m.status === 200);
+      expect(ok?.headers.getAll('Contact')).toEqual([`${binding};expires=3600`]);
+      // Stored with the binding: another device of the user sees it listed so in its own 200.
+      const other = await devices.device(user, 'udp', { algorithm: 'MD5' });
+      const response = await other.register();
+      expect(response.status).toBe(200);
+      const listed = response.headers
+        .getAll('Contact')
+        .filter((contact) => contact.startsWith(`${binding};expires=`));
+      expect(listed).toHaveLength(1);
+      expectInteropRow({ client: SIPP_CLIENT, version, feature: FEATURE.softphoneContact, result: 'pass' });
     });
 
     it.each(CARRIERS)(
