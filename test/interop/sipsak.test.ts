@@ -24,9 +24,39 @@ const REGISTER_EXPIRES_SECONDS = 300;
 /** sipsak's own retransmissions end well before this. */
 const RUN_TIMEOUT_MS = 30_000;
 
-const FEATURE = { register: 'REGISTER with MD5 digest', options: 'OPTIONS to sip:D' } as const;
+const FEATURE = {
+  register: 'REGISTER with MD5 digest',
+  options: 'OPTIONS to sip:D',
+  defaultOrder: 'REGISTER with the default challenges (SHA-256, then MD5)',
+} as const;
+/** RFC 7616 §3.7 / RFC 8760 §2.4: a client takes the first challenge whose algorithm it supports. */
+const SIPSAK_DEFAULT_ORDER =
+  'fails: sipsak bug: gives up at the first challenge (SHA-256) instead of answering the MD5 one; needs MD5 first';
 
 describeSipsak('the embedded default', ['MD5'], (env) => HeraldEmbedded.start({ env }));
+describe(`sipsak ${version} against the embedded default with HERALD_DIGEST_ALGORITHMS unset (SHA-256,MD5)`, () => {
+  const { target, devices } = targetUnderTest(() => HeraldEmbedded.start({ env: { HERALD_DOMAIN: DOMAIN } }));
+
+  it('gives up at the SHA-256 challenge offered first instead of answering the MD5 one after it', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'herald-sipsak-'));
+    try {
+      const { result } = await sipsakRegister(target(), work, await devices.account('sipsak'));
+      expect(result.exitCode).not.toBe(0);
+      const responses = responsesIn(result.output);
+      expect(responses.map((response) => response.status)).toEqual([401]);
+      expect(responses[0]?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
+      expect(result.output).toMatch(/unsupported/i);
+      expectInteropRow({
+        client: CLIENT,
+        version,
+        feature: FEATURE.defaultOrder,
+        result: SIPSAK_DEFAULT_ORDER,
+      });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
 describeSipsak('the separate apps on Kafka', ['MD5', 'SHA-256'], (env) =>
   HeraldCluster.start({ env, domain: DOMAIN }),
 );
@@ -36,6 +66,42 @@ function responsesIn(output: string): SipResponse[] {
   return [...output.matchAll(/^(SIP\/2\.0 \d{3} [^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*)/gm)]
     .map((match) => parseMessage(`${match[1].replace(/\r?\n/g, '\r\n')}\r\n`))
     .filter((message): message is SipResponse => message instanceof SipResponse);
+}
+
+function runSipsak(target: HeraldTarget, work: string, args: readonly string[]): Promise<ClientRun> {
+  const port = target.address('udp').port;
+  return runClient(sipsak, ['-r', String(port), '-vvv', ...args], { cwd: work, timeoutMs: RUN_TIMEOUT_MS });
+}
+
+/** sipsak's REGISTER of `user` from a port of its own, answering a digest challenge. */
+async function sipsakRegister(target: HeraldTarget, work: string, user: string) {
+  const port = await freeUdpPort();
+  const contact = `sip:${user}@127.0.0.1:${port}`;
+  // -U usrloc (REGISTER), -S one socket for sending and receiving (the flow), -u/-a credentials.
+  const result = await runSipsak(target, work, [
+    '-U',
+    '-S',
+    '-l',
+    String(port),
+    '-C',
+    contact,
+    '-s',
+    `sip:${user}@${DOMAIN}`,
+    '-u',
+    user,
+    '-a',
+    PASSWORD,
+    '-x',
+    String(REGISTER_EXPIRES_SECONDS),
+  ]);
+  return { result, contact };
+}
+
+function expectExitedZero(result: ClientRun): void {
+  expect({ exitCode: result.exitCode, output: result.output }).toEqual({
+    exitCode: 0,
+    output: result.output,
+  });
 }
 
 function describeSipsak(
@@ -55,42 +121,9 @@ function describeSipsak(
     });
     afterEach(() => rm(work, { recursive: true, force: true }));
 
-    function run(args: readonly string[]): Promise<ClientRun> {
-      const port = target().address('udp').port;
-      return runClient(sipsak, ['-r', String(port), '-vvv', ...args], {
-        cwd: work,
-        timeoutMs: RUN_TIMEOUT_MS,
-      });
-    }
-
-    function expectExitedZero(result: ClientRun): void {
-      expect({ exitCode: result.exitCode, output: result.output }).toEqual({
-        exitCode: 0,
-        output: result.output,
-      });
-    }
-
     it(`REGISTERs answering the MD5 challenge (offered: ${setting})`, async () => {
       const user = await devices.account('sipsak');
-      const port = await freeUdpPort();
-      const contact = `sip:${user}@127.0.0.1:${port}`;
-      // -U usrloc (REGISTER), -S one socket for sending and receiving (the flow), -u/-a credentials.
-      const result = await run([
-        '-U',
-        '-S',
-        '-l',
-        String(port),
-        '-C',
-        contact,
-        '-s',
-        `sip:${user}@${DOMAIN}`,
-        '-u',
-        user,
-        '-a',
-        PASSWORD,
-        '-x',
-        String(REGISTER_EXPIRES_SECONDS),
-      ]);
+      const { result, contact } = await sipsakRegister(target(), work, user);
       expectExitedZero(result);
       const responses = responsesIn(result.output);
       const challenge = responses.find((response) => response.status === 401);
@@ -105,7 +138,7 @@ function describeSipsak(
 
     it('probes sip:D with OPTIONS and gets 200 with Allow, Accept and Supported (RFC 3261 §11)', async () => {
       // Shoot mode's default request is OPTIONS; sipsak has not registered.
-      const result = await run(['-s', `sip:${DOMAIN}`]);
+      const result = await runSipsak(target(), work, ['-s', `sip:${DOMAIN}`]);
       expectExitedZero(result);
       const ok = responsesIn(result.output).find((response) => response.status === 200);
       expect(ok?.cseq?.method).toBe('OPTIONS');
