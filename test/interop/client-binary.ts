@@ -2,6 +2,9 @@
 // fails saying which Debian package to install (scripts/test.sh installs them), never skipped.
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** What a client run left behind: how it ended and everything it printed. */
 export interface ClientRun {
@@ -70,4 +73,25 @@ export function freeUdpPort(): Promise<number> {
       socket.close(() => resolve(port));
     });
   });
+}
+
+/** Asserts the run exited 0; on failure the report shows everything the client printed. */
+export function expectExitedZero(run: ClientRun): void {
+  expect({ exitCode: run.exitCode, output: run.output }).toEqual({ exitCode: 0, output: run.output });
+}
+
+/** A fresh directory under /tmp for each test of the enclosing describe (logs, CSVs), removed after it. */
+export function workDirectoryPerTest(prefix: string): () => string {
+  let work: string | undefined;
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    work = undefined;
+  });
+  return () => {
+    if (work === undefined) throw new Error('no work directory outside a test');
+    return work;
+  };
 }

@@ -2,8 +2,6 @@
 // embedded default and against the separate apps on Kafka. SIPp answers only the first challenge
 // of a 401 and hashes only MD5, so each target offers MD5 first (HERALD_DIGEST_ALGORITHMS).
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDigestAuthorization, SipRequest, SipResponse } from '#herald/sip';
 import { CARRIERS, commandResult, PASSWORD, pushOf, targetUnderTest } from '../e2e/e2e-support';
@@ -12,7 +10,7 @@ import { HeraldEmbedded } from '../support/herald-embedded';
 import type { HeraldTarget } from '../support/herald-target';
 import { expectInteropRow } from '../support/interop-matrix';
 import type { Carrier, SipClient } from '../support/sip-client';
-import { freeUdpPort } from './client-binary';
+import { expectExitedZero, freeUdpPort, workDirectoryPerTest } from './client-binary';
 import {
   carrierScenario,
   requireSipp,
@@ -20,7 +18,6 @@ import {
   SIPP_BENCH_SCENARIOS,
   SIPP_CLIENT,
   SIPP_TEST_SCENARIOS,
-  type SippRun,
   sippUserFile,
   sippVersion,
 } from './sipp';
@@ -49,12 +46,7 @@ function describeSipp(
   const setting = algorithms.join(',');
   describe(`SIPp ${version} against ${name} with HERALD_DIGEST_ALGORITHMS=${setting}`, () => {
     const { target, devices } = targetUnderTest(() => start({ HERALD_DIGEST_ALGORITHMS: setting }));
-    let work: string;
-
-    beforeEach(async () => {
-      work = await mkdtemp(join(tmpdir(), 'herald-sipp-'));
-    });
-    afterEach(() => rm(work, { recursive: true, force: true }));
+    const workDirectory = workDirectoryPerTest('herald-sipp-');
 
     /** A JSON client of the test suite, registered with MD5 (offered on every target here) and logged in. */
     async function jsonClient(label: string): Promise<SipClient> {
@@ -64,11 +56,6 @@ function describeSipp(
       return client;
     }
 
-    function expectSucceeded(run: SippRun): void {
-      // The output says why when it did not (SIPp's statistics and errors).
-      expect({ exitCode: run.exitCode, output: run.output }).toEqual({ exitCode: 0, output: run.output });
-    }
-
     it('REGISTERs answering the MD5 challenge, which is offered first', async () => {
       const user = await devices.account('sipp');
       const run = await runSipp(sipp, {
@@ -76,10 +63,10 @@ function describeSipp(
         domain: target().domain,
         scenario: join(SIPP_BENCH_SCENARIOS, 'register.xml'),
         localPort: await freeUdpPort(),
-        work,
-        args: ['-inf', await sippUserFile(work, user, PASSWORD)],
+        work: workDirectory(),
+        args: ['-inf', await sippUserFile(workDirectory(), user, PASSWORD)],
       });
-      expectSucceeded(run);
+      expectExitedZero(run);
       const received = run.messages.filter((m) => m.direction === 'received').map((m) => m.message);
       const challenge = received.find((m): m is SipResponse => m instanceof SipResponse && m.status === 401);
       expect(challenge?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(algorithms);
@@ -101,10 +88,10 @@ function describeSipp(
         domain: target().domain,
         scenario: join(SIPP_TEST_SCENARIOS, 'softphone-register.xml'),
         localPort,
-        work,
-        args: ['-inf', await sippUserFile(work, user, PASSWORD), '-key', 'instance', instance],
+        work: workDirectory(),
+        args: ['-inf', await sippUserFile(workDirectory(), user, PASSWORD), '-key', 'instance', instance],
       });
-      expectSucceeded(run);
+      expectExitedZero(run);
       const binding = `<sip:${user}@127.0.0.1:${localPort};transport=udp;ob>;+sip.instance="<urn:uuid:${instance}>";reg-id=1`;
       const ok = run.messages
         .map((m) => m.message)
@@ -136,17 +123,21 @@ function describeSipp(
         const run = await runSipp(sipp, {
           server: target().address('udp'),
           domain: target().domain,
-          scenario: await carrierScenario(join(SIPP_TEST_SCENARIOS, 'json-device.xml'), carrier, work),
+          scenario: await carrierScenario(
+            join(SIPP_TEST_SCENARIOS, 'json-device.xml'),
+            carrier,
+            workDirectory(),
+          ),
           localPort: await freeUdpPort(),
-          work,
+          work: workDirectory(),
           args: [
             '-inf',
-            await sippUserFile(work, user, PASSWORD),
+            await sippUserFile(workDirectory(), user, PASSWORD),
             '-oocsf',
             join(SIPP_TEST_SCENARIOS, 'json-device-pushes.xml'),
           ],
         });
-        expectSucceeded(run);
+        expectExitedZero(run);
         const pushes = run.messages
           .filter((m) => m.direction === 'received')
           .map((m) => m.message)

@@ -2,16 +2,21 @@
 // embedded default and against the separate apps on Kafka. sipsak answers only the first challenge
 // of a 401 (MD5 first: HERALD_DIGEST_ALGORITHMS) and resolves the Request-URI's host itself even
 // when told where to send, so Herald's domain here is one that resolves: localhost.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseMessage, SipResponse } from '#herald/sip';
 import { PASSWORD, targetUnderTest } from '../e2e/e2e-support';
 import { HeraldCluster } from '../support/herald-cluster';
 import { HeraldEmbedded } from '../support/herald-embedded';
 import type { HeraldTarget } from '../support/herald-target';
 import { expectInteropRow } from '../support/interop-matrix';
-import { type ClientRun, freeUdpPort, reportedVersion, requireClient, runClient } from './client-binary';
+import {
+  type ClientRun,
+  expectExitedZero,
+  freeUdpPort,
+  reportedVersion,
+  requireClient,
+  runClient,
+  workDirectoryPerTest,
+} from './client-binary';
 
 jest.setTimeout(60_000);
 
@@ -37,24 +42,21 @@ describeSipsak('the embedded default', ['MD5'], (env) => HeraldEmbedded.start({ 
 describe(`sipsak ${version} against the embedded default with HERALD_DIGEST_ALGORITHMS unset (SHA-256,MD5)`, () => {
   const { target, devices } = targetUnderTest(() => HeraldEmbedded.start({ env: { HERALD_DOMAIN: DOMAIN } }));
 
+  const workDirectory = workDirectoryPerTest('herald-sipsak-');
+
   it('gives up at the SHA-256 challenge offered first instead of answering the MD5 one after it', async () => {
-    const work = await mkdtemp(join(tmpdir(), 'herald-sipsak-'));
-    try {
-      const { result } = await sipsakRegister(target(), work, await devices.account('sipsak'));
-      expect(result.exitCode).not.toBe(0);
-      const responses = responsesIn(result.output);
-      expect(responses.map((response) => response.status)).toEqual([401]);
-      expect(responses[0]?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
-      expect(result.output).toMatch(/unsupported/i);
-      expectInteropRow({
-        client: CLIENT,
-        version,
-        feature: FEATURE.defaultOrder,
-        result: SIPSAK_DEFAULT_ORDER,
-      });
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
+    const { result } = await sipsakRegister(target(), workDirectory(), await devices.account('sipsak'));
+    expect(result.exitCode).not.toBe(0);
+    const responses = responsesIn(result.output);
+    expect(responses.map((response) => response.status)).toEqual([401]);
+    expect(responses[0]?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
+    expect(result.output).toMatch(/unsupported/i);
+    expectInteropRow({
+      client: CLIENT,
+      version,
+      feature: FEATURE.defaultOrder,
+      result: SIPSAK_DEFAULT_ORDER,
+    });
   });
 });
 describeSipsak('the separate apps on Kafka', ['MD5', 'SHA-256'], (env) =>
@@ -97,13 +99,6 @@ async function sipsakRegister(target: HeraldTarget, work: string, user: string) 
   return { result, contact };
 }
 
-function expectExitedZero(result: ClientRun): void {
-  expect({ exitCode: result.exitCode, output: result.output }).toEqual({
-    exitCode: 0,
-    output: result.output,
-  });
-}
-
 function describeSipsak(
   name: string,
   algorithms: readonly ('MD5' | 'SHA-256')[],
@@ -114,16 +109,11 @@ function describeSipsak(
     const { target, devices } = targetUnderTest(() =>
       start({ HERALD_DIGEST_ALGORITHMS: setting, HERALD_DOMAIN: DOMAIN }),
     );
-    let work: string;
-
-    beforeEach(async () => {
-      work = await mkdtemp(join(tmpdir(), 'herald-sipsak-'));
-    });
-    afterEach(() => rm(work, { recursive: true, force: true }));
+    const workDirectory = workDirectoryPerTest('herald-sipsak-');
 
     it(`REGISTERs answering the MD5 challenge (offered: ${setting})`, async () => {
       const user = await devices.account('sipsak');
-      const { result, contact } = await sipsakRegister(target(), work, user);
+      const { result, contact } = await sipsakRegister(target(), workDirectory(), user);
       expectExitedZero(result);
       const responses = responsesIn(result.output);
       const challenge = responses.find((response) => response.status === 401);
@@ -138,7 +128,7 @@ function describeSipsak(
 
     it('probes sip:D with OPTIONS and gets 200 with Allow, Accept and Supported (RFC 3261 §11)', async () => {
       // Shoot mode's default request is OPTIONS; sipsak has not registered.
-      const result = await runSipsak(target(), work, ['-s', `sip:${DOMAIN}`]);
+      const result = await runSipsak(target(), workDirectory(), ['-s', `sip:${DOMAIN}`]);
       expectExitedZero(result);
       const ok = responsesIn(result.output).find((response) => response.status === 200);
       expect(ok?.cseq?.method).toBe('OPTIONS');
