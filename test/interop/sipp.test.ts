@@ -32,11 +32,45 @@ const FEATURE = {
   register: 'REGISTER with MD5 digest',
   envelope: (carrier: Carrier) => `${carrier} carrying the JSON envelope (login, roster.get)`,
   pushes: 'UAS answering pushes (command results, im) with 200 OK',
+  defaultOrder: 'REGISTER with the default challenges (SHA-256, then MD5)',
   softphoneContact: 'REGISTER with Contact +sip.instance, reg-id, transport=, ob (kept, listed in the 200)',
 } as const;
 
+/** RFC 7616 §3.7 / RFC 8760 §2.4: a client takes the first challenge whose algorithm it supports. */
+const SIPP_DEFAULT_ORDER =
+  'fails: SIPp bug: answers only the first challenge ("authentication must use MD5 or AKAv1-MD5") instead of the MD5 one; needs MD5 first';
+
 describeSipp('the embedded default', ['MD5', 'SHA-256'], (env) => HeraldEmbedded.start({ env }));
 describeSipp('the separate apps on Kafka', ['MD5'], (env) => HeraldCluster.start({ env }));
+describe(`SIPp ${version} against the embedded default with HERALD_DIGEST_ALGORITHMS unset (SHA-256,MD5)`, () => {
+  const { target, devices } = targetUnderTest(() => HeraldEmbedded.start());
+  const workDirectory = workDirectoryPerTest('herald-sipp-');
+
+  it('gives up at the SHA-256 challenge offered first instead of answering the MD5 one after it', async () => {
+    const user = await devices.account('sipp');
+    const run = await runSipp(sipp, {
+      server: target().address('udp'),
+      domain: target().domain,
+      scenario: join(SIPP_BENCH_SCENARIOS, 'register.xml'),
+      localPort: await freeUdpPort(),
+      work: workDirectory(),
+      args: ['-inf', await sippUserFile(workDirectory(), user, PASSWORD)],
+    });
+    expect(run.exitCode).not.toBe(0);
+    const challenge = run.messages
+      .map((m) => m.message)
+      .find((m): m is SipResponse => m instanceof SipResponse && m.status === 401);
+    expect(challenge?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
+    expect(run.messages.filter((m) => m.direction === 'sent')).toHaveLength(1);
+    expect(run.output).toContain('authentication must use MD5 or AKAv1-MD5');
+    expectInteropRow({
+      client: SIPP_CLIENT,
+      version,
+      feature: FEATURE.defaultOrder,
+      result: SIPP_DEFAULT_ORDER,
+    });
+  });
+});
 
 function describeSipp(
   name: string,
