@@ -18,6 +18,7 @@ import {
   SIPP_BENCH_SCENARIOS,
   SIPP_CLIENT,
   SIPP_TEST_SCENARIOS,
+  type SippRun,
   sippUserFile,
   sippVersion,
 } from './sipp';
@@ -47,20 +48,12 @@ describe(`SIPp ${version} against the embedded default with HERALD_DIGEST_ALGORI
   const workDirectory = workDirectoryPerTest('herald-sipp-');
 
   it('gives up at the SHA-256 challenge offered first instead of answering the MD5 one after it', async () => {
-    const user = await devices.account('sipp');
-    const run = await runSipp(sipp, {
-      server: target().address('udp'),
-      domain: target().domain,
-      scenario: join(SIPP_BENCH_SCENARIOS, 'register.xml'),
-      localPort: await freeUdpPort(),
-      work: workDirectory(),
-      args: ['-inf', await sippUserFile(workDirectory(), user, PASSWORD)],
-    });
+    const run = await sippRegister(target(), workDirectory(), await devices.account('sipp'));
     expect(run.exitCode).not.toBe(0);
-    const challenge = run.messages
-      .map((m) => m.message)
-      .find((m): m is SipResponse => m instanceof SipResponse && m.status === 401);
-    expect(challenge?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
+    expect(responseOf(run, 401)?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual([
+      'SHA-256',
+      'MD5',
+    ]);
     expect(run.messages.filter((m) => m.direction === 'sent')).toHaveLength(1);
     expect(run.output).toContain('authentication must use MD5 or AKAv1-MD5');
     expectInteropRow({
@@ -71,6 +64,25 @@ describe(`SIPp ${version} against the embedded default with HERALD_DIGEST_ALGORI
     });
   });
 });
+
+/** SIPp's bench REGISTER scenario for `user`: REGISTER, 401, REGISTER with MD5 credentials, 200. */
+async function sippRegister(target: HeraldTarget, work: string, user: string): Promise<SippRun> {
+  return runSipp(sipp, {
+    server: target.address('udp'),
+    domain: target.domain,
+    scenario: join(SIPP_BENCH_SCENARIOS, 'register.xml'),
+    localPort: await freeUdpPort(),
+    work,
+    args: ['-inf', await sippUserFile(work, user, PASSWORD)],
+  });
+}
+
+/** The first response of `status` SIPp received. */
+function responseOf(run: SippRun, status: number): SipResponse | undefined {
+  return run.messages
+    .map((m) => m.message)
+    .find((m): m is SipResponse => m instanceof SipResponse && m.status === status);
+}
 
 function describeSipp(
   name: string,
@@ -91,25 +103,14 @@ function describeSipp(
     }
 
     it('REGISTERs answering the MD5 challenge, which is offered first', async () => {
-      const user = await devices.account('sipp');
-      const run = await runSipp(sipp, {
-        server: target().address('udp'),
-        domain: target().domain,
-        scenario: join(SIPP_BENCH_SCENARIOS, 'register.xml'),
-        localPort: await freeUdpPort(),
-        work: workDirectory(),
-        args: ['-inf', await sippUserFile(workDirectory(), user, PASSWORD)],
-      });
+      const run = await sippRegister(target(), workDirectory(), await devices.account('sipp'));
       expectExitedZero(run);
-      const received = run.messages.filter((m) => m.direction === 'received').map((m) => m.message);
-      const challenge = received.find((m): m is SipResponse => m instanceof SipResponse && m.status === 401);
-      expect(challenge?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(algorithms);
+      expect(responseOf(run, 401)?.wwwAuthenticate.map((c) => c.params.get('algorithm'))).toEqual(algorithms);
       const authorized = run.messages
         .map((m) => m.message)
         .find((m): m is SipRequest => m instanceof SipRequest && m.headers.has('Authorization'));
       expect(parseDigestAuthorization(authorized?.headers.get('Authorization') ?? '').algorithm).toBe('MD5');
-      const ok = received.find((m): m is SipResponse => m instanceof SipResponse && m.status === 200);
-      expect(ok?.contact).toMatchObject({ wildcard: false, contacts: [{ expires: 3600 }] });
+      expect(responseOf(run, 200)?.contact).toMatchObject({ wildcard: false, contacts: [{ expires: 3600 }] });
       expectInteropRow({ client: SIPP_CLIENT, version, feature: FEATURE.register, result: 'pass' });
     });
 
@@ -127,10 +128,7 @@ function describeSipp(
       });
       expectExitedZero(run);
       const binding = `<sip:${user}@127.0.0.1:${localPort};transport=udp;ob>;+sip.instance="<urn:uuid:${instance}>";reg-id=1`;
-      const ok = run.messages
-        .map((m) => m.message)
-        .find((m): m is SipResponse => m instanceof SipResponse && m.status === 200);
-      expect(ok?.headers.getAll('Contact')).toEqual([`${binding};expires=3600`]);
+      expect(responseOf(run, 200)?.headers.getAll('Contact')).toEqual([`${binding};expires=3600`]);
       // Stored with the binding: another device of the user sees it listed so in its own 200.
       const other = await devices.device(user, 'udp', { algorithm: 'MD5' });
       const response = await other.register();
