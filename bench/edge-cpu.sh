@@ -6,7 +6,7 @@
 # operation over the loaded seconds, then the busiest functions of the profile.
 #   bench/edge-cpu.sh register|im [RATE] [SECONDS]
 # EDGE_CPU_PROFILE=0 runs the edge without --cpu-prof (the profiler's sampling costs CPU too).
-# register: MD5-digest REGISTERs of distinct users (401 + 200 each) through md5-challenge-relay;
+# register: MD5-digest REGISTERs of distinct users (401 + 200 each; the edge offers MD5 first);
 # im: one registered user sends INFO im.send at RATE; its SIPp answers the three pushes per IM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +18,7 @@ RATE="${2:-300}"
 DURATION="${3:-20}"
 WORK="$BENCH_WORK-edge-cpu-$WHAT"
 EDGE_PID=""
-RELAY_PID=""
-cleanup() {
-  stop_pid "$RELAY_PID"
-  stop_pid "$EDGE_PID"
-}
-trap cleanup EXIT
+trap 'stop_pid "$EDGE_PID"' EXIT
 rm -rf "$WORK"
 mkdir -p "$WORK/profiles"
 CALLS=$((RATE * DURATION))
@@ -32,9 +27,6 @@ PROFILE_ARGS=(--cpu-prof --cpu-prof-dir "$WORK/profiles")
 [ "${EDGE_CPU_PROFILE:-1}" = 0 ] && PROFILE_ARGS=()
 EDGE_PID="$(start_ready "$WORK/edge.log" 60 node "${PROFILE_ARGS[@]}" dist/bench/capacity-edge.js --state "$WORK/state.json")"
 EDGE_PORT="$(node -p "require('$WORK/state.json').udp.port")"
-RELAY_PORT="$(free_udp_port)"
-RELAY_PID="$(start_ready "$WORK/relay.log" 20 node dist/bench/md5-challenge-relay.js \
-  --listen "$RELAY_PORT" --target "$EDGE_PORT")"
 
 # utime + stime of the edge process, in clock ticks.
 edge_ticks() { awk '{print $14 + $15}' "/proc/$EDGE_PID/stat"; }
@@ -43,7 +35,7 @@ sipp_run() {
   local dir="$1"
   shift
   mkdir -p "$dir"
-  (cd "$dir" && timeout $((DURATION + 60)) sipp "127.0.0.1:$RELAY_PORT" -key domain "$BENCH_DOMAIN" -i 127.0.0.1 \
+  (cd "$dir" && timeout $((DURATION + 60)) sipp "127.0.0.1:$EDGE_PORT" -key domain "$BENCH_DOMAIN" -i 127.0.0.1 \
     -nostdin -trace_stat -stf stat.csv "$@" >sipp.out 2>&1) || true
   sipp_counts "$dir/stat.csv"
 }
@@ -64,7 +56,7 @@ case "$WHAT" in
       -p "$port" -t u1 -m 1)
     [ "$registered" -eq 1 ] || { bench_log "the IM sender did not register (see $WORK/register)"; exit 1; }
     before="$(edge_ticks)"
-    # The same port: the relay's socket for it is the registered flow, where the pushes arrive.
+    # The same port: its socket is the registered flow, where the pushes arrive.
     read -r ok failed < <(sipp_run "$WORK/im" -sf "$SIPP_DIR/im-send.xml" -oocsf "$SIPP_DIR/ooc-answer.xml" \
       -key from "$user" -key to u000002 -p "$port" -t u1 -r "$RATE" -m "$CALLS")
     operations="$ok IMs (INFO + 200, three pushes + their 200s and outcomes)"
@@ -79,8 +71,6 @@ hz="$(getconf CLK_TCK)"
 echo "edge CPU: $((ticks * 1000 / hz)) ms for $operations, $failed failed, at $RATE/s for ${DURATION}s" \
   "(load $(load_average), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 awk -v t="$ticks" -v hz="$hz" -v n="$ok" 'BEGIN {if (n > 0) printf "edge CPU per operation: %.3f ms\n", t * 1000 / hz / n}'
-stop_pid "$RELAY_PID"
-RELAY_PID=""
 stop_pid "$EDGE_PID"
 EDGE_PID=""
 [ "${EDGE_CPU_PROFILE:-1}" = 0 ] || node dist/bench/cpu-profile-top.js "$WORK/profiles"

@@ -7,8 +7,8 @@
 # searched and reported is the total over all pairs).
 # Herald sides set HERALD_STATE and HERALD_MODE (serve-herald's state file, embedded|kafka): every
 # step then waits until Herald is idle (bench/lib/sipp.sh before_step).
-# Herald: REGISTER goes through bench/md5-challenge-relay (SIPp 3.6 can only answer the first
-# challenge, and Herald offers SHA-256 first); IMs go straight to Herald as INFO im.send from a flow
+# Herald (started with HERALD_DIGEST_ALGORITHMS=MD5,SHA-256: SIPp 3.6 answers only the first
+# challenge and knows only MD5) takes SIPp's REGISTERs directly; IMs go as INFO im.send from a flow
 # that bench/login-device registered and logged in. Kamailio: the same REGISTER scenario; IMs are
 # MESSAGEs relayed statefully to a registered SIPp UAS.
 set -euo pipefail
@@ -36,22 +36,13 @@ rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 [ "$WHAT" = im ] || [ "$WHAT" = pairs ] || write_users_csv "$RUN_DIR/users.csv" "$USER_COUNT"
 UAS_PIDS_FILE="$RUN_DIR/lingering-uas.pids"
-RELAY_PID=""
-trap 'stop_pid "$RELAY_PID"; stop_lingering_uas' EXIT
-
-register_target="127.0.0.1:$PORT"
-if [ "$SIDE" != kamailio ] && { [ "$WHAT" = register ] || [ "$WHAT" = all ]; }; then
-  relay_port="$(free_udp_port)"
-  RELAY_PID="$(start_ready "$RUN_DIR/relay.log" 20 node "$HERALD_ROOT/dist/bench/md5-challenge-relay.js" \
-    --listen "$relay_port" --target "$PORT")"
-  register_target="127.0.0.1:$relay_port"
-fi
+trap stop_lingering_uas EXIT
 
 probe_register() {
   local rate="$1" calls=$(($1 * BENCH_STEP_SECONDS))
   local ok failed p50 p99 achieved
   read -r ok failed p50 p99 achieved < <(run_uac "$RUN_DIR/register-$(next_step "$RUN_DIR")" \
-    "$register_target" "$rate" "$calls" register.xml -inf "$RUN_DIR/users.csv" -t un -max_socket 10000)
+    "127.0.0.1:$PORT" "$rate" "$calls" register.xml -inf "$RUN_DIR/users.csv" -t un -max_socket 10000)
   echo "$(step_verdict "$rate" "$calls" "$ok" "$failed" "$achieved") $p50 $p99" \
     "ok=$ok/$calls,failed=$failed,achieved=$achieved/s"
 }

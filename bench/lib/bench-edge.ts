@@ -26,7 +26,7 @@ import {
   type CommandReceivedV1,
 } from '#herald/contracts';
 import { SipEdge, DEFAULT_EXPIRES_SECONDS } from '#herald/sip-edge';
-import { BENCH_DOMAIN } from './herald-launch';
+import { BENCH_DIGEST_ALGORITHMS, BENCH_DOMAIN } from './herald-launch';
 
 /**
  * A bus that stands in for Kafka and the services, so a process holds nothing but the edge: every
@@ -160,6 +160,7 @@ export function benchEdge(bus: EventBus): SipEdge {
       bindHost: '127.0.0.1',
       ports: { udp: 0 },
       nonceSecret: randomBytes(24).toString('base64url'),
+      digestAlgorithms: BENCH_DIGEST_ALGORITHMS,
       minExpires: 60,
       defaultExpires: DEFAULT_EXPIRES_SECONDS,
       maxBodyBytes: 8192,

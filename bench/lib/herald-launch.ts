@@ -10,6 +10,11 @@ export const REPO_ROOT = join(__dirname, '..', '..', '..');
 const READY_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 15_000;
 export const BENCH_DOMAIN = 'herald.local';
+/**
+ * The 401's challenges, MD5 first: Debian's SIPp answers only the first challenge of a 401 and
+ * hashes nothing but MD5 (HERALD_DIGEST_ALGORITHMS; the issue 11 fleet setting).
+ */
+export const BENCH_DIGEST_ALGORITHMS = ['MD5', 'SHA-256'] as const;
 
 export type HeraldMode = 'embedded' | 'kafka';
 
@@ -37,6 +42,7 @@ const BENCH_ENV = {
   // One sipp socket is one flow: the per-flow limiter (20/s by default) would cap every rate.
   HERALD_SIP_RATE_PER_SECOND: '1000000',
   HERALD_SIP_RATE_BURST: '1000000',
+  HERALD_DIGEST_ALGORITHMS: BENCH_DIGEST_ALGORITHMS.join(','),
   HERALD_SIP_BIND: '127.0.0.1',
   HERALD_SIP_TCP_PORT: '0',
   HERALD_SIP_TLS_PORT: '0',

@@ -75,6 +75,23 @@ describe('auth repositories (real PostgreSQL)', () => {
     });
   });
 
+  it("keeps a binding's Contact parameters across a refresh and clears them when it sends none", async () => {
+    const aor = 'sip:carol@herald.example';
+    const live = new Date(Date.now() + 60_000);
+    const params = ';+sip.instance="<urn:uuid:c1>";reg-id=1';
+    await unitOfWork.run((tx) =>
+      registrations.saveAll(tx, [{ ...binding(aor, 'p-1', live), contactParams: params }]),
+    );
+    expect(await unitOfWork.run((tx) => registrations.find(tx, aor, 'p-1'))).toMatchObject({
+      contactParams: params,
+    });
+    await unitOfWork.run((tx) => registrations.saveAll(tx, [binding(aor, 'p-1', live)]));
+    const refreshed = await unitOfWork.run((tx) => registrations.find(tx, aor, 'p-1'));
+    expect(refreshed).toBeDefined();
+    expect(refreshed).not.toHaveProperty('contactParams');
+    await unitOfWork.run((tx) => registrations.remove(tx, aor, ['p-1']));
+  });
+
   it('ends sessions with their bindings and reports the carrier of each', async () => {
     const alice = 'sip:alice@herald.example';
     const live = new Date(Date.now() + 60_000);

@@ -11,6 +11,7 @@ import {
 } from '#herald/contracts';
 import {
   computeDigestResponse,
+  DIGEST_ALGORITHMS,
   ha1,
   newTag,
   SipRequest,
@@ -34,6 +35,7 @@ export function edgeConfig(overrides: Partial<SipEdgeConfig> = {}): SipEdgeConfi
     bindHost: '127.0.0.1',
     ports: { udp: 0, tcp: 0, ws: 0 },
     nonceSecret: 'integration-secret',
+    digestAlgorithms: DIGEST_ALGORITHMS,
     minExpires: 60,
     defaultExpires: 3600,
     maxBodyBytes: 8192,

@@ -305,12 +305,19 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       expect(invite.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
     });
 
-    it('answers OPTIONS with Allow, Accept and Supported', async () => {
-      const alice = await device('ws');
-      const response = await alice.send(alice.build('OPTIONS'));
-      expect(response.status).toBe(200);
-      expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
-    });
+    it.each(['ws', 'udp'] as const)(
+      'answers OPTIONS over %s with Allow, Accept and Supported (RFC 3261 §11.2)',
+      async (transport) => {
+        const alice = await device(transport);
+        const response = await alice.send(alice.build('OPTIONS'));
+        expect(response.status).toBe(200);
+        expect(response.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
+        expect(response.headers.get('Accept')).toBe(
+          'application/vnd.herald+json, text/plain, application/pidf+xml',
+        );
+        expect(response.headers.get('Supported')).toBe('');
+      },
+    );
   });
 
   describe('bus down', () => {

@@ -38,6 +38,8 @@ export interface HeraldClusterOptions {
   databaseUrl?: string;
   /** Extra environment for every app (e.g. HERALD_SIP_REGISTER_TIMEOUT_MS). */
   env?: Record<string, string>;
+  /** HERALD_DOMAIN (default herald.test); sipsak needs one that resolves, e.g. localhost. */
+  domain?: string;
 }
 
 /** The edge's bound listeners, from its `SIP edge listening: {...}` log line (JSON, message in msg or message). */
@@ -58,7 +60,6 @@ function parseEdgeAddresses(line: string): Partial<Record<ClientProtocol, Transp
  */
 export class HeraldCluster implements HeraldTarget {
   readonly name = 'separate apps on Kafka';
-  readonly domain = DOMAIN;
   readonly nonceSecret = newNonceSecret();
   readonly t1Ms = TEST_T1_MS;
   readonly minExpires = TEST_MIN_EXPIRES;
@@ -70,6 +71,7 @@ export class HeraldCluster implements HeraldTarget {
     readonly kafkaBrokers: string[],
     readonly databaseUrl: string,
     private readonly extraEnv: Record<string, string>,
+    readonly domain: string,
   ) {}
 
   static async start(options: HeraldClusterOptions = {}): Promise<HeraldCluster> {
@@ -90,6 +92,7 @@ export class HeraldCluster implements HeraldTarget {
       options.kafkaBrokers ?? requireKafkaBrokers(),
       databaseUrl,
       options.env ?? {},
+      options.domain ?? DOMAIN,
     );
     try {
       // Services first, so the edge's first event finds its consumers.

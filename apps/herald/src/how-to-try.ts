@@ -1,3 +1,4 @@
+import type { DigestAlgorithm } from '#herald/sip';
 import type { BoundAddresses } from '#herald/sip-edge';
 
 /** The start-up banner: where Herald listens, the demo accounts, and a first thing to try. */
@@ -6,6 +7,7 @@ export function howToTry(
   addresses: BoundAddresses,
   demoUsers: readonly string[],
   demoPassword: string,
+  digestAlgorithms: readonly DigestAlgorithm[],
 ): string {
   const listening = Object.entries(addresses)
     .map(([protocol, address]) => `${protocol} ${address.address}:${address.port}`)
@@ -19,9 +21,9 @@ export function howToTry(
   return [
     `Herald (embedded) is up for SIP domain ${domain}: ${listening}.`,
     accounts,
-    `How to try it: point a SIP client that answers an RFC 8760 SHA-256 (or the second, MD5) digest challenge at`,
-    `${target} (UDP) as sip:alice@${domain}, password ${demoPassword} (tested: Linphone's linphonec, see`,
-    `test/e2e/softphone-interop.test.ts; sipsak and baresip 1.0 give up at the SHA-256 challenge protocol.md §1 puts first)`,
+    `How to try it: point a SIP client at ${target} (UDP) as sip:alice@${domain}, password ${demoPassword}.`,
+    `Its 401 offers the digest challenges ${digestAlgorithms.join(', then ')}; clients that answer only the first`,
+    `(sipsak, SIPp, baresip 1.0) need it to be MD5: HERALD_DIGEST_ALGORITHMS=MD5,SHA-256 (tested clients: docs/interop.md).`,
     `Then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
     `application/vnd.herald+json such as {"v":1,"id":"c-1","type":"login"} (see protocol.md); two softphones`,
     'registered as alice and bob can exchange plain text MESSAGEs once they are buddies.',

@@ -117,7 +117,9 @@ async function main(): Promise<void> {
     await app.listen(shared.httpPort, '127.0.0.1');
     stops.push(() => app.close());
     const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
-    console.log(howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD));
+    console.log(
+      howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD, edgeSettings.digestAlgorithms),
+    );
     const report: ReadyReport = { domain: shared.domain, sip: edge.addresses, postgresUrl: database.url };
     console.log(`${READY_PREFIX}${JSON.stringify(report)}`);
   } catch (error) {

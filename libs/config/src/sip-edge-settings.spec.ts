@@ -13,7 +13,30 @@ describe('loadSipEdgeSettings', () => {
       ratePerSecond: 20,
       retryAfterSeconds: 5,
       udpReceiveBufferBytes: 4_194_304,
+      digestAlgorithms: ['SHA-256', 'MD5'],
     });
+  });
+
+  it.each([
+    ['MD5,SHA-256', ['MD5', 'SHA-256']],
+    [' MD5 ', ['MD5']],
+    ['SHA-256', ['SHA-256']],
+    ['SHA-256, MD5', ['SHA-256', 'MD5']],
+  ])('reads HERALD_DIGEST_ALGORITHMS=%j in its order', (value, algorithms) => {
+    expect(loadSipEdgeSettings({ HERALD_DIGEST_ALGORITHMS: value }).digestAlgorithms).toEqual(algorithms);
+  });
+
+  it.each([
+    ['SHA-1', 'names the unknown algorithm "SHA-1"'],
+    ['md5', 'names the unknown algorithm "md5"'],
+    ['MD5,MD5', 'names an algorithm twice'],
+    [',', 'has an empty entry'],
+    ['MD5,', 'has an empty entry'],
+  ])('refuses HERALD_DIGEST_ALGORITHMS=%j at start', (value, problem) => {
+    expect(() => loadSipEdgeSettings({ HERALD_DIGEST_ALGORITHMS: value })).toThrow(ConfigError);
+    expect(() => loadSipEdgeSettings({ HERALD_DIGEST_ALGORITHMS: value })).toThrow(
+      `HERALD_DIGEST_ALGORITHMS: "${value}" ${problem}: expected a comma-separated list of SHA-256, MD5, each at most once`,
+    );
   });
 
   it('reads the variables', () => {

@@ -8,6 +8,38 @@ import { ConfigError, readSettings, type SettingValues } from './read-settings';
 const positive = z.coerce.number().positive();
 const positiveInteger = z.coerce.number().int().positive();
 
+/** The digest algorithms a challenge may name (RFC 8760 §2, RFC 7616 §3.2). */
+export const DIGEST_ALGORITHM_NAMES = ['SHA-256', 'MD5'] as const;
+export type DigestAlgorithmName = (typeof DIGEST_ALGORITHM_NAMES)[number];
+
+function isDigestAlgorithmName(name: string): name is DigestAlgorithmName {
+  return (DIGEST_ALGORITHM_NAMES as readonly string[]).includes(name);
+}
+
+/** What is wrong with a list of algorithm names, if anything. */
+function digestListProblem(names: readonly string[]): string | undefined {
+  if (names.includes('')) return 'has an empty entry';
+  const unknown = names.find((name) => !isDigestAlgorithmName(name));
+  if (unknown !== undefined) return `names the unknown algorithm "${unknown}"`;
+  if (new Set(names).size !== names.length) return 'names an algorithm twice';
+  return undefined;
+}
+
+/**
+ * `SHA-256,MD5`: the algorithms to challenge with, most preferred first (RFC 7616 §3.7). Every
+ * entry must be a known name, once; an empty entry is a typo, and no entry would leave no way in.
+ */
+const digestAlgorithmList = z.string().transform((value, context) => {
+  const names = value.split(',').map((name) => name.trim());
+  const problem = digestListProblem(names);
+  if (problem === undefined) return names.filter(isDigestAlgorithmName);
+  context.addIssue({
+    code: 'custom',
+    message: `"${value}" ${problem}: expected a comma-separated list of ${DIGEST_ALGORITHM_NAMES.join(', ')}, each at most once`,
+  });
+  return z.NEVER;
+});
+
 export const SIP_EDGE_SETTINGS = {
   /** RFC 3261 §17.1.1.1 T1 (500 ms); small in tests to keep retransmission schedules fast. */
   t1Ms: { variable: 'HERALD_SIP_T1_MS', schema: positiveInteger.default(500) },
@@ -33,6 +65,11 @@ export const SIP_EDGE_SETTINGS = {
   udpReceiveBufferBytes: {
     variable: 'HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES',
     schema: positiveInteger.default(4 * 1024 * 1024),
+  },
+  /** Digest challenges of a 401, in the order offered (protocol.md §1: SHA-256 then MD5). */
+  digestAlgorithms: {
+    variable: 'HERALD_DIGEST_ALGORITHMS',
+    schema: digestAlgorithmList.default(['SHA-256', 'MD5']),
   },
   /** Retry-After seconds on 503. */
   retryAfterSeconds: { variable: 'HERALD_SIP_RETRY_AFTER_SECONDS', schema: positiveInteger.default(5) },

@@ -9,6 +9,7 @@ import { AccountEntity, RegistrationEntity, SessionEntity } from './auth/auth.en
 import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
 import { AuthRegistrationsJsonClient1795500100000 } from './auth/migrations/1795500100000-auth-registrations-json-client';
 import { AuthRegistrationsRegisteredAt1795600200000 } from './auth/migrations/1795600200000-auth-registrations-registered-at';
+import { AuthRegistrationsContactParams1796563600000 } from './auth/migrations/1796563600000-auth-registrations-contact-params';
 import {
   PresenceAggregateEntity,
   PresenceDeviceEntity,
@@ -49,4 +50,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   PresencePublications1795600000000,
   PresenceSubscriptions1795600100000,
   AuthRegistrationsRegisteredAt1795600200000,
+  AuthRegistrationsContactParams1796563600000,
 ];

@@ -1,6 +1,6 @@
 import { SecureContextOptions } from 'node:tls';
 import { HeraldConfig, SipEdgeSettings } from '#herald/config';
-import { resolveTransactionTimers, TransactionTimerOptions } from '#herald/sip';
+import { DigestAlgorithm, resolveTransactionTimers, TransactionTimerOptions } from '#herald/sip';
 import { edgeLogger } from './edge-logger';
 import { RateLimit } from './flows/flow-rate-limiter';
 
@@ -27,6 +27,8 @@ export interface SipEdgeConfig {
   /** Shared by all edges so any edge verifies any other's nonce (HERALD_NONCE_SECRET). */
   nonceSecret: string;
   nonceLifetimeMs?: number;
+  /** The 401's challenges, one per algorithm in this order (HERALD_DIGEST_ALGORITHMS); credentials of another are refused. */
+  digestAlgorithms: readonly DigestAlgorithm[];
   /** REGISTER expiry below this gets 423 (HERALD_MIN_EXPIRES). */
   minExpires: number;
   /** Expiry used when the REGISTER names none (RFC 3261 §10.2.1.1 leaves the default to the registrar). */
@@ -108,6 +110,7 @@ export function sipEdgeConfigFrom(
     },
     ...(tls === undefined ? {} : { tls }),
     nonceSecret: shared.nonceSecret,
+    digestAlgorithms: edge.digestAlgorithms,
     minExpires: shared.minExpires,
     defaultExpires: DEFAULT_EXPIRES_SECONDS,
     maxBodyBytes: shared.maxBodyBytes,

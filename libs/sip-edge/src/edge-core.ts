@@ -47,7 +47,7 @@ export function createEdgeCore(
     lifetimeMs: config.nonceLifetimeMs,
     now: () => clock.now(),
   });
-  const challenger = new DigestChallenger(config.domain, nonces);
+  const challenger = new DigestChallenger(config.domain, nonces, config.digestAlgorithms);
   const nonceCounts = new NonceCountTracker(
     DEFAULT_NONCE_COUNT_CAPACITY,
     config.nonceLifetimeMs ?? DEFAULT_NONCE_LIFETIME_MS,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DIGEST_ALGORITHMS } from '#herald/sip';
 import { FakeEventBus } from '../testing/fake-event-bus';
 import { type SipEdgeConfig } from './edge-config';
 import { sipEdgeProbe } from './edge-readiness';
@@ -11,6 +12,7 @@ function loopbackConfig(): SipEdgeConfig {
     bindHost: '127.0.0.1',
     ports: { udp: 0 },
     nonceSecret: 'readiness-unit-secret',
+    digestAlgorithms: DIGEST_ALGORITHMS,
     minExpires: 60,
     defaultExpires: 3600,
     maxBodyBytes: 8192,

@@ -9,6 +9,14 @@ export const FlowIdSchema = z.string().min(1).max(LIMITS.uriLength);
 /** `+sip.instance` of the Contact when present, otherwise the Contact URI. */
 export const DeviceIdSchema = z.string().min(1).max(1024);
 export const ContactUriSchema = z.string().min(1).max(1024);
+/**
+ * A Contact's header parameters other than `expires`, as sent (`;+sip.instance="<urn:…>";reg-id=1`,
+ * RFC 5626 §4.2), kept with the binding and listed back in the 200 OK.
+ */
+export const ContactParamsSchema = z
+  .string()
+  .max(1024)
+  .regex(/^;[^\r\n]+$/, 'expected ;name[=value] parameters');
 export const TransportSchema = z.enum(['udp', 'tcp', 'tls', 'ws', 'wss']);
 export type Transport = z.infer<typeof TransportSchema>;
 /** How a logged-in device receives pushes. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AorSchema,
+  ContactParamsSchema,
   ContactUriSchema,
   DeviceIdSchema,
   FlowIdSchema,
@@ -55,8 +56,14 @@ export const RegisterDecidedV1Schema = eventBase('register.decided', 1).extend({
     z.literal(503),
   ]),
   reason: z.string().optional(),
-  /** All current bindings of the AOR (200 OK lists them). */
-  contacts: z.array(z.object({ uri: ContactUriSchema, expires: z.number().int().min(0) })),
+  /** All current bindings of the AOR (200 OK lists them, each with the parameters it was registered with). */
+  contacts: z.array(
+    z.object({
+      uri: ContactUriSchema,
+      expires: z.number().int().min(0),
+      params: ContactParamsSchema.optional(),
+    }),
+  ),
   /** With 423 Interval Too Brief. */
   minExpires: z.number().int().min(0).optional(),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AorSchema,
+  ContactParamsSchema,
   ContactUriSchema,
   EdgeIdSchema,
   FlowIdSchema,
@@ -45,6 +46,8 @@ export const RegisterRequestedV1Schema = eventBase('sip.register-requested', 1).
       uri: ContactUriSchema,
       expires: z.number().int().min(0),
       instanceId: z.string().min(1).optional(),
+      /** Its other header parameters (+sip.instance, reg-id, …); optional: older edges send none. */
+      params: ContactParamsSchema.optional(),
     }),
   ),
   /** `Contact: *` (remove all bindings; only valid with expires 0). */

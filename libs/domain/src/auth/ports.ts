@@ -33,6 +33,8 @@ export interface Registration {
   aor: string;
   deviceId: string;
   contact: string;
+  /** The Contact's header parameters other than expires (`;+sip.instance=…;reg-id=1`), listed back in the 200 OK. */
+  contactParams?: string;
   edgeId: string;
   flowId: string;
   transport: Transport;

@@ -137,6 +137,29 @@ describe('Registrar', () => {
     },
   );
 
+  it('keeps the Contact parameters of a binding and lists them in every later 200 (RFC 5626 §4.2)', async () => {
+    const { registrar, bus, bindings } = await setUp();
+    const params = ';+sip.instance="<urn:uuid:a1>";reg-id=1';
+    const uri = 'sip:alice@127.0.0.1:5070;transport=udp;ob';
+    await registrar.register(
+      register({ contacts: [{ uri, expires: 3600, instanceId: '<urn:uuid:a1>', params }] }),
+    );
+    expect([...bindings.registrations.values()]).toEqual([
+      expect.objectContaining({ contact: uri, contactParams: params }),
+    ]);
+    // Another device's REGISTER lists the first binding as it was registered.
+    await registrar.register(
+      register({ callId: 'call-2', contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }] }),
+    );
+    expect(decisions(bus).map((decision) => decision['contacts'])).toEqual([
+      [{ uri, expires: 3600, params }],
+      expect.arrayContaining([
+        { uri, expires: 3600, params },
+        { uri: 'sip:alice@127.0.0.1:5080', expires: 600 },
+      ]),
+    ]);
+  });
+
   it('answers 401 to a wrong password or an unknown user and binds nothing', async () => {
     const { registrar, bus, bindings } = await setUp();
     await registrar.register(register({ password: 'wrong-one' }));

@@ -263,10 +263,11 @@ export class Registrar {
       bindings.filter((binding) => binding.expiresAt > at).map((binding) => [binding.deviceId, binding]),
     );
     const requested = request.star
-      ? [...live.keys()].map((deviceId) => ({ deviceId, uri: '', expires: 0 }))
+      ? [...live.keys()].map((deviceId) => ({ deviceId, uri: '', params: undefined, expires: 0 }))
       : request.contacts.map((contact) => ({
           deviceId: contact.instanceId ?? contact.uri,
           uri: contact.uri,
+          params: contact.params,
           expires: Math.min(contact.expires, this.deps.maxExpiresSeconds),
         }));
     // RFC 3261 §10.3 step 6: a request of the same Call-ID must carry a higher CSeq.
@@ -294,6 +295,7 @@ export class Registrar {
         aor,
         deviceId: contact.deviceId,
         contact: contact.uri,
+        ...(contact.params === undefined ? {} : { contactParams: contact.params }),
         edgeId: request.edgeId,
         flowId: request.flowId,
         transport: request.transport,
@@ -316,6 +318,7 @@ export class Registrar {
     const contacts = [...live.values()].map((binding) => ({
       uri: binding.contact,
       expires: Math.ceil((binding.expiresAt.getTime() - at.getTime()) / 1000),
+      ...(binding.contactParams === undefined ? {} : { params: binding.contactParams }),
     }));
     return { reply: { status: 200, contacts }, events, saves, removals };
   }

@@ -48,6 +48,10 @@ export class RegistrationEntity {
   @Column('text')
   contact!: string;
 
+  /** The Contact's header parameters other than expires, '' for none (migration AuthRegistrationsContactParams1796563600000). */
+  @Column('text', { default: '' })
+  contactParams!: string;
+
   @Column('text')
   edgeId!: string;
 

@@ -12,6 +12,7 @@ interface RegistrationRow {
   aor: string;
   device_id: string;
   contact: string;
+  contact_params: string;
   edge_id: string;
   flow_id: string;
   transport: Transport;
@@ -28,7 +29,7 @@ interface RemovedRow {
 }
 
 const REGISTRATION_COLUMNS =
-  'aor, device_id, contact, edge_id, flow_id, transport, source, call_id, cseq, expires_at';
+  'aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id, cseq, expires_at';
 
 /**
  * Deletes the registrations selected by `$selection` (a query of (aor, device_id)) and returns
@@ -85,17 +86,21 @@ export class TypeOrmRegistrationRepository implements RegistrationRepository {
     const column = <T>(value: (registration: Registration) => T): T[] => registrations.map(value);
     await entityManagerOf(tx).query(
       `INSERT INTO registrations (${REGISTRATION_COLUMNS})
-       SELECT aor, device_id, contact, edge_id, flow_id, transport, source::jsonb, call_id, cseq, expires_at
+       SELECT aor, device_id, contact, contact_params, edge_id, flow_id, transport, source::jsonb, call_id, cseq,
+         expires_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::bigint[], $10::timestamptz[])
-         AS binding(aor, device_id, contact, edge_id, flow_id, transport, source, call_id, cseq, expires_at)
-       ON CONFLICT (aor, device_id) DO UPDATE SET contact = EXCLUDED.contact, edge_id = EXCLUDED.edge_id,
+         $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
+         AS binding(aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id, cseq,
+           expires_at)
+       ON CONFLICT (aor, device_id) DO UPDATE SET contact = EXCLUDED.contact,
+         contact_params = EXCLUDED.contact_params, edge_id = EXCLUDED.edge_id,
          flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport, source = EXCLUDED.source,
          call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`,
       [
         column((r) => r.aor),
         column((r) => r.deviceId),
         column((r) => r.contact),
+        column((r) => r.contactParams ?? ''),
         column((r) => r.edgeId),
         column((r) => r.flowId),
         column((r) => r.transport),
@@ -146,6 +151,7 @@ function toRegistration(row: RegistrationRow): Registration {
     aor: row.aor,
     deviceId: row.device_id,
     contact: row.contact,
+    ...(row.contact_params === '' ? {} : { contactParams: row.contact_params }),
     edgeId: row.edge_id,
     flowId: row.flow_id,
     transport: row.transport,

@@ -16,6 +16,8 @@ import {
 import { hashAor, SPAN_ATTRIBUTES } from '#herald/observability';
 import {
   computeDigestResponse,
+  DIGEST_ALGORITHMS,
+  DigestAlgorithm,
   FakeClock,
   Flow,
   ha1,
@@ -54,6 +56,7 @@ const config: SipEdgeConfig = {
   bindHost: '127.0.0.1',
   ports: {},
   nonceSecret: 'unit-secret',
+  digestAlgorithms: DIGEST_ALGORITHMS,
   nonceLifetimeMs: NONCE_LIFETIME_MS,
   minExpires: 60,
   defaultExpires: 3600,
@@ -146,12 +149,17 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
     return response.wwwAuthenticate.map((challenge) => new Map(challenge.params));
   }
 
-  function authorization(nonce: string, nc: string, overrides: Record<string, string> = {}): string {
+  function authorization(
+    nonce: string,
+    nc: string,
+    overrides: Record<string, string> = {},
+    algorithm: DigestAlgorithm = 'SHA-256',
+  ): string {
     const uri = `sip:${D}`;
-    const digestHa1 = ha1('SHA-256', 'alice', D, 'secret');
+    const digestHa1 = ha1(algorithm, 'alice', D, 'secret');
     const response = computeDigestResponse({
       ha1: digestHa1,
-      algorithm: 'SHA-256',
+      algorithm,
       method: 'REGISTER',
       uri,
       nonce,
@@ -161,7 +169,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
     });
     const params = { username: 'alice', realm: D, nonce, uri, response, cnonce: 'c0ffee', ...overrides };
     const quoted = Object.entries(params).map(([k, v]) => `${k}="${v}"`);
-    return `Authorization: Digest ${quoted.join(', ')}, algorithm=SHA-256, qop=auth, nc=${nc}`;
+    return `Authorization: Digest ${quoted.join(', ')}, algorithm=${algorithm}, qop=auth, nc=${nc}`;
   }
 
   function register(headers: string[]): SipRequest {
@@ -214,6 +222,33 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       expect(bus.published).toEqual([]);
     });
 
+    it.each([[['MD5', 'SHA-256']], [['MD5']], [['SHA-256']]] as const)(
+      'challenges with HERALD_DIGEST_ALGORITHMS=%j only, in that order',
+      async (digestAlgorithms) => {
+        core = createEdgeCore(bus, { ...config, digestAlgorithms }, clock, () => undefined);
+        const response = await send(register([]));
+        expect(response.status).toBe(401);
+        expect(challengeParams(response).map((params) => params.get('algorithm'))).toEqual(digestAlgorithms);
+      },
+    );
+
+    it('challenges again credentials of an algorithm it does not offer, and takes those of one it does', async () => {
+      core = createEdgeCore(bus, { ...config, digestAlgorithms: ['MD5'] }, clock, () => undefined);
+      const refused = await send(register([authorization(await freshNonce(), '00000001', {}, 'SHA-256')]));
+      expect(refused.status).toBe(401);
+      expect(challengeParams(refused).map((params) => params.get('algorithm'))).toEqual(['MD5']);
+      expect(bus.published).toEqual([]);
+      const pending = send(register([authorization(await freshNonce(), '00000001', {}, 'MD5')]));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(bus.published).toHaveLength(1);
+      const event = registerRequestedV1.decode(bus.published[0].value);
+      expect(event.digest.algorithm).toBe('MD5');
+      core.pending.resolve(
+        registerDecidedV1.build({ txKey: event.txKey, aor: ALICE, status: 403, contacts: [] }),
+      );
+      expect((await pending).status).toBe(403);
+    });
+
     it('publishes a fresh digest REGISTER and answers with the decision, binding the flow', async () => {
       const nonce = await freshNonce();
       const pending = send(register([authorization(nonce, '00000001'), 'Expires: 600']));
@@ -249,6 +284,24 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       expect(core.registry.lookup(flow.id)).toMatchObject({
         aor: ALICE,
         contact: 'sip:alice@127.0.0.1:5070',
+      });
+    });
+
+    it('keeps the Contact parameters softphones send and lists them back with the granted expiry', async () => {
+      const uri = 'sip:alice@127.0.0.1:5070;transport=udp;ob';
+      const params = ';+sip.instance="<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>";reg-id=1';
+      const { response, event } = await decided(
+        ['Expires: 600'],
+        { status: 200, contacts: [{ uri, expires: 300, params }] },
+        `Contact: <${uri}>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>";reg-id=1;expires=900`,
+      );
+      expect(event.contacts).toEqual([
+        { uri, expires: 900, instanceId: '<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>', params },
+      ]);
+      expect(response.headers.getAll('Contact')).toEqual([`<${uri}>${params};expires=300`]);
+      expect(core.registry.lookup(flow.id)).toMatchObject({
+        deviceId: '<urn:uuid:00000000-0000-1000-8000-0050ba5e1100>',
+        contact: uri,
       });
     });
 
@@ -561,12 +614,18 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
   });
 
   describe('other methods and Request-URIs', () => {
-    it('answers OPTIONS with Allow, Accept and Supported', async () => {
+    it('answers OPTIONS to sip:D from an unregistered flow with Allow, Accept and Supported (RFC 3261 §11.2)', async () => {
       const response = await send(request({ method: 'OPTIONS' }));
       expect(response.status).toBe(200);
       expect(response.allow).toEqual(['REGISTER', 'INFO', 'MESSAGE', 'OPTIONS', 'PUBLISH', 'SUBSCRIBE']);
-      expect(response.headers.get('Accept')).toBe('application/vnd.herald+json, text/plain');
-      expect(response.headers.has('Supported')).toBe(true);
+      expect(response.headers.get('Accept')).toBe(
+        'application/vnd.herald+json, text/plain, application/pidf+xml',
+      );
+      expect(response.headers.get('Accept-Encoding')).toBe('identity');
+      expect(response.headers.get('Accept-Language')).toBe('en');
+      // No extension is supported: the header is present and empty (§20.37).
+      expect(response.headers.get('Supported')).toBe('');
+      expect(bus.published).toEqual([]);
     });
 
     it('answers 405 with Allow to a known method it does not serve, 501 to an unknown one', async () => {

@@ -4,7 +4,7 @@ import { DigestError } from './digest-error';
 /** The digest algorithms Herald offers (RFC 8760 §2: SHA-256; RFC 7616 §3.2: MD5 for old clients). */
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 
-/** Preference order of the challenges Herald sends (RFC 7616 §3.7: most preferred first). */
+/** The algorithms Herald can verify, in its default preference order (RFC 7616 §3.7: most preferred first). */
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 const NODE_HASH_NAME: Record<DigestAlgorithm, string> = { 'SHA-256': 'sha256', MD5: 'md5' };

@@ -1,8 +1,10 @@
-import { DIGEST_ALGORITHMS } from './algorithm';
+import { DigestAlgorithm } from './algorithm';
 
 export interface DigestChallengeOptions {
   realm: string;
   nonce: string;
+  /** One challenge per algorithm, in this order: the client takes the first it supports (RFC 7616 §3.7). */
+  algorithms: readonly DigestAlgorithm[];
   opaque?: string;
   /** RFC 7616 §3.3: the previous nonce was valid but expired; the client retries without asking the user. */
   stale?: boolean;
@@ -14,11 +16,11 @@ export function quoteDigestValue(value: string): string {
 }
 
 /**
- * The `WWW-Authenticate` values Herald sends, one per algorithm, SHA-256 first then MD5
+ * The `WWW-Authenticate` values Herald sends, one per algorithm in the configured order
  * (RFC 8760 §2.4, RFC 7616 §3.7), all with qop="auth".
  */
 export function buildDigestChallenges(options: DigestChallengeOptions): string[] {
-  return DIGEST_ALGORITHMS.map((algorithm) => {
+  return options.algorithms.map((algorithm) => {
     const params = [
       `realm=${quoteDigestValue(options.realm)}`,
       `nonce=${quoteDigestValue(options.nonce)}`,

@@ -114,11 +114,12 @@ describe('Authorization parsing', () => {
 });
 
 describe('challenges', () => {
-  it('offers SHA-256 first then MD5 with qop="auth"', () => {
+  it('offers one challenge per algorithm in the order given, each with qop="auth"', () => {
     const [sha, md5, ...rest] = buildDigestChallenges({
       realm: 'herald.example',
       nonce: 'n1',
       opaque: 'o"1',
+      algorithms: ['SHA-256', 'MD5'],
     });
     expect(rest).toEqual([]);
     expect(sha).toBe(
@@ -130,8 +131,25 @@ describe('challenges', () => {
     expect(parsed.params.get('qop')).toBe('auth');
   });
 
+  it.each([[['MD5', 'SHA-256']], [['MD5']], [['SHA-256']]] as const)(
+    'offers %j in that order',
+    (algorithms) => {
+      const offered = buildDigestChallenges({ realm: 'r', nonce: 'n', algorithms }).map((challenge) =>
+        parseAuthHeader(challenge).params.get('algorithm'),
+      );
+      expect(offered).toEqual(algorithms);
+    },
+  );
+
   it('marks stale challenges', () => {
-    for (const challenge of buildDigestChallenges({ realm: 'r', nonce: 'n', stale: true })) {
+    const challenges = buildDigestChallenges({
+      realm: 'r',
+      nonce: 'n',
+      stale: true,
+      algorithms: ['SHA-256', 'MD5'],
+    });
+    expect(challenges).toHaveLength(2);
+    for (const challenge of challenges) {
       expect(challenge.endsWith(', stale=true')).toBe(true);
       expect(challenge).not.toContain('opaque');
     }

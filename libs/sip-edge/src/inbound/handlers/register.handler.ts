@@ -2,6 +2,7 @@ import { RegisterDecidedV1, registerRequestedV1, Transport } from '#herald/contr
 import {
   ContactValue,
   DigestCredentials,
+  formatParams,
   DigestError,
   DigestFreshnessChecker,
   parseDigestAuthorization,
@@ -26,6 +27,17 @@ interface RequestedContact {
   uri: string;
   expires: number;
   instanceId?: string;
+  /** Header parameters other than expires (+sip.instance, reg-id, …), kept with the binding. */
+  params?: string;
+}
+
+/** A Contact's header parameters but `expires` (the registrar grants its own), when it has any. */
+function keptParams(contact: ContactValue): { params?: string } {
+  const hasOthers = contact.params.size > (contact.params.has('expires') ? 1 : 0);
+  if (!hasOthers) return {};
+  const kept = new Map(contact.params);
+  kept.delete('expires');
+  return { params: formatParams(kept) };
 }
 
 /**
@@ -81,6 +93,12 @@ export class RegisterHandler implements MethodHandler {
         ? responseTo(request, 400, 'Malformed Authorization')
         : this.challenger.challenge(request);
     }
+    if (!this.challenger.offers(credentials.algorithm)) {
+      this.logger.info(
+        `EDGE_DIGEST_REJECTED code=digest-algorithm-not-offered: ${credentials.algorithm} is not in HERALD_DIGEST_ALGORITHMS`,
+      );
+      return this.challenger.challenge(request);
+    }
     // The nonce-count tracker keeps the nonce for its lifetime: a copy, not a slice of this request's text.
     const verdict = this.freshness.check(
       { ...credentials, nonce: detachedString(credentials.nonce) },
@@ -112,6 +130,7 @@ export class RegisterHandler implements MethodHandler {
       uri: value.uri.raw,
       expires: value.expires ?? expires,
       ...(value.instance === undefined ? {} : { instanceId: value.instance }),
+      ...keptParams(value),
     }));
     return { star: false, expires, list };
   }
@@ -172,12 +191,14 @@ export class RegisterHandler implements MethodHandler {
     switch (decision.status) {
       case 200:
         this.updateBindings(inbound, decision, requested, star);
-        // §10.3 step 8: the 200 lists every current binding with its expiry.
+        // §10.3 step 8: the 200 lists every current binding with its expiry (and its own parameters).
         return responseTo(
           request,
           200,
           decision.reason,
-          decision.contacts.map((c) => ['Contact', `<${c.uri}>;expires=${c.expires}`] as const),
+          decision.contacts.map(
+            (c) => ['Contact', `<${c.uri}>${c.params ?? ''};expires=${c.expires}`] as const,
+          ),
         );
       case 401:
         return this.challenger.challenge(request);

@@ -1,5 +1,5 @@
 import { notifyRequestedV1, subscribeDecidedV1, subscribeRequestedV1 } from '#herald/contracts';
-import { FakeClock, Flow, parseMessage, SipRequest, SipResponse } from '#herald/sip';
+import { DIGEST_ALGORITHMS, FakeClock, Flow, parseMessage, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { createEdgeCore, EdgeCore } from '../../edge-core';
 import { FakeEventBus } from '../../../testing/fake-event-bus';
@@ -27,6 +27,7 @@ const config: SipEdgeConfig = {
   bindHost: '127.0.0.1',
   ports: {},
   nonceSecret: 'unit-secret',
+  digestAlgorithms: DIGEST_ALGORITHMS,
   nonceLifetimeMs: 60_000,
   minExpires: MIN_EXPIRES,
   defaultExpires: 3600,
