@@ -5,6 +5,7 @@
 // asserted, then its row of docs/interop.md.
 import { commandResult, Devices, expectStatus, PASSWORD, pushOf, targetUnderTest } from '../e2e/e2e-support';
 import { Baresip, baresipVersion, requireBaresip } from '../support/baresip';
+import { expectMessageFromSoftphone, expectMessageToSoftphone } from './softphone-messages';
 import { HeraldCluster } from '../support/herald-cluster';
 import { HeraldEmbedded } from '../support/herald-embedded';
 import type { HeraldTarget } from '../support/herald-target';
@@ -28,12 +29,6 @@ function offeredAlgorithms(unauthorized: string): string[] {
   return [...unauthorized.matchAll(/\r\nWWW-Authenticate: Digest [^\r\n]*algorithm=([\w-]+)/g)].map(
     (match) => match[1] ?? '',
   );
-}
-
-/** baresip's log line saying it now shows `aor` with `status` (Online, Offline). */
-function presenceShown(aor: string, status: string): RegExp {
-  const escaped = aor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`presence: update status of '${escaped}' from '\\w+' to '${status}'`);
 }
 
 /** Starts baresip for `user` on `target`, in `phones` to be stopped after the test. */
@@ -151,7 +146,7 @@ function describeWithMd5Only(targetName: string, start: () => Promise<HeraldTarg
             'fails: baresip 1.0 publishes <basic>unknown</basic>, which RFC 3863 does not allow (Herald answers 400)',
         });
         // Herald NOTIFYs alice's presence (she is online): baresip shows her Online.
-        await phone.waitFor(presenceShown(alice.aor, 'Online'), SOFTPHONE_WAIT_MS, log);
+        await phone.waitForContactPresence(alice.aor, 'Online', SOFTPHONE_WAIT_MS);
 
         // Its status set by hand is PUBLISHed (closed, then open), accepted with an entity-tag,
         // and alice sees it.
@@ -170,22 +165,7 @@ function describeWithMd5Only(targetName: string, start: () => Promise<HeraldTarg
         await pushOf(alice, 'presence', { uri: phone.aor, status: 'online' }, mark);
         expectInteropRow({ client: CLIENT, version, feature: 'PUBLISH presence', result: 'pass' });
 
-        // JSON client -> baresip: a text/plain MESSAGE From alice's AOR, answered 200 (delivered).
-        log = phone.log.length;
-        const sent = await commandResult(
-          alice,
-          { type: 'im.send', to: phone.aor, text: 'hello baresip' },
-          'INFO',
-        );
-        const received = await phone.waitForMessage(
-          (message) => message.startsWith('MESSAGE '),
-          SOFTPHONE_WAIT_MS,
-          log,
-        );
-        expect(received).toMatch(new RegExp(`\r\nFrom: <${alice.aor}>`));
-        expect(received).toMatch(/\r\nContent-Type: text\/plain/i);
-        expect(received).toMatch(/\r\n\r\nhello baresip/);
-        await pushOf(alice, 'im.status', { messageId: sent.envelope?.['messageId'], state: 'delivered' });
+        await expectMessageToSoftphone(alice, phone, 'hello baresip');
         expectInteropRow({
           client: CLIENT,
           version,
@@ -193,17 +173,9 @@ function describeWithMd5Only(targetName: string, start: () => Promise<HeraldTarg
           result: 'pass',
         });
 
-        // baresip -> JSON client: a message to its current contact (alice) arrives as an `im` push
-        // from its AOR, and Herald answered the MESSAGE with 200 OK.
-        log = phone.log.length;
-        mark = alice.pushes.length;
-        await phone.command('message', 'hello herald from baresip');
-        const im = await pushOf(alice, 'im', { from: phone.aor }, mark);
-        expect(im.envelope).toMatchObject({ text: 'hello herald from baresip', offline: false });
-        await phone.waitForMessage(
-          (message) => /^SIP\/2\.0 200 /.test(message) && /\r\nCSeq: \d+ MESSAGE\r\n/.test(message),
-          SOFTPHONE_WAIT_MS,
-          log,
+        // To its current contact: alice.
+        await expectMessageFromSoftphone(alice, phone, 'hello herald from baresip', () =>
+          phone.command('message', 'hello herald from baresip'),
         );
         expectInteropRow({
           client: CLIENT,
@@ -213,9 +185,8 @@ function describeWithMd5Only(targetName: string, start: () => Promise<HeraldTarg
         });
 
         // alice logs out: the NOTIFY that follows shows her Offline in baresip.
-        log = phone.log.length;
         await commandResult(alice, { type: 'logout' }, 'INFO');
-        await phone.waitFor(presenceShown(alice.aor, 'Offline'), SOFTPHONE_WAIT_MS, log);
+        await phone.waitForContactPresence(alice.aor, 'Offline', SOFTPHONE_WAIT_MS);
         expectInteropRow({
           client: CLIENT,
           version,

@@ -2,12 +2,13 @@
 // over UDP on 127.0.0.1 (digest), publishes its presence, and exchanges text/plain MESSAGEs with
 // a JSON client, against the embedded default and against the separate apps on Kafka. Each
 // behaviour is asserted, then its row of docs/interop.md.
-import { commandResult, PASSWORD, pushOf, targetUnderTest } from '../e2e/e2e-support';
+import { commandResult, PASSWORD, targetUnderTest } from '../e2e/e2e-support';
 import { HeraldCluster } from '../support/herald-cluster';
 import { HeraldEmbedded } from '../support/herald-embedded';
 import type { HeraldTarget } from '../support/herald-target';
 import { expectInteropRow } from '../support/interop-matrix';
 import { Linphone, linphonecVersion, requireLinphonec } from '../support/linphone';
+import { expectMessageFromSoftphone, expectMessageToSoftphone } from './softphone-messages';
 
 const CLIENT = 'Linphone';
 const TEST_TIMEOUT_MS = 90_000;
@@ -63,20 +64,7 @@ function describeLinphone(targetName: string, start: () => Promise<HeraldTarget>
         expect(published).toMatch(/\r\nSIP-ETag: \S+\r\n/);
         expectInteropRow({ client: CLIENT, version, feature: 'PUBLISH presence', result: 'pass' });
 
-        // JSON client -> softphone: a text/plain MESSAGE From alice's AOR, answered 200 (delivered).
-        const sent = await commandResult(
-          alice,
-          { type: 'im.send', to: phone.aor, text: 'hello linphone' },
-          'INFO',
-        );
-        const received = await phone.waitForMessage(
-          (message) => message.startsWith('MESSAGE '),
-          SOFTPHONE_WAIT_MS,
-        );
-        expect(received).toMatch(new RegExp(`\r\nFrom: <${alice.aor}>`));
-        expect(received).toMatch(/\r\nContent-Type: text\/plain/i);
-        expect(received).toMatch(/\r\n\r\nhello linphone/);
-        await pushOf(alice, 'im.status', { messageId: sent.envelope?.['messageId'], state: 'delivered' });
+        await expectMessageToSoftphone(alice, phone, 'hello linphone');
         expectInteropRow({
           client: CLIENT,
           version,
@@ -84,16 +72,8 @@ function describeLinphone(targetName: string, start: () => Promise<HeraldTarget>
           result: 'pass',
         });
 
-        // Softphone -> JSON client: its chat message arrives as an `im` push from its AOR, and Herald
-        // answered the softphone's MESSAGE with 200 OK.
-        const mark = phone.log.length;
-        phone.command(`chat ${alice.aor} hello herald from linphone`);
-        const im = await pushOf(alice, 'im', { from: phone.aor });
-        expect(im.envelope).toMatchObject({ text: 'hello herald from linphone', offline: false });
-        await phone.waitForMessage(
-          (message) => /^SIP\/2\.0 200 /.test(message) && /\r\nCSeq: \d+ MESSAGE\r\n/.test(message),
-          SOFTPHONE_WAIT_MS,
-          mark,
+        await expectMessageFromSoftphone(alice, phone, 'hello herald from linphone', async () =>
+          phone.command(`chat ${alice.aor} hello herald from linphone`),
         );
         expectInteropRow({
           client: CLIENT,

@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransportAddress } from '#herald/sip';
 import { freeTcpPort } from './free-port';
-import { reportedVersion, requireProgram, SoftphoneError, SoftphoneProcess } from './softphone-process';
+import {
+  ANSI_ESCAPE,
+  reportedVersion,
+  requireProgram,
+  SoftphoneError,
+  SoftphoneProcess,
+} from './softphone-process';
 
 const MODULE_PATH = '/usr/lib/baresip/modules';
 /** How long a ctrl_tcp command may take to be answered. */
@@ -106,6 +112,27 @@ export class Baresip extends SoftphoneProcess {
   /** Loads the presence module: it PUBLISHes the account's presence and SUBSCRIBEs to each contact. */
   async startPresence(): Promise<void> {
     await this.command('insmod', 'presence');
+  }
+
+  /**
+   * Waits until its address book (`/contacts`) shows `aor` as `status` (Online, Offline, Busy):
+   * what baresip made of the NOTIFYs of its subscription. Looks again at each output of baresip
+   * (a NOTIFY arrives in its SIP trace).
+   */
+  async waitForContactPresence(aor: string, status: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const listing = (await this.command('contacts')).replace(ANSI_ESCAPE, '');
+      const line = listing.split('\n').find((entry) => entry.includes(`<${aor}>`));
+      if (line !== undefined && line.trim().startsWith(`${status} `)) return;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new SoftphoneError(
+          'SOFTPHONE_TIMEOUT',
+          `baresip did not show ${aor} ${status} in ${timeoutMs} ms; its contacts:\n${listing}`,
+        );
+      await this.nextOutput(left);
+    }
   }
 
   /** Runs one ctrl_tcp command (a menu command's name, without the slash) and expects it to succeed. */

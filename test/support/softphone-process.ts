@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 const QUIT_GRACE_MS = 5_000;
 /** Terminal colours baresip prints around its log lines. */
 // eslint-disable-next-line no-control-regex -- ESC is exactly what it matches
-const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
+export const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
 
 export class SoftphoneError extends Error {
   constructor(
@@ -130,7 +130,7 @@ export abstract class SoftphoneProcess {
   }
 
   /** Resolves at the next output or exit of the softphone, or after `timeoutMs`. */
-  private nextOutput(timeoutMs: number): Promise<void> {
+  protected nextOutput(timeoutMs: number): Promise<void> {
     if (this.exited) throw new SoftphoneError('SOFTPHONE_EXITED', `${this.program} exited`);
     return new Promise<void>((resolve) => {
       const wake = () => {
