@@ -21,7 +21,7 @@ export function howToTry(
     accounts,
     `How to try it: point a SIP client that answers an RFC 8760 SHA-256 (or the second, MD5) digest challenge at`,
     `${target} (UDP) as sip:alice@${domain}, password ${demoPassword} (tested: Linphone's linphonec, see`,
-    `test/e2e/softphone-interop.test.ts; sipsak and baresip 1.0 give up at the SHA-256 challenge protocol.md §1 puts first)`,
+    `docs/interop.md for which clients work and how; baresip 1.0 needs MD5 alone)`,
     `Then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
     `application/vnd.herald+json such as {"v":1,"id":"c-1","type":"login"} (see protocol.md); two softphones`,
     'registered as alice and bob can exchange plain text MESSAGEs once they are buddies.',
