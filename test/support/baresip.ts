@@ -124,7 +124,8 @@ export class Baresip extends SoftphoneProcess {
     for (;;) {
       const listing = (await this.command('contacts')).replace(ANSI_ESCAPE, '');
       const line = listing.split('\n').find((entry) => entry.includes(`<${aor}>`));
-      if (line !== undefined && line.trim().startsWith(`${status} `)) return;
+      // e.g. `>      Online  <sip:alice@D>`, `>` marking the current contact.
+      if (line !== undefined && /\b(Unknown|Online|Offline|Busy)\b/.exec(line)?.[1] === status) return;
       const left = deadline - Date.now();
       if (left <= 0)
         throw new SoftphoneError(
