@@ -15,11 +15,11 @@ const swc = [
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  // NestJS 12 and a few of its dependencies ship as ES modules only: swc turns them into CommonJS
+  // NestJS 12, a few of its dependencies and sip.js ship as ES modules only: swc turns them into CommonJS
   // for jest (Node 24 itself loads them through require(esm) at run time).
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|uid|@lukeed|load-esm|file-type|strtok3|token-types|@tokenizer|iterare)/)',
+    '/node_modules/(?!(@nestjs|uid|@lukeed|load-esm|file-type|strtok3|token-types|@tokenizer|iterare|sip\\.js)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^#herald/(.*)$': '<rootDir>/libs/$1/src' },

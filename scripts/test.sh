@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs Node 24 and dependencies if missing,
 # checks format, lint and types, then runs the unit tests and the integration tests against
-# real Kafka and PostgreSQL (started here unless KAFKA_BROKERS / DATABASE_URL name existing ones).
+# real Kafka and PostgreSQL and real SIP clients (installed from Debian if missing) (started here unless KAFKA_BROKERS / DATABASE_URL name existing ones).
 #
 #   scripts/test.sh               everything
 #   scripts/test.sh --unit-only   checks and unit tests, no infrastructure
@@ -70,6 +70,9 @@ npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json" || j
 if [ "$jest_status" -ne 0 ] || [ "$unit_only" = true ]; then
   finish "$jest_status"
 fi
+
+# The real SIP clients of the interop tests (test/interop): a missing one fails here, never skips.
+bash scripts/ensure-sip-clients.sh
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   bash scripts/kafka.sh fetch

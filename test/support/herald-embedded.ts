@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransportAddress } from '#herald/sip';
 import { READY_PREFIX, type ReadyReport } from '../../apps/herald/src/ready-line';
+import { freeTcpPort } from './free-port';
 import { APP_MAINS, ensureBuilt } from './herald-build';
 import { postgresPids } from './herald-infrastructure';
 import { HeraldProcess, HeraldProcessError } from './herald-process';
@@ -22,22 +22,6 @@ const EMBEDDED_READY_TIMEOUT_MS = 120_000;
 
 export interface HeraldEmbeddedOptions {
   env?: Record<string, string>;
-}
-
-/** A TCP port nobody listens on now (the embedded PostgreSQL cannot pick an ephemeral one itself). */
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new HeraldProcessError('no ephemeral port')),
-      );
-    });
-  });
 }
 
 function freePortEnv(): Record<string, string> {

@@ -23,7 +23,7 @@ export function howToTry(
     accounts,
     `How to try it: point a SIP client at ${target} (UDP) as sip:alice@${domain}, password ${demoPassword}.`,
     `Its 401 offers the digest challenges ${digestAlgorithms.join(', then ')}; clients that answer only the first`,
-    `(sipsak, SIPp, baresip 1.0) need it to be MD5: HERALD_DIGEST_ALGORITHMS=MD5,SHA-256 (tested clients: docs/interop.md).`,
+    `(sipsak, SIPp) need MD5 first: HERALD_DIGEST_ALGORITHMS=MD5,SHA-256; baresip 1.0 needs MD5 alone (docs/interop.md).`,
     `Then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
     `application/vnd.herald+json such as {"v":1,"id":"c-1","type":"login"} (see protocol.md); two softphones`,
     'registered as alice and bob can exchange plain text MESSAGEs once they are buddies.',
