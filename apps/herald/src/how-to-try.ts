@@ -6,6 +6,7 @@ export function howToTry(
   addresses: BoundAddresses,
   demoUsers: readonly string[],
   demoPassword: string,
+  adminUrl: string,
 ): string {
   const listening = Object.entries(addresses)
     .map(([protocol, address]) => `${protocol} ${address.address}:${address.port}`)
@@ -25,5 +26,7 @@ export function howToTry(
     `Then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
     `application/vnd.herald+json such as {"v":1,"id":"c-1","type":"login"} (see protocol.md); two softphones`,
     'registered as alice and bob can exchange plain text MESSAGEs once they are buddies.',
+    `Admin API: ${adminUrl}/admin (OpenAPI: ${adminUrl}/admin/openapi.json; docs/admin.md). Make alice and bob buddies:`,
+    '  node dist/apps/cli/src/main.js rosters pair alice bob',
   ].join('\n');
 }
