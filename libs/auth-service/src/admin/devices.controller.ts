@@ -1,65 +1,55 @@
 import { Controller, Delete, Get, Inject, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
-import type { DevicePage, DeviceQuery, KickedDevice } from '#herald/domain';
+import type { DevicePage, KickedDevice } from '#herald/domain';
 import { DeviceListQuery } from './admin-api';
 import { AdminErrorFilter } from './admin-error.filter';
 import { ADMIN_SERVICES, type AdminServices } from './admin.services';
 import { AdminTokenGuard } from './admin-token.guard';
 import { parsed } from './parse-request';
 
-function deviceQuery(query: unknown, loggedInOnly: boolean): DeviceQuery {
-  const { user, edge, after, limit } = parsed(DeviceListQuery, query);
-  const page = { loggedInOnly, after, limit };
-  return user !== undefined ? { user, ...page } : { edgeId: edge ?? '', ...page };
+type Kick = (services: AdminServices, user: string, deviceId?: string) => Promise<KickedDevice[]>;
+
+/**
+ * `admin/registrations` and `admin/sessions` are one shape: list by user or edge (sessions: the
+ * logged-in devices only), kick every device of a user or one.
+ */
+function devicesController(resource: 'registrations' | 'sessions', loggedInOnly: boolean, kick: Kick) {
+  @Controller(`admin/${resource}`)
+  @UseGuards(AdminTokenGuard)
+  @UseFilters(AdminErrorFilter)
+  class DevicesController {
+    constructor(@Inject(ADMIN_SERVICES) readonly services: AdminServices) {}
+
+    @Get()
+    list(@Query() query: unknown): Promise<DevicePage> {
+      const { user, edge, after, limit } = parsed(DeviceListQuery, query);
+      const page = { loggedInOnly, after, limit };
+      return this.services.devices.list(
+        user !== undefined ? { user, ...page } : { edgeId: edge ?? '', ...page },
+      );
+    }
+
+    @Delete(':user')
+    async kickAll(@Param('user') user: string): Promise<{ kicked: KickedDevice[] }> {
+      return { kicked: await kick(this.services, user) };
+    }
+
+    @Delete(':user/:deviceId')
+    async kickOne(
+      @Param('user') user: string,
+      @Param('deviceId') deviceId: string,
+    ): Promise<{ kicked: KickedDevice[] }> {
+      return { kicked: await kick(this.services, user, deviceId) };
+    }
+  }
+  return DevicesController;
 }
 
-/** Registrations: list by user or edge, and the kick (an unREGISTER, announced). */
-@Controller('admin/registrations')
-@UseGuards(AdminTokenGuard)
-@UseFilters(AdminErrorFilter)
-export class RegistrationsController {
-  constructor(@Inject(ADMIN_SERVICES) private readonly services: AdminServices) {}
+/** Registrations: the kick is an unREGISTER (announced; a logged-in device's session ends with it). */
+export const RegistrationsController = devicesController('registrations', false, (services, user, deviceId) =>
+  services.devices.unregister(user, deviceId),
+);
 
-  @Get()
-  list(@Query() query: unknown): Promise<DevicePage> {
-    return this.services.devices.list(deviceQuery(query, false));
-  }
-
-  @Delete(':user')
-  async unregisterAll(@Param('user') user: string): Promise<{ kicked: KickedDevice[] }> {
-    return { kicked: await this.services.devices.unregister(user) };
-  }
-
-  @Delete(':user/:deviceId')
-  async unregister(
-    @Param('user') user: string,
-    @Param('deviceId') deviceId: string,
-  ): Promise<{ kicked: KickedDevice[] }> {
-    return { kicked: await this.services.devices.unregister(user, deviceId) };
-  }
-}
-
-/** Sessions: list by user or edge, and the kick (a logout, announced; the registration stays). */
-@Controller('admin/sessions')
-@UseGuards(AdminTokenGuard)
-@UseFilters(AdminErrorFilter)
-export class SessionsController {
-  constructor(@Inject(ADMIN_SERVICES) private readonly services: AdminServices) {}
-
-  @Get()
-  list(@Query() query: unknown): Promise<DevicePage> {
-    return this.services.devices.list(deviceQuery(query, true));
-  }
-
-  @Delete(':user')
-  async logoutAll(@Param('user') user: string): Promise<{ kicked: KickedDevice[] }> {
-    return { kicked: await this.services.devices.logout(user) };
-  }
-
-  @Delete(':user/:deviceId')
-  async logout(
-    @Param('user') user: string,
-    @Param('deviceId') deviceId: string,
-  ): Promise<{ kicked: KickedDevice[] }> {
-    return { kicked: await this.services.devices.logout(user, deviceId) };
-  }
-}
+/** Sessions: the kick is a logout (announced); the registrations stay. */
+export const SessionsController = devicesController('sessions', true, (services, user, deviceId) =>
+  services.devices.logout(user, deviceId),
+);

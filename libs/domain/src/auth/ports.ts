@@ -122,15 +122,7 @@ export interface DigestFunctions {
 }
 
 /** A registered device as the operator sees it: its binding and, when logged in, its session. */
-export interface AdministeredDevice {
-  aor: string;
-  deviceId: string;
-  contact: string;
-  edgeId: string;
-  flowId: string;
-  transport: Transport;
-  source: { address: string; port: number };
-  expiresAt: Date;
+export interface AdministeredDevice extends Omit<Registration, 'callId' | 'cseq'> {
   registeredAt: Date;
   session?: Omit<Session, 'aor' | 'deviceId'>;
 }

@@ -1,4 +1,3 @@
-import type { SessionCarrier, Transport } from '#herald/contracts';
 import type {
   AdministeredDevice,
   DeviceAdminRepository,
@@ -8,25 +7,13 @@ import type {
   Transaction,
 } from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
+import type { RegistrationRow } from './registration-repository';
 import { SESSION_COLUMNS, type SessionRow, toSession } from './session-repository';
 
-interface DeviceRow {
-  aor: string;
-  device_id: string;
-  contact: string;
-  edge_id: string;
-  flow_id: string;
-  transport: Transport;
-  source: { address: string; port: number };
-  expires_at: Date;
+/** A registration's row with its session's columns, null without a session (LEFT JOIN). */
+type DeviceRow = Omit<RegistrationRow, 'call_id' | 'cseq'> & {
   registered_at: Date;
-  carrier: SessionCarrier | null;
-  status: SessionRow['status'] | null;
-  note: string | null;
-  device_name: string | null;
-  device_agent: string | null;
-  started_at: Date | null;
-}
+} & { [column in Exclude<keyof SessionRow, 'aor' | 'device_id'>]: SessionRow[column] | null };
 
 /** The operator's reads and removals of registrations and sessions, one statement each. */
 export class SqlDeviceAdminRepository implements DeviceAdminRepository {

@@ -8,7 +8,7 @@ import type {
 } from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
 
-interface RegistrationRow {
+export interface RegistrationRow {
   aor: string;
   device_id: string;
   contact: string;
