@@ -74,6 +74,8 @@ const Device = z.object({
   flowId: z.string(),
   transport: TransportSchema,
   source: z.object({ address: z.string(), port: z.number().int() }),
+  callId: z.string().describe("the Call-ID of the device's REGISTERs"),
+  cseq: z.number().int(),
   expiresAt: Timestamp,
   registeredAt: Timestamp,
   session: Session.optional().describe('present while the device is logged in'),

@@ -122,7 +122,7 @@ export interface DigestFunctions {
 }
 
 /** A registered device as the operator sees it: its binding and, when logged in, its session. */
-export interface AdministeredDevice extends Omit<Registration, 'callId' | 'cseq'> {
+export interface AdministeredDevice extends Registration {
   registeredAt: Date;
   session?: Omit<Session, 'aor' | 'deviceId'>;
 }

@@ -7,11 +7,11 @@ import type {
   Transaction,
 } from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
-import type { RegistrationRow } from './registration-repository';
+import { type RegistrationRow, toRegistration } from './registration-repository';
 import { SESSION_COLUMNS, type SessionRow, toSession } from './session-repository';
 
 /** A registration's row with its session's columns, null without a session (LEFT JOIN). */
-type DeviceRow = Omit<RegistrationRow, 'call_id' | 'cseq'> & {
+type DeviceRow = RegistrationRow & {
   registered_at: Date;
 } & { [column in Exclude<keyof SessionRow, 'aor' | 'device_id'>]: SessionRow[column] | null };
 
@@ -24,8 +24,8 @@ export class SqlDeviceAdminRepository implements DeviceAdminRepository {
   ): Promise<AdministeredDevice[]> {
     const [column, value] = 'aor' in selection ? ['r.aor', selection.aor] : ['r.edge_id', selection.edgeId];
     const rows: DeviceRow[] = await entityManagerOf(tx).query(
-      `SELECT r.aor, r.device_id, r.contact, r.edge_id, r.flow_id, r.transport, r.source, r.expires_at,
-              r.registered_at, s.carrier, s.status, s.note, s.device_name, s.device_agent, s.started_at
+      `SELECT r.aor, r.device_id, r.contact, r.edge_id, r.flow_id, r.transport, r.source, r.call_id, r.cseq,
+              r.expires_at, r.registered_at, s.carrier, s.status, s.note, s.device_name, s.device_agent, s.started_at
        FROM registrations r ${page.loggedInOnly ? 'JOIN' : 'LEFT JOIN'} sessions s USING (aor, device_id)
        WHERE ${column} = $1 AND ($2::text IS NULL OR (r.aor, r.device_id) > ($2::text, $3::text))
        ORDER BY r.aor, r.device_id
@@ -50,17 +50,7 @@ export class SqlDeviceAdminRepository implements DeviceAdminRepository {
 }
 
 function toDevice(row: DeviceRow): AdministeredDevice {
-  const device: AdministeredDevice = {
-    aor: row.aor,
-    deviceId: row.device_id,
-    contact: row.contact,
-    edgeId: row.edge_id,
-    flowId: row.flow_id,
-    transport: row.transport,
-    source: row.source,
-    expiresAt: row.expires_at,
-    registeredAt: row.registered_at,
-  };
+  const device: AdministeredDevice = { ...toRegistration(row), registeredAt: row.registered_at };
   if (row.carrier === null || row.status === null || row.started_at === null) return device;
   const {
     carrier,

@@ -141,7 +141,7 @@ export class TypeOrmRegistrationRepository implements RegistrationRepository {
   }
 }
 
-function toRegistration(row: RegistrationRow): Registration {
+export function toRegistration(row: RegistrationRow): Registration {
   return {
     aor: row.aor,
     deviceId: row.device_id,
