@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../apps/cli/src/commands';
 import { ADMIN_TOKEN, AuthHarness, commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
-import { runHeraldCli } from '../support/herald-cli';
+import { runHeraldCli, runHeraldCliOnTty } from '../support/herald-cli';
 
 /** A cold build of dist/ on a loaded machine, then Node processes one after the other. */
 jest.setTimeout(300_000);
@@ -90,6 +90,16 @@ describe('herald CLI (a real process, the admin API over HTTP)', () => {
     const missing = await cli(`accounts import --csv ${join(scratch, 'absent.csv')}`);
     expect(missing.status).toBe(EXIT_FAILED);
     expectOneLineError(missing.stderr, 'CLI_FILE_UNREADABLE');
+  });
+
+  it('draws a progress bar in place on a terminal', async () => {
+    const file = join(scratch, 'tty.csv');
+    writeFileSync(file, ['username,password', 'frank,frank-pw', 'grace,grace-pw', ''].join('\n'));
+    const onTty = await runHeraldCliOnTty(['accounts', 'import', '--csv', file], env);
+    expect(onTty.status).toBe(EXIT_OK);
+    expect(onTty.stdout).toContain(`\r[${'#'.repeat(30)}] 2/2 100%`);
+    expect(onTty.stdout).not.toContain('imported 2/2');
+    expect(onTty.stdout).toMatch(/created 2, existed 0, refused 0\r?\n$/);
   });
 
   it('pairs, shows and removes rosters; lists and kicks sessions and registrations', async () => {

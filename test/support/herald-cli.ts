@@ -15,9 +15,31 @@ export function runHeraldCli(
   env: Record<string, string>,
   stdin = '',
 ): Promise<CliRun> {
+  return run(process.execPath, [join(REPO_ROOT, CLI_MAIN), ...args], env, stdin);
+}
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`, part of every Debian): its stdout and
+ * stderr are a TTY; what it wrote to both comes back as `stdout`.
+ */
+export function runHeraldCliOnTty(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  const command = [process.execPath, join(REPO_ROOT, CLI_MAIN), ...args].map(shellQuoted).join(' ');
+  return run('script', ['--quiet', '--return', '--command', command, '/dev/null'], env, '');
+}
+
+function shellQuoted(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+function run(
+  file: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  stdin: string,
+): Promise<CliRun> {
   ensureBuilt();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, CLI_MAIN), ...args], {
+    const child = spawn(file, args, {
       cwd: REPO_ROOT,
       // Only what the test gives: no HERALD_* of the developer's shell.
       env: { PATH: process.env['PATH'] ?? '', ...env },
