@@ -8,8 +8,9 @@ describeAdminScenarios(async () => (embedded = await HeraldEmbedded.start()));
 
 it('prints the admin URL where its banner lists what it serves', () => {
   if (embedded === undefined) throw new Error('the embedded default did not start');
+  const admin = embedded.adminUrl;
   expect(embedded.herald.log).toContain(
-    `Admin API: ${embedded.adminUrl}/admin (OpenAPI: ${embedded.adminUrl}/admin/openapi.json`,
+    `Admin API: ${admin}/admin (OpenAPI: ${admin}/admin/openapi.json; docs/admin.md; token: ${embedded.dataDir}/admin-token).`,
   );
   expect(embedded.adminUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 });

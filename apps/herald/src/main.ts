@@ -4,7 +4,7 @@ import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
-import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { embeddedAdminTokenPath, type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { isLiveTopic } from '#herald/contracts';
 import { OperationsModule, postgresProbe } from '#herald/observability';
 import {
@@ -128,7 +128,12 @@ async function main(): Promise<void> {
     );
     stops.push(() => admin.app.close());
     const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
-    console.log(howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD, admin.url));
+    const admission = {
+      url: admin.url,
+      token:
+        authConfig.adminToken === undefined ? embeddedAdminTokenPath(embedded.dataDir) : 'HERALD_ADMIN_TOKEN',
+    };
+    console.log(howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD, admission));
     const report: ReadyReport = {
       domain: shared.domain,
       sip: edge.addresses,
