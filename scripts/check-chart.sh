@@ -25,7 +25,7 @@ PRODUCTION_VALUES=$CHART/ci/production-values.yaml
 # Every optional setting on: the render that shows every variable the chart can set.
 EVERY_SETTING_VALUES=$CHART/ci/every-setting-values.yaml
 # The docs whose tables list the environment variables the apps read.
-CONFIG_DOCS=(docs/configuration.md docs/provisioning.md docs/observability.md)
+CONFIG_DOCS=(docs/configuration.md docs/admin.md docs/observability.md)
 CACHE="${HERALD_CHART_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald/chart}"
 BIN="$CACHE/go-bin"
 SCHEMAS="$CACHE/k8s-schemas/v$KUBE_VERSION-local-strict"

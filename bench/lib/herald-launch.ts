@@ -49,6 +49,8 @@ const BENCH_ENV = {
   HERALD_SIP_WS_PORT: '0',
   HERALD_SIP_WSS_PORT: '0',
   HERALD_HTTP_PORT: '0',
+  // auth's (and the embedded default's) admin API: ephemeral too, so no fixed port can collide.
+  HERALD_ADMIN_PORT: '0',
 };
 
 class AppProcess {

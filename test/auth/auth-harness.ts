@@ -1,4 +1,4 @@
-import { AuthModule, type AuthConfig, RegistrationSweeper } from '#herald/auth-service';
+import { AdminModule, AuthModule, type AuthConfig, RegistrationSweeper } from '#herald/auth-service';
 import { InProcessEventBus } from '#herald/bus';
 import {
   type CommandReceivedV1,
@@ -22,15 +22,20 @@ const MANUAL_SWEEP_INTERVAL_MS = 3_600_000;
 const WAIT_TIMEOUT_MS = 10_000;
 const WAIT_POLL_MS = 20;
 
-/** The auth module on a fresh database of the real PostgreSQL, with the in-process bus. */
+/**
+ * The auth module on a fresh database of the real PostgreSQL, with the in-process bus, and the
+ * admin API beside it on a port of its own (as auth's main.ts serves them).
+ */
 export class AuthHarness {
   readonly records: Array<{ topic: string; event: Record<string, unknown> }> = [];
 
   private constructor(
     readonly app: INestApplication,
+    readonly adminApp: INestApplication,
     readonly bus: InProcessEventBus,
     readonly dataSource: DataSource,
     readonly databaseUrl: string,
+    /** The admin API's origin: `http://127.0.0.1:<port>`. */
     readonly baseUrl: string,
   ) {}
 
@@ -40,26 +45,33 @@ export class AuthHarness {
     await dataSource.initialize();
     await runMigrations(dataSource);
     const bus = new InProcessEventBus();
+    const authConfig: AuthConfig = {
+      domain: DOMAIN,
+      maxExpiresSeconds: 7200,
+      sweepIntervalMs: MANUAL_SWEEP_INTERVAL_MS,
+      sweepBatchSize: 2,
+      adminToken: ADMIN_TOKEN,
+      ...config,
+    };
     const moduleRef = await Test.createTestingModule({
-      imports: [
-        AuthModule.register({
-          bus,
-          dataSource,
-          config: {
-            domain: DOMAIN,
-            maxExpiresSeconds: 7200,
-            sweepIntervalMs: MANUAL_SWEEP_INTERVAL_MS,
-            sweepBatchSize: 2,
-            adminToken: ADMIN_TOKEN,
-            ...config,
-          },
-        }),
-      ],
+      imports: [AuthModule.register({ bus, dataSource, config: authConfig })],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: ['error'] });
-    await app.listen(0, '127.0.0.1');
-    const address = app.getHttpServer().address() as { port: number };
-    const harness = new AuthHarness(app, bus, dataSource, databaseUrl, `http://127.0.0.1:${address.port}`);
+    await app.init();
+    const adminRef = await Test.createTestingModule({
+      imports: [AdminModule.register({ bus, dataSource, config: authConfig })],
+    }).compile();
+    const adminApp = adminRef.createNestApplication({ logger: ['error'] });
+    await adminApp.listen(0, '127.0.0.1');
+    const address = adminApp.getHttpServer().address() as { port: number };
+    const harness = new AuthHarness(
+      app,
+      adminApp,
+      bus,
+      dataSource,
+      databaseUrl,
+      `http://127.0.0.1:${address.port}`,
+    );
     await bus.subscribe({
       groupId: 'test-observer',
       topics: [
@@ -77,6 +89,7 @@ export class AuthHarness {
   }
 
   async stop(): Promise<void> {
+    await this.adminApp.close();
     await this.app.close();
     await this.bus.close();
     await this.dataSource.destroy();

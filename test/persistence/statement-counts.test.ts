@@ -14,7 +14,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { DataSource, type Logger, type QueryRunner } from 'typeorm';
-import { type AuthServices, createAuthServices } from '#herald/auth-service';
+import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { createImRouter } from '#herald/im-router-service';
 import { createPresenceService } from '#herald/presence-service';
 import { commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
@@ -177,8 +177,9 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     });
     router = createImRouter({ bus, dataSource, config: { domain: DOMAIN, plainDeviceLoginGraceMs: 5_000 } });
     presence = createPresenceService(bus, dataSource);
+    const accounts = createAccountService(dataSource, DOMAIN);
     for (const username of ['alice', 'bob', 'carol', ...GROUP_USERS]) {
-      await auth.accounts.create({ username, password: PASSWORD });
+      await accounts.create({ username, password: PASSWORD });
     }
     // bob and carol watch alice.
     await new TypeOrmUnitOfWork(dataSource).run((tx) =>

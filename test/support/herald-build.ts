@@ -15,6 +15,9 @@ export const APP_MAINS = {
   herald: 'dist/apps/herald/src/main.js',
 } as const;
 export type HeraldApp = keyof typeof APP_MAINS;
+/** The `herald` operator CLI (package.json `bin`). */
+export const CLI_MAIN = 'dist/apps/cli/src/main.js';
+const BUILT_MAINS = [...Object.values(APP_MAINS), CLI_MAIN];
 
 export class HeraldBuildError extends Error {
   readonly code = 'HERALD_BUILD_FAILED';
@@ -34,7 +37,7 @@ function newestSource(directory: string): number {
 
 function isFresh(): boolean {
   if (!existsSync(BUILD_STAMP)) return false;
-  if (Object.values(APP_MAINS).some((main) => !existsSync(join(REPO_ROOT, main)))) return false;
+  if (BUILT_MAINS.some((main) => !existsSync(join(REPO_ROOT, main)))) return false;
   const built = statSync(BUILD_STAMP).mtimeMs;
   return ['apps', 'libs'].every((root) => newestSource(join(REPO_ROOT, root)) <= built);
 }
@@ -52,7 +55,7 @@ export function ensureBuilt(): void {
     encoding: 'utf8',
   });
   if (result.error !== undefined) throw new HeraldBuildError(`could not run tsc: ${result.error.message}`);
-  const missing = Object.values(APP_MAINS).filter((main) => !existsSync(join(REPO_ROOT, main)));
+  const missing = BUILT_MAINS.filter((main) => !existsSync(join(REPO_ROOT, main)));
   if (missing.length > 0) {
     throw new HeraldBuildError(`tsc did not emit ${missing.join(', ')}:\n${result.stdout}${result.stderr}`);
   }

@@ -61,11 +61,14 @@ function parseEdgeAddresses(line: string): Partial<Record<ClientProtocol, Transp
 export class HeraldCluster implements HeraldTarget {
   readonly name = 'separate apps on Kafka';
   readonly nonceSecret = newNonceSecret();
+  /** HERALD_ADMIN_TOKEN of auth's admin API. */
+  readonly adminToken = newNonceSecret();
   readonly t1Ms = TEST_T1_MS;
   readonly minExpires = TEST_MIN_EXPIRES;
   readonly edgeId = `e2e-${randomUUID().slice(0, 8)}`;
   readonly processes = new Map<ClusterApp, HeraldProcess>();
   private edgeAddresses: Partial<Record<ClientProtocol, TransportAddress>> = {};
+  private adminOrigin: string | undefined;
 
   private constructor(
     readonly kafkaBrokers: string[],
@@ -111,6 +114,12 @@ export class HeraldCluster implements HeraldTarget {
     return address;
   }
 
+  /** Auth's admin API (HERALD_ADMIN_URL), once auth started. */
+  get adminUrl(): string {
+    if (this.adminOrigin === undefined) throw new HeraldProcessError('auth has not started');
+    return this.adminOrigin;
+  }
+
   createAccount(username: string, password: string): Promise<void> {
     return createAccountIn(this.databaseUrl, this.domain, username, password);
   }
@@ -120,6 +129,13 @@ export class HeraldCluster implements HeraldTarget {
     const started = new HeraldProcess(app, APP_MAINS[app], this.environment(app));
     this.processes.set(app, started);
     await started.waitForLine(READY[app], APP_READY_TIMEOUT_MS, 'its ready line');
+    if (app === 'auth') {
+      this.adminOrigin = await started.waitForLine(
+        (line) => /admin API on (http:\/\/[\d.:]+)\/admin/.exec(line)?.[1],
+        APP_READY_TIMEOUT_MS,
+        'its admin API',
+      );
+    }
     if (app === 'sip-edge') {
       this.edgeAddresses = await started.waitForLine(
         parseEdgeAddresses,
@@ -153,6 +169,8 @@ export class HeraldCluster implements HeraldTarget {
       HERALD_DOMAIN: this.domain,
       // Ephemeral ports for the admin and health endpoints, on loopback (HERALD_MODE unset).
       HERALD_HTTP_PORT: '0',
+      HERALD_ADMIN_PORT: '0',
+      HERALD_ADMIN_TOKEN: this.adminToken,
       HERALD_LOG_LEVEL: 'info',
       HERALD_MIN_EXPIRES: String(this.minExpires),
     };

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { embeddedAdminTokenPath } from '#herald/config';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ function freePortEnv(): Record<string, string> {
     HERALD_SIP_WS_PORT: '0',
     HERALD_SIP_WSS_PORT: '0',
     HERALD_HTTP_PORT: '0',
+    HERALD_ADMIN_PORT: '0',
   };
 }
 
@@ -84,6 +86,16 @@ export class HeraldEmbedded implements HeraldTarget {
 
   get postgresUrl(): string {
     return this.report.postgresUrl;
+  }
+
+  /** The admin API's origin (HERALD_ADMIN_URL). */
+  get adminUrl(): string {
+    return this.report.adminUrl;
+  }
+
+  /** The token the embedded default made at its first start (no HERALD_ADMIN_TOKEN given). */
+  get adminToken(): string {
+    return readFileSync(embeddedAdminTokenPath(this.dataDir), 'utf8').trim();
   }
 
   get herald(): HeraldProcess {

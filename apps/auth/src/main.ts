@@ -1,15 +1,29 @@
 import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
-import { runServiceMain, startKafkaPostgresService } from '#herald/runtime';
-import { authConfigFromEnv, AuthModule } from '#herald/auth-service';
+import { Logger } from '@nestjs/common';
+import { operationsHttpHost, runServiceMain, startKafkaPostgresService } from '#herald/runtime';
+import { authConfigFromEnv, AuthModule, listenForAdmin } from '#herald/auth-service';
 
-/** The distributed auth service: Kafka, PostgreSQL, the admin API on HERALD_HTTP_PORT. */
+/**
+ * The distributed auth service: Kafka, PostgreSQL, health and metrics on HERALD_HTTP_PORT, the
+ * admin API on HERALD_ADMIN_PORT.
+ */
 runServiceMain('auth', async () => {
   const authConfig = authConfigFromEnv();
   await startKafkaPostgresService({
     name: 'auth',
+    configKeys: ['adminPort'],
     kafkaClientIdSuffix: '-auth',
     databaseGauges: ['sessions'],
     module: ({ bus, dataSource }) => AuthModule.register({ bus, dataSource, config: authConfig }),
+    alongside: async ({ bus, dataSource, config }) => {
+      const admin = await listenForAdmin(
+        { bus, dataSource, config: authConfig },
+        config.adminPort,
+        operationsHttpHost(config.mode),
+        new Logger('auth'),
+      );
+      return admin.app;
+    },
   });
 });

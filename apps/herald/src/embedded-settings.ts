@@ -1,6 +1,5 @@
-import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '#herald/config';
+import { ConfigError, embeddedDataDir } from '#herald/config';
 
 /**
  * Settings only the embedded default reads, beside the shared ones of '#herald/config'
@@ -40,9 +39,8 @@ export function loadEmbeddedSettings(
       parsed.error.issues.map((issue) => ({ variable: String(issue.path[0]), message: issue.message })),
     );
   }
-  const dataDir = parsed.data.HERALD_DATA_DIR ?? join(repoRoot, '.herald');
   return {
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dataDir),
+    dataDir: embeddedDataDir(repoRoot, parsed.data.HERALD_DATA_DIR),
     postgresPort: parsed.data.HERALD_PG_PORT,
     demoAccounts: parsed.data.HERALD_DEMO_ACCOUNTS === 'true',
   };

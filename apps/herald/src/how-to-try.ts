@@ -8,6 +8,10 @@ export function howToTry(
   demoUsers: readonly string[],
   demoPassword: string,
   digestAlgorithms: readonly DigestAlgorithm[],
+  admin: {
+    url: string;
+    /** where its token is: HERALD_ADMIN_TOKEN or the file the CLI reads */ token: string;
+  },
 ): string {
   const listening = Object.entries(addresses)
     .map(([protocol, address]) => `${protocol} ${address.address}:${address.port}`)
@@ -27,5 +31,8 @@ export function howToTry(
     `Then send commands as SIP INFO (Info-Package: herald) or MESSAGE with a JSON body of type`,
     `application/vnd.herald+json such as {"v":1,"id":"c-1","type":"login"} (see protocol.md); two softphones`,
     'registered as alice and bob can exchange plain text MESSAGEs once they are buddies.',
+    `Admin API: ${admin.url}/admin (OpenAPI: ${admin.url}/admin/openapi.json; docs/admin.md; token: ${admin.token}).`,
+    'Make alice and bob buddies (the CLI finds the token itself; give HERALD_DATA_DIR if Herald got one):',
+    '  node dist/apps/cli/src/main.js rosters pair alice bob',
   ].join('\n');
 }

@@ -4,7 +4,7 @@ import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
-import { type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { embeddedAdminTokenPath, type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { isLiveTopic } from '#herald/contracts';
 import { OperationsModule, postgresProbe } from '#herald/observability';
 import {
@@ -13,7 +13,7 @@ import {
   poolSizeForConsumers,
   runMigrations,
 } from '#herald/persistence';
-import { authConfigFromEnv, createAccountService } from '#herald/auth-service';
+import { authConfigFromEnv, createAccountService, listenForAdmin } from '#herald/auth-service';
 import { DEFAULT_PRESENCE_CONFIG } from '#herald/presence-service';
 import {
   SIP_EDGE_CONFIG_KEYS,
@@ -25,6 +25,7 @@ import {
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
 import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool';
 import { EmbeddedDatabase } from './embedded-database';
+import { ensureEmbeddedAdminToken } from './embedded-admin-token';
 import { loadEmbeddedSettings } from './embedded-settings';
 import { READY_PREFIX, type ReadyReport } from './ready-line';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const shared = loadConfig([
     ...SIP_EDGE_CONFIG_KEYS,
     'httpPort',
+    'adminPort',
     'databasePoolSize',
     'busHandlerConcurrency',
     'logLevel',
@@ -113,14 +115,40 @@ async function main(): Promise<void> {
       OperationsModule.around(services, probesWithEdgeReadiness(services, [postgresProbe(dataSource)])),
       { logger: nestLogLevels(shared.logLevel) },
     );
-    // The admin API of auth, /health/live, /health/ready and /metrics, on loopback only.
+    // /health/live, /health/ready and /metrics, on loopback only.
     await app.listen(shared.httpPort, '127.0.0.1');
     stops.push(() => app.close());
-    const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
-    console.log(
-      howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD, edgeSettings.digestAlgorithms),
+    // The admin API on a port of its own, loopback only too.
+    const adminToken = await ensureEmbeddedAdminToken(embedded.dataDir, authConfig.adminToken);
+    const admin = await listenForAdmin(
+      { bus, dataSource, config: { domain: authConfig.domain, adminToken } },
+      shared.adminPort,
+      '127.0.0.1',
+      logger,
     );
-    const report: ReadyReport = { domain: shared.domain, sip: edge.addresses, postgresUrl: database.url };
+    stops.push(() => admin.app.close());
+    const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
+    const admission = {
+      url: admin.url,
+      token:
+        authConfig.adminToken === undefined ? embeddedAdminTokenPath(embedded.dataDir) : 'HERALD_ADMIN_TOKEN',
+    };
+    console.log(
+      howToTry(
+        shared.domain,
+        edge.addresses,
+        demoUsers,
+        DEMO_PASSWORD,
+        edgeSettings.digestAlgorithms,
+        admission,
+      ),
+    );
+    const report: ReadyReport = {
+      domain: shared.domain,
+      sip: edge.addresses,
+      postgresUrl: database.url,
+      adminUrl: admin.url,
+    };
     console.log(`${READY_PREFIX}${JSON.stringify(report)}`);
   } catch (error) {
     await stopAll();

@@ -7,4 +7,6 @@ export interface ReadyReport {
   sip: Partial<Record<'udp' | 'tcp' | 'tls' | 'ws' | 'wss', { address: string; port: number }>>;
   /** The embedded PostgreSQL (local only). */
   postgresUrl: string;
+  /** The admin API's origin (`http://127.0.0.1:<HERALD_ADMIN_PORT>`), what HERALD_ADMIN_URL names. */
+  adminUrl: string;
 }

@@ -1,6 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AccountsController } from './admin/accounts.controller';
-import { AdminTokenGuard } from './admin/admin-token.guard';
 import type { AuthServiceDeps } from './auth.config';
 import { AuthConsumer } from './auth.consumer';
 import { createAuthServices } from './auth.services';
@@ -9,19 +7,17 @@ import { RegistrationSweeper } from './registration-sweeper';
 
 /**
  * The auth service: REGISTER verification, registrations, device sessions, login / logout /
- * profile, registration expiry, and the admin API for accounts.
+ * profile, registration expiry. The admin API is an application of its own (AdminModule).
  */
 @Module({})
 export class AuthModule {
   static register(deps: AuthServiceDeps): DynamicModule {
     return {
       module: AuthModule,
-      controllers: [AccountsController],
       providers: [
         { provide: AUTH_BUS, useValue: deps.bus },
         { provide: AUTH_CONFIG, useValue: deps.config },
         { provide: AUTH_SERVICES, useValue: createAuthServices(deps.bus, deps.dataSource, deps.config) },
-        AdminTokenGuard,
         AuthConsumer,
         RegistrationSweeper,
       ],

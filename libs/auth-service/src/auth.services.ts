@@ -42,7 +42,6 @@ export function createAccountService(dataSource: DataSource, domain: string, bus
 }
 
 export interface AuthServices {
-  accounts: AccountService;
   registrar: Registrar;
   commands: AuthCommandService;
   expiry: RegistrationExpiry;
@@ -57,7 +56,6 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
   const accounts = new TypeOrmAccountRepository();
   const registrations = new TypeOrmRegistrationRepository();
   return {
-    accounts: createAccountService(dataSource, config.domain, bus),
     registrar: new Registrar({
       unitOfWork,
       idempotency,

@@ -6,3 +6,4 @@ export * from './auth.services';
 export * from './auth.consumer';
 export * from './auth.records';
 export * from './registration-sweeper';
+export * from './admin/admin.module';

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       maxExpires: 3600,
       maxBodyBytes: 8192,
       httpPort: 8090,
+      adminPort: 8091,
+      adminUrl: 'http://127.0.0.1:8091',
       logLevel: 'info',
     });
     expect(config.kafkaBrokers).toBeUndefined();
@@ -90,6 +92,25 @@ describe('loadConfig', () => {
       mode: 'embedded',
       domain: 'herald.local',
     });
+  });
+
+  it('keeps the admin API on a port of its own and the CLI on an http(s) URL', () => {
+    expect(() =>
+      loadConfig(['httpPort', 'adminPort'], { HERALD_HTTP_PORT: '9000', HERALD_ADMIN_PORT: '9000' }),
+    ).toThrow(/HERALD_ADMIN_PORT: must differ from HERALD_HTTP_PORT/);
+    // Two ephemeral ports are two different ports.
+    expect(
+      loadConfig(['httpPort', 'adminPort'], { HERALD_HTTP_PORT: '0', HERALD_ADMIN_PORT: '0' }),
+    ).toMatchObject({
+      httpPort: 0,
+      adminPort: 0,
+    });
+    expect(() => loadConfig(['adminUrl'], { HERALD_ADMIN_URL: 'ftp://admin.example' })).toThrow(
+      /HERALD_ADMIN_URL/,
+    );
+    expect(loadConfig(['adminUrl'], { HERALD_ADMIN_URL: 'https://admin.example:8443' }).adminUrl).toBe(
+      'https://admin.example:8443',
+    );
   });
 
   it('rejects a minimum expiry above the maximum', () => {

@@ -71,6 +71,15 @@ export const HERALD_SETTINGS = {
   maxExpires: { variable: 'HERALD_MAX_EXPIRES', schema: positiveInteger.default(3600) },
   maxBodyBytes: { variable: 'HERALD_MAX_BODY_BYTES', schema: positiveInteger.default(8192) },
   httpPort: { variable: 'HERALD_HTTP_PORT', schema: port.default(8090) },
+  /** The admin API's own port, apart from health and metrics, so a NetworkPolicy can tell them apart. */
+  adminPort: { variable: 'HERALD_ADMIN_PORT', schema: port.default(8091) },
+  /** Where the `herald` CLI finds the admin API. */
+  adminUrl: {
+    variable: 'HERALD_ADMIN_URL',
+    schema: z
+      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .default('http://127.0.0.1:8091'),
+  },
   logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
 } as const;
 
@@ -120,6 +129,9 @@ export function loadConfig<K extends ConfigKey>(
     values.minExpires > values.maxExpires
   ) {
     problems.push({ variable: 'HERALD_MIN_EXPIRES', message: 'must not exceed HERALD_MAX_EXPIRES' });
+  }
+  if (typeof values.httpPort === 'number' && values.httpPort !== 0 && values.httpPort === values.adminPort) {
+    problems.push({ variable: 'HERALD_ADMIN_PORT', message: 'must differ from HERALD_HTTP_PORT' });
   }
   if (
     typeof values.kafkaSessionTimeoutMs === 'number' &&

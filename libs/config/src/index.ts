@@ -2,3 +2,4 @@ export * from './read-settings';
 export * from './herald-config';
 export * from './sip-edge-settings';
 export * from './kafka-security-settings';
+export * from './embedded-data';

@@ -91,6 +91,13 @@ export class InMemoryAccounts implements AccountRepository {
     this.rows.set(account.username, structuredClone(account));
     return true;
   }
+  async insertMany(tx: Transaction, accounts: readonly Account[]): Promise<ReadonlySet<string>> {
+    const inserted = new Set<string>();
+    for (const account of accounts) {
+      if (await this.insert(tx, account)) inserted.add(account.username);
+    }
+    return inserted;
+  }
   async findByUsername(_tx: Transaction, username: string): Promise<Account | undefined> {
     const account = this.rows.get(username);
     return account && structuredClone(account);

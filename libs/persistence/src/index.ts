@@ -10,3 +10,4 @@ export * from './im';
 export * from './presence';
 export * from './auth';
 export * from './database-gauges';
+export * from './stats-source';

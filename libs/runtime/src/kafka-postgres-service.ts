@@ -62,6 +62,8 @@ export interface KafkaPostgresServiceSpec<K extends ConfigKey> {
   /** Row counts published as gauges besides the pool's. */
   databaseGauges?: readonly DatabaseCountGauge[];
   module: (deps: KafkaPostgresServiceDeps<K>) => DynamicModule;
+  /** Another HTTP application of the service (auth's admin API on its own port), closed first at stop. */
+  alongside?: (deps: KafkaPostgresServiceDeps<K>) => Promise<{ close(): Promise<void> }>;
 }
 
 /**
@@ -118,10 +120,12 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
     ]),
   );
   await listenForOperations(app, config, spec.name, logger);
+  const alongside = await spec.alongside?.({ bus, dataSource, config });
   exitGracefullyOnSignals({
     name: `herald-${spec.name}`,
     log: (message) => logger.log(message),
     stop: async () => {
+      await alongside?.close();
       // app.close() runs onApplicationShutdown: the consumers finish their handlers and stop.
       await app.close();
       await bus.close();

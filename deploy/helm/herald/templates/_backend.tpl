@@ -1,6 +1,7 @@
 {{/* The Kafka-consuming services (auth, presence, im-router) share one shape. Each template takes
      (dict "root" $ "component" "im-router" "values" $.Values.imRouter); the deployment also takes
-     "env", the component's own variables (a list of EnvVar). */}}
+     "env", the component's own variables (a list of EnvVar), and "ports", container ports beside
+     http (auth's admin); the NetworkPolicy takes "ingress", rules beside the metrics one. */}}
 
 {{- define "herald.backend.deployment" -}}
 {{- $root := .root -}}
@@ -55,6 +56,9 @@ spec:
             - name: http
               containerPort: {{ $root.Values.herald.httpPort }}
               protocol: TCP
+            {{- with .ports }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ include "herald.fullname" $root }}-config
@@ -147,7 +151,8 @@ spec:
       protocol: TCP
 {{- end -}}
 
-{{/* Ingress: the metrics port only. Egress: DNS, Kafka, PostgreSQL and the OTLP collector. */}}
+{{/* Ingress: the metrics port, and the component's own rules ("ingress"). Egress: DNS, Kafka,
+     PostgreSQL and the OTLP collector. */}}
 {{- define "herald.backend.networkPolicy" -}}
 {{- if .root.Values.networkPolicy.enabled -}}
 {{- $sel := dict "root" .root "component" .component -}}
@@ -166,6 +171,9 @@ spec:
     - Egress
   ingress:
     {{- include "herald.networkPolicy.metricsIngress" .root | nindent 4 }}
+    {{- with .ingress }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   egress:
     {{- include "herald.networkPolicy.dependencyEgress" .root | nindent 4 }}
 {{- end -}}

@@ -1,5 +1,4 @@
 import {
-  BadRequestException,
   Body,
   Controller,
   Delete,
@@ -13,45 +12,25 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import type { AccountView } from '#herald/domain';
-import { z } from 'zod';
-import type { AuthServices } from '../auth.services';
-import { AUTH_SERVICES } from '../auth.tokens';
+import type { AccountView, ImportOutcome } from '#herald/domain';
+import {
+  AccountListQuery,
+  CreateAccountBody,
+  ImportAccountsBody,
+  PasswordBody,
+  UpdateAccountBody,
+} from './admin-api';
+import { AdminErrorFilter } from './admin-error.filter';
+import { ADMIN_SERVICES, type AdminServices } from './admin.services';
 import { AdminTokenGuard } from './admin-token.guard';
-import { AuthErrorFilter } from './auth-error.filter';
+import { parsed } from './parse-request';
 
-const SettingsBody = z.record(z.string(), z.unknown());
-const CreateAccountBody = z.strictObject({
-  username: z.string(),
-  password: z.string(),
-  displayName: z.string().optional(),
-  settings: SettingsBody.optional(),
-});
-const UpdateAccountBody = z.strictObject({
-  displayName: z.string().nullable().optional(),
-  settings: SettingsBody.optional(),
-  disabled: z.boolean().optional(),
-});
-const PasswordBody = z.strictObject({ password: z.string() });
-const ListQuery = z.object({
-  after: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-});
-
-function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    throw new BadRequestException({ code: 'ADMIN_BAD_REQUEST', message: z.prettifyError(result.error) });
-  }
-  return result.data;
-}
-
-/** The provisioning API (docs/provisioning.md), behind HERALD_ADMIN_TOKEN. */
+/** Accounts (docs/admin.md), behind HERALD_ADMIN_TOKEN. */
 @Controller('admin/accounts')
 @UseGuards(AdminTokenGuard)
-@UseFilters(AuthErrorFilter)
+@UseFilters(AdminErrorFilter)
 export class AccountsController {
-  constructor(@Inject(AUTH_SERVICES) private readonly services: AuthServices) {}
+  constructor(@Inject(ADMIN_SERVICES) private readonly services: AdminServices) {}
 
   @Post()
   create(@Body() body: unknown): Promise<AccountView> {
@@ -60,7 +39,13 @@ export class AccountsController {
 
   @Get()
   async list(@Query() query: unknown): Promise<{ accounts: AccountView[] }> {
-    return { accounts: await this.services.accounts.list(parsed(ListQuery, query)) };
+    return { accounts: await this.services.accounts.list(parsed(AccountListQuery, query)) };
+  }
+
+  @Post('import')
+  @HttpCode(200)
+  async import(@Body() body: unknown): Promise<{ results: ImportOutcome[] }> {
+    return { results: await this.services.accounts.createMany(parsed(ImportAccountsBody, body).accounts) };
   }
 
   @Get(':username')

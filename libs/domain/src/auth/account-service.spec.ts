@@ -38,6 +38,30 @@ describe('AccountService', () => {
     expect(JSON.stringify(stored)).not.toContain('wonderland');
   });
 
+  it('imports many: each validated alone, taken or repeated usernames existed, the rest created in order', async () => {
+    const { accounts, service } = setUp();
+    await service.create({ username: 'carol', password: 'carol-pw' });
+    const outcomes = await service.createMany([
+      { username: 'alice', password: 'wonderland' },
+      { username: 'carol', password: 'other-pw' },
+      { username: 'Bad', password: 'whatever1' },
+      { username: 'alice', password: 'second-pw' },
+    ]);
+    expect(outcomes).toEqual([
+      { username: 'alice', outcome: 'created' },
+      { username: 'carol', outcome: 'existed' },
+      { username: 'Bad', outcome: 'refused', code: 'AUTH_INVALID_USERNAME', message: expect.any(String) },
+      { username: 'alice', outcome: 'existed' },
+    ]);
+    expect(accounts.rows.get('alice')?.ha1.MD5).toBe(ha1('MD5', 'alice', 'herald.example', 'wonderland'));
+    expect(accounts.rows.get('carol')?.ha1.MD5).toBe(ha1('MD5', 'carol', 'herald.example', 'carol-pw'));
+    const tooMany = Array.from({ length: 1001 }, (_, index) => ({
+      username: `u${index}`,
+      password: 'secret1',
+    }));
+    await expect(service.createMany(tooMany)).rejects.toMatchObject({ code: 'AUTH_IMPORT_TOO_LARGE' });
+  });
+
   it.each([
     ['a duplicate username', { username: 'alice', password: 'another1' }, 'AUTH_ACCOUNT_EXISTS'],
     ['an upper-case username', { username: 'Bob', password: 'secret1' }, 'AUTH_INVALID_USERNAME'],

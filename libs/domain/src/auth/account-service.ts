@@ -10,7 +10,7 @@ import {
   validatePassword,
   validateUsername,
 } from './account';
-import { AuthError } from './auth-error';
+import { AuthError, type AuthErrorCode } from './auth-error';
 import type { AccountRepository, DigestFunctions, RegistrationRepository } from './ports';
 import { publishRemovals, type RemovalReason } from './registration-events';
 
@@ -42,6 +42,13 @@ export interface AccountChange extends ProfileChange {
 }
 
 export const DEFAULT_ACCOUNT_PAGE_SIZE = 100;
+/** Accounts one import call creates at most (one statement). */
+export const MAX_ACCOUNT_IMPORT_BATCH = 1000;
+
+/** What became of one account of an import, in the order given. */
+export type ImportOutcome =
+  | { username: string; outcome: 'created' | 'existed' }
+  | { username: string; outcome: 'refused'; code: AuthErrorCode; message: string };
 
 /** Provisioning of accounts, shared by the admin HTTP API and the CLI. */
 export class AccountService {
@@ -56,23 +63,47 @@ export class AccountService {
   }
 
   async create(request: NewAccount): Promise<AccountView> {
-    const username = validateUsername(request.username);
-    const at = this.now();
-    const account: Account = {
-      username,
-      aor: `sip:${username}@${this.domain}`,
-      realm: this.domain,
-      ha1: this.ha1s(username, validatePassword(request.password)),
-      disabled: false,
-      profile: changedProfile({ settings: {} }, request),
-      createdAt: at,
-      updatedAt: at,
-    };
+    const account = this.newAccount(request, this.now());
+    const { username } = account;
     const inserted = await this.deps.unitOfWork.run((tx) => this.deps.accounts.insert(tx, account));
     if (!inserted) {
       throw new AuthError('AUTH_ACCOUNT_EXISTS', `account "${username}" already exists`);
     }
     return accountView(account);
+  }
+
+  /**
+   * Creates many accounts at once (a bulk import): each is validated alone (a bad one is
+   * `refused` with its code, the others go on), a username taken already or earlier in the batch
+   * `existed`; the new ones are inserted in one statement.
+   */
+  async createMany(requests: readonly NewAccount[]): Promise<ImportOutcome[]> {
+    if (requests.length > MAX_ACCOUNT_IMPORT_BATCH) {
+      throw new AuthError('AUTH_IMPORT_TOO_LARGE', `at most ${MAX_ACCOUNT_IMPORT_BATCH} accounts per import`);
+    }
+    const at = this.now();
+    const valid = new Map<string, Account>();
+    const checked = requests.map((request): ImportOutcome | Account => {
+      try {
+        return this.newAccount(request, at);
+      } catch (error) {
+        if (!(error instanceof AuthError)) throw error;
+        return { username: request.username, outcome: 'refused', code: error.code, message: error.message };
+      }
+    });
+    for (const entry of checked) {
+      if ('aor' in entry && !valid.has(entry.username)) valid.set(entry.username, entry);
+    }
+    const inserted = await this.deps.unitOfWork.run((tx) =>
+      this.deps.accounts.insertMany(tx, [...valid.values()]),
+    );
+    const claimed = new Set<string>();
+    return checked.map((entry): ImportOutcome => {
+      if (!('aor' in entry)) return entry;
+      const created = inserted.has(entry.username) && !claimed.has(entry.username);
+      claimed.add(entry.username);
+      return { username: entry.username, outcome: created ? 'created' : 'existed' };
+    });
   }
 
   async get(username: string): Promise<AccountView> {
@@ -156,6 +187,20 @@ export class AccountService {
       throw notFound(username);
     }
     return account;
+  }
+
+  private newAccount(request: NewAccount, at: Date): Account {
+    const username = validateUsername(request.username);
+    return {
+      username,
+      aor: `sip:${username}@${this.domain}`,
+      realm: this.domain,
+      ha1: this.ha1s(username, validatePassword(request.password)),
+      disabled: false,
+      profile: changedProfile({ settings: {} }, request),
+      createdAt: at,
+      updatedAt: at,
+    };
   }
 
   private ha1s(username: string, password: string): Record<DigestAlgorithm, string> {

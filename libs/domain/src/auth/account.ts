@@ -1,4 +1,5 @@
 import { type DigestCredentials, LIMITS, type Profile } from '#herald/contracts';
+import { USERNAME_PATTERN } from '../shared';
 import { AuthError } from './auth-error';
 
 export type DigestAlgorithm = DigestCredentials['algorithm'];
@@ -41,8 +42,6 @@ export function accountView(account: Account): AccountView {
   };
 }
 
-// Conservative subset of RFC 3261 `user` that needs no escaping in URIs or digest headers.
-const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 6;
 export const MAX_PASSWORD_LENGTH = 256;
 

@@ -8,3 +8,4 @@ export * from './registrar';
 export * from './sender-directory';
 export * from './auth-commands';
 export * from './registration-expiry';
+export * from './device-administration';

@@ -5,6 +5,11 @@ import type { Account, DigestAlgorithm } from './account';
 export interface AccountRepository {
   /** Inserts a new account; false when the username is taken. */
   insert(tx: Transaction, account: Account): Promise<boolean>;
+  /**
+   * Inserts new accounts (distinct usernames) in one statement, skipping taken usernames;
+   * returns the usernames inserted.
+   */
+  insertMany(tx: Transaction, accounts: readonly Account[]): Promise<ReadonlySet<string>>;
   /** `lock` takes the row lock: REGISTERs of one AOR are serialized on it. */
   findByUsername(
     tx: Transaction,
@@ -116,4 +121,31 @@ export interface DigestResponseCheck {
 export interface DigestFunctions {
   ha1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string;
   verifyResponse(check: DigestResponseCheck): boolean;
+}
+
+/** A registered device as the operator sees it: its binding and, when logged in, its session. */
+export interface AdministeredDevice extends Registration {
+  registeredAt: Date;
+  session?: Omit<Session, 'aor' | 'deviceId'>;
+}
+
+/** Whose devices: one user's, or those registered through one edge. */
+export type DeviceSelection = { aor: string } | { edgeId: string };
+
+/** Where a page of devices starts: after this (aor, deviceId), in that order. */
+export interface DeviceCursor {
+  aor: string;
+  deviceId: string;
+}
+
+/** The operator's reads and removals of registrations and sessions (set-based statements). */
+export interface DeviceAdminRepository {
+  /** Up to `limit` devices of the selection ordered by (aor, deviceId), in one query. */
+  list(
+    tx: Transaction,
+    selection: DeviceSelection,
+    page: { after?: DeviceCursor; limit: number; loggedInOnly: boolean },
+  ): Promise<AdministeredDevice[]>;
+  /** Ends the sessions of `aor` (of `deviceIds` when given) in one statement; returns the ended ones. */
+  endSessions(tx: Transaction, aor: string, deviceIds?: readonly string[]): Promise<Session[]>;
 }

@@ -8,3 +8,4 @@ export * from './roster-service';
 export * from './presence-service';
 export * from './presence-publications';
 export * from './subscriptions';
+export * from './roster-administration';

@@ -2,6 +2,7 @@ import type { ErrorCode } from '#herald/contracts';
 
 export type PresenceErrorCode =
   | 'PRESENCE_SELF_BUDDY'
+  | 'PRESENCE_INVALID_USER'
   | 'PRESENCE_UNKNOWN_USER'
   | 'PRESENCE_ALREADY_IN_ROSTER'
   | 'PRESENCE_NOT_IN_ROSTER'
@@ -10,6 +11,7 @@ export type PresenceErrorCode =
 /** The wire error code of each domain error (protocol.md §3). */
 const RESULT_CODES: Readonly<Record<PresenceErrorCode, ErrorCode>> = {
   PRESENCE_SELF_BUDDY: 'not-allowed',
+  PRESENCE_INVALID_USER: 'bad-request',
   PRESENCE_UNKNOWN_USER: 'not-found',
   PRESENCE_ALREADY_IN_ROSTER: 'conflict',
   PRESENCE_NOT_IN_ROSTER: 'not-found',

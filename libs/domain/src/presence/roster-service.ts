@@ -80,6 +80,26 @@ export class RosterService {
     return [];
   }
 
+  /**
+   * Makes two users buddies at once, whatever lies between them (nothing, a request either way):
+   * the operator's add-or-accept. Announced as an accept is; nothing when they already are buddies.
+   */
+  async befriend(tx: Transaction, a: string, b: string): Promise<PushRequest[]> {
+    if (a === b) {
+      throw new PresenceError('PRESENCE_SELF_BUDDY', 'a user cannot be their own buddy');
+    }
+    const pair = await this.deps.rosters.lockPair(tx, a, b);
+    if (pair.forward?.state === 'both' && pair.reverse?.state === 'both') {
+      return [];
+    }
+    for (const aor of [a, b]) {
+      if (!(await this.deps.accounts.exists(aor))) {
+        throw new PresenceError('PRESENCE_UNKNOWN_USER', `${aor} is not a user`);
+      }
+    }
+    return this.accept(tx, a, b, pair, {});
+  }
+
   /** Removes the buddy both ways; the other user's devices get their new roster. */
   async remove(tx: Transaction, ownerAor: string, uri: string): Promise<PushRequest[]> {
     const buddyAor = canonicalAor(uri);

@@ -28,6 +28,23 @@ export class TypeOrmAccountRepository implements AccountRepository {
     return inserted.length > 0;
   }
 
+  async insertMany(tx: Transaction, accounts: readonly Account[]): Promise<ReadonlySet<string>> {
+    if (accounts.length === 0) {
+      return new Set();
+    }
+    const columns = accounts.map(accountValues);
+    const column = (index: number) => columns.map((values) => values[index]);
+    // One statement for the whole batch: one array per column, unnested into rows.
+    const inserted: { username: string }[] = await entityManagerOf(tx).query(
+      `INSERT INTO accounts (${ACCOUNT_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[],
+         $7::text[], $8::jsonb[], $9::timestamptz[], $10::timestamptz[])
+       ON CONFLICT DO NOTHING RETURNING username`,
+      ACCOUNT_COLUMNS.split(', ').map((_, index) => column(index)),
+    );
+    return new Set(inserted.map((row) => row.username));
+  }
+
   findByUsername(
     tx: Transaction,
     username: string,

@@ -8,7 +8,7 @@ import type {
 } from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
 
-interface RegistrationRow {
+export interface RegistrationRow {
   aor: string;
   device_id: string;
   contact: string;
@@ -146,7 +146,7 @@ export class TypeOrmRegistrationRepository implements RegistrationRepository {
   }
 }
 
-function toRegistration(row: RegistrationRow): Registration {
+export function toRegistration(row: RegistrationRow): Registration {
   return {
     aor: row.aor,
     deviceId: row.device_id,

@@ -2,7 +2,7 @@ import type { DeviceStatus, SessionCarrier } from '#herald/contracts';
 import type { Session, SessionRepository, Transaction } from '#herald/domain';
 import { entityManagerOf } from '../unit-of-work';
 
-interface SessionRow {
+export interface SessionRow {
   aor: string;
   device_id: string;
   carrier: SessionCarrier;
@@ -13,7 +13,7 @@ interface SessionRow {
   started_at: Date;
 }
 
-const SESSION_COLUMNS = 'aor, device_id, carrier, status, note, device_name, device_agent, started_at';
+export const SESSION_COLUMNS = 'aor, device_id, carrier, status, note, device_name, device_agent, started_at';
 
 /** SessionRepository on `sessions`, inside the caller's transaction. */
 export class TypeOrmSessionRepository implements SessionRepository {
@@ -60,7 +60,7 @@ export class TypeOrmSessionRepository implements SessionRepository {
   }
 }
 
-function toSession(row: SessionRow): Session {
+export function toSession(row: SessionRow): Session {
   const device = {
     ...(row.device_name === null ? {} : { name: row.device_name }),
     ...(row.device_agent === null ? {} : { agent: row.device_agent }),

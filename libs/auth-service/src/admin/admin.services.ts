@@ -1,0 +1,52 @@
+import type { EventBus } from '#herald/bus';
+import { type AccountService, DeviceAdministration, RosterAdministration } from '#herald/domain';
+import {
+  SqlAccountDirectory,
+  SqlDeviceAdminRepository,
+  SqlDeviceDirectory,
+  SqlStatsSource,
+  TypeOrmAccountRepository,
+  TypeOrmRegistrationRepository,
+  TypeOrmRosterRepository,
+  TypeOrmSubscriptionRepository,
+  TypeOrmUnitOfWork,
+} from '#herald/persistence';
+import type { DataSource } from 'typeorm';
+import { createAccountService } from '../auth.services';
+
+/** Injection token of AdminServices. */
+export const ADMIN_SERVICES = Symbol('ADMIN_SERVICES');
+
+/** What the admin API's controllers call: domain services on the shared database and the bus. */
+export interface AdminServices {
+  accounts: AccountService;
+  devices: DeviceAdministration;
+  rosters: RosterAdministration;
+  stats: SqlStatsSource;
+}
+
+export function createAdminServices(bus: EventBus, dataSource: DataSource, domain: string): AdminServices {
+  const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+  const accounts = new TypeOrmAccountRepository();
+  return {
+    accounts: createAccountService(dataSource, domain, bus),
+    devices: new DeviceAdministration({
+      unitOfWork,
+      bus,
+      accounts,
+      registrations: new TypeOrmRegistrationRepository(),
+      devices: new SqlDeviceAdminRepository(),
+      sipDomain: domain,
+    }),
+    rosters: new RosterAdministration({
+      unitOfWork,
+      bus,
+      rosters: new TypeOrmRosterRepository(),
+      accounts: new SqlAccountDirectory(dataSource),
+      devices: new SqlDeviceDirectory(dataSource),
+      subscriptions: new TypeOrmSubscriptionRepository(),
+      sipDomain: domain,
+    }),
+    stats: new SqlStatsSource(dataSource),
+  };
+}
