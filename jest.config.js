@@ -19,7 +19,7 @@ const common = {
   // for jest (Node 24 itself loads them through require(esm) at run time).
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|uid|@lukeed|load-esm|file-type|strtok3|token-types|@tokenizer|iterare)/)',
+    '/node_modules/(?!(@nestjs|uid|@lukeed|load-esm|file-type|strtok3|token-types|@tokenizer|iterare|sip\\.js)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^#herald/(.*)$': '<rootDir>/libs/$1/src' },
