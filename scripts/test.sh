@@ -29,6 +29,7 @@ npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 npx eslint .
 npx tsc -p tsconfig.json --noEmit
 bash scripts/check-build-has-no-test-code.sh
+npx tsc -p apps/web/tsconfig.json # the web app: DOM types, its own settings
 
 results_dir="$(mktemp -d /tmp/herald-test-results-XXXXXX)"
 kafka_state=''
@@ -69,6 +70,17 @@ jest_status=0
 npx jest --selectProjects unit --json --outputFile="$results_dir/unit.json" || jest_status=$?
 if [ "$jest_status" -ne 0 ] || [ "$unit_only" = true ]; then
   finish "$jest_status"
+fi
+
+# The web app's test (test/web) drives Debian's Chromium through playwright-core: no browser download.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "test.sh: the web app test needs chromium on PATH (Debian: apt-get install chromium)" >&2
+    exit 1
+  fi
+  echo "test.sh: installing chromium with apt-get"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then

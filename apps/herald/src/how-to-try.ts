@@ -8,6 +8,7 @@ export function howToTry(
   demoUsers: readonly string[],
   demoPassword: string,
   digestAlgorithms: readonly DigestAlgorithm[],
+  webUrl: string,
 ): string {
   const listening = Object.entries(addresses)
     .map(([protocol, address]) => `${protocol} ${address.address}:${address.port}`)
@@ -20,6 +21,7 @@ export function howToTry(
   const target = udp === undefined ? '127.0.0.1:5060' : `${udp.address}:${udp.port}`;
   return [
     `Herald (embedded) is up for SIP domain ${domain}: ${listening}.`,
+    `Web app: ${webUrl} (sign in with a SIP user and password).`,
     accounts,
     `How to try it: point a SIP client at ${target} (UDP) as sip:alice@${domain}, password ${demoPassword}.`,
     `Its 401 offers the digest challenges ${digestAlgorithms.join(', then ')}; clients that answer only the first`,

@@ -30,6 +30,7 @@ import { READY_PREFIX, type ReadyReport } from './ready-line';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
 import { howToTry } from './how-to-try';
 import { ensureSelfSignedCertificate } from './self-signed-certificate';
+import { WebAppServer } from './web-app-server';
 
 /** The checkout's root: main.js runs from dist/apps/herald/src. */
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const shared = loadConfig([
     ...SIP_EDGE_CONFIG_KEYS,
     'httpPort',
+    'webPort',
     'databasePoolSize',
     'busHandlerConcurrency',
     'logLevel',
@@ -117,10 +119,31 @@ async function main(): Promise<void> {
     await app.listen(shared.httpPort, '127.0.0.1');
     stops.push(() => app.close());
     const edge = app.get<SipEdge>(SIP_EDGE, { strict: false });
-    console.log(
-      howToTry(shared.domain, edge.addresses, demoUsers, DEMO_PASSWORD, edgeSettings.digestAlgorithms),
+    // The web app, on loopback like the admin API; it reaches SIP over the plain WS listener.
+    const web = new WebAppServer(
+      join(REPO_ROOT, 'dist', 'web'),
+      { domain: shared.domain, wsPort: edge.addresses.ws?.port, wssPort: edge.addresses.wss?.port },
+      (line) => logger.error(line),
     );
-    const report: ReadyReport = { domain: shared.domain, sip: edge.addresses, postgresUrl: database.url };
+    const webPort = await web.listen(shared.webPort, '127.0.0.1');
+    stops.push(() => web.close());
+    const webUrl = `http://127.0.0.1:${webPort}/`;
+    console.log(
+      howToTry(
+        shared.domain,
+        edge.addresses,
+        demoUsers,
+        DEMO_PASSWORD,
+        edgeSettings.digestAlgorithms,
+        webUrl,
+      ),
+    );
+    const report: ReadyReport = {
+      domain: shared.domain,
+      sip: edge.addresses,
+      postgresUrl: database.url,
+      webUrl,
+    };
     console.log(`${READY_PREFIX}${JSON.stringify(report)}`);
   } catch (error) {
     await stopAll();

@@ -7,4 +7,6 @@ export interface ReadyReport {
   sip: Partial<Record<'udp' | 'tcp' | 'tls' | 'ws' | 'wss', { address: string; port: number }>>;
   /** The embedded PostgreSQL (local only). */
   postgresUrl: string;
+  /** The web app. */
+  webUrl: string;
 }

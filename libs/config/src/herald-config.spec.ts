@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       maxExpires: 3600,
       maxBodyBytes: 8192,
       httpPort: 8090,
+      webPort: 8088,
       logLevel: 'info',
     });
     expect(config.kafkaBrokers).toBeUndefined();
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       HERALD_MODE: 'clustered',
       HERALD_SIP_UDP_PORT: '70000',
       HERALD_MAX_BODY_BYTES: 'big',
+      HERALD_WEB_PORT: 'http',
       KAFKA_BROKERS: 'no-port',
     };
     let thrown: unknown;
@@ -62,6 +64,7 @@ describe('loadConfig', () => {
       'HERALD_MAX_BODY_BYTES',
       'HERALD_MODE',
       'HERALD_SIP_UDP_PORT',
+      'HERALD_WEB_PORT',
       'KAFKA_BROKERS',
     ]);
     expect(configError.message).toContain('HERALD_SIP_UDP_PORT');

@@ -71,6 +71,8 @@ export const HERALD_SETTINGS = {
   maxExpires: { variable: 'HERALD_MAX_EXPIRES', schema: positiveInteger.default(3600) },
   maxBodyBytes: { variable: 'HERALD_MAX_BODY_BYTES', schema: positiveInteger.default(8192) },
   httpPort: { variable: 'HERALD_HTTP_PORT', schema: port.default(8090) },
+  /** The web app's HTTP port (embedded default, on 127.0.0.1). */
+  webPort: { variable: 'HERALD_WEB_PORT', schema: port.default(8088) },
   logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
 } as const;
 
