@@ -9,6 +9,8 @@ export interface WebAppSettings {
   wsPort: number | undefined;
   /** The secure one, used when the page itself is served over https. */
   wssPort: number | undefined;
+  /** A URL that replaces both (HERALD_WEB_SIP_URL): the edge seen from browsers, elsewhere. */
+  sipUrl?: string;
 }
 
 /** The built files (scripts/build-web.mjs) and their types; nothing else is served. */

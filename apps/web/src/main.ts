@@ -11,10 +11,12 @@ import {
 import { byId, h } from './dom';
 import { type ChatMessage, Conversations, displayName, groupRoster, toAor, userOf } from './model';
 
+/** apps/herald/src/web-app-server.ts WebAppSettings, as /config.json. */
 interface WebConfig {
   domain: string;
   wsPort: number | undefined;
   wssPort: number | undefined;
+  sipUrl?: string;
 }
 
 const view = {
@@ -101,6 +103,7 @@ async function loadConfig(): Promise<WebConfig> {
 
 /** Plain WS to the page's own host (loopback: no certificate); WSS when the page came over https. */
 function sipServerUrl(settings: WebConfig): string {
+  if (settings.sipUrl !== undefined) return settings.sipUrl;
   const secure = location.protocol === 'https:';
   const port = secure ? settings.wssPort : settings.wsPort;
   if (port === undefined) throw new Error(`Herald has no ${secure ? 'secure ' : ''}WebSocket listener`);

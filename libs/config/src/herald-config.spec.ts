@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       HERALD_SIP_UDP_PORT: '70000',
       HERALD_MAX_BODY_BYTES: 'big',
       HERALD_WEB_PORT: 'http',
+      HERALD_WEB_SIP_URL: 'https://sip.example.com',
       KAFKA_BROKERS: 'no-port',
     };
     let thrown: unknown;
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
       'HERALD_MODE',
       'HERALD_SIP_UDP_PORT',
       'HERALD_WEB_PORT',
+      'HERALD_WEB_SIP_URL',
       'KAFKA_BROKERS',
     ]);
     expect(configError.message).toContain('HERALD_SIP_UDP_PORT');
