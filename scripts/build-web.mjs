@@ -8,6 +8,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `#herald/<lib>` as the library's TypeScript index (package.json's "imports" points Node at dist/). */
+const heraldLibraries = {
+  name: 'herald-libraries',
+  setup(build) {
+    build.onResolve({ filter: /^#herald\/[a-z-]+$/ }, (args) => ({
+      path: join(root, 'libs', args.path.slice('#herald/'.length), 'src', 'index.ts'),
+    }));
+  },
+};
 const out = join(root, 'dist', 'web');
 await mkdir(out, { recursive: true });
 await build({
@@ -22,6 +32,7 @@ await build({
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [heraldLibraries],
 });
 for (const file of ['index.html', 'style.css'])
   await copyFile(join(root, 'apps', 'web', file), join(out, file));

@@ -7,7 +7,7 @@ import {
   HeraldCommandError,
   type RosterBuddy,
   sipJsCarrier,
-} from '../../../libs/client/src';
+} from '#herald/client';
 import { byId, h } from './dom';
 import { type ChatMessage, Conversations, displayName, groupRoster, toAor, userOf } from './model';
 

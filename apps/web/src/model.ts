@@ -1,5 +1,5 @@
 // The web app's state that does not touch the page: roster grouping, addresses, conversations.
-import type { ImPush, ImStatusPush, RosterBuddy } from '../../../libs/client/src/protocol';
+import type { ImPush, ImStatusPush, RosterBuddy } from '#herald/client';
 
 /** The group of buddies the user put in none. */
 export const NO_GROUP = 'Buddies';

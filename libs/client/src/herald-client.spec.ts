@@ -79,6 +79,11 @@ class FakeServer {
   }
 }
 
+/** Resolves once `condition()` holds, looking again after each turn of the event loop. */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 function stateOf(client: HeraldClient, wanted: StateChange['state']): Promise<StateChange> {
   return stateWhere(client, (change) => change.state === wanted);
 }
@@ -149,6 +154,41 @@ describe('HeraldClient', () => {
       code: 'HERALD_SIP_REJECTED',
       sipStatus: 413,
     });
+  });
+
+  it('re-sends a command Herald refused with 503 and Retry-After, with the same id', async () => {
+    const { client, server } = await connected();
+    let attempts = 0;
+    server.current.answer = () =>
+      ++attempts === 1
+        ? Promise.reject(new HeraldClientError('HERALD_SIP_REJECTED', 'MESSAGE answered 503', 503, 0))
+        : Promise.resolve();
+    const sent = client.command('roster.get', {});
+    await waitUntil(
+      () => server.current.sent.filter((envelope) => envelope.type === 'roster.get').length === 2,
+    );
+    const [first, second] = server.current.sent.filter((envelope) => envelope.type === 'roster.get');
+    expect(second).toEqual(first);
+    server.current.push({ type: 'roster.get.result', re: first!.id, ok: true });
+    await expect(sent).resolves.toEqual({});
+  });
+
+  it('takes a request with no response (408) for a lost connection: reconnects and re-sends with the same id', async () => {
+    const { client, server } = await connected();
+    server.current.answer = (envelope) =>
+      envelope.type === 'im.send'
+        ? Promise.reject(new HeraldClientError('HERALD_SIP_REJECTED', 'MESSAGE answered 408', 408))
+        : Promise.resolve();
+    const online = stateWhere(client, (change) => change.state === 'online');
+    const sent = client.sendIm('sip:bob@d', 'lost on the way');
+    const first = server.current.sent.at(-1)!;
+    await server.carrierCount(2);
+    await online;
+    expect(server.carriers[0]?.closed).toBe(true);
+    const again = server.current.sent.find((envelope) => envelope.type === 'im.send');
+    expect(again).toEqual(first);
+    server.current.push({ type: 'im.send.result', re: first.id, ok: true, messageId: 'm-2' });
+    await expect(sent).resolves.toEqual({ messageId: 'm-2' });
   });
 
   it('answers every push, emits each push id once, and refuses what is not an envelope', async () => {
