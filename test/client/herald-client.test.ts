@@ -6,6 +6,7 @@ import {
   HeraldClient,
   type HeraldClientEvents,
   HeraldCommandError,
+  PUSH_TYPES,
   sipJsCarrier,
 } from '#herald/client';
 import { uniqueUser } from '../e2e/e2e-support';
@@ -22,17 +23,7 @@ class Recorder {
   private waiters: (() => void)[] = [];
 
   constructor(client: HeraldClient) {
-    const names: (keyof HeraldClientEvents)[] = [
-      'state',
-      'login',
-      'roster',
-      'presence',
-      'buddy.request',
-      'im',
-      'im.status',
-      'profile',
-      'error',
-    ];
+    const names: (keyof HeraldClientEvents)[] = [...PUSH_TYPES, 'state', 'login', 'error'];
     for (const name of names) {
       client.on(name, (value) => {
         ((this.events[name] ??= []) as unknown[]).push(value);

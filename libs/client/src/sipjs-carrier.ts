@@ -84,16 +84,10 @@ class SipJsCarrier implements Carrier {
       expires: this.options.registerExpires ?? DEFAULT_REGISTER_EXPIRES,
     });
     this.registerer = registerer;
-    await new Promise<void>((resolve, reject) => {
-      registerer
-        .register({
-          requestDelegate: {
-            onAccept: () => resolve(),
-            onReject: (response) => reject(rejection('HERALD_REGISTER_FAILED', 'REGISTER', response)),
-          },
-        })
-        .catch(reject);
-    });
+    await finalResponse(
+      (requestDelegate) => registerer.register({ requestDelegate }),
+      (response) => rejection('HERALD_REGISTER_FAILED', 'REGISTER', response),
+    );
     // A refresh that fails leaves the registration: the flow no longer acts as the user.
     registerer.stateChange.addListener((state) => {
       if (state === RegistererState.Unregistered && !this.closing) this.handlers.onLost('registration lost');
@@ -105,16 +99,10 @@ class SipJsCarrier implements Carrier {
     if (target === undefined)
       return Promise.reject(new HeraldClientError('HERALD_SIP_REJECTED', 'bad domain'));
     const messager = new Messager(this.userAgent, target, body, ENVELOPE_CONTENT_TYPE);
-    return new Promise<void>((resolve, reject) => {
-      messager
-        .message({
-          requestDelegate: {
-            onAccept: () => resolve(),
-            onReject: (response) => reject(rejection('HERALD_SIP_REJECTED', 'MESSAGE', response)),
-          },
-        })
-        .catch(reject);
-    });
+    return finalResponse(
+      (requestDelegate) => messager.message({ requestDelegate }),
+      (response) => rejection('HERALD_SIP_REJECTED', 'MESSAGE', response),
+    );
   }
 
   async close(): Promise<void> {
@@ -149,6 +137,16 @@ class SipJsCarrier implements Carrier {
       ),
     );
   }
+}
+
+/** Resolves on the request's 2xx; rejects with `refused(response)` on any other final response. */
+function finalResponse(
+  send: (delegate: Core.OutgoingRequestDelegate) => Promise<unknown>,
+  refused: (response: Core.IncomingResponse) => Error,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    send({ onAccept: () => resolve(), onReject: (response) => reject(refused(response)) }).catch(reject);
+  });
 }
 
 function rejection(
