@@ -10,6 +10,7 @@ source scripts/ensure-node.sh
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] ||
   npm ci --no-audit --no-fund </dev/null
 npx tsc -p tsconfig.build.json
+node scripts/build-web.mjs
 # As root PostgreSQL runs as the user `postgres`, which must be able to enter the data directory:
 # a checkout below /root (mode 700) cannot hold it, so the data then goes to /var/lib/herald.
 if [ -z "${HERALD_DATA_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && ! runuser -u nobody -- test -x "$PWD"; then

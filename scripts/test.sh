@@ -29,6 +29,7 @@ npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 npx eslint .
 npx tsc -p tsconfig.json --noEmit
 bash scripts/check-build-has-no-test-code.sh
+npx tsc -p apps/web/tsconfig.json # the web app: DOM types, its own settings
 
 results_dir="$(mktemp -d /tmp/herald-test-results-XXXXXX)"
 kafka_state=''
@@ -73,6 +74,16 @@ fi
 
 # The real SIP clients of the interop tests (test/interop): a missing one fails here, never skips.
 bash scripts/ensure-sip-clients.sh
+# The web app's test (test/web) drives Debian's Chromium through playwright-core: no browser download.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "test.sh: the web app test needs chromium on PATH (Debian: apt-get install chromium)" >&2
+    exit 1
+  fi
+  echo "test.sh: installing chromium with apt-get"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   bash scripts/kafka.sh fetch

@@ -23,12 +23,21 @@ export class HeraldBuildError extends Error {
   readonly code = 'HERALD_BUILD_FAILED';
 }
 
+/** Sources of dist/: TypeScript, and the web app's page and style sheet (apps/web). */
+const SOURCE_EXTENSIONS = ['.ts', '.html', '.css'];
+/** The web app's bundle (scripts/build-web.mjs), which the embedded default serves. */
+const WEB_BUNDLE = 'dist/web/app.js';
+
 function newestSource(directory: string): number {
   let newest = 0;
   for (const entry of readdirSync(directory, { withFileTypes: true })) {
     const path = join(directory, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) {
+    // A package's own build output (libs/client/dist) is not a source.
+    if (entry.isDirectory()) newest = entry.name === 'dist' ? newest : Math.max(newest, newestSource(path));
+    else if (
+      SOURCE_EXTENSIONS.some((extension) => entry.name.endsWith(extension)) &&
+      !entry.name.endsWith('.spec.ts')
+    ) {
       newest = Math.max(newest, statSync(path).mtimeMs);
     }
   }
@@ -37,7 +46,7 @@ function newestSource(directory: string): number {
 
 function isFresh(): boolean {
   if (!existsSync(BUILD_STAMP)) return false;
-  if (BUILT_MAINS.some((main) => !existsSync(join(REPO_ROOT, main)))) return false;
+  if ([...BUILT_MAINS, WEB_BUNDLE].some((file) => !existsSync(join(REPO_ROOT, file)))) return false;
   const built = statSync(BUILD_STAMP).mtimeMs;
   return ['apps', 'libs'].every((root) => newestSource(join(REPO_ROOT, root)) <= built);
 }
@@ -61,6 +70,15 @@ export function ensureBuilt(): void {
   }
   if (result.status !== 0) {
     console.warn(`herald-build: tsc reported errors (emitted anyway):\n${result.stdout}${result.stderr}`);
+  }
+  const web = spawnSync('flock', [BUILD_LOCK, 'node', 'scripts/build-web.mjs'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (web.error !== undefined || web.status !== 0) {
+    throw new HeraldBuildError(
+      `the web app did not build: ${web.error?.message ?? ''}${web.stdout}${web.stderr}`,
+    );
   }
   // Stamped with the start time: a source saved during the build makes the next call build again.
   writeFileSync(BUILD_STAMP, new Date(started).toISOString());

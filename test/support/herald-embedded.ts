@@ -34,6 +34,7 @@ function freePortEnv(): Record<string, string> {
     HERALD_SIP_WSS_PORT: '0',
     HERALD_HTTP_PORT: '0',
     HERALD_ADMIN_PORT: '0',
+    HERALD_WEB_PORT: '0',
   };
 }
 
@@ -82,6 +83,11 @@ export class HeraldEmbedded implements HeraldTarget {
 
   get domain(): string {
     return this.report.domain;
+  }
+
+  /** The web app (http://127.0.0.1:<port>/). */
+  get webUrl(): string {
+    return this.report.webUrl;
   }
 
   get postgresUrl(): string {

@@ -1,18 +1,31 @@
 import type { DigestAlgorithm } from '#herald/sip';
 import type { BoundAddresses } from '#herald/sip-edge';
 
-/** The start-up banner: where Herald listens, the demo accounts, and a first thing to try. */
-export function howToTry(
-  domain: string,
-  addresses: BoundAddresses,
-  demoUsers: readonly string[],
-  demoPassword: string,
-  digestAlgorithms: readonly DigestAlgorithm[],
+/** What the start-up banner tells. */
+export interface BannerFacts {
+  domain: string;
+  addresses: BoundAddresses;
+  demoUsers: readonly string[];
+  demoPassword: string;
+  digestAlgorithms: readonly DigestAlgorithm[];
   admin: {
     url: string;
-    /** where its token is: HERALD_ADMIN_TOKEN or the file the CLI reads */ token: string;
-  },
-): string {
+    /** Where its token is: HERALD_ADMIN_TOKEN or the file the CLI reads. */
+    token: string;
+  };
+  webUrl: string;
+}
+
+/** The start-up banner: where Herald listens, the demo accounts, and a first thing to try. */
+export function howToTry({
+  domain,
+  addresses,
+  demoUsers,
+  demoPassword,
+  digestAlgorithms,
+  admin,
+  webUrl,
+}: BannerFacts): string {
   const listening = Object.entries(addresses)
     .map(([protocol, address]) => `${protocol} ${address.address}:${address.port}`)
     .join(', ');
@@ -24,6 +37,7 @@ export function howToTry(
   const target = udp === undefined ? '127.0.0.1:5060' : `${udp.address}:${udp.port}`;
   return [
     `Herald (embedded) is up for SIP domain ${domain}: ${listening}.`,
+    `Web app: ${webUrl} (sign in with a SIP user and password).`,
     accounts,
     `How to try it: point a SIP client at ${target} (UDP) as sip:alice@${domain}, password ${demoPassword}.`,
     `Its 401 offers the digest challenges ${digestAlgorithms.join(', then ')}; clients that answer only the first`,

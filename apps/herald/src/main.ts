@@ -31,6 +31,7 @@ import { READY_PREFIX, type ReadyReport } from './ready-line';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
 import { howToTry } from './how-to-try';
 import { ensureSelfSignedCertificate } from './self-signed-certificate';
+import { WebAppServer } from './web-app-server';
 
 /** The checkout's root: main.js runs from dist/apps/herald/src. */
 const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     ...SIP_EDGE_CONFIG_KEYS,
     'httpPort',
     'adminPort',
+    'webPort',
     'databasePoolSize',
     'busHandlerConcurrency',
     'logLevel',
@@ -133,21 +135,32 @@ async function main(): Promise<void> {
       token:
         authConfig.adminToken === undefined ? embeddedAdminTokenPath(embedded.dataDir) : 'HERALD_ADMIN_TOKEN',
     };
+    // The web app, on loopback like the admin API; it reaches SIP over the plain WS listener.
+    const web = new WebAppServer(
+      join(REPO_ROOT, 'dist', 'web'),
+      { domain: shared.domain, wsPort: edge.addresses.ws?.port, wssPort: edge.addresses.wss?.port },
+      (line) => logger.error(line),
+    );
+    const webPort = await web.listen(shared.webPort, '127.0.0.1');
+    stops.push(() => web.close());
+    const webUrl = `http://127.0.0.1:${webPort}/`;
     console.log(
-      howToTry(
-        shared.domain,
-        edge.addresses,
+      howToTry({
+        domain: shared.domain,
+        addresses: edge.addresses,
         demoUsers,
-        DEMO_PASSWORD,
-        edgeSettings.digestAlgorithms,
-        admission,
-      ),
+        demoPassword: DEMO_PASSWORD,
+        digestAlgorithms: edgeSettings.digestAlgorithms,
+        admin: admission,
+        webUrl,
+      }),
     );
     const report: ReadyReport = {
       domain: shared.domain,
       sip: edge.addresses,
       postgresUrl: database.url,
       adminUrl: admin.url,
+      webUrl,
     };
     console.log(`${READY_PREFIX}${JSON.stringify(report)}`);
   } catch (error) {

@@ -9,4 +9,6 @@ export interface ReadyReport {
   postgresUrl: string;
   /** The admin API's origin (`http://127.0.0.1:<HERALD_ADMIN_PORT>`), what HERALD_ADMIN_URL names. */
   adminUrl: string;
+  /** The web app. */
+  webUrl: string;
 }

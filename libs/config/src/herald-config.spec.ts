@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       httpPort: 8090,
       adminPort: 8091,
       adminUrl: 'http://127.0.0.1:8091',
+      webPort: 8088,
       logLevel: 'info',
     });
     expect(config.kafkaBrokers).toBeUndefined();
@@ -49,6 +50,8 @@ describe('loadConfig', () => {
       HERALD_MODE: 'clustered',
       HERALD_SIP_UDP_PORT: '70000',
       HERALD_MAX_BODY_BYTES: 'big',
+      HERALD_WEB_PORT: 'http',
+      HERALD_WEB_SIP_URL: 'https://sip.example.com',
       KAFKA_BROKERS: 'no-port',
     };
     let thrown: unknown;
@@ -64,6 +67,8 @@ describe('loadConfig', () => {
       'HERALD_MAX_BODY_BYTES',
       'HERALD_MODE',
       'HERALD_SIP_UDP_PORT',
+      'HERALD_WEB_PORT',
+      'HERALD_WEB_SIP_URL',
       'KAFKA_BROKERS',
     ]);
     expect(configError.message).toContain('HERALD_SIP_UDP_PORT');

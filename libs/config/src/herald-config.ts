@@ -80,6 +80,16 @@ export const HERALD_SETTINGS = {
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
       .default('http://127.0.0.1:8091'),
   },
+  /** The web app's HTTP port (embedded default, on 127.0.0.1). */
+  webPort: { variable: 'HERALD_WEB_PORT', schema: port.default(8088) },
+  /** The SIP WebSocket URL the web app's browsers use, when it is not the page's own host (Kubernetes). */
+  webSipUrl: {
+    variable: 'HERALD_WEB_SIP_URL',
+    schema: z
+      .string()
+      .regex(/^wss?:\/\/[^\s/]+(\/\S*)?$/, 'expected ws://host:port[/path] or wss://host:port[/path]')
+      .optional(),
+  },
   logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
 } as const;
 

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { LIMITS } from './fields';
+import { LIMITS, PROTOCOL_VERSION } from './wire-constants';
 
-export const PROTOCOL_VERSION = 1;
-
-/** SIP Content-Type of every envelope body (protocol.md §2). */
-export const ENVELOPE_CONTENT_TYPE = 'application/vnd.herald+json';
+export { ENVELOPE_CONTENT_TYPE, PROTOCOL_VERSION } from './wire-constants';
 
 /**
  * The envelope of protocol.md §3. Unknown fields are kept (loose object) so a command can be

@@ -1,14 +1,7 @@
 import { z } from 'zod';
+import { LIMITS } from './wire-constants';
 
-/** Limits of protocol.md §3–4 (and careful defaults where it is silent). */
-export const LIMITS = {
-  idLength: 64,
-  noteLength: 256,
-  textLength: 4096,
-  settingsBytes: 4096,
-  nameLength: 128,
-  uriLength: 256,
-} as const;
+export { LIMITS } from './wire-constants';
 
 /** A `sip:` / `sips:` URI with a user part, as used for AORs (`sip:alice@herald.example`). */
 export const AorUriSchema = z
@@ -30,10 +23,15 @@ export const NameSchema = z.string().max(LIMITS.nameLength);
 /** RFC 3339 timestamp with offset, e.g. `2026-01-02T03:04:05.678Z`. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
 
-/** Personal settings: any JSON object whose serialization fits in 4 KiB (UTF-8 bytes). */
+const utf8 = new TextEncoder();
+
+/**
+ * Personal settings: any JSON object whose serialization fits in 4 KiB (UTF-8 bytes). Measured
+ * with TextEncoder, not Buffer, so that browser clients (libs/client) can share these files.
+ */
 export const SettingsSchema = z
   .record(z.string(), z.unknown())
-  .refine((settings) => Buffer.byteLength(JSON.stringify(settings), 'utf8') <= LIMITS.settingsBytes, {
+  .refine((settings) => utf8.encode(JSON.stringify(settings)).length <= LIMITS.settingsBytes, {
     error: `must serialize to at most ${LIMITS.settingsBytes} bytes`,
     params: { tooLarge: true },
   });
