@@ -6,6 +6,11 @@ export const PROTOCOL_VERSION = 1;
 /** SIP Content-Type of every envelope body (protocol.md §2). */
 export const ENVELOPE_CONTENT_TYPE = 'application/vnd.herald+json';
 
+/** The media type of a plain SIP device's IM (protocol.md §7): a MESSAGE whose body is the text. */
+export const PLAIN_TEXT_MEDIA_TYPE = 'text/plain';
+/** The Content-Type of the IMs Herald sends a plain SIP device: the text, in UTF-8 and saying so. */
+export const PLAIN_TEXT_CONTENT_TYPE = `${PLAIN_TEXT_MEDIA_TYPE};charset=utf-8`;
+
 /**
  * The envelope of protocol.md §3. Unknown fields are kept (loose object) so a command can be
  * forwarded on the bus unchanged and parsed by the service that owns its type.

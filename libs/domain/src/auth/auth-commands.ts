@@ -1,4 +1,5 @@
 import {
+  canonicalAor,
   type CommandOf,
   type CommandReceivedV1,
   type ErrorCode,
@@ -13,7 +14,6 @@ import {
 } from '#herald/contracts';
 import { type DeviceDirectory, PushGateway, type PushRequest, resultRequest } from '../push';
 import {
-  canonicalAor,
   type EventPublisher,
   type IdempotencyStore,
   parseOwnedCommand,

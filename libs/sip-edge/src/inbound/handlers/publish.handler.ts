@@ -1,4 +1,4 @@
-import { PublishDecidedV1, publishRequestedV1, PublishedState } from '#herald/contracts';
+import { aorOfUser, PublishDecidedV1, publishRequestedV1, PublishedState } from '#herald/contracts';
 import { SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { FlowBinding } from '../../flows/flow-registry';
@@ -20,7 +20,7 @@ interface CheckedPublish {
 /** True when a PIDF entity (`pres:` or `sip:` URI, RFC 3863 §4.1.1) names the AOR `sip:user@d`. */
 function entityNames(entity: string, aor: string): boolean {
   const match = /^(?:pres|sips?):([^@;?\s]+)@([^;?>\s]+)$/i.exec(entity.trim());
-  return match !== null && `sip:${match[1].toLowerCase()}@${match[2].toLowerCase()}` === aor;
+  return match !== null && aorOfUser(match[1], match[2]) === aor;
 }
 
 /**
