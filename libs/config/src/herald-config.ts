@@ -28,6 +28,9 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 /** kafkajs' levels (its client logs through pino at this level). */
 export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
 
+/** Kubernetes' default terminationGracePeriodSeconds is 30 s: finish a little before the SIGKILL. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
+
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
 export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
@@ -81,6 +84,19 @@ export const HERALD_SETTINGS = {
       .default('http://127.0.0.1:8091'),
   },
   logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
+  /** How long a SIGTERM may take before the process exits 1. */
+  shutdownGraceMs: {
+    variable: 'HERALD_SHUTDOWN_GRACE_MS',
+    schema: positiveInteger.default(DEFAULT_SHUTDOWN_GRACE_MS),
+  },
+  /** Development only: apply pending migrations at start; deployments run the migration job first. */
+  migrateOnStart: {
+    variable: 'HERALD_MIGRATE_ON_START',
+    schema: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((value) => value === 'true'),
+  },
 } as const;
 
 export type ConfigKey = keyof typeof HERALD_SETTINGS;
