@@ -26,7 +26,7 @@ import {
 } from '#herald/sip-edge';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
 import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool';
-import { EmbeddedDatabase } from './embedded-database';
+import { EmbeddedDatabase, leaveStopSignalsToHerald } from './embedded-database';
 import { ensureEmbeddedAdminToken } from './embedded-admin-token';
 import { loadEmbeddedSettings } from './embedded-settings';
 import { READY_PREFIX, type ReadyReport } from './ready-line';
@@ -160,6 +160,7 @@ async function main(): Promise<void> {
   }
   // As the standalone apps: SIP, the services, the bus, then PostgreSQL stop within the grace
   // period, telemetry is flushed, exit 0; exit 1 when stopping fails or overruns.
+  leaveStopSignalsToHerald();
   exitGracefullyOnSignals({
     name: 'herald',
     graceMs: shared.shutdownGraceMs,
