@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, readSettings, type SettingValues } from './read-settings';
+import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
 import { KAFKA_SECURITY_SETTINGS, kafkaSecurityProblems } from './kafka-security-settings';
 
 /**
@@ -92,10 +92,7 @@ export const HERALD_SETTINGS = {
   /** Development only: apply pending migrations at start; deployments run the migration job first. */
   migrateOnStart: {
     variable: 'HERALD_MIGRATE_ON_START',
-    schema: z
-      .enum(['true', 'false'])
-      .default('false')
-      .transform((value) => value === 'true'),
+    schema: booleanSetting(),
   },
 } as const;
 
