@@ -1,8 +1,7 @@
-import { ENVELOPE_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE } from '#herald/contracts';
+import { ENVELOPE_CONTENT_TYPE, PIDF_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE } from '#herald/contracts';
 import { SipResponse } from '#herald/sip';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 import { responseTo } from '../../sip/responses';
-import { PIDF_CONTENT_TYPE } from '../../sip/pidf';
 
 /**
  * OPTIONS to `sip:D` (RFC 3261 §11): what this edge accepts, for capability queries and the
