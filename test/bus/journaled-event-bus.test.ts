@@ -102,7 +102,6 @@ afterAll(async () => {
 describeEventBusContract('JournaledEventBus', {
   createBus: ({ handlerRetry }) => openBus({ handlerRetry }),
   createUnavailableBus: async () => openBus({ url: STOPPED_DATABASE_URL }),
-  publishTimeoutMs: PUBLISH_TIMEOUT_MS,
   deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
 });
 
@@ -502,16 +501,13 @@ describe('JournaledEventBus with PostgreSQL not answering', () => {
     await expect(publishing).rejects.toBeInstanceOf(BusUnavailableError);
   });
 
-  it('rejects a publish with BusUnavailableError within the publish timeout', async () => {
+  it('rejects a publish PostgreSQL never acknowledges with BusUnavailableError', async () => {
     const address = blackHole.address();
     if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
     const bus = openBus({ url: `postgres://postgres@127.0.0.1:${address.port}/herald` });
-    const started = Date.now();
-
     const publishing = bus.publish([{ topic: uniqueTopic('paused'), key: 'k', value: Buffer.from('x') }]);
 
     await expect(publishing).rejects.toBeInstanceOf(BusUnavailableError);
     await expect(publishing).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThanOrEqual(PUBLISH_TIMEOUT_MS + 500);
   });
 });

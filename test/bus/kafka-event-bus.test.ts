@@ -28,6 +28,5 @@ describeEventBusContract('KafkaEventBus', {
       publishTimeoutMs: PUBLISH_TIMEOUT_MS,
       logLevel: 'nothing',
     }),
-  publishTimeoutMs: PUBLISH_TIMEOUT_MS,
   deliveryTimeoutMs: 30_000,
 });

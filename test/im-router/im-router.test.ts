@@ -33,7 +33,7 @@ const REACTION_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 20;
 /** How long a test waits to be sure something does NOT happen. */
 const QUIET_PERIOD_MS = 500;
-/** A short login grace period, so the plain SIP path can be tested without waiting seconds. */
+/** The login grace of the router under test (outliveLoginGrace moves bindings past it). */
 const PLAIN_DEVICE_LOGIN_GRACE_MS = 200;
 /** A login grace no test outlasts: a new binding stays within it for the whole test. */
 const LONG_LOGIN_GRACE_MS = 600_000;
@@ -376,7 +376,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await waitFor(async () => (await queued(dave)) === 2);
     await login(dave, 'dave-json');
     await waitFor(async () => ims(dave, 'dave-json').length === 1 && (await queued(dave)) === 1);
-    await new Promise((resolve) => setTimeout(resolve, PLAIN_DEVICE_LOGIN_GRACE_MS));
+    await outliveLoginGrace(dave);
     // What the PlainDeviceSweeper does every second.
     expect(await router.deliverToPlainDevices()).toBe(1);
 
@@ -415,7 +415,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await imSend(alice, 'alice-desk', 'c-1', { to: erin, text: 'later', messageId: 'm-1' });
     await waitFor(() => statuses(alice).length === 1);
     expect(statuses(alice)[0].body).toMatchObject({ messageId: 'm-1', state: 'stored' });
-    await new Promise((resolve) => setTimeout(resolve, PLAIN_DEVICE_LOGIN_GRACE_MS));
+    await outliveLoginGrace(erin);
     // What the PlainDeviceSweeper does every second: the queued binding is no plain SIP device.
     expect(await router.deliverToPlainDevices()).toBe(1);
     await quietly();
@@ -457,7 +457,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     const carol = await user('carol');
     await device(alice, 'alice-desk');
     await device(carol, 'carol-softphone', 'PLAIN');
-    await new Promise((resolve) => setTimeout(resolve, PLAIN_DEVICE_LOGIN_GRACE_MS));
+    await outliveLoginGrace(carol);
 
     await imSend(alice, 'alice-desk', 'c-1', { to: carol, text: 'live', messageId: 'm-1' });
     await waitFor(() => ims(carol).length === 1);
@@ -468,6 +468,20 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       body: 'live',
     });
   });
+
+  /**
+   * What the login grace passing does, without waiting for it: `aor`'s bindings and queued
+   * plain-device offers are moved back by the grace, on the database's clock and im-router's alike.
+   */
+  async function outliveLoginGrace(aor: string): Promise<void> {
+    const shift = [aor, PLAIN_DEVICE_LOGIN_GRACE_MS];
+    const back = `- $2::int * interval '1 millisecond'`;
+    await dataSource.query(
+      `UPDATE registrations SET registered_at = registered_at ${back} WHERE aor = $1`,
+      shift,
+    );
+    await dataSource.query(`UPDATE plain_device_queue SET due_at = due_at ${back} WHERE aor = $1`, shift);
+  }
 
   /** Devices of `aor` waiting in the plain device queue. */
   async function queued(aor: string): Promise<number> {

@@ -9,7 +9,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase, waitForLockWaiters } from '../support/database';
 
 const ALICE = 'sip:alice@herald.example';
 const BOB = 'sip:bob@herald.example';
@@ -292,8 +292,8 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
       events.push('other recipient locked');
     });
     await other;
-    // Give the second transaction time to reach the lock before the first ends.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The second transaction waits for BOB's lock before the first ends.
+    await waitForLockWaiters(dataSource);
     releaseFirst();
     await Promise.all([first, second]);
 
@@ -318,8 +318,8 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
       await store.insertAll(tx, [newMessage('m-40')]);
       events.push('inserted');
     });
-    // Give the insert time to reach the lock before the settle ends.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The insert waits for the recipient lock before the settle ends.
+    await waitForLockWaiters(dataSource);
     releaseFirst();
     await Promise.all([settle, insert]);
 

@@ -10,6 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
+import { waitForLockWaiters } from '../support/database';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
 if (!DATABASE_URL) {
@@ -167,8 +168,8 @@ describe('persistence base (real PostgreSQL)', () => {
     });
     await firstHasClaimed;
     const second = unitOfWork.run((tx) => store.claim(tx, key('c-3')));
-    // Give the second claim time to reach the row lock before the first commits.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The second claim waits for the row lock before the first commits.
+    await waitForLockWaiters(dataSource);
     releaseFirst();
 
     expect(await first).toEqual({ kind: 'first' });
@@ -198,8 +199,8 @@ describe('persistence base (real PostgreSQL)', () => {
         { key: key('c-13') },
       ]),
     );
-    // Give the run's claim time to reach the row lock of c-12 before the concurrent one commits.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The run's claim waits for the row lock of c-12 before the concurrent one commits.
+    await waitForLockWaiters(dataSource);
     releaseFirst();
     await concurrent;
 

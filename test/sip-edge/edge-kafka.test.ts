@@ -124,13 +124,11 @@ describe('sip-edge on real Kafka', () => {
       peers.push(udp);
       const alice = new Device(udp, 'alice');
       const challenge = await alice.send(alice.registerRequest());
-      const startedAt = Date.now();
       const response = await alice.send(
         alice.registerRequest({ authorization: alice.authorization(challenge) }),
       );
       expect(response.status).toBe(503);
       expect(response.retryAfter?.seconds).toBe(5);
-      expect(Date.now() - startedAt).toBeLessThan(DEAD_PUBLISH_TIMEOUT_MS + 2_000);
     } finally {
       await down.edge.stop();
       await down.auth.stop();

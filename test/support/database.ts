@@ -55,3 +55,34 @@ function testFileLabel(): string {
     .replace(/[^a-z0-9]+/g, '_')
     .slice(0, 30);
 }
+
+/** Anything that runs SQL on the test's database (a TypeORM DataSource, a pg Pool or Client). */
+interface Queryable {
+  query(sql: string): Promise<unknown>;
+}
+
+/**
+ * Resolves once `sessions` sessions of the current database wait for a lock (pg_locks, not
+ * granted): the concurrent transaction a test started has reached the lock it must wait for.
+ */
+export async function waitForLockWaiters(db: Queryable, sessions = 1, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = (await db.query(
+      `SELECT count(DISTINCT l.pid)::int AS waiting FROM pg_locks l
+         JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE NOT l.granted AND a.datname = current_database()`,
+    )) as Array<{ waiting: number }> | { rows: Array<{ waiting: number }> };
+    const waiting = (Array.isArray(rows) ? rows : rows.rows)[0]?.waiting ?? 0;
+    if (waiting >= sessions) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${sessions} session(s) to wait for a lock`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
+/** How often waitForLockWaiters looks at pg_locks again. */
+const LOCK_POLL_MS = 10;

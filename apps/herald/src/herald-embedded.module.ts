@@ -12,6 +12,8 @@ export interface HeraldEmbeddedDeps {
   /** Initialized and migrated. */
   dataSource: DataSource;
   edge: SipEdgeConfig;
+  /** How long the edge drains at shutdown (drainBudgetMs of HERALD_SHUTDOWN_GRACE_MS). */
+  edgeDrainTimeoutMs: number;
   auth: AuthConfig;
   presence: PresenceConfig;
   imRouter: ImRouterConfig;
@@ -29,7 +31,7 @@ export class HeraldEmbeddedModule {
         PresenceModule.register({ bus, dataSource, config: deps.presence }),
         ImRouterModule.register({ bus, dataSource, config: deps.imRouter }),
         // Last, so the services already consume when the edge opens its ports.
-        SipEdgeModule.register({ bus, config: deps.edge }),
+        SipEdgeModule.register({ bus, config: deps.edge, drainTimeoutMs: deps.edgeDrainTimeoutMs }),
       ],
       // The edge for the readiness probe (sip-edge in /health/ready).
       exports: [SipEdgeModule],

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
 import { embeddedAdminTokenPath, type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { isLiveTopic } from '#herald/contracts';
-import { OperationsModule, postgresProbe } from '#herald/observability';
+import { exitGracefullyOnSignals, OperationsModule, postgresProbe } from '#herald/observability';
 import {
   createDataSource,
   observeDatabaseGauges,
@@ -15,16 +15,18 @@ import {
 } from '#herald/persistence';
 import { authConfigFromEnv, createAccountService, listenForAdmin } from '#herald/auth-service';
 import { DEFAULT_PRESENCE_CONFIG } from '#herald/presence-service';
+import { runServiceMain } from '#herald/runtime';
 import {
-  SIP_EDGE_CONFIG_KEYS,
-  sipEdgeConfigFrom,
+  drainBudgetMs,
   probesWithEdgeReadiness,
-  type SipEdge,
   SIP_EDGE,
+  SIP_EDGE_CONFIG_KEYS,
+  type SipEdge,
+  sipEdgeConfigFrom,
 } from '#herald/sip-edge';
 import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
 import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool';
-import { EmbeddedDatabase } from './embedded-database';
+import { EmbeddedDatabase, leaveStopSignalsToHerald } from './embedded-database';
 import { ensureEmbeddedAdminToken } from './embedded-admin-token';
 import { loadEmbeddedSettings } from './embedded-settings';
 import { READY_PREFIX, type ReadyReport } from './ready-line';
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     'databasePoolSize',
     'busHandlerConcurrency',
     'logLevel',
+    'shutdownGraceMs',
   ]);
   const edgeSettings = loadSipEdgeSettings();
   const authConfig = authConfigFromEnv();
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
       bus,
       dataSource,
       edge: sipEdgeConfigFrom(shared, edgeSettings, tls),
+      edgeDrainTimeoutMs: drainBudgetMs(shared.shutdownGraceMs),
       auth: authConfig,
       presence: DEFAULT_PRESENCE_CONFIG,
       imRouter: { domain: authConfig.domain },
@@ -167,20 +171,15 @@ async function main(): Promise<void> {
     await stopAll();
     throw error;
   }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.log(`${signal}: stopping SIP, the services, the bus, then PostgreSQL`);
-      stopAll().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error(
-            `shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-          );
-          process.exit(1);
-        },
-      );
-    });
-  }
+  // As the standalone apps: SIP, the services, the bus, then PostgreSQL stop within the grace
+  // period, telemetry is flushed, exit 0; exit 1 when stopping fails or overruns.
+  leaveStopSignalsToHerald();
+  exitGracefullyOnSignals({
+    name: 'herald',
+    graceMs: shared.shutdownGraceMs,
+    log: (message) => logger.log(message),
+    stop: stopAll,
+  });
 }
 
 /** HERALD_LOG_LEVEL (pino's names) as Nest's log levels. */
@@ -197,9 +196,4 @@ function nestLogLevels(level: HeraldConfig['logLevel']): LogLevel[] {
   return levels[level];
 }
 
-main().catch((error: unknown) => {
-  new Logger('Herald').error(
-    `start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
-  process.exit(1);
-});
+runServiceMain('Herald', main);

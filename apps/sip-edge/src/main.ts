@@ -13,12 +13,7 @@ import {
   loadSipEdgeSettings,
 } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
-import {
-  exitGracefullyOnSignals,
-  kafkaProbe,
-  OperationsModule,
-  shutdownGraceMs,
-} from '#herald/observability';
+import { exitGracefullyOnSignals, kafkaProbe, OperationsModule } from '#herald/observability';
 import { listenForOperations, runServiceMain } from '#herald/runtime';
 import {
   SIP_EDGE_CONFIG_KEYS,
@@ -40,6 +35,7 @@ async function main(): Promise<void> {
     'kafkaLogLevel',
     'busHandlerConcurrency',
     'httpPort',
+    'shutdownGraceMs',
   ]);
   const settings = loadSipEdgeSettings();
   if (shared.kafkaBrokers === undefined) throw new RangeError('sip-edge needs KAFKA_BROKERS');
@@ -48,7 +44,7 @@ async function main(): Promise<void> {
       ? undefined
       : { cert: readFileSync(settings.tlsCertFile), key: readFileSync(settings.tlsKeyFile) };
   const config = sipEdgeConfigFrom(shared, settings, tls);
-  const graceMs = shutdownGraceMs();
+  const graceMs = shared.shutdownGraceMs;
   const bus = new KafkaEventBus({
     brokers: shared.kafkaBrokers,
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,

@@ -10,7 +10,6 @@ describeEventBusContract('InProcessEventBus', {
     await closed.close();
     return closed;
   },
-  publishTimeoutMs: 0,
   deliveryTimeoutMs: 2_000,
 });
 

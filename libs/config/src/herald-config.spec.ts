@@ -5,6 +5,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 describe('loadConfig', () => {
+  it('reads the shutdown grace and HERALD_MIGRATE_ON_START, refusing values that mean nothing', () => {
+    const keys = ['shutdownGraceMs', 'migrateOnStart'] as const;
+    expect(
+      loadConfig(keys, { HERALD_SHUTDOWN_GRACE_MS: '8000', HERALD_MIGRATE_ON_START: 'true' }),
+    ).toMatchObject({
+      shutdownGraceMs: 8000,
+      migrateOnStart: true,
+    });
+    for (const raw of ['0', '-5', '1.5', 'soon']) {
+      expect(() => loadConfig(keys, { HERALD_SHUTDOWN_GRACE_MS: raw })).toThrow(ConfigError);
+    }
+    expect(() => loadConfig(keys, { HERALD_MIGRATE_ON_START: 'yes' })).toThrow(ConfigError);
+  });
+
   it('applies the documented defaults in embedded mode', () => {
     const config = loadConfig(undefined, {});
     expect(config).toMatchObject({
@@ -25,6 +39,8 @@ describe('loadConfig', () => {
       adminUrl: 'http://127.0.0.1:8091',
       webPort: 8088,
       logLevel: 'info',
+      shutdownGraceMs: 25_000,
+      migrateOnStart: false,
     });
     expect(config.kafkaBrokers).toBeUndefined();
     expect(config.nonceSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConfigError, readSettings, type SettingValues } from './read-settings';
+import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
 import { KAFKA_SECURITY_SETTINGS, kafkaSecurityProblems } from './kafka-security-settings';
 
 /**
@@ -27,6 +27,9 @@ export const HERALD_MODES = ['embedded', 'distributed'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 /** kafkajs' levels (its client logs through pino at this level). */
 export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
+
+/** Kubernetes' default terminationGracePeriodSeconds is 30 s: finish a little before the SIGKILL. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
 export const HERALD_SETTINGS = {
@@ -91,6 +94,16 @@ export const HERALD_SETTINGS = {
       .optional(),
   },
   logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
+  /** How long a SIGTERM may take before the process exits 1. */
+  shutdownGraceMs: {
+    variable: 'HERALD_SHUTDOWN_GRACE_MS',
+    schema: positiveInteger.default(DEFAULT_SHUTDOWN_GRACE_MS),
+  },
+  /** Development only: apply pending migrations at start; deployments run the migration job first. */
+  migrateOnStart: {
+    variable: 'HERALD_MIGRATE_ON_START',
+    schema: booleanSetting(),
+  },
 } as const;
 
 export type ConfigKey = keyof typeof HERALD_SETTINGS;

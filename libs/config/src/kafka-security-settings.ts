@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConfigProblem } from './read-settings';
+import { booleanSetting, type ConfigProblem } from './read-settings';
 
 /** The SASL mechanisms the Kafka client (kafkajs) speaks. */
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -13,10 +13,7 @@ const filePath = z.string().min(1);
 export const KAFKA_SECURITY_SETTINGS = {
   kafkaSsl: {
     variable: 'KAFKA_SSL',
-    schema: z
-      .enum(['true', 'false'])
-      .default('false')
-      .transform((value) => value === 'true'),
+    schema: booleanSetting(),
   },
   kafkaSslCaFile: { variable: 'KAFKA_SSL_CA_FILE', schema: filePath.optional() },
   kafkaSslCertFile: { variable: 'KAFKA_SSL_CERT_FILE', schema: filePath.optional() },

@@ -1,4 +1,12 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/** A `true` / `false` variable, false when unset; any other value is refused. */
+export function booleanSetting() {
+  return z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true');
+}
 
 /** One setting: the environment variable it comes from and its schema (default included). */
 export interface SettingDefinition {

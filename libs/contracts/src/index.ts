@@ -1,4 +1,5 @@
 export * from './contract-error';
+export * from './aor';
 export * from './client/fields';
 export * from './client/errors';
 export * from './client/envelope';

@@ -1,35 +1,15 @@
 import { shutdownTelemetry } from './telemetry';
 
-/** Kubernetes' default terminationGracePeriodSeconds is 30 s: finish a little before the SIGKILL. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
-export const SHUTDOWN_GRACE_VARIABLE = 'HERALD_SHUTDOWN_GRACE_MS';
-
 /** Exit code when the grace period ran out or stopping failed. */
 const SHUTDOWN_FAILED_EXIT_CODE = 1;
-
-export class ShutdownConfigError extends Error {
-  readonly code = 'SHUTDOWN_GRACE_INVALID';
-}
-
-/** HERALD_SHUTDOWN_GRACE_MS, a positive integer (default 25 s). */
-export function shutdownGraceMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[SHUTDOWN_GRACE_VARIABLE]?.trim();
-  if (raw === undefined || raw === '') {
-    return DEFAULT_SHUTDOWN_GRACE_MS;
-  }
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ShutdownConfigError(`${SHUTDOWN_GRACE_VARIABLE} must be a positive integer, got "${raw}"`);
-  }
-  return value;
-}
 
 export interface GracefulShutdownOptions {
   /** For the log lines: `herald-auth`. */
   name: string;
   /** Stops the app in order (stop intake, finish live work, flush the bus, close the database). */
   stop: () => Promise<void>;
-  graceMs?: number;
+  /** HERALD_SHUTDOWN_GRACE_MS (libs/config `shutdownGraceMs`). */
+  graceMs: number;
   log?: (message: string) => void;
 }
 
@@ -38,7 +18,7 @@ export interface GracefulShutdownOptions {
  * or does not finish within the grace period (HERALD_SHUTDOWN_GRACE_MS).
  */
 export function exitGracefullyOnSignals(options: GracefulShutdownOptions): void {
-  const graceMs = options.graceMs ?? shutdownGraceMs();
+  const { graceMs } = options;
   const log = options.log ?? ((message: string) => console.error(message));
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,4 @@
 import { metricExportTiming, serviceNameOf } from './telemetry';
-import { DEFAULT_SHUTDOWN_GRACE_MS, ShutdownConfigError, shutdownGraceMs } from './shutdown';
 
 describe('metricExportTiming', () => {
   it('defaults to the specification (60 s interval, 30 s timeout)', () => {
@@ -40,19 +39,5 @@ describe('serviceNameOf', () => {
     expect(serviceNameOf('/srv/dist/apps/auth/src/main.js', { HERALD_SERVICE_NAME: 'auth-eu' })).toBe(
       'auth-eu',
     );
-  });
-});
-
-describe('shutdownGraceMs', () => {
-  it('reads HERALD_SHUTDOWN_GRACE_MS, 25 s by default', () => {
-    expect(shutdownGraceMs({})).toBe(DEFAULT_SHUTDOWN_GRACE_MS);
-    expect(shutdownGraceMs({ HERALD_SHUTDOWN_GRACE_MS: '8000' })).toBe(8000);
-  });
-
-  it('refuses anything but a positive integer, with a stable code', () => {
-    for (const raw of ['0', '-5', '1.5', 'soon']) {
-      expect(() => shutdownGraceMs({ HERALD_SHUTDOWN_GRACE_MS: raw })).toThrow(ShutdownConfigError);
-    }
-    expect(new ShutdownConfigError('x').code).toBe('SHUTDOWN_GRACE_INVALID');
   });
 });

@@ -23,9 +23,6 @@ import {
 import type { DataSource } from 'typeorm';
 import { listenForOperations } from './service-main';
 
-/** Development only: apply pending migrations at start-up; deployments run the migration job first. */
-export const MIGRATE_ON_START_VARIABLE = 'HERALD_MIGRATE_ON_START';
-
 /** The settings every Kafka and PostgreSQL service reads. */
 const KAFKA_POSTGRES_CONFIG_KEYS = [
   'kafkaBrokers',
@@ -37,6 +34,8 @@ const KAFKA_POSTGRES_CONFIG_KEYS = [
   'databaseUrl',
   'databasePoolSize',
   'httpPort',
+  'shutdownGraceMs',
+  'migrateOnStart',
 ] as const satisfies readonly ConfigKey[];
 
 export type KafkaPostgresConfig = Pick<HeraldConfig, (typeof KAFKA_POSTGRES_CONFIG_KEYS)[number] | 'mode'>;
@@ -99,7 +98,7 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   });
   await dataSource.initialize();
   observeDatabaseGauges(dataSource, spec.databaseGauges);
-  if (process.env[MIGRATE_ON_START_VARIABLE] === 'true') {
+  if (config.migrateOnStart) {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
   }
   const bus = new KafkaEventBus({
@@ -123,6 +122,7 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   const alongside = await spec.alongside?.({ bus, dataSource, config });
   exitGracefullyOnSignals({
     name: `herald-${spec.name}`,
+    graceMs: config.shutdownGraceMs,
     log: (message) => logger.log(message),
     stop: async () => {
       await alongside?.close();

@@ -1,5 +1,6 @@
 import { EventBus } from '#herald/bus';
-import { DEFAULT_SHUTDOWN_GRACE_MS, heraldMetrics, observeGauge } from '#herald/observability';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '#herald/config';
+import { heraldMetrics, observeGauge } from '#herald/observability';
 import {
   Clock,
   StreamTransport,

@@ -4,3 +4,4 @@ export * from './message';
 export * from './auth';
 export * from './transaction';
 export * from './transport';
+export * from './presence';

@@ -1,5 +1,4 @@
-import { type DigestCredentials, LIMITS, type Profile } from '#herald/contracts';
-import { USERNAME_PATTERN } from '../shared';
+import { type DigestCredentials, LIMITS, type Profile, USERNAME_PATTERN } from '#herald/contracts';
 import { AuthError } from './auth-error';
 
 export type DigestAlgorithm = DigestCredentials['algorithm'];

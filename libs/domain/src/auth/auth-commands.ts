@@ -1,4 +1,5 @@
 import {
+  canonicalAor,
   type CommandOf,
   type CommandReceivedV1,
   type ErrorCode,
@@ -11,9 +12,14 @@ import {
   sessionEndedV1,
   sessionStartedV1,
 } from '#herald/contracts';
-import { type DeviceDirectory, PushGateway, type PushRequest, resultRequest } from '../push';
 import {
-  canonicalAor,
+  CommandSenderDirectory,
+  type DeviceDirectory,
+  PushGateway,
+  type PushRequest,
+  resultRequest,
+} from '../push';
+import {
   type EventPublisher,
   type IdempotencyStore,
   parseOwnedCommand,
@@ -26,7 +32,6 @@ import { changedProfile } from './account';
 import { AuthError } from './auth-error';
 import { type CommandOutputs, deserializeRecord, parseOutputs, serializeRecord } from './command-outputs';
 import type { AccountRepository, RegistrationRepository, SessionRepository } from './ports';
-import { SenderAwareDirectory } from './sender-directory';
 
 /** Service name of auth's idempotency records, push origin and command owner. */
 export const AUTH_SERVICE = 'auth';
@@ -79,7 +84,7 @@ export class AuthCommandService {
     const aor = canonicalAor(command.aor);
     const key = { service: AUTH_SERVICE, aor, commandId: command.envelope.id };
     const gateway = new PushGateway({
-      directory: new SenderAwareDirectory(this.deps.directory, command),
+      directory: new CommandSenderDirectory(this.deps.directory, command, 'as-sent'),
       bus: this.deps.bus,
       newPushId: this.deps.newPushId,
       now: this.now,

@@ -1,5 +1,5 @@
-import { sessionEndedV1 } from '#herald/contracts';
-import { type EventPublisher, type Transaction, type UnitOfWork, userAorOf } from '../shared';
+import { sessionEndedV1, userAorOf } from '#herald/contracts';
+import { type EventPublisher, type Transaction, type UnitOfWork } from '../shared';
 import { AuthError } from './auth-error';
 import type {
   AccountRepository,

@@ -5,7 +5,6 @@ export * from './account-service';
 export * from './command-outputs';
 export * from './registration-events';
 export * from './registrar';
-export * from './sender-directory';
 export * from './auth-commands';
 export * from './registration-expiry';
 export * from './device-administration';

@@ -1,4 +1,5 @@
 import {
+  canonicalAor,
   deviceRegisteredV1,
   edgeOutboundRecord,
   type RegisterDecidedV1,
@@ -8,7 +9,6 @@ import {
 import {
   type BatchIdempotencyStore,
   type BulkResultStore,
-  canonicalAor,
   type CommandKey,
   GroupCommit,
   type Transaction,

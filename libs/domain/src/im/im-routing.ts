@@ -1,6 +1,6 @@
 import { type DeviceDirectory, PushGateway, type SentPush } from '../push';
+import { aorDomain } from '#herald/contracts';
 import {
-  aorDomain,
   type BatchAccountDirectory,
   type BatchIdempotencyStore,
   type EventPublisher,

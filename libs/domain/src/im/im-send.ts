@@ -1,4 +1,5 @@
 import {
+  canonicalAor,
   type CommandOf,
   type CommandReceivedV1,
   errorResult,
@@ -9,7 +10,6 @@ import {
 } from '#herald/contracts';
 import { CommandSenderDirectory, type DeviceDirectory, type PushGateway, resultRequest } from '../push';
 import {
-  canonicalAor,
   type CommandKey,
   lockOrder,
   type ParsedOwnedCommand,

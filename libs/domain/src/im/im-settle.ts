@@ -1,6 +1,6 @@
+import { canonicalAor } from '#herald/contracts';
 import type { PushOutcomeV1 } from '#herald/contracts';
 import type { PushRequest } from '../push';
-import { canonicalAor } from '../shared';
 import { IM_DELIVERY_PUSH_ID_PREFIX, statusRequest } from './im-pushes';
 import type { ImRouting, Unreachable } from './im-routing';
 import { RunGroups } from './run';

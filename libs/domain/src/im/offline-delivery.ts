@@ -1,4 +1,5 @@
-import { canonicalAor, type Transaction } from '../shared';
+import { canonicalAor } from '#herald/contracts';
+import { type Transaction } from '../shared';
 import { imRequest } from './im-pushes';
 import type { ImRouting } from './im-routing';
 import type { InFlightFilter } from './ports';

@@ -1,5 +1,5 @@
+import { canonicalAor } from '#herald/contracts';
 import type { DeviceRegisteredV1 } from '#herald/contracts';
-import { canonicalAor } from '../shared';
 import type { ImRouting } from './im-routing';
 import type { OfflineDelivery } from './offline-delivery';
 

@@ -1,4 +1,5 @@
 import {
+  canonicalAor,
   edgeOutboundRecord,
   type PublishDecidedV1,
   publishDecidedV1,
@@ -8,7 +9,6 @@ import {
 import { createHash, randomBytes } from 'node:crypto';
 import { type DeviceDirectory, PushGateway } from '../push';
 import {
-  canonicalAor,
   type IdempotencyStore,
   processOnce,
   type Transaction,

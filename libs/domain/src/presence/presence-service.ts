@@ -1,4 +1,5 @@
 import {
+  canonicalAor,
   type CommandReceivedV1,
   type DeviceRegisteredV1,
   type DeviceUnregisteredV1,
@@ -18,7 +19,6 @@ import {
 } from '../push';
 import {
   type AccountDirectory,
-  canonicalAor,
   type EventPublisher,
   type IdempotencyStore,
   parseOwnedCommand,

@@ -1,5 +1,6 @@
+import { userAorOf } from '#herald/contracts';
 import { type DeviceDirectory, PushGateway, type PushRequest } from '../push';
-import { type AccountDirectory, type EventPublisher, type UnitOfWork, userAorOf } from '../shared';
+import { type AccountDirectory, type EventPublisher, type UnitOfWork } from '../shared';
 import type { RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
 import type { RosterBuddyView } from './presence-model';

@@ -1,6 +1,6 @@
-import { buddyRequestPush, type RosterPush } from '#herald/contracts';
+import { buddyRequestPush, type RosterPush, canonicalAor } from '#herald/contracts';
 import type { PushRequest } from '../push';
-import { type AccountDirectory, canonicalAor, type Transaction } from '../shared';
+import { type AccountDirectory, type Transaction } from '../shared';
 import type { RosterPair, RosterRepository } from './ports';
 import { PresenceError } from './presence-error';
 import type { RosterBuddyView, RosterEntry } from './presence-model';

@@ -2,20 +2,32 @@ import type { CommandReceivedV1 } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from './device-directory';
 
 /**
- * A DeviceDirectory that also knows the device a command came from, so its result reaches it
- * even without a session (a `not-logged-in` result): the directory lists such a device as
- * PLAIN, which the PushGateway skips. Logged-in devices keep their session carrier.
+ * How the directory answers for the device that sent the command:
+ * - `as-sent`: the device as its command came (flow, carrier), never looked up: auth's `login`
+ *   result reaches it before the session is committed, `logout`'s after it ended.
+ * - `as-registered`: looked up once; a device logged in keeps its session carrier, one without a
+ *   session (a `not-logged-in` result) gets it over the carrier of its command. A text/plain
+ *   MESSAGE's sender is not special: the directory lists it as it is (PLAIN: the PushGateway skips it).
+ */
+export type SenderView = 'as-sent' | 'as-registered';
+
+/**
+ * The DeviceDirectory as seen while answering one command: it also knows the device the command
+ * came from, so the command's result reaches it even without a session (see SenderView).
  */
 export class CommandSenderDirectory implements DeviceDirectory {
+  /** Undefined when `as-registered` and the command is a text/plain MESSAGE. */
   private readonly sender: Device | undefined;
   private senderLookup: Promise<Device | undefined> | undefined;
 
   constructor(
     private readonly inner: DeviceDirectory,
     command: CommandReceivedV1,
+    private readonly view: SenderView = 'as-registered',
   ) {
+    const carrier = command.carrier === 'MESSAGE-PLAIN' ? 'PLAIN' : command.carrier;
     this.sender =
-      command.carrier === 'MESSAGE-PLAIN'
+      carrier === 'PLAIN' && view === 'as-registered'
         ? undefined
         : {
             aor: command.aor,
@@ -23,7 +35,8 @@ export class CommandSenderDirectory implements DeviceDirectory {
             edgeId: command.edgeId,
             flowId: command.flowId,
             contact: command.contact,
-            carrier: command.carrier,
+            // A text/plain MESSAGE comes from a device that speaks no JSON.
+            carrier,
           };
   }
 
@@ -35,13 +48,15 @@ export class CommandSenderDirectory implements DeviceDirectory {
   }
 
   async device(aor: string, deviceId: string): Promise<Device | undefined> {
-    const isSender =
-      this.sender !== undefined && this.sender.aor === aor && this.sender.deviceId === deviceId;
-    if (!isSender) {
+    const sender = this.sender;
+    if (sender === undefined || sender.aor !== aor || sender.deviceId !== deviceId) {
       return this.inner.device(aor, deviceId);
     }
+    if (this.view === 'as-sent') {
+      return sender;
+    }
     const known = await this.registeredSender();
-    return known === undefined || known.carrier === 'PLAIN' ? this.sender : known;
+    return known === undefined || known.carrier === 'PLAIN' ? sender : known;
   }
 
   /**

@@ -3,6 +3,7 @@ import {
   edgeOutboundRecord,
   type ImPush,
   type Origin,
+  PLAIN_TEXT_CONTENT_TYPE,
   type PushBody,
   type ResultPush,
   pushRequestedV1,
@@ -63,8 +64,6 @@ export interface SentPush {
   /** Index of the request in the `send` call this push came from. */
   requestIndex: number;
 }
-
-export const PLAIN_TEXT_CONTENT_TYPE = 'text/plain;charset=utf-8';
 
 export interface SendOptions {
   /** Other records to publish in the same publish, after the pushes (one broker round trip). */

@@ -15,8 +15,6 @@ import { BusPublisher } from './bus-publisher';
 import { DigestChallenger } from './digest-challenger';
 import { InboundRequest } from './inbound-request';
 
-export const PLAIN_TEXT_CONTENT_TYPE = 'text/plain';
-
 /** What a body of the accepted type becomes: the envelope to forward, or the response that refuses it. */
 export type BodyDecoding = { envelope: Envelope; carrier: CommandCarrier } | SipResponse;
 

@@ -1,3 +1,4 @@
+import { aorOfUser } from '#herald/contracts';
 import { Uri } from '#herald/sip';
 
 /** True when the host is the configured domain (host names compare case-insensitively, RFC 3261 §19.1.4). */
@@ -12,5 +13,5 @@ export function isDomain(host: string, domain: string): boolean {
 export function aorOf(uri: Uri | undefined, domain: string): string | undefined {
   if (uri?.kind !== 'sip' || uri.user === undefined || uri.user.length === 0) return undefined;
   if (!isDomain(uri.host, domain)) return undefined;
-  return `sip:${uri.user.toLowerCase()}@${domain.toLowerCase()}`;
+  return aorOfUser(uri.user, domain);
 }

@@ -1,8 +1,5 @@
 import type { VisibleStatus } from '#herald/contracts';
 
-/** RFC 3863 §4.1: the media type of a PIDF document. */
-export const PIDF_CONTENT_TYPE = 'application/pidf+xml';
-
 /** RFC 3863 §4.1.2: the id of Herald's one tuple (the aggregate of all the user's devices). */
 const TUPLE_ID = 'herald';
 

@@ -1,8 +1,13 @@
-import { edgeOutboundRecord, type EncodedRecord, notifyRequestedV1 } from '#herald/contracts';
+import {
+  edgeOutboundRecord,
+  type EncodedRecord,
+  notifyRequestedV1,
+  PIDF_CONTENT_TYPE,
+} from '#herald/contracts';
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher, Transaction } from '../../shared';
 import type { AggregatePresence } from '../presence-model';
-import { PIDF_CONTENT_TYPE, pidfDocument } from './pidf';
+import { pidfDocument } from './pidf';
 import type { NotifyTarget, SubscriptionRepository } from './subscription-model';
 
 /**

@@ -5,9 +5,10 @@ import {
   type SubscribeDecidedV1,
   subscribeDecidedV1,
   type SubscribeRequestedV1,
+  canonicalAor,
 } from '#herald/contracts';
 import { randomUUID } from 'node:crypto';
-import { canonicalAor, type Transaction, type UnitOfWork, type EventPublisher } from '../../shared';
+import { type Transaction, type UnitOfWork, type EventPublisher } from '../../shared';
 import type { PresenceRepository, RosterRepository } from '../ports';
 import type { SimpleNotifier } from './simple-notifier';
 import type { SubscriptionFields, SubscriptionRepository } from './subscription-model';

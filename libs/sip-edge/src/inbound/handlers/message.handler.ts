@@ -1,9 +1,9 @@
-import { ENVELOPE_CONTENT_TYPE } from '#herald/contracts';
+import { ENVELOPE_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE } from '#herald/contracts';
 import { SipResponse } from '#herald/sip';
-import { CommandIntake, PLAIN_TEXT_CONTENT_TYPE } from '../command-intake';
+import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 
-const ACCEPTED = [ENVELOPE_CONTENT_TYPE, PLAIN_TEXT_CONTENT_TYPE] as const;
+const ACCEPTED = [ENVELOPE_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE] as const;
 
 /** MESSAGE (RFC 3428): an envelope command, or from a plain SIP device a text/plain IM (protocol.md §7). */
 export class MessageHandler implements MethodHandler {
@@ -17,7 +17,7 @@ export class MessageHandler implements MethodHandler {
     if (binding instanceof SipResponse) return binding;
     const mediaType = request.contentType?.mediaType;
     // RFC 3428 §7: a MESSAGE with a body type the UAS does not understand gets 415.
-    if (mediaType !== ENVELOPE_CONTENT_TYPE && mediaType !== PLAIN_TEXT_CONTENT_TYPE) {
+    if (mediaType !== ENVELOPE_CONTENT_TYPE && mediaType !== PLAIN_TEXT_MEDIA_TYPE) {
       return this.intake.unsupportedMediaType(request, ACCEPTED);
     }
     if (this.intake.isTooLarge(request)) return this.intake.tooLarge(request);

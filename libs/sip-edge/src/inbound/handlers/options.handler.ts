@@ -1,9 +1,7 @@
-import { ENVELOPE_CONTENT_TYPE } from '#herald/contracts';
+import { ENVELOPE_CONTENT_TYPE, PIDF_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE } from '#herald/contracts';
 import { SipResponse } from '#herald/sip';
-import { PLAIN_TEXT_CONTENT_TYPE } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 import { responseTo } from '../../sip/responses';
-import { PIDF_CONTENT_TYPE } from '../../sip/pidf';
 
 /**
  * OPTIONS to `sip:D` (RFC 3261 §11): what this edge accepts, for capability queries and the
@@ -20,7 +18,7 @@ export class OptionsHandler implements MethodHandler {
   async handle(inbound: InboundRequest): Promise<SipResponse> {
     return responseTo(inbound.request, 200, undefined, [
       ['Allow', this.allowedMethods().join(', ')],
-      ['Accept', `${ENVELOPE_CONTENT_TYPE}, ${PLAIN_TEXT_CONTENT_TYPE}, ${PIDF_CONTENT_TYPE}`],
+      ['Accept', `${ENVELOPE_CONTENT_TYPE}, ${PLAIN_TEXT_MEDIA_TYPE}, ${PIDF_CONTENT_TYPE}`],
       ['Accept-Encoding', 'identity'],
       ['Accept-Language', 'en'],
       ['Supported', ''],

@@ -1,9 +1,15 @@
-import { PublishDecidedV1, publishRequestedV1, PublishedState } from '#herald/contracts';
-import { SipRequest, SipResponse } from '#herald/sip';
+import {
+  aorOfUser,
+  LIMITS,
+  PIDF_CONTENT_TYPE,
+  PublishDecidedV1,
+  publishRequestedV1,
+  PublishedState,
+} from '#herald/contracts';
+import { parsePidf, PidfError, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { FlowBinding } from '../../flows/flow-registry';
 import { aorOf } from '../../sip/aor';
-import { parsePidf, PIDF_CONTENT_TYPE, PidfError } from '../../sip/pidf';
 import { responseTo } from '../../sip/responses';
 import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';
@@ -20,7 +26,7 @@ interface CheckedPublish {
 /** True when a PIDF entity (`pres:` or `sip:` URI, RFC 3863 §4.1.1) names the AOR `sip:user@d`. */
 function entityNames(entity: string, aor: string): boolean {
   const match = /^(?:pres|sips?):([^@;?\s]+)@([^;?>\s]+)$/i.exec(entity.trim());
-  return match !== null && `sip:${match[1].toLowerCase()}@${match[2].toLowerCase()}` === aor;
+  return match !== null && aorOfUser(match[1], match[2]) === aor;
 }
 
 /**
@@ -60,7 +66,7 @@ export class PublishHandler implements MethodHandler {
       }
       if (this.intake.isTooLarge(request)) return this.intake.tooLarge(request);
       try {
-        const document = parsePidf(request.bodyText);
+        const document = parsePidf(request.bodyText, LIMITS.noteLength);
         if (!entityNames(document.entity, binding.aor)) {
           return responseTo(request, 400, `Bad Request (PIDF entity is not ${binding.aor})`);
         }

@@ -1,11 +1,10 @@
-import { SubscribeDecidedV1, subscribeRequestedV1, Transport } from '#herald/contracts';
+import { PIDF_CONTENT_TYPE, SubscribeDecidedV1, subscribeRequestedV1, Transport } from '#herald/contracts';
 import { createResponse, newTag, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { FlowBinding } from '../../flows/flow-registry';
 import { edgeContactOf } from '../../outbound/notify-request';
 import { aorOf } from '../../sip/aor';
 // RFC 3856 §6.7 / RFC 3863: the body of Herald's NOTIFYs, the only one a SUBSCRIBE may Accept.
-import { PIDF_CONTENT_TYPE } from '../../sip/pidf';
 import { responseTo, safeReasonPhrase } from '../../sip/responses';
 import { CommandIntake } from '../command-intake';
 import { InboundRequest, MethodHandler } from '../inbound-request';

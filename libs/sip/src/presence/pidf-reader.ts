@@ -1,8 +1,5 @@
-import { LIMITS } from '#herald/contracts';
 import { readXml, XmlElement, XmlError } from './xml-reader';
 
-/** The media type of a PIDF document (RFC 3863 §4). */
-export const PIDF_CONTENT_TYPE = 'application/pidf+xml';
 const PIDF_NAMESPACE = 'urn:ietf:params:xml:ns:pidf';
 /** RFC 4479: softphones put their note on the person element of the data model. */
 const DATA_MODEL_NAMESPACE = 'urn:ietf:params:xml:ns:pidf:data-model';
@@ -49,7 +46,7 @@ function basicOf(tuple: XmlElement): 'open' | 'closed' | undefined {
  * tuple is open (the device is reachable some way), else closed; the note of the presence
  * element, else of the first tuple with one, else of the person (RFC 4479).
  */
-export function parsePidf(body: string): PidfDocument {
+export function parsePidf(body: string, maxNoteLength: number): PidfDocument {
   let root: XmlElement;
   try {
     root = readXml(body);
@@ -70,8 +67,8 @@ export function parsePidf(body: string): PidfDocument {
     firstNote([root], PIDF_NAMESPACE) ??
     firstNote(tuples, PIDF_NAMESPACE) ??
     firstNote(childrenOf(root, DATA_MODEL_NAMESPACE, 'person'), DATA_MODEL_NAMESPACE);
-  if (note !== undefined && note.length > LIMITS.noteLength) {
-    throw new PidfError(`note over ${LIMITS.noteLength} characters`);
+  if (note !== undefined && note.length > maxNoteLength) {
+    throw new PidfError(`note over ${maxNoteLength} characters`);
   }
   return {
     entity,

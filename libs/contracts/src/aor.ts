@@ -1,3 +1,4 @@
+// The one definition of an AOR's canonical form; AorUriSchema (client/fields.ts) is its shape.
 /**
  * The canonical form of an AOR (architecture.md: `sip:user@D`, lower-cased user part). `sips:` is
  * the same address of record reached securely, so `sip:User@Example.COM` and
@@ -5,6 +6,11 @@
  */
 export function canonicalAor(uri: string): string {
   return uri.replace(/^sips?:/i, 'sip:').toLowerCase();
+}
+
+/** The canonical AOR of a user part and a host already read from a URI (the same rule as canonicalAor). */
+export function aorOfUser(user: string, host: string): string {
+  return `sip:${user.toLowerCase()}@${host.toLowerCase()}`;
 }
 
 /** The domain part of a canonical AOR. */
