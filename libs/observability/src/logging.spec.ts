@@ -1,7 +1,7 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { componentLogger, heraldLoggerOptions, logTo, nestLogger } from './logging';
+import { componentLogger, heraldLoggerOptions, logProcessWarnings, logTo, nestLogger } from './logging';
 import { inSpan, SpanKind } from './tracing';
 
 describe('the log pipeline', () => {
@@ -45,6 +45,28 @@ describe('the log pipeline', () => {
         err: expect.objectContaining({ stack: expect.stringContaining('at somewhere') }),
       }),
     ]);
+  });
+
+  it("writes Node's process warnings as JSON lines, not Node's text", () => {
+    const saved = process.listeners('warning');
+    logProcessWarnings();
+    try {
+      // What process.emitWarning emits (directly: jest's sandboxed process is not the one it emits on).
+      const warning = new Error('-1 is a negative number.');
+      warning.name = 'TimeoutNegativeWarning';
+      process.emit('warning', warning);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          code: 'NODE_WARNING',
+          msg: '-1 is a negative number.',
+          err: expect.objectContaining({ name: 'TimeoutNegativeWarning' }),
+        }),
+      ]);
+    } finally {
+      process.removeAllListeners('warning');
+      for (const listener of saved) process.on('warning', listener);
+    }
   });
 
   describe('inside a span', () => {

@@ -93,6 +93,18 @@ export function nestLogger(): LoggerService {
   return new NestPinoLogger(pinoLogger, {});
 }
 
+/**
+ * Node's process warnings (e.g. kafkajs 2.2.4's negative timer on Node 24, kafkajs#1751) as JSON
+ * lines with code NODE_WARNING instead of Node's own text on stderr: its printer is an ordinary
+ * 'warning' listener, replaced here.
+ */
+export function logProcessWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) =>
+    componentLogger('Node').warn({ code: 'NODE_WARNING', err: warning }, warning.message),
+  );
+}
+
 function prettyPrinterInstalled(): boolean {
   try {
     require.resolve('pino-pretty');

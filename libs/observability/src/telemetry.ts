@@ -51,22 +51,34 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const serviceName = nonEmpty(env['OTEL_SERVICE_NAME']) ?? options.serviceName;
   // The scrape is served by Nest on HERALD_HTTP_PORT, never by a server of its own.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  if (isTrue(env['OTEL_SDK_DISABLED'])) {
-    // No SDK (no spans, no OTLP, no instrumentations), but the metrics stay scrapeable.
-    const provider = new MeterProvider({ readers: [prometheus] });
-    metrics.setGlobalMeterProvider(provider);
-    const stopRuntime = observeMeters();
-    current = {
-      serviceName,
-      prometheus,
-      shutdown: async () => {
-        stopRuntime();
-        await provider.shutdown();
-        metrics.disable();
-      },
-    };
-    return current;
-  }
+  current = {
+    serviceName,
+    prometheus,
+    ...(isTrue(env['OTEL_SDK_DISABLED']) ? scrapeOnly(prometheus) : startSdk(env, serviceName, prometheus)),
+  };
+  return current;
+}
+
+/** No SDK (no spans, no OTLP, no instrumentations), but the metrics stay scrapeable. */
+function scrapeOnly(prometheus: PrometheusExporter): Pick<Telemetry, 'shutdown'> {
+  const provider = new MeterProvider({ readers: [prometheus] });
+  metrics.setGlobalMeterProvider(provider);
+  const stopRuntime = observeMeters();
+  return {
+    shutdown: async () => {
+      stopRuntime();
+      await provider.shutdown();
+      metrics.disable();
+    },
+  };
+}
+
+/** The SDK: the Prometheus reader, OTLP export of metrics and traces when an endpoint is set. */
+function startSdk(
+  env: NodeJS.ProcessEnv,
+  serviceName: string,
+  prometheus: PrometheusExporter,
+): Pick<Telemetry, 'shutdown'> {
   const metricReaders: IMetricReader[] = [prometheus];
   const metricsExporter = otlpMetricExporter(env);
   if (metricsExporter !== undefined) {
@@ -84,15 +96,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     instrumentations: [new HttpInstrumentation(), new PgInstrumentation()],
   });
   const stopRuntime = observeMeters();
-  current = {
-    serviceName,
-    prometheus,
+  return {
     shutdown: async () => {
       stopRuntime();
       await sdk.shutdown();
     },
   };
-  return current;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import type { HeraldConfig } from '#herald/config';
-import { componentLogger, nestLogger } from '#herald/observability';
+import type { AddressInfo } from 'node:net';
+import { componentLogger, logProcessWarnings, nestLogger } from '#herald/observability';
 
 /**
  * The host the health, metrics and admin endpoints listen on: deployed, the probes come from the
@@ -20,7 +21,9 @@ export async function listenForOperations(
 ): Promise<void> {
   const httpHost = operationsHttpHost(config.mode);
   await app.listen(config.httpPort, httpHost);
-  logger.log(`${name} up; health and metrics on http://${httpHost}:${config.httpPort}`);
+  // The bound port: HERALD_HTTP_PORT=0 (tests) takes an ephemeral one.
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  logger.log(`${name} up; health and metrics on http://${httpHost}:${port}`);
 }
 
 /**
@@ -30,6 +33,7 @@ export async function listenForOperations(
  */
 export function runServiceMain(loggerContext: string, start: () => Promise<void>): void {
   Logger.overrideLogger(nestLogger());
+  logProcessWarnings();
   start().catch((error: unknown) => {
     componentLogger(loggerContext).fatal({ code: 'START_FAILED', err: error }, 'start failed');
     process.exit(1);

@@ -35,31 +35,25 @@ const GC_KINDS: Readonly<Record<number, string>> = {
 export function observeRuntime(meter: Meter): () => void {
   const lag = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   lag.enable();
-  const lagP99 = meter.createObservableGauge(RUNTIME_METRIC_NAMES.eventLoopLagP99, {
-    description: 'event-loop delay, 99th percentile since the previous collection',
-    unit: 's',
-  });
-  const lagMax = meter.createObservableGauge(RUNTIME_METRIC_NAMES.eventLoopLagMax, {
-    description: 'event-loop delay, maximum since the previous collection',
-    unit: 's',
-  });
-  const heapUsed = meter.createObservableGauge(RUNTIME_METRIC_NAMES.heapUsed, {
-    description: 'V8 heap in use',
-    unit: 'By',
-  });
-  const heapTotal = meter.createObservableGauge(RUNTIME_METRIC_NAMES.heapTotal, {
-    description: 'V8 heap reserved',
-    unit: 'By',
-  });
-  const resident = meter.createObservableGauge(RUNTIME_METRIC_NAMES.residentMemory, {
-    description: 'resident set size of the process',
-    unit: 'By',
-  });
+  const gauge = (name: string, description: string, unit: string) =>
+    meter.createObservableGauge(name, { description, unit });
+  const lagP99 = gauge(
+    RUNTIME_METRIC_NAMES.eventLoopLagP99,
+    'event-loop delay, 99th percentile since the previous collection',
+    's',
+  );
+  const lagMax = gauge(
+    RUNTIME_METRIC_NAMES.eventLoopLagMax,
+    'event-loop delay, maximum since the previous collection',
+    's',
+  );
+  const heapUsed = gauge(RUNTIME_METRIC_NAMES.heapUsed, 'V8 heap in use', 'By');
+  const heapTotal = gauge(RUNTIME_METRIC_NAMES.heapTotal, 'V8 heap reserved', 'By');
+  const resident = gauge(RUNTIME_METRIC_NAMES.residentMemory, 'resident set size of the process', 'By');
   meter.addBatchObservableCallback(
     (result) => {
       // The histogram counts libuv's extra delay past the resolution; nothing sampled yet reads NaN.
-      const p99 = lag.count === 0 ? 0 : lag.percentile(99);
-      result.observe(lagP99, p99 / NS_PER_S);
+      result.observe(lagP99, lag.count === 0 ? 0 : lag.percentile(99) / NS_PER_S);
       result.observe(lagMax, lag.count === 0 ? 0 : lag.max / NS_PER_S);
       lag.reset();
       const memory = process.memoryUsage();
