@@ -3,7 +3,7 @@
 // and every line any of them wrote is one JSON object with a level name.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandId, commandResult, Devices } from '../e2e/e2e-support';
+import { commandId, commandResult, Devices, pushOf } from '../e2e/e2e-support';
 import { befriend } from '../e2e/scenarios';
 import { type ClusterApp, HeraldCluster } from '../support/herald-cluster';
 import { REPO_ROOT } from '../support/herald-process';
@@ -67,6 +67,10 @@ describe('monitoring and logs of the separate apps (OTEL_SDK_DISABLED=true)', ()
       const alice = await devices.loggedIn(await devices.account('metrics-alice'), 'udp', 'INFO');
       const bob = await devices.loggedIn(await devices.account('metrics-bob'), 'tcp', 'INFO');
       await befriend(alice, bob, 'INFO');
+      // A status change alone is a presence fan-out (the befriending pushes come with rosters).
+      const fromAlice = alice.pushes.length;
+      await commandResult(bob, { id: commandId(), type: 'presence.set', status: 'away' }, 'INFO');
+      await pushOf(alice, 'presence', { uri: bob.aor, status: 'away' }, fromAlice);
       const sent = await commandResult(
         alice,
         { id: commandId(), type: 'im.send', to: bob.aor, text: 'hi' },
