@@ -189,6 +189,8 @@ describe('one IM, one trace, across the separate apps', () => {
         traceId: line.trace_id,
         name: 'SIP REGISTER',
       });
+      // With the SDK on too (its own diagnostics included), every line of every app is JSON.
+      for (const app of cluster!.processes.values()) expect(app.logEntries().length).toBeGreaterThan(0);
     },
     TEST_TIMEOUT_MS,
   );

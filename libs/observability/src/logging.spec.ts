@@ -1,7 +1,14 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { context, trace } from '@opentelemetry/api';
+import { context, diag, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { componentLogger, heraldLoggerOptions, logProcessWarnings, logTo, nestLogger } from './logging';
+import {
+  componentLogger,
+  heraldLoggerOptions,
+  logOpenTelemetryDiagnostics,
+  logProcessWarnings,
+  logTo,
+  nestLogger,
+} from './logging';
 import { inSpan, SpanKind } from './tracing';
 
 describe('the log pipeline', () => {
@@ -66,6 +73,24 @@ describe('the log pipeline', () => {
     } finally {
       process.removeAllListeners('warning');
       for (const listener of saved) process.on('warning', listener);
+    }
+  });
+
+  it("writes OpenTelemetry's diagnostics as JSON lines at OTEL_LOG_LEVEL", () => {
+    logOpenTelemetryDiagnostics({ OTEL_LOG_LEVEL: 'warn' });
+    try {
+      diag.error('Accessing resource attributes before async attributes settled');
+      diag.info('not at warn');
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 'error',
+          component: 'OpenTelemetry',
+          code: 'OTEL_DIAG',
+          msg: 'Accessing resource attributes before async attributes settled',
+        }),
+      ]);
+    } finally {
+      diag.disable();
     }
   });
 

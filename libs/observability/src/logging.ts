@@ -1,4 +1,12 @@
-import { isSpanContextValid, trace, context } from '@opentelemetry/api';
+import {
+  context,
+  diag,
+  DiagLogLevel,
+  isSpanContextValid,
+  trace,
+  type DiagLogFunction,
+  type DiagLogger,
+} from '@opentelemetry/api';
 import type { LoggerService } from '@nestjs/common';
 import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
@@ -103,6 +111,30 @@ export function logProcessWarnings(): void {
   process.on('warning', (warning) =>
     componentLogger('Node').warn({ code: 'NODE_WARNING', err: warning }, warning.message),
   );
+}
+
+/**
+ * The OpenTelemetry SDK's own diagnostics (startNodeSdk installs a console logger) as JSON lines
+ * with code OTEL_DIAG, at OTEL_LOG_LEVEL (NONE, ERROR, WARN, INFO, DEBUG, VERBOSE, ALL; default INFO).
+ */
+export function logOpenTelemetryDiagnostics(env: NodeJS.ProcessEnv = process.env): void {
+  const logger = componentLogger('OpenTelemetry');
+  const level = (env['OTEL_LOG_LEVEL']?.trim().toUpperCase() ?? 'INFO') as keyof typeof DiagLogLevel;
+  const to =
+    (write: 'error' | 'warn' | 'info' | 'debug' | 'trace'): DiagLogFunction =>
+    (message, ...args) =>
+      logger[write]({ code: 'OTEL_DIAG', ...(args.length > 0 ? { args } : {}) }, message);
+  const diagnostics: DiagLogger = {
+    error: to('error'),
+    warn: to('warn'),
+    info: to('info'),
+    debug: to('debug'),
+    verbose: to('trace'),
+  };
+  diag.setLogger(diagnostics, {
+    logLevel: DiagLogLevel[level] ?? DiagLogLevel.INFO,
+    suppressOverrideMessage: true,
+  });
 }
 
 function prettyPrinterInstalled(): boolean {

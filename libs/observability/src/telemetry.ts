@@ -12,6 +12,7 @@ import {
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
+import { logOpenTelemetryDiagnostics } from './logging';
 import { heraldMetrics } from './metrics/herald-metrics';
 import { observeRuntime } from './metrics/runtime-metrics';
 
@@ -95,6 +96,8 @@ function startSdk(
     logRecordProcessors: [],
     instrumentations: [new HttpInstrumentation(), new PgInstrumentation()],
   });
+  // startNodeSdk installed a console logger for the SDK's diagnostics: through the log pipeline instead.
+  logOpenTelemetryDiagnostics(env);
   const stopRuntime = observeMeters();
   return {
     shutdown: async () => {
