@@ -65,16 +65,10 @@ export const HERALD_SETTINGS = {
     schema: caseInsensitiveEnum(KAFKA_LOG_LEVELS).default('warn'),
   },
   /**
-   * Whether a Kafka service creates its topics at start. On for development; off where the
-   * topics are made ahead (the chart's KafkaTopics): Strimzi's ACLs grant the services no Create.
+   * Whether a Kafka service creates its topics at start. On for development; off where the topics
+   * are made ahead (deploy/helm/herald/README.md, Topics): Strimzi's ACLs grant the services no Create.
    */
-  kafkaCreateTopics: {
-    variable: 'HERALD_KAFKA_CREATE_TOPICS',
-    schema: z
-      .enum(['true', 'false'])
-      .default('true')
-      .transform((value) => value === 'true'),
-  },
+  kafkaCreateTopics: { variable: 'HERALD_KAFKA_CREATE_TOPICS', schema: booleanSetting(true) },
   ...KAFKA_SECURITY_SETTINGS,
   /**
    * Records one consumer group member handles at once (distinct keys; one key stays in order),
