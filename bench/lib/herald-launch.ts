@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { createAccountService } from '#herald/auth-service';
+import { readyReportOf } from '#herald/runtime';
 
 /** dist/bench/lib -> the checkout's root. */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -145,20 +146,18 @@ export class LaunchedHerald {
         nodeArgs,
       );
       const report = await app
-        .waitFor((line) =>
-          line.startsWith('herald: ready ')
-            ? (JSON.parse(line.slice('herald: ready '.length)) as {
-                sip: { udp: SipAddress };
-                postgresUrl: string;
-              })
-            : undefined,
-        )
+        .waitFor((line) => {
+          const ready = readyReportOf(line);
+          return ready?.sip.udp === undefined
+            ? undefined
+            : { udp: ready.sip.udp, postgresUrl: ready.postgresUrl };
+        })
         .catch(async (error: unknown) => {
           // A start that timed out leaves the process running: it must not outlive the launcher.
           await app.stop();
           throw error;
         });
-      return new LaunchedHerald('embedded', report.sip.udp, report.postgresUrl, [app]);
+      return new LaunchedHerald('embedded', report.udp, report.postgresUrl, [app]);
     }
     const brokers = options.kafkaBrokers;
     const databaseUrl = options.databaseUrl;

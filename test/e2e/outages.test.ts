@@ -52,6 +52,8 @@ describe('separate apps on Kafka', () => {
       try {
         expectUnavailable(await alice.command({ v: 1, id: commandId(), type: 'profile.get' }));
         expectUnavailable(await bob.register());
+        // The edge stays in the load balancer (ready: Kafka is not part of its readiness) to say so.
+        expect((await fetch(`${cluster!.operationsUrl('sip-edge')}/health/ready`)).status).toBe(200);
       } finally {
         await kafka!.resume();
       }

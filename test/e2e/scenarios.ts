@@ -319,7 +319,11 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
 }
 
 /** `requester` adds `buddy`, who accepts; both get rosters with state both and each other's presence. */
-async function befriend(requester: SipClient, buddy: SipClient, carrier: 'INFO' | 'MESSAGE'): Promise<void> {
+export async function befriend(
+  requester: SipClient,
+  buddy: SipClient,
+  carrier: 'INFO' | 'MESSAGE',
+): Promise<void> {
   const fromRequester = requester.pushes.length;
   const fromBuddy = buddy.pushes.length;
   await commandResult(requester, { type: 'roster.add', uri: buddy.aor }, carrier);

@@ -74,7 +74,10 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     });
     const logged: string[] = [];
     subscriptions = [
-      await subscribeImRouter(bus, new ImRouterRecordHandler(router, { error: (m) => logged.push(m) })),
+      await subscribeImRouter(
+        bus,
+        new ImRouterRecordHandler(router, { error: (fields, m) => logged.push(`${fields.reason}: ${m}`) }),
+      ),
       await bus.subscribe({
         groupId: `herald-edge-${EDGE_ID}`,
         topics: [edgeOutboundTopic(EDGE_ID)],

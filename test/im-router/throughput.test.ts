@@ -63,8 +63,8 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
     const records = new ImRouterRecordHandler(
       createImRouter({ bus, dataSource, config: { domain: DOMAIN } }),
       {
-        error: (message) => {
-          throw new Error(message);
+        error: (fields, message) => {
+          throw new Error(`${fields.reason}: ${message}`);
         },
       },
     );

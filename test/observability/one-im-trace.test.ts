@@ -160,4 +160,38 @@ describe('one IM, one trace, across the separate apps', () => {
     },
     TEST_TIMEOUT_MS,
   );
+  it(
+    'puts the trace and span of a request on the log lines written while handling it',
+    async () => {
+      const device = await devices.device(await devices.account('log-trace'), 'udp');
+      // A nonce the edge never issued: rejected at the edge (EDGE_DIGEST_REJECTED) inside the REGISTER's span.
+      const forged =
+        `Digest username="${device.aor}", realm="${cluster!.domain}", nonce="never-issued", ` +
+        `uri="sip:${cluster!.domain}", response="00", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="c"`;
+      expectStatus(await device.sendRegister(600, forged), 401);
+      const line = await cluster!.processes.get('sip-edge')!.waitForLine(
+        (text) => {
+          if (!text.startsWith('{')) return undefined;
+          const entry = JSON.parse(text) as { code?: string; trace_id?: string; span_id?: string };
+          return entry.code === 'EDGE_DIGEST_REJECTED' ? entry : undefined;
+        },
+        SPAN_WAIT_MS,
+        'the rejected digest line',
+      );
+      expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
+      const span = await arrived(
+        () => receiver.spans.find((received) => received.spanId === line.span_id),
+        'the span the line names',
+      );
+      expect(span).toMatchObject({
+        service: 'herald-sip-edge',
+        traceId: line.trace_id,
+        name: 'SIP REGISTER',
+      });
+      // With the SDK on too (its own diagnostics included), every line of every app is JSON.
+      for (const app of cluster!.processes.values()) expect(app.logEntries().length).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

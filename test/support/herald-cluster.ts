@@ -146,6 +146,13 @@ export class HeraldCluster implements HeraldTarget {
     return started;
   }
 
+  /** `http://127.0.0.1:<port>` of an app's health and metrics endpoints, from its `... up; health and metrics on` line. */
+  operationsUrl(app: ClusterApp): string {
+    const port = /health and metrics on http:\/\/[^:]+:(\d+)/.exec(this.processes.get(app)?.log ?? '')?.[1];
+    if (port === undefined) throw new HeraldProcessError(`${app} did not say where it serves /metrics`);
+    return `http://127.0.0.1:${port}`;
+  }
+
   /** SIGKILL of one app (a crashed pod); `startApp` brings it back. */
   async kill(app: ClusterApp): Promise<void> {
     await this.processes.get(app)?.kill();

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TransportAddress } from '#herald/sip';
-import { READY_PREFIX, type ReadyReport } from '../../apps/herald/src/ready-line';
+import { readyReportOf, type ReadyReport } from '#herald/runtime';
 import { freeTcpPort } from './free-port';
 import { APP_MAINS, ensureBuilt } from './herald-build';
 import { postgresPids } from './herald-infrastructure';
@@ -67,10 +67,7 @@ export class HeraldEmbedded implements HeraldTarget {
     });
     try {
       embedded.report = await embedded.process.waitForLine(
-        (line) =>
-          line.startsWith(READY_PREFIX)
-            ? (JSON.parse(line.slice(READY_PREFIX.length)) as ReadyReport)
-            : undefined,
+        readyReportOf,
         EMBEDDED_READY_TIMEOUT_MS,
         'its ready line',
       );

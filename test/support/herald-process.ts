@@ -56,6 +56,20 @@ export class HeraldProcess {
     return this.output;
   }
 
+  /** Every output line as the JSON object it must be (the log pipeline); throws naming the first that is not. */
+  logEntries(): Record<string, unknown>[] {
+    return this.output
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new HeraldProcessError(`${this.name} wrote a line that is not JSON: ${line}`);
+        }
+      });
+  }
+
   /** The first output line for which `parse` returns a value; fails if the process exits first. */
   async waitForLine<T>(parse: (line: string) => T | undefined, timeoutMs: number, what: string): Promise<T> {
     const deadline = Date.now() + timeoutMs;

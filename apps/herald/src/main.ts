@@ -1,12 +1,17 @@
 import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
-import { embeddedAdminTokenPath, type HeraldConfig, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import { embeddedAdminTokenPath, loadConfig, loadSipEdgeSettings } from '#herald/config';
 import { isLiveTopic } from '#herald/contracts';
-import { exitGracefullyOnSignals, OperationsModule, postgresProbe } from '#herald/observability';
+import {
+  componentLogger,
+  exitGracefullyOnSignals,
+  OperationsModule,
+  postgresProbe,
+} from '#herald/observability';
 import {
   createDataSource,
   observeDatabaseGauges,
@@ -15,7 +20,7 @@ import {
 } from '#herald/persistence';
 import { authConfigFromEnv, createAccountService, listenForAdmin } from '#herald/auth-service';
 import { DEFAULT_PRESENCE_CONFIG } from '#herald/presence-service';
-import { runServiceMain } from '#herald/runtime';
+import { READY_CODE, type ReadyReport, runServiceMain } from '#herald/runtime';
 import {
   drainBudgetMs,
   probesWithEdgeReadiness,
@@ -29,7 +34,6 @@ import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool'
 import { EmbeddedDatabase, leaveStopSignalsToHerald } from './embedded-database';
 import { ensureEmbeddedAdminToken } from './embedded-admin-token';
 import { loadEmbeddedSettings } from './embedded-settings';
-import { READY_PREFIX, type ReadyReport } from './ready-line';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
 import { howToTry } from './how-to-try';
 import { ensureSelfSignedCertificate } from './self-signed-certificate';
@@ -48,7 +52,7 @@ const EMBEDDED_SPARE_CONNECTIONS = 10;
  * database. Configured by the environment (docs/configuration.md, embedded-settings.ts).
  */
 async function main(): Promise<void> {
-  // PostgreSQL's own chatter is `verbose`: shown only with HERALD_LOG_LEVEL=debug or trace.
+  // PostgreSQL's own chatter is `verbose` (pino's trace): shown only with HERALD_LOG_LEVEL=trace.
   const shared = loadConfig([
     ...SIP_EDGE_CONFIG_KEYS,
     'httpPort',
@@ -62,7 +66,6 @@ async function main(): Promise<void> {
   const edgeSettings = loadSipEdgeSettings();
   const authConfig = authConfigFromEnv();
   const embedded = loadEmbeddedSettings(REPO_ROOT);
-  Logger.overrideLogger(nestLogLevels(shared.logLevel));
   const logger = new Logger('Herald');
   const poolSize = poolSizeForConsumers(
     EMBEDDED_DATABASE_CONSUMER_GROUPS * shared.busHandlerConcurrency,
@@ -119,7 +122,6 @@ async function main(): Promise<void> {
     });
     const app = await NestFactory.create(
       OperationsModule.around(services, probesWithEdgeReadiness(services, [postgresProbe(dataSource)])),
-      { logger: nestLogLevels(shared.logLevel) },
     );
     // /health/live, /health/ready and /metrics, on loopback only.
     await app.listen(shared.httpPort, '127.0.0.1');
@@ -148,7 +150,9 @@ async function main(): Promise<void> {
     const webPort = await web.listen(shared.webPort, '127.0.0.1');
     stops.push(() => web.close());
     const webUrl = `http://127.0.0.1:${webPort}/`;
-    console.log(
+    const heraldLogger = componentLogger('Herald');
+    heraldLogger.info(
+      { code: 'HERALD_HOW_TO_TRY' },
       howToTry({
         domain: shared.domain,
         addresses: edge.addresses,
@@ -166,7 +170,7 @@ async function main(): Promise<void> {
       adminUrl: admin.url,
       webUrl,
     };
-    console.log(`${READY_PREFIX}${JSON.stringify(report)}`);
+    heraldLogger.info({ code: READY_CODE, ready: report }, 'herald: ready');
   } catch (error) {
     await stopAll();
     throw error;
@@ -177,23 +181,8 @@ async function main(): Promise<void> {
   exitGracefullyOnSignals({
     name: 'herald',
     graceMs: shared.shutdownGraceMs,
-    log: (message) => logger.log(message),
     stop: stopAll,
   });
-}
-
-/** HERALD_LOG_LEVEL (pino's names) as Nest's log levels. */
-function nestLogLevels(level: HeraldConfig['logLevel']): LogLevel[] {
-  const levels: Record<HeraldConfig['logLevel'], LogLevel[]> = {
-    trace: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
-    debug: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
-    info: ['log', 'warn', 'error', 'fatal'],
-    warn: ['warn', 'error', 'fatal'],
-    error: ['error', 'fatal'],
-    fatal: ['fatal'],
-    silent: [],
-  };
-  return levels[level];
 }
 
 runServiceMain('Herald', main);

@@ -13,7 +13,7 @@ import {
   loadSipEdgeSettings,
 } from '#herald/config';
 import { FIXED_TOPICS } from '#herald/contracts';
-import { exitGracefullyOnSignals, kafkaProbe, OperationsModule } from '#herald/observability';
+import { exitGracefullyOnSignals, OperationsModule } from '#herald/observability';
 import { listenForOperations, runServiceMain } from '#herald/runtime';
 import {
   SIP_EDGE_CONFIG_KEYS,
@@ -33,9 +33,11 @@ async function main(): Promise<void> {
     ...KAFKA_GROUP_CONFIG_KEYS,
     ...KAFKA_SECURITY_CONFIG_KEYS,
     'kafkaLogLevel',
+    'kafkaCreateTopics',
     'busHandlerConcurrency',
     'httpPort',
     'shutdownGraceMs',
+    'logLevel',
   ]);
   const settings = loadSipEdgeSettings();
   if (shared.kafkaBrokers === undefined) throw new RangeError('sip-edge needs KAFKA_BROKERS');
@@ -52,18 +54,21 @@ async function main(): Promise<void> {
     security: kafkaSecurityOf(shared),
     logLevel: shared.kafkaLogLevel,
     handlerConcurrency: shared.busHandlerConcurrency,
+    createTopics: shared.kafkaCreateTopics,
   });
+  // Creates them (development) or checks they exist (HERALD_KAFKA_CREATE_TOPICS=false, Kubernetes).
   await bus.ensureTopics(FIXED_TOPICS);
   const edgeModule = SipEdgeModule.register({ bus, config, drainTimeoutMs: drainBudgetMs(graceMs) });
+  // Readiness leaves Kafka out: during a Kafka outage the edges stay in the load balancer and
+  // answer 503 with Retry-After (protocol.md §2), which clients handle; an edge out of it is silence.
   const app = await NestFactory.create(
-    OperationsModule.around(edgeModule, probesWithEdgeReadiness(edgeModule, [kafkaProbe(bus)])),
+    OperationsModule.around(edgeModule, probesWithEdgeReadiness(edgeModule, [])),
   );
   await listenForOperations(app, shared, `sip-edge ${config.edgeId}`, logger);
 
   exitGracefullyOnSignals({
     name: `sip-edge ${config.edgeId}`,
     graceMs,
-    log: (message) => logger.log(message),
     stop: async () => {
       // The edge answers new requests 503, finishes live transactions, stops its consumer; then the bus flushes.
       await app.close();

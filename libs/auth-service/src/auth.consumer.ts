@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { componentLogger } from '#herald/observability';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import { GROUP_COMMIT_MAX_ITEMS } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
@@ -17,7 +18,7 @@ export class AuthConsumer extends BusConsumer {
     @Inject(AUTH_SERVICES) services: AuthServices,
   ) {
     super();
-    this.records = new AuthRecordHandler(services, new Logger('AuthConsumer'));
+    this.records = new AuthRecordHandler(services, componentLogger('AuthConsumer'));
   }
 
   protected subscribe(): Promise<SubscriptionHandle> {

@@ -30,7 +30,10 @@ function setUp() {
     commands: { handle: async (event: unknown) => void calls.push(['command', event]) },
   } as unknown as AuthServices;
   const errors: string[] = [];
-  const consumer = new AuthRecordHandler(services, { error: (message) => errors.push(message) });
+  const consumer = new AuthRecordHandler(services, {
+    error: ({ topic, partition, offset, reason }, message) =>
+      errors.push(`skipped ${topic}[${partition}]@${offset} (${reason}): ${message}`),
+  });
   return { calls, consumer, services, errors };
 }
 

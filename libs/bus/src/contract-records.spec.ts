@@ -5,6 +5,7 @@ import {
   type ContractRoute,
   route,
   sharedTopicRoute,
+  type SkippedRecordFields,
 } from './contract-records';
 import type { ConsumedRecord } from './event-bus';
 
@@ -53,10 +54,10 @@ function handlerFor(
 ): {
   handler: ContractRecordHandler<Calls>;
   calls: Calls;
-  logged: string[];
+  logged: (SkippedRecordFields & { message: string })[];
 } {
   const calls: Calls = { single: [], runs: [] };
-  const logged: string[] = [];
+  const logged: (SkippedRecordFields & { message: string })[] = [];
   const handler = new ContractRecordHandler<Calls>({
     service: calls,
     routes: [
@@ -71,7 +72,7 @@ function handlerFor(
           : undefined,
       ),
     ],
-    logger: { error: (message) => logged.push(message) },
+    logger: { error: (fields, message) => logged.push({ ...fields, message }) },
     meterName: 'herald-bus-test',
     unexpectedTopic: (topic) => new Error(`unexpected ${topic}`),
   });
@@ -110,7 +111,13 @@ describe('ContractRecordHandler', () => {
 
     expect(calls.runs).toEqual([[1, 3]]);
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toContain(`${TOPIC}[0]@1 (CONTRACT_INVALID_PAYLOAD)`);
+    expect(logged[0]).toMatchObject({
+      code: 'RECORD_SKIPPED',
+      reason: 'CONTRACT_INVALID_PAYLOAD',
+      topic: TOPIC,
+      partition: 0,
+      offset: '1',
+    });
   });
 
   it('calls nothing for a run whose every record breaks its contract', async () => {

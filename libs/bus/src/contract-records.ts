@@ -89,8 +89,18 @@ export function sharedTopicRoute<S, E>(
   );
 }
 
+/** The fields of a skipped record's line: its stable code, the contract's reason, where it was. */
+export interface SkippedRecordFields {
+  code: 'RECORD_SKIPPED';
+  reason: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Where skipped records are logged (a pino logger fits). */
 export interface RecordLogger {
-  error(message: string): void;
+  error(fields: SkippedRecordFields, message: string): void;
 }
 
 export interface ContractRecordHandlerOptions<S> {
@@ -150,7 +160,14 @@ export class ContractRecordHandler<S> {
     }
     const call = decodeThenCall(this.options.service, records, shape, (record, error) => {
       this.options.logger.error(
-        `skipped ${record.topic}[${record.partition}]@${record.offset} (${error.code}): ${error.message}`,
+        {
+          code: 'RECORD_SKIPPED',
+          reason: error.code,
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+        },
+        `skipped a record that breaks its contract: ${error.message}`,
       );
       this.rejectedRecords.add(1, { topic: record.topic, code: error.code });
     });

@@ -1,3 +1,4 @@
+import { componentLogger, heraldMetrics } from '#herald/observability';
 import { handleRunTraced, handleTraced } from './bus-tracing';
 import {
   BUS_MAX_RUN_RECORDS,
@@ -13,27 +14,54 @@ export const HANDLER_RETRY_MAX_DELAY_MS = 5_000;
 export interface HandlerRetryOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
-  /** Told about every failed attempt (the record is retried, never skipped). Default: stderr. */
+  /** Told about every failed attempt (the record is retried, never skipped). Default: the log. */
   onHandlerError?: (error: unknown, record: ConsumedRecord, attempt: number) => void;
-  /** Told when handleRun threw (the run is then retried record by record). Default: stderr. */
+  /** Told when handleRun threw (the run is then retried record by record). Default: the log. */
   onRunError?: (error: unknown, run: ReadonlyArray<ConsumedRecord>) => void;
 }
 
-export function reportHandlerErrorToStderr(error: unknown, record: ConsumedRecord, attempt: number): void {
-  console.error(
-    `herald bus: handler failed (attempt ${attempt}) for ${record.topic}[${record.partition}]@${record.offset} ` +
-      `key=${record.key}; retrying`,
-    error,
+const busLogger = componentLogger('Bus');
+
+export function logHandlerError(error: unknown, record: ConsumedRecord, attempt: number): void {
+  busLogger.error(
+    {
+      code: 'BUS_HANDLER_FAILED',
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      key: record.key,
+      attempt,
+      err: error,
+    },
+    'the handler failed; retrying the record',
   );
 }
 
-export function reportRunErrorToStderr(error: unknown, run: ReadonlyArray<ConsumedRecord>): void {
+export function logRunError(error: unknown, run: ReadonlyArray<ConsumedRecord>): void {
   const first = run[0];
-  console.error(
-    `herald bus: run handler failed for ${run.length} records of ${first?.topic}[${first?.partition}] ` +
-      `from @${first?.offset} key=${first?.key}; retrying them one by one`,
-    error,
+  busLogger.error(
+    {
+      code: 'BUS_RUN_HANDLER_FAILED',
+      topic: first?.topic,
+      partition: first?.partition,
+      offset: first?.offset,
+      key: first?.key,
+      records: run.length,
+      err: error,
+    },
+    'the run handler failed; retrying its records one by one',
   );
+}
+
+/** A failed attempt of a record's handler: counted (herald_bus_handler_retries_total), then reported. */
+export function handlerAttemptFailed(
+  options: HandlerRetryOptions,
+  error: unknown,
+  record: ConsumedRecord,
+  attempt: number,
+): void {
+  heraldMetrics().handlerRetry(record.topic);
+  (options.onHandlerError ?? logHandlerError)(error, record, attempt);
 }
 
 /** The largest run the bus hands `subscription` at once: 1 (each record alone) without handleRun. */
@@ -99,7 +127,7 @@ export async function handleRunOrRecords(
       run.forEach(onHandled);
       return true;
     } catch (error) {
-      (handling.onRunError ?? reportRunErrorToStderr)(error, run);
+      (handling.onRunError ?? logRunError)(error, run);
     }
   }
   for (const record of run) {
@@ -130,13 +158,12 @@ export async function handleWithRetry(
   signal: AbortSignal,
   options: HandlerRetryOptions,
 ): Promise<boolean> {
-  const onHandlerError = options.onHandlerError ?? reportHandlerErrorToStderr;
   for (let attempt = 1; !signal.aborted; attempt += 1) {
     try {
       await handleTraced(record, handler);
       return true;
     } catch (error) {
-      onHandlerError(error, record, attempt);
+      handlerAttemptFailed(options, error, record, attempt);
     }
     await abortableDelay(retryDelayMs(attempt, options), signal);
   }

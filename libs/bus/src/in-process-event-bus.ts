@@ -7,6 +7,7 @@ import {
   type Subscription,
   type SubscriptionHandle,
 } from './event-bus';
+import { componentLogger, heraldMetrics } from '#herald/observability';
 import { publishTraced } from './bus-tracing';
 import {
   handleRunOrRecords,
@@ -131,6 +132,7 @@ export class InProcessEventBus implements EventBus {
     }
     // Checked before the group is known, so an invalid subscription holds no records.
     const maxRunRecords = maxRunRecordsOf(subscription);
+    heraldMetrics().consumingTopics(subscription.topics);
     const handlerConcurrency = handlerConcurrencyOf(subscription, this.handlerConcurrency);
     const group = this.knownGroup(subscription.groupId, subscription.topics, subscription.fromBeginning);
     const member = group.join(subscription, maxRunRecords, handlerConcurrency);
@@ -327,7 +329,10 @@ class InProcessConsumerGroup {
     this.draining.add(key);
     this.drain(topic, partition, key).catch((error: unknown) => {
       this.draining.delete(key);
-      console.error(`herald bus: the in-process consumer of ${key} stopped`, error);
+      componentLogger('Bus').error(
+        { code: 'BUS_CONSUMER_STOPPED', partition: key, err: error },
+        'the in-process consumer of a partition stopped',
+      );
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { heraldMetrics } from '#herald/observability';
 import {
   BusUnavailableError,
   type BusRecord,
@@ -20,7 +21,7 @@ import {
   type SubscriptionHandle,
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
-import { observeConsumerLag, type ConsumerLag } from './consumer-lag';
+import { observeConsumerLag, type ConsumerLag, type GroupOffsetsReader } from './consumer-lag';
 import { handlerConcurrencyOf, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
 import { KafkaPartitionRetries } from './kafka-partition-retries';
 import { KafkaOffsetCommits } from './kafka-offset-commits';
@@ -77,6 +78,26 @@ export interface KafkaEventBusOptions {
   logLevel?: BusLogLevel;
   /** Where kafkajs' entries go; default a pino logger named kafkajs at logLevel. */
   logger?: Logger;
+  /**
+   * Whether ensureTopics creates missing topics (HERALD_KAFKA_CREATE_TOPICS, default true). When
+   * false it only checks that they exist and fails with KAFKA_TOPICS_MISSING: where ACLs grant no
+   * Create (Strimzi), the topics are made ahead.
+   */
+  createTopics?: boolean;
+  /** How often each consumer reads its group's lag from the broker (default CONSUMER_LAG_REFRESH_MS). */
+  lagRefreshMs?: number;
+}
+
+/** ensureTopics without createTopics found topics missing: they must be created ahead. */
+export class KafkaTopicsMissingError extends Error {
+  readonly code = 'KAFKA_TOPICS_MISSING';
+  constructor(readonly missing: ReadonlyArray<string>) {
+    super(
+      `Kafka topics missing: ${missing.join(', ')}; create them first (deploy/helm/herald/README.md, ` +
+        'Topics) or set HERALD_KAFKA_CREATE_TOPICS=true where the client may create topics',
+    );
+    this.name = 'KafkaTopicsMissingError';
+  }
 }
 
 interface ActiveConsumer {
@@ -108,7 +129,10 @@ export class KafkaEventBus implements EventBus {
   private readonly consumers = new Set<ActiveConsumer>();
   private readonly logger: Logger;
   private producerConnection: Promise<void> | undefined;
-  private healthAdmin: Admin | undefined;
+  /** One admin connection for the readiness probe and the consumers' lag readings. */
+  private sharedAdmin: Admin | undefined;
+  private readonly createTopics: boolean;
+  private readonly lagRefreshMs: number | undefined;
   private closed = false;
   /** The publishes of one event loop turn (and those waiting for the send in flight) go as one sendBatch. */
   private readonly outgoing: SerialBatcher<ReadonlyArray<BusRecord>>;
@@ -122,6 +146,8 @@ export class KafkaEventBus implements EventBus {
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? KAFKA_SESSION_TIMEOUT_MS;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? KAFKA_HEARTBEAT_INTERVAL_MS;
     this.handlerRetry = options.handlerRetry ?? {};
+    this.createTopics = options.createTopics ?? true;
+    this.lagRefreshMs = options.lagRefreshMs;
     const logLevel = options.logLevel ?? 'warn';
     this.logger = options.logger ?? kafkaLogger(logLevel);
     this.kafka = new Kafka({
@@ -183,10 +209,11 @@ export class KafkaEventBus implements EventBus {
       throw new BusUnavailableError('the Kafka bus is closed');
     }
     const maxRunRecords = maxRunRecordsOf(subscription);
+    heraldMetrics().consumingTopics(subscription.topics);
     const handlerConcurrency = handlerConcurrencyOf(subscription, this.handlerConcurrency);
     const consumer = this.kafka.consumer({
       groupId: subscription.groupId,
-      allowAutoTopicCreation: true,
+      allowAutoTopicCreation: this.createTopics,
       maxWaitTimeInMs: KAFKA_FETCH_MAX_WAIT_MS,
       sessionTimeout: this.sessionTimeoutMs,
       heartbeatInterval: this.heartbeatIntervalMs,
@@ -194,7 +221,9 @@ export class KafkaEventBus implements EventBus {
     const active: ActiveConsumer = {
       consumer,
       abort: new AbortController(),
-      lag: observeConsumerLag(subscription.groupId),
+      lag: observeConsumerLag(subscription.groupId, subscription.topics, this.groupOffsetsReader(), {
+        refreshMs: this.lagRefreshMs,
+      }),
       handlers: new ConcurrencyLimit(handlerConcurrency),
       retries: new KafkaPartitionRetries(this.handlerRetry),
       // A failed commit loses nothing: its records are handled again after a rebalance or restart.
@@ -228,6 +257,7 @@ export class KafkaEventBus implements EventBus {
             eachBatch: (payload) => this.handleBatch(payload, subscription, maxRunRecords, active),
           });
           await joined;
+          await active.lag.refresh();
         })(),
         this.joinTimeoutMs,
         `joining consumer group ${subscription.groupId}`,
@@ -244,16 +274,44 @@ export class KafkaEventBus implements EventBus {
    * with BusUnavailableError otherwise. One admin connection is kept for the probes.
    */
   async checkBroker(): Promise<void> {
-    this.healthAdmin ??= this.kafka.admin();
-    const admin = this.healthAdmin;
     await withTimeout(
       (async () => {
-        await admin.connect();
+        const admin = await this.connectedAdmin();
         await admin.describeCluster();
       })(),
       this.publishTimeoutMs,
       'describing the cluster',
     );
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    this.sharedAdmin ??= this.kafka.admin();
+    await this.sharedAdmin.connect();
+    return this.sharedAdmin;
+  }
+
+  /** The broker's offsets of a group and its topics, each request bounded by the publish timeout. */
+  private groupOffsetsReader(): GroupOffsetsReader {
+    return {
+      committed: (groupId, topics) =>
+        withTimeout(
+          (async () => {
+            const admin = await this.connectedAdmin();
+            const offsets = await admin.fetchOffsets({ groupId, topics: [...topics] });
+            return offsets.flatMap(({ topic, partitions }) =>
+              partitions.map(({ partition, offset }) => ({ topic, partition, offset })),
+            );
+          })(),
+          this.publishTimeoutMs,
+          'fetching committed offsets',
+        ),
+      logEnds: (topic) =>
+        withTimeout(
+          (async () => (await this.connectedAdmin()).fetchTopicOffsets(topic))(),
+          this.publishTimeoutMs,
+          'fetching topic offsets',
+        ),
+    };
   }
 
   async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
@@ -262,6 +320,9 @@ export class KafkaEventBus implements EventBus {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic));
+      if (missing.length > 0 && !this.createTopics) {
+        throw new KafkaTopicsMissingError(missing);
+      }
       if (missing.length > 0) {
         // Partitions and replication come from the broker's defaults (num.partitions etc.).
         await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
@@ -281,7 +342,7 @@ export class KafkaEventBus implements EventBus {
     this.closed = true;
     await this.outgoing.idle();
     await this.producer.disconnect();
-    await this.healthAdmin?.disconnect();
+    await this.sharedAdmin?.disconnect();
   }
 
   private connectProducer(): Promise<void> {
@@ -331,7 +392,7 @@ export class KafkaEventBus implements EventBus {
     }: EachBatchPayload,
     subscription: Subscription,
     maxRunRecords: number,
-    { abort: { signal }, lag, handlers, retries, commits }: ActiveConsumer,
+    { abort: { signal }, handlers, retries, commits }: ActiveConsumer,
   ): Promise<void> {
     const batchRetries = retries.batch({
       topic: batch.topic,
@@ -350,7 +411,6 @@ export class KafkaEventBus implements EventBus {
         handle: (run, onHandled) => batchRetries.handle(run, onHandled),
         onHandledThrough: async (record) => {
           resolveOffset(record.offset);
-          lag.handled(batch.topic, batch.partition, batch.highWatermark, record.offset);
           commits.request({ commitOffsetsIfNecessary, uncommittedOffsets });
           await heartbeat();
         },

@@ -1,5 +1,6 @@
 import { logLevel as KafkaLogLevel, type logCreator, type LogEntry } from 'kafkajs';
-import pino, { type Level, type Logger } from 'pino';
+import type { Level, Logger } from 'pino';
+import { heraldLogger } from '#herald/observability';
 
 /** How much kafkajs logs (KAFKA_LOG_LEVEL). */
 export type BusLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -43,9 +44,9 @@ const TRANSIENT_KAFKA_ERROR_MESSAGES: ReadonlyArray<string> = [
 /** Fields of a kafkajs entry that the JSON line does not repeat: pino stamps its own time. */
 const DROPPED_FIELDS: ReadonlyArray<string> = ['timestamp', 'logger', 'message', 'stack'];
 
-/** A pino logger for kafkajs at `level` (one JSON line per entry on stdout). */
+/** The process' logger for kafkajs and the bus, at its own `level` (KAFKA_LOG_LEVEL). */
 export function kafkaLogger(level: BusLogLevel): Logger {
-  return pino({ name: 'kafkajs', level: level === 'nothing' ? 'silent' : level });
+  return heraldLogger().child({ component: 'kafkajs' }, { level: level === 'nothing' ? 'silent' : level });
 }
 
 /**

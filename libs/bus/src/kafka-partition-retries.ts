@@ -1,8 +1,8 @@
 import { handleTraced } from './bus-tracing';
 import type { ConsumedRecord, Subscription } from './event-bus';
 import {
+  handlerAttemptFailed,
   handleRunOrRecords,
-  reportHandlerErrorToStderr,
   retryDelayMs,
   type HandlerRetryOptions,
   type RunHandling,
@@ -148,7 +148,7 @@ export class KafkaBatchRetries {
       await handleTraced(record, this.batch.subscription.handler);
       return true;
     } catch (error) {
-      (this.options.onHandlerError ?? reportHandlerErrorToStderr)(error, record, attempt);
+      handlerAttemptFailed(this.options, error, record, attempt);
       this.failures.set(record.offset, attempt);
       if (!this.paused) {
         this.paused = true;

@@ -1,4 +1,10 @@
-import { HERALD_SETTINGS, KAFKA_GROUP_CONFIG_KEYS, kafkaGroupTimingOf, loadConfig } from './herald-config';
+import {
+  HERALD_SETTINGS,
+  KAFKA_GROUP_CONFIG_KEYS,
+  kafkaGroupTimingOf,
+  loadConfig,
+  logLevelOf,
+} from './herald-config';
 import { ConfigError, variablesOf } from './read-settings';
 import { SIP_EDGE_SETTINGS } from './sip-edge-settings';
 import { readFileSync } from 'node:fs';
@@ -169,6 +175,33 @@ describe('loadConfig', () => {
     expect(loadConfig(['kafkaLogLevel'], {}).kafkaLogLevel).toBe('warn');
     expect(loadConfig(['kafkaLogLevel'], { KAFKA_LOG_LEVEL: 'debug' }).kafkaLogLevel).toBe('debug');
     expect(() => loadConfig(['kafkaLogLevel'], { KAFKA_LOG_LEVEL: 'trace' })).toThrow(/KAFKA_LOG_LEVEL/);
+  });
+
+  it('reads HERALD_LOG_LEVEL and KAFKA_LOG_LEVEL in any case, and names the variable of a bad one', () => {
+    expect(loadConfig(['logLevel'], { HERALD_LOG_LEVEL: 'INFO' }).logLevel).toBe('info');
+    expect(loadConfig(['logLevel'], { HERALD_LOG_LEVEL: ' Debug ' }).logLevel).toBe('debug');
+    expect(loadConfig(['kafkaLogLevel'], { KAFKA_LOG_LEVEL: 'WARN' }).kafkaLogLevel).toBe('warn');
+    expect(() => loadConfig(['logLevel'], { HERALD_LOG_LEVEL: 'loud' })).toThrow(
+      expect.objectContaining({
+        problems: [expect.objectContaining({ variable: 'HERALD_LOG_LEVEL' })],
+      }),
+    );
+  });
+
+  it('gives the logger made before validation the valid level, else info', () => {
+    expect(logLevelOf({ HERALD_LOG_LEVEL: 'WARN' })).toBe('warn');
+    expect(logLevelOf({})).toBe('info');
+    expect(logLevelOf({ HERALD_LOG_LEVEL: 'loud' })).toBe('info');
+  });
+
+  it('creates topics at start unless HERALD_KAFKA_CREATE_TOPICS=false', () => {
+    expect(loadConfig(['kafkaCreateTopics'], {}).kafkaCreateTopics).toBe(true);
+    expect(loadConfig(['kafkaCreateTopics'], { HERALD_KAFKA_CREATE_TOPICS: 'false' }).kafkaCreateTopics).toBe(
+      false,
+    );
+    expect(() => loadConfig(['kafkaCreateTopics'], { HERALD_KAFKA_CREATE_TOPICS: 'no' })).toThrow(
+      /HERALD_KAFKA_CREATE_TOPICS/,
+    );
   });
 
   it('rejects a Kafka heartbeat interval not below the session timeout', () => {

@@ -27,6 +27,22 @@ export const HERALD_MODES = ['embedded', 'distributed'] as const;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 /** kafkajs' levels (its client logs through pino at this level). */
 export const KAFKA_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A level name in any case (`INFO`, `Info`): operators write both, and neither is ambiguous. */
+function caseInsensitiveEnum<const T extends readonly [string, ...string[]]>(names: T) {
+  return z.string().trim().toLowerCase().pipe(z.enum(names));
+}
+
+/**
+ * HERALD_LOG_LEVEL read leniently, for the logger made before the settings are validated: the
+ * validated level when the variable is valid, else `info` (loadConfig then rejects the variable,
+ * and the app logs that rejection at `info` before it exits).
+ */
+export function logLevelOf(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const parsed = caseInsensitiveEnum(LOG_LEVELS).safeParse(env['HERALD_LOG_LEVEL'] ?? 'info');
+  return parsed.success ? parsed.data : 'info';
+}
 
 /** Kubernetes' default terminationGracePeriodSeconds is 30 s: finish a little before the SIGKILL. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
@@ -44,7 +60,15 @@ export const HERALD_SETTINGS = {
     variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
     schema: positiveInteger.default(3_000),
   },
-  kafkaLogLevel: { variable: 'KAFKA_LOG_LEVEL', schema: z.enum(KAFKA_LOG_LEVELS).default('warn') },
+  kafkaLogLevel: {
+    variable: 'KAFKA_LOG_LEVEL',
+    schema: caseInsensitiveEnum(KAFKA_LOG_LEVELS).default('warn'),
+  },
+  /**
+   * Whether a Kafka service creates its topics at start. On for development; off where the topics
+   * are made ahead (deploy/helm/herald/README.md, Topics): Strimzi's ACLs grant the services no Create.
+   */
+  kafkaCreateTopics: { variable: 'HERALD_KAFKA_CREATE_TOPICS', schema: booleanSetting(true) },
   ...KAFKA_SECURITY_SETTINGS,
   /**
    * Records one consumer group member handles at once (distinct keys; one key stays in order),
@@ -93,7 +117,7 @@ export const HERALD_SETTINGS = {
       .regex(/^wss?:\/\/[^\s/]+(\/\S*)?$/, 'expected ws://host:port[/path] or wss://host:port[/path]')
       .optional(),
   },
-  logLevel: { variable: 'HERALD_LOG_LEVEL', schema: z.enum(LOG_LEVELS).default('info') },
+  logLevel: { variable: 'HERALD_LOG_LEVEL', schema: caseInsensitiveEnum(LOG_LEVELS).default('info') },
   /** How long a SIGTERM may take before the process exits 1. */
   shutdownGraceMs: {
     variable: 'HERALD_SHUTDOWN_GRACE_MS',

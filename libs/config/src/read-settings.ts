@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
-/** A `true` / `false` variable, false when unset; any other value is refused. */
-export function booleanSetting() {
+/** A `true` / `false` variable, `defaultValue` when unset; any other value is refused. */
+export function booleanSetting(defaultValue = false) {
   return z
     .enum(['true', 'false'])
-    .default('false')
+    .default(defaultValue ? 'true' : 'false')
     .transform((value) => value === 'true');
 }
 

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { componentLogger } from '#herald/observability';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import { ImRouter } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
@@ -17,7 +18,7 @@ export class ImRouterConsumer extends BusConsumer {
     router: ImRouter,
   ) {
     super();
-    this.records = new ImRouterRecordHandler(router, new Logger('ImRouterConsumer'));
+    this.records = new ImRouterRecordHandler(router, componentLogger('ImRouterConsumer'));
   }
 
   protected subscribe(): Promise<SubscriptionHandle> {

@@ -42,7 +42,10 @@ class RouterSpy {
 function setUp() {
   const router = new RouterSpy();
   const logged: string[] = [];
-  const consumer = new ImRouterRecordHandler(router as unknown as ImRouter, { error: (m) => logged.push(m) });
+  const consumer = new ImRouterRecordHandler(router as unknown as ImRouter, {
+    error: ({ topic, partition, offset, reason }, message) =>
+      logged.push(`skipped ${topic}[${partition}]@${offset} (${reason}): ${message}`),
+  });
   return { router, consumer, logged };
 }
 

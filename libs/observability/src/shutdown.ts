@@ -1,3 +1,4 @@
+import { componentLogger } from './logging';
 import { shutdownTelemetry } from './telemetry';
 
 /** Exit code when the grace period ran out or stopping failed. */
@@ -10,7 +11,6 @@ export interface GracefulShutdownOptions {
   stop: () => Promise<void>;
   /** HERALD_SHUTDOWN_GRACE_MS (libs/config `shutdownGraceMs`). */
   graceMs: number;
-  log?: (message: string) => void;
 }
 
 /**
@@ -19,16 +19,16 @@ export interface GracefulShutdownOptions {
  */
 export function exitGracefullyOnSignals(options: GracefulShutdownOptions): void {
   const { graceMs } = options;
-  const log = options.log ?? ((message: string) => console.error(message));
+  const logger = componentLogger('Shutdown');
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       return;
     }
     stopping = true;
-    log(`${options.name}: ${signal}, stopping within ${graceMs} ms`);
+    logger.info({ code: 'SHUTDOWN_STARTED', signal, graceMs }, `${options.name}: stopping`);
     const deadline = setTimeout(() => {
-      log(`${options.name}: SHUTDOWN_GRACE_EXCEEDED after ${graceMs} ms`);
+      logger.error({ code: 'SHUTDOWN_GRACE_EXCEEDED', graceMs }, `${options.name}: not stopped in time`);
       process.exit(SHUTDOWN_FAILED_EXIT_CODE);
     }, graceMs);
     options
@@ -40,9 +40,7 @@ export function exitGracefullyOnSignals(options: GracefulShutdownOptions): void 
           process.exit(0);
         },
         (error: unknown) => {
-          log(
-            `${options.name}: SHUTDOWN_FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-          );
+          logger.error({ code: 'SHUTDOWN_FAILED', err: error }, `${options.name}: stopping failed`);
           process.exit(SHUTDOWN_FAILED_EXIT_CODE);
         },
       );

@@ -4,17 +4,23 @@ import { OTLPMetricExporter as OtlpProtobufMetricExporter } from '@opentelemetry
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { metrics } from '@opentelemetry/api';
 import {
+  MeterProvider,
   PeriodicExportingMetricReader,
   type IMetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
+import { logOpenTelemetryDiagnostics } from './logging';
+import { heraldMetrics } from './metrics/herald-metrics';
+import { observeRuntime } from './metrics/runtime-metrics';
 
 /**
  * The OpenTelemetry SDK of one Herald process, configured by the standard OTEL_* variables:
  * OTLP/HTTP export of traces and metrics when an OTLP endpoint is set, nothing exported otherwise,
- * and always a Prometheus reader that the MetricsModule serves on `/metrics` (HERALD_HTTP_PORT).
+ * and always a Prometheus reader that the MetricsModule serves on `/metrics` (HERALD_HTTP_PORT),
+ * even with OTEL_SDK_DISABLED=true: scraping is how the chart monitors, OTLP export is separate.
  */
 export interface TelemetryOptions {
   /** `service.name` of the resource; OTEL_SERVICE_NAME wins when set. */
@@ -23,8 +29,8 @@ export interface TelemetryOptions {
 
 export interface Telemetry {
   readonly serviceName: string;
-  /** Scraped by MetricsController; undefined when OTEL_SDK_DISABLED=true. */
-  readonly prometheus: PrometheusExporter | undefined;
+  /** Scraped by MetricsController. */
+  readonly prometheus: PrometheusExporter;
   /** Flushes pending spans and metrics, then stops the SDK. */
   shutdown(): Promise<void>;
 }
@@ -44,12 +50,36 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return current;
   }
   const serviceName = nonEmpty(env['OTEL_SERVICE_NAME']) ?? options.serviceName;
-  if (isTrue(env['OTEL_SDK_DISABLED'])) {
-    current = { serviceName, prometheus: undefined, shutdown: async () => undefined };
-    return current;
-  }
   // The scrape is served by Nest on HERALD_HTTP_PORT, never by a server of its own.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
+  current = {
+    serviceName,
+    prometheus,
+    ...(isTrue(env['OTEL_SDK_DISABLED']) ? scrapeOnly(prometheus) : startSdk(env, serviceName, prometheus)),
+  };
+  return current;
+}
+
+/** No SDK (no spans, no OTLP, no instrumentations), but the metrics stay scrapeable. */
+function scrapeOnly(prometheus: PrometheusExporter): Pick<Telemetry, 'shutdown'> {
+  const provider = new MeterProvider({ readers: [prometheus] });
+  metrics.setGlobalMeterProvider(provider);
+  const stopRuntime = observeMeters();
+  return {
+    shutdown: async () => {
+      stopRuntime();
+      await provider.shutdown();
+      metrics.disable();
+    },
+  };
+}
+
+/** The SDK: the Prometheus reader, OTLP export of metrics and traces when an endpoint is set. */
+function startSdk(
+  env: NodeJS.ProcessEnv,
+  serviceName: string,
+  prometheus: PrometheusExporter,
+): Pick<Telemetry, 'shutdown'> {
   const metricReaders: IMetricReader[] = [prometheus];
   const metricsExporter = otlpMetricExporter(env);
   if (metricsExporter !== undefined) {
@@ -66,8 +96,25 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     logRecordProcessors: [],
     instrumentations: [new HttpInstrumentation(), new PgInstrumentation()],
   });
-  current = { serviceName, prometheus, shutdown: () => sdk.shutdown() };
-  return current;
+  // startNodeSdk installed a console logger for the SDK's diagnostics: through the log pipeline instead.
+  logOpenTelemetryDiagnostics(env);
+  const stopRuntime = observeMeters();
+  return {
+    shutdown: async () => {
+      stopRuntime();
+      await sdk.shutdown();
+    },
+  };
+}
+
+/**
+ * Registers Herald's instruments and the runtime's with the provider just installed, so that the
+ * first scrape lists them all (a gauge nobody asked for yet would be missing); returns the
+ * runtime observers' stop.
+ */
+function observeMeters(): () => void {
+  heraldMetrics();
+  return observeRuntime(metrics.getMeter('herald-runtime'));
 }
 
 /** Stops the SDK started by startTelemetry (flushing what is pending) and forgets it. */

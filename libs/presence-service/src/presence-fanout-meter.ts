@@ -1,6 +1,6 @@
 import type { EventBus } from '#herald/bus';
 import { edgeOutboundV1, ENVELOPE_CONTENT_TYPE } from '#herald/contracts';
-import { heraldMetrics } from '#herald/observability';
+import { componentLogger, heraldMetrics } from '#herald/observability';
 
 type Publish = EventBus['publish'];
 type PublishedRecords = Parameters<Publish>[0];
@@ -34,7 +34,10 @@ export function meterPresenceFanout(bus: EventBus): EventBus {
         devices = presenceFanoutSize(records);
       } catch (error) {
         // Metering must never fail a publish the broker acknowledged (the handler would run again).
-        console.error('presence: measuring a fan-out failed', error);
+        componentLogger('PresenceFanoutMeter').error(
+          { code: 'PRESENCE_FANOUT_METER_FAILED', err: error },
+          'measuring a fan-out failed',
+        );
         return;
       }
       if (devices !== undefined) heraldMetrics().presenceFanout(devices);

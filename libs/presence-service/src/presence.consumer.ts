@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { componentLogger } from '#herald/observability';
 import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import type { PresencePublications, PresenceService } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
@@ -28,7 +29,7 @@ export class PresenceConsumer extends BusConsumer {
     super();
     this.records = new PresenceRecordHandler(
       presenceEventHandlers(presence, publications, subscriptions.service),
-      new Logger('PresenceConsumer'),
+      componentLogger('PresenceConsumer'),
     );
   }
 

@@ -1,4 +1,4 @@
-import type { ConsumedRecord } from '#herald/bus';
+import type { ConsumedRecord, SkippedRecordFields } from '#herald/bus';
 import {
   AUTH_DEVICE_REGISTERED_V1,
   AUTH_DEVICE_UNREGISTERED_V1,
@@ -47,7 +47,9 @@ function setUp() {
     notifyOutcome: record('notifyOutcome'),
   };
   const errors: string[] = [];
-  const logger = { error: (m: string) => errors.push(m), log: () => {}, warn: () => {} };
+  const logger = {
+    error: (fields: SkippedRecordFields, message: string) => errors.push(`${fields.reason}: ${message}`),
+  };
   return { calls, errors, handler: new PresenceRecordHandler(handlers, logger) };
 }
 
@@ -164,7 +166,7 @@ describe('PresenceRecordHandler', () => {
         subscribe: () => Promise.reject(failure),
         notifyOutcome: () => Promise.reject(failure),
       },
-      { error: () => {}, log: () => {}, warn: () => {} },
+      { error: () => {} },
     );
     const started = sessionStartedV1.build({ aor: ALICE, deviceId: 'd1', carrier: 'INFO', status: 'online' });
     await expect(failing.handle(consumed(sessionStartedV1.record(started)))).rejects.toBe(failure);

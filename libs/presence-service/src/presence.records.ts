@@ -1,5 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
-import { ContractRecordHandler, route, sharedTopicRoute } from '#herald/bus';
+import { ContractRecordHandler, type RecordLogger, route, sharedTopicRoute } from '#herald/bus';
 import {
   type CommandReceivedV1,
   commandReceivedByOwnerV1,
@@ -72,7 +71,7 @@ export const PRESENCE_TOPICS: readonly string[] = PRESENCE_ROUTES.map((r) => r.t
 
 /** Presence's records: its commands, PUBLISHes, SUBSCRIBEs, its push outcomes, and the device and session events of auth. */
 export class PresenceRecordHandler extends ContractRecordHandler<PresenceEventHandlers> {
-  constructor(presence: PresenceEventHandlers, logger: LoggerService) {
+  constructor(presence: PresenceEventHandlers, logger: RecordLogger) {
     super({
       service: presence,
       routes: PRESENCE_ROUTES,

@@ -67,7 +67,14 @@ describe('IntervalSweeper', () => {
     const shutdown = sweeper.onApplicationShutdown();
     sweeper.fail(new Error('database gone'));
     await expect(shutdown).resolves.toBeUndefined();
-    expect(logged).toHaveBeenCalledWith('test sweep failed: Error: database gone', expect.any(String));
+    expect(logged).toHaveBeenCalledWith(
+      {
+        code: 'SWEEP_FAILED',
+        sweep: 'test sweep',
+        err: expect.objectContaining({ message: 'database gone' }),
+      },
+      'test sweep failed; the next tick retries',
+    );
     const direct = sweeper.sweepNow();
     sweeper.fail(new Error('still gone'));
     await expect(direct).rejects.toThrow('still gone');

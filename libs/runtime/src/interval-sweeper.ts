@@ -37,8 +37,8 @@ export abstract class IntervalSweeper implements OnApplicationBootstrap, OnAppli
   private tick(): void {
     this.sweepNow().catch((error: unknown) => {
       this.logger.error(
-        `${this.sweepName} failed: ${String(error)}`,
-        error instanceof Error ? error.stack : undefined,
+        { code: 'SWEEP_FAILED', sweep: this.sweepName, err: error },
+        `${this.sweepName} failed; the next tick retries`,
       );
     });
   }

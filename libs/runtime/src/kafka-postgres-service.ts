@@ -30,12 +30,14 @@ const KAFKA_POSTGRES_CONFIG_KEYS = [
   ...KAFKA_GROUP_CONFIG_KEYS,
   ...KAFKA_SECURITY_CONFIG_KEYS,
   'kafkaLogLevel',
+  'kafkaCreateTopics',
   'busHandlerConcurrency',
   'databaseUrl',
   'databasePoolSize',
   'httpPort',
   'shutdownGraceMs',
   'migrateOnStart',
+  'logLevel',
 ] as const satisfies readonly ConfigKey[];
 
 export type KafkaPostgresConfig = Pick<HeraldConfig, (typeof KAFKA_POSTGRES_CONFIG_KEYS)[number] | 'mode'>;
@@ -108,9 +110,12 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
     security: kafkaSecurityOf(config),
     logLevel: config.kafkaLogLevel,
     handlerConcurrency: config.busHandlerConcurrency,
+    createTopics: config.kafkaCreateTopics,
     ...(partitions === undefined ? {} : { partitionsConsumedConcurrently: partitions }),
   });
-  // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op.
+  // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op. In
+  // Kubernetes the topics are made ahead and the ACLs grant no Create: HERALD_KAFKA_CREATE_TOPICS=false
+  // makes this a check that fails the start with KAFKA_TOPICS_MISSING.
   await bus.ensureTopics(FIXED_TOPICS);
   const app = await NestFactory.create(
     OperationsModule.around(spec.module({ bus, dataSource, config }), [
@@ -123,7 +128,6 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   exitGracefullyOnSignals({
     name: `herald-${spec.name}`,
     graceMs: config.shutdownGraceMs,
-    log: (message) => logger.log(message),
     stop: async () => {
       await alongside?.close();
       // app.close() runs onApplicationShutdown: the consumers finish their handlers and stop.

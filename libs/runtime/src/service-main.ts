@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import type { HeraldConfig } from '#herald/config';
+import type { AddressInfo } from 'node:net';
+import { componentLogger, logProcessWarnings, nestLogger } from '#herald/observability';
 
 /**
  * The host the health, metrics and admin endpoints listen on: deployed, the probes come from the
@@ -19,15 +21,21 @@ export async function listenForOperations(
 ): Promise<void> {
   const httpHost = operationsHttpHost(config.mode);
   await app.listen(config.httpPort, httpHost);
-  logger.log(`${name} up; health and metrics on http://${httpHost}:${config.httpPort}`);
+  // The bound port: HERALD_HTTP_PORT=0 (tests) takes an ephemeral one.
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  logger.log(`${name} up; health and metrics on http://${httpHost}:${port}`);
 }
 
-/** Runs a service's start-up; when it fails, logs why and exits 1 (a half-started process must not linger). */
+/**
+ * Runs a service's start-up with Nest logging through the process' pino logger (one JSON line
+ * per entry); when it fails, logs why (code START_FAILED, the error as `err`) and exits 1: a
+ * half-started process must not linger.
+ */
 export function runServiceMain(loggerContext: string, start: () => Promise<void>): void {
+  Logger.overrideLogger(nestLogger());
+  logProcessWarnings();
   start().catch((error: unknown) => {
-    new Logger(loggerContext).error(
-      `start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
+    componentLogger(loggerContext).fatal({ code: 'START_FAILED', err: error }, 'start failed');
     process.exit(1);
   });
 }

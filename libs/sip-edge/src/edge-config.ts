@@ -145,7 +145,8 @@ function decisionTimeoutWithin(
   const capMs = timers.timeoutMs - timers.t1Ms;
   if (requestedMs <= capMs) return requestedMs;
   edgeLogger('SipEdgeConfig').warn(
-    `EDGE_DECISION_TIMEOUT_CAPPED ${variable}=${requestedMs} is not below the server transaction's ` +
+    'EDGE_DECISION_TIMEOUT_CAPPED',
+    `${variable}=${requestedMs} is not below the server transaction's ` +
       `life (64*T1 = ${timers.timeoutMs} ms); using ${capMs} ms`,
   );
   return capMs;

@@ -1,20 +1,24 @@
-import pino from 'pino';
+import { componentLogger } from '#herald/observability';
 
-/** The log lines of the edge: each message starts with a stable code (EDGE_…) that alerts can match. */
+/** Extra fields of a line (flow, txKey, pushId…); `err` for an Error (pino writes its type, message and stack). */
+export type EdgeLogFields = Readonly<Record<string, unknown>>;
+
+/**
+ * The log lines of the edge: each carries a stable code (EDGE_…) as its `code` field, which alerts
+ * and searches match, and a readable message.
+ */
 export interface EdgeLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(code: string, message: string, fields?: EdgeLogFields): void;
+  warn(code: string, message: string, fields?: EdgeLogFields): void;
+  error(code: string, message: string, fields?: EdgeLogFields): void;
 }
-
-const root = pino({ name: 'sip-edge', level: process.env['HERALD_LOG_LEVEL'] ?? 'info' });
 
 /** A logger for one part of the edge (plain pino: the units stay free of NestJS). */
 export function edgeLogger(component: string): EdgeLogger {
-  const child = root.child({ component });
+  const child = componentLogger(component);
   return {
-    info: (message) => child.info(message),
-    warn: (message) => child.warn(message),
-    error: (message) => child.error(message),
+    info: (code, message, fields) => child.info({ ...fields, code }, message),
+    warn: (code, message, fields) => child.warn({ ...fields, code }, message),
+    error: (code, message, fields) => child.error({ ...fields, code }, message),
   };
 }

@@ -79,7 +79,7 @@ export class SipEdge {
   private readonly clock: Clock;
   private readonly drainTimeoutMs: number;
   private bound: BoundAddresses = {};
-  private stopObservingDevices: (() => void) | undefined;
+  private stopObservingGauges: (() => void) | undefined;
   private stopWatchingUdp: (() => void) | undefined;
   private stopping = false;
 
@@ -96,9 +96,12 @@ export class SipEdge {
       config,
       clock,
       (response, flow) => {
-        this.layer
-          .sendStatelessResponse(response, flow)
-          .catch((error: unknown) => this.logger.warn(`EDGE_SEND_FAILED flow=${flow.id}: ${String(error)}`));
+        this.layer.sendStatelessResponse(response, flow).catch((error: unknown) =>
+          this.logger.warn('EDGE_SEND_FAILED', 'sending on the flow failed', {
+            flow: flow.id,
+            error: String(error),
+          }),
+        );
       },
     );
     this.registry = registry;
@@ -151,12 +154,17 @@ export class SipEdge {
     );
     await this.consumer.start();
     this.registry.startSweeping();
-    this.stopObservingDevices = observeGauge('registeredDevices', () => this.registry.size);
+    const gauges = [
+      observeGauge('registeredDevices', () => this.registry.size),
+      // The readiness probe's answer, for the "edge not ready" alert (0 while draining).
+      observeGauge('edgeReady', () => (this.listening && !this.draining ? 1 : 0)),
+    ];
+    this.stopObservingGauges = () => gauges.forEach((remove) => remove());
     this.stopWatchingUdp = watchUdpSockets(
       this.transports.transports.filter((transport) => transport instanceof UdpTransport),
       this.logger,
     );
-    this.logger.info(`SIP edge listening: ${JSON.stringify(this.bound)}`);
+    this.logger.info('EDGE_LISTENING', `SIP edge listening: ${JSON.stringify(this.bound)}`);
   }
 
   /**
@@ -171,15 +179,19 @@ export class SipEdge {
     const left = (): number => this.drainTimeoutMs - (this.clock.now() - startedAt);
     // The consumer keeps running meanwhile: it carries the decisions pending REGISTERs wait for.
     if (!(await settlesWithin(this.pipeline.drain(), left(), this.clock))) {
-      this.logger.warn(`EDGE_DRAIN_INCOMPLETE requests=${this.pipeline.inProgress} unanswered`);
+      this.logger.warn('EDGE_DRAIN_INCOMPLETE', 'requests left unanswered', {
+        requests: this.pipeline.inProgress,
+      });
     }
     await this.consumer.stop();
     if (!(await settlesWithin(this.pushSender.settled(), left(), this.clock))) {
       // Services re-deliver pushes without an `answered` outcome (architecture.md): none is lost.
-      this.logger.warn(`EDGE_DRAIN_INCOMPLETE pushes=${this.pushSender.inProgress} without outcome`);
+      this.logger.warn('EDGE_DRAIN_INCOMPLETE', 'pushes left without outcome', {
+        pushes: this.pushSender.inProgress,
+      });
     }
     this.registry.stopSweeping();
-    this.stopObservingDevices?.();
+    this.stopObservingGauges?.();
     this.stopWatchingUdp?.();
     this.bound = {};
     await this.layer.stop();

@@ -1,6 +1,6 @@
 import { observeCounter } from '#herald/observability';
 import { UdpTransport } from '#herald/sip';
-import { EdgeLogger } from './edge-logger';
+import type { EdgeLogger } from './edge-logger';
 
 /**
  * Logs the receive buffer each started UDP socket got, with a warning naming the sysctl when the
@@ -16,13 +16,15 @@ export function watchUdpSockets(sockets: readonly UdpTransport[], logger: EdgeLo
       buffer.requestedBytes === undefined ? 'the kernel default' : `${buffer.requestedBytes} bytes`;
     if (buffer.capped) {
       logger.warn(
-        `EDGE_UDP_RECEIVE_BUFFER_CAPPED asked ${asked} (HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES), the kernel ` +
+        'EDGE_UDP_RECEIVE_BUFFER_CAPPED',
+        `asked ${asked} (HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES), the kernel ` +
           `granted SO_RCVBUF=${buffer.effectiveBytes}: raise the sysctl net.core.rmem_max to at least ` +
           `${buffer.requestedBytes} on the host`,
       );
     } else {
       logger.info(
-        `EDGE_UDP_RECEIVE_BUFFER asked ${asked}, the kernel granted SO_RCVBUF=${buffer.effectiveBytes}`,
+        'EDGE_UDP_RECEIVE_BUFFER',
+        `asked ${asked}, the kernel granted SO_RCVBUF=${buffer.effectiveBytes}`,
       );
     }
   }

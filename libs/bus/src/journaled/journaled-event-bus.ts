@@ -7,6 +7,7 @@ import {
   type Subscription,
   type SubscriptionHandle,
 } from '../event-bus';
+import { componentLogger } from '#herald/observability';
 import { publishTraced } from '../bus-tracing';
 import type { HandlerRetryOptions } from '../handler-retry';
 import { IN_PROCESS_PARTITIONS, InProcessEventBus, partitionForKey } from '../in-process-event-bus';
@@ -15,6 +16,8 @@ export type { GroupOffset } from './journal-store';
 import { PartitionLog } from '../partition-log';
 import { SerialBatcher } from '../serial-batcher';
 import type { SqlClient } from './sql-client';
+
+const journalLogger = componentLogger('BusJournal');
 
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
 export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
@@ -125,13 +128,25 @@ export class JournaledEventBus implements EventBus {
     this.retentionSweepIntervalMs = options.retentionSweepIntervalMs ?? JOURNAL_RETENTION_SWEEP_INTERVAL_MS;
     this.retentionDeleteBatchRows = options.retentionDeleteBatchRows ?? JOURNAL_RETENTION_DELETE_BATCH_ROWS;
     this.onSweepError =
-      options.onSweepError ?? ((error) => console.error('herald bus: journal retention sweep failed', error));
+      options.onSweepError ??
+      ((error) =>
+        journalLogger.error(
+          { code: 'BUS_JOURNAL_SWEEP_FAILED', err: error },
+          'the journal retention sweep failed; the next one retries',
+        ));
     this.onCommitError =
       options.onCommitError ??
       ((error, offset) =>
-        console.error(
-          `herald bus: storing offset ${offset.lastId} of ${offset.groupId} on ${offset.topic}/${offset.partition} failed`,
-          error,
+        journalLogger.error(
+          {
+            code: 'BUS_JOURNAL_COMMIT_FAILED',
+            groupId: offset.groupId,
+            topic: offset.topic,
+            partition: offset.partition,
+            offset: offset.lastId,
+            err: error,
+          },
+          'storing a consumed offset failed',
         ));
     this.isLiveTopic = options.isLiveTopic ?? (() => false);
     this.writer = new SerialBatcher((batches) => this.write(batches.flat()), { gatherTurn: true });

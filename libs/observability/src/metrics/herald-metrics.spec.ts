@@ -8,6 +8,7 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
+import { logTo } from '../logging';
 import { heraldMetrics, METRIC_NAMES, observeCounter, observeGauge } from './herald-metrics';
 
 /** The Helm chart's Grafana dashboard: every panel queries one of METRIC_NAMES. */
@@ -31,7 +32,7 @@ describe('METRIC_NAMES', () => {
 
   it('are unique Prometheus names under herald_, counters ending in _total', () => {
     expect(new Set(names).size).toBe(names.length);
-    for (const name of names) expect(name).toMatch(/^herald_[a-z_]+$/);
+    for (const name of names) expect(name).toMatch(/^herald_[a-z0-9_]+$/);
     for (const key of [
       'sipRequests',
       'sipRetransmissions',
@@ -44,7 +45,7 @@ describe('METRIC_NAMES', () => {
 
   it('are exactly the metrics the dashboard queries', () => {
     const queried = new Set(
-      [...readFileSync(DASHBOARD, 'utf8').matchAll(/herald_[a-z_]+/g)].map(([name]) =>
+      [...readFileSync(DASHBOARD, 'utf8').matchAll(/herald_[a-z0-9_]+/g)].map(([name]) =>
         name.replace(/_(bucket|sum|count)$/, ''),
       ),
     );
@@ -103,7 +104,8 @@ describe('HeraldMetrics on the SDK', () => {
   });
 
   it('adds the sources of a gauge per attribute set and leaves out a failing one', async () => {
-    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const lines: Record<string, unknown>[] = [];
+    const restoreLog = logTo({ write: (line: string) => void lines.push(JSON.parse(line)) });
     const removals = [
       observeGauge('registeredDevices', () => 3),
       observeGauge('registeredDevices', async () => 4),
@@ -122,13 +124,17 @@ describe('HeraldMetrics on the SDK', () => {
           { value: 1, attributes: { group: 'g', topic: 't', partition: '1' } },
         ]),
       );
-      expect(errors).toHaveBeenCalledWith(
-        `herald metrics: reading ${METRIC_NAMES.registeredDevices} failed`,
-        expect.any(Error),
-      );
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          code: 'METRIC_READ_FAILED',
+          metric: METRIC_NAMES.registeredDevices,
+          err: expect.objectContaining({ message: 'database down' }),
+        }),
+      ]);
     } finally {
       for (const remove of removals) remove();
-      errors.mockRestore();
+      restoreLog();
     }
   });
 

@@ -1,7 +1,10 @@
 import { metrics, type Attributes, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
+import { componentLogger } from '../logging';
+import { RUNTIME_METRIC_NAMES } from './runtime-metrics';
 
-/** The metric names the Helm chart's dashboard queries (deploy/helm/herald/README.md). */
+/** The metric names the Helm chart's dashboard and alerts query (deploy/helm/herald/README.md). */
 export const METRIC_NAMES = {
+  ...RUNTIME_METRIC_NAMES,
   sipRequests: 'herald_sip_requests_total',
   sipRetransmissions: 'herald_sip_retransmissions_total',
   sipTransactionTimeouts: 'herald_sip_transaction_timeouts_total',
@@ -12,19 +15,31 @@ export const METRIC_NAMES = {
   offlineStoreDepth: 'herald_offline_store_depth',
   kafkaConsumerLag: 'herald_kafka_consumer_lag',
   pgPoolInUse: 'herald_pg_pool_in_use',
+  pgPoolMax: 'herald_pg_pool_max',
+  busHandlerRetries: 'herald_bus_handler_retries_total',
+  edgeReady: 'herald_edge_ready',
   sipUdpReceiveDrops: 'herald_sip_udp_receive_drops_total',
 } as const;
 
 /** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
 export type GaugeName =
-  'registeredDevices' | 'sessions' | 'offlineStoreDepth' | 'kafkaConsumerLag' | 'pgPoolInUse';
+  | 'registeredDevices'
+  | 'sessions'
+  | 'offlineStoreDepth'
+  | 'kafkaConsumerLag'
+  | 'pgPoolInUse'
+  | 'pgPoolMax'
+  | 'edgeReady';
 
 const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   registeredDevices: 'registered devices (bindings)',
   sessions: 'logged-in device sessions',
   offlineStoreDepth: 'IMs waiting in the offline store',
-  kafkaConsumerLag: 'records behind the log end, by group, topic and partition',
+  kafkaConsumerLag:
+    "records between the group's committed offset and the log end (the broker's view), by group, topic and partition",
   pgPoolInUse: 'PostgreSQL connections checked out of the pool',
+  pgPoolMax: 'PostgreSQL connections the pool may open',
+  edgeReady: '1 while the SIP edge takes traffic (listening, not draining), else 0',
 };
 
 /** Counters another party keeps (the kernel), read at collection: cumulative since that party began counting. */
@@ -60,6 +75,7 @@ export class HeraldMetrics {
   private readonly timeoutCounter;
   private readonly deliveryLatency;
   private readonly fanoutSize;
+  private readonly handlerRetries;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('herald');
@@ -81,6 +97,12 @@ export class HeraldMetrics {
       description: 'devices one presence change is pushed to',
       advice: { explicitBucketBoundaries: FANOUT_SIZE_BUCKETS },
     });
+    this.handlerRetries = meter.createCounter(METRIC_NAMES.busHandlerRetries, {
+      description: 'failed handler attempts of consumed records (each is retried), by topic',
+    });
+    // Counters start at 0 rather than appear with their first event, so rate() and the alerts see them.
+    this.retransmissionCounter.add(0);
+    this.timeoutCounter.add(0);
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
@@ -111,6 +133,15 @@ export class HeraldMetrics {
 
   presenceFanout(devices: number): void {
     this.fanoutSize.record(devices);
+  }
+
+  handlerRetry(topic: string): void {
+    this.handlerRetries.add(1, { topic });
+  }
+
+  /** Starts the retry count of each consumed topic at 0 (called once per subscription). */
+  consumingTopics(topics: ReadonlyArray<string>): void {
+    for (const topic of topics) this.handlerRetries.add(0, { topic });
   }
 }
 
@@ -166,7 +197,10 @@ async function collectObserved(name: ObservedName, result: ObservableResult): Pr
       read = await source();
     } catch (error) {
       // A source that fails (database down) is left out of this collection; readiness reports the outage.
-      console.error(`herald metrics: reading ${METRIC_NAMES[name]} failed`, error);
+      componentLogger('Metrics').warn(
+        { code: 'METRIC_READ_FAILED', metric: METRIC_NAMES[name], err: error },
+        'reading a gauge failed; its series is left out of this collection',
+      );
       continue;
     }
     for (const reading of typeof read === 'number' ? [{ value: read }] : read) {

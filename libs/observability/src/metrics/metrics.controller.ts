@@ -2,8 +2,8 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { currentTelemetry } from '../telemetry';
 
-/** Status when the SDK is disabled (OTEL_SDK_DISABLED=true): there is nothing to scrape. */
-const NO_METRICS_STATUS = 404;
+/** Status before register.ts started telemetry (a test's bare Nest app): nothing to scrape yet. */
+const NO_METRICS_STATUS = 503;
 
 /** The Prometheus scrape endpoint on HERALD_HTTP_PORT, served from the SDK's Prometheus reader. */
 @Controller('metrics')
@@ -13,7 +13,7 @@ export class MetricsController {
     const prometheus = currentTelemetry()?.prometheus;
     if (prometheus === undefined) {
       response.statusCode = NO_METRICS_STATUS;
-      response.end('# metrics disabled (OTEL_SDK_DISABLED=true or telemetry not started)\n');
+      response.end('# telemetry not started\n');
       return;
     }
     prometheus.getMetricsRequestHandler(request, response);

@@ -20,7 +20,12 @@ export class BusPublisher {
       return true;
     } catch (error) {
       const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
-      this.logger.warn(`EDGE_PUBLISH_FAILED topic=${record.topic} code=${String(code)}: ${String(error)}`);
+      this.logger.warn('EDGE_PUBLISH_FAILED', 'publishing to the bus failed', {
+        topic: record.topic,
+        reason: code,
+        // The message only: during an outage every request fails the same way, a stack each is noise.
+        error: String(error),
+      });
       return false;
     }
   }

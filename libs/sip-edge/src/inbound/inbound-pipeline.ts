@@ -93,10 +93,14 @@ export class InboundPipeline {
     } catch (error) {
       if (error instanceof SipParseError) {
         // A header the handler needed is malformed (typed headers are parsed lazily): 400 with its reason.
-        this.logger.info(`EDGE_BAD_REQUEST code=${error.code} flow=${flow.id}: ${error.reason}`);
+        this.logger.info('EDGE_BAD_REQUEST', error.reason, { reason: error.code, flow: flow.id });
         response = responseTo(request, 400, error.reason);
       } else {
-        this.logger.error(`EDGE_HANDLER_FAILED method=${request.method} flow=${flow.id}: ${String(error)}`);
+        this.logger.error('EDGE_HANDLER_FAILED', 'the request handler failed', {
+          method: request.method,
+          flow: flow.id,
+          err: error,
+        });
         response = responseTo(request, 500);
       }
     }
@@ -105,7 +109,11 @@ export class InboundPipeline {
     } catch (error) {
       // The transaction ended under us (its transport failed, RFC 3261 §17.2.4): nothing left to answer.
       const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
-      this.logger.warn(`EDGE_RESPOND_FAILED code=${String(code)} flow=${flow.id}: ${String(error)}`);
+      this.logger.warn('EDGE_RESPOND_FAILED', 'sending the response failed', {
+        reason: code,
+        flow: flow.id,
+        error: String(error),
+      });
     }
     return response.status;
   }
@@ -134,17 +142,17 @@ export class InboundPipeline {
   onInvalidMessage(error: SipParseError, flow: Flow): void {
     const badRequest = badRequestFor(error);
     if (badRequest === undefined) {
-      this.logger.warn(`EDGE_PARSE_DROPPED code=${error.code} flow=${flow.id}: ${error.reason}`);
+      this.logger.warn('EDGE_PARSE_DROPPED', error.reason, { reason: error.code, flow: flow.id });
       return;
     }
-    this.logger.info(`EDGE_PARSE_REJECTED code=${error.code} flow=${flow.id}: ${error.reason}`);
+    this.logger.info('EDGE_PARSE_REJECTED', error.reason, { reason: error.code, flow: flow.id });
     this.sendStateless(badRequest, flow);
   }
 
   /** Stray responses, failed sends, socket errors: logged with their stable code. */
   onError(error: Error, flow?: Flow): void {
     const code = (error as { code?: unknown }).code ?? 'UNKNOWN';
-    this.logger.warn(`EDGE_TRANSPORT_ERROR code=${String(code)} flow=${flow?.id ?? '-'}: ${error.message}`);
+    this.logger.warn('EDGE_TRANSPORT_ERROR', error.message, { reason: code, flow: flow?.id });
   }
 }
 

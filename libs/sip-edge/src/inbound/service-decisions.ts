@@ -62,7 +62,7 @@ export class ServiceDecisions {
     }
     const decision = await waiting.decision;
     if (decision === undefined) {
-      this.logger.warn(`${timeoutCode} aor=${aor} txKey=${txKey}`);
+      this.logger.warn(timeoutCode, 'no decision from the service in time', { aor, txKey });
       return {
         unavailable: this.publisher.unavailable(request, `Service Unavailable (${service} did not answer)`),
       };

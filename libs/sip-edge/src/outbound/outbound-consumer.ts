@@ -54,7 +54,10 @@ export class OutboundConsumer {
     } catch (error) {
       if (!(error instanceof ContractError)) throw error;
       // Retrying a record that breaks its contract would block the partition forever.
-      this.logger.error(`EDGE_OUTBOUND_INVALID code=${error.code} offset=${record.offset}: ${error.message}`);
+      this.logger.error('EDGE_OUTBOUND_INVALID', error.message, {
+        reason: error.code,
+        offset: record.offset,
+      });
       return;
     }
     if (event.type === 'push.requested' || event.type === 'notify.requested') {
@@ -63,7 +66,10 @@ export class OutboundConsumer {
       return;
     }
     if (!this.pending.resolve(event)) {
-      this.logger.warn(`EDGE_DECISION_UNMATCHED txKey=${event.txKey} aor=${event.aor}`);
+      this.logger.warn('EDGE_DECISION_UNMATCHED', 'no transaction waits for this decision', {
+        txKey: event.txKey,
+        aor: event.aor,
+      });
     }
   }
 }

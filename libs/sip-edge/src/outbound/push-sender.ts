@@ -120,10 +120,16 @@ export class PushSender {
       })
       .then((acknowledged) => {
         // Services re-deliver what has no `answered` outcome (architecture.md), so a lost outcome is logged, not retried.
-        if (!acknowledged) this.logger.warn(`EDGE_PUSH_OUTCOME_LOST pushId=${push.pushId}`);
+        if (!acknowledged)
+          this.logger.warn('EDGE_PUSH_OUTCOME_LOST', 'the push outcome was not acknowledged', {
+            pushId: push.pushId,
+          });
       })
       .catch((error: unknown) =>
-        this.logger.error(`EDGE_PUSH_OUTCOME_FAILED pushId=${push.pushId}: ${String(error)}`),
+        this.logger.error('EDGE_PUSH_OUTCOME_FAILED', 'publishing the push outcome failed', {
+          pushId: push.pushId,
+          err: error,
+        }),
       );
     void this.live.track(reported);
   }

@@ -87,7 +87,7 @@ export class RegisterHandler implements MethodHandler {
       credentials = parseDigestAuthorization(header);
     } catch (error) {
       if (!(error instanceof DigestError)) throw error;
-      this.logger.info(`EDGE_DIGEST_REJECTED code=${error.code}: ${error.message}`);
+      this.logger.info('EDGE_DIGEST_REJECTED', error.message, { reason: error.code });
       // RFC 7616 §3.4: an unsupported algorithm is answered with a challenge the client can meet.
       return error.code === 'digest-malformed-header'
         ? responseTo(request, 400, 'Malformed Authorization')
@@ -95,7 +95,9 @@ export class RegisterHandler implements MethodHandler {
     }
     if (!this.challenger.offers(credentials.algorithm)) {
       this.logger.info(
-        `EDGE_DIGEST_REJECTED code=digest-algorithm-not-offered: ${credentials.algorithm} is not in HERALD_DIGEST_ALGORITHMS`,
+        'EDGE_DIGEST_REJECTED',
+        `${credentials.algorithm} is not in HERALD_DIGEST_ALGORITHMS`,
+        { reason: 'digest-algorithm-not-offered' },
       );
       return this.challenger.challenge(request);
     }
@@ -107,7 +109,7 @@ export class RegisterHandler implements MethodHandler {
     if (verdict.verdict === 'stale') return this.challenger.challenge(request, { stale: true });
     if (verdict.verdict !== 'fresh') {
       const why = verdict.verdict === 'invalid' ? verdict.reason : 'nonce-count replayed';
-      this.logger.info(`EDGE_DIGEST_REJECTED code=${verdict.verdict}: ${why}`);
+      this.logger.info('EDGE_DIGEST_REJECTED', why, { reason: verdict.verdict });
       return this.challenger.challenge(request);
     }
     // The checker guarantees these for a fresh verdict (qop=auth with nc and cnonce).
