@@ -110,14 +110,16 @@ describe('password guessing at the edge (embedded default)', () => {
   it('refuses guesses of one account from one address across ports at the edge, while the real user elsewhere is served', async () => {
     const { result: outcomes, statuses } = await whileRealUserRegisters('127.0.0.3', async () => {
       const guesses: Outcome[] = [];
-      // Auth decides the free failures (401: the challenge again); the back-off starts with the third.
-      for (let i = 0; i < ACCOUNT_FREE_FAILURES; i++) guesses.push(await attempt('127.0.0.2', USER, 'wrong'));
+      // Auth decides the free failures and the one after them (401: the challenge again), which
+      // starts the back-off.
+      for (let i = 0; i <= ACCOUNT_FREE_FAILURES; i++)
+        guesses.push(await attempt('127.0.0.2', USER, 'wrong'));
       // Within the first back-off (1 s) every further guess, each from a new port, stays at the edge.
       for (let i = 0; i < 5; i++) guesses.push(await attempt('127.0.0.2', USER, 'wrong'));
       return guesses;
     });
     expect(outcomes).toEqual([
-      ...Array.from({ length: ACCOUNT_FREE_FAILURES }, () => ({ status: 401 })),
+      ...Array.from({ length: ACCOUNT_FREE_FAILURES + 1 }, () => ({ status: 401 })),
       ...Array.from({ length: 5 }, () => ({ status: 503, retryAfter: '1' })),
     ]);
     expect(statuses.length).toBeGreaterThan(0);
@@ -125,7 +127,7 @@ describe('password guessing at the edge (embedded default)', () => {
     // The real password from the guessing address is refused too until the back-off ends: the edge
     // cannot tell the owner there from the attacker; the owner anywhere else is served.
     expect(embedded.herald.log).toMatch(
-      /EDGE_ACCOUNT_BACKOFF aor=sip:alice@herald\.local source=127\.0\.0\.2 failures=3/,
+      /EDGE_ACCOUNT_BACKOFF aor=sip:alice@herald\.local source=127\.0\.0\.2 failures=4 backoff=1000ms/,
     );
   }, 60_000);
 
