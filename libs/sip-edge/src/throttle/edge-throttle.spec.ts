@@ -2,7 +2,7 @@ import { registerDecidedV1, registerRequestedV1 } from '#herald/contracts';
 import { FakeClock, type Flow, parseMessage, type SipRequest, type SipResponse } from '#herald/sip';
 import type { SipEdgeConfig } from '../edge-config';
 import { createEdgeCore, type EdgeCore } from '../edge-core';
-import { FakeEventBus } from '../fake-event-bus';
+import { FakeEventBus } from '../../testing/fake-event-bus';
 
 const D = 'herald.test';
 const BAN_MS = 30_000;
