@@ -103,6 +103,8 @@ export class SourceGuard {
 
   /** Retry-After seconds while the (account, source) backs off; undefined when it may try. */
   accountRetryAfter(aor: string, address: string): number | undefined {
+    // No failures anywhere (the usual case) costs no key and no lookup on every REGISTER.
+    if (this.accounts.size === 0) return undefined;
     const now = this.now();
     const entry = this.accounts.get(accountKey(aor, address), now);
     if (entry === undefined || entry.lockedUntil <= now) return undefined;
@@ -141,7 +143,7 @@ export class SourceGuard {
 
   /** Auth accepted credentials for `aor` from `address`: that pair's failures are forgotten. */
   authSucceeded(aor: string, address: string): void {
-    this.accounts.delete(accountKey(aor, address));
+    if (this.accounts.size > 0) this.accounts.delete(accountKey(aor, address));
   }
 
   /** The bans in force, oldest first. */
