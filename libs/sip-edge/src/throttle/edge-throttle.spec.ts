@@ -1,5 +1,12 @@
 import { registerDecidedV1, registerRequestedV1 } from '#herald/contracts';
-import { FakeClock, type Flow, parseMessage, type SipRequest, type SipResponse } from '#herald/sip';
+import {
+  DIGEST_ALGORITHMS,
+  FakeClock,
+  type Flow,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '#herald/sip';
 import type { SipEdgeConfig } from '../edge-config';
 import { createEdgeCore, type EdgeCore } from '../edge-core';
 import { FakeEventBus } from '../../testing/fake-event-bus';
@@ -13,6 +20,7 @@ const config: SipEdgeConfig = {
   bindHost: '127.0.0.1',
   ports: {},
   nonceSecret: 'unit-secret',
+  digestAlgorithms: DIGEST_ALGORITHMS,
   minExpires: 60,
   defaultExpires: 3600,
   maxBodyBytes: 256,
