@@ -1,18 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  type CanActivate,
-  type ExecutionContext,
-  Inject,
-  Injectable,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { requireAdminBearer } from '#herald/observability';
 import type { SipEdge } from '../sip-edge';
 import { SIP_EDGE } from '../sip-edge.token';
 
 /**
  * Admits requests carrying `Authorization: Bearer <HERALD_ADMIN_TOKEN>` to the edge's admin
- * endpoints (its own state: bans). The edge runs without auth's admin module, so it checks the
- * same token itself; compared in constant time (hashed first, so the lengths leak nothing).
+ * endpoints (its own state: bans); the edge runs without auth's admin module, so it checks itself.
  */
 @Injectable()
 export class EdgeAdminTokenGuard implements CanActivate {
@@ -20,20 +13,7 @@ export class EdgeAdminTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
-    const header = request.headers['authorization'];
-    const token = typeof header === 'string' ? /^Bearer (.+)$/i.exec(header)?.[1] : undefined;
-    const expected = this.edge.config.adminToken;
-    if (expected === undefined || token === undefined || !sameDigest(token, expected)) {
-      throw new UnauthorizedException({
-        code: 'ADMIN_UNAUTHORIZED',
-        message: 'a valid admin bearer token is required',
-      });
-    }
+    requireAdminBearer(request.headers['authorization'], this.edge.config.adminToken);
     return true;
   }
-}
-
-function sameDigest(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
