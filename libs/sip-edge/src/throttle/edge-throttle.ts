@@ -15,8 +15,9 @@ export class EdgeThrottle {
   constructor(limits: ThrottleLimits, now: () => number) {
     this.guard = new SourceGuard(limits, now, (table, evicted) =>
       this.logger.warn(
-        `EDGE_THROTTLE_TABLE_FULL table=${table} forgot=${evicted} oldest entries: ` +
-          'their counts start over (HERALD_SIP_THROTTLE_MAX_ENTRIES)',
+        'EDGE_THROTTLE_TABLE_FULL',
+        'a full throttle table forgot its oldest entries: their counts start over (HERALD_SIP_THROTTLE_MAX_ENTRIES)',
+        { table, forgot: evicted },
       ),
     );
   }
@@ -34,10 +35,10 @@ export class EdgeThrottle {
     if (refused === undefined) return undefined;
     heraldMetrics().sipThrottled('source-rate');
     if (refused.first) {
-      this.logger.warn(
-        `EDGE_SOURCE_THROTTLED source=${flow.remote.address} retryAfter=${refused.retryAfterSeconds}s: ` +
-          'over its requests in the window',
-      );
+      this.logger.warn('EDGE_SOURCE_THROTTLED', 'a source is over its requests in the window: 503', {
+        source: flow.remote.address,
+        retryAfterSeconds: refused.retryAfterSeconds,
+      });
     }
     return serviceUnavailable(request, 'Rate Limited (source)', refused.retryAfterSeconds);
   }
@@ -61,23 +62,32 @@ export class EdgeThrottle {
     const outcome = this.guard.authFailed(aor, address);
     if (outcome.backoffMs !== undefined) {
       this.logger.info(
-        `EDGE_ACCOUNT_BACKOFF aor=${aor} source=${address} failures=${outcome.accountFailures} ` +
-          `backoff=${outcome.backoffMs}ms`,
+        'EDGE_ACCOUNT_BACKOFF',
+        'an (account, source) backs off after failed authentications',
+        {
+          aor,
+          source: address,
+          failures: outcome.accountFailures,
+          backoffMs: outcome.backoffMs,
+        },
       );
     }
     if (outcome.banned !== undefined) {
       const { source, failures, expiresAt } = outcome.banned;
-      this.logger.warn(
-        `EDGE_SOURCE_BANNED source=${source} failures=${failures} until=${new Date(expiresAt).toISOString()}: ` +
-          'dropped silently until then',
-      );
+      this.logger.warn('EDGE_SOURCE_BANNED', 'a source is banned: dropped silently until then', {
+        source,
+        failures,
+        until: new Date(expiresAt).toISOString(),
+      });
     }
   }
 
   /** Lifts a ban (admin API); undefined when the source was not banned. */
   lift(source: string): Ban | undefined {
     const ban = this.guard.lift(source);
-    if (ban !== undefined) this.logger.warn(`EDGE_SOURCE_BAN_LIFTED source=${ban.source} by the admin API`);
+    if (ban !== undefined) {
+      this.logger.warn('EDGE_SOURCE_BAN_LIFTED', 'a ban was lifted by the admin API', { source: ban.source });
+    }
     return ban;
   }
 }
