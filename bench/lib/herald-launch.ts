@@ -118,6 +118,8 @@ export interface LaunchOptions {
   sipUdpPort?: number;
   /** Extra node flags for the app processes (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Extra environment of the embedded process (e.g. HERALD_SIP_THROTTLE_ENABLED). */
+  env?: Record<string, string>;
 }
 
 /** A running Herald (embedded: one process; kafka: the four apps), its UDP address and database. */
@@ -142,6 +144,7 @@ export class LaunchedHerald {
           HERALD_DATA_DIR: options.dataDir ?? '/tmp/herald-bench/embedded',
           HERALD_PG_PORT: String(options.postgresPort ?? 55433),
           HERALD_DEMO_ACCOUNTS: 'false',
+          ...options.env,
         },
         nodeArgs,
       );

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUTH_TOPICS, AuthRecordHandler, UnexpectedTopicError } from './auth.records';
 import type { AuthServices } from './auth.services';
-import { secretsEqual } from './admin/secrets';
+import { secretsEqual } from '#herald/observability';
 
 const FIXTURES = join(__dirname, '../../../libs/contracts/fixtures');
 

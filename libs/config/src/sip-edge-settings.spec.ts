@@ -14,6 +14,14 @@ describe('loadSipEdgeSettings', () => {
       retryAfterSeconds: 5,
       udpReceiveBufferBytes: 4_194_304,
       digestAlgorithms: ['SHA-256', 'MD5'],
+      throttleEnabled: true,
+      throttleWindowSeconds: 60,
+      sourceMaxRequests: 6000,
+      sourceMaxAuthFailures: 30,
+      sourceBanSeconds: 600,
+      accountFreeFailures: 3,
+      accountBackoffMaxSeconds: 300,
+      throttleMaxEntries: 100_000,
     });
   });
 
@@ -74,5 +82,63 @@ describe('loadSipEdgeSettings', () => {
       'HERALD_SIP_RATE_BURST',
       'HERALD_SIP_TLS_CERT',
     ]);
+  });
+
+  it('reads the throttle settings', () => {
+    expect(
+      loadSipEdgeSettings({
+        HERALD_SIP_THROTTLE_ENABLED: 'false',
+        HERALD_SIP_THROTTLE_WINDOW_SECONDS: '10',
+        HERALD_SIP_SOURCE_MAX_REQUESTS: '100',
+        HERALD_SIP_SOURCE_MAX_AUTH_FAILURES: '5',
+        HERALD_SIP_SOURCE_BAN_SECONDS: '2',
+        HERALD_SIP_ACCOUNT_FREE_FAILURES: '0',
+        HERALD_SIP_ACCOUNT_BACKOFF_MAX_SECONDS: '8',
+        HERALD_SIP_THROTTLE_MAX_ENTRIES: '5000',
+      }),
+    ).toMatchObject({
+      throttleEnabled: false,
+      throttleWindowSeconds: 10,
+      sourceMaxRequests: 100,
+      sourceMaxAuthFailures: 5,
+      sourceBanSeconds: 2,
+      accountFreeFailures: 0,
+      accountBackoffMaxSeconds: 8,
+      throttleMaxEntries: 5000,
+    });
+  });
+
+  it('refuses bad throttle settings, each named', () => {
+    let error: unknown;
+    try {
+      loadSipEdgeSettings({
+        HERALD_SIP_THROTTLE_ENABLED: 'yes',
+        HERALD_SIP_THROTTLE_WINDOW_SECONDS: '0',
+        HERALD_SIP_SOURCE_MAX_REQUESTS: '-1',
+        HERALD_SIP_SOURCE_BAN_SECONDS: '1.5',
+        HERALD_SIP_ACCOUNT_BACKOFF_MAX_SECONDS: 'long',
+        HERALD_SIP_THROTTLE_MAX_ENTRIES: '10',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual([
+      'HERALD_SIP_THROTTLE_ENABLED',
+      'HERALD_SIP_THROTTLE_WINDOW_SECONDS',
+      'HERALD_SIP_SOURCE_MAX_REQUESTS',
+      'HERALD_SIP_SOURCE_BAN_SECONDS',
+      'HERALD_SIP_ACCOUNT_BACKOFF_MAX_SECONDS',
+      'HERALD_SIP_THROTTLE_MAX_ENTRIES',
+    ]);
+  });
+
+  it('refuses free account failures that the source ban would never let happen', () => {
+    expect(() =>
+      loadSipEdgeSettings({
+        HERALD_SIP_ACCOUNT_FREE_FAILURES: '5',
+        HERALD_SIP_SOURCE_MAX_AUTH_FAILURES: '5',
+      }),
+    ).toThrow(/HERALD_SIP_ACCOUNT_FREE_FAILURES: must be below HERALD_SIP_SOURCE_MAX_AUTH_FAILURES/);
   });
 });

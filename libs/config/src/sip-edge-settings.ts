@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, readSettings, type SettingValues } from './read-settings';
+import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
 
 /**
  * Settings only the SIP edge reads (timers, rate limit, TLS files), beside the shared ones of
@@ -71,6 +71,42 @@ export const SIP_EDGE_SETTINGS = {
     variable: 'HERALD_DIGEST_ALGORITHMS',
     schema: digestAlgorithmList.default(['SHA-256', 'MD5']),
   },
+  /**
+   * Abuse throttling per source address and per (account, source) (docs/configuration.md,
+   * "Password guessing and floods"): on/off, the window counts run over, and their thresholds.
+   */
+  throttleEnabled: {
+    variable: 'HERALD_SIP_THROTTLE_ENABLED',
+    schema: booleanSetting(true),
+  },
+  throttleWindowSeconds: {
+    variable: 'HERALD_SIP_THROTTLE_WINDOW_SECONDS',
+    schema: positiveInteger.default(60),
+  },
+  /** Requests one source address may send per window (all its ports and transports); more get 503. */
+  sourceMaxRequests: { variable: 'HERALD_SIP_SOURCE_MAX_REQUESTS', schema: positiveInteger.default(6000) },
+  /** Failed authentications (REGISTER 401/403 from auth) per source address and window before a ban. */
+  sourceMaxAuthFailures: {
+    variable: 'HERALD_SIP_SOURCE_MAX_AUTH_FAILURES',
+    schema: positiveInteger.default(30),
+  },
+  /** How long a banned source address is dropped silently. */
+  sourceBanSeconds: { variable: 'HERALD_SIP_SOURCE_BAN_SECONDS', schema: positiveInteger.default(600) },
+  /** Failed authentications of one account from one source before each further one backs off. */
+  accountFreeFailures: {
+    variable: 'HERALD_SIP_ACCOUNT_FREE_FAILURES',
+    schema: z.coerce.number().int().min(0).default(3),
+  },
+  /** The longest back-off of one (account, source): 1 s, 2 s, 4 s, ... up to this. */
+  accountBackoffMaxSeconds: {
+    variable: 'HERALD_SIP_ACCOUNT_BACKOFF_MAX_SECONDS',
+    schema: positiveInteger.default(300),
+  },
+  /** Entries each throttle table (sources, accounts, bans) holds at most: bounds the edge's memory. */
+  throttleMaxEntries: {
+    variable: 'HERALD_SIP_THROTTLE_MAX_ENTRIES',
+    schema: z.coerce.number().int().min(1000).default(100_000),
+  },
   /** Retry-After seconds on 503. */
   retryAfterSeconds: { variable: 'HERALD_SIP_RETRY_AFTER_SECONDS', schema: positiveInteger.default(5) },
   /** PEM files for TLS and WSS; without both, those transports stay off. */
@@ -88,6 +124,17 @@ export function loadSipEdgeSettings(env: NodeJS.ProcessEnv = process.env): SipEd
     problems.push({
       variable: 'HERALD_SIP_TLS_CERT',
       message: 'HERALD_SIP_TLS_CERT and HERALD_SIP_TLS_KEY go together',
+    });
+  }
+  if (
+    typeof values.accountFreeFailures === 'number' &&
+    typeof values.sourceMaxAuthFailures === 'number' &&
+    values.accountFreeFailures >= values.sourceMaxAuthFailures
+  ) {
+    // The source would be banned before any account of it backs off.
+    problems.push({
+      variable: 'HERALD_SIP_ACCOUNT_FREE_FAILURES',
+      message: 'must be below HERALD_SIP_SOURCE_MAX_AUTH_FAILURES',
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

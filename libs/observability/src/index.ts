@@ -8,3 +8,4 @@ export * from './health/dependency-probe';
 export * from './health/health.module';
 export * from './shutdown';
 export * from './operations.module';
+export * from './admin-token';

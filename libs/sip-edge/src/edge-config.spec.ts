@@ -13,6 +13,7 @@ const SHARED = {
   nonceSecret: 'nonce-secret-for-tests',
   minExpires: 60,
   maxBodyBytes: 8192,
+  adminToken: undefined,
 };
 
 function decisionTimeoutMs(t1Ms: number, registerTimeoutMs: number): number {
@@ -60,5 +61,24 @@ describe('sipEdgeConfigFrom: UDP receive buffer', () => {
     expect(sipEdgeConfigFrom(SHARED, loadSipEdgeSettings({})).udpReceiveBufferBytes).toBe(4 * 1024 * 1024);
     const edge = loadSipEdgeSettings({ HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES: '1048576' });
     expect(sipEdgeConfigFrom(SHARED, edge).udpReceiveBufferBytes).toBe(1024 * 1024);
+  });
+});
+
+describe('sipEdgeConfigFrom: throttle', () => {
+  it('turns the throttle settings into limits in milliseconds', () => {
+    expect(sipEdgeConfigFrom(SHARED, loadSipEdgeSettings({})).throttle).toEqual({
+      windowMs: 60_000,
+      sourceMaxRequests: 6000,
+      sourceMaxAuthFailures: 30,
+      banMs: 600_000,
+      accountFreeFailures: 3,
+      accountBackoffMaxMs: 300_000,
+      maxEntries: 100_000,
+    });
+  });
+
+  it('leaves the throttle out when it is off', () => {
+    const edge = loadSipEdgeSettings({ HERALD_SIP_THROTTLE_ENABLED: 'false' });
+    expect(sipEdgeConfigFrom(SHARED, edge).throttle).toBeUndefined();
   });
 });

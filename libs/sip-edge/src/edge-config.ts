@@ -3,6 +3,7 @@ import { HeraldConfig, SipEdgeSettings } from '#herald/config';
 import { DigestAlgorithm, resolveTransactionTimers, TransactionTimerOptions } from '#herald/sip';
 import { edgeLogger } from './edge-logger';
 import { RateLimit } from './flows/flow-rate-limiter';
+import { ThrottleLimits } from './throttle/source-guard';
 
 /** Ports of the transports to open; an absent port leaves that transport off, 0 picks an ephemeral one. */
 export interface SipEdgePorts {
@@ -44,6 +45,10 @@ export interface SipEdgeConfig {
   decisionTimeoutsMs: DecisionTimeouts;
   /** Per-flow request rate. */
   rateLimit: RateLimit;
+  /** Per-source and per-(account, source) abuse limits; absent: off (HERALD_SIP_THROTTLE_ENABLED=false). */
+  throttle?: ThrottleLimits;
+  /** Bearer token of the edge's admin endpoints (bans); absent: they refuse every request. */
+  adminToken?: string;
   /** Retry-After seconds on 503 when the bus is unavailable or a decision timed out. */
   retryAfterSeconds: number;
   /** SO_RCVBUF asked for the UDP socket (HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES); unset keeps the kernel default. */
@@ -66,6 +71,7 @@ type SharedSettings = Pick<
   | 'nonceSecret'
   | 'minExpires'
   | 'maxBodyBytes'
+  | 'adminToken'
 >;
 
 /** The keys of '#herald/config' the edge reads (for `loadConfig`). */
@@ -81,6 +87,7 @@ export const SIP_EDGE_CONFIG_KEYS = [
   'nonceSecret',
   'minExpires',
   'maxBodyBytes',
+  'adminToken',
 ] as const satisfies readonly (keyof SharedSettings)[];
 
 /**
@@ -121,8 +128,22 @@ export function sipEdgeConfigFrom(
       subscribe: decisionTimeoutWithin('HERALD_SIP_SUBSCRIBE_TIMEOUT_MS', edge.subscribeTimeoutMs, timers),
     },
     rateLimit: { burst: edge.rateBurst, perSecond: edge.ratePerSecond },
+    ...(edge.throttleEnabled ? { throttle: throttleLimitsOf(edge) } : {}),
+    ...(shared.adminToken === undefined ? {} : { adminToken: shared.adminToken }),
     retryAfterSeconds: edge.retryAfterSeconds,
     udpReceiveBufferBytes: edge.udpReceiveBufferBytes,
+  };
+}
+
+function throttleLimitsOf(edge: SipEdgeSettings): ThrottleLimits {
+  return {
+    windowMs: edge.throttleWindowSeconds * 1000,
+    sourceMaxRequests: edge.sourceMaxRequests,
+    sourceMaxAuthFailures: edge.sourceMaxAuthFailures,
+    banMs: edge.sourceBanSeconds * 1000,
+    accountFreeFailures: edge.accountFreeFailures,
+    accountBackoffMaxMs: edge.accountBackoffMaxSeconds * 1000,
+    maxEntries: edge.throttleMaxEntries,
   };
 }
 

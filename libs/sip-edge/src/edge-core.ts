@@ -24,6 +24,7 @@ import { MethodHandler } from './inbound/inbound-request';
 import { PendingDecisions } from './inbound/pending-decisions';
 import { ServiceDecisions } from './inbound/service-decisions';
 import { RequestRouter } from './inbound/request-router';
+import { EdgeThrottle } from './throttle/edge-throttle';
 
 /** The transport-independent part of the edge: what handles requests and holds registrations. */
 export interface EdgeCore {
@@ -31,6 +32,8 @@ export interface EdgeCore {
   pending: PendingDecisions;
   publisher: BusPublisher;
   pipeline: InboundPipeline;
+  /** Absent when the throttle is off. */
+  throttle: EdgeThrottle | undefined;
 }
 
 /** Wires the inbound side; `sendStateless` carries 400s for unparsable requests. */
@@ -41,6 +44,8 @@ export function createEdgeCore(
   sendStateless: StatelessSender,
 ): EdgeCore {
   const limiter = new FlowRateLimiter(config.rateLimit, clock);
+  const throttle =
+    config.throttle === undefined ? undefined : new EdgeThrottle(config.throttle, () => clock.now());
   const registry = new FlowRegistry(clock, (binding) => limiter.forget(binding.flowId));
   const nonces = new NonceIssuer({
     secret: config.nonceSecret,
@@ -58,7 +63,9 @@ export function createEdgeCore(
   const decisions = new ServiceDecisions(config.decisionTimeoutsMs, pending, publisher, () => clock.now());
   const intake = new CommandIntake(config, registry, challenger, publisher);
   const handlers: MethodHandler[] = [
-    new RegisterHandler(config, challenger, freshness, publisher, decisions, registry, () => clock.now()),
+    new RegisterHandler(config, challenger, freshness, publisher, decisions, registry, throttle, () =>
+      clock.now(),
+    ),
     new InfoHandler(intake),
     new MessageHandler(intake),
     new OptionsHandler(() => router.allowedMethods),
@@ -69,9 +76,10 @@ export function createEdgeCore(
   const pipeline = new InboundPipeline(
     router,
     limiter,
+    throttle,
     sendStateless,
     config.retryAfterSeconds,
     () => new Date(clock.now()),
   );
-  return { registry, pending, publisher, pipeline };
+  return { registry, pending, publisher, pipeline, throttle };
 }

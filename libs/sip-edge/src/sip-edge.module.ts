@@ -6,10 +6,12 @@ import {
   BeforeApplicationShutdown,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { BansController } from './admin/bans.controller';
+import { EdgeAdminTokenGuard } from './admin/edge-admin-token.guard';
 import { SipEdge, SipEdgeDeps } from './sip-edge';
+import { SIP_EDGE } from './sip-edge.token';
 
-/** Injection token of the wired SipEdge. */
-export const SIP_EDGE = Symbol('SIP_EDGE');
+export { SIP_EDGE };
 
 /**
  * Starts the edge when the application boots and stops it on shutdown, before Nest closes the
@@ -37,7 +39,12 @@ export class SipEdgeModule {
   static register(deps: SipEdgeDeps): DynamicModule {
     return {
       module: SipEdgeModule,
-      providers: [{ provide: SIP_EDGE, useFactory: () => new SipEdge(deps) }, SipEdgeLifecycle],
+      controllers: [BansController],
+      providers: [
+        { provide: SIP_EDGE, useFactory: () => new SipEdge(deps) },
+        SipEdgeLifecycle,
+        EdgeAdminTokenGuard,
+      ],
       exports: [SIP_EDGE],
     };
   }

@@ -3,6 +3,7 @@ import { DEFAULT_SHUTDOWN_GRACE_MS } from '#herald/config';
 import { heraldMetrics, observeGauge } from '#herald/observability';
 import {
   Clock,
+  Flow,
   StreamTransport,
   SystemClock,
   TransactionLayer,
@@ -21,6 +22,7 @@ import { InboundPipeline } from './inbound/inbound-pipeline';
 import { OutboundConsumer } from './outbound/outbound-consumer';
 import { PushSender } from './outbound/push-sender';
 import { edgeLogger } from './edge-logger';
+import type { EdgeThrottle } from './throttle/edge-throttle';
 import { watchUdpSockets } from './udp-socket-watch';
 
 export interface SipEdgeDeps {
@@ -70,6 +72,8 @@ function transportsOf(config: SipEdgeConfig): Transport[] {
  */
 export class SipEdge {
   readonly registry: FlowRegistry;
+  /** Per-source limits and bans (absent when off), for the admin endpoints. */
+  readonly throttle: EdgeThrottle | undefined;
   private readonly logger = edgeLogger('SipEdge');
   private readonly transports: TransportSet;
   private readonly layer: TransactionLayer;
@@ -91,7 +95,7 @@ export class SipEdge {
     const clock = deps.clock ?? new SystemClock();
     this.clock = clock;
     this.drainTimeoutMs = deps.drainTimeoutMs ?? drainBudgetMs(DEFAULT_SHUTDOWN_GRACE_MS);
-    const { registry, pending, publisher, pipeline } = createEdgeCore(
+    const { registry, pending, publisher, pipeline, throttle } = createEdgeCore(
       bus,
       config,
       clock,
@@ -106,9 +110,11 @@ export class SipEdge {
     );
     this.registry = registry;
     this.pipeline = pipeline;
+    this.throttle = throttle;
     this.transports = new TransportSet(transportsOf(config));
     this.layer = new TransactionLayer({
       transports: this.transports,
+      ...(throttle === undefined ? {} : { admit: (flow: Flow) => throttle.admits(flow) }),
       onRequest: (incoming) => void pipeline.onRequest(incoming),
       onInvalidMessage: (error, flow) => pipeline.onInvalidMessage(error, flow),
       onError: (error, flow) => pipeline.onError(error, flow),
@@ -154,10 +160,12 @@ export class SipEdge {
     );
     await this.consumer.start();
     this.registry.startSweeping();
+    const throttle = this.throttle;
     const gauges = [
       observeGauge('registeredDevices', () => this.registry.size),
       // The readiness probe's answer, for the "edge not ready" alert (0 while draining).
       observeGauge('edgeReady', () => (this.listening && !this.draining ? 1 : 0)),
+      ...(throttle === undefined ? [] : [observeGauge('sipBansActive', () => throttle.guard.bansActive)]),
     ];
     this.stopObservingGauges = () => gauges.forEach((remove) => remove());
     this.stopWatchingUdp = watchUdpSockets(

@@ -164,11 +164,15 @@ class WsClientFlow implements ClientFlow {
   }
 }
 
-async function openUdp(remote: TransportAddress, onInbound: InboundHandler): Promise<ClientFlow> {
+async function openUdp(
+  remote: TransportAddress,
+  onInbound: InboundHandler,
+  localAddress: string,
+): Promise<ClientFlow> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, LOOPBACK, () => resolve());
+    socket.bind(0, localAddress, () => resolve());
   });
   socket.on('message', (data) => onInbound(parseDatagram(data)));
   return new UdpClientFlow(socket, remote);
@@ -179,15 +183,15 @@ async function openStream(
   remote: TransportAddress,
   onInbound: InboundHandler,
   onLost: FlowLostHandler,
+  localAddress: string,
 ): Promise<ClientFlow> {
   const socket: TcpSocket = await new Promise((resolve, reject) => {
+    const target = { host: remote.address, port: remote.port, localAddress };
     // The embedded default's certificate is self-signed for loopback; the tests do not check it.
     const connected =
       protocol === 'tls'
-        ? connectTls({ host: remote.address, port: remote.port, rejectUnauthorized: false }, () =>
-            resolve(connected),
-          )
-        : connectTcp({ host: remote.address, port: remote.port }, () => resolve(connected));
+        ? connectTls({ ...target, rejectUnauthorized: false }, () => resolve(connected))
+        : connectTcp(target, () => resolve(connected));
     connected.once('error', reject);
   });
   const reader = new SipStreamReader({
@@ -220,19 +224,24 @@ async function openWs(remote: TransportAddress, onInbound: InboundHandler): Prom
   return new WsClientFlow(socket, nextWsClientNumber++, remote);
 }
 
-/** Opens a flow to Herald's listener for `protocol` at `remote`; `onLost` hears when a TCP/TLS connection ends. */
+/**
+ * Opens a flow to Herald's listener for `protocol` at `remote`, from `localAddress` (another
+ * 127.0.0.0/8 address is another source to Herald; WebSocket always from 127.0.0.1); `onLost`
+ * hears when a TCP/TLS connection ends.
+ */
 export function openClientFlow(
   protocol: ClientProtocol,
   remote: TransportAddress,
   onInbound: InboundHandler,
   onLost: FlowLostHandler,
+  localAddress = LOOPBACK,
 ): Promise<ClientFlow> {
   switch (protocol) {
     case 'udp':
-      return openUdp(remote, onInbound);
+      return openUdp(remote, onInbound, localAddress);
     case 'tcp':
     case 'tls':
-      return openStream(protocol, remote, onInbound, onLost);
+      return openStream(protocol, remote, onInbound, onLost, localAddress);
     case 'ws':
       return openWs(remote, onInbound);
   }

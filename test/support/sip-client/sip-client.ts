@@ -44,6 +44,8 @@ export interface SipClientOptions {
   algorithm?: DigestAlgorithm;
   /** RFC 3261 T1 of this client's own UDP retransmissions. */
   t1Ms?: number;
+  /** The loopback address to send from (UDP, TCP, TLS): 127.0.0.1 by default. */
+  localAddress?: string;
 }
 
 /** A request Herald sent to this device (a push), with every arrival of it (retransmissions). */
@@ -130,6 +132,7 @@ export class SipClient {
       options.server,
       (inbound) => client.receive(inbound),
       (reason) => client.flowLost(reason),
+      options.localAddress,
     );
     return client;
   }

@@ -1,13 +1,7 @@
-import {
-  type CanActivate,
-  type ExecutionContext,
-  Inject,
-  Injectable,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { requireAdminBearer } from '#herald/observability';
 import type { AuthConfig } from '../auth.config';
 import { AUTH_CONFIG } from '../auth.tokens';
-import { secretsEqual } from './secrets';
 
 /** Admits requests carrying `Authorization: Bearer <HERALD_ADMIN_TOKEN>`. */
 @Injectable()
@@ -16,15 +10,7 @@ export class AdminTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
-    const header = request.headers['authorization'];
-    const token = typeof header === 'string' ? /^Bearer (.+)$/i.exec(header)?.[1] : undefined;
-    const expected = this.config.adminToken;
-    if (expected === undefined || token === undefined || !secretsEqual(token, expected)) {
-      throw new UnauthorizedException({
-        code: 'ADMIN_UNAUTHORIZED',
-        message: 'a valid admin bearer token is required',
-      });
-    }
+    requireAdminBearer(request.headers['authorization'], this.config.adminToken);
     return true;
   }
 }

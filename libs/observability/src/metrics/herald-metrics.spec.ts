@@ -38,6 +38,7 @@ describe('METRIC_NAMES', () => {
       'sipRetransmissions',
       'sipTransactionTimeouts',
       'sipUdpReceiveDrops',
+      'sipThrottled',
     ] as const) {
       expect(METRIC_NAMES[key]).toMatch(/_total$/);
     }

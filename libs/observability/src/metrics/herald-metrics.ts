@@ -19,7 +19,12 @@ export const METRIC_NAMES = {
   busHandlerRetries: 'herald_bus_handler_retries_total',
   edgeReady: 'herald_edge_ready',
   sipUdpReceiveDrops: 'herald_sip_udp_receive_drops_total',
+  sipThrottled: 'herald_sip_throttled_total',
+  sipBansActive: 'herald_sip_bans_active',
 } as const;
+
+/** Why the edge refused or dropped a request (herald_sip_throttled_total's `reason`). */
+export type ThrottleReason = 'source-rate' | 'account-backoff' | 'banned';
 
 /** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
 export type GaugeName =
@@ -29,7 +34,8 @@ export type GaugeName =
   | 'kafkaConsumerLag'
   | 'pgPoolInUse'
   | 'pgPoolMax'
-  | 'edgeReady';
+  | 'edgeReady'
+  | 'sipBansActive';
 
 const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   registeredDevices: 'registered devices (bindings)',
@@ -40,6 +46,7 @@ const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   pgPoolInUse: 'PostgreSQL connections checked out of the pool',
   pgPoolMax: 'PostgreSQL connections the pool may open',
   edgeReady: '1 while the SIP edge takes traffic (listening, not draining), else 0',
+  sipBansActive: 'source addresses the edge bans (drops silently) now',
 };
 
 /** Counters another party keeps (the kernel), read at collection: cumulative since that party began counting. */
@@ -76,6 +83,7 @@ export class HeraldMetrics {
   private readonly deliveryLatency;
   private readonly fanoutSize;
   private readonly handlerRetries;
+  private readonly throttledCounter;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('herald');
@@ -103,6 +111,10 @@ export class HeraldMetrics {
     // Counters start at 0 rather than appear with their first event, so rate() and the alerts see them.
     this.retransmissionCounter.add(0);
     this.timeoutCounter.add(0);
+    this.throttledCounter = meter.createCounter(METRIC_NAMES.sipThrottled, {
+      description:
+        'SIP requests the edge refused (503: source-rate, account-backoff) or dropped (banned) as abuse',
+    });
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
@@ -117,6 +129,10 @@ export class HeraldMetrics {
 
   sipRequest(method: string, code: number): void {
     this.sipRequestCounter.add(1, { method, code: String(code) });
+  }
+
+  sipThrottled(reason: ThrottleReason): void {
+    this.throttledCounter.add(1, { reason });
   }
 
   sipRetransmission(): void {

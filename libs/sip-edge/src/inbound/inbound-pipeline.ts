@@ -13,13 +13,14 @@ import { responseTo, safeReasonPhrase, serviceUnavailable } from '../sip/respons
 import { InboundRequest } from './inbound-request';
 import { RequestRouter } from './request-router';
 import { edgeLogger } from '../edge-logger';
+import type { EdgeThrottle } from '../throttle/edge-throttle';
 
 /** Sends a response outside any transaction (a 400 to a request that could not be parsed) back to its source. */
 export type StatelessSender = (response: SipResponse, flow: Flow) => void;
 
 /**
  * Inbound requests after their server transaction (retransmissions are absorbed below):
- * per-flow rate limit, routing, and one final response; no input ever escapes as an exception.
+ * per-source and per-flow rate limits, routing, and one final response; no input ever escapes as an exception.
  */
 export class InboundPipeline {
   private readonly logger = edgeLogger('SipEdgeInbound');
@@ -29,6 +30,8 @@ export class InboundPipeline {
   constructor(
     private readonly router: RequestRouter,
     private readonly limiter: FlowRateLimiter,
+    /** Per-source limits (absent when off): counted across all the source's flows, before the per-flow one. */
+    private readonly throttle: EdgeThrottle | undefined,
     private readonly sendStateless: StatelessSender,
     private readonly retryAfterSeconds: number,
     private readonly now: () => Date = () => new Date(),
@@ -125,6 +128,8 @@ export class InboundPipeline {
         serviceUnavailable(inbound.request, 'Service Unavailable (shutting down)', this.retryAfterSeconds),
       );
     }
+    const throttled = this.throttle?.refuseRequest(inbound.request, inbound.flow);
+    if (throttled !== undefined) return Promise.resolve(throttled);
     // protocol.md §2: over a rate limit, 503 with Retry-After and a reason phrase saying so.
     if (!this.limiter.tryTake(inbound.flow.id)) {
       return Promise.resolve(

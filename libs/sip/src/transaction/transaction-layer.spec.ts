@@ -164,3 +164,44 @@ describe('TransactionLayer over UDP (loopback)', () => {
     expect(incoming).toEqual([]);
   });
 });
+
+describe('TransactionLayer admit (a banned source)', () => {
+  const incoming: IncomingRequest[] = [];
+  const invalid: string[] = [];
+  const transports = new TransportSet([new UdpTransport({ host: '127.0.0.1', port: 0 })]);
+  const layer = new TransactionLayer({
+    transports,
+    clock: new FakeClock(),
+    admit: (flow) => flow.remote.address !== '127.0.0.2',
+    onRequest: (request) => incoming.push(request),
+    onInvalidMessage: (error) => invalid.push(error.code),
+    onError: () => undefined,
+  });
+  const sockets: Socket[] = [];
+
+  async function socketOn(address: string): Promise<Socket> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
+    sockets.push(socket);
+    return socket;
+  }
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await layer.stop();
+  });
+
+  it('drops requests and invalid messages of a refused flow before any transaction, and hands up the others', async () => {
+    const [{ port }] = await layer.start();
+    const banned = await socketOn('127.0.0.2');
+    const admitted = await socketOn('127.0.0.1');
+    banned.send(info('z9hG4bK-b1', 5070), port, '127.0.0.1');
+    banned.send('INFO sip:x SIP/2.0\r\nVia: nonsense\r\n\r\n', port, '127.0.0.1');
+    // One socket queue in arrival order: once the admitted request is handed up, the others were read.
+    admitted.send(info('z9hG4bK-a1', 5071), port, '127.0.0.1');
+    await waitFor(() => incoming.length === 1, 'the admitted request');
+    expect(incoming[0].flow.remote.address).toBe('127.0.0.1');
+    expect(invalid).toEqual([]);
+    expect(layer.size.servers).toBe(1);
+  });
+});

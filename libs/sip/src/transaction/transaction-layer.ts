@@ -25,6 +25,11 @@ export interface TransactionLayerOptions {
   /** Stray responses, unroutable requests, failed sends, socket errors: reported, never thrown at the transport. */
   onError: (error: Error, flow?: Flow) => void;
   onFlowClosed?: (flow: Flow) => void;
+  /**
+   * False for a flow whose messages are dropped unread, before any transaction exists, so its
+   * retransmissions are dropped too (a banned source). Everything is admitted without it.
+   */
+  admit?: (flow: Flow) => boolean;
   /** A client transaction's Timer E sent its request again (UDP): for a retransmission counter. */
   onRetransmit?: () => void;
   clock?: Clock;
@@ -52,8 +57,12 @@ export class TransactionLayer {
 
   start(): ReturnType<TransportSet['start']> {
     return this.options.transports.start({
-      message: (message, flow) => this.receive(message, flow),
-      invalidMessage: (error, flow) => this.options.onInvalidMessage(error, flow),
+      message: (message, flow) => {
+        if (this.admitted(flow)) this.receive(message, flow);
+      },
+      invalidMessage: (error, flow) => {
+        if (this.admitted(flow)) this.options.onInvalidMessage(error, flow);
+      },
       flowClosed: (flow) => this.options.onFlowClosed?.(flow),
       error: (error, flow) => this.options.onError(error, flow),
     });
@@ -101,6 +110,10 @@ export class TransactionLayer {
    */
   sendStatelessResponse(response: SipResponse, flow: Flow): Promise<void> {
     return flow.send(serializeMessage(response));
+  }
+
+  private admitted(flow: Flow): boolean {
+    return this.options.admit === undefined || this.options.admit(flow);
   }
 
   /** A valid message from a transport. */

@@ -19,6 +19,7 @@ import { DigestChallenger } from '../digest-challenger';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 import { ServiceDecisions } from '../service-decisions';
 import { edgeLogger } from '../../edge-logger';
+import type { EdgeThrottle } from '../../throttle/edge-throttle';
 
 /** Credentials that passed the edge's checks: qop=auth with nc and cnonce (RFC 7616 §3.4). */
 type FreshCredentials = DigestCredentials & { qop: 'auth'; nc: string; cnonce: string };
@@ -55,6 +56,8 @@ export class RegisterHandler implements MethodHandler {
     private readonly publisher: BusPublisher,
     private readonly decisions: ServiceDecisions,
     private readonly registry: FlowRegistry,
+    /** Counts auth's refusals per (account, source) and refuses credentials while they back off. */
+    private readonly throttle: EdgeThrottle | undefined,
     private readonly now: () => number,
   ) {}
 
@@ -144,6 +147,9 @@ export class RegisterHandler implements MethodHandler {
     contacts: { star: boolean; expires: number; list: RequestedContact[] },
   ): Promise<SipResponse> {
     const { request, flow, txKey } = inbound;
+    // Decided here, before the bus: a guess refused while its (account, source) backs off costs auth nothing.
+    const backingOff = this.throttle?.refuseCredentials(request, aor, flow);
+    if (backingOff !== undefined) return backingOff;
     const event = registerRequestedV1.build({
       edgeId: this.config.edgeId,
       txKey,
@@ -179,6 +185,7 @@ export class RegisterHandler implements MethodHandler {
       aor,
     );
     if ('unavailable' in asked) return asked.unavailable;
+    this.throttle?.decided(aor, flow, asked.decision.status);
     return this.answer(inbound, asked.decision, contacts.list, contacts.star);
   }
 
