@@ -231,7 +231,7 @@ export function describeSimpleDevices(start: () => Promise<HeraldTarget>): void 
 
       const malformed = await publish(phone, { body: body.replace('</presence>', '') });
       expectStatus(malformed, 400);
-      expect(malformed.reason).toBe('Bad Request (PIDF: not well-formed XML: <presence> is not closed)');
+      expect(malformed.reason).toBe('Bad Request (PIDF: not well-formed XML: 5:0: unclosed tag: presence)');
 
       const badBasic = await publish(phone, { body: body.replace('>open<', '>busy<') });
       expect(`${badBasic.status} ${badBasic.reason}`).toBe(
