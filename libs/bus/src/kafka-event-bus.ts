@@ -27,6 +27,7 @@ import { KafkaPartitionRetries } from './kafka-partition-retries';
 import { KafkaOffsetCommits } from './kafka-offset-commits';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { SerialBatcher } from './serial-batcher';
+import { createMissingTopics } from './kafka-topic-creation';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 import { kafkaSecurityClientOptions, type KafkaSecurityOptions } from './kafka-client-options';
 
@@ -314,19 +315,18 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
+  /** Creates the missing topics (see createMissingTopics: replicas may race to create them). */
   async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
     const admin = this.kafka.admin();
     await withTimeout(admin.connect(), this.joinTimeoutMs, 'connecting the admin client');
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((topic) => !existing.has(topic));
-      if (missing.length > 0 && !this.createTopics) {
-        throw new KafkaTopicsMissingError(missing);
+      if (!this.createTopics) {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((topic) => !existing.has(topic));
+        if (missing.length > 0) throw new KafkaTopicsMissingError(missing);
+        return;
       }
-      if (missing.length > 0) {
-        // Partitions and replication come from the broker's defaults (num.partitions etc.).
-        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
-      }
+      await createMissingTopics(admin, topics, Date.now() + this.joinTimeoutMs);
     } finally {
       await admin.disconnect();
     }
