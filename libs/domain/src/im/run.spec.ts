@@ -1,3 +1,4 @@
+import { unhandledRejectionsDuring } from '../../testing/unhandled-rejections';
 import type { DeviceDirectory } from '../push';
 import { PushGateway } from '../push';
 import type { EventPublisher } from '../shared';
@@ -18,21 +19,6 @@ function runWith(checkRecipients: RecipientCheck): Run {
     (directory, bus) => new PushGateway({ directory, bus }),
     checkRecipients,
   );
-}
-
-/** Unhandled rejections seen until the next macrotask (by then Node would have reported them). */
-async function unhandledRejectionsDuring(work: () => Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const record = (reason: unknown) => seen.push(reason);
-  process.on('unhandledRejection', record);
-  try {
-    await work();
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('unhandledRejection', record);
-  }
-  return seen;
 }
 
 describe('Run recipient checks', () => {
