@@ -316,7 +316,7 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
-  /** Creates the missing topics (see createMissingTopics: replicas may race to create them). */
+  /** Creates the missing topics (createMissingTopics: replicas may race to create them); with createTopics off, only checks that they exist. */
   async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
     const admin = this.kafka.admin();
     await withTimeout(admin.connect(), this.joinTimeoutMs, 'connecting the admin client');
