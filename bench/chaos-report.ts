@@ -1,4 +1,4 @@
-// Prints the chaos soak's JSON report (test/chaos/chaos.test.ts with CHAOS_REPORT) as the
+// Prints the chaos soak's JSON report (test/chaos/chaos.soak.ts with CHAOS_REPORT) as the
 // markdown table of docs/reliability.md, with the machine it ran on.
 import { readFileSync } from 'node:fs';
 import { machineInfo } from './lib/results';
@@ -13,6 +13,7 @@ interface ChaosReport {
   imsDelivered: number;
   imsLost: number;
   imsUnderSeveralIds: number;
+  imsAsPlainTextBeforeLogin: number;
   redeliveriesAbsorbedById: number;
   commandsAccepted: number;
   presence: number;
@@ -40,6 +41,10 @@ const rows: [string, string | number][] = [
   ['IMs delivered (distinct, by messageId)', report.imsDelivered],
   ['IMs lost', report.imsLost],
   ['IMs duplicated (under two messageIds)', report.imsUnderSeveralIds],
+  [
+    'IMs delivered as text/plain to a device not yet logged in (protocol.md §7)',
+    report.imsAsPlainTextBeforeLogin,
+  ],
   ['redeliveries absorbed by messageId', report.redeliveriesAbsorbedById],
   ['presence changes / roster changes', `${report.presence} / ${report.roster}`],
   ['logouts / devices vanished / refreshes', `${report.logouts} / ${report.drops} / ${report.refreshes}`],

@@ -70,6 +70,11 @@ export class SimulatedUser {
   readonly aor: string;
   /** Every device this user had, in order (the pushes of all of them are what the application saw). */
   readonly devices: SipClient[] = [];
+  /**
+   * When each device got its ok login.result (performance.now(), the clock of push arrivals).
+   * Before that a registered device is a plain SIP device to Herald (protocol.md §7).
+   */
+  readonly loggedInAt = new Map<SipClient, number>();
   /** The status the current device last set with a 200 OK (login counts). */
   status: DeviceStatus = 'online';
   private device: SipClient | undefined;
@@ -288,6 +293,7 @@ export class SimulatedUser {
       if (result.envelope?.['ok'] !== true) {
         throw new ScaleOutError(`${this.name} login refused: ${JSON.stringify(result.envelope)}`);
       }
+      this.loggedInAt.set(device, result.arrivals[0]!);
       return true;
     }
     return false;

@@ -4,6 +4,7 @@
 // scheduler crashes, freezes, restarts, partitions and slows parts of the deployment. When the
 // faults stop, the invariants of chaos-checks.ts must hold; every violation is printed.
 //
+//   npm run test:chaos       a short run (75 s of load)
 //   CHAOS_SEED=1234          repeat a run (the seed is printed)
 //   CHAOS_LOAD_SECONDS=600   a longer run (bench/chaos-soak.sh)
 //   CHAOS_REPORT=file.json   also write the figures as JSON (bench/chaos-soak.sh reads them)
@@ -23,6 +24,7 @@ import {
   imViolations,
   memoryViolations,
   presenceViolations,
+  plainTextDeliveries,
   processViolations,
   resultViolations,
   type Violation,
@@ -266,6 +268,7 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       imsDelivered: delivery.delivered,
       imsLost: delivery.missing.length,
       imsUnderSeveralIds: delivery.underSeveralIds.length,
+      imsAsPlainTextBeforeLogin: plainTextDeliveries(users),
       redeliveriesAbsorbedById: delivery.duplicatesById.reduce((sum, dup) => sum + dup.arrivals - 1, 0),
       commandsAccepted: accepted.length,
       ...counts,
