@@ -33,5 +33,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 120000,
     },
+    {
+      // The chaos soak (test/chaos/chaos.soak.ts): `npm run test:chaos`, bench/chaos-soak.sh.
+      ...common,
+      displayName: 'chaos',
+      testMatch: ['<rootDir>/test/chaos/*.soak.ts'],
+      testTimeout: 120000,
+    },
   ],
 };

@@ -6,6 +6,9 @@
 #   scripts/kafka.sh start STATE_DIR    format storage in STATE_DIR, start the broker, wait until it
 #                                       serves, print its bootstrap address (127.0.0.1:PORT)
 #   scripts/kafka.sh stop STATE_DIR     stop that broker and delete STATE_DIR
+#   scripts/kafka.sh crash-restart STATE_DIR
+#                                       SIGKILL that broker and start it again on the same storage
+#                                       and ports (chaos tests)
 #   scripts/kafka.sh start STATE_DIR --secure CERT_DIR
 #                                       the same broker with two more listeners for the TLS and SASL
 #                                       tests, printed after the plaintext address as
@@ -154,11 +157,32 @@ EOF
   java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
     -t "$cluster_id" -c "$state_dir/server.properties" "${format_args[@]}" >"$state_dir/format.log" 2>&1 ||
     { cat "$state_dir/format.log" >&2; return 1; }
+  printf '%s\n' "${java_opts[@]}" >"$state_dir/java_opts"
+  launch "$state_dir"
+  # The broker creates its offsets topic and producer-id block lazily: do it now, not in a test.
+  (cd "$HERALD_ROOT" && timeout "$KAFKA_WARM_UP_TIMEOUT_SECONDS" node \
+    --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --disable-warning=TimeoutNegativeWarning \
+    tools/kafka/warm-up.ts "127.0.0.1:$port") || { log "warm-up failed; see $state_dir/server.log"; return 1; }
+  echo "127.0.0.1:$port"
+  if [ -n "$cert_dir" ]; then
+    echo "sasl_plaintext=127.0.0.1:$sasl_port"
+    echo "ssl=127.0.0.1:$ssl_port"
+  fi
+}
+
+# Runs the broker of STATE_DIR (formatted, server.properties and java_opts written) in the
+# background and waits until it serves.
+launch() {
+  local state_dir="$1" java_opts
+  mapfile -t java_opts <"$state_dir/java_opts"
+  # A restart appends to server.log: wait for a start line after the ones already there.
+  local starts_before
+  starts_before="$(grep -c 'Kafka Server started' "$state_dir/server.log" 2>/dev/null || true)"
   java "${java_opts[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$state_dir/server.properties" \
-    >"$state_dir/stdout.log" 2>&1 </dev/null &
+    >>"$state_dir/stdout.log" 2>&1 </dev/null &
   echo $! >"$state_dir/pid"
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT_SECONDS))
-  until grep -q 'Kafka Server started' "$state_dir/server.log" 2>/dev/null; do
+  until [ "$(grep -c 'Kafka Server started' "$state_dir/server.log" 2>/dev/null || true)" -gt "${starts_before:-0}" ]; do
     if ! kill -0 "$(cat "$state_dir/pid")" 2>/dev/null; then
       log "the broker exited during startup; its logs:"
       tail -n 40 "$state_dir/stdout.log" "$state_dir/server.log" >&2 || true
@@ -170,15 +194,17 @@ EOF
     fi
     sleep 0.2
   done
-  # The broker creates its offsets topic and producer-id block lazily: do it now, not in a test.
-  (cd "$HERALD_ROOT" && timeout "$KAFKA_WARM_UP_TIMEOUT_SECONDS" node \
-    --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --disable-warning=TimeoutNegativeWarning \
-    tools/kafka/warm-up.ts "127.0.0.1:$port") || { log "warm-up failed; see $state_dir/server.log"; return 1; }
-  echo "127.0.0.1:$port"
-  if [ -n "$cert_dir" ]; then
-    echo "sasl_plaintext=127.0.0.1:$sasl_port"
-    echo "ssl=127.0.0.1:$ssl_port"
-  fi
+}
+
+# A crash and a restart of the broker of STATE_DIR (chaos tests): SIGKILL, then the same broker
+# (same storage, same ports) again, serving before this returns.
+crash_restart() {
+  local state_dir="$1"
+  local pid
+  pid="$(cat "$state_dir/pid")"
+  kill -9 "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  launch "$state_dir"
 }
 
 stop() {
@@ -205,8 +231,9 @@ case "${1:-}" in
   fetch) fetch ;;
   start) start "${2:?usage: kafka.sh start STATE_DIR [--secure CERT_DIR]}" "${3:-}" "${4:-}" ;;
   stop) stop "${2:?usage: kafka.sh stop STATE_DIR}" ;;
+  crash-restart) crash_restart "${2:?usage: kafka.sh crash-restart STATE_DIR}" ;;
   *)
-    echo "usage: kafka.sh fetch | start STATE_DIR [--secure CERT_DIR] | stop STATE_DIR" >&2
+    echo "usage: kafka.sh fetch | start STATE_DIR [--secure CERT_DIR] | stop STATE_DIR | crash-restart STATE_DIR" >&2
     exit 2
     ;;
 esac

@@ -8,6 +8,9 @@
 #                                         --durable keeps fsync, synchronous_commit and
 #                                         full_page_writes on (benchmarks: a 200 OK means stored)
 #   scripts/postgres.sh stop STATE_DIR    stop that server and delete STATE_DIR
+#   scripts/postgres.sh crash-restart STATE_DIR
+#                                         immediate shutdown (a crash: WAL replay at start), then
+#                                         the same server again on the same port (chaos tests)
 #
 # PostgreSQL refuses to run as root: as root it runs as the system user herald-pg (created here
 # when missing). STATE_DIR must therefore be outside /root (e.g. under /tmp). PG_PORT picks the port.
@@ -66,10 +69,9 @@ start() {
   as_pg_user "$bin_dir/initdb" -D "$state_dir/data" -U postgres --auth=trust -E UTF8 --no-locale \
     >"$state_dir/initdb.log" 2>&1 || { cat "$state_dir/initdb.log" >&2; return 1; }
   echo "$bin_dir" >"$state_dir/bin_dir"
-  as_pg_user "$bin_dir/pg_ctl" -D "$state_dir/data" -l "$state_dir/server.log" \
-    -t "$PG_START_TIMEOUT_SECONDS" -w start \
-    -o "-h 127.0.0.1 -p $port -k $state_dir/data $durability_options -c max_connections=300" \
-    >"$state_dir/pg_ctl.log" 2>&1 || { cat "$state_dir/pg_ctl.log" "$state_dir/server.log" >&2; return 1; }
+  echo "-h 127.0.0.1 -p $port -k $state_dir/data $durability_options -c max_connections=300" \
+    >"$state_dir/server_options"
+  launch "$state_dir"
   local admin_url="postgres://postgres@127.0.0.1:$port/postgres"
   (cd "$HERALD_ROOT" && node -e '
     const { Client } = require("pg");
@@ -80,6 +82,23 @@ start() {
       .catch((error) => { console.error(error); process.exit(1); });
   ' "$admin_url")
   echo "postgres://postgres@127.0.0.1:$port/herald_test"
+}
+
+# Starts the server of STATE_DIR (initialised, bin_dir and server_options written) and waits for it.
+launch() {
+  local state_dir="$1"
+  as_pg_user "$(cat "$state_dir/bin_dir")/pg_ctl" -D "$state_dir/data" -l "$state_dir/server.log" \
+    -t "$PG_START_TIMEOUT_SECONDS" -w start -o "$(cat "$state_dir/server_options")" \
+    >"$state_dir/pg_ctl.log" 2>&1 || { cat "$state_dir/pg_ctl.log" "$state_dir/server.log" >&2; return 1; }
+}
+
+# A crash and a restart of the server of STATE_DIR (chaos tests): immediate shutdown (no
+# checkpoint: the restart replays the WAL, as after a crash), then the same server again.
+crash_restart() {
+  local state_dir="$1"
+  as_pg_user "$(cat "$state_dir/bin_dir")/pg_ctl" -D "$state_dir/data" -m immediate \
+    -t "$PG_STOP_TIMEOUT_SECONDS" -w stop >/dev/null
+  launch "$state_dir"
 }
 
 stop() {
@@ -95,8 +114,9 @@ stop() {
 case "${1:-}" in
   start) start "${2:?usage: postgres.sh start STATE_DIR [--durable]}" "${3:-}" ;;
   stop) stop "${2:?usage: postgres.sh stop STATE_DIR}" ;;
+  crash-restart) crash_restart "${2:?usage: postgres.sh crash-restart STATE_DIR}" ;;
   *)
-    echo "usage: postgres.sh start STATE_DIR [--durable] | stop STATE_DIR" >&2
+    echo "usage: postgres.sh start STATE_DIR [--durable] | stop STATE_DIR | crash-restart STATE_DIR" >&2
     exit 2
     ;;
 esac

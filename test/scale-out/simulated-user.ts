@@ -1,11 +1,18 @@
-// One user of the scale-out test as a careful client application: one UDP device at a time,
-// registered with a short expiry and refreshed, logged in, re-sending a command with the same id
-// until it gets 200 OK (protocol.md §3), registering and logging in again when its registration
-// lapsed (401) and moving to another edge when told its edge died.
+// One user of the scale-out and chaos tests as a careful client application: one device at a time
+// (UDP, TCP or WS), registered with a short expiry and refreshed, logged in, re-sending a command
+// with the same id until it gets 200 OK (protocol.md §3), registering and logging in again when its
+// registration lapsed (401) or its connection was lost, and moving to another edge when told its
+// edge died.
 import { randomBytes } from 'node:crypto';
 import type { DeviceStatus } from '#herald/contracts';
 import type { SipResponse, TransportAddress } from '#herald/sip';
-import { type Envelope, type ReceivedPush, SipClient, SipClientError } from '../support/sip-client';
+import {
+  type ClientProtocol,
+  type Envelope,
+  type ReceivedPush,
+  SipClient,
+  SipClientError,
+} from '../support/sip-client';
 
 export interface SimulatedUserSettings {
   domain: string;
@@ -49,6 +56,11 @@ async function finalResponse(send: () => Promise<SipResponse>): Promise<SipRespo
   }
 }
 
+function isConnectionRefused(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET';
+}
+
 function retryAfterMs(response: SipResponse): number {
   const seconds = Number(response.headers.get('retry-after'));
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS;
@@ -58,6 +70,11 @@ export class SimulatedUser {
   readonly aor: string;
   /** Every device this user had, in order (the pushes of all of them are what the application saw). */
   readonly devices: SipClient[] = [];
+  /**
+   * When each device got its ok login.result (performance.now(), the clock of push arrivals).
+   * Before that a registered device is a plain SIP device to Herald (protocol.md §7).
+   */
+  readonly loggedInAt = new Map<SipClient, number>();
   /** The status the current device last set with a 200 OK (login counts). */
   status: DeviceStatus = 'online';
   private device: SipClient | undefined;
@@ -69,8 +86,14 @@ export class SimulatedUser {
     readonly name: string,
     private server: TransportAddress,
     private readonly settings: SimulatedUserSettings,
+    readonly protocol: ClientProtocol = 'udp',
   ) {
     this.aor = `sip:${name}@${settings.domain}`;
+  }
+
+  /** The device commands go out on now (undefined before the first connect or after a drop). */
+  get currentDevice(): SipClient | undefined {
+    return this.device;
   }
 
   /** A fresh command id of this user (ids are unique per sender, protocol.md §3). */
@@ -85,6 +108,35 @@ export class SimulatedUser {
     this.device = undefined;
     // Closing fails the transactions still waiting on the dead edge at their next retransmission.
     return dead?.close() ?? Promise.resolve();
+  }
+
+  /**
+   * The device vanishes without a word (its network went away): its flow closes, nothing is
+   * unregistered, pushes to it go unanswered. The next operation opens a new device.
+   */
+  dropDevice(): Promise<void> {
+    const gone = this.device;
+    this.device = undefined;
+    return gone?.close() ?? Promise.resolve();
+  }
+
+  /**
+   * Logs out as protocol.md §2 says (logout until 200 OK, then REGISTER Expires: 0) and closes the
+   * device; false when the logout was not accepted by the deadline. The next operation logs in again.
+   */
+  async logout(deadline: number): Promise<boolean> {
+    const device = await this.loggedInDevice(deadline);
+    if (device === undefined) return false;
+    const envelope = { v: 1, id: this.newCommandId(), type: 'logout' };
+    for (;;) {
+      if (Date.now() >= deadline || device !== this.device) return false;
+      const sent = await this.send(device, envelope);
+      if (sent === 'accepted') break;
+      if (sent === 'unregistered') return false;
+    }
+    await finalResponse(() => device.unregister());
+    await this.dropDevice();
+    return true;
   }
 
   /** Registers and logs in (the first time, or again); false when that did not happen by the deadline. */
@@ -163,15 +215,15 @@ export class SimulatedUser {
   /** The current device, registered and logged in (both redone as needed); undefined past the deadline. */
   private async loggedInDevice(deadline: number): Promise<SipClient | undefined> {
     while (Date.now() < deadline) {
+      // A connection the edge closed (it died or restarted) is replaced by a new one.
+      if (this.device?.closed === true) this.device = undefined;
       if (this.device === undefined) {
-        this.device = await SipClient.open({
-          protocol: 'udp',
-          server: this.server,
-          domain: this.settings.domain,
-          user: this.name,
-          password: this.settings.password,
-          t1Ms: this.settings.clientT1Ms,
-        });
+        const opened = await this.openDevice();
+        if (opened === undefined) {
+          await sleep(RESEND_DELAY_MS);
+          continue;
+        }
+        this.device = opened;
         this.devices.push(this.device);
         this.sessionNeeded = true;
       }
@@ -183,6 +235,23 @@ export class SimulatedUser {
       }
     }
     return undefined;
+  }
+
+  /** A new device, or undefined when its connection was refused (the edge is restarting). */
+  private async openDevice(): Promise<SipClient | undefined> {
+    try {
+      return await SipClient.open({
+        protocol: this.protocol,
+        server: this.server,
+        domain: this.settings.domain,
+        user: this.name,
+        password: this.settings.password,
+        t1Ms: this.settings.clientT1Ms,
+      });
+    } catch (error) {
+      if (this.protocol !== 'udp' && isConnectionRefused(error)) return undefined;
+      throw error;
+    }
   }
 
   private async register(device: SipClient, deadline: number): Promise<boolean> {
@@ -224,6 +293,7 @@ export class SimulatedUser {
       if (result.envelope?.['ok'] !== true) {
         throw new ScaleOutError(`${this.name} login refused: ${JSON.stringify(result.envelope)}`);
       }
+      this.loggedInAt.set(device, result.arrivals[0]!);
       return true;
     }
     return false;

@@ -40,6 +40,8 @@ export interface HeraldClusterOptions {
   env?: Record<string, string>;
   /** HERALD_DOMAIN (default herald.test); sipsak needs one that resolves, e.g. localhost. */
   domain?: string;
+  /** Extra environment of one app, over `env` (e.g. the edge's fixed ports, one replica's DATABASE_URL). */
+  appEnv?: Partial<Record<ClusterApp, Record<string, string>>>;
 }
 
 /** The edge's bound listeners, from its `SIP edge listening: {...}` log line (JSON, message in msg or message). */
@@ -75,6 +77,7 @@ export class HeraldCluster implements HeraldTarget {
     readonly databaseUrl: string,
     private readonly extraEnv: Record<string, string>,
     readonly domain: string,
+    private readonly appEnv: Partial<Record<ClusterApp, Record<string, string>>>,
   ) {}
 
   static async start(options: HeraldClusterOptions = {}): Promise<HeraldCluster> {
@@ -96,6 +99,7 @@ export class HeraldCluster implements HeraldTarget {
       databaseUrl,
       options.env ?? {},
       options.domain ?? DOMAIN,
+      options.appEnv ?? {},
     );
     try {
       // Services first, so the edge's first event finds its consumers.
@@ -181,7 +185,8 @@ export class HeraldCluster implements HeraldTarget {
       HERALD_LOG_LEVEL: 'info',
       HERALD_MIN_EXPIRES: String(this.minExpires),
     };
-    if (app !== 'sip-edge') return { ...common, DATABASE_URL: this.databaseUrl, ...this.extraEnv };
+    const own = this.appEnv[app] ?? {};
+    if (app !== 'sip-edge') return { ...common, DATABASE_URL: this.databaseUrl, ...this.extraEnv, ...own };
     return {
       ...common,
       HERALD_EDGE_ID: this.edgeId,
@@ -192,6 +197,7 @@ export class HeraldCluster implements HeraldTarget {
       HERALD_SIP_WS_PORT: '0',
       HERALD_SIP_T1_MS: String(this.t1Ms),
       ...this.extraEnv,
+      ...own,
     };
   }
 }

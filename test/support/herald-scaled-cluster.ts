@@ -11,6 +11,12 @@ export const CLUSTER_SIDES: readonly ClusterSide[] = [0, 1];
 export interface HeraldScaledClusterOptions {
   /** Extra environment for every process of both sides (e.g. short expiry settings). */
   env?: Record<string, string>;
+  /** Extra environment of one process of one side, over `env`. */
+  appEnv?: (side: ClusterSide) => Partial<Record<ClusterApp, Record<string, string>>>;
+  /** Default: KAFKA_BROKERS of the test environment. */
+  kafkaBrokers?: string[];
+  /** Default: a fresh database on the test PostgreSQL (DATABASE_URL). */
+  databaseUrl?: string;
 }
 
 /**
@@ -27,10 +33,17 @@ export class HeraldScaledCluster {
   ) {}
 
   static async start(options: HeraldScaledClusterOptions = {}): Promise<HeraldScaledCluster> {
-    const databaseUrl = await createTestDatabase();
+    const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
     const env = { HERALD_NONCE_SECRET: newNonceSecret(), ...options.env };
     const started = await Promise.allSettled(
-      CLUSTER_SIDES.map(() => HeraldCluster.start({ databaseUrl, env })),
+      CLUSTER_SIDES.map((side) =>
+        HeraldCluster.start({
+          databaseUrl,
+          env,
+          appEnv: options.appEnv?.(side) ?? {},
+          ...(options.kafkaBrokers === undefined ? {} : { kafkaBrokers: options.kafkaBrokers }),
+        }),
+      ),
     );
     const up = started.flatMap((side) => (side.status === 'fulfilled' ? [side.value] : []));
     const failed = started.find((side) => side.status === 'rejected');

@@ -27,6 +27,8 @@ import { KafkaPartitionRetries } from './kafka-partition-retries';
 import { KafkaOffsetCommits } from './kafka-offset-commits';
 import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
 import { SerialBatcher } from './serial-batcher';
+import { createMissingTopics } from './kafka-topic-creation';
+import { producerStateLost } from './producer-state';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 import { kafkaSecurityClientOptions, type KafkaSecurityOptions } from './kafka-client-options';
 
@@ -118,7 +120,8 @@ type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string,
  */
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  /** Replaced when the broker lost its state (producerStateLost), never otherwise. */
+  private producer: Producer;
   private readonly publishTimeoutMs: number;
   private readonly joinTimeoutMs: number;
   private readonly partitionsConsumedConcurrently: number;
@@ -159,14 +162,7 @@ export class KafkaEventBus implements EventBus {
       logCreator: kafkaLogCreator(this.logger),
       ...kafkaSecurityClientOptions(options.security),
     });
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      // kafkajs keeps one produce request per broker in flight for an idempotent producer.
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Bounded so a send abandoned after publishTimeoutMs does not retry forever behind our back.
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: this.publishTimeoutMs },
-    });
+    this.producer = this.newProducer();
     this.outgoing = new SerialBatcher((batches) => this.send(batches.flat()), { gatherTurn: true });
   }
 
@@ -194,12 +190,18 @@ export class KafkaEventBus implements EventBus {
     }
     const send = async (): Promise<void> => {
       await this.connectProducer();
-      await this.producer.sendBatch({
-        acks: -1,
-        timeout: this.publishTimeoutMs,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      const producer = this.producer;
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          timeout: this.publishTimeoutMs,
+          compression: CompressionTypes.None,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      } catch (error) {
+        if (producerStateLost(error)) this.replaceProducer(producer, error);
+        throw error;
+      }
     };
     await withTimeout(send(), this.publishTimeoutMs, 'publish');
   }
@@ -314,19 +316,18 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
+  /** Creates the missing topics (createMissingTopics: replicas may race to create them); with createTopics off, only checks that they exist. */
   async ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
     const admin = this.kafka.admin();
     await withTimeout(admin.connect(), this.joinTimeoutMs, 'connecting the admin client');
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((topic) => !existing.has(topic));
-      if (missing.length > 0 && !this.createTopics) {
-        throw new KafkaTopicsMissingError(missing);
+      if (!this.createTopics) {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((topic) => !existing.has(topic));
+        if (missing.length > 0) throw new KafkaTopicsMissingError(missing);
+        return;
       }
-      if (missing.length > 0) {
-        // Partitions and replication come from the broker's defaults (num.partitions etc.).
-        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic })) });
-      }
+      await createMissingTopics(admin, topics, Date.now() + this.joinTimeoutMs);
     } finally {
       await admin.disconnect();
     }
@@ -343,6 +344,39 @@ export class KafkaEventBus implements EventBus {
     await this.outgoing.idle();
     await this.producer.disconnect();
     await this.sharedAdmin?.disconnect();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      // kafkajs keeps one produce request per broker in flight for an idempotent producer.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded so a send abandoned after publishTimeoutMs does not retry forever behind our back.
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: this.publishTimeoutMs },
+    });
+  }
+
+  /**
+   * A new producer (a new producer id, sequences from 0) for the next publish; the batch that
+   * failed is refused to its publishers as any failed send is, and they may publish it again.
+   */
+  private replaceProducer(failed: Producer, error: unknown): void {
+    if (this.producer !== failed) return;
+    this.logger.warn(
+      { code: 'BUS_PRODUCER_REPLACED', err: error },
+      "the broker lost this producer's state (e.g. it crashed and recovered): publishing with a new producer",
+    );
+    this.producer = this.newProducer();
+    this.producerConnection = undefined;
+    failed
+      .disconnect()
+      .catch((disconnectError: unknown) =>
+        this.logger.warn(
+          { code: 'BUS_PRODUCER_DISCONNECT_FAILED', err: disconnectError },
+          'the old producer did not disconnect',
+        ),
+      );
   }
 
   private connectProducer(): Promise<void> {

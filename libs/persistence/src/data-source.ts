@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { Client, type ClientConfig } from 'pg';
+import pino from 'pino';
 import { DataSource } from 'typeorm';
 import { SnakeNamingStrategy } from './naming-strategy';
 import { ALL_ENTITIES, ALL_MIGRATIONS, type EntityClass, type MigrationClass } from './registry';
@@ -16,6 +18,38 @@ export interface DataSourceConfig {
   poolSize?: number;
   /** Shown in pg_stat_activity, e.g. `herald-presence`. */
   applicationName?: string;
+  /** Told when a connection of the pool ends unexpectedly (default: a warning log line). */
+  onConnectionLost?: (error: Error) => void;
+}
+
+/** The default `onConnectionLost`: one log line with a stable code. */
+function logConnectionLost(error: Error): void {
+  connectionLogger().warn(
+    { code: 'DB_CONNECTION_LOST', err: error },
+    'a PostgreSQL connection ended; the pool opens a new one for the next query',
+  );
+}
+
+let persistenceLogger: pino.Logger | undefined;
+function connectionLogger(): pino.Logger {
+  persistenceLogger ??= pino({ name: 'persistence' });
+  return persistenceLogger;
+}
+
+/**
+ * pg's Client with an 'error' listener for its whole life. A connection that ends (PostgreSQL
+ * restarted, a network cut) emits 'error' on its client; pg's pool listens only while the client
+ * is idle and TypeORM only while a query runner holds it, so a client between the two (e.g. just
+ * released after its transaction failed) had none, and Node turned the event into an uncaught
+ * exception that killed the process. The query in flight still fails as before.
+ */
+function clientReportingLostConnections(onLost: (error: Error) => void): typeof Client {
+  return class ClientReportingLostConnections extends Client {
+    constructor(config?: string | ClientConfig) {
+      super(config);
+      this.on('error', onLost);
+    }
+  };
 }
 
 /** Connections of the timers (expiry and plain-device sweepers) besides the consumers. */
@@ -47,5 +81,7 @@ export function createDataSource(config: DataSourceConfig): DataSource {
     logging: config.logging ?? false,
     poolSize: config.poolSize,
     applicationName: config.applicationName,
+    // Handed to pg's Pool, which makes its connections with this Client class.
+    extra: { Client: clientReportingLostConnections(config.onConnectionLost ?? logConnectionLost) },
   });
 }

@@ -214,20 +214,29 @@ async function openStream(
   return new StreamClientFlow(protocol, socket, remote);
 }
 
-async function openWs(remote: TransportAddress, onInbound: InboundHandler): Promise<ClientFlow> {
+async function openWs(
+  remote: TransportAddress,
+  onInbound: InboundHandler,
+  onLost: FlowLostHandler,
+): Promise<ClientFlow> {
   const socket = new WebSocket(`ws://${remote.address}:${remote.port}`, SIP_WS_SUBPROTOCOL);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
   socket.on('message', (data: Buffer) => onInbound(parseDatagram(Buffer.from(data))));
+  // As for TCP: a reset from a killed edge must end the flow, not throw as an unhandled 'error'.
+  socket.on('error', (cause) =>
+    onLost(new TransportError('socket-error', `WebSocket to Herald failed: ${cause.message}`, { cause })),
+  );
+  socket.on('close', () => onLost(new TransportError('flow-closed', 'WebSocket to Herald closed')));
   return new WsClientFlow(socket, nextWsClientNumber++, remote);
 }
 
 /**
  * Opens a flow to Herald's listener for `protocol` at `remote`, from `localAddress` (another
  * 127.0.0.0/8 address is another source to Herald; WebSocket always from 127.0.0.1); `onLost`
- * hears when a TCP/TLS connection ends.
+ * hears when a TCP/TLS/WS connection ends.
  */
 export function openClientFlow(
   protocol: ClientProtocol,
@@ -243,6 +252,6 @@ export function openClientFlow(
     case 'tls':
       return openStream(protocol, remote, onInbound, onLost, localAddress);
     case 'ws':
-      return openWs(remote, onInbound);
+      return openWs(remote, onInbound, onLost);
   }
 }

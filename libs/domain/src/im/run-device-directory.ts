@@ -23,10 +23,7 @@ export class RunDeviceDirectory implements DeviceDirectory {
       // One query for every AOR not looked up yet.
       const lookup = this.inner.loggedInDevices(missing, options);
       for (const aor of missing) {
-        this.devicesOfAor.set(
-          keyOf(aor),
-          lookup.then((byAor) => byAor.get(aor) ?? []),
-        );
+        this.devicesOfAor.set(keyOf(aor), handledCopy(lookup.then((byAor) => byAor.get(aor) ?? [])));
       }
     }
     const entries = await Promise.all(
@@ -51,7 +48,7 @@ export class RunDeviceDirectory implements DeviceDirectory {
     for (const { aor, deviceId } of missing) {
       this.devices.set(
         deviceKey(aor, deviceId),
-        lookup.then((byAor) => byAor.get(aor)?.find((device) => device.deviceId === deviceId)),
+        handledCopy(lookup.then((byAor) => byAor.get(aor)?.find((device) => device.deviceId === deviceId))),
       );
     }
     await lookup;
@@ -66,6 +63,16 @@ export class RunDeviceDirectory implements DeviceDirectory {
     }
     return lookup;
   }
+}
+
+/**
+ * `entry`, marked as handled: when the one lookup behind it fails, the caller that started the
+ * lookup gets the error (it awaits the lookup), and a later reader of the entry gets it again; an
+ * entry nobody reads must not also count as an unhandled rejection, which ends the process.
+ */
+function handledCopy<T>(entry: Promise<T>): Promise<T> {
+  entry.catch(() => undefined);
+  return entry;
 }
 
 function deviceKey(aor: string, deviceId: string): string {

@@ -29,7 +29,8 @@ const LOOKUP_ONLY: EventPublisher = {
  */
 export class Run {
   private readonly gateways = new Map<number, PushGateway>();
-  private readonly refusals = new Map<string, Promise<RecipientRefusal | undefined>>();
+  /** The one lookup that checked each recipient (it rejects for all of them when it failed). */
+  private readonly recipientChecks = new Map<string, ReturnType<RecipientCheck>>();
   private readonly lookups: PushGateway;
 
   constructor(
@@ -61,16 +62,15 @@ export class Run {
 
   /** Checks the recipients not checked yet in ONE lookup; each is checked once per group. */
   async checkAll(recipientAors: readonly string[]): Promise<void> {
-    const unchecked = [...new Set(recipientAors)].filter((aor) => !this.refusals.has(aor));
+    const unchecked = [...new Set(recipientAors)].filter((aor) => !this.recipientChecks.has(aor));
     if (unchecked.length === 0) {
       return;
     }
+    // The lookup itself is kept, not a promise derived from it per recipient: a derived promise
+    // nobody awaits would be an unhandled rejection when the lookup fails (the process dies).
     const checks = this.checkRecipients(unchecked);
     for (const aor of unchecked) {
-      this.refusals.set(
-        aor,
-        checks.then((refusals) => refusals.get(aor)),
-      );
+      this.recipientChecks.set(aor, checks);
     }
     await checks;
   }
@@ -78,11 +78,11 @@ export class Run {
   /** Why a recipient cannot get IMs (undefined when it can). */
   async refusal(recipientAor: string): Promise<RecipientRefusal | undefined> {
     await this.checkAll([recipientAor]);
-    const refusal = this.refusals.get(recipientAor);
-    if (refusal === undefined) {
+    const checks = this.recipientChecks.get(recipientAor);
+    if (checks === undefined) {
       throw new ImError('IM_RECIPIENT_UNCHECKED', `${recipientAor} was not checked`);
     }
-    return refusal;
+    return (await checks).get(recipientAor);
   }
 }
 

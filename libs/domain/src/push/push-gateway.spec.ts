@@ -1,7 +1,7 @@
 import { RecordingBus } from '../../testing/recording-bus';
 import { edgeOutboundV1, imPush, okResult, presencePush, PushEnvelopeSchema } from '#herald/contracts';
 import type { Device, DeviceDirectory, DeviceLookupOptions } from './device-directory';
-import { PushGateway } from './push-gateway';
+import { PushGateway, RESULT_PUSH_ID_PREFIX, resultPushId, resultRequest } from './push-gateway';
 
 const ALICE = 'sip:alice@herald.example';
 const BOB = 'sip:bob@herald.example';
@@ -137,6 +137,24 @@ describe('PushGateway', () => {
       ['x-alice-desk', 'x-alice-desk'],
       ['x-alice-phone', 'x-alice-phone'],
     ]);
+  });
+
+  it('gives the result of a command the same push id every time it reaches a device, and another device another', async () => {
+    const { gateway } = setUp();
+    const result = okResult('presence.set', 'c-7');
+    const pushIdOf = async (device: Device) =>
+      (await gateway.send([resultRequest('presence', device, result)])).map((sent) => sent.pushId);
+    const first = await pushIdOf(aliceDesk);
+    // The command processed again (re-sent, or redelivered after a crash): its result again.
+    const again = await pushIdOf(aliceDesk);
+    const otherDevice = await pushIdOf(alicePhone);
+
+    expect(first).toEqual([resultPushId(aliceDesk, 'c-7')]);
+    expect(first[0]!.startsWith(RESULT_PUSH_ID_PREFIX)).toBe(true);
+    expect(again).toEqual(first);
+    expect(otherDevice).toEqual([resultPushId(alicePhone, 'c-7')]);
+    expect(otherDevice).not.toEqual(first);
+    expect(resultPushId(aliceDesk, 'c-8')).not.toBe(first[0]);
   });
 
   it('fans out to many AORs with one directory lookup and one publish, skipping AORs without devices', async () => {

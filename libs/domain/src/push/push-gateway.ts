@@ -9,7 +9,7 @@ import {
   pushRequestedV1,
   serializePush,
 } from '#herald/contracts';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EventPublisher, PublishedRecord } from '../shared';
 import type { Device, DeviceDirectory } from './device-directory';
 
@@ -40,9 +40,27 @@ export interface PushRequest {
   /**
    * The push id for each target device, when it must be the same every time this request reaches
    * that device (an IM delivery: an edge answers a push id its device already answered from
-   * memory instead of sending it again); by default each push gets a new id (newPushId).
+   * memory instead of sending it again; a command's result); by default each push gets a new id
+   * (newPushId).
    */
   pushIdFor?: (device: Device) => string;
+}
+
+/** Starts the pushId of every command result. */
+export const RESULT_PUSH_ID_PREFIX = 'result-';
+
+/**
+ * The push id of the result of command `commandId` (unique per sender AOR, protocol.md §3) to
+ * `device`: the same every time, so the one result of a command that was processed again
+ * (re-sent by its client, or redelivered after a crash) and pushed again carries the same id.
+ * The edge then answers it from its answered-push memory, and a client de-duplicating by push id
+ * sees one result.
+ */
+export function resultPushId(device: Pick<Device, 'aor' | 'deviceId'>, commandId: string): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([device.aor, device.deviceId, commandId]))
+    .digest('base64url');
+  return RESULT_PUSH_ID_PREFIX + digest;
 }
 
 /** The result of a command, to the device that sent it. */
@@ -51,7 +69,12 @@ export function resultRequest(
   sender: { aor: string; deviceId: string },
   result: ResultPush,
 ): PushRequest {
-  return { origin, target: { kind: 'device', aor: sender.aor, deviceId: sender.deviceId }, push: result };
+  return {
+    origin,
+    target: { kind: 'device', aor: sender.aor, deviceId: sender.deviceId },
+    push: result,
+    pushIdFor: (device) => resultPushId(device, result.re),
+  };
 }
 
 /** One push handed to an edge: record `pushId` to match its sip.push-outcome. */

@@ -1,0 +1,59 @@
+// Prints the chaos soak's JSON report (test/chaos/chaos.soak.ts with CHAOS_REPORT) as the
+// markdown table of docs/reliability.md, with the machine it ran on.
+import { readFileSync } from 'node:fs';
+import { machineInfo } from './lib/results';
+
+interface ChaosReport {
+  seed: number;
+  users: number;
+  loadSeconds: number;
+  faults: Record<string, number>;
+  imsSent: number;
+  imsAccepted: number;
+  imsDelivered: number;
+  imsLost: number;
+  imsUnderSeveralIds: number;
+  imsAsPlainTextBeforeLogin: number;
+  redeliveriesAbsorbedById: number;
+  commandsAccepted: number;
+  presence: number;
+  roster: number;
+  logouts: number;
+  drops: number;
+  refreshes: number;
+  deliveredAfterMs: number | null;
+  convergedAfterMs: number | null;
+  violations: number;
+}
+
+const path = process.argv[2];
+if (path === undefined) throw new Error('usage: chaos-report.js REPORT.json');
+const report = JSON.parse(readFileSync(path, 'utf8')) as ChaosReport;
+const machine = machineInfo();
+const after = (ms: number | null): string =>
+  ms === null ? 'never (violation)' : `${(ms / 1000).toFixed(1)} s`;
+const rows: [string, string | number][] = [
+  ['seed', report.seed],
+  ['load', `${report.loadSeconds} s, ${report.users} users on UDP, TCP and WS`],
+  ...Object.entries(report.faults).map(([kind, count]): [string, number] => [`faults: ${kind}`, count]),
+  ['commands accepted (200 OK)', report.commandsAccepted],
+  ['IMs sent / accepted', `${report.imsSent} / ${report.imsAccepted}`],
+  ['IMs delivered (distinct, by messageId)', report.imsDelivered],
+  ['IMs lost', report.imsLost],
+  ['IMs duplicated (under two messageIds)', report.imsUnderSeveralIds],
+  [
+    'IMs delivered as text/plain to a device not yet logged in (protocol.md §7)',
+    report.imsAsPlainTextBeforeLogin,
+  ],
+  ['redeliveries absorbed by messageId', report.redeliveriesAbsorbedById],
+  ['presence changes / roster changes', `${report.presence} / ${report.roster}`],
+  ['logouts / devices vanished / refreshes', `${report.logouts} / ${report.drops} / ${report.refreshes}`],
+  ['every accepted IM delivered', `${after(report.deliveredAfterMs)} after the faults stopped`],
+  ['presence converged', `${after(report.convergedAfterMs)} after the faults stopped`],
+  ['invariant violations', report.violations],
+];
+console.log(
+  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.load}\n`,
+);
+console.log('| | |\n| --- | --- |');
+for (const [what, value] of rows) console.log(`| ${what} | ${value} |`);

@@ -1,0 +1,135 @@
+// The chaos test's invariants, each returning its violations with the messages involved, so a
+// failing run prints what went wrong and not only that something did.
+import type { Envelope, SipClient } from '../support/sip-client';
+import { deliveryReport, presenceMismatches, type SentIm } from '../scale-out/scale-out-checks';
+import type { SimulatedUser } from '../scale-out/simulated-user';
+
+/** A command that got 200 OK, and the device that sent it. */
+export interface AcceptedCommand {
+  user: SimulatedUser;
+  device: SipClient | undefined;
+  envelope: Envelope & { id: string };
+}
+
+export interface Violation {
+  invariant: string;
+  detail: string;
+}
+
+/** A text/plain MESSAGE one of the user's devices received (an IM for a plain SIP device). */
+interface PlainTextArrival {
+  user: SimulatedUser;
+  text: string;
+  /** The device had its ok login.result before this arrived. */
+  afterLogin: boolean;
+}
+
+function plainTextArrivals(users: readonly SimulatedUser[]): PlainTextArrival[] {
+  return users.flatMap((user) =>
+    user.devices.flatMap((device) =>
+      device.pushes
+        .filter((push) => push.request.contentType?.mediaType === 'text/plain')
+        .map((push) => ({
+          user,
+          text: push.request.bodyText,
+          afterLogin: push.arrivals[0]! > (user.loggedInAt.get(device) ?? Number.POSITIVE_INFINITY),
+        })),
+    ),
+  );
+}
+
+/**
+ * Every accepted IM reached its recipient under exactly one messageId (possibly stored first),
+ * or as text/plain to a device that had registered but not yet logged in, which protocol.md §7
+ * makes a plain SIP device (a login delayed by the faults). A device that had logged in gets JSON.
+ */
+export function imViolations(users: readonly SimulatedUser[], sent: readonly SentIm[]): Violation[] {
+  const report = deliveryReport(users, sent);
+  const plain = plainTextArrivals(users);
+  const reachedAsPlainText = (im: SentIm) =>
+    plain.some((arrival) => arrival.user === im.to && arrival.text === im.text);
+  return [
+    ...report.missing
+      .filter((im) => !reachedAsPlainText(im))
+      .map((im) => ({
+        invariant: 'accepted IM delivered',
+        detail: `${im.commandId} ${im.from.name} -> ${im.to.name}: "${im.text}" never reached a device of ${im.to.name}`,
+      })),
+    ...report.underSeveralIds.map((dup) => ({
+      invariant: 'one messageId per IM',
+      detail: `${dup.recipient} got "${dup.text}" under ${dup.messageIds.join(', ')}`,
+    })),
+    ...plain
+      .filter((arrival) => arrival.afterLogin)
+      .map((arrival) => ({
+        invariant: 'logged-in JSON clients get JSON',
+        detail: `text/plain MESSAGE to ${arrival.user.name}'s logged-in device: ${arrival.text}`,
+      })),
+  ];
+}
+
+/** IMs that reached a device not yet logged in as text/plain (protocol.md §7), for the report. */
+export function plainTextDeliveries(users: readonly SimulatedUser[]): number {
+  return plainTextArrivals(users).filter((arrival) => !arrival.afterLogin).length;
+}
+
+/**
+ * Every command has at most one result (however often it was pushed, one push id and one
+ * outcome), and a command from a device still connected at the end has one.
+ */
+export function resultViolations(commands: readonly AcceptedCommand[]): Violation[] {
+  return commands.flatMap(({ user, device, envelope }) => {
+    const results = user
+      .pushesOf(`${envelope.type}.result`)
+      .filter((push) => push.envelope['re'] === envelope.id)
+      .map((push) => push.envelope);
+    const pushIds = new Set(results.map((result) => String(result['id'])));
+    const outcomes = new Set(
+      results.map((result) => JSON.stringify({ ok: result['ok'], error: result['error'] })),
+    );
+    const violations: Violation[] = [];
+    if (pushIds.size > 1 || outcomes.size > 1) {
+      violations.push({
+        invariant: 'exactly one result per command',
+        detail: `${user.name} ${envelope.type} ${envelope.id}: ${JSON.stringify(results)}`,
+      });
+    }
+    const stillConnected = device !== undefined && device === user.currentDevice && !device.closed;
+    if (results.length === 0 && stillConnected) {
+      violations.push({
+        invariant: 'exactly one result per command',
+        detail: `${user.name} ${envelope.type} ${envelope.id}: no result on its still connected device`,
+      });
+    }
+    return violations;
+  });
+}
+
+/** What each watcher last saw of each buddy is the buddy's final status. */
+export function presenceViolations(
+  buddies: ReadonlyArray<readonly [SimulatedUser, SimulatedUser]>,
+): Violation[] {
+  return presenceMismatches(buddies).map((mismatch) => ({
+    invariant: 'presence converges',
+    detail: `${mismatch.watcher} sees ${mismatch.buddy} as ${mismatch.seen ?? 'nothing'}, truth ${mismatch.expected}`,
+  }));
+}
+
+/** No process is left dead (each killed one came back and stayed up). */
+export function processViolations(dead: readonly string[]): Violation[] {
+  return dead.map((name) => ({ invariant: 'no process left down', detail: `${name} is not running` }));
+}
+
+/** Every process's resident memory is within `boundMiB` once the faults stop. */
+export function memoryViolations(residentMiB: ReadonlyMap<string, number>, boundMiB: number): Violation[] {
+  return [...residentMiB]
+    .filter(([, mib]) => mib > boundMiB)
+    .map(([name, mib]) => ({
+      invariant: 'memory bounded',
+      detail: `${name} resident ${mib.toFixed(0)} MiB > ${boundMiB} MiB`,
+    }));
+}
+
+export function formatViolations(violations: readonly Violation[]): string {
+  return violations.map((violation) => `VIOLATION [${violation.invariant}] ${violation.detail}`).join('\n');
+}

@@ -1,0 +1,171 @@
+// The chaos test's deployment: its own Kafka broker and its own durable PostgreSQL (so it may crash
+// and restart them without disturbing other suites), two edges on fixed ports (a restarted edge
+// comes back where its clients are) and two replicas of each service, each replica reaching
+// PostgreSQL through its own TcpRelay so one replica alone can be partitioned or slowed.
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TransportAddress } from '#herald/sip';
+import type { ClusterApp } from '../support/herald-cluster';
+import { REPO_ROOT } from '../support/herald-process';
+import { CLUSTER_SIDES, type ClusterSide, HeraldScaledCluster } from '../support/herald-scaled-cluster';
+import { TcpRelay } from './tcp-relay';
+
+const run = promisify(execFile);
+
+export const SERVICES = ['auth', 'presence', 'im-router'] as const;
+export type ServiceApp = (typeof SERVICES)[number];
+export const APPS: readonly ClusterApp[] = ['sip-edge', ...SERVICES];
+
+/** Kafka and PostgreSQL starts on a busy 2-core machine (a cold JVM). */
+const INFRASTRUCTURE_TIMEOUT_MS = 240_000;
+
+async function script(name: 'kafka.sh' | 'postgres.sh', ...args: string[]): Promise<string> {
+  const { stdout } = await run('bash', [join(REPO_ROOT, 'scripts', name), ...args], {
+    cwd: REPO_ROOT,
+    timeout: INFRASTRUCTURE_TIMEOUT_MS,
+  });
+  return stdout.trim();
+}
+
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port');
+  return address.port;
+}
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const port = socket.address().port;
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export interface ChaosDeploymentOptions {
+  /** Environment of every Herald process (expiry, timeouts). */
+  env: Record<string, string>;
+}
+
+export class ChaosDeployment {
+  private constructor(
+    private readonly kafkaState: string,
+    private readonly postgresState: string,
+    readonly cluster: HeraldScaledCluster,
+    private readonly relays: ReadonlyMap<string, TcpRelay>,
+  ) {}
+
+  static async start(options: ChaosDeploymentOptions): Promise<ChaosDeployment> {
+    const kafkaState = await mkdtemp(join(tmpdir(), 'herald-chaos-kafka-'));
+    const postgresState = await mkdtemp(join(tmpdir(), 'herald-chaos-pg-'));
+    const [kafkaOutput, databaseUrl] = await Promise.all([
+      script('kafka.sh', 'start', kafkaState),
+      // Durable: a PostgreSQL crash must not take back what a 200 OK promised.
+      script('postgres.sh', 'start', postgresState, '--durable'),
+    ]);
+    const kafkaBrokers = [kafkaOutput.split('\n')[0]!];
+    const database = new URL(databaseUrl);
+    const relays = new Map<string, TcpRelay>();
+    const appEnv = new Map<ClusterSide, Partial<Record<ClusterApp, Record<string, string>>>>();
+    for (const side of CLUSTER_SIDES) {
+      const env: Partial<Record<ClusterApp, Record<string, string>>> = {
+        'sip-edge': {
+          HERALD_SIP_UDP_PORT: String(await freeUdpPort()),
+          HERALD_SIP_TCP_PORT: String(await freeTcpPort()),
+          HERALD_SIP_WS_PORT: String(await freeTcpPort()),
+        },
+      };
+      for (const app of SERVICES) {
+        const relay = await TcpRelay.start({ host: database.hostname, port: Number(database.port) });
+        relays.set(relayKey(side, app), relay);
+        const viaRelay = new URL(databaseUrl);
+        viaRelay.port = String(relay.port);
+        env[app] = { DATABASE_URL: viaRelay.toString() };
+      }
+      appEnv.set(side, env);
+    }
+    const cluster = await HeraldScaledCluster.start({
+      env: options.env,
+      appEnv: (side) => appEnv.get(side) ?? {},
+      kafkaBrokers,
+      databaseUrl,
+    });
+    return new ChaosDeployment(kafkaState, postgresState, cluster, relays);
+  }
+
+  address(side: ClusterSide, protocol: 'udp' | 'tcp' | 'ws'): TransportAddress {
+    return this.cluster.side(side).address(protocol);
+  }
+
+  relay(side: ClusterSide, app: ServiceApp): TcpRelay {
+    const relay = this.relays.get(relayKey(side, app));
+    if (relay === undefined) throw new Error(`no relay for ${app} of side ${side}`);
+    return relay;
+  }
+
+  /** SIGKILL, then the same app again on the same settings, serving before this resolves. */
+  async killAndRestart(side: ClusterSide, app: ClusterApp): Promise<void> {
+    await this.cluster.kill(side, app);
+    await this.cluster.side(side).startApp(app);
+  }
+
+  /** SIGSTOP now; SIGCONT after `ms` (a process the kernel or a hypervisor froze). */
+  async freeze(side: ClusterSide, app: ClusterApp, ms: number): Promise<void> {
+    const pid = this.cluster.side(side).processes.get(app)?.pid;
+    if (pid === undefined) throw new Error(`${app} of side ${side} is not running`);
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    process.kill(pid, 'SIGCONT');
+  }
+
+  crashRestartKafka(): Promise<string> {
+    return script('kafka.sh', 'crash-restart', this.kafkaState);
+  }
+
+  crashRestartPostgres(): Promise<string> {
+    return script('postgres.sh', 'crash-restart', this.postgresState);
+  }
+
+  /** Resident memory of every running process, in MiB, by `side<n>-<app>`. */
+  async residentMemoryMiB(): Promise<Map<string, number>> {
+    const resident = new Map<string, number>();
+    for (const side of CLUSTER_SIDES) {
+      for (const [app, child] of this.cluster.side(side).processes) {
+        if (!child.running || child.pid === undefined) continue;
+        const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+        const kib = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+        resident.set(`side${side}-${app}`, kib / 1024);
+      }
+    }
+    return resident;
+  }
+
+  /** Processes that are not running now (each should have been restarted). */
+  deadProcesses(): string[] {
+    return CLUSTER_SIDES.flatMap((side) =>
+      APPS.filter((app) => this.cluster.side(side).processes.get(app)?.running !== true).map(
+        (app) => `side${side}-${app}`,
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.cluster.stop();
+    await Promise.all([...this.relays.values()].map((relay) => relay.stop()));
+    await Promise.all([
+      script('kafka.sh', 'stop', this.kafkaState),
+      script('postgres.sh', 'stop', this.postgresState),
+    ]);
+  }
+}
+
+function relayKey(side: ClusterSide, app: ServiceApp): string {
+  return `${side}/${app}`;
+}

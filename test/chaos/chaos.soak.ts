@@ -1,0 +1,288 @@
+// Issue 14, chaos soak: two edges and two replicas of every service on one Kafka and one durable
+// PostgreSQL, 50 users on UDP, TCP and WS under a mixed, steady load (REGISTER refreshes, logins
+// and logouts, roster changes, presence changes, IMs, devices that vanish), while a seeded
+// scheduler crashes, freezes, restarts, partitions and slows parts of the deployment. When the
+// faults stop, the invariants of chaos-checks.ts must hold; every violation is printed.
+//
+//   npm run test:chaos       a short run (75 s of load)
+//   CHAOS_SEED=1234          repeat a run (the seed is printed)
+//   CHAOS_LOAD_SECONDS=600   a longer run (bench/chaos-soak.sh)
+//   CHAOS_REPORT=file.json   also write the figures as JSON (bench/chaos-soak.sh reads them)
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeviceStatus } from '#herald/contracts';
+import type { SentIm } from '../scale-out/scale-out-checks';
+import { deliveryReport } from '../scale-out/scale-out-checks';
+import { SimulatedUser, type SimulatedUserSettings } from '../scale-out/simulated-user';
+import type { ClusterSide } from '../support/herald-scaled-cluster';
+import type { ClientProtocol } from '../support/sip-client';
+import {
+  type AcceptedCommand,
+  formatViolations,
+  imViolations,
+  memoryViolations,
+  presenceViolations,
+  plainTextDeliveries,
+  processViolations,
+  resultViolations,
+  type Violation,
+} from './chaos-checks';
+import { ChaosDeployment } from './chaos-deployment';
+import { FAULT_KINDS, FaultScheduler, randomSource } from './fault-scheduler';
+
+const SEED = Number(process.env['CHAOS_SEED'] ?? Number.parseInt(randomBytes(4).toString('hex'), 16));
+const LOAD_MS = Number(process.env['CHAOS_LOAD_SECONDS'] ?? '75') * 1000;
+const REPORT_PATH = process.env['CHAOS_REPORT'];
+
+const USER_COUNT = 50;
+const PROTOCOLS: readonly Exclude<ClientProtocol, 'tls'>[] = ['udp', 'tcp', 'ws'];
+const PASSWORD = 'chaos-secret-password';
+const MIN_EXPIRES_SECONDS = 10;
+/** Outlasts a frozen or killed replica's partitions going unserved (session timeout + rebalance). */
+const EXPIRES_SECONDS = 45;
+const REFRESH_INTERVAL_MS = 6_000;
+/** Each user acts every ACTION_INTERVAL_MS * [0.5, 1.5): about 25 actions per second in all. */
+const ACTION_INTERVAL_MS = 2_000;
+/** How long one command may keep being re-sent (a Kafka restart, a rebalance). */
+const COMMAND_DEADLINE_MS = 60_000;
+const SETUP_RESULT_WAIT_MS = 30_000;
+/** Presence must converge, and every accepted IM arrive, within this long after the faults stop. */
+const CONVERGENCE_BOUND_MS = 90_000;
+const DRAIN_POLL_MS = 250;
+/** Resident memory any Herald process may hold once the faults stop. */
+const MEMORY_BOUND_MIB = 400;
+const STATUSES: readonly DeviceStatus[] = ['online', 'away', 'busy', 'invisible'];
+const GROUPS = ['friends', 'work', 'family'] as const;
+
+const DEPLOYMENT_START_TIMEOUT_MS = 600_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Each user's buddies: the next two on a ring, so every user has four buddies across both edges. */
+function buddyPairs(users: readonly SimulatedUser[]): [SimulatedUser, SimulatedUser][] {
+  return users.flatMap((user, index) => [
+    [user, users[(index + 1) % users.length]!] as [SimulatedUser, SimulatedUser],
+    [user, users[(index + 2) % users.length]!] as [SimulatedUser, SimulatedUser],
+  ]);
+}
+
+describe('chaos soak: faults of every kind under a steady mixed load', () => {
+  jest.setTimeout(LOAD_MS + 2 * COMMAND_DEADLINE_MS + CONVERGENCE_BOUND_MS + 300_000);
+  let deployment: ChaosDeployment | undefined;
+  const users: SimulatedUser[] = [];
+
+  beforeAll(async () => {
+    deployment = await ChaosDeployment.start({
+      env: {
+        HERALD_MIN_EXPIRES: String(MIN_EXPIRES_SECONDS),
+        HERALD_MAX_EXPIRES: String(EXPIRES_SECONDS),
+        HERALD_AUTH_SWEEP_INTERVAL_MS: '500',
+        HERALD_SIP_RETRY_AFTER_SECONDS: '1',
+        // Below the edge's 64*T1 (3.2 s at the tests' T1): a slow decision becomes 503, not silence.
+        HERALD_SIP_REGISTER_TIMEOUT_MS: '2500',
+      },
+    });
+  }, DEPLOYMENT_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await Promise.all(users.map((user) => user.close()));
+    if (deployment !== undefined) {
+      const directory = join(tmpdir(), `herald-chaos-${SEED}-${Date.now()}`);
+      console.log(
+        `chaos: process logs in ${deployment.cluster.writeLogs(directory).length} files under ${directory}`,
+      );
+      await deployment.stop();
+    }
+  });
+
+  it('keeps every accepted IM and result, converges presence, and recovers every process', async () => {
+    if (deployment === undefined) throw new Error('the chaos deployment did not start');
+    const chaos = deployment;
+    const random = randomSource(SEED);
+    console.log(
+      `chaos: seed ${SEED} (CHAOS_SEED=${SEED} repeats it), load ${LOAD_MS} ms, ${USER_COUNT} users`,
+    );
+    const settings: SimulatedUserSettings = {
+      domain: chaos.cluster.domain,
+      password: PASSWORD,
+      expiresSeconds: EXPIRES_SECONDS,
+      clientT1Ms: 100,
+    };
+    const run = randomBytes(3).toString('hex');
+    for (let index = 0; index < USER_COUNT; index += 1) {
+      const name = `ch${run}-u${index}`;
+      await chaos.cluster.createAccount(name, PASSWORD);
+      const side = (index % 2) as ClusterSide;
+      const protocol = PROTOCOLS[index % PROTOCOLS.length]!;
+      users.push(new SimulatedUser(name, chaos.address(side, protocol), settings, protocol));
+    }
+    const setupDeadline = Date.now() + COMMAND_DEADLINE_MS;
+    expect(await Promise.all(users.map((user) => user.connect(setupDeadline)))).toEqual(
+      users.map(() => true),
+    );
+
+    const buddies = buddyPairs(users);
+    const buddiesOf = new Map<SimulatedUser, SimulatedUser[]>(users.map((user) => [user, []]));
+    await Promise.all(
+      buddies.map(async ([asker, answerer]) => {
+        const add = asker.newCommandId();
+        expect(
+          await asker.command({ v: 1, id: add, type: 'roster.add', uri: answerer.aor }, setupDeadline),
+        ).toBe(true);
+        expect(await asker.result(add, SETUP_RESULT_WAIT_MS)).toMatchObject({ ok: true });
+        const answer = answerer.newCommandId();
+        const accept = { v: 1, id: answer, type: 'buddy.answer', from: asker.aor, accept: true };
+        expect(await answerer.command(accept, setupDeadline)).toBe(true);
+        expect(await answerer.result(answer, SETUP_RESULT_WAIT_MS)).toMatchObject({ ok: true });
+        buddiesOf.get(asker)!.push(answerer);
+        buddiesOf.get(answerer)!.push(asker);
+      }),
+    );
+
+    const sent: SentIm[] = [];
+    const accepted: AcceptedCommand[] = [];
+    const counts = { presence: 0, roster: 0, logouts: 0, drops: 0, refreshes: 0 };
+    let imNumber = 0;
+    const command = async (user: SimulatedUser, envelope: AcceptedCommand['envelope']): Promise<boolean> => {
+      const ok = await user.command(envelope, Date.now() + COMMAND_DEADLINE_MS);
+      if (ok) accepted.push({ user, device: user.currentDevice, envelope });
+      return ok;
+    };
+    const act = async (user: SimulatedUser): Promise<void> => {
+      const id = user.newCommandId();
+      const dice = random();
+      if (dice < 0.45) {
+        const to = users[Math.floor(random() * users.length)]!;
+        if (to === user) return;
+        imNumber += 1;
+        const text = `im #${imNumber} from ${user.name} to ${to.name}`;
+        const ok = await command(user, { v: 1, id, type: 'im.send', to: to.aor, text });
+        sent.push({ commandId: id, from: user, to, text, accepted: ok });
+      } else if (dice < 0.75) {
+        const choices = STATUSES.filter((status) => status !== user.status);
+        const status = choices[Math.floor(random() * choices.length)]!;
+        if (await command(user, { v: 1, id, type: 'presence.set', status })) {
+          user.status = status;
+          counts.presence += 1;
+        }
+      } else if (dice < 0.88) {
+        const mine = buddiesOf.get(user)!;
+        const buddy = mine[Math.floor(random() * mine.length)]!;
+        const group = GROUPS[Math.floor(random() * GROUPS.length)]!;
+        const update = {
+          v: 1,
+          id,
+          type: 'roster.update',
+          uri: buddy.aor,
+          name: `${buddy.name}-${id}`,
+          group,
+        };
+        if (await command(user, update)) counts.roster += 1;
+      } else if (dice < 0.94) {
+        if (await user.logout(Date.now() + COMMAND_DEADLINE_MS)) counts.logouts += 1;
+      } else {
+        await user.dropDevice();
+        counts.drops += 1;
+      }
+    };
+    const loadStart = Date.now();
+    const loadEnd = loadStart + LOAD_MS;
+    const lane = async (user: SimulatedUser): Promise<void> => {
+      let refreshAt = Date.now() + REFRESH_INTERVAL_MS;
+      while (Date.now() < loadEnd) {
+        await sleep(ACTION_INTERVAL_MS * (0.5 + random()));
+        if (Date.now() >= refreshAt) {
+          await user.refresh(Date.now() + COMMAND_DEADLINE_MS);
+          counts.refreshes += 1;
+          refreshAt = Date.now() + REFRESH_INTERVAL_MS;
+        } else {
+          await act(user);
+        }
+      }
+    };
+    const faults = new FaultScheduler(chaos, random, loadStart, (line) => console.log(line));
+    const faulting = faults.run();
+    await Promise.all(users.map(lane));
+    faults.stop();
+    await faulting;
+    const faultsEndedAt = Date.now();
+
+    // Every user ends logged in with one accepted status; bindings kept alive while draining.
+    const notSet = (
+      await Promise.all(
+        users.map(async (user) => {
+          const status = STATUSES[Math.floor(random() * STATUSES.length)]!;
+          if (!(await command(user, { v: 1, id: user.newCommandId(), type: 'presence.set', status })))
+            return [user.name];
+          user.status = status;
+          return [];
+        }),
+      )
+    ).flat();
+    expect(notSet).toEqual([]);
+    let draining = true;
+    const keepRegistered = Promise.all(
+      users.map(async (user) => {
+        while (draining) {
+          await sleep(REFRESH_INTERVAL_MS);
+          if (draining) await user.refresh(Date.now() + COMMAND_DEADLINE_MS);
+        }
+      }),
+    );
+    let deliveredAfterMs: number | undefined;
+    let convergedAfterMs: number | undefined;
+    while (Date.now() - faultsEndedAt < CONVERGENCE_BOUND_MS) {
+      if (deliveredAfterMs === undefined && imViolations(users, sent).length === 0) {
+        deliveredAfterMs = Date.now() - faultsEndedAt;
+      }
+      if (convergedAfterMs === undefined && presenceViolations(buddies).length === 0) {
+        convergedAfterMs = Date.now() - faultsEndedAt;
+      }
+      if (deliveredAfterMs !== undefined && convergedAfterMs !== undefined) break;
+      await sleep(DRAIN_POLL_MS);
+    }
+    draining = false;
+    await keepRegistered;
+
+    const violations: Violation[] = [
+      ...imViolations(users, sent),
+      ...resultViolations(accepted),
+      ...presenceViolations(buddies),
+      ...processViolations(chaos.deadProcesses()),
+      ...memoryViolations(await chaos.residentMemoryMiB(), MEMORY_BOUND_MIB),
+    ];
+    const delivery = deliveryReport(users, sent);
+    const report = {
+      seed: SEED,
+      users: USER_COUNT,
+      loadSeconds: LOAD_MS / 1000,
+      faults: Object.fromEntries(
+        FAULT_KINDS.map((kind) => [kind, faults.injected.filter((f) => f.kind === kind).length]),
+      ),
+      imsSent: sent.length,
+      imsAccepted: sent.filter((im) => im.accepted).length,
+      imsDelivered: delivery.delivered,
+      imsLost: delivery.missing.length,
+      imsUnderSeveralIds: delivery.underSeveralIds.length,
+      imsAsPlainTextBeforeLogin: plainTextDeliveries(users),
+      redeliveriesAbsorbedById: delivery.duplicatesById.reduce((sum, dup) => sum + dup.arrivals - 1, 0),
+      commandsAccepted: accepted.length,
+      ...counts,
+      deliveredAfterMs: deliveredAfterMs ?? null,
+      convergedAfterMs: convergedAfterMs ?? null,
+      violations: violations.length,
+    };
+    console.log(`chaos report: ${JSON.stringify(report)}`);
+    if (REPORT_PATH !== undefined)
+      writeFileSync(REPORT_PATH, `${JSON.stringify({ ...report, faultLog: faults.injected }, null, 2)}\n`);
+    if (violations.length > 0) console.log(formatViolations(violations));
+
+    expect(faults.injected.length).toBeGreaterThan(0);
+    expect(report.imsAccepted).toBeGreaterThan(0);
+    expect(violations).toEqual([]);
+  });
+});
