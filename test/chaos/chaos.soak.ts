@@ -15,7 +15,9 @@ import { join } from 'node:path';
 import type { DeviceStatus } from '#herald/contracts';
 import type { SentIm } from '../scale-out/scale-out-checks';
 import { deliveryReport } from '../scale-out/scale-out-checks';
+import { drain } from '../scale-out/drain';
 import { SimulatedUser, type SimulatedUserSettings } from '../scale-out/simulated-user';
+import { randomSource } from '../support/seeded-random';
 import type { ClusterSide } from '../support/herald-scaled-cluster';
 import type { ClientProtocol } from '../support/sip-client';
 import {
@@ -30,7 +32,7 @@ import {
   type Violation,
 } from './chaos-checks';
 import { ChaosDeployment } from './chaos-deployment';
-import { FAULT_KINDS, FaultScheduler, randomSource } from './fault-scheduler';
+import { FAULT_KINDS, FaultScheduler } from './fault-scheduler';
 
 const SEED = Number(process.env['CHAOS_SEED'] ?? Number.parseInt(randomBytes(4).toString('hex'), 16));
 const LOAD_MS = Number(process.env['CHAOS_LOAD_SECONDS'] ?? '75') * 1000;
@@ -224,29 +226,15 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       )
     ).flat();
     expect(notSet).toEqual([]);
-    let draining = true;
-    const keepRegistered = Promise.all(
-      users.map(async (user) => {
-        while (draining) {
-          await sleep(REFRESH_INTERVAL_MS);
-          if (draining) await user.refresh(Date.now() + COMMAND_DEADLINE_MS);
-        }
-      }),
-    );
-    let deliveredAfterMs: number | undefined;
-    let convergedAfterMs: number | undefined;
-    while (Date.now() - faultsEndedAt < CONVERGENCE_BOUND_MS) {
-      if (deliveredAfterMs === undefined && imViolations(users, sent).length === 0) {
-        deliveredAfterMs = Date.now() - faultsEndedAt;
-      }
-      if (convergedAfterMs === undefined && presenceViolations(buddies).length === 0) {
-        convergedAfterMs = Date.now() - faultsEndedAt;
-      }
-      if (deliveredAfterMs !== undefined && convergedAfterMs !== undefined) break;
-      await sleep(DRAIN_POLL_MS);
-    }
-    draining = false;
-    await keepRegistered;
+    const { deliveredAfterMs, convergedAfterMs } = await drain(users, {
+      since: faultsEndedAt,
+      boundMs: CONVERGENCE_BOUND_MS,
+      refreshIntervalMs: REFRESH_INTERVAL_MS,
+      commandDeadlineMs: COMMAND_DEADLINE_MS,
+      pollMs: DRAIN_POLL_MS,
+      delivered: () => imViolations(users, sent).length === 0,
+      converged: () => presenceViolations(buddies).length === 0,
+    });
 
     const violations: Violation[] = [
       ...imViolations(users, sent),

@@ -32,18 +32,6 @@ const SPELL_SPREAD_MS = 6_000;
 /** The slow link's delay per chunk: a database on a disk taking that long per round trip. */
 const SLOW_LINK_DELAY_MS = 40;
 
-/** A small seeded generator (mulberry32): a failing run is repeated with its seed. */
-export function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(random: () => number, choices: readonly T[]): T {
   return choices[Math.floor(random() * choices.length)]!;
 }

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { DeviceStatus } from '#herald/contracts';
 import { type ClusterSide, HeraldScaledCluster } from '../support/herald-scaled-cluster';
 import { deliveryReport, plainTextArrivals, presenceMismatches, type SentIm } from './scale-out-checks';
+import { drain } from './drain';
 import { SimulatedUser, type SimulatedUserSettings } from './simulated-user';
+import { randomSource } from '../support/seeded-random';
 
 const USER_COUNT = 8;
 const PASSWORD = 'scale-out-secret-password';
@@ -53,18 +55,6 @@ const STATUSES: readonly DeviceStatus[] = ['online', 'away', 'busy', 'invisible'
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A small seeded generator (mulberry32), so a failing run can be repeated with its seed. */
-function randomSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Neighbours on a ring plus opposite users: every user has three buddies, most on the other edge. */
@@ -214,29 +204,15 @@ describe('scale-out: two edges, two replicas per service, SIGKILLs under load', 
     ).flat();
     expect(finalNotAccepted).toEqual([]);
     const lastChangeAt = Date.now();
-    let draining = true;
-    const keepRegistered = Promise.all(
-      users.map(async (user) => {
-        while (draining) {
-          await sleep(REFRESH_INTERVAL_MS);
-          if (draining) await user.refresh(Date.now() + COMMAND_DEADLINE_MS);
-        }
-      }),
-    );
-    let deliveredAfterMs: number | undefined;
-    let convergedAfterMs: number | undefined;
-    while (Date.now() - lastChangeAt < DRAIN_TIMEOUT_MS) {
-      if (deliveredAfterMs === undefined && deliveryReport(users, sent).missing.length === 0) {
-        deliveredAfterMs = Date.now() - lastChangeAt;
-      }
-      if (convergedAfterMs === undefined && presenceMismatches(buddies).length === 0) {
-        convergedAfterMs = Date.now() - lastChangeAt;
-      }
-      if (deliveredAfterMs !== undefined && convergedAfterMs !== undefined) break;
-      await sleep(DRAIN_POLL_MS);
-    }
-    draining = false;
-    await keepRegistered;
+    const { deliveredAfterMs, convergedAfterMs } = await drain(users, {
+      since: lastChangeAt,
+      boundMs: DRAIN_TIMEOUT_MS,
+      refreshIntervalMs: REFRESH_INTERVAL_MS,
+      commandDeadlineMs: COMMAND_DEADLINE_MS,
+      pollMs: DRAIN_POLL_MS,
+      delivered: () => deliveryReport(users, sent).missing.length === 0,
+      converged: () => presenceMismatches(buddies).length === 0,
+    });
 
     const report = deliveryReport(users, sent);
     const mismatches = presenceMismatches(buddies);
