@@ -38,7 +38,7 @@ function check(condition: boolean, what: string): void {
 
 let commandNumber = 0;
 /** Sends a command and waits for its `<type>.result` push; fails unless the result is ok. */
-async function command(client: SipClient, body: Omit<Envelope, 'v'>): Promise<ReceivedPush> {
+async function command(client: SipClient, body: Envelope): Promise<ReceivedPush> {
   commandNumber += 1;
   const id = `smoke-${commandNumber}-${randomBytes(3).toString('hex')}`;
   const from = client.pushes.length;
