@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes server binaries the smoke test runs (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubelet, kube-proxy) from the Go module proxy, once per version:
+# Builds the Kubernetes binaries the smoke test runs (kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubelet, kube-proxy, and a kubectl of the same version) from the Go module proxy,
+# once per version:
 #   $HERALD_K8S_CACHE/<version>/bin   (default ~/.cache/herald-k8s/<version>/bin)
 # A second run with the binaries present returns at once. Cold: 10-15 min on 2 cores.
 #
@@ -8,10 +9,10 @@
 # modules (k8s.io/api, k8s.io/client-go, ...) at ./staging with replace directives; a throw-away main
 # module that replaces each of them with its published v0.X release builds the same commands.
 set -euo pipefail
+source "$(dirname "$0")/common.sh"
 
-K8S_VERSION=${K8S_VERSION:-v1.37.2}
-CACHE="${HERALD_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald-k8s}/$K8S_VERSION"
-COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+CACHE="$K8S_CACHE_ROOT/$K8S_VERSION"
+COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 have_all() {
   local c
@@ -22,7 +23,7 @@ if have_all; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "build-k8s: Go is needed (https://go.dev/dl)" >&2; exit 1; }
+command -v go >/dev/null || { k8s_log "Go is needed to build Kubernetes (https://go.dev/dl)"; exit 1; }
 STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 MINOR=$(cut -d. -f2 <<<"$K8S_VERSION")
 SRC="$CACHE/src"
@@ -55,5 +56,5 @@ PACKAGES=()
 for c in "${COMMANDS[@]}"; do PACKAGES+=("k8s.io/kubernetes/cmd/$c"); done
 nice -n 19 go build -p 2 -trimpath -ldflags "$LDFLAGS" -o "$CACHE/bin.partial/" "${PACKAGES[@]}"
 # Only a complete set becomes the cache: an interrupted build leaves no half-filled bin/.
-rm -rf "$CACHE/bin" && mv "$CACHE/bin.partial" "$CACHE/bin"
+rm -rf "${CACHE:?}/bin" && mv "$CACHE/bin.partial" "$CACHE/bin"
 echo "$CACHE/bin"

@@ -5,6 +5,8 @@ K8S_VERSION=${K8S_VERSION:-v1.37.2}
 # Everything slow to make (Kubernetes binaries, base images, image store) lives here across runs.
 K8S_CACHE_ROOT="${HERALD_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald-k8s}"
 K8S_BIN="$K8S_CACHE_ROOT/$K8S_VERSION/bin"
+# The machine's kubectl, if any, may be too old for this server: the one built with it.
+KUBECTL="$K8S_BIN/kubectl"
 IMAGE_CACHE="$K8S_CACHE_ROOT/images"
 # The throw-away cluster's state: processes' pid files, logs, PKI, containerd's store, pod volumes.
 K8S_STATE=${HERALD_K8S_STATE:-/tmp/herald-k8s}
