@@ -85,6 +85,11 @@ build_pause_image
 k8s_log "building $HERALD_IMAGE from Dockerfile"
 (cd "$HERALD_ROOT" && "${BUILDAH[@]}" build --quiet --pull=never --network host --layers \
   -t "$HERALD_IMAGE" -f Dockerfile . >/dev/null)
-rm -f "$IMAGE_CACHE/herald.tar"
-"${BUILDAH[@]}" push --quiet "$HERALD_IMAGE" "docker-archive:$IMAGE_CACHE/herald.tar:$HERALD_IMAGE"
+# The archive is rewritten only when the build made a different image (a 400 MB write otherwise).
+image_id="$("${BUILDAH[@]}" inspect --type image --format '{{.FromImageID}}' "$HERALD_IMAGE")"
+if [ ! -f "$IMAGE_CACHE/herald.tar" ] || [ "$(cat "$IMAGE_CACHE/herald.tar.id" 2>/dev/null)" != "$image_id" ]; then
+  rm -f "$IMAGE_CACHE/herald.tar" "$IMAGE_CACHE/herald.tar.id"
+  "${BUILDAH[@]}" push --quiet "$HERALD_IMAGE" "docker-archive:$IMAGE_CACHE/herald.tar:$HERALD_IMAGE"
+  echo "$image_id" >"$IMAGE_CACHE/herald.tar.id"
+fi
 echo "$IMAGE_CACHE"
