@@ -116,11 +116,12 @@ check_endpoints
 
 phase "REGISTER, login and IM through the edge's Service"
 edge_ip="$("$KUBECTL" -n "$NAMESPACE" get service "$RELEASE-sip-edge-0" -o jsonpath='{.spec.clusterIP}')"
-auth_ip="$("$KUBECTL" -n "$NAMESPACE" get service "$RELEASE-auth" -o jsonpath='{.spec.clusterIP}')"
+admin_ip="$("$KUBECTL" -n "$NAMESPACE" get service "$RELEASE-auth-admin" -o jsonpath='{.spec.clusterIP}')"
+admin_port="$("$KUBECTL" -n "$NAMESPACE" get service "$RELEASE-auth-admin" -o jsonpath='{.spec.ports[0].port}')"
 admin_token="$("$KUBECTL" -n "$NAMESPACE" get secret "$RELEASE-secrets" -o jsonpath='{.data.admin-token}' | base64 -d)"
 domain="$("$KUBECTL" -n "$NAMESPACE" get configmap "$RELEASE-config" -o jsonpath='{.data.HERALD_DOMAIN}')"
 smoke_client() {
-  HERALD_EDGE="$edge_ip:5060" HERALD_ADMIN_URL="http://$auth_ip:9090" HERALD_ADMIN_TOKEN="$admin_token" \
+  HERALD_EDGE="$edge_ip:5060" HERALD_ADMIN_URL="http://$admin_ip:$admin_port" HERALD_ADMIN_TOKEN="$admin_token" \
     HERALD_DOMAIN="$domain" STATE_FILE="$work/smoke-state.json" node "$work/smoke-client.cjs" "$1"
 }
 smoke_client before-upgrade

@@ -28,14 +28,16 @@ http_port="$(free_port)"
 read -r -a default_command <<<"$("${BUILDAH[@]}" inspect --type image \
   --format '{{range .OCIv1.Config.Entrypoint}}{{.}} {{end}}{{range .OCIv1.Config.Cmd}}{{.}} {{end}}' "$HERALD_IMAGE")"
 k8s_log "running the image's default command: ${default_command[*]}"
-environment=(--env "HERALD_HTTP_PORT=$http_port" --env "HERALD_PG_PORT=$(free_port)")
+environment=(--env "HERALD_HTTP_PORT=$http_port" --env "HERALD_PG_PORT=$(free_port)" --env HERALD_ADMIN_PORT=0
+  --env HERALD_WEB_PORT=0)
 for transport in UDP TCP TLS WS WSS; do environment+=(--env "HERALD_SIP_${transport}_PORT=0"); done
 "${BUILDAH[@]}" run --network host "${environment[@]}" "$container" -- "${default_command[@]}" \
   >"$work/herald.log" 2>&1 &
 run_pid=$!
 
 deadline=$((SECONDS + START_TIMEOUT_SECONDS))
-until grep -q '^herald: ready ' "$work/herald.log"; do
+# The ready line is the JSON log line with code HERALD_READY (libs/runtime/src/ready-line.ts).
+until grep -q '"code":"HERALD_READY"' "$work/herald.log"; do
   if ! kill -0 "$run_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
     k8s_log "the embedded app did not get ready; its output:"
     tail -n 40 "$work/herald.log" >&2
@@ -43,8 +45,8 @@ until grep -q '^herald: ready ' "$work/herald.log"; do
   fi
   sleep 0.5
 done
-ready="$(sed -n 's/^herald: ready //p' "$work/herald.log" | head -n 1)"
-udp="$(node -e 'const r=JSON.parse(process.argv[1]);console.log(`${r.sip.udp.address}:${r.sip.udp.port} ${r.domain}`)' "$ready")"
+ready="$(grep -m 1 '"code":"HERALD_READY"' "$work/herald.log")"
+udp="$(node -e 'const r=JSON.parse(process.argv[1]).ready;console.log(`${r.sip.udp.address}:${r.sip.udp.port} ${r.domain}`)' "$ready")"
 status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$http_port/health/ready")"
 [ "$status" = 200 ] || { k8s_log "the embedded app's /health/ready answered $status"; exit 1; }
 echo "ok - the embedded app is ready; /health/ready 200"
