@@ -121,7 +121,7 @@ admin_port="$("$KUBECTL" -n "$NAMESPACE" get service "$RELEASE-auth-admin" -o js
 admin_token="$("$KUBECTL" -n "$NAMESPACE" get secret "$RELEASE-secrets" -o jsonpath='{.data.admin-token}' | base64 -d)"
 domain="$("$KUBECTL" -n "$NAMESPACE" get configmap "$RELEASE-config" -o jsonpath='{.data.HERALD_DOMAIN}')"
 smoke_client() {
-  HERALD_EDGE="$edge_ip:5060" HERALD_ADMIN_URL="http://$admin_ip:$admin_port" HERALD_ADMIN_TOKEN="$admin_token" \
+  HERALD_EDGE="$edge_ip:5060" HERALD_CLIENT_ADDRESS="$POD_GATEWAY" HERALD_ADMIN_URL="http://$admin_ip:$admin_port" HERALD_ADMIN_TOKEN="$admin_token" \
     HERALD_DOMAIN="$domain" STATE_FILE="$work/smoke-state.json" node "$work/smoke-client.cjs" "$1"
 }
 smoke_client before-upgrade

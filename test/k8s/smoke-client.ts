@@ -8,8 +8,8 @@
 //                   the stored IM arrives, marked offline
 // and one for the image's default command, the embedded app:
 //   embedded        the demo user alice REGISTERs over UDP and logs in
-// Environment: HERALD_EDGE (host:port), HERALD_DOMAIN; HERALD_ADMIN_URL, HERALD_ADMIN_TOKEN and
-// STATE_FILE for the Kubernetes phases.
+// Environment: HERALD_EDGE (host:port), HERALD_DOMAIN, HERALD_CLIENT_ADDRESS (source address, default
+// 127.0.0.1); HERALD_ADMIN_URL, HERALD_ADMIN_TOKEN and STATE_FILE for the Kubernetes phases.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Envelope, type ReceivedPush, SipClient } from '../support/sip-client';
@@ -57,6 +57,8 @@ async function loggedIn(user: string, password: string, protocol: 'tcp' | 'udp' 
     domain: setting('HERALD_DOMAIN'),
     user,
     password,
+    // The client's source: loopback by default; the host's address on the pods' bridge for a cluster.
+    localAddress: process.env['HERALD_CLIENT_ADDRESS'] ?? '127.0.0.1',
   });
   const registered = await client.register();
   check(registered.status === 200, `REGISTER of ${client.aor} answered 200 (got ${registered.status})`);
