@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every Herald component; the app is chosen by the arguments to `node`:
 #   dist/apps/sip-edge/src/main.js, dist/apps/auth/src/main.js, dist/apps/presence/src/main.js,
 #   dist/apps/im-router/src/main.js, dist/libs/persistence/src/migrate.js (schema migrations),
@@ -28,7 +27,10 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # Only the embedded app writes under the working directory (.herald); Kubernetes runs read-only.
-RUN mkdir .herald && chown 10001:10001 .herald
+# The user has a passwd entry because PostgreSQL's initdb (the embedded app's database) looks its
+# name up and refuses to run for a user id without one.
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin herald \
+ && mkdir .herald && chown 10001:10001 .herald
 # A numeric, non-root user, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 10001:10001
 EXPOSE 5060/udp 5060/tcp 5061/tcp 8080/tcp 8443/tcp 8088/tcp 9090/tcp

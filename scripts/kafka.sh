@@ -19,7 +19,9 @@
 #                                       client certificate is optional and, when sent, must chain to
 #                                       CERT_DIR/ca.crt)
 #
-# KAFKA_PORT picks the listener port (default: a free ephemeral one).
+# KAFKA_PORT picks the listener port (default: a free ephemeral one); KAFKA_HOST the address the
+# plaintext listener binds and advertises (default 127.0.0.1; the Kubernetes smoke test gives its pods'
+# gateway, scripts/k8s-smoke.sh).
 set -euo pipefail
 HERALD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KAFKA_LIBS="$HERALD_ROOT/.cache/kafka/libs"
@@ -78,10 +80,11 @@ start() {
   fi
   fetch
   mkdir -p "$state_dir"
+  local host="${KAFKA_HOST:-127.0.0.1}"
   local port="${KAFKA_PORT:-$(free_port)}"
   local controller_port
   controller_port="$(free_port)"
-  local listeners="PLAINTEXT://127.0.0.1:$port"
+  local listeners="PLAINTEXT://$host:$port"
   local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
   local sasl_port ssl_port format_args=()
   if [ -n "$cert_dir" ]; then
@@ -162,8 +165,8 @@ EOF
   # The broker creates its offsets topic and producer-id block lazily: do it now, not in a test.
   (cd "$HERALD_ROOT" && timeout "$KAFKA_WARM_UP_TIMEOUT_SECONDS" node \
     --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --disable-warning=TimeoutNegativeWarning \
-    tools/kafka/warm-up.ts "127.0.0.1:$port") || { log "warm-up failed; see $state_dir/server.log"; return 1; }
-  echo "127.0.0.1:$port"
+    tools/kafka/warm-up.ts "$host:$port") || { log "warm-up failed; see $state_dir/server.log"; return 1; }
+  echo "$host:$port"
   if [ -n "$cert_dir" ]; then
     echo "sasl_plaintext=127.0.0.1:$sasl_port"
     echo "ssl=127.0.0.1:$ssl_port"

