@@ -274,14 +274,21 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
       }
       await pushOf(alice, 'im.status', { messageId, state: 'delivered' }, from);
 
-      // The same command id in a new transaction is processed once: the result again, no second IM.
+      // The same command id in a new transaction is processed once: no second IM, and no second
+      // result either (one result per command): its push id is the one this device already
+      // answered. alice's next command, handled after it in order, shows it is through.
       const fromResend = alice.pushes.length;
       expectStatus(
         await alice.command({ v: 1, id: imId, type: 'im.send', to: bob.aor, text: 'hello bob' }, carrier),
         200,
       );
-      const again = await alice.waitForPush((push) => push.envelope?.['re'] === imId, undefined, fromResend);
-      expect(again.envelope?.['messageId']).toBe(messageId);
+      const after = await commandResult(
+        alice,
+        { type: 'im.send', to: `sip:nobody-${imId}@${target().domain}`, text: 'after the re-send' },
+        carrier,
+      );
+      expect(after.envelope?.['type']).toBe('im.send.result');
+      expect(alice.pushes.slice(fromResend).filter((push) => push.envelope?.['re'] === imId)).toEqual([]);
 
       // An IM to a user with no device online is `stored`, then delivered at login marked offline.
       // carol leaves as protocol.md §4 says: logout, then REGISTER with Expires: 0.
