@@ -65,14 +65,40 @@ export class ChaosDeployment {
   static async start(options: ChaosDeploymentOptions): Promise<ChaosDeployment> {
     const kafkaState = await mkdtemp(join(tmpdir(), 'herald-chaos-kafka-'));
     const postgresState = await mkdtemp(join(tmpdir(), 'herald-chaos-pg-'));
-    const [kafkaOutput, databaseUrl] = await Promise.all([
+    const started = await Promise.allSettled([
       script('kafka.sh', 'start', kafkaState),
       // Durable: a PostgreSQL crash must not take back what a 200 OK promised.
       script('postgres.sh', 'start', postgresState, '--durable'),
     ]);
+    const relays = new Map<string, TcpRelay>();
+    const stopInfrastructure = () =>
+      Promise.all([
+        ...[...relays.values()].map((relay) => relay.stop()),
+        script('kafka.sh', 'stop', kafkaState),
+        script('postgres.sh', 'stop', postgresState),
+      ]);
+    try {
+      const [kafkaOutput, databaseUrl] = started.map((result) => {
+        if (result.status === 'rejected') throw result.reason;
+        return result.value;
+      }) as [string, string];
+      const cluster = await ChaosDeployment.startCluster(options, kafkaOutput, databaseUrl, relays);
+      return new ChaosDeployment(kafkaState, postgresState, cluster, relays);
+    } catch (error) {
+      // Nothing of a deployment that did not start may outlive the test.
+      await stopInfrastructure();
+      throw error;
+    }
+  }
+
+  private static async startCluster(
+    options: ChaosDeploymentOptions,
+    kafkaOutput: string,
+    databaseUrl: string,
+    relays: Map<string, TcpRelay>,
+  ): Promise<HeraldScaledCluster> {
     const kafkaBrokers = [kafkaOutput.split('\n')[0]!];
     const database = new URL(databaseUrl);
-    const relays = new Map<string, TcpRelay>();
     const appEnv = new Map<ClusterSide, Partial<Record<ClusterApp, Record<string, string>>>>();
     for (const side of CLUSTER_SIDES) {
       const env: Partial<Record<ClusterApp, Record<string, string>>> = {
@@ -91,13 +117,12 @@ export class ChaosDeployment {
       }
       appEnv.set(side, env);
     }
-    const cluster = await HeraldScaledCluster.start({
+    return HeraldScaledCluster.start({
       env: options.env,
       appEnv: (side) => appEnv.get(side) ?? {},
       kafkaBrokers,
       databaseUrl,
     });
-    return new ChaosDeployment(kafkaState, postgresState, cluster, relays);
   }
 
   address(side: ClusterSide, protocol: 'udp' | 'tcp' | 'ws'): TransportAddress {
