@@ -24,7 +24,8 @@ export const METRIC_NAMES = {
 } as const;
 
 /** Why the edge refused or dropped a request (herald_sip_throttled_total's `reason`). */
-export type ThrottleReason = 'source-rate' | 'account-backoff' | 'banned';
+export const THROTTLE_REASONS = ['source-rate', 'account-backoff', 'banned'] as const;
+export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
 
 /** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
 export type GaugeName =
@@ -115,6 +116,7 @@ export class HeraldMetrics {
       description:
         'SIP requests the edge refused (503: source-rate, account-backoff) or dropped (banned) as abuse',
     });
+    for (const reason of THROTTLE_REASONS) this.throttledCounter.add(0, { reason });
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
