@@ -130,6 +130,17 @@ phase "helm upgrade to a changed value"
 pods_before="$("$KUBECTL" -n "$NAMESPACE" get pods -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)"
 "$HELM" upgrade "$RELEASE" deploy/helm/herald -n "$NAMESPACE" "${release_values[@]}" --set herald.logLevel=debug \
   --wait --timeout "$HELM_TIMEOUT"
+# --wait returns once the new pods are Ready; the old ones may still be in their termination grace
+# period (the services drain), and a pod on its way out never turns Ready: wait until they are gone.
+pod_uids() { "$KUBECTL" -n "$NAMESPACE" get pods -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort; }
+old_pods_deadline=$((SECONDS + 180))
+while [ -n "$(comm -12 <(echo "$pods_before") <(pod_uids))" ]; do
+  if [ "$SECONDS" -ge "$old_pods_deadline" ]; then
+    k8s_log "pods from before the upgrade are still there 180 s after it"
+    exit 1
+  fi
+  sleep 1
+done
 "$KUBECTL" -n "$NAMESPACE" wait pod --all --for=condition=Ready --timeout=120s
 pods_after="$("$KUBECTL" -n "$NAMESPACE" get pods -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)"
 if [ -n "$(comm -12 <(echo "$pods_before") <(echo "$pods_after"))" ]; then
