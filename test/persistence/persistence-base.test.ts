@@ -4,7 +4,7 @@ import {
   createDataSource,
   entityManagerOf,
   runMigrations,
-  TypeOrmIdempotencyStore,
+  SqlIdempotencyStore,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { randomUUID } from 'node:crypto';
@@ -46,7 +46,7 @@ class DeviceNoteProbe {
 
 describe('persistence base (real PostgreSQL)', () => {
   let dataSource: DataSource;
-  const store = new TypeOrmIdempotencyStore();
+  const store = new SqlIdempotencyStore();
   const key = (commandId: string) => ({ service: 'presence', aor: 'sip:alice@herald.example', commandId });
 
   beforeAll(async () => {

@@ -18,7 +18,7 @@ const ACCOUNT_COLUMNS =
   'username, aor, realm, ha1_md5, ha1_sha256, disabled, display_name, settings, created_at, updated_at';
 
 /** AccountRepository on `accounts`, inside the caller's transaction. */
-export class TypeOrmAccountRepository implements AccountRepository {
+export class SqlAccountRepository implements AccountRepository {
   async insert(tx: Transaction, account: Account): Promise<boolean> {
     const inserted: unknown[] = await entityManagerOf(tx).query(
       `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)

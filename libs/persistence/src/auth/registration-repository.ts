@@ -51,7 +51,7 @@ function removing(selection: string): string {
 }
 
 /** RegistrationRepository on `registrations` (and the sessions that hang on them). */
-export class TypeOrmRegistrationRepository implements RegistrationRepository {
+export class SqlRegistrationRepository implements RegistrationRepository {
   async listByAor(tx: Transaction, aor: string): Promise<Registration[]> {
     const rows: RegistrationRow[] = await entityManagerOf(tx).query(
       `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = $1 ORDER BY device_id`,

@@ -16,7 +16,7 @@ export interface SessionRow {
 export const SESSION_COLUMNS = 'aor, device_id, carrier, status, note, device_name, device_agent, started_at';
 
 /** SessionRepository on `sessions`, inside the caller's transaction. */
-export class TypeOrmSessionRepository implements SessionRepository {
+export class SqlSessionRepository implements SessionRepository {
   async find(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined> {
     const rows: SessionRow[] = await entityManagerOf(tx).query(
       `SELECT ${SESSION_COLUMNS} FROM sessions WHERE aor = $1 AND device_id = $2`,

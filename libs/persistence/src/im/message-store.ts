@@ -49,7 +49,7 @@ function recipientLockKeys(recipientAors: readonly string[]): string[] {
 }
 
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
-export class TypeOrmMessageStore implements MessageStore {
+export class SqlMessageStore implements MessageStore {
   async lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void> {
     if (recipientAors.length === 0) {
       return;

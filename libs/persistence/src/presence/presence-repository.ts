@@ -58,7 +58,7 @@ function aggregateOf(row: AggregateRow): AggregatePresence {
 }
 
 /** PresenceRepository on `presence_devices` and `presence_aggregates`, inside the caller's transaction. */
-export class TypeOrmPresenceRepository implements PresenceRepository {
+export class SqlPresenceRepository implements PresenceRepository {
   async lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence> {
     const manager = entityManagerOf(tx);
     const existing = await this.selectForUpdate(manager, aor);

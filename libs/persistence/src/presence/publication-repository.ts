@@ -8,7 +8,7 @@ interface ExpiredRow {
 }
 
 /** PublicationRepository on the publication columns of `presence_devices`. */
-export class TypeOrmPublicationRepository implements PublicationRepository {
+export class SqlPublicationRepository implements PublicationRepository {
   async expired(tx: Transaction, now: Date, limit: number): Promise<ExpiredPublication[]> {
     const rows: ExpiredRow[] = await entityManagerOf(tx).query(
       `SELECT aor, device_id, publication_etag FROM presence_devices

@@ -26,7 +26,7 @@ function entryOf(row: RosterRow): RosterEntry {
 }
 
 /** RosterRepository on `roster_entries`, inside the caller's transaction. */
-export class TypeOrmRosterRepository implements RosterRepository {
+export class SqlRosterRepository implements RosterRepository {
   async lockPair(tx: Transaction, a: string, b: string): Promise<RosterPair> {
     const manager = entityManagerOf(tx);
     // Rows may not exist yet (a first add), so lock the pair itself, the same key from either side.

@@ -69,7 +69,7 @@ function notifyTargetOf(row: SubscriptionRow): NotifyTarget {
  * SubscriptionRepository on `presence_subscriptions`, inside the caller's transaction. Writes that
  * return rows are wrapped in a CTE: TypeORM hands back a top-level UPDATE or DELETE as [rows, count].
  */
-export class TypeOrmSubscriptionRepository implements SubscriptionRepository {
+export class SqlSubscriptionRepository implements SubscriptionRepository {
   async upsert(tx: Transaction, fields: SubscriptionFields): Promise<NotifyTarget> {
     const { dialog } = fields;
     const rows: SubscriptionRow[] = await entityManagerOf(tx).query(
