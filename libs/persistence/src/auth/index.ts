@@ -1,4 +1,4 @@
-export * from './auth.entities';
+export * from './auth.tables';
 export * from './account-repository';
 export * from './registration-repository';
 export * from './session-repository';

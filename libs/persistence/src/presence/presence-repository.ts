@@ -6,28 +6,28 @@ import type {
   Transaction,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { PRESENCE_AGGREGATES, PRESENCE_DEVICES } from './presence.tables';
 
-interface AggregateRow {
-  status: AggregatePresence['status'];
-  note: string | null;
-  changed_at: Date;
-}
+type AggregateRow = RowOf<typeof PRESENCE_AGGREGATES, 'status' | 'note' | 'changed_at'>;
 
-interface DeviceRow {
-  device_id: string;
-  mode: DevicePresence['mode'];
-  status: 'online' | 'away' | 'busy' | 'invisible' | null;
-  note: string | null;
-  changed_at: Date;
-  publication_etag: string | null;
-  publication_basic: 'open' | 'closed' | null;
-  publication_note: string | null;
-  publication_expires_at: Date | null;
-}
+/** What a DevicePresence is read from. */
+const DEVICE_FIELDS = [
+  'device_id',
+  'mode',
+  'status',
+  'note',
+  'changed_at',
+  'publication_etag',
+  'publication_basic',
+  'publication_note',
+  'publication_expires_at',
+] as const;
 
-const DEVICE_COLUMNS = `device_id, mode, status, note, changed_at,
-  publication_etag, publication_basic, publication_note, publication_expires_at`;
+type DeviceRow = RowOf<typeof PRESENCE_DEVICES, (typeof DEVICE_FIELDS)[number]>;
+
+const DEVICE_COLUMNS = columnList(PRESENCE_DEVICES, DEVICE_FIELDS);
 
 /** ck_presence_devices_publication_whole: the etag, basic and expiry are set together. */
 function publicationOf(row: DeviceRow): { publication?: Publication } {
