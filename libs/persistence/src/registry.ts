@@ -4,11 +4,18 @@ import { BusJournal1795500000000 } from './migrations/1795500000000-bus-journal'
 import { MESSAGE_DELIVERIES, MESSAGES, PLAIN_DEVICE_QUEUE } from './im/im.tables';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
 import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
-import { ACCOUNTS, REGISTRATIONS, SESSIONS } from './auth/auth.tables';
+import {
+  ACCOUNTS,
+  AUTH_ACTIVE_ACCOUNTS_V1,
+  AUTH_DEVICES_V1,
+  REGISTRATIONS,
+  SESSIONS,
+} from './auth/auth.tables';
 import { AuthAccountsRegistrationsSessions1795493286458 } from './auth/migrations/1795493286458-auth-accounts-registrations-sessions';
 import { AuthRegistrationsJsonClient1795500100000 } from './auth/migrations/1795500100000-auth-registrations-json-client';
 import { AuthRegistrationsRegisteredAt1795600200000 } from './auth/migrations/1795600200000-auth-registrations-registered-at';
 import { AuthRegistrationsContactParams1796563600000 } from './auth/migrations/1796563600000-auth-registrations-contact-params';
+import { AuthReadContractV11796600000000 } from './auth/migrations/1796600000000-auth-read-contract-v1';
 import {
   PRESENCE_AGGREGATES,
   PRESENCE_DEVICES,
@@ -42,6 +49,8 @@ export const ALL_TABLES: TableDefinition[] = [
   ACCOUNTS,
   REGISTRATIONS,
   SESSIONS,
+  AUTH_DEVICES_V1,
+  AUTH_ACTIVE_ACCOUNTS_V1,
 ];
 
 export const ALL_MIGRATIONS: MigrationClass[] = [
@@ -56,4 +65,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   PresenceSubscriptions1795600100000,
   AuthRegistrationsRegisteredAt1795600200000,
   AuthRegistrationsContactParams1796563600000,
+  AuthReadContractV11796600000000,
 ];

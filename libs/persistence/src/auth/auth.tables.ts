@@ -1,5 +1,5 @@
 import type { DeviceStatus, SessionCarrier, Transport } from '#herald/contracts';
-import { bigint, boolean, jsonb, nullable, table, text, timestamptz } from '../table';
+import { bigint, boolean, jsonb, nullable, table, text, timestamptz, view } from '../table';
 
 /** Accounts: HA1 per algorithm and profile (migration AuthAccountsRegistrationsSessions1795493286458). */
 export const ACCOUNTS = table('accounts', {
@@ -45,4 +45,24 @@ export const SESSIONS = table('sessions', {
   device_name: nullable(text()),
   device_agent: nullable(text()),
   started_at: timestamptz(),
+});
+
+/**
+ * auth's read contract, version 1 (migration AuthReadContractV11796600000000): what presence and
+ * im-router read of auth's tables. Live bindings with their session's carrier, NULL without one.
+ */
+export const AUTH_DEVICES_V1 = view('auth_devices_v1', {
+  aor: text(),
+  device_id: text(),
+  edge_id: text(),
+  flow_id: text(),
+  contact: text(),
+  json_client: boolean(),
+  registered_at: timestamptz(),
+  carrier: nullable(text<SessionCarrier>()),
+});
+
+/** The AORs of accounts that are not disabled: a disabled account counts as absent. */
+export const AUTH_ACTIVE_ACCOUNTS_V1 = view('auth_active_accounts_v1', {
+  aor: text(),
 });

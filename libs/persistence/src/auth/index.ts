@@ -5,5 +5,6 @@ export * from './session-repository';
 export * from './device-directory';
 export * from './migrations/1795493286458-auth-accounts-registrations-sessions';
 export * from './migrations/1795500100000-auth-registrations-json-client';
+export * from './migrations/1796600000000-auth-read-contract-v1';
 export * from './account-directory';
 export * from './device-admin-repository';
