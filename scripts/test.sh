@@ -84,7 +84,7 @@ if [ "$jest_status" -ne 0 ] || [ "$unit_only" = true ]; then
 fi
 
 # The real SIP clients of the interop tests (test/interop): a missing one fails here, never skips.
-bash scripts/ensure-sip-clients.sh
+bash scripts/ensure-test-programs.sh
 # The web app's test (test/web) drives Debian's Chromium through playwright-core: no browser download.
 if ! command -v chromium >/dev/null; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
