@@ -70,14 +70,18 @@ export function deviceRegisteredRecord(
   aor: string,
   deviceId: string,
   edgeId: string,
+  decidedAt = new Date(),
 ): Omit<BusRecord, 'headers'> {
   return deviceRegisteredV1.record(
-    deviceRegisteredV1.build({
-      aor,
-      ...tcpTestBinding(deviceId, edgeId),
-      transport: 'tcp',
-      expiresAt: new Date(Date.now() + TEST_BINDING_LIFETIME_MS).toISOString(),
-      created: true,
-    }),
+    deviceRegisteredV1.build(
+      {
+        aor,
+        ...tcpTestBinding(deviceId, edgeId),
+        transport: 'tcp',
+        expiresAt: new Date(decidedAt.getTime() + TEST_BINDING_LIFETIME_MS).toISOString(),
+        created: true,
+      },
+      decidedAt,
+    ),
   );
 }

@@ -1,5 +1,5 @@
 import type { EventBus } from '#herald/bus';
-import { PresencePublications, PresenceService } from '#herald/domain';
+import { EndedDeviceRetention, PresencePublications, PresenceService } from '#herald/domain';
 import {
   SqlAccountDirectory,
   SqlDeviceDirectory,
@@ -38,5 +38,13 @@ export function createPresencePublications(bus: EventBus, dataSource: DataSource
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
     subscriptions: new SqlSubscriptionRepository(),
+  });
+}
+
+/** Wires the retention of ended devices (kept so late events of them are stale). */
+export function createEndedDeviceRetention(dataSource: DataSource): EndedDeviceRetention {
+  return new EndedDeviceRetention({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    presence: new SqlPresenceRepository(),
   });
 }

@@ -117,11 +117,22 @@ export class SqlPresenceRepository implements PresenceRepository {
     );
   }
 
-  async deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void> {
-    await entityManagerOf(tx).query(`DELETE FROM presence_devices WHERE aor = $1 AND device_id = $2`, [
-      aor,
-      deviceId,
-    ]);
+  async forgetEndedDevices(tx: Transaction, before: Date, limit: number): Promise<number> {
+    // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare DELETE.
+    const rows: Array<{ forgotten: number }> = await entityManagerOf(tx).query(
+      `WITH forgotten AS (
+         DELETE FROM presence_devices d USING (
+           SELECT aor, device_id FROM presence_devices
+           WHERE mode = 'ended' AND publication_etag IS NULL AND changed_at < $1
+           LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) old
+         WHERE d.aor = old.aor AND d.device_id = old.device_id
+         RETURNING 1
+       )
+       SELECT count(*)::int AS forgotten FROM forgotten`,
+      [before, limit],
+    );
+    return rows[0]?.forgotten ?? 0;
   }
 
   private async selectForUpdate(manager: EntityManager, aor: string): Promise<AggregatePresence | undefined> {
