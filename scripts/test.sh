@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs Node 24 and dependencies if missing,
 # checks format, lint and types, then runs the unit tests and the integration tests against
-# real Kafka and PostgreSQL and real SIP clients (installed from Debian if missing) (started here unless KAFKA_BROKERS / DATABASE_URL name existing ones).
+# real Kafka and PostgreSQL, real SIP clients and Chromium (installed from Debian if missing) (started here unless KAFKA_BROKERS / DATABASE_URL name existing ones).
 #
 #   scripts/test.sh               everything
 #   scripts/test.sh --unit-only   checks and unit tests, no infrastructure
@@ -83,18 +83,9 @@ if [ "$jest_status" -ne 0 ] || [ "$unit_only" = true ]; then
   finish "$jest_status"
 fi
 
-# The real SIP clients of the interop tests (test/interop): a missing one fails here, never skips.
-bash scripts/ensure-sip-clients.sh
-# The web app's test (test/web) drives Debian's Chromium through playwright-core: no browser download.
-if ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-    echo "test.sh: the web app test needs chromium on PATH (Debian: apt-get install chromium)" >&2
-    exit 1
-  fi
-  echo "test.sh: installing chromium with apt-get"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
-fi
+# The real SIP clients of the interop tests (test/interop) and the web app test's Chromium
+# (test/web): a missing one fails here with its package's name, never skips.
+bash scripts/ensure-test-programs.sh
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   bash scripts/kafka.sh fetch

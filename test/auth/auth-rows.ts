@@ -1,9 +1,9 @@
 import { deviceRegisteredV1, type DeviceStatus, type SessionCarrier } from '#herald/contracts';
 import type { BusRecord } from '#herald/bus';
 import {
-  TypeOrmAccountRepository,
-  TypeOrmRegistrationRepository,
-  TypeOrmSessionRepository,
+  SqlAccountRepository,
+  SqlRegistrationRepository,
+  SqlSessionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -18,7 +18,7 @@ const TEST_BINDING_LIFETIME_MS = 3_600_000;
 export async function insertAccount(dataSource: DataSource, aor: string): Promise<void> {
   const now = new Date();
   await new TypeOrmUnitOfWork(dataSource).run((tx) =>
-    new TypeOrmAccountRepository().insert(tx, {
+    new SqlAccountRepository().insert(tx, {
       username: aor.slice(aor.indexOf(':') + 1, aor.indexOf('@')),
       aor,
       realm: aor.slice(aor.indexOf('@') + 1),
@@ -48,7 +48,7 @@ export function tcpTestBinding(deviceId: string, edgeId: string) {
 export async function insertDevice(dataSource: DataSource, device: TestDevice): Promise<void> {
   const { aor, deviceId, edgeId, session } = device;
   await new TypeOrmUnitOfWork(dataSource).run(async (tx) => {
-    await new TypeOrmRegistrationRepository().saveAll(tx, [
+    await new SqlRegistrationRepository().saveAll(tx, [
       {
         aor,
         ...tcpTestBinding(deviceId, edgeId),
@@ -60,7 +60,7 @@ export async function insertDevice(dataSource: DataSource, device: TestDevice): 
       },
     ]);
     if (session !== undefined) {
-      await new TypeOrmSessionRepository().save(tx, { aor, deviceId, ...session, startedAt: new Date() });
+      await new SqlSessionRepository().save(tx, { aor, deviceId, ...session, startedAt: new Date() });
     }
   });
 }
@@ -70,14 +70,18 @@ export function deviceRegisteredRecord(
   aor: string,
   deviceId: string,
   edgeId: string,
+  decidedAt = new Date(),
 ): Omit<BusRecord, 'headers'> {
   return deviceRegisteredV1.record(
-    deviceRegisteredV1.build({
-      aor,
-      ...tcpTestBinding(deviceId, edgeId),
-      transport: 'tcp',
-      expiresAt: new Date(Date.now() + TEST_BINDING_LIFETIME_MS).toISOString(),
-      created: true,
-    }),
+    deviceRegisteredV1.build(
+      {
+        aor,
+        ...tcpTestBinding(deviceId, edgeId),
+        transport: 'tcp',
+        expiresAt: new Date(decidedAt.getTime() + TEST_BINDING_LIFETIME_MS).toISOString(),
+        created: true,
+      },
+      decidedAt,
+    ),
   );
 }

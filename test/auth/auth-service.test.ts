@@ -2,7 +2,7 @@ import { RegistrationExpiry } from '#herald/domain';
 import {
   createDataSource,
   SqlDeviceDirectory,
-  TypeOrmRegistrationRepository,
+  SqlRegistrationRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { AuthHarness, commandFrom, registerRequest, DOMAIN } from './auth-harness';
@@ -319,7 +319,7 @@ async function otherReplicaSweep(harness: AuthHarness): Promise<number> {
     return await new RegistrationExpiry({
       unitOfWork: new TypeOrmUnitOfWork(replica),
       bus: harness.bus,
-      registrations: new TypeOrmRegistrationRepository(),
+      registrations: new SqlRegistrationRepository(),
       batchSize: 2,
     }).sweep();
   } finally {

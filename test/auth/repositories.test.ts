@@ -3,9 +3,9 @@ import {
   createDataSource,
   runMigrations,
   SqlDeviceDirectory,
-  TypeOrmAccountRepository,
-  TypeOrmRegistrationRepository,
-  TypeOrmSessionRepository,
+  SqlAccountRepository,
+  SqlRegistrationRepository,
+  SqlSessionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -47,9 +47,9 @@ function binding(aor: string, deviceId: string, expiresAt: Date): Registration {
 describe('auth repositories (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let unitOfWork: TypeOrmUnitOfWork;
-  const accounts = new TypeOrmAccountRepository();
-  const registrations = new TypeOrmRegistrationRepository();
-  const sessions = new TypeOrmSessionRepository();
+  const accounts = new SqlAccountRepository();
+  const registrations = new SqlRegistrationRepository();
+  const sessions = new SqlSessionRepository();
 
   beforeAll(async () => {
     dataSource = createDataSource({ url: await createTestDatabase() });

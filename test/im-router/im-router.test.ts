@@ -15,7 +15,7 @@ import type { ImRouter } from '#herald/domain';
 import {
   createDataSource,
   runMigrations,
-  TypeOrmSessionRepository,
+  SqlSessionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -403,7 +403,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await registered(erin, 'erin-json');
     await waitFor(async () => (await queued(erin)) === 1);
     // Rows auth leaves after a login and a logout: the binding remembers the login, no session.
-    const sessions = new TypeOrmSessionRepository();
+    const sessions = new SqlSessionRepository();
     await new TypeOrmUnitOfWork(dataSource).run(async (tx) => {
       await sessions.save(tx, {
         aor: erin,

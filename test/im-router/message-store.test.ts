@@ -3,9 +3,9 @@ import {
   createDataSource,
   runMigrations,
   SqlAccountDirectory,
-  TypeOrmAccountRepository,
-  TypeOrmMessageStore,
-  TypeOrmPlainDeviceQueue,
+  SqlAccountRepository,
+  SqlMessageStore,
+  SqlPlainDeviceQueue,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -16,10 +16,10 @@ const BOB = 'sip:bob@herald.example';
 const CAROL = 'sip:carol@herald.example';
 const SENT_AT = new Date('2026-01-02T03:04:05.000Z');
 
-describe('TypeOrmMessageStore (real PostgreSQL)', () => {
+describe('SqlMessageStore (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let unitOfWork: TypeOrmUnitOfWork;
-  const store = new TypeOrmMessageStore();
+  const store = new SqlMessageStore();
 
   beforeAll(async () => {
     dataSource = createDataSource({ url: await createTestDatabase() });
@@ -339,7 +339,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('queues plain device candidates: rescheduled, cancelled, taken once when due with their due time, oldest first', async () => {
-    const queue = new TypeOrmPlainDeviceQueue();
+    const queue = new SqlPlainDeviceQueue();
     const at = (seconds: number) => new Date(SENT_AT.getTime() + seconds * 1000);
     const desk = { aor: BOB, deviceId: 'desk' };
     const phone = { aor: BOB, deviceId: 'phone' };
@@ -370,7 +370,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('lets concurrent sweepers take different due devices', async () => {
-    const queue = new TypeOrmPlainDeviceQueue();
+    const queue = new SqlPlainDeviceQueue();
     const devices = ['a', 'b', 'c', 'd'].map((deviceId) => ({
       aor: `sip:sweep-${deviceId}@herald.example`,
       deviceId,
@@ -399,7 +399,7 @@ describe('TypeOrmMessageStore (real PostgreSQL)', () => {
   });
 
   it('finds enabled accounts only (SqlAccountDirectory over auth’s accounts)', async () => {
-    const accounts = new TypeOrmAccountRepository();
+    const accounts = new SqlAccountRepository();
     const now = new Date();
     for (const [username, disabled] of [
       ['erin', false],

@@ -3,7 +3,7 @@ import {
   createDataSource,
   entityManagerOf,
   runMigrations,
-  TypeOrmIdempotencyStore,
+  SqlIdempotencyStore,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -15,7 +15,7 @@ const HOUR_MS = 60 * 60 * 1000;
 describe('idempotency claim retention (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let unitOfWork: TypeOrmUnitOfWork;
-  const store = new TypeOrmIdempotencyStore();
+  const store = new SqlIdempotencyStore();
 
   beforeAll(async () => {
     dataSource = createDataSource({ url: await createTestDatabase() });

@@ -4,12 +4,12 @@ import {
   createDataSource,
   entityManagerOf,
   runMigrations,
-  TypeOrmIdempotencyStore,
+  SqlIdempotencyStore,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { waitForLockWaiters } from '../support/database';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
@@ -35,23 +35,14 @@ const databaseUrl = (() => {
   return url.toString();
 })();
 
-@Entity()
-class DeviceNoteProbe {
-  @PrimaryColumn()
-  deviceId!: string;
-
-  @Column()
-  lastNoteText!: string;
-}
-
 describe('persistence base (real PostgreSQL)', () => {
   let dataSource: DataSource;
-  const store = new TypeOrmIdempotencyStore();
+  const store = new SqlIdempotencyStore();
   const key = (commandId: string) => ({ service: 'presence', aor: 'sip:alice@herald.example', commandId });
 
   beforeAll(async () => {
     await withAdminClient((client) => client.query(`CREATE DATABASE ${databaseName}`));
-    dataSource = createDataSource({ url: databaseUrl, entities: [DeviceNoteProbe] });
+    dataSource = createDataSource({ url: databaseUrl });
     await dataSource.initialize();
   });
 
@@ -84,15 +75,6 @@ describe('persistence base (real PostgreSQL)', () => {
       'command_id',
       'result',
       'created_at',
-    ]);
-  });
-
-  it('names entity tables and columns in snake_case', () => {
-    const metadata = dataSource.getMetadata(DeviceNoteProbe);
-    expect(metadata.tableName).toBe('device_note_probe');
-    expect(metadata.columns.map((column) => column.databaseName).sort()).toEqual([
-      'device_id',
-      'last_note_text',
     ]);
   });
 

@@ -7,12 +7,7 @@ import {
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter, PresenceService } from '#herald/domain';
-import {
-  createDataSource,
-  runMigrations,
-  TypeOrmRosterRepository,
-  TypeOrmUnitOfWork,
-} from '#herald/persistence';
+import { createDataSource, runMigrations, SqlRosterRepository, TypeOrmUnitOfWork } from '#herald/persistence';
 import { DataSource, type Logger, type QueryRunner } from 'typeorm';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { createImRouter } from '#herald/im-router-service';
@@ -183,7 +178,7 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     }
     // bob and carol watch alice.
     await new TypeOrmUnitOfWork(dataSource).run((tx) =>
-      new TypeOrmRosterRepository().save(
+      new SqlRosterRepository().save(
         tx,
         ['bob', 'carol'].flatMap((watcher) => [
           { ownerAor: aorOf(watcher), buddyAor: aorOf('alice'), state: 'both' as const },

@@ -122,9 +122,9 @@ export class PresenceHarness {
     }
   }
 
-  /** What auth publishes for a new binding of a device. */
-  async publishDeviceRegistered(aor: string, deviceId: string): Promise<void> {
-    await this.bus.publish([deviceRegisteredRecord(aor, deviceId, EDGE_ID)]);
+  /** What auth publishes for a new binding of a device, decided at `decidedAt` (default now). */
+  async publishDeviceRegistered(aor: string, deviceId: string, decidedAt?: Date): Promise<void> {
+    await this.bus.publish([deviceRegisteredRecord(aor, deviceId, EDGE_ID, decidedAt)]);
   }
 
   /** What auth publishes at logout. */

@@ -24,7 +24,7 @@ export class SoftphoneError extends Error {
 
 /**
  * The path of an installed client program. A missing one fails the test (never skips it):
- * scripts/ensure-sip-clients.sh, which scripts/test.sh runs first, installs it.
+ * scripts/ensure-test-programs.sh, which scripts/test.sh runs first, installs it.
  */
 export function requireProgram(program: string, debianPackage: string): string {
   const which = spawnSync('which', [program], { encoding: 'utf8' });
@@ -32,7 +32,7 @@ export function requireProgram(program: string, debianPackage: string): string {
   if (which.status !== 0 || path.length === 0) {
     throw new SoftphoneError(
       'SOFTPHONE_MISSING',
-      `${program} is not installed (Debian package ${debianPackage}): run scripts/ensure-sip-clients.sh`,
+      `${program} is not installed (Debian package ${debianPackage}): run scripts/ensure-test-programs.sh`,
     );
   }
   return path;

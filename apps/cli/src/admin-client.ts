@@ -5,6 +5,8 @@ export class AdminClient {
   constructor(
     private readonly baseUrl: string,
     private readonly token: string | undefined,
+    /** Where the URL came from, named when nothing answers there. */
+    private readonly urlSetting = 'HERALD_ADMIN_URL',
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -22,7 +24,10 @@ export class AdminClient {
     } catch (error) {
       const reason =
         error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CliError('CLI_ADMIN_UNREACHABLE', `${method} ${url}: ${reason} (is HERALD_ADMIN_URL right?)`);
+      throw new CliError(
+        'CLI_ADMIN_UNREACHABLE',
+        `${method} ${url}: ${reason} (is ${this.urlSetting} right?)`,
+      );
     }
     const text = await response.text();
     const answer: unknown = text === '' ? undefined : parseJson(text);

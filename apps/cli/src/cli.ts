@@ -12,6 +12,7 @@ const REPO_ROOT = join(__dirname, '..', '..', '..', '..');
 
 const ENVIRONMENT_HELP = `environment:
   HERALD_ADMIN_URL    the admin API (default http://127.0.0.1:8091, the embedded default's)
+  HERALD_EDGE_URL     an edge's HTTP port, for bans (default http://127.0.0.1:8090; --url wins)
   HERALD_ADMIN_TOKEN  its bearer token; unset: the one the embedded default keeps in
                       <HERALD_DATA_DIR>/admin-token (.herald/admin-token in the checkout)`;
 
@@ -117,9 +118,14 @@ export async function runCli(
       return EXIT_OK;
     }
     if (!parsed.arityOk) throw new UsageError(`expected: ${commandLine(command)}`);
-    const settings = loadConfig(['adminUrl', 'adminToken'], env);
-    const api = new AdminClient(settings.adminUrl, adminToken(settings.adminToken, env));
-    await command.run({ args: parsed.positionals, options: parsed.values, api, io });
+    const settings = loadConfig(['adminUrl', 'adminToken', 'edgeUrl'], env);
+    const token = adminToken(settings.adminToken, env);
+    const api = new AdminClient(settings.adminUrl, token);
+    const edge = (url: string | undefined) =>
+      url === undefined
+        ? new AdminClient(settings.edgeUrl, token, 'HERALD_EDGE_URL')
+        : new AdminClient(url, token, '--url');
+    await command.run({ args: parsed.positionals, options: parsed.values, api, edge, io });
     return EXIT_OK;
   } catch (error) {
     return reported(error, command, io);

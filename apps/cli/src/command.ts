@@ -20,6 +20,8 @@ export interface CommandContext {
   args: string[];
   options: Record<string, string | boolean | undefined>;
   api: AdminClient;
+  /** The admin endpoints of one edge's HTTP port: `url`, else HERALD_EDGE_URL (same token as api). */
+  edge: (url: string | undefined) => AdminClient;
   io: CliIo;
 }
 

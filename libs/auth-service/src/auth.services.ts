@@ -11,10 +11,10 @@ import {
 } from '#herald/domain';
 import {
   SqlDeviceDirectory,
-  TypeOrmAccountRepository,
-  TypeOrmIdempotencyStore,
-  TypeOrmRegistrationRepository,
-  TypeOrmSessionRepository,
+  SqlAccountRepository,
+  SqlIdempotencyStore,
+  SqlRegistrationRepository,
+  SqlSessionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { ha1, verifyDigestResponse } from '#herald/sip';
@@ -32,12 +32,10 @@ export const SIP_DIGEST: DigestFunctions = { ha1, verifyResponse: verifyDigestRe
 export function createAccountService(dataSource: DataSource, domain: string, bus?: EventBus): AccountService {
   return new AccountService({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
-    accounts: new TypeOrmAccountRepository(),
+    accounts: new SqlAccountRepository(),
     digest: SIP_DIGEST,
     sipDomain: domain,
-    ...(bus === undefined
-      ? {}
-      : { deviceRemoval: { bus, registrations: new TypeOrmRegistrationRepository() } }),
+    ...(bus === undefined ? {} : { deviceRemoval: { bus, registrations: new SqlRegistrationRepository() } }),
   });
 }
 
@@ -52,9 +50,9 @@ export interface AuthServices {
 /** Wires the domain services of auth to the persistence adapters and the bus. */
 export function createAuthServices(bus: EventBus, dataSource: DataSource, config: AuthConfig): AuthServices {
   const unitOfWork = new TypeOrmUnitOfWork(dataSource);
-  const idempotency = new TypeOrmIdempotencyStore();
-  const accounts = new TypeOrmAccountRepository();
-  const registrations = new TypeOrmRegistrationRepository();
+  const idempotency = new SqlIdempotencyStore();
+  const accounts = new SqlAccountRepository();
+  const registrations = new SqlRegistrationRepository();
   return {
     registrar: new Registrar({
       unitOfWork,
@@ -72,7 +70,7 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
       bus,
       accounts,
       registrations,
-      sessions: new TypeOrmSessionRepository(),
+      sessions: new SqlSessionRepository(),
       directory: new SqlDeviceDirectory(dataSource),
     }),
     expiry: new RegistrationExpiry({ unitOfWork, bus, registrations, batchSize: config.sweepBatchSize }),

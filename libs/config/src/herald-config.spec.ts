@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       httpPort: 8090,
       adminPort: 8091,
       adminUrl: 'http://127.0.0.1:8091',
+      edgeUrl: 'http://127.0.0.1:8090',
       webPort: 8088,
       logLevel: 'info',
       shutdownGraceMs: 25_000,
@@ -137,6 +138,10 @@ describe('loadConfig', () => {
     );
     expect(loadConfig(['adminUrl'], { HERALD_ADMIN_URL: 'https://admin.example:8443' }).adminUrl).toBe(
       'https://admin.example:8443',
+    );
+    expect(() => loadConfig(['edgeUrl'], { HERALD_EDGE_URL: 'edge-0:8090' })).toThrow(/HERALD_EDGE_URL/);
+    expect(loadConfig(['edgeUrl'], { HERALD_EDGE_URL: 'http://edge-0:8090' }).edgeUrl).toBe(
+      'http://edge-0:8090',
     );
   });
 

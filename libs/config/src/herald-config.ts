@@ -12,6 +12,7 @@ import { KAFKA_SECURITY_SETTINGS, kafkaSecurityProblems } from './kafka-security
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInteger = z.coerce.number().int().positive();
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 const brokerList = z
   .string()
   .transform((value) =>
@@ -103,9 +104,12 @@ export const HERALD_SETTINGS = {
   /** Where the `herald` CLI finds the admin API. */
   adminUrl: {
     variable: 'HERALD_ADMIN_URL',
-    schema: z
-      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-      .default('http://127.0.0.1:8091'),
+    schema: httpUrl.default('http://127.0.0.1:8091'),
+  },
+  /** Where the `herald` CLI finds one edge's HTTP port (its bans). */
+  edgeUrl: {
+    variable: 'HERALD_EDGE_URL',
+    schema: httpUrl.default('http://127.0.0.1:8090'),
   },
   /** The web app's HTTP port (embedded default, on 127.0.0.1). */
   webPort: { variable: 'HERALD_WEB_PORT', schema: port.default(8088) },

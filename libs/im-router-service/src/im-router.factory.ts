@@ -2,9 +2,9 @@ import { ImRouter } from '#herald/domain';
 import {
   SqlAccountDirectory,
   SqlDeviceDirectory,
-  TypeOrmIdempotencyStore,
-  TypeOrmMessageStore,
-  TypeOrmPlainDeviceQueue,
+  SqlIdempotencyStore,
+  SqlMessageStore,
+  SqlPlainDeviceQueue,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { ImRouterServiceDeps } from './im-router.config';
@@ -13,9 +13,9 @@ import type { ImRouterServiceDeps } from './im-router.config';
 export function createImRouter({ bus, dataSource, config }: ImRouterServiceDeps): ImRouter {
   return new ImRouter({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
-    idempotency: new TypeOrmIdempotencyStore(),
-    messages: new TypeOrmMessageStore(),
-    plainDevices: new TypeOrmPlainDeviceQueue(),
+    idempotency: new SqlIdempotencyStore(),
+    messages: new SqlMessageStore(),
+    plainDevices: new SqlPlainDeviceQueue(),
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
     publisher: bus,

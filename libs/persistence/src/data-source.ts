@@ -2,14 +2,11 @@ import 'reflect-metadata';
 import { Client, type ClientConfig } from 'pg';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { SnakeNamingStrategy } from './naming-strategy';
-import { ALL_ENTITIES, ALL_MIGRATIONS, type EntityClass, type MigrationClass } from './registry';
+import { ALL_MIGRATIONS, type MigrationClass } from './registry';
 
 export interface DataSourceConfig {
   /** `postgres://user:password@host:port/database` */
   url: string;
-  /** Defaults to ALL_ENTITIES. */
-  entities?: EntityClass[];
   /** Defaults to ALL_MIGRATIONS. */
   migrations?: MigrationClass[];
   /** Log SQL statements (development only). */
@@ -64,18 +61,17 @@ export function poolSizeForConsumers(partitionsInFlight: number, configuredPoolS
 }
 
 /**
- * A PostgreSQL DataSource (not yet initialized). The schema comes from migrations only:
+ * A PostgreSQL DataSource (not yet initialized). The schema comes from migrations only, and the
+ * adapters run their own SQL against the table definitions (table.ts): no entities, and
  * `synchronize` is off so a running service never alters tables behind the migrations' back.
  */
 export function createDataSource(config: DataSourceConfig): DataSource {
   return new DataSource({
     type: 'postgres',
     url: config.url,
-    entities: config.entities ?? ALL_ENTITIES,
     migrations: config.migrations ?? ALL_MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',
-    namingStrategy: new SnakeNamingStrategy(),
     synchronize: false,
     migrationsRun: false,
     logging: config.logging ?? false,

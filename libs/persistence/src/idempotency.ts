@@ -12,7 +12,7 @@ import type {
 import { entityManagerOf } from './unit-of-work';
 
 /** IdempotencyStore on table `processed_commands`, inside the caller's transaction. */
-export class TypeOrmIdempotencyStore implements BatchIdempotencyStore, BulkResultStore, ClaimRetentionStore {
+export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultStore, ClaimRetentionStore {
   async claim(tx: Transaction, key: CommandKey, expectedResult?: StoredResult): Promise<IdempotencyClaim> {
     const manager = entityManagerOf(tx);
     // The insert waits on a concurrent uncommitted claim of the same key, then conflicts.

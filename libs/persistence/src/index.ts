@@ -1,5 +1,6 @@
 export * from './persistence-error';
-export * from './naming-strategy';
+export * from './table';
+export * from './shared.tables';
 export * from './registry';
 export * from './data-source';
 export * from './migration-runner';

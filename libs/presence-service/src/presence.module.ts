@@ -1,10 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { PresenceServiceDeps } from './presence.config';
 import { PresenceConsumer } from './presence.consumer';
-import { createPresencePublications, createPresenceService } from './presence.services';
+import { EndedDeviceSweeper } from './ended-device-sweeper';
+import {
+  createEndedDeviceRetention,
+  createPresencePublications,
+  createPresenceService,
+} from './presence.services';
 import {
   PRESENCE_BUS,
   PRESENCE_CONFIG,
+  PRESENCE_ENDED_DEVICES_TOKEN,
   PRESENCE_PUBLICATIONS_TOKEN,
   PRESENCE_SERVICE_TOKEN,
   PRESENCE_SUBSCRIPTIONS_TOKEN,
@@ -30,8 +36,10 @@ export class PresenceModule {
           provide: PRESENCE_SUBSCRIPTIONS_TOKEN,
           useValue: createPresenceSubscriptions(deps.bus, deps.dataSource),
         },
+        { provide: PRESENCE_ENDED_DEVICES_TOKEN, useValue: createEndedDeviceRetention(deps.dataSource) },
         PresenceConsumer,
         PublicationExpirySweeper,
+        EndedDeviceSweeper,
         SubscriptionExpirySweeper,
       ],
       exports: [PRESENCE_SERVICE_TOKEN],

@@ -1,13 +1,13 @@
 import type { EventBus } from '#herald/bus';
-import { PresencePublications, PresenceService } from '#herald/domain';
+import { EndedDeviceRetention, PresencePublications, PresenceService } from '#herald/domain';
 import {
   SqlAccountDirectory,
   SqlDeviceDirectory,
-  TypeOrmIdempotencyStore,
-  TypeOrmPresenceRepository,
-  TypeOrmPublicationRepository,
-  TypeOrmRosterRepository,
-  TypeOrmSubscriptionRepository,
+  SqlIdempotencyStore,
+  SqlPresenceRepository,
+  SqlPublicationRepository,
+  SqlRosterRepository,
+  SqlSubscriptionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -17,13 +17,13 @@ import { meterPresenceFanout } from './presence-fanout-meter';
 export function createPresenceService(bus: EventBus, dataSource: DataSource): PresenceService {
   return new PresenceService({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
-    idempotency: new TypeOrmIdempotencyStore(),
-    rosters: new TypeOrmRosterRepository(),
-    presence: new TypeOrmPresenceRepository(),
+    idempotency: new SqlIdempotencyStore(),
+    rosters: new SqlRosterRepository(),
+    presence: new SqlPresenceRepository(),
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
-    subscriptions: new TypeOrmSubscriptionRepository(),
+    subscriptions: new SqlSubscriptionRepository(),
   });
 }
 
@@ -31,12 +31,20 @@ export function createPresenceService(bus: EventBus, dataSource: DataSource): Pr
 export function createPresencePublications(bus: EventBus, dataSource: DataSource): PresencePublications {
   return new PresencePublications({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
-    idempotency: new TypeOrmIdempotencyStore(),
-    presence: new TypeOrmPresenceRepository(),
-    publications: new TypeOrmPublicationRepository(),
-    rosters: new TypeOrmRosterRepository(),
+    idempotency: new SqlIdempotencyStore(),
+    presence: new SqlPresenceRepository(),
+    publications: new SqlPublicationRepository(),
+    rosters: new SqlRosterRepository(),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
-    subscriptions: new TypeOrmSubscriptionRepository(),
+    subscriptions: new SqlSubscriptionRepository(),
+  });
+}
+
+/** Wires the retention of ended devices (kept so late events of them are stale). */
+export function createEndedDeviceRetention(dataSource: DataSource): EndedDeviceRetention {
+  return new EndedDeviceRetention({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    presence: new SqlPresenceRepository(),
   });
 }

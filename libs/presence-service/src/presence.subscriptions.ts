@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EventBus } from '#herald/bus';
 import { SimpleNotifier, SubscriptionExpiry, SubscriptionService } from '#herald/domain';
 import {
-  TypeOrmPresenceRepository,
-  TypeOrmRosterRepository,
-  TypeOrmSubscriptionRepository,
+  SqlPresenceRepository,
+  SqlRosterRepository,
+  SqlSubscriptionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { IntervalSweeper } from '#herald/runtime';
@@ -27,14 +27,14 @@ export interface PresenceSubscriptions {
 /** Wires the SIMPLE subscription services to the persistence adapters and the bus. */
 export function createPresenceSubscriptions(bus: EventBus, dataSource: DataSource): PresenceSubscriptions {
   const unitOfWork = new TypeOrmUnitOfWork(dataSource);
-  const subscriptions = new TypeOrmSubscriptionRepository();
+  const subscriptions = new SqlSubscriptionRepository();
   const notifier = new SimpleNotifier({ subscriptions, bus });
   return {
     service: new SubscriptionService({
       unitOfWork,
       subscriptions,
-      rosters: new TypeOrmRosterRepository(),
-      presence: new TypeOrmPresenceRepository(),
+      rosters: new SqlRosterRepository(),
+      presence: new SqlPresenceRepository(),
       notifier,
       bus,
       maxExpiresSeconds: MAX_SUBSCRIPTION_EXPIRES_SECONDS,

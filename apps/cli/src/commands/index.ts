@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command';
 import { ACCOUNT_COMMANDS } from './accounts';
+import { BAN_COMMANDS } from './bans';
 import { DEVICE_COMMANDS } from './devices';
 import { ROSTER_COMMANDS } from './rosters';
 import { STATS_COMMANDS } from './stats';
@@ -10,4 +11,5 @@ export const COMMANDS: readonly CliCommand[] = [
   ...DEVICE_COMMANDS,
   ...ROSTER_COMMANDS,
   ...STATS_COMMANDS,
+  ...BAN_COMMANDS,
 ];

@@ -5,10 +5,10 @@ import {
   SqlDeviceAdminRepository,
   SqlDeviceDirectory,
   SqlStatsSource,
-  TypeOrmAccountRepository,
-  TypeOrmRegistrationRepository,
-  TypeOrmRosterRepository,
-  TypeOrmSubscriptionRepository,
+  SqlAccountRepository,
+  SqlRegistrationRepository,
+  SqlRosterRepository,
+  SqlSubscriptionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
@@ -27,24 +27,24 @@ export interface AdminServices {
 
 export function createAdminServices(bus: EventBus, dataSource: DataSource, domain: string): AdminServices {
   const unitOfWork = new TypeOrmUnitOfWork(dataSource);
-  const accounts = new TypeOrmAccountRepository();
+  const accounts = new SqlAccountRepository();
   return {
     accounts: createAccountService(dataSource, domain, bus),
     devices: new DeviceAdministration({
       unitOfWork,
       bus,
       accounts,
-      registrations: new TypeOrmRegistrationRepository(),
+      registrations: new SqlRegistrationRepository(),
       devices: new SqlDeviceAdminRepository(),
       sipDomain: domain,
     }),
     rosters: new RosterAdministration({
       unitOfWork,
       bus,
-      rosters: new TypeOrmRosterRepository(),
+      rosters: new SqlRosterRepository(),
       accounts: new SqlAccountDirectory(dataSource),
       devices: new SqlDeviceDirectory(dataSource),
-      subscriptions: new TypeOrmSubscriptionRepository(),
+      subscriptions: new SqlSubscriptionRepository(),
       sipDomain: domain,
     }),
     stats: new SqlStatsSource(dataSource),

@@ -4,6 +4,7 @@ export * from './presence-error';
 export * from './ports';
 export * from './presence-pushes';
 export * from './presence-tracker';
+export * from './ended-device-retention';
 export * from './roster-service';
 export * from './presence-service';
 export * from './presence-publications';

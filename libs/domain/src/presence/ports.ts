@@ -33,5 +33,9 @@ export interface PresenceRepository {
   saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void>;
   devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]>;
   saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void>;
-  deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void>;
+  /**
+   * Deletes up to `limit` ended devices without a publication that last changed before `before`,
+   * skipping rows another transaction holds; returns how many.
+   */
+  forgetEndedDevices(tx: Transaction, before: Date, limit: number): Promise<number>;
 }

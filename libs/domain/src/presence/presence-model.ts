@@ -36,9 +36,10 @@ export interface Publication {
 
 /**
  * What presence knows of one device: `plain` is registered and never logged in (counts as
- * online, protocol.md §7), `session` is logged in with a status, `ended` logged out but still
- * registered (counts as offline until it unregisters or registers anew). A `publication`, when
- * present, is what the device shows instead.
+ * online, protocol.md §7), `session` is logged in with a status, `ended` logged out or
+ * unregistered (counts as offline until it registers anew; an unregistered device's row stays so
+ * that older events of it are recognised as stale). A `publication`, when present, is what the
+ * device shows instead.
  */
 export type DevicePresence = (
   | { deviceId: string; mode: 'plain'; changedAt: Date }

@@ -70,6 +70,10 @@ describe('publications (RFC 3903) in the presence rules', () => {
       mode: 'ended',
       changedAt: later(1),
     });
-    expect(nextDeviceState(published, { ...refresh, kind: 'unregistered' })).toBeUndefined();
+    expect(nextDeviceState(published, { ...refresh, kind: 'unregistered' })).toEqual({
+      deviceId: 'phone',
+      mode: 'ended',
+      changedAt: later(1),
+    });
   });
 });

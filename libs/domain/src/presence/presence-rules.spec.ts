@@ -80,7 +80,7 @@ describe('nextDeviceState', () => {
     });
   });
 
-  it('sets status and note, ends sessions, and forgets unregistered devices', () => {
+  it('sets status and note, ends sessions, and ends unregistered devices', () => {
     expect(
       nextDeviceState(plain, { kind: 'status', status: 'busy', note: 'call', deviceId: 'd', at: later(1) }),
     ).toEqual(session('d', 'busy', 'call', later(1)));
@@ -92,7 +92,27 @@ describe('nextDeviceState', () => {
       changedAt: later(1),
     });
     expect(nextDeviceState(undefined, { kind: 'session-ended', deviceId: 'd', at: T0 })).toBeUndefined();
-    expect(nextDeviceState(plain, { kind: 'unregistered', deviceId: 'd', at: later(1) })).toBeUndefined();
+    expect(nextDeviceState(plain, { kind: 'unregistered', deviceId: 'd', at: later(1) })).toEqual({
+      deviceId: 'd',
+      mode: 'ended',
+      changedAt: later(1),
+    });
+  });
+
+  it('keeps an unregistered device so that its late device-registered (another topic) stays stale', () => {
+    // A REGISTER decided at T0 and a kick at later(1): the kick's event is read first.
+    for (const before of [undefined, plain]) {
+      const kicked = nextDeviceState(before, { kind: 'unregistered', deviceId: 'd', at: later(1) });
+      expect(kicked).toEqual({ deviceId: 'd', mode: 'ended', changedAt: later(1) });
+      const late = { kind: 'registered', created: true, deviceId: 'd', at: T0 } as const;
+      expect(nextDeviceState(kicked, late)).toBe(kicked);
+      // A binding made after the kick shows again.
+      expect(nextDeviceState(kicked, { ...late, at: later(2) })).toEqual({
+        deviceId: 'd',
+        mode: 'plain',
+        changedAt: later(2),
+      });
+    }
   });
 
   it('ignores an event older than the last change (topics are not ordered with each other)', () => {

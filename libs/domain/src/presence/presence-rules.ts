@@ -42,8 +42,8 @@ export function aggregateOf(devices: readonly DevicePresence[]): { status: Visib
 }
 
 /**
- * The device's state after `event`, `undefined` when it is gone. Events arrive on several topics,
- * so one older than the device's last change is stale and ignored.
+ * The device's state after `event`; `undefined` only while presence has never known it. Events
+ * arrive on several topics, so one older than the device's last change is stale and ignored.
  */
 export function nextDeviceState(
   current: DevicePresence | undefined,
@@ -67,7 +67,10 @@ export function nextDeviceState(
     case 'session-ended':
       return current === undefined ? undefined : { deviceId, mode: 'ended', changedAt };
     case 'unregistered':
-      return undefined;
+      // Kept as ended (it shows nothing), not forgotten: the device-registered of a binding decided
+      // before a kick or a removal comes on another topic, possibly later, and must be stale then
+      // rather than bring the device back (EndedDeviceRetention forgets the row after a day).
+      return { deviceId, mode: 'ended', changedAt };
     case 'published':
       // A PUBLISH may be read before the registration event of its device (another topic).
       return { ...(current ?? { deviceId, mode: 'plain' }), changedAt, publication: event.publication };

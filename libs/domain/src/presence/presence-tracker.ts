@@ -43,16 +43,12 @@ export class PresenceTracker {
     const devices = await presence.devicesOf(tx, aor);
     const current = devices.find((d) => d.deviceId === event.deviceId);
     const next = nextDeviceState(current, event);
-    if (next === current) {
+    if (next === undefined || next === current) {
       return undefined;
     }
-    if (next === undefined) {
-      await presence.deleteDevice(tx, aor, event.deviceId);
-    } else {
-      await presence.saveDevice(tx, aor, next);
-    }
+    await presence.saveDevice(tx, aor, next);
     const others = devices.filter((d) => d.deviceId !== event.deviceId);
-    const shown = aggregateOf(next === undefined ? others : [...others, next]);
+    const shown = aggregateOf([...others, next]);
     if (sameShownPresence(previous, shown)) {
       return undefined;
     }

@@ -2,16 +2,16 @@ import type { BatchAccountDirectory } from '#herald/domain';
 import type { DataSource } from 'typeorm';
 
 /**
- * AccountDirectory over auth's `accounts` table (read only; auth owns and migrates it). A disabled
- * account counts as absent: nobody can message it or add it. Reads outside the caller's
- * transaction: an account is never created and used within one command.
+ * AccountDirectory over auth's read contract auth_active_accounts_v1 (a disabled account counts as
+ * absent: nobody can message it or add it). Reads outside the caller's transaction: an account is
+ * never created and used within one command.
  */
 export class SqlAccountDirectory implements BatchAccountDirectory {
   constructor(private readonly dataSource: DataSource) {}
 
   async exists(aor: string): Promise<boolean> {
     const rows: Array<{ found: boolean }> = await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM accounts WHERE aor = $1 AND NOT disabled) AS found`,
+      `SELECT EXISTS (SELECT 1 FROM auth_active_accounts_v1 WHERE aor = $1) AS found`,
       [aor],
     );
     return rows[0]?.found === true;
@@ -22,7 +22,7 @@ export class SqlAccountDirectory implements BatchAccountDirectory {
       return new Set();
     }
     const rows: Array<{ aor: string }> = await this.dataSource.query(
-      `SELECT aor FROM accounts WHERE aor = ANY($1::text[]) AND NOT disabled`,
+      `SELECT aor FROM auth_active_accounts_v1 WHERE aor = ANY($1::text[])`,
       [aors],
     );
     return new Set(rows.map((row) => row.aor));

@@ -1,24 +1,26 @@
 import type { Account, AccountRepository, Transaction } from '#herald/domain';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { ACCOUNTS } from './auth.tables';
 
-interface AccountRow {
-  username: string;
-  aor: string;
-  realm: string;
-  ha1_md5: string;
-  ha1_sha256: string;
-  disabled: boolean;
-  display_name: string | null;
-  settings: Record<string, unknown>;
-  created_at: Date;
-  updated_at: Date;
-}
+type AccountRow = RowOf<typeof ACCOUNTS>;
 
-const ACCOUNT_COLUMNS =
-  'username, aor, realm, ha1_md5, ha1_sha256, disabled, display_name, settings, created_at, updated_at';
+/** Every column, in the order of accountValues. */
+const ACCOUNT_COLUMNS = columnList(ACCOUNTS, [
+  'username',
+  'aor',
+  'realm',
+  'ha1_md5',
+  'ha1_sha256',
+  'disabled',
+  'display_name',
+  'settings',
+  'created_at',
+  'updated_at',
+]);
 
 /** AccountRepository on `accounts`, inside the caller's transaction. */
-export class TypeOrmAccountRepository implements AccountRepository {
+export class SqlAccountRepository implements AccountRepository {
   async insert(tx: Transaction, account: Account): Promise<boolean> {
     const inserted: unknown[] = await entityManagerOf(tx).query(
       `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)

@@ -6,14 +6,17 @@ import type {
   Session,
   Transaction,
 } from '#herald/domain';
+import type { RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import type { REGISTRATIONS } from './auth.tables';
 import { type RegistrationRow, toRegistration } from './registration-repository';
 import { SESSION_COLUMNS, type SessionRow, toSession } from './session-repository';
 
 /** A registration's row with its session's columns, null without a session (LEFT JOIN). */
-type DeviceRow = RegistrationRow & {
-  registered_at: Date;
-} & { [column in Exclude<keyof SessionRow, 'aor' | 'device_id'>]: SessionRow[column] | null };
+type DeviceRow = RegistrationRow &
+  RowOf<typeof REGISTRATIONS, 'registered_at'> & {
+    [column in Exclude<keyof SessionRow, 'aor' | 'device_id'>]: SessionRow[column] | null;
+  };
 
 /** The operator's reads and removals of registrations and sessions, one statement each. */
 export class SqlDeviceAdminRepository implements DeviceAdminRepository {

@@ -1,25 +1,21 @@
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '#herald/domain';
 import type { DataSource } from 'typeorm';
+import { columnList, type RowOf } from '../table';
+import { AUTH_DEVICES_V1 } from './auth.tables';
 
-interface DeviceRow {
-  aor: string;
-  device_id: string;
-  edge_id: string;
-  flow_id: string;
-  contact: string;
-  carrier: Device['carrier'] | null;
-}
+const DEVICE_FIELDS = ['aor', 'device_id', 'edge_id', 'flow_id', 'contact', 'carrier'] as const;
 
-const DEVICE_SELECT = `
-  SELECT r.aor, r.device_id, r.edge_id, r.flow_id, r.contact, s.carrier
-  FROM registrations r LEFT JOIN sessions s ON s.aor = r.aor AND s.device_id = r.device_id`;
+type DeviceRow = RowOf<typeof AUTH_DEVICES_V1, (typeof DEVICE_FIELDS)[number]>;
+
+const DEVICE_SELECT = `SELECT ${columnList(AUTH_DEVICES_V1, DEVICE_FIELDS)} FROM auth_devices_v1`;
 
 /** Plain SIP: registered and never sent `login` during this registration (protocol.md §7). */
-const PLAIN_SIP = 's.aor IS NULL AND NOT r.json_client';
+const PLAIN_SIP = 'carrier IS NULL AND NOT json_client';
 
 /**
- * The push DeviceDirectory over auth's registrations and sessions. Reads committed state outside
- * any transaction; a binding past its expiry is gone even before the sweeper removed it.
+ * The push DeviceDirectory over auth's read contract (auth_devices_v1: live bindings only, a
+ * binding past its expiry is gone even before the sweeper removed it). Reads committed state
+ * outside any transaction.
  */
 export class SqlDeviceDirectory implements DeviceDirectory {
   constructor(private readonly dataSource: DataSource) {}
@@ -34,9 +30,9 @@ export class SqlDeviceDirectory implements DeviceDirectory {
     }
     const rows: DeviceRow[] = await this.dataSource.query(
       `${DEVICE_SELECT}
-       WHERE r.aor = ANY($1::text[]) AND r.expires_at > now()
-         AND (s.aor IS NOT NULL OR ($2 AND ${PLAIN_SIP} AND r.registered_at <= now() - $3::int * interval '1 millisecond'))
-       ORDER BY r.aor, r.device_id`,
+       WHERE aor = ANY($1::text[])
+         AND (carrier IS NOT NULL OR ($2 AND ${PLAIN_SIP} AND registered_at <= now() - $3::int * interval '1 millisecond'))
+       ORDER BY aor, device_id`,
       [aors, options?.includePlainSip === true, options?.plainSipLoginGraceMs ?? 0],
     );
     for (const row of rows) {
@@ -47,8 +43,7 @@ export class SqlDeviceDirectory implements DeviceDirectory {
 
   async device(aor: string, deviceId: string): Promise<Device | undefined> {
     const rows: DeviceRow[] = await this.dataSource.query(
-      `${DEVICE_SELECT} WHERE r.aor = $1 AND r.device_id = $2 AND r.expires_at > now()
-         AND (s.aor IS NOT NULL OR ${PLAIN_SIP})`,
+      `${DEVICE_SELECT} WHERE aor = $1 AND device_id = $2 AND (carrier IS NOT NULL OR ${PLAIN_SIP})`,
       [aor, deviceId],
     );
     return rows.length > 0 ? toDevice(rows[0]) : undefined;

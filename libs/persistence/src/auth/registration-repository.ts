@@ -1,4 +1,4 @@
-import type { SessionCarrier, Transport } from '#herald/contracts';
+import type { SessionCarrier } from '#herald/contracts';
 import type {
   BindingKey,
   Registration,
@@ -6,21 +6,26 @@ import type {
   RemovedRegistration,
   Transaction,
 } from '#herald/domain';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { REGISTRATIONS } from './auth.tables';
 
-export interface RegistrationRow {
-  aor: string;
-  device_id: string;
-  contact: string;
-  contact_params: string;
-  edge_id: string;
-  flow_id: string;
-  transport: Transport;
-  source: { address: string; port: number };
-  call_id: string;
-  cseq: string;
-  expires_at: Date;
-}
+/** What a Registration is read from and saved as. */
+const REGISTRATION_FIELDS = [
+  'aor',
+  'device_id',
+  'contact',
+  'contact_params',
+  'edge_id',
+  'flow_id',
+  'transport',
+  'source',
+  'call_id',
+  'cseq',
+  'expires_at',
+] as const;
+
+export type RegistrationRow = RowOf<typeof REGISTRATIONS, (typeof REGISTRATION_FIELDS)[number]>;
 
 interface RemovedRow {
   aor: string;
@@ -28,8 +33,7 @@ interface RemovedRow {
   carrier: SessionCarrier | null;
 }
 
-const REGISTRATION_COLUMNS =
-  'aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id, cseq, expires_at';
+const REGISTRATION_COLUMNS = columnList(REGISTRATIONS, REGISTRATION_FIELDS);
 
 /**
  * Deletes the registrations selected by `$selection` (a query of (aor, device_id)) and returns
@@ -51,7 +55,7 @@ function removing(selection: string): string {
 }
 
 /** RegistrationRepository on `registrations` (and the sessions that hang on them). */
-export class TypeOrmRegistrationRepository implements RegistrationRepository {
+export class SqlRegistrationRepository implements RegistrationRepository {
   async listByAor(tx: Transaction, aor: string): Promise<Registration[]> {
     const rows: RegistrationRow[] = await entityManagerOf(tx).query(
       `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = $1 ORDER BY device_id`,

@@ -1,22 +1,24 @@
-import type { DeviceStatus, SessionCarrier } from '#herald/contracts';
 import type { Session, SessionRepository, Transaction } from '#herald/domain';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { SESSIONS } from './auth.tables';
 
-export interface SessionRow {
-  aor: string;
-  device_id: string;
-  carrier: SessionCarrier;
-  status: DeviceStatus;
-  note: string | null;
-  device_name: string | null;
-  device_agent: string | null;
-  started_at: Date;
-}
+export type SessionRow = RowOf<typeof SESSIONS>;
 
-export const SESSION_COLUMNS = 'aor, device_id, carrier, status, note, device_name, device_agent, started_at';
+/** Every column, in the order of save's parameters. */
+export const SESSION_COLUMNS = columnList(SESSIONS, [
+  'aor',
+  'device_id',
+  'carrier',
+  'status',
+  'note',
+  'device_name',
+  'device_agent',
+  'started_at',
+]);
 
 /** SessionRepository on `sessions`, inside the caller's transaction. */
-export class TypeOrmSessionRepository implements SessionRepository {
+export class SqlSessionRepository implements SessionRepository {
   async find(tx: Transaction, aor: string, deviceId: string): Promise<Session | undefined> {
     const rows: SessionRow[] = await entityManagerOf(tx).query(
       `SELECT ${SESSION_COLUMNS} FROM sessions WHERE aor = $1 AND device_id = $2`,

@@ -1,6 +1,5 @@
-export * from './message.entity';
+export * from './im.tables';
 export * from './message-store';
 export * from './migrations/1795493069063-im-messages';
-export * from './plain-device-queue.entity';
 export * from './plain-device-queue';
 export * from './migrations/1795493900375-im-plain-device-queue';

@@ -12,23 +12,26 @@ import {
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
 import { PersistenceError } from '../persistence-error';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { MESSAGES } from './im.tables';
 
-interface MessageRow {
-  id: string;
-  sender_aor: string;
-  command_id: string;
-  message_id: string;
-  recipient_aor: string;
-  text: string;
-  sent_at: Date;
-}
+/** What a StoredMessage is read from. */
+const MESSAGE_FIELDS = [
+  'id',
+  'sender_aor',
+  'command_id',
+  'message_id',
+  'recipient_aor',
+  'text',
+  'sent_at',
+] as const;
 
-const MESSAGE_COLUMNS = 'id, sender_aor, command_id, message_id, recipient_aor, text, sent_at';
+type MessageRow = RowOf<typeof MESSAGES, (typeof MESSAGE_FIELDS)[number]>;
+
+const MESSAGE_COLUMNS = columnList(MESSAGES, MESSAGE_FIELDS);
 /** MESSAGE_COLUMNS of the table aliased `m`. */
-const MESSAGE_COLUMNS_OF_M = MESSAGE_COLUMNS.split(', ')
-  .map((column) => `m.${column}`)
-  .join(', ');
+const MESSAGE_COLUMNS_OF_M = columnList(MESSAGES, MESSAGE_FIELDS, 'm');
 
 /** Namespaces the recipient advisory locks apart from other users of pg advisory locks. */
 const RECIPIENT_LOCK_PREFIX = 'herald-im-recipient:';
@@ -49,7 +52,7 @@ function recipientLockKeys(recipientAors: readonly string[]): string[] {
 }
 
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
-export class TypeOrmMessageStore implements MessageStore {
+export class SqlMessageStore implements MessageStore {
   async lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void> {
     if (recipientAors.length === 0) {
       return;

@@ -2,7 +2,7 @@ import type { DeviceKey, DueDevice, PlainDeviceQueue, Transaction } from '#heral
 import { entityManagerOf } from '../unit-of-work';
 
 /** PlainDeviceQueue on `plain_device_queue`, inside the caller's transaction. */
-export class TypeOrmPlainDeviceQueue implements PlainDeviceQueue {
+export class SqlPlainDeviceQueue implements PlainDeviceQueue {
   async schedule(tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void> {
     await entityManagerOf(tx).query(
       `INSERT INTO plain_device_queue (aor, device_id, due_at) VALUES ($1, $2, $3)

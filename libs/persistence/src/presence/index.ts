@@ -1,4 +1,4 @@
-export * from './presence.entities';
+export * from './presence.tables';
 export * from './roster-repository';
 export * from './presence-repository';
 export * from './migrations/1795493295151-presence-rosters-and-status';

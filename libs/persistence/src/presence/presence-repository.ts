@@ -6,28 +6,28 @@ import type {
   Transaction,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { PRESENCE_AGGREGATES, PRESENCE_DEVICES } from './presence.tables';
 
-interface AggregateRow {
-  status: AggregatePresence['status'];
-  note: string | null;
-  changed_at: Date;
-}
+type AggregateRow = RowOf<typeof PRESENCE_AGGREGATES, 'status' | 'note' | 'changed_at'>;
 
-interface DeviceRow {
-  device_id: string;
-  mode: DevicePresence['mode'];
-  status: 'online' | 'away' | 'busy' | 'invisible' | null;
-  note: string | null;
-  changed_at: Date;
-  publication_etag: string | null;
-  publication_basic: 'open' | 'closed' | null;
-  publication_note: string | null;
-  publication_expires_at: Date | null;
-}
+/** What a DevicePresence is read from. */
+const DEVICE_FIELDS = [
+  'device_id',
+  'mode',
+  'status',
+  'note',
+  'changed_at',
+  'publication_etag',
+  'publication_basic',
+  'publication_note',
+  'publication_expires_at',
+] as const;
 
-const DEVICE_COLUMNS = `device_id, mode, status, note, changed_at,
-  publication_etag, publication_basic, publication_note, publication_expires_at`;
+type DeviceRow = RowOf<typeof PRESENCE_DEVICES, (typeof DEVICE_FIELDS)[number]>;
+
+const DEVICE_COLUMNS = columnList(PRESENCE_DEVICES, DEVICE_FIELDS);
 
 /** ck_presence_devices_publication_whole: the etag, basic and expiry are set together. */
 function publicationOf(row: DeviceRow): { publication?: Publication } {
@@ -58,7 +58,7 @@ function aggregateOf(row: AggregateRow): AggregatePresence {
 }
 
 /** PresenceRepository on `presence_devices` and `presence_aggregates`, inside the caller's transaction. */
-export class TypeOrmPresenceRepository implements PresenceRepository {
+export class SqlPresenceRepository implements PresenceRepository {
   async lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence> {
     const manager = entityManagerOf(tx);
     const existing = await this.selectForUpdate(manager, aor);
@@ -117,11 +117,22 @@ export class TypeOrmPresenceRepository implements PresenceRepository {
     );
   }
 
-  async deleteDevice(tx: Transaction, aor: string, deviceId: string): Promise<void> {
-    await entityManagerOf(tx).query(`DELETE FROM presence_devices WHERE aor = $1 AND device_id = $2`, [
-      aor,
-      deviceId,
-    ]);
+  async forgetEndedDevices(tx: Transaction, before: Date, limit: number): Promise<number> {
+    // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare DELETE.
+    const rows: Array<{ forgotten: number }> = await entityManagerOf(tx).query(
+      `WITH forgotten AS (
+         DELETE FROM presence_devices d USING (
+           SELECT aor, device_id FROM presence_devices
+           WHERE mode = 'ended' AND publication_etag IS NULL AND changed_at < $1
+           LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) old
+         WHERE d.aor = old.aor AND d.device_id = old.device_id
+         RETURNING 1
+       )
+       SELECT count(*)::int AS forgotten FROM forgotten`,
+      [before, limit],
+    );
+    return rows[0]?.forgotten ?? 0;
   }
 
   private async selectForUpdate(manager: EntityManager, aor: string): Promise<AggregatePresence | undefined> {

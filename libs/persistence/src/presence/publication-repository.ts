@@ -1,14 +1,13 @@
 import type { ExpiredPublication, PublicationRepository, Transaction } from '#herald/domain';
+import type { RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import type { PRESENCE_DEVICES } from './presence.tables';
 
-interface ExpiredRow {
-  aor: string;
-  device_id: string;
-  publication_etag: string;
-}
+/** The query selects rows with a publication, so their etag is set. */
+type ExpiredRow = RowOf<typeof PRESENCE_DEVICES, 'aor' | 'device_id'> & { publication_etag: string };
 
 /** PublicationRepository on the publication columns of `presence_devices`. */
-export class TypeOrmPublicationRepository implements PublicationRepository {
+export class SqlPublicationRepository implements PublicationRepository {
   async expired(tx: Transaction, now: Date, limit: number): Promise<ExpiredPublication[]> {
     const rows: ExpiredRow[] = await entityManagerOf(tx).query(
       `SELECT aor, device_id, publication_etag FROM presence_devices

@@ -1,19 +1,12 @@
 import type { RosterBuddyView, RosterEntry, RosterPair, RosterRepository, Transaction } from '#herald/domain';
+import type { RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import type { PRESENCE_AGGREGATES, ROSTER_ENTRIES } from './presence.tables';
 
-interface RosterRow {
-  owner_aor: string;
-  buddy_aor: string;
-  name: string | null;
-  group: string | null;
-  state: RosterEntry['state'];
-}
+type RosterRow = RowOf<typeof ROSTER_ENTRIES, 'owner_aor' | 'buddy_aor' | 'name' | 'group' | 'state'>;
 
-interface RosterViewRow extends RosterRow {
-  status: RosterBuddyView['presence']['status'];
-  note: string | null;
-  changed_at: Date;
-}
+/** An entry with its buddy's aggregate. */
+type RosterViewRow = RosterRow & RowOf<typeof PRESENCE_AGGREGATES, 'status' | 'note' | 'changed_at'>;
 
 function entryOf(row: RosterRow): RosterEntry {
   return {
@@ -26,7 +19,7 @@ function entryOf(row: RosterRow): RosterEntry {
 }
 
 /** RosterRepository on `roster_entries`, inside the caller's transaction. */
-export class TypeOrmRosterRepository implements RosterRepository {
+export class SqlRosterRepository implements RosterRepository {
   async lockPair(tx: Transaction, a: string, b: string): Promise<RosterPair> {
     const manager = entityManagerOf(tx);
     // Rows may not exist yet (a first add), so lock the pair itself, the same key from either side.

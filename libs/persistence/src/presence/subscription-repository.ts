@@ -7,26 +7,12 @@ import type {
   SubscriptionRepository,
   Transaction,
 } from '#herald/domain';
+import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
+import { PRESENCE_SUBSCRIPTIONS } from './presence.tables';
 
-interface SubscriptionRow {
-  id: string;
-  subscriber_aor: string;
-  target_aor: string;
-  device_id: string;
-  edge_id: string;
-  flow_id: string;
-  call_id: string;
-  subscriber_tag: string;
-  notifier_tag: string;
-  contact: string;
-  route_set: string[];
-  event_id: string | null;
-  /** bigint columns arrive as strings. */
-  subscriber_cseq: string;
-  notify_cseq: string;
-  expires_at: Date;
-}
+/** bigint columns arrive as strings. */
+type SubscriptionRow = RowOf<typeof PRESENCE_SUBSCRIPTIONS>;
 
 /** A row as json_agg writes it: numbers for the bigints, an ISO string for the timestamp. */
 type TakenJson = Omit<SubscriptionRow, 'subscriber_cseq' | 'notify_cseq' | 'expires_at'> & {
@@ -36,8 +22,23 @@ type TakenJson = Omit<SubscriptionRow, 'subscriber_cseq' | 'notify_cseq' | 'expi
 };
 
 /** Every column of presence_subscriptions, for RETURNING and SELECT. */
-const COLUMNS = `id, subscriber_aor, target_aor, device_id, edge_id, flow_id, call_id, subscriber_tag,
-  notifier_tag, contact, route_set, event_id, subscriber_cseq, notify_cseq, expires_at`;
+const COLUMNS = columnList(PRESENCE_SUBSCRIPTIONS, [
+  'id',
+  'subscriber_aor',
+  'target_aor',
+  'device_id',
+  'edge_id',
+  'flow_id',
+  'call_id',
+  'subscriber_tag',
+  'notifier_tag',
+  'contact',
+  'route_set',
+  'event_id',
+  'subscriber_cseq',
+  'notify_cseq',
+  'expires_at',
+]);
 
 function subscriptionOf(row: SubscriptionRow): Subscription {
   return {
@@ -69,7 +70,7 @@ function notifyTargetOf(row: SubscriptionRow): NotifyTarget {
  * SubscriptionRepository on `presence_subscriptions`, inside the caller's transaction. Writes that
  * return rows are wrapped in a CTE: TypeORM hands back a top-level UPDATE or DELETE as [rows, count].
  */
-export class TypeOrmSubscriptionRepository implements SubscriptionRepository {
+export class SqlSubscriptionRepository implements SubscriptionRepository {
   async upsert(tx: Transaction, fields: SubscriptionFields): Promise<NotifyTarget> {
     const { dialog } = fields;
     const rows: SubscriptionRow[] = await entityManagerOf(tx).query(
