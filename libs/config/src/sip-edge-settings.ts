@@ -109,6 +109,8 @@ export const SIP_EDGE_SETTINGS = {
   },
   /** Retry-After seconds on 503. */
   retryAfterSeconds: { variable: 'HERALD_SIP_RETRY_AFTER_SECONDS', schema: positiveInteger.default(5) },
+  /** Keys the HMAC of the AOR that push spans carry (docs/observability.md); unkeyed when unset. */
+  aorHashKey: { variable: 'HERALD_AOR_HASH_KEY', schema: z.string().min(1).optional() },
   /** PEM files for TLS and WSS; without both, those transports stay off. */
   tlsCertFile: { variable: 'HERALD_SIP_TLS_CERT', schema: z.string().min(1).optional() },
   tlsKeyFile: { variable: 'HERALD_SIP_TLS_KEY', schema: z.string().min(1).optional() },
