@@ -11,7 +11,11 @@ import {
   requireDifferentPort,
   type SettingValues,
 } from './read-settings';
-import { KAFKA_SECURITY_SETTINGS, kafkaSecurityProblems } from './kafka-security-settings';
+import {
+  KAFKA_SECURITY_CONFIG_KEYS,
+  KAFKA_SECURITY_SETTINGS,
+  kafkaSecurityProblems,
+} from './kafka-security-settings';
 
 /**
  * Herald's settings, one environment variable each (the table in docs/configuration.md).
@@ -196,6 +200,17 @@ export function loadConfig<K extends ConfigKey>(
 
 /** The consumer group settings every Kafka service loads (`loadConfig([...KAFKA_GROUP_CONFIG_KEYS, …])`). */
 export const KAFKA_GROUP_CONFIG_KEYS = ['kafkaSessionTimeoutMs', 'kafkaHeartbeatIntervalMs'] as const;
+
+/** What every service on the Kafka bus loads to build it (`loadConfig([...KAFKA_BUS_CONFIG_KEYS, …])`). */
+export const KAFKA_BUS_CONFIG_KEYS = [
+  'kafkaBrokers',
+  'kafkaClientId',
+  ...KAFKA_GROUP_CONFIG_KEYS,
+  ...KAFKA_SECURITY_CONFIG_KEYS,
+  'kafkaLogLevel',
+  'kafkaCreateTopics',
+  'busHandlerConcurrency',
+] as const satisfies readonly ConfigKey[];
 
 /** Those settings as the Kafka bus options they are. */
 export function kafkaGroupTimingOf(config: Pick<HeraldConfig, (typeof KAFKA_GROUP_CONFIG_KEYS)[number]>): {
