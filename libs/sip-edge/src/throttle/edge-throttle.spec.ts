@@ -4,12 +4,13 @@ import { createEdgeCore, type EdgeCore } from '../edge-core';
 import {
   fakeFlow,
   sendThrough,
-  UNIT_DOMAIN as D,
+  UNIT_DOMAIN,
   UNIT_START_MS,
   unitEdgeConfig,
 } from '../../testing/edge-core-fixture';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 
+const D = UNIT_DOMAIN;
 const BAN_MS = 30_000;
 
 const config = unitEdgeConfig({
