@@ -15,8 +15,12 @@ import { waitFor } from '../support/wait-for';
 
 const PUBLISH_TIMEOUT_MS = 1_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
-/** Long enough for a wrong (duplicate) delivery after restart to show up. */
-const DUPLICATE_SETTLE_MS = 1_000;
+/**
+ * Published after the records a test expects, with their key: it is handled after them and after
+ * any wrong (duplicate, replayed) delivery of them, so the test waits for it instead of waiting a
+ * while for what must not come.
+ */
+const MARKER = 'marker';
 /** Keeps the sweep timer out of the tests that do not test retention. */
 const NO_SWEEP_MS = 3_600_000;
 const OFFSET_POLL_MS = 50;
@@ -56,6 +60,21 @@ async function journalQuery(sql: string, params: unknown[] = []): Promise<Record
 }
 
 const text = (record: ConsumedRecord): string => record.value.toString('utf8');
+
+/** Publishes a marker on each of `topics` under `key`, and waits until each group's `handled()` holds them all. */
+async function markersHandled(
+  bus: JournaledEventBus,
+  topics: readonly string[],
+  key: string,
+  ...groups: Array<() => readonly string[]>
+): Promise<void> {
+  await bus.publish(topics.map((topic) => ({ topic, key, value: Buffer.from(MARKER) })));
+  await waitFor(
+    () => groups.every((handled) => handled().filter((value) => value === MARKER).length >= topics.length),
+    DELIVERY_TIMEOUT_MS,
+    'the markers',
+  );
+}
 
 async function journalRows(topic: string): Promise<number> {
   const rows = await journalQuery('SELECT count(*)::int AS n FROM bus_journal WHERE topic = $1', [topic]);
@@ -201,11 +220,17 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
       DELIVERY_TIMEOUT_MS,
       'the unhandled records and the new one',
     );
-    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    await markersHandled(
+      restarted,
+      [topic],
+      key,
+      () => handledAfterRestart,
+      () => doneAfterRestart,
+    );
     expect(handledBeforeCrash).toEqual(['first']);
-    expect(handledAfterRestart).toEqual(['held', 'after', 'new']);
+    expect(handledAfterRestart).toEqual(['held', 'after', 'new', MARKER]);
     expect(doneBeforeCrash).toEqual(['first', 'held', 'after']);
-    expect(doneAfterRestart).toEqual(['new']);
+    expect(doneAfterRestart).toEqual(['new', MARKER]);
     await restarted.close();
   });
 
@@ -244,12 +269,12 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
     });
 
     await waitFor(() => runsAfterRestart.flat().length >= 2, DELIVERY_TIMEOUT_MS, 'the unhandled records');
-    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+    await markersHandled(restarted, [topic], key, () => runsAfterRestart.flat());
     expect(runsBeforeCrash).toEqual([
       ['first', 'second'],
       ['held', 'after'],
     ]);
-    expect(runsAfterRestart).toEqual([['held', 'after']]);
+    expect(runsAfterRestart).toEqual([['held', 'after'], [MARKER]]);
     await restarted.close();
   });
 
@@ -283,8 +308,8 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
       DELIVERY_TIMEOUT_MS,
       'the record published after the subscription',
     );
-    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
-    expect(handled).toEqual(['after-subscribe']);
+    await markersHandled(restarted, [topic], key, () => handled);
+    expect(handled).toEqual(['after-subscribe', MARKER]);
     await restarted.close();
   });
 
@@ -430,8 +455,8 @@ describe('JournaledEventBus live topics (real PostgreSQL)', () => {
       DELIVERY_TIMEOUT_MS,
       'the journaled record replayed and the new live one',
     );
-    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
-    expect(after.sort()).toEqual(['accepted', 'new decision']);
+    await markersHandled(restarted, [journaled, live], key, () => after);
+    expect(after.sort()).toEqual(['accepted', MARKER, MARKER, 'new decision']);
     await restarted.close();
   });
 
@@ -460,8 +485,8 @@ describe('JournaledEventBus live topics (real PostgreSQL)', () => {
         replayed.push(text(record));
       },
     });
-    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
-    expect(replayed).toEqual([]);
+    await markersHandled(upgraded, [topic], 'k', () => replayed);
+    expect(replayed).toEqual([MARKER]);
     expect(
       await journalQuery('SELECT count(*)::int AS n FROM bus_group_offsets WHERE topic = $1', [topic]),
     ).toEqual([{ n: 0 }]);

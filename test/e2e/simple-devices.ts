@@ -1,7 +1,7 @@
 // protocol.md §7, written once and run against the embedded default and the separate apps on
 // Kafka, over real UDP and TCP on 127.0.0.1: plain SIP devices (REGISTER only) as seen by JSON
 // clients, text/plain IMs both ways, and presence PUBLISH (RFC 3903).
-import type { SipResponse } from '#herald/sip';
+import { PIDF_CONTENT_TYPE, type SipResponse } from '#herald/sip';
 import type { HeraldTarget } from '../support/herald-target';
 import type { ClientProtocol, SipClient } from '../support/sip-client';
 import { commandResult, expectStatus, pushOf, targetUnderTest } from './e2e-support';
@@ -21,7 +21,6 @@ const TEST_TIMEOUT_MS = 90_000;
 const PLAIN_DELIVERY_WAIT_MS = 30_000;
 /** Registration and publication expiry: the expiry itself, the sweep, and a loaded machine. */
 const EXPIRY_WAIT_MS = 30_000;
-const PIDF_CONTENT_TYPE = 'application/pidf+xml';
 /** The edge's default (and longest) expiry: a registration's default, one hour. */
 const DEFAULT_PUBLICATION_SECONDS = 3600;
 

@@ -1,4 +1,11 @@
-import { type EventBus, InProcessEventBus, KafkaEventBus, type SubscriptionHandle } from '#herald/bus';
+import {
+  type BusRecord,
+  type ConsumedRecord,
+  type EventBus,
+  InProcessEventBus,
+  KafkaEventBus,
+  type SubscriptionHandle,
+} from '#herald/bus';
 import {
   commandReceivedV1,
   edgeOutboundTopic,
@@ -31,8 +38,6 @@ const EDGE_ID = `edge-im-${randomUUID().slice(0, 8)}`;
 /** How long a test waits for im-router to react to an event before it fails. */
 const REACTION_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 20;
-/** How long a test waits to be sure something does NOT happen. */
-const QUIET_PERIOD_MS = 500;
 /** The login grace of the router under test (outliveLoginGrace moves bindings past it). */
 const PLAIN_DEVICE_LOGIN_GRACE_MS = 200;
 /** A login grace no test outlasts: a new binding stays within it for the whole test. */
@@ -42,6 +47,30 @@ interface Pushed {
   event: PushRequestedV1;
   body: Record<string, unknown>;
 }
+
+/** im-router's record handler as in production, counting the records it has handled (by topic and value). */
+class CountingRecordHandler extends ImRouterRecordHandler {
+  readonly handled = new Map<string, number>();
+
+  override async handle(record: ConsumedRecord): Promise<void> {
+    await super.handle(record);
+    this.count([record]);
+  }
+
+  override async handleRun(run: ReadonlyArray<ConsumedRecord>): Promise<void> {
+    await super.handleRun(run);
+    this.count(run);
+  }
+
+  private count(records: ReadonlyArray<ConsumedRecord>): void {
+    for (const record of records) {
+      const id = recordId(record);
+      this.handled.set(id, (this.handled.get(id) ?? 0) + 1);
+    }
+  }
+}
+
+const recordId = (record: Pick<BusRecord, 'topic' | 'value'>) => `${record.topic} ${record.value.toString()}`;
 
 const BUSES: Array<[string, () => EventBus]> = [
   ['in-process bus', () => new InProcessEventBus()],
@@ -60,6 +89,10 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   let subscriptions: SubscriptionHandle[];
   const pushes: Pushed[] = [];
   let users = 0;
+  let records: CountingRecordHandler;
+  /** How often the test published each record (by topic and value) to im-router's topics. */
+  const published = new Map<string, number>();
+  let markers = 0;
 
   beforeAll(async () => {
     dataSource = createDataSource({ url: await createTestDatabase() });
@@ -73,11 +106,11 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       config: { domain: DOMAIN, plainDeviceLoginGraceMs: PLAIN_DEVICE_LOGIN_GRACE_MS },
     });
     const logged: string[] = [];
+    records = new CountingRecordHandler(router, {
+      error: (fields, m) => logged.push(`${fields.reason}: ${m}`),
+    });
     subscriptions = [
-      await subscribeImRouter(
-        bus,
-        new ImRouterRecordHandler(router, { error: (fields, m) => logged.push(`${fields.reason}: ${m}`) }),
-      ),
+      await subscribeImRouter(bus, records),
       await bus.subscribe({
         groupId: `herald-edge-${EDGE_ID}`,
         topics: [edgeOutboundTopic(EDGE_ID)],
@@ -97,6 +130,34 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await dataSource?.destroy();
   });
 
+  /** Publishes what the test plays (auth, the edge) to im-router, counting it for `pushesUpToNow`. */
+  async function publish(toRouter: ReadonlyArray<Pick<BusRecord, 'topic' | 'key' | 'value'>>): Promise<void> {
+    for (const record of toRouter)
+      published.set(recordId(record), (published.get(recordId(record)) ?? 0) + 1);
+    await bus.publish(toRouter);
+  }
+
+  /**
+   * The pushes to `aor` that im-router published so far, once all have arrived, for asserting that
+   * something was NOT pushed. im-router first handles every record the test published; then a
+   * refused im.send from `deviceId` (no `to`) is answered after everything that handling pushed,
+   * with the same key (`aor`), so its result arrives after it (per-key order). The pushes before
+   * that result are returned.
+   */
+  async function pushesUpToNow(aor: string, deviceId: string): Promise<Pushed[]> {
+    await waitFor(() => [...published].every(([id, n]) => (records.handled.get(id) ?? 0) >= n));
+    const marker = `marker-${++markers}`;
+    await imSend(aor, deviceId, marker, {});
+    await waitFor(() => to(aor).some((p) => p.body['re'] === marker));
+    const all = to(aor);
+    const index = all.findIndex((p) => p.body['re'] === marker);
+    expect(all[index].body).toMatchObject({
+      ok: false,
+      error: expect.objectContaining({ code: 'bad-request' }),
+    });
+    return all.slice(0, index);
+  }
+
   /** A fresh user with an account; its devices are added with `device`. */
   async function user(name: string): Promise<string> {
     const aor = `sip:${name}${++users}@${DOMAIN}`;
@@ -113,7 +174,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   /** What auth publishes when a device logged in. */
   async function login(aor: string, deviceId: string) {
     await device(aor, deviceId);
-    await bus.publish([
+    await publish([
       sessionStartedV1.record(sessionStartedV1.build({ aor, deviceId, carrier: 'INFO', status: 'online' })),
     ]);
   }
@@ -121,7 +182,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   /** What auth publishes when a new binding was created. */
   async function registered(aor: string, deviceId: string) {
     await device(aor, deviceId, 'PLAIN');
-    await bus.publish([deviceRegisteredRecord(aor, deviceId, EDGE_ID)]);
+    await publish([deviceRegisteredRecord(aor, deviceId, EDGE_ID)]);
   }
 
   async function logoutAll(aor: string) {
@@ -140,7 +201,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     edge: 'current' | 'previous' = 'current',
   ) {
     const event = imSendEvent(from, deviceId, id, fields);
-    await bus.publish([edge === 'current' ? routedCommandRecordV1(event) : commandReceivedV1.record(event)]);
+    await publish([edge === 'current' ? routedCommandRecordV1(event) : commandReceivedV1.record(event)]);
   }
 
   /** What the edge publishes when a push's transaction ended (`edge` as for imSend). */
@@ -159,7 +220,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       outcome: kind,
       ...(kind === 'answered' ? { status: 200 } : kind === 'failed' ? { status: 480 } : {}),
     });
-    await bus.publish([edge === 'current' ? routedPushOutcomeRecordV1(event) : pushOutcomeV1.record(event)]);
+    await publish([edge === 'current' ? routedPushOutcomeRecordV1(event) : pushOutcomeV1.record(event)]);
   }
 
   const to = (aor: string, deviceId?: string) =>
@@ -192,9 +253,9 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await outcome(ims(bob, 'bob-phone')[0], 'answered');
     await waitFor(() => statuses(alice).length === 1);
     await outcome(ims(bob, 'bob-desk')[0], 'answered');
-    await quietly();
 
-    expect(statuses(alice).map((p) => p.body)).toEqual([
+    const toAlice = await pushesUpToNow(alice, 'alice-desk');
+    expect(toAlice.filter((p) => p.body['type'] === 'im.status').map((p) => p.body)).toEqual([
       expect.objectContaining({ messageId: 'm-1', state: 'delivered' }),
     ]);
     const deliveries: Array<{ device_id: string; outcome: string }> = await dataSource.query(
@@ -215,7 +276,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
 
     // auth's command first: one sender's records are handled in order, so once the im.send is
     // answered the login before it was handled (and must have been left alone).
-    await bus.publish([
+    await publish([
       commandReceivedV1.record({
         ...imSendEvent(alice, 'alice-desk', 'c-0', {}),
         envelope: { v: 1, id: 'c-0', type: 'login' },
@@ -285,8 +346,8 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     ]);
 
     await login(carol, 'carol-phone');
-    await quietly();
-    expect(ims(carol, 'carol-phone')).toEqual([]);
+    const toCarol = await pushesUpToNow(carol, 'carol-laptop');
+    expect(toCarol.filter((p) => p.event.deviceId === 'carol-phone')).toEqual([]);
   });
 
   it('processes a redelivered command and a resent messageId once', async () => {
@@ -301,16 +362,23 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await imSend(alice, 'alice-desk', 'c-2', { to: bob, text: 'again', messageId: 'm-2' });
     await imSend(alice, 'alice-desk', 'c-3', { to: bob, text: 'again', messageId: 'm-2' });
     await waitFor(() => results(alice).length === 4);
-    await quietly();
+    const toAlice = await pushesUpToNow(alice, 'alice-desk');
+    const toBob = await pushesUpToNow(bob, 'bob-desk');
 
-    const [first, duplicate, second, resent] = results(alice).map((p) => p.body);
+    expect(toAlice.filter((p) => p.body['type'] === 'im.send.result')).toHaveLength(4);
+    const [first, duplicate, second, resent] = toAlice
+      .filter((p) => p.body['type'] === 'im.send.result')
+      .map((p) => p.body);
     expect(duplicate).toEqual({ ...first, id: expect.any(String) });
     expect(first).toMatchObject({ re: 'c-1', ok: true, messageId: expect.stringMatching(/^h-/) });
     expect([second, resent]).toEqual([
       expect.objectContaining({ re: 'c-2', ok: true, messageId: 'm-2' }),
       expect.objectContaining({ re: 'c-3', ok: true, messageId: 'm-2' }),
     ]);
-    expect(ims(bob).map((p) => p.body['messageId'])).toEqual([first['messageId'], 'm-2']);
+    expect(toBob.filter((p) => p.body['type'] === 'im').map((p) => p.body['messageId'])).toEqual([
+      first['messageId'],
+      'm-2',
+    ]);
     const rows: Array<{ n: number }> = await dataSource.query(
       `SELECT count(*)::int AS n FROM messages WHERE sender_aor = $1`,
       [alice],
@@ -421,8 +489,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await outliveLoginGrace(erin);
     // What the PlainDeviceSweeper does every second: the queued binding is no plain SIP device.
     expect(await router.deliverToPlainDevices()).toBe(1);
-    await quietly();
-    expect(to(erin)).toEqual([]);
+    expect(await pushesUpToNow(erin, 'erin-json')).toEqual([]);
   });
 
   it('sends no live IM to a new binding within its login grace, and gives it as JSON at its login', async () => {
@@ -523,9 +590,4 @@ async function waitFor(condition: () => boolean | Promise<boolean>): Promise<voi
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
-}
-
-/** Lets in-flight events settle before asserting that nothing more happened. */
-function quietly(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, QUIET_PERIOD_MS));
 }

@@ -25,8 +25,6 @@ const EDGE_ID = 'edge-0';
 /** How long a test waits for presence to react before it fails. */
 const REACTION_TIMEOUT_MS = 10_000;
 const POLL_INTERVAL_MS = 20;
-/** How long a test waits to be sure that nothing more arrives. */
-export const QUIET_PERIOD_MS = 300;
 
 export interface Pushed {
   aor: string;
@@ -171,6 +169,20 @@ export class PresenceHarness {
 
   resultsFor(deviceId: string, commandId: string): Array<Record<string, unknown>> {
     return this.pushesTo(deviceId).filter((body) => body['re'] === commandId);
+  }
+
+  /**
+   * Every push presence published to the device so far, once all have arrived: the result of a
+   * refused command (presence.set without a status: no effect, nothing else pushed) is published
+   * after them with the same key (the AOR), so it arrives after them (per-key order); the pushes
+   * before it are returned. What a test says must NOT have been pushed, by something whose result
+   * or effect it already saw, is then really absent.
+   */
+  async pushesUpToNow(aor: string, deviceId: string): Promise<Array<Record<string, unknown>>> {
+    const marker = await this.commandResult(aor, deviceId, { type: 'presence.set' });
+    expect(marker).toMatchObject({ ok: false, error: expect.objectContaining({ code: 'bad-request' }) });
+    const pushes = this.pushesTo(deviceId);
+    return pushes.slice(0, pushes.indexOf(marker));
   }
 
   pushesTo(deviceId: string): Array<Record<string, unknown>> {

@@ -1,6 +1,4 @@
-import { PresenceHarness, QUIET_PERIOD_MS } from './presence-harness';
-
-const settle = () => new Promise((resolve) => setTimeout(resolve, QUIET_PERIOD_MS));
+import { PresenceHarness } from './presence-harness';
 const types = (bodies: Array<Record<string, unknown>>) => bodies.map((b) => b['type']);
 
 describe('presence service (Nest module, real PostgreSQL, in-process bus)', () => {
@@ -122,8 +120,8 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
 
     const before = h.pushesTo('hank-1').length;
     await h.commandResult(gina, 'gina-1', { type: 'presence.set', status: 'away' });
-    await settle();
-    expect(h.pushesTo('hank-1').slice(before)).toEqual([]);
+    // Her change pushed its fan-out before her result: hank's marker now comes after any of it.
+    expect((await h.pushesUpToNow(hank, 'hank-1')).slice(before)).toEqual([]);
   });
 
   it('fans a change out to every logged-in device of every watcher, and shows invisible as offline', async () => {
@@ -196,8 +194,7 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
 
     await h.device(ivan, 'ivan-laptop', 'away');
     await h.waitFor(() => (h.pushesTo('ivan-laptop').length >= 3 ? true : undefined));
-    await settle();
-    const snapshot = h.pushesTo('ivan-laptop');
+    const snapshot = await h.pushesUpToNow(ivan, 'ivan-laptop');
     expect(types(snapshot)).toEqual(['roster', 'presence', 'buddy.request']);
     expect(snapshot[0]).toMatchObject({
       buddies: expect.arrayContaining([
@@ -218,12 +215,13 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     const first = await h.commandResult(leo, 'leo-1', { type: 'roster.add', uri: mia }, 'same-id');
     await h.waitFor(() => h.pushesTo('mia-1').find((b) => b['type'] === 'buddy.request'));
     const again = await h.commandResult(leo, 'leo-1', { type: 'roster.add', uri: mia }, 'same-id');
-    await settle();
 
     expect(again).toMatchObject({ type: 'roster.add.result', re: 'same-id', ok: true });
     expect({ ...again, id: undefined }).toEqual({ ...first, id: undefined });
-    expect(h.resultsFor('leo-1', 'same-id')).toHaveLength(2);
-    expect(h.pushesTo('mia-1').filter((b) => b['type'] === 'buddy.request')).toHaveLength(1);
+    const toLeo = await h.pushesUpToNow(leo, 'leo-1');
+    expect(toLeo.filter((b) => b['re'] === 'same-id')).toHaveLength(2);
+    const toMia = await h.pushesUpToNow(mia, 'mia-1');
+    expect(toMia.filter((b) => b['type'] === 'buddy.request')).toHaveLength(1);
     expect(await h.rosterRows(leo)).toEqual([{ buddy_aor: mia, state: 'pending-out' }]);
   });
 

@@ -10,12 +10,14 @@ import {
   SIP_REGISTER_REQUESTED_V1,
 } from '#herald/contracts';
 import {
+  type Clock,
   computeDigestResponse,
   DIGEST_ALGORITHMS,
   ha1,
   newTag,
   SipRequest,
   SipResponse,
+  SystemClock,
   verifyDigestResponse,
 } from '#herald/sip';
 import { SipEdgeConfig, SipEdge } from '#herald/sip-edge';
@@ -111,12 +113,29 @@ export class FakeAuth {
   }
 }
 
-/** Starts an edge and the fake auth deciding its REGISTERs. */
+/**
+ * The real clock (wall time, Node timers) whose time a test moves forward: a lifetime passes at
+ * once instead of being waited out.
+ */
+export class AdvancingClock extends SystemClock {
+  private aheadMs = 0;
+
+  override now(): number {
+    return super.now() + this.aheadMs;
+  }
+
+  advance(ms: number): void {
+    this.aheadMs += ms;
+  }
+}
+
+/** Starts an edge (on `clock`, the system clock by default) and the fake auth deciding its REGISTERs. */
 export async function startEdge(
   bus: EventBus,
   overrides: Partial<SipEdgeConfig> = {},
+  clock?: Clock,
 ): Promise<{ edge: SipEdge; auth: FakeAuth }> {
-  const edge = new SipEdge({ bus, config: edgeConfig(overrides) });
+  const edge = new SipEdge({ bus, config: edgeConfig(overrides), ...(clock === undefined ? {} : { clock }) });
   const auth = new FakeAuth(bus, edge.config.edgeId);
   await auth.start();
   await edge.start();

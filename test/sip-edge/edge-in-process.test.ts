@@ -15,7 +15,16 @@ import { createResponse, serializeMessage, SipRequest } from '#herald/sip';
 import { FlowBinding, SipEdge } from '#herald/sip-edge';
 import { uniqueGroupId } from '../support/topics';
 import { waitFor } from '../support/wait-for';
-import { D, Device, edgePort, FakeAuth, startEdge, TEST_T1_MS, TEST_T2_MS } from './edge-fixture';
+import {
+  AdvancingClock,
+  D,
+  Device,
+  edgePort,
+  FakeAuth,
+  startEdge,
+  TEST_T1_MS,
+  TEST_T2_MS,
+} from './edge-fixture';
 import { PeerTransport, SipPeer, TcpPeer, UdpPeer, WsPeer } from './sip-peer';
 
 const LOGIN = '{"v":1,"id":"c-1","type":"login","status":"online"}';
@@ -25,6 +34,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
   let bus: InProcessEventBus;
   let auth: FakeAuth;
   let edge: SipEdge;
+  const clock = new AdvancingClock();
   const commands: ConsumedRecord[] = [];
   const outcomes: ConsumedRecord[] = [];
   const peers: SipPeer[] = [];
@@ -41,7 +51,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
         handler: async (r) => void sink.push(r),
       });
     }
-    ({ edge, auth } = await startEdge(bus, { nonceLifetimeMs: NONCE_LIFETIME_MS }));
+    ({ edge, auth } = await startEdge(bus, { nonceLifetimeMs: NONCE_LIFETIME_MS }, clock));
   });
 
   afterAll(async () => {
@@ -138,7 +148,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
     it('answers 401 stale=true to a nonce past its lifetime', async () => {
       const alice = await device('udp');
       const challenge = await alice.send(alice.registerRequest());
-      await new Promise((resolve) => setTimeout(resolve, NONCE_LIFETIME_MS + 100));
+      clock.advance(NONCE_LIFETIME_MS + 1);
       const response = await alice.send(
         alice.registerRequest({ authorization: alice.authorization(challenge) }),
       );

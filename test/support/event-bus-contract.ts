@@ -23,19 +23,35 @@ export interface EventBusContractSubject {
   deliveryTimeoutMs: number;
 }
 
-/** Long enough for a duplicate delivery to show up after the expected ones arrived. */
-const DUPLICATE_SETTLE_MS = 1_000;
 const RETRY_OPTIONS = { initialDelayMs: 20, maxDelayMs: 200 };
+/** The value of the records `markersHandled` publishes (JSON, like the values some handlers parse). */
+const MARKER = '{"marker":true}';
+const isMarker = (record: ConsumedRecord): boolean => record.value.toString('utf8') === MARKER;
 
 interface Collector {
+  /** What the consumer handled, but markers. */
   records: ConsumedRecord[];
+  markers: ConsumedRecord[];
+  add(record: ConsumedRecord): void;
   values(): string[];
 }
 
 function collector(): Collector {
   const records: ConsumedRecord[] = [];
-  return { records, values: () => records.map((record) => record.value.toString('utf8')) };
+  const markers: ConsumedRecord[] = [];
+  return {
+    records,
+    markers,
+    add: (record) => void (isMarker(record) ? markers : records).push(record),
+    values: () => records.map((record) => record.value.toString('utf8')),
+  };
 }
+
+/** Whether one of `collectors` handled a marker of `key`. */
+const markerOf =
+  (...collectors: Collector[]) =>
+  (key: string): boolean =>
+    collectors.some((collector) => collector.markers.some((marker) => marker.key === key));
 
 export function describeEventBusContract(adapter: string, subject: EventBusContractSubject): void {
   describe(`EventBus contract: ${adapter}`, () => {
@@ -88,6 +104,20 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
       bus.publish(values.map((value) => ({ topic, key, value: Buffer.from(value) })));
     const waitForCount = (what: Collector, count: number): Promise<void> =>
       waitFor(() => what.records.length >= count, subject.deliveryTimeoutMs, `${count} records`);
+    /**
+     * Instead of waiting a while for a duplicate that must not come: publishes a marker under each
+     * of `keys` and waits until `handled(key)` says each was handled. A marker comes after every
+     * record of its key published before it (one partition, offset order), so a record of those
+     * keys handed twice, or handed again from an older offset, shows before its marker does.
+     */
+    const markersHandled = async (
+      topic: string,
+      keys: readonly string[],
+      handled: (key: string) => boolean,
+    ): Promise<void> => {
+      await bus.publish(keys.map((key) => ({ topic, key, value: Buffer.from(MARKER) })));
+      await waitFor(() => keys.every(handled), subject.deliveryTimeoutMs, `markers of ${keys.length} keys`);
+    };
 
     beforeEach(() => {
       handlerErrors.length = 0;
@@ -107,7 +137,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await bus.ensureTopics([topic]);
         const received = collector();
         await subscribe(uniqueGroupId('round-trip'), topic, async (record) => {
-          received.records.push(record);
+          received.add(record);
         });
 
         await bus.publish([
@@ -140,7 +170,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await bus.ensureTopics([topic]);
         const received = collector();
         await subscribe(uniqueGroupId('ordering'), topic, async (record) => {
-          received.records.push(record);
+          received.add(record);
         });
         const keys = ['sip:a@herald.local', 'sip:b@herald.local', 'sip:c@herald.local', 'sip:d@herald.local'];
         const perKey = 15;
@@ -172,10 +202,10 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         const first = collector();
         const second = collector();
         await subscribe(groupId, topic, async (record) => {
-          first.records.push(record);
+          first.add(record);
         });
         await subscribe(groupId, topic, async (record) => {
-          second.records.push(record);
+          second.add(record);
         });
         const count = 40;
         await bus.publish(
@@ -191,7 +221,11 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           subject.deliveryTimeoutMs,
           `${count} records across the group`,
         );
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(
+          topic,
+          [...Array(count).keys()].map((index) => `sip:user${index}@herald.local`),
+          markerOf(first, second),
+        );
         const handled = [...first.values(), ...second.values()].map(Number).sort((a, b) => a - b);
         expect(handled).toEqual([...Array(count).keys()]);
         expect(first.records.length).toBeGreaterThan(0);
@@ -241,7 +275,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         const groupId = uniqueGroupId('redelivery');
         const firstConsumer = collector();
         const firstHandle = await subscribe(groupId, topic, async (record) => {
-          firstConsumer.records.push(record);
+          firstConsumer.add(record);
           if (record.value.toString('utf8') === 'unhandled') {
             throw new Error('this consumer cannot handle it');
           }
@@ -254,11 +288,11 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await firstHandle.stop();
         const secondConsumer = collector();
         await subscribe(groupId, topic, async (record) => {
-          secondConsumer.records.push(record);
+          secondConsumer.add(record);
         });
 
         await waitForCount(secondConsumer, 1);
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(topic, ['sip:alice@herald.local'], markerOf(secondConsumer));
         expect(secondConsumer.values()).toEqual(['unhandled']);
       },
       testTimeoutMs,
@@ -276,7 +310,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           const { sequence } = JSON.parse(record.value.toString('utf8')) as { sequence: number };
           // Uneven handling times, so records of other keys overtake this one where they can.
           await new Promise((resolve) => setTimeout(resolve, (sequence * 7 + record.key.length) % 5));
-          received.records.push(record);
+          received.add(record);
         });
         await bus.publish(
           [...Array(perKey).keys()].flatMap((sequence) =>
@@ -285,7 +319,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         );
 
         await waitForCount(received, keys.length * perKey);
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(topic, keys, markerOf(received));
         expect(received.records).toHaveLength(keys.length * perKey);
         for (const key of keys) {
           const sequences = received.records
@@ -318,7 +352,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           if (record.key === stuckKey) {
             throw new Error('this consumer cannot handle it');
           }
-          firstConsumer.records.push(record);
+          firstConsumer.add(record);
         });
         await waitForCount(firstConsumer, otherKeys.length);
         await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
@@ -326,7 +360,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await firstHandle.stop();
         const secondConsumer = collector();
         await subscribe(groupId, topic, async (record) => {
-          secondConsumer.records.push(record);
+          secondConsumer.add(record);
         });
 
         await waitFor(
@@ -334,7 +368,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           subject.deliveryTimeoutMs,
           'the retried record at the next consumer',
         );
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(topic, [stuckKey, ...otherKeys], markerOf(secondConsumer));
         const stuck = secondConsumer.records.find((record) => record.key === stuckKey)!;
         // Handled by the first consumer after the stuck record on its partition: not committed, so again.
         const afterStuck = firstConsumer.records
@@ -380,7 +414,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           subject.deliveryTimeoutMs,
           `${keys.length * perKey} records in runs`,
         );
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(topic, keys, (key) => runs.flat().some((r) => r.key === key && isMarker(r)));
         for (const run of runs) {
           expect(new Set(run.map((record) => `${record.topic}/${record.partition}/${record.key}`)).size).toBe(
             1,
@@ -389,7 +423,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           offsets.slice(1).forEach((offset, index) => expect(offset).toBeGreaterThan(offsets[index]!));
         }
         for (const key of keys) {
-          const ofKey = runs.flat().filter((record) => record.key === key);
+          const ofKey = runs.flat().filter((record) => record.key === key && !isMarker(record));
           expect(ofKey.map((record) => record.value.toString('utf8'))).toEqual(
             [...Array(perKey).keys()].map((sequence) => `${key}#${sequence}`),
           );
@@ -444,9 +478,12 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           subject.deliveryTimeoutMs,
           `${count} records in runs`,
         );
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
-        expect(runs.flat()).toEqual(values);
-        expect(runs.length).toBeLessThan(count);
+        await markersHandled(topic, ['sip:alice@herald.local'], () => runs.flat().includes(MARKER));
+        const backlogRuns = runs
+          .map((run) => run.filter((value) => value !== MARKER))
+          .filter((run) => run.length > 0);
+        expect(backlogRuns.flat()).toEqual(values);
+        expect(backlogRuns.length).toBeLessThan(count);
       },
       testTimeoutMs,
     );
@@ -576,10 +613,10 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         expect(handled).toEqual(['first', 'second']);
         const secondConsumer = collector();
         await subscribe(groupId, topic, async (record) => {
-          secondConsumer.records.push(record);
+          secondConsumer.add(record);
         });
         await waitForCount(secondConsumer, 2);
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(topic, ['sip:alice@herald.local'], markerOf(secondConsumer));
         expect(secondConsumer.values()).toEqual(['poison', 'after']);
       },
       testTimeoutMs,
@@ -598,7 +635,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
           groupId,
           topic,
           handleRun: (run) => {
-            runStarted.records.push(...run);
+            run.forEach(runStarted.add);
             return new Promise<void>((_, reject) => {
               failRun = reject;
             });
@@ -612,11 +649,11 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await stopping;
         const secondConsumer = collector();
         await subscribe(groupId, topic, async (record) => {
-          secondConsumer.records.push(record);
+          secondConsumer.add(record);
         });
 
         await waitForCount(secondConsumer, 2);
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(topic, ['sip:alice@herald.local'], markerOf(secondConsumer));
         expect(runStarted.values()).toEqual(['x', 'y']);
         expect(secondConsumer.values()).toEqual(['x', 'y']);
         expect(handlerErrors).toHaveLength(0);
@@ -634,14 +671,14 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         // A second group handles everything: it tells which partition each key went to.
         const observed = collector();
         await subscribe(uniqueGroupId('retry-other-partitions-observer'), topic, async (record) => {
-          observed.records.push(record);
+          observed.add(record);
         });
         const handled = collector();
         await subscribe(uniqueGroupId('retry-other-partitions'), topic, async (record) => {
           if (record.key === stuckKey) {
             throw new Error('this consumer cannot handle it');
           }
-          handled.records.push(record);
+          handled.add(record);
         });
         await publishText(topic, stuckKey, 'stuck');
         await waitFor(() => handlerErrors.length >= 2, subject.deliveryTimeoutMs, 'two failed attempts');
@@ -679,7 +716,7 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         await bus.ensureTopics([topic]);
         const received = collector();
         await subscribe(uniqueGroupId('concurrent-publishes'), topic, async (record) => {
-          received.records.push(record);
+          received.add(record);
         });
         const count = 50;
 
@@ -690,7 +727,11 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         );
 
         await waitForCount(received, count);
-        await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_MS));
+        await markersHandled(
+          topic,
+          [...Array(7).keys()].map((index) => `sip:user${index}@herald.local`),
+          markerOf(received),
+        );
         expect(
           received
             .values()

@@ -2,14 +2,14 @@ import '../../../libs/observability/src/register'; // first: starts OpenTelemetr
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { operationsHttpHost, runServiceMain, startKafkaPostgresService } from '#herald/runtime';
-import { authConfigFromEnv, AuthModule, listenForAdmin } from '#herald/auth-service';
+import { loadAuthConfig, AuthModule, listenForAdmin } from '#herald/auth-service';
 
 /**
  * The distributed auth service: Kafka, PostgreSQL, health and metrics on HERALD_HTTP_PORT, the
  * admin API on HERALD_ADMIN_PORT.
  */
 runServiceMain('auth', async () => {
-  const authConfig = authConfigFromEnv();
+  const authConfig = loadAuthConfig();
   await startKafkaPostgresService({
     name: 'auth',
     configKeys: ['adminPort'],

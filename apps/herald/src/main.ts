@@ -4,7 +4,12 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
 import { JournaledEventBus } from '#herald/bus';
-import { embeddedAdminTokenPath, loadConfig, loadSipEdgeSettings } from '#herald/config';
+import {
+  embeddedAdminTokenPath,
+  loadConfig,
+  loadEmbeddedSettings,
+  loadSipEdgeSettings,
+} from '#herald/config';
 import { isLiveTopic } from '#herald/contracts';
 import {
   componentLogger,
@@ -18,7 +23,7 @@ import {
   poolSizeForConsumers,
   runMigrations,
 } from '#herald/persistence';
-import { authConfigFromEnv, createAccountService, listenForAdmin } from '#herald/auth-service';
+import { loadAuthConfig, createAccountService, listenForAdmin } from '#herald/auth-service';
 import { DEFAULT_PRESENCE_CONFIG } from '#herald/presence-service';
 import { READY_CODE, type ReadyReport, runServiceMain } from '#herald/runtime';
 import {
@@ -33,7 +38,6 @@ import { DEMO_PASSWORD, ensureDemoAccounts } from './demo-accounts';
 import { BUS_JOURNAL_POOL_SIZE, createBusJournalPool } from './bus-journal-pool';
 import { EmbeddedDatabase, leaveStopSignalsToHerald } from './embedded-database';
 import { ensureEmbeddedAdminToken } from './embedded-admin-token';
-import { loadEmbeddedSettings } from './embedded-settings';
 import { HeraldEmbeddedModule } from './herald-embedded.module';
 import { howToTry } from './how-to-try';
 import { ensureSelfSignedCertificate } from './self-signed-certificate';
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
     'shutdownGraceMs',
   ]);
   const edgeSettings = loadSipEdgeSettings();
-  const authConfig = authConfigFromEnv();
+  const authConfig = loadAuthConfig();
   const embedded = loadEmbeddedSettings(REPO_ROOT);
   const logger = new Logger('Herald');
   const poolSize = poolSizeForConsumers(

@@ -5,8 +5,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import {
-  KAFKA_GROUP_CONFIG_KEYS,
-  KAFKA_SECURITY_CONFIG_KEYS,
+  KAFKA_BUS_CONFIG_KEYS,
   kafkaGroupTimingOf,
   kafkaSecurityOf,
   loadConfig,
@@ -28,13 +27,7 @@ async function main(): Promise<void> {
   const logger = new Logger('SipEdge');
   const shared = loadConfig([
     ...SIP_EDGE_CONFIG_KEYS,
-    'kafkaBrokers',
-    'kafkaClientId',
-    ...KAFKA_GROUP_CONFIG_KEYS,
-    ...KAFKA_SECURITY_CONFIG_KEYS,
-    'kafkaLogLevel',
-    'kafkaCreateTopics',
-    'busHandlerConcurrency',
+    ...KAFKA_BUS_CONFIG_KEYS,
     'httpPort',
     'shutdownGraceMs',
     'logLevel',

@@ -7,6 +7,8 @@ import {
 } from './herald-config';
 import { ConfigError, variablesOf } from './read-settings';
 import { SIP_EDGE_SETTINGS } from './sip-edge-settings';
+import { AUTH_SETTINGS } from './auth-settings';
+import { EMBEDDED_SETTINGS } from './embedded-settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -220,9 +222,12 @@ describe('loadConfig', () => {
 
   it('has every variable documented in docs/configuration.md', () => {
     const docs = readFileSync(join(__dirname, '../../../docs/configuration.md'), 'utf8');
-    const undocumented = [...variablesOf(HERALD_SETTINGS), ...variablesOf(SIP_EDGE_SETTINGS)].filter(
-      (variable) => !docs.includes(`\`${variable}\``),
-    );
+    const undocumented = [
+      ...variablesOf(HERALD_SETTINGS),
+      ...variablesOf(SIP_EDGE_SETTINGS),
+      ...variablesOf(AUTH_SETTINGS),
+      ...variablesOf(EMBEDDED_SETTINGS),
+    ].filter((variable) => !docs.includes(`\`${variable}\``));
     expect(undocumented).toEqual([]);
   });
 });

@@ -1,8 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
-import { KAFKA_SECURITY_SETTINGS, kafkaSecurityProblems } from './kafka-security-settings';
+import {
+  booleanSetting,
+  ConfigError,
+  type ReadSetting,
+  readSettings,
+  requireAtMost,
+  requireBelow,
+  requireDifferentPort,
+  type SettingValues,
+} from './read-settings';
+import {
+  KAFKA_SECURITY_CONFIG_KEYS,
+  KAFKA_SECURITY_SETTINGS,
+  kafkaSecurityProblems,
+} from './kafka-security-settings';
 
 /**
  * Herald's settings, one environment variable each (the table in docs/configuration.md).
@@ -174,26 +187,10 @@ export function loadConfig<K extends ConfigKey>(
     // One process verifies its own nonces, so a secret that dies with it is enough.
     values.nonceSecret = randomBytes(32).toString('base64url');
   }
-  if (
-    typeof values.minExpires === 'number' &&
-    typeof values.maxExpires === 'number' &&
-    values.minExpires > values.maxExpires
-  ) {
-    problems.push({ variable: 'HERALD_MIN_EXPIRES', message: 'must not exceed HERALD_MAX_EXPIRES' });
-  }
-  if (typeof values.httpPort === 'number' && values.httpPort !== 0 && values.httpPort === values.adminPort) {
-    problems.push({ variable: 'HERALD_ADMIN_PORT', message: 'must differ from HERALD_HTTP_PORT' });
-  }
-  if (
-    typeof values.kafkaSessionTimeoutMs === 'number' &&
-    typeof values.kafkaHeartbeatIntervalMs === 'number' &&
-    values.kafkaHeartbeatIntervalMs >= values.kafkaSessionTimeoutMs
-  ) {
-    problems.push({
-      variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
-      message: 'must be below KAFKA_SESSION_TIMEOUT_MS',
-    });
-  }
+  const read = (key: ConfigKey): ReadSetting => ({ variable: variableOf(key), value: values[key] });
+  requireAtMost(problems, read('minExpires'), read('maxExpires'));
+  requireDifferentPort(problems, read('adminPort'), read('httpPort'));
+  requireBelow(problems, read('kafkaHeartbeatIntervalMs'), read('kafkaSessionTimeoutMs'));
   problems.push(...kafkaSecurityProblems(values));
   if (problems.length > 0) {
     throw new ConfigError(problems);
@@ -203,6 +200,17 @@ export function loadConfig<K extends ConfigKey>(
 
 /** The consumer group settings every Kafka service loads (`loadConfig([...KAFKA_GROUP_CONFIG_KEYS, …])`). */
 export const KAFKA_GROUP_CONFIG_KEYS = ['kafkaSessionTimeoutMs', 'kafkaHeartbeatIntervalMs'] as const;
+
+/** What every service on the Kafka bus loads to build it (`loadConfig([...KAFKA_BUS_CONFIG_KEYS, …])`). */
+export const KAFKA_BUS_CONFIG_KEYS = [
+  'kafkaBrokers',
+  'kafkaClientId',
+  ...KAFKA_GROUP_CONFIG_KEYS,
+  ...KAFKA_SECURITY_CONFIG_KEYS,
+  'kafkaLogLevel',
+  'kafkaCreateTopics',
+  'busHandlerConcurrency',
+] as const satisfies readonly ConfigKey[];
 
 /** Those settings as the Kafka bus options they are. */
 export function kafkaGroupTimingOf(config: Pick<HeraldConfig, (typeof KAFKA_GROUP_CONFIG_KEYS)[number]>): {

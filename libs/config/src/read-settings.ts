@@ -60,6 +60,43 @@ export function readSettings<D extends SettingDefinitions, K extends keyof D & s
   return { values: values as Partial<SettingValues<D, K>>, problems };
 }
 
+/** One side of a cross-setting check: the variable and the value read (undefined when unset or bad). */
+export interface ReadSetting {
+  variable: string;
+  value: unknown;
+}
+
+/**
+ * A cross-setting check: when both settings were read as numbers and `holds(a, b)` is false, a
+ * problem on `a`'s variable. A setting that is unset or failed on its own is not checked again.
+ */
+function requireRelation(
+  problems: ConfigProblem[],
+  a: ReadSetting,
+  b: ReadSetting,
+  holds: (a: number, b: number) => boolean,
+  message: string,
+): void {
+  if (typeof a.value === 'number' && typeof b.value === 'number' && !holds(a.value, b.value)) {
+    problems.push({ variable: a.variable, message });
+  }
+}
+
+/** "`a` must be below `b`" (see requireRelation). */
+export function requireBelow(problems: ConfigProblem[], a: ReadSetting, b: ReadSetting): void {
+  requireRelation(problems, a, b, (x, y) => x < y, `must be below ${b.variable}`);
+}
+
+/** "`a` must not exceed `b`" (see requireRelation). */
+export function requireAtMost(problems: ConfigProblem[], a: ReadSetting, b: ReadSetting): void {
+  requireRelation(problems, a, b, (x, y) => x <= y, `must not exceed ${b.variable}`);
+}
+
+/** "`a` must differ from `b`", unless `b` is 0 (an ephemeral port, never a clash; see requireRelation). */
+export function requireDifferentPort(problems: ConfigProblem[], a: ReadSetting, b: ReadSetting): void {
+  requireRelation(problems, a, b, (x, y) => y === 0 || x !== y, `must differ from ${b.variable}`);
+}
+
 /** The variables of `definitions`, for docs and their test. */
 export function variablesOf(definitions: SettingDefinitions): string[] {
   return Object.values(definitions).map((definition) => definition.variable);

@@ -55,8 +55,10 @@ describe('loadSipEdgeSettings', () => {
       HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES: '8388608',
       HERALD_SIP_TLS_CERT: '/c.pem',
       HERALD_SIP_TLS_KEY: '/k.pem',
+      HERALD_AOR_HASH_KEY: 'per-deployment',
     });
     expect(settings).toMatchObject({
+      aorHashKey: 'per-deployment',
       t1Ms: 40,
       maxRetransmissions: 3,
       ratePerSecond: 0.5,

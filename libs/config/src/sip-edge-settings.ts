@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
+import { booleanSetting, ConfigError, readSettings, requireBelow, type SettingValues } from './read-settings';
 
 /**
  * Settings only the SIP edge reads (timers, rate limit, TLS files), beside the shared ones of
@@ -109,6 +109,8 @@ export const SIP_EDGE_SETTINGS = {
   },
   /** Retry-After seconds on 503. */
   retryAfterSeconds: { variable: 'HERALD_SIP_RETRY_AFTER_SECONDS', schema: positiveInteger.default(5) },
+  /** Keys the HMAC of the AOR that push spans carry (docs/observability.md); unkeyed when unset. */
+  aorHashKey: { variable: 'HERALD_AOR_HASH_KEY', schema: z.string().min(1).optional() },
   /** PEM files for TLS and WSS; without both, those transports stay off. */
   tlsCertFile: { variable: 'HERALD_SIP_TLS_CERT', schema: z.string().min(1).optional() },
   tlsKeyFile: { variable: 'HERALD_SIP_TLS_KEY', schema: z.string().min(1).optional() },
@@ -126,17 +128,12 @@ export function loadSipEdgeSettings(env: NodeJS.ProcessEnv = process.env): SipEd
       message: 'HERALD_SIP_TLS_CERT and HERALD_SIP_TLS_KEY go together',
     });
   }
-  if (
-    typeof values.accountFreeFailures === 'number' &&
-    typeof values.sourceMaxAuthFailures === 'number' &&
-    values.accountFreeFailures >= values.sourceMaxAuthFailures
-  ) {
-    // The source would be banned before any account of it backs off.
-    problems.push({
-      variable: 'HERALD_SIP_ACCOUNT_FREE_FAILURES',
-      message: 'must be below HERALD_SIP_SOURCE_MAX_AUTH_FAILURES',
-    });
-  }
+  // Else the source would be banned before any account of it backs off.
+  requireBelow(
+    problems,
+    { variable: SIP_EDGE_SETTINGS.accountFreeFailures.variable, value: values.accountFreeFailures },
+    { variable: SIP_EDGE_SETTINGS.sourceMaxAuthFailures.variable, value: values.sourceMaxAuthFailures },
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return values as SipEdgeSettings;
 }

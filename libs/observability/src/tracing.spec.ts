@@ -34,15 +34,9 @@ describe('hashAor', () => {
     expect(hashAor('sip:alice@herald.test', 'key-1')).toBe(alice);
   });
 
-  it('uses HERALD_AOR_HASH_KEY when no key is given', () => {
-    const saved = process.env['HERALD_AOR_HASH_KEY'];
-    process.env['HERALD_AOR_HASH_KEY'] = 'key-1';
-    try {
-      expect(hashAor('sip:alice@herald.test')).toBe(hashAor('sip:alice@herald.test', 'key-1'));
-    } finally {
-      if (saved === undefined) delete process.env['HERALD_AOR_HASH_KEY'];
-      else process.env['HERALD_AOR_HASH_KEY'] = saved;
-    }
+  it('hashes with a fixed key when none is given: stable, not the key of a keyed deployment', () => {
+    expect(hashAor('sip:alice@herald.test')).toBe(hashAor('sip:alice@herald.test'));
+    expect(hashAor('sip:alice@herald.test')).not.toBe(hashAor('sip:alice@herald.test', 'key-1'));
   });
 });
 

@@ -42,13 +42,10 @@ export function tracer(): Tracer {
 }
 
 /**
- * The AOR as spans carry it: HMAC-SHA256 of the lower-cased AOR keyed with HERALD_AOR_HASH_KEY,
- * hex, truncated to 16 characters (docs/observability.md).
+ * The AOR as spans carry it: HMAC-SHA256 of the lower-cased AOR keyed with `key` (the edge's
+ * HERALD_AOR_HASH_KEY, read in libs/config), hex, truncated to 16 characters (docs/observability.md).
  */
-export function hashAor(
-  aor: string,
-  key: string = process.env['HERALD_AOR_HASH_KEY'] ?? UNKEYED_AOR_HASH_KEY,
-): string {
+export function hashAor(aor: string, key: string = UNKEYED_AOR_HASH_KEY): string {
   return createHmac('sha256', aorHashKeyObject(key))
     .update(aor.toLowerCase())
     .digest('hex')

@@ -10,6 +10,7 @@ import {
   SqlSubscriptionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
+import { PIDF_WRITER } from '#herald/sip';
 import type { DataSource } from 'typeorm';
 import { meterPresenceFanout } from './presence-fanout-meter';
 
@@ -23,7 +24,7 @@ export function createPresenceService(bus: EventBus, dataSource: DataSource): Pr
     accounts: new SqlAccountDirectory(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
-    subscriptions: new SqlSubscriptionRepository(),
+    simple: { subscriptions: new SqlSubscriptionRepository(), documents: PIDF_WRITER },
   });
 }
 
@@ -37,7 +38,7 @@ export function createPresencePublications(bus: EventBus, dataSource: DataSource
     rosters: new SqlRosterRepository(),
     directory: new SqlDeviceDirectory(dataSource),
     bus: meterPresenceFanout(bus),
-    subscriptions: new SqlSubscriptionRepository(),
+    simple: { subscriptions: new SqlSubscriptionRepository(), documents: PIDF_WRITER },
   });
 }
 

@@ -8,6 +8,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import { IntervalSweeper } from '#herald/runtime';
+import { PIDF_WRITER } from '#herald/sip';
 import type { DataSource } from 'typeorm';
 import { PRESENCE_SUBSCRIPTIONS_TOKEN } from './presence.tokens';
 
@@ -28,7 +29,7 @@ export interface PresenceSubscriptions {
 export function createPresenceSubscriptions(bus: EventBus, dataSource: DataSource): PresenceSubscriptions {
   const unitOfWork = new TypeOrmUnitOfWork(dataSource);
   const subscriptions = new SqlSubscriptionRepository();
-  const notifier = new SimpleNotifier({ subscriptions, bus });
+  const notifier = new SimpleNotifier({ subscriptions, documents: PIDF_WRITER, bus });
   return {
     service: new SubscriptionService({
       unitOfWork,

@@ -5,9 +5,8 @@ import {
   ConfigError,
   type ConfigKey,
   type HeraldConfig,
-  KAFKA_GROUP_CONFIG_KEYS,
+  KAFKA_BUS_CONFIG_KEYS,
   kafkaGroupTimingOf,
-  KAFKA_SECURITY_CONFIG_KEYS,
   kafkaSecurityOf,
   loadConfig,
 } from '#herald/config';
@@ -25,13 +24,7 @@ import { listenForOperations } from './service-main';
 
 /** The settings every Kafka and PostgreSQL service reads. */
 const KAFKA_POSTGRES_CONFIG_KEYS = [
-  'kafkaBrokers',
-  'kafkaClientId',
-  ...KAFKA_GROUP_CONFIG_KEYS,
-  ...KAFKA_SECURITY_CONFIG_KEYS,
-  'kafkaLogLevel',
-  'kafkaCreateTopics',
-  'busHandlerConcurrency',
+  ...KAFKA_BUS_CONFIG_KEYS,
   'databaseUrl',
   'databasePoolSize',
   'httpPort',

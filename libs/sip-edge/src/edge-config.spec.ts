@@ -64,6 +64,14 @@ describe('sipEdgeConfigFrom: UDP receive buffer', () => {
   });
 });
 
+describe('sipEdgeConfigFrom: AOR hash key', () => {
+  it('passes HERALD_AOR_HASH_KEY on to the push spans, and none when unset', () => {
+    const edge = loadSipEdgeSettings({ HERALD_AOR_HASH_KEY: 'per-deployment' });
+    expect(sipEdgeConfigFrom(SHARED, edge).aorHashKey).toBe('per-deployment');
+    expect(sipEdgeConfigFrom(SHARED, loadSipEdgeSettings({}))).not.toHaveProperty('aorHashKey');
+  });
+});
+
 describe('sipEdgeConfigFrom: throttle', () => {
   it('turns the throttle settings into limits in milliseconds', () => {
     expect(sipEdgeConfigFrom(SHARED, loadSipEdgeSettings({})).throttle).toEqual({

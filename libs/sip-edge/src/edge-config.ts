@@ -53,6 +53,8 @@ export interface SipEdgeConfig {
   retryAfterSeconds: number;
   /** SO_RCVBUF asked for the UDP socket (HERALD_SIP_UDP_RECEIVE_BUFFER_BYTES); unset keeps the kernel default. */
   udpReceiveBufferBytes?: number;
+  /** Keys the AOR hash of push spans (HERALD_AOR_HASH_KEY); hashAor's fixed key when absent. */
+  aorHashKey?: string;
 }
 
 /** Expiry of a REGISTER that names none (RFC 3261 §10.2.1.1 leaves it to the registrar). */
@@ -132,6 +134,7 @@ export function sipEdgeConfigFrom(
     ...(shared.adminToken === undefined ? {} : { adminToken: shared.adminToken }),
     retryAfterSeconds: edge.retryAfterSeconds,
     udpReceiveBufferBytes: edge.udpReceiveBufferBytes,
+    ...(edge.aorHashKey === undefined ? {} : { aorHashKey: edge.aorHashKey }),
   };
 }
 

@@ -134,6 +134,7 @@ export class SipEdge {
       publisher,
       config.edgeId,
       config.domain,
+      config.aorHashKey,
     );
     this.consumer = new OutboundConsumer(bus, config.edgeId, this.pushSender, pending);
   }

@@ -11,6 +11,7 @@ import {
   SqlSubscriptionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
+import { PIDF_WRITER } from '#herald/sip';
 import type { DataSource } from 'typeorm';
 import { createAccountService } from '../auth.services';
 
@@ -44,7 +45,7 @@ export function createAdminServices(bus: EventBus, dataSource: DataSource, domai
       rosters: new SqlRosterRepository(),
       accounts: new SqlAccountDirectory(dataSource),
       devices: new SqlDeviceDirectory(dataSource),
-      subscriptions: new SqlSubscriptionRepository(),
+      simple: { subscriptions: new SqlSubscriptionRepository(), documents: PIDF_WRITER },
       sipDomain: domain,
     }),
     stats: new SqlStatsSource(dataSource),

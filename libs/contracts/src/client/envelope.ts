@@ -7,8 +7,6 @@ export { ENVELOPE_CONTENT_TYPE, PROTOCOL_VERSION } from './wire-constants';
 export const PLAIN_TEXT_MEDIA_TYPE = 'text/plain';
 /** The Content-Type of the IMs Herald sends a plain SIP device: the text, in UTF-8 and saying so. */
 export const PLAIN_TEXT_CONTENT_TYPE = `${PLAIN_TEXT_MEDIA_TYPE};charset=utf-8`;
-/** The media type of a PIDF document (RFC 3863 §4.1): PUBLISH bodies and NOTIFY bodies. */
-export const PIDF_CONTENT_TYPE = 'application/pidf+xml';
 
 /**
  * The envelope of protocol.md §3. Unknown fields are kept (loose object) so a command can be

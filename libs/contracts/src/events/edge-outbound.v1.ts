@@ -10,7 +10,12 @@ import {
 } from './common';
 import { NotifyRequestedV1Schema, SubscribeDecidedV1Schema } from './subscription-outbound.v1';
 import { EntityTagSchema } from './sip-publish-requested.v1';
-import { type EncodedRecord, defineEventContract, eventBase } from './event-contract';
+import {
+  type EncodedRecord,
+  defineAorKeyedEventContract,
+  defineEventContract,
+  eventBase,
+} from './event-contract';
 import { TimestampSchema } from '../client/fields';
 
 /** Each edge consumes its own outbound topic (group `herald-edge-<edgeId>`). */
@@ -108,24 +113,6 @@ export function edgeOutboundRecord(edgeId: string, event: EdgeOutboundV1): Encod
 }
 
 /** Each outbound event type on its own, for `build` (then `edgeOutboundRecord`). */
-export const pushRequestedV1 = defineEventContract({
-  name: 'push.requested',
-  schema: PushRequestedV1Schema,
-  version: 1,
-  type: 'push.requested',
-  key: (event) => event.aor,
-});
-export const registerDecidedV1 = defineEventContract({
-  name: 'register.decided',
-  schema: RegisterDecidedV1Schema,
-  version: 1,
-  type: 'register.decided',
-  key: (event) => event.aor,
-});
-export const publishDecidedV1 = defineEventContract({
-  name: 'publish.decided',
-  schema: PublishDecidedV1Schema,
-  version: 1,
-  type: 'publish.decided',
-  key: (event) => event.aor,
-});
+export const pushRequestedV1 = defineAorKeyedEventContract('push.requested', PushRequestedV1Schema);
+export const registerDecidedV1 = defineAorKeyedEventContract('register.decided', RegisterDecidedV1Schema);
+export const publishDecidedV1 = defineAorKeyedEventContract('publish.decided', PublishDecidedV1Schema);

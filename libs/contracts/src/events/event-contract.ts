@@ -97,3 +97,14 @@ export function defineEventContract<E extends { v: number; type: string; at: str
     },
   };
 }
+
+/**
+ * One event type of a topic that carries several (edge outbound), on its own for `build`: named
+ * and stamped with its type, version 1, keyed by the AOR it is about like every record of the topic.
+ */
+export function defineAorKeyedEventContract<E extends { v: 1; type: string; at: string; aor: string }>(
+  type: E['type'],
+  schema: z.ZodType<E>,
+): EventContract<E> {
+  return defineEventContract({ name: type, schema, version: 1, type, key: (event) => event.aor });
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AorSchema, DeviceIdSchema, FlowIdSchema } from './common';
-import { defineEventContract, eventBase } from './event-contract';
+import { defineAorKeyedEventContract, eventBase } from './event-contract';
 import { SubscriptionDialogSchema } from './sip-subscribe-requested.v1';
 
 /** The final response for a pending SUBSCRIBE server transaction (protocol.md §7). */
@@ -40,17 +40,5 @@ export const NotifyRequestedV1Schema = eventBase('notify.requested', 1).extend({
 });
 export type NotifyRequestedV1 = z.infer<typeof NotifyRequestedV1Schema>;
 
-export const subscribeDecidedV1 = defineEventContract({
-  name: 'subscribe.decided',
-  schema: SubscribeDecidedV1Schema,
-  version: 1,
-  type: 'subscribe.decided',
-  key: (event) => event.aor,
-});
-export const notifyRequestedV1 = defineEventContract({
-  name: 'notify.requested',
-  schema: NotifyRequestedV1Schema,
-  version: 1,
-  type: 'notify.requested',
-  key: (event) => event.aor,
-});
+export const subscribeDecidedV1 = defineAorKeyedEventContract('subscribe.decided', SubscribeDecidedV1Schema);
+export const notifyRequestedV1 = defineAorKeyedEventContract('notify.requested', NotifyRequestedV1Schema);

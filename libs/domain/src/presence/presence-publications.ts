@@ -18,7 +18,7 @@ import {
 import type { PresenceRepository, RosterRepository } from './ports';
 import type { DevicePresence, Publication } from './presence-model';
 import { PresenceTracker } from './presence-tracker';
-import type { SubscriptionRepository } from './subscriptions/subscription-model';
+import type { SimpleSubscribers } from './subscriptions/subscription-model';
 
 /** Idempotency records of PUBLISHes (keyed by edge and transaction, apart from client command ids). */
 export const PUBLISH_IDEMPOTENCY_SERVICE = 'presence.publish';
@@ -46,8 +46,8 @@ export interface PresencePublicationsDependencies {
   rosters: RosterRepository;
   directory: DeviceDirectory;
   bus: EventPublisher;
-  /** SIMPLE subscriptions: changes are NOTIFYed to them too (protocol.md §7). */
-  subscriptions?: SubscriptionRepository;
+  /** SIMPLE subscribers: changes are NOTIFYed to them too (protocol.md §7). */
+  simple?: SimpleSubscribers;
   now?: () => Date;
   /** Entity-tags (default 16 random bytes, base64url). */
   newEtag?: () => string;

@@ -34,7 +34,7 @@ import { loginSnapshotOf } from './presence-pushes';
 import { PresenceTracker } from './presence-tracker';
 import { RosterService } from './roster-service';
 import { SimpleNotifier } from './subscriptions/simple-notifier';
-import type { SubscriptionRepository } from './subscriptions/subscription-model';
+import type { SimpleSubscribers } from './subscriptions/subscription-model';
 
 /** The idempotency-store name of this service, its push origin and command owner. */
 export const PRESENCE_SERVICE = 'presence';
@@ -50,8 +50,8 @@ export interface PresenceServiceDependencies {
   accounts: AccountDirectory;
   directory: DeviceDirectory;
   bus: EventPublisher;
-  /** SIMPLE subscriptions: changes are NOTIFYed to them too (protocol.md §7). */
-  subscriptions?: SubscriptionRepository;
+  /** SIMPLE subscribers: changes are NOTIFYed to them too (protocol.md §7). */
+  simple?: SimpleSubscribers;
   /** Push ids (default random UUIDs). */
   newPushId?: () => string;
 }
@@ -76,8 +76,8 @@ export class PresenceService {
     this.pushes = this.gatewayFor(deps.directory);
     this.tracker = new PresenceTracker({ ...deps, pushes: this.pushes });
     this.roster = new RosterService(deps);
-    const { subscriptions, bus } = deps;
-    this.simple = subscriptions === undefined ? undefined : new SimpleNotifier({ subscriptions, bus });
+    this.simple =
+      deps.simple === undefined ? undefined : new SimpleNotifier({ ...deps.simple, bus: deps.bus });
   }
 
   /**

@@ -6,15 +6,15 @@ import type { AggregatePresence, DeviceEvent } from './presence-model';
 import { presencePushOf } from './presence-pushes';
 import { aggregateOf, nextDeviceState, sameShownPresence } from './presence-rules';
 import { SimpleNotifier } from './subscriptions/simple-notifier';
-import type { SubscriptionRepository } from './subscriptions/subscription-model';
+import type { SimpleSubscribers } from './subscriptions/subscription-model';
 
 export interface PresenceTrackerDependencies {
   presence: PresenceRepository;
   rosters: RosterRepository;
   pushes: PushGateway;
   bus: EventPublisher;
-  /** SIMPLE subscriptions (protocol.md §7): when given, every announced change is also NOTIFYed. */
-  subscriptions?: SubscriptionRepository;
+  /** SIMPLE subscribers (protocol.md §7): when given, every announced change is also NOTIFYed. */
+  simple?: SimpleSubscribers;
 }
 
 /** Keeps per-device status and the aggregate of each user, and announces aggregate changes. */
@@ -22,8 +22,8 @@ export class PresenceTracker {
   private readonly simple: SimpleNotifier | undefined;
 
   constructor(private readonly deps: PresenceTrackerDependencies) {
-    const { subscriptions, bus } = deps;
-    this.simple = subscriptions === undefined ? undefined : new SimpleNotifier({ subscriptions, bus });
+    this.simple =
+      deps.simple === undefined ? undefined : new SimpleNotifier({ ...deps.simple, bus: deps.bus });
   }
 
   /**
@@ -61,9 +61,9 @@ export class PresenceTracker {
   private async announce(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
     // With SIMPLE subscriptions, the same statement that finds the watchers takes the NOTIFYs' CSeqs.
     const { watchers, notifies } =
-      this.deps.subscriptions === undefined
+      this.deps.simple === undefined
         ? { watchers: await this.deps.rosters.watchersOf(tx, aor), notifies: [] }
-        : await this.deps.subscriptions.watchersAndNotifiesOf(tx, aor);
+        : await this.deps.simple.subscriptions.watchersAndNotifiesOf(tx, aor);
     if (watchers.length > 0) {
       await this.deps.pushes.send([
         {

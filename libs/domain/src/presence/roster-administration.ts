@@ -6,7 +6,7 @@ import { PresenceError } from './presence-error';
 import type { RosterBuddyView } from './presence-model';
 import { RosterService } from './roster-service';
 import { SimpleNotifier } from './subscriptions/simple-notifier';
-import type { SubscriptionRepository } from './subscriptions/subscription-model';
+import type { SimpleSubscribers } from './subscriptions/subscription-model';
 
 export interface RosterAdministrationDependencies {
   unitOfWork: UnitOfWork;
@@ -15,7 +15,8 @@ export interface RosterAdministrationDependencies {
   /** Whether a user exists (and is enabled), as for roster.add. */
   accounts: AccountDirectory;
   devices: DeviceDirectory;
-  subscriptions: SubscriptionRepository;
+  /** SIMPLE subscribers: a removed buddy's subscriptions end with a NOTIFY (protocol.md §7). */
+  simple: SimpleSubscribers;
   sipDomain: string;
 }
 
@@ -32,7 +33,7 @@ export class RosterAdministration {
   constructor(private readonly deps: RosterAdministrationDependencies) {
     this.roster = new RosterService({ rosters: deps.rosters, accounts: deps.accounts });
     this.pushes = new PushGateway({ directory: deps.devices, bus: deps.bus });
-    this.simple = new SimpleNotifier({ subscriptions: deps.subscriptions, bus: deps.bus });
+    this.simple = new SimpleNotifier({ ...deps.simple, bus: deps.bus });
   }
 
   /** The user's roster with each accepted buddy's presence. */

@@ -16,7 +16,6 @@ import {
 import { hashAor, SPAN_ATTRIBUTES } from '#herald/observability';
 import {
   computeDigestResponse,
-  DIGEST_ALGORITHMS,
   DigestAlgorithm,
   FakeClock,
   Flow,
@@ -26,47 +25,24 @@ import {
   SipRequest,
   SipResponse,
 } from '#herald/sip';
-import { SipEdgeConfig } from '../edge-config';
 import { createEdgeCore, EdgeCore } from '../edge-core';
+import {
+  fakeFlow,
+  sendThrough,
+  UNIT_DOMAIN as D,
+  UNIT_START_MS,
+  unitEdgeConfig,
+} from '../../testing/edge-core-fixture';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 
-const D = 'herald.test';
 const ALICE = `sip:alice@${D}`;
 const NONCE_LIFETIME_MS = 60_000;
 
-function fakeFlow(id = 'udp:5060:127.0.0.1:5070'): Flow & { sent: Buffer[] } {
-  const sent: Buffer[] = [];
-  return {
-    id,
-    protocol: 'udp',
-    reliable: false,
-    local: { address: '127.0.0.1', port: 5060 },
-    remote: { address: '127.0.0.1', port: 5070 },
-    isOpen: () => true,
-    send: async (data: Buffer) => {
-      sent.push(data);
-    },
-    sent,
-  };
-}
-
-const config: SipEdgeConfig = {
-  domain: D,
-  edgeId: 'edge-unit',
-  bindHost: '127.0.0.1',
-  ports: {},
-  nonceSecret: 'unit-secret',
-  digestAlgorithms: DIGEST_ALGORITHMS,
+const config = unitEdgeConfig({
   nonceLifetimeMs: NONCE_LIFETIME_MS,
-  minExpires: 60,
-  defaultExpires: 3600,
-  maxBodyBytes: 256,
-  timers: {},
   // Distinct per kind, so a request waiting on another kind's timeout shows.
   decisionTimeoutsMs: { register: 2_000, publish: 2_500, subscribe: 3_000 },
-  rateLimit: { burst: 100, perSecond: 100 },
-  retryAfterSeconds: 7,
-};
+});
 
 let branchCounter = 0;
 
@@ -115,25 +91,14 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
   let flow: ReturnType<typeof fakeFlow>;
 
   beforeEach(() => {
-    clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    clock = new FakeClock(UNIT_START_MS);
     bus = new FakeEventBus();
     stateless = [];
     core = createEdgeCore(bus, config, clock, (response) => stateless.push(response));
     flow = fakeFlow();
   });
 
-  /** Hands a request up as the transaction layer does; resolves with the final response. */
-  async function send(req: SipRequest, on: Flow = flow): Promise<SipResponse> {
-    const responses: SipResponse[] = [];
-    await core.pipeline.onRequest({
-      request: req,
-      flow: on,
-      transactionKey: `key-${req.topVia?.branch ?? ''}`,
-      respond: (response) => responses.push(response),
-    });
-    expect(responses).toHaveLength(1);
-    return responses[0];
-  }
+  const send = (req: SipRequest, on: Flow = flow): Promise<SipResponse> => sendThrough(core, req, on);
 
   function bindAlice(on: Flow = flow): void {
     core.registry.bind({
@@ -366,7 +331,7 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       expect(removed.event.contacts).toEqual([{ uri: 'sip:alice@127.0.0.1:5070', expires: 0 }]);
       expect(core.registry.lookup(flow.id)).toBeUndefined();
       await decided(['Expires: 600'], { status: 200, contacts });
-      bindAlice(fakeFlow('tcp:2'));
+      bindAlice(fakeFlow({ protocol: 'tcp', id: 'tcp:2' }));
       const star = await decided(['Expires: 0'], { status: 200, contacts: [] }, 'Contact: *');
       expect(star.event.star).toBe(true);
       expect(core.registry.bindingsOf(ALICE)).toEqual([]);

@@ -285,9 +285,10 @@ describe('PushSender tracing', () => {
     jest.restoreAllMocks();
   });
 
-  async function sendAnswered(): Promise<void> {
+  async function sendAnswered(aorHashKey?: string): Promise<void> {
     const transport = new FakeTransport();
-    const sender = new PushSender(transport, new BusPublisher(new FakeEventBus(), 5), 'edge-unit', D);
+    const publisher = new BusPublisher(new FakeEventBus(), 5);
+    const sender = new PushSender(transport, publisher, 'edge-unit', D, aorHashKey);
     await sender.send(push());
     transport.finish(answered);
     await settled();
@@ -300,6 +301,14 @@ describe('PushSender tracing', () => {
     expect(span.name).toBe('SIP INFO');
     expect(span.attributes[SPAN_ATTRIBUTES.aorHash]).toBe(hashAor(`sip:alice@${D}`));
     expect(span.attributes[SPAN_ATTRIBUTES.sipResponseCode]).toBe(200);
+  });
+
+  it('keys the AOR hash with the configured key (HERALD_AOR_HASH_KEY)', async () => {
+    trace.setGlobalTracerProvider(provider);
+    await sendAnswered('per-deployment');
+    const [span] = exporter.getFinishedSpans();
+    expect(span.attributes[SPAN_ATTRIBUTES.aorHash]).toBe(hashAor(`sip:alice@${D}`, 'per-deployment'));
+    expect(span.attributes[SPAN_ATTRIBUTES.aorHash]).not.toBe(hashAor(`sip:alice@${D}`));
   });
 
   it('does no hashing for a span that is not recorded', async () => {

@@ -70,6 +70,8 @@ export class PushSender {
     private readonly publisher: BusPublisher,
     private readonly edgeId: string,
     private readonly domain: string,
+    /** HERALD_AOR_HASH_KEY: keys the AOR hash of push spans (hashAor's fixed key when undefined). */
+    private readonly aorHashKey?: string,
     private readonly answered = new AnsweredPushes(),
   ) {}
 
@@ -105,7 +107,7 @@ export class PushSender {
     });
     // Only a recorded span keeps its attributes: the HMAC for one that is dropped was ~2.5 % of the
     // edge CPU under IM load (three pushes per IM).
-    if (span.isRecording()) span.setAttribute(SPAN_ATTRIBUTES.aorHash, hashAor(push.aor));
+    if (span.isRecording()) span.setAttribute(SPAN_ATTRIBUTES.aorHash, hashAor(push.aor, this.aorHashKey));
     const outcome = this.transport.sendRequest(request, flow);
     const reported = outcome
       .then((result) => {

@@ -1,33 +1,19 @@
 import { registerDecidedV1, registerRequestedV1 } from '#herald/contracts';
-import {
-  DIGEST_ALGORITHMS,
-  FakeClock,
-  type Flow,
-  parseMessage,
-  type SipRequest,
-  type SipResponse,
-} from '#herald/sip';
-import type { SipEdgeConfig } from '../edge-config';
+import { FakeClock, type Flow, parseMessage, type SipRequest, type SipResponse } from '#herald/sip';
 import { createEdgeCore, type EdgeCore } from '../edge-core';
+import {
+  fakeFlow,
+  sendThrough,
+  UNIT_DOMAIN,
+  UNIT_START_MS,
+  unitEdgeConfig,
+} from '../../testing/edge-core-fixture';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 
-const D = 'herald.test';
+const D = UNIT_DOMAIN;
 const BAN_MS = 30_000;
 
-const config: SipEdgeConfig = {
-  domain: D,
-  edgeId: 'edge-unit',
-  bindHost: '127.0.0.1',
-  ports: {},
-  nonceSecret: 'unit-secret',
-  digestAlgorithms: DIGEST_ALGORITHMS,
-  minExpires: 60,
-  defaultExpires: 3600,
-  maxBodyBytes: 256,
-  timers: {},
-  decisionTimeoutsMs: { register: 2_000, publish: 2_000, subscribe: 2_000 },
-  rateLimit: { burst: 100, perSecond: 100 },
-  retryAfterSeconds: 7,
+const config = unitEdgeConfig({
   throttle: {
     windowMs: 60_000,
     sourceMaxRequests: 40,
@@ -37,20 +23,10 @@ const config: SipEdgeConfig = {
     accountBackoffMaxMs: 300_000,
     maxEntries: 1_000,
   },
-};
+});
 
 /** A UDP flow from `address`:`port`, as the transport makes one per source port. */
-function flowFrom(address: string, port: number): Flow {
-  return {
-    id: `udp:5060:${address}:${port}`,
-    protocol: 'udp',
-    reliable: false,
-    local: { address: '127.0.0.1', port: 5060 },
-    remote: { address, port },
-    isOpen: () => true,
-    send: async () => undefined,
-  };
-}
+const flowFrom = (address: string, port: number): Flow => fakeFlow({ remote: { address, port } });
 
 let sequence = 0;
 
@@ -88,21 +64,12 @@ describe('EdgeThrottle in the inbound pipeline', () => {
   let core: EdgeCore;
 
   beforeEach(() => {
-    clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    clock = new FakeClock(UNIT_START_MS);
     bus = new FakeEventBus();
     core = createEdgeCore(bus, config, clock, () => undefined);
   });
 
-  async function send(request: SipRequest, flow: Flow): Promise<SipResponse> {
-    const responses: SipResponse[] = [];
-    await core.pipeline.onRequest({
-      request,
-      flow,
-      transactionKey: `key-${request.topVia?.branch ?? ''}`,
-      respond: (response) => responses.push(response),
-    });
-    return responses[0]!;
-  }
+  const send = (request: SipRequest, flow: Flow): Promise<SipResponse> => sendThrough(core, request, flow);
 
   /**
    * A credentialed REGISTER of `user` from `flow` (after its challenge); when the edge publishes it,

@@ -1,20 +1,12 @@
+import { PIDF_NAMESPACE, type PidfDocument } from './pidf';
 import { readXml, XmlElement, XmlError } from './xml-reader';
 
-const PIDF_NAMESPACE = 'urn:ietf:params:xml:ns:pidf';
 /** RFC 4479: softphones put their note on the person element of the data model. */
 const DATA_MODEL_NAMESPACE = 'urn:ietf:params:xml:ns:pidf:data-model';
 
 /** Why a body is not a PIDF document Herald can use; `message` goes into the 400 reason phrase. */
 export class PidfError extends Error {
   readonly code = 'PIDF_INVALID';
-}
-
-export interface PidfDocument {
-  /** RFC 3863 §4.1.4: `open` when the presentity can be reached, else `closed`. */
-  basic: 'open' | 'closed';
-  note?: string;
-  /** The presentity (`pres:` or `sip:` URI) the document is about. */
-  entity: string;
 }
 
 function childrenOf(element: XmlElement, namespace: string, localName: string): XmlElement[] {

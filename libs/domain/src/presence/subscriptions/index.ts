@@ -1,4 +1,3 @@
-export * from './pidf';
 export * from './subscription-model';
 export * from './simple-notifier';
 export * from './subscription-service';

@@ -1,14 +1,8 @@
-import {
-  edgeOutboundRecord,
-  type EncodedRecord,
-  notifyRequestedV1,
-  PIDF_CONTENT_TYPE,
-} from '#herald/contracts';
+import { edgeOutboundRecord, type EncodedRecord, notifyRequestedV1 } from '#herald/contracts';
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher, Transaction } from '../../shared';
 import type { AggregatePresence } from '../presence-model';
-import { pidfDocument } from './pidf';
-import type { NotifyTarget, SubscriptionRepository } from './subscription-model';
+import type { NotifyTarget, PresenceDocument, SimpleSubscribers } from './subscription-model';
 
 /**
  * What the NOTIFY says of the subscription (RFC 6665 §4.1.3): `active` until its expiry;
@@ -24,8 +18,17 @@ function stateHeader(state: SubscriptionState, expiresAt: Date, now: Date): stri
   return `active;expires=${seconds}`;
 }
 
-export interface SimpleNotifierDependencies {
-  subscriptions: SubscriptionRepository;
+/**
+ * The document of one presentity: `open` for every visible status but offline (RFC 3856 §6.8:
+ * open means reachable for IM), and the note when there is one. Away and busy keep `open`: the
+ * note says more.
+ */
+function presenceDocumentOf(entity: string, presence: AggregatePresence): PresenceDocument {
+  const basic = presence.status === 'offline' ? 'closed' : 'open';
+  return presence.note === undefined ? { entity, basic } : { entity, basic, note: presence.note };
+}
+
+export interface SimpleNotifierDependencies extends SimpleSubscribers {
   bus: EventPublisher;
   /** NOTIFY push ids (default random UUIDs). */
   newPushId?: () => string;
@@ -33,7 +36,7 @@ export interface SimpleNotifierDependencies {
 }
 
 /**
- * NOTIFYs with a PIDF body (RFC 3856, RFC 3863) for SIMPLE subscribers (protocol.md §7): each
+ * NOTIFYs with a presence document body (RFC 3856; PIDF, RFC 3863, as wired) for SIMPLE subscribers (protocol.md §7): each
  * goes to the edge holding the subscriber's flow as `notify.requested`.
  */
 export class SimpleNotifier {
@@ -69,8 +72,8 @@ export class SimpleNotifier {
           dialog: subscription.dialog,
           cseq,
           subscriptionState: stateHeader(state, subscription.expiresAt, now),
-          contentType: PIDF_CONTENT_TYPE,
-          body: pidfDocument(subscription.targetAor, presence),
+          contentType: this.deps.documents.contentType,
+          body: this.deps.documents.write(presenceDocumentOf(subscription.targetAor, presence)),
         },
         now,
       );

@@ -71,3 +71,23 @@ export interface SubscriptionRepository {
     limit: number,
   ): Promise<Array<NotifyTarget & { presence: AggregatePresence }>>;
 }
+
+/** What a NOTIFY body says of the presentity (RFC 3863 §4): reachable (`open`) or not, and the note. */
+export interface PresenceDocument {
+  entity: string;
+  basic: 'open' | 'closed';
+  note?: string;
+}
+
+/** Writes NOTIFY bodies: libs/sip's PIDF writer, wired by the service. */
+export interface PresenceDocumentWriter {
+  /** The Content-Type of what `write` returns. */
+  readonly contentType: string;
+  write(document: PresenceDocument): string;
+}
+
+/** SIMPLE subscribers (protocol.md §7): where they are kept and how their NOTIFY bodies are written. */
+export interface SimpleSubscribers {
+  subscriptions: SubscriptionRepository;
+  documents: PresenceDocumentWriter;
+}

@@ -6,6 +6,7 @@ import {
   subscribeRequestedV1,
   type SubscribeRequestedV1,
 } from '#herald/contracts';
+import { PIDF_WRITER } from '#herald/sip';
 import { RecordingBus } from '../../../testing/recording-bus';
 import { Transaction, type UnitOfWork } from '../../shared';
 import type { PresenceRepository, RosterPair, RosterRepository } from '../ports';
@@ -87,6 +88,7 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
     let pushIds = 0;
     const notifier = new SimpleNotifier({
       subscriptions,
+      documents: PIDF_WRITER,
       bus,
       newPushId: () => `n-${++pushIds}`,
       now: () => now,
@@ -283,7 +285,7 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
       }),
     );
     bus.clear();
-    const notifier = new SimpleNotifier({ subscriptions, bus, now: () => now });
+    const notifier = new SimpleNotifier({ subscriptions, documents: PIDF_WRITER, bus, now: () => now });
     await notifier.endBetween(new FakeTx(), BOB, ALICE);
     expect(notifies().map((n) => [n.dialog.callId, n.cseq, n.subscriptionState])).toEqual([
       ['call-1@client', 2, 'terminated;reason=rejected'],
@@ -293,12 +295,38 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
     expect([...subscriptions.rows.values()].map((r) => r.subscription.dialog.callId)).toEqual([]);
   });
 
+  it.each([
+    ['online', 'open'],
+    ['away', 'open'],
+    ['busy', 'open'],
+    ['offline', 'closed'],
+  ] as const)(
+    'NOTIFYs %s as a PIDF body with basic %s (RFC 3856 §6.8: open means reachable for IM)',
+    async (status, basic) => {
+      store.accept(ALICE, BOB);
+      await service.subscribe(subscribeRequest());
+      bus.clear();
+      const targets = (await subscriptions.watchersAndNotifiesOf(new FakeTx(), BOB)).notifies;
+      const notifier = new SimpleNotifier({ subscriptions, documents: PIDF_WRITER, bus, now: () => now });
+      await notifier.announce(targets, { status, note: 'back at 2', at: NOW });
+      expect(notifies()).toHaveLength(1);
+      expect(notifies()[0]).toMatchObject({
+        contentType: 'application/pidf+xml',
+        body:
+          '<?xml version="1.0" encoding="UTF-8"?>\n' +
+          `<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${BOB}">` +
+          `<tuple id="herald"><status><basic>${basic}</basic></status><note>back at 2</note></tuple>` +
+          '</presence>\n',
+      });
+    },
+  );
+
   it('NOTIFYs every subscriber of a presentity whose presence changed, each with its next CSeq', async () => {
     store.accept(ALICE, BOB);
     await service.subscribe(subscribeRequest());
     await service.subscribe(subscribeRequest({ dialog: { ...subscribeRequest().dialog, callId: 'c-2' } }));
     bus.clear();
-    const notifier = new SimpleNotifier({ subscriptions, bus, now: () => now });
+    const notifier = new SimpleNotifier({ subscriptions, documents: PIDF_WRITER, bus, now: () => now });
     const offline = { status: 'offline', at: NOW } as const;
     await notifier.announce((await subscriptions.watchersAndNotifiesOf(new FakeTx(), BOB)).notifies, offline);
     expect(bus.publishCalls).toHaveLength(1);

@@ -1,5 +1,5 @@
-import { ENVELOPE_CONTENT_TYPE, PIDF_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE } from '#herald/contracts';
-import { SipResponse } from '#herald/sip';
+import { ENVELOPE_CONTENT_TYPE, PLAIN_TEXT_MEDIA_TYPE } from '#herald/contracts';
+import { PIDF_CONTENT_TYPE, SipResponse } from '#herald/sip';
 import { InboundRequest, MethodHandler } from '../inbound-request';
 import { responseTo } from '../../sip/responses';
 

@@ -1,12 +1,5 @@
-import {
-  aorOfUser,
-  LIMITS,
-  PIDF_CONTENT_TYPE,
-  PublishDecidedV1,
-  publishRequestedV1,
-  PublishedState,
-} from '#herald/contracts';
-import { parsePidf, PidfError, SipRequest, SipResponse } from '#herald/sip';
+import { aorOfUser, LIMITS, PublishDecidedV1, publishRequestedV1, PublishedState } from '#herald/contracts';
+import { parsePidf, PIDF_CONTENT_TYPE, PidfError, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { FlowBinding } from '../../flows/flow-registry';
 import { aorOf } from '../../sip/aor';

@@ -1,47 +1,32 @@
 import { notifyRequestedV1, subscribeDecidedV1, subscribeRequestedV1 } from '#herald/contracts';
-import { DIGEST_ALGORITHMS, FakeClock, Flow, parseMessage, SipRequest, SipResponse } from '#herald/sip';
-import { SipEdgeConfig } from '../../edge-config';
+import { FakeClock, parseMessage, SipRequest, SipResponse } from '#herald/sip';
 import { createEdgeCore, EdgeCore } from '../../edge-core';
+import {
+  fakeFlow,
+  sendThrough,
+  UNIT_DOMAIN as D,
+  UNIT_START_MS,
+  unitEdgeConfig,
+} from '../../../testing/edge-core-fixture';
 import { FakeEventBus } from '../../../testing/fake-event-bus';
 import { buildNotifyRequest } from '../../outbound/notify-request';
 
-const D = 'herald.test';
 const ALICE = `sip:alice@${D}`;
 const BOB = `sip:bob@${D}`;
 const MIN_EXPIRES = 60;
 const DECISION_TIMEOUT_MS = 2_000;
 
-const flow: Flow = {
-  id: 'tcp:7',
-  protocol: 'tcp',
-  reliable: true,
-  local: { address: '127.0.0.1', port: 5060 },
-  remote: { address: '127.0.0.1', port: 40000 },
-  isOpen: () => true,
-  send: async () => undefined,
-};
+const flow = fakeFlow({ protocol: 'tcp', remote: { address: '127.0.0.1', port: 40000 }, id: 'tcp:7' });
 
-const config: SipEdgeConfig = {
-  domain: D,
-  edgeId: 'edge-unit',
-  bindHost: '127.0.0.1',
-  ports: {},
-  nonceSecret: 'unit-secret',
-  digestAlgorithms: DIGEST_ALGORITHMS,
-  nonceLifetimeMs: 60_000,
+const config = unitEdgeConfig({
   minExpires: MIN_EXPIRES,
-  defaultExpires: 3600,
-  maxBodyBytes: 256,
-  timers: {},
   // The other kinds wait longer: a SUBSCRIBE that times out at DECISION_TIMEOUT_MS used its own.
   decisionTimeoutsMs: {
     register: 10 * DECISION_TIMEOUT_MS,
     publish: 10 * DECISION_TIMEOUT_MS,
     subscribe: DECISION_TIMEOUT_MS,
   },
-  rateLimit: { burst: 100, perSecond: 100 },
-  retryAfterSeconds: 7,
-};
+});
 
 let sequence = 0;
 
@@ -77,7 +62,7 @@ describe('SUBSCRIBE at the edge (protocol.md §7)', () => {
   let core: EdgeCore;
 
   beforeEach(() => {
-    clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    clock = new FakeClock(UNIT_START_MS);
     bus = new FakeEventBus();
     core = createEdgeCore(bus, config, clock, () => undefined);
     core.registry.bind({
@@ -89,15 +74,7 @@ describe('SUBSCRIBE at the edge (protocol.md §7)', () => {
     });
   });
 
-  function send(request: SipRequest): Promise<SipResponse> {
-    const responses: SipResponse[] = [];
-    return core.pipeline
-      .onRequest({ request, flow, transactionKey: `key-${sequence}`, respond: (r) => responses.push(r) })
-      .then(() => {
-        expect(responses).toHaveLength(1);
-        return responses[0];
-      });
-  }
+  const send = (request: SipRequest): Promise<SipResponse> => sendThrough(core, request, flow);
 
   /** Sends the SUBSCRIBE, lets presence decide `decision`, and resolves with the final response. */
   async function decided(request: SipRequest, decision: { status: 200 | 403 | 481; expires?: number }) {

@@ -1,5 +1,5 @@
-import { PIDF_CONTENT_TYPE, SubscribeDecidedV1, subscribeRequestedV1, Transport } from '#herald/contracts';
-import { createResponse, newTag, SipRequest, SipResponse } from '#herald/sip';
+import { SubscribeDecidedV1, subscribeRequestedV1, Transport } from '#herald/contracts';
+import { createResponse, newTag, PIDF_CONTENT_TYPE, SipRequest, SipResponse } from '#herald/sip';
 import { SipEdgeConfig } from '../../edge-config';
 import { FlowBinding } from '../../flows/flow-registry';
 import { edgeContactOf } from '../../outbound/notify-request';

@@ -1,4 +1,4 @@
-import type { VisibleStatus } from '#herald/contracts';
+import { PIDF_CONTENT_TYPE, PIDF_NAMESPACE, type PidfDocument } from './pidf';
 
 /** RFC 3863 §4.1.2: the id of Herald's one tuple (the aggregate of all the user's devices). */
 const TUPLE_ID = 'herald';
@@ -31,17 +31,18 @@ export function escapeXml(text: string): string {
 }
 
 /**
- * The PIDF document of one presentity (RFC 3863 §4): entity the AOR, one tuple whose basic status
- * is `open` for every visible status but offline (RFC 3856 §6.8: open means reachable for IM), and
- * the note when there is one. Away and busy keep `open`: the note says more.
+ * The PIDF document of one presentity (RFC 3863 §4): the entity, one tuple with the basic status,
+ * and the note when there is one.
  */
-export function pidfDocument(entity: string, presence: { status: VisibleStatus; note?: string }): string {
-  const basic = presence.status === 'offline' ? 'closed' : 'open';
-  const note = presence.note === undefined ? '' : `<note>${escapeXml(presence.note)}</note>`;
+export function writePidf(document: PidfDocument): string {
+  const note = document.note === undefined ? '' : `<note>${escapeXml(document.note)}</note>`;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${escapeXml(entity)}">` +
-    `<tuple id="${TUPLE_ID}"><status><basic>${basic}</basic></status>${note}</tuple>` +
+    `<presence xmlns="${PIDF_NAMESPACE}" entity="${escapeXml(document.entity)}">` +
+    `<tuple id="${TUPLE_ID}"><status><basic>${document.basic}</basic></status>${note}</tuple>` +
     '</presence>\n'
   );
 }
+
+/** PIDF as the body format of NOTIFYs: what the presence service wires into the domain's port. */
+export const PIDF_WRITER = { contentType: PIDF_CONTENT_TYPE, write: writePidf } as const;

@@ -1,4 +1,4 @@
-import { ConfigError } from '#herald/config';
+import { ConfigError } from './read-settings';
 import { DEFAULT_EMBEDDED_POSTGRES_PORT, loadEmbeddedSettings } from './embedded-settings';
 
 describe('loadEmbeddedSettings', () => {
