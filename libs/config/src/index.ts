@@ -5,3 +5,4 @@ export * from './kafka-security-settings';
 export * from './embedded-data';
 export * from './embedded-settings';
 export * from './auth-settings';
+export * from './telemetry-settings';

@@ -1,4 +1,5 @@
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { readTelemetrySettings } from '#herald/config';
 import { context, diag, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import {
@@ -77,7 +78,7 @@ describe('the log pipeline', () => {
   });
 
   it("writes OpenTelemetry's diagnostics as JSON lines at OTEL_LOG_LEVEL", () => {
-    logOpenTelemetryDiagnostics({ OTEL_LOG_LEVEL: 'warn' });
+    logOpenTelemetryDiagnostics(readTelemetrySettings({ OTEL_LOG_LEVEL: 'warn' }).diagnosticsLevel);
     try {
       diag.error('Accessing resource attributes before async attributes settled');
       diag.info('not at warn');

@@ -10,7 +10,7 @@ import {
 import type { LoggerService } from '@nestjs/common';
 import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { logLevelOf } from '#herald/config';
+import { logLevelOf, readTelemetrySettings } from '#herald/config';
 import { serviceNameOf } from './telemetry';
 
 /**
@@ -37,16 +37,19 @@ export function traceFieldsOfActiveSpan(): TraceFields {
     : {};
 }
 
-/** pino's options for a process writing to `stdout` (a terminal gets pretty text). */
+/**
+ * pino's options for a process writing to `stdout` (a terminal gets pretty text). libs/config
+ * reads HERALD_LOG_LEVEL and the service name from `env` (the process' own when undefined).
+ */
 export function heraldLoggerOptions(
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
   stdoutIsTerminal: boolean = process.stdout.isTTY === true,
 ): LoggerOptions {
   const options: LoggerOptions = {
     level: logLevelOf(env),
     // The service name the telemetry uses (OTEL_SERVICE_NAME first), so logs and traces match.
     base: {
-      service: env['OTEL_SERVICE_NAME']?.trim() || serviceNameOf(process.argv[1], env),
+      service: serviceNameOf(process.argv[1], readTelemetrySettings(env)),
       pid: process.pid,
     },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -74,7 +77,7 @@ export function heraldLogger(): Logger {
  */
 export function logTo(destination: DestinationStream): () => void {
   const previous = root;
-  root = pino(heraldLoggerOptions(process.env, false), destination);
+  root = pino(heraldLoggerOptions(undefined, false), destination);
   return () => {
     root = previous;
   };
@@ -115,11 +118,11 @@ export function logProcessWarnings(): void {
 
 /**
  * The OpenTelemetry SDK's own diagnostics (startNodeSdk installs a console logger) as JSON lines
- * with code OTEL_DIAG, at OTEL_LOG_LEVEL (NONE, ERROR, WARN, INFO, DEBUG, VERBOSE, ALL; default INFO).
+ * with code OTEL_DIAG, at `level`: OTEL_LOG_LEVEL (NONE, ERROR, WARN, INFO, DEBUG, VERBOSE, ALL;
+ * default INFO), read by libs/config (TelemetrySettings.diagnosticsLevel).
  */
-export function logOpenTelemetryDiagnostics(env: NodeJS.ProcessEnv = process.env): void {
+export function logOpenTelemetryDiagnostics(level: string): void {
   const logger = componentLogger('OpenTelemetry');
-  const level = (env['OTEL_LOG_LEVEL']?.trim().toUpperCase() ?? 'INFO') as keyof typeof DiagLogLevel;
   const to =
     (write: 'error' | 'warn' | 'info' | 'debug' | 'trace'): DiagLogFunction =>
     (message, ...args) =>
@@ -132,7 +135,7 @@ export function logOpenTelemetryDiagnostics(env: NodeJS.ProcessEnv = process.env
     verbose: to('trace'),
   };
   diag.setLogger(diagnostics, {
-    logLevel: DiagLogLevel[level] ?? DiagLogLevel.INFO,
+    logLevel: DiagLogLevel[level as keyof typeof DiagLogLevel] ?? DiagLogLevel.INFO,
     suppressOverrideMessage: true,
   });
 }

@@ -1,4 +1,5 @@
 import { basename, dirname } from 'node:path';
+import { readTelemetrySettings, type MetricExportSettings, type TelemetrySettings } from '#herald/config';
 import { OTLPMetricExporter as OtlpJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OtlpProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -43,19 +44,20 @@ export function currentTelemetry(): Telemetry | undefined {
 }
 
 /** Starts the SDK once per process (a second call returns the first one's handle). */
-/** Reads process.env: the SDK's exporters read their OTEL_* variables there too. */
-export function startTelemetry(options: TelemetryOptions): Telemetry {
-  const env = process.env;
+export function startTelemetry(
+  options: TelemetryOptions,
+  settings: TelemetrySettings = readTelemetrySettings(),
+): Telemetry {
   if (current !== undefined) {
     return current;
   }
-  const serviceName = nonEmpty(env['OTEL_SERVICE_NAME']) ?? options.serviceName;
+  const serviceName = settings.serviceName ?? options.serviceName;
   // The scrape is served by Nest on HERALD_HTTP_PORT, never by a server of its own.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   current = {
     serviceName,
     prometheus,
-    ...(isTrue(env['OTEL_SDK_DISABLED']) ? scrapeOnly(prometheus) : startSdk(env, serviceName, prometheus)),
+    ...(settings.sdkDisabled ? scrapeOnly(prometheus) : startSdk(settings, serviceName, prometheus)),
   };
   return current;
 }
@@ -76,18 +78,15 @@ function scrapeOnly(prometheus: PrometheusExporter): Pick<Telemetry, 'shutdown'>
 
 /** The SDK: the Prometheus reader, OTLP export of metrics and traces when an endpoint is set. */
 function startSdk(
-  env: NodeJS.ProcessEnv,
+  settings: TelemetrySettings,
   serviceName: string,
   prometheus: PrometheusExporter,
 ): Pick<Telemetry, 'shutdown'> {
   const metricReaders: IMetricReader[] = [prometheus];
-  const metricsExporter = otlpMetricExporter(env);
-  if (metricsExporter !== undefined) {
-    metricReaders.push(
-      new PeriodicExportingMetricReader({ exporter: metricsExporter, ...metricExportTiming(env) }),
-    );
+  if (settings.metricExport !== undefined) {
+    metricReaders.push(otlpMetricReader(settings.metricExport));
   }
-  const exportsTraces = hasOtlpEndpoint(env, 'TRACES');
+  const exportsTraces = settings.exportsTraces;
   const sdk = startNodeSdk({
     resourceAttributes: { 'service.name': serviceName },
     metricReaders,
@@ -97,7 +96,7 @@ function startSdk(
     instrumentations: [new HttpInstrumentation(), new PgInstrumentation()],
   });
   // startNodeSdk installed a console logger for the SDK's diagnostics: through the log pipeline instead.
-  logOpenTelemetryDiagnostics(env);
+  logOpenTelemetryDiagnostics(settings.diagnosticsLevel);
   const stopRuntime = observeMeters();
   return {
     shutdown: async () => {
@@ -126,12 +125,14 @@ export async function shutdownTelemetry(): Promise<void> {
 
 /**
  * The service name of an app run as `node dist/apps/<app>/src/main.js`: `herald-<app>`
- * (HERALD_SERVICE_NAME overrides it; OTEL_SERVICE_NAME overrides both in startTelemetry).
+ * (OTEL_SERVICE_NAME, else HERALD_SERVICE_NAME, overrides it: TelemetrySettings.serviceName).
  */
-export function serviceNameOf(mainScript: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const configured = nonEmpty(env['HERALD_SERVICE_NAME']);
-  if (configured !== undefined) {
-    return configured;
+export function serviceNameOf(
+  mainScript: string | undefined,
+  settings: Pick<TelemetrySettings, 'serviceName'> = readTelemetrySettings(),
+): string {
+  if (settings.serviceName !== undefined) {
+    return settings.serviceName;
   }
   if (mainScript === undefined) {
     return 'herald';
@@ -140,56 +141,14 @@ export function serviceNameOf(mainScript: string | undefined, env: NodeJS.Proces
   return app === 'herald' || app === '' || app === '.' ? 'herald' : `herald-${app}`;
 }
 
-/** The specification's defaults for OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
-const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
-const DEFAULT_METRIC_EXPORT_TIMEOUT_MS = 30_000;
-
-/**
- * OTEL_METRIC_EXPORT_INTERVAL / _TIMEOUT (ms) for the OTLP metric reader, which does not read them
- * itself; the timeout never exceeds the interval (as the SDK's own env reader clamps it).
- */
-export function metricExportTiming(env: NodeJS.ProcessEnv): {
-  exportIntervalMillis: number;
-  exportTimeoutMillis: number;
-} {
-  const interval = nonNegativeNumber(env['OTEL_METRIC_EXPORT_INTERVAL']) ?? DEFAULT_METRIC_EXPORT_INTERVAL_MS;
-  const timeout = nonNegativeNumber(env['OTEL_METRIC_EXPORT_TIMEOUT']) ?? DEFAULT_METRIC_EXPORT_TIMEOUT_MS;
-  return { exportIntervalMillis: interval, exportTimeoutMillis: Math.min(timeout, interval) };
-}
-
-function nonNegativeNumber(value: string | undefined): number | undefined {
-  const text = nonEmpty(value);
-  if (text === undefined) return undefined;
-  const number = Number(text);
-  return Number.isFinite(number) && number >= 0 ? number : undefined;
-}
-
-function otlpMetricExporter(env: NodeJS.ProcessEnv): PushMetricExporter | undefined {
-  if (!hasOtlpEndpoint(env, 'METRICS')) {
-    return undefined;
-  }
-  const protocol =
-    nonEmpty(env['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_PROTOCOL']);
-  return protocol === 'http/json' ? new OtlpJsonMetricExporter() : new OtlpProtobufMetricExporter();
-}
-
-/** OTLP export is on only when an endpoint is configured: without one nothing leaves the process. */
-function hasOtlpEndpoint(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'METRICS'): boolean {
-  const exporterList = nonEmpty(env[`OTEL_${signal}_EXPORTER`]);
-  if (exporterList !== undefined && exporterList.split(',').some((name) => name.trim() === 'none')) {
-    return false;
-  }
-  return (
-    nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']) !== undefined ||
-    nonEmpty(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]) !== undefined
-  );
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-
-function isTrue(value: string | undefined): boolean {
-  return value?.trim().toLowerCase() === 'true';
+/** The OTLP/HTTP metric exporter in the configured encoding, read out at the configured interval. */
+function otlpMetricReader(settings: MetricExportSettings): PeriodicExportingMetricReader {
+  const exporter: PushMetricExporter = settings.json
+    ? new OtlpJsonMetricExporter()
+    : new OtlpProtobufMetricExporter();
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: settings.exportIntervalMillis,
+    exportTimeoutMillis: settings.exportTimeoutMillis,
+  });
 }
