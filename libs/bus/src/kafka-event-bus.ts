@@ -70,6 +70,11 @@ export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
  * fetches again only once some are handled, so a backlog or a stuck key cannot fill the memory.
  */
 export const KAFKA_MAX_PENDING_RECORDS = 4_096;
+/**
+ * Least time between the starts of two offset commits of one consumer (KafkaOffsetCommits): bounds
+ * them to 10 per second, while a crash redoes at most this much more handled work.
+ */
+export const KAFKA_COMMIT_INTERVAL_MS = 100;
 
 export interface KafkaEventBusOptions {
   brokers: ReadonlyArray<string>;
@@ -253,11 +258,13 @@ export class KafkaEventBus implements EventBus {
       }),
       handlers: new ConcurrencyLimit(handlerConcurrency),
       // A failed commit loses nothing: its records are handled again after a rebalance or restart.
-      commits: new KafkaOffsetCommits((error) =>
-        this.logger.warn(
-          { code: 'KAFKA_COMMIT_FAILED', groupId: subscription.groupId, err: error },
-          'committing handled offsets failed; the next commit or a redelivery covers them',
-        ),
+      commits: new KafkaOffsetCommits(
+        (error) =>
+          this.logger.warn(
+            { code: 'KAFKA_COMMIT_FAILED', groupId: subscription.groupId, err: error },
+            'committing handled offsets failed; the next commit or a redelivery covers them',
+          ),
+        KAFKA_COMMIT_INTERVAL_MS,
       ),
       partitions: new Map(),
       committer: undefined,

@@ -104,3 +104,23 @@ describe('KafkaOffsetCommits', () => {
     expect(group.commits.map(committedOffsets)).toEqual([['t/0:1'], ['t/1:9']]);
   });
 });
+
+describe('KafkaOffsetCommits with a least interval', () => {
+  it('commits at once, then gathers the notes made within the interval into one commit after it', async () => {
+    const group = new FakeGroup();
+    const commits = new KafkaOffsetCommits((error) => {
+      throw error;
+    }, 200);
+
+    commits.handled(group.committer, 't', 0, '1');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(group.commits.map(committedOffsets)).toEqual([['t/0:1']]);
+    commits.handled(group.committer, 't', 0, '2');
+    commits.handled(group.committer, 't', 0, '3');
+    await new Promise<void>((resolve) => setTimeout(resolve, 150));
+    expect(group.commits).toHaveLength(1);
+
+    await commits.idle();
+    expect(group.commits.map(committedOffsets)).toEqual([['t/0:1'], ['t/0:3']]);
+  });
+});

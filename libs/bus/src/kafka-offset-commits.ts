@@ -16,8 +16,10 @@ interface HandledThrough {
  * kafkajs as soon as their records are in its pipeline (so it fetches past them), so what is
  * committed is tracked here instead: `handled` notes a partition's records handled through an
  * offset and returns at once; the commits run one at a time, each taking every partition's latest
- * handled offset by then, so notes made during a commit share the next one. Never past an
- * unhandled record.
+ * handled offset by then, so notes made during a commit share the next one, and a commit starts
+ * at least `minIntervalMs` after the previous one started: under load a consumer handles records
+ * every few milliseconds, and one OffsetCommit each cost the broker as much as a produce. Never
+ * past an unhandled record.
  */
 export class KafkaOffsetCommits {
   private readonly latest = new Map<string, HandledThrough>();
@@ -25,7 +27,10 @@ export class KafkaOffsetCommits {
     this.commitLatest(committers[committers.length - 1]),
   );
 
-  constructor(private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly onError: (error: unknown) => void,
+    private readonly minIntervalMs = 0,
+  ) {}
 
   /** `topic`/`partition` is handled up to `nextOffset` (exclusive): commit it soon; returns at once. */
   handled(committer: OffsetCommitter, topic: string, partition: number, nextOffset: string): void {
@@ -45,6 +50,7 @@ export class KafkaOffsetCommits {
 
   private async commitLatest(committer: OffsetCommitter | undefined): Promise<void> {
     if (committer === undefined || this.latest.size === 0) return;
+    const started = Date.now();
     const committing = [...this.latest];
     const byTopic = new Map<string, OffsetsByTopicPartition['topics'][number]>();
     for (const [, { topic, partition, offset }] of committing) {
@@ -58,5 +64,7 @@ export class KafkaOffsetCommits {
     for (const [key, handled] of committing) {
       if (this.latest.get(key) === handled) this.latest.delete(key);
     }
+    const untilNext = started + this.minIntervalMs - Date.now();
+    if (untilNext > 0) await new Promise((resolve) => setTimeout(resolve, untilNext));
   }
 }
