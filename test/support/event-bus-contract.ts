@@ -340,10 +340,8 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
         const stuckKey = 'sip:stuck@herald.local';
         const otherKeys = [...Array(16).keys()].map((index) => `sip:other${index}@herald.local`);
         const firstConsumer = collector();
-        // Published before the group joins, so its first fetch holds every partition's records: a
-        // Kafka consumer fetches again only once each batch of a fetch is done, and the stuck
-        // record's batch never is while it is retried, so a record of another partition that
-        // arrived after that fetch would wait behind it.
+        // Published before the group joins, so its first fetch holds every partition's records:
+        // the records of the stuck record's fetch must not wait for it while it is retried.
         await bus.publish([
           { topic, key: stuckKey, value: Buffer.from('stuck') },
           ...otherKeys.map((key) => ({ topic, key, value: Buffer.from(key) })),

@@ -149,8 +149,8 @@ export function retryDelayMs(attempt: number, options: HandlerRetryOptions): num
 /**
  * Calls `handler(record)` until it resolves, waiting with exponential backoff between attempts.
  * Returns false, without handling, when `signal` aborts first (the consumer stops): the record
- * must then stay uncommitted so it is delivered again. (The in-process buses retry in place;
- * Kafka pauses the partition instead, see KafkaPartitionRetries.)
+ * must then stay uncommitted so it is delivered again. Every bus retries in place: only the
+ * record's key waits.
  */
 export async function handleWithRetry(
   record: ConsumedRecord,

@@ -22,10 +22,16 @@ import {
 } from './event-bus';
 import { publishTraced } from './bus-tracing';
 import { observeConsumerLag, type ConsumerLag, type GroupOffsetsReader } from './consumer-lag';
-import { handlerConcurrencyOf, maxRunRecordsOf, type HandlerRetryOptions } from './handler-retry';
-import { KafkaPartitionRetries } from './kafka-partition-retries';
-import { KafkaOffsetCommits } from './kafka-offset-commits';
-import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
+import {
+  handleRunOrRecords,
+  handlerConcurrencyOf,
+  maxRunRecordsOf,
+  retryingInPlace,
+  type HandlerRetryOptions,
+} from './handler-retry';
+import { KafkaOffsetCommits, type OffsetCommitter } from './kafka-offset-commits';
+import { ConcurrencyLimit } from './keyed-concurrency';
+import { KeyedPipeline } from './keyed-pipeline';
 import { SerialBatcher } from './serial-batcher';
 import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
@@ -59,6 +65,16 @@ export const KAFKA_HANDLER_CONCURRENCY = 16;
  * which serializes a consumer's partitions); the handler concurrency bounds the records anyway.
  */
 export const KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY = 8;
+/**
+ * Records one consumer holds fetched and not yet handled (its pipelines): past this many, it
+ * fetches again only once some are handled, so a backlog or a stuck key cannot fill the memory.
+ */
+export const KAFKA_MAX_PENDING_RECORDS = 4_096;
+/**
+ * Least time between the starts of two offset commits of one consumer (KafkaOffsetCommits): bounds
+ * them to 10 per second, while a crash redoes at most this much more handled work.
+ */
+export const KAFKA_COMMIT_INTERVAL_MS = 100;
 
 export interface KafkaEventBusOptions {
   brokers: ReadonlyArray<string>;
@@ -102,13 +118,27 @@ export class KafkaTopicsMissingError extends Error {
   }
 }
 
+/** A partition of a consumer: its records in the pipeline, until handled or the partition is revoked. */
+interface ConsumedPartition {
+  topic: string;
+  partition: number;
+  pipeline: KeyedPipeline<ConsumedRecord>;
+  /** The highest offset added to the pipeline: a fetch after a rejoin repeats records from the committed offset. */
+  addedThrough: bigint;
+  /** Aborted when the partition is revoked: its runs stop and it commits no more. */
+  revoked: AbortController;
+}
+
 interface ActiveConsumer {
   consumer: Consumer;
   abort: AbortController;
   lag: ConsumerLag;
   handlers: ConcurrencyLimit;
-  retries: KafkaPartitionRetries;
   commits: KafkaOffsetCommits;
+  partitions: Map<string, ConsumedPartition>;
+  /** The latest batch's committer: a consumer restarted after a crash has a new consumer group object. */
+  committer: OffsetCommitter | undefined;
+  progress: Progress;
 }
 
 type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
@@ -227,16 +257,21 @@ export class KafkaEventBus implements EventBus {
         refreshMs: this.lagRefreshMs,
       }),
       handlers: new ConcurrencyLimit(handlerConcurrency),
-      retries: new KafkaPartitionRetries(this.handlerRetry),
       // A failed commit loses nothing: its records are handled again after a rebalance or restart.
-      commits: new KafkaOffsetCommits((error) =>
-        this.logger.warn(
-          { code: 'KAFKA_COMMIT_FAILED', groupId: subscription.groupId, err: error },
-          'committing handled offsets failed; the next commit or a redelivery covers them',
-        ),
+      commits: new KafkaOffsetCommits(
+        (error) =>
+          this.logger.warn(
+            { code: 'KAFKA_COMMIT_FAILED', groupId: subscription.groupId, err: error },
+            'committing handled offsets failed; the next commit or a redelivery covers them',
+          ),
+        KAFKA_COMMIT_INTERVAL_MS,
       ),
+      partitions: new Map(),
+      committer: undefined,
+      progress: new Progress(),
     };
     this.consumers.add(active);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => forgetRevoked(active, payload.memberAssignment));
     const joined = new Promise<void>((resolve) => {
       const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
         removeListener();
@@ -256,7 +291,7 @@ export class KafkaEventBus implements EventBus {
             autoCommit: false,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-            eachBatch: (payload) => this.handleBatch(payload, subscription, maxRunRecords, active),
+            eachBatch: (payload) => this.takeBatch(payload, subscription, maxRunRecords, active),
           });
           await joined;
           await active.lag.refresh();
@@ -399,62 +434,134 @@ export class KafkaEventBus implements EventBus {
     }
     active.abort.abort();
     active.lag.stop();
-    active.retries.stop();
-    // Commits requested before the abort; a batch still in progress commits its own (handleBatch).
+    active.progress.wake();
+    // Runs in progress finish (and a record retried gives up): only handled offsets are committed.
+    await Promise.all([...active.partitions.values()].map(({ pipeline }) => pipeline.idle()));
     await active.commits.idle();
-    // Waits for the batch in progress; only offsets whose handler finished were resolved.
     await active.consumer.disconnect();
   }
 
   /**
-   * Handles a fetched batch of one partition, distinct keys concurrently (handleKeysConcurrently),
-   * a key's records of the batch in runs, and resolves only the contiguous prefix of handled
-   * offsets: a failed record holds back the commit of every later offset of its partition. A failed
-   * record is not retried in place (that would stall the consumer's other partitions): its
-   * partition is paused for the backoff and fetched again from it (KafkaPartitionRetries).
+   * Adds a fetched batch of one partition to the partition's pipeline (KeyedPipeline: distinct keys
+   * concurrently, a key's records in runs, in order) and returns, so kafkajs fetches again at once
+   * instead of after the slowest record of the fetch: a record fetched meanwhile starts as soon as
+   * its key is free. The offsets are resolved in kafkajs right away (its next fetch starts past
+   * them); only the contiguous prefix of handled records is committed (KafkaOffsetCommits). A
+   * failing record is retried in place with backoff, holding back only its key and the commits of
+   * its partition.
    */
-  private async handleBatch(
-    {
-      batch,
-      resolveOffset,
-      heartbeat,
-      commitOffsetsIfNecessary,
-      uncommittedOffsets,
-      isRunning,
-      isStale,
-      pause,
-    }: EachBatchPayload,
+  private async takeBatch(
+    payload: EachBatchPayload,
     subscription: Subscription,
     maxRunRecords: number,
-    { abort: { signal }, handlers, retries, commits }: ActiveConsumer,
+    active: ActiveConsumer,
   ): Promise<void> {
-    const batchRetries = retries.batch({
-      topic: batch.topic,
-      partition: batch.partition,
-      subscription,
-      signal,
-      pause,
-    });
-    try {
-      await handleKeysConcurrently({
-        records: batch.messages.map((message) => toConsumedRecord(batch.topic, batch.partition, message)),
-        keyOf: (record) => record.key,
-        limit: handlers,
-        maxRunRecords,
-        shouldStop: () => !isRunning() || isStale() || signal.aborted,
-        handle: (run, onHandled) => batchRetries.handle(run, onHandled),
-        onHandledThrough: async (record) => {
-          resolveOffset(record.offset);
-          commits.request({ commitOffsetsIfNecessary, uncommittedOffsets });
-          await heartbeat();
-        },
-      });
-    } finally {
-      batchRetries.finish();
+    const { batch } = payload;
+    const { signal } = active.abort;
+    if (signal.aborted || !payload.isRunning()) {
+      return;
     }
-    if (signal.aborted || !isRunning()) {
-      // The consumer leaves its group once this batch returns: its offsets must be committed first.
-      await commits.idle();
+    active.committer = payload;
+    const consumed = this.consumedPartition(
+      active,
+      batch.topic,
+      batch.partition,
+      subscription,
+      maxRunRecords,
+    );
+    const fresh: ConsumedRecord[] = [];
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (offset > consumed.addedThrough) {
+        fresh.push(toConsumedRecord(batch.topic, batch.partition, message));
+        consumed.addedThrough = offset;
+      }
+    }
+    consumed.pipeline.add(fresh);
+    payload.resolveOffset(batch.lastOffset());
+    while (pendingRecords(active) >= KAFKA_MAX_PENDING_RECORDS && !signal.aborted) {
+      await active.progress.next();
+      await payload.heartbeat();
+    }
+  }
+
+  private consumedPartition(
+    active: ActiveConsumer,
+    topic: string,
+    partition: number,
+    subscription: Subscription,
+    maxRunRecords: number,
+  ): ConsumedPartition {
+    const key = `${topic}/${partition}`;
+    const known = active.partitions.get(key);
+    if (known !== undefined) return known;
+    const revoked = new AbortController();
+    const signal = AbortSignal.any([active.abort.signal, revoked.signal]);
+    const handling = retryingInPlace(subscription, signal, this.handlerRetry);
+    const consumed: ConsumedPartition = {
+      topic,
+      partition,
+      addedThrough: -1n,
+      revoked,
+      pipeline: new KeyedPipeline<ConsumedRecord>({
+        keyOf: (record) => record.key,
+        limit: active.handlers,
+        maxRunRecords,
+        shouldStop: () => signal.aborted,
+        handle: (run, onHandled) => handleRunOrRecords(run, handling, onHandled),
+        onHandledThrough: (record) => {
+          // A revoked partition's new owner commits it; a stopping consumer still commits its own.
+          if (!revoked.signal.aborted && active.committer !== undefined) {
+            active.commits.handled(
+              active.committer,
+              topic,
+              partition,
+              (BigInt(record.offset) + 1n).toString(),
+            );
+          }
+          active.progress.wake();
+        },
+        onUnexpectedError: (error) =>
+          this.logger.error(
+            { code: 'BUS_PIPELINE_FAILED', groupId: subscription.groupId, topic, partition, err: error },
+            'a run of the consumer pipeline failed unexpectedly; its key stops until the partition is fetched again',
+          ),
+      }),
+    };
+    active.partitions.set(key, consumed);
+    return consumed;
+  }
+}
+
+/** Wakes whoever waits for a consumer's records to be handled (a fetch waiting for room, a stop). */
+class Progress {
+  private waiters: Array<() => void> = [];
+
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  wake(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((resolve) => resolve());
+  }
+}
+
+function pendingRecords(active: ActiveConsumer): number {
+  let pending = 0;
+  for (const { pipeline } of active.partitions.values()) pending += pipeline.pending;
+  return pending;
+}
+
+/** After a rebalance: the partitions no longer assigned stop their runs and commit no more. */
+function forgetRevoked(active: ActiveConsumer, assignment: Partial<Record<string, number[]>>): void {
+  for (const [key, consumed] of active.partitions) {
+    if (assignment[consumed.topic]?.includes(consumed.partition) !== true) {
+      consumed.revoked.abort();
+      active.partitions.delete(key);
+      active.commits.forget(consumed.topic, consumed.partition);
     }
   }
 }

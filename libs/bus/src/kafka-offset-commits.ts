@@ -1,37 +1,70 @@
-import type { EachBatchPayload } from 'kafkajs';
+import type { EachBatchPayload, OffsetsByTopicPartition } from 'kafkajs';
 import { SerialBatcher } from './serial-batcher';
 
-/** The part of a kafkajs batch payload that commits the offsets its consumer group resolved. */
-export type OffsetCommitter = Pick<EachBatchPayload, 'commitOffsetsIfNecessary' | 'uncommittedOffsets'>;
+/** The part of a kafkajs batch payload that commits offsets through its consumer group. */
+export type OffsetCommitter = Pick<EachBatchPayload, 'commitOffsetsIfNecessary'>;
+
+interface HandledThrough {
+  topic: string;
+  partition: number;
+  /** The next offset to read: one past the last handled record. */
+  offset: string;
+}
 
 /**
- * Commits one consumer's handled offsets off its fetch path. kafkajs' autoCommit commits at the
- * end of every batch before it fetches again, so each new record waited for an OffsetCommit round
- * trip; here `request` returns at once and the commits run one at a time, each taking every offset
- * resolved (handled) by then, so requests made during a commit share the next one. Only resolved
- * offsets are committed: still never past an unhandled record.
+ * Commits one consumer's handled offsets off its fetch path. The consumer resolves offsets in
+ * kafkajs as soon as their records are in its pipeline (so it fetches past them), so what is
+ * committed is tracked here instead: `handled` notes a partition's records handled through an
+ * offset and returns at once; the commits run one at a time, each taking every partition's latest
+ * handled offset by then, so notes made during a commit share the next one, and a commit starts
+ * at least `minIntervalMs` after the previous one started: under load a consumer handles records
+ * every few milliseconds, and one OffsetCommit each cost the broker as much as a produce. Never
+ * past an unhandled record.
  */
 export class KafkaOffsetCommits {
+  private readonly latest = new Map<string, HandledThrough>();
   private readonly commits = new SerialBatcher<OffsetCommitter>((committers) =>
-    commitResolved(committers[committers.length - 1]),
+    this.commitLatest(committers[committers.length - 1]),
   );
 
-  constructor(private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly onError: (error: unknown) => void,
+    private readonly minIntervalMs = 0,
+  ) {}
 
-  /** Commits every offset resolved so far through `committer`'s consumer group, soon; returns at once. */
-  request(committer: OffsetCommitter): void {
+  /** `topic`/`partition` is handled up to `nextOffset` (exclusive): commit it soon; returns at once. */
+  handled(committer: OffsetCommitter, topic: string, partition: number, nextOffset: string): void {
+    this.latest.set(`${topic}/${partition}`, { topic, partition, offset: nextOffset });
     this.commits.submit(committer).catch(this.onError);
+  }
+
+  /** The partition left this consumer: its new owner commits it from now on. */
+  forget(topic: string, partition: number): void {
+    this.latest.delete(`${topic}/${partition}`);
   }
 
   /** Resolves when every commit requested so far is done (or failed and was reported). */
   idle(): Promise<void> {
     return this.commits.idle();
   }
-}
 
-async function commitResolved(committer: OffsetCommitter | undefined): Promise<void> {
-  if (committer !== undefined) {
+  private async commitLatest(committer: OffsetCommitter | undefined): Promise<void> {
+    if (committer === undefined || this.latest.size === 0) return;
+    const started = Date.now();
+    const committing = [...this.latest];
+    const byTopic = new Map<string, OffsetsByTopicPartition['topics'][number]>();
+    for (const [, { topic, partition, offset }] of committing) {
+      const entry = byTopic.get(topic) ?? { topic, partitions: [] };
+      entry.partitions.push({ partition, offset });
+      byTopic.set(topic, entry);
+    }
     // Given explicit offsets, kafkajs commits them unconditionally, also while its consumer stops.
-    await committer.commitOffsetsIfNecessary(committer.uncommittedOffsets());
+    await committer.commitOffsetsIfNecessary({ topics: [...byTopic.values()] });
+    // Kept when a later note replaced it (or the commit failed): the next commit takes it.
+    for (const [key, handled] of committing) {
+      if (this.latest.get(key) === handled) this.latest.delete(key);
+    }
+    const untilNext = started + this.minIntervalMs - Date.now();
+    if (untilNext > 0) await new Promise((resolve) => setTimeout(resolve, untilNext));
   }
 }

@@ -1,3 +1,5 @@
+import { KeyedPipeline } from './keyed-pipeline';
+
 /**
  * Bounds how many records one consumer hands to its handler at once (across all its partitions),
  * so the database pool sized for it is never exhausted. Waiters are served first come, first served.
@@ -55,83 +57,58 @@ export interface KeyedRecords<R> {
 }
 
 /**
- * Handles a partition's records with Kafka's per-key guarantee and no more: records of one key
- * one run after the other in offset order, records of different keys concurrently (within
- * `limit`). A key's run is every record of it still waiting in `records` when its previous run
- * finished (up to maxRunRecords): one record while a key has one waiting, more under a backlog.
- * Only the contiguous prefix of handled records is reported to `onHandledThrough`, so a record
- * that is retried (or abandoned at stop) is never committed past. Resolves when every key is done
- * or stopped, and the last report finished; rejects with the first failed report.
+ * Handles a partition's batch with Kafka's per-key guarantee and no more (a KeyedPipeline given
+ * the batch at once): records of one key one run after the other in offset order, records of
+ * different keys concurrently (within `limit`). Only the contiguous prefix of handled records is
+ * reported to `onHandledThrough`, one report at a time, so a record that is retried (or abandoned
+ * at stop) is never committed past. Resolves when every key is done or stopped, and the last
+ * report finished; rejects with the first failed report.
  */
 export async function handleKeysConcurrently<R>(batch: KeyedRecords<R>): Promise<void> {
-  const { records, maxRunRecords } = batch;
-  if (!Number.isInteger(maxRunRecords) || maxRunRecords < 1) {
-    throw new RangeError(`a run must hold at least one record, got maxRunRecords ${maxRunRecords}`);
-  }
-  const byKey = new Map<string, number[]>();
-  records.forEach((record, index) => {
-    const key = batch.keyOf(record);
-    const indexes = byKey.get(key);
-    if (indexes === undefined) {
-      byKey.set(key, [index]);
-    } else {
-      indexes.push(index);
-    }
-  });
-  const handled = new Array<boolean>(records.length).fill(false);
-  let prefix = 0;
-  let reported = 0;
+  let latest: R | undefined;
+  let reported: R | undefined;
   let reportQueued = false;
-  let reportFailure: { error: unknown } | undefined;
+  let failure: { error: unknown } | undefined;
   let reporting = Promise.resolve();
 
-  const advance = (): void => {
-    while (prefix < records.length && handled[prefix] === true) {
-      prefix += 1;
-    }
-    if (prefix === reported || reportQueued || reportFailure !== undefined) {
-      return;
-    }
+  const report = (): void => {
+    if (reportQueued || failure !== undefined) return;
     reportQueued = true;
     // One report in flight and at most one queued: the queued one reports the prefix as it is then.
     reporting = reporting
       .then(async () => {
         reportQueued = false;
-        reported = prefix;
-        await batch.onHandledThrough(records[prefix - 1]!);
-        advance();
+        if (latest === undefined || latest === reported) return;
+        reported = latest;
+        await batch.onHandledThrough(latest);
       })
       .catch((error: unknown) => {
-        reportFailure ??= { error };
+        failure ??= { error };
       });
   };
 
-  const handleKey = async (indexes: ReadonlyArray<number>): Promise<void> => {
-    for (let start = 0; start < indexes.length; start += maxRunRecords) {
-      if (batch.shouldStop()) {
-        return;
-      }
-      const runIndexes = indexes.slice(start, start + maxRunRecords);
-      let handledInRun = 0;
-      const onHandled = (): void => {
-        handled[runIndexes[handledInRun]!] = true;
-        handledInRun += 1;
-        advance();
-      };
-      const run = runIndexes.map((index) => records[index]!);
-      if (!(await batch.limit.run(() => batch.handle(run, onHandled)))) {
-        return;
-      }
-    }
-  };
-
-  await Promise.all([...byKey.values()].map(handleKey));
+  const pipeline = new KeyedPipeline<R>({
+    keyOf: (record) => batch.keyOf(record),
+    limit: batch.limit,
+    maxRunRecords: batch.maxRunRecords,
+    handle: (run, onHandled) => batch.handle(run, onHandled),
+    shouldStop: () => batch.shouldStop(),
+    onHandledThrough: (record) => {
+      latest = record;
+      report();
+    },
+    onUnexpectedError: (error) => {
+      failure ??= { error };
+    },
+  });
+  pipeline.add(batch.records);
+  await pipeline.idle();
   // A finishing report may queue the next one: wait until the chain stops growing.
   for (let last = reporting; ; last = reporting) {
     await last;
     if (last === reporting) break;
   }
-  if (reportFailure !== undefined) {
-    throw reportFailure.error;
+  if (failure !== undefined) {
+    throw failure.error;
   }
 }
