@@ -3,13 +3,13 @@
 // over UDP a request and a push answer lost once at a relay (RFC 3261 retransmission on both sides,
 // the push acted on once); over TCP a cut connection after which the client registers and logs in
 // again and a command sent meanwhile is processed once.
-import { type ConnectionState, HeraldClient, HeraldClientError } from '#herald/client';
+import { HeraldClient, HeraldClientError } from '#herald/client';
 import { sipCarrier } from '#herald/client/node';
 import type { SipMessage } from '#herald/sip';
 import { HeraldEmbedded } from '../support/herald-embedded';
 import { TcpProxy } from '../support/tcp-proxy';
 import { UdpRelay } from '../support/udp-relay';
-import { rosterPresenceAndIm, SdkDevices, type SdkProtocol } from './sdk-scenarios';
+import { reconnectsAfterACut, rosterPresenceAndIm, SdkDevices, type SdkProtocol } from './sdk-scenarios';
 
 const START_TIMEOUT_MS = 300_000;
 
@@ -59,7 +59,9 @@ describe('libs/client on its own user agent against the embedded default', () =>
     relay.dropNext('to-herald', (message) => envelopeType(message) === 'im.send');
     const sent = await ann.client.sendIm(devices.aor(benUser), 'lost once on the way');
     const copies = relay.seen('to-herald', (message) => envelopeType(message) === 'im.send');
-    expect(copies.map((copy) => copy.dropped)).toEqual([true, false]);
+    // Timer E may fire more than once before Herald's 200 (it answers once the IM is durable).
+    expect(copies.length).toBeGreaterThanOrEqual(2);
+    expect(copies.map((copy) => copy.dropped)).toEqual([true, ...copies.slice(1).map(() => false)]);
     expect(new Set(copies.map((copy) => branchOf(copy.message))).size).toBe(1);
     expect(await ann.seen.next('im.status', (status) => status.messageId === sent.messageId)).toMatchObject({
       state: 'delivered',
@@ -85,6 +87,7 @@ describe('libs/client on its own user agent against the embedded default', () =>
       'to-herald',
       (message) => message.kind === 'response' && message.callId === pushes[0]!.message.callId,
     );
+    expect(answers.length).toBeGreaterThanOrEqual(2);
     expect(answers.map((answer) => answer.dropped)).toEqual([true, ...answers.slice(1).map(() => false)]);
     expect(
       answers.every((answer) => answer.message.kind === 'response' && answer.message.status === 200),
@@ -99,25 +102,7 @@ describe('libs/client on its own user agent against the embedded default', () =>
     const ann = await devices.device(annUser, 'tcp', proxy.port);
     const ben = await devices.device(benUser, 'udp');
     await devices.buddies(ann, annUser, ben, benUser);
-    await ann.client.setPresence('away', 'back soon');
-
-    proxy.cut({ refuse: true });
-    await ann.seen.next('state', (change) => change.state === 'reconnecting');
-    const queued = ann.client.sendIm(devices.aor(benUser), 'sent while reconnecting');
-    const states: ConnectionState[] = [];
-    ann.client.on('state', (change) => states.push(change.state));
-    proxy.allow();
-    const { messageId } = await queued;
-    expect(ann.client.state).toBe('online');
-    expect(ann.seen.all('login')).toHaveLength(2);
-    expect(await ben.seen.next('im', (im) => im.messageId === messageId)).toMatchObject({
-      text: 'sent while reconnecting',
-    });
-    // Logged in again with the status set before the cut: Ben sees "away" again, not "online".
-    const presences = ben.seen.all('presence').filter((push) => push.uri === devices.aor(annUser));
-    expect(presences.at(-1)).toMatchObject({ status: 'away', note: 'back soon' });
-    expect(ben.seen.all('im').filter((im) => im.messageId === messageId)).toHaveLength(1);
-    expect(states.at(-1)).toBe('online');
+    await reconnectsAfterACut(proxy, ann, devices.aor(annUser), ben, devices.aor(benUser));
   });
 
   it('fails connect() with a typed error naming the status when the password is wrong', async () => {

@@ -1,9 +1,10 @@
 // What the SDK's Node carriers must do against any Herald (embedded default or apps on Kafka):
 // devices on sipCarrier over a given transport, and the scenario every transport runs.
-import { HeraldClient } from '#herald/client';
+import { type ConnectionState, HeraldClient } from '#herald/client';
 import { sipCarrier, type SipFlowProtocol } from '#herald/client/node';
 import { uniqueUser } from '../e2e/e2e-support';
 import type { HeraldTarget } from '../support/herald-target';
+import type { TcpProxy } from '../support/tcp-proxy';
 import { Recorder } from './client-recorder';
 
 export const SDK_PASSWORD = 'sdk-secret';
@@ -125,4 +126,36 @@ export async function rosterPresenceAndIm(devices: SdkDevices, protocol: SdkProt
   expect(regrouped.buddies).toEqual([
     expect.objectContaining({ uri: benAor, name: 'Ben', group: 'Friends', state: 'both', status: 'busy' }),
   ]);
+}
+
+/**
+ * Ann (through `proxy`) and Ben are buddies. The proxy cuts Ann's connection and refuses new ones;
+ * an IM Ann sends meanwhile waits, and once the proxy allows again Ann registers and logs in anew
+ * (with the status she had set) and the IM reaches Ben exactly once.
+ */
+export async function reconnectsAfterACut(
+  proxy: TcpProxy,
+  ann: SdkDevice,
+  annAor: string,
+  ben: SdkDevice,
+  benAor: string,
+): Promise<void> {
+  await ann.client.setPresence('away', 'back soon');
+  proxy.cut({ refuse: true });
+  await ann.seen.next('state', (change) => change.state === 'reconnecting');
+  const queued = ann.client.sendIm(benAor, 'sent while reconnecting');
+  const states: ConnectionState[] = [];
+  ann.client.on('state', (change) => states.push(change.state));
+  proxy.allow();
+  const { messageId } = await queued;
+  expect(ann.client.state).toBe('online');
+  expect(ann.seen.all('login')).toHaveLength(2);
+  expect(await ben.seen.next('im', (im) => im.messageId === messageId)).toMatchObject({
+    text: 'sent while reconnecting',
+  });
+  // Logged in again with the status set before the cut: Ben sees "away" again, not "online".
+  const presences = ben.seen.all('presence').filter((push) => push.uri === annAor);
+  expect(presences.at(-1)).toMatchObject({ status: 'away', note: 'back soon' });
+  expect(ben.seen.all('im').filter((im) => im.messageId === messageId)).toHaveLength(1);
+  expect(states.at(-1)).toBe('online');
 }
