@@ -99,9 +99,14 @@ class SipCarrier extends SipDevice implements Carrier {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.refreshTimer);
-    // Waits for Herald's answer to Expires: 0 so the binding is gone before the socket closes; a
-    // refusal or a lost flow changes nothing for a client that is leaving (the binding then expires).
-    if (this.registered && !this.closed) await this.unregister().catch(() => undefined);
+    // Waits for Herald's answer to Expires: 0 so the binding is gone before the socket closes. A
+    // refusal, no answer or a lost flow changes nothing for a client that is leaving: the binding
+    // then expires at Herald. Anything else is a bug and goes up.
+    if (this.registered && !this.closed) {
+      await this.unregister().catch((error: unknown) => {
+        if (!(error instanceof SipClientError)) throw error;
+      });
+    }
     await super.close();
   }
 
