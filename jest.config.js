@@ -22,7 +22,10 @@ const common = {
     '/node_modules/(?!(@nestjs|uid|@lukeed|load-esm|file-type|strtok3|token-types|@tokenizer|iterare|sip\\.js)/)',
   ],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^#herald/(.*)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    '^#herald/client/node$': '<rootDir>/libs/client/src/node',
+    '^#herald/(.*)$': '<rootDir>/libs/$1/src',
+  },
 };
 module.exports = {
   projects: [

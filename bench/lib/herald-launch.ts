@@ -28,6 +28,9 @@ export interface SipAddress {
   port: number;
 }
 
+/** Herald's bound SIP listeners by transport (UDP always; TCP and WS when configured, as by default). */
+export type SipListeners = { udp: SipAddress } & Partial<Record<'tcp' | 'tls' | 'ws' | 'wss', SipAddress>>;
+
 /** Accounts are u000001, u000002, ... with password pw-<user> (the Kamailio side derives the same). */
 export function benchUser(index: number): string {
   return `u${String(index).padStart(6, '0')}`;
@@ -55,6 +58,8 @@ const BENCH_ENV = {
   HERALD_HTTP_PORT: '0',
   // auth's (and the embedded default's) admin API: ephemeral too, so no fixed port can collide.
   HERALD_ADMIN_PORT: '0',
+  // The embedded default's web app: ephemeral, so a bench never collides with `npm start` on 8088.
+  HERALD_WEB_PORT: '0',
 };
 
 class AppProcess {
@@ -125,14 +130,18 @@ export interface LaunchOptions {
   env?: Record<string, string>;
 }
 
-/** A running Herald (embedded: one process; kafka: the four apps), its UDP address and database. */
+/** A running Herald (embedded: one process; kafka: the four apps), its SIP listeners and database. */
 export class LaunchedHerald {
   private constructor(
     readonly mode: HeraldMode,
-    readonly udp: SipAddress,
+    readonly sip: SipListeners,
     readonly databaseUrl: string,
     readonly processes: AppProcess[],
   ) {}
+
+  get udp(): SipAddress {
+    return this.sip.udp;
+  }
 
   static async start(options: LaunchOptions): Promise<LaunchedHerald> {
     const udpPort = String(options.sipUdpPort ?? 0);
@@ -147,6 +156,8 @@ export class LaunchedHerald {
           HERALD_DATA_DIR: options.dataDir ?? '/tmp/herald-bench/embedded',
           HERALD_PG_PORT: String(options.postgresPort ?? 55433),
           HERALD_DEMO_ACCOUNTS: 'false',
+          // The launcher waits for the HERALD_READY line, which is logged at info.
+          HERALD_LOG_LEVEL: 'info',
           ...options.env,
         },
         nodeArgs,
@@ -154,16 +165,17 @@ export class LaunchedHerald {
       const report = await app
         .waitFor((line) => {
           const ready = readyReportOf(line);
-          return ready?.sip.udp === undefined
+          const udp = ready?.sip.udp;
+          return ready === undefined || udp === undefined
             ? undefined
-            : { udp: ready.sip.udp, postgresUrl: ready.postgresUrl };
+            : { sip: { ...ready.sip, udp }, postgresUrl: ready.postgresUrl };
         })
         .catch(async (error: unknown) => {
           // A start that timed out leaves the process running: it must not outlive the launcher.
           await app.stop();
           throw error;
         });
-      return new LaunchedHerald('embedded', report.udp, report.postgresUrl, [app]);
+      return new LaunchedHerald('embedded', report.sip, report.postgresUrl, [app]);
     }
     const brokers = options.kafkaBrokers;
     const databaseUrl = options.databaseUrl;
@@ -221,9 +233,9 @@ export class LaunchedHerald {
       const listeners = await edge.waitFor((line) => {
         if (!line.startsWith('{') || !line.includes('SIP edge listening: ')) return undefined;
         const record = JSON.parse(line) as { msg: string };
-        return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as { udp: SipAddress };
+        return JSON.parse(record.msg.slice(record.msg.indexOf('{'))) as SipListeners;
       });
-      return new LaunchedHerald('kafka', listeners.udp, databaseUrl, started);
+      return new LaunchedHerald('kafka', listeners, databaseUrl, started);
     } catch (error) {
       await Promise.all(started.map((app) => app.stop()));
       throw error;

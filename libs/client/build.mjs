@@ -1,5 +1,7 @@
-// Builds the publishable package: one ES module (the SDK with the protocol constants of
-// libs/contracts bundled; sip.js stays a peer dependency) and the type declarations.
+// Builds the publishable package: two ES modules and the type declarations. dist/index.js is the SDK
+// for browsers and Node (the protocol constants of libs/contracts bundled; sip.js stays a peer
+// dependency); dist/node.js is the Node entry (carriers over UDP, TCP, TLS and WS on the parts of
+// libs/sip it uses, bundled: its parser, stream framing, transactions and digest).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +21,20 @@ await build({
   format: 'esm',
   platform: 'neutral',
   target: ['es2022'],
+  external: ['sip.js'],
+  sourcemap: true,
+  logLevel: 'warning',
+});
+await build({
+  absWorkingDir: here,
+  entryPoints: ['src/node/index.ts'],
+  outfile: 'dist/node.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: ['node22'],
+  // Nothing outside Node itself: a package the bundle would need is an error here, not at a user's.
+  packages: 'external',
   external: ['sip.js'],
   sourcemap: true,
   logLevel: 'warning',

@@ -1,60 +1,15 @@
 // libs/client in Node over real WebSockets (SIP.js on Node's WebSocket) against the embedded default:
 // register, login, buddies, IM with receipts, and a dropped connection (cut at a TCP relay) after
 // which the client registers and logs in again and a command sent meanwhile is processed once.
-import {
-  type ConnectionState,
-  HeraldClient,
-  type HeraldClientEvents,
-  HeraldCommandError,
-  PUSH_TYPES,
-  sipJsCarrier,
-} from '#herald/client';
+import { HeraldClient, HeraldCommandError, sipJsCarrier } from '#herald/client';
 import { uniqueUser } from '../e2e/e2e-support';
 import { HeraldEmbedded } from '../support/herald-embedded';
 import { TcpProxy } from '../support/tcp-proxy';
+import { Recorder } from './client-recorder';
+import { reconnectsAfterACut } from './sdk-scenarios';
 
 const PASSWORD = 'client-secret';
 const START_TIMEOUT_MS = 300_000;
-const WAIT_MS = 20_000;
-
-/** Everything a client emitted, by event, and a way to wait for the next one that matches. */
-class Recorder {
-  readonly events: { [K in keyof HeraldClientEvents]?: HeraldClientEvents[K][] } = {};
-  private waiters: (() => void)[] = [];
-
-  constructor(client: HeraldClient) {
-    const names: (keyof HeraldClientEvents)[] = [...PUSH_TYPES, 'state', 'login', 'error'];
-    for (const name of names) {
-      client.on(name, (value) => {
-        ((this.events[name] ??= []) as unknown[]).push(value);
-        this.waiters.splice(0).forEach((wake) => wake());
-      });
-    }
-  }
-
-  all<K extends keyof HeraldClientEvents>(name: K): HeraldClientEvents[K][] {
-    return (this.events[name] ?? []) as HeraldClientEvents[K][];
-  }
-
-  async next<K extends keyof HeraldClientEvents>(
-    name: K,
-    matches: (value: HeraldClientEvents[K]) => boolean = () => true,
-  ): Promise<HeraldClientEvents[K]> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const found = this.all(name).find(matches);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no ${String(name)} event matched within ${WAIT_MS} ms`);
-      await new Promise<void>((wake) => {
-        const timer = setTimeout(wake, deadline - Date.now());
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          wake();
-        });
-      });
-    }
-  }
-}
 
 describe('libs/client over WebSocket against the embedded default', () => {
   jest.setTimeout(120_000);
@@ -159,24 +114,6 @@ describe('libs/client over WebSocket against the embedded default', () => {
     const ben = await device(benUser);
     await ann.client.command('roster.add', { uri: `sip:${benUser}@${domain}` });
     await ben.client.command('buddy.answer', { from: `sip:${annUser}@${domain}`, accept: true });
-    await ann.client.setPresence('away', 'back soon');
-
-    proxy.cut({ refuse: true });
-    await ann.seen.next('state', (change) => change.state === 'reconnecting');
-    const queued = ann.client.sendIm(`sip:${benUser}@${domain}`, 'sent while reconnecting');
-    const states: ConnectionState[] = [];
-    ann.client.on('state', (change) => states.push(change.state));
-    proxy.allow();
-    const { messageId } = await queued;
-    expect(ann.client.state).toBe('online');
-    expect(ann.seen.all('login')).toHaveLength(2);
-    expect(await ben.seen.next('im', (im) => im.messageId === messageId)).toMatchObject({
-      text: 'sent while reconnecting',
-    });
-    // Re-logged in with the status set before the drop: Ben sees "away" again, not "online".
-    const presences = ben.seen.all('presence').filter((push) => push.uri === `sip:${annUser}@${domain}`);
-    expect(presences.at(-1)).toMatchObject({ status: 'away', note: 'back soon' });
-    expect(ben.seen.all('im').filter((im) => im.messageId === messageId)).toHaveLength(1);
-    expect(states.at(-1)).toBe('online');
+    await reconnectsAfterACut(proxy, ann, `sip:${annUser}@${domain}`, ben, `sip:${benUser}@${domain}`);
   });
 });

@@ -366,12 +366,6 @@ function renderMessages(current: Session): void {
   view.messages.scrollTop = view.messages.scrollHeight;
 }
 
-/** roster.add, roster.update and roster.remove push no roster to the one who sent them: ask for it. */
-async function changeRoster(current: Session, change: Promise<unknown>): Promise<void> {
-  await change;
-  await current.client.command('roster.get', {});
-}
-
 function requireSession(): Session {
   if (session === undefined) throw new Error('not signed in');
   return session;
@@ -390,10 +384,12 @@ onSubmit(view.addForm, async () => {
   const uri = toAor(view.addUser.value, current.domain);
   const name = view.addName.value.trim();
   const group = view.addGroup.value.trim();
-  await changeRoster(
-    current,
-    current.client.command('roster.add', { uri, ...(name ? { name } : {}), ...(group ? { group } : {}) }),
-  );
+  // Herald pushes the changed roster (before the result) to every device of this user.
+  await current.client.command('roster.add', {
+    uri,
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
+  });
   view.addForm.reset();
   showBanner(`Buddy request sent to ${uri}.`, 'ok');
 });
@@ -408,14 +404,11 @@ onSubmit(view.buddyForm, async () => {
   const current = requireSession();
   const uri = view.buddyForm.dataset['uri'];
   if (uri === undefined) return;
-  await changeRoster(
-    current,
-    current.client.command('roster.update', {
-      uri,
-      name: view.buddyName.value.trim(),
-      group: view.buddyGroup.value.trim(),
-    }),
-  );
+  await current.client.command('roster.update', {
+    uri,
+    name: view.buddyName.value.trim(),
+    group: view.buddyGroup.value.trim(),
+  });
   showBanner('Buddy saved.', 'ok');
 });
 
@@ -423,7 +416,7 @@ view.removeBuddy.addEventListener('click', () => {
   const current = requireSession();
   const uri = view.buddyForm.dataset['uri'];
   if (uri === undefined || !confirm(`Remove ${uri} from your buddies?`)) return;
-  changeRoster(current, current.client.command('roster.remove', { uri })).then(
+  current.client.command('roster.remove', { uri }).then(
     () => {
       current.selected = undefined;
       delete view.buddyForm.dataset['uri'];

@@ -1,12 +1,15 @@
 // Signs in as one user, asks another to be a buddy, sends an IM and prints what Herald pushes.
-// Against `npm start`:  node node-chat.js alice herald bob   (after building with esbuild or tsc)
-import { HeraldClient, HeraldCommandError, sipJsCarrier } from '../src';
+// Against `npm start` (after building with esbuild or tsc), over UDP, TCP or WS on the SDK's own
+// user agent:  node node-chat.js alice herald bob udp://127.0.0.1:5060
+import { HeraldClient, HeraldCommandError } from '../src';
+import { sipCarrier } from '../src/node';
 
 async function main(): Promise<void> {
-  const [user = 'alice', password = 'herald', buddy = 'bob'] = process.argv.slice(2);
+  const [user = 'alice', password = 'herald', buddy = 'bob', server = 'udp://127.0.0.1:5060'] =
+    process.argv.slice(2);
   const domain = 'herald.local';
   const client = new HeraldClient({
-    carrier: sipJsCarrier({ server: 'ws://127.0.0.1:8080', domain, user, password }),
+    carrier: sipCarrier({ server, domain, user, password }),
     login: { status: 'online', note: 'trying the SDK', device: { name: 'node example' } },
   });
   client.on('state', ({ state, reason }) => console.log(`state: ${state}${reason ? ` (${reason})` : ''}`));

@@ -23,6 +23,21 @@ export class HeraldClientError extends Error {
   }
 }
 
+/** A final response other than 2xx as an error, with its status and the Retry-After it carried. */
+export function sipRejection(
+  code: 'HERALD_REGISTER_FAILED' | 'HERALD_SIP_REJECTED',
+  method: string,
+  response: { status: number | undefined; reason: string | undefined; retryAfter: string | undefined },
+): HeraldClientError {
+  const retryAfter = Number.parseInt(response.retryAfter ?? '', 10);
+  return new HeraldClientError(
+    code,
+    `${method} answered ${response.status} ${response.reason}`,
+    response.status,
+    Number.isFinite(retryAfter) ? retryAfter : undefined,
+  );
+}
+
 /** Herald ran the command and answered `ok: false` (protocol.md §4). */
 export class HeraldCommandError extends Error {
   constructor(

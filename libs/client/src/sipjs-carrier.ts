@@ -9,7 +9,7 @@ import {
 } from 'sip.js';
 import type { Carrier, CarrierFactory, CarrierHandlers } from './carrier';
 import { md5ChallengeLast } from './challenge-order';
-import { HeraldClientError } from './errors';
+import { HeraldClientError, sipRejection } from './errors';
 import { ENVELOPE_CONTENT_TYPE } from './protocol';
 
 export interface SipJsCarrierOptions {
@@ -155,11 +155,9 @@ function rejection(
   response: Core.IncomingResponse,
 ): HeraldClientError {
   const { statusCode, reasonPhrase } = response.message;
-  const retryAfter = Number.parseInt(response.message.getHeader('Retry-After') ?? '', 10);
-  return new HeraldClientError(
-    code,
-    `${method} answered ${statusCode} ${reasonPhrase}`,
-    statusCode,
-    Number.isFinite(retryAfter) ? retryAfter : undefined,
-  );
+  return sipRejection(code, method, {
+    status: statusCode,
+    reason: reasonPhrase,
+    retryAfter: response.message.getHeader('Retry-After'),
+  });
 }

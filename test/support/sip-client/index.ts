@@ -1,3 +1,2 @@
-export * from './client-transport';
-export * from './digest';
+export { challengeFor, authorizationHeader, type DigestChallenge } from '#herald/client/node';
 export * from './sip-client';

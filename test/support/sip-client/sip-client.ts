@@ -1,34 +1,24 @@
-// A SIP device for the end-to-end tests, built on libs/sip: real sockets on 127.0.0.1, libs/sip's
-// non-INVITE client transactions (so UDP requests are retransmitted as RFC 3261 17.1.2 says),
-// digest answers computed with libs/sip's functions, and every push kept with its arrival times.
-import { randomUUID } from 'node:crypto';
+// A SIP device for the end-to-end tests, on the SDK's SipDevice (libs/client/src/node): real sockets
+// on 127.0.0.1, libs/sip's non-INVITE client transactions (so UDP requests are retransmitted as RFC
+// 3261 17.1.2 says), digest answers computed with libs/sip's functions; this adds every push kept with
+// its arrival times, the answering policy tests need, and waiting for pushes.
+import { type RequestOptions, SipClientError, SipDevice, type SipFlowProtocol } from '#herald/client/node';
 import {
   createResponse,
   type DigestAlgorithm,
-  newBranch,
-  newTag,
-  NonInviteClientTransaction,
-  requestClientKey,
-  resolveTransactionTimers,
-  responseClientKey,
-  serializeMessage,
-  SipParseError,
-  SipRequest,
+  type SipParseError,
+  type SipRequest,
   type SipResponse,
   type TransportAddress,
-  TransportError,
-  viaTransportToken,
 } from '#herald/sip';
-import { ClientClock } from './client-clock';
-import { type ClientFlow, type ClientInbound, type ClientProtocol, openClientFlow } from './client-transport';
-import { authorizationHeader, challengeFor, type DigestChallenge } from './digest';
+
+export { SipClientError, type RegisterOptions, type RequestOptions } from '#herald/client/node';
 
 export const HERALD_CONTENT_TYPE = 'application/vnd.herald+json';
 /** How long a test waits for a push or a response unless it says otherwise. */
 export const DEFAULT_WAIT_MS = 10_000;
-const MAX_FORWARDS = '70';
-const DEFAULT_EXPIRES_SECONDS = 3600;
 
+export type ClientProtocol = Exclude<SipFlowProtocol, 'wss'>;
 export type Carrier = 'INFO' | 'MESSAGE';
 /** An envelope as sent or received: `{v, id, type, ...}` (protocol.md §3). */
 export type Envelope = { type: string; [field: string]: unknown };
@@ -62,39 +52,8 @@ export interface ReceivedPush {
 /** How the device answers pushes: `ok` with 200 at once, `never` to let Herald's transaction time out. */
 export type PushAnswer = 'ok' | 'never';
 
-export class SipClientError extends Error {
-  constructor(
-    readonly code: 'SIP_CLIENT_TIMEOUT' | 'SIP_CLIENT_TRANSPORT' | 'SIP_CLIENT_UNEXPECTED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SipClientError';
-  }
-}
-
-export interface RequestOptions {
-  /** Request-URI; `sip:D` by default. */
-  uri?: string;
-  /** From URI; the client's AOR by default (a spoofing test sets another). */
-  from?: string;
-  headers?: ReadonlyArray<readonly [string, string]>;
-  body?: string;
-  callId?: string;
-  /** The To header value; `<sip:D>` by default (the AOR for REGISTER). An in-dialog request gives the tag. */
-  to?: string;
-}
-
-export interface RegisterOptions {
-  expires?: number;
-  /** Answer the 401 with this algorithm instead of the client's own. */
-  algorithm?: DigestAlgorithm;
-  /** Password to answer with (a wrong one in tests). */
-  password?: string;
-}
-
 /** One device: one flow to Herald, one AOR. */
-export class SipClient {
-  readonly aor: string;
+export class SipClient extends SipDevice {
   readonly pushes: ReceivedPush[] = [];
   /** Responses no transaction of this client waited for (answers to raw bytes). */
   readonly strayResponses: SipResponse[] = [];
@@ -103,159 +62,32 @@ export class SipClient {
   /** Answers to pushes that could not be sent (a test asserts there are none). */
   readonly sendErrors: Error[] = [];
   pushAnswer: PushAnswer = 'ok';
-  /** The last challenge answered and its nonce count, for replay tests. */
-  lastChallenge: DigestChallenge | undefined;
-  private nonceCount = 0;
-  private readonly registerCallId = `${randomUUID()}@herald-test`;
-  private readonly fromTag = newTag();
-  private cseq = 0;
-  private readonly clock = new ClientClock();
-  private readonly transactions = new Map<string, NonInviteClientTransaction<SipResponse>>();
-  private readonly answers = new Map<string, SipResponse>();
   private waiters: (() => void)[] = [];
-  private flow!: ClientFlow;
-  private readonly timers;
-  /** Why the flow is gone (edge reset or closed it, or close()); set once, then requests fail fast. */
-  private lostWith: TransportError | undefined;
-  /** Rejects of the requests still waiting for their transaction's outcome. */
-  private readonly pendingRequests = new Set<(error: SipClientError) => void>();
 
-  private constructor(readonly options: SipClientOptions) {
-    this.aor = `sip:${options.user}@${options.domain}`;
-    this.timers = resolveTransactionTimers(options.t1Ms === undefined ? {} : { t1Ms: options.t1Ms });
+  private constructor(options: SipClientOptions) {
+    super({
+      protocol: options.protocol,
+      server: options.server,
+      domain: options.domain,
+      user: options.user,
+      password: options.password,
+      algorithm: options.algorithm ?? 'SHA-256',
+      timers: options.t1Ms === undefined ? {} : { t1Ms: options.t1Ms },
+      // The tests' TLS listener has the embedded default's self-signed certificate: not checked here.
+      tls: { rejectUnauthorized: false },
+      localAddress: options.localAddress ?? '127.0.0.1',
+    });
   }
 
   static async open(options: SipClientOptions): Promise<SipClient> {
     const client = new SipClient(options);
-    client.flow = await openClientFlow(
-      options.protocol,
-      options.server,
-      (inbound) => client.receive(inbound),
-      (reason) => client.flowLost(reason),
-      options.localAddress,
-    );
+    await client.open();
     return client;
-  }
-
-  /** True once the client's connection is gone: closed here, or reset or closed by Herald. */
-  get closed(): boolean {
-    return this.lostWith !== undefined;
-  }
-
-  get protocol(): ClientProtocol {
-    return this.options.protocol;
-  }
-
-  /** The Contact URI this device registers. */
-  get contactUri(): string {
-    const transport = this.protocol === 'udp' ? '' : `;transport=${this.protocol}`;
-    return `sip:${this.options.user}@${this.flow.sentBy}${transport}`;
-  }
-
-  /** REGISTER answering the digest challenge; resolves with the final response after the challenge. */
-  async register(options: RegisterOptions = {}): Promise<SipResponse> {
-    const expires = options.expires ?? DEFAULT_EXPIRES_SECONDS;
-    const first = await this.sendRegister(expires);
-    if (first.status !== 401) return first;
-    this.lastChallenge = challengeFor(first, options.algorithm ?? this.options.algorithm ?? 'SHA-256');
-    this.nonceCount = 0;
-    return this.sendRegister(expires, this.nextAuthorization(options.password));
-  }
-
-  /** A refresh reuses the current nonce with the next nonce count (RFC 7616 §3.4), re-challenged if stale. */
-  async refresh(expires = DEFAULT_EXPIRES_SECONDS): Promise<SipResponse> {
-    if (this.lastChallenge === undefined) return this.register({ expires });
-    const response = await this.sendRegister(expires, this.nextAuthorization());
-    return response.status === 401 ? this.register({ expires }) : response;
-  }
-
-  unregister(): Promise<SipResponse> {
-    return this.refresh(0);
-  }
-
-  /** A REGISTER with exactly this Authorization (or none): for stale and replay tests. */
-  sendRegister(expires: number, authorization?: string): Promise<SipResponse> {
-    const headers: [string, string][] = [
-      ['Contact', `<${this.contactUri}>`],
-      ['Expires', String(expires)],
-    ];
-    if (authorization !== undefined) headers.push(['Authorization', authorization]);
-    return this.request('REGISTER', {
-      uri: this.registrarUri,
-      headers,
-      callId: this.registerCallId,
-    });
-  }
-
-  /** Authorization for the last challenge with an explicit nonce count (a replay reuses an old one). */
-  authorization(nc: number, challenge = this.lastChallenge, password = this.options.password): string {
-    if (challenge === undefined) {
-      throw new SipClientError('SIP_CLIENT_UNEXPECTED', 'no challenge to answer yet: register first');
-    }
-    return authorizationHeader({
-      challenge,
-      username: this.options.user,
-      password,
-      method: 'REGISTER',
-      uri: this.registrarUri,
-      nc,
-    });
-  }
-
-  get currentNonceCount(): number {
-    return this.nonceCount;
   }
 
   /** Sends an envelope command (INFO with Info-Package: herald, or MESSAGE); resolves with the final response. */
   command(envelope: Envelope, carrier: Carrier = 'INFO', options: RequestOptions = {}): Promise<SipResponse> {
-    const headers: [string, string][] = [['Content-Type', HERALD_CONTENT_TYPE]];
-    if (carrier === 'INFO') headers.push(['Info-Package', 'herald']);
-    return this.request(carrier, {
-      ...options,
-      headers: [...headers, ...(options.headers ?? [])],
-      body: options.body ?? JSON.stringify(envelope),
-    });
-  }
-
-  /** Any request from this device to `sip:D` through a libs/sip client transaction. */
-  async request(method: string, options: RequestOptions = {}): Promise<SipResponse> {
-    if (this.lostWith !== undefined) {
-      throw new SipClientError('SIP_CLIENT_TRANSPORT', `${method}: ${this.lostWith.message}`);
-    }
-    const request = this.buildRequest(method, options);
-    const key = requestClientKey(request);
-    const transaction = new NonInviteClientTransaction<SipResponse>({
-      key,
-      flow: this.flow,
-      request: serializeMessage(request),
-      clock: this.clock,
-      timers: this.timers,
-      onTerminated: (terminated) => this.transactions.delete(terminated),
-    });
-    this.transactions.set(key, transaction);
-    transaction.start();
-    // A reliable flow that dies sends nothing more, so the transaction alone would wait for Timer F.
-    let failRequest: (error: SipClientError) => void = () => undefined;
-    const flowLost = new Promise<never>((_, reject) => (failRequest = reject));
-    this.pendingRequests.add(failRequest);
-    const outcome = await Promise.race([transaction.outcome, flowLost]).finally(() =>
-      this.pendingRequests.delete(failRequest),
-    );
-    if (outcome.kind === 'answered') return outcome.response;
-    if (outcome.kind === 'timed-out') {
-      throw new SipClientError('SIP_CLIENT_TIMEOUT', `${method}: no final response within Timer F`);
-    }
-    throw new SipClientError('SIP_CLIENT_TRANSPORT', `${method}: ${outcome.error.message}`);
-  }
-
-  /** Bytes as they are (malformed SIP); answers arrive in strayResponses. */
-  sendRaw(data: string | Buffer): Promise<void> {
-    return this.flow.send(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-  }
-
-  /** A Via for a hand-written request from this flow. */
-  viaHeader(branch: string = newBranch()): string {
-    return `SIP/2.0/${viaTransportToken(this.protocol)} ${this.flow.sentBy};branch=${branch};rport`;
+    return this.sendEnvelope(options.body ?? JSON.stringify(envelope), carrier, options);
   }
 
   /** The first push (from index `from` on) that matches; waits for it up to `timeoutMs`. */
@@ -294,68 +126,37 @@ export class SipClient {
     }
   }
 
-  /** Timers of its transactions still pending (none once the flow is gone). */
-  get pendingTimers(): number {
-    return this.clock.pendingTimers;
+  protected override answerRequest(request: SipRequest): SipResponse | undefined {
+    this.recordArrival(request);
+    // A retransmission of a push left unanswered comes here again; once answered, the answer is kept.
+    return this.pushAnswer === 'never' ? undefined : createResponse(request, 200);
   }
 
-  async close(): Promise<void> {
-    await this.flow.close();
-    this.flowLost(new TransportError('flow-closed', 'the client closed its flow'));
+  protected override requestRepeated(request: SipRequest): void {
+    this.recordArrival(request);
   }
 
-  private flowLost(reason: TransportError): void {
-    if (this.lostWith !== undefined) return;
-    this.lostWith = reason;
-    for (const fail of this.pendingRequests) {
-      fail(
-        new SipClientError('SIP_CLIENT_TRANSPORT', `request pending when the flow ended: ${reason.message}`),
-      );
-    }
-    this.pendingRequests.clear();
-    // The transactions die with the flow: no retransmission, Timer F or K outlives the client.
-    this.clock.clearAll();
-    this.transactions.clear();
-    for (const wake of this.waiters.splice(0)) wake();
+  protected override strayResponse(response: SipResponse): void {
+    this.strayResponses.push(response);
   }
 
-  private get registrarUri(): string {
-    return `sip:${this.options.domain}`;
+  protected override invalidMessage(error: SipParseError): void {
+    this.invalidInbound.push(error);
   }
 
-  private nextAuthorization(password?: string): string {
-    this.nonceCount += 1;
-    return this.authorization(this.nonceCount, this.lastChallenge, password ?? this.options.password);
+  protected override messageReceived(): void {
+    this.wake();
   }
 
-  private buildRequest(method: string, options: RequestOptions): SipRequest {
-    this.cseq += 1;
-    const headers: (readonly [string, string])[] = [
-      ['Via', this.viaHeader()],
-      ['Max-Forwards', MAX_FORWARDS],
-      ['From', `<${options.from ?? this.aor}>;tag=${this.fromTag}`],
-      ['To', options.to ?? (method === 'REGISTER' ? `<${this.aor}>` : `<sip:${this.options.domain}>`)],
-      ['Call-ID', options.callId ?? `${randomUUID()}@herald-test`],
-      ['CSeq', `${this.cseq} ${method}`],
-      ...(options.headers ?? []),
-    ];
-    return new SipRequest({ method, uri: options.uri ?? this.registrarUri, headers, body: options.body });
+  protected override flowEnded(): void {
+    this.wake();
   }
 
-  private receive(inbound: ClientInbound): void {
-    if ('invalid' in inbound) this.invalidInbound.push(inbound.invalid);
-    else if (inbound.message.kind === 'response') this.receiveResponse(inbound.message);
-    else this.receivePush(inbound.message);
-    for (const wake of this.waiters.splice(0)) wake();
+  protected override answerNotSent(error: Error): void {
+    this.sendErrors.push(error);
   }
 
-  private receiveResponse(response: SipResponse): void {
-    const transaction = this.transactions.get(responseClientKey(response));
-    if (transaction === undefined) this.strayResponses.push(response);
-    else transaction.receiveResponse(response.status, response);
-  }
-
-  private receivePush(request: SipRequest): void {
+  private recordArrival(request: SipRequest): void {
     const branch = request.topVia?.params.get('branch') ?? '';
     const now = performance.now();
     const known = this.pushes.find((push) => push.branch === branch && push.method === request.method);
@@ -370,16 +171,10 @@ export class SipClient {
         arrivals: [now],
       });
     }
-    if (this.pushAnswer === 'never') return;
-    // A retransmission gets the same final response again (RFC 3261 17.2.2).
-    let answer = this.answers.get(branch);
-    if (answer === undefined) {
-      answer = createResponse(request, 200);
-      this.answers.set(branch, answer);
-    }
-    this.flow.send(serializeMessage(answer)).catch((error: unknown) => {
-      this.sendErrors.push(error instanceof Error ? error : new Error(String(error)));
-    });
+  }
+
+  private wake(): void {
+    for (const wake of this.waiters.splice(0)) wake();
   }
 }
 

@@ -195,8 +195,15 @@ describe('PresenceService roster commands', () => {
       buddyAor: ALICE,
       state: 'pending-in',
     });
-    // Pushes to others go out inside the transaction, the result after commit.
+    // Pushes go out inside the transaction, the result after commit; the sender's roster first.
     expect(bus.pushes()).toEqual([
+      [
+        'alice-1',
+        expect.objectContaining({
+          type: 'roster',
+          buddies: [{ uri: BOB, name: 'Bob', state: 'pending-out', status: 'offline' }],
+        }),
+      ],
       ['bob-1', expect.objectContaining({ type: 'buddy.request', from: ALICE })],
       ['bob-2', expect.objectContaining({ type: 'buddy.request', from: ALICE })],
       ['alice-1', expect.objectContaining({ type: 'roster.add.result', re: 'c-1', ok: true })],
@@ -322,6 +329,37 @@ describe('PresenceService roster commands', () => {
     await command(ALICE, 'alice-1', { type: 'roster.add', uri: BOB, name: 'Bob', group: 'work' });
     await command(ALICE, 'alice-1', { type: 'roster.update', uri: BOB, group: 'friends' });
     expect(store.entries.get(`${ALICE} ${BOB}`)).toMatchObject({ name: 'Bob', group: 'friends' });
+  });
+
+  it('pushes the changed roster to every device of the user who updated it, before the result', async () => {
+    const { bus, command } = setUp();
+    await command(BOB, 'bob-1', { type: 'roster.add', uri: CAROL, name: 'Carol' });
+    bus.clear();
+    await command(BOB, 'bob-1', { type: 'roster.update', uri: CAROL, group: 'friends' });
+    const roster = expect.objectContaining({
+      type: 'roster',
+      buddies: [{ uri: CAROL, name: 'Carol', group: 'friends', state: 'pending-out', status: 'offline' }],
+    });
+    expect(bus.pushes()).toEqual([
+      ['bob-1', roster],
+      ['bob-2', roster],
+      ['bob-1', expect.objectContaining({ type: 'roster.update.result', ok: true })],
+    ]);
+  });
+
+  it('pushes the new roster to both users after a remove, the remover included', async () => {
+    const { bus, command } = setUp();
+    await command(ALICE, 'alice-1', { type: 'roster.add', uri: BOB });
+    await command(BOB, 'bob-1', { type: 'buddy.answer', from: ALICE, accept: true });
+    bus.clear();
+    await command(BOB, 'bob-2', { type: 'roster.remove', uri: ALICE });
+    const empty = expect.objectContaining({ type: 'roster', buddies: [] });
+    expect(bus.pushes()).toEqual([
+      ['bob-1', empty],
+      ['bob-2', empty],
+      ['alice-1', empty],
+      ['bob-2', expect.objectContaining({ type: 'roster.remove.result', ok: true })],
+    ]);
   });
 
   it('removes both ways, after which status changes reach no one', async () => {

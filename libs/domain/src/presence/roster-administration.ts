@@ -62,12 +62,7 @@ export class RosterAdministration {
     await this.deps.unitOfWork.run(async (tx) => {
       const followUps = await this.roster.remove(tx, aor, buddyAor);
       await this.simple.endBetween(tx, aor, buddyAor);
-      const own: PushRequest = {
-        origin: 'presence',
-        target: { kind: 'aor', aor },
-        push: await this.roster.rosterPush(tx, aor),
-      };
-      await this.send([own, ...followUps]);
+      await this.send(followUps);
     });
   }
 

@@ -19,13 +19,24 @@ export interface BuddyLabel {
 /**
  * The roster state machine (protocol.md §4): add -> pending-out / pending-in, accept -> both,
  * refuse or remove -> gone both ways. Each method runs inside the command's transaction, throws
- * PresenceError before writing anything, and returns the pushes for other users and devices.
+ * PresenceError before writing anything, and returns the pushes for other users and devices. A
+ * change is also pushed as `roster` to every device of the user who made it, so the sender and its
+ * other devices need no `roster.get` (protocol.md allows pushes it does not list: docs/protocol.md).
  */
 export class RosterService {
   constructor(private readonly deps: RosterServiceDependencies) {}
 
   async rosterPush(tx: Transaction, ownerAor: string): Promise<RosterPush> {
     return rosterPushOf(await this.deps.rosters.rosterOf(tx, ownerAor));
+  }
+
+  /** The owner's roster for every device of the owner. */
+  private async ownRosterPush(tx: Transaction, ownerAor: string): Promise<PushRequest> {
+    return {
+      origin: 'presence',
+      target: { kind: 'aor', aor: ownerAor },
+      push: await this.rosterPush(tx, ownerAor),
+    };
   }
 
   async add(tx: Transaction, ownerAor: string, uri: string, label: BuddyLabel): Promise<PushRequest[]> {
@@ -49,6 +60,7 @@ export class RosterService {
       { ...labelOf(pair.reverse), ownerAor: buddyAor, buddyAor: ownerAor, state: 'pending-in' },
     ]);
     return [
+      await this.ownRosterPush(tx, ownerAor),
       {
         origin: 'presence',
         target: { kind: 'aor', aor: buddyAor },
@@ -77,7 +89,7 @@ export class RosterService {
       throw new PresenceError('PRESENCE_NOT_IN_ROSTER', `${buddyAor} is not in the roster`);
     }
     await this.deps.rosters.save(tx, [{ ...forward, ...definedLabel(label) }]);
-    return [];
+    return [await this.ownRosterPush(tx, ownerAor)];
   }
 
   /**
@@ -100,7 +112,7 @@ export class RosterService {
     return this.accept(tx, a, b, pair, {});
   }
 
-  /** Removes the buddy both ways; the other user's devices get their new roster. */
+  /** Removes the buddy both ways; both users' devices get their new roster. */
   async remove(tx: Transaction, ownerAor: string, uri: string): Promise<PushRequest[]> {
     const buddyAor = canonicalAor(uri);
     const { forward } = await this.deps.rosters.lockPair(tx, ownerAor, buddyAor);
@@ -109,6 +121,7 @@ export class RosterService {
     }
     await this.removePair(tx, ownerAor, buddyAor);
     return [
+      await this.ownRosterPush(tx, ownerAor),
       {
         origin: 'presence',
         target: { kind: 'aor', aor: buddyAor },

@@ -1,5 +1,7 @@
 import { SipRequest, SipResponse, formatVia } from '../message';
-import { defaultSipPort, TransportProtocol } from '../transport';
+// The modules alone: the transport index would bring the WebSocket server into client bundles.
+import { TransportProtocol } from '../transport/address';
+import { defaultSipPort } from '../transport/response-address';
 import { clientTransactionKey, serverTransactionKey } from './keys';
 import { TransactionError } from './transaction-error';
 

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type AuthParams,
-  computeDigestResponse,
-  type DigestAlgorithm,
-  ha1,
-  parseDigestAlgorithm,
-  quoteDigestValue,
-  type SipResponse,
-} from '#herald/sip';
+import { type DigestAlgorithm, ha1, parseDigestAlgorithm } from '../../../sip/src/auth/algorithm';
+import { DigestError } from '../../../sip/src/auth/digest-error';
+import { quoteDigestValue } from '../../../sip/src/auth/challenge';
+import { computeDigestResponse } from '../../../sip/src/auth/response';
+import type { AuthParams, SipResponse } from '../../../sip/src/message';
 
 /** One Digest challenge of a 401, as a client keeps it to answer (and, in tests, to replay). */
 export interface DigestChallenge {
@@ -22,14 +18,31 @@ export class DigestClientError extends Error {
   readonly code = 'SIP_CLIENT_NO_CHALLENGE';
 }
 
-/** The challenge for `algorithm` among a 401's WWW-Authenticate values (Herald sends SHA-256, MD5). */
-export function challengeFor(response: SipResponse, algorithm: DigestAlgorithm): DigestChallenge {
-  const challenges = response.wwwAuthenticate.filter((auth) => auth.scheme.toLowerCase() === 'digest');
-  const chosen = challenges.find((auth) => parseDigestAlgorithm(auth.params.get('algorithm')) === algorithm);
-  if (chosen === undefined) {
-    throw new DigestClientError(`no ${algorithm} challenge in ${response.status} ${response.reason}`);
+/**
+ * The challenge for `algorithm` among a 401's WWW-Authenticate values, or without one the first
+ * challenge whose algorithm this client can compute (protocol.md §1: Herald orders them by preference).
+ */
+export function challengeFor(response: SipResponse, algorithm?: DigestAlgorithm): DigestChallenge {
+  for (const auth of response.wwwAuthenticate) {
+    if (auth.scheme.toLowerCase() !== 'digest') continue;
+    const offered = knownAlgorithm(auth.params.get('algorithm'));
+    if (offered !== undefined && (algorithm === undefined || offered === algorithm)) {
+      return toChallenge(auth, offered);
+    }
   }
-  return toChallenge(chosen, algorithm);
+  throw new DigestClientError(
+    `no ${algorithm ?? 'SHA-256 or MD5'} challenge in ${response.status} ${response.reason}`,
+  );
+}
+
+/** The algorithm of a challenge, or undefined for one this client cannot compute (skipped). */
+function knownAlgorithm(value: string | undefined): DigestAlgorithm | undefined {
+  try {
+    return parseDigestAlgorithm(value);
+  } catch (error) {
+    if (error instanceof DigestError) return undefined;
+    throw error;
+  }
 }
 
 function toChallenge(auth: AuthParams, algorithm: DigestAlgorithm): DigestChallenge {

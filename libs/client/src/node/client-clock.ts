@@ -1,9 +1,9 @@
-import { type Clock, SystemClock, type TimerHandle } from '#herald/sip';
+import { type Clock, SystemClock, type TimerHandle } from '../../../sip/src/transaction/clock';
 
 /**
- * A SIP client's transaction clock: real timers, all cancelled when the client is gone. The
+ * A SIP client's transaction clock: real timers, all cancelled when the flow is gone. The
  * transactions of a closed or lost flow would otherwise keep Timer F (64*T1, 32 s by default) or
- * Timer K (T4) running past the test, and jest reports the pending timer as an open handle.
+ * Timer K (T4) running after the client closed, holding the process open.
  */
 export class ClientClock implements Clock {
   private readonly system = new SystemClock();
