@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import type { TransportAddress } from '#herald/sip';
 import type { ClusterApp } from '../support/herald-cluster';
 import { REPO_ROOT } from '../support/herald-process';
@@ -156,6 +157,46 @@ export class ChaosDeployment {
 
   crashRestartPostgres(): Promise<string> {
     return script('postgres.sh', 'crash-restart', this.postgresState);
+  }
+
+  /**
+   * What the database holds of an IM (by its sender and command id): the message and every
+   * delivery attempt, for the report of an IM that never arrived.
+   */
+  async imTrail(senderAor: string, commandId: string): Promise<string> {
+    const client = new Client({ connectionString: this.cluster.databaseUrl });
+    await client.connect();
+    try {
+      const messages = await client.query<{
+        id: string;
+        delivered_at: Date | null;
+        stored_notified_at: Date | null;
+      }>(
+        'SELECT id, delivered_at, stored_notified_at FROM messages WHERE sender_aor = $1 AND command_id = $2',
+        [senderAor, commandId],
+      );
+      const message = messages.rows[0];
+      if (message === undefined) return 'not stored';
+      const attempts = await client.query<{
+        device_id: string;
+        attempted_at: Date;
+        outcome: string | null;
+        outcome_at: Date | null;
+      }>(
+        'SELECT device_id, attempted_at, outcome, outcome_at FROM message_deliveries WHERE message_key = $1 ORDER BY attempted_at',
+        [message.id],
+      );
+      const iso = (at: Date | null) => at?.toISOString() ?? 'never';
+      return [
+        `stored, delivered ${iso(message.delivered_at)}, sender told stored ${iso(message.stored_notified_at)}`,
+        ...attempts.rows.map(
+          (row) =>
+            `pushed to ${row.device_id} at ${iso(row.attempted_at)}: ${row.outcome ?? 'no outcome'} at ${iso(row.outcome_at)}`,
+        ),
+      ].join('; ');
+    } finally {
+      await client.end();
+    }
   }
 
   /** Resident memory of every running process, in MiB, by `side<n>-<app>`. */

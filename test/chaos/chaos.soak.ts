@@ -13,7 +13,6 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceStatus } from '#herald/contracts';
-import type { SentIm } from '../scale-out/scale-out-checks';
 import { deliveryReport } from '../scale-out/scale-out-checks';
 import { drain } from '../scale-out/drain';
 import { SimulatedUser, type SimulatedUserSettings } from '../scale-out/simulated-user';
@@ -22,9 +21,11 @@ import type { ClusterSide } from '../support/herald-scaled-cluster';
 import type { ClientProtocol } from '../support/sip-client';
 import {
   type AcceptedCommand,
+  type TimedIm,
   formatViolations,
   imViolations,
   memoryViolations,
+  misdeliveryViolations,
   presenceViolations,
   plainTextDeliveries,
   processViolations,
@@ -37,6 +38,8 @@ import { FAULT_KINDS, FaultScheduler } from './fault-scheduler';
 const SEED = Number(process.env['CHAOS_SEED'] ?? Number.parseInt(randomBytes(4).toString('hex'), 16));
 const LOAD_MS = Number(process.env['CHAOS_LOAD_SECONDS'] ?? '75') * 1000;
 const REPORT_PATH = process.env['CHAOS_REPORT'];
+/** Mixed into the seed for the fault scheduler's own stream, apart from the load's. */
+const FAULT_STREAM = 0x5eed_fa17;
 
 const USER_COUNT = 50;
 const PROTOCOLS: readonly Exclude<ClientProtocol, 'tls'>[] = ['udp', 'tcp', 'ws'];
@@ -145,7 +148,7 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       }),
     );
 
-    const sent: SentIm[] = [];
+    const sent: TimedIm[] = [];
     const accepted: AcceptedCommand[] = [];
     const counts = { presence: 0, roster: 0, logouts: 0, drops: 0, refreshes: 0 };
     let imNumber = 0;
@@ -162,8 +165,9 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
         if (to === user) return;
         imNumber += 1;
         const text = `im #${imNumber} from ${user.name} to ${to.name}`;
+        const sentAt = performance.now();
         const ok = await command(user, { v: 1, id, type: 'im.send', to: to.aor, text });
-        sent.push({ commandId: id, from: user, to, text, accepted: ok });
+        sent.push({ commandId: id, from: user, to, text, accepted: ok, sentAt });
       } else if (dice < 0.75) {
         const choices = STATUSES.filter((status) => status !== user.status);
         const status = choices[Math.floor(random() * choices.length)]!;
@@ -192,6 +196,9 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       }
     };
     const loadStart = Date.now();
+    /** The load's start on the clock of push arrivals and logins (performance.now()). */
+    const loadEpoch = performance.now();
+    console.log(`chaos: load starts at ${new Date(loadStart).toISOString()} (the times below count from it)`);
     const loadEnd = loadStart + LOAD_MS;
     const lane = async (user: SimulatedUser): Promise<void> => {
       let refreshAt = Date.now() + REFRESH_INTERVAL_MS;
@@ -206,11 +213,17 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
         }
       }
     };
-    const faults = new FaultScheduler(chaos, random, loadStart, (line) => console.log(line));
+    const faults = new FaultScheduler(chaos, randomSource((SEED ^ FAULT_STREAM) >>> 0), loadStart, (line) =>
+      console.log(line),
+    );
     const faulting = faults.run();
-    await Promise.all(users.map(lane));
-    faults.stop();
-    await faulting;
+    try {
+      await Promise.all(users.map(lane));
+    } finally {
+      // Also when a lane failed: no fault may hit the deployment while afterAll stops it.
+      faults.stop();
+      await faulting;
+    }
     const faultsEndedAt = Date.now();
 
     // Every user ends logged in with one accepted status; bindings kept alive while draining.
@@ -232,12 +245,13 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       refreshIntervalMs: REFRESH_INTERVAL_MS,
       commandDeadlineMs: COMMAND_DEADLINE_MS,
       pollMs: DRAIN_POLL_MS,
-      delivered: () => imViolations(users, sent).length === 0,
+      delivered: () => imViolations(users, sent, loadEpoch).length === 0,
       converged: () => presenceViolations(buddies).length === 0,
     });
 
     const violations: Violation[] = [
-      ...imViolations(users, sent),
+      ...imViolations(users, sent, loadEpoch),
+      ...misdeliveryViolations(users, sent),
       ...resultViolations(accepted),
       ...presenceViolations(buddies),
       ...processViolations(chaos.deadProcesses()),
@@ -268,6 +282,11 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
     if (REPORT_PATH !== undefined)
       writeFileSync(REPORT_PATH, `${JSON.stringify({ ...report, faultLog: faults.injected }, null, 2)}\n`);
     if (violations.length > 0) console.log(formatViolations(violations));
+    for (const im of sent.filter((candidate) => delivery.missing.includes(candidate))) {
+      console.log(
+        `chaos: ${im.commandId} (${im.text}) in the database: ${await chaos.imTrail(im.from.aor, im.commandId)}`,
+      );
+    }
 
     expect(faults.injected.length).toBeGreaterThan(0);
     expect(report.imsAccepted).toBeGreaterThan(0);
