@@ -161,12 +161,18 @@ export class ChaosDeployment {
 
   /**
    * What the database holds of an IM (by its sender and command id): the message and every
-   * delivery attempt, for the report of an IM that never arrived.
+   * delivery attempt, or whether im-router processed the command at all (refusals before its
+   * transaction, such as `not-logged-in`, leave no trace), for the report of a missing IM.
    */
-  async imTrail(senderAor: string, commandId: string): Promise<string> {
+  async imTrail(senderAor: string, commandId: string): Promise<{ processed: boolean; story: string }> {
     const client = new Client({ connectionString: this.cluster.databaseUrl });
     await client.connect();
     try {
+      const claims = await client.query<{ result: unknown }>(
+        "SELECT result FROM processed_commands WHERE service = 'im-router' AND aor = $1 AND command_id = $2",
+        [senderAor, commandId],
+      );
+      const claim = claims.rows[0];
       const messages = await client.query<{
         id: string;
         delivered_at: Date | null;
@@ -176,7 +182,12 @@ export class ChaosDeployment {
         [senderAor, commandId],
       );
       const message = messages.rows[0];
-      if (message === undefined) return 'not stored';
+      if (message === undefined) {
+        return {
+          processed: claim !== undefined,
+          story: `not stored; command ${claim === undefined ? 'never processed' : `processed: ${JSON.stringify(claim.result)}`}`,
+        };
+      }
       const attempts = await client.query<{
         device_id: string;
         attempted_at: Date;
@@ -187,13 +198,14 @@ export class ChaosDeployment {
         [message.id],
       );
       const iso = (at: Date | null) => at?.toISOString() ?? 'never';
-      return [
+      const story = [
         `stored, delivered ${iso(message.delivered_at)}, sender told stored ${iso(message.stored_notified_at)}`,
         ...attempts.rows.map(
           (row) =>
             `pushed to ${row.device_id} at ${iso(row.attempted_at)}: ${row.outcome ?? 'no outcome'} at ${iso(row.outcome_at)}`,
         ),
       ].join('; ');
+      return { processed: true, story };
     } finally {
       await client.end();
     }

@@ -66,11 +66,15 @@ export class FaultScheduler {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Injects faults until `stop`; resolves once the last one has ended (all processes back). */
-  async run(): Promise<void> {
+  /**
+   * Injects faults until `stop` or until `until` (no fault starts later: the load's last actions,
+   * which may wait out a broker restart, do not stretch the faulty phase); resolves once the last
+   * one has ended (all processes back).
+   */
+  async run(until: number): Promise<void> {
     while (!this.stopping) {
       await sleep(GAP_MIN_MS + this.random() * GAP_SPREAD_MS);
-      if (this.stopping) break;
+      if (this.stopping || Date.now() >= until) break;
       if (this.deck.length === 0) this.deck = shuffled(this.random, FAULT_KINDS);
       await this.inject(this.deck.pop()!);
     }
