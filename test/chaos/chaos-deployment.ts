@@ -33,21 +33,39 @@ async function script(name: 'kafka.sh' | 'postgres.sh', ...args: string[]): Prom
   return stdout.trim();
 }
 
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
+/**
+ * The edges' ports are fixed for the run (a restarted edge comes back where its clients are), so
+ * they are drawn below the kernel's ephemeral range (32768 and up): once, a port the kernel had
+ * handed out and taken back was someone's client socket by the time the edge bound it.
+ */
+const FIXED_PORT_MIN = 20_000;
+const FIXED_PORT_SPAN = 12_000;
+
+function canBind(protocol: 'tcp' | 'udp', port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (protocol === 'tcp') {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+      return;
+    }
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const port = socket.address().port;
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
+async function fixedPort(protocol: 'tcp' | 'udp', taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = FIXED_PORT_MIN + Math.floor(Math.random() * FIXED_PORT_SPAN);
+    if (!taken.has(port) && (await canBind(protocol, port))) {
+      taken.add(port);
+      return port;
+    }
+  }
 }
 
 export interface ChaosDeploymentOptions {
@@ -101,12 +119,13 @@ export class ChaosDeployment {
     const kafkaBrokers = [kafkaOutput.split('\n')[0]!];
     const database = new URL(databaseUrl);
     const appEnv = new Map<ClusterSide, Partial<Record<ClusterApp, Record<string, string>>>>();
+    const taken = new Set<number>();
     for (const side of CLUSTER_SIDES) {
       const env: Partial<Record<ClusterApp, Record<string, string>>> = {
         'sip-edge': {
-          HERALD_SIP_UDP_PORT: String(await freeUdpPort()),
-          HERALD_SIP_TCP_PORT: String(await freeTcpPort()),
-          HERALD_SIP_WS_PORT: String(await freeTcpPort()),
+          HERALD_SIP_UDP_PORT: String(await fixedPort('udp', taken)),
+          HERALD_SIP_TCP_PORT: String(await fixedPort('tcp', taken)),
+          HERALD_SIP_WS_PORT: String(await fixedPort('tcp', taken)),
         },
       };
       for (const app of SERVICES) {
