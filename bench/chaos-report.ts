@@ -11,6 +11,8 @@ interface ChaosReport {
   imsSent: number;
   imsAccepted: number;
   imsDelivered: number;
+  imsRefusedAfter200: number;
+  imsUnconfirmed: number;
   imsLost: number;
   imsUnderSeveralIds: number;
   imsAsPlainTextBeforeLogin: number;
@@ -39,6 +41,8 @@ const rows: [string, string | number][] = [
   ['commands accepted (200 OK)', report.commandsAccepted],
   ['IMs sent / accepted', `${report.imsSent} / ${report.imsAccepted}`],
   ['IMs delivered (distinct, by messageId)', report.imsDelivered],
+  ['IMs refused after 200 OK (an error result, e.g. not-logged-in)', report.imsRefusedAfter200],
+  ['IMs unconfirmed (no result, sender gone, no trace in the database)', report.imsUnconfirmed],
   ['IMs lost', report.imsLost],
   ['IMs duplicated (under two messageIds)', report.imsUnderSeveralIds],
   [

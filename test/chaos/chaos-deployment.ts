@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import type { TransportAddress } from '#herald/sip';
 import type { ClusterApp } from '../support/herald-cluster';
 import { REPO_ROOT } from '../support/herald-process';
@@ -32,21 +33,39 @@ async function script(name: 'kafka.sh' | 'postgres.sh', ...args: string[]): Prom
   return stdout.trim();
 }
 
-async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
+/**
+ * The edges' ports are fixed for the run (a restarted edge comes back where its clients are), so
+ * they are drawn below the kernel's ephemeral range (32768 and up): once, a port the kernel had
+ * handed out and taken back was someone's client socket by the time the edge bound it.
+ */
+const FIXED_PORT_MIN = 20_000;
+const FIXED_PORT_SPAN = 12_000;
+
+function canBind(protocol: 'tcp' | 'udp', port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (protocol === 'tcp') {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+      return;
+    }
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
 }
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const port = socket.address().port;
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
+async function fixedPort(protocol: 'tcp' | 'udp', taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = FIXED_PORT_MIN + Math.floor(Math.random() * FIXED_PORT_SPAN);
+    if (!taken.has(port) && (await canBind(protocol, port))) {
+      taken.add(port);
+      return port;
+    }
+  }
 }
 
 export interface ChaosDeploymentOptions {
@@ -100,12 +119,13 @@ export class ChaosDeployment {
     const kafkaBrokers = [kafkaOutput.split('\n')[0]!];
     const database = new URL(databaseUrl);
     const appEnv = new Map<ClusterSide, Partial<Record<ClusterApp, Record<string, string>>>>();
+    const taken = new Set<number>();
     for (const side of CLUSTER_SIDES) {
       const env: Partial<Record<ClusterApp, Record<string, string>>> = {
         'sip-edge': {
-          HERALD_SIP_UDP_PORT: String(await freeUdpPort()),
-          HERALD_SIP_TCP_PORT: String(await freeTcpPort()),
-          HERALD_SIP_WS_PORT: String(await freeTcpPort()),
+          HERALD_SIP_UDP_PORT: String(await fixedPort('udp', taken)),
+          HERALD_SIP_TCP_PORT: String(await fixedPort('tcp', taken)),
+          HERALD_SIP_WS_PORT: String(await fixedPort('tcp', taken)),
         },
       };
       for (const app of SERVICES) {
@@ -156,6 +176,58 @@ export class ChaosDeployment {
 
   crashRestartPostgres(): Promise<string> {
     return script('postgres.sh', 'crash-restart', this.postgresState);
+  }
+
+  /**
+   * What the database holds of an IM (by its sender and command id): the message and every
+   * delivery attempt, or whether im-router processed the command at all (refusals before its
+   * transaction, such as `not-logged-in`, leave no trace), for the report of a missing IM.
+   */
+  async imTrail(senderAor: string, commandId: string): Promise<{ processed: boolean; story: string }> {
+    const client = new Client({ connectionString: this.cluster.databaseUrl });
+    await client.connect();
+    try {
+      const claims = await client.query<{ result: unknown }>(
+        "SELECT result FROM processed_commands WHERE service = 'im-router' AND aor = $1 AND command_id = $2",
+        [senderAor, commandId],
+      );
+      const claim = claims.rows[0];
+      const messages = await client.query<{
+        id: string;
+        delivered_at: Date | null;
+        stored_notified_at: Date | null;
+      }>(
+        'SELECT id, delivered_at, stored_notified_at FROM messages WHERE sender_aor = $1 AND command_id = $2',
+        [senderAor, commandId],
+      );
+      const message = messages.rows[0];
+      if (message === undefined) {
+        return {
+          processed: claim !== undefined,
+          story: `not stored; command ${claim === undefined ? 'never processed' : `processed: ${JSON.stringify(claim.result)}`}`,
+        };
+      }
+      const attempts = await client.query<{
+        device_id: string;
+        attempted_at: Date;
+        outcome: string | null;
+        outcome_at: Date | null;
+      }>(
+        'SELECT device_id, attempted_at, outcome, outcome_at FROM message_deliveries WHERE message_key = $1 ORDER BY attempted_at',
+        [message.id],
+      );
+      const iso = (at: Date | null) => at?.toISOString() ?? 'never';
+      const story = [
+        `stored, delivered ${iso(message.delivered_at)}, sender told stored ${iso(message.stored_notified_at)}`,
+        ...attempts.rows.map(
+          (row) =>
+            `pushed to ${row.device_id} at ${iso(row.attempted_at)}: ${row.outcome ?? 'no outcome'} at ${iso(row.outcome_at)}`,
+        ),
+      ].join('; ');
+      return { processed: true, story };
+    } finally {
+      await client.end();
+    }
   }
 
   /** Resident memory of every running process, in MiB, by `side<n>-<app>`. */

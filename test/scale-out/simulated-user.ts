@@ -61,6 +61,11 @@ function isConnectionRefused(error: unknown): boolean {
   return code === 'ECONNREFUSED' || code === 'ECONNRESET';
 }
 
+function isError(envelope: Envelope | undefined, code: string): boolean {
+  const error = envelope?.['error'];
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
 function retryAfterMs(response: SipResponse): number {
   const seconds = Number(response.headers.get('retry-after'));
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS;
@@ -290,6 +295,9 @@ export class SimulatedUser {
           throw error;
         });
       if (result === undefined) continue;
+      // The binding lapsed before the login was handled (a broker restart held it longer than
+      // the expiry): register again, as a client does when told its device is not registered.
+      if (isError(result.envelope, 'not-allowed')) return false;
       if (result.envelope?.['ok'] !== true) {
         throw new ScaleOutError(`${this.name} login refused: ${JSON.stringify(result.envelope)}`);
       }

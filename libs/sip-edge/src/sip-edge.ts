@@ -129,6 +129,7 @@ export class SipEdge {
     this.pushSender = new PushSender(
       {
         findFlow: (flowId) => this.transports.findFlow(flowId),
+        deviceOn: (flowId) => this.registry.lookup(flowId),
         sendRequest: (r, f) => this.layer.sendRequest(r, f),
       },
       publisher,

@@ -50,9 +50,15 @@ class FakeTransport implements PushTransport {
   readonly sent: SipRequest[] = [];
   private settle: ((outcome: ClientTransactionOutcome<SipResponse>) => void)[] = [];
   flows = new Map<string, Flow>([[FLOW_ID, flow]]);
+  /** The FlowRegistry's bindings: none unless a test binds one. */
+  devices = new Map<string, { aor: string; deviceId: string }>();
 
   findFlow(flowId: string): Flow | undefined {
     return this.flows.get(flowId);
+  }
+
+  deviceOn(flowId: string): { aor: string; deviceId: string } | undefined {
+    return this.devices.get(flowId);
   }
 
   sendRequest(request: SipRequest): Promise<ClientTransactionOutcome<SipResponse>> {
@@ -267,6 +273,23 @@ describe('PushSender', () => {
     expect(outcomes()).toEqual([expect.objectContaining({ outcome: 'no-flow' })]);
     bus.down = true;
     await expect(sender.send(push({ pushId: 'p-2' }))).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+
+  // A UDP flow is a source address: a new client that got a vanished device's port, and registered
+  // there, must not get (and answer, as if delivered) a push meant for the vanished device.
+  it('reports no-flow, sending nothing, when the flow now carries another registered device', async () => {
+    transport.devices.set(FLOW_ID, { aor: `sip:bob@${D}`, deviceId: 'urn:uuid:bob-1' });
+    await sender.send(push({ pushId: 'p-bob' }));
+    transport.devices.set(FLOW_ID, { aor: `sip:alice@${D}`, deviceId: 'urn:uuid:dev-2' });
+    await sender.send(push({ pushId: 'p-other-device' }));
+    expect(transport.sent).toEqual([]);
+    expect(outcomes()).toEqual([
+      expect.objectContaining({ pushId: 'p-bob', outcome: 'no-flow' }),
+      expect.objectContaining({ pushId: 'p-other-device', outcome: 'no-flow' }),
+    ]);
+    transport.devices.set(FLOW_ID, { aor: `sip:alice@${D}`, deviceId: 'urn:uuid:dev-1' });
+    await sender.send(push({ pushId: 'p-alice' }));
+    expect(transport.sent).toHaveLength(1);
   });
 });
 

@@ -23,9 +23,11 @@ import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
 
-/** What the sender needs of the transaction layer and the transports. */
+/** What the sender needs of the transaction layer, the transports and the flow registry. */
 export interface PushTransport {
   findFlow(flowId: string): Flow | undefined;
+  /** The device registered on the flow now (FlowRegistry), if any. */
+  deviceOn(flowId: string): { aor: string; deviceId: string } | undefined;
   sendRequest(request: SipRequest, flow: Flow): Promise<ClientTransactionOutcome<SipResponse>>;
 }
 
@@ -85,7 +87,7 @@ export class PushSender {
       return;
     }
     const flow = this.transport.findFlow(push.flowId);
-    if (flow === undefined || !flow.isOpen()) {
+    if (flow === undefined || !flow.isOpen() || this.carriesAnotherDevice(push)) {
       // Awaited: if the bus is down the handler throws and the record is retried, not lost.
       if (!(await this.report(push, { outcome: 'no-flow' }))) {
         throw new BusUnavailableError(`no-flow outcome of push ${push.pushId} not acknowledged`);
@@ -134,6 +136,21 @@ export class PushSender {
         }),
       );
     void this.live.track(reported);
+  }
+
+  /**
+   * The flow now carries another device than the push's: a UDP source port reused by a new
+   * client, which registered since. Its device must not get the push (another user's IM, answered
+   * 200 and so taken as delivered); for the push's device the flow is gone.
+   */
+  private carriesAnotherDevice(push: OutboundSend): boolean {
+    const device = this.transport.deviceOn(push.flowId);
+    if (device === undefined || (device.aor === push.aor && device.deviceId === push.deviceId)) return false;
+    this.logger.warn('EDGE_PUSH_FLOW_REUSED', 'the flow now carries another device; reported no-flow', {
+      pushId: push.pushId,
+      flowId: push.flowId,
+    });
+    return true;
   }
 
   /** Pushes sent and not yet reported (waiting for the device's final response or Timer F). */

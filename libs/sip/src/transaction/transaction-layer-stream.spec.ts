@@ -46,7 +46,7 @@ describe('TransactionLayer over TCP (loopback)', () => {
     client.write(optionsRequest('z9hG4bK-t1', 'TCP'));
     await waitFor(() => incoming.length === 1, 'request');
     const { request, flow } = incoming[0];
-    expect(flow.id).toMatch(/^tcp:\d+$/);
+    expect(flow.id).toMatch(/^tcp:[\w-]+\.\d+$/);
     // sent-by 127.0.0.1 equals the source and no rport was asked: Via unchanged (§18.2.1).
     expect(request.headers.get('via')).toBe('SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK-t1');
     incoming[0].respond(createResponse(request, 200));

@@ -1,14 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { TransportAddress, TransportProtocol } from './address';
 import { Flow } from './flow';
 import { TransportError } from './transport-error';
 
-/** Connection numbers are unique per process, so flow ids never repeat within an edge. */
+/**
+ * Connection numbers are unique per process, and this process's random tag tells them apart from
+ * a previous process's: an edge restarted under the same edge id numbers its connections from 1
+ * again, while registrations (and pushes) naming the old process's flows live on until they lapse.
+ * Without the tag, a push for `tcp:7` of the old process went to another device's `tcp:7`.
+ */
+const PROCESS_TAG = randomBytes(6).toString('base64url');
 let nextConnectionNumber = 1;
 
 /** Writes one message on the connection; resolves when handed to the socket. */
 export type ConnectionWriter = (data: Buffer) => Promise<void>;
 
-/** A flow that is one TCP, TLS or WebSocket connection: `<transport>:<connection number>`. */
+/** A flow that is one TCP, TLS or WebSocket connection: `<transport>:<process tag>.<connection number>`. */
 export class ConnectionFlow implements Flow {
   readonly id: string;
   readonly reliable = true;
@@ -20,7 +27,7 @@ export class ConnectionFlow implements Flow {
     readonly remote: TransportAddress,
     private readonly writer: ConnectionWriter,
   ) {
-    this.id = `${protocol}:${nextConnectionNumber++}`;
+    this.id = `${protocol}:${PROCESS_TAG}.${nextConnectionNumber++}`;
   }
 
   isOpen(): boolean {

@@ -82,7 +82,7 @@ describe.each([
     await waitFor(() => events.messages.length === 2, 'two messages');
     expect(events.messages.map((message) => message.data)).toEqual(['hello', 'hello']);
     const { flow } = events.messages[0];
-    expect(flow.id).toMatch(new RegExp(`^${protocol}:\\d+$`));
+    expect(flow.id).toMatch(new RegExp(`^${protocol}:[\\w-]+\\.\\d+$`));
     expect(events.messages[1].flow).toBe(flow);
 
     client.write('\r\n\r\n');

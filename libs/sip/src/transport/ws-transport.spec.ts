@@ -68,7 +68,7 @@ describe.each([
     expect(events.messages[0].data).toBe('hi');
     expect(events.invalid).toEqual(['SIP_TRUNCATED']);
     const { flow } = events.messages[0];
-    expect(flow.id).toMatch(new RegExp(`^${protocol}:\\d+$`));
+    expect(flow.id).toMatch(new RegExp(`^${protocol}:[\\w-]+\\.\\d+$`));
     expect(flow.reliable).toBe(true);
     expect(flow.remote.address).toBe('127.0.0.1');
 
