@@ -50,18 +50,28 @@ ensure_java_and_maven() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven >&2
 }
 
+# The jars are keyed by the pom's content, not its mtime: a fresh checkout (a git worktree, CI's
+# clone) has a newer pom with the same versions and must not throw away the cache others use.
 fetch() {
   ensure_java_and_maven
-  if [ -f "$KAFKA_LIBS/.complete" ] && [ "$KAFKA_LIBS/.complete" -nt "$KAFKA_POM" ]; then
+  local pom_hash
+  pom_hash="$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)"
+  if [ -f "$KAFKA_LIBS/.complete" ] && [ "$(cat "$KAFKA_LIBS/.complete")" = "$pom_hash" ]; then
     return 0
   fi
   log "copying the Kafka broker jars from Maven Central into .cache/kafka/libs"
-  rm -rf "$KAFKA_LIBS"
   mkdir -p "$(dirname "$KAFKA_LIBS")"
+  # Copied beside the cache and swapped in by rename, so a broker starting meanwhile (another
+  # checkout sharing .cache) never sees a half-filled or missing directory.
+  local fresh="$KAFKA_LIBS.fetch.$$" stale="$KAFKA_LIBS.stale.$$"
   local mvn_log="$HERALD_ROOT/.cache/kafka/mvn.log"
+  rm -rf "$fresh"
   mvn -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime \
-    -DoutputDirectory="$KAFKA_LIBS" </dev/null >"$mvn_log" 2>&1 || { tail -n 40 "$mvn_log" >&2; return 1; }
-  touch "$KAFKA_LIBS/.complete"
+    -DoutputDirectory="$fresh" </dev/null >"$mvn_log" 2>&1 || { tail -n 40 "$mvn_log" >&2; rm -rf "$fresh"; return 1; }
+  echo "$pom_hash" >"$fresh/.complete"
+  if [ -d "$KAFKA_LIBS" ]; then mv "$KAFKA_LIBS" "$stale"; fi
+  mv "$fresh" "$KAFKA_LIBS"
+  rm -rf "$stale"
 }
 
 # A port nobody listens on right now, chosen by the kernel.
