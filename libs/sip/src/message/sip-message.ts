@@ -73,7 +73,8 @@ export abstract class SipMessageBase {
    * request on its branch without reading our own text back (a Via parse per push).
    */
   originateVia(via: Via): void {
-    if (this.headers.has('via')) throw new SipParseError('SIP_BAD_HEADER', 'the message already has a Via');
+    // Its parsed value is the whole Via list only while it is the one Via.
+    if (this.headers.has('via')) throw new Error('originateVia: the message already has a Via');
     this.headers.prepend('Via', formatVia(via));
     this.headers.cache('via', [via]);
   }
