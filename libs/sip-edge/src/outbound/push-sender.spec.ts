@@ -29,7 +29,7 @@ import { hashAor, HeraldMetrics, SPAN_ATTRIBUTES } from '#herald/observability';
 import { BusPublisher } from '../inbound/bus-publisher';
 import { PendingDecisions } from '../inbound/pending-decisions';
 import { OutboundConsumer } from './outbound-consumer';
-import { buildPushRequest } from './push-request';
+import { buildPushRequest, originatingVia } from './push-request';
 import { PushSender, PushTransport } from './push-sender';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 
@@ -115,6 +115,8 @@ describe('push requests', () => {
       expect(written).toEqual([`SIP/2.0/${sentBy};branch=${request.topVia?.branch};rport`]);
       expect([...request.headers][0]?.name).toBe('Via');
       expect(readViaList(written)).toEqual([request.topVia]);
+      // A second one would leave the kept value stale: refused.
+      expect(() => request.originateVia(originatingVia(over))).toThrow('already has a Via');
     }
   });
 
