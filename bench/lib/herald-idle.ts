@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Pool } from 'pg';
 import { sleep, type HeraldState } from './bench-state';
+import { dropKafkajsNegativeTimeoutWarning } from './kafkajs-warning';
 
 /** How often the backlog is read while waiting. */
 const IDLE_POLL_MS = 250;
@@ -57,6 +58,7 @@ export class HeraldBacklogReader {
       await pool.end();
       throw new IdleWaitError('kafka mode needs KAFKA_BROKERS to read consumer lag');
     }
+    dropKafkajsNegativeTimeoutWarning();
     const admin = new Kafka({
       clientId: 'herald-bench-idle',
       brokers: brokers.split(','),

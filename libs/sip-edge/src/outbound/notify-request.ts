@@ -18,7 +18,6 @@ export function edgeContactOf(flow: Flow): string {
 export function buildNotifyRequest(notify: NotifyRequestedV1, flow: Flow): SipRequest {
   const { dialog } = notify;
   const headers: [string, string][] = [
-    ['Via', originatingVia(flow)],
     ['Max-Forwards', String(INITIAL_MAX_FORWARDS)],
     ...dialog.routeSet.map((route): [string, string] => ['Route', route]),
     ['From', `<${notify.target}>;tag=${dialog.notifierTag}`],
@@ -35,5 +34,7 @@ export function buildNotifyRequest(notify: NotifyRequestedV1, flow: Flow): SipRe
     ['Subscription-State', notify.subscriptionState],
     ['Content-Type', notify.contentType],
   ];
-  return new SipRequest({ method: 'NOTIFY', uri: dialog.contact, headers, body: notify.body });
+  const request = new SipRequest({ method: 'NOTIFY', uri: dialog.contact, headers, body: notify.body });
+  request.originateVia(originatingVia(flow));
+  return request;
 }

@@ -18,6 +18,7 @@ import {
   ClientTransactionOutcome,
   FakeClock,
   Flow,
+  readViaList,
   SipRequest,
   SipResponse,
   TransportError,
@@ -28,7 +29,7 @@ import { hashAor, HeraldMetrics, SPAN_ATTRIBUTES } from '#herald/observability';
 import { BusPublisher } from '../inbound/bus-publisher';
 import { PendingDecisions } from '../inbound/pending-decisions';
 import { OutboundConsumer } from './outbound-consumer';
-import { buildPushRequest } from './push-request';
+import { buildPushRequest, originatingVia } from './push-request';
 import { PushSender, PushTransport } from './push-sender';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 
@@ -107,6 +108,22 @@ describe('push requests', () => {
     const other = buildPushRequest(push(), flow, D);
     expect(other.callId).not.toBe(request.callId);
     expect(other.topVia?.branch).not.toBe(request.topVia?.branch);
+  });
+
+  it('writes its Via on top as the value it keeps parsed (rport asked, IPv6 in brackets)', () => {
+    const udp6: Flow = { ...flow, protocol: 'udp', reliable: false, local: { address: '::1', port: 5062 } };
+    for (const [over, sentBy] of [
+      [flow, 'TCP 127.0.0.1:5060'],
+      [udp6, 'UDP [::1]:5062'],
+    ] as const) {
+      const request = buildPushRequest(push(), over, D);
+      const written = request.headers.getAll('via');
+      expect(written).toEqual([`SIP/2.0/${sentBy};branch=${request.topVia?.branch};rport`]);
+      expect([...request.headers][0]?.name).toBe('Via');
+      expect(readViaList(written)).toEqual([request.topVia]);
+      // A second one would leave the kept value stale: refused.
+      expect(() => request.originateVia(originatingVia(over))).toThrow('already has a Via');
+    }
   });
 
   it('takes Call-ID, branch and tag from the CSPRNG pool: no randomBytes call per push', () => {

@@ -98,6 +98,22 @@ export class SipHeaders implements Iterable<HeaderField> {
     return this;
   }
 
+  /**
+   * Replaces the value of the first field with this name, in its place (a top Via stamped with
+   * `received`). Only that name's typed value is dropped: a cached value is parsed from the fields
+   * of its own name alone (cache keys are header keys), so the others stay valid and are not
+   * parsed again (clearing them all cost every request a second parse of From, To, CSeq …).
+   */
+  replaceFirst(name: string, value: string): this {
+    const field = fieldOf(name, value);
+    const at = this.fields.findIndex((f) => f.key === field.key);
+    if (at === -1) return this.add(name, value);
+    this.fields[at] = field;
+    const slot = CACHE_SLOTS.get(field.key);
+    if (slot !== undefined && slot < this.typedCache.length) this.typedCache[slot] = NOT_CACHED;
+    return this;
+  }
+
   delete(name: string): this {
     const key = resolveHeaderName(name).key;
     this.fields = this.fields.filter((f) => f.key !== key);

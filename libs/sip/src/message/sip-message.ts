@@ -6,7 +6,7 @@ import { Address, ContactHeader } from './headers/address';
 import { AuthParams } from './headers/auth';
 import { CSeq } from './headers/cseq';
 import { MediaType, RetryAfter, TokenWithParams } from './headers/tokens';
-import { Via } from './headers/via';
+import { formatVia, Via } from './headers/via';
 import { SipParseError } from './parse-error';
 import {
   LIST_HEADERS,
@@ -65,6 +65,18 @@ export abstract class SipMessageBase {
 
   get topVia(): Via | undefined {
     return this.via[0];
+  }
+
+  /**
+   * Puts the Via of a request this process originates on top of a message that has none yet,
+   * written from `via` and keeping `via` as its parsed value: the transaction layer keys the
+   * request on its branch without reading our own text back (a Via parse per push).
+   */
+  originateVia(via: Via): void {
+    // Its parsed value is the whole Via list only while it is the one Via.
+    if (this.headers.has('via')) throw new Error('originateVia: the message already has a Via');
+    this.headers.prepend('Via', formatVia(via));
+    this.headers.cache('via', [via]);
   }
 
   get from(): Address | undefined {

@@ -25,7 +25,10 @@ export function requestServerKey(request: SipRequest, protocol: TransportProtoco
     cseq: cseq?.seq ?? 0,
     fromTag: request.from?.tag,
     toTag: request.to?.tag,
-    topVia: formatVia(via),
+    // Only the RFC 2543 fallback reads it: formatting it for every request was ~1 % of the edge's CPU.
+    get topVia() {
+      return formatVia(via);
+    },
   });
 }
 

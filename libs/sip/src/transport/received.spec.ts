@@ -50,6 +50,27 @@ describe('stampReceived (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
     expect(udpResponseTarget(request)).toEqual({ address: '127.0.0.1', port: 40000 });
   });
 
+  it('stamps the top Via in its place; the other headers keep their parsed values', () => {
+    const request = new SipRequest({
+      method: 'OPTIONS',
+      uri: 'sip:h',
+      headers: [
+        ['From', '<sip:alice@h>;tag=a1'],
+        ['Via', 'SIP/2.0/UDP client.example;rport;branch=z9hG4bK-1'],
+        ['Via', 'SIP/2.0/UDP proxy.example;branch=z9hG4bK-0'],
+      ],
+    });
+    const from = request.from;
+    expect(request.topVia?.received).toBeUndefined();
+    stampReceived(request, flowFrom('127.0.0.1', 40000));
+    expect([...request.headers].map(({ name }) => name)).toEqual(['From', 'Via', 'Via']);
+    expect(request.via.map(({ host, received }) => [host, received])).toEqual([
+      ['client.example', '127.0.0.1'],
+      ['proxy.example', undefined],
+    ]);
+    expect(request.from).toBe(from);
+  });
+
   it('handles IPv6 sent-by', () => {
     const request = requestWithVia('SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-1');
     stampReceived(request, flowFrom('::1', 5070));

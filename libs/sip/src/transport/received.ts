@@ -14,9 +14,9 @@ function bareHost(host: string): string {
  * changes, the rest of its header line is kept as written.
  */
 export function stampReceived(request: SipRequest, flow: Flow): void {
-  const lines = request.headers.getAll('via');
-  if (lines.length === 0) return;
-  const top = readVia(lines[0], 0);
+  const first = request.headers.get('via');
+  if (first === undefined) return;
+  const top = readVia(first, 0);
   const via = top.value;
   const source = flow.remote.address;
   const asksForRport = via.rport === true;
@@ -25,9 +25,7 @@ export function stampReceived(request: SipRequest, flow: Flow): void {
   const params = new Map(via.params);
   params.set('received', source);
   if (asksForRport) params.set('rport', String(flow.remote.port));
-  lines[0] = formatVia({ ...via, params }) + lines[0].slice(top.end);
-  request.headers.delete('via');
-  for (const line of [...lines].reverse()) request.headers.prepend('Via', line);
+  request.headers.replaceFirst('Via', formatVia({ ...via, params }) + first.slice(top.end));
 }
 
 /** Where a UDP response to this request goes, from its (stamped) top Via (RFC 3261 §18.2.2). */

@@ -56,6 +56,14 @@ describe('UdpTransport (loopback)', () => {
     expect((await reply).toString()).toBe('SIP/2.0 200 OK');
   });
 
+  it('sends to a host name too (a Via maddr): names still go through the resolver', async () => {
+    const reply = nextDatagram(client);
+    await transport
+      .flowTo({ address: 'localhost', port: client.address().port })
+      .send(Buffer.from('by name'));
+    expect((await reply).toString()).toBe('by name');
+  });
+
   it('reports malformed and oversized datagrams as invalid', async () => {
     client.send('NOT SIP\r\n\r\n', port, '127.0.0.1');
     client.send(optionsRequest('z9hG4bK-u2', 'UDP', 'x'.repeat(1000)), port, '127.0.0.1');

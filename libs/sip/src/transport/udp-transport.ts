@@ -1,4 +1,5 @@
 import { createSocket, Socket } from 'node:dgram';
+import { lookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { SipParseLimits } from '../message';
 import { TransportAddress } from './address';
@@ -65,7 +66,10 @@ export class UdpTransport implements Transport {
   constructor(private readonly options: UdpTransportOptions) {}
 
   async start(handlers: TransportHandlers): Promise<TransportAddress> {
-    const socket = createSocket({ type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4' });
+    const socket = createSocket({
+      type: isIP(this.options.host) === 6 ? 'udp6' : 'udp4',
+      lookup: literalFirstLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', (cause) =>
         reject(
@@ -153,6 +157,22 @@ export class UdpTransport implements Transport {
       );
     });
   }
+}
+
+/**
+ * dgram resolves the address of every send through `lookup`; dns.lookup answers an IP literal (every
+ * address Herald sends to: a packet's source, Via received) only on the next tick, so each datagram
+ * cost a tick and a closure before its sendto (~2 % of the edge's CPU per IM). A literal is answered
+ * at once, as dns.lookup would answer it; a name still goes to dns.lookup.
+ */
+function literalFirstLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else lookup(hostname, options, callback);
 }
 
 /** Sets SO_RCVBUF (when asked) on a bound socket and reads back what the kernel granted. */
