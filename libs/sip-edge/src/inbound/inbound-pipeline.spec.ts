@@ -53,6 +53,8 @@ interface RequestSpec {
   to?: string;
   headers?: string[];
   body?: string;
+  /** Core headers left out (`From`, `To`, `Call-ID`, `CSeq`), for the 400s of RFC 3261 §8.2. */
+  omit?: string[];
 }
 
 function request(spec: RequestSpec = {}): SipRequest {
@@ -68,9 +70,10 @@ function request(spec: RequestSpec = {}): SipRequest {
     `CSeq: ${branchCounter} ${method}`,
     ...(spec.headers ?? []),
     `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
+  ]
+    .filter((line) => !(spec.omit ?? []).some((name) => line.startsWith(`${name}:`)))
+    .concat(['', body])
+    .join('\r\n');
   const message = parseMessage(Buffer.from(text));
   if (message.kind !== 'request') throw new Error('expected a request');
   return message;
@@ -441,6 +444,22 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       expect(response.reason).toBe(reason);
       expect(bus.published).toEqual([]);
     });
+
+    it.each(['From', 'To', 'Call-ID', 'CSeq'])(
+      'answers 400 naming a missing %s, and publishes nothing (RFC 3261 §8.2)',
+      async (header) => {
+        bindAlice();
+        const response = await send(
+          request({
+            body: login,
+            headers: ['Info-Package: herald', 'Content-Type: application/vnd.herald+json'],
+            omit: [header],
+          }),
+        );
+        expect([response.status, response.reason]).toEqual([400, `missing ${header}`]);
+        expect(bus.published).toEqual([]);
+      },
+    );
 
     it('answers 200 only after the bus acknowledged the command', async () => {
       bindAlice();

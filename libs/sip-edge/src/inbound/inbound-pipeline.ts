@@ -4,6 +4,7 @@ import {
   Flow,
   IncomingRequest,
   SipParseError,
+  assertCoreHeaders,
   SipRequest,
   SipResponse,
 } from '#herald/sip';
@@ -122,6 +123,9 @@ export class InboundPipeline {
   }
 
   private respond(inbound: InboundRequest): Promise<SipResponse> {
+    // RFC 3261 §8.2: a request without From, To, Call-ID or CSeq is refused here with 400 naming the
+    // header (SIP_MISSING_HEADER, caught in answer), before a handler builds an event from it.
+    assertCoreHeaders(inbound.request);
     // RFC 3261 §21.5.4: a server shutting down answers 503 with Retry-After; the client fails over.
     if (this.draining) {
       return Promise.resolve(
