@@ -77,9 +77,11 @@ export class ImSettle {
 
   /**
    * Records answered outcomes without taking locks first: marking a message delivered is one row
-   * update that concurrent settles serialize on, and nothing else is decided. Only an outcome whose
-   * push was not found (its transaction had not committed when the statement began, or it is no IM
-   * delivery) is recorded again under its recipient's lock, which waits for that transaction.
+   * update that concurrent settles serialize on, and nothing else is decided (outcomes are keyed
+   * by recipient, so the bus runs one recipient's settles one after the other anyway). Only an
+   * outcome whose push was not found (its transaction had not committed when the statement began,
+   * or it is no IM delivery) is recorded again under its recipient's lock, which waits for that
+   * transaction.
    */
   private async recordAnswered(
     tx: Transaction,
