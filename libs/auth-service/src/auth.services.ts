@@ -60,6 +60,7 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
       bus,
       accounts,
       registrations,
+      claimingRegistrations: registrations,
       digest: SIP_DIGEST,
       maxExpiresSeconds: config.maxExpiresSeconds,
       lateRegisters: new ReportedLateRegisters(),

@@ -16,6 +16,8 @@ import type { Account } from '../src/auth/account';
 import type {
   AccountRepository,
   BindingKey,
+  ClaimedSave,
+  ClaimingRegistrations,
   Registration,
   RegistrationRepository,
   RemovedRegistration,
@@ -127,6 +129,31 @@ export class InMemoryAccounts implements AccountRepository {
 }
 
 /** Registrations and sessions together: removing a binding ends its session, as the FK does. */
+/** Claims in an InMemoryIdempotencyStore, then saves the firsts' bindings in InMemoryBindings. */
+export class InMemoryClaimingRegistrations implements ClaimingRegistrations {
+  /** claimAndSaveAll calls so far. */
+  calls = 0;
+
+  constructor(
+    private readonly idempotency: InMemoryIdempotencyStore,
+    private readonly bindings: InMemoryBindings,
+  ) {}
+
+  async claimAndSaveAll(tx: Transaction, entries: readonly ClaimedSave[]): Promise<boolean[]> {
+    this.calls += 1;
+    const claims = await this.idempotency.claimAll(
+      tx,
+      entries.map(({ claim }) => claim),
+    );
+    const firsts = claims.map((claim) => claim.kind === 'first');
+    await this.bindings.saveAll(
+      tx,
+      entries.flatMap(({ saves }, index) => (firsts[index] ? saves : [])),
+    );
+    return firsts;
+  }
+}
+
 export class InMemoryBindings implements RegistrationRepository, DeviceDirectory {
   readonly registrations = new Map<string, Registration>();
   readonly sessions = new Map<string, Session>();

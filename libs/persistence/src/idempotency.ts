@@ -10,6 +10,32 @@ import type {
   Transaction,
 } from '#herald/domain';
 import { entityManagerOf } from './unit-of-work';
+import { preparedStatement, queryPrepared } from './prepared-statement';
+
+const REPLACING_RESULT = 'ON CONFLICT (service, aor, command_id) DO UPDATE SET result = EXCLUDED.result';
+
+const CLAIM_ALL = preparedStatement(
+  `INSERT INTO processed_commands (service, aor, command_id, result)
+   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[])
+   ON CONFLICT DO NOTHING RETURNING service, aor, command_id`,
+);
+
+const FIND_RESULTS = preparedStatement(
+  `SELECT service, aor, command_id, result FROM processed_commands
+   WHERE (service, aor, command_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+);
+
+/** As storeResult (or storeResultUnflushed, with `unflushed`), for every entry in one statement. */
+function storingResults(unflushed: string): string {
+  return `INSERT INTO processed_commands (service, aor, command_id, result)
+   SELECT service, aor, command_id, result::jsonb
+   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS entry(service, aor, command_id, result)${unflushed}
+   ${REPLACING_RESULT}`;
+}
+const STORE_RESULTS = preparedStatement(storingResults(''));
+const STORE_RESULTS_UNFLUSHED = preparedStatement(
+  storingResults(`, (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed`),
+);
 
 /** IdempotencyStore on table `processed_commands`, inside the caller's transaction. */
 export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultStore, ClaimRetentionStore {
@@ -43,10 +69,9 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
     const manager = entityManagerOf(tx);
     const keys = claims.map(({ key }) => key);
     // As claim: each insert waits on a concurrent uncommitted claim of its key, then conflicts.
-    const inserted: Array<{ service: string; aor: string; command_id: string }> = await manager.query(
-      `INSERT INTO processed_commands (service, aor, command_id, result)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[])
-       ON CONFLICT DO NOTHING RETURNING service, aor, command_id`,
+    const inserted = await queryPrepared<{ service: string; aor: string; command_id: string }>(
+      manager,
+      CLAIM_ALL,
       [
         ...keyColumns(keys),
         claims.map(({ expectedResult }) =>
@@ -96,12 +121,11 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
     if (keys.length === 0) {
       return [];
     }
-    const rows: Array<{ service: string; aor: string; command_id: string; result: unknown }> =
-      await entityManagerOf(tx).query(
-        `SELECT service, aor, command_id, result FROM processed_commands
-         WHERE (service, aor, command_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
-        keyColumns(keys),
-      );
+    const rows = await queryPrepared<{ service: string; aor: string; command_id: string; result: unknown }>(
+      entityManagerOf(tx),
+      FIND_RESULTS,
+      keyColumns(keys),
+    );
     const stored = new Map(
       rows.map((row) => [keyIdentity(row.service, row.aor, row.command_id), row.result]),
     );
@@ -119,16 +143,9 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
     if (entries.length === 0) {
       return;
     }
-    // As storeResult (or storeResultUnflushed), for every entry in one statement.
-    const unflushed =
-      options?.unflushed === true
-        ? `, (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed`
-        : '';
-    await entityManagerOf(tx).query(
-      `INSERT INTO processed_commands (service, aor, command_id, result)
-       SELECT service, aor, command_id, result::jsonb
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS entry(service, aor, command_id, result)${unflushed}
-       ${REPLACING_RESULT}`,
+    await queryPrepared(
+      entityManagerOf(tx),
+      options?.unflushed === true ? STORE_RESULTS_UNFLUSHED : STORE_RESULTS,
       [...keyColumns(entries.map(({ key }) => key)), entries.map(({ result }) => JSON.stringify(result))],
     );
   }
@@ -155,8 +172,6 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
 function keyColumns(keys: readonly CommandKey[]): [string[], string[], string[]] {
   return [keys.map((key) => key.service), keys.map((key) => key.aor), keys.map((key) => key.commandId)];
 }
-
-const REPLACING_RESULT = 'ON CONFLICT (service, aor, command_id) DO UPDATE SET result = EXCLUDED.result';
 
 function resultValues(key: CommandKey, result: StoredResult): unknown[] {
   return [key.service, key.aor, key.commandId, JSON.stringify(result)];

@@ -1,5 +1,5 @@
 import type { DeviceStatus, SessionCarrier, Transport } from '#herald/contracts';
-import type { Transaction } from '../shared';
+import type { CommandClaim, Transaction } from '../shared';
 import type { Account, DigestAlgorithm } from './account';
 
 export interface AccountRepository {
@@ -78,6 +78,22 @@ export interface RegistrationRepository {
    * replicas hold (FOR UPDATE SKIP LOCKED).
    */
   removeExpired(tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]>;
+}
+
+/** A REGISTER's claim and the bindings it saves when it is claimed first. */
+export interface ClaimedSave {
+  claim: CommandClaim;
+  saves: readonly Registration[];
+}
+
+/** Claims of REGISTERs written with their bindings: a group without removals in one statement. */
+export interface ClaimingRegistrations {
+  /**
+   * Claims every REGISTER as BatchIdempotencyStore.claimAll does and, in the same statement, saves
+   * (as RegistrationRepository.saveAll) the bindings of those it claimed first. Returns, in input
+   * order, whether each was claimed first. Keys must be distinct, and so must the bindings.
+   */
+  claimAndSaveAll(tx: Transaction, entries: readonly ClaimedSave[]): Promise<boolean[]>;
 }
 
 /** A logged-in device. */

@@ -4,6 +4,7 @@ import { AccountService } from './account-service';
 import {
   InMemoryAccounts,
   InMemoryBindings,
+  InMemoryClaimingRegistrations,
   InMemoryIdempotencyStore,
   InMemoryUnitOfWork,
   RecordingBus,
@@ -31,12 +32,15 @@ async function setUp() {
   });
   await provisioning.create({ username: 'alice', password: 'wonderland' });
   const skipped: Array<{ txKey: string; lateByMs: number }> = [];
+  const idempotency = new InMemoryIdempotencyStore();
+  const claimingRegistrations = new InMemoryClaimingRegistrations(idempotency, bindings);
   const registrar = new Registrar({
     unitOfWork,
-    idempotency: new InMemoryIdempotencyStore(),
+    idempotency,
     bus,
     accounts,
     registrations: bindings,
+    claimingRegistrations,
     digest: DIGEST,
     maxExpiresSeconds: MAX_EXPIRES,
     lateRegisters: { skipped: (request, lateByMs) => skipped.push({ txKey: request.txKey, lateByMs }) },
@@ -44,6 +48,7 @@ async function setUp() {
   });
   return {
     registrar,
+    claimingRegistrations,
     skipped,
     unitOfWork,
     bus,
@@ -205,6 +210,7 @@ describe('Registrar', () => {
     const transactionsBefore = unitOfWork.transactions;
     const first = registrar.register(register());
     // Submitted while the first is being decided: they form the next group.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const grouped = [
       registrar.register(register({ password: 'wrong-one' })),
       registrar.register(asBob(register({ cseq: 1 }))),
@@ -268,6 +274,16 @@ describe('Registrar', () => {
     expect(bus.events('auth.session-ended.v1')).toEqual([
       expect.objectContaining({ deviceId: '<urn:uuid:a1>', reason: 'unregistered', carrier: 'INFO' }),
     ]);
+    expect(bindings.registrations.size).toBe(0);
+  });
+
+  it('claims and saves in one step unless the REGISTER removes a binding', async () => {
+    const { registrar, bindings, claimingRegistrations } = await setUp();
+    await registrar.register(register());
+    await registrar.register(register());
+    expect(claimingRegistrations.calls).toBe(2);
+    await registrar.register(register({ contacts: [], star: true, expires: 0 }));
+    expect(claimingRegistrations.calls).toBe(2);
     expect(bindings.registrations.size).toBe(0);
   });
 

@@ -11,6 +11,7 @@ import {
   type BulkResultStore,
   type CommandKey,
   GroupCommit,
+  type IdempotencyClaim,
   type Transaction,
   type UnitOfWork,
   type EventPublisher,
@@ -27,6 +28,7 @@ import {
 import type {
   AccountRepository,
   BindingKey,
+  ClaimingRegistrations,
   DigestFunctions,
   Registration,
   RegistrationRepository,
@@ -50,6 +52,8 @@ export interface RegistrarDependencies {
   bus: EventPublisher;
   accounts: AccountRepository;
   registrations: RegistrationRepository;
+  /** Claims and saves of a group that removes no binding, in one statement. */
+  claimingRegistrations: ClaimingRegistrations;
   digest: DigestFunctions;
   /** Longest binding granted, in seconds; longer requests are clamped (RFC 3261 §10.3 step 7). */
   maxExpiresSeconds: number;
@@ -131,20 +135,7 @@ export class Registrar {
     const { idempotency } = this.deps;
     const delivered = await this.deps.unitOfWork.run(async (tx) => {
       const planned = await this.plan(tx, inTime, at);
-      // The claim stores each decision with it: one statement records the whole group.
-      const claims = await idempotency.claimAll(
-        tx,
-        inTime.map(({ key }, index) => ({ key, expectedResult: planned[index]!.outputs })),
-      );
-      const firsts = planned.filter((_, index) => claims[index]!.kind === 'first');
-      const removed = await this.deps.registrations.removePairs(
-        tx,
-        firsts.flatMap((plan) => plan.removals),
-      );
-      await this.deps.registrations.saveAll(
-        tx,
-        firsts.flatMap((plan) => plan.saves),
-      );
+      const { claims, removed } = await this.claimAndApply(tx, inTime, planned);
       const outputs = inTime.map((entry, index): Delivery => {
         const claim = claims[index]!;
         if (claim.kind === 'duplicate') {
@@ -211,6 +202,49 @@ export class Registrar {
         ),
       );
     }
+  }
+
+  /**
+   * Claims the wave's REGISTERs, each storing its decision with its claim, and applies the binding
+   * changes of those claimed first. A wave that removes no binding (refreshes, new bindings) does
+   * both in one statement; otherwise one statement claims, one removes and one saves.
+   */
+  private async claimAndApply(
+    tx: Transaction,
+    pending: readonly Pending[],
+    planned: readonly Planned[],
+  ): Promise<{ claims: IdempotencyClaim[]; removed: RemovedRegistration[] }> {
+    const { idempotency, registrations } = this.deps;
+    const claims = pending.map(({ key }, index) => ({ key, expectedResult: planned[index]!.outputs }));
+    if (planned.every((plan) => plan.removals.length === 0)) {
+      const firsts = await this.deps.claimingRegistrations.claimAndSaveAll(
+        tx,
+        claims.map((claim, index) => ({ claim, saves: planned[index]!.saves })),
+      );
+      // A duplicate (a redelivery) re-sends the decision stored with its claim.
+      const stored = await idempotency.findResults(
+        tx,
+        pending.filter((_, index) => !firsts[index]).map(({ key }) => key),
+      );
+      let duplicates = 0;
+      const claimed = firsts.map((first): IdempotencyClaim => {
+        if (first) return { kind: 'first' };
+        const lookup = stored[duplicates++]!;
+        return { kind: 'duplicate', result: lookup.found ? lookup.result : null };
+      });
+      return { claims: claimed, removed: [] };
+    }
+    const claimed = await idempotency.claimAll(tx, claims);
+    const firsts = planned.filter((_, index) => claimed[index]!.kind === 'first');
+    const removed = await registrations.removePairs(
+      tx,
+      firsts.flatMap((plan) => plan.removals),
+    );
+    await registrations.saveAll(
+      tx,
+      firsts.flatMap((plan) => plan.saves),
+    );
+    return { claims: claimed, removed };
   }
 
   /** Reads what the group needs in two statements and decides each REGISTER in memory. */

@@ -109,8 +109,16 @@ class InMemoryMessageStore implements MessageStore {
   readonly attempts = new Map<string, DeliveryAttempt & { outcome?: PushOutcomeKind }>();
   readonly locked: string[] = [];
 
+  /**
+   * Pushes whose recording transaction is still open (as PostgreSQL's snapshot of a statement that
+   * began before its commit sees it): recordOutcomes finds them only once a recipient lock was
+   * taken, which waits for that transaction.
+   */
+  readonly uncommitted = new Set<string>();
+
   async lockRecipients(_tx: Transaction, recipientAors: readonly string[]): Promise<void> {
     this.locked.push(...inLockOrder(recipientAors));
+    this.uncommitted.clear();
   }
   insertAllCalls = 0;
   /** A text the store refuses to insert (a poison message). */
@@ -159,7 +167,7 @@ class InMemoryMessageStore implements MessageStore {
   async recordOutcomes(_tx: Transaction, outcomes: readonly RecordedOutcome[]) {
     return outcomes.map(({ pushId, outcome, at }) => {
       const attempt = this.attempts.get(pushId);
-      if (attempt === undefined) return undefined;
+      if (attempt === undefined || this.uncommitted.has(pushId)) return undefined;
       attempt.outcome = outcome;
       const row = this.row(attempt.messageKey);
       const firstAnswer = outcome === 'answered' && row.deliveredAt === undefined;
@@ -573,6 +581,35 @@ describe('ImRouter.settle', () => {
     }
   });
 
+  it('settles answered outcomes without taking the recipient lock', async () => {
+    const { router, messages, pushedTo, outcome } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    const [desk] = [...messages.attempts.keys()];
+    messages.locked.length = 0;
+
+    await router.settle(outcome(desk, 'answered'));
+
+    expect(messages.locked).toEqual([]);
+    expect(pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status')).toEqual([
+      expect.objectContaining({ body: expect.objectContaining({ messageId: 'm-1', state: 'delivered' }) }),
+    ]);
+  });
+
+  it('waits under the recipient lock for a push whose transaction had not committed when answered', async () => {
+    const { router, messages, pushedTo, outcome } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    const [desk] = [...messages.attempts.keys()];
+    messages.locked.length = 0;
+    messages.uncommitted.add(desk);
+
+    await router.settle(outcome(desk, 'answered'));
+
+    expect(messages.locked).toEqual([BOB]);
+    expect(pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status')).toEqual([
+      expect.objectContaining({ body: expect.objectContaining({ messageId: 'm-1', state: 'delivered' }) }),
+    ]);
+  });
+
   it('tells the sender `stored` when every device failed, and delivers at the next login', async () => {
     const { router, messages, pushedTo, outcome } = setUp();
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
@@ -922,19 +959,18 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
   const bodiesTo = (context: ReturnType<typeof setUp>, deviceId: string) =>
     context.pushedTo(deviceId).map((p) => [p.body?.['type'], p.body?.['messageId'], p.body?.['ok']]);
 
-  it('handles the runs submitted while one is committed as one group: one transaction and one publish', async () => {
+  it('handles the runs submitted in one event-loop turn as one group: one transaction and one publish', async () => {
     const alone = setUp(devices);
     for (const run of runs()) await alone.router.handleCommands(run);
     const grouped = setUp(devices);
 
-    // The first run is flushed at once, alone; the two submitted meanwhile form the next group.
     await Promise.all(runs().map((run) => grouped.router.handleCommands(run)));
 
-    expect(grouped.unitOfWork.transactions).toBe(2);
-    expect(grouped.bus.publishCalls).toHaveLength(2);
-    expect(grouped.idempotency.claimAllCalls).toBe(2);
-    expect(grouped.messages.insertAllCalls).toBe(2);
-    expect(grouped.messages.locked).toEqual([BOB, ALICE, DAVE]);
+    expect(grouped.unitOfWork.transactions).toBe(1);
+    expect(grouped.bus.publishCalls).toHaveLength(1);
+    expect(grouped.idempotency.claimAllCalls).toBe(1);
+    expect(grouped.messages.insertAllCalls).toBe(1);
+    expect(grouped.messages.locked).toEqual([ALICE, BOB, DAVE]);
     for (const deviceId of ['alice-desk', 'bob-desk', 'carol-desk', 'dave-desk']) {
       expect(bodiesTo(grouped, deviceId)).toEqual(bodiesTo(alone, deviceId));
       expect(bodiesTo(grouped, deviceId)).toHaveLength(['bob-desk', 'carol-desk'].includes(deviceId) ? 2 : 4);
@@ -967,7 +1003,7 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
 });
 
 describe('ImRouter.settleAll', () => {
-  it('settles the runs of several recipients submitted while one is committed as one group', async () => {
+  it('settles the runs of several recipients submitted in one event-loop turn as one group', async () => {
     const context = setUp([
       device(ALICE, 'alice-desk'),
       device(BOB, 'bob-desk'),
@@ -993,9 +1029,8 @@ describe('ImRouter.settleAll', () => {
 
     await Promise.all(runs.map((run) => context.router.settleAll(run)));
 
-    // The first run alone, the two submitted meanwhile as one group.
-    expect(context.unitOfWork.transactions - transactionsBefore).toBe(2);
-    expect(context.bus.publishCalls.length - publishesBefore).toBe(2);
+    expect(context.unitOfWork.transactions - transactionsBefore).toBe(1);
+    expect(context.bus.publishCalls.length - publishesBefore).toBe(1);
     expect(context.messages.locked).toEqual([BOB, CAROL, DAVE]);
     expect(
       context

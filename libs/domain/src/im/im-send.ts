@@ -323,7 +323,8 @@ export class ImSend {
       return result;
     }
 
-    const acceptedEvent = messageAcceptedV1.build({
+    // Trusted: every field comes from the validated im.send (or the message stored from one).
+    const acceptedEvent = messageAcceptedV1.buildTrusted({
       messageId,
       from: message.senderAor,
       to: recipientAor,

@@ -1,8 +1,10 @@
 import { canonicalAor } from '#herald/contracts';
 import type { PushOutcomeV1 } from '#herald/contracts';
 import type { PushRequest } from '../push';
+import type { Transaction } from '../shared';
 import { IM_DELIVERY_PUSH_ID_PREFIX, statusRequest } from './im-pushes';
 import type { ImRouting, Unreachable } from './im-routing';
+import type { RecordedOutcome, SettledPush } from './ports';
 import { RunGroups } from './run';
 
 /**
@@ -29,20 +31,10 @@ export class ImSettle {
   /** The outcomes of a group of runs, in order, in one transaction and one publish. */
   private async settleDeliveries(deliveries: ReadonlyArray<PushOutcomeV1>): Promise<void> {
     const run = this.routing.startRun();
-    const { messages } = this.routing.deps;
     await this.routing.deps.unitOfWork.run(async (tx) => {
-      await messages.lockRecipients(
-        tx,
-        deliveries.map((outcome) => canonicalAor(outcome.aor)),
-      );
-      const settled = await messages.recordOutcomes(
-        tx,
-        deliveries.map((outcome) => ({
-          pushId: outcome.pushId,
-          outcome: outcome.outcome,
-          at: new Date(outcome.at),
-        })),
-      );
+      const settled = deliveries.every((outcome) => outcome.outcome === 'answered')
+        ? await this.recordAnswered(tx, deliveries)
+        : await this.recordLocked(tx, deliveries);
       const unreachable: Unreachable[] = [];
       const delivered: Array<{ section: number; request: PushRequest }> = [];
       for (const [section, outcome] of deliveries.entries()) {
@@ -66,4 +58,48 @@ export class ImSettle {
       await run.publisher.flush();
     });
   }
+
+  /**
+   * Records outcomes under their recipients' locks: what tellStored decides must not change under
+   * it (a login pushing the message again), and a push whose transaction has not committed yet (the
+   * outcome came back first) is waited for.
+   */
+  private async recordLocked(
+    tx: Transaction,
+    outcomes: ReadonlyArray<PushOutcomeV1>,
+  ): Promise<Array<SettledPush | undefined>> {
+    await this.routing.deps.messages.lockRecipients(
+      tx,
+      outcomes.map((outcome) => canonicalAor(outcome.aor)),
+    );
+    return this.routing.deps.messages.recordOutcomes(tx, outcomes.map(recordedOutcome));
+  }
+
+  /**
+   * Records answered outcomes without taking locks first: marking a message delivered is one row
+   * update that concurrent settles serialize on, and nothing else is decided (outcomes are keyed
+   * by recipient, so the bus runs one recipient's settles one after the other anyway). Only an
+   * outcome whose push was not found (its transaction had not committed when the statement began,
+   * or it is no IM delivery) is recorded again under its recipient's lock, which waits for that
+   * transaction.
+   */
+  private async recordAnswered(
+    tx: Transaction,
+    outcomes: ReadonlyArray<PushOutcomeV1>,
+  ): Promise<Array<SettledPush | undefined>> {
+    const settled = await this.routing.deps.messages.recordOutcomes(tx, outcomes.map(recordedOutcome));
+    const unfound = outcomes.flatMap((_, index) => (settled[index] === undefined ? [index] : []));
+    if (unfound.length > 0) {
+      const retried = await this.recordLocked(
+        tx,
+        unfound.map((index) => outcomes[index]!),
+      );
+      unfound.forEach((index, position) => (settled[index] = retried[position]));
+    }
+    return settled;
+  }
+}
+
+function recordedOutcome(outcome: PushOutcomeV1): RecordedOutcome {
+  return { pushId: outcome.pushId, outcome: outcome.outcome, at: new Date(outcome.at) };
 }

@@ -36,10 +36,11 @@ export interface InFlightFilter {
 /** The messages table and its per-device delivery attempts. */
 export interface MessageStore {
   /**
-   * Serializes, until `tx` ends, every transaction that pushes or settles IMs of one recipient:
-   * takes the locks of all the recipients in ONE statement, in the one lock order (inLockOrder).
-   * Pushes are published inside their transaction: holding this lock, an outcome handler cannot
-   * look a push up before the transaction that recorded it has committed.
+   * Serializes, until `tx` ends, every transaction that pushes IMs to one recipient or settles
+   * outcomes of them that are not all answered: takes the locks of all the recipients in ONE
+   * statement, in the one lock order (inLockOrder). Pushes are published inside their transaction:
+   * holding this lock, an outcome handler cannot look a push up before the transaction that
+   * recorded it has committed (answered outcomes take it only for a push they did not find).
    */
   lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void>;
   /**

@@ -14,6 +14,11 @@ class GatedFlush {
     return items.map((item) => `done ${item}`);
   };
 
+  /** Resolves once `count` groups have been handed to the flush. */
+  async started(count: number): Promise<void> {
+    while (this.groups.length < count) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   /** Releases flushes until `count` have been released, waiting for each to be called. */
   async release(count: number): Promise<void> {
     for (let released = 0; released < count; released += 1) {
@@ -33,10 +38,20 @@ describe('GroupCommit', () => {
     expect(gate.groups).toEqual([[1]]);
   });
 
+  it('groups every item submitted in the same event-loop turn, results in order', async () => {
+    const gate = new GatedFlush();
+    const commits = new GroupCommit(gate.flush);
+    const results = [1, 2, 3].map((item) => commits.submit(item));
+    await gate.release(1);
+    await expect(Promise.all(results)).resolves.toEqual(['done 1', 'done 2', 'done 3']);
+    expect(gate.groups).toEqual([[1, 2, 3]]);
+  });
+
   it('groups every item submitted while a group is being flushed, results in order', async () => {
     const gate = new GatedFlush();
     const commits = new GroupCommit(gate.flush);
     const first = commits.submit(1);
+    await gate.started(1);
     const rest = [2, 3, 4].map((item) => commits.submit(item));
     await gate.release(2);
     await expect(first).resolves.toBe('done 1');
@@ -50,8 +65,8 @@ describe('GroupCommit', () => {
     const results = [1, 2, 3, 4, 5].map((item) => commits.submit(item));
     await gate.release(3);
     await Promise.all(results);
-    // The first item goes at once, alone; the four submitted meanwhile fill two groups of two.
-    expect(gate.groups).toEqual([[1], [2, 3], [4, 5]]);
+    // The first group takes the first two items of the turn; the rest waits for the next groups.
+    expect(gate.groups).toEqual([[1, 2], [3, 4], [5]]);
   });
 
   it('flushes a failed group again item by item, so only the poison item fails', async () => {
@@ -59,6 +74,7 @@ describe('GroupCommit', () => {
     gate.failing.add(3);
     const commits = new GroupCommit(gate.flush);
     const first = commits.submit(1);
+    await gate.started(1);
     const grouped = Promise.allSettled([2, 3, 4].map((item) => commits.submit(item)));
     // [1], then [2, 3, 4] fails, then [2], [3] (fails), [4].
     await gate.release(5);

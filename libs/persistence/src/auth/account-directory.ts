@@ -1,5 +1,10 @@
 import type { BatchAccountDirectory } from '#herald/domain';
 import type { DataSource } from 'typeorm';
+import { preparedStatement, queryPrepared } from '../prepared-statement';
+
+const EXISTING_ACCOUNTS = preparedStatement(
+  `SELECT aor FROM auth_active_accounts_v1 WHERE aor = ANY($1::text[])`,
+);
 
 /**
  * AccountDirectory over auth's read contract auth_active_accounts_v1 (a disabled account counts as
@@ -21,10 +26,7 @@ export class SqlAccountDirectory implements BatchAccountDirectory {
     if (aors.length === 0) {
       return new Set();
     }
-    const rows: Array<{ aor: string }> = await this.dataSource.query(
-      `SELECT aor FROM auth_active_accounts_v1 WHERE aor = ANY($1::text[])`,
-      [aors],
-    );
+    const rows = await queryPrepared<{ aor: string }>(this.dataSource.manager, EXISTING_ACCOUNTS, [aors]);
     return new Set(rows.map((row) => row.aor));
   }
 }

@@ -1,4 +1,5 @@
 import type { Account, AccountRepository, Transaction } from '#herald/domain';
+import { preparedStatement, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
 import { ACCOUNTS } from './auth.tables';
@@ -18,6 +19,12 @@ const ACCOUNT_COLUMNS = columnList(ACCOUNTS, [
   'created_at',
   'updated_at',
 ]);
+
+// Rows are locked as the sorted scan returns them: in username order.
+const ACCOUNTS_BY_USERNAME = preparedStatement(
+  `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ANY($1::text[]) ORDER BY username`,
+);
+const ACCOUNTS_BY_USERNAME_LOCKED = preparedStatement(`${ACCOUNTS_BY_USERNAME.text} FOR UPDATE`);
 
 /** AccountRepository on `accounts`, inside the caller's transaction. */
 export class SqlAccountRepository implements AccountRepository {
@@ -63,10 +70,9 @@ export class SqlAccountRepository implements AccountRepository {
     if (usernames.length === 0) {
       return [];
     }
-    // Rows are locked as the sorted scan returns them: in username order.
-    const rows: AccountRow[] = await entityManagerOf(tx).query(
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ANY($1::text[])
-       ORDER BY username${options?.lock === true ? ' FOR UPDATE' : ''}`,
+    const rows = await queryPrepared<AccountRow>(
+      entityManagerOf(tx),
+      options?.lock === true ? ACCOUNTS_BY_USERNAME_LOCKED : ACCOUNTS_BY_USERNAME,
       [usernames],
     );
     return rows.map(toAccount);

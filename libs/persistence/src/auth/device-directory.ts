@@ -1,5 +1,6 @@
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '#herald/domain';
 import type { DataSource } from 'typeorm';
+import { preparedStatement, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { AUTH_DEVICES_V1 } from './auth.tables';
 
@@ -11,6 +12,17 @@ const DEVICE_SELECT = `SELECT ${columnList(AUTH_DEVICES_V1, DEVICE_FIELDS)} FROM
 
 /** Plain SIP: registered and never sent `login` during this registration (protocol.md §7). */
 const PLAIN_SIP = 'carrier IS NULL AND NOT json_client';
+
+const LOGGED_IN_DEVICES = preparedStatement(
+  `${DEVICE_SELECT}
+   WHERE aor = ANY($1::text[])
+     AND (carrier IS NOT NULL OR ($2 AND ${PLAIN_SIP} AND registered_at <= now() - $3::int * interval '1 millisecond'))
+   ORDER BY aor, device_id`,
+);
+
+const DEVICE = preparedStatement(
+  `${DEVICE_SELECT} WHERE aor = $1 AND device_id = $2 AND (carrier IS NOT NULL OR ${PLAIN_SIP})`,
+);
 
 /**
  * The push DeviceDirectory over auth's read contract (auth_devices_v1: live bindings only, a
@@ -28,13 +40,11 @@ export class SqlDeviceDirectory implements DeviceDirectory {
     if (aors.length === 0) {
       return byAor;
     }
-    const rows: DeviceRow[] = await this.dataSource.query(
-      `${DEVICE_SELECT}
-       WHERE aor = ANY($1::text[])
-         AND (carrier IS NOT NULL OR ($2 AND ${PLAIN_SIP} AND registered_at <= now() - $3::int * interval '1 millisecond'))
-       ORDER BY aor, device_id`,
-      [aors, options?.includePlainSip === true, options?.plainSipLoginGraceMs ?? 0],
-    );
+    const rows = await queryPrepared<DeviceRow>(this.dataSource.manager, LOGGED_IN_DEVICES, [
+      aors,
+      options?.includePlainSip === true,
+      options?.plainSipLoginGraceMs ?? 0,
+    ]);
     for (const row of rows) {
       byAor.get(row.aor)?.push(toDevice(row));
     }
@@ -42,10 +52,7 @@ export class SqlDeviceDirectory implements DeviceDirectory {
   }
 
   async device(aor: string, deviceId: string): Promise<Device | undefined> {
-    const rows: DeviceRow[] = await this.dataSource.query(
-      `${DEVICE_SELECT} WHERE aor = $1 AND device_id = $2 AND (carrier IS NOT NULL OR ${PLAIN_SIP})`,
-      [aor, deviceId],
-    );
+    const rows = await queryPrepared<DeviceRow>(this.dataSource.manager, DEVICE, [aor, deviceId]);
     return rows.length > 0 ? toDevice(rows[0]) : undefined;
   }
 }

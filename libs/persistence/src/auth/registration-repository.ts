@@ -1,11 +1,14 @@
 import type { SessionCarrier } from '#herald/contracts';
 import type {
   BindingKey,
+  ClaimedSave,
+  ClaimingRegistrations,
   Registration,
   RegistrationRepository,
   RemovedRegistration,
   Transaction,
 } from '#herald/domain';
+import { preparedStatement, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
 import { REGISTRATIONS } from './auth.tables';
@@ -54,8 +57,62 @@ function removing(selection: string): string {
     FROM removed LEFT JOIN ended USING (aor, device_id)`;
 }
 
+/** What a saved binding replaces of the stored one: everything but its key. */
+const REPLACING_BINDING = `contact = EXCLUDED.contact, contact_params = EXCLUDED.contact_params,
+     edge_id = EXCLUDED.edge_id, flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport,
+     source = EXCLUDED.source, call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`;
+
+const LIST_BY_AORS = preparedStatement(
+  `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = ANY($1::text[]) ORDER BY aor, device_id`,
+);
+
+const SAVE_ALL = preparedStatement(
+  `INSERT INTO registrations (${REGISTRATION_COLUMNS})
+   SELECT aor, device_id, contact, contact_params, edge_id, flow_id, transport, source::jsonb, call_id, cseq,
+     expires_at
+   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+     $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
+     AS binding(aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id, cseq,
+       expires_at)
+   ON CONFLICT (aor, device_id) DO UPDATE SET ${REPLACING_BINDING}`,
+);
+
+// The bindings of the claims inserted, i.e. of the REGISTERs claimed first: a claim waits on a
+// concurrent uncommitted claim of its key, then conflicts and saves nothing.
+const CLAIM_AND_SAVE_ALL = preparedStatement(
+  `WITH claims AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[]) WITH ORDINALITY
+       AS c(service, aor, command_id, result, position)
+   ), claimed AS (
+     INSERT INTO processed_commands (service, aor, command_id, result)
+     SELECT service, aor, command_id, result FROM claims
+     ON CONFLICT DO NOTHING RETURNING service, aor, command_id
+   ), saved AS (
+     INSERT INTO registrations (${REGISTRATION_COLUMNS})
+     SELECT b.aor, b.device_id, b.contact, b.contact_params, b.edge_id, b.flow_id, b.transport, b.source::jsonb,
+       b.call_id, b.cseq, b.expires_at
+     FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+       $12::text[], $13::text[], $14::text[], $15::bigint[], $16::timestamptz[])
+       AS b(claim_position, aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id,
+         cseq, expires_at)
+     JOIN claims c ON c.position = b.claim_position
+     JOIN claimed k ON k.service = c.service AND k.aor = c.aor AND k.command_id = c.command_id
+     ON CONFLICT (aor, device_id) DO UPDATE SET ${REPLACING_BINDING}
+     RETURNING 1
+   )
+   SELECT c.position FROM claims c JOIN claimed USING (service, aor, command_id)`,
+);
+
+const REMOVE_PAIRS = preparedStatement(
+  removing(
+    `SELECT aor, device_id FROM registrations
+     WHERE (aor, device_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+     ORDER BY aor, device_id FOR UPDATE`,
+  ),
+);
+
 /** RegistrationRepository on `registrations` (and the sessions that hang on them). */
-export class SqlRegistrationRepository implements RegistrationRepository {
+export class SqlRegistrationRepository implements RegistrationRepository, ClaimingRegistrations {
   async listByAor(tx: Transaction, aor: string): Promise<Registration[]> {
     const rows: RegistrationRow[] = await entityManagerOf(tx).query(
       `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = $1 ORDER BY device_id`,
@@ -76,10 +133,7 @@ export class SqlRegistrationRepository implements RegistrationRepository {
     if (aors.length === 0) {
       return [];
     }
-    const rows: RegistrationRow[] = await entityManagerOf(tx).query(
-      `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = ANY($1::text[]) ORDER BY aor, device_id`,
-      [aors],
-    );
+    const rows = await queryPrepared<RegistrationRow>(entityManagerOf(tx), LIST_BY_AORS, [aors]);
     return rows.map(toRegistration);
   }
 
@@ -87,33 +141,33 @@ export class SqlRegistrationRepository implements RegistrationRepository {
     if (registrations.length === 0) {
       return;
     }
-    const column = <T>(value: (registration: Registration) => T): T[] => registrations.map(value);
-    await entityManagerOf(tx).query(
-      `INSERT INTO registrations (${REGISTRATION_COLUMNS})
-       SELECT aor, device_id, contact, contact_params, edge_id, flow_id, transport, source::jsonb, call_id, cseq,
-         expires_at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
-         AS binding(aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id, cseq,
-           expires_at)
-       ON CONFLICT (aor, device_id) DO UPDATE SET contact = EXCLUDED.contact,
-         contact_params = EXCLUDED.contact_params, edge_id = EXCLUDED.edge_id,
-         flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport, source = EXCLUDED.source,
-         call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`,
-      [
-        column((r) => r.aor),
-        column((r) => r.deviceId),
-        column((r) => r.contact),
-        column((r) => r.contactParams ?? ''),
-        column((r) => r.edgeId),
-        column((r) => r.flowId),
-        column((r) => r.transport),
-        column((r) => JSON.stringify(r.source)),
-        column((r) => r.callId),
-        column((r) => r.cseq),
-        column((r) => r.expiresAt),
-      ],
+    await queryPrepared(
+      entityManagerOf(tx),
+      SAVE_ALL,
+      bindingColumns((value) => registrations.map(value)),
     );
+  }
+
+  async claimAndSaveAll(tx: Transaction, entries: readonly ClaimedSave[]): Promise<boolean[]> {
+    if (entries.length === 0) {
+      return [];
+    }
+    const claims = entries.map(({ claim }) => claim);
+    const saves = entries.flatMap(({ saves }, index) =>
+      saves.map((saved) => ({ position: index + 1, saved })),
+    );
+    const rows = await queryPrepared<{ position: string }>(entityManagerOf(tx), CLAIM_AND_SAVE_ALL, [
+      claims.map(({ key }) => key.service),
+      claims.map(({ key }) => key.aor),
+      claims.map(({ key }) => key.commandId),
+      claims.map(({ expectedResult }) =>
+        expectedResult === undefined ? null : JSON.stringify(expectedResult),
+      ),
+      saves.map(({ position }) => position),
+      ...bindingColumns((value) => saves.map(({ saved }) => value(saved))),
+    ]);
+    const firsts = new Set(rows.map((row) => Number(row.position)));
+    return entries.map((_, index) => firsts.has(index + 1));
   }
 
   remove(tx: Transaction, aor: string, deviceIds: readonly string[]): Promise<RemovedRegistration[]> {
@@ -127,14 +181,10 @@ export class SqlRegistrationRepository implements RegistrationRepository {
     if (bindings.length === 0) {
       return [];
     }
-    const rows: RemovedRow[] = await entityManagerOf(tx).query(
-      removing(
-        `SELECT aor, device_id FROM registrations
-         WHERE (aor, device_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ORDER BY aor, device_id FOR UPDATE`,
-      ),
-      [bindings.map((binding) => binding.aor), bindings.map((binding) => binding.deviceId)],
-    );
+    const rows = await queryPrepared<RemovedRow>(entityManagerOf(tx), REMOVE_PAIRS, [
+      bindings.map((binding) => binding.aor),
+      bindings.map((binding) => binding.deviceId),
+    ]);
     return rows.map(toRemoved);
   }
 
@@ -148,6 +198,23 @@ export class SqlRegistrationRepository implements RegistrationRepository {
     );
     return rows.map(toRemoved);
   }
+}
+
+/** The array parameters of REGISTRATION_COLUMNS, in order, from `column` of each binding. */
+function bindingColumns(column: <T>(value: (registration: Registration) => T) => T[]): unknown[][] {
+  return [
+    column((r) => r.aor),
+    column((r) => r.deviceId),
+    column((r) => r.contact),
+    column((r) => r.contactParams ?? ''),
+    column((r) => r.edgeId),
+    column((r) => r.flowId),
+    column((r) => r.transport),
+    column((r) => JSON.stringify(r.source)),
+    column((r) => r.callId),
+    column((r) => r.cseq),
+    column((r) => r.expiresAt),
+  ];
 }
 
 export function toRegistration(row: RegistrationRow): Registration {

@@ -12,6 +12,7 @@ import {
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
 import { PersistenceError } from '../persistence-error';
+import { preparedStatement, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
 import { MESSAGES } from './im.tables';
@@ -51,15 +52,91 @@ function recipientLockKeys(recipientAors: readonly string[]): string[] {
   return inLockOrder(recipientAors.map((aor) => RECIPIENT_LOCK_PREFIX + aor));
 }
 
+const LOCK_RECIPIENTS = preparedStatement(`SELECT ${recipientLocks('$1')} AS locked`);
+
+// Rows are produced only once every recipient lock is held (in lock order); see insertAll.
+const INSERT_MESSAGES = preparedStatement(
+  `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
+   SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
+   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+          WITH ORDINALITY AS m(sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
+   CROSS JOIN ${recipientLocks('$7')} AS recipient_locks
+   ORDER BY m.position
+   ON CONFLICT (sender_aor, message_id) DO NOTHING
+   RETURNING ${MESSAGE_COLUMNS}`,
+);
+
+const EXISTING_MESSAGES = preparedStatement(
+  `SELECT ${MESSAGE_COLUMNS} FROM messages
+   WHERE (sender_aor, message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+);
+
+const PENDING_FOR = preparedStatement(
+  `SELECT ${MESSAGE_COLUMNS} FROM messages m
+   WHERE recipient_aor = $1 AND delivered_at IS NULL
+     AND NOT EXISTS (
+       SELECT 1 FROM message_deliveries d
+       WHERE d.message_key = m.id AND d.device_id = $2 AND d.outcome IS NULL AND d.attempted_at >= $3)
+   ORDER BY seq`,
+);
+
+// A push id is the same each time a message goes to a device (deliveryPushId): pushed again (at a
+// login, after a timeout), the attempt is in flight again.
+const RECORD_ATTEMPTS = preparedStatement(
+  `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
+   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+   ON CONFLICT (push_id) DO UPDATE
+     SET attempted_at = EXCLUDED.attempted_at, outcome = NULL, outcome_at = NULL`,
+);
+
+// Outcomes apply in input order: of several outcomes of one push the last one stays, and the first
+// `answered` of a message (by position) marks it delivered. The final SELECT reads the messages as
+// they were before `delivered` (one snapshot per statement): only their unchanging columns are used.
+const RECORD_OUTCOMES = preparedStatement(
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY
+       AS i(push_id, outcome, at, position)
+   ), latest AS (
+     SELECT DISTINCT ON (push_id) push_id, outcome, at FROM input ORDER BY push_id, position DESC
+   ), settled AS (
+     UPDATE message_deliveries d SET outcome = l.outcome, outcome_at = l.at
+     FROM latest l WHERE d.push_id = l.push_id
+     RETURNING d.push_id, d.message_key
+   ), first_answers AS (
+     SELECT DISTINCT ON (s.message_key) s.message_key, i.position, i.at
+     FROM input i JOIN settled s ON s.push_id = i.push_id
+     WHERE i.outcome = 'answered'
+     ORDER BY s.message_key, i.position
+   ), delivered AS (
+     UPDATE messages m SET delivered_at = f.at FROM first_answers f
+     WHERE m.id = f.message_key AND m.delivered_at IS NULL
+     RETURNING m.id, f.position
+   )
+   SELECT i.position, ${MESSAGE_COLUMNS_OF_M},
+          COALESCE(d.position = i.position, false) AS first_answer
+   FROM input i
+   JOIN settled s ON s.push_id = i.push_id
+   JOIN messages m ON m.id = s.message_key
+   LEFT JOIN delivered d ON d.id = m.id`,
+);
+
+const MARK_STORED_IF_UNREACHABLE = preparedStatement(
+  `UPDATE messages m SET stored_notified_at = $2
+   WHERE m.id = ANY($1::uuid[]) AND m.delivered_at IS NULL AND m.stored_notified_at IS NULL
+     AND NOT EXISTS (
+       SELECT 1 FROM message_deliveries d
+       WHERE d.message_key = m.id AND (d.outcome IS NULL OR d.outcome = 'answered')
+     )
+   RETURNING m.id`,
+);
+
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
 export class SqlMessageStore implements MessageStore {
   async lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void> {
     if (recipientAors.length === 0) {
       return;
     }
-    await entityManagerOf(tx).query(`SELECT ${recipientLocks('$1')} AS locked`, [
-      recipientLockKeys(recipientAors),
-    ]);
+    await queryPrepared(entityManagerOf(tx), LOCK_RECIPIENTS, [recipientLockKeys(recipientAors)]);
   }
 
   async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
@@ -71,25 +148,15 @@ export class SqlMessageStore implements MessageStore {
     // The insert needs no later snapshot (ON CONFLICT sees rows committed meanwhile); every statement after it does see what the previous lock holders committed.
     // A concurrent insert of the same (sender, messageId) waits for the other transaction, then
     // conflicts. Rows go in input order, so `seq` keeps the order the messages were sent in.
-    const inserted: MessageRow[] = await manager.query(
-      `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
-       SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-              WITH ORDINALITY AS m(sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
-       CROSS JOIN ${recipientLocks('$7')} AS recipient_locks
-       ORDER BY m.position
-       ON CONFLICT (sender_aor, message_id) DO NOTHING
-       RETURNING ${MESSAGE_COLUMNS}`,
-      [
-        messages.map((m) => m.senderAor),
-        messages.map((m) => m.commandId),
-        messages.map((m) => m.messageId),
-        messages.map((m) => m.recipientAor),
-        messages.map((m) => m.text),
-        messages.map((m) => m.sentAt),
-        recipientLockKeys(messages.map((m) => m.recipientAor)),
-      ],
-    );
+    const inserted = await queryPrepared<MessageRow>(manager, INSERT_MESSAGES, [
+      messages.map((m) => m.senderAor),
+      messages.map((m) => m.commandId),
+      messages.map((m) => m.messageId),
+      messages.map((m) => m.recipientAor),
+      messages.map((m) => m.text),
+      messages.map((m) => m.sentAt),
+      recipientLockKeys(messages.map((m) => m.recipientAor)),
+    ]);
     const created = new Map(inserted.map((row) => [messageIdentity(row.sender_aor, row.message_id), row]));
     const earlier = messages.filter((m) => !created.has(messageIdentity(m.senderAor, m.messageId)));
     const existing =
@@ -116,15 +183,11 @@ export class SqlMessageStore implements MessageStore {
     recipientAor: string,
     notInFlightTo?: InFlightFilter,
   ): Promise<StoredMessage[]> {
-    const rows: MessageRow[] = await entityManagerOf(tx).query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m
-       WHERE recipient_aor = $1 AND delivered_at IS NULL
-         AND NOT EXISTS (
-           SELECT 1 FROM message_deliveries d
-           WHERE d.message_key = m.id AND d.device_id = $2 AND d.outcome IS NULL AND d.attempted_at >= $3)
-       ORDER BY seq`,
-      [recipientAor, notInFlightTo?.deviceId ?? null, notInFlightTo?.since ?? null],
-    );
+    const rows = await queryPrepared<MessageRow>(entityManagerOf(tx), PENDING_FOR, [
+      recipientAor,
+      notInFlightTo?.deviceId ?? null,
+      notInFlightTo?.since ?? null,
+    ]);
     return rows.map(toMessage);
   }
 
@@ -132,21 +195,13 @@ export class SqlMessageStore implements MessageStore {
     if (attempts.length === 0) {
       return;
     }
-    await entityManagerOf(tx).query(
-      // A push id is the same each time a message goes to a device (deliveryPushId): pushed again
-      // (at a login, after a timeout), the attempt is in flight again.
-      `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
-       ON CONFLICT (push_id) DO UPDATE
-         SET attempted_at = EXCLUDED.attempted_at, outcome = NULL, outcome_at = NULL`,
-      [
-        attempts.map((a) => a.pushId),
-        attempts.map((a) => a.messageKey),
-        attempts.map((a) => a.recipientAor),
-        attempts.map((a) => a.deviceId),
-        attempts.map((a) => a.attemptedAt),
-      ],
-    );
+    await queryPrepared(entityManagerOf(tx), RECORD_ATTEMPTS, [
+      attempts.map((a) => a.pushId),
+      attempts.map((a) => a.messageKey),
+      attempts.map((a) => a.recipientAor),
+      attempts.map((a) => a.deviceId),
+      attempts.map((a) => a.attemptedAt),
+    ]);
   }
 
   async recordOutcomes(
@@ -156,38 +211,10 @@ export class SqlMessageStore implements MessageStore {
     if (outcomes.length === 0) {
       return [];
     }
-    // Outcomes apply in input order: of several outcomes of one push the last one stays, and the
-    // first `answered` of a message (by position) marks it delivered. The final SELECT reads the
-    // messages as they were before `delivered` (one snapshot per statement): only their unchanging
-    // columns are used.
-    const rows: Array<MessageRow & { position: string; first_answer: boolean }> = await entityManagerOf(
-      tx,
-    ).query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY
-           AS i(push_id, outcome, at, position)
-       ), latest AS (
-         SELECT DISTINCT ON (push_id) push_id, outcome, at FROM input ORDER BY push_id, position DESC
-       ), settled AS (
-         UPDATE message_deliveries d SET outcome = l.outcome, outcome_at = l.at
-         FROM latest l WHERE d.push_id = l.push_id
-         RETURNING d.push_id, d.message_key
-       ), first_answers AS (
-         SELECT DISTINCT ON (s.message_key) s.message_key, i.position, i.at
-         FROM input i JOIN settled s ON s.push_id = i.push_id
-         WHERE i.outcome = 'answered'
-         ORDER BY s.message_key, i.position
-       ), delivered AS (
-         UPDATE messages m SET delivered_at = f.at FROM first_answers f
-         WHERE m.id = f.message_key AND m.delivered_at IS NULL
-         RETURNING m.id, f.position
-       )
-       SELECT i.position, ${MESSAGE_COLUMNS_OF_M},
-              COALESCE(d.position = i.position, false) AS first_answer
-       FROM input i
-       JOIN settled s ON s.push_id = i.push_id
-       JOIN messages m ON m.id = s.message_key
-       LEFT JOIN delivered d ON d.id = m.id`,
+    // RECORD_OUTCOMES says how outcomes apply.
+    const rows = await queryPrepared<MessageRow & { position: string; first_answer: boolean }>(
+      entityManagerOf(tx),
+      RECORD_OUTCOMES,
       [outcomes.map((o) => o.pushId), outcomes.map((o) => o.outcome), outcomes.map((o) => o.at)],
     );
     const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
@@ -205,20 +232,10 @@ export class SqlMessageStore implements MessageStore {
     if (messageKeys.length === 0) {
       return new Set();
     }
-    // Wrapped in a CTE: TypeORM returns `[rows, rowCount]` for a bare UPDATE but rows for a SELECT.
-    const rows: Array<{ id: string }> = await entityManagerOf(tx).query(
-      `WITH marked AS (
-         UPDATE messages m SET stored_notified_at = $2
-         WHERE m.id = ANY($1::uuid[]) AND m.delivered_at IS NULL AND m.stored_notified_at IS NULL
-           AND NOT EXISTS (
-             SELECT 1 FROM message_deliveries d
-             WHERE d.message_key = m.id AND (d.outcome IS NULL OR d.outcome = 'answered')
-           )
-         RETURNING m.id
-       )
-       SELECT id FROM marked`,
-      [messageKeys, at],
-    );
+    const rows = await queryPrepared<{ id: string }>(entityManagerOf(tx), MARK_STORED_IF_UNREACHABLE, [
+      messageKeys,
+      at,
+    ]);
     return new Set(rows.map((row) => row.id));
   }
 }
@@ -227,11 +244,10 @@ async function existingMessages(
   manager: EntityManager,
   messages: readonly NewMessage[],
 ): Promise<Map<string, MessageRow>> {
-  const rows: MessageRow[] = await manager.query(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages
-     WHERE (sender_aor, message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [messages.map((m) => m.senderAor), messages.map((m) => m.messageId)],
-  );
+  const rows = await queryPrepared<MessageRow>(manager, EXISTING_MESSAGES, [
+    messages.map((m) => m.senderAor),
+    messages.map((m) => m.messageId),
+  ]);
   return new Map(rows.map((row) => [messageIdentity(row.sender_aor, row.message_id), row]));
 }
 

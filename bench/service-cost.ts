@@ -1,0 +1,338 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
+import { type BusRecord, InProcessEventBus } from '#herald/bus';
+import {
+  type CommandReceivedV1,
+  edgeOutboundV1,
+  type PushRequestedV1,
+  pushOutcomeV1,
+  type RegisterRequestedV1,
+} from '#herald/contracts';
+import type { ImRouter } from '#herald/domain';
+import { createImRouter } from '#herald/im-router-service';
+import { createDataSource, runMigrations } from '#herald/persistence';
+import { DataSource, type Logger } from 'typeorm';
+import { postmasterPid, ProcessTreeCpu } from './lib/process-cpu';
+import { REPO_ROOT } from './lib/herald-launch';
+import { machineInfo } from './lib/results';
+
+/**
+ * The services' own cost per operation, without Kafka, the edge or sockets: im-router's and auth's
+ * domain code and persistence adapters driven directly (as their consumers call them), on a durable
+ * PostgreSQL. Per operation: the Node CPU of the service calls, the PostgreSQL CPU (its process
+ * tree), the statements sent (BEGIN and COMMIT included) and the transactions PostgreSQL committed
+ * (pg_stat_database.xact_commit). Statements and commits are load-independent; CPU is not.
+ *   node dist/bench/service-cost.js --op im|register --ops 4000 --group 8
+ * `--group` operations run concurrently each round (one group commit of G items under load).
+ * IM: each of G senders sends one im.send; then the result's and the delivery's outcomes (answered)
+ * are settled, then the `delivered` status's outcome, as the edge reports them.
+ */
+
+const DOMAIN = 'bench.local';
+const PASSWORD = 'service-cost-secret';
+const run = promisify(execFile);
+/** Beyond PostgreSQL's PGSTAT_IDLE_INTERVAL (10 s), after which idle backends report their counts. */
+const STATS_REPORT_WAIT_MS = 11_000;
+
+/** Counts the statements TypeORM sends (every hot statement goes through it). */
+class StatementCounter implements Logger {
+  statements = 0;
+  logQuery(): void {
+    this.statements += 1;
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+}
+
+/** The in-process bus, keeping the pushes published for the edges. */
+class PushRecordingBus extends InProcessEventBus {
+  pushes: PushRequestedV1[] = [];
+
+  override async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'>>): Promise<void> {
+    await super.publish(records);
+    for (const record of records) {
+      if (record.topic.startsWith('edge.')) {
+        const event = edgeOutboundV1.decode(record.value);
+        if (event.type === 'push.requested') this.pushes.push(event);
+      }
+    }
+  }
+
+  take(): PushRequestedV1[] {
+    const taken = this.pushes;
+    this.pushes = [];
+    return taken;
+  }
+}
+
+interface Totals {
+  nodeMs: number;
+  statements: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      op: { type: 'string', default: 'im' },
+      ops: { type: 'string', default: '4000' },
+      group: { type: 'string', default: '8' },
+    },
+  });
+  const op = values.op;
+  if (op !== 'im' && op !== 'register') throw new Error(`--op im|register, got ${op}`);
+  const group = Number(values.group);
+  const ops = Math.ceil(Number(values.ops) / group) * group;
+  const work = mkdtempSync('/tmp/herald-service-cost-');
+  chmodSync(work, 0o711);
+  const pgDir = join(work, 'postgres');
+  const url = (
+    await run('bash', [join(REPO_ROOT, 'scripts/postgres.sh'), 'start', pgDir, '--durable'])
+  ).stdout.trim();
+  const counter = new StatementCounter();
+  const dataSource = new DataSource({ ...createDataSource({ url }).options, logger: counter });
+  const bus = new PushRecordingBus();
+  try {
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    const auth = createAuthServices(bus, dataSource, {
+      domain: DOMAIN,
+      maxExpiresSeconds: 7200,
+      sweepIntervalMs: 3_600_000,
+      sweepBatchSize: 10,
+      adminToken: 'unused',
+    });
+    const router = createImRouter({
+      bus,
+      dataSource,
+      config: { domain: DOMAIN, plainDeviceLoginGraceMs: 5_000 },
+    });
+    const users = Array.from({ length: 2 * group }, (_, index) => `u${index}`);
+    const accounts = createAccountService(dataSource, DOMAIN);
+    for (const username of users) await accounts.create({ username, password: PASSWORD });
+    for (const username of users) {
+      await auth.registrar.register(registerRequest(username));
+      await auth.commands.handle(
+        command(username, { id: `login-${username}`, type: 'login', status: 'online' }),
+      );
+    }
+    bus.take();
+    const postgres = new ProcessTreeCpu([{ name: 'postgres', rootPid: postmasterPid(join(pgDir, 'data')) }]);
+    const rounds = ops / group;
+    const warmup = Math.max(5, Math.floor(rounds / 10));
+    const totals: Totals = { nodeMs: 0, statements: 0 };
+    let cpuBefore = postgres.sample();
+    let commitsBefore = 0;
+    for (let round = -warmup; round < rounds; round += 1) {
+      if (round === 0) {
+        totals.nodeMs = 0;
+        totals.statements = 0;
+        commitsBefore = await committedTransactions(dataSource);
+        cpuBefore = postgres.sample();
+      }
+      if (op === 'im') await imRound(router, bus, group, round + warmup, totals, counter);
+      else await registerRound(auth, users.slice(0, group), totals, counter);
+    }
+    const postgresMs = postgres.sample()['postgres']! - cpuBefore['postgres']!;
+    // The read before is one more transaction.
+    const commits = (await committedTransactions(dataSource)) - commitsBefore - 1;
+    const perOp = (value: number) => (value / ops).toFixed(3);
+    console.log(
+      JSON.stringify({
+        op,
+        ops,
+        group,
+        nodeMsPerOp: perOp(totals.nodeMs),
+        postgresMsPerOp: perOp(postgresMs),
+        statementsPerOp: perOp(totals.statements),
+        commitsPerOp: perOp(commits),
+        machine: machineInfo(),
+      }),
+    );
+  } finally {
+    await bus.close();
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await run('bash', [join(REPO_ROOT, 'scripts/postgres.sh'), 'stop', pgDir]);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Runs `calls` concurrently, adding their Node CPU and statements to the totals. */
+async function measured(
+  totals: Totals,
+  counter: StatementCounter,
+  calls: Array<() => Promise<void>>,
+): Promise<void> {
+  const statements = counter.statements;
+  const cpu = process.cpuUsage();
+  await Promise.all(calls.map((call) => call()));
+  const used = process.cpuUsage(cpu);
+  totals.nodeMs += (used.user + used.system) / 1000;
+  totals.statements += counter.statements - statements;
+}
+
+async function imRound(
+  router: ImRouter,
+  bus: PushRecordingBus,
+  group: number,
+  round: number,
+  totals: Totals,
+  counter: StatementCounter,
+): Promise<void> {
+  const sends = Array.from({ length: group }, (_, index) =>
+    command(`u${index}`, {
+      id: `im-${round}-${index}`,
+      type: 'im.send',
+      to: aorOf(`u${group + index}`),
+      text: `hi ${round}`,
+    }),
+  );
+  await measured(
+    totals,
+    counter,
+    sends.map((send) => () => router.handleCommand(send)),
+  );
+  const firstOutcomes = bus.take().map(answered);
+  await measured(
+    totals,
+    counter,
+    firstOutcomes.map((outcome) => () => router.settle(outcome)),
+  );
+  const statusOutcomes = bus.take().map(answered);
+  await measured(
+    totals,
+    counter,
+    statusOutcomes.map((outcome) => () => router.settle(outcome)),
+  );
+  bus.take();
+}
+
+async function registerRound(
+  auth: AuthServices,
+  users: readonly string[],
+  totals: Totals,
+  counter: StatementCounter,
+): Promise<void> {
+  const requests = users.map(registerRequest);
+  await measured(
+    totals,
+    counter,
+    requests.map((request) => () => auth.registrar.register(request)),
+  );
+}
+
+function aorOf(user: string): string {
+  return `sip:${user}@${DOMAIN}`;
+}
+
+function deviceOf(user: string): string {
+  return `<urn:uuid:00000000-0000-4000-8000-${createHash('sha256').update(user).digest('hex').slice(0, 12)}>`;
+}
+
+let sequence = 0;
+
+function command(
+  user: string,
+  envelope: { id: string; type: string } & Record<string, unknown>,
+): CommandReceivedV1 {
+  sequence += 1;
+  const at = new Date().toISOString();
+  return {
+    v: 1,
+    type: 'sip.command-received',
+    at,
+    edgeId: 'edge-0',
+    flowId: `udp:5060:127.0.0.1:${5000 + Number(user.slice(1))}`,
+    deviceId: deviceOf(user),
+    contact: `sip:${user}@127.0.0.1:${5000 + Number(user.slice(1))}`,
+    aor: aorOf(user),
+    carrier: 'INFO',
+    callId: `cmd-${sequence}`,
+    receivedAt: at,
+    envelope: { v: 1, ...envelope },
+  };
+}
+
+const REGISTER_FIXTURE: RegisterRequestedV1 = JSON.parse(
+  readFileSync(
+    join(REPO_ROOT, 'libs/contracts/fixtures/sip.register-requested.v1/first-register.json'),
+    'utf8',
+  ),
+);
+
+/** A REGISTER as the edge forwards it, its digest computed per RFC 7616 (SHA-256). */
+function registerRequest(user: string): RegisterRequestedV1 {
+  sequence += 1;
+  const h = (data: string) => createHash('sha256').update(data).digest('hex');
+  const nonce = `nonce-${sequence}`;
+  const nc = '00000001';
+  const cnonce = `cnonce-${sequence}`;
+  const uri = `sip:${DOMAIN}`;
+  const ha1 = h(`${user}:${DOMAIN}:${PASSWORD}`);
+  const response = h(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${h(`REGISTER:${uri}`)}`);
+  return {
+    ...REGISTER_FIXTURE,
+    at: new Date().toISOString(),
+    deadline: undefined,
+    txKey: `z9hG4bK-${sequence}`,
+    aor: aorOf(user),
+    callId: `call-${user}`,
+    cseq: sequence,
+    contacts: [
+      {
+        uri: `sip:${user}@127.0.0.1:${5000 + Number(user.slice(1))}`,
+        expires: 3600,
+        instanceId: deviceOf(user),
+      },
+    ],
+    star: false,
+    expires: 3600,
+    digest: {
+      username: user,
+      realm: DOMAIN,
+      nonce,
+      uri,
+      response,
+      algorithm: 'SHA-256',
+      qop: 'auth',
+      nc,
+      cnonce,
+    },
+  };
+}
+
+/** The edge's report that the device answered `push` with 200 OK. */
+function answered(push: PushRequestedV1) {
+  return pushOutcomeV1.build({
+    pushId: push.pushId,
+    origin: push.origin,
+    aor: push.aor,
+    deviceId: push.deviceId,
+    edgeId: 'edge-0',
+    outcome: 'answered',
+    status: 200,
+  });
+}
+
+/**
+ * Transactions committed in the database so far. Backends report their counts when idle, at most
+ * every PGSTAT_IDLE_INTERVAL (10 s): the read waits that long first, so every count is in.
+ */
+async function committedTransactions(dataSource: DataSource): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, STATS_REPORT_WAIT_MS));
+  const [row]: Array<{ commits: string }> = await dataSource.query(
+    `SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return Number(row!.commits);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
