@@ -63,10 +63,12 @@ export class SqlRosterRepository implements RosterRepository {
   }
 
   async rosterOf(tx: Transaction, ownerAor: string): Promise<RosterBuddyView[]> {
-    // Presence flows only between accepted buddies: pending entries show offline.
+    // Presence flows only between accepted buddies: pending entries show offline. A buddy without
+    // an aggregate row never counted: offline since the epoch, not since now(), so that the push of
+    // a first change committed after this read (stamped when it happened) is newer than this one.
     const rows: RosterViewRow[] = await entityManagerOf(tx).query(
       `SELECT r.owner_aor, r.buddy_aor, r.name, r."group", r.state,
-              COALESCE(a.status, 'offline') AS status, a.note, COALESCE(a.changed_at, now()) AS changed_at
+              COALESCE(a.status, 'offline') AS status, a.note, COALESCE(a.changed_at, 'epoch') AS changed_at
        FROM roster_entries r
        LEFT JOIN presence_aggregates a ON r.state = 'both' AND a.aor = r.buddy_aor
        WHERE r.owner_aor = $1
