@@ -62,4 +62,63 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     expect(seen.map((b) => b['status'])).toEqual(['offline', 'busy']);
     expect(newestPresence('nina-2', omar)).toMatchObject({ status: 'busy' });
   });
+
+  it('gives a login the status of a buddy’s change in flight, which that change’s fan-out did not send it', async () => {
+    const pat = await h.user('pat');
+    const quinn = await h.user('quinn');
+    await h.device(pat, 'pat-1', 'online');
+    await h.device(quinn, 'quinn-1', 'online');
+    expect(await h.commandResult(pat, 'pat-1', { type: 'roster.add', uri: quinn })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await h.commandResult(quinn, 'quinn-1', { type: 'buddy.answer', from: pat, accept: true }),
+    ).toMatchObject({
+      ok: true,
+    });
+    // quinn's change to busy, its watchers' devices already looked up (pat-2 not logged in then),
+    // not yet committed: what another replica holds while it publishes that fan-out.
+    const change = h.dataSource.createQueryRunner();
+    await change.connect();
+    await change.startTransaction();
+    try {
+      await change.query(`SELECT 1 FROM presence_aggregates WHERE aor = $1 FOR UPDATE`, [quinn]);
+      await change.query(
+        `UPDATE presence_aggregates SET status = 'busy', changed_at = now() WHERE aor = $1`,
+        [quinn],
+      );
+
+      await insertDevice(h.dataSource, {
+        aor: pat,
+        deviceId: 'pat-2',
+        edgeId: 'edge-0',
+        session: { carrier: 'INFO', status: 'online' },
+      });
+      await h.publishSessionStarted(pat, 'pat-2', 'online');
+      // Either the snapshot went out already (it read past the change) or the login waits for it.
+      await pollUntil(async () => h.pushesTo('pat-2').length > 0 || (await loginWaitsForLock()));
+      await change.commitTransaction();
+    } finally {
+      if (change.isTransactionActive) await change.rollbackTransaction();
+      await change.release();
+    }
+
+    await h.waitFor(() => newestPresence('pat-2', quinn));
+    expect(newestPresence('pat-2', quinn)).toMatchObject({ status: 'busy' });
+  });
+
+  async function loginWaitsForLock(): Promise<boolean> {
+    const rows: unknown[] = await h.dataSource.query(
+      `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return rows.length > 0;
+  }
+
+  async function pollUntil(condition: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error('neither a snapshot nor a lock wait within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 });

@@ -30,6 +30,12 @@ export interface PresenceRepository {
    * change of one user is serialized on this lock, whatever topic it came from.
    */
   lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence>;
+  /**
+   * Locks, in AOR order (one statement), the existing aggregates of the user and of each accepted
+   * buddy: a login snapshot read after it waits for a buddy's change in flight, rather than reading
+   * the status that change replaces while the change's fan-out missed the new device.
+   */
+  lockWithBuddies(tx: Transaction, aor: string): Promise<void>;
   saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void>;
   devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]>;
   saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void>;

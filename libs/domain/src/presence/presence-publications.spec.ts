@@ -55,6 +55,7 @@ class OneUserStore implements PresenceRepository, PublicationRepository {
   readonly devices = new Map<string, DevicePresence>();
   aggregate: AggregatePresence = { status: 'offline', at: new Date(0) };
 
+  async lockWithBuddies(): Promise<void> {}
   async lockAggregate() {
     return this.aggregate;
   }

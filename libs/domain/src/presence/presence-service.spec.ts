@@ -74,6 +74,7 @@ class MemoryStore implements RosterRepository, PresenceRepository {
       .filter((e) => e.buddyAor === target && e.state === 'both')
       .map((e) => e.ownerAor);
   }
+  async lockWithBuddies(): Promise<void> {}
   async lockAggregate(_tx: Transaction, user: string): Promise<AggregatePresence> {
     return this.aggregates.get(user) ?? { status: 'offline', at: new Date(0) };
   }
