@@ -41,14 +41,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
       edgeId: 'edge-0',
       session: { carrier: 'INFO', status: 'busy' },
     });
-    expect(await h.commandResult(nina, 'nina-1', { type: 'roster.add', uri: omar })).toMatchObject({
-      ok: true,
-    });
-    expect(
-      await h.commandResult(omar, 'omar-1', { type: 'buddy.answer', from: nina, accept: true }),
-    ).toMatchObject({
-      ok: true,
-    });
+    await buddies(nina, 'nina-1', omar, 'omar-1');
     const decided = new Date();
 
     await h.device(nina, 'nina-2', 'online');
@@ -68,26 +61,9 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     const quinn = await h.user('quinn');
     await h.device(pat, 'pat-1', 'online');
     await h.device(quinn, 'quinn-1', 'online');
-    expect(await h.commandResult(pat, 'pat-1', { type: 'roster.add', uri: quinn })).toMatchObject({
-      ok: true,
-    });
-    expect(
-      await h.commandResult(quinn, 'quinn-1', { type: 'buddy.answer', from: pat, accept: true }),
-    ).toMatchObject({
-      ok: true,
-    });
-    // quinn's change to busy, its watchers' devices already looked up (pat-2 not logged in then),
-    // not yet committed: what another replica holds while it publishes that fan-out.
-    const change = h.dataSource.createQueryRunner();
-    await change.connect();
-    await change.startTransaction();
-    try {
-      await change.query(`SELECT 1 FROM presence_aggregates WHERE aor = $1 FOR UPDATE`, [quinn]);
-      await change.query(
-        `UPDATE presence_aggregates SET status = 'busy', changed_at = now() WHERE aor = $1`,
-        [quinn],
-      );
+    await buddies(pat, 'pat-1', quinn, 'quinn-1');
 
+    await whileChangeInFlight(quinn, 'busy', async () => {
       await insertDevice(h.dataSource, {
         aor: pat,
         deviceId: 'pat-2',
@@ -95,19 +71,69 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
         session: { carrier: 'INFO', status: 'online' },
       });
       await h.publishSessionStarted(pat, 'pat-2', 'online');
-      // Either the snapshot went out already (it read past the change) or the login waits for it.
-      await pollUntil(async () => h.pushesTo('pat-2').length > 0 || (await loginWaitsForLock()));
-      await change.commitTransaction();
-    } finally {
-      if (change.isTransactionActive) await change.rollbackTransaction();
-      await change.release();
-    }
+      return () => h.pushesTo('pat-2').length > 0;
+    });
 
     await h.waitFor(() => newestPresence('pat-2', quinn));
     expect(newestPresence('pat-2', quinn)).toMatchObject({ status: 'busy' });
   });
 
-  async function loginWaitsForLock(): Promise<boolean> {
+  it('gives both new buddies each other’s status of a change in flight, which its fan-out did not send', async () => {
+    const rosa = await h.user('rosa');
+    const sven = await h.user('sven');
+    await h.device(rosa, 'rosa-1', 'online');
+    await h.device(sven, 'sven-1', 'online');
+    expect(await h.commandResult(rosa, 'rosa-1', { type: 'roster.add', uri: sven })).toMatchObject({
+      ok: true,
+    });
+
+    await whileChangeInFlight(sven, 'away', async () => {
+      await h.command(sven, 'sven-1', { type: 'buddy.answer', from: rosa, accept: true });
+      return () => h.pushesTo('rosa-1').some((body) => body['type'] === 'presence' && body['uri'] === sven);
+    });
+
+    await h.waitFor(() => newestPresence('rosa-1', sven));
+    expect(newestPresence('rosa-1', sven)).toMatchObject({ status: 'away' });
+  });
+
+  /** Two users with logged-in devices who are accepted buddies. */
+  async function buddies(a: string, aDevice: string, b: string, bDevice: string): Promise<void> {
+    expect(await h.commandResult(a, aDevice, { type: 'roster.add', uri: b })).toMatchObject({ ok: true });
+    expect(await h.commandResult(b, bDevice, { type: 'buddy.answer', from: a, accept: true })).toMatchObject({
+      ok: true,
+    });
+  }
+
+  /**
+   * Runs `act` while a change of `aor`'s aggregate to `status` is not committed yet, its watchers'
+   * devices already looked up: what another replica holds while it publishes that fan-out. The
+   * change commits once `act`'s effect went out (`sent`: it read past the change) or presence
+   * waits for the change's lock.
+   */
+  async function whileChangeInFlight(
+    aor: string,
+    status: string,
+    act: () => Promise<() => boolean>,
+  ): Promise<void> {
+    const change = h.dataSource.createQueryRunner();
+    await change.connect();
+    await change.startTransaction();
+    try {
+      await change.query(`SELECT 1 FROM presence_aggregates WHERE aor = $1 FOR UPDATE`, [aor]);
+      await change.query(`UPDATE presence_aggregates SET status = $2, changed_at = now() WHERE aor = $1`, [
+        aor,
+        status,
+      ]);
+      const sent = await act();
+      await pollUntil(async () => sent() || (await presenceWaitsForLock()));
+      await change.commitTransaction();
+    } finally {
+      if (change.isTransactionActive) await change.rollbackTransaction();
+      await change.release();
+    }
+  }
+
+  async function presenceWaitsForLock(): Promise<boolean> {
     const rows: unknown[] = await h.dataSource.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
     );
@@ -117,7 +143,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
   async function pollUntil(condition: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + 10_000;
     while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error('neither a snapshot nor a lock wait within 10 s');
+      if (Date.now() > deadline) throw new Error('neither sent nor waiting for a lock within 10 s');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -20,6 +20,12 @@ export interface RosterRepository {
   remove(tx: Transaction, pairs: ReadonlyArray<{ ownerAor: string; buddyAor: string }>): Promise<void>;
   /** The owner's whole roster with each accepted buddy's aggregate presence, in one query. */
   rosterOf(tx: Transaction, ownerAor: string): Promise<RosterBuddyView[]>;
+  /**
+   * Locks, in AOR order (one statement), the existing aggregates of the user and of each accepted
+   * buddy: presence read after it (a login snapshot, a new buddy's) waits for a buddy's change in
+   * flight, rather than reading the status that change replaces while its fan-out missed the reader.
+   */
+  lockWithBuddies(tx: Transaction, aor: string): Promise<void>;
   /** Every user holding `aor` as an accepted buddy (state both), in one query. */
   watchersOf(tx: Transaction, aor: string): Promise<string[]>;
 }
@@ -30,12 +36,6 @@ export interface PresenceRepository {
    * change of one user is serialized on this lock, whatever topic it came from.
    */
   lockAggregate(tx: Transaction, aor: string): Promise<AggregatePresence>;
-  /**
-   * Locks, in AOR order (one statement), the existing aggregates of the user and of each accepted
-   * buddy: a login snapshot read after it waits for a buddy's change in flight, rather than reading
-   * the status that change replaces while the change's fan-out missed the new device.
-   */
-  lockWithBuddies(tx: Transaction, aor: string): Promise<void>;
   saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void>;
   devicesOf(tx: Transaction, aor: string): Promise<DevicePresence[]>;
   saveDevice(tx: Transaction, aor: string, device: DevicePresence): Promise<void>;

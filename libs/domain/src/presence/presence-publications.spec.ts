@@ -55,7 +55,6 @@ class OneUserStore implements PresenceRepository, PublicationRepository {
   readonly devices = new Map<string, DevicePresence>();
   aggregate: AggregatePresence = { status: 'offline', at: new Date(0) };
 
-  async lockWithBuddies(): Promise<void> {}
   async lockAggregate() {
     return this.aggregate;
   }
@@ -85,6 +84,7 @@ const noWatchers: RosterRepository = {
   save: async () => undefined,
   remove: async () => undefined,
   rosterOf: async () => [],
+  lockWithBuddies: async () => undefined,
   watchersOf: async () => [],
 };
 

@@ -77,16 +77,6 @@ export class SqlPresenceRepository implements PresenceRepository {
     return aggregateOf(created[0]);
   }
 
-  async lockWithBuddies(tx: Transaction, aor: string): Promise<void> {
-    // One order for every such lock (AOR), so two buddies logging in at once do not deadlock.
-    await entityManagerOf(tx).query(
-      `SELECT a.aor FROM presence_aggregates a
-       WHERE a.aor = $1 OR a.aor IN (SELECT buddy_aor FROM roster_entries WHERE owner_aor = $1 AND state = 'both')
-       ORDER BY a.aor FOR UPDATE`,
-      [aor],
-    );
-  }
-
   async saveAggregate(tx: Transaction, aor: string, aggregate: AggregatePresence): Promise<void> {
     await entityManagerOf(tx).query(
       `UPDATE presence_aggregates SET status = $2, note = $3, changed_at = $4 WHERE aor = $1`,

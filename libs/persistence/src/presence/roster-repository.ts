@@ -85,6 +85,16 @@ export class SqlRosterRepository implements RosterRepository {
     }));
   }
 
+  async lockWithBuddies(tx: Transaction, aor: string): Promise<void> {
+    // One order for every such lock (AOR), so two buddies logging in at once do not deadlock.
+    await entityManagerOf(tx).query(
+      `SELECT a.aor FROM presence_aggregates a
+       WHERE a.aor = $1 OR a.aor IN (SELECT buddy_aor FROM roster_entries WHERE owner_aor = $1 AND state = 'both')
+       ORDER BY a.aor FOR UPDATE`,
+      [aor],
+    );
+  }
+
   async watchersOf(tx: Transaction, aor: string): Promise<string[]> {
     const rows: Array<{ owner_aor: string }> = await entityManagerOf(tx).query(
       `SELECT owner_aor FROM roster_entries WHERE buddy_aor = $1 AND state = 'both'`,
