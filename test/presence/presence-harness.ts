@@ -110,6 +110,16 @@ export class PresenceHarness {
     }
   }
 
+  /** Makes two users with logged-in devices accepted buddies. */
+  async buddies(a: string, aDevice: string, b: string, bDevice: string): Promise<void> {
+    expect(await this.commandResult(a, aDevice, { type: 'roster.add', uri: b })).toMatchObject({ ok: true });
+    expect(
+      await this.commandResult(b, bDevice, { type: 'buddy.answer', from: a, accept: true }),
+    ).toMatchObject({
+      ok: true,
+    });
+  }
+
   /** What auth publishes at login, decided at `decidedAt` (default now). */
   async publishSessionStarted(
     aor: string,

@@ -41,7 +41,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
       edgeId: 'edge-0',
       session: { carrier: 'INFO', status: 'busy' },
     });
-    await buddies(nina, 'nina-1', omar, 'omar-1');
+    await h.buddies(nina, 'nina-1', omar, 'omar-1');
     const decided = new Date();
 
     await h.device(nina, 'nina-2', 'online');
@@ -61,7 +61,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     const quinn = await h.user('quinn');
     await h.device(pat, 'pat-1', 'online');
     await h.device(quinn, 'quinn-1', 'online');
-    await buddies(pat, 'pat-1', quinn, 'quinn-1');
+    await h.buddies(pat, 'pat-1', quinn, 'quinn-1');
 
     await whileChangeInFlight(quinn, 'busy', async () => {
       await insertDevice(h.dataSource, {
@@ -95,14 +95,6 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h.waitFor(() => newestPresence('rosa-1', sven));
     expect(newestPresence('rosa-1', sven)).toMatchObject({ status: 'away' });
   });
-
-  /** Two users with logged-in devices who are accepted buddies. */
-  async function buddies(a: string, aDevice: string, b: string, bDevice: string): Promise<void> {
-    expect(await h.commandResult(a, aDevice, { type: 'roster.add', uri: b })).toMatchObject({ ok: true });
-    expect(await h.commandResult(b, bDevice, { type: 'buddy.answer', from: a, accept: true })).toMatchObject({
-      ok: true,
-    });
-  }
 
   /**
    * Runs `act` while a change of `aor`'s aggregate to `status` is not committed yet, its watchers'
