@@ -6,11 +6,12 @@
 #   scripts/test.sh               everything
 #   scripts/test.sh --unit-only   checks and unit tests, no infrastructure
 #
-# After the integration tests, the Kubernetes smoke test (scripts/k8s-smoke.sh: the image built, the
+# After the integration tests, the chaos soak (test/chaos, CI-sized; CHAOS_SEED replays a run), then
+# the Kubernetes smoke test (scripts/k8s-smoke.sh: the image built, the
 # chart installed into a throw-away one-node cluster and checked); its Kubernetes build starts in the
 # background at once when not cached, so that it overlaps the tests.
 #
-# The last line is the total over both jest projects: "tests: N passed, N failed".
+# The last line is the total over the jest projects: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 unit_only=false
@@ -70,7 +71,7 @@ finish() {
       failed += run.numFailedTests + run.numRuntimeErrorTestSuites;
     }
     console.log(`tests: ${passed} passed, ${failed} failed`);
-  ' "$results_dir/unit.json" "$results_dir/integration.json"
+  ' "$results_dir/unit.json" "$results_dir/integration.json" "$results_dir/chaos.json"
   exit "$1"
 }
 
@@ -110,6 +111,14 @@ NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules" \
   npx jest --selectProjects integration --runInBand --testTimeout=120000 --json --outputFile="$results_dir/integration.json" ||
   jest_status=$?
 stop_infrastructure
+# The chaos soak (test/chaos, docs/reliability.md), CI-sized: 75 s of load with faults on its own
+# Kafka and PostgreSQL, about 5 minutes in all. It prints its seed (CHAOS_SEED=<seed> replays the
+# faults) and every violation with the messages involved.
+if [ "$jest_status" -eq 0 ]; then
+  NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules" \
+    npx jest --selectProjects chaos --runInBand --json --outputFile="$results_dir/chaos.json" ||
+    jest_status=$?
+fi
 if [ "$jest_status" -eq 0 ]; then
   wait "$k8s_build_pid" || { cat "$results_dir/build-k8s.log" >&2; finish 1; }
   k8s_build_pid=''

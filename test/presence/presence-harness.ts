@@ -100,17 +100,7 @@ export class PresenceHarness {
     await insertDevice(this.dataSource, { aor, deviceId, edgeId: EDGE_ID, session });
     if (status !== undefined) {
       const before = this.pushesTo(deviceId).length;
-      await this.bus.publish([
-        sessionStartedV1.record(
-          sessionStartedV1.build({
-            aor,
-            deviceId,
-            carrier: 'INFO',
-            status,
-            ...(note === undefined ? {} : { note }),
-          }),
-        ),
-      ]);
+      await this.publishSessionStarted(aor, deviceId, status, note);
       // Topics are consumed concurrently: wait for the login snapshot so later commands come after it.
       await this.waitFor(() =>
         this.pushesTo(deviceId)
@@ -118,6 +108,34 @@ export class PresenceHarness {
           .find((body) => body['type'] === 'roster'),
       );
     }
+  }
+
+  /** Makes two users with logged-in devices accepted buddies. */
+  async buddies(a: string, aDevice: string, b: string, bDevice: string): Promise<void> {
+    expect(await this.commandResult(a, aDevice, { type: 'roster.add', uri: b })).toMatchObject({ ok: true });
+    expect(
+      await this.commandResult(b, bDevice, { type: 'buddy.answer', from: a, accept: true }),
+    ).toMatchObject({
+      ok: true,
+    });
+  }
+
+  /** What auth publishes at login, decided at `decidedAt` (default now). */
+  async publishSessionStarted(
+    aor: string,
+    deviceId: string,
+    status: DeviceStatus,
+    note?: string,
+    decidedAt?: Date,
+  ): Promise<void> {
+    const fields = {
+      aor,
+      deviceId,
+      carrier: 'INFO' as const,
+      status,
+      ...(note === undefined ? {} : { note }),
+    };
+    await this.bus.publish([sessionStartedV1.record(sessionStartedV1.build(fields, decidedAt))]);
   }
 
   /** What auth publishes for a new binding of a device, decided at `decidedAt` (default now). */

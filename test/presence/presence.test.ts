@@ -12,14 +12,6 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     await h?.stop();
   });
 
-  /** Two users with logged-in devices who are accepted buddies. */
-  async function buddies(a: string, aDevice: string, b: string, bDevice: string) {
-    expect(await h.commandResult(a, aDevice, { type: 'roster.add', uri: b })).toMatchObject({ ok: true });
-    expect(await h.commandResult(b, bDevice, { type: 'buddy.answer', from: a, accept: true })).toMatchObject({
-      ok: true,
-    });
-  }
-
   it('adds, requests and accepts: both entries both, rosters and presence pushed both ways', async () => {
     const alice = await h.user('alice');
     const bob = await h.user('bob');
@@ -107,7 +99,7 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     const hank = await h.user('hank');
     await h.device(gina, 'gina-1', 'online');
     await h.device(hank, 'hank-1', 'online');
-    await buddies(gina, 'gina-1', hank, 'hank-1');
+    await h.buddies(gina, 'gina-1', hank, 'hank-1');
 
     expect(await h.commandResult(hank, 'hank-1', { type: 'roster.remove', uri: gina })).toMatchObject({
       ok: true,
@@ -134,7 +126,7 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
         await h.device(watcher, `w${i}-${n}`, 'online');
         watcherDevices.push(`w${i}-${n}`);
       }
-      await buddies(watcher, `w${i}-1`, star, 'star-1');
+      await h.buddies(watcher, `w${i}-1`, star, 'star-1');
     }
     const stranger = await h.user('stranger');
     await h.device(stranger, 'stranger-1', 'online');
@@ -162,7 +154,7 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     const pete = await h.user('pete');
     await h.device(olga, 'olga-1', 'online');
     await h.device(pete, 'pete-desk', 'busy');
-    await buddies(olga, 'olga-1', pete, 'pete-desk');
+    await h.buddies(olga, 'olga-1', pete, 'pete-desk');
     const seen = (status: string) =>
       h.waitFor(() => h.pushesTo('olga-1').find((b) => b['uri'] === pete && b['status'] === status));
 
@@ -189,7 +181,7 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     await h.device(ivan, 'ivan-1', 'online');
     await h.device(judy, 'judy-1', 'busy', 'deadline');
     await h.device(kim, 'kim-1', 'online');
-    await buddies(judy, 'judy-1', ivan, 'ivan-1');
+    await h.buddies(judy, 'judy-1', ivan, 'ivan-1');
     await h.commandResult(kim, 'kim-1', { type: 'roster.add', uri: ivan });
 
     await h.device(ivan, 'ivan-laptop', 'away');

@@ -5,7 +5,7 @@
 // edge died.
 import { randomBytes } from 'node:crypto';
 import type { DeviceStatus } from '#herald/contracts';
-import type { SipResponse, TransportAddress } from '#herald/sip';
+import { type SipResponse, type TransportAddress, TransportError } from '#herald/sip';
 import {
   type ClientProtocol,
   type Envelope,
@@ -57,6 +57,8 @@ async function finalResponse(send: () => Promise<SipResponse>): Promise<SipRespo
 }
 
 function isConnectionRefused(error: unknown): boolean {
+  // A WebSocket that cannot open tells no errno: its flow fails with a TransportError 'socket-error'.
+  if (error instanceof TransportError) return error.code === 'socket-error';
   const code = (error as { code?: unknown } | undefined)?.code;
   return code === 'ECONNREFUSED' || code === 'ECONNRESET';
 }

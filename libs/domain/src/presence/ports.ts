@@ -20,6 +20,12 @@ export interface RosterRepository {
   remove(tx: Transaction, pairs: ReadonlyArray<{ ownerAor: string; buddyAor: string }>): Promise<void>;
   /** The owner's whole roster with each accepted buddy's aggregate presence, in one query. */
   rosterOf(tx: Transaction, ownerAor: string): Promise<RosterBuddyView[]>;
+  /**
+   * Locks, in AOR order (one statement), the existing aggregates of the user and of each accepted
+   * buddy: presence read after it (a login snapshot, a new buddy's) waits for a buddy's change in
+   * flight, rather than reading the status that change replaces while its fan-out missed the reader.
+   */
+  lockWithBuddies(tx: Transaction, aor: string): Promise<void>;
   /** Every user holding `aor` as an accepted buddy (state both), in one query. */
   watchersOf(tx: Transaction, aor: string): Promise<string[]>;
 }

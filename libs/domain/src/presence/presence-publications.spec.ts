@@ -84,6 +84,7 @@ const noWatchers: RosterRepository = {
   save: async () => undefined,
   remove: async () => undefined,
   rosterOf: async () => [],
+  lockWithBuddies: async () => undefined,
   watchersOf: async () => [],
 };
 

@@ -74,6 +74,7 @@ class MemoryStore implements RosterRepository, PresenceRepository {
       .filter((e) => e.buddyAor === target && e.state === 'both')
       .map((e) => e.ownerAor);
   }
+  async lockWithBuddies(): Promise<void> {}
   async lockAggregate(_tx: Transaction, user: string): Promise<AggregatePresence> {
     return this.aggregates.get(user) ?? { status: 'offline', at: new Date(0) };
   }
@@ -468,6 +469,47 @@ describe('PresenceService status and fan-out', () => {
       reason: 'expired',
     });
     expect(ctx.bus.statusChanges().map((e) => e.status)).toEqual(['online', 'offline']);
+  });
+
+  it('stamps an aggregate change read after a later-stamped one (another topic) after it, so watchers keep the newest', async () => {
+    const ctx = setUp();
+    await friends(ctx, BOB, 'bob-1', ALICE, 'alice-1');
+    ctx.bus.clear();
+    const session = { v: 1, type: 'auth.session-started', aor: ALICE, carrier: 'INFO' } as const;
+    await ctx.service.sessionStarted({
+      ...session,
+      at: '2026-01-02T04:00:00.000Z',
+      deviceId: 'alice-0',
+      status: 'online',
+    });
+    // alice-1 logged in busy at 04:10, but its session-started is read only after alice-0's
+    // unregistration of 04:20 (auth.device-unregistered, another topic).
+    await ctx.service.deviceUnregistered({
+      v: 1,
+      type: 'auth.device-unregistered',
+      at: '2026-01-02T04:20:00.000Z',
+      aor: ALICE,
+      deviceId: 'alice-0',
+      reason: 'expired',
+    });
+    await ctx.service.sessionStarted({
+      ...session,
+      at: '2026-01-02T04:10:00.000Z',
+      deviceId: 'alice-1',
+      status: 'busy',
+    });
+
+    const toBob = ctx.bus
+      .pushes()
+      .filter(([d, b]) => d === 'bob-1' && b['type'] === 'presence' && b['uri'] === ALICE)
+      .map(([, b]) => ({ status: b['status'], at: Date.parse(String(b['at'])) }));
+    expect(toBob.map((p) => p.status)).toEqual(['online', 'offline', 'busy']);
+    const newest = toBob.reduce((latest, p) => (p.at > latest.at ? p : latest));
+    expect(newest.status).toBe('busy');
+    expect(ctx.bus.statusChanges().at(-1)).toEqual(expect.objectContaining({ status: 'busy' }));
+    expect(Date.parse(ctx.bus.statusChanges().at(-1)!.at)).toBeGreaterThan(
+      Date.parse('2026-01-02T04:20:00.000Z'),
+    );
   });
 
   it('gives a device at login its roster, then buddies\u2019 presence, then pending requests', async () => {

@@ -123,6 +123,7 @@ export class PresenceService {
   async sessionStarted(event: SessionStartedV1): Promise<void> {
     const aor = canonicalAor(event.aor);
     await this.deps.unitOfWork.run(async (tx) => {
+      await this.deps.rosters.lockWithBuddies(tx, aor);
       await this.tracker.changeDevice(tx, aor, {
         kind: 'status',
         deviceId: event.deviceId,

@@ -31,7 +31,9 @@ export class PresenceTracker {
    * logged-in device of every watcher (one watcher query, one publish) and published as
    * presence.status-changed. Publishing happens before the transaction commits: if the broker
    * fails the whole event is retried, rather than a committed change never being announced.
-   * Returns the new aggregate, or undefined when it did not change.
+   * Returns the new aggregate, or undefined when it did not change. Its `at` is never before the
+   * previous aggregate's: events come on several topics, so one stamped earlier may be read after
+   * a later one, and a watcher orders presence pushes by `at` (a redelivered push can come late).
    */
   async changeDevice(
     tx: Transaction,
@@ -52,7 +54,7 @@ export class PresenceTracker {
     if (sameShownPresence(previous, shown)) {
       return undefined;
     }
-    const aggregate: AggregatePresence = { ...shown, at: event.at };
+    const aggregate: AggregatePresence = { ...shown, at: laterThan(previous.at, event.at) };
     await presence.saveAggregate(tx, aor, aggregate);
     await this.announce(tx, aor, aggregate);
     return aggregate;
@@ -80,4 +82,9 @@ export class PresenceTracker {
     );
     await this.deps.bus.publish([statusChangedV1.record(event)]);
   }
+}
+
+/** `at`, or just after `previous` when `at` is not later: the aggregate's times only increase. */
+function laterThan(previous: Date, at: Date): Date {
+  return at.getTime() > previous.getTime() ? at : new Date(previous.getTime() + 1);
 }

@@ -143,6 +143,8 @@ export class RosterService {
       { ...labelOf(pair.forward), ...definedLabel(label), ownerAor, buddyAor: requesterAor, state: 'both' },
       { ...labelOf(pair.reverse), ownerAor: requesterAor, buddyAor: ownerAor, state: 'both' },
     ]);
+    // The new buddies (the owner's buddies now) were no watchers of a change in flight: wait for it.
+    await rosters.lockWithBuddies(tx, ownerAor);
     const ownerRoster = await rosters.rosterOf(tx, ownerAor);
     const requesterRoster = await rosters.rosterOf(tx, requesterAor);
     return [

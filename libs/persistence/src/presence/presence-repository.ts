@@ -66,9 +66,10 @@ export class SqlPresenceRepository implements PresenceRepository {
       return existing;
     }
     // First event of this user: create the row; DO UPDATE (not NOTHING) so a racing creator's row
-    // is returned and locked too.
+    // is returned and locked too. Offline since the epoch (as rosterOf shows a user without a row):
+    // any change stamped later wins over it, however late its event was read.
     const created: AggregateRow[] = await manager.query(
-      `INSERT INTO presence_aggregates (aor, status, changed_at) VALUES ($1, 'offline', now())
+      `INSERT INTO presence_aggregates (aor, status, changed_at) VALUES ($1, 'offline', 'epoch')
        ON CONFLICT (aor) DO UPDATE SET aor = EXCLUDED.aor
        RETURNING status, note, changed_at`,
       [aor],

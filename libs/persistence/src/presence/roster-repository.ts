@@ -63,10 +63,12 @@ export class SqlRosterRepository implements RosterRepository {
   }
 
   async rosterOf(tx: Transaction, ownerAor: string): Promise<RosterBuddyView[]> {
-    // Presence flows only between accepted buddies: pending entries show offline.
+    // Presence flows only between accepted buddies: pending entries show offline. A buddy without
+    // an aggregate row never counted: offline since the epoch, not since now(), so that the push of
+    // a first change committed after this read (stamped when it happened) is newer than this one.
     const rows: RosterViewRow[] = await entityManagerOf(tx).query(
       `SELECT r.owner_aor, r.buddy_aor, r.name, r."group", r.state,
-              COALESCE(a.status, 'offline') AS status, a.note, COALESCE(a.changed_at, now()) AS changed_at
+              COALESCE(a.status, 'offline') AS status, a.note, COALESCE(a.changed_at, 'epoch') AS changed_at
        FROM roster_entries r
        LEFT JOIN presence_aggregates a ON r.state = 'both' AND a.aor = r.buddy_aor
        WHERE r.owner_aor = $1
@@ -81,6 +83,16 @@ export class SqlRosterRepository implements RosterRepository {
         at: row.changed_at,
       },
     }));
+  }
+
+  async lockWithBuddies(tx: Transaction, aor: string): Promise<void> {
+    // One order for every such lock (AOR), so two buddies logging in at once do not deadlock.
+    await entityManagerOf(tx).query(
+      `SELECT a.aor FROM presence_aggregates a
+       WHERE a.aor = $1 OR a.aor IN (SELECT buddy_aor FROM roster_entries WHERE owner_aor = $1 AND state = 'both')
+       ORDER BY a.aor FOR UPDATE`,
+      [aor],
+    );
   }
 
   async watchersOf(tx: Transaction, aor: string): Promise<string[]> {
