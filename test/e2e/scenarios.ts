@@ -1,7 +1,8 @@
 // The end-to-end scenarios, written once and run against every way of starting Herald
 // (separate apps on Kafka, the embedded default): real UDP, TCP and WebSocket on 127.0.0.1.
 import { NonceIssuer, newBranch } from '#herald/sip';
-import type { HeraldTarget } from '../support/herald-target';
+import { scrapedCounter, type HeraldTarget } from '../support/herald-target';
+import { waitFor } from '../support/wait-for';
 import { challengeFor, HERALD_CONTENT_TYPE, type SipClient } from '../support/sip-client';
 import {
   CARRIERS,
@@ -214,13 +215,22 @@ export function describeHeraldScenarios(start: () => Promise<HeraldTarget>): Dev
   });
 
   describe('pushes to a device that never answers', () => {
+    const edgeTransactionTimeouts = (): Promise<number> =>
+      scrapedCounter(target().edgeOperationsUrl(), 'herald_sip_transaction_timeouts_total');
+
     it('are retransmitted over UDP on the RFC 3261 schedule (T1 doubling to T2) until Timer F', async () => {
       const alice = await devices.registered(await devices.account('alice'), 'udp');
       alice.pushAnswer = 'never';
       const t1 = target().t1Ms;
       expectStatus(await alice.command({ v: 1, id: commandId(), type: 'login' }), 200);
+      const timeoutsBefore = await edgeTransactionTimeouts();
       const push = await alice.waitForPush('login.result');
-      await new Promise((resolve) => setTimeout(resolve, 64 * t1 + TIMER_F_SLACK_MS));
+      // Timer F ends the push's transaction: the edge counts it, and nothing is sent after that.
+      await waitFor(
+        async () => (await edgeTransactionTimeouts()) > timeoutsBefore,
+        64 * t1 + TIMER_F_SLACK_MS,
+        "the edge's Timer F on the unanswered push",
+      );
 
       // Timer E at T1, 3T1, 7T1 … 63T1 after the first send (T2 = 4 s is never reached at this T1),
       // Timer F at 64T1: seven sends of the same request. The exact schedule is checked with a fake

@@ -112,6 +112,10 @@ export class HeraldCluster implements HeraldTarget {
     return cluster;
   }
 
+  edgeOperationsUrl(): string {
+    return this.operationsUrl('sip-edge');
+  }
+
   address(protocol: ClientProtocol): TransportAddress {
     const address = this.edgeAddresses[protocol];
     if (address === undefined) throw new HeraldProcessError(`the edge does not listen on ${protocol}`);

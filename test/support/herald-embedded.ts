@@ -105,6 +105,10 @@ export class HeraldEmbedded implements HeraldTarget {
     return this.process;
   }
 
+  edgeOperationsUrl(): string {
+    return this.report.operationsUrl;
+  }
+
   address(protocol: ClientProtocol): TransportAddress {
     const address = this.report.sip[protocol];
     if (address === undefined)

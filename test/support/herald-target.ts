@@ -17,6 +17,8 @@ export interface HeraldTarget {
   readonly minExpires: number;
   /** Where the edge listens for `protocol`. */
   address(protocol: ClientProtocol): TransportAddress;
+  /** `http://127.0.0.1:<port>` of the edge's /metrics (and health). */
+  edgeOperationsUrl(): string;
   /** Creates an account through auth's AccountService on the target's database. */
   createAccount(username: string, password: string): Promise<void>;
   stop(): Promise<void>;
@@ -44,4 +46,16 @@ export async function createAccountIn(
   } finally {
     await dataSource.destroy();
   }
+}
+
+/** The sum of a counter's series in the Prometheus scrape at `operationsUrl`/metrics. */
+export async function scrapedCounter(operationsUrl: string, name: string): Promise<number> {
+  const scrape = await (await fetch(`${operationsUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of scrape.split('\n')) {
+    if (line === name || line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
 }

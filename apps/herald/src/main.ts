@@ -1,5 +1,6 @@
 import '../../../libs/observability/src/register'; // first: starts OpenTelemetry before anything it instruments loads
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { join } from 'node:path';
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     // /health/live, /health/ready and /metrics, on loopback only.
     await app.listen(shared.httpPort, '127.0.0.1');
     stops.push(() => app.close());
+    const operationsUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     // The admin API on a port of its own, loopback only too.
     const adminToken = await ensureEmbeddedAdminToken(embedded.dataDir, authConfig.adminToken);
     const admin = await listenForAdmin(
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
       postgresUrl: database.url,
       adminUrl: admin.url,
       webUrl,
+      operationsUrl,
     };
     heraldLogger.info({ code: READY_CODE, ready: report }, 'herald: ready');
   } catch (error) {

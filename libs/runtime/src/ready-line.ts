@@ -11,6 +11,8 @@ export interface ReadyReport {
   adminUrl: string;
   /** The web app. */
   webUrl: string;
+  /** `http://127.0.0.1:<HERALD_HTTP_PORT>`: /health/live, /health/ready and /metrics. */
+  operationsUrl: string;
 }
 
 /** The ReadyReport of the ready line, undefined for any other output line. */
