@@ -101,7 +101,12 @@ describe('sip-edge SIGTERM under load (real process, real Kafka)', () => {
   it('answers 200 only for what Kafka stored, 503 after the signal, finishes the push in flight, exits in time', async () => {
     const alice = new Device(peer, 'alice');
     expect((await alice.register()).status).toBe(200);
-    const flowId = auth.requests[auth.requests.length - 1].flowId;
+    const registered = auth.requests[auth.requests.length - 1];
+    const flowId = registered.flowId;
+    // The device the edge bound to the flow (architecture.md: the +sip.instance, else the Contact
+    // URI): a push for another device on this flow would be refused (EDGE_PUSH_FLOW_REUSED).
+    const contact = registered.contacts[0];
+    const deviceId = contact?.instanceId ?? contact?.uri ?? '';
 
     // A push in flight at the signal: the device holds its answer until the edge is draining.
     const pushId = `drain-push-${randomBytes(4).toString('hex')}`;
@@ -109,7 +114,7 @@ describe('sip-edge SIGTERM under load (real process, real Kafka)', () => {
       pushId,
       origin: 'im-router',
       aor: alice.aor,
-      deviceId: alice.aor,
+      deviceId,
       flowId,
       contact: peer.contact('alice'),
       method: 'MESSAGE',
