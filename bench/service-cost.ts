@@ -5,17 +5,12 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { type BusRecord, InProcessEventBus } from '#herald/bus';
-import {
-  type CommandReceivedV1,
-  edgeOutboundV1,
-  type PushRequestedV1,
-  pushOutcomeV1,
-  type RegisterRequestedV1,
-} from '#herald/contracts';
+import { edgeOutboundV1, type PushRequestedV1, type RegisterRequestedV1 } from '#herald/contracts';
 import type { ImRouter } from '#herald/domain';
 import { createImRouter } from '#herald/im-router-service';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { DataSource, type Logger } from 'typeorm';
+import { answeredOutcome, commandReceived, type FixtureDevice } from '../libs/contracts/testing/edge-events';
 import { postmasterPid, ProcessTreeCpu } from './lib/process-cpu';
 import { REPO_ROOT } from './lib/herald-launch';
 import { machineInfo } from './lib/results';
@@ -198,13 +193,13 @@ async function imRound(
     counter,
     sends.map((send) => () => router.handleCommand(send)),
   );
-  const firstOutcomes = bus.take().map(answered);
+  const firstOutcomes = bus.take().map(answeredOutcome);
   await measured(
     totals,
     counter,
     firstOutcomes.map((outcome) => () => router.settle(outcome)),
   );
-  const statusOutcomes = bus.take().map(answered);
+  const statusOutcomes = bus.take().map(answeredOutcome);
   await measured(
     totals,
     counter,
@@ -235,29 +230,22 @@ function deviceOf(user: string): string {
   return `<urn:uuid:00000000-0000-4000-8000-${createHash('sha256').update(user).digest('hex').slice(0, 12)}>`;
 }
 
-let sequence = 0;
-
-function command(
-  user: string,
-  envelope: { id: string; type: string } & Record<string, unknown>,
-): CommandReceivedV1 {
-  sequence += 1;
-  const at = new Date().toISOString();
+/** User `uN`'s one device, registered from its own UDP port 5000 + N. */
+function deviceAt(user: string): FixtureDevice {
+  const port = 5000 + Number(user.slice(1));
   return {
-    v: 1,
-    type: 'sip.command-received',
-    at,
-    edgeId: 'edge-0',
-    flowId: `udp:5060:127.0.0.1:${5000 + Number(user.slice(1))}`,
-    deviceId: deviceOf(user),
-    contact: `sip:${user}@127.0.0.1:${5000 + Number(user.slice(1))}`,
     aor: aorOf(user),
-    carrier: 'INFO',
-    callId: `cmd-${sequence}`,
-    receivedAt: at,
-    envelope: { v: 1, ...envelope },
+    deviceId: deviceOf(user),
+    contact: `sip:${user}@127.0.0.1:${port}`,
+    flowId: `udp:5060:127.0.0.1:${port}`,
   };
 }
+
+function command(user: string, envelope: { id: string; type: string } & Record<string, unknown>) {
+  return commandReceived(deviceAt(user), envelope);
+}
+
+let sequence = 0;
 
 const REGISTER_FIXTURE: RegisterRequestedV1 = JSON.parse(
   readFileSync(
@@ -284,13 +272,7 @@ function registerRequest(user: string): RegisterRequestedV1 {
     aor: aorOf(user),
     callId: `call-${user}`,
     cseq: sequence,
-    contacts: [
-      {
-        uri: `sip:${user}@127.0.0.1:${5000 + Number(user.slice(1))}`,
-        expires: 3600,
-        instanceId: deviceOf(user),
-      },
-    ],
+    contacts: [{ uri: deviceAt(user).contact, expires: 3600, instanceId: deviceOf(user) }],
     star: false,
     expires: 3600,
     digest: {
@@ -305,19 +287,6 @@ function registerRequest(user: string): RegisterRequestedV1 {
       cnonce,
     },
   };
-}
-
-/** The edge's report that the device answered `push` with 200 OK. */
-function answered(push: PushRequestedV1) {
-  return pushOutcomeV1.build({
-    pushId: push.pushId,
-    origin: push.origin,
-    aor: push.aor,
-    deviceId: push.deviceId,
-    edgeId: 'edge-0',
-    outcome: 'answered',
-    status: 200,
-  });
 }
 
 /**

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
+import { commandReceived } from '../../libs/contracts/testing/edge-events';
 import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
@@ -202,8 +203,6 @@ export function registerRequest(options: RegisterOptions): RegisterRequestedV1 {
   };
 }
 
-let commandCounter = 0;
-
 /** A command from a registered device as the edge forwards it. */
 export function commandFrom(
   deviceId: string,
@@ -211,20 +210,9 @@ export function commandFrom(
   carrier: 'INFO' | 'MESSAGE' = 'INFO',
   aor = `sip:alice@${DOMAIN}`,
 ): CommandReceivedV1 {
-  commandCounter += 1;
-  const at = new Date().toISOString();
-  return {
-    v: 1,
-    type: 'sip.command-received',
-    at,
-    edgeId: 'edge-0',
-    flowId: 'udp:5060:127.0.0.1:5070',
-    deviceId,
-    contact: 'sip:alice@127.0.0.1:5070',
-    aor,
+  return commandReceived(
+    { aor, deviceId, contact: 'sip:alice@127.0.0.1:5070', flowId: 'udp:5060:127.0.0.1:5070' },
+    envelope,
     carrier,
-    callId: `cmd-${commandCounter}`,
-    receivedAt: at,
-    envelope: { v: 1, ...envelope },
-  };
+  );
 }
