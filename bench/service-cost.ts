@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
@@ -10,7 +10,12 @@ import type { ImRouter } from '#herald/domain';
 import { createImRouter } from '#herald/im-router-service';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { DataSource, type Logger } from 'typeorm';
-import { answeredOutcome, commandReceived, type FixtureDevice } from '../libs/contracts/testing/edge-events';
+import {
+  answeredOutcome,
+  commandReceived,
+  type FixtureDevice,
+  registerRequested,
+} from '../libs/contracts/testing/edge-events';
 import { postmasterPid, ProcessTreeCpu } from './lib/process-cpu';
 import { REPO_ROOT } from './lib/herald-launch';
 import { machineInfo } from './lib/results';
@@ -245,48 +250,10 @@ function command(user: string, envelope: { id: string; type: string } & Record<s
   return commandReceived(deviceAt(user), envelope);
 }
 
-let sequence = 0;
-
-const REGISTER_FIXTURE: RegisterRequestedV1 = JSON.parse(
-  readFileSync(
-    join(REPO_ROOT, 'libs/contracts/fixtures/sip.register-requested.v1/first-register.json'),
-    'utf8',
-  ),
-);
-
-/** A REGISTER as the edge forwards it, its digest computed per RFC 7616 (SHA-256). */
+/** A REGISTER refreshing user `uN`'s one binding. */
 function registerRequest(user: string): RegisterRequestedV1 {
-  sequence += 1;
-  const h = (data: string) => createHash('sha256').update(data).digest('hex');
-  const nonce = `nonce-${sequence}`;
-  const nc = '00000001';
-  const cnonce = `cnonce-${sequence}`;
-  const uri = `sip:${DOMAIN}`;
-  const ha1 = h(`${user}:${DOMAIN}:${PASSWORD}`);
-  const response = h(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${h(`REGISTER:${uri}`)}`);
-  return {
-    ...REGISTER_FIXTURE,
-    at: new Date().toISOString(),
-    deadline: undefined,
-    txKey: `z9hG4bK-${sequence}`,
-    aor: aorOf(user),
-    callId: `call-${user}`,
-    cseq: sequence,
-    contacts: [{ uri: deviceAt(user).contact, expires: 3600, instanceId: deviceOf(user) }],
-    star: false,
-    expires: 3600,
-    digest: {
-      username: user,
-      realm: DOMAIN,
-      nonce,
-      uri,
-      response,
-      algorithm: 'SHA-256',
-      qop: 'auth',
-      nc,
-      cnonce,
-    },
-  };
+  const contacts = [{ uri: deviceAt(user).contact, expires: 3600, instanceId: deviceOf(user) }];
+  return registerRequested({ domain: DOMAIN, username: user, password: PASSWORD, contacts, expires: 3600 });
 }
 
 /**

@@ -9,11 +9,12 @@ import {
 import { createDataSource, runMigrations } from '#herald/persistence';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { commandReceived } from '../../libs/contracts/testing/edge-events';
+import {
+  commandReceived,
+  type RegisterFixtureOptions,
+  registerRequested,
+} from '../../libs/contracts/testing/edge-events';
 import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
@@ -153,54 +154,11 @@ export class AuthHarness {
   }
 }
 
-/** H() of RFC 7616 §3.4.1, computed here independently of libs/sip. */
-function h(algorithm: 'MD5' | 'SHA-256', data: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
-    .update(data)
-    .digest('hex');
-}
+export type RegisterOptions = Omit<RegisterFixtureOptions, 'domain' | 'username'> & { username?: string };
 
-const FIXTURE: RegisterRequestedV1 = JSON.parse(
-  readFileSync(
-    join(__dirname, '../../libs/contracts/fixtures/sip.register-requested.v1/first-register.json'),
-    'utf8',
-  ),
-);
-let registerCounter = 0;
-
-export interface RegisterOptions {
-  username?: string;
-  password: string;
-  algorithm?: 'MD5' | 'SHA-256';
-  contacts?: RegisterRequestedV1['contacts'];
-  star?: boolean;
-  expires?: number;
-  callId?: string;
-}
-
-/** A REGISTER as the edge forwards it (the contract fixture), with a digest computed per RFC 7616. */
+/** A REGISTER of `username` (alice) at DOMAIN, as the edge forwards it. */
 export function registerRequest(options: RegisterOptions): RegisterRequestedV1 {
-  const { username = 'alice', password, algorithm = 'SHA-256' } = options;
-  registerCounter += 1;
-  const nonce = `nonce-${registerCounter}`;
-  const nc = '00000001';
-  const cnonce = `cnonce-${registerCounter}`;
-  const uri = `sip:${DOMAIN}`;
-  const ha1 = h(algorithm, `${username}:${DOMAIN}:${password}`);
-  const ha2 = h(algorithm, `REGISTER:${uri}`);
-  const response = h(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
-  return {
-    ...FIXTURE,
-    at: new Date().toISOString(),
-    txKey: `z9hG4bK-${registerCounter}`,
-    aor: `sip:${username}@${DOMAIN}`,
-    callId: options.callId ?? `call-${username}`,
-    cseq: registerCounter,
-    contacts: options.contacts ?? FIXTURE.contacts,
-    star: options.star ?? false,
-    expires: options.expires ?? FIXTURE.expires,
-    digest: { username, realm: DOMAIN, nonce, uri, response, algorithm, qop: 'auth', nc, cnonce },
-  };
+  return registerRequested({ ...options, domain: DOMAIN, username: options.username ?? 'alice' });
 }
 
 /** A command from a registered device as the edge forwards it. */

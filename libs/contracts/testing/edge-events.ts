@@ -1,4 +1,13 @@
-import { type CommandReceivedV1, type PushOutcomeV1, pushOutcomeV1, type PushRequestedV1 } from '../src';
+import { createHash } from 'node:crypto';
+import {
+  type CommandReceivedV1,
+  type PushOutcomeV1,
+  pushOutcomeV1,
+  type PushRequestedV1,
+  type RegisterRequestedV1,
+  RegisterRequestedV1Schema,
+} from '../src';
+import FIRST_REGISTER_JSON from '../fixtures/sip.register-requested.v1/first-register.json';
 
 /**
  * Events as the SIP edge publishes them, for the integration tests and the bench that drive the
@@ -55,4 +64,56 @@ export function answeredOutcome(push: PushRequestedV1): PushOutcomeV1 {
     outcome: 'answered',
     status: 200,
   });
+}
+
+/** The contract's example REGISTER (libs/contracts/fixtures), checked against its schema. */
+const FIRST_REGISTER: RegisterRequestedV1 = RegisterRequestedV1Schema.parse(FIRST_REGISTER_JSON);
+
+type DigestAlgorithm = NonNullable<RegisterRequestedV1['digest']>['algorithm'];
+
+/** H() of RFC 7616 §3.4.1, computed here independently of libs/sip. */
+function h(algorithm: DigestAlgorithm, data: string): string {
+  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+    .update(data)
+    .digest('hex');
+}
+
+export interface RegisterFixtureOptions {
+  domain: string;
+  username: string;
+  password: string;
+  algorithm?: DigestAlgorithm;
+  /** Absent: the example's one contact. */
+  contacts?: RegisterRequestedV1['contacts'];
+  star?: boolean;
+  expires?: number;
+  /** Absent: `call-<username>`, one per user, as a phone keeps its Call-ID across refreshes. */
+  callId?: string;
+}
+
+let registerCount = 0;
+
+/** A REGISTER as the edge forwards it (the contract's example), its digest computed per RFC 7616. */
+export function registerRequested(options: RegisterFixtureOptions): RegisterRequestedV1 {
+  const { domain, username, password, algorithm = 'SHA-256' } = options;
+  registerCount += 1;
+  const nonce = `nonce-${registerCount}`;
+  const nc = '00000001';
+  const cnonce = `cnonce-${registerCount}`;
+  const uri = `sip:${domain}`;
+  const ha1 = h(algorithm, `${username}:${domain}:${password}`);
+  const ha2 = h(algorithm, `REGISTER:${uri}`);
+  const response = h(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  return {
+    ...FIRST_REGISTER,
+    at: new Date().toISOString(),
+    txKey: `z9hG4bK-${registerCount}`,
+    aor: `sip:${username}@${domain}`,
+    callId: options.callId ?? `call-${username}`,
+    cseq: registerCount,
+    contacts: options.contacts ?? FIRST_REGISTER.contacts,
+    star: options.star ?? false,
+    expires: options.expires ?? FIRST_REGISTER.expires,
+    digest: { username, realm: domain, nonce, uri, response, algorithm, qop: 'auth', nc, cnonce },
+  };
 }
