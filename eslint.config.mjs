@@ -8,8 +8,10 @@ const rule = (regex, message) => ({ regex, message });
 
 /** Every file of apps/, libs/ and bench/. */
 const EVERYWHERE = [
+  // A library's testing/ fixtures have no public index; scripts/check-build-has-no-test-code.sh
+  // keeps them out of the apps' build.
   rule(
-    '^(\\.\\./)+libs/(?!observability/src/register$)',
+    '^(\\.\\./)+libs/(?!observability/src/register$|[a-z-]+/testing/)',
     "import another library through its public index, '#herald/<lib>', not by a relative path",
   ),
   rule('(^|/)apps/', 'nothing imports an app: what two apps share lives in a library under libs/'),

@@ -1,21 +1,21 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { type BusRecord, InProcessEventBus } from '#herald/bus';
-import {
-  type CommandReceivedV1,
-  edgeOutboundV1,
-  type PushRequestedV1,
-  pushOutcomeV1,
-  type RegisterRequestedV1,
-} from '#herald/contracts';
+import { edgeOutboundV1, type PushRequestedV1, type RegisterRequestedV1 } from '#herald/contracts';
 import type { ImRouter } from '#herald/domain';
 import { createImRouter } from '#herald/im-router-service';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { DataSource, type Logger } from 'typeorm';
+import {
+  answeredOutcome,
+  commandReceived,
+  type FixtureDevice,
+  registerRequested,
+} from '../libs/contracts/testing/edge-events';
 import { postmasterPid, ProcessTreeCpu } from './lib/process-cpu';
 import { REPO_ROOT } from './lib/herald-launch';
 import { machineInfo } from './lib/results';
@@ -198,13 +198,13 @@ async function imRound(
     counter,
     sends.map((send) => () => router.handleCommand(send)),
   );
-  const firstOutcomes = bus.take().map(answered);
+  const firstOutcomes = bus.take().map(answeredOutcome);
   await measured(
     totals,
     counter,
     firstOutcomes.map((outcome) => () => router.settle(outcome)),
   );
-  const statusOutcomes = bus.take().map(answered);
+  const statusOutcomes = bus.take().map(answeredOutcome);
   await measured(
     totals,
     counter,
@@ -235,89 +235,25 @@ function deviceOf(user: string): string {
   return `<urn:uuid:00000000-0000-4000-8000-${createHash('sha256').update(user).digest('hex').slice(0, 12)}>`;
 }
 
-let sequence = 0;
-
-function command(
-  user: string,
-  envelope: { id: string; type: string } & Record<string, unknown>,
-): CommandReceivedV1 {
-  sequence += 1;
-  const at = new Date().toISOString();
+/** User `uN`'s one device, registered from its own UDP port 5000 + N. */
+function deviceAt(user: string): FixtureDevice {
+  const port = 5000 + Number(user.slice(1));
   return {
-    v: 1,
-    type: 'sip.command-received',
-    at,
-    edgeId: 'edge-0',
-    flowId: `udp:5060:127.0.0.1:${5000 + Number(user.slice(1))}`,
+    aor: aorOf(user),
     deviceId: deviceOf(user),
-    contact: `sip:${user}@127.0.0.1:${5000 + Number(user.slice(1))}`,
-    aor: aorOf(user),
-    carrier: 'INFO',
-    callId: `cmd-${sequence}`,
-    receivedAt: at,
-    envelope: { v: 1, ...envelope },
+    contact: `sip:${user}@127.0.0.1:${port}`,
+    flowId: `udp:5060:127.0.0.1:${port}`,
   };
 }
 
-const REGISTER_FIXTURE: RegisterRequestedV1 = JSON.parse(
-  readFileSync(
-    join(REPO_ROOT, 'libs/contracts/fixtures/sip.register-requested.v1/first-register.json'),
-    'utf8',
-  ),
-);
+function command(user: string, envelope: { id: string; type: string } & Record<string, unknown>) {
+  return commandReceived(deviceAt(user), envelope);
+}
 
-/** A REGISTER as the edge forwards it, its digest computed per RFC 7616 (SHA-256). */
+/** A REGISTER refreshing user `uN`'s one binding. */
 function registerRequest(user: string): RegisterRequestedV1 {
-  sequence += 1;
-  const h = (data: string) => createHash('sha256').update(data).digest('hex');
-  const nonce = `nonce-${sequence}`;
-  const nc = '00000001';
-  const cnonce = `cnonce-${sequence}`;
-  const uri = `sip:${DOMAIN}`;
-  const ha1 = h(`${user}:${DOMAIN}:${PASSWORD}`);
-  const response = h(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${h(`REGISTER:${uri}`)}`);
-  return {
-    ...REGISTER_FIXTURE,
-    at: new Date().toISOString(),
-    deadline: undefined,
-    txKey: `z9hG4bK-${sequence}`,
-    aor: aorOf(user),
-    callId: `call-${user}`,
-    cseq: sequence,
-    contacts: [
-      {
-        uri: `sip:${user}@127.0.0.1:${5000 + Number(user.slice(1))}`,
-        expires: 3600,
-        instanceId: deviceOf(user),
-      },
-    ],
-    star: false,
-    expires: 3600,
-    digest: {
-      username: user,
-      realm: DOMAIN,
-      nonce,
-      uri,
-      response,
-      algorithm: 'SHA-256',
-      qop: 'auth',
-      nc,
-      cnonce,
-    },
-  };
-}
-
-/** The edge's report that the device answered `push` with 200 OK. */
-function answered(push: PushRequestedV1) {
-  return pushOutcomeV1.build({
-    pushId: push.pushId,
-    origin: push.origin,
-    aor: push.aor,
-    deviceId: push.deviceId,
-    edgeId: 'edge-0',
-    outcome: 'answered',
-    status: 200,
-  });
+  const contacts = [{ uri: deviceAt(user).contact, expires: 3600, instanceId: deviceOf(user) }];
+  return registerRequested({ domain: DOMAIN, username: user, password: PASSWORD, contacts, expires: 3600 });
 }
 
 /**

@@ -9,10 +9,12 @@ import {
 import { createDataSource, runMigrations } from '#herald/persistence';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
+import {
+  commandReceived,
+  type RegisterFixtureOptions,
+  registerRequested,
+} from '../../libs/contracts/testing/edge-events';
 import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
@@ -152,57 +154,12 @@ export class AuthHarness {
   }
 }
 
-/** H() of RFC 7616 §3.4.1, computed here independently of libs/sip. */
-function h(algorithm: 'MD5' | 'SHA-256', data: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
-    .update(data)
-    .digest('hex');
-}
+export type RegisterOptions = Omit<RegisterFixtureOptions, 'domain' | 'username'> & { username?: string };
 
-const FIXTURE: RegisterRequestedV1 = JSON.parse(
-  readFileSync(
-    join(__dirname, '../../libs/contracts/fixtures/sip.register-requested.v1/first-register.json'),
-    'utf8',
-  ),
-);
-let registerCounter = 0;
-
-export interface RegisterOptions {
-  username?: string;
-  password: string;
-  algorithm?: 'MD5' | 'SHA-256';
-  contacts?: RegisterRequestedV1['contacts'];
-  star?: boolean;
-  expires?: number;
-  callId?: string;
-}
-
-/** A REGISTER as the edge forwards it (the contract fixture), with a digest computed per RFC 7616. */
+/** A REGISTER of `username` (alice) at DOMAIN, as the edge forwards it. */
 export function registerRequest(options: RegisterOptions): RegisterRequestedV1 {
-  const { username = 'alice', password, algorithm = 'SHA-256' } = options;
-  registerCounter += 1;
-  const nonce = `nonce-${registerCounter}`;
-  const nc = '00000001';
-  const cnonce = `cnonce-${registerCounter}`;
-  const uri = `sip:${DOMAIN}`;
-  const ha1 = h(algorithm, `${username}:${DOMAIN}:${password}`);
-  const ha2 = h(algorithm, `REGISTER:${uri}`);
-  const response = h(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
-  return {
-    ...FIXTURE,
-    at: new Date().toISOString(),
-    txKey: `z9hG4bK-${registerCounter}`,
-    aor: `sip:${username}@${DOMAIN}`,
-    callId: options.callId ?? `call-${username}`,
-    cseq: registerCounter,
-    contacts: options.contacts ?? FIXTURE.contacts,
-    star: options.star ?? false,
-    expires: options.expires ?? FIXTURE.expires,
-    digest: { username, realm: DOMAIN, nonce, uri, response, algorithm, qop: 'auth', nc, cnonce },
-  };
+  return registerRequested({ ...options, domain: DOMAIN, username: options.username ?? 'alice' });
 }
-
-let commandCounter = 0;
 
 /** A command from a registered device as the edge forwards it. */
 export function commandFrom(
@@ -211,20 +168,9 @@ export function commandFrom(
   carrier: 'INFO' | 'MESSAGE' = 'INFO',
   aor = `sip:alice@${DOMAIN}`,
 ): CommandReceivedV1 {
-  commandCounter += 1;
-  const at = new Date().toISOString();
-  return {
-    v: 1,
-    type: 'sip.command-received',
-    at,
-    edgeId: 'edge-0',
-    flowId: 'udp:5060:127.0.0.1:5070',
-    deviceId,
-    contact: 'sip:alice@127.0.0.1:5070',
-    aor,
+  return commandReceived(
+    { aor, deviceId, contact: 'sip:alice@127.0.0.1:5070', flowId: 'udp:5060:127.0.0.1:5070' },
+    envelope,
     carrier,
-    callId: `cmd-${commandCounter}`,
-    receivedAt: at,
-    envelope: { v: 1, ...envelope },
-  };
+  );
 }

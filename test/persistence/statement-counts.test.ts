@@ -3,7 +3,6 @@ import {
   deviceRegisteredV1,
   edgeOutboundV1,
   type PushRequestedV1,
-  pushOutcomeV1,
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter, PresenceService } from '#herald/domain';
@@ -12,6 +11,7 @@ import { DataSource, type Logger, type QueryRunner } from 'typeorm';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { createImRouter } from '#herald/im-router-service';
 import { createPresenceService } from '#herald/presence-service';
+import { answeredOutcome } from '../../libs/contracts/testing/edge-events';
 import { commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
 import { createTestDatabase } from '../support/database';
 
@@ -137,19 +137,6 @@ function aorOf(user: string): string {
 
 function command(user: string, envelope: { id: string; type: string } & Record<string, unknown>) {
   return commandFrom(deviceOf(user), envelope, 'INFO', aorOf(user));
-}
-
-/** The edge's report that a device answered `push` with 200 OK. */
-function answeredOutcome(push: PushRequestedV1) {
-  return pushOutcomeV1.build({
-    pushId: push.pushId,
-    origin: push.origin,
-    aor: push.aor,
-    deviceId: push.deviceId,
-    edgeId: 'edge-0',
-    outcome: 'answered',
-    status: 200,
-  });
 }
 
 describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {

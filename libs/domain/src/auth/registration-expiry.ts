@@ -1,14 +1,10 @@
-import { type EventPublisher, sweepInBatches, type UnitOfWork } from '../shared';
+import { BatchSweep, type BatchSweepSettings, type EventPublisher } from '../shared';
 import type { RegistrationRepository } from './ports';
 import { publishRemovals } from './registration-events';
 
-export interface RegistrationExpiryDependencies {
-  unitOfWork: UnitOfWork;
+export interface RegistrationExpiryDependencies extends BatchSweepSettings {
   bus: EventPublisher;
   registrations: RegistrationRepository;
-  /** Bindings removed per transaction. */
-  batchSize: number;
-  now?: () => Date;
 }
 
 /**
@@ -16,26 +12,12 @@ export interface RegistrationExpiryDependencies {
  * (protocol.md §5): its session ends too. Safe with several replicas sweeping at once: each
  * batch skips the rows another replica holds.
  */
-export class RegistrationExpiry {
-  private readonly deps: RegistrationExpiryDependencies;
-  private readonly now: () => Date;
-
-  constructor(dependencies: RegistrationExpiryDependencies) {
-    this.deps = dependencies;
-    this.now = dependencies.now ?? (() => new Date());
-  }
-
-  /** Sweeps until no expired binding is left; returns how many were removed. */
-  sweep(): Promise<number> {
-    return sweepInBatches(this.deps.batchSize, () => this.sweepBatch());
-  }
-
-  /** One batch, announced before its transaction commits (see publishRemovals). */
-  private sweepBatch(): Promise<number> {
-    return this.deps.unitOfWork.run(async (tx) => {
-      const at = this.now();
-      const removed = await this.deps.registrations.removeExpired(tx, at, this.deps.batchSize);
-      await publishRemovals(this.deps.bus, removed, 'expired', at);
+export class RegistrationExpiry extends BatchSweep {
+  constructor(deps: RegistrationExpiryDependencies) {
+    // Each batch is announced before its transaction commits (see publishRemovals).
+    super(deps, 'transaction', async (tx, at, limit) => {
+      const removed = await deps.registrations.removeExpired(tx, at, limit);
+      await publishRemovals(deps.bus, removed, 'expired', at);
       return removed.length;
     });
   }

@@ -1,4 +1,4 @@
-import { sweepInBatches, type UnitOfWork } from '../shared';
+import { RetentionSweep, type UnitOfWork } from '../shared';
 import type { PresenceRepository } from './ports';
 
 /**
@@ -18,20 +18,11 @@ export interface EndedDeviceRetentionDependencies {
 }
 
 /** Forgets ended devices older than ENDED_DEVICE_RETENTION_MS: they show nothing either way. */
-export class EndedDeviceRetention {
-  private readonly now: () => Date;
-
-  constructor(private readonly deps: EndedDeviceRetentionDependencies) {
-    this.now = deps.now ?? (() => new Date());
-  }
-
-  /** Returns how many devices were forgotten. */
-  sweep(): Promise<number> {
-    const before = new Date(this.now().getTime() - ENDED_DEVICE_RETENTION_MS);
-    return sweepInBatches(ENDED_DEVICE_BATCH, () =>
-      this.deps.unitOfWork.runSingleStatement((tx) =>
-        this.deps.presence.forgetEndedDevices(tx, before, ENDED_DEVICE_BATCH),
-      ),
+export class EndedDeviceRetention extends RetentionSweep {
+  constructor({ unitOfWork, presence, now }: EndedDeviceRetentionDependencies) {
+    super(
+      { unitOfWork, retentionMs: ENDED_DEVICE_RETENTION_MS, batchSize: ENDED_DEVICE_BATCH, now },
+      (tx, before, limit) => presence.forgetEndedDevices(tx, before, limit),
     );
   }
 }

@@ -1,6 +1,6 @@
 import type { CommandKey } from './idempotency';
-import { sweepInBatches } from './sweep-in-batches';
-import type { Transaction, UnitOfWork } from './unit-of-work';
+import { type RetentionSettings, RetentionSweep } from './retention-sweep';
+import type { Transaction } from './unit-of-work';
 
 /** Deletes old idempotency claims. */
 export interface ClaimRetentionStore {
@@ -18,36 +18,18 @@ export interface ClaimRetentionStore {
   ): Promise<number>;
 }
 
-export interface ClaimRetentionDependencies {
-  unitOfWork: UnitOfWork;
+export interface ClaimRetentionDependencies extends RetentionSettings {
   store: ClaimRetentionStore;
   /** The claims pruned: one service's, e.g. auth's REGISTER claims. */
   service: string;
-  /** A claim older than this can no longer be needed (see the service's reason). */
-  retentionMs: number;
-  /** Claims deleted per transaction. */
-  batchSize: number;
-  now?: () => Date;
 }
 
 /**
  * Keeps one service's idempotency claims (`processed_commands`) from growing with traffic: each
  * sweep deletes, in batches, the claims older than the retention. Safe with several replicas.
  */
-export class ClaimRetention {
-  private readonly now: () => Date;
-
-  constructor(private readonly deps: ClaimRetentionDependencies) {
-    this.now = deps.now ?? (() => new Date());
-  }
-
-  /** Deletes every claim past the retention; returns how many. */
-  sweep(): Promise<number> {
-    const before = new Date(this.now().getTime() - this.deps.retentionMs);
-    return sweepInBatches(this.deps.batchSize, () =>
-      this.deps.unitOfWork.runSingleStatement((tx) =>
-        this.deps.store.deleteClaimsBefore(tx, this.deps.service, before, this.deps.batchSize),
-      ),
-    );
+export class ClaimRetention extends RetentionSweep {
+  constructor(deps: ClaimRetentionDependencies) {
+    super(deps, (tx, before, limit) => deps.store.deleteClaimsBefore(tx, deps.service, before, limit));
   }
 }

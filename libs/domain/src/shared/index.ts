@@ -2,6 +2,8 @@ export * from './unit-of-work';
 export * from './idempotency';
 export * from './account-directory';
 export * from './group-commit';
+export * from './batch-sweep';
+export * from './retention-sweep';
 export * from './claim-retention';
 export * from './event-publisher';
 export * from './lock-order';

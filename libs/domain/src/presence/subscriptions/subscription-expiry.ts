@@ -1,15 +1,11 @@
-import { type EventPublisher, sweepInBatches, type UnitOfWork } from '../../shared';
+import { BatchSweep, type BatchSweepSettings, type EventPublisher } from '../../shared';
 import type { SimpleNotifier } from './simple-notifier';
 import type { SubscriptionRepository } from './subscription-model';
 
-export interface SubscriptionExpiryDependencies {
-  unitOfWork: UnitOfWork;
+export interface SubscriptionExpiryDependencies extends BatchSweepSettings {
   subscriptions: SubscriptionRepository;
   notifier: SimpleNotifier;
   bus: EventPublisher;
-  /** Subscriptions ended per transaction. */
-  batchSize: number;
-  now?: () => Date;
 }
 
 /**
@@ -17,26 +13,15 @@ export interface SubscriptionExpiryDependencies {
  * `terminated;reason=timeout` (RFC 6665 §4.2.2). Safe with several replicas sweeping at once:
  * each batch skips the rows another replica holds.
  */
-export class SubscriptionExpiry {
-  private readonly now: () => Date;
-
-  constructor(private readonly deps: SubscriptionExpiryDependencies) {
-    this.now = deps.now ?? (() => new Date());
-  }
-
-  /** Sweeps until no expired subscription is left; returns how many ended. */
-  sweep(): Promise<number> {
-    return sweepInBatches(this.deps.batchSize, () => this.sweepBatch());
-  }
-
-  /** One batch; its NOTIFYs are published before it commits, so a failed publish leaves the rows for the next sweep. */
-  private sweepBatch(): Promise<number> {
-    return this.deps.unitOfWork.run(async (tx) => {
-      const expired = await this.deps.subscriptions.removeExpired(tx, this.now(), this.deps.batchSize);
+export class SubscriptionExpiry extends BatchSweep {
+  constructor(deps: SubscriptionExpiryDependencies) {
+    // A batch's NOTIFYs are published before it commits, so a failed publish leaves the rows for the next sweep.
+    super(deps, 'transaction', async (tx, now, limit) => {
+      const expired = await deps.subscriptions.removeExpired(tx, now, limit);
       const records = expired.flatMap(({ presence, ...target }) =>
-        this.deps.notifier.records([target], presence, 'terminated'),
+        deps.notifier.records([target], presence, 'terminated'),
       );
-      if (records.length > 0) await this.deps.bus.publish(records);
+      if (records.length > 0) await deps.bus.publish(records);
       return expired.length;
     });
   }
