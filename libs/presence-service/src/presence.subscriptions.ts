@@ -57,7 +57,7 @@ export class SubscriptionExpirySweeper extends IntervalSweeper {
     super(
       SUBSCRIPTION_EXPIRY_SWEEP_INTERVAL_MS,
       'subscription expiry sweep',
-      new Logger('SubscriptionExpiry'),
+      new Logger('SubscriptionExpirySweeper'),
     );
   }
 
