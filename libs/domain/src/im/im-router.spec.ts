@@ -47,6 +47,8 @@ const NOW = new Date('2026-01-02T03:04:06.000Z');
 /** The fakes write at once and register an undo, which the unit of work runs if the work throws. */
 class FakeTransaction extends Transaction {
   readonly undo: Array<() => void> = [];
+  /** Run when the transaction ended, committed or not: its locks are released. */
+  readonly onEnd: Array<() => void> = [];
 }
 
 class FakeUnitOfWork implements UnitOfWork {
@@ -59,6 +61,8 @@ class FakeUnitOfWork implements UnitOfWork {
     } catch (error) {
       for (const undo of tx.undo.reverse()) undo();
       throw error;
+    } finally {
+      for (const release of tx.onEnd) release();
     }
   }
   runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -201,6 +205,10 @@ class InMemoryMessageStore implements MessageStore {
 
 class InMemoryPlainDeviceQueue implements PlainDeviceQueue {
   readonly queued = new Map<string, { device: DeviceKey; dueAt: Date }>();
+  /** Devices held by an open transaction (holdPlain), with the logins waiting for it to end. */
+  readonly held = new Map<string, Array<() => void>>();
+
+  constructor(private readonly directory: InMemoryDeviceDirectory) {}
   async schedule(_tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void> {
     this.queued.set(JSON.stringify(device), { device, dueAt });
   }
@@ -212,9 +220,35 @@ class InMemoryPlainDeviceQueue implements PlainDeviceQueue {
     due.forEach(([key]) => this.queued.delete(key));
     return due.map(([, entry]) => ({ ...entry.device, dueAt: entry.dueAt }));
   }
+  async holdPlain(tx: Transaction, devices: readonly DeviceKey[]): Promise<DeviceKey[]> {
+    const plain = devices.filter(
+      (key) =>
+        this.directory.devices.find((d) => d.aor === key.aor && d.deviceId === key.deviceId)?.carrier ===
+        'PLAIN',
+    );
+    for (const key of plain) {
+      const id = JSON.stringify([key.aor, key.deviceId]);
+      this.held.set(id, []);
+      (tx as FakeTransaction).onEnd.push(() => {
+        const waiting = this.held.get(id) ?? [];
+        this.held.delete(id);
+        waiting.forEach((login) => login());
+      });
+    }
+    return plain;
+  }
+
+  /** What auth's login does to a device: at once, or once the transaction holding it ended. */
+  login(key: DeviceKey, apply: () => void): void {
+    const waiting = this.held.get(JSON.stringify([key.aor, key.deviceId]));
+    if (waiting === undefined) apply();
+    else waiting.push(apply);
+  }
 }
 
 class InMemoryDeviceDirectory implements DeviceDirectory {
+  /** Called after each device lookup: what happens between reading a device and publishing to it. */
+  afterLookUp: (device: Device) => void = () => {};
   constructor(readonly devices: Device[]) {}
   async loggedInDevices(aors: readonly string[], options?: DeviceLookupOptions) {
     return new Map(
@@ -227,7 +261,11 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
     );
   }
   async device(aor: string, deviceId: string) {
-    return this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
+    const found = this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
+    // A copy, as a row read: a later change does not alter what was read.
+    const read = found === undefined ? undefined : { ...found };
+    if (found !== undefined) this.afterLookUp(found);
+    return read;
   }
 }
 
@@ -258,7 +296,7 @@ function setUp(
     exists: async (aor) => known.includes(aor),
     existing: async (aors) => new Set(aors.filter((aor) => known.includes(aor))),
   };
-  const plainDevices = new InMemoryPlainDeviceQueue();
+  const plainDevices = new InMemoryPlainDeviceQueue(directory);
   let pushCounter = 0;
   let clock = NOW;
   const unitOfWork = new FakeUnitOfWork();
@@ -773,6 +811,55 @@ describe('ImRouter plain SIP devices', () => {
     expect(await router.deliverToPlainDevices()).toBe(1);
 
     expect(pushedTo('bob-softphone').map((p) => p.event.body)).toEqual(['live', 'stored']);
+  });
+
+  it('pushes no text/plain after the login.result of a device whose login it raced', async () => {
+    const { router, bus, directory, plainDevices, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'stored' }));
+    directory.devices.push(device(BOB, 'bob-json', 'PLAIN'));
+    await router.deviceRegistered(registered(BOB, 'bob-json'));
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+    // A login held back past the grace is handled after the sweep read the device as plain and
+    // before it published: auth saves the session and pushes login.result (as publishes so far).
+    let publishedBeforeLoginResult: number | undefined;
+    directory.afterLookUp = (found) => {
+      if (found.deviceId !== 'bob-json') return;
+      plainDevices.login(found, () => {
+        found.carrier = 'INFO';
+        publishedBeforeLoginResult = bus.records.length;
+      });
+    };
+
+    expect(await router.deliverToPlainDevices()).toBe(1);
+
+    const plainPushes = bus.records
+      .map((record, index) => ({ index, record }))
+      .filter(({ record }) => record.topic.startsWith('edge.'))
+      .map(({ index, record }) => ({ index, event: edgeOutboundV1.decode(record.value) as PushRequestedV1 }))
+      .filter(({ event }) => event.deviceId === 'bob-json' && event.contentType.startsWith('text/plain'));
+    expect(plainPushes.map(({ event }) => event.body)).toEqual(['stored']);
+    expect(publishedBeforeLoginResult).toBeDefined();
+    expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
+    expect(pushedTo('bob-json')).toHaveLength(1);
+  });
+
+  it('leaves out a queued device whose login got in before the sweep held it', async () => {
+    const { router, directory, plainDevices, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'stored' }));
+    const bobJson = device(BOB, 'bob-json', 'PLAIN');
+    directory.devices.push(bobJson);
+    await router.deviceRegistered(registered(BOB, 'bob-json'));
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+    plainDevices.login(bobJson, () => (bobJson.carrier = 'INFO'));
+
+    expect(await router.deliverToPlainDevices()).toBe(1);
+    expect(pushedTo('bob-json')).toEqual([]);
+
+    // Its session-started gives it the IM as JSON.
+    await router.deliverStored(BOB, 'bob-json', NOW);
+    expect(pushedTo('bob-json').map((p) => [p.event.contentType, p.body?.['text']])).toEqual([
+      ['application/vnd.herald+json', 'stored'],
+    ]);
   });
 
   it('forgets a new device that logged in, and ignores refreshed bindings', async () => {
