@@ -473,62 +473,76 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     expect(statuses(alice)[1].body).toMatchObject({ messageId: 'm-1', state: 'delivered' });
   });
 
-  it('holds off a login that races the plain-device sweep until its text/plain push is published', async () => {
-    const alice = await user('alice');
-    const frank = await user('frank');
-    await device(alice, 'alice-desk');
-    await imSend(alice, 'alice-desk', 'c-1', { to: frank, text: 'before your login', messageId: 'm-1' });
-    await waitFor(() => statuses(alice).length === 1);
-    await registered(frank, 'frank-json');
-    await waitFor(async () => (await queued(frank)) === 1);
-    await outliveLoginGrace(frank);
-    // The sweep of a router whose publishes to frank's device wait for the test: it has read the
-    // device as plain SIP and holds its transaction open, as a stalled broker or process would.
-    let sweepPublishing: () => void = () => {};
-    const sweepReadDevice = new Promise<void>((resolve) => (sweepPublishing = resolve));
-    let releaseSweep: () => void = () => {};
-    const sweepReleased = new Promise<void>((resolve) => (releaseSweep = resolve));
-    const stalled: EventBus = {
-      publish: async (records) => {
-        if (records.some((record) => record.key === frank)) {
-          sweepPublishing();
-          await sweepReleased;
-        }
-        await bus.publish(records);
-      },
-      subscribe: (subscription) => bus.subscribe(subscription),
-      ensureTopics: (topics) => bus.ensureTopics(topics),
-      close: async () => {},
-    };
-    const sweeper = createImRouter({
-      bus: stalled,
-      dataSource,
-      config: { domain: DOMAIN, plainDeviceLoginGraceMs: PLAIN_DEVICE_LOGIN_GRACE_MS },
-    });
-    const sweep = sweeper.deliverToPlainDevices();
-    await sweepReadDevice;
+  it.each([
+    ['the plain-device sweep', 'stored'],
+    ['a live IM', 'live'],
+  ] as const)(
+    'holds off a login that races %s until its text/plain push is published',
+    async (_name, delivery) => {
+      const alice = await user('alice');
+      const frank = await user('frank');
+      await device(alice, 'alice-desk');
+      const im = { to: frank, text: 'before your login', messageId: 'm-1' };
+      if (delivery === 'stored') {
+        await imSend(alice, 'alice-desk', 'c-1', im);
+        await waitFor(() => statuses(alice).length === 1);
+        await registered(frank, 'frank-json');
+        await waitFor(async () => (await queued(frank)) === 1);
+      } else {
+        await device(frank, 'frank-json', 'PLAIN');
+      }
+      await outliveLoginGrace(frank);
+      // A router whose publishes to frank wait for the test: it has read frank's device as plain
+      // SIP and holds its transaction open, as a stalled broker or process would.
+      let publishing: () => void = () => {};
+      const readDevice = new Promise<void>((resolve) => (publishing = resolve));
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const stalled: EventBus = {
+        publish: async (records) => {
+          if (records.some((record) => record.key === frank)) {
+            publishing();
+            await released;
+          }
+          await bus.publish(records);
+        },
+        subscribe: (subscription) => bus.subscribe(subscription),
+        ensureTopics: (topics) => bus.ensureTopics(topics),
+        close: async () => {},
+      };
+      const stalledRouter = createImRouter({
+        bus: stalled,
+        dataSource,
+        config: { domain: DOMAIN, plainDeviceLoginGraceMs: PLAIN_DEVICE_LOGIN_GRACE_MS },
+      });
+      const delivering =
+        delivery === 'stored'
+          ? stalledRouter.deliverToPlainDevices()
+          : stalledRouter.handleCommand(imSendEvent(alice, 'alice-desk', 'c-1', im));
+      await readDevice;
 
-    // frank's login, held back past the grace, is handled now by auth as in production.
-    let loggedIn = false;
-    const login = auth.handle(loginEvent(frank, 'frank-json', 'login-1')).then(() => (loggedIn = true));
-    // Until the sweep commits, the login waits for the binding the sweep holds (or, without the
-    // hold, is done).
-    await waitFor(async () => loggedIn || (await loginsWaitingForALock()) > 0);
-    releaseSweep();
-    expect(await sweep).toBe(1);
-    await login;
+      // frank's login, held back past the grace, is handled now by auth as in production.
+      let loggedIn = false;
+      const login = auth.handle(loginEvent(frank, 'frank-json', 'login-1')).then(() => (loggedIn = true));
+      // Until the router commits, the login waits for the binding it holds (or, without the hold,
+      // is done).
+      await waitFor(async () => loggedIn || (await loginsWaitingForALock()) > 0);
+      release();
+      await delivering;
+      await login;
 
-    await waitFor(() => to(frank, 'frank-json').some((p) => p.body['type'] === 'login.result'));
-    expect(
-      to(frank, 'frank-json')
-        .map((p) => p.body['type'])
-        .slice(0, 2),
-    ).toEqual(['im', 'login.result']);
-    expect(ims(frank, 'frank-json')[0].event).toMatchObject({
-      contentType: 'text/plain;charset=utf-8',
-      body: 'before your login',
-    });
-  });
+      await waitFor(() => to(frank, 'frank-json').some((p) => p.body['type'] === 'login.result'));
+      expect(
+        to(frank, 'frank-json')
+          .map((p) => p.body['type'])
+          .slice(0, 2),
+      ).toEqual(['im', 'login.result']);
+      expect(ims(frank, 'frank-json')[0].event).toMatchObject({
+        contentType: 'text/plain;charset=utf-8',
+        body: 'before your login',
+      });
+    },
+  );
 
   it('stores IMs for a JSON client that logged in and out (still registered): no text/plain, `stored`', async () => {
     const alice = await user('alice');

@@ -251,14 +251,12 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
   afterLookUp: (device: Device) => void = () => {};
   constructor(readonly devices: Device[]) {}
   async loggedInDevices(aors: readonly string[], options?: DeviceLookupOptions) {
-    return new Map(
-      aors.map((aor) => [
-        aor,
-        this.devices.filter(
-          (d) => d.aor === aor && (d.carrier !== 'PLAIN' || options?.includePlainSip === true),
-        ),
-      ]),
+    const found = this.devices.filter(
+      (d) => aors.includes(d.aor) && (d.carrier !== 'PLAIN' || options?.includePlainSip === true),
     );
+    const read = found.map((d) => ({ ...d }));
+    found.forEach((d) => this.afterLookUp(d));
+    return new Map(aors.map((aor) => [aor, read.filter((d) => d.aor === aor)]));
   }
   async device(aor: string, deviceId: string) {
     const found = this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
@@ -779,6 +777,14 @@ describe('ImRouter plain SIP devices', () => {
       NOW,
     );
 
+  /** The text/plain pushes to `deviceId`, with their places among all published records. */
+  const plainPushesTo = (bus: RecordingBus, deviceId: string) =>
+    bus.records
+      .map((record, index) => ({ index, record }))
+      .filter(({ record }) => record.topic.startsWith('edge.'))
+      .map(({ index, record }) => ({ index, event: edgeOutboundV1.decode(record.value) as PushRequestedV1 }))
+      .filter(({ event }) => event.deviceId === deviceId && event.contentType.startsWith('text/plain'));
+
   it('offers stored IMs as text/plain to a new device that did not log in within the grace period', async () => {
     const { router, directory, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
     await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'one' }));
@@ -832,11 +838,7 @@ describe('ImRouter plain SIP devices', () => {
 
     expect(await router.deliverToPlainDevices()).toBe(1);
 
-    const plainPushes = bus.records
-      .map((record, index) => ({ index, record }))
-      .filter(({ record }) => record.topic.startsWith('edge.'))
-      .map(({ index, record }) => ({ index, event: edgeOutboundV1.decode(record.value) as PushRequestedV1 }))
-      .filter(({ event }) => event.deviceId === 'bob-json' && event.contentType.startsWith('text/plain'));
+    const plainPushes = plainPushesTo(bus, 'bob-json');
     expect(plainPushes.map(({ event }) => event.body)).toEqual(['stored']);
     expect(publishedBeforeLoginResult).toBeDefined();
     expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
@@ -859,6 +861,48 @@ describe('ImRouter plain SIP devices', () => {
     await router.deliverStored(BOB, 'bob-json', NOW);
     expect(pushedTo('bob-json').map((p) => [p.event.contentType, p.body?.['text']])).toEqual([
       ['application/vnd.herald+json', 'stored'],
+    ]);
+  });
+
+  it('pushes a live text/plain IM before the login.result of a device whose login it holds off', async () => {
+    const bobJson = device(BOB, 'bob-json', 'PLAIN');
+    const { router, bus, plainDevices, pushedTo } = setUp([device(ALICE, 'alice-desk'), bobJson]);
+    // The login (past the grace) is handled while the IM is being published.
+    let publishedBeforeLoginResult: number | undefined;
+    const publish = bus.publish.bind(bus);
+    bus.publish = (records) => {
+      plainDevices.login(bobJson, () => {
+        bobJson.carrier = 'INFO';
+        publishedBeforeLoginResult ??= bus.records.length;
+      });
+      return publish(records);
+    };
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'live' }));
+
+    const plainPushes = plainPushesTo(bus, 'bob-json');
+    expect(plainPushes.map(({ event }) => event.body)).toEqual(['live']);
+    expect(publishedBeforeLoginResult).toBeDefined();
+    expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
+    expect(pushedTo('bob-json')).toHaveLength(1);
+  });
+
+  it('withholds a live IM from a plain device whose login got in after its lookup, and tells `stored`', async () => {
+    const { router, bus, directory, plainDevices, pushedTo } = setUp([
+      device(ALICE, 'alice-desk'),
+      device(BOB, 'bob-json', 'PLAIN'),
+    ]);
+    directory.afterLookUp = (found) => {
+      if (found.deviceId === 'bob-json') plainDevices.login(found, () => (found.carrier = 'INFO'));
+    };
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'live' }));
+
+    expect(plainPushesTo(bus, 'bob-json')).toEqual([]);
+    expect(pushedTo('bob-json')).toEqual([]);
+    expect(pushedTo('alice-desk').map((p) => [p.body?.['type'], p.body?.['state']])).toEqual([
+      ['im.send.result', undefined],
+      ['im.status', 'stored'],
     ]);
   });
 

@@ -208,11 +208,12 @@ export class ImSend {
         (command) => claimOf.get(command)?.kind === 'first' && command.send.refusal === undefined,
       ),
     );
-    await run.lookUpAhead(
+    const targets = await run.lookUpAhead(
       [...stored.values()].map(({ message }) =>
         imRequest(message, { kind: 'aor', aor: message.recipientAor }, false),
       ),
     );
+    await this.routing.holdPlainTargets(tx, run, targets);
 
     const results = new Map<string, ResultPush>();
     const deliveries: Delivery[] = [];

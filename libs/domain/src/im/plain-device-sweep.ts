@@ -45,12 +45,8 @@ export class PlainDeviceSweep {
       );
       // A login held back past the grace may be handled meanwhile: one that got in first leaves
       // its device out (its session-started delivers as JSON), a later one waits for this commit.
-      const plain = new Set(
-        (await plainDevices.holdPlain(tx, due)).map((device) =>
-          JSON.stringify([device.aor, device.deviceId]),
-        ),
-      );
-      for (const device of due.filter((queued) => plain.has(JSON.stringify([queued.aor, queued.deviceId])))) {
+      const { held } = await this.routing.holdPlain(tx, due);
+      for (const device of held) {
         // An IM pushed to this binding since it was created and still awaiting its outcome is on
         // its way (a live push after the grace, or one whose outcome waits in a backlog after an
         // im-router restart): a plain device cannot drop a repeated messageId.
