@@ -18,6 +18,10 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h?.stop();
   });
 
+  /** A device auth registered and logged in (its rows), whose session-started presence has not read. */
+  const loggedInAtAuth = (aor: string, deviceId: string, status: 'online' | 'busy') =>
+    insertDevice(h.dataSource, { aor, deviceId, edgeId: 'edge-0', session: { carrier: 'INFO', status } });
+
   const newestPresence = (deviceId: string, buddy: string) =>
     h
       .pushesTo(deviceId)
@@ -36,12 +40,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h.device(nina, 'nina-1', 'online');
     // omar's session row is written (auth committed his login) but presence reads his
     // session-started only later: he has no presence yet.
-    await insertDevice(h.dataSource, {
-      aor: omar,
-      deviceId: 'omar-1',
-      edgeId: 'edge-0',
-      session: { carrier: 'INFO', status: 'busy' },
-    });
+    await loggedInAtAuth(omar, 'omar-1', 'busy');
     await h.buddies(nina, 'nina-1', omar, 'omar-1');
     const decided = new Date();
 
@@ -65,12 +64,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h.buddies(pat, 'pat-1', quinn, 'quinn-1');
 
     await whileChangeInFlight(quinn, 'busy', async () => {
-      await insertDevice(h.dataSource, {
-        aor: pat,
-        deviceId: 'pat-2',
-        edgeId: 'edge-0',
-        session: { carrier: 'INFO', status: 'online' },
-      });
+      await loggedInAtAuth(pat, 'pat-2', 'online');
       await h.publishSessionStarted(pat, 'pat-2', 'online');
       return () => h.pushesTo('pat-2').length > 0;
     });
@@ -102,12 +96,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     const uma = await h.user('uma');
     await h.device(tess, 'tess-1', 'online');
     // uma is logged in (auth's rows) but presence has not read her session-started: no presence.
-    await insertDevice(h.dataSource, {
-      aor: uma,
-      deviceId: 'uma-1',
-      edgeId: 'edge-0',
-      session: { carrier: 'INFO', status: 'busy' },
-    });
+    await loggedInAtAuth(uma, 'uma-1', 'busy');
     // Buddies with no aggregate for uma, as a request accepted before this release left them (an
     // accepted request now creates both aggregates): rows only.
     await new TypeOrmUnitOfWork(h.dataSource).run((tx) =>
@@ -121,12 +110,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
       uma,
       'busy',
       async () => {
-        await insertDevice(h.dataSource, {
-          aor: tess,
-          deviceId: 'tess-2',
-          edgeId: 'edge-0',
-          session: { carrier: 'INFO', status: 'online' },
-        });
+        await loggedInAtAuth(tess, 'tess-2', 'online');
         await h.publishSessionStarted(tess, 'tess-2', 'online');
         return () => h.pushesTo('tess-2').length > 0;
       },

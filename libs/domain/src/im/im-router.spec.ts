@@ -785,6 +785,22 @@ describe('ImRouter plain SIP devices', () => {
       .map(({ index, record }) => ({ index, event: edgeOutboundV1.decode(record.value) as PushRequestedV1 }))
       .filter(({ event }) => event.deviceId === deviceId && event.contentType.startsWith('text/plain'));
 
+  /**
+   * `deviceId` got one text/plain push, `text`, published before the login.result (before the
+   * first `publishedBeforeLoginResult` records).
+   */
+  const expectOnlyTextBeforeLoginResult = (
+    bus: RecordingBus,
+    deviceId: string,
+    text: string,
+    publishedBeforeLoginResult: number | undefined,
+  ) => {
+    const plainPushes = plainPushesTo(bus, deviceId);
+    expect(plainPushes.map(({ event }) => event.body)).toEqual([text]);
+    expect(publishedBeforeLoginResult).toBeDefined();
+    expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
+  };
+
   it('offers stored IMs as text/plain to a new device that did not log in within the grace period', async () => {
     const { router, directory, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
     await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'one' }));
@@ -838,10 +854,7 @@ describe('ImRouter plain SIP devices', () => {
 
     expect(await router.deliverToPlainDevices()).toBe(1);
 
-    const plainPushes = plainPushesTo(bus, 'bob-json');
-    expect(plainPushes.map(({ event }) => event.body)).toEqual(['stored']);
-    expect(publishedBeforeLoginResult).toBeDefined();
-    expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
+    expectOnlyTextBeforeLoginResult(bus, 'bob-json', 'stored', publishedBeforeLoginResult);
     expect(pushedTo('bob-json')).toHaveLength(1);
   });
 
@@ -880,10 +893,7 @@ describe('ImRouter plain SIP devices', () => {
 
     await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'live' }));
 
-    const plainPushes = plainPushesTo(bus, 'bob-json');
-    expect(plainPushes.map(({ event }) => event.body)).toEqual(['live']);
-    expect(publishedBeforeLoginResult).toBeDefined();
-    expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
+    expectOnlyTextBeforeLoginResult(bus, 'bob-json', 'live', publishedBeforeLoginResult);
     expect(pushedTo('bob-json')).toHaveLength(1);
   });
 
