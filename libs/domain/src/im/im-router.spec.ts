@@ -17,6 +17,7 @@ import {
   type CommandClaim,
   type IdempotencyClaim,
   inLockOrder,
+  type StoredLookup,
   type StoredResult,
   Transaction,
   type UnitOfWork,
@@ -100,6 +101,12 @@ class MapIdempotencyStore implements BatchIdempotencyStore {
   }
   storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
     return this.storeResult(tx, key, result);
+  }
+  async findResults(_tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    return keys.map((key) => {
+      const id = JSON.stringify(key);
+      return this.rows.has(id) ? { found: true, result: this.rows.get(id) } : { found: false };
+    });
   }
 }
 
@@ -378,6 +385,22 @@ const imSend = (
 ) => fromAlice({ id, type: 'im.send', to: BOB, text: 'hello', ...fields }, { deviceId, carrier });
 
 describe('ImRouter.handleCommand (im.send)', () => {
+  it('re-sends the result an im.send got when it comes again after its sender’s session ended (a redelivery)', async () => {
+    const aliceDesk = device(ALICE, 'alice-desk');
+    const { router, pushedTo, messages } = setUp([aliceDesk, device(BOB, 'bob-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    aliceDesk.carrier = 'PLAIN';
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    const results = pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.send.result');
+    expect(results).toHaveLength(2);
+    expect(results[1].event.pushId).toBe(results[0].event.pushId);
+    expect(results[1].body).toEqual(results[0].body);
+    expect(results[0].body).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
+    expect(messages.rows).toHaveLength(1);
+  });
+
   it('stores the IM, answers the sender, and pushes it to every logged-in device of the recipient', async () => {
     const { router, messages, pushedTo, bus } = setUp();
 
