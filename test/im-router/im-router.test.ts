@@ -18,7 +18,8 @@ import {
   routedPushOutcomeRecordV1,
   sessionStartedV1,
 } from '#herald/contracts';
-import type { ImRouter } from '#herald/domain';
+import type { AuthCommandService, ImRouter } from '#herald/domain';
+import { createAuthServices } from '#herald/auth-service';
 import {
   createDataSource,
   runMigrations,
@@ -86,6 +87,8 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   let dataSource: DataSource;
   let bus: EventBus;
   let router: ImRouter;
+  /** auth's command handling, for a login that races im-router. */
+  let auth: AuthCommandService;
   let subscriptions: SubscriptionHandle[];
   const pushes: Pushed[] = [];
   let users = 0;
@@ -105,6 +108,12 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       dataSource,
       config: { domain: DOMAIN, plainDeviceLoginGraceMs: PLAIN_DEVICE_LOGIN_GRACE_MS },
     });
+    auth = createAuthServices(bus, dataSource, {
+      domain: DOMAIN,
+      maxExpiresSeconds: 7200,
+      sweepIntervalMs: 3_600_000,
+      sweepBatchSize: 10,
+    }).commands;
     const logged: string[] = [];
     records = new CountingRecordHandler(router, {
       error: (fields, m) => logged.push(`${fields.reason}: ${m}`),
@@ -464,6 +473,77 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     expect(statuses(alice)[1].body).toMatchObject({ messageId: 'm-1', state: 'delivered' });
   });
 
+  it.each([
+    ['the plain-device sweep', 'stored'],
+    ['a live IM', 'live'],
+  ] as const)(
+    'holds off a login that races %s until its text/plain push is published',
+    async (_name, delivery) => {
+      const alice = await user('alice');
+      const frank = await user('frank');
+      await device(alice, 'alice-desk');
+      const im = { to: frank, text: 'before your login', messageId: 'm-1' };
+      if (delivery === 'stored') {
+        await imSend(alice, 'alice-desk', 'c-1', im);
+        await waitFor(() => statuses(alice).length === 1);
+        await registered(frank, 'frank-json');
+        await waitFor(async () => (await queued(frank)) === 1);
+      } else {
+        await device(frank, 'frank-json', 'PLAIN');
+      }
+      await outliveLoginGrace(frank);
+      // A router whose publishes to frank wait for the test: it has read frank's device as plain
+      // SIP and holds its transaction open, as a stalled broker or process would.
+      let publishing: () => void = () => {};
+      const readDevice = new Promise<void>((resolve) => (publishing = resolve));
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const stalled: EventBus = {
+        publish: async (records) => {
+          if (records.some((record) => record.key === frank)) {
+            publishing();
+            await released;
+          }
+          await bus.publish(records);
+        },
+        subscribe: (subscription) => bus.subscribe(subscription),
+        ensureTopics: (topics) => bus.ensureTopics(topics),
+        close: async () => {},
+      };
+      const stalledRouter = createImRouter({
+        bus: stalled,
+        dataSource,
+        config: { domain: DOMAIN, plainDeviceLoginGraceMs: PLAIN_DEVICE_LOGIN_GRACE_MS },
+      });
+      const delivering =
+        delivery === 'stored'
+          ? stalledRouter.deliverToPlainDevices()
+          : stalledRouter.handleCommand(imSendEvent(alice, 'alice-desk', 'c-1', im));
+      await readDevice;
+
+      // frank's login, held back past the grace, is handled now by auth as in production.
+      let loggedIn = false;
+      const login = auth.handle(loginEvent(frank, 'frank-json', 'login-1')).then(() => (loggedIn = true));
+      // Until the router commits, the login waits for the binding it holds (or, without the hold,
+      // is done).
+      await waitFor(async () => loggedIn || (await loginsWaitingForALock()) > 0);
+      release();
+      await delivering;
+      await login;
+
+      await waitFor(() => to(frank, 'frank-json').some((p) => p.body['type'] === 'login.result'));
+      expect(
+        to(frank, 'frank-json')
+          .map((p) => p.body['type'])
+          .slice(0, 2),
+      ).toEqual(['im', 'login.result']);
+      expect(ims(frank, 'frank-json')[0].event).toMatchObject({
+        contentType: 'text/plain;charset=utf-8',
+        body: 'before your login',
+      });
+    },
+  );
+
   it('stores IMs for a JSON client that logged in and out (still registered): no text/plain, `stored`', async () => {
     const alice = await user('alice');
     const erin = await user('erin');
@@ -553,6 +633,15 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     await dataSource.query(`UPDATE plain_device_queue SET due_at = due_at ${back} WHERE aor = $1`, shift);
   }
 
+  /** Backends of this database waiting for a row lock in auth's statement that saves a session. */
+  async function loginsWaitingForALock(): Promise<number> {
+    const rows: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO sessions%'`,
+    );
+    return rows[0].n;
+  }
+
   /** Devices of `aor` waiting in the plain device queue. */
   async function queued(aor: string): Promise<number> {
     const rows: Array<{ n: number }> = await dataSource.query(
@@ -565,13 +654,26 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
 
 /** The sip.command-received event of an im.send from a test device. */
 function imSendEvent(from: string, deviceId: string, id: string, fields: Record<string, unknown>) {
+  return commandEvent(from, deviceId, { v: 1, id, type: 'im.send', ...fields });
+}
+
+/** The sip.command-received event of a login from a test device. */
+function loginEvent(from: string, deviceId: string, id: string) {
+  return commandEvent(from, deviceId, { v: 1, id, type: 'login', status: 'online' });
+}
+
+function commandEvent(
+  from: string,
+  deviceId: string,
+  envelope: { v: 1; id: string; type: string } & Record<string, unknown>,
+) {
   return commandReceivedV1.build({
     ...tcpTestBinding(deviceId, EDGE_ID),
     aor: from,
     carrier: 'INFO',
-    callId: `call-${id}`,
+    callId: `call-${envelope.id}`,
     receivedAt: new Date().toISOString(),
-    envelope: { v: 1, id, type: 'im.send', ...fields },
+    envelope,
   });
 }
 

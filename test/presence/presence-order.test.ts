@@ -1,3 +1,4 @@
+import { SqlRosterRepository, TypeOrmUnitOfWork } from '#herald/persistence';
 import { insertDevice } from '../auth/auth-rows';
 import { PresenceHarness } from './presence-harness';
 
@@ -17,6 +18,10 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h?.stop();
   });
 
+  /** A device auth registered and logged in (its rows), whose session-started presence has not read. */
+  const loggedInAtAuth = (aor: string, deviceId: string, status: 'online' | 'busy') =>
+    insertDevice(h.dataSource, { aor, deviceId, edgeId: 'edge-0', session: { carrier: 'INFO', status } });
+
   const newestPresence = (deviceId: string, buddy: string) =>
     h
       .pushesTo(deviceId)
@@ -35,12 +40,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h.device(nina, 'nina-1', 'online');
     // omar's session row is written (auth committed his login) but presence reads his
     // session-started only later: he has no presence yet.
-    await insertDevice(h.dataSource, {
-      aor: omar,
-      deviceId: 'omar-1',
-      edgeId: 'edge-0',
-      session: { carrier: 'INFO', status: 'busy' },
-    });
+    await loggedInAtAuth(omar, 'omar-1', 'busy');
     await h.buddies(nina, 'nina-1', omar, 'omar-1');
     const decided = new Date();
 
@@ -64,12 +64,7 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     await h.buddies(pat, 'pat-1', quinn, 'quinn-1');
 
     await whileChangeInFlight(quinn, 'busy', async () => {
-      await insertDevice(h.dataSource, {
-        aor: pat,
-        deviceId: 'pat-2',
-        edgeId: 'edge-0',
-        session: { carrier: 'INFO', status: 'online' },
-      });
+      await loggedInAtAuth(pat, 'pat-2', 'online');
       await h.publishSessionStarted(pat, 'pat-2', 'online');
       return () => h.pushesTo('pat-2').length > 0;
     });
@@ -96,32 +91,72 @@ describe('presence push times (Nest module, real PostgreSQL, in-process bus)', (
     expect(newestPresence('rosa-1', sven)).toMatchObject({ status: 'away' });
   });
 
+  it('gives a login the status of a buddy’s first change ever in flight, which that change’s fan-out did not send it', async () => {
+    const tess = await h.user('tess');
+    const uma = await h.user('uma');
+    await h.device(tess, 'tess-1', 'online');
+    // uma is logged in (auth's rows) but presence has not read her session-started: no presence.
+    await loggedInAtAuth(uma, 'uma-1', 'busy');
+    // Buddies with no aggregate for uma, as a request accepted before this release left them (an
+    // accepted request now creates both aggregates): rows only.
+    await new TypeOrmUnitOfWork(h.dataSource).run((tx) =>
+      new SqlRosterRepository().save(tx, [
+        { ownerAor: tess, buddyAor: uma, state: 'both' },
+        { ownerAor: uma, buddyAor: tess, state: 'both' },
+      ]),
+    );
+
+    await whileChangeInFlight(
+      uma,
+      'busy',
+      async () => {
+        await loggedInAtAuth(tess, 'tess-2', 'online');
+        await h.publishSessionStarted(tess, 'tess-2', 'online');
+        return () => h.pushesTo('tess-2').length > 0;
+      },
+      'first',
+    );
+
+    await h.waitFor(() => newestPresence('tess-2', uma));
+    expect(newestPresence('tess-2', uma)).toMatchObject({ status: 'busy' });
+  });
+
   /**
    * Runs `act` while a change of `aor`'s aggregate to `status` is not committed yet, its watchers'
-   * devices already looked up: what another replica holds while it publishes that fan-out. The
-   * change commits once `act`'s effect went out (`sent`: it read past the change) or presence
-   * waits for the change's lock.
+   * devices already looked up: what another replica holds while it publishes that fan-out (the
+   * `first` change ever of `aor` creates its aggregate row). The change commits once `act`'s
+   * effect went out (`sent`: it read past the change) or presence waits for the change's lock.
    */
   async function whileChangeInFlight(
     aor: string,
     status: string,
     act: () => Promise<() => boolean>,
+    change: 'first' | 'later' = 'later',
   ): Promise<void> {
-    const change = h.dataSource.createQueryRunner();
-    await change.connect();
-    await change.startTransaction();
+    const runner = h.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
     try {
-      await change.query(`SELECT 1 FROM presence_aggregates WHERE aor = $1 FOR UPDATE`, [aor]);
-      await change.query(`UPDATE presence_aggregates SET status = $2, changed_at = now() WHERE aor = $1`, [
+      if (change === 'first') {
+        // As lockAggregate creates the row of a user's first event.
+        await runner.query(
+          `INSERT INTO presence_aggregates (aor, status, changed_at) VALUES ($1, 'offline', 'epoch')
+           ON CONFLICT (aor) DO UPDATE SET aor = EXCLUDED.aor`,
+          [aor],
+        );
+      } else {
+        await runner.query(`SELECT 1 FROM presence_aggregates WHERE aor = $1 FOR UPDATE`, [aor]);
+      }
+      await runner.query(`UPDATE presence_aggregates SET status = $2, changed_at = now() WHERE aor = $1`, [
         aor,
         status,
       ]);
       const sent = await act();
       await pollUntil(async () => sent() || (await presenceWaitsForLock()));
-      await change.commitTransaction();
+      await runner.commitTransaction();
     } finally {
-      if (change.isTransactionActive) await change.rollbackTransaction();
-      await change.release();
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
     }
   }
 

@@ -8,6 +8,7 @@ import {
   ACCOUNTS,
   AUTH_ACTIVE_ACCOUNTS_V1,
   AUTH_DEVICES_V1,
+  AUTH_PLAIN_DEVICES_V1,
   REGISTRATIONS,
   SESSIONS,
 } from './auth/auth.tables';
@@ -16,6 +17,7 @@ import { AuthRegistrationsJsonClient1795500100000 } from './auth/migrations/1795
 import { AuthRegistrationsRegisteredAt1795600200000 } from './auth/migrations/1795600200000-auth-registrations-registered-at';
 import { AuthRegistrationsContactParams1796563600000 } from './auth/migrations/1796563600000-auth-registrations-contact-params';
 import { AuthReadContractV11796600000000 } from './auth/migrations/1796600000000-auth-read-contract-v1';
+import { AuthPlainDevicesV11796700000000 } from './auth/migrations/1796700000000-auth-plain-devices-v1';
 import {
   PRESENCE_AGGREGATES,
   PRESENCE_DEVICES,
@@ -50,6 +52,7 @@ export const ALL_TABLES: TableDefinition[] = [
   REGISTRATIONS,
   SESSIONS,
   AUTH_DEVICES_V1,
+  AUTH_PLAIN_DEVICES_V1,
   AUTH_ACTIVE_ACCOUNTS_V1,
 ];
 
@@ -66,4 +69,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthRegistrationsRegisteredAt1795600200000,
   AuthRegistrationsContactParams1796563600000,
   AuthReadContractV11796600000000,
+  AuthPlainDevicesV11796700000000,
 ];

@@ -17,6 +17,7 @@ import {
   type CommandClaim,
   type IdempotencyClaim,
   inLockOrder,
+  type StoredLookup,
   type StoredResult,
   Transaction,
   type UnitOfWork,
@@ -47,6 +48,8 @@ const NOW = new Date('2026-01-02T03:04:06.000Z');
 /** The fakes write at once and register an undo, which the unit of work runs if the work throws. */
 class FakeTransaction extends Transaction {
   readonly undo: Array<() => void> = [];
+  /** Run when the transaction ended, committed or not: its locks are released. */
+  readonly onEnd: Array<() => void> = [];
 }
 
 class FakeUnitOfWork implements UnitOfWork {
@@ -59,6 +62,8 @@ class FakeUnitOfWork implements UnitOfWork {
     } catch (error) {
       for (const undo of tx.undo.reverse()) undo();
       throw error;
+    } finally {
+      for (const release of tx.onEnd) release();
     }
   }
   runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -96,6 +101,12 @@ class MapIdempotencyStore implements BatchIdempotencyStore {
   }
   storeResultUnflushed(tx: Transaction, key: CommandKey, result: StoredResult): Promise<void> {
     return this.storeResult(tx, key, result);
+  }
+  async findResults(_tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    return keys.map((key) => {
+      const id = JSON.stringify(key);
+      return this.rows.has(id) ? { found: true, result: this.rows.get(id) } : { found: false };
+    });
   }
 }
 
@@ -201,6 +212,10 @@ class InMemoryMessageStore implements MessageStore {
 
 class InMemoryPlainDeviceQueue implements PlainDeviceQueue {
   readonly queued = new Map<string, { device: DeviceKey; dueAt: Date }>();
+  /** Devices held by an open transaction (holdPlain), with the logins waiting for it to end. */
+  readonly held = new Map<string, Array<() => void>>();
+
+  constructor(private readonly directory: InMemoryDeviceDirectory) {}
   async schedule(_tx: Transaction, device: DeviceKey, dueAt: Date): Promise<void> {
     this.queued.set(JSON.stringify(device), { device, dueAt });
   }
@@ -212,22 +227,50 @@ class InMemoryPlainDeviceQueue implements PlainDeviceQueue {
     due.forEach(([key]) => this.queued.delete(key));
     return due.map(([, entry]) => ({ ...entry.device, dueAt: entry.dueAt }));
   }
+  async holdPlain(tx: Transaction, devices: readonly DeviceKey[]): Promise<DeviceKey[]> {
+    const plain = devices.filter(
+      (key) =>
+        this.directory.devices.find((d) => d.aor === key.aor && d.deviceId === key.deviceId)?.carrier ===
+        'PLAIN',
+    );
+    for (const key of plain) {
+      const id = JSON.stringify([key.aor, key.deviceId]);
+      this.held.set(id, []);
+      (tx as FakeTransaction).onEnd.push(() => {
+        const waiting = this.held.get(id) ?? [];
+        this.held.delete(id);
+        waiting.forEach((login) => login());
+      });
+    }
+    return plain;
+  }
+
+  /** What auth's login does to a device: at once, or once the transaction holding it ended. */
+  login(key: DeviceKey, apply: () => void): void {
+    const waiting = this.held.get(JSON.stringify([key.aor, key.deviceId]));
+    if (waiting === undefined) apply();
+    else waiting.push(apply);
+  }
 }
 
 class InMemoryDeviceDirectory implements DeviceDirectory {
+  /** Called after each device lookup: what happens between reading a device and publishing to it. */
+  afterLookUp: (device: Device) => void = () => {};
   constructor(readonly devices: Device[]) {}
   async loggedInDevices(aors: readonly string[], options?: DeviceLookupOptions) {
-    return new Map(
-      aors.map((aor) => [
-        aor,
-        this.devices.filter(
-          (d) => d.aor === aor && (d.carrier !== 'PLAIN' || options?.includePlainSip === true),
-        ),
-      ]),
+    const found = this.devices.filter(
+      (d) => aors.includes(d.aor) && (d.carrier !== 'PLAIN' || options?.includePlainSip === true),
     );
+    const read = found.map((d) => ({ ...d }));
+    found.forEach((d) => this.afterLookUp(d));
+    return new Map(aors.map((aor) => [aor, read.filter((d) => d.aor === aor)]));
   }
   async device(aor: string, deviceId: string) {
-    return this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
+    const found = this.devices.find((d) => d.aor === aor && d.deviceId === deviceId);
+    // A copy, as a row read: a later change does not alter what was read.
+    const read = found === undefined ? undefined : { ...found };
+    if (found !== undefined) this.afterLookUp(found);
+    return read;
   }
 }
 
@@ -258,7 +301,7 @@ function setUp(
     exists: async (aor) => known.includes(aor),
     existing: async (aors) => new Set(aors.filter((aor) => known.includes(aor))),
   };
-  const plainDevices = new InMemoryPlainDeviceQueue();
+  const plainDevices = new InMemoryPlainDeviceQueue(directory);
   let pushCounter = 0;
   let clock = NOW;
   const unitOfWork = new FakeUnitOfWork();
@@ -342,6 +385,22 @@ const imSend = (
 ) => fromAlice({ id, type: 'im.send', to: BOB, text: 'hello', ...fields }, { deviceId, carrier });
 
 describe('ImRouter.handleCommand (im.send)', () => {
+  it('re-sends the result an im.send got when it comes again after its sender’s session ended (a redelivery)', async () => {
+    const aliceDesk = device(ALICE, 'alice-desk');
+    const { router, pushedTo, messages } = setUp([aliceDesk, device(BOB, 'bob-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    aliceDesk.carrier = 'PLAIN';
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    const results = pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.send.result');
+    expect(results).toHaveLength(2);
+    expect(results[1].event.pushId).toBe(results[0].event.pushId);
+    expect(results[1].body).toEqual(results[0].body);
+    expect(results[0].body).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
+    expect(messages.rows).toHaveLength(1);
+  });
+
   it('stores the IM, answers the sender, and pushes it to every logged-in device of the recipient', async () => {
     const { router, messages, pushedTo, bus } = setUp();
 
@@ -741,6 +800,30 @@ describe('ImRouter plain SIP devices', () => {
       NOW,
     );
 
+  /** The text/plain pushes to `deviceId`, with their places among all published records. */
+  const plainPushesTo = (bus: RecordingBus, deviceId: string) =>
+    bus.records
+      .map((record, index) => ({ index, record }))
+      .filter(({ record }) => record.topic.startsWith('edge.'))
+      .map(({ index, record }) => ({ index, event: edgeOutboundV1.decode(record.value) as PushRequestedV1 }))
+      .filter(({ event }) => event.deviceId === deviceId && event.contentType.startsWith('text/plain'));
+
+  /**
+   * `deviceId` got one text/plain push, `text`, published before the login.result (before the
+   * first `publishedBeforeLoginResult` records).
+   */
+  const expectOnlyTextBeforeLoginResult = (
+    bus: RecordingBus,
+    deviceId: string,
+    text: string,
+    publishedBeforeLoginResult: number | undefined,
+  ) => {
+    const plainPushes = plainPushesTo(bus, deviceId);
+    expect(plainPushes.map(({ event }) => event.body)).toEqual([text]);
+    expect(publishedBeforeLoginResult).toBeDefined();
+    expect(plainPushes.every(({ index }) => index < publishedBeforeLoginResult!)).toBe(true);
+  };
+
   it('offers stored IMs as text/plain to a new device that did not log in within the grace period', async () => {
     const { router, directory, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
     await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'one' }));
@@ -773,6 +856,87 @@ describe('ImRouter plain SIP devices', () => {
     expect(await router.deliverToPlainDevices()).toBe(1);
 
     expect(pushedTo('bob-softphone').map((p) => p.event.body)).toEqual(['live', 'stored']);
+  });
+
+  it('pushes no text/plain after the login.result of a device whose login it raced', async () => {
+    const { router, bus, directory, plainDevices, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'stored' }));
+    directory.devices.push(device(BOB, 'bob-json', 'PLAIN'));
+    await router.deviceRegistered(registered(BOB, 'bob-json'));
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+    // A login held back past the grace is handled after the sweep read the device as plain and
+    // before it published: auth saves the session and pushes login.result (as publishes so far).
+    let publishedBeforeLoginResult: number | undefined;
+    directory.afterLookUp = (found) => {
+      if (found.deviceId !== 'bob-json') return;
+      plainDevices.login(found, () => {
+        found.carrier = 'INFO';
+        publishedBeforeLoginResult = bus.records.length;
+      });
+    };
+
+    expect(await router.deliverToPlainDevices()).toBe(1);
+
+    expectOnlyTextBeforeLoginResult(bus, 'bob-json', 'stored', publishedBeforeLoginResult);
+    expect(pushedTo('bob-json')).toHaveLength(1);
+  });
+
+  it('leaves out a queued device whose login got in before the sweep held it', async () => {
+    const { router, directory, plainDevices, pushedTo, advance } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'stored' }));
+    const bobJson = device(BOB, 'bob-json', 'PLAIN');
+    directory.devices.push(bobJson);
+    await router.deviceRegistered(registered(BOB, 'bob-json'));
+    advance(PLAIN_DEVICE_LOGIN_GRACE_MS);
+    plainDevices.login(bobJson, () => (bobJson.carrier = 'INFO'));
+
+    expect(await router.deliverToPlainDevices()).toBe(1);
+    expect(pushedTo('bob-json')).toEqual([]);
+
+    // Its session-started gives it the IM as JSON.
+    await router.deliverStored(BOB, 'bob-json', NOW);
+    expect(pushedTo('bob-json').map((p) => [p.event.contentType, p.body?.['text']])).toEqual([
+      ['application/vnd.herald+json', 'stored'],
+    ]);
+  });
+
+  it('pushes a live text/plain IM before the login.result of a device whose login it holds off', async () => {
+    const bobJson = device(BOB, 'bob-json', 'PLAIN');
+    const { router, bus, plainDevices, pushedTo } = setUp([device(ALICE, 'alice-desk'), bobJson]);
+    // The login (past the grace) is handled while the IM is being published.
+    let publishedBeforeLoginResult: number | undefined;
+    const publish = bus.publish.bind(bus);
+    bus.publish = (records) => {
+      plainDevices.login(bobJson, () => {
+        bobJson.carrier = 'INFO';
+        publishedBeforeLoginResult ??= bus.records.length;
+      });
+      return publish(records);
+    };
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'live' }));
+
+    expectOnlyTextBeforeLoginResult(bus, 'bob-json', 'live', publishedBeforeLoginResult);
+    expect(pushedTo('bob-json')).toHaveLength(1);
+  });
+
+  it('withholds a live IM from a plain device whose login got in after its lookup, and tells `stored`', async () => {
+    const { router, bus, directory, plainDevices, pushedTo } = setUp([
+      device(ALICE, 'alice-desk'),
+      device(BOB, 'bob-json', 'PLAIN'),
+    ]);
+    directory.afterLookUp = (found) => {
+      if (found.deviceId === 'bob-json') plainDevices.login(found, () => (found.carrier = 'INFO'));
+    };
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1', text: 'live' }));
+
+    expect(plainPushesTo(bus, 'bob-json')).toEqual([]);
+    expect(pushedTo('bob-json')).toEqual([]);
+    expect(pushedTo('alice-desk').map((p) => [p.body?.['type'], p.body?.['state']])).toEqual([
+      ['im.send.result', undefined],
+      ['im.status', 'stored'],
+    ]);
   });
 
   it('forgets a new device that logged in, and ignores refreshed bindings', async () => {

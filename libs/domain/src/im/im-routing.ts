@@ -1,8 +1,9 @@
-import { type DeviceDirectory, PushGateway, type SentPush } from '../push';
+import { type Device, type DeviceDirectory, PushGateway, type SentPush } from '../push';
 import { aorDomain } from '#herald/contracts';
 import {
   type BatchAccountDirectory,
   type BatchIdempotencyStore,
+  type BulkResultStore,
   type EventPublisher,
   type Transaction,
   type UnitOfWork,
@@ -10,7 +11,7 @@ import {
 import { CollectingPublisher } from './collecting-publisher';
 import { statusRequest } from './im-pushes';
 import type { StoredMessage } from './message';
-import type { MessageStore, PlainDeviceQueue } from './ports';
+import type { DeviceKey, MessageStore, PlainDeviceQueue } from './ports';
 import { type RecipientRefusal, Run } from './run';
 import { RunDeviceDirectory } from './run-device-directory';
 
@@ -19,7 +20,7 @@ export const PLAIN_DEVICE_LOGIN_GRACE_MS = 5_000;
 
 export interface ImRouterDependencies {
   unitOfWork: UnitOfWork;
-  idempotency: BatchIdempotencyStore;
+  idempotency: BatchIdempotencyStore & Pick<BulkResultStore, 'findResults'>;
   messages: MessageStore;
   plainDevices: PlainDeviceQueue;
   accounts: BatchAccountDirectory;
@@ -90,6 +91,36 @@ export class ImRouting {
         attemptedAt,
       })),
     );
+  }
+
+  /**
+   * Holds the plain SIP devices among `targets` until `tx` ends (PlainDeviceQueue.holdPlain) and
+   * withholds from `run` those whose login got in since they were looked up: a text/plain IM
+   * published in `tx` then never reaches a device after its login.result. No statement when no
+   * target is a plain SIP device.
+   */
+  async holdPlainTargets(
+    tx: Transaction,
+    run: Run,
+    targets: ReadonlyArray<readonly Device[]>,
+  ): Promise<void> {
+    const plain = targets.flat().filter((device) => device.carrier === 'PLAIN');
+    if (plain.length > 0) {
+      run.directory.withhold((await this.holdPlain(tx, plain)).notPlain);
+    }
+  }
+
+  /** PlainDeviceQueue.holdPlain: `devices` split into those held and those no longer plain. */
+  async holdPlain<D extends DeviceKey>(
+    tx: Transaction,
+    devices: readonly D[],
+  ): Promise<{ held: D[]; notPlain: D[] }> {
+    const key = (device: DeviceKey) => JSON.stringify([device.aor, device.deviceId]);
+    const held = new Set((await this.deps.plainDevices.holdPlain(tx, devices)).map(key));
+    return {
+      held: devices.filter((device) => held.has(key(device))),
+      notPlain: devices.filter((device) => !held.has(key(device))),
+    };
   }
 
   /** Tells each sender `stored` for its messages no device can take now (one statement for all). */

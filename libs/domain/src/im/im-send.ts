@@ -117,6 +117,7 @@ export class ImSend {
         this.check(run, senderDirectory(senders, run.directory, send.event), send, index),
       ),
     );
+    await this.keepHandledResults(checked);
     const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
     const answerRefused = async (): Promise<void> => {
       for (const command of checked) {
@@ -135,6 +136,30 @@ export class ImSend {
       await this.acceptAll(tx, run, toAccept);
       // Published before commit, under the recipient locks (see ImRouter).
       await run.publisher.flush();
+    });
+  }
+
+  /**
+   * A command refused `not-logged-in` that was handled before its sender's session ended (a
+   * redelivery after a broker restart) keeps the one result it got: one read for all of them.
+   */
+  private async keepHandledResults(checked: readonly CheckedCommand[]): Promise<void> {
+    const loggedOut = checked.filter(
+      (command): command is RefusedCommand =>
+        command.kind === 'refused' && command.result.error?.code === 'not-logged-in',
+    );
+    if (loggedOut.length === 0) {
+      return;
+    }
+    const keys = loggedOut.map((command) => commandKey(command.source));
+    const stored = await this.routing.deps.unitOfWork.runSingleStatement((tx) =>
+      this.routing.deps.idempotency.findResults(tx, keys),
+    );
+    loggedOut.forEach((command, index) => {
+      const lookup = stored[index];
+      if (lookup?.found === true) {
+        command.result = storedResultPush(keys[index], lookup.result);
+      }
     });
   }
 
@@ -208,11 +233,12 @@ export class ImSend {
         (command) => claimOf.get(command)?.kind === 'first' && command.send.refusal === undefined,
       ),
     );
-    await run.lookUpAhead(
+    const targets = await run.lookUpAhead(
       [...stored.values()].map(({ message }) =>
         imRequest(message, { kind: 'aor', aor: message.recipientAor }, false),
       ),
     );
+    await this.routing.holdPlainTargets(tx, run, targets);
 
     const results = new Map<string, ResultPush>();
     const deliveries: Delivery[] = [];

@@ -36,11 +36,17 @@ export class PlainDeviceSweep {
     const { unitOfWork, plainDevices, messages } = this.routing.deps;
     return unitOfWork.run(async (tx) => {
       const due = await plainDevices.takeDue(tx, this.routing.now(), limit);
+      if (due.length === 0) {
+        return 0;
+      }
       await messages.lockRecipients(
         tx,
         due.map((device) => device.aor),
       );
-      for (const device of due) {
+      // A login held back past the grace may be handled meanwhile: one that got in first leaves
+      // its device out (its session-started delivers as JSON), a later one waits for this commit.
+      const { held } = await this.routing.holdPlain(tx, due);
+      for (const device of held) {
         // An IM pushed to this binding since it was created and still awaiting its outcome is on
         // its way (a live push after the grace, or one whose outcome waits in a backlog after an
         // im-router restart): a plain device cannot drop a repeated messageId.

@@ -108,4 +108,11 @@ export interface PlainDeviceQueue {
   cancel(tx: Transaction, device: DeviceKey): Promise<void>;
   /** Removes and returns up to `limit` devices due at `now`, skipping rows other replicas hold. */
   takeDue(tx: Transaction, now: Date, limit: number): Promise<DueDevice[]>;
+  /**
+   * Of `devices`, those still plain SIP devices (registered, no login during this registration),
+   * in one statement, each kept so until `tx` ends: a login of one waits for tx's commit. A
+   * text/plain push published inside `tx` is then on the device's outbound partition before its
+   * login.result, never after it.
+   */
+  holdPlain(tx: Transaction, devices: readonly DeviceKey[]): Promise<DeviceKey[]>;
 }

@@ -9,12 +9,35 @@ import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
 export class RunDeviceDirectory implements DeviceDirectory {
   private readonly devicesOfAor = new Map<string, Promise<readonly Device[]>>();
   private readonly devices = new Map<string, Promise<Device | undefined>>();
+  /** Devices this unit of work must not push to (withhold). */
+  private readonly withheld = new Set<string>();
 
   constructor(private readonly inner: DeviceDirectory) {}
+
+  /** Leaves `devices` out of every lookup from now on, cached or not. */
+  withhold(devices: ReadonlyArray<{ aor: string; deviceId: string }>): void {
+    for (const { aor, deviceId } of devices) this.withheld.add(deviceKey(aor, deviceId));
+  }
 
   async loggedInDevices(
     aors: readonly string[],
     options: DeviceLookupOptions = {},
+  ): Promise<ReadonlyMap<string, readonly Device[]>> {
+    const found = await this.lookedUpDevices(aors, options);
+    if (this.withheld.size === 0) {
+      return found;
+    }
+    return new Map(
+      [...found].map(([aor, devices]) => [
+        aor,
+        devices.filter((device) => !this.withheld.has(deviceKey(device.aor, device.deviceId))),
+      ]),
+    );
+  }
+
+  private async lookedUpDevices(
+    aors: readonly string[],
+    options: DeviceLookupOptions,
   ): Promise<ReadonlyMap<string, readonly Device[]>> {
     const optionsKey = JSON.stringify([options.includePlainSip ?? false, options.plainSipLoginGraceMs ?? 0]);
     const keyOf = (aor: string) => `${optionsKey}\n${aor}`;
@@ -54,8 +77,11 @@ export class RunDeviceDirectory implements DeviceDirectory {
     await lookup;
   }
 
-  device(aor: string, deviceId: string): Promise<Device | undefined> {
+  async device(aor: string, deviceId: string): Promise<Device | undefined> {
     const key = deviceKey(aor, deviceId);
+    if (this.withheld.has(key)) {
+      return undefined;
+    }
     let lookup = this.devices.get(key);
     if (lookup === undefined) {
       lookup = this.inner.device(aor, deviceId);

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '#herald/contracts';
-import type { DeviceDirectory, PushGateway, PushRequest } from '../push';
+import type { Device, DeviceDirectory, PushGateway, PushRequest } from '../push';
 import { type EventPublisher, GroupCommit } from '../shared';
 import type { CollectingPublisher } from './collecting-publisher';
 import { ImError } from './im-error';
@@ -56,7 +56,7 @@ export class Run {
   }
 
   /** Looks the targets of pushes to be sent later up now, in one lookup (PushGateway.lookUpAhead). */
-  lookUpAhead(requests: readonly PushRequest[]): Promise<void> {
+  lookUpAhead(requests: readonly PushRequest[]): Promise<(readonly Device[])[]> {
     return this.lookups.lookUpAhead(requests);
   }
 

@@ -21,9 +21,10 @@ export interface RosterRepository {
   /** The owner's whole roster with each accepted buddy's aggregate presence, in one query. */
   rosterOf(tx: Transaction, ownerAor: string): Promise<RosterBuddyView[]>;
   /**
-   * Locks, in AOR order (one statement), the existing aggregates of the user and of each accepted
-   * buddy: presence read after it (a login snapshot, a new buddy's) waits for a buddy's change in
-   * flight, rather than reading the status that change replaces while its fan-out missed the reader.
+   * Locks, in AOR order (one statement), the aggregates of the user and of each accepted buddy,
+   * creating a missing one as offline since the epoch: presence read after it (a login snapshot, a
+   * new buddy's) waits for a buddy's change in flight, its first one too, rather than reading the
+   * status that change replaces while its fan-out missed the reader.
    */
   lockWithBuddies(tx: Transaction, aor: string): Promise<void>;
   /** Every user holding `aor` as an accepted buddy (state both), in one query. */

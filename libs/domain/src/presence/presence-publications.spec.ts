@@ -9,6 +9,7 @@ import {
   type CommandKey,
   type IdempotencyClaim,
   type IdempotencyStore,
+  type StoredLookup,
   Transaction,
   type UnitOfWork,
 } from '../shared';
@@ -47,6 +48,12 @@ class MapIdempotency implements IdempotencyStore {
   }
   storeResultUnflushed(tx: Transaction, key: CommandKey, result: unknown) {
     return this.storeResult(tx, key, result);
+  }
+  async findResults(_tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    return keys.map((key) => {
+      const id = JSON.stringify(key);
+      return this.rows.has(id) ? { found: true, result: this.rows.get(id) } : { found: false };
+    });
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type CommandKey,
   type IdempotencyClaim,
   type IdempotencyStore,
+  type StoredLookup,
   Transaction,
   type UnitOfWork,
 } from '../shared';
@@ -39,6 +40,12 @@ class MapIdempotency implements IdempotencyStore {
   }
   storeResultUnflushed(tx: Transaction, key: CommandKey, result: unknown): Promise<void> {
     return this.storeResult(tx, key, result);
+  }
+  async findResults(_tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    return keys.map((key) => {
+      const id = JSON.stringify(key);
+      return this.rows.has(id) ? { found: true, result: this.rows.get(id) } : { found: false };
+    });
   }
 }
 
@@ -556,6 +563,20 @@ describe('PresenceService command rules', () => {
     await ctx.command(ALICE, 'alice-1', envelope);
     expect(types(ctx.bus.pushes())).toEqual([['alice-1', 'roster.add.result']]);
     expect(ctx.bus.pushes()[0][1]).toMatchObject({ re: 'same', ok: true });
+  });
+
+  it('re-sends the result a command got when it comes again after its sender’s session ended (a redelivery)', async () => {
+    const alice = device(ALICE, 'alice-1');
+    const ctx = setUp({ devices: [alice, device(BOB, 'bob-1')] });
+    await ctx.command(ALICE, 'alice-1', { id: 'set-1', type: 'presence.set', status: 'away' });
+    alice.carrier = 'PLAIN';
+
+    await ctx.command(ALICE, 'alice-1', { id: 'set-1', type: 'presence.set', status: 'away' });
+
+    const results = ctx.bus.pushes().filter(([, body]) => body['type'] === 'presence.set.result');
+    expect(results).toHaveLength(2);
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0][1]).toMatchObject({ re: 'set-1', ok: true });
   });
 
   it('answers not-logged-in over the command flow to a device without a session, and records nothing', async () => {

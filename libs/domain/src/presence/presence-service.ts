@@ -19,6 +19,7 @@ import {
 } from '../push';
 import {
   type AccountDirectory,
+  type BulkResultStore,
   type EventPublisher,
   type IdempotencyStore,
   parseOwnedCommand,
@@ -44,7 +45,7 @@ export type PresenceCommand = OwnedCommand<typeof PRESENCE_SERVICE>;
 
 export interface PresenceServiceDependencies {
   unitOfWork: UnitOfWork;
-  idempotency: IdempotencyStore;
+  idempotency: IdempotencyStore & Pick<BulkResultStore, 'findResults'>;
   rosters: RosterRepository;
   presence: PresenceRepository;
   accounts: AccountDirectory;
@@ -95,13 +96,22 @@ export class PresenceService {
       return;
     }
     const { command } = parsed;
+    const key = { service: PRESENCE_SERVICE, aor, commandId: command.id };
     // Looked up once: the result push to the same device reuses it.
     const device = await senders.registeredSender();
     if (device === undefined || device.carrier === 'PLAIN') {
-      await reply(errorResult(command.type, command.id, 'not-logged-in', 'log in first'));
+      // A command handled before its sender's session ended (redelivered after a broker restart)
+      // keeps the one result it got.
+      const [stored] = await this.deps.unitOfWork.runSingleStatement((tx) =>
+        this.deps.idempotency.findResults(tx, [key]),
+      );
+      await reply(
+        stored?.found === true
+          ? storedResultPush(key, stored.result)
+          : errorResult(command.type, command.id, 'not-logged-in', 'log in first'),
+      );
       return;
     }
-    const key = { service: PRESENCE_SERVICE, aor, commandId: command.id };
     await runCommandOnce(this.deps, {
       key,
       effect: async (tx) => {

@@ -172,10 +172,11 @@ export class PushGateway {
 
   /**
    * Looks up now the targets of requests to be sent later: over a directory that caches (one unit
-   * of work's), one lookup for the AORs of all of them instead of one per later send.
+   * of work's), one lookup for the AORs of all of them instead of one per later send. Returns each
+   * request's devices.
    */
-  async lookUpAhead(requests: readonly PushRequest[]): Promise<void> {
-    await this.resolveTargets(requests);
+  lookUpAhead(requests: readonly PushRequest[]): Promise<(readonly Device[])[]> {
+    return this.resolveTargets(requests);
   }
 
   /** Resolves every request's devices with one batched lookup for all AOR targets. */

@@ -62,6 +62,15 @@ export const AUTH_DEVICES_V1 = view('auth_devices_v1', {
   carrier: nullable(text<SessionCarrier>()),
 });
 
+/**
+ * Plain SIP devices (migration AuthPlainDevicesV11796700000000): live bindings with no login
+ * during this registration. A row locked FOR SHARE holds off the device's login.
+ */
+export const AUTH_PLAIN_DEVICES_V1 = view('auth_plain_devices_v1', {
+  aor: text(),
+  device_id: text(),
+});
+
 /** The AORs of accounts that are not disabled: a disabled account counts as absent. */
 export const AUTH_ACTIVE_ACCOUNTS_V1 = view('auth_active_accounts_v1', {
   aor: text(),

@@ -34,4 +34,17 @@ export class SqlPlainDeviceQueue implements PlainDeviceQueue {
     );
     return rows.map((row) => ({ aor: row.aor, deviceId: row.device_id, dueAt: row.due_at }));
   }
+
+  async holdPlain(tx: Transaction, devices: readonly DeviceKey[]): Promise<DeviceKey[]> {
+    // FOR SHARE locks the bindings (auth's read contract, auth_plain_devices_v1), in auth's lock
+    // order (it locks registrations by aor, device_id). A login that marked a binding json_client
+    // before commits first, and the row no longer qualifies.
+    const rows: Array<{ aor: string; device_id: string }> = await entityManagerOf(tx).query(
+      `SELECT aor, device_id FROM auth_plain_devices_v1
+       WHERE (aor, device_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       ORDER BY aor, device_id FOR SHARE`,
+      [devices.map((device) => device.aor), devices.map((device) => device.deviceId)],
+    );
+    return rows.map((row) => ({ aor: row.aor, deviceId: row.device_id }));
+  }
 }

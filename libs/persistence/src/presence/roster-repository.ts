@@ -86,11 +86,18 @@ export class SqlRosterRepository implements RosterRepository {
   }
 
   async lockWithBuddies(tx: Transaction, aor: string): Promise<void> {
-    // One order for every such lock (AOR), so two buddies logging in at once do not deadlock.
+    // One order for every such lock (AOR), so two buddies logging in at once do not deadlock. A
+    // missing row is created as offline since the epoch (what rosterOf reads without one), so a
+    // buddy's first change, whose row is not committed yet, is waited for like any other: the
+    // insert waits on its key. DO UPDATE ... WHERE false locks an existing row without writing it.
     await entityManagerOf(tx).query(
-      `SELECT a.aor FROM presence_aggregates a
-       WHERE a.aor = $1 OR a.aor IN (SELECT buddy_aor FROM roster_entries WHERE owner_aor = $1 AND state = 'both')
-       ORDER BY a.aor FOR UPDATE`,
+      `INSERT INTO presence_aggregates (aor, status, changed_at)
+       SELECT aor, 'offline', 'epoch' FROM (
+         SELECT $1::text AS aor
+         UNION SELECT buddy_aor FROM roster_entries WHERE owner_aor = $1 AND state = 'both'
+       ) watched
+       ORDER BY aor
+       ON CONFLICT (aor) DO UPDATE SET aor = EXCLUDED.aor WHERE false`,
       [aor],
     );
   }
