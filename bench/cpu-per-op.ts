@@ -4,13 +4,13 @@ import {
   aorOf,
   commandId,
   loggedInDevice,
-  type HeraldState,
   registeredDevice,
+  type SipServer,
   withConcurrency,
 } from './lib/bench-state';
-import { BenchDeployment } from './lib/deployment';
-import type { HeraldMode } from './lib/herald-launch';
-import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
+import { BenchDeployment, type MeasuredDeployment } from './lib/deployment';
+import { describeIdleWait, type IdleWaiter } from './lib/herald-idle';
+import { KamailioDeployment } from './lib/kamailio';
 import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { machineInfo } from './lib/results';
@@ -49,10 +49,12 @@ interface Workload {
 }
 
 /**
- * CPU per operation of a whole Herald deployment at fixed offered rates (open loop), summed over
- * every process of it from /proc, with each process's share and the load generator's own CPU.
- *   node dist/bench/cpu-per-op.js --mode embedded|kafka --op register|im --rates 100,200,400 --seconds 20
- * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too).
+ * CPU per operation of a whole deployment at fixed offered rates (open loop), summed over every
+ * process of it from /proc, with each process's share and the load generator's own CPU.
+ *   node dist/bench/cpu-per-op.js --mode embedded|kafka|kamailio|kamailio-durable --op register|im \
+ *     --rates 100,200,400 --seconds 20
+ * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
+ * kamailio-durable: a durable PostgreSQL for its location table). Kamailio: REGISTER only.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -71,8 +73,12 @@ async function main(): Promise<void> {
       },
     },
   });
-  const mode = oneOf(values.mode, ['embedded', 'kafka'] as const, '--mode') as HeraldMode;
+  const mode = oneOf(values.mode, ['embedded', 'kafka', 'kamailio', 'kamailio-durable'] as const, '--mode');
   const op = oneOf(values.op, ['register', 'im'] as const, '--op');
+  const kamailio = mode === 'kamailio' || mode === 'kamailio-durable';
+  if (kamailio && op !== 'register') {
+    throw new RangeError('--mode kamailio and kamailio-durable measure --op register only');
+  }
   const refresh = oneOf(values.refresh, ['fresh', 'reuse-nonce'] as const, '--refresh');
   const rates = (values.rates ?? '').split(',').map(Number);
   const seconds = Number(values.seconds);
@@ -83,20 +89,22 @@ async function main(): Promise<void> {
   const devices = Number(values.devices ?? Math.ceil(Math.max(...rates) * DEVICE_POOL_SECONDS));
   const accounts = op === 'register' ? devices : 2 * pairs;
   console.log(
-    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}) with ${accounts} accounts`,
+    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting ${mode} for ${accounts} accounts`,
   );
-  const deployment = await BenchDeployment.start(mode, accounts);
+  const deployment: MeasuredDeployment = kamailio
+    ? await KamailioDeployment.start(mode)
+    : await BenchDeployment.start(mode, accounts);
   let workload: Workload | undefined;
-  let backlog: HeraldBacklogReader | undefined;
+  let backlog: IdleWaiter | undefined;
   try {
     const setupStarted = Date.now();
     const load: Workload =
       op === 'register'
-        ? await RegisterRefreshes.setUp(deployment.state, devices, refresh)
-        : await InstantMessages.setUp(deployment.state, pairs);
+        ? await RegisterRefreshes.setUp(deployment, devices, refresh)
+        : await InstantMessages.setUp(deployment, pairs);
     workload = load;
     console.log(`cpu-per-op: ${op} load set up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
-    backlog = await HeraldBacklogReader.open(deployment.state);
+    backlog = await deployment.openIdleWaiter();
     const cpu = new ProcessTreeCpu(deployment.groups);
     const warmup = Number(values['warmup-seconds']);
     if (warmup > 0) {
@@ -150,12 +158,12 @@ class RegisterRefreshes implements Workload {
     this.idle = [...devices];
   }
 
-  static async setUp(state: HeraldState, count: number, mode: RegisterMode): Promise<RegisterRefreshes> {
+  static async setUp(server: SipServer, count: number, mode: RegisterMode): Promise<RegisterRefreshes> {
     const devices: BenchDevice[] = [];
     const indexes = Array.from({ length: count }, (_, i) => i + 1);
     try {
       await withConcurrency(indexes, SETUP_CONCURRENCY, async (index) => {
-        devices.push(await registeredDevice(state, index, { responseTimeoutMs: OPERATION_TIMEOUT_MS }));
+        devices.push(await registeredDevice(server, index, { responseTimeoutMs: OPERATION_TIMEOUT_MS }));
       });
     } catch (error) {
       await Promise.all(devices.map((device) => device.close()));
@@ -208,19 +216,19 @@ class InstantMessages implements Workload {
     private readonly recipients: BenchDevice[],
   ) {}
 
-  static async setUp(state: HeraldState, pairs: number): Promise<InstantMessages> {
+  static async setUp(server: SipServer, pairs: number): Promise<InstantMessages> {
     const senders: BenchDevice[] = [];
     const recipients: BenchDevice[] = [];
     const workload = new InstantMessages(senders, recipients);
     try {
       for (let pair = 0; pair < pairs; pair++) {
         recipients.push(
-          await loggedInDevice(state, pairs + 1 + pair, (envelope, receivedAt) => {
+          await loggedInDevice(server, pairs + 1 + pair, (envelope, receivedAt) => {
             if (envelope.type === 'im') workload.pushed(String(envelope['text']), receivedAt);
           }),
         );
         senders.push(
-          await loggedInDevice(state, 1 + pair, undefined, { responseTimeoutMs: OPERATION_TIMEOUT_MS }),
+          await loggedInDevice(server, 1 + pair, undefined, { responseTimeoutMs: OPERATION_TIMEOUT_MS }),
         );
       }
     } catch (error) {
