@@ -28,6 +28,11 @@ describe('kamailioArgs', () => {
     expect(args.slice(-4)).toEqual(['-A', 'WITH_DURABLE_USRLOC', '-A', `USRLOC_DB_URL="${url}"`]);
   });
 
+  it('sets the worker count on the command line, over the cfg', () => {
+    const args = kamailioArgs({ port: 15060, runDir: '/tmp/k', workers: 8 });
+    expect(args.slice(-2)).toEqual(['-n', '8']);
+  });
+
   it('refuses a database URL that would end the quoted define early', () => {
     expect(() => kamailioArgs({ port: 15060, runDir: '/tmp/k', usrlocDbUrl: 'postgres://a"b@h/db' })).toThrow(
       KamailioError,

@@ -35,6 +35,8 @@ export interface KamailioLaunch {
   runDir: string;
   /** The durable location table's database (usrloc db_mode=1); none: in memory only (db_mode=0). */
   usrlocDbUrl?: string;
+  /** UDP worker processes (-n, over the cfg's children=2). */
+  workers?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export interface KamailioLaunch {
 export function kamailioArgs(launch: KamailioLaunch): string[] {
   const args = ['-f', KAMAILIO_CONFIG, '-l', `udp:${LOOPBACK}:${launch.port}`, '-m', String(SHM_MB)];
   args.push('-M', String(PKG_MB), '-DD', '-E', '-Y', launch.runDir, '-w', launch.runDir);
+  if (launch.workers !== undefined) args.push('-n', String(launch.workers));
   if (launch.usrlocDbUrl === undefined) return args;
   // The URL becomes a quoted string of the config's preprocessor: a quote in it would end it early.
   if (launch.usrlocDbUrl.includes('"')) {
@@ -64,7 +67,8 @@ export class KamailioDeployment implements MeasuredDeployment {
     private readonly cleanups: (() => Promise<void>)[],
   ) {}
 
-  static async start(target: KamailioTarget): Promise<KamailioDeployment> {
+  /** `workers`: UDP workers instead of the cfg's 2 (a durable one's workers each wait for their commit). */
+  static async start(target: KamailioTarget, workers?: number): Promise<KamailioDeployment> {
     const work = mkdtempSync(`/tmp/herald-bench-${target}-`);
     // PostgreSQL runs as its own OS user when this runs as root: it must be able to enter `work`.
     chmodSync(work, 0o711);
@@ -82,9 +86,13 @@ export class KamailioDeployment implements MeasuredDeployment {
       const udp = { address: LOOPBACK, port: await freeUdpPort() };
       const log = join(work, 'kamailio.log');
       const logFd = openSync(log, 'a');
-      const kamailio = spawn('kamailio', kamailioArgs({ port: udp.port, runDir: work, usrlocDbUrl }), {
-        stdio: ['ignore', logFd, logFd],
-      });
+      const kamailio = spawn(
+        'kamailio',
+        kamailioArgs({ port: udp.port, runDir: work, usrlocDbUrl, workers }),
+        {
+          stdio: ['ignore', logFd, logFd],
+        },
+      );
       closeSync(logFd);
       cleanups.push(() => stopProcess(kamailio));
       await waitUntilAnswering(udp, kamailio, log);
