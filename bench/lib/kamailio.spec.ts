@@ -1,4 +1,5 @@
-import { KAMAILIO_CONFIG, kamailioArgs, KamailioError } from './kamailio';
+import { LaunchError } from './herald-launch';
+import { KAMAILIO_CONFIG, kamailioArgs } from './kamailio';
 
 describe('kamailioArgs', () => {
   it('runs the in-memory registrar (no preprocessor defines) in the foreground on the given loopback port', () => {
@@ -35,7 +36,7 @@ describe('kamailioArgs', () => {
 
   it('refuses a database URL that would end the quoted define early', () => {
     expect(() => kamailioArgs({ port: 15060, runDir: '/tmp/k', usrlocDbUrl: 'postgres://a"b@h/db' })).toThrow(
-      KamailioError,
+      LaunchError,
     );
   });
 });

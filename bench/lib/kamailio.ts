@@ -1,14 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { LOOPBACK } from './bench-device';
 import { sleep } from './bench-state';
 import { LOAD_GROUP, type MeasuredDeployment, runCleanups, script } from './deployment';
 import type { IdleWaiter } from './herald-idle';
-import { BENCH_DOMAIN, REPO_ROOT, type SipAddress } from './herald-launch';
+import { AppProcess, BENCH_DOMAIN, LaunchError, REPO_ROOT, type SipAddress } from './herald-launch';
 import { postmasterPid, type ProcessGroup } from './process-cpu';
 
 export const KAMAILIO_CONFIG = join(REPO_ROOT, 'bench', 'kamailio', 'kamailio.cfg');
@@ -21,13 +20,8 @@ const SHM_MB = 1024;
 const PKG_MB = 32;
 const READY_TIMEOUT_MS = 30_000;
 const READY_PROBE_MS = 200;
-const STOP_GRACE_MS = 15_000;
 
 export type KamailioTarget = 'kamailio' | 'kamailio-durable';
-
-export class KamailioError extends Error {
-  readonly code = 'BENCH_KAMAILIO_FAILED';
-}
 
 export interface KamailioLaunch {
   port: number;
@@ -50,7 +44,7 @@ export function kamailioArgs(launch: KamailioLaunch): string[] {
   if (launch.usrlocDbUrl === undefined) return args;
   // The URL becomes a quoted string of the config's preprocessor: a quote in it would end it early.
   if (launch.usrlocDbUrl.includes('"')) {
-    throw new KamailioError(`usrloc database URL must not hold a double quote: ${launch.usrlocDbUrl}`);
+    throw new LaunchError(`usrloc database URL must not hold a double quote: ${launch.usrlocDbUrl}`);
   }
   return [...args, '-A', 'WITH_DURABLE_USRLOC', '-A', `USRLOC_DB_URL="${launch.usrlocDbUrl}"`];
 }
@@ -84,20 +78,12 @@ export class KamailioDeployment implements MeasuredDeployment {
         groups.push({ name: 'postgres', rootPid: postmasterPid(join(postgresDir, 'data')) });
       }
       const udp = { address: LOOPBACK, port: await freeUdpPort() };
-      const log = join(work, 'kamailio.log');
-      const logFd = openSync(log, 'a');
-      const kamailio = spawn(
-        'kamailio',
-        kamailioArgs({ port: udp.port, runDir: work, usrlocDbUrl, workers }),
-        {
-          stdio: ['ignore', logFd, logFd],
-        },
-      );
-      closeSync(logFd);
-      cleanups.push(() => stopProcess(kamailio));
-      await waitUntilAnswering(udp, kamailio, log);
+      const args = kamailioArgs({ port: udp.port, runDir: work, usrlocDbUrl, workers });
+      const kamailio = new AppProcess('kamailio', 'kamailio', args);
+      cleanups.push(() => kamailio.stop());
+      await waitUntilAnswering(udp, kamailio);
       groups.push(
-        { name: 'kamailio', rootPid: kamailio.pid ?? 0 },
+        { name: 'kamailio', rootPid: kamailio.child.pid ?? 0 },
         { name: LOAD_GROUP, rootPid: process.pid },
       );
       return new KamailioDeployment(udp, groups, cleanups);
@@ -142,8 +128,8 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Sends OPTIONS until Kamailio answers anything (its workers listen), or fails with its log. */
-async function waitUntilAnswering(server: SipAddress, kamailio: ChildProcess, log: string): Promise<void> {
+/** Sends OPTIONS until Kamailio answers anything (its workers listen), or fails with its output. */
+async function waitUntilAnswering(server: SipAddress, kamailio: AppProcess): Promise<void> {
   const socket = createSocket('udp4');
   socket.bind(0, LOOPBACK);
   await once(socket, 'listening');
@@ -153,9 +139,9 @@ async function waitUntilAnswering(server: SipAddress, kamailio: ChildProcess, lo
   try {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (let probe = 1; !isAnswered; probe++) {
-      if (kamailio.exitCode !== null || Date.now() > deadline) {
-        throw new KamailioError(
-          `kamailio did not answer on ${server.port}; its log:\n${readFileSync(log, 'utf8')}`,
+      if (!kamailio.isRunning || Date.now() > deadline) {
+        throw new LaunchError(
+          `kamailio did not answer on ${server.port}; its output:\n${kamailio.outputTail()}`,
         );
       }
       socket.send(optionsProbe(socket.address().port, probe), server.port, server.address);
@@ -179,14 +165,4 @@ function optionsProbe(localPort: number, probe: number): string {
     '',
     '',
   ].join('\r\n');
-}
-
-/** SIGTERM (Kamailio's main process stops its workers), SIGKILL after the grace time. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
 }
