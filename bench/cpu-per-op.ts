@@ -1,16 +1,16 @@
 import { parseArgs } from 'node:util';
-import type { BenchDevice, RegisterMode } from './lib/bench-device';
+import type { BenchDevice, DeviceOptions, RegisterMode } from './lib/bench-device';
 import {
   aorOf,
   commandId,
   loggedInDevice,
-  type HeraldState,
   registeredDevice,
+  type SipServer,
   withConcurrency,
 } from './lib/bench-state';
-import { BenchDeployment } from './lib/deployment';
-import type { HeraldMode } from './lib/herald-launch';
-import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
+import { BenchDeployment, type MeasuredDeployment } from './lib/deployment';
+import { describeIdleWait, type IdleWaiter } from './lib/herald-idle';
+import { KamailioDeployment } from './lib/kamailio';
 import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { machineInfo } from './lib/results';
@@ -49,10 +49,13 @@ interface Workload {
 }
 
 /**
- * CPU per operation of a whole Herald deployment at fixed offered rates (open loop), summed over
- * every process of it from /proc, with each process's share and the load generator's own CPU.
- *   node dist/bench/cpu-per-op.js --mode embedded|kafka --op register|im --rates 100,200,400 --seconds 20
- * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too).
+ * CPU per operation of a whole deployment at fixed offered rates (open loop), summed over every
+ * process of it from /proc, with each process's share and the load generator's own CPU.
+ *   node dist/bench/cpu-per-op.js --mode embedded|kafka|kamailio|kamailio-durable --op register|im \
+ *     --rates 100,200,400 --seconds 20
+ * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
+ * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
+ * workers instead of the cfg's 2).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -65,14 +68,29 @@ async function main(): Promise<void> {
       devices: { type: 'string' },
       pairs: { type: 'string', default: '8' },
       'warmup-seconds': { type: 'string', default: '5' },
+      'kamailio-workers': { type: 'string' },
       out: {
         type: 'string',
         default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/cpu-per-op.jsonl`,
       },
     },
   });
-  const mode = oneOf(values.mode, ['embedded', 'kafka'] as const, '--mode') as HeraldMode;
+  const mode = oneOf(values.mode, ['embedded', 'kafka', 'kamailio', 'kamailio-durable'] as const, '--mode');
   const op = oneOf(values.op, ['register', 'im'] as const, '--op');
+  const kamailio = mode === 'kamailio' || mode === 'kamailio-durable';
+  const imCarrier = kamailio ? KAMAILIO_IM : HERALD_IM;
+  const workersOption = values['kamailio-workers'];
+  const kamailioWorkers = workersOption === undefined ? undefined : Number(workersOption);
+  if (
+    kamailioWorkers !== undefined &&
+    !(kamailio && Number.isInteger(kamailioWorkers) && kamailioWorkers > 0)
+  ) {
+    throw new RangeError(
+      '--kamailio-workers must be a positive integer, with --mode kamailio or kamailio-durable',
+    );
+  }
+  /** What the steps say was measured: the mode, and Kamailio's worker count when not the cfg's. */
+  const measured = kamailioWorkers === undefined ? mode : `${mode} -n ${kamailioWorkers}`;
   const refresh = oneOf(values.refresh, ['fresh', 'reuse-nonce'] as const, '--refresh');
   const rates = (values.rates ?? '').split(',').map(Number);
   const seconds = Number(values.seconds);
@@ -83,20 +101,22 @@ async function main(): Promise<void> {
   const devices = Number(values.devices ?? Math.ceil(Math.max(...rates) * DEVICE_POOL_SECONDS));
   const accounts = op === 'register' ? devices : 2 * pairs;
   console.log(
-    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}) with ${accounts} accounts`,
+    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting ${mode} for ${accounts} accounts`,
   );
-  const deployment = await BenchDeployment.start(mode, accounts);
+  const deployment: MeasuredDeployment = kamailio
+    ? await KamailioDeployment.start(mode, kamailioWorkers)
+    : await BenchDeployment.start(mode, accounts);
   let workload: Workload | undefined;
-  let backlog: HeraldBacklogReader | undefined;
+  let backlog: IdleWaiter | undefined;
   try {
     const setupStarted = Date.now();
     const load: Workload =
       op === 'register'
-        ? await RegisterRefreshes.setUp(deployment.state, devices, refresh)
-        : await InstantMessages.setUp(deployment.state, pairs);
+        ? await RegisterRefreshes.setUp(deployment, devices, refresh)
+        : await InstantMessages.setUp(deployment, imCarrier, pairs);
     workload = load;
     console.log(`cpu-per-op: ${op} load set up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
-    backlog = await HeraldBacklogReader.open(deployment.state);
+    backlog = await deployment.openIdleWaiter();
     const cpu = new ProcessTreeCpu(deployment.groups);
     const warmup = Number(values['warmup-seconds']);
     if (warmup > 0) {
@@ -114,8 +134,8 @@ async function main(): Promise<void> {
       const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
       const used = cpuBetween(start, cpu.sample());
       const step = measuredStep({
-        mode,
-        op: op === 'register' ? `REGISTER refresh (${refresh})` : `IM over ${pairs} pairs`,
+        mode: measured,
+        op: op === 'register' ? `REGISTER refresh (${refresh})` : `${imCarrier.name} over ${pairs} pairs`,
         loop,
         cpuMs: used,
         idleCpuMsPerSecond: idleCpu,
@@ -150,12 +170,12 @@ class RegisterRefreshes implements Workload {
     this.idle = [...devices];
   }
 
-  static async setUp(state: HeraldState, count: number, mode: RegisterMode): Promise<RegisterRefreshes> {
+  static async setUp(server: SipServer, count: number, mode: RegisterMode): Promise<RegisterRefreshes> {
     const devices: BenchDevice[] = [];
     const indexes = Array.from({ length: count }, (_, i) => i + 1);
     try {
       await withConcurrency(indexes, SETUP_CONCURRENCY, async (index) => {
-        devices.push(await registeredDevice(state, index, { responseTimeoutMs: OPERATION_TIMEOUT_MS }));
+        devices.push(await registeredDevice(server, index, { responseTimeoutMs: OPERATION_TIMEOUT_MS }));
       });
     } catch (error) {
       await Promise.all(devices.map((device) => device.close()));
@@ -192,6 +212,37 @@ class RegisterRefreshes implements Workload {
   }
 }
 
+/** How an IM travels from sender to recipient, and what its two measured intervals are called. */
+interface ImCarrier {
+  /** What the step's `op` says. */
+  name: string;
+  /** Opens and sets up the device of bench user `index` (a recipient's has `onPush`). */
+  device(server: SipServer, index: number, options: Partial<DeviceOptions>): Promise<BenchDevice>;
+  send(sender: BenchDevice, to: string, text: string): Promise<void>;
+  /** Request sent → its 200, and request sent → the recipient got the IM. */
+  intervals: readonly [answered: string, received: string];
+}
+
+/** Herald: logged-in devices, an `im.send` INFO, its `im` push (an INFO) to the recipient. */
+const HERALD_IM: ImCarrier = {
+  name: 'IM',
+  device: (server, index, options) => loggedInDevice(server, index, undefined, options),
+  send: (sender, to, text) => sender.command({ id: commandId('im'), type: 'im.send', to, text }),
+  intervals: ['INFO→200', 'INFO→push'],
+};
+
+/**
+ * Kamailio: registered devices, a MESSAGE it relays statefully to the recipient's contact (its 200
+ * comes back once the recipient answered). The body is an `im` envelope, so the recipient tells it
+ * apart like a Herald push; Kamailio does not read it.
+ */
+const KAMAILIO_IM: ImCarrier = {
+  name: 'IM (MESSAGE relay)',
+  device: (server, index, options) => registeredDevice(server, index, options),
+  send: (sender, to, text) => sender.message(to, { type: 'im', text }),
+  intervals: ['MESSAGE→200', 'MESSAGE→recipient'],
+};
+
 /** IMs from `pairs` senders, each to its own recipient, round robin; recipients answer pushes 200 at once. */
 class InstantMessages implements Workload {
   /** Per IM text: called with the time its push reached the recipient. */
@@ -204,24 +255,25 @@ class InstantMessages implements Workload {
   private repeatedPushes = 0;
 
   private constructor(
+    private readonly carrier: ImCarrier,
     private readonly senders: BenchDevice[],
     private readonly recipients: BenchDevice[],
   ) {}
 
-  static async setUp(state: HeraldState, pairs: number): Promise<InstantMessages> {
+  static async setUp(server: SipServer, carrier: ImCarrier, pairs: number): Promise<InstantMessages> {
     const senders: BenchDevice[] = [];
     const recipients: BenchDevice[] = [];
-    const workload = new InstantMessages(senders, recipients);
+    const workload = new InstantMessages(carrier, senders, recipients);
     try {
       for (let pair = 0; pair < pairs; pair++) {
         recipients.push(
-          await loggedInDevice(state, pairs + 1 + pair, (envelope, receivedAt) => {
-            if (envelope.type === 'im') workload.pushed(String(envelope['text']), receivedAt);
+          await carrier.device(server, pairs + 1 + pair, {
+            onPush: (envelope, receivedAt) => {
+              if (envelope.type === 'im') workload.pushed(String(envelope['text']), receivedAt);
+            },
           }),
         );
-        senders.push(
-          await loggedInDevice(state, 1 + pair, undefined, { responseTimeoutMs: OPERATION_TIMEOUT_MS }),
-        );
+        senders.push(await carrier.device(server, 1 + pair, { responseTimeoutMs: OPERATION_TIMEOUT_MS }));
       }
     } catch (error) {
       await workload.close();
@@ -252,11 +304,12 @@ class InstantMessages implements Workload {
         resolve(receivedAt);
       });
     });
-    const answered = sender
-      .command({ id: commandId('im'), type: 'im.send', to: aorOf(1 + this.senders.length + pair), text })
+    const answered = this.carrier
+      .send(sender, aorOf(1 + this.senders.length + pair), text)
       .then(() => msSince(started));
-    const [infoMs, pushedAt] = await Promise.all([answered, pushed]);
-    return { 'INFO→200': infoMs, 'INFO→push': msSince(started, pushedAt) };
+    const [answeredMs, pushedAt] = await Promise.all([answered, pushed]);
+    const [answeredInterval, receivedInterval] = this.carrier.intervals;
+    return { [answeredInterval]: answeredMs, [receivedInterval]: msSince(started, pushedAt) };
   }
 
   private pushed(text: string, receivedAt: bigint): void {

@@ -9,7 +9,7 @@
 #   BENCH_IM_PAIRS=8               sender/recipient pairs of the many-conversations IM search
 #   BENCH_IDLE_MAX_SECONDS=60      longest wait for Herald to drain before a step (then noted)
 #   BENCH_REPORT=FILE              write the tables there instead of docs/benchmarks.md
-# Installs sip-tester and kamailio with apt-get when missing. Packets only to 127.0.0.1.
+# Installs sip-tester, kamailio and kamailio-postgres-modules with apt-get when missing. Packets only to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-node.sh

@@ -216,6 +216,21 @@ export class BenchDevice {
     if (response.status !== 200) throw BenchDeviceError.answered(`${envelope.type} ${this.aor}`, response);
   }
 
+  /**
+   * Sends a MESSAGE (RFC 3428) with an envelope body to `to` (through a relay such as Kamailio);
+   * resolves when it was answered 200 OK.
+   */
+  async message(to: string, envelope: PushEnvelope): Promise<void> {
+    const response = await this.request(
+      'MESSAGE',
+      to,
+      `${this.callIdBase}-${randomBytes(6).toString('hex')}@bench`,
+      { 'Content-Type': HERALD_CONTENT_TYPE },
+      JSON.stringify(envelope),
+    );
+    if (response.status !== 200) throw BenchDeviceError.answered(`MESSAGE ${this.aor} to ${to}`, response);
+  }
+
   close(): Promise<void> {
     this.failAll(new BenchDeviceError('BENCH_REFUSED', 'device closed'));
     return new Promise((resolve) => this.socket.close(() => resolve()));
@@ -230,7 +245,8 @@ export class BenchDevice {
   ): Promise<SipResponse> {
     const branch = `z9hG4bK${randomBytes(8).toString('hex')}`;
     const cseq = ++this.cseq;
-    const toUri = method === 'REGISTER' ? this.aor : `sip:${this.options.domain}`;
+    // REGISTER: the AOR being bound; otherwise the Request-URI's target (Herald for INFO, a peer for MESSAGE).
+    const toUri = method === 'REGISTER' ? this.aor : uri;
     const lines = [
       `${method} ${uri} SIP/2.0`,
       `Via: SIP/2.0/UDP ${this.sentBy};branch=${branch};rport`,

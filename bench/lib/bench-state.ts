@@ -21,6 +21,9 @@ export interface HeraldState {
   mode: string;
 }
 
+/** Where bench devices send SIP: Herald's state, or any registrar (Kamailio) listening on UDP. */
+export type SipServer = Pick<HeraldState, 'udp'>;
+
 export function readState(file: string, mode: string): HeraldState {
   return { ...(JSON.parse(readFileSync(file, 'utf8')) as Omit<HeraldState, 'mode'>), mode };
 }
@@ -49,12 +52,12 @@ export function commandId(prefix: string): string {
 
 /** Opens, registers and logs in one device of bench user `index`. */
 export async function loggedInDevice(
-  state: HeraldState,
+  server: SipServer,
   index: number,
   onPush?: (envelope: PushEnvelope, receivedAt: bigint) => void,
   extra: Partial<DeviceOptions> = {},
 ): Promise<BenchDevice> {
-  const device = await registeredDevice(state, index, {
+  const device = await registeredDevice(server, index, {
     ...(onPush === undefined ? {} : { onPush }),
     ...extra,
   });
@@ -67,9 +70,9 @@ export async function loggedInDevice(
   return device;
 }
 
-/** Opens and registers (no login) one device of bench user `index`. */
+/** Opens and registers (no login) one device of bench user `index` (at Herald or Kamailio). */
 export async function registeredDevice(
-  state: HeraldState,
+  server: SipServer,
   index: number,
   extra: Partial<DeviceOptions> = {},
 ): Promise<BenchDevice> {
@@ -78,7 +81,7 @@ export async function registeredDevice(
     user,
     password: benchPassword(user),
     domain: BENCH_DOMAIN,
-    server: state.udp,
+    server: server.udp,
     ...extra,
   });
   try {

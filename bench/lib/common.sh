@@ -30,12 +30,16 @@ record_result() {
   echo "RESULT $section | $name | $side: $value $unit ${detail:+($detail)}"
 }
 
-# SIPp and Kamailio from Debian when missing (needs root and apt-get).
+# From kamailio-postgres-modules (with db_postgres.so): the durable Kamailio of bench/cpu-per-op.ts
+# creates its location table from this file (bench/lib/kamailio.ts).
+KAMAILIO_USRLOC_SCHEMA=/usr/share/kamailio/postgres/usrloc-create.sql
+
+# SIPp and Kamailio (with its PostgreSQL modules) from Debian when missing (needs root and apt-get).
 ensure_sip_tools() {
-  command -v sipp >/dev/null && command -v kamailio >/dev/null && return 0
-  bench_log "installing sip-tester and kamailio with apt-get"
+  command -v sipp >/dev/null && command -v kamailio >/dev/null && [ -f "$KAMAILIO_USRLOC_SCHEMA" ] && return 0
+  bench_log "installing sip-tester, kamailio and kamailio-postgres-modules with apt-get"
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio kamailio-postgres-modules >&2
 }
 
 # A UDP port nobody uses right now on 127.0.0.1, below the kernel's ephemeral range: a SIPp

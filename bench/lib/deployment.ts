@@ -4,7 +4,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HeraldState } from './bench-state';
-import { type HeraldMode, LaunchedHerald, provisionAccounts, REPO_ROOT } from './herald-launch';
+import { HeraldBacklogReader, type IdleWaiter } from './herald-idle';
+import {
+  type HeraldMode,
+  LaunchedHerald,
+  provisionAccounts,
+  REPO_ROOT,
+  type SipAddress,
+} from './herald-launch';
 import { postmasterPid, type ProcessGroup } from './process-cpu';
 
 const run = promisify(execFile);
@@ -12,12 +19,24 @@ const run = promisify(execFile);
 /** The load generator's group: this process and its load processes (what no Herald group claimed). */
 export const LOAD_GROUP = 'load generator';
 
+/** A deployment a CPU benchmark measures (Herald, or Kamailio as the reference: lib/kamailio.ts). */
+export interface MeasuredDeployment {
+  /** Where the devices send SIP. */
+  readonly udp: SipAddress;
+  /** Its processes for CPU sampling, the load generator's last. */
+  readonly groups: readonly ProcessGroup[];
+  /** What tells when it has nothing left to do after a step. */
+  openIdleWaiter(): Promise<IdleWaiter>;
+  /** Stops everything it started and deletes its files. */
+  stop(): Promise<void>;
+}
+
 /**
  * A whole Herald deployment started by a benchmark, with everything it needs: embedded (the Herald
  * process, which runs its own PostgreSQL) or on Kafka (a broker from scripts/kafka.sh, a durable
  * PostgreSQL from scripts/postgres.sh, the four apps). `groups` are its processes for CPU sampling.
  */
-export class BenchDeployment {
+export class BenchDeployment implements MeasuredDeployment {
   private constructor(
     readonly herald: LaunchedHerald,
     readonly state: HeraldState,
@@ -89,18 +108,26 @@ export class BenchDeployment {
     return new BenchDeployment(herald, state, groups, cleanups);
   }
 
+  get udp(): SipAddress {
+    return this.state.udp;
+  }
+
+  openIdleWaiter(): Promise<IdleWaiter> {
+    return HeraldBacklogReader.open(this.state);
+  }
+
   /** Stops what start started, in reverse order (Herald, then PostgreSQL and the broker), and deletes its files. */
   stop(): Promise<void> {
     return runCleanups(this.cleanups);
   }
 }
 
-async function runCleanups(cleanups: readonly (() => Promise<void>)[]): Promise<void> {
+export async function runCleanups(cleanups: readonly (() => Promise<void>)[]): Promise<void> {
   for (const cleanup of [...cleanups].reverse()) await cleanup();
 }
 
 /** Runs scripts/<name> and returns the last line it printed (the address it started). */
-async function script(name: string, args: string[]): Promise<string> {
+export async function script(name: string, args: string[]): Promise<string> {
   const { stdout } = await run('bash', [join(REPO_ROOT, 'scripts', name), ...args], { cwd: REPO_ROOT });
   return stdout.trim().split('\n').at(-1) ?? '';
 }

@@ -28,6 +28,13 @@ export interface IdleWait {
   backlog: HeraldBacklog;
 }
 
+/** Tells when a measured deployment has nothing left to do after a step. */
+export interface IdleWaiter {
+  /** Waits until nothing is pending, at most `maxMs`; never throws for a busy deployment. */
+  waitUntilIdle(maxMs: number): Promise<IdleWait>;
+  close(): Promise<void>;
+}
+
 /**
  * Reads Herald's backlog from where its consumers keep their progress: the embedded bus's journal
  * and per-group offsets (`bus_journal`, `bus_group_offsets`) or, on Kafka, each group's committed
@@ -36,7 +43,7 @@ export interface IdleWait {
  * herald_kafka_consumer_lag gauge reports too, read at the source so the embedded bus counts as well
  * and no app's HTTP port has to be known.
  */
-export class HeraldBacklogReader {
+export class HeraldBacklogReader implements IdleWaiter {
   private constructor(
     private readonly pool: Pool,
     private readonly admin: Admin | undefined,

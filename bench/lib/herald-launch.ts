@@ -62,19 +62,25 @@ const BENCH_ENV = {
   HERALD_WEB_PORT: '0',
 };
 
-class AppProcess {
+/** A process a benchmark started (a Herald app, Kamailio): its output's tail, stopped with SIGTERM. */
+export class AppProcess {
   private output = '';
   private readonly exited: Promise<void>;
   private running = true;
   readonly child: ChildProcess;
 
+  /** A Herald app: Node running `script` (relative to the checkout) with `env` added. */
+  static node(name: string, script: string, env: Record<string, string>, nodeArgs: string[]): AppProcess {
+    return new AppProcess(name, process.execPath, [...nodeArgs, join(REPO_ROOT, script)], env);
+  }
+
   constructor(
     readonly name: string,
-    script: string,
-    env: Record<string, string>,
-    nodeArgs: string[],
+    command: string,
+    args: readonly string[],
+    env: Record<string, string> = {},
   ) {
-    this.child = spawn(process.execPath, [...nodeArgs, join(REPO_ROOT, script)], {
+    this.child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,10 +106,19 @@ class AppProcess {
         const found = parse(line);
         if (found !== undefined) return found;
       }
-      if (!this.running) throw new LaunchError(`${this.name} exited:\n${this.output.slice(-4000)}`);
+      if (!this.running) throw new LaunchError(`${this.name} exited:\n${this.outputTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new LaunchError(`${this.name} not ready in ${READY_TIMEOUT_MS} ms:\n${this.output.slice(-4000)}`);
+    throw new LaunchError(`${this.name} not ready in ${READY_TIMEOUT_MS} ms:\n${this.outputTail()}`);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** The last lines it printed (stdout and stderr), for a launch failure's message. */
+  outputTail(): string {
+    return this.output.slice(-4000);
   }
 
   async stop(): Promise<void> {
@@ -147,7 +162,7 @@ export class LaunchedHerald {
     const udpPort = String(options.sipUdpPort ?? 0);
     const nodeArgs = options.nodeArgs ?? [];
     if (options.mode === 'embedded') {
-      const app = new AppProcess(
+      const app = AppProcess.node(
         'herald',
         'dist/apps/herald/src/main.js',
         {
@@ -198,14 +213,13 @@ export class LaunchedHerald {
       KAFKA_BROKERS: brokers,
       KAFKA_CLIENT_ID: `herald-${edgeId}`,
     };
-    const services = (['auth', 'presence', 'im-router'] as const).map(
-      (name) =>
-        new AppProcess(
-          name,
-          `dist/apps/${name}/src/main.js`,
-          { ...common, DATABASE_URL: databaseUrl },
-          nodeArgs,
-        ),
+    const services = (['auth', 'presence', 'im-router'] as const).map((name) =>
+      AppProcess.node(
+        name,
+        `dist/apps/${name}/src/main.js`,
+        { ...common, DATABASE_URL: databaseUrl },
+        nodeArgs,
+      ),
     );
     const ready: Record<(typeof services)[number]['name'], string> = {
       auth: 'Nest application successfully started',
@@ -218,7 +232,7 @@ export class LaunchedHerald {
       await Promise.all(
         services.map((app) => app.waitFor((line) => (line.includes(ready[app.name]) ? true : undefined))),
       );
-      const edge = new AppProcess(
+      const edge = AppProcess.node(
         'sip-edge',
         'dist/apps/sip-edge/src/main.js',
         {
