@@ -33,13 +33,14 @@ import { BENCH_DIGEST_ALGORITHMS, BENCH_DOMAIN } from './herald-launch';
  * publish is acknowledged at once and dropped, except a REGISTER, which is decided 200 for its
  * contacts (the digest is not verified: the edge's own checks of form, nonce and nonce-count still
  * run), and an `im.send`, which is answered as im-router answers a live IM to a recipient on the
- * sender's own flow: its result, the `im` and the `im.status` push, all three to the sending flow.
+ * sender's own flow: its result, the `im` and the `im.status` push, all three to the sending flow,
+ * only the `im` one asking for an outcome (as the push gateway asks).
  */
 export class BenchServicesBus implements EventBus {
   private readonly subscriptions: Subscription[] = [];
   private offset = 0;
   private pushes = 0;
-  /** sip.push-outcome.im-router.v1 records published so far (one per push of an im.send, once settled). */
+  /** sip.push-outcome.im-router.v1 records published so far (one per im.send: its `im` push's, once settled). */
   pushOutcomes = 0;
   private pushOutcomeWaiter: (() => void) | undefined;
 
@@ -91,8 +92,9 @@ export class BenchServicesBus implements EventBus {
     return bodies.map((body) => {
       const pushId = `bench-${this.pushes++}`;
       const push = pushRequestedV1.build({
-        // As the push gateway marks the `im` push of a live IM.
-        ...(body.type === 'im' ? { liveImSentAt: command.receivedAt } : {}),
+        // As the push gateway marks them: the `im` push of a live IM with its sentAt, the others as
+        // wanting no outcome.
+        ...(body.type === 'im' ? { liveImSentAt: command.receivedAt } : { outcomeWanted: false }),
         pushId,
         origin: 'im-router',
         aor: command.aor,
