@@ -3,6 +3,7 @@ import '../libs/observability/src/register';
 import { createSocket, type Socket } from 'node:dgram';
 import { computeDigestResponse, ha1 } from '#herald/sip';
 import { BenchServicesBus, benchEdge } from './lib/bench-edge';
+import { CountWaiter } from './lib/count-waiter';
 import { BENCH_DOMAIN } from './lib/herald-launch';
 
 /** Operations before the counted ones: the edge's code is compiled and its caches are warm. */
@@ -53,9 +54,8 @@ async function main(): Promise<void> {
 class BenchClient {
   private waiting: ((response: string) => void) | undefined;
   private branch = 0;
-  /** Pushes answered so far, and who waits for a number of them. */
-  private answered = 0;
-  private answeredWaiter: (() => void) | undefined;
+  /** Pushes answered so far. */
+  private readonly answered = new CountWaiter();
 
   private constructor(
     private readonly socket: Socket,
@@ -148,15 +148,7 @@ class BenchClient {
 
   /** Resolves once `count` pushes were answered in all. */
   whenAnswered(count: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.answered < count) return;
-        this.answeredWaiter = undefined;
-        resolve();
-      };
-      this.answeredWaiter = check;
-      check();
-    });
+    return this.answered.whenReached(count);
   }
 
   private request(text: string): Promise<string> {
@@ -179,8 +171,7 @@ class BenchClient {
     const to = head.find((line) => /^To:/i.test(line));
     const ok = ['SIP/2.0 200 OK', ...copied, `${to};tag=bench`, 'Content-Length: 0', '', ''].join('\r\n');
     this.socket.send(ok, this.edgePort, CLIENT);
-    this.answered++;
-    this.answeredWaiter?.();
+    this.answered.increment();
   }
 }
 

@@ -27,6 +27,7 @@ import {
 } from '#herald/contracts';
 import { SipEdge, DEFAULT_EXPIRES_SECONDS } from '#herald/sip-edge';
 import { BENCH_DIGEST_ALGORITHMS, BENCH_DOMAIN } from './herald-launch';
+import { CountWaiter } from './count-waiter';
 
 /**
  * A bus that stands in for Kafka and the services, so a process holds nothing but the edge: every
@@ -41,15 +42,11 @@ export class BenchServicesBus implements EventBus {
   private offset = 0;
   private pushes = 0;
   /** sip.push-outcome.im-router.v1 records published so far (one per im.send: its `im` push's, once settled). */
-  pushOutcomes = 0;
-  private pushOutcomeWaiter: (() => void) | undefined;
+  private readonly pushOutcomes = new CountWaiter();
 
   async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
     for (const record of records) {
-      if (record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1) {
-        this.pushOutcomes++;
-        this.pushOutcomeWaiter?.();
-      }
+      if (record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1) this.pushOutcomes.increment();
       if (record.topic === SIP_REGISTER_REQUESTED_V1) this.deliver([this.registerDecided(record.value)]);
       if (record.topic === SIP_COMMAND_RECEIVED_IM_ROUTER_V1) {
         const command = commandReceivedV1.decode(record.value);
@@ -60,15 +57,7 @@ export class BenchServicesBus implements EventBus {
 
   /** Resolves once `count` push outcomes were published in all (no polling: counted instructions stay the edge's). */
   whenPushOutcomes(count: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.pushOutcomes < count) return;
-        this.pushOutcomeWaiter = undefined;
-        resolve();
-      };
-      this.pushOutcomeWaiter = check;
-      check();
-    });
+    return this.pushOutcomes.whenReached(count);
   }
 
   private registerDecided(value: Buffer): EncodedRecord {
