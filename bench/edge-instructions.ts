@@ -3,6 +3,7 @@ import '../libs/observability/src/register';
 import { createSocket, type Socket } from 'node:dgram';
 import { computeDigestResponse, ha1 } from '#herald/sip';
 import { BenchServicesBus, benchEdge } from './lib/bench-edge';
+import { CountWaiter } from './lib/count-waiter';
 import { BENCH_DOMAIN } from './lib/herald-launch';
 
 /** Operations before the counted ones: the edge's code is compiled and its caches are warm. */
@@ -16,7 +17,8 @@ const PUSHES_PER_IM = 3;
  * different counts give the instructions of one operation, independent of the machine's load):
  *   register: REGISTER, 401, REGISTER with Authorization, 200 (a new user each time);
  *   im: INFO im.send, its 200, and the result, im and im.status pushes answered 200 by the client,
- *       until the edge published the three outcomes.
+ *       until the client answered all three and the edge published the `im` push's outcome (the
+ *       others ask for none).
  *   node --single-threaded dist/bench/edge-instructions.js register|im COUNT
  */
 async function main(): Promise<void> {
@@ -37,7 +39,8 @@ async function main(): Promise<void> {
     await client.register('sender');
     for (let i = 0; i < WARM_UP + count; i++) {
       await client.sendIm('sender', i);
-      await bus.whenPushOutcomes((i + 1) * PUSHES_PER_IM);
+      await client.whenAnswered((i + 1) * PUSHES_PER_IM);
+      await bus.whenPushOutcomes(i + 1);
     }
   }
   client.close();
@@ -51,6 +54,8 @@ async function main(): Promise<void> {
 class BenchClient {
   private waiting: ((response: string) => void) | undefined;
   private branch = 0;
+  /** Pushes answered so far. */
+  private readonly answered = new CountWaiter();
 
   private constructor(
     private readonly socket: Socket,
@@ -141,6 +146,11 @@ class BenchClient {
     return `Via: SIP/2.0/UDP ${CLIENT}:${this.localPort};branch=z9hG4bK-bench-${this.branch++};rport`;
   }
 
+  /** Resolves once `count` pushes were answered in all. */
+  whenAnswered(count: number): Promise<void> {
+    return this.answered.whenReached(count);
+  }
+
   private request(text: string): Promise<string> {
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -161,6 +171,7 @@ class BenchClient {
     const to = head.find((line) => /^To:/i.test(line));
     const ok = ['SIP/2.0 200 OK', ...copied, `${to};tag=bench`, 'Content-Length: 0', '', ''].join('\r\n');
     this.socket.send(ok, this.edgePort, CLIENT);
+    this.answered.increment();
   }
 }
 

@@ -27,28 +27,26 @@ import {
 } from '#herald/contracts';
 import { SipEdge, DEFAULT_EXPIRES_SECONDS } from '#herald/sip-edge';
 import { BENCH_DIGEST_ALGORITHMS, BENCH_DOMAIN } from './herald-launch';
+import { CountWaiter } from './count-waiter';
 
 /**
  * A bus that stands in for Kafka and the services, so a process holds nothing but the edge: every
  * publish is acknowledged at once and dropped, except a REGISTER, which is decided 200 for its
  * contacts (the digest is not verified: the edge's own checks of form, nonce and nonce-count still
  * run), and an `im.send`, which is answered as im-router answers a live IM to a recipient on the
- * sender's own flow: its result, the `im` and the `im.status` push, all three to the sending flow.
+ * sender's own flow: its result, the `im` and the `im.status` push, all three to the sending flow,
+ * only the `im` one asking for an outcome (as the push gateway asks).
  */
 export class BenchServicesBus implements EventBus {
   private readonly subscriptions: Subscription[] = [];
   private offset = 0;
   private pushes = 0;
-  /** sip.push-outcome.im-router.v1 records published so far (one per push of an im.send, once settled). */
-  pushOutcomes = 0;
-  private pushOutcomeWaiter: (() => void) | undefined;
+  /** sip.push-outcome.im-router.v1 records published so far (one per im.send: its `im` push's, once settled). */
+  private readonly pushOutcomes = new CountWaiter();
 
   async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
     for (const record of records) {
-      if (record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1) {
-        this.pushOutcomes++;
-        this.pushOutcomeWaiter?.();
-      }
+      if (record.topic === SIP_PUSH_OUTCOME_IM_ROUTER_V1) this.pushOutcomes.increment();
       if (record.topic === SIP_REGISTER_REQUESTED_V1) this.deliver([this.registerDecided(record.value)]);
       if (record.topic === SIP_COMMAND_RECEIVED_IM_ROUTER_V1) {
         const command = commandReceivedV1.decode(record.value);
@@ -59,15 +57,7 @@ export class BenchServicesBus implements EventBus {
 
   /** Resolves once `count` push outcomes were published in all (no polling: counted instructions stay the edge's). */
   whenPushOutcomes(count: number): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.pushOutcomes < count) return;
-        this.pushOutcomeWaiter = undefined;
-        resolve();
-      };
-      this.pushOutcomeWaiter = check;
-      check();
-    });
+    return this.pushOutcomes.whenReached(count);
   }
 
   private registerDecided(value: Buffer): EncodedRecord {
@@ -91,8 +81,9 @@ export class BenchServicesBus implements EventBus {
     return bodies.map((body) => {
       const pushId = `bench-${this.pushes++}`;
       const push = pushRequestedV1.build({
-        // As the push gateway marks the `im` push of a live IM.
-        ...(body.type === 'im' ? { liveImSentAt: command.receivedAt } : {}),
+        // As the push gateway marks them: the `im` push of a live IM with its sentAt, the others as
+        // wanting no outcome.
+        ...(body.type === 'im' ? { liveImSentAt: command.receivedAt } : { outcomeWanted: false }),
         pushId,
         origin: 'im-router',
         aor: command.aor,

@@ -8,6 +8,7 @@ import {
   AUTH_SESSION_ENDED_V1,
   AUTH_SESSION_STARTED_V1,
   commandReceivedV1,
+  pushOutcomeV1,
   SIP_COMMAND_RECEIVED_AUTH_V1,
   SIP_COMMAND_RECEIVED_IM_ROUTER_V1,
   SIP_COMMAND_RECEIVED_PRESENCE_V1,
@@ -21,10 +22,11 @@ import {
   SIP_SUBSCRIBE_REQUESTED_V1,
 } from '#herald/contracts';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { IM_DELIVERY_PUSH_ID_PREFIX } from '#herald/domain';
 import { HeraldCluster } from '../support/herald-cluster';
 import { uniqueGroupId } from '../support/topics';
 import { waitFor } from '../support/wait-for';
-import { commandId, commandResult, expectStatus } from './e2e-support';
+import { commandId, commandResult } from './e2e-support';
 import { describeHeraldScenarios } from './scenarios';
 
 /** A consumer group join on a busy machine, then the records. */
@@ -33,6 +35,7 @@ const KAFKA_WAIT_MS = 60_000;
 const OFFSET_POLL_MS = 100;
 
 interface PushOutcome {
+  pushId: string;
   aor: string;
   outcome: string;
   origin: string;
@@ -44,14 +47,14 @@ const devices = describeHeraldScenarios(async () => {
   return cluster;
 });
 
-describe("push outcomes on the origin's topic (auth's: sip.push-outcome.auth.v1)", () => {
-  it('reports timed-out for a device that never answers, answered for one that does', async () => {
+describe("push outcomes on the origin's topic, only of pushes the origin acts on", () => {
+  it("reports an IM delivery's timed-out and answered outcomes to im-router, and no outcome of a result push", async () => {
     if (cluster === undefined) throw new Error('the cluster did not start');
     const bus = new KafkaEventBus({ brokers: cluster.kafkaBrokers, clientId: 'herald-e2e-outcomes' });
     const outcomes: PushOutcome[] = [];
     const subscription = await bus.subscribe({
       groupId: uniqueGroupId('push-outcomes'),
-      topics: [SIP_PUSH_OUTCOME_AUTH_V1],
+      topics: [SIP_PUSH_OUTCOME_IM_ROUTER_V1],
       // From the start: the AORs are new, so only this test's outcomes match, and none is missed while joining.
       fromBeginning: true,
       handler: async (record) => {
@@ -59,27 +62,60 @@ describe("push outcomes on the origin's topic (auth's: sip.push-outcome.auth.v1)
       },
     });
     try {
-      const silent = await devices.registered(await devices.account('silent'), 'udp');
+      const sender = await devices.loggedIn(await devices.account('sender'), 'tcp', 'INFO');
+      const silent = await devices.loggedIn(await devices.account('silent'), 'udp', 'INFO');
       silent.pushAnswer = 'never';
-      const answering = await devices.registered(await devices.account('answering'), 'tcp');
-      for (const device of [silent, answering]) {
-        expectStatus(await device.command({ v: 1, id: commandId(), type: 'login' }), 200);
+      const answering = await devices.loggedIn(await devices.account('answering'), 'tcp', 'INFO');
+      for (const recipient of [silent, answering]) {
+        const sent = await commandResult(
+          sender,
+          { id: commandId(), type: 'im.send', to: recipient.aor, text: 'hi' },
+          'INFO',
+        );
+        expect(sent.envelope).toMatchObject({ ok: true });
       }
-      const outcomeOf = (aor: string) =>
-        outcomes.find((event) => event.aor === aor && event.origin === 'auth');
+      const outcomeOf = (aor: string) => outcomes.find((event) => event.aor === aor);
       const timeoutMs = 64 * cluster.t1Ms + 30_000;
       const silentOutcome = await silent.waitUntil(
         () => outcomeOf(silent.aor),
         timeoutMs,
         'the silent outcome',
       );
-      expect(silentOutcome.outcome).toBe('timed-out');
+      expect(silentOutcome).toMatchObject({ origin: 'im-router', outcome: 'timed-out' });
+      expect(silentOutcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)).toBe(true);
       const answeredOutcome = await answering.waitUntil(
         () => outcomeOf(answering.aor),
         timeoutMs,
         'the answered outcome',
       );
-      expect(answeredOutcome.outcome).toBe('answered');
+      expect(answeredOutcome).toMatchObject({ origin: 'im-router', outcome: 'answered' });
+
+      // The logins' results (auth), the roster and presence pushes of login (presence), the
+      // im.send results and im.status pushes to the sender (im-router) asked for no outcome: their
+      // 200s came long before the silent device's Timer F, and none is on any outcome topic.
+      const kafka = new Kafka({
+        brokers: cluster.kafkaBrokers,
+        clientId: 'herald-e2e-outcomes',
+        logLevel: logLevel.NOTHING,
+      });
+      const published = await recordsUpToNow(kafka, bus, [
+        SIP_PUSH_OUTCOME_AUTH_V1,
+        SIP_PUSH_OUTCOME_PRESENCE_V1,
+        SIP_PUSH_OUTCOME_IM_ROUTER_V1,
+      ]);
+      const ours = new Set([sender.aor, silent.aor, answering.aor]);
+      expect(
+        published
+          .map((record) => pushOutcomeV1.decode(record.value))
+          .filter((outcome) => ours.has(outcome.aor))
+          .map(({ aor, origin, outcome }) => [aor, origin, outcome])
+          .sort(),
+      ).toEqual(
+        [
+          [silent.aor, 'im-router', 'timed-out'],
+          [answering.aor, 'im-router', 'answered'],
+        ].sort(),
+      );
     } finally {
       await subscription.stop();
       await bus.close();

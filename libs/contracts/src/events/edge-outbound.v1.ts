@@ -8,7 +8,11 @@ import {
   OriginSchema,
   SessionCarrierSchema,
 } from './common';
-import { NotifyRequestedV1Schema, SubscribeDecidedV1Schema } from './subscription-outbound.v1';
+import {
+  type NotifyRequestedV1,
+  NotifyRequestedV1Schema,
+  SubscribeDecidedV1Schema,
+} from './subscription-outbound.v1';
 import { EntityTagSchema } from './sip-publish-requested.v1';
 import {
   type EncodedRecord,
@@ -25,7 +29,7 @@ export function edgeOutboundTopic(edgeId: string): string {
 /** The topic pattern, for docs and the TOPICS registry. */
 export const EDGE_OUTBOUND_V1_PATTERN = 'edge.{edgeId}.outbound.v1';
 
-/** Send one request to a device over its flow, then report a sip.push-outcome. */
+/** Send one request to a device over its flow, then report a sip.push-outcome unless `outcomeWanted` is false. */
 export const PushRequestedV1Schema = eventBase('push.requested', 1).extend({
   pushId: z.string().min(1),
   origin: OriginSchema,
@@ -45,8 +49,21 @@ export const PushRequestedV1Schema = eventBase('push.requested', 1).extend({
    * edge times the delivery (herald_im_delivery_latency_seconds) without parsing the body.
    */
   liveImSentAt: TimestampSchema.optional(),
+  /**
+   * `false`: the origin acts on no outcome of this push (a command's result, a status or presence
+   * push), so the edge reports none. Absent (producers of earlier releases) or `true`: reported.
+   */
+  outcomeWanted: z.boolean().optional(),
 });
 export type PushRequestedV1 = z.infer<typeof PushRequestedV1Schema>;
+
+/**
+ * Whether the edge reports what became of a push or NOTIFY: always for a NOTIFY (presence ends
+ * the subscription of one that failed), for a push unless its origin said it acts on none.
+ */
+export function isOutcomeWanted(push: PushRequestedV1 | NotifyRequestedV1): boolean {
+  return push.type === 'notify.requested' || push.outcomeWanted !== false;
+}
 
 /** The final response for a pending REGISTER server transaction. */
 export const RegisterDecidedV1Schema = eventBase('register.decided', 1).extend({

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ContractError } from '../contract-error';
 import {
   EDGE_OUTBOUND_V1_PATTERN,
   edgeOutboundRecord,
   edgeOutboundTopic,
   edgeOutboundV1,
+  isOutcomeWanted,
+  PushRequestedV1Schema,
   pushRequestedV1,
   registerDecidedV1,
 } from './edge-outbound.v1';
@@ -77,6 +81,37 @@ describe('event contracts', () => {
       expect(record.key).toBe('sip:alice@herald.example');
       expect(edgeOutboundV1.decode(record.value)).toEqual(event);
     }
+  });
+
+  describe('outcomeWanted (added to push.requested v1 as an optional field)', () => {
+    const fixtureJson = (name: string) =>
+      readFileSync(join(__dirname, '..', '..', 'fixtures', 'edge.outbound.v1', name), 'utf8');
+    const outboundFixture = (name: string) => edgeOutboundV1.decode(fixtureJson(name));
+
+    it('a push of an earlier release (no flag) still gets its outcome reported', () => {
+      const push = outboundFixture('push-requested.json');
+      expect(push).not.toHaveProperty('outcomeWanted');
+      expect(push.type === 'push.requested' && isOutcomeWanted(push)).toBe(true);
+    });
+
+    it('a push with outcomeWanted false gets none', () => {
+      const push = outboundFixture('push-no-outcome.json');
+      expect(push.type === 'push.requested' && isOutcomeWanted(push)).toBe(false);
+    });
+
+    it('a NOTIFY always gets its outcome reported', () => {
+      const notify = outboundFixture('notify-requested.json');
+      expect(notify.type === 'notify.requested' && isOutcomeWanted(notify)).toBe(true);
+    });
+
+    it('an edge of the earlier release reads a push with the flag as before (the field is ignored)', () => {
+      const earlierPushSchema = PushRequestedV1Schema.omit({ outcomeWanted: true });
+      const json = JSON.parse(fixtureJson('push-no-outcome.json')) as Record<string, unknown>;
+      const withoutFlag = Object.fromEntries(
+        Object.entries(json).filter(([field]) => field !== 'outcomeWanted'),
+      );
+      expect(earlierPushSchema.parse(json)).toEqual(withoutFlag);
+    });
   });
 
   it('rejects a register.decided status outside the allowed set', () => {

@@ -46,6 +46,8 @@ export function imRequest(
     // Plain SIP devices get the text as a text/plain MESSAGE from the sender (protocol.md §7).
     plainText: { text: message.text, fromUri: message.senderAor },
     pushIdFor: (device) => deliveryPushId(message, device),
+    // ImSettle records its answer (delivered) or its failure (stored, pushed again at login).
+    outcomeWanted: true,
   };
 }
 

@@ -95,8 +95,27 @@ describe('PushGateway', () => {
       method: 'INFO',
       contentType: 'application/vnd.herald+json',
       body: JSON.stringify({ v: 1, id: 'p-1', ...push }),
+      // presence acts on no outcome of a presence push: the edge is asked for none.
+      outcomeWanted: false,
     });
     expect(records[1].event).toMatchObject({ deviceId: 'alice-phone', method: 'MESSAGE', pushId: 'p-2' });
+  });
+
+  it('asks the edge for the outcome only of a request that wants it', async () => {
+    const { bus, gateway } = setUp();
+    const im = imPush({ messageId: 'm-1', from: BOB, text: 'hi', sentAt: AT.toISOString(), offline: false });
+    await gateway.send([
+      {
+        origin: 'im-router',
+        target: { kind: 'device', aor: ALICE, deviceId: 'alice-desk' },
+        push: im,
+        outcomeWanted: true,
+      },
+      resultRequest('im-router', { aor: ALICE, deviceId: 'alice-desk' }, okResult('roster.get', 'c-1')),
+    ]);
+    expect(
+      decodedRecords(bus).map(({ event }) => event.type === 'push.requested' && event.outcomeWanted),
+    ).toEqual([undefined, false]);
   });
 
   it('stamps each copy with its own push id as the envelope id', async () => {

@@ -44,6 +44,12 @@ export interface PushRequest {
    * (newPushId).
    */
   pushIdFor?: (device: Device) => string;
+  /**
+   * Set when the origin acts on this push's sip.push-outcome (an IM delivery: delivered or stored).
+   * Without it the edge is asked for no outcome (`outcomeWanted: false`): a result, status or
+   * presence push is not sent again, so its outcome would be published only to be dropped.
+   */
+  outcomeWanted?: true;
 }
 
 /** Starts the pushId of every command result. */
@@ -157,6 +163,7 @@ export class PushGateway {
             flowId: device.flowId,
             contact: device.contact,
             ...content,
+            ...(request.outcomeWanted ? {} : { outcomeWanted: false }),
           },
           at,
         );

@@ -283,6 +283,38 @@ describe('PushSender', () => {
     }
   });
 
+  it('publishes no outcome of a push whose origin wants none, yet sends, times and remembers it alike', async () => {
+    const timeouts = jest.spyOn(HeraldMetrics.prototype, 'sipTransactionTimeout');
+    try {
+      await sender.send(push({ pushId: 'r-answered', outcomeWanted: false }));
+      await sender.send(push({ pushId: 'r-timed-out', outcomeWanted: false }));
+      transport.finish({
+        kind: 'answered',
+        statusCode: 200,
+        response: new SipResponse({ status: 200, reason: 'OK' }),
+      });
+      transport.finish({ kind: 'timed-out' });
+      await sender.settled();
+      expect(transport.sent).toHaveLength(2);
+      expect(timeouts).toHaveBeenCalledTimes(1);
+      // Sent again: answered from memory (not sent), still without an outcome.
+      await sender.send(push({ pushId: 'r-answered', outcomeWanted: false }));
+      transport.flows.clear();
+      await sender.send(push({ pushId: 'r-no-flow', outcomeWanted: false }));
+      expect(transport.sent).toHaveLength(2);
+      expect(bus.published).toEqual([]);
+      // The same push with the flag true or absent (an earlier release's service) is reported.
+      await sender.send(push({ pushId: 'r-wanted', outcomeWanted: true }));
+      await sender.send(push({ pushId: 'r-earlier' }));
+      expect(outcomes().map(({ pushId, outcome }) => [pushId, outcome])).toEqual([
+        ['r-wanted', 'no-flow'],
+        ['r-earlier', 'no-flow'],
+      ]);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('reports no-flow when the flow is not held here, and throws if that cannot be published', async () => {
     transport.flows.clear();
     await sender.send(push());

@@ -9,6 +9,7 @@ import {
   withActiveSpan,
 } from '#herald/observability';
 import {
+  isOutcomeWanted,
   NotifyRequestedV1,
   PushOutcomeV1,
   pushOutcomeV1,
@@ -61,7 +62,9 @@ export function outcomeOf(result: ClientTransactionOutcome<SipResponse>): Outcom
 /**
  * Sends each push.requested over its flow in a non-INVITE client transaction and publishes the
  * outcome later: `send` resolves once the request is on its way (architecture.md, durability of
- * outbound), so the outbound offset is committed while Timer E/F still run.
+ * outbound), so the outbound offset is committed while Timer E/F still run. A push whose origin
+ * wants no outcome (`outcomeWanted: false`) is sent, timed and remembered alike; only its outcome
+ * is not published.
  */
 export class PushSender {
   private readonly logger = edgeLogger('SipEdgePush');
@@ -81,6 +84,7 @@ export class PushSender {
     const answeredWith = this.answered.statusOf(push.pushId);
     if (answeredWith !== undefined) {
       // Sent again under an id its device already answered (AnsweredPushes): answered from memory.
+      if (!isOutcomeWanted(push)) return;
       if (!(await this.report(push, { outcome: 'answered', status: answeredWith }))) {
         throw new BusUnavailableError(`answered outcome of repeated push ${push.pushId} not acknowledged`);
       }
@@ -88,6 +92,7 @@ export class PushSender {
     }
     const flow = this.transport.findFlow(push.flowId);
     if (flow === undefined || !flow.isOpen() || this.carriesAnotherDevice(push)) {
+      if (!isOutcomeWanted(push)) return;
       // Awaited: if the bus is down the handler throws and the record is retried, not lost.
       if (!(await this.report(push, { outcome: 'no-flow' }))) {
         throw new BusUnavailableError(`no-flow outcome of push ${push.pushId} not acknowledged`);
@@ -120,6 +125,7 @@ export class PushSender {
         if (result.kind === 'answered') span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, result.statusCode);
         else span.setStatus({ code: SpanStatusCode.ERROR, message: result.kind });
         span.end();
+        if (!isOutcomeWanted(push)) return true;
         return withActiveSpan(span, () => this.report(push, outcomeOf(result)));
       })
       .then((acknowledged) => {
@@ -146,10 +152,14 @@ export class PushSender {
   private carriesAnotherDevice(push: OutboundSend): boolean {
     const device = this.transport.deviceOn(push.flowId);
     if (device === undefined || (device.aor === push.aor && device.deviceId === push.deviceId)) return false;
-    this.logger.warn('EDGE_PUSH_FLOW_REUSED', 'the flow now carries another device; reported no-flow', {
-      pushId: push.pushId,
-      flowId: push.flowId,
-    });
+    this.logger.warn(
+      'EDGE_PUSH_FLOW_REUSED',
+      'the flow now carries another device: the push is not sent (no-flow)',
+      {
+        pushId: push.pushId,
+        flowId: push.flowId,
+      },
+    );
     return true;
   }
 
