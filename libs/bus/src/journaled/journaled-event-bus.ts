@@ -342,8 +342,11 @@ export class JournaledEventBus implements EventBus {
     return this.journalIdOf(record) <= committed;
   }
 
-  /** Stores the group's handled prefix (`record` and all before it); group-committed with others. */
-  private async commitHandled(groupId: string, record: ConsumedRecord): Promise<void> {
+  /**
+   * Stores the group's handled prefix (`record` and all before it), group-committed with others.
+   * Reads the record's journal id at once: the inner bus may drop the record when this returns.
+   */
+  private commitHandled(groupId: string, record: ConsumedRecord): void {
     if (this.isLiveTopic(record.topic)) return;
     const offset = {
       groupId,
@@ -351,11 +354,7 @@ export class JournaledEventBus implements EventBus {
       partition: record.partition,
       lastId: this.journalIdOf(record),
     };
-    try {
-      await this.committer.submit(offset);
-    } catch (error) {
-      this.onCommitError(error, offset);
-    }
+    this.committer.submit(offset).catch((error: unknown) => this.onCommitError(error, offset));
   }
 
   private journalIdOf(record: ConsumedRecord): bigint {
