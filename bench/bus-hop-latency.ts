@@ -22,7 +22,8 @@ import { createDataSource, runMigrations } from '#herald/persistence';
  * than the whole deployment does; the handler's wait is a timer, not CPU. `--bus kafka` (default):
  * KAFKA_BROKERS names the broker. `--bus journaled`: the embedded default's journaled bus on the
  * PostgreSQL DATABASE_URL names (migrated here), which also counts its statements per record
- * (journal INSERTs, offset commits): load-independent, unlike the latency. --checkout DIR takes
+ * (journal INSERTs, offset commits): load-independent, unlike the latency. It prints the bench
+ * process's CPU per record too (the bus and its client, not the server's). --checkout DIR takes
  * another checkout's built bus (its dist/) for an A/B.
  *   node dist/bench/bus-hop-latency.js --rate 200 --seconds 8 --relay-ms 5 [--checkout /other/tree]
  *   node dist/bench/bus-hop-latency.js --bus journaled --rate 200 [--checkout /other/tree]
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
       latencies.push(performance.now() - Number(record.value.toString()));
     },
   });
+  const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   const publishes: Array<Promise<void>> = [];
   for (let index = 0; index < total; index += 1) {
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
   await relay.stop();
   await receiver.stop();
   await bus.close();
+  // This process's CPU (the bus and its database or Kafka client; not PostgreSQL's or the broker's).
+  const cpu = process.cpuUsage(cpuAtStart);
   await release();
   const sorted = [...latencies].sort((a, b) => a - b);
   const ms = (fraction: number): string => percentile(sorted, fraction).toFixed(1);
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
       p50: ms(0.5),
       p90: ms(0.9),
       p99: ms(0.99),
+      cpuMsPerRecord: Number(((cpu.user + cpu.system) / 1000 / total).toFixed(3)),
       ...(sql && {
         statementsPerRecord: Object.fromEntries(
           [...sql.counts].map(([kind, count]) => [kind, Number((count / total).toFixed(3))]),
