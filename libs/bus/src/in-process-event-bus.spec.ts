@@ -76,19 +76,25 @@ describe('InProcessEventBus close', () => {
 });
 
 describe('InProcessEventBus keys of one partition', () => {
-  it('handles another key while one key waits, the waiting key still in order', async () => {
-    const bus = new InProcessEventBus({ partitions: 1 });
-    let releaseSlow: () => void = () => undefined;
+  /** Subscribes group g to topic t, its handler holding record `slow-1` until `releaseSlow()`. */
+  async function subscribeHoldingSlow(bus: InProcessEventBus) {
+    let release: () => void = () => undefined;
     const handled: string[] = [];
     await bus.subscribe({
       groupId: 'g',
       topics: ['t'],
       handler: async (record) => {
         const value = record.value.toString('utf8');
-        if (value === 'slow-1') await new Promise<void>((resolve) => (releaseSlow = resolve));
+        if (value === 'slow-1') await new Promise<void>((resolve) => (release = resolve));
         handled.push(value);
       },
     });
+    return { handled, releaseSlow: () => release() };
+  }
+
+  it('handles another key while one key waits, the waiting key still in order', async () => {
+    const bus = new InProcessEventBus({ partitions: 1 });
+    const { handled, releaseSlow } = await subscribeHoldingSlow(bus);
 
     await bus.publish(
       ['slow-1', 'fast-1', 'slow-2', 'fast-2'].map((value) => ({
@@ -112,17 +118,7 @@ describe('InProcessEventBus keys of one partition', () => {
       partitions: 1,
       onCommitted: (_groupId, record) => committed.push(record.value.toString('utf8')),
     });
-    let releaseSlow: () => void = () => undefined;
-    const handled: string[] = [];
-    await bus.subscribe({
-      groupId: 'g',
-      topics: ['t'],
-      handler: async (record) => {
-        const value = record.value.toString('utf8');
-        if (value === 'slow-1') await new Promise<void>((resolve) => (releaseSlow = resolve));
-        handled.push(value);
-      },
-    });
+    const { handled, releaseSlow } = await subscribeHoldingSlow(bus);
     const publish = (value: string): Promise<void> =>
       bus.publish([{ topic: 't', key: value.split('-')[0]!, value: Buffer.from(value) }]);
 
