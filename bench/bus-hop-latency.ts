@@ -2,30 +2,89 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KafkaEventBus, type EventBus, type KafkaEventBusOptions } from '#herald/bus';
+import { Pool } from 'pg';
+import {
+  JournaledEventBus,
+  KafkaEventBus,
+  type EventBus,
+  type JournaledEventBusOptions,
+  type KafkaEventBusOptions,
+  type SqlClient,
+} from '#herald/bus';
+import { createDataSource, runMigrations } from '#herald/persistence';
 
 /**
- * Latency of two Kafka bus hops with a handler between them, as IM takes them (edge → im-router,
+ * Latency of two bus hops with a handler between them, as IM takes them (edge → im-router,
  * whose group transaction takes a few ms, → edge): records published at --rate over 64 keys go
  * to a relay consumer whose handler waits --relay-ms (the transaction) and publishes each to a
  * sink topic; latency = sink consumer receipt − first publish. Only the bus runs, so a change of
  * the bus's structure (how it fetches and hands records over) shows through a busy machine better
- * than the whole deployment does; the handler's wait is a timer, not CPU. KAFKA_BROKERS names the
- * broker; --checkout DIR takes another checkout's built bus (its dist/) for an A/B.
+ * than the whole deployment does; the handler's wait is a timer, not CPU. `--bus kafka` (default):
+ * KAFKA_BROKERS names the broker. `--bus journaled`: the embedded default's journaled bus on the
+ * PostgreSQL DATABASE_URL names (migrated here), which also counts its statements per record
+ * (journal INSERTs, offset commits): load-independent, unlike the latency. It prints the bench
+ * process's CPU per record too (the bus and its client, not the server's). --checkout DIR takes
+ * another checkout's built bus (its dist/) for an A/B.
  *   node dist/bench/bus-hop-latency.js --rate 200 --seconds 8 --relay-ms 5 [--checkout /other/tree]
+ *   node dist/bench/bus-hop-latency.js --bus journaled --rate 200 [--checkout /other/tree]
  */
 const KEYS = 64;
 const DRAIN_MS = 20_000;
 
-type BusConstructor = new (options: KafkaEventBusOptions) => EventBus;
+interface BusConstructors {
+  KafkaEventBus: new (options: KafkaEventBusOptions) => EventBus;
+  JournaledEventBus: new (options: JournaledEventBusOptions) => EventBus;
+}
 
-function busConstructor(checkout: string | undefined): BusConstructor {
-  if (checkout === undefined) return KafkaEventBus;
+function busConstructors(checkout: string | undefined): BusConstructors {
+  if (checkout === undefined) return { KafkaEventBus, JournaledEventBus };
   // The other checkout's compiled bus: the same API, another build.
-  const loaded: unknown = createRequire(__filename)(join(checkout, 'dist/libs/bus/src/index.js'));
-  const candidate = (loaded as { KafkaEventBus?: unknown }).KafkaEventBus;
-  if (typeof candidate !== 'function') throw new Error(`${checkout} has no built KafkaEventBus in dist/`);
-  return candidate as BusConstructor;
+  const loaded = createRequire(__filename)(join(checkout, 'dist/libs/bus/src/index.js')) as Partial<
+    Record<keyof BusConstructors, unknown>
+  >;
+  if (typeof loaded.KafkaEventBus !== 'function' || typeof loaded.JournaledEventBus !== 'function') {
+    throw new Error(`${checkout} has no built bus in dist/`);
+  }
+  return loaded as BusConstructors;
+}
+
+/** The statements the journaled bus sent, by their first words (INSERT INTO bus_journal, …). */
+class CountingSql implements SqlClient {
+  readonly counts = new Map<string, number>();
+
+  constructor(private readonly pool: Pool) {}
+
+  query(sql: string, params: ReadonlyArray<unknown>): ReturnType<SqlClient['query']> {
+    const kind = sql.trim().split(/\s+/).slice(0, 3).join(' ');
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    return this.pool.query(sql, [...params]);
+  }
+}
+
+async function startBus(
+  kind: string,
+  constructors: BusConstructors,
+): Promise<{ bus: EventBus; sql?: CountingSql; release(): Promise<void> }> {
+  if (kind === 'kafka') {
+    const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) => broker !== '');
+    if (brokers.length === 0) throw new Error('--bus kafka needs KAFKA_BROKERS');
+    const bus = new constructors.KafkaEventBus({ brokers, clientId: 'bench-bus-hop', logLevel: 'nothing' });
+    return { bus, release: async () => undefined };
+  }
+  const url = process.env['DATABASE_URL'];
+  if (kind !== 'journaled' || url === undefined) throw new Error('--bus journaled needs DATABASE_URL');
+  const dataSource = createDataSource({ url, poolSize: 2, applicationName: 'bench-bus-hop' });
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+  // As the embedded default's journal pool (apps/herald/src/bus-journal-pool.ts).
+  const pool = new Pool({ connectionString: url, max: 4, application_name: 'bench-bus-hop' });
+  const sql = new CountingSql(pool);
+  const bus = new constructors.JournaledEventBus({ sql });
+  return { bus, sql, release: () => pool.end() };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,17 +100,16 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '8' },
       'relay-ms': { type: 'string', default: '5' },
       checkout: { type: 'string' },
+      bus: { type: 'string', default: 'kafka' },
     },
   });
   const rate = Number(values.rate);
   const total = rate * Number(values.seconds);
   const relayMs = Number(values['relay-ms']);
-  const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) => broker !== '');
-  if (brokers.length === 0 || !(rate > 0) || !(total > 0) || !(relayMs >= 0)) {
-    throw new Error('needs KAFKA_BROKERS, --rate > 0, --seconds > 0 and --relay-ms >= 0');
+  if (!(rate > 0) || !(total > 0) || !(relayMs >= 0)) {
+    throw new Error('needs --rate > 0, --seconds > 0 and --relay-ms >= 0');
   }
-  const Bus = busConstructor(values.checkout);
-  const bus = new Bus({ brokers, clientId: 'bench-bus-hop', logLevel: 'nothing' });
+  const { bus, sql, release } = await startBus(values.bus, busConstructors(values.checkout));
   const run = randomBytes(4).toString('hex');
   const [source, sink] = [`bench-hop-source-${run}`, `bench-hop-sink-${run}`];
   await bus.ensureTopics([source, sink]);
@@ -72,6 +130,7 @@ async function main(): Promise<void> {
       latencies.push(performance.now() - Number(record.value.toString()));
     },
   });
+  const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   const publishes: Array<Promise<void>> = [];
   for (let index = 0; index < total; index += 1) {
@@ -86,11 +145,14 @@ async function main(): Promise<void> {
   await relay.stop();
   await receiver.stop();
   await bus.close();
+  // This process's CPU (the bus and its database or Kafka client; not PostgreSQL's or the broker's).
+  const cpu = process.cpuUsage(cpuAtStart);
+  await release();
   const sorted = [...latencies].sort((a, b) => a - b);
   const ms = (fraction: number): string => percentile(sorted, fraction).toFixed(1);
   console.log(
     JSON.stringify({
-      bus: values.checkout ?? 'this checkout',
+      bus: `${values.bus} of ${values.checkout ?? 'this checkout'}`,
       rate,
       relayMs,
       received: sorted.length,
@@ -98,6 +160,12 @@ async function main(): Promise<void> {
       p50: ms(0.5),
       p90: ms(0.9),
       p99: ms(0.99),
+      cpuMsPerRecord: Number(((cpu.user + cpu.system) / 1000 / total).toFixed(3)),
+      ...(sql && {
+        statementsPerRecord: Object.fromEntries(
+          [...sql.counts].map(([kind, count]) => [kind, Number((count / total).toFixed(3))]),
+        ),
+      }),
     }),
   );
 }

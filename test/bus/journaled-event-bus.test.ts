@@ -313,6 +313,43 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
     await restarted.close();
   });
 
+  it('stores the offsets handled within a commit interval in one statement, and all of them at close', async () => {
+    const topic = uniqueTopic('offset-interval');
+    const groupId = uniqueGroupId('offset-interval');
+    const journal = createBusJournalPool(databaseUrl, (error) => idleErrors.push(error));
+    pools.push(journal.pool);
+    let offsetStatements = 0;
+    const bus = new JournaledEventBus({
+      sql: {
+        query: (sql, params) => {
+          if (sql.includes('INTO bus_group_offsets') && sql.includes('DO UPDATE')) offsetStatements += 1;
+          return journal.sql.query(sql, params);
+        },
+      },
+      retentionSweepIntervalMs: NO_SWEEP_MS,
+      // Longer than the test: only the first offset (stored at once) and close store any.
+      commitIntervalMs: NO_SWEEP_MS,
+    });
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => {
+        handled.push(text(record));
+      },
+    });
+    const values = Array.from({ length: 40 }, (_, index) => `r${index}`);
+    for (const value of values) {
+      await bus.publish([{ topic, key: `sip:user${value}@herald.local`, value: Buffer.from(value) }]);
+    }
+    await waitFor(() => handled.length === values.length, DELIVERY_TIMEOUT_MS, 'every record handled');
+    expect(offsetStatements).toBe(1);
+
+    await bus.close();
+    expect(offsetStatements).toBe(2);
+    expect(await groupsCaughtUp(topic)).toBe(1);
+  });
+
   it('deletes old records every consuming group handled, and keeps the ones a group has not', async () => {
     const topic = uniqueTopic('retention');
     const handledGroup = uniqueGroupId('retention-handled');

@@ -76,19 +76,25 @@ describe('InProcessEventBus close', () => {
 });
 
 describe('InProcessEventBus keys of one partition', () => {
-  it('handles another key while one key waits, the waiting key still in order', async () => {
-    const bus = new InProcessEventBus({ partitions: 1 });
-    let releaseSlow: () => void = () => undefined;
+  /** Subscribes group g to topic t, its handler holding record `slow-1` until `releaseSlow()`. */
+  async function subscribeHoldingSlow(bus: InProcessEventBus) {
+    let release: () => void = () => undefined;
     const handled: string[] = [];
     await bus.subscribe({
       groupId: 'g',
       topics: ['t'],
       handler: async (record) => {
         const value = record.value.toString('utf8');
-        if (value === 'slow-1') await new Promise<void>((resolve) => (releaseSlow = resolve));
+        if (value === 'slow-1') await new Promise<void>((resolve) => (release = resolve));
         handled.push(value);
       },
     });
+    return { handled, releaseSlow: () => release() };
+  }
+
+  it('handles another key while one key waits, the waiting key still in order', async () => {
+    const bus = new InProcessEventBus({ partitions: 1 });
+    const { handled, releaseSlow } = await subscribeHoldingSlow(bus);
 
     await bus.publish(
       ['slow-1', 'fast-1', 'slow-2', 'fast-2'].map((value) => ({
@@ -103,6 +109,28 @@ describe('InProcessEventBus keys of one partition', () => {
     releaseSlow();
     await new Promise((resolve) => setImmediate(resolve));
     expect(handled).toEqual(['fast-1', 'fast-2', 'slow-1', 'slow-2']);
+    await bus.close();
+  });
+
+  it('starts a record published later at once when its key is free, while another key is still busy', async () => {
+    const committed: string[] = [];
+    const bus = new InProcessEventBus({
+      partitions: 1,
+      onCommitted: (_groupId, record) => committed.push(record.value.toString('utf8')),
+    });
+    const { handled, releaseSlow } = await subscribeHoldingSlow(bus);
+    const publish = (value: string): Promise<void> =>
+      bus.publish([{ topic: 't', key: value.split('-')[0]!, value: Buffer.from(value) }]);
+
+    await publish('slow-1');
+    await publish('fast-1');
+    await waitFor(() => handled.includes('fast-1'), 2_000, 'fast-1 handled');
+    // Handled, but never committed past the busy record before it.
+    expect(committed).toEqual([]);
+
+    releaseSlow();
+    await waitFor(() => committed.at(-1) === 'fast-1', 2_000, 'fast-1 committed');
+    expect(handled).toEqual(['fast-1', 'slow-1']);
     await bus.close();
   });
 });

@@ -16,7 +16,8 @@ import {
   retryingInPlace,
   type HandlerRetryOptions,
 } from './handler-retry';
-import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
+import { ConcurrencyLimit } from './keyed-concurrency';
+import { KeyedPipeline } from './keyed-pipeline';
 import { PartitionLog } from './partition-log';
 
 /** Same as the test broker's num.partitions, so keyed ordering works the same way in both. */
@@ -24,19 +25,21 @@ export const IN_PROCESS_PARTITIONS = 4;
 /** Records one group member hands to its handler at once, of distinct keys (as KafkaEventBus). */
 export const IN_PROCESS_HANDLER_CONCURRENCY = 16;
 /**
- * Records of one partition a drain takes at a time (the rest, and what is appended meanwhile,
- * waits for the next round): a key's run is its records queued in the round when its previous run
- * finished, so runs are single records while a key has one queued and grow under a backlog.
+ * Records of one partition a group's pipeline holds added and not yet handled through: a backlog
+ * (e.g. the journal replayed after a restart) is added as the handled prefix grows.
  */
-const IN_PROCESS_DRAIN_BATCH_RECORDS = 500;
+const IN_PROCESS_MAX_PENDING_RECORDS = 500;
 /**
  * Records one partition of a topic no consumer group is known for keeps (the latest ones), for a
  * group that subscribes later from the beginning: Kafka's size retention, on a small scale.
  */
 export const IN_PROCESS_UNCONSUMED_RETENTION_RECORDS = 1_000;
 
-/** `record` and everything before it on its partition is handled by `groupId`. */
-export type GroupCommitted = (groupId: string, record: ConsumedRecord) => Promise<void>;
+/**
+ * `record` and everything before it on its partition is handled by `groupId`. Called in offset
+ * order per partition; the record may be dropped from the log as soon as it returns.
+ */
+export type GroupCommitted = (groupId: string, record: ConsumedRecord) => void;
 
 /** The records of `topic`'s `partition` before `startOffset` were dropped. */
 export type RecordsDropped = (topic: string, partition: number, startOffset: number) => void;
@@ -224,8 +227,8 @@ interface GroupMember {
   subscription: Subscription;
   maxRunRecords: number;
   abort: AbortController;
-  /** Batches being handled for this member: leaving waits for their handlers and commits. */
-  inFlight: Set<Promise<void>>;
+  /** The pipelines of the partitions this member owns or owned: leaving waits for their runs. */
+  pipelines: Set<KeyedPipeline<ConsumedRecord>>;
   handlers: ConcurrencyLimit;
 }
 
@@ -237,16 +240,33 @@ interface GroupSettings {
   onCommittedPast: (topic: string, partition: number) => void;
 }
 
+/** A partition of a group, handled by the member that owns it now. */
+interface PartitionConsumer {
+  topic: string;
+  partition: number;
+  owner: GroupMember;
+  pipeline: KeyedPipeline<ConsumedRecord>;
+  /** Offset of the next record of the log to add to the pipeline. */
+  nextOffset: number;
+  /** Set once the partition moved to another member (or its run failed): no run starts any more. */
+  revoked: boolean;
+}
+
 /**
- * One consumer group: a committed position per topic-partition and at most one drain loop per
- * topic-partition, which hands the records after that position to the member that owns the
- * partition now (members share partitions round-robin, as Kafka's assignors do), distinct keys
- * concurrently, and moves the position over the contiguous prefix handled.
+ * One consumer group: a committed position per topic-partition and, per partition, a pipeline
+ * (KeyedPipeline) under the member that owns it now (members share partitions round-robin, as
+ * Kafka's assignors do). An appended record is added to its partition's pipeline at once and
+ * starts as soon as its key is free (distinct keys concurrently, a key's records in order), and the
+ * position moves over the contiguous prefix handled. A partition that changes owner starts under
+ * the new one from the committed position once the old pipeline's runs finished, so a key never
+ * runs in two members at once.
  */
 class InProcessConsumerGroup {
   private members: GroupMember[] = [];
   private readonly committed = new Map<string, number>();
-  private readonly draining = new Set<string>();
+  private readonly consumers = new Map<string, PartitionConsumer>();
+  /** Partitions whose revoked pipeline still has runs in progress: none starts until they end. */
+  private readonly revoking = new Set<string>();
 
   constructor(
     private readonly groupId: string,
@@ -281,7 +301,7 @@ class InProcessConsumerGroup {
       subscription,
       maxRunRecords,
       abort: new AbortController(),
-      inFlight: new Set(),
+      pipelines: new Set(),
       handlers: new ConcurrencyLimit(handlerConcurrency),
     };
     this.members.push(member);
@@ -295,7 +315,10 @@ class InProcessConsumerGroup {
     }
     this.members = this.members.filter((other) => other !== member);
     member.abort.abort();
-    await Promise.allSettled([...member.inFlight]);
+    for (const [key, consumer] of this.consumers) {
+      if (consumer.owner === member) this.revoke(key, consumer);
+    }
+    await Promise.all([...member.pipelines].map((pipeline) => pipeline.idle()));
     this.rebalance();
   }
 
@@ -306,7 +329,7 @@ class InProcessConsumerGroup {
   recordsAppended(topics: ReadonlySet<string>): void {
     for (const topic of topics) {
       for (let partition = 0; partition < this.settings.partitionCount; partition += 1) {
-        this.startDraining(topic, partition);
+        this.feed(topic, partition);
       }
     }
   }
@@ -321,55 +344,95 @@ class InProcessConsumerGroup {
     return candidates.length === 0 ? undefined : candidates[partition % candidates.length];
   }
 
-  private startDraining(topic: string, partition: number): void {
+  /**
+   * Adds the partition's records not added yet (up to IN_PROCESS_MAX_PENDING_RECORDS waiting) to
+   * the pipeline of its owner, starting one from the committed offset when there is none, or
+   * revokes the pipeline of a member that no longer owns the partition.
+   */
+  private feed(topic: string, partition: number): void {
     const key = partitionKey(topic, partition);
-    if (this.draining.has(key)) {
+    if (this.revoking.has(key)) {
+      // Fed again once the revoked pipeline is idle.
       return;
     }
-    this.draining.add(key);
-    this.drain(topic, partition, key).catch((error: unknown) => {
-      this.draining.delete(key);
-      componentLogger('Bus').error(
-        { code: 'BUS_CONSUMER_STOPPED', partition: key, err: error },
-        'the in-process consumer of a partition stopped',
-      );
-    });
+    const owner = this.ownerOf(topic, partition);
+    let consumer = this.consumers.get(key);
+    if (consumer !== undefined && consumer.owner !== owner) {
+      this.revoke(key, consumer);
+      return;
+    }
+    if (owner === undefined) {
+      return;
+    }
+    consumer ??= this.startConsumer(key, topic, partition, owner);
+    const log = this.partitionsOf(topic)[partition]!;
+    const room = IN_PROCESS_MAX_PENDING_RECORDS - consumer.pipeline.pending;
+    const end = Math.min(log.endOffset, consumer.nextOffset + room);
+    if (consumer.nextOffset < end) {
+      const records = log.slice(consumer.nextOffset, end);
+      consumer.nextOffset = end;
+      consumer.pipeline.add(records);
+    }
   }
 
-  /** Leaves `draining` synchronously with its last check, so an append can never be missed. */
-  private async drain(topic: string, partition: number, key: string): Promise<void> {
-    const log = this.partitionsOf(topic)[partition]!;
-    for (;;) {
-      const owner = this.ownerOf(topic, partition);
-      // Only a topic a member subscribes to has an owner (and a committed offset).
-      const position = owner && this.committedOffset(topic, partition);
-      if (owner === undefined || position === undefined || position >= log.endOffset) {
-        this.draining.delete(key);
-        return;
-      }
-      const { signal } = owner.abort;
-      const handling = retryingInPlace(owner.subscription, signal, this.settings.handlerRetry);
-      const batch = handleKeysConcurrently({
-        records: log.slice(position, position + IN_PROCESS_DRAIN_BATCH_RECORDS),
+  private startConsumer(
+    key: string,
+    topic: string,
+    partition: number,
+    owner: GroupMember,
+  ): PartitionConsumer {
+    const { signal } = owner.abort;
+    const handling = retryingInPlace(owner.subscription, signal, this.settings.handlerRetry);
+    const consumer: PartitionConsumer = {
+      topic,
+      partition,
+      owner,
+      nextOffset: this.committedOffset(topic, partition),
+      revoked: false,
+      pipeline: new KeyedPipeline<ConsumedRecord>({
         keyOf: (record) => record.key,
         limit: owner.handlers,
         maxRunRecords: owner.maxRunRecords,
-        shouldStop: () => signal.aborted,
+        shouldStop: () => signal.aborted || consumer.revoked,
         handle: (run, onHandled) => handleRunOrRecords(run, handling, onHandled),
-        onHandledThrough: async (record) => {
-          this.committed.set(key, Number(record.offset) + 1);
-          await this.settings.onCommitted?.(this.groupId, record);
-          // After onCommitted, which may still need the record's place in the log.
-          this.settings.onCommittedPast(topic, partition);
+        // The old owner's handled prefix still counts: the new owner starts only after it is idle.
+        onHandledThrough: (record) => this.handledThrough(consumer, record),
+        onUnexpectedError: (error) => {
+          componentLogger('Bus').error(
+            { code: 'BUS_CONSUMER_STOPPED', groupId: this.groupId, partition: key, err: error },
+            'a run of the in-process consumer of a partition failed; it starts again from its committed offset with the next record appended',
+          );
+          this.revoke(key, consumer, false);
         },
-      });
-      owner.inFlight.add(batch);
-      try {
-        await batch;
-      } finally {
-        owner.inFlight.delete(batch);
-      }
-    }
+      }),
+    };
+    owner.pipelines.add(consumer.pipeline);
+    this.consumers.set(key, consumer);
+    return consumer;
+  }
+
+  private handledThrough(consumer: PartitionConsumer, record: ConsumedRecord): void {
+    const { topic, partition } = consumer;
+    this.committed.set(partitionKey(topic, partition), Number(record.offset) + 1);
+    this.settings.onCommitted?.(this.groupId, record);
+    // After onCommitted, which may still need the record's place in the log.
+    this.settings.onCommittedPast(topic, partition);
+    if (!consumer.revoked) this.feed(topic, partition);
+  }
+
+  /**
+   * Stops the partition's pipeline; the partition starts again from its committed offset (under
+   * its owner) once it is idle, or with the next record appended.
+   */
+  private revoke(key: string, consumer: PartitionConsumer, feedWhenIdle = true): void {
+    consumer.revoked = true;
+    this.consumers.delete(key);
+    this.revoking.add(key);
+    void consumer.pipeline.idle().then(() => {
+      consumer.owner.pipelines.delete(consumer.pipeline);
+      this.revoking.delete(key);
+      if (feedWhenIdle) this.feed(consumer.topic, consumer.partition);
+    });
   }
 }
 

@@ -1,4 +1,5 @@
-import { ConcurrencyLimit, handleKeysConcurrently } from './keyed-concurrency';
+import { ConcurrencyLimit } from './keyed-concurrency';
+import { KeyedPipeline } from './keyed-pipeline';
 
 interface TestRecord {
   key: string;
@@ -14,11 +15,6 @@ class PendingHandler {
   readonly runs: Array<ReadonlyArray<TestRecord>> = [];
   private readonly finishers = new Map<number, (handledRecords: number) => void>();
 
-  /** The first record of each run started, in start order. */
-  get started(): TestRecord[] {
-    return this.runs.map((run) => run[0]!);
-  }
-
   handle = (run: ReadonlyArray<TestRecord>, onHandled: (record: TestRecord) => void): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
       this.runs.push(run);
@@ -29,169 +25,41 @@ class PendingHandler {
     });
 
   /** Finishes the run starting at `offset`: all its records handled, or only the first `handledRecords`. */
-  async finish(offset: number, handled: boolean | number = true): Promise<void> {
+  async finish(offset: number, handledRecords?: number): Promise<void> {
     const finisher = this.finishers.get(offset);
     if (finisher === undefined) throw new Error(`no run starting at ${offset} was started`);
     this.finishers.delete(offset);
     const run = this.runs.find((started) => started[0]!.offset === offset)!;
-    finisher(handled === true ? run.length : handled === false ? 0 : handled);
-    await flushPromises();
+    finisher(handledRecords ?? run.length);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
-async function flushPromises(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
+const offsetsOf = (runs: ReadonlyArray<ReadonlyArray<TestRecord>>): number[][] =>
+  runs.map((run) => run.map((record) => record.offset));
+
+function pipelineOf(
+  handler: PendingHandler,
+  options: { limit: number; maxRunRecords: number; reported?: number[] },
+): KeyedPipeline<TestRecord> {
+  return new KeyedPipeline<TestRecord>({
+    keyOf: (record) => record.key,
+    limit: new ConcurrencyLimit(options.limit),
+    maxRunRecords: options.maxRunRecords,
+    handle: handler.handle,
+    shouldStop: () => false,
+    onHandledThrough: (record) => options.reported?.push(record.offset),
+    onUnexpectedError: (error) => {
+      throw error;
+    },
+  });
 }
 
-describe('handleKeysConcurrently', () => {
-  it('starts the first record of every key at once and the next record of a key only after the previous', async () => {
-    const handler = new PendingHandler();
-    const done = handleKeysConcurrently({
-      records: recordsOf('aabba'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 1,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async () => undefined,
-    });
-    await flushPromises();
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 2]);
-
-    await handler.finish(2);
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 2, 3]);
-    await handler.finish(0);
-    await handler.finish(3);
-    await handler.finish(1);
-    await handler.finish(4);
-    await done;
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 2, 3, 1, 4]);
-  });
-
-  it('reports only the contiguous prefix of handled records, in offset order', async () => {
-    const handler = new PendingHandler();
-    const reported: number[] = [];
-    const done = handleKeysConcurrently({
-      records: recordsOf('abc'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 1,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async (record) => {
-        reported.push(record.offset);
-      },
-    });
-    await flushPromises();
-    await handler.finish(2);
-    await handler.finish(1);
-    expect(reported).toEqual([]);
-    await handler.finish(0);
-    await done;
-    expect(reported).toEqual([2]);
-  });
-
-  it('never reports past a record left unhandled, while other keys go on', async () => {
-    const handler = new PendingHandler();
-    const reported: number[] = [];
-    const done = handleKeysConcurrently({
-      records: recordsOf('abab'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 1,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async (record) => {
-        reported.push(record.offset);
-      },
-    });
-    await flushPromises();
-    await handler.finish(0);
-    await handler.finish(1, false);
-    await handler.finish(2);
-    await done;
-    expect(reported).toEqual([0]);
-    // Key b stopped at its unhandled record: its later record was never started.
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 1, 2]);
-  });
-
-  it('keeps no more records in the handler than the limit', async () => {
-    const handler = new PendingHandler();
-    const done = handleKeysConcurrently({
-      records: recordsOf('abcd'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(2),
-      maxRunRecords: 1,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async () => undefined,
-    });
-    await flushPromises();
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 1]);
-    await handler.finish(1);
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 1, 2]);
-    await handler.finish(0);
-    await handler.finish(2);
-    await handler.finish(3);
-    await done;
-  });
-
-  it('starts nothing more once told to stop', async () => {
-    const handler = new PendingHandler();
-    let stopping = false;
-    const done = handleKeysConcurrently({
-      records: recordsOf('aab'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 1,
-      handle: handler.handle,
-      shouldStop: () => stopping,
-      onHandledThrough: async () => undefined,
-    });
-    await flushPromises();
-    stopping = true;
-    await handler.finish(0);
-    await handler.finish(2);
-    await done;
-    expect(handler.started.map((record) => record.offset)).toEqual([0, 2]);
-  });
-
-  it('rejects with a failed report after every key is done', async () => {
-    const failure = new Error('commit failed');
-    const handler = new PendingHandler();
-    const done = handleKeysConcurrently({
-      records: recordsOf('ab'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 1,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: () => Promise.reject(failure),
-    });
-    const outcome = expect(done).rejects.toBe(failure);
-    await flushPromises();
-    await handler.finish(0);
-    await handler.finish(1);
-    await outcome;
-  });
-});
-
-describe('handleKeysConcurrently runs', () => {
-  const offsetsOf = (runs: ReadonlyArray<ReadonlyArray<TestRecord>>): number[][] =>
-    runs.map((run) => run.map((record) => record.offset));
-
+describe('KeyedPipeline runs', () => {
   it('hands a key every record of it waiting as one run, up to maxRunRecords, never mixing keys', async () => {
     const handler = new PendingHandler();
-    const done = handleKeysConcurrently({
-      records: recordsOf('aabaaabaa'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 3,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async () => undefined,
-    });
-    await flushPromises();
+    const pipeline = pipelineOf(handler, { limit: 8, maxRunRecords: 3 });
+    pipeline.add(recordsOf('aabaaabaa'));
     expect(offsetsOf(handler.runs)).toEqual([
       [0, 1, 3],
       [2, 6],
@@ -206,86 +74,62 @@ describe('handleKeysConcurrently runs', () => {
     await handler.finish(4);
     await handler.finish(8);
     await handler.finish(2);
-    await done;
+    await pipeline.idle();
     expect(offsetsOf(handler.runs)).toEqual([[0, 1, 3], [2, 6], [4, 5, 7], [8]]);
   });
 
   it('hands single-record runs while each key has one record waiting', async () => {
     const handler = new PendingHandler();
-    const done = handleKeysConcurrently({
-      records: recordsOf('abc'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 64,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async () => undefined,
-    });
-    await flushPromises();
+    const pipeline = pipelineOf(handler, { limit: 8, maxRunRecords: 64 });
+    pipeline.add(recordsOf('abc'));
     await handler.finish(0);
     await handler.finish(1);
     await handler.finish(2);
-    await done;
+    await pipeline.idle();
     expect(offsetsOf(handler.runs)).toEqual([[0], [1], [2]]);
-  });
-
-  it('takes one concurrency slot per run', async () => {
-    const handler = new PendingHandler();
-    const done = handleKeysConcurrently({
-      records: recordsOf('aab'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(1),
-      maxRunRecords: 64,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async () => undefined,
-    });
-    await flushPromises();
-    expect(offsetsOf(handler.runs)).toEqual([[0, 1]]);
-    await handler.finish(0);
-    expect(offsetsOf(handler.runs)).toEqual([[0, 1], [2]]);
-    await handler.finish(2);
-    await done;
   });
 
   it('reports the records of a run handled before it stopped, and starts no later run of that key', async () => {
     const handler = new PendingHandler();
     const reported: number[] = [];
-    const done = handleKeysConcurrently({
-      records: recordsOf('aaaab'),
-      keyOf: (record) => record.key,
-      limit: new ConcurrencyLimit(8),
-      maxRunRecords: 3,
-      handle: handler.handle,
-      shouldStop: () => false,
-      onHandledThrough: async (record) => {
-        reported.push(record.offset);
-      },
-    });
-    await flushPromises();
+    const pipeline = pipelineOf(handler, { limit: 8, maxRunRecords: 3, reported });
+    pipeline.add(recordsOf('aaaab'));
     await handler.finish(4);
     await handler.finish(0, 2);
-    await done;
+    await pipeline.idle();
     expect(offsetsOf(handler.runs)).toEqual([[0, 1, 2], [4]]);
-    expect(reported).toEqual([1]);
-  });
-
-  it('refuses a run limit below one', async () => {
-    await expect(
-      handleKeysConcurrently({
-        records: recordsOf('a'),
-        keyOf: (record) => record.key,
-        limit: new ConcurrencyLimit(1),
-        maxRunRecords: 0,
-        handle: async () => true,
-        shouldStop: () => false,
-        onHandledThrough: async () => undefined,
-      }),
-    ).rejects.toThrow(RangeError);
+    expect(reported).toEqual([0, 1]);
   });
 });
 
 describe('ConcurrencyLimit', () => {
+  it('takes one slot per run of a pipeline', async () => {
+    const handler = new PendingHandler();
+    const pipeline = pipelineOf(handler, { limit: 1, maxRunRecords: 64 });
+    pipeline.add(recordsOf('aab'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(offsetsOf(handler.runs)).toEqual([[0, 1]]);
+    await handler.finish(0);
+    expect(offsetsOf(handler.runs)).toEqual([[0, 1], [2]]);
+    await handler.finish(2);
+    await pipeline.idle();
+  });
+
+  it('keeps no more runs in the handler than the limit, serving waiters in order', async () => {
+    const handler = new PendingHandler();
+    const pipeline = pipelineOf(handler, { limit: 2, maxRunRecords: 1 });
+    pipeline.add(recordsOf('abcd'));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(offsetsOf(handler.runs)).toEqual([[0], [1]]);
+    await handler.finish(1);
+    expect(offsetsOf(handler.runs)).toEqual([[0], [1], [2]]);
+    await handler.finish(0);
+    expect(offsetsOf(handler.runs)).toEqual([[0], [1], [2], [3]]);
+    await handler.finish(2);
+    await handler.finish(3);
+    await pipeline.idle();
+  });
+
   it('rejects a limit below one', () => {
     expect(() => new ConcurrencyLimit(0)).toThrow(RangeError);
   });

@@ -11,6 +11,7 @@ import { componentLogger } from '#herald/observability';
 import { publishTraced } from '../bus-tracing';
 import type { HandlerRetryOptions } from '../handler-retry';
 import { IN_PROCESS_PARTITIONS, InProcessEventBus, partitionForKey } from '../in-process-event-bus';
+import { JournalOffsetCommits } from './journal-offset-commits';
 import { type GroupOffset, JournalStore } from './journal-store';
 export type { GroupOffset } from './journal-store';
 import { PartitionLog } from '../partition-log';
@@ -19,6 +20,12 @@ import type { SqlClient } from './sql-client';
 
 const journalLogger = componentLogger('BusJournal');
 
+/**
+ * How long a handled offset waits at most before it is stored, with every other offset handled
+ * meanwhile (one statement): a restart replays at most this much more. Kafka's consumers commit
+ * at the same pace (KAFKA_COMMIT_INTERVAL_MS).
+ */
+export const JOURNAL_COMMIT_INTERVAL_MS = 100;
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
 export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
 /**
@@ -38,6 +45,8 @@ export interface JournaledEventBusOptions {
   /** Records of one group member handled at the same time (distinct keys); see InProcessEventBus. */
   handlerConcurrency?: number;
   publishTimeoutMs?: number;
+  /** See JOURNAL_COMMIT_INTERVAL_MS. */
+  commitIntervalMs?: number;
   retentionAgeMs?: number;
   retentionSweepIntervalMs?: number;
   retentionDeleteBatchRows?: number;
@@ -100,7 +109,7 @@ export class JournaledEventBus implements EventBus {
   private readonly onCommitError: (error: unknown, offset: GroupOffset) => void;
   private readonly isLiveTopic: (topic: string) => boolean;
   private readonly writer: SerialBatcher<ReadonlyArray<BusRecord>>;
-  private readonly committer: SerialBatcher<GroupOffset>;
+  private readonly committer: JournalOffsetCommits;
   /** Journal id of each record the inner bus holds, per topic-partition, by in-process offset. */
   private readonly journalIds = new Map<string, PartitionLog<bigint>>();
   /** The durable offsets of the groups subscribed here, by `group/topic/partition`. */
@@ -150,7 +159,11 @@ export class JournaledEventBus implements EventBus {
         ));
     this.isLiveTopic = options.isLiveTopic ?? (() => false);
     this.writer = new SerialBatcher((batches) => this.write(batches.flat()), { gatherTurn: true });
-    this.committer = new SerialBatcher((offsets) => this.commitOffsets(offsets));
+    this.committer = new JournalOffsetCommits(
+      (offsets) => this.commitOffsets(offsets),
+      options.commitIntervalMs ?? JOURNAL_COMMIT_INTERVAL_MS,
+      this.onCommitError,
+    );
   }
 
   /**
@@ -342,8 +355,11 @@ export class JournaledEventBus implements EventBus {
     return this.journalIdOf(record) <= committed;
   }
 
-  /** Stores the group's handled prefix (`record` and all before it); group-committed with others. */
-  private async commitHandled(groupId: string, record: ConsumedRecord): Promise<void> {
+  /**
+   * Stores the group's handled prefix (`record` and all before it) within the commit interval.
+   * Reads the record's journal id at once: the inner bus may drop the record when this returns.
+   */
+  private commitHandled(groupId: string, record: ConsumedRecord): void {
     if (this.isLiveTopic(record.topic)) return;
     const offset = {
       groupId,
@@ -351,11 +367,7 @@ export class JournaledEventBus implements EventBus {
       partition: record.partition,
       lastId: this.journalIdOf(record),
     };
-    try {
-      await this.committer.submit(offset);
-    } catch (error) {
-      this.onCommitError(error, offset);
-    }
+    this.committer.handled(offset);
   }
 
   private journalIdOf(record: ConsumedRecord): bigint {
@@ -368,16 +380,11 @@ export class JournaledEventBus implements EventBus {
     return id;
   }
 
+  /** Stores offsets, at most one per group and topic-partition. */
   private async commitOffsets(offsets: ReadonlyArray<GroupOffset>): Promise<void> {
-    const highest = new Map<string, GroupOffset>();
+    await this.store.commit(offsets);
     for (const offset of offsets) {
-      const key = offsetKey(offset.groupId, offset.topic, offset.partition);
-      const known = highest.get(key);
-      if (known === undefined || known.lastId < offset.lastId) highest.set(key, offset);
-    }
-    await this.store.commit([...highest.values()]);
-    for (const [key, offset] of highest) {
-      this.committed.set(key, offset.lastId);
+      this.committed.set(offsetKey(offset.groupId, offset.topic, offset.partition), offset.lastId);
     }
   }
 }
