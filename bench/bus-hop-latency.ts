@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import {
+  type ConsumedRecord,
   JournaledEventBus,
   KafkaEventBus,
   type EventBus,
@@ -11,6 +12,7 @@ import {
   type KafkaEventBusOptions,
   type SqlClient,
 } from '#herald/bus';
+import { GroupCommit } from '#herald/domain';
 import { createDataSource, runMigrations } from '#herald/persistence';
 
 /**
@@ -24,8 +26,10 @@ import { createDataSource, runMigrations } from '#herald/persistence';
  * PostgreSQL DATABASE_URL names (migrated here), which also counts its statements per record
  * (journal INSERTs, offset commits): load-independent, unlike the latency. It prints the bench
  * process's CPU per record too (the bus and its client, not the server's). --checkout DIR takes
- * another checkout's built bus (its dist/) for an A/B.
- *   node dist/bench/bus-hop-latency.js --rate 200 --seconds 8 --relay-ms 5 [--checkout /other/tree]
+ * another checkout's built bus (its dist/) for an A/B. With --group-commit the relay works as
+ * im-router does: its handlers submit to one GroupCommit, whose groups wait --relay-ms each, one at
+ * a time, and publish the group's records in one publish.
+ *   node dist/bench/bus-hop-latency.js --rate 200 --seconds 8 --relay-ms 5 [--group-commit] [--checkout /other/tree]
  *   node dist/bench/bus-hop-latency.js --bus journaled --rate 200 [--checkout /other/tree]
  */
 const KEYS = 64;
@@ -100,6 +104,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '8' },
       'relay-ms': { type: 'string', default: '5' },
       checkout: { type: 'string' },
+      'group-commit': { type: 'boolean', default: false },
       bus: { type: 'string', default: 'kafka' },
     },
   });
@@ -114,14 +119,21 @@ async function main(): Promise<void> {
   const [source, sink] = [`bench-hop-source-${run}`, `bench-hop-sink-${run}`];
   await bus.ensureTopics([source, sink]);
   const latencies: number[] = [];
+  const group = new GroupCommit(async (records: ReadonlyArray<ConsumedRecord>) => {
+    await sleep(relayMs);
+    await bus.publish(records.map((record) => ({ topic: sink, key: record.key, value: record.value })));
+    return records.map(() => undefined);
+  });
   const relay = await bus.subscribe({
     groupId: `bench-hop-relay-${run}`,
     topics: [source],
     handlerConcurrency: 256,
-    handler: async (record) => {
-      await sleep(relayMs);
-      await bus.publish([{ topic: sink, key: record.key, value: record.value }]);
-    },
+    handler: values['group-commit']
+      ? (record) => group.submit(record)
+      : async (record) => {
+          await sleep(relayMs);
+          await bus.publish([{ topic: sink, key: record.key, value: record.value }]);
+        },
   });
   const receiver = await bus.subscribe({
     groupId: `bench-hop-sink-${run}`,
@@ -155,6 +167,7 @@ async function main(): Promise<void> {
       bus: `${values.bus} of ${values.checkout ?? 'this checkout'}`,
       rate,
       relayMs,
+      groupCommit: values['group-commit'],
       received: sorted.length,
       of: total,
       p50: ms(0.5),

@@ -37,6 +37,7 @@ import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 import { kafkaSecurityClientOptions, type KafkaSecurityOptions } from './kafka-client-options';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue';
 
 /** How long a publish may take before the edge gives up and answers 503. */
 export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
@@ -75,6 +76,11 @@ export const KAFKA_MAX_PENDING_RECORDS = 4_096;
  * them to 10 per second, while a crash redoes at most this much more handled work.
  */
 export const KAFKA_COMMIT_INTERVAL_MS = 100;
+/**
+ * Longest a consumer holding runs in progress waits for one of them to finish before it fetches
+ * again (Progress.runFinished): bounds the delay of other keys while one key's record is retried.
+ */
+export const KAFKA_FETCH_PACE_MAX_MS = 20;
 
 export interface KafkaEventBusOptions {
   brokers: ReadonlyArray<string>;
@@ -183,6 +189,8 @@ export class KafkaEventBus implements EventBus {
     this.lagRefreshMs = options.lagRefreshMs;
     const logLevel = options.logLevel ?? 'warn';
     this.logger = options.logger ?? kafkaLogger(logLevel);
+    // Before any connection: without it each one wakes the process every millisecond.
+    fixKafkajsRequestQueue();
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -479,6 +487,10 @@ export class KafkaEventBus implements EventBus {
     }
     consumed.pipeline.add(fresh);
     payload.resolveOffset(batch.lastOffset());
+    // Paced: with runs in progress, fetch again once one finishes rather than at once. A service's
+    // group commit is serial, so records fetched during its transaction would only join the next
+    // group anyway; fetched after it, they come in one fetch instead of one fetch per produce.
+    if (fresh.length > 0) await active.progress.runFinished(KAFKA_FETCH_PACE_MAX_MS, signal);
     while (pendingRecords(active) >= KAFKA_MAX_PENDING_RECORDS && !signal.aborted) {
       await active.progress.next();
       await payload.heartbeat();
@@ -508,7 +520,7 @@ export class KafkaEventBus implements EventBus {
         limit: active.handlers,
         maxRunRecords,
         shouldStop: () => signal.aborted,
-        handle: (run, onHandled) => handleRunOrRecords(run, handling, onHandled),
+        handle: (run, onHandled) => active.progress.running(handleRunOrRecords(run, handling, onHandled)),
         onHandledThrough: (record) => {
           // A revoked partition's new owner commits it; a stopping consumer still commits its own.
           if (!revoked.signal.aborted && active.committer !== undefined) {
@@ -533,12 +545,41 @@ export class KafkaEventBus implements EventBus {
   }
 }
 
-/** Wakes whoever waits for a consumer's records to be handled (a fetch waiting for room, a stop). */
+/** Wakes whoever waits for a consumer's records to be handled (a fetch waiting for room or pacing, a stop). */
 class Progress {
   private waiters: Array<() => void> = [];
+  /** Runs of the consumer being handled (a run retried in place included). */
+  private runs = 0;
 
   next(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Counts `run` as in progress until it settles, then wakes the waiters. */
+  async running<T>(run: Promise<T>): Promise<T> {
+    this.runs += 1;
+    try {
+      return await run;
+    } finally {
+      this.runs -= 1;
+      this.wake();
+    }
+  }
+
+  /** Resolves at once with no run in progress, else when one finishes, at most after `maxMs` or on `signal`. */
+  async runFinished(maxMs: number, signal: AbortSignal): Promise<void> {
+    if (this.runs === 0 || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
+        resolve();
+      }, maxMs);
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push(wake);
+    });
   }
 
   wake(): void {
