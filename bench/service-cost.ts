@@ -57,11 +57,14 @@ class StatementCounter implements Logger {
   log(): void {}
 }
 
-/** The in-process bus, keeping the pushes published for the edges. */
+/** The in-process bus, keeping the pushes published for the edges and counting its publishes. */
 class PushRecordingBus extends InProcessEventBus {
   pushes: PushRequestedV1[] = [];
+  /** Publish calls so far: each is one produce (one broker round trip) on Kafka. */
+  publishes = 0;
 
   override async publish(records: ReadonlyArray<Omit<BusRecord, 'headers'>>): Promise<void> {
+    this.publishes += 1;
     await super.publish(records);
     for (const record of records) {
       if (record.topic.startsWith('edge.')) {
@@ -135,11 +138,13 @@ async function main(): Promise<void> {
     const totals: Totals = { nodeMs: 0, statements: 0 };
     let cpuBefore = postgres.sample();
     let commitsBefore = 0;
+    let publishesBefore = 0;
     for (let round = -warmup; round < rounds; round += 1) {
       if (round === 0) {
         totals.nodeMs = 0;
         totals.statements = 0;
         commitsBefore = await committedTransactions(dataSource);
+        publishesBefore = bus.publishes;
         cpuBefore = postgres.sample();
       }
       if (op === 'im') await imRound(router, bus, group, round + warmup, totals, counter);
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
         postgresMsPerOp: perOp(postgresMs),
         statementsPerOp: perOp(totals.statements),
         commitsPerOp: perOp(commits),
+        publishesPerOp: perOp(bus.publishes - publishesBefore),
         machine: machineInfo(),
       }),
     );

@@ -395,6 +395,65 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     expect(rows[0].n).toBe(2);
   });
 
+  it('tells the sender no ok when the COMMIT fails after the IM went out (found by the chaos soak)', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+    const text = `fails at commit ${users}`;
+    // A deferred constraint trigger fails the COMMIT of the IM's transaction, after the IM was
+    // published, for as long as the flag row is there; the sequence (not rolled back) counts it.
+    await dataSource.query(`CREATE TABLE test_fail_commit (text text PRIMARY KEY)`);
+    await dataSource.query(`CREATE SEQUENCE test_commit_failures`);
+    await dataSource.query(`
+      CREATE FUNCTION test_fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM test_fail_commit WHERE text = NEW.text) THEN
+          PERFORM nextval('test_commit_failures');
+          RAISE EXCEPTION 'test: the COMMIT fails';
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await dataSource.query(`
+      CREATE CONSTRAINT TRIGGER test_fail_commit AFTER INSERT ON messages
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_fail_commit()`);
+    try {
+      await dataSource.query(`INSERT INTO test_fail_commit (text) VALUES ($1)`, [text]);
+      await imSend(alice, 'alice-desk', 'c-1', { to: bob, text, messageId: 'm-1' });
+      await waitFor(async () => {
+        const [{ is_called: failed }]: Array<{ is_called: boolean }> = await dataSource.query(
+          `SELECT is_called FROM test_commit_failures`,
+        );
+        return failed && ims(bob).length > 0;
+      });
+      // As in the soak: the sender's session ends before the command is handled again. A retry
+      // that found it logged in before that fails at COMMIT too, as long as the flag is there.
+      await logoutAll(alice);
+      await waitFor(() => results(alice).length > 0);
+      await dataSource.query(`DELETE FROM test_fail_commit`);
+
+      const toAlice = await pushesUpToNow(alice, 'alice-desk');
+      expect(toAlice.map((p) => p.body)).toEqual([
+        expect.objectContaining({
+          type: 'im.send.result',
+          re: 'c-1',
+          ok: false,
+          error: expect.objectContaining({ code: 'not-logged-in' }),
+        }),
+      ]);
+      const rows: Array<{ n: number }> = await dataSource.query(
+        `SELECT count(*)::int AS n FROM messages WHERE sender_aor = $1`,
+        [alice],
+      );
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await dataSource.query(`DROP TRIGGER test_fail_commit ON messages`);
+      await dataSource.query(`DROP FUNCTION test_fail_commit()`);
+      await dataSource.query(`DROP TABLE test_fail_commit`);
+      await dataSource.query(`DROP SEQUENCE test_commit_failures`);
+    }
+  });
+
   it('reports an unknown recipient as failed after an ok result', async () => {
     const alice = await user('alice');
     await device(alice, 'alice-desk');

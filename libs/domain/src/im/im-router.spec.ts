@@ -54,11 +54,17 @@ class FakeTransaction extends Transaction {
 
 class FakeUnitOfWork implements UnitOfWork {
   transactions = 0;
+  /** Set to make the next COMMIT fail once the work ran (a database restarting): nothing stays. */
+  failNextCommit: Error | undefined;
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     this.transactions += 1;
     const tx = new FakeTransaction();
     try {
-      return await work(tx);
+      const result = await work(tx);
+      const commitFailure = this.failNextCommit;
+      this.failNextCommit = undefined;
+      if (commitFailure !== undefined) throw commitFailure;
+      return result;
     } catch (error) {
       for (const undo of tx.undo.reverse()) undo();
       throw error;
@@ -514,6 +520,60 @@ describe('ImRouter.handleCommand (im.send)', () => {
     expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual([derivedMessageId(ALICE, 'c-1')]);
   });
 
+  it('tells the sender nothing when the commit fails after the IM was pushed (found by the chaos soak)', async () => {
+    const aliceDesk = device(ALICE, 'alice-desk');
+    const { router, unitOfWork, pushedTo, messages, idempotency } = setUp([
+      aliceDesk,
+      device(BOB, 'bob-desk'),
+    ]);
+    unitOfWork.failNextCommit = new Error('terminating connection due to administrator command');
+
+    await expect(router.handleCommand(imSend('c-1', { messageId: 'm-1' }))).rejects.toThrow('administrator');
+
+    expect(messages.rows).toEqual([]);
+    expect(idempotency.rows.size).toBe(0);
+    expect(pushedTo('alice-desk')).toEqual([]);
+    // Handled again once its sender's session ended: refused, never told ok for an IM not stored.
+    aliceDesk.carrier = 'PLAIN';
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    expect(pushedTo('alice-desk').map((p) => [p.body?.['re'], p.body?.['ok']])).toEqual([['c-1', false]]);
+  });
+
+  it('answers ok once the IM is stored when a command whose commit failed is handled again', async () => {
+    const { router, unitOfWork, pushedTo, messages } = setUp();
+    unitOfWork.failNextCommit = new Error('connection lost');
+    await expect(router.handleCommand(imSend('c-1', { messageId: 'm-1' }))).rejects.toThrow(
+      'connection lost',
+    );
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    expect(pushedTo('alice-desk').map((p) => [p.body?.['type'], p.body?.['ok']])).toEqual([
+      ['im.send.result', true],
+    ]);
+    expect(messages.rows.map((row) => row.messageId)).toEqual(['m-1']);
+  });
+
+  it('re-sends the stored result, and nothing else, when the publish after the commit failed', async () => {
+    const { router, bus, pushedTo, messages } = setUp();
+    const publish = bus.publish.bind(bus);
+    jest
+      .spyOn(bus, 'publish')
+      .mockImplementationOnce(publish)
+      .mockRejectedValueOnce(new Error('broker down'))
+      .mockImplementation(publish);
+    await expect(router.handleCommand(imSend('c-1', { messageId: 'm-1' }))).rejects.toThrow('broker down');
+    expect(messages.rows.map((row) => row.messageId)).toEqual(['m-1']);
+    expect(pushedTo('alice-desk')).toEqual([]);
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    expect(
+      pushedTo('alice-desk').map((p) => [p.body?.['re'], p.body?.['ok'], p.body?.['messageId']]),
+    ).toEqual([['c-1', true, 'm-1']]);
+    expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-1']);
+  });
+
   it.each([
     [`sip:nobody@${DOMAIN}`, 'not-found'],
     ['sip:bob@elsewhere.example', 'not-allowed'],
@@ -694,7 +754,7 @@ describe('ImRouter.settle', () => {
     const { router, messages, pushed, outcome } = setUp();
     await router.handleCommand(imSend('c-1'));
     const before = pushed().length;
-    const resultPushId = pushed()[0].event.pushId;
+    const resultPushId = pushed().find((p) => p.body?.['type'] === 'im.send.result')?.event.pushId ?? '';
     const recordOutcomes = jest.spyOn(messages, 'recordOutcomes');
 
     await router.settle(outcome(resultPushId, 'answered'));
@@ -979,7 +1039,7 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
     fromAlice({ id: 'c-8', type: 'presence.set', status: 'away' }),
   ];
 
-  it('gives each command of a mixed run the result it gets alone, in order, in one publish', async () => {
+  it('gives each command of a mixed run the result it gets alone, in order, in one publish after the commit', async () => {
     const devices = [
       device(ALICE, 'alice-desk'),
       device(ALICE, 'alice-new', 'PLAIN'),
@@ -1016,7 +1076,11 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
       'm-1',
       'm-7',
     ]);
-    expect(together.bus.publishCalls).toHaveLength(1);
+    // The IMs inside the transaction, every result and im.status after it.
+    expect(together.bus.publishCalls.map((call) => [...new Set(call.map((record) => record.key))])).toEqual([
+      [BOB],
+      [ALICE],
+    ]);
     expect(together.idempotency.claimAllCalls).toBe(1);
     expect(together.messages.insertAllCalls).toBe(1);
   });
@@ -1045,7 +1109,8 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
       ['alice-desk', 'c-2', true],
     ]);
     expect(messages.rows).toHaveLength(2);
-    expect(bus.publishCalls).toHaveLength(2);
+    // The first run's IMs and its results, then the second run's results alone.
+    expect(bus.publishCalls).toHaveLength(3);
   });
 
   it('tells `stored` for each IM of a run to a recipient without devices, in its place', async () => {
@@ -1123,7 +1188,7 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
   const bodiesTo = (context: ReturnType<typeof setUp>, deviceId: string) =>
     context.pushedTo(deviceId).map((p) => [p.body?.['type'], p.body?.['messageId'], p.body?.['ok']]);
 
-  it('handles the runs submitted in one event-loop turn as one group: one transaction and one publish', async () => {
+  it('handles the runs submitted in one event-loop turn as one group: one transaction, one publish in it and one after it', async () => {
     const alone = setUp(devices);
     for (const run of runs()) await alone.router.handleCommands(run);
     const grouped = setUp(devices);
@@ -1131,12 +1196,18 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
     await Promise.all(runs().map((run) => grouped.router.handleCommands(run)));
 
     expect(grouped.unitOfWork.transactions).toBe(1);
-    expect(grouped.bus.publishCalls).toHaveLength(1);
+    expect(grouped.bus.publishCalls).toHaveLength(2);
     expect(grouped.idempotency.claimAllCalls).toBe(1);
     expect(grouped.messages.insertAllCalls).toBe(1);
     expect(grouped.messages.locked).toEqual([ALICE, BOB, DAVE]);
+    // A device's own results (after the commit) and the IMs others sent it (inside the
+    // transaction) are independent streams: each keeps its order, not their interleaving.
+    const ofType = (context: ReturnType<typeof setUp>, deviceId: string, type: string) =>
+      bodiesTo(context, deviceId).filter(([pushType]) => pushType === type);
     for (const deviceId of ['alice-desk', 'bob-desk', 'carol-desk', 'dave-desk']) {
-      expect(bodiesTo(grouped, deviceId)).toEqual(bodiesTo(alone, deviceId));
+      for (const type of ['im.send.result', 'im']) {
+        expect(ofType(grouped, deviceId, type)).toEqual(ofType(alone, deviceId, type));
+      }
       expect(bodiesTo(grouped, deviceId)).toHaveLength(['bob-desk', 'carol-desk'].includes(deviceId) ? 2 : 4);
     }
   });

@@ -14,7 +14,8 @@ import { PlainDeviceSweep } from './plain-device-sweep';
  * and as text/plain to each new binding that stays a plain SIP device. Pushes are published
  * inside the transaction that records them, under the recipient's lock (see
  * MessageStore.lockRecipients, taken by MessageStore.insertAll for new IMs), so every outcome
- * finds its push.
+ * finds its push. What tells the sender of an `im.send` its fate (the result, `im.status`) goes
+ * out only after that commit: a sender is never told ok for an IM a failed commit lost.
  */
 export class ImRouter {
   private readonly sends: ImSend;

@@ -8,7 +8,6 @@ import {
   type Transaction,
   type UnitOfWork,
 } from '../shared';
-import { CollectingPublisher } from './collecting-publisher';
 import { statusRequest } from './im-pushes';
 import type { StoredMessage } from './message';
 import type { DeviceKey, MessageStore, PlainDeviceQueue } from './ports';
@@ -70,7 +69,7 @@ export class ImRouting {
   startRun(): Run {
     return new Run(
       new RunDeviceDirectory(this.deps.directory),
-      new CollectingPublisher(this.deps.publisher),
+      this.deps.publisher,
       (directory, publisher) => this.gatewayFor(directory, publisher),
       (aors) => this.checkRecipients(aors),
     );
@@ -123,12 +122,16 @@ export class ImRouting {
     };
   }
 
-  /** Tells each sender `stored` for its messages no device can take now (one statement for all). */
+  /**
+   * Tells each sender `stored` for its messages no device can take now (one statement for all),
+   * through `gatewayOf` the section that found it so.
+   */
   async tellStored(
     tx: Transaction,
     run: Run,
     unreachable: ReadonlyArray<Unreachable>,
     at: Date,
+    gatewayOf: (section: number) => PushGateway,
   ): Promise<void> {
     if (unreachable.length === 0) {
       return;
@@ -151,7 +154,7 @@ export class ImRouting {
     }));
     await run.lookUpAhead(statuses.map(({ request }) => request));
     for (const { section, request } of statuses) {
-      await run.gateway(section).send([request]);
+      await gatewayOf(section).send([request]);
     }
   }
 

@@ -48,6 +48,7 @@ interface CheckedImSend {
 interface RefusedCommand {
   kind: 'refused';
   source: CommandSource;
+  /** Publishes to its device in this command's place, after the group's commit. */
   replies: PushGateway;
   result: ResultPush;
 }
@@ -56,8 +57,13 @@ interface RefusedCommand {
 interface AcceptedCommand {
   kind: 'accepted';
   source: CommandSource;
-  /** Publishes in this command's place of the group's one publish, reaching its device. */
+  /**
+   * Publishes what tells its sender (its result, `im.status`) in this command's place, after the
+   * group's commit: an `ok` only once its IM is stored.
+   */
   replies: PushGateway;
+  /** Publishes its IM to the recipient in this command's place, inside the transaction. */
+  pushes: PushGateway;
   /** The command's place in the group. */
   section: number;
   send: CheckedImSend;
@@ -76,7 +82,8 @@ interface ParsedSend {
 /**
  * im.send (protocol.md §4): runs of commands (consecutive commands of one sender) that arrive
  * concurrently, from different senders, are handled as ONE group (GroupCommit): one lookup of
- * the sending devices, one of the recipients, and one transaction and one publish for all.
+ * the sending devices, one of the recipients, and one transaction for all, with one publish of the
+ * IMs inside it and one of the results after it.
  */
 export class ImSend {
   private readonly groups = new RunGroups<CommandReceivedV1>((sends) => this.handleSends(sends));
@@ -90,7 +97,7 @@ export class ImSend {
    * alone. The result is ok with the messageId whenever the command is well formed and its device
    * logged in (or plain SIP); an unknown or foreign recipient is reported after it by `im.status`
    * `failed` (protocol.md §4). Reusing a messageId for other content gets `conflict`. Resolves
-   * once the run's group is committed.
+   * once the run's group is committed and its results published.
    */
   async handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
     await this.groups.submit(events);
@@ -118,25 +125,23 @@ export class ImSend {
       ),
     );
     await this.keepHandledResults(checked);
-    const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
-    const answerRefused = async (): Promise<void> => {
-      for (const command of checked) {
-        if (command.kind === 'refused') {
-          await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, command.result)]);
-        }
+    for (const command of checked) {
+      if (command.kind === 'refused') {
+        await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, command.result)]);
       }
-    };
-    if (toAccept.length === 0) {
-      await answerRefused();
-      await run.publisher.flush();
-      return;
     }
-    await this.routing.deps.unitOfWork.run(async (tx) => {
-      await answerRefused();
-      await this.acceptAll(tx, run, toAccept);
-      // Published before commit, under the recipient locks (see ImRouter).
-      await run.publisher.flush();
-    });
+    const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
+    if (toAccept.length > 0) {
+      await this.routing.deps.unitOfWork.run(async (tx) => {
+        await this.acceptAll(tx, run, toAccept);
+        // The IMs' pushes: published before commit, under the recipient locks (see ImRouter).
+        await run.publisher.flush();
+      });
+    }
+    // The results only now: a commit that fails after the pushes went out must not leave its
+    // sender told `ok` for an IM never stored. When this publish fails, the group fails and its
+    // redelivery finds the claims and re-sends the stored results.
+    await run.afterCommit.flush();
   }
 
   /**
@@ -177,7 +182,7 @@ export class ImSend {
       receivedAt: new Date(event.receivedAt),
     };
     // The sender directory reaches the sending device even before it logged in (its error result).
-    const replies = run.gateway(index, senders);
+    const replies = run.afterCommitGateway(index, senders);
     if (parsed.kind === 'refused') {
       return { kind: 'refused', source, replies, result: parsed.result };
     }
@@ -196,6 +201,7 @@ export class ImSend {
       kind: 'accepted',
       source,
       replies,
+      pushes: run.gateway(index, senders),
       section: index,
       send: { command, recipientAor, refusal, messageId },
       accepted: okResult('im.send', source.commandId, { messageId }),
@@ -260,7 +266,10 @@ export class ImSend {
       results.set(keyId, result);
     }
     await this.routing.recordAttempts(tx, deliveries);
-    await this.routing.tellStored(tx, run, unreachable, this.routing.now());
+    // `stored` follows its command's result, after the commit.
+    await this.routing.tellStored(tx, run, unreachable, this.routing.now(), (section) =>
+      run.afterCommitGateway(section),
+    );
   }
 
   /**
@@ -313,7 +322,7 @@ export class ImSend {
     deliveries: Delivery[],
     unreachable: Unreachable[],
   ): Promise<ResultPush> {
-    const { source, replies, section, send, accepted } = command;
+    const { source, replies, pushes, section, send, accepted } = command;
     const { recipientAor, refusal, messageId } = send;
     if (refusal !== undefined) {
       await replies.send([
@@ -357,14 +366,10 @@ export class ImSend {
       text: message.text,
       sentAt: message.sentAt.toISOString(),
     });
-    const sent = await replies.send(
-      [
-        resultRequest(IM_ROUTER_ORIGIN, source, accepted),
-        imRequest(message, { kind: 'aor', aor: recipientAor }, false),
-      ],
-      { alsoPublish: [messageAcceptedV1.record(acceptedEvent)] },
-    );
-    const delivered = sent.filter((push) => push.requestIndex === 1);
+    await replies.send([resultRequest(IM_ROUTER_ORIGIN, source, accepted)]);
+    const delivered = await pushes.send([imRequest(message, { kind: 'aor', aor: recipientAor }, false)], {
+      alsoPublish: [messageAcceptedV1.record(acceptedEvent)],
+    });
     deliveries.push(...delivered.map((push) => ({ push, message })));
     if (delivered.length === 0) {
       unreachable.push({ message, section });

@@ -54,7 +54,13 @@ export class ImSettle {
       }
       // Evaluated once all outcomes are recorded: a message some outcome of this group answered
       // is not unreachable.
-      await this.routing.tellStored(tx, run, unreachable, new Date(deliveries[deliveries.length - 1].at));
+      await this.routing.tellStored(
+        tx,
+        run,
+        unreachable,
+        new Date(deliveries[deliveries.length - 1].at),
+        (section) => run.gateway(section),
+      );
       await run.publisher.flush();
     });
   }

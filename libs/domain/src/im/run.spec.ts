@@ -2,7 +2,6 @@ import { unhandledRejectionsDuring } from '../../testing/unhandled-rejections';
 import type { DeviceDirectory } from '../push';
 import { PushGateway } from '../push';
 import type { EventPublisher } from '../shared';
-import { CollectingPublisher } from './collecting-publisher';
 import { Run, type RecipientCheck } from './run';
 import { RunDeviceDirectory } from './run-device-directory';
 
@@ -15,7 +14,7 @@ const NOTHING_PUBLISHED: EventPublisher = { publish: async () => undefined };
 function runWith(checkRecipients: RecipientCheck): Run {
   return new Run(
     new RunDeviceDirectory(NO_DEVICES),
-    new CollectingPublisher(NOTHING_PUBLISHED),
+    NOTHING_PUBLISHED,
     (directory, bus) => new PushGateway({ directory, bus }),
     checkRecipients,
   );

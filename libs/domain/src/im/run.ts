@@ -1,7 +1,7 @@
 import type { ErrorCode } from '#herald/contracts';
 import type { Device, DeviceDirectory, PushGateway, PushRequest } from '../push';
 import { type EventPublisher, GroupCommit } from '../shared';
-import type { CollectingPublisher } from './collecting-publisher';
+import { CollectingPublisher } from './collecting-publisher';
 import { ImError } from './im-error';
 import type { RunDeviceDirectory } from './run-device-directory';
 
@@ -24,35 +24,42 @@ const LOOKUP_ONLY: EventPublisher = {
 
 /**
  * What the commands or outcomes of one group of runs share in their one unit of work: device
- * lookups, recipient checks and the one publish, which each command or outcome reaches through
- * the gateway of its section (its place in the group).
+ * lookups, recipient checks and two publishes, which each command or outcome reaches through
+ * the gateways of its section (its place in the group): `publisher`, flushed inside the
+ * transaction (pushes that must go out under its locks), and `afterCommit`, flushed once it
+ * committed (what must not be heard unless the commit held, e.g. an `im.send` result).
  */
 export class Run {
+  readonly publisher: CollectingPublisher;
+  readonly afterCommit: CollectingPublisher;
   private readonly gateways = new Map<number, PushGateway>();
+  private readonly afterCommitGateways = new Map<number, PushGateway>();
   /** The one lookup that checked each recipient (it rejects for all of them when it failed). */
   private readonly recipientChecks = new Map<string, ReturnType<RecipientCheck>>();
   private readonly lookups: PushGateway;
 
   constructor(
     readonly directory: RunDeviceDirectory,
-    readonly publisher: CollectingPublisher,
+    bus: EventPublisher,
     private readonly newGateway: (directory: DeviceDirectory, publisher: EventPublisher) => PushGateway,
     private readonly checkRecipients: RecipientCheck,
   ) {
     this.lookups = newGateway(directory, LOOKUP_ONLY);
+    this.publisher = new CollectingPublisher(bus);
+    this.afterCommit = new CollectingPublisher(bus);
   }
 
   /**
-   * The gateway publishing in `section`'s place. Its first use fixes its directory (a command's
-   * sender directory, so its result reaches the sending device).
+   * The gateway publishing in `section`'s place of `publisher`. Its first use fixes its directory
+   * (a command's sender directory, so its result reaches the sending device).
    */
   gateway(section: number, directory: DeviceDirectory = this.directory): PushGateway {
-    let gateway = this.gateways.get(section);
-    if (gateway === undefined) {
-      gateway = this.newGateway(directory, this.publisher.section(section));
-      this.gateways.set(section, gateway);
-    }
-    return gateway;
+    return this.sectionGateway(this.gateways, this.publisher, section, directory);
+  }
+
+  /** The gateway publishing in `section`'s place of `afterCommit`; its first use fixes its directory. */
+  afterCommitGateway(section: number, directory: DeviceDirectory = this.directory): PushGateway {
+    return this.sectionGateway(this.afterCommitGateways, this.afterCommit, section, directory);
   }
 
   /** Looks the targets of pushes to be sent later up now, in one lookup (PushGateway.lookUpAhead). */
@@ -75,6 +82,20 @@ export class Run {
     await checks;
   }
 
+  private sectionGateway(
+    gateways: Map<number, PushGateway>,
+    publisher: CollectingPublisher,
+    section: number,
+    directory: DeviceDirectory,
+  ): PushGateway {
+    let gateway = gateways.get(section);
+    if (gateway === undefined) {
+      gateway = this.newGateway(directory, publisher.section(section));
+      gateways.set(section, gateway);
+    }
+    return gateway;
+  }
+
   /** Why a recipient cannot get IMs (undefined when it can). */
   async refusal(recipientAor: string): Promise<RecipientRefusal | undefined> {
     await this.checkAll([recipientAor]);
@@ -88,7 +109,7 @@ export class Run {
 
 /**
  * Runs (records of one key, in order) submitted concurrently, handled as ONE run: their
- * concatenation, in one transaction and one publish (GroupCommit). Runs of different keys share
+ * concatenation, in one transaction and its publishes (GroupCommit). Runs of different keys share
  * no command, message or push, so each gets what it gets alone.
  */
 export class RunGroups<T> {
