@@ -4,10 +4,11 @@ import {
   DEVICE_ID_MAX_LENGTH,
   LIMITS,
 } from '#herald/contracts';
-import { FakeClock, parseMessage, SipRequest } from '#herald/sip';
+import { FakeClock, SipRequest } from '#herald/sip';
 import { createEdgeCore, EdgeCore } from '../edge-core';
 import {
   fakeFlow,
+  parseRequest,
   sendThrough,
   UNIT_DOMAIN as D,
   UNIT_START_MS,
@@ -22,7 +23,7 @@ let sequence = 0;
 
 function request(method: 'INFO' | 'MESSAGE', contentType: string, body: string, uri = ALICE): SipRequest {
   sequence += 1;
-  const text = [
+  return parseRequest([
     `${method} ${uri} SIP/2.0`,
     `Via: SIP/2.0/TCP 127.0.0.1:40000;branch=z9hG4bK-cmd-${sequence}`,
     'Max-Forwards: 70',
@@ -35,10 +36,7 @@ function request(method: 'INFO' | 'MESSAGE', contentType: string, body: string, 
     `Content-Length: ${Buffer.byteLength(body)}`,
     '',
     body,
-  ].join('\r\n');
-  const message = parseMessage(Buffer.from(text));
-  if (message.kind !== 'request') throw new Error('expected a request');
-  return message;
+  ]);
 }
 
 /**

@@ -6,10 +6,11 @@ import {
   registerDecidedV1,
   RegisterRequestedV1Schema,
 } from '#herald/contracts';
-import { FakeClock, parseMessage, SipRequest, SipResponse } from '#herald/sip';
+import { FakeClock, SipRequest, SipResponse } from '#herald/sip';
 import { createEdgeCore, EdgeCore } from '../../edge-core';
 import {
   fakeFlow,
+  parseRequest,
   sendThrough,
   UNIT_DOMAIN as D,
   UNIT_START_MS,
@@ -30,7 +31,7 @@ interface RegisterOptions {
 function registerRequest(options: RegisterOptions): SipRequest {
   sequence += 1;
   const aor = `sip:${options.user ?? 'alice'}@${D}`;
-  const text = [
+  return parseRequest([
     `REGISTER sip:${D} SIP/2.0`,
     `Via: SIP/2.0/TCP 127.0.0.1:40000;branch=z9hG4bK-reg-${sequence}`,
     'Max-Forwards: 70',
@@ -44,10 +45,7 @@ function registerRequest(options: RegisterOptions): SipRequest {
     'Content-Length: 0',
     '',
     '',
-  ].join('\r\n');
-  const message = parseMessage(Buffer.from(text));
-  if (message.kind !== 'request') throw new Error('expected a request');
-  return message;
+  ]);
 }
 
 /** Credentials the edge takes as fresh (it cannot check the response: auth holds the HA1). */
