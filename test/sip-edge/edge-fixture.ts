@@ -208,12 +208,18 @@ export class Device {
   }
 
   registerRequest(
-    options: { expires?: number; authorization?: string; headers?: [string, string][] } = {},
+    options: {
+      expires?: number;
+      authorization?: string;
+      headers?: [string, string][];
+      /** Header parameters of the Contact (`;+sip.instance="<urn:…>"`). */
+      contactParams?: string;
+    } = {},
   ): SipRequest {
     return this.build('REGISTER', {
       to: this.aor,
       headers: [
-        ['Contact', `<${this.peer.contact(this.user)}>`],
+        ['Contact', `<${this.peer.contact(this.user)}>${options.contactParams ?? ''}`],
         ...(options.expires === undefined ? [] : [['Expires', String(options.expires)] as [string, string]]),
         ...(options.authorization === undefined
           ? []

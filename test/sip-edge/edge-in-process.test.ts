@@ -1,6 +1,7 @@
 import { ConsumedRecord, InProcessEventBus } from '#herald/bus';
 import {
   commandReceivedV1,
+  DEVICE_ID_MAX_LENGTH,
   edgeOutboundRecord,
   pushOutcomeV1,
   pushRequestedV1,
@@ -10,6 +11,7 @@ import {
   SIP_COMMAND_RECEIVED_IM_ROUTER_V1,
   SIP_PUSH_OUTCOME_AUTH_V1,
 } from '#herald/contracts';
+import { logTo } from '#herald/observability';
 import fc from 'fast-check';
 import { createResponse, serializeMessage, SipRequest } from '#herald/sip';
 import { FlowBinding, SipEdge } from '#herald/sip-edge';
@@ -38,8 +40,12 @@ describe('sip-edge over real sockets and the in-process bus', () => {
   const commands: ConsumedRecord[] = [];
   const outcomes: ConsumedRecord[] = [];
   const peers: SipPeer[] = [];
+  /** The process's JSON log lines from the edge's start on (its loggers are taken at start). */
+  const logLines: Record<string, unknown>[] = [];
+  let restoreLog: () => void;
 
   beforeAll(async () => {
+    restoreLog = logTo({ write: (line: string) => void logLines.push(JSON.parse(line)) });
     bus = new InProcessEventBus();
     for (const [topic, sink] of [
       ...Object.values(COMMAND_RECEIVED_V1_TOPICS).map((topic) => [topic, commands] as const),
@@ -59,6 +65,7 @@ describe('sip-edge over real sockets and the in-process bus', () => {
     await edge.stop();
     await auth.stop();
     await bus.close();
+    restoreLog();
   });
 
   async function device(transport: PeerTransport, user = 'alice', on: SipEdge = edge): Promise<Device> {
@@ -154,6 +161,39 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       );
       expect(response.status).toBe(401);
       expect(response.wwwAuthenticate.map((c) => c.params.get('stale'))).toEqual(['true', 'true']);
+    });
+
+    it('answers 400 to a +sip.instance longer than a device id, logs EDGE_CONTACT_REJECTED, asks auth nothing', async () => {
+      const alice = await device('udp');
+      const contactParams = `;+sip.instance="<urn:${'x'.repeat(DEVICE_ID_MAX_LENGTH - 5)}>"`;
+      const challenge = await alice.send(alice.registerRequest({ contactParams }));
+      const asked = auth.requests.length;
+      const response = await alice.send(
+        alice.registerRequest({ contactParams, authorization: alice.authorization(challenge) }),
+      );
+      expect([response.status, response.reason]).toEqual([
+        400,
+        `Bad Request (+sip.instance must be 1-${DEVICE_ID_MAX_LENGTH} characters)`,
+      ]);
+      expect(auth.requests.length).toBe(asked);
+      expect(logLines.filter((line) => line['code'] === 'EDGE_CONTACT_REJECTED')).toContainEqual(
+        expect.objectContaining({ reason: 'contact-out-of-bounds' }),
+      );
+    });
+
+    it('registers a long +sip.instance within the bounds and publishes its commands with it as device id', async () => {
+      const alice = await device('tcp', 'alice');
+      const instance = `<urn:${'y'.repeat(990)}>`;
+      const contactParams = `;+sip.instance="${instance}"`;
+      const challenge = await alice.send(alice.registerRequest({ contactParams }));
+      const ok = await alice.send(
+        alice.registerRequest({ contactParams, authorization: alice.authorization(challenge) }),
+      );
+      expect(ok.status).toBe(200);
+      const before = commands.length;
+      expect((await alice.send(alice.infoRequest(LOGIN))).status).toBe(200);
+      // The validating decode a service runs takes what the edge published without validating it.
+      expect(commandReceivedV1.decode(commands[before]?.value ?? Buffer.from('{}')).deviceId).toBe(instance);
     });
 
     it('answers a fresh 401 to a replayed nonce-count in a new transaction', async () => {

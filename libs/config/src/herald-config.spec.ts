@@ -147,6 +147,11 @@ describe('loadConfig', () => {
     );
   });
 
+  it('bounds HERALD_EDGE_ID as the events the edge builds do (at most 256 characters)', () => {
+    expect(loadConfig(['edgeId'], { HERALD_EDGE_ID: 'e'.repeat(256) }).edgeId).toHaveLength(256);
+    expect(() => loadConfig(['edgeId'], { HERALD_EDGE_ID: 'e'.repeat(257) })).toThrow(ConfigError);
+  });
+
   it('rejects a minimum expiry above the maximum', () => {
     expect(() =>
       loadConfig(['minExpires', 'maxExpires'], { HERALD_MIN_EXPIRES: '600', HERALD_MAX_EXPIRES: '300' }),

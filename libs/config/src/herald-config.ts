@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { EdgeIdSchema } from '#herald/contracts';
 import {
   booleanSetting,
   ConfigError,
@@ -65,7 +66,8 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
   mode: { variable: 'HERALD_MODE', schema: z.enum(HERALD_MODES).default('embedded') },
-  edgeId: { variable: 'HERALD_EDGE_ID', schema: z.string().min(1).default(hostname()) },
+  /** Bounded as in every event the edge builds (it builds them without validating them again). */
+  edgeId: { variable: 'HERALD_EDGE_ID', schema: EdgeIdSchema.default(hostname()) },
   kafkaBrokers: { variable: 'KAFKA_BROKERS', schema: brokerList.optional() },
   kafkaClientId: { variable: 'KAFKA_CLIENT_ID', schema: z.string().min(1).default('herald') },
   /** A consumer silent this long loses its partitions to a survivor (kafkajs' own default: 30 s). */

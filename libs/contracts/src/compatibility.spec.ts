@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContractError } from './contract-error';
+import { DEVICE_ID_MAX_LENGTH, DeviceIdSchema } from './events/common';
+import { registerRequestedV1, SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
 import { TOPICS } from './topics';
 
 const FIXTURES_DIR = join(__dirname, '..', 'fixtures');
@@ -66,3 +68,29 @@ describe.each(TOPICS.map((description) => [description.topic, description] as co
     });
   },
 );
+
+describe('sip.register-requested.v1: a +sip.instance is bounded like the device id it becomes', () => {
+  const [fixture] = fixturesOf(SIP_REGISTER_REQUESTED_V1).filter(
+    ({ name }) => name === 'first-register.json',
+  );
+  const withInstance = (instanceId: string): string => {
+    const event = JSON.parse(fixture!.json) as { contacts: Array<Record<string, unknown>> };
+    event.contacts[0]!['instanceId'] = instanceId;
+    return JSON.stringify(event);
+  };
+
+  it('decodes an instance id of DEVICE_ID_MAX_LENGTH characters, which DeviceIdSchema takes too', () => {
+    const longest = 'i'.repeat(DEVICE_ID_MAX_LENGTH);
+    expect(registerRequestedV1.decode(withInstance(longest)).contacts[0]?.instanceId).toBe(longest);
+    expect(DeviceIdSchema.safeParse(longest).success).toBe(true);
+  });
+
+  it('rejects one longer, which would register a device no command event could name', () => {
+    expect(() => registerRequestedV1.decode(withInstance('i'.repeat(DEVICE_ID_MAX_LENGTH + 1)))).toThrow(
+      expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
+    );
+    expect(() => registerRequestedV1.decode(withInstance(''))).toThrow(
+      expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
+    );
+  });
+});

@@ -1,6 +1,6 @@
 // The edge's inbound core as its unit specs drive it: one config, fake flows, and requests handed up
 // as the transaction layer does. Outside src/, so never built into dist.
-import { DIGEST_ALGORITHMS, type Flow, type SipRequest, type SipResponse } from '#herald/sip';
+import { DIGEST_ALGORITHMS, type Flow, parseMessage, type SipRequest, type SipResponse } from '#herald/sip';
 import type { SipEdgeConfig } from '../src/edge-config';
 import type { EdgeCore } from '../src/edge-core';
 
@@ -68,4 +68,11 @@ export async function sendThrough(core: EdgeCore, request: SipRequest, flow: Flo
   });
   expect(responses).toHaveLength(1);
   return responses[0]!;
+}
+
+/** The request written as `lines` (start line, headers, empty line, body), parsed as the transport would. */
+export function parseRequest(lines: readonly string[]): SipRequest {
+  const message = parseMessage(Buffer.from(lines.join('\r\n')));
+  if (message.kind !== 'request') throw new Error('expected a request');
+  return message;
 }

@@ -3,11 +3,19 @@ import { LIMITS } from './wire-constants';
 
 export { LIMITS } from './wire-constants';
 
+/** The form of an AOR: a `sip:` / `sips:` URI with a user part (`sip:alice@herald.example`). */
+const AOR_URI_PATTERN = /^sips?:[^@\s;?]+@[^@\s;?]+$/i;
+
 /** A `sip:` / `sips:` URI with a user part, as used for AORs (`sip:alice@herald.example`). */
 export const AorUriSchema = z
   .string()
   .max(LIMITS.uriLength)
-  .regex(/^sips?:[^@\s;?]+@[^@\s;?]+$/i, { error: 'must be a sip:user@domain URI' });
+  .regex(AOR_URI_PATTERN, { error: 'must be a sip:user@domain URI' });
+
+/** AorUriSchema's check without zod, for producers that build events without validating them. */
+export function isAorUri(text: string): boolean {
+  return text.length <= LIMITS.uriLength && AOR_URI_PATTERN.test(text);
+}
 
 /** Statuses a device may set (protocol.md §4 presence.set). */
 export const DeviceStatusSchema = z.enum(['online', 'away', 'busy', 'invisible']);

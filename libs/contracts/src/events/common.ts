@@ -6,16 +6,20 @@ export const AorSchema = AorUriSchema;
 export const EdgeIdSchema = z.string().min(1).max(LIMITS.uriLength);
 /** Opaque flow name made by libs/sip; only the edge that made it can use it. */
 export const FlowIdSchema = z.string().min(1).max(LIMITS.uriLength);
+/** The longest device id, Contact URI and Contact parameters (characters); the edge answers a REGISTER over them 400. */
+export const DEVICE_ID_MAX_LENGTH = 1024;
+export const CONTACT_URI_MAX_LENGTH = 1024;
+export const CONTACT_PARAMS_MAX_LENGTH = 1024;
 /** `+sip.instance` of the Contact when present, otherwise the Contact URI. */
-export const DeviceIdSchema = z.string().min(1).max(1024);
-export const ContactUriSchema = z.string().min(1).max(1024);
+export const DeviceIdSchema = z.string().min(1).max(DEVICE_ID_MAX_LENGTH);
+export const ContactUriSchema = z.string().min(1).max(CONTACT_URI_MAX_LENGTH);
 /**
  * A Contact's header parameters other than `expires`, as sent (`;+sip.instance="<urn:…>";reg-id=1`,
  * RFC 5626 §4.2), kept with the binding and listed back in the 200 OK.
  */
 export const ContactParamsSchema = z
   .string()
-  .max(1024)
+  .max(CONTACT_PARAMS_MAX_LENGTH)
   .regex(/^;[^\r\n]+$/, 'expected ;name[=value] parameters');
 export const TransportSchema = z.enum(['udp', 'tcp', 'tls', 'ws', 'wss']);
 export type Transport = z.infer<typeof TransportSchema>;

@@ -35,7 +35,9 @@ export interface EventContract<E extends { v: number; type: string; at: string }
   /**
    * `build` without validation, for fields that are already known to satisfy the schema: taken
    * from events this process decoded (validated), rows stored from such events, configuration and
-   * typed constants. Never for input from a client or a SIP message: that goes through `build`.
+   * typed constants. Input from a client or a SIP message goes through `build`, unless the producer
+   * bounds every field where it comes in and a spec builds the event at those bounds and parses it
+   * with the schema (the edge's sip.register-requested and sip.command-received).
    * The fields are written as given (`build` drops keys the schema does not know).
    * The contract tests encode every event type this way and decode it through the validating path.
    */

@@ -3,6 +3,7 @@ import {
   AorSchema,
   ContactParamsSchema,
   ContactUriSchema,
+  DeviceIdSchema,
   EdgeIdSchema,
   FlowIdSchema,
   TransportSchema,
@@ -45,7 +46,8 @@ export const RegisterRequestedV1Schema = eventBase('sip.register-requested', 1).
     z.object({
       uri: ContactUriSchema,
       expires: z.number().int().min(0),
-      instanceId: z.string().min(1).optional(),
+      /** The `+sip.instance`: it becomes the device id, so it has the device id's bounds. */
+      instanceId: DeviceIdSchema.optional(),
       /** Its other header parameters (+sip.instance, reg-id, …); optional: older edges send none. */
       params: ContactParamsSchema.optional(),
     }),

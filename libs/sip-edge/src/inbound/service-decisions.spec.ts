@@ -1,5 +1,6 @@
 import { type EncodedRecord, publishDecidedV1, publishRequestedV1 } from '#herald/contracts';
-import { FakeClock, parseMessage, type SipRequest } from '#herald/sip';
+import { FakeClock, type SipRequest } from '#herald/sip';
+import { parseRequest } from '../../testing/edge-core-fixture';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 import { BusPublisher } from './bus-publisher';
 import { PendingDecisions } from './pending-decisions';
@@ -10,7 +11,7 @@ const RETRY_AFTER_SECONDS = 9;
 const AOR = 'sip:alice@herald.test';
 
 function publishRequest(): SipRequest {
-  const text = [
+  return parseRequest([
     `PUBLISH ${AOR} SIP/2.0`,
     'Via: SIP/2.0/TCP 127.0.0.1:40000;branch=z9hG4bK-pub-1',
     'Max-Forwards: 70',
@@ -22,10 +23,7 @@ function publishRequest(): SipRequest {
     'Content-Length: 0',
     '',
     '',
-  ].join('\r\n');
-  const message = parseMessage(Buffer.from(text));
-  if (message.kind !== 'request') throw new Error('expected a request');
-  return message;
+  ]);
 }
 
 function setUp() {

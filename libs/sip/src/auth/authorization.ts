@@ -22,10 +22,11 @@ export function digestCredentials(auth: AuthParams): DigestCredentials {
   if (auth.scheme.toLowerCase() !== 'digest') {
     throw new DigestError('digest-malformed-header', `not a Digest authorization: ${auth.scheme}`);
   }
+  // An empty value answers nothing (RFC 7616 §3.4 gives each a form), and events carry none.
   const required = (name: string): string => {
     const value = auth.params.get(name);
-    if (value === undefined)
-      throw new DigestError('digest-malformed-header', `missing digest parameter ${name}`);
+    if (value === undefined || value.length === 0)
+      throw new DigestError('digest-malformed-header', `missing or empty digest parameter ${name}`);
     return value;
   };
   const credentials: DigestCredentials = {
@@ -38,7 +39,11 @@ export function digestCredentials(auth: AuthParams): DigestCredentials {
   };
   for (const optional of ['qop', 'nc', 'cnonce', 'opaque'] as const) {
     const value = auth.params.get(optional);
-    if (value !== undefined) credentials[optional] = value;
+    if (value === undefined) continue;
+    if (value.length === 0 && optional === 'cnonce') {
+      throw new DigestError('digest-malformed-header', 'empty digest parameter cnonce');
+    }
+    credentials[optional] = value;
   }
   return credentials;
 }

@@ -209,6 +209,42 @@ describe('NonceIssuer', () => {
     const future = new NonceIssuer({ secret: 'edge-secret', now: () => now + 120_000 }).issue('r');
     expect(issuer.verify(future, 'r')).toBe('invalid');
   });
+
+  describe('remembering its recent nonces (one MAC per REGISTER)', () => {
+    const nodeCrypto = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+    afterEach(() => jest.restoreAllMocks());
+
+    it('verifies a nonce it issued without computing its MAC again; a replica computes it', () => {
+      const nonce = issuer.issue('herald.example');
+      const macs = jest.spyOn(nodeCrypto, 'createHmac');
+      expect(issuer.verify(nonce, 'herald.example')).toBe('valid');
+      expect(macs).not.toHaveBeenCalled();
+      const replica = new NonceIssuer({ secret: 'edge-secret', lifetimeMs: 60_000, now: () => now });
+      expect(replica.verify(nonce, 'herald.example')).toBe('valid');
+      expect(macs).toHaveBeenCalledTimes(1);
+    });
+
+    it('refuses a remembered nonce with its time, salt or MAC changed, or for another realm', () => {
+      const raw = Buffer.from(issuer.issue('herald.example'), 'base64url');
+      for (const offset of [7, 12, 20]) {
+        const changed = Buffer.from(raw);
+        changed[offset] ^= 1;
+        expect(issuer.verify(changed.toString('base64url'), 'herald.example')).toBe('invalid');
+      }
+      expect(issuer.verify(raw.toString('base64url'), 'other.example')).toBe('invalid');
+    });
+
+    it('verifies a nonce it no longer remembers by its MAC', () => {
+      const oldest = issuer.issue('r');
+      for (let i = 0; i < 16_384; i++) issuer.issue('r');
+      const macs = jest.spyOn(nodeCrypto, 'createHmac');
+      expect(issuer.verify(oldest, 'r')).toBe('valid');
+      expect(macs).toHaveBeenCalledTimes(1);
+      const raw = Buffer.from(oldest, 'base64url');
+      raw[31] ^= 1;
+      expect(issuer.verify(raw.toString('base64url'), 'r')).toBe('invalid');
+    });
+  });
 });
 
 describe('NonceCountTracker', () => {

@@ -1,8 +1,9 @@
 import { notifyRequestedV1, subscribeDecidedV1, subscribeRequestedV1 } from '#herald/contracts';
-import { FakeClock, parseMessage, SipRequest, SipResponse } from '#herald/sip';
+import { FakeClock, SipRequest, SipResponse } from '#herald/sip';
 import { createEdgeCore, EdgeCore } from '../../edge-core';
 import {
   fakeFlow,
+  parseRequest,
   sendThrough,
   UNIT_DOMAIN as D,
   UNIT_START_MS,
@@ -32,7 +33,7 @@ let sequence = 0;
 
 function subscribeRequest(headers: string[], to = `<${BOB}>`, uri = BOB): SipRequest {
   sequence += 1;
-  const text = [
+  return parseRequest([
     `SUBSCRIBE ${uri} SIP/2.0`,
     `Via: SIP/2.0/TCP 127.0.0.1:40000;branch=z9hG4bK-sub-${sequence}`,
     'Max-Forwards: 70',
@@ -44,10 +45,7 @@ function subscribeRequest(headers: string[], to = `<${BOB}>`, uri = BOB): SipReq
     'Content-Length: 0',
     '',
     '',
-  ].join('\r\n');
-  const message = parseMessage(Buffer.from(text));
-  if (message.kind !== 'request') throw new Error('expected a request');
-  return message;
+  ]);
 }
 
 const PRESENCE = [
