@@ -46,7 +46,7 @@ function deviceEvents(user: SimulatedUser, device: SipClient, since: number): Vi
     })),
     ...(user.rebinds.get(device) ?? []).map((time) => ({
       at: secondsFrom(since, time),
-      event: `${device.contactUri} sent a refresh answered after its binding may have lapsed (a new binding)`,
+      event: `${device.contactUri}'s binding may have lapsed from here (a later refresh was answered past its expiry)`,
     })),
   ];
 }

@@ -86,9 +86,11 @@ export class SimulatedUser {
    */
   readonly logins = new Map<SipClient, number[]>();
   /**
-   * When each device sent a REGISTER refresh that may have come after its binding lapsed. Auth
-   * then made a new binding, a plain SIP device until its next login (protocol.md §5 counts the
-   * expiry as a logout), so the device logs in again.
+   * From when each device's binding may have lapsed: the earliest expiry of a binding that a later
+   * REGISTER was answered past. A REGISTER after it may have made a new binding, a plain SIP device
+   * until its next login (protocol.md §5 counts the expiry as a logout), so the device logs in
+   * again. Even one the client saw fail: auth may have committed it and then failed to publish its
+   * decision, so the edge answered 503.
    */
   readonly rebinds = new Map<SipClient, number[]>();
   /** The status the current device last set with a 200 OK (login counts). */
@@ -191,9 +193,10 @@ export class SimulatedUser {
     // Auth decided this refresh before its 200 OK arrived, and the edge waits up to its REGISTER
     // timeout (2.5 s in the soak) for that decision: the send time alone cannot tell a refresh
     // decided after the old binding expired (seed 2026120614's text/plain after login.result).
-    if (performance.now() > this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS) {
+    const mayHaveLapsedAt = this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS;
+    if (performance.now() > mayHaveLapsedAt) {
       this.sessionNeeded = true;
-      this.rebinds.set(device, [...(this.rebinds.get(device) ?? []), sentAt]);
+      this.rebinds.set(device, [...(this.rebinds.get(device) ?? []), mayHaveLapsedAt]);
     }
     this.registeredAt = sentAt;
   }
