@@ -1,5 +1,6 @@
 // Prints the chaos soak's JSON report (test/chaos/chaos.soak.ts with CHAOS_REPORT) as the
-// markdown table of docs/reliability.md, with the machine it ran on.
+// markdown table of docs/reliability.md, with the machine it ran on, then each violation with the
+// events that broke its rule.
 import { readFileSync } from 'node:fs';
 import { machineInfo } from './lib/results';
 
@@ -25,7 +26,8 @@ interface ChaosReport {
   refreshes: number;
   deliveredAfterMs: number | null;
   convergedAfterMs: number | null;
-  violations: number;
+  violationCount: number;
+  violations: { invariant: string; detail: string; events: { at?: number; event: string }[] }[];
 }
 
 const path = process.argv[2];
@@ -54,10 +56,16 @@ const rows: [string, string | number][] = [
   ['logouts / devices vanished / refreshes', `${report.logouts} / ${report.drops} / ${report.refreshes}`],
   ['every accepted IM delivered', `${after(report.deliveredAfterMs)} after the faults stopped`],
   ['presence converged', `${after(report.convergedAfterMs)} after the faults stopped`],
-  ['invariant violations', report.violations],
+  ['invariant violations', report.violationCount],
 ];
 console.log(
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.load}\n`,
 );
 console.log('| | |\n| --- | --- |');
 for (const [what, value] of rows) console.log(`| ${what} | ${value} |`);
+for (const violation of report.violations) {
+  console.log(`\n- [${violation.invariant}] ${violation.detail}`);
+  for (const { at, event } of violation.events) {
+    console.log(`  - ${at === undefined ? '' : `${at.toFixed(3)} s: `}${event}`);
+  }
+}

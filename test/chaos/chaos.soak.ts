@@ -164,7 +164,7 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
     let imNumber = 0;
     const command = async (user: SimulatedUser, envelope: AcceptedCommand['envelope']): Promise<boolean> => {
       const ok = await user.command(envelope, Date.now() + COMMAND_DEADLINE_MS);
-      if (ok) accepted.push({ user, device: user.currentDevice, envelope });
+      if (ok) accepted.push({ user, device: user.currentDevice, envelope, acceptedAt: performance.now() });
       return ok;
     };
     const act = async (user: SimulatedUser): Promise<void> => {
@@ -256,7 +256,7 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       commandDeadlineMs: COMMAND_DEADLINE_MS,
       pollMs: DRAIN_POLL_MS,
       delivered: () => imViolations(users, sent, loadEpoch).length === 0,
-      converged: () => presenceViolations(buddies).length === 0,
+      converged: () => presenceViolations(buddies, loadEpoch).length === 0,
     });
 
     // An IM without a result whose sending device is gone, and of which the database holds no
@@ -274,10 +274,10 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       if (!trail.processed && resultOf(im) === undefined && senderGone) unconfirmed.add(im);
     }
     const violations: Violation[] = [
-      ...imViolations(users, sent, loadEpoch, unconfirmed),
-      ...misdeliveryViolations(users, sent),
-      ...resultViolations(accepted),
-      ...presenceViolations(buddies),
+      ...imViolations(users, sent, loadEpoch, unconfirmed, trails),
+      ...misdeliveryViolations(users, sent, loadEpoch),
+      ...resultViolations(accepted, loadEpoch),
+      ...presenceViolations(buddies, loadEpoch),
       ...processViolations(chaos.deadProcesses()),
       ...memoryViolations(await chaos.residentMemoryMiB(), MEMORY_BOUND_MIB),
     ];
@@ -302,11 +302,16 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       ...counts,
       deliveredAfterMs: deliveredAfterMs ?? null,
       convergedAfterMs: convergedAfterMs ?? null,
-      violations: violations.length,
+      violationCount: violations.length,
     };
     console.log(`chaos report: ${JSON.stringify(report)}`);
+    // The violations with their ids and event sequences, and the faults with their times, so that
+    // a failed run can be read from the report alone (times count from the load's start).
     if (REPORT_PATH !== undefined)
-      writeFileSync(REPORT_PATH, `${JSON.stringify({ ...report, faultLog: faults.injected }, null, 2)}\n`);
+      writeFileSync(
+        REPORT_PATH,
+        `${JSON.stringify({ ...report, loadStart: new Date(loadStart).toISOString(), violations, faultLog: faults.injected }, null, 2)}\n`,
+      );
     if (violations.length > 0) console.log(formatViolations(violations));
     for (const [im, story] of trails) {
       const kind = unconfirmed.has(im) ? 'unconfirmed' : 'lost';

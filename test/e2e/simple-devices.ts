@@ -157,6 +157,45 @@ export function describeSimpleDevices(start: () => Promise<HeraldTarget>): void 
       const im = await pushOf(alice, 'im', { from: phone.aor });
       expect(im.envelope).toMatchObject({ text: 'hello from a softphone', offline: false });
     });
+
+    // The chaos soak's "text/plain after login.result" (seed 2026120614): a refresh held back past
+    // the binding's expiry registers the device anew, and §5 counts the expiry as its logout.
+    it('makes a logged-in device whose registration lapsed, and that registers again, a plain SIP device until it logs in again (UDP)', async () => {
+      const alice = await devices.loggedIn(await devices.account('alice'), 'tcp', 'INFO');
+      const bob = await devices.loggedIn(await devices.account('bob'), 'udp', 'INFO');
+      await commandResult(alice, { type: 'roster.add', uri: bob.aor }, 'INFO');
+      await pushOf(bob, 'buddy.request', { from: alice.aor });
+      await commandResult(bob, { type: 'buddy.answer', from: alice.aor, accept: true }, 'INFO');
+      await pushOf(alice, 'presence', { uri: bob.aor, status: 'online' });
+      const imTo = async (text: string) => {
+        const sent = await commandResult(alice, { type: 'im.send', to: bob.aor, text }, 'INFO');
+        expect(sent.envelope).toMatchObject({ ok: true });
+      };
+      await imTo('while logged in');
+      expect((await pushOf(bob, 'im', { text: 'while logged in' })).method).toBe('INFO');
+
+      // A refresh to the shortest expiry, then no refresh: the binding lapses (its session ends).
+      const lapsed = nextPresence(alice, bob.aor, { status: 'offline' }, EXPIRY_WAIT_MS);
+      expectStatus(await bob.register({ expires: MIN_EXPIRES_SECONDS }), 200);
+      await lapsed.arrived();
+
+      // The same device registers again on the same flow: a new binding, with no login.
+      const online = nextPresence(alice, bob.aor, { status: 'online' });
+      expectStatus(await bob.register(), 200);
+      await online.arrived();
+      await imTo('after the lapse');
+      const plain = await bob.waitForPush(
+        (push) => push.method === 'MESSAGE' && push.request.bodyText === 'after the lapse',
+        PLAIN_DELIVERY_WAIT_MS,
+      );
+      expect(plain.request.contentType?.mediaType).toBe('text/plain');
+      expect(plain.envelope).toBeUndefined();
+
+      const login = await commandResult(bob, { type: 'login', status: 'online' }, 'INFO');
+      expect(login.envelope).toMatchObject({ ok: true });
+      await imTo('logged in again');
+      expect((await pushOf(bob, 'im', { text: 'logged in again' })).method).toBe('INFO');
+    });
   });
 
   describe('presence PUBLISH (RFC 3903, protocol.md §7)', () => {

@@ -264,6 +264,27 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     expect([afterFirst, afterSecond, again].map((marked) => [...marked])).toEqual([[], [message.key], []]);
   });
 
+  it('finds the messages whose sender was told `stored` and that no device answered since', async () => {
+    // m-32: never told `stored`.
+    const [told, answered] = await insertKeys('m-30', 'm-31', 'm-32');
+    await unitOfWork.run(async (tx) => {
+      await store.markStoredIfUnreachable(tx, [told, answered], SENT_AT);
+      await store.recordAttempts(tx, [attemptTo('desk')('p-31', answered, SENT_AT)]);
+      await recordOutcome(tx, 'p-31', 'answered', SENT_AT);
+    });
+
+    const found = await unitOfWork.run((tx) =>
+      store.findStoredUndelivered(tx, [
+        { senderAor: ALICE, messageId: 'm-30' },
+        { senderAor: ALICE, messageId: 'm-31' },
+        { senderAor: ALICE, messageId: 'm-32' },
+        { senderAor: CAROL, messageId: 'm-30' },
+      ]),
+    );
+
+    expect(found.map((message) => message.key)).toEqual([told]);
+  });
+
   it('returns nothing for the outcome of a push it did not record', async () => {
     expect(await unitOfWork.run((tx) => recordOutcome(tx, 'p-unknown', 'answered', SENT_AT))).toBe(undefined);
   });

@@ -29,7 +29,10 @@ const RESEND_DELAY_MS = 300;
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 /** How long one login waits for its login.result before it is re-sent (same id). */
 const LOGIN_RESULT_WAIT_MS = 15_000;
-/** A refresh this close to the registration's expiry may have found it lapsed: log in again. */
+/**
+ * A refresh answered this close to its binding's expiry may have found it lapsed: log in again
+ * (the margin covers the clocks of auth and this process, read at different moments).
+ */
 const EXPIRY_SAFETY_MS = 2_000;
 
 export class ScaleOutError extends Error {
@@ -78,15 +81,26 @@ export class SimulatedUser {
   /** Every device this user had, in order (the pushes of all of them are what the application saw). */
   readonly devices: SipClient[] = [];
   /**
-   * When each device got its ok login.result (performance.now(), the clock of push arrivals).
-   * Before that a registered device is a plain SIP device to Herald (protocol.md §7).
+   * When each device got its ok login.results (performance.now(), the clock of push arrivals).
+   * Before the first a registered device is a plain SIP device to Herald (protocol.md §7).
    */
-  readonly loggedInAt = new Map<SipClient, number>();
+  readonly logins = new Map<SipClient, number[]>();
+  /**
+   * From when each device's binding may have lapsed: the earliest expiry of a binding that a later
+   * REGISTER was answered past. A REGISTER after it may have made a new binding, a plain SIP device
+   * until its next login (protocol.md §5 counts the expiry as a logout), so the device logs in
+   * again. Even one the client saw fail: auth may have committed it and then failed to publish its
+   * decision, so the edge answered 503.
+   */
+  readonly rebinds = new Map<SipClient, number[]>();
   /** The status the current device last set with a 200 OK (login counts). */
   status: DeviceStatus = 'online';
   private device: SipClient | undefined;
   private sessionNeeded = true;
-  /** When the last accepted REGISTER was sent (its binding lasts expiresSeconds from about then). */
+  /**
+   * When the last accepted REGISTER was sent (performance.now()). Auth counts its binding's expiry
+   * from when it decided it, which is later, so the binding held until registeredAt + expires.
+   */
   private registeredAt = 0;
 
   constructor(
@@ -173,11 +187,16 @@ export class SimulatedUser {
   async refresh(deadline: number): Promise<void> {
     const device = await this.loggedInDevice(deadline);
     if (device === undefined) return;
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     const response = await finalResponse(() => device.refresh(this.settings.expiresSeconds));
     if (response?.status !== 200) return;
-    if (sentAt > this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS) {
+    // Auth decided this refresh before its 200 OK arrived, and the edge waits up to its REGISTER
+    // timeout (2.5 s in the soak) for that decision: the send time alone cannot tell a refresh
+    // decided after the old binding expired (seed 2026120614's text/plain after login.result).
+    const mayHaveLapsedAt = this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS;
+    if (performance.now() > mayHaveLapsedAt) {
       this.sessionNeeded = true;
+      this.rebinds.set(device, [...(this.rebinds.get(device) ?? []), mayHaveLapsedAt]);
     }
     this.registeredAt = sentAt;
   }
@@ -263,7 +282,7 @@ export class SimulatedUser {
 
   private async register(device: SipClient, deadline: number): Promise<boolean> {
     while (Date.now() < deadline && device === this.device) {
-      const sentAt = Date.now();
+      const sentAt = performance.now();
       const response = await finalResponse(() => device.register({ expires: this.settings.expiresSeconds }));
       if (response?.status === 200) {
         this.registeredAt = sentAt;
@@ -303,7 +322,7 @@ export class SimulatedUser {
       if (result.envelope?.['ok'] !== true) {
         throw new ScaleOutError(`${this.name} login refused: ${JSON.stringify(result.envelope)}`);
       }
-      this.loggedInAt.set(device, result.arrivals[0]!);
+      this.logins.set(device, [...(this.logins.get(device) ?? []), result.arrivals[0]!]);
       return true;
     }
     return false;

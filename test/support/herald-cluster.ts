@@ -69,6 +69,8 @@ export class HeraldCluster implements HeraldTarget {
   readonly minExpires = TEST_MIN_EXPIRES;
   readonly edgeId = `e2e-${randomUUID().slice(0, 8)}`;
   readonly processes = new Map<ClusterApp, HeraldProcess>();
+  /** The processes each app had before its current one (killed, then started again), oldest first. */
+  private readonly earlier = new Map<ClusterApp, HeraldProcess[]>();
   private edgeAddresses: Partial<Record<ClientProtocol, TransportAddress>> = {};
   private adminOrigin: string | undefined;
 
@@ -135,6 +137,8 @@ export class HeraldCluster implements HeraldTarget {
   /** (Re)starts one app and waits until it serves. */
   async startApp(app: ClusterApp): Promise<HeraldProcess> {
     const started = new HeraldProcess(app, APP_MAINS[app], this.environment(app));
+    const previous = this.processes.get(app);
+    if (previous !== undefined) this.earlier.set(app, [...(this.earlier.get(app) ?? []), previous]);
     this.processes.set(app, started);
     await started.waitForLine(READY[app], APP_READY_TIMEOUT_MS, 'its ready line');
     if (app === 'auth') {
@@ -159,6 +163,14 @@ export class HeraldCluster implements HeraldTarget {
     const port = /health and metrics on http:\/\/[^:]+:(\d+)/.exec(this.processes.get(app)?.log ?? '')?.[1];
     if (port === undefined) throw new HeraldProcessError(`${app} did not say where it serves /metrics`);
     return `http://127.0.0.1:${port}`;
+  }
+
+  /** The whole output of `app`: of each process that ran it, in turn (a restart does not lose a log). */
+  logOf(app: ClusterApp): string {
+    const current = this.processes.get(app);
+    return [...(this.earlier.get(app) ?? []), ...(current === undefined ? [] : [current])]
+      .map((process) => process.log)
+      .join('');
   }
 
   /** SIGKILL of one app (a crashed pod); `startApp` brings it back. */

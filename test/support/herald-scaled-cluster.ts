@@ -75,13 +75,16 @@ export class HeraldScaledCluster {
     await Promise.all(this.sides.map((side) => side.stop()));
   }
 
-  /** Writes every process's whole output to `directory` (one file per side and app); returns the paths. */
+  /**
+   * Writes every process's whole output to `directory` (one file per side and app, with the output
+   * of each process that app had after a restart, in turn); returns the paths.
+   */
   writeLogs(directory: string): string[] {
     mkdirSync(directory, { recursive: true });
     return CLUSTER_SIDES.flatMap((side) =>
-      [...this.sides[side].processes].map(([app, process]) => {
+      [...this.sides[side].processes.keys()].map((app) => {
         const path = join(directory, `side${side}-${app}.log`);
-        writeFileSync(path, process.log);
+        writeFileSync(path, this.sides[side].logOf(app));
         return path;
       }),
     );

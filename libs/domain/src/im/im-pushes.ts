@@ -51,6 +51,26 @@ export function imRequest(
   };
 }
 
+/** Starts the pushId of every im.status. */
+export const IM_STATUS_PUSH_ID_PREFIX = 'status-';
+
+/**
+ * The push id of an im.status about a message to one device of its sender: the same each time that
+ * state of that message is told there. A notice told again (published before a commit that then
+ * failed, or re-told by a redelivered im.send) is answered by the edge from memory and processed
+ * once by the client (protocol.md §3), not taken for a second notice.
+ */
+export function statusPushId(
+  message: Pick<StoredMessage, 'senderAor' | 'messageId'>,
+  state: ImStatusPush['state'],
+  device: Device,
+): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([message.senderAor, message.messageId, state, device.aor, device.deviceId]))
+    .digest('base64url');
+  return IM_STATUS_PUSH_ID_PREFIX + digest;
+}
+
 /** An im.status about a message, to every device of its sender. */
 export function statusRequest(
   message: Pick<StoredMessage, 'senderAor' | 'messageId'>,
@@ -60,5 +80,6 @@ export function statusRequest(
     origin: IM_ROUTER_ORIGIN,
     target: { kind: 'aor', aor: message.senderAor },
     push: imStatusPush({ messageId: message.messageId, ...status }),
+    pushIdFor: (device) => statusPushId(message, status.state, device),
   };
 }

@@ -181,19 +181,30 @@ class InMemoryMessageStore implements MessageStore {
       () => attempts.forEach((attempt) => this.attempts.delete(attempt.pushId)),
     );
   }
-  async recordOutcomes(_tx: Transaction, outcomes: readonly RecordedOutcome[]) {
+  async recordOutcomes(tx: Transaction, outcomes: readonly RecordedOutcome[]) {
     return outcomes.map(({ pushId, outcome, at }) => {
       const attempt = this.attempts.get(pushId);
       if (attempt === undefined || this.uncommitted.has(pushId)) return undefined;
-      attempt.outcome = outcome;
+      const before = attempt.outcome;
+      write(
+        tx,
+        () => (attempt.outcome = outcome),
+        () => (attempt.outcome = before),
+      );
       const row = this.row(attempt.messageKey);
       const firstAnswer = outcome === 'answered' && row.deliveredAt === undefined;
-      if (firstAnswer) row.deliveredAt = at;
+      if (firstAnswer) {
+        write(
+          tx,
+          () => (row.deliveredAt = at),
+          () => delete row.deliveredAt,
+        );
+      }
       return { message: row, firstAnswer };
     });
   }
   async markStoredIfUnreachable(
-    _tx: Transaction,
+    tx: Transaction,
     messageKeys: readonly string[],
     at: Date,
   ): Promise<ReadonlySet<string>> {
@@ -204,10 +215,25 @@ class InMemoryMessageStore implements MessageStore {
         (a) => a.messageKey === messageKey && (a.outcome === undefined || a.outcome === 'answered'),
       );
       if (row.deliveredAt !== undefined || row.storedNotifiedAt !== undefined || awaiting) continue;
-      row.storedNotifiedAt = at;
+      write(
+        tx,
+        () => (row.storedNotifiedAt = at),
+        () => delete row.storedNotifiedAt,
+      );
       marked.add(messageKey);
     }
     return marked;
+  }
+  async findStoredUndelivered(
+    _tx: Transaction,
+    messages: ReadonlyArray<Pick<StoredMessage, 'senderAor' | 'messageId'>>,
+  ): Promise<StoredMessage[]> {
+    return this.rows.filter(
+      (row) =>
+        row.storedNotifiedAt !== undefined &&
+        row.deliveredAt === undefined &&
+        messages.some((m) => m.senderAor === row.senderAor && m.messageId === row.messageId),
+    );
   }
   private row(key: string): FakeRow {
     const row = this.rows.find((r) => r.key === key);
@@ -575,6 +601,53 @@ describe('ImRouter.handleCommand (im.send)', () => {
   });
 
   it.each([
+    ['stored', BOB, { state: 'stored' }],
+    [
+      'failed',
+      `sip:nobody@${DOMAIN}`,
+      { state: 'failed', error: expect.objectContaining({ code: 'not-found' }) },
+    ],
+  ])(
+    'tells the sender `%s` again after its result when the publish after the commit failed',
+    async (_state, to, status) => {
+      const { router, bus, pushedTo } = setUp([device(ALICE, 'alice-desk')]);
+      const publish = bus.publish.bind(bus);
+      let failing = true;
+      jest.spyOn(bus, 'publish').mockImplementation(async (records) => {
+        const carriesResult = records.some((record) => record.topic.startsWith('edge.'));
+        if (failing && carriesResult) {
+          failing = false;
+          throw new Error('broker down');
+        }
+        return publish(records);
+      });
+      await expect(router.handleCommand(imSend('c-1', { to, messageId: 'm-1' }))).rejects.toThrow(
+        'broker down',
+      );
+      expect(pushedTo('alice-desk')).toEqual([]);
+
+      await router.handleCommand(imSend('c-1', { to, messageId: 'm-1' }));
+
+      expect(pushedTo('alice-desk').map((p) => p.body)).toEqual([
+        expect.objectContaining({ type: 'im.send.result', re: 'c-1', ok: true, messageId: 'm-1' }),
+        expect.objectContaining({ type: 'im.status', messageId: 'm-1', ...status }),
+      ]);
+    },
+  );
+
+  it('tells the sender `stored` again under the same push id when a redelivery finds it told', async () => {
+    const { router, pushedTo } = setUp([device(ALICE, 'alice-desk')]);
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    const statuses = pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status');
+    expect(statuses.map((p) => p.body?.['state'])).toEqual(['stored', 'stored']);
+    expect(statuses[1].event.pushId).toBe(statuses[0].event.pushId);
+    expect(statuses[0].body?.['id']).toBe(statuses[0].event.pushId);
+  });
+
+  it.each([
     [`sip:nobody@${DOMAIN}`, 'not-found'],
     ['sip:bob@elsewhere.example', 'not-allowed'],
   ])('accepts a message to %s, then reports it failed with %s', async (to, code) => {
@@ -749,6 +822,28 @@ describe('ImRouter.settle', () => {
       expect.objectContaining({ type: 'im', messageId: 'm-1', offline: true }),
     ]);
   });
+
+  it.each([
+    ['delivered', ['answered']],
+    ['stored', ['timed-out', 'no-flow']],
+  ] as const)(
+    'tells `%s` under the same push id when the commit of the settle that told it failed and it is settled again',
+    async (state, kinds) => {
+      const { router, messages, pushedTo, outcome, unitOfWork } = setUp();
+      await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+      const pushIds = [...messages.attempts.keys()];
+      const settle = () => router.settleAll(kinds.map((kind, index) => outcome(pushIds[index], kind)));
+      unitOfWork.failNextCommit = new Error('connection lost');
+      await expect(settle()).rejects.toThrow('connection lost');
+      expect(messages.rows[0]).toEqual(expect.not.objectContaining({ deliveredAt: expect.anything() }));
+
+      await settle();
+
+      const statuses = pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status');
+      expect(statuses.map((p) => p.body?.['state'])).toEqual([state, state]);
+      expect(statuses[1].event.pushId).toBe(statuses[0].event.pushId);
+    },
+  );
 
   it('skips outcomes of its pushes that carried no IM', async () => {
     const { router, messages, pushed, outcome } = setUp();

@@ -3,12 +3,17 @@ import {
   type CommandOf,
   type CommandReceivedV1,
   errorResult,
-  imStatusPush,
   messageAcceptedV1,
   okResult,
   type ResultPush,
 } from '#herald/contracts';
-import { CommandSenderDirectory, type DeviceDirectory, type PushGateway, resultRequest } from '../push';
+import {
+  CommandSenderDirectory,
+  type DeviceDirectory,
+  type PushGateway,
+  type PushRequest,
+  resultRequest,
+} from '../push';
 import {
   type CommandKey,
   lockOrder,
@@ -18,7 +23,7 @@ import {
   type Transaction,
 } from '../shared';
 import { ImError } from './im-error';
-import { IM_ROUTER_ORIGIN, imRequest } from './im-pushes';
+import { IM_ROUTER_ORIGIN, imRequest, statusRequest } from './im-pushes';
 import type { Delivery, ImRouting, Unreachable } from './im-routing';
 import { derivedMessageId, type InsertedMessage } from './message';
 import { type RecipientRefusal, type Run, RunGroups } from './run';
@@ -249,6 +254,7 @@ export class ImSend {
     const results = new Map<string, ResultPush>();
     const deliveries: Delivery[] = [];
     const unreachable: Unreachable[] = [];
+    const handledBefore: AcceptedCommand[] = [];
     for (const command of commands) {
       const keyId = commandKeyId(command.source);
       const claim = claimOf.get(command);
@@ -262,14 +268,45 @@ export class ImSend {
         // A duplicate re-sends the stored result and does nothing else.
         result ??= storedResultPush(commandKey(command.source), claim?.result);
         await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, result)]);
+        if (claim?.kind === 'duplicate' && result.ok) handledBefore.push(command);
       }
       results.set(keyId, result);
     }
+    await this.tellStatusesAgain(tx, handledBefore);
     await this.routing.recordAttempts(tx, deliveries);
     // `stored` follows its command's result, after the commit.
     await this.routing.tellStored(tx, run, unreachable, this.routing.now(), (section) =>
       run.afterCommitGateway(section),
     );
+  }
+
+  /**
+   * Commands accepted in an earlier handling (a redelivery: the publish after that commit may have
+   * failed) tell their senders again, after the result, the im.status that handling told: `failed`
+   * for a recipient that is refused, `stored` for a message its sender was told is stored and that
+   * no device has answered since (one read for all). Each goes out under its push id of then, so
+   * a notice that did reach the sender is not taken for a second one.
+   */
+  private async tellStatusesAgain(tx: Transaction, commands: readonly AcceptedCommand[]): Promise<void> {
+    for (const { replies, source, send } of commands) {
+      if (send.refusal !== undefined) {
+        await replies.send([failedStatus(source.aor, send.messageId, send.refusal)]);
+      }
+    }
+    const delivering = commands.filter(({ send }) => send.refusal === undefined);
+    if (delivering.length === 0) {
+      return;
+    }
+    const stored = await this.routing.deps.messages.findStoredUndelivered(
+      tx,
+      delivering.map(({ source, send }) => ({ senderAor: source.aor, messageId: send.messageId })),
+    );
+    for (const { replies, source, send } of delivering) {
+      const message = stored.find((m) => m.senderAor === source.aor && m.messageId === send.messageId);
+      if (message !== undefined) {
+        await replies.send([statusRequest(message, { state: 'stored' })]);
+      }
+    }
   }
 
   /**
@@ -327,11 +364,7 @@ export class ImSend {
     if (refusal !== undefined) {
       await replies.send([
         resultRequest(IM_ROUTER_ORIGIN, source, accepted),
-        {
-          origin: IM_ROUTER_ORIGIN,
-          target: { kind: 'aor', aor: source.aor },
-          push: imStatusPush({ messageId, state: 'failed', error: refusal }),
-        },
+        failedStatus(source.aor, messageId, refusal),
       ]);
       return accepted;
     }
@@ -376,6 +409,11 @@ export class ImSend {
     }
     return accepted;
   }
+}
+
+/** The im.status `failed` of an im.send whose recipient is refused. */
+function failedStatus(senderAor: string, messageId: string, refusal: RecipientRefusal): PushRequest {
+  return statusRequest({ senderAor, messageId }, { state: 'failed', error: refusal });
 }
 
 /** The recipient of a well-formed im.send, none otherwise. */

@@ -61,6 +61,10 @@ export class ImSettle {
         new Date(deliveries[deliveries.length - 1].at),
         (section) => run.gateway(section),
       );
+      // Published before the commit: a device's answer, or that no device can take the message,
+      // holds whether or not this commit does. After it, a failed publish would lose the notice
+      // (the redelivered outcome is no first answer any more). A failed commit has the outcome
+      // settled again, and the notice goes out again under the same push id (statusPushId).
       await run.publisher.flush();
     });
   }

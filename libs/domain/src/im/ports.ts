@@ -82,6 +82,14 @@ export interface MessageStore {
     messageKeys: readonly string[],
     at: Date,
   ): Promise<ReadonlySet<string>>;
+  /**
+   * Of the messages named by (sender, messageId), those whose sender was told `stored` and that no
+   * device has answered since (one statement): what a redelivered im.send tells its sender again.
+   */
+  findStoredUndelivered(
+    tx: Transaction,
+    messages: ReadonlyArray<Pick<StoredMessage, 'senderAor' | 'messageId'>>,
+  ): Promise<StoredMessage[]>;
 }
 
 /** A registered device that has not logged in (yet). */

@@ -130,6 +130,12 @@ const MARK_STORED_IF_UNREACHABLE = preparedStatement(
    RETURNING m.id`,
 );
 
+const STORED_UNDELIVERED = preparedStatement(
+  `SELECT ${MESSAGE_COLUMNS} FROM messages
+   WHERE (sender_aor, message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+     AND stored_notified_at IS NOT NULL AND delivered_at IS NULL`,
+);
+
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
 export class SqlMessageStore implements MessageStore {
   async lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void> {
@@ -237,6 +243,20 @@ export class SqlMessageStore implements MessageStore {
       at,
     ]);
     return new Set(rows.map((row) => row.id));
+  }
+
+  async findStoredUndelivered(
+    tx: Transaction,
+    messages: ReadonlyArray<Pick<StoredMessage, 'senderAor' | 'messageId'>>,
+  ): Promise<StoredMessage[]> {
+    if (messages.length === 0) {
+      return [];
+    }
+    const rows = await queryPrepared<MessageRow>(entityManagerOf(tx), STORED_UNDELIVERED, [
+      messages.map((m) => m.senderAor),
+      messages.map((m) => m.messageId),
+    ]);
+    return rows.map(toMessage);
   }
 }
 

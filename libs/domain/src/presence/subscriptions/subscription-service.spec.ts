@@ -128,14 +128,14 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
   const notifies = () => outbound().filter((e): e is NotifyRequestedV1 => e.type === 'notify.requested');
   const decisions = () => outbound().filter((e): e is SubscribeDecidedV1 => e.type === 'subscribe.decided');
 
-  it('accepts an accepted buddy: 200 to the edge, then NOTIFY active with the PIDF in the same publish', async () => {
+  it('accepts an accepted buddy: NOTIFY active with the PIDF, then the 200 to the edge in a publish of its own', async () => {
     store.accept(ALICE, BOB);
     store.aggregates.set(BOB, { status: 'busy', note: 'in a call', at: NOW });
     await service.subscribe(subscribeRequest());
 
-    expect(bus.publishCalls).toHaveLength(1);
+    expect(bus.publishCalls).toHaveLength(2);
     expect(bus.records.map((r) => r.topic)).toEqual(['edge.edge-1.outbound.v1', 'edge.edge-1.outbound.v1']);
-    const [decision, notify] = outbound();
+    const [notify, decision] = outbound();
     expect(decision).toMatchObject({
       type: 'subscribe.decided',
       txKey: 'tx-1',
@@ -157,6 +157,32 @@ describe('SubscriptionService (protocol.md §7 SUBSCRIBE/NOTIFY)', () => {
     expect(notify.type === 'notify.requested' && notify.body).toContain('<basic>open</basic>');
     expect(notify.type === 'notify.requested' && notify.body).toContain('<note>in a call</note>');
     expect(subscriptions.rows.size).toBe(1);
+  });
+
+  it('answers the edge only once the subscription is committed: a failed commit sends no 200', async () => {
+    store.accept(ALICE, BOB);
+    const failingCommit: UnitOfWork = {
+      run: async (work) => {
+        await work(new FakeTx());
+        throw new Error('terminating connection due to administrator command');
+      },
+      runSingleStatement: (work) => work(new FakeTx()),
+    };
+    const notifier = new SimpleNotifier({ subscriptions, documents: PIDF_WRITER, bus, now: () => now });
+    const failing = new SubscriptionService({
+      unitOfWork: failingCommit,
+      subscriptions,
+      rosters: store as unknown as RosterRepository,
+      presence: store as unknown as PresenceRepository,
+      notifier,
+      bus,
+      maxExpiresSeconds: MAX_EXPIRES,
+      now: () => now,
+    });
+
+    await expect(failing.subscribe(subscribeRequest())).rejects.toThrow('administrator');
+
+    expect(decisions()).toEqual([]);
   });
 
   it('refuses a user who is not an accepted buddy with 403 and keeps nothing', async () => {

@@ -45,21 +45,25 @@ export class SubscriptionService {
   }
 
   /**
-   * Decides one SUBSCRIBE: `subscribe.decided` to its edge, then its NOTIFY, in one publish before
-   * the transaction commits; the presentity's aggregate stays locked meanwhile, so a concurrent
-   * change's NOTIFY follows with the next CSeq. One past its deadline is skipped: the edge has
-   * answered 503 and the client retries.
+   * Decides one SUBSCRIBE: its NOTIFY is published before the transaction commits, while the
+   * presentity's aggregate stays locked, so a concurrent change's NOTIFY follows with the next
+   * CSeq; `subscribe.decided` to its edge only after the commit, so a 200 OK answers only a
+   * subscription that is stored (a failed commit leaves the edge to answer 503). The first NOTIFY
+   * can then reach the subscriber before the 200, which RFC 6665 (§4.1.2.4) has subscribers
+   * accept. One past its deadline is skipped: the edge has answered 503 and the client retries.
    */
   async subscribe(request: SubscribeRequestedV1): Promise<void> {
     const now = this.now();
     if (now.getTime() > Date.parse(request.deadline)) return;
-    await this.deps.unitOfWork.run(async (tx) => {
-      const { decision, notifies } = request.initial
+    const decision = await this.deps.unitOfWork.run(async (tx) => {
+      const decided = request.initial
         ? await this.initial(tx, request, now)
         : await this.inDialog(tx, request, now);
-      const reply = subscribeDecidedV1.build({ ...decision, txKey: request.txKey, aor: request.aor }, now);
-      await this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply), ...notifies]);
+      if (decided.notifies.length > 0) await this.deps.bus.publish(decided.notifies);
+      return decided.decision;
     });
+    const reply = subscribeDecidedV1.build({ ...decision, txKey: request.txKey, aor: request.aor }, now);
+    await this.deps.bus.publish([edgeOutboundRecord(request.edgeId, reply)]);
   }
 
   /** RFC 6665 §4.2.2: a NOTIFY answered with an error, timed out or without a flow ends its subscription. */
