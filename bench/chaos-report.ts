@@ -13,6 +13,8 @@ interface ChaosReport {
   imsAccepted: number;
   imsDelivered: number;
   imsRefusedAfter200: number;
+  /** Absent from reports of runs before the refusals were stored. */
+  imsRefusedUnseenBySender?: number;
   imsUnconfirmed: number;
   imsLost: number;
   imsUnderSeveralIds: number;
@@ -44,6 +46,10 @@ const rows: [string, string | number][] = [
   ['IMs sent / accepted', `${report.imsSent} / ${report.imsAccepted}`],
   ['IMs delivered (distinct, by messageId)', report.imsDelivered],
   ['IMs refused after 200 OK (an error result, e.g. not-logged-in)', report.imsRefusedAfter200],
+  [
+    'IMs refused with no result seen (sender gone; the database holds the refusal)',
+    report.imsRefusedUnseenBySender ?? 'not counted',
+  ],
   ['IMs unconfirmed (no result, sender gone, no trace in the database)', report.imsUnconfirmed],
   ['IMs lost', report.imsLost],
   ['IMs duplicated (under two messageIds)', report.imsUnderSeveralIds],

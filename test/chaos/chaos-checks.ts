@@ -184,21 +184,21 @@ function imIds(im: TimedIm): Violation['ids'] {
 
 /**
  * Every accepted IM reached its recipient under exactly one messageId (possibly stored first)
- * (missingIms), but those in `unconfirmed` (see chaos.soak.ts: no result, no trace in the
- * database, the sender gone); a device logged in (and not re-bound since) gets JSON. `trails`
- * tells what the database holds of an IM that never arrived.
+ * (missingIms), but those in `notLost` (see chaos.soak.ts: the sender gone without a result, and
+ * the database holds no trace of the IM or a result that refused it); a device logged in (and not
+ * re-bound since) gets JSON. `trails` tells what the database holds of an IM that never arrived.
  */
 export function imViolations(
   users: readonly SimulatedUser[],
   sent: readonly TimedIm[],
   since: number,
-  unconfirmed: ReadonlySet<TimedIm> = new Set(),
+  notLost: ReadonlySet<TimedIm> = new Set(),
   trails: ReadonlyMap<TimedIm, string> = new Map(),
 ): Violation[] {
   const report = deliveryReport(users, sent);
   const byText = new Map(sent.map((im) => [im.text, im]));
   const missing = missingIms(users, sent)
-    .filter((im) => !unconfirmed.has(im))
+    .filter((im) => !notLost.has(im))
     .map((im): Violation => ({
       invariant: 'accepted IM delivered',
       ids: imIds(im),

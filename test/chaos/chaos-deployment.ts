@@ -180,10 +180,14 @@ export class ChaosDeployment {
 
   /**
    * What the database holds of an IM (by its sender and command id): the message and every
-   * delivery attempt, or whether im-router processed the command at all (refusals before its
-   * transaction, such as `not-logged-in`, leave no trace), for the report of a missing IM.
+   * delivery attempt, or whether im-router processed the command at all and, if it stored no
+   * message, whether its stored result refused it (`not-logged-in` is stored as the command's one
+   * result), for the report of a missing IM.
    */
-  async imTrail(senderAor: string, commandId: string): Promise<{ processed: boolean; story: string }> {
+  async imTrail(
+    senderAor: string,
+    commandId: string,
+  ): Promise<{ processed: boolean; refused: boolean; story: string }> {
     const client = new Client({ connectionString: this.cluster.databaseUrl });
     await client.connect();
     try {
@@ -204,6 +208,7 @@ export class ChaosDeployment {
       if (message === undefined) {
         return {
           processed: claim !== undefined,
+          refused: isRefusal(claim?.result),
           story: `not stored; command ${claim === undefined ? 'never processed' : `processed: ${JSON.stringify(claim.result)}`}`,
         };
       }
@@ -224,7 +229,7 @@ export class ChaosDeployment {
             `pushed to ${row.device_id} at ${iso(row.attempted_at)}: ${row.outcome ?? 'no outcome'} at ${iso(row.outcome_at)}`,
         ),
       ].join('; ');
-      return { processed: true, story };
+      return { processed: true, refused: false, story };
     } finally {
       await client.end();
     }
@@ -265,4 +270,9 @@ export class ChaosDeployment {
 
 function relayKey(side: ClusterSide, app: ServiceApp): string {
   return `${side}/${app}`;
+}
+
+/** A stored im.send result that refused the command (`ok: false`). */
+function isRefusal(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === false;
 }

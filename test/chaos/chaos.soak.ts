@@ -260,21 +260,25 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
     });
 
     // An IM without a result whose sending device is gone, and of which the database holds no
-    // trace, was refused before im-router's transaction (`not-logged-in`: the sender's session
-    // ended before a backlog reached its command) or never handled: neither the client nor this
-    // test can tell which, so it is counted apart, not failed (a still connected sender would have
-    // its result: resultViolations).
+    // trace, was never handled, or its result never reached the sender: neither the client nor
+    // this test can tell which, so it is counted apart, not failed (a still connected sender would
+    // have its result: resultViolations). One whose stored result refused it (`not-logged-in`: the
+    // sender's session ended before a backlog reached its command) was refused, not lost.
     const unconfirmed = new Set<TimedIm>();
+    const refusedUnseen = new Set<TimedIm>();
     const trails = new Map<TimedIm, string>();
     for (const im of missingIms(users, sent)) {
       const trail = await chaos.imTrail(im.from.aor, im.commandId);
       trails.set(im, trail.story);
       const sender = accepted.find((command) => command.envelope.id === im.commandId)?.device;
       const senderGone = sender === undefined || sender.closed || sender !== im.from.currentDevice;
-      if (!trail.processed && resultOf(im) === undefined && senderGone) unconfirmed.add(im);
+      if (resultOf(im) !== undefined || !senderGone) continue;
+      if (trail.refused) refusedUnseen.add(im);
+      else if (!trail.processed) unconfirmed.add(im);
     }
+    const notLost = new Set([...unconfirmed, ...refusedUnseen]);
     const violations: Violation[] = [
-      ...imViolations(users, sent, loadEpoch, unconfirmed, trails),
+      ...imViolations(users, sent, loadEpoch, notLost, trails),
       ...misdeliveryViolations(users, sent, loadEpoch),
       ...resultViolations(accepted, loadEpoch),
       ...presenceViolations(buddies, loadEpoch),
@@ -293,8 +297,9 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       imsAccepted: sent.filter((im) => im.accepted).length,
       imsDelivered: delivery.delivered,
       imsRefusedAfter200: refusedIms(sent).length,
+      imsRefusedUnseenBySender: refusedUnseen.size,
       imsUnconfirmed: unconfirmed.size,
-      imsLost: missingIms(users, sent).length - unconfirmed.size,
+      imsLost: missingIms(users, sent).length - notLost.size,
       imsUnderSeveralIds: delivery.underSeveralIds.length,
       imsAsPlainTextBeforeLogin: plainTextDeliveries(users),
       redeliveriesAbsorbedById: delivery.duplicatesById.reduce((sum, dup) => sum + dup.arrivals - 1, 0),
@@ -314,7 +319,11 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       );
     if (violations.length > 0) console.log(formatViolations(violations));
     for (const [im, story] of trails) {
-      const kind = unconfirmed.has(im) ? 'unconfirmed' : 'lost';
+      const kind = refusedUnseen.has(im)
+        ? 'refused, sender gone'
+        : unconfirmed.has(im)
+          ? 'unconfirmed'
+          : 'lost';
       console.log(`chaos: ${kind} ${im.commandId} (${im.text}) in the database: ${story}`);
     }
     const refusals = refusedIms(sent).map((im) => JSON.stringify(resultOf(im)?.['error']));

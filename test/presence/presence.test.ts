@@ -217,12 +217,22 @@ describe('presence service (Nest module, real PostgreSQL, in-process bus)', () =
     expect(await h.rosterRows(leo)).toEqual([{ buddy_aor: mia, state: 'pending-out' }]);
   });
 
-  it('answers not-logged-in to a registered device without a session', async () => {
+  it('answers not-logged-in to a registered device without a session, as the command’s one result', async () => {
     const ned = await h.user('ned');
     await h.device(ned, 'ned-softphone');
-    expect(await h.commandResult(ned, 'ned-softphone', { type: 'roster.get' })).toMatchObject({
-      ok: false,
-      error: expect.objectContaining({ code: 'not-logged-in' }),
+    const refusal = await h.commandResult(ned, 'ned-softphone', { type: 'roster.get' }, 'ned-get-1');
+    expect(refusal).toMatchObject({ ok: false, error: expect.objectContaining({ code: 'not-logged-in' }) });
+
+    // Processed once per AOR and id (protocol.md §3): the same id from a logged-in device gets
+    // the same refusal; a new id is run.
+    await h.device(ned, 'ned-desk', 'online');
+    // (Its push id names the device it goes to.)
+    expect(await h.commandResult(ned, 'ned-desk', { type: 'roster.get' }, 'ned-get-1')).toEqual({
+      ...refusal,
+      id: expect.any(String),
+    });
+    expect(await h.commandResult(ned, 'ned-desk', { type: 'roster.get' }, 'ned-get-2')).toMatchObject({
+      ok: true,
     });
   });
 });

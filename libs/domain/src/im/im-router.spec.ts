@@ -731,6 +731,34 @@ describe('ImRouter.handleCommand refusals', () => {
     expect(messages.rows.map((m) => m.messageId)).toEqual(['m-2']);
   });
 
+  it('keeps not-logged-in as the one result of its command id: a copy re-sent after a login gets it again', async () => {
+    const alice = device(ALICE, 'alice-new', 'PLAIN');
+    const { router, pushedTo, messages } = setUp([alice, device(BOB, 'bob-desk')]);
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }, 'alice-new', 'MESSAGE'));
+    alice.carrier = 'MESSAGE';
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }, 'alice-new', 'MESSAGE'));
+    await router.handleCommand(imSend('c-2', { messageId: 'm-2' }, 'alice-new', 'MESSAGE'));
+
+    const results = pushedTo('alice-new').filter((p) => p.body?.['type'] === 'im.send.result');
+    expect(results.map((p) => p.body)).toEqual([
+      expect.objectContaining({
+        re: 'c-1',
+        ok: false,
+        error: expect.objectContaining({ code: 'not-logged-in' }),
+      }),
+      expect.objectContaining({
+        re: 'c-1',
+        ok: false,
+        error: expect.objectContaining({ code: 'not-logged-in' }),
+      }),
+      expect.objectContaining({ re: 'c-2', ok: true }),
+    ]);
+    expect(results[1]?.event.pushId).toBe(results[0]?.event.pushId);
+    expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+    expect(messages.rows.map((m) => m.messageId)).toEqual(['m-2']);
+  });
+
   it('answers a command of another service bad-request naming its owner, rather than dropping it', async () => {
     const { router, pushed, messages } = setUp();
     await router.handleCommand(fromAlice({ id: 'c-9', type: 'presence.set', status: 'away' }));
@@ -1176,7 +1204,8 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
       [BOB],
       [ALICE],
     ]);
-    expect(together.idempotency.claimAllCalls).toBe(1);
+    // One claim for the accepted commands, one for the not-logged-in refusal (c-5), which is stored.
+    expect(together.idempotency.claimAllCalls).toBe(2);
     expect(together.messages.insertAllCalls).toBe(1);
   });
 

@@ -3,7 +3,6 @@ import { aorDomain } from '#herald/contracts';
 import {
   type BatchAccountDirectory,
   type BatchIdempotencyStore,
-  type BulkResultStore,
   type EventPublisher,
   type Transaction,
   type UnitOfWork,
@@ -19,7 +18,7 @@ export const PLAIN_DEVICE_LOGIN_GRACE_MS = 5_000;
 
 export interface ImRouterDependencies {
   unitOfWork: UnitOfWork;
-  idempotency: BatchIdempotencyStore & Pick<BulkResultStore, 'findResults'>;
+  idempotency: BatchIdempotencyStore;
   messages: MessageStore;
   plainDevices: PlainDeviceQueue;
   accounts: BatchAccountDirectory;

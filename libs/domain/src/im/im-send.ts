@@ -129,19 +129,26 @@ export class ImSend {
         this.check(run, senderDirectory(senders, run.directory, send.event), send, index),
       ),
     );
-    await this.keepHandledResults(checked);
+    const loggedOut = checked.filter(
+      (command): command is RefusedCommand =>
+        command.kind === 'refused' && command.result.error?.code === 'not-logged-in',
+    );
+    const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
+    if (loggedOut.length > 0 || toAccept.length > 0) {
+      await this.routing.deps.unitOfWork.run(async (tx) => {
+        await this.claimRefusals(tx, loggedOut);
+        if (toAccept.length > 0) {
+          await this.acceptAll(tx, run, toAccept);
+        }
+        // The IMs' pushes: published before commit, under the recipient locks (see ImRouter).
+        await run.publisher.flush();
+      });
+    }
+    // The refusals' results go out after the commit too (their gateway), the claimed ones with it.
     for (const command of checked) {
       if (command.kind === 'refused') {
         await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, command.result)]);
       }
-    }
-    const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
-    if (toAccept.length > 0) {
-      await this.routing.deps.unitOfWork.run(async (tx) => {
-        await this.acceptAll(tx, run, toAccept);
-        // The IMs' pushes: published before commit, under the recipient locks (see ImRouter).
-        await run.publisher.flush();
-      });
     }
     // The results only now: a commit that fails after the pushes went out must not leave its
     // sender told `ok` for an IM never stored. When this publish fails, the group fails and its
@@ -150,27 +157,27 @@ export class ImSend {
   }
 
   /**
-   * A command refused `not-logged-in` that was handled before its sender's session ended (a
-   * redelivery after a broker restart) keeps the one result it got: one read for all of them.
+   * A `not-logged-in` refusal is the command's one result (protocol.md §3: once per AOR and id),
+   * claimed with its result in the group's transaction, and sent after its commit: a copy re-sent
+   * after a login gets it again, and a copy handled before its sender's session ended
+   * (redelivered after a broker restart) keeps the result it got then. One insert for all.
    */
-  private async keepHandledResults(checked: readonly CheckedCommand[]): Promise<void> {
-    const loggedOut = checked.filter(
-      (command): command is RefusedCommand =>
-        command.kind === 'refused' && command.result.error?.code === 'not-logged-in',
-    );
+  private async claimRefusals(tx: Transaction, loggedOut: readonly RefusedCommand[]): Promise<void> {
     if (loggedOut.length === 0) {
       return;
     }
-    const keys = loggedOut.map((command) => commandKey(command.source));
-    const stored = await this.routing.deps.unitOfWork.runSingleStatement((tx) =>
-      this.routing.deps.idempotency.findResults(tx, keys),
+    const claiming = inLockOrder(firstOfEachCommand(loggedOut));
+    const claims = await this.routing.deps.idempotency.claimAll(
+      tx,
+      claiming.map((command) => ({ key: commandKey(command.source), expectedResult: command.result })),
     );
-    loggedOut.forEach((command, index) => {
-      const lookup = stored[index];
-      if (lookup?.found === true) {
-        command.result = storedResultPush(keys[index], lookup.result);
+    const claimOf = new Map(claiming.map((command, index) => [commandKeyId(command.source), claims[index]]));
+    for (const command of loggedOut) {
+      const claim = claimOf.get(commandKeyId(command.source));
+      if (claim?.kind === 'duplicate') {
+        command.result = storedResultPush(commandKey(command.source), claim.result);
       }
-    });
+    }
   }
 
   /** Checks an im.send outside the transaction: the result when it is refused now, or what to accept. */
@@ -222,17 +229,8 @@ export class ImSend {
   private async acceptAll(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<void> {
     const { idempotency } = this.routing.deps;
     // A command repeated within the group is a duplicate of its first occurrence: only that claims.
-    const firstOccurrences = new Map<string, AcceptedCommand>();
-    for (const command of commands) {
-      if (!firstOccurrences.has(commandKeyId(command.source))) {
-        firstOccurrences.set(commandKeyId(command.source), command);
-      }
-    }
-    const claiming = [...firstOccurrences.values()];
-    // Claimed in the lock order: a claim waits for a concurrent claim of the same command.
-    const claimOrder = [...claiming].sort((a, b) =>
-      lockOrder(commandKeyId(a.source), commandKeyId(b.source)),
-    );
+    const claiming = firstOfEachCommand(commands);
+    const claimOrder = inLockOrder(claiming);
     const claims = await idempotency.claimAll(
       tx,
       claimOrder.map((command) => ({ key: commandKey(command.source), expectedResult: command.accepted })),
@@ -454,4 +452,20 @@ function commandKey(source: CommandSource): CommandKey {
 
 function commandKeyId(source: CommandSource): string {
   return JSON.stringify([source.aor, source.commandId]);
+}
+
+/** The first of each command key, in input order (claimAll takes distinct keys). */
+function firstOfEachCommand<C extends { source: CommandSource }>(commands: readonly C[]): C[] {
+  const firstOccurrences = new Map<string, C>();
+  for (const command of commands) {
+    if (!firstOccurrences.has(commandKeyId(command.source))) {
+      firstOccurrences.set(commandKeyId(command.source), command);
+    }
+  }
+  return [...firstOccurrences.values()];
+}
+
+/** Claims go in the lock order: a claim waits for a concurrent claim of the same command. */
+function inLockOrder<C extends { source: CommandSource }>(commands: readonly C[]): C[] {
+  return [...commands].sort((a, b) => lockOrder(commandKeyId(a.source), commandKeyId(b.source)));
 }

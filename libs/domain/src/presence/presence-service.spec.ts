@@ -579,20 +579,34 @@ describe('PresenceService command rules', () => {
     expect(results[0][1]).toMatchObject({ re: 'set-1', ok: true });
   });
 
-  it('answers not-logged-in over the command flow to a device without a session, and records nothing', async () => {
-    const ctx = setUp({ devices: [device(ALICE, 'alice-soft', 'PLAIN')] });
+  it('answers not-logged-in over the command flow to a device without a session, as the command’s one result', async () => {
+    const alice = device(ALICE, 'alice-soft', 'PLAIN');
+    const ctx = setUp({ devices: [alice] });
     await ctx.command(ALICE, 'alice-soft', { id: 'x', type: 'roster.get' });
-    expect(ctx.bus.pushes()).toEqual([
-      [
-        'alice-soft',
-        expect.objectContaining({
-          type: 'roster.get.result',
-          ok: false,
-          error: expect.objectContaining({ code: 'not-logged-in' }),
-        }),
-      ],
+    const refusal = [
+      'alice-soft',
+      expect.objectContaining({
+        type: 'roster.get.result',
+        re: 'x',
+        ok: false,
+        error: expect.objectContaining({ code: 'not-logged-in' }),
+      }),
+    ];
+    expect(ctx.bus.pushes()).toEqual([refusal]);
+    expect(ctx.idempotency.rows.size).toBe(1);
+
+    // Logged in, the device re-sends the same id: processed once per AOR and id (protocol.md §3),
+    // so it gets the same refusal again, and a new id is run.
+    alice.carrier = 'INFO';
+    await ctx.command(ALICE, 'alice-soft', { id: 'x', type: 'roster.get' });
+    await ctx.command(ALICE, 'alice-soft', { id: 'y', type: 'roster.get' });
+    const results = ctx.bus.pushes().filter(([, body]) => body['type'] === 'roster.get.result');
+    expect(results).toEqual([
+      refusal,
+      refusal,
+      ['alice-soft', expect.objectContaining({ re: 'y', ok: true })],
     ]);
-    expect(ctx.idempotency.rows.size).toBe(0);
+    expect(results[1]).toEqual(results[0]);
   });
 
   it('answers bad-request to an invalid presence command, and to a command of another service naming its owner', async () => {

@@ -19,7 +19,6 @@ import {
 } from '../push';
 import {
   type AccountDirectory,
-  type BulkResultStore,
   type EventPublisher,
   type IdempotencyStore,
   parseOwnedCommand,
@@ -45,7 +44,7 @@ export type PresenceCommand = OwnedCommand<typeof PRESENCE_SERVICE>;
 
 export interface PresenceServiceDependencies {
   unitOfWork: UnitOfWork;
-  idempotency: IdempotencyStore & Pick<BulkResultStore, 'findResults'>;
+  idempotency: IdempotencyStore;
   rosters: RosterRepository;
   presence: PresenceRepository;
   accounts: AccountDirectory;
@@ -100,16 +99,17 @@ export class PresenceService {
     // Looked up once: the result push to the same device reuses it.
     const device = await senders.registeredSender();
     if (device === undefined || device.carrier === 'PLAIN') {
-      // A command handled before its sender's session ended (redelivered after a broker restart)
-      // keeps the one result it got.
-      const [stored] = await this.deps.unitOfWork.runSingleStatement((tx) =>
-        this.deps.idempotency.findResults(tx, [key]),
-      );
-      await reply(
-        stored?.found === true
-          ? storedResultPush(key, stored.result)
-          : errorResult(command.type, command.id, 'not-logged-in', 'log in first'),
-      );
+      // The refusal is the command's one result (protocol.md §3: once per AOR and id): a copy
+      // re-sent after a login gets it again, and a copy handled before its sender's session
+      // ended (redelivered after a broker restart) keeps the result it got then.
+      const refusal = errorResult(command.type, command.id, 'not-logged-in', 'log in first');
+      await runCommandOnce(this.deps, {
+        key,
+        effect: () => Promise.resolve(refusal),
+        expectedResult: refusal,
+        parseStored: (stored) => storedResultPush(key, stored),
+        reply,
+      });
       return;
     }
     await runCommandOnce(this.deps, {
