@@ -155,6 +155,9 @@ appender.file.fileName=$state_dir/server.log
 appender.file.layout.type=PatternLayout
 appender.file.layout.pattern=[%d] %p %m (%c)%n
 EOF
+  # First-tier compiler only (TieredStopAtLevel=1): a test broker lives seconds to minutes, and the
+  # full compiler's warm-up cost more than it saved within a bench step (bench/README.md, Session 8).
+  # A production broker keeps the JVM's default (docs/deploy.md).
   local java_opts=(
     -Xms128m -Xmx512m -XX:+UseSerialGC -Xshare:auto -XX:TieredStopAtLevel=1
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$state_dir/log4j2.properties"
