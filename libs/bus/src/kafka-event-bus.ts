@@ -37,6 +37,7 @@ import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 import { kafkaSecurityClientOptions, type KafkaSecurityOptions } from './kafka-client-options';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue';
 
 /** How long a publish may take before the edge gives up and answers 503. */
 export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
@@ -188,6 +189,8 @@ export class KafkaEventBus implements EventBus {
     this.lagRefreshMs = options.lagRefreshMs;
     const logLevel = options.logLevel ?? 'warn';
     this.logger = options.logger ?? kafkaLogger(logLevel);
+    // Before any connection: without it each one wakes the process every millisecond.
+    fixKafkajsRequestQueue();
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
