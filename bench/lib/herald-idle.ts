@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { fixKafkajsRequestQueue } from '#herald/bus';
 import { Pool } from 'pg';
 import { sleep, type HeraldState } from './bench-state';
-import { dropKafkajsNegativeTimeoutWarning } from './kafkajs-warning';
 
 /** How often the backlog is read while waiting. */
 const IDLE_POLL_MS = 250;
@@ -65,7 +65,7 @@ export class HeraldBacklogReader implements IdleWaiter {
       await pool.end();
       throw new IdleWaitError('kafka mode needs KAFKA_BROKERS to read consumer lag');
     }
-    dropKafkajsNegativeTimeoutWarning();
+    fixKafkajsRequestQueue();
     const admin = new Kafka({
       clientId: 'herald-bench-idle',
       brokers: brokers.split(','),
