@@ -187,18 +187,27 @@ export class JournaledEventBus implements EventBus {
       const live = traced.filter((record) => this.isLiveTopic(record.topic));
       const journaled =
         live.length === 0 ? traced : traced.filter((record) => !this.isLiveTopic(record.topic));
-      if (journaled.length > 0) {
-        await withTimeout(
-          this.start().then(() => this.writer.submit(journaled)),
-          this.publishTimeoutMs,
-          'the bus journal',
-        );
-      }
-      // After the journaled records of the same publish: what follows from it is never seen first.
+      const storing =
+        journaled.length === 0
+          ? undefined
+          : withTimeout(
+              this.start().then(() => this.writer.submit(journaled)),
+              this.publishTimeoutMs,
+              'the bus journal',
+            );
+      // Awaited below; a rejection while the live records go out is not unhandled meanwhile.
+      storing?.catch(() => undefined);
       if (live.length > 0) {
+        // After the journaled records a group here consumes: what follows from them is never seen
+        // first. Records no group here consumes (im.message-accepted for outside consumers) do not
+        // hold the live ones (an IM's push) back by their INSERT; the publish still waits for it.
+        if (storing !== undefined && journaled.some((record) => this.inner.isConsumed(record.topic))) {
+          await storing;
+        }
         await this.start();
         await this.inner.publish(live);
       }
+      await storing;
     });
   }
 
