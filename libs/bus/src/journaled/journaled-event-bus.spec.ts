@@ -1,4 +1,3 @@
-import type { ConsumedRecord } from '../event-bus';
 import { JournaledEventBus } from './journaled-event-bus';
 import type { SqlClient, SqlResult } from './sql-client';
 
@@ -20,18 +19,27 @@ interface HeldStatement {
  */
 class HeldJournal implements SqlClient {
   readonly inserts: HeldStatement[] = [];
+  /** The topics of each journal INSERT's rows. */
+  readonly insertedTopics: string[][] = [];
   readonly deletes: HeldStatement[] = [];
+  /** Group positions stored (not joins). */
+  storedOffsets = 0;
   private nextId = 1;
 
   async query(sql: string, params: ReadonlyArray<unknown>): Promise<SqlResult> {
     if (sql.startsWith('INSERT INTO bus_journal')) {
-      const rows = (params[0] as string[]).map(() => ({ id: String(this.nextId++) }));
+      const topics = params[0] as string[];
+      this.insertedTopics.push(topics);
+      const rows = topics.map(() => ({ id: String(this.nextId++) }));
       await new Promise<void>((finish) => this.inserts.push({ finish }));
       return { rows, rowCount: rows.length };
     }
     if (sql.startsWith('WITH handled')) {
       await new Promise<void>((finish) => this.deletes.push({ finish }));
       return { rows: [], rowCount: 0 };
+    }
+    if (sql.includes('DO UPDATE')) {
+      this.storedOffsets += (params[0] as string[]).length;
     }
     // knownGroups, retained, joinGroup, commit: nothing stored yet.
     return { rows: [], rowCount: 0 };
@@ -70,15 +78,19 @@ describe('JournaledEventBus (journal held in memory)', () => {
     await bus.close();
   });
 
-  it('hands live records over before the INSERT of journaled ones no group here consumes, and resolves after it', async () => {
+  it('stores no record of a topic no group consumes, and hands live records over before an INSERT in flight', async () => {
     const journal = new HeldJournal();
     const bus = openBus(journal);
-    const pushed: ConsumedRecord[] = [];
+    const pushed: string[] = [];
     await bus.subscribe({
       groupId: 'edge',
       topics: [LIVE],
-      handler: async (consumed) => void pushed.push(consumed),
+      handler: async (consumed) => void pushed.push(consumed.value.toString()),
     });
+    await bus.subscribe({ groupId: 'services', topics: [CONSUMED], handler: async () => undefined });
+    const commanding = bus.publish([record(CONSUMED, 'command')]);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(journal.inserts).toHaveLength(1);
     let published = false;
 
     const publishing = bus
@@ -86,12 +98,36 @@ describe('JournaledEventBus (journal held in memory)', () => {
       .then(() => (published = true));
     await jest.advanceTimersByTimeAsync(0);
 
-    expect(pushed.map((consumed) => consumed.value.toString())).toEqual(['push']);
-    expect(journal.inserts).toHaveLength(1);
+    expect(pushed).toEqual(['push']);
+    // The accepted record waits its turn behind the INSERT in flight, and needs none of its own.
     expect(published).toBe(false);
     journal.inserts[0]!.finish();
-    await publishing;
+    await Promise.all([commanding, publishing]);
+    expect(journal.inserts).toHaveLength(1);
+    expect(journal.insertedTopics).toEqual([[CONSUMED]]);
+    expect(bus.retainedRecords(UNCONSUMED)).toBe(1);
     await bus.close();
+  });
+
+  it('hands a group subscribing later the records no group consumed, and stores no position for them', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal);
+    const publishing = bus.publish([record(UNCONSUMED, 'accepted')]);
+    await jest.advanceTimersByTimeAsync(0);
+    await publishing;
+    const handled: string[] = [];
+
+    await bus.subscribe({
+      groupId: 'late',
+      topics: [UNCONSUMED],
+      handler: async (consumed) => void handled.push(consumed.value.toString()),
+    });
+    await jest.advanceTimersByTimeAsync(0);
+    await bus.close();
+
+    expect(handled).toEqual(['accepted']);
+    expect(journal.inserts).toHaveLength(0);
+    expect(journal.storedOffsets).toBe(0);
   });
 
   it('hands live records over only after the INSERT of journaled ones a group here consumes', async () => {
