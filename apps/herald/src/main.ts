@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   };
   try {
     const dataSource = createDataSource({
-      url: database.url,
+      url: database.localUrl,
       poolSize,
       applicationName: 'herald-embedded',
     });
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
       ? await ensureDemoAccounts(createAccountService(dataSource, authConfig.domain))
       : [];
     // Journaled: a publish resolves once PostgreSQL stored it, so a crash loses no accepted command.
-    const journal = createBusJournalPool(database.url, (error) =>
+    const journal = createBusJournalPool(database.localUrl, (error) =>
       logger.warn(`bus journal: idle connection lost: ${error.message}`),
     );
     stops.push(() => journal.pool.end());

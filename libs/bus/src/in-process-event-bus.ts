@@ -142,6 +142,11 @@ export class InProcessEventBus implements EventBus {
     return { stop: () => group.leave(member) };
   }
 
+  /** True once some consumer group is known for `topic` (it subscribed, or was reserved). */
+  isConsumed(topic: string): boolean {
+    return this.topicGroups.has(topic);
+  }
+
   /** Records of `topic` held in memory now, over all its partitions. */
   retainedRecords(topic: string): number {
     return (this.topics.get(topic) ?? []).reduce((sum, log) => sum + log.size, 0);

@@ -87,8 +87,16 @@ export class JournalRecordUnknownError extends Error {
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
 /**
- * The in-process bus made durable for the embedded default: every publish is one INSERT into the
- * PostgreSQL journal before it resolves, then goes to an InProcessEventBus that dispatches it
+ * The journal id of a record of a topic no group consumed when it was written: it was handed over
+ * in memory only (a group that subscribes later in this process still gets it), never stored, and
+ * a group handling it commits nothing for it.
+ */
+const NOT_JOURNALED = -1n;
+
+/**
+ * The in-process bus made durable for the embedded default: every publish of records some group
+ * consumes is one INSERT into the PostgreSQL journal before it resolves (records of live topics,
+ * and of topics no group consumes, are not stored), then goes to an InProcessEventBus that dispatches it
  * (same semantics: partitions by key, groups, retries). A group's handled position is committed
  * to `bus_group_offsets` after its handler resolved, so a restarted process replays, per group,
  * exactly the records after that position, before any new record. Only one process may run a
@@ -187,18 +195,29 @@ export class JournaledEventBus implements EventBus {
       const live = traced.filter((record) => this.isLiveTopic(record.topic));
       const journaled =
         live.length === 0 ? traced : traced.filter((record) => !this.isLiveTopic(record.topic));
-      if (journaled.length > 0) {
-        await withTimeout(
-          this.start().then(() => this.writer.submit(journaled)),
-          this.publishTimeoutMs,
-          'the bus journal',
-        );
-      }
-      // After the journaled records of the same publish: what follows from it is never seen first.
+      const storing =
+        journaled.length === 0
+          ? undefined
+          : withTimeout(
+              this.start().then(() => this.writer.submit(journaled)),
+              this.publishTimeoutMs,
+              'the bus journal',
+            );
+      // Awaited below; a rejection while the live records go out is not unhandled meanwhile.
+      storing?.catch(() => undefined);
       if (live.length > 0) {
-        await this.start();
+        // Loaded first: which topics a group consumes is known only then (a journal that never
+        // answers rejects through `storing`'s timeout).
+        await (storing === undefined ? this.start() : Promise.race([this.start(), storing]));
+        // After the journaled records a group here consumes: what follows from them is never seen
+        // first. Records no group here consumes (im.message-accepted) are not stored (see write), and
+        // do not hold the live ones (an IM's push) back behind an INSERT in flight.
+        if (storing !== undefined && journaled.some((record) => this.inner.isConsumed(record.topic))) {
+          await storing;
+        }
         await this.inner.publish(live);
       }
+      await storing;
     });
   }
 
@@ -311,14 +330,24 @@ export class JournaledEventBus implements EventBus {
     this.sweepTimer.unref();
   }
 
-  /** One INSERT for the records of every publish call waiting, then in-process dispatch in id order. */
+  /**
+   * One INSERT for the records of every publish call waiting, then in-process dispatch in id order.
+   * Only the records of topics some group consumes are stored: the journal exists to replay them to
+   * their groups after a crash. A record no group consumes (im.message-accepted in the embedded
+   * default) would be replayed to no one, so it costs no row and no fsync; it is dispatched in its
+   * place in memory, where a group subscribing later in this process still finds it.
+   */
   private async write(records: ReadonlyArray<BusRecord>): Promise<void> {
     const withPartitions = records.map((record) => ({
       ...record,
       partition: partitionForKey(record.key, this.partitionCount),
     }));
-    const ids = await unavailableOnError(this.store.append(withPartitions));
-    await this.dispatch(withPartitions.map((record, index) => ({ ...record, id: ids[index]! })));
+    const stored = withPartitions.filter((record) => this.inner.isConsumed(record.topic));
+    const ids = stored.length === 0 ? [] : await unavailableOnError(this.store.append(stored));
+    const idOf = new Map(stored.map((record, index) => [record, ids[index]!]));
+    await this.dispatch(
+      withPartitions.map((record) => ({ ...record, id: idOf.get(record) ?? NOT_JOURNALED })),
+    );
   }
 
   /**
@@ -336,7 +365,7 @@ export class JournaledEventBus implements EventBus {
         this.journalIds.set(key, ids);
       }
       ids.append(entry.id);
-      this.lastJournalId = entry.id;
+      if (entry.id !== NOT_JOURNALED) this.lastJournalId = entry.id;
     }
     await this.inner.publish(
       entries.map((entry) => ({
@@ -351,8 +380,10 @@ export class JournaledEventBus implements EventBus {
   /** The group committed `record` already (before a restart): it is skipped; the inner bus commits the rest. */
   private isCommitted(groupId: string, record: ConsumedRecord): boolean {
     if (this.isLiveTopic(record.topic)) return false;
+    const id = this.journalIdOf(record);
+    if (id === NOT_JOURNALED) return false;
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
-    return this.journalIdOf(record) <= committed;
+    return id <= committed;
   }
 
   /**
@@ -361,13 +392,10 @@ export class JournaledEventBus implements EventBus {
    */
   private commitHandled(groupId: string, record: ConsumedRecord): void {
     if (this.isLiveTopic(record.topic)) return;
-    const offset = {
-      groupId,
-      topic: record.topic,
-      partition: record.partition,
-      lastId: this.journalIdOf(record),
-    };
-    this.committer.handled(offset);
+    const lastId = this.journalIdOf(record);
+    // Nothing to store: the position stays at the group's last journaled record before it.
+    if (lastId === NOT_JOURNALED) return;
+    this.committer.handled({ groupId, topic: record.topic, partition: record.partition, lastId });
   }
 
   private journalIdOf(record: ConsumedRecord): bigint {
