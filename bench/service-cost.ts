@@ -81,6 +81,70 @@ class PushRecordingBus extends InProcessEventBus {
   }
 }
 
+/**
+ * PostgreSQL's own time per statement kind (pg_stat_statements), when PG_SERVER_OPTIONS loaded it
+ * (`-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on`).
+ */
+class StatementStats {
+  private tablesBefore = new Map<string, number[]>();
+
+  private constructor(private readonly dataSource: DataSource) {}
+
+  static async ifLoaded(dataSource: DataSource): Promise<StatementStats | undefined> {
+    const [{ loaded }]: Array<{ loaded: boolean }> = await dataSource.query(
+      `SELECT 'pg_stat_statements' = ANY(string_to_array(current_setting('shared_preload_libraries'), ',')) AS loaded`,
+    );
+    if (!loaded) return undefined;
+    await dataSource.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    return new StatementStats(dataSource);
+  }
+
+  async reset(): Promise<void> {
+    await this.dataSource.query('SELECT pg_stat_statements_reset()');
+    this.tablesBefore = await this.tableReads();
+  }
+
+  /** Per table: sequential scans, the rows they read, and the rows fetched through an index. */
+  private async tableReads(): Promise<Map<string, number[]>> {
+    const rows: Array<{ relname: string; seq_scan: string; seq_tup_read: string; idx_tup_fetch: string }> =
+      await this.dataSource.query(
+        `SELECT relname, seq_scan, seq_tup_read, coalesce(idx_tup_fetch, 0) AS idx_tup_fetch
+         FROM pg_stat_user_tables`,
+      );
+    return new Map(
+      rows.map((row) => [row.relname, [row.seq_scan, row.seq_tup_read, row.idx_tup_fetch].map(Number)]),
+    );
+  }
+
+  /** One line per statement kind: calls, execution and planning ms per operation, and the text. */
+  async report(ops: number): Promise<string> {
+    const rows: Array<{ calls: string; exec: number; plan: number; plans: string; query: string }> =
+      await this.dataSource.query(
+        `SELECT calls, total_exec_time AS exec, total_plan_time AS plan, plans, query
+         FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+         ORDER BY total_exec_time + total_plan_time DESC`,
+      );
+    const perOp = (value: number) => (value / ops).toFixed(4);
+    // Backends report their table counts once idle for a while: the caller waited for that.
+    const tables = [...(await this.tableReads())]
+      .map(([table, counts]) => {
+        const before = this.tablesBefore.get(table) ?? [0, 0, 0];
+        return [table, ...counts.map((count, index) => count - before[index]!)] as const;
+      })
+      .filter(([, ...counts]) => counts.some((count) => count > 0));
+    return [
+      'table | seq scans/op | rows read by seq scans/op | rows fetched by index/op',
+      ...tables.map(([table, ...counts]) => `${table} | ${counts.map(perOp).join(' | ')}`),
+      'calls/op | exec ms/op | plan ms/op | plans | statement',
+      ...rows.map(
+        (row) =>
+          `${perOp(Number(row.calls))} | ${perOp(row.exec)} | ${perOp(row.plan)} | ${row.plans} | ` +
+          row.query.replace(/\s+/g, ' ').slice(0, 110),
+      ),
+    ].join('\n');
+  }
+}
+
 interface Totals {
   nodeMs: number;
   statements: number;
@@ -110,6 +174,7 @@ async function main(): Promise<void> {
   try {
     await dataSource.initialize();
     await runMigrations(dataSource);
+    const statementStats = await StatementStats.ifLoaded(dataSource);
     const auth = createAuthServices(bus, dataSource, {
       domain: DOMAIN,
       maxExpiresSeconds: 7200,
@@ -145,6 +210,7 @@ async function main(): Promise<void> {
         totals.statements = 0;
         commitsBefore = await committedTransactions(dataSource);
         publishesBefore = bus.publishes;
+        await statementStats?.reset();
         cpuBefore = postgres.sample();
       }
       if (op === 'im') await imRound(router, bus, group, round + warmup, totals, counter);
@@ -167,6 +233,7 @@ async function main(): Promise<void> {
         machine: machineInfo(),
       }),
     );
+    if (statementStats !== undefined) console.log(await statementStats.report(ops));
   } finally {
     await bus.close();
     if (dataSource.isInitialized) await dataSource.destroy();

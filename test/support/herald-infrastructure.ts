@@ -45,6 +45,11 @@ export class PrivateServer {
     for (const pid of await this.pids()) process.kill(pid, 'SIGCONT');
   }
 
+  /** PostgreSQL only: a crash (immediate shutdown) and a restart on the same port. */
+  async crashRestart(): Promise<void> {
+    await runScript(this.script, 'crash-restart', this.stateDir);
+  }
+
   /** Resumes (a stopped process ignores SIGTERM) and stops the server, deleting its state. */
   async stop(): Promise<void> {
     await this.resume();

@@ -1,5 +1,5 @@
 import type { Account, AccountRepository, Transaction } from '#herald/domain';
-import { preparedStatement, queryPrepared } from '../prepared-statement';
+import { keySetStatement, queryKeySet } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
 import { ACCOUNTS } from './auth.tables';
@@ -21,10 +21,13 @@ const ACCOUNT_COLUMNS = columnList(ACCOUNTS, [
 ]);
 
 // Rows are locked as the sorted scan returns them: in username order.
-const ACCOUNTS_BY_USERNAME = preparedStatement(
-  `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ANY($1::text[]) ORDER BY username`,
+const byUsername = (usernameMatch: string) =>
+  `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username ${usernameMatch} ORDER BY username`;
+const ACCOUNTS_BY_USERNAME = keySetStatement('text', byUsername);
+const ACCOUNTS_BY_USERNAME_LOCKED = keySetStatement(
+  'text',
+  (usernameMatch) => `${byUsername(usernameMatch)} FOR UPDATE`,
 );
-const ACCOUNTS_BY_USERNAME_LOCKED = preparedStatement(`${ACCOUNTS_BY_USERNAME.text} FOR UPDATE`);
 
 /** AccountRepository on `accounts`, inside the caller's transaction. */
 export class SqlAccountRepository implements AccountRepository {
@@ -70,10 +73,10 @@ export class SqlAccountRepository implements AccountRepository {
     if (usernames.length === 0) {
       return [];
     }
-    const rows = await queryPrepared<AccountRow>(
+    const rows = await queryKeySet<AccountRow>(
       entityManagerOf(tx),
       options?.lock === true ? ACCOUNTS_BY_USERNAME_LOCKED : ACCOUNTS_BY_USERNAME,
-      [usernames],
+      usernames,
     );
     return rows.map(toAccount);
   }

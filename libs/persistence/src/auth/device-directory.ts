@@ -1,6 +1,6 @@
 import type { Device, DeviceDirectory, DeviceLookupOptions } from '#herald/domain';
 import type { DataSource } from 'typeorm';
-import { preparedStatement, queryPrepared } from '../prepared-statement';
+import { keySetStatement, preparedStatement, queryKeySet, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { AUTH_DEVICES_V1 } from './auth.tables';
 
@@ -13,9 +13,10 @@ const DEVICE_SELECT = `SELECT ${columnList(AUTH_DEVICES_V1, DEVICE_FIELDS)} FROM
 /** Plain SIP: registered and never sent `login` during this registration (protocol.md §7). */
 const PLAIN_SIP = 'carrier IS NULL AND NOT json_client';
 
-const LOGGED_IN_DEVICES = preparedStatement(
-  `${DEVICE_SELECT}
-   WHERE aor = ANY($1::text[])
+const LOGGED_IN_DEVICES = keySetStatement(
+  'text',
+  (aorMatch) => `${DEVICE_SELECT}
+   WHERE aor ${aorMatch}
      AND (carrier IS NOT NULL OR ($2 AND ${PLAIN_SIP} AND registered_at <= now() - $3::int * interval '1 millisecond'))
    ORDER BY aor, device_id`,
 );
@@ -40,8 +41,7 @@ export class SqlDeviceDirectory implements DeviceDirectory {
     if (aors.length === 0) {
       return byAor;
     }
-    const rows = await queryPrepared<DeviceRow>(this.dataSource.manager, LOGGED_IN_DEVICES, [
-      aors,
+    const rows = await queryKeySet<DeviceRow>(this.dataSource.manager, LOGGED_IN_DEVICES, aors, [
       options?.includePlainSip === true,
       options?.plainSipLoginGraceMs ?? 0,
     ]);

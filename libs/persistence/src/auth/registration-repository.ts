@@ -8,7 +8,7 @@ import type {
   RemovedRegistration,
   Transaction,
 } from '#herald/domain';
-import { preparedStatement, queryPrepared } from '../prepared-statement';
+import { keySetStatement, preparedStatement, queryKeySet, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
 import { REGISTRATIONS } from './auth.tables';
@@ -62,8 +62,10 @@ const REPLACING_BINDING = `contact = EXCLUDED.contact, contact_params = EXCLUDED
      edge_id = EXCLUDED.edge_id, flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport,
      source = EXCLUDED.source, call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`;
 
-const LIST_BY_AORS = preparedStatement(
-  `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor = ANY($1::text[]) ORDER BY aor, device_id`,
+const LIST_BY_AORS = keySetStatement(
+  'text',
+  (aorMatch) =>
+    `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor ${aorMatch} ORDER BY aor, device_id`,
 );
 
 const SAVE_ALL = preparedStatement(
@@ -133,7 +135,7 @@ export class SqlRegistrationRepository implements RegistrationRepository, Claimi
     if (aors.length === 0) {
       return [];
     }
-    const rows = await queryPrepared<RegistrationRow>(entityManagerOf(tx), LIST_BY_AORS, [aors]);
+    const rows = await queryKeySet<RegistrationRow>(entityManagerOf(tx), LIST_BY_AORS, aors);
     return rows.map(toRegistration);
   }
 

@@ -92,11 +92,8 @@ const RECORD_ATTEMPTS = preparedStatement(
 // Outcomes apply in input order: of several outcomes of one push the last one stays, and the first
 // `answered` of a message (by position) marks it delivered. The final SELECT reads the messages as
 // they were before `delivered` (one snapshot per statement): only their unchanging columns are used.
-const RECORD_OUTCOMES = preparedStatement(
-  `WITH input AS (
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY
-       AS i(push_id, outcome, at, position)
-   ), latest AS (
+function recordingOutcomes(input: string): string {
+  return `WITH input AS (${input}), latest AS (
      SELECT DISTINCT ON (push_id) push_id, outcome, at FROM input ORDER BY push_id, position DESC
    ), settled AS (
      UPDATE message_deliveries d SET outcome = l.outcome, outcome_at = l.at
@@ -117,7 +114,21 @@ const RECORD_OUTCOMES = preparedStatement(
    FROM input i
    JOIN settled s ON s.push_id = i.push_id
    JOIN messages m ON m.id = s.message_key
-   LEFT JOIN delivered d ON d.id = m.id`,
+   LEFT JOIN delivered d ON d.id = m.id`;
+}
+
+// One outcome (most groups at low load) as scalars: the generic plan of unnest($1) expects ten
+// rows, and for ten rows it scans message_deliveries and messages whole up to a few thousand rows,
+// so each settle read every stored message; one row is found through the primary keys.
+const RECORD_OUTCOME = preparedStatement(
+  recordingOutcomes(
+    `SELECT $1::text AS push_id, $2::text AS outcome, $3::timestamptz AS at, 1::bigint AS position`,
+  ),
+);
+const RECORD_OUTCOMES = preparedStatement(
+  recordingOutcomes(
+    `SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS i(push_id, outcome, at, position)`,
+  ),
 );
 
 const MARK_STORED_IF_UNREACHABLE = preparedStatement(
@@ -217,11 +228,16 @@ export class SqlMessageStore implements MessageStore {
     if (outcomes.length === 0) {
       return [];
     }
-    // RECORD_OUTCOMES says how outcomes apply.
+    // recordingOutcomes says how outcomes apply.
+    const columns = [
+      outcomes.map((o) => o.pushId),
+      outcomes.map((o) => o.outcome),
+      outcomes.map((o) => o.at),
+    ];
     const rows = await queryPrepared<MessageRow & { position: string; first_answer: boolean }>(
       entityManagerOf(tx),
-      RECORD_OUTCOMES,
-      [outcomes.map((o) => o.pushId), outcomes.map((o) => o.outcome), outcomes.map((o) => o.at)],
+      outcomes.length === 1 ? RECORD_OUTCOME : RECORD_OUTCOMES,
+      outcomes.length === 1 ? columns.map(([value]) => value) : columns,
     );
     const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
     return outcomes.map((_, index) => {
