@@ -265,20 +265,20 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
   });
 
   it('finds the messages whose sender was told `stored` and that no device answered since', async () => {
-    // m-32: never told `stored`.
-    const [told, answered] = await insertKeys('m-30', 'm-31', 'm-32');
+    // Ids of their own: the store keeps earlier tests' messages. m-72: never told `stored`.
+    const [told, answered] = await insertKeys('m-70', 'm-71', 'm-72');
     await unitOfWork.run(async (tx) => {
       await store.markStoredIfUnreachable(tx, [told, answered], SENT_AT);
-      await store.recordAttempts(tx, [attemptTo('desk')('p-31', answered, SENT_AT)]);
-      await recordOutcome(tx, 'p-31', 'answered', SENT_AT);
+      await store.recordAttempts(tx, [attemptTo('desk')('p-71', answered, SENT_AT)]);
+      await recordOutcome(tx, 'p-71', 'answered', SENT_AT);
     });
 
     const found = await unitOfWork.run((tx) =>
       store.findStoredUndelivered(tx, [
-        { senderAor: ALICE, messageId: 'm-30' },
-        { senderAor: ALICE, messageId: 'm-31' },
-        { senderAor: ALICE, messageId: 'm-32' },
-        { senderAor: CAROL, messageId: 'm-30' },
+        { senderAor: ALICE, messageId: 'm-70' },
+        { senderAor: ALICE, messageId: 'm-71' },
+        { senderAor: ALICE, messageId: 'm-72' },
+        { senderAor: CAROL, messageId: 'm-70' },
       ]),
     );
 
