@@ -1,3 +1,4 @@
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -6,7 +7,7 @@ import {
   StackContextManager,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { handleRunTraced, publishTraced } from './bus-tracing';
+import { handleRunTraced, handleTraced, publishTraced } from './bus-tracing';
 import type { BusRecord, ConsumedRecord } from './event-bus';
 
 const TOPIC = 'herald.test.traced.v1';
@@ -71,5 +72,74 @@ describe('handleRunTraced', () => {
       'messaging.destination.name': TOPIC,
       'messaging.kafka.offset': '0',
     });
+  });
+});
+
+describe('bus records without a tracer', () => {
+  const incoming = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+  const activeTraceId = () => trace.getSpanContext(context.active())?.traceId;
+
+  beforeAll(() => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  });
+  afterAll(() => {
+    trace.disable();
+    propagation.disable();
+    context.disable();
+  });
+
+  async function published(headers?: Record<string, string>): Promise<BusRecord[]> {
+    const sent: BusRecord[] = [];
+    await publishTraced(
+      'in-process',
+      [{ topic: TOPIC, key: 'k', value: Buffer.from('v'), headers }],
+      async (records) => {
+        sent.push(...records);
+      },
+    );
+    return sent;
+  }
+
+  it('publishes outside any trace with no trace headers, keeping the headers given', async () => {
+    expect((await published()).map((record) => record.headers)).toEqual([{}]);
+    expect((await published({ origin: 'x' })).map((record) => record.headers)).toEqual([{ origin: 'x' }]);
+  });
+
+  it('still carries on the trace a handled record came with, to its handler and its publishes', async () => {
+    const consumed = { topic: TOPIC, key: 'k', value: Buffer.from('v'), partition: 0, offset: '0' };
+    let inside: string | undefined;
+    let forwarded: BusRecord[] = [];
+    await handleTraced({ ...consumed, headers: incoming }, async () => {
+      inside = activeTraceId();
+      forwarded = await published();
+    });
+    expect(inside).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(forwarded[0]?.headers['traceparent']).toContain('0af7651916cd43dd8448eb211c80319c');
+    await handleRunTraced([{ ...consumed, headers: {} }], async () => {
+      inside = activeTraceId();
+    });
+    expect(inside).toBeUndefined();
+  });
+
+  it('starts a trace for a record without one once a tracer is installed', async () => {
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(
+      new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
+    );
+    const consumed = {
+      topic: TOPIC,
+      key: 'k',
+      value: Buffer.from('v'),
+      partition: 0,
+      offset: '0',
+      headers: {},
+    };
+    let inside: string | undefined;
+    await handleTraced(consumed, async () => {
+      inside = activeTraceId();
+    });
+    expect(inside).toBeDefined();
+    expect(exporter.getFinishedSpans().map((span) => span.kind)).toEqual([SpanKind.CONSUMER]);
   });
 });

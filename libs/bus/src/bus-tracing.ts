@@ -4,22 +4,28 @@ import {
   injectTraceContext,
   SPAN_ATTRIBUTES,
   SpanKind,
+  spansAreInert,
   type Link,
 } from '#herald/observability';
-import { trace, type Attributes } from '@opentelemetry/api';
+import { context, propagation, trace, type Attributes } from '@opentelemetry/api';
 import type { BusRecord, ConsumedRecord, PublishOptions } from './event-bus';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
 /**
  * Publishes inside a PRODUCER span whose W3C trace context (`traceparent`) goes into every
- * record's headers, so the consumer's span continues the same trace (one trace per IM).
+ * record's headers, so the consumer's span continues the same trace (one trace per IM). Without
+ * tracing and outside any trace the records go as they are, with no headers.
  */
 export function publishTraced(
   system: 'kafka' | 'in-process',
   records: ReadonlyArray<OutgoingRecord>,
   send: (records: ReadonlyArray<BusRecord>) => Promise<void>,
 ): Promise<void> {
+  const active = context.active();
+  if (spansAreInert(active) && propagation.getBaggage(active) === undefined) {
+    return send(records.map((record) => ({ ...record, headers: record.headers ?? {} })));
+  }
   const topics = [...new Set(records.map((record) => record.topic))];
   return inSpan(
     `send ${topics.join(',')}`,
@@ -35,11 +41,23 @@ export function publishTraced(
   );
 }
 
+/**
+ * Whether a record's handling needs no span: no tracer, no trace context in its headers (a record
+ * published outside any trace has none) and none active.
+ */
+function untraced(record: ConsumedRecord): boolean {
+  for (const name in record.headers) {
+    if (Object.hasOwn(record.headers, name)) return false;
+  }
+  return spansAreInert();
+}
+
 /** Runs a handler in a CONSUMER span that continues the trace the record's headers carry. */
 export function handleTraced(
   record: ConsumedRecord,
   handler: (record: ConsumedRecord) => Promise<void>,
 ): Promise<void> {
+  if (untraced(record)) return handler(record);
   return inSpan(
     `process ${record.topic}`,
     {
@@ -63,6 +81,7 @@ export function handleRunTraced(
   if (first === undefined) {
     return Promise.resolve();
   }
+  if (run.every(untraced)) return handleRun(run);
   const links = run.flatMap((record): Link[] => {
     const producer = trace.getSpanContext(extractTraceContext(record.headers));
     return producer === undefined ? [] : [{ context: producer }];

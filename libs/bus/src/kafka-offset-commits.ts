@@ -1,5 +1,4 @@
 import type { EachBatchPayload, OffsetsByTopicPartition } from 'kafkajs';
-import { SerialBatcher } from './serial-batcher';
 
 /** The part of a kafkajs batch payload that commits offsets through its consumer group. */
 export type OffsetCommitter = Pick<EachBatchPayload, 'commitOffsetsIfNecessary'>;
@@ -19,13 +18,15 @@ interface HandledThrough {
  * handled offset by then, so notes made during a commit share the next one, and a commit starts
  * at least `minIntervalMs` after the previous one started: under load a consumer handles records
  * every few milliseconds, and one OffsetCommit each cost the broker as much as a produce. Never
- * past an unhandled record.
+ * past an unhandled record. A note costs a map entry and a flag, not a promise per record.
  */
 export class KafkaOffsetCommits {
   private readonly latest = new Map<string, HandledThrough>();
-  private readonly commits = new SerialBatcher<OffsetCommitter>((committers) =>
-    this.commitLatest(committers[committers.length - 1]),
-  );
+  /** The committer of the latest note: a consumer restarted after a crash has a new consumer group object. */
+  private committer: OffsetCommitter | undefined;
+  /** Notes made since the commit in progress took the latest offsets: another commit follows it. */
+  private noted = false;
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly onError: (error: unknown) => void,
@@ -35,7 +36,9 @@ export class KafkaOffsetCommits {
   /** `topic`/`partition` is handled up to `nextOffset` (exclusive): commit it soon; returns at once. */
   handled(committer: OffsetCommitter, topic: string, partition: number, nextOffset: string): void {
     this.latest.set(`${topic}/${partition}`, { topic, partition, offset: nextOffset });
-    this.commits.submit(committer).catch(this.onError);
+    this.committer = committer;
+    this.noted = true;
+    this.running ??= this.commitWhileNoted();
   }
 
   /** The partition left this consumer: its new owner commits it from now on. */
@@ -44,8 +47,23 @@ export class KafkaOffsetCommits {
   }
 
   /** Resolves when every commit requested so far is done (or failed and was reported). */
-  idle(): Promise<void> {
-    return this.commits.idle();
+  async idle(): Promise<void> {
+    while (this.running !== undefined) {
+      await this.running;
+    }
+  }
+
+  /** One commit at a time, again while notes were made during the last one; a failure is reported. */
+  private async commitWhileNoted(): Promise<void> {
+    while (this.noted) {
+      this.noted = false;
+      try {
+        await this.commitLatest(this.committer);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+    this.running = undefined;
   }
 
   private async commitLatest(committer: OffsetCommitter | undefined): Promise<void> {

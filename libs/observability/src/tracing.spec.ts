@@ -7,6 +7,7 @@ import {
   hashAor,
   injectTraceContext,
   inSpan,
+  spansAreInert,
   startSpan,
   withActiveSpan,
 } from './tracing';
@@ -105,6 +106,13 @@ describe('spans with nothing to record or propagate', () => {
     const parent = trace.setSpanContext(ROOT_CONTEXT, incoming);
     const inside = await inSpan('work', { kind: SpanKind.CONSUMER, parent }, async () => activeSpanContext());
     expect(inside).toMatchObject({ traceId: incoming.traceId, spanId: incoming.spanId });
+  });
+
+  it('tells ahead that a span would be inert: only without a tracer and outside any trace', () => {
+    expect(spansAreInert()).toBe(true);
+    expect(spansAreInert(trace.setSpanContext(ROOT_CONTEXT, incoming))).toBe(false);
+    trace.setGlobalTracerProvider(new TracerProvider());
+    expect(spansAreInert()).toBe(false);
   });
 
   it('makes a recorded span active', async () => {

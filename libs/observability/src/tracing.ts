@@ -3,6 +3,7 @@ import {
   context,
   isSpanContextValid,
   propagation,
+  ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -37,8 +38,27 @@ const AOR_HASH_HEX_LENGTH = 16;
 /** Without HERALD_AOR_HASH_KEY the hash is still stable per deployment, but guessable for known AORs. */
 const UNKEYED_AOR_HASH_KEY = 'herald-aor';
 
+const TRACER_NAME = 'herald';
+
 export function tracer(): Tracer {
-  return trace.getTracer('herald');
+  return trace.getTracer(TRACER_NAME);
+}
+
+/**
+ * True when a span started under `parent` would record and propagate nothing: no tracer is
+ * installed (the SDK installs none without a trace exporter) and `parent` carries no valid span
+ * context (no trace came in). Checked before a bus record's span is built, so a process without
+ * tracing skips the span's attributes, the header extraction and the span per record and per
+ * publish; it is what inSpan finds out after starting the span, asked first.
+ */
+export function spansAreInert(parent: Context = context.active()): boolean {
+  const provider = trace.getTracerProvider();
+  // The global provider is always this proxy; it has a delegate once a tracer provider is set.
+  if (!(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined) {
+    return false;
+  }
+  const spanContext = trace.getSpanContext(parent);
+  return spanContext === undefined || !isSpanContextValid(spanContext);
 }
 
 /**
