@@ -457,6 +457,52 @@ describe('sip-edge over real sockets and the in-process bus', () => {
       expect(outcomeOf('p-tcp')).toMatchObject({ outcome: 'answered', status: 200 });
     });
 
+    /** The binding a device on `peer` would have as `user` had it registered here (by a previous process, say). */
+    function unboundUdp(peer: SipPeer, user: string): FlowBinding {
+      const contact = peer.contact(user);
+      return {
+        flowId: `udp:${edgePort(edge, 'udp')}:127.0.0.1:${contact.slice(contact.lastIndexOf(':') + 1)}`,
+        aor: `sip:${user}@${D}`,
+        deviceId: contact,
+        contact,
+        expiresAt: clock.now() + 600_000,
+      };
+    }
+
+    const infosOn = (peer: SipPeer, from: number) =>
+      peer.received.slice(from).filter((r) => r.message.kind === 'request' && r.message.method === 'INFO');
+
+    // Seed 2026120614's chaos soak: an edge restarted under the same edge id got its previous
+    // process's push for a UDP flow whose port another user's device held by then, and sent it there.
+    it('sends a UDP push for a flow with no registration here to no one, and reports no-flow', async () => {
+      const frank = await device('udp', 'frank');
+      const binding = unboundUdp(frank.peer, 'gina');
+      const gina = new Device(frank.peer, 'gina');
+      await publishPush(gina, 'p-not-bound', binding);
+      await waitFor(
+        () => outcomeOf('p-not-bound') !== undefined,
+        64 * TEST_T1_MS + 2_000,
+        'the no-flow outcome',
+      );
+      expect(outcomeOf('p-not-bound')).toMatchObject({ outcome: 'no-flow' });
+      expect(infosOn(frank.peer, 0)).toEqual([]);
+      expect(logLines).toContainEqual(
+        expect.objectContaining({ code: 'EDGE_PUSH_FLOW_UNBOUND', pushId: 'p-not-bound' }),
+      );
+    });
+
+    it('sends a UDP push waiting for its flow once the device registers there', async () => {
+      const hugo = await device('udp', 'hugo');
+      const binding = unboundUdp(hugo.peer, 'hugo');
+      await publishPush(hugo, 'p-bound-later', binding);
+      expect((await hugo.register()).status).toBe(200);
+      const { message } = await hugo.peer.next((m) => m.kind === 'request' && m.method === 'INFO');
+      expect((message as SipRequest).bodyText).toContain('p-bound-later');
+      await hugo.peer.send(createResponse(message as SipRequest, 200));
+      await waitFor(() => outcomeOf('p-bound-later') !== undefined, 2_000, 'the answered outcome');
+      expect(outcomeOf('p-bound-later')).toMatchObject({ outcome: 'answered', status: 200 });
+    });
+
     it('reports no-flow once the device connection closed', async () => {
       const erin = await registered('tcp', 'erin');
       const binding = bindingOf(erin);

@@ -208,6 +208,17 @@ describe('sip-edge UDP socket under a burst of outbound pushes', () => {
         outcomes.set(outcome.pushId, outcome.outcome);
       },
     });
+    // The devices registered here (their REGISTERs are not what this test is about): a push goes
+    // over a UDP flow only to the device registered on it.
+    for (const [device, devicePort] of load.devicePorts.entries()) {
+      edge.registry.bind({
+        flowId: `udp:${port}:127.0.0.1:${devicePort}`,
+        aor: `sip:device${device}@${D}`,
+        deviceId: `device-${device}`,
+        contact: `sip:device${device}@127.0.0.1:${devicePort}`,
+        expiresAt: Date.now() + 3_600_000,
+      });
+    }
     const pushes = Array.from({ length: BURST_PUSHES }, (_, i) => {
       const device = i % DEVICES;
       const devicePort = load.devicePorts[device]!;

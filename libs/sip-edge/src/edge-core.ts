@@ -6,8 +6,10 @@ import {
   DigestFreshnessChecker,
   NonceCountTracker,
   NonceIssuer,
+  resolveTransactionTimers,
 } from '#herald/sip';
 import { SipEdgeConfig } from './edge-config';
+import { FlowBindWaits } from './flows/flow-bind-waits';
 import { FlowRateLimiter } from './flows/flow-rate-limiter';
 import { FlowRegistry } from './flows/flow-registry';
 import { BusPublisher } from './inbound/bus-publisher';
@@ -29,6 +31,8 @@ import { EdgeThrottle } from './throttle/edge-throttle';
 /** The transport-independent part of the edge: what handles requests and holds registrations. */
 export interface EdgeCore {
   registry: FlowRegistry;
+  /** Pushes waiting for their UDP flow to be bound here (PushSender). */
+  bindWaits: FlowBindWaits;
   pending: PendingDecisions;
   publisher: BusPublisher;
   pipeline: InboundPipeline;
@@ -46,7 +50,13 @@ export function createEdgeCore(
   const limiter = new FlowRateLimiter(config.rateLimit, clock);
   const throttle =
     config.throttle === undefined ? undefined : new EdgeThrottle(config.throttle, () => clock.now());
-  const registry = new FlowRegistry(clock, (binding) => limiter.forget(binding.flowId));
+  // A push waits for its flow's binding as long as it would wait for the device's answer (Timer F).
+  const bindWaits = new FlowBindWaits(clock, resolveTransactionTimers(config.timers).timeoutMs);
+  const registry = new FlowRegistry(
+    clock,
+    (binding) => limiter.forget(binding.flowId),
+    (binding) => bindWaits.bound(binding.flowId, binding),
+  );
   const nonces = new NonceIssuer({
     secret: config.nonceSecret,
     lifetimeMs: config.nonceLifetimeMs,
@@ -81,5 +91,5 @@ export function createEdgeCore(
     config.retryAfterSeconds,
     () => new Date(clock.now()),
   );
-  return { registry, pending, publisher, pipeline, throttle };
+  return { registry, bindWaits, pending, publisher, pipeline, throttle };
 }

@@ -95,7 +95,7 @@ export class SipEdge {
     const clock = deps.clock ?? new SystemClock();
     this.clock = clock;
     this.drainTimeoutMs = deps.drainTimeoutMs ?? drainBudgetMs(DEFAULT_SHUTDOWN_GRACE_MS);
-    const { registry, pending, publisher, pipeline, throttle } = createEdgeCore(
+    const { registry, bindWaits, pending, publisher, pipeline, throttle } = createEdgeCore(
       bus,
       config,
       clock,
@@ -130,6 +130,7 @@ export class SipEdge {
       {
         findFlow: (flowId) => this.transports.findFlow(flowId),
         deviceOn: (flowId) => this.registry.lookup(flowId),
+        waitForBinding: (flowId) => bindWaits.wait(flowId),
         sendRequest: (r, f) => this.layer.sendRequest(r, f),
       },
       publisher,

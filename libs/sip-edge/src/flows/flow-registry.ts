@@ -42,6 +42,8 @@ export class FlowRegistry {
   constructor(
     private readonly clock: Clock,
     private readonly onRemoved: (binding: FlowBinding) => void = () => undefined,
+    /** Told every bind (a REGISTER's, new or refreshed): pushes waiting for the flow go on. */
+    private readonly onBound: (binding: FlowBinding) => void = () => undefined,
   ) {}
 
   /** Binds (or refreshes) a flow; a flow carries one device, so an older binding is replaced. */
@@ -56,6 +58,7 @@ export class FlowRegistry {
     if (flows === undefined) this.byAor.set(aor, flowId);
     else if (typeof flows === 'string') this.byAor.set(aor, new Set([flows, flowId]));
     else flows.add(flowId);
+    this.onBound(binding);
   }
 
   /** The live binding of a flow; a lapsed one is purged on the way. */

@@ -32,9 +32,13 @@ import { OutboundConsumer } from './outbound-consumer';
 import { buildPushRequest, originatingVia } from './push-request';
 import { PushSender, PushTransport } from './push-sender';
 import { FakeEventBus } from '../../testing/fake-event-bus';
+import { BoundDevice, FlowBindWaits } from '../flows/flow-bind-waits';
 
 const D = 'herald.test';
 const FLOW_ID = 'tcp:7';
+const UDP_FLOW_ID = 'udp:5060:127.0.0.1:40002';
+/** How long a push waits for its UDP flow's binding (Timer F in the edge). */
+const BIND_WAIT_MS = 1_000;
 
 const flow: Flow = {
   id: FLOW_ID,
@@ -46,20 +50,43 @@ const flow: Flow = {
   send: async () => undefined,
 };
 
+const udpFlow: Flow = {
+  ...flow,
+  id: UDP_FLOW_ID,
+  protocol: 'udp',
+  reliable: false,
+  remote: { address: '127.0.0.1', port: 40002 },
+};
+
 /** A fake transport whose transactions the test settles. */
 class FakeTransport implements PushTransport {
   readonly sent: SipRequest[] = [];
   private settle: ((outcome: ClientTransactionOutcome<SipResponse>) => void)[] = [];
-  flows = new Map<string, Flow>([[FLOW_ID, flow]]);
-  /** The FlowRegistry's bindings: none unless a test binds one. */
-  devices = new Map<string, { aor: string; deviceId: string }>();
+  flows = new Map<string, Flow>([
+    [FLOW_ID, flow],
+    [UDP_FLOW_ID, udpFlow],
+  ]);
+  /** The FlowRegistry's bindings: none unless a test binds one (`bind`). */
+  devices = new Map<string, BoundDevice>();
+  readonly clock = new FakeClock();
+  private readonly bindWaits = new FlowBindWaits(this.clock, BIND_WAIT_MS);
 
   findFlow(flowId: string): Flow | undefined {
     return this.flows.get(flowId);
   }
 
-  deviceOn(flowId: string): { aor: string; deviceId: string } | undefined {
+  deviceOn(flowId: string): BoundDevice | undefined {
     return this.devices.get(flowId);
+  }
+
+  waitForBinding(flowId: string): Promise<BoundDevice | undefined> {
+    return this.bindWaits.wait(flowId);
+  }
+
+  /** A REGISTER bound the flow (FlowRegistry.bind). */
+  bind(flowId: string, device: BoundDevice): void {
+    this.devices.set(flowId, device);
+    this.bindWaits.bound(flowId, device);
   }
 
   sendRequest(request: SipRequest): Promise<ClientTransactionOutcome<SipResponse>> {
@@ -339,6 +366,55 @@ describe('PushSender', () => {
     transport.devices.set(FLOW_ID, { aor: `sip:alice@${D}`, deviceId: 'urn:uuid:dev-1' });
     await sender.send(push({ pushId: 'p-alice' }));
     expect(transport.sent).toHaveLength(1);
+  });
+
+  // Seed 2026120614: an edge restarted under the same edge id holds no registration of its previous
+  // process, whose pushes name flows like this one; the address may be another user's device now.
+  describe('over a UDP flow this process holds no registration on', () => {
+    const alice = { aor: `sip:alice@${D}`, deviceId: 'urn:uuid:dev-1' };
+    const udpPush = (pushId: string) => push({ pushId, flowId: UDP_FLOW_ID });
+
+    it('sends nothing until a REGISTER binds the flow, then sends to the push device', async () => {
+      await sender.send(udpPush('p-1'));
+      await sender.send(udpPush('p-2'));
+      expect(transport.sent).toEqual([]);
+      expect(sender.inProgress).toBe(2);
+      transport.bind(UDP_FLOW_ID, alice);
+      await settled();
+      expect(transport.sent).toHaveLength(2);
+      expect(outcomes()).toEqual([]);
+    });
+
+    it('reports no-flow, sending nothing, when the flow gets bound to another device', async () => {
+      await sender.send(udpPush('p-1'));
+      transport.bind(UDP_FLOW_ID, { aor: `sip:bob@${D}`, deviceId: 'urn:uuid:bob-1' });
+      await sender.settled();
+      expect(transport.sent).toEqual([]);
+      expect(outcomes()).toEqual([expect.objectContaining({ pushId: 'p-1', outcome: 'no-flow' })]);
+    });
+
+    it('reports no-flow, sending nothing, when no REGISTER binds the flow in time', async () => {
+      await sender.send(udpPush('p-1'));
+      transport.clock.advance(BIND_WAIT_MS - 1);
+      await settled();
+      expect(outcomes()).toEqual([]);
+      transport.clock.advance(1);
+      await sender.settled();
+      expect(transport.sent).toEqual([]);
+      expect(outcomes()).toEqual([expect.objectContaining({ pushId: 'p-1', outcome: 'no-flow' })]);
+      // The binding that comes later finds no push waiting.
+      transport.bind(UDP_FLOW_ID, alice);
+      await settled();
+      expect(transport.sent).toEqual([]);
+    });
+
+    it('sends at once over a UDP flow bound here to the push device, and over a connection', async () => {
+      transport.bind(UDP_FLOW_ID, alice);
+      await sender.send(udpPush('p-udp'));
+      // A connection is its client's alone: no registration needed (e.g. a REGISTER being decided).
+      await sender.send(push({ pushId: 'p-tcp' }));
+      expect(transport.sent).toHaveLength(2);
+    });
   });
 });
 

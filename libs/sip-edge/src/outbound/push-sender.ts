@@ -23,12 +23,15 @@ import { AnsweredPushes } from './answered-pushes';
 import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
+import { BoundDevice } from '../flows/flow-bind-waits';
 
 /** What the sender needs of the transaction layer, the transports and the flow registry. */
 export interface PushTransport {
   findFlow(flowId: string): Flow | undefined;
   /** The device registered on the flow now (FlowRegistry), if any. */
-  deviceOn(flowId: string): { aor: string; deviceId: string } | undefined;
+  deviceOn(flowId: string): BoundDevice | undefined;
+  /** The device the flow gets bound to next (FlowBindWaits), or undefined when none is in time. */
+  waitForBinding(flowId: string): Promise<BoundDevice | undefined>;
   sendRequest(request: SipRequest, flow: Flow): Promise<ClientTransactionOutcome<SipResponse>>;
 }
 
@@ -91,14 +94,62 @@ export class PushSender {
       return;
     }
     const flow = this.transport.findFlow(push.flowId);
-    if (flow === undefined || !flow.isOpen() || this.carriesAnotherDevice(push)) {
-      if (!isOutcomeWanted(push)) return;
+    const device = this.transport.deviceOn(push.flowId);
+    if (flow !== undefined && flow.isOpen() && device === undefined && waitsForBinding(push, flow)) {
+      void this.live.track(this.sendOnceBound(push));
+      return;
+    }
+    if (flow === undefined || !flow.isOpen() || this.carriesAnotherDevice(push, device)) {
       // Awaited: if the bus is down the handler throws and the record is retried, not lost.
-      if (!(await this.report(push, { outcome: 'no-flow' }))) {
+      if (!(await this.reportNoFlow(push))) {
         throw new BusUnavailableError(`no-flow outcome of push ${push.pushId} not acknowledged`);
       }
       return;
     }
+    this.transmit(push, flow);
+  }
+
+  /**
+   * A push over a UDP flow this process holds no registration on goes once the flow's next
+   * REGISTER binds it to the push's device, and never to another one: seed 2026120614's chaos
+   * soak, where an edge restarted under the same edge id sent a previous process's push for
+   * `udp:…:X` to the device of another user that had got port X, which answered 200 OK.
+   */
+  private async sendOnceBound(push: OutboundSend): Promise<void> {
+    const device = await this.transport.waitForBinding(push.flowId);
+    const flow = this.transport.findFlow(push.flowId);
+    if (device === undefined)
+      this.logger.warn(
+        'EDGE_PUSH_FLOW_UNBOUND',
+        'no registration holds the flow here: the push is not sent (no-flow)',
+        {
+          pushId: push.pushId,
+          flowId: push.flowId,
+        },
+      );
+    if (
+      device === undefined ||
+      flow === undefined ||
+      !flow.isOpen() ||
+      this.carriesAnotherDevice(push, device)
+    ) {
+      // The record's offset is committed already: a lost outcome is logged, as after a transaction.
+      if (!(await this.reportNoFlow(push)))
+        this.logger.warn('EDGE_PUSH_OUTCOME_LOST', 'the push outcome was not acknowledged', {
+          pushId: push.pushId,
+        });
+      return;
+    }
+    this.transmit(push, flow);
+  }
+
+  /** Publishes `no-flow` when the push's origin wants its outcome; false when the bus did not take it. */
+  private reportNoFlow(push: OutboundSend): Promise<boolean> {
+    return isOutcomeWanted(push) ? this.report(push, { outcome: 'no-flow' }) : Promise.resolve(true);
+  }
+
+  /** Sends the push in a client transaction and reports its outcome when the transaction ends. */
+  private transmit(push: OutboundSend, flow: Flow): void {
     const request =
       push.type === 'notify.requested'
         ? buildNotifyRequest(push, flow)
@@ -149,8 +200,7 @@ export class PushSender {
    * client, which registered since. Its device must not get the push (another user's IM, answered
    * 200 and so taken as delivered); for the push's device the flow is gone.
    */
-  private carriesAnotherDevice(push: OutboundSend): boolean {
-    const device = this.transport.deviceOn(push.flowId);
+  private carriesAnotherDevice(push: OutboundSend, device: BoundDevice | undefined): boolean {
     if (device === undefined || (device.aor === push.aor && device.deviceId === push.deviceId)) return false;
     this.logger.warn(
       'EDGE_PUSH_FLOW_REUSED',
@@ -186,6 +236,14 @@ export class PushSender {
     });
     return this.publisher.publish(routedPushOutcomeRecordV1(event));
   }
+}
+
+/**
+ * A push (not a NOTIFY, whose subscriber need not be registered) over UDP: its flow is a source
+ * address that another client may hold now. A connection flow is its client's alone.
+ */
+function waitsForBinding(push: OutboundSend, flow: Flow): boolean {
+  return push.type === 'push.requested' && !flow.reliable;
 }
 
 /** herald_sip_transaction_timeouts_total, and herald_im_delivery_latency_seconds for a live IM answered 2xx. */
