@@ -264,25 +264,44 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     expect([afterFirst, afterSecond, again].map((marked) => [...marked])).toEqual([[], [message.key], []]);
   });
 
-  it('finds the messages whose sender was told `stored` and that no device answered since', async () => {
-    // Ids of their own: the store keeps earlier tests' messages. m-72: never told `stored`.
-    const [told, answered] = await insertKeys('m-70', 'm-71', 'm-72');
+  it('finds the undelivered messages, whether their sender was told `stored`, and the devices their push awaits an outcome from', async () => {
+    // Ids of their own: the store keeps earlier tests' messages. m-72: never told `stored`, pushed
+    // to two devices, one of which failed; m-73: pushed to two devices, none answered yet.
+    const [told, answered, failedOnce, inFlight] = await insertKeys('m-70', 'm-71', 'm-72', 'm-73');
     await unitOfWork.run(async (tx) => {
       await store.markStoredIfUnreachable(tx, [told, answered], SENT_AT);
-      await store.recordAttempts(tx, [attemptTo('desk')('p-71', answered, SENT_AT)]);
+      await store.recordAttempts(tx, [
+        attemptTo('desk')('p-71', answered, SENT_AT),
+        attemptTo('desk')('p-72', failedOnce, SENT_AT),
+        attemptTo('phone')('p-72b', failedOnce, SENT_AT),
+        attemptTo('phone')('p-73', inFlight, SENT_AT),
+        attemptTo('desk')('p-73b', inFlight, SENT_AT),
+      ]);
       await recordOutcome(tx, 'p-71', 'answered', SENT_AT);
+      await recordOutcome(tx, 'p-72', 'failed', SENT_AT);
     });
 
     const found = await unitOfWork.run((tx) =>
-      store.findStoredUndelivered(tx, [
+      store.findUndelivered(tx, [
         { senderAor: ALICE, messageId: 'm-70' },
         { senderAor: ALICE, messageId: 'm-71' },
         { senderAor: ALICE, messageId: 'm-72' },
+        { senderAor: ALICE, messageId: 'm-73' },
         { senderAor: CAROL, messageId: 'm-70' },
       ]),
     );
 
-    expect(found.map((message) => message.key)).toEqual([told]);
+    expect(
+      found
+        .map(({ message, storedTold, inFlightTo }) => [message.key, storedTold, inFlightTo])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ).toEqual(
+      [
+        [told, true, []],
+        [failedOnce, false, ['phone']],
+        [inFlight, false, ['desk', 'phone']],
+      ].sort(([a], [b]) => String(a).localeCompare(String(b))),
+    );
   });
 
   it('returns nothing for the outcome of a push it did not record', async () => {

@@ -9,6 +9,7 @@ import {
   type SettledPush,
   type StoredMessage,
   type Transaction,
+  type UndeliveredMessage,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
 import { PersistenceError } from '../persistence-error';
@@ -141,10 +142,13 @@ const MARK_STORED_IF_UNREACHABLE = preparedStatement(
    RETURNING m.id`,
 );
 
-const STORED_UNDELIVERED = preparedStatement(
-  `SELECT ${MESSAGE_COLUMNS} FROM messages
-   WHERE (sender_aor, message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-     AND stored_notified_at IS NOT NULL AND delivered_at IS NULL`,
+const UNDELIVERED = preparedStatement(
+  `SELECT ${MESSAGE_COLUMNS_OF_M}, m.stored_notified_at IS NOT NULL AS stored_told,
+          ARRAY(SELECT d.device_id FROM message_deliveries d
+                WHERE d.message_key = m.id AND d.outcome IS NULL ORDER BY d.device_id) AS in_flight_to
+   FROM messages m
+   WHERE (m.sender_aor, m.message_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+     AND m.delivered_at IS NULL`,
 );
 
 /** MessageStore on `messages` and `message_deliveries`, inside the caller's transaction. */
@@ -261,18 +265,23 @@ export class SqlMessageStore implements MessageStore {
     return new Set(rows.map((row) => row.id));
   }
 
-  async findStoredUndelivered(
+  async findUndelivered(
     tx: Transaction,
     messages: ReadonlyArray<Pick<StoredMessage, 'senderAor' | 'messageId'>>,
-  ): Promise<StoredMessage[]> {
+  ): Promise<UndeliveredMessage[]> {
     if (messages.length === 0) {
       return [];
     }
-    const rows = await queryPrepared<MessageRow>(entityManagerOf(tx), STORED_UNDELIVERED, [
-      messages.map((m) => m.senderAor),
-      messages.map((m) => m.messageId),
-    ]);
-    return rows.map(toMessage);
+    const rows = await queryPrepared<MessageRow & { stored_told: boolean; in_flight_to: string[] }>(
+      entityManagerOf(tx),
+      UNDELIVERED,
+      [messages.map((m) => m.senderAor), messages.map((m) => m.messageId)],
+    );
+    return rows.map((row) => ({
+      message: toMessage(row),
+      storedTold: row.stored_told,
+      inFlightTo: row.in_flight_to,
+    }));
   }
 }
 
