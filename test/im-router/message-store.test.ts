@@ -467,3 +467,96 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     ).toEqual([true, false, false]);
   });
 });
+
+describe('SqlMessageStore on tables that grew after its statements were planned (real PostgreSQL)', () => {
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    const migrating = createDataSource({ url });
+    await migrating.initialize();
+    await runMigrations(migrating);
+    await migrating.destroy();
+    // One connection: the plans PostgreSQL keeps for prepared statements are per connection.
+    dataSource = createDataSource({ url, poolSize: 1 });
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  /** Sequential scans of the IM tables so far (this connection's counts flushed first). */
+  async function sequentialScans(): Promise<Record<string, number>> {
+    await dataSource.query(`SELECT pg_stat_force_next_flush()`);
+    const rows: Array<{ relname: string; seq_scan: string }> = await dataSource.query(
+      `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname IN ('messages', 'message_deliveries')`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.relname, Number(row.seq_scan)]));
+  }
+
+  it('settles several outcomes through the primary keys, not by reading every stored message', async () => {
+    const store = new SqlMessageStore();
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    /** Stores two messages to BOB's desk and settles both pushes in one statement. */
+    const settleTwo = async (round: string) => {
+      await unitOfWork.run(async (tx) => {
+        const inserted = await store.insertAll(tx, [
+          {
+            senderAor: ALICE,
+            commandId: `c-${round}-1`,
+            messageId: `${round}-1`,
+            recipientAor: BOB,
+            text: 'x',
+            sentAt: SENT_AT,
+          },
+          {
+            senderAor: ALICE,
+            commandId: `c-${round}-2`,
+            messageId: `${round}-2`,
+            recipientAor: BOB,
+            text: 'x',
+            sentAt: SENT_AT,
+          },
+        ]);
+        await store.recordAttempts(
+          tx,
+          inserted.map(({ message }, index) => ({
+            pushId: `p-${round}-${index}`,
+            messageKey: message.key,
+            recipientAor: BOB,
+            deviceId: 'desk',
+            attemptedAt: SENT_AT,
+          })),
+        );
+      });
+      return unitOfWork.run((tx) =>
+        store.recordOutcomes(tx, [
+          { pushId: `p-${round}-0`, outcome: 'answered', at: SENT_AT },
+          { pushId: `p-${round}-1`, outcome: 'failed', at: SENT_AT },
+        ]),
+      );
+    };
+    // Planned while the tables are small: after five executions PostgreSQL keeps a generic plan.
+    for (let round = 0; round < 8; round++) await settleTwo(`small-${round}`);
+    // They grow, with no ANALYZE in between (autovacuum's first comes up to a minute later).
+    await dataSource.query(
+      `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
+       SELECT 'sip:bulk@herald.example', 'c-' || n, 'm-' || n, $1, 'x', $2 FROM generate_series(1, 5000) AS n`,
+      [BOB, SENT_AT],
+    );
+    await dataSource.query(
+      `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
+       SELECT 'bulk-' || seq, id, recipient_aor, 'desk', sent_at FROM messages WHERE sender_aor = 'sip:bulk@herald.example'`,
+    );
+    const before = await sequentialScans();
+
+    const settled = await settleTwo('grown');
+
+    expect(settled.map((push) => [push?.message.messageId, push?.firstAnswer])).toEqual([
+      ['grown-1', true],
+      ['grown-2', false],
+    ]);
+    expect(await sequentialScans()).toEqual(before);
+  });
+});
