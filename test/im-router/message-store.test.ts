@@ -501,24 +501,17 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
     /** Stores two messages to BOB's desk and settles both pushes in one statement. */
     const settleTwo = async (round: string) => {
       await unitOfWork.run(async (tx) => {
-        const inserted = await store.insertAll(tx, [
-          {
+        const inserted = await store.insertAll(
+          tx,
+          [1, 2].map((n) => ({
             senderAor: ALICE,
-            commandId: `c-${round}-1`,
-            messageId: `${round}-1`,
+            commandId: `c-${round}-${n}`,
+            messageId: `${round}-${n}`,
             recipientAor: BOB,
             text: 'x',
             sentAt: SENT_AT,
-          },
-          {
-            senderAor: ALICE,
-            commandId: `c-${round}-2`,
-            messageId: `${round}-2`,
-            recipientAor: BOB,
-            text: 'x',
-            sentAt: SENT_AT,
-          },
-        ]);
+          })),
+        );
         await store.recordAttempts(
           tx,
           inserted.map(({ message }, index) => ({
