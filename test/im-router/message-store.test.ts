@@ -264,25 +264,44 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     expect([afterFirst, afterSecond, again].map((marked) => [...marked])).toEqual([[], [message.key], []]);
   });
 
-  it('finds the messages whose sender was told `stored` and that no device answered since', async () => {
-    // Ids of their own: the store keeps earlier tests' messages. m-72: never told `stored`.
-    const [told, answered] = await insertKeys('m-70', 'm-71', 'm-72');
+  it('finds the undelivered messages, whether their sender was told `stored`, and the devices their push awaits an outcome from', async () => {
+    // Ids of their own: the store keeps earlier tests' messages. m-72: never told `stored`, pushed
+    // to two devices, one of which failed; m-73: pushed to two devices, none answered yet.
+    const [told, answered, failedOnce, inFlight] = await insertKeys('m-70', 'm-71', 'm-72', 'm-73');
     await unitOfWork.run(async (tx) => {
       await store.markStoredIfUnreachable(tx, [told, answered], SENT_AT);
-      await store.recordAttempts(tx, [attemptTo('desk')('p-71', answered, SENT_AT)]);
+      await store.recordAttempts(tx, [
+        attemptTo('desk')('p-71', answered, SENT_AT),
+        attemptTo('desk')('p-72', failedOnce, SENT_AT),
+        attemptTo('phone')('p-72b', failedOnce, SENT_AT),
+        attemptTo('phone')('p-73', inFlight, SENT_AT),
+        attemptTo('desk')('p-73b', inFlight, SENT_AT),
+      ]);
       await recordOutcome(tx, 'p-71', 'answered', SENT_AT);
+      await recordOutcome(tx, 'p-72', 'failed', SENT_AT);
     });
 
     const found = await unitOfWork.run((tx) =>
-      store.findStoredUndelivered(tx, [
+      store.findUndelivered(tx, [
         { senderAor: ALICE, messageId: 'm-70' },
         { senderAor: ALICE, messageId: 'm-71' },
         { senderAor: ALICE, messageId: 'm-72' },
+        { senderAor: ALICE, messageId: 'm-73' },
         { senderAor: CAROL, messageId: 'm-70' },
       ]),
     );
 
-    expect(found.map((message) => message.key)).toEqual([told]);
+    expect(
+      found
+        .map(({ message, storedTold, inFlightTo }) => [message.key, storedTold, inFlightTo])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ).toEqual(
+      [
+        [told, true, []],
+        [failedOnce, false, ['phone']],
+        [inFlight, false, ['desk', 'phone']],
+      ].sort(([a], [b]) => String(a).localeCompare(String(b))),
+    );
   });
 
   it('returns nothing for the outcome of a push it did not record', async () => {
@@ -446,5 +465,91 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
         ['erin', 'frank', 'nobody'].map((name) => directory.exists(`sip:${name}@herald.example`)),
       ),
     ).toEqual([true, false, false]);
+  });
+});
+
+describe('SqlMessageStore on tables that grew after its statements were planned (real PostgreSQL)', () => {
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    const migrating = createDataSource({ url });
+    await migrating.initialize();
+    await runMigrations(migrating);
+    await migrating.destroy();
+    // One connection: the plans PostgreSQL keeps for prepared statements are per connection.
+    dataSource = createDataSource({ url, poolSize: 1 });
+    await dataSource.initialize();
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  /** Sequential scans of the IM tables so far (this connection's counts flushed first). */
+  async function sequentialScans(): Promise<Record<string, number>> {
+    await dataSource.query(`SELECT pg_stat_force_next_flush()`);
+    const rows: Array<{ relname: string; seq_scan: string }> = await dataSource.query(
+      `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname IN ('messages', 'message_deliveries')`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.relname, Number(row.seq_scan)]));
+  }
+
+  it('settles several outcomes through the primary keys, not by reading every stored message', async () => {
+    const store = new SqlMessageStore();
+    const unitOfWork = new TypeOrmUnitOfWork(dataSource);
+    /** Stores two messages to BOB's desk and settles both pushes in one statement. */
+    const settleTwo = async (round: string) => {
+      await unitOfWork.run(async (tx) => {
+        const inserted = await store.insertAll(
+          tx,
+          [1, 2].map((n) => ({
+            senderAor: ALICE,
+            commandId: `c-${round}-${n}`,
+            messageId: `${round}-${n}`,
+            recipientAor: BOB,
+            text: 'x',
+            sentAt: SENT_AT,
+          })),
+        );
+        await store.recordAttempts(
+          tx,
+          inserted.map(({ message }, index) => ({
+            pushId: `p-${round}-${index}`,
+            messageKey: message.key,
+            recipientAor: BOB,
+            deviceId: 'desk',
+            attemptedAt: SENT_AT,
+          })),
+        );
+      });
+      return unitOfWork.run((tx) =>
+        store.recordOutcomes(tx, [
+          { pushId: `p-${round}-0`, outcome: 'answered', at: SENT_AT },
+          { pushId: `p-${round}-1`, outcome: 'failed', at: SENT_AT },
+        ]),
+      );
+    };
+    // Planned while the tables are small: after five executions PostgreSQL keeps a generic plan.
+    for (let round = 0; round < 8; round++) await settleTwo(`small-${round}`);
+    // They grow, with no ANALYZE in between (autovacuum's first comes up to a minute later).
+    await dataSource.query(
+      `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
+       SELECT 'sip:bulk@herald.example', 'c-' || n, 'm-' || n, $1, 'x', $2 FROM generate_series(1, 5000) AS n`,
+      [BOB, SENT_AT],
+    );
+    await dataSource.query(
+      `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
+       SELECT 'bulk-' || seq, id, recipient_aor, 'desk', sent_at FROM messages WHERE sender_aor = 'sip:bulk@herald.example'`,
+    );
+    const before = await sequentialScans();
+
+    const settled = await settleTwo('grown');
+
+    expect(settled.map((push) => [push?.message.messageId, push?.firstAnswer])).toEqual([
+      ['grown-1', true],
+      ['grown-2', false],
+    ]);
+    expect(await sequentialScans()).toEqual(before);
   });
 });

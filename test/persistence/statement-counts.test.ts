@@ -83,10 +83,12 @@ const EXPECTED = {
   /** A run of IM_RUN_LENGTH im.send of one sender costs what one costs. */
   imSendRun: { statements: 8, commits: 1 },
   /**
-   * The same run redelivered: claims and stored results, no recipient lookup, and one read of the
-   * messages whose senders were told `stored` (to tell them again).
+   * The same run redelivered before any device answered: claims and stored results, no recipient
+   * lookup, one read of the undelivered messages (whose senders were told `stored`, and the devices
+   * whose push has no outcome) and one lookup of those devices, to push the IMs to them again
+   * (the publish after the first commit may be what was lost).
    */
-  imSendRunRedelivered: { statements: 7, commits: 1 },
+  imSendRunRedelivered: { statements: 8, commits: 1 },
   /** The answered outcomes of that run's deliveries, settled as one run (no recipient lock). */
   imDeliveredRun: { statements: 4, commits: 1 },
   /**
@@ -261,9 +263,9 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     const send = command('alice', { id: 'im-1', type: 'im.send', to: aorOf('bob'), text: 'hello' });
     expect(await counter.count(() => router.handleCommand(send))).toEqual(EXPECTED.imSend);
 
-    // The IM goes out inside the transaction, the result after the commit.
-    const [delivery, result] = bus.pushes.slice(-2);
-    expect([delivery.aor, result.aor]).toEqual([aorOf('bob'), aorOf('alice')]);
+    // The result and the IM go out in one publish after the commit, the result first.
+    const [result, delivery] = bus.pushes.slice(-2);
+    expect([result.aor, delivery.aor]).toEqual([aorOf('alice'), aorOf('bob')]);
     expect(await counter.count(() => router.settle(answeredOutcome(result)))).toEqual(
       EXPECTED.imResultAnswered,
     );
@@ -292,19 +294,23 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
 
     expect(await storedRun()).toEqual(run.map((event) => event.envelope.id));
     const pushed = bus.pushes.slice(pushesBefore).map((push) => [push.aor, JSON.parse(push.body).type]);
-    // The IMs inside the transaction, then the results after the commit, each in command order.
-    expect(pushed).toEqual([
-      ...run.map(() => [aorOf('bob'), 'im']),
-      ...run.map(() => [aorOf('alice'), 'im.send.result']),
-    ]);
+    // Each command's result, then its IM, in command order, in one publish after the commit.
+    expect(pushed).toEqual(
+      run.flatMap(() => [
+        [aorOf('alice'), 'im.send.result'],
+        [aorOf('bob'), 'im'],
+      ]),
+    );
 
+    const firstPushes = bus.pushes.slice(pushesBefore);
     expect(await counter.count(() => router.handleCommands(run))).toEqual(EXPECTED.imSendRunRedelivered);
     expect(await storedRun()).toEqual(run.map((event) => event.envelope.id));
+    // Redelivered before any answer: the results, and the IMs again under their push ids.
+    const pushIdsTo = (pushes: typeof firstPushes) =>
+      pushes.filter((push) => push.aor === aorOf('bob')).map((push) => push.pushId);
+    expect(pushIdsTo(bus.pushes.slice(pushesBefore + firstPushes.length))).toEqual(pushIdsTo(firstPushes));
 
-    const answered = bus.pushes
-      .slice(pushesBefore)
-      .filter((push) => push.aor === aorOf('bob'))
-      .map(answeredOutcome);
+    const answered = firstPushes.filter((push) => push.aor === aorOf('bob')).map(answeredOutcome);
     expect(answered).toHaveLength(IM_RUN_LENGTH);
     const statusesBefore = bus.pushes.length;
     expect(await counter.count(() => router.settleAll(answered))).toEqual(EXPECTED.imDeliveredRun);

@@ -23,9 +23,23 @@ export class CollectingPublisher {
   }
 
   /** Publishes everything collected (nothing when empty); resolves once the bus acknowledged it. */
-  async flush(): Promise<void> {
-    const records = [...this.sections.entries()].sort(([a], [b]) => a - b).flatMap(([, section]) => section);
-    this.sections.clear();
+  flush(): Promise<void> {
+    return this.flushWith();
+  }
+
+  /**
+   * Publishes what this and `others` collected in ONE bus.publish: section by section, within a
+   * section this one's records first, then each other's in turn.
+   */
+  async flushWith(...others: CollectingPublisher[]): Promise<void> {
+    const all = [this, ...others];
+    const sections = [...new Set(all.flatMap((publisher) => [...publisher.sections.keys()]))].sort(
+      (a, b) => a - b,
+    );
+    const records = sections.flatMap((section) =>
+      all.flatMap((publisher) => publisher.sections.get(section) ?? []),
+    );
+    for (const publisher of all) publisher.sections.clear();
     if (records.length > 0) {
       await this.bus.publish(records);
     }

@@ -35,6 +35,7 @@ import type {
   PlainDeviceQueue,
   PushOutcomeKind,
   RecordedOutcome,
+  UndeliveredMessage,
 } from './ports';
 
 const DOMAIN = 'herald.example';
@@ -224,16 +225,24 @@ class InMemoryMessageStore implements MessageStore {
     }
     return marked;
   }
-  async findStoredUndelivered(
+  async findUndelivered(
     _tx: Transaction,
     messages: ReadonlyArray<Pick<StoredMessage, 'senderAor' | 'messageId'>>,
-  ): Promise<StoredMessage[]> {
-    return this.rows.filter(
-      (row) =>
-        row.storedNotifiedAt !== undefined &&
-        row.deliveredAt === undefined &&
-        messages.some((m) => m.senderAor === row.senderAor && m.messageId === row.messageId),
-    );
+  ): Promise<UndeliveredMessage[]> {
+    return this.rows
+      .filter(
+        (row) =>
+          row.deliveredAt === undefined &&
+          messages.some((m) => m.senderAor === row.senderAor && m.messageId === row.messageId),
+      )
+      .map((row) => ({
+        message: row,
+        storedTold: row.storedNotifiedAt !== undefined,
+        inFlightTo: [...this.attempts.values()]
+          .filter((a) => a.messageKey === row.key && a.outcome === undefined)
+          .map((a) => a.deviceId)
+          .sort(),
+      }));
   }
   private row(key: string): FakeRow {
     const row = this.rows.find((r) => r.key === key);
@@ -498,9 +507,39 @@ describe('ImRouter.handleCommand (im.send)', () => {
     expect(messages.rows).toHaveLength(1);
   });
 
-  it('processes a redelivered command once and re-sends only its result', async () => {
-    const { router, pushed, pushedTo, messages } = setUp();
+  it('processes a redelivered command once: its result again, and its IM under the same push id to each device that has not answered', async () => {
+    const { router, bus, pushed, pushedTo, messages, outcome } = setUp();
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    const [toDesk, toPhone] = [pushedTo('bob-desk')[0], pushedTo('bob-phone')[0]];
+    await router.settle(outcome(toPhone.event.pushId, 'timed-out'));
+    const before = pushed().length;
+
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+
+    // bob-phone's push has its outcome: only bob-desk's may have been lost with the publish.
+    expect(
+      pushed()
+        .slice(before)
+        .map((p) => [
+          p.event.deviceId,
+          p.event.pushId,
+          p.body?.['type'],
+          p.body?.['re'] ?? p.body?.['messageId'],
+        ]),
+    ).toEqual([
+      ['alice-desk', expect.any(String), 'im.send.result', 'c-1'],
+      ['bob-desk', toDesk.event.pushId, 'im', 'm-1'],
+    ]);
+    expect(pushedTo('alice-desk').at(-1)?.body).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
+    expect(messages.rows).toHaveLength(1);
+    expect(messages.attempts.size).toBe(2);
+    expect(bus.events(IM_MESSAGE_ACCEPTED_V1).map((event) => event['messageId'])).toEqual(['m-1', 'm-1']);
+  });
+
+  it('re-sends only the result of a redelivered command whose IM a device answered', async () => {
+    const { router, bus, pushed, pushedTo, outcome } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    await router.settle(outcome(pushedTo('bob-desk')[0].event.pushId, 'answered'));
     const before = pushed().length;
 
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
@@ -510,8 +549,7 @@ describe('ImRouter.handleCommand (im.send)', () => {
         .slice(before)
         .map((p) => [p.event.deviceId, p.body?.['type']]),
     ).toEqual([['alice-desk', 'im.send.result']]);
-    expect(pushedTo('alice-desk').at(-1)?.body).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
-    expect(messages.rows).toHaveLength(1);
+    expect(bus.events(IM_MESSAGE_ACCEPTED_V1)).toHaveLength(1);
   });
 
   it('does not deliver a message again when it is resent under a new command id', async () => {
@@ -539,14 +577,14 @@ describe('ImRouter.handleCommand (im.send)', () => {
     const { router, bus, pushedTo, messages } = setUp();
     bus.failNext = new Error('broker down');
     await expect(router.handleCommand(imSend('c-1'))).rejects.toThrow('broker down');
-    expect(messages.rows).toEqual([]);
+    expect(messages.rows.map((row) => row.messageId)).toEqual([derivedMessageId(ALICE, 'c-1')]);
 
     await router.handleCommand(imSend('c-1'));
 
     expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual([derivedMessageId(ALICE, 'c-1')]);
   });
 
-  it('tells the sender nothing when the commit fails after the IM was pushed (found by the chaos soak)', async () => {
+  it('pushes nothing, and tells the sender nothing, when the commit fails (found by the chaos soak)', async () => {
     const aliceDesk = device(ALICE, 'alice-desk');
     const { router, unitOfWork, pushedTo, messages, idempotency } = setUp([
       aliceDesk,
@@ -559,6 +597,7 @@ describe('ImRouter.handleCommand (im.send)', () => {
     expect(messages.rows).toEqual([]);
     expect(idempotency.rows.size).toBe(0);
     expect(pushedTo('alice-desk')).toEqual([]);
+    expect(pushedTo('bob-desk')).toEqual([]);
     // Handled again once its sender's session ended: refused, never told ok for an IM not stored.
     aliceDesk.carrier = 'PLAIN';
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
@@ -580,17 +619,12 @@ describe('ImRouter.handleCommand (im.send)', () => {
     expect(messages.rows.map((row) => row.messageId)).toEqual(['m-1']);
   });
 
-  it('re-sends the stored result, and nothing else, when the publish after the commit failed', async () => {
+  it('publishes nothing before the commit; when the publish after it failed, the redelivery sends the result and the IM once', async () => {
     const { router, bus, pushedTo, messages } = setUp();
-    const publish = bus.publish.bind(bus);
-    jest
-      .spyOn(bus, 'publish')
-      .mockImplementationOnce(publish)
-      .mockRejectedValueOnce(new Error('broker down'))
-      .mockImplementation(publish);
+    bus.failNext = new Error('broker down');
     await expect(router.handleCommand(imSend('c-1', { messageId: 'm-1' }))).rejects.toThrow('broker down');
     expect(messages.rows.map((row) => row.messageId)).toEqual(['m-1']);
-    expect(pushedTo('alice-desk')).toEqual([]);
+    expect(bus.records).toEqual([]);
 
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
 
@@ -598,6 +632,8 @@ describe('ImRouter.handleCommand (im.send)', () => {
       pushedTo('alice-desk').map((p) => [p.body?.['re'], p.body?.['ok'], p.body?.['messageId']]),
     ).toEqual([['c-1', true, 'm-1']]);
     expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-1']);
+    expect(pushedTo('bob-phone').map((p) => p.body?.['messageId'])).toEqual(['m-1']);
+    expect(bus.events(IM_MESSAGE_ACCEPTED_V1).map((event) => event['messageId'])).toEqual(['m-1']);
   });
 
   it.each([
@@ -1199,23 +1235,24 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
       'm-1',
       'm-7',
     ]);
-    // The IMs inside the transaction, every result and im.status after it.
+    // Every result, im.status and IM in one publish after the commit, command by command.
     expect(together.bus.publishCalls.map((call) => [...new Set(call.map((record) => record.key))])).toEqual([
-      [BOB],
-      [ALICE],
+      [ALICE, BOB],
     ]);
     // One claim for the accepted commands, one for the not-logged-in refusal (c-5), which is stored.
     expect(together.idempotency.claimAllCalls).toBe(2);
     expect(together.messages.insertAllCalls).toBe(1);
   });
 
-  it('re-sends the stored results of commands handled in an earlier run and does nothing else', async () => {
-    const { router, pushed, messages, bus } = setUp();
+  it('re-sends the stored results of commands handled in an earlier run whose IMs were answered, and does nothing else', async () => {
+    const { router, pushed, pushedTo, messages, bus, outcome } = setUp();
     await router.handleCommands([
       imSend('c-1', { messageId: 'm-1' }),
       imSend('c-2', { messageId: 'm-2', text: 'x' }),
     ]);
+    await router.settleAll(pushedTo('bob-desk').map((p) => outcome(p.event.pushId, 'answered')));
     const before = pushed().length;
+    const publishesBefore = bus.publishCalls.length;
 
     await router.handleCommands([
       imSend('c-1', { messageId: 'm-1' }),
@@ -1233,8 +1270,8 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
       ['alice-desk', 'c-2', true],
     ]);
     expect(messages.rows).toHaveLength(2);
-    // The first run's IMs and its results, then the second run's results alone.
-    expect(bus.publishCalls).toHaveLength(3);
+    // The second run's results alone, in one publish.
+    expect(bus.publishCalls).toHaveLength(publishesBefore + 1);
   });
 
   it('tells `stored` for each IM of a run to a recipient without devices, in its place', async () => {
@@ -1253,18 +1290,22 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
     expect(messages.rows.every((row) => row.storedNotifiedAt !== undefined)).toBe(true);
   });
 
-  it('stores nothing and publishes nothing when the publish fails, so the run can be retried', async () => {
-    const { router, bus, messages, idempotency, pushedTo } = setUp();
+  it('publishes nothing when the publish after the commit fails; the retried run sends the results and each IM once', async () => {
+    const { router, bus, messages, pushedTo } = setUp();
     bus.failNext = new Error('broker down');
 
     await expect(
       router.handleCommands([imSend('c-1', { messageId: 'm-1' }), imSend('c-2', { messageId: 'm-2' })]),
     ).rejects.toThrow('broker down');
-    expect(messages.rows).toEqual([]);
-    expect(idempotency.rows.size).toBe(0);
+    expect(messages.rows.map((row) => row.messageId)).toEqual(['m-1', 'm-2']);
+    expect(bus.records).toEqual([]);
 
     await router.handleCommands([imSend('c-1', { messageId: 'm-1' }), imSend('c-2', { messageId: 'm-2' })]);
     expect(pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-1', 'm-2']);
+    expect(pushedTo('alice-desk').map((p) => [p.body?.['re'], p.body?.['ok']])).toEqual([
+      ['c-1', true],
+      ['c-2', true],
+    ]);
   });
 
   it('locks several recipients of one run in sorted order', async () => {
@@ -1312,7 +1353,7 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
   const bodiesTo = (context: ReturnType<typeof setUp>, deviceId: string) =>
     context.pushedTo(deviceId).map((p) => [p.body?.['type'], p.body?.['messageId'], p.body?.['ok']]);
 
-  it('handles the runs submitted in one event-loop turn as one group: one transaction, one publish in it and one after it', async () => {
+  it('handles the runs submitted in one event-loop turn as one group: one transaction, one publish after it', async () => {
     const alone = setUp(devices);
     for (const run of runs()) await alone.router.handleCommands(run);
     const grouped = setUp(devices);
@@ -1320,12 +1361,12 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
     await Promise.all(runs().map((run) => grouped.router.handleCommands(run)));
 
     expect(grouped.unitOfWork.transactions).toBe(1);
-    expect(grouped.bus.publishCalls).toHaveLength(2);
+    expect(grouped.bus.publishCalls).toHaveLength(1);
     expect(grouped.idempotency.claimAllCalls).toBe(1);
     expect(grouped.messages.insertAllCalls).toBe(1);
     expect(grouped.messages.locked).toEqual([ALICE, BOB, DAVE]);
-    // A device's own results (after the commit) and the IMs others sent it (inside the
-    // transaction) are independent streams: each keeps its order, not their interleaving.
+    // A device's own results and the IMs others sent it are independent streams: each keeps its
+    // order, not their interleaving.
     const ofType = (context: ReturnType<typeof setUp>, deviceId: string, type: string) =>
       bodiesTo(context, deviceId).filter(([pushType]) => pushType === type);
     for (const deviceId of ['alice-desk', 'bob-desk', 'carol-desk', 'dave-desk']) {

@@ -11,11 +11,13 @@ import { PlainDeviceSweep } from './plain-device-sweep';
  *
  * A message is pending for its recipient (user, not device) until any device answers a push of
  * it with 200 OK; a pending message is pushed again, marked offline, to each device that logs in,
- * and as text/plain to each new binding that stays a plain SIP device. Pushes are published
- * inside the transaction that records them, under the recipient's lock (see
- * MessageStore.lockRecipients, taken by MessageStore.insertAll for new IMs), so every outcome
- * finds its push. What tells the sender of an `im.send` its fate (the result, `im.status`) goes
- * out only after that commit: a sender is never told ok for an IM a failed commit lost.
+ * and as text/plain to each new binding that stays a plain SIP device. An `im.send`'s pushes go
+ * out with its result and `im.status` in ONE publish after the commit that records them (so every
+ * outcome finds its push, and nothing is heard of an IM a failed commit lost); a redelivered
+ * `im.send` pushes again each IM whose push has no outcome, under the same push id, in case that
+ * publish was lost. Pushes to plain SIP devices (which cannot drop a repeat), at a login and of
+ * settles go out inside their transaction, under the recipient's lock
+ * (MessageStore.lockRecipients, taken by MessageStore.insertAll for new IMs).
  */
 export class ImRouter {
   private readonly sends: ImSend;

@@ -25,7 +25,7 @@ import {
 import { ImError } from './im-error';
 import { IM_ROUTER_ORIGIN, imRequest, statusRequest } from './im-pushes';
 import type { Delivery, ImRouting, Unreachable } from './im-routing';
-import { derivedMessageId, type InsertedMessage } from './message';
+import { derivedMessageId, type InsertedMessage, type StoredMessage } from './message';
 import { type RecipientRefusal, type Run, RunGroups } from './run';
 
 /** The device an im.send came from. */
@@ -137,11 +137,11 @@ export class ImSend {
     if (loggedOut.length > 0 || toAccept.length > 0) {
       await this.routing.deps.unitOfWork.run(async (tx) => {
         await this.claimRefusals(tx, loggedOut);
-        if (toAccept.length > 0) {
-          await this.acceptAll(tx, run, toAccept);
+        const pushesToPlainDevices = toAccept.length > 0 && (await this.acceptAll(tx, run, toAccept));
+        if (pushesToPlainDevices) {
+          // A text/plain IM goes out while its device is held (ImRouting.holdPlainTargets).
+          await run.publisher.flush();
         }
-        // The IMs' pushes: published before commit, under the recipient locks (see ImRouter).
-        await run.publisher.flush();
       });
     }
     // The refusals' results go out after the commit too (their gateway), the claimed ones with it.
@@ -150,10 +150,11 @@ export class ImSend {
         await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, command.result)]);
       }
     }
-    // The results only now: a commit that fails after the pushes went out must not leave its
-    // sender told `ok` for an IM never stored. When this publish fails, the group fails and its
-    // redelivery finds the claims and re-sends the stored results.
-    await run.afterCommit.flush();
+    // Results and pushes only now, in one publish: nothing is heard of an IM a failed commit lost.
+    // When this publish fails (or the process dies first), the group fails and its redelivery
+    // finds the claims: it re-sends the stored results and pushes again each IM whose push has no
+    // outcome (tellAgain).
+    await run.publishAfterCommit();
   }
 
   /**
@@ -224,9 +225,9 @@ export class ImSend {
    * The transaction of a group's accepted commands: one claim statement, one insert of the new
    * messages (taking their recipients' locks), one lookup of their recipients' devices, the
    * pushes, one insert of the delivery attempts. Each command gets what it would get alone after
-   * the ones before it.
+   * the ones before it. Returns whether an IM goes to a plain SIP device (held until tx ends).
    */
-  private async acceptAll(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<void> {
+  private async acceptAll(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<boolean> {
     const { idempotency } = this.routing.deps;
     // A command repeated within the group is a duplicate of its first occurrence: only that claims.
     const claiming = firstOfEachCommand(commands);
@@ -248,6 +249,7 @@ export class ImSend {
       ),
     );
     await this.routing.holdPlainTargets(tx, run, targets);
+    const pushesToPlainDevices = targets.some((devices) => devices.some((d) => d.carrier === 'PLAIN'));
 
     const results = new Map<string, ResultPush>();
     const deliveries: Delivery[] = [];
@@ -270,22 +272,26 @@ export class ImSend {
       }
       results.set(keyId, result);
     }
-    await this.tellStatusesAgain(tx, handledBefore);
+    await this.tellAgain(tx, run, handledBefore);
     await this.routing.recordAttempts(tx, deliveries);
     // `stored` follows its command's result, after the commit.
     await this.routing.tellStored(tx, run, unreachable, this.routing.now(), (section) =>
       run.afterCommitGateway(section),
     );
+    return pushesToPlainDevices;
   }
 
   /**
    * Commands accepted in an earlier handling (a redelivery: the publish after that commit may have
-   * failed) tell their senders again, after the result, the im.status that handling told: `failed`
-   * for a recipient that is refused, `stored` for a message its sender was told is stored and that
-   * no device has answered since (one read for all). Each goes out under its push id of then, so
-   * a notice that did reach the sender is not taken for a second one.
+   * failed or never happened) tell and push again what that handling did, for a message no device
+   * has answered (one read for all): to its sender, after the result, the im.status told then
+   * (`failed` for a refused recipient, `stored`); to each device whose push of it has no outcome,
+   * the IM, with im.message-accepted. Each push goes out under its push id of then, so one that did
+   * arrive is answered by the edge from memory and processed once by the client (protocol.md §3).
+   * A plain SIP device, which cannot drop a repeated text/plain MESSAGE, is not pushed again: its
+   * push went out inside the transaction that recorded it (handleSends).
    */
-  private async tellStatusesAgain(tx: Transaction, commands: readonly AcceptedCommand[]): Promise<void> {
+  private async tellAgain(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<void> {
     for (const { replies, source, send } of commands) {
       if (send.refusal !== undefined) {
         await replies.send([failedStatus(source.aor, send.messageId, send.refusal)]);
@@ -295,15 +301,30 @@ export class ImSend {
     if (delivering.length === 0) {
       return;
     }
-    const stored = await this.routing.deps.messages.findStoredUndelivered(
+    const undelivered = await this.routing.deps.messages.findUndelivered(
       tx,
       delivering.map(({ source, send }) => ({ senderAor: source.aor, messageId: send.messageId })),
     );
-    for (const { replies, source, send } of delivering) {
-      const message = stored.find((m) => m.senderAor === source.aor && m.messageId === send.messageId);
-      if (message !== undefined) {
-        await replies.send([statusRequest(message, { state: 'stored' })]);
+    const found = delivering.flatMap((command) => {
+      const { source, send } = command;
+      const entry = undelivered.find(
+        ({ message }) => message.senderAor === source.aor && message.messageId === send.messageId,
+      );
+      return entry === undefined ? [] : [{ command, ...entry }];
+    });
+    await run.directory.lookUpDevices(
+      found.flatMap(({ message, inFlightTo }) =>
+        inFlightTo.map((deviceId) => ({ aor: message.recipientAor, deviceId })),
+      ),
+    );
+    for (const { command, message, storedTold, inFlightTo } of found) {
+      if (storedTold) {
+        await command.replies.send([statusRequest(message, { state: 'stored' })]);
       }
+      await command.pushes.send(
+        inFlightTo.map((deviceId) => imAgainTo(message, deviceId)),
+        { alsoPublish: [messageAcceptedV1.record(acceptedEventOf(message))] },
+      );
     }
   }
 
@@ -389,17 +410,9 @@ export class ImSend {
       return result;
     }
 
-    // Trusted: every field comes from the validated im.send (or the message stored from one).
-    const acceptedEvent = messageAcceptedV1.buildTrusted({
-      messageId,
-      from: message.senderAor,
-      to: recipientAor,
-      text: message.text,
-      sentAt: message.sentAt.toISOString(),
-    });
     await replies.send([resultRequest(IM_ROUTER_ORIGIN, source, accepted)]);
     const delivered = await pushes.send([imRequest(message, { kind: 'aor', aor: recipientAor }, false)], {
-      alsoPublish: [messageAcceptedV1.record(acceptedEvent)],
+      alsoPublish: [messageAcceptedV1.record(acceptedEventOf(message))],
     });
     deliveries.push(...delivered.map((push) => ({ push, message })));
     if (delivered.length === 0) {
@@ -407,6 +420,24 @@ export class ImSend {
     }
     return accepted;
   }
+}
+
+/** An IM pushed again to one device, to a JSON client only (no text/plain: see tellAgain). */
+function imAgainTo(message: StoredMessage, deviceId: string): PushRequest {
+  const request = imRequest(message, { kind: 'device', aor: message.recipientAor, deviceId }, false);
+  return { ...request, plainText: undefined };
+}
+
+/** im.message-accepted of a stored message. */
+function acceptedEventOf(message: StoredMessage) {
+  // Trusted: every field comes from the validated im.send the message was stored from.
+  return messageAcceptedV1.buildTrusted({
+    messageId: message.messageId,
+    from: message.senderAor,
+    to: message.recipientAor,
+    text: message.text,
+    sentAt: message.sentAt.toISOString(),
+  });
 }
 
 /** The im.status `failed` of an im.send whose recipient is refused. */

@@ -38,9 +38,10 @@ export interface MessageStore {
   /**
    * Serializes, until `tx` ends, every transaction that pushes IMs to one recipient or settles
    * outcomes of them that are not all answered: takes the locks of all the recipients in ONE
-   * statement, in the one lock order (inLockOrder). Pushes are published inside their transaction:
-   * holding this lock, an outcome handler cannot look a push up before the transaction that
-   * recorded it has committed (answered outcomes take it only for a push they did not find).
+   * statement, in the one lock order (inLockOrder). Pushes published inside their transaction (at
+   * a login, to plain SIP devices, of settles) are so never looked up by an outcome handler before
+   * the transaction that recorded them has committed (answered outcomes take it only for a push
+   * they did not find).
    */
   lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void>;
   /**
@@ -83,13 +84,23 @@ export interface MessageStore {
     at: Date,
   ): Promise<ReadonlySet<string>>;
   /**
-   * Of the messages named by (sender, messageId), those whose sender was told `stored` and that no
-   * device has answered since (one statement): what a redelivered im.send tells its sender again.
+   * Of the messages named by (sender, messageId), those no device has answered (one statement),
+   * each with whether its sender was told `stored` and the devices whose push of it awaits its
+   * outcome: what a redelivered im.send tells and pushes again.
    */
-  findStoredUndelivered(
+  findUndelivered(
     tx: Transaction,
     messages: ReadonlyArray<Pick<StoredMessage, 'senderAor' | 'messageId'>>,
-  ): Promise<StoredMessage[]>;
+  ): Promise<UndeliveredMessage[]>;
+}
+
+/** A message no device has answered (MessageStore.findUndelivered). */
+export interface UndeliveredMessage {
+  message: StoredMessage;
+  /** Its sender was told `stored`. */
+  storedTold: boolean;
+  /** The devices whose push of it has no outcome yet, by device id. */
+  inFlightTo: string[];
 }
 
 /** A registered device that has not logged in (yet). */

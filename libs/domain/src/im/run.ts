@@ -24,10 +24,11 @@ const LOOKUP_ONLY: EventPublisher = {
 
 /**
  * What the commands or outcomes of one group of runs share in their one unit of work: device
- * lookups, recipient checks and two publishes, which each command or outcome reaches through
- * the gateways of its section (its place in the group): `publisher`, flushed inside the
- * transaction (pushes that must go out under its locks), and `afterCommit`, flushed once it
- * committed (what must not be heard unless the commit held, e.g. an `im.send` result).
+ * lookups, recipient checks and two collections of records, which each command or outcome
+ * reaches through the gateways of its section (its place in the group): `publisher` (pushes, which
+ * a job may flush inside the transaction when they must go out under its locks) and `afterCommit`
+ * (what must not be heard unless the commit held, e.g. an `im.send` result). `publishAfterCommit`
+ * sends what is left of both in one publish.
  */
 export class Run {
   readonly publisher: CollectingPublisher;
@@ -60,6 +61,11 @@ export class Run {
   /** The gateway publishing in `section`'s place of `afterCommit`; its first use fixes its directory. */
   afterCommitGateway(section: number, directory: DeviceDirectory = this.directory): PushGateway {
     return this.sectionGateway(this.afterCommitGateways, this.afterCommit, section, directory);
+  }
+
+  /** Publishes what `afterCommit` and `publisher` still hold in ONE publish, section by section. */
+  publishAfterCommit(): Promise<void> {
+    return this.afterCommit.flushWith(this.publisher);
   }
 
   /** Looks the targets of pushes to be sent later up now, in one lookup (PushGateway.lookUpAhead). */
