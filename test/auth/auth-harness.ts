@@ -56,7 +56,7 @@ export class AuthHarness {
       ...config,
     };
     const moduleRef = await Test.createTestingModule({
-      imports: [AuthModule.register({ bus, dataSource, config: authConfig })],
+      imports: [AuthModule.register({ bus, dataSource, config: authConfig, consumeLegacyTopics: false })],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: ['error'] });
     await app.init();

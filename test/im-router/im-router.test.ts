@@ -18,6 +18,7 @@ import {
   routedCommandRecordV1,
   routedPushOutcomeRecordV1,
   sessionStartedV1,
+  topicsToConsume,
 } from '#herald/contracts';
 import type { AuthCommandService, ImRouter } from '#herald/domain';
 import { createAuthServices } from '#herald/auth-service';
@@ -28,7 +29,12 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createImRouter, ImRouterRecordHandler, subscribeImRouter } from '#herald/im-router-service';
+import {
+  createImRouter,
+  IM_ROUTER_TOPICS,
+  ImRouterRecordHandler,
+  subscribeImRouter,
+} from '#herald/im-router-service';
 import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
 import { createTestDatabase } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
@@ -138,7 +144,8 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       error: (fields, m) => logged.push(`${fields.reason}: ${m}`),
     });
     subscriptions = [
-      await subscribeImRouter(bus, records),
+      // As with HERALD_CONSUME_LEGACY_TOPICS=true: the rolling-upgrade case publishes there.
+      await subscribeImRouter(bus, records, topicsToConsume(IM_ROUTER_TOPICS, true)),
       await bus.subscribe({
         groupId: `herald-edge-${EDGE_ID}`,
         topics: [edgeOutboundTopic(EDGE_ID)],

@@ -57,7 +57,12 @@ export class PresenceHarness {
     await runMigrations(dataSource);
     const bus = new InProcessEventBus();
     const app = await NestFactory.createApplicationContext(
-      PresenceModule.register({ bus, dataSource, config: DEFAULT_PRESENCE_CONFIG }),
+      PresenceModule.register({
+        bus,
+        dataSource,
+        config: DEFAULT_PRESENCE_CONFIG,
+        consumeLegacyTopics: false,
+      }),
       { logger: ['error', 'warn'] },
     );
     await app.init();

@@ -15,7 +15,13 @@ runServiceMain('auth', async () => {
     configKeys: ['adminPort'],
     kafkaClientIdSuffix: '-auth',
     databaseGauges: ['sessions'],
-    module: ({ bus, dataSource }) => AuthModule.register({ bus, dataSource, config: authConfig }),
+    module: ({ bus, dataSource, config }) =>
+      AuthModule.register({
+        bus,
+        dataSource,
+        config: authConfig,
+        consumeLegacyTopics: config.consumeLegacyTopics,
+      }),
     alongside: async ({ bus, dataSource, config }) => {
       const admin = await listenForAdmin(
         { bus, dataSource, config: authConfig },

@@ -17,19 +17,21 @@ export interface HeraldEmbeddedDeps {
   auth: AuthConfig;
   presence: PresenceConfig;
   imRouter: ImRouterConfig;
+  /** HERALD_CONSUME_LEGACY_TOPICS, for auth, presence and im-router. */
+  consumeLegacyTopics: boolean;
 }
 
 /** sip-edge, auth, presence and im-router composed on one bus and one database (architecture.md). */
 @Module({})
 export class HeraldEmbeddedModule {
   static register(deps: HeraldEmbeddedDeps): DynamicModule {
-    const { bus, dataSource } = deps;
+    const { bus, dataSource, consumeLegacyTopics } = deps;
     return {
       module: HeraldEmbeddedModule,
       imports: [
-        AuthModule.register({ bus, dataSource, config: deps.auth }),
-        PresenceModule.register({ bus, dataSource, config: deps.presence }),
-        ImRouterModule.register({ bus, dataSource, config: deps.imRouter }),
+        AuthModule.register({ bus, dataSource, config: deps.auth, consumeLegacyTopics }),
+        PresenceModule.register({ bus, dataSource, config: deps.presence, consumeLegacyTopics }),
+        ImRouterModule.register({ bus, dataSource, config: deps.imRouter, consumeLegacyTopics }),
         // Last, so the services already consume when the edge opens its ports.
         SipEdgeModule.register({ bus, config: deps.edge, drainTimeoutMs: deps.edgeDrainTimeoutMs }),
       ],

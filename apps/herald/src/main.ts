@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     'webPort',
     'databasePoolSize',
     'busHandlerConcurrency',
+    'consumeLegacyTopics',
     'logLevel',
     'shutdownGraceMs',
   ]);
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
       auth: authConfig,
       presence: DEFAULT_PRESENCE_CONFIG,
       imRouter: { domain: authConfig.domain },
+      consumeLegacyTopics: shared.consumeLegacyTopics,
     });
     const app = await NestFactory.create(
       OperationsModule.around(services, probesWithEdgeReadiness(services, [postgresProbe(dataSource)])),

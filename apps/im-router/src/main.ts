@@ -11,6 +11,11 @@ runServiceMain('im-router', () =>
     partitionsConsumedConcurrently: IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
     databaseGauges: ['offlineStoreDepth'],
     module: ({ bus, dataSource, config }) =>
-      ImRouterModule.register({ bus, dataSource, config: { domain: config.domain } }),
+      ImRouterModule.register({
+        bus,
+        dataSource,
+        config: { domain: config.domain },
+        consumeLegacyTopics: config.consumeLegacyTopics,
+      }),
   }),
 );

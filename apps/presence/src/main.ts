@@ -12,7 +12,12 @@ runServiceMain('presence', () =>
   startKafkaPostgresService({
     name: 'presence',
     partitionsConsumedConcurrently: PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY,
-    module: ({ bus, dataSource }) =>
-      PresenceModule.register({ bus, dataSource, config: DEFAULT_PRESENCE_CONFIG }),
+    module: ({ bus, dataSource, config }) =>
+      PresenceModule.register({
+        bus,
+        dataSource,
+        config: DEFAULT_PRESENCE_CONFIG,
+        consumeLegacyTopics: config.consumeLegacyTopics,
+      }),
   }),
 );

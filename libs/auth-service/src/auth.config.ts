@@ -22,6 +22,11 @@ export interface AuthServiceDeps {
   /** Initialized; migrations are run by the migration job, not by this module. */
   dataSource: DataSource;
   config: AuthConfig;
+  /**
+   * Whether the consumer also reads the legacy shared topics (HERALD_CONSUME_LEGACY_TOPICS: only
+   * while upgrading from the release whose edges published there).
+   */
+  consumeLegacyTopics: boolean;
 }
 
 /** The consumer group of every auth replica (architecture.md, Topics). */

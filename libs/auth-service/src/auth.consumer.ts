@@ -4,9 +4,9 @@ import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import { GROUP_COMMIT_MAX_ITEMS } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
 import { AUTH_CONSUMER_GROUP } from './auth.config';
-import { AUTH_TOPICS, AuthRecordHandler } from './auth.records';
+import { AuthRecordHandler } from './auth.records';
 import type { AuthServices } from './auth.services';
-import { AUTH_BUS, AUTH_SERVICES } from './auth.tokens';
+import { AUTH_BUS, AUTH_CONSUMED_TOPICS, AUTH_SERVICES } from './auth.tokens';
 
 /** Subscribes auth's record handler in the `herald-auth` group for the application's lifetime. */
 @Injectable()
@@ -16,6 +16,7 @@ export class AuthConsumer extends BusConsumer {
   constructor(
     @Inject(AUTH_BUS) private readonly bus: EventBus,
     @Inject(AUTH_SERVICES) services: AuthServices,
+    @Inject(AUTH_CONSUMED_TOPICS) private readonly topics: readonly string[],
   ) {
     super();
     this.records = new AuthRecordHandler(services, componentLogger('AuthConsumer'));
@@ -24,7 +25,7 @@ export class AuthConsumer extends BusConsumer {
   protected subscribe(): Promise<SubscriptionHandle> {
     return this.bus.subscribe({
       groupId: AUTH_CONSUMER_GROUP,
-      topics: AUTH_TOPICS,
+      topics: this.topics,
       // REGISTERs are group-committed (Registrar): the keys in flight are what fills a group, and
       // one waiting for its group holds no database connection (commands still queue on the pool).
       handlerConcurrency: GROUP_COMMIT_MAX_ITEMS,

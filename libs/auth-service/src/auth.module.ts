@@ -2,7 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { AuthServiceDeps } from './auth.config';
 import { AuthConsumer } from './auth.consumer';
 import { createAuthServices } from './auth.services';
-import { AUTH_BUS, AUTH_CONFIG, AUTH_SERVICES } from './auth.tokens';
+import { topicsToConsume } from '#herald/contracts';
+import { AUTH_TOPICS } from './auth.records';
+import { AUTH_BUS, AUTH_CONFIG, AUTH_CONSUMED_TOPICS, AUTH_SERVICES } from './auth.tokens';
 import { RegistrationSweeper } from './registration-sweeper';
 
 /**
@@ -18,6 +20,10 @@ export class AuthModule {
         { provide: AUTH_BUS, useValue: deps.bus },
         { provide: AUTH_CONFIG, useValue: deps.config },
         { provide: AUTH_SERVICES, useValue: createAuthServices(deps.bus, deps.dataSource, deps.config) },
+        {
+          provide: AUTH_CONSUMED_TOPICS,
+          useValue: topicsToConsume(AUTH_TOPICS, deps.consumeLegacyTopics),
+        },
         AuthConsumer,
         RegistrationSweeper,
       ],

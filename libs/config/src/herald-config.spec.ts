@@ -216,6 +216,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('consumes the legacy shared topics only with HERALD_CONSUME_LEGACY_TOPICS=true', () => {
+    expect(loadConfig(['consumeLegacyTopics'], {}).consumeLegacyTopics).toBe(false);
+    expect(
+      loadConfig(['consumeLegacyTopics'], { HERALD_CONSUME_LEGACY_TOPICS: 'true' }).consumeLegacyTopics,
+    ).toBe(true);
+    expect(() => loadConfig(['consumeLegacyTopics'], { HERALD_CONSUME_LEGACY_TOPICS: 'yes' })).toThrow(
+      /HERALD_CONSUME_LEGACY_TOPICS/,
+    );
+  });
+
   it('rejects a Kafka heartbeat interval not below the session timeout', () => {
     expect(() =>
       loadConfig(KAFKA_GROUP_CONFIG_KEYS, {

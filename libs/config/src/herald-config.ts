@@ -85,6 +85,13 @@ export const HERALD_SETTINGS = {
    * are made ahead (deploy/helm/herald/README.md, Topics): Strimzi's ACLs grant the services no Create.
    */
   kafkaCreateTopics: { variable: 'HERALD_KAFKA_CREATE_TOPICS', schema: booleanSetting(true) },
+  /**
+   * Whether auth, presence and im-router also consume the shared topics edges of the release
+   * before per-service topics published to: only while upgrading from it (docs/deploy.md,
+   * Upgrading). Off by default: a fresh install has nothing there, and every fetch naming their
+   * partitions costs the broker.
+   */
+  consumeLegacyTopics: { variable: 'HERALD_CONSUME_LEGACY_TOPICS', schema: booleanSetting() },
   ...KAFKA_SECURITY_SETTINGS,
   /**
    * Records one consumer group member handles at once (distinct keys; one key stays in order),

@@ -90,7 +90,7 @@ export const TOPICS: readonly TopicDescription[] = [
     producer: 'sip-edge',
     consumers: ['auth', 'presence', 'im-router'],
     summary:
-      'Legacy, read for one release (rolling upgrade): every command from edges of the previous release; each service acts on the types it owns.',
+      'Legacy, read during a rolling upgrade (HERALD_CONSUME_LEGACY_TOPICS=true): every command from edges of the previous release; each service acts on the types it owns.',
   },
   {
     topic: EDGE_OUTBOUND_V1_PATTERN,
@@ -135,7 +135,7 @@ export const TOPICS: readonly TopicDescription[] = [
     producer: 'sip-edge',
     consumers: ['presence', 'im-router'],
     summary:
-      'Legacy, read for one release (rolling upgrade): every push outcome from edges of the previous release; each service acts on those of its own pushes.',
+      'Legacy, read during a rolling upgrade (HERALD_CONSUME_LEGACY_TOPICS=true): every push outcome from edges of the previous release; each service acts on those of its own pushes.',
   },
   {
     topic: AUTH_DEVICE_REGISTERED_V1,
@@ -195,3 +195,17 @@ export const TOPICS: readonly TopicDescription[] = [
 
 /** Topics with a fixed name (everything but the per-edge outbound topics), for `ensureTopics`. */
 export const FIXED_TOPICS: readonly string[] = TOPICS.map((t) => t.topic).filter((t) => !t.includes('{'));
+
+/**
+ * The shared topics every command and push outcome went to before per-service topics; read only
+ * during a rolling upgrade from that release (docs/deploy.md, Upgrading).
+ */
+export const LEGACY_TOPICS: readonly string[] = [SIP_COMMAND_RECEIVED_V1, SIP_PUSH_OUTCOME_V1];
+
+/**
+ * The topics of a service's routes it subscribes to: all of them while the legacy ones are still
+ * consumed (HERALD_CONSUME_LEGACY_TOPICS), else all but the legacy ones.
+ */
+export function topicsToConsume(routeTopics: readonly string[], consumeLegacyTopics: boolean): string[] {
+  return routeTopics.filter((topic) => consumeLegacyTopics || !LEGACY_TOPICS.includes(topic));
+}

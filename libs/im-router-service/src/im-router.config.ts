@@ -20,6 +20,15 @@ export interface ImRouterServiceDeps {
   config: ImRouterConfig;
 }
 
+/** What ImRouterModule.register is given: the router's deps and what its consumer reads. */
+export interface ImRouterModuleDeps extends ImRouterServiceDeps {
+  /**
+   * Whether the consumer also reads the legacy shared topics (HERALD_CONSUME_LEGACY_TOPICS: only
+   * while upgrading from the release whose edges published there).
+   */
+  consumeLegacyTopics: boolean;
+}
+
 /**
  * Partitions one im-router replica handles at once (each stays in order). One user's commands
  * and outcomes share a partition, so this is the parallelism that keeps per-AOR order.

@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { topicsToConsume } from '#herald/contracts';
 import { ImRouter } from '#herald/domain';
-import type { ImRouterServiceDeps } from './im-router.config';
-import { IM_ROUTER_BUS, ImRouterConsumer } from './im-router.consumer';
+import type { ImRouterModuleDeps } from './im-router.config';
+import { IM_ROUTER_BUS, IM_ROUTER_CONSUMED_TOPICS, ImRouterConsumer } from './im-router.consumer';
+import { IM_ROUTER_TOPICS } from './im-router.records';
 import { createImRouter } from './im-router.factory';
 import { PlainDeviceSweeper } from './plain-device-sweeper';
 
@@ -11,12 +13,16 @@ import { PlainDeviceSweeper } from './plain-device-sweeper';
  */
 @Module({})
 export class ImRouterModule {
-  static register(deps: ImRouterServiceDeps): DynamicModule {
+  static register(deps: ImRouterModuleDeps): DynamicModule {
     return {
       module: ImRouterModule,
       providers: [
         { provide: IM_ROUTER_BUS, useValue: deps.bus },
         { provide: ImRouter, useFactory: () => createImRouter(deps) },
+        {
+          provide: IM_ROUTER_CONSUMED_TOPICS,
+          useValue: topicsToConsume(IM_ROUTER_TOPICS, deps.consumeLegacyTopics),
+        },
         ImRouterConsumer,
         PlainDeviceSweeper,
       ],

@@ -68,14 +68,18 @@ export class ImRouterRecordHandler extends ContractRecordHandler<ImRouter> {
   }
 }
 
-/** Consumes im-router's topics in its consumer group until the handle is stopped. */
+/**
+ * Consumes `topics` (IM_ROUTER_TOPICS, or those but the legacy ones: topicsToConsume) in
+ * im-router's consumer group until the handle is stopped.
+ */
 export function subscribeImRouter(
   bus: EventBus,
   records: ImRouterRecordHandler,
+  topics: readonly string[],
 ): Promise<SubscriptionHandle> {
   return bus.subscribe({
     groupId: IM_ROUTER_CONSUMER_GROUP,
-    topics: IM_ROUTER_TOPICS,
+    topics,
     // Runs of commands and outcomes are group-committed (ImSend, ImSettle): the runs in flight are
     // what fills a group, and one waiting for its group holds no database connection.
     handlerConcurrency: GROUP_COMMIT_MAX_ITEMS,

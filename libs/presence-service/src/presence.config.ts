@@ -27,4 +27,9 @@ export interface PresenceServiceDeps {
   /** Initialized; migrations are run by the migration job, not by this module. */
   dataSource: DataSource;
   config: PresenceConfig;
+  /**
+   * Whether the consumer also reads the legacy shared topics (HERALD_CONSUME_LEGACY_TOPICS: only
+   * while upgrading from the release whose edges published there).
+   */
+  consumeLegacyTopics: boolean;
 }

@@ -4,10 +4,11 @@ import type { EventBus, SubscriptionHandle } from '#herald/bus';
 import type { PresencePublications, PresenceService } from '#herald/domain';
 import { BusConsumer } from '#herald/runtime';
 import type { PresenceConfig } from './presence.config';
-import { PRESENCE_TOPICS, presenceEventHandlers, PresenceRecordHandler } from './presence.records';
+import { presenceEventHandlers, PresenceRecordHandler } from './presence.records';
 import {
   PRESENCE_BUS,
   PRESENCE_CONFIG,
+  PRESENCE_CONSUMED_TOPICS,
   PRESENCE_PUBLICATIONS_TOKEN,
   PRESENCE_SERVICE_TOKEN,
   PRESENCE_SUBSCRIPTIONS_TOKEN,
@@ -25,6 +26,7 @@ export class PresenceConsumer extends BusConsumer {
     @Inject(PRESENCE_SERVICE_TOKEN) presence: PresenceService,
     @Inject(PRESENCE_PUBLICATIONS_TOKEN) publications: PresencePublications,
     @Inject(PRESENCE_SUBSCRIPTIONS_TOKEN) subscriptions: PresenceSubscriptions,
+    @Inject(PRESENCE_CONSUMED_TOPICS) private readonly topics: readonly string[],
   ) {
     super();
     this.records = new PresenceRecordHandler(
@@ -36,7 +38,7 @@ export class PresenceConsumer extends BusConsumer {
   protected subscribe(): Promise<SubscriptionHandle> {
     return this.bus.subscribe({
       groupId: this.config.consumerGroup,
-      topics: PRESENCE_TOPICS,
+      topics: this.topics,
       handler: (record) => this.records.handle(record),
     });
   }

@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { topicsToConsume } from '#herald/contracts';
 import type { PresenceServiceDeps } from './presence.config';
 import { PresenceConsumer } from './presence.consumer';
+import { PRESENCE_TOPICS } from './presence.records';
 import { EndedDeviceSweeper } from './ended-device-sweeper';
 import {
   createEndedDeviceRetention,
@@ -10,6 +12,7 @@ import {
 import {
   PRESENCE_BUS,
   PRESENCE_CONFIG,
+  PRESENCE_CONSUMED_TOPICS,
   PRESENCE_ENDED_DEVICES_TOKEN,
   PRESENCE_PUBLICATIONS_TOKEN,
   PRESENCE_SERVICE_TOKEN,
@@ -37,6 +40,10 @@ export class PresenceModule {
           useValue: createPresenceSubscriptions(deps.bus, deps.dataSource),
         },
         { provide: PRESENCE_ENDED_DEVICES_TOKEN, useValue: createEndedDeviceRetention(deps.dataSource) },
+        {
+          provide: PRESENCE_CONSUMED_TOPICS,
+          useValue: topicsToConsume(PRESENCE_TOPICS, deps.consumeLegacyTopics),
+        },
         PresenceConsumer,
         PublicationExpirySweeper,
         EndedDeviceSweeper,

@@ -25,6 +25,7 @@ import { listenForOperations } from './service-main';
 /** The settings every Kafka and PostgreSQL service reads. */
 const KAFKA_POSTGRES_CONFIG_KEYS = [
   ...KAFKA_BUS_CONFIG_KEYS,
+  'consumeLegacyTopics',
   'databaseUrl',
   'databasePoolSize',
   'httpPort',

@@ -257,18 +257,25 @@ export class Registrar {
       { lock: true },
     );
     const byUsername = new Map(accounts.map((account) => [account.username, account]));
-    const bindings = await this.deps.registrations.listByAors(tx, [
+    const bindingsByAor = new Map<string, Registration[]>();
+    for (const binding of await this.deps.registrations.listByAors(tx, [
       ...new Set(pending.map(({ aor }) => aor)),
-    ]);
+    ])) {
+      const ofAor = bindingsByAor.get(binding.aor);
+      if (ofAor === undefined) bindingsByAor.set(binding.aor, [binding]);
+      else ofAor.push(binding);
+    }
     return pending.map(({ request, aor }) => {
       const decision = this.decide(
         request,
         aor,
         byUsername.get(request.digest.username),
-        bindings.filter((binding) => binding.aor === aor),
+        bindingsByAor.get(aor) ?? [],
         at,
       );
-      const reply = registerDecidedV1.build(
+      // Trusted: every field comes from the validated request, bindings stored from validated
+      // requests, or constants; the edge validates the record when it decodes it.
+      const reply = registerDecidedV1.buildTrusted(
         { ...decision.reply, txKey: request.txKey, aor: request.aor },
         at,
       );
