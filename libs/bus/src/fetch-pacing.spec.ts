@@ -67,6 +67,17 @@ describe('FetchPacing', () => {
     expect(wait.released()).toBe(true);
   });
 
+  it('wakes a fetch waiting for room when records were handled, not one being paced', async () => {
+    startRun(pacing);
+    const wait = pace(pacing);
+    let roomMade = false;
+    void pacing.next().then(() => (roomMade = true));
+    pacing.handled();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(roomMade).toBe(true);
+    expect(wait.released()).toBe(false);
+  });
+
   it('fetches once per group, ahead of the end of the group in progress, not at its end', async () => {
     // Groups of 10 ms back to back: each run waits for the group after the one in progress.
     const first = startRun(pacing);

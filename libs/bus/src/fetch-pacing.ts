@@ -15,7 +15,10 @@ const ESTIMATE_WEIGHT = 0.2;
  * group starts; and once the group ended, at once, when no fetch went ahead during it.
  */
 export class FetchPacing {
-  private waiters: Array<() => void> = [];
+  /** Fetches waiting for room (next): woken whenever records were handled. */
+  private roomWaiters: Array<() => void> = [];
+  /** Fetches being paced: woken only when a group ends, every run finished, or the consumer stops. */
+  private pacedWaiters: Array<() => void> = [];
   /** Runs of the consumer being handled (a run retried in place included). */
   private runs = 0;
   /** When the group in progress started: the last burst of finishes while runs stayed in progress. */
@@ -37,8 +40,9 @@ export class FetchPacing {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Resolves the next time records were handled (or the consumer stops). */
   next(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Counts `run` as in progress until it settles, then wakes the waiters. */
@@ -48,8 +52,8 @@ export class FetchPacing {
       return await run;
     } finally {
       this.runs -= 1;
-      this.finished();
-      this.wake();
+      if (this.finished()) this.pacedWaiters = wakeAll(this.pacedWaiters);
+      this.handled();
     }
   }
 
@@ -85,11 +89,15 @@ export class FetchPacing {
     }
   }
 
+  /** Records were handled: wakes the fetches waiting for room. */
+  handled(): void {
+    this.roomWaiters = wakeAll(this.roomWaiters);
+  }
+
+  /** The consumer stops: wakes every waiter. */
   wake(): void {
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    waiters.forEach((resolve) => resolve());
+    this.handled();
+    this.pacedWaiters = wakeAll(this.pacedWaiters);
   }
 
   /** When to fetch ahead of the group in progress, if not done yet and still ahead of its end. */
@@ -106,33 +114,43 @@ export class FetchPacing {
     if (ms <= 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== woken);
+        this.pacedWaiters = this.pacedWaiters.filter((waiter) => waiter !== woken);
         resolve(false);
       }, ms);
       const woken = (): void => {
         clearTimeout(timer);
         resolve(true);
       };
-      this.waiters.push(woken);
+      this.pacedWaiters.push(woken);
     });
   }
 
-  /** A run finished: the first of a burst ends the group in progress while others remain in progress. */
-  private finished(): void {
+  /**
+   * A run finished: the first of a burst ends the group in progress while others remain in
+   * progress. True when a group ended or no run is left in progress.
+   */
+  private finished(): boolean {
     if (this.runs === 0) {
       this.groupStartedAt = undefined;
-      return;
+      return true;
     }
     const now = this.now();
     const started = this.groupStartedAt;
-    if (started !== undefined && now - started < BURST_MS) return;
+    if (started !== undefined && now - started < BURST_MS) return false;
     if (started !== undefined) this.groupMs = estimate(this.groupMs, now - started);
     this.groupStartedAt = now;
+    return true;
   }
 
   private release(): void {
     this.releasedAt = this.now();
   }
+}
+
+/** Resolves every waiter; returns the empty list that replaces them. */
+function wakeAll(waiters: ReadonlyArray<() => void>): Array<() => void> {
+  waiters.forEach((resolve) => resolve());
+  return [];
 }
 
 function estimate(current: number | undefined, sample: number): number {

@@ -544,7 +544,7 @@ export class KafkaEventBus implements EventBus {
               (BigInt(record.offset) + 1n).toString(),
             );
           }
-          active.pacing.wake();
+          active.pacing.handled();
         },
         onUnexpectedError: (error) =>
           this.logger.error(
