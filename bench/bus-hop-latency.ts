@@ -91,6 +91,42 @@ async function startBus(
   return { bus, sql, release: () => pool.end() };
 }
 
+/**
+ * When each record reached each stage: published (the source publish called), acknowledged (its
+ * produce acknowledged), relayHanded (the relay's handler called), relayStarted (its group began,
+ * or the handler's own work), relayPublished (the relay's publish called), relayAcknowledged,
+ * sinkHanded. The gaps between them say where a hop's time goes.
+ */
+const STAGES = [
+  'published',
+  'acknowledged',
+  'relayHanded',
+  'relayStarted',
+  'relayPublished',
+  'relayAcknowledged',
+  'sinkHanded',
+] as const;
+type Stage = (typeof STAGES)[number];
+
+/** p50 / p99 ms of each gap between stages, over the records that went through every stage. */
+function stageBreakdown(stamps: ReadonlyArray<Float64Array>): Record<string, string> {
+  const complete = stamps.filter((times) => times.every((time) => !Number.isNaN(time)));
+  const gaps: Array<[string, number, number]> = [
+    ['produce (published→acknowledged)', 0, 1],
+    ['to relay handler (acknowledged→relayHanded)', 1, 2],
+    ['group wait (relayHanded→relayStarted)', 2, 3],
+    ['relay work (relayStarted→relayPublished)', 3, 4],
+    ['relay produce (relayPublished→relayAcknowledged)', 4, 5],
+    ['to sink handler (relayAcknowledged→sinkHanded)', 5, 6],
+  ];
+  return Object.fromEntries(
+    gaps.map(([name, from, to]) => {
+      const sorted = complete.map((times) => times[to]! - times[from]!).sort((a, b) => a - b);
+      return [name, `${percentile(sorted, 0.5).toFixed(1)} / ${percentile(sorted, 0.99).toFixed(1)}`];
+    }),
+  );
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(sorted: ReadonlyArray<number>, fraction: number): number {
@@ -119,27 +155,37 @@ async function main(): Promise<void> {
   const [source, sink] = [`bench-hop-source-${run}`, `bench-hop-sink-${run}`];
   await bus.ensureTopics([source, sink]);
   const latencies: number[] = [];
-  const group = new GroupCommit(async (records: ReadonlyArray<ConsumedRecord>) => {
+  const stamps = Array.from({ length: total }, () => new Float64Array(STAGES.length).fill(Number.NaN));
+  const stamp = (record: ConsumedRecord, stage: Stage): void => {
+    stamps[Number(record.value.toString())]![STAGES.indexOf(stage)] = performance.now();
+  };
+  const relayed = async (records: ReadonlyArray<ConsumedRecord>): Promise<void> => {
+    for (const record of records) stamp(record, 'relayStarted');
     await sleep(relayMs);
+    for (const record of records) stamp(record, 'relayPublished');
     await bus.publish(records.map((record) => ({ topic: sink, key: record.key, value: record.value })));
+    for (const record of records) stamp(record, 'relayAcknowledged');
+  };
+  const group = new GroupCommit(async (records: ReadonlyArray<ConsumedRecord>) => {
+    await relayed(records);
     return records.map(() => undefined);
   });
   const relay = await bus.subscribe({
     groupId: `bench-hop-relay-${run}`,
     topics: [source],
     handlerConcurrency: 256,
-    handler: values['group-commit']
-      ? (record) => group.submit(record)
-      : async (record) => {
-          await sleep(relayMs);
-          await bus.publish([{ topic: sink, key: record.key, value: record.value }]);
-        },
+    handler: (record) => {
+      stamp(record, 'relayHanded');
+      return values['group-commit'] ? group.submit(record) : relayed([record]);
+    },
   });
   const receiver = await bus.subscribe({
     groupId: `bench-hop-sink-${run}`,
     topics: [sink],
     handler: async (record) => {
-      latencies.push(performance.now() - Number(record.value.toString()));
+      stamp(record, 'sinkHanded');
+      const index = Number(record.value.toString());
+      latencies.push(stamps[index]![STAGES.indexOf('sinkHanded')]! - stamps[index]![0]!);
     },
   });
   const cpuAtStart = process.cpuUsage();
@@ -148,8 +194,11 @@ async function main(): Promise<void> {
   for (let index = 0; index < total; index += 1) {
     const wait = start + (index * 1000) / rate - performance.now();
     if (wait > 0) await sleep(wait);
-    const value = Buffer.from(String(performance.now()));
-    publishes.push(bus.publish([{ topic: source, key: `k${index % KEYS}`, value }]));
+    stamps[index]![0] = performance.now();
+    const published = bus.publish([
+      { topic: source, key: `k${index % KEYS}`, value: Buffer.from(String(index)) },
+    ]);
+    publishes.push(published.then(() => void (stamps[index]![1] = performance.now())));
   }
   await Promise.all(publishes);
   const deadline = Date.now() + DRAIN_MS;
@@ -173,6 +222,7 @@ async function main(): Promise<void> {
       p50: ms(0.5),
       p90: ms(0.9),
       p99: ms(0.99),
+      stagesP50P99: stageBreakdown(stamps),
       cpuMsPerRecord: Number(((cpu.user + cpu.system) / 1000 / total).toFixed(3)),
       ...(sql && {
         statementsPerRecord: Object.fromEntries(

@@ -33,6 +33,7 @@ import { KafkaOffsetCommits, type OffsetCommitter } from './kafka-offset-commits
 import { ConcurrencyLimit } from './keyed-concurrency';
 import { KeyedPipeline } from './keyed-pipeline';
 import { SerialBatcher } from './serial-batcher';
+import { FetchPacing } from './fetch-pacing';
 import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
@@ -77,8 +78,9 @@ export const KAFKA_MAX_PENDING_RECORDS = 4_096;
  */
 export const KAFKA_COMMIT_INTERVAL_MS = 100;
 /**
- * Longest a consumer holding runs in progress waits for one of them to finish before it fetches
- * again (Progress.runFinished): bounds the delay of other keys while one key's record is retried.
+ * Longest a consumer holding runs in progress waits before it fetches again (FetchPacing), after
+ * a group of its handler ended or the wait began: bounds the delay of other keys while one key's
+ * record is retried.
  */
 export const KAFKA_FETCH_PACE_MAX_MS = 20;
 
@@ -144,7 +146,7 @@ interface ActiveConsumer {
   partitions: Map<string, ConsumedPartition>;
   /** The latest batch's committer: a consumer restarted after a crash has a new consumer group object. */
   committer: OffsetCommitter | undefined;
-  progress: Progress;
+  pacing: FetchPacing;
 }
 
 type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
@@ -285,7 +287,7 @@ export class KafkaEventBus implements EventBus {
       ),
       partitions: new Map(),
       committer: undefined,
-      progress: new Progress(),
+      pacing: new FetchPacing(KAFKA_FETCH_PACE_MAX_MS),
     };
     this.consumers.add(active);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => forgetRevoked(active, payload.memberAssignment));
@@ -451,7 +453,7 @@ export class KafkaEventBus implements EventBus {
     }
     active.abort.abort();
     active.lag.stop();
-    active.progress.wake();
+    active.pacing.wake();
     // Runs in progress finish (and a record retried gives up): only handled offsets are committed.
     await Promise.all([...active.partitions.values()].map(({ pipeline }) => pipeline.idle()));
     await active.commits.idle();
@@ -494,14 +496,14 @@ export class KafkaEventBus implements EventBus {
         consumed.addedThrough = offset;
       }
     }
+    if (fresh.length > 0) active.pacing.fetched();
     consumed.pipeline.add(fresh);
     payload.resolveOffset(batch.lastOffset());
-    // Paced: with runs in progress, fetch again once one finishes rather than at once. A service's
-    // group commit is serial, so records fetched during its transaction would only join the next
-    // group anyway; fetched after it, they come in one fetch instead of one fetch per produce.
-    if (fresh.length > 0) await active.progress.runFinished(KAFKA_FETCH_PACE_MAX_MS, signal);
+    // Paced (FetchPacing): with runs in progress, one fetch per group of the handler, a round trip
+    // before the group in progress ends, rather than one per produce.
+    if (fresh.length > 0) await active.pacing.paced(signal);
     while (pendingRecords(active) >= KAFKA_MAX_PENDING_RECORDS && !signal.aborted) {
-      await active.progress.next();
+      await active.pacing.next();
       await payload.heartbeat();
     }
   }
@@ -531,7 +533,7 @@ export class KafkaEventBus implements EventBus {
         // The two signals, not the composite one: reading a composite signal's `aborted` refreshes
         // it from its sources, about 20 times the cost, and this is read before every run.
         shouldStop: () => active.abort.signal.aborted || revoked.signal.aborted,
-        handle: (run, onHandled) => active.progress.running(handleRunOrRecords(run, handling, onHandled)),
+        handle: (run, onHandled) => active.pacing.running(handleRunOrRecords(run, handling, onHandled)),
         onHandledThrough: (record) => {
           // A revoked partition's new owner commits it; a stopping consumer still commits its own.
           if (!revoked.signal.aborted && active.committer !== undefined) {
@@ -542,7 +544,7 @@ export class KafkaEventBus implements EventBus {
               (BigInt(record.offset) + 1n).toString(),
             );
           }
-          active.progress.wake();
+          active.pacing.handled();
         },
         onUnexpectedError: (error) =>
           this.logger.error(
@@ -553,51 +555,6 @@ export class KafkaEventBus implements EventBus {
     };
     active.partitions.set(key, consumed);
     return consumed;
-  }
-}
-
-/** Wakes whoever waits for a consumer's records to be handled (a fetch waiting for room or pacing, a stop). */
-class Progress {
-  private waiters: Array<() => void> = [];
-  /** Runs of the consumer being handled (a run retried in place included). */
-  private runs = 0;
-
-  next(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  /** Counts `run` as in progress until it settles, then wakes the waiters. */
-  async running<T>(run: Promise<T>): Promise<T> {
-    this.runs += 1;
-    try {
-      return await run;
-    } finally {
-      this.runs -= 1;
-      this.wake();
-    }
-  }
-
-  /** Resolves at once with no run in progress, else when one finishes, at most after `maxMs` or on `signal`. */
-  async runFinished(maxMs: number, signal: AbortSignal): Promise<void> {
-    if (this.runs === 0 || signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
-        resolve();
-      }, maxMs);
-      const wake = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiters.push(wake);
-    });
-  }
-
-  wake(): void {
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    waiters.forEach((resolve) => resolve());
   }
 }
 
