@@ -55,7 +55,8 @@ interface Workload {
  *     --rates 100,200,400 --seconds 20
  * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
  * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
- * workers instead of the cfg's 2).
+ * workers instead of the cfg's 2; --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
+ * its profile written to DIR at exit, for bench/cpu-profile-top.js).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
       pairs: { type: 'string', default: '8' },
       'warmup-seconds': { type: 'string', default: '5' },
       'kamailio-workers': { type: 'string' },
+      'cpu-prof-dir': { type: 'string' },
       out: {
         type: 'string',
         default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/cpu-per-op.jsonl`,
@@ -105,7 +107,13 @@ async function main(): Promise<void> {
   );
   const deployment: MeasuredDeployment = kamailio
     ? await KamailioDeployment.start(mode, kamailioWorkers)
-    : await BenchDeployment.start(mode, accounts);
+    : await BenchDeployment.start(
+        mode,
+        accounts,
+        values['cpu-prof-dir'] === undefined
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`],
+      );
   let workload: Workload | undefined;
   let backlog: IdleWaiter | undefined;
   try {

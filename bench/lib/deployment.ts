@@ -44,8 +44,11 @@ export class BenchDeployment implements MeasuredDeployment {
     private readonly cleanups: (() => Promise<void>)[],
   ) {}
 
-  /** Starts the deployment in a fresh directory under /tmp and provisions `accounts` bench accounts. */
-  static async start(mode: HeraldMode, accounts: number): Promise<BenchDeployment> {
+  /**
+   * Starts the deployment in a fresh directory under /tmp and provisions `accounts` bench accounts;
+   * `nodeArgs` go to every Herald process (e.g. --cpu-prof).
+   */
+  static async start(mode: HeraldMode, accounts: number, nodeArgs: string[] = []): Promise<BenchDeployment> {
     const work = mkdtempSync(`/tmp/herald-bench-${mode}-`);
     // PostgreSQL runs as its own OS user when this runs as root: it must be able to enter `work`.
     chmodSync(work, 0o711);
@@ -53,7 +56,12 @@ export class BenchDeployment implements MeasuredDeployment {
     try {
       if (mode === 'embedded') {
         const dataDir = join(work, 'embedded');
-        const herald = await LaunchedHerald.start({ mode, dataDir, postgresPort: await freeTcpPort() });
+        const herald = await LaunchedHerald.start({
+          mode,
+          dataDir,
+          postgresPort: await freeTcpPort(),
+          nodeArgs,
+        });
         cleanups.push(() => herald.stop());
         const pids = herald.pids();
         const groups = [
@@ -73,7 +81,7 @@ export class BenchDeployment implements MeasuredDeployment {
       cleanups.push(async () => void (await script('postgres.sh', ['stop', postgresDir])));
       // The idle wait (HeraldBacklogReader) reads the consumer lag from this broker.
       process.env['KAFKA_BROKERS'] = brokers;
-      const herald = await LaunchedHerald.start({ mode, kafkaBrokers: brokers, databaseUrl });
+      const herald = await LaunchedHerald.start({ mode, kafkaBrokers: brokers, databaseUrl, nodeArgs });
       cleanups.push(() => herald.stop());
       const pids = herald.pids();
       const groups = [

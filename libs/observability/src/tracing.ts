@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
   ProxyTracerProvider,
@@ -100,6 +101,13 @@ export function extractTraceContext(headers: Readonly<Record<string, string>>): 
   return propagation.extract(context.active(), headers);
 }
 
+/**
+ * The span of work nothing traces (spansAreInert): the no-op span the API's tracer would build,
+ * shared. Asking first skips a ProxyTracer, a span and the trace-id checks per SIP request and per
+ * push (~1 % of the edge's CPU per IM).
+ */
+const INERT_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 export interface SpanOptions {
   kind: SpanKind;
   attributes?: Attributes;
@@ -119,6 +127,7 @@ export async function inSpan<T>(
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = options.parent ?? context.active();
+  if (spansAreInert(parent)) return work(INERT_SPAN);
   const span = tracer().startSpan(
     name,
     { kind: options.kind, attributes: options.attributes, links: options.links },
@@ -138,10 +147,12 @@ export async function inSpan<T>(
 
 /** Starts a span that outlives the current call (a SIP client transaction); the caller ends it. */
 export function startSpan(name: string, options: SpanOptions): Span {
+  const parent = options.parent ?? context.active();
+  if (spansAreInert(parent)) return INERT_SPAN;
   return tracer().startSpan(
     name,
     { kind: options.kind, attributes: options.attributes, links: options.links },
-    options.parent ?? context.active(),
+    parent,
   );
 }
 

@@ -26,10 +26,14 @@ export class AnsweredPushes {
     this.forgetOld();
   }
 
-  /** The 2xx status the push was answered with, if it was answered within the memory. */
+  /**
+   * The 2xx status the push was answered with, if it was answered within the memory. Asked for
+   * every push: it reads the one entry (pruning here cost an iterator per push, ~1 % of the edge's
+   * CPU per IM); `remember` prunes.
+   */
   statusOf(pushId: string): number | undefined {
-    this.forgetOld();
-    return this.answered.get(pushId)?.status;
+    const answer = this.answered.get(pushId);
+    return answer !== undefined && answer.at >= this.now() - this.memoryMs ? answer.status : undefined;
   }
 
   private forgetOld(): void {

@@ -19,6 +19,11 @@ export function serializeMessage(message: SipMessage): Buffer {
     if (field.key !== 'content-length') head += `${field.name}: ${field.value}${CRLF}`;
   }
   head += `Content-Length: ${message.body.length}${CRLF}${CRLF}`;
-  const headBytes = Buffer.from(head, 'utf8');
-  return message.body.length === 0 ? headBytes : Buffer.concat([headBytes, message.body]);
+  if (message.body.length === 0) return Buffer.from(head, 'utf8');
+  // One buffer for head and body: encoding the head apart and concatenating copied it twice.
+  const headLength = Buffer.byteLength(head, 'utf8');
+  const wire = Buffer.allocUnsafe(headLength + message.body.length);
+  wire.write(head, 0, 'utf8');
+  message.body.copy(wire, headLength);
+  return wire;
 }

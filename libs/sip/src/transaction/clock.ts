@@ -10,9 +10,20 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
 }
 
-/** The real clock: wall time and Node timers. */
+/** A Node timer as a handle: clearing it needs nothing but the Timeout it holds. */
+class SystemTimer implements TimerHandle {
+  constructor(
+    readonly timerId: number,
+    readonly timeout: NodeJS.Timeout,
+  ) {}
+}
+
+/**
+ * The real clock: wall time and Node timers. The handle holds its Timeout, so a timer costs no
+ * table entry and no wrapping closure (every transaction sets two or three: ~1 % of the edge's CPU
+ * per IM went to the table).
+ */
 export class SystemClock implements Clock {
-  private readonly timeouts = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
 
   now(): number {
@@ -20,18 +31,11 @@ export class SystemClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    const timerId = this.nextId++;
-    const timeout = setTimeout(() => {
-      this.timeouts.delete(timerId);
-      callback();
-    }, delayMs);
-    this.timeouts.set(timerId, timeout);
-    return { timerId };
+    return new SystemTimer(this.nextId++, setTimeout(callback, delayMs));
   }
 
   clearTimer(handle: TimerHandle): void {
-    clearTimeout(this.timeouts.get(handle.timerId));
-    this.timeouts.delete(handle.timerId);
+    if (handle instanceof SystemTimer) clearTimeout(handle.timeout);
   }
 }
 

@@ -39,8 +39,8 @@ function matchingMethod(method: string): string {
  */
 export function serverTransactionKey(input: ServerKeyInput): string {
   const method = matchingMethod(input.method);
-  if (input.branch?.startsWith(BRANCH_MAGIC_COOKIE) === true) {
-    return ['3261', input.branch, `${input.sentByHost.toLowerCase()}:${input.sentByPort}`, method].join('|');
+  if (hasMagicCookie(input.branch)) {
+    return rfc3261ServerKey(input.branch, input.sentByHost, input.sentByPort, method);
   }
   return [
     '2543',
@@ -51,6 +51,21 @@ export function serverTransactionKey(input: ServerKeyInput): string {
     `${input.cseq} ${method}`,
     input.topVia,
   ].join('|');
+}
+
+/** §17.2.3: the branch starts with the magic cookie, so branch, sent-by and method identify the transaction. */
+export function hasMagicCookie(branch: string | undefined): branch is string {
+  return branch?.startsWith(BRANCH_MAGIC_COOKIE) === true;
+}
+
+/** §17.2.3 key of a request whose branch has the magic cookie (`method` already ACK -> INVITE). */
+export function rfc3261ServerKey(
+  branch: string,
+  sentByHost: string,
+  sentByPort: number,
+  method: string,
+): string {
+  return `3261|${branch}|${sentByHost.toLowerCase()}:${sentByPort}|${method}`;
 }
 
 /** §17.1.3: a response matches the client transaction with its top Via branch and CSeq method. */

@@ -77,4 +77,16 @@ describe('stampReceived (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
     expect(request.headers.getAll('via')).toEqual(['SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-1']);
     expect(udpResponseTarget(request)).toEqual({ address: '::1', port: 5070 });
   });
+
+  it.each([
+    ['SIP/2.0/UDP 127.0.0.1:5070;rport;branch=z9hG4bK-1', '127.0.0.1', 40000],
+    ['SIP/2.0/UDP client.example;branch=z9hG4bK-1;received=10.0.0.9;x=y', '127.0.0.1', 5060],
+    ['SIP/2.0/UDP [::1]:5070;branch=z9hG4bK-1;rport', '::2', 40001],
+    ['SIP/2.0/UDP 127.0.0.1:5070;rport=5070;branch=z9hG4bK-1 ', '127.0.0.2', 5070],
+  ])('keeps the stamped Via of %s from %s:%d parsed as it reads back', (via, address, port) => {
+    const request = requestWithVia(via);
+    stampReceived(request, flowFrom(address, port));
+    const readBack = requestWithVia(...request.headers.getAll('via'));
+    expect(request.via).toEqual(readBack.via);
+  });
 });

@@ -52,4 +52,8 @@ describe('TransportSet (loopback)', () => {
     await flow.send(Buffer.from('SIP/2.0 200 OK'));
     expect(await reply).toEqual({ port: ports[1] });
   });
+
+  it('answers a request whose Via target is its source over the flow it came on', () => {
+    expect(transports.responseFlow(flows[0], { ...flows[0].remote })).toBe(flows[0]);
+  });
 });

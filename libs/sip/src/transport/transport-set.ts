@@ -47,10 +47,14 @@ export class TransportSet {
     if (requestFlow.reliable) return requestFlow;
     const socket = this.transports.find(
       (transport): transport is UdpTransport =>
-        transport instanceof UdpTransport && transport.findFlow(requestFlow.id) !== undefined,
+        transport instanceof UdpTransport && transport.carries(requestFlow),
     );
     if (socket === undefined)
       throw new TransportError('no-flow', `udp socket of ${requestFlow.id} is closed`);
-    return socket.flowTo(udpTarget);
+    // Most requests are answered where they came from (rport, or sent-by the source): that flow.
+    const { remote } = requestFlow;
+    return remote.address === udpTarget.address && remote.port === udpTarget.port
+      ? requestFlow
+      : socket.flowTo(udpTarget);
   }
 }

@@ -38,7 +38,7 @@ class UdpFlow implements Flow {
   readonly id: string;
 
   constructor(
-    private readonly transport: UdpTransport,
+    readonly transport: UdpTransport,
     readonly local: TransportAddress,
     readonly remote: TransportAddress,
   ) {
@@ -135,6 +135,11 @@ export class UdpTransport implements Transport {
   flowTo(remote: TransportAddress): Flow {
     if (this.local === undefined) throw new TransportError('flow-closed', 'udp transport is not listening');
     return new UdpFlow(this, this.local, remote);
+  }
+
+  /** The flow is this started socket's: what `findFlow(flow.id)` finds, without parsing the id. */
+  carries(flow: Flow): boolean {
+    return flow instanceof UdpFlow && flow.transport === this && this.local !== undefined;
   }
 
   findFlow(flowId: string): Flow | undefined {
