@@ -235,6 +235,22 @@ export class ChaosDeployment {
     }
   }
 
+  /** Whether `service` stored `not-logged-in` as the one result of `aor`'s command `commandId`. */
+  async refusedNotLoggedIn(service: string, aor: string, commandId: string): Promise<boolean> {
+    const client = new Client({ connectionString: this.cluster.databaseUrl });
+    await client.connect();
+    try {
+      const claims = await client.query<{ result: unknown }>(
+        'SELECT result FROM processed_commands WHERE service = $1 AND aor = $2 AND command_id = $3',
+        [service, aor, commandId],
+      );
+      const result = claims.rows[0]?.result;
+      return isRefusal(result) && (result as { error?: { code?: unknown } }).error?.code === 'not-logged-in';
+    } finally {
+      await client.end();
+    }
+  }
+
   /** Resident memory of every running process, in MiB, by `side<n>-<app>`. */
   async residentMemoryMiB(): Promise<Map<string, number>> {
     const resident = new Map<string, number>();
