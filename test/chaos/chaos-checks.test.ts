@@ -1,6 +1,6 @@
 // The chaos checker's rules for text/plain IMs (protocol.md §5, §7: a device gets none after one of
 // its login.results, unless its binding may have lapsed since) and for commands without a result
-// (excused only when refused while the device's binding had lapsed); checked on devices made up here.
+// (excused only when answered while the device's binding had lapsed); checked on devices made up here.
 import { SimulatedUser } from '../scale-out/simulated-user';
 import type { ReceivedPush, SipClient } from '../support/sip-client';
 import { type AcceptedCommand, imViolations, mayHaveLapsedSince, resultViolations } from './chaos-checks';
@@ -76,7 +76,7 @@ describe('chaos checker: a command without a result on a still connected device'
     return { user, command: { user, device, envelope, acceptedAt: 2_000 } };
   }
 
-  it('flags it, however its binding went, unless it was refused while the binding had lapsed', () => {
+  it('flags it, however its binding went, unless it was answered while the binding had lapsed', () => {
     const { command } = unanswered([3_000]);
     expect(resultViolations([command], 0).map((violation) => violation.detail)).toEqual([
       'b presence.set b-1: no result on its still connected device',

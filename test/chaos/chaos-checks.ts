@@ -309,13 +309,14 @@ export function plainTextDeliveries(users: readonly SimulatedUser[]): number {
 /**
  * Every command has at most one result (however often it was pushed, one push id and one
  * outcome), and a command from a device still connected at the end has one, but those in
- * `refusedWhileLapsed` (ids): refused `not-logged-in` after their device's binding lapsed, a
- * result no registration could carry to it (protocol.md §1: pushes go over a registered flow).
+ * `answeredWhileLapsed` (ids): their result is stored, and their device's binding lapsed after
+ * they were accepted, so no registration could carry it (protocol.md §1: pushes go over a
+ * registered flow); re-sending the id gets it (§3).
  */
 export function resultViolations(
   commands: readonly AcceptedCommand[],
   since: number,
-  refusedWhileLapsed: ReadonlySet<string> = new Set(),
+  answeredWhileLapsed: ReadonlySet<string> = new Set(),
 ): Violation[] {
   return commands.flatMap(({ user, device, envelope, acceptedAt }) => {
     const results = user
@@ -344,7 +345,7 @@ export function resultViolations(
       });
     }
     const stillConnected = device !== undefined && device === user.currentDevice && !device.closed;
-    if (results.length === 0 && stillConnected && !refusedWhileLapsed.has(envelope.id)) {
+    if (results.length === 0 && stillConnected && !answeredWhileLapsed.has(envelope.id)) {
       violations.push({
         invariant: 'exactly one result per command',
         ids,

@@ -235,8 +235,8 @@ export class ChaosDeployment {
     }
   }
 
-  /** Whether `service` stored `not-logged-in` as the one result of `aor`'s command `commandId`. */
-  async refusedNotLoggedIn(service: string, aor: string, commandId: string): Promise<boolean> {
+  /** Whether `service` processed `aor`'s command `commandId`: its one result is stored. */
+  async resultStored(service: string, aor: string, commandId: string): Promise<boolean> {
     const client = new Client({ connectionString: this.cluster.databaseUrl });
     await client.connect();
     try {
@@ -244,8 +244,7 @@ export class ChaosDeployment {
         'SELECT result FROM processed_commands WHERE service = $1 AND aor = $2 AND command_id = $3',
         [service, aor, commandId],
       );
-      const result = claims.rows[0]?.result;
-      return isRefusal(result) && (result as { error?: { code?: unknown } }).error?.code === 'not-logged-in';
+      return claims.rows[0]?.result != null;
     } finally {
       await client.end();
     }

@@ -261,16 +261,17 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
     });
 
     // A command without a result from a device whose binding lapsed after it was accepted (the
-    // client saw it later), and whose stored result is `not-logged-in`: refused while no
-    // registration could carry its result to the device (seed 2026120707: refreshes held back by
-    // a broker restart, then an im-router kill), not left unanswered.
-    const refusedWhileLapsed = new Set<string>();
+    // client saw it later), and whose result is stored: handled, its result pushed to a flow no
+    // registration held any more (the edge's `no-flow`), and kept for a re-send of its id
+    // (protocol.md §3). Seed 2026120707: refreshes held back by a broker restart, then the
+    // results of commands that waited it out (`ok`, or `not-logged-in` once the binding lapsed).
+    const answeredWhileLapsed = new Set<string>();
     for (const { user, device, envelope, acceptedAt } of accepted) {
       if (device === undefined || !mayHaveLapsedSince(user, device, acceptedAt)) continue;
       const results = user.pushesOf(`${envelope.type}.result`);
       if (results.some((result) => result.envelope['re'] === envelope.id)) continue;
-      if (await chaos.refusedNotLoggedIn(commandOwnerOf(envelope.type), user.aor, envelope.id)) {
-        refusedWhileLapsed.add(envelope.id);
+      if (await chaos.resultStored(commandOwnerOf(envelope.type), user.aor, envelope.id)) {
+        answeredWhileLapsed.add(envelope.id);
       }
     }
 
@@ -279,7 +280,7 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
     // this test can tell which, so it is counted apart, not failed (a still connected sender would
     // have its result: resultViolations). One whose stored result refused it (`not-logged-in`: the
     // sender's session ended before a backlog reached its command) was refused, not lost, and so
-    // is one refused while its still connected sender's binding had lapsed.
+    // is one refused while its still connected sender's binding had lapsed (answeredWhileLapsed).
     const unconfirmed = new Set<TimedIm>();
     const refusedUnseen = new Set<TimedIm>();
     const trails = new Map<TimedIm, string>();
@@ -289,14 +290,15 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
       const sender = accepted.find((command) => command.envelope.id === im.commandId)?.device;
       const senderGone = sender === undefined || sender.closed || sender !== im.from.currentDevice;
       if (resultOf(im) !== undefined) continue;
-      if (refusedWhileLapsed.has(im.commandId) || (senderGone && trail.refused)) refusedUnseen.add(im);
+      const unseen = senderGone || answeredWhileLapsed.has(im.commandId);
+      if (unseen && trail.refused) refusedUnseen.add(im);
       else if (senderGone && !trail.processed) unconfirmed.add(im);
     }
     const notLost = new Set([...unconfirmed, ...refusedUnseen]);
     const violations: Violation[] = [
       ...imViolations(users, sent, loadEpoch, notLost, trails),
       ...misdeliveryViolations(users, sent, loadEpoch),
-      ...resultViolations(accepted, loadEpoch, refusedWhileLapsed),
+      ...resultViolations(accepted, loadEpoch, answeredWhileLapsed),
       ...presenceViolations(buddies, loadEpoch),
       ...processViolations(chaos.deadProcesses()),
       ...memoryViolations(await chaos.residentMemoryMiB(), MEMORY_BOUND_MIB),
