@@ -274,6 +274,11 @@ describe('chaos soak: faults of every kind under a steady mixed load', () => {
         answeredWhileLapsed.add(envelope.id);
       }
     }
+    if (answeredWhileLapsed.size > 0) {
+      console.log(
+        `chaos: answered while their device's binding had lapsed (result stored, no result seen): ${[...answeredWhileLapsed].join(', ')}`,
+      );
+    }
 
     // An IM without a result whose sending device is gone, and of which the database holds no
     // trace, was never handled, or its result never reached the sender: neither the client nor
