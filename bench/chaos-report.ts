@@ -47,7 +47,7 @@ const rows: [string, string | number][] = [
   ['IMs delivered (distinct, by messageId)', report.imsDelivered],
   ['IMs refused after 200 OK (an error result, e.g. not-logged-in)', report.imsRefusedAfter200],
   [
-    'IMs refused with no result seen (sender gone; the database holds the refusal)',
+    'IMs refused with no result seen (sender gone, or its binding lapsed; the database holds the refusal)',
     report.imsRefusedUnseenBySender ?? 'not counted',
   ],
   ['IMs unconfirmed (no result, sender gone, no trace in the database)', report.imsUnconfirmed],

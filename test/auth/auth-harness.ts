@@ -156,9 +156,21 @@ export class AuthHarness {
 
 export type RegisterOptions = Omit<RegisterFixtureOptions, 'domain' | 'username'> & { username?: string };
 
-/** A REGISTER of `username` (alice) at DOMAIN, as the edge forwards it. */
+/**
+ * A REGISTER of `username` (alice) at DOMAIN, as the edge forwards it, over UDP from the port its
+ * first Contact names (a UDP address carries one device, protocol.md §1: two devices sending
+ * from one would supersede each other).
+ */
 export function registerRequest(options: RegisterOptions): RegisterRequestedV1 {
-  return registerRequested({ ...options, domain: DOMAIN, username: options.username ?? 'alice' });
+  const request = registerRequested({ ...options, domain: DOMAIN, username: options.username ?? 'alice' });
+  const port = /@[^:;>]+:(\d+)/.exec(request.contacts[0]?.uri ?? '')?.[1];
+  return port === undefined
+    ? request
+    : {
+        ...request,
+        source: { address: '127.0.0.1', port: Number(port) },
+        flowId: `udp:5060:127.0.0.1:${port}`,
+      };
 }
 
 /** A command from a registered device as the edge forwards it. */

@@ -1,8 +1,9 @@
-// The chaos checker's rule for text/plain IMs (protocol.md §5, §7): a device gets none after one of
-// its login.results, unless its binding may have lapsed since; checked on devices made up here.
+// The chaos checker's rules for text/plain IMs (protocol.md §5, §7: a device gets none after one of
+// its login.results, unless its binding may have lapsed since) and for commands without a result
+// (excused only when answered while the device's binding had lapsed); checked on devices made up here.
 import { SimulatedUser } from '../scale-out/simulated-user';
 import type { ReceivedPush, SipClient } from '../support/sip-client';
-import { imViolations } from './chaos-checks';
+import { type AcceptedCommand, imViolations, mayHaveLapsedSince, resultViolations } from './chaos-checks';
 
 const TEXT = 'im #1 from a to b';
 
@@ -62,5 +63,33 @@ describe('chaos checker: text/plain to a logged-in device', () => {
 
   it('does not let a lapse before the login excuse text/plain after it', () => {
     expect(plainViolations(recipient(3_000, [2_000], [1_000]))).toHaveLength(1);
+  });
+});
+
+describe('chaos checker: a command without a result on a still connected device', () => {
+  /** b's device, connected, logged in at 1 s, that sent a presence.set accepted at 2 s and got no result. */
+  function unanswered(rebinds: number[]): { user: SimulatedUser; command: AcceptedCommand } {
+    const user = recipient(0, [1_000], rebinds);
+    const device = user.devices[0]!;
+    jest.spyOn(user, 'currentDevice', 'get').mockReturnValue(device);
+    const envelope = { v: 1, id: 'b-1', type: 'presence.set', status: 'away' };
+    return { user, command: { user, device, envelope, acceptedAt: 2_000 } };
+  }
+
+  it('flags it, however its binding went, unless it was answered while the binding had lapsed', () => {
+    const { command } = unanswered([3_000]);
+    expect(resultViolations([command], 0).map((violation) => violation.detail)).toEqual([
+      'b presence.set b-1: no result on its still connected device',
+    ]);
+    expect(resultViolations([command], 0, new Set(['b-1']))).toEqual([]);
+  });
+
+  it('sees a lapse after the login in effect when the command came, not one before that login', () => {
+    const { user, command } = unanswered([3_000]);
+    expect(mayHaveLapsedSince(user, command.device!, command.acceptedAt)).toBe(true);
+    const before = unanswered([500]);
+    expect(mayHaveLapsedSince(before.user, before.command.device!, before.command.acceptedAt)).toBe(false);
+    const none = unanswered([]);
+    expect(mayHaveLapsedSince(none.user, none.command.device!, none.command.acceptedAt)).toBe(false);
   });
 });

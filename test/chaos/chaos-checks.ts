@@ -94,6 +94,16 @@ function loggedInAt(user: SimulatedUser, device: SipClient, time: number): boole
   );
 }
 
+/**
+ * Whether `device` may have been logged out after the login in effect at `time`: a lapse of its
+ * binding the client noticed later (a refresh answered, or a command refused 401, past its
+ * earliest expiry), until its next login.
+ */
+export function mayHaveLapsedSince(user: SimulatedUser, device: SipClient, time: number): boolean {
+  const lastLogin = Math.max(...(user.logins.get(device) ?? []).filter((login) => login < time));
+  return (user.rebinds.get(device) ?? []).some((rebind) => rebind > lastLogin);
+}
+
 function plainTextArrivals(users: readonly SimulatedUser[]): PlainTextArrival[] {
   return users.flatMap((user) =>
     user.devices.flatMap((device) =>
@@ -298,9 +308,16 @@ export function plainTextDeliveries(users: readonly SimulatedUser[]): number {
 
 /**
  * Every command has at most one result (however often it was pushed, one push id and one
- * outcome), and a command from a device still connected at the end has one.
+ * outcome), and a command from a device still connected at the end has one, but those in
+ * `answeredWhileLapsed` (ids): their result is stored, and their device's binding lapsed after
+ * they were accepted, so no registration could carry it (protocol.md §1: pushes go over a
+ * registered flow); re-sending the id gets it (§3).
  */
-export function resultViolations(commands: readonly AcceptedCommand[], since: number): Violation[] {
+export function resultViolations(
+  commands: readonly AcceptedCommand[],
+  since: number,
+  answeredWhileLapsed: ReadonlySet<string> = new Set(),
+): Violation[] {
   return commands.flatMap(({ user, device, envelope, acceptedAt }) => {
     const results = user
       .pushesOf(`${envelope.type}.result`)
@@ -328,7 +345,7 @@ export function resultViolations(commands: readonly AcceptedCommand[], since: nu
       });
     }
     const stillConnected = device !== undefined && device === user.currentDevice && !device.closed;
-    if (results.length === 0 && stillConnected) {
+    if (results.length === 0 && stillConnected && !answeredWhileLapsed.has(envelope.id)) {
       violations.push({
         invariant: 'exactly one result per command',
         ids,

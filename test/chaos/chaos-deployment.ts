@@ -235,6 +235,21 @@ export class ChaosDeployment {
     }
   }
 
+  /** Whether `service` processed `aor`'s command `commandId`: its one result is stored. */
+  async resultStored(service: string, aor: string, commandId: string): Promise<boolean> {
+    const client = new Client({ connectionString: this.cluster.databaseUrl });
+    await client.connect();
+    try {
+      const claims = await client.query<{ result: unknown }>(
+        'SELECT result FROM processed_commands WHERE service = $1 AND aor = $2 AND command_id = $3',
+        [service, aor, commandId],
+      );
+      return claims.rows[0]?.result != null;
+    } finally {
+      await client.end();
+    }
+  }
+
   /** Resident memory of every running process, in MiB, by `side<n>-<app>`. */
   async residentMemoryMiB(): Promise<Map<string, number>> {
     const resident = new Map<string, number>();

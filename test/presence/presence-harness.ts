@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
+import { type EventBus, InProcessEventBus, type SubscriptionHandle } from '#herald/bus';
 import {
   commandReceivedV1,
   deviceUnregisteredV1,
@@ -22,8 +22,15 @@ import { createTestDatabase } from '../support/database';
 
 export const DOMAIN = 'herald.example';
 const EDGE_ID = 'edge-0';
-/** How long a test waits for presence to react before it fails. */
+/** How long a test waits for presence to react before it fails (default). */
 const REACTION_TIMEOUT_MS = 10_000;
+
+export interface PresenceHarnessOptions {
+  /** Default: the in-process bus. */
+  bus?: EventBus;
+  /** How long a test waits for presence to react (default 10 s); Kafka needs group joins first. */
+  reactionTimeoutMs?: number;
+}
 const POLL_INTERVAL_MS = 20;
 
 export interface Pushed {
@@ -46,16 +53,17 @@ export class PresenceHarness {
     readonly pushes: Pushed[],
     readonly statusChanges: StatusChangedV1[],
     readonly dataSource: DataSource,
-    private readonly bus: InProcessEventBus,
+    private readonly bus: EventBus,
     private readonly app: INestApplicationContext,
     private readonly observer: SubscriptionHandle,
+    private readonly reactionTimeoutMs: number,
   ) {}
 
-  static async start(): Promise<PresenceHarness> {
+  static async start(options: PresenceHarnessOptions = {}): Promise<PresenceHarness> {
     const dataSource = createDataSource({ url: await createTestDatabase('presence') });
     await dataSource.initialize();
     await runMigrations(dataSource);
-    const bus = new InProcessEventBus();
+    const bus = options.bus ?? new InProcessEventBus();
     const app = await NestFactory.createApplicationContext(
       PresenceModule.register({
         bus,
@@ -82,7 +90,15 @@ export class PresenceHarness {
         }
       },
     });
-    return new PresenceHarness(pushes, statusChanges, dataSource, bus, app, observer);
+    return new PresenceHarness(
+      pushes,
+      statusChanges,
+      dataSource,
+      bus,
+      app,
+      observer,
+      options.reactionTimeoutMs ?? REACTION_TIMEOUT_MS,
+    );
   }
 
   async stop(): Promise<void> {
@@ -214,24 +230,25 @@ export class PresenceHarness {
 
   /** Waits until presence stored `mode` for a device: the effect of an event that pushes nothing. */
   async waitForDeviceMode(aor: string, deviceId: string, mode: 'plain' | 'session' | 'ended'): Promise<void> {
-    const deadline = Date.now() + REACTION_TIMEOUT_MS;
+    const deadline = Date.now() + this.reactionTimeoutMs;
     for (;;) {
       const rows: Array<{ mode: string }> = await this.dataSource.query(
         `SELECT mode FROM presence_devices WHERE aor = $1 AND device_id = $2`,
         [aor, deviceId],
       );
       if (rows[0]?.mode === mode) return;
-      if (Date.now() > deadline) throw new Error(`${deviceId} not ${mode} within ${REACTION_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`${deviceId} not ${mode} within ${this.reactionTimeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
   }
 
   async waitFor<T>(probe: () => T | undefined): Promise<T> {
-    const deadline = Date.now() + REACTION_TIMEOUT_MS;
+    const deadline = Date.now() + this.reactionTimeoutMs;
     for (;;) {
       const value = probe();
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`condition not met within ${REACTION_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline) throw new Error(`condition not met within ${this.reactionTimeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
     }
   }

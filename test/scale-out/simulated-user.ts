@@ -193,11 +193,7 @@ export class SimulatedUser {
     // Auth decided this refresh before its 200 OK arrived, and the edge waits up to its REGISTER
     // timeout (2.5 s in the soak) for that decision: the send time alone cannot tell a refresh
     // decided after the old binding expired (seed 2026120614's text/plain after login.result).
-    const mayHaveLapsedAt = this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS;
-    if (performance.now() > mayHaveLapsedAt) {
-      this.sessionNeeded = true;
-      this.rebinds.set(device, [...(this.rebinds.get(device) ?? []), mayHaveLapsedAt]);
-    }
+    this.noteLapseIfPastExpiry(device);
     this.registeredAt = sentAt;
   }
 
@@ -225,8 +221,11 @@ export class SimulatedUser {
       case 200:
         return 'accepted';
       case 401:
-        // The edge no longer holds a registration for this flow: register and log in again.
+        // The edge no longer holds a registration for this flow: register and log in again. Past
+        // the binding's earliest expiry that is a lapse (seed 2026120707: refreshes held back by
+        // a broker restart), and the commands accepted before it may be refused unseen.
         this.sessionNeeded = true;
+        this.noteLapseIfPastExpiry(device);
         return 'unregistered';
       case 503:
         await sleep(retryAfterMs(response));
@@ -235,6 +234,19 @@ export class SimulatedUser {
         throw new ScaleOutError(
           `${this.name} ${String(envelope.type)}: ${response.status} ${response.reason}`,
         );
+    }
+  }
+
+  /**
+   * Something answered now for the binding (a refresh's 200, a command's 401) past its earliest
+   * expiry: it may have lapsed, which ends the session (protocol.md §5). Logs in again, and
+   * records since when the device may have been logged out.
+   */
+  private noteLapseIfPastExpiry(device: SipClient): void {
+    const mayHaveLapsedAt = this.registeredAt + this.settings.expiresSeconds * 1000 - EXPIRY_SAFETY_MS;
+    if (performance.now() > mayHaveLapsedAt) {
+      this.sessionNeeded = true;
+      this.rebinds.set(device, [...(this.rebinds.get(device) ?? []), mayHaveLapsedAt]);
     }
   }
 

@@ -45,7 +45,7 @@ export class PrivateServer {
     for (const pid of await this.pids()) process.kill(pid, 'SIGCONT');
   }
 
-  /** PostgreSQL only: a crash (immediate shutdown) and a restart on the same port. */
+  /** A crash (PostgreSQL's immediate shutdown, the broker's SIGKILL) and a restart on the same port. */
   async crashRestart(): Promise<void> {
     await runScript(this.script, 'crash-restart', this.stateDir);
   }

@@ -28,14 +28,20 @@ export class UdpRelay {
   private constructor(
     private readonly front: Socket,
     private readonly target: TransportAddress,
+    private readonly upstreamPort: number,
   ) {
     front.on('message', (data, client) => this.fromClient(data, client));
   }
 
-  static async start(target: TransportAddress): Promise<UdpRelay> {
+  /**
+   * `upstreamPort` fixes the port of 127.0.0.1 that Herald sees the client's datagrams come from
+   * (a NAT's public port, which a later relay may reuse once this one stopped); for one client
+   * only. Default: a port of its own per client.
+   */
+  static async start(target: TransportAddress, options: { upstreamPort?: number } = {}): Promise<UdpRelay> {
     const front = createSocket('udp4');
     await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', resolve));
-    return new UdpRelay(front, target);
+    return new UdpRelay(front, target, options.upstreamPort ?? 0);
   }
 
   get port(): number {
@@ -62,7 +68,7 @@ export class UdpRelay {
     let upstream = this.upstreams.get(key);
     if (upstream === undefined) {
       const created = createSocket('udp4');
-      created.bind(0, '127.0.0.1');
+      created.bind(this.upstreamPort, '127.0.0.1');
       created.on('message', (reply) => {
         if (this.passes('to-client', reply)) this.front.send(reply, client.port, client.address);
       });

@@ -153,7 +153,8 @@ export const TOPICS: readonly TopicDescription[] = [
     key: 'AOR',
     producer: 'auth',
     consumers: ['presence', 'im-router'],
-    summary: 'A binding was removed: unregister, expired, edge-lost, account-deleted or account-disabled.',
+    summary:
+      'A binding was removed: unregister, expired, edge-lost, account-deleted, account-disabled or superseded.',
   },
   {
     topic: AUTH_SESSION_STARTED_V1,

@@ -21,6 +21,7 @@ import type {
   Registration,
   RegistrationRepository,
   RemovedRegistration,
+  SourceAddress,
   Session,
   SessionRepository,
 } from '../src/auth/ports';
@@ -170,6 +171,13 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
   }
   async listByAors(_tx: Transaction, aors: readonly string[]): Promise<Registration[]> {
     return [...this.registrations.values()].filter((r) => aors.includes(r.aor));
+  }
+  async listUdpBySources(_tx: Transaction, sources: readonly SourceAddress[]): Promise<Registration[]> {
+    return [...this.registrations.values()].filter(
+      (r) =>
+        r.transport === 'udp' &&
+        sources.some((source) => source.address === r.source.address && source.port === r.source.port),
+    );
   }
   /** One binding, for a test's set-up. */
   save(tx: Transaction, registration: Registration): Promise<void> {

@@ -18,6 +18,7 @@ import { AuthRegistrationsRegisteredAt1795600200000 } from './auth/migrations/17
 import { AuthRegistrationsContactParams1796563600000 } from './auth/migrations/1796563600000-auth-registrations-contact-params';
 import { AuthReadContractV11796600000000 } from './auth/migrations/1796600000000-auth-read-contract-v1';
 import { AuthPlainDevicesV11796700000000 } from './auth/migrations/1796700000000-auth-plain-devices-v1';
+import { AuthRegistrationsUdpSource1796800000000 } from './auth/migrations/1796800000000-auth-registrations-udp-source';
 import {
   PRESENCE_AGGREGATES,
   PRESENCE_DEVICES,
@@ -70,4 +71,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthRegistrationsContactParams1796563600000,
   AuthReadContractV11796600000000,
   AuthPlainDevicesV11796700000000,
+  AuthRegistrationsUdpSource1796800000000,
 ];

@@ -7,8 +7,11 @@ export const AUTH_DEVICE_UNREGISTERED_V1 = 'auth.device-unregistered.v1';
 export const DeviceUnregisteredV1Schema = eventBase('auth.device-unregistered', 1).extend({
   aor: AorSchema,
   deviceId: DeviceIdSchema,
-  /** `account-deleted` and `account-disabled` were added later (additive: older consumers ignore reasons). */
-  reason: z.enum(['unregister', 'expired', 'edge-lost', 'account-deleted', 'account-disabled']),
+  /**
+   * `account-deleted`, `account-disabled` and `superseded` (another device registered over UDP from
+   * the binding's source address and port) were added later (additive: no consumer reads reasons).
+   */
+  reason: z.enum(['unregister', 'expired', 'edge-lost', 'account-deleted', 'account-disabled', 'superseded']),
 });
 export type DeviceUnregisteredV1 = z.infer<typeof DeviceUnregisteredV1Schema>;
 

@@ -43,10 +43,16 @@ export interface Registration {
   edgeId: string;
   flowId: string;
   transport: Transport;
-  source: { address: string; port: number };
+  source: SourceAddress;
   callId: string;
   cseq: number;
   expiresAt: Date;
+}
+
+/** Where a flow's packets come from, as the edge saw it. */
+export interface SourceAddress {
+  address: string;
+  port: number;
 }
 
 /** Names one binding. */
@@ -67,6 +73,8 @@ export interface RegistrationRepository {
   /** The bindings of every AOR, in one statement. */
   listByAors(tx: Transaction, aors: readonly string[]): Promise<Registration[]>;
   find(tx: Transaction, aor: string, deviceId: string): Promise<Registration | undefined>;
+  /** The UDP bindings (live or lapsed) whose source address and port is one of `sources`, in one statement. */
+  listUdpBySources(tx: Transaction, sources: readonly SourceAddress[]): Promise<Registration[]>;
   /** Inserts or replaces the binding of each (aor, deviceId), in one statement; pairs must be distinct. */
   saveAll(tx: Transaction, registrations: readonly Registration[]): Promise<void>;
   /** Removes bindings and their sessions. */

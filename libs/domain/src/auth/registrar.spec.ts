@@ -15,6 +15,8 @@ const DOMAIN = 'herald.example';
 const ALICE = 'sip:alice@herald.example';
 const DIGEST = { ha1, verifyResponse: verifyDigestResponse };
 const MAX_EXPIRES = 7200;
+/** A second device of the same user sends from its own address (a UDP address carries one device). */
+const SECOND_DEVICE_SOURCE = { address: '127.0.0.1', port: 5080 };
 
 async function setUp() {
   let now = new Date('2026-01-02T03:00:00.000Z');
@@ -154,7 +156,11 @@ describe('Registrar', () => {
     ]);
     // Another device's REGISTER lists the first binding as it was registered.
     await registrar.register(
-      register({ callId: 'call-2', contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }] }),
+      register({
+        callId: 'call-2',
+        source: SECOND_DEVICE_SOURCE,
+        contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }],
+      }),
     );
     expect(decisions(bus).map((decision) => decision['contacts'])).toEqual([
       [{ uri, expires: 3600, params }],
@@ -234,7 +240,11 @@ describe('Registrar', () => {
     const first = registrar.register(register({ cseq: 1 }));
     const grouped = [
       registrar.register(
-        register({ cseq: 2, contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }] }),
+        register({
+          cseq: 2,
+          source: SECOND_DEVICE_SOURCE,
+          contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }],
+        }),
       ),
       registrar.register(register({ cseq: 3, contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 0 }] })),
     ];
@@ -252,7 +262,12 @@ describe('Registrar', () => {
     const tx = {} as never;
     await registrar.register(register());
     await registrar.register(
-      register({ contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }], flowId: 'tcp:1' }),
+      register({
+        contacts: [{ uri: 'sip:alice@127.0.0.1:5080', expires: 600 }],
+        flowId: 'tcp:1',
+        transport: 'tcp',
+        source: SECOND_DEVICE_SOURCE,
+      }),
     );
     await bindings.sessionRepository.save(tx, {
       aor: ALICE,
@@ -375,5 +390,97 @@ describe('Registrar', () => {
     await registrar.register(request);
     expect(bus.events('auth.device-registered.v1')).toHaveLength(1);
     expect(skipped).toEqual([]);
+  });
+});
+
+describe('Registrar: a UDP address that another device registers from', () => {
+  const BOB = 'sip:bob@herald.example';
+  /** bob's device on another edge, from the address and port alice's device registered from. */
+  const bobFromAlicesAddress = (fields: Partial<RegisterRequestedV1> = {}) =>
+    asBob(register({ edgeId: 'edge-1', flowId: 'udp:5062:127.0.0.1:5070', cseq: 1, ...fields }));
+
+  async function aliceLoggedInOverUdp() {
+    const context = await setUp();
+    await context.provisioning.create({ username: 'bob', password: 'wonderland' });
+    await context.registrar.register(register());
+    await context.bindings.sessionRepository.save({} as never, {
+      aor: ALICE,
+      deviceId: '<urn:uuid:a1>',
+      carrier: 'INFO',
+      status: 'online',
+      startedAt: new Date(),
+    });
+    return context;
+  }
+
+  it("supersedes another user's UDP binding from that address: removed, its session ended as by expiry", async () => {
+    const { registrar, bus, bindings } = await aliceLoggedInOverUdp();
+    await registrar.register(bobFromAlicesAddress());
+    expect(bus.events('edge.edge-1.outbound.v1')).toEqual([
+      expect.objectContaining({ aor: BOB, status: 200 }),
+    ]);
+    expect([...bindings.registrations.values()].map((r) => [r.aor, r.edgeId])).toEqual([[BOB, 'edge-1']]);
+    expect(bindings.sessions.size).toBe(0);
+    // Presence sees alice's device go offline; im-router stores her IMs for her next login.
+    expect(bus.events('auth.session-ended.v1')).toEqual([
+      expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'expired', carrier: 'INFO' }),
+    ]);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([
+      expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'superseded' }),
+    ]);
+    expect(bus.events('auth.device-registered.v1').map((e) => e['aor'])).toEqual([ALICE, BOB]);
+  });
+
+  it("supersedes the same user's other device from that address and no longer lists it", async () => {
+    const { registrar, bus, bindings } = await aliceLoggedInOverUdp();
+    await registrar.register(
+      register({ callId: 'call-2', contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 600 }] }),
+    );
+    expect(decisions(bus)[1]).toMatchObject({
+      status: 200,
+      contacts: [{ uri: 'sip:alice@127.0.0.1:5070', expires: 600 }],
+    });
+    expect([...bindings.registrations.values()].map((r) => r.deviceId)).toEqual(['sip:alice@127.0.0.1:5070']);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([
+      expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'superseded' }),
+    ]);
+  });
+
+  it('keeps a device that refreshes from its own address, and reads no other binding for it', async () => {
+    const { registrar, bus, bindings, advance } = await aliceLoggedInOverUdp();
+    const lookups = jest.spyOn(bindings, 'listUdpBySources');
+    advance(60);
+    await registrar.register(register());
+    expect(decisions(bus).map((d) => d['status'])).toEqual([200, 200]);
+    expect(bindings.registrations.size).toBe(1);
+    expect(bindings.sessions.size).toBe(1);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([]);
+    expect(lookups).not.toHaveBeenCalled();
+  });
+
+  it('leaves TCP and WS bindings from that address alone, and a TCP binding supersedes nothing', async () => {
+    const { registrar, bus, bindings, provisioning } = await setUp();
+    await provisioning.create({ username: 'bob', password: 'wonderland' });
+    await registrar.register(register({ transport: 'tcp', flowId: 'tcp:1' }));
+    await registrar.register(bobFromAlicesAddress());
+    await registrar.register(
+      register({
+        transport: 'ws',
+        flowId: 'ws:2',
+        callId: 'call-2',
+        contacts: [{ uri: 'sip:alice@df7jal23ls0d.invalid;transport=ws', expires: 600 }],
+      }),
+    );
+    expect(bindings.registrations.size).toBe(3);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([]);
+  });
+
+  it('is not superseded by a REGISTER that fails authentication', async () => {
+    const { registrar, bus, bindings } = await aliceLoggedInOverUdp();
+    const request = bobFromAlicesAddress();
+    await registrar.register({ ...request, digest: { ...request.digest, response: '0'.repeat(64) } });
+    expect(bus.events('edge.edge-1.outbound.v1')).toEqual([expect.objectContaining({ status: 401 })]);
+    expect([...bindings.registrations.values()].map((r) => r.aor)).toEqual([ALICE]);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([]);
   });
 });

@@ -33,6 +33,7 @@ import type {
   Registration,
   RegistrationRepository,
   RemovedRegistration,
+  SourceAddress,
 } from './ports';
 import { type RemovalReason, removalEvents } from './registration-events';
 
@@ -81,7 +82,7 @@ interface Planned {
   outputs: CommandOutputs<RegisterDecidedV1>;
   saves: Registration[];
   /** Bindings to remove, with why (events are built from what the removal actually removed). */
-  removals: Array<BindingKey & { reason: 'expired' | 'unregister' }>;
+  removals: Array<BindingKey & { reason: 'expired' | 'unregister' | 'superseded' }>;
 }
 
 /**
@@ -247,7 +248,10 @@ export class Registrar {
     return { claims: claimed, removed };
   }
 
-  /** Reads what the group needs in two statements and decides each REGISTER in memory. */
+  /**
+   * Reads what the group needs in two statements (three when a device binds a UDP address anew)
+   * and decides each REGISTER in memory.
+   */
   private async plan(tx: Transaction, pending: readonly Pending[], at: Date): Promise<Planned[]> {
     if (pending.length === 0) return [];
     // The row locks serialize REGISTERs of one AOR across replicas.
@@ -265,12 +269,14 @@ export class Registrar {
       if (ofAor === undefined) bindingsByAor.set(binding.aor, [binding]);
       else ofAor.push(binding);
     }
-    return pending.map(({ request, aor }) => {
+    const superseded = await this.supersededBindings(tx, pending, bindingsByAor, at);
+    return pending.map(({ request, aor }, index) => {
       const decision = this.decide(
         request,
         aor,
         byUsername.get(request.digest.username),
         bindingsByAor.get(aor) ?? [],
+        superseded[index]!,
         at,
       );
       // Trusted: every field comes from the validated request, bindings stored from validated
@@ -283,11 +289,62 @@ export class Registrar {
     });
   }
 
+  /**
+   * Per REGISTER, the live UDP bindings of other devices from the address and port it binds anew:
+   * a UDP flow is its source address, and it carries one device (protocol.md §1), so a device
+   * that binds it means the NAT gave it to this device and the older one is gone without
+   * unregistering; pushing to it would reach this device. A refresh from the address its device
+   * is already bound to reads nothing (the hot path). Each binding is superseded by one REGISTER.
+   */
+  private async supersededBindings(
+    tx: Transaction,
+    pending: readonly Pending[],
+    bindingsByAor: ReadonlyMap<string, readonly Registration[]>,
+    at: Date,
+  ): Promise<Registration[][]> {
+    const bindsAnew = pending.map(
+      ({ request, aor }) =>
+        request.transport === 'udp' &&
+        boundDeviceIds(request).some(
+          (deviceId) =>
+            !(bindingsByAor.get(aor) ?? []).some(
+              (binding) =>
+                binding.deviceId === deviceId &&
+                binding.expiresAt > at &&
+                sameSource(binding.source, request.source),
+            ),
+        ),
+    );
+    if (!bindsAnew.includes(true)) return pending.map(() => []);
+    const fromSources = await this.deps.registrations.listUdpBySources(
+      tx,
+      pending.filter((_, index) => bindsAnew[index]).map(({ request }) => request.source),
+    );
+    // Devices this group binds are never superseded by it (their own REGISTER decides them).
+    const boundHere = new Set(
+      pending.flatMap(({ request, aor }) =>
+        boundDeviceIds(request).map((deviceId) => bindingId({ aor, deviceId })),
+      ),
+    );
+    const taken = new Set<string>();
+    return pending.map(({ request }, index) => {
+      if (!bindsAnew[index]) return [];
+      const found = fromSources.filter((binding) => {
+        const id = bindingId(binding);
+        if (binding.expiresAt <= at || boundHere.has(id) || taken.has(id)) return false;
+        return sameSource(binding.source, request.source);
+      });
+      for (const binding of found) taken.add(bindingId(binding));
+      return found;
+    });
+  }
+
   private decide(
     request: RegisterRequestedV1,
     aor: string,
     account: Account | undefined,
     bindings: readonly Registration[],
+    superseded: readonly Registration[],
     at: Date,
   ): Omit<Planned, 'outputs'> & CommandOutputs<Decision> {
     if (account === undefined || !this.credentialsValid(account, request)) {
@@ -306,7 +363,7 @@ export class Registrar {
     const requested = request.star
       ? [...live.keys()].map((deviceId) => ({ deviceId, uri: '', params: undefined, expires: 0 }))
       : request.contacts.map((contact) => ({
-          deviceId: contact.instanceId ?? contact.uri,
+          deviceId: deviceIdOf(contact),
           uri: contact.uri,
           params: contact.params,
           expires: Math.min(contact.expires, this.deps.maxExpiresSeconds),
@@ -328,6 +385,10 @@ export class Registrar {
       if (expires === 0 && live.delete(deviceId)) {
         removals.push({ aor, deviceId, reason: 'unregister' });
       }
+    }
+    for (const binding of superseded) {
+      if (binding.aor === aor) live.delete(binding.deviceId);
+      removals.push({ aor: binding.aor, deviceId: binding.deviceId, reason: 'superseded' });
     }
     const saves: Registration[] = [];
     const events: SerializedRecord[] = [];
@@ -429,7 +490,22 @@ function removalEventsOf(
   return [
     ...removalEvents(byReason('expired'), 'expired', at),
     ...removalEvents(byReason('unregister'), 'unregister', at),
+    ...removalEvents(byReason('superseded'), 'superseded', at),
   ];
+}
+
+/** The device a Contact binds: its +sip.instance, else its URI (RFC 5626 §4.1). */
+function deviceIdOf(contact: RegisterRequestedV1['contacts'][number]): string {
+  return contact.instanceId ?? contact.uri;
+}
+
+/** The devices a REGISTER binds (or refreshes). */
+function boundDeviceIds(request: RegisterRequestedV1): string[] {
+  return request.star ? [] : request.contacts.filter((c) => c.expires > 0).map(deviceIdOf);
+}
+
+function sameSource(a: SourceAddress, b: SourceAddress): boolean {
+  return a.address === b.address && a.port === b.port;
 }
 
 function bindingId(binding: BindingKey): string {

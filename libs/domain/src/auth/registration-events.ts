@@ -3,12 +3,17 @@ import { deviceUnregisteredV1, sessionEndedV1 } from '#herald/contracts';
 import { deserializeRecord, type SerializedRecord, serializeRecord } from './command-outputs';
 import type { RemovedRegistration } from './ports';
 
-export type RemovalReason = 'unregister' | 'expired' | 'account-deleted' | 'account-disabled';
+export type RemovalReason = 'unregister' | 'expired' | 'account-deleted' | 'account-disabled' | 'superseded';
 
-/** A binding that goes ends its session: by expiry, or unregistered (by the device or an admin). */
+/**
+ * A binding that goes ends its session: by expiry, or unregistered (by the device or an admin). A
+ * superseded binding's device went away without unregistering (its address now carries another
+ * device), so its session ends as an expiry would end it (protocol.md §5).
+ */
 const SESSION_END_REASON = {
   unregister: 'unregistered',
   expired: 'expired',
+  superseded: 'expired',
   'account-deleted': 'unregistered',
   'account-disabled': 'unregistered',
 } as const;

@@ -6,6 +6,7 @@ import type {
   Registration,
   RegistrationRepository,
   RemovedRegistration,
+  SourceAddress,
   Transaction,
 } from '#herald/domain';
 import { keySetStatement, preparedStatement, queryKeySet, queryPrepared } from '../prepared-statement';
@@ -66,6 +67,12 @@ const LIST_BY_AORS = keySetStatement(
   'text',
   (aorMatch) =>
     `SELECT ${REGISTRATION_COLUMNS} FROM registrations WHERE aor ${aorMatch} ORDER BY aor, device_id`,
+);
+
+// ix_registrations_udp_source (partial on transport) serves it.
+const LIST_UDP_BY_SOURCES = preparedStatement(
+  `SELECT ${REGISTRATION_COLUMNS} FROM registrations
+   WHERE transport = 'udp' AND source = ANY($1::text[]::jsonb[]) ORDER BY aor, device_id`,
 );
 
 const SAVE_ALL = preparedStatement(
@@ -136,6 +143,16 @@ export class SqlRegistrationRepository implements RegistrationRepository, Claimi
       return [];
     }
     const rows = await queryKeySet<RegistrationRow>(entityManagerOf(tx), LIST_BY_AORS, aors);
+    return rows.map(toRegistration);
+  }
+
+  async listUdpBySources(tx: Transaction, sources: readonly SourceAddress[]): Promise<Registration[]> {
+    if (sources.length === 0) {
+      return [];
+    }
+    const rows = await queryPrepared<RegistrationRow>(entityManagerOf(tx), LIST_UDP_BY_SOURCES, [
+      sources.map((source) => JSON.stringify({ address: source.address, port: source.port })),
+    ]);
     return rows.map(toRegistration);
   }
 
