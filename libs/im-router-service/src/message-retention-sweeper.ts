@@ -22,6 +22,8 @@ export function createMessageRetention(dataSource: DataSource, retentionDays: nu
     description:
       'Delivered messages deleted (with their delivery attempts) past HERALD_IM_MESSAGE_RETENTION_DAYS',
   });
+  // Exported from the start (0), not only after a first deletion: a rate over it is defined.
+  pruned.add(0);
   return new MessageRetention({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
     store: new SqlMessageRetentionStore(),
