@@ -20,11 +20,12 @@ import {
   sessionStartedV1,
   topicsToConsume,
 } from '#herald/contracts';
-import type { AuthCommandService, ImRouter } from '#herald/domain';
+import { type AuthCommandService, type ImRouter, MessageRetention } from '#herald/domain';
 import { createAuthServices } from '#herald/auth-service';
 import {
   createDataSource,
   runMigrations,
+  SqlMessageRetentionStore,
   SqlSessionRepository,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
@@ -424,6 +425,51 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
       [alice],
     );
     expect(rows[0].n).toBe(2);
+  });
+
+  it('answers a redelivered im.send whose delivered message the retention deleted with its stored result, and pushes nothing again', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'old news', messageId: 'm-1' });
+    await waitFor(() => ims(bob).length === 1);
+    await outcome(ims(bob)[0], 'answered');
+    await waitFor(() => statuses(alice).length === 1);
+    // Delivered more than a retention ago.
+    await dataSource.query(
+      `UPDATE messages SET delivered_at = delivered_at - interval '8 days' WHERE sender_aor = $1`,
+      [alice],
+    );
+    await dataSource.query(
+      `UPDATE message_deliveries SET attempted_at = attempted_at - interval '8 days' WHERE recipient_aor = $1`,
+      [bob],
+    );
+    const retention = new MessageRetention({
+      unitOfWork: new TypeOrmUnitOfWork(dataSource),
+      store: new SqlMessageRetentionStore(),
+      retentionMs: 7 * 24 * 60 * 60 * 1000,
+    });
+    expect(await retention.sweep()).toBe(1);
+    const kept: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM messages WHERE sender_aor = $1`,
+      [alice],
+    );
+    expect(kept[0].n).toBe(0);
+
+    // The edge's copy of c-1 again (a consumer that never committed its offset): its claim is kept.
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'old news', messageId: 'm-1' });
+    await waitFor(() => results(alice).length === 2);
+
+    const [first, again] = results(alice).map((p) => p.body);
+    expect(again).toEqual({ ...first, id: expect.any(String) });
+    expect(first).toMatchObject({ re: 'c-1', ok: true, messageId: 'm-1' });
+    const toBob = await pushesUpToNow(bob, 'bob-desk');
+    expect(toBob.filter((p) => p.body['type'] === 'im').map((p) => p.body['messageId'])).toEqual(['m-1']);
+    const toAlice = await pushesUpToNow(alice, 'alice-desk');
+    expect(toAlice.filter((p) => p.body['type'] === 'im.status').map((p) => p.body['state'])).toEqual([
+      'delivered',
+    ]);
   });
 
   it('delivers once, and tells ok, an IM whose publish after the COMMIT failed (a crash between them): its redelivery pushes it', async () => {

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { EventBus } from '#herald/bus';
 import type { DataSource } from 'typeorm';
 import { type AuthConfig, AuthModule } from '#herald/auth-service';
-import { type ImRouterConfig, ImRouterModule } from '#herald/im-router-service';
+import { type ImRouterModuleConfig, ImRouterModule } from '#herald/im-router-service';
 import { type PresenceConfig, PresenceModule } from '#herald/presence-service';
 import { type SipEdgeConfig, SipEdgeModule } from '#herald/sip-edge';
 
@@ -16,7 +16,7 @@ export interface HeraldEmbeddedDeps {
   edgeDrainTimeoutMs: number;
   auth: AuthConfig;
   presence: PresenceConfig;
-  imRouter: ImRouterConfig;
+  imRouter: ImRouterModuleConfig;
   /** HERALD_CONSUME_LEGACY_TOPICS, for auth, presence and im-router. */
   consumeLegacyTopics: boolean;
 }

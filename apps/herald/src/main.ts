@@ -9,6 +9,7 @@ import {
   embeddedAdminTokenPath,
   loadConfig,
   loadEmbeddedSettings,
+  loadImRouterSettings,
   loadSipEdgeSettings,
 } from '#herald/config';
 import { isLiveTopic } from '#herald/contracts';
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   ]);
   const edgeSettings = loadSipEdgeSettings();
   const authConfig = loadAuthConfig();
+  const imRouterSettings = loadImRouterSettings();
   const embedded = loadEmbeddedSettings(REPO_ROOT);
   const logger = new Logger('Herald');
   const poolSize = poolSizeForConsumers(
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
       edgeDrainTimeoutMs: drainBudgetMs(shared.shutdownGraceMs),
       auth: authConfig,
       presence: DEFAULT_PRESENCE_CONFIG,
-      imRouter: { domain: authConfig.domain },
+      imRouter: { domain: authConfig.domain, ...imRouterSettings },
       consumeLegacyTopics: shared.consumeLegacyTopics,
     });
     const app = await NestFactory.create(

@@ -9,6 +9,8 @@ export interface AuthConfig {
   maxExpiresSeconds: number;
   sweepIntervalMs: number;
   sweepBatchSize: number;
+  /** HERALD_AUTH_ANNOUNCE_SUPERSEDED; absent: true. */
+  announceSuperseded?: boolean;
   /** Bearer token of the admin HTTP API; without one every admin request is refused. */
   adminToken?: string;
 }
@@ -34,8 +36,8 @@ export const AUTH_CONSUMER_GROUP = 'herald-auth';
 
 /**
  * Auth's settings, read in libs/config: the shared ones (HERALD_DOMAIN, HERALD_MAX_EXPIRES,
- * HERALD_ADMIN_TOKEN) and the sweeper's own (HERALD_AUTH_SWEEP_INTERVAL_MS,
- * HERALD_AUTH_SWEEP_BATCH_SIZE). Throws ConfigError naming every bad variable.
+ * HERALD_ADMIN_TOKEN), the sweeper's (HERALD_AUTH_SWEEP_INTERVAL_MS, HERALD_AUTH_SWEEP_BATCH_SIZE)
+ * and HERALD_AUTH_ANNOUNCE_SUPERSEDED. Throws ConfigError naming every bad variable.
  */
 export function loadAuthConfig(): AuthConfig {
   const herald = loadConfig(['domain', 'maxExpires', 'adminToken']);
@@ -45,6 +47,7 @@ export function loadAuthConfig(): AuthConfig {
     maxExpiresSeconds: herald.maxExpires,
     sweepIntervalMs: own.sweepIntervalMs,
     sweepBatchSize: own.sweepBatchSize,
+    announceSuperseded: own.announceSuperseded,
     ...(herald.adminToken === undefined ? {} : { adminToken: herald.adminToken }),
   };
 }

@@ -64,6 +64,7 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
       digest: SIP_DIGEST,
       maxExpiresSeconds: config.maxExpiresSeconds,
       lateRegisters: new ReportedLateRegisters(),
+      supersededReason: config.announceSuperseded === false ? 'expired' : 'superseded',
     }),
     commands: new AuthCommandService({
       unitOfWork,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, readSettings, type SettingValues } from './read-settings';
+import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
 
 /** How often the expiry sweeper looks for bindings past their expiry. */
 export const DEFAULT_AUTH_SWEEP_INTERVAL_MS = 5_000;
@@ -18,13 +18,23 @@ export const AUTH_SETTINGS = {
     variable: 'HERALD_AUTH_SWEEP_BATCH_SIZE',
     schema: positiveInteger.default(DEFAULT_AUTH_SWEEP_BATCH_SIZE),
   },
+  /**
+   * Whether a binding superseded by another device's UDP registration is announced with reason
+   * `superseded`; `false` announces it `expired`, for presence and im-router replicas of a release
+   * whose decoders refuse a reason they do not know, while they still run (docs/deploy.md, Upgrading).
+   */
+  announceSuperseded: { variable: 'HERALD_AUTH_ANNOUNCE_SUPERSEDED', schema: booleanSetting(true) },
 } as const;
 
 export type AuthSettings = SettingValues<typeof AUTH_SETTINGS>;
 
 /** Reads auth's own settings from `env`; throws ConfigError listing every bad variable. */
 export function loadAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
-  const { values, problems } = readSettings(AUTH_SETTINGS, ['sweepIntervalMs', 'sweepBatchSize'], env);
+  const { values, problems } = readSettings(
+    AUTH_SETTINGS,
+    ['sweepIntervalMs', 'sweepBatchSize', 'announceSuperseded'],
+    env,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return values as AuthSettings;
 }

@@ -8,6 +8,7 @@ import {
 import { ConfigError, variablesOf } from './read-settings';
 import { SIP_EDGE_SETTINGS } from './sip-edge-settings';
 import { AUTH_SETTINGS } from './auth-settings';
+import { IM_ROUTER_SETTINGS } from './im-router-settings';
 import { EMBEDDED_SETTINGS } from './embedded-settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -241,6 +242,7 @@ describe('loadConfig', () => {
       ...variablesOf(HERALD_SETTINGS),
       ...variablesOf(SIP_EDGE_SETTINGS),
       ...variablesOf(AUTH_SETTINGS),
+      ...variablesOf(IM_ROUTER_SETTINGS),
       ...variablesOf(EMBEDDED_SETTINGS),
     ].filter((variable) => !docs.includes(`\`${variable}\``));
     expect(undocumented).toEqual([]);

@@ -6,3 +6,4 @@ export * from './embedded-data';
 export * from './embedded-settings';
 export * from './auth-settings';
 export * from './telemetry-settings';
+export * from './im-router-settings';

@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ContractError } from './contract-error';
-import { DEVICE_ID_MAX_LENGTH, DeviceIdSchema } from './events/common';
+import { DEVICE_ID_MAX_LENGTH, DeviceIdSchema, LaterEnumValueSchema } from './events/common';
+import { pushOutcomeByOriginV1 } from './events/sip-push-outcome-by-origin.v1';
 import { registerRequestedV1, SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
-import { TOPICS } from './topics';
+import { type TopicDescription, TOPICS } from './topics';
 
 const FIXTURES_DIR = join(__dirname, '..', 'fixtures');
 
@@ -90,6 +92,73 @@ describe('sip.register-requested.v1: a +sip.instance is bounded like the device 
       expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
     );
     expect(() => registerRequestedV1.decode(withInstance(''))).toThrow(
+      expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
+    );
+  });
+});
+
+/** The fields of the event `type` carries on a topic that are open enums (openEnum). */
+function openEnumFields(description: TopicDescription, type: string): string[] {
+  const schema = description.contract.schema;
+  const member =
+    schema instanceof z.ZodDiscriminatedUnion
+      ? (schema.options as z.ZodType[]).find(
+          (option) => option instanceof z.ZodObject && option.shape['type']?.def.values?.[0] === type,
+        )
+      : schema;
+  if (!(member instanceof z.ZodObject)) throw new Error(`${description.topic}: no object schema for ${type}`);
+  return Object.entries(member.shape as Record<string, z.ZodType>)
+    .filter(([, field]) => field instanceof z.ZodUnion && field.options.includes(LaterEnumValueSchema))
+    .map(([name]) => name);
+}
+
+/** Every (topic, fixture, open enum field) of the checked-in fixtures. */
+const OPEN_ENUM_CASES = TOPICS.flatMap((description) =>
+  fixturesOf(description.topic).flatMap(({ name, json }) =>
+    openEnumFields(description, (JSON.parse(json) as { type: string }).type).map(
+      (field) => [description.topic, name, field, description, json] as const,
+    ),
+  ),
+);
+
+describe('enums that grow (docs/adding-a-consumer.md): a decoder of an older release and a value of a later one', () => {
+  it('has exactly the documented open enums', () => {
+    const open = [...new Set(OPEN_ENUM_CASES.map(([topic, , field]) => `${topic} ${field}`))].sort();
+    expect(open).toEqual([
+      'auth.device-registered.v1 transport',
+      'auth.device-unregistered.v1 reason',
+      'auth.session-ended.v1 reason',
+    ]);
+  });
+
+  it.each(
+    OPEN_ENUM_CASES.map(([topic, name, field, description, json]) => [topic, name, field, description, json]),
+  )(
+    '%s: decodes %s with a %s a later release added, keeping it',
+    (_topic, _name, field, description, json) => {
+      const newer = { ...JSON.parse(json), [field]: 'added-in-a-later-release' };
+      expect(description.contract.decode(JSON.stringify(newer))).toEqual(newer);
+    },
+  );
+
+  it.each(
+    OPEN_ENUM_CASES.map(([topic, name, field, description, json]) => [topic, name, field, description, json]),
+  )(
+    '%s: still refuses in %s a %s that no release sends (not a lowercase token)',
+    (_topic, _name, field, description, json) => {
+      for (const value of ['', 'Superseded', 'edge lost', 'x'.repeat(65), 7, null]) {
+        const wrong = { ...JSON.parse(json), [field]: value };
+        expect(() => description.contract.decode(JSON.stringify(wrong))).toThrow(
+          expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
+        );
+      }
+    },
+  );
+
+  it('refuses a value a closed enum does not know: a push outcome the consumer could not settle', () => {
+    const [fixture] = fixturesOf('sip.push-outcome.im-router.v1');
+    const unknown = { ...JSON.parse(fixture!.json), outcome: 'bounced' };
+    expect(() => pushOutcomeByOriginV1['im-router'].decode(JSON.stringify(unknown))).toThrow(
       expect.objectContaining({ code: 'CONTRACT_INVALID_PAYLOAD' }),
     );
   });

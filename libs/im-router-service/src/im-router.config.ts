@@ -20,8 +20,15 @@ export interface ImRouterServiceDeps {
   config: ImRouterConfig;
 }
 
-/** What ImRouterModule.register is given: the router's deps and what its consumer reads. */
+/** What the module reads beside the router's configuration: its sweeps' settings. */
+export interface ImRouterModuleConfig extends ImRouterConfig {
+  /** HERALD_IM_MESSAGE_RETENTION_DAYS: how long a delivered message is kept. */
+  messageRetentionDays: number;
+}
+
+/** What ImRouterModule.register is given: the router's deps and what its consumer and sweeps read. */
 export interface ImRouterModuleDeps extends ImRouterServiceDeps {
+  config: ImRouterModuleConfig;
   /**
    * Whether the consumer also reads the legacy shared topics (HERALD_CONSUME_LEGACY_TOPICS: only
    * while upgrading from the release whose edges published there).

@@ -6,6 +6,11 @@ import { IM_ROUTER_BUS, IM_ROUTER_CONSUMED_TOPICS, ImRouterConsumer } from './im
 import { IM_ROUTER_TOPICS } from './im-router.records';
 import { createImRouter } from './im-router.factory';
 import { PlainDeviceSweeper } from './plain-device-sweeper';
+import {
+  createMessageRetention,
+  IM_ROUTER_MESSAGE_RETENTION,
+  MessageRetentionSweeper,
+} from './message-retention-sweeper';
 
 /**
  * im-router as a Nest module: `ImRouterModule.register(deps)` in its own main.ts (Kafka) or in
@@ -23,8 +28,13 @@ export class ImRouterModule {
           provide: IM_ROUTER_CONSUMED_TOPICS,
           useValue: topicsToConsume(IM_ROUTER_TOPICS, deps.consumeLegacyTopics),
         },
+        {
+          provide: IM_ROUTER_MESSAGE_RETENTION,
+          useFactory: () => createMessageRetention(deps.dataSource, deps.config.messageRetentionDays),
+        },
         ImRouterConsumer,
         PlainDeviceSweeper,
+        MessageRetentionSweeper,
       ],
       exports: [ImRouter],
     };

@@ -4,6 +4,7 @@ import { BusJournal1795500000000 } from './migrations/1795500000000-bus-journal'
 import { MESSAGE_DELIVERIES, MESSAGES, PLAIN_DEVICE_QUEUE } from './im/im.tables';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
 import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
+import { ImMessagesDeliveredAt1796900000000 } from './im/migrations/1796900000000-im-messages-delivered-at';
 import {
   ACCOUNTS,
   AUTH_ACTIVE_ACCOUNTS_V1,
@@ -72,4 +73,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthReadContractV11796600000000,
   AuthPlainDevicesV11796700000000,
   AuthRegistrationsUdpSource1796800000000,
+  ImMessagesDeliveredAt1796900000000,
 ];

@@ -143,6 +143,28 @@ describe('PresenceRecordHandler', () => {
     ]);
   });
 
+  it('acts on a removal, session end or registration carrying a reason or transport a later release added (rolling upgrade)', async () => {
+    const { calls, errors, handler } = setUp();
+    const newer = (path: string, field: string) => {
+      const event = { ...JSON.parse(readFileSync(join(FIXTURES, path), 'utf8')), [field]: 'added-later' };
+      return { event, value: Buffer.from(JSON.stringify(event)) };
+    };
+    const gone = newer('auth.device-unregistered.v1/superseded.json', 'reason');
+    const ended = newer('auth.session-ended.v1/logout.json', 'reason');
+    const registered = newer('auth.device-registered.v1/created.json', 'transport');
+
+    await handler.handle(consumed({ topic: AUTH_DEVICE_UNREGISTERED_V1, key: ALICE, value: gone.value }));
+    await handler.handle(consumed({ topic: AUTH_SESSION_ENDED_V1, key: ALICE, value: ended.value }));
+    await handler.handle(consumed({ topic: AUTH_DEVICE_REGISTERED_V1, key: ALICE, value: registered.value }));
+
+    expect(errors).toEqual([]);
+    expect(calls).toEqual([
+      ['deviceUnregistered', gone.event],
+      ['sessionEnded', ended.event],
+      ['deviceRegistered', registered.event],
+    ]);
+  });
+
   it('logs and skips a record that breaks its contract (a retry could never fix it)', async () => {
     const { calls, errors, handler } = setUp();
     await handler.handle(

@@ -6,8 +6,9 @@ import {
   DeviceIdSchema,
   EdgeIdSchema,
   FlowIdSchema,
-  TransportSchema,
+  TRANSPORTS,
   defineTopicContract,
+  openEnum,
 } from './common';
 import { eventBase } from './event-contract';
 
@@ -19,7 +20,8 @@ export const DeviceRegisteredV1Schema = eventBase('auth.device-registered', 1).e
   contact: ContactUriSchema,
   edgeId: EdgeIdSchema,
   flowId: FlowIdSchema,
-  transport: TransportSchema,
+  /** Open: no consumer sends over it (pushes go through `edgeId` and `flowId`), so one it does not know is just a name. */
+  transport: openEnum(TRANSPORTS, 'another transport the edges accept; only informative'),
   expiresAt: TimestampSchema,
   /**
    * Always true now: only a new binding is announced (a refresh changes nothing its consumers act

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AorSchema, DeviceIdSchema, SessionCarrierSchema, defineTopicContract } from './common';
+import { AorSchema, DeviceIdSchema, SessionCarrierSchema, defineTopicContract, openEnum } from './common';
 import { eventBase } from './event-contract';
 
 export const AUTH_SESSION_ENDED_V1 = 'auth.session-ended.v1';
@@ -8,7 +8,11 @@ export const SessionEndedV1Schema = eventBase('auth.session-ended', 1).extend({
   aor: AorSchema,
   deviceId: DeviceIdSchema,
   carrier: SessionCarrierSchema,
-  reason: z.enum(['logout', 'expired', 'unregistered']),
+  /** Open: the session is over whatever the reason, so a consumer acts on an unknown one as on any end. */
+  reason: openEnum(
+    ['logout', 'expired', 'unregistered'],
+    'the session ended for another reason; act on it as on any end',
+  ),
 });
 export type SessionEndedV1 = z.infer<typeof SessionEndedV1Schema>;
 

@@ -21,7 +21,8 @@ export const ContactParamsSchema = z
   .string()
   .max(CONTACT_PARAMS_MAX_LENGTH)
   .regex(/^;[^\r\n]+$/, 'expected ;name[=value] parameters');
-export const TransportSchema = z.enum(['udp', 'tcp', 'tls', 'ws', 'wss']);
+export const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
+export const TransportSchema = z.enum(TRANSPORTS);
 export type Transport = z.infer<typeof TransportSchema>;
 /** How a logged-in device receives pushes. */
 export const SessionCarrierSchema = z.enum(['INFO', 'MESSAGE']);
@@ -33,6 +34,29 @@ export type CommandCarrier = z.infer<typeof CommandCarrierSchema>;
 export const OriginSchema = z.enum(['auth', 'presence', 'im-router']);
 export type Origin = z.infer<typeof OriginSchema>;
 export const SipStatusSchema = z.number().int().min(100).max(699);
+
+/**
+ * A value a later release may add to an open enum (openEnum): a lowercase token, kept as sent.
+ * Branded, so that only a decoder makes one: a producer sends the values its contract lists.
+ */
+export const LaterEnumValueSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,63}$/, 'expected a lowercase token')
+  .brand<'LaterEnumValue'>();
+export type LaterEnumValue = z.infer<typeof LaterEnumValueSchema>;
+
+/**
+ * An enum field that may grow within its contract version (docs/adding-a-consumer.md, Enums that
+ * grow): `values`, or any other token, which a decoder of an older release then accepts as is. Only
+ * for a field every consumer can act on without knowing the value; `unknownMeans` says how a
+ * consumer treats a value it does not know. Every other enum is closed: a new value of one is only
+ * produced once every consumer decodes it.
+ */
+export function openEnum<const T extends readonly [string, ...string[]]>(values: T, unknownMeans: string) {
+  return z.union([z.enum(values), LaterEnumValueSchema]).meta({
+    description: `${values.join(', ')}, or a value a later release adds (a lowercase token): ${unknownMeans}`,
+  });
+}
 
 /** An event contract bound to one fixed topic. */
 export interface TopicContract<E extends { v: number; type: string; at: string }> extends EventContract<E> {

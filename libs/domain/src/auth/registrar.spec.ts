@@ -9,7 +9,7 @@ import {
   InMemoryUnitOfWork,
   RecordingBus,
 } from '../../testing/in-memory-auth';
-import { Registrar } from './registrar';
+import { Registrar, type RegistrarDependencies } from './registrar';
 
 const DOMAIN = 'herald.example';
 const ALICE = 'sip:alice@herald.example';
@@ -18,7 +18,7 @@ const MAX_EXPIRES = 7200;
 /** A second device of the same user sends from its own address (a UDP address carries one device). */
 const SECOND_DEVICE_SOURCE = { address: '127.0.0.1', port: 5080 };
 
-async function setUp() {
+async function setUp(options: Pick<RegistrarDependencies, 'supersededReason'> = {}) {
   let now = new Date('2026-01-02T03:00:00.000Z');
   const clock = () => now;
   const unitOfWork = new InMemoryUnitOfWork();
@@ -47,6 +47,7 @@ async function setUp() {
     maxExpiresSeconds: MAX_EXPIRES,
     lateRegisters: { skipped: (request, lateByMs) => skipped.push({ txKey: request.txKey, lateByMs }) },
     now: clock,
+    ...options,
   });
   return {
     registrar,
@@ -399,8 +400,8 @@ describe('Registrar: a UDP address that another device registers from', () => {
   const bobFromAlicesAddress = (fields: Partial<RegisterRequestedV1> = {}) =>
     asBob(register({ edgeId: 'edge-1', flowId: 'udp:5062:127.0.0.1:5070', cseq: 1, ...fields }));
 
-  async function aliceLoggedInOverUdp() {
-    const context = await setUp();
+  async function aliceLoggedInOverUdp(options: Pick<RegistrarDependencies, 'supersededReason'> = {}) {
+    const context = await setUp(options);
     await context.provisioning.create({ username: 'bob', password: 'wonderland' });
     await context.registrar.register(register());
     await context.bindings.sessionRepository.save({} as never, {
@@ -429,6 +430,18 @@ describe('Registrar: a UDP address that another device registers from', () => {
       expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'superseded' }),
     ]);
     expect(bus.events('auth.device-registered.v1').map((e) => e['aor'])).toEqual([ALICE, BOB]);
+  });
+
+  it('announces the removal `expired` while consumers that refuse unknown reasons run (HERALD_AUTH_ANNOUNCE_SUPERSEDED=false)', async () => {
+    const { registrar, bus, bindings } = await aliceLoggedInOverUdp({ supersededReason: 'expired' });
+    await registrar.register(bobFromAlicesAddress());
+    expect([...bindings.registrations.values()].map((r) => r.aor)).toEqual([BOB]);
+    expect(bus.events('auth.session-ended.v1')).toEqual([
+      expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'expired' }),
+    ]);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([
+      expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'expired' }),
+    ]);
   });
 
   it("supersedes the same user's other device from that address and no longer lists it", async () => {

@@ -60,6 +60,11 @@ export interface RegistrarDependencies {
   maxExpiresSeconds: number;
   /** Told of each REGISTER skipped because its edge had stopped waiting (log and count it). */
   lateRegisters: LateRegisterObserver;
+  /**
+   * The reason a superseded binding's removal is announced with: `superseded`, or `expired` while
+   * consumers of a release that refuses reasons it does not know still run (HERALD_AUTH_ANNOUNCE_SUPERSEDED).
+   */
+  supersededReason?: 'superseded' | 'expired';
   now?: () => Date;
 }
 
@@ -148,7 +153,7 @@ export class Registrar {
         }
         const plan = planned[index]!;
         const { reply, events } = plan.outputs;
-        const removalEvents = removalEventsOf(plan, removed, at);
+        const removalEvents = removalEventsOf(plan, removed, at, this.deps.supersededReason ?? 'superseded');
         return {
           key: entry.key,
           edgeId: entry.request.edgeId,
@@ -483,6 +488,7 @@ function removalEventsOf(
   plan: Planned,
   removed: readonly RemovedRegistration[],
   at: Date,
+  supersededReason: 'superseded' | 'expired',
 ): SerializedRecord[] {
   const reasons = new Map(plan.removals.map((removal) => [bindingId(removal), removal.reason]));
   const byReason = (reason: RemovalReason) =>
@@ -490,7 +496,7 @@ function removalEventsOf(
   return [
     ...removalEvents(byReason('expired'), 'expired', at),
     ...removalEvents(byReason('unregister'), 'unregister', at),
-    ...removalEvents(byReason('superseded'), 'superseded', at),
+    ...removalEvents(byReason('superseded'), supersededReason, at),
   ];
 }
 

@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { MessageRetention } from '#herald/domain';
+import { SqlMessageRetentionStore, TypeOrmUnitOfWork } from '#herald/persistence';
+import { IntervalSweeper } from '#herald/runtime';
+import { metrics } from '@opentelemetry/api';
+import type { DataSource } from 'typeorm';
+
+/** Injection token of the module's MessageRetention. */
+export const IM_ROUTER_MESSAGE_RETENTION = Symbol('IM_ROUTER_MESSAGE_RETENTION');
+
+/** How often delivered messages past their retention are deleted (the retention is in days). */
+export const MESSAGE_RETENTION_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The retention of delivered messages on PostgreSQL, counting what each batch deletes
+ * (`herald_im_messages_pruned_total`).
+ */
+export function createMessageRetention(dataSource: DataSource, retentionDays: number): MessageRetention {
+  const pruned = metrics.getMeter('herald-im-router').createCounter('herald_im_messages_pruned_total', {
+    description:
+      'Delivered messages deleted (with their delivery attempts) past HERALD_IM_MESSAGE_RETENTION_DAYS',
+  });
+  // Exported from the start (0), not only after a first deletion: a rate over it is defined.
+  pruned.add(0);
+  return new MessageRetention({
+    unitOfWork: new TypeOrmUnitOfWork(dataSource),
+    store: new SqlMessageRetentionStore(),
+    retentionMs: retentionDays * DAY_MS,
+    deleted: (count) => pruned.add(count),
+  });
+}
+
+/** Runs MessageRetention.sweep every MESSAGE_RETENTION_SWEEP_INTERVAL_MS, one sweep at a time. */
+@Injectable()
+export class MessageRetentionSweeper extends IntervalSweeper {
+  constructor(@Inject(IM_ROUTER_MESSAGE_RETENTION) private readonly retention: MessageRetention) {
+    super(
+      MESSAGE_RETENTION_SWEEP_INTERVAL_MS,
+      'message retention sweep',
+      new Logger('MessageRetentionSweeper'),
+    );
+  }
+
+  // A failed batch rolled back: its messages stay and the next sweep retries them.
+  protected async sweep(): Promise<void> {
+    const deleted = await this.retention.sweep();
+    if (deleted > 0) this.logger.log(`deleted ${deleted} delivered messages past their retention`);
+  }
+}
