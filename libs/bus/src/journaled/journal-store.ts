@@ -123,31 +123,54 @@ export class JournalStore {
     }));
   }
 
-  /**
-   * Deletes up to `batchRows` of the oldest records that every group consuming their topic has
-   * handled, or, on a topic no group consumes, that are older than `unconsumedOlderThanMs` (Kafka's
-   * time retention). Returns how many were deleted: fewer than `batchRows` means none is left.
-   */
-  async deleteHandled(unconsumedOlderThanMs: number, batchRows: number): Promise<number> {
-    // Every group has a row for each partition of its topics (joinGroup), so the lowest last_id
-    // of a topic-partition is what all its groups handled.
+  /** The lowest and highest id the journal holds, or undefined when it is empty. */
+  async idRange(): Promise<{ firstId: bigint; lastId: bigint } | undefined> {
     const result = await this.sql.query(
-      `WITH handled AS (
-         SELECT topic, partition, min(last_id) AS through_id
-         FROM bus_group_offsets GROUP BY topic, partition)
-       DELETE FROM bus_journal WHERE id IN (
-         SELECT record.id FROM bus_journal AS record
-         WHERE EXISTS (
-             SELECT 1 FROM handled
-             WHERE handled.topic = record.topic
-               AND handled.partition = record.partition
-               AND handled.through_id >= record.id)
-           OR (record.published_at < now() - make_interval(secs => $1::double precision / 1000)
-             AND NOT EXISTS (SELECT 1 FROM bus_group_offsets AS consumer WHERE consumer.topic = record.topic))
-         ORDER BY record.id
-         LIMIT $2)`,
-      [unconsumedOlderThanMs, batchRows],
+      'SELECT min(id) AS first_id, max(id) AS last_id FROM bus_journal',
+      [],
     );
-    return result.rowCount ?? 0;
+    const row = result.rows[0];
+    if (row?.['first_id'] == null) return undefined;
+    return { firstId: BigInt(String(row['first_id'])), lastId: BigInt(String(row['last_id'])) };
+  }
+
+  /**
+   * Deletes the records with ids from `fromId` through `throughId` that every group consuming
+   * their topic has handled, or, on a topic no group consumes, that are older than
+   * `unconsumedOlderThanMs` (Kafka's time retention). Returns how many were deleted and the
+   * lowest id after `throughId` the journal holds (undefined: none), where the next range starts.
+   */
+  async deleteHandled(
+    unconsumedOlderThanMs: number,
+    fromId: bigint,
+    throughId: bigint,
+  ): Promise<{ deleted: number; nextId: bigint | undefined }> {
+    // Every group has a row for each partition of its topics (joinGroup), so the lowest last_id
+    // of a topic-partition is what all its groups handled. Computed once and hash-joined to an
+    // id range of the primary key: as a correlated EXISTS under ORDER BY id LIMIT it was
+    // aggregated again for every journal row (~70 µs a row deleted).
+    const result = await this.sql.query(
+      `WITH handled AS MATERIALIZED (
+         SELECT topic, partition, min(last_id) AS through_id
+         FROM bus_group_offsets GROUP BY topic, partition),
+       deleted AS (
+         DELETE FROM bus_journal WHERE id IN (
+           SELECT record.id FROM bus_journal AS record
+           LEFT JOIN handled ON handled.topic = record.topic AND handled.partition = record.partition
+           WHERE record.id BETWEEN $2::bigint AND $3::bigint
+             AND (handled.through_id >= record.id
+               OR (record.published_at < now() - make_interval(secs => $1::double precision / 1000)
+                 AND NOT EXISTS (SELECT 1 FROM bus_group_offsets AS consumer WHERE consumer.topic = record.topic))))
+         RETURNING id)
+       SELECT (SELECT count(*)::int FROM deleted) AS deleted,
+         (SELECT min(id) FROM bus_journal WHERE id > $3::bigint) AS next_id`,
+      [unconsumedOlderThanMs, fromId.toString(), throughId.toString()],
+    );
+    const row = result.rows[0];
+    const nextId = row?.['next_id'];
+    return {
+      deleted: Number(row?.['deleted'] ?? 0),
+      nextId: nextId == null ? undefined : BigInt(String(nextId)),
+    };
   }
 }

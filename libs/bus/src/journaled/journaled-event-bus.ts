@@ -35,7 +35,10 @@ export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
 export const JOURNAL_RETENTION_AGE_MS = 60 * 60 * 1_000;
 /** How often the retention sweep runs. */
 export const JOURNAL_RETENTION_SWEEP_INTERVAL_MS = 10 * 1_000;
-/** Rows one DELETE of the sweep takes: short statements, the sweep repeats them until done. */
+/**
+ * Journal ids (so at most that many rows) one DELETE of the sweep covers: short statements, the
+ * sweep walks the journal's ids range by range.
+ */
 export const JOURNAL_RETENTION_DELETE_BATCH_ROWS = 2_000;
 
 export interface JournaledEventBusOptions {
@@ -287,13 +290,23 @@ export class JournaledEventBus implements EventBus {
   }
 
   private async deleteInBatches(): Promise<number> {
+    const range = await this.store.idRange();
+    if (range === undefined) return 0;
     let deleted = 0;
+    // Id ranges of a batch's size, skipping gaps: each statement scans at most that many rows of
+    // the primary key. Records written after the sweep began wait for the next one.
+    let fromId = range.firstId;
     for (;;) {
-      const batch = await this.store.deleteHandled(this.retentionAgeMs, this.retentionDeleteBatchRows);
-      deleted += batch;
-      if (batch < this.retentionDeleteBatchRows || this.closed) {
+      const batch = await this.store.deleteHandled(
+        this.retentionAgeMs,
+        fromId,
+        fromId + BigInt(this.retentionDeleteBatchRows) - 1n,
+      );
+      deleted += batch.deleted;
+      if (batch.nextId === undefined || batch.nextId > range.lastId || this.closed) {
         return deleted;
       }
+      fromId = batch.nextId;
     }
   }
 
