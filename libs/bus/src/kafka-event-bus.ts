@@ -1,7 +1,6 @@
 import {
   CompressionTypes,
   Kafka,
-  Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
@@ -34,6 +33,7 @@ import { ConcurrencyLimit } from './keyed-concurrency';
 import { KeyedPipeline } from './keyed-pipeline';
 import { SerialBatcher } from './serial-batcher';
 import { ProduceLinger } from './produce-linger';
+import { HeraldPartitioner } from './kafka-partitioner';
 import { FetchPacing } from './fetch-pacing';
 import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
@@ -432,7 +432,8 @@ export class KafkaEventBus implements EventBus {
       idempotent: true,
       // kafkajs keeps one produce request per broker in flight for an idempotent producer.
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs' DefaultPartitioner's choices, with a murmur2 of a fifth of its cost per record.
+      createPartitioner: HeraldPartitioner,
       // Bounded so a send abandoned after publishTimeoutMs does not retry forever behind our back.
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: this.publishTimeoutMs },
     });
