@@ -227,6 +227,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads HERALD_KAFKA_LINGER_MS as whole milliseconds from 0 to 50, 5 by default', () => {
+    expect(loadConfig(['kafkaLingerMs'], {}).kafkaLingerMs).toBe(5);
+    expect(loadConfig(['kafkaLingerMs'], { HERALD_KAFKA_LINGER_MS: '0' }).kafkaLingerMs).toBe(0);
+    expect(loadConfig(['kafkaLingerMs'], { HERALD_KAFKA_LINGER_MS: '50' }).kafkaLingerMs).toBe(50);
+    for (const bad of ['-1', '51', '2.5', 'soon']) {
+      expect(() => loadConfig(['kafkaLingerMs'], { HERALD_KAFKA_LINGER_MS: bad })).toThrow(
+        /HERALD_KAFKA_LINGER_MS/,
+      );
+    }
+  });
+
   it('rejects a Kafka heartbeat interval not below the session timeout', () => {
     expect(() =>
       loadConfig(KAFKA_GROUP_CONFIG_KEYS, {

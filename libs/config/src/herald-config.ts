@@ -62,6 +62,10 @@ export function logLevelOf(env: NodeJS.ProcessEnv = process.env): LogLevel {
 /** Kubernetes' default terminationGracePeriodSeconds is 30 s: finish a little before the SIGKILL. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 
+/** HERALD_KAFKA_LINGER_MS: what a REGISTER may wait for company, well below its decision timeout. */
+export const DEFAULT_KAFKA_LINGER_MS = 5;
+export const MAX_KAFKA_LINGER_MS = 50;
+
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
 export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
@@ -92,6 +96,14 @@ export const HERALD_SETTINGS = {
    * partitions costs the broker.
    */
   consumeLegacyTopics: { variable: 'HERALD_CONSUME_LEGACY_TOPICS', schema: booleanSetting() },
+  /**
+   * Longest the edge holds a REGISTER request's publish so that the REGISTERs of the next few ms
+   * share its produce (each produce costs the broker and both clients per request); 0 turns it off.
+   */
+  kafkaLingerMs: {
+    variable: 'HERALD_KAFKA_LINGER_MS',
+    schema: z.coerce.number().int().min(0).max(MAX_KAFKA_LINGER_MS).default(DEFAULT_KAFKA_LINGER_MS),
+  },
   ...KAFKA_SECURITY_SETTINGS,
   /**
    * Records one consumer group member handles at once (distinct keys; one key stays in order),
