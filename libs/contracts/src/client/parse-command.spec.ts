@@ -1,4 +1,4 @@
-import { parseCommand, parseCommandObject } from './parse-command';
+import { parseCommand, parseCommandObject, parseEnvelope } from './parse-command';
 
 describe('parseCommand', () => {
   it('parses the login of protocol.md §6 and applies the default status', () => {
@@ -112,5 +112,23 @@ describe('parseCommand', () => {
       kind: 'command',
       command: expect.objectContaining({ id: 'k-2', ...fields }),
     });
+  });
+});
+
+describe('parseEnvelope', () => {
+  it('reads v, id and type only, every other field kept as sent', () => {
+    expect(parseEnvelope('{"v":1,"id":"c-1","type":"presence.set","status":42,"x":[1]}')).toEqual({
+      kind: 'envelope',
+      envelope: { v: 1, id: 'c-1', type: 'presence.set', status: 42, x: [1] },
+    });
+  });
+
+  it.each([
+    ['hello', 'body is not valid JSON'],
+    ['[1]', 'body is not a JSON object'],
+    ['{"v":2,"id":"a","type":"login"}', 'bad envelope: v: v must be 1'],
+  ])('rejects %s as parseCommand does', (body, reason) => {
+    expect(parseEnvelope(body)).toEqual({ kind: 'bad-envelope', reason });
+    expect(parseCommand(body)).toEqual({ kind: 'bad-envelope', reason });
   });
 });

@@ -16,8 +16,22 @@ export type CommandParseResult =
   | { kind: 'unknown-type'; envelope: Envelope; message: string }
   | { kind: 'invalid-command'; envelope: Envelope; code: 'bad-request' | 'too-large'; message: string };
 
+/** Outcome of reading a client body as an envelope only (the edge's part, protocol.md §3). */
+export type EnvelopeParseResult =
+  { kind: 'envelope'; envelope: Envelope } | { kind: 'bad-envelope'; reason: string };
+
 /** Parses a JSON body as received over SIP (protocol.md §3). */
 export function parseCommand(json: string): CommandParseResult {
+  const parsed = parseEnvelope(json);
+  return parsed.kind === 'envelope' ? parseCommandFields(parsed.envelope) : parsed;
+}
+
+/**
+ * Parses a JSON body as an envelope (v, id, type), unknown fields kept, without the command's own
+ * fields: what the edge needs to answer 400 or forward it. The owning service parses the command
+ * (parseCommandObject) and answers bad fields with `<type>.result`.
+ */
+export function parseEnvelope(json: string): EnvelopeParseResult {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -25,11 +39,10 @@ export function parseCommand(json: string): CommandParseResult {
     // The parser's own message names a character offset, not the problem a client can act on.
     return { kind: 'bad-envelope', reason: 'body is not valid JSON' };
   }
-  return parseCommandObject(value);
+  return parseEnvelopeObject(value);
 }
 
-/** Parses an already decoded JSON value (e.g. the `envelope` of a sip.command-received event). */
-export function parseCommandObject(value: unknown): CommandParseResult {
+function parseEnvelopeObject(value: unknown): EnvelopeParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'bad-envelope', reason: 'body is not a JSON object' };
   }
@@ -37,15 +50,27 @@ export function parseCommandObject(value: unknown): CommandParseResult {
   if (!envelope.success) {
     return { kind: 'bad-envelope', reason: `bad envelope: ${describeIssues(envelope.error)}` };
   }
-  const { type } = envelope.data;
+  return { kind: 'envelope', envelope: envelope.data };
+}
+
+/** Parses an already decoded JSON value (e.g. the `envelope` of a sip.command-received event). */
+export function parseCommandObject(value: unknown): CommandParseResult {
+  const parsed = parseEnvelopeObject(value);
+  return parsed.kind === 'envelope' ? parseCommandFields(parsed.envelope) : parsed;
+}
+
+/** The command's own fields of a valid envelope. */
+function parseCommandFields(envelope: Envelope): CommandParseResult {
+  const { type } = envelope;
   if (!isCommandType(type)) {
-    return { kind: 'unknown-type', envelope: envelope.data, message: `unknown type ${JSON.stringify(type)}` };
+    return { kind: 'unknown-type', envelope, message: `unknown type ${JSON.stringify(type)}` };
   }
-  const command = COMMAND_SCHEMAS[type].safeParse(value);
+  // The envelope holds every field of the body (a loose object): the command's schema reads its own.
+  const command = COMMAND_SCHEMAS[type].safeParse(envelope);
   if (!command.success) {
     return {
       kind: 'invalid-command',
-      envelope: envelope.data,
+      envelope,
       code: command.error.issues.some(isSizeIssue) ? 'too-large' : 'bad-request',
       message: describeIssues(command.error),
     };

@@ -2,31 +2,37 @@ import { Clock } from '#herald/sip';
 
 /**
  * Work still running (requests being answered, pushes waiting for their final response), so a
- * draining edge can wait for it. Each piece leaves the set when it settles, whatever its outcome.
+ * draining edge can wait for it. Each piece stops counting when it settles, whatever its outcome.
+ * A count, not a set of promises: one reaction per piece (two reactions and a set entry each were
+ * ~0.6 % of the edge's CPU per IM, which tracks four pieces).
  */
 export class InFlight {
-  private readonly running = new Set<Promise<unknown>>();
+  private running = 0;
+  /** Waiters of `settled`, resolved when the count next reaches zero. */
+  private waiters: (() => void)[] = [];
+  private readonly finish = (): void => {
+    this.running--;
+    if (this.running > 0 || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  };
 
   /** Tracks `work` until it settles; returns it unchanged. */
   track<T>(work: Promise<T>): Promise<T> {
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.running.add(settled);
-    void settled.then(() => this.running.delete(settled));
+    this.running++;
+    void work.then(this.finish, this.finish);
     return work;
   }
 
   get size(): number {
-    return this.running.size;
+    return this.running;
   }
 
   /** Resolves once everything tracked now, and anything tracked meanwhile, has settled. */
-  async settled(): Promise<void> {
-    while (this.running.size > 0) {
-      await Promise.all([...this.running]);
-    }
+  settled(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 }
 

@@ -535,6 +535,21 @@ describe('inbound pipeline (handlers behind the server transaction)', () => {
       ]);
     });
 
+    it('forwards the envelope as the client sent it: the owning service checks and completes the command', async () => {
+      bindAlice();
+      const bodies = [
+        '{"v":1,"id":"c-1","type":"login"}',
+        '{"v":1,"id":"c-2","type":"presence.set","status":42,"hint":[1]}',
+      ];
+      for (const body of bodies) expect(await send(envelopeInfo(body))).toMatchObject({ status: 200 });
+      // No default status for the login, the bad status and the unknown field kept: parseCommandObject
+      // in the service answers the second with presence.set.result bad-request.
+      expect(bus.published.map((record) => commandReceivedV1.decode(record.value).envelope)).toEqual([
+        { v: 1, id: 'c-1', type: 'login' },
+        { v: 1, id: 'c-2', type: 'presence.set', status: 42, hint: [1] },
+      ]);
+    });
+
     it('answers 503 with Retry-After when the bus is down (never 200 for something not stored)', async () => {
       bindAlice();
       bus.down = true;

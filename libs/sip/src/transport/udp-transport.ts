@@ -35,14 +35,21 @@ export interface UdpReceiveBuffer {
 class UdpFlow implements Flow {
   readonly protocol = 'udp' as const;
   readonly reliable = false;
-  readonly id: string;
+  private name: string | undefined;
 
   constructor(
     readonly transport: UdpTransport,
     readonly local: TransportAddress,
     readonly remote: TransportAddress,
-  ) {
-    this.id = `udp:${local.port}:${remote.address}:${remote.port}`;
+  ) {}
+
+  /**
+   * Built when first read: a flow is made per datagram, and a response to a push (three of the four
+   * datagrams an IM brings in) is matched to its transaction without its flow's name.
+   */
+  get id(): string {
+    this.name ??= `udp:${this.local.port}:${this.remote.address}:${this.remote.port}`;
+    return this.name;
   }
 
   isOpen(): boolean {
