@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CpuStep } from './lib/cpu-report';
+import { inStepWindow, readCounts, readSteps } from './lib/step-counts';
 import type { CountedStatements } from './lib/pg-statement-counter';
 
 /**
@@ -18,20 +17,11 @@ function main(): void {
   if (values.counts === undefined || values.steps === undefined) {
     throw new Error('usage: pg-statements --counts DIR --steps CPU_PER_OP_JSONL');
   }
-  const counted = readdirSync(values.counts)
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => JSON.parse(readFileSync(join(values.counts as string, name), 'utf8')) as CountedStatements)
-    .sort((a, b) => a.app.localeCompare(b.app));
-  const steps = readFileSync(values.steps, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as CpuStep);
-  for (const step of steps) printStep(step, counted);
+  const counted = readCounts<CountedStatements>(values.counts);
+  for (const step of readSteps(values.steps)) printStep(step, counted);
 }
 
 function printStep(step: CpuStep, counted: ReadonlyArray<CountedStatements>): void {
-  const end = Date.parse(step.at);
-  const start = end - step.windowSeconds * 1000;
   const operations = Math.max(step.succeeded, 1);
   console.log(
     `\n${step.op} at ${step.offeredPerSecond}/s (${step.succeeded} of ${step.sent} succeeded, window ` +
@@ -39,13 +29,7 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedStatements>): vo
   );
   for (const process of counted) {
     const rows = Object.entries(process.perSecond)
-      .map(([label, seconds]): [string, number] => [
-        label,
-        seconds.reduce((sum, statements, second) => {
-          const at = process.startedAt + second * 1000;
-          return at + 1000 > start && at < end ? sum + statements : sum;
-        }, 0),
-      ])
+      .map(([label, seconds]): [string, number] => [label, inStepWindow(step, process.startedAt, seconds)])
       .filter(([, statements]) => statements > 0)
       .sort((a, b) => b[1] - a[1]);
     const all = rows.reduce((sum, [, statements]) => sum + statements, 0);

@@ -286,14 +286,7 @@ async function imRound(
   totals: Totals,
   counter: StatementCounter,
 ): Promise<void> {
-  const sends = Array.from({ length: group }, (_, index) =>
-    command(`u${index}`, {
-      id: `im-${round}-${index}`,
-      type: 'im.send',
-      to: aorOf(`u${group + index}`),
-      text: `hi ${round}`,
-    }),
-  );
+  const sends = imSends(group, round);
   await measured(
     totals,
     counter,
@@ -314,6 +307,18 @@ async function imRound(
   bus.take();
 }
 
+/** One im.send of each of the round's G senders, user uN to u(G+N). */
+function imSends(group: number, round: number) {
+  return Array.from({ length: group }, (_, index) =>
+    command(`u${index}`, {
+      id: `im-${round}-${index}`,
+      type: 'im.send',
+      to: aorOf(`u${group + index}`),
+      text: `hi ${round}`,
+    }),
+  );
+}
+
 /** The round's sends and the previous round's outcomes at once; returns this round's outcomes. */
 async function imRoundPipelined(
   router: ImRouter,
@@ -324,14 +329,7 @@ async function imRoundPipelined(
   totals: Totals,
   counter: StatementCounter,
 ): Promise<PushOutcomeV1[]> {
-  const sends = Array.from({ length: group }, (_, index) =>
-    command(`u${index}`, {
-      id: `im-${round}-${index}`,
-      type: 'im.send',
-      to: aorOf(`u${group + index}`),
-      text: `hi ${round}`,
-    }),
-  );
+  const sends = imSends(group, round);
   await measured(totals, counter, [
     ...sends.map((send) => () => router.handleCommand(send)),
     ...previousOutcomes.map((outcome) => () => router.settle(outcome)),
