@@ -102,10 +102,11 @@ const EXPECTED = {
   /** Their deliveries' answered outcomes, three runs of three recipients: likewise 4. */
   imDeliveredConcurrentRuns: { statements: 4, commits: 1 },
   /**
-   * A run of im.send and the answered outcomes of an earlier run, at once: ONE group (ImGroups),
-   * one transaction; alone they cost 8 + 4 statements and two commits.
+   * A run of im.send and the answered outcomes of the same sender's earlier run, at once: ONE group
+   * (ImGroups), one transaction, and the sender's devices looked up once, for its commands and its
+   * `delivered` (RunDeviceDirectory); alone they cost 8 + 4 statements and two commits.
    */
-  imSendWithDeliveredRun: { statements: 10, commits: 1 },
+  imSendWithDeliveredRun: { statements: 9, commits: 1 },
   imResultAnswered: { statements: 0, commits: 0 },
   /** Answered: no recipient lock (it would only wait for a push not yet committed). */
   imDelivered: { statements: 4, commits: 1 },
@@ -419,7 +420,7 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
       .slice(pushesBefore)
       .filter((push) => push.aor === aorOf('bob'))
       .map(answeredOutcome);
-    const next = runOf('carol', 'alice', 'im-mixed-c');
+    const next = runOf('alice', 'carol', 'im-mixed-c');
     const publishedBefore = bus.pushes.length;
 
     expect(
