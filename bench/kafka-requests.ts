@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CountedRequests } from './lib/kafka-request-counter';
 import type { CpuStep } from './lib/cpu-report';
+import { inStepWindow, readCounts, readSteps } from './lib/step-counts';
 
 /** APIs listed in their own column; the rest are summed as "other". */
 const COLUMNS = ['Produce', 'Fetch', 'OffsetCommit', 'Heartbeat', 'Metadata', 'ListOffsets'];
@@ -21,21 +20,11 @@ function main(): void {
   if (values.counts === undefined || values.steps === undefined) {
     throw new Error('usage: kafka-requests --counts DIR --steps CPU_PER_OP_JSONL');
   }
-  const counted = readdirSync(values.counts)
-    .filter((name) => name.endsWith('.json'))
-    .map((name) => JSON.parse(readFileSync(join(values.counts as string, name), 'utf8')) as CountedRequests)
-    .filter(({ perSecond }) => Object.keys(perSecond).length > 0)
-    .sort((a, b) => a.app.localeCompare(b.app));
-  const steps = readFileSync(values.steps, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as CpuStep);
-  for (const step of steps) printStep(step, counted);
+  const counted = readCounts<CountedRequests>(values.counts);
+  for (const step of readSteps(values.steps)) printStep(step, counted);
 }
 
 function printStep(step: CpuStep, counted: ReadonlyArray<CountedRequests>): void {
-  const end = Date.parse(step.at);
-  const start = end - step.windowSeconds * 1000;
   const operations = Math.max(step.succeeded, 1);
   const perOp = (requests: number) => (requests / operations).toFixed(3);
   const totals = new Map<string, number>();
@@ -45,10 +34,7 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedRequests>): void
     for (const [key, seconds] of Object.entries(process.perSecond)) {
       const api = key.slice(key.lastIndexOf(' ') + 1);
       const column = COLUMNS.includes(api) ? api : 'other';
-      const inWindow = seconds.reduce((sum, requests, second) => {
-        const at = process.startedAt + second * 1000;
-        return at + 1000 > start && at < end ? sum + requests : sum;
-      }, 0);
+      const inWindow = inStepWindow(step, process.startedAt, seconds);
       byApi.set(column, (byApi.get(column) ?? 0) + inWindow);
       totals.set(column, (totals.get(column) ?? 0) + inWindow);
     }

@@ -8,6 +8,7 @@ import { type BusRecord, InProcessEventBus } from '#herald/bus';
 import {
   edgeOutboundV1,
   isOutcomeWanted,
+  type PushOutcomeV1,
   type PushRequestedV1,
   type RegisterRequestedV1,
 } from '#herald/contracts';
@@ -35,7 +36,8 @@ import { machineInfo } from './lib/results';
  * `--group` operations run concurrently each round (one group commit of G items under load).
  * IM: each of G senders sends one im.send; then the outcomes the edge reports (answered) are
  * settled: those of the pushes that want one (the IM delivery; a result or im.status push asks
- * for none), then those of the pushes the settle sent.
+ * for none), then those of the pushes the settle sent. `--pipelined`: the outcomes of a round are
+ * settled at once with the next round's sends, as they reach im-router under steady load.
  */
 
 const DOMAIN = 'bench.local';
@@ -156,9 +158,11 @@ async function main(): Promise<void> {
       op: { type: 'string', default: 'im' },
       ops: { type: 'string', default: '4000' },
       group: { type: 'string', default: '8' },
+      pipelined: { type: 'boolean', default: false },
     },
   });
   const op = values.op;
+  const pipelined = values.pipelined === true;
   if (op !== 'im' && op !== 'register') throw new Error(`--op im|register, got ${op}`);
   const group = Number(values.group);
   const ops = Math.ceil(Number(values.ops) / group) * group;
@@ -204,6 +208,7 @@ async function main(): Promise<void> {
     let cpuBefore = postgres.sample();
     let commitsBefore = 0;
     let publishesBefore = 0;
+    let pendingOutcomes: PushOutcomeV1[] = [];
     for (let round = -warmup; round < rounds; round += 1) {
       if (round === 0) {
         totals.nodeMs = 0;
@@ -213,9 +218,25 @@ async function main(): Promise<void> {
         await statementStats?.reset();
         cpuBefore = postgres.sample();
       }
-      if (op === 'im') await imRound(router, bus, group, round + warmup, totals, counter);
+      if (op === 'im' && pipelined) {
+        pendingOutcomes = await imRoundPipelined(
+          router,
+          bus,
+          group,
+          round + warmup,
+          pendingOutcomes,
+          totals,
+          counter,
+        );
+      } else if (op === 'im') await imRound(router, bus, group, round + warmup, totals, counter);
       else await registerRound(auth, users.slice(0, group), totals, counter);
     }
+    // The last round's outcomes, settled alone.
+    await measured(
+      totals,
+      counter,
+      pendingOutcomes.map((outcome) => () => router.settle(outcome)),
+    );
     const postgresMs = postgres.sample()['postgres']! - cpuBefore['postgres']!;
     // The read before is one more transaction.
     const commits = (await committedTransactions(dataSource)) - commitsBefore - 1;
@@ -225,6 +246,7 @@ async function main(): Promise<void> {
         op,
         ops,
         group,
+        pipelined,
         nodeMsPerOp: perOp(totals.nodeMs),
         postgresMsPerOp: perOp(postgresMs),
         statementsPerOp: perOp(totals.statements),
@@ -264,14 +286,7 @@ async function imRound(
   totals: Totals,
   counter: StatementCounter,
 ): Promise<void> {
-  const sends = Array.from({ length: group }, (_, index) =>
-    command(`u${index}`, {
-      id: `im-${round}-${index}`,
-      type: 'im.send',
-      to: aorOf(`u${group + index}`),
-      text: `hi ${round}`,
-    }),
-  );
+  const sends = imSends(group, round);
   await measured(
     totals,
     counter,
@@ -290,6 +305,37 @@ async function imRound(
     statusOutcomes.map((outcome) => () => router.settle(outcome)),
   );
   bus.take();
+}
+
+/** One im.send of each of the round's G senders, user uN to u(G+N). */
+function imSends(group: number, round: number) {
+  return Array.from({ length: group }, (_, index) =>
+    command(`u${index}`, {
+      id: `im-${round}-${index}`,
+      type: 'im.send',
+      to: aorOf(`u${group + index}`),
+      text: `hi ${round}`,
+    }),
+  );
+}
+
+/** The round's sends and the previous round's outcomes at once; returns this round's outcomes. */
+async function imRoundPipelined(
+  router: ImRouter,
+  bus: PushRecordingBus,
+  group: number,
+  round: number,
+  previousOutcomes: readonly PushOutcomeV1[],
+  totals: Totals,
+  counter: StatementCounter,
+): Promise<PushOutcomeV1[]> {
+  const sends = imSends(group, round);
+  await measured(totals, counter, [
+    ...sends.map((send) => () => router.handleCommand(send)),
+    ...previousOutcomes.map((outcome) => () => router.settle(outcome)),
+  ]);
+  // Outcomes of IM deliveries only: a result or im.status push asks for none.
+  return bus.take().filter(isOutcomeWanted).map(answeredOutcome);
 }
 
 async function registerRound(
@@ -314,9 +360,13 @@ function deviceOf(user: string): string {
   return `<urn:uuid:00000000-0000-4000-8000-${createHash('sha256').update(user).digest('hex').slice(0, 12)}>`;
 }
 
+function portOf(user: string): number {
+  return 5000 + Number(user.slice(1));
+}
+
 /** User `uN`'s one device, registered from its own UDP port 5000 + N. */
 function deviceAt(user: string): FixtureDevice {
-  const port = 5000 + Number(user.slice(1));
+  const port = portOf(user);
   return {
     aor: aorOf(user),
     deviceId: deviceOf(user),
@@ -331,8 +381,15 @@ function command(user: string, envelope: { id: string; type: string } & Record<s
 
 /** A REGISTER refreshing user `uN`'s one binding. */
 function registerRequest(user: string): RegisterRequestedV1 {
-  const contacts = [{ uri: deviceAt(user).contact, expires: 3600, instanceId: deviceOf(user) }];
-  return registerRequested({ domain: DOMAIN, username: user, password: PASSWORD, contacts, expires: 3600 });
+  const device = deviceAt(user);
+  const contacts = [{ uri: device.contact, expires: 3600, instanceId: deviceOf(user) }];
+  // From the device's own address: a new UDP binding from another device's address supersedes
+  // that device's (Registrar.supersededBindings), which left one sender logged in, not all.
+  return {
+    ...registerRequested({ domain: DOMAIN, username: user, password: PASSWORD, contacts, expires: 3600 }),
+    flowId: device.flowId,
+    source: { address: '127.0.0.1', port: portOf(user) },
+  };
 }
 
 /**

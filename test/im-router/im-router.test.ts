@@ -499,6 +499,31 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
     expect(deliveries).toEqual([{ push_id: toBob[0].event.pushId, outcome: null }]);
   });
 
+  it('tells the sender `delivered` once when the publish after the COMMIT that recorded the answer failed: the redelivered answer tells it', async () => {
+    const alice = await user('alice');
+    const bob = await user('bob');
+    await device(alice, 'alice-desk');
+    await device(bob, 'bob-desk');
+    const messageId = `m-delivered-${users}`;
+    await imSend(alice, 'alice-desk', 'c-1', { to: bob, text: 'hello', messageId });
+    await waitFor(() => ims(bob).length === 1);
+    failPublishCarrying = messageId;
+
+    await outcome(ims(bob)[0], 'answered');
+
+    await waitFor(() => statuses(alice).length > 0);
+    expect(failPublishCarrying).toBeUndefined();
+    const toAlice = await pushesUpToNow(alice, 'alice-desk');
+    expect(toAlice.filter((p) => p.body['type'] === 'im.status').map((p) => p.body)).toEqual([
+      expect.objectContaining({ messageId, state: 'delivered' }),
+    ]);
+    const [message]: Array<{ delivered: boolean }> = await dataSource.query(
+      `SELECT delivered_at IS NOT NULL AS delivered FROM messages WHERE sender_aor = $1 AND message_id = $2`,
+      [alice, messageId],
+    );
+    expect(message.delivered).toBe(true);
+  });
+
   it('pushes nothing and tells the sender no ok when the COMMIT fails (found by the chaos soak)', async () => {
     const alice = await user('alice');
     const bob = await user('bob');

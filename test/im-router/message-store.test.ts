@@ -126,8 +126,10 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
       const settled = await recordOutcome(tx, 'p-10', 'answered', SENT_AT);
       expect(settled?.message.messageId).toBe('m-10');
       expect(settled?.firstAnswer).toBe(true);
+      // The same answer again (a redelivery: ImSettle tells `delivered` after its commit, which
+      // may have been lost) is the answer that delivered it still.
       const again = await recordOutcome(tx, 'p-10', 'answered', SENT_AT);
-      expect(again).toEqual({ message: settled?.message, firstAnswer: false });
+      expect(again).toEqual({ message: settled?.message, firstAnswer: true });
     });
 
     const pending = await unitOfWork.run((tx) => store.pendingFor(tx, BOB));
@@ -227,6 +229,20 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
       ['p-60', 'no-flow'],
       ['p-61', 'answered'],
       ['p-62', 'answered'],
+    ]);
+
+    // Redelivered, in another transaction: only the answer that delivered it is its first answer.
+    const redelivered = await unitOfWork.run((tx) =>
+      store.recordOutcomes(tx, [
+        { pushId: 'p-62', outcome: 'answered', at: SENT_AT },
+        { pushId: 'p-61', outcome: 'answered', at: SENT_AT },
+        { pushId: 'p-60', outcome: 'no-flow', at: SENT_AT },
+      ]),
+    );
+    expect(redelivered.map((push) => push && [push.message.messageId, push.firstAnswer])).toEqual([
+      ['m-60', false],
+      ['m-60', true],
+      ['m-60', false],
     ]);
   });
 

@@ -101,6 +101,12 @@ const EXPECTED = {
   imSendConcurrentRuns: { statements: 8, commits: 1 },
   /** Their deliveries' answered outcomes, three runs of three recipients: likewise 4. */
   imDeliveredConcurrentRuns: { statements: 4, commits: 1 },
+  /**
+   * A run of im.send and the answered outcomes of the same sender's earlier run, at once: ONE group
+   * (ImGroups), one transaction, and the sender's devices looked up once, for its commands and its
+   * `delivered` (RunDeviceDirectory); alone they cost 8 + 4 statements and two commits.
+   */
+  imSendWithDeliveredRun: { statements: 9, commits: 1 },
   imResultAnswered: { statements: 0, commits: 0 },
   /** Answered: no recipient lock (it would only wait for a push not yet committed). */
   imDelivered: { statements: 4, commits: 1 },
@@ -395,5 +401,44 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
     ).toEqual(EXPECTED.imDeliveredConcurrentRuns);
     const statuses = bus.pushes.slice(statusesBefore).map((push) => JSON.parse(push.body).state);
     expect(statuses).toEqual(answeredRuns.flat().map(() => 'delivered'));
+  });
+
+  it('a run of im.send and the outcomes of another, at once: one group, one transaction', async () => {
+    // After the presence test: alice, bob and carol are registered and logged in.
+    const runOf = (from: string, to: string, prefix: string) =>
+      Array.from({ length: IM_RUN_LENGTH }, (_, index) =>
+        command(from, {
+          id: `${prefix}-${index}`,
+          type: 'im.send',
+          to: aorOf(to),
+          text: `${prefix} ${index}`,
+        }),
+      );
+    const pushesBefore = bus.pushes.length;
+    await router.handleCommands(runOf('alice', 'bob', 'im-mixed-a'));
+    const answered = bus.pushes
+      .slice(pushesBefore)
+      .filter((push) => push.aor === aorOf('bob'))
+      .map(answeredOutcome);
+    const next = runOf('alice', 'carol', 'im-mixed-c');
+    const publishedBefore = bus.pushes.length;
+
+    expect(
+      await counter.count(async () => {
+        await Promise.all([router.handleCommands(next), router.settleAll(answered)]);
+      }),
+    ).toEqual(EXPECTED.imSendWithDeliveredRun);
+
+    const published = bus.pushes.slice(publishedBefore).map((push) => JSON.parse(push.body));
+    expect(published.filter((body) => body.type === 'im.status').map((body) => body.state)).toEqual(
+      answered.map(() => 'delivered'),
+    );
+    expect(published.filter((body) => body.type === 'im').map((body) => body.text)).toEqual(
+      next.map((event) => event.envelope['text']),
+    );
+    const delivered: Array<{ n: number }> = await dataSource.query(
+      `SELECT count(*)::int AS n FROM messages WHERE command_id LIKE 'im-mixed-a-%' AND delivered_at IS NOT NULL`,
+    );
+    expect(delivered[0].n).toBe(IM_RUN_LENGTH);
   });
 });

@@ -6,6 +6,7 @@ import { MESSAGE_DELIVERIES, MESSAGES, PLAIN_DEVICE_QUEUE } from './im/im.tables
 import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messages';
 import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
 import { ImMessagesDeliveredAt1796900000000 } from './im/migrations/1796900000000-im-messages-delivered-at';
+import { ImMessagesDeliveredPushId1797100000000 } from './im/migrations/1797100000000-im-messages-delivered-push-id';
 import {
   ACCOUNTS,
   AUTH_ACTIVE_ACCOUNTS_V1,
@@ -76,4 +77,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   AuthRegistrationsUdpSource1796800000000,
   ImMessagesDeliveredAt1796900000000,
   BusJournalNoPublishedAtIndex1797000000000,
+  ImMessagesDeliveredPushId1797100000000,
 ];

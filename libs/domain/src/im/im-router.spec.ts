@@ -119,6 +119,7 @@ class MapIdempotencyStore implements BatchIdempotencyStore {
 
 interface FakeRow extends StoredMessage {
   deliveredAt?: Date;
+  deliveredPushId?: string;
   storedNotifiedAt?: Date;
 }
 
@@ -193,15 +194,16 @@ class InMemoryMessageStore implements MessageStore {
         () => (attempt.outcome = before),
       );
       const row = this.row(attempt.messageKey);
-      const firstAnswer = outcome === 'answered' && row.deliveredAt === undefined;
-      if (firstAnswer) {
+      if (outcome === 'answered' && row.deliveredAt === undefined) {
         write(
           tx,
-          () => (row.deliveredAt = at),
-          () => delete row.deliveredAt,
+          () => Object.assign(row, { deliveredAt: at, deliveredPushId: pushId }),
+          () => Object.assign(row, { deliveredAt: undefined, deliveredPushId: undefined }),
         );
+        return { message: row, firstAnswer: true };
       }
-      return { message: row, firstAnswer };
+      // A redelivered answer of the push that delivered it is its first answer again.
+      return { message: row, firstAnswer: outcome === 'answered' && row.deliveredPushId === pushId };
     });
   }
   async markStoredIfUnreachable(
@@ -823,18 +825,47 @@ describe('ImRouter.settle', () => {
     ]);
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
     const [first, second] = [...messages.attempts.keys()];
+    const statusesTo = (aliceDevice: string) =>
+      pushedTo(aliceDevice).filter((p) => p.body?.['type'] === 'im.status');
 
     await router.settle(outcome(first, 'answered'));
     await router.settle(outcome(second, 'answered'));
+
+    for (const aliceDevice of ['alice-desk', 'alice-phone']) {
+      expect(statusesTo(aliceDevice).map((p) => p.body)).toEqual([
+        expect.objectContaining({ messageId: 'm-1', state: 'delivered' }),
+      ]);
+    }
+
+    // A redelivery of the answer that delivered it (its publish after the commit may have been
+    // lost) tells it again under the same push id, which the client processes once.
     await router.settle(outcome(first, 'answered'));
 
     for (const aliceDevice of ['alice-desk', 'alice-phone']) {
-      expect(
-        pushedTo(aliceDevice)
-          .filter((p) => p.body?.['type'] === 'im.status')
-          .map((p) => p.body),
-      ).toEqual([expect.objectContaining({ messageId: 'm-1', state: 'delivered' })]);
+      const [told, toldAgain] = statusesTo(aliceDevice);
+      expect(toldAgain?.body).toEqual(told.body);
+      expect(toldAgain?.event.pushId).toBe(told.event.pushId);
     }
+  });
+
+  it('tells `delivered` after the commit: when that publish failed, the redelivered answer tells it', async () => {
+    const { router, bus, messages, pushedTo, outcome } = setUp();
+    await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
+    const [desk] = [...messages.attempts.keys()];
+    const answered = outcome(desk, 'answered');
+    bus.failNext = new Error('broker down');
+
+    await expect(router.settle(answered)).rejects.toThrow('broker down');
+    expect(messages.rows[0].deliveredAt).toEqual(new Date(answered.at));
+    expect(pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status')).toEqual([]);
+
+    await router.settle(answered);
+
+    expect(
+      pushedTo('alice-desk')
+        .filter((p) => p.body?.['type'] === 'im.status')
+        .map((p) => p.body),
+    ).toEqual([expect.objectContaining({ messageId: 'm-1', state: 'delivered' })]);
   });
 
   it('settles answered outcomes without taking the recipient lock', async () => {
@@ -888,11 +919,13 @@ describe('ImRouter.settle', () => {
   });
 
   it.each([
-    ['delivered', ['answered']],
-    ['stored', ['timed-out', 'no-flow']],
+    // `delivered` goes out after the commit: nothing of a failed commit is heard.
+    ['delivered', ['answered'], ['delivered']],
+    // `stored` goes out before the commit, and again under the same push id.
+    ['stored', ['timed-out', 'no-flow'], ['stored', 'stored']],
   ] as const)(
-    'tells `%s` under the same push id when the commit of the settle that told it failed and it is settled again',
-    async (state, kinds) => {
+    'tells `%s` when the commit of the settle that told it failed and it is settled again',
+    async (_state, kinds, told) => {
       const { router, messages, pushedTo, outcome, unitOfWork } = setUp();
       await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
       const pushIds = [...messages.attempts.keys()];
@@ -904,8 +937,8 @@ describe('ImRouter.settle', () => {
       await settle();
 
       const statuses = pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status');
-      expect(statuses.map((p) => p.body?.['state'])).toEqual([state, state]);
-      expect(statuses[1].event.pushId).toBe(statuses[0].event.pushId);
+      expect(statuses.map((p) => p.body?.['state'])).toEqual(told);
+      expect(new Set(statuses.map((p) => p.event.pushId)).size).toBe(1);
     },
   );
 
@@ -1403,6 +1436,73 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
 });
 
 describe('ImRouter.settleAll', () => {
+  const fourUsers = () =>
+    setUp([
+      device(ALICE, 'alice-desk'),
+      device(BOB, 'bob-desk'),
+      device(CAROL, 'carol-desk'),
+      device(DAVE, 'dave-desk'),
+    ]);
+
+  it('handles commands and outcomes submitted in one event-loop turn as one group: one transaction, one publish after it', async () => {
+    const context = fourUsers();
+    await context.router.handleCommand(imSend('c-1', { to: BOB, messageId: 'm-1' }));
+    const [toBob] = [...context.messages.attempts.keys()];
+    const transactionsBefore = context.unitOfWork.transactions;
+    const publishesBefore = context.bus.publishCalls.length;
+
+    await Promise.all([
+      context.router.settleAll([context.outcome(toBob, 'answered')]),
+      context.router.handleCommands([imSend('c-2', { to: CAROL, messageId: 'm-2' })]),
+    ]);
+
+    expect(context.unitOfWork.transactions - transactionsBefore).toBe(1);
+    expect(context.bus.publishCalls.length - publishesBefore).toBe(1);
+    expect(
+      context.pushedTo('alice-desk').map((p) => [p.body?.['type'], p.body?.['re'] ?? p.body?.['messageId']]),
+    ).toEqual([
+      ['im.send.result', 'c-1'],
+      ['im.send.result', 'c-2'],
+      ['im.status', 'm-1'],
+    ]);
+    expect(context.pushedTo('carol-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+  });
+
+  it('takes the recipient locks of a group’s outcomes and commands in one statement, in lock order, before any write', async () => {
+    const context = fourUsers();
+    await context.router.handleCommand(imSend('c-1', { to: DAVE, messageId: 'm-1' }));
+    const [toDave] = [...context.messages.attempts.keys()];
+    const lockCalls: string[][] = [];
+    const lockRecipients = context.messages.lockRecipients.bind(context.messages);
+    const locking = jest.spyOn(context.messages, 'lockRecipients').mockImplementation(async (tx, aors) => {
+      lockCalls.push([...aors]);
+      return lockRecipients(tx, aors);
+    });
+    const recordOutcomes = jest.spyOn(context.messages, 'recordOutcomes');
+    const insertAll = jest.spyOn(context.messages, 'insertAll');
+
+    await Promise.all([
+      context.router.handleCommands([imSend('c-2', { to: CAROL, messageId: 'm-2' })]),
+      context.router.settleAll([context.outcome(toDave, 'timed-out')]),
+    ]);
+
+    // The first statement locks both; the insert's own locks (held already) come after.
+    expect(inLockOrder(lockCalls[0])).toEqual(inLockOrder([CAROL, DAVE]));
+    expect(lockCalls[0]).toHaveLength(2);
+    expect(insertAll).toHaveBeenCalledTimes(1);
+    expect(recordOutcomes).toHaveBeenCalledTimes(1);
+    expect(locking.mock.invocationCallOrder[0]).toBeLessThan(insertAll.mock.invocationCallOrder[0]);
+    expect(locking.mock.invocationCallOrder[0]).toBeLessThan(recordOutcomes.mock.invocationCallOrder[0]);
+    // `stored` went out before the commit; the command's result and IM after it.
+    expect(
+      context.pushedTo('alice-desk').map((p) => [p.body?.['type'], p.body?.['re'] ?? p.body?.['state']]),
+    ).toEqual([
+      ['im.send.result', 'c-1'],
+      ['im.status', 'stored'],
+      ['im.send.result', 'c-2'],
+    ]);
+  });
+
   it('settles the runs of several recipients submitted in one event-loop turn as one group', async () => {
     const context = setUp([
       device(ALICE, 'alice-desk'),

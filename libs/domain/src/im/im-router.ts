@@ -1,4 +1,5 @@
 import type { CommandReceivedV1, DeviceRegisteredV1, PushOutcomeV1 } from '#herald/contracts';
+import { ImGroups } from './im-groups';
 import { ImRouting, type ImRouterDependencies } from './im-routing';
 import { ImSend } from './im-send';
 import { ImSettle } from './im-settle';
@@ -15,20 +16,22 @@ import { PlainDeviceSweep } from './plain-device-sweep';
  * out with its result and `im.status` in ONE publish after the commit that records them (so every
  * outcome finds its push, and nothing is heard of an IM a failed commit lost); a redelivered
  * `im.send` pushes again each IM whose push has no outcome, under the same push id, in case that
- * publish was lost. Pushes to plain SIP devices (which cannot drop a repeat), at a login and of
- * settles go out inside their transaction, under the recipient's lock
+ * publish was lost; `delivered` goes out likewise (a redelivered answer tells it again). Commands
+ * and outcomes handled concurrently share one group (ImGroups). Pushes to plain SIP devices (which
+ * cannot drop a repeat), at a login and `stored` go out inside their transaction, under the
+ * recipient's lock
  * (MessageStore.lockRecipients, taken by MessageStore.insertAll for new IMs).
  */
 export class ImRouter {
-  private readonly sends: ImSend;
   private readonly settles: ImSettle;
+  private readonly groups: ImGroups;
   private readonly offline: OfflineDelivery;
   private readonly plainDevices: PlainDeviceSweep;
 
   constructor(dependencies: ImRouterDependencies) {
     const routing = new ImRouting(dependencies);
-    this.sends = new ImSend(routing);
     this.settles = new ImSettle(routing);
+    this.groups = new ImGroups(routing, new ImSend(routing), this.settles);
     this.offline = new OfflineDelivery(routing);
     this.plainDevices = new PlainDeviceSweep(routing, this.offline);
   }
@@ -38,9 +41,14 @@ export class ImRouter {
     return this.handleCommands([event]);
   }
 
-  /** ImSend.handleCommands: a run of one sender's commands, grouped with concurrent runs. */
+  /**
+   * A run of one sender's im.send commands (on sip.command-received.im-router.v1; another type is
+   * answered `bad-request`, not dropped), grouped with concurrent runs of commands and outcomes
+   * (ImGroups, ImSend): exactly one result to each command's device, in command order. Resolves
+   * once the run's group is committed and its results published.
+   */
   handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
-    return this.sends.handleCommands(events);
+    return this.groups.submit({ kind: 'send', commands: events });
   }
 
   /** settleAll of one outcome. */
@@ -48,9 +56,13 @@ export class ImRouter {
     return this.settleAll([outcome]);
   }
 
-  /** ImSettle.settleAll: a run of one recipient's outcomes, grouped with concurrent runs. */
+  /**
+   * A run of one recipient's outcomes of im-router's pushes, those of IM deliveries settled
+   * (ImSettle; results and im.status are skipped), grouped with concurrent runs of commands and
+   * outcomes (ImGroups). Resolves once the run's group is committed and its notices published.
+   */
   settleAll(outcomes: ReadonlyArray<PushOutcomeV1>): Promise<void> {
-    return this.settles.settleAll(outcomes);
+    return this.groups.submit({ kind: 'settle', outcomes: this.settles.deliveriesOf(outcomes) });
   }
 
   /** OfflineDelivery.deliverStored: a device logged in. */

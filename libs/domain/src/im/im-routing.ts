@@ -123,7 +123,7 @@ export class ImRouting {
 
   /**
    * Tells each sender `stored` for its messages no device can take now (one statement for all),
-   * through `gatewayOf` the section that found it so.
+   * through `gatewayOf` the section that found it so. Returns whether any sender is told.
    */
   async tellStored(
     tx: Transaction,
@@ -131,9 +131,9 @@ export class ImRouting {
     unreachable: ReadonlyArray<Unreachable>,
     at: Date,
     gatewayOf: (section: number) => PushGateway,
-  ): Promise<void> {
+  ): Promise<boolean> {
     if (unreachable.length === 0) {
-      return;
+      return false;
     }
     const marked = await this.deps.messages.markStoredIfUnreachable(
       tx,
@@ -155,6 +155,7 @@ export class ImRouting {
     for (const { section, request } of statuses) {
       await gatewayOf(section).send([request]);
     }
+    return statuses.length > 0;
   }
 
   private async checkRecipients(

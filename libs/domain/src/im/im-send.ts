@@ -26,7 +26,7 @@ import { ImError } from './im-error';
 import { IM_ROUTER_ORIGIN, imRequest, statusRequest } from './im-pushes';
 import type { Delivery, ImRouting, Unreachable } from './im-routing';
 import { derivedMessageId, type InsertedMessage, type StoredMessage } from './message';
-import { type RecipientRefusal, type Run, RunGroups } from './run';
+import type { RecipientRefusal, Run } from './run';
 
 /** The device an im.send came from. */
 interface CommandSource {
@@ -50,7 +50,7 @@ interface CheckedImSend {
 }
 
 /** An im.send answered before any transaction: invalid, or from a device not logged in. */
-interface RefusedCommand {
+export interface RefusedCommand {
   kind: 'refused';
   source: CommandSource;
   /** Publishes to its device in this command's place, after the group's commit. */
@@ -59,7 +59,7 @@ interface RefusedCommand {
 }
 
 /** An im.send to process once in the group's transaction. */
-interface AcceptedCommand {
+export interface AcceptedCommand {
   kind: 'accepted';
   source: CommandSource;
   /**
@@ -76,7 +76,7 @@ interface AcceptedCommand {
   accepted: ResultPush;
 }
 
-type CheckedCommand = RefusedCommand | AcceptedCommand;
+export type CheckedCommand = RefusedCommand | AcceptedCommand;
 
 /** An im.send with its envelope parsed, before its sender and recipient are checked. */
 interface ParsedSend {
@@ -84,77 +84,92 @@ interface ParsedSend {
   parsed: ParsedOwnedCommand<typeof IM_ROUTER_ORIGIN>;
 }
 
+/** The im.send commands of a group, checked outside its transaction (ImSend.check). */
+export interface CheckedSends {
+  commands: readonly CheckedCommand[];
+  /** Refused `not-logged-in`: claimed with that result in the transaction (claimRefusals). */
+  loggedOut: readonly RefusedCommand[];
+  toAccept: readonly AcceptedCommand[];
+}
+
 /**
- * im.send (protocol.md §4): runs of commands (consecutive commands of one sender) that arrive
- * concurrently, from different senders, are handled as ONE group (GroupCommit): one lookup of
- * the sending devices, one of the recipients, and one transaction for all, with one publish of the
- * IMs inside it and one of the results after it.
+ * im.send (protocol.md §4) for ImGroups: the commands of a group of runs (each run consecutive
+ * commands of one sender) share one lookup of the sending devices, one of the recipients, and
+ * the group's one transaction, with their results and IMs in its one publish after it.
  */
 export class ImSend {
-  private readonly groups = new RunGroups<CommandReceivedV1>((sends) => this.handleSends(sends));
-
   constructor(private readonly routing: ImRouting) {}
 
   /**
-   * Handles the `im.send` commands of a run (consecutive commands of one sender on
-   * sip.command-received.im-router.v1; another type is answered `bad-request`, not dropped): exactly one
-   * result to each command's device, in command order, each the result the command would get
-   * alone. The result is ok with the messageId whenever the command is well formed and its device
-   * logged in (or plain SIP); an unknown or foreign recipient is reported after it by `im.status`
-   * `failed` (protocol.md §4). Reusing a messageId for other content gets `conflict`. Resolves
-   * once the run's group is committed and its results published.
+   * Checks the `im.send` commands of a group (on sip.command-received.im-router.v1; another type is
+   * answered `bad-request`, not dropped), in sections `firstSection` on, before its transaction:
+   * every lookup of the checks ahead, one query for the sending devices and one for the recipients.
    */
-  async handleCommands(events: ReadonlyArray<CommandReceivedV1>): Promise<void> {
-    await this.groups.submit(events);
-  }
-
-  /**
-   * The commands of a group of runs, in order; runs of different senders share nothing but the
-   * lookups, so each command gets what it gets in its run alone.
-   */
-  private async handleSends(sends: ReadonlyArray<CommandReceivedV1>): Promise<void> {
-    const run = this.routing.startRun();
+  async check(
+    run: Run,
+    sends: ReadonlyArray<CommandReceivedV1>,
+    firstSection: number,
+  ): Promise<CheckedSends> {
     const parsedSends = sends.map((event) => ({
       event,
       parsed: parseOwnedCommand(IM_ROUTER_ORIGIN, event.envelope),
     }));
-    // Every lookup of the checks ahead: one query for the sending devices, one for the recipients.
     await Promise.all([
       run.directory.lookUpDevices(sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN')),
       run.checkAll(parsedSends.flatMap(({ parsed }) => recipientsOf(parsed))),
     ]);
     const senders = new Map<string, CommandSenderDirectory>();
-    const checked = await Promise.all(
+    const commands = await Promise.all(
       parsedSends.map((send, index) =>
-        this.check(run, senderDirectory(senders, run.directory, send.event), send, index),
+        this.checkOne(run, senderDirectory(senders, run.directory, send.event), send, firstSection + index),
       ),
     );
-    const loggedOut = checked.filter(
-      (command): command is RefusedCommand =>
-        command.kind === 'refused' && command.result.error?.code === 'not-logged-in',
-    );
-    const toAccept = checked.filter((command): command is AcceptedCommand => command.kind === 'accepted');
-    if (loggedOut.length > 0 || toAccept.length > 0) {
-      await this.routing.deps.unitOfWork.run(async (tx) => {
-        await this.claimRefusals(tx, loggedOut);
-        const pushesToPlainDevices = toAccept.length > 0 && (await this.acceptAll(tx, run, toAccept));
-        if (pushesToPlainDevices) {
-          // A text/plain IM goes out while its device is held (ImRouting.holdPlainTargets).
-          await run.publisher.flush();
-        }
-      });
-    }
-    // The refusals' results go out after the commit too (their gateway), the claimed ones with it.
-    for (const command of checked) {
+    return {
+      commands,
+      loggedOut: commands.filter(
+        (command): command is RefusedCommand =>
+          command.kind === 'refused' && command.result.error?.code === 'not-logged-in',
+      ),
+      toAccept: commands.filter((command): command is AcceptedCommand => command.kind === 'accepted'),
+    };
+  }
+
+  /** Whether the checked commands write anything: refusals to claim or commands to accept. */
+  needsTransaction({ loggedOut, toAccept }: CheckedSends): boolean {
+    return loggedOut.length > 0 || toAccept.length > 0;
+  }
+
+  /** The recipients whose locks storing the accepted commands' messages takes (MessageStore.insertAll). */
+  recipientsToLock({ toAccept }: CheckedSends): string[] {
+    return toAccept.flatMap(({ send }) => (send.refusal === undefined ? [send.recipientAor] : []));
+  }
+
+  /**
+   * The commands' work in the group's transaction: exactly one result to each command's device, in
+   * command order, each the result the command would get alone after the ones before it. The
+   * result is ok with the messageId whenever the command is well formed and its device logged in
+   * (or plain SIP); an unknown or foreign recipient is reported after it by `im.status` `failed`
+   * (protocol.md §4). Reusing a messageId for other content gets `conflict`. Returns whether an IM
+   * goes to a plain SIP device (published before the commit: ImRouting.holdPlainTargets).
+   */
+  async inTransaction(tx: Transaction, run: Run, checked: CheckedSends): Promise<boolean> {
+    await this.claimRefusals(tx, checked.loggedOut);
+    return checked.toAccept.length > 0 && (await this.acceptAll(tx, run, checked.toAccept));
+  }
+
+  /**
+   * After the commit: the refusals' results (the claimed ones' with them). Results and pushes go
+   * out only after the commit, in the group's one publish: nothing is heard of an IM a failed commit
+   * lost. When that publish fails (or the process dies first), the group fails and its redelivery
+   * finds the claims: it re-sends the stored results and pushes again each IM whose push has no
+   * outcome (tellAgain).
+   */
+  async replyRefused(checked: CheckedSends): Promise<void> {
+    for (const command of checked.commands) {
       if (command.kind === 'refused') {
         await command.replies.send([resultRequest(IM_ROUTER_ORIGIN, command.source, command.result)]);
       }
     }
-    // Results and pushes only now, in one publish: nothing is heard of an IM a failed commit lost.
-    // When this publish fails (or the process dies first), the group fails and its redelivery
-    // finds the claims: it re-sends the stored results and pushes again each IM whose push has no
-    // outcome (tellAgain).
-    await run.publishAfterCommit();
   }
 
   /**
@@ -182,7 +197,7 @@ export class ImSend {
   }
 
   /** Checks an im.send outside the transaction: the result when it is refused now, or what to accept. */
-  private async check(
+  private async checkOne(
     run: Run,
     senders: CommandSenderDirectory,
     { event, parsed }: ParsedSend,
@@ -289,7 +304,7 @@ export class ImSend {
    * the IM, with im.message-accepted. Each push goes out under its push id of then, so one that did
    * arrive is answered by the edge from memory and processed once by the client (protocol.md §3).
    * A plain SIP device, which cannot drop a repeated text/plain MESSAGE, is not pushed again: its
-   * push went out inside the transaction that recorded it (handleSends).
+   * push went out inside the transaction that recorded it (ImGroups).
    */
   private async tellAgain(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<void> {
     for (const { replies, source, send } of commands) {

@@ -5,74 +5,93 @@ import type { Transaction } from '../shared';
 import { IM_DELIVERY_PUSH_ID_PREFIX, statusRequest } from './im-pushes';
 import type { ImRouting, Unreachable } from './im-routing';
 import type { RecordedOutcome, SettledPush } from './ports';
-import { RunGroups } from './run';
+import type { Run } from './run';
 
 /**
- * Push outcomes of IM deliveries: runs of outcomes (of one recipient) that arrive concurrently,
- * of different recipients, are settled as ONE group (GroupCommit): one transaction, one publish.
+ * Push outcomes of IM deliveries, for ImGroups: the outcomes of a group of runs (each one
+ * recipient's) are settled in the group's one transaction, their notices in its publish.
  */
 export class ImSettle {
-  private readonly groups = new RunGroups<PushOutcomeV1>((deliveries) => this.settleDeliveries(deliveries));
-
   constructor(private readonly routing: ImRouting) {}
 
+  /** Of a run of outcomes of im-router's pushes, those of IM deliveries (results and im.status are skipped). */
+  deliveriesOf(outcomes: ReadonlyArray<PushOutcomeV1>): PushOutcomeV1[] {
+    return outcomes.filter((outcome) => outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX));
+  }
+
   /**
-   * Settles a run of IM pushes' outcomes among those of im-router's pushes (outcomes of results and
-   * im.status are skipped): the first 200 OK of any
-   * device tells the sender `delivered`; a message no device can take any more tells it `stored`.
-   * Resolves once the run's group is committed.
+   * Settles the outcomes of a group, in order, in sections `firstSection` on: the first 200 OK of
+   * any device tells the sender `delivered`; a message no device can take any more tells it
+   * `stored`. `locked`: the transaction holds the locks of the outcomes' recipients already
+   * (recipientsToLock). Returns whether the notices must go out before the commit (`stored`); else
+   * they go out in the group's publish after it.
    */
-  async settleAll(outcomes: ReadonlyArray<PushOutcomeV1>): Promise<void> {
-    await this.groups.submit(
-      outcomes.filter((outcome) => outcome.pushId.startsWith(IM_DELIVERY_PUSH_ID_PREFIX)),
+  async inTransaction(
+    tx: Transaction,
+    run: Run,
+    deliveries: ReadonlyArray<PushOutcomeV1>,
+    firstSection: number,
+    locked: boolean,
+  ): Promise<boolean> {
+    const settled = locked
+      ? await this.routing.deps.messages.recordOutcomes(tx, deliveries.map(recordedOutcome))
+      : await this.recordAnswered(tx, deliveries);
+    const unreachable: Unreachable[] = [];
+    const delivered: Array<{ section: number; request: PushRequest }> = [];
+    const told = new Set<string>();
+    for (const [index, outcome] of deliveries.entries()) {
+      const push = settled[index];
+      if (push === undefined) {
+        continue;
+      }
+      const section = firstSection + index;
+      if (outcome.outcome !== 'answered') {
+        unreachable.push({ message: push.message, section });
+      } else if (push.firstAnswer && !told.has(push.message.key)) {
+        // Once per message: a redelivered answer may come twice in a group.
+        told.add(push.message.key);
+        delivered.push({ section, request: statusRequest(push.message, { state: 'delivered' }) });
+      }
+    }
+    await run.lookUpAhead(delivered.map(({ request }) => request));
+    for (const { section, request } of delivered) {
+      await run.gateway(section).send([request]);
+    }
+    // Evaluated once all outcomes are recorded: a message some outcome of this group answered
+    // is not unreachable.
+    const storedTold = await this.routing.tellStored(
+      tx,
+      run,
+      unreachable,
+      new Date(deliveries[deliveries.length - 1].at),
+      (section) => run.gateway(section),
     );
-  }
-
-  /** The outcomes of a group of runs, in order, in one transaction and one publish. */
-  private async settleDeliveries(deliveries: ReadonlyArray<PushOutcomeV1>): Promise<void> {
-    const run = this.routing.startRun();
-    await this.routing.deps.unitOfWork.run(async (tx) => {
-      const settled = deliveries.every((outcome) => outcome.outcome === 'answered')
-        ? await this.recordAnswered(tx, deliveries)
-        : await this.recordLocked(tx, deliveries);
-      const unreachable: Unreachable[] = [];
-      const delivered: Array<{ section: number; request: PushRequest }> = [];
-      for (const [section, outcome] of deliveries.entries()) {
-        const push = settled[section];
-        if (push === undefined) {
-          continue;
-        }
-        if (outcome.outcome !== 'answered') {
-          unreachable.push({ message: push.message, section });
-        } else if (push.firstAnswer) {
-          delivered.push({ section, request: statusRequest(push.message, { state: 'delivered' }) });
-        }
-      }
-      await run.lookUpAhead(delivered.map(({ request }) => request));
-      for (const { section, request } of delivered) {
-        await run.gateway(section).send([request]);
-      }
-      // Evaluated once all outcomes are recorded: a message some outcome of this group answered
-      // is not unreachable.
-      await this.routing.tellStored(
-        tx,
-        run,
-        unreachable,
-        new Date(deliveries[deliveries.length - 1].at),
-        (section) => run.gateway(section),
-      );
-      // Published before the commit: a device's answer, or that no device can take the message,
-      // holds whether or not this commit does. After it, a failed publish would lose the notice
-      // (the redelivered outcome is no first answer any more). A failed commit has the outcome
-      // settled again, and the notice goes out again under the same push id (statusPushId).
-      await run.publisher.flush();
-    });
+    // `delivered` may go out after the commit: a failed publish has the outcome redelivered, and
+    // recordOutcomes reports the answer that delivered a message as its first answer again, told
+    // again under the same push id (statusPushId). `stored` goes out before the commit: a
+    // redelivered outcome finds the sender told (stored_notified_at) and does not tell it again;
+    // a failed commit has the outcome settled again, told again under the same push id.
+    return storedTold;
   }
 
   /**
-   * Records outcomes under their recipients' locks: what tellStored decides must not change under
-   * it (a login pushing the message again), and a push whose transaction has not committed yet (the
-   * outcome came back first) is waited for.
+   * The recipients whose locks the group's transaction takes first when its outcomes are not all
+   * answered (none otherwise): what tellStored decides must not change under it (a login pushing
+   * the message again), and a push whose transaction has not committed yet (the outcome came back
+   * first) is waited for. ImGroups takes them with its sends' in ONE statement, in the one lock
+   * order, before any row is written, so two groups never wait for each other in a cycle.
+   */
+  recipientsToLock(deliveries: ReadonlyArray<PushOutcomeV1>): string[] {
+    return deliveries.every((outcome) => outcome.outcome === 'answered')
+      ? []
+      : deliveries.map((outcome) => canonicalAor(outcome.aor));
+  }
+
+  /**
+   * Records answered outcomes whose push was not found under their recipients' locks. In a group
+   * with sends these come after the sends' locks (two sorted sets, not one): a rare path (an
+   * answer back before its push's commit), and a cycle it closes is ended by PostgreSQL's deadlock
+   * detection, the group then retried run by run.
    */
   private async recordLocked(
     tx: Transaction,

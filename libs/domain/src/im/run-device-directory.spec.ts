@@ -42,7 +42,31 @@ describe('RunDeviceDirectory', () => {
     expect(await directory.device(desk.aor, 'desk')).toEqual(desk);
     expect((await directory.loggedInDevices([desk.aor, 'sip:carol@d'])).get(desk.aor)).toEqual([desk]);
     expect(await directory.loggedInDevices([desk.aor])).toEqual(new Map([[desk.aor, [desk]]]));
-    expect(lookups).toEqual([[desk.aor], [desk.aor, 'sip:carol@d']]);
+    // With plain devices (an IM's lookup) the AOR is looked up again; without, the lookup ahead served.
+    expect(await directory.loggedInDevices([desk.aor], { includePlainSip: true })).toEqual(
+      new Map([[desk.aor, [desk]]]),
+    );
+    expect(lookups).toEqual([[desk.aor], ['sip:carol@d'], [desk.aor]]);
+  });
+
+  it('answers an AOR’s logged-in devices from its devices looked up ahead, without its plain ones', async () => {
+    const phone: Device = { ...desk, deviceId: 'phone', carrier: 'PLAIN' };
+    let lookups = 0;
+    const inner: DeviceDirectory = {
+      loggedInDevices: async (aors, options) => {
+        lookups += 1;
+        expect(options).toEqual({ includePlainSip: true });
+        return new Map(aors.map((aor) => [aor, [desk, phone]]));
+      },
+      device: async () => undefined,
+    };
+    const directory = new RunDeviceDirectory(inner);
+    await directory.lookUpDevices([{ aor: desk.aor, deviceId: 'desk' }]);
+
+    expect(await directory.loggedInDevices([desk.aor], { plainSipLoginGraceMs: 5_000 })).toEqual(
+      new Map([[desk.aor, [desk]]]),
+    );
+    expect(lookups).toBe(1);
   });
 
   it('fails the lookups of a failed query, leaving no unhandled rejection behind (it would kill the process)', async () => {

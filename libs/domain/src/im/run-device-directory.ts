@@ -4,7 +4,10 @@ import type { Device, DeviceDirectory, DeviceLookupOptions } from '../push';
  * A DeviceDirectory that looks each AOR (per lookup options) and each device up once, for the
  * commands or outcomes of one group of runs. Only for the length of one unit of work: an AOR
  * looked up under its recipient lock stays valid while the lock is held (a login's stored-IM
- * delivery waits for the lock and finds every IM this group stored).
+ * delivery waits for the lock and finds every IM this group stored). The devices of the AORs
+ * looked up ahead (lookUpDevices: a group's senders) also answer the lookups of those AORs'
+ * logged-in devices (what an `im.status` to a sender reads): a sender is sent statuses, never IMs
+ * held by its recipient lock, and an IM's lookup includes plain devices, which that one does not.
  */
 export class RunDeviceDirectory implements DeviceDirectory {
   private readonly devicesOfAor = new Map<string, Promise<readonly Device[]>>();
@@ -39,8 +42,7 @@ export class RunDeviceDirectory implements DeviceDirectory {
     aors: readonly string[],
     options: DeviceLookupOptions,
   ): Promise<ReadonlyMap<string, readonly Device[]>> {
-    const optionsKey = JSON.stringify([options.includePlainSip ?? false, options.plainSipLoginGraceMs ?? 0]);
-    const keyOf = (aor: string) => `${optionsKey}\n${aor}`;
+    const keyOf = (aor: string) => aorKey(aor, options);
     const missing = [...new Set(aors)].filter((aor) => !this.devicesOfAor.has(keyOf(aor)));
     if (missing.length > 0) {
       // One query for every AOR not looked up yet.
@@ -74,6 +76,18 @@ export class RunDeviceDirectory implements DeviceDirectory {
         handledCopy(lookup.then((byAor) => byAor.get(aor)?.find((device) => device.deviceId === deviceId))),
       );
     }
+    // The same rows, less the plain devices, are the AOR's logged-in devices (carrier set).
+    for (const aor of new Set(missing.map((device) => device.aor))) {
+      const loggedIn = aorKey(aor, {});
+      if (!this.devicesOfAor.has(loggedIn)) {
+        this.devicesOfAor.set(
+          loggedIn,
+          handledCopy(
+            lookup.then((byAor) => (byAor.get(aor) ?? []).filter((device) => device.carrier !== 'PLAIN')),
+          ),
+        );
+      }
+    }
     await lookup;
   }
 
@@ -99,6 +113,13 @@ export class RunDeviceDirectory implements DeviceDirectory {
 function handledCopy<T>(entry: Promise<T>): Promise<T> {
   entry.catch(() => undefined);
   return entry;
+}
+
+/** The cache key of an AOR's lookup: the grace only counts where plain devices do. */
+function aorKey(aor: string, options: DeviceLookupOptions): string {
+  const kind =
+    options.includePlainSip === true ? ['plain', options.plainSipLoginGraceMs ?? 0] : ['logged-in'];
+  return `${JSON.stringify(kind)}\n${aor}`;
 }
 
 function deviceKey(aor: string, deviceId: string): string {

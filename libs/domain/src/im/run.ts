@@ -1,6 +1,6 @@
 import type { ErrorCode } from '#herald/contracts';
 import type { Device, DeviceDirectory, PushGateway, PushRequest } from '../push';
-import { type EventPublisher, GroupCommit } from '../shared';
+import type { EventPublisher } from '../shared';
 import { CollectingPublisher } from './collecting-publisher';
 import { ImError } from './im-error';
 import type { RunDeviceDirectory } from './run-device-directory';
@@ -110,28 +110,5 @@ export class Run {
       throw new ImError('IM_RECIPIENT_UNCHECKED', `${recipientAor} was not checked`);
     }
     return (await checks).get(recipientAor);
-  }
-}
-
-/**
- * Runs (records of one key, in order) submitted concurrently, handled as ONE run: their
- * concatenation, in one transaction and its publishes (GroupCommit). Runs of different keys share
- * no command, message or push, so each gets what it gets alone.
- */
-export class RunGroups<T> {
-  private readonly groups: GroupCommit<ReadonlyArray<T>, void>;
-
-  constructor(handle: (items: ReadonlyArray<T>) => Promise<void>) {
-    this.groups = new GroupCommit<ReadonlyArray<T>, void>(async (runs) => {
-      await handle(runs.flat());
-      return runs.map(() => undefined);
-    });
-  }
-
-  /** Resolves once the run's group is committed (at once for an empty run). */
-  async submit(run: ReadonlyArray<T>): Promise<void> {
-    if (run.length > 0) {
-      await this.groups.submit(run);
-    }
   }
 }

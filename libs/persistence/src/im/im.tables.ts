@@ -13,6 +13,8 @@ export const MESSAGES = table('messages', {
   sent_at: timestamptz(),
   delivered_at: nullable(timestamptz()),
   stored_notified_at: nullable(timestamptz()),
+  /** The push whose answer marked it delivered (migration ImMessagesDeliveredPushId1797100000000). */
+  delivered_push_id: nullable(text()),
 });
 
 /** One push of a message to one device. */

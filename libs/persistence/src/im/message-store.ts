@@ -91,8 +91,10 @@ const RECORD_ATTEMPTS = preparedStatement(
 );
 
 // Outcomes apply in input order: of several outcomes of one push the last one stays, and the first
-// `answered` of a message (by position) marks it delivered. The final SELECT reads the messages as
-// they were before `delivered` (one snapshot per statement): only their unchanging columns are used.
+// `answered` of a message (by position) marks it delivered, naming its push. The final SELECT reads
+// the messages as they were before `delivered` (one snapshot per statement): `first_answer` is the
+// answer that marks it now, or an answer of the push that marked it before (a redelivered outcome,
+// whose `delivered` notice may not have gone out: ImSettle publishes it after the commit).
 // Every row is reached through its primary key whatever the statistics say: the plan of a prepared
 // statement is kept per connection, and one made while the tables were small (a new deployment,
 // before autovacuum's first ANALYZE) hash-joined them whole, a scan of every stored message per
@@ -107,18 +109,19 @@ function recordingOutcomes(input: string): string {
      FROM latest l WHERE d.push_id = l.push_id AND d.push_id = ANY(ARRAY(SELECT push_id FROM latest))
      RETURNING d.push_id, d.message_key
    ), first_answers AS (
-     SELECT DISTINCT ON (s.message_key) s.message_key, i.position, i.at
+     SELECT DISTINCT ON (s.message_key) s.message_key, i.position, i.at, i.push_id
      FROM input i JOIN settled s ON s.push_id = i.push_id
      WHERE i.outcome = 'answered'
      ORDER BY s.message_key, i.position
    ), delivered AS (
-     UPDATE messages m SET delivered_at = f.at FROM first_answers f
+     UPDATE messages m SET delivered_at = f.at, delivered_push_id = f.push_id FROM first_answers f
      WHERE m.id = f.message_key AND m.id = ANY(ARRAY(SELECT message_key FROM first_answers))
        AND (m.delivered_at IS NULL) IS TRUE
      RETURNING m.id, f.position
    )
    SELECT i.position, ${MESSAGE_COLUMNS_OF_M},
-          COALESCE(d.position = i.position, false) AS first_answer
+          COALESCE(d.position = i.position,
+                   i.outcome = 'answered' AND m.delivered_push_id IS NOT DISTINCT FROM i.push_id) AS first_answer
    FROM input i
    JOIN settled s ON s.push_id = i.push_id
    JOIN messages m ON m.id = s.message_key AND m.id = ANY(ARRAY(SELECT message_key FROM settled))

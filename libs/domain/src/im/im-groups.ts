@@ -1,0 +1,73 @@
+import type { CommandReceivedV1, PushOutcomeV1 } from '#herald/contracts';
+import { GroupCommit } from '../shared';
+import type { ImRouting } from './im-routing';
+import type { ImSend } from './im-send';
+import type { ImSettle } from './im-settle';
+
+/** A run of one sender's im.send commands, or of one recipient's IM delivery outcomes. */
+export type ImRun =
+  | { kind: 'send'; commands: ReadonlyArray<CommandReceivedV1> }
+  | { kind: 'settle'; outcomes: ReadonlyArray<PushOutcomeV1> };
+
+/**
+ * The runs of `im.send` and of push outcomes that arrive concurrently, of different keys, handled
+ * as ONE group (GroupCommit): one transaction and one publish after it for the sends and the
+ * settles together, not one cycle (transaction, COMMIT and its fsync, produce) for each kind.
+ * Runs of different keys share no command, message or push, so each gets what it gets alone; and
+ * an outcome in a group is never of a push of the same group (a push goes out after its commit).
+ *
+ * In the transaction: the recipients' locks when some outcome is not answered (ImSettle
+ * .recipientsToLock), with the sends' in the same statement; then the sends (ImSend), then the
+ * settles (ImSettle). Everything goes out in the one publish after the commit (results, IMs,
+ * `delivered`), except when an IM goes to a plain SIP device or a sender is told `stored`: then
+ * what the group collected goes out inside the transaction (see ImSend and ImSettle for why).
+ */
+export class ImGroups {
+  private readonly groups = new GroupCommit<ImRun, void>(async (runs) => {
+    await this.handle(runs);
+    return runs.map(() => undefined);
+  });
+
+  constructor(
+    private readonly routing: ImRouting,
+    private readonly sends: ImSend,
+    private readonly settles: ImSettle,
+  ) {}
+
+  /** Resolves once the run's group is committed and published (at once for an empty run). */
+  async submit(run: ImRun): Promise<void> {
+    const empty = run.kind === 'send' ? run.commands.length === 0 : run.outcomes.length === 0;
+    if (!empty) {
+      await this.groups.submit(run);
+    }
+  }
+
+  private async handle(runs: ReadonlyArray<ImRun>): Promise<void> {
+    const commands = runs.flatMap((run) => (run.kind === 'send' ? run.commands : []));
+    const outcomes = runs.flatMap((run) => (run.kind === 'settle' ? run.outcomes : []));
+    const run = this.routing.startRun();
+    // Sections: the commands first, then the outcomes.
+    const checked = await this.sends.check(run, commands, 0);
+    const sending = this.sends.needsTransaction(checked);
+    if (sending || outcomes.length > 0) {
+      await this.routing.deps.unitOfWork.run(async (tx) => {
+        const settleLocks = outcomes.length > 0 ? this.settles.recipientsToLock(outcomes) : [];
+        if (settleLocks.length > 0) {
+          await this.routing.deps.messages.lockRecipients(tx, [
+            ...settleLocks,
+            ...this.sends.recipientsToLock(checked),
+          ]);
+        }
+        const pushesToPlainDevices = sending && (await this.sends.inTransaction(tx, run, checked));
+        const storedTold =
+          outcomes.length > 0 &&
+          (await this.settles.inTransaction(tx, run, outcomes, commands.length, settleLocks.length > 0));
+        if (pushesToPlainDevices || storedTold) {
+          await run.publisher.flush();
+        }
+      });
+    }
+    await this.sends.replyRefused(checked);
+    await run.publishAfterCommit();
+  }
+}
