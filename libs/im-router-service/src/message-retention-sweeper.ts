@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MessageRetention } from '#herald/domain';
 import { SqlMessageRetentionStore, TypeOrmUnitOfWork } from '#herald/persistence';
+import { METRIC_NAMES } from '#herald/observability';
 import { IntervalSweeper } from '#herald/runtime';
 import { metrics } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
@@ -18,7 +19,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * (`herald_im_messages_pruned_total`).
  */
 export function createMessageRetention(dataSource: DataSource, retentionDays: number): MessageRetention {
-  const pruned = metrics.getMeter('herald-im-router').createCounter('herald_im_messages_pruned_total', {
+  const pruned = metrics.getMeter('herald-im-router').createCounter(METRIC_NAMES.imMessagesPruned, {
     description:
       'Delivered messages deleted (with their delivery attempts) past HERALD_IM_MESSAGE_RETENTION_DAYS',
   });

@@ -11,6 +11,7 @@ export const METRIC_NAMES = {
   registeredDevices: 'herald_registered_devices',
   sessions: 'herald_sessions',
   imDeliveryLatency: 'herald_im_delivery_latency_seconds',
+  imMessagesPruned: 'herald_im_messages_pruned_total',
   presenceFanoutSize: 'herald_presence_fanout_size',
   offlineStoreDepth: 'herald_offline_store_depth',
   kafkaConsumerLag: 'herald_kafka_consumer_lag',
