@@ -86,6 +86,7 @@ export class HeraldMetrics {
   private readonly fanoutSize;
   private readonly handlerRetries;
   private readonly throttledCounter;
+  private readonly prunedMessagesCounter;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('herald');
@@ -110,9 +111,14 @@ export class HeraldMetrics {
     this.handlerRetries = meter.createCounter(METRIC_NAMES.busHandlerRetries, {
       description: 'failed handler attempts of consumed records (each is retried), by topic',
     });
+    this.prunedMessagesCounter = meter.createCounter(METRIC_NAMES.imMessagesPruned, {
+      description:
+        'delivered IMs (with their delivery attempts) deleted past HERALD_IM_MESSAGE_RETENTION_DAYS',
+    });
     // Counters start at 0 rather than appear with their first event, so rate() and the alerts see them.
     this.retransmissionCounter.add(0);
     this.timeoutCounter.add(0);
+    this.prunedMessagesCounter.add(0);
     this.throttledCounter = meter.createCounter(METRIC_NAMES.sipThrottled, {
       description:
         'SIP requests the edge refused (503: source-rate, account-backoff) or dropped (banned) as abuse',
@@ -148,6 +154,11 @@ export class HeraldMetrics {
 
   imDelivered(latencySeconds: number): void {
     this.deliveryLatency.record(latencySeconds);
+  }
+
+  /** Delivered IMs one committed batch of the retention sweep deleted. */
+  imMessagesPruned(count: number): void {
+    this.prunedMessagesCounter.add(count);
   }
 
   presenceFanout(devices: number): void {
