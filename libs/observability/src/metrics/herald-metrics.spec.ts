@@ -40,6 +40,7 @@ describe('METRIC_NAMES', () => {
       'sipUdpReceiveDrops',
       'sipThrottled',
       'imMessagesPruned',
+      'sipPushesDropped',
     ] as const) {
       expect(METRIC_NAMES[key]).toMatch(/_total$/);
     }
