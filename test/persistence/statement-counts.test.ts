@@ -6,14 +6,14 @@ import {
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter, PresenceService } from '#herald/domain';
-import { createDataSource, runMigrations, SqlRosterRepository, TypeOrmUnitOfWork } from '#herald/persistence';
+import { createDataSource, SqlRosterRepository, TypeOrmUnitOfWork } from '#herald/persistence';
 import { DataSource, type Logger, type QueryRunner } from 'typeorm';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { createImRouter } from '#herald/im-router-service';
 import { createPresenceService } from '#herald/presence-service';
 import { answeredOutcome } from '../../libs/contracts/testing/edge-events';
 import { commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
-import { createTestDatabase } from '../support/database';
+import { migratedTestDatabase } from '../support/database';
 
 /**
  * Pins the PostgreSQL statements each hot-path command costs (issue #6): a regression that adds
@@ -169,10 +169,9 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   let presence: PresenceService;
 
   beforeAll(async () => {
-    const options = createDataSource({ url: await createTestDatabase() }).options;
+    const options = createDataSource({ url: await migratedTestDatabase() }).options;
     dataSource = new DataSource({ ...options, logger: counter });
     await dataSource.initialize();
-    await runMigrations(dataSource);
     bus = new PushRecordingBus();
     auth = createAuthServices(bus, dataSource, {
       domain: DOMAIN,
