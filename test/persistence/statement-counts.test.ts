@@ -68,6 +68,12 @@ const EXPECTED = {
   /** A refresh announces nothing: no mark of published events. */
   registerRefresh: { statements: 5, commits: 1 },
   /**
+   * A wrong password from a UDP address its device is not bound to: the account and bindings read,
+   * the claim with its 401, and no read of the other bindings from that address (6 before session
+   * 11: a refused REGISTER supersedes nothing, so it reads nothing for it).
+   */
+  registerRefused: { statements: 5, commits: 1 },
+  /**
    * REGISTER_GROUP_SIZE new bindings of distinct users handled in one event-loop turn (as the bus
    * hands a fetched batch): ONE group that costs what one REGISTER costs.
    */
@@ -225,6 +231,15 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   it('REGISTER accepted: a new binding, then its refresh', async () => {
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerNew);
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerRefresh);
+  });
+
+  it('REGISTER refused (a wrong password) from a UDP address its device is not bound to', async () => {
+    const refused = registerRequest({
+      username: 'carol',
+      password: `not-${PASSWORD}`,
+      contacts: [contactOf('carol')],
+    });
+    expect(await counter.count(() => auth.registrar.register(refused))).toEqual(EXPECTED.registerRefused);
   });
 
   it('REGISTERs of distinct users handled at once: one group, then their refreshes', async () => {
