@@ -205,11 +205,12 @@ export class PushSender {
         if (result.kind === 'answered') span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, result.statusCode);
         else span.setStatus({ code: SpanStatusCode.ERROR, message: result.kind });
         span.end();
-        const outcome = outcomeOf(result);
         // Sent into a connection that closed under the transaction: no one got it.
-        if (outcome.outcome === 'no-flow') this.drop(push, 'flow-gone');
+        if (result.kind === 'transport-error' && outcomeOf(result).outcome === 'no-flow') {
+          this.drop(push, 'flow-gone');
+        }
         if (!isOutcomeWanted(push)) return true;
-        return withActiveSpan(span, () => this.report(push, outcome));
+        return withActiveSpan(span, () => this.report(push, outcomeOf(result)));
       })
       .then((acknowledged) => {
         // Services re-deliver what has no `answered` outcome (architecture.md), so a lost outcome is logged, not retried.
