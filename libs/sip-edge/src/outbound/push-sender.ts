@@ -24,7 +24,7 @@ import { AnsweredPushes } from './answered-pushes';
 import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
-import { RateLimitedWarnings } from '../rate-limited-log';
+import { RateLimitedWarnings } from '../rate-limited-warnings';
 import { BoundDevice } from '../flows/flow-bind-waits';
 
 /** What the sender needs of the transaction layer, the transports and the flow registry. */

@@ -1,5 +1,5 @@
 import { EdgeLogFields, EdgeLogger } from './edge-logger';
-import { RateLimitedWarnings } from './rate-limited-log';
+import { RateLimitedWarnings } from './rate-limited-warnings';
 
 const INTERVAL_MS = 10_000;
 
