@@ -68,11 +68,11 @@ const EXPECTED = {
   /** A refresh announces nothing: no mark of published events. */
   registerRefresh: { statements: 5, commits: 1 },
   /**
-   * A wrong password from a UDP address its device is not bound to: the account and bindings read,
-   * the claim with its 401, and no read of the other bindings from that address (6 before session
-   * 11: a refused REGISTER supersedes nothing, so it reads nothing for it).
+   * A wrong password from a UDP address its device is not bound to: the account read and the
+   * claim with its 401, no binding read (6 before session 11: the AOR's bindings and the other
+   * devices' from that address, read for a REGISTER that then changed nothing).
    */
-  registerRefused: { statements: 5, commits: 1 },
+  registerRefused: { statements: 4, commits: 1 },
   /**
    * REGISTER_GROUP_SIZE new bindings of distinct users handled in one event-loop turn (as the bus
    * hands a fetched batch): ONE group that costs what one REGISTER costs.

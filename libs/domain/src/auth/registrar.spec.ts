@@ -500,15 +500,15 @@ describe('Registrar: a UDP address that another device registers from', () => {
     expect(bus.events('auth.device-unregistered.v1')).toEqual([]);
   });
 
-  it('does no binding work for a REGISTER whose digest fails: no read, no change, only the 401', async () => {
+  it('does no binding work for a REGISTER whose digest fails: no binding read, no change, only the 401', async () => {
     const { registrar, bus, bindings } = await aliceLoggedInOverUdp();
     const bindingsBefore = structuredClone([...bindings.registrations.values()]);
     const sessionsBefore = structuredClone([...bindings.sessions.values()]);
     const publishesBefore = bus.publishCalls.length;
-    const lookups = jest.spyOn(bindings, 'listUdpBySources');
+    const reads = [jest.spyOn(bindings, 'listByAors'), jest.spyOn(bindings, 'listUdpBySources')];
     const request = bobFromAlicesAddress();
     await registrar.register({ ...request, digest: { ...request.digest, response: '0'.repeat(64) } });
-    expect(lookups).not.toHaveBeenCalled();
+    for (const read of reads) expect(read).not.toHaveBeenCalled();
     expect([...bindings.registrations.values()]).toEqual(bindingsBefore);
     expect([...bindings.sessions.values()]).toEqual(sessionsBefore);
     expect(bus.publishCalls.slice(publishesBefore)).toEqual([

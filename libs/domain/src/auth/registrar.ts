@@ -254,8 +254,8 @@ export class Registrar {
   }
 
   /**
-   * Reads what the group needs in two statements (three when a device binds a UDP address anew)
-   * and decides each REGISTER in memory.
+   * Reads what the group needs in two statements (three when a device binds a UDP address anew,
+   * one when every REGISTER is refused its credentials) and decides each REGISTER in memory.
    */
   private async plan(tx: Transaction, pending: readonly Pending[], at: Date): Promise<Planned[]> {
     if (pending.length === 0) return [];
@@ -266,24 +266,18 @@ export class Registrar {
       { lock: true },
     );
     const byUsername = new Map(accounts.map((account) => [account.username, account]));
-    const bindingsByAor = new Map<string, Registration[]>();
-    for (const binding of await this.deps.registrations.listByAors(tx, [
-      ...new Set(pending.map(({ aor }) => aor)),
-    ])) {
-      const ofAor = bindingsByAor.get(binding.aor);
-      if (ofAor === undefined) bindingsByAor.set(binding.aor, [binding]);
-      else ofAor.push(binding);
-    }
-    // Authorization first: a REGISTER refused (a failed digest) reads, supersedes and holds nothing.
-    const refusals = pending.map(({ request, aor }) =>
-      refusalOf(
-        request,
-        aor,
-        byUsername.get(request.digest.username),
-        bindingsByAor.get(aor) ?? [],
-        at,
-        this.deps.digest,
-      ),
+    // Authorization first: a REGISTER refused its credentials (a failed digest) reads no binding,
+    // supersedes none and holds none back from the others of its group.
+    const unauthorized = pending.map(({ request, aor }) =>
+      authorizationRefusal(request, aor, byUsername.get(request.digest.username), this.deps.digest),
+    );
+    const bindingsByAor = await this.bindingsByAor(
+      tx,
+      pending.filter((_, index) => unauthorized[index] === undefined),
+    );
+    const refusals = pending.map(
+      ({ request, aor }, index) =>
+        unauthorized[index] ?? outOfOrderRefusal(request, bindingsByAor.get(aor) ?? [], at),
     );
     const superseded = await this.supersededBindings(
       tx,
@@ -304,6 +298,23 @@ export class Registrar {
       );
       return { ...decision, outputs: { reply, events: decision.events } };
     });
+  }
+
+  /** The bindings of the REGISTERs' AORs, by AOR, in one statement (none for no REGISTER). */
+  private async bindingsByAor(
+    tx: Transaction,
+    authorized: readonly Pending[],
+  ): Promise<Map<string, Registration[]>> {
+    const bindingsByAor = new Map<string, Registration[]>();
+    if (authorized.length === 0) return bindingsByAor;
+    for (const binding of await this.deps.registrations.listByAors(tx, [
+      ...new Set(authorized.map(({ aor }) => aor)),
+    ])) {
+      const ofAor = bindingsByAor.get(binding.aor);
+      if (ofAor === undefined) bindingsByAor.set(binding.aor, [binding]);
+      else ofAor.push(binding);
+    }
+    return bindingsByAor;
   }
 
   /**
@@ -436,25 +447,23 @@ interface Delivery {
   storedIncomplete?: boolean;
 }
 
-function rejected(
-  status: 401 | 403 | 500,
-  reason: string,
-): Omit<Planned, 'outputs'> & CommandOutputs<Decision> {
+/** A REGISTER's refusal: its reply, and no binding change. */
+type Refusal = Omit<Planned, 'outputs'> & CommandOutputs<Decision>;
+
+function rejected(status: 401 | 403 | 500, reason: string): Refusal {
   return { reply: { status, reason, contacts: [] }, events: [], saves: [], removals: [] };
 }
 
 /**
- * Why a REGISTER is refused before any binding work (RFC 3261 §10.3): bad credentials, another
- * user's or a disabled account, or an out-of-order CSeq; undefined when it may be applied.
+ * Why a REGISTER is refused before any binding is read (RFC 3261 §10.3 steps 4-5): bad
+ * credentials, another user's or a disabled account; undefined when it is authorized.
  */
-function refusalOf(
+function authorizationRefusal(
   request: RegisterRequestedV1,
   aor: string,
   account: Account | undefined,
-  bindings: readonly Registration[],
-  at: Date,
   digest: DigestFunctions,
-): (Omit<Planned, 'outputs'> & CommandOutputs<Decision>) | undefined {
+): Refusal | undefined {
   if (account === undefined || !credentialsValid(account, request, digest)) {
     return rejected(401, 'Unauthorized');
   }
@@ -464,7 +473,15 @@ function refusalOf(
   if (account.disabled) {
     return rejected(403, 'Forbidden (account disabled)');
   }
-  // RFC 3261 §10.3 step 6: a request of the same Call-ID must carry a higher CSeq.
+  return undefined;
+}
+
+/** RFC 3261 §10.3 step 6: a request of the same Call-ID as a binding must carry a higher CSeq. */
+function outOfOrderRefusal(
+  request: RegisterRequestedV1,
+  bindings: readonly Registration[],
+  at: Date,
+): Refusal | undefined {
   const live = liveBindings(bindings, at);
   const requested = request.star ? [...live.keys()] : request.contacts.map(deviceIdOf);
   const outOfOrder = requested.some((deviceId) => {
