@@ -85,4 +85,20 @@ export default tseslint.config(
       [DOMAIN_SPECS, otherContexts(context)],
     ),
   ),
+  {
+    // createKafkaClient installs the fix of kafkajs' request queue first (libs/bus/src/kafkajs-request-queue.ts):
+    // a client made otherwise wakes its process every millisecond and prints TimeoutNegativeWarning.
+    files: ['**/*.ts', '**/*.mts'],
+    ignores: ['libs/bus/src/kafkajs-request-queue.ts', 'tools/kafka/warm-up.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Kafka']",
+          message:
+            "make kafkajs clients with createKafkaClient ('#herald/bus'), which fixes their request queue first",
+        },
+      ],
+    },
+  },
 );

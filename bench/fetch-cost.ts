@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafkaClient } from '#herald/bus';
 import { sleep } from './lib/bench-state';
 import { ProcessTreeCpu } from './lib/process-cpu';
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const topicCount = Number(values.topics);
   const partitions = Number(values.partitions);
   const broker = new ProcessTreeCpu([{ name: 'broker', rootPid: Number(values['broker-pid']) }]);
-  const kafka = new Kafka({ clientId: 'fetch-cost', brokers, logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient({ clientId: 'fetch-cost', brokers, logLevel: logLevel.NOTHING });
   const tag = `fetch-cost-${topicCount}x${partitions}-${process.pid}`;
   const topics = Array.from({ length: topicCount }, (_, index) => `${tag}-${index}`);
   const admin = kafka.admin();

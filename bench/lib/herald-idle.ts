@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { fixKafkajsRequestQueue } from '#herald/bus';
+import { logLevel, type Admin } from 'kafkajs';
+import { createKafkaClient } from '#herald/bus';
 import { Pool } from 'pg';
 import { sleep, type HeraldState } from './bench-state';
 
@@ -65,8 +65,7 @@ export class HeraldBacklogReader implements IdleWaiter {
       await pool.end();
       throw new IdleWaitError('kafka mode needs KAFKA_BROKERS to read consumer lag');
     }
-    fixKafkajsRequestQueue();
-    const admin = new Kafka({
+    const admin = createKafkaClient({
       clientId: 'herald-bench-idle',
       brokers: brokers.split(','),
       logLevel: logLevel.NOTHING,

@@ -6,7 +6,6 @@ import {
   type RegisterRequestedV1,
   routedCommandRecordV1,
 } from '#herald/contracts';
-import { createDataSource, runMigrations } from '#herald/persistence';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
@@ -15,7 +14,7 @@ import {
   type RegisterFixtureOptions,
   registerRequested,
 } from '../../libs/contracts/testing/edge-events';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase, createMigratedDataSource } from '../support/database';
 
 export const DOMAIN = 'herald.example';
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -43,9 +42,7 @@ export class AuthHarness {
 
   static async start(config: Partial<AuthConfig> = {}): Promise<AuthHarness> {
     const databaseUrl = await createTestDatabase();
-    const dataSource = createDataSource({ url: databaseUrl });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    const dataSource = await createMigratedDataSource({ url: databaseUrl });
     const bus = new InProcessEventBus();
     const authConfig: AuthConfig = {
       domain: DOMAIN,

@@ -1,7 +1,5 @@
 import { type Account, type Registration } from '#herald/domain';
 import {
-  createDataSource,
-  runMigrations,
   SqlDeviceDirectory,
   SqlAccountRepository,
   SqlRegistrationRepository,
@@ -9,7 +7,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 import { AUTH_TEST_TIMEOUT_MS } from './timeouts';
 
 jest.setTimeout(AUTH_TEST_TIMEOUT_MS);
@@ -52,9 +50,7 @@ describe('auth repositories (real PostgreSQL)', () => {
   const sessions = new SqlSessionRepository();
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase() });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource();
     unitOfWork = new TypeOrmUnitOfWork(dataSource);
     await unitOfWork.run(async (tx) => {
       for (const name of ['carol', 'alice', 'bob'])

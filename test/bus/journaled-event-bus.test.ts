@@ -6,11 +6,10 @@ import {
   IN_PROCESS_PARTITIONS,
   partitionForKey,
 } from '#herald/bus';
-import { createDataSource, runMigrations } from '#herald/persistence';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Pool } from 'pg';
 import { createBusJournalPool } from '../../apps/herald/src/bus-journal-pool';
-import { createTestDatabase } from '../support/database';
+import { migratedTestDatabase } from '../support/database';
 import { describeEventBusContract } from '../support/event-bus-contract';
 import { uniqueGroupId, uniqueTopic } from '../support/topics';
 import { waitFor } from '../support/wait-for';
@@ -106,14 +105,7 @@ async function groupsCaughtUp(topic: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  databaseUrl = await createTestDatabase();
-  const dataSource = createDataSource({ url: databaseUrl });
-  await dataSource.initialize();
-  try {
-    await runMigrations(dataSource);
-  } finally {
-    await dataSource.destroy();
-  }
+  databaseUrl = await migratedTestDatabase();
 });
 
 afterAll(async () => {

@@ -4,8 +4,8 @@
 // request up, rejoined under a new member id, and the restarted one never joined.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Kafka, PartitionAssigners, logLevel, type Consumer, type PartitionAssigner } from 'kafkajs';
-import { KafkaEventBus } from '#herald/bus';
+import { PartitionAssigners, logLevel, type Consumer, type PartitionAssigner } from 'kafkajs';
+import { createKafkaClient, KafkaEventBus } from '#herald/bus';
 import { requireKafkaBrokers } from '../support/env';
 
 const brokers = requireKafkaBrokers();
@@ -48,7 +48,7 @@ describe('KafkaEventBus joining a group whose leader is slow to assign', () => {
     });
     await bus.ensureTopics([topic]);
     // The first member is the group's leader; it answers every later rebalance slowly.
-    leader = new Kafka({
+    leader = createKafkaClient({
       clientId: 'herald-group-sync-leader',
       brokers: [...brokers],
       logLevel: logLevel.NOTHING,

@@ -1,13 +1,17 @@
 // HERALD_KAFKA_CREATE_TOPICS=false on a real broker: ensureTopics checks, never creates (Strimzi's
 // ACLs grant the services no Create), and names what is missing.
-import { Kafka, logLevel } from 'kafkajs';
-import { KafkaEventBus, KafkaTopicsMissingError } from '#herald/bus';
+import { logLevel } from 'kafkajs';
+import { createKafkaClient, KafkaEventBus, KafkaTopicsMissingError } from '#herald/bus';
 import { requireKafkaBrokers } from '../support/env';
 import { uniqueTopic } from '../support/topics';
 
 describe('KafkaEventBus without topic creation (real Kafka)', () => {
   const brokers = requireKafkaBrokers();
-  const admin = new Kafka({ brokers, clientId: 'topics-test-admin', logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafkaClient({
+    brokers,
+    clientId: 'topics-test-admin',
+    logLevel: logLevel.NOTHING,
+  }).admin();
   let checking: KafkaEventBus;
   let creating: KafkaEventBus;
 

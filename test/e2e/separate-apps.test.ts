@@ -1,7 +1,7 @@
 // The end-to-end scenarios against sip-edge, auth, presence and im-router as separate processes
 // on the test Kafka and PostgreSQL, plus what only Kafka shows: the push outcome events, and which
 // topics each service consumes.
-import { type ConsumedRecord, KafkaEventBus } from '#herald/bus';
+import { type ConsumedRecord, createKafkaClient, KafkaEventBus } from '#herald/bus';
 import {
   AUTH_DEVICE_REGISTERED_V1,
   AUTH_DEVICE_UNREGISTERED_V1,
@@ -20,7 +20,7 @@ import {
   SIP_REGISTER_REQUESTED_V1,
   SIP_SUBSCRIBE_REQUESTED_V1,
 } from '#herald/contracts';
-import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { AssignerProtocol, type Kafka, logLevel } from 'kafkajs';
 import { IM_DELIVERY_PUSH_ID_PREFIX } from '#herald/domain';
 import { HeraldCluster } from '../support/herald-cluster';
 import { uniqueGroupId } from '../support/topics';
@@ -92,7 +92,7 @@ describe("push outcomes on the origin's topic, only of pushes the origin acts on
       // The logins' results (auth), the roster and presence pushes of login (presence), the
       // im.send results and im.status pushes to the sender (im-router) asked for no outcome: their
       // 200s came long before the silent device's Timer F, and none is on any outcome topic.
-      const kafka = new Kafka({
+      const kafka = createKafkaClient({
         brokers: cluster.kafkaBrokers,
         clientId: 'herald-e2e-outcomes',
         logLevel: logLevel.NOTHING,
@@ -174,7 +174,7 @@ describe('each service consumes only its own commands and push outcomes', () => 
     const sent = await commandResult(alice, { id: ids.im, type: 'im.send', to: bob.aor, text: 'hi' }, 'INFO');
     expect(sent.envelope).toMatchObject({ ok: true });
 
-    const kafka = new Kafka({
+    const kafka = createKafkaClient({
       brokers: cluster.kafkaBrokers,
       clientId: 'herald-e2e-owned',
       logLevel: logLevel.NOTHING,

@@ -22,13 +22,7 @@ import {
 } from '#herald/contracts';
 import { type AuthCommandService, type ImRouter, MessageRetention } from '#herald/domain';
 import { createAuthServices } from '#herald/auth-service';
-import {
-  createDataSource,
-  runMigrations,
-  SqlMessageRetentionStore,
-  SqlSessionRepository,
-  TypeOrmUnitOfWork,
-} from '#herald/persistence';
+import { SqlMessageRetentionStore, SqlSessionRepository, TypeOrmUnitOfWork } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import {
   createImRouter,
@@ -37,7 +31,7 @@ import {
   subscribeImRouter,
 } from '#herald/im-router-service';
 import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 import { randomUUID } from 'node:crypto';
 
@@ -111,9 +105,7 @@ describe.each(BUSES)('im-router (real PostgreSQL, %s)', (_name, createBus) => {
   let failPublishCarrying: string | undefined;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase() });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource();
     bus = createBus();
     await bus.ensureTopics([...FIXED_TOPICS, edgeOutboundTopic(EDGE_ID)]);
     const routerBus: EventBus = {

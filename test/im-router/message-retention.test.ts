@@ -1,14 +1,12 @@
 import { MessageRetention, type NewMessage, type PushOutcomeKind } from '#herald/domain';
 import {
-  createDataSource,
   entityManagerOf,
-  runMigrations,
   SqlMessageRetentionStore,
   SqlMessageStore,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 
 const ALICE = 'sip:alice@herald.example';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -24,9 +22,7 @@ describe('message retention (real PostgreSQL)', () => {
   let recipients = 0;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase() });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource();
     unitOfWork = new TypeOrmUnitOfWork(dataSource);
   });
 

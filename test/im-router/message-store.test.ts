@@ -1,7 +1,6 @@
 import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
 import {
   createDataSource,
-  runMigrations,
   SqlAccountDirectory,
   SqlAccountRepository,
   SqlMessageStore,
@@ -9,7 +8,7 @@ import {
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase, waitForLockWaiters } from '../support/database';
+import { createMigratedDataSource, migratedTestDatabase, waitForLockWaiters } from '../support/database';
 
 const ALICE = 'sip:alice@herald.example';
 const BOB = 'sip:bob@herald.example';
@@ -22,9 +21,7 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
   const store = new SqlMessageStore();
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase() });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource();
     unitOfWork = new TypeOrmUnitOfWork(dataSource);
   });
 
@@ -488,11 +485,7 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    const url = await createTestDatabase();
-    const migrating = createDataSource({ url });
-    await migrating.initialize();
-    await runMigrations(migrating);
-    await migrating.destroy();
+    const url = await migratedTestDatabase();
     // One connection: the plans PostgreSQL keeps for prepared statements are per connection.
     dataSource = createDataSource({ url, poolSize: 1 });
     await dataSource.initialize();

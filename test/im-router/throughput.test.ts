@@ -6,7 +6,7 @@ import {
   FIXED_TOPICS,
   routedCommandRecordV1,
 } from '#herald/contracts';
-import { createDataSource, poolSizeForConsumers, runMigrations } from '#herald/persistence';
+import { poolSizeForConsumers } from '#herald/persistence';
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { DataSource } from 'typeorm';
@@ -17,7 +17,7 @@ import {
   ImRouterRecordHandler,
 } from '#herald/im-router-service';
 import { insertAccount, insertDevice } from '../auth/auth-rows';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 import { requireKafkaBrokers } from '../support/env';
 
 const DOMAIN = 'herald.example';
@@ -47,12 +47,7 @@ describe('im-router throughput (real PostgreSQL and Kafka)', () => {
   const ims = new Map<string, string[]>();
 
   beforeAll(async () => {
-    dataSource = createDataSource({
-      url: await createTestDatabase(),
-      poolSize: POOL_SIZE,
-    });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource({ poolSize: POOL_SIZE });
     bus = new KafkaEventBus({
       brokers: requireKafkaBrokers(),
       clientId: 'test-im-throughput',

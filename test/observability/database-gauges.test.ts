@@ -7,10 +7,10 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { createDataSource, observeDatabaseGauges, runMigrations } from '#herald/persistence';
+import { observeDatabaseGauges } from '#herald/persistence';
 import { METRIC_NAMES } from '#herald/observability';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 
 /** Longer than the test: the reader only exports when asked (forceFlush). */
 const EXPORT_INTERVAL_MS = 3_600_000;
@@ -22,9 +22,7 @@ describe('database gauges on real PostgreSQL', () => {
   let provider: MeterProvider;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase(), poolSize: 3 });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource({ poolSize: 3 });
     exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
     reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: EXPORT_INTERVAL_MS });
     provider = new MeterProvider({ readers: [reader] });

@@ -1,13 +1,7 @@
 import { ClaimRetention, type CommandKey, REGISTER_CLAIM_RETENTION_MS } from '#herald/domain';
-import {
-  createDataSource,
-  entityManagerOf,
-  runMigrations,
-  SqlIdempotencyStore,
-  TypeOrmUnitOfWork,
-} from '#herald/persistence';
+import { entityManagerOf, SqlIdempotencyStore, TypeOrmUnitOfWork } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 
 const ALICE = 'sip:alice@herald.example';
 const HOUR_MS = 60 * 60 * 1000;
@@ -18,9 +12,7 @@ describe('idempotency claim retention (real PostgreSQL)', () => {
   const store = new SqlIdempotencyStore();
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase() });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource();
     unitOfWork = new TypeOrmUnitOfWork(dataSource);
   });
 

@@ -1,10 +1,11 @@
 // The hot statements run as named prepared statements (libs/persistence/src/prepared-statement.ts).
 // What that must give, on a real PostgreSQL: a lookup of one key is planned once per connection,
 // not once per execution, and a connection opened after a PostgreSQL restart prepares them again.
-import { createDataSource, runMigrations, SqlDeviceDirectory } from '#herald/persistence';
+import { createDataSource, SqlDeviceDirectory } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { PrivateServer } from '../support/herald-infrastructure';
 import { waitFor } from '../support/wait-for';
+import { createMigratedDataSource } from '../support/database';
 
 const RECONNECT_WAIT_MS = 30_000;
 /** PostgreSQL tries custom plans for a prepared statement's first five executions. */
@@ -24,10 +25,8 @@ describe('prepared statements (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     server = await PrivateServer.postgres();
-    const setup = createDataSource({ url: server.address });
-    await setup.initialize();
+    const setup = await createMigratedDataSource({ url: server.address });
     try {
-      await runMigrations(setup);
       await setup.query(
         `INSERT INTO accounts (username, aor, realm, ha1_md5, ha1_sha256, disabled, settings, created_at, updated_at)
          SELECT 'u' || i, 'sip:u' || i || '@example.com', 'example.com', 'md5', 'sha256', false, '{}', now(), now()

@@ -6,14 +6,14 @@ import {
   sessionStartedV1,
 } from '#herald/contracts';
 import type { ImRouter, PresenceService } from '#herald/domain';
-import { createDataSource, runMigrations, SqlRosterRepository, TypeOrmUnitOfWork } from '#herald/persistence';
+import { createDataSource, SqlRosterRepository, TypeOrmUnitOfWork } from '#herald/persistence';
 import { DataSource, type Logger, type QueryRunner } from 'typeorm';
 import { type AuthServices, createAccountService, createAuthServices } from '#herald/auth-service';
 import { createImRouter } from '#herald/im-router-service';
 import { createPresenceService } from '#herald/presence-service';
 import { answeredOutcome } from '../../libs/contracts/testing/edge-events';
 import { commandFrom, DOMAIN, registerRequest } from '../auth/auth-harness';
-import { createTestDatabase } from '../support/database';
+import { migratedTestDatabase } from '../support/database';
 
 /**
  * Pins the PostgreSQL statements each hot-path command costs (issue #6): a regression that adds
@@ -67,6 +67,12 @@ const EXPECTED = {
   registerNew: { statements: 7, commits: 2 },
   /** A refresh announces nothing: no mark of published events. */
   registerRefresh: { statements: 5, commits: 1 },
+  /**
+   * A wrong password from a UDP address its device is not bound to: the account read and the
+   * claim with its 401, no binding read (6 before session 11: the AOR's bindings and the other
+   * devices' from that address, read for a REGISTER that then changed nothing).
+   */
+  registerRefused: { statements: 4, commits: 1 },
   /**
    * REGISTER_GROUP_SIZE new bindings of distinct users handled in one event-loop turn (as the bus
    * hands a fetched batch): ONE group that costs what one REGISTER costs.
@@ -169,10 +175,9 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   let presence: PresenceService;
 
   beforeAll(async () => {
-    const options = createDataSource({ url: await createTestDatabase() }).options;
+    const options = createDataSource({ url: await migratedTestDatabase() }).options;
     dataSource = new DataSource({ ...options, logger: counter });
     await dataSource.initialize();
-    await runMigrations(dataSource);
     bus = new PushRecordingBus();
     auth = createAuthServices(bus, dataSource, {
       domain: DOMAIN,
@@ -226,6 +231,15 @@ describe('PostgreSQL statements per hot-path command (real PostgreSQL)', () => {
   it('REGISTER accepted: a new binding, then its refresh', async () => {
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerNew);
     expect(await counter.count(() => register('alice'))).toEqual(EXPECTED.registerRefresh);
+  });
+
+  it('REGISTER refused (a wrong password) from a UDP address its device is not bound to', async () => {
+    const refused = registerRequest({
+      username: 'carol',
+      password: `not-${PASSWORD}`,
+      contacts: [contactOf('carol')],
+    });
+    expect(await counter.count(() => auth.registrar.register(refused))).toEqual(EXPECTED.registerRefused);
   });
 
   it('REGISTERs of distinct users handled at once: one group, then their refreshes', async () => {

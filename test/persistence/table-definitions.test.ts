@@ -1,6 +1,6 @@
-import { ALL_TABLES, createDataSource, runMigrations, type TableDefinition } from '#herald/persistence';
+import { ALL_TABLES, type TableDefinition } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
-import { createTestDatabase } from '../support/database';
+import { createMigratedDataSource } from '../support/database';
 
 /**
  * The migrations are the schema; the adapters' table definitions (libs/persistence table.ts) are
@@ -64,9 +64,7 @@ describe('table definitions against the migrated schema (real PostgreSQL)', () =
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    dataSource = createDataSource({ url: await createTestDatabase() });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    dataSource = await createMigratedDataSource();
   });
 
   afterAll(async () => {

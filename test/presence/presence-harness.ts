@@ -14,11 +14,10 @@ import {
   type StatusChangedV1,
   statusChangedV1,
 } from '#herald/contracts';
-import { createDataSource, runMigrations } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_PRESENCE_CONFIG, PresenceModule } from '#herald/presence-service';
 import { deviceRegisteredRecord, insertAccount, insertDevice, tcpTestBinding } from '../auth/auth-rows';
-import { createTestDatabase } from '../support/database';
+import { createTestDatabase, createMigratedDataSource } from '../support/database';
 
 export const DOMAIN = 'herald.example';
 const EDGE_ID = 'edge-0';
@@ -60,9 +59,7 @@ export class PresenceHarness {
   ) {}
 
   static async start(options: PresenceHarnessOptions = {}): Promise<PresenceHarness> {
-    const dataSource = createDataSource({ url: await createTestDatabase('presence') });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
+    const dataSource = await createMigratedDataSource({ url: await createTestDatabase('presence') });
     const bus = options.bus ?? new InProcessEventBus();
     const app = await NestFactory.createApplicationContext(
       PresenceModule.register({

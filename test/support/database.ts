@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
+import { createDataSource, type DataSourceConfig, runMigrations } from '#herald/persistence';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 import { requireDatabaseUrl } from './env';
 
 /**
@@ -21,6 +23,40 @@ export async function createTestDatabase(label: string = testFileLabel()): Promi
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** runMigrations holds one connection for its advisory lock and migrates on another. */
+const MIGRATION_POOL_SIZE = 2;
+
+/**
+ * An initialized data source on a database with every migration run: a fresh one
+ * (createTestDatabase) unless `config.url` names one. The caller destroys it.
+ */
+export async function createMigratedDataSource(config: Partial<DataSourceConfig> = {}): Promise<DataSource> {
+  const dataSource = createDataSource({ ...config, url: config.url ?? (await createTestDatabase()) });
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+  return dataSource;
+}
+
+/**
+ * Runs every migration on `url` (a fresh database when none is given) and returns the URL, for
+ * code that opens its own connections (apps, buses, a differently configured data source).
+ */
+export async function migratedTestDatabase(url?: string): Promise<string> {
+  const databaseUrl = url ?? (await createTestDatabase());
+  const dataSource = await createMigratedDataSource({
+    url: databaseUrl,
+    poolSize: MIGRATION_POOL_SIZE,
+    applicationName: 'herald-test-migrate',
+  });
+  await dataSource.destroy();
+  return databaseUrl;
 }
 
 afterAll(async () => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createDataSource, runMigrations } from '#herald/persistence';
 import type { TransportAddress } from '#herald/sip';
-import { createTestDatabase } from './database';
+import { migratedTestDatabase } from './database';
 import { requireKafkaBrokers } from './env';
 import { APP_MAINS, ensureBuilt, type HeraldApp } from './herald-build';
 import { HeraldProcess, HeraldProcessError } from './herald-process';
@@ -17,8 +16,6 @@ import type { ClientProtocol } from './sip-client';
 /** A cold Node + Nest + kafkajs start with a consumer group join, on a busy 2-core machine. */
 const APP_READY_TIMEOUT_MS = 90_000;
 const DOMAIN = 'herald.test';
-/** runMigrations holds one connection for its advisory lock and migrates on another. */
-const MIGRATION_POOL_SIZE = 2;
 const EDGE_LISTENING = 'SIP edge listening: ';
 
 export type ClusterApp = Exclude<HeraldApp, 'herald'>;
@@ -84,18 +81,7 @@ export class HeraldCluster implements HeraldTarget {
 
   static async start(options: HeraldClusterOptions = {}): Promise<HeraldCluster> {
     ensureBuilt();
-    const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
-    const dataSource = createDataSource({
-      url: databaseUrl,
-      poolSize: MIGRATION_POOL_SIZE,
-      applicationName: 'herald-e2e-migrate',
-    });
-    await dataSource.initialize();
-    try {
-      await runMigrations(dataSource);
-    } finally {
-      await dataSource.destroy();
-    }
+    const databaseUrl = await migratedTestDatabase(options.databaseUrl);
     const cluster = new HeraldCluster(
       options.kafkaBrokers ?? requireKafkaBrokers(),
       databaseUrl,

@@ -4,6 +4,6 @@ export * from './in-process-event-bus';
 export * from './kafka-event-bus';
 export * from './kafka-log';
 export * from './kafka-client-options';
-export { fixKafkajsRequestQueue } from './kafkajs-request-queue';
+export { createKafkaClient } from './kafkajs-request-queue';
 export * from './contract-records';
 export * from './journaled';

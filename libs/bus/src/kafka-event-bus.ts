@@ -1,7 +1,7 @@
 import {
   CompressionTypes,
-  Kafka,
   type Admin,
+  type Kafka,
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
@@ -39,7 +39,7 @@ import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
 import { KAFKAJS_LOG_LEVELS, kafkaLogCreator, kafkaLogger, type BusLogLevel } from './kafka-log';
 import { kafkaSecurityClientOptions, type KafkaSecurityOptions } from './kafka-client-options';
-import { fixKafkajsRequestQueue } from './kafkajs-request-queue';
+import { createKafkaClient } from './kafkajs-request-queue';
 
 /** How long a publish may take before the edge gives up and answers 503. */
 export const KAFKA_PUBLISH_TIMEOUT_MS = 3_000;
@@ -206,8 +206,6 @@ export class KafkaEventBus implements EventBus {
     this.lagRefreshMs = options.lagRefreshMs;
     const logLevel = options.logLevel ?? 'warn';
     this.logger = options.logger ?? kafkaLogger(logLevel);
-    // Before any connection: without it each one wakes the process every millisecond.
-    fixKafkajsRequestQueue();
     const client = {
       clientId: options.clientId,
       brokers: [...options.brokers],
@@ -216,13 +214,13 @@ export class KafkaEventBus implements EventBus {
       logCreator: kafkaLogCreator(this.logger),
       ...kafkaSecurityClientOptions(options.security),
     };
-    this.kafka = new Kafka({ ...client, requestTimeout: this.publishTimeoutMs });
+    this.kafka = createKafkaClient({ ...client, requestTimeout: this.publishTimeoutMs });
     // A SyncGroup is answered once the leader's assignment is stored: 3.4 s after a Kafka restart
     // under load (chaos seed 2026120707). Given up at the publish timeout, each replica rejoined
     // under a new member id, the abandoned ids held the next rebalance for a session timeout, and
     // the cycle repeated until a restarted replica missed its join deadline. A member may wait
     // as long as the broker lets it be silent: the session timeout.
-    this.consumerKafka = new Kafka({ ...client, requestTimeout: this.sessionTimeoutMs });
+    this.consumerKafka = createKafkaClient({ ...client, requestTimeout: this.sessionTimeoutMs });
     this.producer = this.newProducer();
     this.outgoing = new SerialBatcher((batches) => this.send(batches.flat()), { gatherTurn: true });
     const lingerMs = options.lingerMs ?? 0;

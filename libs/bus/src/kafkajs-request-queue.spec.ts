@@ -125,3 +125,19 @@ describe('fixKafkajsRequestQueue', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 });
+
+describe('createKafkaClient', () => {
+  it('installs the fix before it makes the client', () => {
+    // Fresh modules: the other tests of this file have installed the fix already.
+    jest.isolateModules(() => {
+      const freshQueue = createRequire(require.resolve('kafkajs'))('./src/network/requestQueue') as {
+        prototype: KafkajsRequestQueue;
+      };
+      const fresh = jest.requireActual<typeof import('./kafkajs-request-queue')>('./kafkajs-request-queue');
+      expect(freshQueue.prototype.scheduleCheckPendingRequests).not.toBe(fresh.scheduleCheckPendingRequests);
+      const kafka = fresh.createKafkaClient({ clientId: 'spec', brokers: ['127.0.0.1:9'] });
+      expect(kafka).toBeDefined();
+      expect(freshQueue.prototype.scheduleCheckPendingRequests).toBe(fresh.scheduleCheckPendingRequests);
+    });
+  });
+});

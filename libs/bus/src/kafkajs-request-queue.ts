@@ -1,3 +1,4 @@
+import { Kafka, type KafkaConfig } from 'kafkajs';
 import { createRequire } from 'node:module';
 
 /** kafkajs' own interval for re-checking requests held back by the in-flight limit. */
@@ -53,4 +54,15 @@ export function fixKafkajsRequestQueue(): void {
     prototype: KafkajsRequestQueue;
   };
   RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+}
+
+/**
+ * A kafkajs client, made after the request queue fix is in: every client Herald's code makes
+ * (buses, benches, tests) comes from here, so none wakes its process every millisecond nor prints
+ * Node's TimeoutNegativeWarning. Only scripts/kafka.sh's warm-up, run from source before any
+ * build, makes its own (it lives for seconds; the script silences the warning there).
+ */
+export function createKafkaClient(config: KafkaConfig): Kafka {
+  fixKafkajsRequestQueue();
+  return new Kafka(config);
 }

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MessageRetention } from '#herald/domain';
 import { SqlMessageRetentionStore, TypeOrmUnitOfWork } from '#herald/persistence';
-import { METRIC_NAMES } from '#herald/observability';
+import { heraldMetrics } from '#herald/observability';
 import { IntervalSweeper } from '#herald/runtime';
-import { metrics } from '@opentelemetry/api';
 import type { DataSource } from 'typeorm';
 
 /** Injection token of the module's MessageRetention. */
@@ -19,17 +18,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * (`herald_im_messages_pruned_total`).
  */
 export function createMessageRetention(dataSource: DataSource, retentionDays: number): MessageRetention {
-  const pruned = metrics.getMeter('herald-im-router').createCounter(METRIC_NAMES.imMessagesPruned, {
-    description:
-      'Delivered messages deleted (with their delivery attempts) past HERALD_IM_MESSAGE_RETENTION_DAYS',
-  });
-  // Exported from the start (0), not only after a first deletion: a rate over it is defined.
-  pruned.add(0);
   return new MessageRetention({
     unitOfWork: new TypeOrmUnitOfWork(dataSource),
     store: new SqlMessageRetentionStore(),
     retentionMs: retentionDays * DAY_MS,
-    deleted: (count) => pruned.add(count),
+    deleted: (count) => heraldMetrics().imMessagesPruned(count),
   });
 }
 

@@ -17,6 +17,8 @@ const DIGEST = { ha1, verifyResponse: verifyDigestResponse };
 const MAX_EXPIRES = 7200;
 /** A second device of the same user sends from its own address (a UDP address carries one device). */
 const SECOND_DEVICE_SOURCE = { address: '127.0.0.1', port: 5080 };
+/** bob's own address (asBob's contact), apart from alice's. */
+const BOB_SOURCE = { address: '127.0.0.1', port: 5090 };
 
 async function setUp(options: Pick<RegistrarDependencies, 'supersededReason'> = {}) {
   let now = new Date('2026-01-02T03:00:00.000Z');
@@ -218,9 +220,10 @@ describe('Registrar', () => {
     const first = registrar.register(register());
     // Submitted while the first is being decided: they form the next group.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    // bob from his own address: one from alice's would supersede her binding (a UDP address carries one device).
     const grouped = [
       registrar.register(register({ password: 'wrong-one' })),
-      registrar.register(asBob(register({ cseq: 1 }))),
+      registrar.register(asBob(register({ cseq: 1, source: BOB_SOURCE, flowId: 'udp:5060:127.0.0.1:5090' }))),
     ];
     await Promise.all([first, ...grouped]);
     expect(unitOfWork.transactions - transactionsBefore).toBe(2);
@@ -495,5 +498,47 @@ describe('Registrar: a UDP address that another device registers from', () => {
     expect(bus.events('edge.edge-1.outbound.v1')).toEqual([expect.objectContaining({ status: 401 })]);
     expect([...bindings.registrations.values()].map((r) => r.aor)).toEqual([ALICE]);
     expect(bus.events('auth.device-unregistered.v1')).toEqual([]);
+  });
+
+  it('does no binding work for a REGISTER whose digest fails: no binding read, no change, only the 401', async () => {
+    const { registrar, bus, bindings } = await aliceLoggedInOverUdp();
+    const bindingsBefore = structuredClone([...bindings.registrations.values()]);
+    const sessionsBefore = structuredClone([...bindings.sessions.values()]);
+    const publishesBefore = bus.publishCalls.length;
+    const reads = [jest.spyOn(bindings, 'listByAors'), jest.spyOn(bindings, 'listUdpBySources')];
+    const request = bobFromAlicesAddress();
+    await registrar.register({ ...request, digest: { ...request.digest, response: '0'.repeat(64) } });
+    for (const read of reads) expect(read).not.toHaveBeenCalled();
+    expect([...bindings.registrations.values()]).toEqual(bindingsBefore);
+    expect([...bindings.sessions.values()]).toEqual(sessionsBefore);
+    expect(bus.publishCalls.slice(publishesBefore)).toEqual([
+      [expect.objectContaining({ topic: 'edge.edge-1.outbound.v1' })],
+    ]);
+  });
+
+  it('lets a valid REGISTER supersede from that address when a failed one from it is in the same group', async () => {
+    const { registrar, bus, bindings } = await aliceLoggedInOverUdp();
+    const first = registrar.register(register({ password: 'wrong-one' }));
+    // Submitted while the first is being decided: they form the next group, the failed one first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const failed = bobFromAlicesAddress({ txKey: 'tx-carol' });
+    const grouped = [
+      registrar.register({
+        ...failed,
+        aor: 'sip:carol@herald.example',
+        contacts: [{ uri: 'sip:carol@127.0.0.1:5070', expires: 3600 }],
+        digest: { ...failed.digest, username: 'carol', response: '0'.repeat(64) },
+      }),
+      registrar.register(bobFromAlicesAddress()),
+    ];
+    await Promise.all([first, ...grouped]);
+    expect(bus.events('edge.edge-1.outbound.v1').map((d) => [d['aor'], d['status']])).toEqual([
+      ['sip:carol@herald.example', 401],
+      [BOB, 200],
+    ]);
+    expect([...bindings.registrations.values()].map((r) => r.aor)).toEqual([BOB]);
+    expect(bus.events('auth.device-unregistered.v1')).toEqual([
+      expect.objectContaining({ aor: ALICE, deviceId: '<urn:uuid:a1>', reason: 'superseded' }),
+    ]);
   });
 });

@@ -254,8 +254,8 @@ export class Registrar {
   }
 
   /**
-   * Reads what the group needs in two statements (three when a device binds a UDP address anew)
-   * and decides each REGISTER in memory.
+   * Reads what the group needs in two statements (three when a device binds a UDP address anew,
+   * one when every REGISTER is refused its credentials) and decides each REGISTER in memory.
    */
   private async plan(tx: Transaction, pending: readonly Pending[], at: Date): Promise<Planned[]> {
     if (pending.length === 0) return [];
@@ -266,24 +266,30 @@ export class Registrar {
       { lock: true },
     );
     const byUsername = new Map(accounts.map((account) => [account.username, account]));
-    const bindingsByAor = new Map<string, Registration[]>();
-    for (const binding of await this.deps.registrations.listByAors(tx, [
-      ...new Set(pending.map(({ aor }) => aor)),
-    ])) {
-      const ofAor = bindingsByAor.get(binding.aor);
-      if (ofAor === undefined) bindingsByAor.set(binding.aor, [binding]);
-      else ofAor.push(binding);
-    }
-    const superseded = await this.supersededBindings(tx, pending, bindingsByAor, at);
-    return pending.map(({ request, aor }, index) => {
-      const decision = this.decide(
-        request,
-        aor,
-        byUsername.get(request.digest.username),
-        bindingsByAor.get(aor) ?? [],
-        superseded[index]!,
-        at,
-      );
+    // Authorization first: a REGISTER refused its credentials (a failed digest) reads no binding,
+    // supersedes none and holds none back from the others of its group.
+    const unauthorized = pending.map(({ request, aor }) =>
+      authorizationRefusal(request, aor, byUsername.get(request.digest.username), this.deps.digest),
+    );
+    const bindingsByAor = await this.bindingsByAor(
+      tx,
+      pending.filter((_, index) => unauthorized[index] === undefined),
+    );
+    const refusals = pending.map(
+      ({ request, aor }, index) =>
+        unauthorized[index] ?? outOfOrderRefusal(request, bindingsByAor.get(aor) ?? [], at),
+    );
+    const superseded = await this.supersededBindings(
+      tx,
+      pending.filter((_, index) => refusals[index] === undefined),
+      bindingsByAor,
+      at,
+    );
+    return pending.map((entry, index) => {
+      const { request, aor } = entry;
+      const decision =
+        refusals[index] ??
+        this.apply(request, aor, bindingsByAor.get(aor) ?? [], superseded.get(entry) ?? [], at);
       // Trusted: every field comes from the validated request, bindings stored from validated
       // requests, or constants; the edge validates the record when it decodes it.
       const reply = registerDecidedV1.buildTrusted(
@@ -294,20 +300,38 @@ export class Registrar {
     });
   }
 
+  /** The bindings of the REGISTERs' AORs, by AOR, in one statement (none for no REGISTER). */
+  private async bindingsByAor(
+    tx: Transaction,
+    authorized: readonly Pending[],
+  ): Promise<Map<string, Registration[]>> {
+    const bindingsByAor = new Map<string, Registration[]>();
+    if (authorized.length === 0) return bindingsByAor;
+    for (const binding of await this.deps.registrations.listByAors(tx, [
+      ...new Set(authorized.map(({ aor }) => aor)),
+    ])) {
+      const ofAor = bindingsByAor.get(binding.aor);
+      if (ofAor === undefined) bindingsByAor.set(binding.aor, [binding]);
+      else ofAor.push(binding);
+    }
+    return bindingsByAor;
+  }
+
   /**
-   * Per REGISTER, the live UDP bindings of other devices from the address and port it binds anew:
-   * a UDP flow is its source address, and it carries one device (protocol.md §1), so a device
-   * that binds it means the NAT gave it to this device and the older one is gone without
-   * unregistering; pushing to it would reach this device. A refresh from the address its device
-   * is already bound to reads nothing (the hot path). Each binding is superseded by one REGISTER.
+   * Per accepted REGISTER (a refused one touches no binding), the live UDP bindings of other
+   * devices from the address and port it binds anew: a UDP flow is its source address, and it
+   * carries one device (protocol.md §1), so a device that binds it means the NAT gave it to this
+   * device and the older one is gone without unregistering; pushing to it would reach this
+   * device. A refresh from the address its device is already bound to reads nothing (the hot
+   * path). Each binding is superseded by one REGISTER.
    */
   private async supersededBindings(
     tx: Transaction,
-    pending: readonly Pending[],
+    accepted: readonly Pending[],
     bindingsByAor: ReadonlyMap<string, readonly Registration[]>,
     at: Date,
-  ): Promise<Registration[][]> {
-    const bindsAnew = pending.map(
+  ): Promise<Map<Pending, Registration[]>> {
+    const bindsAnew = accepted.map(
       ({ request, aor }) =>
         request.transport === 'udp' &&
         boundDeviceIds(request).some(
@@ -320,51 +344,42 @@ export class Registrar {
             ),
         ),
     );
-    if (!bindsAnew.includes(true)) return pending.map(() => []);
+    const superseded = new Map<Pending, Registration[]>();
+    if (!bindsAnew.includes(true)) return superseded;
     const fromSources = await this.deps.registrations.listUdpBySources(
       tx,
-      pending.filter((_, index) => bindsAnew[index]).map(({ request }) => request.source),
+      accepted.filter((_, index) => bindsAnew[index]).map(({ request }) => request.source),
     );
     // Devices this group binds are never superseded by it (their own REGISTER decides them).
     const boundHere = new Set(
-      pending.flatMap(({ request, aor }) =>
+      accepted.flatMap(({ request, aor }) =>
         boundDeviceIds(request).map((deviceId) => bindingId({ aor, deviceId })),
       ),
     );
     const taken = new Set<string>();
-    return pending.map(({ request }, index) => {
-      if (!bindsAnew[index]) return [];
+    accepted.forEach((entry, index) => {
+      if (!bindsAnew[index]) return;
       const found = fromSources.filter((binding) => {
         const id = bindingId(binding);
         if (binding.expiresAt <= at || boundHere.has(id) || taken.has(id)) return false;
-        return sameSource(binding.source, request.source);
+        return sameSource(binding.source, entry.request.source);
       });
       for (const binding of found) taken.add(bindingId(binding));
-      return found;
+      superseded.set(entry, found);
     });
+    return superseded;
   }
 
-  private decide(
+  /** The binding changes and 200 of a REGISTER refusalOf let through (RFC 3261 §10.3 steps 7-8). */
+  private apply(
     request: RegisterRequestedV1,
     aor: string,
-    account: Account | undefined,
     bindings: readonly Registration[],
     superseded: readonly Registration[],
     at: Date,
   ): Omit<Planned, 'outputs'> & CommandOutputs<Decision> {
-    if (account === undefined || !this.credentialsValid(account, request)) {
-      return rejected(401, 'Unauthorized');
-    }
-    if (account.aor !== aor) {
-      return rejected(403, 'Forbidden (credentials of another user)');
-    }
-    if (account.disabled) {
-      return rejected(403, 'Forbidden (account disabled)');
-    }
     const expired = bindings.filter((binding) => binding.expiresAt <= at);
-    const live = new Map(
-      bindings.filter((binding) => binding.expiresAt > at).map((binding) => [binding.deviceId, binding]),
-    );
+    const live = liveBindings(bindings, at);
     const requested = request.star
       ? [...live.keys()].map((deviceId) => ({ deviceId, uri: '', params: undefined, expires: 0 }))
       : request.contacts.map((contact) => ({
@@ -373,14 +388,6 @@ export class Registrar {
           params: contact.params,
           expires: Math.min(contact.expires, this.deps.maxExpiresSeconds),
         }));
-    // RFC 3261 §10.3 step 6: a request of the same Call-ID must carry a higher CSeq.
-    const outOfOrder = requested.some(({ deviceId }) => {
-      const existing = live.get(deviceId);
-      return existing !== undefined && existing.callId === request.callId && request.cseq <= existing.cseq;
-    });
-    if (outOfOrder) {
-      return rejected(500, 'Server Internal Error (out-of-order CSeq)');
-    }
     const removals: Planned['removals'] = expired.map(({ deviceId }) => ({
       aor,
       deviceId,
@@ -429,24 +436,6 @@ export class Registrar {
     }));
     return { reply: { status: 200, contacts }, events, saves, removals };
   }
-
-  private credentialsValid(account: Account, request: RegisterRequestedV1): boolean {
-    const { digest } = request;
-    return (
-      digest.realm === account.realm &&
-      this.deps.digest.verifyResponse({
-        ha1: account.ha1[digest.algorithm],
-        algorithm: digest.algorithm,
-        method: request.method,
-        uri: digest.uri,
-        nonce: digest.nonce,
-        nc: digest.nc,
-        cnonce: digest.cnonce,
-        qop: digest.qop,
-        response: digest.response,
-      })
-    );
-  }
 }
 
 /** A decided REGISTER's outputs and the idempotency key they are stored under. */
@@ -458,11 +447,73 @@ interface Delivery {
   storedIncomplete?: boolean;
 }
 
-function rejected(
-  status: 401 | 403 | 500,
-  reason: string,
-): Omit<Planned, 'outputs'> & CommandOutputs<Decision> {
+/** A REGISTER's refusal: its reply, and no binding change. */
+type Refusal = Omit<Planned, 'outputs'> & CommandOutputs<Decision>;
+
+function rejected(status: 401 | 403 | 500, reason: string): Refusal {
   return { reply: { status, reason, contacts: [] }, events: [], saves: [], removals: [] };
+}
+
+/**
+ * Why a REGISTER is refused before any binding is read (RFC 3261 §10.3 steps 4-5): bad
+ * credentials, another user's or a disabled account; undefined when it is authorized.
+ */
+function authorizationRefusal(
+  request: RegisterRequestedV1,
+  aor: string,
+  account: Account | undefined,
+  digest: DigestFunctions,
+): Refusal | undefined {
+  if (account === undefined || !credentialsValid(account, request, digest)) {
+    return rejected(401, 'Unauthorized');
+  }
+  if (account.aor !== aor) {
+    return rejected(403, 'Forbidden (credentials of another user)');
+  }
+  if (account.disabled) {
+    return rejected(403, 'Forbidden (account disabled)');
+  }
+  return undefined;
+}
+
+/** RFC 3261 §10.3 step 6: a request of the same Call-ID as a binding must carry a higher CSeq. */
+function outOfOrderRefusal(
+  request: RegisterRequestedV1,
+  bindings: readonly Registration[],
+  at: Date,
+): Refusal | undefined {
+  const live = liveBindings(bindings, at);
+  const requested = request.star ? [...live.keys()] : request.contacts.map(deviceIdOf);
+  const outOfOrder = requested.some((deviceId) => {
+    const existing = live.get(deviceId);
+    return existing !== undefined && existing.callId === request.callId && request.cseq <= existing.cseq;
+  });
+  return outOfOrder ? rejected(500, 'Server Internal Error (out-of-order CSeq)') : undefined;
+}
+
+function credentialsValid(account: Account, request: RegisterRequestedV1, digest: DigestFunctions): boolean {
+  const credentials = request.digest;
+  return (
+    credentials.realm === account.realm &&
+    digest.verifyResponse({
+      ha1: account.ha1[credentials.algorithm],
+      algorithm: credentials.algorithm,
+      method: request.method,
+      uri: credentials.uri,
+      nonce: credentials.nonce,
+      nc: credentials.nc,
+      cnonce: credentials.cnonce,
+      qop: credentials.qop,
+      response: credentials.response,
+    })
+  );
+}
+
+/** The bindings of one AOR not expired at `at`, by device. */
+function liveBindings(bindings: readonly Registration[], at: Date): Map<string, Registration> {
+  return new Map(
+    bindings.filter((binding) => binding.expiresAt > at).map((binding) => [binding.deviceId, binding]),
+  );
 }
 
 /** Milliseconds past the request's deadline at `at` (negative: still in time; no deadline: -1). */

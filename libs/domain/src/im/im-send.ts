@@ -320,11 +320,12 @@ export class ImSend {
       tx,
       delivering.map(({ source, send }) => ({ senderAor: source.aor, messageId: send.messageId })),
     );
+    // Keyed: a redelivered group is all duplicates, so a scan per command was quadratic in its size.
+    const undeliveredByKey = new Map(
+      undelivered.map((entry) => [messageKeyId(entry.message.senderAor, entry.message.messageId), entry]),
+    );
     const found = delivering.flatMap((command) => {
-      const { source, send } = command;
-      const entry = undelivered.find(
-        ({ message }) => message.senderAor === source.aor && message.messageId === send.messageId,
-      );
+      const entry = undeliveredByKey.get(messageKeyId(command.source.aor, command.send.messageId));
       return entry === undefined ? [] : [{ command, ...entry }];
     });
     await run.directory.lookUpDevices(
@@ -357,7 +358,7 @@ export class ImSend {
     const inserting: AcceptedCommand[] = [];
     const positionOfMessage = new Map<string, number>();
     const positions = commands.map((command) => {
-      const id = JSON.stringify([command.source.aor, command.send.messageId]);
+      const id = messageKeyId(command.source.aor, command.send.messageId);
       let position = positionOfMessage.get(id);
       if (position === undefined) {
         position = inserting.push(command) - 1;
@@ -498,6 +499,11 @@ function commandKey(source: CommandSource): CommandKey {
 
 function commandKeyId(source: CommandSource): string {
   return JSON.stringify([source.aor, source.commandId]);
+}
+
+/** A message's identity (unique in the store: uq_messages_sender_message_id) as a map key. */
+function messageKeyId(senderAor: string, messageId: string): string {
+  return JSON.stringify([senderAor, messageId]);
 }
 
 /** The first of each command key, in input order (claimAll takes distinct keys). */

@@ -39,6 +39,8 @@ describe('METRIC_NAMES', () => {
       'sipTransactionTimeouts',
       'sipUdpReceiveDrops',
       'sipThrottled',
+      'imMessagesPruned',
+      'sipPushesDropped',
     ] as const) {
       expect(METRIC_NAMES[key]).toMatch(/_total$/);
     }
@@ -102,6 +104,14 @@ describe('HeraldMetrics on the SDK', () => {
       ]),
     );
     expect(collected.get(METRIC_NAMES.sipRetransmissions)).toEqual([{ value: 1, attributes: {} }]);
+  });
+
+  it("counts the retention sweep's pruned IMs, exported at 0 before the first deletion", async () => {
+    heraldMetrics();
+    expect((await collect()).get(METRIC_NAMES.imMessagesPruned)).toEqual([{ value: 0, attributes: {} }]);
+    heraldMetrics().imMessagesPruned(500);
+    heraldMetrics().imMessagesPruned(12);
+    expect((await collect()).get(METRIC_NAMES.imMessagesPruned)).toEqual([{ value: 512, attributes: {} }]);
   });
 
   it('adds the sources of a gauge per attribute set and leaves out a failing one', async () => {

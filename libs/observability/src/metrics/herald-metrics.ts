@@ -21,12 +21,21 @@ export const METRIC_NAMES = {
   edgeReady: 'herald_edge_ready',
   sipUdpReceiveDrops: 'herald_sip_udp_receive_drops_total',
   sipThrottled: 'herald_sip_throttled_total',
+  sipPushesDropped: 'herald_sip_pushes_dropped_total',
   sipBansActive: 'herald_sip_bans_active',
 } as const;
 
 /** Why the edge refused or dropped a request (herald_sip_throttled_total's `reason`). */
 export const THROTTLE_REASONS = ['source-rate', 'account-backoff', 'banned'] as const;
 export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
+
+/**
+ * Why the edge sent a push (or NOTIFY) to no one, reporting `no-flow` (herald_sip_pushes_dropped_total's
+ * `reason`): its flow is not held here or closed, no REGISTER bound its UDP flow here in time, or
+ * the flow now carries another device.
+ */
+export const PUSH_DROP_REASONS = ['flow-gone', 'flow-unbound', 'flow-reused'] as const;
+export type PushDropReason = (typeof PUSH_DROP_REASONS)[number];
 
 /** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
 export type GaugeName =
@@ -86,6 +95,8 @@ export class HeraldMetrics {
   private readonly fanoutSize;
   private readonly handlerRetries;
   private readonly throttledCounter;
+  private readonly prunedMessagesCounter;
+  private readonly pushesDroppedCounter;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('herald');
@@ -110,14 +121,23 @@ export class HeraldMetrics {
     this.handlerRetries = meter.createCounter(METRIC_NAMES.busHandlerRetries, {
       description: 'failed handler attempts of consumed records (each is retried), by topic',
     });
+    this.prunedMessagesCounter = meter.createCounter(METRIC_NAMES.imMessagesPruned, {
+      description:
+        'delivered IMs (with their delivery attempts) deleted past HERALD_IM_MESSAGE_RETENTION_DAYS',
+    });
     // Counters start at 0 rather than appear with their first event, so rate() and the alerts see them.
     this.retransmissionCounter.add(0);
     this.timeoutCounter.add(0);
+    this.prunedMessagesCounter.add(0);
     this.throttledCounter = meter.createCounter(METRIC_NAMES.sipThrottled, {
       description:
         'SIP requests the edge refused (503: source-rate, account-backoff) or dropped (banned) as abuse',
     });
     for (const reason of THROTTLE_REASONS) this.throttledCounter.add(0, { reason });
+    this.pushesDroppedCounter = meter.createCounter(METRIC_NAMES.sipPushesDropped, {
+      description: 'pushes and NOTIFYs the edge sent to no one (outcome no-flow), by reason',
+    });
+    for (const reason of PUSH_DROP_REASONS) this.pushesDroppedCounter.add(0, { reason });
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
@@ -138,6 +158,10 @@ export class HeraldMetrics {
     this.throttledCounter.add(1, { reason });
   }
 
+  sipPushDropped(reason: PushDropReason): void {
+    this.pushesDroppedCounter.add(1, { reason });
+  }
+
   sipRetransmission(): void {
     this.retransmissionCounter.add(1);
   }
@@ -148,6 +172,11 @@ export class HeraldMetrics {
 
   imDelivered(latencySeconds: number): void {
     this.deliveryLatency.record(latencySeconds);
+  }
+
+  /** Delivered IMs one committed batch of the retention sweep deleted. */
+  imMessagesPruned(count: number): void {
+    this.prunedMessagesCounter.add(count);
   }
 
   presenceFanout(devices: number): void {

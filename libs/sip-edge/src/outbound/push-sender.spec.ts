@@ -25,12 +25,12 @@ import {
 } from '#herald/sip';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { hashAor, HeraldMetrics, SPAN_ATTRIBUTES } from '#herald/observability';
+import { hashAor, HeraldMetrics, logTo, SPAN_ATTRIBUTES } from '#herald/observability';
 import { BusPublisher } from '../inbound/bus-publisher';
 import { PendingDecisions } from '../inbound/pending-decisions';
 import { OutboundConsumer } from './outbound-consumer';
 import { buildPushRequest, originatingVia } from './push-request';
-import { PushSender, PushTransport } from './push-sender';
+import { PUSH_DROP_LOG_INTERVAL_MS, PushSender, PushTransport } from './push-sender';
 import { FakeEventBus } from '../../testing/fake-event-bus';
 import { BoundDevice, FlowBindWaits } from '../flows/flow-bind-waits';
 
@@ -415,6 +415,82 @@ describe('PushSender', () => {
       await sender.send(push({ pushId: 'p-tcp' }));
       expect(transport.sent).toHaveLength(2);
     });
+  });
+});
+
+describe('PushSender: a push sent to no one', () => {
+  const alice = { aor: `sip:alice@${D}`, deviceId: 'urn:uuid:dev-1' };
+  let lines: Record<string, unknown>[];
+  let restoreLog: () => void;
+  let now: number;
+  let bus: FakeEventBus;
+  let transport: FakeTransport;
+  let sender: PushSender;
+  let dropped: jest.SpyInstance;
+
+  beforeEach(() => {
+    lines = [];
+    // Before the sender: its logger is taken when it is made.
+    restoreLog = logTo({ write: (line: string) => void lines.push(JSON.parse(line)) });
+    now = Date.parse('2026-01-02T03:04:05.000Z');
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    dropped = jest.spyOn(HeraldMetrics.prototype, 'sipPushDropped');
+    bus = new FakeEventBus();
+    transport = new FakeTransport();
+    sender = new PushSender(transport, new BusPublisher(bus, 5), 'edge-unit', D);
+  });
+
+  afterEach(() => {
+    restoreLog();
+    jest.restoreAllMocks();
+  });
+
+  const warnings = () =>
+    lines
+      .filter((line) => line['level'] === 'warn')
+      .map(({ code, pushId, suppressed }) => ({ code, pushId, suppressed }));
+
+  it('is counted and logged by reason even when no one waits for its outcome', async () => {
+    transport.flows.delete(FLOW_ID);
+    await sender.send(push({ pushId: 'p-gone', outcomeWanted: false }));
+    transport.flows.set(FLOW_ID, flow);
+    transport.devices.set(FLOW_ID, { aor: `sip:bob@${D}`, deviceId: 'urn:uuid:bob-1' });
+    await sender.send(push({ pushId: 'p-reused', outcomeWanted: false }));
+    await sender.send(push({ pushId: 'p-unbound', flowId: UDP_FLOW_ID, outcomeWanted: false }));
+    transport.clock.advance(BIND_WAIT_MS);
+    await sender.settled();
+    expect(transport.sent).toEqual([]);
+    expect(bus.published).toEqual([]);
+    expect(dropped.mock.calls).toEqual([['flow-gone'], ['flow-reused'], ['flow-unbound']]);
+    expect(warnings()).toEqual([
+      { code: 'EDGE_PUSH_FLOW_GONE', pushId: 'p-gone', suppressed: undefined },
+      { code: 'EDGE_PUSH_FLOW_REUSED', pushId: 'p-reused', suppressed: undefined },
+      { code: 'EDGE_PUSH_FLOW_UNBOUND', pushId: 'p-unbound', suppressed: undefined },
+    ]);
+    expect(lines[0]).toMatchObject({ flowId: FLOW_ID, method: 'INFO', origin: 'auth' });
+  });
+
+  it('is counted when its connection closed under the transaction', async () => {
+    transport.bind(UDP_FLOW_ID, alice);
+    await sender.send(push({ pushId: 'p-closed', flowId: UDP_FLOW_ID }));
+    transport.finish({ kind: 'transport-error', error: new TransportError('flow-closed', 'closed') });
+    await sender.settled();
+    expect(dropped.mock.calls).toEqual([['flow-gone']]);
+    expect(warnings()).toEqual([{ code: 'EDGE_PUSH_FLOW_GONE', pushId: 'p-closed', suppressed: undefined }]);
+  });
+
+  it('is logged once per reason per interval when they flood, each line saying how many it left out', async () => {
+    transport.flows.delete(FLOW_ID);
+    for (const pushId of ['p-1', 'p-2', 'p-3']) await sender.send(push({ pushId }));
+    now += PUSH_DROP_LOG_INTERVAL_MS;
+    await sender.send(push({ pushId: 'p-4' }));
+    expect(dropped).toHaveBeenCalledTimes(4);
+    expect(warnings()).toEqual([
+      { code: 'EDGE_PUSH_FLOW_GONE', pushId: 'p-1', suppressed: undefined },
+      { code: 'EDGE_PUSH_FLOW_GONE', pushId: 'p-4', suppressed: 2 },
+    ]);
+    // Every outcome is still published: the log is a sample, the outcomes and the metric are not.
+    expect(bus.published).toHaveLength(4);
   });
 });
 

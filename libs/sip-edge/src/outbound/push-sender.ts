@@ -2,6 +2,7 @@ import { BusUnavailableError } from '#herald/bus';
 import {
   hashAor,
   heraldMetrics,
+  type PushDropReason,
   SPAN_ATTRIBUTES,
   SpanKind,
   SpanStatusCode,
@@ -23,6 +24,7 @@ import { AnsweredPushes } from './answered-pushes';
 import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
+import { RateLimitedWarnings } from '../rate-limited-warnings';
 import { BoundDevice } from '../flows/flow-bind-waits';
 
 /** What the sender needs of the transaction layer, the transports and the flow registry. */
@@ -36,6 +38,28 @@ export interface PushTransport {
 }
 
 type Outcome = Pick<PushOutcomeV1, 'outcome' | 'status'>;
+
+/**
+ * At most one log line per reason of dropped pushes per this interval: a restarted edge, or a
+ * device whose connection closed, drops many at once (herald_sip_pushes_dropped_total counts all).
+ */
+export const PUSH_DROP_LOG_INTERVAL_MS = 10_000;
+
+/** The log line of each reason a push is sent to no one. */
+const DROP_LINES: Record<PushDropReason, { code: string; message: string }> = {
+  'flow-gone': {
+    code: 'EDGE_PUSH_FLOW_GONE',
+    message: 'the flow is not held here or has closed: the push is not sent (no-flow)',
+  },
+  'flow-unbound': {
+    code: 'EDGE_PUSH_FLOW_UNBOUND',
+    message: 'no registration holds the flow here: the push is not sent (no-flow)',
+  },
+  'flow-reused': {
+    code: 'EDGE_PUSH_FLOW_REUSED',
+    message: 'the flow now carries another device: the push is not sent (no-flow)',
+  },
+};
 
 /** What the outbound topic asks the edge to send: a push, or a NOTIFY in a subscription dialog. */
 export type OutboundSend = PushRequestedV1 | NotifyRequestedV1;
@@ -71,6 +95,7 @@ export function outcomeOf(result: ClientTransactionOutcome<SipResponse>): Outcom
  */
 export class PushSender {
   private readonly logger = edgeLogger('SipEdgePush');
+  private readonly dropWarnings = new RateLimitedWarnings(this.logger, PUSH_DROP_LOG_INTERVAL_MS);
   private readonly live = new InFlight();
 
   constructor(
@@ -99,14 +124,16 @@ export class PushSender {
       void this.live.track(this.sendOnceBound(push));
       return;
     }
-    if (flow === undefined || !flow.isOpen() || this.carriesAnotherDevice(push, device)) {
-      // Awaited: if the bus is down the handler throws and the record is retried, not lost.
-      if (!(await this.reportNoFlow(push))) {
-        throw new BusUnavailableError(`no-flow outcome of push ${push.pushId} not acknowledged`);
-      }
+    const checked = checkFlow(push, flow, device);
+    if ('flow' in checked) {
+      this.transmit(push, checked.flow);
       return;
     }
-    this.transmit(push, flow);
+    this.drop(push, checked.dropped);
+    // Awaited: if the bus is down the handler throws and the record is retried, not lost.
+    if (!(await this.reportNoFlow(push))) {
+      throw new BusUnavailableError(`no-flow outcome of push ${push.pushId} not acknowledged`);
+    }
   }
 
   /**
@@ -117,30 +144,32 @@ export class PushSender {
    */
   private async sendOnceBound(push: OutboundSend): Promise<void> {
     const device = await this.transport.waitForBinding(push.flowId);
-    const flow = this.transport.findFlow(push.flowId);
-    if (device === undefined)
-      this.logger.warn(
-        'EDGE_PUSH_FLOW_UNBOUND',
-        'no registration holds the flow here: the push is not sent (no-flow)',
-        {
-          pushId: push.pushId,
-          flowId: push.flowId,
-        },
-      );
-    if (
-      device === undefined ||
-      flow === undefined ||
-      !flow.isOpen() ||
-      this.carriesAnotherDevice(push, device)
-    ) {
-      // The record's offset is committed already: a lost outcome is logged, as after a transaction.
-      if (!(await this.reportNoFlow(push)))
-        this.logger.warn('EDGE_PUSH_OUTCOME_LOST', 'the push outcome was not acknowledged', {
-          pushId: push.pushId,
-        });
+    const checked: FlowCheck =
+      device === undefined
+        ? { dropped: 'flow-unbound' }
+        : checkFlow(push, this.transport.findFlow(push.flowId), device);
+    if ('flow' in checked) {
+      this.transmit(push, checked.flow);
       return;
     }
-    this.transmit(push, flow);
+    this.drop(push, checked.dropped);
+    // The record's offset is committed already: a lost outcome is logged, as after a transaction.
+    if (!(await this.reportNoFlow(push)))
+      this.logger.warn('EDGE_PUSH_OUTCOME_LOST', 'the push outcome was not acknowledged', {
+        pushId: push.pushId,
+      });
+  }
+
+  /** A push sent to no one: counted, and logged (a sample of them when they come in floods). */
+  private drop(push: OutboundSend, reason: PushDropReason): void {
+    heraldMetrics().sipPushDropped(reason);
+    const { code, message } = DROP_LINES[reason];
+    this.dropWarnings.warn(code, message, {
+      pushId: push.pushId,
+      flowId: push.flowId,
+      method: methodOf(push),
+      origin: push.origin,
+    });
   }
 
   /** Publishes `no-flow` when the push's origin wants its outcome; false when the bus did not take it. */
@@ -176,6 +205,10 @@ export class PushSender {
         if (result.kind === 'answered') span.setAttribute(SPAN_ATTRIBUTES.sipResponseCode, result.statusCode);
         else span.setStatus({ code: SpanStatusCode.ERROR, message: result.kind });
         span.end();
+        // Sent into a connection that closed under the transaction: no one got it.
+        if (result.kind === 'transport-error' && outcomeOf(result).outcome === 'no-flow') {
+          this.drop(push, 'flow-gone');
+        }
         if (!isOutcomeWanted(push)) return true;
         return withActiveSpan(span, () => this.report(push, outcomeOf(result)));
       })
@@ -193,24 +226,6 @@ export class PushSender {
         }),
       );
     void this.live.track(reported);
-  }
-
-  /**
-   * The flow now carries another device than the push's: a UDP source port reused by a new
-   * client, which registered since. Its device must not get the push (another user's IM, answered
-   * 200 and so taken as delivered); for the push's device the flow is gone.
-   */
-  private carriesAnotherDevice(push: OutboundSend, device: BoundDevice | undefined): boolean {
-    if (device === undefined || (device.aor === push.aor && device.deviceId === push.deviceId)) return false;
-    this.logger.warn(
-      'EDGE_PUSH_FLOW_REUSED',
-      'the flow now carries another device: the push is not sent (no-flow)',
-      {
-        pushId: push.pushId,
-        flowId: push.flowId,
-      },
-    );
-    return true;
   }
 
   /** Pushes sent and not yet reported (waiting for the device's final response or Timer F). */
@@ -236,6 +251,23 @@ export class PushSender {
     });
     return this.publisher.publish(routedPushOutcomeRecordV1(event));
   }
+}
+
+/** The flow to send a push over, or why it is sent to no one. */
+type FlowCheck = { flow: Flow } | { dropped: PushDropReason };
+
+/**
+ * The push's flow when it can go over it: not when the flow is not held here or has closed, nor
+ * when it now carries another device than the push's (a UDP source port reused by a new client,
+ * which registered since: its device must not get another user's IM, answered 200 and so taken
+ * as delivered; for the push's device the flow is gone).
+ */
+function checkFlow(push: OutboundSend, flow: Flow | undefined, device: BoundDevice | undefined): FlowCheck {
+  if (flow === undefined || !flow.isOpen()) return { dropped: 'flow-gone' };
+  if (device !== undefined && (device.aor !== push.aor || device.deviceId !== push.deviceId)) {
+    return { dropped: 'flow-reused' };
+  }
+  return { flow };
 }
 
 /**

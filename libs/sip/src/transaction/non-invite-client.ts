@@ -1,4 +1,4 @@
-import { Flow } from '../transport';
+import { Flow, TransportError } from '../transport';
 import { Clock, TimerHandle } from './clock';
 import { TransactionTimers } from './timers';
 
@@ -112,6 +112,20 @@ export class NonInviteClientTransaction<Response> {
   /** §17.1.2.2: Timer F in Trying or Proceeding: timeout to the TU, Terminated. */
   private onTimerF(): void {
     this.resolveOutcome({ kind: 'timed-out' });
+    this.terminate();
+  }
+
+  /**
+   * The layer stopped and its connections with it: no response can arrive, so a transaction still
+   * waiting ends as a transport error (§17.1.4, as its next send would), and its timers with it.
+   */
+  close(): void {
+    if (this.currentState === 'trying' || this.currentState === 'proceeding') {
+      this.resolveOutcome({
+        kind: 'transport-error',
+        error: new TransportError('flow-closed', `transaction ${this.key} ended: the transport stopped`),
+      });
+    }
     this.terminate();
   }
 

@@ -84,6 +84,14 @@ export class NonInviteServerTransaction {
     this.timerJ = this.options.clock.setTimer(timerJ, () => this.terminate());
   }
 
+  /**
+   * The layer stopped: no retransmission can arrive and no response can leave any more, so the
+   * transaction ends now with its timers (Timer J would hold a stopped process open for 64*T1).
+   */
+  close(): void {
+    this.terminate();
+  }
+
   private send(response: Buffer): void {
     this.options.responseFlow.send(response).catch((error: Error) => {
       // §17.2.4: the transport failed; inform the TU and terminate.

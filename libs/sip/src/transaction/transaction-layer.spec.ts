@@ -32,6 +32,23 @@ function info(branch: string, port: number, viaParams = ';rport'): string {
   );
 }
 
+/** An INFO the layer sends to the client at `clientPort` from its socket at `serverPort`. */
+function push(serverPort: number, clientPort: number, branch: string, callId: string): SipRequest {
+  return new SipRequest({
+    method: 'INFO',
+    uri: `sip:alice@127.0.0.1:${clientPort}`,
+    headers: [
+      ['Via', `SIP/2.0/UDP 127.0.0.1:${serverPort};branch=${branch}`],
+      ['Max-Forwards', '70'],
+      ['From', '<sip:herald.example>;tag=h9'],
+      ['To', '<sip:alice@herald.example>'],
+      ['Call-ID', callId],
+      ['CSeq', '1 INFO'],
+    ],
+    body: '{}',
+  });
+}
+
 describe('TransactionLayer over UDP (loopback)', () => {
   const clock = new FakeClock();
   const incoming: IncomingRequest[] = [];
@@ -108,19 +125,7 @@ describe('TransactionLayer over UDP (loopback)', () => {
 
   it('runs a client transaction: retransmits on Timer E until the response arrives', async () => {
     const flow = transports.requireFlow(`udp:${serverPort}:127.0.0.1:${clientPort}`);
-    const request = new SipRequest({
-      method: 'INFO',
-      uri: `sip:alice@127.0.0.1:${clientPort}`,
-      headers: [
-        ['Via', `SIP/2.0/UDP 127.0.0.1:${serverPort};branch=z9hG4bK-c1`],
-        ['Max-Forwards', '70'],
-        ['From', '<sip:herald.example>;tag=h9'],
-        ['To', '<sip:alice@herald.example>'],
-        ['Call-ID', 'push-1'],
-        ['CSeq', '1 INFO'],
-      ],
-      body: '{}',
-    });
+    const request = push(serverPort, clientPort, 'z9hG4bK-c1', 'push-1');
     const outcome = layer.sendRequest(request, flow);
     await waitFor(() => datagrams.length === 1, 'request');
     clock.advance(500);
@@ -203,5 +208,47 @@ describe('TransactionLayer admit (a banned source)', () => {
     expect(incoming[0].flow.remote.address).toBe('127.0.0.1');
     expect(invalid).toEqual([]);
     expect(layer.size.servers).toBe(1);
+  });
+});
+
+describe('TransactionLayer stop', () => {
+  it('ends every transaction left, with its timers: an answered server one and a waiting client one', async () => {
+    const clock = new FakeClock();
+    const incoming: IncomingRequest[] = [];
+    const transports = new TransportSet([new UdpTransport({ host: '127.0.0.1', port: 0 })]);
+    const layer = new TransactionLayer({
+      transports,
+      clock,
+      onRequest: (request) => incoming.push(request),
+      onInvalidMessage: () => undefined,
+      onError: () => undefined,
+    });
+    const client = createSocket('udp4');
+    try {
+      const [{ port }] = await layer.start();
+      await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', () => resolve()));
+      const clientPort = client.address().port;
+      client.send(info('z9hG4bK-stop', 5070), port, '127.0.0.1');
+      await waitFor(() => incoming.length === 1, 'request handed up');
+      // Answered: Completed, its Timer J (64*T1 over UDP) absorbing retransmissions.
+      incoming[0].respond(createResponse(incoming[0].request, 200));
+      const unanswered = layer.sendRequest(
+        push(port, clientPort, 'z9hG4bK-unanswered', 'push-stop'),
+        transports.requireFlow(`udp:${port}:127.0.0.1:${clientPort}`),
+      );
+      expect(layer.size).toEqual({ servers: 1, clients: 1 });
+      expect(clock.pendingTimers).toBeGreaterThan(0);
+
+      await layer.stop();
+
+      expect(layer.size).toEqual({ servers: 0, clients: 0 });
+      expect(clock.pendingTimers).toBe(0);
+      expect(await unanswered).toEqual({
+        kind: 'transport-error',
+        error: expect.objectContaining({ code: 'flow-closed' }),
+      });
+    } finally {
+      client.close();
+    }
   });
 });

@@ -68,8 +68,13 @@ export class TransactionLayer {
     });
   }
 
-  stop(): Promise<void> {
-    return this.options.transports.stop();
+  /**
+   * Stops the transports, then ends every transaction left: with nothing to send or receive over,
+   * their timers (Timer J absorbing retransmissions, up to 64*T1) would only keep the process alive.
+   */
+  async stop(): Promise<void> {
+    await this.options.transports.stop();
+    for (const transaction of [...this.servers.values(), ...this.clients.values()]) transaction.close();
   }
 
   /** Open transactions (server, client). */
