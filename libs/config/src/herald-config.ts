@@ -66,6 +66,15 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 export const DEFAULT_KAFKA_LINGER_MS = 5;
 export const MAX_KAFKA_LINGER_MS = 50;
 
+/**
+ * HERALD_KAFKA_COMMIT_INTERVAL_MS: each OffsetCommit costs the broker as much as a produce, and a
+ * crash or rebalance redoes at most this much more of idempotent work; a minute at most, so the
+ * consumer-lag readings (committed offsets) stay meaningful.
+ */
+export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 1_000;
+export const MIN_KAFKA_COMMIT_INTERVAL_MS = 10;
+export const MAX_KAFKA_COMMIT_INTERVAL_MS = 60_000;
+
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
 export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
@@ -79,6 +88,19 @@ export const HERALD_SETTINGS = {
   kafkaHeartbeatIntervalMs: {
     variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
     schema: positiveInteger.default(3_000),
+  },
+  /**
+   * Least time between two offset commits of one consumer: fewer broker requests under load against
+   * more handled work redone (idempotently) after a crash or a rebalance.
+   */
+  kafkaCommitIntervalMs: {
+    variable: 'HERALD_KAFKA_COMMIT_INTERVAL_MS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(MIN_KAFKA_COMMIT_INTERVAL_MS)
+      .max(MAX_KAFKA_COMMIT_INTERVAL_MS)
+      .default(DEFAULT_KAFKA_COMMIT_INTERVAL_MS),
   },
   kafkaLogLevel: {
     variable: 'KAFKA_LOG_LEVEL',
@@ -220,7 +242,11 @@ export function loadConfig<K extends ConfigKey>(
 }
 
 /** The consumer group settings every Kafka service loads (`loadConfig([...KAFKA_GROUP_CONFIG_KEYS, …])`). */
-export const KAFKA_GROUP_CONFIG_KEYS = ['kafkaSessionTimeoutMs', 'kafkaHeartbeatIntervalMs'] as const;
+export const KAFKA_GROUP_CONFIG_KEYS = [
+  'kafkaSessionTimeoutMs',
+  'kafkaHeartbeatIntervalMs',
+  'kafkaCommitIntervalMs',
+] as const;
 
 /** What every service on the Kafka bus loads to build it (`loadConfig([...KAFKA_BUS_CONFIG_KEYS, …])`). */
 export const KAFKA_BUS_CONFIG_KEYS = [
@@ -237,9 +263,11 @@ export const KAFKA_BUS_CONFIG_KEYS = [
 export function kafkaGroupTimingOf(config: Pick<HeraldConfig, (typeof KAFKA_GROUP_CONFIG_KEYS)[number]>): {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  commitIntervalMs: number;
 } {
   return {
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs,
+    commitIntervalMs: config.kafkaCommitIntervalMs,
   };
 }
