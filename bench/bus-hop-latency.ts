@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Kafka, type InstrumentationEvent } from 'kafkajs';
 import { Pool } from 'pg';
 import {
   type ConsumedRecord,
@@ -31,6 +32,8 @@ import { createDataSource, runMigrations } from '#herald/persistence';
  * a time, and publish the group's records in one publish.
  *   node dist/bench/bus-hop-latency.js --rate 200 --seconds 8 --relay-ms 5 [--group-commit] [--checkout /other/tree]
  *   node dist/bench/bus-hop-latency.js --bus journaled --rate 200 [--checkout /other/tree]
+ * On Kafka it also counts the bus's requests per record by API (Produce, Fetch, OffsetCommit, …);
+ * --produce-interval-ms and --commit-interval-ms set the bus's produce and commit pacing.
  */
 const KEYS = 64;
 const DRAIN_MS = 20_000;
@@ -68,11 +71,19 @@ class CountingSql implements SqlClient {
 async function startBus(
   kind: string,
   constructors: BusConstructors,
+  produceIntervalMs: number,
+  commitIntervalMs: number | undefined,
 ): Promise<{ bus: EventBus; sql?: CountingSql; release(): Promise<void> }> {
   if (kind === 'kafka') {
     const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((broker) => broker !== '');
     if (brokers.length === 0) throw new Error('--bus kafka needs KAFKA_BROKERS');
-    const bus = new constructors.KafkaEventBus({ brokers, clientId: 'bench-bus-hop', logLevel: 'nothing' });
+    const bus = new constructors.KafkaEventBus({
+      brokers,
+      clientId: 'bench-bus-hop',
+      logLevel: 'nothing',
+      produceIntervalMs,
+      ...(commitIntervalMs === undefined ? {} : { commitIntervalMs }),
+    });
     return { bus, release: async () => undefined };
   }
   const url = process.env['DATABASE_URL'];
@@ -129,6 +140,29 @@ function stageBreakdown(stamps: ReadonlyArray<Float64Array>): Record<string, str
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Counts the Kafka requests of every client this process makes from now on (kafkajs' own `request`
+ * events), by API, into the map returned; cleared when the timed part starts.
+ */
+function countKafkaRequests(): Map<string, number> {
+  const counts = new Map<string, number>();
+  const count = ({ payload }: InstrumentationEvent<{ apiName: string }>): void => {
+    counts.set(payload.apiName, (counts.get(payload.apiName) ?? 0) + 1);
+  };
+  const { producer, consumer } = Kafka.prototype;
+  Kafka.prototype.producer = function (this: Kafka, ...args) {
+    const created = producer.apply(this, args);
+    created.on(created.events.REQUEST, count);
+    return created;
+  };
+  Kafka.prototype.consumer = function (this: Kafka, ...args) {
+    const created = consumer.apply(this, args);
+    created.on(created.events.REQUEST, count);
+    return created;
+  };
+  return counts;
+}
+
 function percentile(sorted: ReadonlyArray<number>, fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;
 }
@@ -142,15 +176,24 @@ async function main(): Promise<void> {
       checkout: { type: 'string' },
       'group-commit': { type: 'boolean', default: false },
       bus: { type: 'string', default: 'kafka' },
+      'produce-interval-ms': { type: 'string', default: '0' },
+      'commit-interval-ms': { type: 'string' },
     },
   });
+  const kafkaRequests = countKafkaRequests();
   const rate = Number(values.rate);
   const total = rate * Number(values.seconds);
   const relayMs = Number(values['relay-ms']);
   if (!(rate > 0) || !(total > 0) || !(relayMs >= 0)) {
     throw new Error('needs --rate > 0, --seconds > 0 and --relay-ms >= 0');
   }
-  const { bus, sql, release } = await startBus(values.bus, busConstructors(values.checkout));
+  const commitInterval = values['commit-interval-ms'];
+  const { bus, sql, release } = await startBus(
+    values.bus,
+    busConstructors(values.checkout),
+    Number(values['produce-interval-ms']),
+    commitInterval === undefined ? undefined : Number(commitInterval),
+  );
   const run = randomBytes(4).toString('hex');
   const [source, sink] = [`bench-hop-source-${run}`, `bench-hop-sink-${run}`];
   await bus.ensureTopics([source, sink]);
@@ -188,6 +231,7 @@ async function main(): Promise<void> {
       latencies.push(stamps[index]![STAGES.indexOf('sinkHanded')]! - stamps[index]![0]!);
     },
   });
+  kafkaRequests.clear();
   const cpuAtStart = process.cpuUsage();
   const start = performance.now();
   const publishes: Array<Promise<void>> = [];
@@ -224,6 +268,11 @@ async function main(): Promise<void> {
       p99: ms(0.99),
       stagesP50P99: stageBreakdown(stamps),
       cpuMsPerRecord: Number(((cpu.user + cpu.system) / 1000 / total).toFixed(3)),
+      ...(kafkaRequests.size > 0 && {
+        kafkaRequestsPerRecord: Object.fromEntries(
+          [...kafkaRequests].map(([api, count]) => [api, Number((count / total).toFixed(3))]),
+        ),
+      }),
       ...(sql && {
         statementsPerRecord: Object.fromEntries(
           [...sql.counts].map(([kind, count]) => [kind, Number((count / total).toFixed(3))]),

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { KafkaEventBus } from '#herald/bus';
 import {
   KAFKA_BUS_CONFIG_KEYS,
-  kafkaGroupTimingOf,
+  kafkaTimingOf,
   kafkaSecurityOf,
   loadConfig,
   loadSipEdgeSettings,
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const bus = new KafkaEventBus({
     brokers: shared.kafkaBrokers,
     clientId: `${shared.kafkaClientId}-edge-${config.edgeId}`,
-    ...kafkaGroupTimingOf(shared),
+    ...kafkaTimingOf(shared),
     security: kafkaSecurityOf(shared),
     logLevel: shared.kafkaLogLevel,
     handlerConcurrency: shared.busHandlerConcurrency,

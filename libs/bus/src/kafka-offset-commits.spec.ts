@@ -124,3 +124,21 @@ describe('KafkaOffsetCommits with a least interval', () => {
     expect(group.commits.map(committedOffsets)).toEqual([['t/0:1'], ['t/0:3']]);
   });
 });
+
+describe('KafkaOffsetCommits flushed as the consumer stops', () => {
+  it('commits the notes waiting for the interval at once instead of after it', async () => {
+    const group = new FakeGroup();
+    const commits = new KafkaOffsetCommits((error) => {
+      throw error;
+    }, 60_000);
+
+    commits.handled(group.committer, 't', 0, '1');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    commits.handled(group.committer, 't', 0, '4');
+    const started = Date.now();
+    await commits.flush();
+
+    expect(group.commits.map(committedOffsets)).toEqual([['t/0:1'], ['t/0:4']]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

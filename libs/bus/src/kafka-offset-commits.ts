@@ -27,6 +27,9 @@ export class KafkaOffsetCommits {
   /** Notes made since the commit in progress took the latest offsets: another commit follows it. */
   private noted = false;
   private running: Promise<void> | undefined;
+  /** Ends the wait between two commits early: the consumer stops and commits what it handled now. */
+  private endWait: (() => void) | undefined;
+  private hurried = false;
 
   constructor(
     private readonly onError: (error: unknown) => void,
@@ -51,6 +54,16 @@ export class KafkaOffsetCommits {
     while (this.running !== undefined) {
       await this.running;
     }
+  }
+
+  /**
+   * Commits what was handled without waiting out the interval (the consumer stops: a long interval
+   * must not delay its shutdown), and resolves as `idle` does.
+   */
+  async flush(): Promise<void> {
+    this.hurried = true;
+    this.endWait?.();
+    await this.idle();
   }
 
   /** One commit at a time, again while notes were made during the last one; a failure is reported. */
@@ -83,6 +96,18 @@ export class KafkaOffsetCommits {
       if (this.latest.get(key) === handled) this.latest.delete(key);
     }
     const untilNext = started + this.minIntervalMs - Date.now();
-    if (untilNext > 0) await new Promise((resolve) => setTimeout(resolve, untilNext));
+    if (untilNext > 0 && !this.hurried) await this.waitUnlessHurried(untilNext);
+  }
+
+  private waitUnlessHurried(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.endWait = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.endWait = done;
+    });
   }
 }

@@ -48,3 +48,29 @@ describe('SerialBatcher gathering a turn', () => {
     expect(batches).toEqual([[1, 2, 3], [4]]);
   });
 });
+
+describe('SerialBatcher with a least interval', () => {
+  it('starts a batch after an idle moment at once, and one that waited behind another no sooner than the interval after it', async () => {
+    const starts: Array<{ items: number[]; at: number }> = [];
+    const batcher = new SerialBatcher<number>(
+      async (items) => {
+        starts.push({ items: [...items], at: performance.now() });
+        await new Promise<void>((resolve) => setTimeout(resolve, 5));
+      },
+      { minIntervalMs: 100 },
+    );
+
+    const submitted = performance.now();
+    // 2 and 3 come while 1 is being flushed: they go as one batch, the interval after it.
+    await Promise.all([batcher.submit(1), batcher.submit(2), batcher.submit(3)]);
+    await new Promise<void>((resolve) => setTimeout(resolve, 150));
+    const afterIdle = performance.now();
+    await batcher.submit(4);
+
+    expect(starts.map(({ items }) => items)).toEqual([[1], [2, 3], [4]]);
+    const [one, two, three] = starts.map(({ at }) => at);
+    expect(one! - submitted).toBeLessThan(50);
+    expect(two! - one!).toBeGreaterThanOrEqual(99);
+    expect(three! - afterIdle).toBeLessThan(50);
+  });
+});

@@ -10,6 +10,12 @@ export interface SerialBatcherOptions {
    * submitted by the callbacks of one turn go together instead of the first one alone.
    */
   gatherTurn?: boolean;
+  /**
+   * Least time between the starts of two batches while items keep coming (the next batch was
+   * already waiting when the previous one finished): under load, fewer and larger batches. A batch
+   * after an idle moment starts at once, so a lone item never waits for it. 0 (default): none.
+   */
+  minIntervalMs?: number;
 }
 
 /**
@@ -45,7 +51,14 @@ export class SerialBatcher<T> {
     if (this.options.gatherTurn === true) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    const minIntervalMs = this.options.minIntervalMs ?? 0;
+    let previousStart: number | undefined;
     while (this.waiting.length > 0) {
+      if (previousStart !== undefined && minIntervalMs > 0) {
+        const untilNext = previousStart + minIntervalMs - performance.now();
+        if (untilNext > 0) await new Promise<void>((resolve) => setTimeout(resolve, untilNext));
+      }
+      previousStart = performance.now();
       const batch = this.waiting;
       this.waiting = [];
       try {

@@ -1,7 +1,7 @@
 import {
   HERALD_SETTINGS,
-  KAFKA_GROUP_CONFIG_KEYS,
-  kafkaGroupTimingOf,
+  KAFKA_TIMING_CONFIG_KEYS,
+  kafkaTimingOf,
   loadConfig,
   logLevelOf,
 } from './herald-config';
@@ -159,19 +159,49 @@ describe('loadConfig', () => {
     ).toThrow(/HERALD_MIN_EXPIRES: must not exceed HERALD_MAX_EXPIRES/);
   });
 
-  it('defaults the Kafka group session to 10 s with 3 s heartbeats (kafkajs alone waits 30 s)', () => {
-    expect(kafkaGroupTimingOf(loadConfig(KAFKA_GROUP_CONFIG_KEYS, {}))).toEqual({
+  it('defaults the Kafka group session to 10 s with 3 s heartbeats (kafkajs alone waits 30 s), commits each second and produces unpaced', () => {
+    expect(kafkaTimingOf(loadConfig(KAFKA_TIMING_CONFIG_KEYS, {}))).toEqual({
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_000,
+      commitIntervalMs: 1_000,
+      produceIntervalMs: 0,
     });
     expect(
-      kafkaGroupTimingOf(
-        loadConfig(KAFKA_GROUP_CONFIG_KEYS, {
+      kafkaTimingOf(
+        loadConfig(KAFKA_TIMING_CONFIG_KEYS, {
           KAFKA_SESSION_TIMEOUT_MS: '6000',
           KAFKA_HEARTBEAT_INTERVAL_MS: '1500',
+          HERALD_KAFKA_COMMIT_INTERVAL_MS: '250',
+          HERALD_KAFKA_PRODUCE_INTERVAL_MS: '4',
         }),
       ),
-    ).toEqual({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_500 });
+    ).toEqual({
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 1_500,
+      commitIntervalMs: 250,
+      produceIntervalMs: 4,
+    });
+  });
+
+  it('reads HERALD_KAFKA_PRODUCE_INTERVAL_MS as whole milliseconds from 0 to 50', () => {
+    const read = (value: string) =>
+      loadConfig(['kafkaProduceIntervalMs'], { HERALD_KAFKA_PRODUCE_INTERVAL_MS: value })
+        .kafkaProduceIntervalMs;
+    expect(read('0')).toBe(0);
+    expect(read('50')).toBe(50);
+    for (const bad of ['-1', '51', '2.5', 'soon']) {
+      expect(() => read(bad)).toThrow(/HERALD_KAFKA_PRODUCE_INTERVAL_MS/);
+    }
+  });
+
+  it('reads HERALD_KAFKA_COMMIT_INTERVAL_MS as whole milliseconds from 10 to 60,000', () => {
+    const read = (value: string) =>
+      loadConfig(['kafkaCommitIntervalMs'], { HERALD_KAFKA_COMMIT_INTERVAL_MS: value }).kafkaCommitIntervalMs;
+    expect(read('10')).toBe(10);
+    expect(read('60000')).toBe(60_000);
+    for (const bad of ['0', '9', '60001', '2.5', 'often']) {
+      expect(() => read(bad)).toThrow(/HERALD_KAFKA_COMMIT_INTERVAL_MS/);
+    }
   });
 
   it('reads HERALD_BUS_HANDLER_CONCURRENCY, 16 by default, positive integers only', () => {
@@ -240,7 +270,7 @@ describe('loadConfig', () => {
 
   it('rejects a Kafka heartbeat interval not below the session timeout', () => {
     expect(() =>
-      loadConfig(KAFKA_GROUP_CONFIG_KEYS, {
+      loadConfig(KAFKA_TIMING_CONFIG_KEYS, {
         KAFKA_SESSION_TIMEOUT_MS: '6000',
         KAFKA_HEARTBEAT_INTERVAL_MS: '6000',
       }),

@@ -66,6 +66,19 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 25_000;
 export const DEFAULT_KAFKA_LINGER_MS = 5;
 export const MAX_KAFKA_LINGER_MS = 50;
 
+/**
+ * HERALD_KAFKA_COMMIT_INTERVAL_MS: each OffsetCommit costs the broker as much as a produce, and a
+ * crash or rebalance redoes at most this much more of idempotent work; a minute at most, so the
+ * consumer-lag readings (committed offsets) stay meaningful.
+ */
+export const DEFAULT_KAFKA_COMMIT_INTERVAL_MS = 1_000;
+export const MIN_KAFKA_COMMIT_INTERVAL_MS = 10;
+export const MAX_KAFKA_COMMIT_INTERVAL_MS = 60_000;
+
+/** HERALD_KAFKA_PRODUCE_INTERVAL_MS: every hop of an IM would wait up to this long; 0 keeps it prompt. */
+export const DEFAULT_KAFKA_PRODUCE_INTERVAL_MS = 0;
+export const MAX_KAFKA_PRODUCE_INTERVAL_MS = 50;
+
 /** Setting name -> its variable and schema (defaults included). Order is the docs' order. */
 export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
@@ -79,6 +92,32 @@ export const HERALD_SETTINGS = {
   kafkaHeartbeatIntervalMs: {
     variable: 'KAFKA_HEARTBEAT_INTERVAL_MS',
     schema: positiveInteger.default(3_000),
+  },
+  /**
+   * Least time between two offset commits of one consumer: fewer broker requests under load against
+   * more handled work redone (idempotently) after a crash or a rebalance.
+   */
+  kafkaCommitIntervalMs: {
+    variable: 'HERALD_KAFKA_COMMIT_INTERVAL_MS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(MIN_KAFKA_COMMIT_INTERVAL_MS)
+      .max(MAX_KAFKA_COMMIT_INTERVAL_MS)
+      .default(DEFAULT_KAFKA_COMMIT_INTERVAL_MS),
+  },
+  /**
+   * Least time between the starts of two produces of one process while its publishes keep coming:
+   * fewer, larger produces under load against up to this much more latency per hop; 0: none.
+   */
+  kafkaProduceIntervalMs: {
+    variable: 'HERALD_KAFKA_PRODUCE_INTERVAL_MS',
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_KAFKA_PRODUCE_INTERVAL_MS)
+      .default(DEFAULT_KAFKA_PRODUCE_INTERVAL_MS),
   },
   kafkaLogLevel: {
     variable: 'KAFKA_LOG_LEVEL',
@@ -219,14 +258,19 @@ export function loadConfig<K extends ConfigKey>(
   return values as Pick<HeraldConfig, K | 'mode'>;
 }
 
-/** The consumer group settings every Kafka service loads (`loadConfig([...KAFKA_GROUP_CONFIG_KEYS, …])`). */
-export const KAFKA_GROUP_CONFIG_KEYS = ['kafkaSessionTimeoutMs', 'kafkaHeartbeatIntervalMs'] as const;
+/** The consumer group and request pacing settings every Kafka service loads (`loadConfig([...KAFKA_TIMING_CONFIG_KEYS, …])`). */
+export const KAFKA_TIMING_CONFIG_KEYS = [
+  'kafkaSessionTimeoutMs',
+  'kafkaHeartbeatIntervalMs',
+  'kafkaCommitIntervalMs',
+  'kafkaProduceIntervalMs',
+] as const;
 
 /** What every service on the Kafka bus loads to build it (`loadConfig([...KAFKA_BUS_CONFIG_KEYS, …])`). */
 export const KAFKA_BUS_CONFIG_KEYS = [
   'kafkaBrokers',
   'kafkaClientId',
-  ...KAFKA_GROUP_CONFIG_KEYS,
+  ...KAFKA_TIMING_CONFIG_KEYS,
   ...KAFKA_SECURITY_CONFIG_KEYS,
   'kafkaLogLevel',
   'kafkaCreateTopics',
@@ -234,12 +278,16 @@ export const KAFKA_BUS_CONFIG_KEYS = [
 ] as const satisfies readonly ConfigKey[];
 
 /** Those settings as the Kafka bus options they are. */
-export function kafkaGroupTimingOf(config: Pick<HeraldConfig, (typeof KAFKA_GROUP_CONFIG_KEYS)[number]>): {
+export function kafkaTimingOf(config: Pick<HeraldConfig, (typeof KAFKA_TIMING_CONFIG_KEYS)[number]>): {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  commitIntervalMs: number;
+  produceIntervalMs: number;
 } {
   return {
     sessionTimeoutMs: config.kafkaSessionTimeoutMs,
     heartbeatIntervalMs: config.kafkaHeartbeatIntervalMs,
+    commitIntervalMs: config.kafkaCommitIntervalMs,
+    produceIntervalMs: config.kafkaProduceIntervalMs,
   };
 }

@@ -6,7 +6,7 @@ import {
   type ConfigKey,
   type HeraldConfig,
   KAFKA_BUS_CONFIG_KEYS,
-  kafkaGroupTimingOf,
+  kafkaTimingOf,
   kafkaSecurityOf,
   loadConfig,
 } from '#herald/config';
@@ -100,7 +100,7 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   const bus = new KafkaEventBus({
     brokers: kafkaBrokers,
     clientId: `${config.kafkaClientId}${spec.kafkaClientIdSuffix ?? ''}`,
-    ...kafkaGroupTimingOf(config),
+    ...kafkaTimingOf(config),
     security: kafkaSecurityOf(config),
     logLevel: config.kafkaLogLevel,
     handlerConcurrency: config.busHandlerConcurrency,

@@ -22,8 +22,8 @@ const journalLogger = componentLogger('BusJournal');
 
 /**
  * How long a handled offset waits at most before it is stored, with every other offset handled
- * meanwhile (one statement): a restart replays at most this much more. Kafka's consumers commit
- * at the same pace (KAFKA_COMMIT_INTERVAL_MS).
+ * meanwhile (one statement): a restart replays at most this much more. (Kafka's consumers commit
+ * less often, KAFKA_COMMIT_INTERVAL_MS: an OffsetCommit is a broker request, this an UPDATE.)
  */
 export const JOURNAL_COMMIT_INTERVAL_MS = 100;
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
