@@ -12,6 +12,13 @@ import { BenchDeployment, type MeasuredDeployment } from './lib/deployment';
 import { describeIdleWait, type IdleWaiter } from './lib/herald-idle';
 import { KamailioDeployment } from './lib/kamailio';
 import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
+import {
+  pgActivity,
+  pgSnapshot,
+  type PgSnapshot,
+  printPgActivity,
+  STATS_FLUSH_WAIT_MS,
+} from './lib/pg-activity';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { machineInfo } from './lib/results';
 import {
@@ -56,7 +63,10 @@ interface Workload {
  * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
  * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
  * workers instead of the cfg's 2; --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
- * its profile written to DIR at exit, for bench/cpu-profile-top.js).
+ * its profile written to DIR at exit, for bench/cpu-profile-top.js; --pg-stats: what PostgreSQL did per
+ * operation, from its statistics views, read before and after each step, STATS_FLUSH_WAIT_MS after
+ * Herald was idle (per statement when it preloads pg_stat_statements: PG_SERVER_OPTIONS="-c
+ * shared_preload_libraries=pg_stat_statements" for scripts/postgres.sh in Kafka mode)).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -71,6 +81,7 @@ async function main(): Promise<void> {
       'warmup-seconds': { type: 'string', default: '5' },
       'kamailio-workers': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
+      'pg-stats': { type: 'boolean', default: false },
       out: {
         type: 'string',
         default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/cpu-per-op.jsonl`,
@@ -105,6 +116,7 @@ async function main(): Promise<void> {
   console.log(
     `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting ${mode} for ${accounts} accounts`,
   );
+  if (values['pg-stats'] && kamailio) throw new RangeError('--pg-stats measures a Herald deployment');
   const deployment: MeasuredDeployment = kamailio
     ? await KamailioDeployment.start(mode, kamailioWorkers)
     : await BenchDeployment.start(
@@ -114,6 +126,13 @@ async function main(): Promise<void> {
           ? []
           : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`],
       );
+  const databaseUrl =
+    values['pg-stats'] && deployment instanceof BenchDeployment ? deployment.state.databaseUrl : undefined;
+  const postgresSnapshot = async (since?: PgSnapshot): Promise<PgSnapshot | undefined> => {
+    if (databaseUrl === undefined) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_WAIT_MS));
+    return pgSnapshot(databaseUrl, since);
+  };
   let workload: Workload | undefined;
   let backlog: IdleWaiter | undefined;
   try {
@@ -135,6 +154,7 @@ async function main(): Promise<void> {
     const steps: CpuStep[] = [];
     for (const rate of rates) {
       const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
+      const postgresBefore = await postgresSnapshot();
       const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
       const start = cpu.sample();
       const startedAt = performance.now();
@@ -150,8 +170,13 @@ async function main(): Promise<void> {
         windowSeconds: (performance.now() - startedAt) / 1000,
         note: `${load.takeNote()}before: ${before}; after: ${after}`,
       });
+      const postgresAfter = await postgresSnapshot(postgresBefore);
+      if (postgresBefore !== undefined && postgresAfter !== undefined) {
+        step.postgres = pgActivity(postgresBefore, postgresAfter, step.succeeded);
+      }
       writeRecord(values.out ?? '', step);
       printSteps([step]);
+      if (step.postgres !== undefined) printPgActivity(step.postgres);
       steps.push(step);
     }
     console.log('\ncpu-per-op: all steps');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LOAD_GROUP } from './deployment';
+import type { PgActivity } from './pg-activity';
 import { REPO_ROOT } from './herald-launch';
 import type { OpenLoopStep } from './open-loop';
 import { sleep } from './bench-state';
@@ -25,6 +26,8 @@ export interface CpuStep extends CpuPerOperation {
   /** CPU window: the first send until Herald was idle again after the last answer. */
   windowSeconds: number;
   note: string;
+  /** With --pg-stats: what PostgreSQL did per operation. */
+  postgres?: PgActivity;
   load: string;
   machine: MachineInfo;
   /** The checkout's commit (figures belong to the code they measured). */

@@ -163,7 +163,9 @@ describe('auth service (real PostgreSQL, in-process bus)', () => {
   });
 
   it('sweeps expired bindings: unregistered as expired, their sessions ended', async () => {
-    await harness.dataSource.query(`UPDATE registrations SET expires_at = now() - interval '1 second'`);
+    await harness.dataSource.query(
+      `UPDATE registrations SET expires_at = now() - interval '1 second', sweep_at = now() - interval '1 second'`,
+    );
     await harness.sweeper().sweepNow();
     const unregistered = await harness.until(
       () =>
@@ -201,7 +203,9 @@ describe('auth service (real PostgreSQL, in-process bus)', () => {
       );
     }
     await harness.decision(6 + 7);
-    await harness.dataSource.query(`UPDATE registrations SET expires_at = now() - interval '1 second'`);
+    await harness.dataSource.query(
+      `UPDATE registrations SET expires_at = now() - interval '1 second', sweep_at = now() - interval '1 second'`,
+    );
     await Promise.all([harness.sweeper().sweepNow(), otherReplicaSweep(harness)]);
     const swept = await harness.until(
       () => (harness.events('auth.device-unregistered.v1').length - before >= 7 ? true : undefined),

@@ -190,6 +190,56 @@ describe('auth repositories (real PostgreSQL)', () => {
     expect(await directory.device(carol, 'c-1')).toBeUndefined();
     expect((await directory.loggedInDevices([carol], { includePlainSip: true })).get(carol)).toEqual([]);
     const expired = await unitOfWork.run((tx) => registrations.removeExpired(tx, new Date(), 10));
-    expect(expired).toEqual([{ aor: carol, deviceId: 'c-1' }]);
+    expect(expired).toEqual({ removed: [{ aor: carol, deviceId: 'c-1' }], postponed: 0 });
+  });
+
+  describe('the expiry sweep, by sweep_at (a refresh that extends the expiry leaves it: a HOT update)', () => {
+    const bob = 'sip:bob@herald.example';
+    const sweepAt = async (deviceId: string): Promise<Date | undefined> => {
+      const rows: Array<{ sweep_at: Date }> = await dataSource.query(
+        'SELECT sweep_at FROM registrations WHERE aor = $1 AND device_id = $2',
+        [bob, deviceId],
+      );
+      return rows[0]?.sweep_at;
+    };
+    const sweep = () => unitOfWork.run((tx) => registrations.removeExpired(tx, new Date(), 10));
+
+    it('puts off a binding refreshed after it came due to its expiry, once', async () => {
+      const first = new Date(Date.now() - 1000);
+      const refreshed = new Date(Date.now() + 3_600_000);
+      await unitOfWork.run((tx) => registrations.saveAll(tx, [binding(bob, 'h-1', first)]));
+      await unitOfWork.run((tx) =>
+        registrations.saveAll(tx, [{ ...binding(bob, 'h-1', refreshed), cseq: 3 }]),
+      );
+      expect(await sweepAt('h-1')).toEqual(first);
+      expect(await sweep()).toEqual({ removed: [], postponed: 1 });
+      expect(await sweepAt('h-1')).toEqual(refreshed);
+      expect(await sweep()).toEqual({ removed: [], postponed: 0 });
+      await unitOfWork.run((tx) => registrations.remove(tx, bob, ['h-1']));
+    });
+
+    it('removes a binding whose refresh shortened its expiry at that expiry', async () => {
+      await unitOfWork.run((tx) =>
+        registrations.saveAll(tx, [binding(bob, 'h-2', new Date(Date.now() + 3_600_000))]),
+      );
+      const shortened = new Date(Date.now() - 1000);
+      await unitOfWork.run((tx) =>
+        registrations.saveAll(tx, [{ ...binding(bob, 'h-2', shortened), cseq: 3 }]),
+      );
+      expect(await sweepAt('h-2')).toEqual(shortened);
+      expect(await sweep()).toEqual({ removed: [{ aor: bob, deviceId: 'h-2' }], postponed: 0 });
+    });
+
+    it('refuses an expiry before sweep_at, which the sweep would find late', async () => {
+      await unitOfWork.run((tx) =>
+        registrations.saveAll(tx, [binding(bob, 'h-3', new Date(Date.now() + 3_600_000))]),
+      );
+      await expect(
+        dataSource.query(`UPDATE registrations SET expires_at = now() WHERE aor = $1 AND device_id = 'h-3'`, [
+          bob,
+        ]),
+      ).rejects.toThrow(/ck_registrations_swept_in_time/);
+      await unitOfWork.run((tx) => registrations.remove(tx, bob, ['h-3']));
+    });
   });
 });

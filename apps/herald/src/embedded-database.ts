@@ -37,6 +37,8 @@ export class EmbeddedDatabase {
     log: EmbeddedDatabaseLog,
     /** PostgreSQL's max_connections: the pools of the process plus a margin (default: PostgreSQL's 100). */
     maxConnections?: number,
+    /** Further `name=value` settings (HERALD_PG_SETTINGS), never one of Herald's own below. */
+    settings: readonly string[] = [],
   ) {
     this.directory = join(dataDir, 'pg');
     this.urls = embeddedDatabaseUrls(this.directory, port);
@@ -49,7 +51,9 @@ export class EmbeddedDatabase {
       persistent: true,
       createPostgresUser: userInfo().uid === 0,
       // Loopback TCP for tools (`url`), and a Unix socket for Herald's own pools (`localUrl`).
+      // Herald's own settings come last: of two values of one setting, the later one holds.
       postgresFlags: [
+        ...settings.flatMap((setting) => ['-c', setting]),
         '-c',
         'listen_addresses=127.0.0.1',
         '-c',

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     embedded.postgresPort,
     { info: (line) => logger.verbose(line), error: (line) => logger.error(line) },
     poolSize + BUS_JOURNAL_POOL_SIZE + EMBEDDED_SPARE_CONNECTIONS,
+    embedded.postgresSettings,
   );
   const tls = await ensureSelfSignedCertificate(embedded.dataDir, shared.domain);
   await database.start();

@@ -18,6 +18,7 @@ import type {
   BindingKey,
   ClaimedSave,
   ClaimingRegistrations,
+  ExpiredRemoval,
   Registration,
   RegistrationRepository,
   RemovedRegistration,
@@ -194,12 +195,13 @@ export class InMemoryBindings implements RegistrationRepository, DeviceDirectory
   async removePairs(_tx: Transaction, bindings: readonly BindingKey[]): Promise<RemovedRegistration[]> {
     return this.removeAll(bindings.map((binding) => pair(binding.aor, binding.deviceId)));
   }
-  async removeExpired(_tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]> {
+  /** Finds bindings due at their expiry exactly: it never puts one off. */
+  async removeExpired(_tx: Transaction, now: Date, limit: number): Promise<ExpiredRemoval> {
     const expired = [...this.registrations.entries()]
       .filter(([, r]) => r.expiresAt <= now)
       .slice(0, limit)
       .map(([key]) => key);
-    return this.removeAll(expired);
+    return { removed: this.removeAll(expired), postponed: 0 };
   }
   private removeAll(keys: string[]): RemovedRegistration[] {
     return keys.flatMap((key) => {

@@ -82,10 +82,18 @@ export interface RegistrationRepository {
   /** Removes the bindings of several AORs and their sessions, in one statement. */
   removePairs(tx: Transaction, bindings: readonly BindingKey[]): Promise<RemovedRegistration[]>;
   /**
-   * Removes up to `limit` bindings expired at `now` with their sessions, skipping rows other
-   * replicas hold (FOR UPDATE SKIP LOCKED).
+   * Handles up to `limit` bindings due for the expiry sweep at `now`, skipping rows other replicas
+   * hold (FOR UPDATE SKIP LOCKED): removes those expired with their sessions, and puts off those
+   * refreshed since they came due (a store may find them due before their expiry).
    */
-  removeExpired(tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]>;
+  removeExpired(tx: Transaction, now: Date, limit: number): Promise<ExpiredRemoval>;
+}
+
+/** What one batch of the expiry sweep did: `removed.length + postponed` rows handled. */
+export interface ExpiredRemoval {
+  removed: RemovedRegistration[];
+  /** Bindings found due but refreshed since, now due at their expiry. */
+  postponed: number;
 }
 
 /** A REGISTER's claim and the bindings it saves when it is claimed first. */

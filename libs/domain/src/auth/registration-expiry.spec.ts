@@ -47,4 +47,30 @@ describe('RegistrationExpiry', () => {
     ]);
     expect(await expiry.sweep()).toBe(0);
   });
+
+  it('counts the bindings a batch put off as handled: the sweep goes on past a batch of them', async () => {
+    const now = new Date('2026-01-02T03:00:00.000Z');
+    const bindings = new InMemoryBindings(() => now);
+    const bus = new RecordingBus();
+    // A store whose first batch only put off bindings refreshed since they came due.
+    const batches = [
+      { removed: [], postponed: 2 },
+      { removed: [{ aor: 'sip:alice@herald.example', deviceId: 'd-9' }], postponed: 0 },
+    ];
+    const registrations = Object.assign(Object.create(bindings) as InMemoryBindings, {
+      removeExpired: jest.fn(async () => batches.shift() ?? { removed: [], postponed: 0 }),
+    });
+    const expiry = new RegistrationExpiry({
+      unitOfWork: new InMemoryUnitOfWork(),
+      bus,
+      registrations,
+      batchSize: 2,
+      now: () => now,
+    });
+    expect(await expiry.sweep()).toBe(3);
+    expect(registrations.removeExpired).toHaveBeenCalledTimes(2);
+    expect(bus.events('auth.device-unregistered.v1').map((e) => [e['deviceId'], e['reason']])).toEqual([
+      ['d-9', 'expired'],
+    ]);
+  });
 });

@@ -16,9 +16,9 @@ export class RegistrationExpiry extends BatchSweep {
   constructor(deps: RegistrationExpiryDependencies) {
     // Each batch is announced before its transaction commits (see publishRemovals).
     super(deps, 'transaction', async (tx, at, limit) => {
-      const removed = await deps.registrations.removeExpired(tx, at, limit);
+      const { removed, postponed } = await deps.registrations.removeExpired(tx, at, limit);
       await publishRemovals(deps.bus, removed, 'expired', at);
-      return removed.length;
+      return removed.length + postponed;
     });
   }
 }

@@ -33,6 +33,8 @@ export const REGISTRATIONS = table('registrations', {
   registered_at: timestamptz(),
   /** The Contact's parameters other than expires, '' for none (AuthRegistrationsContactParams1796563600000). */
   contact_params: text(),
+  /** The expiry sweep's due time, never after expires_at (AuthRegistrationsSweepAt1797200000000). */
+  sweep_at: timestamptz(),
 });
 
 /** A logged-in device, deleted with its registration. */

@@ -1,6 +1,7 @@
 import type { SessionCarrier } from '#herald/contracts';
 import type {
   BindingKey,
+  ExpiredRemoval,
   ClaimedSave,
   ClaimingRegistrations,
   Registration,
@@ -37,15 +38,19 @@ interface RemovedRow {
   carrier: SessionCarrier | null;
 }
 
+/** A binding the expiry sweep found due: removed when it expired, put off otherwise. */
+interface SweptRow extends RemovedRow {
+  expired: boolean;
+}
+
 const REGISTRATION_COLUMNS = columnList(REGISTRATIONS, REGISTRATION_FIELDS);
 
 /**
- * Deletes the registrations selected by `$selection` (a query of (aor, device_id)) and returns
- * them with the carrier of the session each had; the sessions go by ON DELETE CASCADE.
+ * Common table expressions that delete the registrations selected by `selection` (a query of
+ * (aor, device_id)); the sessions go by ON DELETE CASCADE. REMOVED reads what they removed.
  */
-function removing(selection: string): string {
-  return `
-    WITH target AS (${selection}),
+function removingSelected(selection: string): string {
+  return `target AS (${selection}),
       ended AS (
         SELECT s.aor, s.device_id, s.carrier FROM sessions s JOIN target t USING (aor, device_id)
       ),
@@ -53,15 +58,30 @@ function removing(selection: string): string {
         DELETE FROM registrations r USING target t
         WHERE r.aor = t.aor AND r.device_id = t.device_id
         RETURNING r.aor, r.device_id
-      )
-    SELECT removed.aor, removed.device_id, ended.carrier
-    FROM removed LEFT JOIN ended USING (aor, device_id)`;
+      )`;
 }
 
-/** What a saved binding replaces of the stored one: everything but its key. */
+/** The registrations removingSelected removed, with the carrier of the session each had. */
+const REMOVED = `SELECT removed.aor, removed.device_id, ended.carrier
+    FROM removed LEFT JOIN ended USING (aor, device_id)`;
+
+/** Deletes the registrations selected by `selection` and returns them as REMOVED reads them. */
+function removing(selection: string): string {
+  return `WITH ${removingSelected(selection)} ${REMOVED}`;
+}
+
+/**
+ * What a saved binding replaces of the stored one: everything but its key. A refresh that extends
+ * the expiry leaves sweep_at as it is, so no indexed column changes and the update is HOT
+ * (AuthRegistrationsSweepAt1797200000000); one that shortens it lowers sweep_at with it.
+ */
 const REPLACING_BINDING = `contact = EXCLUDED.contact, contact_params = EXCLUDED.contact_params,
      edge_id = EXCLUDED.edge_id, flow_id = EXCLUDED.flow_id, transport = EXCLUDED.transport,
-     source = EXCLUDED.source, call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at`;
+     source = EXCLUDED.source, call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, expires_at = EXCLUDED.expires_at,
+     sweep_at = LEAST(registrations.sweep_at, EXCLUDED.expires_at)`;
+
+/** The bindings' columns as saved: those read, and the sweep's due time, first the expiry. */
+const SAVED_COLUMNS = `${REGISTRATION_COLUMNS}, sweep_at`;
 
 const LIST_BY_AORS = keySetStatement(
   'text',
@@ -76,9 +96,9 @@ const LIST_UDP_BY_SOURCES = preparedStatement(
 );
 
 const SAVE_ALL = preparedStatement(
-  `INSERT INTO registrations (${REGISTRATION_COLUMNS})
+  `INSERT INTO registrations (${SAVED_COLUMNS})
    SELECT aor, device_id, contact, contact_params, edge_id, flow_id, transport, source::jsonb, call_id, cseq,
-     expires_at
+     expires_at, expires_at
    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
      $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
      AS binding(aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id, cseq,
@@ -97,9 +117,9 @@ const CLAIM_AND_SAVE_ALL = preparedStatement(
      SELECT service, aor, command_id, result FROM claims
      ON CONFLICT DO NOTHING RETURNING service, aor, command_id
    ), saved AS (
-     INSERT INTO registrations (${REGISTRATION_COLUMNS})
+     INSERT INTO registrations (${SAVED_COLUMNS})
      SELECT b.aor, b.device_id, b.contact, b.contact_params, b.edge_id, b.flow_id, b.transport, b.source::jsonb,
-       b.call_id, b.cseq, b.expires_at
+       b.call_id, b.cseq, b.expires_at, b.expires_at
      FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
        $12::text[], $13::text[], $14::text[], $15::bigint[], $16::timestamptz[])
        AS b(claim_position, aor, device_id, contact, contact_params, edge_id, flow_id, transport, source, call_id,
@@ -207,15 +227,25 @@ export class SqlRegistrationRepository implements RegistrationRepository, Claimi
     return rows.map(toRemoved);
   }
 
-  async removeExpired(tx: Transaction, now: Date, limit: number): Promise<RemovedRegistration[]> {
-    const rows: RemovedRow[] = await entityManagerOf(tx).query(
-      removing(
-        `SELECT aor, device_id FROM registrations WHERE expires_at <= $1
-         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      ),
+  async removeExpired(tx: Transaction, now: Date, limit: number): Promise<ExpiredRemoval> {
+    // Through ix_registrations_sweep_at: of the bindings due, the expired ones are removed, and
+    // those refreshed since they came due are put off to their expiry. FOR UPDATE re-reads a row
+    // another transaction changed meanwhile, `expired` included; rows locked elsewhere are left to
+    // the next sweep.
+    const rows: SweptRow[] = await entityManagerOf(tx).query(
+      `WITH due AS (
+         SELECT aor, device_id, expires_at, expires_at <= $1 AS expired FROM registrations
+         WHERE sweep_at <= $1 ORDER BY sweep_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), postponed AS (
+         UPDATE registrations r SET sweep_at = due.expires_at FROM due
+         WHERE NOT due.expired AND r.aor = due.aor AND r.device_id = due.device_id
+       ), ${removingSelected('SELECT aor, device_id FROM due WHERE expired')}
+       SELECT *, true AS expired FROM (${REMOVED}) AS swept
+       UNION ALL SELECT aor, device_id, NULL, false FROM due WHERE NOT expired`,
       [now, limit],
     );
-    return rows.map(toRemoved);
+    const expired = rows.filter((row) => row.expired);
+    return { removed: expired.map(toRemoved), postponed: rows.length - expired.length };
   }
 }
 
