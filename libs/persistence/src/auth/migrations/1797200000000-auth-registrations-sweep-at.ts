@@ -1,5 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** Percent of each page new rows may fill; the rest is for their refreshes' new versions. */
+const REGISTRATIONS_FILLFACTOR = 70;
+
 /**
  * A REGISTER refresh becomes a HOT update. Only the expiry changes on a refresh, and it was
  * indexed (ix_registrations_expires_at, for the expiry sweep): every refresh wrote a new row
@@ -15,9 +18,6 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * REGISTERs go on; the migration itself only builds the index (a scan of the table, during which
  * REGISTERs wait: about half a second per 100,000 bindings on the bench machine; docs/deploy.md).
  */
-/** Percent of each page new rows may fill; the rest is for their refreshes' new versions. */
-const REGISTRATIONS_FILLFACTOR = 70;
-
 export class AuthRegistrationsSweepAt1797200000000 implements MigrationInterface {
   readonly name = 'AuthRegistrationsSweepAt1797200000000';
 
