@@ -276,7 +276,8 @@ export class ImSend {
       let result = results.get(keyId);
       if (claim?.kind === 'first') {
         result = await this.accept(command, stored, deliveries, unreachable);
-        if (JSON.stringify(result) !== JSON.stringify(command.accepted)) {
+        // Most commands get the result they claimed with: no second write, and no serialization to tell.
+        if (result !== command.accepted && JSON.stringify(result) !== JSON.stringify(command.accepted)) {
           await idempotency.storeResult(tx, commandKey(command.source), result);
         }
       } else {
@@ -320,11 +321,11 @@ export class ImSend {
       tx,
       delivering.map(({ source, send }) => ({ senderAor: source.aor, messageId: send.messageId })),
     );
+    const undeliveredById = new Map(
+      undelivered.map((entry) => [messageKeyId(entry.message.senderAor, entry.message.messageId), entry]),
+    );
     const found = delivering.flatMap((command) => {
-      const { source, send } = command;
-      const entry = undelivered.find(
-        ({ message }) => message.senderAor === source.aor && message.messageId === send.messageId,
-      );
+      const entry = undeliveredById.get(messageKeyId(command.source.aor, command.send.messageId));
       return entry === undefined ? [] : [{ command, ...entry }];
     });
     await run.directory.lookUpDevices(
@@ -357,7 +358,7 @@ export class ImSend {
     const inserting: AcceptedCommand[] = [];
     const positionOfMessage = new Map<string, number>();
     const positions = commands.map((command) => {
-      const id = JSON.stringify([command.source.aor, command.send.messageId]);
+      const id = messageKeyId(command.source.aor, command.send.messageId);
       let position = positionOfMessage.get(id);
       if (position === undefined) {
         position = inserting.push(command) - 1;
@@ -494,6 +495,11 @@ function senderDirectory(
 
 function commandKey(source: CommandSource): CommandKey {
   return { service: IM_ROUTER_ORIGIN, aor: source.aor, commandId: source.commandId };
+}
+
+/** What identifies a message (its sender and messageId) as one string. */
+function messageKeyId(senderAor: string, messageId: string): string {
+  return JSON.stringify([senderAor, messageId]);
 }
 
 function commandKeyId(source: CommandSource): string {
