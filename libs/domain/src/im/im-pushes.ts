@@ -1,5 +1,5 @@
 import { imPush, imStatusPush, type ImStatusPush } from '#herald/contracts';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Device, PushRequest } from '../push';
 import type { StoredMessage } from './message';
 
@@ -21,9 +21,11 @@ export function deliveryPushId(
   message: Pick<StoredMessage, 'senderAor' | 'messageId'>,
   device: Device,
 ): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([message.senderAor, message.messageId, device.aor, device.deviceId]))
-    .digest('base64url');
+  const digest = hash(
+    'sha256',
+    JSON.stringify([message.senderAor, message.messageId, device.aor, device.deviceId]),
+    'base64url',
+  );
   return IM_DELIVERY_PUSH_ID_PREFIX + digest;
 }
 
@@ -65,9 +67,11 @@ export function statusPushId(
   state: ImStatusPush['state'],
   device: Device,
 ): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([message.senderAor, message.messageId, state, device.aor, device.deviceId]))
-    .digest('base64url');
+  const digest = hash(
+    'sha256',
+    JSON.stringify([message.senderAor, message.messageId, state, device.aor, device.deviceId]),
+    'base64url',
+  );
   return IM_STATUS_PUSH_ID_PREFIX + digest;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** An IM as stored: one row of the offline store until a recipient device answers it. */
 export interface StoredMessage {
@@ -28,6 +28,6 @@ export interface InsertedMessage {
  * under two messageIds.
  */
 export function derivedMessageId(senderAor: string, commandId: string): string {
-  const digest = createHash('sha256').update(`${senderAor}\n${commandId}`).digest('base64url');
+  const digest = hash('sha256', `${senderAor}\n${commandId}`, 'base64url');
   return `h-${digest.slice(0, 32)}`;
 }

@@ -115,11 +115,13 @@ function handledCopy<T>(entry: Promise<T>): Promise<T> {
   return entry;
 }
 
-/** The cache key of an AOR's lookup: the grace only counts where plain devices do. */
+/**
+ * The cache key of an AOR's lookup: the grace only counts where plain devices do. An AOR holds no
+ * whitespace (AorSchema), so the newline ends the kind.
+ */
 function aorKey(aor: string, options: DeviceLookupOptions): string {
-  const kind =
-    options.includePlainSip === true ? ['plain', options.plainSipLoginGraceMs ?? 0] : ['logged-in'];
-  return `${JSON.stringify(kind)}\n${aor}`;
+  const kind = options.includePlainSip === true ? `plain ${options.plainSipLoginGraceMs ?? 0}` : 'logged-in';
+  return `${kind}\n${aor}`;
 }
 
 function deviceKey(aor: string, deviceId: string): string {

@@ -9,7 +9,7 @@ import {
   pushRequestedV1,
   serializePush,
 } from '#herald/contracts';
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { EventPublisher, PublishedRecord } from '../shared';
 import type { Device, DeviceDirectory } from './device-directory';
 
@@ -63,9 +63,7 @@ export const RESULT_PUSH_ID_PREFIX = 'result-';
  * sees one result.
  */
 export function resultPushId(device: Pick<Device, 'aor' | 'deviceId'>, commandId: string): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify([device.aor, device.deviceId, commandId]))
-    .digest('base64url');
+  const digest = hash('sha256', JSON.stringify([device.aor, device.deviceId, commandId]), 'base64url');
   return RESULT_PUSH_ID_PREFIX + digest;
 }
 
