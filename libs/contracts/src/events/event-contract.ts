@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContractError } from '../contract-error';
 import { TimestampSchema } from '../client/fields';
+import { isoNow } from './iso-now';
 
 /** Fields every event carries (architecture.md, Topics). */
 export function eventBase<T extends string, V extends number>(type: T, version: V) {
@@ -79,17 +80,22 @@ export function defineEventContract<E extends { v: number; type: string; at: str
     }
     return result.data;
   };
-  const stamp = (fields: DistributiveOmit<E, EventBaseFields>, at: Date) =>
-    ({ type: definition.type, ...fields, v: definition.version, at: at.toISOString() }) as unknown as E;
+  const stamp = (fields: DistributiveOmit<E, EventBaseFields>, at: Date | undefined) =>
+    ({
+      type: definition.type,
+      ...fields,
+      v: definition.version,
+      at: at === undefined ? isoNow() : at.toISOString(),
+    }) as unknown as E;
   return {
     name,
     schema,
     compiledSchema,
     key,
-    build(fields, at = new Date()) {
+    build(fields, at) {
       return validate(stamp(fields, at));
     },
-    buildTrusted(fields, at = new Date()) {
+    buildTrusted(fields, at) {
       return stamp(fields, at);
     },
     encode(event) {
