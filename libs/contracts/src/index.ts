@@ -7,6 +7,7 @@ export * from './client/commands';
 export * from './client/parse-command';
 export * from './client/pushes';
 export * from './events/event-contract';
+export * from './events/iso-now';
 export * from './events/common';
 export * from './events/sip-register-requested.v1';
 export * from './events/sip-command-received.v1';

@@ -3,6 +3,18 @@ import { COMMAND_SCHEMAS, type Command, isCommandType } from './commands';
 import { type Envelope, EnvelopeSchema } from './envelope';
 
 /**
+ * The envelope's and each command's schema compiled ahead of time by zod (`z.compile`), as the
+ * event contracts validate (EventContract.compiledSchema): a valid body takes a generated fast path
+ * (the edge checks the envelope of every command it forwards, the owning service the command),
+ * anything else the runtime parser, so issues and messages are zod's. Here, not beside the schemas:
+ * browser clients share commands.ts and envelope.ts, and compiling needs `new Function`.
+ */
+export const COMPILED_ENVELOPE_SCHEMA = z.compile(EnvelopeSchema);
+export const COMPILED_COMMAND_SCHEMAS = Object.fromEntries(
+  Object.entries(COMMAND_SCHEMAS).map(([type, schema]) => [type, z.compile(schema)]),
+) as unknown as typeof COMMAND_SCHEMAS;
+
+/**
  * Outcome of parsing a client body:
  * - `command`: a valid command of a known type;
  * - `bad-envelope`: not a valid envelope; the edge answers SIP 400 with `reason` as reason phrase;
@@ -46,7 +58,7 @@ function parseEnvelopeObject(value: unknown): EnvelopeParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'bad-envelope', reason: 'body is not a JSON object' };
   }
-  const envelope = EnvelopeSchema.safeParse(value);
+  const envelope = COMPILED_ENVELOPE_SCHEMA.safeParse(value);
   if (!envelope.success) {
     return { kind: 'bad-envelope', reason: `bad envelope: ${describeIssues(envelope.error)}` };
   }
@@ -66,7 +78,7 @@ function parseCommandFields(envelope: Envelope): CommandParseResult {
     return { kind: 'unknown-type', envelope, message: `unknown type ${JSON.stringify(type)}` };
   }
   // The envelope holds every field of the body (a loose object): the command's schema reads its own.
-  const command = COMMAND_SCHEMAS[type].safeParse(envelope);
+  const command = COMPILED_COMMAND_SCHEMAS[type].safeParse(envelope);
   if (!command.success) {
     return {
       kind: 'invalid-command',

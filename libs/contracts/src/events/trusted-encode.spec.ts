@@ -52,7 +52,7 @@ describe('trusted encode (issue 10: producers do not validate their own events t
     '%s: encoding a decoded event writes exactly what the validating encode writes',
     (_name, { contract, event }) => {
       const decoded = contract.decode(JSON.stringify(event));
-      const parse = jest.spyOn(contract.schema, 'safeParse');
+      const parse = jest.spyOn(contract.compiledSchema, 'safeParse');
       const trusted = contract.encode(decoded);
       expect(parse).not.toHaveBeenCalled();
       expect(trusted.equals(validatingEncode(contract, event))).toBe(true);
@@ -65,7 +65,7 @@ describe('trusted encode (issue 10: producers do not validate their own events t
       const { at } = event;
       const fields = fieldsOf(event);
       const builder = BUILDERS_BY_TYPE[event.type] ?? contract;
-      const parse = jest.spyOn(contract.schema, 'safeParse');
+      const parse = jest.spyOn(contract.compiledSchema, 'safeParse');
       const built = builder.buildTrusted(fields, new Date(at));
       const value = contract.encode(built);
       expect(parse).not.toHaveBeenCalled();
@@ -80,7 +80,7 @@ describe('trusted encode (issue 10: producers do not validate their own events t
     (_name, { contract, event }) => {
       const builder = BUILDERS_BY_TYPE[event.type] ?? contract;
       const built = builder.build(fieldsOf(event), new Date(event.at));
-      const parse = jest.spyOn(contract.schema, 'safeParse');
+      const parse = jest.spyOn(contract.compiledSchema, 'safeParse');
       const value = contract.encode(built);
       expect(parse).not.toHaveBeenCalled();
       expect(value.equals(validatingEncode(contract, built))).toBe(true);

@@ -3,6 +3,7 @@ import {
   CommandCarrier,
   commandReceivedV1,
   Envelope,
+  isoTimestamp,
   parseEnvelope,
   routedCommandRecordV1,
 } from '#herald/contracts';
@@ -108,7 +109,7 @@ export class CommandIntake {
       aor: binding.aor,
       carrier: decoded.carrier,
       callId: request.callId ?? '',
-      receivedAt: inbound.receivedAt.toISOString(),
+      receivedAt: isoTimestamp(inbound.receivedAt.getTime()),
       envelope: decoded.envelope,
     });
     if (!(await this.publisher.publish(routedCommandRecordV1(event)))) {
