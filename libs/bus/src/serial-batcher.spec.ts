@@ -50,6 +50,9 @@ describe('SerialBatcher gathering a turn', () => {
 });
 
 describe('SerialBatcher with a least interval', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('starts a batch after an idle moment at once, and one that waited behind another no sooner than the interval after it', async () => {
     const starts: Array<{ items: number[]; at: number }> = [];
     const batcher = new SerialBatcher<number>(
@@ -62,15 +65,19 @@ describe('SerialBatcher with a least interval', () => {
 
     const submitted = performance.now();
     // 2 and 3 come while 1 is being flushed: they go as one batch, the interval after it.
-    await Promise.all([batcher.submit(1), batcher.submit(2), batcher.submit(3)]);
-    await new Promise<void>((resolve) => setTimeout(resolve, 150));
+    const firstThree = Promise.all([batcher.submit(1), batcher.submit(2), batcher.submit(3)]);
+    await jest.advanceTimersByTimeAsync(200);
+    await firstThree;
+    await jest.advanceTimersByTimeAsync(150);
     const afterIdle = performance.now();
-    await batcher.submit(4);
+    const fourth = batcher.submit(4);
+    await jest.advanceTimersByTimeAsync(10);
+    await fourth;
 
     expect(starts.map(({ items }) => items)).toEqual([[1], [2, 3], [4]]);
     const [one, two, three] = starts.map(({ at }) => at);
-    expect(one! - submitted).toBeLessThan(50);
-    expect(two! - one!).toBeGreaterThanOrEqual(99);
-    expect(three! - afterIdle).toBeLessThan(50);
+    expect(one! - submitted).toBe(0);
+    expect(two! - one!).toBe(100);
+    expect(three! - afterIdle).toBe(0);
   });
 });

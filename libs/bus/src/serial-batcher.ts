@@ -55,8 +55,11 @@ export class SerialBatcher<T> {
     let previousStart: number | undefined;
     while (this.waiting.length > 0) {
       if (previousStart !== undefined && minIntervalMs > 0) {
-        const untilNext = previousStart + minIntervalMs - performance.now();
-        if (untilNext > 0) await new Promise<void>((resolve) => setTimeout(resolve, untilNext));
+        // A timer may fire up to a millisecond early (the event loop's clock is coarser): wait again.
+        let untilNext: number;
+        while ((untilNext = previousStart + minIntervalMs - performance.now()) > 0) {
+          await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(untilNext)));
+        }
       }
       previousStart = performance.now();
       const batch = this.waiting;
