@@ -159,12 +159,12 @@ describe('loadConfig', () => {
     ).toThrow(/HERALD_MIN_EXPIRES: must not exceed HERALD_MAX_EXPIRES/);
   });
 
-  it('defaults the Kafka group session to 10 s with 3 s heartbeats (kafkajs alone waits 30 s), commits each second and produces unpaced', () => {
+  it('defaults the Kafka group session to 10 s with 3 s heartbeats (kafkajs alone waits 30 s), commits each second and paces produces 5 ms apart under load', () => {
     expect(kafkaTimingOf(loadConfig(KAFKA_TIMING_CONFIG_KEYS, {}))).toEqual({
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_000,
       commitIntervalMs: 1_000,
-      produceIntervalMs: 0,
+      produceIntervalMs: 5,
     });
     expect(
       kafkaTimingOf(
