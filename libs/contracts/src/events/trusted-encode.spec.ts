@@ -1,37 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { TOPICS } from '../topics';
-import { publishDecidedV1, pushRequestedV1, registerDecidedV1 } from './edge-outbound.v1';
-import type { EventContract } from './event-contract';
+import {
+  type AnyEvent,
+  type AnyEventContract,
+  MEMBER_CONTRACTS_BY_TYPE,
+  topicFixtures,
+} from '../../testing/topic-fixtures';
 import { statusChangedV1 } from './presence-status-changed.v1';
-import { notifyRequestedV1, subscribeDecidedV1 } from './subscription-outbound.v1';
 
-type AnyEvent = { v: number; type: string; at: string };
-type AnyEventContract = EventContract<AnyEvent>;
-
-const FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures');
 const AT = new Date('2026-01-02T03:04:05.678Z');
 
-/** The contract a producer builds each event type of a union topic with (the others build with the topic's). */
-const BUILDERS_BY_TYPE: Readonly<Record<string, AnyEventContract>> = {
-  'push.requested': pushRequestedV1 as unknown as AnyEventContract,
-  'register.decided': registerDecidedV1 as unknown as AnyEventContract,
-  'publish.decided': publishDecidedV1 as unknown as AnyEventContract,
-  'subscribe.decided': subscribeDecidedV1 as unknown as AnyEventContract,
-  'notify.requested': notifyRequestedV1 as unknown as AnyEventContract,
-};
-
 /** Every checked-in event of every topic, with the topic's (validating) contract. */
-const FIXTURES = TOPICS.flatMap((description) => {
-  const dir = join(FIXTURES_DIR, description.topic.replace('.{edgeId}', ''));
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.json'))
-    .map((file) => ({
-      name: `${description.topic} ${file}`,
-      contract: description.contract,
-      event: JSON.parse(readFileSync(join(dir, file), 'utf8')) as AnyEvent,
-    }));
-});
+const FIXTURES = topicFixtures().map(({ name, topic, event }) => ({ name, contract: topic.contract, event }));
 
 /** An event without what `build` stamps (v, type, at). */
 function fieldsOf(event: AnyEvent): Record<string, unknown> {
@@ -64,7 +42,7 @@ describe('trusted encode (issue 10: producers do not validate their own events t
     (_name, { contract, event }) => {
       const { at } = event;
       const fields = fieldsOf(event);
-      const builder = BUILDERS_BY_TYPE[event.type] ?? contract;
+      const builder = MEMBER_CONTRACTS_BY_TYPE[event.type] ?? contract;
       const parse = jest.spyOn(contract.compiledSchema, 'safeParse');
       const built = builder.buildTrusted(fields, new Date(at));
       const value = contract.encode(built);
@@ -78,7 +56,7 @@ describe('trusted encode (issue 10: producers do not validate their own events t
   it.each(FIXTURES.map((fixture) => [fixture.name, fixture] as const))(
     '%s: built with build (validated once), encoded without validating again, as the validating path writes it',
     (_name, { contract, event }) => {
-      const builder = BUILDERS_BY_TYPE[event.type] ?? contract;
+      const builder = MEMBER_CONTRACTS_BY_TYPE[event.type] ?? contract;
       const built = builder.build(fieldsOf(event), new Date(event.at));
       const parse = jest.spyOn(contract.compiledSchema, 'safeParse');
       const value = contract.encode(built);
