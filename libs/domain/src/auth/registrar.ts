@@ -370,7 +370,10 @@ export class Registrar {
     return superseded;
   }
 
-  /** The binding changes and 200 of a REGISTER refusalOf let through (RFC 3261 §10.3 steps 7-8). */
+  /**
+   * The binding changes and 200 of a REGISTER that authorizationRefusal and outOfOrderRefusal let
+   * through (RFC 3261 §10.3 steps 7-8).
+   */
   private apply(
     request: RegisterRequestedV1,
     aor: string,
