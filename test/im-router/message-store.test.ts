@@ -1,6 +1,7 @@
 import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
 import {
   createDataSource,
+  entityManagerOf,
   SqlAccountDirectory,
   SqlAccountRepository,
   SqlMessageStore,
@@ -389,6 +390,52 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
       );
     });
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('ix_messages_pending');
+  });
+
+  it('records outcomes in place: a page of attempts leaves room for their outcomes (HOT updates)', async () => {
+    const erin = 'sip:erin@herald.example';
+    // Several pages of attempts, settled in groups of im-router's size at 750 IM/s: with full pages
+    // (fillfactor 100) 40 % of these outcomes moved their row to another page.
+    const attempts = 300;
+    const perSettle = 20;
+    const pushIds = await unitOfWork.run(async (tx) => {
+      const inserted = await store.insertAll(
+        tx,
+        Array.from({ length: attempts }, (_, n) => ({ ...newMessage(`m-hot-${n}`), recipientAor: erin })),
+      );
+      const recorded = inserted.map(({ message }, n) => ({
+        pushId: `p-hot-${n}`,
+        messageKey: message.key,
+        recipientAor: erin,
+        deviceId: 'desk',
+        attemptedAt: SENT_AT,
+      }));
+      await store.recordAttempts(tx, recorded);
+      return recorded.map((attempt) => attempt.pushId);
+    });
+
+    let hotUpdates = 0;
+    for (let first = 0; first < attempts; first += perSettle) {
+      hotUpdates += await unitOfWork.run(async (tx) => {
+        // The backend's count of HOT updates not yet sent to the statistics (it spans transactions).
+        const hotSoFar = async () => {
+          const [{ hot }]: Array<{ hot: string }> = await entityManagerOf(tx).query(
+            `SELECT pg_stat_get_xact_tuples_hot_updated('message_deliveries'::regclass) AS hot`,
+          );
+          return Number(hot);
+        };
+        const before = await hotSoFar();
+        await store.recordOutcomes(
+          tx,
+          pushIds
+            .slice(first, first + perSettle)
+            .map((pushId) => ({ pushId, outcome: 'answered' as const, at: SENT_AT })),
+        );
+        return (await hotSoFar()) - before;
+      });
+    }
+
+    expect(hotUpdates).toBe(attempts);
   });
 
   it('queues plain device candidates: rescheduled, cancelled, taken once when due with their due time, oldest first', async () => {
