@@ -68,7 +68,8 @@ const LOCK_RECIPIENTS = preparedStatement(`SELECT ${recipientLocks('$1')} AS loc
 // The claims first: the recipients' locks wait for the count of the first claims, which drains
 // the claims' insert (each claim waits on a concurrent uncommitted claim of its key, then
 // conflicts). Message rows are produced only once every recipient lock is held (in lock order),
-// and only for the messages whose claim was first. The insert needs no later snapshot (ON CONFLICT
+// and only for the messages whose claim was first. The locks are a CTE, taken once: as a subquery
+// joined to the messages, the plan took them again for every message (EXPLAIN: loops=N). The insert needs no later snapshot (ON CONFLICT
 // sees rows committed meanwhile; a second row of one (sender, messageId) conflicts with the first).
 const CLAIM_AND_INSERT = preparedStatement(
   `WITH claims AS (
@@ -80,12 +81,14 @@ const CLAIM_AND_INSERT = preparedStatement(
      ON CONFLICT DO NOTHING RETURNING service, aor, command_id
    ), first_claims AS (
      SELECT c.position FROM claims c JOIN claimed USING (service, aor, command_id)
+   ), recipient_locks AS MATERIALIZED (
+     SELECT * FROM ${recipientLocks('$12', '(SELECT count(*) FROM first_claims) >= 0')} AS locked
    ), inserted AS (
      INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
      SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
      FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
             WITH ORDINALITY AS m(claim_position, sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
-     CROSS JOIN ${recipientLocks('$12', '(SELECT count(*) FROM first_claims) >= 0')} AS recipient_locks
+     CROSS JOIN recipient_locks
      WHERE m.claim_position IN (SELECT position FROM first_claims)
      ORDER BY m.position
      ON CONFLICT (sender_aor, message_id) DO NOTHING
