@@ -7,6 +7,7 @@ import {
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { createMigratedDataSource } from '../support/database';
+import { insertMessages } from '../support/messages';
 
 const ALICE = 'sip:alice@herald.example';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -56,7 +57,7 @@ describe('message retention (real PostgreSQL)', () => {
       text: 'hello',
       sentAt: daysAgo(sentDaysAgo),
     };
-    const [inserted] = await unitOfWork.run((tx) => messages.insertAll(tx, [message]));
+    const [inserted] = await unitOfWork.run((tx) => insertMessages(messages, tx, [message]));
     return { key: inserted.message.key, recipientAor };
   }
 

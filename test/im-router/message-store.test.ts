@@ -1,6 +1,7 @@
 import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
 import {
   createDataSource,
+  entityManagerOf,
   SqlAccountDirectory,
   SqlAccountRepository,
   SqlMessageStore,
@@ -9,6 +10,7 @@ import {
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
 import { createMigratedDataSource, migratedTestDatabase, waitForLockWaiters } from '../support/database';
+import { insertMessages } from '../support/messages';
 
 const ALICE = 'sip:alice@herald.example';
 const BOB = 'sip:bob@herald.example';
@@ -46,7 +48,8 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
   const insertKeys = async (...messageIds: string[]) =>
     (
       await unitOfWork.run((tx) =>
-        store.insertAll(
+        insertMessages(
+          store,
           tx,
           messageIds.map((id) => newMessage(id)),
         ),
@@ -66,7 +69,7 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
 
   /** Inserts one message in its own transaction. */
   const insertOne = async (message: NewMessage) =>
-    (await unitOfWork.run((tx) => store.insertAll(tx, [message])))[0];
+    (await unitOfWork.run((tx) => insertMessages(store, tx, [message])))[0];
 
   it('stores a message once per (sender, messageId) and returns the stored one to a second insert', async () => {
     const first = await insertOne(newMessage('m-1'));
@@ -90,7 +93,7 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     const earlier = await insertOne(toCarol('m-50'));
 
     const batch = await unitOfWork.run((tx) =>
-      store.insertAll(tx, [
+      insertMessages(store, tx, [
         toCarol('m-52'),
         toCarol('m-50', 'other text'),
         { ...newMessage('m-51'), recipientAor: 'sip:dave@herald.example' },
@@ -368,7 +371,7 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     });
     await firstHasLock;
     const insert = unitOfWork.run(async (tx: Transaction) => {
-      await store.insertAll(tx, [newMessage('m-40')]);
+      await insertMessages(store, tx, [newMessage('m-40')]);
       events.push('inserted');
     });
     // The insert waits for the recipient lock before the settle ends.
@@ -377,6 +380,123 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     await Promise.all([settle, insert]);
 
     expect(events).toEqual(['settle ends', 'inserted']);
+  });
+
+  /** A claim of an im-router command of ALICE. */
+  const claimOf = (commandId: string, expectedResult?: object) => ({
+    key: { service: 'im-router', aor: ALICE, commandId },
+    expectedResult,
+  });
+
+  it('claims and stores in one statement: only the messages of first claims, a messageId repeated stored once', async () => {
+    const toDave = (messageId: string, text?: string) => ({
+      ...newMessage(messageId, text),
+      recipientAor: 'sip:dave@herald.example',
+    });
+    const earlier = await unitOfWork.run((tx) =>
+      store.claimAndInsertAll(
+        tx,
+        [claimOf('c-60', { stored: 60 }), claimOf('c-61')],
+        [
+          { claim: 0, message: toDave('m-claim-60') },
+          { claim: 1, message: toDave('m-claim-61') },
+        ],
+      ),
+    );
+    expect(earlier.claims).toEqual([{ kind: 'first' }, { kind: 'first' }]);
+    expect(earlier.messages.map((inserted) => inserted?.created)).toEqual([true, true]);
+
+    const again = await unitOfWork.run((tx) =>
+      store.claimAndInsertAll(
+        tx,
+        [claimOf('c-62'), claimOf('c-60'), claimOf('c-63'), claimOf('c-64')],
+        [
+          { claim: 1, message: toDave('m-claim-62') },
+          { claim: 0, message: toDave('m-claim-63') },
+          { claim: 2, message: toDave('m-claim-63', 'other text') },
+          { claim: 3, message: toDave('m-claim-61', 'other text') },
+        ],
+      ),
+    );
+
+    expect(again.claims).toEqual([
+      { kind: 'first' },
+      { kind: 'duplicate', result: { stored: 60 } },
+      { kind: 'first' },
+      { kind: 'first' },
+    ]);
+    // m-claim-62's command was claimed before: its message is not stored.
+    expect(again.messages[0]).toBeUndefined();
+    expect(again.messages[1]).toEqual({
+      created: true,
+      message: { ...toDave('m-claim-63'), key: expect.any(String) },
+    });
+    // The second m-claim-63 finds the first, stored by this statement; m-claim-61 was stored before.
+    expect(again.messages[2]).toEqual({ created: false, message: again.messages[1]!.message });
+    expect(again.messages[3]).toEqual({ created: false, message: earlier.messages[1]!.message });
+    const stored: Array<{ message_id: string; text: string }> = await dataSource.query(
+      `SELECT message_id, text FROM messages WHERE message_id IN ('m-claim-60', 'm-claim-61', 'm-claim-62', 'm-claim-63') ORDER BY seq`,
+    );
+    expect(stored).toEqual([
+      { message_id: 'm-claim-60', text: 'hello' },
+      { message_id: 'm-claim-61', text: 'hello' },
+      { message_id: 'm-claim-63', text: 'hello' },
+    ]);
+  });
+
+  it('takes the claims before the recipient locks: a duplicate waits for the first claim, not for a lock', async () => {
+    let releaseLock!: () => void;
+    const lockMayEnd = new Promise<void>((resolve) => (releaseLock = resolve));
+    let releaseClaim!: () => void;
+    const claimMayEnd = new Promise<void>((resolve) => (releaseClaim = resolve));
+    const held: Array<Promise<void>> = [];
+    const hold = (work: (tx: Transaction) => Promise<unknown>, mayEnd: Promise<void>) =>
+      new Promise<void>((taken) => {
+        held.push(
+          unitOfWork.run(async (tx: Transaction) => {
+            await work(tx);
+            taken();
+            await mayEnd;
+          }),
+        );
+      });
+    // One transaction holds BOB's lock, another an uncommitted claim of c-70.
+    await hold((tx) => store.lockRecipients(tx, [BOB]), lockMayEnd);
+    await hold(
+      (tx) =>
+        store.claimAndInsertAll(
+          tx,
+          [claimOf('c-70', { first: true })],
+          [{ claim: 0, message: { ...newMessage('m-claim-70'), recipientAor: CAROL } }],
+        ),
+      claimMayEnd,
+    );
+
+    const duplicate = unitOfWork.run((tx) =>
+      store.claimAndInsertAll(tx, [claimOf('c-70')], [{ claim: 0, message: newMessage('m-claim-71') }]),
+    );
+    await waitForLockWaiters(dataSource);
+    const waitingFor = async (): Promise<string[]> =>
+      (
+        (await dataSource.query(
+          `SELECT l.locktype FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE NOT l.granted AND a.datname = current_database()`,
+        )) as Array<{ locktype: string }>
+      ).map((row) => row.locktype);
+    // The claim's insert waits for the other transaction (its transaction id), not for BOB's lock.
+    expect(await waitingFor()).toEqual(['transactionid']);
+    releaseClaim();
+    releaseLock();
+
+    expect(await duplicate).toEqual({
+      claims: [{ kind: 'duplicate', result: { first: true } }],
+      messages: [undefined],
+    });
+    await Promise.all(held);
+    const stored: unknown[] = await dataSource.query(
+      `SELECT 1 FROM messages WHERE message_id = 'm-claim-71'`,
+    );
+    expect(stored).toEqual([]);
   });
 
   it('uses the pending index for a recipient’s undelivered messages', async () => {
@@ -389,6 +509,53 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
       );
     });
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('ix_messages_pending');
+  });
+
+  it('records outcomes in place: a page of attempts leaves room for their outcomes (HOT updates)', async () => {
+    const erin = 'sip:erin@herald.example';
+    // Several pages of attempts, settled in groups of im-router's size at 750 IM/s: with full pages
+    // (fillfactor 100) 40 % of these outcomes moved their row to another page.
+    const attempts = 300;
+    const perSettle = 20;
+    const pushIds = await unitOfWork.run(async (tx) => {
+      const inserted = await insertMessages(
+        store,
+        tx,
+        Array.from({ length: attempts }, (_, n) => ({ ...newMessage(`m-hot-${n}`), recipientAor: erin })),
+      );
+      const recorded = inserted.map(({ message }, n) => ({
+        pushId: `p-hot-${n}`,
+        messageKey: message.key,
+        recipientAor: erin,
+        deviceId: 'desk',
+        attemptedAt: SENT_AT,
+      }));
+      await store.recordAttempts(tx, recorded);
+      return recorded.map((attempt) => attempt.pushId);
+    });
+
+    let hotUpdates = 0;
+    for (let first = 0; first < attempts; first += perSettle) {
+      hotUpdates += await unitOfWork.run(async (tx) => {
+        // The backend's count of HOT updates not yet sent to the statistics (it spans transactions).
+        const hotSoFar = async () => {
+          const [{ hot }]: Array<{ hot: string }> = await entityManagerOf(tx).query(
+            `SELECT pg_stat_get_xact_tuples_hot_updated('message_deliveries'::regclass) AS hot`,
+          );
+          return Number(hot);
+        };
+        const before = await hotSoFar();
+        await store.recordOutcomes(
+          tx,
+          pushIds
+            .slice(first, first + perSettle)
+            .map((pushId) => ({ pushId, outcome: 'answered' as const, at: SENT_AT })),
+        );
+        return (await hotSoFar()) - before;
+      });
+    }
+
+    expect(hotUpdates).toBe(attempts);
   });
 
   it('queues plain device candidates: rescheduled, cancelled, taken once when due with their due time, oldest first', async () => {
@@ -510,7 +677,8 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
     /** Stores two messages to BOB's desk and settles both pushes in one statement. */
     const settleTwo = async (round: string) => {
       await unitOfWork.run(async (tx) => {
-        const inserted = await store.insertAll(
+        const inserted = await insertMessages(
+          store,
           tx,
           [1, 2].map((n) => ({
             senderAor: ALICE,

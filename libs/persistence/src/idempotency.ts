@@ -66,34 +66,16 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
     if (claims.length === 0) {
       return [];
     }
-    const manager = entityManagerOf(tx);
-    const keys = claims.map(({ key }) => key);
     // As claim: each insert waits on a concurrent uncommitted claim of its key, then conflicts.
     const inserted = await queryPrepared<{ service: string; aor: string; command_id: string }>(
-      manager,
+      entityManagerOf(tx),
       CLAIM_ALL,
-      [
-        ...keyColumns(keys),
-        claims.map(({ expectedResult }) =>
-          expectedResult === undefined ? null : JSON.stringify(expectedResult),
-        ),
-      ],
+      claimColumns(claims),
     );
     const claimed = new Set(inserted.map((row) => keyIdentity(row.service, row.aor, row.command_id)));
-    const duplicates = keys.filter((key) => !claimed.has(keyIdentity(key.service, key.aor, key.commandId)));
-    // A new statement (snapshot): it sees the rows of concurrent claims the insert waited for.
-    const stored = await this.findResults(tx, duplicates);
-    const results = new Map(
-      duplicates.map((key, index) => {
-        const lookup = stored[index]!;
-        return [keyIdentity(key.service, key.aor, key.commandId), lookup.found ? lookup.result : null];
-      }),
-    );
-    return keys.map((key): IdempotencyClaim => {
-      const identity = keyIdentity(key.service, key.aor, key.commandId);
-      return claimed.has(identity)
-        ? { kind: 'first' }
-        : { kind: 'duplicate', result: results.get(identity) ?? null };
+    return claimsOf(tx, claims, (index) => {
+      const { key } = claims[index]!;
+      return claimed.has(keyIdentity(key.service, key.aor, key.commandId));
     });
   }
 
@@ -117,22 +99,8 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
     );
   }
 
-  async findResults(tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
-    if (keys.length === 0) {
-      return [];
-    }
-    const rows = await queryPrepared<{ service: string; aor: string; command_id: string; result: unknown }>(
-      entityManagerOf(tx),
-      FIND_RESULTS,
-      keyColumns(keys),
-    );
-    const stored = new Map(
-      rows.map((row) => [keyIdentity(row.service, row.aor, row.command_id), row.result]),
-    );
-    return keys.map((key): StoredLookup => {
-      const identity = keyIdentity(key.service, key.aor, key.commandId);
-      return stored.has(identity) ? { found: true, result: stored.get(identity) ?? null } : { found: false };
-    });
+  findResults(tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+    return findResults(tx, keys);
   }
 
   async storeResults(
@@ -167,6 +135,55 @@ export class SqlIdempotencyStore implements BatchIdempotencyStore, BulkResultSto
     );
     return deleted;
   }
+}
+
+/** The columns ($1–$4) of a claims insert: service, aor, command id, the expected result as JSON. */
+export function claimColumns(
+  claims: readonly CommandClaim[],
+): [string[], string[], string[], Array<string | null>] {
+  return [
+    ...keyColumns(claims.map(({ key }) => key)),
+    claims.map(({ expectedResult }) =>
+      expectedResult === undefined ? null : JSON.stringify(expectedResult),
+    ),
+  ];
+}
+
+/**
+ * The claims of `claims` in input order, given which were claimed `first` (by index), with one
+ * read of the duplicates' stored results, if any: a new statement, whose snapshot sees the rows of
+ * the concurrent claims the insert waited for.
+ */
+export async function claimsOf(
+  tx: Transaction,
+  claims: readonly CommandClaim[],
+  first: (index: number) => boolean,
+): Promise<IdempotencyClaim[]> {
+  const duplicates = claims.flatMap(({ key }, index) => (first(index) ? [] : [key]));
+  const stored = await findResults(tx, duplicates);
+  let duplicate = 0;
+  return claims.map((_, index): IdempotencyClaim => {
+    if (first(index)) return { kind: 'first' };
+    const lookup = stored[duplicate++]!;
+    return { kind: 'duplicate', result: lookup.found ? lookup.result : null };
+  });
+}
+
+/** The stored result of each key, in input order (one statement; none for no key). */
+async function findResults(tx: Transaction, keys: readonly CommandKey[]): Promise<StoredLookup[]> {
+  if (keys.length === 0) {
+    return [];
+  }
+  const rows = await queryPrepared<{ service: string; aor: string; command_id: string; result: unknown }>(
+    entityManagerOf(tx),
+    FIND_RESULTS,
+    keyColumns(keys),
+  );
+  const stored = new Map(rows.map((row) => [keyIdentity(row.service, row.aor, row.command_id), row.result]));
+  return keys.map((key): StoredLookup => {
+    const identity = keyIdentity(key.service, key.aor, key.commandId);
+    return stored.has(identity) ? { found: true, result: stored.get(identity) ?? null } : { found: false };
+  });
 }
 
 function keyColumns(keys: readonly CommandKey[]): [string[], string[], string[]] {

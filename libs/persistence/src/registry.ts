@@ -7,6 +7,7 @@ import { ImMessages1795493069063 } from './im/migrations/1795493069063-im-messag
 import { ImPlainDeviceQueue1795493900375 } from './im/migrations/1795493900375-im-plain-device-queue';
 import { ImMessagesDeliveredAt1796900000000 } from './im/migrations/1796900000000-im-messages-delivered-at';
 import { ImMessagesDeliveredPushId1797100000000 } from './im/migrations/1797100000000-im-messages-delivered-push-id';
+import { ImMessageDeliveriesFillfactor1797400000000 } from './im/migrations/1797400000000-im-message-deliveries-fillfactor';
 import { AuthRegistrationsSweepAt1797200000000 } from './auth/migrations/1797200000000-auth-registrations-sweep-at';
 import {
   ACCOUNTS,
@@ -80,4 +81,5 @@ export const ALL_MIGRATIONS: MigrationClass[] = [
   BusJournalNoPublishedAtIndex1797000000000,
   ImMessagesDeliveredPushId1797100000000,
   AuthRegistrationsSweepAt1797200000000,
+  ImMessageDeliveriesFillfactor1797400000000,
 ];

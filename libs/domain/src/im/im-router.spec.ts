@@ -27,6 +27,7 @@ import { ImRouter } from './im-router';
 import { PLAIN_DEVICE_LOGIN_GRACE_MS } from './im-routing';
 import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
 import type {
+  ClaimedMessage,
   DeliveryAttempt,
   DeviceKey,
   DueDevice,
@@ -139,29 +140,46 @@ class InMemoryMessageStore implements MessageStore {
     this.locked.push(...inLockOrder(recipientAors));
     this.uncommitted.clear();
   }
-  insertAllCalls = 0;
+  claimAndInsertAllCalls = 0;
   /** A text the store refuses to insert (a poison message). */
   refusedText: string | undefined;
-  async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
-    this.insertAllCalls += 1;
-    if (messages.some((m) => m.text === this.refusedText)) throw new Error(`refused ${this.refusedText}`);
+
+  constructor(private readonly idempotency: MapIdempotencyStore) {}
+
+  async claimAndInsertAll(
+    tx: Transaction,
+    claims: readonly CommandClaim[],
+    messages: ReadonlyArray<ClaimedMessage>,
+  ): Promise<{ claims: IdempotencyClaim[]; messages: Array<InsertedMessage | undefined> }> {
+    this.claimAndInsertAllCalls += 1;
+    if (messages.some(({ message }) => message.text === this.refusedText)) {
+      throw new Error(`refused ${this.refusedText}`);
+    }
+    const claimed = await this.idempotency.claimAll(tx, claims);
+    // As the statement: once the claims are taken, the locks of every message's recipient.
     await this.lockRecipients(
       tx,
-      messages.map((m) => m.recipientAor),
+      messages.map(({ message }) => message.recipientAor),
     );
-    return messages.map((message) => {
-      const existing = this.rows.find(
-        (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
-      );
-      if (existing) return { created: false, message: existing };
-      const row = { ...message, key: `k-${this.rows.length + 1}` };
-      write(
-        tx,
-        () => this.rows.push(row),
-        () => this.rows.pop(),
-      );
-      return { created: true, message: row };
-    });
+    return {
+      claims: claimed,
+      messages: messages.map(({ claim, message }) =>
+        claimed[claim]?.kind === 'first' ? this.insert(tx, message) : undefined,
+      ),
+    };
+  }
+  private insert(tx: Transaction, message: NewMessage): InsertedMessage {
+    const existing = this.rows.find(
+      (row) => row.senderAor === message.senderAor && row.messageId === message.messageId,
+    );
+    if (existing) return { created: false, message: existing };
+    const row = { ...message, key: `k-${this.rows.length + 1}` };
+    write(
+      tx,
+      () => this.rows.push(row),
+      () => this.rows.pop(),
+    );
+    return { created: true, message: row };
   }
   async pendingFor(_tx: Transaction, recipientAor: string, notInFlightTo?: InFlightFilter) {
     const inFlight = (row: FakeRow) =>
@@ -337,8 +355,8 @@ function setUp(
 ) {
   const directory = new InMemoryDeviceDirectory(devices);
   const bus = new RecordingBus();
-  const messages = new InMemoryMessageStore();
   const idempotency = new MapIdempotencyStore();
+  const messages = new InMemoryMessageStore(idempotency);
   const known = [ALICE, BOB, CAROL, DAVE];
   const accounts: BatchAccountDirectory = {
     exists: async (aor) => known.includes(aor),
@@ -1274,7 +1292,7 @@ describe('ImRouter.handleCommands (a run of one sender)', () => {
     ]);
     // One claim for the accepted commands, one for the not-logged-in refusal (c-5), which is stored.
     expect(together.idempotency.claimAllCalls).toBe(2);
-    expect(together.messages.insertAllCalls).toBe(1);
+    expect(together.messages.claimAndInsertAllCalls).toBe(1);
   });
 
   it('re-sends the stored results of commands handled in an earlier run whose IMs were answered, and does nothing else', async () => {
@@ -1396,7 +1414,7 @@ describe('ImRouter.handleCommands (concurrent runs of several senders)', () => {
     expect(grouped.unitOfWork.transactions).toBe(1);
     expect(grouped.bus.publishCalls).toHaveLength(1);
     expect(grouped.idempotency.claimAllCalls).toBe(1);
-    expect(grouped.messages.insertAllCalls).toBe(1);
+    expect(grouped.messages.claimAndInsertAllCalls).toBe(1);
     expect(grouped.messages.locked).toEqual([ALICE, BOB, DAVE]);
     // A device's own results and the IMs others sent it are independent streams: each keeps its
     // order, not their interleaving.
@@ -1479,7 +1497,7 @@ describe('ImRouter.settleAll', () => {
       return lockRecipients(tx, aors);
     });
     const recordOutcomes = jest.spyOn(context.messages, 'recordOutcomes');
-    const insertAll = jest.spyOn(context.messages, 'insertAll');
+    const claimAndInsertAll = jest.spyOn(context.messages, 'claimAndInsertAll');
 
     await Promise.all([
       context.router.handleCommands([imSend('c-2', { to: CAROL, messageId: 'm-2' })]),
@@ -1489,9 +1507,9 @@ describe('ImRouter.settleAll', () => {
     // The first statement locks both; the insert's own locks (held already) come after.
     expect(inLockOrder(lockCalls[0])).toEqual(inLockOrder([CAROL, DAVE]));
     expect(lockCalls[0]).toHaveLength(2);
-    expect(insertAll).toHaveBeenCalledTimes(1);
+    expect(claimAndInsertAll).toHaveBeenCalledTimes(1);
     expect(recordOutcomes).toHaveBeenCalledTimes(1);
-    expect(locking.mock.invocationCallOrder[0]).toBeLessThan(insertAll.mock.invocationCallOrder[0]);
+    expect(locking.mock.invocationCallOrder[0]).toBeLessThan(claimAndInsertAll.mock.invocationCallOrder[0]);
     expect(locking.mock.invocationCallOrder[0]).toBeLessThan(recordOutcomes.mock.invocationCallOrder[0]);
     // `stored` went out before the commit; the command's result and IM after it.
     expect(

@@ -20,7 +20,7 @@ import { PlainDeviceSweep } from './plain-device-sweep';
  * and outcomes handled concurrently share one group (ImGroups). Pushes to plain SIP devices (which
  * cannot drop a repeat), at a login and `stored` go out inside their transaction, under the
  * recipient's lock
- * (MessageStore.lockRecipients, taken by MessageStore.insertAll for new IMs).
+ * (MessageStore.lockRecipients, taken by MessageStore.claimAndInsertAll for new IMs).
  */
 export class ImRouter {
   private readonly settles: ImSettle;

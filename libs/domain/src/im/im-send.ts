@@ -25,7 +25,7 @@ import {
 import { ImError } from './im-error';
 import { IM_ROUTER_ORIGIN, imRequest, statusRequest } from './im-pushes';
 import type { Delivery, ImRouting, Unreachable } from './im-routing';
-import { derivedMessageId, type InsertedMessage, type StoredMessage } from './message';
+import { derivedMessageId, type InsertedMessage, type NewMessage, type StoredMessage } from './message';
 import type { RecipientRefusal, Run } from './run';
 
 /** The device an im.send came from. */
@@ -139,7 +139,10 @@ export class ImSend {
     return loggedOut.length > 0 || toAccept.length > 0;
   }
 
-  /** The recipients whose locks storing the accepted commands' messages takes (MessageStore.insertAll). */
+  /**
+   * The recipients whose locks storing the accepted commands' messages takes
+   * (MessageStore.claimAndInsertAll).
+   */
   recipientsToLock({ toAccept }: CheckedSends): string[] {
     return toAccept.flatMap(({ send }) => (send.refusal === undefined ? [send.recipientAor] : []));
   }
@@ -237,27 +240,31 @@ export class ImSend {
   }
 
   /**
-   * The transaction of a group's accepted commands: one claim statement, one insert of the new
-   * messages (taking their recipients' locks), one lookup of their recipients' devices, the
-   * pushes, one insert of the delivery attempts. Each command gets what it would get alone after
-   * the ones before it. Returns whether an IM goes to a plain SIP device (held until tx ends).
+   * The transaction of a group's accepted commands: one statement for the claims and the new
+   * messages (taking their recipients' locks once the claims are taken), one lookup of their
+   * recipients' devices, the pushes, one insert of the delivery attempts. Each command gets what it
+   * would get alone after the ones before it. Returns whether an IM goes to a plain SIP device
+   * (held until tx ends).
    */
   private async acceptAll(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<boolean> {
     const { idempotency } = this.routing.deps;
     // A command repeated within the group is a duplicate of its first occurrence: only that claims.
     const claiming = firstOfEachCommand(commands);
     const claimOrder = inLockOrder(claiming);
-    const claims = await idempotency.claimAll(
+    const claimIndex = new Map(claimOrder.map((command, index) => [command, index]));
+    // Messages in command order (their `seq`), each stored only if its command claims first.
+    const storing = claiming.filter((command) => command.send.refusal === undefined);
+    const claimed = await this.routing.deps.messages.claimAndInsertAll(
       tx,
       claimOrder.map((command) => ({ key: commandKey(command.source), expectedResult: command.accepted })),
+      storing.map((command) => ({ claim: claimIndex.get(command)!, message: newMessageOf(command) })),
     );
-    const claimOf = new Map(claimOrder.map((command, index) => [command, claims[index]]));
-    const stored = await this.insertMessages(
-      tx,
-      claiming.filter(
-        (command) => claimOf.get(command)?.kind === 'first' && command.send.refusal === undefined,
-      ),
-    );
+    const claimOf = new Map(claimOrder.map((command, index) => [command, claimed.claims[index]]));
+    const stored = new Map<AcceptedCommand, InsertedMessage>();
+    storing.forEach((command, index) => {
+      const inserted = claimed.messages[index];
+      if (inserted !== undefined) stored.set(command, inserted);
+    });
     const targets = await run.lookUpAhead(
       [...stored.values()].map(({ message }) =>
         imRequest(message, { kind: 'aor', aor: message.recipientAor }, false),
@@ -345,49 +352,6 @@ export class ImSend {
     }
   }
 
-  /**
-   * Stores the messages of the commands that claimed (recipients locked in the same statement); a
-   * messageId used twice in the group is stored by its first command and found by the later ones.
-   */
-  private async insertMessages(
-    tx: Transaction,
-    commands: readonly AcceptedCommand[],
-  ): Promise<Map<AcceptedCommand, InsertedMessage>> {
-    if (commands.length === 0) {
-      return new Map();
-    }
-    const inserting: AcceptedCommand[] = [];
-    const positionOfMessage = new Map<string, number>();
-    const positions = commands.map((command) => {
-      const id = messageKeyId(command.source.aor, command.send.messageId);
-      let position = positionOfMessage.get(id);
-      if (position === undefined) {
-        position = inserting.push(command) - 1;
-        positionOfMessage.set(id, position);
-      }
-      return position;
-    });
-    const inserted = await this.routing.deps.messages.insertAll(
-      tx,
-      inserting.map(({ source, send }) => ({
-        senderAor: source.aor,
-        commandId: source.commandId,
-        messageId: send.messageId,
-        recipientAor: send.recipientAor,
-        text: send.command.text,
-        sentAt: source.receivedAt,
-      })),
-    );
-    return new Map(
-      commands.map((command, index) => {
-        const position = positions[index];
-        // Only the command that stored it created it: a later one sends the same message again.
-        const created = inserting[position] === command && inserted[position].created;
-        return [command, { created, message: inserted[position].message }];
-      }),
-    );
-  }
-
   /** The effect of a first claim; collects its delivery attempts and whether it is unreachable. */
   private async accept(
     command: AcceptedCommand,
@@ -437,6 +401,18 @@ export class ImSend {
     }
     return accepted;
   }
+}
+
+/** The message an accepted im.send stores. */
+function newMessageOf({ source, send }: AcceptedCommand): NewMessage {
+  return {
+    senderAor: source.aor,
+    commandId: source.commandId,
+    messageId: send.messageId,
+    recipientAor: send.recipientAor,
+    text: send.command.text,
+    sentAt: source.receivedAt,
+  };
 }
 
 /** An IM pushed again to one device, to a JSON client only (no text/plain: see tellAgain). */

@@ -1,4 +1,4 @@
-import type { Transaction } from '../shared';
+import type { CommandClaim, IdempotencyClaim, Transaction } from '../shared';
 import type { InsertedMessage, NewMessage, StoredMessage } from './message';
 
 /** What became of one push (sip.push-outcome.v1). */
@@ -33,6 +33,12 @@ export interface InFlightFilter {
   since: Date;
 }
 
+/** A message to store if the command at `claim` is claimed first (MessageStore.claimAndInsertAll). */
+export interface ClaimedMessage {
+  claim: number;
+  message: NewMessage;
+}
+
 /** The messages table and its per-device delivery attempts. */
 export interface MessageStore {
   /**
@@ -45,12 +51,20 @@ export interface MessageStore {
    */
   lockRecipients(tx: Transaction, recipientAors: readonly string[]): Promise<void>;
   /**
-   * Takes the locks of the messages' recipients (as lockRecipients) and stores each message, or
-   * returns the one already stored under its (sender, messageId). One statement for all (plus one
-   * read when some were stored before); (sender, messageId) must be distinct. Returns them in
-   * input order.
+   * Claims the commands (as BatchIdempotencyStore.claimAll: one read more for the stored results of
+   * the duplicates, if any) and, in the same statement, once every claim is taken, takes the locks
+   * of the messages' recipients (as lockRecipients) and stores, in input order, each message whose
+   * claim (`claims[claim]`) was first, or finds the one already stored under its (sender,
+   * messageId): one read more when some were stored before this statement. Claim keys must be
+   * distinct; a (sender, messageId) repeated is stored by its first message, `created` false for
+   * the later ones. Returns the claims in input order and, for each message, what became of it
+   * (undefined when its claim was a duplicate).
    */
-  insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]>;
+  claimAndInsertAll(
+    tx: Transaction,
+    claims: readonly CommandClaim[],
+    messages: ReadonlyArray<ClaimedMessage>,
+  ): Promise<{ claims: IdempotencyClaim[]; messages: Array<InsertedMessage | undefined> }>;
   /**
    * The recipient's messages not yet answered by any device, oldest first (one query). With
    * `notInFlightTo`, those already pushed to that device since `since` and still awaiting their

@@ -1,4 +1,7 @@
 import {
+  type ClaimedMessage,
+  type CommandClaim,
+  type IdempotencyClaim,
   inLockOrder,
   type InFlightFilter,
   type DeliveryAttempt,
@@ -12,6 +15,7 @@ import {
   type UndeliveredMessage,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
+import { claimColumns, claimsOf } from '../idempotency';
 import { PersistenceError } from '../persistence-error';
 import { preparedStatement, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
@@ -40,11 +44,17 @@ const RECIPIENT_LOCK_PREFIX = 'herald-im-recipient:';
 
 /**
  * A one-row subquery that takes the locks of the recipients in a text[] parameter (from
- * recipientLockKeys) in array order, each until the transaction ends.
+ * recipientLockKeys) in array order, each until the transaction ends; with `after` (a condition
+ * on a subquery), only once that subquery has run.
  */
-function recipientLocks(parameter: string): string {
+function recipientLocks(parameter: string, after?: string): string {
   return `(SELECT count(*) FROM (
-    SELECT pg_advisory_xact_lock(hashtextextended(lock_key, 0)) FROM unnest(${parameter}::text[]) AS lock_key
+    SELECT pg_advisory_xact_lock(hashtextextended(lock_key, 0)) FROM unnest(${parameter}::text[]) AS lock_key${
+      after === undefined
+        ? ''
+        : `
+    WHERE ${after}`
+    }
   ) AS locked)`;
 }
 
@@ -55,16 +65,40 @@ function recipientLockKeys(recipientAors: readonly string[]): string[] {
 
 const LOCK_RECIPIENTS = preparedStatement(`SELECT ${recipientLocks('$1')} AS locked`);
 
-// Rows are produced only once every recipient lock is held (in lock order); see insertAll.
-const INSERT_MESSAGES = preparedStatement(
-  `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
-   SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
-   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-          WITH ORDINALITY AS m(sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
-   CROSS JOIN ${recipientLocks('$7')} AS recipient_locks
-   ORDER BY m.position
-   ON CONFLICT (sender_aor, message_id) DO NOTHING
-   RETURNING ${MESSAGE_COLUMNS}`,
+// The claims first: the recipients' locks wait for the count of the first claims, which drains
+// the claims' insert (each claim waits on a concurrent uncommitted claim of its key, then
+// conflicts). Message rows are produced only once every recipient lock is held (in lock order),
+// and only for the messages whose claim was first. The locks are a CTE, taken once: as a subquery
+// joined to the messages, the plan took them again for every message (EXPLAIN: loops=N). The insert needs no later snapshot (ON CONFLICT
+// sees rows committed meanwhile; a second row of one (sender, messageId) conflicts with the first).
+const CLAIM_AND_INSERT = preparedStatement(
+  `WITH claims AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[]) WITH ORDINALITY
+       AS c(service, aor, command_id, result, position)
+   ), claimed AS (
+     INSERT INTO processed_commands (service, aor, command_id, result)
+     SELECT service, aor, command_id, result FROM claims
+     ON CONFLICT DO NOTHING RETURNING service, aor, command_id
+   ), first_claims AS (
+     SELECT c.position FROM claims c JOIN claimed USING (service, aor, command_id)
+   ), recipient_locks AS MATERIALIZED (
+     SELECT * FROM ${recipientLocks('$12', '(SELECT count(*) FROM first_claims) >= 0')} AS locked
+   ), inserted AS (
+     INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
+     SELECT m.sender_aor, m.command_id, m.message_id, m.recipient_aor, m.text, m.sent_at
+     FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
+            WITH ORDINALITY AS m(claim_position, sender_aor, command_id, message_id, recipient_aor, text, sent_at, position)
+     CROSS JOIN recipient_locks
+     WHERE m.claim_position IN (SELECT position FROM first_claims)
+     ORDER BY m.position
+     ON CONFLICT (sender_aor, message_id) DO NOTHING
+     RETURNING ${MESSAGE_COLUMNS}
+   )
+   SELECT position AS first_claim, NULL::uuid AS id, NULL::text AS sender_aor, NULL::text AS command_id,
+          NULL::text AS message_id, NULL::text AS recipient_aor, NULL::text AS text, NULL::timestamptz AS sent_at
+   FROM first_claims
+   UNION ALL
+   SELECT NULL, ${MESSAGE_COLUMNS} FROM inserted`,
 );
 
 const EXISTING_MESSAGES = preparedStatement(
@@ -170,43 +204,68 @@ export class SqlMessageStore implements MessageStore {
     await queryPrepared(entityManagerOf(tx), LOCK_RECIPIENTS, [recipientLockKeys(recipientAors)]);
   }
 
-  async insertAll(tx: Transaction, messages: readonly NewMessage[]): Promise<InsertedMessage[]> {
-    if (messages.length === 0) {
-      return [];
+  async claimAndInsertAll(
+    tx: Transaction,
+    claims: readonly CommandClaim[],
+    messages: ReadonlyArray<ClaimedMessage>,
+  ): Promise<{ claims: IdempotencyClaim[]; messages: Array<InsertedMessage | undefined> }> {
+    if (claims.length === 0) {
+      return { claims: [], messages: [] };
     }
     const manager = entityManagerOf(tx);
-    // One round trip: rows are produced only once every recipient lock is held (in lock order).
-    // The insert needs no later snapshot (ON CONFLICT sees rows committed meanwhile); every statement after it does see what the previous lock holders committed.
-    // A concurrent insert of the same (sender, messageId) waits for the other transaction, then
-    // conflicts. Rows go in input order, so `seq` keeps the order the messages were sent in.
-    const inserted = await queryPrepared<MessageRow>(manager, INSERT_MESSAGES, [
-      messages.map((m) => m.senderAor),
-      messages.map((m) => m.commandId),
-      messages.map((m) => m.messageId),
-      messages.map((m) => m.recipientAor),
-      messages.map((m) => m.text),
-      messages.map((m) => m.sentAt),
-      recipientLockKeys(messages.map((m) => m.recipientAor)),
+    // claimAndInsertAll's statement says in what order it claims, locks and inserts.
+    const rows = await queryPrepared<MessageRow & { first_claim: string | null }>(manager, CLAIM_AND_INSERT, [
+      ...claimColumns(claims),
+      messages.map(({ claim }) => claim + 1),
+      messages.map(({ message }) => message.senderAor),
+      messages.map(({ message }) => message.commandId),
+      messages.map(({ message }) => message.messageId),
+      messages.map(({ message }) => message.recipientAor),
+      messages.map(({ message }) => message.text),
+      messages.map(({ message }) => message.sentAt),
+      recipientLockKeys(messages.map(({ message }) => message.recipientAor)),
     ]);
-    const created = new Map(inserted.map((row) => [messageIdentity(row.sender_aor, row.message_id), row]));
-    const earlier = messages.filter((m) => !created.has(messageIdentity(m.senderAor, m.messageId)));
+    const firstClaims = new Set<number>();
+    const created = new Map<string, MessageRow>();
+    for (const row of rows) {
+      if (row.first_claim === null) {
+        created.set(messageIdentity(row.sender_aor, row.message_id), row);
+      } else {
+        firstClaims.add(Number(row.first_claim) - 1);
+      }
+    }
+    const storing = messages.filter(({ claim }) => firstClaims.has(claim));
+    const earlier = storing
+      .map(({ message }) => message)
+      .filter((m) => !created.has(messageIdentity(m.senderAor, m.messageId)));
     const existing =
       earlier.length === 0 ? new Map<string, MessageRow>() : await existingMessages(manager, earlier);
-    return messages.map((m) => {
-      const identity = messageIdentity(m.senderAor, m.messageId);
-      const row = created.get(identity);
-      if (row !== undefined) {
-        return { created: true, message: toMessage(row) };
-      }
-      const stored = existing.get(identity);
-      if (stored === undefined) {
-        throw new PersistenceError(
-          'PERSISTENCE_MESSAGE_MISSING',
-          `message ${m.messageId} of ${m.senderAor} was neither inserted nor found`,
-        );
-      }
-      return { created: false, message: toMessage(stored) };
-    });
+    // A row inserted by this statement was stored by the first message of its identity (in input
+    // order, ON CONFLICT skipping the later ones): those find it.
+    const found = new Set<string>();
+    return {
+      claims: await claimsOf(tx, claims, (index) => firstClaims.has(index)),
+      messages: messages.map(({ claim, message: m }): InsertedMessage | undefined => {
+        if (!firstClaims.has(claim)) {
+          return undefined;
+        }
+        const identity = messageIdentity(m.senderAor, m.messageId);
+        const row = created.get(identity);
+        if (row !== undefined) {
+          const first = !found.has(identity);
+          found.add(identity);
+          return { created: first, message: toMessage(row) };
+        }
+        const stored = existing.get(identity);
+        if (stored === undefined) {
+          throw new PersistenceError(
+            'PERSISTENCE_MESSAGE_MISSING',
+            `message ${m.messageId} of ${m.senderAor} was neither inserted nor found`,
+          );
+        }
+        return { created: false, message: toMessage(stored) };
+      }),
+    };
   }
 
   async pendingFor(
