@@ -1,6 +1,10 @@
 import { BusUnavailableError } from '../event-bus';
 import { IN_PROCESS_PARTITIONS, partitionForKey } from '../in-process-event-bus';
-import { JOURNAL_COMMIT_INTERVAL_MS, JournaledEventBus } from './journaled-event-bus';
+import {
+  JOURNAL_COMMIT_INTERVAL_MS,
+  JOURNAL_WRITE_INTERVAL_MS,
+  JournaledEventBus,
+} from './journaled-event-bus';
 import type { SqlClient, SqlResult } from './sql-client';
 
 const SWEEP_INTERVAL_MS = 10;
@@ -211,6 +215,29 @@ describe('JournaledEventBus (journal held in memory)', () => {
     expect(handled).toEqual(['lost', 'stored']);
     // The first INSERT took id 1 in this fake; the position stored is the second record's alone.
     expect(journal.storedOffsets).toEqual([`${CONSUMED}/${partitionOf(KEY)}@2`]);
+    await bus.close();
+  });
+
+  it('stores a publish after an idle moment at once, and those that keep coming at most once per write interval', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal, NO_SWEEP_MS);
+    await bus.subscribe({ groupId: 'services', topics: [CONSUMED], handler: async () => undefined });
+    const first = bus.publish([record(CONSUMED, 'first')]);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(journal.inserts).toHaveLength(1);
+
+    // Published while the first INSERT is in flight, which returns at once.
+    const following = [bus.publish([record(CONSUMED, 'second')]), bus.publish([record(CONSUMED, 'third')])];
+    journal.inserts[0]!.finish();
+    await first;
+    await jest.advanceTimersByTimeAsync(JOURNAL_WRITE_INTERVAL_MS - 1);
+    expect(journal.inserts).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(journal.inserts).toHaveLength(2);
+    journal.inserts[1]!.finish();
+    await Promise.all(following);
+
+    expect(journal.insertedTopics).toEqual([[CONSUMED], [CONSUMED, CONSUMED]]);
     await bus.close();
   });
 });

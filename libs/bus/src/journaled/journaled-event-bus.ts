@@ -27,6 +27,14 @@ const journalLogger = componentLogger('BusJournal');
  * less often, KAFKA_COMMIT_INTERVAL_MS: an OffsetCommit is a broker request, this an UPDATE.)
  */
 export const JOURNAL_COMMIT_INTERVAL_MS = 100;
+/**
+ * Least time between the starts of two journal INSERTs while publishes keep coming: under load one
+ * INSERT (one commit, one fsync) holds the records of every publish of the interval. A publish after
+ * an idle moment is stored at once. Only a publish's resolution waits for it (the edge's 200 OK, a
+ * live record behind a journaled one), not its records' consumers here, which have them already;
+ * the Kafka deployment's produce interval (HERALD_KAFKA_PRODUCE_INTERVAL_MS) makes the same trade.
+ */
+export const JOURNAL_WRITE_INTERVAL_MS = 5;
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
 export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
 /**
@@ -49,6 +57,8 @@ export interface JournaledEventBusOptions {
   /** Records of one group member handled at the same time (distinct keys); see InProcessEventBus. */
   handlerConcurrency?: number;
   publishTimeoutMs?: number;
+  /** See JOURNAL_WRITE_INTERVAL_MS; 0: an INSERT starts as soon as the previous one returned. */
+  writeIntervalMs?: number;
   /** See JOURNAL_COMMIT_INTERVAL_MS. */
   commitIntervalMs?: number;
   retentionAgeMs?: number;
@@ -167,7 +177,10 @@ export class JournaledEventBus implements EventBus {
           'storing a consumed offset failed',
         ));
     this.isLiveTopic = options.isLiveTopic ?? (() => false);
-    this.writer = new SerialBatcher((batches) => this.write(batches.flat()), { gatherTurn: true });
+    this.writer = new SerialBatcher((batches) => this.write(batches.flat()), {
+      gatherTurn: true,
+      minIntervalMs: options.writeIntervalMs ?? JOURNAL_WRITE_INTERVAL_MS,
+    });
     this.committer = new JournalOffsetCommits(
       (offsets) => this.commitOffsets(offsets),
       options.commitIntervalMs ?? JOURNAL_COMMIT_INTERVAL_MS,
