@@ -4,7 +4,9 @@ import {
   JournaledEventBus,
   type HandlerRetryOptions,
   IN_PROCESS_PARTITIONS,
+  JOURNAL_COMMIT_INTERVAL_MS,
   partitionForKey,
+  type SqlClient,
 } from '#herald/bus';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Pool } from 'pg';
@@ -39,12 +41,14 @@ function openBus(
     retentionAgeMs?: number;
     retentionDeleteBatchRows?: number;
     isLiveTopic?: (topic: string) => boolean;
+    /** The journal's statements go through it (see holdingInserts). */
+    sql?: (sql: SqlClient) => SqlClient;
   } = {},
 ) {
   const journal = createBusJournalPool(options.url ?? databaseUrl, (error) => idleErrors.push(error));
   pools.push(journal.pool);
   return new JournaledEventBus({
-    sql: journal.sql,
+    sql: options.sql === undefined ? journal.sql : options.sql(journal.sql),
     handlerRetry: options.handlerRetry,
     publishTimeoutMs: PUBLISH_TIMEOUT_MS,
     retentionAgeMs: options.retentionAgeMs,
@@ -61,6 +65,33 @@ async function journalQuery(sql: string, params: unknown[] = []): Promise<Record
 }
 
 const text = (record: ConsumedRecord): string => record.value.toString('utf8');
+
+/**
+ * Sends the journal's INSERTs to PostgreSQL only when the test releases them (the others at
+ * once): an INSERT in flight for as long as the test wants, or for ever (the process dies first).
+ */
+function holdingInserts(): { wrap: (sql: SqlClient) => SqlClient; release: () => void; held: () => number } {
+  const held: Array<() => void> = [];
+  return {
+    wrap: (sql) => ({
+      query: async (statement, params) => {
+        if (statement.startsWith('INSERT INTO bus_journal')) await new Promise<void>((go) => held.push(go));
+        return sql.query(statement, params);
+      },
+    }),
+    release: () => held.splice(0).forEach((go) => go()),
+    held: () => held.length,
+  };
+}
+
+/** The position `groupId` stored on `topic`'s partition for `key`. */
+async function storedPosition(groupId: string, topic: string, key: string): Promise<bigint> {
+  const rows = await journalQuery(
+    'SELECT last_id FROM bus_group_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3',
+    [groupId, topic, partitionForKey(key, IN_PROCESS_PARTITIONS)],
+  );
+  return BigInt(String(rows[0]!['last_id']));
+}
 
 /** Publishes a marker on each of `topics` under `key`, and waits until each group's `handled()` holds them all. */
 async function markersHandled(
@@ -275,6 +306,84 @@ describe('JournaledEventBus durability (real PostgreSQL)', () => {
       ['held', 'after'],
     ]);
     expect(runsAfterRestart).toEqual([['held', 'after'], [MARKER]]);
+    await restarted.close();
+  });
+
+  it('hands a record over while its INSERT is in flight, and stores its position only once the INSERT committed', async () => {
+    const topic = uniqueTopic('in-flight');
+    const groupId = uniqueGroupId('in-flight');
+    const key = 'sip:alice@herald.local';
+    const inserts = holdingInserts();
+    const crashed = openBus({ sql: inserts.wrap });
+    const handledBeforeCrash: string[] = [];
+    await crashed.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => void handledBeforeCrash.push(text(record)),
+    });
+    let acknowledged = false;
+    const publishing = crashed.publish([{ topic, key, value: Buffer.from('command') }]).then(() => {
+      acknowledged = true;
+    });
+    await waitFor(() => handledBeforeCrash.length === 1, DELIVERY_TIMEOUT_MS, 'the record handled');
+    // Several commit intervals: the handled record has no id yet, so its group stores nothing.
+    await new Promise((resolve) => setTimeout(resolve, JOURNAL_COMMIT_INTERVAL_MS * 3));
+    expect(inserts.held()).toBe(1);
+    expect(acknowledged).toBe(false);
+    expect(await storedPosition(groupId, topic, key)).toBe(0n);
+
+    inserts.release();
+    await publishing;
+    await waitForJournal(async () => (await groupsCaughtUp(topic)) === 1, "the group's stored position");
+
+    // "Crash" once the position is stored: the record is not handled again.
+    const restarted = openBus();
+    const handledAfterRestart: string[] = [];
+    await restarted.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => void handledAfterRestart.push(text(record)),
+    });
+    await markersHandled(restarted, [topic], key, () => handledAfterRestart);
+    expect(handledBeforeCrash).toEqual(['command']);
+    expect(handledAfterRestart).toEqual([MARKER]);
+    await restarted.close();
+  });
+
+  it("after a crash while a handled record's INSERT was in flight, has neither acknowledged nor stored nor replayed it", async () => {
+    const topic = uniqueTopic('lost-in-flight');
+    const groupId = uniqueGroupId('lost-in-flight');
+    const key = 'sip:alice@herald.local';
+    const inserts = holdingInserts();
+    const crashed = openBus({ sql: inserts.wrap });
+    const handledBeforeCrash: string[] = [];
+    await crashed.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => void handledBeforeCrash.push(text(record)),
+    });
+    let acknowledged = false;
+    // It rejects after the publish timeout (the edge answers 503), unless the test is over first.
+    void crashed.publish([{ topic, key, value: Buffer.from('unacknowledged') }]).then(
+      () => (acknowledged = true),
+      () => undefined,
+    );
+    await waitFor(() => handledBeforeCrash.length === 1, DELIVERY_TIMEOUT_MS, 'the record handled');
+
+    // "Crash": the INSERT never reaches PostgreSQL; its publisher was never answered, so it
+    // publishes again under the same ids (a client's command is handled once: im-router's claim).
+    const restarted = openBus();
+    const handledAfterRestart: string[] = [];
+    await restarted.subscribe({
+      groupId,
+      topics: [topic],
+      handler: async (record) => void handledAfterRestart.push(text(record)),
+    });
+    await markersHandled(restarted, [topic], key, () => handledAfterRestart);
+    expect(acknowledged).toBe(false);
+    expect(handledBeforeCrash).toEqual(['unacknowledged']);
+    expect(handledAfterRestart).toEqual([MARKER]);
+    expect(await journalRows(topic)).toBe(1);
     await restarted.close();
   });
 

@@ -1,7 +1,15 @@
-import { JournaledEventBus } from './journaled-event-bus';
+import { BusUnavailableError } from '../event-bus';
+import { IN_PROCESS_PARTITIONS, partitionForKey } from '../in-process-event-bus';
+import {
+  JOURNAL_COMMIT_INTERVAL_MS,
+  JOURNAL_WRITE_INTERVAL_MS,
+  JournaledEventBus,
+} from './journaled-event-bus';
 import type { SqlClient, SqlResult } from './sql-client';
 
 const SWEEP_INTERVAL_MS = 10;
+/** Keeps the sweep (whose DELETE this journal holds) out of the tests that wait longer than it. */
+const NO_SWEEP_MS = 3_600_000;
 const LIVE = 'edge.e1.outbound.v1';
 const CONSUMED = 'sip.command-received.v1';
 const UNCONSUMED = 'im.message-accepted.v1';
@@ -10,6 +18,7 @@ const KEY = 'sip:bob@herald.local';
 /** A statement the test finishes when it wants (a slow journal INSERT or sweep DELETE). */
 interface HeldStatement {
   finish: () => void;
+  fail: (error: Error) => void;
 }
 
 /**
@@ -22,8 +31,8 @@ class HeldJournal implements SqlClient {
   /** The topics of each journal INSERT's rows. */
   readonly insertedTopics: string[][] = [];
   readonly deletes: HeldStatement[] = [];
-  /** Group positions stored (not joins). */
-  storedOffsets = 0;
+  /** Group positions stored (not joins), as `topic/partition@lastId`. */
+  readonly storedOffsets: string[] = [];
   private nextId = 1;
 
   async query(sql: string, params: ReadonlyArray<unknown>): Promise<SqlResult> {
@@ -31,7 +40,7 @@ class HeldJournal implements SqlClient {
       const topics = params[0] as string[];
       this.insertedTopics.push(topics);
       const rows = topics.map(() => ({ id: String(this.nextId++) }));
-      await new Promise<void>((finish) => this.inserts.push({ finish }));
+      await new Promise<void>((finish, fail) => this.inserts.push({ finish, fail }));
       return { rows, rowCount: rows.length };
     }
     if (sql.startsWith('SELECT min(id)')) {
@@ -39,27 +48,32 @@ class HeldJournal implements SqlClient {
       return { rows: [{ first_id: '1', last_id: '1' }], rowCount: 1 };
     }
     if (sql.startsWith('WITH handled')) {
-      await new Promise<void>((finish) => this.deletes.push({ finish }));
+      await new Promise<void>((finish, fail) => this.deletes.push({ finish, fail }));
       return { rows: [{ deleted: 0, next_id: null }], rowCount: 1 };
     }
     if (sql.includes('DO UPDATE')) {
-      this.storedOffsets += (params[0] as string[]).length;
+      const [, topics, partitions, lastIds] = params as [string[], string[], number[], string[]];
+      topics.forEach((topic, index) =>
+        this.storedOffsets.push(`${topic}/${partitions[index]}@${lastIds[index]}`),
+      );
     }
     // knownGroups, retained, joinGroup, commit: nothing stored yet.
     return { rows: [], rowCount: 0 };
   }
 }
 
-function openBus(journal: HeldJournal): JournaledEventBus {
+function openBus(journal: HeldJournal, retentionSweepIntervalMs = SWEEP_INTERVAL_MS): JournaledEventBus {
   return new JournaledEventBus({
     sql: journal,
-    retentionSweepIntervalMs: SWEEP_INTERVAL_MS,
+    retentionSweepIntervalMs,
     isLiveTopic: (topic) => topic === LIVE,
     onSweepError: (error) => {
       throw error;
     },
   });
 }
+
+const partitionOf = (key: string) => partitionForKey(key, IN_PROCESS_PARTITIONS);
 
 const record = (topic: string, value: string) => ({ topic, key: KEY, value: Buffer.from(value) });
 
@@ -82,7 +96,7 @@ describe('JournaledEventBus (journal held in memory)', () => {
     await bus.close();
   });
 
-  it('stores no record of a topic no group consumes, and hands live records over before an INSERT in flight', async () => {
+  it('stores no record of a topic no group consumes, and holds neither it nor live records behind an INSERT in flight', async () => {
     const journal = new HeldJournal();
     const bus = openBus(journal);
     const pushed: string[] = [];
@@ -103,8 +117,9 @@ describe('JournaledEventBus (journal held in memory)', () => {
     await jest.advanceTimersByTimeAsync(0);
 
     expect(pushed).toEqual(['push']);
-    // The accepted record waits its turn behind the INSERT in flight, and needs none of its own.
-    expect(published).toBe(false);
+    // The accepted record needs no INSERT of its own, so it waits for none.
+    expect(published).toBe(true);
+    expect(bus.retainedRecords(UNCONSUMED)).toBe(1);
     journal.inserts[0]!.finish();
     await Promise.all([commanding, publishing]);
     expect(journal.inserts).toHaveLength(1);
@@ -131,10 +146,10 @@ describe('JournaledEventBus (journal held in memory)', () => {
 
     expect(handled).toEqual(['accepted']);
     expect(journal.inserts).toHaveLength(0);
-    expect(journal.storedOffsets).toBe(0);
+    expect(journal.storedOffsets).toEqual([]);
   });
 
-  it('hands live records over only after the INSERT of journaled ones a group here consumes', async () => {
+  it('hands a consumed record over while its INSERT is in flight, and live ones of its publish only after it', async () => {
     const journal = new HeldJournal();
     const bus = openBus(journal);
     const handled: string[] = [];
@@ -147,10 +162,82 @@ describe('JournaledEventBus (journal held in memory)', () => {
     const publishing = bus.publish([record(CONSUMED, 'command'), record(LIVE, 'decision')]);
     await jest.advanceTimersByTimeAsync(0);
 
-    expect(handled).toEqual([]);
+    expect(handled).toEqual(['command']);
     journal.inserts[0]!.finish();
     await publishing;
     expect(handled).toEqual(['command', 'decision']);
+    await bus.close();
+  });
+
+  it('stores the position of a record handled while its INSERT is in flight once the INSERT returned', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal, NO_SWEEP_MS);
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: 'services',
+      topics: [CONSUMED],
+      handler: async (consumed) => void handled.push(consumed.value.toString()),
+    });
+    const publishing = bus.publish([record(CONSUMED, 'command')]);
+    await jest.advanceTimersByTimeAsync(JOURNAL_COMMIT_INTERVAL_MS * 3);
+    expect(handled).toEqual(['command']);
+    expect(journal.storedOffsets).toEqual([]);
+
+    journal.inserts[0]!.finish();
+    await publishing;
+    await jest.advanceTimersByTimeAsync(JOURNAL_COMMIT_INTERVAL_MS);
+
+    expect(journal.storedOffsets).toEqual([`${CONSUMED}/${partitionOf(KEY)}@1`]);
+    await bus.close();
+  });
+
+  it('rejects the publish of a record whose INSERT failed, and stores no position for it', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal, NO_SWEEP_MS);
+    const handled: string[] = [];
+    await bus.subscribe({
+      groupId: 'services',
+      topics: [CONSUMED],
+      handler: async (consumed) => void handled.push(consumed.value.toString()),
+    });
+    const failing = bus.publish([record(CONSUMED, 'lost')]);
+    const rejected = expect(failing).rejects.toBeInstanceOf(BusUnavailableError);
+    await jest.advanceTimersByTimeAsync(0);
+    journal.inserts[0]!.fail(new Error('connection terminated'));
+    await rejected;
+    const publishing = bus.publish([record(CONSUMED, 'stored')]);
+    await jest.advanceTimersByTimeAsync(0);
+    journal.inserts[1]!.finish();
+    await publishing;
+    await jest.advanceTimersByTimeAsync(JOURNAL_COMMIT_INTERVAL_MS);
+
+    // Handed over before its INSERT failed, so handled; its publisher retries (its own rule).
+    expect(handled).toEqual(['lost', 'stored']);
+    // The first INSERT took id 1 in this fake; the position stored is the second record's alone.
+    expect(journal.storedOffsets).toEqual([`${CONSUMED}/${partitionOf(KEY)}@2`]);
+    await bus.close();
+  });
+
+  it('stores a publish after an idle moment at once, and those that keep coming at most once per write interval', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal, NO_SWEEP_MS);
+    await bus.subscribe({ groupId: 'services', topics: [CONSUMED], handler: async () => undefined });
+    const first = bus.publish([record(CONSUMED, 'first')]);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(journal.inserts).toHaveLength(1);
+
+    // Published while the first INSERT is in flight, which returns at once.
+    const following = [bus.publish([record(CONSUMED, 'second')]), bus.publish([record(CONSUMED, 'third')])];
+    journal.inserts[0]!.finish();
+    await first;
+    await jest.advanceTimersByTimeAsync(JOURNAL_WRITE_INTERVAL_MS - 1);
+    expect(journal.inserts).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(journal.inserts).toHaveLength(2);
+    journal.inserts[1]!.finish();
+    await Promise.all(following);
+
+    expect(journal.insertedTopics).toEqual([[CONSUMED], [CONSUMED, CONSUMED]]);
     await bus.close();
   });
 });

@@ -12,7 +12,8 @@ import { publishTraced } from '../bus-tracing';
 import type { HandlerRetryOptions } from '../handler-retry';
 import { IN_PROCESS_PARTITIONS, InProcessEventBus, partitionForKey } from '../in-process-event-bus';
 import { JournalOffsetCommits } from './journal-offset-commits';
-import { type GroupOffset, JournalStore } from './journal-store';
+import { JournalPosition, NOT_JOURNALED, UNJOURNALED_POSITION } from './journal-position';
+import { type GroupOffset, type JournalEntry, JournalStore } from './journal-store';
 export type { GroupOffset } from './journal-store';
 import { PartitionLog } from '../partition-log';
 import { SerialBatcher } from '../serial-batcher';
@@ -26,6 +27,14 @@ const journalLogger = componentLogger('BusJournal');
  * less often, KAFKA_COMMIT_INTERVAL_MS: an OffsetCommit is a broker request, this an UPDATE.)
  */
 export const JOURNAL_COMMIT_INTERVAL_MS = 100;
+/**
+ * Least time between the starts of two journal INSERTs while publishes keep coming: under load one
+ * INSERT (one commit, one fsync) holds the records of every publish of the interval. A publish after
+ * an idle moment is stored at once. Only a publish's resolution waits for it (the edge's 200 OK, a
+ * live record behind a journaled one), not its records' consumers here, which have them already;
+ * the Kafka deployment's produce interval (HERALD_KAFKA_PRODUCE_INTERVAL_MS) makes the same trade.
+ */
+export const JOURNAL_WRITE_INTERVAL_MS = 5;
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
 export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
 /**
@@ -48,6 +57,8 @@ export interface JournaledEventBusOptions {
   /** Records of one group member handled at the same time (distinct keys); see InProcessEventBus. */
   handlerConcurrency?: number;
   publishTimeoutMs?: number;
+  /** See JOURNAL_WRITE_INTERVAL_MS; 0: an INSERT starts as soon as the previous one returned. */
+  writeIntervalMs?: number;
   /** See JOURNAL_COMMIT_INTERVAL_MS. */
   commitIntervalMs?: number;
   retentionAgeMs?: number;
@@ -78,7 +89,7 @@ export class JournalPartitionsChangedError extends Error {
   }
 }
 
-/** A consumed record the journal never held (a bug: every dispatched record has its id). */
+/** A consumed record the bus never handed over (a bug: every one handed over has its position). */
 export class JournalRecordUnknownError extends Error {
   readonly code = 'BUS_JOURNAL_RECORD_UNKNOWN';
   constructor(message: string) {
@@ -89,19 +100,16 @@ export class JournalRecordUnknownError extends Error {
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
-/**
- * The journal id of a record of a topic no group consumed when it was written: it was handed over
- * in memory only (a group that subscribes later in this process still gets it), never stored, and
- * a group handling it commits nothing for it.
- */
-const NOT_JOURNALED = -1n;
+/** A record handed over whose INSERT is to come: the position it tells its id through. */
+type StoredRecord = BusRecord & { partition: number; position: JournalPosition };
 
 /**
- * The in-process bus made durable for the embedded default: every publish of records some group
- * consumes is one INSERT into the PostgreSQL journal before it resolves (records of live topics,
- * and of topics no group consumes, are not stored), then goes to an InProcessEventBus that dispatches it
- * (same semantics: partitions by key, groups, retries). A group's handled position is committed
- * to `bus_group_offsets` after its handler resolved, so a restarted process replays, per group,
+ * The in-process bus made durable for the embedded default: every publish goes to an
+ * InProcessEventBus that dispatches it (same semantics: partitions by key, groups, retries) and,
+ * for records some group consumes, into the PostgreSQL journal (one INSERT for the publishes
+ * waiting) before it resolves (records of live topics, and of topics no group consumes, are not
+ * stored). A group's handled position is committed to `bus_group_offsets` after its handler
+ * resolved and the record's INSERT returned, so a restarted process replays, per group,
  * exactly the records after that position, before any new record. Only one process may run a
  * journaled bus on a database (the embedded default is one process).
  *
@@ -119,10 +127,10 @@ export class JournaledEventBus implements EventBus {
   private readonly onSweepError: (error: unknown) => void;
   private readonly onCommitError: (error: unknown, offset: GroupOffset) => void;
   private readonly isLiveTopic: (topic: string) => boolean;
-  private readonly writer: SerialBatcher<ReadonlyArray<BusRecord>>;
+  private readonly writer: SerialBatcher<ReadonlyArray<StoredRecord>>;
   private readonly committer: JournalOffsetCommits;
-  /** Journal id of each record the inner bus holds, per topic-partition, by in-process offset. */
-  private readonly journalIds = new Map<string, PartitionLog<bigint>>();
+  /** Journal position of each record the inner bus holds, per topic-partition, by in-process offset. */
+  private readonly journalPositions = new Map<string, PartitionLog<JournalPosition>>();
   /** The durable offsets of the groups subscribed here, by `group/topic/partition`. */
   private readonly committed = new Map<string, bigint>();
   private lastJournalId = 0n;
@@ -141,7 +149,7 @@ export class JournaledEventBus implements EventBus {
       handlerConcurrency: options.handlerConcurrency,
       onCommitted: (groupId, record) => this.commitHandled(groupId, record),
       onDropped: (topic, partition, startOffset) =>
-        this.journalIds.get(partitionKey(topic, partition))?.dropBefore(startOffset),
+        this.journalPositions.get(partitionKey(topic, partition))?.dropBefore(startOffset),
     });
     this.publishTimeoutMs = options.publishTimeoutMs ?? JOURNAL_PUBLISH_TIMEOUT_MS;
     this.retentionAgeMs = options.retentionAgeMs ?? JOURNAL_RETENTION_AGE_MS;
@@ -169,7 +177,10 @@ export class JournaledEventBus implements EventBus {
           'storing a consumed offset failed',
         ));
     this.isLiveTopic = options.isLiveTopic ?? (() => false);
-    this.writer = new SerialBatcher((batches) => this.write(batches.flat()), { gatherTurn: true });
+    this.writer = new SerialBatcher((batches) => this.write(batches.flat()), {
+      gatherTurn: true,
+      minIntervalMs: options.writeIntervalMs ?? JOURNAL_WRITE_INTERVAL_MS,
+    });
     this.committer = new JournalOffsetCommits(
       (offsets) => this.commitOffsets(offsets),
       options.commitIntervalMs ?? JOURNAL_COMMIT_INTERVAL_MS,
@@ -202,7 +213,7 @@ export class JournaledEventBus implements EventBus {
         journaled.length === 0
           ? undefined
           : withTimeout(
-              this.start().then(() => this.writer.submit(journaled)),
+              this.start().then(() => this.handOverThenStore(journaled)),
               this.publishTimeoutMs,
               'the bus journal',
             );
@@ -269,7 +280,9 @@ export class JournaledEventBus implements EventBus {
     this.closed = true;
     // A sweep's failure goes to whoever started it (the interval reports it); close only waits.
     await Promise.allSettled([this.sweeping]);
-    await Promise.all([this.writer.idle(), this.committer.idle()]);
+    // The INSERTs first: a handled record's offset is known to the committer once its id is.
+    await this.writer.idle();
+    await this.committer.idle();
   }
 
   /**
@@ -335,7 +348,7 @@ export class JournaledEventBus implements EventBus {
         );
       }
     }
-    await this.dispatch(retained);
+    await this.handOverLoaded(retained);
     this.sweepTimer = setInterval(() => {
       this.deleteConsumedRecords().catch(this.onSweepError);
     }, this.retentionSweepIntervalMs);
@@ -344,43 +357,69 @@ export class JournaledEventBus implements EventBus {
   }
 
   /**
-   * One INSERT for the records of every publish call waiting, then in-process dispatch in id order.
-   * Only the records of topics some group consumes are stored: the journal exists to replay them to
-   * their groups after a crash. A record no group consumes (im.message-accepted in the embedded
-   * default) would be replayed to no one, so it costs no row and no fsync; it is dispatched in its
-   * place in memory, where a group subscribing later in this process still finds it.
+   * Hands the records to the inner bus at once, then stores the ones some group consumes: one
+   * INSERT for the records of every publish call waiting (the writer). Handed over first, so a
+   * consumer here starts while the INSERT is in flight instead of after its fsync (an IM's push
+   * does not wait for its command's INSERT); the publish still resolves only once they are stored.
+   * A consumer may so act on a record a crash then loses with its INSERT: its publisher was not
+   * answered, as when a Kafka producer dies before its acknowledgement, and retries under the same
+   * ids (a client's command is handled once). Only the records of topics some group consumes are
+   * stored: the journal exists to replay them to their groups after a crash. A record no group
+   * consumes (im.message-accepted in the embedded default) would be replayed to no one, so it
+   * costs no row and no fsync; it is handed over in its place in memory, where a group
+   * subscribing later in this process still finds it.
    */
-  private async write(records: ReadonlyArray<BusRecord>): Promise<void> {
-    const withPartitions = records.map((record) => ({
+  private async handOverThenStore(records: ReadonlyArray<BusRecord>): Promise<void> {
+    const entries = records.map((record) => ({
       ...record,
       partition: partitionForKey(record.key, this.partitionCount),
+      position: this.inner.isConsumed(record.topic) ? new JournalPosition(undefined) : UNJOURNALED_POSITION,
     }));
-    const stored = withPartitions.filter((record) => this.inner.isConsumed(record.topic));
-    const ids = stored.length === 0 ? [] : await unavailableOnError(this.store.append(stored));
-    const idOf = new Map(stored.map((record, index) => [record, ids[index]!]));
-    await this.dispatch(
-      withPartitions.map((record) => ({ ...record, id: idOf.get(record) ?? NOT_JOURNALED })),
-    );
+    // Handed over and submitted in one go: publishes reach the writer in the order they were
+    // handed over, so each topic-partition's in-process offsets follow journal id order.
+    const handingOver = this.handOver(entries);
+    const stored = entries.filter((entry) => entry.position !== UNJOURNALED_POSITION);
+    await Promise.all([handingOver, stored.length === 0 ? undefined : this.writer.submit(stored)]);
+  }
+
+  /** One INSERT for a batch of handed-over records; tells each its id (NOT_JOURNALED if it failed). */
+  private async write(entries: ReadonlyArray<StoredRecord>): Promise<void> {
+    let ids: bigint[];
+    try {
+      ids = await unavailableOnError(this.store.append(entries));
+    } catch (error) {
+      // Their groups store no position for them: it stays at each group's last stored record.
+      for (const entry of entries) entry.position.settle(NOT_JOURNALED);
+      throw error;
+    }
+    entries.forEach((entry, index) => entry.position.settle(ids[index]!));
+    this.lastJournalId = ids.at(-1) ?? this.lastJournalId;
+  }
+
+  /** Hands the records loaded from the journal to the inner bus, in id order. */
+  private handOverLoaded(retained: ReadonlyArray<JournalEntry>): Promise<void> {
+    this.lastJournalId = retained.at(-1)?.id ?? this.lastJournalId;
+    return this.handOver(retained.map((entry) => ({ ...entry, position: new JournalPosition(entry.id) })));
   }
 
   /**
-   * Hands journal records to the inner bus. Callers are serialized (load, then the writer one batch
-   * at a time), so each topic-partition's in-process offsets follow journal id order.
+   * Hands records to the inner bus, remembering each one's journal position by in-process offset.
+   * Callers hand over in journal id order (load, then publishes in the writer's order).
    */
-  private async dispatch(
-    entries: ReadonlyArray<BusRecord & { partition: number; id: bigint }>,
+  private handOver(
+    entries: ReadonlyArray<BusRecord & { partition: number; position: JournalPosition }>,
   ): Promise<void> {
     for (const entry of entries) {
       const key = partitionKey(entry.topic, entry.partition);
-      let ids = this.journalIds.get(key);
-      if (ids === undefined) {
-        ids = new PartitionLog();
-        this.journalIds.set(key, ids);
+      let positions = this.journalPositions.get(key);
+      if (positions === undefined) {
+        positions = new PartitionLog();
+        this.journalPositions.set(key, positions);
       }
-      ids.append(entry.id);
-      if (entry.id !== NOT_JOURNALED) this.lastJournalId = entry.id;
+      positions.append(entry.position);
     }
-    await this.inner.publish(
+    // The inner bus appends them before its publish returns a promise.
+    return this.inner.publish(
       entries.map((entry) => ({
         topic: entry.topic,
         key: entry.key,
@@ -393,32 +432,37 @@ export class JournaledEventBus implements EventBus {
   /** The group committed `record` already (before a restart): it is skipped; the inner bus commits the rest. */
   private isCommitted(groupId: string, record: ConsumedRecord): boolean {
     if (this.isLiveTopic(record.topic)) return false;
-    const id = this.journalIdOf(record);
-    if (id === NOT_JOURNALED) return false;
+    const id = this.journalPositionOf(record).id;
+    // A record whose INSERT is in flight was published by this process: no group committed it yet.
+    if (id === undefined || id === NOT_JOURNALED) return false;
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
     return id <= committed;
   }
 
   /**
-   * Stores the group's handled prefix (`record` and all before it) within the commit interval.
-   * Reads the record's journal id at once: the inner bus may drop the record when this returns.
+   * Stores the group's handled prefix (`record` and all before it) within the commit interval,
+   * once the record's id is known (its INSERT may be in flight still). Reads the record's position
+   * at once: the inner bus may drop the record when this returns.
    */
   private commitHandled(groupId: string, record: ConsumedRecord): void {
     if (this.isLiveTopic(record.topic)) return;
-    const lastId = this.journalIdOf(record);
-    // Nothing to store: the position stays at the group's last journaled record before it.
-    if (lastId === NOT_JOURNALED) return;
-    this.committer.handled({ groupId, topic: record.topic, partition: record.partition, lastId });
+    const { topic, partition } = record;
+    this.journalPositionOf(record).whenKnown((lastId) => {
+      // Nothing to store: the position stays at the group's last journaled record before it.
+      if (lastId !== NOT_JOURNALED) this.committer.handled({ groupId, topic, partition, lastId });
+    });
   }
 
-  private journalIdOf(record: ConsumedRecord): bigint {
-    const id = this.journalIds.get(partitionKey(record.topic, record.partition))?.at(Number(record.offset));
-    if (id === undefined) {
+  private journalPositionOf(record: ConsumedRecord): JournalPosition {
+    const position = this.journalPositions
+      .get(partitionKey(record.topic, record.partition))
+      ?.at(Number(record.offset));
+    if (position === undefined) {
       throw new JournalRecordUnknownError(
-        `no journal id for ${record.topic}[${record.partition}]@${record.offset}`,
+        `no journal position for ${record.topic}[${record.partition}]@${record.offset}`,
       );
     }
-    return id;
+    return position;
   }
 
   /** Stores offsets, at most one per group and topic-partition. */
@@ -448,8 +492,8 @@ async function unavailableOnError<T>(work: Promise<T>): Promise<T> {
 }
 
 /**
- * Rejects with BusUnavailableError after `timeoutMs`. The work goes on: a journal INSERT that
- * commits late is still dispatched, so memory never lags the journal.
+ * Rejects with BusUnavailableError after `timeoutMs`. The work goes on: the records were handed
+ * over already, and a journal INSERT that commits late still tells their groups' positions.
  */
 async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
