@@ -68,8 +68,8 @@ interface Workload {
  *   node dist/bench/cpu-per-op.js --mode embedded|kafka|kamailio|kamailio-durable --op register|im \
  *     --rates 100,200,400 --seconds 20
  * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
- * after the set-up and warm-up, PostgreSQL is settled (lib/pg-settle.ts: the set-up's vacuum,
- * analyze and checkpoint done before the first step; --settle-postgres no leaves them to chance);
+ * after the set-up, PostgreSQL is settled before the warm-up (lib/pg-settle.ts: the set-up's vacuum,
+ * analyze and checkpoint done before measuring; --settle-postgres no leaves them to chance);
  * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
  * workers instead of the cfg's 2; --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
  * its profile written to DIR at exit, for bench/cpu-profile-top.js; --pg-stats: what PostgreSQL did per
@@ -159,12 +159,6 @@ async function main(): Promise<void> {
     const postgresRoot = deployment.groups.find((group) => group.name === 'postgres')?.rootPid;
     postgresCpu =
       databaseUrl === undefined || postgresRoot === undefined ? undefined : new PgProcessCpu(postgresRoot);
-    const warmup = Number(values['warmup-seconds']);
-    if (warmup > 0) {
-      // JIT and connection pools warm, not measured.
-      await runOpenLoop(rates[0] as number, warmup, (sequence) => load.operation(sequence));
-      load.takeNote();
-    }
     console.log(
       `cpu-per-op: set-up drained: ${describeIdleWait(await backlog.waitUntilIdle(SETUP_DRAIN_MAX_MS))}`,
     );
@@ -172,6 +166,14 @@ async function main(): Promise<void> {
     if (deployment instanceof BenchDeployment && values['settle-postgres'] !== 'no') {
       settled = describeSettling(await settlePostgres(deployment.state.databaseUrl));
       console.log(`cpu-per-op: ${settled}`);
+    }
+    const warmup = Number(values['warmup-seconds']);
+    if (warmup > 0) {
+      // JIT and connection pools warm, not measured; after the settling's checkpoint, so that the
+      // full-page image of each page first changed after it is written here, not in the window
+      // (in steady state a page pays one per checkpoint_timeout, thousands of operations).
+      await runOpenLoop(rates[0] as number, warmup, (sequence) => load.operation(sequence));
+      load.takeNote();
     }
     const steps: CpuStep[] = [];
     for (const rate of rates) {

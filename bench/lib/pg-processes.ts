@@ -41,6 +41,13 @@ interface Child {
   titled: boolean;
   /** utime + stime + cutime + cstime at its last reading. */
   ticks: number;
+  /** Of which in the kernel (stime + cstime): fsyncs, socket and file I/O. */
+  systemTicks: number;
+}
+
+/** The kernel's share of a kind, as its own entry of a sample (e.g. `backends, in the kernel`). */
+export function inKernel(kind: string): string {
+  return `${kind}, in the kernel`;
 }
 
 /**
@@ -50,7 +57,7 @@ interface Child {
  * seen. A sample is cumulative: each child's time at its last reading (an exited one keeps it), the
  * postmaster's own, and EXITED, the reaped children's time (the postmaster's cutime + cstime) less what
  * their readings already counted. The sum over kinds is the server's whole tree, as ProcessTreeCpu
- * counts it.
+ * counts it; each kind's time in the kernel is given besides (inKernel), not added.
  */
 export class PgProcessCpu {
   private readonly children = new Map<number, Child>();
@@ -67,8 +74,9 @@ export class PgProcessCpu {
     const msPerTick = 1000 / TICKS_PER_SECOND;
     const sample: PgProcessCpuSample = { [POSTMASTER]: postmaster.ownTicks * msPerTick };
     let exitedCounted = 0;
-    for (const [pid, { kind, ticks }] of this.children) {
+    for (const [pid, { kind, ticks, systemTicks }] of this.children) {
       sample[kind] = (sample[kind] ?? 0) + ticks * msPerTick;
+      sample[inKernel(kind)] = (sample[inKernel(kind)] ?? 0) + systemTicks * msPerTick;
       if (!postmaster.live.has(pid)) exitedCounted += ticks;
     }
     sample[EXITED] = (postmaster.reapedTicks - exitedCounted) * msPerTick;
@@ -93,13 +101,20 @@ export class PgProcessCpu {
       if (stat === undefined) continue;
       live.add(pid);
       const ticks = stat.utime + stat.stime + stat.cutime + stat.cstime;
+      const systemTicks = stat.stime + stat.cstime;
       const known = this.children.get(pid);
       if (known?.titled === true) {
         known.ticks = ticks;
+        known.systemTicks = systemTicks;
         continue;
       }
       const title = readTitle(pid) ?? '';
-      this.children.set(pid, { kind: processKind(title), titled: title.startsWith(TITLE_PREFIX), ticks });
+      this.children.set(pid, {
+        kind: processKind(title),
+        titled: title.startsWith(TITLE_PREFIX),
+        ticks,
+        systemTicks,
+      });
     }
     return {
       ownTicks: postmaster.utime + postmaster.stime,
@@ -182,6 +197,8 @@ export function printPgProcessShares(shares: PgProcessShares): void {
       .sort(([, a], [, b]) => b - a)
       .map(([kind, value]) => `${kind} ${value.toFixed(digits)}`)
       .join(', ');
-  console.log(`   postgres CPU ms per operation by process: ${line(shares.msPerOp, 3)}`);
+  console.log(
+    `   postgres CPU ms per operation by process (the kernel's share of each besides): ${line(shares.msPerOp, 3)}`,
+  );
   console.log(`   postgres idle CPU ms/s before the step by process: ${line(shares.idleMsPerSecond, 1)}`);
 }
