@@ -184,6 +184,7 @@ async function main(): Promise<void> {
       const start = cpu.sample();
       const postgresStart = postgresCpu?.sample();
       const startedAt = performance.now();
+      const windowStart = new Date().toISOString();
       const loop = await runOpenLoop(rate, seconds, (sequence) => load.operation(sequence));
       const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
       const used = cpuBetween(start, cpu.sample());
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
         cpuMs: used,
         idleCpuMsPerSecond: idleCpu,
         windowSeconds: (performance.now() - startedAt) / 1000,
-        note: `${load.takeNote()}before: ${before}; after: ${after}; ${settled}`,
+        note: `${load.takeNote()}before: ${before}; after: ${after}; window ${windowStart} to ${new Date().toISOString()}; ${settled}`,
       });
       const postgresAfter = await postgresSnapshot(postgresBefore);
       if (postgresBefore !== undefined && postgresAfter !== undefined) {

@@ -191,7 +191,7 @@ async function main(): Promise<void> {
       windowSeconds,
       // The load processes are forked by this process: their CPU is in the load generator's group.
       ...cpuPerOperation(used, idleCpu, windowSeconds, succeeded),
-      note: `before: ${before}; after: ${after}; ${settled}`,
+      note: `before: ${before}; after: ${after}; window ${new Date(startAt).toISOString()} to ${new Date().toISOString()}; ${settled}`,
       load: loadAverage(),
       machine: machineInfo(),
       commit: checkoutCommit(),

@@ -248,19 +248,20 @@ export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promi
     let walByRecord: PgSnapshot['walByRecord'];
     if (since !== undefined) {
       await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
-      walByRecord = {};
-      const { rows } = await client.query<Record<string, string>>(
-        `SELECT "resource_manager/record_type" AS record, count, record_size, fpi_size
-           FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0`,
-        [since.walLsn, walLsn],
-      );
-      for (const row of rows) {
-        walByRecord[row['record'] ?? ''] = {
-          count: Number(row['count']),
-          bytes: Number(row['record_size']),
-          fpiBytes: Number(row['fpi_size']),
-        };
-      }
+      const rows = await walStatsSince(client, since.walLsn, walLsn);
+      walByRecord =
+        rows === undefined
+          ? undefined
+          : Object.fromEntries(
+              rows.map((row) => [
+                row['record'] ?? '',
+                {
+                  count: Number(row['count']),
+                  bytes: Number(row['record_size']),
+                  fpiBytes: Number(row['fpi_size']),
+                },
+              ]),
+            );
     }
     return {
       walLsn,
@@ -283,6 +284,32 @@ export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promi
     };
   } finally {
     await client.end();
+  }
+}
+
+/** PostgreSQL's "requested WAL segment ... has already been removed". */
+const WAL_SEGMENT_REMOVED = '58P01';
+
+/**
+ * The WAL's records by type between two LSNs (pg_walinspect), or undefined when checkpoints have
+ * recycled the WAL since the first (a short checkpoint_timeout): said, and the rest is still read.
+ */
+async function walStatsSince(
+  client: Client,
+  from: string,
+  to: string,
+): Promise<Array<Record<string, string>> | undefined> {
+  try {
+    const { rows } = await client.query<Record<string, string>>(
+      `SELECT "resource_manager/record_type" AS record, count, record_size, fpi_size
+         FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0`,
+      [from, to],
+    );
+    return rows;
+  } catch (error) {
+    if ((error as { code?: string }).code !== WAL_SEGMENT_REMOVED) throw error;
+    console.log(`pg-activity: no WAL records by type: ${(error as Error).message} (checkpoints recycled it)`);
+    return undefined;
   }
 }
 
