@@ -19,6 +19,8 @@ import {
   printPgActivity,
   STATS_FLUSH_WAIT_MS,
 } from './lib/pg-activity';
+import { describeSettling, settlePostgres } from './lib/pg-settle';
+import { PgProcessCpu, pgProcessShares, printPgProcessShares } from './lib/pg-processes';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { machineInfo } from './lib/results';
 import {
@@ -36,6 +38,11 @@ const OPERATION_TIMEOUT_MS = 5_000;
 const IDLE_SAMPLE_MS = 5_000;
 /** Longest wait for Herald to drain before a step and after it (then noted in the record). */
 const IDLE_MAX_MS = 60_000;
+/**
+ * Longest wait for Herald to drain the set-up before the first step: im-router serves new bindings
+ * as plain devices 100 a second, so a set-up of thousands leaves a minute or more of them.
+ */
+const SETUP_DRAIN_MAX_MS = 300_000;
 /**
  * REGISTER devices: a device refreshes again only once its last refresh settled; the pool holds
  * the highest rate times this many seconds of devices, more than a refresh may take (two transactions
@@ -61,6 +68,8 @@ interface Workload {
  *   node dist/bench/cpu-per-op.js --mode embedded|kafka|kamailio|kamailio-durable --op register|im \
  *     --rates 100,200,400 --seconds 20
  * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
+ * after the set-up, PostgreSQL is settled before the warm-up (lib/pg-settle.ts: the set-up's vacuum,
+ * analyze and checkpoint done before measuring; --settle-postgres no leaves them to chance);
  * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
  * workers instead of the cfg's 2; --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
  * its profile written to DIR at exit, for bench/cpu-profile-top.js; --pg-stats: what PostgreSQL did per
@@ -82,6 +91,7 @@ async function main(): Promise<void> {
       'kamailio-workers': { type: 'string' },
       'cpu-prof-dir': { type: 'string' },
       'pg-stats': { type: 'boolean', default: false },
+      'settle-postgres': { type: 'string', default: 'yes' },
       out: {
         type: 'string',
         default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/cpu-per-op.jsonl`,
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
   };
   let workload: Workload | undefined;
   let backlog: IdleWaiter | undefined;
+  let postgresCpu: PgProcessCpu | undefined;
   try {
     const setupStarted = Date.now();
     const load: Workload =
@@ -145,9 +156,22 @@ async function main(): Promise<void> {
     console.log(`cpu-per-op: ${op} load set up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
     backlog = await deployment.openIdleWaiter();
     const cpu = new ProcessTreeCpu(deployment.groups);
+    const postgresRoot = deployment.groups.find((group) => group.name === 'postgres')?.rootPid;
+    postgresCpu =
+      databaseUrl === undefined || postgresRoot === undefined ? undefined : new PgProcessCpu(postgresRoot);
+    console.log(
+      `cpu-per-op: set-up drained: ${describeIdleWait(await backlog.waitUntilIdle(SETUP_DRAIN_MAX_MS))}`,
+    );
+    let settled = 'PostgreSQL not settled before measuring (--settle-postgres no)';
+    if (deployment instanceof BenchDeployment && values['settle-postgres'] !== 'no') {
+      settled = describeSettling(await settlePostgres(deployment.state.databaseUrl));
+      console.log(`cpu-per-op: ${settled}`);
+    }
     const warmup = Number(values['warmup-seconds']);
     if (warmup > 0) {
-      // JIT and connection pools warm, not measured.
+      // JIT and connection pools warm, not measured; after the settling's checkpoint, so that the
+      // full-page image of each page first changed after it is written here, not in the window
+      // (in steady state a page pays one per checkpoint_timeout, thousands of operations).
       await runOpenLoop(rates[0] as number, warmup, (sequence) => load.operation(sequence));
       load.takeNote();
     }
@@ -155,12 +179,16 @@ async function main(): Promise<void> {
     for (const rate of rates) {
       const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
       const postgresBefore = await postgresSnapshot();
+      const postgresIdleStart = postgresCpu?.sample();
       const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
       const start = cpu.sample();
+      const postgresStart = postgresCpu?.sample();
       const startedAt = performance.now();
+      const windowStart = new Date().toISOString();
       const loop = await runOpenLoop(rate, seconds, (sequence) => load.operation(sequence));
       const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
       const used = cpuBetween(start, cpu.sample());
+      const postgresEnd = postgresCpu?.sample();
       const step = measuredStep({
         mode: measured,
         op: op === 'register' ? `REGISTER refresh (${refresh})` : `${imCarrier.name} over ${pairs} pairs`,
@@ -168,21 +196,32 @@ async function main(): Promise<void> {
         cpuMs: used,
         idleCpuMsPerSecond: idleCpu,
         windowSeconds: (performance.now() - startedAt) / 1000,
-        note: `${load.takeNote()}before: ${before}; after: ${after}`,
+        note: `${load.takeNote()}before: ${before}; after: ${after}; window ${windowStart} to ${new Date().toISOString()}; ${settled}`,
       });
       const postgresAfter = await postgresSnapshot(postgresBefore);
       if (postgresBefore !== undefined && postgresAfter !== undefined) {
         step.postgres = pgActivity(postgresBefore, postgresAfter, step.succeeded);
       }
+      if (postgresIdleStart !== undefined && postgresStart !== undefined && postgresEnd !== undefined) {
+        step.postgresProcesses = pgProcessShares(
+          postgresIdleStart,
+          postgresStart,
+          postgresEnd,
+          IDLE_SAMPLE_MS / 1000,
+          step.succeeded,
+        );
+      }
       writeRecord(values.out ?? '', step);
       printSteps([step]);
       if (step.postgres !== undefined) printPgActivity(step.postgres);
+      if (step.postgresProcesses !== undefined) printPgProcessShares(step.postgresProcesses);
       steps.push(step);
     }
     console.log('\ncpu-per-op: all steps');
     printSteps(steps);
     console.log(`cpu-per-op: JSON lines appended to ${values.out}`);
   } finally {
+    postgresCpu?.close();
     await workload?.close();
     await backlog?.close();
     await deployment.stop();

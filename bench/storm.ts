@@ -15,6 +15,15 @@ import type { HeraldMode } from './lib/herald-launch';
 import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
 import { DEVICES_PER_PROCESS, LoadProcess, loadProcessAddress } from './lib/load-process';
 import { msSince } from './lib/open-loop';
+import {
+  pgActivity,
+  pgSnapshot,
+  type PgSnapshot,
+  printPgActivity,
+  STATS_FLUSH_WAIT_MS,
+} from './lib/pg-activity';
+import { describeSettling, settlePostgres } from './lib/pg-settle';
+import { PgProcessCpu, pgProcessShares, printPgProcessShares } from './lib/pg-processes';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { loadAverage, machineInfo, quantile } from './lib/results';
 
@@ -23,8 +32,11 @@ const SETUP_CONCURRENCY_PER_PROCESS = 25;
 /** The load processes start the storm together at this delay after the parent's command. */
 const STORM_START_DELAY_MS = 1_000;
 const IDLE_SAMPLE_MS = 5_000;
-/** Longest wait for Herald to drain after the set-up and after the storm. */
-const IDLE_MAX_MS = 120_000;
+/**
+ * Longest wait for Herald to drain after the set-up (im-router serves new bindings as plain devices
+ * 100 a second: 20,000 take minutes) and after the storm.
+ */
+const IDLE_MAX_MS = 300_000;
 const REGISTER_EXPIRES_SECONDS = 3600;
 /** RFC 5626 §4.5 base-time (all flows failed) and max-time of the registration retry backoff. */
 const RETRY_BASE_SECONDS = 30;
@@ -58,8 +70,11 @@ type WorkerReport = SetupReport | StormReport;
  * after an edge restart, each like a fresh client (REGISTER, 401, authorized REGISTER, 200) that
  * retransmits over UDP (Timer E) until its timeout (default Timer F, 32 s) and tries again after a
  * failure (a 503's Retry-After, else RFC 5626 backoff) until --max-seconds. Reports the time until
- * all were registered, failures, p50/p99 and the deployment's CPU per registration.
- *   node dist/bench/storm.js --mode embedded|kafka --devices 20000 [--max-seconds 300]
+ * all were registered, failures, p50/p99 and the deployment's CPU per registration; with --pg-stats,
+ * what PostgreSQL did per registration and its CPU by process kind, as cpu-per-op's --pg-stats. The
+ * set-up's background work in PostgreSQL is done before the storm (lib/pg-settle.ts), unless
+ * --settle-postgres no.
+ *   node dist/bench/storm.js --mode embedded|kafka --devices 20000 [--max-seconds 300] [--pg-stats]
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -70,6 +85,8 @@ async function main(): Promise<void> {
       'setup-seconds': { type: 'string', default: '900' },
       'max-seconds': { type: 'string', default: '300' },
       retransmit: { type: 'string', default: 'yes' },
+      'pg-stats': { type: 'boolean', default: false },
+      'settle-postgres': { type: 'string', default: 'yes' },
       out: { type: 'string', default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/storm.jsonl` },
       worker: { type: 'string' },
     },
@@ -97,6 +114,7 @@ async function main(): Promise<void> {
     (_, k) => new LoadProcess<WorkerCommand, WorkerReport>(k, process.argv),
   );
   let backlog: HeraldBacklogReader | undefined;
+  let postgresCpu: PgProcessCpu | undefined;
   try {
     const setupStarted = Date.now();
     const deadline = setupStarted + Number(values['setup-seconds']) * 1000;
@@ -118,9 +136,24 @@ async function main(): Promise<void> {
     );
     backlog = await HeraldBacklogReader.open(deployment.state);
     const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
+    let settled = 'PostgreSQL not settled before measuring (--settle-postgres no)';
+    if (values['settle-postgres'] !== 'no') {
+      settled = describeSettling(await settlePostgres(deployment.state.databaseUrl));
+      console.log(`storm: ${settled}`);
+    }
     const cpu = new ProcessTreeCpu(deployment.groups);
+    const postgresRoot = deployment.groups.find((group) => group.name === 'postgres')?.rootPid;
+    if (values['pg-stats'] && postgresRoot !== undefined) postgresCpu = new PgProcessCpu(postgresRoot);
+    const postgresSnapshot = async (since?: PgSnapshot): Promise<PgSnapshot | undefined> => {
+      if (postgresCpu === undefined) return undefined;
+      await sleep(STATS_FLUSH_WAIT_MS);
+      return pgSnapshot(deployment.state.databaseUrl, since);
+    };
+    const postgresBefore = await postgresSnapshot();
+    const postgresIdleStart = postgresCpu?.sample();
     const idleCpu = await idleCpuPerSecond(cpu, IDLE_SAMPLE_MS);
     const start = cpu.sample();
+    const postgresStart = postgresCpu?.sample();
     const startAt = Date.now() + STORM_START_DELAY_MS;
     const endAt = startAt + Number(values['max-seconds']) * 1000;
     const storms = (await Promise.all(
@@ -128,6 +161,7 @@ async function main(): Promise<void> {
     )) as StormReport[];
     const after = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
     const used = cpuBetween(start, cpu.sample());
+    const postgresEnd = postgresCpu?.sample();
     const windowSeconds = (Date.now() - startAt) / 1000;
     const succeeded = sum(storms.map((report) => report.succeeded));
     const failures = addCounts(storms.map((report) => report.failures));
@@ -157,12 +191,28 @@ async function main(): Promise<void> {
       windowSeconds,
       // The load processes are forked by this process: their CPU is in the load generator's group.
       ...cpuPerOperation(used, idleCpu, windowSeconds, succeeded),
-      note: `before: ${before}; after: ${after}`,
+      note: `before: ${before}; after: ${after}; window ${new Date(startAt).toISOString()} to ${new Date().toISOString()}; ${settled}`,
       load: loadAverage(),
       machine: machineInfo(),
       commit: checkoutCommit(),
+      ...(postgresIdleStart === undefined || postgresStart === undefined || postgresEnd === undefined
+        ? {}
+        : {
+            postgresProcesses: pgProcessShares(
+              postgresIdleStart,
+              postgresStart,
+              postgresEnd,
+              IDLE_SAMPLE_MS / 1000,
+              succeeded,
+            ),
+          }),
     };
-    writeRecord(values.out ?? '', record);
+    const postgresAfter = await postgresSnapshot(postgresBefore);
+    const postgres =
+      postgresBefore === undefined || postgresAfter === undefined
+        ? undefined
+        : pgActivity(postgresBefore, postgresAfter, succeeded);
+    writeRecord(values.out ?? '', { ...record, postgres });
     const failed = Object.entries(failures).map(([code, count]) => `${code} ${count}`);
     console.log(
       `storm: ${mode}: ${succeeded} of ${registered} devices registered again, ` +
@@ -180,8 +230,11 @@ async function main(): Promise<void> {
           .join(', ') +
         `; load generator ${fixed(record.loadGeneratorCpuMsPerOp)}; load average ${record.load}; ${record.note}`,
     );
+    if (postgres !== undefined) printPgActivity(postgres);
+    if (record.postgresProcesses !== undefined) printPgProcessShares(record.postgresProcesses);
     console.log(`storm: JSON line appended to ${values.out}`);
   } finally {
+    postgresCpu?.close();
     await Promise.all(workers.map((worker) => worker.close({ kind: 'close' })));
     await backlog?.close();
     await deployment.stop();

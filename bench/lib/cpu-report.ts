@@ -28,6 +28,8 @@ export interface CpuStep extends CpuPerOperation {
   note: string;
   /** With --pg-stats: what PostgreSQL did per operation. */
   postgres?: PgActivity;
+  /** With --pg-stats: PostgreSQL's CPU by process kind, idle (ms/s, sampled before the step) and in the window (ms per operation). */
+  postgresProcesses?: { idleMsPerSecond: Record<string, number>; msPerOp: Record<string, number> };
   load: string;
   machine: MachineInfo;
   /** The checkout's commit (figures belong to the code they measured). */

@@ -13,12 +13,21 @@ const IDLE_READINGS_IN_A_ROW = 3;
  */
 const PUSH_IN_FLIGHT_HORIZON_S = 40;
 
-/** What Herald still has to do: records its consumers have not handled, pushes without an outcome. */
+/**
+ * What Herald still has to do: records its consumers have not handled, pushes without an outcome,
+ * new bindings not yet through the plain-device sweep.
+ */
 export interface HeraldBacklog {
   /** Records published but not yet handled (committed) by a consumer group of their topic. */
   busRecords: number;
   /** Pushes of IMs sent to a device in the last PUSH_IN_FLIGHT_HORIZON_S without an outcome yet. */
   pushesInFlight: number;
+  /**
+   * New bindings im-router has yet to serve as plain SIP devices once their login grace is over
+   * (plain_device_queue): a set-up that registers devices faster than the sweep's batch a second
+   * leaves them to be served in the measured window.
+   */
+  plainDevicesQueued: number;
 }
 
 export interface IdleWait {
@@ -39,7 +48,8 @@ export interface IdleWaiter {
  * Reads Herald's backlog from where its consumers keep their progress: the embedded bus's journal
  * and per-group offsets (`bus_journal`, `bus_group_offsets`) or, on Kafka, each group's committed
  * offsets against the log ends (a handler's offset is committed only after it finished, see
- * docs/architecture.md); pushes in flight from `message_deliveries`. These are the values the
+ * docs/architecture.md); pushes in flight from `message_deliveries`; new bindings waiting for the
+ * plain-device sweep from `plain_device_queue`. These are the values the
  * herald_kafka_consumer_lag gauge reports too, read at the source so the embedded bus counts as well
  * and no app's HTTP port has to be known.
  */
@@ -75,14 +85,15 @@ export class HeraldBacklogReader implements IdleWaiter {
   }
 
   async read(): Promise<HeraldBacklog> {
-    const [busRecords, pushesInFlight] = await Promise.all([
+    const [busRecords, pushesInFlight, plainDevicesQueued] = await Promise.all([
       this.admin === undefined ? this.journalBacklog() : kafkaLag(this.admin),
       this.count(
         `SELECT count(*) AS n FROM message_deliveries
           WHERE outcome IS NULL AND attempted_at > now() - make_interval(secs => ${PUSH_IN_FLIGHT_HORIZON_S})`,
       ),
+      this.count(`SELECT count(*) AS n FROM plain_device_queue`),
     ]);
-    return { busRecords, pushesInFlight };
+    return { busRecords, pushesInFlight, plainDevicesQueued };
   }
 
   /**
@@ -94,7 +105,10 @@ export class HeraldBacklogReader implements IdleWaiter {
     let quietReadings = 0;
     for (;;) {
       const backlog = await this.read();
-      quietReadings = backlog.busRecords === 0 && backlog.pushesInFlight === 0 ? quietReadings + 1 : 0;
+      quietReadings =
+        backlog.busRecords === 0 && backlog.pushesInFlight === 0 && backlog.plainDevicesQueued === 0
+          ? quietReadings + 1
+          : 0;
       const waitedMs = Date.now() - started;
       if (quietReadings >= IDLE_READINGS_IN_A_ROW) return { idle: true, waitedMs, backlog };
       if (waitedMs >= maxMs) return { idle: false, waitedMs, backlog };
@@ -160,5 +174,6 @@ export function describeIdleWait(wait: IdleWait): string {
   const seconds = (wait.waitedMs / 1000).toFixed(1);
   return wait.idle
     ? `idle after ${seconds} s`
-    : `NOT idle after ${seconds} s (${wait.backlog.busRecords} bus records, ${wait.backlog.pushesInFlight} pushes in flight)`;
+    : `NOT idle after ${seconds} s (${wait.backlog.busRecords} bus records, ${wait.backlog.pushesInFlight} pushes in flight, ` +
+        `${wait.backlog.plainDevicesQueued} new bindings queued for the plain-device sweep)`;
 }

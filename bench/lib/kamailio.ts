@@ -97,7 +97,11 @@ export class KamailioDeployment implements MeasuredDeployment {
   openIdleWaiter(): Promise<IdleWaiter> {
     return Promise.resolve({
       waitUntilIdle: () =>
-        Promise.resolve({ idle: true, waitedMs: 0, backlog: { busRecords: 0, pushesInFlight: 0 } }),
+        Promise.resolve({
+          idle: true,
+          waitedMs: 0,
+          backlog: { busRecords: 0, pushesInFlight: 0, plainDevicesQueued: 0 },
+        }),
       close: () => Promise.resolve(),
     });
   }

@@ -4,6 +4,8 @@ function snapshot(overrides: Partial<PgSnapshot>): PgSnapshot {
   return {
     statements: undefined,
     tables: {},
+    maintenance: {},
+    background: background({}),
     indexScans: {},
     wal: { records: 0, fpi: 0, bytes: 0, buffersFull: 0, writes: 0, fsyncs: 0 },
     commits: 0,
@@ -12,6 +14,33 @@ function snapshot(overrides: Partial<PgSnapshot>): PgSnapshot {
     ...overrides,
   };
 }
+
+function background(overrides: Partial<PgSnapshot['background']>): PgSnapshot['background'] {
+  return {
+    checkpointsTimed: 0,
+    checkpointsRequested: 0,
+    checkpointsDone: 0,
+    checkpointBuffers: 0,
+    checkpointWriteMs: 0,
+    checkpointSyncMs: 0,
+    bgwriterBuffers: 0,
+    lastCheckpointAt: '2026-12-07T12:00:00+00:00',
+    relationWrites: {},
+    ...overrides,
+  };
+}
+
+const vacuumed = (autovacuums: number, lastAutovacuum: string | null) => ({
+  autovacuums,
+  autoanalyzes: 0,
+  vacuums: 0,
+  analyzes: 0,
+  autovacuumMs: autovacuums * 20,
+  autoanalyzeMs: 0,
+  lastAutovacuum,
+  lastAutoanalyze: null,
+  deadTuples: 7,
+});
 
 const statement = (query: string, calls: number, walBytes: number) => ({
   query,
@@ -84,5 +113,49 @@ describe('pgActivity', () => {
     expect(activity.statements).toBeUndefined();
     expect(activity.perOperation.statementCalls).toBeUndefined();
     expect(activity.perOperation.commits).toBe(4);
+  });
+
+  it('gives the checkpoints, blocks written and vacuums between the snapshots in all, not per operation', () => {
+    const before = snapshot({
+      background: background({
+        checkpointsTimed: 1,
+        checkpointsDone: 1,
+        checkpointBuffers: 100,
+        relationWrites: { checkpointer: 100 },
+      }),
+      maintenance: { registrations: vacuumed(0, null), accounts: vacuumed(1, '2026-12-07T11:59:00+00:00') },
+    });
+    const after = snapshot({
+      background: background({
+        checkpointsTimed: 2,
+        checkpointsDone: 2,
+        checkpointBuffers: 350,
+        checkpointWriteMs: 40,
+        lastCheckpointAt: '2026-12-07T12:05:00+00:00',
+        relationWrites: { checkpointer: 350, 'autovacuum worker': 3 },
+      }),
+      maintenance: {
+        registrations: vacuumed(1, '2026-12-07T12:04:00+00:00'),
+        accounts: vacuumed(1, '2026-12-07T11:59:00+00:00'),
+      },
+    });
+    const { background: between } = pgActivity(before, after, 1_000);
+    expect(between).toEqual({
+      checkpoints: { timed: 1, requested: 0, done: 1 },
+      checkpointBuffers: 250,
+      checkpointWriteMs: 40,
+      checkpointSyncMs: 0,
+      bgwriterBuffers: 0,
+      checkpointAt: '2026-12-07T12:05:00+00:00',
+      relationWrites: { checkpointer: 250, 'autovacuum worker': 3 },
+      // accounts was not vacuumed in between: left out.
+      maintenance: [{ table: 'registrations', ...vacuumed(1, '2026-12-07T12:04:00+00:00') }],
+    });
+  });
+
+  it('names no checkpoint when the latest is the one before the first snapshot', () => {
+    const { background: between } = pgActivity(snapshot({}), snapshot({}), 1);
+    expect(between.checkpointAt).toBeNull();
+    expect(between.maintenance).toEqual([]);
   });
 });

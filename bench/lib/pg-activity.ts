@@ -3,7 +3,9 @@ import { Client } from 'pg';
 /**
  * What PostgreSQL did during a benchmark step, from its own statistics: per statement
  * (pg_stat_statements, when the server preloads it), per table and index, the WAL and its fsyncs,
- * and the commits. Counts, not times, are the load-independent part: calls, rows, WAL bytes, HOT
+ * the commits, and the background work that comes in lumps (checkpoints, the blocks each kind of
+ * process wrote, autovacuum and autoanalyze runs per table; pg_stat_checkpointer and the vacuum
+ * times of pg_stat_user_tables need PostgreSQL 18, what Herald runs). Counts, not times, are the load-independent part: calls, rows, WAL bytes, HOT
  * updates, index scans and fsyncs per operation do not move with the machine's load.
  *
  * The cumulative views other than pg_stat_statements are flushed by each backend at most once a
@@ -42,10 +44,42 @@ interface TableCounts {
   indexScans: number;
 }
 
+/** A table's vacuums and analyzes so far (pg_stat_user_tables; times in ms, PostgreSQL 18). */
+interface TableMaintenance {
+  autovacuums: number;
+  autoanalyzes: number;
+  vacuums: number;
+  analyzes: number;
+  autovacuumMs: number;
+  autoanalyzeMs: number;
+  lastAutovacuum: string | null;
+  lastAutoanalyze: string | null;
+  deadTuples: number;
+}
+
+/** The checkpointer's and background writer's work so far, and who wrote table and index blocks. */
+interface BackgroundCounts {
+  checkpointsTimed: number;
+  checkpointsRequested: number;
+  checkpointsDone: number;
+  /** Blocks the checkpointer wrote, and its write and sync times (ms). */
+  checkpointBuffers: number;
+  checkpointWriteMs: number;
+  checkpointSyncMs: number;
+  /** Blocks the background writer cleaned. */
+  bgwriterBuffers: number;
+  /** The latest checkpoint's time (pg_control_checkpoint), ISO. */
+  lastCheckpointAt: string;
+  /** Table and index blocks written (pg_stat_io, object relation), by backend type. */
+  relationWrites: Record<string, number>;
+}
+
 /** Cumulative counters at one moment. */
 export interface PgSnapshot {
   statements: Record<string, StatementCounts> | undefined;
   tables: Record<string, TableCounts>;
+  maintenance: Record<string, TableMaintenance>;
+  background: BackgroundCounts;
   indexScans: Record<string, number>;
   wal: { records: number; fpi: number; bytes: number; buffersFull: number; writes: number; fsyncs: number };
   commits: number;
@@ -71,13 +105,40 @@ export interface PgActivity {
   };
   statements?: Array<{ query: string } & Omit<StatementCounts, 'query'>>;
   tables: Array<{ table: string } & TableCounts>;
+  /**
+   * Background work between the snapshots, in all (not per operation): it comes in lumps whose
+   * size does not follow the operations, and is what makes two runs of the same work differ.
+   */
+  background: {
+    checkpoints: { timed: number; requested: number; done: number };
+    checkpointBuffers: number;
+    checkpointWriteMs: number;
+    checkpointSyncMs: number;
+    bgwriterBuffers: number;
+    /** The latest checkpoint's time, when it is after the first snapshot. */
+    checkpointAt: string | null;
+    relationWrites: Record<string, number>;
+    /** Per table vacuumed or analyzed in between: runs, their time, and the latest's time. */
+    maintenance: Array<{
+      table: string;
+      autovacuums: number;
+      autoanalyzes: number;
+      vacuums: number;
+      analyzes: number;
+      autovacuumMs: number;
+      autoanalyzeMs: number;
+      lastAutovacuum: string | null;
+      lastAutoanalyze: string | null;
+      deadTuples: number;
+    }>;
+  };
   indexScans: Array<{ index: string; scans: number }>;
   walByRecord?: Array<{ record: string; count: number; bytes: number; fpiBytes: number }>;
 }
 
 /** The counters now; with `since` (an earlier snapshot), also the WAL written after it by record type. */
 export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promise<PgSnapshot> {
-  const client = new Client({ connectionString: databaseUrl });
+  const client = new Client({ connectionString: databaseUrl, application_name: 'herald-bench-pg-stats' });
   await client.connect();
   try {
     const { rows: extension } = await client.query<{ n: string }>(
@@ -113,12 +174,18 @@ export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promi
       }
     }
     const tables: PgSnapshot['tables'] = {};
-    const { rows: tableRows } = await client.query<Record<string, string>>(
-      `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, seq_scan, coalesce(idx_scan, 0) AS idx_scan
+    const maintenance: PgSnapshot['maintenance'] = {};
+    const { rows: tableRows } = await client.query<Record<string, string | null>>(
+      `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, seq_scan, coalesce(idx_scan, 0) AS idx_scan,
+              autovacuum_count, autoanalyze_count, vacuum_count, analyze_count, n_dead_tup,
+              total_autovacuum_time, total_autoanalyze_time,
+              to_json(last_autovacuum) #>> '{}' AS last_autovacuum,
+              to_json(last_autoanalyze) #>> '{}' AS last_autoanalyze
          FROM pg_stat_user_tables`,
     );
     for (const row of tableRows) {
-      tables[row['relname'] ?? ''] = {
+      const table = row['relname'] ?? '';
+      tables[table] = {
         inserted: Number(row['n_tup_ins']),
         updated: Number(row['n_tup_upd']),
         hotUpdated: Number(row['n_tup_hot_upd']),
@@ -126,7 +193,41 @@ export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promi
         seqScans: Number(row['seq_scan']),
         indexScans: Number(row['idx_scan']),
       };
+      maintenance[table] = {
+        autovacuums: Number(row['autovacuum_count']),
+        autoanalyzes: Number(row['autoanalyze_count']),
+        vacuums: Number(row['vacuum_count']),
+        analyzes: Number(row['analyze_count']),
+        autovacuumMs: Number(row['total_autovacuum_time']),
+        autoanalyzeMs: Number(row['total_autoanalyze_time']),
+        lastAutovacuum: row['last_autovacuum'] ?? null,
+        lastAutoanalyze: row['last_autoanalyze'] ?? null,
+        deadTuples: Number(row['n_dead_tup']),
+      };
     }
+    const { rows: checkpointerRows } = await client.query<Record<string, string>>(
+      `SELECT c.num_timed, c.num_requested, c.num_done, c.buffers_written, c.write_time, c.sync_time,
+              b.buffers_clean, to_json(k.checkpoint_time) #>> '{}' AS checkpoint_time
+         FROM pg_stat_checkpointer c, pg_stat_bgwriter b, pg_control_checkpoint() k`,
+    );
+    const checkpointer = checkpointerRows[0] ?? {};
+    const relationWrites: BackgroundCounts['relationWrites'] = {};
+    const { rows: ioRows } = await client.query<{ backend_type: string; writes: string }>(
+      `SELECT backend_type, sum(writes) AS writes FROM pg_stat_io
+        WHERE object = 'relation' AND writes > 0 GROUP BY backend_type`,
+    );
+    for (const row of ioRows) relationWrites[row.backend_type] = Number(row.writes);
+    const background: BackgroundCounts = {
+      checkpointsTimed: Number(checkpointer['num_timed']),
+      checkpointsRequested: Number(checkpointer['num_requested']),
+      checkpointsDone: Number(checkpointer['num_done']),
+      checkpointBuffers: Number(checkpointer['buffers_written']),
+      checkpointWriteMs: Number(checkpointer['write_time']),
+      checkpointSyncMs: Number(checkpointer['sync_time']),
+      bgwriterBuffers: Number(checkpointer['buffers_clean']),
+      lastCheckpointAt: checkpointer['checkpoint_time'] ?? '',
+      relationWrites,
+    };
     const indexScans: PgSnapshot['indexScans'] = {};
     const { rows: indexRows } = await client.query<{ indexrelname: string; idx_scan: string }>(
       `SELECT indexrelname, idx_scan FROM pg_stat_user_indexes`,
@@ -147,25 +248,28 @@ export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promi
     let walByRecord: PgSnapshot['walByRecord'];
     if (since !== undefined) {
       await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
-      walByRecord = {};
-      const { rows } = await client.query<Record<string, string>>(
-        `SELECT "resource_manager/record_type" AS record, count, record_size, fpi_size
-           FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0`,
-        [since.walLsn, walLsn],
-      );
-      for (const row of rows) {
-        walByRecord[row['record'] ?? ''] = {
-          count: Number(row['count']),
-          bytes: Number(row['record_size']),
-          fpiBytes: Number(row['fpi_size']),
-        };
-      }
+      const rows = await walStatsSince(client, since.walLsn, walLsn);
+      walByRecord =
+        rows === undefined
+          ? undefined
+          : Object.fromEntries(
+              rows.map((row) => [
+                row['record'] ?? '',
+                {
+                  count: Number(row['count']),
+                  bytes: Number(row['record_size']),
+                  fpiBytes: Number(row['fpi_size']),
+                },
+              ]),
+            );
     }
     return {
       walLsn,
       walByRecord,
       statements,
       tables,
+      maintenance,
+      background,
       indexScans,
       wal: {
         records: Number(wal['wal_records']),
@@ -180,6 +284,32 @@ export async function pgSnapshot(databaseUrl: string, since?: PgSnapshot): Promi
     };
   } finally {
     await client.end();
+  }
+}
+
+/** PostgreSQL's "requested WAL segment ... has already been removed". */
+const WAL_SEGMENT_REMOVED = '58P01';
+
+/**
+ * The WAL's records by type between two LSNs (pg_walinspect), or undefined when checkpoints have
+ * recycled the WAL since the first (a short checkpoint_timeout): said, and the rest is still read.
+ */
+async function walStatsSince(
+  client: Client,
+  from: string,
+  to: string,
+): Promise<Array<Record<string, string>> | undefined> {
+  try {
+    const { rows } = await client.query<Record<string, string>>(
+      `SELECT "resource_manager/record_type" AS record, count, record_size, fpi_size
+         FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0`,
+      [from, to],
+    );
+    return rows;
+  } catch (error) {
+    if ((error as { code?: string }).code !== WAL_SEGMENT_REMOVED) throw error;
+    console.log(`pg-activity: no WAL records by type: ${(error as Error).message} (checkpoints recycled it)`);
+    return undefined;
   }
 }
 
@@ -209,6 +339,7 @@ export function pgActivity(before: PgSnapshot, after: PgSnapshot, operations: nu
         };
       })
       .filter((row) => row.inserted + row.updated + row.deleted + row.seqScans + row.indexScans > 0),
+    background: backgroundBetween(before, after),
     indexScans: Object.entries(after.indexScans).map(([index, scans]) => ({
       index,
       scans: per(scans - (before.indexScans[index] ?? 0)),
@@ -251,6 +382,47 @@ export function pgActivity(before: PgSnapshot, after: PgSnapshot, operations: nu
     activity.perOperation.statementPlanMs = statements.reduce((sum, row) => sum + row.planMs, 0);
   }
   return activity;
+}
+
+/** The checkpoints, blocks written and vacuums between two snapshots. */
+function backgroundBetween(before: PgSnapshot, after: PgSnapshot): PgActivity['background'] {
+  const [then, now] = [before.background, after.background];
+  const relationWrites = Object.fromEntries(
+    Object.entries(now.relationWrites)
+      .map(([type, writes]) => [type, writes - (then.relationWrites[type] ?? 0)] as const)
+      .filter(([, writes]) => writes > 0),
+  );
+  const maintenance = Object.entries(after.maintenance)
+    .map(([table, runs]) => {
+      const earlier = before.maintenance[table];
+      return {
+        table,
+        autovacuums: runs.autovacuums - (earlier?.autovacuums ?? 0),
+        autoanalyzes: runs.autoanalyzes - (earlier?.autoanalyzes ?? 0),
+        vacuums: runs.vacuums - (earlier?.vacuums ?? 0),
+        analyzes: runs.analyzes - (earlier?.analyzes ?? 0),
+        autovacuumMs: runs.autovacuumMs - (earlier?.autovacuumMs ?? 0),
+        autoanalyzeMs: runs.autoanalyzeMs - (earlier?.autoanalyzeMs ?? 0),
+        lastAutovacuum: runs.lastAutovacuum,
+        lastAutoanalyze: runs.lastAutoanalyze,
+        deadTuples: runs.deadTuples,
+      };
+    })
+    .filter((row) => row.autovacuums + row.autoanalyzes + row.vacuums + row.analyzes > 0);
+  return {
+    checkpoints: {
+      timed: now.checkpointsTimed - then.checkpointsTimed,
+      requested: now.checkpointsRequested - then.checkpointsRequested,
+      done: now.checkpointsDone - then.checkpointsDone,
+    },
+    checkpointBuffers: now.checkpointBuffers - then.checkpointBuffers,
+    checkpointWriteMs: now.checkpointWriteMs - then.checkpointWriteMs,
+    checkpointSyncMs: now.checkpointSyncMs - then.checkpointSyncMs,
+    bgwriterBuffers: now.bgwriterBuffers - then.bgwriterBuffers,
+    checkpointAt: now.lastCheckpointAt === then.lastCheckpointAt ? null : now.lastCheckpointAt,
+    relationWrites,
+    maintenance,
+  };
 }
 
 export function printPgActivity(activity: PgActivity): void {
@@ -306,4 +478,24 @@ export function printPgActivity(activity: PgActivity): void {
   }
   const indexes = activity.indexScans.map((row) => `${row.index} ${fixed(row.scans)}`).join(', ');
   console.log(`   index scans per operation: ${indexes}`);
+  printBackground(activity.background);
+}
+
+function printBackground(background: PgActivity['background']): void {
+  const { checkpoints } = background;
+  console.log(
+    `   background, in all: checkpoints ${checkpoints.done} done (${checkpoints.timed} timed, ` +
+      `${checkpoints.requested} requested)` +
+      (background.checkpointAt === null ? '' : `, the latest at ${background.checkpointAt}`) +
+      `: ${background.checkpointBuffers} blocks written in ${background.checkpointWriteMs.toFixed(0)} ms, ` +
+      `synced in ${background.checkpointSyncMs.toFixed(0)} ms; background writer ${background.bgwriterBuffers} blocks; ` +
+      `table and index blocks written by ${JSON.stringify(background.relationWrites)}`,
+  );
+  for (const row of background.maintenance) {
+    console.log(
+      `   ${row.table}: autovacuum ${row.autovacuums} (${row.autovacuumMs.toFixed(0)} ms, latest ${row.lastAutovacuum ?? '-'}), ` +
+        `autoanalyze ${row.autoanalyzes} (${row.autoanalyzeMs.toFixed(0)} ms, latest ${row.lastAutoanalyze ?? '-'}), ` +
+        `vacuum ${row.vacuums}, analyze ${row.analyzes}; ${row.deadTuples} dead rows now`,
+    );
+  }
 }

@@ -71,6 +71,26 @@ describe('auth repositories (real PostgreSQL)', () => {
     });
   });
 
+  it("reads a REGISTER's credentials of several accounts, in username order, and locks their rows", async () => {
+    const credentials = ({ username, aor, realm, ha1, disabled }: Account) => ({
+      username,
+      aor,
+      realm,
+      ha1,
+      disabled,
+    });
+    await unitOfWork.run(async (tx) => {
+      expect(
+        await accounts.findCredentialsByUsername(tx, ['carol', 'nobody', 'alice'], { lock: true }),
+      ).toEqual([credentials(account('alice')), credentials(account('carol'))]);
+      expect(await accounts.findCredentialsByUsername(tx, ['bob'])).toEqual([credentials(account('bob'))]);
+      // The lock is held: another transaction cannot take carol's row lock meanwhile.
+      await expect(
+        dataSource.query(`SELECT username FROM accounts WHERE username = 'carol' FOR UPDATE NOWAIT`),
+      ).rejects.toThrow(/could not obtain lock/);
+    });
+  });
+
   it("keeps a binding's Contact parameters across a refresh and clears them when it sends none", async () => {
     const aor = 'sip:carol@herald.example';
     const live = new Date(Date.now() + 60_000);

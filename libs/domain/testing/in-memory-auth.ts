@@ -12,7 +12,7 @@ import {
   Transaction,
   type UnitOfWork,
 } from '../src/shared';
-import type { Account } from '../src/auth/account';
+import type { Account, AccountCredentials } from '../src/auth/account';
 import type {
   AccountRepository,
   BindingKey,
@@ -106,10 +106,15 @@ export class InMemoryAccounts implements AccountRepository {
     const account = this.rows.get(username);
     return account && structuredClone(account);
   }
-  async findManyByUsername(_tx: Transaction, usernames: readonly string[]): Promise<Account[]> {
+  async findCredentialsByUsername(
+    _tx: Transaction,
+    usernames: readonly string[],
+  ): Promise<AccountCredentials[]> {
     return [...usernames].sort().flatMap((username) => {
       const account = this.rows.get(username);
-      return account === undefined ? [] : [structuredClone(account)];
+      if (account === undefined) return [];
+      const { username: name, aor, realm, ha1, disabled } = structuredClone(account);
+      return [{ username: name, aor, realm, ha1, disabled }];
     });
   }
   async findByAor(_tx: Transaction, aor: string): Promise<Account | undefined> {

@@ -18,6 +18,12 @@ export interface Account {
   updatedAt: Date;
 }
 
+/**
+ * What a REGISTER's authorization reads of an account: its credentials and state, not its
+ * profile or times (a refresh does not parse them).
+ */
+export type AccountCredentials = Pick<Account, 'username' | 'aor' | 'realm' | 'ha1' | 'disabled'>;
+
 /** What the admin API and the CLI show of an account (no credentials). */
 export interface AccountView {
   username: string;

@@ -1,6 +1,6 @@
 import type { DeviceStatus, SessionCarrier, Transport } from '#herald/contracts';
 import type { CommandClaim, Transaction } from '../shared';
-import type { Account, DigestAlgorithm } from './account';
+import type { Account, AccountCredentials, DigestAlgorithm } from './account';
 
 export interface AccountRepository {
   /** Inserts a new account; false when the username is taken. */
@@ -17,14 +17,15 @@ export interface AccountRepository {
     options?: { lock?: boolean },
   ): Promise<Account | undefined>;
   /**
-   * The accounts of these usernames (missing ones left out); `lock` takes their row locks in
-   * username order, so groups of REGISTERs locking overlapping accounts cannot deadlock.
+   * The credentials of the accounts of these usernames (missing ones left out), in username order;
+   * `lock` takes their row locks in that order, so groups of REGISTERs locking overlapping accounts
+   * cannot deadlock.
    */
-  findManyByUsername(
+  findCredentialsByUsername(
     tx: Transaction,
     usernames: readonly string[],
     options?: { lock?: boolean },
-  ): Promise<Account[]>;
+  ): Promise<AccountCredentials[]>;
   findByAor(tx: Transaction, aor: string, options?: { lock?: boolean }): Promise<Account | undefined>;
   /** Accounts ordered by username, after `after` (keyset pagination). */
   list(tx: Transaction, page: { after?: string; limit: number }): Promise<Account[]>;

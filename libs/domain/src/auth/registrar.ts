@@ -16,7 +16,7 @@ import {
   type UnitOfWork,
   type EventPublisher,
 } from '../shared';
-import type { Account } from './account';
+import type { AccountCredentials } from './account';
 import { AuthError } from './auth-error';
 import {
   type CommandOutputs,
@@ -260,7 +260,7 @@ export class Registrar {
   private async plan(tx: Transaction, pending: readonly Pending[], at: Date): Promise<Planned[]> {
     if (pending.length === 0) return [];
     // The row locks serialize REGISTERs of one AOR across replicas.
-    const accounts = await this.deps.accounts.findManyByUsername(
+    const accounts = await this.deps.accounts.findCredentialsByUsername(
       tx,
       [...new Set(pending.map(({ request }) => request.digest.username))].sort(),
       { lock: true },
@@ -464,7 +464,7 @@ function rejected(status: 401 | 403 | 500, reason: string): Refusal {
 function authorizationRefusal(
   request: RegisterRequestedV1,
   aor: string,
-  account: Account | undefined,
+  account: AccountCredentials | undefined,
   digest: DigestFunctions,
 ): Refusal | undefined {
   if (account === undefined || !credentialsValid(account, request, digest)) {
@@ -494,7 +494,11 @@ function outOfOrderRefusal(
   return outOfOrder ? rejected(500, 'Server Internal Error (out-of-order CSeq)') : undefined;
 }
 
-function credentialsValid(account: Account, request: RegisterRequestedV1, digest: DigestFunctions): boolean {
+function credentialsValid(
+  account: AccountCredentials,
+  request: RegisterRequestedV1,
+  digest: DigestFunctions,
+): boolean {
   const credentials = request.digest;
   return (
     credentials.realm === account.realm &&

@@ -1,4 +1,4 @@
-import type { Account, AccountRepository, Transaction } from '#herald/domain';
+import type { Account, AccountCredentials, AccountRepository, Transaction } from '#herald/domain';
 import { keySetStatement, queryKeySet } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
@@ -20,13 +20,24 @@ const ACCOUNT_COLUMNS = columnList(ACCOUNTS, [
   'updated_at',
 ]);
 
+/** What a REGISTER's authorization reads: no profile and no times, which a refresh would only parse. */
+const CREDENTIAL_COLUMNS = columnList(ACCOUNTS, [
+  'username',
+  'aor',
+  'realm',
+  'ha1_md5',
+  'ha1_sha256',
+  'disabled',
+]);
+type CredentialsRow = Pick<AccountRow, 'username' | 'aor' | 'realm' | 'ha1_md5' | 'ha1_sha256' | 'disabled'>;
+
 // Rows are locked as the sorted scan returns them: in username order.
-const byUsername = (usernameMatch: string) =>
-  `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username ${usernameMatch} ORDER BY username`;
-const ACCOUNTS_BY_USERNAME = keySetStatement('text', byUsername);
-const ACCOUNTS_BY_USERNAME_LOCKED = keySetStatement(
+const credentialsByUsername = (usernameMatch: string) =>
+  `SELECT ${CREDENTIAL_COLUMNS} FROM accounts WHERE username ${usernameMatch} ORDER BY username`;
+const CREDENTIALS_BY_USERNAME = keySetStatement('text', credentialsByUsername);
+const CREDENTIALS_BY_USERNAME_LOCKED = keySetStatement(
   'text',
-  (usernameMatch) => `${byUsername(usernameMatch)} FOR UPDATE`,
+  (usernameMatch) => `${credentialsByUsername(usernameMatch)} FOR UPDATE`,
 );
 
 /** AccountRepository on `accounts`, inside the caller's transaction. */
@@ -65,20 +76,20 @@ export class SqlAccountRepository implements AccountRepository {
     return this.findOne(tx, 'username', username, options?.lock === true);
   }
 
-  async findManyByUsername(
+  async findCredentialsByUsername(
     tx: Transaction,
     usernames: readonly string[],
     options?: { lock?: boolean },
-  ): Promise<Account[]> {
+  ): Promise<AccountCredentials[]> {
     if (usernames.length === 0) {
       return [];
     }
-    const rows = await queryKeySet<AccountRow>(
+    const rows = await queryKeySet<CredentialsRow>(
       entityManagerOf(tx),
-      options?.lock === true ? ACCOUNTS_BY_USERNAME_LOCKED : ACCOUNTS_BY_USERNAME,
+      options?.lock === true ? CREDENTIALS_BY_USERNAME_LOCKED : CREDENTIALS_BY_USERNAME,
       usernames,
     );
-    return rows.map(toAccount);
+    return rows.map(toCredentials);
   }
 
   findByAor(tx: Transaction, aor: string, options?: { lock?: boolean }): Promise<Account | undefined> {
@@ -142,13 +153,19 @@ function accountValues(account: Account): unknown[] {
   ];
 }
 
-function toAccount(row: AccountRow): Account {
+function toCredentials(row: CredentialsRow): AccountCredentials {
   return {
     username: row.username,
     aor: row.aor,
     realm: row.realm,
     ha1: { MD5: row.ha1_md5, 'SHA-256': row.ha1_sha256 },
     disabled: row.disabled,
+  };
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    ...toCredentials(row),
     profile:
       row.display_name === null
         ? { settings: row.settings }
