@@ -115,6 +115,25 @@ describe('spans with nothing to record or propagate', () => {
     expect(spansAreInert()).toBe(false);
   });
 
+  it('builds attributes given as a function only for a span it makes, and records them', async () => {
+    const build = jest.fn(() => ({ 'sip.method': 'INFO' }));
+    startSpan('push', { kind: SpanKind.CLIENT, attributes: build });
+    await inSpan('work', { kind: SpanKind.SERVER, attributes: build }, async () => undefined);
+    expect(build).not.toHaveBeenCalled();
+
+    const exporter = new InMemorySpanExporter();
+    trace.setGlobalTracerProvider(
+      new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }),
+    );
+    startSpan('push', { kind: SpanKind.CLIENT, attributes: build }).end();
+    await inSpan('work', { kind: SpanKind.SERVER, attributes: build }, async () => undefined);
+    expect(build).toHaveBeenCalledTimes(2);
+    expect(exporter.getFinishedSpans().map((span) => span.attributes)).toEqual([
+      { 'sip.method': 'INFO' },
+      { 'sip.method': 'INFO' },
+    ]);
+  });
+
   it('makes a recorded span active', async () => {
     trace.setGlobalTracerProvider(
       new TracerProvider({

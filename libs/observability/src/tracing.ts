@@ -110,7 +110,11 @@ const INERT_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 export interface SpanOptions {
   kind: SpanKind;
-  attributes?: Attributes;
+  /**
+   * The span's attributes, or a function building them: called only when a span is made, so work
+   * nothing traces builds no attribute object (and reads no header) per SIP request and per push.
+   */
+  attributes?: Attributes | (() => Attributes);
   /** Parent context; the active one by default. */
   parent?: Context;
   /** Other spans this one is causally related to (e.g. each record of a consumed batch). */
@@ -130,7 +134,7 @@ export async function inSpan<T>(
   if (spansAreInert(parent)) return work(INERT_SPAN);
   const span = tracer().startSpan(
     name,
-    { kind: options.kind, attributes: options.attributes, links: options.links },
+    { kind: options.kind, attributes: attributesOf(options), links: options.links },
     parent,
   );
   if (isInert(span)) return work(span);
@@ -151,9 +155,13 @@ export function startSpan(name: string, options: SpanOptions): Span {
   if (spansAreInert(parent)) return INERT_SPAN;
   return tracer().startSpan(
     name,
-    { kind: options.kind, attributes: options.attributes, links: options.links },
+    { kind: options.kind, attributes: attributesOf(options), links: options.links },
     parent,
   );
+}
+
+function attributesOf(options: SpanOptions): Attributes | undefined {
+  return typeof options.attributes === 'function' ? options.attributes() : options.attributes;
 }
 
 /** Runs `work` with `span` active (publishes within it carry its context). */

@@ -322,6 +322,18 @@ describe('Registrar', () => {
     expect(decisions(bus).map((d) => d['status'])).toEqual([200, 500]);
   });
 
+  it('refuses an out-of-order CSeq for the bindings it names only: live ones, `*` naming all', async () => {
+    const { registrar, bus, advance } = await setUp();
+    await registrar.register(register({ cseq: 10 }));
+    const otherDevice = [{ uri: 'sip:alice@127.0.0.1:5071', expires: 3600, instanceId: '<urn:uuid:a2>' }];
+    await registrar.register(register({ cseq: 10, contacts: otherDevice }));
+    await registrar.register(register({ cseq: 10, contacts: [], star: true, expires: 0 }));
+    await registrar.register(register({ cseq: 11, contacts: otherDevice }));
+    advance(3601);
+    await registrar.register(register({ cseq: 5, contacts: otherDevice }));
+    expect(decisions(bus).map((d) => d['status'])).toEqual([200, 200, 500, 200, 200]);
+  });
+
   it('treats a binding past its expiry as expired before applying a new REGISTER', async () => {
     const { registrar, bus, advance } = await setUp();
     await registrar.register(register());

@@ -479,18 +479,24 @@ function authorizationRefusal(
   return undefined;
 }
 
-/** RFC 3261 §10.3 step 6: a request of the same Call-ID as a binding must carry a higher CSeq. */
+/**
+ * RFC 3261 §10.3 step 6: a request of the same Call-ID as a live binding of a device it names (all
+ * of them for `*`) must carry a higher CSeq. Read straight off the AOR's bindings (one per device):
+ * `apply` builds the live map it changes, this check needs none.
+ */
 function outOfOrderRefusal(
   request: RegisterRequestedV1,
   bindings: readonly Registration[],
   at: Date,
 ): Refusal | undefined {
-  const live = liveBindings(bindings, at);
-  const requested = request.star ? [...live.keys()] : request.contacts.map(deviceIdOf);
-  const outOfOrder = requested.some((deviceId) => {
-    const existing = live.get(deviceId);
-    return existing !== undefined && existing.callId === request.callId && request.cseq <= existing.cseq;
-  });
+  const named = request.star ? undefined : request.contacts.map(deviceIdOf);
+  const outOfOrder = bindings.some(
+    (binding) =>
+      binding.expiresAt > at &&
+      binding.callId === request.callId &&
+      request.cseq <= binding.cseq &&
+      (named === undefined || named.includes(binding.deviceId)),
+  );
   return outOfOrder ? rejected(500, 'Server Internal Error (out-of-order CSeq)') : undefined;
 }
 

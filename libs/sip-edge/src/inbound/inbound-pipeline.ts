@@ -63,11 +63,11 @@ export class InboundPipeline {
       `SIP ${request.method}`,
       {
         kind: SpanKind.SERVER,
-        attributes: {
+        attributes: () => ({
           [SPAN_ATTRIBUTES.sipMethod]: request.method,
           [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
           [SPAN_ATTRIBUTES.sipTransport]: incoming.flow.protocol,
-        },
+        }),
       },
       async (span) => {
         // Only a recorded span keeps its attributes: hashing (an HMAC) for one that is dropped was

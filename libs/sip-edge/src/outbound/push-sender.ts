@@ -186,11 +186,11 @@ export class PushSender {
     // Ends with the transaction (final response or Timer F), after the consumer span: its child.
     const span = startSpan(`SIP ${methodOf(push)}`, {
       kind: SpanKind.CLIENT,
-      attributes: {
+      attributes: () => ({
         [SPAN_ATTRIBUTES.sipMethod]: methodOf(push),
         [SPAN_ATTRIBUTES.sipCallId]: request.callId ?? '',
         [SPAN_ATTRIBUTES.sipTransport]: flow.protocol,
-      },
+      }),
     });
     // Only a recorded span keeps its attributes: the HMAC for one that is dropped was ~2.5 % of the
     // edge CPU under IM load (three pushes per IM).

@@ -1,3 +1,5 @@
+import { DelayQueue, QueuedTimer } from './delay-queue';
+
 /** Opaque handle of a scheduled timer. */
 export interface TimerHandle {
   readonly timerId: number;
@@ -10,20 +12,16 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
 }
 
-/** A Node timer as a handle: clearing it needs nothing but the Timeout it holds. */
-class SystemTimer implements TimerHandle {
-  constructor(
-    readonly timerId: number,
-    readonly timeout: NodeJS.Timeout,
-  ) {}
-}
-
 /**
- * The real clock: wall time and Node timers. The handle holds its Timeout, so a timer costs no
- * table entry and no wrapping closure (every transaction sets two or three: ~1 % of the edge's CPU
- * per IM went to the table).
+ * The real clock: wall time, and timers in one DelayQueue per delay (a transaction's timers have a
+ * few fixed delays: T1, 64*T1, T4), each under one Node timer. The handle holds its queue, so
+ * clearing a timer needs no table.
  */
 export class SystemClock implements Clock {
+  private readonly queues = new Map<number, DelayQueue>();
+  private readonly forgetQueue = (queue: DelayQueue): void => {
+    this.queues.delete(queue.delayMs);
+  };
   private nextId = 1;
 
   now(): number {
@@ -31,11 +29,17 @@ export class SystemClock implements Clock {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    return new SystemTimer(this.nextId++, setTimeout(callback, delayMs));
+    const delay = Math.max(0, delayMs);
+    let queue = this.queues.get(delay);
+    if (queue === undefined) {
+      queue = new DelayQueue(delay, this.forgetQueue);
+      this.queues.set(delay, queue);
+    }
+    return queue.add(this.nextId++, callback);
   }
 
   clearTimer(handle: TimerHandle): void {
-    if (handle instanceof SystemTimer) clearTimeout(handle.timeout);
+    if (handle instanceof QueuedTimer) handle.queue.clear(handle);
   }
 }
 

@@ -1,4 +1,4 @@
-import { SipRequest } from '../message';
+import { parseMessage, SipRequest } from '../message';
 import { Flow } from './flow';
 import { stampReceived, udpResponseTarget } from './received';
 
@@ -69,6 +69,26 @@ describe('stampReceived (RFC 3261 §18.2.1, RFC 3581 §4)', () => {
       ['proxy.example', undefined],
     ]);
     expect(request.from).toBe(from);
+  });
+
+  it('stamps a parsed request (its Via read by the parser) as one built from the same text', () => {
+    const vias = [
+      'SIP/2.0/UDP client.example:5070;rport;branch=z9hG4bK-1',
+      'SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1;x=1',
+      'SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK-1, SIP/2.0/UDP proxy.example;branch=z9hG4bK-0',
+    ];
+    for (const via of vias) {
+      const text =
+        `OPTIONS sip:h SIP/2.0\r\nVia: ${via}\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:h>\r\n` +
+        'Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
+      const parsed = parseMessage(text) as SipRequest;
+      const built = requestWithVia(via);
+      stampReceived(parsed, flowFrom('127.0.0.1', 40000));
+      stampReceived(built, flowFrom('127.0.0.1', 40000));
+      expect(parsed.headers.getAll('via')).toEqual(built.headers.getAll('via'));
+      expect(parsed.via).toEqual(built.via);
+      expect(udpResponseTarget(parsed)).toEqual(udpResponseTarget(built));
+    }
   });
 
   it('handles IPv6 sent-by', () => {
