@@ -48,6 +48,33 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedRequests>): void
   for (const line of rows) console.log(line);
   console.log(row('all', totals, perOp));
   console.log(`response bytes per request (whole run): ${responseSizes(counted)}`);
+  console.log(`records produced per operation, by topic: ${producedRecords(step, counted, perOp)}`);
+}
+
+/** Records produced within the step's window per operation, by topic, with their mean value bytes (whole run). */
+function producedRecords(
+  step: CpuStep,
+  counted: ReadonlyArray<CountedRequests>,
+  perOp: (records: number) => string,
+): string {
+  const records = new Map<string, number>();
+  const bytes = new Map<string, { records: number; bytes: number }>();
+  for (const process of counted) {
+    for (const [topic, seconds] of Object.entries(process.producedRecords ?? {})) {
+      records.set(topic, (records.get(topic) ?? 0) + inStepWindow(step, process.startedAt, seconds));
+      const whole = bytes.get(topic) ?? { records: 0, bytes: 0 };
+      whole.records += seconds.reduce((sum, count) => sum + count, 0);
+      whole.bytes += process.producedValueBytes[topic] ?? 0;
+      bytes.set(topic, whole);
+    }
+  }
+  const total = [...records.values()].reduce((sum, count) => sum + count, 0);
+  const each = [...records].map(([topic, count]) => {
+    const whole = bytes.get(topic);
+    const mean = whole === undefined || whole.records === 0 ? 0 : Math.round(whole.bytes / whole.records);
+    return `${topic} ${perOp(count)} (${mean} B)`;
+  });
+  return `all ${perOp(total)}; ${each.join(', ')}`;
 }
 
 function row(name: string, byApi: ReadonlyMap<string, number>, perOp: (requests: number) => string): string {

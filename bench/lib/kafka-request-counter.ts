@@ -14,7 +14,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Kafka, type InstrumentationEvent, type RemoveInstrumentationEventListener } from 'kafkajs';
+import {
+  Kafka,
+  type InstrumentationEvent,
+  type ProducerBatch,
+  type RemoveInstrumentationEventListener,
+} from 'kafkajs';
 
 /** What a process wrote: per client and API, requests in each second since `startedAt`, and their response bytes. */
 export interface CountedRequests {
@@ -26,6 +31,12 @@ export interface CountedRequests {
   perSecond: Record<string, number[]>;
   /** The same keys → response bytes received in all (kafkajs' event `size`). */
   responseBytes: Record<string, number>;
+  /**
+   * Records this process produced, per topic (per-edge names as `edge.*.`) and second since
+   * `startedAt`, and their value bytes in all: what a produce carries, beside how many produces.
+   */
+  producedRecords: Record<string, number[]>;
+  producedValueBytes: Record<string, number>;
 }
 
 interface RequestPayload {
@@ -50,6 +61,8 @@ if (directory !== undefined && directory !== '') {
     startedAt: Date.now(),
     perSecond: {},
     responseBytes: {},
+    producedRecords: {},
+    producedValueBytes: {},
   };
   const count = (client: string, { apiName, size }: RequestPayload): void => {
     const key = `${client} ${apiName}`;
@@ -59,13 +72,31 @@ if (directory !== undefined && directory !== '') {
     seconds[second] = (seconds[second] ?? 0) + 1;
     counted.responseBytes[key] = (counted.responseBytes[key] ?? 0) + size;
   };
+  const countProduced = ({ topicMessages }: ProducerBatch): void => {
+    const second = Math.floor((Date.now() - counted.startedAt) / 1000);
+    for (const { topic, messages } of topicMessages ?? []) {
+      const name = topic.replace(/^edge\.[^.]+\./, 'edge.*.');
+      const seconds = (counted.producedRecords[name] ??= []);
+      while (seconds.length <= second) seconds.push(0);
+      seconds[second] = (seconds[second] ?? 0) + messages.length;
+      let bytes = 0;
+      for (const { value } of messages) bytes += value === null ? 0 : Buffer.byteLength(value);
+      counted.producedValueBytes[name] = (counted.producedValueBytes[name] ?? 0) + bytes;
+    }
+  };
   const instrument = <T extends Instrumented>(client: T, label: string): T => {
     client.on(client.events.REQUEST, ({ payload }) => count(label, payload));
     return client;
   };
   const { producer, consumer, admin } = Kafka.prototype;
   Kafka.prototype.producer = function (this: Kafka, ...args) {
-    return instrument(producer.apply(this, args), 'producer');
+    const created = instrument(producer.apply(this, args), 'producer');
+    const { sendBatch } = created;
+    created.sendBatch = (batch) => {
+      countProduced(batch);
+      return sendBatch.call(created, batch);
+    };
+    return created;
   };
   Kafka.prototype.admin = function (this: Kafka, ...args) {
     return instrument(admin.apply(this, args), 'admin');
