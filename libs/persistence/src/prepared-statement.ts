@@ -51,6 +51,36 @@ export function queryKeySet<R>(
 }
 
 /**
+ * Executions of a statement on one connection after which it is prepared anew, then again each time
+ * its executions there double. PostgreSQL keeps the generic plan it settles on until the table's
+ * statistics change (ANALYZE), and one made while a table was small (a new deployment, statistics of
+ * an empty table) reads it whole: a settle scanned every stored message until the next autoanalyze,
+ * up to a minute and 45,000 messages later at 750 IM/s. Prepared anew, the statement is planned on
+ * the table's present size (PostgreSQL scales the statistics by the table's present pages), so its
+ * plan was made when the tables were at least about half as large as now. The cost: five custom plans
+ * and a DEALLOCATE per doubling (a few ms, ~20 times in a connection's life; pg's client remembers
+ * each name it prepared, as many). Foreign-key checks are PostgreSQL's own prepared statements, out
+ * of reach here: a message_deliveries insert's check of its message still scans `messages` until
+ * the next ANALYZE (bench/README.md, session 12, perf-plans12).
+ */
+const PLAN_REVIEW_FIRST_EXECUTIONS = 100;
+
+/** Per connection, the executions of each statement (by name), to prepare it anew as they double. */
+const executionsByConnection = new WeakMap<PoolClient, Map<string, number>>();
+
+/**
+ * The name `statement` is prepared under for its `executions`-th execution (from 0) on a connection:
+ * its own name, then a new one each time the executions double from PLAN_REVIEW_FIRST_EXECUTIONS.
+ */
+export function preparedName(statement: PreparedStatement, executions: number): string {
+  const generation =
+    executions < PLAN_REVIEW_FIRST_EXECUTIONS
+      ? 0
+      : 1 + Math.floor(Math.log2(executions / PLAN_REVIEW_FIRST_EXECUTIONS));
+  return generation === 0 ? statement.name : `${statement.name}_${generation}`;
+}
+
+/**
  * Runs `statement` with `values` on the manager's connection: the transaction's when it has one,
  * else a pooled connection for this statement alone (autocommit), like EntityManager.query. Logged
  * as TypeORM logs its queries, and failures are TypeORM's QueryFailedError, as from query().
@@ -64,19 +94,34 @@ export async function queryPrepared<R>(
   try {
     const client = (await runner.connect()) as PoolClient;
     manager.connection.logger.logQuery(statement.text, values, runner);
+    const executions = executionsOf(client);
+    const executed = executions.get(statement.name) ?? 0;
+    const name = preparedName(statement, executed);
+    const previousName = executed === 0 ? name : preparedName(statement, executed - 1);
+    let rows: R[];
     try {
-      const result = await client.query<R & object>({
-        name: statement.name,
-        text: statement.text,
-        values: values,
-      });
-      return result.rows;
+      rows = (await client.query<R & object>({ name, text: statement.text, values: values })).rows;
     } catch (error) {
       const failed = new QueryFailedError(statement.text, values, error as Error);
       manager.connection.logger.logQueryError(failed, statement.text, values, runner);
       throw failed;
     }
+    executions.set(statement.name, executed + 1);
+    if (previousName !== name) {
+      // The name is made of [A-Za-z0-9_-] (base64url): quoting it is enough.
+      await runner.query(`DEALLOCATE "${previousName}"`);
+    }
+    return rows;
   } finally {
     if (runner !== manager.queryRunner) await runner.release();
   }
+}
+
+function executionsOf(client: PoolClient): Map<string, number> {
+  let executions = executionsByConnection.get(client);
+  if (executions === undefined) {
+    executions = new Map();
+    executionsByConnection.set(client, executions);
+  }
+  return executions;
 }
