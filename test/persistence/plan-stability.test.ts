@@ -15,7 +15,7 @@ import type { DataSource } from 'typeorm';
 import { migratedTestDatabase } from '../support/database';
 
 /** Messages stored, each pushed and answered, as the im-router does: the tables grow to this. */
-const MESSAGES = 1_200;
+const MESSAGES = 2_500;
 /** Every third group carries three messages, so both outcome statements (one, several) are planned. */
 const GROUP_OF_SEVERAL_EVERY = 3;
 const SEVERAL = 3;
@@ -95,9 +95,12 @@ describe('plans of the hot statements as the tables grow (real PostgreSQL)', () 
 
   /** The plan the connection now uses for each prepared outcome statement, with `pushIds`' values. */
   async function outcomePlans(pushIds: string[]): Promise<string[]> {
+    // The latest preparation of each (one outcome, several): the one this connection now runs.
     const prepared: Array<{ name: string; statement: string }> = await dataSource.query(
-      `SELECT name, statement FROM pg_prepared_statements
-       WHERE statement LIKE '%UPDATE message_deliveries d SET outcome%' ORDER BY name`,
+      `SELECT DISTINCT ON (statement LIKE '%$1::text AS push_id%') name, statement
+       FROM pg_prepared_statements
+       WHERE statement LIKE '%UPDATE message_deliveries d SET outcome%'
+       ORDER BY statement LIKE '%$1::text AS push_id%', prepare_time DESC`,
     );
     const plans: string[] = [];
     for (const { name, statement } of prepared) {
