@@ -19,7 +19,12 @@ import {
   printPgActivity,
   STATS_FLUSH_WAIT_MS,
 } from './lib/pg-activity';
-import { describeSettling, settlePostgres } from './lib/pg-settle';
+import {
+  analyzeWarmedTables,
+  describeSettling,
+  describeWarmedAnalyze,
+  settlePostgres,
+} from './lib/pg-settle';
 import { PgProcessCpu, pgProcessShares, printPgProcessShares } from './lib/pg-processes';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { machineInfo } from './lib/results';
@@ -69,7 +74,8 @@ interface Workload {
  *     --rates 100,200,400 --seconds 20
  * Starts and stops the deployment itself (Kafka mode: a broker and a durable PostgreSQL too;
  * after the set-up, PostgreSQL is settled before the warm-up (lib/pg-settle.ts: the set-up's vacuum,
- * analyze and checkpoint done before measuring; --settle-postgres no leaves them to chance);
+ * analyze and checkpoint done before measuring) and its tables analyzed again after it, with the
+ * warm-up's rows (no plan made on empty tables is measured); --settle-postgres no leaves them to chance);
  * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
  * workers instead of the cfg's 2; --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
  * its profile written to DIR at exit, for bench/cpu-profile-top.js; --pg-stats: what PostgreSQL did per
@@ -174,6 +180,11 @@ async function main(): Promise<void> {
       // (in steady state a page pays one per checkpoint_timeout, thousands of operations).
       await runOpenLoop(rates[0] as number, warmup, (sequence) => load.operation(sequence));
       load.takeNote();
+      if (deployment instanceof BenchDeployment && values['settle-postgres'] !== 'no') {
+        const analyzed = describeWarmedAnalyze(await analyzeWarmedTables(deployment.state.databaseUrl));
+        console.log(`cpu-per-op: ${analyzed}`);
+        settled = `${settled}; ${analyzed}`;
+      }
     }
     const steps: CpuStep[] = [];
     for (const rate of rates) {

@@ -51,6 +51,53 @@ export function queryKeySet<R>(
 }
 
 /**
+ * Executions of a statement on one connection at which it is prepared anew (a new name, and a text
+ * with a new comment, so that a PgBouncer tracking prepared statements by text prepares it anew too).
+ * PostgreSQL keeps the generic plan it settles on until the table's statistics change (ANALYZE), and
+ * one made while a table was small (a new deployment, statistics of an empty table) reads it whole:
+ * a settle scanned every stored message until the next autoanalyze, up to a minute and 45,000
+ * messages later at 750 IM/s. Prepared anew, the statement is planned on the table's present size
+ * (PostgreSQL scales the statistics by the table's present pages). Each costs five custom plans; the
+ * replaced statement stays prepared until the connection ends (a plain DEALLOCATE fails behind
+ * PgBouncer), hence five of them at most, each at four times the executions of the one before: a
+ * table that grows with the statement's executions is planned on at least a quarter of its present
+ * size, and past 25,600 runs it is large enough for its plan to read it by index (the next ANALYZE
+ * re-plans anyway). Foreign-key checks are PostgreSQL's own prepared statements, out of reach here:
+ * a message_deliveries insert's check of its message still scans `messages` until the next ANALYZE
+ * (bench/README.md, session 12, perf-plans12).
+ */
+const PLANNED_AGAIN_AT_EXECUTIONS = [100, 400, 1_600, 6_400, 25_600];
+
+/** Per connection, the executions of each statement (by name), to prepare it anew at those counts. */
+const executionsByConnection = new WeakMap<PoolClient, Map<string, number>>();
+
+/** Per statement, its preparations anew, made once (the text is compared at each execution). */
+const preparedAgainOf = new WeakMap<PreparedStatement, PreparedStatement[]>();
+
+/** The statement as prepared for its `executions`-th execution (from 0) on a connection. */
+export function preparedFor(statement: PreparedStatement, executions: number): PreparedStatement {
+  let generation = 0;
+  while (
+    generation < PLANNED_AGAIN_AT_EXECUTIONS.length &&
+    executions >= PLANNED_AGAIN_AT_EXECUTIONS[generation]!
+  ) {
+    generation += 1;
+  }
+  if (generation === 0) {
+    return statement;
+  }
+  let preparedAgain = preparedAgainOf.get(statement);
+  if (preparedAgain === undefined) {
+    preparedAgain = PLANNED_AGAIN_AT_EXECUTIONS.map((_, index) => ({
+      name: `${statement.name}_${index + 1}`,
+      text: `${statement.text}\n-- planned again (${index + 1})`,
+    }));
+    preparedAgainOf.set(statement, preparedAgain);
+  }
+  return preparedAgain[generation - 1]!;
+}
+
+/**
  * Runs `statement` with `values` on the manager's connection: the transaction's when it has one,
  * else a pooled connection for this statement alone (autocommit), like EntityManager.query. Logged
  * as TypeORM logs its queries, and failures are TypeORM's QueryFailedError, as from query().
@@ -64,12 +111,12 @@ export async function queryPrepared<R>(
   try {
     const client = (await runner.connect()) as PoolClient;
     manager.connection.logger.logQuery(statement.text, values, runner);
+    const executions = executionsOf(client);
+    const executed = executions.get(statement.name) ?? 0;
+    const { name, text } = preparedFor(statement, executed);
     try {
-      const result = await client.query<R & object>({
-        name: statement.name,
-        text: statement.text,
-        values: values,
-      });
+      const result = await client.query<R & object>({ name, text, values: values });
+      executions.set(statement.name, executed + 1);
       return result.rows;
     } catch (error) {
       const failed = new QueryFailedError(statement.text, values, error as Error);
@@ -79,4 +126,13 @@ export async function queryPrepared<R>(
   } finally {
     if (runner !== manager.queryRunner) await runner.release();
   }
+}
+
+function executionsOf(client: PoolClient): Map<string, number> {
+  let executions = executionsByConnection.get(client);
+  if (executions === undefined) {
+    executions = new Map();
+    executionsByConnection.set(client, executions);
+  }
+  return executions;
 }
