@@ -20,6 +20,21 @@ const CLAIM_ALL = preparedStatement(
    ON CONFLICT DO NOTHING RETURNING service, aor, command_id`,
 );
 
+/**
+ * The first CTEs of a statement that claims commands and acts on the ones claimed first (its $1–$4
+ * from claimColumns): `claims`, the input with each claim's 1-based `position`, and `claimed`, the
+ * keys inserted. As claimAll, each insert waits on a concurrent uncommitted claim of its key, then
+ * conflicts.
+ */
+export const CLAIMS_CTE = `claims AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[]) WITH ORDINALITY
+       AS c(service, aor, command_id, result, position)
+   ), claimed AS (
+     INSERT INTO processed_commands (service, aor, command_id, result)
+     SELECT service, aor, command_id, result FROM claims
+     ON CONFLICT DO NOTHING RETURNING service, aor, command_id
+   )`;
+
 const FIND_RESULTS = preparedStatement(
   `SELECT service, aor, command_id, result FROM processed_commands
    WHERE (service, aor, command_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,

@@ -10,6 +10,7 @@ import type {
   SourceAddress,
   Transaction,
 } from '#herald/domain';
+import { CLAIMS_CTE } from '../idempotency';
 import { keySetStatement, preparedStatement, queryKeySet, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
 import { entityManagerOf } from '../unit-of-work';
@@ -109,14 +110,7 @@ const SAVE_ALL = preparedStatement(
 // The bindings of the claims inserted, i.e. of the REGISTERs claimed first: a claim waits on a
 // concurrent uncommitted claim of its key, then conflicts and saves nothing.
 const CLAIM_AND_SAVE_ALL = preparedStatement(
-  `WITH claims AS (
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[]) WITH ORDINALITY
-       AS c(service, aor, command_id, result, position)
-   ), claimed AS (
-     INSERT INTO processed_commands (service, aor, command_id, result)
-     SELECT service, aor, command_id, result FROM claims
-     ON CONFLICT DO NOTHING RETURNING service, aor, command_id
-   ), saved AS (
+  `WITH ${CLAIMS_CTE}, saved AS (
      INSERT INTO registrations (${SAVED_COLUMNS})
      SELECT b.aor, b.device_id, b.contact, b.contact_params, b.edge_id, b.flow_id, b.transport, b.source::jsonb,
        b.call_id, b.cseq, b.expires_at, b.expires_at

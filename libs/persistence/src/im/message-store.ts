@@ -15,7 +15,7 @@ import {
   type UndeliveredMessage,
 } from '#herald/domain';
 import type { EntityManager } from 'typeorm';
-import { claimColumns, claimsOf } from '../idempotency';
+import { CLAIMS_CTE, claimColumns, claimsOf } from '../idempotency';
 import { PersistenceError } from '../persistence-error';
 import { preparedStatement, queryPrepared } from '../prepared-statement';
 import { columnList, type RowOf } from '../table';
@@ -69,17 +69,11 @@ const LOCK_RECIPIENTS = preparedStatement(`SELECT ${recipientLocks('$1')} AS loc
 // the claims' insert (each claim waits on a concurrent uncommitted claim of its key, then
 // conflicts). Message rows are produced only once every recipient lock is held (in lock order),
 // and only for the messages whose claim was first. The locks are a CTE, taken once: as a subquery
-// joined to the messages, the plan took them again for every message (EXPLAIN: loops=N). The insert needs no later snapshot (ON CONFLICT
-// sees rows committed meanwhile; a second row of one (sender, messageId) conflicts with the first).
+// joined to the messages, the plan took them again for every message (EXPLAIN: loops=N). The
+// insert needs no later snapshot (ON CONFLICT sees rows committed meanwhile; a second row of one
+// (sender, messageId) conflicts with the first).
 const CLAIM_AND_INSERT = preparedStatement(
-  `WITH claims AS (
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]::jsonb[]) WITH ORDINALITY
-       AS c(service, aor, command_id, result, position)
-   ), claimed AS (
-     INSERT INTO processed_commands (service, aor, command_id, result)
-     SELECT service, aor, command_id, result FROM claims
-     ON CONFLICT DO NOTHING RETURNING service, aor, command_id
-   ), first_claims AS (
+  `WITH ${CLAIMS_CTE}, first_claims AS (
      SELECT c.position FROM claims c JOIN claimed USING (service, aor, command_id)
    ), recipient_locks AS MATERIALIZED (
      SELECT * FROM ${recipientLocks('$12', '(SELECT count(*) FROM first_claims) >= 0')} AS locked
