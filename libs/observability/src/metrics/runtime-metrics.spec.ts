@@ -12,6 +12,10 @@ const EXPORT_INTERVAL_MS = 3_600_000;
 /** A block of the event loop far longer than a loaded machine's scheduling noise. */
 const BLOCK_MS = 300;
 const BLOCK_S = BLOCK_MS / 1000;
+/** Blocks tried before the lag must have been reported (see the test). */
+const BLOCK_ATTEMPTS = 3;
+
+type Collected = Map<string, ResourceMetrics['scopeMetrics'][number]['metrics'][number]>;
 /** Allocation rounds before giving up on seeing a GC (a few MB each; V8 collects the young space long before). */
 const MAX_ALLOCATION_ROUNDS = 200;
 
@@ -33,7 +37,7 @@ describe('observeRuntime', () => {
     await provider.shutdown();
   });
 
-  async function collect(): Promise<Map<string, ResourceMetrics['scopeMetrics'][number]['metrics'][number]>> {
+  async function collect(): Promise<Collected> {
     exporter.reset();
     await reader.forceFlush();
     return new Map(
@@ -45,17 +49,24 @@ describe('observeRuntime', () => {
   }
 
   it('reports the heap, the resident memory and the event-loop lag of this process', async () => {
-    // Block the loop: the lag the next collection reports covers it.
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const blockedUntil = Date.now() + BLOCK_MS;
-    while (Date.now() < blockedUntil);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const collected = await collect();
-    const valueOf = (name: string): number => {
+    const valueIn = (collected: Collected, name: string): number => {
       const point = collected.get(name)?.dataPoints[0];
       if (point === undefined) throw new Error(`${name} missing`);
       return point.value as number;
     };
+    // Block the loop: the lag the next collection reports covers it. On a loaded host (CI beside
+    // other test runs) one block was once reported as 15 ms; a metric that reports no lag fails
+    // every attempt.
+    let collected: Collected = new Map();
+    for (let attempt = 0; attempt < BLOCK_ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const blockedUntil = Date.now() + BLOCK_MS;
+      while (Date.now() < blockedUntil);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      collected = await collect();
+      if (valueIn(collected, RUNTIME_METRIC_NAMES.eventLoopLagMax) >= BLOCK_S / 2) break;
+    }
+    const valueOf = (name: string): number => valueIn(collected, name);
     expect(valueOf(RUNTIME_METRIC_NAMES.heapUsed)).toBeGreaterThan(0);
     expect(valueOf(RUNTIME_METRIC_NAMES.heapTotal)).toBeGreaterThanOrEqual(
       valueOf(RUNTIME_METRIC_NAMES.heapUsed),
