@@ -12,18 +12,12 @@ import { BenchDeployment, type MeasuredDeployment } from './lib/deployment';
 import { describeIdleWait, type IdleWaiter } from './lib/herald-idle';
 import { KamailioDeployment } from './lib/kamailio';
 import { msSince, type OperationLatencies, OperationFailure, runOpenLoop } from './lib/open-loop';
-import {
-  pgActivity,
-  pgSnapshot,
-  type PgSnapshot,
-  printPgActivity,
-  STATS_FLUSH_WAIT_MS,
-} from './lib/pg-activity';
+import { pgActivity, pgSnapshotFlushed, type PgSnapshot, printPgActivity } from './lib/pg-activity';
 import {
   analyzeWarmedTables,
-  describeSettling,
   describeWarmedAnalyze,
-  settlePostgres,
+  NOT_SETTLED,
+  settlePostgresUnless,
 } from './lib/pg-settle';
 import { PgProcessCpu, pgProcessShares, printPgProcessShares } from './lib/pg-processes';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
@@ -146,8 +140,7 @@ async function main(): Promise<void> {
     values['pg-stats'] && deployment instanceof BenchDeployment ? deployment.state.databaseUrl : undefined;
   const postgresSnapshot = async (since?: PgSnapshot): Promise<PgSnapshot | undefined> => {
     if (databaseUrl === undefined) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_WAIT_MS));
-    return pgSnapshot(databaseUrl, since);
+    return pgSnapshotFlushed(databaseUrl, since);
   };
   let workload: Workload | undefined;
   let backlog: IdleWaiter | undefined;
@@ -168,9 +161,9 @@ async function main(): Promise<void> {
     console.log(
       `cpu-per-op: set-up drained: ${describeIdleWait(await backlog.waitUntilIdle(SETUP_DRAIN_MAX_MS))}`,
     );
-    let settled = 'PostgreSQL not settled before measuring (--settle-postgres no)';
-    if (deployment instanceof BenchDeployment && values['settle-postgres'] !== 'no') {
-      settled = describeSettling(await settlePostgres(deployment.state.databaseUrl));
+    let settled = NOT_SETTLED;
+    if (deployment instanceof BenchDeployment) {
+      settled = await settlePostgresUnless(deployment.state.databaseUrl, values['settle-postgres']);
       console.log(`cpu-per-op: ${settled}`);
     }
     const warmup = Number(values['warmup-seconds']);

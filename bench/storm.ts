@@ -15,14 +15,8 @@ import type { HeraldMode } from './lib/herald-launch';
 import { describeIdleWait, HeraldBacklogReader } from './lib/herald-idle';
 import { DEVICES_PER_PROCESS, LoadProcess, loadProcessAddress } from './lib/load-process';
 import { msSince } from './lib/open-loop';
-import {
-  pgActivity,
-  pgSnapshot,
-  type PgSnapshot,
-  printPgActivity,
-  STATS_FLUSH_WAIT_MS,
-} from './lib/pg-activity';
-import { describeSettling, settlePostgres } from './lib/pg-settle';
+import { pgActivity, pgSnapshotFlushed, type PgSnapshot, printPgActivity } from './lib/pg-activity';
+import { settlePostgresUnless } from './lib/pg-settle';
 import { PgProcessCpu, pgProcessShares, printPgProcessShares } from './lib/pg-processes';
 import { cpuBetween, ProcessTreeCpu } from './lib/process-cpu';
 import { loadAverage, machineInfo, quantile } from './lib/results';
@@ -136,18 +130,14 @@ async function main(): Promise<void> {
     );
     backlog = await HeraldBacklogReader.open(deployment.state);
     const before = describeIdleWait(await backlog.waitUntilIdle(IDLE_MAX_MS));
-    let settled = 'PostgreSQL not settled before measuring (--settle-postgres no)';
-    if (values['settle-postgres'] !== 'no') {
-      settled = describeSettling(await settlePostgres(deployment.state.databaseUrl));
-      console.log(`storm: ${settled}`);
-    }
+    const settled = await settlePostgresUnless(deployment.state.databaseUrl, values['settle-postgres']);
+    console.log(`storm: ${settled}`);
     const cpu = new ProcessTreeCpu(deployment.groups);
     const postgresRoot = deployment.groups.find((group) => group.name === 'postgres')?.rootPid;
     if (values['pg-stats'] && postgresRoot !== undefined) postgresCpu = new PgProcessCpu(postgresRoot);
     const postgresSnapshot = async (since?: PgSnapshot): Promise<PgSnapshot | undefined> => {
       if (postgresCpu === undefined) return undefined;
-      await sleep(STATS_FLUSH_WAIT_MS);
-      return pgSnapshot(deployment.state.databaseUrl, since);
+      return pgSnapshotFlushed(deployment.state.databaseUrl, since);
     };
     const postgresBefore = await postgresSnapshot();
     const postgresIdleStart = postgresCpu?.sample();

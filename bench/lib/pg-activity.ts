@@ -119,21 +119,16 @@ export interface PgActivity {
     checkpointAt: string | null;
     relationWrites: Record<string, number>;
     /** Per table vacuumed or analyzed in between: runs, their time, and the latest's time. */
-    maintenance: Array<{
-      table: string;
-      autovacuums: number;
-      autoanalyzes: number;
-      vacuums: number;
-      analyzes: number;
-      autovacuumMs: number;
-      autoanalyzeMs: number;
-      lastAutovacuum: string | null;
-      lastAutoanalyze: string | null;
-      deadTuples: number;
-    }>;
+    maintenance: Array<{ table: string } & TableMaintenance>;
   };
   indexScans: Array<{ index: string; scans: number }>;
   walByRecord?: Array<{ record: string; count: number; bytes: number; fpiBytes: number }>;
+}
+
+/** pgSnapshot once STATS_FLUSH_WAIT_MS has passed, so that every backend's counts so far are in it. */
+export async function pgSnapshotFlushed(databaseUrl: string, since?: PgSnapshot): Promise<PgSnapshot> {
+  await new Promise((resolve) => setTimeout(resolve, STATS_FLUSH_WAIT_MS));
+  return pgSnapshot(databaseUrl, since);
 }
 
 /** The counters now; with `since` (an earlier snapshot), also the WAL written after it by record type. */

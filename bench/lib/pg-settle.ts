@@ -55,6 +55,18 @@ export async function settlePostgres(databaseUrl: string): Promise<PgSettling> {
   }
 }
 
+/** The bench's line when PostgreSQL was not settled. */
+export const NOT_SETTLED = 'PostgreSQL not settled before measuring (--settle-postgres no)';
+
+/** Settles PostgreSQL unless `--settle-postgres no` asked not to; the line the bench prints either way. */
+export async function settlePostgresUnless(
+  databaseUrl: string,
+  settleOption: string | undefined,
+): Promise<string> {
+  if (settleOption === 'no') return NOT_SETTLED;
+  return describeSettling(await settlePostgres(databaseUrl));
+}
+
 /** One line saying what was settled and that the measured traffic's own background work is still counted. */
 export function describeSettling(settling: PgSettling): string {
   return (
