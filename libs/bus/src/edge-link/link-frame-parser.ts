@@ -2,6 +2,7 @@ import type { BusRecord } from '../event-bus';
 import {
   EDGE_LINK_MAX_FRAME_BYTES,
   EDGE_LINK_MAX_RECORDS_PER_FRAME,
+  EDGE_LINK_PROTOCOL_VERSION,
   EdgeLinkFrameError,
   HELLO_TAKES_OUTCOMES,
   type LinkFrame,
@@ -92,6 +93,10 @@ function decodeBody(body: Buffer): LinkFrame {
   switch (kind) {
     case 1: {
       const version = reader.u8();
+      if (version !== EDGE_LINK_PROTOCOL_VERSION) {
+        // Another version's hello may have other fields: only its version is read, to refuse it by name.
+        return { kind: 'hello', version, origin: '', token: '', takesOutcomes: false };
+      }
       const flags = reader.u8();
       const origin = reader.str16();
       const token = reader.str16();
@@ -176,7 +181,8 @@ class BodyReader {
     const topic = this.str16();
     const key = this.str16();
     const value = this.bytes(this.u32());
-    const headers: Record<string, string> = {};
+    // No prototype: a header named `__proto__` is a header like any other.
+    const headers = Object.create(null) as Record<string, string>;
     for (let count = this.u16(); count > 0; count -= 1) {
       const name = this.str16();
       headers[name] = this.str16();

@@ -7,3 +7,7 @@ export const EDGE_LINK_CONNECT_TIMEOUT_MS = 250;
  * long (so later records do not overtake the ones on Kafka), then tries the link again.
  */
 export const EDGE_LINK_FALLBACK_HOLD_MS = 5_000;
+/** A connection that has not said hello within this is closed (the edge holds no idle stranger). */
+export const EDGE_LINK_HELLO_TIMEOUT_MS = 5_000;
+/** At most one EDGE_LINK_FALLBACK (and one refused-connection) line per reason code per this interval. */
+export const EDGE_LINK_WARNING_INTERVAL_MS = 10_000;

@@ -1,30 +1,82 @@
+import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
 import type { EdgeLinkClient } from './edge-link-client';
+import { outcomeFrameHandler } from './link-outcome-runs';
+import { edgeIdOfOutbound, outcomeTopicOf } from './link-topics';
+
+type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
 /**
- * The service's bus: `edge.<edgeId>.outbound.v1` records go over the link with Kafka as fallback;
- * a subscription to `sip.push-outcome.<origin>.v1` also receives the outcomes the edges send over
- * the link (stub: the API is agreed, the body lands next).
+ * The service's bus: `edge.<edgeId>.outbound.v1` records go over the link (one frame per edge per
+ * publish, records in order), and the part an edge did not handle is published to the inner bus
+ * (Kafka) as before; records of other topics go to the inner bus in the same call. A publish
+ * resolves once every record is handled by its edge or acknowledged by the inner bus, and rejects
+ * as the inner bus does. A subscription to `sip.push-outcome.<origin>.v1` also receives the
+ * outcomes the edges send over the link (outcomeFrameHandler), acknowledged once handled.
  */
 export class ServiceLinkBus implements EventBus {
   constructor(
     private readonly inner: EventBus,
-    readonly client: EdgeLinkClient,
+    private readonly client: EdgeLinkClient,
   ) {}
 
-  publish(records: ReadonlyArray<Omit<BusRecord, 'headers'> & PublishOptions>): Promise<void> {
-    return this.inner.publish(records);
+  async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
+    let toEdges: Map<string, OutgoingRecord[]> | undefined;
+    const toInner: OutgoingRecord[] = [];
+    for (const record of records) {
+      const edgeId = edgeIdOfOutbound(record.topic);
+      if (edgeId !== undefined && this.client.linkable(edgeId)) {
+        toEdges ??= new Map();
+        const edgeRecords = toEdges.get(edgeId) ?? [];
+        edgeRecords.push(record);
+        toEdges.set(edgeId, edgeRecords);
+      } else {
+        toInner.push(record);
+      }
+    }
+    if (toEdges === undefined) {
+      return this.inner.publish(records);
+    }
+    const sends: Array<Promise<void>> = [...toEdges].map(([edgeId, edgeRecords]) =>
+      this.linkOrFallback(edgeId, edgeRecords),
+    );
+    if (toInner.length > 0) sends.push(this.inner.publish(toInner));
+    await Promise.all(sends);
   }
 
-  subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
-    return this.inner.subscribe(subscription);
+  async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
+    const outcomeTopic = outcomeTopicOf(this.client.origin);
+    const handle = await this.inner.subscribe(subscription);
+    if (outcomeTopic === undefined || !subscription.topics.includes(outcomeTopic)) {
+      return handle;
+    }
+    const handler = outcomeFrameHandler(subscription, outcomeTopic);
+    this.client.handleOutcomes(handler);
+    return {
+      stop: async () => {
+        this.client.handleOutcomes(undefined);
+        await handle.stop();
+      },
+    };
   }
 
   ensureTopics(topics: ReadonlyArray<string>): Promise<void> {
     return this.inner.ensureTopics(topics);
   }
 
-  close(): Promise<void> {
-    return this.inner.close();
+  /** Closes the link first (outcome frames being handled finish), then the inner bus. */
+  async close(): Promise<void> {
+    await this.client.close();
+    await this.inner.close();
+  }
+
+  private async linkOrFallback(edgeId: string, records: ReadonlyArray<OutgoingRecord>): Promise<void> {
+    let handled = 0;
+    await publishTraced('edge-link', records, async (traced) => {
+      handled = await this.client.send(edgeId, traced);
+    });
+    if (handled < records.length) {
+      await this.inner.publish(records.slice(handled));
+    }
   }
 }

@@ -3,6 +3,7 @@ import {
   hashAor,
   heraldMetrics,
   type PushDropReason,
+  RateLimitedWarnings,
   SPAN_ATTRIBUTES,
   SpanKind,
   SpanStatusCode,
@@ -24,7 +25,6 @@ import { AnsweredPushes } from './answered-pushes';
 import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
-import { RateLimitedWarnings } from '../rate-limited-warnings';
 import { BoundDevice } from '../flows/flow-bind-waits';
 
 /** What the sender needs of the transaction layer, the transports and the flow registry. */
