@@ -26,6 +26,15 @@ export interface EdgeLinkClientOptions {
 /** Handles the records of one outcome frame; resolves with how many were handled from the first. */
 export type OutcomeFrameHandler = (records: readonly ConsumedRecord[]) => Promise<number>;
 
+/** What ServiceLinkBus needs of the client (EdgeLinkClient; a fake in unit tests). */
+export interface EdgeRecordLink {
+  readonly origin: string;
+  linkable(edgeId: string): boolean;
+  send(edgeId: string, records: ReadonlyArray<BusRecord>): Promise<number>;
+  handleOutcomes(handler: OutcomeFrameHandler | undefined): void;
+  close(): Promise<void>;
+}
+
 /** What the client knows of one edge. */
 interface EdgeState {
   endpoint: EdgeLinkEndpoint | undefined;
@@ -43,7 +52,7 @@ interface EdgeState {
  * the fallback hold for that edge. Outcome frames the edges send are handed to the outcome handler
  * (ServiceLinkBus registers its outcome subscription) and acked with what it handled.
  */
-export class EdgeLinkClient {
+export class EdgeLinkClient implements EdgeRecordLink {
   private readonly logger = componentLogger('EdgeLink');
   private readonly warnings = new LinkWarnings(this.logger);
   private readonly edges = new Map<string, EdgeState>();

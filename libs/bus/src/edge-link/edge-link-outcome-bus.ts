@@ -1,6 +1,6 @@
 import { injectTraceContext, spansAreInert } from '#herald/observability';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
-import type { EdgeLinkServer } from './edge-link-server';
+import type { OutcomeLink } from './edge-link-server';
 import { originOfOutcome } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
@@ -25,7 +25,7 @@ export class EdgeLinkOutcomeBus implements EventBus {
 
   constructor(
     private readonly inner: EventBus,
-    private readonly server: EdgeLinkServer,
+    private readonly server: OutcomeLink,
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {

@@ -23,6 +23,12 @@ export interface EdgeLinkServerOptions {
   ackTimeoutMs?: number;
 }
 
+/** What EdgeLinkOutcomeBus needs of the server (EdgeLinkServer; a fake in unit tests). */
+export interface OutcomeLink {
+  takesOutcomes(origin: string): boolean;
+  sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number>;
+}
+
 /** A service replica's connection, once its hello was accepted. */
 interface ServiceConnection {
   origin: string;
@@ -35,7 +41,7 @@ interface ServiceConnection {
  * after the other per connection and acks each with the handled count, and sends outcome frames
  * to the replicas of an origin that said in their hello that they take outcomes.
  */
-export class EdgeLinkServer {
+export class EdgeLinkServer implements OutcomeLink {
   private readonly logger = componentLogger('EdgeLink');
   private readonly warnings = new LinkWarnings(this.logger);
   private readonly tokenDigest: Buffer | undefined;

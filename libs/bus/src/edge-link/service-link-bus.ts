@@ -1,6 +1,6 @@
 import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
-import type { EdgeLinkClient } from './edge-link-client';
+import type { EdgeRecordLink } from './edge-link-client';
 import { outcomeFrameHandler } from './link-outcome-runs';
 import { edgeIdOfOutbound, outcomeTopicOf } from './link-topics';
 
@@ -17,7 +17,7 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 export class ServiceLinkBus implements EventBus {
   constructor(
     private readonly inner: EventBus,
-    private readonly client: EdgeLinkClient,
+    private readonly client: EdgeRecordLink,
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
