@@ -154,6 +154,9 @@ export class HeraldMetrics {
       description:
         'records addressed over the edge link, by direction, handled by the peer (linked) or published to Kafka instead (fallback)',
     });
+    for (const direction of EDGE_LINK_DIRECTIONS) {
+      for (const result of EDGE_LINK_RESULTS) this.edgeLinkRecordsCounter.add(0, { direction, result });
+    }
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
