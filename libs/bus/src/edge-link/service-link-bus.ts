@@ -1,3 +1,4 @@
+import { heraldMetrics } from '#herald/observability';
 import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
 import type { EdgeRecordLink } from './edge-link-client';
@@ -23,17 +24,23 @@ export class ServiceLinkBus implements EventBus {
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
     let toEdges: Map<string, OutgoingRecord[]> | undefined;
     const toInner: OutgoingRecord[] = [];
+    let held = 0;
     for (const record of records) {
       const edgeId = edgeIdOfOutbound(record.topic);
-      if (edgeId !== undefined && this.client.linkable(edgeId)) {
+      if (edgeId === undefined) {
+        toInner.push(record);
+      } else if (!this.client.linkable(edgeId)) {
+        held += 1;
+        toInner.push(record);
+      } else {
         toEdges ??= new Map();
         const edgeRecords = toEdges.get(edgeId) ?? [];
         edgeRecords.push(record);
         toEdges.set(edgeId, edgeRecords);
-      } else {
-        toInner.push(record);
       }
     }
+    // Records for an edge in its fallback hold (or with no address) go to Kafka in this same publish.
+    if (held > 0) heraldMetrics().edgeLinkRecords('to-edge', 'fallback', held);
     if (toEdges === undefined) {
       return this.inner.publish(records);
     }
