@@ -105,8 +105,12 @@ export class EdgeLinkServer implements OutcomeLink {
    */
   async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
     const takers = this.outcomeTakers.get(origin);
-    const taker = takers?.[(this.nextTaker.get(origin) ?? 0) % takers.length];
-    this.nextTaker.set(origin, (this.nextTaker.get(origin) ?? 0) + 1);
+    let taker: ServiceConnection | undefined;
+    if (takers !== undefined) {
+      const turn = this.nextTaker.get(origin) ?? 0;
+      taker = takers[turn % takers.length];
+      this.nextTaker.set(origin, turn + 1);
+    }
     const sending = (
       taker?.connection.send(records) ??
       Promise.resolve({ handled: 0, reason: 'EDGE_LINK_NO_SERVICE_CONNECTION' })
