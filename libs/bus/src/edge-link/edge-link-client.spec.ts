@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { EdgeLinkClient } from './edge-link-client';
 import { EdgeLinkDirectory } from './edge-link-directory';
 
@@ -20,5 +21,28 @@ describe('EdgeLinkClient (no network)', () => {
     await client.close();
     expect(client.linkable('edge-x')).toBe(false);
     await expect(client.send('edge-x', [record])).resolves.toBe(0);
+  });
+
+  it('gives up a connection that does not open within the connect timeout: 0, and the edge is held', async () => {
+    let opened = 0;
+    const neverConnects = (): Socket => {
+      opened += 1;
+      return new Socket();
+    };
+    let now = 0;
+    const client = new EdgeLinkClient({
+      origin: 'im-router',
+      directory: new EdgeLinkDirectory({ template: '{edgeId}.edges:5090' }),
+      connectTimeoutMs: 10,
+      fallbackHoldMs: 1_000,
+      now: () => now,
+      openSocket: neverConnects,
+    });
+    await expect(client.send('edge-x', [record])).resolves.toBe(0);
+    expect(client.linkable('edge-x')).toBe(false);
+    now += 1_000;
+    expect(client.linkable('edge-x')).toBe(true);
+    expect(opened).toBe(1);
+    await client.close();
   });
 });

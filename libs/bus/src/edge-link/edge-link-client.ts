@@ -21,6 +21,8 @@ export interface EdgeLinkClientOptions {
   connectTimeoutMs?: number;
   fallbackHoldMs?: number;
   now?: () => number;
+  /** Opens the TCP connection to an edge (default node:net's connect; a test gives one that never connects). */
+  openSocket?: (endpoint: EdgeLinkEndpoint) => Socket;
 }
 
 /** Handles the records of one outcome frame; resolves with how many were handled from the first. */
@@ -144,7 +146,7 @@ export class EdgeLinkClient implements EdgeRecordLink {
 
   private connect(endpoint: EdgeLinkEndpoint): Promise<LinkConnection | LinkSendResult> {
     return new Promise((resolve) => {
-      const socket = connect({ host: endpoint.host, port: endpoint.port });
+      const socket = (this.options.openSocket ?? openTcp)(endpoint);
       const failed = (reason: string, error?: unknown): void => {
         clearTimeout(timer);
         socket.destroy();
@@ -185,4 +187,8 @@ export class EdgeLinkClient implements EdgeRecordLink {
     this.open.add(connection);
     return connection;
   }
+}
+
+function openTcp(endpoint: EdgeLinkEndpoint): Socket {
+  return connect({ host: endpoint.host, port: endpoint.port });
 }
