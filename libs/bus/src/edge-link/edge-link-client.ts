@@ -21,10 +21,21 @@ export interface EdgeLinkClientOptions {
   connectTimeoutMs?: number;
   fallbackHoldMs?: number;
   now?: () => number;
+  /** Opens the TCP connection to an edge (default node:net's connect; a test gives one that never connects). */
+  openSocket?: (endpoint: EdgeLinkEndpoint) => Socket;
 }
 
 /** Handles the records of one outcome frame; resolves with how many were handled from the first. */
 export type OutcomeFrameHandler = (records: readonly ConsumedRecord[]) => Promise<number>;
+
+/** What ServiceLinkBus needs of the client (EdgeLinkClient; a fake in unit tests). */
+export interface EdgeRecordLink {
+  readonly origin: string;
+  linkable(edgeId: string): boolean;
+  send(edgeId: string, records: ReadonlyArray<BusRecord>): Promise<number>;
+  handleOutcomes(handler: OutcomeFrameHandler | undefined): void;
+  close(): Promise<void>;
+}
 
 /** What the client knows of one edge. */
 interface EdgeState {
@@ -43,7 +54,7 @@ interface EdgeState {
  * the fallback hold for that edge. Outcome frames the edges send are handed to the outcome handler
  * (ServiceLinkBus registers its outcome subscription) and acked with what it handled.
  */
-export class EdgeLinkClient {
+export class EdgeLinkClient implements EdgeRecordLink {
   private readonly logger = componentLogger('EdgeLink');
   private readonly warnings = new LinkWarnings(this.logger);
   private readonly edges = new Map<string, EdgeState>();
@@ -135,7 +146,7 @@ export class EdgeLinkClient {
 
   private connect(endpoint: EdgeLinkEndpoint): Promise<LinkConnection | LinkSendResult> {
     return new Promise((resolve) => {
-      const socket = connect({ host: endpoint.host, port: endpoint.port });
+      const socket = (this.options.openSocket ?? openTcp)(endpoint);
       const failed = (reason: string, error?: unknown): void => {
         clearTimeout(timer);
         socket.destroy();
@@ -176,4 +187,8 @@ export class EdgeLinkClient {
     this.open.add(connection);
     return connection;
   }
+}
+
+function openTcp(endpoint: EdgeLinkEndpoint): Socket {
+  return connect({ host: endpoint.host, port: endpoint.port });
 }

@@ -62,10 +62,20 @@ export function parseEdgeLinkAddresses(text: string): Map<string, EdgeLinkEndpoi
 function parseEndpoint(address: string, entry: string): EdgeLinkEndpoint {
   const colon = address.lastIndexOf(':');
   const rawHost = colon < 0 ? '' : address.slice(0, colon);
-  const host = rawHost.startsWith('[') && rawHost.endsWith(']') ? rawHost.slice(1, -1) : rawHost;
+  const bracketed = rawHost.startsWith('[') && rawHost.endsWith(']');
+  const host = bracketed ? rawHost.slice(1, -1) : rawHost;
+  // An IPv6 address must be bracketed: "::1:7001" could be read two ways.
+  const ambiguous = !bracketed && host.includes(':');
   const portText = address.slice(colon + 1);
   const port = Number(portText);
-  if (host === '' || host.includes('[') || !/^\d+$/.test(portText) || port < 1 || port > MAX_TCP_PORT) {
+  if (
+    host === '' ||
+    ambiguous ||
+    host.includes('[') ||
+    !/^\d+$/.test(portText) ||
+    port < 1 ||
+    port > MAX_TCP_PORT
+  ) {
     throw new RangeError(`edge link address "${entry}" is not host:port (port 1-${MAX_TCP_PORT})`);
   }
   return { host, port };

@@ -1,6 +1,6 @@
-import { injectTraceContext, spansAreInert } from '#herald/observability';
+import { heraldMetrics, injectTraceContext, spansAreInert } from '#herald/observability';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
-import type { EdgeLinkServer } from './edge-link-server';
+import type { OutcomeLink } from './edge-link-server';
 import { originOfOutcome } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
@@ -25,23 +25,29 @@ export class EdgeLinkOutcomeBus implements EventBus {
 
   constructor(
     private readonly inner: EventBus,
-    private readonly server: EdgeLinkServer,
+    private readonly server: OutcomeLink,
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
     let toOrigins: Map<string, OutgoingRecord[]> | undefined;
     const toInner: OutgoingRecord[] = [];
+    let untaken = 0;
     for (const record of records) {
       const origin = originOfOutcome(record.topic);
-      if (origin !== undefined && this.server.takesOutcomes(origin)) {
+      if (origin === undefined) {
+        toInner.push(record);
+      } else if (!this.server.takesOutcomes(origin)) {
+        untaken += 1;
+        toInner.push(record);
+      } else {
         toOrigins ??= new Map();
         const originRecords = toOrigins.get(origin) ?? [];
         originRecords.push(record);
         toOrigins.set(origin, originRecords);
-      } else {
-        toInner.push(record);
       }
     }
+    // Outcomes of an origin no connection takes (none connected, or an old release's) go to Kafka now.
+    if (untaken > 0) heraldMetrics().edgeLinkRecords('to-service', 'fallback', untaken);
     if (toOrigins === undefined) {
       return this.inner.publish(records);
     }

@@ -23,6 +23,12 @@ export interface EdgeLinkServerOptions {
   ackTimeoutMs?: number;
 }
 
+/** What EdgeLinkOutcomeBus needs of the server (EdgeLinkServer; a fake in unit tests). */
+export interface OutcomeLink {
+  takesOutcomes(origin: string): boolean;
+  sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number>;
+}
+
 /** A service replica's connection, once its hello was accepted. */
 interface ServiceConnection {
   origin: string;
@@ -35,7 +41,7 @@ interface ServiceConnection {
  * after the other per connection and acks each with the handled count, and sends outcome frames
  * to the replicas of an origin that said in their hello that they take outcomes.
  */
-export class EdgeLinkServer {
+export class EdgeLinkServer implements OutcomeLink {
   private readonly logger = componentLogger('EdgeLink');
   private readonly warnings = new LinkWarnings(this.logger);
   private readonly tokenDigest: Buffer | undefined;
@@ -99,8 +105,12 @@ export class EdgeLinkServer {
    */
   async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
     const takers = this.outcomeTakers.get(origin);
-    const taker = takers?.[(this.nextTaker.get(origin) ?? 0) % takers.length];
-    this.nextTaker.set(origin, (this.nextTaker.get(origin) ?? 0) + 1);
+    let taker: ServiceConnection | undefined;
+    if (takers !== undefined) {
+      const turn = this.nextTaker.get(origin) ?? 0;
+      taker = takers[turn % takers.length];
+      this.nextTaker.set(origin, turn + 1);
+    }
     const sending = (
       taker?.connection.send(records) ??
       Promise.resolve({ handled: 0, reason: 'EDGE_LINK_NO_SERVICE_CONNECTION' })

@@ -1,6 +1,7 @@
+import { heraldMetrics } from '#herald/observability';
 import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
-import type { EdgeLinkClient } from './edge-link-client';
+import type { EdgeRecordLink } from './edge-link-client';
 import { outcomeFrameHandler } from './link-outcome-runs';
 import { edgeIdOfOutbound, outcomeTopicOf } from './link-topics';
 
@@ -17,23 +18,29 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 export class ServiceLinkBus implements EventBus {
   constructor(
     private readonly inner: EventBus,
-    private readonly client: EdgeLinkClient,
+    private readonly client: EdgeRecordLink,
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
     let toEdges: Map<string, OutgoingRecord[]> | undefined;
     const toInner: OutgoingRecord[] = [];
+    let held = 0;
     for (const record of records) {
       const edgeId = edgeIdOfOutbound(record.topic);
-      if (edgeId !== undefined && this.client.linkable(edgeId)) {
+      if (edgeId === undefined) {
+        toInner.push(record);
+      } else if (!this.client.linkable(edgeId)) {
+        held += 1;
+        toInner.push(record);
+      } else {
         toEdges ??= new Map();
         const edgeRecords = toEdges.get(edgeId) ?? [];
         edgeRecords.push(record);
         toEdges.set(edgeId, edgeRecords);
-      } else {
-        toInner.push(record);
       }
     }
+    // Records for an edge in its fallback hold (or with no address) go to Kafka in this same publish.
+    if (held > 0) heraldMetrics().edgeLinkRecords('to-edge', 'fallback', held);
     if (toEdges === undefined) {
       return this.inner.publish(records);
     }

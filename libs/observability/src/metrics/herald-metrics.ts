@@ -71,6 +71,12 @@ const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   edgeLinkConnections: 'edge link connections open now (edge: accepted from services; service: to edges)',
 };
 
+/**
+ * Gauges exported at 0 by a process with no source for them: an app without the edge link has no
+ * link connection, a truth the dashboard can chart (and every app serves the metric).
+ */
+const ZERO_WITHOUT_SOURCES: ReadonlySet<ObservedName> = new Set<GaugeName>(['edgeLinkConnections']);
+
 /** Counters another party keeps (the kernel), read at collection: cumulative since that party began counting. */
 export type ObservedCounterName = 'sipUdpReceiveDrops';
 
@@ -154,6 +160,9 @@ export class HeraldMetrics {
       description:
         'records addressed over the edge link, by direction, handled by the peer (linked) or published to Kafka instead (fallback)',
     });
+    for (const direction of EDGE_LINK_DIRECTIONS) {
+      for (const result of EDGE_LINK_RESULTS) this.edgeLinkRecordsCounter.add(0, { direction, result });
+    }
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
@@ -259,6 +268,10 @@ function addObservedSource(name: ObservedName, source: ObservedSource): () => vo
 
 async function collectObserved(name: ObservedName, result: ObservableResult): Promise<void> {
   const totals = new Map<string, ObservedReading>();
+  if (ZERO_WITHOUT_SOURCES.has(name) && (observedSources.get(name)?.size ?? 0) === 0) {
+    result.observe(0);
+    return;
+  }
   for (const source of observedSources.get(name) ?? []) {
     let read: number | ReadonlyArray<ObservedReading>;
     try {
