@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { createAccountService } from '#herald/auth-service';
 import { readyReportOf } from '#herald/runtime';
@@ -85,9 +86,13 @@ export class AppProcess {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // BENCH_APP_LOG_DIR: every line of every app into <dir>/<name>-<pid>.log too (what fell back, what failed).
+    const logDir = process.env['BENCH_APP_LOG_DIR'];
+    const logFile = logDir === undefined ? undefined : join(logDir, `${name}-${this.child.pid ?? 0}.log`);
     const keep = (chunk: Buffer) => {
       // Only the tail matters (ready lines, failures); bounded so a chatty app cannot grow it.
       this.output = (this.output + chunk.toString('utf8')).slice(-200_000);
+      if (logFile !== undefined) appendFileSync(logFile, chunk);
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
