@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { componentLogger, heraldMetrics, observeGauge } from '#herald/observability';
@@ -26,7 +27,16 @@ export interface EdgeLinkServerOptions {
 /** What EdgeLinkOutcomeBus needs of the server (EdgeLinkServer; a fake in unit tests). */
 export interface OutcomeLink {
   takesOutcomes(origin: string): boolean;
+  /** Connections of `origin` that take outcomes: one outcome frame in flight on each. */
+  outcomeConnections(origin: string): number;
+  /** True inside the handling of a records frame (see EdgeLinkServer.handlingFrame). */
+  handlingFrame(): boolean;
   sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number>;
+}
+
+/** Marks the async work of one records frame's handling, while it lasts. */
+interface FrameHandling {
+  inProgress: boolean;
 }
 
 /** A service replica's connection, once its hello was accepted. */
@@ -51,6 +61,7 @@ export class EdgeLinkServer implements OutcomeLink {
   private readonly outcomeTakers = new Map<string, ServiceConnection[]>();
   private readonly nextTaker = new Map<string, number>();
   private readonly inFlight = new Set<Promise<number>>();
+  private readonly frameHandling = new AsyncLocalStorage<FrameHandling>();
   private server: Server | undefined;
   private stopGauge: (() => void) | undefined;
 
@@ -95,7 +106,22 @@ export class EdgeLinkServer implements OutcomeLink {
 
   /** Whether some connection of `origin` takes outcomes now. */
   takesOutcomes(origin: string): boolean {
-    return (this.outcomeTakers.get(origin)?.length ?? 0) > 0;
+    return this.outcomeConnections(origin) > 0;
+  }
+
+  outcomeConnections(origin: string): number {
+    return this.outcomeTakers.get(origin)?.length ?? 0;
+  }
+
+  /**
+   * True when called from the handling of a records frame that is still in progress (a handler
+   * awaiting an outcome publish: a no-flow outcome, or a repeated push's). Such an outcome must not
+   * wait on the link: its service's handler may publish records to this edge and await them, and
+   * they would queue behind the very frame that waits, until the ack timeout. EdgeLinkOutcomeBus
+   * sends those to Kafka.
+   */
+  handlingFrame(): boolean {
+    return this.frameHandling.getStore()?.inProgress === true;
   }
 
   /**
@@ -104,13 +130,7 @@ export class EdgeLinkServer implements OutcomeLink {
    * connection fails or no ack comes in time. Counts and logs the fallbacks.
    */
   async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
-    const takers = this.outcomeTakers.get(origin);
-    let taker: ServiceConnection | undefined;
-    if (takers !== undefined) {
-      const turn = this.nextTaker.get(origin) ?? 0;
-      taker = takers[turn % takers.length];
-      this.nextTaker.set(origin, turn + 1);
-    }
+    const taker = this.leastBusyTaker(origin);
     const sending = (
       taker?.connection.send(records) ??
       Promise.resolve({ handled: 0, reason: 'EDGE_LINK_NO_SERVICE_CONNECTION' })
@@ -130,12 +150,41 @@ export class EdgeLinkServer implements OutcomeLink {
     }
   }
 
+  /** The origin's connection with the fewest outcome frames unacknowledged, taking turns among equals. */
+  private leastBusyTaker(origin: string): ServiceConnection | undefined {
+    const takers = this.outcomeTakers.get(origin);
+    if (takers === undefined) return undefined;
+    const turn = this.nextTaker.get(origin) ?? 0;
+    this.nextTaker.set(origin, turn + 1);
+    let best: ServiceConnection | undefined;
+    for (let offset = 0; offset < takers.length; offset += 1) {
+      const taker = takers[(turn + offset) % takers.length]!;
+      if (
+        best === undefined ||
+        taker.connection.unacknowledgedFrames < best.connection.unacknowledgedFrames
+      ) {
+        best = taker;
+      }
+    }
+    return best;
+  }
+
+  /** Hands a frame's records to onRecords inside a FrameHandling mark, cleared when it resolves. */
+  private async handleFrame(records: ConsumedRecord[]): Promise<number> {
+    const handling: FrameHandling = { inProgress: true };
+    try {
+      return await this.frameHandling.run(handling, () => this.options.onRecords(records));
+    } finally {
+      handling.inProgress = false;
+    }
+  }
+
   private accepted(socket: Socket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     let accepted: ServiceConnection | undefined;
     const connection = new LinkConnection(socket, {
       ackTimeoutMs: this.ackTimeoutMs,
-      onRecords: (records) => this.options.onRecords(records),
+      onRecords: (records) => this.handleFrame(records),
       onHello: (hello) => {
         clearTimeout(helloTimer);
         const refusal = this.refusalOf(hello);
