@@ -1,4 +1,5 @@
 import {
+  awaitedByFrameHandling,
   EdgeLinkClient,
   EdgeLinkDirectory,
   EdgeLinkOutcomeBus,
@@ -156,7 +157,9 @@ describe('edge link: outcomes to their origin service', () => {
       onRecords: async (records) => {
         for (const record of records) {
           edgeHandled.push(record.value.toString());
-          if (record.value.toString() === 'gone') await edgeBus.publish([outcome('A', 1)]);
+          if (record.value.toString() === 'gone') {
+            await awaitedByFrameHandling(() => edgeBus.publish([outcome('A', 1)]));
+          }
         }
         return records.length;
       },

@@ -1,4 +1,5 @@
 import { BusUnavailableError, type BusRecord, type EventBus, type Subscription } from '../event-bus';
+import { awaitedByFrameHandling } from './awaited-by-frame';
 import { EdgeLinkOutcomeBus } from './edge-link-outcome-bus';
 import type { OutcomeLink } from './edge-link-server';
 
@@ -29,7 +30,6 @@ class RecordingBus implements EventBus {
 class FakeServer implements OutcomeLink {
   readonly frames: Array<[string, number[]]> = [];
   readonly takers = new Set(['im-router', 'presence']);
-  insideFrame = false;
   ack: Promise<void> = Promise.resolve();
   handles = (records: ReadonlyArray<BusRecord>): number => records.length;
   takesOutcomes(origin: string): boolean {
@@ -37,9 +37,6 @@ class FakeServer implements OutcomeLink {
   }
   outcomeConnections(origin: string): number {
     return this.takers.has(origin) ? 1 : 0;
-  }
-  handlingFrame(): boolean {
-    return this.insideFrame;
   }
   async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
     this.frames.push([origin, numbers(records)]);
@@ -116,9 +113,8 @@ describe('EdgeLinkOutcomeBus', () => {
     expect(inner.publishes).toEqual([]);
   });
 
-  it('publishes an outcome from the handling of a records frame to the inner bus', async () => {
-    server.insideFrame = true;
-    await bus.publish([outcome('im-router', 1)]);
+  it('publishes an outcome awaited by the handling of a records frame to the inner bus', async () => {
+    await awaitedByFrameHandling(() => bus.publish([outcome('im-router', 1)]));
     expect(server.frames).toEqual([]);
     expect(inner.publishes).toEqual([[1]]);
   });

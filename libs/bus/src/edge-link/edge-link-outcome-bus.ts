@@ -1,5 +1,6 @@
 import { heraldMetrics, injectTraceContext, spansAreInert } from '#herald/observability';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
+import { insideAwaitedPublish } from './awaited-by-frame';
 import type { OutcomeLink } from './edge-link-server';
 import { EDGE_LINK_MAX_RECORDS_PER_FRAME } from './link-frame';
 import { originOfOutcome } from './link-topics';
@@ -30,7 +31,7 @@ interface OriginQueue {
  * (its outcome handler commits each), so sending a frame per event-loop turn would queue them past
  * the ack timeout. The part of a frame the service did not handle is published to the inner bus;
  * each publish resolves once its records are handled or acknowledged by the inner bus. An outcome
- * published from the handling of a records frame goes to the inner bus (EdgeLinkServer.handlingFrame).
+ * a records frame's handling awaits goes to the inner bus (awaitedByFrameHandling).
  */
 export class EdgeLinkOutcomeBus implements EventBus {
   private readonly origins = new Map<string, OriginQueue>();
@@ -45,7 +46,7 @@ export class EdgeLinkOutcomeBus implements EventBus {
     let toOrigins: Map<string, OutgoingRecord[]> | undefined;
     const toInner: OutgoingRecord[] = [];
     let untaken = 0;
-    const insideFrame = this.server.handlingFrame();
+    const insideFrame = insideAwaitedPublish();
     for (const record of records) {
       const origin = originOfOutcome(record.topic);
       if (origin === undefined) {

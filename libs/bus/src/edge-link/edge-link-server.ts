@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { componentLogger, heraldMetrics, observeGauge } from '#herald/observability';
@@ -29,14 +28,7 @@ export interface OutcomeLink {
   takesOutcomes(origin: string): boolean;
   /** Connections of `origin` that take outcomes: one outcome frame in flight on each. */
   outcomeConnections(origin: string): number;
-  /** True inside the handling of a records frame (see EdgeLinkServer.handlingFrame). */
-  handlingFrame(): boolean;
   sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number>;
-}
-
-/** Marks the async work of one records frame's handling, while it lasts. */
-interface FrameHandling {
-  inProgress: boolean;
 }
 
 /** A service replica's connection, once its hello was accepted. */
@@ -61,7 +53,6 @@ export class EdgeLinkServer implements OutcomeLink {
   private readonly outcomeTakers = new Map<string, ServiceConnection[]>();
   private readonly nextTaker = new Map<string, number>();
   private readonly inFlight = new Set<Promise<number>>();
-  private readonly frameHandling = new AsyncLocalStorage<FrameHandling>();
   private server: Server | undefined;
   private stopGauge: (() => void) | undefined;
 
@@ -114,17 +105,6 @@ export class EdgeLinkServer implements OutcomeLink {
   }
 
   /**
-   * True when called from the handling of a records frame that is still in progress (a handler
-   * awaiting an outcome publish: a no-flow outcome, or a repeated push's). Such an outcome must not
-   * wait on the link: its service's handler may publish records to this edge and await them, and
-   * they would queue behind the very frame that waits, until the ack timeout. EdgeLinkOutcomeBus
-   * sends those to Kafka.
-   */
-  handlingFrame(): boolean {
-    return this.frameHandling.getStore()?.inProgress === true;
-  }
-
-  /**
    * Sends records in one frame over a connection of `origin` (round robin among its replicas);
    * resolves with how many it handled: 0 when none is connected, the frame does not fit, the
    * connection fails or no ack comes in time. Counts and logs the fallbacks.
@@ -169,22 +149,12 @@ export class EdgeLinkServer implements OutcomeLink {
     return best;
   }
 
-  /** Hands a frame's records to onRecords inside a FrameHandling mark, cleared when it resolves. */
-  private async handleFrame(records: ConsumedRecord[]): Promise<number> {
-    const handling: FrameHandling = { inProgress: true };
-    try {
-      return await this.frameHandling.run(handling, () => this.options.onRecords(records));
-    } finally {
-      handling.inProgress = false;
-    }
-  }
-
   private accepted(socket: Socket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     let accepted: ServiceConnection | undefined;
     const connection = new LinkConnection(socket, {
       ackTimeoutMs: this.ackTimeoutMs,
-      onRecords: (records) => this.handleFrame(records),
+      onRecords: (records) => this.options.onRecords(records),
       onHello: (hello) => {
         clearTimeout(helloTimer);
         const refusal = this.refusalOf(hello);
