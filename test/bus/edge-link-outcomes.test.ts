@@ -1,4 +1,5 @@
 import {
+  awaitedByFrameHandling,
   EdgeLinkClient,
   EdgeLinkDirectory,
   EdgeLinkOutcomeBus,
@@ -116,5 +117,72 @@ describe('edge link: outcomes to their origin service', () => {
     await waitFor(() => runs.flat().length === 2, WAIT_MS, 'both outcomes from Kafka');
     expect(runs.flat().some(linked)).toBe(false);
     expect(numbers(runs.flat())).toEqual([1, 2]);
+  });
+
+  it('sends one outcome frame at a time per connection: what comes meanwhile leaves in the next one', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await serviceBus.subscribe({
+      ...subscription(),
+      handleRun: async (run) => {
+        await gate;
+        runs.push([...run]);
+      },
+    });
+    await connectService();
+    const first = edgeBus.publish([outcome('A', 1)]);
+    await new Promise((resolve) => setImmediate(resolve)); // the turn ends: outcome 1 leaves alone
+    const later: Array<Promise<void>> = [];
+    for (let n = 2; n <= 5; n += 1) {
+      later.push(edgeBus.publish([outcome(`K${n}`, n)]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    release();
+    await Promise.all([first, ...later]);
+    const frameOf = (record: ConsumedRecord): string => record.offset.split('.')[0]!;
+    const frames = new Map<string, number[]>();
+    for (const record of runs.flat())
+      frames.set(frameOf(record), [...(frames.get(frameOf(record)) ?? []), ...numbers([record])]);
+    expect([...frames.values()].map((values) => values.sort())).toEqual([[1], [2, 3, 4, 5]]);
+  });
+
+  it('sends an outcome awaited by the handling of a records frame to Kafka, so the frame never waits on its service', async () => {
+    const edgeHandled: string[] = [];
+    await server.stop();
+    // An edge whose handler publishes an outcome and awaits it (a no-flow outcome), and a service
+    // whose outcome handler publishes to that edge and awaits it (a delivered push).
+    server = new EdgeLinkServer({
+      host: '127.0.0.1',
+      port: 0,
+      onRecords: async (records) => {
+        for (const record of records) {
+          edgeHandled.push(record.value.toString());
+          if (record.value.toString() === 'gone') {
+            await awaitedByFrameHandling(() => edgeBus.publish([outcome('A', 1)]));
+          }
+        }
+        return records.length;
+      },
+    });
+    const endpoint = await server.start();
+    edgeBus = new EdgeLinkOutcomeBus(kafka, server);
+    await client.close();
+    client = new EdgeLinkClient({
+      origin: 'im-router',
+      directory: new EdgeLinkDirectory({ addresses: new Map([[EDGE, endpoint]]) }),
+    });
+    serviceBus = new ServiceLinkBus(kafka, client);
+    await serviceBus.subscribe({
+      ...subscription(),
+      handleRun: async (run) => {
+        runs.push([...run]);
+        await serviceBus.publish([{ topic: OUTBOUND, key: 'sip:b@x', value: Buffer.from('delivered') }]);
+      },
+    });
+    await connectService();
+    await serviceBus.publish([{ topic: OUTBOUND, key: 'sip:a@x', value: Buffer.from('gone') }]);
+    await waitFor(() => edgeHandled.includes('delivered'), WAIT_MS, 'the delivered push on the edge');
+    expect(runs.flat().map((record) => [numbers([record])[0], linked(record)])).toEqual([[1, false]]);
+    expect(edgeHandled).toEqual(['push', 'gone', 'delivered']);
   });
 });

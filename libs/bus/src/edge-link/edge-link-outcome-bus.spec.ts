@@ -1,4 +1,5 @@
 import { BusUnavailableError, type BusRecord, type EventBus, type Subscription } from '../event-bus';
+import { awaitedByFrameHandling } from './awaited-by-frame';
 import { EdgeLinkOutcomeBus } from './edge-link-outcome-bus';
 import type { OutcomeLink } from './edge-link-server';
 
@@ -25,16 +26,21 @@ class RecordingBus implements EventBus {
   async close(): Promise<void> {}
 }
 
-/** Services connected for `takers`; each frame is handled up to `handles`. */
+/** One connection for each origin in `takers`; each frame is handled up to `handles`, once `ack` allows. */
 class FakeServer implements OutcomeLink {
   readonly frames: Array<[string, number[]]> = [];
   readonly takers = new Set(['im-router', 'presence']);
+  ack: Promise<void> = Promise.resolve();
   handles = (records: ReadonlyArray<BusRecord>): number => records.length;
   takesOutcomes(origin: string): boolean {
     return this.takers.has(origin);
   }
+  outcomeConnections(origin: string): number {
+    return this.takers.has(origin) ? 1 : 0;
+  }
   async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
     this.frames.push([origin, numbers(records)]);
+    await this.ack;
     return this.handles(records);
   }
 }
@@ -87,5 +93,29 @@ describe('EdgeLinkOutcomeBus', () => {
     const second = bus.publish([outcome('im-router', 2)]);
     await expect(first).resolves.toBeUndefined();
     await expect(second).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+
+  it('keeps one frame in flight per connection: outcomes published meanwhile join the next frame', async () => {
+    let release!: () => void;
+    server.ack = new Promise<void>((resolve) => (release = resolve));
+    const first = bus.publish([outcome('im-router', 1)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [bus.publish([outcome('im-router', 2)]), bus.publish([outcome('im-router', 3)])];
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(server.frames).toEqual([['im-router', [1]]]);
+    release();
+    await Promise.all([first, ...later]);
+    expect(server.frames).toEqual([
+      ['im-router', [1]],
+      ['im-router', [2, 3]],
+    ]);
+    expect(inner.publishes).toEqual([]);
+  });
+
+  it('publishes an outcome awaited by the handling of a records frame to the inner bus', async () => {
+    await awaitedByFrameHandling(() => bus.publish([outcome('im-router', 1)]));
+    expect(server.frames).toEqual([]);
+    expect(inner.publishes).toEqual([[1]]);
   });
 });

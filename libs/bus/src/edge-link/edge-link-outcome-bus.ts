@@ -1,26 +1,40 @@
 import { heraldMetrics, injectTraceContext, spansAreInert } from '#herald/observability';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
+import { insideAwaitedPublish } from './awaited-by-frame';
 import type { OutcomeLink } from './edge-link-server';
+import { EDGE_LINK_MAX_RECORDS_PER_FRAME } from './link-frame';
 import { originOfOutcome } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
-/** The outcomes of one origin published in one event-loop turn: they leave in one frame. */
+/** Outcomes that leave in one frame. */
 interface OutcomeBatch {
   records: BusRecord[];
   /** Each publish's share of the frame: [start, end) with the publish's settlement. */
   shares: Array<{ start: number; end: number; resolve(): void; reject(error: unknown): void }>;
 }
 
+/** One origin's outcomes: the frames waiting to leave, and how many are in flight. */
+interface OriginQueue {
+  waiting: OutcomeBatch[];
+  inFlight: number;
+  /** A send pass is due at the end of this event-loop turn. */
+  scheduled: boolean;
+}
+
 /**
  * The edge's bus: `sip.push-outcome.<origin>.v1` records go over a link connection of that origin
  * when one is connected and acknowledges, else to the inner bus; everything else goes to the inner
- * bus. The outcomes of one event-loop turn go to each origin in one frame (fewer writes, as the
- * produce pass batches); the part of a frame the service did not handle is published to the inner
- * bus, and each publish resolves once its records are handled or acknowledged by the inner bus.
+ * bus. Outcomes of one origin leave in frames, one in flight per connection of the origin: the
+ * outcomes published while they are all in flight join the next frame, as the Kafka bus produces
+ * while a produce is in flight. The service handles a connection's frames one after the other
+ * (its outcome handler commits each), so sending a frame per event-loop turn would queue them past
+ * the ack timeout. The part of a frame the service did not handle is published to the inner bus;
+ * each publish resolves once its records are handled or acknowledged by the inner bus. An outcome
+ * a records frame's handling awaits goes to the inner bus (awaitedByFrameHandling).
  */
 export class EdgeLinkOutcomeBus implements EventBus {
-  private readonly batches = new Map<string, OutcomeBatch>();
+  private readonly origins = new Map<string, OriginQueue>();
   private readonly flushing = new Set<Promise<void>>();
 
   constructor(
@@ -32,11 +46,12 @@ export class EdgeLinkOutcomeBus implements EventBus {
     let toOrigins: Map<string, OutgoingRecord[]> | undefined;
     const toInner: OutgoingRecord[] = [];
     let untaken = 0;
+    const insideFrame = insideAwaitedPublish();
     for (const record of records) {
       const origin = originOfOutcome(record.topic);
       if (origin === undefined) {
         toInner.push(record);
-      } else if (!this.server.takesOutcomes(origin)) {
+      } else if (insideFrame || !this.server.takesOutcomes(origin)) {
         untaken += 1;
         toInner.push(record);
       } else {
@@ -46,12 +61,12 @@ export class EdgeLinkOutcomeBus implements EventBus {
         toOrigins.set(origin, originRecords);
       }
     }
-    // Outcomes of an origin no connection takes (none connected, or an old release's) go to Kafka now.
+    // Outcomes no connection takes now (none connected, an old release's, or awaited by a frame's handling): Kafka.
     if (untaken > 0) heraldMetrics().edgeLinkRecords('to-service', 'fallback', untaken);
     if (toOrigins === undefined) {
       return this.inner.publish(records);
     }
-    const sends = [...toOrigins].map(([origin, originRecords]) => this.batched(origin, originRecords));
+    const sends = [...toOrigins].map(([origin, originRecords]) => this.queued(origin, originRecords));
     if (toInner.length > 0) sends.push(this.inner.publish(toInner));
     await Promise.all(sends);
   }
@@ -64,26 +79,24 @@ export class EdgeLinkOutcomeBus implements EventBus {
     return this.inner.ensureTopics(topics);
   }
 
-  /** Waits for the frames in flight (and their fallbacks), then closes the inner bus. */
+  /** Waits for the frames queued and in flight (and their fallbacks), then closes the inner bus. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await Promise.all(this.flushing);
+    while (this.flushing.size > 0) await Promise.all(this.flushing);
     await this.inner.close();
   }
 
-  /** Adds records to this turn's frame for `origin`; resolves once they are handled or on the inner bus. */
-  private batched(origin: string, records: ReadonlyArray<OutgoingRecord>): Promise<void> {
-    let batch = this.batches.get(origin);
-    if (batch === undefined) {
-      const opened: OutcomeBatch = { records: [], shares: [] };
-      this.batches.set(origin, opened);
-      setImmediate(() => {
-        this.batches.delete(origin);
-        const flushed = this.flush(origin, opened);
-        this.flushing.add(flushed);
-        void flushed.finally(() => this.flushing.delete(flushed));
-      });
-      batch = opened;
+  /** Adds records to the origin's open frame; resolves once they are handled or on the inner bus. */
+  private queued(origin: string, records: ReadonlyArray<OutgoingRecord>): Promise<void> {
+    let queue = this.origins.get(origin);
+    if (queue === undefined) {
+      queue = { waiting: [], inFlight: 0, scheduled: false };
+      this.origins.set(origin, queue);
+    }
+    let batch = queue.waiting.at(-1);
+    if (batch === undefined || batch.records.length + records.length > EDGE_LINK_MAX_RECORDS_PER_FRAME) {
+      batch = { records: [], shares: [] };
+      queue.waiting.push(batch);
     }
     const start = batch.records.length;
     // The trace context is the publisher's: taken now, not in the turn the frame leaves.
@@ -94,10 +107,32 @@ export class EdgeLinkOutcomeBus implements EventBus {
         headers: inert ? (record.headers ?? {}) : injectTraceContext(record.headers),
       });
     }
-    const shares = batch.shares;
-    return new Promise((resolve, reject) =>
-      shares.push({ start, end: batch.records.length, resolve, reject }),
-    );
+    const { shares } = batch;
+    const end = batch.records.length;
+    const settled = new Promise<void>((resolve, reject) => shares.push({ start, end, resolve, reject }));
+    if (!queue.scheduled) {
+      queue.scheduled = true;
+      const due = queue;
+      setImmediate(() => {
+        due.scheduled = false;
+        this.sendWaiting(origin, due);
+      });
+    }
+    return settled;
+  }
+
+  /** Sends waiting frames while the origin has a connection without a frame in flight. */
+  private sendWaiting(origin: string, queue: OriginQueue): void {
+    while (queue.waiting.length > 0 && queue.inFlight < Math.max(1, this.server.outcomeConnections(origin))) {
+      const batch = queue.waiting.shift()!;
+      queue.inFlight += 1;
+      const flushed = this.flush(origin, batch).finally(() => {
+        queue.inFlight -= 1;
+        this.flushing.delete(flushed);
+        this.sendWaiting(origin, queue);
+      });
+      this.flushing.add(flushed);
+    }
   }
 
   private async flush(origin: string, batch: OutcomeBatch): Promise<void> {

@@ -26,6 +26,8 @@ export interface EdgeLinkServerOptions {
 /** What EdgeLinkOutcomeBus needs of the server (EdgeLinkServer; a fake in unit tests). */
 export interface OutcomeLink {
   takesOutcomes(origin: string): boolean;
+  /** Connections of `origin` that take outcomes: one outcome frame in flight on each. */
+  outcomeConnections(origin: string): number;
   sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number>;
 }
 
@@ -95,7 +97,11 @@ export class EdgeLinkServer implements OutcomeLink {
 
   /** Whether some connection of `origin` takes outcomes now. */
   takesOutcomes(origin: string): boolean {
-    return (this.outcomeTakers.get(origin)?.length ?? 0) > 0;
+    return this.outcomeConnections(origin) > 0;
+  }
+
+  outcomeConnections(origin: string): number {
+    return this.outcomeTakers.get(origin)?.length ?? 0;
   }
 
   /**
@@ -104,13 +110,7 @@ export class EdgeLinkServer implements OutcomeLink {
    * connection fails or no ack comes in time. Counts and logs the fallbacks.
    */
   async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
-    const takers = this.outcomeTakers.get(origin);
-    let taker: ServiceConnection | undefined;
-    if (takers !== undefined) {
-      const turn = this.nextTaker.get(origin) ?? 0;
-      taker = takers[turn % takers.length];
-      this.nextTaker.set(origin, turn + 1);
-    }
+    const taker = this.leastBusyTaker(origin);
     const sending = (
       taker?.connection.send(records) ??
       Promise.resolve({ handled: 0, reason: 'EDGE_LINK_NO_SERVICE_CONNECTION' })
@@ -128,6 +128,25 @@ export class EdgeLinkServer implements OutcomeLink {
     } finally {
       this.inFlight.delete(sending);
     }
+  }
+
+  /** The origin's connection with the fewest outcome frames unacknowledged, taking turns among equals. */
+  private leastBusyTaker(origin: string): ServiceConnection | undefined {
+    const takers = this.outcomeTakers.get(origin);
+    if (takers === undefined) return undefined;
+    const turn = this.nextTaker.get(origin) ?? 0;
+    this.nextTaker.set(origin, turn + 1);
+    let best: ServiceConnection | undefined;
+    for (let offset = 0; offset < takers.length; offset += 1) {
+      const taker = takers[(turn + offset) % takers.length]!;
+      if (
+        best === undefined ||
+        taker.connection.unacknowledgedFrames < best.connection.unacknowledgedFrames
+      ) {
+        best = taker;
+      }
+    }
+    return best;
   }
 
   private accepted(socket: Socket): void {

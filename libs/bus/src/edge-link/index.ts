@@ -15,7 +15,10 @@
  *   way to Kafka (only frames in flight at the failure), and the edge's Kafka consumer lagging
  *   more than the hold behind when the link resumes.
  * - Outcomes are handed to the same subscription the Kafka consumer uses, in runs per key, and
- *   acked once handled; a failure acks the prefix before it and the edge publishes the rest.
+ *   acked once handled; a failure acks the prefix before it and the edge publishes the rest. The
+ *   edge keeps one outcome frame in flight per connection (the service handles a connection's
+ *   frames one after the other); an outcome the handling of a records frame awaits goes to Kafka
+ *   (awaitedByFrameHandling), so a frame never waits on a service that waits on this edge.
  * - Nothing new is trusted: a hello first (protocol version, origin, the optional shared token,
  *   compared timing-safe), every frame length- and count-limited, records decoded by their contract.
  */
@@ -24,5 +27,6 @@ export * from './edge-link-server';
 export * from './edge-link-client';
 export * from './service-link-bus';
 export * from './edge-link-outcome-bus';
+export { awaitedByFrameHandling, insideAwaitedPublish } from './awaited-by-frame';
 export * from './link-timing';
 export { EdgeLinkFrameError, EDGE_LINK_MAX_FRAME_BYTES, EDGE_LINK_MAX_RECORDS_PER_FRAME } from './link-frame';
