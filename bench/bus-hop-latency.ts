@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, type InstrumentationEvent } from 'kafkajs';
 import { Pool } from 'pg';
 import {
   type ConsumedRecord,
@@ -15,6 +14,7 @@ import {
 } from '#herald/bus';
 import { GroupCommit } from '#herald/domain';
 import { createDataSource, runMigrations } from '#herald/persistence';
+import { countKafkaRequests } from './lib/count-kafka-requests';
 
 /**
  * Latency of two bus hops with a handler between them, as IM takes them (edge → im-router,
@@ -139,29 +139,6 @@ function stageBreakdown(stamps: ReadonlyArray<Float64Array>): Record<string, str
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Counts the Kafka requests of every client this process makes from now on (kafkajs' own `request`
- * events), by API, into the map returned; cleared when the timed part starts.
- */
-function countKafkaRequests(): Map<string, number> {
-  const counts = new Map<string, number>();
-  const count = ({ payload }: InstrumentationEvent<{ apiName: string }>): void => {
-    counts.set(payload.apiName, (counts.get(payload.apiName) ?? 0) + 1);
-  };
-  const { producer, consumer } = Kafka.prototype;
-  Kafka.prototype.producer = function (this: Kafka, ...args) {
-    const created = producer.apply(this, args);
-    created.on(created.events.REQUEST, count);
-    return created;
-  };
-  Kafka.prototype.consumer = function (this: Kafka, ...args) {
-    const created = consumer.apply(this, args);
-    created.on(created.events.REQUEST, count);
-    return created;
-  };
-  return counts;
-}
 
 function percentile(sorted: ReadonlyArray<number>, fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? Number.NaN;

@@ -71,7 +71,8 @@ interface Workload {
  * analyze and checkpoint done before measuring) and its tables analyzed again after it, with the
  * warm-up's rows (no plan made on empty tables is measured); --settle-postgres no leaves them to chance);
  * kamailio-durable: a durable PostgreSQL for its location table; --kamailio-workers N: its UDP
- * workers instead of the cfg's 2; --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
+ * workers instead of the cfg's 2; --edge-link yes|no (Kafka mode, default yes): the edge link on, or
+ * every record for the edge through Kafka (the A/B on one tree); --cpu-prof-dir DIR: every Herald process runs under node --cpu-prof,
  * its profile written to DIR at exit, for bench/cpu-profile-top.js; --pg-stats: what PostgreSQL did per
  * operation, from its statistics views, read before and after each step, STATS_FLUSH_WAIT_MS after
  * Herald was idle (per statement when it preloads pg_stat_statements: PG_SERVER_OPTIONS="-c
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
       'cpu-prof-dir': { type: 'string' },
       'pg-stats': { type: 'boolean', default: false },
       'settle-postgres': { type: 'string', default: 'yes' },
+      'edge-link': { type: 'string', default: 'yes' },
       out: {
         type: 'string',
         default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/cpu-per-op.jsonl`,
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
   /** What the steps say was measured: the mode, and Kamailio's worker count when not the cfg's. */
   const measured = kamailioWorkers === undefined ? mode : `${mode} -n ${kamailioWorkers}`;
   const refresh = oneOf(values.refresh, ['fresh', 'reuse-nonce'] as const, '--refresh');
+  const edgeLink = oneOf(values['edge-link'], ['yes', 'no'] as const, '--edge-link') === 'yes';
   const rates = (values.rates ?? '').split(',').map(Number);
   const seconds = Number(values.seconds);
   const pairs = Number(values.pairs);
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
   const devices = Number(values.devices ?? Math.ceil(Math.max(...rates) * DEVICE_POOL_SECONDS));
   const accounts = op === 'register' ? devices : 2 * pairs;
   console.log(
-    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting ${mode} for ${accounts} accounts`,
+    `cpu-per-op: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting ${mode}${mode === 'kafka' ? ` (edge link ${edgeLink ? 'on' : 'off: Kafka only'})` : ''} for ${accounts} accounts`,
   );
   if (values['pg-stats'] && kamailio) throw new RangeError('--pg-stats measures a Herald deployment');
   const deployment: MeasuredDeployment = kamailio
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
         values['cpu-prof-dir'] === undefined
           ? []
           : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`],
+        edgeLink,
       );
   const databaseUrl =
     values['pg-stats'] && deployment instanceof BenchDeployment ? deployment.state.databaseUrl : undefined;

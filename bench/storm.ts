@@ -69,6 +69,7 @@ type WorkerReport = SetupReport | StormReport;
  * set-up's background work in PostgreSQL is done before the storm (lib/pg-settle.ts), unless
  * --settle-postgres no.
  *   node dist/bench/storm.js --mode embedded|kafka --devices 20000 [--max-seconds 300] [--pg-stats]
+ *     [--edge-link yes|no] (Kafka mode: the edge link on, the default, or every record through Kafka)
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
       retransmit: { type: 'string', default: 'yes' },
       'pg-stats': { type: 'boolean', default: false },
       'settle-postgres': { type: 'string', default: 'yes' },
+      'edge-link': { type: 'string', default: 'yes' },
       out: { type: 'string', default: `${process.env['BENCH_WORK'] ?? '/tmp/herald-bench'}/storm.jsonl` },
       worker: { type: 'string' },
     },
@@ -95,11 +97,15 @@ async function main(): Promise<void> {
   if (mode !== 'embedded' && mode !== 'kafka') throw new RangeError('--mode must be embedded or kafka');
   const devices = Number(values.devices);
   if (!(devices > 0)) throw new RangeError('--devices must be a positive number');
+  if (values['edge-link'] !== 'yes' && values['edge-link'] !== 'no') {
+    throw new RangeError('--edge-link must be yes or no');
+  }
+  const edgeLink = values['edge-link'] === 'yes';
   const provisionStarted = Date.now();
   console.log(
-    `storm: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}) and ${devices} accounts`,
+    `storm: code ${checkoutCommit()}, machine ${JSON.stringify(machineInfo())}; starting Herald (${mode}${mode === 'kafka' ? `, edge link ${edgeLink ? 'on' : 'off: Kafka only'}` : ''}) and ${devices} accounts`,
   );
-  const deployment = await BenchDeployment.start(mode, devices);
+  const deployment = await BenchDeployment.start(mode, devices, [], edgeLink);
   console.log(`storm: Herald up with ${devices} accounts after ${seconds(Date.now() - provisionStarted)} s`);
   const workerCount = Math.ceil(devices / DEVICES_PER_PROCESS);
   const perWorker = Math.ceil(devices / workerCount);

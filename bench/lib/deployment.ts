@@ -46,9 +46,15 @@ export class BenchDeployment implements MeasuredDeployment {
 
   /**
    * Starts the deployment in a fresh directory under /tmp and provisions `accounts` bench accounts;
-   * `nodeArgs` go to every Herald process (e.g. --cpu-prof).
+   * `nodeArgs` go to every Herald process (e.g. --cpu-prof). Kafka mode runs the edge link unless
+   * `edgeLink` is false (every record for the edge through Kafka: the A/B of --edge-link no).
    */
-  static async start(mode: HeraldMode, accounts: number, nodeArgs: string[] = []): Promise<BenchDeployment> {
+  static async start(
+    mode: HeraldMode,
+    accounts: number,
+    nodeArgs: string[] = [],
+    edgeLink = true,
+  ): Promise<BenchDeployment> {
     const work = mkdtempSync(`/tmp/herald-bench-${mode}-`);
     // PostgreSQL runs as its own OS user when this runs as root: it must be able to enter `work`.
     chmodSync(work, 0o711);
@@ -81,7 +87,13 @@ export class BenchDeployment implements MeasuredDeployment {
       cleanups.push(async () => void (await script('postgres.sh', ['stop', postgresDir])));
       // The idle wait (HeraldBacklogReader) reads the consumer lag from this broker.
       process.env['KAFKA_BROKERS'] = brokers;
-      const herald = await LaunchedHerald.start({ mode, kafkaBrokers: brokers, databaseUrl, nodeArgs });
+      const herald = await LaunchedHerald.start({
+        mode,
+        kafkaBrokers: brokers,
+        databaseUrl,
+        nodeArgs,
+        ...(edgeLink ? { edgeLinkPort: await freeTcpPort() } : {}),
+      });
       cleanups.push(() => herald.stop());
       const pids = herald.pids();
       const groups = [

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { appendFileSync } from 'node:fs';
 import { createDataSource, runMigrations } from '#herald/persistence';
 import { createAccountService } from '#herald/auth-service';
 import { readyReportOf } from '#herald/runtime';
@@ -85,9 +86,13 @@ export class AppProcess {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // BENCH_APP_LOG_DIR: every line of every app into <dir>/<name>-<pid>.log too (what fell back, what failed).
+    const logDir = process.env['BENCH_APP_LOG_DIR'];
+    const logFile = logDir === undefined ? undefined : join(logDir, `${name}-${this.child.pid ?? 0}.log`);
     const keep = (chunk: Buffer) => {
       // Only the tail matters (ready lines, failures); bounded so a chatty app cannot grow it.
       this.output = (this.output + chunk.toString('utf8')).slice(-200_000);
+      if (logFile !== undefined) appendFileSync(logFile, chunk);
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
@@ -143,6 +148,28 @@ export interface LaunchOptions {
   nodeArgs?: string[];
   /** Extra environment of the embedded process (e.g. HERALD_SIP_THROTTLE_ENABLED). */
   env?: Record<string, string>;
+  /**
+   * Kafka mode: the edge link's port on 127.0.0.1 (docs/architecture.md, Topics), given to the edge
+   * and, as its address, to the services; absent: no link, every record through Kafka.
+   */
+  edgeLinkPort?: number;
+}
+
+/** The link's variables of each kafka-mode app: the edge listens, the services know where. */
+function edgeLinkEnv(
+  edgeId: string,
+  port: number | undefined,
+): { edge: Record<string, string>; services: Record<string, string> } {
+  if (port === undefined) return { edge: { HERALD_EDGE_LINK_PORT: 'off' }, services: {} };
+  const token = randomBytes(24).toString('base64url');
+  return {
+    edge: {
+      HERALD_EDGE_LINK_PORT: String(port),
+      HERALD_EDGE_LINK_HOST: '127.0.0.1',
+      HERALD_EDGE_LINK_TOKEN: token,
+    },
+    services: { HERALD_EDGE_LINK_ADDRESSES: `${edgeId}=127.0.0.1:${port}`, HERALD_EDGE_LINK_TOKEN: token },
+  };
 }
 
 /** A running Herald (embedded: one process; kafka: the four apps), its SIP listeners and database. */
@@ -213,11 +240,12 @@ export class LaunchedHerald {
       KAFKA_BROKERS: brokers,
       KAFKA_CLIENT_ID: `herald-${edgeId}`,
     };
+    const link = edgeLinkEnv(edgeId, options.edgeLinkPort);
     const services = (['auth', 'presence', 'im-router'] as const).map((name) =>
       AppProcess.node(
         name,
         `dist/apps/${name}/src/main.js`,
-        { ...common, DATABASE_URL: databaseUrl },
+        { ...common, ...link.services, DATABASE_URL: databaseUrl },
         nodeArgs,
       ),
     );
@@ -237,6 +265,7 @@ export class LaunchedHerald {
         'dist/apps/sip-edge/src/main.js',
         {
           ...common,
+          ...link.edge,
           HERALD_EDGE_ID: edgeId,
           HERALD_NONCE_SECRET: randomBytes(24).toString('base64url'),
           HERALD_SIP_UDP_PORT: udpPort,

@@ -46,6 +46,8 @@ describe('one IM, one trace, across the separate apps', () => {
   beforeAll(async () => {
     const endpoint = await receiver.start();
     cluster = await HeraldCluster.start({
+      // The chain below names the Kafka hops (produce to and consume of the edge's outbound topic).
+      edgeLink: 'kafka-only',
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',

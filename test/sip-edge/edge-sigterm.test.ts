@@ -82,6 +82,9 @@ describe('sip-edge SIGTERM under load (real process, real Kafka)', () => {
       HERALD_SIP_UDP_PORT: '0',
       HERALD_SIP_TCP_PORT: '0',
       HERALD_SIP_WS_PORT: '0',
+      // The link server runs (and stops in the drain) as deployed; no service connects to it here.
+      HERALD_EDGE_LINK_PORT: '0',
+      HERALD_EDGE_LINK_HOST: '127.0.0.1',
       HERALD_SIP_RATE_BURST: '1000',
       HERALD_SIP_RATE_PER_SECOND: '1000',
       HERALD_SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),

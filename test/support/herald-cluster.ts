@@ -3,6 +3,7 @@ import type { TransportAddress } from '#herald/sip';
 import { migratedTestDatabase } from './database';
 import { requireKafkaBrokers } from './env';
 import { APP_MAINS, ensureBuilt, type HeraldApp } from './herald-build';
+import { freeTcpPort } from './free-port';
 import { HeraldProcess, HeraldProcessError } from './herald-process';
 import {
   createAccountIn,
@@ -39,6 +40,42 @@ export interface HeraldClusterOptions {
   domain?: string;
   /** Extra environment of one app, over `env` (e.g. the edge's fixed ports, one replica's DATABASE_URL). */
   appEnv?: Partial<Record<ClusterApp, Record<string, string>>>;
+  /** The edge's id (default: a fresh `e2e-…` one), e.g. planned ahead with the link's addresses. */
+  edgeId?: string;
+  /**
+   * The edge link (architecture.md, Topics), on by default as a carrier runs it: the edge listens
+   * on a free loopback port that its services are given. `kafka-only`: no link on either side.
+   */
+  edgeLink?: EdgeLinkPlan | 'kafka-only';
+}
+
+/** How a cluster's processes use the edge link. */
+export interface EdgeLinkPlan {
+  /** The edge's HERALD_EDGE_LINK_PORT (`off`: the edge has no link server). */
+  edgePort: number | 'off';
+  /** The services' HERALD_EDGE_LINK_ADDRESSES: every edge they may send to, `edgeId=host:port,…`. */
+  addresses: string;
+  /** HERALD_EDGE_LINK_TOKEN of both sides. */
+  token: string;
+}
+
+/** A link for one edge: a free loopback port, its services told where it is. */
+export async function edgeLinkPlanFor(edgeId: string, token = newNonceSecret()): Promise<EdgeLinkPlan> {
+  const edgePort = await freeTcpPort();
+  return { edgePort, addresses: `${edgeId}=127.0.0.1:${edgePort}`, token };
+}
+
+/** The variables of one app for a link plan (none for `kafka-only`). */
+function edgeLinkEnv(app: ClusterApp, plan: EdgeLinkPlan | 'kafka-only'): Record<string, string> {
+  if (plan === 'kafka-only') return app === 'sip-edge' ? { HERALD_EDGE_LINK_PORT: 'off' } : {};
+  if (app === 'sip-edge') {
+    return {
+      HERALD_EDGE_LINK_PORT: String(plan.edgePort),
+      HERALD_EDGE_LINK_HOST: '127.0.0.1',
+      HERALD_EDGE_LINK_TOKEN: plan.token,
+    };
+  }
+  return { HERALD_EDGE_LINK_ADDRESSES: plan.addresses, HERALD_EDGE_LINK_TOKEN: plan.token };
 }
 
 /** The edge's bound listeners, from its `SIP edge listening: {...}` log line (JSON, message in msg or message). */
@@ -64,7 +101,6 @@ export class HeraldCluster implements HeraldTarget {
   readonly adminToken = newNonceSecret();
   readonly t1Ms = TEST_T1_MS;
   readonly minExpires = TEST_MIN_EXPIRES;
-  readonly edgeId = `e2e-${randomUUID().slice(0, 8)}`;
   readonly processes = new Map<ClusterApp, HeraldProcess>();
   /** The processes each app had before its current one (killed, then started again), oldest first. */
   private readonly earlier = new Map<ClusterApp, HeraldProcess[]>();
@@ -77,17 +113,23 @@ export class HeraldCluster implements HeraldTarget {
     private readonly extraEnv: Record<string, string>,
     readonly domain: string,
     private readonly appEnv: Partial<Record<ClusterApp, Record<string, string>>>,
+    readonly edgeId: string,
+    /** How the edge and the services use the edge link. */
+    readonly edgeLink: EdgeLinkPlan | 'kafka-only',
   ) {}
 
   static async start(options: HeraldClusterOptions = {}): Promise<HeraldCluster> {
     ensureBuilt();
     const databaseUrl = await migratedTestDatabase(options.databaseUrl);
+    const edgeId = options.edgeId ?? `e2e-${randomUUID().slice(0, 8)}`;
     const cluster = new HeraldCluster(
       options.kafkaBrokers ?? requireKafkaBrokers(),
       databaseUrl,
       options.env ?? {},
       options.domain ?? DOMAIN,
       options.appEnv ?? {},
+      edgeId,
+      options.edgeLink ?? (await edgeLinkPlanFor(edgeId)),
     );
     try {
       // Services first, so the edge's first event finds its consumers.
@@ -188,9 +230,13 @@ export class HeraldCluster implements HeraldTarget {
       HERALD_MIN_EXPIRES: String(this.minExpires),
     };
     const own = this.appEnv[app] ?? {};
-    if (app !== 'sip-edge') return { ...common, DATABASE_URL: this.databaseUrl, ...this.extraEnv, ...own };
+    const link = edgeLinkEnv(app, this.edgeLink);
+    if (app !== 'sip-edge') {
+      return { ...common, DATABASE_URL: this.databaseUrl, ...link, ...this.extraEnv, ...own };
+    }
     return {
       ...common,
+      ...link,
       HERALD_EDGE_ID: this.edgeId,
       HERALD_NONCE_SECRET: this.nonceSecret,
       HERALD_SIP_BIND: '127.0.0.1',

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase } from './database';
-import { type ClusterApp, HeraldCluster } from './herald-cluster';
+import { randomUUID } from 'node:crypto';
+import { type ClusterApp, edgeLinkPlanFor, HeraldCluster } from './herald-cluster';
 import { createAccountIn, newNonceSecret } from './herald-target';
 
 /** Which half of the scaled deployment: each has one edge and one replica of every service. */
@@ -17,6 +18,8 @@ export interface HeraldScaledClusterOptions {
   kafkaBrokers?: string[];
   /** Default: a fresh database on the test PostgreSQL (DATABASE_URL). */
   databaseUrl?: string;
+  /** `on` (default): every service replica may reach both edges over the edge link. */
+  edgeLink?: 'on' | 'kafka-only';
 }
 
 /**
@@ -35,12 +38,19 @@ export class HeraldScaledCluster {
   static async start(options: HeraldScaledClusterOptions = {}): Promise<HeraldScaledCluster> {
     const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
     const env = { HERALD_NONCE_SECRET: newNonceSecret(), ...options.env };
+    const edgeIds = CLUSTER_SIDES.map(() => `e2e-${randomUUID().slice(0, 8)}`);
+    // One token, and each side's services told where BOTH edges' links listen (a replica may push to either).
+    const token = newNonceSecret();
+    const plans = await Promise.all(edgeIds.map((edgeId) => edgeLinkPlanFor(edgeId, token)));
+    const addresses = plans.map((plan) => plan.addresses).join(',');
     const started = await Promise.allSettled(
       CLUSTER_SIDES.map((side) =>
         HeraldCluster.start({
           databaseUrl,
           env,
           appEnv: options.appEnv?.(side) ?? {},
+          edgeId: edgeIds[side]!,
+          edgeLink: options.edgeLink === 'kafka-only' ? 'kafka-only' : { ...plans[side]!, addresses },
           ...(options.kafkaBrokers === undefined ? {} : { kafkaBrokers: options.kafkaBrokers }),
         }),
       ),

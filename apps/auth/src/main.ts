@@ -12,6 +12,7 @@ runServiceMain('auth', async () => {
   const authConfig = loadAuthConfig();
   await startKafkaPostgresService({
     name: 'auth',
+    origin: 'auth',
     configKeys: ['adminPort'],
     kafkaClientIdSuffix: '-auth',
     databaseGauges: ['sessions'],

@@ -9,6 +9,7 @@ runServiceMain('im-router', () => {
   const own = loadImRouterSettings();
   return startKafkaPostgresService({
     name: 'im-router',
+    origin: 'im-router',
     configKeys: ['domain'],
     partitionsConsumedConcurrently: IM_ROUTER_PARTITIONS_CONSUMED_CONCURRENTLY,
     databaseGauges: ['offlineStoreDepth'],

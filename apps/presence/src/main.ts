@@ -11,6 +11,7 @@ import {
 runServiceMain('presence', () =>
   startKafkaPostgresService({
     name: 'presence',
+    origin: 'presence',
     partitionsConsumedConcurrently: PRESENCE_PARTITIONS_CONSUMED_CONCURRENTLY,
     module: ({ bus, dataSource, config }) =>
       PresenceModule.register({

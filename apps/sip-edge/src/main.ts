@@ -19,6 +19,7 @@ import {
   sipEdgeConfigFrom,
   probesWithEdgeReadiness,
   drainBudgetMs,
+  edgeLinkListenOf,
   SipEdgeModule,
 } from '#herald/sip-edge';
 
@@ -55,7 +56,14 @@ async function main(): Promise<void> {
   });
   // Creates them (development) or checks they exist (HERALD_KAFKA_CREATE_TOPICS=false, Kubernetes).
   await bus.ensureTopics(FIXED_TOPICS);
-  const edgeModule = SipEdgeModule.register({ bus, config, drainTimeoutMs: drainBudgetMs(graceMs) });
+  // The edge link (HERALD_EDGE_LINK_PORT, off = Kafka only): started before the edge listens, stopped in its drain.
+  const link = edgeLinkListenOf(settings);
+  const edgeModule = SipEdgeModule.register({
+    bus,
+    config,
+    drainTimeoutMs: drainBudgetMs(graceMs),
+    ...(link === undefined ? {} : { link }),
+  });
   // Readiness leaves Kafka out: during a Kafka outage the edges stay in the load balancer and
   // answer 503 with Retry-After (protocol.md §2), which clients handle; an edge out of it is silence.
   const app = await NestFactory.create(
@@ -67,7 +75,8 @@ async function main(): Promise<void> {
     name: `sip-edge ${config.edgeId}`,
     graceMs,
     stop: async () => {
-      // The edge answers new requests 503, finishes live transactions, stops its consumer; then the bus flushes.
+      // The edge answers new requests 503, finishes live transactions, stops its consumer and its
+      // link server; then the bus flushes (outcomes the link no longer takes went to it).
       await app.close();
       await bus.close();
     },

@@ -18,7 +18,7 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
  * tracing and outside any trace the records go as they are, with no headers.
  */
 export function publishTraced(
-  system: 'kafka' | 'in-process',
+  system: 'kafka' | 'in-process' | 'edge-link',
   records: ReadonlyArray<OutgoingRecord>,
   send: (records: ReadonlyArray<BusRecord>) => Promise<void>,
 ): Promise<void> {

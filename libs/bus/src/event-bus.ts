@@ -12,7 +12,10 @@ export interface BusRecord {
   headers: Record<string, string>;
 }
 
-/** Metadata of a consumed record, for logs and spans. */
+/**
+ * Metadata of a consumed record, for logs and spans. A record that came over the edge link (not
+ * from a Kafka partition) carries partition -1 and offset `link:<frameId>.<index in its frame>`.
+ */
 export interface ConsumedRecord extends BusRecord {
   partition: number;
   offset: string;

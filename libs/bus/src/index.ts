@@ -7,3 +7,4 @@ export * from './kafka-client-options';
 export { createKafkaClient } from './kafkajs-request-queue';
 export * from './contract-records';
 export * from './journaled';
+export * from './edge-link';

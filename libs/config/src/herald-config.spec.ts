@@ -10,6 +10,7 @@ import { SIP_EDGE_SETTINGS } from './sip-edge-settings';
 import { AUTH_SETTINGS } from './auth-settings';
 import { IM_ROUTER_SETTINGS } from './im-router-settings';
 import { EMBEDDED_SETTINGS } from './embedded-settings';
+import { EDGE_LINK_SETTINGS } from './edge-link-settings';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -285,6 +286,7 @@ describe('loadConfig', () => {
       ...variablesOf(AUTH_SETTINGS),
       ...variablesOf(IM_ROUTER_SETTINGS),
       ...variablesOf(EMBEDDED_SETTINGS),
+      ...variablesOf(EDGE_LINK_SETTINGS),
     ].filter((variable) => !docs.includes(`\`${variable}\``));
     expect(undocumented).toEqual([]);
   });

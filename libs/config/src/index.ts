@@ -7,3 +7,4 @@ export * from './embedded-settings';
 export * from './auth-settings';
 export * from './telemetry-settings';
 export * from './im-router-settings';
+export * from './edge-link-settings';

@@ -22,6 +22,8 @@ describe('loadSipEdgeSettings', () => {
       accountFreeFailures: 3,
       accountBackoffMaxSeconds: 300,
       throttleMaxEntries: 100_000,
+      edgeLinkPort: 5090,
+      edgeLinkHost: '0.0.0.0',
     });
   });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EDGE_LINK_SERVER_SETTINGS } from './edge-link-settings';
 import { booleanSetting, ConfigError, readSettings, requireBelow, type SettingValues } from './read-settings';
 
 /**
@@ -114,6 +115,8 @@ export const SIP_EDGE_SETTINGS = {
   /** PEM files for TLS and WSS; without both, those transports stay off. */
   tlsCertFile: { variable: 'HERALD_SIP_TLS_CERT', schema: z.string().min(1).optional() },
   tlsKeyFile: { variable: 'HERALD_SIP_TLS_KEY', schema: z.string().min(1).optional() },
+  /** The edge link's server: port (`off` = none), host, shared token (edge-link-settings.ts). */
+  ...EDGE_LINK_SERVER_SETTINGS,
 } as const;
 
 export type SipEdgeSettings = SettingValues<typeof SIP_EDGE_SETTINGS>;

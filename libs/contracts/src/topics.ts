@@ -66,7 +66,7 @@ function originOutcomesTopic(origin: Origin): TopicDescription {
     producer: 'sip-edge',
     // auth acts on no outcome: a client that misses a result re-sends its command and gets the stored one.
     consumers: origin === 'auth' ? ['anyone'] : [origin],
-    summary: `What became of a push ${origin} requested: answered, failed, timed-out or no-flow.`,
+    summary: `What became of a push ${origin} requested: answered, failed, timed-out or no-flow. The same records travel the edge link to a connected ${origin} replica when it takes them; this topic is their fallback.`,
   };
 }
 
@@ -106,7 +106,7 @@ export const TOPICS: readonly TopicDescription[] = [
     producer: 'services',
     consumers: ['sip-edge'],
     summary:
-      'Requests for one edge: send a push over a flow, or the final response to a pending REGISTER or PUBLISH.',
+      'Requests for one edge: send a push over a flow, or the final response to a pending REGISTER or PUBLISH. The same records travel the edge link when the edge takes them there; this topic is their fallback, always consumed.',
   },
   {
     topic: SIP_SUBSCRIBE_REQUESTED_V1,

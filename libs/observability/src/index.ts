@@ -9,3 +9,4 @@ export * from './health/health.module';
 export * from './shutdown';
 export * from './operations.module';
 export * from './admin-token';
+export * from './rate-limited-warnings';

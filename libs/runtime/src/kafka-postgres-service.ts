@@ -1,6 +1,6 @@
 import { type DynamicModule, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { KafkaEventBus } from '#herald/bus';
+import { type EventBus, KafkaEventBus, ServiceLinkBus } from '#herald/bus';
 import {
   ConfigError,
   type ConfigKey,
@@ -9,8 +9,9 @@ import {
   kafkaTimingOf,
   kafkaSecurityOf,
   loadConfig,
+  loadEdgeLinkSettings,
 } from '#herald/config';
-import { FIXED_TOPICS } from '#herald/contracts';
+import { FIXED_TOPICS, type Origin } from '#herald/contracts';
 import { exitGracefullyOnSignals, kafkaProbe, OperationsModule, postgresProbe } from '#herald/observability';
 import {
   createDataSource,
@@ -20,6 +21,7 @@ import {
   runMigrations,
 } from '#herald/persistence';
 import type { DataSource } from 'typeorm';
+import { edgeLinkClientOf } from './service-edge-link';
 import { listenForOperations } from './service-main';
 
 /** The settings every Kafka and PostgreSQL service reads. */
@@ -38,7 +40,8 @@ export type KafkaPostgresConfig = Pick<HeraldConfig, (typeof KAFKA_POSTGRES_CONF
 
 /** What a service's module is built from. */
 export interface KafkaPostgresServiceDeps<K extends ConfigKey> {
-  bus: KafkaEventBus;
+  /** Kafka, or Kafka behind the edge link when HERALD_EDGE_LINK_ADDRESSES or _TEMPLATE is set. */
+  bus: EventBus;
   /** Initialized, migrated when HERALD_MIGRATE_ON_START=true. */
   dataSource: DataSource;
   config: KafkaPostgresConfig & Pick<HeraldConfig, K>;
@@ -48,6 +51,8 @@ export interface KafkaPostgresServiceDeps<K extends ConfigKey> {
 export interface KafkaPostgresServiceSpec<K extends ConfigKey> {
   /** `presence`: the logger context, log lines, and the database application name `herald-presence`. */
   name: string;
+  /** The origin its pushes name: the edges send their outcomes back over a link connection of it. */
+  origin: Origin;
   /** Settings the service reads beyond the Kafka, database and HTTP ones. */
   configKeys?: readonly K[];
   /** Appended to HERALD_KAFKA_CLIENT_ID: `-auth`. */
@@ -85,6 +90,9 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
         .map(([variable]) => ({ variable: String(variable), message: `${spec.name} needs it` })),
     );
   }
+  // Read (and a bad address refused) before anything connects; the client opens connections on demand.
+  const linkSettings = loadEdgeLinkSettings();
+  const linkClient = linkSettings === undefined ? undefined : edgeLinkClientOf(linkSettings, spec.origin);
   const partitions = spec.partitionsConsumedConcurrently;
   const dataSource = createDataSource({
     url: databaseUrl,
@@ -97,7 +105,7 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   if (config.migrateOnStart) {
     logger.log(`applied migrations: ${(await runMigrations(dataSource)).join(', ') || 'none'}`);
   }
-  const bus = new KafkaEventBus({
+  const kafka = new KafkaEventBus({
     brokers: kafkaBrokers,
     clientId: `${config.kafkaClientId}${spec.kafkaClientIdSuffix ?? ''}`,
     ...kafkaTimingOf(config),
@@ -110,11 +118,19 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   // Subscribing to a topic that does not exist yet fails; creating existing ones is a no-op. In
   // Kubernetes the topics are made ahead and the ACLs grant no Create: HERALD_KAFKA_CREATE_TOPICS=false
   // makes this a check that fails the start with KAFKA_TOPICS_MISSING.
-  await bus.ensureTopics(FIXED_TOPICS);
+  await kafka.ensureTopics(FIXED_TOPICS);
+  // Records for one edge and the outcomes of this service's pushes travel the edge link, Kafka
+  // being the fallback (architecture.md, "Topics"); without link settings Kafka carries all.
+  const bus: EventBus = linkClient === undefined ? kafka : new ServiceLinkBus(kafka, linkClient);
+  logger.log(
+    linkSettings === undefined
+      ? 'edge link off: records for the edges go to Kafka'
+      : `edge link on: addresses ${linkSettings.addresses ?? 'none'}, template ${linkSettings.addressTemplate ?? 'none'}`,
+  );
   const app = await NestFactory.create(
     OperationsModule.around(spec.module({ bus, dataSource, config }), [
       postgresProbe(dataSource),
-      kafkaProbe(bus),
+      kafkaProbe(kafka),
     ]),
   );
   await listenForOperations(app, config, spec.name, logger);
@@ -126,7 +142,9 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
       await alongside?.close();
       // app.close() runs onApplicationShutdown: the consumers finish their handlers and stop.
       await app.close();
-      await bus.close();
+      // Publishes are over: the link's connections close, then Kafka flushes.
+      await linkClient?.close();
+      await kafka.close();
       await dataSource.destroy();
     },
   });

@@ -8,5 +8,12 @@ export {
 } from './edge-config';
 export { probesWithEdgeReadiness } from './edge-readiness';
 export type { FlowBinding } from './flows/flow-registry';
-export { type BoundAddresses, drainBudgetMs, SipEdge, type SipEdgeDeps } from './sip-edge';
+export {
+  type BoundAddresses,
+  drainBudgetMs,
+  type EdgeLinkListen,
+  edgeLinkListenOf,
+  SipEdge,
+  type SipEdgeDeps,
+} from './sip-edge';
 export { SIP_EDGE, SipEdgeModule } from './sip-edge.module';

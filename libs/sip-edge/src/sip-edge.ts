@@ -1,5 +1,5 @@
-import { EventBus } from '#herald/bus';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '#herald/config';
+import { EdgeLinkOutcomeBus, type EdgeLinkEndpoint, EdgeLinkServer, EventBus } from '#herald/bus';
+import { DEFAULT_SHUTDOWN_GRACE_MS, type SipEdgeSettings } from '#herald/config';
 import { heraldMetrics, observeGauge } from '#herald/observability';
 import {
   Clock,
@@ -32,6 +32,24 @@ export interface SipEdgeDeps {
   clock?: Clock;
   /** How long `stop` waits for live transactions (drainBudgetMs of the shutdown grace by default). */
   drainTimeoutMs?: number;
+  /** Where the edge link listens (architecture.md, "Topics"); absent = no link, Kafka only (embedded). */
+  link?: EdgeLinkListen;
+}
+
+/** The edge link's server: its address (port 0 = ephemeral) and the token a service's hello must carry. */
+export interface EdgeLinkListen {
+  host: string;
+  port: number;
+  token?: string;
+}
+
+/** The link server of the edge's settings: none when HERALD_EDGE_LINK_PORT=off. */
+export function edgeLinkListenOf(
+  settings: Pick<SipEdgeSettings, 'edgeLinkPort' | 'edgeLinkHost' | 'edgeLinkToken'>,
+): EdgeLinkListen | undefined {
+  const { edgeLinkPort: port, edgeLinkHost: host, edgeLinkToken: token } = settings;
+  if (port === 'off') return undefined;
+  return token === undefined ? { host, port } : { host, port, token };
 }
 
 /**
@@ -80,6 +98,9 @@ export class SipEdge {
   private readonly consumer: OutboundConsumer;
   private readonly pipeline: InboundPipeline;
   private readonly pushSender: PushSender;
+  /** Takes the services' records for this edge directly; Kafka stays the fallback. */
+  private readonly linkServer: EdgeLinkServer | undefined;
+  private linkEndpoint: EdgeLinkEndpoint | undefined;
   private readonly clock: Clock;
   private readonly drainTimeoutMs: number;
   private bound: BoundAddresses = {};
@@ -95,8 +116,15 @@ export class SipEdge {
     const clock = deps.clock ?? new SystemClock();
     this.clock = clock;
     this.drainTimeoutMs = deps.drainTimeoutMs ?? drainBudgetMs(DEFAULT_SHUTDOWN_GRACE_MS);
+    const link = deps.link;
+    this.linkServer =
+      link === undefined
+        ? undefined
+        : new EdgeLinkServer({ ...link, onRecords: (records) => this.consumer.handleInOrder(records) });
+    // Outcomes go back over a link connection of their origin service when one takes them.
+    const publishing = this.linkServer === undefined ? bus : new EdgeLinkOutcomeBus(bus, this.linkServer);
     const { registry, bindWaits, pending, publisher, pipeline, throttle } = createEdgeCore(
-      bus,
+      publishing,
       config,
       clock,
       (response, flow) => {
@@ -151,6 +179,11 @@ export class SipEdge {
     return this.stopping;
   }
 
+  /** Where the edge link listens once started (ephemeral port resolved); undefined without a link. */
+  get linkAddress(): EdgeLinkEndpoint | undefined {
+    return this.linkEndpoint;
+  }
+
   /** Listening addresses by transport (ephemeral ports resolved). */
   get addresses(): BoundAddresses {
     return this.bound;
@@ -162,6 +195,11 @@ export class SipEdge {
       this.transports.transports.map((transport, i) => [transport.protocol, addresses[i]]),
     );
     await this.consumer.start();
+    // Before the edge says it listens: services may send over the link from the first record.
+    this.linkEndpoint = await this.linkServer?.start();
+    if (this.linkEndpoint !== undefined) {
+      this.logger.info('EDGE_LINK_LISTENING', `edge link listening: ${JSON.stringify(this.linkEndpoint)}`);
+    }
     this.registry.startSweeping();
     const throttle = this.throttle;
     const gauges = [
@@ -181,7 +219,8 @@ export class SipEdge {
   /**
    * Drains, then closes (SIGTERM): new requests get 503 with Retry-After while the ones taken
    * finish (REGISTERs waiting for their decision, commands waiting for Kafka's ack); then the
-   * outbound consumer stops after its record in progress, and pushes already sent get their final
+   * outbound consumer and the link server stop after their records in progress (the services
+   * publish to Kafka what the link no longer takes), and pushes already sent get their final
    * response or Timer F, all within the drain budget; last the transports close.
    */
   async stop(): Promise<void> {
@@ -194,7 +233,9 @@ export class SipEdge {
         requests: this.pipeline.inProgress,
       });
     }
-    await this.consumer.stop();
+    // The link stops taking frames with the consumer: neither delivers what the edge would not handle.
+    await Promise.all([this.consumer.stop(), this.linkServer?.stop()]);
+    this.linkEndpoint = undefined;
     if (!(await settlesWithin(this.pushSender.settled(), left(), this.clock))) {
       // Services re-deliver pushes without an `answered` outcome (architecture.md): none is lost.
       this.logger.warn('EDGE_DRAIN_INCOMPLETE', 'pushes left without outcome', {

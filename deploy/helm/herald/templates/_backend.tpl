@@ -70,6 +70,7 @@ spec:
             {{- with .env }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+            {{- include "herald.edgeLinkEnv" (dict "root" $root "side" "service") | nindent 12 }}
             {{- with include "herald.extraEnv" $root }}{{ . | nindent 12 }}{{ end }}
           {{- include "herald.probes" $root | nindent 10 }}
           resources:
@@ -152,7 +153,7 @@ spec:
 {{- end -}}
 
 {{/* Ingress: the metrics port, and the component's own rules ("ingress"). Egress: DNS, Kafka,
-     PostgreSQL and the OTLP collector. */}}
+     PostgreSQL, the OTLP collector and the edges' link port. */}}
 {{- define "herald.backend.networkPolicy" -}}
 {{- if .root.Values.networkPolicy.enabled -}}
 {{- $sel := dict "root" .root "component" .component -}}
@@ -176,6 +177,16 @@ spec:
     {{- end }}
   egress:
     {{- include "herald.networkPolicy.dependencyEgress" .root | nindent 4 }}
+    {{- if .root.Values.edgeLink.enabled }}
+    # The edge link: to the release's edge pods.
+    - to:
+        - podSelector:
+            matchLabels:
+              {{- include "herald.selectorLabels" (dict "root" .root "component" "sip-edge") | nindent 14 }}
+      ports:
+        - port: {{ .root.Values.edgeLink.port }}
+          protocol: TCP
+    {{- end }}
 {{- end -}}
 {{- end -}}
 

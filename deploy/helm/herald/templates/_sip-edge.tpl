@@ -24,3 +24,29 @@
 {{- define "herald.sipEdge.usesTls" -}}
 {{- if or .Values.sipEdge.transports.tls.enabled .Values.sipEdge.transports.wss.enabled }}true{{ end -}}
 {{- end -}}
+
+{{- /* The edge link's variables (docs/architecture.md, Topics); call with (dict "root" $ "side" "edge" | "service").
+       The edge listens on edgeLink.port (off when disabled); a service finds each edge at its pod's
+       DNS name on the headless Service. Both present the token of the chart's Secret. */}}
+{{- define "herald.edgeLinkEnv" -}}
+{{- $root := .root -}}
+{{- $link := $root.Values.edgeLink -}}
+{{- if eq .side "edge" }}
+- name: HERALD_EDGE_LINK_PORT
+  value: {{ ternary (toString (int64 $link.port)) "off" $link.enabled | quote }}
+{{- else if $link.enabled }}
+- name: HERALD_EDGE_LINK_ADDRESS_TEMPLATE
+  value: {{ printf "{edgeId}.%s-headless.%s.svc.%s:%d" (include "herald.sipEdge.name" $root) $root.Release.Namespace $link.clusterDomain (int64 $link.port) | quote }}
+{{- end }}
+{{- if $link.enabled }}
+- name: HERALD_EDGE_LINK_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "herald.secretName" $root }}
+      key: edge-link-token
+      {{- if $root.Values.secrets.existingSecret }}
+      # A Secret managed outside the chart may predate the key: the link then runs without a token.
+      optional: true
+      {{- end }}
+{{- end }}
+{{- end -}}

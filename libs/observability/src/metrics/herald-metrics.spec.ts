@@ -114,6 +114,17 @@ describe('HeraldMetrics on the SDK', () => {
     expect((await collect()).get(METRIC_NAMES.imMessagesPruned)).toEqual([{ value: 512, attributes: {} }]);
   });
 
+  it('exports the edge link connections at 0 without a link, and their count with one', async () => {
+    heraldMetrics();
+    expect((await collect()).get(METRIC_NAMES.edgeLinkConnections)).toEqual([{ value: 0, attributes: {} }]);
+    const remove = observeGauge('edgeLinkConnections', () => 2);
+    try {
+      expect((await collect()).get(METRIC_NAMES.edgeLinkConnections)).toEqual([{ value: 2, attributes: {} }]);
+    } finally {
+      remove();
+    }
+  });
+
   it('adds the sources of a gauge per attribute set and leaves out a failing one', async () => {
     const lines: Record<string, unknown>[] = [];
     const restoreLog = logTo({ write: (line: string) => void lines.push(JSON.parse(line)) });

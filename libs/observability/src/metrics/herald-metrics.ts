@@ -23,6 +23,8 @@ export const METRIC_NAMES = {
   sipThrottled: 'herald_sip_throttled_total',
   sipPushesDropped: 'herald_sip_pushes_dropped_total',
   sipBansActive: 'herald_sip_bans_active',
+  edgeLinkRecords: 'herald_edge_link_records_total',
+  edgeLinkConnections: 'herald_edge_link_connections',
 } as const;
 
 /** Why the edge refused or dropped a request (herald_sip_throttled_total's `reason`). */
@@ -37,6 +39,13 @@ export type ThrottleReason = (typeof THROTTLE_REASONS)[number];
 export const PUSH_DROP_REASONS = ['flow-gone', 'flow-unbound', 'flow-reused'] as const;
 export type PushDropReason = (typeof PUSH_DROP_REASONS)[number];
 
+/** Which way records crossed the edge link (herald_edge_link_records_total's `direction`). */
+export const EDGE_LINK_DIRECTIONS = ['to-edge', 'to-service'] as const;
+export type EdgeLinkDirection = (typeof EDGE_LINK_DIRECTIONS)[number];
+/** Handled over the link, or published to Kafka instead (herald_edge_link_records_total's `result`). */
+export const EDGE_LINK_RESULTS = ['linked', 'fallback'] as const;
+export type EdgeLinkResult = (typeof EDGE_LINK_RESULTS)[number];
+
 /** The gauges: their value is read from the owner (a registry, the database, the consumer) at collection. */
 export type GaugeName =
   | 'registeredDevices'
@@ -46,7 +55,8 @@ export type GaugeName =
   | 'pgPoolInUse'
   | 'pgPoolMax'
   | 'edgeReady'
-  | 'sipBansActive';
+  | 'sipBansActive'
+  | 'edgeLinkConnections';
 
 const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   registeredDevices: 'registered devices (bindings)',
@@ -58,7 +68,14 @@ const GAUGE_DESCRIPTIONS: Record<GaugeName, string> = {
   pgPoolMax: 'PostgreSQL connections the pool may open',
   edgeReady: '1 while the SIP edge takes traffic (listening, not draining), else 0',
   sipBansActive: 'source addresses the edge bans (drops silently) now',
+  edgeLinkConnections: 'edge link connections open now (edge: accepted from services; service: to edges)',
 };
+
+/**
+ * Gauges exported at 0 by a process with no source for them: an app without the edge link has no
+ * link connection, a truth the dashboard can chart (and every app serves the metric).
+ */
+const ZERO_WITHOUT_SOURCES: ReadonlySet<ObservedName> = new Set<GaugeName>(['edgeLinkConnections']);
 
 /** Counters another party keeps (the kernel), read at collection: cumulative since that party began counting. */
 export type ObservedCounterName = 'sipUdpReceiveDrops';
@@ -97,6 +114,7 @@ export class HeraldMetrics {
   private readonly throttledCounter;
   private readonly prunedMessagesCounter;
   private readonly pushesDroppedCounter;
+  private readonly edgeLinkRecordsCounter;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('herald');
@@ -138,6 +156,13 @@ export class HeraldMetrics {
       description: 'pushes and NOTIFYs the edge sent to no one (outcome no-flow), by reason',
     });
     for (const reason of PUSH_DROP_REASONS) this.pushesDroppedCounter.add(0, { reason });
+    this.edgeLinkRecordsCounter = meter.createCounter(METRIC_NAMES.edgeLinkRecords, {
+      description:
+        'records addressed over the edge link, by direction, handled by the peer (linked) or published to Kafka instead (fallback)',
+    });
+    for (const direction of EDGE_LINK_DIRECTIONS) {
+      for (const result of EDGE_LINK_RESULTS) this.edgeLinkRecordsCounter.add(0, { direction, result });
+    }
     for (const name of Object.keys(GAUGE_DESCRIPTIONS) as GaugeName[]) {
       meter
         .createObservableGauge(METRIC_NAMES[name], { description: GAUGE_DESCRIPTIONS[name] })
@@ -160,6 +185,10 @@ export class HeraldMetrics {
 
   sipPushDropped(reason: PushDropReason): void {
     this.pushesDroppedCounter.add(1, { reason });
+  }
+
+  edgeLinkRecords(direction: EdgeLinkDirection, result: EdgeLinkResult, count: number): void {
+    this.edgeLinkRecordsCounter.add(count, { direction, result });
   }
 
   sipRetransmission(): void {
@@ -239,6 +268,10 @@ function addObservedSource(name: ObservedName, source: ObservedSource): () => vo
 
 async function collectObserved(name: ObservedName, result: ObservableResult): Promise<void> {
   const totals = new Map<string, ObservedReading>();
+  if (ZERO_WITHOUT_SOURCES.has(name) && (observedSources.get(name)?.size ?? 0) === 0) {
+    result.observe(0);
+    return;
+  }
   for (const source of observedSources.get(name) ?? []) {
     let read: number | ReadonlyArray<ObservedReading>;
     try {

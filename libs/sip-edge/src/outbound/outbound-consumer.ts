@@ -47,6 +47,32 @@ export class OutboundConsumer {
     this.subscription = undefined;
   }
 
+  /**
+   * One frame of the edge link (architecture.md, "Topics"): its records in order, each through
+   * `handle` as the Kafka consumer's; resolves with how many were handled before one threw. The
+   * link acknowledges those and refuses the rest, which the service then publishes to Kafka.
+   */
+  async handleInOrder(records: readonly ConsumedRecord[]): Promise<number> {
+    for (const [index, record] of records.entries()) {
+      try {
+        await this.handle(record);
+      } catch (error) {
+        this.logger.warn(
+          'EDGE_LINK_RECORD_FAILED',
+          'a record of the link failed: the rest of its frame goes to Kafka',
+          {
+            handled: index,
+            refused: records.length - index,
+            aor: record.key,
+            error: String(error),
+          },
+        );
+        return index;
+      }
+    }
+    return records.length;
+  }
+
   async handle(record: ConsumedRecord): Promise<void> {
     let event;
     try {

@@ -1,6 +1,6 @@
 // The module object itself (a namespace import is a copy): spies on it see every caller's calls.
 import crypto from 'node:crypto';
-import { BusUnavailableError } from '#herald/bus';
+import { BusUnavailableError, insideAwaitedPublish } from '#herald/bus';
 import {
   edgeOutboundRecord,
   notifyRequestedV1,
@@ -210,6 +210,27 @@ describe('PushSender', () => {
       }),
     ]);
     expect(bus.published[0].key).toBe(`sip:alice@${D}`);
+  });
+
+  it("marks the outcomes send() awaits as awaited by the frame's handling (the edge link sends them to Kafka), not the later ones", async () => {
+    const marked: boolean[] = [];
+    const publish = bus.publish.bind(bus);
+    jest.spyOn(bus, 'publish').mockImplementation((records) => {
+      marked.push(insideAwaitedPublish());
+      return publish(records);
+    });
+    await sender.send(push());
+    transport.finish({
+      kind: 'answered',
+      statusCode: 200,
+      response: new SipResponse({ status: 200, reason: 'OK' }),
+    });
+    await settled();
+    await sender.send(push()); // the same push again: answered from memory, awaited
+    transport.flows.clear();
+    await sender.send(push({ pushId: 'p-gone' })); // no-flow, awaited
+    expect(outcomes().map((outcome) => outcome.outcome)).toEqual(['answered', 'answered', 'no-flow']);
+    expect(marked).toEqual([false, true, true]);
   });
 
   it.each<[string, ClientTransactionOutcome<SipResponse>, object]>([

@@ -1,8 +1,9 @@
-import { BusUnavailableError } from '#herald/bus';
+import { awaitedByFrameHandling, BusUnavailableError } from '#herald/bus';
 import {
   hashAor,
   heraldMetrics,
   type PushDropReason,
+  RateLimitedWarnings,
   SPAN_ATTRIBUTES,
   SpanKind,
   SpanStatusCode,
@@ -24,7 +25,6 @@ import { AnsweredPushes } from './answered-pushes';
 import { buildNotifyRequest } from './notify-request';
 import { buildPushRequest } from './push-request';
 import { edgeLogger } from '../edge-logger';
-import { RateLimitedWarnings } from '../rate-limited-warnings';
 import { BoundDevice } from '../flows/flow-bind-waits';
 
 /** What the sender needs of the transaction layer, the transports and the flow registry. */
@@ -113,7 +113,11 @@ export class PushSender {
     if (answeredWith !== undefined) {
       // Sent again under an id its device already answered (AnsweredPushes): answered from memory.
       if (!isOutcomeWanted(push)) return;
-      if (!(await this.report(push, { outcome: 'answered', status: answeredWith }))) {
+      // Awaited by the record's handling: over the edge link it goes to Kafka (awaitedByFrameHandling).
+      const reported = await awaitedByFrameHandling(() =>
+        this.report(push, { outcome: 'answered', status: answeredWith }),
+      );
+      if (!reported) {
         throw new BusUnavailableError(`answered outcome of repeated push ${push.pushId} not acknowledged`);
       }
       return;
@@ -130,8 +134,9 @@ export class PushSender {
       return;
     }
     this.drop(push, checked.dropped);
-    // Awaited: if the bus is down the handler throws and the record is retried, not lost.
-    if (!(await this.reportNoFlow(push))) {
+    // Awaited: if the bus is down the handler throws and the record is retried, not lost (and over
+    // the edge link it goes to Kafka: awaitedByFrameHandling).
+    if (!(await awaitedByFrameHandling(() => this.reportNoFlow(push)))) {
       throw new BusUnavailableError(`no-flow outcome of push ${push.pushId} not acknowledged`);
     }
   }

@@ -1,20 +1,17 @@
-import { EdgeLogFields, EdgeLogger } from './edge-logger';
-import { RateLimitedWarnings } from './rate-limited-warnings';
+import { RateLimitedWarnings, type CodedWarner } from './rate-limited-warnings';
 
 const INTERVAL_MS = 10_000;
 
 describe('RateLimitedWarnings', () => {
   let now: number;
-  let lines: Array<[string, string, EdgeLogFields | undefined]>;
+  let lines: Array<[string, string, Readonly<Record<string, unknown>>]>;
   let warnings: RateLimitedWarnings;
 
   beforeEach(() => {
     now = 1_000_000;
     lines = [];
-    const logger: EdgeLogger = {
-      info: () => undefined,
+    const logger: CodedWarner = {
       warn: (code, message, fields) => void lines.push([code, message, fields]),
-      error: () => undefined,
     };
     warnings = new RateLimitedWarnings(logger, INTERVAL_MS, () => now);
   });

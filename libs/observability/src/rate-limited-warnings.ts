@@ -1,4 +1,9 @@
-import { EdgeLogFields, EdgeLogger } from './edge-logger';
+import type { Logger } from 'pino';
+
+/** Where the lines go: anything that writes a warning with a stable code (the edge's EdgeLogger, codedWarner). */
+export interface CodedWarner {
+  warn(code: string, message: string, fields: Readonly<Record<string, unknown>>): void;
+}
 
 /**
  * Warnings that can come in floods (a restarted edge drops every push of its previous process's
@@ -11,12 +16,12 @@ export class RateLimitedWarnings {
   private readonly suppressed = new Map<string, number>();
 
   constructor(
-    private readonly logger: EdgeLogger,
+    private readonly logger: CodedWarner,
     private readonly intervalMs: number,
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  warn(code: string, message: string, fields: EdgeLogFields): void {
+  warn(code: string, message: string, fields: Readonly<Record<string, unknown>>): void {
     const at = this.now();
     const last = this.lastLineAt.get(code);
     if (last !== undefined && at - last < this.intervalMs) {
@@ -28,4 +33,9 @@ export class RateLimitedWarnings {
     this.suppressed.delete(code);
     this.logger.warn(code, message, suppressed > 0 ? { ...fields, suppressed } : fields);
   }
+}
+
+/** A pino logger as a CodedWarner: the code goes into the line's `code` field. */
+export function codedWarner(logger: Logger): CodedWarner {
+  return { warn: (code, message, fields) => logger.warn({ ...fields, code }, message) };
 }

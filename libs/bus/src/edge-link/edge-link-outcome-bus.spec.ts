@@ -1,0 +1,121 @@
+import { BusUnavailableError, type BusRecord, type EventBus, type Subscription } from '../event-bus';
+import { awaitedByFrameHandling } from './awaited-by-frame';
+import { EdgeLinkOutcomeBus } from './edge-link-outcome-bus';
+import type { OutcomeLink } from './edge-link-server';
+
+type Outgoing = Omit<BusRecord, 'headers'>;
+const outcome = (origin: string, n: number): Outgoing => ({
+  topic: `sip.push-outcome.${origin}.v1`,
+  key: 'sip:a@x',
+  value: Buffer.from(String(n)),
+});
+const numbers = (records: ReadonlyArray<Outgoing>): number[] =>
+  records.map((r) => Number(r.value.toString()));
+
+class RecordingBus implements EventBus {
+  readonly publishes: number[][] = [];
+  failing = false;
+  async publish(records: ReadonlyArray<Outgoing>): Promise<void> {
+    if (this.failing) throw new BusUnavailableError('the broker is away');
+    this.publishes.push(numbers(records));
+  }
+  async subscribe(_subscription: Subscription) {
+    return { stop: async () => undefined };
+  }
+  async ensureTopics(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** One connection for each origin in `takers`; each frame is handled up to `handles`, once `ack` allows. */
+class FakeServer implements OutcomeLink {
+  readonly frames: Array<[string, number[]]> = [];
+  readonly takers = new Set(['im-router', 'presence']);
+  ack: Promise<void> = Promise.resolve();
+  handles = (records: ReadonlyArray<BusRecord>): number => records.length;
+  takesOutcomes(origin: string): boolean {
+    return this.takers.has(origin);
+  }
+  outcomeConnections(origin: string): number {
+    return this.takers.has(origin) ? 1 : 0;
+  }
+  async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
+    this.frames.push([origin, numbers(records)]);
+    await this.ack;
+    return this.handles(records);
+  }
+}
+
+describe('EdgeLinkOutcomeBus', () => {
+  let inner: RecordingBus;
+  let server: FakeServer;
+  let bus: EdgeLinkOutcomeBus;
+
+  beforeEach(() => {
+    inner = new RecordingBus();
+    server = new FakeServer();
+    bus = new EdgeLinkOutcomeBus(inner, server);
+  });
+
+  it('sends the outcomes of one turn to each origin in one frame; other topics go to the inner bus', async () => {
+    await Promise.all([
+      bus.publish([outcome('im-router', 1), outcome('presence', 2)]),
+      bus.publish([
+        outcome('im-router', 3),
+        { topic: 'sip.command-received.v1', key: 'k', value: Buffer.from('4') },
+      ]),
+    ]);
+    expect(server.frames).toEqual([
+      ['im-router', [1, 3]],
+      ['presence', [2]],
+    ]);
+    expect(inner.publishes).toEqual([[4]]);
+  });
+
+  it('publishes outcomes of an origin with no connection straight to the inner bus', async () => {
+    server.takers.delete('presence');
+    await bus.publish([outcome('presence', 1)]);
+    expect(server.frames).toEqual([]);
+    expect(inner.publishes).toEqual([[1]]);
+  });
+
+  it('falls back per frame: the unhandled tail in one inner publish, each publish resolved by its share', async () => {
+    server.handles = () => 1;
+    const first = bus.publish([outcome('im-router', 1)]);
+    const second = bus.publish([outcome('im-router', 2), outcome('im-router', 3)]);
+    await Promise.all([first, second]);
+    expect(inner.publishes).toEqual([[2, 3]]);
+  });
+
+  it('rejects only the publishes whose records the inner bus could not take', async () => {
+    server.handles = () => 1;
+    inner.failing = true;
+    const first = bus.publish([outcome('im-router', 1)]);
+    const second = bus.publish([outcome('im-router', 2)]);
+    await expect(first).resolves.toBeUndefined();
+    await expect(second).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+
+  it('keeps one frame in flight per connection: outcomes published meanwhile join the next frame', async () => {
+    let release!: () => void;
+    server.ack = new Promise<void>((resolve) => (release = resolve));
+    const first = bus.publish([outcome('im-router', 1)]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [bus.publish([outcome('im-router', 2)]), bus.publish([outcome('im-router', 3)])];
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(server.frames).toEqual([['im-router', [1]]]);
+    release();
+    await Promise.all([first, ...later]);
+    expect(server.frames).toEqual([
+      ['im-router', [1]],
+      ['im-router', [2, 3]],
+    ]);
+    expect(inner.publishes).toEqual([]);
+  });
+
+  it('publishes an outcome awaited by the handling of a records frame to the inner bus', async () => {
+    await awaitedByFrameHandling(() => bus.publish([outcome('im-router', 1)]));
+    expect(server.frames).toEqual([]);
+    expect(inner.publishes).toEqual([[1]]);
+  });
+});

@@ -1,0 +1,106 @@
+import { BusUnavailableError, type BusRecord, type EventBus, type Subscription } from '../event-bus';
+import type { EdgeRecordLink, OutcomeFrameHandler } from './edge-link-client';
+import { ServiceLinkBus } from './service-link-bus';
+
+type Outgoing = Omit<BusRecord, 'headers'>;
+const OUTCOMES = 'sip.push-outcome.im-router.v1';
+const toEdge = (edgeId: string, n: number): Outgoing => ({
+  topic: `edge.${edgeId}.outbound.v1`,
+  key: 'sip:a@x',
+  value: Buffer.from(String(n)),
+});
+const other = (n: number): Outgoing => ({
+  topic: 'presence.v1',
+  key: 'sip:a@x',
+  value: Buffer.from(String(n)),
+});
+const numbers = (records: ReadonlyArray<Outgoing>): number[] =>
+  records.map((r) => Number(r.value.toString()));
+
+/** An inner bus that records each publish; `failing` makes them reject. */
+class RecordingBus implements EventBus {
+  readonly publishes: Outgoing[][] = [];
+  readonly subscriptions: Subscription[] = [];
+  failing = false;
+  async publish(records: ReadonlyArray<Outgoing>): Promise<void> {
+    if (this.failing) throw new BusUnavailableError('the broker is away');
+    this.publishes.push([...records]);
+  }
+  async subscribe(subscription: Subscription) {
+    this.subscriptions.push(subscription);
+    return { stop: async () => undefined };
+  }
+  async ensureTopics(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** A link to the edges: `handles` says how many of each frame an edge handles; edges in `held` are not linkable. */
+class FakeLink implements EdgeRecordLink {
+  readonly origin = 'im-router';
+  readonly frames: Array<[string, number[]]> = [];
+  readonly held = new Set<string>();
+  handles = (records: ReadonlyArray<BusRecord>): number => records.length;
+  outcomeHandler: OutcomeFrameHandler | undefined;
+  linkable(edgeId: string): boolean {
+    return !this.held.has(edgeId);
+  }
+  async send(edgeId: string, records: ReadonlyArray<BusRecord>): Promise<number> {
+    this.frames.push([edgeId, numbers(records)]);
+    return this.handles(records);
+  }
+  handleOutcomes(handler: OutcomeFrameHandler | undefined): void {
+    this.outcomeHandler = handler;
+  }
+  async close(): Promise<void> {}
+}
+
+describe('ServiceLinkBus', () => {
+  let inner: RecordingBus;
+  let link: FakeLink;
+  let bus: ServiceLinkBus;
+
+  beforeEach(() => {
+    inner = new RecordingBus();
+    link = new FakeLink();
+    bus = new ServiceLinkBus(inner, link);
+  });
+
+  it('sends each edge its records in one frame, in order, and other topics to the inner bus', async () => {
+    await bus.publish([toEdge('a', 1), other(2), toEdge('b', 3), toEdge('a', 4)]);
+    expect(link.frames).toEqual([
+      ['a', [1, 4]],
+      ['b', [3]],
+    ]);
+    expect(inner.publishes.map(numbers)).toEqual([[2]]);
+  });
+
+  it('publishes to the inner bus the tail an edge did not handle', async () => {
+    link.handles = () => 1;
+    await bus.publish([toEdge('a', 1), toEdge('a', 2), toEdge('a', 3)]);
+    expect(inner.publishes.map(numbers)).toEqual([[2, 3]]);
+  });
+
+  it('passes a publish with no linkable edge to the inner bus as it is', async () => {
+    link.held.add('a');
+    const records = [toEdge('a', 1), other(2)];
+    await bus.publish(records);
+    expect(link.frames).toEqual([]);
+    expect(inner.publishes).toEqual([records]);
+  });
+
+  it('rejects as the inner bus does when a fallback cannot be published', async () => {
+    link.handles = () => 0;
+    inner.failing = true;
+    await expect(bus.publish([toEdge('a', 1)])).rejects.toBeInstanceOf(BusUnavailableError);
+  });
+
+  it('registers a subscription to its outcome topic for link outcomes, and only that one', async () => {
+    await bus.subscribe({ groupId: 'g', topics: ['presence.v1'], handler: async () => undefined });
+    expect(link.outcomeHandler).toBeUndefined();
+    const handle = await bus.subscribe({ groupId: 'g', topics: [OUTCOMES], handler: async () => undefined });
+    expect(link.outcomeHandler).toBeDefined();
+    expect(inner.subscriptions).toHaveLength(2);
+    await handle.stop();
+    expect(link.outcomeHandler).toBeUndefined();
+  });
+});
