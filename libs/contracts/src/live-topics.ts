@@ -1,5 +1,3 @@
-import { PUSH_OUTCOME_V1_TOPICS } from './events/sip-push-outcome-by-origin.v1';
-import { SIP_PUSH_OUTCOME_V1 } from './events/sip-push-outcome.v1';
 import { SIP_PUBLISH_REQUESTED_V1 } from './events/sip-publish-requested.v1';
 import { SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
 import { SIP_SUBSCRIBE_REQUESTED_V1 } from './events/sip-subscribe-requested.v1';
@@ -18,24 +16,11 @@ const DEADLINE_REQUEST_TOPICS: ReadonlySet<string> = new Set([
 const EDGE_OUTBOUND_TOPIC = /^edge\.[^.]+\.outbound\.v1$/;
 
 /**
- * What became of a push: reported by the edge that sent it. A push itself is live (above), so a
- * restart can already leave a delivery attempt with no outcome, which the services handle (a
- * login offers its IM again under the same push id); an outcome lost with the process adds no
- * new case, and journaling it cost an INSERT per batch of outcomes (session 13).
- */
-const PUSH_OUTCOME_TOPICS: ReadonlySet<string> = new Set([
-  ...Object.values(PUSH_OUTCOME_V1_TOPICS),
-  SIP_PUSH_OUTCOME_V1,
-]);
-
-/**
  * True for a topic whose records are worth nothing once the process waiting for them is gone: a
- * deadline-bound request to a service, anything sent to an edge, or an edge's push outcome. In the embedded default,
+ * deadline-bound request to a service, or anything sent to an edge. In the embedded default,
  * where edge and services are one process, the journaled bus hands them over in memory without
  * writing them to its journal (on Kafka every topic is written: it is also the transport).
  */
 export function isLiveTopic(topic: string): boolean {
-  return (
-    DEADLINE_REQUEST_TOPICS.has(topic) || PUSH_OUTCOME_TOPICS.has(topic) || EDGE_OUTBOUND_TOPIC.test(topic)
-  );
+  return DEADLINE_REQUEST_TOPICS.has(topic) || EDGE_OUTBOUND_TOPIC.test(topic);
 }
