@@ -3,7 +3,7 @@ import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHan
 import { insideAwaitedPublish } from './awaited-by-frame';
 import type { OutcomeLink } from './edge-link-server';
 import { EDGE_LINK_MAX_RECORDS_PER_FRAME } from './link-frame';
-import { originOfOutcome } from './link-topics';
+import { originOfOutcome, routeOverLink } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
@@ -43,24 +43,17 @@ export class EdgeLinkOutcomeBus implements EventBus {
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
-    let toOrigins: Map<string, OutgoingRecord[]> | undefined;
-    const toInner: OutgoingRecord[] = [];
-    let untaken = 0;
+    // Outcomes a frame's handling awaits never take the link (awaitedByFrameHandling).
     const insideFrame = insideAwaitedPublish();
-    for (const record of records) {
-      const origin = originOfOutcome(record.topic);
-      if (origin === undefined) {
-        toInner.push(record);
-      } else if (insideFrame || !this.server.takesOutcomes(origin)) {
-        untaken += 1;
-        toInner.push(record);
-      } else {
-        toOrigins ??= new Map();
-        const originRecords = toOrigins.get(origin) ?? [];
-        originRecords.push(record);
-        toOrigins.set(origin, originRecords);
-      }
-    }
+    const {
+      linked: toOrigins,
+      toInner,
+      untaken,
+    } = routeOverLink(
+      records,
+      originOfOutcome,
+      (origin) => !insideFrame && this.server.takesOutcomes(origin),
+    );
     // Outcomes no connection takes now (none connected, an old release's, or awaited by a frame's handling): Kafka.
     if (untaken > 0) heraldMetrics().edgeLinkRecords('to-service', 'fallback', untaken);
     if (toOrigins === undefined) {

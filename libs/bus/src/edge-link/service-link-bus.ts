@@ -3,7 +3,7 @@ import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
 import type { EdgeRecordLink } from './edge-link-client';
 import { outcomeFrameHandler } from './link-outcome-runs';
-import { edgeIdOfOutbound, outcomeTopicOf } from './link-topics';
+import { edgeIdOfOutbound, outcomeTopicOf, routeOverLink } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
@@ -22,25 +22,13 @@ export class ServiceLinkBus implements EventBus {
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
-    let toEdges: Map<string, OutgoingRecord[]> | undefined;
-    const toInner: OutgoingRecord[] = [];
-    let held = 0;
-    for (const record of records) {
-      const edgeId = edgeIdOfOutbound(record.topic);
-      if (edgeId === undefined) {
-        toInner.push(record);
-      } else if (!this.client.linkable(edgeId)) {
-        held += 1;
-        toInner.push(record);
-      } else {
-        toEdges ??= new Map();
-        const edgeRecords = toEdges.get(edgeId) ?? [];
-        edgeRecords.push(record);
-        toEdges.set(edgeId, edgeRecords);
-      }
-    }
+    const {
+      linked: toEdges,
+      toInner,
+      untaken,
+    } = routeOverLink(records, edgeIdOfOutbound, (edgeId) => this.client.linkable(edgeId));
     // Records for an edge in its fallback hold (or with no address) go to Kafka in this same publish.
-    if (held > 0) heraldMetrics().edgeLinkRecords('to-edge', 'fallback', held);
+    if (untaken > 0) heraldMetrics().edgeLinkRecords('to-edge', 'fallback', untaken);
     if (toEdges === undefined) {
       return this.inner.publish(records);
     }
