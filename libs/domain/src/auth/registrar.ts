@@ -10,6 +10,7 @@ import {
   type BatchIdempotencyStore,
   type BulkResultStore,
   type CommandKey,
+  type FlushedGroup,
   GroupCommit,
   type IdempotencyClaim,
   type Transaction,
@@ -117,16 +118,21 @@ export class Registrar {
     return this.groups.submit(request);
   }
 
-  private async decideGroup(requests: ReadonlyArray<RegisterRequestedV1>): Promise<void[]> {
+  private async decideGroup(requests: ReadonlyArray<RegisterRequestedV1>): Promise<FlushedGroup<void>> {
     // One AOR's REGISTERs arrive one at a time from the bus; should a group still hold two, each
-    // wave takes one of them, in order, so the second sees the first's bindings.
-    for (const wave of wavesOfDistinctAors(requests)) {
-      await this.decideWave(wave);
+    // wave takes one of them, in order, so the second sees the first's bindings. The last wave's
+    // publish overlaps the next group (GroupCommit); an earlier wave's goes out before the next wave.
+    const waves = wavesOfDistinctAors(requests);
+    let publish = await this.decideWave(waves[0]!);
+    for (const wave of waves.slice(1)) {
+      await publish();
+      publish = await this.decideWave(wave);
     }
-    return requests.map(() => undefined);
+    return { results: requests.map(() => undefined), publish };
   }
 
-  private async decideWave(requests: ReadonlyArray<RegisterRequestedV1>): Promise<void> {
+  /** Decides a wave in one transaction; returns its publish (decisions, events, their mark). */
+  private async decideWave(requests: ReadonlyArray<RegisterRequestedV1>): Promise<() => Promise<void>> {
     const pending = requests.map((request): Pending => {
       const aor = canonicalAor(request.aor);
       return {
@@ -191,6 +197,11 @@ export class Registrar {
       });
       return [...outputs, ...lateDeliveries];
     });
+    return () => this.publishDecisions(delivered);
+  }
+
+  private async publishDecisions(delivered: readonly Delivery[]): Promise<void> {
+    const { idempotency } = this.deps;
     await this.deps.bus.publish(
       delivered.flatMap(({ edgeId, outputs }) => [
         edgeOutboundRecord(edgeId, outputs.reply),

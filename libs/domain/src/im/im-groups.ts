@@ -15,6 +15,8 @@ export type ImRun =
  * settles together, not one cycle (transaction, COMMIT and its fsync, produce) for each kind.
  * Runs of different keys share no command, message or push, so each gets what it gets alone; and
  * an outcome in a group is never of a push of the same group (a push goes out after its commit).
+ * The publish after the commit overlaps the next group's transaction (GroupCommit), one publish at a
+ * time, in group order: a `delivered` never overtakes the result it follows.
  *
  * In the transaction: the recipients' locks when some outcome is not answered (ImSettle
  * .recipientsToLock), with the sends' in the same statement; then the sends (ImSend), then the
@@ -23,10 +25,10 @@ export type ImRun =
  * what the group collected goes out inside the transaction (see ImSend and ImSettle for why).
  */
 export class ImGroups {
-  private readonly groups = new GroupCommit<ImRun, void>(async (runs) => {
-    await this.handle(runs);
-    return runs.map(() => undefined);
-  });
+  private readonly groups = new GroupCommit<ImRun, void>(async (runs) => ({
+    results: runs.map(() => undefined),
+    publish: await this.handle(runs),
+  }));
 
   constructor(
     private readonly routing: ImRouting,
@@ -42,7 +44,8 @@ export class ImGroups {
     }
   }
 
-  private async handle(runs: ReadonlyArray<ImRun>): Promise<void> {
+  /** Handles the runs in one transaction; returns the publish that follows its commit. */
+  private async handle(runs: ReadonlyArray<ImRun>): Promise<() => Promise<void>> {
     const commands = runs.flatMap((run) => (run.kind === 'send' ? run.commands : []));
     const outcomes = runs.flatMap((run) => (run.kind === 'settle' ? run.outcomes : []));
     const run = this.routing.startRun();
@@ -67,7 +70,9 @@ export class ImGroups {
         }
       });
     }
-    await this.sends.replyRefused(checked);
-    await run.publishAfterCommit();
+    return async () => {
+      await this.sends.replyRefused(checked);
+      await run.publishAfterCommit();
+    };
   }
 }
