@@ -11,7 +11,7 @@ const FRAME_KINDS = ['hello', 'records', 'ack'] as const;
  * counter preload wrote (bench/lib/socket-write-counter.ts): TCP writes (system calls) by peer,
  * UDP datagrams sent and received, TCP reads by peer; then the edge link's frames each process
  * wrote by kind, the records they carried and their bytes. Counts within each step's CPU window
- * (whole seconds) divided by its succeeded operations.
+ * (whole seconds) divided by its succeeded operations; processes without any are left out.
  *
  *   node dist/bench/socket-writes.js --counts /tmp/counts --steps /tmp/counts/steps.jsonl
  */
@@ -42,7 +42,10 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedSockets>): void 
   ];
   console.log(['process', ...writeColumns.map((column) => column.replace('tcp-', ''))].join(' | '));
   const totals = new Map<string, number>();
-  for (const process of counted) {
+  const active = counted.filter((process) =>
+    Object.keys(process.perSecond).some((key) => inWindow(process, key) > 0),
+  );
+  for (const process of active) {
     const cells = writeColumns.map((column) => {
       const count =
         column === 'writes'
@@ -58,7 +61,7 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedSockets>): void 
   }
   console.log(['all', ...writeColumns.map((column) => perOp(totals.get(column) ?? 0))].join(' | '));
   console.log(
-    `TCP bytes written per operation: ${counted
+    `TCP bytes written per operation: ${active
       .map((process) =>
         PEERS.map((peer) => [peer, inWindow(process, `tcp-write-bytes ${peer}`)] as const)
           .filter(([, bytes]) => bytes > 0)
@@ -69,15 +72,23 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedSockets>): void 
       .join('; ')}`,
   );
   console.log(
-    'edge link frames written per operation: process | hello | records | ack | records carried | bytes',
+    'edge link frames written per operation: process | hello | records | ack | records carried | bytes | frames per write',
   );
-  for (const process of counted) {
+  for (const process of active) {
     const frames = FRAME_KINDS.map((kind) => inWindow(process, `link-frame ${kind}`));
     if (frames.every((count) => count === 0)) continue;
     const bytes = FRAME_KINDS.reduce((sum, kind) => sum + inWindow(process, `link-frame-bytes ${kind}`), 0);
     const records = inWindow(process, 'link-records');
     console.log(
-      [process.app, ...frames.map((count) => perOp(count)), perOp(records), perOp(bytes, 0)].join(' | '),
+      [
+        process.app,
+        ...frames.map((count) => perOp(count)),
+        perOp(records),
+        perOp(bytes, 0),
+        (
+          frames.reduce((sum, count) => sum + count, 0) / Math.max(inWindow(process, 'tcp-write link'), 1)
+        ).toFixed(2),
+      ].join(' | '),
     );
   }
 }

@@ -12,13 +12,13 @@
  * The peer is told by port, from the process's own environment: the link's (HERALD_EDGE_LINK_PORT
  * on the edge, HERALD_EDGE_LINK_ADDRESSES on the services), the brokers' (KAFKA_BROKERS) and the
  * database's (DATABASE_URL). At exit each process writes `<app>-<pid>.json` (CountedSockets) into
- * SOCKET_COUNT_DIR; <app> is the directory of its main script under dist/apps. Without
+ * SOCKET_COUNT_DIR; <app> is the directory of its main script under dist/apps (else the script's name: the bench's own processes). Without
  * SOCKET_COUNT_DIR it does nothing. It wraps node's net and dgram sockets, so the apps run unmodified.
  */
 import { Socket as UdpSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * What a process wrote: counts in each second since `startedAt`, by key: `tcp-write <peer>`,
@@ -105,10 +105,15 @@ function databasePort(url: string | undefined): number[] {
   }
 }
 
+/** The app (its directory under dist/apps), else the script's name (the bench's own processes). */
+function appOf(script: string): string {
+  return /\/apps\/([^/]+)\/src\//.exec(script)?.[1] ?? basename(script, '.js');
+}
+
 const directory = process.env['SOCKET_COUNT_DIR'];
 if (directory !== undefined && directory !== '') {
   const counted: CountedSockets = {
-    app: basename(dirname(dirname(process.argv[1] ?? 'unknown/unknown'))),
+    app: appOf(process.argv[1] ?? 'unknown'),
     pid: process.pid,
     startedAt: Date.now(),
     perSecond: {},
