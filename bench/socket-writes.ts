@@ -61,6 +61,17 @@ function printStep(step: CpuStep, counted: ReadonlyArray<CountedSockets>): void 
   }
   console.log(['all', ...writeColumns.map((column) => perOp(totals.get(column) ?? 0))].join(' | '));
   console.log(
+    `of which writev (chunks gathered in one call, a profile's \`writev\`): ${active
+      .map((process) =>
+        PEERS.map((peer) => [peer, inWindow(process, `tcp-writev ${peer}`)] as const)
+          .filter(([, writes]) => writes > 0)
+          .map(([peer, writes]) => `${process.app} ${peer} ${perOp(writes)}`)
+          .join(', '),
+      )
+      .filter((text) => text !== '')
+      .join('; ')}`,
+  );
+  console.log(
     `TCP bytes written per operation: ${active
       .map((process) =>
         PEERS.map((peer) => [peer, inWindow(process, `tcp-write-bytes ${peer}`)] as const)

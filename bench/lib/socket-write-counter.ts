@@ -21,10 +21,11 @@ import { Socket } from 'node:net';
 import { basename, join } from 'node:path';
 
 /**
- * What a process wrote: counts in each second since `startedAt`, by key: `tcp-write <peer>`,
- * `tcp-write-bytes <peer>`, `tcp-read <peer>`, `tcp-read-bytes <peer>`, `udp-send`,
- * `udp-send-bytes`, `udp-receive`, `link-frame <kind>` (frames this process wrote),
- * `link-frame-bytes <kind>` and `link-records` (records in the records frames it wrote).
+ * What a process wrote: counts in each second since `startedAt`, by key: `tcp-write <peer>` (of
+ * which `tcp-writev <peer>`: several chunks gathered in one writev), `tcp-write-bytes <peer>`,
+ * `tcp-read <peer>`, `tcp-read-bytes <peer>`, `udp-send`, `udp-send-bytes`, `udp-receive`,
+ * `link-frame <kind>` (frames this process wrote), `link-frame-bytes <kind>` and `link-records`
+ * (records in the records frames it wrote).
  */
 export interface CountedSockets {
   app: string;
@@ -144,9 +145,11 @@ if (directory !== undefined && directory !== '') {
     return peer;
   };
   const frameCounters = new WeakMap<Socket, LinkFrameCounter>();
-  const written = (socket: Socket, chunks: ReadonlyArray<Buffer | string>): void => {
+  const written = (socket: Socket, chunks: ReadonlyArray<Buffer | string>, gathered: boolean): void => {
     const peer = peerOf(socket);
     add(`tcp-write ${peer}`, 1);
+    // A profile shows these as `writev`, the single-chunk ones as `writeBuffer`.
+    if (gathered) add(`tcp-writev ${peer}`, 1);
     let bytes = 0;
     for (const chunk of chunks) bytes += Buffer.byteLength(chunk);
     add(`tcp-write-bytes ${peer}`, bytes);
@@ -172,13 +175,14 @@ if (directory !== undefined && directory !== '') {
   };
   const { _write, _writev, push } = socketMethods;
   socketMethods._write = function (this: Socket, chunk, encoding, callback) {
-    written(this, [chunk]);
+    written(this, [chunk], false);
     return _write.call(this, chunk, encoding, callback);
   };
   socketMethods._writev = function (this: Socket, chunks, callback) {
     written(
       this,
       chunks.map((entry) => (typeof entry === 'object' && 'chunk' in entry ? entry.chunk : entry)),
+      true,
     );
     return _writev.call(this, chunks, callback);
   };
