@@ -53,7 +53,12 @@ export class LinkFrameCounter {
   private remaining = 0;
   private frameBytes = 0;
 
-  constructor(private readonly counted: (kind: string, bytes: number, records: number) => void) {}
+  private readonly counted: (kind: string, bytes: number, records: number) => void;
+
+  // A plain field, not a parameter property: node runs this file with its type stripping in the spec.
+  constructor(counted: (kind: string, bytes: number, records: number) => void) {
+    this.counted = counted;
+  }
 
   feed(chunk: Buffer): void {
     let at = 0;
