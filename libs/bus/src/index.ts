@@ -8,3 +8,4 @@ export { createKafkaClient } from './kafkajs-request-queue';
 export * from './contract-records';
 export * from './journaled';
 export * from './edge-link';
+export { handleTraced } from './bus-tracing';

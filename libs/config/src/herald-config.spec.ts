@@ -149,9 +149,18 @@ describe('loadConfig', () => {
     );
   });
 
-  it('bounds HERALD_EDGE_ID as the events the edge builds do (at most 256 characters)', () => {
-    expect(loadConfig(['edgeId'], { HERALD_EDGE_ID: 'e'.repeat(256) }).edgeId).toHaveLength(256);
-    expect(() => loadConfig(['edgeId'], { HERALD_EDGE_ID: 'e'.repeat(257) })).toThrow(ConfigError);
+  it('takes for HERALD_EDGE_ID only what names its Kafka topic: 232 characters, letters, digits, ". _ -"', () => {
+    // edge.<id>.outbound.v1 is at most Kafka's 249 characters.
+    expect(loadConfig(['edgeId'], { HERALD_EDGE_ID: 'e'.repeat(232) }).edgeId).toHaveLength(232);
+    expect(() => loadConfig(['edgeId'], { HERALD_EDGE_ID: 'e'.repeat(233) })).toThrow(ConfigError);
+    expect(loadConfig(['edgeId'], { HERALD_EDGE_ID: 'edge-0.pods.example_1' }).edgeId).toBe(
+      'edge-0.pods.example_1',
+    );
+    for (const bad of ['edge 0', 'edge/0', 'edge:0', 'édge']) {
+      expect(() => loadConfig(['edgeId'], { HERALD_EDGE_ID: bad })).toThrow(
+        /HERALD_EDGE_ID: an edge id takes only/,
+      );
+    }
   });
 
   it('rejects a minimum expiry above the maximum', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { EdgeIdSchema } from '#herald/contracts';
+import { EdgeIdSettingSchema } from '#herald/contracts';
 import {
   booleanSetting,
   ConfigError,
@@ -87,8 +87,8 @@ export const MAX_KAFKA_PRODUCE_INTERVAL_MS = 50;
 export const HERALD_SETTINGS = {
   domain: { variable: 'HERALD_DOMAIN', schema: z.string().min(1).default('herald.local') },
   mode: { variable: 'HERALD_MODE', schema: z.enum(HERALD_MODES).default('embedded') },
-  /** Bounded as in every event the edge builds (it builds them without validating them again). */
-  edgeId: { variable: 'HERALD_EDGE_ID', schema: EdgeIdSchema.default(hostname()) },
+  /** Names the edge's outbound topic, so only what a Kafka topic name takes; within every event's bound too. */
+  edgeId: { variable: 'HERALD_EDGE_ID', schema: EdgeIdSettingSchema.default(hostname()) },
   kafkaBrokers: { variable: 'KAFKA_BROKERS', schema: brokerList.optional() },
   kafkaClientId: { variable: 'KAFKA_CLIENT_ID', schema: z.string().min(1).default('herald') },
   /** A consumer silent this long loses its partitions to a survivor (kafkajs' own default: 30 s). */

@@ -8,6 +8,8 @@ describe('isLiveTopic', () => {
     expect(isLiveTopic('sip.publish-requested.v1')).toBe(true);
     expect(isLiveTopic('sip.subscribe-requested.v1')).toBe(true);
     expect(isLiveTopic(edgeOutboundTopic('herald-edge-0'))).toBe(true);
+    // A fully qualified host name, HERALD_EDGE_ID's default on some hosts.
+    expect(isLiveTopic(edgeOutboundTopic('edge-0.pods.example.net'))).toBe(true);
   });
 
   it('is false for what a 200 OK promised (commands, outcomes) and for every event of the services', () => {

@@ -1,3 +1,4 @@
+import { edgeIdOfOutboundTopic } from './events/edge-outbound.v1';
 import { SIP_PUBLISH_REQUESTED_V1 } from './events/sip-publish-requested.v1';
 import { SIP_REGISTER_REQUESTED_V1 } from './events/sip-register-requested.v1';
 import { SIP_SUBSCRIBE_REQUESTED_V1 } from './events/sip-subscribe-requested.v1';
@@ -12,9 +13,6 @@ const DEADLINE_REQUEST_TOPICS: ReadonlySet<string> = new Set([
   SIP_SUBSCRIBE_REQUESTED_V1,
 ]);
 
-/** `edge.<edgeId>.outbound.v1`: requests to one edge's flows and transactions, which die with it. */
-const EDGE_OUTBOUND_TOPIC = /^edge\.[^.]+\.outbound\.v1$/;
-
 /**
  * True for a topic whose records are worth nothing once the process waiting for them is gone: a
  * deadline-bound request to a service, or anything sent to an edge. In the embedded default,
@@ -22,5 +20,6 @@ const EDGE_OUTBOUND_TOPIC = /^edge\.[^.]+\.outbound\.v1$/;
  * writing them to its journal (on Kafka every topic is written: it is also the transport).
  */
 export function isLiveTopic(topic: string): boolean {
-  return DEADLINE_REQUEST_TOPICS.has(topic) || EDGE_OUTBOUND_TOPIC.test(topic);
+  // `edge.<edgeId>.outbound.v1`: requests to one edge's flows and transactions, which die with it.
+  return DEADLINE_REQUEST_TOPICS.has(topic) || edgeIdOfOutboundTopic(topic) !== undefined;
 }

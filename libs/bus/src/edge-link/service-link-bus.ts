@@ -1,9 +1,10 @@
+import { edgeIdOfOutboundTopic } from '#herald/contracts';
 import { heraldMetrics } from '#herald/observability';
 import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
 import type { EdgeRecordLink } from './edge-link-client';
 import { outcomeFrameHandler } from './link-outcome-runs';
-import { edgeIdOfOutbound, outcomeTopicOf, routeOverLink } from './link-topics';
+import { outcomeTopicOf, routeOverLink } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 
@@ -26,7 +27,7 @@ export class ServiceLinkBus implements EventBus {
       linked: toEdges,
       toInner,
       untaken,
-    } = routeOverLink(records, edgeIdOfOutbound, (edgeId) => this.client.linkable(edgeId));
+    } = routeOverLink(records, edgeIdOfOutboundTopic, (edgeId) => this.client.linkable(edgeId));
     // Records for an edge in its fallback hold (or with no address) go to Kafka in this same publish.
     if (untaken > 0) heraldMetrics().edgeLinkRecords('to-edge', 'fallback', untaken);
     if (toEdges === undefined) {

@@ -24,10 +24,43 @@ import { TimestampSchema } from '../client/fields';
 
 /** Each edge consumes its own outbound topic (group `herald-edge-<edgeId>`). */
 export function edgeOutboundTopic(edgeId: string): string {
-  return `edge.${edgeId}.outbound.v1`;
+  return `${EDGE_OUTBOUND_PREFIX}${edgeId}${EDGE_OUTBOUND_SUFFIX}`;
 }
 /** The topic pattern, for docs and the TOPICS registry. */
 export const EDGE_OUTBOUND_V1_PATTERN = 'edge.{edgeId}.outbound.v1';
+const [EDGE_OUTBOUND_PREFIX, EDGE_OUTBOUND_SUFFIX] = EDGE_OUTBOUND_V1_PATTERN.split('{edgeId}') as [
+  string,
+  string,
+];
+/** Kafka's longest topic name. */
+const KAFKA_TOPIC_MAX_LENGTH = 249;
+/** The longest edge id whose outbound topic Kafka accepts. */
+export const EDGE_ID_MAX_LENGTH =
+  KAFKA_TOPIC_MAX_LENGTH - EDGE_OUTBOUND_V1_PATTERN.length + '{edgeId}'.length;
+/**
+ * An edge's id names its outbound topic, so it takes only what a Kafka topic name takes (dots
+ * included: a host name's default may be fully qualified).
+ */
+export const EdgeIdSettingSchema = z
+  .string()
+  .min(1)
+  .max(EDGE_ID_MAX_LENGTH)
+  .regex(
+    /^[A-Za-z0-9._-]+$/,
+    'an edge id takes only letters, digits, ".", "_" and "-" (it names a Kafka topic)',
+  );
+
+/** `edge.<edgeId>.outbound.v1` -> edgeId; undefined for any other topic. The one parser of that name. */
+export function edgeIdOfOutboundTopic(topic: string): string | undefined {
+  if (
+    topic.length <= EDGE_OUTBOUND_PREFIX.length + EDGE_OUTBOUND_SUFFIX.length ||
+    !topic.startsWith(EDGE_OUTBOUND_PREFIX) ||
+    !topic.endsWith(EDGE_OUTBOUND_SUFFIX)
+  ) {
+    return undefined;
+  }
+  return topic.slice(EDGE_OUTBOUND_PREFIX.length, topic.length - EDGE_OUTBOUND_SUFFIX.length);
+}
 
 /** Send one request to a device over its flow, then report a sip.push-outcome unless `outcomeWanted` is false. */
 export const PushRequestedV1Schema = eventBase('push.requested', 1).extend({

@@ -1,4 +1,4 @@
-import { ConsumedRecord, EventBus, SubscriptionHandle } from '#herald/bus';
+import { ConsumedRecord, EventBus, handleTraced, SubscriptionHandle } from '#herald/bus';
 import { ContractError, edgeOutboundTopic, edgeOutboundV1 } from '#herald/contracts';
 import { PendingDecisions } from '../inbound/pending-decisions';
 import { PushSender } from './push-sender';
@@ -49,13 +49,15 @@ export class OutboundConsumer {
 
   /**
    * One frame of the edge link (architecture.md, "Topics"): its records in order, each through
-   * `handle` as the Kafka consumer's; resolves with how many were handled before one threw. The
-   * link acknowledges those and refuses the rest, which the service then publishes to Kafka.
+   * `handle` as the Kafka consumer's, in a CONSUMER span continuing the trace its headers carry (as
+   * the bus's consumer does, so an IM's trace reaches its push); resolves with how many were handled
+   * before one threw. The link acknowledges those and refuses the rest, which the service then
+   * publishes to Kafka.
    */
   async handleInOrder(records: readonly ConsumedRecord[]): Promise<number> {
     for (const [index, record] of records.entries()) {
       try {
-        await this.handle(record);
+        await handleTraced(record, (traced) => this.handle(traced));
       } catch (error) {
         this.logger.warn(
           'EDGE_LINK_RECORD_FAILED',
