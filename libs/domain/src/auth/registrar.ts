@@ -12,6 +12,7 @@ import {
   type CommandKey,
   type FlushedGroup,
   GroupCommit,
+  type GroupObserver,
   type IdempotencyClaim,
   type Transaction,
   type UnitOfWork,
@@ -67,6 +68,8 @@ export interface RegistrarDependencies {
    */
   supersededReason?: 'superseded' | 'expired';
   now?: () => Date;
+  /** Told of each group of REGISTERs (its size, its transaction's and its publish's time). */
+  groups?: GroupObserver;
 }
 
 export interface LateRegisterObserver {
@@ -105,7 +108,9 @@ export class Registrar {
   constructor(dependencies: RegistrarDependencies) {
     this.deps = dependencies;
     this.now = dependencies.now ?? (() => new Date());
-    this.groups = new GroupCommit((requests) => this.decideGroup(requests));
+    this.groups = new GroupCommit((requests) => this.decideGroup(requests), {
+      observe: dependencies.groups,
+    });
   }
 
   /**

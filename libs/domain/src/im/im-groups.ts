@@ -25,16 +25,18 @@ export type ImRun =
  * what the group collected goes out inside the transaction (see ImSend and ImSettle for why).
  */
 export class ImGroups {
-  private readonly groups = new GroupCommit<ImRun, void>(async (runs) => ({
-    results: runs.map(() => undefined),
-    publish: await this.handle(runs),
-  }));
+  private readonly groups: GroupCommit<ImRun, void>;
 
   constructor(
     private readonly routing: ImRouting,
     private readonly sends: ImSend,
     private readonly settles: ImSettle,
-  ) {}
+  ) {
+    this.groups = new GroupCommit<ImRun, void>(
+      async (runs) => ({ results: runs.map(() => undefined), publish: await this.handle(runs) }),
+      { observe: routing.deps.groups },
+    );
+  }
 
   /** Resolves once the run's group is committed and published (at once for an empty run). */
   async submit(run: ImRun): Promise<void> {

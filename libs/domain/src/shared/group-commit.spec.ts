@@ -96,7 +96,7 @@ describe('GroupCommit', () => {
 
   it('caps a group at maxGroupItems, the rest going into the next group', async () => {
     const gate = new GatedFlush();
-    const commits = new GroupCommit(gate.flush, 2);
+    const commits = new GroupCommit(gate.flush, { maxGroupItems: 2 });
     const results = [1, 2, 3, 4, 5].map((item) => commits.submit(item));
     await gate.release(3);
     await Promise.all(results);
@@ -199,7 +199,24 @@ describe('GroupCommit', () => {
     expect(gate.groups).toEqual([[1, 2, 3], [1], [2], [3]]);
   });
 
+  it("tells its observer each committed group's size and how long its transaction and publish took", async () => {
+    const gate = new GatedPublish();
+    const seen: string[] = [];
+    const commits = new GroupCommit(gate.flush, {
+      observe: {
+        transaction: (items, ms) => seen.push(`transaction ${items} ${ms >= 0}`),
+        published: (ms) => seen.push(`published ${ms >= 0}`),
+      },
+    });
+    const results = Promise.all([1, 2, 3].map((item) => commits.submit(item)));
+    await gate.publishing(1);
+    expect(seen).toEqual(['transaction 3 true']);
+    gate.release();
+    await results;
+    expect(seen).toEqual(['transaction 3 true', 'published true']);
+  });
+
   it('refuses a group size below one', () => {
-    expect(() => new GroupCommit(async () => ({ results: [] }), 0)).toThrow(RangeError);
+    expect(() => new GroupCommit(async () => ({ results: [] }), { maxGroupItems: 0 })).toThrow(RangeError);
   });
 });

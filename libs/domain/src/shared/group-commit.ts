@@ -27,17 +27,21 @@ export class GroupCommit<T, R> {
   /** Wakes the flush loop waiting for a publish when an item is submitted meanwhile. */
   private wakeOnSubmit: (() => void) | undefined;
 
+  private readonly maxGroupItems: number;
+  private readonly observe: GroupObserver | undefined;
+
   /**
    * @param flushGroup handles a group in one transaction; returns one result per item, in order,
    * and what the group publishes after its commit.
-   * @param maxGroupItems the largest group flushed at once (the rest waits for the next group).
    */
   constructor(
     private readonly flushGroup: (items: ReadonlyArray<T>) => Promise<FlushedGroup<R>>,
-    private readonly maxGroupItems = GROUP_COMMIT_MAX_ITEMS,
+    options: GroupCommitOptions = {},
   ) {
-    if (!Number.isInteger(maxGroupItems) || maxGroupItems < 1) {
-      throw new RangeError(`a group must hold at least one item, got maxGroupItems ${maxGroupItems}`);
+    this.maxGroupItems = options.maxGroupItems ?? GROUP_COMMIT_MAX_ITEMS;
+    this.observe = options.observe;
+    if (!Number.isInteger(this.maxGroupItems) || this.maxGroupItems < 1) {
+      throw new RangeError(`a group must hold at least one item, got maxGroupItems ${this.maxGroupItems}`);
     }
   }
 
@@ -66,6 +70,7 @@ export class GroupCommit<T, R> {
         continue;
       }
       const group = this.waiting.splice(0, this.maxGroupItems);
+      const startedAt = performance.now();
       let flushed: FlushedGroup<R>;
       try {
         flushed = await this.flushChecked(group.map((submitted) => submitted.item));
@@ -74,6 +79,7 @@ export class GroupCommit<T, R> {
         await this.settleAlone(group, error);
         continue;
       }
+      this.observe?.transaction(group.length, performance.now() - startedAt);
       this.publishing = this.publishAfter(this.publishing, group, flushed);
     }
     this.flushing = undefined;
@@ -87,11 +93,15 @@ export class GroupCommit<T, R> {
   ): Promise<void> {
     const published = (async (): Promise<void> => {
       await previous;
-      try {
-        await flushed.publish?.();
-      } catch (error) {
-        await this.settleAlone(group, error);
-        return;
+      if (flushed.publish !== undefined) {
+        const startedAt = performance.now();
+        try {
+          await flushed.publish();
+        } catch (error) {
+          await this.settleAlone(group, error);
+          return;
+        }
+        this.observe?.published(performance.now() - startedAt);
       }
       group.forEach((submitted, index) => submitted.resolve(flushed.results[index] as R));
     })();
@@ -143,6 +153,21 @@ export interface FlushedGroup<R> {
    * time, in order. A rejection flushes the group's items again one at a time.
    */
   readonly publish?: () => Promise<void>;
+}
+
+export interface GroupCommitOptions {
+  /** The largest group flushed at once (the rest waits for the next group). */
+  maxGroupItems?: number;
+  /** Told of each group that committed and published (e.g. metrics). */
+  observe?: GroupObserver;
+}
+
+/** What an operator sees of the groups: how large they grow under load, and how long each phase takes. */
+export interface GroupObserver {
+  /** A group of `items` committed, `ms` after it started. */
+  transaction(items: number, ms: number): void;
+  /** A group's publish after its commit took `ms` (from its start, after the previous group's). */
+  published(ms: number): void;
 }
 
 /** Default largest group: bounds one transaction's statements' array parameters and lock count. */
