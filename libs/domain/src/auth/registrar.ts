@@ -126,7 +126,7 @@ export class Registrar {
   private async decideGroup(requests: ReadonlyArray<RegisterRequestedV1>): Promise<FlushedGroup<void>> {
     // One AOR's REGISTERs arrive one at a time from the bus; should a group still hold two, each
     // wave takes one of them, in order, so the second sees the first's bindings. The last wave's
-    // publish overlaps the next group (GroupCommit); an earlier wave's goes out before the next wave.
+    // publish is the group's (GroupCommit); an earlier wave's goes out before the next wave.
     const waves = wavesOfDistinctAors(requests);
     let publish = await this.decideWave(waves[0]!);
     for (const wave of waves.slice(1)) {

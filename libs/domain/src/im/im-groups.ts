@@ -15,8 +15,6 @@ export type ImRun =
  * settles together, not one cycle (transaction, COMMIT and its fsync, produce) for each kind.
  * Runs of different keys share no command, message or push, so each gets what it gets alone; and
  * an outcome in a group is never of a push of the same group (a push goes out after its commit).
- * The publish after the commit overlaps the next group's transaction (GroupCommit), one publish at a
- * time, in group order: a `delivered` never overtakes the result it follows.
  *
  * In the transaction: the recipients' locks when some outcome is not answered (ImSettle
  * .recipientsToLock), with the sends' in the same statement; then the sends (ImSend), then the

@@ -10,10 +10,9 @@
  * done, so the bus commits no offset early, and the bus never runs two records of one key at once,
  * so per-key order holds.
  *
- * A group's publish (FlushedGroup.publish) overlaps the next group's transaction: the next group
- * does not wait for the edge or the broker to take the previous one's records, only for its
- * commit. Publishes stay one at a time, in group order, so what a later group sends (a `delivered`
- * notice) never overtakes what an earlier one sent (the result it follows).
+ * The next group starts once the group's publish is done, not at its commit: overlapping the two
+ * was measured slower in both CPU and latency (bench/README.md, Session 14), the fetch pacing
+ * timing its fetches to the ends of groups.
  *
  * A group that fails, in its transaction or its publish, is flushed again item by item, each item
  * settling alone: one poison item fails only its own handler (which the bus retries), never the
@@ -22,11 +21,6 @@
 export class GroupCommit<T, R> {
   private waiting: Array<Submitted<T, R>> = [];
   private flushing: Promise<void> | undefined;
-  /** The last group's publish (and those before it); settles, never rejects. */
-  private publishing: Promise<void> | undefined;
-  /** Wakes the flush loop waiting for a publish when an item is submitted meanwhile. */
-  private wakeOnSubmit: (() => void) | undefined;
-
   private readonly maxGroupItems: number;
   private readonly observe: GroupObserver | undefined;
 
@@ -49,8 +43,7 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.wakeOnSubmit?.();
-      this.flushing ??= this.flushWaiting();
+      this.flushing ??= this.gatherThenFlush();
     });
   }
 
@@ -61,83 +54,51 @@ export class GroupCommit<T, R> {
     }
   }
 
+  private async gatherThenFlush(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.flushWaiting();
+  }
+
   private async flushWaiting(): Promise<void> {
-    for (;;) {
-      await gathered();
-      if (this.waiting.length === 0) {
-        if (this.publishing === undefined) break;
-        await this.publishedOrSubmitted(this.publishing);
-        continue;
-      }
+    while (this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.maxGroupItems);
-      const startedAt = performance.now();
-      let flushed: FlushedGroup<R>;
       try {
-        flushed = await this.flushChecked(group.map((submitted) => submitted.item));
+        const results = await this.flushThenPublish(group.map((submitted) => submitted.item));
+        group.forEach((submitted, index) => submitted.resolve(results[index] as R));
       } catch (error) {
-        await this.publishing;
-        await this.settleAlone(group, error);
-        continue;
+        if (group.length === 1) {
+          group[0]!.reject(error);
+        } else {
+          await this.flushAlone(group);
+        }
       }
-      this.observe?.transaction(group.length, performance.now() - startedAt);
-      this.publishing = this.publishAfter(this.publishing, group, flushed);
     }
     this.flushing = undefined;
   }
 
-  /** Chains the group's publish after the previous group's; settles its items when it is done. */
-  private publishAfter(
-    previous: Promise<void> | undefined,
-    group: ReadonlyArray<Submitted<T, R>>,
-    flushed: FlushedGroup<R>,
-  ): Promise<void> {
-    const published = (async (): Promise<void> => {
-      await previous;
-      if (flushed.publish !== undefined) {
-        const startedAt = performance.now();
-        try {
-          await flushed.publish();
-        } catch (error) {
-          await this.settleAlone(group, error);
-          return;
-        }
-        this.observe?.published(performance.now() - startedAt);
-      }
-      group.forEach((submitted, index) => submitted.resolve(flushed.results[index] as R));
-    })();
-    void published.finally(() => {
-      if (this.publishing === published) this.publishing = undefined;
-    });
-    return published;
-  }
-
-  /** Resolves when `publishing` settled or an item was submitted, whichever comes first. */
-  private async publishedOrSubmitted(publishing: Promise<void>): Promise<void> {
-    await Promise.race([publishing, new Promise<void>((resolve) => (this.wakeOnSubmit = resolve))]);
-    this.wakeOnSubmit = undefined;
-  }
-
-  private async flushChecked(items: ReadonlyArray<T>): Promise<FlushedGroup<R>> {
+  /** One group: its transaction, then its publish; each phase told to the observer. */
+  private async flushThenPublish(items: ReadonlyArray<T>): Promise<R[]> {
+    const startedAt = performance.now();
     const flushed = await this.flushGroup(items);
     if (flushed.results.length !== items.length) {
       throw new RangeError(`a group of ${items.length} items returned ${flushed.results.length} results`);
     }
-    return flushed;
+    const committedAt = performance.now();
+    this.observe?.transaction(items.length, committedAt - startedAt);
+    if (flushed.publish !== undefined) {
+      await flushed.publish();
+      this.observe?.published(performance.now() - committedAt);
+    }
+    return flushed.results;
   }
 
-  /** A failed group: a lone item fails; the items of a larger one are flushed one at a time. */
-  private async settleAlone(group: ReadonlyArray<Submitted<T, R>>, error: unknown): Promise<void> {
-    if (group.length === 1) {
-      group[0]!.reject(error);
-      return;
-    }
+  private async flushAlone(group: ReadonlyArray<Submitted<T, R>>): Promise<void> {
     for (const submitted of group) {
       try {
-        const flushed = await this.flushChecked([submitted.item]);
-        await flushed.publish?.();
-        submitted.resolve(flushed.results[0] as R);
-      } catch (itemError) {
-        submitted.reject(itemError);
+        const [result] = await this.flushThenPublish([submitted.item]);
+        submitted.resolve(result as R);
+      } catch (error) {
+        submitted.reject(error);
       }
     }
   }
@@ -148,9 +109,8 @@ export interface FlushedGroup<R> {
   /** One result per item, in order. */
   readonly results: R[];
   /**
-   * Sends what the group sends once committed. The next group's transaction runs meanwhile; the
-   * group's items resolve once it resolved, and the publishes of successive groups run one at a
-   * time, in order. A rejection flushes the group's items again one at a time.
+   * Sends what the group sends once committed; the group's items resolve once it resolved. A
+   * rejection flushes the group's items again one at a time.
    */
   readonly publish?: () => Promise<void>;
 }
@@ -166,17 +126,12 @@ export interface GroupCommitOptions {
 export interface GroupObserver {
   /** A group of `items` committed, `ms` after it started. */
   transaction(items: number, ms: number): void;
-  /** A group's publish after its commit took `ms` (from its start, after the previous group's). */
+  /** A group's publish after its commit took `ms`. */
   published(ms: number): void;
 }
 
 /** Default largest group: bounds one transaction's statements' array parameters and lock count. */
 export const GROUP_COMMIT_MAX_ITEMS = 256;
-
-/** Resolves once the event loop ran what it was running: the items submitted in that turn. */
-function gathered(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 interface Submitted<T, R> {
   item: T;
