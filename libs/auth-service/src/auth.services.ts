@@ -1,4 +1,5 @@
 import type { EventBus } from '#herald/bus';
+import { groupCommitMeter } from '#herald/observability';
 import {
   AccountService,
   AuthCommandService,
@@ -65,6 +66,7 @@ export function createAuthServices(bus: EventBus, dataSource: DataSource, config
       maxExpiresSeconds: config.maxExpiresSeconds,
       lateRegisters: new ReportedLateRegisters(),
       supersededReason: config.announceSuperseded === false ? 'expired' : 'superseded',
+      groups: groupCommitMeter('registrar'),
     }),
     commands: new AuthCommandService({
       unitOfWork,

@@ -1,4 +1,5 @@
 import { ImRouter } from '#herald/domain';
+import { groupCommitMeter } from '#herald/observability';
 import {
   SqlAccountDirectory,
   SqlDeviceDirectory,
@@ -21,5 +22,6 @@ export function createImRouter({ bus, dataSource, config }: ImRouterServiceDeps)
     publisher: bus,
     sipDomain: config.domain,
     plainDeviceLoginGraceMs: config.plainDeviceLoginGraceMs,
+    groups: groupCommitMeter('im-router'),
   });
 }

@@ -10,7 +10,9 @@ import {
   type BatchIdempotencyStore,
   type BulkResultStore,
   type CommandKey,
+  type FlushedGroup,
   GroupCommit,
+  type GroupObserver,
   type IdempotencyClaim,
   type Transaction,
   type UnitOfWork,
@@ -66,6 +68,8 @@ export interface RegistrarDependencies {
    */
   supersededReason?: 'superseded' | 'expired';
   now?: () => Date;
+  /** Told of each group of REGISTERs (its size, its transaction's and its publish's time). */
+  groups?: GroupObserver;
 }
 
 export interface LateRegisterObserver {
@@ -104,7 +108,9 @@ export class Registrar {
   constructor(dependencies: RegistrarDependencies) {
     this.deps = dependencies;
     this.now = dependencies.now ?? (() => new Date());
-    this.groups = new GroupCommit((requests) => this.decideGroup(requests));
+    this.groups = new GroupCommit((requests) => this.decideGroup(requests), {
+      observe: dependencies.groups,
+    });
   }
 
   /**
@@ -117,16 +123,21 @@ export class Registrar {
     return this.groups.submit(request);
   }
 
-  private async decideGroup(requests: ReadonlyArray<RegisterRequestedV1>): Promise<void[]> {
+  private async decideGroup(requests: ReadonlyArray<RegisterRequestedV1>): Promise<FlushedGroup<void>> {
     // One AOR's REGISTERs arrive one at a time from the bus; should a group still hold two, each
-    // wave takes one of them, in order, so the second sees the first's bindings.
-    for (const wave of wavesOfDistinctAors(requests)) {
-      await this.decideWave(wave);
+    // wave takes one of them, in order, so the second sees the first's bindings. The last wave's
+    // publish is the group's (GroupCommit); an earlier wave's goes out before the next wave.
+    const waves = wavesOfDistinctAors(requests);
+    let publish = await this.decideWave(waves[0]!);
+    for (const wave of waves.slice(1)) {
+      await publish();
+      publish = await this.decideWave(wave);
     }
-    return requests.map(() => undefined);
+    return { results: requests.map(() => undefined), publish };
   }
 
-  private async decideWave(requests: ReadonlyArray<RegisterRequestedV1>): Promise<void> {
+  /** Decides a wave in one transaction; returns its publish (decisions, events, their mark). */
+  private async decideWave(requests: ReadonlyArray<RegisterRequestedV1>): Promise<() => Promise<void>> {
     const pending = requests.map((request): Pending => {
       const aor = canonicalAor(request.aor);
       return {
@@ -191,6 +202,11 @@ export class Registrar {
       });
       return [...outputs, ...lateDeliveries];
     });
+    return () => this.publishDecisions(delivered);
+  }
+
+  private async publishDecisions(delivered: readonly Delivery[]): Promise<void> {
+    const { idempotency } = this.deps;
     await this.deps.bus.publish(
       delivered.flatMap(({ edgeId, outputs }) => [
         edgeOutboundRecord(edgeId, outputs.reply),

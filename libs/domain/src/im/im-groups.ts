@@ -23,16 +23,18 @@ export type ImRun =
  * what the group collected goes out inside the transaction (see ImSend and ImSettle for why).
  */
 export class ImGroups {
-  private readonly groups = new GroupCommit<ImRun, void>(async (runs) => {
-    await this.handle(runs);
-    return runs.map(() => undefined);
-  });
+  private readonly groups: GroupCommit<ImRun, void>;
 
   constructor(
     private readonly routing: ImRouting,
     private readonly sends: ImSend,
     private readonly settles: ImSettle,
-  ) {}
+  ) {
+    this.groups = new GroupCommit<ImRun, void>(
+      async (runs) => ({ results: runs.map(() => undefined), publish: await this.handle(runs) }),
+      { observe: routing.deps.groups },
+    );
+  }
 
   /** Resolves once the run's group is committed and published (at once for an empty run). */
   async submit(run: ImRun): Promise<void> {
@@ -42,7 +44,8 @@ export class ImGroups {
     }
   }
 
-  private async handle(runs: ReadonlyArray<ImRun>): Promise<void> {
+  /** Handles the runs in one transaction; returns the publish that follows its commit. */
+  private async handle(runs: ReadonlyArray<ImRun>): Promise<() => Promise<void>> {
     const commands = runs.flatMap((run) => (run.kind === 'send' ? run.commands : []));
     const outcomes = runs.flatMap((run) => (run.kind === 'settle' ? run.outcomes : []));
     const run = this.routing.startRun();
@@ -67,7 +70,9 @@ export class ImGroups {
         }
       });
     }
-    await this.sends.replyRefused(checked);
-    await run.publishAfterCommit();
+    return async () => {
+      await this.sends.replyRefused(checked);
+      await run.publishAfterCommit();
+    };
   }
 }

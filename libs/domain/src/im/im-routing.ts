@@ -4,6 +4,7 @@ import {
   type BatchAccountDirectory,
   type BatchIdempotencyStore,
   type EventPublisher,
+  type GroupObserver,
   type Transaction,
   type UnitOfWork,
 } from '../shared';
@@ -32,6 +33,8 @@ export interface ImRouterDependencies {
   now?: () => Date;
   /** Default PLAIN_DEVICE_LOGIN_GRACE_MS. */
   plainDeviceLoginGraceMs?: number;
+  /** Told of each group of sends and settles (its size, its transaction's and its publish's time). */
+  groups?: GroupObserver;
 }
 
 /** A push of an IM to one device, to record as a delivery attempt. */

@@ -1,4 +1,4 @@
-import { GroupCommit } from './group-commit';
+import { GroupCommit, type FlushedGroup } from './group-commit';
 
 /** A flush that records each group and completes only when released. */
 class GatedFlush {
@@ -6,12 +6,12 @@ class GatedFlush {
   private releases: Array<() => void> = [];
   failing = new Set<number>();
 
-  readonly flush = async (items: ReadonlyArray<number>): Promise<string[]> => {
+  readonly flush = async (items: ReadonlyArray<number>): Promise<FlushedGroup<string>> => {
     this.groups.push([...items]);
     await new Promise<void>((resolve) => this.releases.push(resolve));
     const poison = items.find((item) => this.failing.has(item));
     if (poison !== undefined) throw new Error(`poison ${poison}`);
-    return items.map((item) => `done ${item}`);
+    return { results: items.map((item) => `done ${item}`) };
   };
 
   /** Resolves once `count` groups have been handed to the flush. */
@@ -25,6 +25,41 @@ class GatedFlush {
       while (this.releases.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       this.releases.shift()!();
     }
+  }
+}
+
+/** A flush that commits at once and whose publishes complete only when released, in order. */
+class GatedPublish {
+  readonly groups: number[][] = [];
+  /** Events in the order they happened: `flush 1,2`, `publish 1,2 started`, `published 1,2`. */
+  readonly events: string[] = [];
+  private releases: Array<() => void> = [];
+  failing = new Set<number>();
+
+  readonly flush = async (items: ReadonlyArray<number>): Promise<FlushedGroup<string>> => {
+    const name = items.join(',');
+    this.groups.push([...items]);
+    this.events.push(`flush ${name}`);
+    return {
+      results: items.map((item) => `done ${item}`),
+      publish: async () => {
+        this.events.push(`publish ${name} started`);
+        await new Promise<void>((resolve) => this.releases.push(resolve));
+        const poison = items.find((item) => this.failing.has(item));
+        if (poison !== undefined) throw new Error(`poison ${poison}`);
+        this.events.push(`published ${name}`);
+      },
+    };
+  };
+
+  /** Resolves once `count` publishes are waiting to be released. */
+  async publishing(count: number): Promise<void> {
+    while (this.releases.length < count) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Releases the oldest publish waiting. */
+  release(): void {
+    this.releases.shift()!();
   }
 }
 
@@ -61,7 +96,7 @@ describe('GroupCommit', () => {
 
   it('caps a group at maxGroupItems, the rest going into the next group', async () => {
     const gate = new GatedFlush();
-    const commits = new GroupCommit(gate.flush, 2);
+    const commits = new GroupCommit(gate.flush, { maxGroupItems: 2 });
     const results = [1, 2, 3, 4, 5].map((item) => commits.submit(item));
     await gate.release(3);
     await Promise.all(results);
@@ -87,7 +122,7 @@ describe('GroupCommit', () => {
   });
 
   it('rejects an item whose flush returns the wrong number of results', async () => {
-    const wrong = new GroupCommit<number, string>(async () => []);
+    const wrong = new GroupCommit<number, string>(async () => ({ results: [] }));
     await expect(wrong.submit(1)).rejects.toThrow('a group of 1 items returned 0 results');
   });
 
@@ -102,7 +137,85 @@ describe('GroupCommit', () => {
     expect(settled).toEqual(['done 1']);
   });
 
+  it("starts the next group once the previous group's publish is done, not at its commit", async () => {
+    const gate = new GatedPublish();
+    const commits = new GroupCommit(gate.flush);
+    const settled: string[] = [];
+    const first = commits.submit(1).then((result) => settled.push(result));
+    await gate.publishing(1);
+    const second = commits.submit(2).then((result) => settled.push(result));
+    // Committed but not yet published: the second group waits.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(gate.events).toEqual(['flush 1', 'publish 1 started']);
+    gate.release();
+    await first;
+    await gate.publishing(1);
+    expect(settled).toEqual(['done 1']);
+    gate.release();
+    await second;
+    expect(gate.events).toEqual([
+      'flush 1',
+      'publish 1 started',
+      'published 1',
+      'flush 2',
+      'publish 2 started',
+      'published 2',
+    ]);
+    expect(settled).toEqual(['done 1', 'done 2']);
+  });
+
+  it('resolves no item before its own publish, and is idle only after the last one', async () => {
+    const gate = new GatedPublish();
+    const commits = new GroupCommit(gate.flush);
+    let resolved = false;
+    void commits.submit(1).then(() => (resolved = true));
+    await gate.publishing(1);
+    let idle = false;
+    const idling = commits.idle().then(() => (idle = true));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect([resolved, idle]).toEqual([false, false]);
+    gate.release();
+    await idling;
+    expect([resolved, idle]).toEqual([true, true]);
+  });
+
+  it('flushes the items of a group whose publish failed again one at a time', async () => {
+    const gate = new GatedPublish();
+    gate.failing.add(2);
+    const commits = new GroupCommit(gate.flush);
+    const grouped = Promise.allSettled([1, 2, 3].map((item) => commits.submit(item)));
+    await gate.publishing(1);
+    gate.release();
+    // [1, 2, 3] published and failed; then each alone: 1, 2 (fails again), 3.
+    for (let alone = 0; alone < 3; alone += 1) {
+      await gate.publishing(1);
+      gate.release();
+    }
+    const [one, two, three] = await grouped;
+    expect(one).toEqual({ status: 'fulfilled', value: 'done 1' });
+    expect(two).toEqual({ status: 'rejected', reason: new Error('poison 2') });
+    expect(three).toEqual({ status: 'fulfilled', value: 'done 3' });
+    expect(gate.groups).toEqual([[1, 2, 3], [1], [2], [3]]);
+  });
+
+  it("tells its observer each committed group's size and how long its transaction and publish took", async () => {
+    const gate = new GatedPublish();
+    const seen: string[] = [];
+    const commits = new GroupCommit(gate.flush, {
+      observe: {
+        transaction: (items, ms) => seen.push(`transaction ${items} ${ms >= 0}`),
+        published: (ms) => seen.push(`published ${ms >= 0}`),
+      },
+    });
+    const results = Promise.all([1, 2, 3].map((item) => commits.submit(item)));
+    await gate.publishing(1);
+    expect(seen).toEqual(['transaction 3 true']);
+    gate.release();
+    await results;
+    expect(seen).toEqual(['transaction 3 true', 'published true']);
+  });
+
   it('refuses a group size below one', () => {
-    expect(() => new GroupCommit(async () => [], 0)).toThrow(RangeError);
+    expect(() => new GroupCommit(async () => ({ results: [] }), { maxGroupItems: 0 })).toThrow(RangeError);
   });
 });

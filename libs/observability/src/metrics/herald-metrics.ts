@@ -25,6 +25,8 @@ export const METRIC_NAMES = {
   sipBansActive: 'herald_sip_bans_active',
   edgeLinkRecords: 'herald_edge_link_records_total',
   edgeLinkConnections: 'herald_edge_link_connections',
+  groupCommitSize: 'herald_group_commit_size',
+  groupCommitDuration: 'herald_group_commit_duration_seconds',
 } as const;
 
 /** Why the edge refused or dropped a request (herald_sip_throttled_total's `reason`). */
@@ -90,6 +92,10 @@ type ObservedName = GaugeName | ObservedCounterName;
 
 /** Seconds from im.send accepted to the recipient's 200 OK: LAN milliseconds up to Timer F (32 s). */
 const DELIVERY_LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 32];
+/** Items of one group commit: 1 at low load, up to GROUP_COMMIT_MAX_ITEMS (256) under load. */
+const GROUP_COMMIT_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+/** A group's transaction or publish: a few milliseconds, hundreds when the database or the peer is slow. */
+const GROUP_COMMIT_DURATION_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** Devices one presence change is pushed to. */
 const FANOUT_SIZE_BUCKETS = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
@@ -115,6 +121,8 @@ export class HeraldMetrics {
   private readonly prunedMessagesCounter;
   private readonly pushesDroppedCounter;
   private readonly edgeLinkRecordsCounter;
+  private readonly groupCommitSize;
+  private readonly groupCommitDuration;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('herald');
@@ -135,6 +143,15 @@ export class HeraldMetrics {
     this.fanoutSize = meter.createHistogram(METRIC_NAMES.presenceFanoutSize, {
       description: 'devices one presence change is pushed to',
       advice: { explicitBucketBoundaries: FANOUT_SIZE_BUCKETS },
+    });
+    this.groupCommitSize = meter.createHistogram(METRIC_NAMES.groupCommitSize, {
+      description: "items (records) of one group commit of a service's handler, by group",
+      advice: { explicitBucketBoundaries: GROUP_COMMIT_SIZE_BUCKETS },
+    });
+    this.groupCommitDuration = meter.createHistogram(METRIC_NAMES.groupCommitDuration, {
+      description: "one group commit's transaction, or its publish after the commit, by group and phase",
+      unit: 's',
+      advice: { explicitBucketBoundaries: GROUP_COMMIT_DURATION_BUCKETS_S },
     });
     this.handlerRetries = meter.createCounter(METRIC_NAMES.busHandlerRetries, {
       description: 'failed handler attempts of consumed records (each is retried), by topic',
@@ -208,6 +225,17 @@ export class HeraldMetrics {
     this.prunedMessagesCounter.add(count);
   }
 
+  /** A group of `group` (`im-router`, `registrar`) committed `items` in a transaction of `ms`. */
+  groupCommitted(group: string, items: number, ms: number): void {
+    this.groupCommitSize.record(items, { group });
+    this.groupCommitDuration.record(ms / 1_000, { group, phase: 'transaction' });
+  }
+
+  /** A group of `group` published what it committed in `ms`. */
+  groupPublished(group: string, ms: number): void {
+    this.groupCommitDuration.record(ms / 1_000, { group, phase: 'publish' });
+  }
+
   presenceFanout(devices: number): void {
     this.fanoutSize.record(devices);
   }
@@ -220,6 +248,20 @@ export class HeraldMetrics {
   consumingTopics(topics: ReadonlyArray<string>): void {
     for (const topic of topics) this.handlerRetries.add(0, { topic });
   }
+}
+
+/**
+ * What a service's group commit reports, for `group` (the domain's GroupObserver, by shape): its
+ * size and transaction time, then its publish time.
+ */
+export function groupCommitMeter(group: string): {
+  transaction(items: number, ms: number): void;
+  published(ms: number): void;
+} {
+  return {
+    transaction: (items, ms) => heraldMetrics().groupCommitted(group, items, ms),
+    published: (ms) => heraldMetrics().groupPublished(group, ms),
+  };
 }
 
 let instance: { provider: MeterProvider; metrics: HeraldMetrics } | undefined;
