@@ -246,6 +246,45 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
     ]);
   });
 
+  it.each([
+    ['one outcome', 1],
+    ['several outcomes', 2],
+  ])('records the attempts given with %s in the same statement; no outcome finds them', async (_, count) => {
+    const [earlier, created] = await insertKeys(`m-70-${count}`, `m-71-${count}`);
+    const desk = attemptTo('desk');
+    const pushIds = (kind: string) =>
+      Array.from({ length: count }, (_, index) => `p-70-${count}-${kind}-${index}`);
+    await unitOfWork.run((tx) =>
+      store.recordAttempts(
+        tx,
+        pushIds('out').map((pushId) => desk(pushId, earlier!, SENT_AT)),
+      ),
+    );
+    const attempts = pushIds('new').map((pushId) => desk(pushId, created!, SENT_AT));
+    const answered = (pushId: string) => ({ pushId, outcome: 'answered' as const, at: SENT_AT });
+    // With several outcomes, the last is of an attempt recorded in the same statement.
+    const outcomes =
+      count === 1
+        ? pushIds('out').map(answered)
+        : [...pushIds('out').map(answered), answered(attempts[0]!.pushId)];
+
+    const settled = await unitOfWork.run((tx) => store.recordOutcomes(tx, outcomes, attempts));
+
+    expect(settled.map((push) => push && [push.message.key, push.firstAnswer])).toEqual([
+      [earlier, true],
+      ...(count === 1 ? [] : [[earlier, false], undefined]),
+    ]);
+    const rows: Array<{ push_id: string; outcome: string | null }> = await dataSource.query(
+      `SELECT push_id, outcome FROM message_deliveries WHERE push_id = ANY($1)`,
+      [[...pushIds('out'), ...pushIds('new')]],
+    );
+    const outcomeOf = new Map(rows.map((row) => [row.push_id, row.outcome]));
+    expect(pushIds('out').map((pushId) => outcomeOf.get(pushId))).toEqual(
+      pushIds('out').map(() => 'answered'),
+    );
+    expect(pushIds('new').map((pushId) => outcomeOf.get(pushId))).toEqual(pushIds('new').map(() => null));
+  });
+
   it('marks `stored` only when no attempt is in flight, and only once', async () => {
     const { message } = await insertOne(newMessage('m-20'));
     await unitOfWork.run((tx) =>

@@ -9,7 +9,7 @@ import {
 } from '../shared';
 import { statusRequest } from './im-pushes';
 import type { StoredMessage } from './message';
-import type { DeviceKey, MessageStore, PlainDeviceQueue } from './ports';
+import type { DeliveryAttempt, DeviceKey, MessageStore, PlainDeviceQueue } from './ports';
 import { type RecipientRefusal, Run } from './run';
 import { RunDeviceDirectory } from './run-device-directory';
 
@@ -75,20 +75,21 @@ export class ImRouting {
   }
 
   async recordAttempts(tx: Transaction, deliveries: ReadonlyArray<Delivery>): Promise<void> {
-    if (deliveries.length === 0) {
-      return;
+    if (deliveries.length > 0) {
+      await this.deps.messages.recordAttempts(tx, this.attemptsOf(deliveries));
     }
+  }
+
+  /** The delivery attempts of `deliveries`, attempted now. */
+  attemptsOf(deliveries: ReadonlyArray<Delivery>): DeliveryAttempt[] {
     const attemptedAt = this.now();
-    await this.deps.messages.recordAttempts(
-      tx,
-      deliveries.map(({ push, message }) => ({
-        pushId: push.pushId,
-        messageKey: message.key,
-        recipientAor: push.aor,
-        deviceId: push.deviceId,
-        attemptedAt,
-      })),
-    );
+    return deliveries.map(({ push, message }) => ({
+      pushId: push.pushId,
+      messageKey: message.key,
+      recipientAor: push.aor,
+      deviceId: push.deviceId,
+      attemptedAt,
+    }));
   }
 
   /**

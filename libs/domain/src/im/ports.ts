@@ -81,11 +81,14 @@ export interface MessageStore {
    * delivered. Returns, in input order, each outcome's message, or undefined when its push was not
    * an IM delivery (a result or status push). Outcomes apply in order: `firstAnswer` is true only
    * for the outcome that marked its message delivered, and of a push with several outcomes the
-   * last one stays.
+   * last one stays. `attempts` are recorded in the same statement, as by recordAttempts; neither
+   * write sees the other, so they must be pushes of other messages than the outcomes' (an outcome
+   * of one of them is not found).
    */
   recordOutcomes(
     tx: Transaction,
     outcomes: readonly RecordedOutcome[],
+    attempts?: readonly DeliveryAttempt[],
   ): Promise<Array<SettledPush | undefined>>;
   /**
    * Marks that the sender was told `stored`, for each message that is undelivered, has no attempt
