@@ -37,6 +37,7 @@ import type {
   PushOutcomeKind,
   RecordedOutcome,
   UndeliveredMessage,
+  SendCheckLookup,
 } from './ports';
 
 const DOMAIN = 'herald.example';
@@ -352,6 +353,24 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
   }
 }
 
+/** The one query of a group's senders and recipients, over the fake directory and accounts. */
+class InMemorySendCheckLookup implements SendCheckLookup {
+  /** The lookups made: senders and recipients of each. */
+  readonly lookups: Array<[readonly string[], readonly string[]]> = [];
+  constructor(
+    private readonly directory: DeviceDirectory,
+    private readonly accounts: BatchAccountDirectory,
+  ) {}
+  async sendersAndRecipients(senderAors: readonly string[], recipientAors: readonly string[]) {
+    this.lookups.push([senderAors, recipientAors]);
+    const [devices, existing] = await Promise.all([
+      this.directory.loggedInDevices(senderAors, { includePlainSip: true }),
+      this.accounts.existing(recipientAors),
+    ]);
+    return { devices, existing };
+  }
+}
+
 function device(aor: string, deviceId: string, carrier: Device['carrier'] = 'INFO'): Device {
   return {
     aor,
@@ -380,6 +399,7 @@ function setUp(
     existing: async (aors) => new Set(aors.filter((aor) => known.includes(aor))),
   };
   const plainDevices = new InMemoryPlainDeviceQueue(directory);
+  const sendChecks = new InMemorySendCheckLookup(directory, accounts);
   let pushCounter = 0;
   let clock = NOW;
   const unitOfWork = new FakeUnitOfWork();
@@ -389,6 +409,7 @@ function setUp(
     messages,
     plainDevices,
     accounts,
+    sendChecks,
     directory,
     publisher: bus,
     newPushId: () => `p-${++pushCounter}`,
@@ -423,6 +444,7 @@ function setUp(
   };
   return {
     directory,
+    sendChecks,
     bus,
     messages,
     idempotency,
@@ -1504,6 +1526,26 @@ describe('ImRouter.settleAll', () => {
       ['im.status', 'm-1'],
     ]);
     expect(context.pushedTo('carol-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+  });
+
+  it('looks a group’s sending devices up and checks its recipients in ONE lookup', async () => {
+    const context = fourUsers();
+
+    await Promise.all([
+      context.router.handleCommands([imSend('c-1', { to: BOB, messageId: 'm-1' })]),
+      context.router.handleCommands([
+        { ...imSend('c-2', { to: DAVE, messageId: 'm-2' }, 'carol-desk'), aor: CAROL },
+      ]),
+    ]);
+
+    expect(context.sendChecks.lookups).toEqual([
+      [
+        [ALICE, CAROL],
+        [BOB, DAVE],
+      ],
+    ]);
+    expect(context.pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-1']);
+    expect(context.pushedTo('dave-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
   });
 
   it('settles a group of answered outcomes alone in one statement that commits on its own, `delivered` after it', async () => {

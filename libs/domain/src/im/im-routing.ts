@@ -9,7 +9,7 @@ import {
 } from '../shared';
 import { statusRequest } from './im-pushes';
 import type { StoredMessage } from './message';
-import type { DeliveryAttempt, DeviceKey, MessageStore, PlainDeviceQueue } from './ports';
+import type { DeliveryAttempt, DeviceKey, MessageStore, PlainDeviceQueue, SendCheckLookup } from './ports';
 import { type RecipientRefusal, Run } from './run';
 import { RunDeviceDirectory } from './run-device-directory';
 
@@ -22,6 +22,8 @@ export interface ImRouterDependencies {
   messages: MessageStore;
   plainDevices: PlainDeviceQueue;
   accounts: BatchAccountDirectory;
+  /** The senders' devices and the recipients' accounts of a group's im.send commands, in one query. */
+  sendChecks: SendCheckLookup;
   /** Logged-in devices (auth's sessions joined with registrations). */
   directory: DeviceDirectory;
   /** Carries pushes to the edges and im.message-accepted.v1. */
@@ -71,6 +73,7 @@ export class ImRouting {
       this.deps.publisher,
       (directory, publisher) => this.gatewayFor(directory, publisher),
       (aors) => this.checkRecipients(aors),
+      (senderAors, recipientAors) => this.checkSendersAndRecipients(senderAors, recipientAors),
     );
   }
 
@@ -162,8 +165,29 @@ export class ImRouting {
   private async checkRecipients(
     aors: readonly string[],
   ): Promise<ReadonlyMap<string, RecipientRefusal | undefined>> {
-    const inDomain = aors.filter((aor) => aorDomain(aor) === this.sipDomain);
+    const inDomain = this.inDomain(aors);
     const existing = inDomain.length > 0 ? await this.deps.accounts.existing(inDomain) : new Set<string>();
+    return this.refusals(aors, existing);
+  }
+
+  /** The senders' devices and the recipients' refusals in ONE query (SendCheckLookup). */
+  private async checkSendersAndRecipients(senderAors: readonly string[], recipientAors: readonly string[]) {
+    const { devices, existing } = await this.deps.sendChecks.sendersAndRecipients(
+      senderAors,
+      this.inDomain(recipientAors),
+    );
+    return { devices, refusals: this.refusals(recipientAors, existing) };
+  }
+
+  private inDomain(aors: readonly string[]): string[] {
+    return aors.filter((aor) => aorDomain(aor) === this.sipDomain);
+  }
+
+  /** Why each recipient cannot get IMs, given those of this domain with an account. */
+  private refusals(
+    aors: readonly string[],
+    existing: ReadonlySet<string>,
+  ): ReadonlyMap<string, RecipientRefusal | undefined> {
     return new Map(
       aors.map((aor): [string, RecipientRefusal | undefined] => {
         if (aorDomain(aor) !== this.sipDomain) {

@@ -127,10 +127,10 @@ export class ImSend {
       event,
       parsed: parseOwnedCommand(IM_ROUTER_ORIGIN, event.envelope),
     }));
-    await Promise.all([
-      run.directory.lookUpDevices(sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN')),
-      run.checkAll(parsedSends.flatMap(({ parsed }) => recipientsOf(parsed))),
-    ]);
+    await run.lookUpSendsAhead(
+      sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN'),
+      parsedSends.flatMap(({ parsed }) => recipientsOf(parsed)),
+    );
     const senders = new Map<string, CommandSenderDirectory>();
     const commands = await Promise.all(
       parsedSends.map((send, index) =>

@@ -1,3 +1,4 @@
+import type { Device } from '../push';
 import type { CommandClaim, IdempotencyClaim, Transaction } from '../shared';
 import type { InsertedMessage, NewMessage, StoredMessage } from './message';
 
@@ -151,4 +152,24 @@ export interface PlainDeviceQueue {
    * login.result, never after it.
    */
   holdPlain(tx: Transaction, devices: readonly DeviceKey[]): Promise<DeviceKey[]>;
+}
+
+/**
+ * What a group of im.send commands reads before its transaction, in ONE query (one round trip and
+ * one statement instead of two): the devices of its senders' AORs, as DeviceDirectory
+ * .loggedInDevices lists them with includePlainSip and no login grace, and which of its recipients
+ * have an account that can receive IMs, as BatchAccountDirectory.existing.
+ */
+export interface SendCheckLookup {
+  sendersAndRecipients(
+    senderAors: readonly string[],
+    recipientAors: readonly string[],
+  ): Promise<SendersAndRecipients>;
+}
+
+export interface SendersAndRecipients {
+  /** Every sender AOR, with its devices (none when it has none). */
+  devices: ReadonlyMap<string, readonly Device[]>;
+  /** The recipients with an account. */
+  existing: ReadonlySet<string>;
 }
