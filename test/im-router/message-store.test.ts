@@ -1,4 +1,10 @@
-import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
+import {
+  type DeliveryAttempt,
+  type NewMessage,
+  type PushOutcomeKind,
+  type StoredMessage,
+  Transaction,
+} from '#herald/domain';
 import {
   createDataSource,
   entityManagerOf,
@@ -713,13 +719,23 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
   it('settles several outcomes through the primary keys, not by reading every stored message', async () => {
     const store = new SqlMessageStore();
     const unitOfWork = new TypeOrmUnitOfWork(dataSource);
-    /** Stores two messages to BOB's desk and settles both pushes in one statement. */
-    const settleTwo = async (round: string) => {
-      await unitOfWork.run(async (tx) => {
-        const inserted = await insertMessages(
+    const attemptOf = (pushId: string, message: StoredMessage) => ({
+      pushId,
+      messageKey: message.key,
+      recipientAor: BOB,
+      deviceId: 'desk',
+      attemptedAt: SENT_AT,
+    });
+    /**
+     * Stores two messages to BOB's desk and settles both pushes in one statement; with `attempts`,
+     * that statement also records the push of a third message (a group's new IM).
+     */
+    const settleTwo = async (round: string, attempts: 'alone' | 'with-attempts' = 'alone') => {
+      const inserted = await unitOfWork.run(async (tx) => {
+        const messages = await insertMessages(
           store,
           tx,
-          [1, 2].map((n) => ({
+          [1, 2, 3].map((n) => ({
             senderAor: ALICE,
             commandId: `c-${round}-${n}`,
             messageId: `${round}-${n}`,
@@ -730,24 +746,26 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
         );
         await store.recordAttempts(
           tx,
-          inserted.map(({ message }, index) => ({
-            pushId: `p-${round}-${index}`,
-            messageKey: message.key,
-            recipientAor: BOB,
-            deviceId: 'desk',
-            attemptedAt: SENT_AT,
-          })),
+          messages.slice(0, 2).map(({ message }, index) => attemptOf(`p-${round}-${index}`, message)),
         );
+        return messages;
       });
       return unitOfWork.run((tx) =>
-        store.recordOutcomes(tx, [
-          { pushId: `p-${round}-0`, outcome: 'answered', at: SENT_AT },
-          { pushId: `p-${round}-1`, outcome: 'failed', at: SENT_AT },
-        ]),
+        store.recordOutcomes(
+          tx,
+          [
+            { pushId: `p-${round}-0`, outcome: 'answered', at: SENT_AT },
+            { pushId: `p-${round}-1`, outcome: 'failed', at: SENT_AT },
+          ],
+          attempts === 'alone' ? [] : [attemptOf(`p-${round}-2`, inserted[2]!.message)],
+        ),
       );
     };
     // Planned while the tables are small: after five executions PostgreSQL keeps a generic plan.
-    for (let round = 0; round < 8; round++) await settleTwo(`small-${round}`);
+    for (let round = 0; round < 8; round++) {
+      await settleTwo(`small-${round}`);
+      await settleTwo(`small-attempts-${round}`, 'with-attempts');
+    }
     // They grow, with no ANALYZE in between (autovacuum's first comes up to a minute later).
     await dataSource.query(
       `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
@@ -761,10 +779,15 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
     const before = await sequentialScans();
 
     const settled = await settleTwo('grown');
+    const settledWithAttempts = await settleTwo('grown-attempts', 'with-attempts');
 
     expect(settled.map((push) => [push?.message.messageId, push?.firstAnswer])).toEqual([
       ['grown-1', true],
       ['grown-2', false],
+    ]);
+    expect(settledWithAttempts.map((push) => [push?.message.messageId, push?.firstAnswer])).toEqual([
+      ['grown-attempts-1', true],
+      ['grown-attempts-2', false],
     ]);
     expect(await sequentialScans()).toEqual(before);
   });
