@@ -1,7 +1,9 @@
 import { type Account, type Registration } from '#herald/domain';
 import {
+  SqlAccountDirectory,
   SqlDeviceDirectory,
   SqlAccountRepository,
+  SqlSendCheckLookup,
   SqlRegistrationRepository,
   SqlSessionRepository,
   TypeOrmUnitOfWork,
@@ -167,6 +169,55 @@ describe('auth repositories (real PostgreSQL)', () => {
     expect(await unitOfWork.run((tx) => registrations.find(tx, bob, 'b-1'))).toMatchObject({
       cseq: 2 ** 31 - 1,
     });
+  });
+
+  it('reads an im.send group’s senders’ devices and recipients’ accounts in one query, as the two lookups would', async () => {
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map((name) => `sip:${name}@herald.example`);
+    const nobody = 'sip:nobody@herald.example';
+    const live = new Date(Date.now() + 60_000);
+    await unitOfWork.run(async (tx) => {
+      await registrations.saveAll(tx, [
+        binding(alice, 's-2', live),
+        binding(alice, 's-1', live),
+        binding(bob, 's-3', live),
+      ]);
+      await sessions.save(tx, {
+        aor: alice,
+        deviceId: 's-1',
+        carrier: 'INFO',
+        status: 'online',
+        startedAt: AT,
+      });
+    });
+    const directory = new SqlDeviceDirectory(dataSource);
+    const lookup = new SqlSendCheckLookup(dataSource);
+    const accountDirectory = new SqlAccountDirectory(dataSource);
+    try {
+      for (const [senders, recipients] of [
+        [[alice], [bob]],
+        [
+          [alice, carol, bob],
+          [nobody, carol, bob],
+        ],
+        [[carol], [nobody]],
+      ]) {
+        expect(await lookup.sendersAndRecipients(senders, recipients)).toEqual({
+          devices: await directory.loggedInDevices(senders, { includePlainSip: true }),
+          existing: await accountDirectory.existing(recipients),
+        });
+      }
+      const { devices } = await lookup.sendersAndRecipients([alice], [bob]);
+      // s-1 logged in, s-2 plain: both, in device order.
+      expect(devices.get(alice)?.map((device) => `${device.deviceId}:${device.carrier}`)).toEqual([
+        's-1:INFO',
+        's-2:PLAIN',
+      ]);
+    } finally {
+      await unitOfWork.run(async (tx) => {
+        await registrations.remove(tx, alice, ['s-1', 's-2']);
+        await registrations.remove(tx, bob, ['s-3']);
+      });
+    }
   });
 
   it('keeps a device that logged in (then out) a JSON client across refreshes: neither plain nor logged in', async () => {

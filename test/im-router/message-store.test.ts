@@ -1,4 +1,10 @@
-import { type DeliveryAttempt, type NewMessage, type PushOutcomeKind, Transaction } from '#herald/domain';
+import {
+  type DeliveryAttempt,
+  type NewMessage,
+  type PushOutcomeKind,
+  type StoredMessage,
+  Transaction,
+} from '#herald/domain';
 import {
   createDataSource,
   entityManagerOf,
@@ -244,6 +250,45 @@ describe('SqlMessageStore (real PostgreSQL)', () => {
       ['m-60', true],
       ['m-60', false],
     ]);
+  });
+
+  it.each([
+    ['one outcome', 1],
+    ['several outcomes', 2],
+  ])('records the attempts given with %s in the same statement; no outcome finds them', async (_, count) => {
+    const [earlier, created] = await insertKeys(`m-70-${count}`, `m-71-${count}`);
+    const desk = attemptTo('desk');
+    const pushIds = (kind: string) =>
+      Array.from({ length: count }, (_, index) => `p-70-${count}-${kind}-${index}`);
+    await unitOfWork.run((tx) =>
+      store.recordAttempts(
+        tx,
+        pushIds('out').map((pushId) => desk(pushId, earlier!, SENT_AT)),
+      ),
+    );
+    const attempts = pushIds('new').map((pushId) => desk(pushId, created!, SENT_AT));
+    const answered = (pushId: string) => ({ pushId, outcome: 'answered' as const, at: SENT_AT });
+    // With several outcomes, the last is of an attempt recorded in the same statement.
+    const outcomes =
+      count === 1
+        ? pushIds('out').map(answered)
+        : [...pushIds('out').map(answered), answered(attempts[0]!.pushId)];
+
+    const settled = await unitOfWork.run((tx) => store.recordOutcomes(tx, outcomes, attempts));
+
+    expect(settled.map((push) => push && [push.message.key, push.firstAnswer])).toEqual([
+      [earlier, true],
+      ...(count === 1 ? [] : [[earlier, false], undefined]),
+    ]);
+    const rows: Array<{ push_id: string; outcome: string | null }> = await dataSource.query(
+      `SELECT push_id, outcome FROM message_deliveries WHERE push_id = ANY($1)`,
+      [[...pushIds('out'), ...pushIds('new')]],
+    );
+    const outcomeOf = new Map(rows.map((row) => [row.push_id, row.outcome]));
+    expect(pushIds('out').map((pushId) => outcomeOf.get(pushId))).toEqual(
+      pushIds('out').map(() => 'answered'),
+    );
+    expect(pushIds('new').map((pushId) => outcomeOf.get(pushId))).toEqual(pushIds('new').map(() => null));
   });
 
   it('marks `stored` only when no attempt is in flight, and only once', async () => {
@@ -674,13 +719,23 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
   it('settles several outcomes through the primary keys, not by reading every stored message', async () => {
     const store = new SqlMessageStore();
     const unitOfWork = new TypeOrmUnitOfWork(dataSource);
-    /** Stores two messages to BOB's desk and settles both pushes in one statement. */
-    const settleTwo = async (round: string) => {
-      await unitOfWork.run(async (tx) => {
-        const inserted = await insertMessages(
+    const attemptOf = (pushId: string, message: StoredMessage) => ({
+      pushId,
+      messageKey: message.key,
+      recipientAor: BOB,
+      deviceId: 'desk',
+      attemptedAt: SENT_AT,
+    });
+    /**
+     * Stores two messages to BOB's desk and settles both pushes in one statement; with `attempts`,
+     * that statement also records the push of a third message (a group's new IM).
+     */
+    const settleTwo = async (round: string, attempts: 'alone' | 'with-attempts' = 'alone') => {
+      const inserted = await unitOfWork.run(async (tx) => {
+        const messages = await insertMessages(
           store,
           tx,
-          [1, 2].map((n) => ({
+          [1, 2, 3].map((n) => ({
             senderAor: ALICE,
             commandId: `c-${round}-${n}`,
             messageId: `${round}-${n}`,
@@ -691,24 +746,26 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
         );
         await store.recordAttempts(
           tx,
-          inserted.map(({ message }, index) => ({
-            pushId: `p-${round}-${index}`,
-            messageKey: message.key,
-            recipientAor: BOB,
-            deviceId: 'desk',
-            attemptedAt: SENT_AT,
-          })),
+          messages.slice(0, 2).map(({ message }, index) => attemptOf(`p-${round}-${index}`, message)),
         );
+        return messages;
       });
       return unitOfWork.run((tx) =>
-        store.recordOutcomes(tx, [
-          { pushId: `p-${round}-0`, outcome: 'answered', at: SENT_AT },
-          { pushId: `p-${round}-1`, outcome: 'failed', at: SENT_AT },
-        ]),
+        store.recordOutcomes(
+          tx,
+          [
+            { pushId: `p-${round}-0`, outcome: 'answered', at: SENT_AT },
+            { pushId: `p-${round}-1`, outcome: 'failed', at: SENT_AT },
+          ],
+          attempts === 'alone' ? [] : [attemptOf(`p-${round}-2`, inserted[2]!.message)],
+        ),
       );
     };
     // Planned while the tables are small: after five executions PostgreSQL keeps a generic plan.
-    for (let round = 0; round < 8; round++) await settleTwo(`small-${round}`);
+    for (let round = 0; round < 8; round++) {
+      await settleTwo(`small-${round}`);
+      await settleTwo(`small-attempts-${round}`, 'with-attempts');
+    }
     // They grow, with no ANALYZE in between (autovacuum's first comes up to a minute later).
     await dataSource.query(
       `INSERT INTO messages (sender_aor, command_id, message_id, recipient_aor, text, sent_at)
@@ -722,10 +779,15 @@ describe('SqlMessageStore on tables that grew after its statements were planned 
     const before = await sequentialScans();
 
     const settled = await settleTwo('grown');
+    const settledWithAttempts = await settleTwo('grown-attempts', 'with-attempts');
 
     expect(settled.map((push) => [push?.message.messageId, push?.firstAnswer])).toEqual([
       ['grown-1', true],
       ['grown-2', false],
+    ]);
+    expect(settledWithAttempts.map((push) => [push?.message.messageId, push?.firstAnswer])).toEqual([
+      ['grown-attempts-1', true],
+      ['grown-attempts-2', false],
     ]);
     expect(await sequentialScans()).toEqual(before);
   });

@@ -6,6 +6,7 @@ import {
   SqlIdempotencyStore,
   SqlMessageStore,
   SqlPlainDeviceQueue,
+  SqlSendCheckLookup,
   TypeOrmUnitOfWork,
 } from '#herald/persistence';
 import type { ImRouterServiceDeps } from './im-router.config';
@@ -18,6 +19,7 @@ export function createImRouter({ bus, dataSource, config }: ImRouterServiceDeps)
     messages: new SqlMessageStore(),
     plainDevices: new SqlPlainDeviceQueue(),
     accounts: new SqlAccountDirectory(dataSource),
+    sendChecks: new SqlSendCheckLookup(dataSource),
     directory: new SqlDeviceDirectory(dataSource),
     publisher: bus,
     sipDomain: config.domain,

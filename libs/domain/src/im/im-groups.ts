@@ -18,7 +18,9 @@ export type ImRun =
  *
  * In the transaction: the recipients' locks when some outcome is not answered (ImSettle
  * .recipientsToLock), with the sends' in the same statement; then the sends (ImSend), then the
- * settles (ImSettle). Everything goes out in the one publish after the commit (results, IMs,
+ * settles (ImSettle), which record the sends' delivery attempts in their statement. A group of
+ * answered outcomes alone needs no transaction: its one statement commits on its own
+ * (ImSettle.answeredAlone). Everything goes out in the one publish after the commit (results, IMs,
  * `delivered`), except when an IM goes to a plain SIP device or a sender is told `stored`: then
  * what the group collected goes out inside the transaction (see ImSend and ImSettle for why).
  */
@@ -52,19 +54,34 @@ export class ImGroups {
     // Sections: the commands first, then the outcomes.
     const checked = await this.sends.check(run, commands, 0);
     const sending = this.sends.needsTransaction(checked);
-    if (sending || outcomes.length > 0) {
+    const settleLocks = outcomes.length > 0 ? this.settles.recipientsToLock(outcomes) : [];
+    if (!sending && outcomes.length > 0 && settleLocks.length === 0) {
+      await this.settles.answeredAlone(run, outcomes);
+    } else if (sending || outcomes.length > 0) {
       await this.routing.deps.unitOfWork.run(async (tx) => {
-        const settleLocks = outcomes.length > 0 ? this.settles.recipientsToLock(outcomes) : [];
         if (settleLocks.length > 0) {
           await this.routing.deps.messages.lockRecipients(tx, [
             ...settleLocks,
             ...this.sends.recipientsToLock(checked),
           ]);
         }
-        const pushesToPlainDevices = sending && (await this.sends.inTransaction(tx, run, checked));
+        const sent = sending ? await this.sends.inTransaction(tx, run, checked) : undefined;
+        const attempts = this.routing.attemptsOf(sent?.deliveries ?? []);
+        const pushesToPlainDevices = sent?.pushesToPlainDevices === true;
+        // The sends' attempts are recorded with the outcomes, in one statement, when there are some.
         const storedTold =
           outcomes.length > 0 &&
-          (await this.settles.inTransaction(tx, run, outcomes, commands.length, settleLocks.length > 0));
+          (await this.settles.inTransaction(
+            tx,
+            run,
+            outcomes,
+            commands.length,
+            settleLocks.length > 0,
+            attempts,
+          ));
+        if (outcomes.length === 0 && attempts.length > 0) {
+          await this.routing.deps.messages.recordAttempts(tx, attempts);
+        }
         if (pushesToPlainDevices || storedTold) {
           await run.publisher.flush();
         }

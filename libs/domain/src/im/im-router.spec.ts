@@ -37,6 +37,7 @@ import type {
   PushOutcomeKind,
   RecordedOutcome,
   UndeliveredMessage,
+  SendCheckLookup,
 } from './ports';
 
 const DOMAIN = 'herald.example';
@@ -74,7 +75,11 @@ class FakeUnitOfWork implements UnitOfWork {
       for (const release of tx.onEnd) release();
     }
   }
+  /** Work of one statement that commits on its own (no BEGIN, no COMMIT). */
+  singleStatements = 0;
   runSingleStatement<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    this.singleStatements += 1;
+    this.transactions -= 1;
     return this.run(work);
   }
 }
@@ -195,13 +200,26 @@ class InMemoryMessageStore implements MessageStore {
     );
   }
   async recordAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): Promise<void> {
+    this.addAttempts(tx, attempts);
+  }
+  private addAttempts(tx: Transaction, attempts: readonly DeliveryAttempt[]): void {
     write(
       tx,
       () => attempts.forEach((attempt) => this.attempts.set(attempt.pushId, attempt)),
       () => attempts.forEach((attempt) => this.attempts.delete(attempt.pushId)),
     );
   }
-  async recordOutcomes(tx: Transaction, outcomes: readonly RecordedOutcome[]) {
+  async recordOutcomes(
+    tx: Transaction,
+    outcomes: readonly RecordedOutcome[],
+    attempts: readonly DeliveryAttempt[] = [],
+  ) {
+    // One statement: the outcomes do not see the attempts recorded with them.
+    const settled = this.settle(tx, outcomes);
+    this.addAttempts(tx, attempts);
+    return settled;
+  }
+  private settle(tx: Transaction, outcomes: readonly RecordedOutcome[]) {
     return outcomes.map(({ pushId, outcome, at }) => {
       const attempt = this.attempts.get(pushId);
       if (attempt === undefined || this.uncommitted.has(pushId)) return undefined;
@@ -335,6 +353,24 @@ class InMemoryDeviceDirectory implements DeviceDirectory {
   }
 }
 
+/** The one query of a group's senders and recipients, over the fake directory and accounts. */
+class InMemorySendCheckLookup implements SendCheckLookup {
+  /** The lookups made: senders and recipients of each. */
+  readonly lookups: Array<[readonly string[], readonly string[]]> = [];
+  constructor(
+    private readonly directory: DeviceDirectory,
+    private readonly accounts: BatchAccountDirectory,
+  ) {}
+  async sendersAndRecipients(senderAors: readonly string[], recipientAors: readonly string[]) {
+    this.lookups.push([senderAors, recipientAors]);
+    const [devices, existing] = await Promise.all([
+      this.directory.loggedInDevices(senderAors, { includePlainSip: true }),
+      this.accounts.existing(recipientAors),
+    ]);
+    return { devices, existing };
+  }
+}
+
 function device(aor: string, deviceId: string, carrier: Device['carrier'] = 'INFO'): Device {
   return {
     aor,
@@ -363,6 +399,7 @@ function setUp(
     existing: async (aors) => new Set(aors.filter((aor) => known.includes(aor))),
   };
   const plainDevices = new InMemoryPlainDeviceQueue(directory);
+  const sendChecks = new InMemorySendCheckLookup(directory, accounts);
   let pushCounter = 0;
   let clock = NOW;
   const unitOfWork = new FakeUnitOfWork();
@@ -372,6 +409,7 @@ function setUp(
     messages,
     plainDevices,
     accounts,
+    sendChecks,
     directory,
     publisher: bus,
     newPushId: () => `p-${++pushCounter}`,
@@ -406,6 +444,7 @@ function setUp(
   };
   return {
     directory,
+    sendChecks,
     bus,
     messages,
     idempotency,
@@ -901,15 +940,18 @@ describe('ImRouter.settle', () => {
   });
 
   it('waits under the recipient lock for a push whose transaction had not committed when answered', async () => {
-    const { router, messages, pushedTo, outcome } = setUp();
+    const { router, messages, pushedTo, outcome, unitOfWork } = setUp();
     await router.handleCommand(imSend('c-1', { messageId: 'm-1' }));
     const [desk] = [...messages.attempts.keys()];
     messages.locked.length = 0;
     messages.uncommitted.add(desk);
+    const transactionsBefore = unitOfWork.transactions;
 
     await router.settle(outcome(desk, 'answered'));
 
     expect(messages.locked).toEqual([BOB]);
+    // The first statement alone found nothing; the lock and the second are one transaction.
+    expect([unitOfWork.singleStatements, unitOfWork.transactions - transactionsBefore]).toEqual([1, 1]);
     expect(pushedTo('alice-desk').filter((p) => p.body?.['type'] === 'im.status')).toEqual([
       expect.objectContaining({ body: expect.objectContaining({ messageId: 'm-1', state: 'delivered' }) }),
     ]);
@@ -1483,6 +1525,68 @@ describe('ImRouter.settleAll', () => {
       ['im.send.result', 'c-2'],
       ['im.status', 'm-1'],
     ]);
+    expect(context.pushedTo('carol-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+  });
+
+  it('looks a group’s sending devices up and checks its recipients in ONE lookup', async () => {
+    const context = fourUsers();
+
+    await Promise.all([
+      context.router.handleCommands([imSend('c-1', { to: BOB, messageId: 'm-1' })]),
+      context.router.handleCommands([
+        { ...imSend('c-2', { to: DAVE, messageId: 'm-2' }, 'carol-desk'), aor: CAROL },
+      ]),
+    ]);
+
+    expect(context.sendChecks.lookups).toEqual([
+      [
+        [ALICE, CAROL],
+        [BOB, DAVE],
+      ],
+    ]);
+    expect(context.pushedTo('bob-desk').map((p) => p.body?.['messageId'])).toEqual(['m-1']);
+    expect(context.pushedTo('dave-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
+  });
+
+  it('settles a group of answered outcomes alone in one statement that commits on its own, `delivered` after it', async () => {
+    const context = fourUsers();
+    await context.router.handleCommand(imSend('c-1', { to: BOB, messageId: 'm-1' }));
+    const [toBob] = [...context.messages.attempts.keys()];
+    const transactionsBefore = context.unitOfWork.transactions;
+    const recordOutcomes = jest.spyOn(context.messages, 'recordOutcomes');
+
+    await context.router.settleAll([context.outcome(toBob, 'answered')]);
+
+    expect(context.unitOfWork.transactions - transactionsBefore).toBe(0);
+    expect(context.unitOfWork.singleStatements).toBe(1);
+    expect(recordOutcomes).toHaveBeenCalledTimes(1);
+    expect(context.messages.attempts.get(toBob)?.outcome).toBe('answered');
+    expect(context.pushedTo('alice-desk').map((p) => p.body?.['state'] ?? p.body?.['type'])).toEqual([
+      'im.send.result',
+      'delivered',
+    ]);
+  });
+
+  it('records the new IMs’ delivery attempts of a group in the statement that records its outcomes', async () => {
+    const context = fourUsers();
+    await context.router.handleCommand(imSend('c-1', { to: BOB, messageId: 'm-1' }));
+    const [toBob] = [...context.messages.attempts.keys()];
+    const recordAttempts = jest.spyOn(context.messages, 'recordAttempts');
+    const recordOutcomes = jest.spyOn(context.messages, 'recordOutcomes');
+
+    await Promise.all([
+      context.router.settleAll([context.outcome(toBob, 'answered')]),
+      context.router.handleCommands([imSend('c-2', { to: CAROL, messageId: 'm-2' })]),
+    ]);
+
+    expect(recordOutcomes).toHaveBeenCalledTimes(1);
+    const [, outcomes, attempts] = recordOutcomes.mock.calls[0]!;
+    expect(outcomes.map((outcome) => outcome.pushId)).toEqual([toBob]);
+    expect(attempts?.map((attempt) => [attempt.recipientAor, attempt.deviceId])).toEqual([
+      [CAROL, 'carol-desk'],
+    ]);
+    expect(recordAttempts).not.toHaveBeenCalled();
+    expect([...context.messages.attempts.values()].map((attempt) => attempt.recipientAor)).toContain(CAROL);
     expect(context.pushedTo('carol-desk').map((p) => p.body?.['messageId'])).toEqual(['m-2']);
   });
 

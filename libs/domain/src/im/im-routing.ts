@@ -10,7 +10,7 @@ import {
 } from '../shared';
 import { statusRequest } from './im-pushes';
 import type { StoredMessage } from './message';
-import type { DeviceKey, MessageStore, PlainDeviceQueue } from './ports';
+import type { DeliveryAttempt, DeviceKey, MessageStore, PlainDeviceQueue, SendCheckLookup } from './ports';
 import { type RecipientRefusal, Run } from './run';
 import { RunDeviceDirectory } from './run-device-directory';
 
@@ -23,6 +23,8 @@ export interface ImRouterDependencies {
   messages: MessageStore;
   plainDevices: PlainDeviceQueue;
   accounts: BatchAccountDirectory;
+  /** The senders' devices and the recipients' accounts of a group's im.send commands, in one query. */
+  sendChecks: SendCheckLookup;
   /** Logged-in devices (auth's sessions joined with registrations). */
   directory: DeviceDirectory;
   /** Carries pushes to the edges and im.message-accepted.v1. */
@@ -74,24 +76,26 @@ export class ImRouting {
       this.deps.publisher,
       (directory, publisher) => this.gatewayFor(directory, publisher),
       (aors) => this.checkRecipients(aors),
+      (senderAors, recipientAors) => this.checkSendersAndRecipients(senderAors, recipientAors),
     );
   }
 
   async recordAttempts(tx: Transaction, deliveries: ReadonlyArray<Delivery>): Promise<void> {
-    if (deliveries.length === 0) {
-      return;
+    if (deliveries.length > 0) {
+      await this.deps.messages.recordAttempts(tx, this.attemptsOf(deliveries));
     }
+  }
+
+  /** The delivery attempts of `deliveries`, attempted now. */
+  attemptsOf(deliveries: ReadonlyArray<Delivery>): DeliveryAttempt[] {
     const attemptedAt = this.now();
-    await this.deps.messages.recordAttempts(
-      tx,
-      deliveries.map(({ push, message }) => ({
-        pushId: push.pushId,
-        messageKey: message.key,
-        recipientAor: push.aor,
-        deviceId: push.deviceId,
-        attemptedAt,
-      })),
-    );
+    return deliveries.map(({ push, message }) => ({
+      pushId: push.pushId,
+      messageKey: message.key,
+      recipientAor: push.aor,
+      deviceId: push.deviceId,
+      attemptedAt,
+    }));
   }
 
   /**
@@ -164,8 +168,29 @@ export class ImRouting {
   private async checkRecipients(
     aors: readonly string[],
   ): Promise<ReadonlyMap<string, RecipientRefusal | undefined>> {
-    const inDomain = aors.filter((aor) => aorDomain(aor) === this.sipDomain);
+    const inDomain = this.inDomain(aors);
     const existing = inDomain.length > 0 ? await this.deps.accounts.existing(inDomain) : new Set<string>();
+    return this.refusals(aors, existing);
+  }
+
+  /** The senders' devices and the recipients' refusals in ONE query (SendCheckLookup). */
+  private async checkSendersAndRecipients(senderAors: readonly string[], recipientAors: readonly string[]) {
+    const { devices, existing } = await this.deps.sendChecks.sendersAndRecipients(
+      senderAors,
+      this.inDomain(recipientAors),
+    );
+    return { devices, refusals: this.refusals(recipientAors, existing) };
+  }
+
+  private inDomain(aors: readonly string[]): string[] {
+    return aors.filter((aor) => aorDomain(aor) === this.sipDomain);
+  }
+
+  /** Why each recipient cannot get IMs, given those of this domain with an account. */
+  private refusals(
+    aors: readonly string[],
+    existing: ReadonlySet<string>,
+  ): ReadonlyMap<string, RecipientRefusal | undefined> {
     return new Map(
       aors.map((aor): [string, RecipientRefusal | undefined] => {
         if (aorDomain(aor) !== this.sipDomain) {

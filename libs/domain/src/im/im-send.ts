@@ -78,6 +78,19 @@ export interface AcceptedCommand {
 
 export type CheckedCommand = RefusedCommand | AcceptedCommand;
 
+/** What the sends of a group leave to ImGroups to finish in their transaction. */
+export interface SentInTransaction {
+  /** Whether an IM goes to a plain SIP device (published before the commit: ImRouting.holdPlainTargets). */
+  pushesToPlainDevices: boolean;
+  /**
+   * The pushes of the new IMs, to record as delivery attempts before the commit: with the group's
+   * outcomes in one statement when it has some (ImSettle.inTransaction), else alone.
+   */
+  deliveries: readonly Delivery[];
+}
+
+const NOTHING_ACCEPTED: SentInTransaction = { pushesToPlainDevices: false, deliveries: [] };
+
 /** An im.send with its envelope parsed, before its sender and recipient are checked. */
 interface ParsedSend {
   event: CommandReceivedV1;
@@ -114,10 +127,10 @@ export class ImSend {
       event,
       parsed: parseOwnedCommand(IM_ROUTER_ORIGIN, event.envelope),
     }));
-    await Promise.all([
-      run.directory.lookUpDevices(sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN')),
-      run.checkAll(parsedSends.flatMap(({ parsed }) => recipientsOf(parsed))),
-    ]);
+    await run.lookUpSendsAhead(
+      sends.filter((event) => event.carrier !== 'MESSAGE-PLAIN'),
+      parsedSends.flatMap(({ parsed }) => recipientsOf(parsed)),
+    );
     const senders = new Map<string, CommandSenderDirectory>();
     const commands = await Promise.all(
       parsedSends.map((send, index) =>
@@ -152,12 +165,12 @@ export class ImSend {
    * command order, each the result the command would get alone after the ones before it. The
    * result is ok with the messageId whenever the command is well formed and its device logged in
    * (or plain SIP); an unknown or foreign recipient is reported after it by `im.status` `failed`
-   * (protocol.md §4). Reusing a messageId for other content gets `conflict`. Returns whether an IM
-   * goes to a plain SIP device (published before the commit: ImRouting.holdPlainTargets).
+   * (protocol.md §4). Reusing a messageId for other content gets `conflict`. Leaves the delivery
+   * attempts to record to the caller.
    */
-  async inTransaction(tx: Transaction, run: Run, checked: CheckedSends): Promise<boolean> {
+  async inTransaction(tx: Transaction, run: Run, checked: CheckedSends): Promise<SentInTransaction> {
     await this.claimRefusals(tx, checked.loggedOut);
-    return checked.toAccept.length > 0 && (await this.acceptAll(tx, run, checked.toAccept));
+    return checked.toAccept.length > 0 ? this.acceptAll(tx, run, checked.toAccept) : NOTHING_ACCEPTED;
   }
 
   /**
@@ -242,11 +255,14 @@ export class ImSend {
   /**
    * The transaction of a group's accepted commands: one statement for the claims and the new
    * messages (taking their recipients' locks once the claims are taken), one lookup of their
-   * recipients' devices, the pushes, one insert of the delivery attempts. Each command gets what it
-   * would get alone after the ones before it. Returns whether an IM goes to a plain SIP device
-   * (held until tx ends).
+   * recipients' devices, the pushes; the insert of the delivery attempts is the caller's. Each
+   * command gets what it would get alone after the ones before it.
    */
-  private async acceptAll(tx: Transaction, run: Run, commands: readonly AcceptedCommand[]): Promise<boolean> {
+  private async acceptAll(
+    tx: Transaction,
+    run: Run,
+    commands: readonly AcceptedCommand[],
+  ): Promise<SentInTransaction> {
     const { idempotency } = this.routing.deps;
     // A command repeated within the group is a duplicate of its first occurrence: only that claims.
     const claiming = firstOfEachCommand(commands);
@@ -296,12 +312,12 @@ export class ImSend {
       results.set(keyId, result);
     }
     await this.tellAgain(tx, run, handledBefore);
-    await this.routing.recordAttempts(tx, deliveries);
-    // `stored` follows its command's result, after the commit.
+    // `stored` follows its command's result, after the commit. A message told so has no push of
+    // this group, so whether the deliveries are recorded yet does not change it.
     await this.routing.tellStored(tx, run, unreachable, this.routing.now(), (section) =>
       run.afterCommitGateway(section),
     );
-    return pushesToPlainDevices;
+    return { pushesToPlainDevices, deliveries };
   }
 
   /**

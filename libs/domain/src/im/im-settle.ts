@@ -4,7 +4,7 @@ import type { PushRequest } from '../push';
 import type { Transaction } from '../shared';
 import { IM_DELIVERY_PUSH_ID_PREFIX, statusRequest } from './im-pushes';
 import type { ImRouting, Unreachable } from './im-routing';
-import type { RecordedOutcome, SettledPush } from './ports';
+import type { DeliveryAttempt, RecordedOutcome, SettledPush } from './ports';
 import type { Run } from './run';
 
 /**
@@ -23,8 +23,11 @@ export class ImSettle {
    * Settles the outcomes of a group, in order, in sections `firstSection` on: the first 200 OK of
    * any device tells the sender `delivered`; a message no device can take any more tells it
    * `stored`. `locked`: the transaction holds the locks of the outcomes' recipients already
-   * (recipientsToLock). Returns whether the notices must go out before the commit (`stored`); else
-   * they go out in the group's publish after it.
+   * (recipientsToLock). `attempts`, the group's sends' new pushes, are recorded in the same
+   * statement as the outcomes (MessageStore.recordOutcomes: one round trip less): they are of
+   * messages this group created, whose pushes are not out yet, so no outcome of the group is
+   * theirs. Returns whether the notices must go out before the commit (`stored`); else they go out
+   * in the group's publish after it.
    */
   async inTransaction(
     tx: Transaction,
@@ -32,31 +35,12 @@ export class ImSettle {
     deliveries: ReadonlyArray<PushOutcomeV1>,
     firstSection: number,
     locked: boolean,
+    attempts: readonly DeliveryAttempt[],
   ): Promise<boolean> {
     const settled = locked
-      ? await this.routing.deps.messages.recordOutcomes(tx, deliveries.map(recordedOutcome))
-      : await this.recordAnswered(tx, deliveries);
-    const unreachable: Unreachable[] = [];
-    const delivered: Array<{ section: number; request: PushRequest }> = [];
-    const told = new Set<string>();
-    for (const [index, outcome] of deliveries.entries()) {
-      const push = settled[index];
-      if (push === undefined) {
-        continue;
-      }
-      const section = firstSection + index;
-      if (outcome.outcome !== 'answered') {
-        unreachable.push({ message: push.message, section });
-      } else if (push.firstAnswer && !told.has(push.message.key)) {
-        // Once per message: a redelivered answer may come twice in a group.
-        told.add(push.message.key);
-        delivered.push({ section, request: statusRequest(push.message, { state: 'delivered' }) });
-      }
-    }
-    await run.lookUpAhead(delivered.map(({ request }) => request));
-    for (const { section, request } of delivered) {
-      await run.gateway(section).send([request]);
-    }
+      ? await this.routing.deps.messages.recordOutcomes(tx, deliveries.map(recordedOutcome), attempts)
+      : await this.recordAnswered(tx, deliveries, attempts);
+    const unreachable = await this.tellDelivered(run, deliveries, settled, firstSection);
     // Evaluated once all outcomes are recorded: a message some outcome of this group answered
     // is not unreachable.
     const storedTold = await this.routing.tellStored(
@@ -72,6 +56,68 @@ export class ImSettle {
     // redelivered outcome finds the sender told (stored_notified_at) and does not tell it again;
     // a failed commit has the outcome settled again, told again under the same push id.
     return storedTold;
+  }
+
+  /**
+   * Settles a group of answered outcomes alone (no sends in its group, recipientsToLock empty)
+   * without BEGIN and COMMIT: recording them is ONE statement (recordOutcomes), atomic on its own,
+   * so a transaction around it only cost two round trips. Nothing else is decided: no `stored` to
+   * tell, and its `delivered` go out in the group's publish after that statement committed, as
+   * after a COMMIT. An outcome whose push was not found is recorded again in a transaction of its
+   * own under its recipient's lock (recordLocked): outcomes apply one by one anyway, and a crash
+   * between the two has the outcomes redelivered, recorded again and `delivered` told again under
+   * the same push id, as in inTransaction.
+   */
+  async answeredAlone(run: Run, deliveries: ReadonlyArray<PushOutcomeV1>): Promise<void> {
+    const { unitOfWork, messages } = this.routing.deps;
+    const settled = await unitOfWork.runSingleStatement((tx) =>
+      messages.recordOutcomes(tx, deliveries.map(recordedOutcome)),
+    );
+    const unfound = unfoundIndexes(settled);
+    if (unfound.length > 0) {
+      const retried = await unitOfWork.run((tx) =>
+        this.recordLocked(
+          tx,
+          unfound.map((index) => deliveries[index]!),
+        ),
+      );
+      unfound.forEach((index, position) => (settled[index] = retried[position]));
+    }
+    await this.tellDelivered(run, deliveries, settled, 0);
+  }
+
+  /**
+   * Collects, in the group's publish, the `delivered` of each message an outcome answered first
+   * (once per message: a redelivered answer may come twice in a group); returns the messages
+   * whose outcome was not answered, for tellStored.
+   */
+  private async tellDelivered(
+    run: Run,
+    deliveries: ReadonlyArray<PushOutcomeV1>,
+    settled: ReadonlyArray<SettledPush | undefined>,
+    firstSection: number,
+  ): Promise<Unreachable[]> {
+    const unreachable: Unreachable[] = [];
+    const delivered: Array<{ section: number; request: PushRequest }> = [];
+    const told = new Set<string>();
+    for (const [index, outcome] of deliveries.entries()) {
+      const push = settled[index];
+      if (push === undefined) {
+        continue;
+      }
+      const section = firstSection + index;
+      if (outcome.outcome !== 'answered') {
+        unreachable.push({ message: push.message, section });
+      } else if (push.firstAnswer && !told.has(push.message.key)) {
+        told.add(push.message.key);
+        delivered.push({ section, request: statusRequest(push.message, { state: 'delivered' }) });
+      }
+    }
+    await run.lookUpAhead(delivered.map(({ request }) => request));
+    for (const { section, request } of delivered) {
+      await run.gateway(section).send([request]);
+    }
+    return unreachable;
   }
 
   /**
@@ -115,9 +161,14 @@ export class ImSettle {
   private async recordAnswered(
     tx: Transaction,
     outcomes: ReadonlyArray<PushOutcomeV1>,
+    attempts: readonly DeliveryAttempt[],
   ): Promise<Array<SettledPush | undefined>> {
-    const settled = await this.routing.deps.messages.recordOutcomes(tx, outcomes.map(recordedOutcome));
-    const unfound = outcomes.flatMap((_, index) => (settled[index] === undefined ? [index] : []));
+    const settled = await this.routing.deps.messages.recordOutcomes(
+      tx,
+      outcomes.map(recordedOutcome),
+      attempts,
+    );
+    const unfound = unfoundIndexes(settled);
     if (unfound.length > 0) {
       const retried = await this.recordLocked(
         tx,
@@ -127,6 +178,11 @@ export class ImSettle {
     }
     return settled;
   }
+}
+
+/** The places of the outcomes whose push was not found. */
+function unfoundIndexes(settled: ReadonlyArray<SettledPush | undefined>): number[] {
+  return settled.flatMap((push, index) => (push === undefined ? [index] : []));
 }
 
 function recordedOutcome(outcome: PushOutcomeV1): RecordedOutcome {

@@ -1,3 +1,4 @@
+import type { Device } from '../push';
 import type { CommandClaim, IdempotencyClaim, Transaction } from '../shared';
 import type { InsertedMessage, NewMessage, StoredMessage } from './message';
 
@@ -81,11 +82,14 @@ export interface MessageStore {
    * delivered. Returns, in input order, each outcome's message, or undefined when its push was not
    * an IM delivery (a result or status push). Outcomes apply in order: `firstAnswer` is true only
    * for the outcome that marked its message delivered, and of a push with several outcomes the
-   * last one stays.
+   * last one stays. `attempts` are recorded in the same statement, as by recordAttempts; neither
+   * write sees the other, so they must be pushes of other messages than the outcomes' (an outcome
+   * of one of them is not found).
    */
   recordOutcomes(
     tx: Transaction,
     outcomes: readonly RecordedOutcome[],
+    attempts?: readonly DeliveryAttempt[],
   ): Promise<Array<SettledPush | undefined>>;
   /**
    * Marks that the sender was told `stored`, for each message that is undelivered, has no attempt
@@ -148,4 +152,24 @@ export interface PlainDeviceQueue {
    * login.result, never after it.
    */
   holdPlain(tx: Transaction, devices: readonly DeviceKey[]): Promise<DeviceKey[]>;
+}
+
+/**
+ * What a group of im.send commands reads before its transaction, in ONE query (one round trip and
+ * one statement instead of two): the devices of its senders' AORs, as DeviceDirectory
+ * .loggedInDevices lists them with includePlainSip and no login grace, and which of its recipients
+ * have an account that can receive IMs, as BatchAccountDirectory.existing.
+ */
+export interface SendCheckLookup {
+  sendersAndRecipients(
+    senderAors: readonly string[],
+    recipientAors: readonly string[],
+  ): Promise<SendersAndRecipients>;
+}
+
+export interface SendersAndRecipients {
+  /** Every sender AOR, with its devices (none when it has none). */
+  devices: ReadonlyMap<string, readonly Device[]>;
+  /** The recipients with an account. */
+  existing: ReadonlySet<string>;
 }

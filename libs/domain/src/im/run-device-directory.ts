@@ -60,20 +60,23 @@ export class RunDeviceDirectory implements DeviceDirectory {
   /**
    * Looks the devices up ahead, in ONE query for all of them, so `device` answers them from the
    * cache. A device as `device` has it (registered, logged in or plain) is one that
-   * loggedInDevices lists with includePlainSip and no login grace.
+   * loggedInDevices lists with includePlainSip and no login grace: what `lookup` returns for the
+   * AORs of the devices not looked up yet (aorsToLookUp), by default the inner directory's answer.
    */
-  async lookUpDevices(devices: ReadonlyArray<{ aor: string; deviceId: string }>): Promise<void> {
-    const missing = devices.filter(({ aor, deviceId }) => !this.devices.has(deviceKey(aor, deviceId)));
+  async lookUpDevices(
+    devices: ReadonlyArray<{ aor: string; deviceId: string }>,
+    lookup: (aors: readonly string[]) => Promise<ReadonlyMap<string, readonly Device[]>> = (aors) =>
+      this.inner.loggedInDevices(aors, { includePlainSip: true }),
+  ): Promise<void> {
+    const missing = this.notLookedUp(devices);
     if (missing.length === 0) {
       return;
     }
-    const lookup = this.inner.loggedInDevices([...new Set(missing.map(({ aor }) => aor))], {
-      includePlainSip: true,
-    });
+    const lookedUp = lookup([...new Set(missing.map(({ aor }) => aor))]);
     for (const { aor, deviceId } of missing) {
       this.devices.set(
         deviceKey(aor, deviceId),
-        handledCopy(lookup.then((byAor) => byAor.get(aor)?.find((device) => device.deviceId === deviceId))),
+        handledCopy(lookedUp.then((byAor) => byAor.get(aor)?.find((device) => device.deviceId === deviceId))),
       );
     }
     // The same rows, less the plain devices, are the AOR's logged-in devices (carrier set).
@@ -83,12 +86,21 @@ export class RunDeviceDirectory implements DeviceDirectory {
         this.devicesOfAor.set(
           loggedIn,
           handledCopy(
-            lookup.then((byAor) => (byAor.get(aor) ?? []).filter((device) => device.carrier !== 'PLAIN')),
+            lookedUp.then((byAor) => (byAor.get(aor) ?? []).filter((device) => device.carrier !== 'PLAIN')),
           ),
         );
       }
     }
-    await lookup;
+    await lookedUp;
+  }
+
+  /** The AORs lookUpDevices would look up for `devices`: those of the devices not looked up yet. */
+  aorsToLookUp(devices: ReadonlyArray<{ aor: string; deviceId: string }>): string[] {
+    return [...new Set(this.notLookedUp(devices).map(({ aor }) => aor))];
+  }
+
+  private notLookedUp<D extends { aor: string; deviceId: string }>(devices: readonly D[]): D[] {
+    return devices.filter(({ aor, deviceId }) => !this.devices.has(deviceKey(aor, deviceId)));
   }
 
   async device(aor: string, deviceId: string): Promise<Device | undefined> {

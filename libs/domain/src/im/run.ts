@@ -16,6 +16,18 @@ export type RecipientCheck = (
   recipientAors: readonly string[],
 ) => Promise<ReadonlyMap<string, RecipientRefusal | undefined>>;
 
+/**
+ * Looks the devices of senders' AORs up (as RunDeviceDirectory.lookUpDevices) and checks
+ * recipients (as RecipientCheck), in ONE lookup.
+ */
+export type SendersAndRecipientsCheck = (
+  senderAors: readonly string[],
+  recipientAors: readonly string[],
+) => Promise<{
+  devices: ReadonlyMap<string, readonly Device[]>;
+  refusals: ReadonlyMap<string, RecipientRefusal | undefined>;
+}>;
+
 /** Never called: the publisher of the gateway Run uses only to look targets up. */
 const LOOKUP_ONLY: EventPublisher = {
   publish: () =>
@@ -44,6 +56,7 @@ export class Run {
     bus: EventPublisher,
     private readonly newGateway: (directory: DeviceDirectory, publisher: EventPublisher) => PushGateway,
     private readonly checkRecipients: RecipientCheck,
+    private readonly checkSendersAndRecipients: SendersAndRecipientsCheck,
   ) {
     this.lookups = newGateway(directory, LOOKUP_ONLY);
     this.publisher = new CollectingPublisher(bus);
@@ -73,19 +86,51 @@ export class Run {
     return this.lookups.lookUpAhead(requests);
   }
 
-  /** Checks the recipients not checked yet in ONE lookup; each is checked once per group. */
-  async checkAll(recipientAors: readonly string[]): Promise<void> {
-    const unchecked = [...new Set(recipientAors)].filter((aor) => !this.recipientChecks.has(aor));
+  /**
+   * What a group's im.send commands need before its transaction: their sending devices looked up
+   * (directory.lookUpDevices) and their recipients checked (checkAll), in ONE lookup when both
+   * are needed (SendersAndRecipientsCheck), else in the one that is.
+   */
+  async lookUpSendsAhead(
+    senders: ReadonlyArray<{ aor: string; deviceId: string }>,
+    recipientAors: readonly string[],
+  ): Promise<void> {
+    const senderAors = this.directory.aorsToLookUp(senders);
+    const unchecked = this.unchecked(recipientAors);
+    if (senderAors.length === 0 || unchecked.length === 0) {
+      await Promise.all([this.directory.lookUpDevices(senders), this.checkAll(recipientAors)]);
+      return;
+    }
+    const both = this.checkSendersAndRecipients(senderAors, unchecked);
+    await Promise.all([
+      this.directory.lookUpDevices(senders, async () => (await both).devices),
+      this.checkAll(unchecked, async () => (await both).refusals),
+    ]);
+  }
+
+  /**
+   * Checks the recipients not checked yet in ONE lookup (`check`, by default the RecipientCheck);
+   * each is checked once per group.
+   */
+  async checkAll(
+    recipientAors: readonly string[],
+    check: RecipientCheck = this.checkRecipients,
+  ): Promise<void> {
+    const unchecked = this.unchecked(recipientAors);
     if (unchecked.length === 0) {
       return;
     }
     // The lookup itself is kept, not a promise derived from it per recipient: a derived promise
     // nobody awaits would be an unhandled rejection when the lookup fails (the process dies).
-    const checks = this.checkRecipients(unchecked);
+    const checks = check(unchecked);
     for (const aor of unchecked) {
       this.recipientChecks.set(aor, checks);
     }
     await checks;
+  }
+
+  private unchecked(recipientAors: readonly string[]): string[] {
+    return [...new Set(recipientAors)].filter((aor) => !this.recipientChecks.has(aor));
   }
 
   private sectionGateway(

@@ -111,12 +111,17 @@ const PENDING_FOR = preparedStatement(
 
 // A push id is the same each time a message goes to a device (deliveryPushId): pushed again (at a
 // login, after a timeout), the attempt is in flight again.
-const RECORD_ATTEMPTS = preparedStatement(
-  `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
-   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+function recordingAttempts(first: number): string {
+  const [pushIds, messageKeys, recipients, devices, attemptedAt] = [0, 1, 2, 3, 4].map(
+    (i) => `$${first + i}`,
+  );
+  return `INSERT INTO message_deliveries (push_id, message_key, recipient_aor, device_id, attempted_at)
+   SELECT * FROM unnest(${pushIds}::text[], ${messageKeys}::uuid[], ${recipients}::text[], ${devices}::text[],
+                        ${attemptedAt}::timestamptz[])
    ON CONFLICT (push_id) DO UPDATE
-     SET attempted_at = EXCLUDED.attempted_at, outcome = NULL, outcome_at = NULL`,
-);
+     SET attempted_at = EXCLUDED.attempted_at, outcome = NULL, outcome_at = NULL`;
+}
+const RECORD_ATTEMPTS = preparedStatement(recordingAttempts(1));
 
 // Outcomes apply in input order: of several outcomes of one push the last one stays, and the first
 // `answered` of a message (by position) marks it delivered, naming its push. The final SELECT reads
@@ -129,8 +134,14 @@ const RECORD_ATTEMPTS = preparedStatement(
 // settle as they grew (10,000 rows and ~20 ms per group at 750 IM/s in cpu-per-op). Hence the
 // redundant `= ANY(ARRAY(...))` keys, and `(delivered_at IS NULL) IS TRUE`, which the partial index
 // ix_messages_pending (every undelivered message) cannot serve.
-function recordingOutcomes(input: string): string {
-  return `WITH input AS (${input}), latest AS (
+// With `attempts`, the statement also records delivery attempts ($4 to $8, as RECORD_ATTEMPTS):
+// one round trip for a group's new pushes and its outcomes. The insert's rows are not in the
+// statement's snapshot, so the outcomes never find them; MessageStore.recordOutcomes requires that
+// they are pushes of other messages, which no outcome of the statement can be of (a row updated by
+// both would be updated once, unpredictably).
+function recordingOutcomes(input: string, attempts: 'with-attempts' | 'alone'): string {
+  const attempted = attempts === 'with-attempts' ? `attempted AS (${recordingAttempts(4)}), ` : '';
+  return `WITH ${attempted}input AS (${input}), latest AS (
      SELECT DISTINCT ON (push_id) push_id, outcome, at FROM input ORDER BY push_id, position DESC
    ), settled AS (
      UPDATE message_deliveries d SET outcome = l.outcome, outcome_at = l.at
@@ -159,16 +170,12 @@ function recordingOutcomes(input: string): string {
 // One outcome (most groups at low load) as scalars: the generic plan of unnest($1) expects ten
 // rows, and for ten rows it scans message_deliveries and messages whole up to a few thousand rows,
 // so each settle read every stored message; one row is found through the primary keys.
-const RECORD_OUTCOME = preparedStatement(
-  recordingOutcomes(
-    `SELECT $1::text AS push_id, $2::text AS outcome, $3::timestamptz AS at, 1::bigint AS position`,
-  ),
-);
-const RECORD_OUTCOMES = preparedStatement(
-  recordingOutcomes(
-    `SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS i(push_id, outcome, at, position)`,
-  ),
-);
+const ONE_OUTCOME = `SELECT $1::text AS push_id, $2::text AS outcome, $3::timestamptz AS at, 1::bigint AS position`;
+const OUTCOMES = `SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS i(push_id, outcome, at, position)`;
+const RECORD_OUTCOME = preparedStatement(recordingOutcomes(ONE_OUTCOME, 'alone'));
+const RECORD_OUTCOMES = preparedStatement(recordingOutcomes(OUTCOMES, 'alone'));
+const RECORD_OUTCOME_AND_ATTEMPTS = preparedStatement(recordingOutcomes(ONE_OUTCOME, 'with-attempts'));
+const RECORD_OUTCOMES_AND_ATTEMPTS = preparedStatement(recordingOutcomes(OUTCOMES, 'with-attempts'));
 
 const MARK_STORED_IF_UNREACHABLE = preparedStatement(
   `UPDATE messages m SET stored_notified_at = $2
@@ -279,20 +286,16 @@ export class SqlMessageStore implements MessageStore {
     if (attempts.length === 0) {
       return;
     }
-    await queryPrepared(entityManagerOf(tx), RECORD_ATTEMPTS, [
-      attempts.map((a) => a.pushId),
-      attempts.map((a) => a.messageKey),
-      attempts.map((a) => a.recipientAor),
-      attempts.map((a) => a.deviceId),
-      attempts.map((a) => a.attemptedAt),
-    ]);
+    await queryPrepared(entityManagerOf(tx), RECORD_ATTEMPTS, attemptColumns(attempts));
   }
 
   async recordOutcomes(
     tx: Transaction,
     outcomes: readonly RecordedOutcome[],
+    attempts: readonly DeliveryAttempt[] = [],
   ): Promise<Array<SettledPush | undefined>> {
     if (outcomes.length === 0) {
+      await this.recordAttempts(tx, attempts);
       return [];
     }
     // recordingOutcomes says how outcomes apply.
@@ -301,10 +304,22 @@ export class SqlMessageStore implements MessageStore {
       outcomes.map((o) => o.outcome),
       outcomes.map((o) => o.at),
     ];
+    const one = outcomes.length === 1;
+    const withAttempts = attempts.length > 0;
+    const statement = withAttempts
+      ? one
+        ? RECORD_OUTCOME_AND_ATTEMPTS
+        : RECORD_OUTCOMES_AND_ATTEMPTS
+      : one
+        ? RECORD_OUTCOME
+        : RECORD_OUTCOMES;
     const rows = await queryPrepared<MessageRow & { position: string; first_answer: boolean }>(
       entityManagerOf(tx),
-      outcomes.length === 1 ? RECORD_OUTCOME : RECORD_OUTCOMES,
-      outcomes.length === 1 ? columns.map(([value]) => value) : columns,
+      statement,
+      [
+        ...(one ? columns.map(([value]) => value) : columns),
+        ...(withAttempts ? attemptColumns(attempts) : []),
+      ],
     );
     const byPosition = new Map(rows.map((row) => [Number(row.position), row]));
     return outcomes.map((_, index) => {
@@ -346,6 +361,17 @@ export class SqlMessageStore implements MessageStore {
       inFlightTo: row.in_flight_to,
     }));
   }
+}
+
+/** The parameters of recordingAttempts: one array per column. */
+function attemptColumns(attempts: readonly DeliveryAttempt[]): unknown[] {
+  return [
+    attempts.map((a) => a.pushId),
+    attempts.map((a) => a.messageKey),
+    attempts.map((a) => a.recipientAor),
+    attempts.map((a) => a.deviceId),
+    attempts.map((a) => a.attemptedAt),
+  ];
 }
 
 async function existingMessages(
