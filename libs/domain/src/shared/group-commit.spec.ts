@@ -94,6 +94,25 @@ describe('GroupCommit', () => {
     expect(gate.groups).toEqual([[1], [2, 3, 4]]);
   });
 
+  it("puts a key's next item, submitted a few promise hops after its own resolved, into the very next group", async () => {
+    const gate = new GatedFlush();
+    const commits = new GroupCommit(gate.flush);
+    // As the bus does: a key's next record goes to the handler once the previous one's handler
+    // resolved, through a few promise hops (pipeline, retries, tracing).
+    const nextOfKey = commits.submit(1).then(async () => {
+      await Promise.resolve();
+      await Promise.resolve();
+      return commits.submit(11);
+    });
+    await gate.started(1);
+    const other = commits.submit(2);
+    await gate.release(1);
+    await gate.started(2);
+    await gate.release(1);
+    await Promise.all([nextOfKey, other]);
+    expect(gate.groups).toEqual([[1], [2, 11]]);
+  });
+
   it('caps a group at maxGroupItems, the rest going into the next group', async () => {
     const gate = new GatedFlush();
     const commits = new GroupCommit(gate.flush, { maxGroupItems: 2 });

@@ -2,10 +2,11 @@
  * Group commit for a service's handlers. The bus hands records of different keys to their handlers
  * concurrently; each handler submits its item here and awaits its own result, and every item
  * submitted while one group is being flushed goes into the next group: ONE transaction and ONE
- * publish for the group instead of one per item. A group starts once the event loop has run what
- * it was running (setImmediate): the bus hands every run of a fetched batch to its handler in one
- * turn, so they all go into the first group (a few microseconds of latency, none of waiting for
- * time). At low load a group is one item; under load groups grow with the backlog and the cost
+ * publish for the group instead of one per item. Each group starts once the event loop has run
+ * what it was running (setImmediate): the bus hands every run of a fetched batch to its handler in
+ * one turn, and the next run of each key of the previous group a few promise hops after its
+ * handler resolved, so they all go into the group (a few microseconds of latency, none of waiting
+ * for time). At low load a group is one item; under load groups grow with the backlog and the cost
  * per item falls. A handler still resolves only once its item is durable and its group's publish
  * done, so the bus commits no offset early, and the bus never runs two records of one key at once,
  * so per-key order holds.
@@ -43,7 +44,7 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.flushing ??= this.gatherThenFlush();
+      this.flushing ??= this.flushWaiting();
     });
   }
 
@@ -54,13 +55,13 @@ export class GroupCommit<T, R> {
     }
   }
 
-  private async gatherThenFlush(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    await this.flushWaiting();
-  }
-
   private async flushWaiting(): Promise<void> {
-    while (this.waiting.length > 0) {
+    for (;;) {
+      // Before every group, not only the first: a key's next record is submitted a few promise
+      // hops after its run resolved (the bus runs a key's records one at a time), so a group
+      // taken at once would leave every key of the group just published out of the next one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.waiting.length === 0) break;
       const group = this.waiting.splice(0, this.maxGroupItems);
       try {
         const results = await this.flushThenPublish(group.map((submitted) => submitted.item));
