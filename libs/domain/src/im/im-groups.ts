@@ -66,7 +66,7 @@ export class ImGroups {
           ]);
         }
         const sent = sending ? await this.sends.inTransaction(tx, run, checked) : undefined;
-        const attempts = this.routing.attemptsOf(sent?.deliveries ?? []);
+        const deliveries = sent?.deliveries ?? [];
         const pushesToPlainDevices = sent?.pushesToPlainDevices === true;
         // The sends' attempts are recorded with the outcomes, in one statement, when there are some.
         const storedTold =
@@ -77,10 +77,10 @@ export class ImGroups {
             outcomes,
             commands.length,
             settleLocks.length > 0,
-            attempts,
+            this.routing.attemptsOf(deliveries),
           ));
-        if (outcomes.length === 0 && attempts.length > 0) {
-          await this.routing.deps.messages.recordAttempts(tx, attempts);
+        if (outcomes.length === 0) {
+          await this.routing.recordAttempts(tx, deliveries);
         }
         if (pushesToPlainDevices || storedTold) {
           await run.publisher.flush();

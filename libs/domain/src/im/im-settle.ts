@@ -70,19 +70,13 @@ export class ImSettle {
    */
   async answeredAlone(run: Run, deliveries: ReadonlyArray<PushOutcomeV1>): Promise<void> {
     const { unitOfWork, messages } = this.routing.deps;
-    const settled = await unitOfWork.runSingleStatement((tx) =>
-      messages.recordOutcomes(tx, deliveries.map(recordedOutcome)),
+    const settled = await recordedAgainWhereUnfound(
+      deliveries,
+      await unitOfWork.runSingleStatement((tx) =>
+        messages.recordOutcomes(tx, deliveries.map(recordedOutcome)),
+      ),
+      (unfound) => unitOfWork.run((tx) => this.recordLocked(tx, unfound)),
     );
-    const unfound = unfoundIndexes(settled);
-    if (unfound.length > 0) {
-      const retried = await unitOfWork.run((tx) =>
-        this.recordLocked(
-          tx,
-          unfound.map((index) => deliveries[index]!),
-        ),
-      );
-      unfound.forEach((index, position) => (settled[index] = retried[position]));
-    }
     await this.tellDelivered(run, deliveries, settled, 0);
   }
 
@@ -163,26 +157,29 @@ export class ImSettle {
     outcomes: ReadonlyArray<PushOutcomeV1>,
     attempts: readonly DeliveryAttempt[],
   ): Promise<Array<SettledPush | undefined>> {
-    const settled = await this.routing.deps.messages.recordOutcomes(
-      tx,
-      outcomes.map(recordedOutcome),
-      attempts,
+    return recordedAgainWhereUnfound(
+      outcomes,
+      await this.routing.deps.messages.recordOutcomes(tx, outcomes.map(recordedOutcome), attempts),
+      (unfound) => this.recordLocked(tx, unfound),
     );
-    const unfound = unfoundIndexes(settled);
-    if (unfound.length > 0) {
-      const retried = await this.recordLocked(
-        tx,
-        unfound.map((index) => outcomes[index]!),
-      );
-      unfound.forEach((index, position) => (settled[index] = retried[position]));
-    }
-    return settled;
   }
 }
 
-/** The places of the outcomes whose push was not found. */
-function unfoundIndexes(settled: ReadonlyArray<SettledPush | undefined>): number[] {
-  return settled.flatMap((push, index) => (push === undefined ? [index] : []));
+/**
+ * `settled` (one entry per outcome), with the outcomes whose push was not found recorded again by
+ * `recordAgain` (recordLocked, in whichever transaction the caller runs it).
+ */
+async function recordedAgainWhereUnfound(
+  outcomes: ReadonlyArray<PushOutcomeV1>,
+  settled: Array<SettledPush | undefined>,
+  recordAgain: (unfound: PushOutcomeV1[]) => Promise<Array<SettledPush | undefined>>,
+): Promise<Array<SettledPush | undefined>> {
+  const unfound = settled.flatMap((push, index) => (push === undefined ? [index] : []));
+  if (unfound.length > 0) {
+    const retried = await recordAgain(unfound.map((index) => outcomes[index]!));
+    unfound.forEach((index, position) => (settled[index] = retried[position]));
+  }
+  return settled;
 }
 
 function recordedOutcome(outcome: PushOutcomeV1): RecordedOutcome {
