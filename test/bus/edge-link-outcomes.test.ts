@@ -2,7 +2,7 @@ import {
   awaitedByFrameHandling,
   EdgeLinkClient,
   EdgeLinkDirectory,
-  EdgeLinkOutcomeBus,
+  EdgeLinkBus,
   EdgeLinkServer,
   InProcessEventBus,
   ServiceLinkBus,
@@ -34,7 +34,7 @@ const linked = (record: ConsumedRecord): boolean => record.partition === -1;
 describe('edge link: outcomes to their origin service', () => {
   let kafka: InProcessEventBus;
   let server: EdgeLinkServer;
-  let edgeBus: EdgeLinkOutcomeBus;
+  let edgeBus: EdgeLinkBus;
   let client: EdgeLinkClient;
   let serviceBus: ServiceLinkBus;
   let runs: ConsumedRecord[][];
@@ -60,7 +60,7 @@ describe('edge link: outcomes to their origin service', () => {
     kafka = new InProcessEventBus();
     server = new EdgeLinkServer({ host: '127.0.0.1', port: 0, onRecords: async (records) => records.length });
     const endpoint = await server.start();
-    edgeBus = new EdgeLinkOutcomeBus(kafka, server);
+    edgeBus = new EdgeLinkBus(kafka, server);
     client = new EdgeLinkClient({
       origin: 'im-router',
       directory: new EdgeLinkDirectory({ addresses: new Map([[EDGE, endpoint]]) }),
@@ -165,7 +165,7 @@ describe('edge link: outcomes to their origin service', () => {
       },
     });
     const endpoint = await server.start();
-    edgeBus = new EdgeLinkOutcomeBus(kafka, server);
+    edgeBus = new EdgeLinkBus(kafka, server);
     await client.close();
     client = new EdgeLinkClient({
       origin: 'im-router',

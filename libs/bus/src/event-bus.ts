@@ -75,6 +75,34 @@ export interface Subscription {
 
 export interface SubscriptionHandle {
   stop(): Promise<void>;
+  /** The way in for records that reach this consumer other than from its partitions (Kafka bus only). */
+  intake?: PartitionIntake;
+}
+
+/** The partitions of one topic a consumer owns now, out of the topic's partitionCount. */
+export interface OwnedPartitions {
+  topic: string;
+  partitionCount: number;
+  partitions: number[];
+}
+
+/**
+ * A consumer's way in for records that did not come from its partitions: the commands an edge sends
+ * over the edge link to the replica that owns their key's partition. A record taken joins the
+ * pipeline of that partition, behind the fetched records of its key, and is handled by the same
+ * handlers, retries and group commits; it has no offset to commit.
+ */
+export interface PartitionIntake {
+  /** What the consumer owns now: nothing while a rebalance runs, topics whose partition count is unknown left out. */
+  owned(): OwnedPartitions[];
+  /** Calls `listener` after every change of owned(); returns the function that removes it. */
+  onOwnedChange(listener: () => void): () => void;
+  /**
+   * Hands records, in order, to the pipelines of their key's partitions. Resolves with how many,
+   * from the first, were handled: it takes none after the first of a partition not owned, and a
+   * record whose partition is revoked (or whose consumer stops) before it was handled counts as not.
+   */
+  take(records: ReadonlyArray<ConsumedRecord>): Promise<number>;
 }
 
 /** A subscription the bus cannot serve (e.g. maxRunRecords is not a positive integer). */

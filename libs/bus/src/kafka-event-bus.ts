@@ -34,6 +34,7 @@ import { KeyedPipeline } from './keyed-pipeline';
 import { SerialBatcher } from './serial-batcher';
 import { ProduceLinger } from './produce-linger';
 import { HeraldPartitioner } from './kafka-partitioner';
+import { KafkaPartitionIntake } from './kafka-partition-intake';
 import { FetchPacing } from './fetch-pacing';
 import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
@@ -154,6 +155,10 @@ interface ConsumedPartition {
   addedThrough: bigint;
   /** Aborted when the partition is revoked: its runs stop and it commits no more. */
   revoked: AbortController;
+  /** Records the intake took (from the edge link) and not yet handled: each told whether it was. */
+  taken: Map<ConsumedRecord, (handled: boolean) => void>;
+  /** Per taken record, addedThrough when it was taken: handling it through commits up to there. */
+  takenAfter: WeakMap<ConsumedRecord, bigint>;
 }
 
 interface ActiveConsumer {
@@ -166,6 +171,7 @@ interface ActiveConsumer {
   /** The latest batch's committer: a consumer restarted after a crash has a new consumer group object. */
   committer: OffsetCommitter | undefined;
   pacing: FetchPacing;
+  intake: KafkaPartitionIntake;
 }
 
 type KafkaMessages = Array<{ key: string; value: Buffer; headers: Record<string, string> }>;
@@ -327,9 +333,24 @@ export class KafkaEventBus implements EventBus {
       partitions: new Map(),
       committer: undefined,
       pacing: new FetchPacing(KAFKA_FETCH_PACE_MAX_MS),
+      intake: new KafkaPartitionIntake({
+        partition: (topic, partition) =>
+          takeInto(this.consumedPartition(active, topic, partition, subscription, maxRunRecords)),
+        partitionCounts: (topics) => this.partitionCounts(topics),
+        onCountsFailed: (error) =>
+          this.logger.warn(
+            { code: 'KAFKA_METADATA_FAILED', groupId: subscription.groupId, err: error },
+            'reading the partition counts failed; the edge link sends this consumer no records until it joins again',
+          ),
+      }),
     };
     this.consumers.add(active);
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => forgetRevoked(active, payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      forgetRevoked(active, payload.memberAssignment);
+      active.intake.joined(payload.memberAssignment);
+    });
+    // Before kafkajs rejoins: the partitions may go to another member, so the link stops bringing them here.
+    consumer.on(consumer.events.REBALANCING, () => active.intake.released());
     const joined = new Promise<void>((resolve) => {
       const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
         removeListener();
@@ -361,7 +382,7 @@ export class KafkaEventBus implements EventBus {
       await this.stopConsumer(active);
       throw error;
     }
-    return { stop: () => this.stopConsumer(active) };
+    return { stop: () => this.stopConsumer(active), intake: active.intake };
   }
 
   /**
@@ -376,6 +397,19 @@ export class KafkaEventBus implements EventBus {
       })(),
       this.publishTimeoutMs,
       'describing the cluster',
+    );
+  }
+
+  /** Each topic's partition count from the cluster's metadata, bounded by the publish timeout. */
+  private partitionCounts(topics: ReadonlyArray<string>): Promise<ReadonlyMap<string, number>> {
+    return withTimeout(
+      (async () => {
+        const admin = await this.connectedAdmin();
+        const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+        return new Map(metadata.topics.map(({ name, partitions }) => [name, partitions.length]));
+      })(),
+      this.publishTimeoutMs,
+      'fetching topic metadata',
     );
   }
 
@@ -493,10 +527,12 @@ export class KafkaEventBus implements EventBus {
       return;
     }
     active.abort.abort();
+    active.intake.released();
     active.lag.stop();
     active.pacing.wake();
     // Runs in progress finish (and a record retried gives up): only handled offsets are committed.
     await Promise.all([...active.partitions.values()].map(({ pipeline }) => pipeline.idle()));
+    for (const consumed of active.partitions.values()) failTaken(consumed);
     await active.commits.flush();
     await active.consumer.disconnect();
   }
@@ -567,6 +603,8 @@ export class KafkaEventBus implements EventBus {
       partition,
       addedThrough: -1n,
       revoked,
+      taken: new Map(),
+      takenAfter: new WeakMap(),
       pipeline: new KeyedPipeline<ConsumedRecord>({
         keyOf: (record) => record.key,
         limit: active.handlers,
@@ -574,16 +612,20 @@ export class KafkaEventBus implements EventBus {
         // The two signals, not the composite one: reading a composite signal's `aborted` refreshes
         // it from its sources, about 20 times the cost, and this is read before every run.
         shouldStop: () => active.abort.signal.aborted || revoked.signal.aborted,
-        handle: (run, onHandled) => active.pacing.running(handleRunOrRecords(run, handling, onHandled)),
+        handle: (run, onHandled) =>
+          active.pacing.running(
+            handleRunOrRecords(run, handling, (record) => {
+              onHandled(record);
+              consumed.taken.get(record)?.(true);
+              consumed.taken.delete(record);
+            }),
+          ),
         onHandledThrough: (record) => {
+          // A taken record has no offset: it commits the fetched records added before it.
+          const through = isTaken(record) ? consumed.takenAfter.get(record)! : BigInt(record.offset);
           // A revoked partition's new owner commits it; a stopping consumer still commits its own.
-          if (!revoked.signal.aborted && active.committer !== undefined) {
-            active.commits.handled(
-              active.committer,
-              topic,
-              partition,
-              (BigInt(record.offset) + 1n).toString(),
-            );
+          if (!revoked.signal.aborted && active.committer !== undefined && through >= 0n) {
+            active.commits.handled(active.committer, topic, partition, (through + 1n).toString());
           }
           active.pacing.handled();
         },
@@ -610,10 +652,38 @@ function forgetRevoked(active: ActiveConsumer, assignment: Partial<Record<string
   for (const [key, consumed] of active.partitions) {
     if (assignment[consumed.topic]?.includes(consumed.partition) !== true) {
       consumed.revoked.abort();
+      failTaken(consumed);
       active.partitions.delete(key);
       active.commits.forget(consumed.topic, consumed.partition);
     }
   }
+}
+
+/** A record the intake took (ConsumedRecord: the edge link's records carry partition -1). */
+function isTaken(record: ConsumedRecord): boolean {
+  return record.partition < 0;
+}
+
+/** The intake's way into a partition's pipeline: the record is settled when handled, or failed. */
+function takeInto(consumed: ConsumedPartition): { addTaken(record: ConsumedRecord): Promise<boolean> } {
+  return {
+    addTaken: (record) =>
+      new Promise<boolean>((resolve) => {
+        if (consumed.revoked.signal.aborted) {
+          resolve(false);
+          return;
+        }
+        consumed.taken.set(record, resolve);
+        consumed.takenAfter.set(record, consumed.addedThrough);
+        consumed.pipeline.add([record]);
+      }),
+  };
+}
+
+/** The partition was revoked or its consumer stopped: the records taken and not handled were not. */
+function failTaken(consumed: ConsumedPartition): void {
+  for (const settle of consumed.taken.values()) settle(false);
+  consumed.taken.clear();
 }
 
 function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { HeraldPartitioner, murmur2 } from './kafka-partitioner';
+import { HeraldPartitioner, murmur2, partitionOfKey } from './kafka-partitioner';
 
 /** kafkajs' own murmur2, the reference (its DefaultPartitioner uses it). */
 const kafkajsMurmur2 = createRequire(require.resolve('kafkajs'))(
@@ -45,6 +45,19 @@ describe('HeraldPartitioner', () => {
       for (const key of keys) {
         const args = { topic: 't', partitionMetadata, message: { key, value: null } };
         expect(herald(args)).toBe(kafkajs(args));
+      }
+    }
+  });
+
+  it('chooses the partition partitionOfKey gives the edge link for the same key and count', () => {
+    const herald = HeraldPartitioner();
+    const kafkajs = Partitioners.DefaultPartitioner();
+    for (const count of [1, 3, 12]) {
+      const partitionMetadata = partitions(count);
+      for (const key of keys) {
+        const args = { topic: 't', partitionMetadata, message: { key, value: null } };
+        expect(partitionOfKey(key, count)).toBe(kafkajs(args));
+        expect(partitionOfKey(key, count)).toBe(herald(args));
       }
     }
   });

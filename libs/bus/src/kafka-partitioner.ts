@@ -31,6 +31,16 @@ export function murmur2(key: Buffer): number {
 }
 
 /**
+ * The partition of a keyed record among `partitionCount`, as the Java client and HeraldPartitioner
+ * choose it: murmur2 of the key's UTF-8 bytes, made positive, modulo the count. The edge routes a
+ * record over the link to the replica that owns this partition (EdgeLinkBus).
+ */
+export function partitionOfKey(key: string | Buffer, partitionCount: number): number {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+  return (murmur2(bytes) & 0x7fffffff) % partitionCount;
+}
+
+/**
  * kafkajs' DefaultPartitioner (Java-compatible: a key's partition is murmur2 of its bytes, made
  * positive, modulo the topic's partitions) with the faster murmur2: every key keeps its partition,
  * so one AOR's records stay in order across producers of either kind. A message without a key,
@@ -43,7 +53,6 @@ export const HeraldPartitioner: ICustomPartitioner = () => {
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     const { key } = message;
     if (key === null || key === undefined) return keyless(args);
-    const bytes = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
-    return (murmur2(bytes) & 0x7fffffff) % partitionMetadata.length;
+    return partitionOfKey(Buffer.isBuffer(key) ? key : String(key), partitionMetadata.length);
   };
 };

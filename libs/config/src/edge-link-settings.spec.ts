@@ -56,12 +56,30 @@ describe('loadEdgeLinkSettings (the services)', () => {
         HERALD_EDGE_LINK_ADDRESS_TEMPLATE: template,
         HERALD_EDGE_LINK_TOKEN: TOKEN,
       }),
-    ).toEqual({ addresses: 'edge-a=127.0.0.1:7001', addressTemplate: template, token: TOKEN });
+    ).toEqual({
+      addresses: 'edge-a=127.0.0.1:7001',
+      addressTemplate: template,
+      token: TOKEN,
+      requests: true,
+    });
     expect(loadEdgeLinkSettings({ HERALD_EDGE_LINK_ADDRESS_TEMPLATE: template })).toEqual({
       addresses: undefined,
       addressTemplate: template,
       token: undefined,
+      requests: true,
     });
+  });
+
+  it('sends the services their requests over the link unless HERALD_EDGE_LINK_REQUESTS is false', () => {
+    const template = '{edgeId}.edges:5090';
+    const read = (requests: string) =>
+      loadEdgeLinkSettings({
+        HERALD_EDGE_LINK_ADDRESS_TEMPLATE: template,
+        HERALD_EDGE_LINK_REQUESTS: requests,
+      });
+    expect(read('false')?.requests).toBe(false);
+    expect(read('true')?.requests).toBe(true);
+    expect(() => read('off')).toThrow('HERALD_EDGE_LINK_REQUESTS');
   });
 
   it('refuses a token too short to be a secret, naming the variable', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, readSettings, type SettingValues } from './read-settings';
+import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
 
 /**
  * The edge link (architecture.md, "Topics"): records addressed to one edge and the outcomes of
@@ -50,6 +50,12 @@ export const EDGE_LINK_SETTINGS = {
   /** `{edgeId}.herald-sip-edge-headless.herald.svc.cluster.local:5090`. */
   addressTemplate: { variable: 'HERALD_EDGE_LINK_ADDRESS_TEMPLATE', schema: z.string().trim().optional() },
   token: EDGE_LINK_SERVER_SETTINGS.edgeLinkToken,
+  /**
+   * Whether the edges may send this service's replicas, over the link, the records of the
+   * partitions their consumers own (commands and requests: the 200 OK then waits for the service's
+   * commit instead of Kafka's acknowledgement). false: those records go through Kafka only.
+   */
+  requests: { variable: 'HERALD_EDGE_LINK_REQUESTS', schema: booleanSetting(true) },
 } as const;
 
 /**
@@ -66,7 +72,7 @@ export type EdgeLinkSettings = SettingValues<typeof EDGE_LINK_SETTINGS>;
 export function loadEdgeLinkSettings(env: NodeJS.ProcessEnv = process.env): EdgeLinkSettings | undefined {
   const { values, problems } = readSettings(
     EDGE_LINK_SETTINGS,
-    ['addresses', 'addressTemplate', 'token'],
+    ['addresses', 'addressTemplate', 'token', 'requests'],
     env,
   );
   if (problems.length > 0) throw new ConfigError(problems);

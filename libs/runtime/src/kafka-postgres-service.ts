@@ -121,11 +121,14 @@ export async function startKafkaPostgresService<K extends ConfigKey = never>(
   await kafka.ensureTopics(FIXED_TOPICS);
   // Records for one edge and the outcomes of this service's pushes travel the edge link, Kafka
   // being the fallback (architecture.md, "Topics"); without link settings Kafka carries all.
-  const bus: EventBus = linkClient === undefined ? kafka : new ServiceLinkBus(kafka, linkClient);
+  // With HERALD_EDGE_LINK_REQUESTS the edges also send the records of the partitions this
+  // replica consumes (its commands and requests) over the link to it.
+  const bus: EventBus =
+    linkClient === undefined ? kafka : new ServiceLinkBus(kafka, linkClient, linkSettings!.requests);
   logger.log(
     linkSettings === undefined
       ? 'edge link off: records for the edges go to Kafka'
-      : `edge link on: addresses ${linkSettings.addresses ?? 'none'}, template ${linkSettings.addressTemplate ?? 'none'}`,
+      : `edge link on: addresses ${linkSettings.addresses ?? 'none'}, template ${linkSettings.addressTemplate ?? 'none'}, requests over the link ${linkSettings.requests ? 'on' : 'off'}`,
   );
   const app = await NestFactory.create(
     OperationsModule.around(spec.module({ bus, dataSource, config }), [

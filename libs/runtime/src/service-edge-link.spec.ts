@@ -2,7 +2,7 @@ import { ConfigError } from '#herald/config';
 import { edgeLinkDirectoryOf } from './service-edge-link';
 
 describe('edgeLinkDirectoryOf', () => {
-  const unset = { addresses: undefined, addressTemplate: undefined, token: undefined };
+  const unset = { addresses: undefined, addressTemplate: undefined, token: undefined, requests: true };
 
   it('finds an edge in the static map first, then through the template', () => {
     const directory = edgeLinkDirectoryOf({

@@ -1,4 +1,4 @@
-import { EdgeLinkOutcomeBus, type EdgeLinkEndpoint, EdgeLinkServer, EventBus } from '#herald/bus';
+import { EdgeLinkBus, type EdgeLinkEndpoint, EdgeLinkServer, EventBus } from '#herald/bus';
 import { DEFAULT_SHUTDOWN_GRACE_MS, type SipEdgeSettings } from '#herald/config';
 import { heraldMetrics, observeGauge } from '#herald/observability';
 import {
@@ -122,7 +122,7 @@ export class SipEdge {
         ? undefined
         : new EdgeLinkServer({ ...link, onRecords: (records) => this.consumer.handleInOrder(records) });
     // Outcomes go back over a link connection of their origin service when one takes them.
-    const publishing = this.linkServer === undefined ? bus : new EdgeLinkOutcomeBus(bus, this.linkServer);
+    const publishing = this.linkServer === undefined ? bus : new EdgeLinkBus(bus, this.linkServer);
     const { registry, bindWaits, pending, publisher, pipeline, throttle } = createEdgeCore(
       publishing,
       config,

@@ -5,7 +5,7 @@ const awaitedPublish = new AsyncLocalStorage<{ active: boolean }>();
 
 /**
  * Runs `publish`, one that the handling of an edge link records frame awaits (the edge's no-flow
- * outcome, or a repeated push's: the frame is not acked before the outcome is): EdgeLinkOutcomeBus
+ * outcome, or a repeated push's: the frame is not acked before the outcome is): EdgeLinkBus
  * sends its outcomes to Kafka, not over the link. Over the link their ack could wait on the
  * service's outcome handler, which may publish records to this edge and wait for them, queued
  * behind that very frame: a cycle broken only by the ack timeout. Outcomes published later (a

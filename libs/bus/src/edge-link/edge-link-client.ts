@@ -1,10 +1,16 @@
 import { connect, type Socket } from 'node:net';
 import { componentLogger, heraldMetrics, observeGauge } from '#herald/observability';
-import type { BusRecord, ConsumedRecord } from '../event-bus';
+import type { BusRecord, ConsumedRecord, PartitionIntake } from '../event-bus';
 import type { EdgeLinkDirectory, EdgeLinkEndpoint } from './edge-link-directory';
-import { EDGE_LINK_PROTOCOL_VERSION, encodeHello } from './link-frame';
+import {
+  EDGE_LINK_PROTOCOL_VERSION,
+  encodeAssignment,
+  encodeHello,
+  type TopicAssignment,
+} from './link-frame';
 import { LinkConnection, type LinkSendResult } from './link-connection';
 import { LinkWarnings } from './link-logging';
+import { originOfOutcome } from './link-topics';
 import {
   EDGE_LINK_ACK_TIMEOUT_MS,
   EDGE_LINK_CONNECT_TIMEOUT_MS,
@@ -34,6 +40,8 @@ export interface EdgeRecordLink {
   linkable(edgeId: string): boolean;
   send(edgeId: string, records: ReadonlyArray<BusRecord>): Promise<number>;
   handleOutcomes(handler: OutcomeFrameHandler | undefined): void;
+  /** Offers the edges the partitions `intake` owns (outcome topics left out); returns the withdrawal. */
+  offerPartitions(intake: PartitionIntake): () => void;
   close(): Promise<void>;
 }
 
@@ -62,6 +70,11 @@ export class EdgeLinkClient implements EdgeRecordLink {
   private readonly now: () => number;
   private readonly stopGauge: () => void;
   private outcomeHandler: OutcomeFrameHandler | undefined;
+  /** The intakes offered (offerPartitions), and per topic the one owning it now. */
+  private readonly intakes = new Set<PartitionIntake>();
+  private intakeOfTopic = new Map<string, PartitionIntake>();
+  /** The assignment frame every connection was sent last (sent first on a new one). */
+  private assignmentFrame: Buffer | undefined;
   private closed = false;
 
   constructor(private readonly options: EdgeLinkClientOptions) {
@@ -110,6 +123,22 @@ export class EdgeLinkClient implements EdgeRecordLink {
    */
   handleOutcomes(handler: OutcomeFrameHandler | undefined): void {
     this.outcomeHandler = handler;
+  }
+
+  /**
+   * The edges send this replica the records of the partitions `intake` owns, which it takes into
+   * its consumer's pipelines (takeFrame). Every connection is told the assignment after its hello
+   * and again at each change; outcome topics are left out (they come as outcome frames).
+   */
+  offerPartitions(intake: PartitionIntake): () => void {
+    this.intakes.add(intake);
+    const stopListening = intake.onOwnedChange(() => this.assignmentChanged());
+    this.assignmentChanged();
+    return () => {
+      stopListening();
+      this.intakes.delete(intake);
+      this.assignmentChanged();
+    };
   }
 
   /** Lets outcome frames being handled finish and be acked, then closes every connection. */
@@ -170,6 +199,7 @@ export class EdgeLinkClient implements EdgeRecordLink {
   private opened(socket: Socket, endpoint: EdgeLinkEndpoint): LinkConnection {
     const connection = new LinkConnection(socket, {
       ackTimeoutMs: this.options.ackTimeoutMs ?? EDGE_LINK_ACK_TIMEOUT_MS,
+      takeRecords: (records) => this.takeFrame(records),
       onRecords: (records) => this.outcomeHandler?.(records) ?? Promise.resolve(0),
       onClose: (code, error) => {
         this.open.delete(connection);
@@ -184,8 +214,54 @@ export class EdgeLinkClient implements EdgeRecordLink {
         takesOutcomes: this.outcomeHandler !== undefined,
       }),
     );
+    if (this.assignmentFrame !== undefined) connection.write(this.assignmentFrame);
     this.open.add(connection);
     return connection;
+  }
+
+  /** Rebuilds the assignment from the intakes and tells every open connection. */
+  private assignmentChanged(): void {
+    const topics: TopicAssignment[] = [];
+    const intakeOfTopic = new Map<string, PartitionIntake>();
+    for (const intake of this.intakes) {
+      for (const owned of intake.owned()) {
+        if (originOfOutcome(owned.topic) !== undefined || intakeOfTopic.has(owned.topic)) continue;
+        intakeOfTopic.set(owned.topic, intake);
+        topics.push(owned);
+      }
+    }
+    this.intakeOfTopic = intakeOfTopic;
+    this.assignmentFrame =
+      topics.length === 0 && this.assignmentFrame === undefined ? undefined : encodeAssignment(topics);
+    if (this.assignmentFrame === undefined) return;
+    for (const connection of this.open) connection.write(this.assignmentFrame);
+  }
+
+  /**
+   * A records frame of partition records (not outcomes): each run of consecutive records of one
+   * intake's topics goes to that intake at once, in order; resolves with the handled prefix. A record
+   * of a topic no intake owns ends what is taken there. Undefined for an outcome frame.
+   */
+  private takeFrame(records: ConsumedRecord[]): Promise<number> | undefined {
+    const first = records[0];
+    if (first === undefined || originOfOutcome(first.topic) !== undefined) return undefined;
+    const segments: Array<{ start: number; length: number; taken: Promise<number> }> = [];
+    let start = 0;
+    while (start < records.length) {
+      const intake = this.intakeOfTopic.get(records[start]!.topic);
+      if (intake === undefined) break;
+      let end = start + 1;
+      while (end < records.length && this.intakeOfTopic.get(records[end]!.topic) === intake) end += 1;
+      segments.push({ start, length: end - start, taken: intake.take(records.slice(start, end)) });
+      start = end;
+    }
+    const refusedFrom = start;
+    return Promise.all(segments.map(({ taken }) => taken)).then((handled) => {
+      for (const [index, segment] of segments.entries()) {
+        if (handled[index]! < segment.length) return segment.start + handled[index]!;
+      }
+      return refusedFrom;
+    });
   }
 }
 

@@ -2,8 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { componentLogger, heraldMetrics, observeGauge } from '#herald/observability';
 import type { BusRecord, ConsumedRecord } from '../event-bus';
+import { partitionOfKey } from '../kafka-partitioner';
 import type { EdgeLinkEndpoint } from './edge-link-directory';
-import { EDGE_LINK_PROTOCOL_VERSION, type HelloFrame } from './link-frame';
+import { type AssignmentFrame, EDGE_LINK_PROTOCOL_VERSION, type HelloFrame } from './link-frame';
 import { LinkConnection } from './link-connection';
 import { EDGE_LINK_ACK_TIMEOUT_MS, EDGE_LINK_HELLO_TIMEOUT_MS } from './link-timing';
 import { LinkWarnings } from './link-logging';
@@ -23,7 +24,7 @@ export interface EdgeLinkServerOptions {
   ackTimeoutMs?: number;
 }
 
-/** What EdgeLinkOutcomeBus needs of the server (EdgeLinkServer; a fake in unit tests). */
+/** What EdgeLinkBus needs of the server (EdgeLinkServer; a fake in unit tests). */
 export interface OutcomeLink {
   takesOutcomes(origin: string): boolean;
   /** Connections of `origin` that take outcomes: one outcome frame in flight on each. */
@@ -31,10 +32,40 @@ export interface OutcomeLink {
   sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number>;
 }
 
+/**
+ * What EdgeLinkBus needs to send a record to the replica that consumes its partition
+ * (EdgeLinkServer; a fake in unit tests). An owner is a connection's handle, valid while it is open.
+ */
+export interface OwnerLink {
+  /**
+   * Where a record of `topic` with `key` may go: its partition, and the connection whose replica
+   * said it owns that partition (undefined when none did). Undefined when no connection owns any
+   * partition of the topic: not a topic the link carries now.
+   */
+  routeOf(topic: string, key: string): PartitionRoute | undefined;
+  sendToOwner(owner: PartitionOwner, records: ReadonlyArray<BusRecord>): Promise<number>;
+}
+
+/** A connection's ownership of one topic's partitions. */
+interface OwnedTopic {
+  partitionCount: number;
+  partitions: ReadonlySet<number>;
+}
+
 /** A service replica's connection, once its hello was accepted. */
 interface ServiceConnection {
   origin: string;
   connection: LinkConnection;
+  /** The topics' partitions its consumer owns, from its latest assignment frame. */
+  owned: ReadonlyMap<string, OwnedTopic>;
+}
+
+/** An opaque handle of a connection owning partitions (EdgeLinkBus groups its records by it). */
+export type PartitionOwner = object;
+
+export interface PartitionRoute {
+  partition: number;
+  owner: PartitionOwner | undefined;
 }
 
 /**
@@ -43,7 +74,7 @@ interface ServiceConnection {
  * after the other per connection and acks each with the handled count, and sends outcome frames
  * to the replicas of an origin that said in their hello that they take outcomes.
  */
-export class EdgeLinkServer implements OutcomeLink {
+export class EdgeLinkServer implements OutcomeLink, OwnerLink {
   private readonly logger = componentLogger('EdgeLink');
   private readonly warnings = new LinkWarnings(this.logger);
   private readonly tokenDigest: Buffer | undefined;
@@ -52,6 +83,8 @@ export class EdgeLinkServer implements OutcomeLink {
   /** Per origin, its connections that take outcomes, in the order they said hello. */
   private readonly outcomeTakers = new Map<string, ServiceConnection[]>();
   private readonly nextTaker = new Map<string, number>();
+  /** Per topic, the connections that own partitions of it. */
+  private readonly topicOwners = new Map<string, ServiceConnection[]>();
   private readonly inFlight = new Set<Promise<number>>();
   private server: Server | undefined;
   private stopGauge: (() => void) | undefined;
@@ -130,6 +163,45 @@ export class EdgeLinkServer implements OutcomeLink {
     }
   }
 
+  routeOf(topic: string, key: string): PartitionRoute | undefined {
+    const owners = this.topicOwners.get(topic);
+    if (owners === undefined) return undefined;
+    let partition = -1;
+    let countOfPartition = 0;
+    for (const owner of owners) {
+      const owned = owner.owned.get(topic)!;
+      // Replicas of one consumer group see one partition count: the key is hashed once.
+      if (owned.partitionCount !== countOfPartition) {
+        countOfPartition = owned.partitionCount;
+        partition = partitionOfKey(key, countOfPartition);
+      }
+      if (owned.partitions.has(partition)) return { partition, owner };
+    }
+    return { partition, owner: undefined };
+  }
+
+  /**
+   * Sends records in one frame to the replica owning their partitions; resolves with how many it
+   * handled (its ack), 0 when the connection closed or no ack came in time. Counts the fallbacks.
+   */
+  async sendToOwner(owner: PartitionOwner, records: ReadonlyArray<BusRecord>): Promise<number> {
+    const { connection, origin } = owner as ServiceConnection;
+    const sending = connection.send(records).then((result) => {
+      heraldMetrics().edgeLinkRecords('to-service', 'linked', result.handled);
+      if (result.reason !== undefined) {
+        heraldMetrics().edgeLinkRecords('to-service', 'fallback', records.length - result.handled);
+        this.warnings.fallback(result.reason, { origin, records: records.length, handled: result.handled });
+      }
+      return result.handled;
+    });
+    this.inFlight.add(sending);
+    try {
+      return await sending;
+    } finally {
+      this.inFlight.delete(sending);
+    }
+  }
+
   /** The origin's connection with the fewest outcome frames unacknowledged, taking turns among equals. */
   private leastBusyTaker(origin: string): ServiceConnection | undefined {
     const takers = this.outcomeTakers.get(origin);
@@ -159,15 +231,21 @@ export class EdgeLinkServer implements OutcomeLink {
         clearTimeout(helloTimer);
         const refusal = this.refusalOf(hello);
         if (refusal === undefined) {
-          accepted = { origin: hello.origin, connection };
+          accepted = { origin: hello.origin, connection, owned: new Map() };
           if (hello.takesOutcomes) this.addTaker(accepted);
         }
         return refusal;
       },
+      onAssignment: (frame) => {
+        if (accepted !== undefined) this.assign(accepted, frame);
+      },
       onClose: (code, error) => {
         clearTimeout(helloTimer);
         this.connections.delete(connection);
-        if (accepted !== undefined) this.removeTaker(accepted);
+        if (accepted !== undefined) {
+          this.removeTaker(accepted);
+          this.assign(accepted, { kind: 'assignment', topics: [] });
+        }
         this.warnings.closed(code, error, { peer, origin: accepted?.origin });
       },
     });
@@ -185,6 +263,22 @@ export class EdgeLinkServer implements OutcomeLink {
     }
     if (hello.origin === '') return 'EDGE_LINK_NO_ORIGIN';
     return undefined;
+  }
+
+  /** Replaces what `owner` owns; a topic it owns no partition of is dropped. */
+  private assign(owner: ServiceConnection, frame: AssignmentFrame): void {
+    for (const topic of owner.owned.keys()) {
+      const others = (this.topicOwners.get(topic) ?? []).filter((other) => other !== owner);
+      if (others.length > 0) this.topicOwners.set(topic, others);
+      else this.topicOwners.delete(topic);
+    }
+    const owned = new Map<string, OwnedTopic>();
+    for (const { topic, partitionCount, partitions } of frame.topics) {
+      if (partitions.length === 0) continue;
+      owned.set(topic, { partitionCount, partitions: new Set(partitions) });
+      this.topicOwners.set(topic, [...(this.topicOwners.get(topic) ?? []), owner]);
+    }
+    owner.owned = owned;
   }
 
   private addTaker(taker: ServiceConnection): void {

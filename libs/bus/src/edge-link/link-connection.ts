@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { BusRecord, ConsumedRecord } from '../event-bus';
 import {
+  type AssignmentFrame,
   encodeAck,
   encodeRecords,
   EdgeLinkFrameError,
@@ -16,6 +17,14 @@ const MAX_FRAME_ID = 0xffff_ffff;
 export interface LinkConnectionOptions {
   /** Handles the records of one incoming records frame; resolves with how many were handled from the first. */
   onRecords(records: ConsumedRecord[]): Promise<number>;
+  /**
+   * Optional, tried first: takes a frame's records in order at once (a consumer's pipelines keep
+   * each key's order), so the next frame starts without waiting; resolves with the handled count
+   * from the first, and the frame is acked then. Undefined: not such a frame, onRecords handles it.
+   */
+  takeRecords?(records: ConsumedRecord[]): Promise<number> | undefined;
+  /** Edge side: a service replica's assignment (since protocol 2); without it an assignment frame closes the connection. */
+  onAssignment?(frame: AssignmentFrame): void;
   /** Server side: the first frame must be a hello, which this accepts (undefined) or refuses (a code). */
   onHello?(hello: HelloFrame): string | undefined;
   /** Told once, when the connection closes, why (a stable code), with the error if there was one. */
@@ -51,8 +60,10 @@ export class LinkConnection {
   private readonly now: () => number;
   private nextFrameId = 1;
   private ackTimer: NodeJS.Timeout | undefined;
-  /** The incoming frames' chain: each is handled once the one before it was acked. */
+  /** The incoming frames' chain: each is handled once the one before it was acked (or taken). */
   private incoming: Promise<void> = Promise.resolve();
+  /** Taken frames not acked yet (takeRecords). */
+  private readonly takenFrames = new Set<Promise<void>>();
   private awaitingHello: boolean;
   private corked = false;
   /** Set by finish(): frames not started yet are no longer handled. */
@@ -135,6 +146,7 @@ export class LinkConnection {
   async finish(code: string): Promise<void> {
     this.finishing = true;
     await this.incoming;
+    while (this.takenFrames.size > 0) await Promise.all(this.takenFrames);
     this.close(code, undefined, true);
   }
 
@@ -180,6 +192,13 @@ export class LinkConnection {
       case 'records':
         this.incoming = this.incoming.then(() => this.handle(frame));
         return;
+      case 'assignment':
+        if (this.options.onAssignment === undefined) {
+          this.close('EDGE_LINK_UNEXPECTED_ASSIGNMENT');
+        } else {
+          this.options.onAssignment(frame);
+        }
+        return;
     }
   }
 
@@ -203,21 +222,34 @@ export class LinkConnection {
       partition: -1,
       offset: `link:${frame.frameId}.${index}`,
     }));
+    const taking = this.options.takeRecords?.(consumed);
+    if (taking !== undefined) {
+      const acked = this.acknowledge(frame.frameId, consumed.length, taking).finally(() =>
+        this.takenFrames.delete(acked),
+      );
+      this.takenFrames.add(acked);
+      return;
+    }
+    await this.acknowledge(frame.frameId, consumed.length, this.options.onRecords(consumed));
+  }
+
+  /** Acks a frame with what `handling` handled; a frame not handled whole (or failed) ends the connection. */
+  private async acknowledge(frameId: number, records: number, handling: Promise<number>): Promise<void> {
     let handled: number;
     try {
-      handled = Math.max(0, Math.min(await this.options.onRecords(consumed), consumed.length));
+      handled = Math.max(0, Math.min(await handling, records));
     } catch (error) {
-      this.write(encodeAck(frame.frameId, 0));
+      this.write(encodeAck(frameId, 0));
       this.close('EDGE_LINK_HANDLER_FAILED', error, true);
       return;
     }
-    this.write(encodeAck(frame.frameId, handled));
-    if (handled < consumed.length) {
+    this.write(encodeAck(frameId, handled));
+    if (handled < records) {
       this.close('EDGE_LINK_REFUSED', undefined, true);
     }
   }
 
-  /** One timer per connection, for the oldest unacknowledged frame (acks come in frame order). */
+  /** One timer per connection, for the oldest unacknowledged frame (taken frames may be acked out of order). */
   private armAckTimer(): void {
     if (this.ackTimer !== undefined) return;
     const oldest = this.awaitedAcks.values().next().value;

@@ -3,9 +3,12 @@ import {
   EDGE_LINK_MAX_FRAME_BYTES,
   EDGE_LINK_MAX_RECORDS_PER_FRAME,
   EDGE_LINK_PROTOCOL_VERSION,
+  EDGE_LINK_MAX_ASSIGNED_TOPICS,
   EdgeLinkFrameError,
   HELLO_TAKES_OUTCOMES,
+  checkAssignment,
   type LinkFrame,
+  type TopicAssignment,
 } from './link-frame';
 
 const LENGTH_BYTES = 4;
@@ -125,6 +128,29 @@ function decodeBody(body: Buffer): LinkFrame {
       const handled = reader.u32();
       reader.end();
       return { kind: 'ack', frameId, handled };
+    }
+    case 4: {
+      const count = reader.u16();
+      if (count > EDGE_LINK_MAX_ASSIGNED_TOPICS) {
+        throw new EdgeLinkFrameError(
+          'EDGE_LINK_BAD_ASSIGNMENT',
+          `${count} topics exceed ${EDGE_LINK_MAX_ASSIGNED_TOPICS} per assignment`,
+        );
+      }
+      const topics: TopicAssignment[] = [];
+      for (let index = 0; index < count; index += 1) {
+        const topic = reader.str16();
+        const partitionCount = reader.u32();
+        const owned = reader.u32();
+        // Checked against the bytes left before anything is allocated for them.
+        reader.need(owned * 4);
+        const partitions: number[] = [];
+        for (let at = 0; at < owned; at += 1) partitions.push(reader.u32());
+        topics.push({ topic, partitionCount, partitions });
+      }
+      reader.end();
+      checkAssignment(topics);
+      return { kind: 'assignment', topics };
     }
     default:
       throw new EdgeLinkFrameError('EDGE_LINK_UNKNOWN_FRAME_KIND', `unknown frame kind ${kind}`);

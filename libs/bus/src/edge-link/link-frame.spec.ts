@@ -4,7 +4,9 @@ import {
   EDGE_LINK_MAX_RECORDS_PER_FRAME,
   EDGE_LINK_PROTOCOL_VERSION,
   EdgeLinkFrameError,
+  EDGE_LINK_MAX_ASSIGNED_TOPICS,
   encodeAck,
+  encodeAssignment,
   encodeHello,
   encodeRecords,
   type LinkFrame,
@@ -29,7 +31,11 @@ const hello = encodeHello({
 });
 const recordsFrame = encodeRecords(7, records);
 const ack = encodeAck(7, 2);
-const stream = Buffer.concat([hello, recordsFrame, ack]);
+const assignment = encodeAssignment([
+  { topic: 'sip.command-received.im-router.v1', partitionCount: 12, partitions: [0, 5, 11] },
+  { topic: 'sip.register-requested.v1', partitionCount: 3, partitions: [] },
+]);
+const stream = Buffer.concat([hello, recordsFrame, ack, assignment]);
 const expected: LinkFrame[] = [
   {
     kind: 'hello',
@@ -40,6 +46,13 @@ const expected: LinkFrame[] = [
   },
   { kind: 'records', frameId: 7, records },
   { kind: 'ack', frameId: 7, handled: 2 },
+  {
+    kind: 'assignment',
+    topics: [
+      { topic: 'sip.command-received.im-router.v1', partitionCount: 12, partitions: [0, 5, 11] },
+      { topic: 'sip.register-requested.v1', partitionCount: 3, partitions: [] },
+    ],
+  },
 ];
 
 /** Plain objects, so a null-prototype headers object compares equal to a literal. */
@@ -133,6 +146,34 @@ describe('edge link frames', () => {
     const hollow = Buffer.from(encodeRecords(1, []));
     hollow.writeUInt32BE(1_000, 9);
     expect(codeOf(() => new LinkFrameParser().push(hollow))).toBe('EDGE_LINK_FRAME_MALFORMED');
+  });
+
+  it('refuses an assignment no side could act on, sent or received', () => {
+    const bad = [
+      [{ topic: 't', partitionCount: 4, partitions: [4] }],
+      [{ topic: 't', partitionCount: 4, partitions: [1, 1] }],
+      [{ topic: 't', partitionCount: 0, partitions: [] }],
+      [
+        { topic: 't', partitionCount: 4, partitions: [0] },
+        { topic: 't', partitionCount: 4, partitions: [1] },
+      ],
+      Array.from({ length: EDGE_LINK_MAX_ASSIGNED_TOPICS + 1 }, (_, index) => ({
+        topic: `t${index}`,
+        partitionCount: 1,
+        partitions: [],
+      })),
+    ];
+    for (const topics of bad) {
+      expect(codeOf(() => encodeAssignment(topics))).toBe('EDGE_LINK_BAD_ASSIGNMENT');
+    }
+    // The same refusal on receipt: partition 4 of 4, written by hand past the encoder's check.
+    const frame = encodeAssignment([{ topic: 't', partitionCount: 5, partitions: [4] }]);
+    frame.writeUInt32BE(4, frame.length - 12);
+    expect(codeOf(() => new LinkFrameParser().push(frame))).toBe('EDGE_LINK_BAD_ASSIGNMENT');
+    // An owned count the frame cannot hold is malformed before anything is allocated for it.
+    const short = encodeAssignment([{ topic: 't', partitionCount: 5, partitions: [] }]);
+    short.writeUInt32BE(1_000_000, short.length - 4);
+    expect(codeOf(() => new LinkFrameParser().push(short))).toBe('EDGE_LINK_FRAME_MALFORMED');
   });
 
   it('reads only the version of another version’s hello', () => {

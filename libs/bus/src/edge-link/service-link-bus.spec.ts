@@ -1,4 +1,10 @@
-import { BusUnavailableError, type BusRecord, type EventBus, type Subscription } from '../event-bus';
+import {
+  BusUnavailableError,
+  type BusRecord,
+  type EventBus,
+  type PartitionIntake,
+  type Subscription,
+} from '../event-bus';
 import type { EdgeRecordLink, OutcomeFrameHandler } from './edge-link-client';
 import { ServiceLinkBus } from './service-link-bus';
 
@@ -50,6 +56,11 @@ class FakeLink implements EdgeRecordLink {
   }
   handleOutcomes(handler: OutcomeFrameHandler | undefined): void {
     this.outcomeHandler = handler;
+  }
+  readonly offered = new Set<PartitionIntake>();
+  offerPartitions(intake: PartitionIntake): () => void {
+    this.offered.add(intake);
+    return () => this.offered.delete(intake);
   }
   async close(): Promise<void> {}
 }

@@ -17,9 +17,14 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
  * outcomes the edges send over the link (outcomeFrameHandler), acknowledged once handled.
  */
 export class ServiceLinkBus implements EventBus {
+  /**
+   * takesPartitionRecords (HERALD_EDGE_LINK_REQUESTS, default on): the edges may send this
+   * replica, over the link, the records of the partitions its consumers own.
+   */
   constructor(
     private readonly inner: EventBus,
     private readonly client: EdgeRecordLink,
+    private readonly takesPartitionRecords = true,
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {
@@ -43,16 +48,21 @@ export class ServiceLinkBus implements EventBus {
   async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
     const outcomeTopic = outcomeTopicOf(this.client.origin);
     const handle = await this.inner.subscribe(subscription);
-    if (outcomeTopic === undefined || !subscription.topics.includes(outcomeTopic)) {
-      return handle;
-    }
-    const handler = outcomeFrameHandler(subscription, outcomeTopic);
-    this.client.handleOutcomes(handler);
+    const takesOutcomes = outcomeTopic !== undefined && subscription.topics.includes(outcomeTopic);
+    if (takesOutcomes) this.client.handleOutcomes(outcomeFrameHandler(subscription, outcomeTopic));
+    // The edges send the records of the partitions this consumer owns over the link (commands, requests).
+    const withdraw =
+      this.takesPartitionRecords && handle.intake !== undefined
+        ? this.client.offerPartitions(handle.intake)
+        : undefined;
+    if (!takesOutcomes && withdraw === undefined) return handle;
     return {
       stop: async () => {
-        this.client.handleOutcomes(undefined);
+        withdraw?.();
+        if (takesOutcomes) this.client.handleOutcomes(undefined);
         await handle.stop();
       },
+      ...(handle.intake === undefined ? {} : { intake: handle.intake }),
     };
   }
 

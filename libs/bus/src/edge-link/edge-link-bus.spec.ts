@@ -1,7 +1,7 @@
 import { BusUnavailableError, type BusRecord, type EventBus, type Subscription } from '../event-bus';
 import { awaitedByFrameHandling } from './awaited-by-frame';
-import { EdgeLinkOutcomeBus } from './edge-link-outcome-bus';
-import type { OutcomeLink } from './edge-link-server';
+import { EdgeLinkBus } from './edge-link-bus';
+import type { OutcomeLink, OwnerLink, PartitionRoute } from './edge-link-server';
 
 type Outgoing = Omit<BusRecord, 'headers'>;
 const outcome = (origin: string, n: number): Outgoing => ({
@@ -27,7 +27,7 @@ class RecordingBus implements EventBus {
 }
 
 /** One connection for each origin in `takers`; each frame is handled up to `handles`, once `ack` allows. */
-class FakeServer implements OutcomeLink {
+class FakeServer implements OutcomeLink, OwnerLink {
   readonly frames: Array<[string, number[]]> = [];
   readonly takers = new Set(['im-router', 'presence']);
   ack: Promise<void> = Promise.resolve();
@@ -43,17 +43,31 @@ class FakeServer implements OutcomeLink {
     await this.ack;
     return this.handles(records);
   }
+  /** Per topic, the owners of its partitions (partition = the key's number modulo their count). */
+  readonly owners = new Map<string, Array<{ name: string } | undefined>>();
+  readonly ownerFrames: Array<[string, number[]]> = [];
+  routeOf(topic: string, key: string): PartitionRoute | undefined {
+    const owners = this.owners.get(topic);
+    if (owners === undefined) return undefined;
+    const partition = Number(key) % owners.length;
+    return { partition, owner: owners[partition] };
+  }
+  async sendToOwner(owner: object, records: ReadonlyArray<BusRecord>): Promise<number> {
+    this.ownerFrames.push([(owner as { name: string }).name, numbers(records)]);
+    await this.ack;
+    return this.handles(records);
+  }
 }
 
-describe('EdgeLinkOutcomeBus', () => {
+describe('EdgeLinkBus', () => {
   let inner: RecordingBus;
   let server: FakeServer;
-  let bus: EdgeLinkOutcomeBus;
+  let bus: EdgeLinkBus;
 
   beforeEach(() => {
     inner = new RecordingBus();
     server = new FakeServer();
-    bus = new EdgeLinkOutcomeBus(inner, server);
+    bus = new EdgeLinkBus(inner, server);
   });
 
   it('sends the outcomes of one turn to each origin in one frame; other topics go to the inner bus', async () => {
