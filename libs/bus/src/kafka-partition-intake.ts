@@ -52,6 +52,8 @@ export class KafkaPartitionIntake implements PartitionIntake {
       if (partitions !== undefined && partitions.length > 0) assignment.set(topic, new Set(partitions));
     }
     this.assignment = assignment;
+    // Counts read for an earlier join may be stale (adding partitions rebalances): owned again once read.
+    this.counts.clear();
     this.changed();
     this.deps.partitionCounts([...assignment.keys()]).then(
       (counts) => {
