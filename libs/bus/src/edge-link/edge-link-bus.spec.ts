@@ -12,12 +12,22 @@ const outcome = (origin: string, n: number): Outgoing => ({
 const numbers = (records: ReadonlyArray<Outgoing>): number[] =>
   records.map((r) => Number(r.value.toString()));
 
+/** Whether the promise settled yet, so a test can check it has not. */
+function settledFlag(promise: Promise<unknown>): () => boolean {
+  let settled = false;
+  void promise.finally(() => (settled = true)).catch(() => undefined);
+  return () => settled;
+}
+
 class RecordingBus implements EventBus {
   readonly publishes: number[][] = [];
   failing = false;
+  /** Each publish is recorded at once and acknowledged once this resolves. */
+  ack: Promise<void> = Promise.resolve();
   async publish(records: ReadonlyArray<Outgoing>): Promise<void> {
     if (this.failing) throw new BusUnavailableError('the broker is away');
     this.publishes.push(numbers(records));
+    await this.ack;
   }
   async subscribe(_subscription: Subscription) {
     return { stop: async () => undefined };
@@ -131,5 +141,131 @@ describe('EdgeLinkBus', () => {
     await awaitedByFrameHandling(() => bus.publish([outcome('im-router', 1)]));
     expect(server.frames).toEqual([]);
     expect(inner.publishes).toEqual([[1]]);
+  });
+
+  describe('records of partitions a replica owns', () => {
+    const COMMANDS = 'sip.command-received.im-router.v1';
+    const HOLD_MS = 1_000;
+    const replicaA = { name: 'a' };
+    const replicaB = { name: 'b' };
+    /** A record whose key is its partition's number (FakeServer.routeOf), valued n. */
+    const command = (key: number, n: number): Outgoing => ({
+      topic: COMMANDS,
+      key: String(key),
+      value: Buffer.from(String(n)),
+    });
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    let now: number;
+
+    beforeEach(() => {
+      now = 0;
+      bus = new EdgeLinkBus(inner, server, { fallbackHoldMs: HOLD_MS, now: () => now });
+    });
+
+    it("sends each record to its partition's owner, in one frame per owner per turn", async () => {
+      server.owners.set(COMMANDS, [replicaA, replicaB, replicaA]);
+      await Promise.all([
+        bus.publish([
+          command(0, 1),
+          command(1, 2),
+          { topic: 'presence.v1', key: '0', value: Buffer.from('3') },
+        ]),
+        bus.publish([command(2, 4), command(4, 5)]),
+      ]);
+      expect(server.ownerFrames).toEqual([
+        ['a', [1, 4]],
+        ['b', [2, 5]],
+      ]);
+      expect(inner.publishes).toEqual([[3]]);
+    });
+
+    it('sends a frame each turn while the earlier ones are in flight, and resolves each publish once handled', async () => {
+      server.owners.set(COMMANDS, [replicaA]);
+      let release!: () => void;
+      server.ack = new Promise<void>((resolve) => (release = resolve));
+      const first = bus.publish([command(0, 1)]);
+      const firstSettled = settledFlag(first);
+      await turn();
+      const second = bus.publish([command(0, 2)]);
+      await turn();
+      await turn();
+      expect(server.ownerFrames).toEqual([
+        ['a', [1]],
+        ['a', [2]],
+      ]);
+      expect(firstSettled()).toBe(false);
+      release();
+      await Promise.all([first, second]);
+      expect(inner.publishes).toEqual([]);
+    });
+
+    it('publishes the part a replica did not handle to the inner bus and holds those partitions, only those, for the hold time', async () => {
+      server.owners.set(COMMANDS, [replicaA, replicaA, replicaA, replicaA]);
+      server.handles = () => 1;
+      await bus.publish([command(0, 1), command(1, 2), command(5, 3), command(2, 4)]);
+      expect(inner.publishes).toEqual([[2, 3, 4]]);
+      server.handles = (records) => records.length;
+      server.ownerFrames.length = 0;
+      now += HOLD_MS - 1;
+      await bus.publish([command(0, 5), command(1, 6), command(2, 7), command(3, 8)]);
+      expect(server.ownerFrames).toEqual([['a', [5, 8]]]);
+      expect(inner.publishes).toEqual([
+        [2, 3, 4],
+        [6, 7],
+      ]);
+      // Records published to the inner bus while held extend the hold: nothing after them overtakes them.
+      now += 1;
+      await bus.publish([command(1, 9)]);
+      expect(inner.publishes.at(-1)).toEqual([9]);
+      now += HOLD_MS;
+      await bus.publish([command(1, 10), command(2, 11)]);
+      expect(server.ownerFrames).toEqual([
+        ['a', [5, 8]],
+        ['a', [10, 11]],
+      ]);
+    });
+
+    it('resolves a publish whose records a replica did not handle only once the inner bus acknowledged them', async () => {
+      server.owners.set(COMMANDS, [replicaA]);
+      server.handles = () => 0;
+      let release!: () => void;
+      inner.ack = new Promise<void>((resolve) => (release = resolve));
+      const publish = bus.publish([command(0, 1)]);
+      const settled = settledFlag(publish);
+      while (inner.publishes.length === 0) await turn();
+      await turn();
+      expect(settled()).toBe(false);
+      release();
+      await publish;
+      expect(inner.publishes).toEqual([[1]]);
+    });
+
+    it('publishes a record whose partition no replica owns to the inner bus and holds its partition', async () => {
+      server.owners.set(COMMANDS, [replicaA, undefined]);
+      await bus.publish([command(0, 1), command(1, 2)]);
+      expect(server.ownerFrames).toEqual([['a', [1]]]);
+      expect(inner.publishes).toEqual([[2]]);
+      server.owners.set(COMMANDS, [replicaA, replicaB]);
+      now += HOLD_MS - 1;
+      await bus.publish([command(1, 3)]);
+      expect(inner.publishes).toEqual([[2], [3]]);
+      now += HOLD_MS;
+      await bus.publish([command(1, 4)]);
+      expect(server.ownerFrames).toEqual([
+        ['a', [1]],
+        ['b', [4]],
+      ]);
+    });
+
+    it('publishes a record awaited by the handling of a records frame to the inner bus, holding its partition', async () => {
+      server.owners.set(COMMANDS, [replicaA]);
+      await awaitedByFrameHandling(() => bus.publish([command(0, 1)]));
+      await bus.publish([command(0, 2)]);
+      expect(server.ownerFrames).toEqual([]);
+      expect(inner.publishes).toEqual([[1], [2]]);
+      now += HOLD_MS;
+      await bus.publish([command(0, 3)]);
+      expect(server.ownerFrames).toEqual([['a', [3]]]);
+    });
   });
 });
