@@ -232,7 +232,8 @@ describe('EdgeLinkBus', () => {
       inner.ack = new Promise<void>((resolve) => (release = resolve));
       const publish = bus.publish([command(0, 1)]);
       const settled = settledFlag(publish);
-      while (inner.publishes.length === 0) await turn();
+      for (let turns = 0; inner.publishes.length === 0 && turns < 10; turns += 1) await turn();
+      expect(inner.publishes).toEqual([[1]]);
       await turn();
       expect(settled()).toBe(false);
       release();
