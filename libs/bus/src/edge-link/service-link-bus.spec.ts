@@ -4,6 +4,7 @@ import {
   type EventBus,
   type PartitionIntake,
   type Subscription,
+  type SubscriptionHandle,
 } from '../event-bus';
 import type { EdgeRecordLink, OutcomeFrameHandler } from './edge-link-client';
 import { ServiceLinkBus } from './service-link-bus';
@@ -28,13 +29,21 @@ class RecordingBus implements EventBus {
   readonly publishes: Outgoing[][] = [];
   readonly subscriptions: Subscription[] = [];
   failing = false;
+  /** The intake each subscription's handle gives (a Kafka consumer's), none when undefined. */
+  intake: PartitionIntake | undefined;
+  /** What happened, in order: 'stopped' when a subscription's handle stopped. */
+  readonly events: string[];
+  constructor(events: string[] = []) {
+    this.events = events;
+  }
   async publish(records: ReadonlyArray<Outgoing>): Promise<void> {
     if (this.failing) throw new BusUnavailableError('the broker is away');
     this.publishes.push([...records]);
   }
-  async subscribe(subscription: Subscription) {
+  async subscribe(subscription: Subscription): Promise<SubscriptionHandle> {
     this.subscriptions.push(subscription);
-    return { stop: async () => undefined };
+    const stop = async () => void this.events.push('stopped');
+    return this.intake === undefined ? { stop } : { stop, intake: this.intake };
   }
   async ensureTopics(): Promise<void> {}
   async close(): Promise<void> {}
@@ -58,9 +67,17 @@ class FakeLink implements EdgeRecordLink {
     this.outcomeHandler = handler;
   }
   readonly offered = new Set<PartitionIntake>();
+  /** What happened, in order: 'withdrawn' when an offer was withdrawn. */
+  readonly events: string[];
+  constructor(events: string[] = []) {
+    this.events = events;
+  }
   offerPartitions(intake: PartitionIntake): () => void {
     this.offered.add(intake);
-    return () => this.offered.delete(intake);
+    return () => {
+      this.offered.delete(intake);
+      this.events.push('withdrawn');
+    };
   }
   async close(): Promise<void> {}
 }
@@ -70,9 +87,12 @@ describe('ServiceLinkBus', () => {
   let link: FakeLink;
   let bus: ServiceLinkBus;
 
+  let events: string[];
+
   beforeEach(() => {
-    inner = new RecordingBus();
-    link = new FakeLink();
+    events = [];
+    inner = new RecordingBus(events);
+    link = new FakeLink(events);
     bus = new ServiceLinkBus(inner, link);
   });
 
@@ -113,5 +133,51 @@ describe('ServiceLinkBus', () => {
     expect(inner.subscriptions).toHaveLength(2);
     await handle.stop();
     expect(link.outcomeHandler).toBeUndefined();
+  });
+
+  describe("the partitions a subscription's consumer owns", () => {
+    const intake: PartitionIntake = {
+      owned: () => [],
+      onOwnedChange: () => () => undefined,
+      take: async () => 0,
+    };
+    const commands = {
+      groupId: 'im-router',
+      topics: ['sip.command-received.im-router.v1'],
+      handler: async () => undefined,
+    };
+
+    it('offers the edges the intake of a subscription that has one, and withdraws it before stopping the consumer', async () => {
+      inner.intake = intake;
+      const handle = await bus.subscribe(commands);
+      expect([...link.offered]).toEqual([intake]);
+      expect(handle.intake).toBe(intake);
+      await handle.stop();
+      expect(link.offered.size).toBe(0);
+      expect(events).toEqual(['withdrawn', 'stopped']);
+    });
+
+    it('withdraws the intake of an outcome subscription too, before stopping it', async () => {
+      inner.intake = intake;
+      const handle = await bus.subscribe({ ...commands, topics: [OUTCOMES] });
+      expect([...link.offered]).toEqual([intake]);
+      await handle.stop();
+      expect(events).toEqual(['withdrawn', 'stopped']);
+      expect(link.outcomeHandler).toBeUndefined();
+    });
+
+    it('offers nothing when the subscription has no intake', async () => {
+      await bus.subscribe(commands);
+      expect(link.offered.size).toBe(0);
+    });
+
+    it('offers nothing when it takes no partition records (HERALD_EDGE_LINK_REQUESTS=false)', async () => {
+      inner.intake = intake;
+      bus = new ServiceLinkBus(inner, link, false);
+      const handle = await bus.subscribe(commands);
+      expect(link.offered.size).toBe(0);
+      await handle.stop();
+      expect(events).toEqual(['stopped']);
+    });
   });
 });
