@@ -71,8 +71,11 @@ export interface PartitionRoute {
 /**
  * The edge's side of the edge link: accepts connections from service replicas (a hello first:
  * version and, when configured, the shared token), hands their records frames to `onRecords` one
- * after the other per connection and acks each with the handled count, and sends outcome frames
- * to the replicas of an origin that said in their hello that they take outcomes.
+ * after the other per connection and acks each with the handled count, sends outcome frames to the
+ * replicas of an origin that said in their hello that they take outcomes, and keeps each
+ * connection's latest assignment (the partitions its replica's consumer owns, dropped when it
+ * closes) to send a command or request to the connection owning its key's partition (routeOf,
+ * sendToOwner).
  */
 export class EdgeLinkServer implements OutcomeLink, OwnerLink {
   private readonly logger = componentLogger('EdgeLink');
