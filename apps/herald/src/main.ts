@@ -12,7 +12,7 @@ import {
   loadImRouterSettings,
   loadSipEdgeSettings,
 } from '#herald/config';
-import { isLiveTopic } from '#herald/contracts';
+import { isLiveTopic, isOwnerCommandTopic } from '#herald/contracts';
 import {
   componentLogger,
   exitGracefullyOnSignals,
@@ -112,11 +112,13 @@ async function main(): Promise<void> {
       logger.warn(`bus journal: idle connection lost: ${error.message}`),
     );
     stops.push(() => journal.pool.end());
-    // Live topics (deadline-bound requests, the edge's outbound) die with this one process anyway.
+    // Live topics (deadline-bound requests, the edge's outbound) die with this one process anyway;
+    // a command's publish resolves on its service's commit, which claims its id (no journal row).
     const bus = new JournaledEventBus({
       sql: journal.sql,
       handlerConcurrency: shared.busHandlerConcurrency,
       isLiveTopic,
+      isAwaitedTopic: isOwnerCommandTopic,
     });
     await bus.start();
     stops.push(() => bus.close());

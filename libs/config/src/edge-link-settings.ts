@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { booleanSetting, ConfigError, readSettings, type SettingValues } from './read-settings';
 
 /**
- * The edge link (architecture.md, "Topics"): records addressed to one edge and the outcomes of
- * its pushes travel a direct TCP connection between a service replica and the edge, Kafka being
- * the fallback. The edge's side (port, host) is read by loadSipEdgeSettings; the services' side
- * (where each edge listens) here. The token is both's.
+ * The edge link (architecture.md, "The edge link"): records addressed to one edge, the outcomes of
+ * its pushes and (HERALD_EDGE_LINK_REQUESTS) the commands and requests of a service replica's
+ * partitions travel a direct TCP connection between the replica and the edge, Kafka being the
+ * fallback. The edge's side (port, host) is read by loadSipEdgeSettings; the services' side
+ * (where each edge listens, whether they take requests) here. The token is both's.
  */
 
 /** The link's listening port by default: next to SIP's 5060/5061, one the chart opens on the edge pods. */

@@ -40,6 +40,13 @@ export interface TopicDescription {
   summary: string;
 }
 
+/**
+ * How the edge's commands and requests travel (architecture.md, The edge link: Requests over the
+ * link): the summary's second sentence on each of their topics.
+ */
+const OVER_THE_LINK =
+  "The same records travel the edge link to the replica whose consumer owns the record's partition when it takes them, acknowledged once it committed them; this topic is their fallback, always consumed.";
+
 /** The topic of the commands `owner` acts on (architecture.md, Commands and where they go). */
 function ownerCommandsTopic(owner: CommandOwner): TopicDescription {
   const types = COMMAND_TYPES.filter((type) => COMMAND_OWNERS[type] === owner);
@@ -52,7 +59,7 @@ function ownerCommandsTopic(owner: CommandOwner): TopicDescription {
     key: 'AOR (sender)',
     producer: 'sip-edge',
     consumers: [owner],
-    summary: `A decoded envelope command from a registered flow of a type ${owner} owns (${types.join(', ')})${unowned}${plain}.`,
+    summary: `A decoded envelope command from a registered flow of a type ${owner} owns (${types.join(', ')})${unowned}${plain}. ${OVER_THE_LINK}`,
   };
 }
 
@@ -79,7 +86,7 @@ export const TOPICS: readonly TopicDescription[] = [
     key: 'AOR',
     producer: 'sip-edge',
     consumers: ['auth'],
-    summary: 'A REGISTER with a well-formed, fresh, not-replayed digest Authorization.',
+    summary: `A REGISTER with a well-formed, fresh, not-replayed digest Authorization. ${OVER_THE_LINK}`,
   },
   ...(Object.keys(COMMAND_RECEIVED_V1_TOPICS) as CommandOwner[]).map(ownerCommandsTopic),
   {
@@ -115,7 +122,7 @@ export const TOPICS: readonly TopicDescription[] = [
     key: 'AOR (subscriber)',
     producer: 'sip-edge',
     consumers: ['presence'],
-    summary: 'A SUBSCRIBE with Event: presence from a registered flow: initial, refresh or unsubscribe.',
+    summary: `A SUBSCRIBE with Event: presence from a registered flow: initial, refresh or unsubscribe. ${OVER_THE_LINK}`,
   },
   {
     topic: SIP_PUBLISH_REQUESTED_V1,
@@ -124,7 +131,7 @@ export const TOPICS: readonly TopicDescription[] = [
     key: 'AOR (publisher)',
     producer: 'sip-edge',
     consumers: ['presence'],
-    summary: 'A presence PUBLISH (RFC 3903) from a registered flow: initial, refresh, modify or remove.',
+    summary: `A presence PUBLISH (RFC 3903) from a registered flow: initial, refresh, modify or remove. ${OVER_THE_LINK}`,
   },
   ...(Object.keys(PUSH_OUTCOME_V1_TOPICS) as Origin[]).map(originOutcomesTopic),
   {

@@ -121,7 +121,8 @@ export class SipEdge {
       link === undefined
         ? undefined
         : new EdgeLinkServer({ ...link, onRecords: (records) => this.consumer.handleInOrder(records) });
-    // Outcomes go back over a link connection of their origin service when one takes them.
+    // Outcomes go back over a link connection of their origin service when one takes them, and
+    // commands and requests to the service replica that owns their partition (EdgeLinkBus).
     const publishing = this.linkServer === undefined ? bus : new EdgeLinkBus(bus, this.linkServer);
     const { registry, bindWaits, pending, publisher, pipeline, throttle } = createEdgeCore(
       publishing,
@@ -218,7 +219,8 @@ export class SipEdge {
 
   /**
    * Drains, then closes (SIGTERM): new requests get 503 with Retry-After while the ones taken
-   * finish (REGISTERs waiting for their decision, commands waiting for Kafka's ack); then the
+   * finish (REGISTERs waiting for their decision, commands waiting for their service's ack over
+   * the link or Kafka's); then the
    * outbound consumer and the link server stop after their records in progress (the services
    * publish to Kafka what the link no longer takes), and pushes already sent get their final
    * response or Timer F, all within the drain budget; last the transports close.

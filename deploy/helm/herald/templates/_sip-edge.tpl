@@ -25,9 +25,10 @@
 {{- if or .Values.sipEdge.transports.tls.enabled .Values.sipEdge.transports.wss.enabled }}true{{ end -}}
 {{- end -}}
 
-{{- /* The edge link's variables (docs/architecture.md, Topics); call with (dict "root" $ "side" "edge" | "service").
+{{- /* The edge link's variables (docs/architecture.md, The edge link); call with (dict "root" $ "side" "edge" | "service").
        The edge listens on edgeLink.port (off when disabled); a service finds each edge at its pod's
-       DNS name on the headless Service. Both present the token of the chart's Secret. */}}
+       DNS name on the headless Service, and takes its partitions' commands and requests over the
+       link unless edgeLink.requests is false. Both present the token of the chart's Secret. */}}
 {{- define "herald.edgeLinkEnv" -}}
 {{- $root := .root -}}
 {{- $link := $root.Values.edgeLink -}}
@@ -37,6 +38,8 @@
 {{- else if $link.enabled }}
 - name: HERALD_EDGE_LINK_ADDRESS_TEMPLATE
   value: {{ printf "{edgeId}.%s-headless.%s.svc.%s:%d" (include "herald.sipEdge.name" $root) $root.Release.Namespace $link.clusterDomain (int64 $link.port) | quote }}
+- name: HERALD_EDGE_LINK_REQUESTS
+  value: {{ ternary "true" "false" $link.requests | quote }}
 {{- end }}
 {{- if $link.enabled }}
 - name: HERALD_EDGE_LINK_TOKEN

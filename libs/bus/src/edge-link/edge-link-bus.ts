@@ -1,4 +1,5 @@
 import { heraldMetrics, injectTraceContext, spansAreInert } from '#herald/observability';
+import { publishTraced } from '../bus-tracing';
 import type { BusRecord, EventBus, PublishOptions, Subscription, SubscriptionHandle } from '../event-bus';
 import { insideAwaitedPublish } from './awaited-by-frame';
 import type { OutcomeLink, OwnerLink, PartitionOwner } from './edge-link-server';
@@ -94,13 +95,16 @@ export class EdgeLinkBus implements EventBus {
       const route = this.server.routeOf(record.topic, record.key);
       if (route !== undefined) {
         const holdKey = `${record.topic}/${route.partition}`;
-        if (!insideFrame && route.owner !== undefined && !this.held(holdKey)) {
+        const held = this.held(holdKey);
+        if (!insideFrame && route.owner !== undefined && !held) {
           toOwners ??= new Map();
           appendTo(toOwners, route.owner, { record, holdKey });
           continue;
         }
         untaken += 1;
-        this.hold([holdKey]);
+        // A record sent to Kafka because of the hold does not extend it: a busy partition returns
+        // to the link once the hold ends (the residual order window, architecture.md).
+        if (!held) this.hold([holdKey]);
       }
       toInner.push(record);
     }
@@ -112,7 +116,16 @@ export class EdgeLinkBus implements EventBus {
     const sends: Array<Promise<void>> = [];
     for (const [origin, originRecords] of toOrigins ?? [])
       sends.push(this.queuedForOrigin(origin, originRecords));
-    for (const [owner, ownerRecords] of toOwners ?? []) sends.push(this.queuedForOwner(owner, ownerRecords));
+    for (const [owner, ownerRecords] of toOwners ?? []) {
+      // A span per owner's share, as ServiceLinkBus makes per edge: the handler's span follows it.
+      sends.push(
+        publishTraced(
+          'edge-link',
+          ownerRecords.map(({ record }) => record),
+          (traced) => this.queuedForOwner(owner, traced, ownerRecords),
+        ),
+      );
+    }
     if (toInner.length > 0) sends.push(this.inner.publish(toInner));
     await Promise.all(sends);
   }
@@ -147,8 +160,15 @@ export class EdgeLinkBus implements EventBus {
       this.heldUntil.set(holdKey, Math.max(until, this.heldUntil.get(holdKey) ?? 0));
   }
 
-  /** Adds records to the owner's frame of this turn; resolves once they are handled or on the inner bus. */
-  private queuedForOwner(owner: PartitionOwner, routed: ReadonlyArray<RoutedRecord>): Promise<void> {
+  /**
+   * Adds records (traced: with their trace context) to the owner's frame of this turn; resolves
+   * once they are handled or on the inner bus.
+   */
+  private queuedForOwner(
+    owner: PartitionOwner,
+    traced: ReadonlyArray<BusRecord>,
+    routed: ReadonlyArray<RoutedRecord>,
+  ): Promise<void> {
     let batch = this.ownerFrames.get(owner);
     if (batch === undefined || batch.records.length + routed.length > EDGE_LINK_MAX_RECORDS_PER_FRAME) {
       batch = { records: [], shares: [] };
@@ -160,12 +180,9 @@ export class EdgeLinkBus implements EventBus {
       });
     }
     const start = batch.records.length;
-    const settled = this.share(
-      batch,
-      routed.map(({ record }) => record),
-    );
+    batch.records.push(...traced);
     routed.forEach(({ holdKey }, index) => this.holdKeys.set(batch.records[start + index]!, holdKey));
-    return settled;
+    return this.shareOf(batch, start);
   }
 
   /** Adds records to the origin's open frame; resolves once they are handled or on the inner bus. */
@@ -203,6 +220,11 @@ export class EdgeLinkBus implements EventBus {
         headers: inert ? (record.headers ?? {}) : injectTraceContext(record.headers),
       });
     }
+    return this.shareOf(batch, start);
+  }
+
+  /** The settlement of the frame's records from `start` to its end (the publish that just added them). */
+  private shareOf(batch: FrameBatch, start: number): Promise<void> {
     const { shares } = batch;
     const end = batch.records.length;
     return new Promise<void>((resolve, reject) => shares.push({ start, end, resolve, reject }));

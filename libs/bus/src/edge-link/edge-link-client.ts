@@ -57,10 +57,12 @@ interface EdgeState {
 
 /**
  * The service's side of the edge link: one connection per edge, opened on demand (a hello with
- * the origin, the token, and whether this replica takes outcomes), records frames sent on it and
- * resolved from their acks. Any shortfall (no connection, refusal, failure, no ack in time) starts
- * the fallback hold for that edge. Outcome frames the edges send are handed to the outcome handler
- * (ServiceLinkBus registers its outcome subscription) and acked with what it handled.
+ * the origin, the token, and whether this replica takes outcomes, then the assignment), records
+ * frames sent on it and resolved from their acks. Any shortfall (no connection, refusal, failure,
+ * no ack in time) starts the fallback hold for that edge. Outcome frames the edges send are handed
+ * to the outcome handler (ServiceLinkBus registers its outcome subscription), one after the other,
+ * and acked with what it handled; frames of commands and requests are taken at once into the
+ * consumers whose partitions they belong to (offerPartitions, takeFrame) and acked as handled.
  */
 export class EdgeLinkClient implements EdgeRecordLink {
   private readonly logger = componentLogger('EdgeLink');

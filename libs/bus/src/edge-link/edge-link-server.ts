@@ -39,8 +39,8 @@ export interface OutcomeLink {
 export interface OwnerLink {
   /**
    * Where a record of `topic` with `key` may go: its partition, and the connection whose replica
-   * said it owns that partition (undefined when none did). Undefined when no connection owns any
-   * partition of the topic: not a topic the link carries now.
+   * said it owns that partition (undefined when none does now). Undefined for a topic no
+   * connection ever owned partitions of: not a topic the link carries.
    */
   routeOf(topic: string, key: string): PartitionRoute | undefined;
   sendToOwner(owner: PartitionOwner, records: ReadonlyArray<BusRecord>): Promise<number>;
@@ -71,8 +71,11 @@ export interface PartitionRoute {
 /**
  * The edge's side of the edge link: accepts connections from service replicas (a hello first:
  * version and, when configured, the shared token), hands their records frames to `onRecords` one
- * after the other per connection and acks each with the handled count, and sends outcome frames
- * to the replicas of an origin that said in their hello that they take outcomes.
+ * after the other per connection and acks each with the handled count, sends outcome frames to the
+ * replicas of an origin that said in their hello that they take outcomes, and keeps each
+ * connection's latest assignment (the partitions its replica's consumer owns, dropped when it
+ * closes) to send a command or request to the connection owning its key's partition (routeOf,
+ * sendToOwner).
  */
 export class EdgeLinkServer implements OutcomeLink, OwnerLink {
   private readonly logger = componentLogger('EdgeLink');
@@ -85,6 +88,11 @@ export class EdgeLinkServer implements OutcomeLink, OwnerLink {
   private readonly nextTaker = new Map<string, number>();
   /** Per topic, the connections that own partitions of it. */
   private readonly topicOwners = new Map<string, ServiceConnection[]>();
+  /**
+   * Per topic ever owned, its latest partition count: while no connection owns it (a group
+   * rebalancing, its one replica restarting) a record still has a partition, which the bus holds.
+   */
+  private readonly partitionCounts = new Map<string, number>();
   private readonly inFlight = new Set<Promise<number>>();
   private server: Server | undefined;
   private stopGauge: (() => void) | undefined;
@@ -165,7 +173,10 @@ export class EdgeLinkServer implements OutcomeLink, OwnerLink {
 
   routeOf(topic: string, key: string): PartitionRoute | undefined {
     const owners = this.topicOwners.get(topic);
-    if (owners === undefined) return undefined;
+    if (owners === undefined) {
+      const count = this.partitionCounts.get(topic);
+      return count === undefined ? undefined : { partition: partitionOfKey(key, count), owner: undefined };
+    }
     let partition = -1;
     let countOfPartition = 0;
     for (const owner of owners) {
@@ -276,6 +287,7 @@ export class EdgeLinkServer implements OutcomeLink, OwnerLink {
     for (const { topic, partitionCount, partitions } of frame.topics) {
       if (partitions.length === 0) continue;
       owned.set(topic, { partitionCount, partitions: new Set(partitions) });
+      this.partitionCounts.set(topic, partitionCount);
       this.topicOwners.set(topic, [...(this.topicOwners.get(topic) ?? []), owner]);
     }
     owner.owned = owned;

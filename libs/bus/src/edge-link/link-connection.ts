@@ -49,10 +49,14 @@ interface AwaitedAck {
  * One edge link connection, either side: sends records frames and resolves each with its ack's
  * handled count (0 when the connection closes first, or no ack came within ackTimeoutMs: the
  * connection is then destroyed, so nothing queued behind the frame is handled on it), and handles
- * incoming records frames strictly one after the other, acking each. A frame that was not handled
- * whole ends the connection after its ack: later frames on it must not overtake the refused
- * records, which their sender publishes to Kafka. Frames written in one event-loop turn leave in
- * one write (cork until the next tick).
+ * incoming records frames, acking each: a frame takeRecords takes (a service replica's commands
+ * and requests, taken into its consumer's pipelines, which keep each key's order) is taken at once
+ * and acked when handled, possibly after later frames; any other (outcomes on a service, records
+ * for the edge on an edge) is handled once the one before it was acked or taken. A frame that was
+ * not handled whole ends the connection after its ack: later frames on it must not overtake the
+ * refused records, which their sender publishes to Kafka. An assignment frame goes to onAssignment
+ * (the edge's side; elsewhere it ends the connection). Frames written in one event-loop turn leave
+ * in one write (cork until the next tick).
  */
 export class LinkConnection {
   private readonly parser = new LinkFrameParser();

@@ -1,6 +1,10 @@
 import { PUSH_OUTCOME_V1_TOPICS } from '#herald/contracts';
 
-/** The edge link carries the topics addressed to one edge (edgeIdOfOutboundTopic), and the outcomes addressed to one service. */
+/**
+ * The edge link carries the topics addressed to one edge (edgeIdOfOutboundTopic), and the outcomes
+ * addressed to one service; the commands and requests it carries are those of the partitions a
+ * replica said it owns (EdgeLinkServer.routeOf), whatever their topic.
+ */
 const ORIGIN_OF_OUTCOME_TOPIC: ReadonlyMap<string, string> = new Map(
   Object.entries(PUSH_OUTCOME_V1_TOPICS).map(([origin, topic]) => [topic, origin]),
 );

@@ -14,7 +14,10 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
  * (Kafka) as before; records of other topics go to the inner bus in the same call. A publish
  * resolves once every record is handled by its edge or acknowledged by the inner bus, and rejects
  * as the inner bus does. A subscription to `sip.push-outcome.<origin>.v1` also receives the
- * outcomes the edges send over the link (outcomeFrameHandler), acknowledged once handled.
+ * outcomes the edges send over the link (outcomeFrameHandler), acknowledged once handled; a
+ * subscription whose consumer has an intake (Kafka) is offered to the edges (unless
+ * takesPartitionRecords is false), which send it the commands and requests of the partitions it
+ * owns (offerPartitions).
  */
 export class ServiceLinkBus implements EventBus {
   /**

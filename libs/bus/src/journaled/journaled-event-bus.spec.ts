@@ -1,6 +1,7 @@
 import { BusUnavailableError } from '../event-bus';
 import { IN_PROCESS_PARTITIONS, partitionForKey } from '../in-process-event-bus';
 import {
+  JOURNAL_AWAITED_TIMEOUT_MS,
   JOURNAL_COMMIT_INTERVAL_MS,
   JOURNAL_WRITE_INTERVAL_MS,
   JournaledEventBus,
@@ -13,6 +14,7 @@ const NO_SWEEP_MS = 3_600_000;
 const LIVE = 'edge.e1.outbound.v1';
 const CONSUMED = 'sip.command-received.v1';
 const UNCONSUMED = 'im.message-accepted.v1';
+const AWAITED = 'sip.command-received.im-router.v1';
 const KEY = 'sip:bob@herald.local';
 
 /** A statement the test finishes when it wants (a slow journal INSERT or sweep DELETE). */
@@ -67,6 +69,7 @@ function openBus(journal: HeldJournal, retentionSweepIntervalMs = SWEEP_INTERVAL
     sql: journal,
     retentionSweepIntervalMs,
     isLiveTopic: (topic) => topic === LIVE,
+    isAwaitedTopic: (topic) => topic === AWAITED,
     onSweepError: (error) => {
       throw error;
     },
@@ -126,6 +129,62 @@ describe('JournaledEventBus (journal held in memory)', () => {
     expect(journal.insertedTopics).toEqual([[CONSUMED]]);
     expect(bus.retainedRecords(UNCONSUMED)).toBe(1);
     await bus.close();
+  });
+
+  it('stores no row for a record of an awaited topic, and resolves its publish once its group handled it', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal, NO_SWEEP_MS);
+    const releases: Array<() => void> = [];
+    await bus.subscribe({
+      groupId: 'im-router',
+      topics: [AWAITED],
+      handler: () => new Promise<void>((resolve) => releases.push(resolve)),
+    });
+    let published = 0;
+    const first = bus.publish([record(AWAITED, 'one')]).then(() => (published += 1));
+    const second = bus.publish([record(AWAITED, 'two')]).then(() => (published += 1));
+    await jest.advanceTimersByTimeAsync(JOURNAL_WRITE_INTERVAL_MS * 2);
+    expect(journal.inserts).toHaveLength(0);
+    expect(releases).toHaveLength(1);
+    expect(published).toBe(0);
+
+    releases[0]!();
+    await first;
+    await jest.advanceTimersByTimeAsync(0);
+    // The second (same key: after the first) is being handled, not handled: its publish waits.
+    expect(published).toBe(1);
+    releases[1]!();
+    await second;
+    await jest.advanceTimersByTimeAsync(JOURNAL_COMMIT_INTERVAL_MS * 2);
+    expect(journal.insertedTopics).toEqual([]);
+    expect(journal.storedOffsets).toEqual([]);
+    await bus.close();
+  });
+
+  it('awaits no record of an awaited topic no group consumes, and rejects a publish whose handling takes too long', async () => {
+    const journal = new HeldJournal();
+    const bus = openBus(journal, NO_SWEEP_MS);
+    const unconsumed = bus.publish([record(AWAITED, 'early')]);
+    await jest.advanceTimersByTimeAsync(0);
+    // No group here consumes it (yet): nothing would handle it, so it is not awaited.
+    expect(journal.insertedTopics).toEqual([]);
+    await unconsumed;
+
+    await bus.subscribe({
+      groupId: 'stuck',
+      topics: [AWAITED],
+      handler: () => new Promise<void>(() => undefined),
+    });
+    let outcome: unknown;
+    const stuck = bus
+      .publish([record(AWAITED, 'never handled')])
+      .catch((error: unknown) => (outcome = error));
+    await jest.advanceTimersByTimeAsync(JOURNAL_AWAITED_TIMEOUT_MS - 1);
+    expect(outcome).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+    await stuck;
+    expect(outcome).toBeInstanceOf(BusUnavailableError);
+    expect(journal.inserts).toHaveLength(0);
   });
 
   it('hands a group subscribing later the records no group consumed, and stores no position for them', async () => {

@@ -38,6 +38,12 @@ export const JOURNAL_WRITE_INTERVAL_MS = 5;
 /** How long a publish waits for the journal INSERT before it rejects (the edge answers 503). */
 export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
 /**
+ * How long a publish of an awaited topic (isAwaitedTopic) waits for its records' handling before
+ * it rejects (the edge answers 503; the record may still be handled, and the client's retry under
+ * the same command id is then handled once). Longer than the INSERT's: a group commit under load.
+ */
+export const JOURNAL_AWAITED_TIMEOUT_MS = 5_000;
+/**
  * Records of a topic no group consumes are kept this long (then deleted by the sweep); records of a
  * consumed topic are deleted by the next sweep once every group consuming it handled them.
  */
@@ -74,6 +80,17 @@ export interface JournaledEventBusOptions {
    */
   isLiveTopic?: (topic: string) => boolean;
   /**
+   * Topics whose handler stores its effect durably itself and claims the record's id (the
+   * commands a service acts on): a record some group here consumes is handed over without being
+   * journaled, and its publish resolves once every group consuming it handled it (its commit), as
+   * the edge link's requests do in the Kafka deployment. A crash before then loses it with its
+   * publish unanswered, so its sender retries. A record no group here consumes is handed over as
+   * any such record (not stored, not awaited). Default: none.
+   */
+  isAwaitedTopic?: (topic: string) => boolean;
+  /** See JOURNAL_AWAITED_TIMEOUT_MS. */
+  awaitedTimeoutMs?: number;
+  /**
    * Told when storing a group's offset failed: the group goes on, and its next stored offset
    * covers this one (a restart before then replays these records once more). Default: stderr.
    */
@@ -103,6 +120,15 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
 /** A record handed over whose INSERT is to come: the position it tells its id through. */
 type StoredRecord = BusRecord & { partition: number; position: JournalPosition };
 
+/** A record to hand over: its journal position, and whether its publish awaits its handling. */
+type HandedOverRecord = BusRecord & { partition: number; position: JournalPosition; awaited?: boolean };
+
+/** A publish waiting for its awaited record at `offset` of a partition to be handled by every group. */
+interface HandlingWaiter {
+  offset: number;
+  handled: () => void;
+}
+
 /**
  * The in-process bus made durable for the embedded default: every publish goes to an
  * InProcessEventBus that dispatches it (same semantics: partitions by key, groups, retries) and,
@@ -127,6 +153,10 @@ export class JournaledEventBus implements EventBus {
   private readonly onSweepError: (error: unknown) => void;
   private readonly onCommitError: (error: unknown, offset: GroupOffset) => void;
   private readonly isLiveTopic: (topic: string) => boolean;
+  private readonly isAwaitedTopic: (topic: string) => boolean;
+  private readonly awaitedTimeoutMs: number;
+  /** Per topic-partition, the publishes waiting for awaited records, in offset order. */
+  private readonly handlingWaiters = new Map<string, HandlingWaiter[]>();
   private readonly writer: SerialBatcher<ReadonlyArray<StoredRecord>>;
   private readonly committer: JournalOffsetCommits;
   /** Journal position of each record the inner bus holds, per topic-partition, by in-process offset. */
@@ -148,8 +178,11 @@ export class JournaledEventBus implements EventBus {
       handlerRetry: options.handlerRetry,
       handlerConcurrency: options.handlerConcurrency,
       onCommitted: (groupId, record) => this.commitHandled(groupId, record),
-      onDropped: (topic, partition, startOffset) =>
-        this.journalPositions.get(partitionKey(topic, partition))?.dropBefore(startOffset),
+      // Dropped = every group consuming the topic handled them: their awaited publishes resolve.
+      onDropped: (topic, partition, startOffset) => {
+        this.journalPositions.get(partitionKey(topic, partition))?.dropBefore(startOffset);
+        this.releaseHandled(partitionKey(topic, partition), startOffset);
+      },
     });
     this.publishTimeoutMs = options.publishTimeoutMs ?? JOURNAL_PUBLISH_TIMEOUT_MS;
     this.retentionAgeMs = options.retentionAgeMs ?? JOURNAL_RETENTION_AGE_MS;
@@ -177,6 +210,8 @@ export class JournaledEventBus implements EventBus {
           'storing a consumed offset failed',
         ));
     this.isLiveTopic = options.isLiveTopic ?? (() => false);
+    this.isAwaitedTopic = options.isAwaitedTopic ?? (() => false);
+    this.awaitedTimeoutMs = options.awaitedTimeoutMs ?? JOURNAL_AWAITED_TIMEOUT_MS;
     this.writer = new SerialBatcher((batches) => this.write(batches.flat()), {
       gatherTurn: true,
       minIntervalMs: options.writeIntervalMs ?? JOURNAL_WRITE_INTERVAL_MS,
@@ -209,11 +244,16 @@ export class JournaledEventBus implements EventBus {
       const live = traced.filter((record) => this.isLiveTopic(record.topic));
       const journaled =
         live.length === 0 ? traced : traced.filter((record) => !this.isLiveTopic(record.topic));
+      let awaitedHandling: Promise<void> | undefined;
       const storing =
         journaled.length === 0
           ? undefined
           : withTimeout(
-              this.start().then(() => this.handOverThenStore(journaled)),
+              this.start().then(() => {
+                const { stored, handled } = this.handOverThenStore(journaled);
+                awaitedHandling = handled;
+                return stored;
+              }),
               this.publishTimeoutMs,
               'the bus journal',
             );
@@ -232,6 +272,9 @@ export class JournaledEventBus implements EventBus {
         await this.inner.publish(live);
       }
       await storing;
+      if (awaitedHandling !== undefined) {
+        await withTimeout(awaitedHandling, this.awaitedTimeoutMs, 'handling the awaited records');
+      }
     });
   }
 
@@ -369,17 +412,42 @@ export class JournaledEventBus implements EventBus {
    * costs no row and no fsync; it is handed over in its place in memory, where a group
    * subscribing later in this process still finds it.
    */
-  private async handOverThenStore(records: ReadonlyArray<BusRecord>): Promise<void> {
-    const entries = records.map((record) => ({
-      ...record,
-      partition: partitionForKey(record.key, this.partitionCount),
-      position: this.inner.isConsumed(record.topic) ? new JournalPosition(undefined) : UNJOURNALED_POSITION,
-    }));
+  private handOverThenStore(records: ReadonlyArray<BusRecord>): {
+    stored: Promise<void>;
+    handled: Promise<void> | undefined;
+  } {
+    const entries = records.map((record): HandedOverRecord => {
+      const partition = partitionForKey(record.key, this.partitionCount);
+      if (!this.inner.isConsumed(record.topic))
+        return { ...record, partition, position: UNJOURNALED_POSITION };
+      if (this.isAwaitedTopic(record.topic)) {
+        return { ...record, partition, position: UNJOURNALED_POSITION, awaited: true };
+      }
+      return { ...record, partition, position: new JournalPosition(undefined) };
+    });
     // Handed over and submitted in one go: publishes reach the writer in the order they were
     // handed over, so each topic-partition's in-process offsets follow journal id order.
-    const handingOver = this.handOver(entries);
+    const { handingOver, handled } = this.handOver(entries);
     const stored = entries.filter((entry) => entry.position !== UNJOURNALED_POSITION);
-    await Promise.all([handingOver, stored.length === 0 ? undefined : this.writer.submit(stored)]);
+    return {
+      stored: Promise.all([handingOver, stored.length === 0 ? undefined : this.writer.submit(stored)]).then(
+        () => undefined,
+      ),
+      handled,
+    };
+  }
+
+  /** Resolves the publishes waiting for awaited records of the partition before `startOffset`. */
+  private releaseHandled(key: string, startOffset: number): void {
+    const waiters = this.handlingWaiters.get(key);
+    if (waiters === undefined) return;
+    let released = 0;
+    while (released < waiters.length && waiters[released]!.offset < startOffset) {
+      waiters[released]!.handled();
+      released += 1;
+    }
+    if (released === waiters.length) this.handlingWaiters.delete(key);
+    else if (released > 0) waiters.splice(0, released);
   }
 
   /** One INSERT for a batch of handed-over records; tells each its id (NOT_JOURNALED if it failed). */
@@ -399,16 +467,19 @@ export class JournaledEventBus implements EventBus {
   /** Hands the records loaded from the journal to the inner bus, in id order. */
   private handOverLoaded(retained: ReadonlyArray<JournalEntry>): Promise<void> {
     this.lastJournalId = retained.at(-1)?.id ?? this.lastJournalId;
-    return this.handOver(retained.map((entry) => ({ ...entry, position: new JournalPosition(entry.id) })));
+    return this.handOver(retained.map((entry) => ({ ...entry, position: new JournalPosition(entry.id) })))
+      .handingOver;
   }
 
   /**
    * Hands records to the inner bus, remembering each one's journal position by in-process offset.
    * Callers hand over in journal id order (load, then publishes in the writer's order).
    */
-  private handOver(
-    entries: ReadonlyArray<BusRecord & { partition: number; position: JournalPosition }>,
-  ): Promise<void> {
+  private handOver(entries: ReadonlyArray<HandedOverRecord>): {
+    handingOver: Promise<void>;
+    handled: Promise<void> | undefined;
+  } {
+    let handled: Array<Promise<void>> | undefined;
     for (const entry of entries) {
       const key = partitionKey(entry.topic, entry.partition);
       let positions = this.journalPositions.get(key);
@@ -416,10 +487,20 @@ export class JournaledEventBus implements EventBus {
         positions = new PartitionLog();
         this.journalPositions.set(key, positions);
       }
-      positions.append(entry.position);
+      // The positions log mirrors the inner one: the same offset, waited for before it is handed over.
+      const offset = positions.append(entry.position);
+      if (entry.awaited === true) {
+        let waiters = this.handlingWaiters.get(key);
+        if (waiters === undefined) {
+          waiters = [];
+          this.handlingWaiters.set(key, waiters);
+        }
+        const waiting = waiters;
+        (handled ??= []).push(new Promise<void>((resolve) => waiting.push({ offset, handled: resolve })));
+      }
     }
     // The inner bus appends them before its publish returns a promise.
-    return this.inner.publish(
+    const handingOver = this.inner.publish(
       entries.map((entry) => ({
         topic: entry.topic,
         key: entry.key,
@@ -427,6 +508,7 @@ export class JournaledEventBus implements EventBus {
         headers: entry.headers,
       })),
     );
+    return { handingOver, handled: handled && Promise.all(handled).then(() => undefined) };
   }
 
   /** The group committed `record` already (before a restart): it is skipped; the inner bus commits the rest. */
