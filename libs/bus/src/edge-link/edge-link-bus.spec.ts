@@ -213,15 +213,12 @@ describe('EdgeLinkBus', () => {
         [2, 3, 4],
         [6, 7],
       ]);
-      // Records published to the inner bus while held extend the hold: nothing after them overtakes them.
+      // Records sent to the inner bus because of the hold do not extend it: the partitions return to the link.
       now += 1;
-      await bus.publish([command(1, 9)]);
-      expect(inner.publishes.at(-1)).toEqual([9]);
-      now += HOLD_MS;
-      await bus.publish([command(1, 10), command(2, 11)]);
+      await bus.publish([command(1, 9), command(2, 10)]);
       expect(server.ownerFrames).toEqual([
         ['a', [5, 8]],
-        ['a', [10, 11]],
+        ['a', [9, 10]],
       ]);
     });
 
