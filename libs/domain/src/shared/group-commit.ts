@@ -11,11 +11,9 @@
  * done, so the bus commits no offset early, and the bus never runs two records of one key at once,
  * so per-key order holds.
  *
- * The next group's transaction starts at the group's commit, while the group's publish runs;
- * publishes go one after the other in group order, and a group's items resolve after its own
- * publish. With the services' records coming over the edge link (bench/README.md, Session 15)
- * this shortened an IM's wait for the group in progress; in session 14, with every record fetched
- * from Kafka, it was slower (the fetch pacing timed its fetches to the ends of groups).
+ * The next group starts once the group's publish is done, not at its commit: overlapping the two
+ * was measured slower in both CPU and latency (bench/README.md, Session 14), the fetch pacing
+ * timing its fetches to the ends of groups.
  *
  * A group that fails, in its transaction or its publish, is flushed again item by item, each item
  * settling alone: one poison item fails only its own handler (which the bus retries), never the
@@ -58,79 +56,34 @@ export class GroupCommit<T, R> {
   }
 
   private async flushWaiting(): Promise<void> {
-    // The publish of the group before, still running while this group's transaction runs.
-    let publishing: Promise<void> | undefined;
     for (;;) {
       // Before every group, not only the first: a key's next record is submitted a few promise
       // hops after its run resolved (the bus runs a key's records one at a time), so a group
       // taken at once would leave every key of the group just published out of the next one.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.waiting.length === 0) {
-        if (publishing === undefined) break;
-        // Its items' keys submit their next items once it resolved: look again then.
-        await publishing;
-        publishing = undefined;
-        continue;
-      }
+      if (this.waiting.length === 0) break;
       const group = this.waiting.splice(0, this.maxGroupItems);
-      const items = group.map((submitted) => submitted.item);
-      let flushed: FlushedGroup<R>;
-      const startedAt = performance.now();
       try {
-        flushed = await this.flushGroupChecked(items);
+        const results = await this.flushThenPublish(group.map((submitted) => submitted.item));
+        group.forEach((submitted, index) => submitted.resolve(results[index] as R));
       } catch (error) {
-        await publishing;
-        publishing = undefined;
-        await this.failed(group, error);
-        continue;
+        if (group.length === 1) {
+          group[0]!.reject(error);
+        } else {
+          await this.flushAlone(group);
+        }
       }
-      const committedAt = performance.now();
-      this.observe?.transaction(items.length, committedAt - startedAt);
-      // Publishes go one after the other, in group order: a later group's sends never overtake.
-      const before = publishing ?? Promise.resolve();
-      publishing = before.then(() => this.publishGroup(group, flushed, committedAt));
     }
     this.flushing = undefined;
-  }
-
-  private async flushGroupChecked(items: ReadonlyArray<T>): Promise<FlushedGroup<R>> {
-    const flushed = await this.flushGroup(items);
-    if (flushed.results.length !== items.length) {
-      throw new RangeError(`a group of ${items.length} items returned ${flushed.results.length} results`);
-    }
-    return flushed;
-  }
-
-  /** Publishes a committed group and settles its items; a failed publish flushes them again alone. */
-  private async publishGroup(
-    group: ReadonlyArray<Submitted<T, R>>,
-    flushed: FlushedGroup<R>,
-    committedAt: number,
-  ): Promise<void> {
-    try {
-      if (flushed.publish !== undefined) {
-        await flushed.publish();
-        this.observe?.published(performance.now() - committedAt);
-      }
-    } catch (error) {
-      await this.failed(group, error);
-      return;
-    }
-    group.forEach((submitted, index) => submitted.resolve(flushed.results[index] as R));
-  }
-
-  private async failed(group: ReadonlyArray<Submitted<T, R>>, error: unknown): Promise<void> {
-    if (group.length === 1) {
-      group[0]!.reject(error);
-    } else {
-      await this.flushAlone(group);
-    }
   }
 
   /** One group: its transaction, then its publish; each phase told to the observer. */
   private async flushThenPublish(items: ReadonlyArray<T>): Promise<R[]> {
     const startedAt = performance.now();
-    const flushed = await this.flushGroupChecked(items);
+    const flushed = await this.flushGroup(items);
+    if (flushed.results.length !== items.length) {
+      throw new RangeError(`a group of ${items.length} items returned ${flushed.results.length} results`);
+    }
     const committedAt = performance.now();
     this.observe?.transaction(items.length, committedAt - startedAt);
     if (flushed.publish !== undefined) {
