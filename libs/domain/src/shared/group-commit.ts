@@ -12,8 +12,9 @@
  * so per-key order holds.
  *
  * The next group starts once the group's publish is done, not at its commit: overlapping the two
- * was measured slower in both CPU and latency (bench/README.md, Session 14), the fetch pacing
- * timing its fetches to the ends of groups.
+ * was measured slower, in both CPU and latency with every record fetched from Kafka (the fetch
+ * pacing timing its fetches to the ends of groups), and in CPU with the requests over the edge
+ * link (more, smaller groups), at no lower latency (bench/README.md, Sessions 14 and 15).
  *
  * A group that fails, in its transaction or its publish, is flushed again item by item, each item
  * settling alone: one poison item fails only its own handler (which the bus retries), never the
