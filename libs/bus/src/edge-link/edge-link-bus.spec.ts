@@ -9,6 +9,9 @@ const outcome = (origin: string, n: number): Outgoing => ({
   key: 'sip:a@x',
   value: Buffer.from(String(n)),
 });
+const COMMANDS = 'sip.command-received.im-router.v1';
+/** A command whose key is its number (FakeServer: partition = key modulo the owners). */
+const command = (n: number): Outgoing => ({ topic: COMMANDS, key: String(n), value: Buffer.from(String(n)) });
 const numbers = (records: ReadonlyArray<Outgoing>): number[] =>
   records.map((r) => Number(r.value.toString()));
 
@@ -125,6 +128,42 @@ describe('EdgeLinkBus', () => {
       ['im-router', [2, 3]],
     ]);
     expect(inner.publishes).toEqual([]);
+  });
+
+  it("sends a record to its partition's owner; one of a partition no replica owns holds that partition on the inner bus", async () => {
+    let now = 0;
+    bus = new EdgeLinkBus(inner, server, { fallbackHoldMs: 100, now: () => now });
+    server.owners.set(COMMANDS, [{ name: 'replica-0' }, undefined]);
+    await bus.publish([command(2), command(1)]);
+    expect(server.ownerFrames).toEqual([['replica-0', [2]]]);
+    expect(inner.publishes).toEqual([[1]]);
+    server.owners.set(COMMANDS, [{ name: 'replica-0' }, { name: 'replica-1' }]);
+    now = 99;
+    await bus.publish([command(3)]);
+    now = 199;
+    await bus.publish([command(5)]);
+    expect(inner.publishes).toEqual([[1], [3]]);
+    expect(server.ownerFrames).toEqual([
+      ['replica-0', [2]],
+      ['replica-1', [5]],
+    ]);
+  });
+
+  it('holds a topic no replica owns any partition of on the inner bus: its first owner gets its records after the hold', async () => {
+    let now = 0;
+    bus = new EdgeLinkBus(inner, server, { fallbackHoldMs: 100, now: () => now });
+    await bus.publish([command(1)]);
+    server.owners.set(COMMANDS, [{ name: 'replica-0' }]);
+    now = 99;
+    await bus.publish([command(2)]);
+    // Record 2 fell back on a held topic: it holds its partition in turn, record 3 too.
+    now = 198;
+    await bus.publish([command(3)]);
+    expect(inner.publishes).toEqual([[1], [2], [3]]);
+    now = 298;
+    await bus.publish([command(4)]);
+    expect(inner.publishes).toEqual([[1], [2], [3]]);
+    expect(server.ownerFrames).toEqual([['replica-0', [4]]]);
   });
 
   it('publishes an outcome awaited by the handling of a records frame to the inner bus', async () => {

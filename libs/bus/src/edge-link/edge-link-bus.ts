@@ -46,7 +46,8 @@ export interface EdgeLinkBusOptions {
  *   partitions' pipelines at once, in order). The commands and requests the edge sends the services.
  *   A record of such a topic that goes to the inner bus instead (no owner of its partition, or a
  *   fallback) holds its partition on the inner bus for fallbackHoldMs, so the records of its key
- *   after it do not overtake it over the link.
+ *   after it do not overtake it over the link; a record of a topic no replica owns any partition
+ *   of (before the first assignment, after the last owner's connection closed) holds the topic.
  * The part of a frame the service did not handle is published to the inner bus; each publish
  * resolves once its records are handled or acknowledged by the inner bus. A record a records
  * frame's handling awaits goes to the inner bus (awaitedByFrameHandling).
@@ -55,7 +56,7 @@ export class EdgeLinkBus implements EventBus {
   private readonly origins = new Map<string, OriginQueue>();
   /** Per owner, the frame gathering this turn's records for it. */
   private readonly ownerFrames = new Map<PartitionOwner, FrameBatch>();
-  /** Per `topic/partition`, until when (now() ms) its records go to the inner bus. */
+  /** Per `topic/partition` (or `topic`: all its partitions), until when (now() ms) its records go to the inner bus. */
   private readonly heldUntil = new Map<string, number>();
   /** Each owner-bound record's partition hold key, for the hold on its fallback. */
   private readonly holdKeys = new WeakMap<BusRecord, string>();
@@ -77,6 +78,7 @@ export class EdgeLinkBus implements EventBus {
     const insideFrame = insideAwaitedPublish();
     let toOrigins: Map<string, OutgoingRecord[]> | undefined;
     let toOwners: Map<PartitionOwner, RoutedRecord[]> | undefined;
+    let unownedTopics: Set<string> | undefined;
     const toInner: OutgoingRecord[] = [];
     let untaken = 0;
     for (const record of records) {
@@ -92,9 +94,15 @@ export class EdgeLinkBus implements EventBus {
         continue;
       }
       const route = this.server.routeOf(record.topic, record.key);
-      if (route !== undefined) {
+      if (route === undefined) {
+        // No replica owns any partition of the topic (none has said so yet, or all went): once one
+        // does, the records after this one must not overtake it, so the whole topic is held.
+        unownedTopics ??= new Set();
+        unownedTopics.add(record.topic);
+      } else {
         const holdKey = `${record.topic}/${route.partition}`;
-        if (!insideFrame && route.owner !== undefined && !this.held(holdKey)) {
+        const linkable = route.owner !== undefined && !this.held(holdKey) && !this.held(record.topic);
+        if (!insideFrame && linkable) {
           toOwners ??= new Map();
           appendTo(toOwners, route.owner, { record, holdKey });
           continue;
@@ -104,6 +112,7 @@ export class EdgeLinkBus implements EventBus {
       }
       toInner.push(record);
     }
+    if (unownedTopics !== undefined) this.hold(unownedTopics);
     // Records no connection takes now (none connected, an old release's, awaited by a frame's handling, held): Kafka.
     if (untaken > 0) heraldMetrics().edgeLinkRecords('to-service', 'fallback', untaken);
     if (toOrigins === undefined && toOwners === undefined) {
