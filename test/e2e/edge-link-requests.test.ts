@@ -81,7 +81,9 @@ describe.each([
         ),
       );
       // im-router, auth and presence reach the edge over the link when they first send it a record.
-      await delivered(alice!, bob!, `warm-up-${commandId()}`);
+      // Bob's IM may go to Kafka before im-router did: his later ones stay there for the hold, so
+      // that none overtakes it; Alice's and Carol's are measured.
+      await delivered(bob!, alice!, `warm-up-${commandId()}`);
       const commandsBefore = await produced(admin!, SIP_COMMAND_RECEIVED_IM_ROUTER_V1);
       const registersBefore = await produced(admin!, SIP_REGISTER_REQUESTED_V1);
 
@@ -96,7 +98,7 @@ describe.each([
         storedAt200.push(await stored(messageId));
         await pushOf(bob!, 'im', { messageId });
       }
-      expectStatus(await alice!.register(), 200);
+      await devices.registered(await devices.account('carol'), 'udp');
 
       const commands = (await produced(admin!, SIP_COMMAND_RECEIVED_IM_ROUTER_V1)) - commandsBefore;
       const registers = (await produced(admin!, SIP_REGISTER_REQUESTED_V1)) - registersBefore;

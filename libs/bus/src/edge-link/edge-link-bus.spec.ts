@@ -10,8 +10,12 @@ const outcome = (origin: string, n: number): Outgoing => ({
   value: Buffer.from(String(n)),
 });
 const COMMANDS = 'sip.command-received.im-router.v1';
-/** A command whose key is its number (FakeServer: partition = key modulo the owners). */
-const command = (n: number): Outgoing => ({ topic: COMMANDS, key: String(n), value: Buffer.from(String(n)) });
+/** A command numbered n, keyed n by default (FakeServer: partition = key modulo the owners). */
+const command = (n: number, key = String(n)): Outgoing => ({
+  topic: COMMANDS,
+  key,
+  value: Buffer.from(String(n)),
+});
 const numbers = (records: ReadonlyArray<Outgoing>): number[] =>
   records.map((r) => Number(r.value.toString()));
 
@@ -149,21 +153,24 @@ describe('EdgeLinkBus', () => {
     ]);
   });
 
-  it('holds a topic no replica owns any partition of on the inner bus: its first owner gets its records after the hold', async () => {
+  it("holds on the inner bus the key of a record whose topic had no owner, not its partition's other keys", async () => {
     let now = 0;
     bus = new EdgeLinkBus(inner, server, { fallbackHoldMs: 100, now: () => now });
-    await bus.publish([command(1)]);
+    await bus.publish([command(1, '10')]);
     server.owners.set(COMMANDS, [{ name: 'replica-0' }]);
     now = 99;
-    await bus.publish([command(2)]);
-    // Record 2 fell back on a held topic: it holds its partition in turn, record 3 too.
+    // Key 10 stays on the inner bus (its hold renewed); key 11, in the same partition, takes the link.
+    await bus.publish([command(2, '10'), command(3, '11')]);
     now = 198;
-    await bus.publish([command(3)]);
-    expect(inner.publishes).toEqual([[1], [2], [3]]);
+    await bus.publish([command(4, '10')]);
+    expect(inner.publishes).toEqual([[1], [2], [4]]);
     now = 298;
-    await bus.publish([command(4)]);
-    expect(inner.publishes).toEqual([[1], [2], [3]]);
-    expect(server.ownerFrames).toEqual([['replica-0', [4]]]);
+    await bus.publish([command(5, '10')]);
+    expect(inner.publishes).toEqual([[1], [2], [4]]);
+    expect(server.ownerFrames).toEqual([
+      ['replica-0', [3]],
+      ['replica-0', [5]],
+    ]);
   });
 
   it('publishes an outcome awaited by the handling of a records frame to the inner bus', async () => {
