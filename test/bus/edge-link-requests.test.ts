@@ -32,6 +32,11 @@ const WAIT_MS = 60_000;
 /** A replica leaving or joining is noticed at its next heartbeat: short, so rebalances are quick. */
 const HEARTBEAT_MS = 300;
 const SESSION_MS = 6_000;
+/**
+ * The edge's ack timeout, past every wait of these tests: what a replica hands back must come back
+ * in its ack, not when the edge gives the frame up.
+ */
+const ACK_TIMEOUT_MS = 3 * WAIT_MS;
 /** The edge's fallback hold, on its injected clock. */
 const HOLD_MS = 5_000;
 
@@ -68,7 +73,7 @@ class Gate {
 }
 
 describe('edge link: requests to the replica owning their partition, on a real Kafka', () => {
-  jest.setTimeout(180_000);
+  jest.setTimeout(2 * WAIT_MS + 30_000);
   let admin: Admin;
   let topic: string;
   let groupId: string;
@@ -185,7 +190,12 @@ describe('edge link: requests to the replica owning their partition, on a real K
     overtakes = [];
     entered = new Set();
     gate = new Gate();
-    server = new EdgeLinkServer({ host: '127.0.0.1', port: 0, onRecords: async (records) => records.length });
+    server = new EdgeLinkServer({
+      host: '127.0.0.1',
+      port: 0,
+      ackTimeoutMs: ACK_TIMEOUT_MS,
+      onRecords: async (records) => records.length,
+    });
     endpoint = await server.start();
     edgeKafka = new KafkaEventBus({ brokers, clientId: 'herald-link-requests-edge', logLevel: 'nothing' });
     now = 1_000_000;
@@ -317,13 +327,13 @@ describe('edge link: requests to the replica owning their partition, on a real K
       await b.subscribe();
       await b.connect();
       gate.open();
-      await Promise.all(publishes);
-      await stopping;
       await waitFor(
         () => KEYS.every((key) => handled.get(key)?.size === RECORDS),
         WAIT_MS,
         'every record handled',
       );
+      await Promise.all(publishes);
+      await stopping;
       // Only what a handed back reached Kafka, where b took it.
       expect(await endOffsetSum()).toBeGreaterThan(onKafka);
       expect(handlings.some(({ replica: name, linked }) => name === 'b' && !linked)).toBe(true);
