@@ -66,7 +66,7 @@ describe('KafkaEventBus joining a group whose leader is slow to assign', () => {
     await leaderJoined;
 
     const joining = bus.subscribe({ groupId, topics: [topic], handler: async () => undefined });
-    await expect(joining).resolves.toEqual({ stop: expect.any(Function) });
+    await expect(joining).resolves.toEqual({ stop: expect.any(Function), intake: expect.anything() });
     await (await joining).stop();
   });
 });

@@ -9,6 +9,13 @@ const outcome = (origin: string, n: number): Outgoing => ({
   key: 'sip:a@x',
   value: Buffer.from(String(n)),
 });
+const COMMANDS = 'sip.command-received.im-router.v1';
+/** A command numbered n, keyed n by default (FakeServer: partition = key modulo the owners). */
+const command = (n: number, key = String(n)): Outgoing => ({
+  topic: COMMANDS,
+  key,
+  value: Buffer.from(String(n)),
+});
 const numbers = (records: ReadonlyArray<Outgoing>): number[] =>
   records.map((r) => Number(r.value.toString()));
 
@@ -135,6 +142,44 @@ describe('EdgeLinkBus', () => {
       ['im-router', [2, 3]],
     ]);
     expect(inner.publishes).toEqual([]);
+  });
+
+  it("sends a record to its partition's owner; one of a partition no replica owns holds that partition on the inner bus", async () => {
+    let now = 0;
+    bus = new EdgeLinkBus(inner, server, { fallbackHoldMs: 100, now: () => now });
+    server.owners.set(COMMANDS, [{ name: 'replica-0' }, undefined]);
+    await bus.publish([command(2), command(1)]);
+    expect(server.ownerFrames).toEqual([['replica-0', [2]]]);
+    expect(inner.publishes).toEqual([[1]]);
+    server.owners.set(COMMANDS, [{ name: 'replica-0' }, { name: 'replica-1' }]);
+    now = 99;
+    await bus.publish([command(3)]);
+    now = 199;
+    await bus.publish([command(5)]);
+    expect(inner.publishes).toEqual([[1], [3]]);
+    expect(server.ownerFrames).toEqual([
+      ['replica-0', [2]],
+      ['replica-1', [5]],
+    ]);
+  });
+
+  it("holds on the inner bus the key of a record whose topic had no owner, not its partition's other keys", async () => {
+    let now = 0;
+    bus = new EdgeLinkBus(inner, server, { fallbackHoldMs: 100, now: () => now });
+    await bus.publish([command(1, '10')]);
+    server.owners.set(COMMANDS, [{ name: 'replica-0' }]);
+    now = 99;
+    // Key 10 stays on the inner bus; key 11, in the same partition, takes the link.
+    await bus.publish([command(2, '10'), command(3, '11')]);
+    expect(inner.publishes).toEqual([[1], [2]]);
+    // The record the hold sent to the inner bus did not extend it: key 10 is back on the link.
+    now = 100;
+    await bus.publish([command(4, '10')]);
+    expect(inner.publishes).toEqual([[1], [2]]);
+    expect(server.ownerFrames).toEqual([
+      ['replica-0', [3]],
+      ['replica-0', [4]],
+    ]);
   });
 
   it('publishes an outcome awaited by the handling of a records frame to the inner bus', async () => {

@@ -8,6 +8,8 @@ import { EDGE_LINK_FALLBACK_HOLD_MS } from './link-timing';
 import { originOfOutcome } from './link-topics';
 
 type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
+/** Key holds kept before expired ones are swept out (then twice what is left, at least this). */
+const KEY_HOLDS_SWEEP_SIZE = 4_096;
 /** A record bound for its partition's owner, with the key of its partition's hold. */
 interface RoutedRecord {
   record: OutgoingRecord;
@@ -47,7 +49,10 @@ export interface EdgeLinkBusOptions {
  *   partitions' pipelines at once, in order). The commands and requests the edge sends the services.
  *   A record of such a topic that goes to the inner bus instead (no owner of its partition, or a
  *   fallback) holds its partition on the inner bus for fallbackHoldMs, so the records of its key
- *   after it do not overtake it over the link.
+ *   after it do not overtake it over the link. A record of a topic no connection of this edge ever
+ *   owned partitions of (no partition count known yet) goes to the inner bus and holds its key
+ *   there in the same way: its partition may have an owner by the next one. A record sent to the
+ *   inner bus because of a hold does not extend it.
  * The part of a frame the service did not handle is published to the inner bus; each publish
  * resolves once its records are handled or acknowledged by the inner bus. A record a records
  * frame's handling awaits goes to the inner bus (awaitedByFrameHandling).
@@ -58,6 +63,9 @@ export class EdgeLinkBus implements EventBus {
   private readonly ownerFrames = new Map<PartitionOwner, FrameBatch>();
   /** Per `topic/partition`, until when (now() ms) its records go to the inner bus. */
   private readonly heldUntil = new Map<string, number>();
+  /** Per `topic key` that went to the inner bus while its topic had no owner, until when its records go there. */
+  private readonly keyHeldUntil = new Map<string, number>();
+  private sweepKeyHoldsAt = KEY_HOLDS_SWEEP_SIZE;
   /** Each owner-bound record's partition hold key, for the hold on its fallback. */
   private readonly holdKeys = new WeakMap<BusRecord, string>();
   private readonly flushing = new Set<Promise<void>>();
@@ -78,6 +86,7 @@ export class EdgeLinkBus implements EventBus {
     const insideFrame = insideAwaitedPublish();
     let toOrigins: Map<string, OutgoingRecord[]> | undefined;
     let toOwners: Map<PartitionOwner, RoutedRecord[]> | undefined;
+    let keyHolds: string[] | undefined;
     const toInner: OutgoingRecord[] = [];
     let untaken = 0;
     for (const record of records) {
@@ -93,21 +102,29 @@ export class EdgeLinkBus implements EventBus {
         continue;
       }
       const route = this.server.routeOf(record.topic, record.key);
-      if (route !== undefined) {
-        const holdKey = `${record.topic}/${route.partition}`;
-        const held = this.held(holdKey);
-        if (!insideFrame && route.owner !== undefined && !held) {
-          toOwners ??= new Map();
-          appendTo(toOwners, route.owner, { record, holdKey });
-          continue;
-        }
-        untaken += 1;
-        // A record sent to Kafka because of the hold does not extend it: a busy partition returns
-        // to the link once the hold ends (the residual order window, architecture.md).
-        if (!held) this.hold([holdKey]);
+      if (route === undefined) {
+        // A topic no connection of this edge ever owned: once one owns the key's partition, the
+        // key's later records must not overtake this one over the link.
+        (keyHolds ??= []).push(keyHoldOf(record));
+        toInner.push(record);
+        continue;
       }
+      const holdKey = `${record.topic}/${route.partition}`;
+      const held =
+        this.held(this.heldUntil, holdKey) ||
+        (this.keyHeldUntil.size > 0 && this.held(this.keyHeldUntil, keyHoldOf(record)));
+      if (!insideFrame && route.owner !== undefined && !held) {
+        toOwners ??= new Map();
+        appendTo(toOwners, route.owner, { record, holdKey });
+        continue;
+      }
+      untaken += 1;
+      // A record sent to Kafka because of a hold does not extend it: a busy partition or key
+      // returns to the link once the hold ends (the residual order window, architecture.md).
+      if (!held) this.hold(this.heldUntil, [holdKey]);
       toInner.push(record);
     }
+    if (keyHolds !== undefined) this.holdRecordKeys(keyHolds);
     // Records no connection takes now (none connected, an old release's, awaited by a frame's handling, held): Kafka.
     if (untaken > 0) heraldMetrics().edgeLinkRecords('to-service', 'fallback', untaken);
     if (toOrigins === undefined && toOwners === undefined) {
@@ -145,19 +162,28 @@ export class EdgeLinkBus implements EventBus {
     await this.inner.close();
   }
 
-  /** Whether the partition is held on the inner bus (a hold that ended is forgotten). */
-  private held(holdKey: string): boolean {
-    const until = this.heldUntil.get(holdKey);
+  /** Whether the partition (or key) is held on the inner bus (a hold that ended is forgotten). */
+  private held(holds: Map<string, number>, holdKey: string): boolean {
+    const until = holds.get(holdKey);
     if (until === undefined) return false;
     if (this.now() < until) return true;
-    this.heldUntil.delete(holdKey);
+    holds.delete(holdKey);
     return false;
   }
 
-  private hold(holdKeys: Iterable<string>): void {
+  private hold(holds: Map<string, number>, holdKeys: Iterable<string>): void {
     const until = this.now() + this.fallbackHoldMs;
-    for (const holdKey of holdKeys)
-      this.heldUntil.set(holdKey, Math.max(until, this.heldUntil.get(holdKey) ?? 0));
+    for (const holdKey of holdKeys) holds.set(holdKey, Math.max(until, holds.get(holdKey) ?? 0));
+  }
+
+  /** Holds keys; a key whose records stopped is forgotten by a sweep, amortized over the holds. */
+  private holdRecordKeys(keyHolds: ReadonlyArray<string>): void {
+    if (this.keyHeldUntil.size >= this.sweepKeyHoldsAt) {
+      const now = this.now();
+      for (const [keyHold, until] of this.keyHeldUntil) if (until <= now) this.keyHeldUntil.delete(keyHold);
+      this.sweepKeyHoldsAt = Math.max(KEY_HOLDS_SWEEP_SIZE, 2 * this.keyHeldUntil.size);
+    }
+    this.hold(this.keyHeldUntil, keyHolds);
   }
 
   /**
@@ -264,7 +290,8 @@ export class EdgeLinkBus implements EventBus {
       });
       if (waiting.length === 0) return;
       const rest = batch.records.slice(handled);
-      if (holdOnFallback) this.hold(new Set(rest.map((record) => this.holdKeys.get(record)!)));
+      if (holdOnFallback)
+        this.hold(this.heldUntil, new Set(rest.map((record) => this.holdKeys.get(record)!)));
       try {
         await this.inner.publish(rest);
         for (const share of waiting) share.resolve();
@@ -275,6 +302,11 @@ export class EdgeLinkBus implements EventBus {
       for (const share of batch.shares) share.reject(error);
     }
   }
+}
+
+/** A key's hold: topic names take no space. */
+function keyHoldOf(record: OutgoingRecord): string {
+  return `${record.topic} ${record.key}`;
 }
 
 function appendTo<K, R>(groups: Map<K, R[]>, key: K, record: R): void {
