@@ -1,5 +1,6 @@
 // Kafka down and PostgreSQL down (protocol.md §2): 503 with Retry-After, never a 200 for something
-// not stored, and service again once they return. The separate apps run on a broker and a database
+// not stored, and service again once they return. With the requests over the edge link (the
+// default) a service answers what it can store without Kafka while Kafka is down. The separate apps run on a broker and a database
 // server of this file only (paused with SIGSTOP, resumed with SIGCONT); the embedded default's own
 // PostgreSQL is paused the same way.
 import type { SipResponse } from '#herald/sip';
@@ -20,7 +21,7 @@ function expectUnavailable(response: SipResponse): void {
   expect(response.retryAfter).toBeDefined();
 }
 
-describe('separate apps on Kafka', () => {
+describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false)', () => {
   let kafka: PrivateServer | undefined;
   let postgres: PrivateServer | undefined;
   let cluster: HeraldCluster | undefined;
@@ -34,7 +35,10 @@ describe('separate apps on Kafka', () => {
     cluster = await HeraldCluster.start({
       kafkaBrokers: [kafka.address],
       databaseUrl: postgres.address,
-      env: { HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS) },
+      env: {
+        HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS),
+        HERALD_EDGE_LINK_REQUESTS: 'false',
+      },
     });
   }, START_TIMEOUT_MS);
   afterEach(() => devices.closeAll());
@@ -84,6 +88,55 @@ describe('separate apps on Kafka', () => {
       const result = await alice.waitForPush((push) => push.envelope?.['re'] === id, 60_000, from);
       expect(result.envelope).toMatchObject({ ok: true });
       expectStatus(await retryUntilRegistered(() => bob.register()), 200);
+    },
+    OUTAGE_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('separate apps on Kafka, requests over the edge link (the default)', () => {
+  let kafka: PrivateServer | undefined;
+  let postgres: PrivateServer | undefined;
+  let cluster: HeraldCluster | undefined;
+  const devices = new Devices(() => {
+    if (cluster === undefined) throw new Error('the cluster did not start');
+    return cluster;
+  });
+
+  beforeAll(async () => {
+    [kafka, postgres] = await Promise.all([PrivateServer.kafka(), PrivateServer.postgres()]);
+    cluster = await HeraldCluster.start({
+      kafkaBrokers: [kafka.address],
+      databaseUrl: postgres.address,
+      env: { HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS) },
+    });
+  }, START_TIMEOUT_MS);
+  afterEach(() => devices.closeAll());
+  afterAll(async () => {
+    await cluster?.stop();
+    await Promise.all([kafka?.stop(), postgres?.stop()]);
+  }, START_TIMEOUT_MS);
+
+  it(
+    'Kafka down: a command and a REGISTER the services store without Kafka are answered over the link, 200 and the result',
+    async () => {
+      // Alice's login reaches auth on Kafka (auth has not connected to the edge yet) and its result
+      // comes back over the link, after auth's assignment on the same connection: from then on
+      // auth's partitions are owned at the edge. Her key stays on Kafka for the hold (her later
+      // records must not overtake the login), so Carol's and Bob's are the ones measured.
+      await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
+      const carol = await devices.loggedIn(await devices.account('carol'), 'udp', 'INFO');
+      const bob = await devices.device(await devices.account('bob'), 'tcp');
+      await kafka!.pause();
+      try {
+        // auth stores the command's claim and sends its result over the link: nothing needs Kafka.
+        const result = await commandResult(carol, { type: 'profile.get' }, 'INFO');
+        expect(result.envelope).toMatchObject({ ok: true });
+        // auth commits the binding and sends its decision over the link; the device-registered
+        // event for the other services waits in auth (retried in place) until Kafka returns.
+        expectStatus(await bob.register(), 200);
+      } finally {
+        await kafka!.resume();
+      }
     },
     OUTAGE_TEST_TIMEOUT_MS,
   );

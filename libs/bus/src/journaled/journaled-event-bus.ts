@@ -40,9 +40,10 @@ export const JOURNAL_PUBLISH_TIMEOUT_MS = 1_000;
 /**
  * How long a publish of an awaited topic (isAwaitedTopic) waits for its records' handling before
  * it rejects (the edge answers 503; the record may still be handled, and the client's retry under
- * the same command id is then handled once). Longer than the INSERT's: a group commit under load.
+ * the same command id is then handled once): as long as a journal INSERT may take, so a command
+ * meets a PostgreSQL outage with a 503 as soon as it did when it had a row of its own.
  */
-export const JOURNAL_AWAITED_TIMEOUT_MS = 5_000;
+export const JOURNAL_AWAITED_TIMEOUT_MS = 1_000;
 /**
  * Records of a topic no group consumes are kept this long (then deleted by the sweep); records of a
  * consumed topic are deleted by the next sweep once every group consuming it handled them.

@@ -74,6 +74,36 @@ describe('ServiceDecisions', () => {
     await expect(asking).resolves.toEqual({ decision: decided });
   });
 
+  it("returns the service's decision as soon as it comes, the request's publish still in flight", async () => {
+    // Over the edge link a publish resolves once the service handled the request, after its decision.
+    const { bus, pending, decisions, record } = setUp();
+    bus.holdAcks = true;
+    const asking = decisions.ask('publish', publishRequest(), 'tx-1', record(), AOR);
+    await new Promise((resolve) => setImmediate(resolve));
+    const decided = publishDecidedV1.build({
+      txKey: 'tx-1',
+      aor: AOR,
+      status: 200,
+      etag: 'e1',
+      expires: 600,
+    });
+    expect(pending.resolve(decided)).toBe(true);
+    await expect(asking).resolves.toEqual({ decision: decided });
+    bus.releaseAcks();
+  });
+
+  it('answers 503 when no decision comes within its timeout, the publish still in flight', async () => {
+    const { bus, clock, decisions, record } = setUp();
+    bus.holdAcks = true;
+    const asking = decisions.ask('publish', publishRequest(), 'tx-1', record(), AOR);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(TIMEOUTS.publish);
+    const asked = await asking;
+    if (!('unavailable' in asked)) throw new Error('expected a 503');
+    expect(asked.unavailable.reason).toBe('Service Unavailable (presence did not answer)');
+    bus.releaseAcks();
+  });
+
   it('answers 503 with Retry-After once its own kind times out, not another kind', async () => {
     const { clock, decisions, record } = setUp();
     let settled = false;

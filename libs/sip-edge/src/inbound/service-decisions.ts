@@ -56,11 +56,19 @@ export class ServiceDecisions {
   ): Promise<Asked<K>> {
     const { decision: type, service, timeoutCode } = KINDS[kind];
     const waiting = this.pending.wait(type as DecisionTypeOf<K>, txKey, this.timeoutsMs[kind]);
-    if (!(await this.publisher.publish(record))) {
+    const published = this.publisher.publish(record);
+    // Over the edge link the publish resolves only once the service HANDLED the request, and its
+    // decision (sent once the service committed) may come first: it is answered at once, and a
+    // decision that does not come within the kind's timeout is a 503 whatever the publish does.
+    const first = await Promise.race([
+      published.then((accepted) => ({ accepted })),
+      waiting.decision.then((decided) => ({ decided })),
+    ]);
+    if ('accepted' in first && !first.accepted) {
       waiting.cancel();
       return { unavailable: this.publisher.unavailable(request) };
     }
-    const decision = await waiting.decision;
+    const decision = 'decided' in first ? first.decided : await waiting.decision;
     if (decision === undefined) {
       this.logger.warn(timeoutCode, 'no decision from the service in time', { aor, txKey });
       return {
