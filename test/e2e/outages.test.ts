@@ -21,45 +21,61 @@ function expectUnavailable(response: SipResponse): void {
   expect(response.retryAfter).toBeDefined();
 }
 
-describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false)', () => {
-  let kafka: PrivateServer | undefined;
-  let postgres: PrivateServer | undefined;
-  let cluster: HeraldCluster | undefined;
-  const devices = new Devices(() => {
-    if (cluster === undefined) throw new Error('the cluster did not start');
-    return cluster;
-  });
-
+/**
+ * The four apps on a broker and a database server of their own (so they can be paused), for the
+ * enclosing describe: its devices, and the broker and server as they start.
+ */
+function clusterOfItsOwn(env: Record<string, string>) {
+  const servers: { kafka?: PrivateServer; postgres?: PrivateServer; cluster?: HeraldCluster } = {};
+  const cluster = (): HeraldCluster => {
+    if (servers.cluster === undefined) throw new Error('the cluster did not start');
+    return servers.cluster;
+  };
+  const devices = new Devices(cluster);
   beforeAll(async () => {
-    [kafka, postgres] = await Promise.all([PrivateServer.kafka(), PrivateServer.postgres()]);
-    cluster = await HeraldCluster.start({
-      kafkaBrokers: [kafka.address],
-      databaseUrl: postgres.address,
-      env: {
-        HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS),
-        HERALD_EDGE_LINK_REQUESTS: 'false',
-      },
+    [servers.kafka, servers.postgres] = await Promise.all([PrivateServer.kafka(), PrivateServer.postgres()]);
+    servers.cluster = await HeraldCluster.start({
+      kafkaBrokers: [servers.kafka.address],
+      databaseUrl: servers.postgres.address,
+      env: { HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS), ...env },
     });
   }, START_TIMEOUT_MS);
   afterEach(() => devices.closeAll());
   afterAll(async () => {
-    await cluster?.stop();
-    await Promise.all([kafka?.stop(), postgres?.stop()]);
+    await servers.cluster?.stop();
+    await Promise.all([servers.kafka?.stop(), servers.postgres?.stop()]);
   }, START_TIMEOUT_MS);
+  const started = (server: PrivateServer | undefined): PrivateServer => {
+    if (server === undefined) throw new Error('the private servers did not start');
+    return server;
+  };
+  return {
+    cluster,
+    devices,
+    kafka: { pause: () => started(servers.kafka).pause(), resume: () => started(servers.kafka).resume() },
+    postgres: {
+      pause: () => started(servers.postgres).pause(),
+      resume: () => started(servers.postgres).resume(),
+    },
+  };
+}
+
+describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false)', () => {
+  const { cluster, devices, kafka, postgres } = clusterOfItsOwn({ HERALD_EDGE_LINK_REQUESTS: 'false' });
 
   it(
     'Kafka down: REGISTER and commands get 503 with Retry-After; after it returns, 200 and the result',
     async () => {
       const alice = await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
       const bob = await devices.device(await devices.account('bob'), 'tcp');
-      await kafka!.pause();
+      await kafka.pause();
       try {
         expectUnavailable(await alice.command({ v: 1, id: commandId(), type: 'profile.get' }));
         expectUnavailable(await bob.register());
         // The edge stays in the load balancer (ready: Kafka is not part of its readiness) to say so.
-        expect((await fetch(`${cluster!.operationsUrl('sip-edge')}/health/ready`)).status).toBe(200);
+        expect((await fetch(`${cluster().operationsUrl('sip-edge')}/health/ready`)).status).toBe(200);
       } finally {
-        await kafka!.resume();
+        await kafka.resume();
       }
       const result = await retryUntilAccepted(() =>
         commandResult(alice, { type: 'profile.get' }, 'INFO').then((push) => push.envelope),
@@ -77,13 +93,13 @@ describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUE
       const bob = await devices.device(await devices.account('bob'), 'tcp');
       const id = commandId();
       const from = alice.pushes.length;
-      await postgres!.pause();
+      await postgres.pause();
       try {
         expectUnavailable(await bob.register());
         // Kafka acknowledged it, so the 200 is honest: the command is stored and waits for auth.
         expectStatus(await alice.command({ v: 1, id, type: 'profile.get' }), 200);
       } finally {
-        await postgres!.resume();
+        await postgres.resume();
       }
       const result = await alice.waitForPush((push) => push.envelope?.['re'] === id, 60_000, from);
       expect(result.envelope).toMatchObject({ ok: true });
@@ -94,27 +110,7 @@ describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUE
 });
 
 describe('separate apps on Kafka, requests over the edge link (the default)', () => {
-  let kafka: PrivateServer | undefined;
-  let postgres: PrivateServer | undefined;
-  let cluster: HeraldCluster | undefined;
-  const devices = new Devices(() => {
-    if (cluster === undefined) throw new Error('the cluster did not start');
-    return cluster;
-  });
-
-  beforeAll(async () => {
-    [kafka, postgres] = await Promise.all([PrivateServer.kafka(), PrivateServer.postgres()]);
-    cluster = await HeraldCluster.start({
-      kafkaBrokers: [kafka.address],
-      databaseUrl: postgres.address,
-      env: { HERALD_SIP_REGISTER_TIMEOUT_MS: String(REGISTER_DECISION_TIMEOUT_MS) },
-    });
-  }, START_TIMEOUT_MS);
-  afterEach(() => devices.closeAll());
-  afterAll(async () => {
-    await cluster?.stop();
-    await Promise.all([kafka?.stop(), postgres?.stop()]);
-  }, START_TIMEOUT_MS);
+  const { devices, kafka } = clusterOfItsOwn({});
 
   it(
     'Kafka down: a command and a REGISTER the services store without Kafka are answered over the link, 200 and the result',
@@ -126,7 +122,7 @@ describe('separate apps on Kafka, requests over the edge link (the default)', ()
       await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
       const carol = await devices.loggedIn(await devices.account('carol'), 'udp', 'INFO');
       const bob = await devices.device(await devices.account('bob'), 'tcp');
-      await kafka!.pause();
+      await kafka.pause();
       try {
         // auth stores the command's claim and sends its result over the link: nothing needs Kafka.
         const result = await commandResult(carol, { type: 'profile.get' }, 'INFO');
@@ -135,7 +131,7 @@ describe('separate apps on Kafka, requests over the edge link (the default)', ()
         // event for the other services waits in auth (retried in place) until Kafka returns.
         expectStatus(await bob.register(), 200);
       } finally {
-        await kafka!.resume();
+        await kafka.resume();
       }
     },
     OUTAGE_TEST_TIMEOUT_MS,

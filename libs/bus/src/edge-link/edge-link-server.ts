@@ -5,7 +5,7 @@ import type { BusRecord, ConsumedRecord } from '../event-bus';
 import { partitionOfKey } from '../kafka-partitioner';
 import type { EdgeLinkEndpoint } from './edge-link-directory';
 import { type AssignmentFrame, EDGE_LINK_PROTOCOL_VERSION, type HelloFrame } from './link-frame';
-import { LinkConnection } from './link-connection';
+import { LinkConnection, type LinkSendResult } from './link-connection';
 import { EDGE_LINK_ACK_TIMEOUT_MS, EDGE_LINK_HELLO_TIMEOUT_MS } from './link-timing';
 import { LinkWarnings } from './link-logging';
 
@@ -150,25 +150,14 @@ export class EdgeLinkServer implements OutcomeLink, OwnerLink {
    * resolves with how many it handled: 0 when none is connected, the frame does not fit, the
    * connection fails or no ack comes in time. Counts and logs the fallbacks.
    */
-  async sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
+  sendToOrigin(origin: string, records: ReadonlyArray<BusRecord>): Promise<number> {
     const taker = this.leastBusyTaker(origin);
-    const sending = (
+    return this.counted(
+      origin,
+      records,
       taker?.connection.send(records) ??
-      Promise.resolve({ handled: 0, reason: 'EDGE_LINK_NO_SERVICE_CONNECTION' })
-    ).then((result) => {
-      heraldMetrics().edgeLinkRecords('to-service', 'linked', result.handled);
-      if (result.reason !== undefined) {
-        heraldMetrics().edgeLinkRecords('to-service', 'fallback', records.length - result.handled);
-        this.warnings.fallback(result.reason, { origin, records: records.length, handled: result.handled });
-      }
-      return result.handled;
-    });
-    this.inFlight.add(sending);
-    try {
-      return await sending;
-    } finally {
-      this.inFlight.delete(sending);
-    }
+        Promise.resolve({ handled: 0, reason: 'EDGE_LINK_NO_SERVICE_CONNECTION' }),
+    );
   }
 
   routeOf(topic: string, key: string): PartitionRoute | undefined {
@@ -195,9 +184,18 @@ export class EdgeLinkServer implements OutcomeLink, OwnerLink {
    * Sends records in one frame to the replica owning their partitions; resolves with how many it
    * handled (its ack), 0 when the connection closed or no ack came in time. Counts the fallbacks.
    */
-  async sendToOwner(owner: PartitionOwner, records: ReadonlyArray<BusRecord>): Promise<number> {
+  sendToOwner(owner: PartitionOwner, records: ReadonlyArray<BusRecord>): Promise<number> {
     const { connection, origin } = owner as ServiceConnection;
-    const sending = connection.send(records).then((result) => {
+    return this.counted(origin, records, connection.send(records));
+  }
+
+  /** A frame's send to a service, counted (linked, fallback) and logged when it fell short; stop() waits for it. */
+  private async counted(
+    origin: string,
+    records: ReadonlyArray<BusRecord>,
+    send: Promise<LinkSendResult>,
+  ): Promise<number> {
+    const sending = send.then((result) => {
       heraldMetrics().edgeLinkRecords('to-service', 'linked', result.handled);
       if (result.reason !== undefined) {
         heraldMetrics().edgeLinkRecords('to-service', 'fallback', records.length - result.handled);

@@ -26,6 +26,11 @@ function publishRequest(): SipRequest {
   ]);
 }
 
+/** presence's decision for tx-1: accepted. */
+function publishAccepted() {
+  return publishDecidedV1.build({ txKey: 'tx-1', aor: AOR, status: 200, etag: 'e1', expires: 600 });
+}
+
 function setUp() {
   const clock = new FakeClock();
   const bus = new FakeEventBus();
@@ -63,13 +68,7 @@ describe('ServiceDecisions', () => {
     const asking = decisions.ask('publish', publishRequest(), 'tx-1', record(), AOR);
     await new Promise((resolve) => setImmediate(resolve));
     expect(bus.published.map((published) => published.topic)).toEqual(['sip.publish-requested.v1']);
-    const decided = publishDecidedV1.build({
-      txKey: 'tx-1',
-      aor: AOR,
-      status: 200,
-      etag: 'e1',
-      expires: 600,
-    });
+    const decided = publishAccepted();
     expect(pending.resolve(decided)).toBe(true);
     await expect(asking).resolves.toEqual({ decision: decided });
   });
@@ -80,13 +79,7 @@ describe('ServiceDecisions', () => {
     bus.holdAcks = true;
     const asking = decisions.ask('publish', publishRequest(), 'tx-1', record(), AOR);
     await new Promise((resolve) => setImmediate(resolve));
-    const decided = publishDecidedV1.build({
-      txKey: 'tx-1',
-      aor: AOR,
-      status: 200,
-      etag: 'e1',
-      expires: 600,
-    });
+    const decided = publishAccepted();
     expect(pending.resolve(decided)).toBe(true);
     await expect(asking).resolves.toEqual({ decision: decided });
     bus.releaseAcks();
