@@ -93,6 +93,22 @@ describe.each(['kafka-only', 'link'] as const)(
         const outboundTopic = `edge.${edgeId}.outbound.v1`;
         const alice = await devices.loggedIn(await devices.account('alice'), 'udp', 'INFO');
         const bob = await devices.loggedIn(await devices.account('bob'), 'tcp', 'INFO');
+        if (edgeLink === 'link') {
+          // im-router reaches the edge over the link when it first sends it a record: Bob's IM to
+          // Alice (on Kafka: no replica had said it owns the topic yet) makes it, so Alice's IM
+          // below, the first of her key, crosses the link to it.
+          const warmUpFrom = bob.pushes.length;
+          const warmUp = {
+            v: 1,
+            id: `warm-up-${randomUUID()}`,
+            type: 'im.send',
+            to: alice.aor,
+            text: 'warm-up',
+          };
+          expectStatus(await bob.command(warmUp, 'INFO'), 200);
+          await pushOf(alice, 'im', { from: bob.aor, text: 'warm-up' });
+          await pushOf(bob, 'im.status', { state: 'delivered' }, warmUpFrom);
+        }
         const imRequests = /^herald_sip_requests_total\{[^}]*method="INFO"[^}]*code="200"[^}]*\} (\d+)/m;
         const before = await scrapeEdge();
 
@@ -147,8 +163,11 @@ describe.each(['kafka-only', 'link'] as const)(
           ['herald-sip-edge', `process ${outboundTopic}`, otlpKind(SpanKind.CONSUMER)],
           ['herald-sip-edge', 'SIP INFO', otlpKind(SpanKind.CLIENT)],
         ]);
-        const [request, , , published, , push] = chain;
-        // The push crossed the link (or Kafka, without it), and its span says which.
+        const [request, command, , published, , push] = chain;
+        // The command and the push crossed the link (or Kafka, without it), and their spans say which.
+        expect(command!.attributes[SPAN_ATTRIBUTES.messagingSystem]).toBe(
+          edgeLink === 'link' ? 'edge-link' : 'kafka',
+        );
         expect(published!.attributes[SPAN_ATTRIBUTES.messagingSystem]).toBe(
           edgeLink === 'link' ? 'edge-link' : 'kafka',
         );
