@@ -94,6 +94,14 @@ describe('KafkaPartitionIntake', () => {
     expect(intake.owned()).toEqual([{ topic: TOPIC, partitionCount: COUNT, partitions: [0, 2] }]);
   });
 
+  it('reads no partition counts for a join that assigned it nothing', () => {
+    const deps = new FakeDeps();
+    const intake = new KafkaPartitionIntake(deps);
+    intake.joined({ [TOPIC]: [] });
+    expect(deps.countReads).toHaveLength(0);
+    expect(intake.owned()).toEqual([]);
+  });
+
   it('owns nothing once released, and tells the listeners only when it owned something', async () => {
     await joinWithCounts([1]);
     const before = changes;

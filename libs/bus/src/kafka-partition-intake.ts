@@ -55,6 +55,8 @@ export class KafkaPartitionIntake implements PartitionIntake {
     // Counts read for an earlier join may be stale (adding partitions rebalances): owned again once read.
     this.counts.clear();
     this.changed();
+    // Nothing assigned, nothing to read (an empty topic list would ask for every topic's metadata).
+    if (assignment.size === 0) return;
     this.deps.partitionCounts([...assignment.keys()]).then(
       (counts) => {
         if (generation !== this.generation) return;
