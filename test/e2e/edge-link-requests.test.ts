@@ -24,7 +24,7 @@ async function produced(admin: Admin, topic: string): Promise<number> {
 }
 
 describe.each([
-  ['requests over the link (the default)', true],
+  ['HERALD_EDGE_LINK_REQUESTS=true', true],
   ['HERALD_EDGE_LINK_REQUESTS=false', false],
 ] as const)('edge link on, %s', (_, requestsOverLink) => {
   let cluster: HeraldCluster | undefined;
@@ -36,9 +36,9 @@ describe.each([
   });
 
   beforeAll(async () => {
-    cluster = await HeraldCluster.start(
-      requestsOverLink ? {} : { env: { HERALD_EDGE_LINK_REQUESTS: 'false' } },
-    );
+    cluster = await HeraldCluster.start({
+      env: { HERALD_EDGE_LINK_REQUESTS: requestsOverLink ? 'true' : 'false' },
+    });
     admin = createKafkaClient({
       brokers: cluster.kafkaBrokers,
       clientId: 'herald-link-requests-test',

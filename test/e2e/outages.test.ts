@@ -60,7 +60,7 @@ function clusterOfItsOwn(env: Record<string, string>) {
   };
 }
 
-describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false)', () => {
+describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false, the default)', () => {
   const { cluster, devices, kafka, postgres } = clusterOfItsOwn({ HERALD_EDGE_LINK_REQUESTS: 'false' });
 
   it(
@@ -109,8 +109,8 @@ describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUE
   );
 });
 
-describe('separate apps on Kafka, requests over the edge link (the default)', () => {
-  const { devices, kafka } = clusterOfItsOwn({});
+describe('separate apps on Kafka, requests over the edge link (HERALD_EDGE_LINK_REQUESTS=true)', () => {
+  const { devices, kafka } = clusterOfItsOwn({ HERALD_EDGE_LINK_REQUESTS: 'true' });
 
   it(
     'Kafka down: a command and a REGISTER the services store without Kafka are answered over the link, 200 and the result',

@@ -56,6 +56,8 @@ describe.each(['kafka-only', 'link'] as const)(
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
           OTEL_BSP_SCHEDULE_DELAY: '100',
           OTEL_METRIC_EXPORT_INTERVAL: '1000',
+          // The command crosses the link too (requests over the link are off by default).
+          ...(edgeLink === 'link' ? { HERALD_EDGE_LINK_REQUESTS: 'true' } : {}),
         },
       });
     }, CLUSTER_START_TIMEOUT_MS);

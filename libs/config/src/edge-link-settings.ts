@@ -56,7 +56,7 @@ export const EDGE_LINK_SETTINGS = {
    * partitions their consumers own (commands and requests: the 200 OK then waits for the service's
    * commit instead of Kafka's acknowledgement). false: those records go through Kafka only.
    */
-  requests: { variable: 'HERALD_EDGE_LINK_REQUESTS', schema: booleanSetting(true) },
+  requests: { variable: 'HERALD_EDGE_LINK_REQUESTS', schema: booleanSetting(false) },
 } as const;
 
 /**
