@@ -58,7 +58,7 @@ async function linkPath(onRecord: (record: ConsumedRecord) => void): Promise<Pat
   });
   const fallback = new InProcessEventBus();
   await fallback.subscribe({ groupId: 'edge', topics: [TOPIC], handler: async (record) => onRecord(record) });
-  const bus = new ServiceLinkBus(fallback, client);
+  const bus = new ServiceLinkBus(fallback, client, true);
   return { bus, stop: async () => (await bus.close(), await server.stop()) };
 }
 

@@ -65,7 +65,7 @@ describe('edge link: outcomes to their origin service', () => {
       origin: 'im-router',
       directory: new EdgeLinkDirectory({ addresses: new Map([[EDGE, endpoint]]) }),
     });
-    serviceBus = new ServiceLinkBus(kafka, client);
+    serviceBus = new ServiceLinkBus(kafka, client, true);
   });
 
   afterEach(async () => {
@@ -171,7 +171,7 @@ describe('edge link: outcomes to their origin service', () => {
       origin: 'im-router',
       directory: new EdgeLinkDirectory({ addresses: new Map([[EDGE, endpoint]]) }),
     });
-    serviceBus = new ServiceLinkBus(kafka, client);
+    serviceBus = new ServiceLinkBus(kafka, client, true);
     await serviceBus.subscribe({
       ...subscription(),
       handleRun: async (run) => {

@@ -64,7 +64,7 @@ describe('edge link: records to an edge', () => {
       now: () => now,
     });
     stops.push(() => client.close());
-    return new ServiceLinkBus(kafka, client);
+    return new ServiceLinkBus(kafka, client, true);
   };
 
   beforeEach(async () => {

@@ -117,7 +117,7 @@ describe('edge link: requests to the replica owning their partition, on a real K
       origin: 'im-router',
       directory: new EdgeLinkDirectory({ addresses: new Map([[EDGE, endpoint]]) }),
     });
-    const bus = new ServiceLinkBus(kafka, client);
+    const bus = new ServiceLinkBus(kafka, client, true);
     const self: Replica = {
       name,
       kafka,

@@ -1,8 +1,9 @@
 // One user of the scale-out and chaos tests as a careful client application: one device at a time
 // (UDP, TCP or WS), registered with a short expiry and refreshed, logged in, re-sending a command
 // with the same id until it gets 200 OK (protocol.md §3), registering and logging in again when its
-// registration lapsed (401) or its connection was lost, and moving to another edge when told its
-// edge died.
+// registration lapsed (401) or its connection was lost, re-sending after such a new login the
+// commands whose results it never saw (docs/protocol.md §7), and moving to another edge when told
+// its edge died.
 import { randomBytes } from 'node:crypto';
 import type { DeviceStatus } from '#herald/contracts';
 import { type SipResponse, type TransportAddress, TransportError } from '#herald/sip';
@@ -98,6 +99,13 @@ export class SimulatedUser {
   private device: SipClient | undefined;
   private sessionNeeded = true;
   /**
+   * Commands answered 200 OK (other than login and logout) whose result no device of this user
+   * has seen yet: re-sent, same id, after each new login. A result pushed while the flow was being
+   * replaced (its edge killed, a registration not yet bound on the restarted edge) reached no one;
+   * the re-sent command gets the stored result (protocol.md §3: once per AOR and id).
+   */
+  private readonly awaitingResults = new Map<string, Envelope>();
+  /**
    * When the last accepted REGISTER was sent (performance.now()). Auth counts its binding's expiry
    * from when it decided it, which is later, so the binding held until registeredAt + expires.
    */
@@ -178,7 +186,10 @@ export class SimulatedUser {
     while (Date.now() < deadline) {
       const device = await this.loggedInDevice(deadline);
       if (device === undefined) return false;
-      if ((await this.send(device, envelope)) === 'accepted') return true;
+      if ((await this.send(device, envelope)) === 'accepted') {
+        this.awaitingResults.set(String(envelope['id']), envelope);
+        return true;
+      }
     }
     return false;
   }
@@ -269,10 +280,35 @@ export class SimulatedUser {
       if (!this.sessionNeeded) return device;
       if ((await this.register(device, deadline)) && (await this.login(device, deadline))) {
         // A move while logging in leaves this device behind: the loop starts over on the new one.
-        if (device === this.device) this.sessionNeeded = false;
+        if (device === this.device)
+          this.sessionNeeded = !(await this.resendAwaitingResults(device, deadline));
       }
     }
     return undefined;
+  }
+
+  /**
+   * After a login: re-sends each accepted command whose result no device saw, until 200 OK. False
+   * when the device lost its registration (or was replaced) meanwhile: log in and re-send again.
+   */
+  private async resendAwaitingResults(device: SipClient, deadline: number): Promise<boolean> {
+    for (const [id, envelope] of this.awaitingResults) {
+      if (this.resultSeen(id)) {
+        this.awaitingResults.delete(id);
+        continue;
+      }
+      for (;;) {
+        if (Date.now() >= deadline || device !== this.device) return false;
+        const sent = await this.send(device, envelope);
+        if (sent === 'accepted') break;
+        if (sent === 'unregistered') return false;
+      }
+    }
+    return true;
+  }
+
+  private resultSeen(id: string): boolean {
+    return this.devices.some((device) => device.pushes.some((push) => push.envelope?.['re'] === id));
   }
 
   /** A new device, or undefined when its connection was refused (the edge is restarting). */

@@ -164,6 +164,46 @@ export function describeEventBusContract(adapter: string, subject: EventBusContr
     );
 
     it(
+      'fromBeginning false: starts at the end of the log, and a consumer of the group that comes back gets what was published while it was away',
+      async () => {
+        const topic = uniqueTopic('from-end');
+        const groupId = uniqueGroupId('from-end');
+        await bus.ensureTopics([topic]);
+        // Keys enough to land in every partition: most of them the first consumer never handles
+        // anything in, so the group has no committed offset there when the second one joins.
+        const keys = Array.from({ length: 16 }, (_, index) => `sip:away-${index}@herald.local`);
+        await publishText(topic, keys[0]!, 'before the group');
+        const received = collector();
+        const subscribeFromEnd = async (): Promise<SubscriptionHandle> => {
+          const handle = await bus.subscribe({
+            groupId,
+            topics: [topic],
+            fromBeginning: false,
+            handler: async (record) => {
+              received.add(record);
+            },
+          });
+          subscriptions.push(handle);
+          return handle;
+        };
+        const first = await subscribeFromEnd();
+        await publishText(topic, keys[0]!, 'while subscribed');
+        await waitForCount(received, 1);
+        await first.stop();
+        subscriptions.splice(subscriptions.indexOf(first), 1);
+
+        await Promise.all(keys.map((key) => publishText(topic, key, `away ${key}`)));
+        await subscribeFromEnd();
+
+        await waitForCount(received, 1 + keys.length);
+        expect(received.records.map((record) => record.value.toString('utf8')).sort()).toEqual(
+          ['while subscribed', ...keys.map((key) => `away ${key}`)].sort(),
+        );
+      },
+      testTimeoutMs,
+    );
+
+    it(
       'keeps the records of one key in order, on one partition',
       async () => {
         const topic = uniqueTopic('ordering');

@@ -69,7 +69,12 @@ export interface Subscription {
    * connection while it waits for its group, so it is given more: they are what fills a group.
    */
   handlerConcurrency?: number;
-  /** Start from the earliest retained record when the group has no committed offset (default true). */
+  /**
+   * Where a group with no committed offset starts: at the earliest retained record (true, the
+   * default), or at the end of the log as its first subscription found it (false). Either way a
+   * consumer that restarts resumes where the group left off, also in a partition it committed
+   * nothing in yet: records published while it was away are not skipped.
+   */
   fromBeginning?: boolean;
 }
 

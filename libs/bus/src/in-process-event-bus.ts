@@ -147,6 +147,17 @@ export class InProcessEventBus implements EventBus {
     return this.topicGroups.has(topic);
   }
 
+  /** The offset the next record of each partition of `topics` gets, keyed `topic/partition`. */
+  endOffsets(topics: ReadonlyArray<string>): Map<string, number> {
+    const ends = new Map<string, number>();
+    for (const topic of topics) {
+      (this.topics.get(topic) ?? []).forEach((log, partition) =>
+        ends.set(partitionKey(topic, partition), log.endOffset),
+      );
+    }
+    return ends;
+  }
+
   /** Records of `topic` held in memory now, over all its partitions. */
   retainedRecords(topic: string): number {
     return (this.topics.get(topic) ?? []).reduce((sum, log) => sum + log.size, 0);

@@ -35,6 +35,7 @@ import { SerialBatcher } from './serial-batcher';
 import { ProduceLinger } from './produce-linger';
 import { HeraldPartitioner } from './kafka-partitioner';
 import { KafkaPartitionIntake } from './kafka-partition-intake';
+import { KafkaStartPin } from './kafka-start-pin';
 import { FetchPacing } from './fetch-pacing';
 import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
@@ -345,9 +346,26 @@ export class KafkaEventBus implements EventBus {
       }),
     };
     this.consumers.add(active);
+    const startPin =
+      subscription.fromBeginning === false
+        ? new KafkaStartPin({
+            groupId: subscription.groupId,
+            topics: subscription.topics,
+            offsets: this.groupOffsetsReader(),
+            commit: (offsets) => consumer.commitOffsets(offsets),
+          })
+        : undefined;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       forgetRevoked(active, payload.memberAssignment);
       active.intake.joined(payload.memberAssignment);
+      startPin
+        ?.pin(payload.memberAssignment)
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { code: 'KAFKA_START_PIN_FAILED', groupId: subscription.groupId, err: error },
+            "committing the group's start where it committed nothing failed; the next join tries again",
+          ),
+        );
     });
     // Before kafkajs rejoins: the partitions may go to another member, so the link stops bringing them here.
     consumer.on(consumer.events.REBALANCING, () => active.intake.released());
@@ -361,6 +379,8 @@ export class KafkaEventBus implements EventBus {
       await withTimeout(
         (async () => {
           await consumer.connect();
+          // Before the join: where the group starts in the partitions it never committed (KafkaStartPin).
+          await startPin?.capture();
           await consumer.subscribe({
             topics: [...subscription.topics],
             fromBeginning: subscription.fromBeginning ?? true,

@@ -93,7 +93,7 @@ describe('ServiceLinkBus', () => {
     events = [];
     inner = new RecordingBus(events);
     link = new FakeLink(events);
-    bus = new ServiceLinkBus(inner, link);
+    bus = new ServiceLinkBus(inner, link, true);
   });
 
   it('sends each edge its records in one frame, in order, and other topics to the inner bus', async () => {

@@ -21,13 +21,13 @@ type OutgoingRecord = Omit<BusRecord, 'headers'> & PublishOptions;
  */
 export class ServiceLinkBus implements EventBus {
   /**
-   * takesPartitionRecords (HERALD_EDGE_LINK_REQUESTS, default on): the edges may send this
-   * replica, over the link, the records of the partitions its consumers own.
+   * takesPartitionRecords (HERALD_EDGE_LINK_REQUESTS): the edges may send this replica, over the
+   * link, the records of the partitions its consumers own.
    */
   constructor(
     private readonly inner: EventBus,
     private readonly client: EdgeRecordLink,
-    private readonly takesPartitionRecords = true,
+    private readonly takesPartitionRecords: boolean,
   ) {}
 
   async publish(records: ReadonlyArray<OutgoingRecord>): Promise<void> {

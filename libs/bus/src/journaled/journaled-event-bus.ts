@@ -285,6 +285,10 @@ export class JournaledEventBus implements EventBus {
     }
     await this.start();
     const { groupId } = subscription;
+    // A group that starts at the end skips what memory holds now with no journal row of its own:
+    // records published while no group consumed their topic, which were never stored (see write).
+    const startsAt =
+      subscription.fromBeginning === false ? this.inner.endOffsets(subscription.topics) : undefined;
     // Known in memory at once, so no record it needs is dropped while it joins in the journal.
     this.inner.reserveGroup(groupId, subscription.topics);
     const startAfterId = subscription.fromBeginning === false ? this.lastJournalId : 0n;
@@ -301,13 +305,13 @@ export class JournaledEventBus implements EventBus {
       ...subscription,
       fromBeginning: true,
       handler: async (record) => {
-        if (!this.isCommitted(groupId, record)) await handler(record);
+        if (!this.isCommitted(groupId, record, startsAt)) await handler(record);
       },
       handleRun:
         handleRun &&
         (async (run) => {
           // The committed records are a prefix of the run: one partition, offset order.
-          const uncommitted = run.filter((record) => !this.isCommitted(groupId, record));
+          const uncommitted = run.filter((record) => !this.isCommitted(groupId, record, startsAt));
           if (uncommitted.length > 0) await handleRun(uncommitted);
         }),
     });
@@ -513,11 +517,19 @@ export class JournaledEventBus implements EventBus {
   }
 
   /** The group committed `record` already (before a restart): it is skipped; the inner bus commits the rest. */
-  private isCommitted(groupId: string, record: ConsumedRecord): boolean {
+  private isCommitted(
+    groupId: string,
+    record: ConsumedRecord,
+    startsAt?: ReadonlyMap<string, number>,
+  ): boolean {
     if (this.isLiveTopic(record.topic)) return false;
     const id = this.journalPositionOf(record).id;
-    // A record whose INSERT is in flight was published by this process: no group committed it yet.
-    if (id === undefined || id === NOT_JOURNALED) return false;
+    // A record whose INSERT is in flight was published by this process: no group committed it yet,
+    // unless it came before a group that starts at the end.
+    if (id === undefined || id === NOT_JOURNALED) {
+      const start = startsAt?.get(`${record.topic}/${record.partition}`);
+      return start !== undefined && Number(record.offset) < start;
+    }
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
     return id <= committed;
   }
