@@ -60,7 +60,7 @@ function clusterOfItsOwn(env: Record<string, string>) {
   };
 }
 
-describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false, the default)', () => {
+describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUESTS=false)', () => {
   const { cluster, devices, kafka, postgres } = clusterOfItsOwn({ HERALD_EDGE_LINK_REQUESTS: 'false' });
 
   it(
@@ -109,7 +109,7 @@ describe('separate apps on Kafka, requests on Kafka only (HERALD_EDGE_LINK_REQUE
   );
 });
 
-describe('separate apps on Kafka, requests over the edge link (HERALD_EDGE_LINK_REQUESTS=true)', () => {
+describe('separate apps on Kafka, requests over the edge link (HERALD_EDGE_LINK_REQUESTS=true, the default)', () => {
   const { devices, kafka } = clusterOfItsOwn({ HERALD_EDGE_LINK_REQUESTS: 'true' });
 
   it(

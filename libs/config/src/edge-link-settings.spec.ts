@@ -60,17 +60,17 @@ describe('loadEdgeLinkSettings (the services)', () => {
       addresses: 'edge-a=127.0.0.1:7001',
       addressTemplate: template,
       token: TOKEN,
-      requests: false,
+      requests: true,
     });
     expect(loadEdgeLinkSettings({ HERALD_EDGE_LINK_ADDRESS_TEMPLATE: template })).toEqual({
       addresses: undefined,
       addressTemplate: template,
       token: undefined,
-      requests: false,
+      requests: true,
     });
   });
 
-  it('sends the services their requests over the link only when HERALD_EDGE_LINK_REQUESTS is true (off by default)', () => {
+  it('sends the services their requests over the link unless HERALD_EDGE_LINK_REQUESTS is false (on by default)', () => {
     const template = '{edgeId}.edges:5090';
     const read = (requests: string) =>
       loadEdgeLinkSettings({

@@ -54,9 +54,10 @@ export const EDGE_LINK_SETTINGS = {
   /**
    * Whether the edges may send this service's replicas, over the link, the records of the
    * partitions their consumers own (commands and requests: the 200 OK then waits for the service's
-   * commit instead of Kafka's acknowledgement). false: those records go through Kafka only.
+   * commit instead of Kafka's acknowledgement; on by default). false: those records go through
+   * Kafka only.
    */
-  requests: { variable: 'HERALD_EDGE_LINK_REQUESTS', schema: booleanSetting(false) },
+  requests: { variable: 'HERALD_EDGE_LINK_REQUESTS', schema: booleanSetting(true) },
 } as const;
 
 /**
