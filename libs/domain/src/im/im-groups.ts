@@ -34,7 +34,9 @@ export class ImGroups {
   ) {
     this.groups = new GroupCommit<ImRun, void>(
       async (runs) => ({ results: runs.map(() => undefined), publish: await this.handle(runs) }),
-      { observe: routing.deps.groups },
+      // Outcomes wait a little for an im.send to ride with: one transaction fewer per IM (the
+      // sender's `delivered` comes up to GROUP_COMMIT_DEFER_MS later; the IM itself never waits).
+      { observe: routing.deps.groups, deferrable: (run) => run.kind === 'settle' },
     );
   }
 

@@ -234,6 +234,46 @@ describe('GroupCommit', () => {
     expect(seen).toEqual(['transaction 3 true', 'published true']);
   });
 
+  describe('deferrable items (odd numbers here)', () => {
+    const odd = (item: number): boolean => item % 2 === 1;
+
+    it('holds a group of deferrable items alone until an item that may not wait comes, then takes them together', async () => {
+      const gate = new GatedFlush();
+      // A wait no test outlives: only the other item can end it.
+      const commits = new GroupCommit(gate.flush, { deferrable: odd, deferMs: 60_000 });
+      const deferred = [1, 3].map((item) => commits.submit(item));
+      for (let turn = 0; turn < 5; turn += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(gate.groups).toEqual([]);
+      const urgent = commits.submit(2);
+      await gate.release(1);
+      await expect(Promise.all([...deferred, urgent])).resolves.toEqual(['done 1', 'done 3', 'done 2']);
+      expect(gate.groups).toEqual([[1, 3, 2]]);
+    });
+
+    it('starts a group of deferrable items alone once deferMs passed', async () => {
+      const gate = new GatedFlush();
+      const commits = new GroupCommit(gate.flush, { deferrable: odd, deferMs: 20 });
+      const submittedAt = performance.now();
+      const result = commits.submit(1);
+      await gate.started(1);
+      // Timers may fire a little early on some clocks: the wait is bounded below by most of deferMs.
+      expect(performance.now() - submittedAt).toBeGreaterThanOrEqual(15);
+      await gate.release(1);
+      await expect(result).resolves.toBe('done 1');
+      expect(gate.groups).toEqual([[1]]);
+    });
+
+    it('never holds an item that may not wait, nor a group with one in it', async () => {
+      const gate = new GatedFlush();
+      const commits = new GroupCommit(gate.flush, { deferrable: odd, deferMs: 60_000 });
+      const results = [1, 2].map((item) => commits.submit(item));
+      await gate.started(1);
+      await gate.release(1);
+      await expect(Promise.all(results)).resolves.toEqual(['done 1', 'done 2']);
+      expect(gate.groups).toEqual([[1, 2]]);
+    });
+  });
+
   it('refuses a group size below one', () => {
     expect(() => new GroupCommit(async () => ({ results: [] }), { maxGroupItems: 0 })).toThrow(RangeError);
   });

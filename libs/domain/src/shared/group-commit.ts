@@ -25,6 +25,10 @@ export class GroupCommit<T, R> {
   private flushing: Promise<void> | undefined;
   private readonly maxGroupItems: number;
   private readonly observe: GroupObserver | undefined;
+  private readonly deferrable: ((item: T) => boolean) | undefined;
+  private readonly deferMs: number;
+  /** Ends a deferral early: an item that may not wait was submitted. */
+  private endDeferral: (() => void) | undefined;
 
   /**
    * @param flushGroup handles a group in one transaction; returns one result per item, in order,
@@ -32,10 +36,12 @@ export class GroupCommit<T, R> {
    */
   constructor(
     private readonly flushGroup: (items: ReadonlyArray<T>) => Promise<FlushedGroup<R>>,
-    options: GroupCommitOptions = {},
+    options: GroupCommitOptions<T> = {},
   ) {
     this.maxGroupItems = options.maxGroupItems ?? GROUP_COMMIT_MAX_ITEMS;
     this.observe = options.observe;
+    this.deferrable = options.deferrable;
+    this.deferMs = options.deferMs ?? GROUP_COMMIT_DEFER_MS;
     if (!Number.isInteger(this.maxGroupItems) || this.maxGroupItems < 1) {
       throw new RangeError(`a group must hold at least one item, got maxGroupItems ${this.maxGroupItems}`);
     }
@@ -45,6 +51,7 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
+      if (this.endDeferral !== undefined && !this.deferrable!(item)) this.endDeferral();
       this.flushing ??= this.flushWaiting();
     });
   }
@@ -63,6 +70,7 @@ export class GroupCommit<T, R> {
       // taken at once would leave every key of the group just published out of the next one.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.waiting.length === 0) break;
+      await this.deferWhileAllMayWait();
       const group = this.waiting.splice(0, this.maxGroupItems);
       try {
         const results = await this.flushThenPublish(group.map((submitted) => submitted.item));
@@ -76,6 +84,27 @@ export class GroupCommit<T, R> {
       }
     }
     this.flushing = undefined;
+  }
+
+  /**
+   * A group of items that may wait (`deferrable`) starts up to deferMs later, at once when an item
+   * that may not wait comes (then after that item's turn, so what came with it joins): the
+   * deferred items ride in that item's transaction instead of a transaction of their own.
+   */
+  private async deferWhileAllMayWait(): Promise<void> {
+    const { deferrable } = this;
+    if (deferrable === undefined || this.deferMs <= 0) return;
+    if (!this.waiting.every((submitted) => deferrable(submitted.item))) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => end(), this.deferMs);
+      const end = (): void => {
+        clearTimeout(timer);
+        this.endDeferral = undefined;
+        resolve();
+      };
+      this.endDeferral = end;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** One group: its transaction, then its publish; each phase told to the observer. */
@@ -117,11 +146,18 @@ export interface FlushedGroup<R> {
   readonly publish?: () => Promise<void>;
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T = unknown> {
   /** The largest group flushed at once (the rest waits for the next group). */
   maxGroupItems?: number;
   /** Told of each group that committed and published (e.g. metrics). */
   observe?: GroupObserver;
+  /**
+   * Items whose handling may wait up to deferMs for an item that may not (deferWhileAllMayWait):
+   * e.g. push outcomes, whose group can be an IM's transaction instead of one of their own.
+   */
+  deferrable?: (item: T) => boolean;
+  /** How long a group of deferrable items alone waits at most (default GROUP_COMMIT_DEFER_MS). */
+  deferMs?: number;
 }
 
 /** What an operator sees of the groups: how large they grow under load, and how long each phase takes. */
@@ -134,6 +170,12 @@ export interface GroupObserver {
 
 /** Default largest group: bounds one transaction's statements' array parameters and lock count. */
 export const GROUP_COMMIT_MAX_ITEMS = 256;
+
+/**
+ * Default longest wait of a group of deferrable items alone: under load an item that may not wait
+ * comes well within it (at 750 IM/s, every 1.3 ms), at low load it bounds the delay it adds.
+ */
+export const GROUP_COMMIT_DEFER_MS = 5;
 
 interface Submitted<T, R> {
   item: T;
