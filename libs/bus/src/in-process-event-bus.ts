@@ -9,6 +9,7 @@ import {
 } from './event-bus';
 import { componentLogger, heraldMetrics } from '#herald/observability';
 import { publishTraced } from './bus-tracing';
+import { partitionKey } from './partition-key';
 import {
   handleRunOrRecords,
   handlerConcurrencyOf,
@@ -469,10 +470,6 @@ export class InProcessGroupUnknownError extends Error {
     super(message);
     this.name = 'InProcessGroupUnknownError';
   }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}/${partition}`;
 }
 
 /** FNV-1a: a stable spread of keys over partitions (which one does not matter, only stability). */

@@ -36,6 +36,7 @@ import { ProduceLinger } from './produce-linger';
 import { HeraldPartitioner } from './kafka-partitioner';
 import { KafkaPartitionIntake } from './kafka-partition-intake';
 import { KafkaStartPin } from './kafka-start-pin';
+import { partitionKey } from './partition-key';
 import { FetchPacing } from './fetch-pacing';
 import { createMissingTopics } from './kafka-topic-creation';
 import { producerStateLost } from './producer-state';
@@ -612,7 +613,7 @@ export class KafkaEventBus implements EventBus {
     subscription: Subscription,
     maxRunRecords: number,
   ): ConsumedPartition {
-    const key = `${topic}/${partition}`;
+    const key = partitionKey(topic, partition);
     const known = active.partitions.get(key);
     if (known !== undefined) return known;
     const revoked = new AbortController();

@@ -4,20 +4,16 @@ import { KafkaStartPin, type PinnedOffset } from './kafka-start-pin';
 /** A broker's offsets as the fake admin reads them: log ends per topic, the group's commits. */
 function fakeBroker(ends: Record<string, PartitionLogEnds[]>, committed: CommittedOffset[]) {
   const commits: PinnedOffset[][] = [];
-  const reads: string[] = [];
   const offsets: GroupOffsetsReader = {
     committed: (_groupId, topics) =>
       Promise.resolve(committed.filter((offset) => topics.includes(offset.topic))),
-    logEnds: (topic) => {
-      reads.push(topic);
-      return Promise.resolve(ends[topic] ?? []);
-    },
+    logEnds: (topic) => Promise.resolve(ends[topic] ?? []),
   };
   const commit = (pins: PinnedOffset[]): Promise<void> => {
     commits.push(pins);
     return Promise.resolve();
   };
-  return { offsets, commit, commits, reads, ends };
+  return { offsets, commit, commits, ends };
 }
 
 const TOPIC = 'edge.e1.outbound.v1';

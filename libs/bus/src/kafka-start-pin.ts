@@ -1,4 +1,5 @@
 import type { GroupOffsetsReader } from './consumer-lag';
+import { partitionKey } from './partition-key';
 
 /** One offset to commit for a group: the next record it must handle in that partition. */
 export interface PinnedOffset {
@@ -60,10 +61,12 @@ export class KafkaStartPin {
     );
     const pins: PinnedOffset[] = [];
     for (const [topic, partitions] of assigned) {
-      for (const partition of partitions) {
-        const key = partitionKey(topic, partition);
-        if (!uncommitted.has(key)) continue;
-        const offset = this.starts.get(key) ?? (await this.beginningOfNew(topic, partition));
+      const toPin = partitions.filter((partition) => uncommitted.has(partitionKey(topic, partition)));
+      if (toPin.some((partition) => !this.starts.has(partitionKey(topic, partition)))) {
+        await this.captureNewPartitions(topic);
+      }
+      for (const partition of toPin) {
+        const offset = this.starts.get(partitionKey(topic, partition));
         if (offset !== undefined) pins.push({ topic, partition, offset });
       }
     }
@@ -71,16 +74,11 @@ export class KafkaStartPin {
     return pins;
   }
 
-  private async beginningOfNew(topic: string, partition: number): Promise<string | undefined> {
-    const end = (await this.deps.offsets.logEnds(topic)).find(
-      (candidate) => candidate.partition === partition,
-    );
-    if (end === undefined) return undefined;
-    this.starts.set(partitionKey(topic, partition), end.low);
-    return end.low;
+  /** Partitions added since the capture start at their beginning: one read of the topic for all. */
+  private async captureNewPartitions(topic: string): Promise<void> {
+    for (const { partition, low } of await this.deps.offsets.logEnds(topic)) {
+      const key = partitionKey(topic, partition);
+      if (!this.starts.has(key)) this.starts.set(key, low);
+    }
   }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}/${partition}`;
 }

@@ -16,6 +16,7 @@ import { JournalPosition, NOT_JOURNALED, UNJOURNALED_POSITION } from './journal-
 import { type GroupOffset, type JournalEntry, JournalStore } from './journal-store';
 export type { GroupOffset } from './journal-store';
 import { PartitionLog } from '../partition-log';
+import { partitionKey } from '../partition-key';
 import { SerialBatcher } from '../serial-batcher';
 import type { SqlClient } from './sql-client';
 
@@ -527,7 +528,7 @@ export class JournaledEventBus implements EventBus {
     // A record whose INSERT is in flight was published by this process: no group committed it yet,
     // unless it came before a group that starts at the end.
     if (id === undefined || id === NOT_JOURNALED) {
-      const start = startsAt?.get(`${record.topic}/${record.partition}`);
+      const start = startsAt?.get(partitionKey(record.topic, record.partition));
       return start !== undefined && Number(record.offset) < start;
     }
     const committed = this.committed.get(offsetKey(groupId, record.topic, record.partition)) ?? 0n;
@@ -567,10 +568,6 @@ export class JournaledEventBus implements EventBus {
       this.committed.set(offsetKey(offset.groupId, offset.topic, offset.partition), offset.lastId);
     }
   }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}/${partition}`;
 }
 
 function offsetKey(groupId: string, topic: string, partition: number): string {
